@@ -1,0 +1,131 @@
+/**
+ * Every error this library throws or records extends {@link SchedulerError}, so a host can
+ * catch them with one `instanceof` check, or across realms with {@link isSchedulerError}.
+ */
+
+export type SchedulerErrorCode =
+  | 'CONFIGURATION'
+  | 'MIGRATION'
+  | 'NOT_STARTED'
+  | 'PERMANENT'
+  | 'RETRYABLE'
+  | 'WORKER_RESPONSE'
+  | 'SUBSCRIPTION_DATA'
+  | 'NOT_FOUND'
+
+export class SchedulerError extends Error {
+  override name = 'SchedulerError'
+  readonly code: SchedulerErrorCode
+
+  constructor(code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** An option is missing, malformed or out of range. The message names the option and the fix. */
+export class ConfigurationError extends SchedulerError {
+  override name = 'ConfigurationError'
+  readonly option: string
+
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super('CONFIGURATION', `Invalid option \`${option}\`: ${message}`, options)
+    this.option = option
+  }
+}
+
+/** The library's tables could not be created or brought up to date. */
+export class MigrationError extends SchedulerError {
+  override name = 'MigrationError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MIGRATION', message, options)
+  }
+}
+
+/** A method was called on a scheduler that has not been started, or has been stopped. */
+export class NotStartedError extends SchedulerError {
+  override name = 'NotStartedError'
+
+  constructor(method: string) {
+    super('NOT_STARTED', `scheduler.${method}() needs a running scheduler: call \`await scheduler.start()\` first.`)
+  }
+}
+
+/**
+ * Thrown by a worker client to say "retrying will not help": the attempt is recorded as failed
+ * and no further attempt is made for this slot. The HTTP client throws it for a 4xx other than
+ * 408, 425 and 429.
+ */
+export class PermanentError extends SchedulerError {
+  override name = 'PermanentError'
+  readonly status: number | undefined
+
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('PERMANENT', message, options)
+    this.status = options?.status
+  }
+}
+
+/**
+ * Thrown by a worker client for a failure worth retrying: a timeout, a network error, a 408,
+ * 425, 429 or 5xx. `retryAfterMs` carries the worker's `Retry-After`, when it sent one.
+ */
+export class RetryableError extends SchedulerError {
+  override name = 'RetryableError'
+  readonly status: number | undefined
+  readonly retryAfterMs: number | undefined
+
+  constructor(message: string, options?: { cause?: unknown; status?: number; retryAfterMs?: number }) {
+    super('RETRYABLE', message, options)
+    this.status = options?.status
+    this.retryAfterMs = options?.retryAfterMs
+  }
+}
+
+/** A row of `subscription_processing` or `subscriptions` holds data the scheduler cannot use. */
+export class SubscriptionDataError extends SchedulerError {
+  override name = 'SubscriptionDataError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SUBSCRIPTION_DATA', message, options)
+  }
+}
+
+/** A subscription id named in a call has no `subscription_processing` row (or no host row). */
+export class NotFoundError extends SchedulerError {
+  override name = 'NotFoundError'
+
+  constructor(message: string) {
+    super('NOT_FOUND', message)
+  }
+}
+
+function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
+    && typeof (error as { name?: unknown }).name === 'string'
+}
+
+/** True for any error of this library, even one from another copy of it (another realm). */
+export function isSchedulerError(error: unknown): error is SchedulerError {
+  if (error instanceof SchedulerError) return true
+  return typeof error === 'object' && error !== null
+    && typeof (error as { name?: unknown }).name === 'string'
+    && /Error$/.test((error as { name: string }).name)
+    && ['CONFIGURATION', 'MIGRATION', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'WORKER_RESPONSE', 'SUBSCRIPTION_DATA', 'NOT_FOUND']
+      .includes((error as { code?: unknown }).code as string)
+}
+
+export function isConfigurationError(error: unknown): error is ConfigurationError {
+  return error instanceof ConfigurationError || hasCode(error, 'CONFIGURATION')
+}
+
+/** True when retrying cannot help: a {@link PermanentError}, or anything flagged `permanent: true`. */
+export function isPermanentError(error: unknown): boolean {
+  if (error instanceof PermanentError || hasCode(error, 'PERMANENT')) return true
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true
+}
+
+export function isRetryableError(error: unknown): error is RetryableError {
+  return error instanceof RetryableError || hasCode(error, 'RETRYABLE')
+}
