@@ -1,0 +1,91 @@
+/**
+ * The database seam. Everything the library runs goes through {@link Executor}: one method,
+ * `query(text, values)`, which a `pg.Pool`, a `pg.PoolClient` (inside the host's transaction)
+ * and a Drizzle database or transaction all satisfy through {@link toExecutor}.
+ */
+import type { Pool, PoolClient } from 'pg'
+
+export interface QueryResultLike<Row> {
+  rows: Row[]
+  rowCount?: number | null
+}
+
+/** Anything that runs parameterised SQL: a `pg.Pool`, a `pg.PoolClient`, or an adapter. */
+export interface Executor {
+  query<Row = Record<string, unknown>>(text: string, values?: unknown[]): Promise<QueryResultLike<Row>>
+}
+
+/** A Drizzle `NodePgDatabase` or transaction, matched by shape so Drizzle stays optional. */
+interface DrizzleLike {
+  execute(query: unknown): Promise<unknown>
+  $client?: unknown
+  session?: { client?: unknown }
+}
+
+/**
+ * What a host may pass as `db` to run a write inside its own transaction: a `pg` client it
+ * checked out and began a transaction on, or a Drizzle transaction over node-postgres.
+ */
+export type HostDb = Executor | DrizzleLike
+
+function isExecutor(db: unknown): db is Executor {
+  return typeof (db as Executor | undefined)?.query === 'function'
+}
+
+/**
+ * Turns a host handle into an {@link Executor}. A Drizzle node-postgres transaction keeps its
+ * checked-out `pg` client on `session.client`; statements sent there join that transaction.
+ */
+export function toExecutor(db: HostDb): Executor {
+  if (isExecutor(db)) return db
+  const client = (db as DrizzleLike).session?.client ?? (db as DrizzleLike).$client
+  if (isExecutor(client)) return client
+  throw new TypeError(
+    'Expected `db` to be a pg Pool, a pg PoolClient, or a Drizzle node-postgres database or transaction.',
+  )
+}
+
+/** Runs `fn` in a transaction on one client checked out of `pool`, and always releases it. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let broken = false
+  try {
+    await client.query('BEGIN')
+    const result = await fn(client)
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK')
+    } catch {
+      // The connection itself is gone; don't hand it back to the pool.
+      broken = true
+    }
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** Runs `fn` on one client while holding a session advisory lock, then unlocks and releases. */
+export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let broken = false
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [key.toString()])
+    try {
+      return await fn(client)
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => {
+        broken = true
+      })
+    }
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** Postgres names its tables in a fixed, quoted form. Used only with the library's own names. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}

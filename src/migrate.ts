@@ -1,0 +1,107 @@
+/**
+ * Creates or upgrades the library's tables with the SQL shipped in `drizzle/`. Safe to call from
+ * many instances at once (an advisory lock serialises them) and on a database that already holds
+ * the MVP's `subscription_processing` table (it is adopted in place; no row is touched).
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import { migrate as drizzleMigrate } from 'drizzle-orm/node-postgres/migrator'
+import type { Pool, PoolClient } from 'pg'
+import { withAdvisoryLock } from './db.js'
+import { MigrationError } from './errors.js'
+import { SCHEDULER_SCHEMA } from './schema.js'
+
+/** Arbitrary but fixed: every copy of the library takes the same lock. */
+const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
+const MIGRATIONS_TABLE = '__drizzle_migrations'
+/** How many duplicate subscription ids an error lists before it summarises. */
+const MAX_LISTED_DUPLICATES = 20
+
+export interface MigrateOptions {
+  /**
+   * Folder holding the SQL and `meta/_journal.json`. Resolved from the installed package.
+   * @default the package's own `drizzle/` folder
+   */
+  migrationsFolder?: string
+}
+
+/** Finds `drizzle/` beside `dist/` (installed) or beside `src/` (this repository). */
+export function defaultMigrationsFolder(): string {
+  const candidates = [new URL('../drizzle', import.meta.url), new URL('../../drizzle', import.meta.url)]
+  for (const candidate of candidates) {
+    const path = fileURLToPath(candidate)
+    if (existsSync(`${path}/meta/_journal.json`)) return path
+  }
+  throw new MigrationError(
+    `Cannot find the migrations folder (looked for ${candidates.map((c) => fileURLToPath(c)).join(', ')}). ` +
+      'Reinstall pg-subscription-scheduler, or pass `migrationsFolder` to migrate().',
+  )
+}
+
+async function assertHostTable(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscriptions')::text AS table`)
+  if (rows[0]?.table) return
+  throw new MigrationError(
+    'The host table `subscriptions` does not exist (looked it up on the connection\'s search_path). ' +
+      'pg-subscription-scheduler reads `subscriptions(id uuid, user_id uuid, frequency, active)` and never creates it: ' +
+      'create it in your own migrations first, or set search_path so it is visible.',
+  )
+}
+
+/**
+ * The unique index on `subscription_id` cannot be built over duplicate rows. Deleting one would
+ * lose data the host may need, so the migration stops and names them instead.
+ */
+async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void> {
+  const { rows: exists } = await client.query<{ table: string | null; index: string | null }>(
+    `SELECT to_regclass('subscription_processing')::text AS table,
+            to_regclass('subscription_processing_subscription_id_key')::text AS index`,
+  )
+  if (!exists[0]?.table || exists[0].index) return
+  const { rows } = await client.query<{ subscription_id: string; ids: string[] }>(
+    `SELECT subscription_id::text, array_agg(id::text ORDER BY created_at NULLS LAST, id) AS ids
+       FROM subscription_processing
+      GROUP BY subscription_id
+     HAVING count(*) > 1
+      ORDER BY subscription_id
+      LIMIT ${MAX_LISTED_DUPLICATES + 1}`,
+  )
+  if (rows.length === 0) return
+  const listed = rows
+    .slice(0, MAX_LISTED_DUPLICATES)
+    .map((r) => `  subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)
+    .join('\n')
+  const more = rows.length > MAX_LISTED_DUPLICATES ? '\n  …and more' : ''
+  throw new MigrationError(
+    'subscription_processing holds more than one row for the same subscription_id, so the unique index ' +
+      'the scheduler needs cannot be created. No row was changed. Keep one row per subscription ' +
+      `(delete or merge the others), then run migrate again:\n${listed}${more}`,
+  )
+}
+
+/**
+ * Applies every pending migration. `start()` calls it unless `migrate: false` is set.
+ *
+ * @example
+ * await migrate(pool)
+ */
+export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<void> {
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder()
+  await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
+    await assertHostTable(client)
+    await assertNoDuplicateSubscriptions(client)
+    try {
+      await drizzleMigrate(drizzle(client), {
+        migrationsFolder,
+        migrationsSchema: SCHEDULER_SCHEMA,
+        migrationsTable: MIGRATIONS_TABLE,
+      })
+    } catch (error) {
+      const reason = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message
+      throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
+        cause: error,
+      })
+    }
+  })
+}

@@ -1,0 +1,210 @@
+/**
+ * When does a subscription run next? A pure function of the subscription's schedule and the
+ * clock, so the scheduler can store the answer in `next_run_at` and every edge case (DST, short
+ * months, downtime) can be tested without a database.
+ */
+
+import { IANAZone } from 'luxon'
+import { ConfigurationError, SubscriptionDataError } from './errors.js'
+
+/** The cadences the scheduler understands. Anything else runs daily, with a warning. */
+export type Frequency = 'daily' | 'weekly' | 'monthly'
+
+export interface NextRunInput {
+  /**
+   * `'daily'`, `'weekly'` or `'monthly'`. Anything else, including `null`, `undefined` and `''`,
+   * falls back to daily and is reported through {@link NextRunInput.onUnknownFrequency}.
+   */
+  frequency: string | null | undefined
+  /** IANA zone name the wall time is read in, e.g. `'Europe/Berlin'`. */
+  timezone: string
+  /** Local wall time `'HH:MM'` (24-hour; `'H:MM'` is accepted too), e.g. `'09:00'`. */
+  runAt: string
+  /**
+   * The slot just processed, or the time the row was due. Weekly schedules keep its local
+   * weekday; monthly schedules keep its local day of month unless `dayOfMonth` is given.
+   */
+  after: Date
+  /** The current instant; defaults to `new Date()`. The result is strictly after this too. */
+  anchor?: Date
+  /**
+   * Monthly only: the day of month (1–31) the subscription was anchored on. Months too short for
+   * it run on their last day, and the next long month returns to it (31 → Feb 28 → Mar 31).
+   * Without it the local day of `after` is used, which cannot tell a 31st clamped to Feb 28 from
+   * a genuine 28th — so pass it whenever a monthly subscription may have started after the 28th.
+   */
+  dayOfMonth?: number
+  /**
+   * Called with the unrecognised value when falling back to daily, so the caller can log a
+   * warning naming the subscription. Without it a Node process warning is emitted instead,
+   * because a subscription silently running on the wrong cadence is worse than a noisy log.
+   */
+  // Method syntax on purpose: a caller's `(frequency: string) => void` stays assignable.
+  onUnknownFrequency?(frequency: string | null | undefined): void
+}
+
+const MINUTE_MS = 60_000
+const DAY_MS = 86_400_000
+const FREQUENCIES: readonly string[] = ['daily', 'weekly', 'monthly'] satisfies Frequency[]
+
+/** True for `'daily'`, `'weekly'` and `'monthly'` (exact, case-sensitive). */
+export function isKnownFrequency(f: unknown): f is Frequency {
+  return typeof f === 'string' && FREQUENCIES.includes(f)
+}
+
+/** True when `tz` names a time zone luxon (and so the runtime's Intl data) knows. */
+export function isValidTimeZone(tz: string): boolean {
+  return typeof tz === 'string' && tz !== '' && IANAZone.isValidZone(tz)
+}
+
+/**
+ * Parses a 24-hour wall time `'HH:MM'` or `'H:MM'`.
+ *
+ * @throws {ConfigurationError} for `runAt` when the value is not such a time (e.g. `'9am'`,
+ * `'24:00'`, `'09:60'`, `'09:00:00'`).
+ */
+export function parseRunAt(runAt: string): { hour: number; minute: number } {
+  const match = typeof runAt === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(runAt) : null
+  const hour = Number(match?.[1])
+  const minute = Number(match?.[2])
+  if (!match || hour > 23 || minute > 59) {
+    throw new ConfigurationError(
+      'runAt',
+      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
+    )
+  }
+  return { hour, minute }
+}
+
+/**
+ * Computes the first slot strictly after both `after` and `anchor` (now).
+ *
+ * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence: every
+ * day; the weekday of `after`; or the anchor day of month, clamped to the month's length. Missed
+ * periods are not replayed: after downtime the result is the next slot after now.
+ *
+ * Around DST there is exactly one slot per local day: a wall time skipped by spring-forward moves
+ * forward by the gap (Berlin 02:30 → 03:30 CEST), and a wall time repeated by fall-back uses the
+ * earlier instant (Berlin 02:30 → 02:30 CEST, not CET).
+ *
+ * @throws {SubscriptionDataError} for an unknown zone, an invalid `after`/`anchor` Date, or a
+ * monthly `dayOfMonth` outside 1–31.
+ * @throws {ConfigurationError} for a malformed `runAt`.
+ */
+export function computeNextRunAt(input: NextRunInput): Date {
+  const { timezone, runAt } = input
+  if (!isValidTimeZone(timezone)) {
+    throw new SubscriptionDataError(
+      `Unknown time zone ${describe(timezone)}: use an IANA zone name such as 'Europe/Berlin' or 'UTC'.`,
+    )
+  }
+  const zone = IANAZone.create(timezone)
+  const { hour, minute } = parseRunAt(runAt)
+  const after = requireDate(input.after, 'after')
+  const anchor = input.anchor === undefined ? Date.now() : requireDate(input.anchor, 'anchor')
+  const frequency = resolveFrequency(input)
+  // Measuring from the later of the two is what drops the backlog after downtime.
+  const threshold = Math.max(after, anchor)
+
+  const start = localDate(zone, threshold)
+  const slotOn = (day: number): number => resolveWallTime(zone, day, hour, minute)
+
+  if (frequency === 'monthly') {
+    const anchorDay = input.dayOfMonth ?? localDate(zone, after).day
+    if (!Number.isInteger(anchorDay) || anchorDay < 1 || anchorDay > 31) {
+      throw new SubscriptionDataError(
+        `dayOfMonth must be an integer from 1 to 31, got ${describe(input.dayOfMonth)}.`,
+      )
+    }
+    // Each month is derived from the anchor day afresh, never from the previous slot, so a
+    // clamp to Feb 28 does not stick (and Jan 31 never overflows into March).
+    for (let monthIndex = start.year * 12 + start.month - 1; ; monthIndex++) {
+      const year = Math.floor(monthIndex / 12)
+      const month = (monthIndex % 12) + 1
+      const day = Math.min(anchorDay, daysInMonth(year, month))
+      const slot = slotOn(Date.UTC(year, month - 1, day) / DAY_MS)
+      if (slot > threshold) return new Date(slot)
+    }
+  }
+
+  // Daily steps a day at a time; weekly starts on the first day with `after`'s weekday and steps
+  // a week. Either loop ends within a couple of steps because slots only move forward.
+  let day = start.dayNumber
+  const step = frequency === 'weekly' ? 7 : 1
+  if (frequency === 'weekly') {
+    day += (weekday(localDate(zone, after).dayNumber) - weekday(day) + 7) % 7
+  }
+  for (; ; day += step) {
+    const slot = slotOn(day)
+    if (slot > threshold) return new Date(slot)
+  }
+}
+
+function resolveFrequency(input: NextRunInput): Frequency {
+  const { frequency } = input
+  if (isKnownFrequency(frequency)) return frequency
+  if (input.onUnknownFrequency) {
+    input.onUnknownFrequency(frequency)
+  } else {
+    process.emitWarning(
+      `Unknown subscription frequency ${describe(frequency)}; running it daily. Use 'daily', 'weekly' or 'monthly'.`,
+      { code: 'PG_SUBSCRIPTION_SCHEDULER_UNKNOWN_FREQUENCY' },
+    )
+  }
+  return 'daily'
+}
+
+/**
+ * The instant of local wall time `hour:minute` on local calendar day `dayNumber` (days since
+ * 1970-01-01). Done by hand rather than with `DateTime.fromObject`, because luxon resolves a
+ * repeated fall-back time to the later (standard-time) instant and we want the earlier one.
+ */
+function resolveWallTime(zone: IANAZone, dayNumber: number, hour: number, minute: number): number {
+  // The wall time read as if it were UTC; the true instant is this minus the zone's offset.
+  const wall = dayNumber * DAY_MS + (hour * 60 + minute) * MINUTE_MS
+  // Offsets are at most ±14h, so a day either side brackets any transition near this wall time.
+  const offsetBefore = zone.offset(wall - DAY_MS)
+  const offsetAfter = zone.offset(wall + DAY_MS)
+  // A candidate is real if the zone actually has that offset at the instant it implies.
+  const candidates = [offsetBefore, offsetAfter]
+    .map((offset) => ({ offset, instant: wall - offset * MINUTE_MS }))
+    .filter(({ offset, instant }) => zone.offset(instant) === offset)
+    .map(({ instant }) => instant)
+  // Two real candidates: fall-back overlap, take the earlier. None: spring-forward gap; reading
+  // the wall time with the pre-gap offset lands exactly one gap-length later in local time.
+  return candidates.length > 0 ? Math.min(...candidates) : wall - offsetBefore * MINUTE_MS
+}
+
+interface LocalDate { year: number; month: number; day: number; dayNumber: number }
+
+/** The local calendar date of `instant` in `zone`. */
+function localDate(zone: IANAZone, instant: number): LocalDate {
+  const shifted = new Date(instant + zone.offset(instant) * MINUTE_MS)
+  const year = shifted.getUTCFullYear()
+  const month = shifted.getUTCMonth() + 1
+  const day = shifted.getUTCDate()
+  return { year, month, day, dayNumber: Date.UTC(year, month - 1, day) / DAY_MS }
+}
+
+/** 0 = Sunday … 6 = Saturday, of a day number. UTC getters keep this free of the server's zone. */
+function weekday(dayNumber: number): number {
+  return new Date(dayNumber * DAY_MS).getUTCDay()
+}
+
+function daysInMonth(year: number, month: number): number {
+  // Day 0 of the following month is the last day of this one.
+  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+function requireDate(value: unknown, name: 'after' | 'anchor'): number {
+  const ms = value instanceof Date ? value.getTime() : Number.NaN
+  if (Number.isNaN(ms)) {
+    throw new SubscriptionDataError(`\`${name}\` must be a valid Date, got ${describe(value)}.`)
+  }
+  return ms
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}

@@ -1,0 +1,110 @@
+/**
+ * Drizzle definitions of the tables this library owns, for hosts that query them with Drizzle.
+ * `import { subscriptionProcessing } from 'pg-subscription-scheduler/schema'`.
+ *
+ * The host's own `subscriptions(id, user_id, frequency, active)` table is not declared here:
+ * the host owns it, and the library only reads it.
+ */
+import { sql } from 'drizzle-orm'
+import {
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core'
+
+/** The Postgres schema holding the library's private tables and its migrations journal. */
+export const SCHEDULER_SCHEMA = 'subscription_scheduler'
+
+/**
+ * Where a row is in its life:
+ * - `pending`: enrolled, never processed;
+ * - `queued`: claimed by a sweep, a job waits in pg-boss;
+ * - `processing`: a worker call is in flight;
+ * - `completed` / `failed`: the outcome of the last slot;
+ * - `paused`: never picked until resumed.
+ */
+export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'] as const
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+/**
+ * One row per subscription: its status, its slot and the next one. The first nine columns are
+ * the original MVP table's, unchanged, so an existing table is adopted in place.
+ */
+export const subscriptionProcessing = pgTable(
+  'subscription_processing',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** References the host's `subscriptions(id)` with `ON DELETE CASCADE` (added in SQL). */
+    subscriptionId: uuid('subscription_id').notNull(),
+    status: varchar('status', { length: 50 }).$type<SubscriptionStatus>().notNull().default('pending'),
+    nextRunAt: timestamptz('next_run_at'),
+    lastRunAt: timestamptz('last_run_at'),
+    error: text('error'),
+    metadata: jsonb('metadata').default({}),
+    createdAt: timestamptz('created_at').defaultNow(),
+    updatedAt: timestamptz('updated_at').defaultNow(),
+    /** IANA zone of this subscription; null means the scheduler's `timezone` option. */
+    timezone: text('timezone'),
+    /** The slot being (or last) processed: the run time the row was due at when claimed. */
+    scheduledFor: timestamptz('scheduled_for'),
+    /** The first slot ever processed; weekly keeps its weekday, monthly its day of month. */
+    anchorAt: timestamptz('anchor_at'),
+    /** The slot of the last recorded completion: a slot is never completed twice. */
+    lastCompletedFor: timestamptz('last_completed_for'),
+    /** Attempts made at the current slot. */
+    attempts: integer('attempts').notNull().default(0),
+    /** Slots failed in a row; reset by a success. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    claimedAt: timestamptz('claimed_at'),
+    /** While queued or processing, the claim is void after this instant and the row is taken again. */
+    leaseExpiresAt: timestamptz('lease_expires_at'),
+    /** The run that last claimed the row. */
+    runId: uuid('run_id'),
+  },
+  (t) => [
+    uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
+    index('subscription_processing_due_idx')
+      .on(t.nextRunAt)
+      .where(sql`status IN ('pending', 'failed', 'completed')`),
+    index('subscription_processing_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`status IN ('queued', 'processing')`),
+  ],
+)
+
+const scheduler = pgSchema(SCHEDULER_SCHEMA)
+
+export const RUN_TRIGGERS = ['cron', 'manual', 'catch-up', 'single'] as const
+export type RunTrigger = (typeof RUN_TRIGGERS)[number]
+
+/** One row per sweep: what it claimed and how those subscriptions settled. */
+export const subscriptionRuns = scheduler.table(
+  'runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    trigger: text('trigger').$type<RunTrigger>().notNull(),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    /** Set when the sweep has claimed every due row; the run is settled once all of them are. */
+    sweepFinishedAt: timestamptz('sweep_finished_at'),
+    finishedAt: timestamptz('finished_at'),
+    claimed: integer('claimed').notNull().default(0),
+    successful: integer('successful').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    retried: integer('retried').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [index('runs_started_at_idx').on(t.startedAt)],
+)
+
+export type SubscriptionProcessingRow = typeof subscriptionProcessing.$inferSelect
+export type SubscriptionRunRow = typeof subscriptionRuns.$inferSelect

@@ -1,0 +1,292 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ConfigurationError, PermanentError, RetryableError } from '../src/errors.js'
+import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../src/http-worker-client.js'
+import type { ProcessRequest } from '../src/worker-client.js'
+
+interface Received { method: string | undefined, url: string | undefined, headers: IncomingMessage['headers'], body: string }
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+let server: Server
+let baseUrl: string
+let handler: Handler
+let received: Received[]
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      handler(req, res)
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterEach(() => {
+  // Drops responses a test left hanging (timeout, abort) so nothing outlives the test.
+  server.closeAllConnections()
+  received = []
+})
+
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise<void>(resolve => server.close(() => resolve()))
+})
+
+received = []
+handler = reply(200, '')
+
+function reply(status: number, body: string, headers: Record<string, string> = {}): Handler {
+  return (_req, res) => {
+    res.writeHead(status, headers)
+    res.end(body)
+  }
+}
+
+/** Never answers: the response is held until afterEach closes the connection. */
+const hold: Handler = () => {}
+
+const request: ProcessRequest = {
+  subscriptionId: 'sub-1',
+  userId: 'user-1',
+  processingId: 'proc-1',
+  scheduledFor: '2030-01-01T08:00:00.000Z',
+  attempt: 2,
+  idempotencyKey: 'sub-1:2030-01-01T08:00:00.000Z',
+}
+
+function client(options: Partial<HttpWorkerClientOptions> = {}) {
+  return createHttpWorkerClient({ baseUrl, ...options })
+}
+
+function call(options: Partial<HttpWorkerClientOptions> = {}, signal = new AbortController().signal) {
+  return client(options).process(request, { signal })
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(() => { throw new Error('expected a rejection') }, (e: unknown) => e)
+  expect(error).toBeInstanceOf(Error)
+  return error as Error
+}
+
+describe('request', () => {
+  it('POSTs the whole ProcessRequest as JSON with Idempotency-Key and the custom headers', async () => {
+    handler = reply(200, '{"ok":true}', { 'Content-Type': 'application/json' })
+    await call({ headers: { Authorization: 'Bearer s3cret', 'X-Tenant': 'acme', 'idempotency-key': 'spoofed' } })
+    expect(received).toHaveLength(1)
+    const [got] = received
+    expect(got?.method).toBe('POST')
+    expect(got?.url).toBe('/process')
+    expect(JSON.parse(got?.body ?? '')).toEqual(request)
+    expect(got?.headers['content-type']).toBe('application/json')
+    expect(got?.headers['idempotency-key']).toBe(request.idempotencyKey)
+    expect(got?.headers.authorization).toBe('Bearer s3cret')
+    expect(got?.headers['x-tenant']).toBe('acme')
+  })
+
+  it.each([
+    ['', '/process'],
+    ['/', '/process'],
+    ['/api', '/api/process'],
+    ['/api/', '/api/process'],
+  ])('baseUrl with path %j posts to %s', async (suffix, path) => {
+    await call({ baseUrl: `${baseUrl}${suffix}` })
+    expect(received[0]?.url).toBe(path)
+  })
+
+  it('uses the injected fetch and never retries on its own', async () => {
+    handler = reply(503, 'busy')
+    let calls = 0
+    const counting: typeof fetch = async (input, init) => { calls++; return fetch(input, init) }
+    await expect(call({ fetch: counting })).rejects.toBeInstanceOf(RetryableError)
+    expect(calls).toBe(1)
+    expect(received).toHaveLength(1)
+  })
+})
+
+describe('2xx', () => {
+  it('resolves with the parsed JSON body', async () => {
+    handler = reply(200, '{"processed":3,"ids":["a"]}', { 'Content-Type': 'application/json' })
+    await expect(call()).resolves.toEqual({ processed: 3, ids: ['a'] })
+  })
+
+  it.each([200, 202, 204])('resolves null for an empty %i', async status => {
+    handler = reply(status, '')
+    await expect(call()).resolves.toBeNull()
+  })
+
+  it('resolves { text } for a non-JSON body, even one labelled JSON', async () => {
+    handler = reply(200, 'OK, done', { 'Content-Type': 'application/json' })
+    await expect(call()).resolves.toEqual({ text: 'OK, done' })
+  })
+
+  it('truncates a huge JSON body to maxStoredResponseBytes', async () => {
+    const huge = JSON.stringify({ items: Array.from({ length: 50_000 }, (_, i) => i) })
+    handler = reply(200, huge, { 'Content-Type': 'application/json' })
+    await expect(call({ maxStoredResponseBytes: 100 })).resolves.toEqual({ truncated: true, text: huge.slice(0, 100) })
+  })
+
+  it('truncates a huge text body to the default 4096 bytes without splitting a character', async () => {
+    handler = reply(200, 'é'.repeat(1_000_000), { 'Content-Type': 'text/plain; charset=utf-8' })
+    const result = await call() as { text: string, truncated: boolean }
+    expect(result.truncated).toBe(true)
+    expect(result.text).toBe('é'.repeat(2048))
+  })
+})
+
+describe('error statuses', () => {
+  it.each([400, 404, 409, 413, 422])('%i is permanent, names the status, subscription, URL and body', async status => {
+    handler = reply(status, '{"error":"bad input"}', { 'Content-Type': 'application/json' })
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect((error as PermanentError).status).toBe(status)
+    expect(error.message).toMatch(new RegExp(`^Worker answered ${status} [A-Z]`))
+    expect(error.message).toContain('subscription sub-1')
+    expect(error.message).toContain(`${baseUrl}/process`)
+    expect(error.message).toContain('{"error":"bad input"}')
+  })
+
+  it('says 422 Unprocessable Entity', async () => {
+    handler = reply(422, 'nope')
+    await expect(call()).rejects.toThrow(`Worker answered 422 Unprocessable Entity for subscription sub-1 at POST ${baseUrl}/process: nope`)
+  })
+
+  it('truncates a huge error body in the message', async () => {
+    handler = reply(400, 'x'.repeat(100_000))
+    const error = await rejection(call({ maxStoredResponseBytes: 50 }))
+    expect(error.message).toContain(`: ${'x'.repeat(50)}… [truncated]`)
+    expect(error.message.length).toBeLessThan(300)
+  })
+
+  it('treats a redirect as permanent: baseUrl points at the wrong place', async () => {
+    handler = reply(301, '', { Location: 'https://elsewhere.example/process' })
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect(error.message).toContain('https://elsewhere.example/process')
+    expect(received).toHaveLength(1)
+  })
+
+  it.each([408, 425, 429, 500, 502, 503])('%i is retryable with its status', async status => {
+    handler = reply(status, 'try later')
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect((error as RetryableError).status).toBe(status)
+    expect((error as RetryableError).retryAfterMs).toBeUndefined()
+    expect(error.message).toContain(`Worker answered ${status}`)
+    expect(error.message).toContain('try later')
+  })
+
+  it.each([
+    ['120', 120_000],
+    [' 0 ', 0],
+    ['soon', undefined],
+    ['1.5', undefined],
+    ['-3', undefined],
+    ['', undefined],
+  ])('Retry-After %j → retryAfterMs %s', async (value, expected) => {
+    handler = reply(429, '', { 'Retry-After': value })
+    const error = await rejection(call())
+    expect((error as RetryableError).retryAfterMs).toBe(expected)
+  })
+
+  it('Retry-After as an HTTP-date', async () => {
+    handler = reply(503, '', { 'Retry-After': new Date(Date.now() + 90_000).toUTCString() })
+    const { retryAfterMs } = await rejection(call()) as RetryableError
+    // HTTP-dates have whole-second precision.
+    expect(retryAfterMs).toBeGreaterThan(85_000)
+    expect(retryAfterMs).toBeLessThanOrEqual(90_000)
+  })
+
+  it('Retry-After as an HTTP-date in the past is 0', async () => {
+    handler = reply(503, '', { 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT' })
+    expect((await rejection(call()) as RetryableError).retryAfterMs).toBe(0)
+  })
+})
+
+describe('transport failures', () => {
+  it('connection refused is retryable and names the URL and the cause', async () => {
+    const closed = createServer()
+    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>(resolve => closed.close(() => resolve()))
+    const error = await rejection(call({ baseUrl: `http://127.0.0.1:${port}` }))
+    expect(error).toBeInstanceOf(RetryableError)
+    expect((error as RetryableError).status).toBeUndefined()
+    expect(error.message).toContain(`http://127.0.0.1:${port}/process`)
+    expect(error.message).toContain('ECONNREFUSED')
+    expect(error.cause).toBeDefined()
+  })
+
+  it('a connection reset before the answer is retryable', async () => {
+    handler = req => req.socket.destroy()
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toContain(`${baseUrl}/process`)
+  })
+
+  it('times out after timeoutMs with a retryable error', async () => {
+    handler = hold
+    const error = await rejection(call({ timeoutMs: 150 }))
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toContain('timed out after 150 ms')
+    expect(error.message).toContain(`${baseUrl}/process`)
+  })
+
+  it('times out when the headers arrive but the body never ends', async () => {
+    handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"partial":') }
+    await expect(call({ timeoutMs: 150 })).rejects.toThrow(/timed out after 150 ms/)
+  })
+
+  it('rejects with an AbortError when context.signal aborts mid-call', async () => {
+    const controller = new AbortController()
+    handler = () => controller.abort()
+    const error = await rejection(call({}, controller.signal))
+    console.log("DBG", error.message, received.length)
+    expect(error.name).toBe('AbortError')
+    expect(error).not.toBeInstanceOf(PermanentError)
+    expect(error.message).toContain(`${baseUrl}/process`)
+  })
+
+  it('does not call the worker when context.signal is already aborted', async () => {
+    const error = await rejection(call({}, AbortSignal.abort()))
+    expect(error.name).toBe('AbortError')
+    expect(received).toHaveLength(0)
+  })
+})
+
+describe('options', () => {
+  it.each([
+    ['worker.internal:8080'],
+    ['/relative'],
+    [''],
+    ['ftp://worker.internal'],
+    ['http://user:pass@worker.internal'],
+    [undefined],
+  ])('baseUrl %j is a ConfigurationError', value => {
+    let error: unknown
+    try { createHttpWorkerClient({ baseUrl: value as string }) } catch (e) { error = e }
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as ConfigurationError).option).toBe('baseUrl')
+    expect((error as Error).message).toMatch(/absolute http\(s\) URL|headers/)
+  })
+
+  it('names the bad baseUrl value', () => {
+    expect(() => createHttpWorkerClient({ baseUrl: 'worker:8080' })).toThrow(/"worker:8080" is not an http\(s\) URL/)
+  })
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100'])('timeoutMs %s is a ConfigurationError', value => {
+    expect(() => client({ timeoutMs: value as number })).toThrow(expect.objectContaining({ option: 'timeoutMs' }))
+  })
+
+  it.each([0, -5, 1.5])('maxStoredResponseBytes %s is a ConfigurationError', value => {
+    expect(() => client({ maxStoredResponseBytes: value })).toThrow(expect.objectContaining({ option: 'maxStoredResponseBytes' }))
+  })
+
+  it('a malformed header is a ConfigurationError', () => {
+    expect(() => client({ headers: { 'Bad Header': 'x' } })).toThrow(expect.objectContaining({ option: 'headers' }))
+  })
+})
