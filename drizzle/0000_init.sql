@@ -41,6 +41,6 @@ CREATE TABLE IF NOT EXISTS "subscription_scheduler"."runs" (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX IF NOT EXISTS "subscription_processing_subscription_id_key" ON "subscription_processing" USING btree ("subscription_id");--> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "subscription_processing_due_idx" ON "subscription_processing" USING btree ("next_run_at") WHERE status IN ('pending', 'failed', 'completed');--> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "subscription_processing_lease_idx" ON "subscription_processing" USING btree ("lease_expires_at") WHERE status IN ('queued', 'processing');--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "subscription_processing_due_idx" ON "subscription_processing" USING btree (COALESCE("next_run_at", '-infinity'::timestamptz),"id") WHERE status IN ('pending', 'failed', 'completed');--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "subscription_processing_lease_idx" ON "subscription_processing" USING btree (COALESCE("lease_expires_at", '-infinity'::timestamptz),"id") WHERE status IN ('queued', 'processing');--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "runs_started_at_idx" ON "subscription_scheduler"."runs" USING btree ("started_at");

@@ -120,9 +120,13 @@ export function isConfigurationError(error: unknown): error is ConfigurationErro
   return error instanceof ConfigurationError || hasCode(error, 'CONFIGURATION')
 }
 
-/** True when retrying cannot help: a {@link PermanentError}, or anything flagged `permanent: true`. */
+/**
+ * True when retrying cannot help: a {@link PermanentError}, a {@link SubscriptionDataError} (the
+ * row must be fixed first), or anything flagged `permanent: true`.
+ */
 export function isPermanentError(error: unknown): boolean {
   if (error instanceof PermanentError || hasCode(error, 'PERMANENT')) return true
+  if (error instanceof SubscriptionDataError || hasCode(error, 'SUBSCRIPTION_DATA')) return true
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true
 }
 

@@ -21,19 +21,26 @@ export interface NextRunInput {
   /** Local wall time `'HH:MM'` (24-hour; `'H:MM'` is accepted too), e.g. `'09:00'`. */
   runAt: string
   /**
-   * The slot just processed, or the time the row was due. Weekly schedules keep its local
-   * weekday; monthly schedules keep its local day of month unless `dayOfMonth` is given.
+   * The slot just processed (or, for a row that was due, the time it was due). The result is
+   * strictly after it, so the same slot is never returned twice.
    */
   after: Date
-  /** The current instant; defaults to `new Date()`. The result is strictly after this too. */
-  anchor?: Date
   /**
-   * Monthly only: the day of month (1–31) the subscription was anchored on. Months too short for
-   * it run on their last day, and the next long month returns to it (31 → Feb 28 → Mar 31).
-   * Without it the local day of `after` is used, which cannot tell a 31st clamped to Feb 28 from
-   * a genuine 28th — so pass it whenever a monthly subscription may have started after the 28th.
+   * The current instant; defaults to `new Date()`. The result is strictly after it too, so after
+   * downtime the missed slots are skipped rather than replayed as a backlog.
    */
-  dayOfMonth?: number
+  now?: Date
+  /**
+   * The schedule's anchor: the first slot the subscription ever ran at (the scheduler keeps it per
+   * row in `anchor_at`). Weekly schedules run on the anchor's local weekday and monthly schedules
+   * on its local day of month (both read in `timezone`); its time of day is ignored, `runAt`
+   * decides that. Months too short for the anchor day run on their last day, and the next long
+   * month returns to it (Jan 31 → Feb 28/29 → Mar 31 → Apr 30). Daily schedules ignore it.
+   *
+   * Defaults to `after`. That is only right while `after` lies on the anchor's weekday/day: after
+   * a manual run on another weekday, or a 31st clamped to Feb 28, pass the stored anchor.
+   */
+  anchor?: Date
   /**
    * Called with the unrecognised value when falling back to daily, so the caller can log a
    * warning naming the subscription. Without it a Node process warning is emitted instead,
@@ -77,18 +84,32 @@ export function parseRunAt(runAt: string): { hour: number; minute: number } {
 }
 
 /**
- * Computes the first slot strictly after both `after` and `anchor` (now).
+ * Computes the first slot strictly after both `after` (the slot just processed) and `now`.
  *
  * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence: every
- * day; the weekday of `after`; or the anchor day of month, clamped to the month's length. Missed
- * periods are not replayed: after downtime the result is the next slot after now.
+ * day; the local weekday of `anchor`; or the local day of month of `anchor`, clamped to the
+ * month's length. `anchor` (the first slot ever run) defaults to `after`. Missed periods are not
+ * replayed: after downtime the result is the next slot after `now`.
  *
  * Around DST there is exactly one slot per local day: a wall time skipped by spring-forward moves
  * forward by the gap (Berlin 02:30 → 03:30 CEST), and a wall time repeated by fall-back uses the
  * earlier instant (Berlin 02:30 → 02:30 CEST, not CET).
  *
- * @throws {SubscriptionDataError} for an unknown zone, an invalid `after`/`anchor` Date, or a
- * monthly `dayOfMonth` outside 1–31.
+ * @example
+ * ```ts
+ * // Monthly on the 31st, first run 2027-01-31 09:00 UTC; the Feb 28 slot has just run.
+ * computeNextRunAt({
+ *   frequency: 'monthly',
+ *   timezone: 'UTC',
+ *   runAt: '09:00',
+ *   after: new Date('2027-02-28T09:00:00Z'), // the slot just processed
+ *   now: new Date('2027-02-28T09:00:05Z'), // defaults to new Date()
+ *   anchor: new Date('2027-01-31T09:00:00Z'), // anchor_at; defaults to `after`
+ * }) // → 2027-03-31T09:00:00.000Z (with the default anchor it would be Mar 28)
+ * ```
+ *
+ * @throws {SubscriptionDataError} for an unknown zone, or an `after`, `now` or `anchor` that is
+ * not a valid Date (the message names the field).
  * @throws {ConfigurationError} for a malformed `runAt`.
  */
 export function computeNextRunAt(input: NextRunInput): Date {
@@ -101,38 +122,33 @@ export function computeNextRunAt(input: NextRunInput): Date {
   const zone = IANAZone.create(timezone)
   const { hour, minute } = parseRunAt(runAt)
   const after = requireDate(input.after, 'after')
-  const anchor = input.anchor === undefined ? Date.now() : requireDate(input.anchor, 'anchor')
+  const now = input.now === undefined ? Date.now() : requireDate(input.now, 'now')
+  const anchor = localDate(zone, input.anchor === undefined ? after : requireDate(input.anchor, 'anchor'))
   const frequency = resolveFrequency(input)
   // Measuring from the later of the two is what drops the backlog after downtime.
-  const threshold = Math.max(after, anchor)
+  const threshold = Math.max(after, now)
 
   const start = localDate(zone, threshold)
   const slotOn = (day: number): number => resolveWallTime(zone, day, hour, minute)
 
   if (frequency === 'monthly') {
-    const anchorDay = input.dayOfMonth ?? localDate(zone, after).day
-    if (!Number.isInteger(anchorDay) || anchorDay < 1 || anchorDay > 31) {
-      throw new SubscriptionDataError(
-        `dayOfMonth must be an integer from 1 to 31, got ${describe(input.dayOfMonth)}.`,
-      )
-    }
     // Each month is derived from the anchor day afresh, never from the previous slot, so a
     // clamp to Feb 28 does not stick (and Jan 31 never overflows into March).
     for (let monthIndex = start.year * 12 + start.month - 1; ; monthIndex++) {
       const year = Math.floor(monthIndex / 12)
       const month = (monthIndex % 12) + 1
-      const day = Math.min(anchorDay, daysInMonth(year, month))
+      const day = Math.min(anchor.day, daysInMonth(year, month))
       const slot = slotOn(Date.UTC(year, month - 1, day) / DAY_MS)
       if (slot > threshold) return new Date(slot)
     }
   }
 
-  // Daily steps a day at a time; weekly starts on the first day with `after`'s weekday and steps
-  // a week. Either loop ends within a couple of steps because slots only move forward.
+  // Daily steps a day at a time; weekly starts on the first day with the anchor's weekday and
+  // steps a week. Either loop ends within a couple of steps because slots only move forward.
   let day = start.dayNumber
   const step = frequency === 'weekly' ? 7 : 1
   if (frequency === 'weekly') {
-    day += (weekday(localDate(zone, after).dayNumber) - weekday(day) + 7) % 7
+    day += (weekday(anchor.dayNumber) - weekday(day) + 7) % 7
   }
   for (; ; day += step) {
     const slot = slotOn(day)
@@ -196,7 +212,7 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
-function requireDate(value: unknown, name: 'after' | 'anchor'): number {
+function requireDate(value: unknown, name: 'after' | 'now' | 'anchor'): number {
   const ms = value instanceof Date ? value.getTime() : Number.NaN
   if (Number.isNaN(ms)) {
     throw new SubscriptionDataError(`\`${name}\` must be a valid Date, got ${describe(value)}.`)

@@ -72,11 +72,13 @@ export const subscriptionProcessing = pgTable(
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
+    // Sweeps walk these in key order (keyset pages), so an idle sweep is one index probe and a
+    // busy one never rescans rows it has passed. NULL sorts first, as "due since forever".
     index('subscription_processing_due_idx')
-      .on(t.nextRunAt)
+      .on(sql`COALESCE(${t.nextRunAt}, '-infinity'::timestamptz)`, t.id)
       .where(sql`status IN ('pending', 'failed', 'completed')`),
     index('subscription_processing_lease_idx')
-      .on(t.leaseExpiresAt)
+      .on(sql`COALESCE(${t.leaseExpiresAt}, '-infinity'::timestamptz)`, t.id)
       .where(sql`status IN ('queued', 'processing')`),
   ],
 )

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigurationError, PermanentError, RetryableError } from '../src/errors.js'
 import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../src/http-worker-client.js'
 import type { ProcessRequest } from '../src/worker-client.js'
@@ -13,7 +13,11 @@ let baseUrl: string
 let handler: Handler
 let received: Received[]
 
-beforeAll(async () => {
+// A fresh server (so a fresh origin and connection pool) per test: a socket killed by one test's
+// cleanup can then never be reused by the next test's POST.
+beforeEach(async () => {
+  received = []
+  handler = reply(200, '')
   server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -26,19 +30,11 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
-afterEach(() => {
-  // Drops responses a test left hanging (timeout, abort) so nothing outlives the test.
-  server.closeAllConnections()
-  received = []
-})
-
-afterAll(async () => {
+afterEach(async () => {
+  // Drops responses a test left hanging (timeout, abort) so that close() can finish.
   server.closeAllConnections()
   await new Promise<void>(resolve => server.close(() => resolve()))
 })
-
-received = []
-handler = reply(200, '')
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): Handler {
   return (_req, res) => {
@@ -130,11 +126,20 @@ describe('2xx', () => {
     await expect(call({ maxStoredResponseBytes: 100 })).resolves.toEqual({ truncated: true, text: huge.slice(0, 100) })
   })
 
-  it('truncates a huge text body to the default 4096 bytes without splitting a character', async () => {
-    handler = reply(200, 'é'.repeat(1_000_000), { 'Content-Type': 'text/plain; charset=utf-8' })
-    const result = await call() as { text: string, truncated: boolean }
-    expect(result.truncated).toBe(true)
-    expect(result.text).toBe('é'.repeat(2048))
+  it('truncates a huge text body to the default 4096 bytes', async () => {
+    handler = reply(200, 'x'.repeat(1_000_000), { 'Content-Type': 'text/plain' })
+    await expect(call()).resolves.toEqual({ truncated: true, text: 'x'.repeat(4096) })
+  })
+
+  it('never splits a multi-byte character at the cut', async () => {
+    handler = reply(200, 'é'.repeat(1000), { 'Content-Type': 'text/plain; charset=utf-8' })
+    // 101 bytes hold 50 two-byte characters and half of the 51st, which is dropped.
+    await expect(call({ maxStoredResponseBytes: 101 })).resolves.toEqual({ truncated: true, text: 'é'.repeat(50) })
+  })
+
+  it('keeps a body of exactly maxStoredResponseBytes whole', async () => {
+    handler = reply(200, '"abcd"')
+    await expect(call({ maxStoredResponseBytes: 6 })).resolves.toBe('abcd')
   })
 })
 
@@ -245,7 +250,6 @@ describe('transport failures', () => {
     const controller = new AbortController()
     handler = () => controller.abort()
     const error = await rejection(call({}, controller.signal))
-    console.log("DBG", error.message, received.length)
     expect(error.name).toBe('AbortError')
     expect(error).not.toBeInstanceOf(PermanentError)
     expect(error.message).toContain(`${baseUrl}/process`)

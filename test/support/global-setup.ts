@@ -64,7 +64,7 @@ async function buildTemplate(adminUrl: string, name: string): Promise<void> {
     const boss = new PgBoss({ connectionString: url, max: 2, supervise: false, schedule: false })
     boss.on('error', () => {})
     await boss.start()
-    await boss.stop({ graceful: false, wait: true })
+    await boss.stop({ graceful: false })
   } finally {
     await pool.end()
   }

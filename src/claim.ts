@@ -1,0 +1,144 @@
+/**
+ * Claiming: one transaction takes a batch of rows with `FOR UPDATE SKIP LOCKED`, marks them
+ * `queued` for their slot, and inserts one pg-boss job per row. Either both happen or neither:
+ * there is never a claimed row without a job, nor a job without a claimed row.
+ */
+import { randomUUID } from 'node:crypto'
+import type { PoolClient } from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { addClaimed } from './runs.js'
+
+/** What a process job carries. Everything else is read from the row when the job runs. */
+export interface ProcessJobData {
+  processingId: string
+  subscriptionId: string
+  /** The slot, ISO 8601. */
+  scheduledFor: string
+  runId: string
+}
+
+/** A keyset position: the sort key (as Postgres text) and id of the last row claimed. */
+export interface Cursor {
+  key: string
+  id: string
+}
+
+export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-0000-000000000000' }
+
+/**
+ * Two kinds of row are taken, each walked in the order of its own partial index:
+ * - `due`: the MVP's selection. Pending or failed rows whose `next_run_at` is null or past, and
+ *   completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now, if null).
+ * - `expired`: queued or processing rows whose claim lease ran out, say after a crash. They keep
+ *   the slot they were claimed for, so a retry reuses its idempotency key.
+ */
+export type ClaimKind = 'due' | 'expired'
+
+const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
+const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
+
+const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string }> = {
+  due: {
+    key: DUE_KEY,
+    where: `sp.status IN ('pending', 'failed', 'completed')
+        AND ${DUE_KEY} <= $1
+        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
+    slot: `COALESCE(sp.next_run_at, $1)`,
+  },
+  expired: {
+    key: LEASE_KEY,
+    where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1`,
+    slot: `COALESCE(sp.scheduled_for, sp.next_run_at, $1)`,
+  },
+}
+
+function claimSql(kind: ClaimKind): string {
+  const { key, where, slot } = SELECTION[kind]
+  // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
+  return `
+    WITH picked AS (
+      SELECT sp.id, ${key} AS sort_key
+        FROM subscription_processing sp
+        JOIN subscriptions s ON s.id = sp.subscription_id
+       WHERE ${where}
+         AND s.active IS TRUE
+         AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
+       ORDER BY ${key}, sp.id
+       LIMIT $4
+         FOR UPDATE OF sp SKIP LOCKED
+    ), claimed AS (
+      UPDATE subscription_processing sp
+         SET status = 'queued',
+             scheduled_for = ${slot},
+             attempts = ${kind === 'due' ? '0' : 'sp.attempts'},
+             claimed_at = $1,
+             lease_expires_at = $1 + make_interval(secs => $5),
+             run_id = $6,
+             updated_at = $1
+        FROM picked
+       WHERE sp.id = picked.id
+      RETURNING sp.id, sp.subscription_id, sp.scheduled_for
+    ), last AS (
+      SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
+    )
+    SELECT c.id, c.subscription_id, c.scheduled_for, last.key AS last_key, last.id AS last_id
+      FROM claimed c CROSS JOIN last`
+}
+
+export interface ClaimBatchInput {
+  kind: ClaimKind
+  now: Date
+  after: Cursor
+  limit: number
+  leaseSeconds: number
+  runId: string
+  processQueue: string
+}
+
+export interface ClaimBatchResult {
+  /** Rows taken by this batch. */
+  claimed: number
+  /** Jobs created. Fewer than `claimed` when a row's job for that slot still exists. */
+  enqueued: number
+  /** Where the next page starts; null when this page was the last. */
+  next: Cursor | null
+}
+
+interface ClaimedRow {
+  id: string
+  subscription_id: string
+  scheduled_for: Date
+  last_key: string
+  last_id: string
+}
+
+/** Claims one page and enqueues its jobs, inside the caller's transaction on `client`. */
+export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimBatchInput): Promise<ClaimBatchResult> {
+  const { rows } = await client.query<ClaimedRow>(claimSql(input.kind), [
+    input.now,
+    input.after.key,
+    input.after.id,
+    input.limit,
+    input.leaseSeconds,
+    input.runId,
+  ])
+  if (rows.length === 0) return { claimed: 0, enqueued: 0, next: null }
+  const jobs = rows.map((row) => {
+    const scheduledFor = row.scheduled_for.toISOString()
+    const data: ProcessJobData = { processingId: row.id, subscriptionId: row.subscription_id, scheduledFor, runId: input.runId }
+    // One live job per subscription and slot: the queue's `exclusive` policy drops a duplicate.
+    return { id: randomUUID(), data, singletonKey: `${row.subscription_id}:${scheduledFor}` }
+  })
+  const ids = await boss.insert(input.processQueue, jobs, {
+    db: { executeSql: async (text, values) => await client.query(text, values as unknown[] | undefined) },
+    returnId: true,
+  })
+  const enqueued = ids?.length ?? 0
+  await addClaimed(client, input.runId, enqueued)
+  const last = rows[0]!
+  return {
+    claimed: rows.length,
+    enqueued,
+    next: rows.length < input.limit ? null : { key: last.last_key, id: last.last_id },
+  }
+}

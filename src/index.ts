@@ -1,0 +1,32 @@
+export { createSubscriptionScheduler } from './scheduler.js'
+export type { RunNowOptions, StopOptions, SubscriptionScheduler } from './scheduler.js'
+export { migrate } from './migrate.js'
+export type { MigrateOptions } from './migrate.js'
+export { computeNextRunAt, isKnownFrequency } from './next-run.js'
+export type { Frequency, NextRunInput } from './next-run.js'
+export { createHttpWorkerClient } from './http-worker-client.js'
+export type { HttpWorkerClientOptions } from './http-worker-client.js'
+export type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from './worker-client.js'
+export type { RetryOptions, SchedulerOptions } from './options.js'
+export type { EnrolledSubscription, EnrollOptions } from './enroll.js'
+export type { RunSummary } from './runs.js'
+export type { SchedulerStatus } from './status.js'
+export type { Logger } from './logger.js'
+export type { Clock } from './clock.js'
+export type { Executor, HostDb } from './db.js'
+export type { RunTrigger, SubscriptionStatus } from './schema.js'
+export {
+  ConfigurationError,
+  isConfigurationError,
+  isPermanentError,
+  isRetryableError,
+  isSchedulerError,
+  MigrationError,
+  NotFoundError,
+  NotStartedError,
+  PermanentError,
+  RetryableError,
+  SchedulerError,
+  SubscriptionDataError,
+} from './errors.js'
+export type { SchedulerErrorCode } from './errors.js'

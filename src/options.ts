@@ -1,0 +1,219 @@
+/**
+ * Every option, its default, and its validation, in one place. `resolveOptions()` turns what a
+ * host passes into a fully-required {@link ResolvedOptions}, or throws a `ConfigurationError`
+ * that names the option, the bad value and the fix.
+ */
+import { CronExpressionParser } from 'cron-parser'
+import type { Clock } from './clock.js'
+import { systemClock } from './clock.js'
+import { ConfigurationError } from './errors.js'
+import { createHttpWorkerClient } from './http-worker-client.js'
+import type { Logger } from './logger.js'
+import { defaultLogger } from './logger.js'
+import { isValidTimeZone, parseRunAt } from './next-run.js'
+import type { WorkerClient } from './worker-client.js'
+
+export interface RetryOptions {
+  /** Retries after the first attempt at a slot. @default 3 */
+  limit?: number
+  /** Delay before the first retry; doubles each time, with jitter. @default 30 */
+  delaySeconds?: number
+  /** Upper bound of the delay. @default 3600 */
+  maxDelaySeconds?: number
+}
+
+export interface SchedulerOptions {
+  /** Processes each subscription. @default an HTTP client for `workerUrl` */
+  workerClient?: WorkerClient
+  /** Base URL of the subscription worker, used when no `workerClient` is given. @default process.env.SUBSCRIPTION_WORKER_URL */
+  workerUrl?: string
+  /** Time limit of one worker call, in milliseconds. @default 30000 */
+  workerTimeoutMs?: number
+  /** When sweeps run, as a cron expression in `timezone`. @default '0 9 * * *' */
+  cron?: string
+  /** IANA zone of `cron`, and of subscriptions with no zone of their own. @default 'UTC' */
+  timezone?: string
+  /** Local time of day each subscription's slot falls on, 'HH:MM'. @default '09:00' */
+  runAt?: string
+  /** Most worker calls in flight at once in this instance. @default 16 */
+  concurrency?: number
+  /** Rows claimed (and jobs enqueued) per transaction during a sweep. @default 500 */
+  claimBatchSize?: number
+  /** Retry policy for failed worker calls. */
+  retry?: RetryOptions
+  /** Apply the library's migrations on `start()`. @default true */
+  migrate?: boolean
+  /** Prefix of the pg-boss queue names. @default 'subscription-scheduler' */
+  queuePrefix?: string
+  /** Postgres schema pg-boss installs into. @default 'pgboss' */
+  bossSchema?: string
+  /** How often an idle worker polls for jobs, in seconds (>= 0.5). @default 1 */
+  pollingIntervalSeconds?: number
+  /** Replaces the default consola logger. */
+  logger?: Logger
+  /** Replaces the system clock (tests). */
+  clock?: Clock
+}
+
+export interface ResolvedOptions {
+  /** Undefined when neither a client nor a URL is configured: `start()` then refuses to run. */
+  workerClient: WorkerClient | undefined
+  workerTimeoutMs: number
+  cron: string
+  timezone: string
+  runAt: string
+  concurrency: number
+  claimBatchSize: number
+  retry: Required<RetryOptions>
+  migrate: boolean
+  queuePrefix: string
+  bossSchema: string
+  pollingIntervalSeconds: number
+  logger: Logger
+  clock: Clock
+  /** Derived: how long a job may run before pg-boss expires it. Outlives one worker call. */
+  expireInSeconds: number
+  /** Derived: how long a claim holds a row before a sweep may take it again. */
+  leaseSeconds: number
+}
+
+export const DEFAULTS = {
+  workerTimeoutMs: 30_000,
+  cron: '0 9 * * *',
+  timezone: 'UTC',
+  runAt: '09:00',
+  concurrency: 16,
+  claimBatchSize: 500,
+  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+  migrate: true,
+  queuePrefix: 'subscription-scheduler',
+  bossSchema: 'pgboss',
+  pollingIntervalSeconds: 1,
+} as const
+
+const KNOWN_KEYS = new Set<string>([
+  'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
+  'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
+])
+
+function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigurationError(option, `expected an integer from 1 to ${max}, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function nonNegativeInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(option, `expected an integer >= 0, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function identifier(option: string, value: unknown, pattern: RegExp, hint: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new ConfigurationError(option, `expected ${hint}, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${JSON.stringify(retry)}.`)
+  }
+  for (const key of Object.keys(retry ?? {})) {
+    if (!['limit', 'delaySeconds', 'maxDelaySeconds'].includes(key)) {
+      throw new ConfigurationError(`retry.${key}`, 'unknown key. Known keys: limit, delaySeconds, maxDelaySeconds.')
+    }
+  }
+  const resolved = {
+    limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit),
+    delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds),
+    maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds),
+  }
+  if (resolved.maxDelaySeconds < resolved.delaySeconds) {
+    throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}).`)
+  }
+  return resolved
+}
+
+function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number): WorkerClient | undefined {
+  if (options.workerClient !== undefined) {
+    if (typeof options.workerClient?.process !== 'function') {
+      throw new ConfigurationError('workerClient', 'expected an object with a `process(request, { signal })` method.')
+    }
+    return options.workerClient
+  }
+  const url = options.workerUrl ?? process.env.SUBSCRIPTION_WORKER_URL
+  // A scheduler used only to enrol or report needs no worker; start() checks for one.
+  return url ? createHttpWorkerClient({ baseUrl: url, timeoutMs }) : undefined
+}
+
+/** The worker client, or the error `start()` throws when there is none. */
+export function requireWorkerClient(options: ResolvedOptions): WorkerClient {
+  if (options.workerClient) return options.workerClient
+  throw new ConfigurationError(
+    'workerClient',
+    'no worker to send subscriptions to. Pass `workerClient`, or `workerUrl`, or set the SUBSCRIPTION_WORKER_URL environment variable.',
+  )
+}
+
+/** Validates and completes the options. Throws `ConfigurationError` on the first bad one. */
+export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', `expected an object, got ${JSON.stringify(options)}.`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new ConfigurationError(key, `unknown option. Known options: ${[...KNOWN_KEYS].join(', ')}.`)
+    }
+  }
+  const timezone = options.timezone ?? DEFAULTS.timezone
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
+    throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.`)
+  }
+  const cron = options.cron ?? DEFAULTS.cron
+  try {
+    if (typeof cron !== 'string') throw new TypeError('not a string')
+    CronExpressionParser.parse(cron, { tz: timezone, strict: false })
+  } catch (error) {
+    throw new ConfigurationError('cron', `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). Example: '0 9 * * *' for 09:00 daily.`, { cause: error })
+  }
+  const runAt = options.runAt ?? DEFAULTS.runAt
+  parseRunAt(runAt)
+  const workerTimeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 3_600_000)
+  const polling = options.pollingIntervalSeconds ?? DEFAULTS.pollingIntervalSeconds
+  if (typeof polling !== 'number' || !(polling >= 0.5) || polling > 3600) {
+    throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${JSON.stringify(polling)}.`)
+  }
+  const logger = options.logger ?? defaultLogger()
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
+  }
+  const clock = options.clock ?? systemClock
+  if (typeof clock.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') {
+    throw new ConfigurationError('migrate', `expected true or false, got ${JSON.stringify(options.migrate)}.`)
+  }
+  // A job outlives its worker call by a margin, so pg-boss never starts a second copy of a
+  // call that is merely slow; the claim lease outlives the job the same way.
+  const expireInSeconds = Math.ceil(workerTimeoutMs / 1000) + 30
+  return {
+    workerClient: resolveWorkerClient(options, workerTimeoutMs),
+    workerTimeoutMs,
+    cron,
+    timezone,
+    runAt,
+    concurrency: positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000),
+    claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
+    retry: resolveRetry(options.retry),
+    migrate: options.migrate ?? DEFAULTS.migrate,
+    queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
+    bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
+    pollingIntervalSeconds: polling,
+    logger,
+    clock,
+    expireInSeconds,
+    leaseSeconds: expireInSeconds + 60,
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Run history: one row per sweep in `subscription_scheduler.runs`, with what it claimed and how
+ * those subscriptions settled. A run is finished once its sweep is over and every job it
+ * enqueued has settled, whichever instance processed them.
+ */
+import type { Executor } from './db.js'
+import { NotFoundError } from './errors.js'
+import type { RunTrigger } from './schema.js'
+
+export interface RunSummary {
+  runId: string
+  trigger: RunTrigger
+  startedAt: Date
+  finishedAt: Date | null
+  /** Subscriptions the run enqueued. */
+  processed: number
+  successful: number
+  failed: number
+  /** Failed attempts that were scheduled for another try. */
+  retried: number
+  /** Enqueued, then found deleted, paused or inactive before their call. */
+  skipped: number
+  durationMs: number | null
+  error: string | null
+}
+
+export interface OutcomeCounts {
+  successful: number
+  failed: number
+  retried: number
+  skipped: number
+}
+
+const RUNS = 'subscription_scheduler.runs'
+
+// Settled when the sweep is over and every enqueued job is accounted for. Evaluated inside the
+// UPDATE, so two instances settling the last jobs at once cannot both miss it.
+const SETTLE = `finished_at = CASE
+    WHEN finished_at IS NULL AND sweep_finished_at IS NOT NULL
+     AND successful + failed + skipped >= claimed THEN $2::timestamptz
+    ELSE finished_at END`
+
+interface RunRow {
+  id: string
+  trigger: RunTrigger
+  started_at: Date
+  finished_at: Date | null
+  claimed: number
+  successful: number
+  failed: number
+  retried: number
+  skipped: number
+  error: string | null
+}
+
+function toSummary(row: RunRow): RunSummary {
+  return {
+    runId: row.id,
+    trigger: row.trigger,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    processed: row.claimed,
+    successful: row.successful,
+    failed: row.failed,
+    retried: row.retried,
+    skipped: row.skipped,
+    durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+    error: row.error,
+  }
+}
+
+export async function createRun(db: Executor, trigger: RunTrigger, now: Date): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO ${RUNS} (trigger, started_at) VALUES ($1, $2) RETURNING id`,
+    [trigger, now],
+  )
+  return rows[0]!.id
+}
+
+export async function addClaimed(db: Executor, runId: string, count: number): Promise<void> {
+  if (count > 0) await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2 WHERE id = $1`, [runId, count])
+}
+
+/** Marks the sweep over; settles the run at once if nothing is outstanding. */
+export async function finishSweep(db: Executor, runId: string, now: Date, error?: string): Promise<void> {
+  await db.query(
+    `UPDATE ${RUNS} SET sweep_finished_at = $2, error = COALESCE($3, error) WHERE id = $1`,
+    [runId, now, error ?? null],
+  )
+  await db.query(`UPDATE ${RUNS} SET ${SETTLE} WHERE id = $1`, [runId, now])
+}
+
+/** Adds outcomes to a run's counters and settles it when they account for every claim. */
+export async function recordOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE ${RUNS} SET successful = successful + $3, failed = failed + $4, retried = retried + $5, skipped = skipped + $6
+      WHERE id = $1`,
+    [runId, now, counts.successful, counts.failed, counts.retried, counts.skipped],
+  )
+  await db.query(`UPDATE ${RUNS} SET ${SETTLE} WHERE id = $1`, [runId, now])
+}
+
+export async function getRun(db: Executor, runId: string): Promise<RunSummary> {
+  const { rows } = await db.query<RunRow>(`SELECT * FROM ${RUNS} WHERE id = $1`, [runId])
+  if (!rows[0]) throw new NotFoundError(`No run with id ${runId}.`)
+  return toSummary(rows[0])
+}
+
+export async function listRuns(db: Executor, limit: number): Promise<RunSummary[]> {
+  const { rows } = await db.query<RunRow>(`SELECT * FROM ${RUNS} ORDER BY started_at DESC, id LIMIT $1`, [limit])
+  return rows.map(toSummary)
+}
+
+/**
+ * Resolves with the run once it has finished. Polls the run row: the jobs may settle on any
+ * instance, and the row is where they all meet.
+ */
+export async function waitForRun(
+  db: Executor,
+  runId: string,
+  options: { pollMs?: number; signal?: AbortSignal } = {},
+): Promise<RunSummary> {
+  const pollMs = options.pollMs ?? 200
+  for (;;) {
+    options.signal?.throwIfAborted()
+    const run = await getRun(db, runId)
+    if (run.finishedAt) return run
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs)
+      options.signal?.addEventListener('abort', () => {
+        clearTimeout(timer)
+        resolve()
+      }, { once: true })
+    })
+  }
+}

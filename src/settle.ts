@@ -1,0 +1,127 @@
+/**
+ * The row writes around a worker call, each one statement for a whole batch. Every write is
+ * guarded by the row's slot (`scheduled_for`) and status, so a late or duplicate job can never
+ * overwrite a newer state, and a slot is never recorded complete twice.
+ */
+import type { Executor } from './db.js'
+
+export interface JobRef {
+  processingId: string
+  scheduledFor: Date
+}
+
+/** A row this job may call the worker for, with what the call needs. */
+export interface ActiveRow {
+  id: string
+  subscription_id: string
+  user_id: string | null
+  frequency: string | null
+  timezone: string | null
+  anchor_at: Date | null
+  scheduled_for: Date
+  attempts: number
+}
+
+const JOBS = `unnest($1::uuid[], $2::timestamptz[]) AS j(id, slot)`
+
+function refs(jobs: JobRef[]): [string[], Date[]] {
+  return [jobs.map((j) => j.processingId), jobs.map((j) => j.scheduledFor)]
+}
+
+/**
+ * Marks the rows `processing` and returns those still owed a call: same slot, still queued (or
+ * processing, after a crash), subscription still active. Extends the lease past the call.
+ */
+export async function beginProcessing(db: Executor, jobs: JobRef[], now: Date, leaseSeconds: number): Promise<ActiveRow[]> {
+  const { rows } = await db.query<ActiveRow>(
+    `UPDATE subscription_processing sp
+        SET status = 'processing', attempts = sp.attempts + 1,
+            lease_expires_at = $3::timestamptz + make_interval(secs => $4), updated_at = $3
+       FROM ${JOBS}, subscriptions s
+      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status IN ('queued', 'processing')
+        AND s.id = sp.subscription_id AND s.active IS TRUE
+     RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency,
+               sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts`,
+    [...refs(jobs), now, leaseSeconds],
+  )
+  return rows
+}
+
+/**
+ * For jobs that were not begun: releases rows whose subscription went inactive (back to
+ * `pending`, picked again once reactivated) and counts them, the deleted rows and the paused
+ * ones as skipped. Rows already settled for the slot are duplicates and count for nothing.
+ */
+export async function releaseSkipped(db: Executor, jobs: JobRef[], now: Date): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH jobs AS (SELECT * FROM ${JOBS}),
+     released AS (
+       UPDATE subscription_processing sp
+          SET status = 'pending', lease_expires_at = NULL, updated_at = $3
+         FROM jobs j, subscriptions s
+        WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status IN ('queued', 'processing')
+          AND s.id = sp.subscription_id AND s.active IS NOT TRUE
+       RETURNING sp.id
+     )
+     SELECT id FROM released
+     UNION
+     SELECT j.id FROM jobs j
+       LEFT JOIN subscription_processing sp ON sp.id = j.id
+      WHERE sp.id IS NULL OR (sp.status = 'paused' AND sp.scheduled_for = j.slot)`,
+    [...refs(jobs), now],
+  )
+  return new Set(rows.map((r) => r.id))
+}
+
+export interface Completion extends JobRef {
+  nextRunAt: Date
+}
+
+export interface Failure extends JobRef {
+  error: string
+}
+
+/** Records successes. Returns the ids actually completed by this call. */
+export async function recordCompletions(db: Executor, done: Completion[], now: Date): Promise<Set<string>> {
+  if (done.length === 0) return new Set()
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE subscription_processing sp
+        SET status = 'completed', last_run_at = $4, next_run_at = j.next, error = NULL,
+            last_completed_for = j.slot, consecutive_failures = 0, lease_expires_at = NULL,
+            anchor_at = COALESCE(sp.anchor_at, j.slot), updated_at = $4
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS j(id, slot, next)
+      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
+        AND sp.last_completed_for IS DISTINCT FROM j.slot
+     RETURNING sp.id`,
+    [...refs(done), done.map((d) => d.nextRunAt), now],
+  )
+  return new Set(rows.map((r) => r.id))
+}
+
+/**
+ * Records failures. A final one leaves the row `failed` with `next_run_at` on the failed slot,
+ * so the next sweep (or `retryFailed`) tries that slot again with the same idempotency key. A
+ * retried one goes back to `queued` with a lease that outlasts the longest backoff.
+ */
+export async function recordFailures(
+  db: Executor,
+  failures: Failure[],
+  final: boolean,
+  now: Date,
+  retryLeaseSeconds: number,
+): Promise<Set<string>> {
+  if (failures.length === 0) return new Set()
+  const set = final
+    ? `status = 'failed', next_run_at = j.slot, consecutive_failures = sp.consecutive_failures + 1, lease_expires_at = NULL`
+    : `status = 'queued', lease_expires_at = $4::timestamptz + make_interval(secs => $5)`
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE subscription_processing sp
+        SET ${set}, error = j.error, updated_at = $4
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS j(id, slot, error)
+      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
+     RETURNING sp.id`,
+    // $5 appears only in the retry form; Postgres rejects a parameter it cannot type.
+    [...refs(failures), failures.map((f) => f.error), now, ...(final ? [] : [retryLeaseSeconds])],
+  )
+  return new Set(rows.map((r) => r.id))
+}

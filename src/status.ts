@@ -1,0 +1,54 @@
+/**
+ * What an operator asks first: how many rows are in each state, what ran last, when the next
+ * sweep fires, and how much work is waiting.
+ */
+import { CronExpressionParser } from 'cron-parser'
+import type { Executor } from './db.js'
+import type { ResolvedOptions } from './options.js'
+import { listRuns } from './runs.js'
+import type { RunSummary } from './runs.js'
+import { SUBSCRIPTION_STATUSES } from './schema.js'
+import type { SubscriptionStatus } from './schema.js'
+
+export interface SchedulerStatus {
+  /** Rows by status; statuses no row has are 0. Unknown statuses (from older code) are kept. */
+  counts: Record<SubscriptionStatus, number> & Record<string, number>
+  total: number
+  /** Rows a sweep would take now. */
+  due: number
+  lastRun: RunSummary | null
+  /** The next cron fire, in UTC. */
+  nextFireAt: Date
+  /** Work enqueued and not yet settled: rows waiting for a job, and rows whose call is in flight. */
+  queue: { waiting: number; active: number }
+}
+
+export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, now: Date): Date {
+  return CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).next().toDate()
+}
+
+export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
+  const now = options.clock.now()
+  const [{ rows: byStatus }, { rows: due }, [lastRun]] = await Promise.all([
+    db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`),
+    db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+        WHERE s.active IS TRUE AND (
+          (sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
+          OR (sp.status = 'completed' AND sp.next_run_at <= $1)
+          OR (sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1))`,
+      [now],
+    ),
+    listRuns(db, 1),
+  ])
+  const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((s) => [s, 0])) as SchedulerStatus['counts']
+  for (const { status, n } of byStatus) counts[status] = n
+  return {
+    counts,
+    total: byStatus.reduce((sum, r) => sum + r.n, 0),
+    due: due[0]?.n ?? 0,
+    lastRun: lastRun ?? null,
+    nextFireAt: nextFireAt(options, now),
+    queue: { waiting: counts.queued, active: counts.processing },
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A sweep drains every due row, page by page, each page in its own short transaction, so it
+ * never holds a connection for long and never loads all due rows into memory.
+ */
+import type { Pool } from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { claimBatch, START_CURSOR } from './claim.js'
+import type { ClaimKind, Cursor } from './claim.js'
+import { withTransaction } from './db.js'
+import type { Logger } from './logger.js'
+import { finishSweep } from './runs.js'
+
+export interface SweepContext {
+  pool: Pool
+  boss: PgBoss
+  logger: Logger
+  processQueue: string
+  claimBatchSize: number
+  leaseSeconds: number
+  /** Stops the sweep between pages (the scheduler is stopping). */
+  signal?: AbortSignal
+}
+
+export interface SweepResult {
+  claimed: number
+  enqueued: number
+}
+
+/**
+ * Claims every row due at `now` into run `runId`. Rows a concurrent sweep holds are skipped;
+ * that sweep enqueues them. Expired leases go first: they are the oldest work.
+ */
+export async function sweep(ctx: SweepContext, runId: string, now: Date): Promise<SweepResult> {
+  const total: SweepResult = { claimed: 0, enqueued: 0 }
+  let failure: unknown
+  try {
+    for (const kind of ['expired', 'due'] as ClaimKind[]) {
+      let cursor: Cursor | null = START_CURSOR
+      while (cursor && !ctx.signal?.aborted) {
+        const after: Cursor = cursor
+        const page = await withTransaction(ctx.pool, (client) =>
+          claimBatch(client, ctx.boss, {
+            kind,
+            now,
+            after,
+            limit: ctx.claimBatchSize,
+            leaseSeconds: ctx.leaseSeconds,
+            runId,
+            processQueue: ctx.processQueue,
+          }),
+        )
+        total.claimed += page.claimed
+        total.enqueued += page.enqueued
+        cursor = page.next
+      }
+    }
+  } catch (error) {
+    failure = error
+    ctx.logger.error(`Sweep of run ${runId} stopped after ${total.enqueued} subscriptions: ${(error as Error).message}`)
+  }
+  // Whatever was enqueued before a failure still settles; the run records the error.
+  await finishSweep(ctx.pool, runId, now, failure ? String((failure as Error).message ?? failure) : undefined)
+  if (failure) throw failure
+  ctx.logger.info(`Run ${runId}: enqueued ${total.enqueued} subscriptions.`)
+  return total
+}
