@@ -69,7 +69,8 @@ function claimSql(kind: ClaimKind): string {
     ), claimed AS (
       UPDATE subscription_processing sp
          SET status = 'queued',
-             scheduled_for = ${slot},
+             -- Milliseconds: the slot travels through JavaScript and must compare equal on return.
+             scheduled_for = date_trunc('milliseconds', ${slot}),
              attempts = ${kind === 'due' ? '0' : 'sp.attempts'},
              claimed_at = $1,
              lease_expires_at = $1 + make_interval(secs => $5),

@@ -93,9 +93,9 @@ export async function finishSweep(db: Executor, runId: string, now: Date, error?
 /** Adds outcomes to a run's counters and settles it when they account for every claim. */
 export async function recordOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date): Promise<void> {
   await db.query(
-    `UPDATE ${RUNS} SET successful = successful + $3, failed = failed + $4, retried = retried + $5, skipped = skipped + $6
+    `UPDATE ${RUNS} SET successful = successful + $2, failed = failed + $3, retried = retried + $4, skipped = skipped + $5
       WHERE id = $1`,
-    [runId, now, counts.successful, counts.failed, counts.retried, counts.skipped],
+    [runId, counts.successful, counts.failed, counts.retried, counts.skipped],
   )
   await db.query(`UPDATE ${RUNS} SET ${SETTLE} WHERE id = $1`, [runId, now])
 }

@@ -110,7 +110,15 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
         burstWhenBatchFull: true,
         pollingIntervalSeconds: resolved.pollingIntervalSeconds,
       },
-      (jobs: JobWithMetadata<ProcessJobData>[]) => processJobs({ pool, options: resolved, workerClient, stopSignal: state.stop.signal }, jobs),
+      async (jobs: JobWithMetadata<ProcessJobData>[]) => {
+        try {
+          return await processJobs({ pool, options: resolved, workerClient, stopSignal: state.stop.signal }, jobs)
+        } catch (error) {
+          // The batch goes back to pg-boss for a retry; the rows keep their slot and lease.
+          logger.error(`Processing a batch of ${jobs.length} failed, will retry: ${(error as Error).message}`)
+          throw error
+        }
+      },
     )
     running = state
     logger.info(`Started: cron '${resolved.cron}' (${resolved.timezone}), concurrency ${resolved.concurrency}.`)

@@ -49,8 +49,9 @@ export async function beginProcessing(db: Executor, jobs: JobRef[], now: Date, l
 
 /**
  * For jobs that were not begun: releases rows whose subscription went inactive (back to
- * `pending`, picked again once reactivated) and counts them, the deleted rows and the paused
- * ones as skipped. Rows already settled for the slot are duplicates and count for nothing.
+ * `pending`, picked again once reactivated), and returns the jobs to count as skipped. That is
+ * every one except duplicates of a slot already settled (completed, failed, or moved past),
+ * which were counted when they settled; so every run adds up, whatever happened to its rows.
  */
 export async function releaseSkipped(db: Executor, jobs: JobRef[], now: Date): Promise<Set<string>> {
   const { rows } = await db.query<{ id: string }>(
@@ -63,11 +64,12 @@ export async function releaseSkipped(db: Executor, jobs: JobRef[], now: Date): P
           AND s.id = sp.subscription_id AND s.active IS NOT TRUE
        RETURNING sp.id
      )
-     SELECT id FROM released
-     UNION
      SELECT j.id FROM jobs j
        LEFT JOIN subscription_processing sp ON sp.id = j.id
-      WHERE sp.id IS NULL OR (sp.status = 'paused' AND sp.scheduled_for = j.slot)`,
+      WHERE sp.id IS NULL
+         OR NOT (COALESCE(sp.last_completed_for = j.slot, false)
+                 OR (sp.status = 'failed' AND sp.scheduled_for = j.slot)
+                 OR COALESCE(sp.scheduled_for > j.slot, false))`,
     [...refs(jobs), now],
   )
   return new Set(rows.map((r) => r.id))

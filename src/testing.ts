@@ -1,0 +1,6 @@
+export { createFakeWorkerClient } from './testing/fake-worker-client.js'
+export type { FakeBehaviour, FakeMatcher, FakeWorkerClient } from './testing/fake-worker-client.js'
+export { createManualClock } from './testing/manual-clock.js'
+export type { ManualClock } from './testing/manual-clock.js'
+export { captureLogger } from './testing/capture-logger.js'
+export type { CapturedLogger, LogEntry } from './testing/capture-logger.js'

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const worker = createFakeWorkerClient()
+const logger = captureLogger()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, concurrency: 32, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+describe('runNow', () => {
+  test('processes 2,000 due subscriptions exactly once each, and records status, last and next run', async () => {
+    worker.reset()
+    const ids = await seedSubscriptions(db.pool, { count: 2000 })
+    const before = Date.now()
+    const summary = await scheduler.runNow()
+    expect(summary).toMatchObject({ processed: 2000, successful: 2000, failed: 0 })
+    expect(summary.runId).toMatch(/^[0-9a-f-]{36}$/)
+    const called = worker.calls.map((c) => c.subscriptionId)
+    expect(called.length).toBe(2000)
+    expect(new Set(called)).toEqual(new Set(ids))
+    const rows = await rowsFor(db.pool, ids)
+    for (const row of rows) {
+      expect(row.status).toBe('completed')
+      expect(row.error).toBeNull()
+      expect(row.last_run_at.getTime()).toBeGreaterThanOrEqual(before - 1000)
+      expect(row.next_run_at.getTime()).toBeGreaterThan(Date.now())
+      expect(row.next_run_at.toISOString()).toMatch(/T09:00:00.000Z$/)
+    }
+    // A second run finds nothing due: nothing is processed twice.
+    const again = await scheduler.runNow()
+    expect(again).toMatchObject({ processed: 0, successful: 0, failed: 0 })
+    expect(worker.calls.length).toBe(2000)
+  })
+
+  test('sends each call the subscription, user, slot, attempt and a stable idempotency key', async () => {
+    worker.reset()
+    const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
+    await scheduler.runNow()
+    const [call] = worker.callsFor(id!)
+    const [row] = await rowsFor(db.pool, [id!])
+    const { rows: users } = await db.pool.query(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [id])
+    expect(call).toEqual({
+      subscriptionId: id,
+      userId: users[0].user_id,
+      processingId: row.id,
+      scheduledFor: row.scheduled_for.toISOString(),
+      attempt: 1,
+      idempotencyKey: `${id}:${row.scheduled_for.toISOString()}`,
+    })
+  })
+
+  test('leaves inactive and not-yet-due rows untouched', async () => {
+    worker.reset()
+    const inactive = await seedSubscriptions(db.pool, { count: 5, active: false })
+    const future = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: 3600 })
+    const before = await rowsFor(db.pool, [...inactive, ...future])
+    const summary = await scheduler.runNow()
+    expect(summary.processed).toBe(0)
+    expect(worker.calls).toEqual([])
+    expect(await rowsFor(db.pool, [...inactive, ...future])).toEqual(before)
+  })
+
+  test("selects rows in each of the MVP's statuses exactly as its query did", async () => {
+    worker.reset()
+    const cases = [
+      { status: 'pending', nextRunInSeconds: null, picked: true },
+      { status: 'pending', nextRunInSeconds: -60, picked: true },
+      { status: 'pending', nextRunInSeconds: 3600, picked: false },
+      { status: 'failed', nextRunInSeconds: null, picked: true },
+      { status: 'failed', nextRunInSeconds: -60, picked: true },
+      { status: 'failed', nextRunInSeconds: 3600, picked: false },
+      { status: 'completed', nextRunInSeconds: null, picked: false },
+      { status: 'completed', nextRunInSeconds: -60, picked: true },
+      { status: 'completed', nextRunInSeconds: 3600, picked: false },
+    ] as const
+    const seeded = []
+    for (const c of cases) seeded.push({ ...c, id: (await seedSubscriptions(db.pool, { count: 1, status: c.status, nextRunInSeconds: c.nextRunInSeconds }))[0]! })
+    const summary = await scheduler.runNow()
+    expect(summary.processed).toBe(cases.filter((c) => c.picked).length)
+    for (const c of seeded) {
+      expect({ ...c, called: worker.callsFor(c.id).length }).toEqual({ ...c, called: c.picked ? 1 : 0 })
+    }
+  })
+
+  test("records the worker's failure on the row and in the summary", async () => {
+    worker.reset()
+    const [bad, good] = await seedSubscriptions(db.pool, { count: 2 })
+    worker.on(bad!, { fail: new Error('worker exploded') })
+    const summary = await scheduler.runNow()
+    expect(summary).toMatchObject({ processed: 2, successful: 1, failed: 1 })
+    const rows = await rowsFor(db.pool, [bad!, good!])
+    const badRow = rows.find((r) => r.sid === bad)
+    expect(badRow).toMatchObject({ status: 'failed', error: 'worker exploded', consecutive_failures: 1 })
+    expect(rows.find((r) => r.sid === good)).toMatchObject({ status: 'completed', error: null })
+    expect(logger.messages('warn').some((m) => m.includes(bad!) && m.includes('worker exploded'))).toBe(true)
+  })
+
+  test('returns at once with a run id when asked not to wait', async () => {
+    worker.reset()
+    await seedSubscriptions(db.pool, { count: 3 })
+    const { runId } = await scheduler.runNow({ wait: false })
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/)
+    await worker.waitForCalls(3)
+  })
+})
