@@ -132,7 +132,8 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
     maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds),
   }
   if (resolved.maxDelaySeconds < resolved.delaySeconds) {
-    throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}).`)
+    const given = retry?.maxDelaySeconds === undefined ? ' (the default)' : ''
+    throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}), got ${resolved.maxDelaySeconds}${given}. Raise retry.maxDelaySeconds or lower retry.delaySeconds.`)
   }
   return resolved
 }
@@ -144,9 +145,20 @@ function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number): Work
     }
     return options.workerClient
   }
+  const fromEnv = options.workerUrl === undefined
   const url = options.workerUrl ?? process.env.SUBSCRIPTION_WORKER_URL
   // A scheduler used only to enrol or report needs no worker; start() checks for one.
-  return url ? createHttpWorkerClient({ baseUrl: url, timeoutMs }) : undefined
+  if (!url) return undefined
+  try {
+    return createHttpWorkerClient({ baseUrl: url, timeoutMs })
+  } catch (error) {
+    // The HTTP client names its own `baseUrl`; the host set `workerUrl` (or the variable).
+    if (error instanceof ConfigurationError && error.option === 'baseUrl') {
+      const detail = error.message.replace(/^Invalid option `baseUrl`: /, '')
+      throw new ConfigurationError('workerUrl', `${fromEnv ? '(from the SUBSCRIPTION_WORKER_URL environment variable) ' : ''}${detail}`, { cause: error })
+    }
+    throw error
+  }
 }
 
 /** The worker client, or the error `start()` throws when there is none. */
@@ -175,6 +187,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const cron = options.cron ?? DEFAULTS.cron
   try {
     if (typeof cron !== 'string') throw new TypeError('not a string')
+    // cron-parser reads '' as '* * * * *' (every minute); pg-boss's schedule() rejects it at start().
+    if (cron.trim() === '') throw new TypeError('empty')
     CronExpressionParser.parse(cron, { tz: timezone, strict: false })
   } catch (error) {
     throw new ConfigurationError('cron', `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). Example: '0 9 * * *' for 09:00 daily.`, { cause: error })

@@ -1,0 +1,213 @@
+import { sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const worker = createFakeWorkerClient()
+const logger = captureLogger()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** Inserts a host subscription (on the pool, or on the host's transaction client). */
+async function insertHostSubscription(executor: { query: TestDatabase['pool']['query'] } = db.pool): Promise<string> {
+  const { rows } = await executor.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id::text`)
+  return rows[0]!.id
+}
+
+async function processingRow(subscriptionId: string) {
+  const { rows } = await db.pool.query(`SELECT * FROM subscription_processing WHERE subscription_id = $1`, [subscriptionId])
+  return rows[0] as Record<string, unknown> | undefined
+}
+
+async function hostRowExists(subscriptionId: string): Promise<boolean> {
+  const { rows } = await db.pool.query(`SELECT 1 FROM subscriptions WHERE id = $1`, [subscriptionId])
+  return rows.length === 1
+}
+
+describe('enroll', () => {
+  test('creates a pending row with no next_run_at, so the next sweep takes it', async () => {
+    const id = await insertHostSubscription()
+    const enrolled = await scheduler.enroll(id)
+    expect(enrolled).toEqual({ processingId: expect.stringMatching(UUID), subscriptionId: id, status: 'pending', timezone: null, nextRunAt: null, created: true })
+    expect(await processingRow(id)).toMatchObject({ id: enrolled.processingId, status: 'pending', next_run_at: null, timezone: null, attempts: 0 })
+  })
+
+  test('re-enrolling updates the time zone; omitting it keeps it; null clears it', async () => {
+    const id = await insertHostSubscription()
+    const first = await scheduler.enroll(id, { timezone: 'America/New_York' })
+    expect(first).toMatchObject({ created: true, timezone: 'America/New_York' })
+
+    const moved = await scheduler.enroll(id, { timezone: 'Europe/Berlin' })
+    expect(moved).toMatchObject({ processingId: first.processingId, created: false, timezone: 'Europe/Berlin' })
+    expect(await processingRow(id)).toMatchObject({ timezone: 'Europe/Berlin' })
+
+    const kept = await scheduler.enroll(id)
+    expect(kept).toMatchObject({ processingId: first.processingId, created: false, timezone: 'Europe/Berlin' })
+    expect(await processingRow(id)).toMatchObject({ timezone: 'Europe/Berlin' })
+
+    const cleared = await scheduler.enroll(id, { timezone: null })
+    expect(cleared).toMatchObject({ processingId: first.processingId, created: false, timezone: null })
+    expect(await processingRow(id)).toMatchObject({ timezone: null })
+
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_processing WHERE subscription_id = $1`, [id])
+    expect(rows[0].n).toBe(1)
+  })
+
+  test('re-enrolling a processed subscription keeps its status and schedule', async () => {
+    const id = await insertHostSubscription()
+    await scheduler.enroll(id)
+    const nextRunAt = new Date('2031-05-01T09:00:00.000Z')
+    await db.pool.query(`UPDATE subscription_processing SET status = 'completed', next_run_at = $2 WHERE subscription_id = $1`, [id, nextRunAt])
+    const again = await scheduler.enroll(id, { timezone: 'Asia/Tokyo' })
+    expect(again).toMatchObject({ created: false, status: 'completed', nextRunAt, timezone: 'Asia/Tokyo' })
+    expect(await processingRow(id)).toMatchObject({ status: 'completed', next_run_at: nextRunAt })
+  })
+
+  test('rejects a subscription id that is not a UUID with a ConfigurationError', async () => {
+    const error = await scheduler.enroll('sub_123').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect(error).toMatchObject({ option: 'subscriptionId' })
+    expect((error as Error).message).toContain('"sub_123"')
+  })
+
+  test('rejects an unknown time zone with a ConfigurationError and writes nothing', async () => {
+    const id = await insertHostSubscription()
+    const error = await scheduler.enroll(id, { timezone: 'Mars/Olympus' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect(error).toMatchObject({ option: 'timezone' })
+    expect((error as Error).message).toContain('"Mars/Olympus"')
+    expect(await processingRow(id)).toBeUndefined()
+  })
+
+  test('rejects a subscription id with no host row with a NotFoundError', async () => {
+    const id = randomUUID()
+    const error = await scheduler.enroll(id).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NotFoundError)
+    expect((error as Error).message).toContain(id)
+    expect(await processingRow(id)).toBeUndefined()
+  })
+})
+
+describe("enroll inside the host's transaction (pg PoolClient)", () => {
+  test('ROLLBACK leaves no row; COMMIT keeps it', async () => {
+    const existing = await insertHostSubscription()
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const enrolled = await scheduler.enroll(existing, { db: client, timezone: 'Europe/Paris' })
+      expect(enrolled.created).toBe(true)
+      // Written on the host's connection: not visible to others until it commits.
+      expect(await processingRow(existing)).toBeUndefined()
+      await client.query('ROLLBACK')
+      expect(await processingRow(existing)).toBeUndefined()
+
+      await client.query('BEGIN')
+      await scheduler.enroll(existing, { db: client, timezone: 'Europe/Paris' })
+      await client.query('COMMIT')
+      expect(await processingRow(existing)).toMatchObject({ status: 'pending', timezone: 'Europe/Paris' })
+    } finally {
+      client.release()
+    }
+  })
+
+  test('a subscription created and enrolled in one transaction commits or rolls back together', async () => {
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const rolledBack = await insertHostSubscription(client)
+      await scheduler.enroll(rolledBack, { db: client })
+      await client.query('ROLLBACK')
+      expect(await hostRowExists(rolledBack)).toBe(false)
+      expect(await processingRow(rolledBack)).toBeUndefined()
+
+      await client.query('BEGIN')
+      const committed = await insertHostSubscription(client)
+      await scheduler.enroll(committed, { db: client })
+      await client.query('COMMIT')
+      expect(await hostRowExists(committed)).toBe(true)
+      expect(await processingRow(committed)).toMatchObject({ status: 'pending', next_run_at: null })
+    } finally {
+      client.release()
+    }
+  })
+})
+
+describe("enroll inside the host's transaction (Drizzle node-postgres)", () => {
+  test('the host inserts its subscription and enrols it in one transaction, and both commit', async () => {
+    const orm = drizzle(db.pool)
+    const id = await orm.transaction(async (tx) => {
+      const { rows } = await tx.execute<{ id: string }>(sql`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'weekly') RETURNING id::text`)
+      const subscriptionId = rows[0]!.id
+      const enrolled = await scheduler.enroll(subscriptionId, { db: tx, timezone: 'Europe/Berlin' })
+      expect(enrolled).toMatchObject({ created: true, status: 'pending', timezone: 'Europe/Berlin' })
+      // Not yet visible outside the transaction.
+      expect(await processingRow(subscriptionId)).toBeUndefined()
+      return subscriptionId
+    })
+    expect(await hostRowExists(id)).toBe(true)
+    expect(await processingRow(id)).toMatchObject({ status: 'pending', timezone: 'Europe/Berlin', next_run_at: null })
+  })
+
+  test('a rolled-back Drizzle transaction leaves neither the subscription nor its row', async () => {
+    const orm = drizzle(db.pool)
+    let id: string | undefined
+    await expect(
+      orm.transaction(async (tx) => {
+        const { rows } = await tx.execute<{ id: string }>(sql`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id::text`)
+        id = rows[0]!.id
+        await scheduler.enroll(id, { db: tx })
+        tx.rollback()
+      }),
+    ).rejects.toThrow()
+    expect(id).toMatch(UUID)
+    expect(await hostRowExists(id!)).toBe(false)
+    expect(await processingRow(id!)).toBeUndefined()
+  })
+
+  test('enrolling an existing subscription in a Drizzle transaction that throws leaves no row', async () => {
+    const existing = await insertHostSubscription()
+    const orm = drizzle(db.pool)
+    await expect(
+      orm.transaction(async (tx) => {
+        await scheduler.enroll(existing, { db: tx })
+        throw new Error('host failed later in the transaction')
+      }),
+    ).rejects.toThrow('host failed later in the transaction')
+    expect(await processingRow(existing)).toBeUndefined()
+  })
+})
+
+describe('an enrolled subscription', () => {
+  test('is processed by the next runNow(), on its own time zone', async () => {
+    worker.reset()
+    const id = await insertHostSubscription()
+    await scheduler.enroll(id, { timezone: 'Asia/Tokyo' })
+    const summary = await scheduler.runNow()
+    expect(summary.failed).toBe(0)
+    expect(summary.successful).toBe(summary.processed)
+    expect(worker.callsFor(id)).toHaveLength(1)
+    expect(worker.callsFor(id)[0]).toMatchObject({ subscriptionId: id, attempt: 1 })
+    const row = await processingRow(id)
+    expect(row).toMatchObject({ status: 'completed', error: null })
+    // runAt 09:00 in Tokyo (UTC+9, no DST) is 00:00 UTC.
+    expect((row!.next_run_at as Date).toISOString()).toMatch(/T00:00:00\.000Z$/)
+    expect((row!.next_run_at as Date).getTime()).toBeGreaterThan(Date.now())
+  })
+})
