@@ -7,6 +7,8 @@
  */
 import { sql } from 'drizzle-orm'
 import {
+  bigserial,
+  boolean,
   index,
   integer,
   jsonb,
@@ -69,6 +71,10 @@ export const subscriptionProcessing = pgTable(
     leaseExpiresAt: timestamptz('lease_expires_at'),
     /** The run that last claimed the row. */
     runId: uuid('run_id'),
+    /** Why a `paused` row is paused: `manual`, or `failures` (too many failed slots in a row). */
+    pausedReason: text('paused_reason').$type<PausedReason>(),
+    /** The worker's last answer, truncated to a few kilobytes. */
+    lastResponse: jsonb('last_response'),
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
@@ -85,7 +91,9 @@ export const subscriptionProcessing = pgTable(
 
 const scheduler = pgSchema(SCHEDULER_SCHEMA)
 
-export const RUN_TRIGGERS = ['cron', 'manual', 'catch-up', 'single'] as const
+export type PausedReason = 'manual' | 'failures'
+
+export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue'] as const
 export type RunTrigger = (typeof RUN_TRIGGERS)[number]
 
 /** One row per sweep: what it claimed and how those subscriptions settled. */
@@ -105,8 +113,30 @@ export const subscriptionRuns = scheduler.table(
     skipped: integer('skipped').notNull().default(0),
     error: text('error'),
   },
-  (t) => [index('runs_started_at_idx').on(t.startedAt)],
+  (t) => [index('runs_started_at_idx').on(t.startedAt), index('runs_unfinished_idx').on(t.startedAt).where(sql`finished_at IS NULL`)],
 )
 
+/** Every failed attempt, kept for operators ("what failed, and why?") for `historyRetentionDays`. */
+export const subscriptionFailures = scheduler.table(
+  'failures',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    processingId: uuid('processing_id').notNull(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    runId: uuid('run_id'),
+    scheduledFor: timestamptz('scheduled_for').notNull(),
+    attempt: integer('attempt').notNull(),
+    /** True when no retry follows: the slot is recorded failed. */
+    final: boolean('final').notNull(),
+    error: text('error').notNull(),
+    failedAt: timestamptz('failed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('failures_subscription_idx').on(t.subscriptionId, t.failedAt),
+    index('failures_failed_at_idx').on(t.failedAt),
+  ],
+)
+
+export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect
 export type SubscriptionProcessingRow = typeof subscriptionProcessing.$inferSelect
 export type SubscriptionRunRow = typeof subscriptionRuns.$inferSelect

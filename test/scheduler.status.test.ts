@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { ProcessRequest, SubscriptionScheduler, WorkerClient } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+const logger = captureLogger()
+const schedulers: SubscriptionScheduler[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+afterAll(async () => {
+  for (const s of schedulers) await s.stop({ timeoutMs: 2000 })
+})
+
+// Counts are database-wide: every test starts from empty tables.
+beforeEach(async () => {
+  await db.pool.query(`DELETE FROM subscription_processing`)
+  await db.pool.query(`DELETE FROM subscriptions`)
+  await db.pool.query(`DELETE FROM subscription_scheduler.runs`)
+})
+
+const ALL_ZERO = { pending: 0, queued: 0, processing: 0, completed: 0, failed: 0, paused: 0 }
+
+describe('getStatus', () => {
+  test('on an empty database: every status at 0, nothing due, no last run, empty queue', async () => {
+    const status = await createSubscriptionScheduler(db.pool, { logger }).getStatus()
+    expect(status.counts).toEqual(ALL_ZERO)
+    expect(status).toMatchObject({ total: 0, due: 0, lastRun: null, queue: { waiting: 0, active: 0 } })
+  })
+
+  test('counts rows by status, with a total and how many a sweep would take now', async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger })
+    // Due: pending (null or past), failed past, completed past, queued with an expired lease.
+    await seedSubscriptions(db.pool, { count: 3, status: 'pending' })
+    await seedSubscriptions(db.pool, { count: 2, status: 'pending', nextRunInSeconds: -60 })
+    await seedSubscriptions(db.pool, { count: 1, status: 'failed', nextRunInSeconds: -60 })
+    await seedSubscriptions(db.pool, { count: 4, status: 'completed', nextRunInSeconds: -60 })
+    // Not due: in the future, paused, inactive, leased.
+    await seedSubscriptions(db.pool, { count: 5, status: 'completed', nextRunInSeconds: 3600 })
+    await seedSubscriptions(db.pool, { count: 1, status: 'failed', nextRunInSeconds: 3600 })
+    await seedSubscriptions(db.pool, { count: 2, status: 'paused' })
+    await seedSubscriptions(db.pool, { count: 3, status: 'pending', active: false })
+    const leased = await seedSubscriptions(db.pool, { count: 2, status: 'queued' })
+    await db.pool.query(`UPDATE subscription_processing SET lease_expires_at = now() + interval '1 hour' WHERE subscription_id = $1`, [leased[0]])
+    const processing = await seedSubscriptions(db.pool, { count: 1, status: 'processing' })
+    await db.pool.query(`UPDATE subscription_processing SET lease_expires_at = now() + interval '1 hour' WHERE subscription_id = ANY($1::uuid[])`, [processing])
+
+    const status = await scheduler.getStatus()
+    expect(status.counts).toEqual({ pending: 8, queued: 2, processing: 1, completed: 9, failed: 2, paused: 2 })
+    expect(status.total).toBe(24)
+    // 3 + 2 pending, 1 failed, 4 completed, and the queued row whose lease is null (expired).
+    expect(status.due).toBe(11)
+    expect(status.queue).toEqual({ waiting: 2, active: 1 })
+  })
+
+  test('keeps statuses it does not know, and counts them in the total', async () => {
+    await seedSubscriptions(db.pool, { count: 2, status: 'legacy_hold' })
+    await seedSubscriptions(db.pool, { count: 1, status: 'pending' })
+    const status = await createSubscriptionScheduler(db.pool, { logger }).getStatus()
+    expect(status.counts).toEqual({ ...ALL_ZERO, pending: 1, legacy_hold: 2 })
+    expect(status.total).toBe(3)
+  })
+
+  test('lastRun is null before any run, then the summary of the latest run', async () => {
+    const worker = createFakeWorkerClient()
+    const [bad] = await seedSubscriptions(db.pool, { count: 3 })
+    worker.on(bad!, { fail: new Error('no such customer') })
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+    schedulers.push(scheduler)
+    await scheduler.start()
+    expect((await scheduler.getStatus()).lastRun).toBeNull()
+
+    const summary = await scheduler.runNow()
+    const { lastRun } = await scheduler.getStatus()
+    expect(lastRun).toEqual(summary)
+    expect(lastRun).toMatchObject({ trigger: 'manual', processed: 3, successful: 2, failed: 1, error: null })
+    expect(lastRun!.durationMs).toBe(lastRun!.finishedAt!.getTime() - lastRun!.startedAt.getTime())
+    expect(lastRun!.durationMs).toBeGreaterThanOrEqual(0)
+
+    // A later run replaces it.
+    const second = await scheduler.runNow()
+    expect(second.runId).not.toBe(summary.runId)
+    expect((await scheduler.getStatus()).lastRun).toEqual(second)
+    await scheduler.stop({ timeoutMs: 2000 })
+  })
+
+  test('queue shows rows waiting for a job and rows whose call is in flight', async () => {
+    // A worker that holds every call until released, so the snapshot is deterministic.
+    const calls: ProcessRequest[] = []
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let firstCall!: () => void
+    const called = new Promise<void>((resolve) => (firstCall = resolve))
+    const worker: WorkerClient = {
+      async process(request) {
+        calls.push(request)
+        firstCall()
+        await released
+        return { ok: true }
+      },
+    }
+    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    // concurrency 1: one call in flight at a time, the other two wait in the queue.
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'status-queue' })
+    schedulers.push(scheduler)
+    await scheduler.start()
+    const { runId } = await scheduler.runNow({ wait: false })
+    await called
+
+    const during = await scheduler.getStatus()
+    expect(during.queue).toEqual({ waiting: 2, active: 1 })
+    expect(during.counts).toMatchObject({ pending: 0, queued: 2, processing: 1 })
+    expect(during.due).toBe(0)
+    expect(during.lastRun).toMatchObject({ runId, processed: 3, finishedAt: null, durationMs: null })
+
+    release()
+    // Poll the status itself (what an operator would do) until the calls have settled.
+    const deadline = Date.now() + 15_000
+    let after = await scheduler.getStatus()
+    while (after.counts.completed < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      after = await scheduler.getStatus()
+    }
+    expect(after.queue).toEqual({ waiting: 0, active: 0 })
+    expect(after.counts).toMatchObject({ completed: 3 })
+    expect(new Set(calls.map((c) => c.subscriptionId))).toEqual(new Set(ids))
+    await scheduler.stop({ timeoutMs: 2000 })
+  })
+})
+
+describe('getStatus().nextFireAt', () => {
+  test("is the cron's next fire in its time zone, as a UTC instant", async () => {
+    const clock = createManualClock('2026-03-25T12:00:00.000Z') // a Wednesday, before the switch to CEST
+    const scheduler = createSubscriptionScheduler(db.pool, { cron: '30 6 * * 1', timezone: 'Europe/Berlin', clock, logger })
+    // Monday 2026-03-30 06:30 CEST (UTC+2), the day after the clocks went forward.
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-03-30T04:30:00.000Z')
+
+    clock.set('2026-01-07T00:00:00.000Z') // winter: CET, UTC+1
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-01-12T05:30:00.000Z')
+
+    clock.set('2026-01-12T05:29:59.999Z') // the very Monday, a millisecond before
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-01-12T05:30:00.000Z')
+
+    clock.set('2026-01-12T05:30:00.000Z') // at the fire itself: the next one is a week later
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-01-19T05:30:00.000Z')
+
+    clock.set('2026-10-21T12:00:00.000Z') // back to CET on Sunday 2026-10-25
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-10-26T05:30:00.000Z')
+  })
+
+  test('follows the clock, not the wall time', async () => {
+    const clock = createManualClock('2030-06-01T10:00:00.000Z')
+    const scheduler = createSubscriptionScheduler(db.pool, { cron: '0 */6 * * *', timezone: 'UTC', clock, logger })
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2030-06-01T12:00:00.000Z')
+    clock.advance(3 * 3_600_000)
+    expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2030-06-01T18:00:00.000Z')
+  })
+})

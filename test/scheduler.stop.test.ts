@@ -1,0 +1,178 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler, NotStartedError } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+const logger = captureLogger()
+/** Every scheduler a test creates; stopped after it, whatever happened. */
+let created: SubscriptionScheduler[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+beforeEach(async () => {
+  await db.pool.query(`DELETE FROM subscription_processing`)
+  await db.pool.query(`DELETE FROM subscriptions`)
+})
+
+afterEach(async () => {
+  for (const s of created) await s.stop({ timeoutMs: 1000 })
+  created = []
+})
+
+function scheduler(options: SchedulerOptions): SubscriptionScheduler {
+  const s = createSubscriptionScheduler(db.pool, { logger, migrate: false, pollingIntervalSeconds: 0.5, ...options })
+  created.push(s)
+  return s
+}
+
+/** Polls the rows until `done` holds, or fails with the last rows seen after `timeoutMs`. */
+async function rowsWhen(ids: string[], done: (rows: Awaited<ReturnType<typeof rowsFor>>) => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const rows = await rowsFor(db.pool, ids)
+    if (done(rows)) return rows
+    if (Date.now() > deadline) {
+      throw new Error(`Rows did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(rows.map((r) => ({ sid: r.sid, status: r.status, error: r.error })))}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('stop', () => {
+  test('lets in-flight calls finish and record their outcome, and leaves the pool open', async () => {
+    const worker = createFakeWorkerClient().otherwise({ delayMs: 300 })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'stop-graceful' })
+    await s.start()
+    const ids = await seedSubscriptions(db.pool, { count: 6 })
+    await s.runNow({ wait: false })
+    await worker.waitForCalls(1)
+
+    await s.stop({ timeoutMs: 5000 })
+
+    const called = new Set(worker.calls.map((c) => c.subscriptionId))
+    expect(called.size).toBeGreaterThan(0)
+    const rows = await rowsFor(db.pool, ids)
+    for (const row of rows) {
+      if (called.has(row.sid)) {
+        // The call was allowed to finish: recorded as a success, not cancelled for a retry.
+        expect({ sid: row.sid, status: row.status, error: row.error }).toEqual({ sid: row.sid, status: 'completed', error: null })
+      } else {
+        // Never fetched: still claimed and queued for the next instance, not lost.
+        expect({ sid: row.sid, status: row.status }).toEqual({ sid: row.sid, status: 'queued' })
+      }
+    }
+    // stop() never closes the host's pool.
+    const { rows: one } = await db.pool.query('select 1 as one')
+    expect(one).toEqual([{ one: 1 }])
+    await expect(s.runNow()).rejects.toBeInstanceOf(NotStartedError)
+  })
+
+  test('cancels calls that outlive timeoutMs, puts their rows back for a retry, and another instance completes them', async () => {
+    const retry = { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 }
+    const hanging = createFakeWorkerClient().otherwise({ hang: true })
+    const first = scheduler({ workerClient: hanging, retry, queuePrefix: 'stop-hang' })
+    await first.start()
+    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    await first.runNow({ wait: false })
+    await hanging.waitForCalls(1)
+
+    const started = Date.now()
+    await first.stop({ timeoutMs: 500 })
+    const took = Date.now() - started
+    // Bounded by timeoutMs (plus settling), far below pg-boss's own graceful timeout (timeoutMs + 5 s).
+    expect(took).toBeGreaterThanOrEqual(450)
+    expect(took).toBeLessThan(3000)
+
+    const afterStop = await rowsFor(db.pool, ids)
+    expect(afterStop.map((r) => r.status).sort()).toEqual(['queued', 'queued', 'queued'])
+    const cancelled = afterStop.filter((r) => hanging.callsFor(r.sid).length > 0)
+    expect(cancelled.length).toBeGreaterThan(0)
+    for (const row of cancelled) expect(row.error).toContain('cancelled because the scheduler is stopping')
+    await expect(db.pool.query('select 1')).resolves.toBeDefined()
+
+    const healthy = createFakeWorkerClient()
+    const second = scheduler({ workerClient: healthy, retry, queuePrefix: 'stop-hang' })
+    await second.start()
+    const rows = await rowsWhen(ids, (rs) => rs.every((r) => r.status === 'completed'))
+    for (const row of rows) expect({ sid: row.sid, error: row.error }).toEqual({ sid: row.sid, error: null })
+    // Each subscription went to the new worker once, for the slot it was claimed for.
+    for (const row of rows) {
+      const calls = healthy.callsFor(row.sid)
+      expect(calls).toHaveLength(1)
+      expect(calls[0]!.scheduledFor).toBe(afterStop.find((r) => r.sid === row.sid)!.scheduled_for.toISOString())
+    }
+  })
+
+  test('stop() twice, in sequence or at once, is harmless', async () => {
+    const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-twice' })
+    await s.start()
+    await s.stop({ timeoutMs: 1000 })
+    await expect(s.stop({ timeoutMs: 1000 })).resolves.toBeUndefined()
+
+    await s.start()
+    await expect(Promise.all([s.stop({ timeoutMs: 1000 }), s.stop({ timeoutMs: 1000 })])).resolves.toEqual([undefined, undefined])
+    await expect(db.pool.query('select 1')).resolves.toBeDefined()
+  })
+
+  test('stop() on a scheduler that never started resolves', async () => {
+    const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-never' })
+    await expect(s.stop()).resolves.toBeUndefined()
+  })
+})
+
+describe('start', () => {
+  test('runNow() on a scheduler that was never started rejects with NotStartedError', async () => {
+    const worker = createFakeWorkerClient()
+    const s = scheduler({ workerClient: worker, queuePrefix: 'never-started' })
+    const ids = await seedSubscriptions(db.pool, { count: 1 })
+    const runs = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs`)).rows[0].n as number
+    const runsBefore = await runs()
+    const error = await s.runNow().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NotStartedError)
+    expect((error as Error).message).toContain('start()')
+    // Nothing was recorded or claimed.
+    expect(worker.calls).toEqual([])
+    expect(await runs()).toBe(runsBefore)
+    expect((await rowsFor(db.pool, ids))[0]).toMatchObject({ status: 'pending', run_id: null })
+  })
+
+  test('start() twice, at once or in sequence, is harmless: one stop() leaves no worker behind', async () => {
+    const leaked = createFakeWorkerClient()
+    const a = scheduler({ workerClient: leaked, queuePrefix: 'start-twice' })
+    await Promise.all([a.start(), a.start()])
+    await a.start()
+    const ids = await seedSubscriptions(db.pool, { count: 2 })
+    const summary = await a.runNow()
+    expect(summary).toMatchObject({ processed: 2, successful: 2 })
+    expect(leaked.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+    await a.stop({ timeoutMs: 1000 })
+
+    // Had a second start() left a pg-boss worker running, it would compete for this queue's jobs.
+    leaked.reset()
+    const worker = createFakeWorkerClient()
+    const b = scheduler({ workerClient: worker, queuePrefix: 'start-twice' })
+    await b.start()
+    const more = await seedSubscriptions(db.pool, { count: 20 })
+    const second = await b.runNow()
+    expect(second).toMatchObject({ processed: 20, successful: 20 })
+    expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...more].sort())
+    expect(leaked.calls).toEqual([])
+  })
+
+  test('a stopped scheduler can be started again', async () => {
+    const worker = createFakeWorkerClient()
+    const s = scheduler({ workerClient: worker, queuePrefix: 'restart' })
+    await s.start()
+    await s.stop({ timeoutMs: 1000 })
+    await s.start()
+    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    expect(await s.runNow()).toMatchObject({ processed: 1, successful: 1 })
+    expect(worker.callsFor(id!)).toHaveLength(1)
+  })
+})
