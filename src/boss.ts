@@ -15,10 +15,12 @@ export interface QueueNames {
   process: string
   /** Where `process` jobs go once their retries are spent. */
   dead: string
+  /** Every minute or so: take back expired claims, prune history. */
+  rescue: string
 }
 
 export function queueNames(prefix: string): QueueNames {
-  return { sweep: `${prefix}.sweep`, process: `${prefix}.process`, dead: `${prefix}.dead` }
+  return { sweep: `${prefix}.sweep`, process: `${prefix}.process`, dead: `${prefix}.dead`, rescue: `${prefix}.rescue` }
 }
 
 /** pg-boss's database seam, over a `pg.Pool` it does not own and never closes. */
@@ -34,6 +36,7 @@ export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
     db: poolAdapter(pool),
     schema: options.bossSchema,
     application_name: 'pg-subscription-scheduler',
+    ...options.pgBoss,
   })
   forwardBossEvents(boss, options.logger)
   return boss
@@ -74,6 +77,14 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
     retryDelay: 10,
     expireInSeconds: 3600,
     deleteAfterSeconds: 7 * 86_400,
+  })
+  await upsertQueue(boss, {
+    name: names.rescue,
+    // At most one queued or running: a slow pass makes the next ticks collapse into one.
+    policy: 'exclusive',
+    retryLimit: 0,
+    expireInSeconds: 600,
+    deleteAfterSeconds: 3600,
   })
   return names
 }

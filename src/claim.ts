@@ -32,28 +32,55 @@ export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-
  * - `expired`: queued or processing rows whose claim lease ran out, say after a crash. They keep
  *   the slot they were claimed for, so a retry reuses its idempotency key.
  */
-export type ClaimKind = 'due' | 'expired'
+export type ClaimKind = 'due' | 'expired' | 'failed' | 'single'
 
 const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
 const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 
-const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string }> = {
+/**
+ * Two more kinds serve operators, and take only the subscriptions named in `$7` (or, for
+ * `failed`, every one when `$7` is null):
+ * - `failed`: rows recorded failed, or paused for failing; they retry the slot they failed.
+ * - `single`: one subscription, now, whatever its `next_run_at`; its slot is its due time if
+ *   that has passed, else now. Not while a call for it is in flight, and not while paused.
+ */
+const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
     key: DUE_KEY,
     where: `sp.status IN ('pending', 'failed', 'completed')
         AND ${DUE_KEY} <= $1
         AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
     slot: `COALESCE(sp.next_run_at, $1)`,
+    resetAttempts: true,
   },
   expired: {
     key: LEASE_KEY,
     where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1`,
     slot: `COALESCE(sp.scheduled_for, sp.next_run_at, $1)`,
+    resetAttempts: false,
+  },
+  failed: {
+    key: DUE_KEY,
+    where: `(sp.status = 'failed' OR (sp.status = 'paused' AND sp.paused_reason = 'failures'))
+        AND ($7::uuid[] IS NULL OR sp.subscription_id = ANY($7::uuid[]))`,
+    slot: `COALESCE(sp.next_run_at, sp.scheduled_for, $1)`,
+    resetAttempts: true,
+  },
+  single: {
+    key: DUE_KEY,
+    where: `sp.subscription_id = ANY($7::uuid[])
+        AND sp.status <> 'paused'
+        AND (sp.status NOT IN ('queued', 'processing') OR ${LEASE_KEY} <= $1)`,
+    slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
+    resetAttempts: true,
   },
 }
 
+/** Kinds that take the `$7` list of subscription ids. */
+const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
+
 function claimSql(kind: ClaimKind): string {
-  const { key, where, slot } = SELECTION[kind]
+  const { key, where, slot, resetAttempts } = SELECTION[kind]
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
@@ -71,7 +98,8 @@ function claimSql(kind: ClaimKind): string {
          SET status = 'queued',
              -- Milliseconds: the slot travels through JavaScript and must compare equal on return.
              scheduled_for = date_trunc('milliseconds', ${slot}),
-             attempts = ${kind === 'due' ? '0' : 'sp.attempts'},
+             attempts = ${resetAttempts ? '0' : 'sp.attempts'},
+             paused_reason = NULL,
              claimed_at = $1,
              lease_expires_at = $1 + make_interval(secs => $5),
              run_id = $6,
@@ -94,6 +122,8 @@ export interface ClaimBatchInput {
   leaseSeconds: number
   runId: string
   processQueue: string
+  /** For `failed` (null: all) and `single`: the subscriptions to take. */
+  subscriptionIds?: string[] | null
 }
 
 export interface ClaimBatchResult {
@@ -122,6 +152,7 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
     input.limit,
     input.leaseSeconds,
     input.runId,
+    ...(TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : []),
   ])
   if (rows.length === 0) return { claimed: 0, enqueued: 0, next: null }
   const jobs = rows.map((row) => {

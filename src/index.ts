@@ -1,5 +1,14 @@
 export { createSubscriptionScheduler } from './scheduler.js'
-export type { RunNowOptions, StopOptions, SubscriptionScheduler } from './scheduler.js'
+export type {
+  FailureRecord,
+  RetryFailedOptions,
+  RunNowOptions,
+  RunStarted,
+  StopOptions,
+  SubscriptionDetails,
+  SubscriptionScheduler,
+} from './scheduler-types.js'
+export type { SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './events.js'
 export { migrate } from './migrate.js'
 export type { MigrateOptions } from './migrate.js'
 export { computeNextRunAt, isKnownFrequency } from './next-run.js'
@@ -7,14 +16,14 @@ export type { Frequency, NextRunInput } from './next-run.js'
 export { createHttpWorkerClient } from './http-worker-client.js'
 export type { HttpWorkerClientOptions } from './http-worker-client.js'
 export type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from './worker-client.js'
-export type { RetryOptions, SchedulerOptions } from './options.js'
+export type { PgBossTuning, RetryOptions, SchedulerOptions } from './options.js'
 export type { EnrolledSubscription, EnrollOptions } from './enroll.js'
 export type { RunSummary } from './runs.js'
 export type { SchedulerStatus } from './status.js'
 export type { Logger } from './logger.js'
 export type { Clock } from './clock.js'
 export type { Executor, HostDb } from './db.js'
-export type { RunTrigger, SubscriptionStatus } from './schema.js'
+export type { PausedReason, RunTrigger, SubscriptionStatus } from './schema.js'
 export {
   ConfigurationError,
   isConfigurationError,

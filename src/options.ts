@@ -22,6 +22,15 @@ export interface RetryOptions {
   maxDelaySeconds?: number
 }
 
+/** The few pg-boss loop intervals worth tuning; see pg-boss's constructor options. */
+export interface PgBossTuning {
+  cronMonitorIntervalSeconds?: number
+  cronWorkerIntervalSeconds?: number
+  maintenanceIntervalSeconds?: number
+  superviseIntervalSeconds?: number
+  monitorIntervalSeconds?: number
+}
+
 export interface SchedulerOptions {
   /** Processes each subscription. @default an HTTP client for `workerUrl` */
   workerClient?: WorkerClient
@@ -49,6 +58,19 @@ export interface SchedulerOptions {
   bossSchema?: string
   /** How often an idle worker polls for jobs, in seconds (>= 0.5). @default 1 */
   pollingIntervalSeconds?: number
+  /**
+   * After this many slots failed in a row, a subscription is paused (reason `failures`) and no
+   * longer picked until `resume()` or `retryFailed()`. @default undefined (never)
+   */
+  pauseAfterConsecutiveFailures?: number
+  /** Days of run and failure history kept. @default 30 */
+  historyRetentionDays?: number
+  /** How often expired claims are rescued (and history pruned), as a cron expression. @default '* * * * *' */
+  rescueCron?: string
+  /** Most bytes of a worker's answer stored on the row. @default 4096 */
+  maxStoredResponseBytes?: number
+  /** Passed to pg-boss: how often its cron and maintenance loops run. */
+  pgBoss?: PgBossTuning
   /** Replaces the default consola logger. */
   logger?: Logger
   /** Replaces the system clock (tests). */
@@ -69,6 +91,11 @@ export interface ResolvedOptions {
   queuePrefix: string
   bossSchema: string
   pollingIntervalSeconds: number
+  pauseAfterConsecutiveFailures: number | null
+  historyRetentionDays: number
+  rescueCron: string
+  maxStoredResponseBytes: number
+  pgBoss: PgBossTuning
   logger: Logger
   clock: Clock
   /** Derived: how long a job may run before pg-boss expires it. Outlives one worker call. */
@@ -89,12 +116,40 @@ export const DEFAULTS = {
   queuePrefix: 'subscription-scheduler',
   bossSchema: 'pgboss',
   pollingIntervalSeconds: 1,
+  historyRetentionDays: 30,
+  rescueCron: '* * * * *',
+  maxStoredResponseBytes: 4096,
 } as const
 
 const KNOWN_KEYS = new Set<string>([
   'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
   'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
+  'pauseAfterConsecutiveFailures', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
 ])
+
+const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
+
+function resolvePgBoss(tuning: unknown): PgBossTuning {
+  if (tuning === undefined) return {}
+  if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${JSON.stringify(tuning)}.`)
+  for (const [key, value] of Object.entries(tuning)) {
+    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
+    positiveInteger(`pgBoss.${key}`, value, 3600)
+  }
+  return tuning as PgBossTuning
+}
+
+function validateCron(option: string, cron: unknown, timezone: string): string {
+  try {
+    if (typeof cron !== 'string') throw new TypeError('not a string')
+    // cron-parser reads '' as '* * * * *' (every minute); pg-boss's schedule() rejects it at start().
+    if (cron.trim() === '') throw new TypeError('empty')
+    CronExpressionParser.parse(cron, { tz: timezone, strict: false })
+    return cron
+  } catch (error) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). Example: '0 9 * * *' for 09:00 daily.`, { cause: error })
+  }
+}
 
 function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
@@ -184,15 +239,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
     throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.`)
   }
-  const cron = options.cron ?? DEFAULTS.cron
-  try {
-    if (typeof cron !== 'string') throw new TypeError('not a string')
-    // cron-parser reads '' as '* * * * *' (every minute); pg-boss's schedule() rejects it at start().
-    if (cron.trim() === '') throw new TypeError('empty')
-    CronExpressionParser.parse(cron, { tz: timezone, strict: false })
-  } catch (error) {
-    throw new ConfigurationError('cron', `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). Example: '0 9 * * *' for 09:00 daily.`, { cause: error })
-  }
+  const cron = validateCron('cron', options.cron ?? DEFAULTS.cron, timezone)
+  const rescueCron = validateCron('rescueCron', options.rescueCron ?? DEFAULTS.rescueCron, timezone)
   const runAt = options.runAt ?? DEFAULTS.runAt
   parseRunAt(runAt)
   const workerTimeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 3_600_000)
@@ -225,6 +273,12 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
     bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
     pollingIntervalSeconds: polling,
+    pauseAfterConsecutiveFailures:
+      options.pauseAfterConsecutiveFailures === undefined ? null : positiveInteger('pauseAfterConsecutiveFailures', options.pauseAfterConsecutiveFailures, 10_000),
+    historyRetentionDays: positiveInteger('historyRetentionDays', options.historyRetentionDays ?? DEFAULTS.historyRetentionDays, 3650),
+    rescueCron,
+    maxStoredResponseBytes: positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576),
+    pgBoss: resolvePgBoss(options.pgBoss),
     logger,
     clock,
     expireInSeconds,

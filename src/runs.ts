@@ -6,6 +6,7 @@
 import type { Executor } from './db.js'
 import { NotFoundError } from './errors.js'
 import type { RunTrigger } from './schema.js'
+import { isTransientDbError } from './transient.js'
 
 export interface RunSummary {
   runId: string
@@ -34,11 +35,12 @@ export interface OutcomeCounts {
 const RUNS = 'subscription_scheduler.runs'
 
 // Settled when the sweep is over and every enqueued job is accounted for. Evaluated inside the
-// UPDATE, so two instances settling the last jobs at once cannot both miss it.
-const SETTLE = `finished_at = CASE
-    WHEN finished_at IS NULL AND sweep_finished_at IS NOT NULL
-     AND successful + failed + skipped >= claimed THEN $2::timestamptz
-    ELSE finished_at END`
+// UPDATE (row-locked), so of two instances settling the last jobs at once exactly one sees it,
+// and gets the row back to announce.
+const SETTLE = `UPDATE ${'subscription_scheduler.runs'} SET finished_at = $2
+   WHERE id = $1 AND finished_at IS NULL AND sweep_finished_at IS NOT NULL
+     AND successful + failed + skipped >= claimed
+  RETURNING *`
 
 interface RunRow {
   id: string
@@ -81,23 +83,28 @@ export async function addClaimed(db: Executor, runId: string, count: number): Pr
   if (count > 0) await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2 WHERE id = $1`, [runId, count])
 }
 
-/** Marks the sweep over; settles the run at once if nothing is outstanding. */
-export async function finishSweep(db: Executor, runId: string, now: Date, error?: string): Promise<void> {
+async function settle(db: Executor, runId: string, now: Date): Promise<RunSummary | null> {
+  const { rows } = await db.query<RunRow>(SETTLE, [runId, now])
+  return rows[0] ? toSummary(rows[0]) : null
+}
+
+/** Marks the sweep over. Returns the run if that settled it (nothing was outstanding). */
+export async function finishSweep(db: Executor, runId: string, now: Date, error?: string): Promise<RunSummary | null> {
   await db.query(
     `UPDATE ${RUNS} SET sweep_finished_at = $2, error = COALESCE($3, error) WHERE id = $1`,
     [runId, now, error ?? null],
   )
-  await db.query(`UPDATE ${RUNS} SET ${SETTLE} WHERE id = $1`, [runId, now])
+  return await settle(db, runId, now)
 }
 
-/** Adds outcomes to a run's counters and settles it when they account for every claim. */
-export async function recordOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date): Promise<void> {
+/** Adds outcomes to a run's counters. Returns the run if they settled it. */
+export async function recordOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date): Promise<RunSummary | null> {
   await db.query(
     `UPDATE ${RUNS} SET successful = successful + $2, failed = failed + $3, retried = retried + $4, skipped = skipped + $5
       WHERE id = $1`,
     [runId, counts.successful, counts.failed, counts.retried, counts.skipped],
   )
-  await db.query(`UPDATE ${RUNS} SET ${SETTLE} WHERE id = $1`, [runId, now])
+  return await settle(db, runId, now)
 }
 
 export async function getRun(db: Executor, runId: string): Promise<RunSummary> {
@@ -123,8 +130,13 @@ export async function waitForRun(
   const pollMs = options.pollMs ?? 200
   for (;;) {
     options.signal?.throwIfAborted()
-    const run = await getRun(db, runId)
-    if (run.finishedAt) return run
+    try {
+      const run = await getRun(db, runId)
+      if (run.finishedAt) return run
+    } catch (error) {
+      // The database is restarting: the run goes on without us; keep asking.
+      if (!isTransientDbError(error)) throw error
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, pollMs)
       options.signal?.addEventListener('abort', () => {

@@ -1,61 +1,30 @@
 /**
- * `createSubscriptionScheduler(pool, options)`: the object a host holds. It wires the sweep
- * (cron-fired through pg-boss, or `runNow()`), the process workers, and the status queries.
+ * `createSubscriptionScheduler(pool, options)`: the object a host holds. It resolves the
+ * options, and delegates the running parts (pg-boss, workers, sweeps) to the engine and the
+ * queries to their modules.
  */
 import type { Pool } from 'pg'
-import type { PgBoss } from 'pg-boss'
-import type { JobWithMetadata } from 'pg-boss'
-import { createBoss, ensureQueues } from './boss.js'
-import type { QueueNames } from './boss.js'
-import type { ProcessJobData } from './claim.js'
 import { enroll } from './enroll.js'
-import type { EnrolledSubscription, EnrollOptions } from './enroll.js'
-import { NotStartedError } from './errors.js'
-import { migrate } from './migrate.js'
-import { requireWorkerClient, resolveOptions } from './options.js'
-import type { ResolvedOptions, SchedulerOptions } from './options.js'
-import { processJobs } from './process-jobs.js'
-import { createRun, waitForRun } from './runs.js'
+import { assertUuid } from './enroll.js'
+import { createEngine } from './engine.js'
+import type { Engine } from './engine.js'
+import { createEventBus } from './events.js'
+import { listFailures } from './history.js'
+import { getSubscription, pause, resume } from './operations.js'
+import { resolveOptions } from './options.js'
+import type { SchedulerOptions } from './options.js'
+import { getRun, listRuns, waitForRun } from './runs.js'
 import type { RunSummary } from './runs.js'
-import type { RunTrigger } from './schema.js'
+import type { RunNowOptions, RunStarted, SubscriptionScheduler } from './scheduler-types.js'
 import { getStatus } from './status.js'
-import type { SchedulerStatus } from './status.js'
-import { sweep } from './sweep.js'
+import type { SweepScope } from './sweep.js'
+import { SCHEDULED_SWEEP } from './sweep.js'
+import { NotStartedError } from './errors.js'
+import type { RunTrigger } from './schema.js'
 
-export interface RunNowOptions {
-  /** Resolve once every subscription the run enqueued has settled. @default true */
-  wait?: boolean
-}
-
-export interface StopOptions {
-  /** How long in-flight worker calls may take to finish; then they are cancelled and retried later. @default 30000 */
-  timeoutMs?: number
-}
-
-export interface SubscriptionScheduler {
-  /** Migrates (unless `migrate: false`), registers the cron schedule and starts the workers. */
-  start(): Promise<void>
-  /** Stops fetching work, lets in-flight calls finish within `timeoutMs`, never closes the pool. */
-  stop(options?: StopOptions): Promise<void>
-  /** Sweeps now. Resolves with the run's summary once it settles, or at once with `{ wait: false }`. */
-  runNow(options?: { wait?: true }): Promise<RunSummary>
-  runNow(options: { wait: false }): Promise<{ runId: string }>
-  runNow(options?: RunNowOptions): Promise<RunSummary | { runId: string }>
-  /** Adds or updates a subscription's row; pass `db` to join the host's transaction. */
-  enroll(subscriptionId: string, options?: EnrollOptions): Promise<EnrolledSubscription>
-  /** Counts by status, the last run, the next cron fire and the queue depth. */
-  getStatus(): Promise<SchedulerStatus>
-}
-
-/** Most worker loops per instance; each fetches a batch and runs it concurrently. */
-const MAX_LOOPS = 2
-
-interface Running {
-  boss: PgBoss
-  queues: QueueNames
-  stop: AbortController
-  /** Sweeps started by this instance, awaited by stop(). */
-  sweeps: Set<Promise<unknown>>
+function limitOf(options: { limit?: number } | undefined, fallback: number): number {
+  const limit = options?.limit ?? fallback
+  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : fallback
 }
 
 /**
@@ -64,113 +33,80 @@ interface Running {
  * await scheduler.start()
  */
 export function createSubscriptionScheduler(pool: Pool, options: SchedulerOptions = {}): SubscriptionScheduler {
-  const resolved: ResolvedOptions = resolveOptions(options)
-  const { logger, clock } = resolved
-  let running: Running | undefined
+  const resolved = resolveOptions(options)
+  const events = createEventBus(resolved.logger)
+  let engine: Engine | undefined
   let starting: Promise<void> | undefined
+  // Every stop() made while one is draining shares it, so each resolves only once calls settled.
+  let stopping: Promise<void> | undefined
 
-  function requireRunning(method: string): Running {
-    if (!running || running.stop.signal.aborted) throw new NotStartedError(method)
-    return running
+  function running(method: string): Engine {
+    if (!engine || engine.stopping) throw new NotStartedError(method)
+    return engine
   }
 
-  async function startRun(state: Running, trigger: RunTrigger): Promise<{ runId: string; swept: Promise<unknown> }> {
-    const now = clock.now()
-    const runId = await createRun(pool, trigger, now)
-    const swept = sweep(
-      { pool, boss: state.boss, logger, processQueue: state.queues.process, claimBatchSize: resolved.claimBatchSize, leaseSeconds: claimLeaseSeconds(resolved), signal: state.stop.signal },
-      runId,
-      now,
-    )
-    state.sweeps.add(swept)
-    void swept.catch(() => {}).finally(() => state.sweeps.delete(swept))
-    return { runId, swept }
-  }
-
-  async function doStart(): Promise<void> {
-    const workerClient = requireWorkerClient(resolved)
-    if (resolved.migrate) await migrate(pool)
-    const boss = createBoss(pool, resolved)
-    await boss.start()
-    const queues = await ensureQueues(boss, resolved)
-    const state: Running = { boss, queues, stop: new AbortController(), sweeps: new Set() }
-    await boss.schedule(queues.sweep, resolved.cron, { trigger: 'cron' }, { tz: resolved.timezone, key: 'default', missed: 'once' })
-    await boss.work(queues.sweep, { pollingIntervalSeconds: resolved.pollingIntervalSeconds }, async () => {
-      const { swept } = await startRun(state, 'cron')
-      await swept
-    })
-    const loops = Math.min(MAX_LOOPS, resolved.concurrency)
-    await boss.work(
-      queues.process,
-      {
-        localConcurrency: loops,
-        batchSize: Math.floor(resolved.concurrency / loops),
-        includeMetadata: true,
-        perJobResults: true,
-        burstWhenBatchFull: true,
-        pollingIntervalSeconds: resolved.pollingIntervalSeconds,
-      },
-      async (jobs: JobWithMetadata<ProcessJobData>[]) => {
-        try {
-          return await processJobs({ pool, options: resolved, workerClient, stopSignal: state.stop.signal }, jobs)
-        } catch (error) {
-          // The batch goes back to pg-boss for a retry; the rows keep their slot and lease.
-          logger.error(`Processing a batch of ${jobs.length} failed, will retry: ${(error as Error).message}`)
-          throw error
-        }
-      },
-    )
-    running = state
-    logger.info(`Started: cron '${resolved.cron}' (${resolved.timezone}), concurrency ${resolved.concurrency}.`)
+  async function run(method: string, trigger: RunTrigger, scope: SweepScope, wait: boolean | undefined): Promise<RunSummary | RunStarted> {
+    const current = running(method)
+    const { runId, swept } = await current.startRun(trigger, scope)
+    if (wait === false) return { runId }
+    await swept
+    return await waitForRun(pool, runId, { signal: current.stopSignal })
   }
 
   const scheduler: SubscriptionScheduler = {
     async start() {
-      if (running) return
-      starting ??= doStart().finally(() => {
-        starting = undefined
-      })
+      if (stopping) await stopping
+      if (engine) return
+      starting ??= createEngine(pool, resolved, events)
+        .then((created) => {
+          engine = created
+        })
+        .finally(() => {
+          starting = undefined
+        })
       await starting
     },
 
-    async stop({ timeoutMs = 30_000 }: StopOptions = {}) {
+    async stop({ timeoutMs = 30_000 } = {}) {
       if (starting) await starting.catch(() => {})
-      const state = running
-      if (!state) return
-      running = undefined
-      // Past the deadline, in-flight calls are cancelled: they settle as retries, so their
-      // subscriptions go back to the queue instead of being lost.
-      const deadline = setTimeout(() => state.stop.abort(), timeoutMs)
-      try {
-        await Promise.allSettled([...state.sweeps])
-        await state.boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
-      } finally {
-        clearTimeout(deadline)
-        state.stop.abort()
-      }
-      logger.info('Stopped.')
+      if (stopping) return await stopping
+      const current = engine
+      if (!current) return
+      stopping = current.stop(timeoutMs).finally(() => {
+        if (engine === current) engine = undefined
+        stopping = undefined
+      })
+      await stopping
     },
 
-    runNow: (async (runOptions: RunNowOptions = {}) => {
-      const state = requireRunning('runNow')
-      const { runId, swept } = await startRun(state, 'manual')
-      if (runOptions.wait === false) return { runId }
-      await swept
-      return await waitForRun(pool, runId, { signal: state.stop.signal })
-    }) as SubscriptionScheduler['runNow'],
+    runNow: ((o: RunNowOptions = {}) => run('runNow', 'manual', SCHEDULED_SWEEP, o.wait)) as SubscriptionScheduler['runNow'],
 
+    retryFailed: ((o: { subscriptionIds?: string[]; wait?: boolean } = {}) => {
+      if (o.subscriptionIds !== undefined) {
+        if (!Array.isArray(o.subscriptionIds)) throw new TypeError('retryFailed({ subscriptionIds }) expects an array of UUIDs.')
+        o.subscriptionIds.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
+      }
+      return run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: o.subscriptionIds ?? null }, o.wait)
+    }) as SubscriptionScheduler['retryFailed'],
+
+    runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
+      assertUuid('subscriptionId', subscriptionId)
+      await getSubscription(pool, subscriptionId, 0) // NotFoundError for an unknown one
+      return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
+    }) as SubscriptionScheduler['runSubscription'],
+
+    pause: (subscriptionId) => pause(pool, subscriptionId, resolved.clock.now()),
+    resume: (subscriptionId) => resume(pool, subscriptionId, resolved.clock.now()),
     enroll: (subscriptionId, enrollOptions) => enroll(pool, subscriptionId, enrollOptions),
-
+    getSubscription: (subscriptionId, o) => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10)),
     getStatus: () => getStatus(pool, resolved),
+    listRuns: (o) => listRuns(pool, limitOf(o, 20)),
+    getRun: (runId) => {
+      assertUuid('runId', runId)
+      return getRun(pool, runId)
+    },
+    listFailures: (o) => listFailures(pool, { limit: limitOf(o, 20) }),
+    on: (event, listener) => events.on(event, listener),
   }
   return scheduler
-}
-
-/**
- * A claim must outlast the queue wait at the morning peak, not just one call: a lease that
- * expired while the job still waited would only make the next sweep re-enqueue it (a no-op,
- * the queue drops the duplicate), but it is wasted work.
- */
-function claimLeaseSeconds(options: ResolvedOptions): number {
-  return Math.max(3600, options.leaseSeconds)
 }

@@ -77,6 +77,8 @@ export async function releaseSkipped(db: Executor, jobs: JobRef[], now: Date): P
 
 export interface Completion extends JobRef {
   nextRunAt: Date
+  /** The worker's answer, already bounded in size, or null. */
+  response: unknown
 }
 
 export interface Failure extends JobRef {
@@ -90,40 +92,58 @@ export async function recordCompletions(db: Executor, done: Completion[], now: D
     `UPDATE subscription_processing sp
         SET status = 'completed', last_run_at = $4, next_run_at = j.next, error = NULL,
             last_completed_for = j.slot, consecutive_failures = 0, lease_expires_at = NULL,
-            anchor_at = COALESCE(sp.anchor_at, j.slot), updated_at = $4
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS j(id, slot, next)
+            anchor_at = COALESCE(sp.anchor_at, j.slot), last_response = j.response, updated_at = $4
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $5::jsonb[]) AS j(id, slot, next, response)
       WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
         AND sp.last_completed_for IS DISTINCT FROM j.slot
      RETURNING sp.id`,
-    [...refs(done), done.map((d) => d.nextRunAt), now],
+    [...refs(done), done.map((d) => d.nextRunAt), now, done.map((d) => (d.response === undefined ? null : JSON.stringify(d.response)))],
   )
   return new Set(rows.map((r) => r.id))
 }
 
+function failureParams(failures: Failure[], now: Date): unknown[] {
+  return [...refs(failures), failures.map((f) => f.error), now]
+}
+
 /**
- * Records failures. A final one leaves the row `failed` with `next_run_at` on the failed slot,
- * so the next sweep (or `retryFailed`) tries that slot again with the same idempotency key. A
- * retried one goes back to `queued` with a lease that outlasts the longest backoff.
+ * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
+ * sweep (or `retryFailed`) tries that slot again with the same idempotency key. A row that has
+ * now failed `pauseAfter` slots in a row is `paused` (reason `failures`) instead. Returns the
+ * ids recorded, and which of them were paused.
  */
-export async function recordFailures(
+export async function recordFinalFailures(
   db: Executor,
   failures: Failure[],
-  final: boolean,
   now: Date,
-  retryLeaseSeconds: number,
-): Promise<Set<string>> {
+  pauseAfter: number | null,
+): Promise<{ recorded: Set<string>; paused: Set<string> }> {
+  if (failures.length === 0) return { recorded: new Set(), paused: new Set() }
+  const { rows } = await db.query<{ id: string; status: string }>(
+    `UPDATE subscription_processing sp
+        SET status = CASE WHEN sp.consecutive_failures + 1 >= $5 THEN 'paused' ELSE 'failed' END,
+            paused_reason = CASE WHEN sp.consecutive_failures + 1 >= $5 THEN 'failures' END,
+            next_run_at = j.slot, consecutive_failures = sp.consecutive_failures + 1,
+            lease_expires_at = NULL, error = j.error, updated_at = $4
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS j(id, slot, error)
+      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
+     RETURNING sp.id, sp.status`,
+    [...failureParams(failures, now), pauseAfter ?? 2_147_483_647],
+  )
+  return { recorded: new Set(rows.map((r) => r.id)), paused: new Set(rows.filter((r) => r.status === 'paused').map((r) => r.id)) }
+}
+
+/** Records failures that will be retried: back to `queued`, claimed past the longest backoff. */
+export async function recordRetries(db: Executor, failures: Failure[], now: Date, leaseSeconds: number): Promise<Set<string>> {
   if (failures.length === 0) return new Set()
-  const set = final
-    ? `status = 'failed', next_run_at = j.slot, consecutive_failures = sp.consecutive_failures + 1, lease_expires_at = NULL`
-    : `status = 'queued', lease_expires_at = $4::timestamptz + make_interval(secs => $5)`
   const { rows } = await db.query<{ id: string }>(
     `UPDATE subscription_processing sp
-        SET ${set}, error = j.error, updated_at = $4
+        SET status = 'queued', lease_expires_at = $4::timestamptz + make_interval(secs => $5),
+            error = j.error, updated_at = $4
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS j(id, slot, error)
       WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
      RETURNING sp.id`,
-    // $5 appears only in the retry form; Postgres rejects a parameter it cannot type.
-    [...refs(failures), failures.map((f) => f.error), now, ...(final ? [] : [retryLeaseSeconds])],
+    [...failureParams(failures, now), leaseSeconds],
   )
   return new Set(rows.map((r) => r.id))
 }

@@ -16,6 +16,8 @@ export interface SchedulerStatus {
   total: number
   /** Rows a sweep would take now. */
   due: number
+  /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
+  pausedForFailures: number
   lastRun: RunSummary | null
   /** The next cron fire, in UTC. */
   nextFireAt: Date
@@ -27,26 +29,38 @@ export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, 
   return CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).next().toDate()
 }
 
+const DUE_WHERE = {
+  due: `(sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
+     OR (sp.status = 'completed' AND sp.next_run_at <= $1)`,
+  expired: `sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1`,
+}
+
+/** Rows a sweep at `now` would take: due ones, or ones whose claim expired. Active subscriptions only. */
+export async function countDue(db: Executor, now: Date, kind: keyof typeof DUE_WHERE | 'all'): Promise<number> {
+  const where = kind === 'all' ? `(${DUE_WHERE.due}) OR (${DUE_WHERE.expired})` : DUE_WHERE[kind]
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE s.active IS TRUE AND (${where})`,
+    [now],
+  )
+  return rows[0]?.n ?? 0
+}
+
 export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
   const now = options.clock.now()
-  const [{ rows: byStatus }, { rows: due }, [lastRun]] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], { rows: paused }] = await Promise.all([
     db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`),
-    db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-        WHERE s.active IS TRUE AND (
-          (sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
-          OR (sp.status = 'completed' AND sp.next_run_at <= $1)
-          OR (sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1))`,
-      [now],
-    ),
+    countDue(db, now, 'all'),
     listRuns(db, 1),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
   ])
   const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((s) => [s, 0])) as SchedulerStatus['counts']
   for (const { status, n } of byStatus) counts[status] = n
   return {
     counts,
     total: byStatus.reduce((sum, r) => sum + r.n, 0),
-    due: due[0]?.n ?? 0,
+    due,
+    pausedForFailures: paused[0]?.n ?? 0,
     lastRun: lastRun ?? null,
     nextFireAt: nextFireAt(options, now),
     queue: { waiting: counts.queued, active: counts.processing },

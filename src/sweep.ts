@@ -9,6 +9,8 @@ import type { ClaimKind, Cursor } from './claim.js'
 import { withTransaction } from './db.js'
 import type { Logger } from './logger.js'
 import { finishSweep } from './runs.js'
+import type { RunSummary } from './runs.js'
+import { retryTransient } from './transient.js'
 
 export interface SweepContext {
   pool: Pool
@@ -19,7 +21,17 @@ export interface SweepContext {
   leaseSeconds: number
   /** Stops the sweep between pages (the scheduler is stopping). */
   signal?: AbortSignal
+  /** Called when the sweep itself settled the run (nothing was outstanding). */
+  onRunFinished?: (run: RunSummary) => void
 }
+
+/** Which rows a sweep takes, in order. A plain sweep takes expired claims, then due rows. */
+export interface SweepScope {
+  kinds: ClaimKind[]
+  subscriptionIds?: string[] | null
+}
+
+export const SCHEDULED_SWEEP: SweepScope = { kinds: ['expired', 'due'] }
 
 export interface SweepResult {
   claimed: number
@@ -30,24 +42,31 @@ export interface SweepResult {
  * Claims every row due at `now` into run `runId`. Rows a concurrent sweep holds are skipped;
  * that sweep enqueues them. Expired leases go first: they are the oldest work.
  */
-export async function sweep(ctx: SweepContext, runId: string, now: Date): Promise<SweepResult> {
+export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: SweepScope = SCHEDULED_SWEEP): Promise<SweepResult> {
   const total: SweepResult = { claimed: 0, enqueued: 0 }
   let failure: unknown
   try {
-    for (const kind of ['expired', 'due'] as ClaimKind[]) {
+    for (const kind of scope.kinds) {
       let cursor: Cursor | null = START_CURSOR
       while (cursor && !ctx.signal?.aborted) {
         const after: Cursor = cursor
-        const page = await withTransaction(ctx.pool, (client) =>
-          claimBatch(client, ctx.boss, {
-            kind,
-            now,
-            after,
-            limit: ctx.claimBatchSize,
-            leaseSeconds: ctx.leaseSeconds,
-            runId,
-            processQueue: ctx.processQueue,
-          }),
+        // A page is one transaction; if the database drops mid-page it rolls back whole, so
+        // the page is simply claimed again once the database is back.
+        const page = await retryTransient(
+          () =>
+            withTransaction(ctx.pool, (client) =>
+              claimBatch(client, ctx.boss, {
+                kind,
+                now,
+                after,
+                limit: ctx.claimBatchSize,
+                leaseSeconds: ctx.leaseSeconds,
+                runId,
+                processQueue: ctx.processQueue,
+                subscriptionIds: scope.subscriptionIds ?? null,
+              }),
+            ),
+          { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
         )
         total.claimed += page.claimed
         total.enqueued += page.enqueued
@@ -59,7 +78,11 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date): Promis
     ctx.logger.error(`Sweep of run ${runId} stopped after ${total.enqueued} subscriptions: ${(error as Error).message}`)
   }
   // Whatever was enqueued before a failure still settles; the run records the error.
-  await finishSweep(ctx.pool, runId, now, failure ? String((failure as Error).message ?? failure) : undefined)
+  const finished = await retryTransient(
+    () => finishSweep(ctx.pool, runId, now, failure ? String((failure as Error).message ?? failure) : undefined),
+    { logger: ctx.logger, what: `closing the sweep of run ${runId}` },
+  )
+  if (finished) ctx.onRunFinished?.(finished)
   if (failure) throw failure
   ctx.logger.info(`Run ${runId}: enqueued ${total.enqueued} subscriptions.`)
   return total

@@ -120,6 +120,22 @@ describe('stop', () => {
     await expect(db.pool.query('select 1')).resolves.toBeDefined()
   })
 
+  // A host that awaits the second stop() and then ends its pool must not cut off the settle.
+  test('a stop() made while another is draining resolves only once the in-flight calls have settled', async () => {
+    const worker = createFakeWorkerClient().otherwise({ delayMs: 500 })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'stop-concurrent' })
+    await s.start()
+    const ids = await seedSubscriptions(db.pool, { count: 2 })
+    await s.runNow({ wait: false })
+    await worker.waitForCalls(1)
+    const first = s.stop({ timeoutMs: 5000 })
+    await s.stop({ timeoutMs: 5000 })
+    const called = new Set(worker.calls.map((c) => c.subscriptionId))
+    const rows = (await rowsFor(db.pool, ids)).filter((r) => called.has(r.sid))
+    await first
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'))
+  })
+
   test('stop() on a scheduler that never started resolves', async () => {
     const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-never' })
     await expect(s.stop()).resolves.toBeUndefined()

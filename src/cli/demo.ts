@@ -78,7 +78,9 @@ export async function runDemo(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Only as the entry point (`npm run demo`). Bundled into the CLI, import.meta.url is the CLI's
+// file, which is the entry point too: the name check keeps every CLI command from starting the demo.
+if (import.meta.url === `file://${process.argv[1]}` && /\/demo\.[cm]?[jt]s$/.test(import.meta.url)) {
   runDemo().catch((error) => {
     console.error(error)
     process.exitCode = 1

@@ -1,0 +1,162 @@
+/**
+ * The admin API's wire format: JSON bodies, errors as `{ error: { code, message } }` with the
+ * status that goes with the code, and the parsing of what a request may carry (ids, `wait`,
+ * `limit`, a JSON object body of at most 64 KB).
+ */
+import { assertUuid } from '../enroll.js'
+import { isSchedulerError } from '../errors.js'
+import type { Logger } from '../logger.js'
+
+export type AdminErrorCode =
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'INVALID_ID'
+  | 'INVALID_BODY'
+  | 'INVALID_INPUT'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_STARTED'
+  | 'INTERNAL'
+
+/** The shape of every error response. */
+export interface AdminErrorBody {
+  error: { code: AdminErrorCode; message: string }
+}
+
+/** Largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+/** An answer the handler chose to give; never leaves the handler as an exception. */
+export class AdminHttpError extends Error {
+  override name = 'AdminHttpError'
+
+  constructor(
+    readonly status: number,
+    readonly code: AdminErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+const COMMON_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers },
+  })
+}
+
+export function html(body: string, headers: Record<string, string>): Response {
+  return new Response(body, { status: 200, headers: { ...COMMON_HEADERS, 'content-type': 'text/html; charset=utf-8', ...headers } })
+}
+
+const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>> = {
+  NOT_FOUND: [404, 'NOT_FOUND'],
+  CONFIGURATION: [400, 'INVALID_INPUT'],
+  NOT_STARTED: [503, 'NOT_STARTED'],
+}
+
+/**
+ * Library errors keep their message (they say what to fix); anything else is logged and answered
+ * with a generic message, so that internals (SQL, hosts, stack traces) never reach the client.
+ */
+export function errorResponse(error: unknown, logger: Logger): Response {
+  if (error instanceof AdminHttpError) {
+    return json(error.status, { error: { code: error.code, message: error.message } }, error.headers)
+  }
+  if (isSchedulerError(error)) {
+    const mapped = LIBRARY_ERRORS[error.code]
+    if (mapped) return json(mapped[0], { error: { code: mapped[1], message: error.message } })
+  }
+  logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
+}
+
+export function requireUuid(name: string, value: unknown): string {
+  try {
+    assertUuid(name, value)
+    return value
+  } catch {
+    throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${JSON.stringify(value)}.`)
+  }
+}
+
+/** `?limit=`, an integer in 1..max. */
+export function parseLimit(url: URL, fallback: number, max = 200): number {
+  const raw = url.searchParams.get('limit')
+  if (raw === null) return fallback
+  const limit = Number(raw)
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > max) {
+    throw new AdminHttpError(400, 'INVALID_INPUT', `limit must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}.`)
+  }
+  return limit
+}
+
+/** `wait` from the JSON body, else from `?wait=`; true unless the caller says otherwise. */
+export function parseWait(url: URL, body: Record<string, unknown> | undefined): boolean {
+  if (body && 'wait' in body) {
+    if (typeof body.wait !== 'boolean') {
+      throw new AdminHttpError(400, 'INVALID_BODY', `wait must be true or false, got ${JSON.stringify(body.wait)}.`)
+    }
+    return body.wait
+  }
+  const raw = url.searchParams.get('wait')
+  if (raw === null || raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new AdminHttpError(400, 'INVALID_INPUT', `?wait= must be true or false, got ${JSON.stringify(raw)}.`)
+}
+
+function tooLarge(): AdminHttpError {
+  return new AdminHttpError(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes.`)
+}
+
+async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return Buffer.concat(chunks)
+    size += value.byteLength
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+}
+
+/**
+ * The body as a JSON object whose keys are all in `allowed`, or undefined when there is none. A
+ * misspelt key is refused rather than ignored: `{"wiat": false}` would otherwise block the caller.
+ */
+export async function readJsonObject(request: Request, allowed: readonly string[]): Promise<Record<string, unknown> | undefined> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
+  if (!request.body) return undefined
+  const bytes = await readLimited(request.body)
+  if (bytes.length === 0) return undefined
+  const type = request.headers.get('content-type') ?? ''
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new AdminHttpError(400, 'INVALID_BODY', `Send the body as JSON, with Content-Type: application/json (got ${JSON.stringify(type || 'none')}).`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw new AdminHttpError(400, 'INVALID_BODY', 'The body is not valid JSON.')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AdminHttpError(400, 'INVALID_BODY', `The body must be a JSON object, such as {"wait": false}.`)
+  }
+  const unknown = Object.keys(value).filter((key) => !allowed.includes(key))
+  if (unknown.length > 0) {
+    const known = allowed.length > 0 ? `; this route takes ${allowed.map((k) => JSON.stringify(k)).join(', ')}` : '; this route takes no body fields'
+    throw new AdminHttpError(400, 'INVALID_BODY', `Unknown body field ${unknown.map((k) => JSON.stringify(k)).join(', ')}${known}.`)
+  }
+  return value as Record<string, unknown>
+}

@@ -1,0 +1,169 @@
+/**
+ * The admin API's routes, each a thin translation between HTTP and one scheduler method. Paths
+ * are relative to where the handler is mounted.
+ */
+import type { RunStarted, SubscriptionScheduler } from '../scheduler-types.js'
+import type { RunSummary } from '../runs.js'
+import { dashboardPage } from './dashboard-html.js'
+import { AdminHttpError, json, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+
+export interface RouteContext {
+  request: Request
+  url: URL
+  /** The `:id` segment of the path, when the route has one. */
+  id: string | undefined
+  /** Path the handler is mounted at, without a trailing slash ('' at the root). */
+  mount: string
+  scheduler: SubscriptionScheduler
+}
+
+export type Method = 'GET' | 'POST'
+
+export interface Route {
+  method: Method
+  /** Segments; ':id' matches any one segment. */
+  path: string
+  handle(context: RouteContext): Promise<Response>
+}
+
+/** 200 with the summary when the caller waited, 202 with where to watch the run otherwise. */
+function started(context: RouteContext, result: RunSummary | RunStarted, waited: boolean): Response {
+  const location = `${context.mount}/runs/${result.runId}`
+  if (!waited) return json(202, { runId: result.runId }, { location })
+  return json(200, { runId: result.runId, summary: result })
+}
+
+function id(context: RouteContext, name = 'id'): string {
+  return requireUuid(name, context.id)
+}
+
+export const routes: readonly Route[] = [
+  { method: 'GET', path: '/', handle: async (c) => dashboardPage(c.mount) },
+  {
+    method: 'GET',
+    path: '/dashboard.json',
+    handle: async ({ scheduler }) => {
+      const [status, runs, failures] = await Promise.all([
+        scheduler.getStatus(),
+        scheduler.listRuns({ limit: 10 }),
+        scheduler.listFailures({ limit: 20 }),
+      ])
+      return json(200, { status, runs, failures })
+    },
+  },
+  { method: 'GET', path: '/status', handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
+  {
+    method: 'POST',
+    path: '/process-subscriptions',
+    handle: async (c) => {
+      const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
+      return started(c, await c.scheduler.runNow({ wait }), wait)
+    },
+  },
+  { method: 'GET', path: '/runs', handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20) }) }) },
+  { method: 'GET', path: '/runs/:id', handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },
+  {
+    method: 'GET',
+    path: '/failures',
+    handle: async (c) => json(200, { failures: await c.scheduler.listFailures({ limit: parseLimit(c.url, 20) }) }),
+  },
+  {
+    method: 'GET',
+    path: '/subscriptions/:id',
+    handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'))),
+  },
+  {
+    method: 'POST',
+    path: '/subscriptions/:id/run',
+    handle: async (c) => {
+      const subscriptionId = id(c, 'subscriptionId')
+      const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
+      return started(c, await c.scheduler.runSubscription(subscriptionId, { wait }), wait)
+    },
+  },
+  {
+    method: 'POST',
+    path: '/subscriptions/:id/pause',
+    handle: async (c) => {
+      const subscriptionId = id(c, 'subscriptionId')
+      await readJsonObject(c.request, [])
+      return json(200, await c.scheduler.pause(subscriptionId))
+    },
+  },
+  {
+    method: 'POST',
+    path: '/subscriptions/:id/resume',
+    handle: async (c) => {
+      const subscriptionId = id(c, 'subscriptionId')
+      await readJsonObject(c.request, [])
+      return json(200, await c.scheduler.resume(subscriptionId))
+    },
+  },
+  {
+    method: 'POST',
+    path: '/failed/retry',
+    handle: async (c) => {
+      const body = await readJsonObject(c.request, ['wait', 'subscriptionIds'])
+      const wait = parseWait(c.url, body)
+      const ids = body?.subscriptionIds
+      if (ids !== undefined && !Array.isArray(ids)) {
+        throw new AdminHttpError(400, 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${JSON.stringify(ids)}.`)
+      }
+      const subscriptionIds = ids?.map((value, i) => requireUuid(`subscriptionIds[${i}]`, value))
+      return started(c, await c.scheduler.retryFailed({ ...(subscriptionIds ? { subscriptionIds } : {}), wait }), wait)
+    },
+  },
+]
+
+/** Where a request landed: the mount point, and the path below it. */
+export interface Target {
+  /** Without a trailing slash; '' at the root. */
+  mount: string
+  /** Starts with '/'; no trailing slash but the root's. */
+  path: string
+}
+
+/**
+ * The target of `pathname` under `mount`. The mount is stripped when it is there: node:http and
+ * some routers pass the full path, others (Express, Hono's mount) have stripped it already.
+ */
+export function targetOf(pathname: string, mount: string, { stripped = false } = {}): Target {
+  let path = pathname
+  if (!stripped && mount && (pathname === mount || pathname.startsWith(`${mount}/`))) path = pathname.slice(mount.length)
+  path = path.replace(/\/+$/, '')
+  return { mount, path: path === '' ? '/' : path }
+}
+
+export type RouteMatch =
+  | { kind: 'found'; route: Route; id: string | undefined }
+  | { kind: 'wrong-method'; allow: Method[] }
+  | { kind: 'none' }
+
+function matchPath(pattern: string, path: string): { id: string | undefined } | undefined {
+  const want = pattern.split('/')
+  const got = path.split('/')
+  if (want.length !== got.length) return undefined
+  let id: string | undefined
+  for (const [i, segment] of want.entries()) {
+    const actual = got[i] ?? ''
+    if (segment === ':id') {
+      if (actual === '') return undefined
+      id = actual
+    } else if (segment !== actual) {
+      return undefined
+    }
+  }
+  return { id }
+}
+
+/** `path` is relative to the mount point, starts with '/', and has no trailing slash but the root's. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const allow: Method[] = []
+  for (const route of routes) {
+    const match = matchPath(route.path, path)
+    if (!match) continue
+    if (route.method === method) return { kind: 'found', route, id: match.id }
+    allow.push(route.method)
+  }
+  return allow.length > 0 ? { kind: 'wrong-method', allow } : { kind: 'none' }
+}

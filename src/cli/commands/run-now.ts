@@ -1,0 +1,69 @@
+/**
+ * `run-now`: one sweep, now, from this process, with progress, a summary, and an exit code a
+ * script can test (3 when any subscription failed).
+ */
+import { defineCommand } from 'citty'
+import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
+import { createCliLogger, createCliScheduler, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
+import { formatSummary } from '../format.js'
+import { createProgress } from '../progress.js'
+import { watchRun } from '../watch-run.js'
+
+/** Exit code of an interrupted run (128 + SIGINT), as shells report it. */
+const EXIT_INTERRUPTED = 130
+
+export default defineCommand({
+  meta: {
+    name: 'run-now',
+    description: 'Sweep now and process every due subscription; exits 3 if any failed',
+  },
+  args: {
+    ...schedulerArgs,
+    wait: { type: 'boolean', default: true, description: 'Wait for the run to settle', negativeDescription: 'Enqueue the run and exit; running workers process it' },
+    ...shutdownArgs,
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const verbose = args.verbose === true
+    const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency, timezone: args.timezone, cron: args.cron }
+    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout']) ?? 30_000
+    requireWorkerUrl(flags)
+    const logger = createCliLogger('quiet', verbose)
+    const options = schedulerOptions(flags, logger)
+    await withPool(logger, async (pool) => {
+      const scheduler = createCliScheduler(pool, options)
+      const shutdown = waitForShutdownSignal()
+      const interrupted = new AbortController()
+      void shutdown.signal.then(() => interrupted.abort())
+      let runId: string | undefined
+      try {
+        await scheduler.start()
+        if (!args.wait) {
+          const started = await scheduler.runNow({ wait: false })
+          console.log(`Run ${started.runId} started. Its subscriptions are queued; running workers (or the next start) process them.`)
+          return
+        }
+        const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
+        try {
+          const { summary, failures } = await watchRun(scheduler, {
+            signal: interrupted.signal,
+            onStarted: (id) => (runId = id),
+            onProgress: (done, total) => progress.update(done, total),
+          })
+          progress.finish()
+          console.log(formatSummary(summary, failures))
+          if (summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
+        } catch (error) {
+          progress.finish()
+          if (!interrupted.signal.aborted) throw error
+          process.stderr.write(`Interrupted. Run ${runId ?? '(not started)'} goes on: its queued subscriptions are processed by running workers or the next start.\n`)
+          process.exitCode = EXIT_INTERRUPTED
+        }
+      } finally {
+        await scheduler.stop({ timeoutMs })
+        shutdown.dispose()
+      }
+    })
+  },
+})

@@ -1,0 +1,135 @@
+/**
+ * What every command shares: the database URL, the pool the CLI owns, the scheduler built from
+ * flags and environment, the logger, and the mapping from an error to an exit code.
+ */
+import { createConsola } from 'consola'
+import pg from 'pg'
+import { createSubscriptionScheduler, isConfigurationError } from '../index.js'
+import type { Logger, SchedulerOptions } from '../index.js'
+import { LOG_TAG } from '../logger.js'
+import type { SubscriptionScheduler } from '../scheduler-types.js'
+
+/** Exit codes, as documented in `--help` and the README. */
+export const EXIT = {
+  ok: 0,
+  /** The command could not do its job: database down, migration refused, worker unreachable… */
+  failure: 1,
+  /** Bad command line or configuration: nothing was attempted. */
+  usage: 2,
+  /** `run-now` finished, but at least one subscription failed. */
+  subscriptionsFailed: 3,
+} as const
+
+/** A mistake in the command line or the environment. Exit code 2, no stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export function requireDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.DATABASE_URL?.trim()
+  if (!url) throw new UsageError('DATABASE_URL is not set: export DATABASE_URL=postgres://user:pass@host:5432/db')
+  let protocol: string
+  try {
+    protocol = new URL(url).protocol
+  } catch {
+    throw new UsageError('DATABASE_URL is not a URL: expected postgres://user:pass@host:5432/db')
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new UsageError(`DATABASE_URL must start with postgres:// or postgresql://, got ${protocol}//…`)
+  }
+  return url
+}
+
+/**
+ * Opens a pool on DATABASE_URL, runs `fn`, and always closes the pool: the CLI created it, so
+ * the CLI closes it (the scheduler never does).
+ */
+export async function withPool<T>(logger: Logger, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: requireDatabaseUrl(), max: 10, application_name: 'pg-subscription-scheduler-cli' })
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', (error) => logger.warn(`database connection lost: ${error.message}`))
+  try {
+    return await fn(pool)
+  } finally {
+    await pool.end()
+  }
+}
+
+/** Logs go to stderr, so stdout carries only the command's output (and `--json` stays parseable). */
+export function createCliLogger(level: 'quiet' | 'normal', verbose: boolean): Logger {
+  // consola levels: 1 warn, 3 info, 4 debug.
+  const consolaLevel = verbose ? 4 : level === 'quiet' ? 1 : 3
+  return createConsola({ level: consolaLevel, stdout: process.stderr, stderr: process.stderr }).withTag(LOG_TAG)
+}
+
+export interface SchedulerFlags {
+  workerUrl?: string
+  concurrency?: string
+  timezone?: string
+  cron?: string
+}
+
+export function integerFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed)) throw new UsageError(`--${flag}: expected a whole number, got ${JSON.stringify(value)}.`)
+  return parsed
+}
+
+/** Flags win over the environment; what neither sets keeps the library's default. */
+export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: NodeJS.ProcessEnv = process.env): SchedulerOptions {
+  const options: SchedulerOptions = { logger }
+  const workerUrl = flags.workerUrl || undefined
+  if (workerUrl) options.workerUrl = workerUrl
+  const concurrency = integerFlag('concurrency', flags.concurrency)
+  if (concurrency !== undefined) options.concurrency = concurrency
+  const timezone = flags.timezone || env.SUBSCRIPTION_TIMEZONE
+  if (timezone) options.timezone = timezone
+  const cron = flags.cron || env.SUBSCRIPTION_CRON
+  if (cron) options.cron = cron
+  return options
+}
+
+/** `start()` would refuse without a worker; say it in the CLI's terms instead of the API's. */
+export function requireWorkerUrl(flags: SchedulerFlags, env: NodeJS.ProcessEnv = process.env): void {
+  if (flags.workerUrl || env.SUBSCRIPTION_WORKER_URL) return
+  throw new UsageError('No subscription worker to call: pass --worker-url http://worker:8080 or export SUBSCRIPTION_WORKER_URL.')
+}
+
+export function createCliScheduler(pool: pg.Pool, options: SchedulerOptions): SubscriptionScheduler {
+  return createSubscriptionScheduler(pool, options)
+}
+
+/** citty's own parse errors (unknown command, missing argument) carry this name. */
+export function isCittyUsageError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'CLIError'
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || isConfigurationError(error) || isCittyUsageError(error)) return EXIT.usage
+  return EXIT.failure
+}
+
+/** One line per error in the cause chain; stacks only with `--verbose`. */
+export function describeError(error: unknown, verbose: boolean): string {
+  const lines: string[] = []
+  let current: unknown = error
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const message = messageOf(current)
+    if (depth === 0) lines.push(`error: ${message}`)
+    else if (!lines.some((line) => line.includes(message))) lines.push(`  caused by: ${message}`)
+    if (verbose && current instanceof Error && current.stack) lines.push(current.stack.split('\n').slice(1).join('\n'))
+    current = current instanceof Error ? current.cause : undefined
+  }
+  return lines.join('\n')
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  // A refused connection to a name with IPv4 and IPv6 addresses is an AggregateError with an
+  // empty message; its parts say what happened.
+  if (!error.message && error instanceof AggregateError) {
+    return [...new Set(error.errors.map((e) => messageOf(e)))].join('; ') || error.name
+  }
+  return error.message || error.name
+}

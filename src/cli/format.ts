@@ -1,0 +1,51 @@
+/**
+ * What `run-now` and `status` print for people. Pure functions of the library's own shapes, so
+ * the wording is tested without a database.
+ */
+import type { RunSummary, SchedulerStatus } from '../index.js'
+import type { FailedSubscription } from './watch-run.js'
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return 'unknown'
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+export function formatSummary(summary: RunSummary, failures: FailedSubscription[]): string {
+  const lines = [`Run ${summary.runId} finished in ${formatDuration(summary.durationMs)}`]
+  const rows: [string, number][] = [
+    ['processed', summary.processed],
+    ['successful', summary.successful],
+    ['failed', summary.failed],
+    ['retried', summary.retried],
+    ['skipped', summary.skipped],
+  ]
+  const width = String(Math.max(...rows.map(([, n]) => n))).length
+  for (const [label, n] of rows) lines.push(`  ${label.padEnd(10)}  ${String(n).padStart(width)}`)
+  if (summary.processed === 0) lines.push('Nothing was due.')
+  if (summary.error) lines.push(`The sweep reported an error: ${summary.error}`)
+  if (summary.failed > 0) {
+    const partial = failures.length < summary.failed ? ` (the first ${failures.length} of ${summary.failed} seen by this process)` : ''
+    lines.push(`Failed subscriptions${partial}:`)
+    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
+    lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+  }
+  return lines.join('\n')
+}
+
+function formatRun(run: RunSummary): string {
+  const state = run.finishedAt ? `finished in ${formatDuration(run.durationMs)}` : 'still running'
+  return `${run.runId} (${run.trigger}), started ${run.startedAt.toISOString()}, ${state}: ` +
+    `${run.processed} processed, ${run.successful} succeeded, ${run.failed} failed, ${run.retried} retried, ${run.skipped} skipped` +
+    (run.error ? `; error: ${run.error}` : '')
+}
+
+export function formatStatus(status: SchedulerStatus, schedule: { cron: string; timezone: string }): string {
+  const counts = Object.entries(status.counts)
+  const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
+  const lines = [`Subscriptions   ${status.total} total, ${status.due} due now`]
+  for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
+  lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
+  lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
+  lines.push(`Next cron fire  ${status.nextFireAt.toISOString()} (cron '${schedule.cron}' in ${schedule.timezone})`)
+  return lines.join('\n')
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The `pg-subscription-scheduler` command. Reads DATABASE_URL.
+ *
+ * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now`
+ * finished but at least one subscription failed; 130 `run-now` interrupted.
+ *
+ * citty's `runMain` exits 1 on every error, usage errors included, and prints stacks; this
+ * entry runs the same `runCommand` itself to keep the exit codes above.
+ */
+import { defineCommand, renderUsage, runCommand } from 'citty'
+import type { CommandDef } from 'citty'
+import pkg from '../../package.json' with { type: 'json' }
+import demo from './commands/demo.js'
+import migrate from './commands/migrate.js'
+import runNow from './commands/run-now.js'
+import status from './commands/status.js'
+import worker from './commands/worker.js'
+import { describeError, EXIT, exitCodeFor, isCittyUsageError } from './context.js'
+
+const EPILOGUE = `
+DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
+Exit codes       0 ok, 1 failure, 2 usage or configuration error,
+                 3 run-now: some subscriptions failed, 130 run-now: interrupted`
+
+const subCommands: Record<string, CommandDef<any>> = { migrate, 'run-now': runNow, status, worker, demo }
+
+const main = defineCommand({
+  meta: { name: 'pg-subscription-scheduler', version: pkg.version, description: 'Process subscriptions on a schedule, on PostgreSQL' },
+  subCommands,
+})
+
+/** The command `rawArgs` names, for its usage text; the root when it names none. */
+function commandFor(rawArgs: string[]): { cmd: CommandDef<any>; parent?: CommandDef<any> } {
+  const name = rawArgs.find((arg) => !arg.startsWith('-'))
+  const cmd = name === undefined ? undefined : subCommands[name]
+  return cmd ? { cmd, parent: main } : { cmd: main }
+}
+
+/** citty colours its text whatever the stream; a pipe or a log file gets it plain. */
+function forStream(stream: NodeJS.WriteStream, text: string): string {
+  return stream.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, '')
+}
+
+async function usage(rawArgs: string[]): Promise<string> {
+  const { cmd, parent } = commandFor(rawArgs)
+  return `${await renderUsage(cmd, parent)}\n${cmd === main ? EPILOGUE : ''}\n`
+}
+
+async function run(rawArgs: string[]): Promise<number> {
+  const verbose = rawArgs.includes('--verbose')
+  try {
+    if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
+      process.stdout.write(forStream(process.stdout, await usage(rawArgs)))
+      return EXIT.ok
+    }
+    if (rawArgs.length === 1 && (rawArgs[0] === '--version' || rawArgs[0] === '-v')) {
+      console.log(pkg.version)
+      return EXIT.ok
+    }
+    await runCommand(main, { rawArgs })
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+  } catch (error) {
+    if (isCittyUsageError(error)) process.stderr.write(forStream(process.stderr, await usage(rawArgs)))
+    process.stderr.write(forStream(process.stderr, `${describeError(error, verbose)}\n`))
+    return exitCodeFor(error)
+  }
+}
+
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code
+  // Everything the command opened is closed by now, so the process ends by itself. Should a
+  // stray handle keep it alive, this timer (which does not) ends it, with the same code.
+  setTimeout(() => {
+    if (process.argv.includes('--verbose')) process.stderr.write('warning: an open handle kept the process alive; exiting.\n')
+    process.exit(code)
+  }, 2000).unref()
+})

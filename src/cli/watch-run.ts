@@ -1,0 +1,87 @@
+/**
+ * Starts a run and follows it to the end. The run row is the truth (its jobs may settle on any
+ * instance, and skipped rows emit no event); this instance's events move the progress between
+ * two polls of it.
+ */
+import type { RunSummary } from '../index.js'
+import type { SubscriptionScheduler } from '../scheduler-types.js'
+
+export interface FailedSubscription {
+  subscriptionId: string
+  attempt: number
+  error: string
+}
+
+export interface WatchRunOptions {
+  onStarted?(runId: string): void
+  onProgress?(done: number, total: number): void
+  /** How often the run row is read. @default 250 */
+  pollMs?: number
+  /** Final failures kept for the report (all are counted). @default 10 */
+  keepFailures?: number
+  signal?: AbortSignal
+}
+
+export interface WatchedRun {
+  summary: RunSummary
+  /** The first final failures this instance saw, with their errors. */
+  failures: FailedSubscription[]
+}
+
+export async function watchRun(scheduler: SubscriptionScheduler, options: WatchRunOptions = {}): Promise<WatchedRun> {
+  const pollMs = options.pollMs ?? 250
+  const keepFailures = options.keepFailures ?? 10
+  // Events may arrive before runNow() resolves with the id, so count every run's and pick ours.
+  const settled = new Map<string, number>()
+  const failures = new Map<string, FailedSubscription[]>()
+  let runId: string | undefined
+  let total = 0
+  let wake: (() => void) | undefined
+
+  const report = () => {
+    if (runId) options.onProgress?.(settled.get(runId) ?? 0, total)
+  }
+  const bump = (id: string) => {
+    settled.set(id, (settled.get(id) ?? 0) + 1)
+    if (id === runId) report()
+  }
+  const unsubscribe = [
+    scheduler.on('subscription:succeeded', (event) => bump(event.runId)),
+    scheduler.on('subscription:failed', (event) => {
+      // A failure followed by a retry has not settled; only the last attempt counts.
+      if (!event.final) return
+      const kept = failures.get(event.runId) ?? []
+      if (kept.length < keepFailures) kept.push({ subscriptionId: event.subscriptionId, attempt: event.attempt, error: event.error })
+      failures.set(event.runId, kept)
+      bump(event.runId)
+    }),
+    scheduler.on('run:finished', (summary) => {
+      if (summary.runId === runId) wake?.()
+    }),
+  ]
+  try {
+    ;({ runId } = await scheduler.runNow({ wait: false }))
+    options.onStarted?.(runId)
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const run = await scheduler.getRun(runId)
+      total = run.processed
+      settled.set(runId, Math.max(settled.get(runId) ?? 0, run.successful + run.failed + run.skipped))
+      report()
+      if (run.finishedAt) return { summary: run, failures: failures.get(runId) ?? [] }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pollMs)
+        function done() {
+          clearTimeout(timer)
+          options.signal?.removeEventListener('abort', done)
+          wake = undefined
+          resolve()
+        }
+        wake = done
+        options.signal?.addEventListener('abort', done, { once: true })
+      })
+    }
+  } finally {
+    for (const off of unsubscribe) off()
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The admin API over real HTTP (node:http on a random port, real fetch) against a real,
+ * started scheduler: every route's happy path, validation, and how errors map to statuses.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+const TOKEN = 'routes-test-token-0123456789abcdef'
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
+const logger = captureLogger()
+const worker = createFakeWorkerClient()
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+let server: http.Server
+let base: string
+let ok: string[]
+let bad: string
+
+interface Reply {
+  status: number
+  headers: Headers
+  body: any // JSON from the wire
+}
+
+async function call(method: string, path: string, init: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}`, ...init.headers }
+  if (init.json !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+    ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit)
+  const text = await response.text()
+  const isJson = response.headers.get('content-type')?.startsWith('application/json')
+  return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text }
+}
+
+/** Resolves with the run once this instance settles it: the event, not a poll. */
+function finished(scheduler: SubscriptionScheduler): (runId: string) => Promise<RunSummary> {
+  const seen = new Map<string, RunSummary>()
+  const waiting = new Map<string, (run: RunSummary) => void>()
+  scheduler.on('run:finished', (run) => {
+    seen.set(run.runId, run)
+    waiting.get(run.runId)?.(run)
+  })
+  return (runId) => new Promise((resolve) => (seen.has(runId) ? resolve(seen.get(runId)!) : waiting.set(runId, resolve)))
+}
+let runFinished: (runId: string) => Promise<RunSummary>
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  ok = await seedSubscriptions(db.pool, { count: 3 })
+  ;[bad] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  worker.on(bad, { fail: new Error('customer 42 has no card on file') })
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+  runFinished = finished(scheduler)
+  await scheduler.start()
+  server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve))
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+describe('happy paths', () => {
+  test('POST /process-subscriptions runs now and answers 200 with the summary once it settles', async () => {
+    const { status, body } = await call('POST', '/process-subscriptions')
+    expect(status).toBe(200)
+    expect(body.summary).toMatchObject({ runId: body.runId, trigger: 'manual', processed: 4, successful: 3, failed: 1 })
+    expect(body.summary.finishedAt).toEqual(expect.any(String))
+  })
+
+  test('GET /status, /runs, /runs/:id, /failures and /dashboard.json', async () => {
+    const status = await call('GET', '/status')
+    expect(status.status).toBe(200)
+    expect(status.body).toMatchObject({ total: 4, counts: { completed: 3, failed: 1 }, queue: { waiting: 0, active: 0 } })
+    expect(Date.parse(status.body.nextFireAt)).toBeGreaterThan(Date.now())
+
+    const runs = await call('GET', '/runs?limit=1')
+    expect(runs.status).toBe(200)
+    expect(runs.body.runs).toHaveLength(1)
+    const [latest] = runs.body.runs
+    expect(latest).toEqual(status.body.lastRun)
+
+    const run = await call('GET', `/runs/${latest.runId}`)
+    expect(run).toMatchObject({ status: 200, body: latest })
+
+    const failures = await call('GET', '/failures?limit=5')
+    expect(failures.body.failures).toEqual([expect.objectContaining({ subscriptionId: bad, final: true, error: expect.stringContaining('no card on file') })])
+
+    const dashboard = await call('GET', '/dashboard.json')
+    expect(dashboard.status).toBe(200)
+    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures })
+    expect(dashboard.body.runs[0]).toEqual(latest)
+  })
+
+  test('GET /subscriptions/:id is the row with its recent errors', async () => {
+    const { status, body } = await call('GET', `/subscriptions/${bad}`)
+    expect(status).toBe(200)
+    expect(body).toMatchObject({ subscriptionId: bad, status: 'failed', active: true, frequency: 'daily' })
+    expect(body.recentErrors).toEqual([expect.objectContaining({ subscriptionId: bad, error: expect.stringContaining('no card on file') })])
+  })
+
+  test('POST /subscriptions/:id/pause, then /resume', async () => {
+    const paused = await call('POST', `/subscriptions/${ok[0]}/pause`)
+    expect(paused).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'paused', pausedReason: 'manual' } })
+    const resumed = await call('POST', `/subscriptions/${ok[0]}/resume`, { json: {} })
+    expect(resumed).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'pending', pausedReason: null } })
+  })
+
+  test('POST /subscriptions/:id/run processes that one subscription: 200 waiting, 202 not', async () => {
+    const waited = await call('POST', `/subscriptions/${ok[1]}/run`)
+    expect(waited.status).toBe(200)
+    expect(waited.body.summary).toMatchObject({ trigger: 'single', processed: 1, successful: 1 })
+
+    const started = await call('POST', `/subscriptions/${ok[1]}/run`, { json: { wait: false } })
+    expect(started.status).toBe(202)
+    expect(started.body).toEqual({ runId: expect.any(String) })
+    expect(started.headers.get('location')).toBe(`/runs/${started.body.runId}`)
+    expect(await runFinished(started.body.runId)).toMatchObject({ processed: 1, successful: 1 })
+  })
+
+  test('POST /failed/retry re-drives the failed subscriptions, or only those named', async () => {
+    worker.on(bad, { result: { ok: true } })
+    const named = await call('POST', '/failed/retry', { json: { subscriptionIds: [bad] } })
+    expect(named.status).toBe(200)
+    expect(named.body.summary).toMatchObject({ trigger: 'retry', processed: 1, successful: 1, failed: 0 })
+    expect((await call('GET', `/subscriptions/${bad}`)).body.status).toBe('completed')
+
+    const none = await call('POST', '/failed/retry?wait=false')
+    expect(none.status).toBe(202)
+    expect(await runFinished(none.body.runId)).toMatchObject({ processed: 0 })
+  })
+
+  test('?wait=false and {"wait": false} both answer 202 at once with where to follow the run', async () => {
+    for (const request of [call('POST', '/process-subscriptions?wait=false'), call('POST', '/process-subscriptions', { json: { wait: false } })]) {
+      const { status, body, headers } = await request
+      expect(status).toBe(202)
+      expect(headers.get('location')).toBe(`/runs/${body.runId}`)
+      const run = await call('GET', `/runs/${body.runId}`)
+      expect(run.status).toBe(200)
+      await runFinished(body.runId)
+    }
+  })
+})
+
+describe('validation and errors', () => {
+  test('ids that are not UUIDs are 400 INVALID_ID', async () => {
+    for (const [method, path] of [['GET', '/runs/42'], ['GET', '/subscriptions/nope'], ['POST', '/subscriptions/1%20OR%201=1/run'], ['POST', '/subscriptions/x/pause'], ['POST', '/subscriptions/x/resume']] as const) {
+      const { status, body } = await call(method, path)
+      expect({ path, status, code: body.error.code }).toEqual({ path, status: 400, code: 'INVALID_ID' })
+    }
+    const listed = await call('POST', '/failed/retry', { json: { subscriptionIds: [bad, 'not-a-uuid'] } })
+    expect(listed).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', message: expect.stringContaining('subscriptionIds[1]') } } })
+  })
+
+  test('ids that are UUIDs but unknown are 404 NOT_FOUND', async () => {
+    for (const [method, path] of [['GET', `/runs/${UNKNOWN_ID}`], ['GET', `/subscriptions/${UNKNOWN_ID}`], ['POST', `/subscriptions/${UNKNOWN_ID}/pause`], ['POST', `/subscriptions/${UNKNOWN_ID}/run`]] as const) {
+      const { status, body } = await call(method, path)
+      expect({ path, status, code: body.error.code }).toEqual({ path, status: 404, code: 'NOT_FOUND' })
+    }
+  })
+
+  test('unknown routes are 404, known routes with the wrong method 405 with Allow', async () => {
+    expect(await call('GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect(await call('GET', '/subscriptions')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    const get = await call('GET', '/process-subscriptions')
+    expect(get).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } })
+    expect(get.headers.get('allow')).toBe('POST')
+    const del = await call('DELETE', '/status')
+    expect(del.status).toBe(405)
+    expect(del.headers.get('allow')).toBe('GET')
+  })
+
+  test('bodies must be JSON objects, with known fields, of at most 64 KB', async () => {
+    const cases: [BodyInit, string | undefined, number, string][] = [
+      ['{"wait": fal', 'application/json', 400, 'INVALID_BODY'],
+      ['[1, 2]', 'application/json', 400, 'INVALID_BODY'],
+      ['null', 'application/json', 400, 'INVALID_BODY'],
+      ['wait=false', 'application/x-www-form-urlencoded', 400, 'INVALID_BODY'],
+      ['{"wiat": false}', 'application/json', 400, 'INVALID_BODY'],
+      ['{"wait": "no"}', 'application/json', 400, 'INVALID_BODY'],
+      [JSON.stringify({ wait: false, pad: 'x'.repeat(70_000) }), 'application/json', 413, 'PAYLOAD_TOO_LARGE'],
+    ]
+    for (const [body, type, status, code] of cases) {
+      const reply = await call('POST', '/process-subscriptions', { body, headers: type ? { 'content-type': type } : {} })
+      expect({ body: String(body).slice(0, 20), status: reply.status, code: reply.body.error?.code }).toEqual({ body: String(body).slice(0, 20), status, code })
+    }
+    // Streamed, with no Content-Length to refuse it up front.
+    const chunk = new TextEncoder().encode(`{"pad": "${'x'.repeat(40_000)}`)
+    const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(chunk); c.enqueue(chunk); c.close() } })
+    const streamed = await call('POST', '/process-subscriptions', { body: stream, headers: { 'content-type': 'application/json' } })
+    expect(streamed).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } })
+    // The connection is still usable after a refused body.
+    expect((await call('GET', '/status')).status).toBe(200)
+  })
+
+  test('bad query parameters are 400 INVALID_INPUT', async () => {
+    for (const path of ['/runs?limit=0', '/runs?limit=201', '/runs?limit=ten', '/failures?limit=-1']) {
+      expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('limit') } } })
+    }
+    expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } })
+  })
+
+  test('a scheduler that is not started answers 503 NOT_STARTED', async () => {
+    const idle = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false })
+    const handler = createAdminHandler(idle, { authorize: bearerToken(TOKEN), logger })
+    const response = await handler.fetch(new Request('http://admin.test/process-subscriptions', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } }))
+    expect(response.status).toBe(503)
+    expect(await response.json()).toEqual({ error: { code: 'NOT_STARTED', message: expect.stringContaining('start()') } })
+  })
+
+  test('an unexpected error is 500 INTERNAL with a generic message, and is logged', async () => {
+    const handler = createAdminHandler(scheduler, { authorize: () => { throw new Error('session store at 10.0.0.7 is down') }, logger })
+    const response = await handler.fetch(new Request('http://admin.test/status'))
+    expect(response.status).toBe(500)
+    const body = await response.json()
+    expect(body.error.code).toBe('INTERNAL')
+    expect(JSON.stringify(body)).not.toContain('10.0.0.7')
+    expect(logger.messages('error').some((m) => m.includes('session store at 10.0.0.7 is down'))).toBe(true)
+  })
+})
