@@ -65,6 +65,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const runId = await createRun(pool, trigger, now)
     events.emit('run:started', { runId, trigger, startedAt: now })
     telemetry.runStarted(trigger)
+    // The backlog gauge reads what was due as the run began (and again each rescue tick).
+    if (scope.kinds.includes('due')) telemetry.setDueBacklog(await countDue(pool, now, 'due'))
     const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, () => sweep(sweepContext, runId, now, scope))
     sweeps.add(swept)
     void swept.catch(() => {}).finally(() => sweeps.delete(swept))

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
+import type { SchedulerEvents, SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, {
+    workerClient: worker,
+    logger: captureLogger(),
+    migrate: false,
+    pollingIntervalSeconds: 0.5,
+    retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 },
+  })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+test('emits typed events for a run: started, each success, each failure with its attempt, retries, finished', async () => {
+  const [ok, flaky, broken] = await seedSubscriptions(db.pool, { count: 3 })
+  worker.on(flaky!, { fail: new RetryableError('busy', { status: 503 }), failTimes: 1 })
+  worker.on(broken!, { fail: new PermanentError('gone', { status: 410 }) })
+  const seen: { [E in keyof SchedulerEvents]?: SchedulerEvents[E][] } = {}
+  const record = <E extends keyof SchedulerEvents>(event: E) =>
+    scheduler.on(event, (payload) => void (seen[event] ??= []).push(payload as never))
+  const off = (['run:started', 'run:finished', 'subscription:succeeded', 'subscription:failed', 'retry:scheduled'] as const).map(record)
+
+  const summary = await scheduler.runNow()
+  off.forEach((unsubscribe) => unsubscribe())
+
+  expect(seen['run:started']).toEqual([{ runId: summary.runId, trigger: 'manual', startedAt: expect.any(Date) }])
+  expect(seen['run:finished']).toEqual([expect.objectContaining({ runId: summary.runId, processed: 3, successful: 2, failed: 1, retried: 1 })])
+  expect(seen['subscription:succeeded']?.map((e) => [e.subscriptionId, e.attempt]).sort()).toEqual([[flaky, 2], [ok, 1]].sort())
+  expect(seen['subscription:succeeded']?.every((e) => e.nextRunAt > new Date() && e.runId === summary.runId)).toBe(true)
+  const failed = seen['subscription:failed'] ?? []
+  expect(failed.map((e) => ({ id: e.subscriptionId, attempt: e.attempt, final: e.final, permanent: e.permanent })).sort((a, b) => a.attempt - b.attempt)).toEqual(
+    expect.arrayContaining([
+      { id: flaky, attempt: 1, final: false, permanent: false },
+      { id: broken, attempt: 1, final: true, permanent: true },
+    ]),
+  )
+  expect(seen['retry:scheduled']).toEqual([expect.objectContaining({ subscriptionId: flaky, attempt: 1, error: 'RetryableError: busy' })])
+})
+
+test('a listener that throws is logged and does not break processing', async () => {
+  const [id] = await seedSubscriptions(db.pool, { count: 1 })
+  const off = scheduler.on('subscription:succeeded', () => {
+    throw new Error('listener bug')
+  })
+  const summary = await scheduler.runNow()
+  off()
+  expect(summary.successful).toBe(1)
+  expect(worker.callsFor(id!)).toHaveLength(1)
+})

@@ -1,0 +1,76 @@
+import { metrics, trace } from '@opentelemetry/api'
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+import type { DataPoint, Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 })
+const spanExporter = new InMemorySpanExporter()
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  // Registered before the scheduler starts, as a host's SDK setup would be.
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }))
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] }))
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+  metrics.disable()
+  trace.disable()
+})
+
+async function collect(): Promise<Map<string, DataPoint<unknown>[]>> {
+  await reader.forceFlush()
+  const batches: ResourceMetrics[] = metricExporter.getMetrics()
+  const latest = batches.at(-1)!
+  const points = new Map<string, DataPoint<unknown>[]>()
+  for (const scope of latest.scopeMetrics) {
+    if (scope.scope.name !== 'pg-subscription-scheduler') continue
+    for (const metric of scope.metrics) points.set(metric.descriptor.name, metric.dataPoints as DataPoint<unknown>[])
+  }
+  return points
+}
+
+const sum = (points: DataPoint<unknown>[] | undefined, filter: Record<string, unknown> = {}) =>
+  (points ?? []).filter((p) => Object.entries(filter).every(([k, v]) => p.attributes[k] === v)).reduce((n, p) => n + (p.value as number), 0)
+
+test('exports runs, outcomes, worker latency, fire lateness and the due backlog as OpenTelemetry metrics, and spans', async () => {
+  const [bad, ...good] = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: -120 })
+  worker.on(bad!, { fail: new PermanentError('no such customer') })
+  const summary = await scheduler.runNow()
+  expect(summary).toMatchObject({ processed: 5, successful: 4, failed: 1 })
+
+  const points = await collect()
+  expect(sum(points.get('pss.runs'), { trigger: 'manual' })).toBe(1)
+  expect(sum(points.get('pss.subscriptions.processed'))).toBe(good.length)
+  expect(sum(points.get('pss.subscriptions.failed'), { final: true })).toBe(1)
+  expect(sum(points.get('pss.subscriptions.retried'))).toBe(0)
+  const calls = (points.get('pss.worker.call.duration') ?? []) as DataPoint<Histogram>[]
+  expect(calls.reduce((n, p) => n + p.value.count, 0)).toBe(5)
+  expect(calls.find((p) => p.attributes.outcome === 'failure')?.value.count).toBe(1)
+  // Each slot was due two minutes before its call: lateness is at least that.
+  const lateness = (points.get('pss.fire.lateness') ?? []) as DataPoint<Histogram>[]
+  expect(lateness[0]?.value.count).toBe(5)
+  expect(lateness[0]?.value.min).toBeGreaterThanOrEqual(119_000)
+  // What was due as the run began.
+  expect(sum(points.get('pss.due.backlog'))).toBe(5)
+
+  const spans = spanExporter.getFinishedSpans()
+  expect(spans.filter((s) => s.name === 'pss.sweep')).toHaveLength(1)
+  const callSpans = spans.filter((s) => s.name === 'pss.worker.call')
+  expect(callSpans).toHaveLength(5)
+  expect(callSpans.filter((s) => s.status.code === 2).map((s) => s.attributes['pss.subscription_id'])).toEqual([bad])
+})
