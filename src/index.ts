@@ -39,3 +39,5 @@ export {
   SubscriptionDataError,
 } from './errors.js'
 export type { SchedulerErrorCode } from './errors.js'
+export { bearerToken, createAdminHandler } from './admin/index.js'
+export type { AdminErrorBody, AdminErrorCode, AdminHandler, AdminHandlerOptions, Authorize } from './admin/index.js'

@@ -25,6 +25,8 @@ export type Outcome =
       permanent: boolean
       /** Set when the worker asked to be called back later than pg-boss's backoff would. */
       retryAt: Date | null
+      /** Cut short by `stop()`: not the subscription's fault, so never final. */
+      cancelled: boolean
     }
 
 export function slotOf(job: Job): Date {
@@ -59,10 +61,11 @@ export async function processOne(ctx: ProcessorContext, job: Job, row: ActiveRow
   const exhausted = job.retryCount >= job.retryLimit
   const fail = (error: unknown): Outcome => {
     const permanent = isPermanentError(error)
-    const final = permanent || exhausted
+    const cancelled = ctx.stopSignal.aborted && !permanent
+    const final = !cancelled && (permanent || exhausted)
     const message = describeError(error)
     options.logger.warn(`Subscription ${row.subscription_id} failed (attempt ${row.attempts}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
-    return { kind: 'failure', job, row, failure: { ...ref, error: message }, final, permanent, retryAt: final ? null : retryAtFor(ctx, job, error) }
+    return { kind: 'failure', job, row, failure: { ...ref, error: message }, final, permanent, cancelled, retryAt: final ? null : retryAtFor(ctx, job, error) }
   }
   const timezone = row.timezone ?? options.timezone
   if (!isValidTimeZone(timezone)) {

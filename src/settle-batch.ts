@@ -52,11 +52,16 @@ export async function settleBatch(ctx: ProcessorContext, tx: PoolClient, jobs: J
   const successes = outcomes.filter((o) => o.kind === 'success')
   const failures = outcomes.filter((o): o is Failure => o.kind === 'failure')
   const finals = failures.filter((o) => o.final)
-  const retries = failures.filter((o) => !o.final)
+  // A call cancelled by stop() with no pg-boss retry left: its job ends, and the row's claim
+  // expires at once so the next rescue tick (on any instance) takes the same slot again.
+  const orphaned = (o: Failure) => o.cancelled && o.job.retryCount >= o.job.retryLimit
+  const retries = failures.filter((o) => !o.final && !orphaned(o))
+  const rescued = failures.filter((o) => !o.final && orphaned(o))
 
   const completed = await recordCompletions(tx, successes.map((o) => o.completion), now)
   const { recorded: failed, paused } = await recordFinalFailures(tx, finals.map((o) => o.failure), now, options.pauseAfterConsecutiveFailures)
   const retried = await recordRetries(tx, retries.map((o) => o.failure), now, options.retry.maxDelaySeconds + options.leaseSeconds)
+  for (const id of await recordRetries(tx, rescued.map((o) => o.failure), now, 0)) retried.add(id)
   const settled = (o: Outcome) => (o.kind === 'success' ? completed : o.final ? failed : retried).has(o.row.id)
   await insertSuccessors(ctx, tx, retries.filter((o) => o.retryAt && settled(o)))
   await recordFailureHistory(
@@ -96,8 +101,8 @@ export async function settleBatch(ctx: ProcessorContext, tx: PoolClient, jobs: J
     } else {
       count(o.job, 'retried')
       announcements.push(['retry:scheduled', { ...base(o), error: o.failure.error, retryAt: o.retryAt }])
-      // pg-boss retries the job with backoff, unless a successor already carries the retry.
-      if (!o.retryAt) results.set(o.job.id, { id: o.job.id, status: 'failed', output })
+      // pg-boss retries the job with backoff, unless a successor or a rescue carries the retry.
+      if (!o.retryAt && !orphaned(o)) results.set(o.job.id, { id: o.job.id, status: 'failed', output })
     }
   }
   const finishedRuns: RunSummary[] = []

@@ -88,7 +88,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard in Chromium${unavailable ?
 
     const rows = page.locator('#runs tbody tr[data-run-id]')
     expect(await rows.count()).toBe(1)
-    expect(await rows.first().locator('td').allTextContents()).toEqual([expect.any(String), 'manual', '2 failed', expect.stringMatching(/\d+(\.\d)? m?s/), '16', '14', '2', '0', '0'])
+    expect(await rows.first().locator('td').allTextContents()).toEqual([expect.any(String), 'manual', '2 failed', expect.stringMatching(/\d+(\.\d)? m?s/), '14', '12', '2', '0', '0'])
 
     const failures = page.locator('#failures tbody tr')
     expect(await failures.count()).toBe(2)

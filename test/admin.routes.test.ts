@@ -184,6 +184,19 @@ describe('validation and errors', () => {
     expect(del.headers.get('allow')).toBe('GET')
   })
 
+  test('a method a Web Request cannot carry (TRACE) is refused, and the server carries on', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(`${base}/status`, { method: 'TRACE', headers: { authorization: `Bearer ${TOKEN}` } }, (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      request.on('error', reject)
+      request.end()
+    })
+    expect(status).toBe(400)
+    expect((await call('GET', '/status')).status).toBe(200)
+  })
+
   test('bodies must be JSON objects, with known fields, of at most 64 KB', async () => {
     const cases: [BodyInit, string | undefined, number, string][] = [
       ['{"wait": fal', 'application/json', 400, 'INVALID_BODY'],

@@ -109,6 +109,30 @@ describe('stop', () => {
     }
   })
 
+  test('a call cancelled by stop() on its last attempt is not recorded as a failure; the next instance takes the slot again', async () => {
+    const hanging = createFakeWorkerClient().otherwise({ hang: true })
+    const first = scheduler({ workerClient: hanging, retry: { limit: 0 }, queuePrefix: 'stop-last-attempt' })
+    await first.start()
+    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    const { runId } = await first.runNow({ wait: false })
+    await hanging.waitForCalls(1)
+    await first.stop({ timeoutMs: 300 })
+
+    const [row] = await rowsFor(db.pool, [id!])
+    // Not failed, not counted against the subscription, and claimable at once.
+    expect(row).toMatchObject({ status: 'queued', consecutive_failures: 0 })
+    expect(row.lease_expires_at.getTime()).toBeLessThanOrEqual(Date.now())
+    const { rows: runs } = await db.pool.query(`SELECT failed, retried FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+    expect(runs[0]).toEqual({ failed: 0, retried: 1 })
+
+    const healthy = createFakeWorkerClient()
+    const second = scheduler({ workerClient: healthy, retry: { limit: 0 }, queuePrefix: 'stop-last-attempt' })
+    await second.start()
+    const summary = await second.runNow()
+    expect(summary).toMatchObject({ processed: 1, successful: 1 })
+    expect(healthy.callsFor(id!).map((c) => c.scheduledFor)).toEqual([row.scheduled_for.toISOString()])
+  })
+
   test('stop() twice, in sequence or at once, is harmless', async () => {
     const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-twice' })
     await s.start()

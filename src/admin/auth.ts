@@ -80,7 +80,7 @@ function withBearer(request: Request, token: string): Request {
  * with the dashboard cookie's token as one.
  */
 export function credentials(request: Request): { request: Request; source: CredentialSource } {
-  if (request.headers.has('authorization')) return { request, source: 'header' }
+  if (request.headers.get('authorization')) return { request, source: 'header' }
   const token = cookieToken(request)
   if (token) return { request: withBearer(request, token), source: 'cookie' }
   return { request, source: 'none' }

@@ -13,9 +13,10 @@ const STYLE = `
 @media (prefers-color-scheme: dark) { :root { --bg: #0f1217; --card: #171b22; --fg: #e6e9ef; --muted: #98a2b3;
   --line: #262c36; --accent: #6d8cff; --ok: #3ccb8f; --warn: #f5a524; --bad: #ff6b6b; --info: #6aa9ff; } }
 * { box-sizing: border-box; }
+body { --gutter: max(28px, calc((100% - 1180px) / 2 + 28px)); }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 header { display: flex; align-items: center; justify-content: space-between; gap: 16px; flex-wrap: wrap;
-  padding: 18px 28px; background: var(--card); border-bottom: 1px solid var(--line); }
+  padding: 18px var(--gutter); background: var(--card); border-bottom: 1px solid var(--line); }
 h1 { margin: 0; font-size: 18px; font-weight: 650; }
 h1 small { display: block; color: var(--muted); font-size: 12px; font-weight: 400; }
 h2 { margin: 0 0 12px; font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
@@ -25,7 +26,7 @@ button { font: inherit; font-weight: 600; border-radius: 8px; padding: 8px 16px;
 button.secondary { background: transparent; color: var(--accent); }
 button:disabled { opacity: .55; cursor: progress; }
 .actions { display: flex; gap: 10px; }
-#notice { margin: 0; padding: 10px 28px; font-size: 13px; border-bottom: 1px solid var(--line); }
+#notice { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); }
 #notice:empty { display: none; }
 #notice.error { color: var(--bad); }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(132px, 1fr)); gap: 12px; }

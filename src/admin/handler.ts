@@ -98,9 +98,19 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
     }
   }
 
+  async function handleNode(req: IncomingMessage): Promise<Response> {
+    let converted: ReturnType<typeof toWebRequest>
+    try {
+      converted = toWebRequest(req, basePath)
+    } catch (error) {
+      // Methods such as TRACE, which a Web Request refuses to represent.
+      return errorResponse(new AdminHttpError(400, 'INVALID_INPUT', `This request cannot be handled: ${(error as Error).message}`), logger)
+    }
+    return await handle(converted.request, converted.target)
+  }
+
   const node = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void => {
-    const { request, target } = toWebRequest(req, basePath)
-    handle(request, target)
+    handleNode(req)
       .then((response) => sendResponse(res, response))
       .catch((error: unknown) => {
         if (next) return next(error)

@@ -1,0 +1,63 @@
+/**
+ * Starting a run: record it, announce it, and sweep in the background. Sweeps in flight are
+ * tracked so that `stop()` can wait for them.
+ */
+import type { Pool } from 'pg'
+import type { PgBoss } from 'pg-boss'
+import type { EventBus } from './events.js'
+import type { ResolvedOptions } from './options.js'
+import { createRun } from './runs.js'
+import type { RunSummary } from './runs.js'
+import type { RunTrigger } from './schema.js'
+import { countDue } from './status.js'
+import { sweep } from './sweep.js'
+import type { SweepScope } from './sweep.js'
+import type { Telemetry } from './telemetry.js'
+
+export interface RunStarter {
+  startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
+  /** Sweeps still claiming. */
+  readonly inFlight: ReadonlySet<Promise<unknown>>
+}
+
+export interface RunStarterDeps {
+  pool: Pool
+  boss: PgBoss
+  options: ResolvedOptions
+  events: EventBus
+  telemetry: Telemetry
+  processQueue: string
+  /** Stops sweeps between pages. */
+  halt: AbortSignal
+}
+
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt }: RunStarterDeps): RunStarter {
+  const inFlight = new Set<Promise<unknown>>()
+  const sweepContext = {
+    pool,
+    boss,
+    logger: options.logger,
+    processQueue,
+    claimBatchSize: options.claimBatchSize,
+    // A claim must outlast the queue wait at the morning peak, not just one call; an early
+    // expiry would only make a later sweep re-enqueue (the queue drops the duplicate).
+    leaseSeconds: Math.max(3600, options.leaseSeconds),
+    signal: halt,
+    onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
+  }
+  return {
+    inFlight,
+    async startRun(trigger, scope) {
+      const now = options.clock.now()
+      const runId = await createRun(pool, trigger, now)
+      events.emit('run:started', { runId, trigger, startedAt: now })
+      telemetry.runStarted(trigger)
+      // The backlog gauge reads what was due as the run began (and again each rescue tick).
+      if (scope.kinds.includes('due')) telemetry.setDueBacklog(await countDue(pool, now, 'due'))
+      const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, () => sweep(sweepContext, runId, now, scope))
+      inFlight.add(swept)
+      void swept.catch(() => {}).finally(() => inFlight.delete(swept))
+      return { runId, swept }
+    },
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What runs inside pg-boss: the cron and rescue schedules, and the three workers (sweep on cron,
+ * rescue of expired claims, processing of subscriptions).
+ */
+import { CronExpressionParser } from 'cron-parser'
+import type { JobWithMetadata, PgBoss } from 'pg-boss'
+import type { QueueNames } from './boss.js'
+import type { ProcessJobData } from './claim.js'
+import { pruneHistory } from './history.js'
+import type { ResolvedOptions } from './options.js'
+import { processJobs } from './process-jobs.js'
+import type { ProcessorContext } from './process-jobs.js'
+import type { RunStarter } from './run-starter.js'
+import type { RunTrigger } from './schema.js'
+import { countDue } from './status.js'
+import { SCHEDULED_SWEEP } from './sweep.js'
+
+/** Most worker loops per instance; each fetches a batch and runs it concurrently. */
+const MAX_LOOPS = 2
+/** A cron job this late after its occurrence was sent by pg-boss's catch-up, not on time. */
+const CATCH_UP_AFTER_MS = 90_000
+
+export interface WorkerDeps {
+  boss: PgBoss
+  queues: QueueNames
+  options: ResolvedOptions
+  runs: RunStarter
+  processor: ProcessorContext
+}
+
+function cronTrigger(options: ResolvedOptions): RunTrigger {
+  const now = options.clock.now()
+  const previous = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).prev().toDate()
+  return now.getTime() - previous.getTime() > CATCH_UP_AFTER_MS ? 'catch-up' : 'cron'
+}
+
+async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
+  const { pool } = processor
+  const now = options.clock.now()
+  const expired = await countDue(pool, now, 'expired')
+  if (expired > 0) {
+    options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
+    await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
+  }
+  processor.telemetry.setDueBacklog(await countDue(pool, now, 'due'))
+  await pruneHistory(pool, options.historyRetentionDays, now)
+}
+
+/** Registers the schedules (idempotently: an upsert per name and key) and starts the workers. */
+export async function registerWorkers(deps: WorkerDeps): Promise<void> {
+  const { boss, queues, options, runs, processor } = deps
+  const { logger } = options
+  await boss.schedule(queues.sweep, options.cron, {}, { tz: options.timezone, key: 'default', missed: 'once' })
+  await boss.schedule(queues.rescue, options.rescueCron, {}, { tz: options.timezone, key: 'default' })
+  await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds }, async () => {
+    await (await runs.startRun(cronTrigger(options), SCHEDULED_SWEEP)).swept
+  })
+  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => rescue(deps))
+  const loops = Math.min(MAX_LOOPS, options.concurrency)
+  await boss.work(
+    queues.process,
+    {
+      localConcurrency: loops,
+      batchSize: Math.floor(options.concurrency / loops),
+      includeMetadata: true,
+      perJobResults: true,
+      burstWhenBatchFull: true,
+      pollingIntervalSeconds: options.pollingIntervalSeconds,
+    },
+    async (jobs: JobWithMetadata<ProcessJobData>[]) => {
+      try {
+        return await processJobs(processor, jobs)
+      } catch (error) {
+        // The batch goes back to pg-boss for a retry; the rows keep their slot and lease.
+        logger.error(`Processing a batch of ${jobs.length} failed, will retry: ${(error as Error).message}`)
+        throw error
+      }
+    },
+  )
+}
