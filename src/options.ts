@@ -45,6 +45,11 @@ export interface SchedulerOptions {
   retry?: RetryOptions
   /** Apply the library's migrations on `start()`. @default true */
   migrate?: boolean
+  /**
+   * Register the cron and rescue schedules on `start()`. Set false for a process that should
+   * only work (a one-off `run-now`, a worker fleet) without overwriting the schedule. @default true
+   */
+  schedule?: boolean
   /** Prefix of the pg-boss queue names. @default 'subscription-scheduler' */
   queuePrefix?: string
   /** Postgres schema pg-boss installs into. @default 'pgboss' */
@@ -81,6 +86,7 @@ export interface ResolvedOptions {
   claimBatchSize: number
   retry: Required<RetryOptions>
   migrate: boolean
+  schedule: boolean
   queuePrefix: string
   bossSchema: string
   pollingIntervalSeconds: number
@@ -106,6 +112,7 @@ export const DEFAULTS = {
   claimBatchSize: 500,
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
   migrate: true,
+  schedule: true,
   queuePrefix: 'subscription-scheduler',
   bossSchema: 'pgboss',
   pollingIntervalSeconds: 1,

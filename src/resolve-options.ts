@@ -15,10 +15,16 @@ import type { WorkerClient } from './worker-client.js'
 const KNOWN_KEYS = new Set<string>([
   'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
   'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
-  'pauseAfterConsecutiveFailures', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
+  'pauseAfterConsecutiveFailures', 'schedule', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
 ])
 
 const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
+
+function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ConfigurationError(option, `expected true or false, got ${JSON.stringify(value)}.`)
+  return value
+}
 
 function resolvePgBoss(tuning: unknown): PgBossTuning {
   if (tuning === undefined) return {}
@@ -161,6 +167,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
     retry: resolveRetry(options.retry),
     migrate: options.migrate ?? DEFAULTS.migrate,
+    schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),
     queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
     bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
     pollingIntervalSeconds: polling,

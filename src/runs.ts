@@ -12,6 +12,8 @@ export interface RunSummary {
   runId: string
   trigger: RunTrigger
   startedAt: Date
+  /** When the sweep had claimed (and enqueued) everything it was going to. */
+  sweepFinishedAt: Date | null
   finishedAt: Date | null
   /** Subscriptions the run enqueued. */
   processed: number
@@ -46,6 +48,7 @@ interface RunRow {
   id: string
   trigger: RunTrigger
   started_at: Date
+  sweep_finished_at: Date | null
   finished_at: Date | null
   claimed: number
   successful: number
@@ -60,6 +63,7 @@ function toSummary(row: RunRow): RunSummary {
     runId: row.id,
     trigger: row.trigger,
     startedAt: row.started_at,
+    sweepFinishedAt: row.sweep_finished_at,
     finishedAt: row.finished_at,
     processed: row.claimed,
     successful: row.successful,

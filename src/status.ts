@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import type { Executor } from './db.js'
+import { quoteIdent } from './db.js'
 import type { ResolvedOptions } from './options.js'
 import { listRuns } from './runs.js'
 import type { RunSummary } from './runs.js'
@@ -19,8 +20,10 @@ export interface SchedulerStatus {
   /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
   pausedForFailures: number
   lastRun: RunSummary | null
-  /** The next cron fire, in UTC. */
+  /** The next cron fire, in UTC, of the schedule registered in the database (else of the options). */
   nextFireAt: Date
+  /** The sweep schedule in force: registered by some instance's `start()`, or only configured here. */
+  schedule: { cron: string; timezone: string; registered: boolean }
   /** Work enqueued and not yet settled: rows waiting for a job, and rows whose call is in flight. */
   queue: { waiting: number; active: number }
 }
@@ -46,8 +49,26 @@ export async function countDue(db: Executor, now: Date, kind: keyof typeof DUE_W
   return rows[0]?.n ?? 0
 }
 
+/**
+ * The schedule pg-boss holds for the sweep queue. Read from pg-boss's table rather than this
+ * instance's options: another instance (or an older deploy) may have registered a different one.
+ */
+async function registeredSchedule(db: Executor, options: ResolvedOptions): Promise<{ cron: string; timezone: string } | null> {
+  try {
+    const { rows } = await db.query<{ cron: string; timezone: string }>(
+      `SELECT cron, timezone FROM ${quoteIdent(options.bossSchema)}.schedule WHERE name = $1 AND key = 'default'`,
+      [`${options.queuePrefix}.sweep`],
+    )
+    return rows[0] ?? null
+  } catch {
+    return null // pg-boss not installed yet: nothing registered
+  }
+}
+
 export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
   const now = options.clock.now()
+  const registered = await registeredSchedule(db, options)
+  const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
   const [{ rows: byStatus }, due, [lastRun], { rows: paused }] = await Promise.all([
     db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`),
     countDue(db, now, 'all'),
@@ -62,7 +83,8 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     due,
     pausedForFailures: paused[0]?.n ?? 0,
     lastRun: lastRun ?? null,
-    nextFireAt: nextFireAt(options, now),
+    nextFireAt: nextFireAt(schedule, now),
+    schedule,
     queue: { waiting: counts.queued, active: counts.processing },
   }
 }

@@ -50,8 +50,10 @@ async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
 export async function registerWorkers(deps: WorkerDeps): Promise<void> {
   const { boss, queues, options, runs, processor } = deps
   const { logger } = options
-  await boss.schedule(queues.sweep, options.cron, {}, { tz: options.timezone, key: 'default', missed: 'once' })
-  await boss.schedule(queues.rescue, options.rescueCron, {}, { tz: options.timezone, key: 'default' })
+  if (options.schedule) {
+    await boss.schedule(queues.sweep, options.cron, {}, { tz: options.timezone, key: 'default', missed: 'once' })
+    await boss.schedule(queues.rescue, options.rescueCron, {}, { tz: options.timezone, key: 'default' })
+  }
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds }, async () => {
     await (await runs.startRun(cronTrigger(options), SCHEDULED_SWEEP)).swept
   })

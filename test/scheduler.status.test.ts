@@ -137,7 +137,7 @@ describe('getStatus', () => {
 describe('getStatus().nextFireAt', () => {
   test("is the cron's next fire in its time zone, as a UTC instant", async () => {
     const clock = createManualClock('2026-03-25T12:00:00.000Z') // a Wednesday, before the switch to CEST
-    const scheduler = createSubscriptionScheduler(db.pool, { cron: '30 6 * * 1', timezone: 'Europe/Berlin', clock, logger })
+    const scheduler = createSubscriptionScheduler(db.pool, { cron: '30 6 * * 1', timezone: 'Europe/Berlin', clock, logger, queuePrefix: 'status-unregistered' })
     // Monday 2026-03-30 06:30 CEST (UTC+2), the day after the clocks went forward.
     expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-03-30T04:30:00.000Z')
 
@@ -154,9 +154,20 @@ describe('getStatus().nextFireAt', () => {
     expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2026-10-26T05:30:00.000Z')
   })
 
+  test('reports the schedule registered in the database over this instance\'s own options', async () => {
+    const clock = createManualClock('2030-06-01T10:00:00.000Z')
+    const registering = createSubscriptionScheduler(db.pool, { cron: '15 7 * * *', timezone: 'Asia/Tokyo', clock, logger, queuePrefix: 'status-registered', workerClient: createFakeWorkerClient(), migrate: false })
+    await registering.start()
+    await registering.stop({ timeoutMs: 1000 })
+    const reader = createSubscriptionScheduler(db.pool, { clock, logger, queuePrefix: 'status-registered' })
+    const status = await reader.getStatus()
+    expect(status.schedule).toEqual({ cron: '15 7 * * *', timezone: 'Asia/Tokyo', registered: true })
+    expect(status.nextFireAt.toISOString()).toBe('2030-06-01T22:15:00.000Z')
+  })
+
   test('follows the clock, not the wall time', async () => {
     const clock = createManualClock('2030-06-01T10:00:00.000Z')
-    const scheduler = createSubscriptionScheduler(db.pool, { cron: '0 */6 * * *', timezone: 'UTC', clock, logger })
+    const scheduler = createSubscriptionScheduler(db.pool, { cron: '0 */6 * * *', timezone: 'UTC', clock, logger, queuePrefix: 'status-unregistered' })
     expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2030-06-01T12:00:00.000Z')
     clock.advance(3 * 3_600_000)
     expect((await scheduler.getStatus()).nextFireAt.toISOString()).toBe('2030-06-01T18:00:00.000Z')

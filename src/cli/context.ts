@@ -18,6 +18,8 @@ export const EXIT = {
   usage: 2,
   /** `run-now` finished, but at least one subscription failed. */
   subscriptionsFailed: 3,
+  /** `run-now` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
+  interrupted: 130,
 } as const
 
 /** A mistake in the command line or the environment. Exit code 2, no stack trace. */
@@ -69,10 +71,11 @@ export interface SchedulerFlags {
   cron?: string
 }
 
-export function integerFlag(flag: string, value: string | undefined): number | undefined {
+export function integerFlag(flag: string, value: string | undefined, min = Number.MIN_SAFE_INTEGER): number | undefined {
   if (value === undefined || value === '') return undefined
   const parsed = Number(value)
   if (!Number.isInteger(parsed)) throw new UsageError(`--${flag}: expected a whole number, got ${JSON.stringify(value)}.`)
+  if (parsed < min) throw new UsageError(`--${flag}: expected at least ${min}, got ${parsed}.`)
   return parsed
 }
 

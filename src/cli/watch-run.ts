@@ -60,6 +60,7 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
     }),
   ]
   try {
+    options.signal?.throwIfAborted()
     ;({ runId } = await scheduler.runNow({ wait: false }))
     options.onStarted?.(runId)
     for (;;) {
@@ -83,5 +84,15 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
     }
   } finally {
     for (const off of unsubscribe) off()
+  }
+}
+
+/** Resolves once run `runId` has claimed and enqueued everything it will (its sweep is over). */
+export async function waitForSweep(scheduler: SubscriptionScheduler, runId: string, signal?: AbortSignal): Promise<RunSummary> {
+  for (;;) {
+    const run = await scheduler.getRun(runId)
+    if (run.sweepFinishedAt) return run
+    signal?.throwIfAborted()
+    await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }

@@ -4,13 +4,11 @@
  */
 import { defineCommand } from 'citty'
 import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
+import { waitForSweep } from '../watch-run.js'
 import { createCliLogger, createCliScheduler, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
 import { createProgress } from '../progress.js'
 import { watchRun } from '../watch-run.js'
-
-/** Exit code of an interrupted run (128 + SIGINT), as shells report it. */
-const EXIT_INTERRUPTED = 130
 
 export default defineCommand({
   meta: {
@@ -27,10 +25,11 @@ export default defineCommand({
   async run({ args }) {
     const verbose = args.verbose === true
     const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency, timezone: args.timezone, cron: args.cron }
-    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout']) ?? 30_000
+    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
     requireWorkerUrl(flags)
     const logger = createCliLogger('quiet', verbose)
-    const options = schedulerOptions(flags, logger)
+    // A one-off run works the queue but leaves the registered cron schedule as it is.
+    const options = { ...schedulerOptions(flags, logger), schedule: false }
     await withPool(logger, async (pool) => {
       const scheduler = createCliScheduler(pool, options)
       const shutdown = waitForShutdownSignal()
@@ -40,8 +39,11 @@ export default defineCommand({
       try {
         await scheduler.start()
         if (!args.wait) {
-          const started = await scheduler.runNow({ wait: false })
-          console.log(`Run ${started.runId} started. Its subscriptions are queued; running workers (or the next start) process them.`)
+          ;({ runId } = await scheduler.runNow({ wait: false }))
+          // The sweep enqueues in the background; stopping before it is over would cut it short.
+          const { processed } = await waitForSweep(scheduler, runId, interrupted.signal)
+          await scheduler.stop({ timeoutMs })
+          console.log(`Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`)
           return
         }
         const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
@@ -58,7 +60,7 @@ export default defineCommand({
           progress.finish()
           if (!interrupted.signal.aborted) throw error
           process.stderr.write(`Interrupted. Run ${runId ?? '(not started)'} goes on: its queued subscriptions are processed by running workers or the next start.\n`)
-          process.exitCode = EXIT_INTERRUPTED
+          process.exitCode = EXIT.interrupted
         }
       } finally {
         await scheduler.stop({ timeoutMs })

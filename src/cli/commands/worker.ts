@@ -19,7 +19,7 @@ export default defineCommand({
   plugins: [strictFlags],
   async run({ args }) {
     const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency, timezone: args.timezone, cron: args.cron }
-    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout']) ?? 30_000
+    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
     requireWorkerUrl(flags)
     const logger = createCliLogger('normal', args.verbose === true)
     const options = schedulerOptions(flags, logger)
@@ -42,7 +42,7 @@ export default defineCommand({
           await scheduler.stop({ timeoutMs })
         }
       })
-      logger.info('Stopped.')
+      logger.info('Pool closed; exiting.')
     } finally {
       shutdown.dispose()
     }

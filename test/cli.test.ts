@@ -1,0 +1,304 @@
+/**
+ * The CLI as users run it: child processes (`tsx src/cli/main.ts …`) on a database of this
+ * file's own, calling a real local HTTP worker. Waits are on output and rows, with deadlines.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { createEmptyDatabase, createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSX = join(ROOT, 'node_modules/.bin/tsx')
+const MISSING_URL = 'DATABASE_URL is not set: export DATABASE_URL=postgres://user:pass@host:5432/db'
+const LEAK_WARNING = 'an open handle kept the process alive'
+/** Every test starts Node (twice, through tsx) a few times; a busy CI machine takes its time. */
+const SLOW_MS = 180_000
+
+interface Cli {
+  child: ChildProcess
+  /** SIGKILLs the whole process group: tsx runs the CLI in a child process of its own. */
+  kill(): void
+  stdout(): string
+  stderr(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves once stdout matches, rejects if the process exits first or the deadline passes. */
+  waitForStdout(pattern: RegExp, timeoutMs: number): Promise<void>
+}
+
+/** The child sees only what a user would set: no DATABASE_URL unless given, no scheduler variables. */
+function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+  for (const name of ['DATABASE_URL', 'SUBSCRIPTION_WORKER_URL', 'SUBSCRIPTION_CRON', 'SUBSCRIPTION_TIMEZONE']) delete base[name]
+  // tsx's `#!/usr/bin/env node` runs the same Node as this test.
+  base.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
+  return { ...base, ...env }
+}
+
+function startCli(args: string[], env: Record<string, string | undefined>): Cli {
+  const child = spawn(TSX, ['src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }))
+  })
+  return {
+    child,
+    kill() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    waitForStdout(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stdout)) return
+          cleanup()
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          cleanup()
+          reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`))
+        }, timeoutMs)
+        const onExit = () => {
+          cleanup()
+          reject(new Error(`exited before ${pattern} appeared.\nstdout: ${stdout}\nstderr: ${stderr}`))
+        }
+        const cleanup = () => {
+          clearTimeout(timer)
+          child.stdout!.off('data', check)
+          child.off('close', onExit)
+        }
+        child.stdout!.on('data', check)
+        child.on('close', onExit)
+        check()
+      })
+    },
+  }
+}
+
+/** Runs a command to its end; kills it and fails past the deadline. */
+async function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 45_000) {
+  const cli = startCli(args, env)
+  const timer = setTimeout(() => cli.kill(), timeoutMs)
+  const { code, signal } = await cli.exited
+  clearTimeout(timer)
+  if (signal) throw new Error(`killed (${signal}) after ${timeoutMs} ms.\nstdout: ${cli.stdout()}\nstderr: ${cli.stderr()}`)
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}
+
+/** A subscription worker on 127.0.0.1: 200 with JSON, or 422 for the ids in `reject`. */
+async function startWorker(reject: Set<string> = new Set()) {
+  const calls: string[] = []
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk) => (body += chunk))
+    req.on('end', () => {
+      const { subscriptionId } = JSON.parse(body) as { subscriptionId: string }
+      calls.push(subscriptionId)
+      const status = reject.has(subscriptionId) ? 422 : 200
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'no payment method on file' }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise<void>((r) => server.close(() => r())) }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const progressLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('processed '))
+
+describe('migrate', { timeout: SLOW_MS }, () => {
+  let empty: TestDatabase
+  beforeAll(async () => {
+    empty = await createEmptyDatabase()
+  })
+
+  test('refuses with exit 1 and a one-line reason when the host table is missing; --verbose adds the stack', async () => {
+    const plain = await runCli(['migrate'], { DATABASE_URL: empty.url })
+    expect(plain.code).toBe(1)
+    expect(plain.stderr).toContain('The host table `subscriptions` does not exist')
+    expect(plain.stderr).not.toMatch(/^\s+at /m)
+    const verbose = await runCli(['migrate', '--verbose'], { DATABASE_URL: empty.url })
+    expect(verbose.code).toBe(1)
+    expect(verbose.stderr).toMatch(/^\s+at /m)
+  })
+
+  test('applies the migrations on an empty database with the host table (exit 0), then has nothing to do', async () => {
+    await empty.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const first = await runCli(['migrate'], { DATABASE_URL: empty.url })
+    expect(first).toMatchObject({ code: 0, stderr: '' })
+    expect(first.stdout).toMatch(/^Applied \d+ migrations?; the scheduler's tables are up to date/m)
+    const { rows } = await empty.pool.query(`SELECT to_regclass('subscription_processing')::text AS t`)
+    expect(rows[0].t).toBe('subscription_processing')
+    const again = await runCli(['migrate'], { DATABASE_URL: empty.url })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^Already up to date/m)
+  })
+})
+
+describe('usage and configuration errors exit 2', { timeout: SLOW_MS }, () => {
+  test('missing DATABASE_URL says how to set it', async () => {
+    const { code, stdout, stderr } = await runCli(['status'], {})
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr.trim()).toBe(`error: ${MISSING_URL}`)
+  })
+
+  test('an unknown command, an unknown flag, a bad number, a bad option, no worker URL', async () => {
+    const url = 'postgres://nobody@127.0.0.1:1/none'
+    const cases: [string[], RegExp][] = [
+      [['bogus'], /Unknown command bogus/],
+      [['status', '--jsn'], /Unknown option --jsn/],
+      [['run-now', '--worker-url', 'http://127.0.0.1:9', '--concurrency', 'many'], /--concurrency: expected a whole number, got "many"/],
+      [['status', '--timezone', 'Mars/Olympus'], /Invalid option `timezone`: unknown time zone "Mars\/Olympus"/],
+      [['worker'], /pass --worker-url http:\/\/worker:8080 or export SUBSCRIPTION_WORKER_URL/],
+    ]
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { DATABASE_URL: url })))
+    for (const [i, [args, message]] of cases.entries()) {
+      const { code, stderr } = results[i]!
+      expect({ args, code }).toEqual({ args, code: 2 })
+      expect(stderr).toMatch(message)
+      expect(stderr).not.toMatch(/^\s+at /m)
+    }
+  })
+})
+
+describe('on a migrated database', { timeout: SLOW_MS }, () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+
+  test('run-now processes the due subscriptions, prints plain progress and the summary, exits 0', async () => {
+    const worker = await startWorker()
+    try {
+      const ids = await seedSubscriptions(db.pool, { count: 300 })
+      const { code, stdout, stderr } = await runCli(['run-now', '--worker-url', worker.url, '--concurrency', '32', '--verbose'], { DATABASE_URL: db.url })
+      expect({ code, stderr }).toMatchObject({ code: 0 })
+      const lines = progressLines(stderr)
+      expect(lines.length).toBeGreaterThanOrEqual(1)
+      for (const line of lines) expect(line).toMatch(/^processed \d+\/300 \(\d+%\)$/)
+      expect(lines.at(-1)).toBe('processed 300/300 (100%)')
+      expect(stderr).not.toContain('\r')
+      expect(stderr).not.toContain(LEAK_WARNING)
+      expect(stdout).toMatch(/^Run [0-9a-f-]{36} finished in /m)
+      expect(stdout).toMatch(/^ {2}processed\s+300$/m)
+      expect(stdout).toMatch(/^ {2}successful\s+300$/m)
+      expect(stdout).toMatch(/^ {2}failed\s+0$/m)
+      expect(new Set(worker.calls)).toEqual(new Set(ids))
+      const rows = await rowsFor(db.pool, ids)
+      expect(rows.map((r) => r.status)).toEqual(ids.map(() => 'completed'))
+    } finally {
+      await worker.close()
+    }
+  })
+
+  test('run-now exits 3 when a subscription fails, and names it', async () => {
+    const ids = await seedSubscriptions(db.pool, { count: 5 })
+    const rejected = ids[0]!
+    const worker = await startWorker(new Set([rejected]))
+    try {
+      const { code, stdout, stderr } = await runCli(['run-now', '--worker-url', worker.url], { DATABASE_URL: db.url })
+      expect({ code, stderr }).toMatchObject({ code: 3 })
+      expect(stdout).toMatch(/^ {2}processed\s+5$/m)
+      expect(stdout).toMatch(/^ {2}successful\s+4$/m)
+      expect(stdout).toMatch(/^ {2}failed\s+1$/m)
+      expect(stdout).toContain(`  ${rejected}  attempt 1: `)
+      const rows = await rowsFor(db.pool, ids)
+      const status = Object.fromEntries(rows.map((r) => [r.sid, r.status]))
+      expect(status).toEqual(Object.fromEntries(ids.map((id) => [id, id === rejected ? 'failed' : 'completed'])))
+    } finally {
+      await worker.close()
+    }
+  })
+
+  test('status --json prints the counts and the last run; status prints a table', async () => {
+    const json = await runCli(['status', '--json'], { DATABASE_URL: db.url })
+    expect(json.code).toBe(0)
+    const status = JSON.parse(json.stdout)
+    expect(status.counts).toMatchObject({ completed: 304, failed: 1, pending: 0, queued: 0, processing: 0 })
+    expect(status.total).toBe(305)
+    expect(status.lastRun).toMatchObject({ processed: 5, successful: 4, failed: 1 })
+    expect(status.due).toBe(1)
+    expect(new Date(status.nextFireAt).toISOString()).toBe(status.nextFireAt)
+    const text = await runCli(['status', '--cron', '30 6 * * *', '--timezone', 'Europe/Berlin'], { DATABASE_URL: db.url })
+    expect(text.code).toBe(0)
+    // The failed row is due again at the next sweep.
+    expect(text.stdout).toMatch(/^Subscriptions\s+305 total, 1 due now$/m)
+    expect(text.stdout).toMatch(/^ {2}completed\s+304$/m)
+    expect(text.stdout).toMatch(/^Next cron fire .*\(cron '30 6 \* \* \*' in Europe\/Berlin\)$/m)
+  })
+})
+
+describe('worker', { timeout: SLOW_MS }, () => {
+  let db: TestDatabase
+  let http: Awaited<ReturnType<typeof startWorker>>
+  let cli: Cli
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    http = await startWorker()
+    cli = startCli(['worker', '--worker-url', http.url, '--cron', '*/5 * * * *', '--shutdown-timeout', '5000', '--verbose'], { DATABASE_URL: db.url })
+    return async () => {
+      cli.kill()
+      await http.close()
+    }
+  })
+
+  test('starts, says so on stdout, and registers the cron it was given', async () => {
+    await cli.waitForStdout(/^Worker ready/m, 60_000)
+    const { rows } = await db.pool.query(`SELECT cron FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
+    expect(rows.map((r) => r.cron)).toEqual(['*/5 * * * *'])
+  })
+
+  test('processes a run that run-now --no-wait enqueued', async () => {
+    const ids = await seedSubscriptions(db.pool, { count: 20 })
+    const enqueue = await runCli(['run-now', '--no-wait', '--worker-url', http.url], { DATABASE_URL: db.url })
+    expect(enqueue).toMatchObject({ code: 0 })
+    expect(enqueue.stdout).toMatch(/^Run [0-9a-f-]{36} started: 20 subscriptions enqueued;/m)
+    await until('the enqueued subscriptions to complete', async () => {
+      const rows = await rowsFor(db.pool, ids)
+      return rows.every((r) => r.status === 'completed') ? rows : undefined
+    })
+  })
+
+  test('stops on SIGTERM and exits 0 within the shutdown timeout', async () => {
+    await cli.waitForStdout(/^Worker ready/m, 60_000)
+    const stoppedAt = Date.now()
+    cli.child.kill('SIGTERM')
+    const timer = setTimeout(() => cli.kill(), 20_000)
+    const { code, signal } = await cli.exited
+    clearTimeout(timer)
+    expect({ code, signal, stderr: cli.stderr() }).toMatchObject({ code: 0, signal: null })
+    // 5 s of shutdown timeout, and the time a loaded machine takes to start and stop Node.
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000)
+    expect(cli.stderr()).toContain('SIGTERM received: stopping')
+    expect(cli.stderr()).toContain('Pool closed; exiting.')
+    expect(cli.stderr()).not.toContain(LEAK_WARNING)
+  })
+})
