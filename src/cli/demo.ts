@@ -39,6 +39,9 @@ export async function runDemo(): Promise<void> {
   console.log('Starting an embedded PostgreSQL…')
   const database = await startEmbeddedPostgres()
   const pool = new pg.Pool({ connectionString: database.url, max: 20 })
+  // As every host should: an idle connection dropped by the server (here, at shutdown) is an
+  // 'error' event, which would otherwise crash the process.
+  pool.on('error', () => {})
   try {
     await pool.query(`CREATE TABLE subscriptions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid NOT NULL, frequency text NOT NULL, active boolean NOT NULL DEFAULT true)`)
     const { rows } = await pool.query<{ id: string }>(
