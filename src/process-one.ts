@@ -8,6 +8,7 @@ import { callWorker, describeError } from './call-worker.js'
 import type { ProcessJobData } from './claim.js'
 import { isPermanentError, isRetryableError, SubscriptionDataError } from './errors.js'
 import { computeNextRunAt, isValidTimeZone } from './next-run.js'
+import { boundResponse } from './storable.js'
 import type { ProcessorContext } from './process-jobs.js'
 import type { ActiveRow, Completion, Failure } from './settle.js'
 
@@ -31,19 +32,6 @@ export type Outcome =
 
 export function slotOf(job: Job): Date {
   return new Date(job.data.scheduledFor)
-}
-
-/** Bounds what is stored of a worker's answer: JSON as is when small, else a truncated text. */
-export function boundResponse(response: unknown, maxBytes: number): unknown {
-  if (response === undefined || response === null) return null
-  let text: string
-  try {
-    text = JSON.stringify(response)
-  } catch {
-    return { text: String(response).slice(0, maxBytes), truncated: true }
-  }
-  if (text === undefined) return null
-  return Buffer.byteLength(text) <= maxBytes ? response : { text: text.slice(0, maxBytes), truncated: true }
 }
 
 /** When a Retry-After asks for more than pg-boss's next backoff, the time to call back. */

@@ -90,7 +90,7 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   return resolved
 }
 
-function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number): WorkerClient | undefined {
+function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxStoredResponseBytes: number): WorkerClient | undefined {
   if (options.workerClient !== undefined) {
     if (typeof options.workerClient?.process !== 'function') {
       throw new ConfigurationError('workerClient', 'expected an object with a `process(request, { signal })` method.')
@@ -102,7 +102,7 @@ function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number): Work
   // A scheduler used only to enrol or report needs no worker; start() checks for one.
   if (!url) return undefined
   try {
-    return createHttpWorkerClient({ baseUrl: url, timeoutMs })
+    return createHttpWorkerClient({ baseUrl: url, timeoutMs, maxStoredResponseBytes })
   } catch (error) {
     // The HTTP client names its own `baseUrl`; the host set `workerUrl` (or the variable).
     if (error instanceof ConfigurationError && error.option === 'baseUrl') {
@@ -154,11 +154,12 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') {
     throw new ConfigurationError('migrate', `expected true or false, got ${JSON.stringify(options.migrate)}.`)
   }
+  const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
   // A job outlives its worker call by a margin, so pg-boss never starts a second copy of a
   // call that is merely slow; the claim lease outlives the job the same way.
   const expireInSeconds = Math.ceil(workerTimeoutMs / 1000) + 30
   return {
-    workerClient: resolveWorkerClient(options, workerTimeoutMs),
+    workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
     workerTimeoutMs,
     cron,
     timezone,
@@ -175,7 +176,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
       options.pauseAfterConsecutiveFailures === undefined ? null : positiveInteger('pauseAfterConsecutiveFailures', options.pauseAfterConsecutiveFailures, 10_000),
     historyRetentionDays: positiveInteger('historyRetentionDays', options.historyRetentionDays ?? DEFAULTS.historyRetentionDays, 3650),
     rescueCron,
-    maxStoredResponseBytes: positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576),
+    maxStoredResponseBytes,
     pgBoss: resolvePgBoss(options.pgBoss),
     logger,
     clock,

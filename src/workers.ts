@@ -17,8 +17,11 @@ import { SCHEDULED_SWEEP } from './sweep.js'
 
 /** Most worker loops per instance; each fetches a batch and runs it concurrently. */
 const MAX_LOOPS = 2
-/** A cron job this late after its occurrence was sent by pg-boss's catch-up, not on time. */
-const CATCH_UP_AFTER_MS = 90_000
+/**
+ * pg-boss sends an on-time occurrence within its 60 s due window; a job created later than that
+ * after its occurrence was sent by the catch-up of a missed one.
+ */
+const CATCH_UP_AFTER_MS = 60_000
 
 export interface WorkerDeps {
   boss: PgBoss
@@ -28,10 +31,16 @@ export interface WorkerDeps {
   processor: ProcessorContext
 }
 
-function cronTrigger(options: ResolvedOptions): RunTrigger {
-  const now = options.clock.now()
-  const previous = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).prev().toDate()
-  return now.getTime() - previous.getTime() > CATCH_UP_AFTER_MS ? 'catch-up' : 'cron'
+/**
+ * Whether a cron job is on time or a catch-up, judged from when pg-boss created it (not when it
+ * ran: a sweep queued behind a long one is still on time). A cron firing more often than every
+ * minute cannot be told apart, and is always 'cron'.
+ */
+function cronTrigger(options: ResolvedOptions, createdOn: Date): RunTrigger {
+  // The occurrence the job is for is the last one at or before its creation.
+  const at = new Date(createdOn.getTime() + 1)
+  const previous = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: at }).prev().toDate()
+  return createdOn.getTime() - previous.getTime() > CATCH_UP_AFTER_MS ? 'catch-up' : 'cron'
 }
 
 async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
@@ -54,8 +63,8 @@ export async function registerWorkers(deps: WorkerDeps): Promise<void> {
     await boss.schedule(queues.sweep, options.cron, {}, { tz: options.timezone, key: 'default', missed: 'once' })
     await boss.schedule(queues.rescue, options.rescueCron, {}, { tz: options.timezone, key: 'default' })
   }
-  await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds }, async () => {
-    await (await runs.startRun(cronTrigger(options), SCHEDULED_SWEEP)).swept
+  await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
+    await (await runs.startRun(cronTrigger(options, job?.createdOn ?? options.clock.now()), SCHEDULED_SWEEP)).swept
   })
   await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => rescue(deps))
   const loops = Math.min(MAX_LOOPS, options.concurrency)

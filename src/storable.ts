@@ -1,0 +1,60 @@
+/**
+ * What the worker says ends up in Postgres: its answer in a jsonb column, its errors in a text
+ * column. Postgres refuses NUL characters and broken UTF-16 in both, so everything stored is
+ * cleaned first, and bounded in bytes without cutting a character in half.
+ */
+
+/** Replaces what Postgres cannot store: NUL, and lone surrogates (half an emoji). */
+export function storableText(text: string): string {
+  return text.toWellFormed().replaceAll('\u0000', '\uFFFD')
+}
+
+/** The longest prefix of `text` (whole characters) whose UTF-8 form fits in `maxBytes`. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text
+  const cut = Buffer.from(text).subarray(0, maxBytes).toString('utf8')
+  // A character cut at the boundary decodes as U+FFFD; drop it rather than store a fake one.
+  return cut.endsWith('\uFFFD') && !text.startsWith(cut) ? cut.slice(0, -1) : cut
+}
+
+interface Truncated {
+  truncated: true
+  text: string
+}
+
+function isTruncated(value: unknown): value is Truncated {
+  return typeof value === 'object' && value !== null && (value as Truncated).truncated === true && typeof (value as Truncated).text === 'string'
+}
+
+/** `{ truncated: true, text }` whose JSON form fits in `maxBytes`. */
+function truncatedWithin(text: string, maxBytes: number): Truncated {
+  let low = 0
+  let high = text.length
+  // Escaping can make JSON longer than the text (quotes, control characters): search the prefix.
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2)
+    const candidate = { truncated: true as const, text: storableText(text.slice(0, mid)) }
+    if (Buffer.byteLength(JSON.stringify(candidate)) <= maxBytes) low = mid
+    else high = mid - 1
+  }
+  return { truncated: true, text: storableText(text.slice(0, low)) }
+}
+
+/**
+ * A worker's answer as it can be stored: unchanged when its JSON fits in `maxBytes`, else
+ * `{ truncated: true, text }` holding the start of it. Never larger than `maxBytes` as JSON.
+ */
+export function boundResponse(response: unknown, maxBytes: number): unknown {
+  if (response === undefined || response === null) return null
+  let json: string | undefined
+  try {
+    json = JSON.stringify(response, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))
+  } catch {
+    return truncatedWithin(String(response), maxBytes)
+  }
+  if (json === undefined) return null
+  json = json.replaceAll('\\u0000', '\\ufffd')
+  if (Buffer.byteLength(json) <= maxBytes) return JSON.parse(json) as unknown
+  // The HTTP client already cut a large answer: shorten its text rather than wrap it again.
+  return truncatedWithin(isTruncated(response) ? response.text : json, maxBytes)
+}
