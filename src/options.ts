@@ -57,7 +57,7 @@ export interface SchedulerOptions {
   /** How often an idle worker polls for jobs, in seconds (>= 0.5). @default 1 */
   pollingIntervalSeconds?: number
   /**
-   * After this many slots failed in a row, a subscription is paused (reason `failures`) and no
+   * After this many runs in a row ended failed for it (retries spent each time), a subscription is paused (reason `failures`) and no
    * longer picked until `resume()` or `retryFailed()`. @default undefined (never)
    */
   pauseAfterConsecutiveFailures?: number

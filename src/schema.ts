@@ -71,7 +71,7 @@ export const subscriptionProcessing = pgTable(
     leaseExpiresAt: timestamptz('lease_expires_at'),
     /** The run that last claimed the row. */
     runId: uuid('run_id'),
-    /** Why a `paused` row is paused: `manual`, or `failures` (too many failed slots in a row). */
+    /** Why a `paused` row is paused: `manual`, or `failures` (failed too many runs in a row). */
     pausedReason: text('paused_reason').$type<PausedReason>(),
     /** The worker's last answer, truncated to a few kilobytes. */
     lastResponse: jsonb('last_response'),

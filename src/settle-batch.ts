@@ -97,7 +97,7 @@ export async function settleBatch(ctx: ProcessorContext, tx: PoolClient, jobs: J
       const exhausted = o.job.retryCount >= o.job.retryLimit
       // Permanent before its last attempt: straight to the dead-letter queue, no retries.
       results.set(o.job.id, { id: o.job.id, status: exhausted ? 'failed' : 'deadletter', output })
-      if (paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed slots in a row; resume() or retryFailed() picks it again.`)
+      if (paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed runs in a row; resume() or retryFailed() picks it again.`)
     } else {
       count(o.job, 'retried')
       announcements.push(['retry:scheduled', { ...base(o), error: o.failure.error, retryAt: o.retryAt }])
