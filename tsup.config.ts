@@ -19,6 +19,10 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
     clean: true,
+    // ky is ESM-only with a default export; esbuild's CJS interop would hand require('ky')'s
+    // namespace to `ky.create` (a TypeError in every CJS app using the HTTP worker client).
+    // Bundled, the CJS build gets a working copy.
+    noExternal: ['ky'],
   },
   {
     ...shared,

@@ -3,6 +3,7 @@
  * result into an outcome. Nothing here writes to the database; the batch settles all outcomes
  * together.
  */
+import { DateTime } from 'luxon'
 import type { JobWithMetadata } from 'pg-boss'
 import { callWorker, describeError } from './call-worker.js'
 import type { ProcessJobData } from './claim.js'
@@ -43,6 +44,27 @@ function retryAtFor(ctx: ProcessorContext, job: Job, error: unknown): Date | nul
   return new Date(ctx.options.clock.now().getTime() + Math.min(error.retryAfterMs, retry.maxDelaySeconds * 1000))
 }
 
+/**
+ * The next slot after the one just processed. A first run, or a run made on demand, happens
+ * off-slot (say at 03:00 with runAt 09:00); the slot later that same local day is then spent
+ * too, so there is still exactly one run per local day.
+ */
+function nextSlot(ctx: ProcessorContext, row: ActiveRow, slot: Date, timezone: string): Date {
+  const { options } = ctx
+  const input = {
+    frequency: row.frequency,
+    timezone,
+    runAt: options.runAt,
+    anchor: row.anchor_at ?? slot,
+    now: options.clock.now(),
+    onUnknownFrequency: (frequency: string | null | undefined) =>
+      options.logger.warn(`Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. Use 'daily', 'weekly' or 'monthly'.`),
+  }
+  const next = computeNextRunAt({ ...input, after: slot })
+  const day = (instant: Date) => DateTime.fromJSDate(instant, { zone: timezone }).toISODate()
+  return day(next) === day(slot) ? computeNextRunAt({ ...input, after: next, onUnknownFrequency: undefined }) : next
+}
+
 export async function processOne(ctx: ProcessorContext, job: Job, row: ActiveRow): Promise<Outcome> {
   const { options } = ctx
   const ref = { processingId: row.id, scheduledFor: slotOf(job) }
@@ -74,15 +96,6 @@ export async function processOne(ctx: ProcessorContext, job: Job, row: ActiveRow
   }
   const durationMs = Date.now() - started
   ctx.telemetry.workerCall(durationMs, started - ref.scheduledFor.getTime(), 'success')
-  const nextRunAt = computeNextRunAt({
-    frequency: row.frequency,
-    timezone,
-    runAt: options.runAt,
-    after: ref.scheduledFor,
-    anchor: row.anchor_at ?? ref.scheduledFor,
-    now: options.clock.now(),
-    onUnknownFrequency: (frequency) =>
-      options.logger.warn(`Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. Use 'daily', 'weekly' or 'monthly'.`),
-  })
+  const nextRunAt = nextSlot(ctx, row, ref.scheduledFor, timezone)
   return { kind: 'success', job, row, durationMs, completion: { ...ref, nextRunAt, response: boundResponse(response, options.maxStoredResponseBytes) } }
 }

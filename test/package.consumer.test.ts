@@ -1,0 +1,337 @@
+/**
+ * The package as a user gets it: `npm pack`, installed into a fresh project next to `pg` and
+ * `drizzle-orm`, then imported from ESM and required from CJS, type-checked under both module
+ * resolutions users configure, and run end to end on an empty database, where start() and
+ * migrate() must find the SQL inside the installed package.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ensureBuilt, repoRoot } from '../scripts/ensure-build.js'
+import { createEmptyDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+
+/** Node 24 from the repository: require() of the ESM-only pg-boss needs Node >= 22.12. */
+const NODE = existsSync(join(repoRoot, 'node_modules/.bin/node')) ? join(repoRoot, 'node_modules/.bin/node') : process.execPath
+const TSC = join(repoRoot, 'node_modules/typescript/bin/tsc')
+
+let dir: string
+let project: string
+
+interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command to completion; never throws on a non-zero exit, so the test can show why. */
+async function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Result> {
+  // The repository's Node first on PATH: npm (and its scripts) then run on it, not the system's.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|NODE_OPTIONS$|DATABASE_URL$)/.test(key)))
+  env.PATH = [join(repoRoot, 'node_modules/.bin'), process.env.PATH].join(delimiter)
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args, {
+      cwd: options.cwd,
+      env: { ...env, ...options.env, NO_COLOR: '1' },
+      timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}\n${e.message}` }
+  }
+}
+
+const show = (r: Result) => `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
+
+function write(files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text)
+}
+
+/** Same versions as the repository's lockfile, so the install is served from the npm cache. */
+function installedVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+beforeAll(async () => {
+  await ensureBuilt()
+  dir = mkdtempSync(join(tmpdir(), 'pss-consumer-'))
+  project = join(dir, 'app')
+  mkdirSync(project)
+  const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: repoRoot })
+  expect(packed.code, show(packed)).toBe(0)
+  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }]
+  write({ 'package.json': JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2) })
+  const install = await run(
+    'npm',
+    [
+      'install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock',
+      join(dir, filename),
+      ...['pg', 'drizzle-orm', '@types/pg', '@types/node'].map((name) => `${name}@${installedVersion(name)}`),
+    ],
+    { cwd: project, timeoutMs: 120_000 },
+  )
+  expect(install.code, show(install)).toBe(0)
+}, 300_000)
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+const ENTRY_POINTS = ['pg-subscription-scheduler', 'pg-subscription-scheduler/schema', 'pg-subscription-scheduler/testing']
+
+/** A few names per entry point that must be there at run time, in both formats. */
+const EXPECTED_EXPORTS = {
+  root: ['createSubscriptionScheduler', 'migrate', 'computeNextRunAt', 'createHttpWorkerClient', 'PermanentError', 'SchedulerError', 'isPermanentError', 'createAdminHandler', 'bearerToken'],
+  schema: ['subscriptionProcessing', 'subscriptionRuns', 'subscriptionFailures', 'SCHEDULER_SCHEMA'],
+  testing: ['createFakeWorkerClient', 'createManualClock', 'captureLogger'],
+}
+
+describe('imported from the installed tarball', () => {
+  let esm: { resolved: string[]; root: string[]; schema: string[]; testing: string[]; table: string }
+  let cjs: typeof esm
+
+  test('ESM: import resolves every entry point to dist/*.js', async () => {
+    write({
+      'esm.mjs': `
+        import * as root from 'pg-subscription-scheduler'
+        import * as schema from 'pg-subscription-scheduler/schema'
+        import * as testing from 'pg-subscription-scheduler/testing'
+        import { getTableName } from 'drizzle-orm'
+        console.log(JSON.stringify({
+          resolved: ${JSON.stringify(ENTRY_POINTS)}.map((id) => import.meta.resolve(id)),
+          root: Object.keys(root).sort(),
+          schema: Object.keys(schema).sort(),
+          testing: Object.keys(testing).sort(),
+          table: getTableName(schema.subscriptionProcessing),
+        }))
+      `,
+    })
+    const result = await run(NODE, ['esm.mjs'], { cwd: project })
+    expect(result.code, show(result)).toBe(0)
+    esm = JSON.parse(result.stdout)
+    expect(esm.resolved).toEqual(['index', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.js$`))))
+    expect(esm.root).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.root))
+    expect(esm.schema).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.schema))
+    expect(esm.testing).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.testing))
+    expect(esm.table).toBe('subscription_processing')
+  })
+
+  test('CJS: require resolves every entry point to dist/*.cjs, with the same exports', async () => {
+    write({
+      'cjs.cjs': `
+        const root = require('pg-subscription-scheduler')
+        const schema = require('pg-subscription-scheduler/schema')
+        const testing = require('pg-subscription-scheduler/testing')
+        const { getTableName } = require('drizzle-orm')
+        console.log(JSON.stringify({
+          resolved: ${JSON.stringify(ENTRY_POINTS)}.map((id) => require.resolve(id)),
+          root: Object.keys(root).sort(),
+          schema: Object.keys(schema).sort(),
+          testing: Object.keys(testing).sort(),
+          table: getTableName(schema.subscriptionProcessing),
+        }))
+      `,
+    })
+    const result = await run(NODE, ['cjs.cjs'], { cwd: project })
+    expect(result.code, show(result)).toBe(0)
+    cjs = JSON.parse(result.stdout)
+    expect(cjs.resolved).toEqual(['index', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.cjs$`))))
+    expect({ root: cjs.root, schema: cjs.schema, testing: cjs.testing, table: cjs.table }).toEqual({ root: esm.root, schema: esm.schema, testing: esm.testing, table: esm.table })
+  })
+})
+
+describe('type-checked as a user compiles it (strict)', () => {
+  const app = `
+    import { randomUUID } from 'node:crypto'
+    import { eq } from 'drizzle-orm'
+    import { drizzle } from 'drizzle-orm/node-postgres'
+    import pg from 'pg'
+    import { bearerToken, ConfigurationError, createAdminHandler, createSubscriptionScheduler, isPermanentError, migrate, PermanentError } from 'pg-subscription-scheduler'
+    import type { ProcessRequest, RunSummary, SchedulerOptions, SubscriptionScheduler, WorkerClient } from 'pg-subscription-scheduler'
+    import { subscriptionProcessing } from 'pg-subscription-scheduler/schema'
+    import type { SubscriptionProcessingRow, SubscriptionStatus } from 'pg-subscription-scheduler/schema'
+    import { captureLogger, createFakeWorkerClient, createManualClock } from 'pg-subscription-scheduler/testing'
+    import type { FakeWorkerClient } from 'pg-subscription-scheduler/testing'
+
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+    const worker: WorkerClient = {
+      async process(request: ProcessRequest, { signal }) {
+        signal.throwIfAborted()
+        if (!request.userId) throw new PermanentError('no user')
+        return { ok: true }
+      },
+    }
+    const options: SchedulerOptions = { workerClient: worker, timezone: 'Europe/Berlin', retry: { limit: 1 } }
+    const scheduler: SubscriptionScheduler = createSubscriptionScheduler(pool, options)
+    await migrate(pool)
+
+    const db = drizzle(pool)
+    const failed: SubscriptionProcessingRow[] = await db.select().from(subscriptionProcessing).where(eq(subscriptionProcessing.status, 'failed'))
+    export const status: SubscriptionStatus | undefined = failed[0]?.status
+    await db.transaction(async (tx) => {
+      await scheduler.enroll(randomUUID(), { db: tx, timezone: null })
+    })
+    export const summary: RunSummary = await scheduler.runNow()
+    export const started: { runId: string } = await scheduler.runNow({ wait: false })
+
+    const fake: FakeWorkerClient = createFakeWorkerClient().on(randomUUID(), { fail: new PermanentError('gone') })
+    createSubscriptionScheduler(pool, { workerClient: fake, logger: captureLogger(), clock: createManualClock('2030-01-01T00:00:00Z') })
+    export const admin = createAdminHandler(scheduler, { authorize: bearerToken('a-token-of-32-characters-or-so!!') })
+    try {
+      createSubscriptionScheduler(pool, { concurrency: 0 })
+    } catch (error) {
+      if (error instanceof ConfigurationError) console.log(error.option.toUpperCase(), isPermanentError(error))
+    }
+
+    // The types are real, not \`any\`: each of these must be a type error.
+    // @ts-expect-error concurrency is a number
+    createSubscriptionScheduler(pool, { concurrency: '16' })
+    // @ts-expect-error a misspelt option
+    createSubscriptionScheduler(pool, { cronn: '* * * * *' })
+    // @ts-expect-error runNow({ wait: false }) resolves before there is a summary
+    export const processed = (await scheduler.runNow({ wait: false })).processed
+    // @ts-expect-error not a status
+    export const bad: SubscriptionStatus = 'done'
+  `
+  // A CommonJS file in the same project resolves the \`require\` condition: the .d.cts types.
+  const appCjs = `
+    import { createSubscriptionScheduler, PermanentError } from 'pg-subscription-scheduler'
+    import type { RunSummary } from 'pg-subscription-scheduler'
+    import { subscriptionProcessing } from 'pg-subscription-scheduler/schema'
+    import { captureLogger } from 'pg-subscription-scheduler/testing'
+    export const create: typeof createSubscriptionScheduler = createSubscriptionScheduler
+    export const error = new PermanentError('gone', { status: 410 })
+    export const table = subscriptionProcessing.nextRunAt
+    export const logger = captureLogger()
+    export type Summary = RunSummary
+    // @ts-expect-error the types are real
+    export const wrong: number = error.message
+  `
+  // skipLibCheck as every Drizzle user has it: drizzle-orm's own declarations for gel and mysql
+  // import drivers nobody installs. Our declarations are still what every usage above is checked
+  // against, and the @ts-expect-error lines fail if they ever degrade to \`any\`.
+  const common = { strict: true, target: 'ES2022', lib: ['ES2023'], types: ['node'], noEmit: true, skipLibCheck: true }
+
+  test.each([
+    { name: 'nodenext', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts', 'app-cjs.cts'], declarations: ['index.d.ts', 'schema.d.ts', 'testing.d.ts', 'index.d.cts', 'schema.d.cts', 'testing.d.cts'] },
+    { name: 'bundler', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, files: ['app.ts'], declarations: ['index.d.ts', 'schema.d.ts', 'testing.d.ts'] },
+  ])('moduleResolution $name', async ({ name, compilerOptions, files, declarations }) => {
+    write({
+      'app.ts': app,
+      'app-cjs.cts': appCjs,
+      [`tsconfig.${name}.json`]: JSON.stringify({ compilerOptions: { ...common, ...compilerOptions }, files }, null, 2),
+    })
+    const result = await run(NODE, [TSC, '-p', `tsconfig.${name}.json`, '--listFiles'], { cwd: project, timeoutMs: 80_000 })
+    expect(result.code, show(result)).toBe(0)
+    // The types came from the installed package, through its exports map.
+    for (const file of declarations) expect(result.stdout).toContain(`/node_modules/pg-subscription-scheduler/dist/${file}`)
+  }, 90_000)
+})
+
+async function assertMigrated(db: TestDatabase): Promise<void> {
+  const journal = JSON.parse(readFileSync(join(repoRoot, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: unknown[] }
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.__drizzle_migrations`)
+  expect(rows[0].n).toBe(journal.entries.length)
+}
+
+describe('run end to end on an empty database', () => {
+  let esmDb: TestDatabase
+  let cjsDb: TestDatabase
+  let cliDb: TestDatabase
+
+  beforeAll(async () => {
+    ;[esmDb, cjsDb, cliDb] = await Promise.all([createEmptyDatabase(), createEmptyDatabase(), createEmptyDatabase()])
+    // Only the host's own table: the scheduler's tables must come from the installed migrations.
+    await Promise.all([esmDb, cjsDb, cliDb].map((db) => db.pool.query(HOST_SUBSCRIPTIONS_DDL)))
+  })
+
+  async function assertProcessed(db: TestDatabase): Promise<void> {
+    const { rows } = await db.pool.query(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY 1`)
+    expect(rows).toEqual([{ status: 'completed', n: 3 }])
+    await assertMigrated(db)
+  }
+
+  test('the bin npm linked runs, and its migrate finds the installed SQL', async () => {
+    const bin = join(project, 'node_modules/.bin/pg-subscription-scheduler')
+    const help = await run(bin, ['--help'], { cwd: project })
+    expect(help.code, show(help)).toBe(0)
+    expect(help.stdout).toContain('USAGE pg-subscription-scheduler')
+    const migrated = await run(bin, ['migrate'], { cwd: project, env: { DATABASE_URL: cliDb.url }, timeoutMs: 45_000 })
+    expect(migrated.code, show(migrated)).toBe(0)
+    await assertMigrated(cliDb)
+  }, 60_000)
+
+  // Shared by both formats; \`process(request)\` records what the scheduler sent.
+  const body = (startLine: string) => `
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+    const quiet = { debug() {}, info() {}, warn: console.error, error: console.error }
+    ${startLine}
+    await scheduler.start()
+    const { rows } = await pool.query(
+      "INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), f FROM unnest($1::text[]) AS f RETURNING id",
+      [['daily', 'weekly', 'monthly']],
+    )
+    for (const { id } of rows) await scheduler.enroll(id, { timezone: 'Europe/Berlin' })
+    const summary = await scheduler.runNow()
+    await scheduler.stop({ timeoutMs: 5000 })
+    await pool.end()
+  `
+
+  test('ESM: start() migrates from the installed package and processes with an in-process worker client', async () => {
+    write({
+      'run.mjs': `
+        import pg from 'pg'
+        import { createSubscriptionScheduler } from 'pg-subscription-scheduler'
+        const calls = []
+        const workerClient = { async process(request) { calls.push(request.subscriptionId); return { ok: true } } }
+        ${body('const scheduler = createSubscriptionScheduler(pool, { workerClient, logger: quiet, pollingIntervalSeconds: 0.5 })')}
+        console.log(JSON.stringify({ summary, calls: calls.length }))
+      `,
+    })
+    const result = await run(NODE, ['run.mjs'], { cwd: project, env: { DATABASE_URL: esmDb.url }, timeoutMs: 45_000 })
+    expect(result.code, show(result)).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3 })
+    await assertProcessed(esmDb)
+  }, 60_000)
+
+  test('CJS: migrate() finds the installed SQL, and the default HTTP worker client works', async () => {
+    write({
+      'run.cjs': `
+        const http = require('node:http')
+        const pg = require('pg')
+        const { createSubscriptionScheduler, migrate } = require('pg-subscription-scheduler')
+        async function main() {
+          const calls = []
+          const worker = http.createServer((req, res) => {
+            let text = ''
+            req.on('data', (chunk) => (text += chunk))
+            req.on('end', () => {
+              calls.push(JSON.parse(text).subscriptionId)
+              res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+            })
+          })
+          await new Promise((resolve) => worker.listen(0, '127.0.0.1', resolve))
+          const workerUrl = 'http://127.0.0.1:' + worker.address().port
+          ${body(`await migrate(pool)
+            const scheduler = createSubscriptionScheduler(pool, { workerUrl, migrate: false, logger: quiet, pollingIntervalSeconds: 0.5 })`)}
+          worker.close()
+          console.log(JSON.stringify({ summary, calls: calls.length }))
+        }
+        main().catch((error) => {
+          console.error(error)
+          process.exit(1) // the worker server and the pool would keep a failed run alive
+        })
+      `,
+    })
+    const result = await run(NODE, ['run.cjs'], { cwd: project, env: { DATABASE_URL: cjsDb.url }, timeoutMs: 45_000 })
+    expect(result.code, show(result)).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3 })
+    await assertProcessed(cjsDb)
+  }, 60_000)
+})

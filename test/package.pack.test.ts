@@ -1,0 +1,103 @@
+/**
+ * What `npm publish` would upload: the built entry points, the migrations that `migrate()` reads
+ * at run time, and nothing of the repository's sources, tests or CI.
+ */
+import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { DIST_ENTRIES, ensureBuilt, packageTargets, repoRoot } from '../scripts/ensure-build.js'
+
+interface PackedFile {
+  path: string
+  size: number
+}
+
+interface PackResult {
+  name: string
+  version: string
+  files: PackedFile[]
+  unpackedSize: number
+}
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
+let packed: PackResult
+let paths: string[]
+
+beforeAll(async () => {
+  await ensureBuilt()
+  // --ignore-scripts: only the file list is under test, not a prepack hook someone may add.
+  const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  ;[packed] = JSON.parse(stdout) as [PackResult]
+  paths = packed.files.map((f) => f.path).sort()
+}, 300_000)
+
+describe('npm pack', () => {
+  test('packs the package under its own name and version', () => {
+    expect(packed).toMatchObject({ name: 'pg-subscription-scheduler', version: pkg.version })
+  })
+
+  test('ships only dist/, drizzle/ and the files npm always includes', () => {
+    const allowed = /^(dist\/|drizzle\/)|^(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md)$/
+    expect(paths.filter((p) => !allowed.test(p))).toEqual([])
+    expect(paths.filter((p) => /^(src|test|examples|scripts|bench|docs|\.ci|\.scratch|node_modules)\//.test(p))).toEqual([])
+    expect(paths).toContain('package.json')
+    expect(paths).toContain('README.md')
+  })
+
+  test('ships every migration and the journal migrate() reads at run time', () => {
+    const sql = readdirSync(join(repoRoot, 'drizzle')).filter((f) => f.endsWith('.sql'))
+    expect(sql.length).toBeGreaterThan(0)
+    const journal = JSON.parse(readFileSync(join(repoRoot, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] }
+    // A journal entry without its .sql file would fail every install at start().
+    expect(journal.entries.map((e) => `${e.tag}.sql`).sort()).toEqual(sql.sort())
+    expect(paths).toContain('drizzle/meta/_journal.json')
+    for (const file of sql) expect(paths).toContain(`drizzle/${file}`)
+  })
+
+  test('ships ESM, CJS and types for every entry point', () => {
+    for (const entry of DIST_ENTRIES) {
+      for (const ext of ['.js', '.cjs', '.d.ts', '.d.cts']) expect(paths).toContain(`dist/${entry}${ext}`)
+    }
+  })
+
+  test('every file package.json points at (exports, main, types, bin) is in the tarball', () => {
+    const referenced = packageTargets()
+    expect(referenced).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/schema.js', 'dist/testing.cjs']))
+    expect(referenced.filter((file) => !paths.includes(file))).toEqual([])
+  })
+
+  test('every bin is an executable script: npm links it as is', () => {
+    const bins = typeof pkg.bin === 'string' ? [pkg.bin] : Object.values<string>(pkg.bin ?? {})
+    for (const bin of bins) {
+      expect(readFileSync(join(repoRoot, bin), 'utf8').split('\n', 1)[0], bin).toBe('#!/usr/bin/env node')
+    }
+  })
+
+  test('exports map covers ., ./schema and ./testing with types first under import and require', () => {
+    for (const entry of ['.', './schema', './testing']) {
+      const conditions = pkg.exports[entry]
+      expect(Object.keys(conditions), entry).toEqual(['import', 'require'])
+      // TypeScript takes the first matching condition: `types` must precede `default`.
+      expect(Object.keys(conditions.import), entry).toEqual(['types', 'default'])
+      expect(Object.keys(conditions.require), entry).toEqual(['types', 'default'])
+      expect(conditions.import.types).toMatch(/\.d\.ts$/)
+      expect(conditions.require.types).toMatch(/\.d\.cts$/)
+    }
+  })
+
+  test('is marked side-effect free, with a build-and-test prepublish step', () => {
+    expect(pkg.sideEffects).toBe(false)
+    expect(pkg.files).toEqual(['dist', 'drizzle'])
+    expect(pkg.scripts.prepublishOnly).toMatch(/build|check:package/)
+    expect(pkg.scripts.prepublishOnly).toMatch(/\btest\b/)
+  })
+
+  test('stays small: no stray fixtures or data', () => {
+    expect(packed.unpackedSize).toBeLessThan(2 * 1024 * 1024)
+  })
+})

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { rowsFor } from './support/seed.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+// 03:00 on Tuesday 2027-05-11 in Tokyo: before that day's 09:00 slot.
+const clock = createManualClock('2027-05-10T18:00:00.000Z')
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+async function subscribe(frequency: string): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  await scheduler.enroll(rows[0]!.id, { timezone: 'Asia/Tokyo' })
+  return rows[0]!.id
+}
+
+test('a subscription first processed off-slot is not processed again later that local day', async () => {
+  const ids = { daily: await subscribe('daily'), weekly: await subscribe('weekly'), monthly: await subscribe('monthly') }
+  const summary = await scheduler.runNow()
+  expect(summary).toMatchObject({ processed: 3, successful: 3 })
+  const rows = await rowsFor(db.pool, Object.values(ids))
+  const next = (id: string) => rows.find((r) => r.sid === id)!.next_run_at.toISOString()
+  // The first run is the 11th's (local); the next is 09:00 Tokyo on the following period's day.
+  expect(next(ids.daily)).toBe('2027-05-12T00:00:00.000Z')
+  expect(next(ids.weekly)).toBe('2027-05-18T00:00:00.000Z')
+  expect(next(ids.monthly)).toBe('2027-06-11T00:00:00.000Z')
+  // Its anchor is the first slot: weekly keeps Tuesday, monthly the 11th.
+  for (const row of rows) expect(row.anchor_at.toISOString()).toBe('2027-05-10T18:00:00.000Z')
+})
+
+test('a subscription processed on demand before its slot spends that day\'s slot', async () => {
+  const id = await subscribe('daily')
+  await scheduler.runNow()
+  clock.set('2027-05-11T23:00:00.000Z') // 08:00 on the 12th in Tokyo; its slot is 09:00
+  const [before] = await rowsFor(db.pool, [id])
+  expect(before.next_run_at.toISOString()).toBe('2027-05-12T00:00:00.000Z')
+  const summary = await scheduler.runSubscription(id)
+  expect(summary).toMatchObject({ processed: 1, successful: 1 })
+  const [after] = await rowsFor(db.pool, [id])
+  expect(after.next_run_at.toISOString()).toBe('2027-05-13T00:00:00.000Z')
+})
