@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
+    // Most files wait on Postgres, timers and child processes, not on the CPU: run several at once.
+    maxWorkers: 4,
     hookTimeout: 120_000,
   },
 })

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { addClaimed } from './runs.js'
+import { addClaimed, recordOutcomes } from './runs.js'
 
 /** What a process job carries. Everything else is read from the row when the job runs. */
 export interface ProcessJobData {
@@ -84,7 +84,7 @@ function claimSql(kind: ClaimKind): string {
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
-      SELECT sp.id, ${key} AS sort_key
+      SELECT sp.id, ${key} AS sort_key, sp.run_id AS previous_run_id
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
        WHERE ${where}
@@ -110,8 +110,8 @@ function claimSql(kind: ClaimKind): string {
     ), last AS (
       SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
     )
-    SELECT c.id, c.subscription_id, c.scheduled_for, last.key AS last_key, last.id AS last_id
-      FROM claimed c CROSS JOIN last`
+    SELECT c.id, c.subscription_id, c.scheduled_for, p.previous_run_id, last.key AS last_key, last.id AS last_id
+      FROM claimed c JOIN picked p ON p.id = c.id CROSS JOIN last`
 }
 
 export interface ClaimBatchInput {
@@ -139,8 +139,30 @@ interface ClaimedRow {
   id: string
   subscription_id: string
   scheduled_for: Date
+  previous_run_id: string | null
   last_key: string
   last_id: string
+}
+
+/**
+ * A rescued row whose job is gone (a new one was inserted) will never settle in the run that
+ * claimed it before: that run counts it as skipped, so it can still finish. A row whose old job
+ * lives on (the insert was dropped) stays with its old run.
+ */
+async function releaseFromPreviousRuns(
+  client: PoolClient,
+  rows: ClaimedRow[],
+  jobs: { id: string }[],
+  inserted: Set<string>,
+  input: ClaimBatchInput,
+): Promise<void> {
+  const released = new Map<string, number>()
+  rows.forEach((row, i) => {
+    if (row.previous_run_id && row.previous_run_id !== input.runId && inserted.has(jobs[i]!.id)) {
+      released.set(row.previous_run_id, (released.get(row.previous_run_id) ?? 0) + 1)
+    }
+  })
+  for (const [runId, skipped] of released) await recordOutcomes(client, runId, { successful: 0, failed: 0, retried: 0, skipped }, input.now)
 }
 
 /** Claims one page and enqueues its jobs, inside the caller's transaction on `client`. */
@@ -167,6 +189,7 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
   })
   const enqueued = ids?.length ?? 0
   await addClaimed(client, input.runId, enqueued)
+  if (input.kind === 'expired') await releaseFromPreviousRuns(client, rows, jobs, new Set(ids ?? []), input)
   const last = rows[0]!
   return {
     claimed: rows.length,

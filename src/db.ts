@@ -49,6 +49,12 @@ export function toExecutor(db: HostDb): Executor {
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken = false
+  // pg-pool listens for errors only while a client is idle: a connection dropped while we hold
+  // it would be an unhandled 'error' event, and crash the host. The failed query reports it.
+  const onError = () => {
+    broken = true
+  }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await fn(client)
@@ -63,6 +69,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     }
     throw error
   } finally {
+    client.off('error', onError)
     client.release(broken)
   }
 }
@@ -71,6 +78,10 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
 export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken = false
+  const onError = () => {
+    broken = true
+  }
+  client.on('error', onError)
   try {
     await client.query('SELECT pg_advisory_lock($1)', [key.toString()])
     try {
@@ -81,6 +92,7 @@ export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: 
       })
     }
   } finally {
+    client.off('error', onError)
     client.release(broken)
   }
 }

@@ -87,7 +87,9 @@ export async function processJobs(ctx: ProcessorContext, jobs: Job[]): Promise<J
   )
   const rowsById = new Map(begun.map((row) => [row.id, row]))
   const notBegun = jobs.filter((job) => !rowsById.has(job.data.processingId))
-  const skippedIds = notBegun.length > 0 ? await releaseSkipped(pool, notBegun.map(refOf), options.clock.now()) : new Set<string>()
+  const skippedIds = notBegun.length > 0
+    ? await retryTransient(() => releaseSkipped(pool, notBegun.map(refOf), options.clock.now()), { ...retry, what: `skipping ${notBegun.length} jobs` })
+    : new Set<string>()
   const skipped = notBegun.filter((job) => skippedIds.has(job.data.processingId))
 
   const outcomes = await Promise.all(

@@ -102,11 +102,13 @@ function wallTime(instant: Date, zone: string): string {
   return DateTime.fromJSDate(instant, { zone }).toFormat('HH:mm')
 }
 
-/** The first daily 09:00 slot: after now, at most a day away, at 09:00 in `zone`. */
+/**
+ * The next daily slot after a first (off-slot) run now: 09:00 in `zone` on the next local day.
+ * The run spent today's local day, even if today's 09:00 is still ahead.
+ */
 function expectNextDailySlot(nextRunAt: Date, zone: string): void {
-  const now = Date.now()
-  expect(nextRunAt.getTime()).toBeGreaterThan(now)
-  expect(nextRunAt.getTime()).toBeLessThanOrEqual(now + 25 * 3_600_000)
+  const today = DateTime.now().setZone(zone)
+  expect(DateTime.fromJSDate(nextRunAt, { zone }).toISODate()).toBe(today.plus({ days: 1 }).toISODate())
   expect(wallTime(nextRunAt, zone)).toBe('09:00')
 }
 

@@ -131,6 +131,10 @@ describe('stop', () => {
     const summary = await second.runNow()
     expect(summary).toMatchObject({ processed: 1, successful: 1 })
     expect(healthy.callsFor(id!).map((c) => c.scheduledFor)).toEqual([row.scheduled_for.toISOString()])
+    // The first run gave the subscription up to the rescue: it counts it as skipped, and finishes.
+    const { rows: firstRun } = await db.pool.query(`SELECT skipped, finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+    expect(firstRun[0].skipped).toBe(1)
+    expect(firstRun[0].finished_at).not.toBeNull()
   })
 
   test('stop() twice, in sequence or at once, is harmless', async () => {

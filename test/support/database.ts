@@ -13,6 +13,19 @@ export interface TestDatabase {
   pool: pg.Pool
 }
 
+/**
+ * Databases this file created, dropped once it is done. One hook registered when the module
+ * loads: vitest ignores an afterAll() registered inside a beforeAll(), where most files create
+ * their database.
+ */
+const created: { name: string; pool: pg.Pool }[] = []
+afterAll(async () => {
+  for (const { name, pool } of created.splice(0)) {
+    await pool.end()
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  }
+})
+
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: inject('pgAdminUrl') })
   await client.connect()
@@ -39,9 +52,6 @@ async function createDatabase(template: string | null): Promise<TestDatabase> {
   const url = databaseUrl(inject('pgAdminUrl'), name)
   const pool = new pg.Pool({ connectionString: url, max: 20 })
   pool.on('error', () => {})
-  afterAll(async () => {
-    await pool.end()
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-  })
+  created.push({ name, pool })
   return { name, url, pool }
 }
