@@ -65,6 +65,11 @@ export interface SchedulerOptions {
   historyRetentionDays?: number
   /** How often expired claims are rescued (and history pruned), as a cron expression. @default '* * * * *' */
   rescueCron?: string
+  /**
+   * A sweep that has claimed nothing for this long died with its instance: the rescue closes its
+   * run and sweeps what it left. Keep it well above a slow page. @default 300
+   */
+  interruptedSweepAfterSeconds?: number
   /** Most bytes of a worker's answer stored on the row. @default 4096 */
   maxStoredResponseBytes?: number
   /** Passed to pg-boss: how often its cron and maintenance loops run. */
@@ -93,6 +98,7 @@ export interface ResolvedOptions {
   pauseAfterConsecutiveFailures: number | null
   historyRetentionDays: number
   rescueCron: string
+  interruptedSweepAfterSeconds: number
   maxStoredResponseBytes: number
   pgBoss: PgBossTuning
   logger: Logger
@@ -118,6 +124,7 @@ export const DEFAULTS = {
   pollingIntervalSeconds: 1,
   historyRetentionDays: 30,
   rescueCron: '* * * * *',
+  interruptedSweepAfterSeconds: 300,
   maxStoredResponseBytes: 4096,
 } as const
 

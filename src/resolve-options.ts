@@ -15,7 +15,7 @@ import type { WorkerClient } from './worker-client.js'
 const KNOWN_KEYS = new Set<string>([
   'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
   'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
-  'pauseAfterConsecutiveFailures', 'schedule', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
+  'pauseAfterConsecutiveFailures', 'schedule', 'interruptedSweepAfterSeconds', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
 ])
 
 const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
@@ -176,6 +176,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
       options.pauseAfterConsecutiveFailures === undefined ? null : positiveInteger('pauseAfterConsecutiveFailures', options.pauseAfterConsecutiveFailures, 10_000),
     historyRetentionDays: positiveInteger('historyRetentionDays', options.historyRetentionDays ?? DEFAULTS.historyRetentionDays, 3650),
     rescueCron,
+    interruptedSweepAfterSeconds: positiveInteger('interruptedSweepAfterSeconds', options.interruptedSweepAfterSeconds ?? DEFAULTS.interruptedSweepAfterSeconds, 86_400),
     maxStoredResponseBytes,
     pgBoss: resolvePgBoss(options.pgBoss),
     logger,

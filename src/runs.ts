@@ -83,8 +83,32 @@ export async function createRun(db: Executor, trigger: RunTrigger, now: Date): P
   return rows[0]!.id
 }
 
+/** Adds a page's claims to the run, and shows the sweep is alive. */
 export async function addClaimed(db: Executor, runId: string, count: number): Promise<void> {
-  if (count > 0) await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2 WHERE id = $1`, [runId, count])
+  // The database's own time: a sweep's `now` is fixed when it starts, a heartbeat must move.
+  await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1`, [runId, count])
+}
+
+/**
+ * Closes the sweeps of runs that went silent: their instance died mid-sweep. The run keeps what
+ * it enqueued and can finish; the rows it never claimed are still due. Returns how many closed.
+ */
+export async function closeSilentSweeps(db: Executor, now: Date, silenceSeconds: number): Promise<RunSummary[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE ${RUNS}
+        SET sweep_finished_at = $1,
+            error = COALESCE(error, 'The sweep was interrupted (its instance stopped or crashed); a rescue run took the rows it left due.')
+      WHERE finished_at IS NULL AND sweep_finished_at IS NULL
+        AND COALESCE(sweep_heartbeat_at, started_at) < now() - make_interval(secs => $2)
+     RETURNING id`,
+    [now, silenceSeconds],
+  )
+  const settled: RunSummary[] = []
+  for (const { id } of rows) {
+    const run = await settle(db, id, now)
+    settled.push(run ?? (await getRun(db, id)))
+  }
+  return settled
 }
 
 async function settle(db: Executor, runId: string, now: Date): Promise<RunSummary | null> {

@@ -105,6 +105,8 @@ export const subscriptionRuns = scheduler.table(
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     /** Set when the sweep has claimed every due row; the run is settled once all of them are. */
     sweepFinishedAt: timestamptz('sweep_finished_at'),
+    /** Touched by every page a sweep claims; a sweep silent for long has died with its instance. */
+    sweepHeartbeatAt: timestamptz('sweep_heartbeat_at'),
     finishedAt: timestamptz('finished_at'),
     claimed: integer('claimed').notNull().default(0),
     successful: integer('successful').notNull().default(0),

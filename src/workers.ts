@@ -12,6 +12,7 @@ import { processJobs } from './process-jobs.js'
 import type { ProcessorContext } from './process-jobs.js'
 import type { RunStarter } from './run-starter.js'
 import type { RunTrigger } from './schema.js'
+import { closeSilentSweeps } from './runs.js'
 import { countDue } from './status.js'
 import { SCHEDULED_SWEEP } from './sweep.js'
 
@@ -46,8 +47,15 @@ function cronTrigger(options: ResolvedOptions, createdOn: Date): RunTrigger {
 async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
   const { pool } = processor
   const now = options.clock.now()
+  const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
+  for (const run of interrupted) {
+    options.logger.warn(`Run ${run.runId}'s sweep went silent (its instance died); closing it, and sweeping what it left.`)
+    if (run.finishedAt) processor.events.emit('run:finished', run)
+  }
   const expired = await countDue(pool, now, 'expired')
-  if (expired > 0) {
+  if (interrupted.length > 0) {
+    await (await runs.startRun('rescue', SCHEDULED_SWEEP)).swept
+  } else if (expired > 0) {
     options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }

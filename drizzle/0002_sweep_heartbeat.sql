@@ -1,0 +1,1 @@
+ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN IF NOT EXISTS "sweep_heartbeat_at" timestamp with time zone;
