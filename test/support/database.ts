@@ -21,7 +21,8 @@ export interface TestDatabase {
 const created: { name: string; pool: pg.Pool }[] = []
 afterAll(async () => {
   for (const { name, pool } of created.splice(0)) {
-    await pool.end()
+    // A file may have ended its pool itself.
+    if (!pool.ended) await pool.end()
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
   }
 })
