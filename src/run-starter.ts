@@ -43,6 +43,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     // expiry would only make a later sweep re-enqueue (the queue drops the duplicate).
     leaseSeconds: Math.max(3600, options.leaseSeconds),
     signal: halt,
+    clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
   }
   return {

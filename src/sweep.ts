@@ -7,6 +7,7 @@ import type { PgBoss } from 'pg-boss'
 import { claimBatch, START_CURSOR } from './claim.js'
 import type { ClaimKind, Cursor } from './claim.js'
 import { withTransaction } from './db.js'
+import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
 import { finishSweep } from './runs.js'
 import type { RunSummary } from './runs.js'
@@ -21,6 +22,8 @@ export interface SweepContext {
   leaseSeconds: number
   /** Stops the sweep between pages (the scheduler is stopping). */
   signal?: AbortSignal
+  /** When the sweep ends: a run settled by its own sweep has taken this long. */
+  clock: Clock
   /** Called when the sweep itself settled the run (nothing was outstanding). */
   onRunFinished?: (run: RunSummary) => void
 }
@@ -79,7 +82,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   }
   // Whatever was enqueued before a failure still settles; the run records the error.
   const finished = await retryTransient(
-    () => finishSweep(ctx.pool, runId, now, failure ? String((failure as Error).message ?? failure) : undefined),
+    () => finishSweep(ctx.pool, runId, ctx.clock.now(), failure ? String((failure as Error).message ?? failure) : undefined),
     { logger: ctx.logger, what: `closing the sweep of run ${runId}` },
   )
   if (finished) ctx.onRunFinished?.(finished)

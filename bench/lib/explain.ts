@@ -1,0 +1,140 @@
+/**
+ * The sweep's claim, explained. src/claim.ts builds its claim as a CTE (SELECT … FOR UPDATE
+ * SKIP LOCKED, then UPDATE); this is the SELECT part with the very same WHERE, ORDER BY and
+ * LIMIT, run under EXPLAIN (ANALYZE, FORMAT JSON) so the plan says whether the partial index
+ * `subscription_processing_due_idx` (or `_lease_idx`) answers it, and how fast.
+ */
+import pg from 'pg'
+
+export type ClaimKind = 'due' | 'expired'
+
+const KEY: Record<ClaimKind, string> = {
+  due: `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`,
+  expired: `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`,
+}
+
+const WHERE: Record<ClaimKind, string> = {
+  due: `sp.status IN ('pending', 'failed', 'completed')
+        AND ${KEY.due} <= $1
+        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
+  expired: `sp.status IN ('queued', 'processing') AND ${KEY.expired} <= $1`,
+}
+
+/** Copied from src/claim.ts `claimSql()`: the `picked` CTE without FOR UPDATE. */
+export function claimSelectSql(kind: ClaimKind): string {
+  return `
+    SELECT sp.id, ${KEY[kind]} AS sort_key
+      FROM subscription_processing sp
+      JOIN subscriptions s ON s.id = sp.subscription_id
+     WHERE ${WHERE[kind]}
+       AND s.active IS TRUE
+       AND (${KEY[kind]}, sp.id) > ($2::timestamptz, $3::uuid)
+     ORDER BY ${KEY[kind]}, sp.id
+     LIMIT $4`
+}
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Index Name'?: string
+  Plans?: PlanNode[]
+}
+
+export interface ExplainResult {
+  /** e.g. "Index Only Scan using subscription_processing_due_idx". */
+  scan: string
+  usesIndex: boolean
+  /** Every node, outermost first: "Limit > Nested Loop > Index Only Scan …". */
+  shape: string
+  executionMs: number
+  planningMs: number
+}
+
+function walk(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
+  out.push(node)
+  for (const child of node.Plans ?? []) walk(child, out)
+  return out
+}
+
+function describe(node: PlanNode): string {
+  return node['Index Name'] ? `${node['Node Type']} using ${node['Index Name']}` : `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}`
+}
+
+/** EXPLAIN ANALYZE of the claim SELECT at `now`, from the start cursor, `limit` rows. */
+export async function explainClaim(url: string, kind: ClaimKind, now: Date, limit: number): Promise<ExplainResult> {
+  return await explainSql(url, claimSelectSql(kind), [now, '-infinity', '00000000-0000-0000-0000-000000000000', limit], kind)
+}
+
+async function explainSql(url: string, sql: string, values: unknown[], kind: ClaimKind): Promise<ExplainResult> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }> }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`,
+      values,
+    )
+    const plan = rows[0]!['QUERY PLAN'][0]!
+    const nodes = walk(plan.Plan)
+    const index = kind === 'due' ? 'subscription_processing_due_idx' : 'subscription_processing_lease_idx'
+    // The node that reads subscription_processing: through the claim's index, or not.
+    const scan =
+      nodes.find((n) => n['Index Name'] === index) ??
+      nodes.find((n) => n['Relation Name'] === 'subscription_processing' || n['Index Name']?.startsWith('subscription_processing'))
+    const seqScan = nodes.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'subscription_processing')
+    return {
+      scan: scan ? describe(scan) : 'no scan of subscription_processing',
+      usesIndex: scan?.['Index Name'] === index && !seqScan,
+      shape: nodes.map((n) => n['Node Type']).join(' > '),
+      executionMs: plan['Execution Time'],
+      planningMs: plan['Planning Time'],
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Copied from src/status.ts `countDue()`: what every run start (the backlog gauge) and every
+ * rescue tick (`rescueCron`, each minute by default) count.
+ */
+export function countDueSql(kind: ClaimKind): string {
+  const where =
+    kind === 'due'
+      ? `(sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
+     OR (sp.status = 'completed' AND sp.next_run_at <= $1)`
+      : `sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1`
+  return `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE s.active IS TRUE AND (${where})`
+}
+
+/** EXPLAIN ANALYZE of `countDue(kind)` at `now`. */
+export async function explainCountDue(url: string, kind: ClaimKind, now: Date): Promise<ExplainResult> {
+  return await explainSql(url, countDueSql(kind), [now], kind)
+}
+
+/**
+ * The proposed countDue: the same rows, written with the claim's own predicate (the partial
+ * index's status list and its COALESCE key), so the due index answers it. Equivalent: for a
+ * completed row, `COALESCE(next_run_at, -infinity) <= $1 AND next_run_at IS NOT NULL` is
+ * `next_run_at <= $1`.
+ */
+export async function explainCountDueProposed(url: string, now: Date): Promise<ExplainResult> {
+  const sql = `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE s.active IS TRUE AND ${WHERE.due}`
+  return await explainSql(url, sql, [now], 'due')
+}
+
+/** Client-side time of the plain claim SELECT (no EXPLAIN), in ms. */
+export async function timeClaimSelect(url: string, kind: ClaimKind, now: Date, limit: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const values = [now, '-infinity', '00000000-0000-0000-0000-000000000000', limit]
+    await client.query(claimSelectSql(kind), values)
+    const started = performance.now()
+    await client.query(claimSelectSql(kind), values)
+    return performance.now() - started
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Scenario 5, scale: the throughput drain at N = 10k, 100k and 1M (smoke: 2k, 10k, 20k). The
+ * cost per subscription should not grow with N (no step that scans the table, sorts all due
+ * rows or holds them in memory), and the scheduler's peak RSS at the largest N must stay small.
+ */
+import { describeProcess, formatRate, formatRatio, printProfile } from '../lib/report.js'
+import type { Scenario } from './shared.js'
+import { describeRun, measureScheduler, runRate, schedulerCase } from './shared.js'
+
+/** Cost per subscription is "flat" when the largest N costs at most this much more than the cheapest. */
+export const FLAT_RATIO = 1.5
+export const TARGET_RSS_MB = 256
+
+interface Point {
+  n: number
+  rate: number
+  usPerSub: number
+  steadyUsPerSub: number
+  rssMb: number
+  aborted: boolean
+}
+
+export const scale: Scenario = async (ctx) => {
+  const points: Point[] = []
+  for (const n of ctx.config.scaleNs) {
+    const measured = await measureScheduler(ctx, n, 'due', `scale/${n}`)
+    const run = measured.result.runs[0]!
+    // An aborted drain (memory or time guard) is costed on the rows it completed, and counts as a
+    // miss. The steady cost leaves out the wait for the first worker call (up to one polling
+    // interval, a fixed cost the herd scenario reports), which would otherwise dominate small N.
+    const done = Math.max(1, run.completed)
+    const steadyMs = run.wallMs - (run.firstCallMs ?? 0)
+    const point = {
+      n,
+      rate: runRate(run),
+      usPerSub: (run.wallMs * 1000) / done,
+      steadyUsPerSub: (steadyMs * 1000) / done,
+      rssMb: measured.result.maxRssMb,
+      aborted: !run.summary,
+    }
+    points.push(point)
+    ctx.report.add({
+      scenario: 'scale',
+      case: schedulerCase(ctx, 'scheduler drain'),
+      n,
+      value: formatRate(point.rate, 'subs'),
+      detail:
+        `${point.usPerSub.toFixed(0)} µs/sub (${point.steadyUsPerSub.toFixed(0)} after the first call); ${describeProcess(run.wallMs, measured.result)}; ${describeRun(run)}; ${measured.after}` +
+        (measured.sharedWith ? `; same drain as ${measured.sharedWith}` : ''),
+    })
+    if (!measured.sharedWith) printProfile(`the scheduler at N=${n}`, measured.result)
+    if (!measured.allSettled) ctx.report.note(`scale: at N=${n}, rows after the drain: ${measured.after}.`)
+  }
+
+  const costs = points.map((p) => p.steadyUsPerSub)
+  const ratio = Math.max(...costs) / Math.min(...costs)
+  ctx.report.add({
+    scenario: 'scale',
+    case: schedulerCase(ctx, 'steady cost per sub, max/min'),
+    n: null,
+    value: formatRatio(ratio),
+    detail: `after the first call: ${points.map((p) => `${p.n}: ${p.steadyUsPerSub.toFixed(0)} µs`).join(', ')}`,
+    target: `<= ${FLAT_RATIO}x (flat)`,
+    met: ratio <= FLAT_RATIO && !points.some((p) => p.aborted),
+  })
+  const largest = points[points.length - 1]!
+  ctx.report.add({
+    scenario: 'scale',
+    case: schedulerCase(ctx, 'scheduler peak RSS at largest N'),
+    n: largest.n,
+    value: `${largest.aborted ? '> ' : ''}${Math.round(largest.rssMb)} MB`,
+    detail: points.map((p) => `${p.n}: ${Math.round(p.rssMb)} MB${p.aborted ? ' (aborted by a guard)' : ''}`).join(', '),
+    target: `<= ${TARGET_RSS_MB} MB`,
+    met: !largest.aborted && largest.rssMb <= TARGET_RSS_MB,
+  })
+}
