@@ -91,7 +91,7 @@ function startCli(args: string[], env: Record<string, string | undefined>): Cli 
 }
 
 /** Runs a command to its end; kills it and fails past the deadline. */
-async function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 45_000) {
+async function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000) {
   const cli = startCli(args, env)
   const timer = setTimeout(() => cli.kill(), timeoutMs)
   const { code, signal } = await cli.exited
@@ -120,7 +120,7 @@ async function startWorker(reject: Set<string> = new Set()) {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

@@ -66,7 +66,7 @@ function start(args: string[], env: Record<string, string>): Run {
     child,
     output,
     exited,
-    waitFor: (pattern, timeoutMs = 30_000) =>
+    waitFor: (pattern, timeoutMs = 90_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => finish(new Error(`No output matching ${pattern} within ${timeoutMs} ms.\n${output()}`)), timeoutMs)
         const finish = (error?: Error, match?: RegExpMatchArray) => {
@@ -91,7 +91,7 @@ function example(file: string, env: Record<string, string>): Run {
 }
 
 /** Waits for the process to end, with a deadline, and returns its exit code. */
-async function exitCode(run: Run, timeoutMs = 30_000): Promise<number | null> {
+async function exitCode(run: Run, timeoutMs = 90_000): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Still running after ${timeoutMs} ms.\n${run.output()}`)), timeoutMs)
@@ -127,7 +127,7 @@ async function startWorker({ held = false } = {}) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
-    waitForCalls: (count: number, timeoutMs = 30_000) =>
+    waitForCalls: (count: number, timeoutMs = 90_000) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`The worker got ${calls.length} of ${count} calls within ${timeoutMs} ms.`)), timeoutMs)
         const check = () => {
@@ -201,13 +201,13 @@ describe('express-app.ts', () => {
     } finally {
       await worker.close()
     }
-  }, 90_000)
+  }, 180_000)
 
   test('refuses to start without an admin token', async () => {
     const app = example('express-app.ts', { DATABASE_URL: db.url, PORT: '0', SUBSCRIPTION_WORKER_URL: 'http://127.0.0.1:9' })
     expect(await exitCode(app)).not.toBe(0)
     expect(app.output()).toMatch(/ConfigurationError|bearerToken\(\) needs a secret/)
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('standalone-worker.ts', () => {
@@ -243,7 +243,7 @@ describe('standalone-worker.ts', () => {
       worker.release()
       await worker.close()
     }
-  }, 90_000)
+  }, 180_000)
 })
 
 describe('drizzle-host.ts', () => {
@@ -268,7 +268,7 @@ describe('drizzle-host.ts', () => {
       { frequency: 'monthly', status: 'completed', timezone: 'Asia/Tokyo', next_run_at: expect.any(Date) },
       { frequency: 'weekly', status: 'completed', timezone: 'America/New_York', next_run_at: expect.any(Date) },
     ])
-  }, 90_000)
+  }, 180_000)
 })
 
 describe('custom-worker-client.ts', () => {
@@ -285,7 +285,7 @@ describe('custom-worker-client.ts', () => {
     expect(await statuses(db)).toEqual({ completed: 2, failed: 1 })
     const { rows } = await db.pool.query(`SELECT attempt, final FROM subscription_scheduler.failures`)
     expect(rows).toEqual([{ attempt: 1, final: true }])
-  }, 90_000)
+  }, 180_000)
 })
 
 describe('testing-integration.test.ts', () => {
@@ -307,5 +307,5 @@ describe('testing-integration.test.ts', () => {
     expect(await exitCode(run, 90_000), run.output()).toBe(0)
     const result = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number }
     expect(result).toMatchObject({ numFailedTests: 0, numPassedTests: 4, numTotalTests: 4 })
-  }, 120_000)
+  }, 240_000)
 })
