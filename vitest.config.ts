@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     // Most files wait on Postgres, timers and child processes, not on the CPU: run several at once.
-    maxWorkers: 4,
+    maxWorkers: 3,
     hookTimeout: 120_000,
   },
 })

@@ -263,7 +263,7 @@ describe('worker', { timeout: SLOW_MS }, () => {
   beforeAll(async () => {
     db = await createTestDatabase()
     http = await startWorker()
-    cli = startCli(['worker', '--worker-url', http.url, '--cron', '*/5 * * * *', '--shutdown-timeout', '5000', '--verbose'], { DATABASE_URL: db.url })
+    cli = startCli(['worker', '--worker-url', http.url, '--cron', '0 0 1 1 *', '--shutdown-timeout', '5000', '--verbose'], { DATABASE_URL: db.url })
     return async () => {
       cli.kill()
       await http.close()
@@ -273,7 +273,7 @@ describe('worker', { timeout: SLOW_MS }, () => {
   test('starts, says so on stdout, and registers the cron it was given', async () => {
     await cli.waitForStdout(/^Worker ready/m, 60_000)
     const { rows } = await db.pool.query(`SELECT cron FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
-    expect(rows.map((r) => r.cron)).toEqual(['*/5 * * * *'])
+    expect(rows.map((r) => r.cron)).toEqual(['0 0 1 1 *'])
   })
 
   test('processes a run that run-now --no-wait enqueued', async () => {
