@@ -60,8 +60,9 @@ export async function settleBatch(ctx: ProcessorContext, tx: PoolClient, jobs: J
 
   const completed = await recordCompletions(tx, successes.map((o) => o.completion), now)
   const { recorded: failed, paused } = await recordFinalFailures(tx, finals.map((o) => o.failure), now, options.pauseAfterConsecutiveFailures)
-  // Claimed until well after its retry can have started, even behind a morning backlog.
-  const retryLease = options.retry.maxDelaySeconds + Math.max(3600, options.leaseSeconds)
+  // Claimed until its retry must have started. Kept short on purpose: when a settle's COMMIT
+  // reply is lost, the replay counts the row as skipped and only this lease brings it back.
+  const retryLease = options.retry.maxDelaySeconds + options.leaseSeconds
   const retried = await recordRetries(tx, retries.map((o) => o.failure), now, retryLease)
   for (const id of await recordRetries(tx, rescued.map((o) => o.failure), now, 0)) retried.add(id)
   const settled = (o: Outcome) => (o.kind === 'success' ? completed : o.final ? failed : retried).has(o.row.id)
