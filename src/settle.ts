@@ -24,8 +24,28 @@ export interface ActiveRow {
 
 const JOBS = `unnest($1::uuid[], $2::timestamptz[]) AS j(id, slot)`
 
+/*
+ * Every batch write below finds its rows by primary key (`sp.id = ANY($1)`) and reads each
+ * row's own values (its slot first) from `$2`, a jsonb object keyed by row id: a lookup per
+ * row, never a join. Right after a sweep the table's statistics still say nothing is queued;
+ * joined to an unnest() of the batch, the planner then either drove the write from the partial
+ * lease index, reading every queued row (178 ms for 256 jobs among 200k queued rows), or
+ * compared every row with every job (3.6 ms of 5.6 at 128 jobs, growing with the square):
+ * bench/diagnose/begin-plan.ts. The status guards are written `(…) IS TRUE`, which matches no
+ * partial index.
+ */
+const VALUES = `($2::jsonb -> sp.id::text)`
+const SLOT_MATCHES = `sp.scheduled_for = (${VALUES} ->> 0)::timestamptz`
+
 function refs(jobs: JobRef[]): [string[], Date[]] {
   return [jobs.map((j) => j.processingId), jobs.map((j) => j.scheduledFor)]
+}
+
+/** `$1` (the row ids) and `$2` (each row's slot, then `more` of its values). */
+function keyed<T extends JobRef>(jobs: T[], more: (job: T) => unknown[] = () => []): [string[], string] {
+  const values: Record<string, unknown[]> = {}
+  for (const job of jobs) values[job.processingId] = [job.scheduledFor.toISOString(), ...more(job)]
+  return [jobs.map((j) => j.processingId), JSON.stringify(values)]
 }
 
 /**
@@ -37,12 +57,12 @@ export async function beginProcessing(db: Executor, jobs: JobRef[], now: Date, l
     `UPDATE subscription_processing sp
         SET status = 'processing', attempts = sp.attempts + 1,
             lease_expires_at = $3::timestamptz + make_interval(secs => $4), updated_at = $3
-       FROM ${JOBS}, subscriptions s
-      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status IN ('queued', 'processing')
+       FROM subscriptions s
+      WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status IN ('queued', 'processing')) IS TRUE
         AND s.id = sp.subscription_id AND s.active IS TRUE
      RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency,
                sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts`,
-    [...refs(jobs), now, leaseSeconds],
+    [...keyed(jobs), now, leaseSeconds],
   )
   return rows
 }
@@ -60,7 +80,7 @@ export async function releaseSkipped(db: Executor, jobs: JobRef[], now: Date): P
        UPDATE subscription_processing sp
           SET status = 'pending', lease_expires_at = NULL, updated_at = $3
          FROM jobs j, subscriptions s
-        WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status IN ('queued', 'processing')
+        WHERE sp.id = ANY($1::uuid[]) AND sp.id = j.id AND sp.scheduled_for = j.slot AND (sp.status IN ('queued', 'processing')) IS TRUE
           AND s.id = sp.subscription_id AND s.active IS NOT TRUE
        RETURNING sp.id
      )
@@ -90,20 +110,19 @@ export async function recordCompletions(db: Executor, done: Completion[], now: D
   if (done.length === 0) return new Set()
   const { rows } = await db.query<{ id: string }>(
     `UPDATE subscription_processing sp
-        SET status = 'completed', last_run_at = $4, next_run_at = j.next, error = NULL,
-            last_completed_for = j.slot, consecutive_failures = 0, lease_expires_at = NULL,
-            anchor_at = COALESCE(sp.anchor_at, j.slot), last_response = j.response, updated_at = $4
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $5::jsonb[]) AS j(id, slot, next, response)
-      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
-        AND sp.last_completed_for IS DISTINCT FROM j.slot
+        SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
+            last_completed_for = sp.scheduled_for, consecutive_failures = 0, lease_expires_at = NULL,
+            anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
+      WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
+        AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for
      RETURNING sp.id`,
-    [...refs(done), done.map((d) => d.nextRunAt), now, done.map((d) => (d.response === undefined ? null : JSON.stringify(d.response)))],
+    [...keyed(done, (d) => [d.nextRunAt.toISOString(), d.response ?? null]), now],
   )
   return new Set(rows.map((r) => r.id))
 }
 
 function failureParams(failures: Failure[], now: Date): unknown[] {
-  return [...refs(failures), failures.map((f) => f.error), now]
+  return [...keyed(failures, (f) => [f.error]), now]
 }
 
 /**
@@ -121,12 +140,11 @@ export async function recordFinalFailures(
   if (failures.length === 0) return { recorded: new Set(), paused: new Set() }
   const { rows } = await db.query<{ id: string; status: string }>(
     `UPDATE subscription_processing sp
-        SET status = CASE WHEN sp.consecutive_failures + 1 >= $5 THEN 'paused' ELSE 'failed' END,
-            paused_reason = CASE WHEN sp.consecutive_failures + 1 >= $5 THEN 'failures' END,
-            next_run_at = j.slot, consecutive_failures = sp.consecutive_failures + 1,
-            lease_expires_at = NULL, error = j.error, updated_at = $4
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS j(id, slot, error)
-      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
+        SET status = CASE WHEN sp.consecutive_failures + 1 >= $4 THEN 'paused' ELSE 'failed' END,
+            paused_reason = CASE WHEN sp.consecutive_failures + 1 >= $4 THEN 'failures' END,
+            next_run_at = sp.scheduled_for, consecutive_failures = sp.consecutive_failures + 1,
+            lease_expires_at = NULL, error = ${VALUES} ->> 1, updated_at = $3
+      WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
      RETURNING sp.id, sp.status`,
     [...failureParams(failures, now), pauseAfter ?? 2_147_483_647],
   )
@@ -138,10 +156,9 @@ export async function recordRetries(db: Executor, failures: Failure[], now: Date
   if (failures.length === 0) return new Set()
   const { rows } = await db.query<{ id: string }>(
     `UPDATE subscription_processing sp
-        SET status = 'queued', lease_expires_at = $4::timestamptz + make_interval(secs => $5),
-            error = j.error, updated_at = $4
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS j(id, slot, error)
-      WHERE sp.id = j.id AND sp.scheduled_for = j.slot AND sp.status = 'processing'
+        SET status = 'queued', lease_expires_at = $3::timestamptz + make_interval(secs => $4),
+            error = ${VALUES} ->> 1, updated_at = $3
+      WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
      RETURNING sp.id`,
     [...failureParams(failures, now), leaseSeconds],
   )

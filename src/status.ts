@@ -3,13 +3,14 @@
  * sweep fires, and how much work is waiting.
  */
 import { CronExpressionParser } from 'cron-parser'
+import { sweepPredicate } from './claim.js'
 import type { Executor } from './db.js'
 import { quoteIdent } from './db.js'
 import type { ResolvedOptions } from './options.js'
 import { listRuns } from './runs.js'
 import type { RunSummary } from './runs.js'
-import { SUBSCRIPTION_STATUSES } from './schema.js'
-import type { SubscriptionStatus } from './schema.js'
+import { SUBSCRIPTION_STATUSES } from './names.js'
+import type { SubscriptionStatus } from './names.js'
 
 export interface SchedulerStatus {
   /** Rows by status; statuses no row has are 0. Unknown statuses (from older code) are kept. */
@@ -24,7 +25,7 @@ export interface SchedulerStatus {
   nextFireAt: Date
   /** The sweep schedule in force: registered by some instance's `start()`, or only configured here. */
   schedule: { cron: string; timezone: string; registered: boolean }
-  /** Work enqueued and not yet settled: rows waiting for a job, and rows whose call is in flight. */
+  /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
   queue: { waiting: number; active: number }
 }
 
@@ -32,21 +33,24 @@ export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, 
   return CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).next().toDate()
 }
 
-const DUE_WHERE = {
-  due: `(sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
-     OR (sp.status = 'completed' AND sp.next_run_at <= $1)`,
-  expired: `sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1`,
-}
-
-/** Rows a sweep at `now` would take: due ones, or ones whose claim expired. Active subscriptions only. */
-export async function countDue(db: Executor, now: Date, kind: keyof typeof DUE_WHERE | 'all'): Promise<number> {
-  const where = kind === 'all' ? `(${DUE_WHERE.due}) OR (${DUE_WHERE.expired})` : DUE_WHERE[kind]
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE s.active IS TRUE AND (${where})`,
-    [now],
+/**
+ * Rows a sweep at `now` would take: due ones, or ones whose claim expired. Active subscriptions
+ * only. Written with the claim's own predicate, so the partial indexes answer it: it runs at
+ * every run start and every rescue tick, and must not scan the table.
+ */
+export async function countDue(db: Executor, now: Date, kind: 'due' | 'expired' | 'all'): Promise<number> {
+  const kinds = kind === 'all' ? (['due', 'expired'] as const) : [kind]
+  const counts = await Promise.all(
+    kinds.map(async (k) => {
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+          WHERE s.active IS TRUE AND ${sweepPredicate(k)}`,
+        [now],
+      )
+      return rows[0]?.n ?? 0
+    }),
   )
-  return rows[0]?.n ?? 0
+  return counts.reduce((sum, n) => sum + n, 0)
 }
 
 /**

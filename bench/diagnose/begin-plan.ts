@@ -124,8 +124,12 @@ async function main(): Promise<void> {
     const complete = RECORD_COMPLETIONS
     const guarded = complete.replace(COMPLETION_GUARD, `(${COMPLETION_GUARD}) IS TRUE`)
     const results: Array<[string, { ms: number; scan: string }]> = []
+    const byKey = (sql: string, guard: string) =>
+      sql.replace(guard, `sp.id = ANY($1::uuid[]) AND (${guard}) IS TRUE`)
     const measureAll = async (when: string) => {
       results.push([`beginProcessing, as shipped, ${when}`, await explain(client, BEGIN_PROCESSING, ids, slots)])
+      results.push([`beginProcessing, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(BEGIN_PROCESSING, GUARD), ids, slots)])
+      results.push([`recordCompletions, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(complete, COMPLETION_GUARD), ids, slots, begin)])
       results.push([`beginProcessing, \`(…) IS TRUE\` guard, ${when}`, await explain(client, BEGIN_PROCESSING.replace(GUARD, `(${GUARD}) IS TRUE`), ids, slots)])
       results.push([`recordCompletions, as shipped, ${when}`, await explain(client, complete, ids, slots, begin)])
       results.push([`recordCompletions, \`(…) IS TRUE\` guard, ${when}`, await explain(client, guarded, ids, slots, begin)])

@@ -1,0 +1,20 @@
+/**
+ * Names the engine shares with the Drizzle schema (schema.ts). Kept apart from it so the engine
+ * never loads drizzle-orm at run time: importing drizzle-orm/pg-core alone costs a process
+ * about 200 MB of RSS (bench/diagnose/import-cost.ts).
+ */
+
+/** The Postgres schema holding the library's private tables and its migrations journal. */
+export const SCHEDULER_SCHEMA = 'subscription_scheduler'
+
+/**
+ * Where a row is in its life:
+ * - `pending`: enrolled, never processed;
+ * - `queued`: claimed by a sweep, a job waits in pg-boss;
+ * - `processing`: taken by an instance: its worker call is in flight, or next in line there;
+ * - `completed` / `failed`: the outcome of the last slot;
+ * - `paused`: never picked until resumed.
+ */
+export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'] as const
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
+
