@@ -46,6 +46,8 @@ export async function callWorker(
     else signal.addEventListener('abort', onAbort, { once: true })
   })
   try {
+    // Cancelled while waiting its turn: the worker is not called at all.
+    if (signal.aborted) return await aborted
     return await Promise.race([ctx.workerClient.process(request, { signal }), aborted])
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort)

@@ -32,6 +32,26 @@ export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-
  * - `expired`: queued or processing rows whose claim lease ran out, say after a crash. They keep
  *   the slot they were claimed for, so a retry reuses its idempotency key.
  */
+/** Every process job's pg-boss group: `maxConcurrentCalls` is pg-boss's limit on this group. */
+export const CALLS_GROUP = { id: 'worker-calls' }
+
+/**
+ * Where a subscription falls in a spread window of `windowMs`: FNV-1a of its id, so every
+ * instance and every day agree.
+ */
+export function spreadOffsetMs(subscriptionId: string, windowMs: number): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < subscriptionId.length; i++) {
+    hash ^= subscriptionId.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  // murmur3's finaliser: ids that differ only in their last characters still land far apart.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+  hash = (hash ^ (hash >>> 16)) >>> 0
+  return Math.floor((hash / 0x1_0000_0000) * windowMs)
+}
+
 export type ClaimKind = 'due' | 'expired' | 'failed' | 'single'
 
 const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
@@ -74,6 +94,14 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
     resetAttempts: true,
   },
+}
+
+/**
+ * The WHERE of a sweep's claim (`$1` is its cutoff): the partial indexes' own status lists and
+ * sort keys, so anything counting or selecting the same rows is answered by those indexes.
+ */
+export function sweepPredicate(kind: 'due' | 'expired'): string {
+  return SELECTION[kind].where
 }
 
 /** Kinds that take the `$7` list of subscription ids. */
@@ -120,6 +148,8 @@ export interface ClaimBatchInput {
   after: Cursor
   limit: number
   leaseSeconds: number
+  /** `due` claims only: each job starts at its slot plus its subscription's offset in this window. */
+  spreadMs?: number
   runId: string
   processQueue: string
   /** For `failed` (null: all) and `single`: the subscriptions to take. */
@@ -180,8 +210,15 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
   const jobs = rows.map((row) => {
     const scheduledFor = row.scheduled_for.toISOString()
     const data: ProcessJobData = { processingId: row.id, subscriptionId: row.subscription_id, scheduledFor, runId: input.runId }
-    // One live job per subscription and slot: the queue's `exclusive` policy drops a duplicate.
-    return { id: randomUUID(), data, singletonKey: `${row.subscription_id}:${scheduledFor}` }
+    const spreadMs = input.kind === 'due' ? (input.spreadMs ?? 0) : 0
+    return {
+      id: randomUUID(),
+      data,
+      // One live job per subscription and slot: the queue's `exclusive` policy drops a duplicate.
+      singletonKey: `${row.subscription_id}:${scheduledFor}`,
+      group: CALLS_GROUP,
+      ...(spreadMs > 0 ? { startAfter: new Date(row.scheduled_for.getTime() + spreadOffsetMs(row.subscription_id, spreadMs)) } : {}),
+    }
   })
   const ids = await boss.insert(input.processQueue, jobs, {
     db: { executeSql: async (text, values) => await client.query(text, values as unknown[] | undefined) },

@@ -4,7 +4,9 @@
  */
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
+import { createCallGate } from './call-gate.js'
 import type { EventBus } from './events.js'
+import { configureLimits, createGlobalLimits } from './global-limits.js'
 import { migrate } from './migrate.js'
 import { requireWorkerClient } from './resolve-options.js'
 import type { ResolvedOptions } from './options.js'
@@ -38,7 +40,13 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     await boss.start()
     const queues = await ensureQueues(boss, options)
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal })
-    const processor = { pool, boss, processQueue: queues.process, options, workerClient, events, telemetry, stopSignal: cancel.signal }
+    const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
+    await configureLimits(pool, options.queuePrefix, limits)
+    // A permit outlives the longest call it can cover; a dead instance's permits come back then.
+    const holdSeconds = Math.ceil(options.workerTimeoutMs / 1000) + 60
+    const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds, logger })
+    const gate = createCallGate(options.concurrency, global, logger)
+    const processor = { pool, boss, processQueue: queues.process, options, workerClient, events, telemetry, stopSignal: cancel.signal, gate }
     await registerWorkers({ boss, queues, options, runs, processor })
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})

@@ -39,6 +39,24 @@ export interface SchedulerOptions {
   runAt?: string
   /** Most worker calls in flight at once in this instance. @default 16 */
   concurrency?: number
+  /**
+   * Most worker calls in flight at once across every instance sharing this database and
+   * `queuePrefix`. Held in Postgres as permits; set the same value on every instance (the last
+   * to start writes it). @default undefined (no global cap; each instance has `concurrency`)
+   */
+  maxConcurrentCalls?: number
+  /**
+   * Most worker calls started per second across every instance, spaced evenly (fractions
+   * allowed: 0.5 is one call every 2 s). Set the same value on every instance. @default undefined
+   */
+  maxCallsPerSecond?: number
+  /**
+   * Fans each sweep's calls out over this many minutes: a subscription is called at its slot
+   * plus a fixed offset drawn from a hash of its id, the same offset every time, instead of
+   * all at once when the cron fires. Sweeps only; `runSubscription`, `retryFailed` and rescues
+   * call at once. @default 0 (no spread)
+   */
+  spreadMinutes?: number
   /** Rows claimed (and jobs enqueued) per transaction during a sweep. @default 500 */
   claimBatchSize?: number
   /** Retry policy for failed worker calls. */
@@ -103,7 +121,13 @@ export interface ResolvedOptions {
   pgBoss: PgBossTuning
   logger: Logger
   clock: Clock
-  /** Derived: how long a job may run before pg-boss expires it. Outlives one worker call. */
+  maxConcurrentCalls: number | null
+  maxCallsPerSecond: number | null
+  spreadMinutes: number
+  /** Derived: pg-boss fetch loops on the process queue, and jobs per fetch. */
+  fetchLoops: number
+  fetchBatchSize: number
+  /** Derived: how long a job may wait and run before pg-boss expires it. Outlives its call. */
   expireInSeconds: number
   /** Derived: how long a claim holds a row before a sweep may take it again. */
   leaseSeconds: number

@@ -1,10 +1,11 @@
 /**
  * The pg-boss handler for a batch of process jobs: begin the rows, call the worker for each
- * (all at once; the batch size is the concurrency), then settle every outcome in one
+ * (through the call gate, which holds them to the limits), then settle every outcome in one
  * transaction, and announce what happened once it has committed.
  */
 import type { Pool } from 'pg'
 import type { JobResult, PgBoss } from 'pg-boss'
+import type { CallGate } from './call-gate.js'
 import { withTransaction } from './db.js'
 import type { EventBus } from './events.js'
 import type { ResolvedOptions } from './options.js'
@@ -29,6 +30,8 @@ export interface ProcessorContext {
   telemetry: Telemetry
   /** Aborted by `stop()`: in-flight calls are cancelled and their jobs retried. */
   stopSignal: AbortSignal
+  /** Where every worker call of this instance waits its turn. */
+  gate: CallGate
 }
 
 /**
@@ -81,23 +84,30 @@ function refOf(job: Job): JobRef {
 export async function processJobs(ctx: ProcessorContext, jobs: Job[]): Promise<JobResult[]> {
   const { pool, options } = ctx
   const retry = { logger: options.logger, signal: ctx.stopSignal }
+  // Two jobs for one row in a batch (a late job of an older slot): only the newest slot can
+  // match the row, so only that job is offered; the other is skipped like any stale job.
+  const newest = new Map<string, Job>()
+  for (const job of jobs) {
+    const seen = newest.get(job.data.processingId)
+    if (!seen || slotOf(job) > slotOf(seen)) newest.set(job.data.processingId, job)
+  }
   const begun = await retryTransient(
-    () => beginProcessing(pool, jobs.map(refOf), options.clock.now(), options.leaseSeconds),
+    () => beginProcessing(pool, [...newest.values()].map(refOf), options.clock.now(), options.leaseSeconds),
     { ...retry, what: `starting a batch of ${jobs.length}` },
   )
   const rowsById = new Map(begun.map((row) => [row.id, row]))
-  const notBegun = jobs.filter((job) => !rowsById.has(job.data.processingId))
+  const rowOf = (job: Job) => (newest.get(job.data.processingId) === job ? rowsById.get(job.data.processingId) : undefined)
+  const notBegun = jobs.filter((job) => !rowOf(job))
   const skippedIds = notBegun.length > 0
     ? await retryTransient(() => releaseSkipped(pool, notBegun.map(refOf), options.clock.now()), { ...retry, what: `skipping ${notBegun.length} jobs` })
     : new Set<string>()
   const skipped = notBegun.filter((job) => skippedIds.has(job.data.processingId))
 
-  const outcomes = await Promise.all(
-    jobs.flatMap((job) => {
-      const row = rowsById.get(job.data.processingId)
-      return row ? [processOne(ctx, job, row)] : []
-    }),
-  )
+  const begunJobs = jobs.flatMap((job) => {
+    const row = rowOf(job)
+    return row ? [{ job, row }] : []
+  })
+  const outcomes = await ctx.gate.runAll(begunJobs, ({ job, row }) => processOne(ctx, job, row), ctx.stopSignal)
 
   const settlement = await settle(ctx, jobs, outcomes, skipped)
   for (const [event, payload] of settlement.announcements) ctx.events.emit(event, payload as never)

@@ -9,6 +9,7 @@ import { createHttpWorkerClient } from './http-worker-client.js'
 import { defaultLogger } from './logger.js'
 import { isValidTimeZone, parseRunAt } from './next-run.js'
 import { DEFAULTS } from './options.js'
+import { resolveFlow } from './resolve-flow.js'
 import type { PgBossTuning, ResolvedOptions, RetryOptions, SchedulerOptions } from './options.js'
 import type { WorkerClient } from './worker-client.js'
 
@@ -16,6 +17,7 @@ const KNOWN_KEYS = new Set<string>([
   'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
   'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
   'pauseAfterConsecutiveFailures', 'schedule', 'interruptedSweepAfterSeconds', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
+  'maxConcurrentCalls', 'maxCallsPerSecond', 'spreadMinutes',
 ])
 
 const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
@@ -155,16 +157,17 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     throw new ConfigurationError('migrate', `expected true or false, got ${JSON.stringify(options.migrate)}.`)
   }
   const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
-  // A job outlives its worker call by a margin, so pg-boss never starts a second copy of a
-  // call that is merely slow; the claim lease outlives the job the same way.
-  const expireInSeconds = Math.ceil(workerTimeoutMs / 1000) + 30
+  const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
+  // A job outlives its wait and its worker call by a margin, so pg-boss never starts a second
+  // copy of a call that is merely slow; the claim lease outlives the job the same way.
+  const flow = resolveFlow(options, concurrency, workerTimeoutMs)
   return {
     workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
     workerTimeoutMs,
     cron,
     timezone,
     runAt,
-    concurrency: positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000),
+    concurrency,
     claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
     retry: resolveRetry(options.retry),
     migrate: options.migrate ?? DEFAULTS.migrate,
@@ -181,7 +184,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     pgBoss: resolvePgBoss(options.pgBoss),
     logger,
     clock,
-    expireInSeconds,
-    leaseSeconds: expireInSeconds + 60,
+    ...flow,
+    leaseSeconds: flow.expireInSeconds + 60,
   }
 }

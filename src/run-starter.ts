@@ -41,7 +41,9 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     claimBatchSize: options.claimBatchSize,
     // A claim must outlast the queue wait at the morning peak, not just one call; an early
     // expiry would only make a later sweep re-enqueue (the queue drops the duplicate).
-    leaseSeconds: Math.max(3600, options.leaseSeconds),
+    // A spread job waits up to the whole window before its call: its claim lasts that much longer.
+    leaseSeconds: Math.max(3600, options.leaseSeconds) + Math.ceil(options.spreadMinutes * 60),
+    spreadMs: Math.round(options.spreadMinutes * 60_000),
     signal: halt,
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),

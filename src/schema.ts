@@ -14,6 +14,7 @@ import {
   jsonb,
   pgSchema,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -21,19 +22,10 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core'
 
-/** The Postgres schema holding the library's private tables and its migrations journal. */
-export const SCHEDULER_SCHEMA = 'subscription_scheduler'
-
-/**
- * Where a row is in its life:
- * - `pending`: enrolled, never processed;
- * - `queued`: claimed by a sweep, a job waits in pg-boss;
- * - `processing`: a worker call is in flight;
- * - `completed` / `failed`: the outcome of the last slot;
- * - `paused`: never picked until resumed.
- */
-export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'] as const
-export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
+export { SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './names.js'
+export type { SubscriptionStatus } from './names.js'
+import { SCHEDULER_SCHEMA } from './names.js'
+import type { SubscriptionStatus } from './names.js'
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
@@ -142,3 +134,29 @@ export const subscriptionFailures = scheduler.table(
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect
 export type SubscriptionProcessingRow = typeof subscriptionProcessing.$inferSelect
 export type SubscriptionRunRow = typeof subscriptionRuns.$inferSelect
+
+/**
+ * The permits of `maxConcurrentCalls`: one row per worker call allowed in flight across every
+ * instance of a scheduler (`scope` is its queue prefix). A permit is held until `expires_at`,
+ * so an instance that dies with permits in hand gives them back when they expire.
+ */
+export const callPermits = scheduler.table(
+  'call_permits',
+  {
+    scope: text('scope').notNull(),
+    slot: integer('slot').notNull(),
+    /** The grant holding it, released only by that grant. */
+    holder: uuid('holder'),
+    expiresAt: timestamptz('expires_at').notNull().default(sql`'-infinity'::timestamptz`),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.slot] })],
+)
+
+/**
+ * `maxCallsPerSecond`: the time from which the next worker call may start, per scope. Every
+ * grant moves it forward by its share of calls, so calls are spaced evenly across instances.
+ */
+export const callRates = scheduler.table('call_rates', {
+  scope: text('scope').primaryKey(),
+  nextAt: timestamptz('next_at').notNull().default(sql`'-infinity'::timestamptz`),
+})

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import type { JobResult } from 'pg-boss'
+import { CALLS_GROUP } from './claim.js'
 import type { ProcessJobData } from './claim.js'
 import type { SchedulerEvents } from './events.js'
 import { recordFailureHistory } from './history.js'
@@ -39,6 +40,7 @@ async function insertSuccessors(ctx: ProcessorContext, tx: PoolClient, retries: 
     // Its own key: the ending job still holds the slot's key until pg-boss completes it.
     singletonKey: `${o.row.subscription_id}:${o.job.data.scheduledFor}#${o.row.attempts}`,
     startAfter: o.retryAt!,
+    group: CALLS_GROUP,
     retryLimit: Math.max(0, o.job.retryLimit - o.job.retryCount - 1),
   }))
   await ctx.boss.insert(ctx.processQueue, jobs, {

@@ -20,6 +20,8 @@ export interface SweepContext {
   processQueue: string
   claimBatchSize: number
   leaseSeconds: number
+  /** Spread of a due sweep's calls, in ms (`spreadMinutes`); 0 for none. */
+  spreadMs: number
   /** Stops the sweep between pages (the scheduler is stopping). */
   signal?: AbortSignal
   /** When the sweep ends: a run settled by its own sweep has taken this long. */
@@ -64,6 +66,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
                 after,
                 limit: ctx.claimBatchSize,
                 leaseSeconds: ctx.leaseSeconds,
+                spreadMs: ctx.spreadMs,
                 runId,
                 processQueue: ctx.processQueue,
                 subscriptionIds: scope.subscriptionIds ?? null,

@@ -16,8 +16,6 @@ import { closeSilentSweeps } from './runs.js'
 import { countDue } from './status.js'
 import { SCHEDULED_SWEEP } from './sweep.js'
 
-/** Most worker loops per instance; each fetches a batch and runs it concurrently. */
-const MAX_LOOPS = 2
 /**
  * pg-boss sends an on-time occurrence within its 60 s due window; a job created later than that
  * after its occurrence was sent by the catch-up of a missed one.
@@ -75,12 +73,16 @@ export async function registerWorkers(deps: WorkerDeps): Promise<void> {
     await (await runs.startRun(cronTrigger(options, job?.createdOn ?? options.clock.now()), SCHEDULED_SWEEP)).swept
   })
   await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => rescue(deps))
-  const loops = Math.min(MAX_LOOPS, options.concurrency)
   await boss.work(
     queues.process,
     {
-      localConcurrency: loops,
-      batchSize: Math.floor(options.concurrency / loops),
+      // Each loop fetches more jobs than its share of call slots; the calls wait in the
+      // instance's call gate (call-gate.ts), so slots stay busy while a batch begins and settles.
+      localConcurrency: options.fetchLoops,
+      batchSize: options.fetchBatchSize,
+      // With a global cap, pg-boss fetches only while fewer jobs than the cap are active across
+      // all instances (its group limit); the permits in call-gate.ts make the cap exact.
+      ...(options.maxConcurrentCalls === null ? {} : { groupConcurrency: options.maxConcurrentCalls }),
       includeMetadata: true,
       perJobResults: true,
       burstWhenBatchFull: true,

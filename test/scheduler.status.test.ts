@@ -106,7 +106,8 @@ describe('getStatus', () => {
       },
     }
     const ids = await seedSubscriptions(db.pool, { count: 3 })
-    // concurrency 1: one call in flight at a time, the other two wait in the queue.
+    // concurrency 1: one call in flight at a time. The instance fetches ahead (up to 4 jobs per
+    // call slot), so the other two are taken (processing) and wait for the slot, not in pg-boss.
     const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'status-queue' })
     schedulers.push(scheduler)
     await scheduler.start()
@@ -114,8 +115,9 @@ describe('getStatus', () => {
     await called
 
     const during = await scheduler.getStatus()
-    expect(during.queue).toEqual({ waiting: 2, active: 1 })
-    expect(during.counts).toMatchObject({ pending: 0, queued: 2, processing: 1 })
+    expect(during.queue).toEqual({ waiting: 0, active: 3 })
+    expect(during.counts).toMatchObject({ pending: 0, queued: 0, processing: 3 })
+    expect(calls).toHaveLength(1)
     expect(during.due).toBe(0)
     expect(during.lastRun).toMatchObject({ runId, processed: 3, finishedAt: null, durationMs: null })
 

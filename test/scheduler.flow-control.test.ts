@@ -1,0 +1,148 @@
+/**
+ * Protecting the worker service: a cap on calls in flight and a rate of calls, both shared by
+ * every instance on the database, and a spread of each sweep's calls over a window.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { ConfigurationError, createSubscriptionScheduler } from '../src/index.js'
+import type { ProcessRequest, SchedulerOptions, WorkerClient } from '../src/index.js'
+import { spreadOffsetMs } from '../src/claim.js'
+import { captureLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { createInstances, stopInstances } from './support/reliability-support.js'
+import type { Instance } from './support/reliability-support.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let instances: Instance[] = []
+
+beforeEach(async () => {
+  db = await createTestDatabase()
+})
+
+afterEach(async () => {
+  await stopInstances(instances)
+  instances = []
+})
+
+/** A worker shared by every instance that records when each call started and how many overlapped. */
+function recordingWorker(callMs: number) {
+  const starts: { at: number; request: ProcessRequest }[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  const client: WorkerClient = {
+    async process(request) {
+      starts.push({ at: Date.now(), request })
+      inFlight += 1
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      try {
+        // The worker's own latency: long enough for calls from every instance to overlap.
+        await new Promise((resolve) => setTimeout(resolve, callMs))
+        return { ok: true }
+      } finally {
+        inFlight -= 1
+      }
+    },
+  }
+  return { client, starts, maxInFlight: () => maxInFlight }
+}
+
+/** `count` instances with their own pools, all calling the same worker service. */
+async function startInstances(count: number, options: SchedulerOptions, worker: WorkerClient): Promise<Instance[]> {
+  instances = createInstances(db.url, count, { pollingIntervalSeconds: 0.5, ...options, workerClient: worker })
+  await Promise.all(instances.map((i) => i.scheduler.start()))
+  return instances
+}
+
+describe('maxConcurrentCalls', () => {
+  test('holds across three instances: never more calls in flight than the cap, and every row completes', async () => {
+    const worker = recordingWorker(40)
+    const [first] = await startInstances(3, { concurrency: 8, maxConcurrentCalls: 5 }, worker.client)
+    const ids = await seedSubscriptions(db.pool, { count: 90 })
+    const run = await first!.scheduler.runNow()
+    expect(run).toMatchObject({ processed: 90, successful: 90 })
+    // Without the cap the three instances would run up to 24 calls at once.
+    expect(worker.maxInFlight()).toBeLessThanOrEqual(5)
+    expect(worker.maxInFlight()).toBe(5)
+    expect(new Set(worker.starts.map((s) => s.request.subscriptionId))).toEqual(new Set(ids))
+    expect((await rowsFor(db.pool, ids)).every((r) => r.status === 'completed')).toBe(true)
+    // Every permit was given back.
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS held FROM subscription_scheduler.call_permits WHERE expires_at > now()`)
+    expect(rows[0].held).toBe(0)
+  })
+
+  test('a permit held by an instance that died comes back when it expires', async () => {
+    const worker = recordingWorker(1)
+    const [instance] = await startInstances(1, { concurrency: 4, maxConcurrentCalls: 2 }, worker.client)
+    // A dead instance's permits: one expired a moment ago, one still held for an hour.
+    await db.pool.query(`UPDATE subscription_scheduler.call_permits SET holder = gen_random_uuid(), expires_at = now() - interval '1 second' WHERE slot = 0`)
+    await db.pool.query(`UPDATE subscription_scheduler.call_permits SET holder = gen_random_uuid(), expires_at = now() + interval '1 hour' WHERE slot = 1`)
+    await seedSubscriptions(db.pool, { count: 6 })
+    const run = await instance!.scheduler.runNow()
+    expect(run).toMatchObject({ processed: 6, successful: 6 })
+    // One permit was usable, so the calls ran one at a time.
+    expect(worker.maxInFlight()).toBe(1)
+  })
+})
+
+describe('maxCallsPerSecond', () => {
+  test('spaces the calls of two instances evenly at the shared rate', async () => {
+    const worker = recordingWorker(1)
+    const [first] = await startInstances(2, { concurrency: 16, maxCallsPerSecond: 20 }, worker.client)
+    await seedSubscriptions(db.pool, { count: 30 })
+    const run = await first!.scheduler.runNow()
+    expect(run).toMatchObject({ processed: 30, successful: 30 })
+    const at = worker.starts.map((s) => s.at).sort((a, b) => a - b)
+    // 30 calls at 20/s: no ten consecutive calls within less than ~half a second (10 / 20 s),
+    // where an unlimited drain makes all 30 within a few milliseconds.
+    for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(450)
+    expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_300)
+  })
+})
+
+describe('spreadMinutes', () => {
+  test("fans a sweep's calls out over the window, each at its slot plus its subscription's fixed offset", async () => {
+    const worker = recordingWorker(1)
+    const windowMs = 6_000
+    const [instance] = await startInstances(1, { concurrency: 16, spreadMinutes: windowMs / 60_000 }, worker.client)
+    const ids = await seedSubscriptions(db.pool, { count: 12, nextRunInSeconds: 0 })
+    const run = await instance!.scheduler.runNow()
+    expect(run).toMatchObject({ processed: 12, successful: 12 })
+    const rows = await rowsFor(db.pool, ids)
+    const slotOf = new Map(rows.map((r) => [r.sid as string, (r.last_completed_for as Date).getTime()]))
+    const offsets = ids.map((id) => spreadOffsetMs(id, windowMs))
+    // The offsets are spread over the window, not bunched at its start.
+    expect(Math.max(...offsets) - Math.min(...offsets)).toBeGreaterThan(windowMs / 3)
+    for (const { at, request } of worker.starts) {
+      // pg-boss starts a job at its start time or a little after, never before (the database's
+      // clock and this process's may differ by a few milliseconds).
+      expect(at).toBeGreaterThanOrEqual(slotOf.get(request.subscriptionId)! + spreadOffsetMs(request.subscriptionId, windowMs) - 50)
+    }
+  })
+
+  test('the offset is a pure function of the subscription id, inside the window', () => {
+    const id = '6f1c9a52-3d2e-4b8e-9c0a-1f2e3d4c5b6a'
+    expect(spreadOffsetMs(id, 600_000)).toBe(spreadOffsetMs(id, 600_000))
+    const many = Array.from({ length: 2000 }, (_, i) => spreadOffsetMs(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, 600_000))
+    expect(Math.min(...many)).toBeGreaterThanOrEqual(0)
+    expect(Math.max(...many)).toBeLessThan(600_000)
+    // Ids that differ in their last digits still land all over the window: ten equal buckets
+    // each get a share near a tenth.
+    const buckets = new Array<number>(10).fill(0)
+    for (const offset of many) buckets[Math.floor(offset / 60_000)]! += 1
+    for (const count of buckets) expect(count).toBeGreaterThan(120)
+  })
+})
+
+test.each([
+  ['maxConcurrentCalls', 0],
+  ['maxConcurrentCalls', 2.5],
+  ['maxCallsPerSecond', -1],
+  ['maxCallsPerSecond', Number.NaN],
+  ['spreadMinutes', 1441],
+  ['spreadMinutes', '5'],
+])('rejects %s = %s with a ConfigurationError naming it', (option, value) => {
+  const make = () => createSubscriptionScheduler(db.pool, { workerClient: { process: async () => ({}) }, logger: captureLogger(), [option]: value })
+  expect(make).toThrow(ConfigurationError)
+  expect(make).toThrow(option)
+})
