@@ -6,6 +6,8 @@
  * Started by bench/lib/child.ts (`node --import tsx bench/child/run-scheduler.ts`).
  */
 import { performance } from 'node:perf_hooks'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
 import pg from 'pg'
 import { createHttpWorkerClient, createSubscriptionScheduler } from '../../src/index.js'
@@ -29,6 +31,8 @@ export interface SchedulerRunInput {
   poolMax?: number
   /** Proposed fixes to try from the outside (see what-if.ts). @default none */
   whatIf?: WhatIf[]
+  /** Flags for the child's `node` (e.g. a heap cap); read by the parent when it spawns. */
+  nodeArgs?: string[]
 }
 
 export interface MeasuredRun {
@@ -124,7 +128,10 @@ async function main(): Promise<void> {
   // BENCH_HEAP_SNAPSHOT_AT=<s>: one heap snapshot that many seconds into the first run
   // (read it with bench/diagnose/heap-summary.ts).
   const snapshotAt = Number(process.env.BENCH_HEAP_SNAPSHOT_AT)
-  if (snapshotAt > 0) setTimeout(() => console.log(`heap snapshot: ${writeHeapSnapshot()}`), snapshotAt * 1000).unref()
+  if (snapshotAt > 0) {
+    const file = join(tmpdir(), `pss-bench-${process.pid}.heapsnapshot`)
+    setTimeout(() => console.log(`heap snapshot: ${writeHeapSnapshot(file)}`), snapshotAt * 1000).unref()
+  }
   for (let i = 0; i < (input.runs ?? 1); i++) {
     Object.assign(clock, { origin: performance.now(), calls: 0, first: null, last: null })
     const summary = await scheduler.runNow()

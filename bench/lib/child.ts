@@ -31,11 +31,11 @@ export interface ProcessMetrics {
   queries: QueryStat[]
 }
 
-/** Runs `bench/child/<script>` under tsx with `input`, and resolves with its result. */
-export async function runChild<Input, Result>(script: string, input: Input, label: string): Promise<Result> {
+/** Runs `bench/child/<script>` under tsx with `input` (and `nodeArgs` for node), and resolves with its result. */
+export async function runChild<Input, Result>(script: string, input: Input, label: string, nodeArgs: string[] = []): Promise<Result> {
   const path = fileURLToPath(new URL(`../child/${script}`, import.meta.url))
   const spawned = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', path], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path], {
     cwd: REPO_ROOT,
     env: { ...process.env, BENCH_INPUT: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -94,34 +94,17 @@ async function explainSql(url: string, sql: string, values: unknown[], kind: Cla
 }
 
 /**
- * Copied from src/status.ts `countDue()`: what every run start (the backlog gauge) and every
- * rescue tick (`rescueCron`, each minute by default) count.
+ * As src/status.ts `countDue()` writes it (the claim's own predicate): what every run start (the
+ * backlog gauge) and every rescue tick (`rescueCron`, each minute by default) count.
  */
 export function countDueSql(kind: ClaimKind): string {
-  const where =
-    kind === 'due'
-      ? `(sp.status IN ('pending', 'failed') AND COALESCE(sp.next_run_at, '-infinity') <= $1)
-     OR (sp.status = 'completed' AND sp.next_run_at <= $1)`
-      : `sp.status IN ('queued', 'processing') AND COALESCE(sp.lease_expires_at, '-infinity') <= $1`
   return `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE s.active IS TRUE AND (${where})`
+      WHERE s.active IS TRUE AND ${WHERE[kind]}`
 }
 
 /** EXPLAIN ANALYZE of `countDue(kind)` at `now`. */
 export async function explainCountDue(url: string, kind: ClaimKind, now: Date): Promise<ExplainResult> {
   return await explainSql(url, countDueSql(kind), [now], kind)
-}
-
-/**
- * The proposed countDue: the same rows, written with the claim's own predicate (the partial
- * index's status list and its COALESCE key), so the due index answers it. Equivalent: for a
- * completed row, `COALESCE(next_run_at, -infinity) <= $1 AND next_run_at IS NOT NULL` is
- * `next_run_at <= $1`.
- */
-export async function explainCountDueProposed(url: string, now: Date): Promise<ExplainResult> {
-  const sql = `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE s.active IS TRUE AND ${WHERE.due}`
-  return await explainSql(url, sql, [now], 'due')
 }
 
 /** Client-side time of the plain claim SELECT (no EXPLAIN), in ms. */

@@ -9,7 +9,7 @@
  */
 import type { SchedulerRunInput, SchedulerRunResult } from '../child/run-scheduler.js'
 import { runChild } from '../lib/child.js'
-import { explainClaim, explainCountDue, explainCountDueProposed, timeClaimSelect } from '../lib/explain.js'
+import { explainClaim, explainCountDue, timeClaimSelect } from '../lib/explain.js'
 import type { ExplainResult } from '../lib/explain.js'
 import { formatMs, median } from '../lib/report.js'
 import type { Scenario } from './shared.js'
@@ -24,7 +24,6 @@ interface IdleMeasurement {
   expired: ExplainResult
   clientMs: number[]
   countDue: ExplainResult
-  countDueProposed: ExplainResult
 }
 
 export const idle: Scenario = async (ctx) => {
@@ -43,10 +42,9 @@ export const idle: Scenario = async (ctx) => {
     }
     const expired = await explainClaim(db.url, 'expired', new Date(), claimBatchSize)
     const countDue = await explainCountDue(db.url, 'due', new Date())
-    const countDueProposed = await explainCountDueProposed(db.url, new Date())
-    return { runs, due, expired, clientMs, countDue, countDueProposed }
+    return { runs, due, expired, clientMs, countDue }
   })
-  const { runs, due, expired, clientMs, countDue, countDueProposed } = measured.result
+  const { runs, due, expired, clientMs, countDue } = measured.result
 
   const plan = due[due.length - 1]!
   const executionMs = median(due.map((d) => d.executionMs))
@@ -77,15 +75,6 @@ export const idle: Scenario = async (ctx) => {
     detail: `${countDue.scan}; plan ${countDue.shape}; src/status.ts, called by run-starter.ts on every run and by the rescue worker every minute`,
     target: `<= ${TARGET_MS} ms with an index`,
     met: countDue.usesIndex && countDue.executionMs <= TARGET_MS,
-  })
-  ctx.report.add({
-    scenario: 'idle',
-    case: 'countDue(due) with the claim predicate (proposed)',
-    n,
-    value: formatMs(countDueProposed.executionMs),
-    detail: `${countDueProposed.scan}; plan ${countDueProposed.shape}; same rows, written as src/claim.ts's due WHERE`,
-    target: `<= ${TARGET_MS} ms with an index`,
-    met: countDueProposed.usesIndex && countDueProposed.executionMs <= TARGET_MS,
   })
   const walls = runs.runs.map((r) => r.wallMs)
   const reported = runs.runs.map((r) => r.summary?.durationMs ?? null)

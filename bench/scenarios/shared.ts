@@ -81,7 +81,7 @@ export async function measureScheduler(
     return { ...(await known.measured), sharedWith: known.label }
   }
   const measured = withSeeded(ctx, n, shape, label, (db) =>
-    runChild<SchedulerRunInput, SchedulerRunResult>('run-scheduler.ts', { ...full, url: db.url }, label),
+    runChild<SchedulerRunInput, SchedulerRunResult>('run-scheduler.ts', { ...full, url: db.url }, label, full.nodeArgs),
   )
   if (key) ctx.drains.set(key, { label, measured })
   return await measured
