@@ -13,6 +13,7 @@ import { describeError } from './call-worker.js'
 import { processOne, slotOf } from './process-one.js'
 import type { Job, Outcome } from './process-one.js'
 import { settleBatch } from './settle-batch.js'
+import { settleSuccesses } from './settle-successes.js'
 import type { Settlement } from './settle-batch.js'
 import { beginProcessing, releaseSkipped } from './settle.js'
 import type { JobRef } from './settle.js'
@@ -48,6 +49,13 @@ async function settle(ctx: ProcessorContext, jobs: Job[], outcomes: Outcome[], s
       what: `recording the outcomes of ${part.outcomes.length} calls`,
     })
   try {
+    const successes = outcomes.filter((o) => o.kind === 'success')
+    if (successes.length === outcomes.length) {
+      return await retryTransient(() => settleSuccesses(ctx, pool, jobs, successes, skipped), {
+        logger: options.logger,
+        what: `recording the outcomes of ${outcomes.length} calls`,
+      })
+    }
     return await inOneGo({ jobs, outcomes, skipped })
   } catch (error) {
     if (isTransientDbError(error)) throw error

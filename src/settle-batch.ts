@@ -17,7 +17,7 @@ import { recordOutcomes } from './runs.js'
 import type { OutcomeCounts, RunSummary } from './runs.js'
 import { recordCompletions, recordFinalFailures, recordRetries } from './settle.js'
 
-type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
+export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
 
 export interface Settlement {
   results: Map<string, JobResult>
@@ -26,6 +26,10 @@ export interface Settlement {
 }
 
 type Failure = Extract<Outcome, { kind: 'failure' }>
+
+export function announceSuccess(o: Extract<Outcome, { kind: 'success' }>): Announcement {
+  return ['subscription:succeeded', { ...base(o), durationMs: o.durationMs, nextRunAt: o.completion.nextRunAt }]
+}
 
 function base(o: Outcome) {
   return { runId: o.job.data.runId, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: slotOf(o.job), attempt: o.row.attempts }
@@ -92,7 +96,7 @@ export async function settleBatch(ctx: ProcessorContext, tx: PoolClient, jobs: J
     }
     if (o.kind === 'success') {
       count(o.job, 'successful')
-      announcements.push(['subscription:succeeded', { ...base(o), durationMs: o.durationMs, nextRunAt: o.completion.nextRunAt }])
+      announcements.push(announceSuccess(o))
       continue
     }
     const output = { error: o.failure.error }

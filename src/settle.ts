@@ -34,19 +34,20 @@ const JOBS = `unnest($1::uuid[], $2::timestamptz[]) AS j(id, slot)`
  * bench/diagnose/begin-plan.ts. The status guards are written `(…) IS TRUE`, which matches no
  * partial index.
  */
-const VALUES = `($2::jsonb -> sp.id::text)`
-const SLOT_MATCHES = `sp.scheduled_for = (${VALUES} ->> 0)::timestamptz`
+export const VALUES = `($2::jsonb -> sp.id::text)`
+export const SLOT_MATCHES = `sp.scheduled_for = (${VALUES} ->> 0)::timestamptz`
 
 function refs(jobs: JobRef[]): [string[], Date[]] {
   return [jobs.map((j) => j.processingId), jobs.map((j) => j.scheduledFor)]
 }
 
 /** `$1` (the row ids) and `$2` (each row's slot, then `more` of its values). */
-function keyed<T extends JobRef>(jobs: T[], more: (job: T) => unknown[] = () => []): [string[], string] {
+export function keyedValues<T extends JobRef>(jobs: T[], more: (job: T, index: number) => unknown[] = () => []): [string[], string] {
   const values: Record<string, unknown[]> = {}
-  for (const job of jobs) values[job.processingId] = [job.scheduledFor.toISOString(), ...more(job)]
+  jobs.forEach((job, i) => (values[job.processingId] = [job.scheduledFor.toISOString(), ...more(job, i)]))
   return [jobs.map((j) => j.processingId), JSON.stringify(values)]
 }
+const keyed = keyedValues
 
 /**
  * Marks the rows `processing` and returns those still owed a call: same slot, still queued (or
