@@ -30,6 +30,8 @@ const MAX_LOOPS = 2
  * per fetch at concurrency 64 with an instant worker).
  */
 const FETCH_FACTOR = 4
+/** Fetching ahead stops at this many jobs per fetch (a loop's own share of slots may be more). */
+const MAX_FETCH_AHEAD = 512
 /** With `maxCallsPerSecond`, a fetch holds at most this many seconds of calls. */
 const RATE_FETCH_SECONDS = 5
 /** Margin of a job's expiry over its longest expected wait and call. */
@@ -48,7 +50,8 @@ export function resolveFlow(options: FlowOptions, concurrency: number, workerTim
   const spreadMinutes = optionalNumber('spreadMinutes', options.spreadMinutes, 0, 1440, false) ?? 0
 
   const fetchLoops = Math.min(MAX_LOOPS, concurrency)
-  let fetchBatchSize = Math.max(1, Math.floor(concurrency / fetchLoops)) * FETCH_FACTOR
+  const share = Math.max(1, Math.floor(concurrency / fetchLoops))
+  let fetchBatchSize = Math.max(share, Math.min(share * FETCH_FACTOR, MAX_FETCH_AHEAD))
   // Never fetch far past what may run: fetched jobs wait, and a waiting job can expire.
   if (maxConcurrentCalls !== null) fetchBatchSize = Math.min(fetchBatchSize, maxConcurrentCalls)
   if (maxCallsPerSecond !== null) fetchBatchSize = Math.min(fetchBatchSize, Math.ceil(maxCallsPerSecond * RATE_FETCH_SECONDS))
