@@ -68,6 +68,9 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
     retryDelayMax: options.retry.maxDelaySeconds,
     expireInSeconds: options.expireInSeconds,
     deleteAfterSeconds: 86_400,
+    // The morning herd is this queue's normal shape, not an incident: pg-boss's default (10,000
+    // waiting jobs) warned every minute of every big run. The due-backlog gauge tracks it instead.
+    warningQueueSize: 10_000_000,
   })
   await upsertQueue(boss, {
     name: names.sweep,
