@@ -115,7 +115,8 @@ function claimSql(kind: ClaimKind): string {
       SELECT sp.id, ${key} AS sort_key, sp.run_id AS previous_run_id
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
-       WHERE ${where}
+       WHERE ${where}${kind === 'due' ? `
+         AND ($7::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $7::timestamptz)` : ''}
          AND s.active IS TRUE
          AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
        ORDER BY ${key}, sp.id
@@ -154,6 +155,8 @@ export interface ClaimBatchInput {
   processQueue: string
   /** For `failed` (null: all) and `single`: the subscriptions to take. */
   subscriptionIds?: string[] | null
+  /** For `due`: only rows no run has claimed since then (see SweepScope). */
+  claimedBefore?: Date | null
 }
 
 export interface ClaimBatchResult {
@@ -204,7 +207,7 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
     input.limit,
     input.leaseSeconds,
     input.runId,
-    ...(TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : []),
+    ...(TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : input.kind === 'due' ? [input.claimedBefore ?? null] : []),
   ])
   if (rows.length === 0) return { claimed: 0, enqueued: 0, next: null }
   const jobs = rows.map((row) => {

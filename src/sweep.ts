@@ -34,6 +34,11 @@ export interface SweepContext {
 export interface SweepScope {
   kinds: ClaimKind[]
   subscriptionIds?: string[] | null
+  /**
+   * Due rows only if no run has claimed them since this instant. The rescue of a sweep that died
+   * takes what that sweep left, not the rows other runs have taken (and maybe failed) since.
+   */
+  claimedBefore?: Date
 }
 
 export const SCHEDULED_SWEEP: SweepScope = { kinds: ['expired', 'due'] }
@@ -70,6 +75,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
                 runId,
                 processQueue: ctx.processQueue,
                 subscriptionIds: scope.subscriptionIds ?? null,
+                claimedBefore: scope.claimedBefore ?? null,
               }),
             ),
           { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },

@@ -52,7 +52,9 @@ async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
   }
   const expired = await countDue(pool, now, 'expired')
   if (interrupted.length > 0) {
-    await (await runs.startRun('rescue', SCHEDULED_SWEEP)).swept
+    // What those sweeps left: rows no run has claimed since the first of them began.
+    const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
+    await (await runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore })).swept
   } else if (expired > 0) {
     options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept

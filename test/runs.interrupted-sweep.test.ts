@@ -1,6 +1,11 @@
+import { PgBoss } from 'pg-boss'
 import { expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
 import { closeSilentSweeps } from '../src/runs.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 test('a run whose sweep went silent is closed, keeps its counts, and finishes once what it enqueued settled', async () => {
   const db = await createTestDatabase()
@@ -22,4 +27,41 @@ test('a run whose sweep went silent is closed, keeps its counts, and finishes on
   // A sweep that claimed a page seconds ago is alive: left alone.
   const { rows: [still] } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [alive!.id])
   expect(still.sweep_finished_at).toBeNull()
+})
+
+test("the rescue of a dead sweep takes what that sweep left, not rows other runs have taken and failed since", async () => {
+  const db = await createTestDatabase()
+  const worker = createFakeWorkerClient()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'rescue-scope' })
+  const [left, failedSince] = await seedSubscriptions(db.pool, { count: 2, nextRunInSeconds: -600 })
+  // A sweep began 30 minutes ago and went silent 20 minutes ago, never reaching `left`. Another
+  // run claimed `failedSince` a minute ago, and its slot failed: it waits for the next sweep.
+  const { rows: [dead] } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_heartbeat_at) VALUES ('cron', now() - interval '30 minutes', now() - interval '20 minutes') RETURNING id`,
+  )
+  await db.pool.query(
+    `UPDATE subscription_processing SET status = 'failed', claimed_at = now() - interval '1 minute', scheduled_for = next_run_at, error = 'HTTP 500'
+      WHERE subscription_id = $1`,
+    [failedSince],
+  )
+  await scheduler.start()
+  try {
+    // The rescue pass runs on its cron; a job on its queue runs one now.
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+    await boss.start()
+    await boss.send('rescue-scope.rescue', {})
+    await boss.stop({ graceful: false })
+    const rescued = await pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT * FROM subscription_scheduler.runs WHERE trigger = 'rescue' AND finished_at IS NOT NULL`)
+      return rows[0]
+    }, { timeoutMs: 30_000, what: 'a finished rescue run' })
+    expect(rescued).toMatchObject({ claimed: 1, successful: 1 })
+    expect(worker.calls.map((c) => c.subscriptionId)).toEqual([left])
+    const rows = await rowsFor(db.pool, [left!, failedSince!])
+    expect(rows.find((r) => r.sid === failedSince)).toMatchObject({ status: 'failed', error: 'HTTP 500' })
+    const { rows: [closed] } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [dead!.id])
+    expect(closed.sweep_finished_at).not.toBeNull()
+  } finally {
+    await scheduler.stop({ timeoutMs: 2000 })
+  }
 })
