@@ -85,6 +85,32 @@ describe('maxConcurrentCalls', () => {
   })
 })
 
+test('stop() while calls wait for a permit: they are never made, their rows stay owed, and the permit goes back', async () => {
+  const starts: string[] = []
+  let inFlight!: () => void
+  const firstCall = new Promise<void>((resolve) => (inFlight = resolve))
+  const worker: WorkerClient = {
+    // Answers only when cancelled: the one call holding the only permit outlives the stop deadline.
+    process: (request, { signal }) =>
+      new Promise((_, reject) => {
+        starts.push(request.subscriptionId)
+        inFlight()
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      }),
+  }
+  const [instance] = await startInstances(1, { concurrency: 4, maxConcurrentCalls: 1 }, worker)
+  const ids = await seedSubscriptions(db.pool, { count: 3 })
+  await instance!.scheduler.runNow({ wait: false })
+  await firstCall
+  await instance!.scheduler.stop({ timeoutMs: 200 })
+  expect(starts).toHaveLength(1)
+  const rows = await rowsFor(db.pool, ids)
+  // Nothing is recorded failed: every row is still owed its call, for this or another instance.
+  expect(rows.map((r) => r.status).sort()).toEqual(['queued', 'queued', 'queued'])
+  const { rows: held } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.call_permits WHERE expires_at > now()`)
+  expect(held[0].n).toBe(0)
+})
+
 describe('maxCallsPerSecond', () => {
   test('spaces the calls of two instances evenly at the shared rate', async () => {
     const worker = recordingWorker(1)

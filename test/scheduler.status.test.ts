@@ -90,7 +90,7 @@ describe('getStatus', () => {
     await scheduler.stop({ timeoutMs: 2000 })
   })
 
-  test('queue shows rows waiting for a job and rows whose call is in flight', async () => {
+  test('queue shows rows waiting for a job and rows an instance has taken, while calls stay within concurrency', async () => {
     // A worker that holds every call until released, so the snapshot is deterministic.
     const calls: ProcessRequest[] = []
     let release!: () => void

@@ -1,51 +1,28 @@
 /**
- * What-if experiments: the fixes this bench proposes for src/, applied from the outside at
- * runtime in the scheduler's child process, so their effect can be measured before anyone
- * edits the library. Nothing here changes a file; each one is off unless asked for with
- * `--what-if <name,…>`, and every row measured with one is labelled with it.
+ * What-if experiments: changes to the scheduler applied from the outside at runtime, in the
+ * scheduler's child process, so their effect can be measured before anyone edits src/. Each one
+ * is off unless asked for with `--what-if <name,…>`, and every row measured with one is labelled.
  *
- * - zone-cache: memoise luxon's `IANAZone.isValidZone`, which builds a new Intl.DateTimeFormat
- *   per call; src/next-run.ts `isValidTimeZone()` calls it twice per job.
- * - begin-plan: write the status guards of the batch writes in src/settle.ts (beginProcessing,
- *   releaseSkipped, recordCompletions, recordFinalFailures, recordRetries) as `(…) IS TRUE`, so
- *   the planner cannot drive them from the partial lease index while its statistics still say
- *   nothing is queued (bench/diagnose/begin-plan.ts shows the plans).
- * - pipeline: twice as many pg-boss fetch loops on the process queue (same batch size), with the
- *   worker calls capped at `concurrency` by one shared semaphore, so one loop's database work
- *   overlaps the calls of the others (src/scheduler.ts, src/process-jobs.ts).
- * - big-batch: fetch 256 jobs per batch (2 loops), calls still capped at `concurrency`.
+ * The earlier experiments here (memoised zone validation, plan-proof batch writes, more jobs
+ * per fetch than call slots) were measured, then adopted in src/. What is left:
+ *
+ * - fetch-256, fetch-512: fetch that many jobs per pg-boss fetch (src/resolve-flow.ts fetches 4
+ *   per call slot, 128 at concurrency 64). pg-boss's fetch costs about the same per call whatever
+ *   its size, so bigger fetches drain faster; src/ does not take them because a fetched job's
+ *   expiry must cover its wait behind the others (8 and 16 rounds of calls at the worker's
+ *   timeout), which would delay pg-boss's retry of a dead instance's jobs by minutes.
  */
-import { IANAZone } from 'luxon'
 import { PgBoss } from 'pg-boss'
 import type { WorkerClient } from '../../src/index.js'
 
-export const WHAT_IFS = ['zone-cache', 'begin-plan', 'pipeline', 'big-batch'] as const
+export const WHAT_IFS = ['fetch-256', 'fetch-512'] as const
 export type WhatIf = (typeof WHAT_IFS)[number]
 
 export interface AppliedWhatIfs {
   /** Rewrites a statement before it is sent, or returns it unchanged. */
   rewrite: (sql: string) => string
-  /** Caps the worker client's calls in flight, when a what-if needs it. */
+  /** Wraps the worker client, when a what-if needs it. */
   wrapClient: (client: WorkerClient) => WorkerClient
-}
-
-function memoiseZoneValidation(): void {
-  const original = IANAZone.isValidZone.bind(IANAZone)
-  const cache = new Map<string, boolean>()
-  IANAZone.isValidZone = (zone: string) => {
-    let valid = cache.get(zone)
-    if (valid === undefined) cache.set(zone, (valid = original(zone)))
-    return valid
-  }
-}
-
-const STATUS_GUARD = "sp.status IN ('queued', 'processing')"
-const SETTLE_GUARD = "sp.status = 'processing'"
-
-/** The batch writes of src/settle.ts, with status guards no partial index can drive. */
-function rewriteBeginPlan(sql: string): string {
-  if (!sql.includes('UPDATE subscription_processing sp') || !sql.includes('unnest(')) return sql
-  return sql.replaceAll(STATUS_GUARD, `(${STATUS_GUARD}) IS TRUE`).replaceAll(SETTLE_GUARD, `(${SETTLE_GUARD}) IS TRUE`)
 }
 
 /** Overrides the options of `boss.work()` for the scheduler's process queue. */
@@ -61,36 +38,9 @@ function overrideProcessWork(override: (options: Record<string, unknown>) => Rec
   }
 }
 
-function limitConcurrency(client: WorkerClient, limit: number): WorkerClient {
-  let inFlight = 0
-  const waiting: Array<() => void> = []
-  return {
-    async process(request, context) {
-      if (inFlight >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-      inFlight += 1
-      try {
-        return await client.process(request, context)
-      } finally {
-        inFlight -= 1
-        waiting.shift()?.()
-      }
-    },
-  }
-}
-
-export function applyWhatIfs(whatIfs: readonly WhatIf[], concurrency: number): AppliedWhatIfs {
-  const on = new Set(whatIfs)
-  if (on.has('zone-cache')) memoiseZoneValidation()
-  if (on.has('pipeline') && on.has('big-batch')) throw new Error('what-if: choose one of pipeline and big-batch.')
-  if (on.has('pipeline')) {
-    overrideProcessWork((o) => ({ ...o, localConcurrency: Number(o.localConcurrency ?? 1) * 2 }))
-  }
-  if (on.has('big-batch')) {
-    overrideProcessWork((o) => ({ ...o, localConcurrency: 2, batchSize: Math.max(256, concurrency) }))
-  }
-  const capped = on.has('pipeline') || on.has('big-batch')
-  return {
-    rewrite: on.has('begin-plan') ? rewriteBeginPlan : (sql) => sql,
-    wrapClient: (client) => (capped ? limitConcurrency(client, concurrency) : client),
-  }
+export function applyWhatIfs(whatIfs: readonly WhatIf[], _concurrency: number): AppliedWhatIfs {
+  if (whatIfs.length > 1) throw new Error(`what-if: choose one of ${WHAT_IFS.join(', ')}.`)
+  const size = whatIfs[0] === 'fetch-256' ? 256 : whatIfs[0] === 'fetch-512' ? 512 : null
+  if (size !== null) overrideProcessWork((o) => ({ ...o, batchSize: size }))
+  return { rewrite: (sql) => sql, wrapClient: (client) => client }
 }

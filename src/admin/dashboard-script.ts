@@ -80,7 +80,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     $('next-fire').textContent = when(status.nextFireAt) + ' (' + relative(status.nextFireAt) + ')';
     $('next-fire').setAttribute('title', status.nextFireAt);
     $('due').textContent = String(status.due);
-    $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' in flight';
+    $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
   }
 
   function runState(run) {
