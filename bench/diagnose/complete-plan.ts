@@ -2,11 +2,13 @@
  * Diagnosis: what pg-boss's per-job completion (`perJobResults`) costs with a big queue behind
  * it, the morning herd's shape: `--n` jobs created in one burst, one batch active.
  *
- *   npx tsx bench/diagnose/complete-plan.ts [--n 300000] [--batch 128]
+ *   npx tsx bench/diagnose/complete-plan.ts [--n 300000] [--batch 128] [--churn 1500]
  *
  * EXPLAIN ANALYZEs pg-boss's completeJobsWithOutputs statement (a join of the job table with a
  * json recordset of the batch) and its plain completeJobs (`id = ANY`), each rolled back, with the
- * job table's statistics as the burst left them and after an ANALYZE.
+ * job table's statistics as the burst left them and after an ANALYZE. With `--churn K`, it then
+ * drains K batches the way the scheduler's workers do (fetch, complete with outputs) and prints
+ * how long the completion takes as the drain goes on.
  */
 import pg from 'pg'
 import { PgBoss } from 'pg-boss'
@@ -67,6 +69,21 @@ async function main(): Promise<void> {
       console.log(`\n${when}:`)
       console.log(`  perJobResults completion: ${await explain(client, withOutputs, [QUEUE, payload])}`)
       console.log(`  completion by ids:        ${await explain(client, byIds, [QUEUE, fetched.map((j) => j.id)])}`)
+    }
+    const churn = flag('--churn', 0)
+    let window: number[] = []
+    for (let i = 1; i <= churn; i++) {
+      const jobs = (await boss.fetch(QUEUE, { batchSize: batch, includeMetadata: true })) ?? []
+      if (jobs.length === 0) break
+      const items = JSON.stringify(jobs.map((j) => ({ id: j.id, retry_count: j.retryCount, output: null })))
+      const started = performance.now()
+      await pool.query(withOutputs, [QUEUE, items])
+      window.push(performance.now() - started)
+      if (i % 250 === 0) {
+        const sorted = [...window].sort((a, b) => a - b)
+        console.log(`  after ${i * batch} jobs completed: completion median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
+        window = []
+      }
     }
   } finally {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
