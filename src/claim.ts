@@ -149,6 +149,8 @@ export interface ClaimBatchInput {
   after: Cursor
   limit: number
   leaseSeconds: number
+  /** Lease of a claimed row whose job was dropped as a duplicate (see shortenDroppedLeases). */
+  droppedLeaseSeconds?: number
   /** `due` claims only: each job starts at its slot plus its subscription's offset in this window. */
   spreadMs?: number
   runId: string
@@ -198,6 +200,20 @@ async function releaseFromPreviousRuns(
   for (const [runId, skipped] of released) await recordOutcomes(client, runId, { successful: 0, failed: 0, retried: 0, skipped }, input.now)
 }
 
+/**
+ * A row whose job was dropped has a live job for its slot already: that job settles it. But the
+ * live job may be one whose row has just settled and that pg-boss is about to complete (a slot
+ * that failed, and is due again at once): then no job is left. Such rows keep a short lease, so
+ * the rescue looks at them again in minutes, not after the sweep's hour.
+ */
+async function shortenDroppedLeases(client: PoolClient, rows: ClaimedRow[], input: ClaimBatchInput): Promise<void> {
+  await client.query(
+    `UPDATE subscription_processing SET lease_expires_at = $3::timestamptz + make_interval(secs => $4)
+      WHERE id = ANY($1::uuid[]) AND run_id = $2 AND status = 'queued'`,
+    [rows.map((r) => r.id), input.runId, input.now, input.droppedLeaseSeconds ?? input.leaseSeconds],
+  )
+}
+
 /** Claims one page and enqueues its jobs, inside the caller's transaction on `client`. */
 export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimBatchInput): Promise<ClaimBatchResult> {
   const { rows } = await client.query<ClaimedRow>(claimSql(input.kind), [
@@ -228,8 +244,10 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
     returnId: true,
   })
   const enqueued = ids?.length ?? 0
+  const inserted = new Set(ids ?? [])
   await addClaimed(client, input.runId, enqueued)
-  if (input.kind === 'expired') await releaseFromPreviousRuns(client, rows, jobs, new Set(ids ?? []), input)
+  if (input.kind === 'expired') await releaseFromPreviousRuns(client, rows, jobs, inserted, input)
+  if (enqueued < rows.length) await shortenDroppedLeases(client, rows.filter((_, i) => !inserted.has(jobs[i]!.id)), input)
   const last = rows[0]!
   return {
     claimed: rows.length,

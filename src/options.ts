@@ -4,6 +4,7 @@
  */
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
+import type { ResolvedFlow } from './resolve-flow.js'
 import type { WorkerClient } from './worker-client.js'
 
 export interface RetryOptions {
@@ -98,7 +99,8 @@ export interface SchedulerOptions {
   clock?: Clock
 }
 
-export interface ResolvedOptions {
+/** Every option resolved, plus what is derived from them (resolve-flow.ts: fetch sizes, job expiry). */
+export interface ResolvedOptions extends ResolvedFlow {
   /** Undefined when neither a client nor a URL is configured: `start()` then refuses to run. */
   workerClient: WorkerClient | undefined
   workerTimeoutMs: number
@@ -121,14 +123,6 @@ export interface ResolvedOptions {
   pgBoss: PgBossTuning
   logger: Logger
   clock: Clock
-  maxConcurrentCalls: number | null
-  maxCallsPerSecond: number | null
-  spreadMinutes: number
-  /** Derived: pg-boss fetch loops on the process queue, and jobs per fetch. */
-  fetchLoops: number
-  fetchBatchSize: number
-  /** Derived: how long a job may wait and run before pg-boss expires it. Outlives its call. */
-  expireInSeconds: number
   /** Derived: how long a claim holds a row before a sweep may take it again. */
   leaseSeconds: number
 }

@@ -44,6 +44,8 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     // A spread job waits up to the whole window before its call: its claim lasts that much longer.
     leaseSeconds: Math.max(3600, options.leaseSeconds) + Math.ceil(options.spreadMinutes * 60),
     spreadMs: Math.round(options.spreadMinutes * 60_000),
+    // The live job that made the insert a duplicate ends within its expiry.
+    droppedLeaseSeconds: options.expireInSeconds,
     signal: halt,
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),

@@ -11,18 +11,13 @@ import type { Job, Outcome } from './process-one.js'
 import { getRun } from './runs.js'
 import type { Settlement } from './settle-batch.js'
 import { announceSuccess } from './settle-batch.js'
-import { keyedValues, SLOT_MATCHES, VALUES } from './settle.js'
+import { COMPLETE_ROWS, completionValues, keyedValues, VALUES } from './settle.js'
 
 type Success = Extract<Outcome, { kind: 'success' }>
 
 const SETTLE_SUCCESSES = `
   WITH done AS (
-    UPDATE subscription_processing sp
-       SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
-           last_completed_for = sp.scheduled_for, consecutive_failures = 0, lease_expires_at = NULL,
-           anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
-     WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
-       AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for
+    ${COMPLETE_ROWS}
     RETURNING sp.id, (${VALUES} ->> 3)::uuid AS run_id
   ), ok AS (
     SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id
@@ -52,7 +47,7 @@ export async function settleSuccesses(ctx: ProcessorContext, db: Executor, jobs:
   for (const job of [...outcomes.map((o) => o.job), ...skipped]) perRun[job.data.runId] = (perRun[job.data.runId] ?? 0) + 1
   const [ids, values] = keyedValues(
     outcomes.map((o) => o.completion),
-    (c, i) => [c.nextRunAt.toISOString(), c.response ?? null, outcomes[i]!.job.data.runId],
+    (c, i) => [...completionValues(c), outcomes[i]!.job.data.runId],
   )
   const { rows } = await db.query<{ kind: 'done' | 'finished'; id: string }>(SETTLE_SUCCESSES, [ids, values, now, JSON.stringify(perRun)])
   const done = new Set(rows.filter((r) => r.kind === 'done').map((r) => r.id))

@@ -106,19 +106,27 @@ export interface Failure extends JobRef {
   error: string
 }
 
+/**
+ * Records successes (`$2` holds each row's slot, next slot and answer; `$3` is now), once per
+ * slot. Shared with settle-successes.ts, which adds the run counters to the same statement.
+ */
+export const COMPLETE_ROWS = `
+  UPDATE subscription_processing sp
+     SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
+         last_completed_for = sp.scheduled_for, consecutive_failures = 0, lease_expires_at = NULL,
+         anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
+   WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
+     AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
+
+/** A completion's values after its slot, in `COMPLETE_ROWS`' order. */
+export function completionValues(c: Completion): unknown[] {
+  return [c.nextRunAt.toISOString(), c.response ?? null]
+}
+
 /** Records successes. Returns the ids actually completed by this call. */
 export async function recordCompletions(db: Executor, done: Completion[], now: Date): Promise<Set<string>> {
   if (done.length === 0) return new Set()
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE subscription_processing sp
-        SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
-            last_completed_for = sp.scheduled_for, consecutive_failures = 0, lease_expires_at = NULL,
-            anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
-      WHERE sp.id = ANY($1::uuid[]) AND ${SLOT_MATCHES} AND (sp.status = 'processing') IS TRUE
-        AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for
-     RETURNING sp.id`,
-    [...keyed(done, (d) => [d.nextRunAt.toISOString(), d.response ?? null]), now],
-  )
+  const { rows } = await db.query<{ id: string }>(`${COMPLETE_ROWS} RETURNING sp.id`, [...keyed(done, completionValues), now])
   return new Set(rows.map((r) => r.id))
 }
 

@@ -20,6 +20,8 @@ export interface SweepContext {
   processQueue: string
   claimBatchSize: number
   leaseSeconds: number
+  /** Lease of a claimed row whose job was dropped as a duplicate. */
+  droppedLeaseSeconds: number
   /** Spread of a due sweep's calls, in ms (`spreadMinutes`); 0 for none. */
   spreadMs: number
   /** Stops the sweep between pages (the scheduler is stopping). */
@@ -71,6 +73,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
                 after,
                 limit: ctx.claimBatchSize,
                 leaseSeconds: ctx.leaseSeconds,
+                droppedLeaseSeconds: ctx.droppedLeaseSeconds,
                 spreadMs: ctx.spreadMs,
                 runId,
                 processQueue: ctx.processQueue,

@@ -65,3 +65,38 @@ test("the rescue of a dead sweep takes what that sweep left, not rows other runs
     await scheduler.stop({ timeoutMs: 2000 })
   }
 })
+
+test('a row claimed while an old job for its slot still lives keeps a short lease, so a job that then ends leaves it stuck for minutes, not an hour', async () => {
+  const db = await createTestDatabase()
+  const worker = createFakeWorkerClient()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, queuePrefix: 'dropped-insert' })
+  const [sid] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -600 })
+  // The slot has just failed for good, so it is due again; pg-boss has not yet completed the job
+  // that failed it, which still holds the slot's key.
+  const { rows: [row] } = await db.pool.query(
+    `UPDATE subscription_processing SET status = 'failed', scheduled_for = date_trunc('milliseconds', next_run_at), next_run_at = date_trunc('milliseconds', next_run_at)
+      WHERE subscription_id = $1 RETURNING scheduled_for`,
+    [sid],
+  )
+  await scheduler.start()
+  try {
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+    await boss.start()
+    // Far in the future: it holds the key without being fetched.
+    await boss.send('dropped-insert.process', { stale: true }, { singletonKey: `${sid}:${(row.scheduled_for as Date).toISOString()}`, startAfter: 3600 })
+    await boss.stop({ graceful: false })
+    const started = await scheduler.runNow({ wait: false })
+    await pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [started.runId])
+      return rows[0]?.sweep_finished_at
+    }, { timeoutMs: 15_000, what: 'the sweep to finish' })
+    const [claimed] = await rowsFor(db.pool, [sid!])
+    expect(claimed.status).toBe('queued')
+    const leaseSeconds = ((claimed.lease_expires_at as Date).getTime() - (claimed.claimed_at as Date).getTime()) / 1000
+    // The job's expiry (here 150 s), not the sweep's hour.
+    expect(leaseSeconds).toBeLessThan(600)
+    expect(worker.calls).toHaveLength(0)
+  } finally {
+    await scheduler.stop({ timeoutMs: 2000 })
+  }
+})
