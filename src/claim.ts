@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { addClaimed, recordOutcomes } from './runs.js'
+import { releaseFromPreviousRuns, shortenDroppedLeases } from './claim-leftovers.js'
+import type { ClaimedRow } from './claim-leftovers.js'
+import { addClaimed } from './runs.js'
 
 /** What a process job carries. Everything else is read from the row when the job runs. */
 export interface ProcessJobData {
@@ -168,50 +170,6 @@ export interface ClaimBatchResult {
   enqueued: number
   /** Where the next page starts; null when this page was the last. */
   next: Cursor | null
-}
-
-interface ClaimedRow {
-  id: string
-  subscription_id: string
-  scheduled_for: Date
-  previous_run_id: string | null
-  last_key: string
-  last_id: string
-}
-
-/**
- * A rescued row whose job is gone (a new one was inserted) will never settle in the run that
- * claimed it before: that run counts it as skipped, so it can still finish. A row whose old job
- * lives on (the insert was dropped) stays with its old run.
- */
-async function releaseFromPreviousRuns(
-  client: PoolClient,
-  rows: ClaimedRow[],
-  jobs: { id: string }[],
-  inserted: Set<string>,
-  input: ClaimBatchInput,
-): Promise<void> {
-  const released = new Map<string, number>()
-  rows.forEach((row, i) => {
-    if (row.previous_run_id && row.previous_run_id !== input.runId && inserted.has(jobs[i]!.id)) {
-      released.set(row.previous_run_id, (released.get(row.previous_run_id) ?? 0) + 1)
-    }
-  })
-  for (const [runId, skipped] of released) await recordOutcomes(client, runId, { successful: 0, failed: 0, retried: 0, skipped }, input.now)
-}
-
-/**
- * A row whose job was dropped has a live job for its slot already: that job settles it. But the
- * live job may be one whose row has just settled and that pg-boss is about to complete (a slot
- * that failed, and is due again at once): then no job is left. Such rows keep a short lease, so
- * the rescue looks at them again in minutes, not after the sweep's hour.
- */
-async function shortenDroppedLeases(client: PoolClient, rows: ClaimedRow[], input: ClaimBatchInput): Promise<void> {
-  await client.query(
-    `UPDATE subscription_processing SET lease_expires_at = $3::timestamptz + make_interval(secs => $4)
-      WHERE id = ANY($1::uuid[]) AND run_id = $2 AND status = 'queued'`,
-    [rows.map((r) => r.id), input.runId, input.now, input.droppedLeaseSeconds ?? input.leaseSeconds],
-  )
 }
 
 /** Claims one page and enqueues its jobs, inside the caller's transaction on `client`. */
