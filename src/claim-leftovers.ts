@@ -41,12 +41,22 @@ export async function releaseFromPreviousRuns(
  * A row whose job was dropped has a live job for its slot already: that job settles it. But the
  * live job may be one whose row has just settled and that pg-boss is about to complete (a slot
  * that failed, and is due again at once): then no job is left. Such rows keep a short lease, so
- * the rescue looks at them again in minutes, not after the sweep's hour.
+ * the rescue looks at them again in minutes, not after the sweep's hour. This run did not count
+ * them, so they go back to the run that awaits their outcome: for an expired claim the run that
+ * claimed them before; for a due row (its last slot settled) none.
  */
 export async function shortenDroppedLeases(client: PoolClient, rows: ClaimedRow[], input: ClaimBatchInput): Promise<void> {
   await client.query(
-    `UPDATE subscription_processing SET lease_expires_at = $3::timestamptz + make_interval(secs => $4)
-      WHERE id = ANY($1::uuid[]) AND run_id = $2 AND status = 'queued'`,
-    [rows.map((r) => r.id), input.runId, input.now, input.droppedLeaseSeconds ?? input.leaseSeconds],
+    `UPDATE subscription_processing sp
+        SET lease_expires_at = $3::timestamptz + make_interval(secs => $4), run_id = d.previous
+       FROM unnest($1::uuid[], $5::uuid[]) AS d(id, previous)
+      WHERE sp.id = d.id AND sp.run_id = $2 AND sp.status = 'queued'`,
+    [
+      rows.map((r) => r.id),
+      input.runId,
+      input.now,
+      input.droppedLeaseSeconds ?? input.leaseSeconds,
+      rows.map((r) => (input.kind === 'expired' ? r.previous_run_id : null)),
+    ],
   )
 }

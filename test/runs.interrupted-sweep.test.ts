@@ -95,6 +95,11 @@ test('a row claimed while an old job for its slot still lives keeps a short leas
     const leaseSeconds = ((claimed.lease_expires_at as Date).getTime() - (claimed.claimed_at as Date).getTime()) / 1000
     // The job's expiry (here 150 s), not the sweep's hour.
     expect(leaseSeconds).toBeLessThan(600)
+    // The run did not count it (no job of its own), so it does not hold it either: a rescue that
+    // takes the row later must not count it as skipped in this run.
+    expect(claimed.run_id).toBeNull()
+    const { rows: [run] } = await db.pool.query(`SELECT claimed FROM subscription_scheduler.runs WHERE id = $1`, [started.runId])
+    expect(run.claimed).toBe(0)
     expect(worker.calls).toHaveLength(0)
   } finally {
     await scheduler.stop({ timeoutMs: 2000 })
