@@ -15,8 +15,8 @@
  * its `sp.status = 'processing'` guard) reads the same partial index when the plan goes wrong.
  */
 import pg from 'pg'
-import { cloneDatabase, createTemplate, openServer } from '../lib/database.js'
 import { seedSubscriptions } from '../lib/seed.js'
+import { flag, withScratchDatabase } from './support.js'
 
 const GUARD = "sp.status IN ('queued', 'processing')"
 const COMPLETION_GUARD = "sp.status = 'processing'"
@@ -49,12 +49,6 @@ interface PlanNode {
   'Actual Rows'?: number
   'Rows Removed by Filter'?: number
   Plans?: PlanNode[]
-}
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name)
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
 }
 
 function scanOf(node: PlanNode): string {
@@ -97,56 +91,52 @@ async function explain(
 async function main(): Promise<void> {
   const n = flag('--n', 100_000)
   const batch = flag('--batch', 32)
-  const server = await openServer()
-  const template = await createTemplate(server)
-  const db = await cloneDatabase(server, template)
-  const client = new pg.Client({ connectionString: db.url })
-  try {
-    const seeded = await seedSubscriptions(db.url, n, 'due')
-    console.log(`Seeded ${seeded.rows} due rows and analyzed them (all pending).`)
-    await client.connect()
-    await client.query('ALTER TABLE subscription_processing SET (autovacuum_enabled = false)')
-    const started = performance.now()
-    // What a sweep does to every due row (src/claim.ts), without the statistics catching up.
-    await client.query(`UPDATE subscription_processing
-                           SET status = 'queued', scheduled_for = date_trunc('milliseconds', COALESCE(next_run_at, now())),
-                               claimed_at = now(), lease_expires_at = now() + interval '1 hour'`)
-    console.log(`Queued all ${n} rows, as a sweep does, in ${Math.round(performance.now() - started)} ms.`)
-    const { rows } = await client.query<{ id: string; slot: Date }>(
-      `SELECT id, scheduled_for AS slot FROM subscription_processing ORDER BY random() LIMIT $1`,
-      [batch],
-    )
-    const ids = rows.map((r) => r.id)
-    const slots = rows.map((r) => r.slot)
+  await withScratchDatabase(async (db) => {
+    const client = new pg.Client({ connectionString: db.url })
+    try {
+      const seeded = await seedSubscriptions(db.url, n, 'due')
+      console.log(`Seeded ${seeded.rows} due rows and analyzed them (all pending).`)
+      await client.connect()
+      await client.query('ALTER TABLE subscription_processing SET (autovacuum_enabled = false)')
+      const started = performance.now()
+      // What a sweep does to every due row (src/claim.ts), without the statistics catching up.
+      await client.query(`UPDATE subscription_processing
+                             SET status = 'queued', scheduled_for = date_trunc('milliseconds', COALESCE(next_run_at, now())),
+                                 claimed_at = now(), lease_expires_at = now() + interval '1 hour'`)
+      console.log(`Queued all ${n} rows, as a sweep does, in ${Math.round(performance.now() - started)} ms.`)
+      const { rows } = await client.query<{ id: string; slot: Date }>(
+        `SELECT id, scheduled_for AS slot FROM subscription_processing ORDER BY random() LIMIT $1`,
+        [batch],
+      )
+      const ids = rows.map((r) => r.id)
+      const slots = rows.map((r) => r.slot)
 
-    // recordCompletions runs on rows the batch has begun: mark them first, in the same transaction.
-    const begin = `UPDATE subscription_processing SET status = 'processing' WHERE id = ANY($1::uuid[])`
-    const complete = RECORD_COMPLETIONS
-    const guarded = complete.replace(COMPLETION_GUARD, `(${COMPLETION_GUARD}) IS TRUE`)
-    const results: Array<[string, { ms: number; scan: string }]> = []
-    const byKey = (sql: string, guard: string) =>
-      sql.replace(guard, `sp.id = ANY($1::uuid[]) AND (${guard}) IS TRUE`)
-    const measureAll = async (when: string) => {
-      results.push([`beginProcessing, as shipped, ${when}`, await explain(client, BEGIN_PROCESSING, ids, slots)])
-      results.push([`beginProcessing, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(BEGIN_PROCESSING, GUARD), ids, slots)])
-      results.push([`recordCompletions, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(complete, COMPLETION_GUARD), ids, slots, begin)])
-      results.push([`beginProcessing, \`(…) IS TRUE\` guard, ${when}`, await explain(client, BEGIN_PROCESSING.replace(GUARD, `(${GUARD}) IS TRUE`), ids, slots)])
-      results.push([`recordCompletions, as shipped, ${when}`, await explain(client, complete, ids, slots, begin)])
-      results.push([`recordCompletions, \`(…) IS TRUE\` guard, ${when}`, await explain(client, guarded, ids, slots, begin)])
+      // recordCompletions runs on rows the batch has begun: mark them first, in the same transaction.
+      const begin = `UPDATE subscription_processing SET status = 'processing' WHERE id = ANY($1::uuid[])`
+      const complete = RECORD_COMPLETIONS
+      const guarded = complete.replace(COMPLETION_GUARD, `(${COMPLETION_GUARD}) IS TRUE`)
+      const results: Array<[string, { ms: number; scan: string }]> = []
+      const byKey = (sql: string, guard: string) =>
+        sql.replace(guard, `sp.id = ANY($1::uuid[]) AND (${guard}) IS TRUE`)
+      const measureAll = async (when: string) => {
+        results.push([`beginProcessing, as shipped, ${when}`, await explain(client, BEGIN_PROCESSING, ids, slots)])
+        results.push([`beginProcessing, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(BEGIN_PROCESSING, GUARD), ids, slots)])
+        results.push([`recordCompletions, \`id = ANY\` + \`IS TRUE\`, ${when}`, await explain(client, byKey(complete, COMPLETION_GUARD), ids, slots, begin)])
+        results.push([`beginProcessing, \`(…) IS TRUE\` guard, ${when}`, await explain(client, BEGIN_PROCESSING.replace(GUARD, `(${GUARD}) IS TRUE`), ids, slots)])
+        results.push([`recordCompletions, as shipped, ${when}`, await explain(client, complete, ids, slots, begin)])
+        results.push([`recordCompletions, \`(…) IS TRUE\` guard, ${when}`, await explain(client, guarded, ids, slots, begin)])
+      }
+      await measureAll('stale statistics')
+      await client.query('ANALYZE subscription_processing')
+      await measureAll('after ANALYZE')
+
+      console.log(`\nOne batch of ${batch} jobs with ${n} rows queued (the faster of two tries):\n`)
+      console.log('| statement and variant | execution | plan |\n|---|---:|---|')
+      for (const [name, r] of results) console.log(`| ${name} | ${r.ms.toFixed(1)} ms | ${r.scan} |`)
+    } finally {
+      await client.end().catch(() => {})
     }
-    await measureAll('stale statistics')
-    await client.query('ANALYZE subscription_processing')
-    await measureAll('after ANALYZE')
-
-    console.log(`\nOne batch of ${batch} jobs with ${n} rows queued (the faster of two tries):\n`)
-    console.log('| statement and variant | execution | plan |\n|---|---:|---|')
-    for (const [name, r] of results) console.log(`| ${name} | ${r.ms.toFixed(1)} ms | ${r.scan} |`)
-  } finally {
-    await client.end().catch(() => {})
-    await db.drop()
-    await template.drop()
-    await server.stop()
-  }
+  })
 }
 
 main().catch((error: unknown) => {

@@ -12,13 +12,8 @@
  */
 import pg from 'pg'
 import { PgBoss } from 'pg-boss'
-import { BOSS_SCHEMA, cloneDatabase, createTemplate, openServer } from '../lib/database.js'
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name)
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
-}
+import { BOSS_SCHEMA } from '../lib/database.js'
+import { flag, withScratchDatabase } from './support.js'
 
 const QUEUE = 'diagnose.process'
 
@@ -38,61 +33,57 @@ async function explain(client: pg.Client, sql: string, params: unknown[]): Promi
 async function main(): Promise<void> {
   const n = flag('--n', 300_000)
   const batch = flag('--batch', 128)
-  const server = await openServer()
-  const template = await createTemplate(server)
-  const db = await cloneDatabase(server, template)
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 })
-  const client = new pg.Client({ connectionString: db.url })
-  const boss = new PgBoss({ db: { executeSql: async (text, values) => await pool.query(text, values as unknown[] | undefined) }, schema: BOSS_SCHEMA, supervise: false, schedule: false })
-  try {
-    await boss.start()
-    await boss.createQueue(QUEUE, { policy: 'exclusive' })
-    for (let start = 0; start < n; start += 5000) {
-      const jobs = Array.from({ length: Math.min(5000, n - start) }, (_, i) => ({ data: { i: start + i }, singletonKey: `k${start + i}` }))
-      await boss.insert(QUEUE, jobs)
-    }
-    const fetched = (await boss.fetch(QUEUE, { batchSize: batch, includeMetadata: true })) ?? []
-    console.log(`Inserted ${n} jobs, fetched ${fetched.length}.`)
-    await client.connect()
-    const { rows } = await client.query<{ t: string }>(`SELECT table_name AS t FROM ${BOSS_SCHEMA}.queue WHERE name = $1`, [QUEUE])
-    const table = `${BOSS_SCHEMA}.${rows[0]!.t}`
-    const payload = JSON.stringify(fetched.map((j) => ({ id: j.id, retry_count: j.retryCount, output: null })))
-    const withOutputs = `
-      WITH input AS (SELECT * FROM json_to_recordset($2::text::json) AS x (id uuid, retry_count int, output jsonb))
-      UPDATE ${table} j SET completed_on = now(), state = 'completed', output = i.output
-        FROM input i
-       WHERE j.name = $1 AND j.id = i.id AND j.state = 'active' AND j.retry_count = i.retry_count`
-    const byIds = `UPDATE ${table} SET completed_on = now(), state = 'completed'
-       WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`
-    for (const when of ['statistics as the burst left them', 'after ANALYZE']) {
-      if (when === 'after ANALYZE') await client.query(`ANALYZE ${table}`)
-      console.log(`\n${when}:`)
-      console.log(`  perJobResults completion: ${await explain(client, withOutputs, [QUEUE, payload])}`)
-      console.log(`  completion by ids:        ${await explain(client, byIds, [QUEUE, fetched.map((j) => j.id)])}`)
-    }
-    const churn = flag('--churn', 0)
-    let window: number[] = []
-    for (let i = 1; i <= churn; i++) {
-      const jobs = (await boss.fetch(QUEUE, { batchSize: batch, includeMetadata: true })) ?? []
-      if (jobs.length === 0) break
-      const items = JSON.stringify(jobs.map((j) => ({ id: j.id, retry_count: j.retryCount, output: null })))
-      const started = performance.now()
-      await pool.query(withOutputs, [QUEUE, items])
-      window.push(performance.now() - started)
-      if (i % 250 === 0) {
-        const sorted = [...window].sort((a, b) => a - b)
-        console.log(`  after ${i * batch} jobs completed: completion median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
-        window = []
+  await withScratchDatabase(async (db) => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 4 })
+    const client = new pg.Client({ connectionString: db.url })
+    const boss = new PgBoss({ db: { executeSql: async (text, values) => await pool.query(text, values as unknown[] | undefined) }, schema: BOSS_SCHEMA, supervise: false, schedule: false })
+    try {
+      await boss.start()
+      await boss.createQueue(QUEUE, { policy: 'exclusive' })
+      for (let start = 0; start < n; start += 5000) {
+        const jobs = Array.from({ length: Math.min(5000, n - start) }, (_, i) => ({ data: { i: start + i }, singletonKey: `k${start + i}` }))
+        await boss.insert(QUEUE, jobs)
       }
+      const fetched = (await boss.fetch(QUEUE, { batchSize: batch, includeMetadata: true })) ?? []
+      console.log(`Inserted ${n} jobs, fetched ${fetched.length}.`)
+      await client.connect()
+      const { rows } = await client.query<{ t: string }>(`SELECT table_name AS t FROM ${BOSS_SCHEMA}.queue WHERE name = $1`, [QUEUE])
+      const table = `${BOSS_SCHEMA}.${rows[0]!.t}`
+      const payload = JSON.stringify(fetched.map((j) => ({ id: j.id, retry_count: j.retryCount, output: null })))
+      const withOutputs = `
+        WITH input AS (SELECT * FROM json_to_recordset($2::text::json) AS x (id uuid, retry_count int, output jsonb))
+        UPDATE ${table} j SET completed_on = now(), state = 'completed', output = i.output
+          FROM input i
+         WHERE j.name = $1 AND j.id = i.id AND j.state = 'active' AND j.retry_count = i.retry_count`
+      const byIds = `UPDATE ${table} SET completed_on = now(), state = 'completed'
+         WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`
+      for (const when of ['statistics as the burst left them', 'after ANALYZE']) {
+        if (when === 'after ANALYZE') await client.query(`ANALYZE ${table}`)
+        console.log(`\n${when}:`)
+        console.log(`  perJobResults completion: ${await explain(client, withOutputs, [QUEUE, payload])}`)
+        console.log(`  completion by ids:        ${await explain(client, byIds, [QUEUE, fetched.map((j) => j.id)])}`)
+      }
+      const churn = flag('--churn', 0)
+      let window: number[] = []
+      for (let i = 1; i <= churn; i++) {
+        const jobs = (await boss.fetch(QUEUE, { batchSize: batch, includeMetadata: true })) ?? []
+        if (jobs.length === 0) break
+        const items = JSON.stringify(jobs.map((j) => ({ id: j.id, retry_count: j.retryCount, output: null })))
+        const started = performance.now()
+        await pool.query(withOutputs, [QUEUE, items])
+        window.push(performance.now() - started)
+        if (i % 250 === 0) {
+          const sorted = [...window].sort((a, b) => a - b)
+          console.log(`  after ${i * batch} jobs completed: completion median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
+          window = []
+        }
+      }
+    } finally {
+      await boss.stop({ graceful: false, close: false }).catch(() => {})
+      await client.end().catch(() => {})
+      await pool.end()
     }
-  } finally {
-    await boss.stop({ graceful: false, close: false }).catch(() => {})
-    await client.end().catch(() => {})
-    await pool.end()
-    await db.drop()
-    await template.drop()
-    await server.stop()
-  }
+  })
 }
 
 main().catch((error: unknown) => {

@@ -10,17 +10,12 @@
  * call's whole timeout.
  */
 import { readFileSync } from 'node:fs'
+import { flag } from './support.js'
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } }
   nodes: number[]
   strings: string[]
-}
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name)
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
 }
 
 function main(): void {

@@ -10,12 +10,7 @@
  */
 import { createHttpWorkerClient } from '../../src/http-worker-client.js'
 import { startHttpWorker } from '../lib/http-worker.js'
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name)
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
-}
+import { flag } from './support.js'
 
 type Call = (i: number) => Promise<void>
 

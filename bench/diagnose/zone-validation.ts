@@ -11,12 +11,7 @@
  * per zone name (the set of zones is tiny) removes both.
  */
 import { computeNextRunAt, isValidTimeZone } from '../../src/next-run.js'
-
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name)
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback
-}
+import { flag } from './support.js'
 
 const rssMb = () => process.memoryUsage.rss() / 1048576
 
