@@ -43,19 +43,16 @@ export interface ProcessorContext {
  */
 async function settle(ctx: ProcessorContext, jobs: Job[], outcomes: Outcome[], skipped: Job[]): Promise<Settlement> {
   const { pool, options } = ctx
-  const inOneGo = (part: { jobs: Job[]; outcomes: Outcome[]; skipped: Job[] }) =>
-    retryTransient(() => withTransaction(pool, (tx) => settleBatch(ctx, tx, part.jobs, part.outcomes, part.skipped)), {
-      logger: options.logger,
-      what: `recording the outcomes of ${part.outcomes.length} calls`,
-    })
+  // A part whose calls all succeeded settles in one statement (settle-successes.ts); any
+  // failure needs the transaction that also keeps failure history and retry jobs.
+  const inOneGo = (part: { jobs: Job[]; outcomes: Outcome[]; skipped: Job[] }) => {
+    const successes = part.outcomes.filter((o) => o.kind === 'success')
+    const write = successes.length === part.outcomes.length
+      ? () => settleSuccesses(ctx, pool, part.jobs, successes, part.skipped)
+      : () => withTransaction(pool, (tx) => settleBatch(ctx, tx, part.jobs, part.outcomes, part.skipped))
+    return retryTransient(write, { logger: options.logger, what: `recording the outcomes of ${part.outcomes.length} calls` })
+  }
   try {
-    const successes = outcomes.filter((o) => o.kind === 'success')
-    if (successes.length === outcomes.length) {
-      return await retryTransient(() => settleSuccesses(ctx, pool, jobs, successes, skipped), {
-        logger: options.logger,
-        what: `recording the outcomes of ${outcomes.length} calls`,
-      })
-    }
     return await inOneGo({ jobs, outcomes, skipped })
   } catch (error) {
     if (isTransientDbError(error)) throw error

@@ -47,7 +47,6 @@ export function keyedValues<T extends JobRef>(jobs: T[], more: (job: T, index: n
   jobs.forEach((job, i) => (values[job.processingId] = [job.scheduledFor.toISOString(), ...more(job, i)]))
   return [jobs.map((j) => j.processingId), JSON.stringify(values)]
 }
-const keyed = keyedValues
 
 /**
  * Marks the rows `processing` and returns those still owed a call: same slot, still queued (or
@@ -63,7 +62,7 @@ export async function beginProcessing(db: Executor, jobs: JobRef[], now: Date, l
         AND s.id = sp.subscription_id AND s.active IS TRUE
      RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency,
                sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts`,
-    [...keyed(jobs), now, leaseSeconds],
+    [...keyedValues(jobs), now, leaseSeconds],
   )
   return rows
 }
@@ -126,12 +125,12 @@ export function completionValues(c: Completion): unknown[] {
 /** Records successes. Returns the ids actually completed by this call. */
 export async function recordCompletions(db: Executor, done: Completion[], now: Date): Promise<Set<string>> {
   if (done.length === 0) return new Set()
-  const { rows } = await db.query<{ id: string }>(`${COMPLETE_ROWS} RETURNING sp.id`, [...keyed(done, completionValues), now])
+  const { rows } = await db.query<{ id: string }>(`${COMPLETE_ROWS} RETURNING sp.id`, [...keyedValues(done, completionValues), now])
   return new Set(rows.map((r) => r.id))
 }
 
 function failureParams(failures: Failure[], now: Date): unknown[] {
-  return [...keyed(failures, (f) => [f.error]), now]
+  return [...keyedValues(failures, (f) => [f.error]), now]
 }
 
 /**
