@@ -4,10 +4,12 @@
  */
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
+import { installBossSchema, startBoss } from './boss-install.js'
 import { createCallGate } from './call-gate.js'
 import type { EventBus } from './events.js'
 import { configureLimits, createGlobalLimits } from './global-limits.js'
 import { migrate } from './migrate.js'
+import { assertMigrated } from './missing-tables.js'
 import { requireWorkerClient } from './resolve-options.js'
 import type { ResolvedOptions } from './options.js'
 import { createRunStarter } from './run-starter.js'
@@ -26,6 +28,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const workerClient = requireWorkerClient(options)
   const { logger } = options
   if (options.migrate) await migrate(pool)
+  else await assertMigrated(pool)
+  await installBossSchema(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
   pool.on('error', onPoolError)
@@ -37,7 +41,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const telemetry = createTelemetry()
   let runs: RunStarter
   try {
-    await boss.start()
+    await startBoss(boss, options.bossSchema)
     const queues = await ensureQueues(boss, options)
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }

@@ -6,6 +6,7 @@
 export type SchedulerErrorCode =
   | 'CONFIGURATION'
   | 'MIGRATION'
+  | 'NOT_MIGRATED'
   | 'NOT_STARTED'
   | 'PERMANENT'
   | 'RETRYABLE'
@@ -40,6 +41,23 @@ export class MigrationError extends SchedulerError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('MIGRATION', message, options)
+  }
+}
+
+/**
+ * The database has not been migrated: the scheduler's tables are missing. The message names
+ * the three ways to create them.
+ */
+export class NotMigratedError extends SchedulerError {
+  override name = 'NotMigratedError'
+
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      'NOT_MIGRATED',
+      `The scheduler's tables are missing from this database (${detail}). Create them with \`await migrate(pool)\`, ` +
+        'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`.',
+      options,
+    )
   }
 }
 
@@ -112,7 +130,7 @@ export function isSchedulerError(error: unknown): error is SchedulerError {
   return typeof error === 'object' && error !== null
     && typeof (error as { name?: unknown }).name === 'string'
     && /Error$/.test((error as { name: string }).name)
-    && ['CONFIGURATION', 'MIGRATION', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'WORKER_RESPONSE', 'SUBSCRIPTION_DATA', 'NOT_FOUND']
+    && ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'WORKER_RESPONSE', 'SUBSCRIPTION_DATA', 'NOT_FOUND']
       .includes((error as { code?: unknown }).code as string)
 }
 

@@ -133,7 +133,15 @@ function processUrl(baseUrl: unknown): string {
     // fetch refuses such URLs, and they would leak the secret into every error message.
     throw new ConfigurationError('baseUrl', `${parsed.protocol}//${parsed.host} carries credentials in the URL. Remove them and pass them in \`headers\`, e.g. { Authorization: 'Basic …' }.`)
   }
-  parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}/process`
+  const path = parsed.pathname.replace(/\/+$/, '')
+  if (/\/process$/.test(path)) {
+    // The client appends /process itself: this URL would send every call to …/process/process.
+    const base = new URL(parsed.href)
+    base.pathname = path.slice(0, -'/process'.length) || '/'
+    base.hash = ''
+    throw new ConfigurationError('baseUrl', `${JSON.stringify(baseUrl)} ends in /process, and calls go to {baseUrl}/process: they would reach ${path}/process. Pass the worker's base URL, ${JSON.stringify(base.href.replace(/\/$/, ''))}.`)
+  }
+  parsed.pathname = `${path}/process`
   parsed.hash = ''
   return parsed.href
 }

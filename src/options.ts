@@ -65,6 +65,12 @@ export interface SchedulerOptions {
   /** Apply the library's migrations on `start()`. @default true */
   migrate?: boolean
   /**
+   * Before each sweep, give every host subscription without a `subscription_processing` row
+   * its row, so that it is due in that same sweep (inactive ones are enrolled too, and picked
+   * once active). Set false to enrol only through `enroll()`. @default true
+   */
+  autoEnroll?: boolean
+  /**
    * Register the cron and rescue schedules on `start()`. Set false for a process that should
    * only work (a one-off `run-now`, a worker fleet) without overwriting the schedule. @default true
    */
@@ -111,6 +117,7 @@ export interface ResolvedOptions extends ResolvedFlow {
   claimBatchSize: number
   retry: Required<RetryOptions>
   migrate: boolean
+  autoEnroll: boolean
   schedule: boolean
   queuePrefix: string
   bossSchema: string
@@ -136,6 +143,7 @@ export const DEFAULTS = {
   claimBatchSize: 500,
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
   migrate: true,
+  autoEnroll: true,
   schedule: true,
   queuePrefix: 'subscription-scheduler',
   bossSchema: 'pgboss',

@@ -13,12 +13,16 @@ import { resolveFlow } from './resolve-flow.js'
 import type { PgBossTuning, ResolvedOptions, RetryOptions, SchedulerOptions } from './options.js'
 import type { WorkerClient } from './worker-client.js'
 
-const KNOWN_KEYS = new Set<string>([
-  'workerClient', 'workerUrl', 'workerTimeoutMs', 'cron', 'timezone', 'runAt', 'concurrency', 'claimBatchSize',
-  'retry', 'migrate', 'queuePrefix', 'bossSchema', 'pollingIntervalSeconds', 'logger', 'clock',
-  'pauseAfterConsecutiveFailures', 'schedule', 'interruptedSweepAfterSeconds', 'historyRetentionDays', 'rescueCron', 'maxStoredResponseBytes', 'pgBoss',
-  'maxConcurrentCalls', 'maxCallsPerSecond', 'spreadMinutes',
-])
+/** Every option, checked by the compiler: a new option cannot be left out of validation. */
+export const OPTION_KEYS = {
+  workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, concurrency: true,
+  maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, migrate: true,
+  autoEnroll: true, schedule: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
+  pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
+  maxStoredResponseBytes: true, pgBoss: true, logger: true, clock: true,
+} as const satisfies Record<keyof SchedulerOptions, true>
+
+const KNOWN_KEYS = new Set<string>(Object.keys(OPTION_KEYS))
 
 const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
 
@@ -38,7 +42,18 @@ function resolvePgBoss(tuning: unknown): PgBossTuning {
   return tuning as PgBossTuning
 }
 
+const CRON_EXAMPLE = "Example: '0 9 * * *' for 09:00 daily."
+
 function validateCron(option: string, cron: unknown, timezone: string): string {
+  // pg-boss fires schedules of five fields (minute hour day-of-month month day-of-week) at most
+  // once a minute; cron-parser would accept four or six, and run them differently.
+  const fields = typeof cron === 'string' ? cron.trim().split(/\s+/).filter(Boolean).length : 0
+  if (fields === 6) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} has 6 fields: seconds are not supported (sweeps fire at most once a minute). Drop the first field. ${CRON_EXAMPLE}`)
+  }
+  if (typeof cron === 'string' && cron.trim() !== '' && fields !== 5) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} has ${fields} field${fields === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week). ${CRON_EXAMPLE}`)
+  }
   try {
     if (typeof cron !== 'string') throw new TypeError('not a string')
     // cron-parser reads '' as '* * * * *' (every minute); pg-boss's schedule() rejects it at start().
@@ -46,7 +61,7 @@ function validateCron(option: string, cron: unknown, timezone: string): string {
     CronExpressionParser.parse(cron, { tz: timezone, strict: false })
     return cron
   } catch (error) {
-    throw new ConfigurationError(option, `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). Example: '0 9 * * *' for 09:00 daily.`, { cause: error })
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). ${CRON_EXAMPLE}`, { cause: error })
   }
 }
 
@@ -153,9 +168,6 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   }
   const clock = options.clock ?? systemClock
   if (typeof clock.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
-  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') {
-    throw new ConfigurationError('migrate', `expected true or false, got ${JSON.stringify(options.migrate)}.`)
-  }
   const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
   const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
   // A job outlives its wait and its worker call by a margin, so pg-boss never starts a second
@@ -170,7 +182,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     concurrency,
     claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
     retry: resolveRetry(options.retry),
-    migrate: options.migrate ?? DEFAULTS.migrate,
+    migrate: booleanOption('migrate', options.migrate, DEFAULTS.migrate),
+    autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
     schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),
     queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
     bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),

@@ -3,6 +3,7 @@
  * tracked so that `stop()` can wait for them.
  */
 import type { Pool } from 'pg'
+import { createEnrolmentGate } from './auto-enroll.js'
 import type { PgBoss } from 'pg-boss'
 import type { EventBus } from './events.js'
 import type { ResolvedOptions } from './options.js'
@@ -13,6 +14,7 @@ import { countDue } from './status.js'
 import { sweep } from './sweep.js'
 import type { SweepScope } from './sweep.js'
 import type { Telemetry } from './telemetry.js'
+import { retryTransient } from './transient.js'
 
 export interface RunStarter {
   startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
@@ -33,6 +35,17 @@ export interface RunStarterDeps {
 
 export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
+  const enrolment = createEnrolmentGate(options.logger)
+  // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
+  // sweep may trust an unchanged insert counter (auto-enroll.ts).
+  const enrolMissing = async (trigger: RunTrigger) => {
+    try {
+      await retryTransient(() => enrolment.run(pool, { exact: trigger === 'manual' }), { logger: options.logger, what: 'enrolling new subscriptions', signal: halt })
+    } catch (error) {
+      // The rows already enrolled are still owed their sweep.
+      options.logger.error(`Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}`)
+    }
+  }
   const sweepContext = {
     pool,
     boss,
@@ -57,9 +70,14 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const runId = await createRun(pool, trigger, now)
       events.emit('run:started', { runId, trigger, startedAt: now })
       telemetry.runStarted(trigger)
-      // The backlog gauge reads what was due as the run began (and again each rescue tick).
-      if (scope.kinds.includes('due')) telemetry.setDueBacklog(await countDue(pool, now, 'due'))
-      const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, () => sweep(sweepContext, runId, now, scope))
+      const takesDue = scope.kinds.includes('due')
+      const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
+        if (takesDue && options.autoEnroll) await enrolMissing(trigger)
+        // The backlog gauge reads what was due as the run began (and again each rescue tick).
+        // A gauge only: its failure must not keep the sweep (which closes the run) from running.
+        if (takesDue) await countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})
+        return await sweep(sweepContext, runId, now, scope)
+      })
       inFlight.add(swept)
       void swept.catch(() => {}).finally(() => inFlight.delete(swept))
       return { runId, swept }

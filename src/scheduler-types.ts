@@ -82,6 +82,11 @@ export interface SubscriptionScheduler {
   resume(subscriptionId: string): Promise<SubscriptionDetails>
   /** Adds or updates a subscription's row; pass `db` to join the host's transaction. */
   enroll(subscriptionId: string, options?: EnrollOptions): Promise<EnrolledSubscription>
+  /**
+   * Gives every host subscription that has none its `subscription_processing` row, as each
+   * sweep does unless `autoEnroll: false`. Resolves with how many rows it created.
+   */
+  enrollMissing(): Promise<number>
   /** The row, the host's subscription fields, and its last `errors` (default 10) failures. */
   getSubscription(subscriptionId: string, options?: { errors?: number }): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */

@@ -4,6 +4,7 @@
  * queries to their modules.
  */
 import type { Pool } from 'pg'
+import { enrollMissing } from './auto-enroll.js'
 import { enroll } from './enroll.js'
 import { assertUuid } from './enroll.js'
 import { createEngine } from './engine.js'
@@ -19,12 +20,23 @@ import type { RunNowOptions, RunStarted, SubscriptionScheduler } from './schedul
 import { getStatus } from './status.js'
 import type { SweepScope } from './sweep.js'
 import { SCHEDULED_SWEEP } from './sweep.js'
-import { NotStartedError } from './errors.js'
+import { ConfigurationError, NotStartedError } from './errors.js'
+import { explainingMissingTables } from './missing-tables.js'
 import type { RunTrigger } from './schema.js'
 
 function limitOf(options: { limit?: number } | undefined, fallback: number): number {
   const limit = options?.limit ?? fallback
   return Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : fallback
+}
+
+/** A `pg.Pool` by shape: the scheduler runs statements at once and checks clients out. */
+function assertPool(pool: unknown): asserts pool is Pool {
+  const candidate = pool as Partial<Pool> | null | undefined
+  if (typeof candidate?.query === 'function' && typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number') return
+  const got = pool === null || pool === undefined ? String(pool)
+    : typeof candidate?.query === 'function' ? 'an object with query() but not a pool (a pg.Client?)'
+      : typeof pool
+  throw new ConfigurationError('pool', `expected a pg.Pool, got ${got}. Pass \`new pg.Pool({ connectionString: process.env.DATABASE_URL })\` (the scheduler never closes it).`)
 }
 
 /**
@@ -33,6 +45,7 @@ function limitOf(options: { limit?: number } | undefined, fallback: number): num
  * await scheduler.start()
  */
 export function createSubscriptionScheduler(pool: Pool, options: SchedulerOptions = {}): SubscriptionScheduler {
+  assertPool(pool)
   const resolved = resolveOptions(options)
   const events = createEventBus(resolved.logger)
   let engine: Engine | undefined
@@ -91,21 +104,22 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
       assertUuid('subscriptionId', subscriptionId)
-      await getSubscription(pool, subscriptionId, 0) // NotFoundError for an unknown one
+      await explainingMissingTables(() => getSubscription(pool, subscriptionId, 0)) // NotFoundError for an unknown one
       return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
     }) as SubscriptionScheduler['runSubscription'],
 
-    pause: (subscriptionId) => pause(pool, subscriptionId, resolved.clock.now()),
-    resume: (subscriptionId) => resume(pool, subscriptionId, resolved.clock.now()),
-    enroll: (subscriptionId, enrollOptions) => enroll(pool, subscriptionId, enrollOptions),
-    getSubscription: (subscriptionId, o) => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10)),
-    getStatus: () => getStatus(pool, resolved),
-    listRuns: (o) => listRuns(pool, limitOf(o, 20)),
+    pause: (subscriptionId) => explainingMissingTables(() => pause(pool, subscriptionId, resolved.clock.now())),
+    resume: (subscriptionId) => explainingMissingTables(() => resume(pool, subscriptionId, resolved.clock.now())),
+    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(() => enroll(pool, subscriptionId, enrollOptions)),
+    enrollMissing: () => explainingMissingTables(() => enrollMissing(pool)),
+    getSubscription: (subscriptionId, o) => explainingMissingTables(() => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),
+    getStatus: () => explainingMissingTables(() => getStatus(pool, resolved)),
+    listRuns: (o) => explainingMissingTables(() => listRuns(pool, limitOf(o, 20))),
     getRun: (runId) => {
       assertUuid('runId', runId)
-      return getRun(pool, runId)
+      return explainingMissingTables(() => getRun(pool, runId))
     },
-    listFailures: (o) => listFailures(pool, { limit: limitOf(o, 20) }),
+    listFailures: (o) => explainingMissingTables(() => listFailures(pool, { limit: limitOf(o, 20) })),
     on: (event, listener) => events.on(event, listener),
   }
   return scheduler

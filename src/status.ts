@@ -13,9 +13,17 @@ import { SUBSCRIPTION_STATUSES } from './names.js'
 import type { SubscriptionStatus } from './names.js'
 
 export interface SchedulerStatus {
-  /** Rows by status; statuses no row has are 0. Unknown statuses (from older code) are kept. */
-  counts: Record<SubscriptionStatus, number> & Record<string, number>
+  /**
+   * Rows by status; statuses no row has are 0. Rows whose host subscription is inactive count
+   * as `inactive`, whatever their status. Unknown statuses (from older code) are kept.
+   */
+  counts: Record<SubscriptionStatus | 'inactive', number> & Record<string, number>
   total: number
+  /**
+   * Host subscriptions with no `subscription_processing` row yet. The next sweep enrols them
+   * (unless `autoEnroll: false`; then `enroll()` or `enrollMissing()` does).
+   */
+  unenrolled: number
   /** Rows a sweep would take now. */
   due: number
   /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
@@ -74,16 +82,24 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
   const registered = await registeredSchedule(db, options)
   const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
   const [{ rows: byStatus }, due, [lastRun], { rows: paused }] = await Promise.all([
-    db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`),
+    db.query<{ status: string; n: number }>(
+      `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
+         FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+        GROUP BY 1`,
+    ),
     countDue(db, now, 'all'),
     listRuns(db, 1),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
   ])
-  const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((s) => [s, 0])) as SchedulerStatus['counts']
+  const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
   for (const { status, n } of byStatus) counts[status] = n
+  const total = byStatus.reduce((sum, r) => sum + r.n, 0)
+  const { rows: host } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM subscriptions`)
   return {
     counts,
-    total: byStatus.reduce((sum, r) => sum + r.n, 0),
+    total,
+    // Rows reference subscriptions and are one per subscription: the difference is exact.
+    unenrolled: Math.max(0, Number(host[0]?.n ?? 0) - total),
     due,
     pausedForFailures: paused[0]?.n ?? 0,
     lastRun: lastRun ?? null,

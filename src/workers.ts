@@ -3,7 +3,7 @@
  * rescue of expired claims, processing of subscriptions).
  */
 import { CronExpressionParser } from 'cron-parser'
-import type { JobWithMetadata, PgBoss } from 'pg-boss'
+import type { JobWithMetadata, PgBoss, ScheduleOptions } from 'pg-boss'
 import type { QueueNames } from './boss.js'
 import type { ProcessJobData } from './claim.js'
 import { pruneHistory } from './history.js'
@@ -63,13 +63,31 @@ async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
   await pruneHistory(pool, options.historyRetentionDays, now)
 }
 
+/**
+ * Registers a schedule (an upsert per name and key). Replacing another instance's cron or zone
+ * changes it for every instance, so it is said out loud.
+ */
+async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' | 'rescueCron', options: ScheduleOptions): Promise<void> {
+  const { boss, options: resolved } = deps
+  const cron = resolved[option]
+  const [existing] = await boss.getSchedules(queue, 'default')
+  if (existing && (existing.cron !== cron || existing.timezone !== resolved.timezone)) {
+    resolved.logger.warn(
+      `Replacing the registered ${option === 'cron' ? 'sweep' : 'rescue'} schedule '${existing.cron}' (${existing.timezone}) with ` +
+        `'${cron}' (${resolved.timezone}), from this instance's \`${option}\` and \`timezone\` options: every instance now follows it. ` +
+        'Start instances that should leave the schedule alone with `schedule: false`.',
+    )
+  }
+  await boss.schedule(queue, cron, {}, { tz: resolved.timezone, key: 'default', ...options })
+}
+
 /** Registers the schedules (idempotently: an upsert per name and key) and starts the workers. */
 export async function registerWorkers(deps: WorkerDeps): Promise<void> {
   const { boss, queues, options, runs, processor } = deps
   const { logger } = options
   if (options.schedule) {
-    await boss.schedule(queues.sweep, options.cron, {}, { tz: options.timezone, key: 'default', missed: 'once' })
-    await boss.schedule(queues.rescue, options.rescueCron, {}, { tz: options.timezone, key: 'default' })
+    await registerSchedule(deps, queues.sweep, 'cron', { missed: 'once' })
+    await registerSchedule(deps, queues.rescue, 'rescueCron', {})
   }
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
     await (await runs.startRun(cronTrigger(options, job?.createdOn ?? options.clock.now()), SCHEDULED_SWEEP)).swept

@@ -8,7 +8,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 'use strict';
 (function () {
   var base = document.body.getAttribute('data-base') || '';
-  var STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'];
+  var STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused', 'inactive'];
   var REFRESH_MS = 3000;
   var loading = null;
 

@@ -42,7 +42,8 @@ function formatRun(run: RunSummary): string {
 export function formatStatus(status: SchedulerStatus, schedule: { cron: string; timezone: string }): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
-  const lines = [`Subscriptions   ${status.total} total, ${status.due} due now`]
+  const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
+  const lines = [`Subscriptions   ${status.total} total, ${status.due} due now${unenrolled}`]
   for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
