@@ -32,6 +32,7 @@ export {
   isSchedulerError,
   MigrationError,
   NotFoundError,
+  NotMigratedError,
   NotStartedError,
   PermanentError,
   RetryableError,

@@ -45,8 +45,8 @@ function assertPool(pool: unknown): asserts pool is Pool {
  * await scheduler.start()
  */
 export function createSubscriptionScheduler(pool: Pool, options: SchedulerOptions = {}): SubscriptionScheduler {
-  assertPool(pool)
   const resolved = resolveOptions(options)
+  assertPool(pool)
   const events = createEventBus(resolved.logger)
   let engine: Engine | undefined
   let starting: Promise<void> | undefined

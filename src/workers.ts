@@ -71,7 +71,9 @@ async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' 
   const { boss, options: resolved } = deps
   const cron = resolved[option]
   const [existing] = await boss.getSchedules(queue, 'default')
-  if (existing && (existing.cron !== cron || existing.timezone !== resolved.timezone)) {
+  // The rescue's zone rarely matters (it runs every minute by default): only its cron is news.
+  const zoneChanged = option === 'cron' && existing?.timezone !== resolved.timezone
+  if (existing && (existing.cron !== cron || zoneChanged)) {
     resolved.logger.warn(
       `Replacing the registered ${option === 'cron' ? 'sweep' : 'rescue'} schedule '${existing.cron}' (${existing.timezone}) with ` +
         `'${cron}' (${resolved.timezone}), from this instance's \`${option}\` and \`timezone\` options: every instance now follows it. ` +

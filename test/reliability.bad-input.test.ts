@@ -10,6 +10,7 @@
  * fake client, to hold calls back.
  */
 import { DateTime } from 'luxon'
+import pg from 'pg'
 import type { Pool } from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, isConfigurationError } from '../src/index.js'
@@ -134,6 +135,11 @@ describe('invalid options: a ConfigurationError at creation, naming the option, 
   const cases: { name: string; options: Record<string, unknown>; option: string }[] = [
     { name: 'cron that is not a cron expression', options: { cron: 'every morning' }, option: 'cron' },
     { name: 'empty cron', options: { cron: '  ' }, option: 'cron' },
+    { name: 'cron of 4 fields', options: { cron: '0 9 * *' }, option: 'cron' },
+    { name: 'cron of 6 fields (seconds)', options: { cron: '0 0 9 * * *' }, option: 'cron' },
+    { name: 'rescue cron of 6 fields', options: { rescueCron: '*/30 * * * * *' }, option: 'rescueCron' },
+    { name: 'worker URL that already ends in /process', options: { workerUrl: 'http://worker.internal/process' }, option: 'workerUrl' },
+    { name: 'autoEnroll that is not a boolean', options: { autoEnroll: 'yes' }, option: 'autoEnroll' },
     { name: 'unknown time zone', options: { timezone: 'Mars/Olympus' }, option: 'timezone' },
     { name: 'runAt out of range', options: { runAt: '25:00' }, option: 'runAt' },
     { name: 'zero concurrency', options: { concurrency: 0 }, option: 'concurrency' },
@@ -162,6 +168,26 @@ describe('invalid options: a ConfigurationError at creation, naming the option, 
     expect(isConfigurationError(thrown)).toBe(true)
     expect((thrown as ConfigurationError).option).toBe(option)
     expect((thrown as ConfigurationError).message).toContain(`\`${option}\``)
+  })
+})
+
+describe('a pool that is not a pg.Pool: a ConfigurationError at creation', () => {
+  const cases: { name: string; pool: unknown; says: RegExp }[] = [
+    { name: 'undefined', pool: undefined, says: /expected a pg\.Pool, got undefined/ },
+    { name: 'a connection string', pool: 'postgres://localhost/db', says: /got string/ },
+    { name: 'a pg.Client', pool: new pg.Client(), says: /not a pool \(a pg\.Client\?\)/ },
+  ]
+  test.each(cases)('$name', ({ pool, says }) => {
+    let thrown: unknown
+    try {
+      createSubscriptionScheduler(pool as Pool, { workerClient: createFakeWorkerClient() })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(ConfigurationError)
+    expect((thrown as ConfigurationError).option).toBe('pool')
+    expect((thrown as ConfigurationError).message).toMatch(says)
+    expect((thrown as ConfigurationError).message).toContain('new pg.Pool(')
   })
 })
 

@@ -1,0 +1,203 @@
+/**
+ * A team's first deploy, as a new user makes it: a database that holds only the host's
+ * `subscriptions` (no scheduler tables, no pg-boss), several replicas starting at the same
+ * moment, and the subscriptions that already exist picked up with no `enroll()` call.
+ */
+import pg from 'pg'
+import { afterEach, describe, expect, test } from 'vitest'
+import { createEnrolmentGate } from '../src/auto-enroll.js'
+import { createSubscriptionScheduler, migrate, NotMigratedError } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createEmptyDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+
+interface Replica {
+  pool: pg.Pool
+  scheduler: SubscriptionScheduler
+  logger: ReturnType<typeof captureLogger>
+  worker: ReturnType<typeof createFakeWorkerClient>
+}
+
+const running: Replica[] = []
+
+afterEach(async () => {
+  for (const { scheduler, pool } of running.splice(0)) {
+    await scheduler.stop({ timeoutMs: 2000 })
+    await pool.end()
+  }
+})
+
+/** A database with the host's table and nothing else: no scheduler tables, no pg-boss. */
+async function bareDatabase(): Promise<TestDatabase> {
+  const db = await createEmptyDatabase()
+  await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+  return db
+}
+
+/** A replica: its own pool, as a separate process would have. */
+function replica(db: TestDatabase, options: SchedulerOptions = {}): Replica {
+  const pool = new pg.Pool({ connectionString: db.url, max: 10 })
+  pool.on('error', () => {})
+  const logger = captureLogger()
+  const worker = createFakeWorkerClient()
+  const scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger, pollingIntervalSeconds: 0.5, ...options })
+  const created = { pool, scheduler, logger, worker }
+  running.push(created)
+  return created
+}
+
+async function addSubscriptions(db: TestDatabase, count: number, active: boolean): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', $2 FROM generate_series(1, $1) RETURNING id`,
+    [count, active],
+  )
+  return rows.map((r) => r.id)
+}
+
+describe('replicas starting together on a brand-new database', () => {
+  test.each([1, 2, 3])('round %i: 4 replicas all start, and then work', async () => {
+    const db = await bareDatabase()
+    const replicas = Array.from({ length: 4 }, () => replica(db))
+    const results = await Promise.allSettled(replicas.map((r) => r.scheduler.start()))
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started', 'started'])
+    const ids = await addSubscriptions(db, 20, true)
+    const summary = await replicas[0]!.scheduler.runNow()
+    expect(summary.successful).toBe(20)
+    expect(new Set(replicas.flatMap((r) => r.worker.calls.map((c) => c.subscriptionId)))).toEqual(new Set(ids))
+  })
+})
+
+describe('subscriptions that exist before the scheduler: enrolled automatically', () => {
+  test('600 active and 100 inactive: the first run processes the 600; 50 added later are the next run, and nothing else', async () => {
+    const db = await bareDatabase()
+    const active = await addSubscriptions(db, 600, true)
+    await addSubscriptions(db, 100, false)
+    const [a, b] = [replica(db), replica(db)]
+    await Promise.all([a.scheduler.start(), b.scheduler.start()])
+
+    const first = await a.scheduler.runNow()
+    expect(first).toMatchObject({ processed: 600, successful: 600, failed: 0 })
+    const called = [...a.worker.calls, ...b.worker.calls].map((c) => c.subscriptionId)
+    expect(called.sort()).toEqual([...active].sort())
+
+    const status = await b.scheduler.getStatus()
+    expect(status.counts.inactive).toBe(100)
+    expect(status.counts.pending).toBe(0)
+    expect(status.counts.completed).toBe(600)
+    expect(status.unenrolled).toBe(0)
+
+    const added = await addSubscriptions(db, 50, true)
+    const before = a.worker.calls.length + b.worker.calls.length
+    const second = await b.scheduler.runNow()
+    expect(second).toMatchObject({ processed: 50, successful: 50 })
+    const newCalls = [...a.worker.calls, ...b.worker.calls].slice(0).map((c) => c.subscriptionId)
+    expect(newCalls).toHaveLength(before + 50)
+    expect(new Set(newCalls.filter((id) => !active.includes(id)))).toEqual(new Set(added))
+  })
+
+  test('an inactive subscription enrolled while inactive is due as soon as it is active again', async () => {
+    const db = await bareDatabase()
+    const [sleeper] = await addSubscriptions(db, 1, false)
+    const r = replica(db)
+    await r.scheduler.start()
+    expect((await r.scheduler.runNow()).processed).toBe(0)
+    expect((await r.scheduler.getSubscription(sleeper!)).status).toBe('pending')
+    await db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [sleeper])
+    expect((await r.scheduler.runNow()).successful).toBe(1)
+    expect(r.worker.calls.map((c) => c.subscriptionId)).toEqual([sleeper])
+  })
+
+  test('autoEnroll: false leaves enrolment to enroll() and enrollMissing(), and status says how many wait', async () => {
+    const db = await bareDatabase()
+    const ids = await addSubscriptions(db, 7, true)
+    const r = replica(db, { autoEnroll: false })
+    await r.scheduler.start()
+    expect((await r.scheduler.runNow()).processed).toBe(0)
+    expect((await r.scheduler.getStatus()).unenrolled).toBe(7)
+    expect(await r.scheduler.enrollMissing()).toBe(7)
+    expect(await r.scheduler.enrollMissing()).toBe(0)
+    expect((await r.scheduler.runNow()).successful).toBe(7)
+    expect(new Set(r.worker.calls.map((c) => c.subscriptionId))).toEqual(new Set(ids))
+  })
+})
+
+describe('a start that changes the registered schedule', () => {
+  test('warns, naming the old and new cron and zone, and the option that avoids it', async () => {
+    const db = await bareDatabase()
+    const berlin = replica(db, { cron: '0 7 * * *', timezone: 'Europe/Berlin' })
+    await berlin.scheduler.start()
+    expect(berlin.logger.messages('warn').filter((m) => /Replacing the registered/.test(m))).toEqual([])
+    const admin = replica(db, { cron: '0 9 * * *', timezone: 'UTC' })
+    await admin.scheduler.start()
+    const warnings = admin.logger.messages('warn').filter((m) => /Replacing the registered sweep schedule/.test(m))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain("'0 7 * * *' (Europe/Berlin)")
+    expect(warnings[0]).toContain("'0 9 * * *' (UTC)")
+    expect(warnings[0]).toContain('schedule: false')
+    // The same schedule again: nothing to say.
+    const again = replica(db, { cron: '0 9 * * *', timezone: 'UTC' })
+    await again.scheduler.start()
+    expect(again.logger.messages('warn').filter((m) => /Replacing the registered/.test(m))).toEqual([])
+  })
+})
+
+describe('a database that has not been migrated', () => {
+  test('every read and write names the migration step instead of a raw missing relation', async () => {
+    const db = await bareDatabase()
+    const [id] = await addSubscriptions(db, 1, true)
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger() })
+    const calls: [string, () => Promise<unknown>][] = [
+      ['getStatus', () => scheduler.getStatus()],
+      ['enroll', () => scheduler.enroll(id!)],
+      ['enrollMissing', () => scheduler.enrollMissing()],
+      ['getSubscription', () => scheduler.getSubscription(id!)],
+      ['pause', () => scheduler.pause(id!)],
+      ['listRuns', () => scheduler.listRuns()],
+      ['listFailures', () => scheduler.listFailures()],
+      ['getRun', () => scheduler.getRun('00000000-0000-4000-8000-000000000000')],
+    ]
+    for (const [name, call] of calls) {
+      const error = await call().then(() => undefined, (e: unknown) => e)
+      expect(error, name).toBeInstanceOf(NotMigratedError)
+      expect((error as NotMigratedError).code, name).toBe('NOT_MIGRATED')
+      expect((error as Error).message, name).toMatch(/migrate\(pool\).*start\(\).*pg-subscription-scheduler migrate/)
+    }
+  })
+
+  test('start() with migrate: false refuses to run on it, and says how to migrate', async () => {
+    const db = await bareDatabase()
+    const r = replica(db, { migrate: false })
+    await expect(r.scheduler.start()).rejects.toThrow(NotMigratedError)
+    await expect(r.scheduler.start()).rejects.toThrow(/migrate: false/)
+  })
+})
+
+describe('the enrolment gate of scheduled sweeps', () => {
+  /** Inserts host rows and flushes that backend's statistics at once (a backend does so within about a second). */
+  async function insertFlushed(db: TestDatabase, count: number): Promise<void> {
+    const host = await db.pool.connect()
+    try {
+      await host.query(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'daily' FROM generate_series(1, $1)`, [count])
+      await host.query(`SELECT pg_stat_force_next_flush()`)
+    } finally {
+      host.release()
+    }
+  }
+
+  test('skips the pass while the host table has seen no insert, and looks again after one', async () => {
+    const db = await bareDatabase()
+    await migrate(db.pool)
+    await insertFlushed(db, 3)
+    const gate = createEnrolmentGate(captureLogger())
+    // An exact pass enrols what is missing and remembers the insert counter.
+    expect(await gate.run(db.pool, { exact: false })).toEqual({ enrolled: 3, checked: true })
+    expect(await gate.run(db.pool, { exact: false })).toEqual({ enrolled: 0, checked: false })
+    // On demand, it always looks.
+    expect(await gate.run(db.pool, { exact: true })).toEqual({ enrolled: 0, checked: true })
+    await insertFlushed(db, 1)
+    expect(await gate.run(db.pool, { exact: false })).toEqual({ enrolled: 1, checked: true })
+    expect(await gate.run(db.pool, { exact: false })).toEqual({ enrolled: 0, checked: false })
+  })
+})
