@@ -4,9 +4,11 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { expect, test } from 'vitest'
+import { OPTION_KEYS } from '../src/resolve-options.js'
+import { createTestDatabase } from './support/database.js'
 
 const root = new URL('..', import.meta.url).pathname
 const dir = join(root, '.readme-check')
@@ -68,4 +70,47 @@ test('every TypeScript block in the README type-checks against the library', asy
   expect(result.output).toBe('')
   expect(result.ok).toBe(true)
   await rm(dir, { recursive: true, force: true })
+}, 120_000)
+
+/** The README section that starts at `heading`, up to the next heading of the same level. */
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`${heading}\n`)
+  expect(start, `README has a "${heading}" section`).toBeGreaterThanOrEqual(0)
+  const level = heading.split(' ')[0]!
+  const next = markdown.indexOf(`\n${level} `, start + heading.length)
+  return markdown.slice(start, next === -1 ? undefined : next)
+}
+
+test('the options table documents every option the types accept, and no other', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const table = section(readme, '### `createSubscriptionScheduler(pool, options?)`')
+  const documented = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]!)
+  expect(documented.sort()).toEqual(Object.keys(OPTION_KEYS).sort())
+})
+
+test('the "Testing your integration" snippet runs as printed: one failure, then the retry', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const [snippet] = blocks(section(readme, '## Testing your integration'))
+  expect(snippet).toBeDefined()
+  const db = await createTestDatabase()
+  const code = snippet!.code
+    .replace(/from 'pg-subscription-scheduler'/g, `from '${join(root, 'src/index.ts')}'`)
+    .replace(/from 'pg-subscription-scheduler\/testing'/g, `from '${join(root, 'src/testing.ts')}'`)
+  const runDir = join(root, '.readme-run')
+  await mkdir(runDir, { recursive: true })
+  const file = join(runDir, `testing-snippet-${process.pid}.ts`)
+  // What the snippet takes from its surroundings: a pool on a database with the host's table.
+  await writeFile(file, `import pg from 'pg'\nconst pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })\n${code}\nawait pool.end()\n`)
+  try {
+    const { stdout } = await promisify(execFile)(join(root, 'node_modules/.bin/tsx'), [file], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: db.url, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      timeout: 90_000,
+    })
+    const [calls, ...rest] = stdout.trim().split('\n')
+    expect(calls).toBe('2')
+    expect(rest.join('\n')).toContain('will retry')
+  } finally {
+    await rm(file, { force: true })
+  }
 }, 120_000)

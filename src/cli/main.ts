@@ -12,6 +12,7 @@ import { defineCommand, renderUsage, runCommand } from 'citty'
 import type { CommandDef } from 'citty'
 import pkg from '../../package.json' with { type: 'json' }
 import demo from './commands/demo.js'
+import enroll from './commands/enroll.js'
 import migrate from './commands/migrate.js'
 import runNow from './commands/run-now.js'
 import status from './commands/status.js'
@@ -23,7 +24,7 @@ DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  3 run-now: some subscriptions failed, 130 run-now: interrupted`
 
-const subCommands: Record<string, CommandDef<any>> = { migrate, 'run-now': runNow, status, worker, demo }
+const subCommands: Record<string, CommandDef<any>> = { migrate, enroll, 'run-now': runNow, status, worker, demo }
 
 const main = defineCommand({
   meta: { name: 'pg-subscription-scheduler', version: pkg.version, description: 'Process subscriptions on a schedule, on PostgreSQL' },

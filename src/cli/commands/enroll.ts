@@ -1,0 +1,35 @@
+/**
+ * `enroll`: gives subscriptions their `subscription_processing` row, for hosts that run with
+ * `autoEnroll: false` (every sweep does it otherwise): `--all` for every host subscription that
+ * has none, or the ids given.
+ */
+import { defineCommand } from 'citty'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, createCliScheduler, UsageError, withPool } from '../context.js'
+
+export default defineCommand({
+  meta: { name: 'enroll', description: 'Enrol every host subscription that has no row yet (--all), or the ids given' },
+  args: {
+    all: { type: 'boolean', description: 'Every subscription in `subscriptions` with no subscription_processing row' },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const ids = args._.map(String)
+    if (args.all === (ids.length > 0)) {
+      throw new UsageError('Pass either --all, or one or more subscription ids: `enroll --all` or `enroll <id> [<id>…]`.')
+    }
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const scheduler = createCliScheduler(pool, { logger })
+      if (args.all) {
+        const enrolled = await scheduler.enrollMissing()
+        console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)
+        return
+      }
+      let created = 0
+      for (const id of ids) created += (await scheduler.enroll(id)).created ? 1 : 0
+      console.log(`Enrolled ${created} of ${ids.length} (${ids.length - created} already had a row).`)
+    })
+  },
+})
