@@ -45,11 +45,11 @@ function resolvePgBoss(tuning: unknown): PgBossTuning {
 const CRON_EXAMPLE = "Example: '0 9 * * *' for 09:00 daily."
 
 function validateCron(option: string, cron: unknown, timezone: string): string {
-  // pg-boss fires schedules of five fields (minute hour day-of-month month day-of-week) at most
-  // once a minute; cron-parser would accept four or six, and run them differently.
+  // Five fields (minute hour day-of-month month day-of-week): pg-boss files a schedule's jobs by
+  // minute, so a seconds field cannot fire more often; cron-parser would accept four or six.
   const fields = typeof cron === 'string' ? cron.trim().split(/\s+/).filter(Boolean).length : 0
   if (fields === 6) {
-    throw new ConfigurationError(option, `${JSON.stringify(cron)} has 6 fields: seconds are not supported (sweeps fire at most once a minute). Drop the first field. ${CRON_EXAMPLE}`)
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} has 6 fields: seconds are not supported (pg-boss sends a schedule's job at most once a minute). Drop the first field. ${CRON_EXAMPLE}`)
   }
   if (typeof cron === 'string' && cron.trim() !== '' && fields !== 5) {
     throw new ConfigurationError(option, `${JSON.stringify(cron)} has ${fields} field${fields === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week). ${CRON_EXAMPLE}`)
