@@ -3,8 +3,8 @@
  * (real binaries, no Docker), for the demo and for tests on a machine with no database. Optional:
  * the package is looked up only when this is called.
  *
- * As root, the server runs as the `postgres` system user. Any failure rejects with one
- * EmbeddedPostgresError.
+ * As root, the server runs as the `postgres` system user, from a copy of the binaries that user
+ * can reach (see embedded-postgres-cache.ts). Any failure rejects with one EmbeddedPostgresError.
  */
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { locateBinaries } from './embedded-postgres-binaries.js'
 import type { PostgresBinaries } from './embedded-postgres-binaries.js'
-import { EmbeddedPostgresError } from './embedded-postgres-error.js'
+import { cachedBinaries } from './embedded-postgres-cache.js'
+import { closedDirectory, EmbeddedPostgresError } from './embedded-postgres-error.js'
 import type { SystemUser } from './embedded-postgres-error.js'
 import { runToEnd, startServer } from './embedded-postgres-process.js'
 import { stopWhenProcessEnds } from './embedded-postgres-shutdown.js'
@@ -42,10 +43,20 @@ async function freePort(): Promise<number> {
   })
 }
 
-/** As root: the `postgres` user to run the server as. Otherwise: this process's own user. */
+/** As root: the `postgres` user, and binaries it can run. Otherwise: the binaries where npm put them. */
 async function prepare(): Promise<{ user: SystemUser | undefined; binaries: PostgresBinaries }> {
   const binaries = await locateBinaries()
-  return { user: isRoot() ? await postgresSystemUser() : undefined, binaries }
+  if (!isRoot()) return { user: undefined, binaries }
+  const user = await postgresSystemUser()
+  // The copy of the binaries and the data directory both go under the temporary directory.
+  const closed = await closedDirectory(join(tmpdir(), 'probe'), user)
+  if (closed) {
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL runs as the \`${user.name}\` user (root may not run it), who cannot enter ${closed}, where its ` +
+        `binaries and data would go. Set TMPDIR to a directory every user can enter, such as /tmp.`,
+    )
+  }
+  return { user, binaries: await cachedBinaries(binaries) }
 }
 
 async function start(log: (line: string) => void): Promise<EmbeddedPostgres> {
