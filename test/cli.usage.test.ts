@@ -1,7 +1,7 @@
 /**
- * Mistakes on the command line, as users make them: a negative number, a missing value. Each
- * must exit 2 with a message that says what was wrong and what to type instead, before the
- * command connects anywhere (the database URL here leads nowhere).
+ * Mistakes on the command line, as users make them: a misspelt command or flag, a negative
+ * number, a missing value. Each must exit 2 with a message that says what was wrong and what to
+ * type instead, before the command connects anywhere (the database URL here leads nowhere).
  */
 import { describe, expect, test } from 'vitest'
 import { runCli, SLOW_MS } from './support/cli-process.js'
@@ -46,6 +46,30 @@ describe('a flag that needs a value', { timeout: SLOW_MS }, () => {
   test('followed by another flag says so', async () => {
     await expectUsageErrors([
       [['worker', '--worker-url', '--cron', '0 9 * * *'], /--worker-url needs a value, but --cron follows it: write --worker-url <url>/],
+    ])
+  })
+})
+
+describe('a misspelt command or flag gets the closest one, exit 2', { timeout: SLOW_MS }, () => {
+  const COMMANDS = /Commands: migrate, run-now, status, worker, demo\./
+
+  test('an unknown command names itself, the closest command and the list', async () => {
+    await expectUsageErrors([
+      [['stauts'], /^error: Unknown command stauts; did you mean status\? Commands: migrate, run-now, status, worker, demo\./m],
+      [['wroker', ...WORKER], /Unknown command wroker; did you mean worker\?/],
+      [['runnow'], /Unknown command runnow; did you mean run-now\?/],
+    ])
+  })
+
+  test('an unknown command close to none gets the list alone', async () => {
+    await expectUsageErrors([[['bogus'], COMMANDS]], /did you mean/)
+  })
+
+  test('an unknown flag gets the closest flag of its command', async () => {
+    await expectUsageErrors([
+      [['status', '--jsn'], /Unknown option --jsn; did you mean --json\?/],
+      [['run-now', ...WORKER, '--concurency', '4'], /Unknown option --concurency; did you mean --concurrency\?/],
+      [['worker', ...WORKER, '--shutdown-timeot=5'], /Unknown option --shutdown-timeot; did you mean --shutdown-timeout\?/],
     ])
   })
 })

@@ -5,6 +5,7 @@
 import { defineCittyPlugin } from 'citty'
 import type { ArgsDef } from 'citty'
 import { UsageError } from './context.js'
+import { closest, didYouMean } from './suggest.js'
 
 export const commonArgs = {
   verbose: { type: 'boolean', description: 'Print stack traces and debug logs' },
@@ -45,8 +46,11 @@ export const strictFlags = defineCittyPlugin({
       const name = kebab(typed.replace(/^--?/, ''))
       const bare = name.startsWith('no-') ? name.slice(3) : name
       if (!known.has(name) && !known.has(bare)) {
-        const flags = [...known].filter((f) => f.length > 1).map((f) => `--${f}`).join(', ')
-        throw new UsageError(`Unknown option ${typed}. Options of this command: ${flags}.`)
+        const long = [...known].filter((f) => f.length > 1)
+        const suggestion = closest(name, long)
+        throw new UsageError(
+          `Unknown option ${typed}${didYouMean(suggestion && `--${suggestion}`)} Options of this command: ${long.map((f) => `--${f}`).join(', ')}.`,
+        )
       }
       const def = defs.get(name)
       if (arg.includes('=') || (def?.type !== 'string' && def?.type !== 'enum')) continue
