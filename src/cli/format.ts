@@ -3,6 +3,8 @@
  * the wording is tested without a database.
  */
 import type { RunSummary, SchedulerStatus } from '../index.js'
+import { scheduleLines } from './schedule-view.js'
+import type { GivenSchedule } from './schedule-view.js'
 import type { FailedSubscription } from './watch-run.js'
 
 export function formatDuration(ms: number | null): string {
@@ -39,13 +41,14 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
-export function formatStatus(status: SchedulerStatus, schedule: { cron: string; timezone: string }): string {
+/** `given`: the schedule fields set by flags or environment, shown only where they differ from the registered one. */
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const lines = [`Subscriptions   ${status.total} total, ${status.due} due now`]
   for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
-  lines.push(`Next cron fire  ${status.nextFireAt.toISOString()} (cron '${schedule.cron}' in ${schedule.timezone})`)
+  lines.push(...scheduleLines(status, given))
   return lines.join('\n')
 }
