@@ -25,13 +25,25 @@ export function formatSummary(summary: RunSummary, failures: FailedSubscription[
   for (const [label, n] of rows) lines.push(`  ${label.padEnd(10)}  ${String(n).padStart(width)}`)
   if (summary.processed === 0) lines.push('Nothing was due.')
   if (summary.error) lines.push(`The sweep reported an error: ${summary.error}`)
-  if (summary.failed > 0) {
-    const partial = failures.length < summary.failed ? ` (the first ${failures.length} of ${summary.failed} seen by this process)` : ''
-    lines.push(`Failed subscriptions${partial}:`)
-    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
-    lines.push('The next sweep tries them again; `status` counts them as failed until then.')
-  }
+  if (summary.failed > 0) lines.push(...failureLines(summary.failed, failures))
   return lines.join('\n')
+}
+
+const FAILURES_API = "scheduler.listFailures(), or the admin handler's GET /failures"
+
+/** Never a header over an empty list: when none can be listed, the count and where to look. */
+function failureLines(failed: number, failures: FailedSubscription[]): string[] {
+  const lines: string[] = []
+  if (failures.length === 0) {
+    lines.push(`${failed} subscription${failed === 1 ? '' : 's'} failed; their errors cannot be listed here.`)
+    lines.push(`Recent failures and their errors: ${FAILURES_API}.`)
+  } else {
+    lines.push(failures.length < failed ? `Failed subscriptions (${failures.length} of ${failed} listed):` : 'Failed subscriptions:')
+    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
+    if (failures.length < failed) lines.push(`The others: ${FAILURES_API}.`)
+  }
+  lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+  return lines
 }
 
 function formatRun(run: RunSummary): string {
