@@ -26,6 +26,8 @@ interface SettledElsewhere {
  * Runs `run-now` (concurrency 1: it fetches a few jobs and holds them on its first call), then
  * starts a `worker` that fails every other job of the run, then lets run-now's calls succeed.
  * `beforeRelease` runs once the other instance has settled its share, before the run can end.
+ * The hold must end within the worker call's 30 s timeout, or run-now's call would be retried;
+ * starting the other instance and failing a few calls takes seconds.
  */
 async function runSettledElsewhere(db: TestDatabase, beforeRelease: (runId: string) => Promise<void> = async () => {}): Promise<SettledElsewhere> {
   await seedSubscriptions(db.pool, { count: SUBSCRIPTIONS })

@@ -53,7 +53,7 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
-/** `given`: the schedule fields set by flags or environment, shown only where they differ from the registered one. */
+/** `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show. */
 export function formatStatus(status: SchedulerStatus, given: GivenSchedule): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
