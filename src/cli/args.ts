@@ -5,6 +5,7 @@
 import { defineCittyPlugin } from 'citty'
 import type { ArgsDef } from 'citty'
 import { UsageError } from './context.js'
+import { closest, didYouMean } from './suggest.js'
 
 export const commonArgs = {
   verbose: { type: 'boolean', description: 'Print stack traces and debug logs' },
@@ -23,21 +24,42 @@ export const shutdownArgs = {
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
-/** Rejects flags the command does not declare (exit code 2). */
+/** A token that is a flag rather than a value: `-5` and `-0.5` are values (negative numbers). */
+const isFlag = (token: string) => token.startsWith('-') && token !== '-' && !/^-\.?\d/.test(token)
+
+/**
+ * Rejects flags the command does not declare, and a flag that takes a value but is followed by
+ * another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
+ * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
+ */
 export const strictFlags = defineCittyPlugin({
   name: 'strict-flags',
   setup({ rawArgs, cmd }) {
     const declared = cmd.args && typeof cmd.args === 'object' && !('then' in cmd.args) ? (cmd.args as ArgsDef) : {}
-    const known = new Set(['help', 'h', ...Object.keys(declared).map(kebab)])
-    for (const arg of rawArgs) {
+    const defs = new Map(Object.entries(declared).map(([name, def]) => [kebab(name), def]))
+    const known = new Set(['help', 'h', ...defs.keys()])
+    for (let i = 0; i < rawArgs.length; i++) {
+      const arg = rawArgs[i]!
       if (arg === '--') break
-      if (!arg.startsWith('-') || arg === '-') continue
-      const name = kebab(arg.replace(/^--?/, '').split('=')[0]!)
+      if (!isFlag(arg)) continue
+      const typed = arg.split('=')[0]!
+      const name = kebab(typed.replace(/^--?/, ''))
       const bare = name.startsWith('no-') ? name.slice(3) : name
       if (!known.has(name) && !known.has(bare)) {
-        const flags = [...known].filter((f) => f.length > 1).map((f) => `--${f}`).join(', ')
-        throw new UsageError(`Unknown option ${arg.split('=')[0]}. Options of this command: ${flags}.`)
+        const long = [...known].filter((f) => f.length > 1)
+        const suggestion = closest(name, long)
+        throw new UsageError(
+          `Unknown option ${typed}${didYouMean(suggestion && `--${suggestion}`)} Options of this command: ${long.map((f) => `--${f}`).join(', ')}.`,
+        )
       }
+      const def = defs.get(name)
+      if (arg.includes('=') || (def?.type !== 'string' && def?.type !== 'enum')) continue
+      const next = rawArgs[i + 1]
+      if (next !== undefined && isFlag(next)) {
+        const hint = 'valueHint' in def && def.valueHint ? def.valueHint : 'value'
+        throw new UsageError(`${typed} needs a value, but ${next.split('=')[0]} follows it: write ${typed} <${hint}> (or ${typed}=<${hint}>).`)
+      }
+      i++ // its value, whatever it looks like
     }
   },
 })

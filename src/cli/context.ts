@@ -84,7 +84,7 @@ export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: Nod
   const options: SchedulerOptions = { logger }
   const workerUrl = flags.workerUrl || undefined
   if (workerUrl) options.workerUrl = workerUrl
-  const concurrency = integerFlag('concurrency', flags.concurrency)
+  const concurrency = integerFlag('concurrency', flags.concurrency, 1)
   if (concurrency !== undefined) options.concurrency = concurrency
   const timezone = flags.timezone || env.SUBSCRIPTION_TIMEZONE
   if (timezone) options.timezone = timezone

@@ -3,6 +3,8 @@
  * the wording is tested without a database.
  */
 import type { RunSummary, SchedulerStatus } from '../index.js'
+import { scheduleLines } from './schedule-view.js'
+import type { GivenSchedule } from './schedule-view.js'
 import type { FailedSubscription } from './watch-run.js'
 
 export function formatDuration(ms: number | null): string {
@@ -23,13 +25,25 @@ export function formatSummary(summary: RunSummary, failures: FailedSubscription[
   for (const [label, n] of rows) lines.push(`  ${label.padEnd(10)}  ${String(n).padStart(width)}`)
   if (summary.processed === 0) lines.push('Nothing was due.')
   if (summary.error) lines.push(`The sweep reported an error: ${summary.error}`)
-  if (summary.failed > 0) {
-    const partial = failures.length < summary.failed ? ` (the first ${failures.length} of ${summary.failed} seen by this process)` : ''
-    lines.push(`Failed subscriptions${partial}:`)
-    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
-    lines.push('The next sweep tries them again; `status` counts them as failed until then.')
-  }
+  if (summary.failed > 0) lines.push(...failureLines(summary.failed, failures))
   return lines.join('\n')
+}
+
+const FAILURES_API = "scheduler.listFailures(), or the admin handler's GET /failures"
+
+/** Never a header over an empty list: when none can be listed, the count and where to look. */
+function failureLines(failed: number, failures: FailedSubscription[]): string[] {
+  const lines: string[] = []
+  if (failures.length === 0) {
+    lines.push(`${failed} subscription${failed === 1 ? '' : 's'} failed; their errors cannot be listed here.`)
+    lines.push(`Recent failures and their errors: ${FAILURES_API}.`)
+  } else {
+    lines.push(failures.length < failed ? `Failed subscriptions (${failures.length} of ${failed} listed):` : 'Failed subscriptions:')
+    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
+    if (failures.length < failed) lines.push(`The others: ${FAILURES_API}.`)
+  }
+  lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+  return lines
 }
 
 function formatRun(run: RunSummary): string {
@@ -39,7 +53,8 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
-export function formatStatus(status: SchedulerStatus, schedule: { cron: string; timezone: string }): string {
+/** `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show. */
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
@@ -47,6 +62,6 @@ export function formatStatus(status: SchedulerStatus, schedule: { cron: string; 
   for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
-  lines.push(`Next cron fire  ${status.nextFireAt.toISOString()} (cron '${schedule.cron}' in ${schedule.timezone})`)
+  lines.push(...scheduleLines(status, given))
   return lines.join('\n')
 }

@@ -17,7 +17,8 @@ import migrate from './commands/migrate.js'
 import runNow from './commands/run-now.js'
 import status from './commands/status.js'
 import worker from './commands/worker.js'
-import { describeError, EXIT, exitCodeFor, isCittyUsageError } from './context.js'
+import { describeError, EXIT, exitCodeFor, isCittyUsageError, UsageError } from './context.js'
+import { closest, didYouMean } from './suggest.js'
 
 const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
@@ -26,16 +27,31 @@ Exit codes       0 ok, 1 failure, 2 usage or configuration error,
 
 const subCommands: Record<string, CommandDef<any>> = { migrate, enroll, 'run-now': runNow, status, worker, demo }
 
+const NAME = 'pg-subscription-scheduler'
+
 const main = defineCommand({
-  meta: { name: 'pg-subscription-scheduler', version: pkg.version, description: 'Process subscriptions on a schedule, on PostgreSQL' },
+  meta: { name: NAME, version: pkg.version, description: 'Process subscriptions on a schedule, on PostgreSQL' },
   subCommands,
 })
 
 /** The command `rawArgs` names, for its usage text; the root when it names none. */
 function commandFor(rawArgs: string[]): { cmd: CommandDef<any>; parent?: CommandDef<any> } {
-  const name = rawArgs.find((arg) => !arg.startsWith('-'))
+  const name = commandName(rawArgs)
   const cmd = name === undefined ? undefined : subCommands[name]
   return cmd ? { cmd, parent: main } : { cmd: main }
+}
+
+/** The root takes no flag with a value, so its first token that is not a flag names the command. */
+function commandName(rawArgs: string[]): string | undefined {
+  return rawArgs.find((arg) => !arg.startsWith('-'))
+}
+
+/** citty's own error names the command alone; this one says what was likely meant, and what exists. */
+function checkCommand(rawArgs: string[]): void {
+  const name = commandName(rawArgs)
+  if (name === undefined || name in subCommands) return
+  const names = Object.keys(subCommands)
+  throw new UsageError(`Unknown command ${name}${didYouMean(closest(name, names))} Commands: ${names.join(', ')}. See ${NAME} --help.`)
 }
 
 /** citty colours its text whatever the stream; a pipe or a log file gets it plain. */
@@ -59,6 +75,7 @@ async function run(rawArgs: string[]): Promise<number> {
       console.log(pkg.version)
       return EXIT.ok
     }
+    checkCommand(rawArgs)
     await runCommand(main, { rawArgs })
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (error) {

@@ -8,6 +8,7 @@ import { waitForSweep } from '../watch-run.js'
 import { createCliLogger, createCliScheduler, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
 import { createProgress } from '../progress.js'
+import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
 import { watchRun } from '../watch-run.js'
 
 export default defineCommand({
@@ -50,11 +51,12 @@ export default defineCommand({
         try {
           const { summary, failures } = await watchRun(scheduler, {
             signal: interrupted.signal,
+            keepFailures: LISTED_FAILURES,
             onStarted: (id) => (runId = id),
             onProgress: (done, total) => progress.update(done, total),
           })
           progress.finish()
-          console.log(formatSummary(summary, failures))
+          console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
           if (summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
         } catch (error) {
           progress.finish()

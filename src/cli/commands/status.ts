@@ -2,17 +2,17 @@
  * `status`: what an operator asks first. Reads only; needs no worker and starts nothing.
  */
 import { defineCommand } from 'citty'
-import { DEFAULTS } from '../../options.js'
 import { commonArgs, schedulerArgs, strictFlags } from '../args.js'
 import { createCliLogger, createCliScheduler, schedulerOptions, withPool } from '../context.js'
 import { formatStatus } from '../format.js'
+import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
 
 export default defineCommand({
-  meta: { name: 'status', description: 'Counts by status, the last run, the next cron fire and the queue' },
+  meta: { name: 'status', description: 'Counts by status, the last run, the registered schedule and its next fire, and the queue' },
   args: {
     json: { type: 'boolean', description: 'Print JSON (dates as ISO strings)' },
-    // The next fire is computed from these, not read from the database: pass what the
-    // instances run with.
+    // The registered schedule is printed; these say what a start would register when none is,
+    // and a difference from the registered one is pointed out.
     timezone: schedulerArgs.timezone,
     cron: schedulerArgs.cron,
     ...commonArgs,
@@ -20,14 +20,16 @@ export default defineCommand({
   plugins: [strictFlags],
   async run({ args }) {
     const logger = createCliLogger('quiet', args.verbose === true)
-    const options = schedulerOptions({ timezone: args.timezone, cron: args.cron }, logger)
+    const flags = { timezone: args.timezone, cron: args.cron }
+    const options = schedulerOptions(flags, logger)
+    const given = givenSchedule(flags)
     await withPool(logger, async (pool) => {
       const status = await createCliScheduler(pool, options).getStatus()
       if (args.json) {
-        console.log(JSON.stringify(status, null, 2))
+        console.log(JSON.stringify({ ...status, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
-      console.log(formatStatus(status, { cron: options.cron ?? DEFAULTS.cron, timezone: options.timezone ?? DEFAULTS.timezone }))
+      console.log(formatStatus(status, given))
     })
   },
 })

@@ -1,0 +1,43 @@
+/**
+ * The failures a run's summary lists. This process's events carry only the failures it settled;
+ * other instances may have settled the rest, so what is missing is read from the failure history.
+ */
+import type { Logger, RunSummary } from '../index.js'
+import type { SubscriptionScheduler } from '../scheduler-types.js'
+import type { FailedSubscription } from './watch-run.js'
+
+/** Failures listed in a summary at most; `status` and the failures API have the rest. */
+export const LISTED_FAILURES = 10
+/**
+ * Recent failed attempts read to find the run's final ones. Retries and other runs' failures
+ * are among them, hence more than are listed.
+ */
+const HISTORY_LOOKBACK = 200
+
+/**
+ * Up to LISTED_FAILURES of the run's final failures: those seen here first, then from the
+ * history. May return fewer than the run counts (history pruned, or too many newer failures).
+ */
+export async function failuresToList(
+  scheduler: SubscriptionScheduler,
+  summary: RunSummary,
+  seen: FailedSubscription[],
+  logger: Logger,
+): Promise<FailedSubscription[]> {
+  const wanted = Math.min(summary.failed, LISTED_FAILURES)
+  if (seen.length >= wanted) return seen.slice(0, wanted)
+  let history
+  try {
+    history = await scheduler.listFailures({ limit: HISTORY_LOOKBACK })
+  } catch (error) {
+    // The summary is still worth printing; it then gives the count and where to look.
+    logger.warn(`Could not read the failure history: ${(error as Error).message}`)
+    return seen
+  }
+  const key = (f: { subscriptionId: string; attempt: number }) => `${f.subscriptionId}#${f.attempt}`
+  const listed = new Set(seen.map(key))
+  const more = history
+    .filter((f) => f.runId === summary.runId && f.final && !listed.has(key(f)))
+    .map((f) => ({ subscriptionId: f.subscriptionId, attempt: f.attempt, error: f.error }))
+  return [...seen, ...more].slice(0, wanted)
+}

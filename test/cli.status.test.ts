@@ -1,0 +1,76 @@
+/**
+ * `status` shows the schedule the database holds, which is what fires, whatever `--cron` and
+ * `--timezone` say; before any start registers one, it shows what a start would register.
+ * Child processes on a database of this file's own, with a real `worker` registering the cron.
+ */
+import { beforeAll, describe, expect, test } from 'vitest'
+import { runCli, SLOW_MS, startCli, startWorker } from './support/cli-process.js'
+import type { Cli } from './support/cli-process.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+const REGISTERED = '0 0 1 1 *'
+/** The next 1 January, 00:00 UTC: when REGISTERED fires next. */
+const nextNewYear = () => new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 1)).toISOString()
+
+describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
+  let db: TestDatabase
+  let http: Awaited<ReturnType<typeof startWorker>>
+  let worker: Cli | undefined
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    http = await startWorker()
+    return async () => {
+      worker?.kill()
+      await http.close()
+    }
+  })
+
+  test('with none registered, says so, and shows what a start would register (flags, environment, defaults)', async () => {
+    const env = { DATABASE_URL: db.url, SUBSCRIPTION_TIMEZONE: 'Europe/Berlin' }
+    const [text, json] = await Promise.all([
+      runCli(['status', '--cron', '30 6 * * *'], env),
+      runCli(['status', '--json'], { DATABASE_URL: db.url }),
+    ])
+    expect(text).toMatchObject({ code: 0, stderr: '' })
+    expect(text.stdout).toMatch(
+      /^Schedule {8}none registered yet; a start would register cron '30 6 \* \* \*' in Europe\/Berlin \(cron: --cron, timezone: SUBSCRIPTION_TIMEZONE\)$/m,
+    )
+    expect(text.stdout).toMatch(/^Next cron fire {2}\d{4}-\d\d-\d\dT0[45]:30:00\.000Z, once registered$/m)
+    expect(text.stdout).not.toMatch(/^Note/m)
+    expect(json.code).toBe(0)
+    const status = JSON.parse(json.stdout)
+    expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false })
+    expect(status.givenSchedule).toBeNull()
+  })
+
+  test('once a worker registered its cron, prints that one, and says in one line when the flags differ', async () => {
+    worker = startCli(['worker', '--worker-url', http.url, '--cron', REGISTERED], { DATABASE_URL: db.url })
+    await worker.waitForStdout(/^Worker ready/m, 60_000)
+    const env = { DATABASE_URL: db.url }
+    const [plain, differing, json] = await Promise.all([
+      runCli(['status'], env),
+      runCli(['status', '--cron', '30 6 * * *'], { ...env, SUBSCRIPTION_TIMEZONE: 'Europe/Berlin' }),
+      runCli(['status', '--json', '--cron', '30 6 * * *', '--timezone', 'UTC'], env),
+    ])
+    for (const result of [plain, differing, json]) expect(result).toMatchObject({ code: 0, stderr: '' })
+
+    for (const { stdout } of [plain, differing]) {
+      expect(stdout).toMatch(/^Schedule {8}cron '0 0 1 1 \*' in UTC \(registered\)$/m)
+      expect(stdout).toMatch(new RegExp(`^Next cron fire {2}${nextNewYear().replace(/\./g, '\\.')}$`, 'm'))
+      expect(stdout).not.toContain('30 6 * * *\' in')
+    }
+    expect(plain.stdout).not.toMatch(/^Note/m)
+    const notes = differing.stdout.split('\n').filter((line) => line.startsWith('Note'))
+    expect(notes).toEqual([
+      "Note            --cron '30 6 * * *' and SUBSCRIPTION_TIMEZONE=Europe/Berlin differ from the registered schedule, " +
+        'which is what fires; a worker or start() given them would register them in its place.',
+    ])
+
+    const status = JSON.parse(json.stdout)
+    expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true })
+    expect(status.nextFireAt).toBe(nextNewYear())
+    expect(status.givenSchedule).toEqual({ cron: '30 6 * * *', timezone: 'UTC', differs: true })
+  })
+})

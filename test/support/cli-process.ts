@@ -1,0 +1,146 @@
+/**
+ * The CLI as users run it, for the CLI test files: a child process (`tsx src/cli/main.ts …`),
+ * a real local HTTP subscription worker, and waits on output or rows with deadlines.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const TSX = join(ROOT, 'node_modules/.bin/tsx')
+export const LEAK_WARNING = 'an open handle kept the process alive'
+/** Every test starts Node (twice, through tsx) a few times; a busy CI machine takes its time. */
+export const SLOW_MS = 180_000
+
+export interface Cli {
+  child: ChildProcess
+  /** SIGKILLs the whole process group: tsx runs the CLI in a child process of its own. */
+  kill(): void
+  stdout(): string
+  stderr(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves once stdout matches, rejects if the process exits first or the deadline passes. */
+  waitForStdout(pattern: RegExp, timeoutMs: number): Promise<void>
+}
+
+/** The child sees only what a user would set: no DATABASE_URL unless given, no scheduler variables. */
+function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+  for (const name of ['DATABASE_URL', 'SUBSCRIPTION_WORKER_URL', 'SUBSCRIPTION_CRON', 'SUBSCRIPTION_TIMEZONE']) delete base[name]
+  // tsx's `#!/usr/bin/env node` runs the same Node as this test.
+  base.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
+  return { ...base, ...env }
+}
+
+export function startCli(args: string[], env: Record<string, string | undefined>): Cli {
+  const child = spawn(TSX, ['src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }))
+  })
+  return {
+    child,
+    kill() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    waitForStdout(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stdout)) return
+          cleanup()
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          cleanup()
+          reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`))
+        }, timeoutMs)
+        const onExit = () => {
+          cleanup()
+          reject(new Error(`exited before ${pattern} appeared.\nstdout: ${stdout}\nstderr: ${stderr}`))
+        }
+        const cleanup = () => {
+          clearTimeout(timer)
+          child.stdout!.off('data', check)
+          child.off('close', onExit)
+        }
+        child.stdout!.on('data', check)
+        child.on('close', onExit)
+        check()
+      })
+    },
+  }
+}
+
+/** Waits for the end of a command started with startCli(); kills it and fails past the deadline. */
+export async function finished(cli: Cli, timeoutMs = 120_000) {
+  const timer = setTimeout(() => cli.kill(), timeoutMs)
+  const { code, signal } = await cli.exited
+  clearTimeout(timer)
+  if (signal) throw new Error(`killed (${signal}) after ${timeoutMs} ms.\nstdout: ${cli.stdout()}\nstderr: ${cli.stderr()}`)
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}
+
+/** Runs a command to its end; kills it and fails past the deadline. */
+export async function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000) {
+  return await finished(startCli(args, env), timeoutMs)
+}
+
+export interface WorkerOptions {
+  /** Answers 422 for these ids, or for every id when `true`. */
+  reject?: Set<string> | true
+  /** Every call waits for this before it is answered. */
+  holdUntil?: Promise<void>
+}
+
+/** A subscription worker on 127.0.0.1: 200 with JSON, or 422 for the ids it rejects. */
+export async function startWorker(options: WorkerOptions = {}) {
+  const calls: string[] = []
+  const rejects = (id: string) => options.reject === true || (options.reject?.has(id) ?? false)
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk) => (body += chunk))
+    req.on('end', async () => {
+      const { subscriptionId } = JSON.parse(body) as { subscriptionId: string }
+      calls.push(subscriptionId)
+      await options.holdUntil
+      const status = rejects(subscriptionId) ? 422 : 200
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'no payment method on file' }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => {
+      // A held call's connection would keep close() waiting.
+      server.closeAllConnections()
+      return new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
