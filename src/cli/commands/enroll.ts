@@ -16,7 +16,7 @@ export default defineCommand({
   plugins: [strictFlags],
   async run({ args }) {
     const ids = args._.map(String)
-    if (args.all === (ids.length > 0)) {
+    if (Boolean(args.all) === ids.length > 0) {
       throw new UsageError('Pass either --all, or one or more subscription ids: `enroll --all` or `enroll <id> [<id>…]`.')
     }
     const logger = createCliLogger('quiet', args.verbose === true)

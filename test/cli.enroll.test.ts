@@ -1,0 +1,73 @@
+/**
+ * `enroll`: for hosts that run with `autoEnroll: false`, `--all` gives every host subscription
+ * its row; ids enrol those alone. `status` and the unmigrated-database message, as a user sees
+ * them. Child processes on databases of this file's own.
+ */
+import { beforeAll, describe, expect, test } from 'vitest'
+import { runCli, SLOW_MS } from './support/cli-process.js'
+import { createEmptyDatabase, createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+
+async function addSubscriptions(db: TestDatabase, count: number): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'daily' FROM generate_series(1, $1) RETURNING id`,
+    [count],
+  )
+  return rows.map((r) => r.id)
+}
+
+async function enrolled(db: TestDatabase): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(`SELECT subscription_id::text AS id FROM subscription_processing ORDER BY 1`)
+  return rows.map((r) => r.id)
+}
+
+describe('enroll', { timeout: SLOW_MS }, () => {
+  let db: TestDatabase
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+
+  test('--all enrols every subscription that has no row, and says how many; again, it says none were missing', async () => {
+    const ids = await addSubscriptions(db, 12)
+    const before = await runCli(['status'], { DATABASE_URL: db.url })
+    expect(before.stdout).toMatch(/12 more not enrolled yet/)
+    const first = await runCli(['enroll', '--all'], { DATABASE_URL: db.url })
+    expect(first).toMatchObject({ code: 0, stderr: '' })
+    expect(first.stdout.trim()).toBe('Enrolled 12 subscriptions.')
+    expect(await enrolled(db)).toEqual([...ids].sort())
+    const again = await runCli(['enroll', '--all'], { DATABASE_URL: db.url })
+    expect(again.stdout.trim()).toBe('Every subscription was already enrolled.')
+  })
+
+  test('ids enrol those subscriptions only', async () => {
+    const [a, b, c] = await addSubscriptions(db, 3)
+    const result = await runCli(['enroll', a!, b!], { DATABASE_URL: db.url })
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout.trim()).toBe('Enrolled 2 of 2 (0 already had a row).')
+    const rows = await enrolled(db)
+    expect(rows).toContain(a)
+    expect(rows).toContain(b)
+    expect(rows).not.toContain(c)
+  })
+
+  test('neither --all nor ids, or both: a usage error (exit 2) that shows both forms', async () => {
+    for (const args of [['enroll'], ['enroll', '--all', '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10']]) {
+      const result = await runCli(args, { DATABASE_URL: db.url })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('`enroll --all` or `enroll <id> [<id>…]`')
+    }
+  })
+
+  test('on a database that was never migrated, status and enroll name the migration step', async () => {
+    const bare = await createEmptyDatabase()
+    await bare.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    for (const args of [['status'], ['enroll', '--all']]) {
+      const result = await runCli(args, { DATABASE_URL: bare.url })
+      expect(result.code, args.join(' ')).toBe(1)
+      expect(result.stderr, args.join(' ')).toMatch(/tables are missing.*pg-subscription-scheduler migrate/)
+      expect(result.stderr, args.join(' ')).not.toMatch(/^error: relation/m)
+    }
+  })
+})
