@@ -15,7 +15,7 @@ const shared: Options = {
 export default defineConfig([
   {
     ...shared,
-    entry: { index: 'src/index.ts', schema: 'src/schema.ts', testing: 'src/testing.ts' },
+    entry: { index: 'src/index.ts', admin: 'src/admin/index.ts', schema: 'src/schema.ts', testing: 'src/testing.ts' },
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
     clean: true,

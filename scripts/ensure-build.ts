@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
 /** The library's entry points; each is built as ESM and CJS, with types for both. */
-export const DIST_ENTRIES = ['index', 'schema', 'testing'] as const
+export const DIST_ENTRIES = ['index', 'admin', 'schema', 'testing'] as const
 
 /**
  * Every built file package.json points at (exports, main, module, types, bin): a missing one

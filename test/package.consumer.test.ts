@@ -83,29 +83,33 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-const ENTRY_POINTS = ['pg-subscription-scheduler', 'pg-subscription-scheduler/schema', 'pg-subscription-scheduler/testing']
+const ENTRY_POINTS = ['pg-subscription-scheduler', 'pg-subscription-scheduler/admin', 'pg-subscription-scheduler/schema', 'pg-subscription-scheduler/testing']
 
 /** A few names per entry point that must be there at run time, in both formats. */
 const EXPECTED_EXPORTS = {
+  // createAdminHandler and bearerToken stay on the root, deprecated, for one minor version.
   root: ['createSubscriptionScheduler', 'migrate', 'computeNextRunAt', 'createHttpWorkerClient', 'PermanentError', 'SchedulerError', 'isPermanentError', 'createAdminHandler', 'bearerToken'],
+  admin: ['createAdminHandler', 'bearerToken'],
   schema: ['subscriptionProcessing', 'subscriptionRuns', 'subscriptionFailures', 'SCHEDULER_SCHEMA'],
   testing: ['createFakeWorkerClient', 'createManualClock', 'captureLogger'],
 }
 
 describe('imported from the installed tarball', () => {
-  let esm: { resolved: string[]; root: string[]; schema: string[]; testing: string[]; table: string }
+  let esm: { resolved: string[]; root: string[]; admin: string[]; schema: string[]; testing: string[]; table: string }
   let cjs: typeof esm
 
   test('ESM: import resolves every entry point to dist/*.js', async () => {
     write({
       'esm.mjs': `
         import * as root from 'pg-subscription-scheduler'
+        import * as admin from 'pg-subscription-scheduler/admin'
         import * as schema from 'pg-subscription-scheduler/schema'
         import * as testing from 'pg-subscription-scheduler/testing'
         import { getTableName } from 'drizzle-orm'
         console.log(JSON.stringify({
           resolved: ${JSON.stringify(ENTRY_POINTS)}.map((id) => import.meta.resolve(id)),
           root: Object.keys(root).sort(),
+          admin: Object.keys(admin).sort(),
           schema: Object.keys(schema).sort(),
           testing: Object.keys(testing).sort(),
           table: getTableName(schema.subscriptionProcessing),
@@ -115,8 +119,9 @@ describe('imported from the installed tarball', () => {
     const result = await run(NODE, ['esm.mjs'], { cwd: project })
     expect(result.code, show(result)).toBe(0)
     esm = JSON.parse(result.stdout)
-    expect(esm.resolved).toEqual(['index', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.js$`))))
+    expect(esm.resolved).toEqual(['index', 'admin', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.js$`))))
     expect(esm.root).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.root))
+    expect(esm.admin).toEqual(EXPECTED_EXPORTS.admin.sort())
     expect(esm.schema).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.schema))
     expect(esm.testing).toEqual(expect.arrayContaining(EXPECTED_EXPORTS.testing))
     expect(esm.table).toBe('subscription_processing')
@@ -126,12 +131,14 @@ describe('imported from the installed tarball', () => {
     write({
       'cjs.cjs': `
         const root = require('pg-subscription-scheduler')
+        const admin = require('pg-subscription-scheduler/admin')
         const schema = require('pg-subscription-scheduler/schema')
         const testing = require('pg-subscription-scheduler/testing')
         const { getTableName } = require('drizzle-orm')
         console.log(JSON.stringify({
           resolved: ${JSON.stringify(ENTRY_POINTS)}.map((id) => require.resolve(id)),
           root: Object.keys(root).sort(),
+          admin: Object.keys(admin).sort(),
           schema: Object.keys(schema).sort(),
           testing: Object.keys(testing).sort(),
           table: getTableName(schema.subscriptionProcessing),
@@ -141,8 +148,8 @@ describe('imported from the installed tarball', () => {
     const result = await run(NODE, ['cjs.cjs'], { cwd: project })
     expect(result.code, show(result)).toBe(0)
     cjs = JSON.parse(result.stdout)
-    expect(cjs.resolved).toEqual(['index', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.cjs$`))))
-    expect({ root: cjs.root, schema: cjs.schema, testing: cjs.testing, table: cjs.table }).toEqual({ root: esm.root, schema: esm.schema, testing: esm.testing, table: esm.table })
+    expect(cjs.resolved).toEqual(['index', 'admin', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.cjs$`))))
+    expect({ root: cjs.root, admin: cjs.admin, schema: cjs.schema, testing: cjs.testing, table: cjs.table }).toEqual({ root: esm.root, admin: esm.admin, schema: esm.schema, testing: esm.testing, table: esm.table })
   })
 })
 
@@ -152,8 +159,11 @@ describe('type-checked as a user compiles it (strict)', () => {
     import { eq } from 'drizzle-orm'
     import { drizzle } from 'drizzle-orm/node-postgres'
     import pg from 'pg'
-    import { bearerToken, ConfigurationError, createAdminHandler, createSubscriptionScheduler, isPermanentError, migrate, PermanentError } from 'pg-subscription-scheduler'
+    import { ConfigurationError, createSubscriptionScheduler, isPermanentError, migrate, PermanentError } from 'pg-subscription-scheduler'
     import type { ProcessRequest, RunSummary, SchedulerOptions, SubscriptionScheduler, WorkerClient } from 'pg-subscription-scheduler'
+    import { bearerToken, createAdminHandler } from 'pg-subscription-scheduler/admin'
+    import type { AdminHandler } from 'pg-subscription-scheduler/admin'
+    import * as root from 'pg-subscription-scheduler'
     import { subscriptionProcessing } from 'pg-subscription-scheduler/schema'
     import type { SubscriptionProcessingRow, SubscriptionStatus } from 'pg-subscription-scheduler/schema'
     import { captureLogger, createFakeWorkerClient, createManualClock } from 'pg-subscription-scheduler/testing'
@@ -182,7 +192,9 @@ describe('type-checked as a user compiles it (strict)', () => {
 
     const fake: FakeWorkerClient = createFakeWorkerClient().on(randomUUID(), { fail: new PermanentError('gone') })
     createSubscriptionScheduler(pool, { workerClient: fake, logger: captureLogger(), clock: createManualClock('2030-01-01T00:00:00Z') })
-    export const admin = createAdminHandler(scheduler, { authorize: bearerToken('a-token-of-32-characters-or-so!!') })
+    export const admin: AdminHandler = createAdminHandler(scheduler, { authorize: bearerToken('a-token-of-32-characters-or-so!!') })
+    // The deprecated root re-export keeps the same types until it is removed.
+    export const rootAdmin: AdminHandler = root.createAdminHandler(scheduler, { authorize: root.bearerToken('a-token-of-32-characters-or-so!!') })
     try {
       createSubscriptionScheduler(pool, { concurrency: 0 })
     } catch (error) {
@@ -205,6 +217,8 @@ describe('type-checked as a user compiles it (strict)', () => {
     import type { RunSummary } from 'pg-subscription-scheduler'
     import { subscriptionProcessing } from 'pg-subscription-scheduler/schema'
     import { captureLogger } from 'pg-subscription-scheduler/testing'
+    import { bearerToken } from 'pg-subscription-scheduler/admin'
+    export const authorize = bearerToken('a-token-of-32-characters-or-so!!')
     export const create: typeof createSubscriptionScheduler = createSubscriptionScheduler
     export const error = new PermanentError('gone', { status: 410 })
     export const table = subscriptionProcessing.nextRunAt
@@ -219,8 +233,8 @@ describe('type-checked as a user compiles it (strict)', () => {
   const common = { strict: true, target: 'ES2022', lib: ['ES2023'], types: ['node'], noEmit: true, skipLibCheck: true }
 
   test.each([
-    { name: 'nodenext', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts', 'app-cjs.cts'], declarations: ['index.d.ts', 'schema.d.ts', 'testing.d.ts', 'index.d.cts', 'schema.d.cts', 'testing.d.cts'] },
-    { name: 'bundler', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, files: ['app.ts'], declarations: ['index.d.ts', 'schema.d.ts', 'testing.d.ts'] },
+    { name: 'nodenext', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts', 'app-cjs.cts'], declarations: ['index.d.ts', 'admin.d.ts', 'schema.d.ts', 'testing.d.ts', 'index.d.cts', 'admin.d.cts', 'schema.d.cts', 'testing.d.cts'] },
+    { name: 'bundler', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, files: ['app.ts'], declarations: ['index.d.ts', 'admin.d.ts', 'schema.d.ts', 'testing.d.ts'] },
   ])('moduleResolution $name', async ({ name, compilerOptions, files, declarations }) => {
     write({
       'app.ts': app,
@@ -267,7 +281,8 @@ describe('run end to end on an empty database', () => {
     await assertMigrated(cliDb)
   }, 60_000)
 
-  // Shared by both formats; \`process(request)\` records what the scheduler sent.
+  // Shared by both formats; \`process(request)\` records what the scheduler sent, and the admin
+  // handler from 'pg-subscription-scheduler/admin' reports on the root's scheduler.
   const body = (startLine: string) => `
     const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
     const quiet = { debug() {}, info() {}, warn: console.error, error: console.error }
@@ -279,6 +294,10 @@ describe('run end to end on an empty database', () => {
     )
     for (const { id } of rows) await scheduler.enroll(id, { timezone: 'Europe/Berlin' })
     const summary = await scheduler.runNow()
+    const token = 'a-token-of-32-characters-or-so!!'
+    const admin = createAdminHandler(scheduler, { authorize: bearerToken(token) })
+    const answer = await admin.fetch(new Request('http://app.test/status', { headers: { authorization: 'Bearer ' + token } }))
+    const adminStatus = { code: answer.status, completed: (await answer.json()).counts.completed }
     await scheduler.stop({ timeoutMs: 5000 })
     await pool.end()
   `
@@ -288,15 +307,16 @@ describe('run end to end on an empty database', () => {
       'run.mjs': `
         import pg from 'pg'
         import { createSubscriptionScheduler } from 'pg-subscription-scheduler'
+        import { bearerToken, createAdminHandler } from 'pg-subscription-scheduler/admin'
         const calls = []
         const workerClient = { async process(request) { calls.push(request.subscriptionId); return { ok: true } } }
         ${body('const scheduler = createSubscriptionScheduler(pool, { workerClient, logger: quiet, pollingIntervalSeconds: 0.5 })')}
-        console.log(JSON.stringify({ summary, calls: calls.length }))
+        console.log(JSON.stringify({ summary, calls: calls.length, adminStatus }))
       `,
     })
     const result = await run(NODE, ['run.mjs'], { cwd: project, env: { DATABASE_URL: esmDb.url }, timeoutMs: 45_000 })
     expect(result.code, show(result)).toBe(0)
-    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3 })
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3, adminStatus: { code: 200, completed: 3 } })
     await assertProcessed(esmDb)
   }, 60_000)
 
@@ -306,6 +326,7 @@ describe('run end to end on an empty database', () => {
         const http = require('node:http')
         const pg = require('pg')
         const { createSubscriptionScheduler, migrate } = require('pg-subscription-scheduler')
+        const { bearerToken, createAdminHandler } = require('pg-subscription-scheduler/admin')
         async function main() {
           const calls = []
           const worker = http.createServer((req, res) => {
@@ -321,7 +342,7 @@ describe('run end to end on an empty database', () => {
           ${body(`await migrate(pool)
             const scheduler = createSubscriptionScheduler(pool, { workerUrl, migrate: false, logger: quiet, pollingIntervalSeconds: 0.5 })`)}
           worker.close()
-          console.log(JSON.stringify({ summary, calls: calls.length }))
+          console.log(JSON.stringify({ summary, calls: calls.length, adminStatus }))
         }
         main().catch((error) => {
           console.error(error)
@@ -331,7 +352,7 @@ describe('run end to end on an empty database', () => {
     })
     const result = await run(NODE, ['run.cjs'], { cwd: project, env: { DATABASE_URL: cjsDb.url }, timeoutMs: 45_000 })
     expect(result.code, show(result)).toBe(0)
-    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3 })
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { processed: 3, successful: 3, failed: 0 }, calls: 3, adminStatus: { code: 200, completed: 3 } })
     await assertProcessed(cjsDb)
   }, 60_000)
 })
