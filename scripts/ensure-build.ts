@@ -34,8 +34,8 @@ function distFiles(root: string): string[] {
   const entries = DIST_ENTRIES.flatMap((entry) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`))
   return [...new Set([...entries, ...packageTargets(root).filter((file) => file.startsWith('dist/'))])]
 }
-/** What the build reads besides src/. */
-const BUILD_INPUTS = ['tsup.config.ts', 'tsconfig.json', 'package.json']
+/** What the build reads besides src/ (drizzle/ is compiled into src/migrations.generated.ts). */
+const BUILD_INPUTS = ['drizzle', 'tsup.config.ts', 'tsconfig.json', 'package.json']
 
 const LOCK_WAIT_MS = 240_000
 const LOCK_POLL_MS = 100
