@@ -23,7 +23,8 @@ export type { SchedulerStatus } from './status.js'
 export type { Logger } from './logger.js'
 export type { Clock } from './clock.js'
 export type { Executor, HostDb } from './db.js'
-export type { PausedReason, RunTrigger, SubscriptionStatus } from './schema.js'
+// From names.ts, not schema.ts: the root's types must not reach drizzle-orm, an optional peer.
+export type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
 export {
   ConfigurationError,
   isConfigurationError,

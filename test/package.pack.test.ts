@@ -66,6 +66,13 @@ describe('npm pack', () => {
     }
   })
 
+  test('only the schema entry point loads drizzle-orm, an optional peer', () => {
+    expect(pkg.peerDependenciesMeta?.['drizzle-orm']).toEqual({ optional: true })
+    const loads = /(from\s*|require\(|import\()["']drizzle-orm/
+    const built = paths.filter((p) => /^dist\/[^/]+\.(c?js)$/.test(p))
+    expect(built.filter((p) => loads.test(readFileSync(join(repoRoot, p), 'utf8')))).toEqual(['dist/schema.cjs', 'dist/schema.js'])
+  })
+
   test('every file package.json points at (exports, main, types, bin) is in the tarball', () => {
     const referenced = packageTargets()
     expect(referenced).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/schema.js', 'dist/testing.cjs']))
