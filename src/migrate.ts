@@ -1,14 +1,15 @@
 /**
- * Creates or upgrades the library's tables with the SQL shipped in `drizzle/`. Safe to call from
- * many instances at once (an advisory lock serialises them) and on a database that already holds
- * the MVP's `subscription_processing` table (it is adopted in place; no row is touched).
+ * Creates or upgrades the library's tables with the SQL in `drizzle/`, compiled into the package
+ * (migrations.generated.ts) so nothing is read from disk and drizzle-orm is not needed. Safe to
+ * call from many instances at once (an advisory lock serialises them) and on a database that
+ * already holds the MVP's `subscription_processing` table (it is adopted in place; no row is touched).
  */
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { Pool, PoolClient } from 'pg'
 import { quoteIdent, withAdvisoryLock } from './db.js'
 import { MigrationError } from './errors.js'
+import { readMigrationFolder } from './migration-files.js'
+import type { Migration } from './migration-files.js'
+import { MIGRATIONS } from './migrations.generated.js'
 import { SCHEDULER_SCHEMA } from './names.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
@@ -19,23 +20,11 @@ const MAX_LISTED_DUPLICATES = 20
 
 export interface MigrateOptions {
   /**
-   * Folder holding the SQL and `meta/_journal.json`. Resolved from the installed package.
-   * @default the package's own `drizzle/` folder
+   * A drizzle-kit folder (its SQL files and `meta/_journal.json`) to apply instead of the
+   * library's own migrations, which are compiled into the package.
+   * @default the package's own migrations (the SQL in its `drizzle/` folder)
    */
   migrationsFolder?: string
-}
-
-/** Finds `drizzle/` beside `dist/` (installed) or beside `src/` (this repository). */
-export function defaultMigrationsFolder(): string {
-  const candidates = [new URL('../drizzle', import.meta.url), new URL('../../drizzle', import.meta.url)]
-  for (const candidate of candidates) {
-    const path = fileURLToPath(candidate)
-    if (existsSync(`${path}/meta/_journal.json`)) return path
-  }
-  throw new MigrationError(
-    `Cannot find the migrations folder (looked for ${candidates.map((c) => fileURLToPath(c)).join(', ')}). ` +
-      'Reinstall pg-subscription-scheduler, or pass `migrationsFolder` to migrate().',
-  )
 }
 
 async function assertHostTable(client: PoolClient): Promise<void> {
@@ -84,7 +73,7 @@ async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void>
  * timestamps, so `drizzle-kit migrate` and this agree on what is applied), without loading
  * drizzle-orm's query builder: about 240 MB of RSS that a scheduler would carry for its life.
  */
-async function applyMigrations(client: PoolClient, migrations: ReturnType<typeof readMigrationFiles>): Promise<void> {
+async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<void> {
   const table = `${quoteIdent(SCHEDULER_SCHEMA)}.${quoteIdent(MIGRATIONS_TABLE)}`
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEDULER_SCHEMA)}`)
   await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
@@ -112,12 +101,13 @@ async function applyMigrations(client: PoolClient, migrations: ReturnType<typeof
  * await migrate(pool)
  */
 export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<void> {
-  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder()
+  // A custom folder is read before the lock, so a bad path fails without touching the database.
+  const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
   await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertHostTable(client)
     await assertNoDuplicateSubscriptions(client)
     try {
-      await applyMigrations(client, readMigrationFiles({ migrationsFolder }))
+      await applyMigrations(client, migrations)
     } catch (error) {
       const reason = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {

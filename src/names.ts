@@ -18,3 +18,9 @@ export const SCHEDULER_SCHEMA = 'subscription_scheduler'
 export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'] as const
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
 
+/** Why a row is paused: by an operator, or after `pauseAfterConsecutiveFailures`. */
+export type PausedReason = 'manual' | 'failures'
+
+/** What started a run. */
+export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue'] as const
+export type RunTrigger = (typeof RUN_TRIGGERS)[number]

@@ -22,10 +22,10 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core'
 
-export { SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './names.js'
-export type { SubscriptionStatus } from './names.js'
+export { RUN_TRIGGERS, SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './names.js'
+export type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
 import { SCHEDULER_SCHEMA } from './names.js'
-import type { SubscriptionStatus } from './names.js'
+import type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
@@ -82,11 +82,6 @@ export const subscriptionProcessing = pgTable(
 )
 
 const scheduler = pgSchema(SCHEDULER_SCHEMA)
-
-export type PausedReason = 'manual' | 'failures'
-
-export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue'] as const
-export type RunTrigger = (typeof RUN_TRIGGERS)[number]
 
 /** One row per sweep: what it claimed and how those subscriptions settled. */
 export const subscriptionRuns = scheduler.table(

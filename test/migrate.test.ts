@@ -1,11 +1,28 @@
-import { readFileSync } from 'node:fs'
-import { describe, expect, test } from 'vitest'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { migrate as drizzleMigrate } from 'drizzle-orm/node-postgres/migrator'
+import { afterAll, describe, expect, test } from 'vitest'
 import { migrate } from '../src/migrate.js'
 import { MigrationError } from '../src/errors.js'
 import { createEmptyDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL, SEED_PROCESSING_DDL } from './support/host-schema.js'
 
-const journal = JSON.parse(readFileSync(new URL('../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }
+const DRIZZLE_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
+const journal = JSON.parse(readFileSync(join(DRIZZLE_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }
+const JOURNAL_TABLE = 'subscription_scheduler.__drizzle_migrations'
+
+const scratch = mkdtempSync(join(tmpdir(), 'pss-migrate-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** The journal as drizzle-orm compares it: hash and timestamp, in the order applied. */
+async function journalRows(db: TestDatabase): Promise<{ hash: string; created_at: string }[]> {
+  return (await db.pool.query(`SELECT hash, created_at::text FROM ${JOURNAL_TABLE} ORDER BY id`)).rows
+}
 
 const SEED_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const
 
@@ -83,5 +100,53 @@ describe('migrate', () => {
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.__drizzle_migrations`)
     // Each shipped migration applied exactly once.
     expect(rows[0].n).toBe(journal.entries.length)
+  })
+
+  test("writes the same journal rows as drizzle-orm's own migrator, and each sees the other's as applied", async () => {
+    const [ours, theirs] = await Promise.all([createEmptyDatabase(), createEmptyDatabase()])
+    await Promise.all([ours, theirs].map((db) => db.pool.query(HOST_SUBSCRIPTIONS_DDL)))
+    await migrate(ours.pool)
+    // What `drizzle-kit migrate` does, pointed at the library's folder and journal.
+    await drizzleMigrate(drizzle(theirs.pool), { migrationsFolder: DRIZZLE_FOLDER, migrationsSchema: 'subscription_scheduler' })
+    const expected = readMigrationFiles({ migrationsFolder: DRIZZLE_FOLDER }).map((m) => ({ hash: m.hash, created_at: String(m.folderMillis) }))
+    expect(await journalRows(ours)).toEqual(expected)
+    expect(await journalRows(theirs)).toEqual(expected)
+    // Neither applies anything again on the other's database.
+    await migrate(theirs.pool)
+    await drizzleMigrate(drizzle(ours.pool), { migrationsFolder: DRIZZLE_FOLDER, migrationsSchema: 'subscription_scheduler' })
+    expect(await journalRows(ours)).toEqual(expected)
+    expect(await journalRows(theirs)).toEqual(expected)
+  })
+
+  test('applies a custom migrationsFolder from its own files: only what is newer than the journal', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(db.pool)
+    // The library's folder plus one migration of the host's, as drizzle-kit would write it.
+    const folder = join(scratch, 'custom')
+    cpSync(DRIZZLE_FOLDER, folder, { recursive: true })
+    const custom = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[] }
+    const when = Math.max(...custom.entries.map((e) => e.when)) + 1
+    custom.entries.push({ idx: custom.entries.length, version: '7', when, tag: '9999_extra', breakpoints: true })
+    writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify(custom, null, 2))
+    writeFileSync(join(folder, '9999_extra.sql'), 'CREATE TABLE extra_a (id int);\n--> statement-breakpoint\nCREATE TABLE extra_b (id int);\n')
+
+    await migrate(db.pool, { migrationsFolder: folder })
+    const { rows } = await db.pool.query(`SELECT to_regclass('extra_a')::text AS a, to_regclass('extra_b')::text AS b`)
+    expect(rows[0]).toEqual({ a: 'extra_a', b: 'extra_b' })
+    const last = readMigrationFiles({ migrationsFolder: folder }).at(-1)!
+    expect((await journalRows(db)).at(-1)).toEqual({ hash: last.hash, created_at: String(when) })
+    expect(await journalRows(db)).toHaveLength(journal.entries.length + 1)
+  })
+
+  test('a migrationsFolder without a journal is a MigrationError naming it, and the database is untouched', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const missing = join(scratch, 'no-such-folder')
+    const error = await migrate(db.pool, { migrationsFolder: missing }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toContain(join(missing, 'meta', '_journal.json'))
+    const { rows } = await db.pool.query(`SELECT to_regclass('${JOURNAL_TABLE}')::text AS journal`)
+    expect(rows[0].journal).toBeNull()
   })
 })

@@ -53,6 +53,7 @@ test('every TypeScript block in the README type-checks against the library', asy
         noUnusedLocals: false,
         paths: {
           'pg-subscription-scheduler': ['../src/index.ts'],
+          'pg-subscription-scheduler/admin': ['../src/admin/index.ts'],
           'pg-subscription-scheduler/schema': ['../src/schema.ts'],
           'pg-subscription-scheduler/testing': ['../src/testing.ts'],
         },

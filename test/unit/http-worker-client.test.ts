@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigurationError, PermanentError, RetryableError } from '../src/errors.js'
-import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../src/http-worker-client.js'
-import type { ProcessRequest } from '../src/worker-client.js'
+import { ConfigurationError, PermanentError, RetryableError } from '../../src/errors.js'
+import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../../src/http-worker-client.js'
+import type { ProcessRequest } from '../../src/worker-client.js'
 
 interface Received { method: string | undefined, url: string | undefined, headers: IncomingMessage['headers'], body: string }
 type Handler = (req: IncomingMessage, res: ServerResponse) => void

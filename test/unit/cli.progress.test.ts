@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { createProgress, renderBar, renderLine } from '../src/cli/progress.js'
+import { createProgress, renderBar, renderLine } from '../../src/cli/progress.js'
 
 function harness(tty: boolean) {
   let now = 0

@@ -1,12 +1,12 @@
 import { describe, expect, test, vi } from 'vitest'
-import { ConfigurationError, SubscriptionDataError } from '../src/errors.js'
+import { ConfigurationError, SubscriptionDataError } from '../../src/errors.js'
 import {
   computeNextRunAt,
   isKnownFrequency,
   isValidTimeZone,
   parseRunAt,
   type NextRunInput,
-} from '../src/next-run.js'
+} from '../../src/next-run.js'
 
 // Local-calendar and DST behaviour lives in next-run.dst.test.ts.
 

@@ -1,0 +1,127 @@
+/**
+ * Which database errors the scheduler rides out (a restart, a failover, a dropped connection, a
+ * deadlock) and which it reports at once (wrong SQL, a violated constraint). Errors are pg's own:
+ * its DatabaseError class with real SQLSTATE codes, and a real refused connection.
+ */
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import pg from 'pg'
+import { describe, expect, test } from 'vitest'
+import { captureLogger } from '../../src/testing.js'
+import { isTransientDbError, retryTransient } from '../../src/transient.js'
+
+/** An error as pg raises it for a server response with this SQLSTATE. */
+function sqlError(code: string, message: string): pg.DatabaseError {
+  const error = new pg.DatabaseError(message, message.length, 'error')
+  error.code = code
+  return error
+}
+
+/** A port on this machine that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe('isTransientDbError', () => {
+  test.each([
+    ['57P01', 'terminating connection due to administrator command'],
+    ['57P02', 'terminating connection due to crash of another server process'],
+    ['57P03', 'the database system is starting up'],
+    ['08006', 'connection failure'],
+    ['08003', 'connection does not exist'],
+    ['53300', 'sorry, too many clients already'],
+    ['40001', 'could not serialize access due to concurrent update'],
+    ['40P01', 'deadlock detected'],
+  ])('SQLSTATE %s (%s) is transient: a retry can cure it', (code, message) => {
+    expect(isTransientDbError(sqlError(code, message))).toBe(true)
+  })
+
+  test.each([
+    ['23505', 'duplicate key value violates unique constraint "subscription_processing_subscription_id_key"'],
+    ['23503', 'insert or update on table "subscription_processing" violates foreign key constraint'],
+    ['42P01', 'relation "subscription_processing" does not exist'],
+    ['42703', 'column "next_run_at" does not exist'],
+    ['22P02', 'invalid input syntax for type uuid: "abc"'],
+  ])('SQLSTATE %s (%s) is not: retrying the same statement fails the same way', (code, message) => {
+    expect(isTransientDbError(sqlError(code, message))).toBe(false)
+  })
+
+  test('a refused connection, as pg reports it, is transient', async () => {
+    const client = new pg.Client({ host: '127.0.0.1', port: await closedPort(), user: 'nobody', database: 'none' })
+    const error = await client.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect((error as { code?: string }).code).toBe('ECONNREFUSED')
+    expect(isTransientDbError(error)).toBe(true)
+  })
+
+  test.each(['Connection terminated unexpectedly', 'timeout exceeded when trying to connect', 'Client has encountered a connection error and is not queryable'])(
+    "pg's message without a code, %j, is transient",
+    (message) => {
+      expect(isTransientDbError(new Error(message))).toBe(true)
+    },
+  )
+
+  test('a transient error wrapped by another library (as `cause`) is still recognised', () => {
+    const wrapped = new Error('Failed to fetch jobs', { cause: new Error('query failed', { cause: sqlError('57P01', 'terminating connection') }) })
+    expect(isTransientDbError(wrapped)).toBe(true)
+  })
+
+  test.each([undefined, null, 'ECONNRESET', 57, new TypeError('Cannot read properties of undefined')])('%j is not a transient database error', (value) => {
+    expect(isTransientDbError(value)).toBe(false)
+  })
+})
+
+describe('retryTransient', () => {
+  const what = 'claiming a page of run 42'
+
+  test('retries a transient error, logging what it was doing, and returns the result', async () => {
+    const logger = captureLogger()
+    let calls = 0
+    const result = await retryTransient(async () => {
+      calls++
+      if (calls === 1) throw sqlError('57P01', 'terminating connection due to administrator command')
+      return 'claimed'
+    }, { logger, what })
+    expect({ result, calls }).toEqual({ result: 'claimed', calls: 2 })
+    expect(logger.messages('warn')).toEqual([expect.stringContaining(`Database unavailable while ${what}`)])
+  })
+
+  test('throws any other error at once, without retrying', async () => {
+    const logger = captureLogger()
+    let calls = 0
+    const unique = sqlError('23505', 'duplicate key value')
+    await expect(retryTransient(async () => {
+      calls++
+      throw unique
+    }, { logger, what })).rejects.toBe(unique)
+    expect(calls).toBe(1)
+    expect(logger.entries).toEqual([])
+  })
+
+  test('gives up once its deadline has passed, with the last error', async () => {
+    let calls = 0
+    const down = sqlError('57P03', 'the database system is starting up')
+    await expect(retryTransient(async () => {
+      calls++
+      throw down
+    }, { logger: captureLogger(), what, deadlineMs: 0 })).rejects.toBe(down)
+    expect(calls).toBe(1)
+  })
+
+  test('stops retrying when its signal aborts (the scheduler is stopping)', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    let calls = 0
+    await expect(retryTransient(async () => {
+      calls++
+      throw sqlError('08006', 'connection failure')
+    }, { logger: captureLogger(), what, signal: controller.signal })).rejects.toMatchObject({ code: '08006' })
+    expect(calls).toBe(1)
+  })
+})
