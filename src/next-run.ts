@@ -5,7 +5,19 @@
  */
 
 import { IANAZone } from 'luxon'
-import { ConfigurationError, SubscriptionDataError } from './errors.js'
+import { SubscriptionDataError } from './errors.js'
+import {
+  daysInMonth,
+  DAY_MS,
+  describe,
+  isoWeekday,
+  isValidTimeZone,
+  localDate,
+  parseRunAt,
+  resolveWallTime,
+} from './schedule/local-time.js'
+
+export { isValidTimeZone, parseRunAt }
 
 /** The cadences the scheduler understands. Anything else runs daily, with a warning. */
 export type Frequency = 'daily' | 'weekly' | 'monthly'
@@ -50,52 +62,11 @@ export interface NextRunInput {
   onUnknownFrequency?(frequency: string | null | undefined): void
 }
 
-const MINUTE_MS = 60_000
-const DAY_MS = 86_400_000
 const FREQUENCIES: readonly string[] = ['daily', 'weekly', 'monthly'] satisfies Frequency[]
 
 /** True for `'daily'`, `'weekly'` and `'monthly'` (exact, case-sensitive). */
 export function isKnownFrequency(f: unknown): f is Frequency {
   return typeof f === 'string' && FREQUENCIES.includes(f)
-}
-
-/** True when `tz` names a time zone luxon (and so the runtime's Intl data) knows. */
-/**
- * luxon builds an Intl.DateTimeFormat (off the JS heap) for every validity check; at one check
- * per job that churned hundreds of MB of RSS in a 20k drain (bench/child/what-if.ts zone-cache).
- */
-const knownZones = new Map<string, boolean>()
-const MAX_KNOWN_ZONES = 1024
-
-export function isValidTimeZone(tz: string): boolean {
-  if (typeof tz !== 'string' || tz === '') return false
-  let valid = knownZones.get(tz)
-  if (valid === undefined) {
-    valid = IANAZone.isValidZone(tz)
-    // Bounded: zone names come from rows, and a table of junk must not grow this forever.
-    if (knownZones.size >= MAX_KNOWN_ZONES) knownZones.clear()
-    knownZones.set(tz, valid)
-  }
-  return valid
-}
-
-/**
- * Parses a 24-hour wall time `'HH:MM'` or `'H:MM'`.
- *
- * @throws {ConfigurationError} for `runAt` when the value is not such a time (e.g. `'9am'`,
- * `'24:00'`, `'09:60'`, `'09:00:00'`).
- */
-export function parseRunAt(runAt: string): { hour: number; minute: number } {
-  const match = typeof runAt === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(runAt) : null
-  const hour = Number(match?.[1])
-  const minute = Number(match?.[2])
-  if (!match || hour > 23 || minute > 59) {
-    throw new ConfigurationError(
-      'runAt',
-      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
-    )
-  }
-  return { hour, minute }
 }
 
 /**
@@ -163,7 +134,7 @@ export function computeNextRunAt(input: NextRunInput): Date {
   let day = start.dayNumber
   const step = frequency === 'weekly' ? 7 : 1
   if (frequency === 'weekly') {
-    day += (weekday(anchor.dayNumber) - weekday(day) + 7) % 7
+    day += (isoWeekday(anchor.dayNumber) - isoWeekday(day) + 7) % 7
   }
   for (; ; day += step) {
     const slot = slotOn(day)
@@ -185,57 +156,10 @@ function resolveFrequency(input: NextRunInput): Frequency {
   return 'daily'
 }
 
-/**
- * The instant of local wall time `hour:minute` on local calendar day `dayNumber` (days since
- * 1970-01-01). Done by hand rather than with `DateTime.fromObject`, because luxon resolves a
- * repeated fall-back time to the later (standard-time) instant and we want the earlier one.
- */
-function resolveWallTime(zone: IANAZone, dayNumber: number, hour: number, minute: number): number {
-  // The wall time read as if it were UTC; the true instant is this minus the zone's offset.
-  const wall = dayNumber * DAY_MS + (hour * 60 + minute) * MINUTE_MS
-  // Offsets are at most ±14h, so a day either side brackets any transition near this wall time.
-  const offsetBefore = zone.offset(wall - DAY_MS)
-  const offsetAfter = zone.offset(wall + DAY_MS)
-  // A candidate is real if the zone actually has that offset at the instant it implies.
-  const candidates = [offsetBefore, offsetAfter]
-    .map((offset) => ({ offset, instant: wall - offset * MINUTE_MS }))
-    .filter(({ offset, instant }) => zone.offset(instant) === offset)
-    .map(({ instant }) => instant)
-  // Two real candidates: fall-back overlap, take the earlier. None: spring-forward gap; reading
-  // the wall time with the pre-gap offset lands exactly one gap-length later in local time.
-  return candidates.length > 0 ? Math.min(...candidates) : wall - offsetBefore * MINUTE_MS
-}
-
-interface LocalDate { year: number; month: number; day: number; dayNumber: number }
-
-/** The local calendar date of `instant` in `zone`. */
-function localDate(zone: IANAZone, instant: number): LocalDate {
-  const shifted = new Date(instant + zone.offset(instant) * MINUTE_MS)
-  const year = shifted.getUTCFullYear()
-  const month = shifted.getUTCMonth() + 1
-  const day = shifted.getUTCDate()
-  return { year, month, day, dayNumber: Date.UTC(year, month - 1, day) / DAY_MS }
-}
-
-/** 0 = Sunday … 6 = Saturday, of a day number. UTC getters keep this free of the server's zone. */
-function weekday(dayNumber: number): number {
-  return new Date(dayNumber * DAY_MS).getUTCDay()
-}
-
-function daysInMonth(year: number, month: number): number {
-  // Day 0 of the following month is the last day of this one.
-  return new Date(Date.UTC(year, month, 0)).getUTCDate()
-}
-
 function requireDate(value: unknown, name: 'after' | 'now' | 'anchor'): number {
   const ms = value instanceof Date ? value.getTime() : Number.NaN
   if (Number.isNaN(ms)) {
     throw new SubscriptionDataError(`\`${name}\` must be a valid Date, got ${describe(value)}.`)
   }
   return ms
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
