@@ -106,7 +106,9 @@ export function mod(value: number, divisor: number): number {
 export function describe(value: unknown): string {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   if (typeof value === 'string') return JSON.stringify(value)
-  if (Array.isArray(value) || (typeof value === 'object' && value !== null)) {
+  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined
+  // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
+  if (Array.isArray(value) || proto === Object.prototype || proto === null) {
     try {
       return JSON.stringify(value) ?? String(value)
     } catch {
