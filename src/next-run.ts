@@ -1,33 +1,35 @@
 /**
  * When does a subscription run next? A pure function of the subscription's schedule and the
  * clock, so the scheduler can store the answer in `next_run_at` and every edge case (DST, short
- * months, downtime) can be tested without a database.
+ * months, downtime) can be tested without a database. The cadence arithmetic lives in
+ * src/schedule/.
  */
 
-import { IANAZone } from 'luxon'
-import { SubscriptionDataError } from './errors.js'
-import {
-  daysInMonth,
-  DAY_MS,
-  describe,
-  isoWeekday,
-  isValidTimeZone,
-  localDate,
-  parseRunAt,
-  resolveWallTime,
-} from './schedule/local-time.js'
+import { compileCadence, firstSlotAfter } from './schedule/cadence.js'
+import { isBuiltInFrequency, type BuiltInFrequency, type FrequencyRule } from './schedule/frequency-rules.js'
+import { isValidTimeZone, localDate, parseRunAt } from './schedule/local-time.js'
+import { requireDate, requireZone, resolveRule } from './schedule/schedule-input.js'
 
 export { isValidTimeZone, parseRunAt }
 
-/** The cadences the scheduler understands. Anything else runs daily, with a warning. */
-export type Frequency = 'daily' | 'weekly' | 'monthly'
+/** The built-in cadence names. Anything else not in the host's `frequencies` runs daily, with a warning. */
+export type Frequency = BuiltInFrequency
 
 export interface NextRunInput {
   /**
-   * `'daily'`, `'weekly'` or `'monthly'`. Anything else, including `null`, `undefined` and `''`,
-   * falls back to daily and is reported through {@link NextRunInput.onUnknownFrequency}.
+   * A cadence name (`'daily'`, `'weekly'`, `'biweekly'`, `'monthly'`, `'quarterly'`, `'yearly'`,
+   * or one of `frequencies`) or a {@link FrequencyRule}. An unknown name, including `null`,
+   * `undefined` and `''`, falls back to daily and is reported through
+   * {@link NextRunInput.onUnknownFrequency}.
    */
-  frequency: string | null | undefined
+  frequency: string | FrequencyRule | null | undefined
+  /**
+   * The host's cadence names (the `frequencies` option, resolved or as given); a name is looked up
+   * here first, then among the built-ins.
+   *
+   * @default the built-ins only
+   */
+  frequencies?: Readonly<Record<string, FrequencyRule>> | undefined
   /** IANA zone name the wall time is read in, e.g. `'Europe/Berlin'`. */
   timezone: string
   /** Local wall time `'HH:MM'` (24-hour; `'H:MM'` is accepted too), e.g. `'09:00'`. */
@@ -44,10 +46,12 @@ export interface NextRunInput {
   now?: Date
   /**
    * The schedule's anchor: the first slot the subscription ever ran at (the scheduler keeps it per
-   * row in `anchor_at`). Weekly schedules run on the anchor's local weekday and monthly schedules
-   * on its local day of month (both read in `timezone`); its time of day is ignored, `runAt`
-   * decides that. Months too short for the anchor day run on their last day, and the next long
-   * month returns to it (Jan 31 → Feb 28/29 → Mar 31 → Apr 30). Daily schedules ignore it.
+   * row in `anchor_at`), read as a local date in `timezone`; its time of day is ignored, `runAt`
+   * decides that. It fixes the cadence's phase: every n days count from its date, every n weeks
+   * from its ISO week (on its weekday unless `weekdays` are given), every n months from its month
+   * (on its day unless `monthDay` is given), yearly on its month and day. Months too short for
+   * the day run on their last day, and the next long month returns to it (Jan 31 → Feb 28/29 →
+   * Mar 31 → Apr 30); a Feb 29 anchor runs on Feb 28 in common years. Daily ignores it.
    *
    * Defaults to `after`. That is only right while `after` lies on the anchor's weekday/day: after
    * a manual run on another weekday, or a 31st clamped to Feb 28, pass the stored anchor.
@@ -62,20 +66,19 @@ export interface NextRunInput {
   onUnknownFrequency?(frequency: string | null | undefined): void
 }
 
-const FREQUENCIES: readonly string[] = ['daily', 'weekly', 'monthly'] satisfies Frequency[]
-
-/** True for `'daily'`, `'weekly'` and `'monthly'` (exact, case-sensitive). */
+/** True for a built-in cadence name, e.g. `'weekly'` or `'quarterly'` (exact, case-sensitive). */
 export function isKnownFrequency(f: unknown): f is Frequency {
-  return typeof f === 'string' && FREQUENCIES.includes(f)
+  return isBuiltInFrequency(f)
 }
 
 /**
  * Computes the first slot strictly after both `after` (the slot just processed) and `now`.
  *
- * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence: every
- * day; the local weekday of `anchor`; or the local day of month of `anchor`, clamped to the
- * month's length. `anchor` (the first slot ever run) defaults to `after`. Missed periods are not
- * replayed: after downtime the result is the next slot after `now`.
+ * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence, in
+ * phase with `anchor` (the first slot ever run; defaults to `after`): see
+ * {@link NextRunInput.anchor}. Missed periods are not replayed: after downtime the result is the
+ * next slot after `now`. Each answer is computed directly (a yearly cadence does not walk the
+ * days between).
  *
  * Around DST there is exactly one slot per local day: a wall time skipped by spring-forward moves
  * forward by the gap (Berlin 02:30 → 03:30 CEST), and a wall time repeated by fall-back uses the
@@ -92,74 +95,30 @@ export function isKnownFrequency(f: unknown): f is Frequency {
  *   now: new Date('2027-02-28T09:00:05Z'), // defaults to new Date()
  *   anchor: new Date('2027-01-31T09:00:00Z'), // anchor_at; defaults to `after`
  * }) // → 2027-03-31T09:00:00.000Z (with the default anchor it would be Mar 28)
+ *
+ * // Working days at 08:00 in Berlin; Friday's slot has just run.
+ * computeNextRunAt({
+ *   frequency: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+ *   timezone: 'Europe/Berlin',
+ *   runAt: '08:00',
+ *   after: new Date('2027-05-14T06:00:00Z'),
+ *   now: new Date('2027-05-14T06:00:05Z'),
+ * }) // → 2027-05-17T06:00:00.000Z (Monday 08:00 CEST)
  * ```
  *
  * @throws {SubscriptionDataError} for an unknown zone, or an `after`, `now` or `anchor` that is
  * not a valid Date (the message names the field).
- * @throws {ConfigurationError} for a malformed `runAt`.
+ * @throws {ConfigurationError} for a malformed `runAt`, or an invalid rule (named by its path,
+ * e.g. `frequency.every`).
  */
 export function computeNextRunAt(input: NextRunInput): Date {
-  const { timezone, runAt } = input
-  if (!isValidTimeZone(timezone)) {
-    throw new SubscriptionDataError(
-      `Unknown time zone ${describe(timezone)}: use an IANA zone name such as 'Europe/Berlin' or 'UTC'.`,
-    )
-  }
-  const zone = IANAZone.create(timezone)
-  const { hour, minute } = parseRunAt(runAt)
+  const zone = requireZone(input.timezone)
+  const { hour, minute } = parseRunAt(input.runAt)
   const after = requireDate(input.after, 'after')
   const now = input.now === undefined ? Date.now() : requireDate(input.now, 'now')
-  const anchor = localDate(zone, input.anchor === undefined ? after : requireDate(input.anchor, 'anchor'))
-  const frequency = resolveFrequency(input)
+  const anchor = input.anchor === undefined ? after : requireDate(input.anchor, 'anchor')
+  const cadence = compileCadence(resolveRule(input), localDate(zone, anchor))
   // Measuring from the later of the two is what drops the backlog after downtime.
   const threshold = Math.max(after, now)
-
-  const start = localDate(zone, threshold)
-  const slotOn = (day: number): number => resolveWallTime(zone, day, hour, minute)
-
-  if (frequency === 'monthly') {
-    // Each month is derived from the anchor day afresh, never from the previous slot, so a
-    // clamp to Feb 28 does not stick (and Jan 31 never overflows into March).
-    for (let monthIndex = start.year * 12 + start.month - 1; ; monthIndex++) {
-      const year = Math.floor(monthIndex / 12)
-      const month = (monthIndex % 12) + 1
-      const day = Math.min(anchor.day, daysInMonth(year, month))
-      const slot = slotOn(Date.UTC(year, month - 1, day) / DAY_MS)
-      if (slot > threshold) return new Date(slot)
-    }
-  }
-
-  // Daily steps a day at a time; weekly starts on the first day with the anchor's weekday and
-  // steps a week. Either loop ends within a couple of steps because slots only move forward.
-  let day = start.dayNumber
-  const step = frequency === 'weekly' ? 7 : 1
-  if (frequency === 'weekly') {
-    day += (isoWeekday(anchor.dayNumber) - isoWeekday(day) + 7) % 7
-  }
-  for (; ; day += step) {
-    const slot = slotOn(day)
-    if (slot > threshold) return new Date(slot)
-  }
-}
-
-function resolveFrequency(input: NextRunInput): Frequency {
-  const { frequency } = input
-  if (isKnownFrequency(frequency)) return frequency
-  if (input.onUnknownFrequency) {
-    input.onUnknownFrequency(frequency)
-  } else {
-    process.emitWarning(
-      `Unknown subscription frequency ${describe(frequency)}; running it daily. Use 'daily', 'weekly' or 'monthly'.`,
-      { code: 'PG_SUBSCRIPTION_SCHEDULER_UNKNOWN_FREQUENCY' },
-    )
-  }
-  return 'daily'
-}
-
-function requireDate(value: unknown, name: 'after' | 'now' | 'anchor'): number {
-  const ms = value instanceof Date ? value.getTime() : Number.NaN
-  if (Number.isNaN(ms)) {
-    throw new SubscriptionDataError(`\`${name}\` must be a valid Date, got ${describe(value)}.`)
-  }
-  return ms
+  return new Date(firstSlotAfter(cadence, zone, hour, minute, threshold))
 }
