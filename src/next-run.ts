@@ -9,6 +9,7 @@ import { compileCadence, firstSlotAfter } from './schedule/cadence.js'
 import { isBuiltInFrequency, type BuiltInFrequency, type FrequencyRule } from './schedule/frequency-rules.js'
 import { isValidTimeZone, localDate, parseRunAt } from './schedule/local-time.js'
 import { requireDate, requireZone, resolveRule } from './schedule/schedule-input.js'
+import { sharedSlotMemo } from './schedule/slot-memo.js'
 
 export { isValidTimeZone, parseRunAt }
 
@@ -78,7 +79,7 @@ export function isKnownFrequency(f: unknown): f is Frequency {
  * phase with `anchor` (the first slot ever run; defaults to `after`): see
  * {@link NextRunInput.anchor}. Missed periods are not replayed: after downtime the result is the
  * next slot after `now`. Each answer is computed directly (a yearly cadence does not walk the
- * days between).
+ * days between) and remembered in a small bounded memo shared by the rows of one cadence.
  *
  * Around DST there is exactly one slot per local day: a wall time skipped by spring-forward moves
  * forward by the gap (Berlin 02:30 → 03:30 CEST), and a wall time repeated by fall-back uses the
@@ -120,5 +121,8 @@ export function computeNextRunAt(input: NextRunInput): Date {
   const cadence = compileCadence(resolveRule(input), localDate(zone, anchor))
   // Measuring from the later of the two is what drops the backlog after downtime.
   const threshold = Math.max(after, now)
-  return new Date(firstSlotAfter(cadence, zone, hour, minute, threshold))
+  // The key holds everything the answer depends on besides the threshold; the memo's window
+  // handles the threshold (see SlotMemo).
+  const key = `${cadence.key}|${zone.name}|${hour}:${minute}`
+  return new Date(sharedSlotMemo.firstSlotAfter(key, threshold, (t) => firstSlotAfter(cadence, zone, hour, minute, t)))
 }

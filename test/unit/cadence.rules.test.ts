@@ -1,8 +1,9 @@
 import { IANAZone } from 'luxon'
-import { afterEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
 import { computeNextRunAt } from '../../src/next-run.js'
 import { resolveFrequencies, type FrequencyRule } from '../../src/schedule/frequency-rules.js'
+import { sharedSlotMemo } from '../../src/schedule/slot-memo.js'
 import { next, walk } from './walk.js'
 
 // Rules beyond the built-in names (weekdays, monthDay, every n days), the host's own names, and
@@ -217,6 +218,8 @@ describe('the host\'s names', () => {
 })
 
 describe('long spans are computed directly, not walked day by day', () => {
+  // An empty memo, so the arithmetic answers (yearly and every 12 months share a memo key).
+  beforeEach(() => sharedSlotMemo.clear())
   afterEach(() => vi.restoreAllMocks())
 
   // Each zone lookup is one luxon offset call; walking the days between would make thousands.
