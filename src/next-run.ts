@@ -1,21 +1,36 @@
 /**
  * When does a subscription run next? A pure function of the subscription's schedule and the
  * clock, so the scheduler can store the answer in `next_run_at` and every edge case (DST, short
- * months, downtime) can be tested without a database.
+ * months, downtime) can be tested without a database. The cadence arithmetic lives in
+ * src/schedule/.
  */
 
-import { IANAZone } from 'luxon'
-import { ConfigurationError, SubscriptionDataError } from './errors.js'
+import { compileCadence, firstSlotAfter } from './schedule/cadence.js'
+import { isBuiltInFrequency, type BuiltInFrequency, type FrequencyRule } from './schedule/frequency-rules.js'
+import { isValidTimeZone, localDate, parseRunAt } from './schedule/local-time.js'
+import { requireDate, requireZone, resolveRule } from './schedule/schedule-input.js'
+import { sharedSlotMemo } from './schedule/slot-memo.js'
 
-/** The cadences the scheduler understands. Anything else runs daily, with a warning. */
-export type Frequency = 'daily' | 'weekly' | 'monthly'
+export { isValidTimeZone, parseRunAt }
+
+/** The built-in cadence names. Anything else not in the host's `frequencies` runs daily, with a warning. */
+export type Frequency = BuiltInFrequency
 
 export interface NextRunInput {
   /**
-   * `'daily'`, `'weekly'` or `'monthly'`. Anything else, including `null`, `undefined` and `''`,
-   * falls back to daily and is reported through {@link NextRunInput.onUnknownFrequency}.
+   * A cadence name (`'daily'`, `'weekly'`, `'biweekly'`, `'monthly'`, `'quarterly'`, `'yearly'`,
+   * or one of `frequencies`) or a {@link FrequencyRule}. An unknown name, including `null`,
+   * `undefined` and `''`, falls back to daily and is reported through
+   * {@link NextRunInput.onUnknownFrequency}.
    */
-  frequency: string | null | undefined
+  frequency: string | FrequencyRule | null | undefined
+  /**
+   * The host's cadence names (the `frequencies` option, resolved or as given); a name is looked up
+   * here first, then among the built-ins.
+   *
+   * @default the built-ins only
+   */
+  frequencies?: Readonly<Record<string, FrequencyRule>> | undefined
   /** IANA zone name the wall time is read in, e.g. `'Europe/Berlin'`. */
   timezone: string
   /** Local wall time `'HH:MM'` (24-hour; `'H:MM'` is accepted too), e.g. `'09:00'`. */
@@ -32,10 +47,12 @@ export interface NextRunInput {
   now?: Date
   /**
    * The schedule's anchor: the first slot the subscription ever ran at (the scheduler keeps it per
-   * row in `anchor_at`). Weekly schedules run on the anchor's local weekday and monthly schedules
-   * on its local day of month (both read in `timezone`); its time of day is ignored, `runAt`
-   * decides that. Months too short for the anchor day run on their last day, and the next long
-   * month returns to it (Jan 31 → Feb 28/29 → Mar 31 → Apr 30). Daily schedules ignore it.
+   * row in `anchor_at`), read as a local date in `timezone`; its time of day is ignored, `runAt`
+   * decides that. It fixes the cadence's phase: every n days count from its date, every n weeks
+   * from its ISO week (on its weekday unless `weekdays` are given), every n months from its month
+   * (on its day unless `monthDay` is given), yearly on its month and day. Months too short for
+   * the day run on their last day, and the next long month returns to it (Jan 31 → Feb 28/29 →
+   * Mar 31 → Apr 30); a Feb 29 anchor runs on Feb 28 in common years. Daily ignores it.
    *
    * Defaults to `after`. That is only right while `after` lies on the anchor's weekday/day: after
    * a manual run on another weekday, or a 31st clamped to Feb 28, pass the stored anchor.
@@ -50,61 +67,19 @@ export interface NextRunInput {
   onUnknownFrequency?(frequency: string | null | undefined): void
 }
 
-const MINUTE_MS = 60_000
-const DAY_MS = 86_400_000
-const FREQUENCIES: readonly string[] = ['daily', 'weekly', 'monthly'] satisfies Frequency[]
-
-/** True for `'daily'`, `'weekly'` and `'monthly'` (exact, case-sensitive). */
+/** True for a built-in cadence name, e.g. `'weekly'` or `'quarterly'` (exact, case-sensitive). */
 export function isKnownFrequency(f: unknown): f is Frequency {
-  return typeof f === 'string' && FREQUENCIES.includes(f)
-}
-
-/** True when `tz` names a time zone luxon (and so the runtime's Intl data) knows. */
-/**
- * luxon builds an Intl.DateTimeFormat (off the JS heap) for every validity check; at one check
- * per job that churned hundreds of MB of RSS in a 20k drain (bench/child/what-if.ts zone-cache).
- */
-const knownZones = new Map<string, boolean>()
-const MAX_KNOWN_ZONES = 1024
-
-export function isValidTimeZone(tz: string): boolean {
-  if (typeof tz !== 'string' || tz === '') return false
-  let valid = knownZones.get(tz)
-  if (valid === undefined) {
-    valid = IANAZone.isValidZone(tz)
-    // Bounded: zone names come from rows, and a table of junk must not grow this forever.
-    if (knownZones.size >= MAX_KNOWN_ZONES) knownZones.clear()
-    knownZones.set(tz, valid)
-  }
-  return valid
-}
-
-/**
- * Parses a 24-hour wall time `'HH:MM'` or `'H:MM'`.
- *
- * @throws {ConfigurationError} for `runAt` when the value is not such a time (e.g. `'9am'`,
- * `'24:00'`, `'09:60'`, `'09:00:00'`).
- */
-export function parseRunAt(runAt: string): { hour: number; minute: number } {
-  const match = typeof runAt === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(runAt) : null
-  const hour = Number(match?.[1])
-  const minute = Number(match?.[2])
-  if (!match || hour > 23 || minute > 59) {
-    throw new ConfigurationError(
-      'runAt',
-      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
-    )
-  }
-  return { hour, minute }
+  return isBuiltInFrequency(f)
 }
 
 /**
  * Computes the first slot strictly after both `after` (the slot just processed) and `now`.
  *
- * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence: every
- * day; the local weekday of `anchor`; or the local day of month of `anchor`, clamped to the
- * month's length. `anchor` (the first slot ever run) defaults to `after`. Missed periods are not
- * replayed: after downtime the result is the next slot after `now`.
+ * A slot is the local wall time `runAt` in `timezone` on a day of the frequency's cadence, in
+ * phase with `anchor` (the first slot ever run; defaults to `after`): see
+ * {@link NextRunInput.anchor}. Missed periods are not replayed: after downtime the result is the
+ * next slot after `now`. Each answer is computed directly (a yearly cadence does not walk the
+ * days between) and remembered in a small bounded memo shared by the rows of one cadence.
  *
  * Around DST there is exactly one slot per local day: a wall time skipped by spring-forward moves
  * forward by the gap (Berlin 02:30 → 03:30 CEST), and a wall time repeated by fall-back uses the
@@ -121,121 +96,33 @@ export function parseRunAt(runAt: string): { hour: number; minute: number } {
  *   now: new Date('2027-02-28T09:00:05Z'), // defaults to new Date()
  *   anchor: new Date('2027-01-31T09:00:00Z'), // anchor_at; defaults to `after`
  * }) // → 2027-03-31T09:00:00.000Z (with the default anchor it would be Mar 28)
+ *
+ * // Working days at 08:00 in Berlin; Friday's slot has just run.
+ * computeNextRunAt({
+ *   frequency: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+ *   timezone: 'Europe/Berlin',
+ *   runAt: '08:00',
+ *   after: new Date('2027-05-14T06:00:00Z'),
+ *   now: new Date('2027-05-14T06:00:05Z'),
+ * }) // → 2027-05-17T06:00:00.000Z (Monday 08:00 CEST)
  * ```
  *
  * @throws {SubscriptionDataError} for an unknown zone, or an `after`, `now` or `anchor` that is
  * not a valid Date (the message names the field).
- * @throws {ConfigurationError} for a malformed `runAt`.
+ * @throws {ConfigurationError} for a malformed `runAt`, or an invalid rule (named by its path,
+ * e.g. `frequency.every`).
  */
 export function computeNextRunAt(input: NextRunInput): Date {
-  const { timezone, runAt } = input
-  if (!isValidTimeZone(timezone)) {
-    throw new SubscriptionDataError(
-      `Unknown time zone ${describe(timezone)}: use an IANA zone name such as 'Europe/Berlin' or 'UTC'.`,
-    )
-  }
-  const zone = IANAZone.create(timezone)
-  const { hour, minute } = parseRunAt(runAt)
+  const zone = requireZone(input.timezone)
+  const { hour, minute } = parseRunAt(input.runAt)
   const after = requireDate(input.after, 'after')
   const now = input.now === undefined ? Date.now() : requireDate(input.now, 'now')
-  const anchor = localDate(zone, input.anchor === undefined ? after : requireDate(input.anchor, 'anchor'))
-  const frequency = resolveFrequency(input)
+  const anchor = input.anchor === undefined ? after : requireDate(input.anchor, 'anchor')
+  const cadence = compileCadence(resolveRule(input), localDate(zone, anchor))
   // Measuring from the later of the two is what drops the backlog after downtime.
   const threshold = Math.max(after, now)
-
-  const start = localDate(zone, threshold)
-  const slotOn = (day: number): number => resolveWallTime(zone, day, hour, minute)
-
-  if (frequency === 'monthly') {
-    // Each month is derived from the anchor day afresh, never from the previous slot, so a
-    // clamp to Feb 28 does not stick (and Jan 31 never overflows into March).
-    for (let monthIndex = start.year * 12 + start.month - 1; ; monthIndex++) {
-      const year = Math.floor(monthIndex / 12)
-      const month = (monthIndex % 12) + 1
-      const day = Math.min(anchor.day, daysInMonth(year, month))
-      const slot = slotOn(Date.UTC(year, month - 1, day) / DAY_MS)
-      if (slot > threshold) return new Date(slot)
-    }
-  }
-
-  // Daily steps a day at a time; weekly starts on the first day with the anchor's weekday and
-  // steps a week. Either loop ends within a couple of steps because slots only move forward.
-  let day = start.dayNumber
-  const step = frequency === 'weekly' ? 7 : 1
-  if (frequency === 'weekly') {
-    day += (weekday(anchor.dayNumber) - weekday(day) + 7) % 7
-  }
-  for (; ; day += step) {
-    const slot = slotOn(day)
-    if (slot > threshold) return new Date(slot)
-  }
-}
-
-function resolveFrequency(input: NextRunInput): Frequency {
-  const { frequency } = input
-  if (isKnownFrequency(frequency)) return frequency
-  if (input.onUnknownFrequency) {
-    input.onUnknownFrequency(frequency)
-  } else {
-    process.emitWarning(
-      `Unknown subscription frequency ${describe(frequency)}; running it daily. Use 'daily', 'weekly' or 'monthly'.`,
-      { code: 'PG_SUBSCRIPTION_SCHEDULER_UNKNOWN_FREQUENCY' },
-    )
-  }
-  return 'daily'
-}
-
-/**
- * The instant of local wall time `hour:minute` on local calendar day `dayNumber` (days since
- * 1970-01-01). Done by hand rather than with `DateTime.fromObject`, because luxon resolves a
- * repeated fall-back time to the later (standard-time) instant and we want the earlier one.
- */
-function resolveWallTime(zone: IANAZone, dayNumber: number, hour: number, minute: number): number {
-  // The wall time read as if it were UTC; the true instant is this minus the zone's offset.
-  const wall = dayNumber * DAY_MS + (hour * 60 + minute) * MINUTE_MS
-  // Offsets are at most ±14h, so a day either side brackets any transition near this wall time.
-  const offsetBefore = zone.offset(wall - DAY_MS)
-  const offsetAfter = zone.offset(wall + DAY_MS)
-  // A candidate is real if the zone actually has that offset at the instant it implies.
-  const candidates = [offsetBefore, offsetAfter]
-    .map((offset) => ({ offset, instant: wall - offset * MINUTE_MS }))
-    .filter(({ offset, instant }) => zone.offset(instant) === offset)
-    .map(({ instant }) => instant)
-  // Two real candidates: fall-back overlap, take the earlier. None: spring-forward gap; reading
-  // the wall time with the pre-gap offset lands exactly one gap-length later in local time.
-  return candidates.length > 0 ? Math.min(...candidates) : wall - offsetBefore * MINUTE_MS
-}
-
-interface LocalDate { year: number; month: number; day: number; dayNumber: number }
-
-/** The local calendar date of `instant` in `zone`. */
-function localDate(zone: IANAZone, instant: number): LocalDate {
-  const shifted = new Date(instant + zone.offset(instant) * MINUTE_MS)
-  const year = shifted.getUTCFullYear()
-  const month = shifted.getUTCMonth() + 1
-  const day = shifted.getUTCDate()
-  return { year, month, day, dayNumber: Date.UTC(year, month - 1, day) / DAY_MS }
-}
-
-/** 0 = Sunday … 6 = Saturday, of a day number. UTC getters keep this free of the server's zone. */
-function weekday(dayNumber: number): number {
-  return new Date(dayNumber * DAY_MS).getUTCDay()
-}
-
-function daysInMonth(year: number, month: number): number {
-  // Day 0 of the following month is the last day of this one.
-  return new Date(Date.UTC(year, month, 0)).getUTCDate()
-}
-
-function requireDate(value: unknown, name: 'after' | 'now' | 'anchor'): number {
-  const ms = value instanceof Date ? value.getTime() : Number.NaN
-  if (Number.isNaN(ms)) {
-    throw new SubscriptionDataError(`\`${name}\` must be a valid Date, got ${describe(value)}.`)
-  }
-  return ms
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+  // The key holds everything the answer depends on besides the threshold; the memo's window
+  // handles the threshold (see SlotMemo).
+  const key = `${cadence.key}|${zone.name}|${hour}:${minute}`
+  return new Date(sharedSlotMemo.firstSlotAfter(key, threshold, (t) => firstSlotAfter(cadence, zone, hour, minute, t)))
 }

@@ -1,0 +1,119 @@
+/**
+ * Local calendar arithmetic in an IANA zone: wall times, local dates and day numbers (days since
+ * 1970-01-01 on the local calendar). Every cadence is built on these, so DST is handled here once.
+ */
+
+import { IANAZone } from 'luxon'
+import { ConfigurationError } from '../errors.js'
+
+export const MINUTE_MS = 60_000
+export const DAY_MS = 86_400_000
+
+/**
+ * luxon builds an Intl.DateTimeFormat (off the JS heap) for every validity check; at one check
+ * per job that churned hundreds of MB of RSS in a 20k drain (bench/child/what-if.ts zone-cache).
+ */
+const knownZones = new Map<string, boolean>()
+const MAX_KNOWN_ZONES = 1024
+
+/** True when `tz` names a time zone luxon (and so the runtime's Intl data) knows. */
+export function isValidTimeZone(tz: string): boolean {
+  if (typeof tz !== 'string' || tz === '') return false
+  let valid = knownZones.get(tz)
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(tz)
+    // Bounded: zone names come from rows, and a table of junk must not grow this forever.
+    if (knownZones.size >= MAX_KNOWN_ZONES) knownZones.clear()
+    knownZones.set(tz, valid)
+  }
+  return valid
+}
+
+/**
+ * Parses a 24-hour wall time `'HH:MM'` or `'H:MM'`.
+ *
+ * @throws {ConfigurationError} for `runAt` when the value is not such a time (e.g. `'9am'`,
+ * `'24:00'`, `'09:60'`, `'09:00:00'`).
+ */
+export function parseRunAt(runAt: string): { hour: number; minute: number } {
+  const match = typeof runAt === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(runAt) : null
+  const hour = Number(match?.[1])
+  const minute = Number(match?.[2])
+  if (!match || hour > 23 || minute > 59) {
+    throw new ConfigurationError(
+      'runAt',
+      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
+    )
+  }
+  return { hour, minute }
+}
+
+/**
+ * The instant of local wall time `hour:minute` on local calendar day `dayNumber`. Done by hand
+ * rather than with `DateTime.fromObject`, because luxon resolves a repeated fall-back time to the
+ * later (standard-time) instant and we want the earlier one.
+ */
+export function resolveWallTime(zone: IANAZone, dayNumber: number, hour: number, minute: number): number {
+  // The wall time read as if it were UTC; the true instant is this minus the zone's offset.
+  const wall = dayNumber * DAY_MS + (hour * 60 + minute) * MINUTE_MS
+  // Offsets are at most ±14h, so a day either side brackets any transition near this wall time.
+  const offsetBefore = zone.offset(wall - DAY_MS)
+  const offsetAfter = zone.offset(wall + DAY_MS)
+  // A candidate is real if the zone actually has that offset at the instant it implies.
+  const candidates = [offsetBefore, offsetAfter]
+    .map((offset) => ({ offset, instant: wall - offset * MINUTE_MS }))
+    .filter(({ offset, instant }) => zone.offset(instant) === offset)
+    .map(({ instant }) => instant)
+  // Two real candidates: fall-back overlap, take the earlier. None: spring-forward gap; reading
+  // the wall time with the pre-gap offset lands exactly one gap-length later in local time.
+  return candidates.length > 0 ? Math.min(...candidates) : wall - offsetBefore * MINUTE_MS
+}
+
+export interface LocalDate { year: number; month: number; day: number; dayNumber: number }
+
+/** The local calendar date of `instant` in `zone`. */
+export function localDate(zone: IANAZone, instant: number): LocalDate {
+  return civilDate(Math.floor((instant + zone.offset(instant) * MINUTE_MS) / DAY_MS))
+}
+
+/** Year, month (1–12) and day of a day number. UTC getters keep this free of the server's zone. */
+export function civilDate(dayNumber: number): LocalDate {
+  const date = new Date(dayNumber * DAY_MS)
+  return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), dayNumber }
+}
+
+/** The day number of a calendar date; `month` may run past 12 or below 1 (it carries into the year). */
+export function dayNumberOf(year: number, month: number, day: number): number {
+  return Date.UTC(year, month - 1, day) / DAY_MS
+}
+
+/** ISO weekday of a day number: 0 = Monday … 6 = Sunday (day 0, 1970-01-01, was a Thursday). */
+export function isoWeekday(dayNumber: number): number {
+  return mod(dayNumber + 3, 7)
+}
+
+export function daysInMonth(year: number, month: number): number {
+  // Day 0 of the following month is the last day of this one.
+  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+/** Remainder that is never negative, so phases before 1970 (or before an anchor) line up too. */
+export function mod(value: number, divisor: number): number {
+  return ((value % divisor) + divisor) % divisor
+}
+
+/** A value as it should appear in an error message. */
+export function describe(value: unknown): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  if (typeof value === 'string') return JSON.stringify(value)
+  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined
+  // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
+  if (Array.isArray(value) || proto === Object.prototype || proto === null) {
+    try {
+      return JSON.stringify(value) ?? String(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
+}
