@@ -34,7 +34,7 @@ function distFiles(root: string): string[] {
   const entries = DIST_ENTRIES.flatMap((entry) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`))
   return [...new Set([...entries, ...packageTargets(root).filter((file) => file.startsWith('dist/'))])]
 }
-/** What the build reads besides src/ (drizzle/ is compiled into src/migrations.generated.ts). */
+/** What the build reads besides src/ (drizzle/ is compiled into src/db/migrations.generated.ts). */
 const BUILD_INPUTS = ['drizzle', 'tsup.config.ts', 'tsconfig.json', 'package.json']
 
 const LOCK_WAIT_MS = 240_000

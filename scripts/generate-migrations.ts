@@ -1,6 +1,6 @@
 /**
  * Compiles drizzle/ (the SQL drizzle-kit generated, and its journal) into
- * src/migrations.generated.ts, so that migrate() applies the library's migrations without reading
+ * src/db/migrations.generated.ts, so that migrate() applies the library's migrations without reading
  * files or importing drizzle-orm at run time. Run by `npm run build` and `npm run db:generate`;
  * `--check` exits 1 instead of writing when the module is out of date.
  *
@@ -9,12 +9,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readMigrationFolder } from '../src/migration-files.js'
-import type { Migration } from '../src/migration-files.js'
+import { readMigrationFolder } from '../src/db/migration-files.js'
+import type { Migration } from '../src/db/migration-files.js'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 export const MIGRATIONS_FOLDER = join(repoRoot, 'drizzle')
-export const GENERATED_MODULE = join(repoRoot, 'src', 'migrations.generated.ts')
+export const GENERATED_MODULE = join(repoRoot, 'src', 'db', 'migrations.generated.ts')
 
 /**
  * A template literal whose value is exactly `text`. Line breaks stay literal so the SQL reads (and

@@ -22,10 +22,10 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core'
 
-export { RUN_TRIGGERS, SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './names.js'
-export type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
-import { SCHEDULER_SCHEMA } from './names.js'
-import type { PausedReason, RunTrigger, SubscriptionStatus } from './names.js'
+export { RUN_TRIGGERS, SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './db/names.js'
+export type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
+import { SCHEDULER_SCHEMA } from './db/names.js'
+import type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 

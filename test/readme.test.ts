@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { expect, test } from 'vitest'
-import { OPTION_KEYS } from '../src/resolve-options.js'
+import { OPTION_KEYS } from '../src/config/resolve-options.js'
 import { createTestDatabase } from './support/database.js'
 
 const root = new URL('..', import.meta.url).pathname

@@ -1,7 +1,7 @@
 import { PgBoss } from 'pg-boss'
 import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
-import { closeSilentSweeps } from '../src/runs.js'
+import { closeSilentSweeps } from '../src/records/runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'

@@ -5,7 +5,7 @@
  */
 import pg from 'pg'
 import { afterEach, describe, expect, test } from 'vitest'
-import { createEnrolmentGate } from '../src/auto-enroll.js'
+import { createEnrolmentGate } from '../src/sweep/auto-enroll.js'
 import { createSubscriptionScheduler, migrate, NotMigratedError } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'

@@ -6,7 +6,7 @@
  * against the ideal `concurrency / latency`: on a small, busy machine the client and the worker
  * alone may not reach the ideal.
  */
-import { createHttpWorkerClient } from '../../src/http-worker-client.js'
+import { createHttpWorkerClient } from '../../src/worker-client/http-client.js'
 import type { BaselineRun } from './pg-boss-fanout.js'
 
 export interface HttpCeilingOptions {

@@ -8,7 +8,7 @@
  * compares, against the same local worker (bench/lib/http-worker.ts) and in the same process,
  * the client from src/http-worker-client.ts and a bare `fetch` POST of the same JSON body.
  */
-import { createHttpWorkerClient } from '../../src/http-worker-client.js'
+import { createHttpWorkerClient } from '../../src/worker-client/http-client.js'
 import { startHttpWorker } from '../lib/http-worker.js'
 import { flag } from './support.js'
 

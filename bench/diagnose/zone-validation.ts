@@ -10,7 +10,7 @@
  * long-lived scheduler's RSS grows with every subscription it processes. Memoising the answer
  * per zone name (the set of zones is tiny) removes both.
  */
-import { computeNextRunAt, isValidTimeZone } from '../../src/next-run.js'
+import { computeNextRunAt, isValidTimeZone } from '../../src/schedule/next-run.js'
 import { flag } from './support.js'
 
 const rssMb = () => process.memoryUsage.rss() / 1048576

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { PgBoss } from 'pg-boss'
-import { startEmbeddedPostgres } from '../../src/cli/embedded-postgres.js'
-import { migrate } from '../../src/migrate.js'
+import { startEmbeddedPostgres } from '../../src/cli/embedded/start.js'
+import { migrate } from '../../src/db/migrate.js'
 import { HOST_SUBSCRIPTIONS_DDL } from '../../test/support/host-schema.js'
 
 /** The pg-boss schema the scheduler (and the fan-out baseline) use; installed in the template. */

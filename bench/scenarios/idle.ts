@@ -8,7 +8,7 @@
  * the scheduler's child (which add the run's own bookkeeping: an INSERT and two UPDATEs).
  */
 import pg from 'pg'
-import { createEnrolmentGate } from '../../src/auto-enroll.js'
+import { createEnrolmentGate } from '../../src/sweep/auto-enroll.js'
 import type { SchedulerRunInput, SchedulerRunResult } from '../child/run-scheduler.js'
 import { runChild } from '../lib/child.js'
 import { explainClaim, explainCountDue, timeClaimSelect } from '../lib/explain.js'

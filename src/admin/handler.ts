@@ -6,9 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError } from '../errors.js'
-import type { Logger } from '../logger.js'
-import { defaultLogger } from '../logger.js'
-import type { SubscriptionScheduler } from '../scheduler-types.js'
+import type { Logger } from '../observe/logger.js'
+import { defaultLogger } from '../observe/logger.js'
+import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, credentials, sessionCookie, signInRequest, unauthorized } from './auth.js'
 import type { Authorize } from './auth.js'
 import { AdminHttpError, errorResponse, json } from './http.js'

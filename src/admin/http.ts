@@ -3,9 +3,9 @@
  * status that goes with the code, and the parsing of what a request may carry (ids, `wait`,
  * `limit`, a JSON object body of at most 64 KB).
  */
-import { assertUuid } from '../enroll.js'
+import { assertUuid } from '../records/enroll.js'
 import { isSchedulerError } from '../errors.js'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../observe/logger.js'
 
 export type AdminErrorCode =
   | 'UNAUTHORIZED'

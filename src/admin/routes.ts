@@ -2,8 +2,8 @@
  * The admin API's routes, each a thin translation between HTTP and one scheduler method. Paths
  * are relative to where the handler is mounted.
  */
-import type { RunStarted, SubscriptionScheduler } from '../scheduler-types.js'
-import type { RunSummary } from '../runs.js'
+import type { RunStarted, SubscriptionScheduler } from '../types.js'
+import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
 import { AdminHttpError, json, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 

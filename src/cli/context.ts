@@ -6,8 +6,8 @@ import { createConsola } from 'consola'
 import pg from 'pg'
 import { createSubscriptionScheduler, isConfigurationError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
-import { LOG_TAG } from '../logger.js'
-import type { SubscriptionScheduler } from '../scheduler-types.js'
+import { LOG_TAG } from '../observe/logger.js'
+import type { SubscriptionScheduler } from '../types.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {

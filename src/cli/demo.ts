@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { createSubscriptionScheduler } from '../index.js'
-import { startEmbeddedPostgres } from './embedded-postgres.js'
+import { startEmbeddedPostgres } from './embedded/start.js'
 
 const SUBSCRIPTIONS = 300
 const REJECTED = 3

@@ -3,7 +3,7 @@
  * other instances may have settled the rest, so what is missing is read from the failure history.
  */
 import type { Logger, RunSummary } from '../index.js'
-import type { SubscriptionScheduler } from '../scheduler-types.js'
+import type { SubscriptionScheduler } from '../types.js'
 import type { FailedSubscription } from './watch-run.js'
 
 /** Failures listed in a summary at most; `status` and the failures API have the rest. */

@@ -4,7 +4,7 @@
  * two polls of it.
  */
 import type { RunSummary } from '../index.js'
-import type { SubscriptionScheduler } from '../scheduler-types.js'
+import type { SubscriptionScheduler } from '../types.js'
 
 export interface FailedSubscription {
   subscriptionId: string

@@ -4,7 +4,7 @@
  */
 
 import { ConfigurationError } from '../errors.js'
-import type { NextRunInput } from '../next-run.js'
+import type { NextRunInput } from './next-run.js'
 import { compileCadence, firstSlotAfter } from './cadence.js'
 import { describe, localDate, parseRunAt } from './local-time.js'
 import { requireDate, requireZone, resolveRule } from './schedule-input.js'

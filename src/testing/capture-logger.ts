@@ -1,5 +1,5 @@
 /** A logger that keeps what it is told, for asserting on warnings and silencing test output. */
-import type { Logger } from '../logger.js'
+import type { Logger } from '../observe/logger.js'
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error'

@@ -3,7 +3,7 @@
  * predicate, to fail, to fail a few times then succeed, to answer after a delay, or to hang
  * until its signal aborts.
  */
-import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client.js'
+import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client/types.js'
 
 export interface FakeBehaviour {
   /** Throw this (or what the function returns) instead of answering. */

@@ -1,5 +1,5 @@
 /** A clock that moves only when told: for testing slots, DST days and leases deterministically. */
-import type { Clock } from '../clock.js'
+import type { Clock } from '../observe/clock.js'
 
 export interface ManualClock extends Clock {
   set(instant: Date | string): void

@@ -1,5 +1,5 @@
 /** Polling with a deadline: the chaos suite waits on conditions, never on fixed sleeps. */
-import { isTransientDbError } from '../../src/transient.js'
+import { isTransientDbError } from '../../src/db/transient.js'
 
 export interface PollOptions {
   timeoutMs: number

@@ -5,7 +5,7 @@
  */
 import { readFile, readlink } from 'node:fs/promises'
 import pg from 'pg'
-import { startEmbeddedPostgres } from '../../src/cli/embedded-postgres.js'
+import { startEmbeddedPostgres } from '../../src/cli/embedded/start.js'
 
 async function main(): Promise<void> {
   const database = await startEmbeddedPostgres()

@@ -11,7 +11,7 @@ import { createSubscriptionScheduler } from '../../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../../src/testing.js'
-import type { ProcessRequest } from '../../src/worker-client.js'
+import type { ProcessRequest } from '../../src/worker-client/types.js'
 
 /**
  * Calls `probe` until it returns something other than `undefined`, `null` or `false`, and returns

@@ -1,7 +1,7 @@
 import { IANAZone } from 'luxon'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
-import { computeNextRunAt } from '../../src/next-run.js'
+import { computeNextRunAt } from '../../src/schedule/next-run.js'
 import { resolveFrequencies, type FrequencyRule } from '../../src/schedule/frequency-rules.js'
 import { sharedSlotMemo } from '../../src/schedule/slot-memo.js'
 import { next, walk } from './walk.js'

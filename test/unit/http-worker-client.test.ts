@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigurationError, PermanentError, RetryableError } from '../../src/errors.js'
-import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../../src/http-worker-client.js'
-import type { ProcessRequest } from '../../src/worker-client.js'
+import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../../src/worker-client/http-client.js'
+import type { ProcessRequest } from '../../src/worker-client/types.js'
 
 interface Received { method: string | undefined, url: string | undefined, headers: IncomingMessage['headers'], body: string }
 type Handler = (req: IncomingMessage, res: ServerResponse) => void

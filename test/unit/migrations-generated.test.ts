@@ -11,9 +11,9 @@ import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { afterAll, describe, expect, test } from 'vitest'
 import { GENERATED_MODULE, MIGRATIONS_FOLDER, renderMigrationsModule } from '../../scripts/generate-migrations.js'
 import { MigrationError } from '../../src/errors.js'
-import { readMigrationFolder } from '../../src/migration-files.js'
-import type { Migration } from '../../src/migration-files.js'
-import { MIGRATIONS } from '../../src/migrations.generated.js'
+import { readMigrationFolder } from '../../src/db/migration-files.js'
+import type { Migration } from '../../src/db/migration-files.js'
+import { MIGRATIONS } from '../../src/db/migrations.generated.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'pss-migrations-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import { describe, expect, test } from 'vitest'
-import { computeNextRunAt, type NextRunInput } from '../../src/next-run.js'
+import { computeNextRunAt, type NextRunInput } from '../../src/schedule/next-run.js'
 
 // computeNextRunAt in local calendars and around daylight-saving transitions; the rest is in
 // next-run.test.ts.

@@ -6,7 +6,7 @@ import {
   isValidTimeZone,
   parseRunAt,
   type NextRunInput,
-} from '../../src/next-run.js'
+} from '../../src/schedule/next-run.js'
 
 // Local-calendar and DST behaviour lives in next-run.dst.test.ts.
 

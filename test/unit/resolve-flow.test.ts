@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
-import { resolveFlow } from '../../src/resolve-flow.js'
-import type { FlowOptions } from '../../src/resolve-flow.js'
+import { resolveFlow } from '../../src/config/flow.js'
+import type { FlowOptions } from '../../src/config/flow.js'
 
 const CONCURRENCY = 16
 const TIMEOUT_MS = 30_000

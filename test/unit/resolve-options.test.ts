@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
-import type { SchedulerOptions } from '../../src/options.js'
-import { requireWorkerClient, resolveOptions } from '../../src/resolve-options.js'
+import type { SchedulerOptions } from '../../src/config/options.js'
+import { requireWorkerClient, resolveOptions } from '../../src/config/resolve-options.js'
 import { captureLogger } from '../../src/testing.js'
 
 const logger = captureLogger()

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from 'vitest'
-import { computeNextRunAt, type NextRunInput } from '../../src/next-run.js'
+import { computeNextRunAt, type NextRunInput } from '../../src/schedule/next-run.js'
 import { SlotMemo, sharedSlotMemo } from '../../src/schedule/slot-memo.js'
 
 // The memo behind computeNextRunAt: exact whatever `now` is, keyed by everything else that

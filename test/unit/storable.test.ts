@@ -3,7 +3,7 @@
  * broken UTF-16: it is cleaned, and bounded to `maxStoredResponseBytes` of JSON.
  */
 import { describe, expect, test } from 'vitest'
-import { boundResponse, storableText } from '../../src/storable.js'
+import { boundResponse, storableText } from '../../src/db/storable.js'
 
 const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value))
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { captureLogger } from '../../src/testing.js'
-import { isTransientDbError, retryTransient } from '../../src/transient.js'
+import { isTransientDbError, retryTransient } from '../../src/db/transient.js'
 
 /** An error as pg raises it for a server response with this SQLSTATE. */
 function sqlError(code: string, message: string): pg.DatabaseError {

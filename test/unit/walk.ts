@@ -1,4 +1,4 @@
-import { computeNextRunAt, type NextRunInput } from '../../src/next-run.js'
+import { computeNextRunAt, type NextRunInput } from '../../src/schedule/next-run.js'
 
 // Shared by the pure cadence tests: ISO strings in, ISO strings out, and no real clock.
 

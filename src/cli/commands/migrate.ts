@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty'
 import type pg from 'pg'
 import { migrate } from '../../index.js'
-import { SCHEDULER_SCHEMA } from '../../names.js'
+import { SCHEDULER_SCHEMA } from '../../db/names.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 

@@ -1,0 +1,156 @@
+/**
+ * Every option and its default. `resolveOptions()` (resolve-options.ts) validates them and
+ * returns a fully-required {@link ResolvedOptions}.
+ */
+import type { Clock } from '../observe/clock.js'
+import type { Logger } from '../observe/logger.js'
+import type { ResolvedFlow } from './flow.js'
+import type { WorkerClient } from '../worker-client/types.js'
+
+export interface RetryOptions {
+  /** Retries after the first attempt at a slot. @default 3 */
+  limit?: number
+  /** Delay before the first retry; doubles each time, with jitter. @default 30 */
+  delaySeconds?: number
+  /** Upper bound of the delay. @default 3600 */
+  maxDelaySeconds?: number
+}
+
+/** The few pg-boss loop intervals worth tuning; see pg-boss's constructor options. */
+export interface PgBossTuning {
+  cronMonitorIntervalSeconds?: number
+  cronWorkerIntervalSeconds?: number
+  maintenanceIntervalSeconds?: number
+  superviseIntervalSeconds?: number
+  monitorIntervalSeconds?: number
+}
+
+export interface SchedulerOptions {
+  /** Processes each subscription. @default an HTTP client for `workerUrl` */
+  workerClient?: WorkerClient
+  /** Base URL of the subscription worker, used when no `workerClient` is given. @default process.env.SUBSCRIPTION_WORKER_URL */
+  workerUrl?: string
+  /** Time limit of one worker call, in milliseconds. @default 30000 */
+  workerTimeoutMs?: number
+  /** When sweeps run, as a cron expression in `timezone`. @default '0 9 * * *' */
+  cron?: string
+  /** IANA zone of `cron`, and of subscriptions with no zone of their own. @default 'UTC' */
+  timezone?: string
+  /** Local time of day each subscription's slot falls on, 'HH:MM'. @default '09:00' */
+  runAt?: string
+  /** Most worker calls in flight at once in this instance. @default 16 */
+  concurrency?: number
+  /**
+   * Most worker calls in flight at once across every instance sharing this database and
+   * `queuePrefix`. Held in Postgres as permits; set the same value on every instance (the last
+   * to start writes it). @default undefined (no global cap; each instance has `concurrency`)
+   */
+  maxConcurrentCalls?: number
+  /**
+   * Most worker calls started per second across every instance, spaced evenly (fractions
+   * allowed: 0.5 is one call every 2 s). Set the same value on every instance. @default undefined
+   */
+  maxCallsPerSecond?: number
+  /**
+   * Fans each sweep's calls out over this many minutes: a subscription is called at its slot
+   * plus a fixed offset drawn from a hash of its id, the same offset every time, instead of
+   * all at once when the cron fires. Sweeps only; `runSubscription`, `retryFailed` and rescues
+   * call at once. @default 0 (no spread)
+   */
+  spreadMinutes?: number
+  /** Rows claimed (and jobs enqueued) per transaction during a sweep. @default 500 */
+  claimBatchSize?: number
+  /** Retry policy for failed worker calls. */
+  retry?: RetryOptions
+  /** Apply the library's migrations on `start()`. @default true */
+  migrate?: boolean
+  /**
+   * Before each sweep, give every host subscription without a `subscription_processing` row
+   * its row, so that it is due in that same sweep (inactive ones are enrolled too, and picked
+   * once active). Set false to enrol only through `enroll()`. @default true
+   */
+  autoEnroll?: boolean
+  /**
+   * Register the cron and rescue schedules on `start()`. Set false for a process that should
+   * only work (a one-off `run-now`, a worker fleet) without overwriting the schedule. @default true
+   */
+  schedule?: boolean
+  /** Prefix of the pg-boss queue names. @default 'subscription-scheduler' */
+  queuePrefix?: string
+  /** Postgres schema pg-boss installs into. @default 'pgboss' */
+  bossSchema?: string
+  /** How often an idle worker polls for jobs, in seconds (>= 0.5). @default 1 */
+  pollingIntervalSeconds?: number
+  /**
+   * After this many runs in a row ended failed for it (retries spent each time), a subscription is paused (reason `failures`) and no
+   * longer picked until `resume()` or `retryFailed()`. @default undefined (never)
+   */
+  pauseAfterConsecutiveFailures?: number
+  /** Days of run and failure history kept. @default 30 */
+  historyRetentionDays?: number
+  /** How often expired claims are rescued (and history pruned), as a cron expression. @default '* * * * *' */
+  rescueCron?: string
+  /**
+   * A sweep that has claimed nothing for this long died with its instance: the rescue closes its
+   * run and sweeps what it left. Keep it well above a slow page. @default 300
+   */
+  interruptedSweepAfterSeconds?: number
+  /** Most bytes of a worker's answer stored on the row. @default 4096 */
+  maxStoredResponseBytes?: number
+  /** Passed to pg-boss: how often its cron and maintenance loops run. */
+  pgBoss?: PgBossTuning
+  /** Replaces the default consola logger. */
+  logger?: Logger
+  /** Replaces the system clock (tests). */
+  clock?: Clock
+}
+
+/** Every option resolved, plus what is derived from them (resolve-flow.ts: fetch sizes, job expiry). */
+export interface ResolvedOptions extends ResolvedFlow {
+  /** Undefined when neither a client nor a URL is configured: `start()` then refuses to run. */
+  workerClient: WorkerClient | undefined
+  workerTimeoutMs: number
+  cron: string
+  timezone: string
+  runAt: string
+  concurrency: number
+  claimBatchSize: number
+  retry: Required<RetryOptions>
+  migrate: boolean
+  autoEnroll: boolean
+  schedule: boolean
+  queuePrefix: string
+  bossSchema: string
+  pollingIntervalSeconds: number
+  pauseAfterConsecutiveFailures: number | null
+  historyRetentionDays: number
+  rescueCron: string
+  interruptedSweepAfterSeconds: number
+  maxStoredResponseBytes: number
+  pgBoss: PgBossTuning
+  logger: Logger
+  clock: Clock
+  /** Derived: how long a claim holds a row before a sweep may take it again. */
+  leaseSeconds: number
+}
+
+export const DEFAULTS = {
+  workerTimeoutMs: 30_000,
+  cron: '0 9 * * *',
+  timezone: 'UTC',
+  runAt: '09:00',
+  concurrency: 16,
+  claimBatchSize: 500,
+  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+  migrate: true,
+  autoEnroll: true,
+  schedule: true,
+  queuePrefix: 'subscription-scheduler',
+  bossSchema: 'pgboss',
+  pollingIntervalSeconds: 1,
+  historyRetentionDays: 30,
+  rescueCron: '* * * * *',
+  interruptedSweepAfterSeconds: 300,
+  maxStoredResponseBytes: 4096,
+} as const
+

@@ -1,0 +1,203 @@
+/**
+ * Validation of the options, in one place: each bad value throws a `ConfigurationError` that
+ * names the option, the bad value and the fix.
+ */
+import { CronExpressionParser } from 'cron-parser'
+import { systemClock } from '../observe/clock.js'
+import { ConfigurationError } from '../errors.js'
+import { createHttpWorkerClient } from '../worker-client/http-client.js'
+import { defaultLogger } from '../observe/logger.js'
+import { isValidTimeZone, parseRunAt } from '../schedule/next-run.js'
+import { DEFAULTS } from './options.js'
+import { resolveFlow } from './flow.js'
+import type { PgBossTuning, ResolvedOptions, RetryOptions, SchedulerOptions } from './options.js'
+import type { WorkerClient } from '../worker-client/types.js'
+
+/** Every option, checked by the compiler: a new option cannot be left out of validation. */
+export const OPTION_KEYS = {
+  workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, concurrency: true,
+  maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, migrate: true,
+  autoEnroll: true, schedule: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
+  pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
+  maxStoredResponseBytes: true, pgBoss: true, logger: true, clock: true,
+} as const satisfies Record<keyof SchedulerOptions, true>
+
+const KNOWN_KEYS = new Set<string>(Object.keys(OPTION_KEYS))
+
+const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
+
+function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ConfigurationError(option, `expected true or false, got ${JSON.stringify(value)}.`)
+  return value
+}
+
+function resolvePgBoss(tuning: unknown): PgBossTuning {
+  if (tuning === undefined) return {}
+  if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${JSON.stringify(tuning)}.`)
+  for (const [key, value] of Object.entries(tuning)) {
+    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
+    positiveInteger(`pgBoss.${key}`, value, 3600)
+  }
+  return tuning as PgBossTuning
+}
+
+const CRON_EXAMPLE = "Example: '0 9 * * *' for 09:00 daily."
+
+function validateCron(option: string, cron: unknown, timezone: string): string {
+  // Five fields (minute hour day-of-month month day-of-week): pg-boss files a schedule's jobs by
+  // minute, so a seconds field cannot fire more often; cron-parser would accept four or six.
+  const fields = typeof cron === 'string' ? cron.trim().split(/\s+/).filter(Boolean).length : 0
+  if (fields === 6) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} has 6 fields: seconds are not supported (pg-boss sends a schedule's job at most once a minute). Drop the first field. ${CRON_EXAMPLE}`)
+  }
+  if (typeof cron === 'string' && cron.trim() !== '' && fields !== 5) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} has ${fields} field${fields === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week). ${CRON_EXAMPLE}`)
+  }
+  try {
+    if (typeof cron !== 'string') throw new TypeError('not a string')
+    // cron-parser reads '' as '* * * * *' (every minute); pg-boss's schedule() rejects it at start().
+    if (cron.trim() === '') throw new TypeError('empty')
+    CronExpressionParser.parse(cron, { tz: timezone, strict: false })
+    return cron
+  } catch (error) {
+    throw new ConfigurationError(option, `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). ${CRON_EXAMPLE}`, { cause: error })
+  }
+}
+
+function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigurationError(option, `expected an integer from 1 to ${max}, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function nonNegativeInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(option, `expected an integer >= 0, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function identifier(option: string, value: unknown, pattern: RegExp, hint: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new ConfigurationError(option, `expected ${hint}, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${JSON.stringify(retry)}.`)
+  }
+  for (const key of Object.keys(retry ?? {})) {
+    if (!['limit', 'delaySeconds', 'maxDelaySeconds'].includes(key)) {
+      throw new ConfigurationError(`retry.${key}`, 'unknown key. Known keys: limit, delaySeconds, maxDelaySeconds.')
+    }
+  }
+  const resolved = {
+    limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit),
+    delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds),
+    maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds),
+  }
+  if (resolved.maxDelaySeconds < resolved.delaySeconds) {
+    const given = retry?.maxDelaySeconds === undefined ? ' (the default)' : ''
+    throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}), got ${resolved.maxDelaySeconds}${given}. Raise retry.maxDelaySeconds or lower retry.delaySeconds.`)
+  }
+  return resolved
+}
+
+function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxStoredResponseBytes: number): WorkerClient | undefined {
+  if (options.workerClient !== undefined) {
+    if (typeof options.workerClient?.process !== 'function') {
+      throw new ConfigurationError('workerClient', 'expected an object with a `process(request, { signal })` method.')
+    }
+    return options.workerClient
+  }
+  const fromEnv = options.workerUrl === undefined
+  const url = options.workerUrl ?? process.env.SUBSCRIPTION_WORKER_URL
+  // A scheduler used only to enrol or report needs no worker; start() checks for one.
+  if (!url) return undefined
+  try {
+    return createHttpWorkerClient({ baseUrl: url, timeoutMs, maxStoredResponseBytes })
+  } catch (error) {
+    // The HTTP client names its own `baseUrl`; the host set `workerUrl` (or the variable).
+    if (error instanceof ConfigurationError && error.option === 'baseUrl') {
+      const detail = error.message.replace(/^Invalid option `baseUrl`: /, '')
+      throw new ConfigurationError('workerUrl', `${fromEnv ? '(from the SUBSCRIPTION_WORKER_URL environment variable) ' : ''}${detail}`, { cause: error })
+    }
+    throw error
+  }
+}
+
+/** The worker client, or the error `start()` throws when there is none. */
+export function requireWorkerClient(options: ResolvedOptions): WorkerClient {
+  if (options.workerClient) return options.workerClient
+  throw new ConfigurationError(
+    'workerClient',
+    'no worker to send subscriptions to. Pass `workerClient`, or `workerUrl`, or set the SUBSCRIPTION_WORKER_URL environment variable.',
+  )
+}
+
+/** Validates and completes the options. Throws `ConfigurationError` on the first bad one. */
+export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', `expected an object, got ${JSON.stringify(options)}.`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new ConfigurationError(key, `unknown option. Known options: ${[...KNOWN_KEYS].join(', ')}.`)
+    }
+  }
+  const timezone = options.timezone ?? DEFAULTS.timezone
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
+    throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.`)
+  }
+  const cron = validateCron('cron', options.cron ?? DEFAULTS.cron, timezone)
+  const rescueCron = validateCron('rescueCron', options.rescueCron ?? DEFAULTS.rescueCron, timezone)
+  const runAt = options.runAt ?? DEFAULTS.runAt
+  parseRunAt(runAt)
+  const workerTimeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 3_600_000)
+  const polling = options.pollingIntervalSeconds ?? DEFAULTS.pollingIntervalSeconds
+  if (typeof polling !== 'number' || !(polling >= 0.5) || polling > 3600) {
+    throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${JSON.stringify(polling)}.`)
+  }
+  const logger = options.logger ?? defaultLogger()
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
+  }
+  const clock = options.clock ?? systemClock
+  if (typeof clock.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
+  const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
+  const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
+  // A job outlives its wait and its worker call by a margin, so pg-boss never starts a second
+  // copy of a call that is merely slow; the claim lease outlives the job the same way.
+  const flow = resolveFlow(options, concurrency, workerTimeoutMs)
+  return {
+    workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
+    workerTimeoutMs,
+    cron,
+    timezone,
+    runAt,
+    concurrency,
+    claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
+    retry: resolveRetry(options.retry),
+    migrate: booleanOption('migrate', options.migrate, DEFAULTS.migrate),
+    autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
+    schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),
+    queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
+    bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
+    pollingIntervalSeconds: polling,
+    pauseAfterConsecutiveFailures:
+      options.pauseAfterConsecutiveFailures === undefined ? null : positiveInteger('pauseAfterConsecutiveFailures', options.pauseAfterConsecutiveFailures, 10_000),
+    historyRetentionDays: positiveInteger('historyRetentionDays', options.historyRetentionDays ?? DEFAULTS.historyRetentionDays, 3650),
+    rescueCron,
+    interruptedSweepAfterSeconds: positiveInteger('interruptedSweepAfterSeconds', options.interruptedSweepAfterSeconds ?? DEFAULTS.interruptedSweepAfterSeconds, 86_400),
+    maxStoredResponseBytes,
+    pgBoss: resolvePgBoss(options.pgBoss),
+    logger,
+    clock,
+    ...flow,
+    leaseSeconds: flow.expireInSeconds + 60,
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Creates or upgrades the library's tables with the SQL in `drizzle/`, compiled into the package
+ * (migrations.generated.ts) so nothing is read from disk and drizzle-orm is not needed. Safe to
+ * call from many instances at once (an advisory lock serialises them) and on a database that
+ * already holds the MVP's `subscription_processing` table (it is adopted in place; no row is touched).
+ */
+import type { Pool, PoolClient } from 'pg'
+import { quoteIdent, withAdvisoryLock } from './executor.js'
+import { MigrationError } from '../errors.js'
+import { readMigrationFolder } from './migration-files.js'
+import type { Migration } from './migration-files.js'
+import { MIGRATIONS } from './migrations.generated.js'
+import { SCHEDULER_SCHEMA } from './names.js'
+
+/** Arbitrary but fixed: every copy of the library takes the same lock. */
+const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
+const MIGRATIONS_TABLE = '__drizzle_migrations'
+/** How many duplicate subscription ids an error lists before it summarises. */
+const MAX_LISTED_DUPLICATES = 20
+
+export interface MigrateOptions {
+  /**
+   * A drizzle-kit folder (its SQL files and `meta/_journal.json`) to apply instead of the
+   * library's own migrations, which are compiled into the package.
+   * @default the package's own migrations (the SQL in its `drizzle/` folder)
+   */
+  migrationsFolder?: string
+}
+
+async function assertHostTable(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscriptions')::text AS table`)
+  if (rows[0]?.table) return
+  throw new MigrationError(
+    'The host table `subscriptions` does not exist (looked it up on the connection\'s search_path). ' +
+      'pg-subscription-scheduler reads `subscriptions(id uuid, user_id uuid, frequency, active)` and never creates it: ' +
+      'create it in your own migrations first, or set search_path so it is visible.',
+  )
+}
+
+/**
+ * The unique index on `subscription_id` cannot be built over duplicate rows. Deleting one would
+ * lose data the host may need, so the migration stops and names them instead.
+ */
+async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void> {
+  const { rows: exists } = await client.query<{ table: string | null; index: string | null }>(
+    `SELECT to_regclass('subscription_processing')::text AS table,
+            to_regclass('subscription_processing_subscription_id_key')::text AS index`,
+  )
+  if (!exists[0]?.table || exists[0].index) return
+  const { rows } = await client.query<{ subscription_id: string; ids: string[] }>(
+    `SELECT subscription_id::text, array_agg(id::text ORDER BY created_at NULLS LAST, id) AS ids
+       FROM subscription_processing
+      GROUP BY subscription_id
+     HAVING count(*) > 1
+      ORDER BY subscription_id
+      LIMIT ${MAX_LISTED_DUPLICATES + 1}`,
+  )
+  if (rows.length === 0) return
+  const listed = rows
+    .slice(0, MAX_LISTED_DUPLICATES)
+    .map((r) => `  subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)
+    .join('\n')
+  const more = rows.length > MAX_LISTED_DUPLICATES ? '\n  …and more' : ''
+  throw new MigrationError(
+    'subscription_processing holds more than one row for the same subscription_id, so the unique index ' +
+      'the scheduler needs cannot be created. No row was changed. Keep one row per subscription ' +
+      `(delete or merge the others), then run migrate again:\n${listed}${more}`,
+  )
+}
+
+/**
+ * What drizzle-orm's node-postgres migrator does, to the letter (same journal table, hashes and
+ * timestamps, so `drizzle-kit migrate` and this agree on what is applied), without loading
+ * drizzle-orm's query builder: about 240 MB of RSS that a scheduler would carry for its life.
+ */
+async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<void> {
+  const table = `${quoteIdent(SCHEDULER_SCHEMA)}.${quoteIdent(MIGRATIONS_TABLE)}`
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEDULER_SCHEMA)}`)
+  await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
+  const { rows } = await client.query<{ created_at: string | null }>(`SELECT created_at FROM ${table} ORDER BY created_at DESC LIMIT 1`)
+  const last = rows[0]
+  const pending = migrations.filter((m) => !last || Number(last.created_at) < m.folderMillis)
+  if (pending.length === 0) return
+  await client.query('BEGIN')
+  try {
+    for (const migration of pending) {
+      for (const statement of migration.sql) await client.query(statement)
+      await client.query(`INSERT INTO ${table} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.folderMillis])
+    }
+    await client.query('COMMIT')
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+/**
+ * Applies every pending migration. `start()` calls it unless `migrate: false` is set.
+ *
+ * @example
+ * await migrate(pool)
+ */
+export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<void> {
+  // A custom folder is read before the lock, so a bad path fails without touching the database.
+  const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
+  await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
+    await assertHostTable(client)
+    await assertNoDuplicateSubscriptions(client)
+    try {
+      await applyMigrations(client, migrations)
+    } catch (error) {
+      const reason = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message
+      throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
+        cause: error,
+      })
+    }
+  })
+}

@@ -1,0 +1,59 @@
+/**
+ * Riding out a database outage: a restart, a failover, a dropped connection. Statements that
+ * fail with a connection-class error are retried with backoff until a deadline, with a log line
+ * each time, instead of failing the run.
+ */
+import type { Logger } from '../observe/logger.js'
+
+// SQLSTATE classes and codes that mean "the connection or server went away", not "the SQL is wrong".
+const TRANSIENT_CODES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01'])
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+const TRANSIENT_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection|Client was closed|timeout exceeded when trying to connect/i
+
+/** True for errors a retry can cure: lost connections, server restarts, deadlocks, serialization failures. */
+export function isTransientDbError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('08') || TRANSIENT_NODE_CODES.has(code))) return true
+    const message = (e as { message?: unknown }).message
+    if (typeof message === 'string' && TRANSIENT_MESSAGES.test(message)) return true
+  }
+  return false
+}
+
+export interface RetryTransientOptions {
+  logger: Logger
+  /** What is being attempted, for the log line: "claiming a page of run …". */
+  what: string
+  /** Give up after this long. @default 120000 */
+  deadlineMs?: number
+  signal?: AbortSignal
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Runs `fn`, retrying transient database errors with capped exponential backoff. */
+export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTransientOptions): Promise<T> {
+  const deadline = Date.now() + (options.deadlineMs ?? 120_000)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (error) {
+      if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
+      const delay = Math.min(250 * 2 ** (attempt - 1), 5_000)
+      options.logger.warn(`Database unavailable while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
+      await pause(delay, options.signal)
+    }
+  }
+}

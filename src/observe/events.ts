@@ -1,0 +1,55 @@
+/**
+ * Typed events a scheduler emits, for hosts that log, alert or count. Listeners run
+ * synchronously and must not throw; one that does is logged and ignored.
+ */
+import type { Logger } from './logger.js'
+import type { RunSummary } from '../records/runs.js'
+import type { RunTrigger } from '../schema.js'
+
+export interface SubscriptionEventBase {
+  runId: string
+  subscriptionId: string
+  processingId: string
+  /** The slot. */
+  scheduledFor: Date
+  /** 1 for the first attempt at this slot. */
+  attempt: number
+}
+
+export interface SchedulerEvents {
+  'run:started': { runId: string; trigger: RunTrigger; startedAt: Date }
+  /** Emitted by the instance that settled the run's last subscription. */
+  'run:finished': RunSummary
+  'subscription:succeeded': SubscriptionEventBase & { durationMs: number; nextRunAt: Date }
+  'subscription:failed': SubscriptionEventBase & { error: string; final: boolean; permanent: boolean }
+  'retry:scheduled': SubscriptionEventBase & { error: string; retryAt: Date | null }
+}
+
+export type SchedulerEventName = keyof SchedulerEvents
+export type SchedulerListener<E extends SchedulerEventName> = (payload: SchedulerEvents[E]) => void
+
+export interface EventBus {
+  on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void
+  emit<E extends SchedulerEventName>(event: E, payload: SchedulerEvents[E]): void
+}
+
+export function createEventBus(logger: Logger): EventBus {
+  const listeners = new Map<SchedulerEventName, Set<(payload: never) => void>>()
+  return {
+    on(event, listener) {
+      const set = listeners.get(event) ?? new Set()
+      set.add(listener as (payload: never) => void)
+      listeners.set(event, set)
+      return () => void set.delete(listener as (payload: never) => void)
+    },
+    emit(event, payload) {
+      for (const listener of listeners.get(event) ?? []) {
+        try {
+          ;(listener as (p: typeof payload) => void)(payload)
+        } catch (error) {
+          logger.error(`A '${event}' listener threw: ${(error as Error).message}`)
+        }
+      }
+    },
+  }
+}

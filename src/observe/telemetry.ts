@@ -1,0 +1,65 @@
+/**
+ * OpenTelemetry metrics and spans through `@opentelemetry/api`: free until the host registers an
+ * SDK, when they flow to whatever exporter it configured.
+ */
+import { metrics, SpanStatusCode, trace } from '@opentelemetry/api'
+import type { Attributes, Span } from '@opentelemetry/api'
+import type { RunTrigger } from '../schema.js'
+
+const SCOPE = 'pg-subscription-scheduler'
+
+export interface Telemetry {
+  runStarted(trigger: RunTrigger): void
+  succeeded(count: number): void
+  failed(count: number, final: boolean): void
+  retried(count: number): void
+  /** One worker call's duration, and how late it started relative to its slot. */
+  workerCall(durationMs: number, latenessMs: number, outcome: 'success' | 'failure'): void
+  /** The latest count of due rows, reported by the backlog gauge. */
+  setDueBacklog(count: number): void
+  /** Runs `fn` in a span; records an exception and error status if it throws. */
+  span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T>
+}
+
+export function createTelemetry(): Telemetry {
+  // Looked up per scheduler, not at import: a host may register its SDK after importing us.
+  const meter = metrics.getMeter(SCOPE)
+  const tracer = trace.getTracer(SCOPE)
+  const runs = meter.createCounter('pss.runs', { description: 'Sweeps started, by trigger.' })
+  const processed = meter.createCounter('pss.subscriptions.processed', { description: 'Subscriptions whose slot completed.' })
+  const failed = meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' })
+  const retried = meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' })
+  const latency = meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.' })
+  const lateness = meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.' })
+  const backlog = meter.createObservableGauge('pss.due.backlog', { description: 'Rows due and not yet claimed, as of the last check.' })
+  let dueBacklog: number | undefined
+  backlog.addCallback((result) => {
+    if (dueBacklog !== undefined) result.observe(dueBacklog)
+  })
+  return {
+    runStarted: (trigger) => runs.add(1, { trigger }),
+    succeeded: (count) => count > 0 && processed.add(count),
+    failed: (count, final) => count > 0 && failed.add(count, { final }),
+    retried: (count) => count > 0 && retried.add(count),
+    workerCall(durationMs, latenessMs, outcome) {
+      latency.record(durationMs, { outcome })
+      lateness.record(Math.max(0, latenessMs))
+    },
+    setDueBacklog(count) {
+      dueBacklog = count
+    },
+    span(name, attributes, fn) {
+      return tracer.startActiveSpan(name, { attributes }, async (span) => {
+        try {
+          return await fn(span)
+        } catch (error) {
+          span.recordException(error as Error)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message })
+          throw error
+        } finally {
+          span.end()
+        }
+      })
+    },
+  }
+}

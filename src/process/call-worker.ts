@@ -1,0 +1,72 @@
+/**
+ * One worker call, bounded: it ends when the worker answers, when the call times out, when the
+ * job expires, or when the scheduler stops, whichever comes first, even if a custom client
+ * ignores its signal.
+ */
+import type { JobWithMetadata } from 'pg-boss'
+import type { ProcessJobData } from '../sweep/claim.js'
+import { RetryableError } from '../errors.js'
+import type { ProcessorContext } from './process-batch.js'
+import type { ActiveRow } from '../settle/row-writes.js'
+import { storableText } from '../db/storable.js'
+import { idempotencyKey } from '../worker-client/types.js'
+import type { ProcessRequest, ProcessResult } from '../worker-client/types.js'
+
+/** Most characters of an error kept in the row's `error` column. */
+const MAX_ERROR_LENGTH = 2000
+
+export async function callWorker(
+  ctx: ProcessorContext,
+  job: JobWithMetadata<ProcessJobData>,
+  row: ActiveRow,
+  userId: string,
+): Promise<ProcessResult> {
+  const { options } = ctx
+  const request: ProcessRequest = {
+    subscriptionId: row.subscription_id,
+    userId,
+    processingId: row.id,
+    scheduledFor: row.scheduled_for.toISOString(),
+    attempt: row.attempts,
+    idempotencyKey: idempotencyKey(row.subscription_id, row.scheduled_for),
+  }
+  // One controller per call, with a timer and listeners removed when the call ends.
+  // AbortSignal.timeout() + AbortSignal.any() kept a timer, a signal and a weak reference in
+  // the long-lived stop signal alive for the whole timeout after every call: at thousands of
+  // calls a second, hundreds of MB (bench/diagnose/heap-summary.ts).
+  const controller = new AbortController()
+  const abort = (why: string) => () => {
+    if (controller.signal.aborted) return
+    controller.abort(new RetryableError(`Worker call for subscription ${row.subscription_id} ${why}.`))
+  }
+  const onTimeout = abort(`timed out after ${options.workerTimeoutMs} ms`)
+  const onStop = abort('cancelled because the scheduler is stopping')
+  const onExpiry = abort('cancelled because its job expired')
+  if (ctx.stopSignal.aborted) onStop()
+  else if (job.signal.aborted) onExpiry()
+  const timer = setTimeout(onTimeout, options.workerTimeoutMs)
+  ctx.stopSignal.addEventListener('abort', onStop, { once: true })
+  job.signal.addEventListener('abort', onExpiry, { once: true })
+  const { signal } = controller
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+  aborted.catch(() => {})
+  try {
+    // Cancelled while waiting its turn: the worker is not called at all.
+    if (signal.aborted) return await aborted
+    // The race ends the call even if a custom client ignores its signal.
+    return await Promise.race([ctx.workerClient.process(request, { signal }), aborted])
+  } finally {
+    clearTimeout(timer)
+    ctx.stopSignal.removeEventListener('abort', onStop)
+    job.signal.removeEventListener('abort', onExpiry)
+  }
+}
+
+/** A one-line description of any thrown value, bounded in length for the `error` column. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)
+  return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
+}

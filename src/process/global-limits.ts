@@ -1,0 +1,116 @@
+/**
+ * Limits on worker calls that hold across every instance of a scheduler, kept in Postgres:
+ * `maxConcurrentCalls` (permits, one row each) and `maxCallsPerSecond` (a reservation clock).
+ * A batch asks for as many calls as it has jobs and is granted a wave: how many may start now,
+ * and when each may start. Permits are held by the wave until its calls end, and expire on
+ * their own if the instance dies holding them.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Pool } from 'pg'
+import type { Logger } from '../observe/logger.js'
+import { pause, retryTransient } from '../db/transient.js'
+
+export interface CallLimits {
+  maxConcurrentCalls: number | null
+  maxCallsPerSecond: number | null
+}
+
+/** Calls that may start, `delaysMs[i]` from now for the i-th; `release()` when they have ended. */
+export interface Grant {
+  count: number
+  delaysMs: number[]
+  release: () => Promise<void>
+}
+
+export interface GlobalLimits {
+  /** Waits until at least one call may start (or `signal` aborts: then grants all, undelayed). */
+  acquire: (wanted: number, signal: AbortSignal) => Promise<Grant>
+}
+
+const NO_RELEASE = async () => {}
+const MIN_WAIT_MS = 25
+const MAX_WAIT_MS = 1_000
+
+/** Writes the limits this instance was started with; the last instance to start sets them. */
+export async function configureLimits(pool: Pool, scope: string, limits: CallLimits): Promise<void> {
+  if (limits.maxConcurrentCalls !== null) {
+    await pool.query(
+      `INSERT INTO subscription_scheduler.call_permits (scope, slot)
+       SELECT $1, slot FROM generate_series(0, $2 - 1) AS slot
+       ON CONFLICT DO NOTHING`,
+      [scope, limits.maxConcurrentCalls],
+    )
+    await pool.query(`DELETE FROM subscription_scheduler.call_permits WHERE scope = $1 AND slot >= $2`, [scope, limits.maxConcurrentCalls])
+  }
+  if (limits.maxCallsPerSecond !== null) {
+    await pool.query(`INSERT INTO subscription_scheduler.call_rates (scope) VALUES ($1) ON CONFLICT DO NOTHING`, [scope])
+  }
+}
+
+async function takePermits(pool: Pool, scope: string, holder: string, wanted: number, holdSeconds: number): Promise<number[]> {
+  const { rows } = await pool.query<{ slot: number }>(
+    `UPDATE subscription_scheduler.call_permits p
+        SET holder = $2, expires_at = clock_timestamp() + make_interval(secs => $4)
+      WHERE p.scope = $1 AND p.slot IN (
+              SELECT slot FROM subscription_scheduler.call_permits
+               WHERE scope = $1 AND expires_at <= clock_timestamp()
+               ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING p.slot`,
+    [scope, holder, wanted, holdSeconds],
+  )
+  return rows.map((r) => r.slot)
+}
+
+async function givePermits(pool: Pool, scope: string, holder: string): Promise<void> {
+  await pool.query(
+    `UPDATE subscription_scheduler.call_permits SET holder = NULL, expires_at = '-infinity'
+      WHERE scope = $1 AND holder = $2`,
+    [scope, holder],
+  )
+}
+
+/** Reserves `count` evenly spaced start times; returns how long until the first, in ms. */
+async function reserveRate(pool: Pool, scope: string, count: number, perSecond: number): Promise<number> {
+  const { rows } = await pool.query<{ wait_ms: number }>(
+    `WITH now AS (SELECT clock_timestamp() AS t)
+     UPDATE subscription_scheduler.call_rates r
+        SET next_at = GREATEST(r.next_at, now.t) + make_interval(secs => $2::float8 / $3::float8)
+       FROM now
+      WHERE r.scope = $1
+     RETURNING GREATEST(0, extract(epoch FROM GREATEST(r.next_at, now.t) - make_interval(secs => $2::float8 / $3::float8) - now.t) * 1000)::float8 AS wait_ms`,
+    [scope, count, perSecond],
+  )
+  // RETURNING sees the new next_at: the first call starts where this wave's share begins.
+  return rows[0]?.wait_ms ?? 0
+}
+
+export function createGlobalLimits(
+  pool: Pool,
+  options: { scope: string; limits: CallLimits; holdSeconds: number; logger: Logger },
+): GlobalLimits | null {
+  const { scope, limits, holdSeconds, logger } = options
+  const { maxConcurrentCalls: cap, maxCallsPerSecond: rate } = limits
+  if (cap === null && rate === null) return null
+  const retry = (what: string, signal: AbortSignal) => ({ logger, what, signal })
+
+  return {
+    async acquire(wanted, signal) {
+      // At most a second's worth of calls per wave, so a wave never waits long for its turn.
+      let count = rate === null ? wanted : Math.min(wanted, Math.max(1, Math.floor(rate)))
+      const holder = randomUUID()
+      for (let waitMs = MIN_WAIT_MS; cap !== null; waitMs = Math.min(MAX_WAIT_MS, waitMs * 2)) {
+        if (signal.aborted) return { count: wanted, delaysMs: new Array<number>(wanted).fill(0), release: NO_RELEASE }
+        const slots = await retryTransient(() => takePermits(pool, scope, holder, count, holdSeconds), retry('taking call permits', signal))
+        if (slots.length > 0) {
+          count = slots.length
+          break
+        }
+        await pause(waitMs * (0.5 + Math.random()), signal)
+      }
+      const release = cap === null ? NO_RELEASE : () => retryTransient(() => givePermits(pool, scope, holder), retry('returning call permits', signal))
+      if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), release }
+      const firstMs = await retryTransient(() => reserveRate(pool, scope, count, rate), retry('reserving call times', signal))
+      return { count, delaysMs: Array.from({ length: count }, (_, i) => firstMs + (i * 1000) / rate), release }
+    },
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Failure history, for operators asking "what failed, and why?": every failed attempt, with
+ * its slot and error, kept (like run history) for `historyRetentionDays`.
+ */
+import type { Executor } from '../db/executor.js'
+import type { FailureRecord } from '../types.js'
+
+const FAILURES = 'subscription_scheduler.failures'
+
+export interface FailureEntry {
+  processingId: string
+  subscriptionId: string
+  runId: string
+  scheduledFor: Date
+  attempt: number
+  final: boolean
+  error: string
+}
+
+/** Appends failed attempts, one statement for the batch. */
+export async function recordFailureHistory(db: Executor, entries: FailureEntry[], now: Date): Promise<void> {
+  if (entries.length === 0) return
+  await db.query(
+    `INSERT INTO ${FAILURES} (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, failed_at)
+     SELECT *, $8::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::bool[], $7::text[])`,
+    [
+      entries.map((e) => e.processingId),
+      entries.map((e) => e.subscriptionId),
+      entries.map((e) => e.runId),
+      entries.map((e) => e.scheduledFor),
+      entries.map((e) => e.attempt),
+      entries.map((e) => e.final),
+      entries.map((e) => e.error),
+      now,
+    ],
+  )
+}
+
+interface FailureRow {
+  subscription_id: string
+  processing_id: string
+  run_id: string | null
+  scheduled_for: Date
+  attempt: number
+  final: boolean
+  error: string
+  failed_at: Date
+}
+
+function toRecord(row: FailureRow): FailureRecord {
+  return {
+    subscriptionId: row.subscription_id,
+    processingId: row.processing_id,
+    runId: row.run_id,
+    scheduledFor: row.scheduled_for,
+    attempt: row.attempt,
+    final: row.final,
+    error: row.error,
+    failedAt: row.failed_at,
+  }
+}
+
+/** Most recent first; for one subscription when `subscriptionId` is given. */
+export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string }): Promise<FailureRecord[]> {
+  const { rows } = options.subscriptionId
+    ? await db.query<FailureRow>(
+        `SELECT * FROM ${FAILURES} WHERE subscription_id = $1 ORDER BY failed_at DESC, id DESC LIMIT $2`,
+        [options.subscriptionId, options.limit],
+      )
+    : await db.query<FailureRow>(`SELECT * FROM ${FAILURES} ORDER BY failed_at DESC, id DESC LIMIT $1`, [options.limit])
+  return rows.map(toRecord)
+}
+
+/** Deletes runs and failures older than the retention. Both deletes walk an index on time. */
+export async function pruneHistory(db: Executor, retentionDays: number, now: Date): Promise<void> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000)
+  await db.query(`DELETE FROM ${FAILURES} WHERE failed_at < $1`, [cutoff])
+  await db.query(`DELETE FROM subscription_scheduler.runs WHERE started_at < $1 AND finished_at IS NOT NULL`, [cutoff])
+}

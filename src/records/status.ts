@@ -1,0 +1,110 @@
+/**
+ * What an operator asks first: how many rows are in each state, what ran last, when the next
+ * sweep fires, and how much work is waiting.
+ */
+import { CronExpressionParser } from 'cron-parser'
+import { sweepPredicate } from '../sweep/claim.js'
+import type { Executor } from '../db/executor.js'
+import { quoteIdent } from '../db/executor.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { listRuns } from './runs.js'
+import type { RunSummary } from './runs.js'
+import { SUBSCRIPTION_STATUSES } from '../db/names.js'
+import type { SubscriptionStatus } from '../db/names.js'
+
+export interface SchedulerStatus {
+  /**
+   * Rows by status; statuses no row has are 0. Rows whose host subscription is inactive count
+   * as `inactive`, whatever their status. Unknown statuses (from older code) are kept.
+   */
+  counts: Record<SubscriptionStatus | 'inactive', number> & Record<string, number>
+  total: number
+  /**
+   * Host subscriptions with no `subscription_processing` row yet. The next sweep enrols them
+   * (unless `autoEnroll: false`; then `enroll()` or `enrollMissing()` does).
+   */
+  unenrolled: number
+  /** Rows a sweep would take now. */
+  due: number
+  /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
+  pausedForFailures: number
+  lastRun: RunSummary | null
+  /** The next cron fire, in UTC, of the schedule registered in the database (else of the options). */
+  nextFireAt: Date
+  /** The sweep schedule in force: registered by some instance's `start()`, or only configured here. */
+  schedule: { cron: string; timezone: string; registered: boolean }
+  /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
+  queue: { waiting: number; active: number }
+}
+
+export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, now: Date): Date {
+  return CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: now }).next().toDate()
+}
+
+/**
+ * Rows a sweep at `now` would take: due ones, or ones whose claim expired. Active subscriptions
+ * only. Written with the claim's own predicate, so the partial indexes answer it: it runs at
+ * every run start and every rescue tick, and must not scan the table.
+ */
+export async function countDue(db: Executor, now: Date, kind: 'due' | 'expired' | 'all'): Promise<number> {
+  const kinds = kind === 'all' ? (['due', 'expired'] as const) : [kind]
+  const counts = await Promise.all(
+    kinds.map(async (k) => {
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+          WHERE s.active IS TRUE AND ${sweepPredicate(k)}`,
+        [now],
+      )
+      return rows[0]?.n ?? 0
+    }),
+  )
+  return counts.reduce((sum, n) => sum + n, 0)
+}
+
+/**
+ * The schedule pg-boss holds for the sweep queue. Read from pg-boss's table rather than this
+ * instance's options: another instance (or an older deploy) may have registered a different one.
+ */
+async function registeredSchedule(db: Executor, options: ResolvedOptions): Promise<{ cron: string; timezone: string } | null> {
+  try {
+    const { rows } = await db.query<{ cron: string; timezone: string }>(
+      `SELECT cron, timezone FROM ${quoteIdent(options.bossSchema)}.schedule WHERE name = $1 AND key = 'default'`,
+      [`${options.queuePrefix}.sweep`],
+    )
+    return rows[0] ?? null
+  } catch {
+    return null // pg-boss not installed yet: nothing registered
+  }
+}
+
+export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
+  const now = options.clock.now()
+  const registered = await registeredSchedule(db, options)
+  const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
+  const [{ rows: byStatus }, due, [lastRun], { rows: paused }] = await Promise.all([
+    db.query<{ status: string; n: number }>(
+      `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
+         FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+        GROUP BY 1`,
+    ),
+    countDue(db, now, 'all'),
+    listRuns(db, 1),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
+  ])
+  const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
+  for (const { status, n } of byStatus) counts[status] = n
+  const total = byStatus.reduce((sum, r) => sum + r.n, 0)
+  const { rows: host } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM subscriptions`)
+  return {
+    counts,
+    total,
+    // Rows reference subscriptions and are one per subscription: the difference is exact.
+    unenrolled: Math.max(0, Number(host[0]?.n ?? 0) - total),
+    due,
+    pausedForFailures: paused[0]?.n ?? 0,
+    lastRun: lastRun ?? null,
+    nextFireAt: nextFireAt(schedule, now),
+    schedule,
+    queue: { waiting: counts.queued, active: counts.processing },
+  }
+}

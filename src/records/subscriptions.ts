@@ -1,0 +1,99 @@
+/**
+ * Per-subscription controls and lookups for operators: pause, resume, and the full picture of
+ * one subscription with its recent errors.
+ */
+import type { Executor } from '../db/executor.js'
+import { assertUuid } from './enroll.js'
+import { NotFoundError } from '../errors.js'
+import { listFailures } from './failures.js'
+import type { SubscriptionDetails } from '../types.js'
+import type { PausedReason, SubscriptionStatus } from '../schema.js'
+
+interface DetailsRow {
+  id: string
+  subscription_id: string
+  user_id: string | null
+  frequency: string | null
+  active: boolean | null
+  status: SubscriptionStatus
+  paused_reason: PausedReason | null
+  timezone: string | null
+  scheduled_for: Date | null
+  next_run_at: Date | null
+  last_run_at: Date | null
+  attempts: number
+  consecutive_failures: number
+  error: string | null
+  last_response: unknown
+  updated_at: Date | null
+}
+
+function notFound(subscriptionId: string): NotFoundError {
+  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row); enroll() it first.`)
+}
+
+export async function getSubscription(db: Executor, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
+  assertUuid('subscriptionId', subscriptionId)
+  const { rows } = await db.query<DetailsRow>(
+    `SELECT sp.*, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active
+       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE sp.subscription_id = $1`,
+    [subscriptionId],
+  )
+  const row = rows[0]
+  if (!row) throw notFound(subscriptionId)
+  return {
+    processingId: row.id,
+    subscriptionId: row.subscription_id,
+    userId: row.user_id,
+    frequency: row.frequency,
+    active: row.active === true,
+    status: row.status,
+    pausedReason: row.paused_reason,
+    timezone: row.timezone,
+    scheduledFor: row.scheduled_for,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    attempts: row.attempts,
+    consecutiveFailures: row.consecutive_failures,
+    error: row.error,
+    lastResponse: row.last_response,
+    updatedAt: row.updated_at,
+    recentErrors: await listFailures(db, { limit: errors, subscriptionId }),
+  }
+}
+
+/**
+ * Pauses a subscription. A queued job for it is skipped when it runs; a call in flight finishes
+ * and its outcome is dropped, so the row stays paused.
+ */
+export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
+  assertUuid('subscriptionId', subscriptionId)
+  const { rowCount } = await db.query(
+    `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual', lease_expires_at = NULL, updated_at = $2
+      WHERE subscription_id = $1`,
+    [subscriptionId, now],
+  )
+  if (!rowCount) throw notFound(subscriptionId)
+  return await getSubscription(db, subscriptionId)
+}
+
+/**
+ * Resumes a paused subscription as `pending`: due at the next sweep if its `next_run_at` has
+ * passed, else at `next_run_at`. Resuming a subscription that is not paused changes nothing.
+ */
+export async function resume(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
+  assertUuid('subscriptionId', subscriptionId)
+  const { rows } = await db.query<{ status: string }>(
+    `UPDATE subscription_processing
+        SET status = CASE WHEN status = 'paused' THEN 'pending' ELSE status END,
+            paused_reason = CASE WHEN status = 'paused' THEN NULL ELSE paused_reason END,
+            consecutive_failures = CASE WHEN status = 'paused' THEN 0 ELSE consecutive_failures END,
+            updated_at = CASE WHEN status = 'paused' THEN $2 ELSE updated_at END
+      WHERE subscription_id = $1
+     RETURNING status`,
+    [subscriptionId, now],
+  )
+  if (!rows[0]) throw notFound(subscriptionId)
+  return await getSubscription(db, subscriptionId)
+}

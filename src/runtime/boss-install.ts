@@ -1,0 +1,56 @@
+/**
+ * Installs pg-boss's schema under the library's own advisory lock, before pg-boss starts.
+ *
+ * pg-boss checks for its schema, then installs it in one transaction that first waits on an
+ * advisory lock. When instances start together, a waiter whose connection has run DDL before
+ * (as our migration's connections have) keeps the "no such schema" its check cached: granting
+ * an advisory lock does not refresh the catalog cache. Its `CREATE SCHEMA IF NOT EXISTS` then
+ * fails with `duplicate key … pg_namespace_nspname_index`. Here the lock is a statement of its
+ * own, so what follows runs in fresh transactions that see the winner's schema.
+ */
+import type { Pool } from 'pg'
+import { getConstructionPlans } from 'pg-boss'
+import type { PgBoss } from 'pg-boss'
+import { withAdvisoryLock } from '../db/executor.js'
+import { MigrationError } from '../errors.js'
+
+/** Arbitrary but fixed: every copy of the library takes the same lock for pg-boss's install. */
+const BOSS_INSTALL_LOCK_KEY = 7_311_402_915_338_211_002n
+
+/**
+ * Creates pg-boss's schema once across every instance starting at the same moment. An existing
+ * schema is left to pg-boss, which upgrades it on start. `schema` is a validated identifier.
+ */
+export async function installBossSchema(pool: Pool, schema: string): Promise<void> {
+  await withAdvisoryLock(pool, BOSS_INSTALL_LOCK_KEY, async (client) => {
+    const { rows } = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${schema}.version`])
+    if (rows[0]?.name) return
+    try {
+      await client.query(getConstructionPlans(schema))
+    } catch (error) {
+      throw new MigrationError(
+        `Installing pg-boss's schema "${schema}" failed: ${(error as Error).message}. ` +
+          'Check that the database user may create schemas (CREATE on the database), then start again.',
+        { cause: error },
+      )
+    }
+  })
+}
+
+/** SQLSTATEs of a catalog object created twice: never a raw error for a host to decode. */
+const CATALOG_RACE_CODES = new Set(['23505', '42P06', '42P07', '42710', '42723'])
+
+/** Starts pg-boss; a catalog collision (another installer at work) becomes a typed error. */
+export async function startBoss(boss: PgBoss, schema: string): Promise<void> {
+  try {
+    await boss.start()
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (typeof code !== 'string' || !CATALOG_RACE_CODES.has(code)) throw error
+    throw new MigrationError(
+      `pg-boss found its schema "${schema}" half-made by another process (${(error as Error).message}). ` +
+        'Something outside this library is installing pg-boss at the same time: start again once it is done.',
+      { cause: error },
+    )
+  }
+}

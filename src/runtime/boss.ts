@@ -1,0 +1,108 @@
+/**
+ * pg-boss runs on the host's own pool: no second pool, no extra service. This module builds the
+ * instance and keeps the library's three queues in step with the options.
+ */
+import type { Pool } from 'pg'
+import { PgBoss } from 'pg-boss'
+import type { Db, Queue } from 'pg-boss'
+import type { Logger } from '../observe/logger.js'
+import type { ResolvedOptions } from '../config/options.js'
+
+export interface QueueNames {
+  /** One job per cron occurrence: run a sweep. */
+  sweep: string
+  /** One job per subscription and slot. */
+  process: string
+  /** Where `process` jobs go once their retries are spent. */
+  dead: string
+  /** Every minute or so: take back expired claims, prune history. */
+  rescue: string
+}
+
+export function queueNames(prefix: string): QueueNames {
+  return { sweep: `${prefix}.sweep`, process: `${prefix}.process`, dead: `${prefix}.dead`, rescue: `${prefix}.rescue` }
+}
+
+/** pg-boss's database seam, over a `pg.Pool` it does not own and never closes. */
+export function poolAdapter(pool: Pool): Db {
+  return {
+    executeSql: async (text, values) => await pool.query(text, values as unknown[] | undefined),
+    poolCounts: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  }
+}
+
+export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
+  const boss = new PgBoss({
+    db: poolAdapter(pool),
+    schema: options.bossSchema,
+    application_name: 'pg-subscription-scheduler',
+    ...options.pgBoss,
+  })
+  forwardBossEvents(boss, options.logger)
+  return boss
+}
+
+function forwardBossEvents(boss: PgBoss, logger: Logger): void {
+  // pg-boss reports connection loss and maintenance failures as events; an unhandled 'error'
+  // event would crash the host, so they become log lines and pg-boss keeps retrying.
+  boss.on('error', (error) => logger.error(`pg-boss: ${error.message}`))
+  boss.on('warning', (warning) => logger.warn(`pg-boss: ${warning.message}`))
+}
+
+/**
+ * Creates the queues, or brings existing ones in line with the options: `createQueue` never
+ * changes a queue that exists, so settings that may change go through `updateQueue`.
+ */
+export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Promise<QueueNames> {
+  const names = queueNames(options.queuePrefix)
+  await upsertQueue(boss, { name: names.dead, policy: 'standard', retentionSeconds: 30 * 86_400 })
+  await upsertQueue(boss, {
+    name: names.process,
+    // One queued-or-active job per subscription and slot (the singleton key): a second sweep,
+    // or a re-claim of an expired lease, cannot create a duplicate.
+    policy: 'exclusive',
+    deadLetter: names.dead,
+    retryLimit: options.retry.limit,
+    retryDelay: options.retry.delaySeconds,
+    retryBackoff: true,
+    retryDelayMax: options.retry.maxDelaySeconds,
+    expireInSeconds: options.expireInSeconds,
+    deleteAfterSeconds: 86_400,
+    // The morning herd is this queue's normal shape, not an incident: pg-boss's default (10,000
+    // waiting jobs) warned every minute of every big run. The due-backlog gauge tracks it instead.
+    warningQueueSize: 10_000_000,
+  })
+  await upsertQueue(boss, {
+    name: names.sweep,
+    // One sweep at a time per database; a cron fire while one runs waits for it.
+    policy: 'singleton',
+    retryLimit: 2,
+    retryDelay: 10,
+    expireInSeconds: 3600,
+    deleteAfterSeconds: 7 * 86_400,
+  })
+  await upsertQueue(boss, {
+    name: names.rescue,
+    // At most one queued or running: a slow pass makes the next ticks collapse into one.
+    policy: 'exclusive',
+    retryLimit: 0,
+    expireInSeconds: 600,
+    deleteAfterSeconds: 3600,
+  })
+  return names
+}
+
+async function upsertQueue(boss: PgBoss, queue: Queue): Promise<void> {
+  const existing = await boss.getQueue(queue.name)
+  if (!existing) {
+    try {
+      await boss.createQueue(queue.name, queue)
+      return
+    } catch (error) {
+      // Another instance created it first: fall through and update it instead.
+      if (!(await boss.getQueue(queue.name))) throw error
+    }
+  }
+  const { name: _name, policy: _policy, partition: _partition, ...updatable } = queue
+  await boss.updateQueue(queue.name, updatable)
+}

@@ -1,0 +1,87 @@
+/**
+ * The running part of a scheduler: pg-boss on the host's pool, its schedules and workers, and a
+ * graceful stop. A start that fails halfway leaves nothing running.
+ */
+import type { Pool } from 'pg'
+import { createBoss, ensureQueues } from './boss.js'
+import { installBossSchema, startBoss } from './boss-install.js'
+import { createCallGate } from '../process/call-gate.js'
+import type { EventBus } from '../observe/events.js'
+import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
+import { migrate } from '../db/migrate.js'
+import { assertMigrated } from '../db/missing-tables.js'
+import { requireWorkerClient } from '../config/resolve-options.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { createRunStarter } from '../sweep/start-run.js'
+import type { RunStarter } from '../sweep/start-run.js'
+import { createTelemetry } from '../observe/telemetry.js'
+import { registerWorkers } from './workers.js'
+
+export interface Engine extends Pick<RunStarter, 'startRun'> {
+  readonly stopping: boolean
+  /** Aborted as soon as a stop begins. */
+  readonly stopSignal: AbortSignal
+  stop(timeoutMs: number): Promise<void>
+}
+
+export async function createEngine(pool: Pool, options: ResolvedOptions, events: EventBus): Promise<Engine> {
+  const workerClient = requireWorkerClient(options)
+  const { logger } = options
+  if (options.migrate) await migrate(pool)
+  else await assertMigrated(pool)
+  await installBossSchema(pool, options.bossSchema)
+  // An idle client's error would crash a host that listens for none; we log it instead.
+  const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
+  pool.on('error', onPoolError)
+  const boss = createBoss(pool, options)
+  // Two stages of stopping: `halt` stops sweeps and waits at once; `cancel` aborts the worker
+  // calls still in flight when the stop's deadline passes.
+  const halt = new AbortController()
+  const cancel = new AbortController()
+  const telemetry = createTelemetry()
+  let runs: RunStarter
+  try {
+    await startBoss(boss, options.bossSchema)
+    const queues = await ensureQueues(boss, options)
+    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal })
+    const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
+    await configureLimits(pool, options.queuePrefix, limits)
+    // A permit outlives the longest call it can cover; a dead instance's permits come back then.
+    const holdSeconds = Math.ceil(options.workerTimeoutMs / 1000) + 60
+    const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds, logger })
+    const gate = createCallGate(options.concurrency, global, logger)
+    const processor = { pool, boss, processQueue: queues.process, options, workerClient, events, telemetry, stopSignal: cancel.signal, gate }
+    await registerWorkers({ boss, queues, options, runs, processor })
+  } catch (error) {
+    await boss.stop({ graceful: false, close: false }).catch(() => {})
+    pool.off('error', onPoolError)
+    throw error
+  }
+  logger.info(`Started: cron '${options.cron}' (${options.timezone}), concurrency ${options.concurrency}.`)
+
+  let stopping = false
+  return {
+    get stopping() {
+      return stopping
+    },
+    stopSignal: halt.signal,
+    startRun: (trigger, scope) => runs.startRun(trigger, scope),
+    async stop(timeoutMs) {
+      if (stopping) return
+      stopping = true
+      halt.abort()
+      // Past the deadline, in-flight calls are cancelled: they settle as retries, so their
+      // subscriptions go back to the queue instead of being lost.
+      const deadline = setTimeout(() => cancel.abort(), timeoutMs)
+      try {
+        await Promise.allSettled([...runs.inFlight])
+        await boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
+      } finally {
+        clearTimeout(deadline)
+        cancel.abort()
+        pool.off('error', onPoolError)
+      }
+      logger.info('Stopped.')
+    },
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Auto-enrolment: every host subscription gets its `subscription_processing` row before a sweep
+ * claims, so a new adopter's existing subscriptions, and subscriptions added since the last
+ * sweep, are due in that same sweep. Inactive ones are enrolled too: never picked while
+ * inactive, due as soon as they are active again.
+ *
+ * Rows reference `subscriptions(id)` and are unique per subscription, so the two tables' row
+ * counts are equal exactly when nobody is missing: one count per table answers the common case
+ * without an anti-join over every subscription.
+ */
+import type { Pool } from 'pg'
+import type { Logger } from '../observe/logger.js'
+
+export interface EnrolmentResult {
+  /** Rows created by this pass. */
+  enrolled: number
+  /** False when the gate judged the host table unchanged and skipped the pass. */
+  checked: boolean
+}
+
+/** Missing rows at or below this are found by one anti-join; more are walked in keyset pages. */
+const PAGE_SIZE = 5_000
+/** A host row deleted between our read and our insert fails the foreign key: read again. */
+const FK_RETRIES = 3
+
+async function countMissing(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ missing: string }>(
+    `SELECT (SELECT count(*) FROM subscriptions) - (SELECT count(*) FROM subscription_processing) AS missing`,
+  )
+  return Number(rows[0]?.missing ?? 0)
+}
+
+const INSERT_ALL_MISSING = `
+  INSERT INTO subscription_processing (subscription_id)
+  SELECT s.id FROM subscriptions s
+   WHERE NOT EXISTS (SELECT 1 FROM subscription_processing sp WHERE sp.subscription_id = s.id)
+  ON CONFLICT (subscription_id) DO NOTHING`
+
+const INSERT_PAGE = `
+  WITH page AS (
+    SELECT s.id FROM subscriptions s WHERE s.id > $1::uuid ORDER BY s.id LIMIT $2
+  ), inserted AS (
+    INSERT INTO subscription_processing (subscription_id)
+    SELECT p.id FROM page p
+     WHERE NOT EXISTS (SELECT 1 FROM subscription_processing sp WHERE sp.subscription_id = p.id)
+    ON CONFLICT (subscription_id) DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT max(id::text) FROM page) AS last, (SELECT count(*) FROM page)::int AS seen,
+         (SELECT count(*) FROM inserted)::int AS enrolled`
+
+async function retryingForeignKey<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '23503' || attempt >= FK_RETRIES) throw error
+    }
+  }
+}
+
+/** Enrols every host subscription that has no row. Returns how many rows it created. */
+export async function enrollMissing(pool: Pool): Promise<number> {
+  const missing = await countMissing(pool)
+  if (missing <= 0) return 0
+  if (missing <= PAGE_SIZE) {
+    return await retryingForeignKey(async () => (await pool.query(INSERT_ALL_MISSING)).rowCount ?? 0)
+  }
+  let enrolled = 0
+  let after = '00000000-0000-0000-0000-000000000000'
+  for (;;) {
+    const page = await retryingForeignKey(() => pool.query<{ last: string | null; seen: number; enrolled: number }>(INSERT_PAGE, [after, PAGE_SIZE]))
+    const row = page.rows[0]!
+    enrolled += row.enrolled
+    if (row.seen < PAGE_SIZE || row.last === null) return enrolled
+    after = row.last
+  }
+}
+
+export interface EnrolmentGate {
+  /**
+   * Enrols what is missing. With `exact: false`, a pass is skipped while the host table has
+   * seen no insert since the last pass and that pass is recent: an idle sweep then costs one
+   * read of a statistics counter instead of two counts over every subscription.
+   */
+  run(pool: Pool, options: { exact: boolean }): Promise<EnrolmentResult>
+}
+
+/**
+ * Statistics counters lag commits by up to about a second, and on older servers can drop an
+ * update, so the gate trusts an unchanged counter only for this long after an exact pass.
+ */
+const TRUST_MS = 5 * 60_000
+
+export function createEnrolmentGate(logger: Logger): EnrolmentGate {
+  let last: { inserts: string; at: number } | null = null
+  return {
+    async run(pool, { exact }) {
+      const { rows } = await pool.query<{ inserts: string | null; tracked: boolean }>(
+        `SELECT pg_stat_get_tuples_inserted(to_regclass('subscriptions'))::text AS inserts,
+                current_setting('track_counts') = 'on' AS tracked`,
+      )
+      const inserts = rows[0]?.tracked ? (rows[0].inserts ?? null) : null
+      // Real time, not the scheduler's clock: what ages is the statistics counter.
+      const now = Date.now()
+      if (!exact && inserts !== null && last && last.inserts === inserts && now - last.at < TRUST_MS) {
+        return { enrolled: 0, checked: false }
+      }
+      const enrolled = await enrollMissing(pool)
+      // The counter read before the pass: an insert racing with it is looked at next time.
+      last = inserts === null ? null : { inserts, at: now }
+      if (enrolled > 0) logger.info(`Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'} that had no subscription_processing row.`)
+      return { enrolled, checked: true }
+    },
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Starting a run: record it, announce it, and sweep in the background. Sweeps in flight are
+ * tracked so that `stop()` can wait for them.
+ */
+import type { Pool } from 'pg'
+import { createEnrolmentGate } from './auto-enroll.js'
+import type { PgBoss } from 'pg-boss'
+import type { EventBus } from '../observe/events.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { createRun } from '../records/runs.js'
+import type { RunSummary } from '../records/runs.js'
+import type { RunTrigger } from '../schema.js'
+import { countDue } from '../records/status.js'
+import { sweep } from './sweep.js'
+import type { SweepScope } from './sweep.js'
+import type { Telemetry } from '../observe/telemetry.js'
+import { retryTransient } from '../db/transient.js'
+
+export interface RunStarter {
+  startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
+  /** Sweeps still claiming. */
+  readonly inFlight: ReadonlySet<Promise<unknown>>
+}
+
+export interface RunStarterDeps {
+  pool: Pool
+  boss: PgBoss
+  options: ResolvedOptions
+  events: EventBus
+  telemetry: Telemetry
+  processQueue: string
+  /** Stops sweeps between pages. */
+  halt: AbortSignal
+}
+
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt }: RunStarterDeps): RunStarter {
+  const inFlight = new Set<Promise<unknown>>()
+  const enrolment = createEnrolmentGate(options.logger)
+  // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
+  // sweep may trust an unchanged insert counter (auto-enroll.ts).
+  const enrolMissing = async (trigger: RunTrigger) => {
+    try {
+      await retryTransient(() => enrolment.run(pool, { exact: trigger === 'manual' }), { logger: options.logger, what: 'enrolling new subscriptions', signal: halt })
+    } catch (error) {
+      // The rows already enrolled are still owed their sweep.
+      options.logger.error(`Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}`)
+    }
+  }
+  const sweepContext = {
+    pool,
+    boss,
+    logger: options.logger,
+    processQueue,
+    claimBatchSize: options.claimBatchSize,
+    // A claim must outlast the queue wait at the morning peak, not just one call; an early
+    // expiry would only make a later sweep re-enqueue (the queue drops the duplicate).
+    // A spread job waits up to the whole window before its call: its claim lasts that much longer.
+    leaseSeconds: Math.max(3600, options.leaseSeconds) + Math.ceil(options.spreadMinutes * 60),
+    spreadMs: Math.round(options.spreadMinutes * 60_000),
+    // The live job that made the insert a duplicate ends within its expiry.
+    droppedLeaseSeconds: options.expireInSeconds,
+    signal: halt,
+    clock: options.clock,
+    onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
+  }
+  return {
+    inFlight,
+    async startRun(trigger, scope) {
+      const now = options.clock.now()
+      const runId = await createRun(pool, trigger, now)
+      events.emit('run:started', { runId, trigger, startedAt: now })
+      telemetry.runStarted(trigger)
+      const takesDue = scope.kinds.includes('due')
+      const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
+        if (takesDue && options.autoEnroll) await enrolMissing(trigger)
+        // The backlog gauge reads what was due as the run began (and again each rescue tick).
+        // A gauge only: its failure must not keep the sweep (which closes the run) from running.
+        if (takesDue) await countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})
+        return await sweep(sweepContext, runId, now, scope)
+      })
+      inFlight.add(swept)
+      void swept.catch(() => {}).finally(() => inFlight.delete(swept))
+      return { runId, swept }
+    },
+  }
+}

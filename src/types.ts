@@ -1,0 +1,101 @@
+/**
+ * The shape of the object `createSubscriptionScheduler()` returns: what hosts, the admin
+ * handler and the CLI program against.
+ */
+import type { EnrolledSubscription, EnrollOptions } from './records/enroll.js'
+import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
+import type { RunSummary } from './records/runs.js'
+import type { PausedReason, SubscriptionStatus } from './schema.js'
+import type { SchedulerStatus } from './records/status.js'
+
+export interface RunNowOptions {
+  /** Resolve once every subscription the run enqueued has settled. @default true */
+  wait?: boolean
+}
+
+export interface StopOptions {
+  /** How long in-flight worker calls may take to finish; then they are cancelled and retried later. @default 30000 */
+  timeoutMs?: number
+}
+
+export interface RetryFailedOptions extends RunNowOptions {
+  /** Only these subscriptions. @default every failed row, and every row paused for failing */
+  subscriptionIds?: string[]
+}
+
+/** One failed attempt, as recorded for operators. */
+export interface FailureRecord {
+  subscriptionId: string
+  processingId: string
+  runId: string | null
+  scheduledFor: Date
+  attempt: number
+  /** True when no retry followed: the slot was recorded failed. */
+  final: boolean
+  error: string
+  failedAt: Date
+}
+
+/** A subscription's row, joined with the host's subscription, plus its recent errors. */
+export interface SubscriptionDetails {
+  processingId: string
+  subscriptionId: string
+  userId: string | null
+  frequency: string | null
+  active: boolean
+  status: SubscriptionStatus
+  pausedReason: PausedReason | null
+  timezone: string | null
+  scheduledFor: Date | null
+  nextRunAt: Date | null
+  lastRunAt: Date | null
+  attempts: number
+  consecutiveFailures: number
+  error: string | null
+  lastResponse: unknown
+  updatedAt: Date | null
+  recentErrors: FailureRecord[]
+}
+
+export type RunStarted = { runId: string }
+
+export interface SubscriptionScheduler {
+  /** Migrates (unless `migrate: false`), registers the cron schedule and starts the workers. */
+  start(): Promise<void>
+  /** Stops fetching work, lets in-flight calls finish within `timeoutMs`, never closes the pool. */
+  stop(options?: StopOptions): Promise<void>
+  /** Sweeps now. Resolves with the run's summary once it settles, or at once with `{ wait: false }`. */
+  runNow(options?: { wait?: true }): Promise<RunSummary>
+  runNow(options: { wait: false }): Promise<RunStarted>
+  runNow(options?: RunNowOptions): Promise<RunSummary | RunStarted>
+  /** Re-drives failed rows (and rows paused for failing) now, for the slot they failed. */
+  retryFailed(options?: RetryFailedOptions & { wait?: true }): Promise<RunSummary>
+  retryFailed(options: RetryFailedOptions & { wait: false }): Promise<RunStarted>
+  retryFailed(options?: RetryFailedOptions): Promise<RunSummary | RunStarted>
+  /** Processes one subscription now, whatever its `next_run_at`, as a run of its own. */
+  runSubscription(subscriptionId: string, options?: { wait?: true }): Promise<RunSummary>
+  runSubscription(subscriptionId: string, options: { wait: false }): Promise<RunStarted>
+  runSubscription(subscriptionId: string, options?: RunNowOptions): Promise<RunSummary | RunStarted>
+  /** Stops a subscription from being picked. A call already in flight finishes. */
+  pause(subscriptionId: string): Promise<SubscriptionDetails>
+  /** Makes a paused subscription pickable again (due at once if its `next_run_at` has passed). */
+  resume(subscriptionId: string): Promise<SubscriptionDetails>
+  /** Adds or updates a subscription's row; pass `db` to join the host's transaction. */
+  enroll(subscriptionId: string, options?: EnrollOptions): Promise<EnrolledSubscription>
+  /**
+   * Gives every host subscription that has none its `subscription_processing` row, as each
+   * sweep does unless `autoEnroll: false`. Resolves with how many rows it created.
+   */
+  enrollMissing(): Promise<number>
+  /** The row, the host's subscription fields, and its last `errors` (default 10) failures. */
+  getSubscription(subscriptionId: string, options?: { errors?: number }): Promise<SubscriptionDetails>
+  /** Counts by status, the last run, the next cron fire and the queue depth. */
+  getStatus(): Promise<SchedulerStatus>
+  /** Most recent runs first. @default limit 20 */
+  listRuns(options?: { limit?: number }): Promise<RunSummary[]>
+  getRun(runId: string): Promise<RunSummary>
+  /** Most recent failed attempts first. @default limit 20 */
+  listFailures(options?: { limit?: number }): Promise<FailureRecord[]>
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void
+}

@@ -1,0 +1,223 @@
+import { STATUS_CODES } from 'node:http'
+import ky, { isNetworkError } from 'ky'
+import { ConfigurationError, PermanentError, RetryableError, isSchedulerError } from '../errors.js'
+import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'
+
+export interface HttpWorkerClientOptions {
+  /** Absolute http(s) URL of the worker, e.g. `'http://worker.internal:8080'`. Calls go to `POST {baseUrl}/process`. */
+  baseUrl: string
+  /**
+   * Budget for one call, from sending the request to reading the last byte of the answer.
+   * @default 30_000
+   */
+  timeoutMs?: number
+  /**
+   * Sent with every call, e.g. `{ Authorization: 'Bearer …' }`. Cannot override
+   * `Content-Type` or `Idempotency-Key`, which are part of the worker contract.
+   * @default {}
+   */
+  headers?: Record<string, string>
+  /**
+   * The transport, for instrumentation or a custom agent.
+   * @default globalThis.fetch
+   */
+  fetch?: typeof globalThis.fetch
+  /**
+   * At most this many bytes of a worker's answer are read and kept, in results and error messages.
+   * @default 4096
+   */
+  maxStoredResponseBytes?: number
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_MAX_STORED_BYTES = 4096
+// setTimeout silently fires after 1 ms beyond this, which would make every call "time out".
+const MAX_TIMEOUT_MS = 2_147_483_647
+// Client errors that are about timing or load, not about the request: retrying can help.
+const RETRYABLE_4XX = new Set([408, 425, 429])
+const MONTHS = /(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i
+
+/**
+ * A {@link WorkerClient} that POSTs each {@link ProcessRequest} as JSON to `{baseUrl}/process`.
+ *
+ * Outcomes: 2xx resolves with the parsed JSON (or `null` for an empty body, or `{ text }`),
+ * 408/425/429/5xx, timeouts and network errors reject with a `RetryableError`, any other
+ * status rejects with a `PermanentError`, and an abort via `context.signal` rejects with an
+ * error named `AbortError`. The client never retries by itself: the scheduler owns retries.
+ */
+export function createHttpWorkerClient(options: HttpWorkerClientOptions): WorkerClient {
+  const url = processUrl(options.baseUrl)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new ConfigurationError('timeoutMs', `expected a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}. Omit it for the default of ${DEFAULT_TIMEOUT_MS}.`)
+  }
+  const maxBytes = options.maxStoredResponseBytes ?? DEFAULT_MAX_STORED_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+    throw new ConfigurationError('maxStoredResponseBytes', `expected a positive whole number of bytes, got ${String(maxBytes)}. Omit it for the default of ${DEFAULT_MAX_STORED_BYTES}.`)
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new ConfigurationError('fetch', 'expected a fetch-compatible function. Omit it to use globalThis.fetch.')
+  }
+  let userHeaders: Headers
+  try {
+    // Built now so that a malformed header fails at startup, not on every call.
+    userHeaders = new Headers(options.headers)
+  } catch (error) {
+    throw new ConfigurationError('headers', `expected an object of valid header names and values: ${(error as Error).message}`, { cause: error })
+  }
+  const target = `POST ${url}`
+  const http = ky.create({
+    retry: 0, // the scheduler owns retries, backoff and Retry-After
+    timeout: false, // our own deadline also covers reading the body, which ky's does not
+    throwHttpErrors: false, // statuses are classified below, and ky would buffer up to 10 MiB of error body
+    redirect: 'manual', // a POST must not silently turn into a GET elsewhere: a redirect means baseUrl is wrong
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
+
+  return {
+    async process(request, context) {
+      const what = `for subscription ${request.subscriptionId} at ${target}`
+      const call = new AbortController()
+      const timeoutReason = new Error('timeout')
+      const onAbort = (): void => call.abort(context.signal.reason)
+      if (context.signal.aborted) onAbort()
+      else context.signal.addEventListener('abort', onAbort, { once: true })
+      const timer = setTimeout(() => call.abort(timeoutReason), timeoutMs)
+      try {
+        call.signal.throwIfAborted()
+        const headers = new Headers(userHeaders)
+        headers.set('Content-Type', 'application/json')
+        headers.set('Idempotency-Key', request.idempotencyKey)
+        if (!headers.has('Accept')) headers.set('Accept', 'application/json, text/plain;q=0.9, */*;q=0.1')
+        const response = await http.post(url, { json: request, headers, signal: call.signal })
+        const body = await readCapped(response, maxBytes)
+        if (response.ok) return successResult(body)
+        throw statusError(response, body, what)
+      } catch (error) {
+        if (isSchedulerError(error)) throw error
+        if (call.signal.aborted && call.signal.reason === timeoutReason) {
+          throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what}. If the worker is just slow, raise timeoutMs.`, { cause: error })
+        }
+        if (call.signal.aborted) {
+          // Not a verdict on the subscription: the scheduler is stopping or the job expired.
+          const aborted = new Error(`Call to the worker ${what} was aborted`, { cause: context.signal.reason })
+          aborted.name = 'AbortError'
+          throw aborted
+        }
+        const cause = describeCause(error)
+        // Undici reports refused, reset and DNS failures as TypeErrors; ky wraps those it recognises.
+        throw new RetryableError(isNetworkError(error) || error instanceof TypeError
+          ? `Network error calling the worker ${what}: ${cause}`
+          : `Call to the worker ${what} failed: ${cause}`, { cause: error })
+      } finally {
+        clearTimeout(timer)
+        context.signal.removeEventListener('abort', onAbort)
+      }
+    },
+  }
+}
+
+/** `{baseUrl}/process`, with or without a trailing slash on baseUrl; throws a ConfigurationError for anything but absolute http(s). */
+function processUrl(baseUrl: unknown): string {
+  const fix = 'Pass the absolute http(s) URL of the worker, e.g. \'http://worker.internal:8080\'.'
+  let parsed: URL
+  try {
+    parsed = new URL(String(baseUrl))
+  } catch {
+    throw new ConfigurationError('baseUrl', `${JSON.stringify(baseUrl)} is not an absolute URL. ${fix}`)
+  }
+  if (typeof baseUrl !== 'string' || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new ConfigurationError('baseUrl', `${JSON.stringify(baseUrl)} is not an http(s) URL. ${fix}`)
+  }
+  if (parsed.username || parsed.password) {
+    // fetch refuses such URLs, and they would leak the secret into every error message.
+    throw new ConfigurationError('baseUrl', `${parsed.protocol}//${parsed.host} carries credentials in the URL. Remove them and pass them in \`headers\`, e.g. { Authorization: 'Basic …' }.`)
+  }
+  const path = parsed.pathname.replace(/\/+$/, '')
+  if (/\/process$/.test(path)) {
+    // The client appends /process itself: this URL would send every call to …/process/process.
+    const base = new URL(parsed.href)
+    base.pathname = path.slice(0, -'/process'.length) || '/'
+    base.hash = ''
+    throw new ConfigurationError('baseUrl', `${JSON.stringify(baseUrl)} ends in /process, and calls go to {baseUrl}/process: they would reach ${path}/process. Pass the worker's base URL, ${JSON.stringify(base.href.replace(/\/$/, ''))}.`)
+  }
+  parsed.pathname = `${path}/process`
+  parsed.hash = ''
+  return parsed.href
+}
+
+interface CappedBody { text: string, truncated: boolean }
+
+/** Reads at most `maxBytes` of the body and drops the rest, so a huge answer costs no memory. */
+async function readCapped(response: Response, maxBytes: number): Promise<CappedBody> {
+  if (!response.body) return { text: '', truncated: false }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  let truncated = false
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    chunks.push(value)
+    size += value.byteLength
+    if (size > maxBytes) {
+      truncated = true
+      // Not awaited: cancelling tears the connection down and we have nothing more to learn from it.
+      reader.cancel().catch(() => {})
+      break
+    }
+  }
+  const bytes = Buffer.concat(chunks).subarray(0, maxBytes)
+  // `stream: true` holds back a multi-byte character cut in half by the cap instead of emitting U+FFFD.
+  return { text: new TextDecoder().decode(bytes, { stream: truncated }), truncated }
+}
+
+function successResult({ text, truncated }: CappedBody): ProcessResult {
+  // Workers answer all sorts of things on success; none of them is worth failing the slot over.
+  if (truncated) return { truncated: true, text }
+  if (text.trim() === '') return null
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return { text }
+  }
+}
+
+function statusError(response: Response, body: CappedBody, what: string): Error {
+  const { status } = response
+  const reason = response.statusText || STATUS_CODES[status] || ''
+  const location = response.headers.get('location')
+  const detail = body.text.trim() === '' ? ' (empty body)' : `: ${body.text}${body.truncated ? '… [truncated]' : ''}`
+  const hint = status >= 300 && status < 400 ? ` (redirect to ${location ?? 'nowhere'}: point baseUrl at the final URL)` : ''
+  const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
+  if (status >= 500 || RETRYABLE_4XX.has(status)) {
+    return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) })
+  }
+  return new PermanentError(message, { status })
+}
+
+/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP-date; `undefined` for anything else. */
+function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  const trimmed = value?.trim()
+  if (!trimmed) return undefined
+  if (/^\d+$/.test(trimmed)) {
+    const ms = Number(trimmed) * 1000
+    return Number.isSafeInteger(ms) ? ms : undefined
+  }
+  // Date.parse accepts nearly anything ("1.5" is a date in V8), so insist on a month name first.
+  if (!MONTHS.test(trimmed)) return undefined
+  const at = Date.parse(trimmed)
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined
+}
+
+/** The innermost cause's message (`connect ECONNREFUSED 127.0.0.1:8080`), which says far more than `fetch failed`. */
+function describeCause(error: unknown): string {
+  let current = error
+  let message = String(error)
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code
+    message = typeof code === 'string' && !current.message.includes(code) ? `${code}: ${current.message}` : current.message
+    current = current.cause
+  }
+  return message
+}
