@@ -1,5 +1,6 @@
 export { createSubscriptionScheduler } from './scheduler.js'
 export type {
+  FailingSubscription,
   FailureRecord,
   RetryFailedOptions,
   RunNowOptions,

@@ -11,7 +11,7 @@ import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
-import { getSubscription, pause, resume } from './records/subscriptions.js'
+import { getSubscription, listFailing, pause, resume } from './records/subscriptions.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
 import { getRun, listRuns, waitForRun } from './records/runs.js'
@@ -119,7 +119,11 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('runId', runId)
       return explainingMissingTables(() => getRun(pool, runId))
     },
-    listFailures: (o) => explainingMissingTables(() => listFailures(pool, { limit: limitOf(o, 20) })),
+    listFailures: (o) => {
+      if (o?.runId !== undefined) assertUuid('runId', o.runId)
+      return explainingMissingTables(() => listFailures(pool, { limit: limitOf(o, 20), runId: o?.runId }))
+    },
+    listFailing: (o) => explainingMissingTables(() => listFailing(pool, limitOf(o, 20))),
     on: (event, listener) => events.on(event, listener),
   }
   return scheduler

@@ -33,7 +33,24 @@ export interface FailureRecord {
   /** True when no retry followed: the slot was recorded failed. */
   final: boolean
   error: string
+  /** The worker's HTTP status, when the failure was an HTTP answer. */
+  status: number | null
   failedAt: Date
+}
+
+/** A subscription whose last attempt failed: what `listFailing()` returns. */
+export interface FailingSubscription {
+  subscriptionId: string
+  processingId: string
+  status: SubscriptionStatus
+  pausedReason: PausedReason | null
+  /** The slot that failed. */
+  scheduledFor: Date | null
+  attempts: number
+  consecutiveFailures: number
+  error: string
+  failedAt: Date | null
+  nextRunAt: Date | null
 }
 
 /** A subscription's row, joined with the host's subscription, plus its recent errors. */
@@ -94,8 +111,14 @@ export interface SubscriptionScheduler {
   /** Most recent runs first. @default limit 20 */
   listRuns(options?: { limit?: number }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
-  /** Most recent failed attempts first. @default limit 20 */
-  listFailures(options?: { limit?: number }): Promise<FailureRecord[]>
+  /** Most recent failed attempts first; of one run with `runId`. @default limit 20 */
+  listFailures(options?: { limit?: number; runId?: string }): Promise<FailureRecord[]>
+  /**
+   * Subscriptions whose last attempt failed (failed for good, paused for failing, or waiting
+   * for a retry), most recently failed first: one entry per subscription, not per attempt.
+   * @default limit 20
+   */
+  listFailing(options?: { limit?: number }): Promise<FailingSubscription[]>
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void
 }

@@ -44,6 +44,7 @@ interface FailureRow {
   attempt: number
   final: boolean
   error: string
+  status?: number | null
   failed_at: Date
 }
 
@@ -56,18 +57,19 @@ function toRecord(row: FailureRow): FailureRecord {
     attempt: row.attempt,
     final: row.final,
     error: row.error,
+    status: row.status ?? null,
     failedAt: row.failed_at,
   }
 }
 
-/** Most recent first; for one subscription when `subscriptionId` is given. */
-export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string }): Promise<FailureRecord[]> {
-  const { rows } = options.subscriptionId
-    ? await db.query<FailureRow>(
-        `SELECT * FROM ${FAILURES} WHERE subscription_id = $1 ORDER BY failed_at DESC, id DESC LIMIT $2`,
-        [options.subscriptionId, options.limit],
-      )
-    : await db.query<FailureRow>(`SELECT * FROM ${FAILURES} ORDER BY failed_at DESC, id DESC LIMIT $1`, [options.limit])
+/** Most recent first; of one subscription, or one run, when given. */
+export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string; runId?: string }): Promise<FailureRecord[]> {
+  const { rows } = await db.query<FailureRow>(
+    `SELECT * FROM ${FAILURES}
+      WHERE ($1::uuid IS NULL OR subscription_id = $1) AND ($2::uuid IS NULL OR run_id = $2)
+      ORDER BY failed_at DESC, id DESC LIMIT $3`,
+    [options.subscriptionId ?? null, options.runId ?? null, options.limit],
+  )
   return rows.map(toRecord)
 }
 

@@ -24,6 +24,12 @@ export interface RunSummary {
   /** Enqueued, then found deleted, paused or inactive before their call. */
   skipped: number
   durationMs: number | null
+  /**
+   * Fire lateness of the run's calls (from each call's slot to its start), in ms: median and
+   * 95th percentile. Null before the run made a call.
+   */
+  latenessP50Ms: number | null
+  latenessP95Ms: number | null
   error: string | null
 }
 
@@ -71,6 +77,8 @@ function toSummary(row: RunRow): RunSummary {
     retried: row.retried,
     skipped: row.skipped,
     durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+    latenessP50Ms: null,
+    latenessP95Ms: null,
     error: row.error,
   }
 }

@@ -6,7 +6,7 @@ import type { Executor } from '../db/executor.js'
 import { assertUuid } from './enroll.js'
 import { NotFoundError } from '../errors.js'
 import { listFailures } from './failures.js'
-import type { SubscriptionDetails } from '../types.js'
+import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../schema.js'
 
 interface DetailsRow {
@@ -96,4 +96,42 @@ export async function resume(db: Executor, subscriptionId: string, now: Date): P
   )
   if (!rows[0]) throw notFound(subscriptionId)
   return await getSubscription(db, subscriptionId)
+}
+
+interface FailingRow {
+  id: string
+  subscription_id: string
+  status: SubscriptionStatus
+  paused_reason: PausedReason | null
+  scheduled_for: Date | null
+  attempts: number
+  consecutive_failures: number
+  error: string
+  updated_at: Date | null
+  next_run_at: Date | null
+}
+
+/**
+ * Subscriptions whose last attempt failed: a success clears the row's `error`, so a row that
+ * holds one failed last. Newest first.
+ */
+export async function listFailing(db: Executor, limit: number): Promise<FailingSubscription[]> {
+  const { rows } = await db.query<FailingRow>(
+    `SELECT id, subscription_id, status, paused_reason, scheduled_for, attempts, consecutive_failures, error, updated_at, next_run_at
+       FROM subscription_processing WHERE error IS NOT NULL
+      ORDER BY updated_at DESC NULLS LAST, id LIMIT $1`,
+    [limit],
+  )
+  return rows.map((row) => ({
+    subscriptionId: row.subscription_id,
+    processingId: row.id,
+    status: row.status,
+    pausedReason: row.paused_reason,
+    scheduledFor: row.scheduled_for,
+    attempts: row.attempts,
+    consecutiveFailures: row.consecutive_failures,
+    error: row.error,
+    failedAt: row.updated_at,
+    nextRunAt: row.next_run_at,
+  }))
 }
