@@ -3,16 +3,9 @@
  * catch them with one `instanceof` check, or across realms with {@link isSchedulerError}.
  */
 
-export type SchedulerErrorCode =
-  | 'CONFIGURATION'
-  | 'MIGRATION'
-  | 'NOT_MIGRATED'
-  | 'NOT_STARTED'
-  | 'PERMANENT'
-  | 'RETRYABLE'
-  | 'WORKER_RESPONSE'
-  | 'SUBSCRIPTION_DATA'
-  | 'NOT_FOUND'
+const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND'] as const
+
+export type SchedulerErrorCode = (typeof CODES)[number]
 
 export class SchedulerError extends Error {
   override name = 'SchedulerError'
@@ -130,8 +123,7 @@ export function isSchedulerError(error: unknown): error is SchedulerError {
   return typeof error === 'object' && error !== null
     && typeof (error as { name?: unknown }).name === 'string'
     && /Error$/.test((error as { name: string }).name)
-    && ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'WORKER_RESPONSE', 'SUBSCRIPTION_DATA', 'NOT_FOUND']
-      .includes((error as { code?: unknown }).code as string)
+    && (CODES as readonly unknown[]).includes((error as { code?: unknown }).code)
 }
 
 export function isConfigurationError(error: unknown): error is ConfigurationError {

@@ -5,8 +5,7 @@
  */
 import type { Pool } from 'pg'
 import { enrollMissing } from './sweep/auto-enroll.js'
-import { enroll } from './records/enroll.js'
-import { assertUuid } from './records/enroll.js'
+import { assertUuid, enroll } from './records/enroll.js'
 import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
@@ -22,7 +21,7 @@ import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
-import type { RunTrigger } from './schema.js'
+import type { RunTrigger } from './db/names.js'
 
 function limitOf(options: { limit?: number } | undefined, fallback: number): number {
   const limit = options?.limit ?? fallback

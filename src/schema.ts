@@ -31,7 +31,7 @@ const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode
 
 /**
  * One row per subscription: its status, its slot and the next one. The first nine columns are
- * the original MVP table's, unchanged, so an existing table is adopted in place.
+ * those of the table of the original scheduler design, unchanged, so an existing one is adopted in place.
  */
 export const subscriptionProcessing = pgTable(
   'subscription_processing',

@@ -5,7 +5,7 @@
 import type { EnrolledSubscription, EnrollOptions } from './records/enroll.js'
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
 import type { RunSummary } from './records/runs.js'
-import type { PausedReason, SubscriptionStatus } from './schema.js'
+import type { PausedReason, SubscriptionStatus } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
 
 export interface RunNowOptions {

@@ -4,10 +4,9 @@
  */
 import { createConsola } from 'consola'
 import pg from 'pg'
-import { createSubscriptionScheduler, isConfigurationError } from '../index.js'
+import { isConfigurationError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
-import type { SubscriptionScheduler } from '../types.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {
@@ -99,10 +98,6 @@ export function requireWorkerUrl(flags: SchedulerFlags, env: NodeJS.ProcessEnv =
   throw new UsageError('No subscription worker to call: pass --worker-url http://worker:8080 or export SUBSCRIPTION_WORKER_URL.')
 }
 
-export function createCliScheduler(pool: pg.Pool, options: SchedulerOptions): SubscriptionScheduler {
-  return createSubscriptionScheduler(pool, options)
-}
-
 /** citty's own parse errors (unknown command, missing argument) carry this name. */
 export function isCittyUsageError(error: unknown): boolean {
   return error instanceof Error && error.name === 'CLIError'
@@ -114,7 +109,7 @@ export function exitCodeFor(error: unknown): number {
 }
 
 /** One line per error in the cause chain; stacks only with `--verbose`. */
-export function describeError(error: unknown, verbose: boolean): string {
+export function formatErrorChain(error: unknown, verbose: boolean): string {
   const lines: string[] = []
   let current: unknown = error
   for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {

@@ -17,7 +17,7 @@ import migrate from './commands/migrate.js'
 import runNow from './commands/run-now.js'
 import status from './commands/status.js'
 import worker from './commands/worker.js'
-import { describeError, EXIT, exitCodeFor, isCittyUsageError, UsageError } from './context.js'
+import { EXIT, exitCodeFor, formatErrorChain, isCittyUsageError, UsageError } from './context.js'
 import { closest, didYouMean } from './suggest.js'
 
 const EPILOGUE = `
@@ -80,7 +80,7 @@ async function run(rawArgs: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (error) {
     if (isCittyUsageError(error)) process.stderr.write(forStream(process.stderr, await usage(rawArgs)))
-    process.stderr.write(forStream(process.stderr, `${describeError(error, verbose)}\n`))
+    process.stderr.write(forStream(process.stderr, `${formatErrorChain(error, verbose)}\n`))
     return exitCodeFor(error)
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { RunSummary } from '../index.js'
 import type { SubscriptionScheduler } from '../types.js'
+import { sleep } from '../observe/clock.js'
 
 export interface FailedSubscription {
   subscriptionId: string
@@ -93,6 +94,6 @@ export async function waitForSweep(scheduler: SubscriptionScheduler, runId: stri
     const run = await scheduler.getRun(runId)
     if (run.sweepFinishedAt) return run
     signal?.throwIfAborted()
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await sleep(250, signal)
   }
 }

@@ -26,8 +26,7 @@ const MAX_LOOPS = 2
 /**
  * Jobs fetched per loop, as a multiple of its share of `concurrency`. Fetching more jobs than
  * there are call slots keeps the slots busy while a batch is begun and settled, and spreads
- * pg-boss's per-fetch cost over more jobs (bench/: 2,404 -> 3,387 subs/s going from 32 to 256
- * per fetch at concurrency 64 with an instant worker).
+ * pg-boss's per-fetch cost over more jobs (measured in bench/RESULTS.md).
  */
 const FETCH_FACTOR = 4
 /** Fetching ahead stops at this many jobs per fetch (a loop's own share of slots may be more). */

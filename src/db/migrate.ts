@@ -2,7 +2,8 @@
  * Creates or upgrades the library's tables with the SQL in `drizzle/`, compiled into the package
  * (migrations.generated.ts) so nothing is read from disk and drizzle-orm is not needed. Safe to
  * call from many instances at once (an advisory lock serialises them) and on a database that
- * already holds the MVP's `subscription_processing` table (it is adopted in place; no row is touched).
+ * already holds its own `subscription_processing` table, from the original scheduler design (it is
+ * adopted in place; no row is touched).
  */
 import type { Pool, PoolClient } from 'pg'
 import { quoteIdent, withAdvisoryLock } from './executor.js'
@@ -70,8 +71,8 @@ async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void>
 
 /**
  * What drizzle-orm's node-postgres migrator does, to the letter (same journal table, hashes and
- * timestamps, so `drizzle-kit migrate` and this agree on what is applied), without loading
- * drizzle-orm's query builder: about 240 MB of RSS that a scheduler would carry for its life.
+ * timestamps, so `drizzle-kit migrate` and this agree on what is applied), without drizzle-orm,
+ * an optional peer that a scheduler would otherwise carry for its life.
  */
 async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<void> {
   const table = `${quoteIdent(SCHEDULER_SCHEMA)}.${quoteIdent(MIGRATIONS_TABLE)}`

@@ -1,11 +1,19 @@
 /**
- * Names the engine shares with the Drizzle schema (schema.ts). Kept apart from it so the engine
- * never loads drizzle-orm at run time: importing drizzle-orm/pg-core alone costs a process
- * about 200 MB of RSS (bench/diagnose/import-cost.ts).
+ * Names the engine shares with the Drizzle schema (schema.ts). Kept apart from it so that only
+ * `./schema` loads drizzle-orm, which is heavy (bench/RESULTS.md) and an optional peer.
  */
 
 /** The Postgres schema holding the library's private tables and its migrations journal. */
 export const SCHEDULER_SCHEMA = 'subscription_scheduler'
+
+/** The library's private tables, schema-qualified for SQL. */
+export const TABLES = {
+  runs: `${SCHEDULER_SCHEMA}.runs`,
+  failures: `${SCHEDULER_SCHEMA}.failures`,
+  callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
+  callRates: `${SCHEDULER_SCHEMA}.call_rates`,
+  migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,
+} as const
 
 /**
  * Where a row is in its life:

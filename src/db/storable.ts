@@ -9,14 +9,6 @@ export function storableText(text: string): string {
   return text.toWellFormed().replaceAll('\u0000', '\uFFFD')
 }
 
-/** The longest prefix of `text` (whole characters) whose UTF-8 form fits in `maxBytes`. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text
-  const cut = Buffer.from(text).subarray(0, maxBytes).toString('utf8')
-  // A character cut at the boundary decodes as U+FFFD; drop it rather than store a fake one.
-  return cut.endsWith('\uFFFD') && !text.startsWith(cut) ? cut.slice(0, -1) : cut
-}
-
 interface Truncated {
   truncated: true
   text: string

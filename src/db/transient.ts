@@ -3,6 +3,7 @@
  * fail with a connection-class error are retried with backoff until a deadline, with a log line
  * each time, instead of failing the run.
  */
+import { sleep } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
 
 // SQLSTATE classes and codes that mean "the connection or server went away", not "the SQL is wrong".
@@ -30,19 +31,6 @@ export interface RetryTransientOptions {
   signal?: AbortSignal
 }
 
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
 /** Runs `fn`, retrying transient database errors with capped exponential backoff. */
 export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTransientOptions): Promise<T> {
   const deadline = Date.now() + (options.deadlineMs ?? 120_000)
@@ -53,7 +41,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
       if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
       const delay = Math.min(250 * 2 ** (attempt - 1), 5_000)
       options.logger.warn(`Database unavailable while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
-      await pause(delay, options.signal)
+      await sleep(delay, options.signal)
     }
   }
 }

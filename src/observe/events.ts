@@ -4,7 +4,7 @@
  */
 import type { Logger } from './logger.js'
 import type { RunSummary } from '../records/runs.js'
-import type { RunTrigger } from '../schema.js'
+import type { RunTrigger } from '../db/names.js'
 
 export interface SubscriptionEventBase {
   runId: string

@@ -17,10 +17,3 @@ export function defaultLogger(): Logger {
   return consola.withTag(LOG_TAG)
 }
 
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-}

@@ -4,7 +4,7 @@
  */
 import { metrics, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { Attributes, Span } from '@opentelemetry/api'
-import type { RunTrigger } from '../schema.js'
+import type { RunTrigger } from '../db/names.js'
 
 const SCOPE = 'pg-subscription-scheduler'
 

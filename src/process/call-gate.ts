@@ -5,7 +5,7 @@
  */
 import type { GlobalLimits, Grant } from './global-limits.js'
 import type { Logger } from '../observe/logger.js'
-import { pause } from '../db/transient.js'
+import { sleep } from '../observe/clock.js'
 
 /** At most `limit` functions running at once; the rest wait in order. */
 export class Semaphore {
@@ -48,7 +48,7 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
         const grant: Grant = await global.acquire(items.length - next, signal)
         const wave = items.slice(next, next + grant.count).map(async (item, i) => {
           const delayMs = grant.delaysMs[i] ?? 0
-          if (delayMs > 0) await pause(delayMs, signal)
+          if (delayMs > 0) await sleep(delayMs, signal)
           return await local.run(() => call(item))
         })
         next += grant.count

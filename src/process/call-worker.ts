@@ -30,10 +30,8 @@ export async function callWorker(
     attempt: row.attempts,
     idempotencyKey: idempotencyKey(row.subscription_id, row.scheduled_for),
   }
-  // One controller per call, with a timer and listeners removed when the call ends.
-  // AbortSignal.timeout() + AbortSignal.any() kept a timer, a signal and a weak reference in
-  // the long-lived stop signal alive for the whole timeout after every call: at thousands of
-  // calls a second, hundreds of MB (bench/diagnose/heap-summary.ts).
+  // One controller per call, its timer and listeners removed when the call ends: AbortSignal.any()
+  // and .timeout() keep both alive for the whole timeout after each call (bench/RESULTS.md).
   const controller = new AbortController()
   const abort = (why: string) => () => {
     if (controller.signal.aborted) return

@@ -7,8 +7,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
+import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
-import { pause, retryTransient } from '../db/transient.js'
+import { retryTransient } from '../db/transient.js'
+import { sleep } from '../observe/clock.js'
 
 export interface CallLimits {
   maxConcurrentCalls: number | null
@@ -35,24 +37,24 @@ const MAX_WAIT_MS = 1_000
 export async function configureLimits(pool: Pool, scope: string, limits: CallLimits): Promise<void> {
   if (limits.maxConcurrentCalls !== null) {
     await pool.query(
-      `INSERT INTO subscription_scheduler.call_permits (scope, slot)
+      `INSERT INTO ${TABLES.callPermits} (scope, slot)
        SELECT $1, slot FROM generate_series(0, $2 - 1) AS slot
        ON CONFLICT DO NOTHING`,
       [scope, limits.maxConcurrentCalls],
     )
-    await pool.query(`DELETE FROM subscription_scheduler.call_permits WHERE scope = $1 AND slot >= $2`, [scope, limits.maxConcurrentCalls])
+    await pool.query(`DELETE FROM ${TABLES.callPermits} WHERE scope = $1 AND slot >= $2`, [scope, limits.maxConcurrentCalls])
   }
   if (limits.maxCallsPerSecond !== null) {
-    await pool.query(`INSERT INTO subscription_scheduler.call_rates (scope) VALUES ($1) ON CONFLICT DO NOTHING`, [scope])
+    await pool.query(`INSERT INTO ${TABLES.callRates} (scope) VALUES ($1) ON CONFLICT DO NOTHING`, [scope])
   }
 }
 
 async function takePermits(pool: Pool, scope: string, holder: string, wanted: number, holdSeconds: number): Promise<number[]> {
   const { rows } = await pool.query<{ slot: number }>(
-    `UPDATE subscription_scheduler.call_permits p
+    `UPDATE ${TABLES.callPermits} p
         SET holder = $2, expires_at = clock_timestamp() + make_interval(secs => $4)
       WHERE p.scope = $1 AND p.slot IN (
-              SELECT slot FROM subscription_scheduler.call_permits
+              SELECT slot FROM ${TABLES.callPermits}
                WHERE scope = $1 AND expires_at <= clock_timestamp()
                ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING p.slot`,
@@ -63,7 +65,7 @@ async function takePermits(pool: Pool, scope: string, holder: string, wanted: nu
 
 async function givePermits(pool: Pool, scope: string, holder: string): Promise<void> {
   await pool.query(
-    `UPDATE subscription_scheduler.call_permits SET holder = NULL, expires_at = '-infinity'
+    `UPDATE ${TABLES.callPermits} SET holder = NULL, expires_at = '-infinity'
       WHERE scope = $1 AND holder = $2`,
     [scope, holder],
   )
@@ -73,7 +75,7 @@ async function givePermits(pool: Pool, scope: string, holder: string): Promise<v
 async function reserveRate(pool: Pool, scope: string, count: number, perSecond: number): Promise<number> {
   const { rows } = await pool.query<{ wait_ms: number }>(
     `WITH now AS (SELECT clock_timestamp() AS t)
-     UPDATE subscription_scheduler.call_rates r
+     UPDATE ${TABLES.callRates} r
         SET next_at = GREATEST(r.next_at, now.t) + make_interval(secs => $2::float8 / $3::float8)
        FROM now
       WHERE r.scope = $1
@@ -105,7 +107,7 @@ export function createGlobalLimits(
           count = slots.length
           break
         }
-        await pause(waitMs * (0.5 + Math.random()), signal)
+        await sleep(waitMs * (0.5 + Math.random()), signal)
       }
       const release = cap === null ? NO_RELEASE : () => retryTransient(() => givePermits(pool, scope, holder), retry('returning call permits', signal))
       if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), release }

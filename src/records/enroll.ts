@@ -6,7 +6,7 @@ import type { Executor, HostDb } from '../db/executor.js'
 import { toExecutor } from '../db/executor.js'
 import { ConfigurationError, NotFoundError } from '../errors.js'
 import { isValidTimeZone } from '../schedule/next-run.js'
-import type { SubscriptionStatus } from '../schema.js'
+import type { SubscriptionStatus } from '../db/names.js'
 
 export interface EnrollOptions {
   /**
@@ -38,7 +38,7 @@ export function assertUuid(name: string, value: unknown): asserts value is strin
 
 /**
  * Adds the row, or updates its zone. A new row is `pending` with no `next_run_at`: the next sweep
- * processes it, as the MVP did.
+ * processes it.
  */
 export async function enroll(pool: Executor, subscriptionId: string, options: EnrollOptions = {}): Promise<EnrolledSubscription> {
   assertUuid('subscriptionId', subscriptionId)

@@ -3,9 +3,10 @@
  * its slot and error, kept (like run history) for `historyRetentionDays`.
  */
 import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
 import type { FailureRecord } from '../types.js'
 
-const FAILURES = 'subscription_scheduler.failures'
+const FAILURES = TABLES.failures
 
 export interface FailureEntry {
   processingId: string
@@ -77,5 +78,5 @@ export async function listFailures(db: Executor, options: { limit: number; subsc
 export async function pruneHistory(db: Executor, retentionDays: number, now: Date): Promise<void> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000)
   await db.query(`DELETE FROM ${FAILURES} WHERE failed_at < $1`, [cutoff])
-  await db.query(`DELETE FROM subscription_scheduler.runs WHERE started_at < $1 AND finished_at IS NOT NULL`, [cutoff])
+  await db.query(`DELETE FROM ${TABLES.runs} WHERE started_at < $1 AND finished_at IS NOT NULL`, [cutoff])
 }

@@ -4,8 +4,10 @@
  * enqueued has settled, whichever instance processed them.
  */
 import type { Executor } from '../db/executor.js'
+import { sleep } from '../observe/clock.js'
 import { NotFoundError } from '../errors.js'
-import type { RunTrigger } from '../schema.js'
+import { TABLES } from '../db/names.js'
+import type { RunTrigger } from '../db/names.js'
 import { isTransientDbError } from '../db/transient.js'
 
 export interface RunSummary {
@@ -40,12 +42,12 @@ export interface OutcomeCounts {
   skipped: number
 }
 
-const RUNS = 'subscription_scheduler.runs'
+const RUNS = TABLES.runs
 
 // Settled when the sweep is over and every enqueued job is accounted for. Evaluated inside the
 // UPDATE (row-locked), so of two instances settling the last jobs at once exactly one sees it,
 // and gets the row back to announce.
-const SETTLE = `UPDATE ${'subscription_scheduler.runs'} SET finished_at = $2
+const SETTLE = `UPDATE ${RUNS} SET finished_at = $2
    WHERE id = $1 AND finished_at IS NULL AND sweep_finished_at IS NOT NULL
      AND successful + failed + skipped >= claimed
   RETURNING *`
@@ -99,7 +101,7 @@ export async function addClaimed(db: Executor, runId: string, count: number): Pr
 
 /**
  * Closes the sweeps of runs that went silent: their instance died mid-sweep. The run keeps what
- * it enqueued and can finish; the rows it never claimed are still due. Returns how many closed.
+ * it enqueued and can finish; the rows it never claimed are still due. Returns their summaries.
  */
 export async function closeSilentSweeps(db: Executor, now: Date, silenceSeconds: number): Promise<RunSummary[]> {
   const { rows } = await db.query<{ id: string }>(
@@ -173,12 +175,6 @@ export async function waitForRun(
       // The database is restarting: the run goes on without us; keep asking.
       if (!isTransientDbError(error)) throw error
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs)
-      options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer)
-        resolve()
-      }, { once: true })
-    })
+    await sleep(pollMs, options.signal)
   }
 }

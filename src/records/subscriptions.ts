@@ -7,7 +7,7 @@ import { assertUuid } from './enroll.js'
 import { NotFoundError } from '../errors.js'
 import { listFailures } from './failures.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
-import type { PausedReason, SubscriptionStatus } from '../schema.js'
+import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 
 interface DetailsRow {
   id: string

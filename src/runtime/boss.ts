@@ -1,6 +1,6 @@
 /**
  * pg-boss runs on the host's own pool: no second pool, no extra service. This module builds the
- * instance and keeps the library's three queues in step with the options.
+ * instance and keeps the library's queues in step with the options.
  */
 import type { Pool } from 'pg'
 import { PgBoss } from 'pg-boss'

@@ -10,8 +10,8 @@ export const MINUTE_MS = 60_000
 export const DAY_MS = 86_400_000
 
 /**
- * luxon builds an Intl.DateTimeFormat (off the JS heap) for every validity check; at one check
- * per job that churned hundreds of MB of RSS in a 20k drain (bench/child/what-if.ts zone-cache).
+ * luxon builds an Intl.DateTimeFormat (off the JS heap) for every validity check: at one check
+ * per job that churns memory (bench/RESULTS.md), so answers are kept.
  */
 const knownZones = new Map<string, boolean>()
 const MAX_KNOWN_ZONES = 1024

@@ -14,6 +14,7 @@ import type { ProcessorContext } from '../process/process-batch.js'
 import type { Job, Outcome } from '../process/process-one.js'
 import { slotOf } from '../process/process-one.js'
 import { recordOutcomes } from '../records/runs.js'
+import { idempotencyKey } from '../worker-client/types.js'
 import type { OutcomeCounts, RunSummary } from '../records/runs.js'
 import { recordCompletions, recordFinalFailures, recordRetries } from './row-writes.js'
 
@@ -42,7 +43,7 @@ async function insertSuccessors(ctx: ProcessorContext, tx: PoolClient, retries: 
     id: randomUUID(),
     data: o.job.data satisfies ProcessJobData,
     // Its own key: the ending job still holds the slot's key until pg-boss completes it.
-    singletonKey: `${o.row.subscription_id}:${o.job.data.scheduledFor}#${o.row.attempts}`,
+    singletonKey: `${idempotencyKey(o.row.subscription_id, slotOf(o.job))}#${o.row.attempts}`,
     startAfter: o.retryAt!,
     group: CALLS_GROUP,
     retryLimit: Math.max(0, o.job.retryLimit - o.job.retryCount - 1),

@@ -6,6 +6,7 @@
  */
 import type { JobResult } from 'pg-boss'
 import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
 import type { ProcessorContext } from '../process/process-batch.js'
 import type { Job, Outcome } from '../process/process-one.js'
 import { getRun } from '../records/runs.js'
@@ -27,9 +28,9 @@ const SETTLE_SUCCESSES = `
     SELECT j.key::uuid AS run_id, COALESCE(ok.n, 0) AS ok, j.value::int - COALESCE(ok.n, 0) AS skipped
       FROM jsonb_each_text($4::jsonb) AS j LEFT JOIN ok ON ok.run_id = j.key::uuid
   ), locked AS (
-    SELECT r.id, r.finished_at FROM subscription_scheduler.runs r JOIN tally t ON t.run_id = r.id FOR UPDATE OF r
+    SELECT r.id, r.finished_at FROM ${TABLES.runs} r JOIN tally t ON t.run_id = r.id FOR UPDATE OF r
   ), counted AS (
-    UPDATE subscription_scheduler.runs r
+    UPDATE ${TABLES.runs} r
        SET successful = r.successful + t.ok, skipped = r.skipped + t.skipped,
            finished_at = COALESCE(r.finished_at, CASE WHEN r.sweep_finished_at IS NOT NULL
              AND r.successful + t.ok + r.failed + r.skipped + t.skipped >= r.claimed THEN $3::timestamptz END)

@@ -9,6 +9,7 @@ import type { PgBoss } from 'pg-boss'
 import { releaseFromPreviousRuns, shortenDroppedLeases } from './claim-leftovers.js'
 import type { ClaimedRow } from './claim-leftovers.js'
 import { addClaimed } from '../records/runs.js'
+import { idempotencyKey } from '../worker-client/types.js'
 
 /** What a process job carries. Everything else is read from the row when the job runs. */
 export interface ProcessJobData {
@@ -27,13 +28,6 @@ export interface Cursor {
 
 export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-0000-000000000000' }
 
-/**
- * Two kinds of row are taken, each walked in the order of its own partial index:
- * - `due`: the MVP's selection. Pending or failed rows whose `next_run_at` is null or past, and
- *   completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now, if null).
- * - `expired`: queued or processing rows whose claim lease ran out, say after a crash. They keep
- *   the slot they were claimed for, so a retry reuses its idempotency key.
- */
 /** Every process job's pg-boss group: `maxConcurrentCalls` is pg-boss's limit on this group. */
 export const CALLS_GROUP = { id: 'worker-calls' }
 
@@ -54,6 +48,13 @@ export function spreadOffsetMs(subscriptionId: string, windowMs: number): number
   return Math.floor((hash / 0x1_0000_0000) * windowMs)
 }
 
+/**
+ * Two kinds of row are taken, each walked in the order of its own partial index:
+ * - `due`: the original design's selection. Pending or failed rows whose `next_run_at` is null or past, and
+ *   completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now, if null).
+ * - `expired`: queued or processing rows whose claim lease ran out, say after a crash. They keep
+ *   the slot they were claimed for, so a retry reuses its idempotency key.
+ */
 export type ClaimKind = 'due' | 'expired' | 'failed' | 'single'
 
 const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
@@ -192,7 +193,7 @@ export async function claimBatch(client: PoolClient, boss: PgBoss, input: ClaimB
       id: randomUUID(),
       data,
       // One live job per subscription and slot: the queue's `exclusive` policy drops a duplicate.
-      singletonKey: `${row.subscription_id}:${scheduledFor}`,
+      singletonKey: idempotencyKey(row.subscription_id, row.scheduled_for),
       group: CALLS_GROUP,
       ...(spreadMs > 0 ? { startAfter: new Date(row.scheduled_for.getTime() + spreadOffsetMs(row.subscription_id, spreadMs)) } : {}),
     }

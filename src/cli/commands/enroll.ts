@@ -4,8 +4,9 @@
  * has none, or the ids given.
  */
 import { defineCommand } from 'citty'
+import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
-import { createCliLogger, createCliScheduler, UsageError, withPool } from '../context.js'
+import { createCliLogger, UsageError, withPool } from '../context.js'
 
 export default defineCommand({
   meta: { name: 'enroll', description: 'Enrol every host subscription that has no row yet (--all), or the ids given' },
@@ -21,7 +22,7 @@ export default defineCommand({
     }
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = createCliScheduler(pool, { logger })
+      const scheduler = createSubscriptionScheduler(pool, { logger })
       if (args.all) {
         const enrolled = await scheduler.enrollMissing()
         console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)

@@ -5,16 +5,16 @@
 import { defineCommand } from 'citty'
 import type pg from 'pg'
 import { migrate } from '../../index.js'
-import { SCHEDULER_SCHEMA } from '../../db/names.js'
+import { TABLES } from '../../db/names.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 
 // migrate() keeps drizzle's journal here (see src/migrate.ts); reading it tells what happened.
-const JOURNAL = `${SCHEDULER_SCHEMA}.__drizzle_migrations`
+const JOURNAL = TABLES.migrations
 
 interface Snapshot {
   applied: number
-  /** The MVP's table exists, with no journal yet: migrate() adopts it in place. */
+  /** An adopter's own subscription_processing table exists, with no journal yet: migrate() adopts it in place. */
   mvpTable: boolean
 }
 

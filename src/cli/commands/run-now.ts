@@ -3,13 +3,13 @@
  * script can test (3 when any subscription failed).
  */
 import { defineCommand } from 'citty'
+import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { waitForSweep } from '../watch-run.js'
-import { createCliLogger, createCliScheduler, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
+import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
 import { createProgress } from '../progress.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
-import { watchRun } from '../watch-run.js'
+import { waitForSweep, watchRun } from '../watch-run.js'
 
 export default defineCommand({
   meta: {
@@ -32,7 +32,7 @@ export default defineCommand({
     // A one-off run works the queue but leaves the registered cron schedule as it is.
     const options = { ...schedulerOptions(flags, logger), schedule: false }
     await withPool(logger, async (pool) => {
-      const scheduler = createCliScheduler(pool, options)
+      const scheduler = createSubscriptionScheduler(pool, options)
       const shutdown = waitForShutdownSignal()
       const interrupted = new AbortController()
       void shutdown.signal.then(() => interrupted.abort())
@@ -43,7 +43,6 @@ export default defineCommand({
           ;({ runId } = await scheduler.runNow({ wait: false }))
           // The sweep enqueues in the background; stopping before it is over would cut it short.
           const { processed } = await waitForSweep(scheduler, runId, interrupted.signal)
-          await scheduler.stop({ timeoutMs })
           console.log(`Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`)
           return
         }

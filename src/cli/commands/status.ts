@@ -2,8 +2,9 @@
  * `status`: what an operator asks first. Reads only; needs no worker and starts nothing.
  */
 import { defineCommand } from 'citty'
+import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, schedulerArgs, strictFlags } from '../args.js'
-import { createCliLogger, createCliScheduler, schedulerOptions, withPool } from '../context.js'
+import { createCliLogger, schedulerOptions, withPool } from '../context.js'
 import { formatStatus } from '../format.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
 
@@ -24,7 +25,7 @@ export default defineCommand({
     const options = schedulerOptions(flags, logger)
     const given = givenSchedule(flags)
     await withPool(logger, async (pool) => {
-      const status = await createCliScheduler(pool, options).getStatus()
+      const status = await createSubscriptionScheduler(pool, options).getStatus()
       if (args.json) {
         console.log(JSON.stringify({ ...status, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return

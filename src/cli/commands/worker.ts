@@ -3,8 +3,9 @@
  * backend. Runs until SIGTERM or SIGINT, then lets in-flight calls finish and exits 0.
  */
 import { defineCommand } from 'citty'
+import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { createCliLogger, createCliScheduler, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
+import { createCliLogger, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
 import { formatDuration } from '../format.js'
 
 /** Printed once the scheduler has started; scripts and tests wait for it. */
@@ -27,7 +28,7 @@ export default defineCommand({
     const shutdown = waitForShutdownSignal()
     try {
       await withPool(logger, async (pool) => {
-        const scheduler = createCliScheduler(pool, options)
+        const scheduler = createSubscriptionScheduler(pool, options)
         scheduler.on('run:started', (run) => logger.info(`Run ${run.runId} (${run.trigger}) started.`))
         scheduler.on('run:finished', (run) => {
           logger.info(`Run ${run.runId} finished in ${formatDuration(run.durationMs)}: ${run.processed} processed, ` +
