@@ -24,7 +24,11 @@ export const OPTION_KEYS = {
 
 const KNOWN_KEYS = new Set<string>(Object.keys(OPTION_KEYS))
 
-const PG_BOSS_KEYS = ['cronMonitorIntervalSeconds', 'cronWorkerIntervalSeconds', 'maintenanceIntervalSeconds', 'superviseIntervalSeconds', 'monitorIntervalSeconds']
+const PG_BOSS_KEYS = Object.keys({
+  cronMonitorIntervalSeconds: true, cronWorkerIntervalSeconds: true, maintenanceIntervalSeconds: true,
+  superviseIntervalSeconds: true, monitorIntervalSeconds: true,
+} as const satisfies Record<keyof PgBossTuning, true>)
+const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>)
 
 function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
@@ -91,8 +95,8 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
     throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${JSON.stringify(retry)}.`)
   }
   for (const key of Object.keys(retry ?? {})) {
-    if (!['limit', 'delaySeconds', 'maxDelaySeconds'].includes(key)) {
-      throw new ConfigurationError(`retry.${key}`, 'unknown key. Known keys: limit, delaySeconds, maxDelaySeconds.')
+    if (!RETRY_KEYS.includes(key)) {
+      throw new ConfigurationError(`retry.${key}`, `unknown key. Known keys: ${RETRY_KEYS.join(', ')}.`)
     }
   }
   const resolved = {
