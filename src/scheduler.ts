@@ -62,7 +62,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     const { runId, swept } = await current.startRun(trigger, scope)
     if (wait === false) return { runId }
     await swept
-    return await waitForRun(pool, runId, { signal: current.stopSignal })
+    return await waitForRun(pool, runId, { signal: current.haltSignal })
   }
 
   const scheduler: SubscriptionScheduler = {

@@ -63,6 +63,13 @@ export const subscriptionProcessing = pgTable(
     leaseExpiresAt: timestamptz('lease_expires_at'),
     /** The run that last claimed the row. */
     runId: uuid('run_id'),
+    /**
+     * The pg-boss job that owns the row while it is queued: only that job may call the worker for
+     * it and record its outcome. Cleared when the outcome is recorded.
+     */
+    jobId: uuid('job_id'),
+    /** The slot of the last failure recorded for good: failing the same slot again is not a new failed run. */
+    lastFailedFor: timestamptz('last_failed_for'),
     /** Why a `paused` row is paused: `manual`, or `failures` (failed too many runs in a row). */
     pausedReason: text('paused_reason').$type<PausedReason>(),
     /** The worker's last answer, truncated to a few kilobytes. */
@@ -78,6 +85,8 @@ export const subscriptionProcessing = pgTable(
     index('subscription_processing_lease_idx')
       .on(sql`COALESCE(${t.leaseExpiresAt}, '-infinity'::timestamptz)`, t.id)
       .where(sql`status IN ('queued', 'processing')`),
+    // listFailing(): rows whose last attempt failed, newest first.
+    index('subscription_processing_failing_idx').on(t.updatedAt.desc()).where(sql`error IS NOT NULL`),
   ],
 )
 
@@ -100,6 +109,8 @@ export const subscriptionRuns = scheduler.table(
     failed: integer('failed').notNull().default(0),
     retried: integer('retried').notNull().default(0),
     skipped: integer('skipped').notNull().default(0),
+    /** Fire lateness of the run's calls (slot to call), counted in fixed buckets (records/lateness.ts). */
+    latenessHistogram: integer('lateness_histogram').array().notNull().default(sql`'{}'::integer[]`),
     error: text('error'),
   },
   (t) => [index('runs_started_at_idx').on(t.startedAt), index('runs_unfinished_idx').on(t.startedAt).where(sql`finished_at IS NULL`)],
@@ -118,12 +129,30 @@ export const subscriptionFailures = scheduler.table(
     /** True when no retry follows: the slot is recorded failed. */
     final: boolean('final').notNull(),
     error: text('error').notNull(),
+    /** The worker's HTTP status, when the failure was an HTTP answer. */
+    status: integer('status'),
     failedAt: timestamptz('failed_at').notNull().defaultNow(),
   },
   (t) => [
     index('failures_subscription_idx').on(t.subscriptionId, t.failedAt),
     index('failures_failed_at_idx').on(t.failedAt),
+    index('failures_run_idx').on(t.runId),
   ],
+)
+
+/**
+ * Rows a run enqueued that were gone (their subscription deleted) when their job came: each is
+ * counted skipped once, however often the job is delivered.
+ */
+export const runSkips = scheduler.table(
+  'run_skips',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => subscriptionRuns.id, { onDelete: 'cascade' }),
+    processingId: uuid('processing_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.processingId] })],
 )
 
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

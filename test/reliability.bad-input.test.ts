@@ -91,7 +91,7 @@ async function storedResponseBytes(db: TestDatabase, id: string): Promise<number
 }
 
 async function deadLetterJobs(db: TestDatabase, subscriptionId: string) {
-  const { rows } = await db.pool.query<{ id: string; data: { subscriptionId: string }; source_name: string }>(
+  const { rows } = await db.pool.query<{ id: string; data: { subscriptionId: string; error: string }; source_name: string }>(
     `SELECT id, data, source_name FROM pgboss.job WHERE name = $1 AND data->>'subscriptionId' = $2`,
     [DEAD_LETTER_QUEUE, subscriptionId],
   )
@@ -510,8 +510,9 @@ describe('a host subscription deleted while its job waits', () => {
     const inFlight = first!.subscriptionId
     // One whose call is in flight, and one whose job has not been fetched yet.
     const { rows: waiting } = await db.pool.query<{ sid: string }>(
-      `SELECT subscription_id::text AS sid FROM subscription_processing WHERE subscription_id = ANY($1::uuid[]) AND status = 'queued' LIMIT 1`,
-      [ids],
+      `SELECT subscription_id::text AS sid FROM subscription_processing
+        WHERE subscription_id = ANY($1::uuid[]) AND subscription_id <> $2 AND status = 'queued' LIMIT 1`,
+      [ids, inFlight],
     )
     const queued = waiting[0]!.sid
     await db.pool.query(`DELETE FROM subscriptions WHERE id = ANY($1::uuid[])`, [[inFlight, queued]])
@@ -595,7 +596,8 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
     expect(row.error).toContain('bad subscription')
     const dead = await deadLetterJobs(db, unprocessable)
     expect(dead).toHaveLength(1)
-    expect(dead[0]!.source_name).toBe('subscription-scheduler.process')
+    expect(dead[0]!.data).toMatchObject({ subscriptionId: unprocessable, scheduledFor: row.scheduled_for.toISOString(), status: 422 })
+    expect(dead[0]!.data.error).toMatch(/^PermanentError: Worker answered 422/)
   })
 
   test('a 5xx is retried up to the limit; after the last attempt the row is failed and its job dead-lettered', async () => {
@@ -611,7 +613,7 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
     expect(details.recentErrors.every((e) => e.error.includes('500'))).toBe(true)
   })
 
-  test('retryFailed() re-drives the failed rows: they complete once the worker recovers; a row that fails again is paused', async () => {
+  test('retryFailed() re-drives the failed rows: they complete once the worker recovers; a row that fails again is paused after its next failed run, not by the re-drive', async () => {
     recovered = true
     const before = new Map(controls.map((id) => [id, worker.callsFor(id).length]))
     const again = await scheduler.retryFailed()
@@ -626,21 +628,27 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
       expect(calls.at(-1)!.request.attempt).toBe(1)
     }
 
-    // `broken` has now failed two slots in a row: paused, counted, and its errors listed.
+    // `broken` failed its slot again, but an operator's re-drive of a failed slot is not another
+    // failed run: still failed, not paused.
+    expect(await rowOf(db, broken)).toMatchObject({ status: 'failed', consecutive_failures: 1 })
+    // The next sweep tries the slot again: a second run in a row that ends it failed.
+    const next = await scheduler.runNow()
+    expect(next).toMatchObject({ processed: 1, failed: 1 })
+    // `broken` has now failed two runs in a row: paused, counted, and its errors listed.
     const row = await rowOf(db, broken)
     expect(row).toMatchObject({ status: 'paused', paused_reason: 'failures', consecutive_failures: 2 })
-    expect(worker.callsFor(broken)).toHaveLength(2)
+    expect(worker.callsFor(broken)).toHaveLength(3)
     const status = await scheduler.getStatus()
     expect(status.pausedForFailures).toBe(1)
     expect(status.counts.paused).toBe(1)
     const details = await scheduler.getSubscription(broken)
     expect(details.status).toBe('paused')
-    expect(details.recentErrors).toHaveLength(2)
-    expect(details.recentErrors.every((e) => e.final && e.error.includes('422') && e.error.includes('still broken'))).toBe(true)
+    expect(details.recentErrors).toHaveLength(3)
+    expect(details.recentErrors.every((e) => e.final && e.error.includes('422') && e.error.includes('still broken') && e.status === 422)).toBe(true)
     expect(logger.messages('warn').some((m) => m.includes(broken) && m.includes('paused'))).toBe(true)
     // A paused row is not picked by a sweep.
     expect((await scheduler.runNow()).processed).toBe(0)
-    expect(worker.callsFor(broken)).toHaveLength(2)
+    expect(worker.callsFor(broken)).toHaveLength(3)
 
     // The controls were done, and stayed done: not called again by the retry.
     for (const id of controls) expect(worker.callsFor(id)).toHaveLength(before.get(id)!)

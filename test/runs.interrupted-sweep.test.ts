@@ -66,41 +66,28 @@ test("the rescue of a dead sweep takes what that sweep left, not rows other runs
   }
 })
 
-test('a row claimed while an old job for its slot still lives keeps a short lease, so a job that then ends leaves it stuck for minutes, not an hour', async () => {
+test('a job an older version left on the queue, keyed by a due slot, neither holds the row back nor calls it again', async () => {
   const db = await createTestDatabase()
   const worker = createFakeWorkerClient()
-  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, queuePrefix: 'dropped-insert' })
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'legacy-job' })
   const [sid] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -600 })
-  // The slot has just failed for good, so it is due again; pg-boss has not yet completed the job
-  // that failed it, which still holds the slot's key.
-  const { rows: [row] } = await db.pool.query(
-    `UPDATE subscription_processing SET status = 'failed', scheduled_for = date_trunc('milliseconds', next_run_at), next_run_at = date_trunc('milliseconds', next_run_at)
-      WHERE subscription_id = $1 RETURNING scheduled_for`,
-    [sid],
-  )
+  const [row] = await rowsFor(db.pool, [sid!])
   await scheduler.start()
   try {
+    // What an older version enqueued: one job per subscription and slot, keyed by both.
     const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
     await boss.start()
-    // Far in the future: it holds the key without being fetched.
-    await boss.send('dropped-insert.process', { stale: true }, { singletonKey: `${sid}:${(row.scheduled_for as Date).toISOString()}`, startAfter: 3600 })
+    const slot = new Date(Math.trunc((row.next_run_at as Date).getTime())).toISOString()
+    const legacy = await boss.send('legacy-job.process', { processingId: row.id, subscriptionId: sid, scheduledFor: slot, runId: null }, { singletonKey: `${sid}:${slot}` })
     await boss.stop({ graceful: false })
-    const started = await scheduler.runNow({ wait: false })
-    await pollUntil(async () => {
-      const { rows } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [started.runId])
-      return rows[0]?.sweep_finished_at
-    }, { timeoutMs: 15_000, what: 'the sweep to finish' })
-    const [claimed] = await rowsFor(db.pool, [sid!])
-    expect(claimed.status).toBe('queued')
-    const leaseSeconds = ((claimed.lease_expires_at as Date).getTime() - (claimed.claimed_at as Date).getTime()) / 1000
-    // The job's expiry (here 150 s), not the sweep's hour.
-    expect(leaseSeconds).toBeLessThan(600)
-    // The run did not count it (no job of its own), so it does not hold it either: a rescue that
-    // takes the row later must not count it as skipped in this run.
-    expect(claimed.run_id).toBeNull()
-    const { rows: [run] } = await db.pool.query(`SELECT claimed FROM subscription_scheduler.runs WHERE id = $1`, [started.runId])
-    expect(run.claimed).toBe(0)
-    expect(worker.calls).toHaveLength(0)
+    const summary = await scheduler.runNow()
+    expect(summary).toMatchObject({ processed: 1, successful: 1 })
+    const { rows: [job] } = await pollUntil(async () => {
+      const result = await db.pool.query(`SELECT state FROM pgboss.job WHERE id = $1 AND state = 'completed'`, [legacy])
+      return result.rows.length > 0 ? result : undefined
+    }, { timeoutMs: 15_000, what: 'the legacy job to be completed' })
+    expect(job.state).toBe('completed')
+    expect(worker.callsFor(sid!)).toHaveLength(1)
   } finally {
     await scheduler.stop({ timeoutMs: 2000 })
   }

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler } from '../src/index.js'
 import type { ProcessRequest, SchedulerOptions, WorkerClient } from '../src/index.js'
-import { spreadOffsetMs } from '../src/sweep/claim.js'
+import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'

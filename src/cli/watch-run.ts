@@ -39,8 +39,10 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
   let total = 0
   let wake: (() => void) | undefined
 
+  // Not before the run row has been read: calls may settle before the first poll, and a total
+  // of what is counted so far would be wrong.
   const report = () => {
-    if (runId) options.onProgress?.(settled.get(runId) ?? 0, total)
+    if (runId && total > 0) options.onProgress?.(settled.get(runId) ?? 0, total)
   }
   const bump = (id: string) => {
     settled.set(id, (settled.get(id) ?? 0) + 1)

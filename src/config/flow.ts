@@ -1,7 +1,8 @@
 /**
- * The options that shape the flow of worker calls: how many jobs an instance fetches at once,
- * the limits shared by every instance, and the spread of a peak. Validated here, with what is
- * derived from them: fetch sizes, and how long a job may wait and run before pg-boss expires it.
+ * The options that shape the flow of worker calls (the limits shared by every instance, the
+ * spread of a peak), validated, and the timings derived from them and from the page size: how
+ * many page jobs an instance holds, how long pg-boss lets one run, and how long a claim lasts.
+ * Every lease and expiry of the engine is computed here, once.
  */
 import { ConfigurationError } from '../errors.js'
 
@@ -15,26 +16,40 @@ export interface ResolvedFlow {
   maxConcurrentCalls: number | null
   maxCallsPerSecond: number | null
   spreadMinutes: number
+  /** Rows a sweep claims per transaction (`claimBatchSize`). */
+  pageSize: number
+  /**
+   * Rows per process job: a page is split into jobs of this many, about one round of this
+   * instance's calls, so that jobs spread over every instance, and a job holds a bounded time
+   * of calls under `maxCallsPerSecond`.
+   */
+  jobSize: number
   /** pg-boss fetch loops on the process queue, and jobs per fetch. */
   fetchLoops: number
-  fetchBatchSize: number
-  expireInSeconds: number
+  jobsPerFetch: number
+  /** How long pg-boss lets a process job run: every row in hand waits its turn, then calls. */
+  jobExpirySeconds: number
+  /** A process job whose instance stops sending heartbeats for this long is given to another. */
+  heartbeatSeconds: number
+  /** How long a claim holds a row before a sweep may take it again (a job lost with its instance). */
+  claimLeaseSeconds: number
+  /** How long a worker-call permit is held before it comes back on its own. */
+  permitHoldSeconds: number
 }
 
-/** Most fetch loops per instance; their batches share the `concurrency` call slots. */
-const MAX_LOOPS = 2
-/**
- * Jobs fetched per loop, as a multiple of its share of `concurrency`. Fetching more jobs than
- * there are call slots keeps the slots busy while a batch is begun and settled, and spreads
- * pg-boss's per-fetch cost over more jobs (measured in bench/RESULTS.md).
- */
-const FETCH_FACTOR = 4
-/** Fetching ahead stops at this many jobs per fetch (a loop's own share of slots may be more). */
-const MAX_FETCH_AHEAD = 512
-/** With `maxCallsPerSecond`, a fetch holds at most this many seconds of calls. */
-const RATE_FETCH_SECONDS = 5
-/** Margin of a job's expiry over its longest expected wait and call. */
-const EXPIRY_MARGIN_SECONDS = 30
+/** Most fetch loops per instance, and jobs per fetch: pg-boss fetches again at once while fetches come back full. */
+const MAX_FETCH_LOOPS = 2
+const JOBS_PER_FETCH = 4
+/** With `maxCallsPerSecond`, a job holds at most this many seconds of calls. */
+const RATE_JOB_SECONDS = 30
+/** Margin of an expiry or lease over its longest expected wait and call. */
+const MARGIN_SECONDS = 60
+/** pg-boss refuses an expiry over 24 hours. */
+const MAX_EXPIRY_SECONDS = 24 * 3600
+/** pg-boss's smallest heartbeat: a dead instance's jobs come back within two of them, and a monitor pass. */
+const HEARTBEAT_SECONDS = 10
+/** A claim outlasts the queue's wait at a morning peak, not just one job's run. */
+const MIN_CLAIM_LEASE_SECONDS = 3600
 
 function optionalNumber(option: string, value: unknown, min: number, max: number, integer: boolean): number | null {
   if (value === undefined) return null
@@ -43,22 +58,38 @@ function optionalNumber(option: string, value: unknown, min: number, max: number
   return value as number
 }
 
-export function resolveFlow(options: FlowOptions, concurrency: number, workerTimeoutMs: number): ResolvedFlow {
+export function resolveFlow(options: FlowOptions, concurrency: number, workerTimeoutMs: number, claimBatchSize: number): ResolvedFlow {
   const maxConcurrentCalls = optionalNumber('maxConcurrentCalls', options.maxConcurrentCalls, 1, 100_000, true)
   const maxCallsPerSecond = optionalNumber('maxCallsPerSecond', options.maxCallsPerSecond, 0.01, 1_000_000, false)
   const spreadMinutes = optionalNumber('spreadMinutes', options.spreadMinutes, 0, 1440, false) ?? 0
 
-  const fetchLoops = Math.min(MAX_LOOPS, concurrency)
-  const share = Math.max(1, Math.floor(concurrency / fetchLoops))
-  let fetchBatchSize = Math.max(share, Math.min(share * FETCH_FACTOR, MAX_FETCH_AHEAD))
-  // Never fetch far past what may run: fetched jobs wait, and a waiting job can expire.
-  if (maxConcurrentCalls !== null) fetchBatchSize = Math.min(fetchBatchSize, maxConcurrentCalls)
-  if (maxCallsPerSecond !== null) fetchBatchSize = Math.min(fetchBatchSize, Math.ceil(maxCallsPerSecond * RATE_FETCH_SECONDS))
+  const byRate = maxCallsPerSecond === null ? claimBatchSize : Math.max(1, Math.ceil(maxCallsPerSecond * RATE_JOB_SECONDS))
+  const jobSize = Math.min(claimBatchSize, concurrency, byRate)
+  const fetchLoops = Math.min(MAX_FETCH_LOOPS, concurrency)
+  // A row fetched with the others in hand waits for the calls ahead of it, then makes its own.
+  const inHand = fetchLoops * JOBS_PER_FETCH * jobSize
+  const parallel = Math.min(concurrency, maxConcurrentCalls ?? concurrency)
+  const rounds = Math.ceil(inHand / parallel)
+  const rateWait = maxCallsPerSecond === null ? 0 : Math.ceil(inHand / maxCallsPerSecond)
+  const jobExpirySeconds = Math.min(MAX_EXPIRY_SECONDS, rounds * Math.ceil(workerTimeoutMs / 1000) + rateWait + MARGIN_SECONDS)
+  const spreadSeconds = Math.ceil(spreadMinutes * 60)
 
-  // A fetched job may wait for the calls ahead of it in this instance, then make its own.
-  const rounds = Math.ceil((fetchLoops * fetchBatchSize) / concurrency)
-  const rateWait = maxCallsPerSecond === null ? 0 : Math.ceil((fetchLoops * fetchBatchSize) / maxCallsPerSecond)
-  const expireInSeconds = rounds * Math.ceil(workerTimeoutMs / 1000) + rateWait + EXPIRY_MARGIN_SECONDS
+  return {
+    maxConcurrentCalls,
+    maxCallsPerSecond,
+    spreadMinutes,
+    pageSize: claimBatchSize,
+    jobSize,
+    fetchLoops,
+    jobsPerFetch: JOBS_PER_FETCH,
+    jobExpirySeconds,
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    claimLeaseSeconds: Math.max(MIN_CLAIM_LEASE_SECONDS, jobExpirySeconds + MARGIN_SECONDS) + spreadSeconds,
+    permitHoldSeconds: Math.ceil(workerTimeoutMs / 1000) + MARGIN_SECONDS,
+  }
+}
 
-  return { maxConcurrentCalls, maxCallsPerSecond, spreadMinutes, fetchLoops, fetchBatchSize, expireInSeconds }
+/** How long a row waiting for a retry stays claimed: until its retry job has started and run. */
+export function retryLeaseSeconds(flow: ResolvedFlow, startsInSeconds: number): number {
+  return Math.ceil(startsInSeconds) + flow.jobExpirySeconds + MARGIN_SECONDS
 }

@@ -58,7 +58,10 @@ export interface SchedulerOptions {
    * call at once. @default 0 (no spread)
    */
   spreadMinutes?: number
-  /** Rows claimed (and jobs enqueued) per transaction during a sweep. @default 500 */
+  /**
+   * Rows a sweep claims per transaction: each page becomes one pg-boss job, whose calls are made
+   * by the instance that fetches it. @default 500
+   */
   claimBatchSize?: number
   /** Retry policy for failed worker calls. */
   retry?: RetryOptions
@@ -130,8 +133,6 @@ export interface ResolvedOptions extends ResolvedFlow {
   pgBoss: PgBossTuning
   logger: Logger
   clock: Clock
-  /** Derived: how long a claim holds a row before a sweep may take it again. */
-  leaseSeconds: number
 }
 
 export const DEFAULTS = {

@@ -174,9 +174,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof clock.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
   const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
   const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
-  // A job outlives its wait and its worker call by a margin, so pg-boss never starts a second
-  // copy of a call that is merely slow; the claim lease outlives the job the same way.
-  const flow = resolveFlow(options, concurrency, workerTimeoutMs)
+  const claimBatchSize = positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000)
+  const flow = resolveFlow(options, concurrency, workerTimeoutMs, claimBatchSize)
   return {
     workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
     workerTimeoutMs,
@@ -184,7 +183,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     timezone,
     runAt,
     concurrency,
-    claimBatchSize: positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000),
+    claimBatchSize,
     retry: resolveRetry(options.retry),
     migrate: booleanOption('migrate', options.migrate, DEFAULTS.migrate),
     autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
@@ -202,6 +201,5 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     logger,
     clock,
     ...flow,
-    leaseSeconds: flow.expireInSeconds + 60,
   }
 }

@@ -10,6 +10,7 @@ export const SCHEDULER_SCHEMA = 'subscription_scheduler'
 export const TABLES = {
   runs: `${SCHEDULER_SCHEMA}.runs`,
   failures: `${SCHEDULER_SCHEMA}.failures`,
+  runSkips: `${SCHEDULER_SCHEMA}.run_skips`,
   callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
   callRates: `${SCHEDULER_SCHEMA}.call_rates`,
   migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,

@@ -1,5 +1,5 @@
 /**
- * Where worker calls wait their turn. A batch hands over all its calls at once; they start as
+ * Where worker calls wait their turn. A page job hands over all its calls at once; they start as
  * the limits allow: `concurrency` calls in flight in this instance (a semaphore shared by every
  * batch), and, when configured, the limits shared by all instances (global-limits.ts).
  */
@@ -29,30 +29,45 @@ export class Semaphore {
 
 export interface CallGate {
   /**
-   * Calls `call` once for every item, within the limits, and resolves with the results in
-   * order. Once `signal` aborts, items still waiting are called at once (a call made with an
-   * aborted signal ends without reaching the worker), so every item gets a result.
+   * Calls `call` once for every item, within the limits, each no earlier than its `startAt` (ms
+   * since the epoch), and resolves once every call has ended. Once `signal` aborts, items still
+   * waiting are called at once (a call made with an aborted signal ends without reaching the
+   * worker), so every item gets its call.
    */
-  runAll<T, R>(items: T[], call: (item: T) => Promise<R>, signal: AbortSignal): Promise<R[]>
+  runEach<T>(items: T[], call: (item: T) => Promise<void>, options: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void>
 }
 
 export function createCallGate(concurrency: number, global: GlobalLimits | null, logger: Logger): CallGate {
   const local = new Semaphore(concurrency)
   return {
-    async runAll<T, R>(items: T[], call: (item: T) => Promise<R>, signal: AbortSignal): Promise<R[]> {
-      if (!global) return await Promise.all(items.map((item) => local.run(() => call(item))))
-      const results: Array<Promise<R>> = []
+    async runEach<T>(items: T[], call: (item: T) => Promise<void>, { signal, startAt }: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void> {
+      const queue = startAt ? [...items].sort((a, b) => startAt(a) - startAt(b)) : items
+      const running: Promise<void>[] = []
       const releases: Promise<void>[] = []
       let next = 0
-      while (next < items.length) {
-        const grant: Grant = await global.acquire(items.length - next, signal)
-        const wave = items.slice(next, next + grant.count).map(async (item, i) => {
+      while (next < queue.length) {
+        // A spread call waits for its start outside the call slots, which other calls may use.
+        let ready = queue.length - next
+        if (startAt && !signal.aborted) {
+          const waitMs = startAt(queue[next]!) - Date.now()
+          if (waitMs > 0) await sleep(waitMs, signal)
+          const now = Date.now()
+          ready = 0
+          while (next + ready < queue.length && (signal.aborted || startAt(queue[next + ready]!) <= now)) ready += 1
+        }
+        if (!global) {
+          for (const item of queue.slice(next, next + ready)) running.push(local.run(() => call(item)))
+          next += ready
+          continue
+        }
+        const grant: Grant = await global.acquire(ready, signal)
+        const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
           const delayMs = grant.delaysMs[i] ?? 0
           if (delayMs > 0) await sleep(delayMs, signal)
-          return await local.run(() => call(item))
+          await local.run(() => call(item))
         })
         next += grant.count
-        results.push(...wave)
+        running.push(...wave)
         releases.push(
           Promise.allSettled(wave)
             .then(() => grant.release())
@@ -60,7 +75,7 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
         )
       }
       try {
-        return await Promise.all(results)
+        await Promise.all(running)
       } finally {
         await Promise.all(releases)
       }

@@ -3,23 +3,23 @@
  * job expires, or when the scheduler stops, whichever comes first, even if a custom client
  * ignores its signal.
  */
-import type { JobWithMetadata } from 'pg-boss'
-import type { ProcessJobData } from '../sweep/claim.js'
 import { RetryableError } from '../errors.js'
-import type { ProcessorContext } from './process-batch.js'
-import type { ActiveRow } from '../settle/row-writes.js'
+import type { PageRow } from '../settle/outcome.js'
 import { storableText } from '../db/storable.js'
+import type { ProcessorContext } from './context.js'
 import { idempotencyKey } from '../worker-client/types.js'
 import type { ProcessRequest, ProcessResult } from '../worker-client/types.js'
 
 /** Most characters of an error kept in the row's `error` column. */
 const MAX_ERROR_LENGTH = 2000
 
+/** Calls the worker for `row`, attempt `attempt`; `expired` aborts when the owning job expires. */
 export async function callWorker(
   ctx: ProcessorContext,
-  job: JobWithMetadata<ProcessJobData>,
-  row: ActiveRow,
+  expired: AbortSignal,
+  row: PageRow,
   userId: string,
+  attempt: number,
 ): Promise<ProcessResult> {
   const { options } = ctx
   const request: ProcessRequest = {
@@ -27,7 +27,7 @@ export async function callWorker(
     userId,
     processingId: row.id,
     scheduledFor: row.scheduled_for.toISOString(),
-    attempt: row.attempts,
+    attempt,
     idempotencyKey: idempotencyKey(row.subscription_id, row.scheduled_for),
   }
   // One controller per call, its timer and listeners removed when the call ends: AbortSignal.any()
@@ -40,11 +40,11 @@ export async function callWorker(
   const onTimeout = abort(`timed out after ${options.workerTimeoutMs} ms`)
   const onStop = abort('cancelled because the scheduler is stopping')
   const onExpiry = abort('cancelled because its job expired')
-  if (ctx.stopSignal.aborted) onStop()
-  else if (job.signal.aborted) onExpiry()
+  if (ctx.cancelSignal.aborted) onStop()
+  else if (expired.aborted) onExpiry()
   const timer = setTimeout(onTimeout, options.workerTimeoutMs)
-  ctx.stopSignal.addEventListener('abort', onStop, { once: true })
-  job.signal.addEventListener('abort', onExpiry, { once: true })
+  ctx.cancelSignal.addEventListener('abort', onStop, { once: true })
+  expired.addEventListener('abort', onExpiry, { once: true })
   const { signal } = controller
   const aborted = new Promise<never>((_, reject) => {
     if (signal.aborted) reject(signal.reason)
@@ -58,8 +58,8 @@ export async function callWorker(
     return await Promise.race([ctx.workerClient.process(request, { signal }), aborted])
   } finally {
     clearTimeout(timer)
-    ctx.stopSignal.removeEventListener('abort', onStop)
-    job.signal.removeEventListener('abort', onExpiry)
+    ctx.cancelSignal.removeEventListener('abort', onStop)
+    expired.removeEventListener('abort', onExpiry)
   }
 }
 

@@ -16,14 +16,15 @@ export interface FailureEntry {
   attempt: number
   final: boolean
   error: string
+  status: number | null
 }
 
 /** Appends failed attempts, one statement for the batch. */
 export async function recordFailureHistory(db: Executor, entries: FailureEntry[], now: Date): Promise<void> {
   if (entries.length === 0) return
   await db.query(
-    `INSERT INTO ${FAILURES} (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, failed_at)
-     SELECT *, $8::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::bool[], $7::text[])`,
+    `INSERT INTO ${FAILURES} (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, status, failed_at)
+     SELECT *, $9::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::bool[], $7::text[], $8::int[])`,
     [
       entries.map((e) => e.processingId),
       entries.map((e) => e.subscriptionId),
@@ -32,6 +33,7 @@ export async function recordFailureHistory(db: Executor, entries: FailureEntry[]
       entries.map((e) => e.attempt),
       entries.map((e) => e.final),
       entries.map((e) => e.error),
+      entries.map((e) => e.status),
       now,
     ],
   )

@@ -7,6 +7,7 @@ import type { Executor } from '../db/executor.js'
 import { sleep } from '../observe/clock.js'
 import { NotFoundError } from '../errors.js'
 import { TABLES } from '../db/names.js'
+import { latenessPercentile } from './lateness.js'
 import type { RunTrigger } from '../db/names.js'
 import { isTransientDbError } from '../db/transient.js'
 
@@ -44,15 +45,12 @@ export interface OutcomeCounts {
 
 const RUNS = TABLES.runs
 
-// Settled when the sweep is over and every enqueued job is accounted for. Evaluated inside the
-// UPDATE (row-locked), so of two instances settling the last jobs at once exactly one sees it,
-// and gets the row back to announce.
-const SETTLE = `UPDATE ${RUNS} SET finished_at = $2
-   WHERE id = $1 AND finished_at IS NULL AND sweep_finished_at IS NOT NULL
-     AND successful + failed + skipped >= claimed
-  RETURNING *`
+// A run is finished when its sweep is over and every row it enqueued is accounted for. Checked
+// on the run's row, locked, so of two instances settling the last rows at once exactly one
+// sees it, and gets the row back to announce.
+const IS_SETTLED = `sweep_finished_at IS NOT NULL AND successful + failed + skipped >= claimed`
 
-interface RunRow {
+export interface RunRow {
   id: string
   trigger: RunTrigger
   started_at: Date
@@ -63,10 +61,12 @@ interface RunRow {
   failed: number
   retried: number
   skipped: number
+  lateness_histogram: number[] | null
   error: string | null
 }
 
 function toSummary(row: RunRow): RunSummary {
+  const histogram = row.lateness_histogram ?? []
   return {
     runId: row.id,
     trigger: row.trigger,
@@ -79,8 +79,8 @@ function toSummary(row: RunRow): RunSummary {
     retried: row.retried,
     skipped: row.skipped,
     durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
-    latenessP50Ms: null,
-    latenessP95Ms: null,
+    latenessP50Ms: latenessPercentile(histogram, 0.5),
+    latenessP95Ms: latenessPercentile(histogram, 0.95),
     error: row.error,
   }
 }
@@ -99,6 +99,15 @@ export async function addClaimed(db: Executor, runId: string, count: number): Pr
   await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1`, [runId, count])
 }
 
+/** Finishes the given runs that are settled; returns those this call finished. */
+async function finishSettled(db: Executor, runIds: string[], now: Date): Promise<RunSummary[]> {
+  const { rows } = await db.query<RunRow>(
+    `UPDATE ${RUNS} SET finished_at = $2 WHERE id = ANY($1::uuid[]) AND finished_at IS NULL AND ${IS_SETTLED} RETURNING *`,
+    [runIds, now],
+  )
+  return rows.map(toSummary)
+}
+
 /**
  * Closes the sweeps of runs that went silent: their instance died mid-sweep. The run keeps what
  * it enqueued and can finish; the rows it never claimed are still due. Returns their summaries.
@@ -113,17 +122,22 @@ export async function closeSilentSweeps(db: Executor, now: Date, silenceSeconds:
      RETURNING id`,
     [now, silenceSeconds],
   )
-  const settled: RunSummary[] = []
-  for (const { id } of rows) {
-    const run = await settle(db, id, now)
-    settled.push(run ?? (await getRun(db, id)))
-  }
-  return settled
+  const ids = rows.map((r) => r.id)
+  const finished = new Map((await finishSettled(db, ids, now)).map((run) => [run.runId, run]))
+  return await Promise.all(ids.map(async (id) => finished.get(id) ?? (await getRun(db, id))))
 }
 
-async function settle(db: Executor, runId: string, now: Date): Promise<RunSummary | null> {
-  const { rows } = await db.query<RunRow>(SETTLE, [runId, now])
-  return rows[0] ? toSummary(rows[0]) : null
+/**
+ * Finishes runs whose counters already add up but that nobody finished: the last of their rows
+ * was settled without a run update that could see it (its subscription deleted, say). A safety
+ * net for the rescue tick; returns the runs it finished.
+ */
+export async function finishForgottenRuns(db: Executor, now: Date): Promise<RunSummary[]> {
+  const { rows } = await db.query<RunRow>(
+    `UPDATE ${RUNS} SET finished_at = $1 WHERE finished_at IS NULL AND ${IS_SETTLED} RETURNING *`,
+    [now],
+  )
+  return rows.map(toSummary)
 }
 
 /** Marks the sweep over. Returns the run if that settled it (nothing was outstanding). */
@@ -132,17 +146,59 @@ export async function finishSweep(db: Executor, runId: string, now: Date, error?
     `UPDATE ${RUNS} SET sweep_finished_at = $2, error = COALESCE($3, error) WHERE id = $1`,
     [runId, now, error ?? null],
   )
-  return await settle(db, runId, now)
+  const [finished] = await finishSettled(db, [runId], now)
+  return finished ?? null
 }
 
-/** Adds outcomes to a run's counters. Returns the run if they settled it. */
-export async function recordOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date): Promise<RunSummary | null> {
-  await db.query(
-    `UPDATE ${RUNS} SET successful = successful + $2, failed = failed + $3, retried = retried + $4, skipped = skipped + $5
-      WHERE id = $1`,
-    [runId, counts.successful, counts.failed, counts.retried, counts.skipped],
-  )
-  return await settle(db, runId, now)
+/** SQL expressions for what a settle adds to a run. */
+export interface RunAdditions {
+  run: string
+  successful: string
+  failed: string
+  retried: string
+  skipped: string
+  /** Histogram counts to add, an int[] (records/lateness.ts). */
+  lateness: string
+  now: string
+}
+
+/**
+ * Adds outcomes (and the lateness of their calls) to a run, and finishes it if they settle it,
+ * in one statement; its rows carry `just_finished`. Composed into larger statements too
+ * (settle-chunk.ts), hence the expressions.
+ */
+export function addOutcomesSql(a: RunAdditions, before = 'before'): { lock: string; update: string } {
+  return {
+    lock: `${before} AS (SELECT id, finished_at FROM ${RUNS} WHERE id = ${a.run} FOR UPDATE)`,
+    update: `UPDATE ${RUNS} r
+     SET successful = r.successful + ${a.successful}, failed = r.failed + ${a.failed}, retried = r.retried + ${a.retried},
+         skipped = r.skipped + ${a.skipped},
+         lateness_histogram = CASE WHEN cardinality(${a.lateness}) = 0 THEN r.lateness_histogram ELSE
+           (SELECT array_agg(COALESCE(x, 0) + COALESCE(y, 0) ORDER BY i) FROM unnest(r.lateness_histogram, ${a.lateness}) WITH ORDINALITY AS t(x, y, i)) END,
+         finished_at = COALESCE(r.finished_at, CASE WHEN r.sweep_finished_at IS NOT NULL
+           AND r.successful + ${a.successful} + r.failed + ${a.failed} + r.skipped + ${a.skipped} >= r.claimed THEN ${a.now} END)
+    FROM ${before}
+   WHERE r.id = ${before}.id
+  RETURNING r.*, (${before}.finished_at IS NULL AND r.finished_at IS NOT NULL) AS just_finished`,
+  }
+}
+
+const ADD_OUTCOMES = (() => {
+  const { lock, update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: '$6::int[]', now: '$7::timestamptz' })
+  return `WITH ${lock} ${update}`
+})()
+
+/** The summary of a run row returned by a statement built with addOutcomesSql, if it finished the run. */
+export function justFinished(row: (RunRow & { just_finished: boolean }) | undefined): RunSummary | null {
+  return row?.just_finished ? toSummary(row) : null
+}
+
+/** Adds outcomes to a run's counters. Returns the run if they finished it. */
+export async function addOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date, lateness: readonly number[] = []): Promise<RunSummary | null> {
+  const { rows } = await db.query<RunRow & { just_finished: boolean }>(ADD_OUTCOMES, [
+    runId, counts.successful, counts.failed, counts.retried, counts.skipped, lateness, now,
+  ])
+  return justFinished(rows[0])
 }
 
 export async function getRun(db: Executor, runId: string): Promise<RunSummary> {

@@ -3,7 +3,7 @@
  * sweep fires, and how much work is waiting.
  */
 import { CronExpressionParser } from 'cron-parser'
-import { sweepPredicate } from '../sweep/claim.js'
+import { sweepPredicate } from '../sweep/claim-sql.js'
 import type { Executor } from '../db/executor.js'
 import { quoteIdent } from '../db/executor.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -77,11 +77,31 @@ async function registeredSchedule(db: Executor, options: ResolvedOptions): Promi
   }
 }
 
+/**
+ * Queued rows an instance has taken: owned by a process job pg-boss has handed out (its call in
+ * flight, or next in line there). They show as `processing`.
+ */
+async function takenRows(db: Executor, options: ResolvedOptions): Promise<number> {
+  try {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n
+         FROM ${quoteIdent(options.bossSchema)}.job j
+        CROSS JOIN LATERAL jsonb_array_elements_text(j.data -> 'ids') AS e(id)
+         JOIN subscription_processing sp ON sp.id = e.id::uuid AND sp.job_id = j.id AND sp.status = 'queued'
+        WHERE j.name = $1 AND j.state = 'active'`,
+      [`${options.queuePrefix}.process`],
+    )
+    return rows[0]?.n ?? 0
+  } catch {
+    return 0 // pg-boss not installed yet: nothing taken
+  }
+}
+
 export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
   const now = options.clock.now()
   const registered = await registeredSchedule(db, options)
   const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
-  const [{ rows: byStatus }, due, [lastRun], { rows: paused }] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], { rows: paused }, taken] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -90,9 +110,13 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     countDue(db, now, 'all'),
     listRuns(db, 1),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
+    takenRows(db, options),
   ])
   const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
   for (const { status, n } of byStatus) counts[status] = n
+  const moved = Math.min(taken, counts.queued)
+  counts.queued -= moved
+  counts.processing += moved
   const total = byStatus.reduce((sum, r) => sum + r.n, 0)
   const { rows: host } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM subscriptions`)
   return {

@@ -11,9 +11,9 @@ import type { ResolvedOptions } from '../config/options.js'
 export interface QueueNames {
   /** One job per cron occurrence: run a sweep. */
   sweep: string
-  /** One job per subscription and slot. */
+  /** Page jobs: one per page a sweep claims, and one per retry of a subscription. */
   process: string
-  /** Where `process` jobs go once their retries are spent. */
+  /** Subscriptions whose slot failed for good, and page jobs whose instance died too often. */
   dead: string
   /** Every minute or so: take back expired claims, prune history. */
   rescue: string
@@ -31,11 +31,19 @@ export function poolAdapter(pool: Pool): Db {
   }
 }
 
+/**
+ * pg-boss checks heartbeats on its monitor pass, every minute by default: a dead instance's jobs
+ * would wait that long to be given to another. Hosts can still set their own.
+ */
+const MONITOR_SECONDS = 10
+
 export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
   const boss = new PgBoss({
     db: poolAdapter(pool),
     schema: options.bossSchema,
     application_name: 'pg-subscription-scheduler',
+    superviseIntervalSeconds: MONITOR_SECONDS,
+    monitorIntervalSeconds: MONITOR_SECONDS,
     ...options.pgBoss,
   })
   forwardBossEvents(boss, options.logger)
@@ -58,15 +66,17 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
   await upsertQueue(boss, { name: names.dead, policy: 'standard', retentionSeconds: 30 * 86_400 })
   await upsertQueue(boss, {
     name: names.process,
-    // One queued-or-active job per subscription and slot (the singleton key): a second sweep,
-    // or a re-claim of an expired lease, cannot create a duplicate.
+    // Every job carries a key of its own (page-job.ts); `exclusive` is what earlier versions
+    // created, and a queue's policy cannot change.
     policy: 'exclusive',
     deadLetter: names.dead,
-    retryLimit: options.retry.limit,
-    retryDelay: options.retry.delaySeconds,
-    retryBackoff: true,
-    retryDelayMax: options.retry.maxDelaySeconds,
-    expireInSeconds: options.expireInSeconds,
+    // A job is retried only when its instance died or stopped: a row's failed call is settled
+    // by the job itself (a retry job of its own, with backoff). Jobs set their own timings.
+    retryLimit: 10,
+    retryDelay: 1,
+    retryBackoff: false,
+    expireInSeconds: options.jobExpirySeconds,
+    heartbeatSeconds: options.heartbeatSeconds,
     deleteAfterSeconds: 86_400,
     // The morning herd is this queue's normal shape, not an incident: pg-boss's default (10,000
     // waiting jobs) warned every minute of every big run. The due-backlog gauge tracks it instead.
@@ -74,11 +84,13 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
   })
   await upsertQueue(boss, {
     name: names.sweep,
-    // One sweep at a time per database; a cron fire while one runs waits for it.
+    // One sweep at a time per database; a cron fire while one runs waits for it. A sweep whose
+    // instance died is given to another within a heartbeat or two.
     policy: 'singleton',
     retryLimit: 2,
-    retryDelay: 10,
+    retryDelay: 1,
     expireInSeconds: 3600,
+    heartbeatSeconds: options.heartbeatSeconds,
     deleteAfterSeconds: 7 * 86_400,
   })
   await upsertQueue(boss, {

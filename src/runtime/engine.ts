@@ -20,7 +20,7 @@ import { registerWorkers } from './workers.js'
 export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
   /** Aborted as soon as a stop begins. */
-  readonly stopSignal: AbortSignal
+  readonly haltSignal: AbortSignal
   stop(timeoutMs: number): Promise<void>
 }
 
@@ -43,15 +43,21 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   try {
     await startBoss(boss, options.bossSchema)
     const queues = await ensureQueues(boss, options)
-    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal })
+    // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
+    let processWorker: string | undefined
+    const wakeWorker = () => {
+      if (processWorker) boss.notifyWorker(processWorker)
+    }
+    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
     await configureLimits(pool, options.queuePrefix, limits)
-    // A permit outlives the longest call it can cover; a dead instance's permits come back then.
-    const holdSeconds = Math.ceil(options.workerTimeoutMs / 1000) + 60
-    const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds, logger })
+    const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
-    const processor = { pool, boss, processQueue: queues.process, options, workerClient, events, telemetry, stopSignal: cancel.signal, gate }
-    await registerWorkers({ boss, queues, options, runs, processor })
+    const processor = {
+      pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
+      haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
+    }
+    processWorker = await registerWorkers({ boss, queues, options, runs, processor })
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     pool.off('error', onPoolError)
@@ -64,14 +70,14 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     get stopping() {
       return stopping
     },
-    stopSignal: halt.signal,
+    haltSignal: halt.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     async stop(timeoutMs) {
       if (stopping) return
       stopping = true
       halt.abort()
-      // Past the deadline, in-flight calls are cancelled: they settle as retries, so their
-      // subscriptions go back to the queue instead of being lost.
+      // Calls not yet made are handed to other jobs at once; past the deadline, calls in flight
+      // are cancelled and settle as retries, so no subscription is lost.
       const deadline = setTimeout(() => cancel.abort(), timeoutMs)
       try {
         await Promise.allSettled([...runs.inFlight])

@@ -1,20 +1,17 @@
 /**
  * What runs inside pg-boss: the cron and rescue schedules, and the three workers (sweep on cron,
- * rescue of expired claims, processing of subscriptions).
+ * maintenance on the rescue schedule, page jobs on the process queue).
  */
 import { CronExpressionParser } from 'cron-parser'
 import type { JobWithMetadata, PgBoss, ScheduleOptions } from 'pg-boss'
 import type { QueueNames } from './boss.js'
-import type { ProcessJobData } from '../sweep/claim.js'
-import { pruneHistory } from '../records/failures.js'
 import type { ResolvedOptions } from '../config/options.js'
-import { processJobs } from '../process/process-batch.js'
-import type { ProcessorContext } from '../process/process-batch.js'
+import type { ProcessorContext } from '../process/context.js'
+import { processJobs } from '../process/process-jobs.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import type { RunTrigger } from '../db/names.js'
-import { closeSilentSweeps } from '../records/runs.js'
-import { countDue } from '../records/status.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
+import { maintain } from './maintenance.js'
 
 /**
  * pg-boss sends an on-time occurrence within its 60 s due window; a job created later than that
@@ -30,6 +27,7 @@ export interface WorkerDeps {
   processor: ProcessorContext
 }
 
+
 /**
  * Whether a cron job is on time or a catch-up, judged from when pg-boss created it (not when it
  * ran: a sweep queued behind a long one is still on time). A cron firing more often than every
@@ -40,27 +38,6 @@ function cronTrigger(options: ResolvedOptions, createdOn: Date): RunTrigger {
   const at = new Date(createdOn.getTime() + 1)
   const previous = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: at }).prev().toDate()
   return createdOn.getTime() - previous.getTime() > CATCH_UP_AFTER_MS ? 'catch-up' : 'cron'
-}
-
-async function rescue({ options, runs, processor }: WorkerDeps): Promise<void> {
-  const { pool } = processor
-  const now = options.clock.now()
-  const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
-  for (const run of interrupted) {
-    options.logger.warn(`Run ${run.runId}'s sweep went silent (its instance died); closing it, and sweeping what it left.`)
-    if (run.finishedAt) processor.events.emit('run:finished', run)
-  }
-  const expired = await countDue(pool, now, 'expired')
-  if (interrupted.length > 0) {
-    // What those sweeps left: rows no run has claimed since the first of them began.
-    const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
-    await (await runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore })).swept
-  } else if (expired > 0) {
-    options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
-    await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
-  }
-  processor.telemetry.setDueBacklog(await countDue(pool, now, 'due'))
-  await pruneHistory(pool, options.historyRetentionDays, now)
 }
 
 /**
@@ -83,10 +60,12 @@ async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' 
   await boss.schedule(queue, cron, {}, { tz: resolved.timezone, key: 'default', ...options })
 }
 
-/** Registers the schedules (idempotently: an upsert per name and key) and starts the workers. */
-export async function registerWorkers(deps: WorkerDeps): Promise<void> {
+/**
+ * Registers the schedules (idempotently: an upsert per name and key) and starts the workers.
+ * Returns the process worker's id, which a sweep on this instance wakes for each page.
+ */
+export async function registerWorkers(deps: WorkerDeps): Promise<string> {
   const { boss, queues, options, runs, processor } = deps
-  const { logger } = options
   if (options.schedule) {
     await registerSchedule(deps, queues.sweep, 'cron', { missed: 'once' })
     await registerSchedule(deps, queues.rescue, 'rescueCron', {})
@@ -94,30 +73,20 @@ export async function registerWorkers(deps: WorkerDeps): Promise<void> {
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
     await (await runs.startRun(cronTrigger(options, job?.createdOn ?? options.clock.now()), SCHEDULED_SWEEP)).swept
   })
-  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => rescue(deps))
-  await boss.work(
+  const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
+  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => maintain(maintenance))
+  return await boss.work(
     queues.process,
     {
-      // Each loop fetches more jobs than its share of call slots; the calls wait in the
-      // instance's call gate (call-gate.ts), so slots stay busy while a batch begins and settles.
+      // A few jobs per fetch, each about a round of calls: pg-boss fetches again at once while
+      // fetches come back full, and every job's calls share the instance's call gate.
       localConcurrency: options.fetchLoops,
-      batchSize: options.fetchBatchSize,
-      // With a global cap, pg-boss fetches only while fewer jobs than the cap are active across
-      // all instances (its group limit); the permits in call-gate.ts make the cap exact.
-      ...(options.maxConcurrentCalls === null ? {} : { groupConcurrency: options.maxConcurrentCalls }),
+      batchSize: options.jobsPerFetch,
       includeMetadata: true,
       perJobResults: true,
       burstWhenBatchFull: true,
       pollingIntervalSeconds: options.pollingIntervalSeconds,
     },
-    async (jobs: JobWithMetadata<ProcessJobData>[]) => {
-      try {
-        return await processJobs(processor, jobs)
-      } catch (error) {
-        // The batch goes back to pg-boss for a retry; the rows keep their slot and lease.
-        logger.error(`Processing a batch of ${jobs.length} failed, will retry: ${(error as Error).message}`)
-        throw error
-      }
-    },
+    (jobs: JobWithMetadata<unknown>[]) => processJobs(processor, jobs),
   )
 }

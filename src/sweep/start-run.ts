@@ -12,7 +12,7 @@ import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
 import { countDue } from '../records/status.js'
 import { sweep } from './sweep.js'
-import type { SweepScope } from './sweep.js'
+import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
 
@@ -31,9 +31,11 @@ export interface RunStarterDeps {
   processQueue: string
   /** Stops sweeps between pages. */
   halt: AbortSignal
+  /** Wakes this instance's process worker: a page it just enqueued need not wait for a poll. */
+  wakeWorker: () => void
 }
 
-export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt }: RunStarterDeps): RunStarter {
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
@@ -46,22 +48,20 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       options.logger.error(`Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}`)
     }
   }
-  const sweepContext = {
+  const sweepContext: SweepContext = {
     pool,
     boss,
     logger: options.logger,
     processQueue,
-    claimBatchSize: options.claimBatchSize,
-    // A claim must outlast the queue wait at the morning peak, not just one call; an early
-    // expiry would only make a later sweep re-enqueue (the queue drops the duplicate).
-    // A spread job waits up to the whole window before its call: its claim lasts that much longer.
-    leaseSeconds: Math.max(3600, options.leaseSeconds) + Math.ceil(options.spreadMinutes * 60),
+    pageSize: options.pageSize,
+    jobSize: options.jobSize,
+    claimLeaseSeconds: options.claimLeaseSeconds,
+    timings: { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds },
     spreadMs: Math.round(options.spreadMinutes * 60_000),
-    // The live job that made the insert a duplicate ends within its expiry.
-    droppedLeaseSeconds: options.expireInSeconds,
     signal: halt,
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
+    onPageEnqueued: () => wakeWorker(),
   }
   return {
     inFlight,
@@ -73,9 +73,9 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const takesDue = scope.kinds.includes('due')
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)
-        // The backlog gauge reads what was due as the run began (and again each rescue tick).
-        // A gauge only: its failure must not keep the sweep (which closes the run) from running.
-        if (takesDue) await countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})
+        // The backlog gauge reads what was due as the run began (and again each rescue tick), beside
+        // the sweep rather than before it; a gauge's failure must not keep the sweep from running.
+        if (takesDue) void countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})
         return await sweep(sweepContext, runId, now, scope)
       })
       inFlight.add(swept)

@@ -4,11 +4,13 @@
  */
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { claimBatch, START_CURSOR } from './claim.js'
-import type { ClaimKind, Cursor } from './claim.js'
+import { claimPage } from './claim.js'
+import { START_CURSOR } from './claim-sql.js'
+import type { ClaimKind, Cursor } from './claim-sql.js'
 import { withTransaction } from '../db/executor.js'
 import type { Clock } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
+import type { PageJobTimings } from '../process/page-job.js'
 import { finishSweep } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { retryTransient } from '../db/transient.js'
@@ -18,18 +20,21 @@ export interface SweepContext {
   boss: PgBoss
   logger: Logger
   processQueue: string
-  claimBatchSize: number
-  leaseSeconds: number
-  /** Lease of a claimed row whose job was dropped as a duplicate. */
-  droppedLeaseSeconds: number
+  pageSize: number
+  jobSize: number
+  /** How long a claim holds a row (config/flow.ts). */
+  claimLeaseSeconds: number
+  timings: PageJobTimings
   /** Spread of a due sweep's calls, in ms (`spreadMinutes`); 0 for none. */
   spreadMs: number
   /** Stops the sweep between pages (the scheduler is stopping). */
   signal?: AbortSignal
   /** When the sweep ends: a run settled by its own sweep has taken this long. */
   clock: Clock
-  /** Called when the sweep itself settled the run (nothing was outstanding). */
+  /** Called with each run the sweep finished: its own (nothing was outstanding), or one whose rows it took over. */
   onRunFinished?: (run: RunSummary) => void
+  /** Called after each page commits, with its jobs: the sweeping instance wakes its own worker. */
+  onPageEnqueued?: (jobIds: string[]) => void
 }
 
 /** Which rows a sweep takes, in order. A plain sweep takes expired claims, then due rows. */
@@ -47,15 +52,14 @@ export const SCHEDULED_SWEEP: SweepScope = { kinds: ['expired', 'due'] }
 
 export interface SweepResult {
   claimed: number
-  enqueued: number
 }
 
 /**
- * Claims every row due at `now` into run `runId`. Rows a concurrent sweep holds are skipped;
- * that sweep enqueues them. Expired leases go first: they are the oldest work.
+ * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
+ * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
  */
 export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: SweepScope = SCHEDULED_SWEEP): Promise<SweepResult> {
-  const total: SweepResult = { claimed: 0, enqueued: 0 }
+  const total: SweepResult = { claimed: 0 }
   let failure: unknown
   try {
     for (const kind of scope.kinds) {
@@ -67,13 +71,14 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
         const page = await retryTransient(
           () =>
             withTransaction(ctx.pool, (client) =>
-              claimBatch(client, ctx.boss, {
+              claimPage(client, ctx.boss, {
                 kind,
                 now,
                 after,
-                limit: ctx.claimBatchSize,
-                leaseSeconds: ctx.leaseSeconds,
-                droppedLeaseSeconds: ctx.droppedLeaseSeconds,
+                limit: ctx.pageSize,
+                jobSize: ctx.jobSize,
+                leaseSeconds: ctx.claimLeaseSeconds,
+                timings: ctx.timings,
                 spreadMs: ctx.spreadMs,
                 runId,
                 processQueue: ctx.processQueue,
@@ -84,13 +89,14 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
           { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
         )
         total.claimed += page.claimed
-        total.enqueued += page.enqueued
+        if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
+        for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
         cursor = page.next
       }
     }
   } catch (error) {
     failure = error
-    ctx.logger.error(`Sweep of run ${runId} stopped after ${total.enqueued} subscriptions: ${(error as Error).message}`)
+    ctx.logger.error(`Sweep of run ${runId} stopped after ${total.claimed} subscriptions: ${(error as Error).message}`)
   }
   // Whatever was enqueued before a failure still settles; the run records the error.
   const finished = await retryTransient(
@@ -99,6 +105,6 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   )
   if (finished) ctx.onRunFinished?.(finished)
   if (failure) throw failure
-  ctx.logger.info(`Run ${runId}: enqueued ${total.enqueued} subscriptions.`)
+  ctx.logger.info(`Run ${runId}: enqueued ${total.claimed} subscriptions.`)
   return total
 }

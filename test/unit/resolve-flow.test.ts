@@ -10,10 +10,11 @@ import type { FlowOptions } from '../../src/config/flow.js'
 
 const CONCURRENCY = 16
 const TIMEOUT_MS = 30_000
+const PAGE = 500
 
 function rejection(options: Record<string, unknown>): ConfigurationError {
   try {
-    resolveFlow(options as FlowOptions, CONCURRENCY, TIMEOUT_MS)
+    resolveFlow(options as FlowOptions, CONCURRENCY, TIMEOUT_MS, PAGE)
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigurationError)
     return error as ConfigurationError
@@ -38,47 +39,49 @@ describe('validation', () => {
   })
 
   test('unset limits are none, and no spread', () => {
-    expect(resolveFlow({}, CONCURRENCY, TIMEOUT_MS)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
+    expect(resolveFlow({}, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
   })
 
   test('a fractional rate (one call every ten seconds) and a fractional spread are allowed', () => {
-    expect(resolveFlow({ maxCallsPerSecond: 0.1, spreadMinutes: 2.5 }, CONCURRENCY, TIMEOUT_MS)).toMatchObject({ maxCallsPerSecond: 0.1, spreadMinutes: 2.5 })
+    expect(resolveFlow({ maxCallsPerSecond: 0.1, spreadMinutes: 2.5 }, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxCallsPerSecond: 0.1, spreadMinutes: 2.5 })
   })
 })
 
-describe('fetching', () => {
-  test('an instance fetches enough jobs to fill all its call slots', () => {
+describe('pages, jobs and fetching', () => {
+  test('an instance holds enough jobs to keep all its call slots busy, and a job is about one round of its calls', () => {
     for (const concurrency of [1, 2, 3, 16, 64, 10_000]) {
-      const flow = resolveFlow({}, concurrency, TIMEOUT_MS)
-      expect(flow.fetchLoops).toBeGreaterThanOrEqual(1)
+      const flow = resolveFlow({}, concurrency, TIMEOUT_MS, PAGE)
+      expect(flow.fetchLoops * flow.jobsPerFetch * flow.jobSize, `concurrency ${concurrency}`).toBeGreaterThanOrEqual(Math.min(concurrency, PAGE))
+      expect(flow.jobSize).toBeLessThanOrEqual(concurrency)
       expect(flow.fetchLoops).toBeLessThanOrEqual(concurrency)
-      expect(flow.fetchLoops * flow.fetchBatchSize, `concurrency ${concurrency}`).toBeGreaterThanOrEqual(concurrency)
+      // Two or more per fetch: pg-boss fetches again at once only while fetches come back full.
+      expect(flow.jobsPerFetch).toBeGreaterThanOrEqual(2)
     }
   })
 
-  test('never fetches more jobs at once than maxConcurrentCalls lets run across all instances', () => {
-    for (const maxConcurrentCalls of [1, 5, 64]) {
-      expect(resolveFlow({ maxConcurrentCalls }, 256, TIMEOUT_MS).fetchBatchSize).toBeLessThanOrEqual(maxConcurrentCalls)
-    }
+  test('a page is the claim batch; a job is never more than a page, and with maxCallsPerSecond holds a few tens of seconds of calls', () => {
+    expect(resolveFlow({}, 256, TIMEOUT_MS, 1000).pageSize).toBe(1000)
+    expect(resolveFlow({}, 256, TIMEOUT_MS, 100).jobSize).toBe(100)
+    const flow = resolveFlow({ maxCallsPerSecond: 2 }, 256, TIMEOUT_MS, 1000)
+    expect(flow.jobSize).toBeGreaterThanOrEqual(1)
+    expect(flow.jobSize).toBeLessThanOrEqual(60)
   })
 
-  test('with maxCallsPerSecond, a fetch holds at most a few seconds of calls', () => {
-    const flow = resolveFlow({ maxCallsPerSecond: 2 }, 256, TIMEOUT_MS)
-    expect(flow.fetchBatchSize).toBeGreaterThanOrEqual(1)
-    expect(flow.fetchBatchSize).toBeLessThanOrEqual(10)
+  test('a dead instance is noticed within seconds: heartbeats at pg-boss\'s smallest interval', () => {
+    expect(resolveFlow({}, CONCURRENCY, TIMEOUT_MS, PAGE).heartbeatSeconds).toBe(10)
   })
 })
 
-describe("a job's expiry", () => {
-  /** The longest a fetched job can wait behind the others fetched with it, plus its own call. */
+describe("a job's expiry and a claim's lease", () => {
+  /** The longest a row in hand can wait behind the others held with it, plus its own call. */
   function worstCaseSeconds(flow: ReturnType<typeof resolveFlow>, concurrency: number, timeoutMs: number): number {
-    const fetched = flow.fetchLoops * flow.fetchBatchSize
-    const callRounds = Math.ceil(fetched / concurrency)
-    const rateWait = flow.maxCallsPerSecond === null ? 0 : fetched / flow.maxCallsPerSecond
-    return (callRounds * timeoutMs) / 1000 + rateWait
+    const inHand = flow.fetchLoops * flow.jobsPerFetch * flow.jobSize
+    const parallel = Math.min(concurrency, flow.maxConcurrentCalls ?? concurrency)
+    const rateWait = flow.maxCallsPerSecond === null ? 0 : inHand / flow.maxCallsPerSecond
+    return (Math.ceil(inHand / parallel) * timeoutMs) / 1000 + rateWait
   }
 
-  // Expired too early, pg-boss would hand a call that is merely slow to a second instance.
+  // Expired too early, pg-boss would hand a page whose calls are merely slow to a second instance.
   test.each([
     { concurrency: 1, timeoutMs: 1000, options: {} },
     { concurrency: 16, timeoutMs: 30_000, options: {} },
@@ -86,14 +89,22 @@ describe("a job's expiry", () => {
     { concurrency: 64, timeoutMs: 30_000, options: { maxConcurrentCalls: 4 } },
     { concurrency: 16, timeoutMs: 30_000, options: { maxCallsPerSecond: 0.5 } },
     { concurrency: 500, timeoutMs: 5_000, options: { maxCallsPerSecond: 1000, maxConcurrentCalls: 100 } },
-  ])('outlives the wait and the call: concurrency $concurrency, timeout $timeoutMs ms, $options', ({ concurrency, timeoutMs, options }) => {
-    const flow = resolveFlow(options, concurrency, timeoutMs)
-    expect(flow.expireInSeconds).toBeGreaterThan(worstCaseSeconds(flow, concurrency, timeoutMs))
+  ])('outlives the wait and the call, up to pg-boss\'s 24 hours: concurrency $concurrency, timeout $timeoutMs ms, $options', ({ concurrency, timeoutMs, options }) => {
+    const flow = resolveFlow(options, concurrency, timeoutMs, PAGE)
+    expect(flow.jobExpirySeconds).toBeGreaterThan(Math.min(worstCaseSeconds(flow, concurrency, timeoutMs), 24 * 3600 - 60))
+    expect(flow.jobExpirySeconds).toBeLessThanOrEqual(24 * 3600)
+    // A claim outlives the job that carries it, so a slow page is never claimed twice.
+    expect(flow.claimLeaseSeconds).toBeGreaterThan(flow.jobExpirySeconds)
   })
 
   test('grows with the worker timeout', () => {
-    const short = resolveFlow({}, CONCURRENCY, 1000).expireInSeconds
-    const long = resolveFlow({}, CONCURRENCY, 600_000).expireInSeconds
+    const short = resolveFlow({}, CONCURRENCY, 1000, PAGE).jobExpirySeconds
+    const long = resolveFlow({}, CONCURRENCY, 600_000, PAGE).jobExpirySeconds
     expect(long).toBeGreaterThan(short)
+  })
+
+  test("a spread job's claim lasts the spread window longer", () => {
+    const plain = resolveFlow({}, CONCURRENCY, TIMEOUT_MS, PAGE).claimLeaseSeconds
+    expect(resolveFlow({ spreadMinutes: 30 }, CONCURRENCY, TIMEOUT_MS, PAGE).claimLeaseSeconds).toBe(plain + 1800)
   })
 })

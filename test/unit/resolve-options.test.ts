@@ -220,8 +220,8 @@ describe('resolveOptions with good options', () => {
   test('a claim lease outlives the job that carries it, so a slow call is never claimed twice', () => {
     for (const workerTimeoutMs of [1000, 30_000, 600_000]) {
       const resolved = resolveOptions({ logger, workerTimeoutMs })
-      expect(resolved.expireInSeconds * 1000).toBeGreaterThan(workerTimeoutMs)
-      expect(resolved.leaseSeconds).toBeGreaterThan(resolved.expireInSeconds)
+      expect(resolved.jobExpirySeconds * 1000).toBeGreaterThan(workerTimeoutMs)
+      expect(resolved.claimLeaseSeconds).toBeGreaterThan(resolved.jobExpirySeconds)
     }
   })
 })

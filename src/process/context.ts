@@ -1,0 +1,28 @@
+/**
+ * What the process stage needs from the running engine, built once at start (runtime/engine.ts).
+ * Types only.
+ */
+import type { Pool } from 'pg'
+import type { PgBoss } from 'pg-boss'
+import type { ResolvedOptions } from '../config/options.js'
+import type { EventBus } from '../observe/events.js'
+import type { Telemetry } from '../observe/telemetry.js'
+import type { WorkerClient } from '../worker-client/types.js'
+import type { CallGate } from './call-gate.js'
+
+export interface ProcessorContext {
+  pool: Pool
+  boss: PgBoss
+  processQueue: string
+  deadQueue: string
+  options: ResolvedOptions
+  workerClient: WorkerClient
+  events: EventBus
+  telemetry: Telemetry
+  /** Aborted as soon as `stop()` begins: calls not yet started are not made; their rows go to another job. */
+  haltSignal: AbortSignal
+  /** Aborted when `stop()`'s deadline passes: calls in flight are cancelled, and retried. */
+  cancelSignal: AbortSignal
+  /** Where every worker call of this instance waits its turn. */
+  gate: CallGate
+}

@@ -1,0 +1,27 @@
+/**
+ * The slot after the one just processed, for a row's schedule. A first run, or a run made on
+ * demand, happens off-slot (say at 03:00 with runAt 09:00); the slot later that same local day is
+ * then spent too, so there is still exactly one run per local day.
+ */
+import { DateTime } from 'luxon'
+import type { ResolvedOptions } from '../config/options.js'
+import { computeNextRunAt } from '../schedule/next-run.js'
+import type { PageRow } from '../settle/outcome.js'
+
+export function nextSlot(options: ResolvedOptions, row: PageRow, slot: Date, timezone: string): Date {
+  const input = {
+    frequency: row.frequency,
+    timezone,
+    runAt: options.runAt,
+    anchor: row.anchor_at ?? slot,
+    now: options.clock.now(),
+    onUnknownFrequency: (frequency: string | null | undefined) =>
+      options.logger.warn(
+        `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. ` +
+          "Use a built-in name ('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly') or add it to the `frequencies` option.",
+      ),
+  }
+  const next = computeNextRunAt({ ...input, after: slot })
+  const day = (instant: Date) => DateTime.fromJSDate(instant, { zone: timezone }).toISODate()
+  return day(next) === day(slot) ? computeNextRunAt({ ...input, after: next, onUnknownFrequency: undefined }) : next
+}

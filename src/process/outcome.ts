@@ -1,0 +1,70 @@
+/**
+ * How a call ended, as the settle stage records it: a success with the row's next slot, a
+ * failure that is retried (with backoff and jitter, or the worker's Retry-After) or final, or a
+ * call cut short that is nobody's failure.
+ */
+import type { ResolvedOptions } from '../config/options.js'
+import { isPermanentError, isRetryableError } from '../errors.js'
+import { boundResponse } from '../db/storable.js'
+import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
+import { describeError } from './call-worker.js'
+import { nextSlot } from './next-slot.js'
+
+export interface Call {
+  row: PageRow
+  attempt: number
+  startedAt: number | null
+  timezone: string
+}
+
+export function success(options: ResolvedOptions, call: Call, response: unknown, durationMs: number): Success {
+  return {
+    kind: 'success',
+    row: call.row,
+    attempt: call.attempt,
+    startedAt: call.startedAt,
+    durationMs,
+    nextRunAt: nextSlot(options, call.row, call.row.scheduled_for, call.timezone),
+    response: boundResponse(response, options.maxStoredResponseBytes),
+  }
+}
+
+/**
+ * The wait before the retry after attempt `attempt`: exponential from `retry.delaySeconds`, capped
+ * at `retry.maxDelaySeconds`, with jitter (half of it random); a longer Retry-After wins, capped too.
+ */
+export function retryDelayMs(options: ResolvedOptions, attempt: number, retryAfterMs: number | undefined): number {
+  const { delaySeconds, maxDelaySeconds } = options.retry
+  const capMs = maxDelaySeconds * 1000
+  const backoffMs = Math.min(capMs, delaySeconds * 1000 * 2 ** Math.min(30, attempt - 1))
+  const jittered = backoffMs / 2 + Math.random() * (backoffMs / 2)
+  return retryAfterMs !== undefined && retryAfterMs > jittered ? Math.min(capMs, retryAfterMs) : jittered
+}
+
+/**
+ * A failed call. Cut short because its job expired, it stays with that job, which pg-boss delivers
+ * again; cut short by `stop()`'s deadline, it is retried like any failure, but is never final.
+ */
+export function failure(options: ResolvedOptions, call: Call, error: unknown, cut: { cancelled: boolean; expired: boolean }): Failure | Cancelled {
+  const permanent = isPermanentError(error)
+  const { row, attempt, startedAt } = call
+  if (!permanent && cut.expired && !cut.cancelled) return { kind: 'cancelled', row, attempt, startedAt, handOver: false }
+  const cancelled = cut.cancelled && !permanent
+  const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
+  const message = describeError(error)
+  options.logger.warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
+  const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number }).status ?? null) : null
+  const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
+  return {
+    kind: 'failure',
+    row,
+    attempt,
+    startedAt,
+    error: message,
+    status: typeof status === 'number' ? status : null,
+    permanent,
+    final,
+    cancelled,
+    retryAt: final ? null : new Date(options.clock.now().getTime() + retryDelayMs(options, attempt, retryAfterMs)),
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The shape of a process job, shared by the stages that make, run and settle one. A job carries a
+ * page of rows claimed together: the ids only, since each row names the job that owns it
+ * (`subscription_processing.job_id`) and everything else is read when the job runs. A retry of
+ * one subscription is a page of one. Leaf module: it imports nothing of the library's.
+ */
+import { randomUUID } from 'node:crypto'
+import type { JobInsert, JobWithMetadata } from 'pg-boss'
+
+export interface PageJobData {
+  runId: string
+  /** `subscription_processing.id` of every row the job owns. */
+  ids: string[]
+  /** The spread window of the sweep that claimed the rows: each call waits for its own start. */
+  spreadMs?: number
+}
+
+export type PageJob = JobWithMetadata<PageJobData>
+
+/** Jobs left by an older version carry another shape: they own no row, so there is nothing to do. */
+export function isPageJobData(data: unknown): data is PageJobData {
+  const candidate = data as Partial<PageJobData> | null
+  return typeof candidate?.runId === 'string' && Array.isArray(candidate.ids) && candidate.ids.every((id) => typeof id === 'string')
+}
+
+export interface PageJobTimings {
+  expireInSeconds: number
+  heartbeatSeconds: number
+}
+
+/** pg-boss retries a job whose instance died this many times; the rescue takes its rows after that. */
+const CRASH_RETRIES = 10
+
+/**
+ * A job for `ids`, ready for `boss.insert`. Its key is unique (the queue's `exclusive` policy
+ * would otherwise merge jobs with no key). A row's failed call is not the job's failure: pg-boss
+ * retries a job only when its instance died or stopped.
+ */
+export function pageJob(runId: string, ids: string[], timings: PageJobTimings, options: { id?: string; key?: string; startAfter?: Date } = {}): JobInsert<PageJobData> & { id: string } {
+  const id = options.id ?? randomUUID()
+  return {
+    id,
+    data: { runId, ids },
+    singletonKey: options.key ?? `page:${runId}:${id}`,
+    expireInSeconds: timings.expireInSeconds,
+    heartbeatSeconds: timings.heartbeatSeconds,
+    retryLimit: CRASH_RETRIES,
+    retryDelay: 1,
+    retryBackoff: false,
+    ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+  }
+}

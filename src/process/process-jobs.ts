@@ -1,0 +1,30 @@
+/**
+ * The pg-boss handler of the process queue: a fetch of page jobs, run side by side. Each job's
+ * result is its own: a page that fails (the database gone for longer than a settle waits) goes
+ * back to pg-boss for another delivery, and its rows still owned are called then.
+ */
+import type { JobResult, JobWithMetadata } from 'pg-boss'
+import type { ProcessorContext } from './context.js'
+import { isPageJobData } from './page-job.js'
+import type { PageJob } from './page-job.js'
+import { processPage } from './process-page.js'
+
+export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<unknown>[]): Promise<JobResult[]> {
+  const { logger } = ctx.options
+  return await Promise.all(
+    jobs.map(async (job): Promise<JobResult> => {
+      if (!isPageJobData(job.data)) {
+        // An older version's job: it owns no row; its row's claim expires and is taken again.
+        logger.warn(`Completing job ${job.id} on the process queue without running it: it is not a page job (left by an older version?).`)
+        return { id: job.id, status: 'completed' }
+      }
+      try {
+        await processPage(ctx, job as PageJob)
+        return { id: job.id, status: 'completed' }
+      } catch (error) {
+        logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscriptions) failed, will retry: ${(error as Error).message}`)
+        return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
+      }
+    }),
+  )
+}

@@ -1,0 +1,87 @@
+/**
+ * One page job, run: read the rows it owns, call the worker for each through the call gate (each
+ * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
+ * go out once each chunk has committed.
+ */
+import { SubscriptionDataError } from '../errors.js'
+import { retryTransient } from '../db/transient.js'
+import { isValidTimeZone } from '../schedule/next-run.js'
+import { spreadStart } from '../schedule/spread.js'
+import type { Outcome, PageRow } from '../settle/outcome.js'
+import { settleChunk } from '../settle/settle-chunk.js'
+import type { Chunk } from '../settle/settle-chunk.js'
+import { callWorker } from './call-worker.js'
+import { createChunkBuffer } from './chunk-buffer.js'
+import type { ProcessorContext } from './context.js'
+import { failure, success } from './outcome.js'
+import type { Call } from './outcome.js'
+import type { PageJob } from './page-job.js'
+import { readPage } from './page-rows.js'
+import { watchRevocations } from './revocations.js'
+import type { Revocations } from './revocations.js'
+
+/** Records a chunk (riding out a database outage: the calls are made), then announces it. */
+async function settle(ctx: ProcessorContext, chunk: Chunk): Promise<void> {
+  const { options, telemetry, events } = ctx
+  const deps = { pool: ctx.pool, boss: ctx.boss, processQueue: ctx.processQueue, deadQueue: ctx.deadQueue, options }
+  const settled = await retryTransient(() => settleChunk(deps, chunk), {
+    logger: options.logger,
+    what: `recording ${chunk.outcomes.length} outcomes of run ${chunk.runId}`,
+  })
+  for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
+  if (settled.finishedRun) events.emit('run:finished', settled.finishedRun)
+  telemetry.succeeded(settled.counts.successful)
+  telemetry.failed(settled.counts.failed, true)
+  telemetry.retried(settled.counts.retried)
+}
+
+/** Calls the worker for one row, and says how it ended. */
+async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revocations: Revocations): Promise<Outcome> {
+  const { options } = ctx
+  const attempt = row.attempts + 1
+  if (revocations.take(row.id)) return { kind: 'skipped', row, attempt, startedAt: null }
+  // Not started when stop() began: another job of the run makes this call.
+  if (ctx.haltSignal.aborted) return { kind: 'cancelled', row, attempt, startedAt: null, handOver: true }
+  const timezone = row.timezone ?? options.timezone
+  const call: Call = { row, attempt, startedAt: null, timezone }
+  const cut = () => ({ cancelled: ctx.cancelSignal.aborted, expired: job.signal.aborted })
+  if (!isValidTimeZone(timezone)) {
+    const error = new SubscriptionDataError(`Row ${row.id} has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
+    return failure(options, call, error, cut())
+  }
+  if (!row.user_id) {
+    return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
+  }
+  const started = Date.now()
+  const called = { ...call, startedAt: started }
+  const latenessMs = started - row.scheduled_for.getTime()
+  try {
+    const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': row.subscription_id, 'pss.attempt': attempt }, () =>
+      callWorker(ctx, job.signal, row, row.user_id!, attempt),
+    )
+    const durationMs = Date.now() - started
+    ctx.telemetry.workerCall(durationMs, latenessMs, 'success')
+    return success(options, called, response, durationMs)
+  } catch (error) {
+    ctx.telemetry.workerCall(Date.now() - started, latenessMs, 'failure')
+    return failure(options, called, error, cut())
+  }
+}
+
+export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
+  const { runId, ids, spreadMs = 0 } = job.data
+  const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
+  const page = await retryTransient(() => readPage(ctx.pool, job.id, ids), retry)
+  if (page.leftovers.length > 0) await settle(ctx, { jobId: job.id, runId, outcomes: [], leftovers: page.leftovers })
+  const buffer = createChunkBuffer<Outcome>((outcomes) => settle(ctx, { jobId: job.id, runId, outcomes }))
+  const revocations = watchRevocations(ctx.pool, job.id, page.callable.map((row) => row.id), ctx.options.logger)
+  try {
+    await ctx.gate.runEach(page.callable, async (row) => buffer.add(await callOne(ctx, job, row, revocations)), {
+      signal: ctx.haltSignal,
+      ...(spreadMs > 0 ? { startAt: (row: PageRow) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs) } : {}),
+    })
+  } finally {
+    revocations.stop()
+  }
+  await buffer.close()
+}

@@ -1,0 +1,47 @@
+/**
+ * Fire lateness per run: how long after its slot each call started. A run counts its calls in
+ * fixed buckets (an integer array on its row, added to by every settle), so percentiles cost no
+ * per-call storage; they are read back interpolated within their bucket.
+ */
+
+/** Upper bounds of the buckets, in ms; the last bucket holds everything above the last bound. */
+export const LATENESS_BOUNDS_MS = [
+  10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
+] as const
+
+export const LATENESS_BUCKETS = LATENESS_BOUNDS_MS.length + 1
+
+/** The bucket of one call's lateness; a call made ahead of its slot counts as on time. */
+export function latenessBucket(latenessMs: number): number {
+  const index = LATENESS_BOUNDS_MS.findIndex((bound) => latenessMs < bound)
+  return index === -1 ? LATENESS_BOUNDS_MS.length : index
+}
+
+/** Counts per bucket of a set of lateness values, for adding to a run's histogram. */
+export function latenessHistogram(latenessMs: readonly number[]): number[] {
+  const counts = new Array<number>(LATENESS_BUCKETS).fill(0)
+  for (const value of latenessMs) counts[latenessBucket(value)]! += 1
+  return counts
+}
+
+/**
+ * The `p`-quantile (0–1) of a histogram, interpolated linearly inside its bucket; the open last
+ * bucket answers its lower bound. Null for an empty histogram.
+ */
+export function latenessPercentile(histogram: readonly number[], p: number): number | null {
+  const total = histogram.reduce((sum, n) => sum + n, 0)
+  if (total === 0) return null
+  const target = p * total
+  let seen = 0
+  for (let i = 0; i < histogram.length; i++) {
+    const count = histogram[i] ?? 0
+    if (count > 0 && seen + count >= target) {
+      const lower = i === 0 ? 0 : LATENESS_BOUNDS_MS[i - 1]!
+      const upper = LATENESS_BOUNDS_MS[i]
+      if (upper === undefined) return lower
+      return Math.round(lower + ((target - seen) / count) * (upper - lower))
+    }
+    seen += count
+  }
+  return LATENESS_BOUNDS_MS.at(-1)!
+}

@@ -1,0 +1,43 @@
+/**
+ * The minutely maintenance tick (the rescue queue): close the runs of sweeps that died with
+ * their instance and sweep what they left, take back claims whose lease expired, finish runs
+ * nobody finished, refresh the backlog gauge, and prune history.
+ */
+import type { Pool } from 'pg'
+import type { ResolvedOptions } from '../config/options.js'
+import type { EventBus } from '../observe/events.js'
+import type { Telemetry } from '../observe/telemetry.js'
+import { pruneHistory } from '../records/failures.js'
+import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
+import { countDue } from '../records/status.js'
+import type { RunStarter } from '../sweep/start-run.js'
+import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
+
+export interface MaintenanceDeps {
+  pool: Pool
+  options: ResolvedOptions
+  runs: RunStarter
+  events: EventBus
+  telemetry: Telemetry
+}
+
+export async function maintain({ pool, options, runs, events, telemetry }: MaintenanceDeps): Promise<void> {
+  const now = options.clock.now()
+  const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
+  for (const run of interrupted) {
+    options.logger.warn(`Run ${run.runId}'s sweep went silent (its instance died); closing it, and sweeping what it left.`)
+    if (run.finishedAt) events.emit('run:finished', run)
+  }
+  const expired = await countDue(pool, now, 'expired')
+  if (interrupted.length > 0) {
+    // What those sweeps left: rows no run has claimed since the first of them began.
+    const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
+    await (await runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore })).swept
+  } else if (expired > 0) {
+    options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
+    await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
+  }
+  for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
+  telemetry.setDueBacklog(await countDue(pool, now, 'due'))
+  await pruneHistory(pool, options.historyRetentionDays, now)
+}

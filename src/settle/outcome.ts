@@ -1,0 +1,69 @@
+/**
+ * What a page job hands to the settle stage: the rows it called the worker for, and how each
+ * call ended. Leaf module: the process stage produces these, the settle stage records them.
+ */
+
+/** A row a job owns and may call the worker for, with what the call and the next slot need. */
+export interface PageRow {
+  id: string
+  subscription_id: string
+  user_id: string | null
+  frequency: string | null
+  timezone: string | null
+  anchor_at: Date | null
+  scheduled_for: Date
+  /** Attempts already recorded at this slot; this call is attempt `attempts + 1`. */
+  attempts: number
+  run_id: string
+}
+
+interface Called {
+  row: PageRow
+  /** This call's attempt number (1 for the first at its slot). */
+  attempt: number
+  /** When the call started (ms since the epoch), for fire lateness; null if it never started. */
+  startedAt: number | null
+}
+
+export interface Success extends Called {
+  kind: 'success'
+  durationMs: number
+  nextRunAt: Date
+  /** The worker's answer, already bounded in size, or null. */
+  response: unknown
+}
+
+export interface Failure extends Called {
+  kind: 'failure'
+  error: string
+  /** The worker's HTTP status, when it answered. */
+  status: number | null
+  /** Retrying cannot help: a 4xx, a `PermanentError`, or data the row must have fixed. */
+  permanent: boolean
+  /** No retry follows: retries are spent, or retrying cannot help. */
+  final: boolean
+  /** For a retry: when it starts (backoff with jitter, or the worker's Retry-After). */
+  retryAt: Date | null
+  /**
+   * Cut short by `stop()`'s deadline: never final, and with no retry left the row is let go of
+   * for the rescue to take at once, rather than recorded failed.
+   */
+  cancelled: boolean
+}
+
+/**
+ * Never called, or cut short by its job's expiry: nothing is recorded for it. A row not yet
+ * called when `stop()` began goes to another job of its run (`handOver`); after its job expired,
+ * pg-boss delivers the job again and the row stays with it.
+ */
+export interface Cancelled extends Called {
+  kind: 'cancelled'
+  handOver: boolean
+}
+
+/** Not called after all: paused, deactivated or deleted while it waited its turn. Counted skipped. */
+export interface Skipped extends Called {
+  kind: 'skipped'
+}
+
+export type Outcome = Success | Failure | Cancelled | Skipped

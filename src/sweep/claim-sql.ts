@@ -1,0 +1,129 @@
+/**
+ * The claim statement: which rows each kind of sweep takes, in which order, and how it marks
+ * them. One statement per page, run inside the page's transaction (claim.ts).
+ */
+
+export type ClaimKind = 'due' | 'expired' | 'failed' | 'single'
+
+/** A keyset position: the sort key (as Postgres text) and id of the last row claimed. */
+export interface Cursor {
+  key: string
+  id: string
+}
+
+export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-0000-000000000000' }
+
+const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
+const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
+
+/**
+ * Each kind walks the order of its own partial index (`$1` is the sweep's cutoff):
+ * - `due`: the original design's selection. Pending or failed rows whose `next_run_at` is null or
+ *   past, and completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now).
+ * - `expired`: queued rows whose claim lease ran out (their job was lost with its instance, or
+ *   dead-lettered). They keep the slot they were claimed for, so a retry reuses its key.
+ * - `failed` (operators): rows recorded failed, or paused for failing; they retry the slot they
+ *   failed. Only the subscriptions in `$9`, or all when it is null.
+ * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
+ *   is the due time if it has passed, else now. Not while a job owns them, nor while paused.
+ */
+const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
+  due: {
+    key: DUE_KEY,
+    where: `sp.status IN ('pending', 'failed', 'completed')
+        AND ${DUE_KEY} <= $1
+        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
+    slot: `COALESCE(sp.next_run_at, $1)`,
+    resetAttempts: true,
+  },
+  expired: {
+    // 'processing' is what an older version wrote while a call was in flight.
+    key: LEASE_KEY,
+    where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1`,
+    slot: `COALESCE(sp.scheduled_for, sp.next_run_at, $1)`,
+    resetAttempts: false,
+  },
+  failed: {
+    key: DUE_KEY,
+    where: `(sp.status = 'failed' OR (sp.status = 'paused' AND sp.paused_reason = 'failures'))
+        AND ($9::uuid[] IS NULL OR sp.subscription_id = ANY($9::uuid[]))`,
+    slot: `COALESCE(sp.next_run_at, sp.scheduled_for, $1)`,
+    resetAttempts: true,
+  },
+  single: {
+    key: DUE_KEY,
+    where: `sp.subscription_id = ANY($9::uuid[])
+        AND sp.status <> 'paused'
+        AND (sp.status NOT IN ('queued', 'processing') OR ${LEASE_KEY} <= $1)`,
+    slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
+    resetAttempts: true,
+  },
+}
+
+/**
+ * The WHERE of a sweep's claim: the partial indexes' own status lists and sort keys, so anything
+ * counting or selecting the same rows is answered by those indexes.
+ */
+export function sweepPredicate(kind: 'due' | 'expired'): string {
+  return SELECTION[kind].where
+}
+
+/** Kinds that take the `$9` list of subscription ids; `due` takes `$9` as its claimedBefore. */
+export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
+
+/**
+ * Claims a page: `$1` cutoff, `$2`/`$3` cursor, `$4` limit, `$5` lease seconds, `$6` run,
+ * `$7` the ids of the jobs that will own the rows, `$8` rows per job (in key order: the first
+ * `$8` rows to the first job, and so on), `$9` ids or claimedBefore (kinds that take them).
+ * Returns each row with its owner and previous owner, and the page's last sort key (the next
+ * cursor) on every row.
+ */
+export function claimSql(kind: ClaimKind): string {
+  const { key, where, slot, resetAttempts } = SELECTION[kind]
+  // A due row this run has already taken (and, say, failed for good since) waits for the next run.
+  const dueOnly = kind === 'due'
+    ? `
+         AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)
+         AND sp.run_id IS DISTINCT FROM $6::uuid`
+    : ''
+  // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
+  return `
+    WITH picked AS (
+      SELECT sp.id, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id
+        FROM subscription_processing sp
+        JOIN subscriptions s ON s.id = sp.subscription_id
+       WHERE ${where}${dueOnly}
+         AND s.active IS TRUE
+         AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
+       ORDER BY ${key}, sp.id
+       LIMIT $4
+         FOR UPDATE OF sp SKIP LOCKED
+    ), numbered AS (
+      SELECT id, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
+    ), claimed AS (
+      UPDATE subscription_processing sp
+         SET status = 'queued',
+             -- Milliseconds: the slot travels through JavaScript and must compare equal on return.
+             scheduled_for = date_trunc('milliseconds', ${slot}),
+             attempts = ${resetAttempts ? '0' : 'sp.attempts'},
+             paused_reason = NULL,
+             claimed_at = $1,
+             lease_expires_at = $1 + make_interval(secs => $5),
+             run_id = $6,
+             job_id = ($7::uuid[])[((numbered.n - 1) / $8::int + 1)::int],
+             updated_at = $1
+        FROM numbered
+       WHERE sp.id = numbered.id
+      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id
+    ), last AS (
+      SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
+    )
+    SELECT c.id, c.subscription_id, c.scheduled_for, c.job_id, p.previous_run_id, p.previous_job_id, last.key AS last_key, last.id AS last_id
+      FROM claimed c JOIN picked p ON p.id = c.id CROSS JOIN last`
+}
+
+/** Gives claimed rows to other jobs: those of their spread buckets (`$1` row ids, `$2` job ids). */
+export const ASSIGN_JOBS = `
+  UPDATE subscription_processing sp SET job_id = a.job_id
+    FROM unnest($1::uuid[], $2::uuid[]) AS a(id, job_id)
+   WHERE sp.id = a.id`

@@ -1,0 +1,129 @@
+/**
+ * The corners the page engine closes by giving each row one owning job: a settle replayed after a
+ * lost COMMIT reply counts nothing twice; a retry job and a rescue of the same row never both
+ * call; a row that failed for good during a sweep is not taken again by that sweep; concurrent
+ * runs claim every row once between them, and each adds up.
+ */
+import { afterEach, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { resolveOptions } from '../src/config/resolve-options.js'
+import { PermanentError } from '../src/errors.js'
+import { settleChunk } from '../src/settle/settle-chunk.js'
+import type { PageRow } from '../src/settle/outcome.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { FakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+const started: SubscriptionScheduler[] = []
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
+})
+
+function scheduler(db: TestDatabase, worker: FakeWorkerClient, options: SchedulerOptions = {}): SubscriptionScheduler {
+  const s = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, ...options })
+  started.push(s)
+  return s
+}
+
+async function run(db: TestDatabase, runId: string) {
+  const { rows } = await db.pool.query(`SELECT claimed, successful, failed, retried, skipped, finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+  return rows[0]
+}
+
+describe('one owner per row', () => {
+  test('a chunk settled twice (its COMMIT reply lost, the settle replayed) records and counts its outcomes once', async () => {
+    const db = await createTestDatabase()
+    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    const { rows: [r] } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed) VALUES ('manual', now(), now(), 3) RETURNING id`,
+    )
+    const jobId = '7d3a9d0e-6a43-4c9b-9a3e-2f6f3e1c0b01'
+    const { rows } = await db.pool.query<PageRow>(
+      `UPDATE subscription_processing sp SET status = 'queued', job_id = $2, run_id = $3, scheduled_for = date_trunc('milliseconds', now())
+        FROM subscriptions s WHERE s.id = sp.subscription_id AND sp.subscription_id = ANY($1::uuid[])
+       RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency, sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id`,
+      [ids, jobId, r!.id],
+    )
+    const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
+    const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
+    const outcomes = rows.map((row) => ({ kind: 'success' as const, row, attempt: 1, startedAt: Date.now(), durationMs: 1, nextRunAt: new Date(Date.now() + 86_400_000), response: null }))
+    const first = await settleChunk(deps, { jobId, runId: r!.id, outcomes })
+    const replay = await settleChunk(deps, { jobId, runId: r!.id, outcomes })
+    expect(first.counts).toEqual({ successful: 3, failed: 0, retried: 0, skipped: 0 })
+    expect(first.finishedRun).toMatchObject({ processed: 3, successful: 3, skipped: 0 })
+    // The replay finds no row still owned: nothing recorded, nothing counted, not even as skipped.
+    expect(replay.counts).toEqual({ successful: 0, failed: 0, retried: 0, skipped: 0 })
+    expect(replay.announcements).toEqual([])
+    expect(await run(db, r!.id)).toMatchObject({ claimed: 3, successful: 3, failed: 0, skipped: 0 })
+  })
+
+  test("a rescue that takes a row whose retry job still waits leaves that job nothing to call: one call, one completion", async () => {
+    const db = await createTestDatabase()
+    const worker = createFakeWorkerClient()
+    const [sid] = await seedSubscriptions(db.pool, { count: 1 })
+    // The first call asks to be called back in an hour.
+    worker.on(sid!, { fail: new RetryableError('busy', { status: 503, retryAfterMs: 3_600_000 }), failTimes: 1 })
+    const s = scheduler(db, worker, { queuePrefix: 'owner-retry', retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 7200 } })
+    await s.start()
+    const { runId } = await s.runNow({ wait: false })
+    const [waiting] = await pollUntil(async () => {
+      const rows = await rowsFor(db.pool, [sid!])
+      return rows[0]?.error ? rows : undefined
+    }, { timeoutMs: 15_000, what: 'the first attempt to be recorded as a retry' })
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
+    const retryJob = waiting.job_id as string
+    // Its claim is made to expire (a lost job, as far as the rescue can tell): a rescue takes it.
+    await db.pool.query(`UPDATE subscription_processing SET lease_expires_at = now() - interval '1 second' WHERE subscription_id = $1`, [sid])
+    const rescue = await s.runNow()
+    expect(rescue).toMatchObject({ processed: 1, successful: 1 })
+    // Now the old retry job comes due, and runs: it owns nothing any more.
+    await db.pool.query(`UPDATE pgboss.job SET start_after = now() WHERE id = $1`, [retryJob])
+    await pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT state FROM pgboss.job WHERE id = $1`, [retryJob])
+      return rows[0]?.state === 'completed'
+    }, { timeoutMs: 15_000, what: 'the stale retry job to run' })
+    expect(worker.callsFor(sid!)).toHaveLength(2) // the failed first attempt, then the rescue's
+    expect((await rowsFor(db.pool, [sid!]))[0]).toMatchObject({ status: 'completed', job_id: null })
+    // The first run counted the row once: retried, then skipped when the rescue took it.
+    expect(await run(db, runId)).toMatchObject({ claimed: 1, retried: 1, skipped: 1, finished_at: expect.any(Date) })
+  })
+
+  test('a row that fails for good during a sweep is not taken again by that same sweep', async () => {
+    const db = await createTestDatabase()
+    const worker = createFakeWorkerClient()
+    // New subscriptions: no next_run_at, so their slot is the sweep's start, and a failed one's
+    // next_run_at (its failed slot) lies ahead of the pages the sweep has yet to claim.
+    const ids = await seedSubscriptions(db.pool, { count: 400 })
+    const failing = new Set(ids.slice(0, 20))
+    worker.on((r) => failing.has(r.subscriptionId), { fail: new PermanentError('no such customer') })
+    const s = scheduler(db, worker, { queuePrefix: 'owner-sweep', claimBatchSize: 25, concurrency: 32 })
+    await s.start()
+    const summary = await s.runNow()
+    expect(summary).toMatchObject({ processed: 400, successful: 380, failed: 20 })
+    for (const id of failing) expect(worker.callsFor(id), id).toHaveLength(1)
+  })
+
+  test('three instances running runNow() at once over 300 rows, with retries, claim each row once between them, and each run adds up', async () => {
+    const db = await createTestDatabase()
+    const ids = await seedSubscriptions(db.pool, { count: 300 })
+    const instances = createInstances(db.url, 3, { queuePrefix: 'owner-concurrent', claimBatchSize: 20, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 2 } })
+    const flaky = new Set(ids.filter((_, i) => i % 10 === 0))
+    for (const { worker } of instances) worker.on((r) => flaky.has(r.subscriptionId) && r.attempt === 1, { fail: new RetryableError('flaky') })
+    try {
+      await Promise.all(instances.map((i) => i.scheduler.start()))
+      const runs = await Promise.all(instances.map((i) => i.scheduler.runNow()))
+      expect(runs.reduce((sum, r) => sum + r.processed, 0)).toBe(300)
+      for (const r of runs) expect(r.successful + r.failed + r.skipped, r.runId).toBe(r.processed)
+      expect(runs.reduce((sum, r) => sum + r.successful, 0)).toBe(300)
+      expect(runs.reduce((sum, r) => sum + r.retried, 0)).toBe(flaky.size)
+      const calls = instances.flatMap((i) => i.worker.calls)
+      expect(calls.filter((c) => c.attempt === 1)).toHaveLength(300)
+    } finally {
+      await stopInstances(instances)
+    }
+  })
+})
