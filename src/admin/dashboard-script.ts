@@ -39,7 +39,7 @@ export const DASHBOARD_SCRIPT = String.raw`
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) return body;
         var message = (body && body.error && body.error.message) || ('HTTP ' + response.status);
-        if (response.status === 401) message = 'Not signed in: open ' + base + '/?token=<admin token> to sign in. (' + message + ')';
+        if (response.status === 401) message = 'Signed out (the session ended): reload the page to sign in again.';
         throw new Error(message);
       });
     });

@@ -6,6 +6,7 @@ import type { RunStarted, SubscriptionScheduler } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
 import { AdminHttpError, json, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { signOutCookie } from './sign-in.js'
 
 export interface RouteContext {
   request: Request
@@ -49,6 +50,14 @@ export const routes: readonly Route[] = [
         scheduler.listFailures({ limit: 20 }),
       ])
       return json(200, { status, runs, failures })
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sign-out',
+    handle: async (c) => {
+      await readJsonObject(c.request, [])
+      return json(200, { signedOut: true }, { 'set-cookie': signOutCookie(c.request, c.mount) })
     },
   },
   { method: 'GET', path: '/status', handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
