@@ -36,6 +36,7 @@ const ROUTES: [string, string][] = [
   ['POST', `/subscriptions/${ID}/pause`],
   ['POST', `/subscriptions/${ID}/resume`],
   ['POST', '/failed/retry'],
+  ['GET', '/failing'],
   ['POST', '/sign-out'],
   ['GET', '/no-such-route'], // no route enumeration without credentials
 ]
