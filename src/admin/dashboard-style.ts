@@ -10,6 +10,7 @@ export const BASE_STYLE = `
 @media (prefers-color-scheme: dark) { :root { --bg: #0f1217; --card: #171b22; --fg: #e6e9ef; --muted: #98a2b3;
   --line: #262c36; --accent: #6d8cff; --ok: #3ccb8f; --warn: #f5a524; --bad: #ff6b6b; --info: #6aa9ff; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 h1 { margin: 0; font-size: 18px; font-weight: 650; }
 h1 small { display: block; color: var(--muted); font-size: 12px; font-weight: 400; }
@@ -18,7 +19,8 @@ button { font: inherit; font-weight: 600; border-radius: 8px; padding: 8px 16px;
   border: 1px solid var(--accent); background: var(--accent); color: #fff; }
 button.secondary { background: transparent; color: var(--accent); }
 button.danger { border-color: var(--bad); background: var(--bad); }
-button:disabled { opacity: .55; cursor: progress; }
+button:disabled { opacity: .5; cursor: not-allowed; }
+button[aria-busy="true"] { cursor: progress; }
 input { font: inherit; padding: 7px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--fg); min-width: 0; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .error { color: var(--bad); }
@@ -49,7 +51,6 @@ main > section, main > div { min-width: 0; }
 #notice:empty { display: none; }
 #notice.error { color: var(--bad); }
 #confirm { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; background: var(--card); }
-#confirm[hidden] { display: none; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(112px, 1fr)); gap: 10px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; min-width: 0; }
 .card .n { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
@@ -74,7 +75,7 @@ td.empty { color: var(--muted); text-align: center; padding: 18px; white-space: 
 figure { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; min-width: 0; }
 figcaption { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
 figure svg { display: block; width: 100%; height: auto; }
-svg text { fill: var(--muted); font-size: 10px; }
+svg text { fill: var(--muted); font-size: 11px; }
 svg .axis { stroke: var(--line); }
 svg .bar-processed { fill: var(--accent); } svg .bar-failed { fill: var(--bad); }
 svg .line-p50 { stroke: var(--info); fill: none; stroke-width: 1.5; } svg .line-p95 { stroke: var(--warn); fill: none; stroke-width: 1.5; }
@@ -91,6 +92,5 @@ dl.fields dd { margin: 0; overflow-wrap: anywhere; }
 pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
 .back { margin: 0 0 10px; }
 #sub-schedule { display: grid; gap: 10px; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px; }
-#sub-schedule[hidden] { display: none; }
 #sub-upcoming { margin: 0; padding-left: 18px; }
 `
