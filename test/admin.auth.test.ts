@@ -1,8 +1,9 @@
 /**
- * Who may use the admin API: bearer tokens on every route, the dashboard's sign-in cookie, the
- * CSRF header cookie requests need to change state, and the configuration errors that keep a
- * host from mounting it unprotected.
+ * Who may use the admin API: bearer tokens on every route, the dashboard's sign-in form and its
+ * signed session cookie (never the token), sign-out, the CSRF header cookie requests need to
+ * change state, and the configuration errors that keep a host from mounting it unprotected.
  */
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -11,6 +12,7 @@ import type { AdminHandlerOptions } from '../src/admin/index.js'
 import { ConfigurationError, createSubscriptionScheduler, isConfigurationError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { deriveSessionKey, mintSession } from '../src/admin/session.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
@@ -34,6 +36,8 @@ const ROUTES: [string, string][] = [
   ['POST', `/subscriptions/${ID}/pause`],
   ['POST', `/subscriptions/${ID}/resume`],
   ['POST', '/failed/retry'],
+  ['GET', '/failing'],
+  ['POST', '/sign-out'],
   ['GET', '/no-such-route'], // no route enumeration without credentials
 ]
 
@@ -52,6 +56,20 @@ afterAll(async () => {
   await scheduler?.stop({ timeoutMs: 2000 })
 })
 
+/** Posts the sign-in form as a browser does. */
+async function signIn(token: string, url = `${base}/sign-in`): Promise<Response> {
+  return await fetch(url, { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' })
+}
+
+/** The `name=value` part of the response's session cookie. */
+function jarOf(response: Response): string {
+  const [cookie] = response.headers.getSetCookie()
+  expect(cookie).toBeDefined()
+  return cookie!.split(';')[0]!
+}
+
+const b64 = (value: string | Buffer, encoding: BufferEncoding) => Buffer.from(value).toString(encoding)
+
 describe('bearer token', () => {
   test.each([
     ['no credentials', {}],
@@ -59,13 +77,22 @@ describe('bearer token', () => {
     ['a longer token', { authorization: `Bearer ${TOKEN}0` }],
     ['another scheme', { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` }],
     ['a wrong cookie', { cookie: 'pss_admin=not-the-token' }],
-  ])('every route answers 401 UNAUTHORIZED with WWW-Authenticate to %s', async (_, headers: Record<string, string>) => {
+    // What the cookie used to hold: the raw token no longer signs anyone in.
+    ['the raw token as the cookie', { cookie: `pss_admin=${encodeURIComponent(TOKEN)}` }],
+  ])('every route answers 401 with WWW-Authenticate to %s; the page with the sign-in form', async (_, headers: Record<string, string>) => {
     for (const [method, path] of ROUTES) {
       const response = await fetch(`${base}${path}`, { method, headers })
+      expect(response.headers.get('www-authenticate')).toBe('Bearer')
+      expect(response.headers.getSetCookie()).toEqual([])
+      if (path === '/') {
+        expect(response.status).toBe(401)
+        expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        expect(await response.text()).toContain('<form id="sign-in" method="post" action="/sign-in">')
+        continue
+      }
       const body = await response.json()
       expect({ method, path, status: response.status, code: body.error.code }).toEqual({ method, path, status: 401, code: 'UNAUTHORIZED' })
-      expect(response.headers.get('www-authenticate')).toBe('Bearer')
-      expect(body.error.message).toContain('/?token=')
+      expect(body.error.message).toContain('sign in with the form at /')
     }
   })
 
@@ -77,53 +104,158 @@ describe('bearer token', () => {
   })
 })
 
-describe('dashboard sign-in cookie', () => {
-  async function signIn(token: string): Promise<Response> {
-    return await fetch(`${base}/?token=${encodeURIComponent(token)}`, { redirect: 'manual' })
-  }
+describe('dashboard sign-in form and session cookie', () => {
+  test('GET /sign-in and an unauthenticated GET / show the form, which posts to /sign-in under a strict CSP', async () => {
+    for (const [path, status] of [['/sign-in', 200], ['/', 401]] as const) {
+      const response = await fetch(`${base}${path}`)
+      expect(response.status).toBe(status)
+      const csp = response.headers.get('content-security-policy') ?? ''
+      expect(csp).toContain("default-src 'none'")
+      expect(csp).toContain("form-action 'self'")
+      expect(csp).not.toContain('script-src')
+      const page = await response.text()
+      expect(page).toContain('<input id="token" name="token" type="password"')
+      expect(page).not.toContain('<script')
+    }
+  })
 
-  test('GET /?token= sets an HttpOnly, SameSite=Strict cookie and redirects to the bare page', async () => {
+  test('POST /sign-in with the token sets an HttpOnly, SameSite=Strict session cookie and 303s to the dashboard', async () => {
     const response = await signIn(TOKEN)
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/')
     expect(response.headers.get('referrer-policy')).toBe('no-referrer')
     const [cookie] = response.headers.getSetCookie()
-    expect(cookie).toMatch(/^pss_admin=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/)
+    const match = /^pss_admin=v1\.[\w-]{22}\.(\d+)\.[\w-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/.exec(cookie ?? '')
+    expect(match, cookie).not.toBeNull()
+    // It expires with the cookie: 12 hours from now.
+    expect(Number(match![1]) * 1000 - Date.now()).toBeGreaterThan(43_200_000 - 60_000)
+    expect(Number(match![1]) * 1000 - Date.now()).toBeLessThanOrEqual(43_200_000)
 
-    const jar = cookie!.split(';')[0]!
-    const status = await fetch(`${base}/status`, { headers: { cookie: jar } })
-    expect(status.status).toBe(200)
-    const page = await fetch(`${base}/`, { headers: { cookie: jar } })
+    const jar = jarOf(response)
+    expect((await fetch(`${base}/status`, { headers: { cookie: jar } })).status).toBe(200)
+    const page = await fetch(`${base}/`, { headers: { cookie: `other=1; ${jar}` } })
     expect(page.status).toBe(200)
-    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(await page.text()).toContain('id="run-now"')
   })
 
-  test('a wrong token sets no cookie', async () => {
-    for (const token of ['', 'wrong-token-wrong-token-wrong']) {
-      const response = await signIn(token)
-      expect(response.status).toBe(401)
+  test('the cookie holds neither the token nor anything it can be read back from', async () => {
+    const values = await Promise.all([signIn(TOKEN), signIn(TOKEN)].map(async (r) => jarOf(await r).slice('pss_admin='.length)))
+    // A random session id: two sign-ins, two cookies.
+    expect(values[0]).not.toBe(values[1])
+    const sha = createHash('sha256').update(TOKEN).digest()
+    const forms = [TOKEN, encodeURIComponent(TOKEN), b64(TOKEN, 'base64'), b64(TOKEN, 'base64url'), b64(TOKEN, 'hex'), sha.toString('hex'), sha.toString('base64url')]
+    for (const value of values) {
+      for (const form of forms) expect(value).not.toContain(form.slice(0, 12))
+      // No part decodes to it either.
+      for (const part of value.split('.')) {
+        for (const encoding of ['base64url', 'hex'] as const) expect(Buffer.from(part, encoding).toString('latin1')).not.toContain(TOKEN.slice(0, 8))
+      }
+    }
+  })
+
+  test('an expired or altered session is refused; a live one from the same key is accepted', async () => {
+    const key = deriveSessionKey(TOKEN)
+    const live = mintSession(key, new Date(Date.now() + 60_000))
+    expect((await fetch(`${base}/status`, { headers: { cookie: `pss_admin=${live}` } })).status).toBe(200)
+
+    const expired = mintSession(key, new Date(Date.now() - 1000))
+    expect((await fetch(`${base}/status`, { headers: { cookie: `pss_admin=${expired}` } })).status).toBe(401)
+    const page = await fetch(`${base}/`, { headers: { cookie: `pss_admin=${expired}` } })
+    expect(page.status).toBe(401)
+    expect(await page.text()).toContain('id="sign-in"')
+
+    // Its expiry moved a year on, its signature kept.
+    const [version, id, , mac] = expired.split('.')
+    const extended = [version, id, String(Math.floor(Date.now() / 1000) + 365 * 86_400), mac].join('.')
+    expect((await fetch(`${base}/status`, { headers: { cookie: `pss_admin=${extended}` } })).status).toBe(401)
+  })
+
+  test('a session signed in under one token is refused by a handler configured with another', async () => {
+    const jar = jarOf(await signIn(TOKEN))
+    const rotated = createAdminHandler(scheduler, { authorize: bearerToken(`${TOKEN}-rotated`), logger })
+    const refused = await rotated.fetch(new Request('http://admin.test/status', { headers: { cookie: jar } }))
+    expect(refused.status).toBe(401)
+    const same = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
+    expect((await same.fetch(new Request('http://admin.test/status', { headers: { cookie: jar } }))).status).toBe(200)
+  })
+
+  test('a wrong token answers 401 with the form and an error; bad input 400; no cookie either way', async () => {
+    const wrong = await signIn('wrong-token-wrong-token-wrong')
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer')
+    expect(wrong.headers.getSetCookie()).toEqual([])
+    const page = await wrong.text()
+    expect(page).toContain('data-code="UNAUTHORIZED">That token was not accepted.')
+    expect(page).toContain('id="sign-in"')
+
+    const cases: [RequestInit, number, string, string][] = [
+      [{ body: new URLSearchParams({ token: '' }) }, 400, 'INVALID_INPUT', 'Enter the admin token.'],
+      [{ body: new URLSearchParams({ token: 'two words here' }) }, 400, 'INVALID_INPUT', 'printable ASCII'],
+      [{ body: new URLSearchParams({ token: TOKEN, remember: '1' }) }, 400, 'INVALID_BODY', 'Unknown field &#34;remember&#34;'],
+      [{ body: `token=${TOKEN}`, headers: { 'content-type': 'text/plain' } }, 400, 'INVALID_BODY', 'form field named &#34;token&#34;'],
+      [{}, 400, 'INVALID_INPUT', 'Enter the admin token.'],
+    ]
+    for (const [init, status, code, message] of cases) {
+      const response = await fetch(`${base}/sign-in`, { method: 'POST', redirect: 'manual', ...init })
+      const text = await response.text()
+      expect({ status: response.status, code: /data-code="(\w+)"/.exec(text)?.[1] }).toEqual({ status, code })
+      expect(text).toContain(message)
       expect(response.headers.getSetCookie()).toEqual([])
     }
   })
 
+  test('GET /?token= no longer signs in: 400 with the form and a note, and no cookie', async () => {
+    const response = await fetch(`${base}/?token=${TOKEN}`, { redirect: 'manual' })
+    expect(response.status).toBe(400)
+    expect(response.headers.getSetCookie()).toEqual([])
+    const page = await response.text()
+    expect(page).toContain('data-code="INVALID_INPUT">Signing in with ?token= in the address is no longer supported')
+    expect(page).toContain('id="sign-in"')
+  })
+
   test('state changes with the cookie need X-Requested-With: pss-dashboard (CSRF)', async () => {
-    const cookie = `pss_admin=${encodeURIComponent(TOKEN)}`
+    const cookie = jarOf(await signIn(TOKEN))
     const forged = await fetch(`${base}/process-subscriptions?wait=false`, { method: 'POST', headers: { cookie } })
     expect(forged.status).toBe(403)
     expect(await forged.json()).toMatchObject({ error: { code: 'FORBIDDEN', message: expect.stringContaining('X-Requested-With: pss-dashboard') } })
     const wrongValue = await fetch(`${base}/failed/retry?wait=false`, { method: 'POST', headers: { cookie, 'x-requested-with': 'XMLHttpRequest' } })
     expect(wrongValue.status).toBe(403)
+    const signOut = await fetch(`${base}/sign-out`, { method: 'POST', headers: { cookie } })
+    expect(signOut.status).toBe(403)
+    expect(signOut.headers.getSetCookie()).toEqual([])
 
     const fromDashboard = await fetch(`${base}/process-subscriptions?wait=false`, { method: 'POST', headers: { cookie, 'x-requested-with': 'pss-dashboard' } })
     expect(fromDashboard.status).toBe(202)
   })
 
-  test('over https the cookie is Secure', async () => {
+  test('POST /sign-out clears the cookie', async () => {
+    const cookie = jarOf(await signIn(TOKEN))
+    const response = await fetch(`${base}/sign-out`, { method: 'POST', headers: { cookie, 'x-requested-with': 'pss-dashboard' } })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ signedOut: true })
+    expect(response.headers.getSetCookie()).toEqual(['pss_admin=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict'])
+  })
+
+  test('over https the cookie is Secure, and both the cookie and the redirect use the mount', async () => {
     const handler = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath: '/ops', logger })
-    const response = await handler.fetch(new Request(`https://admin.example/ops/?token=${TOKEN}`))
+    const form = await handler.fetch(new Request('https://admin.example/ops/'))
+    expect(await form.text()).toContain('action="/ops/sign-in"')
+    const response = await handler.fetch(new Request('https://admin.example/ops/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/ops/')
-    expect(response.headers.getSetCookie()[0]).toMatch(/; Path=\/ops; .*HttpOnly; SameSite=Strict; Secure$/)
+    expect(response.headers.getSetCookie()[0]).toMatch(/; Path=\/ops; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/)
+    const signOut = await handler.fetch(new Request('https://admin.example/ops/sign-out', { method: 'POST', headers: { cookie: jarOf(response), 'x-requested-with': 'pss-dashboard' } }))
+    expect(signOut.headers.getSetCookie()).toEqual(['pss_admin=; Path=/ops; Max-Age=0; HttpOnly; SameSite=Strict; Secure'])
+  })
+
+  test('session.maxAgeSeconds sets how long a sign-in lasts', async () => {
+    const handler = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), session: { maxAgeSeconds: 600 }, logger })
+    const response = await handler.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))
+    const [cookie] = response.headers.getSetCookie()
+    expect(cookie).toContain('; Max-Age=600;')
+    const expiry = Number(/^pss_admin=v1\.[\w-]+\.(\d+)\./.exec(cookie!)![1])
+    expect(expiry * 1000 - Date.now()).toBeLessThanOrEqual(600_000)
+    expect(expiry * 1000 - Date.now()).toBeGreaterThan(540_000)
   })
 })
 
@@ -165,17 +297,70 @@ describe('configuration', () => {
     }
   })
 
-  test('a custom authorize sees the dashboard cookie as a bearer header, and may be async', async () => {
+  test('session options are checked: a secret only with a custom authorize, of 16 characters or more; a sane max age', () => {
+    const custom = () => true
+    const cases: [AdminHandlerOptions['session'], AdminHandlerOptions['authorize'], string][] = [
+      [{ secret: 'x'.repeat(32) }, bearerToken(TOKEN), 'remove session.secret'],
+      [{ secret: 'short' }, custom, 'at least 16 characters, got 5 characters'],
+      [{ maxAgeSeconds: 10 }, custom, 'from 60 to 2592000'],
+      [{ maxAgeSeconds: 90.5 }, custom, 'whole number'],
+    ]
+    for (const [session, authorize, message] of cases) {
+      let thrown: unknown
+      try {
+        createAdminHandler(scheduler, { authorize, session, logger })
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(ConfigurationError)
+      expect((thrown as ConfigurationError).option).toMatch(/^session\./)
+      expect((thrown as Error).message).toContain(message)
+    }
+  })
+})
+
+describe('a custom authorize', () => {
+  const OWN = 'my-own-scheme-value-0123'
+  function recording(seen: (string | null)[]) {
+    return async (request: Request) => {
+      seen.push(request.headers.get('authorization'))
+      return request.headers.get('authorization') === `Bearer ${OWN}` || request.headers.get('cookie')?.includes('host_session=ok') === true
+    }
+  }
+  const form = (token: string) => new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token }) })
+
+  test('sees the sign-in form\'s token as a bearer header, may be async, and its yes earns a session used without asking again', async () => {
     const seen: (string | null)[] = []
-    const handler = createAdminHandler(scheduler, {
-      logger,
-      authorize: async (request) => {
-        seen.push(request.headers.get('authorization'))
-        return request.headers.get('authorization') === 'Bearer my-own-scheme-value'
-      },
-    })
-    const response = await handler.fetch(new Request('http://admin.test/status', { headers: { cookie: 'other=1; pss_admin=my-own-scheme-value' } }))
-    expect(response.status).toBe(200)
-    expect(seen).toEqual(['Bearer my-own-scheme-value'])
+    const handler = createAdminHandler(scheduler, { logger, authorize: recording(seen) })
+    expect((await handler.fetch(form('not-accepted-value'))).status).toBe(401)
+    const signedIn = await handler.fetch(form(OWN))
+    expect(signedIn.status).toBe(303)
+    expect(seen).toEqual(['Bearer not-accepted-value', `Bearer ${OWN}`])
+    const jar = jarOf(signedIn)
+    expect(jar).not.toContain(OWN)
+    expect((await handler.fetch(new Request('http://admin.test/status', { headers: { cookie: jar } }))).status).toBe(200)
+    expect(seen).toHaveLength(2)
+  })
+
+  test('without session.secret, sessions are this handler\'s own; with one, every handler sharing it accepts them', async () => {
+    const authorize = recording([])
+    const [a, b] = [createAdminHandler(scheduler, { logger, authorize }), createAdminHandler(scheduler, { logger, authorize })]
+    const jar = jarOf(await a.fetch(form(OWN)))
+    expect((await b.fetch(new Request('http://admin.test/status', { headers: { cookie: jar } }))).status).toBe(401)
+
+    const session = { secret: 'shared-session-secret-0123456789' }
+    const [c, d] = [createAdminHandler(scheduler, { logger, authorize, session }), createAdminHandler(scheduler, { logger, authorize, session })]
+    const shared = jarOf(await c.fetch(form(OWN)))
+    expect((await d.fetch(new Request('http://admin.test/status', { headers: { cookie: shared } }))).status).toBe(200)
+    const other = createAdminHandler(scheduler, { logger, authorize, session: { secret: 'another-session-secret-01234567' } })
+    expect((await other.fetch(new Request('http://admin.test/status', { headers: { cookie: shared } }))).status).toBe(401)
+  })
+
+  test('still sees requests as they came when there is no session (the host\'s own cookies), and those need the CSRF header to change state', async () => {
+    const handler = createAdminHandler(scheduler, { logger, authorize: recording([]) })
+    const cookie = 'host_session=ok'
+    expect((await handler.fetch(new Request('http://admin.test/status', { headers: { cookie } }))).status).toBe(200)
+    const forged = await handler.fetch(new Request('http://admin.test/process-subscriptions?wait=false', { method: 'POST', headers: { cookie } }))
+    expect(forged.status).toBe(403)
   })
 })

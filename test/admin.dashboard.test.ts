@@ -1,24 +1,28 @@
 /**
- * The dashboard in a real headless Chromium, served by the real handler over node:http against
- * a started scheduler: sign-in by ?token=, live counts, "Run now" and "Retry failed", escaping
- * of worker errors, and a CSP the page itself never trips. Leaves docs/dashboard.png behind.
+ * The dashboard's overview in a real headless Chromium, served by the real handler over
+ * node:http against a started scheduler: sign-in by form, live counts, times with their zone,
+ * the failing-now list, both charts, "Run now" and "Retry failed" behind a confirmation, a 400 px
+ * viewport, sign-out, and a CSP the page never trips. Leaves docs/dashboard.png and
+ * docs/dashboard-mobile.png behind.
  */
 import { mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
+import type pg from 'pg'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
-import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
+import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
+import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium } from './support/browser.js'
+import { browserUnavailable, launchChromium, signInWithForm, UPCOMING_PROBE, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-test-token-0123456789abcdef'
-const SCREENSHOT = fileURLToPath(new URL('../docs/dashboard.png', import.meta.url))
+const ZONE = 'America/New_York'
+const docs = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url))
 const unavailable = browserUnavailable()
 
 const runIds = (page: Page) => page.locator('#runs tbody tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')!))
@@ -32,36 +36,65 @@ async function newRunRow(page: Page, known: string[]): Promise<string> {
   return (await handle.jsonValue()) as string
 }
 
-describe.skipIf(unavailable !== undefined)(`dashboard in Chromium${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+/** Finished runs of earlier days, as the history a scheduler leaves behind (the chart's bars). */
+async function seedPastRuns(pool: pg.Pool, days: { daysAgo: number; processed: number; failed: number }[]): Promise<void> {
+  for (const { daysAgo, processed, failed } of days) {
+    await pool.query(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, finished_at, claimed, successful, failed)
+       SELECT 'manual', t, t + interval '1 second', t + interval '3 seconds', $2::int, $2::int - $3::int, $3::int
+         FROM (SELECT now() - make_interval(days => $1::int) AS t) AS s`,
+      [daysAgo, processed, failed],
+    )
+  }
+}
+
+/** The calendar day of an instant in the browser's zone, as the chart counts it. */
+function dayIn(date: Date | string, zone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(date))
+}
+
+describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   const logger = captureLogger()
   const worker = createFakeWorkerClient()
+  const received: string[] = []
   let scheduler: SubscriptionScheduler
   let server: http.Server
   let browser: Browser
+  let context: BrowserContext
   let page: Page
   let base: string
-  const problems: string[] = []
+  let problems: string[]
+  let failing: string[]
 
   beforeAll(async () => {
     const db = await createTestDatabase()
+    await seedPastRuns(db.pool, [{ daysAgo: 1, processed: 40, failed: 3 }, { daysAgo: 3, processed: 25, failed: 0 }, { daysAgo: 3, processed: 5, failed: 5 }, { daysAgo: 9, processed: 60, failed: 12 }])
     await seedSubscriptions(db.pool, { count: 12 })
     await seedSubscriptions(db.pool, { count: 3, status: 'completed', nextRunInSeconds: 6 * 3600 })
     await seedSubscriptions(db.pool, { count: 2, status: 'paused' })
-    const [declined, gone] = (await seedSubscriptions(db.pool, { count: 2 })) as [string, string]
+    failing = await seedSubscriptions(db.pool, { count: 2, timezone: 'Europe/Berlin' })
+    const [declined, gone] = failing as [string, string]
     worker.on(declined, { fail: new Error('Worker answered 402: <img src=x id=injected> card declined') })
-    worker.on(gone, { fail: new Error('Worker answered 410: user deleted their account') })
+    worker.on(gone, { fail: new PermanentError('Worker answered 410: user deleted their account', { status: 410 }) })
     scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
     await scheduler.start()
     await scheduler.runNow()
 
-    server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+    const handler = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
+    server = http.createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`)
+      handler(req, res)
+    })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())))
-    page.on('pageerror', (error) => void problems.push(error.message))
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
+    page = await context.newPage()
+    // The sign-in page answers 401 until the form is sent, and the subscription page probes for
+    // a route the engine has not added yet (404); nothing else may fail.
+    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || UPCOMING_PROBE.test(url))
   })
+  let signedIn = false
 
   afterAll(async () => {
     await browser?.close()
@@ -69,12 +102,15 @@ describe.skipIf(unavailable !== undefined)(`dashboard in Chromium${unavailable ?
     await scheduler?.stop({ timeoutMs: 2000 })
   })
 
-  test('signs in with ?token=, then the address bar no longer shows it', async () => {
-    const response = await page.goto(`${base}/?token=${TOKEN}`)
-    expect(response?.status()).toBe(200)
+  test('signs in with the form, and the cookie holds a session, not the token', async () => {
+    const response = await page.goto(`${base}/`)
+    expect(response?.status()).toBe(401)
+    await signInWithForm(page, `${base}/`, TOKEN)
+    signedIn = true
     expect(page.url()).toBe(`${base}/`)
-    const [cookie] = await page.context().cookies()
+    const [cookie] = await context.cookies()
     expect(cookie).toMatchObject({ name: 'pss_admin', httpOnly: true, sameSite: 'Strict', path: '/' })
+    expect(cookie!.value).not.toContain(TOKEN.slice(0, 12))
   })
 
   test('shows the counts by status, the next sweep, the last run and the failures', async () => {
@@ -84,11 +120,17 @@ describe.skipIf(unavailable !== undefined)(`dashboard in Chromium${unavailable ?
     expect(await count('failed').textContent()).toBe('2')
     expect(await count('paused').textContent()).toBe('2')
     expect(await count('total').textContent()).toBe('19')
+    // One card per status the server lists, in its order: the page keeps no list of its own.
+    const statuses = await page.locator('body').getAttribute('data-statuses')
+    expect(await page.locator('#counts .card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-status')))).toEqual([...JSON.parse(statuses!), 'total'])
     expect(await page.locator('#next-fire').textContent()).toMatch(/\(in /)
 
     const rows = page.locator('#runs tbody tr[data-run-id]')
-    expect(await rows.count()).toBe(1)
-    expect(await rows.first().locator('td').allTextContents()).toEqual([expect.any(String), 'manual', '2 failed', expect.stringMatching(/\d+(\.\d)? m?s/), '14', '12', '2', '0', '0'])
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr[data-run-id]').length === 5)
+    const [latest] = await scheduler.listRuns({ limit: 1 })
+    const row = page.locator(`#runs tbody tr[data-run-id="${latest!.runId}"]`)
+    expect(await row.locator('td').allTextContents()).toEqual([expect.any(String), 'manual', '2 failed', expect.stringMatching(/\d+(\.\d)? m?s/), '14', '12', '2', '0', '0'])
+    expect(await rows.count()).toBe(5)
 
     const failures = page.locator('#failures tbody tr')
     expect(await failures.count()).toBe(2)
@@ -96,32 +138,140 @@ describe.skipIf(unavailable !== undefined)(`dashboard in Chromium${unavailable ?
     expect(errors).toContain('Worker answered 402: <img src=x id=injected> card declined')
     // The worker's text is shown as text, never parsed as markup.
     expect(await page.locator('#injected').count()).toBe(0)
+    // Ids whole, as links to the subscription's page.
+    const links = await failures.locator('a[data-subscription-link]').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]))
+    expect(links.sort()).toEqual([...failing].sort().map((id) => [id, `#/subscriptions/${id}`]))
   })
 
-  test('"Run now" starts a run, and its row appears and settles without a reload', async () => {
+  test("every time carries its zone: run times in the browser's, named in the header", async () => {
+    expect(await page.locator('#browser-zone').textContent()).toBe(ZONE)
+    const [latest] = await scheduler.listRuns({ limit: 1 })
+    const started = page.locator(`#runs tr[data-run-id="${latest!.runId}"] td`).first()
+    expect(await started.textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T$/)
+    const expected = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(latest!.startedAt)
+    expect(await started.textContent()).toContain(expected)
+    expect(await started.locator('time').getAttribute('title')).toBe(`${latest!.startedAt.toISOString().replace('.000Z', 'Z')} (UTC)`)
+  })
+
+  test('the 14-day chart has a processed and a failed bar per day, counted from the runs', async () => {
+    const days = page.locator('#chart-days svg g[data-day]')
+    await days.first().waitFor({ state: 'attached' })
+    expect(await days.count()).toBe(14)
+    expect(await page.locator('#chart-days svg rect').count()).toBe(28)
+    const expected = new Map<string, [number, number]>()
+    for (const run of await scheduler.listRuns({ limit: 1000 })) {
+      const [p, f] = expected.get(dayIn(run.startedAt, ZONE)) ?? [0, 0]
+      expected.set(dayIn(run.startedAt, ZONE), [p + run.processed, f + run.failed])
+    }
+    const drawn = await days.evaluateAll((groups) => groups.map((g) => [g.getAttribute('data-day'), ...[...g.querySelectorAll('rect')].map((r) => Number(r.getAttribute('data-value')))]))
+    expect(drawn.at(-1)![0]).toBe(dayIn(new Date(), ZONE))
+    for (const [day, processed, failed] of drawn) expect({ day, bars: [processed, failed] }).toEqual({ day, bars: expected.get(day as string) ?? [0, 0] })
+    expect(drawn.filter(([, processed]) => (processed as number) > 0)).toHaveLength(4)
+  })
+
+  test('the lateness chart says so when no run has recorded lateness', async () => {
+    await page.locator('#chart-lateness svg').waitFor()
+    expect(await page.locator('#chart-lateness .empty-state').textContent()).toBe('No fire lateness recorded yet')
+    expect(await page.locator('#chart-lateness circle').count()).toBe(0)
+  })
+
+  test('"Run now" asks first: one click runs nothing; confirming starts the run, whose row settles without a reload', async () => {
     const before = await runIds(page)
-    await page.getByRole('button', { name: 'Run now' }).click()
+    await page.getByRole('button', { name: 'Run now', exact: true }).click()
+    await page.locator('#confirm').waitFor()
+    expect(await page.locator('#confirm-text').textContent()).toContain('Run a full sweep now?')
+    // A refresh after the click has come and gone, and no run was asked for.
+    await page.waitForResponse((r) => r.url().endsWith('/dashboard.json'))
+    expect(received.filter((r) => r.startsWith('POST /process-subscriptions'))).toEqual([])
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator('#confirm').waitFor({ state: 'hidden' })
+
+    await page.getByRole('button', { name: 'Run now', exact: true }).click()
+    const [posted] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/process-subscriptions')),
+      page.getByRole('button', { name: 'Yes, run now' }).click(),
+    ])
+    expect(posted.status()).toBe(202)
     const runId = await newRunRow(page, before)
-    await page.locator('#notice', { hasText: `run ${runId}` }).waitFor()
+    await page.locator('#notice a[data-run-link]', { hasText: runId }).waitFor()
     const row = page.locator(`#runs tbody tr[data-run-id="${runId}"]`)
     await row.locator('.pill', { hasNotText: 'running' }).waitFor()
     // Only the two failed subscriptions were due again.
     expect(await row.locator('td').nth(4).textContent()).toBe('2')
   })
 
-  test('"Retry failed" re-drives the failed subscriptions as a retry run', async () => {
+  test('"Failing now" lists each failing subscription once, however many attempts failed', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#failures tbody tr').length === 4)
+    const rows = page.locator('#failing tbody tr[data-subscription-id]')
+    expect(await rows.count()).toBe(2)
+    expect((await rows.locator('a[data-subscription-link]').allTextContents()).sort()).toEqual([...failing].sort())
+    expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(['failed', 'failed'])
+    expect(await rows.locator('td:nth-child(5)').allTextContents()).toEqual(['2', '2'])
+
+    mkdirSync(docs(''), { recursive: true })
+    await page.screenshot({ path: docs('dashboard.png'), fullPage: true })
+  })
+
+  test('"Retry failed" asks first, then re-drives the failed subscriptions as a retry run', async () => {
     worker.reset() // the worker recovers
     const before = await runIds(page)
     await page.getByRole('button', { name: 'Retry failed' }).click()
+    await page.getByRole('button', { name: 'Yes, retry all failed' }).click()
     const runId = await newRunRow(page, before)
     const row = page.locator(`#runs tbody tr[data-run-id="${runId}"]`)
     await row.locator('.pill', { hasText: 'ok' }).waitFor()
     expect(await row.locator('td').nth(1).textContent()).toBe('retry')
     await page.waitForFunction(() => document.querySelector('[data-status="completed"] .n')?.textContent === '17')
     expect(await page.locator('[data-status="failed"] .n').textContent()).toBe('0')
+    expect(await page.locator('#failing tbody td.empty').textContent()).toBe('No subscription is failing.')
+  })
 
-    mkdirSync(fileURLToPath(new URL('../docs/', import.meta.url)), { recursive: true })
-    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+  test('draws both lateness percentiles, a point per run, once runs record them', async () => {
+    // The engine reports no lateness yet (latenessP50Ms/P95Ms are null): the browser adds values
+    // to the server's real answer, so that the drawing itself is tested.
+    const second = await context.newPage()
+    const extra = watchProblems(second, () => false)
+    let runs: RunSummary[] = []
+    await second.route('**/runs?limit=1000', async (route) => {
+      const response = await route.fetch()
+      const body = (await response.json()) as { runs: RunSummary[] }
+      runs = body.runs.map((run, i) => ({ ...run, latenessP50Ms: 40 + i * 5, latenessP95Ms: i % 2 ? null : 300 + i * 20 }))
+      await route.fulfill({ response, json: { runs } })
+    })
+    await second.goto(`${base}/`)
+    await second.locator('#chart-lateness circle').first().waitFor()
+    const shown = runs.slice(0, 30)
+    expect(await second.locator('#chart-lateness circle.pt-p50').count()).toBe(shown.length)
+    expect(await second.locator('#chart-lateness circle.pt-p95').count()).toBe(shown.filter((r) => r.latenessP95Ms !== null).length)
+    expect(await second.locator('#chart-lateness polyline').count()).toBe(2)
+    expect(await second.locator('#chart-lateness .empty-state').count()).toBe(0)
+    await second.close()
+    expect(extra).toEqual([])
+  })
+
+  test('fits a 400 px wide screen: no horizontal page overflow on any view', async () => {
+    await page.setViewportSize({ width: 400, height: 860 })
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth)
+    expect(await overflow()).toBeLessThanOrEqual(400)
+    await page.screenshot({ path: docs('dashboard-mobile.png'), fullPage: true })
+
+    await page.locator('#failures a[data-subscription-link]').first().click()
+    await page.locator('#sub-fields [data-field="status"]').waitFor()
+    expect(await overflow()).toBeLessThanOrEqual(400)
+    await page.goBack()
+    await page.locator('#runs a[data-run-link]').first().click()
+    await page.locator('#run-fields [data-field="processed"]').waitFor()
+    expect(await overflow()).toBeLessThanOrEqual(400)
+    await page.goBack()
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  test('"Sign out" clears the session: the page shows the sign-in form again', async () => {
+    signedIn = false
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign out' }).click()])
+    await page.locator('#sign-in').waitFor()
+    expect(await context.cookies()).toEqual([])
+    expect((await page.request.get(`${base}/status`)).status()).toBe(401)
   })
 
   test('the page ran under its CSP without a single violation or script error', () => {

@@ -85,9 +85,10 @@ describe('node:http', () => {
     expect((await fetch(`${base}/ops`, { headers: auth })).status).toBe(200)
     expect((await fetch(`${base}/opsx/status`, { headers: auth })).status).toBe(404)
 
-    const page = await (await fetch(`${base}/ops/`, { headers: auth })).text()
-    expect(page).toContain('data-base="/ops"')
-    const signIn = await fetch(`${base}/ops?token=${TOKEN}`, { redirect: 'manual' })
+    expect(await (await fetch(`${base}/ops/`, { headers: auth })).text()).toContain('data-base="/ops"')
+    const page = await (await fetch(`${base}/ops/`)).text()
+    expect(page).toContain('action="/ops/sign-in"')
+    const signIn = await fetch(`${base}/ops/sign-in`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual' })
     expect(signIn.headers.get('location')).toBe('/ops/')
     expect(signIn.headers.getSetCookie()[0]).toContain('; Path=/ops;')
   })
@@ -99,8 +100,8 @@ describe('Express', () => {
     const app = express()
     app.get('/health', (_req, res) => void res.json({ ok: true }))
     app.use('/admin', createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
-    // A body parser mounted before the handler has read the body already; it must still count.
-    app.use('/admin-parsed', express.json(), createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+    // Body parsers mounted before the handler have read the body already; it must still count.
+    app.use('/admin-parsed', express.json(), express.urlencoded(), createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
     app.use((_req, res) => void res.status(404).json({ app: 'not found' }))
     base = await serve(app)
   })
@@ -116,15 +117,18 @@ describe('Express', () => {
     expect(await (await fetch(`${base}/elsewhere`)).json()).toEqual({ app: 'not found' })
   })
 
-  test('the sign-in cookie and redirect use the mount path', async () => {
-    const signIn = await fetch(`${base}/admin/?token=${TOKEN}`, { redirect: 'manual' })
-    expect(signIn.status).toBe(303)
-    expect(signIn.headers.get('location')).toBe('/admin/')
-    const cookie = signIn.headers.getSetCookie()[0]!
-    expect(cookie).toContain('; Path=/admin;')
-    const page = await fetch(`${base}/admin/`, { headers: { cookie: cookie.split(';')[0]! } })
-    expect(page.status).toBe(200)
-    expect(await page.text()).toContain('data-base="/admin"')
+  test('the sign-in form, cookie and redirect use the mount path, whether or not a body parser read the form first', async () => {
+    for (const prefix of ['/admin', '/admin-parsed']) {
+      expect(await (await fetch(`${base}${prefix}/`)).text()).toContain(`action="${prefix}/sign-in"`)
+      const signIn = await fetch(`${base}${prefix}/sign-in`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual' })
+      expect({ prefix, status: signIn.status }).toEqual({ prefix, status: 303 })
+      expect(signIn.headers.get('location')).toBe(`${prefix}/`)
+      const cookie = signIn.headers.getSetCookie()[0]!
+      expect(cookie).toContain(`; Path=${prefix};`)
+      const page = await fetch(`${base}${prefix}/`, { headers: { cookie: cookie.split(';')[0]! } })
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain(`data-base="${prefix}"`)
+    }
   })
 
   test('POST bodies work whether or not express.json() ran first', async () => {

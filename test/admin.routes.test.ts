@@ -102,7 +102,7 @@ describe('happy paths', () => {
 
     const dashboard = await call('GET', '/dashboard.json')
     expect(dashboard.status).toBe(200)
-    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures })
+    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures, failing: [expect.objectContaining({ subscriptionId: bad })] })
     expect(dashboard.body.runs[0]).toEqual(latest)
   })
 
@@ -110,7 +110,27 @@ describe('happy paths', () => {
     const { status, body } = await call('GET', `/subscriptions/${bad}`)
     expect(status).toBe(200)
     expect(body).toMatchObject({ subscriptionId: bad, status: 'failed', active: true, frequency: 'daily' })
-    expect(body.recentErrors).toEqual([expect.objectContaining({ subscriptionId: bad, error: expect.stringContaining('no card on file') })])
+    expect(body.recentErrors).toEqual([expect.objectContaining({ subscriptionId: bad, error: expect.stringContaining('no card on file'), status: null })])
+  })
+
+  test('GET /failing lists each failing subscription once; GET /failures?runId= only that run\'s attempts', async () => {
+    const [first] = (await call('GET', '/runs?limit=1')).body.runs
+    const again = await call('POST', `/subscriptions/${bad}/run`)
+    expect(again.body.summary).toMatchObject({ processed: 1, failed: 1 })
+
+    const all = await call('GET', '/failures')
+    expect(all.body.failures.filter((f: { subscriptionId: string }) => f.subscriptionId === bad)).toHaveLength(2)
+    const failing = await call('GET', '/failing?limit=10')
+    expect(failing.status).toBe(200)
+    expect(failing.body.failing).toEqual([expect.objectContaining({ subscriptionId: bad, status: 'failed', consecutiveFailures: 2, error: expect.stringContaining('no card on file') })])
+
+    for (const runId of [first.runId, again.body.runId]) {
+      const ofRun = await call('GET', `/failures?runId=${runId}`)
+      expect(ofRun.status).toBe(200)
+      expect(ofRun.body.failures).toEqual([expect.objectContaining({ runId, subscriptionId: bad })])
+    }
+    const quiet = (await call('GET', '/runs?limit=20')).body.runs.find((r: { failed: number }) => r.failed === 0)
+    if (quiet) expect((await call('GET', `/failures?runId=${quiet.runId}`)).body.failures).toEqual([])
   })
 
   test('POST /subscriptions/:id/pause, then /resume', async () => {
@@ -221,8 +241,12 @@ describe('validation and errors', () => {
   })
 
   test('bad query parameters are 400 INVALID_INPUT', async () => {
-    for (const path of ['/runs?limit=0', '/runs?limit=201', '/runs?limit=ten', '/failures?limit=-1']) {
+    for (const path of ['/runs?limit=0', '/runs?limit=1001', '/runs?limit=ten', '/failures?limit=-1', '/failing?limit=201', '/failing?limit=1.5']) {
       expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('limit') } } })
+    }
+    expect((await call('GET', '/runs?limit=1000')).status).toBe(200)
+    for (const runId of ['42', '', 'not-a-uuid']) {
+      expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', message: expect.stringContaining('runId must be a UUID') } } })
     }
     expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } })
   })

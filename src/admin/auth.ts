@@ -1,26 +1,34 @@
 /**
- * Who may use the admin API. The host's `authorize(request)` decides, for every request. Scripts
- * send `Authorization: Bearer <token>`. A browser cannot send that header when it navigates, so
- * the dashboard signs in once with `GET <mount>/?token=<token>`: the token is checked like a
- * header, then kept in an HttpOnly, SameSite=Strict cookie scoped to the mount path, and presented
- * to `authorize` as a bearer header on later requests.
+ * Who may use the admin API. Scripts send `Authorization: Bearer <token>`, and the host's
+ * `authorize(request)` decides. A browser signs in once through the dashboard's form: the token
+ * is shown to `authorize` as a bearer header, and a yes earns a signed, expiring session cookie
+ * (session.ts) that never holds the token. Requests with a valid session are signed in.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ConfigurationError } from '../errors.js'
 import { AdminHttpError } from './http.js'
+import { deriveSessionKey } from './session.js'
+import type { SessionKey } from './session.js'
 
 /** Decides whether a request may use the admin API. */
 export type Authorize = (request: Request) => boolean | Promise<boolean>
 
-/** How a request presented its credentials. */
-export type CredentialSource = 'header' | 'cookie' | 'none'
+/** How a request proved who it is. */
+export type CredentialSource = 'header' | 'session' | 'other'
 
 export const MIN_TOKEN_LENGTH = 16
-export const COOKIE_NAME = 'pss_admin'
 /** Requests authenticated by anything but an `Authorization` header must send it to change state. */
 export const CSRF_HEADER = 'x-requested-with'
 export const CSRF_VALUE = 'pss-dashboard'
-const COOKIE_MAX_AGE_SECONDS = 12 * 60 * 60
+
+// The session key each bearerToken() function signs with, derived from its token. Kept beside
+// the function rather than on it, so that neither the token nor the key shows on the object.
+const SESSION_KEYS = new WeakMap<Authorize, SessionKey>()
+
+/** The key sessions are signed with when `authorize` came from bearerToken(), else undefined. */
+export function sessionKeyOf(authorize: Authorize): SessionKey | undefined {
+  return SESSION_KEYS.get(authorize)
+}
 
 // Digests first: timingSafeEqual needs equal lengths, and comparing digests leaks neither the
 // token's length nor how much of it matched.
@@ -34,8 +42,9 @@ function bearerOf(request: Request): string | undefined {
 }
 
 /**
- * An `authorize` function that accepts `Authorization: Bearer <token>` (and the dashboard's
- * cookie, which carries the same token), compared in constant time.
+ * An `authorize` function that accepts `Authorization: Bearer <token>`, compared in constant
+ * time. The dashboard's sessions are signed with a key derived from the token: changing the
+ * token signs everyone out.
  *
  * @example
  * createAdminHandler(scheduler, { authorize: bearerToken(process.env.ADMIN_TOKEN!) })
@@ -49,63 +58,32 @@ export function bearerToken(token: string): Authorize {
     )
   }
   const expected = digest(token)
-  return (request) => {
+  const authorize: Authorize = (request) => {
     const presented = bearerOf(request)
     return presented !== undefined && timingSafeEqual(digest(presented), expected)
   }
-}
-
-function cookieToken(request: Request): string | undefined {
-  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
-    const [name, ...rest] = part.trim().split('=')
-    if (name !== COOKIE_NAME) continue
-    try {
-      return decodeURIComponent(rest.join('='))
-    } catch {
-      return undefined
-    }
-  }
-  return undefined
+  SESSION_KEYS.set(authorize, deriveSessionKey(token))
+  return authorize
 }
 
 /** A body-less copy of the request that shows `token` as a bearer header, for `authorize`. */
-function withBearer(request: Request, token: string): Request {
+export function withBearer(request: Request, token: string): Request {
   const headers = new Headers(request.headers)
   headers.set('authorization', `Bearer ${token}`)
   return new Request(request.url, { method: request.method, headers })
-}
-
-/**
- * What `authorize` is shown: the request as it came when it has an `Authorization` header, else
- * with the dashboard cookie's token as one.
- */
-export function credentials(request: Request): { request: Request; source: CredentialSource } {
-  if (request.headers.get('authorization')) return { request, source: 'header' }
-  const token = cookieToken(request)
-  if (token) return { request: withBearer(request, token), source: 'cookie' }
-  return { request, source: 'none' }
-}
-
-/** The request to show `authorize` when the dashboard signs in with `?token=`. */
-export function signInRequest(request: Request, token: string): Request {
-  return withBearer(request, token)
-}
-
-export function sessionCookie(token: string, mount: string, secure: boolean): string {
-  return `${COOKIE_NAME}=${encodeURIComponent(token)}; Path=${mount || '/'}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
 }
 
 export function unauthorized(mount: string): AdminHttpError {
   return new AdminHttpError(
     401,
     'UNAUTHORIZED',
-    `Send Authorization: Bearer <admin token>; in a browser, open ${mount || ''}/?token=<admin token> once.`,
+    `Send Authorization: Bearer <admin token>; in a browser, sign in with the form at ${mount || ''}/.`,
     { 'www-authenticate': 'Bearer' },
   )
 }
 
 /**
- * A cross-site page can make a signed-in browser send the cookie, but not a custom header
+ * A cross-site page can make a signed-in browser send its cookies, but not a custom header
  * without a CORS preflight this API never grants.
  */
 export function assertCsrfHeader(request: Request, source: CredentialSource): void {

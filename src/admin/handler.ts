@@ -9,20 +9,27 @@ import { ConfigurationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { defaultLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
-import { assertCsrfHeader, credentials, sessionCookie, signInRequest, unauthorized } from './auth.js'
-import type { Authorize } from './auth.js'
+import { assertCsrfHeader, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
+import type { Authorize, CredentialSource } from './auth.js'
 import { AdminHttpError, errorResponse, json } from './http.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
 import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
+import { COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookie, verifySession } from './session.js'
+import { SIGN_IN_PATH, signIn, tokenInQuery } from './sign-in.js'
+import type { SessionSettings } from './sign-in.js'
+import { signInPage } from './sign-in-page.js'
 
 export interface AdminHandlerOptions {
   /**
-   * Decides, for every request (the dashboard included), whether it may proceed. Required: the
-   * API can start runs. The dashboard's cookie is shown to it as `Authorization: Bearer <token>`.
+   * Decides whether a request may proceed. Required: the API can start runs. The dashboard's
+   * sign-in form shows it the typed token as `Authorization: Bearer <token>`; a yes earns a
+   * signed session cookie, and requests carrying a valid one are let in without asking again.
    * @example bearerToken(process.env.ADMIN_TOKEN!)
    */
   authorize: Authorize
+  /** The dashboard's sign-in sessions. */
+  session?: AdminSessionOptions
   /**
    * Where the handler is mounted, such as `'/admin'`, for servers that pass it the full path
    * (node:http, `.fetch` behind a router). Express's `req.baseUrl` is used when present.
@@ -31,6 +38,18 @@ export interface AdminHandlerOptions {
   basePath?: string
   /** Where unexpected errors are logged. @default consola, tagged `pg-subscription-scheduler` */
   logger?: Logger
+}
+
+export interface AdminSessionOptions {
+  /**
+   * Signs sessions when `authorize` is your own function (at least 16 characters). Without it,
+   * each handler signs with a random key of its own: sessions then hold on that process only,
+   * and end when it restarts. Not needed (and refused) with `bearerToken()`, whose sessions are
+   * signed with a key derived from its token.
+   */
+  secret?: string
+  /** How long a sign-in lasts, in seconds (60 to 2592000). @default 43200 (12 hours) */
+  maxAgeSeconds?: number
 }
 
 /** A Node handler (with an optional Express `next`) that also has a fetch-style entry point. */
@@ -45,6 +64,26 @@ function resolveBasePath(value: unknown): string {
     throw new ConfigurationError('basePath', `expected a path such as '/admin' (leading slash, no trailing slash), got ${JSON.stringify(value)}.`)
   }
   return value
+}
+
+const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
+const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
+
+function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined): SessionSettings {
+  const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
+    throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${JSON.stringify(maxAgeSeconds)}.`)
+  }
+  const tokenKey = sessionKeyOf(authorize)
+  if (secret === undefined) return { key: tokenKey ?? randomSessionKey(), maxAgeSeconds }
+  if (tokenKey) {
+    throw new ConfigurationError('session.secret', 'bearerToken() already signs sessions with a key derived from its token (a new token signs everyone out); remove session.secret, which is for an authorize function of your own.')
+  }
+  if (typeof secret !== 'string' || secret.length < MIN_TOKEN_LENGTH) {
+    const got = typeof secret === 'string' ? `${secret.length} characters` : typeof secret
+    throw new ConfigurationError('session.secret', `expected a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\`.`)
+  }
+  return { key: deriveSessionKey(secret), maxAgeSeconds }
 }
 
 /**
@@ -67,32 +106,44 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   const { authorize } = options
   const basePath = resolveBasePath(options.basePath)
   const logger = options.logger ?? defaultLogger()
+  const sessions = resolveSessions(authorize, options.session)
 
-  async function signIn(request: Request, url: URL, { mount }: Target): Promise<Response> {
-    const token = url.searchParams.get('token') ?? ''
-    if (!token || !(await authorize(signInRequest(request, token)))) throw unauthorized(mount)
-    const secure = url.protocol === 'https:'
-    // 303 to the bare page: the token leaves the address bar and the history entry.
-    return new Response(null, {
-      status: 303,
-      headers: { location: `${mount}/`, 'set-cookie': sessionCookie(token, mount, secure), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-    })
+  /**
+   * A bearer header is always `authorize`'s to judge. Otherwise a valid session stands for the
+   * yes `authorize` gave at sign-in; failing that, `authorize` sees the request as it came (a
+   * host may recognise its own cookies or a proxy's headers).
+   */
+  async function authenticate(request: Request): Promise<CredentialSource | undefined> {
+    if (request.headers.get('authorization')) return (await authorize(request)) ? 'header' : undefined
+    const session = readCookie(request, COOKIE_NAME)
+    if (session && verifySession(sessions.key, session, new Date())) return 'session'
+    return (await authorize(request)) ? 'other' : undefined
   }
 
   async function handle(request: Request, target: Target): Promise<Response> {
     try {
       const url = new URL(request.url)
-      if (request.method === 'GET' && target.path === '/' && url.searchParams.has('token')) return await signIn(request, url, target)
-      const shown = credentials(request)
-      if (!(await authorize(shown.request))) throw unauthorized(target.mount)
-      const match = matchRoute(request.method, target.path)
-      if (match.kind === 'none') throw new AdminHttpError(404, 'NOT_FOUND', `No admin route ${request.method} ${target.path}.`)
+      const { mount, path } = target
+      if (path === SIGN_IN_PATH) {
+        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions)
+        if (request.method === 'GET') return signInPage(mount, { status: 200 })
+        throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET, POST, not ${request.method}.`, { allow: 'GET, POST' })
+      }
+      const isPage = request.method === 'GET' && path === '/'
+      if (isPage && url.searchParams.has('token')) return tokenInQuery(mount)
+      const source = await authenticate(request)
+      if (!source) {
+        if (isPage) return signInPage(mount, { status: 401 })
+        throw unauthorized(mount)
+      }
+      const match = matchRoute(request.method, path)
+      if (match.kind === 'none') throw new AdminHttpError(404, 'NOT_FOUND', `No admin route ${request.method} ${path}.`)
       if (match.kind === 'wrong-method') {
         const allow = match.allow.join(', ')
-        throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${target.path} accepts ${allow}, not ${request.method}.`, { allow })
+        throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allow}, not ${request.method}.`, { allow })
       }
-      if (match.route.method !== 'GET') assertCsrfHeader(request, shown.source)
-      return await match.route.handle({ request, url, id: match.id, mount: target.mount, scheduler })
+      if (match.route.method !== 'GET') assertCsrfHeader(request, source)
+      return await match.route.handle({ request, url, id: match.id, mount, scheduler })
     } catch (error) {
       return errorResponse(error, logger)
     }

@@ -50,8 +50,13 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   })
 }
 
-export function html(body: string, headers: Record<string, string>): Response {
-  return new Response(body, { status: 200, headers: { ...COMMON_HEADERS, 'content-type': 'text/html; charset=utf-8', ...headers } })
+export function html(body: string, headers: Record<string, string>, status = 200): Response {
+  return new Response(body, { status, headers: { ...COMMON_HEADERS, 'content-type': 'text/html; charset=utf-8', ...headers } })
+}
+
+/** Escapes text for an HTML attribute value or text node. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>> = {
@@ -83,6 +88,12 @@ export function requireUuid(name: string, value: unknown): string {
   } catch {
     throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${JSON.stringify(value)}.`)
   }
+}
+
+/** `?<name>=` as a UUID, or undefined when the parameter is absent. */
+export function optionalUuidParam(url: URL, name: string): string | undefined {
+  const raw = url.searchParams.get(name)
+  return raw === null ? undefined : requireUuid(name, raw)
 }
 
 /** `?limit=`, an integer in 1..max. */
@@ -130,16 +141,22 @@ async function readLimited(stream: ReadableStream<Uint8Array>): Promise<Buffer> 
   }
 }
 
+/** The body's bytes, at most MAX_BODY_BYTES of them, or undefined when there are none. */
+export async function readBody(request: Request): Promise<Buffer | undefined> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
+  if (!request.body) return undefined
+  const bytes = await readLimited(request.body)
+  return bytes.length === 0 ? undefined : bytes
+}
+
 /**
  * The body as a JSON object whose keys are all in `allowed`, or undefined when there is none. A
  * misspelt key is refused rather than ignored: `{"wiat": false}` would otherwise block the caller.
  */
 export async function readJsonObject(request: Request, allowed: readonly string[]): Promise<Record<string, unknown> | undefined> {
-  const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge()
-  if (!request.body) return undefined
-  const bytes = await readLimited(request.body)
-  if (bytes.length === 0) return undefined
+  const bytes = await readBody(request)
+  if (!bytes) return undefined
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new AdminHttpError(400, 'INVALID_BODY', `Send the body as JSON, with Content-Type: application/json (got ${JSON.stringify(type || 'none')}).`)

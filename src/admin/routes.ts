@@ -5,7 +5,8 @@
 import type { RunStarted, SubscriptionScheduler } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
-import { AdminHttpError, json, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { AdminHttpError, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { signOutCookie } from './sign-in.js'
 
 export interface RouteContext {
   request: Request
@@ -43,12 +44,21 @@ export const routes: readonly Route[] = [
     method: 'GET',
     path: '/dashboard.json',
     handle: async ({ scheduler }) => {
-      const [status, runs, failures] = await Promise.all([
+      const [status, runs, failures, failing] = await Promise.all([
         scheduler.getStatus(),
         scheduler.listRuns({ limit: 10 }),
         scheduler.listFailures({ limit: 20 }),
+        scheduler.listFailing({ limit: 20 }),
       ])
-      return json(200, { status, runs, failures })
+      return json(200, { status, runs, failures, failing })
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sign-out',
+    handle: async (c) => {
+      await readJsonObject(c.request, [])
+      return json(200, { signedOut: true }, { 'set-cookie': signOutCookie(c.request, c.mount) })
     },
   },
   { method: 'GET', path: '/status', handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
@@ -60,12 +70,22 @@ export const routes: readonly Route[] = [
       return started(c, await c.scheduler.runNow({ wait }), wait)
     },
   },
-  { method: 'GET', path: '/runs', handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20) }) }) },
+  // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
+  { method: 'GET', path: '/runs', handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000) }) }) },
   { method: 'GET', path: '/runs/:id', handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },
   {
     method: 'GET',
     path: '/failures',
-    handle: async (c) => json(200, { failures: await c.scheduler.listFailures({ limit: parseLimit(c.url, 20) }) }),
+    handle: async (c) => {
+      const runId = optionalUuidParam(c.url, 'runId')
+      const limit = parseLimit(c.url, 20)
+      return json(200, { failures: await c.scheduler.listFailures({ limit, ...(runId ? { runId } : {}) }) })
+    },
+  },
+  {
+    method: 'GET',
+    path: '/failing',
+    handle: async (c) => json(200, { failing: await c.scheduler.listFailing({ limit: parseLimit(c.url, 20) }) }),
   },
   {
     method: 'GET',

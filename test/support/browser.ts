@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -29,4 +29,32 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   })
+}
+
+/** The subscription page's probe for `GET /subscriptions/:id/upcoming`, a route the engine adds later. */
+export const UPCOMING_PROBE = /\/subscriptions\/[0-9a-f-]{36}\/upcoming\?count=5$/
+
+/**
+ * Collects what a page must never produce: script errors and console errors, which include CSP
+ * violations. Chromium also logs every 4xx it loads as a console error; `expected(url)` says which
+ * such loads a test causes on purpose (the sign-in page's 401, a probe of a route not there yet).
+ */
+export function watchProblems(page: Page, expected: (url: string) => boolean): string[] {
+  const problems: string[] = []
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return
+    const url = message.location().url
+    if (message.text().startsWith('Failed to load resource') && expected(url)) return
+    problems.push(`${message.text()} (${url})`)
+  })
+  page.on('pageerror', (error) => void problems.push(error.message))
+  return problems
+}
+
+/** Signs in through the dashboard's form, as an operator does, and waits for the overview. */
+export async function signInWithForm(page: Page, dashboardUrl: string, token: string): Promise<void> {
+  await page.goto(dashboardUrl)
+  await page.getByLabel('Admin token').fill(token)
+  await Promise.all([page.waitForURL(dashboardUrl), page.getByRole('button', { name: 'Sign in' }).click()])
+  await page.locator('#counts .card').first().waitFor()
 }

@@ -1,0 +1,131 @@
+/**
+ * The dashboard script's shared helpers: DOM building (text nodes and attributes only, never
+ * markup), the API client, links between views, and small formatters. Plain ES2020, kept as a
+ * string so that no bundler helper can leak into the inlined page; see dashboard-script.ts.
+ */
+export const SCRIPT_CORE = String.raw`
+var base = document.body.getAttribute('data-base') || '';
+// Rendered by the server from the library's list: the script keeps no copy of its own.
+var STATUSES = JSON.parse(document.body.getAttribute('data-statuses') || '[]');
+var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var SVG_NS = 'http://www.w3.org/2000/svg';
+
+function $(id) { return document.getElementById(id); }
+
+function append(node, children) {
+  for (var i = 0; i < children.length; i++) {
+    var child = children[i];
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : document.createTextNode(child == null ? '' : String(child)));
+  }
+  return node;
+}
+
+function setAttributes(node, attrs) {
+  for (var name in attrs || {}) if (attrs[name] != null && attrs[name] !== false) node.setAttribute(name, String(attrs[name]));
+  return node;
+}
+
+function el(tag, attrs) {
+  return append(setAttributes(document.createElement(tag), attrs), Array.prototype.slice.call(arguments, 2));
+}
+
+function svg(tag, attrs) {
+  return append(setAttributes(document.createElementNS(SVG_NS, tag), attrs), Array.prototype.slice.call(arguments, 2));
+}
+
+/** Shows a message under the header; parts are strings or nodes (such as a link to a run). */
+function notice(parts, isError) {
+  var box = $('notice');
+  box.replaceChildren();
+  append(box, [parts]);
+  box.className = isError ? 'error' : '';
+}
+
+function api(path, options) {
+  options = options || {};
+  var headers = { 'Accept': 'application/json', 'X-Requested-With': 'pss-dashboard' };
+  if (options.json !== undefined) headers['Content-Type'] = 'application/json';
+  return fetch(base + path, {
+    method: options.method || 'GET',
+    credentials: 'same-origin',
+    headers: headers,
+    body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+  }).then(function (response) {
+    return response.json().catch(function () { return {}; }).then(function (body) {
+      if (response.ok) return body;
+      var message = (body && body.error && body.error.message) || ('HTTP ' + response.status);
+      if (response.status === 401) message = 'Signed out (the session ended): reload the page to sign in again.';
+      var error = new Error(message);
+      error.status = response.status;
+      throw error;
+    });
+  });
+}
+
+function subscriptionLink(id) {
+  return el('a', { href: '#/subscriptions/' + encodeURIComponent(id), class: 'mono', 'data-subscription-link': id }, id);
+}
+
+function runLink(id, text) {
+  return el('a', { href: '#/runs/' + encodeURIComponent(id), 'data-run-link': id, title: id }, text == null ? id : text);
+}
+
+/** A run id cut to its first block, visibly, with the whole id as the title and the link. */
+function shortRunLink(id) {
+  return id ? runLink(id, id.slice(0, 8) + '…') : '—';
+}
+
+function replaceRows(tbody, rows, columns, emptyText) {
+  tbody.replaceChildren.apply(tbody, rows.length ? rows : [el('tr', {}, el('td', { colspan: String(columns), class: 'empty' }, emptyText))]);
+}
+
+function pill(kind, text, title) {
+  return el('span', { class: 'pill ' + kind, title: title }, text);
+}
+
+var STATUS_PILLS = { completed: 'ok', failed: 'bad', paused: 'warn', processing: 'run', queued: 'run' };
+
+function statusPill(status, pausedReason) {
+  var text = status === 'paused' && pausedReason ? 'paused (' + pausedReason + ')' : status;
+  return pill(STATUS_PILLS[status] || '', text);
+}
+
+function outcomePill(final) {
+  return final ? pill('bad', 'failed') : pill('warn', 'will retry');
+}
+
+function runState(run) {
+  if (run.error) return pill('bad', 'error', run.error);
+  if (!run.finishedAt) return pill('run', 'running');
+  if (run.failed > 0) return pill('warn', run.failed + ' failed');
+  return pill('ok', 'ok');
+}
+
+function duration(ms) {
+  if (ms == null) return '—';
+  if (ms < 1000) return Math.round(ms) + ' ms';
+  if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+  return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+}
+
+function orDash(value) {
+  return value == null || value === '' ? '—' : value;
+}
+
+/** Enables a button when its action applies to what is shown (unless it is busy). */
+function setAvailable(button, yes) {
+  button.toggleAttribute('data-unavailable', !yes);
+  if (!button.hasAttribute('aria-busy')) button.disabled = !yes;
+}
+
+/** Runs a button's action once at a time, keeping the button disabled meanwhile. */
+function busy(button, work) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  return Promise.resolve().then(work).finally(function () {
+    button.removeAttribute('aria-busy');
+    button.disabled = button.hasAttribute('data-unavailable');
+  });
+}
+`

@@ -1,0 +1,127 @@
+/**
+ * The dashboard's overview: counts by status, the next sweep, the subscriptions failing now, the
+ * recent runs and failures, all from `dashboard.json`; and the header's actions, where the ones
+ * that touch every subscription ("Run now", "Retry failed") ask for a confirmation first.
+ */
+export const SCRIPT_HOME = String.raw`
+var lastStatus = null;
+
+function renderCounts(status) {
+  var names = STATUSES.concat(Object.keys(status.counts).filter(function (s) { return STATUSES.indexOf(s) < 0; }));
+  var cards = names.map(function (s) {
+    return el('div', { class: 'card', 'data-status': s },
+      el('div', { class: 'label' }, el('span', { class: 'dot s-' + s }), s),
+      el('div', { class: 'n' }, status.counts[s] || 0));
+  });
+  cards.push(el('div', { class: 'card', 'data-status': 'total' }, el('div', { class: 'label' }, 'total'), el('div', { class: 'n' }, status.total)));
+  $('counts').replaceChildren.apply($('counts'), cards);
+  $('next-fire').replaceChildren(timeNode(status.nextFireAt), ' (' + relative(status.nextFireAt) + ')');
+  $('schedule').textContent = status.schedule.cron + ' in ' + status.schedule.timezone;
+  $('due').textContent = String(status.due);
+  $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
+}
+
+function renderRuns(runs) {
+  replaceRows($('runs').tBodies[0], runs.map(function (run) {
+    return el('tr', { 'data-run-id': run.runId },
+      el('td', {}, runLink(run.runId, timeNode(run.startedAt))), el('td', {}, run.trigger), el('td', {}, runState(run)),
+      el('td', { class: 'num' }, duration(run.durationMs)), el('td', { class: 'num' }, run.processed),
+      el('td', { class: 'num' }, run.successful), el('td', { class: 'num' }, run.failed),
+      el('td', { class: 'num' }, run.retried), el('td', { class: 'num' }, run.skipped));
+  }), 9, 'No runs yet.');
+}
+
+/** One failed attempt; show.subscription and show.run add those columns. */
+function failureRow(f, show) {
+  return el('tr', { 'data-subscription-id': f.subscriptionId },
+    el('td', {}, timeNode(f.failedAt)),
+    show.subscription ? el('td', {}, subscriptionLink(f.subscriptionId)) : [],
+    show.run ? el('td', { class: 'mono' }, shortRunLink(f.runId)) : [],
+    el('td', { class: 'num' }, f.attempt), el('td', { class: 'num' }, orDash(f.status)),
+    el('td', {}, outcomePill(f.final)), el('td', { class: 'err' }, f.error));
+}
+
+function renderFailures(failures) {
+  replaceRows($('failures').tBodies[0], failures.map(function (f) { return failureRow(f, { subscription: true, run: true }); }), 7, 'No failures recorded.');
+}
+
+function renderFailing(failing) {
+  replaceRows($('failing').tBodies[0], failing.map(function (f) {
+    return el('tr', { 'data-subscription-id': f.subscriptionId },
+      el('td', {}, subscriptionLink(f.subscriptionId)), el('td', {}, statusPill(f.status, f.pausedReason)),
+      el('td', {}, timeNode(f.failedAt)), el('td', { class: 'num' }, f.attempts),
+      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, timeNode(f.nextRunAt)), el('td', { class: 'err' }, f.error));
+  }), 7, 'No subscription is failing.');
+}
+
+function loadHome() {
+  return api('/dashboard.json').then(function (data) {
+    lastStatus = data.status;
+    renderCounts(data.status);
+    renderFailing(data.failing);
+    renderRuns(data.runs);
+    renderFailures(data.failures);
+    $('updated').replaceChildren(timeNode(new Date().toISOString()));
+  });
+}
+
+/** The scheduler's status: the overview's copy, or fetched once for a view opened directly. */
+function schedulerStatus() {
+  return lastStatus ? Promise.resolve(lastStatus) : api('/status').then(function (status) { lastStatus = status; return status; });
+}
+
+var confirmed = null;
+
+function closeConfirm() {
+  confirmed = null;
+  $('confirm').hidden = true;
+}
+
+/** A confirmation in the page (not window.confirm): one click only asks, the second acts. */
+function askFirst(button, question, yesLabel, action) {
+  button.addEventListener('click', function () {
+    $('confirm-text').textContent = question;
+    $('confirm-yes').textContent = yesLabel;
+    $('confirm').hidden = false;
+    confirmed = function () { return busy(button, action); };
+    $('confirm-yes').focus();
+  });
+}
+
+function startedNotice(label) {
+  return function (body) { notice([label + ' started: run ', runLink(body.runId), '.']); };
+}
+
+function wireHeader() {
+  $('confirm-yes').addEventListener('click', function () {
+    var action = confirmed;
+    closeConfirm();
+    if (action) action();
+  });
+  $('confirm-no').addEventListener('click', closeConfirm);
+  document.addEventListener('keydown', function (event) { if (event.key === 'Escape') closeConfirm(); });
+
+  askFirst($('run-now'), 'Run a full sweep now? Every due subscription is processed.', 'Yes, run now', function () {
+    return api('/process-subscriptions?wait=false', { method: 'POST' }).then(startedNotice('Run'))
+      .catch(function (error) { notice('Run failed: ' + error.message, true); }).then(refreshSoon);
+  });
+  askFirst($('retry-failed'), 'Retry every failed subscription now?', 'Yes, retry all failed', function () {
+    return api('/failed/retry?wait=false', { method: 'POST' }).then(startedNotice('Retry of failed subscriptions'))
+      .catch(function (error) { notice('Retry failed: ' + error.message, true); }).then(refreshSoon);
+  });
+  $('sign-out').addEventListener('click', function () {
+    busy($('sign-out'), function () {
+      // Reload either way: the page then shows the sign-in form, or says why it could not.
+      return api('/sign-out', { method: 'POST' }).catch(function () {}).then(function () { location.reload(); });
+    });
+  });
+  $('search').addEventListener('submit', function (event) {
+    event.preventDefault();
+    var id = $('search-id').value.trim().toLowerCase();
+    if (!UUID.test(id)) return notice('Enter a subscription id: a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9.', true);
+    var hash = '#/subscriptions/' + id;
+    if (location.hash === hash) refreshSoon();
+    else location.hash = hash;
+  });
+}
+`

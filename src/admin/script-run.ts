@@ -1,0 +1,43 @@
+/**
+ * The run page (`#/runs/<id>`): its counts, duration and fire lateness, and the attempts that
+ * failed in it (`GET /failures?runId=`), each linking to its subscription.
+ */
+export const SCRIPT_RUN = String.raw`
+var RUN_FAILURES = 200;
+
+function renderRun(run, failures) {
+  var dl = $('run-fields');
+  dl.replaceChildren();
+  field(dl, 'trigger', 'Trigger', run.trigger);
+  field(dl, 'state', 'State', runState(run));
+  field(dl, 'startedAt', 'Started', timeNode(run.startedAt));
+  field(dl, 'sweepFinishedAt', 'Sweep finished', timeNode(run.sweepFinishedAt));
+  field(dl, 'finishedAt', 'Finished', timeNode(run.finishedAt));
+  field(dl, 'duration', 'Duration', duration(run.durationMs));
+  field(dl, 'processed', 'Processed', run.processed);
+  field(dl, 'successful', 'Succeeded', run.successful);
+  field(dl, 'failed', 'Failed', run.failed);
+  field(dl, 'retried', 'Retried', run.retried);
+  field(dl, 'skipped', 'Skipped', run.skipped);
+  field(dl, 'latenessP50', 'Fire lateness p50', duration(run.latenessP50Ms));
+  field(dl, 'latenessP95', 'Fire lateness p95', duration(run.latenessP95Ms));
+  field(dl, 'error', 'Error', run.error == null ? '—' : el('span', { class: 'err' }, run.error));
+  replaceRows($('run-failures').tBodies[0], failures.map(function (f) {
+    return failureRow(f, { subscription: true, run: false });
+  }), 6, 'No failed attempts in this run.');
+  $('run-failures-note').textContent = failures.length >= RUN_FAILURES ? 'The ' + RUN_FAILURES + ' most recent are shown.' : '';
+}
+
+function loadRun(id) {
+  if ($('run-id').textContent !== id) {
+    $('run-id').textContent = id;
+    $('run-fields').replaceChildren();
+    replaceRows($('run-failures').tBodies[0], [], 6, 'Loading…');
+  }
+  var enc = encodeURIComponent(id);
+  return Promise.all([api('/runs/' + enc), api('/failures?runId=' + enc + '&limit=' + RUN_FAILURES)]).then(function (got) {
+    if (currentRoute().id !== id) return;
+    renderRun(got[0], got[1].failures);
+  });
+}
+`

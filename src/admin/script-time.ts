@@ -1,0 +1,75 @@
+/**
+ * Times in the dashboard, always with their zone: `2027-03-01 09:00 CET`, plus the zone's name
+ * where it is not the browser's (a subscription's own zone). Run times are in the browser's zone,
+ * which the page names once in its header; every time element's title holds the UTC instant.
+ */
+export const SCRIPT_TIME = String.raw`
+var BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+var dateFormats = {};
+var zoneFormats = {};
+
+function dateFormat(zone) {
+  if (!dateFormats[zone]) {
+    dateFormats[zone] = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    });
+  }
+  return dateFormats[zone];
+}
+
+function partsOf(date, zone) {
+  var parts = {};
+  dateFormat(zone).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+  return parts;
+}
+
+/** CET rather than GMT+1 where a locale knows a name; locales know different ones. */
+function zoneAbbreviation(date, zone) {
+  var names = ['en-US', 'en-GB'].map(function (locale) {
+    var key = locale + ' ' + zone;
+    if (!zoneFormats[key]) zoneFormats[key] = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' });
+    var part = zoneFormats[key].formatToParts(date).find(function (p) { return p.type === 'timeZoneName'; });
+    return part ? part.value : zone;
+  });
+  return names.find(function (name) { return !/^(GMT|UTC)[+\-\u2212]/.test(name); }) || names[0];
+}
+
+/** '2027-03-01 09:00 CET': the instant as a wall time in zone, with the zone's abbreviation. */
+function wallTime(iso, zone) {
+  if (!iso) return '—';
+  var date = new Date(iso);
+  var p = partsOf(date, zone);
+  return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ' ' + zoneAbbreviation(date, zone);
+}
+
+/** A time element in zone (the browser's when omitted), titled with the UTC instant. */
+function timeNode(iso, zone, withZoneName) {
+  if (!iso) return '—';
+  var text = wallTime(iso, zone || BROWSER_ZONE) + (withZoneName ? ' (' + zone + ')' : '');
+  return el('time', { datetime: iso, title: new Date(iso).toISOString().replace('.000Z', 'Z') + ' (UTC)' }, text);
+}
+
+/** The calendar day of an instant in zone, as YYYY-MM-DD. */
+function dayKey(date, zone) {
+  var p = partsOf(date, zone);
+  return p.year + '-' + p.month + '-' + p.day;
+}
+
+/** The last n calendar days in zone, oldest first, today last. */
+function lastDays(n, zone) {
+  var today = dayKey(new Date(), zone).split('-').map(Number);
+  var days = [];
+  for (var i = n - 1; i >= 0; i--) days.push(new Date(Date.UTC(today[0], today[1] - 1, today[2] - i)).toISOString().slice(0, 10));
+  return days;
+}
+
+function relative(iso) {
+  var minutes = Math.round((new Date(iso).getTime() - Date.now()) / 60000);
+  if (minutes < 0) return Math.abs(minutes) + ' min ago';
+  if (minutes < 1) return 'in under a minute';
+  if (minutes < 60) return 'in ' + minutes + ' min';
+  var hours = Math.floor(minutes / 60);
+  if (hours < 48) return 'in ' + hours + ' h ' + (minutes % 60) + ' min';
+  return 'in ' + Math.round(hours / 24) + ' days';
+}
+`

@@ -1,0 +1,72 @@
+/**
+ * The dashboard's session cookie. Its value is `v1.<session id>.<expiry>.<mac>`: a random id, the
+ * expiry in Unix seconds, and an HMAC-SHA256 of both under a session key. The key is derived from
+ * a secret (the admin token, or the handler's own secret), so the cookie proves that a sign-in
+ * happened and until when it holds, and carries nothing the secret could be recovered from. A new
+ * secret is a new key: every cookie signed under the old one is refused.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** Name of the cookie; the value format is versioned, so old raw-token cookies simply fail. */
+export const COOKIE_NAME = 'pss_admin'
+const VERSION = 'v1'
+const KEY_LABEL = 'pss-session-v1'
+const FORMAT = /^v1\.([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/
+
+/** A key that signs and checks sessions; never the secret itself. */
+export type SessionKey = Buffer & { readonly __sessionKey: true }
+
+/** HMAC(secret, 'pss-session-v1'): one-way, so holding the key does not reveal the secret. */
+export function deriveSessionKey(secret: string | Buffer): SessionKey {
+  return createHmac('sha256', secret).update(KEY_LABEL, 'utf8').digest() as SessionKey
+}
+
+/** A key no one else knows, for handlers whose authorize carries none: valid in this process only. */
+export function randomSessionKey(): SessionKey {
+  return deriveSessionKey(randomBytes(32))
+}
+
+function mac(key: SessionKey, payload: string): string {
+  return createHmac('sha256', key).update(payload, 'utf8').digest('base64url')
+}
+
+/** A session value that expires at `expiresAt` (to the second). */
+export function mintSession(key: SessionKey, expiresAt: Date): string {
+  const payload = `${VERSION}.${randomBytes(16).toString('base64url')}.${Math.floor(expiresAt.getTime() / 1000)}`
+  return `${payload}.${mac(key, payload)}`
+}
+
+/** True when `value` was signed with `key` and has not expired at `now`. */
+export function verifySession(key: SessionKey, value: string, now: Date): boolean {
+  const match = FORMAT.exec(value)
+  if (!match) return false
+  const [, id, expiry, presented] = match as unknown as [string, string, string, string]
+  // Same length by construction (the format fixes it), as timingSafeEqual requires.
+  const expected = Buffer.from(mac(key, `${VERSION}.${id}.${expiry}`), 'utf8')
+  if (!timingSafeEqual(expected, Buffer.from(presented, 'utf8'))) return false
+  return Number(expiry) * 1000 > now.getTime()
+}
+
+/** The value of cookie `name` on the request, if it is there once and well-formed. */
+export function readCookie(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const at = part.indexOf('=')
+    if (at === -1 || part.slice(0, at).trim() !== name) continue
+    return part.slice(at + 1).trim()
+  }
+  return undefined
+}
+
+function attributes(mount: string, secure: boolean, maxAgeSeconds: number): string {
+  return `Path=${mount || '/'}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+}
+
+/** Set-Cookie for a session; scoped to the mount, never readable by scripts, never sent cross-site. */
+export function sessionCookie(value: string, mount: string, secure: boolean, maxAgeSeconds: number): string {
+  return `${COOKIE_NAME}=${value}; ${attributes(mount, secure, maxAgeSeconds)}`
+}
+
+/** Set-Cookie that makes the browser drop the session. */
+export function clearedSessionCookie(mount: string, secure: boolean): string {
+  return `${COOKIE_NAME}=; ${attributes(mount, secure, 0)}`
+}
