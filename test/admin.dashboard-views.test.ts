@@ -164,8 +164,11 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     expect([await runField('processed').textContent(), await runField('successful').textContent(), await runField('failed').textContent()]).toEqual(['4', '3', '1'])
     expect(await runField('duration').textContent()).toMatch(/^\d+(\.\d)? m?s$/)
     expect(await runField('startedAt').textContent()).toMatch(new RegExp(`^${wall(firstRun.startedAt, ZONE)} E[SD]T$`))
-    // Not recorded yet by the engine: shown as a dash, not as 0.
-    expect([await runField('latenessP50').textContent(), await runField('latenessP95').textContent()]).toEqual(['—', '—'])
+    // The fire lateness the engine recorded for the run's calls.
+    const recorded = await scheduler.getRun(firstRun.runId)
+    expect(recorded.latenessP50Ms).not.toBeNull()
+    expect(await runField('latenessP50').textContent()).toMatch(/^\d+(\.\d)? m?s$/)
+    expect(await runField('latenessP95').textContent()).toMatch(/^\d+(\.\d)? m?s$/)
 
     const failures = page.locator('#run-failures tbody tr[data-subscription-id]')
     expect(await failures.count()).toBe((await scheduler.listFailures({ runId: firstRun.runId })).length)
