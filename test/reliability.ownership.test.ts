@@ -50,11 +50,11 @@ describe('one owner per row', () => {
     )
     const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
     const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
-    const outcomes = rows.map((row) => ({ kind: 'success' as const, row, attempt: 1, startedAt: Date.now(), durationMs: 1, nextRunAt: new Date(Date.now() + 86_400_000), response: null }))
-    const first = await settleChunk(deps, { jobId, runId: r!.id, outcomes })
-    const replay = await settleChunk(deps, { jobId, runId: r!.id, outcomes })
+    const outcomes = rows.map((row) => ({ kind: 'success' as const, jobId, row, attempt: 1, startedAt: Date.now(), durationMs: 1, nextRunAt: new Date(Date.now() + 86_400_000), response: null }))
+    const first = await settleChunk(deps, { outcomes })
+    const replay = await settleChunk(deps, { outcomes })
     expect(first.counts).toEqual({ successful: 3, failed: 0, retried: 0, skipped: 0 })
-    expect(first.finishedRun).toMatchObject({ processed: 3, successful: 3, skipped: 0 })
+    expect(first.finishedRuns).toEqual([expect.objectContaining({ processed: 3, successful: 3, skipped: 0 })])
     // The replay finds no row still owned: nothing recorded, nothing counted, not even as skipped.
     expect(replay.counts).toEqual({ successful: 0, failed: 0, retried: 0, skipped: 0 })
     expect(replay.announcements).toEqual([])

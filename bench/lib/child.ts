@@ -5,6 +5,7 @@
  * line on stdout when it is done. Anything else the child prints is forwarded, prefixed.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import type { QueryStat } from './query-profile.js'
@@ -27,6 +28,11 @@ export interface ProcessMetrics {
   cpuShare: number
   /** Event-loop utilisation over the measured interval, 0..1. */
   eventLoopUtilization: number
+  /**
+   * CPU the whole machine used over the measured interval (this child, PostgreSQL, the rest), ms;
+   * null where /proc/stat cannot be read. On a small machine it is what bounds throughput.
+   */
+  machineCpuMs: number | null
   /** Database time by statement category. */
   queries: QueryStat[]
 }
@@ -78,9 +84,22 @@ export async function report(result: unknown): Promise<never> {
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10
 
+/** Busy CPU time of the whole machine so far, in ms (Linux), or null. */
+function machineBusyMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+    const busy = fields[0]! + fields[1]! + fields[2]! + fields[5]! + fields[6]! + fields[7]!
+    return (busy * 1000) / 100
+  } catch {
+    return null
+  }
+}
+
 /** In a child: starts measuring CPU, memory and event-loop use; `finish()` returns the metrics. */
 export function startMeter(): { finish(queries: QueryStat[]): ProcessMetrics } {
   const cpu = process.cpuUsage()
+  const machine = machineBusyMs()
   const elu = performance.eventLoopUtilization()
   const started = performance.now()
   const startRss = process.memoryUsage.rss()
@@ -105,6 +124,7 @@ export function startMeter(): { finish(queries: QueryStat[]): ProcessMetrics } {
         cpuMs: Math.round(cpuMs),
         cpuShare: wall > 0 ? Math.round((cpuMs / wall) * 100) / 100 : 0,
         eventLoopUtilization: Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100,
+        machineCpuMs: machine === null ? null : Math.round(machineBusyMs()! - machine),
         queries,
       }
     },

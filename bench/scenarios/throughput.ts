@@ -22,7 +22,7 @@ function baselineRow(ctx: ScenarioContext, n: number, name: string, measured: Me
     case: name,
     n,
     value: formatRate(rate, 'subs'),
-    detail: `${describeProcess(result.wallMs, result)}${extra}; ${measured.after}`,
+    detail: `${describeProcess(result.wallMs, result, result.processed)}${extra}; ${measured.after}`,
   })
   printProfile(name, result)
   return rate
@@ -39,7 +39,7 @@ export const throughput: Scenario = async (ctx) => {
     case: schedulerCase(ctx, `scheduler (c=${concurrency}, claim ${claimBatchSize})`),
     n,
     value: formatRate(schedulerRate, 'subs'),
-    detail: `${describeProcess(run.wallMs, scheduler.result)}; ${describeRun(run)}; ${scheduler.after}`,
+    detail: `${describeProcess(run.wallMs, scheduler.result, run.completed)}; ${describeRun(run)}; ${scheduler.after}`,
   })
   printProfile('the scheduler', scheduler.result)
 

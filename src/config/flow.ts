@@ -38,7 +38,7 @@ export interface ResolvedFlow {
 }
 
 /** Most fetch loops per instance, and jobs per fetch: pg-boss fetches again at once while fetches come back full. */
-const MAX_FETCH_LOOPS = 2
+const MAX_FETCH_LOOPS = 4
 const JOBS_PER_FETCH = 4
 /** With `maxCallsPerSecond`, a job holds at most this many seconds of calls. */
 const RATE_JOB_SECONDS = 30

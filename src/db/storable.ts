@@ -36,8 +36,19 @@ function truncatedWithin(text: string, maxBytes: number): Truncated {
  * A worker's answer as it can be stored: unchanged when its JSON fits in `maxBytes`, else
  * `{ truncated: true, text }` holding the start of it. Never larger than `maxBytes` as JSON.
  */
+/** Escapes Postgres refuses in jsonb: NUL, and surrogates (a lone one is JSON-escaped as \udXXX). */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i
+
 export function boundResponse(response: unknown, maxBytes: number): unknown {
   if (response === undefined || response === null) return null
+  // The common answer, small and clean, is stored as it is: one stringify, no copy.
+  let plain: string | undefined
+  try {
+    plain = JSON.stringify(response)
+  } catch {
+    plain = undefined
+  }
+  if (plain !== undefined && plain.length <= maxBytes / 3 && !UNSTORABLE_ESCAPE.test(plain)) return response
   let json: string | undefined
   try {
     json = JSON.stringify(response, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))

@@ -2,9 +2,19 @@
  * OpenTelemetry metrics and spans through `@opentelemetry/api`: free until the host registers an
  * SDK, when they flow to whatever exporter it configured.
  */
-import { metrics, SpanStatusCode, trace } from '@opentelemetry/api'
+import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { Attributes, Span } from '@opentelemetry/api'
 import type { RunTrigger } from '../db/names.js'
+
+/** The provider the global proxy hands out until a host registers an SDK. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate()
+/** What `span()` passes its callback when no SDK is registered: records nothing. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+
+function tracingRegistered(): boolean {
+  const provider = trace.getTracerProvider()
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER
+}
 
 const SCOPE = 'pg-subscription-scheduler'
 
@@ -49,6 +59,8 @@ export function createTelemetry(): Telemetry {
       dueBacklog = count
     },
     span(name, attributes, fn) {
+      // With no tracing SDK registered a span records nothing: skip making and activating one.
+      if (!tracingRegistered()) return fn(NO_SPAN)
       return tracer.startActiveSpan(name, { attributes }, async (span) => {
         try {
           return await fn(span)

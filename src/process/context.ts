@@ -9,6 +9,7 @@ import type { EventBus } from '../observe/events.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import type { WorkerClient } from '../worker-client/types.js'
 import type { CallGate } from './call-gate.js'
+import type { SettleQueue } from './settle-queue.js'
 
 export interface ProcessorContext {
   pool: Pool
@@ -25,4 +26,6 @@ export interface ProcessorContext {
   cancelSignal: AbortSignal
   /** Where every worker call of this instance waits its turn. */
   gate: CallGate
+  /** Where every outcome of this instance waits to be recorded, in chunks. */
+  settleQueue: SettleQueue
 }

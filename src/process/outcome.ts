@@ -11,6 +11,7 @@ import { describeError } from './call-worker.js'
 import { nextSlot } from './next-slot.js'
 
 export interface Call {
+  jobId: string
   row: PageRow
   attempt: number
   startedAt: number | null
@@ -20,6 +21,7 @@ export interface Call {
 export function success(options: ResolvedOptions, call: Call, response: unknown, durationMs: number): Success {
   return {
     kind: 'success',
+    jobId: call.jobId,
     row: call.row,
     attempt: call.attempt,
     startedAt: call.startedAt,
@@ -47,8 +49,8 @@ export function retryDelayMs(options: ResolvedOptions, attempt: number, retryAft
  */
 export function failure(options: ResolvedOptions, call: Call, error: unknown, cut: { cancelled: boolean; expired: boolean }): Failure | Cancelled {
   const permanent = isPermanentError(error)
-  const { row, attempt, startedAt } = call
-  if (!permanent && cut.expired && !cut.cancelled) return { kind: 'cancelled', row, attempt, startedAt, handOver: false }
+  const { jobId, row, attempt, startedAt } = call
+  if (!permanent && cut.expired && !cut.cancelled) return { kind: 'cancelled', jobId, row, attempt, startedAt, handOver: false }
   const cancelled = cut.cancelled && !permanent
   const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
   const message = describeError(error)
@@ -57,6 +59,7 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {
     kind: 'failure',
+    jobId,
     row,
     attempt,
     startedAt,

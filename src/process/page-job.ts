@@ -13,7 +13,14 @@ export interface PageJobData {
   ids: string[]
   /** The spread window of the sweep that claimed the rows: each call waits for its own start. */
   spreadMs?: number
+  /**
+   * What each call needs, as the claim read it: a job that runs at once need not read its rows
+   * again. `[id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]`.
+   */
+  rows?: CarriedRow[]
 }
+
+export type CarriedRow = [string, string, string | null, string | null, string | null, string | null, string, number]
 
 export type PageJob = JobWithMetadata<PageJobData>
 

@@ -11,25 +11,28 @@ import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
 import { callWorker } from './call-worker.js'
-import { createChunkBuffer } from './chunk-buffer.js'
 import type { ProcessorContext } from './context.js'
 import { failure, success } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { readPage } from './page-rows.js'
+import type { PageRows } from './page-rows.js'
 import { watchRevocations } from './revocations.js'
 import type { Revocations } from './revocations.js'
 
-/** Records a chunk (riding out a database outage: the calls are made), then announces it. */
-async function settle(ctx: ProcessorContext, chunk: Chunk): Promise<void> {
+/**
+ * Records a chunk, riding out a database outage (the calls are made: losing their outcomes would
+ * mean calling again), then announces it once committed. One per instance: see settle-queue.ts.
+ */
+export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Promise<void> {
   const { options, telemetry, events } = ctx
   const deps = { pool: ctx.pool, boss: ctx.boss, processQueue: ctx.processQueue, deadQueue: ctx.deadQueue, options }
   const settled = await retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,
-    what: `recording ${chunk.outcomes.length} outcomes of run ${chunk.runId}`,
+    what: `recording ${chunk.outcomes.length + (chunk.leftovers?.length ?? 0)} outcomes`,
   })
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
-  if (settled.finishedRun) events.emit('run:finished', settled.finishedRun)
+  for (const run of settled.finishedRuns) events.emit('run:finished', run)
   telemetry.succeeded(settled.counts.successful)
   telemetry.failed(settled.counts.failed, true)
   telemetry.retried(settled.counts.retried)
@@ -39,11 +42,12 @@ async function settle(ctx: ProcessorContext, chunk: Chunk): Promise<void> {
 async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revocations: Revocations): Promise<Outcome> {
   const { options } = ctx
   const attempt = row.attempts + 1
-  if (revocations.take(row.id)) return { kind: 'skipped', row, attempt, startedAt: null }
+  const jobId = job.id
+  if (revocations.take(row.id)) return { kind: 'skipped', jobId, row, attempt, startedAt: null }
   // Not started when stop() began: another job of the run makes this call.
-  if (ctx.haltSignal.aborted) return { kind: 'cancelled', row, attempt, startedAt: null, handOver: true }
+  if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
   const timezone = row.timezone ?? options.timezone
-  const call: Call = { row, attempt, startedAt: null, timezone }
+  const call: Call = { jobId, row, attempt, startedAt: null, timezone }
   const cut = () => ({ cancelled: ctx.cancelSignal.aborted, expired: job.signal.aborted })
   if (!isValidTimeZone(timezone)) {
     const error = new SubscriptionDataError(`Row ${row.id} has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
@@ -68,20 +72,39 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
   }
 }
 
+/** A job run at once, on its first delivery, calls from what the claim read; the rest read again. */
+const FRESH_MS = 5_000
+
+function carriedPage(job: PageJob): PageRows | null {
+  const { rows, runId } = job.data
+  if (!rows || job.retryCount > 0 || Date.now() - job.createdOn.getTime() > FRESH_MS) return null
+  const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]): PageRow => ({
+    id, subscription_id: subscriptionId, user_id: userId, frequency, timezone,
+    anchor_at: anchor === null ? null : new Date(anchor), scheduled_for: new Date(slot), attempts, run_id: runId,
+  }))
+  return { callable, leftovers: [] }
+}
+
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
-  const page = await retryTransient(() => readPage(ctx.pool, job.id, ids), retry)
-  if (page.leftovers.length > 0) await settle(ctx, { jobId: job.id, runId, outcomes: [], leftovers: page.leftovers })
-  const buffer = createChunkBuffer<Outcome>((outcomes) => settle(ctx, { jobId: job.id, runId, outcomes }))
+  const page = carriedPage(job) ?? (await retryTransient(() => readPage(ctx.pool, job.id, ids), retry))
+  if (page.leftovers.length > 0) {
+    await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
+  }
+  const settled: Promise<void>[] = []
   const revocations = watchRevocations(ctx.pool, job.id, page.callable.map((row) => row.id), ctx.options.logger)
   try {
-    await ctx.gate.runEach(page.callable, async (row) => buffer.add(await callOne(ctx, job, row, revocations)), {
+    await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, row, revocations))), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: (row: PageRow) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs) } : {}),
     })
   } finally {
     revocations.stop()
   }
-  await buffer.close()
+  // The job is done once every outcome is recorded; one that could not be fails the job, and
+  // pg-boss delivers it again: the rows it still owns are called then.
+  const results = await Promise.allSettled(settled)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
 }

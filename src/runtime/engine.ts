@@ -16,6 +16,9 @@ import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
 import { registerWorkers } from './workers.js'
+import type { ProcessorContext } from '../process/context.js'
+import { settleAndAnnounce } from '../process/process-page.js'
+import { createSettleQueue } from '../process/settle-queue.js'
 
 export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
@@ -53,9 +56,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     await configureLimits(pool, options.queuePrefix, limits)
     const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
-    const processor = {
+    const processor: ProcessorContext = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
+      settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
     }
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
   } catch (error) {

@@ -18,6 +18,8 @@ export interface PageRow {
 }
 
 interface Called {
+  /** The job that owns the row and made (or was to make) the call. */
+  jobId: string
   row: PageRow
   /** This call's attempt number (1 for the first at its slot). */
   attempt: number

@@ -13,63 +13,77 @@
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 
-/** The row's values in `$2`. */
+/** The row's values in `$2`: the job settling it first, then the write's own. */
 export const VALUES = `($2::jsonb -> sp.id::text)`
-/** The row is still owned by the job `$3`, and still waiting for this outcome. */
-const OWNED = `sp.id = ANY($1::uuid[]) AND (sp.job_id = $3::uuid AND sp.status = 'queued') IS TRUE`
+/** The row is still owned by the job settling it, and still waiting for this outcome. */
+const OWNED = `sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid AND sp.status = 'queued') IS TRUE`
 
-/** `$1` (the row ids) and `$2` (each row's values, keyed by id). */
-export function rowParams<T>(items: T[], idOf: (item: T) => string, valuesOf: (item: T) => unknown[]): [string[], string] {
+/** A row of a write, and the job that owns it. */
+export interface Owned {
+  id: string
+  jobId: string
+}
+
+/** `$1` (the row ids) and `$2` (each row's owning job, then its values, keyed by id). */
+export function rowParams<T extends Owned>(items: T[], valuesOf: (item: T) => unknown[] = () => []): [string[], string] {
   const values: Record<string, unknown[]> = {}
-  for (const item of items) values[idOf(item)] = valuesOf(item)
-  return [items.map(idOf), JSON.stringify(values)]
+  for (const item of items) values[item.id] = [item.jobId, ...valuesOf(item)]
+  return [items.map((item) => item.id), JSON.stringify(values)]
 }
 
 /**
- * Records successes: `$2` holds each row's next slot and answer, `$3` the owning job, `$4` now.
- * Shared with the statement that also adds the run's counters (settle-chunk.ts).
+ * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
+ * the statement that also adds the runs' counters (settle-chunk.ts).
  */
 export const COMPLETE_ROWS = `
   UPDATE subscription_processing sp
-     SET status = 'completed', last_run_at = $4, next_run_at = (${VALUES} ->> 0)::timestamptz, error = NULL,
+     SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
-         anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 1, 'null'::jsonb), updated_at = $4
+         anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
    WHERE ${OWNED} AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
 
-export interface RetryWrite {
-  id: string
+export interface RetryWrite extends Owned {
   error: string
   /** The job that now owns the row (none: the rescue takes it), and until when it is claimed. */
-  jobId: string | null
+  nextJobId: string | null
   leaseUntil: Date
 }
 
 /** Records failures that will be retried: the row stays `queued`, owned by its retry job. */
-export async function recordRetries(db: Executor, jobId: string, retries: RetryWrite[], now: Date): Promise<Set<string>> {
+export async function recordRetries(db: Executor, retries: RetryWrite[], now: Date): Promise<Set<string>> {
   if (retries.length === 0) return new Set()
   const { rows } = await db.query<{ id: string }>(
     `UPDATE subscription_processing sp
-        SET attempts = sp.attempts + 1, error = ${VALUES} ->> 0, job_id = (${VALUES} ->> 1)::uuid,
-            lease_expires_at = (${VALUES} ->> 2)::timestamptz, updated_at = $4
+        SET attempts = sp.attempts + 1, error = ${VALUES} ->> 1, job_id = (${VALUES} ->> 2)::uuid,
+            lease_expires_at = (${VALUES} ->> 3)::timestamptz, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id`,
-    [...rowParams(retries, (r) => r.id, (r) => [r.error, r.jobId, r.leaseUntil.toISOString()]), jobId, now],
+    [...rowParams(retries, (r) => [r.error, r.nextJobId, r.leaseUntil.toISOString()]), now],
   )
   return new Set(rows.map((r) => r.id))
+}
+
+/** Gives rows to another job of their run (`$2`'s second value): stop() came before their calls. */
+export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: string })[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set()
+  const { rows: moved } = await db.query<{ id: string }>(
+    `UPDATE subscription_processing sp SET job_id = (${VALUES} ->> 1)::uuid WHERE ${OWNED} RETURNING sp.id`,
+    rowParams(rows, (r) => [r.nextJobId]),
+  )
+  return new Set(moved.map((r) => r.id))
 }
 
 /**
  * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
  * sweep (or `retryFailed`) tries that slot again with the same idempotency key. Each run that
- * ends a row failed counts towards `$5` (`pauseAfterConsecutiveFailures`), except a
+ * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
  * `retryFailed()` of a slot that already failed: an operator's re-drive is not another failed
- * run. A row that reaches `$5` is `paused` (reason `failures`) instead.
+ * run. A row that reaches `$4` is `paused` (reason `failures`) instead.
  */
 export async function recordFinalFailures(
   db: Executor,
-  jobId: string,
-  failures: { id: string; error: string }[],
+  failures: (Owned & { error: string })[],
   now: Date,
   pauseAfter: number | null,
 ): Promise<{ recorded: Set<string>; paused: Set<string> }> {
@@ -78,50 +92,54 @@ export async function recordFinalFailures(
   const runs = `sp.consecutive_failures + (CASE WHEN ${redrive} THEN 0 ELSE 1 END)`
   const { rows } = await db.query<{ id: string; status: string }>(
     `UPDATE subscription_processing sp
-        SET status = CASE WHEN ${runs} >= $5 THEN 'paused' ELSE 'failed' END,
-            paused_reason = CASE WHEN ${runs} >= $5 THEN 'failures' END,
+        SET status = CASE WHEN ${runs} >= $4 THEN 'paused' ELSE 'failed' END,
+            paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
-            next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 0,
-            lease_expires_at = NULL, job_id = NULL, updated_at = $4
+            next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
+            lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id, sp.status`,
-    [...rowParams(failures, (f) => f.id, (f) => [f.error]), jobId, now, pauseAfter ?? 2_147_483_647],
+    [...rowParams(failures, (f) => [f.error]), now, pauseAfter ?? 2_147_483_647],
   )
   return { recorded: new Set(rows.map((r) => r.id)), paused: new Set(rows.filter((r) => r.status === 'paused').map((r) => r.id)) }
 }
 
 /**
- * Lets go of rows `jobId` owns but may not call for: paused, or their subscription inactive
- * (back to `pending`, picked again once reactivated). Returns those it let go of: each counts
- * once as skipped in its run.
+ * Lets go of rows their job owns but may not call for: paused, or their subscription inactive
+ * (back to `pending`, picked again once reactivated). Returns each one let go of, with its
+ * run: each counts once as skipped there.
  */
-export async function releaseRows(db: Executor, jobId: string, ids: string[], now: Date): Promise<Set<string>> {
-  if (ids.length === 0) return new Set()
-  const { rows } = await db.query<{ id: string }>(
+export async function releaseRows(db: Executor, rows: Owned[], now: Date): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map()
+  const { rows: released } = await db.query<{ id: string; run_id: string }>(
     `UPDATE subscription_processing sp
         SET job_id = NULL, lease_expires_at = NULL, updated_at = $3,
             status = CASE WHEN sp.status = 'queued' THEN 'pending' ELSE sp.status END
        FROM subscriptions s
-      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = $2::uuid) IS TRUE AND s.id = sp.subscription_id
+      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid) IS TRUE AND s.id = sp.subscription_id
         AND (sp.status <> 'queued' OR s.active IS NOT TRUE)
-     RETURNING sp.id`,
-    [ids, jobId, now],
+     RETURNING sp.id, sp.run_id`,
+    [...rowParams(rows), now],
   )
-  return new Set(rows.map((r) => r.id))
+  return new Map(released.map((r) => [r.id, r.run_id]))
 }
 
 /**
- * Rows among `ids` that no longer exist (their subscription was deleted), counted for `runId`
- * once however often this is asked: returns how many were not counted before.
+ * Rows that no longer exist (their subscription was deleted), each counted for its run once
+ * however often this is asked: returns, per run, how many were not counted before.
  */
-export async function recordGone(db: Executor, runId: string, ids: string[]): Promise<number> {
-  if (ids.length === 0) return 0
-  const { rowCount } = await db.query(
-    `INSERT INTO ${TABLES.runSkips} (run_id, processing_id)
-     SELECT $1, g.id FROM unnest($2::uuid[]) AS g(id)
-      WHERE NOT EXISTS (SELECT 1 FROM subscription_processing sp WHERE sp.id = g.id)
-     ON CONFLICT DO NOTHING`,
-    [runId, ids],
+export async function recordGone(db: Executor, rows: { id: string; runId: string }[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map()
+  const { rows: counted } = await db.query<{ run_id: string; n: number }>(
+    `WITH gone AS (
+       INSERT INTO ${TABLES.runSkips} (run_id, processing_id)
+       SELECT g.run_id, g.id FROM unnest($1::uuid[], $2::uuid[]) AS g(id, run_id)
+        WHERE NOT EXISTS (SELECT 1 FROM subscription_processing sp WHERE sp.id = g.id)
+       ON CONFLICT DO NOTHING
+       RETURNING run_id
+     )
+     SELECT run_id::text, count(*)::int AS n FROM gone GROUP BY run_id`,
+    [rows.map((r) => r.id), rows.map((r) => r.runId)],
   )
-  return rowCount ?? 0
+  return new Map(counted.map((r) => [r.run_id, r.n]))
 }

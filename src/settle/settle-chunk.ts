@@ -1,23 +1,24 @@
 /**
- * Settles a chunk of one job's outcomes: the rows, the retry jobs, the failure history, the dead
- * letters and the run's counters, in one transaction; then says what to announce. A chunk whose
- * calls all succeeded is one statement, with no transaction to open: the common case.
+ * Settles a chunk of outcomes, from any of this instance's jobs: the rows, the retry jobs, the
+ * failure history, the dead letters and the runs' counters, in one transaction; then says what
+ * to announce. A chunk whose calls all succeeded is one statement with no transaction to open,
+ * the common case, and every run's counters are locked only once its rows are written.
  */
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { retryLeaseSeconds } from '../config/flow.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
 import { pageJob } from '../process/page-job.js'
-import { recordFailureHistory } from '../records/failures.js'
 import { latenessHistogram } from '../records/lateness.js'
-import { addOutcomes, addOutcomesSql, justFinished } from '../records/runs.js'
-import type { OutcomeCounts, RunRow, RunSummary } from '../records/runs.js'
-import { idempotencyKey } from '../worker-client/types.js'
+import { addOutcomes } from '../records/runs.js'
+import type { OutcomeCounts, RunSummary } from '../records/runs.js'
+import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
-import { COMPLETE_ROWS, recordFinalFailures, recordGone, recordRetries, releaseRows, rowParams } from './row-writes.js'
+import { recordFailures } from './record-failures.js'
+import { COMPLETE_ROWS, handOverRows, recordGone, releaseRows, rowParams } from './row-writes.js'
+import type { Owned } from './row-writes.js'
 
 export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
 
@@ -29,93 +30,62 @@ export interface SettleDeps {
   options: ResolvedOptions
 }
 
-/** A chunk: outcomes of calls made by job `jobId` of run `runId`, and rows it may not call (`unowned`). */
+/** Outcomes of calls, and rows a job was given but found paused, inactive or gone (each skipped once). */
 export interface Chunk {
-  jobId: string
-  runId: string
   outcomes: Outcome[]
-  /** Rows the job was given but found paused, inactive or gone: each is skipped once. */
-  leftovers?: string[]
+  leftovers?: (Owned & { runId: string })[]
 }
 
 export interface ChunkSettlement {
   counts: OutcomeCounts
   announcements: Announcement[]
-  finishedRun: RunSummary | null
+  finishedRuns: RunSummary[]
 }
 
-function eventBase(runId: string, o: Outcome) {
-  return { runId, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for, attempt: o.attempt }
+export function eventBase(o: Outcome) {
+  return { runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for, attempt: o.attempt }
 }
 
-const successValues = (o: Success) => [o.nextRunAt.toISOString(), o.response ?? null]
+export const successValues = (o: Success) => [o.nextRunAt.toISOString(), o.response ?? null]
+export const owned = (o: Outcome): Owned => ({ id: o.row.id, jobId: o.jobId })
 
-/** Every call's lateness, whatever became of its outcome: lateness is about when calls started. */
-function latenessOf(outcomes: Outcome[]): number[] {
-  const values = outcomes.flatMap((o) => (o.startedAt === null ? [] : [o.startedAt - o.row.scheduled_for.getTime()]))
-  return values.length === 0 ? [] : latenessHistogram(values)
+/** Per run, its calls' lateness as histogram counts: lateness is about when calls started. */
+export function latenessByRun(outcomes: Outcome[]): Map<string, number[]> {
+  const values = new Map<string, number[]>()
+  for (const o of outcomes) {
+    if (o.startedAt === null) continue
+    const list = values.get(o.row.run_id) ?? []
+    list.push(o.startedAt - o.row.scheduled_for.getTime())
+    values.set(o.row.run_id, list)
+  }
+  return new Map([...values].map(([runId, list]) => [runId, latenessHistogram(list)]))
 }
 
-/** Successes and the run's counters in one statement: rows completed, and the run's row after. */
-async function completeInOneGo(db: Executor, chunk: Chunk, successes: Success[], now: Date): Promise<{ done: Set<string>; run: RunSummary | null }> {
-  const { lock, update } = addOutcomesSql({
-    run: '$5', successful: '(SELECT count(*) FROM done)', failed: '0', retried: '0', skipped: '0', lateness: '$6::int[]', now: '$4::timestamptz',
-  })
-  const { rows } = await db.query<RunRow & { just_finished: boolean; done_ids: string[] | null }>(
-    `WITH done AS (${COMPLETE_ROWS} RETURNING sp.id), ${lock}, counted AS (${update})
-     SELECT counted.*, (SELECT array_agg(id::text) FROM done) AS done_ids FROM counted`,
-    [...rowParams(successes, (o) => o.row.id, successValues), chunk.jobId, now, chunk.runId, latenessOf(chunk.outcomes)],
-  )
-  return { done: new Set(rows[0]?.done_ids ?? []), run: justFinished(rows[0]) }
+const ZERO: OutcomeCounts = { successful: 0, failed: 0, retried: 0, skipped: 0 }
+
+function tally(counts: Map<string, OutcomeCounts>, runId: string, key: keyof OutcomeCounts, n = 1): void {
+  const c = counts.get(runId) ?? { ...ZERO }
+  c[key] += n
+  counts.set(runId, c)
 }
 
-/** Hands cancelled rows to a new job of the same run: stop() cut their calls short. */
-async function handOver(db: Executor, deps: SettleDeps, chunk: Chunk, cancelled: Cancelled[]): Promise<void> {
-  if (cancelled.length === 0) return
-  const { options } = deps
-  const job = pageJob(chunk.runId, [], { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds })
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE subscription_processing SET job_id = $3 WHERE id = ANY($1::uuid[]) AND (job_id = $2 AND status = 'queued') IS TRUE RETURNING id`,
-    [cancelled.map((o) => o.row.id), chunk.jobId, job.id],
-  )
-  if (rows.length === 0) return
-  await deps.boss.insert(deps.processQueue, [{ ...job, data: { runId: chunk.runId, ids: rows.map((r) => r.id) } }], { db: asBossDb(db) })
+function total(counts: Iterable<OutcomeCounts>): OutcomeCounts {
+  const sum = { ...ZERO }
+  for (const c of counts) for (const key of Object.keys(sum) as (keyof OutcomeCounts)[]) sum[key] += c[key]
+  return sum
 }
 
-function asBossDb(db: Executor) {
-  return { executeSql: async (text: string, values?: unknown[]) => await db.query(text, values) } as never
-}
-
-/** Failures, retried or final: rows, retry jobs, dead letters, history. Returns what was recorded. */
-async function recordFailures(db: Executor, deps: SettleDeps, chunk: Chunk, failures: Failure[], now: Date) {
-  const { options } = deps
-  const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
-  const retrying = failures.filter((o) => !o.final)
-  // A call cut short by stop() with no retry left: no job carries it; the rescue takes the row at once.
-  const orphaned = (o: Failure) => o.cancelled && o.attempt >= options.retry.limit + 1
-  const jobs = new Map(retrying.filter((o) => !orphaned(o)).map((o) => [o.row.id, pageJob(chunk.runId, [o.row.id], timings, {
-    key: `${idempotencyKey(o.row.subscription_id, o.row.scheduled_for)}#${o.attempt + 1}`,
-    startAfter: o.retryAt ?? now,
-  })]))
-  const retried = await recordRetries(db, chunk.jobId, retrying.map((o) => {
-    const job = jobs.get(o.row.id)
-    const startsIn = ((o.retryAt ?? now).getTime() - now.getTime()) / 1000
-    return { id: o.row.id, error: o.error, jobId: job?.id ?? null, leaseUntil: job ? new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000) : now }
-  }), now)
-  const retryJobs = [...jobs].filter(([id]) => retried.has(id)).map(([, job]) => job)
-  if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: asBossDb(db) })
-
-  const finals = failures.filter((o) => o.final)
-  const { recorded: failed, paused } = await recordFinalFailures(db, chunk.jobId, finals.map((o) => ({ id: o.row.id, error: o.error })), now, options.pauseAfterConsecutiveFailures)
-  const dead = finals.filter((o) => failed.has(o.row.id)).map((o) => ({
-    data: { ...eventBase(chunk.runId, o), scheduledFor: o.row.scheduled_for.toISOString(), error: o.error, status: o.status },
-  }))
-  if (dead.length > 0) await deps.boss.insert(deps.deadQueue, dead, { db: asBossDb(db) })
-
-  const recorded = failures.filter((o) => (o.final ? failed : retried).has(o.row.id))
-  await recordFailureHistory(db, recorded.map((o) => ({ ...eventBase(chunk.runId, o), final: o.final, error: o.error, status: o.status })), now)
-  const orphans = new Set(retrying.filter(orphaned).map((o) => o.row.id))
-  return { retried, failed, paused, recorded, orphans }
+/** Hands rows not yet called when stop() began to a new job each, of their run. */
+async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[]): Promise<Set<string>> {
+  if (cancelled.length === 0) return new Set()
+  const timings = { expireInSeconds: deps.options.jobExpirySeconds, heartbeatSeconds: deps.options.heartbeatSeconds }
+  const jobs = new Map<string, ReturnType<typeof pageJob>>()
+  for (const o of cancelled) if (!jobs.has(o.row.run_id)) jobs.set(o.row.run_id, pageJob(o.row.run_id, [], timings))
+  const moved = await handOverRows(db, cancelled.map((o) => ({ ...owned(o), nextJobId: jobs.get(o.row.run_id)!.id })))
+  const inserts = [...jobs].map(([runId, job]) => ({ ...job, data: { runId, ids: cancelled.filter((o) => o.row.run_id === runId && moved.has(o.row.id)).map((o) => o.row.id) } }))
+  const nonEmpty = inserts.filter((job) => job.data.ids.length > 0)
+  if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: { executeSql: async (text, values) => await db.query(text, values as unknown[] | undefined) } })
+  return moved
 }
 
 /** Settles `chunk`. Rides out nothing itself: the caller retries a transient failure whole. */
@@ -123,47 +93,61 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
   const { options, pool } = deps
   const now = options.clock.now()
   const successes = chunk.outcomes.filter((o): o is Success => o.kind === 'success')
-  const failures = chunk.outcomes.filter((o): o is Failure => o.kind === 'failure')
-  const cancelled = chunk.outcomes.filter((o): o is Cancelled => o.kind === 'cancelled' && o.handOver)
-  const abandoned = new Set(chunk.outcomes.filter((o) => o.kind === 'cancelled' && !o.handOver).map((o) => o.row.id))
   const announcements: Announcement[] = []
   const announceSuccesses = (done: Set<string>) => {
-    for (const o of successes) if (done.has(o.row.id)) announcements.push(['subscription:succeeded', { ...eventBase(chunk.runId, o), durationMs: o.durationMs, nextRunAt: o.nextRunAt }])
+    for (const o of successes) if (done.has(o.row.id)) announcements.push(['subscription:succeeded', { ...eventBase(o), durationMs: o.durationMs, nextRunAt: o.nextRunAt }])
   }
+  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, announcements, finishedRuns: [] }
 
-  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) {
-    return { counts: { successful: 0, failed: 0, retried: 0, skipped: 0 }, announcements, finishedRun: null }
-  }
   if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length) {
-    const { done, run } = await completeInOneGo(pool, chunk, successes, now)
+    const { done, finishedRuns } = await completeInOneGo(pool, successes, now, latenessByRun(chunk.outcomes))
     announceSuccesses(done)
-    const unmatched = successes.filter((o) => !done.has(o.row.id)).map((o) => o.row.id)
-    if (unmatched.length === 0) return { counts: { successful: done.size, failed: 0, retried: 0, skipped: 0 }, announcements, finishedRun: run }
+    const unmatched = successes.filter((o) => !done.has(o.row.id)).map((o) => ({ ...owned(o), runId: o.row.run_id }))
+    if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, announcements, finishedRuns }
     // Rare: rows paused, deactivated or deleted while their calls were in flight.
-    const rest = await settleChunk(deps, { ...chunk, outcomes: [], leftovers: unmatched })
-    return { counts: { ...rest.counts, successful: done.size }, announcements, finishedRun: run ?? rest.finishedRun }
+    const rest = await settleChunk(deps, { outcomes: [], leftovers: unmatched })
+    return { counts: { ...rest.counts, successful: done.size }, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
   }
 
   return await withTransaction(pool, async (tx) => {
+    const counts = new Map<string, OutcomeCounts>()
     const { rows } = successes.length > 0
-      ? await tx.query<{ id: string }>(`${COMPLETE_ROWS} RETURNING sp.id`, [...rowParams(successes, (o) => o.row.id, successValues), chunk.jobId, now])
+      ? await tx.query<{ id: string }>(`${COMPLETE_ROWS} RETURNING sp.id`, [...rowParams(successes.map((o) => ({ ...owned(o), o })), ({ o }) => successValues(o)), now])
       : { rows: [] }
     const done = new Set(rows.map((r) => r.id))
     announceSuccesses(done)
-    await handOver(tx, deps, chunk, cancelled)
-    const { retried, failed, paused, recorded, orphans } = await recordFailures(tx, deps, chunk, failures, now)
-    for (const o of recorded) {
-      announcements.push(['subscription:failed', { ...eventBase(chunk.runId, o), error: o.error, final: o.final, permanent: o.permanent }])
-      if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(chunk.runId, o), error: o.error, retryAt: orphans.has(o.row.id) ? null : o.retryAt }])
-      if (paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed runs in a row; resume() or retryFailed() picks it again.`)
+    for (const o of successes) if (done.has(o.row.id)) tally(counts, o.row.run_id, 'successful')
+
+    const moved = await handOver(tx, deps, chunk.outcomes.filter((o): o is Cancelled => o.kind === 'cancelled' && o.handOver))
+    const failures = chunk.outcomes.filter((o): o is Failure => o.kind === 'failure')
+    const recorded = await recordFailures(tx, deps, failures, now)
+    for (const o of recorded.list) {
+      tally(counts, o.row.run_id, o.final ? 'failed' : 'retried')
+      announcements.push(['subscription:failed', { ...eventBase(o), error: o.error, final: o.final, permanent: o.permanent }])
+      if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), error: o.error, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
+      if (recorded.paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed runs in a row; resume() or retryFailed() picks it again.`)
     }
-    // Whatever was not recorded, and was not handed over, is let go of (or was deleted): skipped.
-    const settled = new Set([...done, ...retried, ...failed, ...cancelled.map((o) => o.row.id), ...abandoned])
-    const unsettled = [...chunk.outcomes.filter((o) => !settled.has(o.row.id)).map((o) => o.row.id), ...(chunk.leftovers ?? [])]
-    const released = await releaseRows(tx, chunk.jobId, unsettled, now)
-    const gone = await recordGone(tx, chunk.runId, unsettled.filter((id) => !released.has(id)))
-    const counts = { successful: done.size, failed: failed.size, retried: retried.size, skipped: released.size + gone }
-    const finishedRun = await addOutcomes(tx, chunk.runId, counts, now, latenessOf(chunk.outcomes))
-    return { counts, announcements, finishedRun }
+
+    // Whatever was not recorded, handed over, or left to its job's next delivery, is let go of
+    // (or was deleted): skipped, once.
+    const settled = new Set([...done, ...moved, ...recorded.list.map((o) => o.row.id)])
+    const abandoned = (o: Outcome) => o.kind === 'cancelled' && !o.handOver
+    const unsettled = [
+      ...chunk.outcomes.filter((o) => !settled.has(o.row.id) && !abandoned(o)).map((o) => ({ ...owned(o), runId: o.row.run_id })),
+      ...(chunk.leftovers ?? []),
+    ]
+    const released = await releaseRows(tx, unsettled, now)
+    for (const runId of released.values()) tally(counts, runId, 'skipped')
+    const gone = await recordGone(tx, unsettled.filter((r) => !released.has(r.id)))
+    for (const [runId, n] of gone) tally(counts, runId, 'skipped', n)
+
+    const lateness = latenessByRun(chunk.outcomes)
+    const finishedRuns: RunSummary[] = []
+    // In a fixed order, so that two instances settling rows of the same runs never deadlock.
+    for (const runId of [...new Set([...counts.keys(), ...lateness.keys()])].sort()) {
+      const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId) ?? [])
+      if (finished) finishedRuns.push(finished)
+    }
+    return { counts: total(counts.values()), announcements, finishedRuns }
   })
 }

@@ -75,8 +75,8 @@ export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
  * Claims a page: `$1` cutoff, `$2`/`$3` cursor, `$4` limit, `$5` lease seconds, `$6` run,
  * `$7` the ids of the jobs that will own the rows, `$8` rows per job (in key order: the first
  * `$8` rows to the first job, and so on), `$9` ids or claimedBefore (kinds that take them).
- * Returns each row with its owner and previous owner, and the page's last sort key (the next
- * cursor) on every row.
+ * Returns each row with its owner and previous owner, what its call needs, and the page's last
+ * sort key (the next cursor) on every row.
  */
 export function claimSql(kind: ClaimKind): string {
   const { key, where, slot, resetAttempts } = SELECTION[kind]
@@ -89,7 +89,8 @@ export function claimSql(kind: ClaimKind): string {
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
-      SELECT sp.id, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id
+      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id,
+             s.user_id::text AS user_id, s.frequency::text AS frequency
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
        WHERE ${where}${dueOnly}
@@ -99,7 +100,7 @@ export function claimSql(kind: ClaimKind): string {
        LIMIT $4
          FOR UPDATE OF sp SKIP LOCKED
     ), numbered AS (
-      SELECT id, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
+      SELECT ctid, previous_run_id, previous_job_id, user_id, frequency, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
     ), claimed AS (
       UPDATE subscription_processing sp
          SET status = 'queued',
@@ -113,13 +114,17 @@ export function claimSql(kind: ClaimKind): string {
              job_id = ($7::uuid[])[((numbered.n - 1) / $8::int + 1)::int],
              updated_at = $1
         FROM numbered
-       WHERE sp.id = numbered.id
-      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id
+       -- Each row where the page locked it (it cannot move while locked): no index, no plan to
+       -- go wrong; joined by id, the planner may hash the whole table.
+       WHERE sp.ctid = numbered.ctid
+      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id,
+                sp.timezone, sp.anchor_at, sp.attempts, numbered.user_id, numbered.frequency
     ), last AS (
       SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
     )
-    SELECT c.id, c.subscription_id, c.scheduled_for, c.job_id, p.previous_run_id, p.previous_job_id, last.key AS last_key, last.id AS last_id
-      FROM claimed c JOIN picked p ON p.id = c.id CROSS JOIN last`
+    -- No join back to the page: the planner, misled by statistics of a table being swept, can
+    -- compare every claimed row with every picked one.
+    SELECT c.*, last.key AS last_key, last.id AS last_id FROM claimed c CROSS JOIN last`
 }
 
 /** Gives claimed rows to other jobs: those of their spread buckets (`$1` row ids, `$2` job ids). */

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { pageJob } from '../process/page-job.js'
-import type { PageJobData, PageJobTimings } from '../process/page-job.js'
+import type { CarriedRow, PageJobData, PageJobTimings } from '../process/page-job.js'
 import { addClaimed } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
@@ -70,6 +70,11 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks
 }
 
+/** What a job that runs at once needs of a row: no second read (a spread job waits, and reads). */
+function carried(row: ClaimedRow): CarriedRow {
+  return [row.id, row.subscription_id, row.user_id, row.frequency, row.timezone, row.anchor_at?.toISOString() ?? null, row.scheduled_for.toISOString(), row.attempts]
+}
+
 function byJob(rows: ClaimedRow[]): ClaimedRow[][] {
   const groups = new Map<string, ClaimedRow[]>()
   for (const row of rows) {
@@ -101,7 +106,7 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
   const jobs = groups.map((group, i) => {
     const ids = group.map((row) => row.id)
     const startAfter = spreadMs > 0 ? new Date(Math.min(...group.map((row) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs)))) : undefined
-    const data: PageJobData = spreadMs > 0 ? { runId: input.runId, ids, spreadMs } : { runId: input.runId, ids }
+    const data: PageJobData = spreadMs > 0 ? { runId: input.runId, ids, spreadMs } : { runId: input.runId, ids, rows: group.map(carried) }
     return { ...pageJob(input.runId, ids, input.timings, { id: groupIds[i]! }), data, ...(startAfter && startAfter > input.now ? { startAfter } : {}) }
   })
   await boss.insert(input.processQueue, jobs, {

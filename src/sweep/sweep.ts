@@ -58,41 +58,52 @@ export interface SweepResult {
  * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
  * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
  */
+/**
+ * Claim loops per kind: two walk the index side by side, each with its own cursor; SKIP LOCKED
+ * keeps them off each other's pages, and a claimed row leaves the index they walk.
+ */
+const LOOPS = 2
+
 export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: SweepScope = SCHEDULED_SWEEP): Promise<SweepResult> {
   const total: SweepResult = { claimed: 0 }
   let failure: unknown
+  const walk = async (kind: ClaimKind) => {
+    let cursor: Cursor | null = START_CURSOR
+    while (cursor && !ctx.signal?.aborted && failure === undefined) {
+      const after: Cursor = cursor
+      // A page is one transaction; if the database drops mid-page it rolls back whole, so
+      // the page is simply claimed again once the database is back.
+      const page = await retryTransient(
+        () =>
+          withTransaction(ctx.pool, (client) =>
+            claimPage(client, ctx.boss, {
+              kind,
+              now,
+              after,
+              limit: ctx.pageSize,
+              jobSize: ctx.jobSize,
+              leaseSeconds: ctx.claimLeaseSeconds,
+              timings: ctx.timings,
+              spreadMs: ctx.spreadMs,
+              runId,
+              processQueue: ctx.processQueue,
+              subscriptionIds: scope.subscriptionIds ?? null,
+              claimedBefore: scope.claimedBefore ?? null,
+            }),
+          ),
+        { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
+      )
+      total.claimed += page.claimed
+      if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
+      for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
+      cursor = page.next
+    }
+  }
   try {
     for (const kind of scope.kinds) {
-      let cursor: Cursor | null = START_CURSOR
-      while (cursor && !ctx.signal?.aborted) {
-        const after: Cursor = cursor
-        // A page is one transaction; if the database drops mid-page it rolls back whole, so
-        // the page is simply claimed again once the database is back.
-        const page = await retryTransient(
-          () =>
-            withTransaction(ctx.pool, (client) =>
-              claimPage(client, ctx.boss, {
-                kind,
-                now,
-                after,
-                limit: ctx.pageSize,
-                jobSize: ctx.jobSize,
-                leaseSeconds: ctx.claimLeaseSeconds,
-                timings: ctx.timings,
-                spreadMs: ctx.spreadMs,
-                runId,
-                processQueue: ctx.processQueue,
-                subscriptionIds: scope.subscriptionIds ?? null,
-                claimedBefore: scope.claimedBefore ?? null,
-              }),
-            ),
-          { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
-        )
-        total.claimed += page.claimed
-        if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
-        for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
-        cursor = page.next
-      }
+      const loops = await Promise.allSettled(Array.from({ length: LOOPS }, () => walk(kind)))
+      const rejected = loops.find((loop): loop is PromiseRejectedResult => loop.status === 'rejected')
+      if (rejected) throw rejected.reason
     }
   } catch (error) {
     failure = error

@@ -16,6 +16,12 @@ export interface ClaimedRow {
   job_id: string
   previous_run_id: string | null
   previous_job_id: string | null
+  /** What the call needs, carried in the job (page-job.ts). */
+  timezone: string | null
+  anchor_at: Date | null
+  attempts: number
+  user_id: string | null
+  frequency: string | null
   last_key: string
   last_id: string
 }

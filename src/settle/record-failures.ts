@@ -1,0 +1,63 @@
+/**
+ * Failed calls, retried or final: the rows, the retry jobs (one per subscription, at its
+ * backoff or Retry-After), the dead letters, and the failure history. A call cut short by
+ * `stop()` with no retry left is let go of for the rescue to take at once, not recorded failed.
+ */
+import { retryLeaseSeconds } from '../config/flow.js'
+import type { Executor } from '../db/executor.js'
+import { pageJob } from '../process/page-job.js'
+import { recordFailureHistory } from '../records/failures.js'
+import { idempotencyKey } from '../worker-client/types.js'
+import type { Failure } from './outcome.js'
+import { recordFinalFailures, recordRetries } from './row-writes.js'
+import type { SettleDeps } from './settle-chunk.js'
+
+export interface RecordedFailures {
+  /** The failures recorded (their rows were still owned), retried or final. */
+  list: Failure[]
+  /** Rows paused for failing too many runs in a row. */
+  paused: Set<string>
+  /** Retried rows no job carries: the rescue takes them. */
+  orphans: Set<string>
+}
+
+function asBossDb(db: Executor) {
+  return { executeSql: async (text: string, values?: unknown[]) => await db.query(text, values) } as never
+}
+
+export async function recordFailures(db: Executor, deps: SettleDeps, failures: Failure[], now: Date): Promise<RecordedFailures> {
+  if (failures.length === 0) return { list: [], paused: new Set(), orphans: new Set() }
+  const { options } = deps
+  const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
+  const retrying = failures.filter((o) => !o.final)
+  const orphaned = (o: Failure) => o.cancelled && o.attempt >= options.retry.limit + 1
+  const jobs = new Map(retrying.filter((o) => !orphaned(o)).map((o) => [o.row.id, pageJob(o.row.run_id, [o.row.id], timings, {
+    key: `${idempotencyKey(o.row.subscription_id, o.row.scheduled_for)}#${o.attempt + 1}`,
+    startAfter: o.retryAt ?? now,
+  })]))
+  const retried = await recordRetries(db, retrying.map((o) => {
+    const job = jobs.get(o.row.id)
+    const startsIn = ((o.retryAt ?? now).getTime() - now.getTime()) / 1000
+    const leaseUntil = job ? new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000) : now
+    return { id: o.row.id, jobId: o.jobId, error: o.error, nextJobId: job?.id ?? null, leaseUntil }
+  }), now)
+  const retryJobs = [...jobs].filter(([id]) => retried.has(id)).map(([, job]) => job)
+  if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: asBossDb(db) })
+
+  const finals = failures.filter((o) => o.final)
+  const { recorded: failed, paused } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures)
+  const dead = finals.filter((o) => failed.has(o.row.id)).map((o) => ({
+    data: {
+      runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for.toISOString(),
+      attempt: o.attempt, error: o.error, status: o.status,
+    },
+  }))
+  if (dead.length > 0) await deps.boss.insert(deps.deadQueue, dead, { db: asBossDb(db) })
+
+  const list = failures.filter((o) => (o.final ? failed : retried).has(o.row.id))
+  await recordFailureHistory(db, list.map((o) => ({
+    runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for,
+    attempt: o.attempt, final: o.final, error: o.error, status: o.status,
+  })), now)
+  return { list, paused, orphans: new Set(retrying.filter(orphaned).map((o) => o.row.id)) }
+}
