@@ -21,10 +21,11 @@ import { herd } from './scenarios/herd.js'
 import { idle } from './scenarios/idle.js'
 import { latency } from './scenarios/latency.js'
 import { scale } from './scenarios/scale.js'
+import { scaleOut } from './scenarios/scale-out.js'
 import type { Scenario, ScenarioContext } from './scenarios/shared.js'
 import { throughput } from './scenarios/throughput.js'
 
-const SCENARIO_FUNCTIONS: Record<ScenarioName, Scenario> = { throughput, latency, idle, herd, scale }
+const SCENARIO_FUNCTIONS: Record<ScenarioName, Scenario> = { throughput, latency, idle, herd, scale, 'scale-out': scaleOut }
 
 /** "e7dfe5b + 9 changed files in src/": what was measured, since src/ changes under the bench. */
 function revision(): string {

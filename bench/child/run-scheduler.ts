@@ -33,6 +33,8 @@ export interface SchedulerRunInput {
   whatIf?: WhatIf[]
   /** Flags for the child's `node` (e.g. a heap cap); read by the parent when it spawns. */
   nodeArgs?: string[]
+  /** Helpers (run-helper.ts) to wait for in `bench_ready` before the first run. @default 0 */
+  peers?: number
 }
 
 export interface MeasuredRun {
@@ -131,6 +133,12 @@ async function main(): Promise<void> {
   if (snapshotAt > 0) {
     const file = join(tmpdir(), `pss-bench-${process.pid}.heapsnapshot`)
     setTimeout(() => console.log(`heap snapshot: ${writeHeapSnapshot(file)}`), snapshotAt * 1000).unref()
+  }
+  // The scale-out scenario: the other processes are started and taking jobs before the run.
+  while ((input.peers ?? 0) > 0) {
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bench_ready`).catch(() => ({ rows: [{ n: 0 }] }))
+    if (rows[0]!.n >= input.peers!) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
   for (let i = 0; i < (input.runs ?? 1); i++) {
     Object.assign(clock, { origin: performance.now(), calls: 0, first: null, last: null })

@@ -9,7 +9,7 @@
 import { WHAT_IFS } from '../child/what-if.js'
 import type { WhatIf } from '../child/what-if.js'
 
-export const SCENARIOS = ['throughput', 'latency', 'idle', 'herd', 'scale'] as const
+export const SCENARIOS = ['throughput', 'latency', 'idle', 'herd', 'scale', 'scale-out'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export interface BenchConfig {
@@ -23,6 +23,8 @@ export interface BenchConfig {
   idleN: number
   /** Sizes of the `scale` scenario. */
   scaleNs: number[]
+  /** Due rows of the `scale-out` scenario. */
+  scaleOutN: number
   /** Scheduler settings shared by every scenario. */
   concurrency: number
   claimBatchSize: number
@@ -98,10 +100,10 @@ export function parseArgs(argv: string[]): BenchConfig {
   if (smoke) {
     // Sized for a busy 2-core machine, where the scheduler may drain only a few hundred a second.
     const size = n ?? 2000
-    return { ...base, n: size, latencyN: Math.min(1000, size), idleN: 20_000, scaleNs: [...new Set([1000, size, 5000])].sort((a, b) => a - b) }
+    return { ...base, n: size, latencyN: Math.min(1000, size), idleN: 20_000, scaleNs: [...new Set([1000, size, 5000])].sort((a, b) => a - b), scaleOutN: 800 }
   }
   const size = n ?? 100_000
-  return { ...base, n: size, latencyN: Math.min(5000, size), idleN: 1_000_000, scaleNs: [10_000, 100_000, 1_000_000] }
+  return { ...base, n: size, latencyN: Math.min(5000, size), idleN: 1_000_000, scaleNs: [10_000, 100_000, 1_000_000], scaleOutN: 10_000 }
 }
 
 /** Herd size: the issue asks for 100k, i.e. N (so the throughput drain is reused). */
