@@ -3,7 +3,7 @@
  * catch them with one `instanceof` check, or across realms with {@link isSchedulerError}.
  */
 
-const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND'] as const
+const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY'] as const
 
 export type SchedulerErrorCode = (typeof CODES)[number]
 
@@ -109,6 +109,18 @@ export class NotFoundError extends SchedulerError {
 
   constructor(message: string) {
     super('NOT_FOUND', message)
+  }
+}
+
+/**
+ * A change to a subscription's schedule was refused because a call for it is in flight (or
+ * waiting for its retry): its outcome will set the next slot. Try again once it has settled.
+ */
+export class SubscriptionBusyError extends SchedulerError {
+  override name = 'SubscriptionBusyError'
+
+  constructor(message: string) {
+    super('SUBSCRIPTION_BUSY', message)
   }
 }
 

@@ -1,8 +1,13 @@
 export { createSubscriptionScheduler } from './scheduler.js'
 export type {
+  BackfillOptions,
   FailingSubscription,
   FailureRecord,
+  HistoryEntry,
+  PauseOptions,
   RetryFailedOptions,
+  SkipResult,
+  UpcomingOptions,
   RunNowOptions,
   RunStarted,
   StopOptions,
@@ -22,14 +27,14 @@ export { createHttpWorkerClient } from './worker-client/http-client.js'
 export type { HttpWorkerClientOptions } from './worker-client/http-client.js'
 export type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from './worker-client/types.js'
 export type { PgBossTuning, RetryOptions, SchedulerOptions } from './config/options.js'
-export type { EnrolledSubscription, EnrollOptions } from './records/enroll.js'
+export type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 export type { RunSummary } from './records/runs.js'
 export type { SchedulerStatus } from './records/status.js'
 export type { Logger } from './observe/logger.js'
 export type { Clock } from './observe/clock.js'
 export type { Executor, HostDb } from './db/executor.js'
 // From names.ts, not schema.ts: the root's types must not reach drizzle-orm, an optional peer.
-export type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
+export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 export {
   ConfigurationError,
   isConfigurationError,
@@ -43,6 +48,7 @@ export {
   PermanentError,
   RetryableError,
   SchedulerError,
+  SubscriptionBusyError,
   SubscriptionDataError,
 } from './errors.js'
 export type { SchedulerErrorCode } from './errors.js'

@@ -11,11 +11,13 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { getSubscription, listFailing, pause, resume } from './records/subscriptions.js'
+import { pauseUntil, reschedule, skipNext, upcoming } from './records/schedule-control.js'
+import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
 import { getRun, listRuns, waitForRun } from './records/runs.js'
 import type { RunSummary } from './records/runs.js'
-import type { RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
+import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
 import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
@@ -36,6 +38,17 @@ function assertPool(pool: unknown): asserts pool is Pool {
     : typeof candidate?.query === 'function' ? 'an object with query() but not a pool (a pg.Client?)'
       : typeof pool
   throw new ConfigurationError('pool', `expected a pg.Pool, got ${got}. Pass \`new pg.Pool({ connectionString: process.env.DATABASE_URL })\` (the scheduler never closes it).`)
+}
+
+/** `pause()`'s options: nothing, or a valid `until`. */
+function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', `pause() takes { until?: Date }, got ${JSON.stringify(options)}.`)
+  for (const key of Object.keys(options)) if (key !== 'until') throw new ConfigurationError(key, 'unknown option of pause(); it takes { until?: Date }.')
+  const { until } = options
+  if (until === undefined) return undefined
+  if (!(until instanceof Date) || Number.isNaN(until.getTime())) throw new ConfigurationError('until', `expected a valid Date, got ${JSON.stringify(until)}.`)
+  return until
 }
 
 /**
@@ -107,9 +120,37 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
     }) as SubscriptionScheduler['runSubscription'],
 
-    pause: (subscriptionId) => explainingMissingTables(() => pause(pool, subscriptionId, resolved.clock.now())),
+    pause: async (subscriptionId, o) => {
+      assertUuid('subscriptionId', subscriptionId)
+      const until = checkPauseOptions(o)
+      return await explainingMissingTables(async () => {
+        if (!until) return await pause(pool, subscriptionId, resolved.clock.now())
+        await pauseUntil(pool, resolved, subscriptionId, until)
+        return await getSubscription(pool, subscriptionId)
+      })
+    },
     resume: (subscriptionId) => explainingMissingTables(() => resume(pool, subscriptionId, resolved.clock.now())),
-    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(() => enroll(pool, subscriptionId, enrollOptions)),
+    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(() => enroll(pool, resolved, subscriptionId, enrollOptions)),
+    reschedule: async (subscriptionId, settings) => {
+      assertUuid('subscriptionId', subscriptionId)
+      return await explainingMissingTables(() => reschedule(pool, resolved, subscriptionId, settings))
+    },
+    skipNext: async (subscriptionId) => {
+      assertUuid('subscriptionId', subscriptionId)
+      return await explainingMissingTables(() => skipNext(pool, resolved, subscriptionId))
+    },
+    upcoming: async (subscriptionId, o) => {
+      assertUuid('subscriptionId', subscriptionId)
+      return await explainingMissingTables(() => upcoming(pool, resolved, subscriptionId, o?.count))
+    },
+    backfill: (async (subscriptionId: string, o: BackfillOptions) => {
+      assertUuid('subscriptionId', subscriptionId)
+      const range = checkBackfillRange(o)
+      const current = running('backfill')
+      const { runId } = await explainingMissingTables(() => current.startBackfill(subscriptionId, range))
+      if (o.wait === false) return { runId }
+      return await waitForRun(pool, runId, { signal: current.haltSignal })
+    }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(() => enrollMissing(pool)),
     getSubscription: (subscriptionId, o) => explainingMissingTables(() => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),
     getStatus: () => explainingMissingTables(() => getStatus(pool, resolved)),

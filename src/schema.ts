@@ -22,10 +22,10 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core'
 
-export { RUN_TRIGGERS, SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './db/names.js'
-export type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
+export { HISTORY_KINDS, RUN_TRIGGERS, SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES } from './db/names.js'
+export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 import { SCHEDULER_SCHEMA } from './db/names.js'
-import type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
+import type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
@@ -74,6 +74,14 @@ export const subscriptionProcessing = pgTable(
     pausedReason: text('paused_reason').$type<PausedReason>(),
     /** The worker's last answer, truncated to a few kilobytes. */
     lastResponse: jsonb('last_response'),
+    /** This subscription's own time of day, 'HH:MM'; null means the scheduler's `runAt`. */
+    runAt: text('run_at'),
+    /** No slot before this instant. */
+    startsAt: timestamptz('starts_at'),
+    /** No slot after this instant: after its last one the row is `ended`. */
+    endsAt: timestamptz('ends_at'),
+    /** A `paused` row resumes by itself at this instant (its `next_run_at` is already set past it). */
+    pausedUntil: timestamptz('paused_until'),
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
@@ -87,6 +95,8 @@ export const subscriptionProcessing = pgTable(
       .where(sql`status IN ('queued', 'processing')`),
     // listFailing(): rows whose last attempt failed, newest first.
     index('subscription_processing_failing_idx').on(t.updatedAt.desc()).where(sql`error IS NOT NULL`),
+    // Pauses that end by themselves, found by every sweep and rescue tick.
+    index('subscription_processing_paused_until_idx').on(t.pausedUntil).where(sql`status = 'paused' AND paused_until IS NOT NULL`),
   ],
 )
 
@@ -155,6 +165,24 @@ export const runSkips = scheduler.table(
   (t) => [primaryKey({ columns: [t.runId, t.processingId] })],
 )
 
+/**
+ * What happened to a subscription's schedule besides its calls (skips, pauses, resumes,
+ * reschedules, backfills, its end), for operators; pruned with the run history.
+ */
+export const subscriptionHistory = scheduler.table(
+  'history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    kind: text('kind').$type<HistoryKind>().notNull(),
+    slot: timestamptz('slot'),
+    detail: text('detail'),
+    at: timestamptz('at').notNull().defaultNow(),
+  },
+  (t) => [index('history_subscription_idx').on(t.subscriptionId, t.at), index('history_at_idx').on(t.at)],
+)
+
+export type SubscriptionHistoryRow = typeof subscriptionHistory.$inferSelect
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect
 export type SubscriptionProcessingRow = typeof subscriptionProcessing.$inferSelect
 export type SubscriptionRunRow = typeof subscriptionRuns.$inferSelect

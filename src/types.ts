@@ -2,10 +2,10 @@
  * The shape of the object `createSubscriptionScheduler()` returns: what hosts, the admin
  * handler and the CLI program against.
  */
-import type { EnrolledSubscription, EnrollOptions } from './records/enroll.js'
+import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
 import type { RunSummary } from './records/runs.js'
-import type { PausedReason, SubscriptionStatus } from './db/names.js'
+import type { HistoryKind, PausedReason, SubscriptionStatus } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
 
 export interface RunNowOptions {
@@ -53,6 +53,16 @@ export interface FailingSubscription {
   nextRunAt: Date | null
 }
 
+/** One entry of a subscription's history, newest first in {@link SubscriptionDetails.history}. */
+export interface HistoryEntry {
+  kind: HistoryKind
+  /** The slot concerned: the one skipped, the first one of a backfill, … ; null when none. */
+  slot: Date | null
+  at: Date
+  /** A short note: the pause's end, the backfill's range and run, the settings changed. */
+  detail: string | null
+}
+
 /** A subscription's row, joined with the host's subscription, plus its recent errors. */
 export interface SubscriptionDetails {
   processingId: string
@@ -63,6 +73,16 @@ export interface SubscriptionDetails {
   status: SubscriptionStatus
   pausedReason: PausedReason | null
   timezone: string | null
+  /** This subscription's own time of day, `'HH:MM'`; null means the scheduler's `runAt`. */
+  runAt: string | null
+  /** The slot that fixes the cadence's phase (weekday, day of month, date of year). */
+  anchorAt: Date | null
+  /** No slot before this instant. */
+  startsAt: Date | null
+  /** No slot after this instant; after its last slot the status is `ended`. */
+  endsAt: Date | null
+  /** A paused subscription resumes by itself at this instant. */
+  pausedUntil: Date | null
   scheduledFor: Date | null
   nextRunAt: Date | null
   lastRunAt: Date | null
@@ -72,6 +92,31 @@ export interface SubscriptionDetails {
   lastResponse: unknown
   updatedAt: Date | null
   recentErrors: FailureRecord[]
+  /** Skips, pauses, resumes, reschedules and backfills, newest first (at most 20). */
+  history: HistoryEntry[]
+}
+
+export interface PauseOptions {
+  /** Resume by itself at this instant. The slots missed meanwhile are not replayed, unless `catchUp: 'all'`. */
+  until?: Date
+}
+
+/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
+export interface SkipResult {
+  skipped: Date | null
+  nextRunAt: Date | null
+}
+
+export interface UpcomingOptions {
+  /** How many slots, from 1 to 1000. @default 5 */
+  count?: number
+}
+
+export interface BackfillOptions extends RunNowOptions {
+  /** The first instant of the range (a slot exactly at it is processed). */
+  from: Date
+  /** The last instant of the range (a slot exactly at it is processed). */
+  to: Date
 }
 
 export type RunStarted = { runId: string }
@@ -93,12 +138,35 @@ export interface SubscriptionScheduler {
   runSubscription(subscriptionId: string, options?: { wait?: true }): Promise<RunSummary>
   runSubscription(subscriptionId: string, options: { wait: false }): Promise<RunStarted>
   runSubscription(subscriptionId: string, options?: RunNowOptions): Promise<RunSummary | RunStarted>
-  /** Stops a subscription from being picked. A call already in flight finishes. */
-  pause(subscriptionId: string): Promise<SubscriptionDetails>
+  /**
+   * Stops a subscription from being picked; with `until`, it resumes by itself then. A call
+   * already in flight finishes.
+   */
+  pause(subscriptionId: string, options?: PauseOptions): Promise<SubscriptionDetails>
   /** Makes a paused subscription pickable again (due at once if its `next_run_at` has passed). */
   resume(subscriptionId: string): Promise<SubscriptionDetails>
-  /** Adds or updates a subscription's row; pass `db` to join the host's transaction. */
+  /**
+   * Adds or updates a subscription's row, with its own zone, time of day, anchor, start and end;
+   * pass `db` to join the host's transaction.
+   */
   enroll(subscriptionId: string, options?: EnrollOptions): Promise<EnrolledSubscription>
+  /**
+   * Changes a subscription's zone, time of day, anchor, start or end (`null` clears one) and
+   * recomputes its next slot at once. Refused with `SubscriptionBusyError` while a call for it
+   * is in flight.
+   */
+  reschedule(subscriptionId: string, settings: ScheduleSettings): Promise<{ nextRunAt: Date | null }>
+  /** The next slot is not processed; the skip is kept in the subscription's history. */
+  skipNext(subscriptionId: string): Promise<SkipResult>
+  /** The subscription's next slots, after pause-until, skips, `startsAt` and `endsAt`. */
+  upcoming(subscriptionId: string, options?: UpcomingOptions): Promise<Date[]>
+  /**
+   * Processes every slot of the subscription's cadence in `[from, to]`, oldest first, each with
+   * its own `scheduledFor` and idempotency key, as a run of its own; `next_run_at` stays.
+   */
+  backfill(subscriptionId: string, options: BackfillOptions & { wait?: true }): Promise<RunSummary>
+  backfill(subscriptionId: string, options: BackfillOptions & { wait: false }): Promise<RunStarted>
+  backfill(subscriptionId: string, options: BackfillOptions): Promise<RunSummary | RunStarted>
   /**
    * Gives every host subscription that has none its `subscription_processing` row, as each
    * sweep does unless `autoEnroll: false`. Resolves with how many rows it created.

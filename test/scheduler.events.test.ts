@@ -41,7 +41,7 @@ test('emits typed events for a run: started, each success, each failure with its
   expect(seen['run:started']).toEqual([{ runId: summary.runId, trigger: 'manual', startedAt: expect.any(Date) }])
   expect(seen['run:finished']).toEqual([expect.objectContaining({ runId: summary.runId, processed: 3, successful: 2, failed: 1, retried: 1 })])
   expect(seen['subscription:succeeded']?.map((e) => [e.subscriptionId, e.attempt]).sort()).toEqual([[flaky, 2], [ok, 1]].sort())
-  expect(seen['subscription:succeeded']?.every((e) => e.nextRunAt > new Date() && e.runId === summary.runId)).toBe(true)
+  expect(seen['subscription:succeeded']?.every((e) => e.nextRunAt !== null && e.nextRunAt > new Date() && e.runId === summary.runId)).toBe(true)
   const failed = seen['subscription:failed'] ?? []
   expect(failed.map((e) => ({ id: e.subscriptionId, attempt: e.attempt, final: e.final, permanent: e.permanent })).sort((a, b) => a.attempt - b.attempt)).toEqual(
     expect.arrayContaining([

@@ -3,6 +3,7 @@
  * returns a fully-required {@link ResolvedOptions}.
  */
 import type { Clock } from '../observe/clock.js'
+import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
 import type { ResolvedFlow } from './flow.js'
 import type { WorkerClient } from '../worker-client/types.js'
@@ -36,8 +37,26 @@ export interface SchedulerOptions {
   cron?: string
   /** IANA zone of `cron`, and of subscriptions with no zone of their own. @default 'UTC' */
   timezone?: string
-  /** Local time of day each subscription's slot falls on, 'HH:MM'. @default '09:00' */
+  /**
+   * Local time of day each subscription's slot falls on, 'HH:MM'; a subscription's own `runAt`
+   * (enroll, reschedule) wins. Slots are processed by the first sweep at or after them, so
+   * sweep at least as often as the times you use (`cron`). @default '09:00'
+   */
   runAt?: string
+  /**
+   * The host's cadence names, added to (or overriding) the built-ins `daily`, `weekly`,
+   * `biweekly`, `monthly`, `quarterly` and `yearly`: the `subscriptions.frequency` column names
+   * one. An unknown name runs daily, with a warning.
+   * @example { fortnightly: { every: 2, unit: 'week' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } }
+   */
+  frequencies?: Record<string, FrequencyRule>
+  /**
+   * What a subscription whose `next_run_at` lies several slots in the past gets: `'latest'`, one
+   * call (for its oldest missed slot), then its next slot after now; `'all'`, one call per missed
+   * slot, oldest first, each with its own key, until it is caught up (billing). Also decides
+   * whether a pause that ends by itself replays the slots it missed. @default 'latest'
+   */
+  catchUp?: 'latest' | 'all'
   /** Most worker calls in flight at once in this instance. @default 16 */
   concurrency?: number
   /**
@@ -116,6 +135,8 @@ export interface ResolvedOptions extends ResolvedFlow {
   cron: string
   timezone: string
   runAt: string
+  frequencies: Readonly<Record<string, FrequencyRule>>
+  catchUp: 'latest' | 'all'
   concurrency: number
   claimBatchSize: number
   retry: Required<RetryOptions>
@@ -140,6 +161,7 @@ export const DEFAULTS = {
   cron: '0 9 * * *',
   timezone: 'UTC',
   runAt: '09:00',
+  catchUp: 'latest',
   concurrency: 16,
   claimBatchSize: 500,
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },

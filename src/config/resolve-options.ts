@@ -8,6 +8,7 @@ import { ConfigurationError } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { defaultLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt } from '../schedule/next-run.js'
+import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
 import { resolveFlow } from './flow.js'
 import type { PgBossTuning, ResolvedOptions, RetryOptions, SchedulerOptions } from './options.js'
@@ -15,7 +16,8 @@ import type { WorkerClient } from '../worker-client/types.js'
 
 /** Every option, checked by the compiler: a new option cannot be left out of validation. */
 export const OPTION_KEYS = {
-  workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, concurrency: true,
+  workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, frequencies: true,
+  catchUp: true, concurrency: true,
   maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, migrate: true,
   autoEnroll: true, schedule: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
   pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
@@ -34,6 +36,12 @@ function booleanOption(option: string, value: unknown, fallback: boolean): boole
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw new ConfigurationError(option, `expected true or false, got ${JSON.stringify(value)}.`)
   return value
+}
+
+function resolveCatchUp(value: unknown): 'latest' | 'all' {
+  if (value === undefined) return DEFAULTS.catchUp
+  if (value === 'latest' || value === 'all') return value
+  throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${JSON.stringify(value)}.`)
 }
 
 function resolvePgBoss(tuning: unknown): PgBossTuning {
@@ -182,6 +190,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     cron,
     timezone,
     runAt,
+    frequencies: resolveFrequencies(options.frequencies),
+    catchUp: resolveCatchUp(options.catchUp),
     concurrency,
     claimBatchSize,
     retry: resolveRetry(options.retry),

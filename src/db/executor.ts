@@ -45,6 +45,14 @@ export function toExecutor(db: HostDb): Executor {
   )
 }
 
+/**
+ * pg-boss's database seam over an executor: a job inserted through it is written by the same
+ * client, so it commits (or not) with the caller's transaction.
+ */
+export function bossDb(db: Executor): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return { executeSql: async (text, values) => await db.query(text, values) }
+}
+
 /** Runs `fn` in a transaction on one client checked out of `pool`, and always releases it. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()

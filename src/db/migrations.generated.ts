@@ -163,4 +163,37 @@ CREATE INDEX IF NOT EXISTS "subscription_processing_failing_idx" ON "subscriptio
 `,
     ],
   },
+  {
+    tag: "0005_schedule_control",
+    folderMillis: 1796033376258,
+    hash: "86767d1bec669533d7a1a1284599ec7e8378dbd77b24414427909bc3c246d8fc",
+    sql: [
+      `-- Granular control: a subscription's own time of day, start and end, a pause that ends by
+-- itself, and its history (skips, pauses, resumes, reschedules, backfills, its end).
+CREATE TABLE IF NOT EXISTS "subscription_scheduler"."history" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"subscription_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"slot" timestamp with time zone,
+	"detail" text,
+	"at" timestamp with time zone DEFAULT now() NOT NULL
+);
+`,
+      `
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "run_at" text;`,
+      `
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "starts_at" timestamp with time zone;`,
+      `
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "ends_at" timestamp with time zone;`,
+      `
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "paused_until" timestamp with time zone;`,
+      `
+CREATE INDEX IF NOT EXISTS "history_subscription_idx" ON "subscription_scheduler"."history" USING btree ("subscription_id","at");`,
+      `
+CREATE INDEX IF NOT EXISTS "history_at_idx" ON "subscription_scheduler"."history" USING btree ("at");`,
+      `
+CREATE INDEX IF NOT EXISTS "subscription_processing_paused_until_idx" ON "subscription_processing" USING btree ("paused_until") WHERE status = 'paused' AND paused_until IS NOT NULL;
+`,
+    ],
+  },
 ]

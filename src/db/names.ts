@@ -11,6 +11,7 @@ export const TABLES = {
   runs: `${SCHEDULER_SCHEMA}.runs`,
   failures: `${SCHEDULER_SCHEMA}.failures`,
   runSkips: `${SCHEDULER_SCHEMA}.run_skips`,
+  history: `${SCHEDULER_SCHEMA}.history`,
   callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
   callRates: `${SCHEDULER_SCHEMA}.call_rates`,
   migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,
@@ -22,14 +23,19 @@ export const TABLES = {
  * - `queued`: claimed by a sweep, a job waits in pg-boss;
  * - `processing`: taken by an instance: its worker call is in flight, or next in line there;
  * - `completed` / `failed`: the outcome of the last slot;
- * - `paused`: never picked until resumed.
+ * - `paused`: never picked until resumed (by hand, or at its `paused_until`);
+ * - `ended`: its last slot before `ends_at` is done: never picked again unless rescheduled.
  */
-export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused'] as const
+export const SUBSCRIPTION_STATUSES = ['pending', 'queued', 'processing', 'completed', 'failed', 'paused', 'ended'] as const
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
 
 /** Why a row is paused: by an operator, or after `pauseAfterConsecutiveFailures`. */
 export type PausedReason = 'manual' | 'failures'
 
 /** What started a run. */
-export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue'] as const
+export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue', 'backfill'] as const
 export type RunTrigger = (typeof RUN_TRIGGERS)[number]
+
+/** What a subscription's history records besides its calls. */
+export const HISTORY_KINDS = ['skipped', 'paused', 'resumed', 'rescheduled', 'backfill', 'ended'] as const
+export type HistoryKind = (typeof HISTORY_KINDS)[number]

@@ -20,7 +20,7 @@ export interface SchedulerEvents {
   'run:started': { runId: string; trigger: RunTrigger; startedAt: Date }
   /** Emitted by the instance that settled the run's last subscription. */
   'run:finished': RunSummary
-  'subscription:succeeded': SubscriptionEventBase & { durationMs: number; nextRunAt: Date }
+  'subscription:succeeded': SubscriptionEventBase & { durationMs: number; /** Null when the subscription has ended (its `endsAt` passed). */ nextRunAt: Date | null }
   'subscription:failed': SubscriptionEventBase & { error: string; final: boolean; permanent: boolean }
   'retry:scheduled': SubscriptionEventBase & { error: string; retryAt: Date | null }
 }

@@ -8,14 +8,13 @@ import { isPermanentError, isRetryableError } from '../errors.js'
 import { boundResponse } from '../db/storable.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
 import { describeError } from './call-worker.js'
-import { nextSlot } from './next-slot.js'
+import { nextSlot } from '../schedule/row-schedule.js'
 
 export interface Call {
   jobId: string
   row: PageRow
   attempt: number
   startedAt: number | null
-  timezone: string
 }
 
 export function success(options: ResolvedOptions, call: Call, response: unknown, durationMs: number): Success {
@@ -26,7 +25,7 @@ export function success(options: ResolvedOptions, call: Call, response: unknown,
     attempt: call.attempt,
     startedAt: call.startedAt,
     durationMs,
-    nextRunAt: nextSlot(options, call.row, call.row.scheduled_for, call.timezone),
+    nextRunAt: nextSlot(options, call.row, call.row.scheduled_for),
     response: boundResponse(response, options.maxStoredResponseBytes),
   }
 }

@@ -15,12 +15,16 @@ export interface PageJobData {
   spreadMs?: number
   /**
    * What each call needs, as the claim read it: a job that runs at once need not read its rows
-   * again. `[id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]`.
+   * again. `[id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]`, then
+   * `[runAt, startsAt, endsAt]` for a row that has any of them.
    */
   rows?: CarriedRow[]
 }
 
-export type CarriedRow = [string, string, string | null, string | null, string | null, string | null, string, number]
+type Text = string | null
+export type CarriedRow =
+  | [string, string, Text, Text, Text, Text, string, number]
+  | [string, string, Text, Text, Text, Text, string, number, Text, Text, Text]
 
 export type PageJob = JobWithMetadata<PageJobData>
 

@@ -22,7 +22,8 @@ interface ReadRow extends PageRow {
 export async function readPage(db: Executor, jobId: string, ids: string[]): Promise<PageRows> {
   const { rows } = await db.query<ReadRow>(
     `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
-            sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id, sp.status, s.active
+            sp.anchor_at, sp.run_at, sp.starts_at, sp.ends_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
+            sp.status, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.id = ANY($1::uuid[])`,
     [ids],

@@ -1,5 +1,5 @@
 /**
- * The pg-boss handler of the process queue: a fetch of page jobs, run side by side. Each job's
+ * The pg-boss handler of the process queue: a fetch of page jobs (and backfill steps), run side by side. Each job's
  * result is its own: a page that fails (the database gone for longer than a settle waits) goes
  * back to pg-boss for another delivery, and its rows still owned are called then.
  */
@@ -8,11 +8,23 @@ import type { ProcessorContext } from './context.js'
 import { isPageJobData } from './page-job.js'
 import type { PageJob } from './page-job.js'
 import { processPage } from './process-page.js'
+import { isBackfillJobData } from '../backfill/backfill-job.js'
+import type { BackfillJob } from '../backfill/backfill-job.js'
+import { processBackfillStep } from '../backfill/backfill-step.js'
 
 export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<unknown>[]): Promise<JobResult[]> {
   const { logger } = ctx.options
   return await Promise.all(
     jobs.map(async (job): Promise<JobResult> => {
+      if (isBackfillJobData(job.data)) {
+        try {
+          await processBackfillStep(ctx, job as BackfillJob)
+          return { id: job.id, status: 'completed' }
+        } catch (error) {
+          logger.warn(`A backfill step of run ${job.data.runId} did not finish, will retry: ${(error as Error).message}`)
+          return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
+        }
+      }
       if (!isPageJobData(job.data)) {
         // An older version's job: it owns no row; its row's claim expires and is taken again.
         logger.warn(`Completing job ${job.id} on the process queue without running it: it is not a page job (left by an older version?).`)

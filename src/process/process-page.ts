@@ -5,7 +5,7 @@
  */
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
-import { isValidTimeZone } from '../schedule/next-run.js'
+import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
@@ -38,6 +38,18 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   telemetry.retried(settled.counts.retried)
 }
 
+/** What in the row's own schedule cannot be used, checked before a call whose next slot needs it. */
+function invalidSchedule(row: PageRow, defaultZone: string): SubscriptionDataError | null {
+  const timezone = row.timezone ?? defaultZone
+  if (!isValidTimeZone(timezone)) {
+    return new SubscriptionDataError(`Row ${row.id} has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
+  }
+  if (row.run_at !== null && !isRunAt(row.run_at)) {
+    return new SubscriptionDataError(`Row ${row.id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
+  }
+  return null
+}
+
 /** Calls the worker for one row, and says how it ended. */
 async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revocations: Revocations): Promise<Outcome> {
   const { options } = ctx
@@ -46,13 +58,10 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
   if (revocations.take(row.id)) return { kind: 'skipped', jobId, row, attempt, startedAt: null }
   // Not started when stop() began: another job of the run makes this call.
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
-  const timezone = row.timezone ?? options.timezone
-  const call: Call = { jobId, row, attempt, startedAt: null, timezone }
+  const call: Call = { jobId, row, attempt, startedAt: null }
   const cut = () => ({ cancelled: ctx.cancelSignal.aborted, expired: job.signal.aborted })
-  if (!isValidTimeZone(timezone)) {
-    const error = new SubscriptionDataError(`Row ${row.id} has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
-    return failure(options, call, error, cut())
-  }
+  const invalid = invalidSchedule(row, options.timezone)
+  if (invalid) return failure(options, call, invalid, cut())
   if (!row.user_id) {
     return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
   }
@@ -78,9 +87,11 @@ const FRESH_MS = 5_000
 function carriedPage(job: PageJob): PageRows | null {
   const { rows, runId } = job.data
   if (!rows || job.retryCount > 0 || Date.now() - job.createdOn.getTime() > FRESH_MS) return null
-  const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]): PageRow => ({
-    id, subscription_id: subscriptionId, user_id: userId, frequency, timezone,
-    anchor_at: anchor === null ? null : new Date(anchor), scheduled_for: new Date(slot), attempts, run_id: runId,
+  const date = (iso: string | null | undefined) => (iso === null || iso === undefined ? null : new Date(iso))
+  const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts, runAt, startsAt, endsAt]): PageRow => ({
+    id, subscription_id: subscriptionId, user_id: userId, frequency, timezone, anchor_at: date(anchor),
+    run_at: runAt ?? null, starts_at: date(startsAt), ends_at: date(endsAt),
+    scheduled_for: new Date(slot), attempts, run_id: runId,
   }))
   return { callable, leftovers: [] }
 }

@@ -1,19 +1,24 @@
 /**
- * Enrolment: gives a host subscription its `subscription_processing` row. Runs on the pool, or
- * inside the host's own transaction, so a subscription and its schedule commit together.
+ * Enrolment: gives a host subscription its `subscription_processing` row, with its own schedule
+ * settings if any. Runs on the pool, or inside the host's own transaction, so a subscription and
+ * its schedule commit together.
  */
+import type { Pool } from 'pg'
+import type { ResolvedOptions } from '../config/options.js'
 import type { Executor, HostDb } from '../db/executor.js'
-import { toExecutor } from '../db/executor.js'
+import { toExecutor, withTransaction } from '../db/executor.js'
 import { ConfigurationError, NotFoundError } from '../errors.js'
-import { isValidTimeZone } from '../schedule/next-run.js'
 import type { SubscriptionStatus } from '../db/names.js'
+import { applySchedule } from './schedule-control.js'
+import { assertIdle, readScheduleRow, writeScheduleRow } from './schedule-row.js'
+import type { ScheduleRow } from './schedule-row.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, hasSettings } from './schedule-settings.js'
+import type { ScheduleSettings } from './schedule-settings.js'
+import { recordHistory } from './history.js'
 
-export interface EnrollOptions {
-  /**
-   * IANA zone of this subscription's slots. Omit to keep the row's zone (none for a new row:
-   * the scheduler's `timezone`); `null` clears it.
-   */
-  timezone?: string | null
+export type { ScheduleSettings }
+
+export interface EnrollOptions extends ScheduleSettings {
   /** Run inside the host's transaction: a `pg` client in a transaction, or a Drizzle transaction. */
   db?: HostDb
 }
@@ -23,6 +28,10 @@ export interface EnrolledSubscription {
   subscriptionId: string
   status: SubscriptionStatus
   timezone: string | null
+  runAt: string | null
+  anchorAt: Date | null
+  startsAt: Date | null
+  endsAt: Date | null
   nextRunAt: Date | null
   /** True when the row was created by this call, false when it already existed. */
   created: boolean
@@ -36,39 +45,66 @@ export function assertUuid(name: string, value: unknown): asserts value is strin
   }
 }
 
-/**
- * Adds the row, or updates its zone. A new row is `pending` with no `next_run_at`: the next sweep
- * processes it.
- */
-export async function enroll(pool: Executor, subscriptionId: string, options: EnrollOptions = {}): Promise<EnrolledSubscription> {
-  assertUuid('subscriptionId', subscriptionId)
-  const { timezone } = options
-  if (timezone !== undefined && timezone !== null && !isValidTimeZone(timezone)) {
-    throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
+function enrolled(row: ScheduleRow, created: boolean): EnrolledSubscription {
+  return {
+    processingId: row.id,
+    subscriptionId: row.subscription_id,
+    status: row.status,
+    timezone: row.timezone,
+    runAt: row.run_at,
+    anchorAt: row.anchor_at,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    nextRunAt: row.next_run_at,
+    created,
   }
-  const db = options.db ? toExecutor(options.db) : pool
+}
+
+/** Creates the row if missing; says whether it did. */
+async function insertRow(db: Executor, subscriptionId: string): Promise<boolean> {
   try {
-    const { rows } = await db.query<{ id: string; subscription_id: string; status: SubscriptionStatus; timezone: string | null; next_run_at: Date | null; created: boolean }>(
-      `INSERT INTO subscription_processing (subscription_id, timezone) VALUES ($1, $2)
-       ON CONFLICT (subscription_id) DO UPDATE
-          SET timezone = CASE WHEN $3 THEN EXCLUDED.timezone ELSE subscription_processing.timezone END,
-              updated_at = now()
-       RETURNING id, subscription_id, status, timezone, next_run_at, (xmax = 0) AS created`,
-      [subscriptionId, timezone ?? null, timezone !== undefined],
+    const { rows } = await db.query(
+      `INSERT INTO subscription_processing (subscription_id) VALUES ($1) ON CONFLICT (subscription_id) DO NOTHING RETURNING id`,
+      [subscriptionId],
     )
-    const row = rows[0]!
-    return {
-      processingId: row.id,
-      subscriptionId: row.subscription_id,
-      status: row.status,
-      timezone: row.timezone,
-      nextRunAt: row.next_run_at,
-      created: row.created,
-    }
+    return rows.length > 0
   } catch (error) {
     if ((error as { code?: string }).code === '23503') {
       throw new NotFoundError(`No row in subscriptions has id ${subscriptionId}; create the subscription before enrolling it.`)
     }
     throw error
   }
+}
+
+/**
+ * Adds the row, or updates its settings. A new row with no `runAt`, `anchor` or `startsAt` is
+ * `pending` with no `next_run_at`: the next sweep processes it. With one of them, and for an
+ * existing row given any setting, the next slot is computed at once (as `reschedule()` does).
+ */
+export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
+  assertUuid('subscriptionId', subscriptionId)
+  const settings = checkSettings(given, ['db'])
+  const host = (given as EnrollOptions | undefined)?.db
+  const work = async (db: Executor): Promise<EnrolledSubscription> => {
+    const now = options.clock.now()
+    const created = await insertRow(db, subscriptionId)
+    const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
+    if (!hasSettings(settings)) return enrolled(row, created)
+    const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
+    if (created && !timed) {
+      // Due at the next sweep, as any new row; an end already past ends it at once.
+      const changed = applySettings(row, settings)
+      checkWindow(changed)
+      const over = changed.ends_at !== null && changed.ends_at < now
+      const written = { ...changed, status: over ? ('ended' as const) : changed.status }
+      await writeScheduleRow(db, written, now)
+      return enrolled(written, created)
+    }
+    if (!created) assertIdle(row, 'change the schedule of')
+    const written = await applySchedule(db, options, row, settings, now)
+    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings) }], now)
+    return enrolled(written, created)
+  }
+  if (host) return await work(toExecutor(host))
+  return hasSettings(settings) ? await withTransaction(pool, work) : await work(pool)
 }

@@ -5,6 +5,7 @@
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FailureRecord } from '../types.js'
+import { pruneSubscriptionHistory } from './history.js'
 
 const FAILURES = TABLES.failures
 
@@ -76,9 +77,10 @@ export async function listFailures(db: Executor, options: { limit: number; subsc
   return rows.map(toRecord)
 }
 
-/** Deletes runs and failures older than the retention. Both deletes walk an index on time. */
+/** Deletes runs, failures and subscription history older than the retention. Both deletes walk an index on time. */
 export async function pruneHistory(db: Executor, retentionDays: number, now: Date): Promise<void> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000)
   await db.query(`DELETE FROM ${FAILURES} WHERE failed_at < $1`, [cutoff])
+  await pruneSubscriptionHistory(db, cutoff)
   await db.query(`DELETE FROM ${TABLES.runs} WHERE started_at < $1 AND finished_at IS NOT NULL`, [cutoff])
 }

@@ -100,7 +100,7 @@ export async function addClaimed(db: Executor, runId: string, count: number): Pr
 }
 
 /** Finishes the given runs that are settled; returns those this call finished. */
-async function finishSettled(db: Executor, runIds: string[], now: Date): Promise<RunSummary[]> {
+export async function finishSettled(db: Executor, runIds: string[], now: Date): Promise<RunSummary[]> {
   const { rows } = await db.query<RunRow>(
     `UPDATE ${RUNS} SET finished_at = $2 WHERE id = ANY($1::uuid[]) AND finished_at IS NULL AND ${IS_SETTLED} RETURNING *`,
     [runIds, now],

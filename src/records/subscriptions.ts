@@ -4,7 +4,8 @@
  */
 import type { Executor } from '../db/executor.js'
 import { assertUuid } from './enroll.js'
-import { NotFoundError } from '../errors.js'
+import { recordHistory, listHistory } from './history.js'
+import { notEnrolled as notFound } from './schedule-row.js'
 import { listFailures } from './failures.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
@@ -18,6 +19,11 @@ interface DetailsRow {
   status: SubscriptionStatus
   paused_reason: PausedReason | null
   timezone: string | null
+  run_at: string | null
+  anchor_at: Date | null
+  starts_at: Date | null
+  ends_at: Date | null
+  paused_until: Date | null
   scheduled_for: Date | null
   next_run_at: Date | null
   last_run_at: Date | null
@@ -28,9 +34,6 @@ interface DetailsRow {
   updated_at: Date | null
 }
 
-function notFound(subscriptionId: string): NotFoundError {
-  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row); enroll() it first.`)
-}
 
 export async function getSubscription(db: Executor, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
@@ -51,6 +54,11 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     status: row.status,
     pausedReason: row.paused_reason,
     timezone: row.timezone,
+    runAt: row.run_at,
+    anchorAt: row.anchor_at,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    pausedUntil: row.paused_until,
     scheduledFor: row.scheduled_for,
     nextRunAt: row.next_run_at,
     lastRunAt: row.last_run_at,
@@ -60,6 +68,7 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     lastResponse: row.last_response,
     updatedAt: row.updated_at,
     recentErrors: await listFailures(db, { limit: errors, subscriptionId }),
+    history: await listHistory(db, subscriptionId, 20),
   }
 }
 
@@ -70,11 +79,13 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
 export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rowCount } = await db.query(
-    `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual', lease_expires_at = NULL, updated_at = $2
+    `UPDATE subscription_processing
+        SET status = 'paused', paused_reason = 'manual', paused_until = NULL, lease_expires_at = NULL, updated_at = $2
       WHERE subscription_id = $1`,
     [subscriptionId, now],
   )
   if (!rowCount) throw notFound(subscriptionId)
+  await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
   return await getSubscription(db, subscriptionId)
 }
 
@@ -84,17 +95,20 @@ export async function pause(db: Executor, subscriptionId: string, now: Date): Pr
  */
 export async function resume(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
-  const { rows } = await db.query<{ status: string }>(
-    `UPDATE subscription_processing
-        SET status = CASE WHEN status = 'paused' THEN 'pending' ELSE status END,
-            paused_reason = CASE WHEN status = 'paused' THEN NULL ELSE paused_reason END,
-            consecutive_failures = CASE WHEN status = 'paused' THEN 0 ELSE consecutive_failures END,
-            updated_at = CASE WHEN status = 'paused' THEN $2 ELSE updated_at END
-      WHERE subscription_id = $1
-     RETURNING status`,
+  const { rows } = await db.query<{ was: string }>(
+    `UPDATE subscription_processing sp
+        SET status = CASE WHEN sp.status = 'paused' THEN 'pending' ELSE sp.status END,
+            paused_reason = CASE WHEN sp.status = 'paused' THEN NULL ELSE sp.paused_reason END,
+            paused_until = CASE WHEN sp.status = 'paused' THEN NULL ELSE sp.paused_until END,
+            consecutive_failures = CASE WHEN sp.status = 'paused' THEN 0 ELSE sp.consecutive_failures END,
+            updated_at = CASE WHEN sp.status = 'paused' THEN $2 ELSE sp.updated_at END
+       FROM (SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE) AS before
+      WHERE sp.id = before.id
+     RETURNING before.status AS was`,
     [subscriptionId, now],
   )
   if (!rows[0]) throw notFound(subscriptionId)
+  if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand' }], now)
   return await getSubscription(db, subscriptionId)
 }
 

@@ -19,11 +19,15 @@ import { registerWorkers } from './workers.js'
 import type { ProcessorContext } from '../process/context.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
+import type { BackfillRange } from '../backfill/backfill-range.js'
+import { startBackfill } from '../backfill/start-backfill.js'
 
 export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
   /** Aborted as soon as a stop begins. */
   readonly haltSignal: AbortSignal
+  /** Starts a backfill of one subscription's slots in a range, as a run of its own. */
+  startBackfill(subscriptionId: string, range: BackfillRange): Promise<{ runId: string }>
   stop(timeoutMs: number): Promise<void>
 }
 
@@ -43,20 +47,21 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const cancel = new AbortController()
   const telemetry = createTelemetry()
   let runs: RunStarter
+  let processor: ProcessorContext
+  // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
+  let processWorker: string | undefined
+  const wakeWorker = () => {
+    if (processWorker) boss.notifyWorker(processWorker)
+  }
   try {
     await startBoss(boss, options.bossSchema)
     const queues = await ensureQueues(boss, options)
-    // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
-    let processWorker: string | undefined
-    const wakeWorker = () => {
-      if (processWorker) boss.notifyWorker(processWorker)
-    }
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
     await configureLimits(pool, options.queuePrefix, limits)
     const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
-    const processor: ProcessorContext = {
+    processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
@@ -76,6 +81,13 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     },
     haltSignal: halt.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
+    async startBackfill(subscriptionId, range) {
+      const { runId, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
+      events.emit('run:started', { runId, trigger: 'backfill', startedAt: options.clock.now() })
+      if (finished) events.emit('run:finished', finished)
+      wakeWorker()
+      return { runId }
+    },
     async stop(timeoutMs) {
       if (stopping) return
       stopping = true

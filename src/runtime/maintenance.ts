@@ -1,7 +1,8 @@
 /**
  * The minutely maintenance tick (the rescue queue): close the runs of sweeps that died with
  * their instance and sweep what they left, take back claims whose lease expired, finish runs
- * nobody finished, refresh the backlog gauge, and prune history.
+ * nobody finished, resume subscriptions whose pause ended, refresh the backlog gauge, and prune
+ * history.
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
@@ -10,6 +11,7 @@ import type { Telemetry } from '../observe/telemetry.js'
 import { pruneHistory } from '../records/failures.js'
 import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
 import { countDue } from '../records/status.js'
+import { resumeEndedPauses } from '../records/schedule-control.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 
@@ -38,6 +40,7 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
+  await resumeEndedPauses(pool, now)
   telemetry.setDueBacklog(await countDue(pool, now, 'due'))
   await pruneHistory(pool, options.historyRetentionDays, now)
 }

@@ -29,6 +29,12 @@ export function isValidTimeZone(tz: string): boolean {
   return valid
 }
 
+/** True for a 24-hour wall time `'HH:MM'` or `'H:MM'` that {@link parseRunAt} accepts. */
+export function isRunAt(value: unknown): value is string {
+  const match = typeof value === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(value) : null
+  return match !== null && Number(match[1]) <= 23 && Number(match[2]) <= 59
+}
+
 /**
  * Parses a 24-hour wall time `'HH:MM'` or `'H:MM'`.
  *
@@ -36,15 +42,13 @@ export function isValidTimeZone(tz: string): boolean {
  * `'24:00'`, `'09:60'`, `'09:00:00'`).
  */
 export function parseRunAt(runAt: string): { hour: number; minute: number } {
-  const match = typeof runAt === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(runAt) : null
-  const hour = Number(match?.[1])
-  const minute = Number(match?.[2])
-  if (!match || hour > 23 || minute > 59) {
+  if (!isRunAt(runAt)) {
     throw new ConfigurationError(
       'runAt',
       `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
     )
   }
+  const [hour, minute] = runAt.split(':').map(Number) as [number, number]
   return { hour, minute }
 }
 

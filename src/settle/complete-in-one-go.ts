@@ -9,7 +9,7 @@ import { TABLES } from '../db/names.js'
 import { justFinished } from '../records/runs.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
 import type { Success } from './outcome.js'
-import { COMPLETE_ROWS, rowParams } from './row-writes.js'
+import { COMPLETE_ROWS, rowParams, successValues } from './row-writes.js'
 
 const RUNS = TABLES.runs
 
@@ -49,7 +49,7 @@ export async function completeInOneGo(
   now: Date,
   lateness: Map<string, number[]>,
 ): Promise<{ done: Set<string>; finishedRuns: RunSummary[] }> {
-  const params = rowParams(successes.map((o) => ({ id: o.row.id, jobId: o.jobId, o })), ({ o }) => [o.nextRunAt.toISOString(), o.response ?? null])
+  const params = rowParams(successes.map((o) => ({ id: o.row.id, jobId: o.jobId, o })), ({ o }) => successValues(o))
   const { rows } = await db.query<Row>(SETTLE_SUCCESSES, [...params, now, JSON.stringify(Object.fromEntries(lateness))])
   const done = new Set(rows.find((r) => r.run === null)?.done_ids ?? [])
   const finishedRuns: RunSummary[] = []

@@ -3,14 +3,12 @@
  * call ended. Leaf module: the process stage produces these, the settle stage records them.
  */
 
+import type { RowSchedule } from '../schedule/row-schedule.js'
+
 /** A row a job owns and may call the worker for, with what the call and the next slot need. */
-export interface PageRow {
+export interface PageRow extends RowSchedule {
   id: string
-  subscription_id: string
   user_id: string | null
-  frequency: string | null
-  timezone: string | null
-  anchor_at: Date | null
   scheduled_for: Date
   /** Attempts already recorded at this slot; this call is attempt `attempts + 1`. */
   attempts: number
@@ -30,7 +28,8 @@ interface Called {
 export interface Success extends Called {
   kind: 'success'
   durationMs: number
-  nextRunAt: Date
+  /** The row's next slot; null when its end (`ends_at`) has passed: it is then `ended`. */
+  nextRunAt: Date | null
   /** The worker's answer, already bounded in size, or null. */
   response: unknown
 }

@@ -4,6 +4,7 @@
  * `stop()` with no retry left is let go of for the rescue to take at once, not recorded failed.
  */
 import { retryLeaseSeconds } from '../config/flow.js'
+import { bossDb } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { pageJob } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
@@ -19,10 +20,6 @@ export interface RecordedFailures {
   paused: Set<string>
   /** Retried rows no job carries: the rescue takes them. */
   orphans: Set<string>
-}
-
-function asBossDb(db: Executor) {
-  return { executeSql: async (text: string, values?: unknown[]) => await db.query(text, values) } as never
 }
 
 export async function recordFailures(db: Executor, deps: SettleDeps, failures: Failure[], now: Date): Promise<RecordedFailures> {
@@ -42,7 +39,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
     return { id: o.row.id, jobId: o.jobId, error: o.error, nextJobId: job?.id ?? null, leaseUntil }
   }), now)
   const retryJobs = [...jobs].filter(([id]) => retried.has(id)).map(([, job]) => job)
-  if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: asBossDb(db) })
+  if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: bossDb(db) })
 
   const finals = failures.filter((o) => o.final)
   const { recorded: failed, paused } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures)
@@ -52,7 +49,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
       attempt: o.attempt, error: o.error, status: o.status,
     },
   }))
-  if (dead.length > 0) await deps.boss.insert(deps.deadQueue, dead, { db: asBossDb(db) })
+  if (dead.length > 0) await deps.boss.insert(deps.deadQueue, dead, { db: bossDb(db) })
 
   const list = failures.filter((o) => (o.final ? failed : retried).has(o.row.id))
   await recordFailureHistory(db, list.map((o) => ({

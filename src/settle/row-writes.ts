@@ -12,6 +12,7 @@
  */
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
+import type { Success } from './outcome.js'
 
 /** The row's values in `$2`: the job settling it first, then the write's own. */
 export const VALUES = `($2::jsonb -> sp.id::text)`
@@ -31,13 +32,16 @@ export function rowParams<T extends Owned>(items: T[], valuesOf: (item: T) => un
   return [items.map((item) => item.id), JSON.stringify(values)]
 }
 
+/** A success's values in `$2`: its next slot (null: the row has ended) and the worker's answer. */
+export const successValues = (o: Success) => [o.nextRunAt?.toISOString() ?? null, o.response ?? null]
+
 /**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
  * the statement that also adds the runs' counters (settle-chunk.ts).
  */
 export const COMPLETE_ROWS = `
   UPDATE subscription_processing sp
-     SET status = 'completed', last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
+     SET status = CASE WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END, last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
          anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3

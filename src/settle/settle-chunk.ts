@@ -7,17 +7,18 @@
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { ResolvedOptions } from '../config/options.js'
-import { withTransaction } from '../db/executor.js'
+import { bossDb, withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
 import { pageJob } from '../process/page-job.js'
 import { latenessHistogram } from '../records/lateness.js'
-import { addOutcomes } from '../records/runs.js'
+import { addClaimed, addOutcomes } from '../records/runs.js'
+import { claimNextSlots, isBehind } from './catch-up.js'
 import type { OutcomeCounts, RunSummary } from '../records/runs.js'
 import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { recordFailures } from './record-failures.js'
-import { COMPLETE_ROWS, handOverRows, recordGone, releaseRows, rowParams } from './row-writes.js'
+import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
 
 export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
@@ -46,7 +47,6 @@ export function eventBase(o: Outcome) {
   return { runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for, attempt: o.attempt }
 }
 
-export const successValues = (o: Success) => [o.nextRunAt.toISOString(), o.response ?? null]
 export const owned = (o: Outcome): Owned => ({ id: o.row.id, jobId: o.jobId })
 
 /** Per run, its calls' lateness as histogram counts: lateness is about when calls started. */
@@ -84,7 +84,7 @@ async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[]):
   const moved = await handOverRows(db, cancelled.map((o) => ({ ...owned(o), nextJobId: jobs.get(o.row.run_id)!.id })))
   const inserts = [...jobs].map(([runId, job]) => ({ ...job, data: { runId, ids: cancelled.filter((o) => o.row.run_id === runId && moved.has(o.row.id)).map((o) => o.row.id) } }))
   const nonEmpty = inserts.filter((job) => job.data.ids.length > 0)
-  if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: { executeSql: async (text, values) => await db.query(text, values as unknown[] | undefined) } })
+  if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: bossDb(db) })
   return moved
 }
 
@@ -99,7 +99,8 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
   }
   if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, announcements, finishedRuns: [] }
 
-  if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length) {
+  const behind = successes.filter((o) => isBehind(options, o, now))
+  if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length && behind.length === 0) {
     const { done, finishedRuns } = await completeInOneGo(pool, successes, now, latenessByRun(chunk.outcomes))
     announceSuccesses(done)
     const unmatched = successes.filter((o) => !done.has(o.row.id)).map((o) => ({ ...owned(o), runId: o.row.run_id }))
@@ -117,6 +118,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     const done = new Set(rows.map((r) => r.id))
     announceSuccesses(done)
     for (const o of successes) if (done.has(o.row.id)) tally(counts, o.row.run_id, 'successful')
+    const claimedAgain = await claimNextSlots(tx, deps, behind.filter((o) => done.has(o.row.id)), now)
 
     const moved = await handOver(tx, deps, chunk.outcomes.filter((o): o is Cancelled => o.kind === 'cancelled' && o.handOver))
     const failures = chunk.outcomes.filter((o): o is Failure => o.kind === 'failure')
@@ -145,6 +147,8 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     const finishedRuns: RunSummary[] = []
     // In a fixed order, so that two instances settling rows of the same runs never deadlock.
     for (const runId of [...new Set([...counts.keys(), ...lateness.keys()])].sort()) {
+      const again = claimedAgain.get(runId)
+      if (again) await addClaimed(tx, runId, again)
       const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId) ?? [])
       if (finished) finishedRuns.push(finished)
     }

@@ -118,7 +118,8 @@ export function claimSql(kind: ClaimKind): string {
        -- go wrong; joined by id, the planner may hash the whole table.
        WHERE sp.ctid = numbered.ctid
       RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id,
-                sp.timezone, sp.anchor_at, sp.attempts, numbered.user_id, numbered.frequency
+                sp.timezone, sp.anchor_at, sp.attempts, numbered.user_id, numbered.frequency,
+                sp.run_at, sp.starts_at, sp.ends_at
     ), last AS (
       SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
     )

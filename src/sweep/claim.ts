@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
+import { bossDb } from '../db/executor.js'
 import type { PgBoss } from 'pg-boss'
 import { pageJob } from '../process/page-job.js'
 import type { CarriedRow, PageJobData, PageJobTimings } from '../process/page-job.js'
@@ -72,8 +73,13 @@ function chunk<T>(items: T[], size: number): T[][] {
 
 /** What a job that runs at once needs of a row: no second read (a spread job waits, and reads). */
 function carried(row: ClaimedRow): CarriedRow {
-  return [row.id, row.subscription_id, row.user_id, row.frequency, row.timezone, row.anchor_at?.toISOString() ?? null, row.scheduled_for.toISOString(), row.attempts]
+  const common = [row.id, row.subscription_id, row.user_id, row.frequency, row.timezone, iso(row.anchor_at), row.scheduled_for.toISOString(), row.attempts] as const
+  return row.run_at === null && row.starts_at === null && row.ends_at === null
+    ? [...common]
+    : [...common, row.run_at, iso(row.starts_at), iso(row.ends_at)]
 }
+
+const iso = (date: Date | null) => date?.toISOString() ?? null
 
 function byJob(rows: ClaimedRow[]): ClaimedRow[][] {
   const groups = new Map<string, ClaimedRow[]>()
@@ -110,7 +116,7 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
     return { ...pageJob(input.runId, ids, input.timings, { id: groupIds[i]! }), data, ...(startAfter && startAfter > input.now ? { startAfter } : {}) }
   })
   await boss.insert(input.processQueue, jobs, {
-    db: { executeSql: async (text, values) => await client.query(text, values as unknown[] | undefined) },
+    db: bossDb(client),
   })
   await addClaimed(client, input.runId, rows.length)
   const finishedRuns = await countTakeovers(client, rows, input.kind === 'expired', input.now)

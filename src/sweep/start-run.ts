@@ -11,6 +11,7 @@ import { createRun } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
 import { countDue } from '../records/status.js'
+import { resumeEndedPauses } from '../records/schedule-control.js'
 import { sweep } from './sweep.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
@@ -73,6 +74,8 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const takesDue = scope.kinds.includes('due')
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)
+        // Pauses that ended make their rows due in this same sweep.
+        if (takesDue) await resumeEndedPauses(pool, now).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
         // The backlog gauge reads what was due as the run began (and again each rescue tick), beside
         // the sweep rather than before it; a gauge's failure must not keep the sweep from running.
         if (takesDue) void countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})

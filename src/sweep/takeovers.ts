@@ -22,6 +22,9 @@ export interface ClaimedRow {
   attempts: number
   user_id: string | null
   frequency: string | null
+  run_at: string | null
+  starts_at: Date | null
+  ends_at: Date | null
   last_key: string
   last_id: string
 }

@@ -1,0 +1,18 @@
+-- Granular control: a subscription's own time of day, start and end, a pause that ends by
+-- itself, and its history (skips, pauses, resumes, reschedules, backfills, its end).
+CREATE TABLE IF NOT EXISTS "subscription_scheduler"."history" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"subscription_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"slot" timestamp with time zone,
+	"detail" text,
+	"at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "run_at" text;--> statement-breakpoint
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "starts_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "ends_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "subscription_processing" ADD COLUMN IF NOT EXISTS "paused_until" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "history_subscription_idx" ON "subscription_scheduler"."history" USING btree ("subscription_id","at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "history_at_idx" ON "subscription_scheduler"."history" USING btree ("at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "subscription_processing_paused_until_idx" ON "subscription_processing" USING btree ("paused_until") WHERE status = 'paused' AND paused_until IS NOT NULL;

@@ -1,0 +1,71 @@
+/**
+ * What `backfill()` covers: a checked range, and the subscription's slots inside it, by its own
+ * cadence, zone, time of day and anchor.
+ */
+import type { ResolvedOptions } from '../config/options.js'
+import { ConfigurationError } from '../errors.js'
+import { upcomingRuns } from '../schedule/upcoming.js'
+import type { RowSchedule } from '../schedule/row-schedule.js'
+
+/** The most slots one backfill processes; a longer range is split by the caller. */
+export const MAX_BACKFILL_SLOTS = 1000
+
+export interface BackfillRange {
+  from: Date
+  to: Date
+}
+
+function checkDate(name: 'from' | 'to', value: unknown): Date {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
+  throw new ConfigurationError(name, `expected a valid Date, got ${value instanceof Date ? 'an invalid Date' : JSON.stringify(value)}.`)
+}
+
+/** @throws {ConfigurationError} for a missing or invalid bound, or `to` before `from`. */
+export function checkBackfillRange(options: unknown): BackfillRange {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', `backfill() takes { from: Date, to: Date, wait?: boolean }, got ${JSON.stringify(options)}.`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!['from', 'to', 'wait'].includes(key)) throw new ConfigurationError(key, 'unknown option of backfill(); it takes from, to and wait.')
+  }
+  const { from, to, wait } = options as Record<string, unknown>
+  if (wait !== undefined && typeof wait !== 'boolean') throw new ConfigurationError('wait', `expected true or false, got ${JSON.stringify(wait)}.`)
+  const range = { from: checkDate('from', from), to: checkDate('to', to) }
+  if (range.to < range.from) {
+    throw new ConfigurationError('to', `${range.to.toISOString()} is before from (${range.from.toISOString()}); swap them.`)
+  }
+  return range
+}
+
+/**
+ * The row's slots in `[from, to]`, oldest first. Only the past can be backfilled: the schedule
+ * itself processes the slots still ahead.
+ *
+ * @throws {ConfigurationError} when `to` is in the future, or the range holds more than
+ * {@link MAX_BACKFILL_SLOTS} slots.
+ */
+export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range: BackfillRange): Date[] {
+  const now = options.clock.now()
+  if (range.to > now) {
+    throw new ConfigurationError('to', `${range.to.toISOString()} is in the future; backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
+  }
+  const anchor = row.anchor_at ?? range.from
+  const slotsAfter = (after: Date, count: number) =>
+    upcomingRuns({
+      frequency: row.frequency,
+      frequencies: options.frequencies,
+      timezone: row.timezone ?? options.timezone,
+      runAt: row.run_at ?? options.runAt,
+      anchor,
+      after,
+      endsAt: range.to,
+      count,
+      onUnknownFrequency: () => {},
+    })
+  // One millisecond before `from`, so a slot exactly at it is included.
+  const slots = slotsAfter(new Date(range.from.getTime() - 1), MAX_BACKFILL_SLOTS)
+  if (slots.length === MAX_BACKFILL_SLOTS && slotsAfter(slots.at(-1)!, 1).length > 0) {
+    throw new ConfigurationError('to', `the range holds more than ${MAX_BACKFILL_SLOTS} slots of this subscription; backfill it in parts of at most ${MAX_BACKFILL_SLOTS}.`)
+  }
+  return slots
+}

@@ -1,0 +1,136 @@
+/**
+ * One step of a backfill: call the worker for one slot (through the call gate and the global
+ * limits, like every call), then record the outcome and enqueue what follows, in one
+ * transaction guarded by the run's progress. A retryable failure is tried again by a job of its
+ * own, at its backoff or Retry-After; a final one is recorded and the backfill moves on.
+ */
+import { bossDb, withTransaction } from '../db/executor.js'
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+import { recordFailureHistory } from '../records/failures.js'
+import { addOutcomesSql, justFinished } from '../records/runs.js'
+import type { OutcomeCounts, RunRow, RunSummary } from '../records/runs.js'
+import { callWorker } from '../process/call-worker.js'
+import type { ProcessorContext } from '../process/context.js'
+import { failure } from '../process/outcome.js'
+import type { Failure, PageRow } from '../settle/outcome.js'
+import { backfillJob } from './backfill-job.js'
+import type { BackfillJob, BackfillJobData } from './backfill-job.js'
+
+type Ended = { kind: 'success'; durationMs: number } | Failure | { kind: 'skipped' }
+
+/** The run's counters before this slot's outcome are `index` outcomes: anything else, another delivery got here first. */
+const ADD_STEP = (() => {
+  const { update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: `'{}'::int[]`, now: '$6::timestamptz' })
+  const lock = `before AS (SELECT id, finished_at FROM ${TABLES.runs} WHERE id = $1 AND successful + failed + skipped = $7 AND retried = $8 FOR UPDATE)`
+  return `WITH ${lock} ${update}`
+})()
+
+async function progress(db: Executor, runId: string): Promise<{ done: number; retried: number } | null> {
+  const { rows } = await db.query<{ done: number; retried: number }>(
+    `SELECT successful + failed + skipped AS done, retried FROM ${TABLES.runs} WHERE id = $1`,
+    [runId],
+  )
+  return rows[0] ?? null
+}
+
+async function readRow(db: Executor, data: BackfillJobData): Promise<(PageRow & { active: boolean | null }) | null> {
+  const { rows } = await db.query<PageRow & { active: boolean | null }>(
+    `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone, sp.run_at,
+            sp.anchor_at, sp.starts_at, sp.ends_at, s.active
+       FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE sp.subscription_id = $1`,
+    [data.subscriptionId],
+  )
+  const row = rows[0]
+  return row ? { ...row, scheduled_for: new Date(data.slots[data.index]!), attempts: data.attempt - 1, run_id: data.runId } : null
+}
+
+async function call(ctx: ProcessorContext, job: BackfillJob, row: PageRow): Promise<Ended> {
+  const attempt = row.attempts + 1
+  const base = { jobId: job.id, row, attempt, startedAt: Date.now() }
+  const cut = () => ({ cancelled: ctx.cancelSignal.aborted, expired: job.signal.aborted })
+  let ended: Ended = { kind: 'skipped' }
+  await ctx.gate.runEach([row], async () => {
+    const started = Date.now()
+    try {
+      await callWorker(ctx, job.signal, row, row.user_id!, attempt)
+      ended = { kind: 'success', durationMs: Date.now() - started }
+    } catch (error) {
+      const failed = failure(ctx.options, { ...base, startedAt: started }, error, cut())
+      ended = failed.kind === 'failure' ? failed : { kind: 'skipped' }
+    }
+  }, { signal: ctx.haltSignal })
+  return ended
+}
+
+/** Runs one step. Throws (and pg-boss delivers the job again) when stopped before it could record. */
+export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJob): Promise<void> {
+  const { data } = job
+  const before = await progress(ctx.pool, data.runId)
+  // Counted already: a second delivery of a step that recorded its outcome.
+  if (!before || before.done !== data.index) return
+  const row = await readRow(ctx.pool, data)
+  let ended: Ended = { kind: 'skipped' }
+  if (row?.active === true && row.user_id) {
+    if (ctx.haltSignal.aborted) throw new Error('The scheduler is stopping; another instance takes this backfill step.')
+    ended = await call(ctx, job, row)
+    if (ended.kind === 'skipped' || (ended.kind === 'failure' && ended.cancelled)) {
+      throw new Error('The backfill call was cut short by stop() or its job expiry; it is made again.')
+    }
+  }
+  const finished = await withTransaction(ctx.pool, (tx) => record(ctx, tx, data, before.retried, ended, row))
+  if (row && ended.kind === 'success') {
+    ctx.events.emit('subscription:succeeded', { ...eventOf(data, row), durationMs: ended.durationMs, nextRunAt: null })
+    ctx.telemetry.succeeded(1)
+  } else if (row && ended.kind === 'failure') {
+    ctx.events.emit('subscription:failed', { ...eventOf(data, row), error: ended.error, final: ended.final, permanent: ended.permanent })
+    if (!ended.final) ctx.events.emit('retry:scheduled', { ...eventOf(data, row), error: ended.error, retryAt: ended.retryAt })
+    if (ended.final) ctx.telemetry.failed(1, true)
+    else ctx.telemetry.retried(1)
+  }
+  if (finished) ctx.events.emit('run:finished', finished)
+}
+
+function eventOf(data: BackfillJobData, row: PageRow) {
+  return { runId: data.runId, subscriptionId: data.subscriptionId, processingId: row.id, scheduledFor: row.scheduled_for, attempt: data.attempt }
+}
+
+/**
+ * The outcome, counted once (guarded by the run's progress), its failure history, and the next
+ * job: this slot's retry, or the next slot. Without a row or an active subscription, every slot
+ * left is skipped at once.
+ */
+async function record(ctx: ProcessorContext, tx: Executor, data: BackfillJobData, retried: number, ended: Ended, row: PageRow | null): Promise<RunSummary | null> {
+  const retrying = ended.kind === 'failure' && !ended.final
+  const counts: OutcomeCounts = {
+    successful: ended.kind === 'success' ? 1 : 0,
+    failed: ended.kind === 'failure' && ended.final ? 1 : 0,
+    retried: retrying ? 1 : 0,
+    skipped: ended.kind === 'skipped' ? data.slots.length - data.index : 0,
+  }
+  const now = ctx.options.clock.now()
+  const { rows } = await tx.query<RunRow & { just_finished: boolean }>(ADD_STEP, [
+    data.runId, counts.successful, counts.failed, counts.retried, counts.skipped, now, data.index, retried,
+  ])
+  if (!rows[0]) return null
+  if (ended.kind === 'failure' && row) {
+    await recordFailureHistory(tx, [{
+      processingId: row.id, subscriptionId: data.subscriptionId, runId: data.runId, scheduledFor: row.scheduled_for,
+      attempt: data.attempt, final: ended.final, error: ended.error, status: ended.status,
+    }], now)
+    if (ended.final) {
+      const dead = { runId: data.runId, subscriptionId: data.subscriptionId, processingId: row.id, scheduledFor: row.scheduled_for.toISOString(), attempt: data.attempt, error: ended.error, status: ended.status }
+      await ctx.boss.insert(ctx.deadQueue, [{ data: dead }], { db: bossDb(tx) })
+    }
+  }
+  const timings = { expireInSeconds: ctx.options.jobExpirySeconds, heartbeatSeconds: ctx.options.heartbeatSeconds }
+  const { runId, subscriptionId, slots, index, attempt } = data
+  const next = retrying
+    ? backfillJob({ runId, subscriptionId, slots, index, attempt: attempt + 1 }, timings, ended.retryAt ?? now)
+    : ended.kind !== 'skipped' && index + 1 < slots.length
+      ? backfillJob({ runId, subscriptionId, slots, index: index + 1, attempt: 1 }, timings)
+      : null
+  if (next) await ctx.boss.insert(ctx.processQueue, [next], { db: bossDb(tx) })
+  return justFinished(rows[0])
+}

@@ -1,0 +1,50 @@
+/**
+ * Starting a backfill: its slots are fixed up front, its run records them as claimed, and the
+ * job of its first slot is enqueued, all in one transaction. `next_run_at` is never touched.
+ */
+import type { Pool } from 'pg'
+import type { PgBoss } from 'pg-boss'
+import type { ResolvedOptions } from '../config/options.js'
+import { bossDb, withTransaction } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+import { recordHistory } from '../records/history.js'
+import { createRun, finishSettled } from '../records/runs.js'
+import type { RunSummary } from '../records/runs.js'
+import { readScheduleRow } from '../records/schedule-row.js'
+import { backfillJob } from './backfill-job.js'
+import { backfillSlots } from './backfill-range.js'
+import type { BackfillRange } from './backfill-range.js'
+
+export interface BackfillDeps {
+  pool: Pool
+  boss: PgBoss
+  processQueue: string
+  options: ResolvedOptions
+}
+
+export interface BackfillStarted {
+  runId: string
+  /** The run, when it had no slot to process and finished at once. */
+  finished: RunSummary | null
+}
+
+export async function startBackfill(deps: BackfillDeps, subscriptionId: string, range: BackfillRange): Promise<BackfillStarted> {
+  const { options } = deps
+  return await withTransaction(deps.pool, async (tx) => {
+    const now = options.clock.now()
+    const row = await readScheduleRow(tx, subscriptionId, false)
+    const slots = backfillSlots(options, row, range)
+    const runId = await createRun(tx, 'backfill', now)
+    await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3 WHERE id = $1`, [runId, slots.length, now])
+    const detail = `${slots.length} slot${slots.length === 1 ? '' : 's'} from ${range.from.toISOString()} to ${range.to.toISOString()}, run ${runId}`
+    await recordHistory(tx, [{ subscriptionId, kind: 'backfill', slot: slots[0] ?? null, detail }], now)
+    if (slots.length === 0) {
+      const [finished] = await finishSettled(tx, [runId], now)
+      return { runId, finished: finished ?? null }
+    }
+    const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
+    const first = backfillJob({ runId, subscriptionId, slots: slots.map((slot) => slot.toISOString()), index: 0, attempt: 1 }, timings)
+    await deps.boss.insert(deps.processQueue, [first], { db: bossDb(tx) })
+    return { runId, finished: null }
+  })
+}

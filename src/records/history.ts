@@ -1,0 +1,45 @@
+/**
+ * A subscription's history besides its calls: what operators and hosts did to its schedule
+ * (skips, pauses, resumes, reschedules, backfills). Kept, like run history, for
+ * `historyRetentionDays`; `getSubscription()` shows the newest entries.
+ */
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+import type { HistoryKind } from '../db/names.js'
+import type { HistoryEntry } from '../types.js'
+
+const HISTORY = TABLES.history
+
+export interface NewHistoryEntry {
+  subscriptionId: string
+  kind: HistoryKind
+  slot?: Date | null
+  detail?: string | null
+}
+
+/** Appends entries, one statement for all of them. */
+export async function recordHistory(db: Executor, entries: NewHistoryEntry[], now: Date): Promise<void> {
+  if (entries.length === 0) return
+  await db.query(
+    `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, at)
+     SELECT *, $5::timestamptz FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[])`,
+    [entries.map((e) => e.subscriptionId), entries.map((e) => e.kind), entries.map((e) => e.slot ?? null), entries.map((e) => e.detail ?? null), now],
+  )
+}
+
+/** The SQL of an entry written inside another statement (a CTE), with the same columns. */
+export const HISTORY_INSERT = `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, at)`
+
+/** Newest first. */
+export async function listHistory(db: Executor, subscriptionId: string, limit: number): Promise<HistoryEntry[]> {
+  const { rows } = await db.query<{ kind: HistoryKind; slot: Date | null; at: Date; detail: string | null }>(
+    `SELECT kind, slot, at, detail FROM ${HISTORY} WHERE subscription_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+    [subscriptionId, limit],
+  )
+  return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail }))
+}
+
+/** Deletes entries older than `cutoff`, walking the index on time. */
+export async function pruneSubscriptionHistory(db: Executor, cutoff: Date): Promise<void> {
+  await db.query(`DELETE FROM ${HISTORY} WHERE at < $1`, [cutoff])
+}

@@ -1,0 +1,134 @@
+/**
+ * Steering one subscription's schedule: reschedule it, skip its next slot, pause it until an
+ * instant, and preview its next slots. Each control that writes locks the row first, so a sweep
+ * never claims it halfway through, and keeps a line in the subscription's history.
+ */
+import type { Pool } from 'pg'
+import type { ResolvedOptions } from '../config/options.js'
+import { withTransaction } from '../db/executor.js'
+import type { Executor } from '../db/executor.js'
+import { ConfigurationError } from '../errors.js'
+import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
+import type { SkipResult } from '../types.js'
+import { HISTORY_INSERT, recordHistory } from './history.js'
+import { assertIdle, isInFlight, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
+import type { ScheduleRow } from './schedule-row.js'
+import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
+import { nextFireAt } from './status.js'
+
+/**
+ * The row's first slot under its (new) settings: the first after now, or, while it is paused
+ * until an instant, the first at or after that instant. Null when its end has passed.
+ */
+export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date): Date | null {
+  const until = row.status === 'paused' && row.paused_until && row.paused_until > now ? new Date(row.paused_until.getTime() - 1) : now
+  return slotAfter(options, row, until)
+}
+
+/** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
+export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ReturnType<typeof checkSettings>, now: Date): Promise<ScheduleRow> {
+  const changed = applySettings(row, settings)
+  checkWindow(changed)
+  const next = firstSlotOf(options, changed, now)
+  const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
+  await writeScheduleRow(db, written, now)
+  return written
+}
+
+export async function reschedule(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown): Promise<{ nextRunAt: Date | null }> {
+  const settings = checkSettings(given)
+  return await withTransaction(pool, async (tx) => {
+    const now = options.clock.now()
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    assertIdle(row, 'reschedule')
+    const written = await applySchedule(tx, options, row, settings, now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings) || 'next slot recomputed' }], now)
+    return { nextRunAt: written.next_run_at }
+  })
+}
+
+/**
+ * The row's next slots. None for an ended row, an inactive subscription, or one paused with no
+ * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep; a row in
+ * flight shows the slots after the one being processed.
+ */
+export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date): Date[] {
+  if (row.status === 'ended' || row.active !== true) return []
+  if (row.status === 'paused' && !row.paused_until) return []
+  let first: Date | null = row.next_run_at
+  if (isInFlight(row)) first = slotAfter(options, row, first && first > now ? first : now)
+  else if (first === null) first = options.schedule ? nextFireAt(options, now) : now
+  return first === null ? [] : slotsFrom(options, row, first, count)
+}
+
+export function checkCount(count: unknown): number {
+  if (count === undefined) return 5
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_UPCOMING_RUNS) {
+    throw new ConfigurationError('count', `expected a whole number from 1 to ${MAX_UPCOMING_RUNS}, got ${JSON.stringify(count)}.`)
+  }
+  return count
+}
+
+export async function upcoming(pool: Pool, options: ResolvedOptions, subscriptionId: string, count: unknown): Promise<Date[]> {
+  const checked = checkCount(count)
+  const row = await readScheduleRow(pool, subscriptionId, false)
+  return upcomingOf(options, row, checked, options.clock.now())
+}
+
+/** The next slot is not processed: `next_run_at` moves to the slot after it. */
+export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<SkipResult> {
+  return await withTransaction(pool, async (tx) => {
+    const now = options.clock.now()
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    assertIdle(row, 'skip the next slot of')
+    const [skipped] = upcomingOf(options, row, 1, now)
+    if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
+    const next = slotAfter(options, row, skipped, options.catchUp === 'all')
+    await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot' }], now)
+    return { skipped, nextRunAt: next }
+  })
+}
+
+/**
+ * Pauses until `until`: the row's next slot becomes its first at or after `until` (with
+ * `catchUp: 'all'` it stays, so the missed slots are replayed). With no slot left, it has ended.
+ */
+export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscriptionId: string, until: Date): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    const now = options.clock.now()
+    if (until <= now) {
+      throw new ConfigurationError('until', `${until.toISOString()} is not in the future; pause without \`until\` (or resume) instead.`)
+    }
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    const first = slotAfter(options, row, new Date(until.getTime() - 1))
+    const keep = options.catchUp === 'all' && row.next_run_at !== null
+    const next = keep ? row.next_run_at : first && row.next_run_at && row.next_run_at > first ? row.next_run_at : first
+    await tx.query(
+      `UPDATE subscription_processing
+          SET status = $2::text, paused_reason = CASE WHEN $2::text = 'paused' THEN 'manual' END, paused_until = $3,
+              next_run_at = $4, lease_expires_at = NULL, updated_at = $5
+        WHERE id = $1`,
+      [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
+    )
+    await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}` }], now)
+  })
+}
+
+/** Resumes every row whose pause has ended (the sweep and the minutely tick call this). */
+export async function resumeEndedPauses(db: Executor, now: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH resumed AS (
+       UPDATE subscription_processing
+          SET status = 'pending', paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $1
+        WHERE status = 'paused' AND paused_until IS NOT NULL AND paused_until <= $1
+       RETURNING subscription_id, next_run_at
+     ), logged AS (
+       ${HISTORY_INSERT} SELECT subscription_id, 'resumed', next_run_at, 'its pause ended', $1 FROM resumed
+     )
+     SELECT count(*)::int AS n FROM resumed`,
+    [now],
+  )
+  return rows[0]?.n ?? 0
+}

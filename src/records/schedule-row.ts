@@ -1,0 +1,78 @@
+/**
+ * A subscription's row as the schedule controls (reschedule, skip, pause until, preview) see it:
+ * read with its host cadence, locked while a control decides, and written back with its new
+ * next slot and the status that follows from it.
+ */
+import type { Executor } from '../db/executor.js'
+import type { SubscriptionStatus } from '../db/names.js'
+import { NotFoundError, SubscriptionBusyError } from '../errors.js'
+import type { RowSchedule } from '../schedule/row-schedule.js'
+
+export interface ScheduleRow extends RowSchedule {
+  id: string
+  status: SubscriptionStatus
+  next_run_at: Date | null
+  paused_until: Date | null
+  last_completed_for: Date | null
+  /** The host's `subscriptions.active`; null when the host row is gone. */
+  active: boolean | null
+}
+
+export function notEnrolled(subscriptionId: string): NotFoundError {
+  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row); enroll() it first.`)
+}
+
+/**
+ * Reads the row; with `lock`, holds it (`FOR UPDATE`) until the caller's transaction ends, so a
+ * sweep cannot claim it while a control decides its next slot.
+ *
+ * @throws {NotFoundError} when the subscription has no row.
+ */
+export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
+  const { rows } = await db.query<ScheduleRow>(
+    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for,
+            sp.timezone, sp.run_at, sp.anchor_at, sp.starts_at, sp.ends_at, s.frequency::text AS frequency, s.active
+       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
+    [subscriptionId],
+  )
+  const row = rows[0]
+  if (!row) throw notEnrolled(subscriptionId)
+  return row
+}
+
+/** True while a job owns the row: a call is in flight, queued, or waiting for its retry. */
+export function isInFlight(row: Pick<ScheduleRow, 'status'>): boolean {
+  return row.status === 'queued' || row.status === 'processing'
+}
+
+/** @throws {SubscriptionBusyError} while a call for the row is in flight. */
+export function assertIdle(row: ScheduleRow, action: string): void {
+  if (!isInFlight(row)) return
+  throw new SubscriptionBusyError(
+    `Cannot ${action} subscription ${row.subscription_id} while a call for it is in flight (status '${row.status}'): ` +
+      'its outcome sets the next slot. Try again once it has settled (within workerTimeoutMs, or after its retry).',
+  )
+}
+
+/**
+ * The status a row takes with `next` as its next slot: `ended` when there is none; an ended row
+ * given a slot again is `completed` (or `pending` if it never ran); any other keeps its status.
+ */
+export function statusWith(row: ScheduleRow, next: Date | null): SubscriptionStatus {
+  if (next === null) return 'ended'
+  if (row.status === 'ended') return row.last_completed_for ? 'completed' : 'pending'
+  return row.status
+}
+
+/** Writes the row's schedule columns, its next slot and its status. */
+export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE subscription_processing
+        SET timezone = $2, run_at = $3, anchor_at = $4, starts_at = $5, ends_at = $6,
+            next_run_at = $7, status = $8::text, paused_until = $9,
+            paused_reason = CASE WHEN $8::text = 'paused' THEN paused_reason END, updated_at = $10
+      WHERE id = $1`,
+    [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now],
+  )
+}

@@ -1,0 +1,110 @@
+/**
+ * A subscription's own schedule settings, as `enroll()`, `reschedule()` and the admin API take
+ * them: checked here, in one place, so each bad value gets the same typed error whichever door
+ * it came through. `undefined` keeps the row's value; `null` clears it (back to the scheduler's).
+ */
+import { ConfigurationError } from '../errors.js'
+import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
+import type { RowSchedule } from '../schedule/row-schedule.js'
+
+export interface ScheduleSettings {
+  /** IANA zone of this subscription's slots; `null` means the scheduler's `timezone`. */
+  timezone?: string | null
+  /** This subscription's time of day, `'HH:MM'`; `null` means the scheduler's `runAt`. */
+  runAt?: string | null
+  /**
+   * Fixes the cadence's phase: its weekday (weekly, biweekly), day of month (monthly, quarterly)
+   * and date (yearly), read in the subscription's zone. `null` lets the next slot processed fix it.
+   */
+  anchor?: Date | null
+  /** No slot before this instant (a slot exactly at it runs). */
+  startsAt?: Date | null
+  /** No slot after this instant (a slot exactly at it runs); after its last one the row is `ended`. */
+  endsAt?: Date | null
+}
+
+const SETTING_KEYS = { timezone: true, runAt: true, anchor: true, startsAt: true, endsAt: true } as const satisfies Record<keyof ScheduleSettings, true>
+export const SETTING_NAMES = Object.keys(SETTING_KEYS) as (keyof ScheduleSettings)[]
+
+/** True when at least one setting is given (a `null` counts: it clears one). */
+export function hasSettings(settings: ScheduleSettings): boolean {
+  return SETTING_NAMES.some((name) => settings[name] !== undefined)
+}
+
+function checkDate(name: string, value: unknown): Date | null | undefined {
+  if (value === undefined || value === null) return value
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
+  throw new ConfigurationError(name, `expected a valid Date (or null to clear it), got ${describe(value)}.`)
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Date) return 'an invalid Date'
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+/**
+ * The settings found in `value`, checked. `extraKeys` are other keys the caller takes (enroll's `db`).
+ *
+ * @throws {ConfigurationError} naming the first bad setting and how to fix it.
+ */
+export function checkSettings(value: unknown, extraKeys: readonly string[] = []): ScheduleSettings {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigurationError('settings', `expected an object such as { runAt: '07:00', timezone: 'Europe/Berlin' }, got ${describe(value)}.`)
+  }
+  const given = value as Record<string, unknown>
+  for (const key of Object.keys(given)) {
+    if (!(key in SETTING_KEYS) && !extraKeys.includes(key)) {
+      throw new ConfigurationError(key, `unknown setting. Known settings: ${[...SETTING_NAMES, ...extraKeys].join(', ')}.`)
+    }
+  }
+  const { timezone, runAt } = given
+  if (timezone !== undefined && timezone !== null && (typeof timezone !== 'string' || !isValidTimeZone(timezone))) {
+    throw new ConfigurationError('timezone', `unknown time zone ${describe(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
+  }
+  if (runAt !== undefined && runAt !== null && !isRunAt(runAt)) {
+    throw new ConfigurationError('runAt', `${describe(runAt)} is not a time of day; expected 24-hour 'HH:MM', e.g. '07:00', or null for the scheduler's runAt.`)
+  }
+  const settings: ScheduleSettings = {
+    timezone: timezone as string | null | undefined,
+    runAt: runAt as string | null | undefined,
+    anchor: checkDate('anchor', given.anchor),
+    startsAt: checkDate('startsAt', given.startsAt),
+    endsAt: checkDate('endsAt', given.endsAt),
+  }
+  for (const name of SETTING_NAMES) if (settings[name] === undefined) delete settings[name]
+  return settings
+}
+
+/** The row's schedule with `settings` applied. */
+export function applySettings<T extends RowSchedule>(row: T, settings: ScheduleSettings): T {
+  const pick = <V>(given: V | undefined, current: V): V => (given === undefined ? current : given)
+  return {
+    ...row,
+    timezone: pick(settings.timezone, row.timezone),
+    run_at: pick(settings.runAt, row.run_at),
+    anchor_at: pick(settings.anchor, row.anchor_at),
+    starts_at: pick(settings.startsAt, row.starts_at),
+    ends_at: pick(settings.endsAt, row.ends_at),
+  }
+}
+
+/** @throws {ConfigurationError} when the row would end before it starts. */
+export function checkWindow(row: RowSchedule): void {
+  if (row.starts_at && row.ends_at && row.ends_at < row.starts_at) {
+    throw new ConfigurationError(
+      'endsAt',
+      `${row.ends_at.toISOString()} is before startsAt ${row.starts_at.toISOString()}; a subscription must end after it starts.`,
+    )
+  }
+}
+
+/** What changed, for the history: `runAt 07:00, timezone Europe/Berlin`. */
+export function describeSettings(settings: ScheduleSettings): string {
+  return SETTING_NAMES.filter((name) => settings[name] !== undefined)
+    .map((name) => {
+      const value = settings[name]
+      return `${name} ${value instanceof Date ? value.toISOString() : value === null ? 'cleared' : value}`
+    })
+    .join(', ')
+}

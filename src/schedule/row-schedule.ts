@@ -1,0 +1,112 @@
+/**
+ * One subscription's schedule, as its row holds it: the host's cadence name, and the row's own
+ * zone, time of day, anchor, start and end, each falling back to the scheduler's options. Every
+ * place that decides a row's slots (the settle after a call, enroll, reschedule, skip, pause
+ * until, the preview, backfill) asks here, so they all agree.
+ */
+import type { ResolvedOptions } from '../config/options.js'
+import { computeNextRunAt } from './next-run.js'
+import { upcomingRuns } from './upcoming.js'
+import { localDate } from './local-time.js'
+import { IANAZone } from 'luxon'
+
+/** The columns of a row that decide its slots. */
+export interface RowSchedule {
+  subscription_id: string
+  frequency: string | null
+  timezone: string | null
+  run_at: string | null
+  anchor_at: Date | null
+  starts_at: Date | null
+  ends_at: Date | null
+}
+
+export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'>
+
+const MAX_REMEMBERED = 4096
+const remembered = new Map<string, number | null>()
+
+function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
+  return (frequency: string | null | undefined) =>
+    options.logger.warn(
+      `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. ` +
+        `Use a built-in name ('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly') or add it to the \`frequencies\` option.`,
+    )
+}
+
+function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date) {
+  return {
+    frequency: row.frequency,
+    frequencies: options.frequencies,
+    timezone: row.timezone ?? options.timezone,
+    runAt: row.run_at ?? options.runAt,
+    anchor: row.anchor_at ?? anchor,
+    onUnknownFrequency: warnUnknown(options, row),
+  }
+}
+
+/**
+ * The first slot strictly after `after` (and after now, unless `catchUp`), none before the row's
+ * start: null when it would fall after the row's end.
+ */
+export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false): Date | null {
+  const threshold = row.starts_at && row.starts_at.getTime() - 1 > after.getTime() ? new Date(row.starts_at.getTime() - 1) : after
+  const input = inputOf(options, row, after)
+  const slot = computeNextRunAt({ ...input, after: threshold, now: catchUp ? threshold : options.clock.now() })
+  return row.ends_at && slot > row.ends_at ? null : slot
+}
+
+/**
+ * The slot after the one just processed, or null once the row's end is passed. A first run, or a
+ * run made on demand, happens off-slot (say at 03:00 with runAt 09:00); the slot later that same
+ * local day is then spent too, so there is still exactly one run per local day. With
+ * `catchUp: 'all'` the answer may be in the past: the row is due again at once.
+ *
+ * Thousands of rows of a sweep share a slot, a zone and a cadence: the answer is kept per
+ * schedule and slot, and reused while it is still ahead of the clock. An unknown cadence is
+ * computed each time, so that each such row gets its warning.
+ */
+export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
+  const known = row.frequency !== null && Object.hasOwn(options.frequencies, row.frequency)
+  if (!known) return computeNext(options, row, slot)
+  const key = `${row.frequency}|${row.timezone}|${row.run_at}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
+  const now = options.clock.now().getTime()
+  const hit = remembered.get(key)
+  if (hit !== undefined && (hit === null || hit > now)) return hit === null ? null : new Date(hit)
+  const next = computeNext(options, row, slot)
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear()
+  // A slot in the past (catching up) is not worth remembering: the clock has passed it.
+  if (next === null || next.getTime() > now) remembered.set(key, next?.getTime() ?? null)
+  return next
+}
+
+function computeNext(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
+  const catchUp = options.catchUp === 'all'
+  const anchored = { ...row, anchor_at: row.anchor_at ?? slot }
+  const next = slotAfter(options, anchored, slot, catchUp)
+  if (next === null) return null
+  const zone = IANAZone.create(row.timezone ?? options.timezone)
+  const sameDay = localDate(zone, next.getTime()).dayNumber === localDate(zone, slot.getTime()).dayNumber
+  return sameDay ? slotAfter(options, anchored, next, catchUp) : next
+}
+
+/**
+ * `first` (the row's next slot), then up to `count - 1` more of its cadence, none past its end:
+ * what a subscription will run at, for `upcoming()`. A `first` in the past is due at once; with
+ * `catchUp: 'latest'` the slots after it are those after now.
+ */
+export function slotsFrom(options: ScheduleOptions, row: RowSchedule, first: Date, count: number): Date[] {
+  if (row.ends_at && first > row.ends_at) return []
+  if (count === 1) return [first]
+  const now = options.clock.now()
+  const after = options.catchUp === 'all' || first > now ? first : now
+  const rest = upcomingRuns({
+    ...inputOf(options, row, first),
+    onUnknownFrequency: () => {},
+    after,
+    count: count - 1,
+    ...(row.starts_at ? { startsAt: row.starts_at } : {}),
+    ...(row.ends_at ? { endsAt: row.ends_at } : {}),
+  })
+  return [first, ...rest]
+}

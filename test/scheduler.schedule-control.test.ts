@@ -1,0 +1,252 @@
+/**
+ * Granular control of one subscription, on real Postgres and pg-boss: start and end dates,
+ * reschedule, pause until, skip, the preview of upcoming slots, backfill, and `catchUp: 'all'`.
+ * The clock is manual (set in the past, so that pg-boss runs the retry jobs it schedules at once);
+ * assertions read the calls of each test's own subscriptions.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError, RetryableError, SubscriptionBusyError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
+const worker = createFakeWorkerClient()
+const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 } }
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, options)
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+async function subscription(frequency = 'daily'): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  return rows[0]!.id
+}
+
+const slots = (id: string) => worker.callsFor(id).map((call) => call.scheduledFor)
+const at = (iso: string) => new Date(iso)
+
+describe('enroll with startsAt and endsAt', () => {
+  test('no call before the start or after the end; ended after the last slot', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    const enrolled = await scheduler.enroll(id, { startsAt: at('2026-03-04T00:00:00.000Z'), endsAt: at('2026-03-05T12:00:00.000Z') })
+    expect(enrolled).toMatchObject({ created: true, status: 'pending', nextRunAt: at('2026-03-04T09:00:00.000Z') })
+
+    clock.set('2026-03-03T09:30:00.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual([])
+
+    clock.set('2026-03-04T09:00:05.000Z')
+    await scheduler.runNow()
+    clock.set('2026-03-05T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-04T09:00:00.000Z', '2026-03-05T09:00:00.000Z'])
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'ended', nextRunAt: null })
+    expect((await scheduler.getStatus()).counts.ended).toBeGreaterThanOrEqual(1)
+
+    clock.set('2026-03-07T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toHaveLength(2)
+    expect(await scheduler.upcoming(id)).toEqual([])
+  })
+
+  test('an end before the start, an unknown setting and a bad time of day are refused', async () => {
+    const id = await subscription()
+    await expect(scheduler.enroll(id, { startsAt: at('2026-04-02T00:00:00Z'), endsAt: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/endsAt.*before startsAt/)
+    await expect(scheduler.enroll(id, { runAt: '7am' })).rejects.toThrow(ConfigurationError)
+    await expect(scheduler.enroll(id, { startAt: new Date() } as never)).rejects.toThrow(/unknown setting/)
+    await expect(scheduler.enroll(id, { anchor: new Date('nope') })).rejects.toThrow(/anchor.*valid Date/)
+  })
+})
+
+describe('reschedule', () => {
+  test('changes the time of day and zone, recomputes the next slot at once, and keeps a history line', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const { nextRunAt } = await scheduler.reschedule(id, { runAt: '07:30', timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })
+    // Wednesdays at 07:30 in Berlin (CET, UTC+1).
+    expect(nextRunAt).toEqual(at('2026-03-04T06:30:00.000Z'))
+    const details = await scheduler.getSubscription(id)
+    expect(details).toMatchObject({ runAt: '07:30', timezone: 'Europe/Berlin', nextRunAt, anchorAt: at('2026-03-04T12:00:00.000Z') })
+    expect(details.history[0]).toMatchObject({ kind: 'rescheduled', slot: nextRunAt, detail: expect.stringContaining('runAt 07:30') })
+
+    clock.set('2026-03-04T06:31:00.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-04T06:30:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
+  })
+
+  test('is refused while a call for the subscription is in flight', async () => {
+    const id = await subscription()
+    await scheduler.enroll(id)
+    worker.on(id, { delayMs: 1500 })
+    const run = await scheduler.runSubscription(id, { wait: false })
+    await worker.waitForCalls(worker.calls.length + 1)
+    await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
+    await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
+    const { finishedAt } = await waitForRun(run.runId)
+    expect(finishedAt).not.toBeNull()
+    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toHaveProperty('nextRunAt')
+  })
+
+  test('an end already passed ends the subscription; moving the end later brings it back', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await expect(scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: null })
+    expect((await scheduler.getSubscription(id)).status).toBe('ended')
+    await expect(scheduler.reschedule(id, { endsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    expect((await scheduler.getSubscription(id)).status).toBe('pending')
+  })
+
+  test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {
+    await expect(scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
+    await expect(scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)
+  })
+})
+
+async function waitForRun(runId: string) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const run = await scheduler.getRun(runId)
+    if (run.finishedAt) return run
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`run ${runId} did not finish within 30 s`)
+}
+
+describe('pause until', () => {
+  test('resumes by itself at the instant given, and replays none of the slots it missed', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const paused = await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    expect(paused).toMatchObject({ status: 'paused', pausedUntil: at('2026-03-05T00:00:00.000Z'), nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-05T09:00:00.000Z'), at('2026-03-06T09:00:00.000Z')])
+
+    clock.set('2026-03-03T09:05:00.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual([])
+
+    clock.set('2026-03-05T08:00:00.000Z')
+    await scheduler.runNow()
+    const resumed = await scheduler.getSubscription(id)
+    expect(resumed).toMatchObject({ status: 'pending', pausedUntil: null, nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    expect(resumed.history.map((h) => h.kind)).toEqual(['resumed', 'paused'])
+
+    clock.set('2026-03-05T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-05T09:00:00.000Z'])
+  })
+
+  test('an instant not in the future is refused', async () => {
+    const id = await subscription()
+    await scheduler.enroll(id)
+    await expect(scheduler.pause(id, { until: at('2000-01-01T00:00:00.000Z') })).rejects.toThrow(/until.*not in the future/)
+    await expect(scheduler.pause(id, { until: 'tomorrow' as never })).rejects.toThrow(ConfigurationError)
+  })
+})
+
+describe('skipNext and upcoming', () => {
+  test('skipping moves to the slot after; the skip is in the history; the skipped slot is never called', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00', anchor: at('2026-03-02T09:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
+    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-02T09:00:00.000Z'), nextRunAt: at('2026-03-09T09:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
+    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'skipped', slot: at('2026-03-02T09:00:00.000Z') })
+
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual([])
+  })
+
+  test('upcoming respects the end, a pause without end, and checks its count', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00', endsAt: at('2026-03-03T23:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 10 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
+    await scheduler.pause(id)
+    expect(await scheduler.upcoming(id)).toEqual([])
+    await expect(scheduler.upcoming(id, { count: 0 })).rejects.toThrow(/count/)
+    await expect(scheduler.upcoming('00000000-0000-4000-8000-000000000000')).rejects.toThrow(NotFoundError)
+  })
+})
+
+describe('backfill', () => {
+  test('one call per slot in the range, oldest first, each with its own key; next_run_at stays', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const before = await scheduler.getSubscription(id)
+    clock.set('2026-03-10T12:00:00.000Z')
+    // The third slot fails once: its retry comes before the fourth slot.
+    worker.on((r) => r.subscriptionId === id && r.scheduledFor === '2026-02-24T09:00:00.000Z', { fail: new RetryableError('busy', { status: 503 }), failTimes: 1 })
+    const summary = await scheduler.backfill(id, { from: at('2026-02-22T00:00:00.000Z'), to: at('2026-02-26T09:00:00.000Z') })
+    expect(summary).toMatchObject({ trigger: 'backfill', processed: 5, successful: 5, failed: 0, retried: 1 })
+    const calls = worker.callsFor(id)
+    expect(calls.map((c) => [c.scheduledFor.slice(0, 10), c.attempt])).toEqual([
+      ['2026-02-22', 1], ['2026-02-23', 1], ['2026-02-24', 1], ['2026-02-24', 2], ['2026-02-25', 1], ['2026-02-26', 1],
+    ])
+    expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(5)
+    const after = await scheduler.getSubscription(id)
+    expect(after.nextRunAt).toEqual(before.nextRunAt)
+    expect(after.history[0]).toMatchObject({ kind: 'backfill', detail: expect.stringContaining('5 slots') })
+  })
+
+  test('a range in the future, reversed, or too long is refused', async () => {
+    clock.set('2026-03-10T12:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id)
+    await expect(scheduler.backfill(id, { from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/to.*in the future/)
+    await expect(scheduler.backfill(id, { from: at('2026-03-05T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/before from/)
+    await expect(scheduler.backfill(id, { from: at('2020-01-01T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/more than 1000 slots/)
+  })
+})
+
+describe("catchUp: 'all'", () => {
+  test('every missed slot once, oldest first, each with its own key, then caught up', async () => {
+    const own = await createTestDatabase()
+    const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
+    const ownWorker = createFakeWorkerClient()
+    const catchingUp = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, catchUp: 'all' })
+    await catchingUp.start()
+    try {
+      const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+      const id = rows[0]!.id
+      await catchingUp.enroll(id, { runAt: '09:00' })
+      ownClock.set('2026-03-06T12:00:00.000Z')
+      const summary = await catchingUp.runNow()
+      const calls = ownWorker.callsFor(id)
+      expect(calls.map((c) => c.scheduledFor.slice(0, 10))).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'])
+      expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(5)
+      expect(summary).toMatchObject({ processed: 5, successful: 5 })
+      expect((await catchingUp.getSubscription(id)).nextRunAt).toEqual(at('2026-03-07T09:00:00.000Z'))
+      await catchingUp.runNow()
+      expect(ownWorker.callsFor(id)).toHaveLength(5)
+    } finally {
+      await catchingUp.stop({ timeoutMs: 2000 })
+    }
+  })
+
+  test("'latest' (the default) makes one call, then the next slot after now", async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    clock.set('2026-03-06T12:00:00.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-07T09:00:00.000Z'))
+  })
+})
