@@ -4,7 +4,7 @@
  * `limit`, a JSON object body of at most 64 KB).
  */
 import { assertUuid } from '../records/enroll.js'
-import { isSchedulerError } from '../errors.js'
+import { isConfigurationError, isSchedulerError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 
 export type AdminErrorCode =
@@ -17,11 +17,13 @@ export type AdminErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_STARTED'
+  | 'SUBSCRIPTION_BUSY'
   | 'INTERNAL'
 
 /** The shape of every error response. */
 export interface AdminErrorBody {
-  error: { code: AdminErrorCode; message: string }
+  /** `field`: the body field or query parameter at fault, when one is (a form can point at it). */
+  error: { code: AdminErrorCode; message: string; field?: string }
 }
 
 /** Largest request body accepted, in bytes. */
@@ -36,9 +38,16 @@ export class AdminHttpError extends Error {
     readonly code: AdminErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** The body field or query parameter at fault, when one is. */
+    readonly field?: string,
   ) {
     super(message)
   }
+}
+
+/** A 400 for one body field or query parameter, which the answer names. */
+export function invalidField(field: string, code: 'INVALID_BODY' | 'INVALID_INPUT', message: string): AdminHttpError {
+  return new AdminHttpError(400, code, message, {}, field)
 }
 
 const COMMON_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
@@ -63,6 +72,12 @@ const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>>
   NOT_FOUND: [404, 'NOT_FOUND'],
   CONFIGURATION: [400, 'INVALID_INPUT'],
   NOT_STARTED: [503, 'NOT_STARTED'],
+  // A call for the subscription is in flight: the same request succeeds once it has settled.
+  SUBSCRIPTION_BUSY: [409, 'SUBSCRIPTION_BUSY'],
+}
+
+function errorBody(code: AdminErrorCode, message: string, field: string | undefined): AdminErrorBody {
+  return { error: field === undefined ? { code, message } : { code, message, field } }
 }
 
 /**
@@ -71,11 +86,12 @@ const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>>
  */
 export function errorResponse(error: unknown, logger: Logger): Response {
   if (error instanceof AdminHttpError) {
-    return json(error.status, { error: { code: error.code, message: error.message } }, error.headers)
+    return json(error.status, errorBody(error.code, error.message, error.field), error.headers)
   }
   if (isSchedulerError(error)) {
     const mapped = LIBRARY_ERRORS[error.code]
-    if (mapped) return json(mapped[0], { error: { code: mapped[1], message: error.message } })
+    // A ConfigurationError names the option it refused, which is the field the request sent.
+    if (mapped) return json(mapped[0], errorBody(mapped[1], error.message, isConfigurationError(error) ? error.option : undefined))
   }
   logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
@@ -96,15 +112,20 @@ export function optionalUuidParam(url: URL, name: string): string | undefined {
   return raw === null ? undefined : requireUuid(name, raw)
 }
 
+/** `?<name>=`, an integer in 1..max; `fallback` when the parameter is absent. */
+export function parseCountParam(url: URL, name: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(name)
+  if (raw === null) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw invalidField(name, 'INVALID_INPUT', `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}.`)
+  }
+  return value
+}
+
 /** `?limit=`, an integer in 1..max. */
 export function parseLimit(url: URL, fallback: number, max = 200): number {
-  const raw = url.searchParams.get('limit')
-  if (raw === null) return fallback
-  const limit = Number(raw)
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > max) {
-    throw new AdminHttpError(400, 'INVALID_INPUT', `limit must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}.`)
-  }
-  return limit
+  return parseCountParam(url, 'limit', fallback, max)
 }
 
 /** `wait` from the JSON body, else from `?wait=`; true unless the caller says otherwise. */

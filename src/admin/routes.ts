@@ -5,6 +5,7 @@
 import type { RunStarted, SubscriptionScheduler } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
+import { scheduleRoutes } from './schedule-routes.js'
 import { AdminHttpError, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { signOutCookie } from './sign-in.js'
 
@@ -18,7 +19,7 @@ export interface RouteContext {
   scheduler: SubscriptionScheduler
 }
 
-export type Method = 'GET' | 'POST'
+export type Method = 'GET' | 'POST' | 'PATCH'
 
 export interface Route {
   method: Method
@@ -101,15 +102,8 @@ export const routes: readonly Route[] = [
       return started(c, await c.scheduler.runSubscription(subscriptionId, { wait }), wait)
     },
   },
-  {
-    method: 'POST',
-    path: '/subscriptions/:id/pause',
-    handle: async (c) => {
-      const subscriptionId = id(c, 'subscriptionId')
-      await readJsonObject(c.request, [])
-      return json(200, await c.scheduler.pause(subscriptionId))
-    },
-  },
+  // Pause (with or without an end), skip, upcoming, backfill and PATCH: schedule-routes.ts.
+  ...scheduleRoutes,
   {
     method: 'POST',
     path: '/subscriptions/:id/resume',

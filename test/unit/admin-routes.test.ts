@@ -47,6 +47,11 @@ describe('matchRoute', () => {
     ['POST', `/subscriptions/${ID}/run`],
     ['POST', `/subscriptions/${ID}/pause`],
     ['POST', `/subscriptions/${ID}/resume`],
+    ['GET', `/subscriptions/${ID}/upcoming`],
+    ['POST', `/subscriptions/${ID}/skip`],
+    ['POST', `/subscriptions/${ID}/backfill`],
+    ['PATCH', `/subscriptions/${ID}`],
+    ['GET', '/failing'],
     ['POST', '/failed/retry'],
   ])('%s %s is a route', (method, path) => {
     const match = matchRoute(method, path)
@@ -62,6 +67,8 @@ describe('matchRoute', () => {
     expect(matchRoute('GET', '/process-subscriptions')).toEqual({ kind: 'wrong-method', allow: ['POST'] })
     expect(matchRoute('DELETE', '/status')).toEqual({ kind: 'wrong-method', allow: ['GET'] })
     expect(matchRoute('GET', `/subscriptions/${ID}/run`)).toEqual({ kind: 'wrong-method', allow: ['POST'] })
+    expect(matchRoute('DELETE', `/subscriptions/${ID}`)).toEqual({ kind: 'wrong-method', allow: ['GET', 'PATCH'] })
+    expect(matchRoute('PATCH', `/subscriptions/${ID}/upcoming`)).toEqual({ kind: 'wrong-method', allow: ['GET'] })
   })
 
   test.each(['/nope', '/subscriptions', '/subscriptions//run', `/runs/${ID}/extra`, '/STATUS'])('%s matches nothing', (path) => {
