@@ -1,0 +1,37 @@
+/**
+ * Times as the CLI prints them: the wall time in a zone, written as ISO 8601 with that zone's
+ * offset, then the zone's name: `2026-03-03T07:30:00+01:00 (Europe/Berlin)`. The offset makes
+ * the text an exact instant that `--until`, `--from` and the others take back as it is; the name
+ * says which rules (DST) the wall time follows.
+ */
+
+const formats = new Map<string, Intl.DateTimeFormat>()
+
+function formatFor(zone: string): Intl.DateTimeFormat {
+  let format = formats.get(zone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset',
+    })
+    formats.set(zone, format)
+  }
+  return format
+}
+
+/** `GMT+01:00` → `+01:00`; `GMT` (no offset) → `Z`. */
+function offsetOf(name: string): string {
+  const offset = name.replace(/^GMT/, '')
+  return offset === '' || /^[+-]00:00$/.test(offset) ? 'Z' : offset
+}
+
+/** `2026-03-03T07:30:00+01:00`: the instant as a wall time in `zone`, with its offset. */
+export function isoInZone(date: Date, zone: string): string {
+  const parts = Object.fromEntries(formatFor(zone).formatToParts(date).map((part) => [part.type, part.value]))
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offsetOf(parts.timeZoneName ?? 'GMT')}`
+}
+
+/** `2026-03-03T07:30:00+01:00 (Europe/Berlin)`, or `—` for no time. */
+export function timeInZone(date: Date | null, zone: string): string {
+  return date === null ? '—' : `${isoInZone(date, zone)} (${zone})`
+}

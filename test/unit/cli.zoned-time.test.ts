@@ -1,0 +1,37 @@
+/**
+ * How the CLI writes a time: the wall time in the subscription's zone with its offset, which
+ * must name the same instant (the flags take it back), across DST changes.
+ */
+import { describe, expect, test } from 'vitest'
+import { isoInZone, timeInZone } from '../../src/cli/zoned-time.js'
+import { parseIsoInstant } from '../../src/schedule/iso-instant.js'
+
+describe('isoInZone', () => {
+  test.each([
+    ['2026-03-03T06:30:00.000Z', 'Europe/Berlin', '2026-03-03T07:30:00+01:00'],
+    ['2026-07-03T05:30:00.000Z', 'Europe/Berlin', '2026-07-03T07:30:00+02:00'],
+    ['2026-03-03T14:00:00.000Z', 'America/New_York', '2026-03-03T09:00:00-05:00'],
+    ['2026-03-03T03:30:00.000Z', 'Asia/Kolkata', '2026-03-03T09:00:00+05:30'],
+    ['2026-03-03T09:00:00.000Z', 'UTC', '2026-03-03T09:00:00Z'],
+    ['2026-01-10T09:00:00.000Z', 'Europe/London', '2026-01-10T09:00:00Z'],
+    // Midnight is 00, never 24.
+    ['2026-03-02T23:00:00.000Z', 'Europe/Berlin', '2026-03-03T00:00:00+01:00'],
+  ])('%s in %s is %s', (iso, zone, expected) => {
+    expect(isoInZone(new Date(iso), zone)).toBe(expected)
+  })
+
+  test('what it prints is the same instant, taken back by the flags', () => {
+    // Each hour around the two DST changes of 2026 in Berlin.
+    for (const start of ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z']) {
+      for (let h = 0; h < 4; h++) {
+        const date = new Date(Date.parse(start) + h * 3_600_000)
+        expect(parseIsoInstant(isoInZone(date, 'Europe/Berlin'))?.toISOString()).toBe(date.toISOString())
+      }
+    }
+  })
+})
+
+test('timeInZone names the zone, and writes a missing time as a dash', () => {
+  expect(timeInZone(new Date('2026-03-03T06:30:00Z'), 'Europe/Berlin')).toBe('2026-03-03T07:30:00+01:00 (Europe/Berlin)')
+  expect(timeInZone(null, 'UTC')).toBe('—')
+})
