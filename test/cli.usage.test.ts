@@ -1,6 +1,6 @@
 /**
  * Mistakes on the command line, as users make them: a misspelt command or flag, a negative
- * number, a missing value. Each must exit 2 with a message that says what was wrong and what to
+ * number, a missing value, an id that is no UUID, an instant without its zone. Each must exit 2 with a message that says what was wrong and what to
  * type instead, before the command connects anywhere (the database URL here leads nowhere).
  */
 import { describe, expect, test } from 'vitest'
@@ -8,6 +8,8 @@ import { runCli, SLOW_MS } from './support/cli-process.js'
 
 const NOWHERE = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }
 const WORKER = ['--worker-url', 'http://127.0.0.1:9']
+const ID = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
+const PAST = '2026-03-01T00:00:00Z'
 
 type Case = [args: string[], message: RegExp | RegExp[]]
 
@@ -62,6 +64,17 @@ describe('a misspelt command or flag gets the closest one, exit 2', { timeout: S
     ])
   })
 
+  test('the commands that steer one subscription are suggested too', async () => {
+    await expectUsageErrors([
+      [['skp', ID], /Unknown command skp; did you mean skip\?/],
+      [['puase', ID], /Unknown command puase; did you mean pause\?/],
+      [['resme', ID], /Unknown command resme; did you mean resume\?/],
+      [['upcomming', ID], /Unknown command upcomming; did you mean upcoming\?/],
+      [['reschedul', ID], /Unknown command reschedul; did you mean reschedule\?/],
+      [['backfil', ID], /Unknown command backfil; did you mean backfill\?/],
+    ])
+  })
+
   test('an unknown command close to none gets the list alone', async () => {
     await expectUsageErrors([[['bogus'], COMMANDS]], /did you mean/)
   })
@@ -71,6 +84,36 @@ describe('a misspelt command or flag gets the closest one, exit 2', { timeout: S
       [['status', '--jsn'], /Unknown option --jsn; did you mean --json\?/],
       [['run-now', ...WORKER, '--concurency', '4'], /Unknown option --concurency; did you mean --concurrency\?/],
       [['worker', ...WORKER, '--shutdown-timeot=5'], /Unknown option --shutdown-timeot; did you mean --shutdown-timeout\?/],
+      [['reschedule', ID, '--run-att', '07:00'], /Unknown option --run-att; did you mean --run-at\?/],
+      [['backfill', ID, '--form', PAST, '--to', PAST, ...WORKER], /Unknown option --form; did you mean --from\?/],
+      [['pause', ID, '--untl', PAST], /Unknown option --untl; did you mean --until\?/],
+      // The id is an argument, not a flag.
+      [['upcoming', ID, '--id', ID], /Unknown option --id\. Options of this command: --help, --count, --json, --verbose\./],
+    ])
+  })
+})
+
+describe('the commands that steer one subscription check what they are given, before connecting', { timeout: SLOW_MS }, () => {
+  test('the id: missing, not a UUID, or more than one', async () => {
+    await expectUsageErrors([
+      [['upcoming'], /Missing required positional argument: ID/i],
+      [['skip', 'nope'], /^error: <id> must be a subscription id, a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9; got "nope"\.$/m],
+      [['resume', ID, ID], /^error: resume takes one subscription id, got 2: resume <id>\.$/m],
+    ])
+  })
+
+  test('instants without a zone or that do not exist, counts, empty values, nothing to change, no worker', async () => {
+    await expectUsageErrors([
+      [['pause', ID, '--until', 'tomorrow'], /^error: --until: expected a date and time with its zone, such as 2026-03-10T09:00:00Z/m],
+      [['pause', ID, '--until', '2026-03-10T09:00:00'], /^error: --until: expected a date and time with its zone.*got "2026-03-10T09:00:00"\.$/m],
+      [['reschedule', ID, '--anchor', '2026-02-30T09:00:00Z'], /^error: --anchor: expected a date and time with its zone/m],
+      [['reschedule', ID, '--ends-at='], /^error: --ends-at is empty: give a value, or none to clear it\.$/m],
+      [['reschedule', ID], /^error: Nothing to change: pass at least one of --run-at, --timezone, --anchor, --starts-at, --ends-at \(none clears one\)\.$/m],
+      [['upcoming', ID, '--count', 'five'], /^error: --count: expected a whole number, got "five"\.$/m],
+      [['upcoming', ID, '--count', '0'], /^error: --count: expected at least 1, got 0\.$/m],
+      [['backfill', ID, '--to', PAST, ...WORKER], /^error: --from is required: backfill <id> --from <instant> --to <instant>\.$/m],
+      [['backfill', ID, '--from', 'last week', '--to', PAST, ...WORKER], /^error: --from: expected a date and time with its zone/m],
+      [['backfill', ID, '--from', PAST, '--to', PAST], /pass --worker-url http:\/\/worker:8080 or export SUBSCRIPTION_WORKER_URL/],
     ])
   })
 })

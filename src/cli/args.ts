@@ -36,7 +36,8 @@ export const strictFlags = defineCittyPlugin({
   name: 'strict-flags',
   setup({ rawArgs, cmd }) {
     const declared = cmd.args && typeof cmd.args === 'object' && !('then' in cmd.args) ? (cmd.args as ArgsDef) : {}
-    const defs = new Map(Object.entries(declared).map(([name, def]) => [kebab(name), def]))
+    // Positional arguments (a subscription id) are no flags: `--id` must stay unknown.
+    const defs = new Map(Object.entries(declared).filter(([, def]) => def.type !== 'positional').map(([name, def]) => [kebab(name), def]))
     const known = new Set(['help', 'h', ...defs.keys()])
     for (let i = 0; i < rawArgs.length; i++) {
       const arg = rawArgs[i]!

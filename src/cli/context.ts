@@ -15,9 +15,9 @@ export const EXIT = {
   failure: 1,
   /** Bad command line or configuration: nothing was attempted. */
   usage: 2,
-  /** `run-now` finished, but at least one subscription failed. */
+  /** `run-now` or `backfill` finished, but at least one subscription (or slot) failed. */
   subscriptionsFailed: 3,
-  /** `run-now` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
+  /** `run-now` or `backfill` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
   interrupted: 130,
 } as const
 

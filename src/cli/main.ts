@@ -2,8 +2,8 @@
 /**
  * The `pg-subscription-scheduler` command. Reads DATABASE_URL.
  *
- * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now`
- * finished but at least one subscription failed; 130 `run-now` interrupted.
+ * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now` or
+ * `backfill` finished but at least one subscription (or slot) failed; 130 either interrupted.
  *
  * citty's `runMain` exits 1 on every error, usage errors included, and prints stacks; this
  * entry runs the same `runCommand` itself to keep the exit codes above.
@@ -11,21 +11,30 @@
 import { defineCommand, renderUsage, runCommand } from 'citty'
 import type { CommandDef } from 'citty'
 import pkg from '../../package.json' with { type: 'json' }
+import backfill from './commands/backfill.js'
 import demo from './commands/demo.js'
 import enroll from './commands/enroll.js'
 import migrate from './commands/migrate.js'
+import pause from './commands/pause.js'
+import reschedule from './commands/reschedule.js'
+import resume from './commands/resume.js'
 import runNow from './commands/run-now.js'
+import skip from './commands/skip.js'
 import status from './commands/status.js'
+import upcoming from './commands/upcoming.js'
 import worker from './commands/worker.js'
 import { EXIT, exitCodeFor, formatErrorChain, isCittyUsageError, UsageError } from './context.js'
 import { closest, didYouMean } from './suggest.js'
 
 const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
+Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00+01:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
-                 3 run-now: some subscriptions failed, 130 run-now: interrupted`
+                 3 run-now, backfill: some failed, 130 run-now, backfill: interrupted`
 
-const subCommands: Record<string, CommandDef<any>> = { migrate, enroll, 'run-now': runNow, status, worker, demo }
+const subCommands: Record<string, CommandDef<any>> = {
+  migrate, enroll, 'run-now': runNow, status, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+}
 
 const NAME = 'pg-subscription-scheduler'
 

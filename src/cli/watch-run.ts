@@ -1,7 +1,7 @@
 /**
- * Starts a run and follows it to the end. The run row is the truth (its jobs may settle on any
- * instance, and skipped rows emit no event); this instance's events move the progress between
- * two polls of it.
+ * Starts a run (a sweep, unless told otherwise) and follows it to the end. The run row is the
+ * truth (its jobs may settle on any instance, and skipped rows emit no event); this instance's
+ * events move the progress between two polls of it.
  */
 import type { RunSummary } from '../index.js'
 import type { SubscriptionScheduler } from '../types.js'
@@ -14,6 +14,8 @@ export interface FailedSubscription {
 }
 
 export interface WatchRunOptions {
+  /** Starts the run to watch. @default a sweep now: `runNow({ wait: false })` */
+  start?(): Promise<{ runId: string }>
   onStarted?(runId: string): void
   onProgress?(done: number, total: number): void
   /** How often the run row is read. @default 250 */
@@ -64,7 +66,7 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
   ]
   try {
     options.signal?.throwIfAborted()
-    ;({ runId } = await scheduler.runNow({ wait: false }))
+    ;({ runId } = await (options.start ? options.start() : scheduler.runNow({ wait: false })))
     options.onStarted?.(runId)
     for (;;) {
       options.signal?.throwIfAborted()

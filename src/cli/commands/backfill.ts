@@ -1,0 +1,96 @@
+/**
+ * `backfill <id> --from <instant> --to <instant>`: processes every slot of one subscription in a
+ * past range, oldest first, as a run of its own, and follows it to the end with progress (exit 3
+ * when a slot failed). With `--no-wait` it starts the run and leaves it to the running workers.
+ * Like `run-now`, it works the queue from this process but never registers the cron schedule.
+ */
+import { defineCommand } from 'citty'
+import { createSubscriptionScheduler } from '../../scheduler.js'
+import type { RunSummary, SubscriptionScheduler } from '../../index.js'
+import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
+import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, UsageError, withPool } from '../context.js'
+import { inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { formatDuration } from '../format.js'
+import { createProgress } from '../progress.js'
+import { LISTED_FAILURES } from '../run-failures.js'
+import { watchRun } from '../watch-run.js'
+import { timeInZone } from '../zoned-time.js'
+
+/** The summary, and the slots that failed for good (read from the failure history: any instance may have run them). */
+async function report(scheduler: SubscriptionScheduler, summary: RunSummary, zone: string): Promise<string> {
+  const lines = [`Backfill run ${summary.runId} finished in ${formatDuration(summary.durationMs)}`]
+  for (const [label, n] of [['slots', summary.processed], ['successful', summary.successful], ['failed', summary.failed], ['retried', summary.retried], ['skipped', summary.skipped]] as const) {
+    lines.push(`  ${label.padEnd(10)}  ${n}`)
+  }
+  if (summary.failed > 0) {
+    const failures = (await scheduler.listFailures({ runId: summary.runId, limit: 200 })).filter((f) => f.final).slice(0, LISTED_FAILURES)
+    lines.push(failures.length < summary.failed ? `Failed slots (${failures.length} of ${summary.failed} listed):` : 'Failed slots:')
+    for (const f of failures) lines.push(`  ${timeInZone(f.scheduledFor, zone)}  attempt ${f.attempt}: ${f.error}`)
+    lines.push('A failed slot is not retried by the sweeps; backfill its range again to retry it.')
+  }
+  return lines.join('\n')
+}
+
+export default defineCommand({
+  meta: { name: 'backfill', description: "Process every slot of a subscription in a past range (--from, --to); exits 3 if any failed" },
+  args: {
+    ...subscriptionIdArg,
+    from: { type: 'string', description: 'The first instant of the range, e.g. 2026-03-01T00:00:00Z (a slot at it is processed)', valueHint: 'instant' },
+    to: { type: 'string', description: 'The last instant of the range, in the past (a slot at it is processed)', valueHint: 'instant' },
+    wait: { type: 'boolean', default: true, description: 'Wait for the backfill to finish', negativeDescription: 'Start the backfill and exit; running workers process it' },
+    'worker-url': schedulerArgs['worker-url'],
+    concurrency: schedulerArgs.concurrency,
+    ...shutdownArgs,
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const id = subscriptionIdOf(args, 'backfill')
+    const from = instantFlag('from', args.from)
+    const to = instantFlag('to', args.to)
+    if (!from || !to) throw new UsageError(`${from ? '--to' : '--from'} is required: backfill <id> --from <instant> --to <instant>.`)
+    const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency }
+    const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
+    requireWorkerUrl(flags)
+    const logger = createCliLogger('quiet', args.verbose === true)
+    const options = { ...schedulerOptions(flags, logger), schedule: false }
+    await withPool(logger, async (pool) => {
+      const scheduler = createSubscriptionScheduler(pool, options)
+      // Before starting anything: an unknown id needs no worker.
+      const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }))
+      const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))
+      const shutdown = waitForShutdownSignal()
+      const interrupted = new AbortController()
+      void shutdown.signal.then(() => interrupted.abort())
+      let runId: string | undefined
+      try {
+        await scheduler.start()
+        if (!args.wait) {
+          ;({ runId } = await start())
+          const { processed } = await scheduler.getRun(runId)
+          console.log(`Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`)
+          return
+        }
+        const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
+        try {
+          const { summary } = await watchRun(scheduler, { start, signal: interrupted.signal, keepFailures: 0, onStarted: (started) => (runId = started), onProgress: (done, total) => progress.update(done, total) })
+          progress.finish()
+          if (summary.processed === 0) {
+            console.log(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
+            return
+          }
+          console.log(await report(scheduler, summary, zone))
+          if (summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
+        } catch (error) {
+          progress.finish()
+          if (!interrupted.signal.aborted) throw error
+          process.stderr.write(`Interrupted. Backfill run ${runId ?? '(not started)'} goes on: running workers (or the next start) process its slots.\n`)
+          process.exitCode = EXIT.interrupted
+        }
+      } finally {
+        await scheduler.stop({ timeoutMs })
+        shutdown.dispose()
+      }
+    })
+  },
+})

@@ -1,0 +1,36 @@
+/**
+ * `pause <id> [--until <instant>]`: the subscription is not picked until resumed, or until the
+ * instant given, when it resumes by itself (a sweep or the minutely tick resumes it).
+ */
+import { defineCommand } from 'citty'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, withPool } from '../context.js'
+import { controlScheduler, inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { timeInZone } from '../zoned-time.js'
+
+export default defineCommand({
+  meta: { name: 'pause', description: 'Pause a subscription until resumed, or --until an instant' },
+  args: {
+    ...subscriptionIdArg,
+    until: { type: 'string', description: 'Resume by itself at this instant, e.g. 2026-03-10T09:00:00+01:00', valueHint: 'instant' },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const id = subscriptionIdOf(args, 'pause')
+    const until = instantFlag('until', args.until)
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const scheduler = controlScheduler(pool, logger)
+      const details = await inFlagTerms(() => scheduler.pause(id, until ? { until } : undefined))
+      const { zone } = zoneOf(details)
+      if (!until) {
+        console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes.`)
+      } else if (details.status === 'ended') {
+        console.log(`No run of ${id} is left after ${timeInZone(until, zone)}: it has ended.`)
+      } else {
+        console.log(`Paused ${id} until ${timeInZone(details.pausedUntil, zone)}; its next run is then ${timeInZone(details.nextRunAt, zone)}.`)
+      }
+    })
+  },
+})

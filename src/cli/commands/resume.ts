@@ -1,0 +1,31 @@
+/**
+ * `resume <id>`: a paused subscription is picked again, at once if its next slot has passed.
+ */
+import { defineCommand } from 'citty'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, withPool } from '../context.js'
+import { controlScheduler, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { timeInZone } from '../zoned-time.js'
+
+export default defineCommand({
+  meta: { name: 'resume', description: 'Resume a paused subscription' },
+  args: { ...subscriptionIdArg, ...commonArgs },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const id = subscriptionIdOf(args, 'resume')
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const scheduler = controlScheduler(pool, logger)
+      // Read first, only to say whether anything changed: resume() changes nothing otherwise.
+      const before = await scheduler.getSubscription(id, { errors: 0 })
+      const details = await scheduler.resume(id)
+      if (before.status !== 'paused') {
+        console.log(`${id} was not paused (status ${before.status}); nothing changed.`)
+        return
+      }
+      const next = details.nextRunAt
+      const when = next === null ? 'at the next sweep' : next.getTime() <= Date.now() ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details).zone)}`
+      console.log(`Resumed ${id}: it runs ${when}.`)
+    })
+  },
+})

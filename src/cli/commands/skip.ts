@@ -1,0 +1,30 @@
+/**
+ * `skip <id>`: the subscription's next slot is not processed; the skip is kept in its history.
+ */
+import { defineCommand } from 'citty'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, withPool } from '../context.js'
+import { controlScheduler, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
+import { timeInZone } from '../zoned-time.js'
+
+export default defineCommand({
+  meta: { name: 'skip', description: "Skip a subscription's next run (refused while a call for it is in flight)" },
+  args: { ...subscriptionIdArg, ...commonArgs },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const id = subscriptionIdOf(args, 'skip')
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const scheduler = controlScheduler(pool, logger)
+      const { skipped, nextRunAt } = await scheduler.skipNext(id)
+      const details = await scheduler.getSubscription(id, { errors: 0 })
+      const { zone } = zoneOf(details)
+      if (!skipped) {
+        console.log(`Nothing to skip: ${id} has no run ahead (${whyNoSlot(details) ?? 'no slot is left before its end'}).`)
+        return
+      }
+      const next = nextRunAt ? `next run ${timeInZone(nextRunAt, zone)}` : 'that was its last run: it has ended'
+      console.log(`Skipped the run of ${id} at ${timeInZone(skipped, zone)}; ${next}.`)
+    })
+  },
+})

@@ -1,0 +1,170 @@
+/**
+ * The commands that steer one subscription, as users run them (child processes on a database of
+ * this file's own): upcoming, skip, pause, resume and reschedule, each checked against the row
+ * it changed; every time printed in the subscription's zone (or the scheduler's), as an instant
+ * the flags take back. The clock is the real one: expected slots come from the library itself.
+ */
+import { beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { parseIsoInstant } from '../src/schedule/iso-instant.js'
+import { captureLogger } from '../src/testing.js'
+import { runCli, SLOW_MS } from './support/cli-process.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let library: SubscriptionScheduler
+let env: Record<string, string>
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  // Never started: enroll(), upcoming() and getSubscription() need no engine.
+  library = createSubscriptionScheduler(db.pool, { logger: captureLogger(), migrate: false })
+  env = { DATABASE_URL: db.url }
+})
+
+async function subscription(settings: Parameters<SubscriptionScheduler['enroll']>[1] = {}, frequency = 'daily'): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  await library.enroll(rows[0]!.id, settings)
+  return rows[0]!.id
+}
+
+/** The instants of the indented time lines a command printed, each checked to name `zone`. */
+function printedTimes(stdout: string, zone: string): Date[] {
+  const lines = stdout.split('\n').filter((line) => line.startsWith('  '))
+  return lines.map((line) => {
+    const match = /^ {2}(\S+) \((.+)\)$/.exec(line)
+    expect(match?.[2], line).toBe(zone)
+    return parseIsoInstant(match![1])!
+  })
+}
+
+/** The `<instant> (<zone>)` after `label` in `text`, as an instant. */
+function timeAfter(text: string, label: string, zone: string): Date | null {
+  const match = new RegExp(`${label}\\s+(\\S+) \\(${zone.replace('/', '\\/')}\\)`).exec(text)
+  return match ? parseIsoInstant(match[1]) : null
+}
+
+describe('upcoming', { timeout: SLOW_MS }, () => {
+  test('prints the next runs in the subscription\'s own zone, each an exact instant; --count and --json', async () => {
+    const id = await subscription({ timezone: 'Europe/Berlin', runAt: '07:30' })
+    const [plain, counted, json] = await Promise.all([
+      runCli(['upcoming', id], env),
+      runCli(['upcoming', id, '--count', '2'], env),
+      runCli(['upcoming', id, '--count=3', '--json'], env),
+    ])
+    for (const result of [plain, counted, json]) expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(plain.stdout).toMatch(new RegExp(`^Next 5 runs of ${id} \\(daily\\), in Europe/Berlin, its own zone:$`, 'm'))
+    expect(plain.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\dT07:30:00\+0[12]:00 \(Europe\/Berlin\)$/m)
+    expect(printedTimes(plain.stdout, 'Europe/Berlin')).toEqual(await library.upcoming(id))
+    expect(printedTimes(counted.stdout, 'Europe/Berlin')).toEqual(await library.upcoming(id, { count: 2 }))
+    expect(JSON.parse(json.stdout)).toEqual({ subscriptionId: id, timezone: 'Europe/Berlin', upcoming: (await library.upcoming(id, { count: 3 })).map((d) => d.toISOString()) })
+  })
+
+  test('a subscription with no zone of its own is shown in SUBSCRIPTION_TIMEZONE, and one paused for good has none', async () => {
+    // Enrolled by a host whose scheduler runs in New York, as the CLI is then told to.
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+    const id = rows[0]!.id
+    await createSubscriptionScheduler(db.pool, { logger: captureLogger(), migrate: false, timezone: 'America/New_York' }).enroll(id, { runAt: '09:00' })
+    const shown = await runCli(['upcoming', id, '--count', '1'], { ...env, SUBSCRIPTION_TIMEZONE: 'America/New_York' })
+    expect(shown).toMatchObject({ code: 0, stderr: '' })
+    expect(shown.stdout).toContain("in America/New_York, the scheduler's zone, from SUBSCRIPTION_TIMEZONE:")
+    expect(shown.stdout).toMatch(/^ {2}\d{4}-\d\d-\d\dT09:00:00-0[45]:00 \(America\/New_York\)$/m)
+
+    await library.pause(id)
+    const none = await runCli(['upcoming', id], env)
+    expect(none).toMatchObject({ code: 0, stdout: `No runs ahead for ${id}: it is paused until resumed.\n` })
+  })
+})
+
+describe('skip', { timeout: SLOW_MS }, () => {
+  test('skips the next run, says which and what comes next, and the row moves on', async () => {
+    const id = await subscription({ timezone: 'Asia/Kolkata', runAt: '08:00' })
+    const [first, second] = await library.upcoming(id, { count: 2 })
+    const result = await runCli(['skip', id], env)
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(timeAfter(result.stdout, 'at', 'Asia/Kolkata')).toEqual(first)
+    expect(timeAfter(result.stdout, 'next run', 'Asia/Kolkata')).toEqual(second)
+    const row = await library.getSubscription(id)
+    expect(row.nextRunAt).toEqual(second)
+    expect(row.history[0]).toMatchObject({ kind: 'skipped', slot: first })
+  })
+})
+
+describe('pause and resume', { timeout: SLOW_MS }, () => {
+  test('pause --until pauses until that instant and names the run after it; resume undoes it; resume again changes nothing', async () => {
+    const id = await subscription({ timezone: 'Europe/Berlin', runAt: '09:00' })
+    const until = new Date(Date.now() + 3 * 86_400_000)
+    until.setUTCHours(12, 0, 0, 0)
+    const paused = await runCli(['pause', id, '--until', until.toISOString()], env)
+    expect(paused).toMatchObject({ code: 0, stderr: '' })
+    const row = await library.getSubscription(id)
+    expect(row).toMatchObject({ status: 'paused', pausedUntil: until })
+    expect(timeAfter(paused.stdout, 'until', 'Europe/Berlin')).toEqual(until)
+    expect(timeAfter(paused.stdout, 'then', 'Europe/Berlin')).toEqual(row.nextRunAt)
+    expect(row.nextRunAt!.getTime()).toBeGreaterThan(until.getTime())
+
+    const resumed = await runCli(['resume', id], env)
+    expect(resumed).toMatchObject({ code: 0, stderr: '' })
+    expect(resumed.stdout).toMatch(new RegExp(`^Resumed ${id}: it runs next at `))
+    expect(await library.getSubscription(id)).toMatchObject({ status: 'pending', pausedUntil: null })
+    const again = await runCli(['resume', id], env)
+    expect(again.stdout).toBe(`${id} was not paused (status pending); nothing changed.\n`)
+  })
+
+  test('pause without --until pauses until resumed', async () => {
+    const id = await subscription()
+    const paused = await runCli(['pause', id], env)
+    expect(paused).toMatchObject({ code: 0, stderr: '' })
+    expect(paused.stdout).toContain(`Paused ${id} until resumed`)
+    expect(await library.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'manual', pausedUntil: null })
+  })
+})
+
+describe('reschedule', { timeout: SLOW_MS }, () => {
+  test('sets the settings given and prints the new schedule in the new zone; none clears a setting', async () => {
+    const id = await subscription({ runAt: '09:00' })
+    const ends = '2099-06-01T00:00:00+02:00'
+    const changed = await runCli(['reschedule', id, '--run-at', '06:15', '--timezone', 'Asia/Tokyo', '--ends-at', ends], env)
+    expect(changed).toMatchObject({ code: 0, stderr: '' })
+    const row = await library.getSubscription(id)
+    expect(row).toMatchObject({ runAt: '06:15', timezone: 'Asia/Tokyo', endsAt: parseIsoInstant(ends) })
+    expect(changed.stdout).toMatch(/^ {2}next run {5}\d{4}-\d\d-\d\dT06:15:00\+09:00 \(Asia\/Tokyo\)$/m)
+    expect(timeAfter(changed.stdout, 'next run', 'Asia/Tokyo')).toEqual(row.nextRunAt)
+    expect(changed.stdout).toContain('  ends         2099-06-01T07:00:00+09:00 (Asia/Tokyo)')
+    expect(row.history[0]).toMatchObject({ kind: 'rescheduled' })
+
+    const cleared = await runCli(['reschedule', id, '--ends-at', 'none', '--timezone', 'NONE'], env)
+    expect(cleared).toMatchObject({ code: 0, stderr: '' })
+    expect(await library.getSubscription(id)).toMatchObject({ runAt: '06:15', timezone: null, endsAt: null })
+    expect(cleared.stdout).toMatch(/^ {2}next run {5}\d{4}-\d\d-\d\dT06:15:00Z \(UTC\)$/m)
+    expect(cleared.stdout).not.toContain('ends')
+  })
+})
+
+describe('refusals the database decides', { timeout: SLOW_MS }, () => {
+  test('each names its flag and exits 2, or says the id is unknown and exits 1; the row is left as it was', async () => {
+    const id = await subscription({ runAt: '09:00' })
+    const before = await library.getSubscription(id)
+    const cases: [string[], number, RegExp][] = [
+      [['upcoming', id, '--count', '1001'], 2, /^error: --count: expected a whole number from 1 to 1000, got 1001\.$/m],
+      [['pause', id, '--until', '2020-01-01T00:00:00Z'], 2, /^error: --until: 2020-01-01T00:00:00\.000Z is not in the future; pause without --until \(or resume\) instead\.$/m],
+      [['reschedule', id, '--run-at', '7am'], 2, /^error: --run-at: "7am" is not a time of day; expected 24-hour 'HH:MM', e\.g\. '07:00', or none for the scheduler's runAt\.$/m],
+      [['reschedule', id, '--timezone', 'Mars/Olympus'], 2, /^error: --timezone: unknown time zone "Mars\/Olympus"/m],
+      [['reschedule', id, '--starts-at', '2099-04-02T00:00:00Z', '--ends-at', '2099-04-01T00:00:00Z'], 2, /^error: --ends-at: 2099-04-01T00:00:00\.000Z is before startsAt/m],
+      [['skip', '00000000-0000-4000-8000-000000000000'], 1, /^error: Subscription 00000000-0000-4000-8000-000000000000 is not enrolled/m],
+      [['resume', '00000000-0000-4000-8000-000000000000'], 1, /is not enrolled/],
+    ]
+    for (let i = 0; i < cases.length; i += 3) {
+      const batch = cases.slice(i, i + 3)
+      const results = await Promise.all(batch.map(([args]) => runCli(args, env)))
+      for (const [j, [args, code, message]] of batch.entries()) {
+        expect({ args, code: results[j]!.code, stdout: results[j]!.stdout }).toEqual({ args, code, stdout: '' })
+        expect(results[j]!.stderr, args.join(' ')).toMatch(message)
+        expect(results[j]!.stderr).not.toMatch(/caused by|^\s+at /m)
+      }
+    }
+    expect(await library.getSubscription(id)).toEqual(before)
+  })
+})
