@@ -1,9 +1,9 @@
 /**
  * The dashboard's drill-down views in a real headless Chromium, against a started scheduler: the
  * subscription page (opened from a link and from the search box) with its times in the
- * subscription's own zone, its failed attempts and its buttons; the run page with its failures;
- * and the scheduling controls that wait for routes the engine adds. Leaves
- * docs/dashboard-subscription.png behind.
+ * subscription's own zone, its failed attempts and its buttons; its next runs, "Skip next run",
+ * "Pause until" and its history, through the real routes; an ended subscription; the run page
+ * with its failures. Leaves docs/dashboard-subscription.png behind.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -14,14 +14,22 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
 import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, signInWithForm, UPCOMING_PROBE, watchProblems } from './support/browser.js'
+import { browserUnavailable, launchChromium, signInWithForm, UPCOMING_REQUEST, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-views-token-0123456789abcdef'
 const ZONE = 'America/New_York'
 const SCREENSHOT = fileURLToPath(new URL('../docs/dashboard-subscription.png', import.meta.url))
 const unavailable = browserUnavailable()
+
+/** A subscription's time as the page writes it: the wall time in its zone, the abbreviation, the zone. */
+function inZone(date: Date, zone: string): string {
+  // CET rather than GMT+1: the first of these locales that has a name for it, as the page picks.
+  const names = ['en-US', 'en-GB'].map((locale) => new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')!.value)
+  return `${wall(date, zone)} ${names.find((name) => !/^(GMT|UTC)[+\-\u2212]/.test(name)) ?? names[0]} (${zone})`
+}
 
 /** A wall time as the page writes it, without the zone's abbreviation. */
 function wall(date: Date, zone: string): string {
@@ -32,6 +40,7 @@ function wall(date: Date, zone: string): string {
 describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   const logger = captureLogger()
   const worker = createFakeWorkerClient()
+  let db: TestDatabase
   let scheduler: SubscriptionScheduler
   let server: http.Server
   let browser: Browser
@@ -48,7 +57,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
   const runField = (name: string) => page.locator(`#run-fields [data-field="${name}"]`)
 
   beforeAll(async () => {
-    const db = await createTestDatabase()
+    db = await createTestDatabase()
     ok = await seedSubscriptions(db.pool, { count: 3 })
     ;[bad] = (await seedSubscriptions(db.pool, { count: 1, timezone: 'Europe/Berlin' })) as [string]
     worker.on(bad, { fail: new PermanentError('Worker answered 410: user deleted their account', { status: 410 }) })
@@ -64,7 +73,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
     page = await context.newPage()
-    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || UPCOMING_PROBE.test(url))
+    problems = watchProblems(page, (url) => url === `${base}/` && !signedIn)
     await signInWithForm(page, `${base}/`, TOKEN)
     signedIn = true
   })
@@ -75,8 +84,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await scheduler?.stop({ timeoutMs: 2000 })
   })
 
-  test("a failing subscription's link opens its page: the row, times in its own zone, and its failed attempts", async () => {
-    const probed = page.waitForResponse((r) => UPCOMING_PROBE.test(r.url()))
+  test("a failing subscription's link opens its page: the row, times in its own zone, its next runs, and its failed attempts", async () => {
+    const asked = page.waitForResponse((r) => UPCOMING_REQUEST.test(r.url()))
     await page.locator(`#failing a[data-subscription-link="${bad}"]`).click()
     expect(page.url()).toBe(`${base}/#/subscriptions/${bad}`)
     await field('status').waitFor()
@@ -102,10 +111,10 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     // The HTTP status of each attempt, where the scheduler recorded one.
     expect(await attempts.locator('td:nth-child(5)').allTextContents()).toEqual(row.recentErrors.map((f) => (f.status === null ? '—' : String(f.status))))
 
-    // The scheduling controls wait for their routes: the router's 404 keeps them hidden.
-    expect((await probed).status()).toBe(404)
-    expect(await page.locator('#sub-schedule').isHidden()).toBe(true)
-    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    // Its next five runs, in its own zone, as the scheduler computes them.
+    expect((await asked).status()).toBe(200)
+    await page.locator('#sub-schedule').waitFor()
+    expect(await page.locator('#sub-upcoming li').allTextContents()).toEqual((await scheduler.upcoming(bad)).map((d) => inZone(d, 'Europe/Berlin')))
   })
 
   test('"Retry" re-drives that failed subscription, and its page follows it to completed', async () => {
@@ -179,35 +188,88 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id, bad)
   })
 
-  test('the scheduling controls appear once the upcoming route answers, and post skip and pause-until', async () => {
-    // The engine adds these routes later; until then this page's browser answers them, so that
-    // the dashboard's side of the contract is tested now.
-    const second = await context.newPage()
-    const extra = watchProblems(second, () => false)
-    const posted: { path: string; body: string | null }[] = []
-    const upcoming = ['2030-03-01T08:00:00.000Z', '2030-03-02T08:00:00.000Z', '2030-03-03T08:00:00.000Z', '2030-03-04T08:00:00.000Z', '2030-03-05T08:00:00.000Z']
-    await second.route(UPCOMING_PROBE, (route) => route.fulfill({ json: { upcoming } }))
-    await second.route(/\/subscriptions\/[0-9a-f-]{36}\/(skip|pause)$/, (route) => {
-      posted.push({ path: new URL(route.request().url()).pathname, body: route.request().postData() })
-      return route.fulfill({ json: {} })
-    })
-    await second.goto(`${base}/#/subscriptions/${bad}`)
-    await second.locator('#sub-schedule').waitFor()
-    expect(await second.locator('#sub-upcoming li').allTextContents()).toEqual(upcoming.map((iso) => `${wall(new Date(iso), 'Europe/Berlin')} CET (Europe/Berlin)`))
-    expect(await second.locator('#sub-until-zone').textContent()).toBe(ZONE)
+  describe('scheduling, through the real routes', () => {
+    const BERLIN = 'Europe/Berlin'
+    let id: string
+    const texts = (selector: string) => page.locator(selector).allTextContents()
+    const upcomingShown = () => texts('#sub-upcoming li')
+    const expectedUpcoming = async () => (await scheduler.upcoming(id)).map((d) => inZone(d, BERLIN))
 
-    await second.getByRole('button', { name: 'Skip next run' }).click()
-    await second.locator('#notice', { hasText: 'Skipped the next run.' }).waitFor()
-    await second.locator('#sub-until').fill('2030-03-01T09:00')
-    await second.getByRole('button', { name: 'Pause until' }).click()
-    await second.locator('#notice', { hasText: 'Paused until' }).waitFor()
-    expect(posted).toEqual([
-      { path: `/subscriptions/${bad}/skip`, body: null },
-      // 09:00 in New York on 1 March 2030 (EST, UTC-5).
-      { path: `/subscriptions/${bad}/pause`, body: JSON.stringify({ until: '2030-03-01T14:00:00.000Z' }) },
-    ])
-    await second.close()
-    expect(extra).toEqual([])
+    beforeAll(async () => {
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+      id = rows[0]!.id
+      await scheduler.enroll(id, { timezone: BERLIN, runAt: '07:30', endsAt: new Date(Date.now() + 400 * 86_400_000) })
+    })
+
+    test('the next 5 runs, and the schedule settings, each in the subscription\'s zone', async () => {
+      await page.goto(`${base}/#/subscriptions/${id}`)
+      await page.locator('#sub-schedule').waitFor()
+      const expected = await expectedUpcoming()
+      expect(expected).toHaveLength(5)
+      expect(await upcomingShown()).toEqual(expected)
+      for (const text of expected) expect(text).toMatch(/^\d{4}-\d\d-\d\d 07:30 CES?T \(Europe\/Berlin\)$/)
+      const row = await scheduler.getSubscription(id)
+      expect(await field('runAt').textContent()).toBe('07:30 (Europe/Berlin)')
+      expect(await field('endsAt').textContent()).toBe(inZone(row.endsAt!, BERLIN))
+      expect([await field('startsAt').textContent(), await field('anchorAt').textContent(), await field('pausedUntil').textContent()]).toEqual(['—', '—', '—'])
+      expect(await page.locator('#sub-history td.empty').textContent()).toBe('Nothing was done to its schedule yet.')
+    })
+
+    test('"Skip next run" skips the first of them: the list moves on, and the skip is in the history', async () => {
+      const before = await scheduler.upcoming(id, { count: 6 })
+      await page.getByRole('button', { name: 'Skip next run' }).click()
+      await page.locator('#notice', { hasText: `Skipped the run at ${inZone(before[0]!, BERLIN)}; next run ${inZone(before[1]!, BERLIN)}.` }).waitFor()
+      await page.waitForFunction((first) => document.querySelector('#sub-upcoming li')?.textContent === first, inZone(before[1]!, BERLIN))
+      expect(await upcomingShown()).toEqual(before.slice(1).map((d) => inZone(d, BERLIN)))
+      expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(before[1])
+      const skipped = page.locator('#sub-history tr[data-kind="skipped"]')
+      await skipped.waitFor()
+      expect(await skipped.locator('td').nth(2).textContent()).toBe(inZone(before[0]!, BERLIN))
+    })
+
+    test('"Pause until" pauses it until then (typed in the browser\'s zone), shows the pause, its end, and the runs after it', async () => {
+      // Three days ahead, 09:00 in New York: the browser's zone, as the form's label says.
+      const day = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() + 3 * 86_400_000))
+      expect(await page.locator('#sub-until-zone').textContent()).toBe(ZONE)
+      await page.locator('#sub-until').fill(`${day}T09:00`)
+      await page.getByRole('button', { name: 'Pause until' }).click()
+      await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'paused')
+      const row = await scheduler.getSubscription(id)
+      expect(row).toMatchObject({ status: 'paused', pausedReason: 'manual' })
+      expect(wall(row.pausedUntil!, ZONE)).toBe(`${day} 09:00`)
+      await page.locator('#notice', { hasText: `Paused until ${inZone(row.pausedUntil!, BERLIN)}; next run ${inZone(row.nextRunAt!, BERLIN)}.` }).waitFor()
+      expect(await field('pausedUntil').textContent()).toBe(inZone(row.pausedUntil!, BERLIN))
+      await page.waitForFunction((first) => document.querySelector('#sub-upcoming li')?.textContent === first, inZone(row.nextRunAt!, BERLIN))
+      expect(await upcomingShown()).toEqual(await expectedUpcoming())
+      expect(row.nextRunAt!.getTime()).toBeGreaterThan(row.pausedUntil!.getTime())
+      await page.locator('#sub-history tr[data-kind="paused"]').waitFor()
+      await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    })
+
+    test('the history lists what was done, newest first, its instants in the subscription\'s zone; Resume adds a line', async () => {
+      await page.getByRole('button', { name: 'Resume' }).click()
+      await page.locator('#sub-history tr[data-kind="resumed"]').waitFor()
+      const history = (await scheduler.getSubscription(id)).history
+      expect(history.map((h) => h.kind)).toEqual(['resumed', 'paused', 'skipped'])
+      expect(await page.locator('#sub-history tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).toEqual(['resumed', 'paused', 'skipped'])
+      const paused = history[1]!
+      const pausedRow = page.locator('#sub-history tr[data-kind="paused"]')
+      expect(await pausedRow.locator('td').nth(0).textContent()).toMatch(new RegExp(`^${wall(paused.at, ZONE)} E[SD]T$`))
+      // "until <instant>", the instant written in Berlin time.
+      const until = /^until (\S+)$/.exec(paused.detail!)![1]!
+      expect(await pausedRow.locator('td.detail').textContent()).toBe(`until ${inZone(new Date(until), BERLIN)}`)
+    })
+
+    test("an ended subscription shows as ended, has no runs ahead, and can't skip", async () => {
+      await scheduler.reschedule(id, { endsAt: new Date(Date.now() - 86_400_000) })
+      await page.reload()
+      await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'ended')
+      expect(await field('status').locator('.pill').getAttribute('class')).toBe('pill idle')
+      await page.locator('#sub-upcoming li.empty', { hasText: 'No runs ahead: it has ended.' }).waitFor()
+      expect(await page.getByRole('button', { name: 'Skip next run' }).isDisabled()).toBe(true)
+      await page.goto(`${base}/#/`)
+      await page.waitForFunction(() => document.querySelector('[data-status="ended"] .n')?.textContent === '1')
+    })
   })
 
   test('the views ran under the CSP without a single violation or script error', () => {

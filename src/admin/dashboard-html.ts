@@ -67,8 +67,7 @@ const SUBSCRIPTION = `
     </div>
   </section>
   <dl id="sub-fields" class="fields"></dl>
-  <!-- Scheduling controls, for routes the engine adds (GET …/upcoming, POST …/skip, POST …/pause
-       with { until }). Hidden until GET /subscriptions/:id/upcoming answers. -->
+  <!-- Hidden until its next runs have loaded, so that another subscription's never show. -->
   <section id="sub-schedule" aria-labelledby="h-upcoming" hidden>
     <h2 id="h-upcoming">Next 5 runs</h2>
     <ol id="sub-upcoming"></ol>
@@ -78,6 +77,10 @@ const SUBSCRIPTION = `
       <input id="sub-until" type="datetime-local" required>
       <button id="sub-pause-until-go" type="submit" class="secondary">Pause until</button>
     </form>
+  </section>
+  <section aria-labelledby="h-history">
+    <h2 id="h-history">History</h2>
+    ${table('sub-history', ['When', 'What', 'Slot', 'Detail'])}
   </section>
   <section aria-labelledby="h-attempts">
     <h2 id="h-attempts">Recent failed attempts</h2>

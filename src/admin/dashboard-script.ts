@@ -8,6 +8,7 @@ import { SCRIPT_CHARTS } from './script-charts.js'
 import { SCRIPT_CORE } from './script-core.js'
 import { SCRIPT_HOME } from './script-home.js'
 import { SCRIPT_RUN } from './script-run.js'
+import { SCRIPT_SCHEDULE } from './script-schedule.js'
 import { SCRIPT_SUBSCRIPTION } from './script-subscription.js'
 import { SCRIPT_TIME } from './script-time.js'
 
@@ -57,6 +58,7 @@ function showView() {
 $('browser-zone').textContent = BROWSER_ZONE;
 wireHeader();
 wireSubscription();
+wireSchedule();
 window.addEventListener('hashchange', showView);
 setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
 document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
@@ -65,6 +67,6 @@ showView();
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
-${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_RUN}${SCRIPT_ROUTER}
+${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_ROUTER}
 })();
 `

@@ -70,7 +70,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); text-align: center; padding: 18px; white-space: normal; }
 .err { color: var(--bad); white-space: pre-wrap; word-break: break-word; min-width: 220px; max-width: 560px; }
 .pill { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
-.pill.ok { color: var(--ok); } .pill.bad { color: var(--bad); } .pill.run { color: var(--info); } .pill.warn { color: var(--warn); }
+.pill.ok { color: var(--ok); } .pill.bad { color: var(--bad); } .pill.run { color: var(--info); } .pill.warn { color: var(--warn); } .pill.idle { color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; }
 figure { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; min-width: 0; }
 figcaption { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
@@ -93,4 +93,6 @@ pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wr
 .back { margin: 0 0 10px; }
 #sub-schedule { display: grid; gap: 10px; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px; }
 #sub-upcoming { margin: 0; padding-left: 18px; }
+#sub-upcoming li.empty { list-style: none; margin-left: -18px; color: var(--muted); }
+td.detail { white-space: normal; min-width: 220px; }
 `

@@ -84,7 +84,7 @@ function pill(kind, text, title) {
   return el('span', { class: 'pill ' + kind, title: title }, text);
 }
 
-var STATUS_PILLS = { completed: 'ok', failed: 'bad', paused: 'warn', processing: 'run', queued: 'run' };
+var STATUS_PILLS = { completed: 'ok', failed: 'bad', paused: 'warn', processing: 'run', queued: 'run', ended: 'idle' };
 
 function statusPill(status, pausedReason) {
   var text = status === 'paused' && pausedReason ? 'paused (' + pausedReason + ')' : status;

@@ -1,12 +1,11 @@
 /**
- * The subscription page (`#/subscriptions/<id>`): its row, with every time in its own zone, its
- * recent failed attempts, and its actions. The scheduling controls (next runs, skip next, pause
- * until) are written against routes the engine adds later, and stay hidden until
- * `GET /subscriptions/:id/upcoming` answers: a 404 or 405 from the router hides them.
+ * The subscription page (`#/subscriptions/<id>`): its row, with every time in its own zone (or
+ * the scheduler's), its own schedule settings, its recent failed attempts, and its actions. The
+ * scheduling part (next runs, skip, pause until, history) is script-schedule.ts.
  */
 export const SCRIPT_SUBSCRIPTION = String.raw`
 var shownSubscription = null;
-var upcomingSupported = null; // null: not asked yet; false once the router said there is no such route
+var shownZone = 'UTC';
 
 function field(dl, name, label, value) {
   dl.append(el('dt', {}, label), el('dd', { 'data-field': name }, value));
@@ -20,7 +19,7 @@ function responseText(value) {
 
 function renderSubscription(s, status) {
   shownSubscription = s;
-  var zone = s.timezone || status.schedule.timezone;
+  var zone = shownZone = s.timezone || status.schedule.timezone;
   var zoneText = s.timezone ? zone : zone + " (the scheduler's default)";
   var at = function (iso) { return timeNode(iso, zone, true); };
   var dl = $('sub-fields');
@@ -30,6 +29,11 @@ function renderSubscription(s, status) {
   field(dl, 'active', 'Active (host)', s.active ? 'yes' : 'no');
   field(dl, 'frequency', 'Cadence', s.frequency == null ? '— (processed daily)' : s.frequency);
   field(dl, 'timezone', 'Zone', zoneText);
+  field(dl, 'runAt', 'Time of day', s.runAt ? s.runAt + ' (' + zone + ')' : "— (the scheduler's runAt)");
+  field(dl, 'anchorAt', 'Anchor', at(s.anchorAt));
+  field(dl, 'startsAt', 'Starts', at(s.startsAt));
+  field(dl, 'endsAt', 'Ends', at(s.endsAt));
+  field(dl, 'pausedUntil', 'Paused until', at(s.pausedUntil));
   field(dl, 'scheduledFor', 'Slot', at(s.scheduledFor));
   field(dl, 'nextRunAt', 'Next run', at(s.nextRunAt));
   field(dl, 'lastRunAt', 'Last run', at(s.lastRunAt));
@@ -53,42 +57,20 @@ function renderSubscription(s, status) {
   setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures');
 }
 
-function upcomingList(body) {
-  // Expected: { upcoming: [ISO instant, …] }; a bare array or { runs } is taken too.
-  var list = Array.isArray(body) ? body : (body.upcoming || body.runs || []);
-  return list.map(function (item) { return typeof item === 'string' ? item : (item.at || item.scheduledFor || item.runAt); });
-}
-
-function loadUpcoming(id, zone) {
-  if (upcomingSupported === false) return Promise.resolve();
-  return api('/subscriptions/' + id + '/upcoming?count=5').then(function (body) {
-    upcomingSupported = true;
-    if (!shownSubscription || shownSubscription.subscriptionId !== id) return;
-    var items = upcomingList(body).map(function (iso) { return el('li', {}, timeNode(iso, zone, true)); });
-    $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', {}, 'No runs scheduled.')]);
-    $('sub-schedule').hidden = false;
-  }, function (error) {
-    if (error.status === 404 || error.status === 405) {
-      upcomingSupported = false;
-      $('sub-schedule').hidden = true;
-      return;
-    }
-    throw error;
-  });
-}
-
 function loadSubscription(id) {
   if (!shownSubscription || shownSubscription.subscriptionId !== id) {
     shownSubscription = null;
     $('sub-id').textContent = id;
     $('sub-fields').replaceChildren();
     $('sub-schedule').hidden = true;
+    replaceRows($('sub-history').tBodies[0], [], 4, 'Loading…');
     replaceRows($('sub-attempts').tBodies[0], [], 7, 'Loading…');
   }
   return Promise.all([api('/subscriptions/' + encodeURIComponent(id)), schedulerStatus()]).then(function (got) {
     if (currentRoute().id !== id) return;
     renderSubscription(got[0], got[1]);
-    return loadUpcoming(id, got[0].timezone || got[1].schedule.timezone);
+    renderHistory(got[0], shownZone);
+    return loadUpcoming(got[0], shownZone);
   });
 }
 
@@ -115,20 +97,5 @@ function wireSubscription() {
   subscriptionAction($('sub-resume'), function (id) { return '/subscriptions/' + enc(id) + '/resume'; }, post, updated('Resumed.'));
   subscriptionAction($('sub-retry'), function () { return '/failed/retry'; },
     function (id) { return { method: 'POST', json: { subscriptionIds: [id], wait: false } }; }, started);
-  subscriptionAction($('sub-skip'), function (id) { return '/subscriptions/' + enc(id) + '/skip'; }, post, updated('Skipped the next run.'));
-  $('sub-pause-until').addEventListener('submit', function (event) {
-    event.preventDefault();
-    if (!shownSubscription) return;
-    var id = shownSubscription.subscriptionId;
-    // datetime-local has no zone: it is the browser's, as its label says.
-    var until = new Date($('sub-until').value);
-    if (isNaN(until.getTime())) return notice('Choose a date and time to pause until.', true);
-    busy($('sub-pause-until-go'), function () {
-      return api('/subscriptions/' + enc(id) + '/pause', { method: 'POST', json: { until: until.toISOString() } })
-        .then(function () { notice(['Paused until ', timeNode(until.toISOString()), '.']); })
-        .catch(function (error) { notice('Pause until failed: ' + error.message, true); }).then(refreshSoon);
-    });
-  });
-  $('sub-until-zone').textContent = BROWSER_ZONE;
 }
 `

@@ -31,13 +31,13 @@ export async function launchChromium(): Promise<Browser> {
   })
 }
 
-/** The subscription page's probe for `GET /subscriptions/:id/upcoming`, a route the engine adds later. */
-export const UPCOMING_PROBE = /\/subscriptions\/[0-9a-f-]{36}\/upcoming\?count=5$/
+/** The subscription page's request for its next five runs, `GET /subscriptions/:id/upcoming?count=5`. */
+export const UPCOMING_REQUEST = /\/subscriptions\/[0-9a-f-]{36}\/upcoming\?count=5$/
 
 /**
  * Collects what a page must never produce: script errors and console errors, which include CSP
  * violations. Chromium also logs every 4xx it loads as a console error; `expected(url)` says which
- * such loads a test causes on purpose (the sign-in page's 401, a probe of a route not there yet).
+ * such loads a test causes on purpose (the sign-in page's 401).
  */
 export function watchProblems(page: Page, expected: (url: string) => boolean): string[] {
   const problems: string[] = []

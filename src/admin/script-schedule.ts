@@ -1,0 +1,88 @@
+/**
+ * The subscription page's scheduling part: its next runs (`GET …/upcoming`), "Skip next run"
+ * (`POST …/skip`), "Pause until" (`POST …/pause` with `{ until }`), and its history (skips,
+ * pauses, resumes, reschedules, backfills). Slots are shown in the subscription's zone, the
+ * instants a history line mentions too; when something happened is in the browser's zone, as
+ * every other "When" column.
+ */
+export const SCRIPT_SCHEDULE = String.raw`
+var UPCOMING_COUNT = 5;
+var HISTORY_PILLS = { skipped: 'warn', paused: 'warn', resumed: 'ok', rescheduled: 'run', backfill: 'run', ended: 'idle' };
+// The instants and the run id a history note may hold (a backfill names its run).
+var IN_DETAIL = /(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
+
+function noRunsText(s) {
+  if (!s.active) return 'No runs ahead: the host subscription is inactive.';
+  if (s.status === 'ended') return 'No runs ahead: it has ended.';
+  if (s.status === 'paused' && !s.pausedUntil) return 'No runs ahead: paused until resumed.';
+  return 'No runs ahead.';
+}
+
+function inFlight(s) {
+  return s.status === 'queued' || s.status === 'processing';
+}
+
+function renderUpcoming(s, list, zone) {
+  var items = list.map(function (iso) { return el('li', {}, timeNode(iso, zone, true)); });
+  $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', { class: 'empty' }, noRunsText(s))]);
+  $('sub-schedule').hidden = false;
+  // The API refuses a skip while a call is in flight (409): its outcome sets the next slot.
+  setAvailable($('sub-skip'), list.length > 0 && !inFlight(s));
+}
+
+function loadUpcoming(s, zone) {
+  var id = s.subscriptionId;
+  return api('/subscriptions/' + encodeURIComponent(id) + '/upcoming?count=' + UPCOMING_COUNT).then(function (body) {
+    if (!shownSubscription || shownSubscription.subscriptionId !== id) return;
+    renderUpcoming(s, body.upcoming, zone);
+  });
+}
+
+/** A history note with every instant in it written in zone, as the rest of the page, and its run linked. */
+function detailNodes(text, zone) {
+  if (text == null) return '—';
+  return text.split(IN_DETAIL).map(function (part, i) {
+    if (i % 2 === 0) return part;
+    return UUID.test(part) ? shortRunLink(part) : timeNode(part, zone, true);
+  });
+}
+
+function renderHistory(s, zone) {
+  replaceRows($('sub-history').tBodies[0], s.history.map(function (h) {
+    return el('tr', { 'data-kind': h.kind },
+      el('td', {}, timeNode(h.at)), el('td', {}, pill(HISTORY_PILLS[h.kind] || '', h.kind)),
+      el('td', {}, timeNode(h.slot, zone, true)), el('td', { class: 'detail' }, detailNodes(h.detail, zone)));
+  }), 4, 'Nothing was done to its schedule yet.');
+}
+
+function wireSchedule() {
+  var enc = encodeURIComponent;
+  $('sub-skip').addEventListener('click', function () {
+    if (!shownSubscription) return;
+    var id = shownSubscription.subscriptionId;
+    var zone = shownZone;
+    busy($('sub-skip'), function () {
+      return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST' }).then(function (body) {
+        if (!body.skipped) return notice('Nothing to skip: no run ahead.');
+        notice(['Skipped the run at ', timeNode(body.skipped, zone, true), '; next run ', timeNode(body.nextRunAt, zone, true), '.']);
+      }).catch(function (error) { notice('Skip next run failed: ' + error.message, true); }).then(refreshSoon);
+    });
+  });
+  $('sub-pause-until').addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (!shownSubscription) return;
+    var id = shownSubscription.subscriptionId;
+    var zone = shownZone;
+    // datetime-local has no zone: it is the browser's, as its label says.
+    var until = new Date($('sub-until').value);
+    if (isNaN(until.getTime())) return notice('Choose a date and time to pause until.', true);
+    busy($('sub-pause-until-go'), function () {
+      return api('/subscriptions/' + enc(id) + '/pause', { method: 'POST', json: { until: until.toISOString() } }).then(function (s) {
+        if (s.status === 'ended') return notice(['No run is left after ', timeNode(until.toISOString()), ': it has ended.']);
+        notice(['Paused until ', timeNode(s.pausedUntil, zone, true), '; next run ', timeNode(s.nextRunAt, zone, true), '.']);
+      }).catch(function (error) { notice('Pause until failed: ' + error.message, true); }).then(refreshSoon);
+    });
+  });
+  $('sub-until-zone').textContent = BROWSER_ZONE;
+}
+`
