@@ -34,24 +34,26 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
     )
 }
 
-function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date) {
+/** The input of the pure slot functions for this row; an unknown cadence is reported only when `warn`. */
+function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date, warn: boolean) {
   return {
     frequency: row.frequency,
     frequencies: options.frequencies,
     timezone: row.timezone ?? options.timezone,
     runAt: row.run_at ?? options.runAt,
     anchor: row.anchor_at ?? anchor,
-    onUnknownFrequency: warnUnknown(options, row),
+    onUnknownFrequency: warn ? warnUnknown(options, row) : () => {},
   }
 }
 
 /**
  * The first slot strictly after `after` (and after now, unless `catchUp`), none before the row's
- * start: null when it would fall after the row's end.
+ * start: null when it would fall after the row's end. An unknown cadence runs daily; `warn` says
+ * so in the log.
  */
-export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false): Date | null {
+export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false, warn = false): Date | null {
   const threshold = row.starts_at && row.starts_at.getTime() - 1 > after.getTime() ? new Date(row.starts_at.getTime() - 1) : after
-  const input = inputOf(options, row, after)
+  const input = inputOf(options, row, after, warn)
   const slot = computeNextRunAt({ ...input, after: threshold, now: catchUp ? threshold : options.clock.now() })
   return row.ends_at && slot > row.ends_at ? null : slot
 }
@@ -83,7 +85,8 @@ export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date)
 function computeNext(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
   const catchUp = options.catchUp === 'all'
   const anchored = { ...row, anchor_at: row.anchor_at ?? slot }
-  const next = slotAfter(options, anchored, slot, catchUp)
+  // Computed after each call of the row: the place to say its cadence is unknown, once.
+  const next = slotAfter(options, anchored, slot, catchUp, true)
   if (next === null) return null
   const zone = IANAZone.create(row.timezone ?? options.timezone)
   const sameDay = localDate(zone, next.getTime()).dayNumber === localDate(zone, slot.getTime()).dayNumber
@@ -101,8 +104,7 @@ export function slotsFrom(options: ScheduleOptions, row: RowSchedule, first: Dat
   const now = options.clock.now()
   const after = options.catchUp === 'all' || first > now ? first : now
   const rest = upcomingRuns({
-    ...inputOf(options, row, first),
-    onUnknownFrequency: () => {},
+    ...inputOf(options, row, first, false),
     after,
     count: count - 1,
     ...(row.starts_at ? { startsAt: row.starts_at } : {}),
