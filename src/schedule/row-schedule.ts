@@ -24,7 +24,8 @@ export interface RowSchedule {
 export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'>
 
 const MAX_REMEMBERED = 4096
-const remembered = new Map<string, number | null>()
+/** Per cadence table: two schedulers in one process may give one name different rules. */
+const memos = new WeakMap<object, Map<string, number | null>>()
 
 function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
@@ -71,7 +72,11 @@ export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Dat
 export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
   const known = row.frequency !== null && Object.hasOwn(options.frequencies, row.frequency)
   if (!known) return computeNext(options, row, slot)
-  const key = `${row.frequency}|${row.timezone}|${row.run_at}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
+  let remembered = memos.get(options.frequencies)
+  if (!remembered) memos.set(options.frequencies, (remembered = new Map()))
+  const zone = row.timezone ?? options.timezone
+  const runAt = row.run_at ?? options.runAt
+  const key = `${row.frequency}|${zone}|${runAt}|${options.catchUp}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
   const now = options.clock.now().getTime()
   const hit = remembered.get(key)
   if (hit !== undefined && (hit === null || hit > now)) return hit === null ? null : new Date(hit)
