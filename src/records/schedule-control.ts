@@ -10,12 +10,17 @@ import type { Executor } from '../db/executor.js'
 import { ConfigurationError } from '../errors.js'
 import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
-import type { SkipResult } from '../types.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
 import { assertIdle, isInFlight, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
 import { nextFireAt } from './status.js'
+
+/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
+export interface SkipResult {
+  skipped: Date | null
+  nextRunAt: Date | null
+}
 
 /**
  * The row's first slot under its (new) settings: the first after now, or, while it is paused
