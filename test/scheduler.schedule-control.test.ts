@@ -87,6 +87,16 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
   })
 
+  test('a later time of day, set after the day\'s run, waits for the next day: one run per local day', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id)
+    await scheduler.runNow() // off-slot, at 08:00: it spends the day
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+    clock.set('2026-03-02T08:30:00.000Z')
+    await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
+  })
+
   test('is refused while a call for the subscription is in flight', async () => {
     const id = await subscription()
     await scheduler.enroll(id)
