@@ -3,9 +3,13 @@
  * handler and the CLI program against.
  */
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
+import type { SkipResult } from './records/schedule-control.js'
+import type { HistoryEntry } from './records/history.js'
+
+export type { HistoryEntry, SkipResult }
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
 import type { RunSummary } from './records/runs.js'
-import type { HistoryKind, PausedReason, SubscriptionStatus } from './db/names.js'
+import type { PausedReason, SubscriptionStatus } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
 
 export interface RunNowOptions {
@@ -53,16 +57,6 @@ export interface FailingSubscription {
   nextRunAt: Date | null
 }
 
-/** One entry of a subscription's history, newest first in {@link SubscriptionDetails.history}. */
-export interface HistoryEntry {
-  kind: HistoryKind
-  /** The slot concerned: the one skipped, the first one of a backfill, … ; null when none. */
-  slot: Date | null
-  at: Date
-  /** A short note: the pause's end, the backfill's range and run, the settings changed. */
-  detail: string | null
-}
-
 /** A subscription's row, joined with the host's subscription, plus its recent errors. */
 export interface SubscriptionDetails {
   processingId: string
@@ -99,12 +93,6 @@ export interface SubscriptionDetails {
 export interface PauseOptions {
   /** Resume by itself at this instant. The slots missed meanwhile are not replayed, unless `catchUp: 'all'`. */
   until?: Date
-}
-
-/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
-export interface SkipResult {
-  skipped: Date | null
-  nextRunAt: Date | null
 }
 
 export interface UpcomingOptions {

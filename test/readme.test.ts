@@ -115,3 +115,27 @@ test('the "Testing your integration" snippet runs as printed: one failure, then 
     await rm(file, { force: true })
   }
 }, 120_000)
+
+test('each "Cadences" example prints what its → line says', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const examples = blocks(section(readme, '### Cadences'))
+  expect(examples.length).toBeGreaterThanOrEqual(9)
+  const runDir = join(root, '.readme-run')
+  await mkdir(runDir, { recursive: true })
+  const file = join(runDir, `cadences-${process.pid}.ts`)
+  // One file runs every example in turn, each in a block of its own: tsx starts once.
+  const bodies = examples.map(({ code }) => `{\n${code.replace(/^import .*$/gm, '')}\n}`)
+  await writeFile(file, `import { upcomingRuns } from '${join(root, 'src/index.ts')}'\n${bodies.join('\n')}\n`)
+  try {
+    const { stdout } = await promisify(execFile)(join(root, 'node_modules/.bin/tsx'), [file], {
+      cwd: root,
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      timeout: 60_000,
+    })
+    const printed = stdout.trim().split('\n')
+    const promised = examples.map(({ code }) => /^\/\/ → (.*)$/m.exec(code)?.[1])
+    expect(printed).toEqual(promised)
+  } finally {
+    await rm(file, { force: true })
+  }
+}, 90_000)

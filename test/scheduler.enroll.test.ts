@@ -45,7 +45,10 @@ describe('enroll', () => {
   test('creates a pending row with no next_run_at, so the next sweep takes it', async () => {
     const id = await insertHostSubscription()
     const enrolled = await scheduler.enroll(id)
-    expect(enrolled).toEqual({ processingId: expect.stringMatching(UUID), subscriptionId: id, status: 'pending', timezone: null, nextRunAt: null, created: true })
+    expect(enrolled).toEqual({
+      processingId: expect.stringMatching(UUID), subscriptionId: id, status: 'pending', timezone: null, runAt: null, anchorAt: null,
+      startsAt: null, endsAt: null, nextRunAt: null, created: true,
+    })
     expect(await processingRow(id)).toMatchObject({ id: enrolled.processingId, status: 'pending', next_run_at: null, timezone: null, attempts: 0 })
   })
 
@@ -70,14 +73,17 @@ describe('enroll', () => {
     expect(rows[0].n).toBe(1)
   })
 
-  test('re-enrolling a processed subscription keeps its status and schedule', async () => {
+  test('re-enrolling a processed subscription keeps its status and schedule; a new zone moves its next slot there', async () => {
     const id = await insertHostSubscription()
     await scheduler.enroll(id)
     const nextRunAt = new Date('2031-05-01T09:00:00.000Z')
     await db.pool.query(`UPDATE subscription_processing SET status = 'completed', next_run_at = $2 WHERE subscription_id = $1`, [id, nextRunAt])
+    expect(await scheduler.enroll(id)).toMatchObject({ created: false, status: 'completed', nextRunAt })
     const again = await scheduler.enroll(id, { timezone: 'Asia/Tokyo' })
-    expect(again).toMatchObject({ created: false, status: 'completed', nextRunAt, timezone: 'Asia/Tokyo' })
-    expect(await processingRow(id)).toMatchObject({ status: 'completed', next_run_at: nextRunAt })
+    // Daily at the scheduler's 09:00, now read in Tokyo: the next 00:00 UTC after now.
+    const expected = new Date(Math.floor(Date.now() / 86_400_000 + 1) * 86_400_000)
+    expect(again).toMatchObject({ created: false, status: 'completed', nextRunAt: expected, timezone: 'Asia/Tokyo' })
+    expect(await processingRow(id)).toMatchObject({ status: 'completed', next_run_at: expected })
   })
 
   test('rejects a subscription id that is not a UUID with a ConfigurationError', async () => {

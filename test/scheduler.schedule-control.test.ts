@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, NotFoundError, RetryableError, SubscriptionBusyError } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
+import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -85,6 +85,16 @@ describe('reschedule', () => {
     await scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-04T06:30:00.000Z'])
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
+  })
+
+  test('a later time of day, set after the day\'s run, waits for the next day: one run per local day', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id)
+    await scheduler.runNow() // off-slot, at 08:00: it spends the day
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+    clock.set('2026-03-02T08:30:00.000Z')
+    await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
   })
 
   test('is refused while a call for the subscription is in flight', async () => {
@@ -248,5 +258,40 @@ describe("catchUp: 'all'", () => {
     await scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-07T09:00:00.000Z'))
+  })
+})
+
+describe('the frequencies option', () => {
+  test("a host's cadence names run on their rules; an unknown name runs daily, and the warning names the option", async () => {
+    const own = await createTestDatabase()
+    const ownClock = createManualClock('2026-03-06T08:00:00.000Z') // Friday
+    const ownWorker = createFakeWorkerClient()
+    const logger = captureLogger()
+    const frequencies: Record<string, FrequencyRule> = {
+      workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+      'every-3-days': { every: 3, unit: 'day' },
+    }
+    const hosted = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, logger, frequencies })
+    await hosted.start()
+    try {
+      const ids: Record<string, string> = {}
+      for (const frequency of ['workdays', 'every-3-days', 'fortnightly']) {
+        const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+        ids[frequency] = rows[0]!.id
+        await hosted.enroll(rows[0]!.id, { runAt: '09:00' })
+      }
+      ownClock.set('2026-03-06T09:00:05.000Z')
+      await hosted.runNow()
+      const next = async (frequency: string) => (await hosted.getSubscription(ids[frequency]!)).nextRunAt
+      expect(await next('workdays')).toEqual(at('2026-03-09T09:00:00.000Z')) // Friday → Monday
+      expect(await next('every-3-days')).toEqual(at('2026-03-09T09:00:00.000Z'))
+      expect(await next('fortnightly')).toEqual(at('2026-03-07T09:00:00.000Z')) // unknown: daily
+      expect(await hosted.upcoming(ids['every-3-days']!, { count: 3 })).toEqual(['09', '12', '15'].map((d) => at(`2026-03-${d}T09:00:00.000Z`)))
+      const warnings = logger.messages('warn').filter((m) => m.includes(ids.fortnightly!))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/"fortnightly".*daily.*`frequencies` option/)
+    } finally {
+      await hosted.stop({ timeoutMs: 2000 })
+    }
   })
 })

@@ -25,7 +25,7 @@ beforeEach(async () => {
   await db.pool.query(`DELETE FROM subscription_scheduler.runs`)
 })
 
-const ALL_ZERO = { pending: 0, queued: 0, processing: 0, completed: 0, failed: 0, paused: 0, inactive: 0 }
+const ALL_ZERO = { pending: 0, queued: 0, processing: 0, completed: 0, failed: 0, paused: 0, ended: 0, inactive: 0 }
 
 describe('getStatus', () => {
   test('on an empty database: every status at 0, nothing due, no last run, empty queue', async () => {
@@ -53,7 +53,7 @@ describe('getStatus', () => {
 
     const status = await scheduler.getStatus()
     // The inactive subscriptions' rows count as inactive, not as the pending they are stored as.
-    expect(status.counts).toEqual({ pending: 5, queued: 2, processing: 1, completed: 9, failed: 2, paused: 2, inactive: 3 })
+    expect(status.counts).toEqual({ pending: 5, queued: 2, processing: 1, completed: 9, failed: 2, paused: 2, ended: 0, inactive: 3 })
     expect(status.total).toBe(24)
     // 3 + 2 pending, 1 failed, 4 completed, and the queued row whose lease is null (expired).
     expect(status.due).toBe(11)

@@ -2,31 +2,13 @@
  * The admin API's routes, each a thin translation between HTTP and one scheduler method. Paths
  * are relative to where the handler is mounted.
  */
-import type { RunStarted, SubscriptionScheduler } from '../types.js'
+import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
 import { AdminHttpError, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { signOutCookie } from './sign-in.js'
-
-export interface RouteContext {
-  request: Request
-  url: URL
-  /** The `:id` segment of the path, when the route has one. */
-  id: string | undefined
-  /** Path the handler is mounted at, without a trailing slash ('' at the root). */
-  mount: string
-  scheduler: SubscriptionScheduler
-}
-
-export type Method = 'GET' | 'POST' | 'PATCH'
-
-export interface Route {
-  method: Method
-  /** Segments; ':id' matches any one segment. */
-  path: string
-  handle(context: RouteContext): Promise<Response>
-}
+import type { Method, Route, RouteContext } from './route.js'
 
 /** 200 with the summary when the caller waited, 202 with where to watch the run otherwise. */
 function started(context: RouteContext, result: RunSummary | RunStarted, waited: boolean): Response {

@@ -12,7 +12,7 @@ import type { ScheduleSettings } from '../records/schedule-settings.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { AdminHttpError, invalidField, json, parseCountParam, readJsonObject, requireUuid } from './http.js'
-import type { Route, RouteContext } from './routes.js'
+import type { Route, RouteContext } from './route.js'
 
 /** The body fields of `PATCH /subscriptions/:id`: `reschedule()`'s own list, so the two never drift apart. */
 const SETTING_FIELDS: readonly string[] = SETTING_NAMES

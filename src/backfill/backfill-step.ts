@@ -92,6 +92,19 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   if (finished) ctx.events.emit('run:finished', finished)
 }
 
+/**
+ * Counts the slots a backfill never got to as skipped, so its run finishes: for a step pg-boss
+ * will not deliver again (its retries spent). Guarded like any step; returns the finished run.
+ */
+export async function abandonBackfill(ctx: ProcessorContext, data: BackfillJobData): Promise<RunSummary | null> {
+  const before = await progress(ctx.pool, data.runId)
+  if (!before || before.done !== data.index) return null
+  const { rows } = await ctx.pool.query<RunRow & { just_finished: boolean }>(ADD_STEP, [
+    data.runId, 0, 0, 0, data.slots.length - data.index, ctx.options.clock.now(), data.index, before.retried,
+  ])
+  return justFinished(rows[0])
+}
+
 function eventOf(data: BackfillJobData, row: PageRow) {
   return { runId: data.runId, subscriptionId: data.subscriptionId, processingId: row.id, scheduledFor: row.scheduled_for, attempt: data.attempt }
 }

@@ -10,7 +10,7 @@ import type { PageJob } from './page-job.js'
 import { processPage } from './process-page.js'
 import { isBackfillJobData } from '../backfill/backfill-job.js'
 import type { BackfillJob } from '../backfill/backfill-job.js'
-import { processBackfillStep } from '../backfill/backfill-step.js'
+import { abandonBackfill, processBackfillStep } from '../backfill/backfill-step.js'
 
 export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<unknown>[]): Promise<JobResult[]> {
   const { logger } = ctx.options
@@ -21,7 +21,12 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           await processBackfillStep(ctx, job as BackfillJob)
           return { id: job.id, status: 'completed' }
         } catch (error) {
-          logger.warn(`A backfill step of run ${job.data.runId} did not finish, will retry: ${(error as Error).message}`)
+          const lastTry = job.retryCount >= job.retryLimit
+          logger.warn(`A backfill step of run ${job.data.runId} did not finish${lastTry ? '; its retries are spent, so its slots left are skipped' : ', will retry'}: ${(error as Error).message}`)
+          if (lastTry) {
+            const finished = await abandonBackfill(ctx, job.data).catch(() => null)
+            if (finished) ctx.events.emit('run:finished', finished)
+          }
           return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
         }
       }

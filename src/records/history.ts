@@ -6,9 +6,18 @@
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { HistoryKind } from '../db/names.js'
-import type { HistoryEntry } from '../types.js'
 
 const HISTORY = TABLES.history
+
+/** One entry of a subscription's history, newest first in {@link SubscriptionDetails.history}. */
+export interface HistoryEntry {
+  kind: HistoryKind
+  /** The slot concerned: the one skipped, the first one of a backfill, … ; null when none. */
+  slot: Date | null
+  at: Date
+  /** A short note: the pause's end, the backfill's range and run, the settings changed. */
+  detail: string | null
+}
 
 export interface NewHistoryEntry {
   subscriptionId: string

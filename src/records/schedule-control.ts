@@ -8,22 +8,34 @@ import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { ConfigurationError } from '../errors.js'
+import { IANAZone } from 'luxon'
+import { localDate } from '../schedule/local-time.js'
 import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
-import type { SkipResult } from '../types.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
 import { assertIdle, isInFlight, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
 import { nextFireAt } from './status.js'
 
+/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
+export interface SkipResult {
+  skipped: Date | null
+  nextRunAt: Date | null
+}
+
 /**
  * The row's first slot under its (new) settings: the first after now, or, while it is paused
- * until an instant, the first at or after that instant. Null when its end has passed.
+ * until an instant, the first at or after that instant. Not on the local day of its last run
+ * (one run per local day, as after any run), and null when its end has passed.
  */
 export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date): Date | null {
   const until = row.status === 'paused' && row.paused_until && row.paused_until > now ? new Date(row.paused_until.getTime() - 1) : now
-  return slotAfter(options, row, until)
+  const first = slotAfter(options, row, until)
+  if (first === null || row.last_run_at === null) return first
+  const zone = IANAZone.create(row.timezone ?? options.timezone)
+  const sameDay = localDate(zone, first.getTime()).dayNumber === localDate(zone, row.last_run_at.getTime()).dayNumber
+  return sameDay ? slotAfter(options, row, first) : first
 }
 
 /** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */

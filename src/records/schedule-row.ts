@@ -14,6 +14,8 @@ export interface ScheduleRow extends RowSchedule {
   next_run_at: Date | null
   paused_until: Date | null
   last_completed_for: Date | null
+  /** When its worker was last called for a slot that completed. */
+  last_run_at: Date | null
   /** The host's `subscriptions.active`; null when the host row is gone. */
   active: boolean | null
 }
@@ -30,7 +32,7 @@ export function notEnrolled(subscriptionId: string): NotFoundError {
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
   const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for,
+    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for, sp.last_run_at,
             sp.timezone, sp.run_at, sp.anchor_at, sp.starts_at, sp.ends_at, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,

@@ -24,7 +24,8 @@ export interface RowSchedule {
 export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'>
 
 const MAX_REMEMBERED = 4096
-const remembered = new Map<string, number | null>()
+/** Per cadence table: two schedulers in one process may give one name different rules. */
+const memos = new WeakMap<object, Map<string, number | null>>()
 
 function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
@@ -34,24 +35,26 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
     )
 }
 
-function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date) {
+/** The input of the pure slot functions for this row; an unknown cadence is reported only when `warn`. */
+function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date, warn: boolean) {
   return {
     frequency: row.frequency,
     frequencies: options.frequencies,
     timezone: row.timezone ?? options.timezone,
     runAt: row.run_at ?? options.runAt,
     anchor: row.anchor_at ?? anchor,
-    onUnknownFrequency: warnUnknown(options, row),
+    onUnknownFrequency: warn ? warnUnknown(options, row) : () => {},
   }
 }
 
 /**
  * The first slot strictly after `after` (and after now, unless `catchUp`), none before the row's
- * start: null when it would fall after the row's end.
+ * start: null when it would fall after the row's end. An unknown cadence runs daily; `warn` says
+ * so in the log.
  */
-export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false): Date | null {
+export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false, warn = false): Date | null {
   const threshold = row.starts_at && row.starts_at.getTime() - 1 > after.getTime() ? new Date(row.starts_at.getTime() - 1) : after
-  const input = inputOf(options, row, after)
+  const input = inputOf(options, row, after, warn)
   const slot = computeNextRunAt({ ...input, after: threshold, now: catchUp ? threshold : options.clock.now() })
   return row.ends_at && slot > row.ends_at ? null : slot
 }
@@ -69,7 +72,11 @@ export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Dat
 export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
   const known = row.frequency !== null && Object.hasOwn(options.frequencies, row.frequency)
   if (!known) return computeNext(options, row, slot)
-  const key = `${row.frequency}|${row.timezone}|${row.run_at}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
+  let remembered = memos.get(options.frequencies)
+  if (!remembered) memos.set(options.frequencies, (remembered = new Map()))
+  const zone = row.timezone ?? options.timezone
+  const runAt = row.run_at ?? options.runAt
+  const key = `${row.frequency}|${zone}|${runAt}|${options.catchUp}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
   const now = options.clock.now().getTime()
   const hit = remembered.get(key)
   if (hit !== undefined && (hit === null || hit > now)) return hit === null ? null : new Date(hit)
@@ -83,7 +90,8 @@ export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date)
 function computeNext(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
   const catchUp = options.catchUp === 'all'
   const anchored = { ...row, anchor_at: row.anchor_at ?? slot }
-  const next = slotAfter(options, anchored, slot, catchUp)
+  // Computed after each call of the row: the place to say its cadence is unknown, once.
+  const next = slotAfter(options, anchored, slot, catchUp, true)
   if (next === null) return null
   const zone = IANAZone.create(row.timezone ?? options.timezone)
   const sameDay = localDate(zone, next.getTime()).dayNumber === localDate(zone, slot.getTime()).dayNumber
@@ -101,8 +109,7 @@ export function slotsFrom(options: ScheduleOptions, row: RowSchedule, first: Dat
   const now = options.clock.now()
   const after = options.catchUp === 'all' || first > now ? first : now
   const rest = upcomingRuns({
-    ...inputOf(options, row, first),
-    onUnknownFrequency: () => {},
+    ...inputOf(options, row, first, false),
     after,
     count: count - 1,
     ...(row.starts_at ? { startsAt: row.starts_at } : {}),

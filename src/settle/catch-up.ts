@@ -9,7 +9,7 @@ import { bossDb } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { pageJob } from '../process/page-job.js'
 import type { Success } from './outcome.js'
-import type { SettleDeps } from './settle-chunk.js'
+import type { SettleDeps } from './deps.js'
 
 /** True for a success whose row is still behind: its next slot is not ahead of now. */
 export function isBehind(options: ResolvedOptions, o: Success, now: Date): boolean {

@@ -11,7 +11,7 @@ import { recordFailureHistory } from '../records/failures.js'
 import { idempotencyKey } from '../worker-client/types.js'
 import type { Failure } from './outcome.js'
 import { recordFinalFailures, recordRetries } from './row-writes.js'
-import type { SettleDeps } from './settle-chunk.js'
+import type { SettleDeps } from './deps.js'
 
 export interface RecordedFailures {
   /** The failures recorded (their rows were still owned), retried or final. */

@@ -4,9 +4,6 @@
  * to announce. A chunk whose calls all succeeded is one statement with no transaction to open,
  * the common case, and every run's counters are locked only once its rows are written.
  */
-import type { Pool } from 'pg'
-import type { PgBoss } from 'pg-boss'
-import type { ResolvedOptions } from '../config/options.js'
 import { bossDb, withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
@@ -20,16 +17,12 @@ import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { recordFailures } from './record-failures.js'
 import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
+import type { SettleDeps } from './deps.js'
+
+export type { SettleDeps }
 
 export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
 
-export interface SettleDeps {
-  pool: Pool
-  boss: PgBoss
-  processQueue: string
-  deadQueue: string
-  options: ResolvedOptions
-}
 
 /** Outcomes of calls, and rows a job was given but found paused, inactive or gone (each skipped once). */
 export interface Chunk {

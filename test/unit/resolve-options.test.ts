@@ -54,6 +54,10 @@ const badCases: BadCase[] = [
   { name: 'runAt at hour 24', options: { runAt: '24:00' }, option: 'runAt', mentions: ['"24:00"', "'HH:MM'"] },
   { name: 'runAt with seconds', options: { runAt: '09:00:00' }, option: 'runAt', mentions: ['"09:00:00"', "'HH:MM'"] },
   { name: 'runAt at minute 60', options: { runAt: '09:60' }, option: 'runAt', mentions: ['"09:60"', "'HH:MM'"] },
+  { name: 'catchUp that is neither latest nor all', options: { catchUp: 'every' }, option: 'catchUp', mentions: ['"every"', "'latest'", "'all'"] },
+  { name: 'frequencies that is not an object', options: { frequencies: 'fortnightly' }, option: 'frequencies', mentions: ['fortnightly', "{ every: 2, unit: 'week' }"] },
+  { name: 'a frequency rule with a zero step', options: { frequencies: { fortnightly: { every: 0, unit: 'week' } } }, option: 'frequencies.fortnightly.every', mentions: ['0', 'whole number from 1'] },
+  { name: 'a frequency rule with weekdays on months', options: { frequencies: { odd: { every: 1, unit: 'month', weekdays: ['mon'] } } }, option: 'frequencies.odd.weekdays', mentions: ["unit 'week'"] },
   { name: 'zero concurrency', options: { concurrency: 0 }, option: 'concurrency', mentions: ['got 0', 'integer from 1'] },
   { name: 'negative concurrency', options: { concurrency: -1 }, option: 'concurrency', mentions: ['got -1', 'integer from 1'] },
   { name: 'fractional concurrency', options: { concurrency: 1.5 }, option: 'concurrency', mentions: ['got 1.5', 'integer from 1'] },
@@ -158,9 +162,12 @@ describe('resolveOptions with good options', () => {
       maxConcurrentCalls: 4,
       maxCallsPerSecond: 2.5,
       spreadMinutes: 10,
+      frequencies: { fortnightly: { every: 2, unit: 'week' } },
+      catchUp: 'all',
       logger,
       clock,
     })
+    expect(resolved.frequencies).toMatchObject({ fortnightly: { every: 2, unit: 'week' }, daily: { every: 1, unit: 'day' } })
     expect(resolved).toMatchObject({
       workerClient,
       workerTimeoutMs: 5000,
@@ -184,6 +191,7 @@ describe('resolveOptions with good options', () => {
       maxConcurrentCalls: 4,
       maxCallsPerSecond: 2.5,
       spreadMinutes: 10,
+      catchUp: 'all',
       logger,
       clock,
     })
@@ -210,6 +218,8 @@ describe('resolveOptions with good options', () => {
       maxConcurrentCalls: null,
       maxCallsPerSecond: null,
       spreadMinutes: 0,
+      catchUp: 'latest',
+      frequencies: { daily: { every: 1, unit: 'day' }, weekly: { every: 1, unit: 'week' }, biweekly: { every: 2, unit: 'week' }, monthly: { every: 1, unit: 'month' }, quarterly: { every: 3, unit: 'month' }, yearly: { every: 1, unit: 'year' } },
     })
   })
 

@@ -1,0 +1,24 @@
+/**
+ * The shape of an admin route: what routes.ts and schedule-routes.ts declare, and the handler
+ * calls. Kept apart from both route tables so that neither imports the other.
+ */
+import type { SubscriptionScheduler } from '../types.js'
+
+export interface RouteContext {
+  request: Request
+  url: URL
+  /** The `:id` segment of the path, when the route has one. */
+  id: string | undefined
+  /** Path the handler is mounted at, without a trailing slash ('' at the root). */
+  mount: string
+  scheduler: SubscriptionScheduler
+}
+
+export type Method = 'GET' | 'POST' | 'PATCH'
+
+export interface Route {
+  method: Method
+  /** Segments; ':id' matches any one segment. */
+  path: string
+  handle(context: RouteContext): Promise<Response>
+}
