@@ -11,7 +11,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { getSubscription, listFailing, pause, resume } from './records/subscriptions.js'
-import { pauseUntil, reschedule, skipNext, upcoming } from './records/schedule-control.js'
+import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from './records/schedule-control.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
@@ -129,7 +129,13 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
         return await getSubscription(pool, subscriptionId)
       })
     },
-    resume: (subscriptionId) => explainingMissingTables(() => resume(pool, subscriptionId, resolved.clock.now())),
+    resume: async (subscriptionId) => {
+      assertUuid('subscriptionId', subscriptionId)
+      return await explainingMissingTables(async () => {
+        if (await resumeBeforeItsEnd(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
+        return await resume(pool, subscriptionId, resolved.clock.now())
+      })
+    },
     enroll: (subscriptionId, enrollOptions) => explainingMissingTables(() => enroll(pool, resolved, subscriptionId, enrollOptions)),
     reschedule: async (subscriptionId, settings) => {
       assertUuid('subscriptionId', subscriptionId)

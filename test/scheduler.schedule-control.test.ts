@@ -159,6 +159,26 @@ describe('pause until', () => {
     expect(slots(id)).toEqual(['2026-03-05T09:00:00.000Z'])
   })
 
+  test('resumed by hand before its end, the slots from now on run again', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
+    clock.set('2026-03-04T12:00:00.000Z')
+    const resumed = await scheduler.resume(id)
+    expect(resumed).toMatchObject({ status: 'pending', pausedUntil: null, nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    expect(resumed.history[0]).toMatchObject({ kind: 'resumed', detail: expect.stringContaining('before its pause ended') })
+  })
+
+  test('a weekly subscription never processed keeps its weekday across a pause that ends on another day', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // Monday
+    const id = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00' }) // first slot: today, a Monday
+    const paused = await scheduler.pause(id, { until: at('2026-03-08T12:00:00.000Z') }) // a Sunday
+    expect(paused.nextRunAt).toEqual(at('2026-03-09T09:00:00.000Z'))
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
+  })
+
   test('an instant not in the future is refused', async () => {
     const id = await subscription()
     await scheduler.enroll(id)
@@ -180,6 +200,15 @@ describe('skipNext and upcoming', () => {
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()
     expect(slots(id)).toEqual([])
+  })
+
+  test('a skipped slot stays skipped when the subscription is rescheduled afterwards', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await scheduler.skipNext(id)
+    await expect(scheduler.reschedule(id, { endsAt: at('2026-12-31T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
   test('upcoming respects the end, a pause without end, and checks its count', async () => {

@@ -5,6 +5,7 @@
  * own, at its backoff or Retry-After; a final one is recorded and the backfill moves on.
  */
 import { bossDb, withTransaction } from '../db/executor.js'
+import { SubscriptionDataError } from '../errors.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import { recordFailureHistory } from '../records/failures.js'
@@ -72,7 +73,11 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   if (!before || before.done !== data.index) return
   const row = await readRow(ctx.pool, data)
   let ended: Ended = { kind: 'skipped' }
-  if (row?.active === true && row.user_id) {
+  if (row?.active === true && !row.user_id) {
+    // As in a sweep: the row must be fixed; each slot fails for good, and the backfill moves on.
+    const missing = new SubscriptionDataError(`Subscription ${data.subscriptionId} has no user_id; set subscriptions.user_id, then backfill again.`)
+    ended = failure(ctx.options, { jobId: job.id, row, attempt: data.attempt, startedAt: null }, missing, { cancelled: false, expired: false })
+  } else if (row?.active === true) {
     if (ctx.haltSignal.aborted) throw new Error('The scheduler is stopping; another instance takes this backfill step.')
     ended = await call(ctx, job, row)
     if (ended.kind === 'skipped' || (ended.kind === 'failure' && ended.cancelled)) {

@@ -48,6 +48,15 @@ export async function listHistory(db: Executor, subscriptionId: string, limit: n
   return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail }))
 }
 
+/** The slots skipped at or after `since`: their local days are spent. */
+export async function recentSkips(db: Executor, subscriptionId: string, since: Date): Promise<Date[]> {
+  const { rows } = await db.query<{ slot: Date }>(
+    `SELECT slot FROM ${HISTORY} WHERE subscription_id = $1 AND kind = 'skipped' AND slot >= $2 ORDER BY slot`,
+    [subscriptionId, since],
+  )
+  return rows.map((row) => row.slot)
+}
+
 /** Deletes entries older than `cutoff`, walking the index on time. */
 export async function pruneSubscriptionHistory(db: Executor, cutoff: Date): Promise<void> {
   await db.query(`DELETE FROM ${HISTORY} WHERE at < $1`, [cutoff])

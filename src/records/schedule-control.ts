@@ -8,15 +8,13 @@ import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { ConfigurationError } from '../errors.js'
-import { IANAZone } from 'luxon'
-import { localDate } from '../schedule/local-time.js'
-import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { assertIdle, isInFlight, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
+import { firstSlotOf, phased, spentDays, upcomingOf } from './first-slot.js'
+import { assertIdle, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
-import { nextFireAt } from './status.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
 export interface SkipResult {
@@ -24,25 +22,11 @@ export interface SkipResult {
   nextRunAt: Date | null
 }
 
-/**
- * The row's first slot under its (new) settings: the first after now, or, while it is paused
- * until an instant, the first at or after that instant. Not on the local day of its last run
- * (one run per local day, as after any run), and null when its end has passed.
- */
-export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date): Date | null {
-  const until = row.status === 'paused' && row.paused_until && row.paused_until > now ? new Date(row.paused_until.getTime() - 1) : now
-  const first = slotAfter(options, row, until)
-  if (first === null || row.last_run_at === null) return first
-  const zone = IANAZone.create(row.timezone ?? options.timezone)
-  const sameDay = localDate(zone, first.getTime()).dayNumber === localDate(zone, row.last_run_at.getTime()).dayNumber
-  return sameDay ? slotAfter(options, row, first) : first
-}
-
 /** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
 export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ReturnType<typeof checkSettings>, now: Date): Promise<ScheduleRow> {
   const changed = applySettings(row, settings)
   checkWindow(changed)
-  const next = firstSlotOf(options, changed, now)
+  const next = firstSlotOf(options, changed, now, await spentDays(db, row, now))
   const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
   await writeScheduleRow(db, written, now)
   return written
@@ -58,20 +42,6 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings) || 'next slot recomputed' }], now)
     return { nextRunAt: written.next_run_at }
   })
-}
-
-/**
- * The row's next slots. None for an ended row, an inactive subscription, or one paused with no
- * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep; a row in
- * flight shows the slots after the one being processed.
- */
-export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date): Date[] {
-  if (row.status === 'ended' || row.active !== true) return []
-  if (row.status === 'paused' && !row.paused_until) return []
-  let first: Date | null = row.next_run_at
-  if (isInFlight(row)) first = slotAfter(options, row, first && first > now ? first : now)
-  else if (first === null) first = options.schedule ? nextFireAt(options, now) : now
-  return first === null ? [] : slotsFrom(options, row, first, count)
 }
 
 export function checkCount(count: unknown): number {
@@ -96,7 +66,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     assertIdle(row, 'skip the next slot of')
     const [skipped] = upcomingOf(options, row, 1, now)
     if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
-    const next = slotAfter(options, row, skipped, options.catchUp === 'all')
+    const next = slotAfter(options, phased(row), skipped, options.catchUp === 'all')
     await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)
     await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot' }], now)
     return { skipped, nextRunAt: next }
@@ -114,7 +84,7 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
       throw new ConfigurationError('until', `${until.toISOString()} is not in the future; pause without \`until\` (or resume) instead.`)
     }
     const row = await readScheduleRow(tx, subscriptionId, true)
-    const first = slotAfter(options, row, new Date(until.getTime() - 1))
+    const first = slotAfter(options, phased(row), new Date(until.getTime() - 1))
     const keep = options.catchUp === 'all' && row.next_run_at !== null
     const next = keep ? row.next_run_at : first && row.next_run_at && row.next_run_at > first ? row.next_run_at : first
     await tx.query(
@@ -125,6 +95,28 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
       [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
     )
     await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}` }], now)
+  })
+}
+
+/**
+ * Resumes, by hand, a row paused until an instant still ahead: its next slot is recomputed from
+ * now (it was set past that instant), so the slots between now and then run. With
+ * `catchUp: 'all'` the next slot was kept, and the plain resume applies. Returns whether it did.
+ */
+export async function resumeBeforeItsEnd(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<boolean> {
+  return await withTransaction(pool, async (tx) => {
+    const now = options.clock.now()
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return false
+    const next = firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(tx, row, now))
+    await tx.query(
+      `UPDATE subscription_processing
+          SET status = $2::text, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
+        WHERE id = $1`,
+      [row.id, next === null ? 'ended' : 'pending', next, now],
+    )
+    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail: `by hand, before its pause ended (${row.paused_until.toISOString()})` }], now)
+    return true
   })
 }
 

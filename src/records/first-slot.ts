@@ -1,0 +1,59 @@
+/**
+ * Where a row's schedule goes from here, for the controls that move it (reschedule, pause until,
+ * resume, skip) and for the preview: its first slot under its settings, in the phase it already
+ * has, never on a local day it has spent (the day of its last run, or a day whose slot was
+ * skipped), and its upcoming slots.
+ */
+import { IANAZone } from 'luxon'
+import type { ResolvedOptions } from '../config/options.js'
+import type { Executor } from '../db/executor.js'
+import { localDate } from '../schedule/local-time.js'
+import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import { recentSkips } from './history.js'
+import { isInFlight } from './schedule-row.js'
+import type { ScheduleRow } from './schedule-row.js'
+import { nextFireAt } from './status.js'
+
+/**
+ * The row with its phase pinned: a row never processed has no anchor yet, and its weekday or day
+ * of month is that of the next slot it already has, not of whatever instant a control starts from.
+ */
+export function phased(row: ScheduleRow): ScheduleRow {
+  return row.anchor_at ? row : { ...row, anchor_at: row.next_run_at ?? row.last_completed_for }
+}
+
+/** Local days the row may not run on again: its last run's, and those whose slot was skipped. */
+export async function spentDays(db: Executor, row: ScheduleRow, now: Date): Promise<Date[]> {
+  const skipped = await recentSkips(db, row.subscription_id, new Date(now.getTime() - 86_400_000))
+  return row.last_run_at ? [row.last_run_at, ...skipped] : skipped
+}
+
+/**
+ * The row's first slot under its (new) settings: the first after now, or, while it is paused
+ * until an instant, the first at or after that instant; never on a spent day (one run per local
+ * day; a skipped slot stays skipped). Null when its end has passed.
+ */
+export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date, spent: readonly Date[]): Date | null {
+  const pinned = phased(row)
+  const until = row.status === 'paused' && row.paused_until && row.paused_until > now ? new Date(row.paused_until.getTime() - 1) : now
+  const zone = IANAZone.create(row.timezone ?? options.timezone)
+  const days = new Set(spent.map((at) => localDate(zone, at.getTime()).dayNumber))
+  let slot = slotAfter(options, pinned, until)
+  // Each spent day moves the slot at most once.
+  for (let i = 0; i <= days.size && slot && days.has(localDate(zone, slot.getTime()).dayNumber); i++) slot = slotAfter(options, pinned, slot)
+  return slot
+}
+
+/**
+ * The row's next slots. None for an ended row, an inactive subscription, or one paused with no
+ * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep; a row in
+ * flight shows the slots after the one being processed.
+ */
+export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date): Date[] {
+  if (row.status === 'ended' || row.active !== true) return []
+  if (row.status === 'paused' && !row.paused_until) return []
+  let first: Date | null = row.next_run_at
+  if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
+  else if (first === null) first = options.schedule ? nextFireAt(options, now) : now
+  return first === null ? [] : slotsFrom(options, row, first, count)
+}
