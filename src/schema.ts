@@ -183,6 +183,21 @@ export const subscriptionHistory = scheduler.table(
 )
 
 export type SubscriptionHistoryRow = typeof subscriptionHistory.$inferSelect
+
+/**
+ * The schedule defaults every process on a scheduler should agree on (its zone, time of day,
+ * cadence names and catch-up), published by the instances that register the schedule, so that
+ * processes that do not (the CLI, an admin server) compute the same slots. One row per queue prefix.
+ */
+export const sharedSettings = scheduler.table('settings', {
+  scope: text('scope').primaryKey(),
+  timezone: text('timezone').notNull(),
+  runAt: text('run_at').notNull(),
+  catchUp: text('catch_up').notNull(),
+  /** The resolved cadence table: the built-ins and the host's `frequencies`. */
+  frequencies: jsonb('frequencies').notNull(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+})
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect
 export type SubscriptionProcessingRow = typeof subscriptionProcessing.$inferSelect
 export type SubscriptionRunRow = typeof subscriptionRuns.$inferSelect

@@ -76,7 +76,8 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   if (row?.active === true && !row.user_id) {
     // As in a sweep: the row must be fixed; each slot fails for good, and the backfill moves on.
     const missing = new SubscriptionDataError(`Subscription ${data.subscriptionId} has no user_id; set subscriptions.user_id, then backfill again.`)
-    ended = failure(ctx.options, { jobId: job.id, row, attempt: data.attempt, startedAt: null }, missing, { cancelled: false, expired: false })
+    const failed = failure(ctx.options, { jobId: job.id, row, attempt: data.attempt, startedAt: null }, missing, { cancelled: false, expired: false })
+    if (failed.kind === 'failure') ended = failed
   } else if (row?.active === true) {
     if (ctx.haltSignal.aborted) throw new Error('The scheduler is stopping; another instance takes this backfill step.')
     ended = await call(ctx, job, row)

@@ -165,11 +165,12 @@ CREATE INDEX IF NOT EXISTS "subscription_processing_failing_idx" ON "subscriptio
   },
   {
     tag: "0005_schedule_control",
-    folderMillis: 1796033376258,
-    hash: "86767d1bec669533d7a1a1284599ec7e8378dbd77b24414427909bc3c246d8fc",
+    folderMillis: 1796035107035,
+    hash: "0c16e7f4b83ffbbe6656a3eefba7a97a31c3bcabdc0de05cb6205bf6c7d93365",
     sql: [
       `-- Granular control: a subscription's own time of day, start and end, a pause that ends by
--- itself, and its history (skips, pauses, resumes, reschedules, backfills, its end).
+-- itself, its history (skips, pauses, resumes, reschedules, backfills), and the schedule
+-- defaults every process shares (settings).
 CREATE TABLE IF NOT EXISTS "subscription_scheduler"."history" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"subscription_id" uuid NOT NULL,
@@ -193,6 +194,16 @@ CREATE INDEX IF NOT EXISTS "history_subscription_idx" ON "subscription_scheduler
 CREATE INDEX IF NOT EXISTS "history_at_idx" ON "subscription_scheduler"."history" USING btree ("at");`,
       `
 CREATE INDEX IF NOT EXISTS "subscription_processing_paused_until_idx" ON "subscription_processing" USING btree ("paused_until") WHERE status = 'paused' AND paused_until IS NOT NULL;
+`,
+      `
+CREATE TABLE IF NOT EXISTS "subscription_scheduler"."settings" (
+	"scope" text PRIMARY KEY NOT NULL,
+	"timezone" text NOT NULL,
+	"run_at" text NOT NULL,
+	"catch_up" text NOT NULL,
+	"frequencies" jsonb NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
 `,
     ],
   },

@@ -12,6 +12,7 @@ export const TABLES = {
   failures: `${SCHEDULER_SCHEMA}.failures`,
   runSkips: `${SCHEDULER_SCHEMA}.run_skips`,
   history: `${SCHEDULER_SCHEMA}.history`,
+  settings: `${SCHEDULER_SCHEMA}.settings`,
   callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
   callRates: `${SCHEDULER_SCHEMA}.call_rates`,
   migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,

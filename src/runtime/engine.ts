@@ -16,6 +16,7 @@ import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
 import { registerWorkers } from './workers.js'
+import { shareSettings } from './shared-settings.js'
 import type { ProcessorContext } from '../process/context.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
@@ -66,6 +67,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
     }
+    await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})

@@ -1,0 +1,75 @@
+/**
+ * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
+ * catch-up. Only the processes that register the schedule (`schedule: true`) publish them; the
+ * others (the CLI, an admin server started with `schedule: false`) read them, so that a preview,
+ * a skip or a reschedule made there computes the slots the workers will run. A process whose own
+ * options disagree says so, as a replaced cron schedule does.
+ */
+import type { ResolvedOptions } from '../config/options.js'
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+import type { FrequencyRule } from '../schedule/frequency-rules.js'
+
+export interface SharedSettings {
+  timezone: string
+  runAt: string
+  catchUp: 'latest' | 'all'
+  /** The resolved cadence table: the built-ins and the host's `frequencies`. */
+  frequencies: Record<string, FrequencyRule>
+}
+
+type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies'>
+
+function settingsOf(options: Settled): SharedSettings {
+  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies } }
+}
+
+/** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
+export async function readSharedSettings(db: Executor, scope: string): Promise<SharedSettings | null> {
+  const { rows } = await db.query<{ timezone: string; run_at: string; catch_up: 'latest' | 'all'; frequencies: Record<string, FrequencyRule> }>(
+    `SELECT timezone, run_at, catch_up, frequencies FROM ${TABLES.settings} WHERE scope = $1`,
+    [scope],
+  )
+  const row = rows[0]
+  return row ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies } : null
+}
+
+/** What differs between two sets of settings, as `name 'a' → 'b'` phrases. */
+export function settingsDrift(from: SharedSettings, to: SharedSettings): string[] {
+  const drift: string[] = []
+  for (const key of ['timezone', 'runAt', 'catchUp'] as const) {
+    if (from[key] !== to[key]) drift.push(`${key} '${from[key]}' → '${to[key]}'`)
+  }
+  const names = [...new Set([...Object.keys(from.frequencies), ...Object.keys(to.frequencies)])].sort()
+  const changed = names.filter((name) => JSON.stringify(from.frequencies[name]) !== JSON.stringify(to.frequencies[name]))
+  if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
+  return drift
+}
+
+/**
+ * Publishes this process's settings when it owns the schedule, or compares them with the
+ * published ones when it does not; either way a difference is logged, naming each setting.
+ */
+export async function shareSettings(db: Executor, options: Settled & Pick<ResolvedOptions, 'schedule' | 'logger'>): Promise<void> {
+  const mine = settingsOf(options)
+  const published = await readSharedSettings(db, options.queuePrefix)
+  const drift = published ? settingsDrift(published, mine) : []
+  if (!options.schedule) {
+    if (drift.length > 0) {
+      options.logger.warn(
+        `This instance's schedule settings differ from those the scheduling instances published: ${drift.join(', ')} ` +
+          '(published → this instance). Slots it computes (retries, reschedules, previews) would not match: start it with the same options.',
+      )
+    }
+    return
+  }
+  if (drift.length > 0) {
+    options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options; the CLI and instances started with \`schedule: false\` now follow them.`)
+  }
+  await db.query(
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, updated_at) VALUES ($1, $2, $3, $4, $5, now())
+     ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
+       frequencies = EXCLUDED.frequencies, updated_at = EXCLUDED.updated_at`,
+    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies)],
+  )
+}
