@@ -34,6 +34,11 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
   return row ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies } : null
 }
 
+/** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
+function ruleText(rule: FrequencyRule | undefined): string {
+  return rule === undefined ? 'none' : JSON.stringify(rule, Object.keys(rule).sort())
+}
+
 /** What differs between two sets of settings, as `name 'a' → 'b'` phrases. */
 export function settingsDrift(from: SharedSettings, to: SharedSettings): string[] {
   const drift: string[] = []
@@ -41,7 +46,7 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
     if (from[key] !== to[key]) drift.push(`${key} '${from[key]}' → '${to[key]}'`)
   }
   const names = [...new Set([...Object.keys(from.frequencies), ...Object.keys(to.frequencies)])].sort()
-  const changed = names.filter((name) => JSON.stringify(from.frequencies[name]) !== JSON.stringify(to.frequencies[name]))
+  const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
   if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
   return drift
 }

@@ -1,0 +1,91 @@
+/**
+ * The schedule settings the scheduling instances publish: the zone, time of day, catch-up and
+ * cadence names every other process (the CLI, a `schedule: false` instance) follows. Real
+ * schedulers started on one database: the first publishes, one with `schedule: false` that
+ * disagrees says which setting differs and changes nothing, and a scheduling instance with other
+ * settings replaces them, saying so.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { BUILT_IN_FREQUENCIES } from '../src/schedule/frequency-rules.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { CapturedLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+const WORKDAYS = { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } as const
+const BERLIN = { timezone: 'Europe/Berlin', runAt: '07:00', frequencies: { workdays: WORKDAYS } } satisfies SchedulerOptions
+
+let db: TestDatabase
+const started: SubscriptionScheduler[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+afterAll(async () => {
+  for (const scheduler of started) await scheduler.stop({ timeoutMs: 2000 })
+})
+
+/** Starts a real scheduler (cron far away: no sweep fires during the test) and returns its logger. */
+async function start(options: SchedulerOptions): Promise<CapturedLogger> {
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(db.pool, {
+    workerClient: createFakeWorkerClient(), cron: '0 0 1 1 *', pollingIntervalSeconds: 0.5, logger, ...options,
+  })
+  await scheduler.start()
+  started.push(scheduler)
+  return logger
+}
+
+async function publishedRow() {
+  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)
+  return rows
+}
+
+/** The warnings about the shared settings, whatever else the instance logged. */
+const settingsWarnings = (logger: CapturedLogger) => logger.messages('warn').filter((m) => /schedule settings/.test(m))
+
+describe('shared schedule settings', () => {
+  test('the first scheduling instance publishes its settings, the built-in cadences with its own, and warns about nothing', async () => {
+    const logger = await start(BERLIN)
+    expect(settingsWarnings(logger)).toEqual([])
+    expect(await publishedRow()).toEqual([
+      {
+        scope: 'subscription-scheduler',
+        timezone: 'Europe/Berlin',
+        run_at: '07:00',
+        catch_up: 'latest',
+        frequencies: { ...BUILT_IN_FREQUENCIES, workdays: WORKDAYS },
+      },
+    ])
+  })
+
+  test('a schedule: false instance with the same settings says nothing; one with another zone names it, and changes nothing', async () => {
+    const agreeing = await start({ ...BERLIN, schedule: false })
+    expect(settingsWarnings(agreeing)).toEqual([])
+
+    const before = await publishedRow()
+    const disagreeing = await start({ ...BERLIN, timezone: 'America/New_York', schedule: false })
+    const warnings = settingsWarnings(disagreeing)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain("differ from those the scheduling instances published: timezone 'Europe/Berlin' → 'America/New_York'")
+    // Only the setting that differs is named.
+    expect(warnings[0]).not.toMatch(/runAt|catchUp|frequencies/)
+    expect(await publishedRow()).toEqual(before)
+  })
+
+  test('a scheduling instance with other settings replaces them, names each one, and the row holds the new ones', async () => {
+    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all' })
+    const warnings = settingsWarnings(logger)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^Replacing the published schedule settings: /)
+    for (const phrase of ["timezone 'Europe/Berlin' → 'Asia/Tokyo'", "runAt '07:00' → '06:30'", "catchUp 'latest' → 'all'", 'frequencies (workdays)']) {
+      expect(warnings[0]).toContain(phrase)
+    }
+    expect(await publishedRow()).toEqual([
+      { scope: 'subscription-scheduler', timezone: 'Asia/Tokyo', run_at: '06:30', catch_up: 'all', frequencies: BUILT_IN_FREQUENCIES },
+    ])
+  })
+})

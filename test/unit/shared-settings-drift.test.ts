@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest'
+import { settingsDrift } from '../../src/runtime/shared-settings.js'
+import type { SharedSettings } from '../../src/runtime/shared-settings.js'
+
+// What an instance says differs from the published settings: each setting that does, and only
+// those. The published cadences come back from jsonb with their fields in jsonb's order.
+
+const published: SharedSettings = {
+  timezone: 'Europe/Berlin',
+  runAt: '07:00',
+  catchUp: 'latest',
+  frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+}
+
+describe('settingsDrift', () => {
+  test('the same rules with their fields in another order are no difference', () => {
+    const fromJsonb = {
+      ...published,
+      frequencies: { daily: { unit: 'day', every: 1 }, workdays: { unit: 'week', every: 1, weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+    } as SharedSettings
+    expect(settingsDrift(fromJsonb, published)).toEqual([])
+  })
+
+  test('names each setting that differs, and the cadence names whose rules differ or that one side lacks', () => {
+    const mine: SharedSettings = {
+      timezone: 'Asia/Tokyo',
+      runAt: '07:00',
+      catchUp: 'all',
+      frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
+    }
+    expect(settingsDrift(published, mine)).toEqual([
+      "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
+      "catchUp 'latest' → 'all'",
+      'frequencies (fortnightly, workdays)',
+    ])
+  })
+})
