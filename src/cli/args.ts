@@ -18,6 +18,15 @@ export const schedulerArgs = {
   cron: { type: 'string', description: "When sweeps run; start() registers it for every instance (env SUBSCRIPTION_CRON, default '0 9 * * *')", valueHint: 'expr' },
 } as const satisfies ArgsDef
 
+/**
+ * `--timezone` on the commands that follow the settings the scheduling instances published
+ * (run-now, status): the flag wins, and what it falls back to is theirs.
+ */
+export const followingTimezoneArg = {
+  ...schedulerArgs.timezone,
+  description: 'IANA zone of the cron and of subscriptions with none (env SUBSCRIPTION_TIMEZONE; default: the zone the workers published, else UTC)',
+} as const
+
 export const shutdownArgs = {
   'shutdown-timeout': { type: 'string', description: 'Milliseconds in-flight calls get to finish on stop', default: '30000', valueHint: 'ms' },
 } as const satisfies ArgsDef

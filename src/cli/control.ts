@@ -4,20 +4,20 @@
  * the flags' terms, and the zone the subscription's times are printed in.
  *
  * The slots these commands compute follow the scheduler's settings for subscriptions that have
- * none of their own. Those settings live in each process's options, not in the database, so the
- * CLI reads them where `worker` does: SUBSCRIPTION_TIMEZONE and SUBSCRIPTION_CRON.
+ * none of their own: those its workers published (published-settings.ts), unless
+ * SUBSCRIPTION_TIMEZONE sets the zone.
  */
 import type { ArgsDef } from 'citty'
 import type pg from 'pg'
-import { DEFAULTS } from '../config/options.js'
 import { isConfigurationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { assertUuid } from '../records/enroll.js'
 import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { createSubscriptionScheduler } from '../scheduler.js'
 import type { SubscriptionDetails, SubscriptionScheduler } from '../types.js'
-import { schedulerOptions, UsageError } from './context.js'
-import type { SchedulerFlags } from './context.js'
+import { UsageError } from './context.js'
+import { cliSchedulerOptions } from './published-settings.js'
+import type { CliSchedulerOptions, SchedulerZone } from './published-settings.js'
 import { timeInZone } from './zoned-time.js'
 
 export const subscriptionIdArg = {
@@ -69,37 +69,36 @@ export async function inFlagTerms<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A scheduler on `pool` with the settings `worker` would read from the environment. */
-export function controlScheduler(pool: pg.Pool, logger: Logger, flags: SchedulerFlags = {}): SubscriptionScheduler {
-  return createSubscriptionScheduler(pool, schedulerOptions(flags, logger))
+/** A scheduler on `pool` with the settings its workers published (or the environment's), and its zone. */
+export async function controlScheduler(pool: pg.Pool, logger: Logger): Promise<{ scheduler: SubscriptionScheduler } & CliSchedulerOptions> {
+  const settings = await cliSchedulerOptions(pool, {}, logger)
+  return { scheduler: createSubscriptionScheduler(pool, settings.options), ...settings }
 }
 
-/** The zone a subscription's slots fall in, and a note saying whose zone it is. */
-export function zoneOf(details: Pick<SubscriptionDetails, 'timezone'>, env: NodeJS.ProcessEnv = process.env): { zone: string; note: string } {
-  if (details.timezone) return { zone: details.timezone, note: 'its own zone' }
-  const configured = env.SUBSCRIPTION_TIMEZONE
-  if (configured) return { zone: configured, note: "the scheduler's zone, from SUBSCRIPTION_TIMEZONE" }
-  return { zone: DEFAULTS.timezone, note: "the scheduler's default zone; set SUBSCRIPTION_TIMEZONE as your workers have it" }
+/** The zone a subscription's slots fall in, and a note saying whose zone it is: its own, or the scheduler's. */
+export function zoneOf(details: Pick<SubscriptionDetails, 'timezone'>, scheduler: SchedulerZone): SchedulerZone {
+  return details.timezone ? { zone: details.timezone, note: 'its own zone' } : scheduler
 }
 
 /** Why a subscription has no slot ahead, or undefined when it has one. */
-export function whyNoSlot(details: SubscriptionDetails): string | undefined {
+export function whyNoSlot(details: SubscriptionDetails, scheduler: SchedulerZone): string | undefined {
   if (!details.active) return 'its host subscription is inactive'
-  if (details.status === 'ended') return `it has ended${details.endsAt ? ` (its end is ${timeInZone(details.endsAt, zoneOf(details).zone)})` : ''}`
+  if (details.status === 'ended') return `it has ended${details.endsAt ? ` (its end is ${timeInZone(details.endsAt, zoneOf(details, scheduler).zone)})` : ''}`
   if (details.status === 'paused' && !details.pausedUntil) return 'it is paused until resumed'
   return undefined
 }
 
 /** The lines that describe a subscription's schedule after a change. */
-export function scheduleLines(details: SubscriptionDetails): string[] {
-  const { zone, note } = zoneOf(details)
+export function scheduleLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOptions, 'zone' | 'published'>): string[] {
+  const { zone, note } = zoneOf(details, scheduler.zone)
   const at = (date: Date | null) => timeInZone(date, zone)
-  const why = whyNoSlot(details)
+  const why = whyNoSlot(details, scheduler.zone)
+  const runAt = scheduler.published ? `${scheduler.published.runAt} (the scheduler's, as its workers published it)` : "the scheduler's runAt"
   const lines = [
     `  status       ${details.status}${details.pausedUntil ? ` until ${at(details.pausedUntil)}` : ''}`,
     `  next run     ${details.nextRunAt ? at(details.nextRunAt) : `none${why ? `: ${why}` : ''}`}`,
     `  zone         ${zone} (${note})`,
-    `  time of day  ${details.runAt ?? "the scheduler's runAt"}`,
+    `  time of day  ${details.runAt ?? runAt}`,
   ]
   if (details.anchorAt) lines.push(`  anchor       ${at(details.anchorAt)}`)
   if (details.startsAt) lines.push(`  starts       ${at(details.startsAt)}`)

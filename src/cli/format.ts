@@ -53,8 +53,11 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
-/** `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show. */
-export function formatStatus(status: SchedulerStatus, given: GivenSchedule): string {
+/**
+ * `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show.
+ * `zonePublished`: the zone not given is the one the scheduling instances published.
+ */
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
@@ -62,6 +65,6 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule): str
   for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
-  lines.push(...scheduleLines(status, given))
+  lines.push(...scheduleLines(status, given, zonePublished))
   return lines.join('\n')
 }

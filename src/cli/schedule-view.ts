@@ -50,12 +50,16 @@ export function givenScheduleJson(schedule: SchedulerStatus['schedule'], given: 
 const show = (field: Field, value: string) => (field === 'cron' ? `'${value}'` : value)
 const setting = (v: GivenValue & { field: Field }) => (v.from.startsWith('--') ? `${v.from} ${show(v.field, v.value)}` : `${v.from}=${v.value}`)
 
-/** The `Schedule` and `Next cron fire` lines, and a `Note` line when the given fields differ. */
-export function scheduleLines(status: Pick<SchedulerStatus, 'schedule' | 'nextFireAt'>, given: GivenSchedule): string[] {
+/**
+ * The `Schedule` and `Next cron fire` lines, and a `Note` line when the given fields differ.
+ * `zonePublished`: the zone not given came from the settings the scheduling instances published.
+ */
+export function scheduleLines(status: Pick<SchedulerStatus, 'schedule' | 'nextFireAt'>, given: GivenSchedule, zonePublished = false): string[] {
   const { schedule } = status
   const next = status.nextFireAt.toISOString()
   if (!schedule.registered) {
-    const from = (['cron', 'timezone'] as const).map((f) => `${f}: ${given[f]?.from ?? 'default'}`).join(', ')
+    const fallback = (f: Field) => (f === 'timezone' && zonePublished ? 'published' : 'default')
+    const from = (['cron', 'timezone'] as const).map((f) => `${f}: ${given[f]?.from ?? fallback(f)}`).join(', ')
     return [
       `Schedule        none registered yet; a start would register cron '${schedule.cron}' in ${schedule.timezone} (${from})`,
       `Next cron fire  ${next}, once registered`,

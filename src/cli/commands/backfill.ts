@@ -8,10 +8,11 @@ import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import type { RunSummary, SubscriptionScheduler } from '../../index.js'
 import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, UsageError, withPool } from '../context.js'
+import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, UsageError, withPool } from '../context.js'
 import { inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { formatDuration } from '../format.js'
 import { createProgress } from '../progress.js'
+import { cliSchedulerOptions } from '../published-settings.js'
 import { LISTED_FAILURES } from '../run-failures.js'
 import { watchRun } from '../watch-run.js'
 import { timeInZone } from '../zoned-time.js'
@@ -53,11 +54,12 @@ export default defineCommand({
     const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
     requireWorkerUrl(flags)
     const logger = createCliLogger('quiet', args.verbose === true)
-    const options = { ...schedulerOptions(flags, logger), schedule: false }
     await withPool(logger, async (pool) => {
-      const scheduler = createSubscriptionScheduler(pool, options)
+      // The slots follow the workers' settings; start() warns when SUBSCRIPTION_TIMEZONE differs.
+      const { options, zone: schedulerZone } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
+      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false })
       // Before starting anything: an unknown id needs no worker.
-      const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }))
+      const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }), schedulerZone)
       const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))
       const shutdown = waitForShutdownSignal()
       const interrupted = new AbortController()

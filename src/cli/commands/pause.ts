@@ -21,9 +21,9 @@ export default defineCommand({
     const until = instantFlag('until', args.until)
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = controlScheduler(pool, logger)
+      const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
       const details = await inFlagTerms(() => scheduler.pause(id, until ? { until } : undefined))
-      const { zone } = zoneOf(details)
+      const { zone } = zoneOf(details, schedulerZone)
       if (!until) {
         console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes.`)
       } else if (details.status === 'ended') {

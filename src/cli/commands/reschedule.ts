@@ -53,14 +53,14 @@ export default defineCommand({
   plugins: [strictFlags],
   async run({ args }) {
     const id = subscriptionIdOf(args, 'reschedule')
-    const settings = settingsOf(args)
+    const changes = settingsOf(args)
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = controlScheduler(pool, logger)
-      await inFlagTerms(() => scheduler.reschedule(id, settings))
+      const { scheduler, ...settings } = await controlScheduler(pool, logger)
+      await inFlagTerms(() => scheduler.reschedule(id, changes))
       const details = await scheduler.getSubscription(id, { errors: 0 })
       console.log(`Rescheduled ${id}:`)
-      for (const line of scheduleLines(details)) console.log(line)
+      for (const line of scheduleLines(details, settings)) console.log(line)
     })
   },
 })

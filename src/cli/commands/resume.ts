@@ -15,7 +15,7 @@ export default defineCommand({
     const id = subscriptionIdOf(args, 'resume')
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = controlScheduler(pool, logger)
+      const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
       // Read first, only to say whether anything changed: resume() changes nothing otherwise.
       const before = await scheduler.getSubscription(id, { errors: 0 })
       const details = await scheduler.resume(id)
@@ -24,7 +24,7 @@ export default defineCommand({
         return
       }
       const next = details.nextRunAt
-      const when = next === null ? 'at the next sweep' : next.getTime() <= Date.now() ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details).zone)}`
+      const when = next === null ? 'at the next sweep' : next.getTime() <= Date.now() ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details, schedulerZone).zone)}`
       console.log(`Resumed ${id}: it runs ${when}.`)
     })
   },

@@ -4,10 +4,11 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
+import { commonArgs, followingTimezoneArg, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
+import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
 import { createProgress } from '../progress.js'
+import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
 import { waitForSweep, watchRun } from '../watch-run.js'
 
@@ -18,6 +19,7 @@ export default defineCommand({
   },
   args: {
     ...schedulerArgs,
+    timezone: followingTimezoneArg,
     wait: { type: 'boolean', default: true, description: 'Wait for the run to settle', negativeDescription: 'Enqueue the run and exit; running workers process it' },
     ...shutdownArgs,
     ...commonArgs,
@@ -29,10 +31,12 @@ export default defineCommand({
     const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
     requireWorkerUrl(flags)
     const logger = createCliLogger('quiet', verbose)
-    // A one-off run works the queue but leaves the registered cron schedule as it is.
-    const options = { ...schedulerOptions(flags, logger), schedule: false }
     await withPool(logger, async (pool) => {
-      const scheduler = createSubscriptionScheduler(pool, options)
+      // The slots after this run follow the workers' settings. A one-off run works the queue but
+      // leaves the registered cron schedule, and the published settings, as they are; start()
+      // warns when --timezone (or SUBSCRIPTION_TIMEZONE) differs from the published zone.
+      const { options } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
+      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false })
       const shutdown = waitForShutdownSignal()
       const interrupted = new AbortController()
       void shutdown.signal.then(() => interrupted.abort())

@@ -15,12 +15,12 @@ export default defineCommand({
     const id = subscriptionIdOf(args, 'skip')
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = controlScheduler(pool, logger)
+      const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
       const { skipped, nextRunAt } = await scheduler.skipNext(id)
       const details = await scheduler.getSubscription(id, { errors: 0 })
-      const { zone } = zoneOf(details)
+      const { zone } = zoneOf(details, schedulerZone)
       if (!skipped) {
-        console.log(`Nothing to skip: ${id} has no run ahead (${whyNoSlot(details) ?? 'no slot is left before its end'}).`)
+        console.log(`Nothing to skip: ${id} has no run ahead (${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}).`)
         return
       }
       const next = nextRunAt ? `next run ${timeInZone(nextRunAt, zone)}` : 'that was its last run: it has ended'

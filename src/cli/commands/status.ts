@@ -3,9 +3,10 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, schedulerArgs, strictFlags } from '../args.js'
-import { createCliLogger, schedulerOptions, withPool } from '../context.js'
+import { commonArgs, followingTimezoneArg, schedulerArgs, strictFlags } from '../args.js'
+import { createCliLogger, withPool } from '../context.js'
 import { formatStatus } from '../format.js'
+import { cliSchedulerOptions } from '../published-settings.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
 
 export default defineCommand({
@@ -14,7 +15,7 @@ export default defineCommand({
     json: { type: 'boolean', description: 'Print JSON (dates as ISO strings)' },
     // The registered schedule is printed; these say what a start would register when none is,
     // and a difference from the registered one is pointed out.
-    timezone: schedulerArgs.timezone,
+    timezone: followingTimezoneArg,
     cron: schedulerArgs.cron,
     ...commonArgs,
   },
@@ -22,15 +23,16 @@ export default defineCommand({
   async run({ args }) {
     const logger = createCliLogger('quiet', args.verbose === true)
     const flags = { timezone: args.timezone, cron: args.cron }
-    const options = schedulerOptions(flags, logger)
     const given = givenSchedule(flags)
     await withPool(logger, async (pool) => {
+      // A zone given that differs from the registered one is pointed out in the Note line.
+      const { options, published } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       const status = await createSubscriptionScheduler(pool, options).getStatus()
       if (args.json) {
         console.log(JSON.stringify({ ...status, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
-      console.log(formatStatus(status, given))
+      console.log(formatStatus(status, given, published !== null))
     })
   },
 })

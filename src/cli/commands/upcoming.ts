@@ -22,16 +22,16 @@ export default defineCommand({
     const count = integerFlag('count', args.count, 1) ?? 5
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const scheduler = controlScheduler(pool, logger)
+      const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
       const upcoming = await inFlagTerms(() => scheduler.upcoming(id, { count }))
       const details = await scheduler.getSubscription(id, { errors: 0 })
-      const { zone, note } = zoneOf(details)
+      const { zone, note } = zoneOf(details, schedulerZone)
       if (args.json) {
         console.log(JSON.stringify({ subscriptionId: id, timezone: zone, upcoming }, null, 2))
         return
       }
       if (upcoming.length === 0) {
-        console.log(`No runs ahead for ${id}: ${whyNoSlot(details) ?? 'no slot is left before its end'}.`)
+        console.log(`No runs ahead for ${id}: ${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}.`)
         return
       }
       const what = upcoming.length === 1 ? 'run' : `${upcoming.length} runs`

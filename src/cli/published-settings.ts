@@ -1,0 +1,82 @@
+/**
+ * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
+ * day, catch-up and cadence names. The processes that register the schedule (`worker`, a host's
+ * `start()`) publish theirs in the database for their queue prefix; every other command follows
+ * them, so that a preview, a skip or a reschedule made here computes the slots the workers run.
+ * Flags and environment still win (only the zone has any: `--timezone`, SUBSCRIPTION_TIMEZONE),
+ * and a command that overrides the published zone says so on stderr.
+ */
+import type pg from 'pg'
+import { DEFAULTS } from '../config/options.js'
+import { resolveOptions } from '../config/resolve-options.js'
+import { explainingMissingTables } from '../db/missing-tables.js'
+import type { Logger, SchedulerOptions } from '../index.js'
+import { readSharedSettings } from '../runtime/shared-settings.js'
+import type { SharedSettings } from '../runtime/shared-settings.js'
+import { schedulerOptions } from './context.js'
+import type { SchedulerFlags } from './context.js'
+
+/** The zone of subscriptions with none of their own, and a note saying where it comes from. */
+export interface SchedulerZone {
+  zone: string
+  note: string
+}
+
+/** The options a command builds its scheduler with, and where the scheduler's settings came from. */
+export interface CliSchedulerOptions {
+  options: SchedulerOptions
+  zone: SchedulerZone
+  /** What the scheduling instances published, or null when none has started on this database. */
+  published: SharedSettings | null
+}
+
+/** Where a flag or variable set the zone: the one-line note shown next to it. */
+function givenZone(flags: SchedulerFlags, env: NodeJS.ProcessEnv): { zone: string; from: string } | undefined {
+  if (flags.timezone) return { zone: flags.timezone, from: '--timezone' }
+  if (env.SUBSCRIPTION_TIMEZONE) return { zone: env.SUBSCRIPTION_TIMEZONE, from: 'SUBSCRIPTION_TIMEZONE' }
+  return undefined
+}
+
+/**
+ * The scheduler options for a command (never `worker`, which publishes its own): flags and
+ * environment first, then the settings published for the queue prefix, then the library's
+ * defaults. Throws a NotMigratedError on a database the scheduler's tables are missing from.
+ *
+ * `noteOverride`: log a one-line warning when a flag or variable sets a zone other than the
+ * published one. Commands that start a scheduler leave it to the library, whose `schedule:
+ * false` instance says the same at `start()`; `status` says it in its own Note line.
+ */
+export async function cliSchedulerOptions(
+  pool: pg.Pool,
+  flags: SchedulerFlags,
+  logger: Logger,
+  { noteOverride = true, env = process.env }: { noteOverride?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliSchedulerOptions> {
+  const options = schedulerOptions(flags, logger, env)
+  // What the flags and environment set is checked before anything connects: a bad --timezone
+  // is a usage error (exit 2) even when the database is down.
+  const { queuePrefix } = resolveOptions(options)
+  const published = await explainingMissingTables(() => readSharedSettings(pool, queuePrefix))
+  const given = givenZone(flags, env)
+  if (published) {
+    options.timezone ??= published.timezone
+    options.runAt ??= published.runAt
+    options.catchUp ??= published.catchUp
+    options.frequencies ??= published.frequencies
+  }
+  if (given) {
+    if (noteOverride && published && published.timezone !== given.zone) {
+      logger.warn(
+        `${given.from} sets the scheduler's zone to ${given.zone}, but its workers published ${published.timezone}: ` +
+          `this command computes slots in ${given.zone}, the workers run them in ${published.timezone}; run it without ${given.from} to follow them.`,
+      )
+    }
+    return { options, published, zone: { zone: given.zone, note: `the scheduler's zone, from ${given.from}` } }
+  }
+  if (published) return { options, published, zone: { zone: published.timezone, note: "the scheduler's zone, as its workers published it" } }
+  return {
+    options,
+    published,
+    zone: { zone: DEFAULTS.timezone, note: "the scheduler's default zone; set SUBSCRIPTION_TIMEZONE as your workers have it" },
+  }
+}

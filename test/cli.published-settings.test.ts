@@ -1,0 +1,161 @@
+/**
+ * The CLI follows the schedule settings its workers published: a scheduler started in
+ * Europe/Berlin at 07:00 with a host cadence `workdays` publishes them, and `upcoming`,
+ * `reschedule` and `run-now`, given no flag and no environment, compute working days at the
+ * workers' time and print them in the workers' zone. SUBSCRIPTION_TIMEZONE and --timezone still
+ * win, and say that they differ. Child processes, as users run them; a real scheduler in this
+ * process.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { parseIsoInstant } from '../src/schedule/iso-instant.js'
+import { captureLogger } from '../src/testing.js'
+import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
+import { createEmptyDatabase, createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+
+const WORKERS = {
+  timezone: 'Europe/Berlin',
+  runAt: '07:00',
+  frequencies: { workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+} satisfies SchedulerOptions
+const WORKING_DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri']
+
+let db: TestDatabase
+let http: Awaited<ReturnType<typeof startWorker>>
+/** The workers' scheduler, started: it publishes WORKERS. */
+let scheduling: SubscriptionScheduler
+/** The same settings, never started: what the library itself computes. */
+let library: SubscriptionScheduler
+let env: Record<string, string>
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  http = await startWorker()
+  // No sweep fires during the test: the rows change only through the commands.
+  scheduling = createSubscriptionScheduler(db.pool, { ...WORKERS, workerUrl: http.url, cron: '0 0 1 1 *', logger: captureLogger(), pollingIntervalSeconds: 0.5 })
+  await scheduling.start()
+  library = createSubscriptionScheduler(db.pool, { ...WORKERS, logger: captureLogger(), migrate: false })
+  // No SUBSCRIPTION_* variable: the child sees only DATABASE_URL.
+  env = { DATABASE_URL: db.url }
+})
+
+afterAll(async () => {
+  await scheduling?.stop({ timeoutMs: 2000 })
+  await http?.close()
+})
+
+/** A 'workdays' subscription; with `startsAt`, its first slot is computed (by the library) at once. */
+async function workdays(settings: Parameters<SubscriptionScheduler['enroll']>[1] = {}): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'workdays') RETURNING id`)
+  await library.enroll(rows[0]!.id, settings)
+  return rows[0]!.id
+}
+
+const inAnHour = () => ({ startsAt: new Date(Date.now() + 3_600_000) })
+
+/** `Mon 07:00`: the weekday and wall time of an instant in a zone. */
+function wallTime(date: Date, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  )
+  return `${parts.weekday} ${parts.hour}:${parts.minute}`
+}
+
+const onWorkingDaysAt = (dates: Date[], time: string, zone: string) =>
+  dates.map((d) => wallTime(d, zone)).filter((shown) => !WORKING_DAYS.some((day) => shown === `${day} ${time}`))
+
+/** The instants of the indented `<instant> (<zone>)` lines, each checked to name `zone`. */
+function printedTimes(stdout: string, zone: string): Date[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('  '))
+    .map((line) => {
+      const match = /^ {2}(\S+) \((.+)\)$/.exec(line)
+      expect(match?.[2], line).toBe(zone)
+      return parseIsoInstant(match![1])!
+    })
+}
+
+describe('the settings the workers published', { timeout: SLOW_MS }, () => {
+  test('are in subscription_scheduler.settings once the scheduler started', async () => {
+    const { rows } = await db.pool.query(`SELECT timezone, run_at, frequencies -> 'workdays' AS workdays FROM subscription_scheduler.settings WHERE scope = 'subscription-scheduler'`)
+    expect(rows).toEqual([{ timezone: 'Europe/Berlin', run_at: '07:00', workdays: WORKERS.frequencies.workdays }])
+  })
+
+  test('upcoming, with no flag and no environment, lists working days at 07:00 in Europe/Berlin, as the library does', async () => {
+    const id = await workdays(inAnHour())
+    const [plain, json] = await Promise.all([runCli(['upcoming', id, '--count', '10'], env), runCli(['upcoming', id, '--count', '10', '--json'], env)])
+    for (const result of [plain, json]) expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(plain.stdout).toMatch(new RegExp(`^Next 10 runs of ${id} \\(workdays\\), in Europe/Berlin, the scheduler's zone, as its workers published it:$`, 'm'))
+    const shown = printedTimes(plain.stdout, 'Europe/Berlin')
+    expect(shown).toEqual(await library.upcoming(id, { count: 10 }))
+    // Ten slots span two weekends: daily slots, or slots at another time of day, would show here.
+    expect(onWorkingDaysAt(shown, '07:00', 'Europe/Berlin')).toEqual([])
+    expect(JSON.parse(json.stdout)).toMatchObject({ timezone: 'Europe/Berlin', upcoming: shown.map((d) => d.toISOString()) })
+  })
+
+  test('reschedule --run-at 08:00 moves the next run to 08:00 on a working day, shown in Europe/Berlin', async () => {
+    const id = await workdays(inAnHour())
+    const result = await runCli(['reschedule', id, '--run-at', '08:00'], env)
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    const row = await library.getSubscription(id)
+    expect(row).toMatchObject({ runAt: '08:00', timezone: null })
+    const next = /^ {2}next run {5}(\S+) \(Europe\/Berlin\)$/m.exec(result.stdout)
+    expect(next, result.stdout).not.toBeNull()
+    expect(parseIsoInstant(next![1])).toEqual(row.nextRunAt)
+    expect(onWorkingDaysAt([row.nextRunAt!], '08:00', 'Europe/Berlin')).toEqual([])
+    expect(result.stdout).toContain("  zone         Europe/Berlin (the scheduler's zone, as its workers published it)")
+    // The slots after it follow the same cadence.
+    expect(onWorkingDaysAt(await library.upcoming(id, { count: 10 }), '08:00', 'Europe/Berlin')).toEqual([])
+  })
+
+  test('SUBSCRIPTION_TIMEZONE still wins, and the command says it differs from the published zone; the cadence stays theirs', async () => {
+    const id = await workdays(inAnHour())
+    const result = await runCli(['upcoming', id, '--count', '10'], { ...env, SUBSCRIPTION_TIMEZONE: 'America/New_York' })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/SUBSCRIPTION_TIMEZONE sets the scheduler's zone to America\/New_York, but its workers published Europe\/Berlin/)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stdout).toContain("in America/New_York, the scheduler's zone, from SUBSCRIPTION_TIMEZONE:")
+    const inNewYork = createSubscriptionScheduler(db.pool, { ...WORKERS, timezone: 'America/New_York', logger: captureLogger(), migrate: false })
+    expect(printedTimes(result.stdout, 'America/New_York')).toEqual(await inNewYork.upcoming(id, { count: 10 }))
+  })
+})
+
+describe('run-now', { timeout: SLOW_MS }, () => {
+  test('computes the next run after the one it made with the published settings; --timezone gets the library\'s warning', async () => {
+    // Only the command's own instance works the queue: the slot after the run is its computation.
+    await scheduling.stop({ timeoutMs: 2000 })
+    const id = await workdays() // due now: never processed
+    const run = await runCli(['run-now', '--worker-url', http.url], env)
+    expect(run.code, run.stderr).toBe(0)
+    // It follows the published settings, so it has nothing to warn about (stderr has its progress).
+    expect(run.stderr).not.toMatch(/settings|WARN/i)
+    expect(http.calls).toContain(id)
+    const { nextRunAt } = await library.getSubscription(id)
+    expect(nextRunAt!.getTime()).toBeGreaterThan(Date.now())
+    expect(onWorkingDaysAt([nextRunAt!], '07:00', 'Europe/Berlin')).toEqual([])
+
+    const differing = await runCli(['run-now', '--worker-url', http.url, '--timezone', 'Asia/Tokyo'], env)
+    expect(differing.code, differing.stderr).toBe(0)
+    expect(differing.stderr).toContain("differ from those the scheduling instances published: timezone 'Europe/Berlin' → 'Asia/Tokyo'")
+    // A one-off run publishes nothing.
+    const { rows } = await db.pool.query(`SELECT timezone FROM subscription_scheduler.settings`)
+    expect(rows).toEqual([{ timezone: 'Europe/Berlin' }])
+  })
+})
+
+describe('on a database never migrated', { timeout: SLOW_MS }, () => {
+  test('upcoming names the migration step, as status does', async () => {
+    const bare = await createEmptyDatabase()
+    await bare.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const result = await runCli(['upcoming', '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'], { DATABASE_URL: bare.url })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/tables are missing.*pg-subscription-scheduler migrate/)
+    expect(result.stderr).not.toMatch(/^error: relation/m)
+  })
+})
