@@ -7,21 +7,20 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
 import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, signInWithForm, UPCOMING_REQUEST, watchProblems } from './support/browser.js'
+import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, UPCOMING_REQUEST, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-views-token-0123456789abcdef'
 const ZONE = 'America/New_York'
-const SCREENSHOT = fileURLToPath(new URL('../docs/dashboard-subscription.png', import.meta.url))
+const SCREENSHOT = screenshotPath('dashboard-subscription.png')
 const unavailable = browserUnavailable()
 
 /** A subscription's time as the page writes it: the wall time in its zone, the abbreviation, the zone. */

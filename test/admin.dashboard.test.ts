@@ -8,7 +8,6 @@
 import { mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -16,13 +15,13 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, signInWithForm, watchProblems } from './support/browser.js'
+import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-test-token-0123456789abcdef'
 const ZONE = 'America/New_York'
-const docs = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url))
+const docs = screenshotPath
 const unavailable = browserUnavailable()
 
 const runIds = (page: Page) => page.locator('#runs tbody tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')!))

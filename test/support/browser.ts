@@ -4,8 +4,19 @@
  * it is absent.
  */
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
+
+/**
+ * Where a test saves a screenshot: the README's docs/ when UPDATE_SCREENSHOTS=1 (to refresh
+ * them), else the temporary directory, so that a test run leaves the tree as it found it.
+ */
+export function screenshotPath(name: string): string {
+  return process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL(`../../docs/${name}`, import.meta.url)) : join(tmpdir(), `pss-${process.pid}-${name}`)
+}
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
