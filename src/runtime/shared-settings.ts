@@ -69,7 +69,7 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     return
   }
   if (drift.length > 0) {
-    options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options; the CLI and instances started with \`schedule: false\` now follow them.`)
+    options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
     `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, updated_at) VALUES ($1, $2, $3, $4, $5, now())
