@@ -211,6 +211,15 @@ describe('skipNext and upcoming', () => {
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
+  test('a subscription never processed runs at the next fire of the registered schedule, whoever asks', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id)
+    // An admin process with another cron, that leaves the schedule alone: the registered one fires.
+    const admin = createSubscriptionScheduler(db.pool, { ...options, cron: '30 6 * * *', schedule: false })
+    expect(await admin.upcoming(id, { count: 2 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
+  })
+
   test('upcoming respects the end, a pause without end, and checks its count', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

@@ -12,7 +12,6 @@ import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import { recentSkips } from './history.js'
 import { isInFlight } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { nextFireAt } from './status.js'
 
 /**
  * The row with its phase pinned: a row never processed has no anchor yet, and its weekday or day
@@ -46,14 +45,14 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
 
 /**
  * The row's next slots. None for an ended row, an inactive subscription, or one paused with no
- * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep; a row in
- * flight shows the slots after the one being processed.
+ * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep (`nextSweep`);
+ * a row in flight shows the slots after the one being processed.
  */
-export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date): Date[] {
+export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date, nextSweep: Date): Date[] {
   if (row.status === 'ended' || row.active !== true) return []
   if (row.status === 'paused' && !row.paused_until) return []
   let first: Date | null = row.next_run_at
   if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
-  else if (first === null) first = options.schedule ? nextFireAt(options, now) : now
+  else if (first === null) first = nextSweep
   return first === null ? [] : slotsFrom(options, row, first, count)
 }

@@ -12,6 +12,7 @@ import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
 import { firstSlotOf, phased, spentDays, upcomingOf } from './first-slot.js'
+import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
@@ -55,7 +56,8 @@ export function checkCount(count: unknown): number {
 export async function upcoming(pool: Pool, options: ResolvedOptions, subscriptionId: string, count: unknown): Promise<Date[]> {
   const checked = checkCount(count)
   const row = await readScheduleRow(pool, subscriptionId, false)
-  return upcomingOf(options, row, checked, options.clock.now())
+  const now = options.clock.now()
+  return upcomingOf(options, row, checked, now, await nextSweepAt(pool, options, now))
 }
 
 /** The next slot is not processed: `next_run_at` moves to the slot after it. */
@@ -64,7 +66,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'skip the next slot of')
-    const [skipped] = upcomingOf(options, row, 1, now)
+    const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
     if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
     const next = slotAfter(options, phased(row), skipped, options.catchUp === 'all')
     await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)

@@ -78,6 +78,16 @@ async function registeredSchedule(db: Executor, options: ResolvedOptions): Promi
 }
 
 /**
+ * When the next scheduled sweep runs: by the schedule registered in the database (whichever
+ * instance registered it), else by this instance's options if it registers one, else now.
+ */
+export async function nextSweepAt(db: Executor, options: ResolvedOptions, now: Date): Promise<Date> {
+  const registered = await registeredSchedule(db, options)
+  if (registered) return nextFireAt(registered, now)
+  return options.schedule ? nextFireAt(options, now) : now
+}
+
+/**
  * Queued rows an instance has taken: owned by a process job pg-boss has handed out (its call in
  * flight, or next in line there). They show as `processing`.
  */
