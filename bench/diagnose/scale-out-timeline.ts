@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net'
 import type { HelperInput } from '../child/run-helper.js'
 import type { SchedulerRunInput, SchedulerRunResult } from '../child/run-scheduler.js'
 import { runChild } from '../lib/child.js'
-import { seedSubscriptions } from '../lib/seed.js'
+import { createReadyTable, seedSubscriptions } from '../lib/seed.js'
 import { flag, withScratchDatabase } from './support.js'
 
 const BUCKET_MS = 100
@@ -46,9 +46,11 @@ async function main(): Promise<void> {
   try {
     await withScratchDatabase(async (db) => {
       await seedSubscriptions(db.url, n, 'due')
+      await createReadyTable(db.url)
       const helpers = Array.from({ length: processes - 1 }, (_, i) =>
         runChild<HelperInput, unknown>('run-helper.ts', { url: db.url, concurrency, workerUrl: `${base}/p${i + 1}` }, `helper-${i + 1}`),
       )
+      for (const helper of helpers) helper.catch(() => {})
       const input: SchedulerRunInput = { url: db.url, concurrency, claimBatchSize: 1000, workerUrl: `${base}/p0`, peers: processes - 1 }
       const result = await runChild<SchedulerRunInput, SchedulerRunResult>('run-scheduler.ts', input, 'sweeper')
       await Promise.all(helpers)
