@@ -29,7 +29,7 @@ export interface SchedulerRunInput {
   runs?: number
   /** Pool size of the host's `pg.Pool`. @default 20 */
   poolMax?: number
-  /** Proposed fixes to try from the outside (see what-if.ts). @default none */
+  /** Experiments applied from the outside (see what-if.ts). @default none */
   whatIf?: WhatIf[]
   /** Flags for the child's `node` (e.g. a heap cap); read by the parent when it spawns. */
   nodeArgs?: string[]
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const input = readInput<SchedulerRunInput>()
   const pool = new pg.Pool({ connectionString: input.url, max: input.poolMax ?? 20 })
   pool.on('error', (error) => console.log(`pool error: ${error.message}`))
-  const whatIfs = applyWhatIfs(input.whatIf ?? [], input.concurrency)
+  const whatIfs = applyWhatIfs(input.whatIf ?? [])
   const profile = new QueryProfile()
   profile.attach(pool, whatIfs.rewrite)
 
