@@ -29,7 +29,7 @@ export interface SchedulerRunInput {
   runs?: number
   /** Pool size of the host's `pg.Pool`. @default 20 */
   poolMax?: number
-  /** Proposed fixes to try from the outside (see what-if.ts). @default none */
+  /** Experiments applied from the outside (see what-if.ts). @default none */
   whatIf?: WhatIf[]
   /** Flags for the child's `node` (e.g. a heap cap); read by the parent when it spawns. */
   nodeArgs?: string[]
@@ -56,6 +56,9 @@ export interface SchedulerRunResult extends ProcessMetrics {
   runs: MeasuredRun[]
 }
 
+/** How long the scale-out scenario's helpers may take to start. */
+const PEERS_TIMEOUT_MS = 120_000
+
 /** Warnings and errors reach the parent's log; the rest is dropped. */
 const logger: Logger = {
   debug() {},
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   const input = readInput<SchedulerRunInput>()
   const pool = new pg.Pool({ connectionString: input.url, max: input.poolMax ?? 20 })
   pool.on('error', (error) => console.log(`pool error: ${error.message}`))
-  const whatIfs = applyWhatIfs(input.whatIf ?? [], input.concurrency)
+  const whatIfs = applyWhatIfs(input.whatIf ?? [])
   const profile = new QueryProfile()
   profile.attach(pool, whatIfs.rewrite)
 
@@ -134,10 +137,13 @@ async function main(): Promise<void> {
     const file = join(tmpdir(), `pss-bench-${process.pid}.heapsnapshot`)
     setTimeout(() => console.log(`heap snapshot: ${writeHeapSnapshot(file)}`), snapshotAt * 1000).unref()
   }
-  // The scale-out scenario: the other processes are started and taking jobs before the run.
+  // The scale-out scenario: the other processes are started and taking jobs before the run. A
+  // helper that died at its start would otherwise leave this one waiting for ever.
+  const peersBy = performance.now() + PEERS_TIMEOUT_MS
   while ((input.peers ?? 0) > 0) {
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bench_ready`).catch(() => ({ rows: [{ n: 0 }] }))
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bench_ready`)
     if (rows[0]!.n >= input.peers!) break
+    if (performance.now() > peersBy) throw new Error(`${rows[0]!.n} of ${input.peers} helpers ready after ${PEERS_TIMEOUT_MS / 1000} s.`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   for (let i = 0; i < (input.runs ?? 1); i++) {

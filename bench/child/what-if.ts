@@ -1,21 +1,22 @@
 /**
  * What-if experiments: changes to the scheduler applied from the outside at runtime, in the
  * scheduler's child process, so their effect can be measured before anyone edits src/. Each one
- * is off unless asked for with `--what-if <name,…>`, and every row measured with one is labelled.
+ * is off unless asked for with `--what-if <name>`, and every row measured with one is labelled.
  *
- * The earlier experiments here (memoised zone validation, plan-proof batch writes, more jobs
- * per fetch than call slots) were measured, then adopted in src/. What is left:
+ * Each undoes one choice of the engine, to show what that choice costs or saves:
  *
- * - fetch-256, fetch-512: fetch that many jobs per pg-boss fetch (src/resolve-flow.ts fetches 4
- *   per call slot, 128 at concurrency 64). pg-boss's fetch costs about the same per call whatever
- *   its size, so bigger fetches drain faster; src/ does not take them because a fetched job's
- *   expiry must cover its wait behind the others (8 and 16 rounds of calls at the worker's
- *   timeout), which would delay pg-boss's retry of a dead instance's jobs by minutes.
+ * - jobs-per-fetch-8: an instance fetches 8 page jobs at a time instead of the jobs per fetch
+ *   src/config/flow.ts sets, so it holds four times the work. Fewer pg-boss fetches and
+ *   completions per subscription; but the work an instance holds is work its peers cannot
+ *   share, and each row waits behind all of it.
+ * - no-carry: page jobs carry only their rows' ids, and each job reads its rows when it starts
+ *   (what a job does anyway when it was delivered late, or again). Smaller jobs for pg-boss to
+ *   write, compress and return; one more read per job.
  */
 import { PgBoss } from 'pg-boss'
 import type { WorkerClient } from '../../src/index.js'
 
-export const WHAT_IFS = ['fetch-256', 'fetch-512'] as const
+export const WHAT_IFS = ['jobs-per-fetch-8', 'no-carry'] as const
 export type WhatIf = (typeof WHAT_IFS)[number]
 
 export interface AppliedWhatIfs {
@@ -25,22 +26,39 @@ export interface AppliedWhatIfs {
   wrapClient: (client: WorkerClient) => WorkerClient
 }
 
+const isProcessQueue = (name: unknown) => typeof name === 'string' && name.endsWith('.process')
+
 /** Overrides the options of `boss.work()` for the scheduler's process queue. */
 function overrideProcessWork(override: (options: Record<string, unknown>) => Record<string, unknown>): void {
   const proto = PgBoss.prototype as unknown as { work: (...args: unknown[]) => unknown }
   const original = proto.work
   proto.work = function (this: unknown, ...args: unknown[]) {
     const [name, options] = args
-    if (typeof name === 'string' && name.endsWith('.process') && typeof options === 'object' && options !== null) {
-      args[1] = override(options as Record<string, unknown>)
-    }
+    if (isProcessQueue(name) && typeof options === 'object' && options !== null) args[1] = override(options as Record<string, unknown>)
     return original.apply(this, args)
   }
 }
 
-export function applyWhatIfs(whatIfs: readonly WhatIf[], _concurrency: number): AppliedWhatIfs {
-  if (whatIfs.length > 1) throw new Error(`what-if: choose one of ${WHAT_IFS.join(', ')}.`)
-  const size = whatIfs[0] === 'fetch-256' ? 256 : whatIfs[0] === 'fetch-512' ? 512 : null
-  if (size !== null) overrideProcessWork((o) => ({ ...o, batchSize: size }))
+/** Changes the jobs `boss.insert()` writes to the scheduler's process queue. */
+function overrideProcessInsert(change: (job: { data?: Record<string, unknown> }) => object): void {
+  const proto = PgBoss.prototype as unknown as { insert: (...args: unknown[]) => unknown }
+  const original = proto.insert
+  proto.insert = function (this: unknown, ...args: unknown[]) {
+    const [name, jobs] = args
+    if (isProcessQueue(name) && Array.isArray(jobs)) args[1] = jobs.map(change)
+    return original.apply(this, args)
+  }
+}
+
+export function applyWhatIfs(whatIfs: readonly WhatIf[]): AppliedWhatIfs {
+  for (const whatIf of whatIfs) {
+    if (whatIf === 'jobs-per-fetch-8') overrideProcessWork((options) => ({ ...options, batchSize: 8 }))
+    if (whatIf === 'no-carry') {
+      overrideProcessInsert(({ data, ...job }) => {
+        const { rows: _rows, ...rest } = data ?? {}
+        return { ...job, data: rest }
+      })
+    }
+  }
   return { rewrite: (sql) => sql, wrapClient: (client) => client }
 }

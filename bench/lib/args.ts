@@ -30,7 +30,7 @@ export interface BenchConfig {
   claimBatchSize: number
   /** Simulated worker latency of the `latency` scenario, in milliseconds. */
   workerDelayMs: number
-  /** Proposed fixes applied to the scheduler from the outside (bench/child/what-if.ts). */
+  /** Experiments applied to the scheduler from the outside (bench/child/what-if.ts). */
   whatIf: WhatIf[]
 }
 
@@ -39,7 +39,7 @@ const USAGE = `Usage: npm run bench -- [--n <count>] [--scenarios ${SCENARIOS.jo
   --n <count>        due subscriptions in throughput and herd (default 100000; smoke 2000)
   --scenarios <list> comma-separated subset (default: all)
   --smoke            tiny sizes for CI (whole run < 2 minutes)
-  --what-if <list>   measure the scheduler with proposed fixes applied at runtime:
+  --what-if <list>   measure the scheduler with one of its choices undone at runtime:
                      ${WHAT_IFS.join(', ')} (see bench/child/what-if.ts)
   --help             this text
 
@@ -100,7 +100,7 @@ export function parseArgs(argv: string[]): BenchConfig {
   if (smoke) {
     // Sized for a busy 2-core machine, where the scheduler may drain only a few hundred a second.
     const size = n ?? 2000
-    return { ...base, n: size, latencyN: Math.min(1000, size), idleN: 20_000, scaleNs: [...new Set([1000, size, 5000])].sort((a, b) => a - b), scaleOutN: 800 }
+    return { ...base, n: size, latencyN: Math.min(1000, size), idleN: 20_000, scaleNs: [...new Set([1000, size, 5000])].sort((a, b) => a - b), scaleOutN: 2000 }
   }
   const size = n ?? 100_000
   return { ...base, n: size, latencyN: Math.min(5000, size), idleN: 1_000_000, scaleNs: [10_000, 100_000, 1_000_000], scaleOutN: 10_000 }

@@ -37,11 +37,16 @@ export interface ProcessMetrics {
   queries: QueryStat[]
 }
 
-/** Runs `bench/child/<script>` under tsx with `input` (and `nodeArgs` for node), and resolves with its result. */
+/**
+ * Runs `bench/child/<script>` under tsx with `input` (and `nodeArgs` for node), and resolves with
+ * its result. `BENCH_CPU_PROF_DIR=<dir>`: every child writes a V8 CPU profile there.
+ */
 export async function runChild<Input, Result>(script: string, input: Input, label: string, nodeArgs: string[] = []): Promise<Result> {
   const path = fileURLToPath(new URL(`../child/${script}`, import.meta.url))
   const spawned = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path], {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  const child = spawn(process.execPath, [...profiling, ...nodeArgs, '--import', 'tsx', path], {
     cwd: REPO_ROOT,
     env: { ...process.env, BENCH_INPUT: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'inherit'],

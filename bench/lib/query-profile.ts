@@ -3,7 +3,12 @@
  * timed (from the call to its result, so time queued behind a busy connection counts) and
  * filed under a category read from its SQL. The scheduler and the baselines run on such a pool
  * in their child process, and report the breakdown next to their throughput.
+ *
+ * When the server runs on this machine (its backends' /proc/<pid>/schedstat readable), each
+ * statement's CPU time in its backend is measured too: wall time counts waiting for a core or a
+ * lock, which on a saturated machine says little about what a statement costs.
  */
+import { readFileSync } from 'node:fs'
 import type pg from 'pg'
 
 export interface QueryStat {
@@ -11,6 +16,8 @@ export interface QueryStat {
   count: number
   totalMs: number
   maxMs: number
+  /** CPU time the statements took in their backends, ms; null when it cannot be read. */
+  backendCpuMs: number | null
   /** When the first and the last statement of the category ended, ms after the origin. */
   firstEndMs: number
   lastEndMs: number
@@ -36,6 +43,16 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['pg-boss: fail jobs', /state = 'failed'|state = 'retry'/],
 ]
 
+/** A backend's CPU time so far, ns, or null (a remote server, or no /proc). */
+function backendCpuNs(pid: number | null): number | null {
+  if (!pid) return null
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
+  } catch {
+    return null
+  }
+}
+
 function categorize(text: string): string {
   for (const [name, pattern] of CATEGORIES) if (pattern.test(text)) return name
   const head = text.replace(/\s+/g, ' ').trim().slice(0, 24)
@@ -52,12 +69,13 @@ export class QueryProfile {
     this.#origin = performance.now()
   }
 
-  record(text: string, ms: number): void {
+  record(text: string, ms: number, cpuNs: number | null = null): void {
     const category = categorize(text)
     const at = performance.now() - this.#origin
-    const stat = this.#stats.get(category) ?? { category, count: 0, totalMs: 0, maxMs: 0, firstEndMs: at, lastEndMs: at }
+    const stat = this.#stats.get(category) ?? { category, count: 0, totalMs: 0, maxMs: 0, backendCpuMs: cpuNs === null ? null : 0, firstEndMs: at, lastEndMs: at }
     stat.count += 1
     stat.totalMs += ms
+    if (stat.backendCpuMs !== null) stat.backendCpuMs = cpuNs === null ? null : stat.backendCpuMs + cpuNs / 1e6
     stat.maxMs = Math.max(stat.maxMs, ms)
     stat.lastEndMs = at
     this.#stats.set(category, stat)
@@ -70,6 +88,7 @@ export class QueryProfile {
         ...s,
         totalMs: Math.round(s.totalMs),
         maxMs: Math.round(s.maxMs * 10) / 10,
+        backendCpuMs: s.backendCpuMs === null ? null : Math.round(s.backendCpuMs),
         firstEndMs: Math.round(s.firstEndMs),
         lastEndMs: Math.round(s.lastEndMs),
       }))
@@ -86,7 +105,14 @@ export class QueryProfile {
 
   #wrap(client: pg.PoolClient, rewrite?: (sql: string) => string): void {
     const original = client.query.bind(client) as (...args: unknown[]) => unknown
-    const record = (text: string, started: number) => this.record(text, performance.now() - started)
+    // A client runs one statement at a time, so its backend's CPU between the call and the
+    // result is that statement's (queued calls on one client would blur this; the pools here
+    // hand a client to one caller at a time).
+    const pid = () => (client as unknown as { processID: number | null }).processID
+    const record = (text: string, started: number, cpu: number | null) => {
+      const after = cpu === null ? null : backendCpuNs(pid())
+      this.record(text, performance.now() - started, after === null || cpu === null ? null : after - cpu)
+    }
     const wrapped = (...args: unknown[]): unknown => {
       const first = args[0]
       let text = typeof first === 'string' ? first : String((first as { text?: string } | undefined)?.text ?? '')
@@ -95,19 +121,20 @@ export class QueryProfile {
         args[0] = typeof first === 'string' ? text : { ...(first as object), text }
       }
       const started = performance.now()
+      const cpu = backendCpuNs(pid())
       const callbackAt = args.findIndex((a) => typeof a === 'function')
       if (callbackAt >= 0) {
         // pg's own Pool#query uses the callback form.
         const callback = args[callbackAt] as (error: unknown, result: unknown) => void
         args[callbackAt] = (error: unknown, result: unknown) => {
-          record(text, started)
+          record(text, started, cpu)
           callback(error, result)
         }
         return original(...args)
       }
       const result = original(...args)
       if (result && typeof (result as Promise<unknown>).then === 'function') {
-        return (result as Promise<unknown>).finally(() => record(text, started))
+        return (result as Promise<unknown>).finally(() => record(text, started, cpu))
       }
       return result
     }
@@ -120,7 +147,8 @@ export function formatProfile(stats: QueryStat[], limit = 12): string {
   const lines = stats.slice(0, limit).map((s) => {
     const mean = s.count ? (s.totalMs / s.count).toFixed(2) : '-'
     const span = `${(s.firstEndMs / 1000).toFixed(1)}–${(s.lastEndMs / 1000).toFixed(1)} s`
-    return `    ${s.category.padEnd(30)} ${String(s.count).padStart(8)} calls ${String(s.totalMs).padStart(9)} ms  mean ${mean.padStart(6)}  max ${String(s.maxMs).padStart(7)}  at ${span}`
+    const cpu = s.backendCpuMs === null ? '' : `  backend CPU ${String(s.backendCpuMs).padStart(6)} ms`
+    return `    ${s.category.padEnd(30)} ${String(s.count).padStart(8)} calls ${String(s.totalMs).padStart(9)} ms  mean ${mean.padStart(6)}  max ${String(s.maxMs).padStart(7)}${cpu}  at ${span}`
   })
   return lines.join('\n')
 }

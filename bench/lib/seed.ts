@@ -87,3 +87,17 @@ export function describeCounts(counts: StatusCounts): string {
     .map(([status, n]) => `${status}=${n}`)
     .join(' ')
 }
+
+/**
+ * The table where the scale-out scenario's helper processes say they are ready
+ * (bench/child/run-helper.ts), created before they start: several creating it at once collide.
+ */
+export async function createReadyTable(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS bench_ready (pid int)')
+  } finally {
+    await client.end()
+  }
+}

@@ -4,7 +4,8 @@
  * efficiency is what was achieved over that.
  *
  * The machine's own ceiling is measured first: the library's HTTP client alone, `concurrency`
- * loops, no database (bench/baselines/http-ceiling.ts).
+ * loops, no database (bench/baselines/http-ceiling.ts). The target is a share of that ceiling:
+ * what the scheduler adds to the calls, not what the machine can do.
  *
  * Two rates are reported for the scheduler. "steady" is the worker's own view (calls over the window from the
  * first request to the last answer), which is what concurrency and per-batch overheads govern;
@@ -18,7 +19,8 @@ import { describeProcess, formatRate, printProfile } from '../lib/report.js'
 import type { Scenario } from './shared.js'
 import { measureScheduler, schedulerCase } from './shared.js'
 
-export const TARGET_EFFICIENCY = 0.9
+/** Of the rate the HTTP client alone reaches on the same machine, in the same run. */
+export const TARGET_OF_CLIENT = 0.9
 
 export const latency: Scenario = async (ctx) => {
   const { latencyN: n, concurrency, workerDelayMs } = ctx.config
@@ -49,17 +51,18 @@ export const latency: Scenario = async (ctx) => {
     const steady = stats.windowMs > 0 ? (stats.calls / stats.windowMs) * 1000 : 0
     const endToEnd = (stats.calls / run.wallMs) * 1000
     const efficiency = steady / ideal
+    const ofClient = ceilingRate > 0 ? steady / ceilingRate : 0
     ctx.report.add({
       scenario: 'latency',
       case: schedulerCase(ctx, `HTTP ${workerDelayMs} ms worker, c=${concurrency}`),
       n,
       value: formatRate(steady, 'calls'),
       detail:
-        `efficiency ${efficiency.toFixed(2)} of ${formatRate(ideal, 'calls')} (${(steady / ceilingRate).toFixed(2)} of the client alone); end to end ${formatRate(endToEnd, 'calls')} ` +
+        `${ofClient.toFixed(2)} of the client alone; efficiency ${efficiency.toFixed(2)} of ${formatRate(ideal, 'calls')}; end to end ${formatRate(endToEnd, 'calls')} ` +
         `(${(endToEnd / ideal).toFixed(2)}); mean in flight ${stats.meanInFlight.toFixed(1)}, max ${stats.maxInFlight}; ` +
         `${stats.calls} calls, ${stats.errors} errors; ${describeProcess(run.wallMs, measured.result)}`,
-      target: `efficiency >= ${TARGET_EFFICIENCY}`,
-      met: efficiency >= TARGET_EFFICIENCY,
+      target: `>= ${TARGET_OF_CLIENT} of the client alone`,
+      met: ofClient >= TARGET_OF_CLIENT,
     })
     printProfile('the scheduler', measured.result)
     if (stats.calls !== n || !measured.allSettled) {

@@ -9,6 +9,7 @@ import type { SchedulerRunInput, SchedulerRunResult } from '../child/run-schedul
 import { runChild } from '../lib/child.js'
 import { startHttpWorker } from '../lib/http-worker.js'
 import { formatRate, formatRatio } from '../lib/report.js'
+import { createReadyTable } from '../lib/seed.js'
 import type { Scenario } from './shared.js'
 import { describeRun, runRate, withSeeded } from './shared.js'
 
@@ -27,7 +28,10 @@ export const scaleOut: Scenario = async (ctx) => {
       const label = `scale-out/${processes}`
       const measured = await withSeeded(ctx, n, 'due', label, async (db) => {
         const helperInput: HelperInput = { url: db.url, concurrency: CONCURRENCY, workerUrl: worker.url }
+        await createReadyTable(db.url)
         const helpers = Array.from({ length: processes - 1 }, (_, i) => runChild<HelperInput, unknown>('run-helper.ts', helperInput, `${label}/helper-${i + 1}`))
+        // Awaited below; a helper failing meanwhile must not end the parent as an unhandled rejection.
+        for (const helper of helpers) helper.catch(() => {})
         const input: SchedulerRunInput = { url: db.url, concurrency: CONCURRENCY, claimBatchSize: ctx.config.claimBatchSize, workerUrl: worker.url, peers: processes - 1 }
         const result = await runChild<SchedulerRunInput, SchedulerRunResult>('run-scheduler.ts', input, label)
         await Promise.all(helpers)

@@ -9,14 +9,16 @@ import { describeRun, measureScheduler, runRate, schedulerCase } from './shared.
 
 /** Cost per subscription is "flat" when the largest N costs at most this much more than the cheapest. */
 export const FLAT_RATIO = 1.5
+/** Peak RSS of the scheduler's process at the largest N, with node's default flags. */
 export const TARGET_RSS_MB = 256
 /**
- * The drain's peak RSS is mostly garbage V8 has not collected yet: under thousands of jobs a
- * second it grows the heap rather than collect (a heap snapshot mid-drain holds ~30 MB). A host
- * bounds that with node's own flag; the largest N is drained once more with it, to show what
- * the bound costs.
+ * Under thousands of jobs a second V8 grows its young generation to its largest size, which it
+ * derives from the machine's memory (two 64 MB semi-spaces on a 24 GB machine), and that is most
+ * of a drain's peak RSS above what the process holds. A host can bound it with node's own flag;
+ * when the default drain misses the target, the largest N is drained once more with it, to show
+ * what the bound costs.
  */
-export const HEAP_CAP_MB = 128
+export const SEMI_SPACE_MB = 16
 
 interface Point {
   n: number
@@ -81,16 +83,15 @@ export const scale: Scenario = async (ctx) => {
     met: !largest.aborted && largest.rssMb <= TARGET_RSS_MB,
   })
 
-  const capped = await measureScheduler(ctx, largest.n, 'due', `scale/${largest.n}/heap-capped`, { nodeArgs: [`--max-old-space-size=${HEAP_CAP_MB}`] })
+  if (!largest.aborted && largest.rssMb <= TARGET_RSS_MB) return
+  const capped = await measureScheduler(ctx, largest.n, 'due', `scale/${largest.n}/semi-space-${SEMI_SPACE_MB}`, { nodeArgs: [`--max-semi-space-size=${SEMI_SPACE_MB}`] })
   const cappedRun = capped.result.runs[0]!
   const cappedRate = runRate(cappedRun)
   ctx.report.add({
     scenario: 'scale',
-    case: schedulerCase(ctx, `scheduler drain, node --max-old-space-size=${HEAP_CAP_MB}`),
+    case: schedulerCase(ctx, `scheduler drain, node --max-semi-space-size=${SEMI_SPACE_MB}`),
     n: largest.n,
     value: `${cappedRun.summary ? '' : '> '}${Math.round(capped.result.maxRssMb)} MB`,
-    detail: `${formatRate(cappedRate, 'subs')} (${formatRatio(cappedRate / largest.rate)} of the uncapped drain); ${describeProcess(cappedRun.wallMs, capped.result)}; ${describeRun(cappedRun)}; ${capped.after}`,
-    target: `<= ${TARGET_RSS_MB} MB`,
-    met: !!cappedRun.summary && capped.allSettled && capped.result.maxRssMb <= TARGET_RSS_MB,
+    detail: `${formatRate(cappedRate, 'subs')} (${formatRatio(cappedRate / largest.rate)} of the default drain); ${describeProcess(cappedRun.wallMs, capped.result)}; ${describeRun(cappedRun)}; ${capped.after}`,
   })
 }

@@ -98,7 +98,7 @@ export function describeRun(run: MeasuredRun): string {
   return `processed ${run.summary.processed}, ok ${run.summary.successful}`
 }
 
-/** A scheduler row's case name, marked when proposed fixes were applied from the outside. */
+/** A scheduler row's case name, marked when what-if experiments were applied from the outside. */
 export function schedulerCase(ctx: ScenarioContext, name: string): string {
   return ctx.config.whatIf.length ? `${name} [what-if: ${ctx.config.whatIf.join('+')}]` : name
 }

@@ -35,48 +35,90 @@ export interface CallGate {
    * worker), so every item gets its call.
    */
   runEach<T>(items: T[], call: (item: T) => Promise<void>, options: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void>
+  /**
+   * Resolves once fewer than `limit` calls are waiting for a slot (calls whose start is still
+   * ahead, spread ones, do not count), or when `signal` aborts.
+   */
+  whenWaitingBelow(limit: number, signal: AbortSignal): Promise<void>
 }
 
 export function createCallGate(concurrency: number, global: GlobalLimits | null, logger: Logger): CallGate {
   const local = new Semaphore(concurrency)
+  // Calls ready to start but not started yet, across every runEach, and who waits for fewer.
+  let waiting = 0
+  const waiters = new Set<{ limit: number; resolve: () => void }>()
+  const lessWaiting = (n: number) => {
+    waiting -= n
+    for (const waiter of waiters) {
+      if (waiting < waiter.limit) {
+        waiters.delete(waiter)
+        waiter.resolve()
+      }
+    }
+  }
   return {
+    whenWaitingBelow(limit, signal) {
+      if (waiting < limit || signal.aborted) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const waiter = { limit, resolve: () => (signal.removeEventListener('abort', done), resolve()) }
+        const done = () => (waiters.delete(waiter), resolve())
+        signal.addEventListener('abort', done, { once: true })
+        waiters.add(waiter)
+      })
+    },
     async runEach<T>(items: T[], call: (item: T) => Promise<void>, { signal, startAt }: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void> {
       const queue = startAt ? [...items].sort((a, b) => startAt(a) - startAt(b)) : items
       const running: Promise<void>[] = []
       const releases: Promise<void>[] = []
-      let next = 0
-      while (next < queue.length) {
-        // A spread call waits for its start outside the call slots, which other calls may use.
-        let ready = queue.length - next
-        if (startAt && !signal.aborted) {
-          const waitMs = startAt(queue[next]!) - Date.now()
-          if (waitMs > 0) await sleep(waitMs, signal)
-          const now = Date.now()
-          ready = 0
-          while (next + ready < queue.length && (signal.aborted || startAt(queue[next + ready]!) <= now)) ready += 1
-        }
-        if (!global) {
-          for (const item of queue.slice(next, next + ready)) running.push(local.run(() => call(item)))
-          next += ready
-          continue
-        }
-        const grant: Grant = await global.acquire(ready, signal)
-        const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
-          const delayMs = grant.delaysMs[i] ?? 0
-          if (delayMs > 0) await sleep(delayMs, signal)
-          await local.run(() => call(item))
-        })
-        next += grant.count
-        running.push(...wave)
-        releases.push(
-          Promise.allSettled(wave)
-            .then(() => grant.release())
-            .catch((error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)),
-        )
+      // Of this queue: how many were counted as waiting, and how many of those have started.
+      // Once it is over, those never started are no longer waiting (counted off once).
+      let counted = 0
+      let started = 0
+      let over = false
+      const begin = (item: T) => {
+        started += 1
+        if (!over) lessWaiting(1)
+        return call(item)
       }
+      let next = 0
       try {
+        while (next < queue.length) {
+          // A spread call waits for its start outside the call slots, which other calls may use.
+          let ready = queue.length - next
+          if (startAt && !signal.aborted) {
+            const waitMs = startAt(queue[next]!) - Date.now()
+            if (waitMs > 0) await sleep(waitMs, signal)
+            const now = Date.now()
+            ready = 0
+            while (next + ready < queue.length && (signal.aborted || startAt(queue[next + ready]!) <= now)) ready += 1
+          }
+          if (next + ready > counted) {
+            waiting += next + ready - counted
+            counted = next + ready
+          }
+          if (!global) {
+            for (const item of queue.slice(next, next + ready)) running.push(local.run(() => begin(item)))
+            next += ready
+            continue
+          }
+          const grant: Grant = await global.acquire(ready, signal)
+          const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
+            const delayMs = grant.delaysMs[i] ?? 0
+            if (delayMs > 0) await sleep(delayMs, signal)
+            await local.run(() => begin(item))
+          })
+          next += grant.count
+          running.push(...wave)
+          releases.push(
+            Promise.allSettled(wave)
+              .then(() => grant.release())
+              .catch((error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)),
+          )
+        }
         await Promise.all(running)
       } finally {
+        over = true
+        lessWaiting(counted - started)
         await Promise.all(releases)
       }
     },

@@ -1,7 +1,8 @@
 /**
  * The pg-boss handler of the process queue: a fetch of page jobs (and backfill steps), run side by side. Each job's
  * result is its own: a page that fails (the database gone for longer than a settle waits) goes
- * back to pg-boss for another delivery, and its rows still owned are called then.
+ * back to pg-boss for another delivery, and its rows still owned are called then. The handler
+ * returns, and its loop fetches again, only once this instance has few calls waiting.
  */
 import type { JobResult, JobWithMetadata } from 'pg-boss'
 import type { ProcessorContext } from './context.js'
@@ -14,7 +15,7 @@ import { abandonBackfill, processBackfillStep } from '../backfill/backfill-step.
 
 export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<unknown>[]): Promise<JobResult[]> {
   const { logger } = ctx.options
-  return await Promise.all(
+  const results = await Promise.all(
     jobs.map(async (job): Promise<JobResult> => {
       if (isBackfillJobData(job.data)) {
         try {
@@ -44,4 +45,9 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
       }
     }),
   )
+  // This loop fetches again once it returns: not before the calls waiting here are down to
+  // less than a round. Work an instance holds is work its peers cannot share, and with slow
+  // calls one fetch is rounds of them; with fast calls nothing waits, and nothing is held back.
+  await ctx.gate.whenWaitingBelow(ctx.options.concurrency, ctx.haltSignal)
+  return results
 }

@@ -113,6 +113,7 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   } finally {
     revocations.stop()
   }
+  ctx.settleQueue.flush()
   // The job is done once every outcome is recorded; one that could not be fails the job, and
   // pg-boss delivers it again: the rows it still owns are called then.
   const results = await Promise.allSettled(settled)

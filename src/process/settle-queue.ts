@@ -10,6 +10,11 @@ import type { Outcome } from '../settle/outcome.js'
 export interface SettleQueue {
   /** Resolves once the outcome's chunk has committed; rejects if it could not be. */
   add(outcome: Outcome): Promise<void>
+  /**
+   * Sends what waits now rather than after the delay, if a chunk may go: a job whose calls have
+   * all ended waits for nothing else, and its instance fetches no more jobs until it completes.
+   */
+  flush(): void
 }
 
 interface Waiting {
@@ -49,6 +54,9 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
         else timer ??= setTimeout(() => void flush(), delayMs)
       }
       return settled
+    },
+    flush() {
+      if (inFlight < parallel) void flush()
     },
   }
 }

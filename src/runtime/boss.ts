@@ -7,6 +7,7 @@ import { PgBoss } from 'pg-boss'
 import type { Db, Queue } from 'pg-boss'
 import type { Logger } from '../observe/logger.js'
 import type { ResolvedOptions } from '../config/options.js'
+import { listen } from './listener.js'
 
 export interface QueueNames {
   /** One job per cron occurrence: run a sweep. */
@@ -23,11 +24,15 @@ export function queueNames(prefix: string): QueueNames {
   return { sweep: `${prefix}.sweep`, process: `${prefix}.process`, dead: `${prefix}.dead`, rescue: `${prefix}.rescue` }
 }
 
-/** pg-boss's database seam, over a `pg.Pool` it does not own and never closes. */
-export function poolAdapter(pool: Pool): Db {
+/**
+ * pg-boss's database seam, over a `pg.Pool` it does not own and never closes; with `logger`, it
+ * can also listen for job notifications (listener.ts).
+ */
+export function poolAdapter(pool: Pool, logger?: Logger): Db {
   return {
     executeSql: async (text, values) => await pool.query(text, values as unknown[] | undefined),
     poolCounts: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    ...(logger ? { listen: (channel: string, onNotification: (payload: string) => void, onReconnect: () => void) => listen(pool, logger, channel, onNotification, onReconnect) } : {}),
   }
 }
 
@@ -39,8 +44,10 @@ const MONITOR_SECONDS = 10
 
 export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
   const boss = new PgBoss({
-    db: poolAdapter(pool),
+    db: poolAdapter(pool, options.logger),
     schema: options.bossSchema,
+    // A page enqueued by one instance wakes the process workers of all (the queue's `notify`).
+    useListenNotify: true,
     application_name: 'pg-subscription-scheduler',
     superviseIntervalSeconds: MONITOR_SECONDS,
     monitorIntervalSeconds: MONITOR_SECONDS,
@@ -81,6 +88,9 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
     // The morning herd is this queue's normal shape, not an incident: pg-boss's default (10,000
     // waiting jobs) warned every minute of every big run. The due-backlog gauge tracks it instead.
     warningQueueSize: 10_000_000,
+    // Each insert of runnable jobs notifies every instance's listener (boss.ts, listener.ts), so
+    // the peers of a sweeping instance start on its pages at once rather than at their next poll.
+    notify: true,
   })
   await upsertQueue(boss, {
     name: names.sweep,

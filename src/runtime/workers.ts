@@ -86,6 +86,9 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string> {
       perJobResults: true,
       burstWhenBatchFull: true,
       pollingIntervalSeconds: options.pollingIntervalSeconds,
+      // Notifications only make a worker fetch sooner: retries that come due, and pages whose
+      // notification was lost, are found by the same poll as without them.
+      notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
     },
     (jobs: JobWithMetadata<unknown>[]) => processJobs(processor, jobs),
   )

@@ -5,6 +5,7 @@
 
 import { IANAZone } from 'luxon'
 import { ConfigurationError } from '../errors.js'
+import { zoneOffset } from './zone-offset.js'
 
 export const MINUTE_MS = 60_000
 export const DAY_MS = 86_400_000
@@ -61,12 +62,12 @@ export function resolveWallTime(zone: IANAZone, dayNumber: number, hour: number,
   // The wall time read as if it were UTC; the true instant is this minus the zone's offset.
   const wall = dayNumber * DAY_MS + (hour * 60 + minute) * MINUTE_MS
   // Offsets are at most ±14h, so a day either side brackets any transition near this wall time.
-  const offsetBefore = zone.offset(wall - DAY_MS)
-  const offsetAfter = zone.offset(wall + DAY_MS)
+  const offsetBefore = zoneOffset(zone, wall - DAY_MS)
+  const offsetAfter = zoneOffset(zone, wall + DAY_MS)
   // A candidate is real if the zone actually has that offset at the instant it implies.
   const candidates = [offsetBefore, offsetAfter]
     .map((offset) => ({ offset, instant: wall - offset * MINUTE_MS }))
-    .filter(({ offset, instant }) => zone.offset(instant) === offset)
+    .filter(({ offset, instant }) => zoneOffset(zone, instant) === offset)
     .map(({ instant }) => instant)
   // Two real candidates: fall-back overlap, take the earlier. None: spring-forward gap; reading
   // the wall time with the pre-gap offset lands exactly one gap-length later in local time.
@@ -77,7 +78,7 @@ export interface LocalDate { year: number; month: number; day: number; dayNumber
 
 /** The local calendar date of `instant` in `zone`. */
 export function localDate(zone: IANAZone, instant: number): LocalDate {
-  return civilDate(Math.floor((instant + zone.offset(instant) * MINUTE_MS) / DAY_MS))
+  return civilDate(Math.floor((instant + zoneOffset(zone, instant) * MINUTE_MS) / DAY_MS))
 }
 
 /** Year, month (1–12) and day of a day number. UTC getters keep this free of the server's zone. */

@@ -25,7 +25,7 @@ export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'freq
 
 const MAX_REMEMBERED = 4096
 /** Per cadence table: two schedulers in one process may give one name different rules. */
-const memos = new WeakMap<object, Map<string, number | null>>()
+const memos = new WeakMap<object, Map<string, Answer>>()
 
 function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
@@ -59,31 +59,42 @@ export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Dat
   return row.ends_at && slot > row.ends_at ? null : slot
 }
 
+/** A remembered answer: computed at clock reading `from`, it holds until the clock reaches `next`. */
+interface Answer {
+  from: number
+  next: number | null
+}
+
 /**
  * The slot after the one just processed, or null once the row's end is passed. A first run, or a
  * run made on demand, happens off-slot (say at 03:00 with runAt 09:00); the slot later that same
  * local day is then spent too, so there is still exactly one run per local day. With
  * `catchUp: 'all'` the answer may be in the past: the row is due again at once.
  *
- * Thousands of rows of a sweep share a slot, a zone and a cadence: the answer is kept per
- * schedule and slot, and reused while it is still ahead of the clock. An unknown cadence is
- * computed each time, so that each such row gets its warning.
+ * Thousands of rows of a sweep share a cadence, a zone and a day, and their answers are the same.
+ * With `catchUp: 'latest'`, for a slot already past, the answer is the first slot after now (or
+ * the one after, on the slot's own local day): it depends on the slot's local day, not its time,
+ * and on the anchor's local day (the phase). Computed at clock reading `from`, it holds for any
+ * clock reading until it, as no other slot lies between. With `'all'` it does not depend on the
+ * clock at all. An unknown cadence is computed each time, so that each such row gets its warning.
  */
 export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
   const known = row.frequency !== null && Object.hasOwn(options.frequencies, row.frequency)
   if (!known) return computeNext(options, row, slot)
   let remembered = memos.get(options.frequencies)
   if (!remembered) memos.set(options.frequencies, (remembered = new Map()))
-  const zone = row.timezone ?? options.timezone
-  const runAt = row.run_at ?? options.runAt
-  const key = `${row.frequency}|${zone}|${runAt}|${options.catchUp}|${row.anchor_at?.getTime()}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slot.getTime()}`
-  const now = options.clock.now().getTime()
+  const zoneName = row.timezone ?? options.timezone
+  const zone = IANAZone.create(zoneName)
+  const at = options.clock.now().getTime()
+  const clockFree = options.catchUp === 'all'
+  const slotKey = !clockFree && slot.getTime() < at ? `d${localDate(zone, slot.getTime()).dayNumber}` : `t${slot.getTime()}`
+  const anchorDay = localDate(zone, (row.anchor_at ?? slot).getTime()).dayNumber
+  const key = `${row.frequency}|${zoneName}|${row.run_at ?? options.runAt}|${options.catchUp}|${anchorDay}|${row.starts_at?.getTime()}|${row.ends_at?.getTime()}|${slotKey}`
   const hit = remembered.get(key)
-  if (hit !== undefined && (hit === null || hit > now)) return hit === null ? null : new Date(hit)
+  if (hit && (clockFree || (hit.from <= at && (hit.next === null || at < hit.next)))) return hit.next === null ? null : new Date(hit.next)
   const next = computeNext(options, row, slot)
   if (remembered.size >= MAX_REMEMBERED) remembered.clear()
-  // A slot in the past (catching up) is not worth remembering: the clock has passed it.
-  if (next === null || next.getTime() > now) remembered.set(key, next?.getTime() ?? null)
+  remembered.set(key, { from: at, next: next?.getTime() ?? null })
   return next
 }
 

@@ -114,9 +114,10 @@ export function claimSql(kind: ClaimKind): string {
              job_id = ($7::uuid[])[((numbered.n - 1) / $8::int + 1)::int],
              updated_at = $1
         FROM numbered
-       -- Each row where the page locked it (it cannot move while locked): no index, no plan to
-       -- go wrong; joined by id, the planner may hash the whole table.
-       WHERE sp.ctid = numbered.ctid
+       -- Each row where the page locked it (it cannot move while locked), fetched by a TID list:
+       -- joined by id, or by ctid alone, the planner may hash the whole table (it did for the
+       -- first pages of a sweep, statistics not yet caught up with the page).
+       WHERE sp.ctid = numbered.ctid AND sp.ctid = ANY(ARRAY(SELECT ctid FROM picked))
       RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id,
                 sp.timezone, sp.anchor_at, sp.attempts, numbered.user_id, numbered.frequency,
                 sp.run_at, sp.starts_at, sp.ends_at

@@ -1,0 +1,64 @@
+/**
+ * Instances wake each other: the pages one instance's sweep enqueues are taken by an instance
+ * that only works at once (pg-boss's LISTEN/NOTIFY, on a connection of its own), not at its next
+ * poll; and stopping closes that connection.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+const pools: pg.Pool[] = []
+const sweeperWorker = createFakeWorkerClient()
+const peerWorker = createFakeWorkerClient()
+let sweeper: SubscriptionScheduler
+let peer: SubscriptionScheduler
+
+async function listeners(): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`,
+  )
+  return rows[0]!.n
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  const pool = () => {
+    const p = new pg.Pool({ connectionString: db.url, max: 10 })
+    pools.push(p)
+    return p
+  }
+  // Slow calls, two at a time: the sweeping instance alone would take seconds.
+  sweeperWorker.otherwise({ delayMs: 100 })
+  peerWorker.otherwise({ delayMs: 100 })
+  sweeper = createSubscriptionScheduler(pool(), { workerClient: sweeperWorker, logger: captureLogger(), concurrency: 2, claimBatchSize: 100 })
+  // A peer that would poll once an hour: only a notification can wake it during the run.
+  peer = createSubscriptionScheduler(pool(), { workerClient: peerWorker, logger: captureLogger(), concurrency: 2, schedule: false, pollingIntervalSeconds: 3600 })
+  await sweeper.start()
+  await peer.start()
+})
+
+afterAll(async () => {
+  await sweeper.stop({ timeoutMs: 2000 })
+  await peer.stop({ timeoutMs: 2000 })
+  for (const p of pools) await p.end()
+})
+
+test("a peer that only works takes a share of a run's pages at once, without waiting for its poll", async () => {
+  expect(await listeners()).toBe(2)
+  await seedSubscriptions(db.pool, { count: 60 })
+  const run = await sweeper.runNow()
+  expect(run.successful).toBe(60)
+  expect(peerWorker.calls.length).toBeGreaterThan(0)
+  expect(sweeperWorker.calls.length + peerWorker.calls.length).toBe(60)
+})
+
+test('stop() closes the listening connection', async () => {
+  await peer.stop({ timeoutMs: 2000 })
+  expect(await listeners()).toBe(1)
+})
