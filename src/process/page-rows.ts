@@ -41,15 +41,51 @@ export async function readPage(db: Executor, jobId: string, ids: string[]): Prom
   return { callable, leftovers }
 }
 
+/** Reads, for rows waiting in a job, which of them that job still owns and may call. */
+export interface CallableReader {
+  /** Of `ids`, those `jobId` still owns and may call (not paused, deactivated or deleted). */
+  read(jobId: string, ids: string[]): Promise<Set<string>>
+}
+
+interface Request {
+  jobId: string
+  ids: string[]
+  resolve(callable: Set<string>): void
+  reject(error: unknown): void
+}
+
 /**
- * Of `ids`, those `jobId` still owns and may call: a row paused, deactivated or deleted while it
- * waited its turn is not called. One read by primary key.
+ * Every read asked for in the same turn of the event loop (the jobs of one fetch starting, or
+ * their re-checks falling together) is one statement by primary key.
  */
-export async function stillCallable(db: Executor, jobId: string, ids: string[]): Promise<Set<string>> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT sp.id FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = $2::uuid AND sp.status = 'queued' AND s.active) IS TRUE`,
-    [ids, jobId],
-  )
-  return new Set(rows.map((r) => r.id))
+export function createCallableReader(db: Executor): CallableReader {
+  let batch: Request[] | null = null
+  const run = async (requests: Request[]) => {
+    try {
+      const { rows } = await db.query<{ id: string; job_id: string }>(
+        `SELECT sp.id, sp.job_id FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+          WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE`,
+        [requests.flatMap((r) => r.ids)],
+      )
+      const owner = new Map(rows.map((r) => [r.id, r.job_id]))
+      for (const r of requests) r.resolve(new Set(r.ids.filter((id) => owner.get(id) === r.jobId)))
+    } catch (error) {
+      for (const r of requests) r.reject(error)
+    }
+  }
+  return {
+    read(jobId, ids) {
+      return new Promise((resolve, reject) => {
+        if (!batch) {
+          batch = []
+          setImmediate(() => {
+            const requests = batch!
+            batch = null
+            void run(requests)
+          })
+        }
+        batch.push({ jobId, ids, resolve, reject })
+      })
+    },
+  }
 }

@@ -17,7 +17,7 @@ import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { readPage } from './page-rows.js'
 import type { PageRows } from './page-rows.js'
-import { watchRevocations } from './revocations.js'
+import { RECHECK_MS, watchRevocations } from './revocations.js'
 import type { Revocations } from './revocations.js'
 
 /**
@@ -55,7 +55,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
   const { options } = ctx
   const attempt = row.attempts + 1
   const jobId = job.id
-  if (revocations.take(row.id)) return { kind: 'skipped', jobId, row, attempt, startedAt: null }
+  if (await revocations.take(row.id)) return { kind: 'skipped', jobId, row, attempt, startedAt: null }
   // Not started when stop() began: another job of the run makes this call.
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
   const call: Call = { jobId, row, attempt, startedAt: null }
@@ -99,12 +99,22 @@ function carriedPage(job: PageJob): PageRows | null {
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
-  const page = carriedPage(job) ?? (await retryTransient(() => readPage(ctx.pool, job.id, ids), retry))
+  const carried = carriedPage(job)
+  let readAt = carried ? job.createdOn.getTime() : Date.now()
+  let revoked: string[] = []
+  if (carried && Date.now() - readAt > RECHECK_MS) {
+    // What the claim read is older than a re-check: read again before calling. The jobs of one
+    // fetch start together, so this is one statement for all of them.
+    const at = Date.now()
+    const callable = await ctx.callable.read(job.id, ids).catch(() => null)
+    if (callable) [revoked, readAt] = [ids.filter((id) => !callable.has(id)), at]
+  }
+  const page = carried ?? (await retryTransient(() => readPage(ctx.pool, job.id, ids), retry))
   if (page.leftovers.length > 0) {
     await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
   }
   const settled: Promise<void>[] = []
-  const revocations = watchRevocations(ctx.pool, job.id, page.callable.map((row) => row.id), ctx.options.logger)
+  const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt, revoked)
   try {
     await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, row, revocations))), {
       signal: ctx.haltSignal,

@@ -2,43 +2,50 @@
  * A page's rows wait their turn in the call gate, for as long as the calls ahead of them take.
  * Meanwhile an operator may pause one, or the host deactivate or delete it: while a page has rows
  * not yet called, their state is read again every so often (by primary key), and a row no longer
- * callable is not called.
+ * callable is not called. A row whose state was last read longer ago than that (a job that
+ * waited in pg-boss with the rows its claim read) is read again before its call, so a change
+ * older than one re-check is always seen. Reads of jobs that ask together are one statement.
  */
-import type { Executor } from '../db/executor.js'
 import type { Logger } from '../observe/logger.js'
-import { stillCallable } from './page-rows.js'
+import type { CallableReader } from './page-rows.js'
 
-/** How often a page's waiting rows are looked at again. */
-const RECHECK_MS = 250
+/** How often a page's waiting rows are looked at again, and how old a read may be at a call. */
+export const RECHECK_MS = 250
 
 export interface Revocations {
   /** Takes the row out of the waiting set; true when it must not be called. */
-  take(id: string): boolean
+  take(id: string): Promise<boolean>
   stop(): void
 }
 
-export function watchRevocations(db: Executor, jobId: string, waiting: Iterable<string>, logger: Logger): Revocations {
+/** Watches `waiting`, whose state was read at `readAt` (ms since the epoch); `revoked` were not callable then. */
+export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number, revokedAlready: Iterable<string> = []): Revocations {
   const pending = new Set(waiting)
-  const revoked = new Set<string>()
-  let checking = false
-  const check = async () => {
-    if (checking || pending.size === 0) return
-    checking = true
+  const revoked = new Set<string>(revokedAlready)
+  let lastRead = readAt
+  let checking: Promise<void> | null = null
+  const read = async (ids: string[], startedAt: number) => {
     try {
-      const ids = [...pending]
-      const callable = await stillCallable(db, jobId, ids)
+      const callable = await reader.read(jobId, ids)
       for (const id of ids) if (!callable.has(id)) revoked.add(id)
     } catch (error) {
       // Not fatal: the rows are called, and their outcomes are recorded only if still owned.
+      // Calls do not wait on a database that is gone: the next tick reads again.
       logger.debug(`Re-reading the waiting rows of job ${jobId} failed: ${(error as Error).message}`)
     } finally {
-      checking = false
+      lastRead = startedAt
+      checking = null
     }
+  }
+  const check = (): Promise<void> => {
+    if (!checking && pending.size > 0) checking = read([...pending], Date.now())
+    return checking ?? Promise.resolve()
   }
   const timer = setInterval(() => void check(), RECHECK_MS)
   timer.unref()
   return {
-    take(id) {
+    async take(id) {
+      if (Date.now() - lastRead > RECHECK_MS) await check()
       pending.delete(id)
       return revoked.has(id)
     },

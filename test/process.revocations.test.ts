@@ -1,0 +1,76 @@
+/**
+ * Rows are read again before their call: a subscription deactivated, paused or deleted after its
+ * claim is not called, even when its job waited in pg-boss with the rows its claim read and is
+ * called the moment it is fetched (no re-check tick has run for it yet).
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { ProcessRequest, SubscriptionScheduler, WorkerClient } from '../src/index.js'
+import { RECHECK_MS } from '../src/process/revocations.js'
+import { captureLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+const started: SubscriptionScheduler[] = []
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
+})
+
+/** A worker whose calls all wait until `release()`; `firstCall` resolves at the first one. */
+function heldWorker() {
+  const calls: ProcessRequest[] = []
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let called!: () => void
+  const firstCall = new Promise<void>((resolve) => (called = resolve))
+  const client: WorkerClient = {
+    async process(request) {
+      calls.push(request)
+      called()
+      await released
+      return { ok: true }
+    },
+  }
+  return { client, calls, release, firstCall }
+}
+
+test.each([
+  ['deactivated', `UPDATE subscriptions SET active = false WHERE id = $1`, 'pending'],
+  ['paused', `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE subscription_id = $1`, 'paused'],
+])('a subscription %s while its job waits in pg-boss is not called when the job is fetched', async (_what, change, statusAfter) => {
+  const db = await createTestDatabase()
+  const worker = heldWorker()
+  const ids = await seedSubscriptions(db.pool, { count: 12 })
+  // One call at a time, one row per job: the instance holds a few jobs, the rest wait in pg-boss.
+  const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'revoke' })
+  started.push(s)
+  await s.start()
+  const { runId } = await s.runNow({ wait: false })
+  await worker.firstCall
+
+  const { rows } = await db.pool.query<{ sid: string; created: Date }>(
+    `SELECT sp.subscription_id::text AS sid, j.created_on AS created
+       FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
+      WHERE j.state = 'created' AND sp.subscription_id = ANY($1::uuid[])
+      ORDER BY j.created_on, j.id LIMIT 1`,
+    [ids],
+  )
+  expect(rows, 'a job still waiting in pg-boss').toHaveLength(1)
+  const { sid: changed, created } = rows[0]!
+  await db.pool.query(change, [changed])
+  // The scenario: the claim's read is older than a re-check when the job is fetched and called.
+  await sleep(Math.max(0, created.getTime() + RECHECK_MS + 100 - Date.now()))
+  worker.release()
+
+  const run = await pollUntil(async () => {
+    const r = await s.getRun(runId)
+    return r.finishedAt ? r : undefined
+  }, { timeoutMs: 20_000, what: 'the run to finish' })
+  expect(run).toMatchObject({ processed: 12, successful: 11, failed: 0, skipped: 1 })
+  expect(worker.calls.filter((c) => c.subscriptionId === changed)).toEqual([])
+  expect(new Set(worker.calls.map((c) => c.subscriptionId))).toEqual(new Set(ids.filter((id) => id !== changed)))
+  const [row] = await rowsFor(db.pool, [changed])
+  expect(row).toMatchObject({ status: statusAfter, job_id: null })
+})
