@@ -55,20 +55,28 @@ export interface SweepResult {
 }
 
 /**
- * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
- * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
- */
-/**
  * Claim loops per kind: two walk the index side by side, each with its own cursor; SKIP LOCKED
  * keeps them off each other's pages, and a claimed row leaves the index they walk.
  */
 const LOOPS = 2
+/**
+ * A loop's first page is one job's rows (at least FIRST_PAGE), and each page after it four times
+ * the last, up to `pageSize`: a small first transaction commits at once, so the first calls of a
+ * morning herd start while the big pages are still being claimed.
+ */
+const FIRST_PAGE = 64
+const RAMP = 4
 
+/**
+ * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
+ * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
+ */
 export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: SweepScope = SCHEDULED_SWEEP): Promise<SweepResult> {
   const total: SweepResult = { claimed: 0 }
   let failure: unknown
   const walk = async (kind: ClaimKind) => {
     let cursor: Cursor | null = START_CURSOR
+    let limit = Math.min(ctx.pageSize, Math.max(ctx.jobSize, FIRST_PAGE))
     while (cursor && !ctx.signal?.aborted && failure === undefined) {
       const after: Cursor = cursor
       // A page is one transaction; if the database drops mid-page it rolls back whole, so
@@ -80,7 +88,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
               kind,
               now,
               after,
-              limit: ctx.pageSize,
+              limit,
               jobSize: ctx.jobSize,
               leaseSeconds: ctx.claimLeaseSeconds,
               timings: ctx.timings,
@@ -97,6 +105,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
       if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
       for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
       cursor = page.next
+      limit = Math.min(ctx.pageSize, limit * RAMP)
     }
   }
   try {
