@@ -31,20 +31,30 @@ export interface WatchedRun {
   failures: FailedSubscription[]
 }
 
+/** How long progress waits for a sweep that is still claiming before it shows a growing total. */
+const TOTAL_WAIT_MS = 1000
+
 export async function watchRun(scheduler: SubscriptionScheduler, options: WatchRunOptions = {}): Promise<WatchedRun> {
   const pollMs = options.pollMs ?? 250
   const keepFailures = options.keepFailures ?? 10
   // Events may arrive before runNow() resolves with the id, so count every run's and pick ours.
+  // Two counts, never added together: this instance's events, and the run row's (every
+  // instance's). An event may come after the poll that already counted its row, so done is the
+  // larger of the two, each a lower bound of the truth.
   const settled = new Map<string, number>()
+  let counted = 0
   const failures = new Map<string, FailedSubscription[]>()
   let runId: string | undefined
   let total = 0
   let wake: (() => void) | undefined
 
   // Not before the run row has been read: calls may settle before the first poll, and a total
-  // of what is counted so far would be wrong.
+  // of what is counted so far would be wrong. Nor, for its first second, while the sweep still
+  // claims: its first pages are small, and a total that jumps from 64 to 5,000 says nothing.
+  let totalKnown = false
+  const startedAt = Date.now()
   const report = () => {
-    if (runId && total > 0) options.onProgress?.(settled.get(runId) ?? 0, total)
+    if (runId && total > 0 && (totalKnown || Date.now() - startedAt >= TOTAL_WAIT_MS)) options.onProgress?.(Math.max(settled.get(runId) ?? 0, counted), total)
   }
   const bump = (id: string) => {
     settled.set(id, (settled.get(id) ?? 0) + 1)
@@ -72,7 +82,8 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
       options.signal?.throwIfAborted()
       const run = await scheduler.getRun(runId)
       total = run.processed
-      settled.set(runId, Math.max(settled.get(runId) ?? 0, run.successful + run.failed + run.skipped))
+      totalKnown = run.sweepFinishedAt !== null
+      counted = run.successful + run.failed + run.skipped
       report()
       if (run.finishedAt) return { summary: run, failures: failures.get(runId) ?? [] }
       await new Promise<void>((resolve) => {
