@@ -119,9 +119,11 @@ describe('maxCallsPerSecond', () => {
     const run = await first!.scheduler.runNow()
     expect(run).toMatchObject({ processed: 30, successful: 30 })
     const at = worker.starts.map((s) => s.at).sort((a, b) => a - b)
-    // 30 calls at 20/s: no ten consecutive calls within less than ~half a second (10 / 20 s),
-    // where an unlimited drain makes all 30 within a few milliseconds.
-    for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(450)
+    // 30 calls at 20/s: no ten consecutive calls within less than half a second (10 / 20 s),
+    // where an unlimited drain makes all 30 within a few milliseconds. A call never starts
+    // before its reserved time, but its timer may fire late on a loaded machine (52 ms was seen
+    // with four test files at once), which shortens the window that call opens: allow 100 ms.
+    for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(400)
     expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_300)
   })
 })
