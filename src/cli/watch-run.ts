@@ -32,7 +32,7 @@ export interface WatchedRun {
 }
 
 /** How long progress waits for a sweep that is still claiming before it shows a growing total. */
-const TOTAL_WAIT_MS = 1000
+const TOTAL_WAIT_MS = 5000
 
 export async function watchRun(scheduler: SubscriptionScheduler, options: WatchRunOptions = {}): Promise<WatchedRun> {
   const pollMs = options.pollMs ?? 250
@@ -49,7 +49,7 @@ export async function watchRun(scheduler: SubscriptionScheduler, options: WatchR
   let wake: (() => void) | undefined
 
   // Not before the run row has been read: calls may settle before the first poll, and a total
-  // of what is counted so far would be wrong. Nor, for its first second, while the sweep still
+  // of what is counted so far would be wrong. Nor, for its first seconds, while the sweep still
   // claims: its first pages are small, and a total that jumps from 64 to 5,000 says nothing.
   let totalKnown = false
   const startedAt = Date.now()
