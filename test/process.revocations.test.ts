@@ -6,10 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
-import type { ProcessRequest, SubscriptionScheduler, WorkerClient } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
 import { RECHECK_MS } from '../src/process/revocations.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import { heldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -17,24 +18,6 @@ const started: SubscriptionScheduler[] = []
 afterEach(async () => {
   for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
 })
-
-/** A worker whose calls all wait until `release()`; `firstCall` resolves at the first one. */
-function heldWorker() {
-  const calls: ProcessRequest[] = []
-  let release!: () => void
-  const released = new Promise<void>((resolve) => (release = resolve))
-  let called!: () => void
-  const firstCall = new Promise<void>((resolve) => (called = resolve))
-  const client: WorkerClient = {
-    async process(request) {
-      calls.push(request)
-      called()
-      await released
-      return { ok: true }
-    },
-  }
-  return { client, calls, release, firstCall }
-}
 
 test.each([
   ['deactivated', `UPDATE subscriptions SET active = false WHERE id = $1`, 'pending'],

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
-import type { ProcessRequest, SubscriptionScheduler, WorkerClient } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { heldWorker } from './support/held-worker.js'
 import { seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
@@ -93,22 +94,10 @@ describe('getStatus', () => {
 
   test('queue shows rows waiting for a job and rows an instance has taken, while calls stay within concurrency', async () => {
     // A worker that holds every call until released, so the snapshot is deterministic.
-    const calls: ProcessRequest[] = []
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
-    let firstCall!: () => void
-    const called = new Promise<void>((resolve) => (firstCall = resolve))
-    const worker: WorkerClient = {
-      async process(request) {
-        calls.push(request)
-        firstCall()
-        await released
-        return { ok: true }
-      },
-    }
+    const { client: worker, calls, firstCall: called, release } = heldWorker()
     const ids = await seedSubscriptions(db.pool, { count: 3 })
     // concurrency 1: one call in flight at a time. The instance fetches ahead (up to 4 jobs per
-    // call slot), so the other two are taken (processing) and wait for the slot, not in pg-boss.
+    // fetch), so the other two are usually taken (processing) and wait for the slot in it.
     const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'status-queue' })
     schedulers.push(scheduler)
     await scheduler.start()
