@@ -529,8 +529,12 @@ describe('a host subscription deleted while its job waits', () => {
     const rows = await rowsFor(db.pool, others)
     expect(rows.map((r) => r.status)).toEqual(others.map(() => 'completed'))
     for (const id of others) expect(fake.callsFor(id)).toHaveLength(1)
-    // pg-boss holds nothing for them: no failed job, nothing dead-lettered.
-    const { rows: jobs } = await db.pool.query(`SELECT state, name FROM pgboss.job WHERE data->>'runId' = $1`, [runId])
+    // pg-boss holds nothing for them: no failed job, nothing dead-lettered. A job is completed
+    // by pg-boss just after its last outcome is recorded (the run can finish first).
+    const jobs = await pollUntil(async () => {
+      const { rows } = await db.pool.query<{ state: string; name: string }>(`SELECT state, name FROM pgboss.job WHERE data->>'runId' = $1`, [runId])
+      return rows.every((j) => j.state !== 'active') ? rows : undefined
+    }, { timeoutMs: 10_000, what: "the run's jobs to be completed" })
     expect(jobs.every((j) => j.state === 'completed' && j.name === 'subscription-scheduler.process')).toBe(true)
     expect(logger.messages('error')).toEqual([])
   }, 60_000)
