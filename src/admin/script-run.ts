@@ -1,6 +1,7 @@
 /**
  * The run page (`#/runs/<id>`): its counts, duration and fire lateness, and the attempts that
- * failed in it (`GET /failures?runId=`), each linking to its subscription.
+ * failed in it (`GET /failures?runId=`), each linking to its subscription. A run still going is
+ * read again every second while its page is open.
  */
 export const SCRIPT_RUN = String.raw`
 var RUN_FAILURES = 200;
@@ -38,6 +39,11 @@ function loadRun(id) {
   return Promise.all([api('/runs/' + enc), api('/failures?runId=' + enc + '&limit=' + RUN_FAILURES)]).then(function (got) {
     if (currentRoute().id !== id) return;
     renderRun(got[0], got[1].failures);
+    // A run still going is read again each second while its page is open, until it finishes.
+    if (!got[0].finishedAt && !got[0].error) setTimeout(function () {
+      var route = currentRoute();
+      if (route.view === 'run' && route.id === id) loadRun(id);
+    }, 1000);
   });
 }
 `
