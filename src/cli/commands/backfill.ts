@@ -7,14 +7,13 @@
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import type { RunSummary, SubscriptionScheduler } from '../../index.js'
-import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, UsageError, withPool } from '../context.js'
+import { commonArgs, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, requireWorkerUrl, UsageError, withPool } from '../context.js'
 import { inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { formatDuration } from '../format.js'
-import { createProgress } from '../progress.js'
+import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { LISTED_FAILURES } from '../run-failures.js'
-import { watchRun } from '../watch-run.js'
 import { timeInZone } from '../zoned-time.js'
 
 /** The summary, and the slots that failed for good (read from the failure history: any instance may have run them). */
@@ -61,38 +60,20 @@ export default defineCommand({
       // Before starting anything: an unknown id needs no worker.
       const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }), schedulerZone)
       const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))
-      const shutdown = waitForShutdownSignal()
-      const interrupted = new AbortController()
-      void shutdown.signal.then(() => interrupted.abort())
-      let runId: string | undefined
-      try {
-        await scheduler.start()
-        if (!args.wait) {
-          ;({ runId } = await start())
+      await runOneOff(scheduler, timeoutMs, {
+        wait: args.wait,
+        async noWait() {
+          const { runId } = await start()
           const { processed } = await scheduler.getRun(runId)
           console.log(`Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`)
-          return
-        }
-        const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
-        try {
-          const { summary } = await watchRun(scheduler, { start, signal: interrupted.signal, keepFailures: 0, onStarted: (started) => (runId = started), onProgress: (done, total) => progress.update(done, total) })
-          progress.finish()
-          if (summary.processed === 0) {
-            console.log(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
-            return
-          }
-          console.log(await report(scheduler, summary, zone))
-          if (summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
-        } catch (error) {
-          progress.finish()
-          if (!interrupted.signal.aborted) throw error
-          process.stderr.write(`Interrupted. Backfill run ${runId ?? '(not started)'} goes on: running workers (or the next start) process its slots.\n`)
-          process.exitCode = EXIT.interrupted
-        }
-      } finally {
-        await scheduler.stop({ timeoutMs })
-        shutdown.dispose()
-      }
+        },
+        watch: { start, keepFailures: 0 },
+        async report({ summary }) {
+          if (summary.processed === 0) console.log(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
+          else console.log(await report(scheduler, summary, zone))
+        },
+        interrupted: (runId) => `Interrupted. Backfill run ${runId ?? '(not started)'} goes on: running workers (or the next start) process its slots.`,
+      })
     })
   },
 })

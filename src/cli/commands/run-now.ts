@@ -4,13 +4,13 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, followingTimezoneArg, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
-import { createCliLogger, EXIT, integerFlag, requireWorkerUrl, withPool } from '../context.js'
+import { commonArgs, followingTimezoneArg, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, requireWorkerUrl, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
-import { createProgress } from '../progress.js'
+import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
-import { waitForSweep, watchRun } from '../watch-run.js'
+import { waitForSweep } from '../watch-run.js'
 
 export default defineCommand({
   meta: {
@@ -37,40 +37,20 @@ export default defineCommand({
       // warns when --timezone (or SUBSCRIPTION_TIMEZONE) differs from the published zone.
       const { options } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false })
-      const shutdown = waitForShutdownSignal()
-      const interrupted = new AbortController()
-      void shutdown.signal.then(() => interrupted.abort())
-      let runId: string | undefined
-      try {
-        await scheduler.start()
-        if (!args.wait) {
-          ;({ runId } = await scheduler.runNow({ wait: false }))
+      await runOneOff(scheduler, timeoutMs, {
+        wait: args.wait,
+        async noWait(signal) {
+          const { runId } = await scheduler.runNow({ wait: false })
           // The sweep enqueues in the background; stopping before it is over would cut it short.
-          const { processed } = await waitForSweep(scheduler, runId, interrupted.signal)
+          const { processed } = await waitForSweep(scheduler, runId, signal)
           console.log(`Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`)
-          return
-        }
-        const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
-        try {
-          const { summary, failures } = await watchRun(scheduler, {
-            signal: interrupted.signal,
-            keepFailures: LISTED_FAILURES,
-            onStarted: (id) => (runId = id),
-            onProgress: (done, total) => progress.update(done, total),
-          })
-          progress.finish()
+        },
+        watch: { keepFailures: LISTED_FAILURES },
+        async report({ summary, failures }) {
           console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
-          if (summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
-        } catch (error) {
-          progress.finish()
-          if (!interrupted.signal.aborted) throw error
-          process.stderr.write(`Interrupted. Run ${runId ?? '(not started)'} goes on: its queued subscriptions are processed by running workers or the next start.\n`)
-          process.exitCode = EXIT.interrupted
-        }
-      } finally {
-        await scheduler.stop({ timeoutMs })
-        shutdown.dispose()
-      }
+        },
+        interrupted: (runId) => `Interrupted. Run ${runId ?? '(not started)'} goes on: its queued subscriptions are processed by running workers or the next start.`,
+      })
     })
   },
 })

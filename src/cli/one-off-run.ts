@@ -1,0 +1,55 @@
+/**
+ * The frame of the commands that start a run from a one-off scheduler (`run-now`, `backfill`):
+ * start the scheduler, then either leave the run to the running workers (`--no-wait`) or follow
+ * it to the end with progress; on SIGINT or SIGTERM, leave it to them and say so. The scheduler
+ * is stopped in every case, within the shutdown timeout.
+ */
+import type { SubscriptionScheduler } from '../types.js'
+import { waitForShutdownSignal } from './args.js'
+import { EXIT } from './context.js'
+import { createProgress } from './progress.js'
+import { watchRun } from './watch-run.js'
+import type { WatchedRun, WatchRunOptions } from './watch-run.js'
+
+export interface OneOffRun {
+  /** Follow the run to the end; otherwise `noWait` starts it and returns. */
+  wait: boolean
+  noWait(signal: AbortSignal): Promise<void>
+  /** How the followed run is started, and how many failures it keeps. */
+  watch: Pick<WatchRunOptions, 'start' | 'keepFailures'>
+  /** Prints what the finished run did (exit code 3 when any subscription failed is set here). */
+  report(watched: WatchedRun): Promise<void>
+  /** The line printed when interrupted, with the run's id once known. */
+  interrupted(runId: string | undefined): string
+}
+
+export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: number, run: OneOffRun): Promise<void> {
+  const shutdown = waitForShutdownSignal()
+  const interrupted = new AbortController()
+  void shutdown.signal.then(() => interrupted.abort())
+  let runId: string | undefined
+  try {
+    await scheduler.start()
+    if (!run.wait) return await run.noWait(interrupted.signal)
+    const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
+    try {
+      const watched = await watchRun(scheduler, {
+        ...run.watch,
+        signal: interrupted.signal,
+        onStarted: (id) => (runId = id),
+        onProgress: (done, total) => progress.update(done, total),
+      })
+      progress.finish()
+      await run.report(watched)
+      if (watched.summary.failed > 0) process.exitCode = EXIT.subscriptionsFailed
+    } catch (error) {
+      progress.finish()
+      if (!interrupted.signal.aborted) throw error
+      process.stderr.write(`${run.interrupted(runId)}\n`)
+      process.exitCode = EXIT.interrupted
+    }
+  } finally {
+    await scheduler.stop({ timeoutMs })
+    shutdown.dispose()
+  }
+}
