@@ -4,8 +4,6 @@
  * change state, and the configuration errors that keep a host from mounting it unprotected.
  */
 import { createHash } from 'node:crypto'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import type { AdminHandlerOptions } from '../src/admin/index.js'
@@ -14,13 +12,15 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { deriveSessionKey, mintSession } from '../src/admin/session.js'
 import { createTestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'auth-test-token-0123456789abcdef'
 const ID = '00000000-0000-4000-8000-000000000000'
 const logger = captureLogger()
 let scheduler: SubscriptionScheduler
-let server: http.Server
+let server: Listening
 let base: string
 
 const ROUTES: [string, string][] = [
@@ -46,13 +46,12 @@ beforeAll(async () => {
   await seedSubscriptions(db.pool, { count: 2 })
   scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false, pollingIntervalSeconds: 0.5 })
   await scheduler.start()
-  server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+  base = server.base
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await server?.close()
   await scheduler?.stop({ timeoutMs: 2000 })
 })
 

@@ -5,8 +5,6 @@
  * "Pause until" and its history, through the real routes; an ended subscription; the run page
  * with its failures. Leaves docs/dashboard-subscription.png behind.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
@@ -16,6 +14,8 @@ import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, UPCOMING_REQUEST, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-views-token-0123456789abcdef'
@@ -41,7 +41,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
   const worker = createFakeWorkerClient()
   let db: TestDatabase
   let scheduler: SubscriptionScheduler
-  let server: http.Server
+  let server: Listening
   let browser: Browser
   let context: BrowserContext
   let page: Page
@@ -66,9 +66,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     worker.on(bad, { fail: new Error('socket hang up') })
     await scheduler.runSubscription(bad)
 
-    server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+    base = server.base
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
     page = await context.newPage()
@@ -79,7 +78,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
 
   afterAll(async () => {
     await browser?.close()
-    await new Promise((resolve) => server?.close(resolve))
+    await server?.close()
     await scheduler?.stop({ timeoutMs: 2000 })
   })
 

@@ -6,8 +6,6 @@
  * docs/dashboard-mobile.png behind.
  */
 import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -17,6 +15,8 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-test-token-0123456789abcdef'
@@ -57,7 +57,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
   const worker = createFakeWorkerClient()
   const received: string[] = []
   let scheduler: SubscriptionScheduler
-  let server: http.Server
+  let server: Listening
   let browser: Browser
   let context: BrowserContext
   let page: Page
@@ -80,12 +80,11 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     await scheduler.runNow()
 
     const handler = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
-    server = http.createServer((req, res) => {
+    server = await listen((req, res) => {
       received.push(`${req.method} ${req.url}`)
       handler(req, res)
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    base = server.base
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
     page = await context.newPage()
@@ -97,7 +96,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
 
   afterAll(async () => {
     await browser?.close()
-    await new Promise((resolve) => server?.close(resolve))
+    await server?.close()
     await scheduler?.stop({ timeoutMs: 2000 })
   })
 

@@ -3,7 +3,6 @@
  * `basePath`, and Express's `app.use('/admin', handler)` (which strips the prefix from req.url).
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
@@ -12,19 +11,20 @@ import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'mounting-test-token-0123456789abcdef'
 const auth = { authorization: `Bearer ${TOKEN}` }
 const logger = captureLogger()
 let scheduler: SubscriptionScheduler
-const servers: http.Server[] = []
+const servers: Listening[] = []
 
 async function serve(listener: http.RequestListener): Promise<string> {
-  const server = http.createServer(listener)
+  const server = await listen(listener)
   servers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return server.base
 }
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const server of servers) await new Promise((resolve) => server.close(resolve))
+  for (const server of servers) await server.close()
   await scheduler?.stop({ timeoutMs: 2000 })
 })
 

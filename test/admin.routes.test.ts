@@ -3,7 +3,6 @@
  * started scheduler: every route's happy path, validation, and how errors map to statuses.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
@@ -11,6 +10,8 @@ import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
@@ -19,7 +20,7 @@ const logger = captureLogger()
 const worker = createFakeWorkerClient()
 let db: TestDatabase
 let scheduler: SubscriptionScheduler
-let server: http.Server
+let server: Listening
 let base: string
 let ok: string[]
 let bad: string
@@ -64,13 +65,12 @@ beforeAll(async () => {
   scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
   runFinished = finished(scheduler)
   await scheduler.start()
-  server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+  base = server.base
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await server?.close()
   await scheduler?.stop({ timeoutMs: 2000 })
 })
 

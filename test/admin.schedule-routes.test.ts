@@ -4,8 +4,6 @@
  * 409 for a subscription whose call is in flight. The clock is manual, set in the past (pg-boss
  * runs the jobs it schedules at once), so every slot asserted is exact.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
@@ -13,6 +11,8 @@ import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
 
 const TOKEN = 'schedule-routes-token-0123456789abcdef'
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
@@ -21,7 +21,7 @@ const logger = captureLogger()
 const worker = createFakeWorkerClient()
 let db: TestDatabase
 let scheduler: SubscriptionScheduler
-let server: http.Server
+let server: Listening
 let base: string
 
 interface Reply {
@@ -65,13 +65,12 @@ beforeAll(async () => {
   db = await createTestDatabase()
   scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
   await scheduler.start()
-  server = http.createServer(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+  base = server.base
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await server?.close()
   await scheduler?.stop({ timeoutMs: 2000 })
 })
 
