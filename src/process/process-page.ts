@@ -17,7 +17,7 @@ import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { readPage } from './page-rows.js'
 import type { PageRows } from './page-rows.js'
-import { RECHECK_MS, watchRevocations } from './revocations.js'
+import { watchRevocations } from './revocations.js'
 import type { Revocations } from './revocations.js'
 
 /**
@@ -100,21 +100,13 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
   const carried = carriedPage(job)
-  let readAt = carried ? job.createdOn.getTime() : Date.now()
-  let revoked: string[] = []
-  if (carried && Date.now() - readAt > RECHECK_MS) {
-    // What the claim read is older than a re-check: read again before calling. The jobs of one
-    // fetch start together, so this is one statement for all of them.
-    const at = Date.now()
-    const callable = await ctx.callable.read(job.id, ids).catch(() => null)
-    if (callable) [revoked, readAt] = [ids.filter((id) => !callable.has(id)), at]
-  }
+  const readAt = carried ? job.createdOn.getTime() : Date.now()
   const page = carried ?? (await retryTransient(() => readPage(ctx.pool, job.id, ids), retry))
   if (page.leftovers.length > 0) {
     await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
   }
   const settled: Promise<void>[] = []
-  const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt, revoked)
+  const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)
   try {
     await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, row, revocations))), {
       signal: ctx.haltSignal,

@@ -18,10 +18,10 @@ export interface Revocations {
   stop(): void
 }
 
-/** Watches `waiting`, whose state was read at `readAt` (ms since the epoch); `revoked` were not callable then. */
-export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number, revokedAlready: Iterable<string> = []): Revocations {
+/** Watches `waiting`, whose state was read at `readAt` (ms since the epoch). */
+export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number): Revocations {
   const pending = new Set(waiting)
-  const revoked = new Set<string>(revokedAlready)
+  const revoked = new Set<string>()
   let lastRead = readAt
   let checking: Promise<void> | null = null
   const read = async (ids: string[], startedAt: number) => {
@@ -43,6 +43,9 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
   }
   const timer = setInterval(() => void check(), RECHECK_MS)
   timer.unref()
+  // A read already older than a re-check (a job that waited in pg-boss) is refreshed at once:
+  // the jobs of one fetch start together, so their reads are one statement.
+  if (Date.now() - lastRead > RECHECK_MS) void check()
   return {
     async take(id) {
       if (Date.now() - lastRead > RECHECK_MS) await check()
