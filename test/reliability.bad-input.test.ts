@@ -508,13 +508,16 @@ describe('a host subscription deleted while its job waits', () => {
     const { runId } = await scheduler.runNow({ wait: false })
     const [first] = await fake.waitForCalls(1, 10_000)
     const inFlight = first!.subscriptionId
-    // One whose call is in flight, and one whose job has not been fetched yet.
-    const { rows: waiting } = await db.pool.query<{ sid: string }>(
-      `SELECT subscription_id::text AS sid FROM subscription_processing
-        WHERE subscription_id = ANY($1::uuid[]) AND subscription_id <> $2 AND status = 'queued' LIMIT 1`,
-      [ids, inFlight],
-    )
-    const queued = waiting[0]!.sid
+    // One whose call is in flight, and one still waiting for its call. The sweep's two claim
+    // loops may split the six over two pages, the second still committing at the first call.
+    const queued = await pollUntil(async () => {
+      const { rows } = await db.pool.query<{ sid: string }>(
+        `SELECT subscription_id::text AS sid FROM subscription_processing
+          WHERE subscription_id = ANY($1::uuid[]) AND subscription_id <> $2 AND status = 'queued' LIMIT 1`,
+        [ids, inFlight],
+      )
+      return rows[0]?.sid
+    }, { timeoutMs: 5_000, what: 'a second row to be claimed' })
     await db.pool.query(`DELETE FROM subscriptions WHERE id = ANY($1::uuid[])`, [[inFlight, queued]])
 
     const run = await pollUntil(async () => {
