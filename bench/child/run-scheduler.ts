@@ -12,6 +12,8 @@ import { writeHeapSnapshot } from 'node:v8'
 import pg from 'pg'
 import { createHttpWorkerClient, createSubscriptionScheduler } from '../../src/index.js'
 import type { Logger, RunSummary, SchedulerOptions, WorkerClient } from '../../src/index.js'
+import { readBufferCounts } from '../lib/buffer-cache.js'
+import type { BufferCounts } from '../lib/buffer-cache.js'
 import { failChild, readInput, report, startMeter } from '../lib/child.js'
 import type { ProcessMetrics } from '../lib/child.js'
 import { QueryProfile } from '../lib/query-profile.js'
@@ -54,6 +56,8 @@ export interface MeasuredRun {
 export interface SchedulerRunResult extends ProcessMetrics {
   startMs: number
   runs: MeasuredRun[]
+  /** The database's buffer cache counters before the runs and after the scheduler stopped. */
+  buffers?: { before: BufferCounts; after: BufferCounts }
 }
 
 /** How long the scale-out scenario's helpers may take to start. */
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
   const startMs = performance.now() - startedAt
 
   const runs: MeasuredRun[] = []
+  const buffersBefore = await readBufferCounts(input.url)
   profile.reset()
   const meter = startMeter()
   const guard = guardRun((reason) => void abort(reason))
@@ -173,7 +178,10 @@ async function main(): Promise<void> {
   await scheduler.stop({ timeoutMs: 5000 })
   await pool.end()
   console.log(`start() took ${Math.round(startMs)} ms, stop() ${Math.round(performance.now() - stopping)} ms`)
-  const result: SchedulerRunResult = { ...metrics, startMs: Math.round(startMs), runs }
+  // A backend reports its counters at most once a second, and as it exits.
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const buffers = { before: buffersBefore, after: await readBufferCounts(input.url) }
+  const result: SchedulerRunResult = { ...metrics, startMs: Math.round(startMs), runs, buffers }
   await report(result)
 }
 

@@ -3,6 +3,7 @@
  * cost per subscription should not grow with N (no step that scans the table, sorts all due
  * rows or holds them in memory), and the scheduler's peak RSS at the largest N must stay small.
  */
+import { describeBuffers } from '../lib/buffer-cache.js'
 import { describeProcess, formatRate, formatRatio, printProfile } from '../lib/report.js'
 import type { Scenario } from './shared.js'
 import { describeRun, measureScheduler, runRate, schedulerCase } from './shared.js'
@@ -55,6 +56,7 @@ export const scale: Scenario = async (ctx) => {
       value: formatRate(point.rate, 'subs'),
       detail:
         `${point.usPerSub.toFixed(0)} µs/sub (${point.steadyUsPerSub.toFixed(0)} after the first call); ${describeProcess(run.wallMs, measured.result)}; ${describeRun(run)}; ${measured.after}` +
+        (measured.result.buffers ? `; ${describeBuffers(measured.result.buffers.before, measured.result.buffers.after, done)}` : '') +
         (measured.sharedWith ? `; same drain as ${measured.sharedWith}` : ''),
     })
     if (!measured.sharedWith) printProfile(`the scheduler at N=${n}`, measured.result)

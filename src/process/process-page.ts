@@ -81,12 +81,15 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
   }
 }
 
-/** A job run at once, on its first delivery, calls from what the claim read; the rest read again. */
-const FRESH_MS = 5_000
-
+/**
+ * A job on its first delivery calls from what its claim read, however long it waited in pg-boss:
+ * the revocation watcher reads, by primary key, which of its rows it still owns and may call
+ * before the first call. A job delivered again reads its rows (a delivery before it may have
+ * settled some).
+ */
 function carriedPage(job: PageJob): PageRows | null {
   const { rows, runId } = job.data
-  if (!rows || job.retryCount > 0 || Date.now() - job.createdOn.getTime() > FRESH_MS) return null
+  if (!rows || job.retryCount > 0) return null
   const date = (iso: string | null | undefined) => (iso === null || iso === undefined ? null : new Date(iso))
   const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts, runAt, startsAt, endsAt]): PageRow => ({
     id, subscription_id: subscriptionId, user_id: userId, frequency, timezone, anchor_at: date(anchor),
