@@ -82,14 +82,17 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
 }
 
 /**
- * A job on its first delivery calls from what its claim read, however long it waited in pg-boss:
- * the revocation watcher reads, by primary key, which of its rows it still owns and may call
- * before the first call. A job delivered again reads its rows (a delivery before it may have
- * settled some).
+ * A job on its first delivery calls from what its claim read, even after a wait in pg-boss
+ * behind a big sweep: the revocation watcher reads, by primary key, which of its rows it still
+ * owns and may call before the first call. A job delivered again reads its rows (a delivery
+ * before it may have settled some), and so does one that waited longer than a drain ever makes
+ * it wait (its workers were down), so that its calls carry what the host has changed since.
  */
+const CARRIED_FOR_MS = 60_000
+
 function carriedPage(job: PageJob): PageRows | null {
   const { rows, runId } = job.data
-  if (!rows || job.retryCount > 0) return null
+  if (!rows || job.retryCount > 0 || Date.now() - job.createdOn.getTime() > CARRIED_FOR_MS) return null
   const date = (iso: string | null | undefined) => (iso === null || iso === undefined ? null : new Date(iso))
   const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts, runAt, startsAt, endsAt]): PageRow => ({
     id, subscription_id: subscriptionId, user_id: userId, frequency, timezone, anchor_at: date(anchor),
