@@ -1,7 +1,9 @@
 /**
  * Rows are read again before their call: a subscription deactivated, paused or deleted after its
  * claim is not called, even when its job waited in pg-boss with the rows its claim read and is
- * called the moment it is fetched (no re-check tick has run for it yet).
+ * called the moment it is fetched (no re-check tick has run for it yet). A job that waited
+ * longer than a drain ever makes one wait reads its rows again, and calls with what the host
+ * has changed since its claim.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, expect, test } from 'vitest'
@@ -56,4 +58,33 @@ test.each([
   expect(new Set(worker.calls.map((c) => c.subscriptionId))).toEqual(new Set(ids.filter((id) => id !== changed)))
   const [row] = await rowsFor(db.pool, [changed])
   expect(row).toMatchObject({ status: statusAfter, job_id: null })
+})
+
+test('a job that waited in pg-boss for more than a minute calls with what the host changed since its claim', async () => {
+  const db = await createTestDatabase()
+  const worker = heldWorker()
+  const ids = await seedSubscriptions(db.pool, { count: 12 })
+  const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'stale' })
+  started.push(s)
+  await s.start()
+  const { runId } = await s.runNow({ wait: false })
+  await worker.firstCall
+
+  // The last job still waiting in pg-boss was created two minutes ago (as when the instances
+  // were down), and its subscription has moved to another user since.
+  const { rows } = await db.pool.query<{ sid: string; job: string }>(
+    `SELECT sp.subscription_id::text AS sid, j.id::text AS job
+       FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
+      WHERE j.state = 'created' AND sp.subscription_id = ANY($1::uuid[])
+      ORDER BY j.created_on DESC, j.id DESC LIMIT 1`,
+    [ids],
+  )
+  expect(rows, 'a job still waiting in pg-boss').toHaveLength(1)
+  const { sid: moved, job } = rows[0]!
+  await db.pool.query(`UPDATE pgboss.job SET created_on = now() - interval '2 minutes' WHERE id = $1`, [job])
+  const { rows: users } = await db.pool.query<{ user_id: string }>(`UPDATE subscriptions SET user_id = gen_random_uuid() WHERE id = $1 RETURNING user_id::text`, [moved])
+  worker.release()
+
+  await pollUntil(async () => ((await s.getRun(runId)).finishedAt ? true : undefined), { timeoutMs: 20_000, what: 'the run to finish' })
+  expect(worker.calls.filter((c) => c.subscriptionId === moved).map((c) => c.userId)).toEqual([users[0]!.user_id])
 })
