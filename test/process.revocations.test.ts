@@ -12,6 +12,7 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { RECHECK_MS } from '../src/process/revocations.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
@@ -21,38 +22,55 @@ afterEach(async () => {
   for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
 })
 
-test.each([
-  ['deactivated', `UPDATE subscriptions SET active = false WHERE id = $1`, 'pending'],
-  ['paused', `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE subscription_id = $1`, 'paused'],
-])('a subscription %s while its job waits in pg-boss is not called when the job is fetched', async (_what, change, statusAfter) => {
+/**
+ * Twelve due subscriptions and a scheduler that makes one call at a time, one row per job: it
+ * holds a few jobs, the rest wait in pg-boss. Returns once the run's first call is held.
+ */
+async function heldRun(queuePrefix: string) {
   const db = await createTestDatabase()
   const worker = heldWorker()
   const ids = await seedSubscriptions(db.pool, { count: 12 })
-  // One call at a time, one row per job: the instance holds a few jobs, the rest wait in pg-boss.
-  const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'revoke' })
+  const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix })
   started.push(s)
   await s.start()
   const { runId } = await s.runNow({ wait: false })
   await worker.firstCall
+  return { db, worker, ids, s, runId }
+}
 
-  const { rows } = await db.pool.query<{ sid: string; created: Date }>(
-    `SELECT sp.subscription_id::text AS sid, j.created_on AS created
+/** The first (or last) job still waiting in pg-boss, when it was created, and its row's subscription. */
+async function waitingJob(db: TestDatabase, ids: string[], which: 'first' | 'last') {
+  const order = which === 'first' ? 'ASC' : 'DESC'
+  const { rows } = await db.pool.query<{ sid: string; job: string; created: Date }>(
+    `SELECT sp.subscription_id::text AS sid, j.id::text AS job, j.created_on AS created
        FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
       WHERE j.state = 'created' AND sp.subscription_id = ANY($1::uuid[])
-      ORDER BY j.created_on, j.id LIMIT 1`,
+      ORDER BY j.created_on ${order}, j.id ${order} LIMIT 1`,
     [ids],
   )
   expect(rows, 'a job still waiting in pg-boss').toHaveLength(1)
-  const { sid: changed, created } = rows[0]!
+  return rows[0]!
+}
+
+async function finishedRun(s: SubscriptionScheduler, runId: string) {
+  return await pollUntil(async () => {
+    const r = await s.getRun(runId)
+    return r.finishedAt ? r : undefined
+  }, { timeoutMs: 20_000, what: 'the run to finish' })
+}
+
+test.each([
+  ['deactivated', `UPDATE subscriptions SET active = false WHERE id = $1`, 'pending'],
+  ['paused', `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE subscription_id = $1`, 'paused'],
+])('a subscription %s while its job waits in pg-boss is not called when the job is fetched', async (_what, change, statusAfter) => {
+  const { db, worker, ids, s, runId } = await heldRun('revoke')
+  const { sid: changed, created } = await waitingJob(db, ids, 'first')
   await db.pool.query(change, [changed])
   // The scenario: the claim's read is older than a re-check when the job is fetched and called.
   await sleep(Math.max(0, created.getTime() + RECHECK_MS + 100 - Date.now()))
   worker.release()
 
-  const run = await pollUntil(async () => {
-    const r = await s.getRun(runId)
-    return r.finishedAt ? r : undefined
-  }, { timeoutMs: 20_000, what: 'the run to finish' })
+  const run = await finishedRun(s, runId)
   expect(run).toMatchObject({ processed: 12, successful: 11, failed: 0, skipped: 1 })
   expect(worker.calls.filter((c) => c.subscriptionId === changed)).toEqual([])
   expect(new Set(worker.calls.map((c) => c.subscriptionId))).toEqual(new Set(ids.filter((id) => id !== changed)))
@@ -61,30 +79,14 @@ test.each([
 })
 
 test('a job that waited in pg-boss for more than a minute calls with what the host changed since its claim', async () => {
-  const db = await createTestDatabase()
-  const worker = heldWorker()
-  const ids = await seedSubscriptions(db.pool, { count: 12 })
-  const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'stale' })
-  started.push(s)
-  await s.start()
-  const { runId } = await s.runNow({ wait: false })
-  await worker.firstCall
-
+  const { db, worker, ids, s, runId } = await heldRun('stale')
   // The last job still waiting in pg-boss was created two minutes ago (as when the instances
   // were down), and its subscription has moved to another user since.
-  const { rows } = await db.pool.query<{ sid: string; job: string }>(
-    `SELECT sp.subscription_id::text AS sid, j.id::text AS job
-       FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
-      WHERE j.state = 'created' AND sp.subscription_id = ANY($1::uuid[])
-      ORDER BY j.created_on DESC, j.id DESC LIMIT 1`,
-    [ids],
-  )
-  expect(rows, 'a job still waiting in pg-boss').toHaveLength(1)
-  const { sid: moved, job } = rows[0]!
+  const { sid: moved, job } = await waitingJob(db, ids, 'last')
   await db.pool.query(`UPDATE pgboss.job SET created_on = now() - interval '2 minutes' WHERE id = $1`, [job])
   const { rows: users } = await db.pool.query<{ user_id: string }>(`UPDATE subscriptions SET user_id = gen_random_uuid() WHERE id = $1 RETURNING user_id::text`, [moved])
   worker.release()
 
-  await pollUntil(async () => ((await s.getRun(runId)).finishedAt ? true : undefined), { timeoutMs: 20_000, what: 'the run to finish' })
+  await finishedRun(s, runId)
   expect(worker.calls.filter((c) => c.subscriptionId === moved).map((c) => c.userId)).toEqual([users[0]!.user_id])
 })
