@@ -1,9 +1,13 @@
 /**
  * Outcomes are settled in chunks as calls finish, from every job this instance holds at once:
  * a chunk goes as soon as fewer than `parallel` are being written and `batch` outcomes wait (up
- * to `size` of them), or `delayMs` after its first outcome when calls are few. A crash then
- * re-calls at most the chunks in flight, and a run's counters are written once a chunk, not
+ * to `size` of them), or once the oldest outcome has waited `delayMs` when calls are few. A crash
+ * then re-calls at most the chunks in flight, and a run's counters are written once a chunk, not
  * once a row.
+ *
+ * Each settle costs the database about a millisecond of CPU besides its rows, so a chunk is not
+ * sent small just because the one before it has committed: with calls that take tens of
+ * milliseconds, that made a settle of a dozen rows every few milliseconds (bench/RESULTS.md).
  */
 import type { Outcome } from '../settle/outcome.js'
 
@@ -19,6 +23,8 @@ export interface SettleQueue {
 
 interface Waiting {
   outcome: Outcome
+  /** When it was added (ms since the epoch): it waits at most `delayMs` from then. */
+  at: number
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -41,18 +47,21 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
       for (const w of chunk) w.reject(error)
     } finally {
       inFlight -= 1
-      // What came while this chunk was being written has waited long enough.
-      if (waiting.length > 0) void flush()
+      schedule()
     }
+  }
+
+  /** Sends a batch once one waits; otherwise sends what waits when the oldest has waited `delayMs`. */
+  function schedule(): void {
+    if (inFlight >= parallel || waiting.length === 0) return
+    if (waiting.length >= batch) return void flush()
+    timer ??= setTimeout(() => void flush(), Math.max(0, delayMs - (Date.now() - waiting[0]!.at)))
   }
 
   return {
     add(outcome) {
-      const settled = new Promise<void>((resolve, reject) => waiting.push({ outcome, resolve, reject }))
-      if (inFlight < parallel) {
-        if (waiting.length >= batch) void flush()
-        else timer ??= setTimeout(() => void flush(), delayMs)
-      }
+      const settled = new Promise<void>((resolve, reject) => waiting.push({ outcome, at: Date.now(), resolve, reject }))
+      schedule()
       return settled
     },
     flush() {

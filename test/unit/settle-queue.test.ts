@@ -1,0 +1,107 @@
+/**
+ * The settle queue's policy: when a chunk of outcomes goes to the database. Every settle costs
+ * the database a fixed share besides its rows, so small chunks go only when calls are few (after
+ * `delayMs`) or when a job has ended (`flush()`), never just because the chunk before committed.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createSettleQueue } from '../../src/process/settle-queue.js'
+import type { Outcome } from '../../src/settle/outcome.js'
+
+/** A settle function whose chunks commit (or fail) when the test says so. */
+function controlledSettle() {
+  const chunks: { ids: string[]; commit: () => void; fail: (error: Error) => void }[] = []
+  const settle = (outcomes: Outcome[]) =>
+    new Promise<void>((resolve, reject) => {
+      chunks.push({ ids: outcomes.map((o) => o.row.id), commit: resolve, fail: reject })
+    })
+  return { chunks, settle }
+}
+
+const outcome = (id: string) => ({ kind: 'success', row: { id } }) as unknown as Outcome
+
+/** Lets promise callbacks run (a commit's `finally`, the next chunk's start). */
+const settleMicrotasks = () => vi.advanceTimersByTimeAsync(0)
+
+describe('settle queue', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('sends a chunk as soon as a batch waits', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    for (const id of ['a', 'b', 'c']) void queue.add(outcome(id))
+    await settleMicrotasks()
+    expect(chunks).toHaveLength(0)
+    void queue.add(outcome('d'))
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd']])
+  })
+
+  it('after a chunk commits, what came meanwhile waits for a batch instead of going at once', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    const first = ['a', 'b', 'c', 'd'].map((id) => queue.add(outcome(id)))
+    await settleMicrotasks()
+    void queue.add(outcome('e'))
+    void queue.add(outcome('f'))
+    chunks[0]!.commit()
+    await Promise.all(first)
+    await settleMicrotasks()
+    expect(chunks).toHaveLength(1)
+
+    void queue.add(outcome('g'))
+    void queue.add(outcome('h'))
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd'], ['e', 'f', 'g', 'h']])
+  })
+
+  it('sends fewer than a batch once the oldest has waited delayMs, counting its wait behind a chunk in flight', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    for (const id of ['a', 'b', 'c', 'd']) void queue.add(outcome(id))
+    await settleMicrotasks()
+    void queue.add(outcome('e'))
+    await vi.advanceTimersByTimeAsync(80)
+    chunks[0]!.commit()
+    await settleMicrotasks()
+    void queue.add(outcome('f'))
+    await vi.advanceTimersByTimeAsync(19)
+    expect(chunks).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd'], ['e', 'f']])
+  })
+
+  it('flush() sends what waits at once: a job whose calls have all ended waits for nothing else', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    const settled = queue.add(outcome('a'))
+    queue.flush()
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a']])
+    chunks[0]!.commit()
+    await expect(settled).resolves.toBeUndefined()
+  })
+
+  it('never has more than `parallel` chunks in flight, nor more than `size` outcomes in one', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 3 })
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) void queue.add(outcome(id))
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b'], ['c', 'd']])
+    chunks[0]!.commit()
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f', 'g']])
+  })
+
+  it("rejects a failed chunk's outcomes, and only theirs", async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 2 })
+    const failed = [queue.add(outcome('a')), queue.add(outcome('b'))]
+    const committed = [queue.add(outcome('c')), queue.add(outcome('d'))]
+    await settleMicrotasks()
+    chunks[0]!.fail(new Error('connection lost'))
+    chunks[1]!.commit()
+    for (const p of failed) await expect(p).rejects.toThrow('connection lost')
+    for (const p of committed) await expect(p).resolves.toBeUndefined()
+  })
+})
