@@ -9,14 +9,11 @@
  *   src/config/flow.ts sets, so it holds four times the work. Fewer pg-boss fetches and
  *   completions per subscription; but the work an instance holds is work its peers cannot
  *   share, and each row waits behind all of it.
- * - no-carry: page jobs carry only their rows' ids, and each job reads its rows when it starts
- *   (what a job does anyway when it was delivered late, or again). Smaller jobs for pg-boss to
- *   write, compress and return; one more read per job.
  */
 import { PgBoss } from 'pg-boss'
 import type { WorkerClient } from '../../src/index.js'
 
-export const WHAT_IFS = ['jobs-per-fetch-8', 'no-carry'] as const
+export const WHAT_IFS = ['jobs-per-fetch-8'] as const
 export type WhatIf = (typeof WHAT_IFS)[number]
 
 export interface AppliedWhatIfs {
@@ -39,26 +36,9 @@ function overrideProcessWork(override: (options: Record<string, unknown>) => Rec
   }
 }
 
-/** Changes the jobs `boss.insert()` writes to the scheduler's process queue. */
-function overrideProcessInsert(change: (job: { data?: Record<string, unknown> }) => object): void {
-  const proto = PgBoss.prototype as unknown as { insert: (...args: unknown[]) => unknown }
-  const original = proto.insert
-  proto.insert = function (this: unknown, ...args: unknown[]) {
-    const [name, jobs] = args
-    if (isProcessQueue(name) && Array.isArray(jobs)) args[1] = jobs.map(change)
-    return original.apply(this, args)
-  }
-}
-
 export function applyWhatIfs(whatIfs: readonly WhatIf[]): AppliedWhatIfs {
   for (const whatIf of whatIfs) {
     if (whatIf === 'jobs-per-fetch-8') overrideProcessWork((options) => ({ ...options, batchSize: 8 }))
-    if (whatIf === 'no-carry') {
-      overrideProcessInsert(({ data, ...job }) => {
-        const { rows: _rows, ...rest } = data ?? {}
-        return { ...job, data: rest }
-      })
-    }
   }
   return { rewrite: (sql) => sql, wrapClient: (client) => client }
 }

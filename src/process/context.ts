@@ -9,7 +9,7 @@ import type { EventBus } from '../observe/events.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import type { WorkerClient } from '../worker-client/types.js'
 import type { CallGate } from './call-gate.js'
-import type { CallableReader } from './page-rows.js'
+import type { CallableReader, PageReader } from './page-rows.js'
 import type { SettleQueue } from './settle-queue.js'
 
 export interface ProcessorContext {
@@ -29,6 +29,8 @@ export interface ProcessorContext {
   gate: CallGate
   /** Where every outcome of this instance waits to be recorded, in chunks. */
   settleQueue: SettleQueue
+  /** Reads the rows of jobs that start, those that start together in one statement. */
+  pages: PageReader
   /** Re-reads rows waiting for their calls, the reads of jobs that ask together in one statement. */
   callable: CallableReader
 }

@@ -13,18 +13,7 @@ export interface PageJobData {
   ids: string[]
   /** The spread window of the sweep that claimed the rows: each call waits for its own start. */
   spreadMs?: number
-  /**
-   * What each call needs, as the claim read it: a job that runs at once need not read its rows
-   * again. `[id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts]`, then
-   * `[runAt, startsAt, endsAt]` for a row that has any of them.
-   */
-  rows?: CarriedRow[]
 }
-
-type Text = string | null
-export type CarriedRow =
-  | [string, string, Text, Text, Text, Text, string, number]
-  | [string, string, Text, Text, Text, Text, string, number, Text, Text, Text]
 
 export type PageJob = JobWithMetadata<PageJobData>
 

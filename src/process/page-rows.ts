@@ -1,8 +1,14 @@
 /**
- * What a page job finds when it runs: of the rows it was given, those it still owns and may call
- * the worker for, and those it owns but may not (paused, or their subscription inactive or
- * deleted since the claim), which it lets go of as skipped. Rows another job owns now (a rescue
- * took them, or a delivery before this one settled them) are none of its business. One read.
+ * The two reads of a page job's rows, each by primary key:
+ * - when the job starts: of the rows it was given, those it still owns and may call (with what
+ *   their calls need), and those it owns but may not (paused, or their subscription inactive or
+ *   deleted since the claim), which it lets go of as skipped. Rows another job owns now (a rescue
+ *   took them, or a delivery before this one settled them) are none of its business;
+ * - while its rows wait their turn: which of them it still owns and may call.
+ *
+ * Reads asked for in the same turn of the event loop (the jobs of one fetch starting, or their
+ * re-checks falling together) are one statement: each statement costs the server a share of its
+ * own, besides its rows.
  */
 import type { Executor } from '../db/executor.js'
 import type { PageRow } from '../settle/outcome.js'
@@ -19,26 +25,9 @@ interface ReadRow extends PageRow {
   active: boolean | null
 }
 
-export async function readPage(db: Executor, jobId: string, ids: string[]): Promise<PageRows> {
-  const { rows } = await db.query<ReadRow>(
-    `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
-            sp.anchor_at, sp.run_at, sp.starts_at, sp.ends_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
-            sp.status, s.active
-       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE sp.id = ANY($1::uuid[])`,
-    [ids],
-  )
-  const found = new Map(rows.map((row) => [row.id, row]))
-  const callable: PageRow[] = []
-  const leftovers: string[] = []
-  for (const id of ids) {
-    const row = found.get(id)
-    if (!row) leftovers.push(id)
-    else if (row.job_id !== jobId) continue
-    else if (row.status === 'queued' && row.active === true) callable.push(row)
-    else leftovers.push(id)
-  }
-  return { callable, leftovers }
+/** Reads, for a job that starts, what its rows are now. */
+export interface PageReader {
+  read(jobId: string, ids: string[]): Promise<PageRows>
 }
 
 /** Reads, for rows waiting in a job, which of them that job still owns and may call. */
@@ -50,42 +39,64 @@ export interface CallableReader {
 interface Request {
   jobId: string
   ids: string[]
-  resolve(callable: Set<string>): void
-  reject(error: unknown): void
 }
 
-/**
- * Every read asked for in the same turn of the event loop (the jobs of one fetch starting, or
- * their re-checks falling together) is one statement by primary key.
- */
+/** Sends the requests made in one turn of the event loop as one call of `run`. */
+function perTurn<R>(run: (requests: Request[]) => Promise<R[]>): (jobId: string, ids: string[]) => Promise<R> {
+  type Waiting = Request & { resolve(result: R): void; reject(error: unknown): void }
+  let batch: Waiting[] | null = null
+  return (jobId, ids) =>
+    new Promise<R>((resolve, reject) => {
+      if (!batch) {
+        const requests: Waiting[] = []
+        batch = requests
+        setImmediate(() => {
+          batch = null
+          run(requests).then(
+            (results) => requests.forEach((r, i) => r.resolve(results[i]!)),
+            (error: unknown) => requests.forEach((r) => r.reject(error)),
+          )
+        })
+      }
+      batch.push({ jobId, ids, resolve, reject })
+    })
+}
+
+export function createPageReader(db: Executor): PageReader {
+  const read = perTurn(async (requests): Promise<PageRows[]> => {
+    const { rows } = await db.query<ReadRow>(
+      `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
+              sp.anchor_at, sp.run_at, sp.starts_at, sp.ends_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
+              sp.status, s.active
+         FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+        WHERE sp.id = ANY($1::uuid[])`,
+      [requests.flatMap((r) => r.ids)],
+    )
+    const found = new Map(rows.map((row) => [row.id, row]))
+    return requests.map(({ jobId, ids }) => {
+      const page: PageRows = { callable: [], leftovers: [] }
+      for (const id of ids) {
+        const row = found.get(id)
+        if (!row) page.leftovers.push(id)
+        else if (row.job_id !== jobId) continue
+        else if (row.status === 'queued' && row.active === true) page.callable.push(row)
+        else page.leftovers.push(id)
+      }
+      return page
+    })
+  })
+  return { read }
+}
+
 export function createCallableReader(db: Executor): CallableReader {
-  let batch: Request[] | null = null
-  const run = async (requests: Request[]) => {
-    try {
-      const { rows } = await db.query<{ id: string; job_id: string }>(
-        `SELECT sp.id, sp.job_id FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
-          WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE`,
-        [requests.flatMap((r) => r.ids)],
-      )
-      const owner = new Map(rows.map((r) => [r.id, r.job_id]))
-      for (const r of requests) r.resolve(new Set(r.ids.filter((id) => owner.get(id) === r.jobId)))
-    } catch (error) {
-      for (const r of requests) r.reject(error)
-    }
-  }
-  return {
-    read(jobId, ids) {
-      return new Promise((resolve, reject) => {
-        if (!batch) {
-          batch = []
-          setImmediate(() => {
-            const requests = batch!
-            batch = null
-            void run(requests)
-          })
-        }
-        batch.push({ jobId, ids, resolve, reject })
-      })
-    },
-  }
+  const read = perTurn(async (requests): Promise<Set<string>[]> => {
+    const { rows } = await db.query<{ id: string; job_id: string }>(
+      `SELECT sp.id, sp.job_id FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+        WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE`,
+      [requests.flatMap((r) => r.ids)],
+    )
+    const owner = new Map(rows.map((r) => [r.id, r.job_id]))
+    return requests.map((r) => new Set(r.ids.filter((id) => owner.get(id) === r.jobId)))
+  })
+  return { read }
 }

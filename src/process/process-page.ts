@@ -15,8 +15,6 @@ import type { ProcessorContext } from './context.js'
 import { failure, success } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
-import { readPage } from './page-rows.js'
-import type { PageRows } from './page-rows.js'
 import { watchRevocations } from './revocations.js'
 import type { Revocations } from './revocations.js'
 
@@ -82,32 +80,17 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
 }
 
 /**
- * A job on its first delivery calls from what its claim read, even after a wait in pg-boss
- * behind a big sweep: the revocation watcher reads, by primary key, which of its rows it still
- * owns and may call before the first call. A job delivered again reads its rows (a delivery
- * before it may have settled some), and so does one that waited longer than a drain ever makes
- * it wait (its workers were down), so that its calls carry what the host has changed since.
+ * Runs a page job: it reads its rows when it starts (the jobs of one fetch in one statement), so
+ * its calls carry what the host has changed since the claim, and a delivery after one that
+ * settled some of them finds only those left. The claim carries nothing to the job but the ids:
+ * carrying the rows made every job bigger for pg-boss to write and fetch, and a job fetched more
+ * than a re-check after its claim (most of a big sweep's) had to read them again anyway.
  */
-const CARRIED_FOR_MS = 60_000
-
-function carriedPage(job: PageJob): PageRows | null {
-  const { rows, runId } = job.data
-  if (!rows || job.retryCount > 0 || Date.now() - job.createdOn.getTime() > CARRIED_FOR_MS) return null
-  const date = (iso: string | null | undefined) => (iso === null || iso === undefined ? null : new Date(iso))
-  const callable = rows.map(([id, subscriptionId, userId, frequency, timezone, anchor, slot, attempts, runAt, startsAt, endsAt]): PageRow => ({
-    id, subscription_id: subscriptionId, user_id: userId, frequency, timezone, anchor_at: date(anchor),
-    run_at: runAt ?? null, starts_at: date(startsAt), ends_at: date(endsAt),
-    scheduled_for: new Date(slot), attempts, run_id: runId,
-  }))
-  return { callable, leftovers: [] }
-}
-
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
-  const carried = carriedPage(job)
-  const readAt = carried ? job.createdOn.getTime() : Date.now()
-  const page = carried ?? (await retryTransient(() => readPage(ctx.pool, job.id, ids), retry))
+  const readAt = Date.now()
+  const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (page.leftovers.length > 0) {
     await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
   }

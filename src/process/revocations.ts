@@ -2,9 +2,9 @@
  * A page's rows wait their turn in the call gate, for as long as the calls ahead of them take.
  * Meanwhile an operator may pause one, or the host deactivate or delete it: while a page has rows
  * not yet called, their state is read again every so often (by primary key), and a row no longer
- * callable is not called. A row whose state was last read longer ago than that (a job that
- * waited in pg-boss with the rows its claim read) is read again before its call, so a change
- * older than one re-check is always seen. Reads of jobs that ask together are one statement.
+ * callable is not called. A row whose state was last read longer ago than that is read again
+ * before its call, so a change older than one re-check is always seen. Reads of jobs that ask
+ * together are one statement.
  */
 import type { Logger } from '../observe/logger.js'
 import type { CallableReader } from './page-rows.js'
@@ -43,8 +43,8 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
   }
   const timer = setInterval(() => void check(), RECHECK_MS)
   timer.unref()
-  // A read already older than a re-check (a job that waited in pg-boss) is refreshed at once:
-  // the jobs of one fetch start together, so their reads are one statement.
+  // A read already older than a re-check is refreshed at once: the jobs of one fetch start
+  // together, so their reads are one statement.
   if (Date.now() - lastRead > RECHECK_MS) void check()
   return {
     async take(id) {

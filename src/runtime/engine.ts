@@ -20,7 +20,7 @@ import { shareSettings } from './shared-settings.js'
 import type { ProcessorContext } from '../process/context.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
-import { createCallableReader } from '../process/page-rows.js'
+import { createCallableReader, createPageReader } from '../process/page-rows.js'
 import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 
@@ -67,6 +67,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
+      pages: createPageReader(pool),
       callable: createCallableReader(pool),
     }
     await shareSettings(pool, options)

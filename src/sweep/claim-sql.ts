@@ -89,8 +89,7 @@ export function claimSql(kind: ClaimKind): string {
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
-      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id,
-             s.user_id::text AS user_id, s.frequency::text AS frequency
+      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
        WHERE ${where}${dueOnly}
@@ -100,7 +99,7 @@ export function claimSql(kind: ClaimKind): string {
        LIMIT $4
          FOR UPDATE OF sp SKIP LOCKED
     ), numbered AS (
-      SELECT ctid, previous_run_id, previous_job_id, user_id, frequency, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
+      SELECT ctid, previous_run_id, previous_job_id, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
     ), claimed AS (
       UPDATE subscription_processing sp
          SET status = 'queued',
@@ -118,9 +117,7 @@ export function claimSql(kind: ClaimKind): string {
        -- joined by id, or by ctid alone, the planner may hash the whole table (it did for the
        -- first pages of a sweep, statistics not yet caught up with the page).
        WHERE sp.ctid = numbered.ctid AND sp.ctid = ANY(ARRAY(SELECT ctid FROM picked))
-      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id,
-                sp.timezone, sp.anchor_at, sp.attempts, numbered.user_id, numbered.frequency,
-                sp.run_at, sp.starts_at, sp.ends_at
+      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id
     ), last AS (
       SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
     )

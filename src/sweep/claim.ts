@@ -9,7 +9,7 @@ import type { PoolClient } from 'pg'
 import { bossDb } from '../db/executor.js'
 import type { PgBoss } from 'pg-boss'
 import { pageJob } from '../process/page-job.js'
-import type { CarriedRow, PageJobData, PageJobTimings } from '../process/page-job.js'
+import type { PageJobData, PageJobTimings } from '../process/page-job.js'
 import { addClaimed } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
@@ -71,16 +71,6 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks
 }
 
-/** What a job that runs at once needs of a row: no second read (a spread job waits, and reads). */
-function carried(row: ClaimedRow): CarriedRow {
-  const common = [row.id, row.subscription_id, row.user_id, row.frequency, row.timezone, iso(row.anchor_at), row.scheduled_for.toISOString(), row.attempts] as const
-  return row.run_at === null && row.starts_at === null && row.ends_at === null
-    ? [...common]
-    : [...common, row.run_at, iso(row.starts_at), iso(row.ends_at)]
-}
-
-const iso = (date: Date | null) => date?.toISOString() ?? null
-
 function byJob(rows: ClaimedRow[]): ClaimedRow[][] {
   const groups = new Map<string, ClaimedRow[]>()
   for (const row of rows) {
@@ -112,7 +102,7 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
   const jobs = groups.map((group, i) => {
     const ids = group.map((row) => row.id)
     const startAfter = spreadMs > 0 ? new Date(Math.min(...group.map((row) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs)))) : undefined
-    const data: PageJobData = spreadMs > 0 ? { runId: input.runId, ids, spreadMs } : { runId: input.runId, ids, rows: group.map(carried) }
+    const data: PageJobData = spreadMs > 0 ? { runId: input.runId, ids, spreadMs } : { runId: input.runId, ids }
     return { ...pageJob(input.runId, ids, input.timings, { id: groupIds[i]! }), data, ...(startAfter && startAfter > input.now ? { startAfter } : {}) }
   })
   await boss.insert(input.processQueue, jobs, {

@@ -16,15 +16,6 @@ export interface ClaimedRow {
   job_id: string
   previous_run_id: string | null
   previous_job_id: string | null
-  /** What the call needs, carried in the job (page-job.ts). */
-  timezone: string | null
-  anchor_at: Date | null
-  attempts: number
-  user_id: string | null
-  frequency: string | null
-  run_at: string | null
-  starts_at: Date | null
-  ends_at: Date | null
   last_key: string
   last_id: string
 }

@@ -1,0 +1,66 @@
+/**
+ * What a page job reads when it starts: of the rows it was given, those it still owns and may
+ * call, with what their calls need as the host has them now; those it owns but may not call
+ * (paused, inactive, deleted), to let go of as skipped; and nothing of rows another job owns.
+ * The jobs of one fetch start together, and their reads are one statement.
+ */
+import { randomUUID } from 'node:crypto'
+import { expect, test } from 'vitest'
+import type { Executor } from '../src/db/executor.js'
+import { createCallableReader, createPageReader } from '../src/process/page-rows.js'
+import { createTestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+/** Six rows claimed by two jobs, three each; returns their processing ids in job order. */
+async function claimedByTwoJobs() {
+  const db = await createTestDatabase()
+  const subscriptions = await seedSubscriptions(db.pool, { count: 6, userId: 'random' })
+  const jobs = [randomUUID(), randomUUID()]
+  const { rows } = await db.pool.query<{ id: string; sid: string }>(
+    `UPDATE subscription_processing sp SET status = 'queued', scheduled_for = date_trunc('milliseconds', now()),
+            job_id = ($2::uuid[])[1 + (array_position($1::uuid[], sp.subscription_id) - 1) / 3]
+      WHERE sp.subscription_id = ANY($1::uuid[])
+     RETURNING sp.id::text, sp.subscription_id::text AS sid`,
+    [subscriptions, jobs],
+  )
+  const ids = subscriptions.map((sid) => rows.find((r) => r.sid === sid)!.id)
+  // Counts the statements the readers send.
+  const statements: string[] = []
+  const counted: Executor = { query: ((text: string, params?: unknown[]) => (statements.push(text), db.pool.query(text, params))) as Executor['query'] }
+  return { db, subscriptions, ids, jobs: jobs as [string, string], statements, counted }
+}
+
+test('the jobs of one fetch read their rows in one statement, each getting only what it owns', async () => {
+  const { db, subscriptions, ids, jobs, statements, counted } = await claimedByTwoJobs()
+  // Since the claim: the host moved one subscription to another user, paused one, deactivated
+  // one and deleted one; and the second job is asked about a row the first one owns.
+  const { rows: [moved] } = await db.pool.query<{ user_id: string }>(`UPDATE subscriptions SET user_id = gen_random_uuid() WHERE id = $1 RETURNING user_id::text`, [subscriptions[0]])
+  await db.pool.query(`UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE id = $1`, [ids[1]])
+  await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [subscriptions[3]])
+  await db.pool.query(`DELETE FROM subscriptions WHERE id = $1`, [subscriptions[4]])
+
+  const reader = createPageReader(counted)
+  const [first, second] = await Promise.all([reader.read(jobs[0], ids.slice(0, 3)), reader.read(jobs[1], [ids[0]!, ...ids.slice(3)])])
+
+  expect(statements).toHaveLength(1)
+  expect(first.callable.map((r) => r.id)).toEqual([ids[0], ids[2]])
+  expect(first.callable[0]).toMatchObject({ subscription_id: subscriptions[0], user_id: moved!.user_id, frequency: 'daily', attempts: 0 })
+  expect(first.leftovers).toEqual([ids[1]])
+  expect(second.callable.map((r) => r.id)).toEqual([ids[5]])
+  expect(second.leftovers.sort()).toEqual([ids[3], ids[4]].sort())
+})
+
+test('reads asked for in different turns are separate statements, and a read that fails rejects its requests', async () => {
+  const { ids, jobs, statements, counted } = await claimedByTwoJobs()
+  const reader = createPageReader(counted)
+  const first = await reader.read(jobs[0], ids.slice(0, 3))
+  const second = await reader.read(jobs[1], ids.slice(3))
+  expect(statements).toHaveLength(2)
+  expect([first.callable.length, second.callable.length]).toEqual([3, 3])
+
+  const broken: Executor = { query: (() => Promise.reject(new Error('connection lost'))) as unknown as Executor['query'] }
+  const failing = createCallableReader(broken)
+  await expect(failing.read(jobs[0], ids.slice(0, 3))).rejects.toThrow('connection lost')
+  const callable = createCallableReader(counted)
+  expect(await callable.read(jobs[1], ids.slice(3))).toEqual(new Set(ids.slice(3)))
+})
