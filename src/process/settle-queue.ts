@@ -15,8 +15,9 @@ export interface SettleQueue {
   /** Resolves once the outcome's chunk has committed; rejects if it could not be. */
   add(outcome: Outcome): Promise<void>
   /**
-   * Sends what waits now rather than after the delay, if a chunk may go: a job whose calls have
-   * all ended waits for nothing else, and its instance fetches no more jobs until it completes.
+   * Sends what waits now, or as soon as a chunk may go, rather than after a batch or the delay:
+   * a job whose calls have all ended waits for nothing else, and its instance fetches no more
+   * jobs until it completes.
    */
   flush(): void
 }
@@ -33,6 +34,8 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
   const waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
   let inFlight = 0
+  /** flush() was asked for while no chunk could go: what waits goes as soon as one can. */
+  let urgent = false
 
   async function flush(): Promise<void> {
     clearTimeout(timer)
@@ -40,6 +43,7 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
     if (inFlight >= parallel || waiting.length === 0) return
     inFlight += 1
     const chunk = waiting.splice(0, size)
+    if (waiting.length === 0) urgent = false
     try {
       await settle(chunk.map((w) => w.outcome))
       for (const w of chunk) w.resolve()
@@ -54,7 +58,7 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
   /** Sends a batch once one waits; otherwise sends what waits when the oldest has waited `delayMs`. */
   function schedule(): void {
     if (inFlight >= parallel || waiting.length === 0) return
-    if (waiting.length >= batch) return void flush()
+    if (waiting.length >= batch || urgent) return void flush()
     timer ??= setTimeout(() => void flush(), Math.max(0, delayMs - (Date.now() - waiting[0]!.at)))
   }
 
@@ -65,7 +69,9 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
       return settled
     },
     flush() {
-      if (inFlight < parallel) void flush()
+      if (waiting.length === 0) return
+      urgent = true
+      schedule()
     },
   }
 }

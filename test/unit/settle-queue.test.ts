@@ -82,6 +82,18 @@ describe('settle queue', () => {
     await expect(settled).resolves.toBeUndefined()
   })
 
+  it('flush() while no chunk can go sends what waits as soon as one commits, without waiting for a batch', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    for (const id of ['a', 'b', 'c', 'd']) void queue.add(outcome(id))
+    await settleMicrotasks()
+    void queue.add(outcome('e'))
+    queue.flush()
+    chunks[0]!.commit()
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd'], ['e']])
+  })
+
   it('never has more than `parallel` chunks in flight, nor more than `size` outcomes in one', async () => {
     const { chunks, settle } = controlledSettle()
     const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 3 })
