@@ -3,13 +3,13 @@
  * `subscriptions` (no scheduler tables, no pg-boss), several replicas starting at the same
  * moment, and the subscriptions that already exist picked up with no `enroll()` call.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createEnrolmentGate } from '../src/sweep/auto-enroll.js'
 import { createSubscriptionScheduler, migrate, NotMigratedError } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createEmptyDatabase } from './support/database.js'
+import { createEmptyDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
 
@@ -38,8 +38,7 @@ async function bareDatabase(): Promise<TestDatabase> {
 
 /** A replica: its own pool, as a separate process would have. */
 function replica(db: TestDatabase, options: SchedulerOptions = {}): Replica {
-  const pool = new pg.Pool({ connectionString: db.url, max: 10 })
-  pool.on('error', () => {})
+  const pool = ownPool(db.url)
   const logger = captureLogger()
   const worker = createFakeWorkerClient()
   const scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger, pollingIntervalSeconds: 0.5, ...options })

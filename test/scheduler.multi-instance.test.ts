@@ -1,9 +1,9 @@
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createEmptyDatabase, createTestDatabase } from './support/database.js'
+import { createEmptyDatabase, createTestDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
@@ -29,7 +29,7 @@ describe.each(databases)('on $name', ({ create }) => {
     db = await create()
     for (let i = 0; i < 2; i++) {
       // Separate pools, as separate processes would have.
-      const pool = new pg.Pool({ connectionString: db.url, max: 10 })
+      const pool = ownPool(db.url)
       const worker = createFakeWorkerClient()
       const scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger: captureLogger(), concurrency: 16, claimBatchSize: 50, pollingIntervalSeconds: 0.5 })
       instances.push({ pool, scheduler, worker })

@@ -3,12 +3,12 @@
  * that only works at once (pg-boss's LISTEN/NOTIFY, on a connection of its own), not at its next
  * poll; and stopping closes that connection.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
+import { createTestDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
@@ -29,7 +29,7 @@ async function listeners(): Promise<number> {
 beforeAll(async () => {
   db = await createTestDatabase()
   const pool = () => {
-    const p = new pg.Pool({ connectionString: db.url, max: 10 })
+    const p = ownPool(db.url)
     pools.push(p)
     return p
   }

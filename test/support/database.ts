@@ -56,3 +56,14 @@ async function createDatabase(template: string | null): Promise<TestDatabase> {
   created.push({ name, pool })
   return { name, url, pool }
 }
+
+/**
+ * A pool of its own on `url` (a test database), as a separate process would have. `pool.end()`
+ * resolves before its connections have closed, so the drop of the database at the file's end
+ * can still cut one; the pool's idle clients then report it, and nothing is listening for that.
+ */
+export function ownPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max })
+  pool.on('error', () => {})
+  return pool
+}

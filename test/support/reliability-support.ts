@@ -6,12 +6,13 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import pg from 'pg'
+import type pg from 'pg'
 import { createSubscriptionScheduler } from '../../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../../src/testing.js'
 import type { ProcessRequest } from '../../src/worker-client/types.js'
+import { ownPool } from './database.js'
 
 /**
  * Calls `probe` until it returns something other than `undefined`, `null` or `false`, and returns
@@ -53,8 +54,7 @@ export interface Instance {
 /** `count` schedulers on one database, each with its own pool, fake worker and logger. Not started. */
 export function createInstances(url: string, count: number, options: SchedulerOptions): Instance[] {
   return Array.from({ length: count }, () => {
-    const pool = new pg.Pool({ connectionString: url, max: 8 })
-    pool.on('error', () => {})
+    const pool = ownPool(url, 8)
     const worker = createFakeWorkerClient()
     const logger = captureLogger()
     const scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger, migrate: false, ...options })
