@@ -391,8 +391,8 @@ describe('answers Postgres cannot store as they are (NUL bytes, broken surrogate
     return { id, controls, run }
   }
 
-  // Known bug (see report): the answer is stored verbatim, Postgres rejects it, and the whole
-  // batch's settlement fails; pg-boss then retries the batch, calling every control again.
+  // Regression test (fixed in 58f4c71): the answer was stored verbatim, Postgres rejected it, and
+  // the whole batch's settlement failed; pg-boss then retried the batch, calling every control again.
   test('a 2xx answer containing a NUL byte: success recorded, controls unaffected', async () => {
     const { id, controls, run } = await runWithControls({ headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0x4f, 0x4b, 0x00, 0x01]) })
     expect(run).toMatchObject({ successful: controls.length + 1, failed: 0 })
@@ -407,9 +407,9 @@ describe('answers Postgres cannot store as they are (NUL bytes, broken surrogate
     await expectControlsCompleted(db, controls)
   }, 30_000)
 
-  // Known bug (see report): a 4,094-byte text answer is under the HTTP client's cap, but wrapped as
-  // `{"text": …}` it is over 4096 bytes, and boundResponse() cuts the JSON at 4096 UTF-16 units:
-  // through the middle of the first emoji. The lone surrogate is invalid jsonb.
+  // Regression test (fixed in 58f4c71): a 4,094-byte text answer is under the HTTP client's cap,
+  // but wrapped as `{"text": …}` it is over 4096 bytes, and boundResponse() cut the JSON at 4096
+  // UTF-16 units: through the middle of the first emoji. The lone surrogate is invalid jsonb.
   test('a 2xx answer whose stored prefix would cut an emoji in half: success recorded, controls unaffected', async () => {
     const { id, controls, run } = await runWithControls({ headers: { 'content-type': 'text/plain' }, body: `${'a'.repeat(4086)}😀😀` })
     expect(run).toMatchObject({ successful: controls.length + 1, failed: 0 })
@@ -438,15 +438,15 @@ describe('stored answers are bounded by maxStoredResponseBytes', () => {
     return { id, bytes: await storedResponseBytes(db, id) }
   }
 
-  // Known bug (see report): boundResponse() measures bytes but cuts UTF-16 units of JSON text, then
-  // stores that text as a JSON string, escaped again: quotes and backslashes double in size.
+  // Regression test (fixed in 58f4c71): boundResponse() measured bytes but cut UTF-16 units of JSON
+  // text, then stored that text as a JSON string, escaped again: quotes and backslashes doubled.
   test('a 1 MB answer made of quotes is stored within 4096 bytes plus a small overhead', async () => {
     const { bytes } = await storedFor(small, '"'.repeat(MB))
     expect(bytes).toBeLessThanOrEqual(MAX_STORED + STORED_OVERHEAD)
   })
 
-  // Known bug (see report): resolveOptions() builds the HTTP client without the option, so the
-  // client keeps reading 4096 bytes whatever maxStoredResponseBytes says.
+  // Regression test (fixed in 58f4c71): resolveOptions() built the HTTP client without the option,
+  // so the client kept reading 4096 bytes whatever maxStoredResponseBytes said.
   test('maxStoredResponseBytes: 16384 keeps more than 4096 bytes of a 1 MB answer', async () => {
     const { bytes } = await storedFor(large, JSON.stringify({ report: 'x'.repeat(MB) }))
     expect(bytes).toBeGreaterThan(16_384 - STORED_OVERHEAD)
