@@ -1,8 +1,8 @@
 /**
  * Rows are read again before their call: a subscription deactivated, paused or deleted after its
- * claim is not called, even when its job waited in pg-boss and is called the moment it is
- * fetched (no re-check tick has run for it yet). A job reads its rows when it starts, and calls
- * with what the host has changed since its claim.
+ * claim is not called, whether its job still waited in pg-boss (the job reads its rows when it
+ * starts, and calls with what the host has changed since its claim) or had started and its row
+ * waited in the call gate (the revocation watcher reads it again).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, expect, test } from 'vitest'
@@ -13,6 +13,7 @@ import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
+import type { HeldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -37,19 +38,24 @@ async function heldRun(queuePrefix: string) {
   return { db, worker, ids, s, runId }
 }
 
-/** The first (or last) job still waiting in pg-boss, when it was created, and its row's subscription. */
-async function waitingJob(db: TestDatabase, ids: string[], which: 'first' | 'last') {
+/**
+ * The subscription of the first (or last) job in `state` whose row has not been called:
+ * `created`, still waiting in pg-boss; `active`, fetched, its rows read, waiting in the call gate.
+ */
+async function uncalledRow(db: TestDatabase, ids: string[], called: string[], state: 'created' | 'active', which: 'first' | 'last') {
   const order = which === 'first' ? 'ASC' : 'DESC'
-  const { rows } = await db.pool.query<{ sid: string; job: string; created: Date }>(
-    `SELECT sp.subscription_id::text AS sid, j.id::text AS job, j.created_on AS created
+  const { rows } = await db.pool.query<{ sid: string }>(
+    `SELECT sp.subscription_id::text AS sid
        FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
-      WHERE j.state = 'created' AND sp.subscription_id = ANY($1::uuid[])
+      WHERE j.state = $3 AND sp.subscription_id = ANY($1::uuid[]) AND sp.subscription_id <> ALL($2::uuid[])
       ORDER BY j.created_on ${order}, j.id ${order} LIMIT 1`,
-    [ids],
+    [ids, called, state],
   )
-  expect(rows, 'a job still waiting in pg-boss').toHaveLength(1)
-  return rows[0]!
+  expect(rows, `an uncalled row of a job in state ${state}`).toHaveLength(1)
+  return rows[0]!.sid
 }
+
+const calledIds = (worker: HeldWorker) => worker.calls.map((c) => c.subscriptionId)
 
 async function finishedRun(s: SubscriptionScheduler, runId: string) {
   return await pollUntil(async () => {
@@ -63,10 +69,8 @@ test.each([
   ['paused', `UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE subscription_id = $1`, 'paused'],
 ])('a subscription %s while its job waits in pg-boss is not called when the job is fetched', async (_what, change, statusAfter) => {
   const { db, worker, ids, s, runId } = await heldRun('revoke')
-  const { sid: changed, created } = await waitingJob(db, ids, 'first')
+  const changed = await uncalledRow(db, ids, calledIds(worker), 'created', 'first')
   await db.pool.query(change, [changed])
-  // The scenario: the claim's read is older than a re-check when the job is fetched and called.
-  await sleep(Math.max(0, created.getTime() + RECHECK_MS + 100 - Date.now()))
   worker.release()
 
   const run = await finishedRun(s, runId)
@@ -80,10 +84,27 @@ test.each([
 test('a job calls with what the host changed while it waited in pg-boss', async () => {
   const { db, worker, ids, s, runId } = await heldRun('stale')
   // The last job still waiting in pg-boss: its subscription has moved to another user since the claim.
-  const { sid: moved } = await waitingJob(db, ids, 'last')
+  const moved = await uncalledRow(db, ids, calledIds(worker), 'created', 'last')
   const { rows: users } = await db.pool.query<{ user_id: string }>(`UPDATE subscriptions SET user_id = gen_random_uuid() WHERE id = $1 RETURNING user_id::text`, [moved])
   worker.release()
 
   await finishedRun(s, runId)
   expect(worker.calls.filter((c) => c.subscriptionId === moved).map((c) => c.userId)).toEqual([users[0]!.user_id])
+})
+
+test('a subscription paused while its row waits in the call gate of a started job is not called', async () => {
+  const { db, worker, ids, s, runId } = await heldRun('gate')
+  // A job fetched with the held one: its rows were read when it started, before the pause.
+  const paused = await uncalledRow(db, ids, calledIds(worker), 'active', 'first')
+  await db.pool.query(`UPDATE subscription_processing SET status = 'paused', paused_reason = 'manual' WHERE subscription_id = $1`, [paused])
+  // The scenario: a re-check is due before the row's call. Any read of its state that started
+  // before the pause is then older than one re-check, and is made again before the call.
+  await sleep(RECHECK_MS + 100)
+  worker.release()
+
+  const run = await finishedRun(s, runId)
+  expect(run).toMatchObject({ processed: 12, successful: 11, failed: 0, skipped: 1 })
+  expect(worker.calls.filter((c) => c.subscriptionId === paused)).toEqual([])
+  const [row] = await rowsFor(db.pool, [paused])
+  expect(row).toMatchObject({ status: 'paused', job_id: null })
 })

@@ -43,8 +43,8 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
   }
   const timer = setInterval(() => void check(), RECHECK_MS)
   timer.unref()
-  // A read already older than a re-check is refreshed at once: the jobs of one fetch start
-  // together, so their reads are one statement.
+  // A job's own read that took longer than a re-check (retried through an outage) is refreshed
+  // at once.
   if (Date.now() - lastRead > RECHECK_MS) void check()
   return {
     async take(id) {
