@@ -37,7 +37,8 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
   /** flush() was asked for while no chunk could go: what waits goes as soon as one can. */
   let urgent = false
 
-  async function flush(): Promise<void> {
+  /** Sends what waits (up to `size`) as one chunk, if fewer than `parallel` are being written. */
+  async function send(): Promise<void> {
     clearTimeout(timer)
     timer = undefined
     if (inFlight >= parallel || waiting.length === 0) return
@@ -58,8 +59,8 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
   /** Sends a batch once one waits; otherwise sends what waits when the oldest has waited `delayMs`. */
   function schedule(): void {
     if (inFlight >= parallel || waiting.length === 0) return
-    if (waiting.length >= batch || urgent) return void flush()
-    timer ??= setTimeout(() => void flush(), Math.max(0, delayMs - (Date.now() - waiting[0]!.at)))
+    if (waiting.length >= batch || urgent) return void send()
+    timer ??= setTimeout(() => void send(), Math.max(0, delayMs - (Date.now() - waiting[0]!.at)))
   }
 
   return {
