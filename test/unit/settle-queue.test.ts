@@ -22,13 +22,25 @@ const outcome = (id: string) => ({ kind: 'success', row: { id } }) as unknown as
 /** Lets promise callbacks run (a commit's `finally`, the next chunk's start). */
 const settleMicrotasks = () => vi.advanceTimersByTimeAsync(0)
 
+/** Batches of 4, one chunk at a time. */
+const ONE_AT_A_TIME = { batch: 4, delayMs: 100, parallel: 1, size: 10 }
+
+/** A queue with one chunk in flight (a, b, c, d), not yet committed. */
+async function chunkInFlight() {
+  const { chunks, settle } = controlledSettle()
+  const queue = createSettleQueue(settle, ONE_AT_A_TIME)
+  const first = ['a', 'b', 'c', 'd'].map((id) => queue.add(outcome(id)))
+  await settleMicrotasks()
+  return { chunks, queue, first }
+}
+
 describe('settle queue', () => {
   beforeEach(() => vi.useFakeTimers())
   afterEach(() => vi.useRealTimers())
 
   it('sends a chunk as soon as a batch waits', async () => {
     const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    const queue = createSettleQueue(settle, ONE_AT_A_TIME)
     for (const id of ['a', 'b', 'c']) void queue.add(outcome(id))
     await settleMicrotasks()
     expect(chunks).toHaveLength(0)
@@ -38,10 +50,7 @@ describe('settle queue', () => {
   })
 
   it('after a chunk commits, what came meanwhile waits for a batch instead of going at once', async () => {
-    const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
-    const first = ['a', 'b', 'c', 'd'].map((id) => queue.add(outcome(id)))
-    await settleMicrotasks()
+    const { chunks, queue, first } = await chunkInFlight()
     void queue.add(outcome('e'))
     void queue.add(outcome('f'))
     chunks[0]!.commit()
@@ -56,10 +65,7 @@ describe('settle queue', () => {
   })
 
   it('sends fewer than a batch once the oldest has waited delayMs, counting its wait behind a chunk in flight', async () => {
-    const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
-    for (const id of ['a', 'b', 'c', 'd']) void queue.add(outcome(id))
-    await settleMicrotasks()
+    const { chunks, queue } = await chunkInFlight()
     void queue.add(outcome('e'))
     await vi.advanceTimersByTimeAsync(80)
     chunks[0]!.commit()
@@ -73,7 +79,7 @@ describe('settle queue', () => {
 
   it('flush() sends what waits at once: a job whose calls have all ended waits for nothing else', async () => {
     const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
+    const queue = createSettleQueue(settle, ONE_AT_A_TIME)
     const settled = queue.add(outcome('a'))
     queue.flush()
     await settleMicrotasks()
@@ -83,10 +89,7 @@ describe('settle queue', () => {
   })
 
   it('flush() while no chunk can go sends what waits as soon as one commits, without waiting for a batch', async () => {
-    const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 4, delayMs: 100, parallel: 1, size: 10 })
-    for (const id of ['a', 'b', 'c', 'd']) void queue.add(outcome(id))
-    await settleMicrotasks()
+    const { chunks, queue } = await chunkInFlight()
     void queue.add(outcome('e'))
     queue.flush()
     chunks[0]!.commit()
