@@ -51,8 +51,7 @@ async function createDatabase(template: string | null): Promise<TestDatabase> {
   const name = `pss_test_${randomBytes(6).toString('hex')}`
   await admin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`))
   const url = databaseUrl(inject('pgAdminUrl'), name)
-  const pool = new pg.Pool({ connectionString: url, max: 20 })
-  pool.on('error', () => {})
+  const pool = ownPool(url, 20)
   created.push({ name, pool })
   return { name, url, pool }
 }
