@@ -5,7 +5,8 @@
 import { CronExpressionParser } from 'cron-parser'
 import { sweepPredicate } from '../sweep/claim-sql.js'
 import type { Executor } from '../db/executor.js'
-import { quoteIdent } from '../db/executor.js'
+import { quoteIdent, withTransaction } from '../db/executor.js'
+import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { listRuns } from './runs.js'
 import type { RunSummary } from './runs.js'
@@ -59,6 +60,26 @@ export async function countDue(db: Executor, now: Date, kind: 'due' | 'expired' 
     }),
   )
   return counts.reduce((sum, n) => sum + n, 0)
+}
+
+/**
+ * Counts the rows due at `now` as they are when this is called, though the count itself may take
+ * a while: it reads a snapshot taken before `snapshotTaken` resolves, so a sweep started after
+ * that may claim rows meanwhile and they are still counted. A failure resolves `snapshotTaken`
+ * too: a gauge must never keep a sweep waiting.
+ */
+export function countDueAsOfNow(pool: Pool, now: Date): { snapshotTaken: Promise<void>; count: Promise<number> } {
+  let taken!: () => void
+  const snapshotTaken = new Promise<void>((resolve) => (taken = resolve))
+  const count = withTransaction(pool, async (tx) => {
+    // A repeatable-read transaction's snapshot is taken by its first statement.
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+    await tx.query('SELECT 1')
+    taken()
+    return await countDue(tx, now, 'due')
+  })
+  void count.then(taken, taken)
+  return { snapshotTaken, count }
 }
 
 /**

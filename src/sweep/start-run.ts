@@ -10,7 +10,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import { createRun } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
-import { countDue } from '../records/status.js'
+import { countDueAsOfNow } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
 import { sweep } from './sweep.js'
 import type { SweepContext, SweepScope } from './sweep.js'
@@ -76,9 +76,14 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)
         // Pauses that ended make their rows due in this same sweep.
         if (takesDue) await resumeEndedPauses(pool, now).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
-        // The backlog gauge reads what was due as the run began (and again each rescue tick), beside
-        // the sweep rather than before it; a gauge's failure must not keep the sweep from running.
-        if (takesDue) void countDue(pool, now, 'due').then((n) => telemetry.setDueBacklog(n), () => {})
+        // The backlog gauge reads what was due as the run began (and again each rescue tick): its
+        // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
+        // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
+        if (takesDue) {
+          const backlog = countDueAsOfNow(pool, now)
+          void backlog.count.then((n) => telemetry.setDueBacklog(n), () => {})
+          await backlog.snapshotTaken
+        }
         return await sweep(sweepContext, runId, now, scope)
       })
       inFlight.add(swept)
