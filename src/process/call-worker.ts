@@ -1,5 +1,5 @@
 /**
- * One worker call, bounded: it ends when the worker answers, when the call times out, when the
+ * Worker calls, bounded: each ends when the worker answers, when the call times out, when its
  * job expires, or when the scheduler stops, whichever comes first, even if a custom client
  * ignores its signal.
  */
@@ -13,53 +13,91 @@ import type { ProcessRequest, ProcessResult } from '../worker-client/types.js'
 /** Most characters of an error kept in the row's `error` column. */
 const MAX_ERROR_LENGTH = 2000
 
-/** Calls the worker for `row`, attempt `attempt`; `expired` aborts when the owning job expires. */
-export async function callWorker(
-  ctx: ProcessorContext,
-  expired: AbortSignal,
-  row: PageRow,
-  userId: string,
-  attempt: number,
-): Promise<ProcessResult> {
+/** The worker calls of one job. */
+export interface CallScope {
+  /** Calls the worker for `row`, attempt `attempt`. */
+  call(row: PageRow, userId: string, attempt: number): Promise<ProcessResult>
+  /** Stops listening to the job's signals; calls still in flight keep their own timeouts. */
+  close(): void
+}
+
+const STOPPING = 'cancelled because the scheduler is stopping'
+const EXPIRED = 'cancelled because its job expired'
+
+/**
+ * Opens the calls of a job: `stop()` and the job's expiry (`expired`) end every call in flight
+ * through one listener each on the job, not one per call. Shared signals would otherwise hold a
+ * listener per call in flight, each added and removed by a walk of the list.
+ */
+export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): CallScope {
   const { options } = ctx
-  const request: ProcessRequest = {
-    subscriptionId: row.subscription_id,
-    userId,
-    processingId: row.id,
-    scheduledFor: row.scheduled_for.toISOString(),
-    attempt,
-    idempotencyKey: idempotencyKey(row.subscription_id, row.scheduled_for),
+  const inFlight = new Set<(why: string) => void>()
+  const endAll = (why: string) => () => {
+    for (const end of inFlight) end(why)
   }
-  // One controller per call, its timer and listeners removed when the call ends: AbortSignal.any()
-  // and .timeout() keep both alive for the whole timeout after each call (bench/RESULTS.md).
-  const controller = new AbortController()
-  const abort = (why: string) => () => {
-    if (controller.signal.aborted) return
-    controller.abort(new RetryableError(`Worker call for subscription ${row.subscription_id} ${why}.`))
-  }
-  const onTimeout = abort(`timed out after ${options.workerTimeoutMs} ms`)
-  const onStop = abort('cancelled because the scheduler is stopping')
-  const onExpiry = abort('cancelled because its job expired')
-  if (ctx.cancelSignal.aborted) onStop()
-  else if (expired.aborted) onExpiry()
-  const timer = setTimeout(onTimeout, options.workerTimeoutMs)
+  const onStop = endAll(STOPPING)
+  const onExpiry = endAll(EXPIRED)
   ctx.cancelSignal.addEventListener('abort', onStop, { once: true })
   expired.addEventListener('abort', onExpiry, { once: true })
-  const { signal } = controller
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-  aborted.catch(() => {})
+  return {
+    call(row, userId, attempt) {
+      const request: ProcessRequest = {
+        subscriptionId: row.subscription_id,
+        userId,
+        processingId: row.id,
+        scheduledFor: row.scheduled_for.toISOString(),
+        attempt,
+        idempotencyKey: idempotencyKey(row.subscription_id, row.scheduled_for),
+      }
+      return new Promise<ProcessResult>((resolve, reject) => {
+        // One controller and one timer per call, both released when the call ends: AbortSignal.any()
+        // and .timeout() keep both alive for the whole timeout after each call (bench/RESULTS.md).
+        const controller = new AbortController()
+        let timer: NodeJS.Timeout | undefined
+        const settled = () => {
+          clearTimeout(timer)
+          inFlight.delete(end)
+        }
+        // Ends the call at once, even if a custom client ignores its signal.
+        const end = (why: string) => {
+          if (controller.signal.aborted) return
+          const error = new RetryableError(`Worker call for subscription ${row.subscription_id} ${why}.`)
+          controller.abort(error)
+          settled()
+          reject(error)
+        }
+        // Cancelled while waiting its turn: the worker is not called at all.
+        if (ctx.cancelSignal.aborted) return end(STOPPING)
+        if (expired.aborted) return end(EXPIRED)
+        timer = setTimeout(end, options.workerTimeoutMs, `timed out after ${options.workerTimeoutMs} ms`)
+        inFlight.add(end)
+        let answer: Promise<ProcessResult>
+        try {
+          answer = ctx.workerClient.process(request, { signal: controller.signal })
+        } catch (error) {
+          settled()
+          return reject(error)
+        }
+        Promise.resolve(answer).then(
+          (result) => (settled(), resolve(result)),
+          (error: unknown) => (settled(), reject(error)),
+        )
+      })
+    },
+    close() {
+      ctx.cancelSignal.removeEventListener('abort', onStop)
+      expired.removeEventListener('abort', onExpiry)
+    },
+  }
+}
+
+/** One call outside a page job (a backfill step): a scope of its own. */
+export async function callWorker(ctx: ProcessorContext, expired: AbortSignal, row: PageRow, userId: string, attempt: number): Promise<ProcessResult> {
+  const scope = openCallScope(ctx, expired)
   try {
-    // Cancelled while waiting its turn: the worker is not called at all.
-    if (signal.aborted) return await aborted
-    // The race ends the call even if a custom client ignores its signal.
-    return await Promise.race([ctx.workerClient.process(request, { signal }), aborted])
+    return await scope.call(row, userId, attempt)
   } finally {
-    clearTimeout(timer)
-    ctx.cancelSignal.removeEventListener('abort', onStop)
-    expired.removeEventListener('abort', onExpiry)
+    scope.close()
   }
 }
 

@@ -10,7 +10,8 @@ import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
-import { callWorker } from './call-worker.js'
+import { openCallScope } from './call-worker.js'
+import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
 import { failure, success } from './outcome.js'
 import type { Call } from './outcome.js'
@@ -49,7 +50,7 @@ function invalidSchedule(row: PageRow, defaultZone: string): SubscriptionDataErr
 }
 
 /** Calls the worker for one row, and says how it ended. */
-async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revocations: Revocations): Promise<Outcome> {
+async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, row: PageRow, revocations: Revocations): Promise<Outcome> {
   const { options } = ctx
   const attempt = row.attempts + 1
   const jobId = job.id
@@ -68,7 +69,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, row: PageRow, revoca
   const latenessMs = started - row.scheduled_for.getTime()
   try {
     const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': row.subscription_id, 'pss.attempt': attempt }, () =>
-      callWorker(ctx, job.signal, row, row.user_id!, attempt),
+      calls.call(row, row.user_id!, attempt),
     )
     const durationMs = Date.now() - started
     ctx.telemetry.workerCall(durationMs, latenessMs, 'success')
@@ -96,12 +97,14 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   }
   const settled: Promise<void>[] = []
   const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)
+  const calls = openCallScope(ctx, job.signal)
   try {
-    await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, row, revocations))), {
+    await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, calls, row, revocations))), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: (row: PageRow) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs) } : {}),
     })
   } finally {
+    calls.close()
     revocations.stop()
   }
   ctx.settleQueue.flush()
