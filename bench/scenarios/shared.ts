@@ -66,6 +66,7 @@ export async function measureScheduler(
   shape: SeedShape,
   label: string,
   input: Omit<SchedulerRunInput, 'url' | 'concurrency' | 'claimBatchSize'> & Partial<SchedulerRunInput> = {},
+  { share = true }: { share?: boolean } = {},
 ): Promise<Measured<SchedulerRunResult>> {
   const full: Omit<SchedulerRunInput, 'url'> = {
     concurrency: ctx.config.concurrency,
@@ -73,8 +74,9 @@ export async function measureScheduler(
     whatIf: ctx.config.whatIf,
     ...input,
   }
-  // Only a plain drain (instant worker, one run) is shared between scenarios.
-  const key = shape === 'due' && !full.workerUrl && (full.runs ?? 1) === 1 ? JSON.stringify({ n, ...full }) : undefined
+  // Only a plain drain (instant worker, one run) is shared between scenarios, unless a scenario
+  // asks for a measurement of its own (a repeat).
+  const key = share && shape === 'due' && !full.workerUrl && (full.runs ?? 1) === 1 ? JSON.stringify({ n, ...full }) : undefined
   const known = key ? ctx.drains.get(key) : undefined
   if (known) {
     console.error(`    [${label}] same drain as ${known.label}: reusing its measurement`)
