@@ -15,7 +15,8 @@ import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from '
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
-import { getRun, listRuns, waitForRun } from './records/runs.js'
+import { getRun, listRuns } from './records/runs.js'
+import { waitForRun } from './records/wait-for-run.js'
 import type { RunSummary } from './records/runs.js'
 import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
 import { getStatus } from './records/status.js'
@@ -65,6 +66,9 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
   // Every stop() made while one is draining shares it, so each resolves only once calls settled.
   let stopping: Promise<void> | undefined
 
+  // A run this instance finishes is read at once, not at the next poll.
+  const finishedHere = (listener: (run: RunSummary) => void) => events.on('run:finished', listener)
+
   function running(method: string): Engine {
     if (!engine || engine.stopping) throw new NotStartedError(method)
     return engine
@@ -75,7 +79,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     const { runId, swept } = await current.startRun(trigger, scope)
     if (wait === false) return { runId }
     await swept
-    return await waitForRun(pool, runId, { signal: current.haltSignal })
+    return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
   }
 
   const scheduler: SubscriptionScheduler = {
@@ -155,7 +159,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       const current = running('backfill')
       const { runId } = await explainingMissingTables(() => current.startBackfill(subscriptionId, range))
       if (o.wait === false) return { runId }
-      return await waitForRun(pool, runId, { signal: current.haltSignal })
+      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(() => enrollMissing(pool)),
     getSubscription: (subscriptionId, o) => explainingMissingTables(() => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),

@@ -4,12 +4,10 @@
  * enqueued has settled, whichever instance processed them.
  */
 import type { Executor } from '../db/executor.js'
-import { sleep } from '../observe/clock.js'
 import { NotFoundError } from '../errors.js'
 import { TABLES } from '../db/names.js'
 import { latenessPercentile } from './lateness.js'
 import type { RunTrigger } from '../db/names.js'
-import { isTransientDbError } from '../db/transient.js'
 
 export interface RunSummary {
   runId: string
@@ -210,27 +208,4 @@ export async function getRun(db: Executor, runId: string): Promise<RunSummary> {
 export async function listRuns(db: Executor, limit: number): Promise<RunSummary[]> {
   const { rows } = await db.query<RunRow>(`SELECT * FROM ${RUNS} ORDER BY started_at DESC, id LIMIT $1`, [limit])
   return rows.map(toSummary)
-}
-
-/**
- * Resolves with the run once it has finished. Polls the run row: the jobs may settle on any
- * instance, and the row is where they all meet.
- */
-export async function waitForRun(
-  db: Executor,
-  runId: string,
-  options: { pollMs?: number; signal?: AbortSignal } = {},
-): Promise<RunSummary> {
-  const pollMs = options.pollMs ?? 200
-  for (;;) {
-    options.signal?.throwIfAborted()
-    try {
-      const run = await getRun(db, runId)
-      if (run.finishedAt) return run
-    } catch (error) {
-      // The database is restarting: the run goes on without us; keep asking.
-      if (!isTransientDbError(error)) throw error
-    }
-    await sleep(pollMs, options.signal)
-  }
 }
