@@ -156,7 +156,13 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     const runId = await link.getAttribute('data-run-link')
     await link.click()
     expect(page.url()).toBe(`${base}/#/runs/${runId}`)
-    await page.waitForFunction(() => document.querySelector('#run-fields [data-field="state"]')?.textContent === 'ok')
+    await page.waitForFunction(() => document.querySelector('#run-fields [data-field="state"]')?.textContent === 'ok').catch(async (error: unknown) => {
+      // Once seen under a loaded CI: say where the run and the row were, not only that the page waited.
+      const run = await scheduler.getRun(runId!)
+      const row = await scheduler.getSubscription(ok[0]!)
+      const shown = await runField('state').textContent().catch(() => null)
+      throw new Error(`The run page showed ${JSON.stringify(shown)}, not "ok". Run: ${JSON.stringify(run)}. Subscription: ${JSON.stringify(row)}`, { cause: error })
+    })
     expect(await runField('trigger').textContent()).toBe('single')
     expect(await runField('processed').textContent()).toBe('1')
     expect(await page.locator('#run-failures td.empty').textContent()).toBe('No failed attempts in this run.')
