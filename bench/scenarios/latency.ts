@@ -18,7 +18,7 @@
 import type { BaselineRunInput, BaselineRunResult } from '../child/run-baseline.js'
 import { runChild } from '../lib/child.js'
 import { startHttpWorker } from '../lib/http-worker.js'
-import { describeProcess, formatRate, printProfile } from '../lib/report.js'
+import { describeProcess, formatRate, median, printProfile } from '../lib/report.js'
 import type { Scenario } from './shared.js'
 import { measureScheduler, schedulerCase } from './shared.js'
 
@@ -36,8 +36,6 @@ interface Pair {
   steady: number
   ofClient: number
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 export const latency: Scenario = async (ctx) => {
   const { latencyN: n, concurrency, workerDelayMs } = ctx.config

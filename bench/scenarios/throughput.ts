@@ -7,7 +7,7 @@
  */
 import type { BaselineRunResult } from '../child/run-baseline.js'
 import { BOSS_SCHEMA } from '../lib/database.js'
-import { describeProcess, formatRate, formatRatio, printProfile } from '../lib/report.js'
+import { describeProcess, formatRate, formatRatio, median, printProfile } from '../lib/report.js'
 import type { Measured, Scenario, ScenarioContext } from './shared.js'
 import { describeRun, measureBaseline, measureScheduler, runRate, schedulerCase } from './shared.js'
 
@@ -36,8 +36,6 @@ function baselineRow(ctx: ScenarioContext, n: number, name: string, measured: Me
  * the herd and scale scenarios share.
  */
 const PAIRS = 3
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 export const throughput: Scenario = async (ctx) => {
   const { n, concurrency, claimBatchSize } = ctx.config
