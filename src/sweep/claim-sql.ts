@@ -80,12 +80,15 @@ export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
  */
 export function claimSql(kind: ClaimKind): string {
   const { key, where, slot, resetAttempts } = SELECTION[kind]
-  // A due row this run has already taken (and, say, failed for good since) waits for the next run.
+  // A row this run has already taken waits for the next run: its job may have settled it (done,
+  // or failed for good) before this page, and its slot is recorded. `expired` takes rows whose
+  // claim ran out, whichever run made it.
+  const once = kind === 'expired' ? '' : `
+         AND sp.run_id IS DISTINCT FROM $6::uuid`
   const dueOnly = kind === 'due'
     ? `
-         AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)
-         AND sp.run_id IS DISTINCT FROM $6::uuid`
-    : ''
+         AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)${once}`
+    : once
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
