@@ -85,17 +85,16 @@ export function claimSql(kind: ClaimKind): string {
   // claim ran out, whichever run made it.
   const once = kind === 'expired' ? '' : `
          AND sp.run_id IS DISTINCT FROM $6::uuid`
-  const dueOnly = kind === 'due'
-    ? `
-         AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)${once}`
-    : once
+  // `$9` of a due sweep: rows claimed since then wait too (claimedBefore).
+  const dueOnly = kind === 'due' ? `
+         AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)` : ''
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
       SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
-       WHERE ${where}${dueOnly}
+       WHERE ${where}${dueOnly}${once}
          AND s.active IS TRUE
          AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
        ORDER BY ${key}, sp.id
