@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { expect, test } from 'vitest'
 import type { Executor } from '../src/db/executor.js'
 import { createCallableReader, createPageReader } from '../src/process/page-rows.js'
-import { createTestDatabase } from './support/database.js'
+import { countingExecutor, createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 /** Six rows claimed by two jobs, three each; returns their processing ids in job order. */
@@ -25,8 +25,7 @@ async function claimedByTwoJobs() {
   )
   const ids = subscriptions.map((sid) => rows.find((r) => r.sid === sid)!.id)
   // Counts the statements the readers send.
-  const statements: string[] = []
-  const counted: Executor = { query: ((text: string, params?: unknown[]) => (statements.push(text), db.pool.query(text, params))) as Executor['query'] }
+  const { executor: counted, statements } = countingExecutor(db.pool)
   return { db, subscriptions, ids, jobs: jobs as [string, string], statements, counted }
 }
 

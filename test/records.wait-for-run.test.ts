@@ -4,20 +4,18 @@
  * by another instance is found by the poll.
  */
 import { expect, test } from 'vitest'
-import type { Executor } from '../src/db/executor.js'
 import { TABLES } from '../src/db/names.js'
 import { createRun } from '../src/records/runs.js'
 import type { RunSummary } from '../src/records/runs.js'
 import { waitForRun } from '../src/records/wait-for-run.js'
-import { createTestDatabase } from './support/database.js'
+import { countingExecutor, createTestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
 
 /** A run, a pool that counts the statements sent, and a stand-in for the scheduler's event bus. */
 async function setUp() {
   const db = await createTestDatabase()
   const runId = await createRun(db.pool, 'manual', new Date())
-  const reads: string[] = []
-  const counted: Executor = { query: ((text: string, params?: unknown[]) => (reads.push(text), db.pool.query(text, params))) as Executor['query'] }
+  const { executor: counted, statements: reads } = countingExecutor(db.pool)
   const listeners = new Set<(run: RunSummary) => void>()
   const finishedHere = (listener: (run: RunSummary) => void) => (listeners.add(listener), () => void listeners.delete(listener))
   const emit = (id: string) => listeners.forEach((listener) => listener({ runId: id } as RunSummary))

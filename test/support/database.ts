@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, inject } from 'vitest'
+import type { Executor } from '../../src/db/executor.js'
 import { databaseUrl } from './urls.js'
 
 export interface TestDatabase {
@@ -65,4 +66,11 @@ export function ownPool(url: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max })
   pool.on('error', () => {})
   return pool
+}
+
+/** An executor on `pool` that keeps the text of every statement it sends, for tests that count them. */
+export function countingExecutor(pool: pg.Pool): { executor: Executor; statements: string[] } {
+  const statements: string[] = []
+  const executor: Executor = { query: ((text: string, params?: unknown[]) => (statements.push(text), pool.query(text, params))) as Executor['query'] }
+  return { executor, statements }
 }
