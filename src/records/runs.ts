@@ -22,7 +22,7 @@ export interface RunSummary {
   failed: number
   /** Failed attempts that were scheduled for another try. */
   retried: number
-  /** Enqueued, then found deleted, paused or inactive before their call. */
+  /** Enqueued, then found deleted, paused or inactive before their call, or their slot found already recorded complete. */
   skipped: number
   durationMs: number | null
   /**

@@ -109,6 +109,27 @@ export async function recordFinalFailures(
 }
 
 /**
+ * Lets go of rows whose call succeeded for a slot already recorded complete: claimed for it again
+ * (`runSubscription()` twice at one instant of a frozen clock, or a next slot set back by hand).
+ * Nothing is recorded for the slot a second time; the row is free, its next slot the one after
+ * (`$2`: each row's job, then that slot). Left queued, it waited for its lease's rescue, which
+ * called the worker for the same slot again, every lease. Returns each one let go of, with its
+ * run: each counts once as skipped there.
+ */
+export async function releaseRepeats(db: Executor, rows: (Owned & { nextRunAt: Date | null })[], now: Date): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map()
+  const { rows: released } = await db.query<{ id: string; run_id: string }>(
+    `UPDATE subscription_processing sp
+        SET status = CASE WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END, next_run_at = (${VALUES} ->> 1)::timestamptz,
+            attempts = sp.attempts + 1, job_id = NULL, lease_expires_at = NULL, updated_at = $3
+      WHERE ${OWNED} AND sp.last_completed_for = sp.scheduled_for
+     RETURNING sp.id, sp.run_id`,
+    [...rowParams(rows, (r) => [r.nextRunAt?.toISOString() ?? null]), now],
+  )
+  return new Map(released.map((r) => [r.id, r.run_id]))
+}
+
+/**
  * Lets go of rows their job owns but may not call for: paused, or their subscription inactive
  * (back to `pending`, picked again once reactivated). Returns each one let go of, with its
  * run: each counts once as skipped there.

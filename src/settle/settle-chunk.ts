@@ -15,7 +15,7 @@ import type { OutcomeCounts, RunSummary } from '../records/runs.js'
 import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { recordFailures } from './record-failures.js'
-import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRows, rowParams } from './row-writes.js'
+import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
 
@@ -24,11 +24,18 @@ export type { SettleDeps }
 export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
 
 
+/** A row to let go of, counted skipped once: `nextRunAt` when its call succeeded but recorded nothing. */
+export type Leftover = Owned & { runId: string; nextRunAt?: Date | null }
+
 /** Outcomes of calls, and rows a job was given but found paused, inactive or gone (each skipped once). */
 export interface Chunk {
   outcomes: Outcome[]
-  leftovers?: (Owned & { runId: string })[]
+  leftovers?: Leftover[]
 }
+
+const leftover = (o: Outcome): Leftover => ({ ...owned(o), runId: o.row.run_id, ...(o.kind === 'success' ? { nextRunAt: o.nextRunAt } : {}) })
+
+const succeeded = (r: Leftover): r is Leftover & { nextRunAt: Date | null } => r.nextRunAt !== undefined
 
 export interface ChunkSettlement {
   counts: OutcomeCounts
@@ -96,9 +103,10 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
   if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length && behind.length === 0) {
     const { done, finishedRuns } = await completeInOneGo(pool, successes, now, latenessByRun(chunk.outcomes))
     announceSuccesses(done)
-    const unmatched = successes.filter((o) => !done.has(o.row.id)).map((o) => ({ ...owned(o), runId: o.row.run_id }))
+    const unmatched = successes.filter((o) => !done.has(o.row.id)).map(leftover)
     if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, announcements, finishedRuns }
-    // Rare: rows paused, deactivated or deleted while their calls were in flight.
+    // Rare: rows paused, deactivated or deleted while their calls were in flight, or their slot
+    // already recorded.
     const rest = await settleChunk(deps, { outcomes: [], leftovers: unmatched })
     return { counts: { ...rest.counts, successful: done.size }, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
   }
@@ -127,13 +135,12 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     // (or was deleted): skipped, once.
     const settled = new Set([...done, ...moved, ...recorded.list.map((o) => o.row.id)])
     const abandoned = (o: Outcome) => o.kind === 'cancelled' && !o.handOver
-    const unsettled = [
-      ...chunk.outcomes.filter((o) => !settled.has(o.row.id) && !abandoned(o)).map((o) => ({ ...owned(o), runId: o.row.run_id })),
-      ...(chunk.leftovers ?? []),
-    ]
-    const released = await releaseRows(tx, unsettled, now)
-    for (const runId of released.values()) tally(counts, runId, 'skipped')
-    const gone = await recordGone(tx, unsettled.filter((r) => !released.has(r.id)))
+    const unsettled = [...chunk.outcomes.filter((o) => !settled.has(o.row.id) && !abandoned(o)).map(leftover), ...(chunk.leftovers ?? [])]
+    const repeats = await releaseRepeats(tx, unsettled.filter(succeeded), now)
+    const rest = unsettled.filter((r) => !repeats.has(r.id))
+    const released = await releaseRows(tx, rest, now)
+    for (const runId of [...repeats.values(), ...released.values()]) tally(counts, runId, 'skipped')
+    const gone = await recordGone(tx, rest.filter((r) => !released.has(r.id)))
     for (const [runId, n] of gone) tally(counts, runId, 'skipped', n)
 
     const lateness = latenessByRun(chunk.outcomes)
