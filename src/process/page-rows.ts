@@ -62,13 +62,21 @@ function perTurn<R>(run: (requests: Request[]) => Promise<R[]>): (jobId: string,
     })
 }
 
+/**
+ * Each row's subscription, looked up by its key. As a plain join, a read of a thousand rows was
+ * planned as a hash join over the whole host table (a fetch's jobs read together, and a slow
+ * worker's rows in hand are read again every 250 ms): `LIMIT 1` keeps the subquery from being
+ * flattened into one, and `id` is the host table's key, so it changes no answer.
+ */
+const SUBSCRIPTION = `SELECT s.user_id, s.frequency, s.active FROM subscriptions s WHERE s.id = sp.subscription_id LIMIT 1`
+
 export function createPageReader(db: Executor): PageReader {
   const read = perTurn(async (requests): Promise<PageRows[]> => {
     const { rows } = await db.query<ReadRow>(
       `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
               sp.anchor_at, sp.run_at, sp.starts_at, sp.ends_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
               sp.status, s.active
-         FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+         FROM subscription_processing sp LEFT JOIN LATERAL (${SUBSCRIPTION}) s ON true
         WHERE sp.id = ANY($1::uuid[])`,
       [requests.flatMap((r) => r.ids)],
     )
@@ -91,7 +99,7 @@ export function createPageReader(db: Executor): PageReader {
 export function createCallableReader(db: Executor): CallableReader {
   const read = perTurn(async (requests): Promise<Set<string>[]> => {
     const { rows } = await db.query<{ id: string; job_id: string }>(
-      `SELECT sp.id, sp.job_id FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
+      `SELECT sp.id, sp.job_id FROM subscription_processing sp CROSS JOIN LATERAL (${SUBSCRIPTION}) s
         WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE`,
       [requests.flatMap((r) => r.ids)],
     )
