@@ -9,6 +9,7 @@ import { expect, test } from 'vitest'
 import type { Executor } from '../src/db/executor.js'
 import { createCallableReader, createPageReader } from '../src/process/page-rows.js'
 import { countingExecutor, createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
 /** Six rows claimed by two jobs, three each; returns their processing ids in job order. */
@@ -65,7 +66,7 @@ test('reads asked for in different turns are separate statements, and a read tha
 })
 
 /** The plan of `statement` with `ids` as its `$1`, one line per node. */
-async function planOf(db: { pool: import('pg').Pool }, statement: string, ids: string[]): Promise<string> {
+async function planOf(db: TestDatabase, statement: string, ids: string[]): Promise<string> {
   const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, [ids])
   return rows.map((r) => r['QUERY PLAN']).join('\n')
 }
