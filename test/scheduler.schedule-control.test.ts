@@ -97,6 +97,21 @@ describe('reschedule', () => {
     await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
   })
 
+  test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    clock.set('2026-03-04T08:30:00.000Z') // the 2 March slot, run two days late, before the 4 March one
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
+    const next = at('2026-03-04T09:00:00.000Z')
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(next)
+    await expect(scheduler.reschedule(id, { runAt: '09:00' })).resolves.toEqual({ nextRunAt: next })
+    clock.set('2026-03-04T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-04T09:00:00.000Z'])
+  })
+
   test('is refused while a call for the subscription is in flight', async () => {
     const id = await subscription()
     await scheduler.enroll(id)

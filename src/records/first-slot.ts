@@ -1,8 +1,8 @@
 /**
  * Where a row's schedule goes from here, for the controls that move it (reschedule, pause until,
  * resume, skip) and for the preview: its first slot under its settings, in the phase it already
- * has, never on a local day it has spent (the day of its last run, or a day whose slot was
- * skipped), and its upcoming slots.
+ * has, never on a local day it has spent (the day of the slot it last ran for, or a day whose
+ * slot was skipped), and its upcoming slots.
  */
 import { IANAZone } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
@@ -21,10 +21,16 @@ export function phased(row: ScheduleRow): ScheduleRow {
   return row.anchor_at ? row : { ...row, anchor_at: row.next_run_at ?? row.last_completed_for }
 }
 
-/** Local days the row may not run on again: its last run's, and those whose slot was skipped. */
+/**
+ * Local days the row may not run on again: that of the slot its last run was for, and those whose
+ * slot was skipped. The slot's day, as the settle reckons it (schedule/row-schedule.ts): a run two
+ * days late spends the day it was due, not the day of its call, which keeps its own slot; a row
+ * from before slots were recorded falls back to the day of its last run.
+ */
 export async function spentDays(db: Executor, row: ScheduleRow, now: Date): Promise<Date[]> {
   const skipped = await recentSkips(db, row.subscription_id, new Date(now.getTime() - 86_400_000))
-  return row.last_run_at ? [row.last_run_at, ...skipped] : skipped
+  const last = row.last_completed_for ?? row.last_run_at
+  return last ? [last, ...skipped] : skipped
 }
 
 /**
