@@ -109,6 +109,29 @@ describe('stop', () => {
     }
   })
 
+  test('a call cancelled by stop() goes back to the queue at once, not after the backoff of a failure', async () => {
+    const retry = { limit: 3, delaySeconds: 600, maxDelaySeconds: 600 }
+    const hanging = createFakeWorkerClient().otherwise({ hang: true })
+    const first = scheduler({ workerClient: hanging, retry, queuePrefix: 'stop-requeue' })
+    await first.start()
+    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    await first.runNow({ wait: false })
+    await hanging.waitForCalls(1)
+    await first.stop({ timeoutMs: 300 })
+
+    const healthy = createFakeWorkerClient()
+    const second = scheduler({ workerClient: healthy, retry, queuePrefix: 'stop-requeue' })
+    await second.start()
+    // A failure would wait 300–600 s for its retry; a cancelled call is nobody's failure.
+    const [row] = await rowsWhen([id!], (rs) => rs.every((r) => r.status === 'completed'))
+    expect(row).toMatchObject({ status: 'completed', error: null, consecutive_failures: 0 })
+    expect(healthy.callsFor(id!)).toHaveLength(1)
+    // Logged as what it is, not as a failure.
+    const about = (level: 'info' | 'warn') => logger.messages(level).filter((m) => m.includes(id!))
+    expect(about('warn')).toEqual([])
+    expect(about('info').join('\n')).toMatch(/cancelled by stop\(\).*back in the queue/)
+  })
+
   test('a call cancelled by stop() on its last attempt is not recorded as a failure; the next instance takes the slot again', async () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const first = scheduler({ workerClient: hanging, retry: { limit: 0 }, queuePrefix: 'stop-last-attempt' })

@@ -44,7 +44,9 @@ export function retryDelayMs(options: ResolvedOptions, attempt: number, retryAft
 
 /**
  * A failed call. Cut short because its job expired, it stays with that job, which pg-boss delivers
- * again; cut short by `stop()`'s deadline, it is retried like any failure, but is never final.
+ * again. Cut short by `stop()`'s deadline, it is recorded as a retry (the row's error says why),
+ * but is never final and waits no backoff: the worker did not fail, so its row goes back to the
+ * queue at once, for another instance.
  */
 export function failure(options: ResolvedOptions, call: Call, error: unknown, cut: { cancelled: boolean; expired: boolean }): Failure | Cancelled {
   const permanent = isPermanentError(error)
@@ -53,7 +55,8 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
   const cancelled = cut.cancelled && !permanent
   const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
   const message = describeError(error)
-  options.logger.warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
+  if (cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
+  else options.logger.warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
   const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number }).status ?? null) : null
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {
@@ -67,6 +70,6 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
     permanent,
     final,
     cancelled,
-    retryAt: final ? null : new Date(options.clock.now().getTime() + retryDelayMs(options, attempt, retryAfterMs)),
+    retryAt: final ? null : new Date(options.clock.now().getTime() + (cancelled ? 0 : retryDelayMs(options, attempt, retryAfterMs))),
   }
 }
