@@ -38,8 +38,9 @@ export class MigrationError extends SchedulerError {
 }
 
 /**
- * The database has not been migrated: the scheduler's tables are missing. The message names
- * the three ways to create them.
+ * The database has not been migrated: the scheduler's tables are missing, or older than this
+ * version (the MVP's `subscription_processing`, say). The message names the three ways to
+ * create or update them.
  */
 export class NotMigratedError extends SchedulerError {
   override name = 'NotMigratedError'
@@ -47,7 +48,7 @@ export class NotMigratedError extends SchedulerError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
       'NOT_MIGRATED',
-      `The scheduler's tables are missing from this database (${detail}). Create them with \`await migrate(pool)\`, ` +
+      `The scheduler's tables are missing from this database, or older than this version (${detail}). Create or update them with \`await migrate(pool)\`, ` +
         'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`.',
       options,
     )

@@ -120,14 +120,14 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
       assertUuid('subscriptionId', subscriptionId)
-      await explainingMissingTables(() => getSubscription(pool, subscriptionId, 0)) // NotFoundError for an unknown one
+      await explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, 0)) // NotFoundError for an unknown one
       return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
     }) as SubscriptionScheduler['runSubscription'],
 
     pause: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
       const until = checkPauseOptions(o)
-      return await explainingMissingTables(async () => {
+      return await explainingMissingTables(pool, async () => {
         if (!until) return await pause(pool, subscriptionId, resolved.clock.now())
         await pauseUntil(pool, resolved, subscriptionId, until)
         return await getSubscription(pool, subscriptionId)
@@ -135,45 +135,45 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     },
     resume: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
-      return await explainingMissingTables(async () => {
+      return await explainingMissingTables(pool, async () => {
         if (await resumeBeforeItsEnd(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
         return await resume(pool, subscriptionId, resolved.clock.now())
       })
     },
-    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(() => enroll(pool, resolved, subscriptionId, enrollOptions)),
+    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions)),
     reschedule: async (subscriptionId, settings) => {
       assertUuid('subscriptionId', subscriptionId)
-      return await explainingMissingTables(() => reschedule(pool, resolved, subscriptionId, settings))
+      return await explainingMissingTables(pool, () => reschedule(pool, resolved, subscriptionId, settings))
     },
     skipNext: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
-      return await explainingMissingTables(() => skipNext(pool, resolved, subscriptionId))
+      return await explainingMissingTables(pool, () => skipNext(pool, resolved, subscriptionId))
     },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
-      return await explainingMissingTables(() => upcoming(pool, resolved, subscriptionId, o?.count))
+      return await explainingMissingTables(pool, () => upcoming(pool, resolved, subscriptionId, o?.count))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
       assertUuid('subscriptionId', subscriptionId)
       const range = checkBackfillRange(o)
       const current = running('backfill')
-      const { runId } = await explainingMissingTables(() => current.startBackfill(subscriptionId, range))
+      const { runId } = await explainingMissingTables(pool, () => current.startBackfill(subscriptionId, range))
       if (o.wait === false) return { runId }
       return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
     }) as SubscriptionScheduler['backfill'],
-    enrollMissing: () => explainingMissingTables(() => enrollMissing(pool)),
-    getSubscription: (subscriptionId, o) => explainingMissingTables(() => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),
-    getStatus: () => explainingMissingTables(() => getStatus(pool, resolved)),
-    listRuns: (o) => explainingMissingTables(() => listRuns(pool, limitOf(o, 20))),
+    enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
+    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),
+    getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
+    listRuns: (o) => explainingMissingTables(pool, () => listRuns(pool, limitOf(o, 20))),
     getRun: (runId) => {
       assertUuid('runId', runId)
-      return explainingMissingTables(() => getRun(pool, runId))
+      return explainingMissingTables(pool, () => getRun(pool, runId))
     },
     listFailures: (o) => {
       if (o?.runId !== undefined) assertUuid('runId', o.runId)
-      return explainingMissingTables(() => listFailures(pool, { limit: limitOf(o, 20), runId: o?.runId }))
+      return explainingMissingTables(pool, () => listFailures(pool, { limit: limitOf(o, 20), runId: o?.runId }))
     },
-    listFailing: (o) => explainingMissingTables(() => listFailing(pool, limitOf(o, 20))),
+    listFailing: (o) => explainingMissingTables(pool, () => listFailing(pool, limitOf(o, 20))),
     on: (event, listener) => events.on(event, listener),
   }
   return scheduler

@@ -11,7 +11,7 @@ import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createEmptyDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { HOST_SUBSCRIPTIONS_DDL, SEED_PROCESSING_DDL } from './support/host-schema.js'
 
 interface Replica {
   pool: pg.Pool
@@ -143,8 +143,17 @@ describe('a start that changes the registered schedule', () => {
 })
 
 describe('a database that has not been migrated', () => {
-  test('every read and write names the migration step instead of a raw missing relation', async () => {
-    const db = await bareDatabase()
+  const databases: Record<string, () => Promise<TestDatabase>> = {
+    'the host table alone': bareDatabase,
+    // The situation "Migrating from the MVP module" starts from.
+    "the host table and the MVP's subscription_processing": async () => {
+      const db = await bareDatabase()
+      await db.pool.query(SEED_PROCESSING_DDL)
+      return db
+    },
+  }
+  test.each(Object.keys(databases))('every read and write names the migration step instead of a raw missing relation or column: %s', async (name) => {
+    const db = await databases[name]!()
     const [id] = await addSubscriptions(db, 1, true)
     const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger() })
     const calls: [string, () => Promise<unknown>][] = [
@@ -162,6 +171,16 @@ describe('a database that has not been migrated', () => {
       expect(error, name).toBeInstanceOf(NotMigratedError)
       expect((error as NotMigratedError).code, name).toBe('NOT_MIGRATED')
       expect((error as Error).message, name).toMatch(/migrate\(pool\).*start\(\).*pg-subscription-scheduler migrate/)
+    }
+  })
+
+  test('on a database without the host table, a call names that table and what it must hold', async () => {
+    const db = await createEmptyDatabase()
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger() })
+    for (const [name, call] of [['getStatus', () => scheduler.getStatus()], ['enrollMissing', () => scheduler.enrollMissing()]] as const) {
+      const error = await call().then(() => undefined, (e: unknown) => e)
+      expect(error, name).toBeInstanceOf(NotMigratedError)
+      expect((error as Error).message, name).toMatch(/subscriptions\(id uuid, user_id uuid, frequency, active\)/)
     }
   })
 

@@ -56,7 +56,7 @@ export async function cliSchedulerOptions(
   // What the flags and environment set is checked before anything connects: a bad --timezone
   // is a usage error (exit 2) even when the database is down.
   const { queuePrefix } = resolveOptions(options)
-  const published = await explainingMissingTables(() => readSharedSettings(pool, queuePrefix))
+  const published = await explainingMissingTables(pool, () => readSharedSettings(pool, queuePrefix))
   const given = givenZone(flags, env)
   if (published) {
     options.timezone ??= published.timezone

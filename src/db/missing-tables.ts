@@ -1,29 +1,61 @@
 /**
- * A database the library has not migrated answers with a raw `relation … does not exist`. Every
- * public call that reads or writes the scheduler's tables turns that into a
- * {@link NotMigratedError}, which says how to create them.
+ * A database the library has not migrated answers with a raw `relation … does not exist`, or,
+ * where only the MVP's `subscription_processing` is there, `column sp.… does not exist` or an
+ * ON CONFLICT with no unique index to match. Every public call that reads or writes the
+ * scheduler's tables turns such an error into a {@link NotMigratedError}, which says what is
+ * missing and how to create or update it. What is missing is looked up only once a statement
+ * has failed.
  */
 import type { Executor } from './executor.js'
-import { NotMigratedError } from '../errors.js'
-import { SCHEDULER_SCHEMA } from './names.js'
+import { NotFoundError, NotMigratedError } from '../errors.js'
+import { MIGRATIONS } from './migrations.generated.js'
+import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 
-const OUR_RELATION = new RegExp(`(?:relation|schema) "((?:${SCHEDULER_SCHEMA}(?:\\.\\w+)?)|subscription_processing)" does not exist`)
+const HOST_TABLE =
+  'the host table subscriptions does not exist on the connection\'s search_path; the scheduler reads ' +
+  'subscriptions(id uuid, user_id uuid, frequency, active), and migrate() needs it: create it first'
 
-/** The error to throw instead of `error`: a NotMigratedError when one of our tables is missing. */
-export function explainMissingTables(error: unknown): unknown {
+/**
+ * Errors a statement gets from a schema other than the one it was written for: a relation,
+ * column, schema or constraint missing (SQLSTATE class 42, "syntax error or access rule
+ * violation", and 3F000, no such schema).
+ */
+function isSchemaError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  const message = (error as { message?: unknown } | null)?.message
-  if ((code !== '42P01' && code !== '3F000') || typeof message !== 'string') return error
-  const match = OUR_RELATION.exec(message)
-  return match ? new NotMigratedError(`${match[1]} does not exist`, { cause: error }) : error
+  return typeof code === 'string' && (code.startsWith('42') || code === '3F000')
 }
 
-/** Runs `fn`, explaining a missing table of ours. */
-export async function explainingMissingTables<T>(fn: () => Promise<T>): Promise<T> {
+/** What keeps this database from being the one this version's statements were written for, if anything. */
+async function whatIsMissing(db: Executor): Promise<string | null> {
+  const { rows } = await db.query<{ host: string | null; processing: string | null; runs: string | null; journal: string | null }>(
+    `SELECT to_regclass('subscriptions')::text AS host, to_regclass('subscription_processing')::text AS processing,
+            to_regclass('${TABLES.runs}')::text AS runs, to_regclass('${TABLES.migrations}')::text AS journal`,
+  )
+  const found = rows[0]
+  if (!found?.host) return HOST_TABLE
+  if (!found.processing) return 'subscription_processing does not exist'
+  if (!found.runs || !found.journal) return `${TABLES.runs} does not exist`
+  const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
+  const last = Number(applied[0]?.last ?? 0)
+  const pending = MIGRATIONS.filter((m) => m.folderMillis > last).map((m) => m.tag)
+  return pending.length > 0 ? `${pending.length} of this version's migrations not applied: ${pending.join(', ')}` : null
+}
+
+/**
+ * Runs `fn`. A statement failing for want of a table, column or constraint, on a database this
+ * version has not migrated (missing, the MVP's table, or migrated by an older version), becomes a
+ * NotMigratedError saying what is missing, as does a NotFoundError there; any other error is
+ * thrown as it is.
+ */
+export async function explainingMissingTables<T>(db: Executor, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (error) {
-    throw explainMissingTables(error)
+    // Not found, on a database not migrated (the MVP's table has none of the rows enrolled since):
+    // the missing migration is the news.
+    if (!isSchemaError(error) && !(error instanceof NotFoundError)) throw error
+    const missing = await whatIsMissing(db).catch(() => null)
+    throw missing ? new NotMigratedError(missing, { cause: error }) : error
   }
 }
 
