@@ -660,5 +660,13 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
     // The controls were done, and stayed done: not called again by the retry.
     for (const id of controls) expect(worker.callsFor(id)).toHaveLength(before.get(id)!)
     await expectControlsCompleted(db, controls)
+
+    // The pause is in the subscription's history, and so is retryFailed() lifting it.
+    const paused = ['paused', row.scheduled_for, expect.stringMatching(/after 2 failed runs in a row .*retryFailed\(\) or resume\(\)/)]
+    expect(details.history.map((h) => [h.kind, h.slot, h.detail])).toEqual([paused])
+    await expect(scheduler.retryFailed({ subscriptionIds: [broken] })).resolves.toMatchObject({ processed: 1, failed: 1 })
+    const lifted = (await scheduler.getSubscription(broken)).history.map((h) => [h.kind, h.slot, h.detail])
+    // Newest first: paused again (its re-drive failed, and it had failed two runs in a row), lifted by the re-drive, paused.
+    expect(lifted).toEqual([paused, ['resumed', row.scheduled_for, 'by retryFailed(), from its pause for failures'], paused])
   }, 30_000)
 })

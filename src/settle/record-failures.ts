@@ -1,13 +1,15 @@
 /**
  * Failed calls, retried or final: the rows, the retry jobs (one per subscription, at its
  * backoff or Retry-After), the dead letters, and the failure history. A call cut short by
- * `stop()` with no retry left is let go of for the rescue to take at once, not recorded failed.
+ * `stop()` with no retry left is let go of for the rescue to take at once, not recorded failed. A
+ * row paused for failing too many runs in a row says so in its subscription's history.
  */
 import { retryLeaseSeconds } from '../config/flow.js'
 import { bossDb } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { pageJob } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
+import { recordHistory } from '../records/history.js'
 import { idempotencyKey } from '../worker-client/types.js'
 import type { Failure } from './outcome.js'
 import { recordFinalFailures, recordRetries } from './row-writes.js'
@@ -50,6 +52,12 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
     },
   }))
   if (dead.length > 0) await deps.boss.insert(deps.deadQueue, dead, { db: bossDb(db) })
+  await recordHistory(db, finals.filter((o) => paused.has(o.row.id)).map((o) => ({
+    subscriptionId: o.row.subscription_id,
+    kind: 'paused',
+    slot: o.row.scheduled_for,
+    detail: `after ${options.pauseAfterConsecutiveFailures} failed runs in a row (pauseAfterConsecutiveFailures); retryFailed() or resume() picks it again`,
+  })), now)
 
   const list = failures.filter((o) => (o.final ? failed : retried).has(o.row.id))
   await recordFailureHistory(db, list.map((o) => ({

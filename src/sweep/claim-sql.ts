@@ -76,7 +76,8 @@ export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
  * `$7` the ids of the jobs that will own the rows, `$8` rows per job (in key order: the first
  * `$8` rows to the first job, and so on), `$9` ids or claimedBefore (kinds that take them).
  * Returns each row with its owner and previous owner, what its call needs, and the page's last
- * sort key (the next cursor) on every row.
+ * sort key (the next cursor) on every row; a `failed` claim also returns each row's status before
+ * it (a row paused for failures is resumed by it).
  */
 export function claimSql(kind: ClaimKind): string {
   const { key, where, slot, resetAttempts } = SELECTION[kind]
@@ -91,7 +92,7 @@ export function claimSql(kind: ClaimKind): string {
   // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
     WITH picked AS (
-      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id
+      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id, sp.status AS previous_status
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
        WHERE ${where}${dueOnly}${once}
@@ -101,7 +102,7 @@ export function claimSql(kind: ClaimKind): string {
        LIMIT $4
          FOR UPDATE OF sp SKIP LOCKED
     ), numbered AS (
-      SELECT ctid, previous_run_id, previous_job_id, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
+      SELECT ctid, previous_run_id, previous_job_id, previous_status, row_number() OVER (ORDER BY sort_key, id) AS n FROM picked
     ), claimed AS (
       UPDATE subscription_processing sp
          SET status = 'queued',
@@ -119,7 +120,7 @@ export function claimSql(kind: ClaimKind): string {
        -- joined by id, or by ctid alone, the planner may hash the whole table (it did for the
        -- first pages of a sweep, statistics not yet caught up with the page).
        WHERE sp.ctid = numbered.ctid AND sp.ctid = ANY(ARRAY(SELECT ctid FROM picked))
-      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id
+      RETURNING sp.id, sp.subscription_id, sp.scheduled_for, sp.job_id, numbered.previous_run_id, numbered.previous_job_id${kind === 'failed' ? ', numbered.previous_status' : ''}
     ), last AS (
       SELECT sort_key::text AS key, id::text FROM picked ORDER BY sort_key DESC, id DESC LIMIT 1
     )

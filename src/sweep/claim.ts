@@ -10,6 +10,7 @@ import { bossDb } from '../db/executor.js'
 import type { PgBoss } from 'pg-boss'
 import { pageJob } from '../process/page-job.js'
 import type { PageJobData, PageJobTimings } from '../process/page-job.js'
+import { recordHistory } from '../records/history.js'
 import { addClaimed } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
@@ -109,6 +110,9 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
     db: bossDb(client),
   })
   await addClaimed(client, input.runId, rows.length)
+  // retryFailed() lifts a pause for failures: the subscription's history says so.
+  const resumed = rows.filter((row) => row.previous_status === 'paused')
+  await recordHistory(client, resumed.map((row) => ({ subscriptionId: row.subscription_id, kind: 'resumed', slot: row.scheduled_for, detail: 'by retryFailed(), from its pause for failures' })), input.now)
   const finishedRuns = await countTakeovers(client, rows, input.kind === 'expired', input.now)
   const last = rows[0]!
   return {

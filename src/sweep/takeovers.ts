@@ -16,6 +16,8 @@ export interface ClaimedRow {
   job_id: string
   previous_run_id: string | null
   previous_job_id: string | null
+  /** A `failed` claim's only: the row's status before it. */
+  previous_status?: string
   last_key: string
   last_id: string
 }
