@@ -128,7 +128,7 @@ export interface SubscriptionScheduler {
   runSubscription(subscriptionId: string, options?: RunNowOptions): Promise<RunSummary | RunStarted>
   /**
    * Stops a subscription from being picked; with `until`, it resumes by itself then. A call
-   * already in flight finishes.
+   * already in flight finishes, and its success is recorded: the row moves on to its next slot.
    */
   pause(subscriptionId: string, options?: PauseOptions): Promise<SubscriptionDetails>
   /** Makes a paused subscription pickable again (due at once if its `next_run_at` has passed). */

@@ -135,6 +135,19 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).status).toBe('pending')
   })
 
+  test('an ended subscription stays ended through a pause and a resume: no call after its end', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })
+    await expect(scheduler.pause(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await expect(scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual([])
+    expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
+  })
+
   test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {
     await expect(scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
     await expect(scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)
@@ -192,6 +205,24 @@ describe('pause until', () => {
     const paused = await scheduler.pause(id, { until: at('2026-03-08T12:00:00.000Z') }) // a Sunday
     expect(paused.nextRunAt).toEqual(at('2026-03-09T09:00:00.000Z'))
     expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
+  })
+
+  test('paused while its call is in flight: the success is recorded, the row stays paused, and resume() does not call that slot again', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    worker.on(id, { delayMs: 1500 })
+    const before = worker.calls.length
+    const run = await scheduler.runSubscription(id, { wait: false })
+    await worker.waitForCalls(before + 1)
+    await scheduler.pause(id)
+    expect(await waitForRun(run.runId)).toMatchObject({ successful: 1, skipped: 0 })
+    // Off-slot at 08:00: the 09:00 slot of that day is spent too.
+    const next = at('2026-03-03T09:00:00.000Z')
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'manual', lastRunAt: at('2026-03-02T08:00:00.000Z'), nextRunAt: next })
+    await scheduler.resume(id)
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
   test('an instant not in the future is refused', async () => {

@@ -73,19 +73,26 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
 }
 
 /**
- * Pauses a subscription. A queued job for it is skipped when it runs; a call in flight finishes
- * and its outcome is dropped, so the row stays paused.
+ * Pauses a subscription. A queued job for it is skipped when it runs; a call in flight finishes,
+ * and a success is recorded (the row moves on to its next slot, and stays paused). An ended one
+ * has nothing left to pause and stays `ended`: paused, its resume would make it due again.
  */
 export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
-  const { rowCount } = await db.query(
-    `UPDATE subscription_processing
-        SET status = 'paused', paused_reason = 'manual', paused_until = NULL, lease_expires_at = NULL, updated_at = $2
-      WHERE subscription_id = $1`,
+  const { rows } = await db.query<{ was: string }>(
+    `UPDATE subscription_processing sp
+        SET status = CASE WHEN sp.status = 'ended' THEN sp.status ELSE 'paused' END,
+            paused_reason = CASE WHEN sp.status = 'ended' THEN sp.paused_reason ELSE 'manual' END,
+            paused_until = CASE WHEN sp.status = 'ended' THEN sp.paused_until END,
+            lease_expires_at = CASE WHEN sp.status = 'ended' THEN sp.lease_expires_at END,
+            updated_at = CASE WHEN sp.status = 'ended' THEN sp.updated_at ELSE $2 END
+       FROM (SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE) AS before
+      WHERE sp.id = before.id
+     RETURNING before.status AS was`,
     [subscriptionId, now],
   )
-  if (!rowCount) throw notFound(subscriptionId)
-  await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
+  if (!rows[0]) throw notFound(subscriptionId)
+  if (rows[0].was !== 'ended') await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
   return await getSubscription(db, subscriptionId)
 }
 

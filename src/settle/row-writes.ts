@@ -1,7 +1,7 @@
 /**
  * The row writes that record outcomes, one statement each for a whole chunk. Every write is
  * guarded by ownership: it touches a row only while the job settling it still owns it (`job_id`)
- * and it is still `queued`. A job delivered twice, a settle replayed after a lost COMMIT reply,
+ * and it is still `queued` (a success also when paused meanwhile). A job delivered twice, a settle replayed after a lost COMMIT reply,
  * or a job whose rows a rescue took over, therefore writes nothing the second time, and a slot
  * is never recorded complete twice.
  *
@@ -36,16 +36,25 @@ export function rowParams<T extends Owned>(items: T[], valuesOf: (item: T) => un
 export const successValues = (o: Success) => [o.nextRunAt?.toISOString() ?? null, o.response ?? null]
 
 /**
+ * A success is recorded for a row its job still owns, also when it was paused (or paused and
+ * resumed) while the call was in flight: the worker did the work, so the slot is done and the
+ * row moves on to its next slot, paused still if it is. Dropping it would call that slot again
+ * after the resume.
+ */
+const OWNED_FOR_SUCCESS = `sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid AND sp.status IN ('queued', 'paused', 'pending')) IS TRUE`
+
+/**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
  * the statement that also adds the runs' counters (settle-chunk.ts).
  */
 export const COMPLETE_ROWS = `
   UPDATE subscription_processing sp
-     SET status = CASE WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END, last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
+     SET status = CASE WHEN sp.status = 'paused' THEN 'paused' WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END,
+         last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
          anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
-   WHERE ${OWNED} AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
+   WHERE ${OWNED_FOR_SUCCESS} AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
 
 export interface RetryWrite extends Owned {
   error: string

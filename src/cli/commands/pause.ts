@@ -24,8 +24,10 @@ export default defineCommand({
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
       const details = await inFlagTerms(() => scheduler.pause(id, until ? { until } : undefined))
       const { zone } = zoneOf(details, schedulerZone)
-      if (!until) {
-        console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes.`)
+      if (details.status === 'ended' && !until) {
+        console.log(`${id} has ended: it has no slot left to pause, and nothing changed.`)
+      } else if (!until) {
+        console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes, and its success is recorded.`)
       } else if (details.status === 'ended') {
         console.log(`No run of ${id} is left after ${timeInZone(until, zone)}: it has ended.`)
       } else {
