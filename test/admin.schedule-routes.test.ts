@@ -225,6 +225,9 @@ describe('PATCH /subscriptions/:id', () => {
       expect({ body, ...refused(await call('PATCH', `/subscriptions/${id}`, { body })) }).toEqual({ body, status: 400, code, field })
     }
     expect(await scheduler.getSubscription(id)).toEqual(before)
+    // A body that is no object is told this route's fields, not another route's.
+    const array = await call('PATCH', `/subscriptions/${id}`, { body: '[]' })
+    expect(array.body.error.message).toMatch(/JSON object, such as \{"timezone": …\}; this route takes "timezone", "runAt"/)
   })
 })
 

@@ -189,7 +189,8 @@ export async function readJsonObject(request: Request, allowed: readonly string[
     throw new AdminHttpError(400, 'INVALID_BODY', 'The body is not valid JSON.')
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AdminHttpError(400, 'INVALID_BODY', `The body must be a JSON object, such as {"wait": false}.`)
+    const example = allowed.length > 0 ? `, such as {${JSON.stringify(allowed[0])}: …}` : ' ({}), or no body'
+    throw new AdminHttpError(400, 'INVALID_BODY', `The body must be a JSON object${example}; this route takes ${allowed.length > 0 ? allowed.map((k) => JSON.stringify(k)).join(', ') : 'no body fields'}.`)
   }
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key))
   if (unknown.length > 0) {
