@@ -58,6 +58,12 @@ describe('enroll', { timeout: SLOW_MS }, () => {
       expect(result.code).toBe(2)
       expect(result.stderr).toContain('`enroll --all` or `enroll <id> [<id>…]`')
     }
+    // A bad id is refused before anything connects, in the words of the other commands.
+    const bad = await runCli(['enroll', 'nope'], { DATABASE_URL: db.url })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('<id> must be a subscription id, a UUID')
+    const help = await runCli(['enroll', '--help'], { DATABASE_URL: db.url })
+    expect(help.stdout).toMatch(/USAGE .*enroll .*\[IDS\]/)
   })
 
   test('on a database that was never migrated, status and enroll name the migration step', async () => {

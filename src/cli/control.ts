@@ -27,7 +27,12 @@ export const subscriptionIdArg = {
 /** The one id the command was given, checked, before anything connects. */
 export function subscriptionIdOf(args: { id?: unknown; _: unknown[] }, command: string): string {
   if (args._.length > 1) throw new UsageError(`${command} takes one subscription id, got ${args._.length}: ${command} <id>.`)
-  const id = String(args.id ?? '').trim()
+  return checkedSubscriptionId(args.id)
+}
+
+/** A subscription id given on the command line, lower-cased; a usage error (exit 2) when it is none. */
+export function checkedSubscriptionId(value: unknown): string {
+  const id = String(value ?? '').trim()
   try {
     assertUuid('id', id)
   } catch {

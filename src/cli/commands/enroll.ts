@@ -7,19 +7,22 @@ import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, UsageError, withPool } from '../context.js'
+import { checkedSubscriptionId } from '../control.js'
 
 export default defineCommand({
   meta: { name: 'enroll', description: 'Enrol every host subscription that has no row yet (--all), or the ids given' },
   args: {
+    ids: { type: 'positional', required: false, description: 'Subscription ids to enrol, instead of --all', valueHint: 'id…' },
     all: { type: 'boolean', description: 'Every subscription in `subscriptions` with no subscription_processing row' },
     ...commonArgs,
   },
   plugins: [strictFlags],
   async run({ args }) {
-    const ids = args._.map(String)
-    if (Boolean(args.all) === ids.length > 0) {
+    const given = args._.map(String)
+    if (Boolean(args.all) === given.length > 0) {
       throw new UsageError('Pass either --all, or one or more subscription ids: `enroll --all` or `enroll <id> [<id>…]`.')
     }
+    const ids = given.map(checkedSubscriptionId)
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const scheduler = createSubscriptionScheduler(pool, { logger })
