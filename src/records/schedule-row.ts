@@ -21,7 +21,7 @@ export interface ScheduleRow extends RowSchedule {
 }
 
 export function notEnrolled(subscriptionId: string): NotFoundError {
-  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row); enroll() it first.`)
+  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row): enrol it first, with enroll(id) or the CLI's \`enroll <id>\`.`)
 }
 
 /**
