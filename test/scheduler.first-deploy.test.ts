@@ -190,6 +190,18 @@ describe('a database that has not been migrated', () => {
     await expect(r.scheduler.start()).rejects.toThrow(NotMigratedError)
     await expect(r.scheduler.start()).rejects.toThrow(/migrate: false/)
   })
+
+  test('start() with migrate: false refuses a database an older version migrated, naming the migration it lacks', async () => {
+    const db = await bareDatabase()
+    await migrate(db.pool)
+    const { rows } = await db.pool.query<{ n: number }>(
+      `DELETE FROM subscription_scheduler.__drizzle_migrations
+        WHERE created_at = (SELECT max(created_at) FROM subscription_scheduler.__drizzle_migrations) RETURNING 1 AS n`,
+    )
+    expect(rows).toHaveLength(1)
+    const r = replica(db, { migrate: false })
+    await expect(r.scheduler.start()).rejects.toThrow(/1 of this version's migrations not applied: \d{4}_\w+, and this scheduler was started with migrate: false/)
+  })
 })
 
 describe('the enrolment gate of scheduled sweeps', () => {

@@ -9,7 +9,7 @@
 import type { Executor } from './executor.js'
 import { NotFoundError, NotMigratedError } from '../errors.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { SCHEDULER_SCHEMA, TABLES } from './names.js'
+import { TABLES } from './names.js'
 
 const HOST_TABLE =
   'the host table subscriptions does not exist on the connection\'s search_path; the scheduler reads ' +
@@ -59,11 +59,11 @@ export async function explainingMissingTables<T>(db: Executor, fn: () => Promise
   }
 }
 
-/** Throws a NotMigratedError unless the scheduler's tables exist (a start with `migrate: false`). */
+/**
+ * Throws a NotMigratedError unless this version's tables are all there (a start with
+ * `migrate: false`): missing tables, the MVP's table, or migrations not yet applied.
+ */
 export async function assertMigrated(db: Executor): Promise<void> {
-  const { rows } = await db.query<{ processing: string | null; runs: string | null }>(
-    `SELECT to_regclass('subscription_processing')::text AS processing, to_regclass('${SCHEDULER_SCHEMA}.runs')::text AS runs`,
-  )
-  const missing = !rows[0]?.processing ? 'subscription_processing' : !rows[0]?.runs ? `${SCHEDULER_SCHEMA}.runs` : null
-  if (missing) throw new NotMigratedError(`${missing} does not exist, and this scheduler was started with migrate: false`)
+  const missing = await whatIsMissing(db)
+  if (missing) throw new NotMigratedError(`${missing}, and this scheduler was started with migrate: false`)
 }
