@@ -137,7 +137,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       return await explainingMissingTables(pool, async () => {
         if (await resumeBeforeItsEnd(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
-        return await resume(pool, subscriptionId, resolved.clock.now())
+        return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
       })
     },
     enroll: (subscriptionId, enrollOptions) => explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions)),

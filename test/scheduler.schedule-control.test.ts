@@ -144,6 +144,7 @@ describe('reschedule', () => {
     await expect(scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()
+    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 0 })
     expect(slots(id)).toEqual([])
     expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
@@ -223,6 +224,22 @@ describe('pause until', () => {
     await scheduler.resume(id)
     await scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+  })
+
+  test('paused and resumed while its call is in flight: a sweep meanwhile does not call it again, and the success is recorded', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id) // due at the next sweep
+    worker.on(id, { delayMs: 1500 })
+    const before = worker.calls.length
+    const run = await scheduler.runSubscription(id, { wait: false })
+    await worker.waitForCalls(before + 1)
+    await scheduler.pause(id)
+    await scheduler.resume(id)
+    await expect(scheduler.runNow()).resolves.toMatchObject({ processed: 0 })
+    expect(await waitForRun(run.runId)).toMatchObject({ successful: 1, skipped: 0 })
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'completed', lastRunAt: at('2026-03-02T08:00:00.000Z') })
   })
 
   test('an instant not in the future is refused', async () => {

@@ -13,7 +13,7 @@ import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
 import { firstSlotOf, phased, spentDays, upcomingOf } from './first-slot.js'
 import { nextSweepAt } from './status.js'
-import { assertIdle, readScheduleRow, statusWith, writeScheduleRow } from './schedule-row.js'
+import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
 
@@ -112,29 +112,29 @@ export async function resumeBeforeItsEnd(pool: Pool, options: ResolvedOptions, s
     if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return false
     const next = firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(tx, row, now))
     await tx.query(
-      `UPDATE subscription_processing
-          SET status = $2::text, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
-        WHERE id = $1`,
-      [row.id, next === null ? 'ended' : 'pending', next, now],
+      `UPDATE subscription_processing sp
+          SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
+        WHERE sp.id = $1`,
+      [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
     await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail: `by hand, before its pause ended (${row.paused_until.toISOString()})` }], now)
     return true
   })
 }
 
-/** Resumes every row whose pause has ended (the sweep and the minutely tick call this). */
-export async function resumeEndedPauses(db: Executor, now: Date): Promise<number> {
+/** Resumes every row whose pause has ended (the sweep and the minutely tick call this); `leaseSeconds`: the claim lease. */
+export async function resumeEndedPauses(db: Executor, now: Date, leaseSeconds: number): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `WITH resumed AS (
-       UPDATE subscription_processing
-          SET status = 'pending', paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $1
-        WHERE status = 'paused' AND paused_until IS NOT NULL AND paused_until <= $1
-       RETURNING subscription_id, next_run_at
+       UPDATE subscription_processing sp
+          SET ${resumedState('$1::timestamptz', '$2::float8')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $1
+        WHERE sp.status = 'paused' AND sp.paused_until IS NOT NULL AND sp.paused_until <= $1
+       RETURNING sp.subscription_id, sp.next_run_at
      ), logged AS (
        ${HISTORY_INSERT} SELECT subscription_id, 'resumed', next_run_at, 'its pause ended', $1 FROM resumed
      )
      SELECT count(*)::int AS n FROM resumed`,
-    [now],
+    [now, leaseSeconds],
   )
   return rows[0]?.n ?? 0
 }

@@ -5,7 +5,7 @@
 import type { Executor } from '../db/executor.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
-import { notEnrolled as notFound } from './schedule-row.js'
+import { notEnrolled as notFound, resumedState } from './schedule-row.js'
 import { listFailures } from './failures.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
@@ -98,21 +98,23 @@ export async function pause(db: Executor, subscriptionId: string, now: Date): Pr
 
 /**
  * Resumes a paused subscription as `pending`: due at the next sweep if its `next_run_at` has
- * passed, else at `next_run_at`. Resuming a subscription that is not paused changes nothing.
+ * passed, else at `next_run_at` (`queued` again while a job still holds it: schedule-row.ts).
+ * Resuming a subscription that is not paused changes nothing. `leaseSeconds`: the claim lease.
  */
-export async function resume(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
+export async function resume(db: Executor, subscriptionId: string, now: Date, leaseSeconds: number): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<{ was: string }>(
-    `UPDATE subscription_processing sp
-        SET status = CASE WHEN sp.status = 'paused' THEN 'pending' ELSE sp.status END,
-            paused_reason = CASE WHEN sp.status = 'paused' THEN NULL ELSE sp.paused_reason END,
-            paused_until = CASE WHEN sp.status = 'paused' THEN NULL ELSE sp.paused_until END,
-            consecutive_failures = CASE WHEN sp.status = 'paused' THEN 0 ELSE sp.consecutive_failures END,
-            updated_at = CASE WHEN sp.status = 'paused' THEN $2 ELSE sp.updated_at END
-       FROM (SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE) AS before
-      WHERE sp.id = before.id
-     RETURNING before.status AS was`,
-    [subscriptionId, now],
+    `WITH before AS (
+       SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE
+     ), resumed AS (
+       UPDATE subscription_processing sp
+          SET ${resumedState('$2::timestamptz', '$3::float8')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $2
+         FROM before
+        WHERE sp.id = before.id AND before.status = 'paused'
+       RETURNING sp.id
+     )
+     SELECT status AS was FROM before`,
+    [subscriptionId, now, leaseSeconds],
   )
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand' }], now)

@@ -40,7 +40,7 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
-  await resumeEndedPauses(pool, now)
+  await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
   telemetry.setDueBacklog(await countDue(pool, now, 'due'))
   await pruneHistory(pool, options.historyRetentionDays, now)
 }

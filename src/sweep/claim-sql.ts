@@ -25,7 +25,8 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  * - `failed` (operators): rows recorded failed, or paused for failing; they retry the slot they
  *   failed. Only the subscriptions in `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
- *   is the due time if it has passed, else now. Not while a job owns them, nor while paused.
+ *   is the due time if it has passed, else now. Not while a job owns them, nor while paused or
+ *   ended.
  */
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
@@ -53,7 +54,7 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
   single: {
     key: DUE_KEY,
     where: `sp.subscription_id = ANY($9::uuid[])
-        AND sp.status <> 'paused'
+        AND sp.status NOT IN ('paused', 'ended')
         AND (sp.status NOT IN ('queued', 'processing') OR ${LEASE_KEY} <= $1)`,
     slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
     resetAttempts: true,

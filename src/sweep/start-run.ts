@@ -75,7 +75,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)
         // Pauses that ended make their rows due in this same sweep.
-        if (takesDue) await resumeEndedPauses(pool, now).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
+        if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
         // The backlog gauge reads what was due as the run began (and again each rescue tick): its
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
