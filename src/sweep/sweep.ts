@@ -125,6 +125,6 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   )
   if (finished) ctx.onRunFinished?.(finished)
   if (failure) throw failure
-  ctx.logger.info(`Run ${runId}: enqueued ${total.claimed} subscriptions.`)
+  ctx.logger.info(`Run ${runId}: enqueued ${total.claimed} subscription${total.claimed === 1 ? '' : 's'}.`)
   return total
 }
