@@ -5,7 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { setTimeout as delay } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
+import { createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -43,7 +43,7 @@ beforeAll(async () => {
   db = await createTestDatabase()
   pool = new pg.Pool({ connectionString: db.url, Client: SlowDueCount })
   pool.on('error', () => {})
-  scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+  scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 } })
   await scheduler.start()
 })
 
@@ -79,6 +79,7 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
   expect(sum(points.get('pss.runs'), { trigger: 'manual' })).toBe(1)
   expect(sum(points.get('pss.subscriptions.processed'))).toBe(good.length)
   expect(sum(points.get('pss.subscriptions.failed'), { final: true })).toBe(1)
+  expect(sum(points.get('pss.subscriptions.failed'), { final: false })).toBe(0)
   expect(sum(points.get('pss.subscriptions.retried'))).toBe(0)
   const calls = (points.get('pss.worker.call.duration') ?? []) as DataPoint<Histogram>[]
   expect(calls.reduce((n, p) => n + p.value.count, 0)).toBe(5)
@@ -100,4 +101,16 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
   const callSpans = spans.filter((s) => s.name === 'pss.worker.call')
   expect(callSpans).toHaveLength(5)
   expect(callSpans.filter((s) => s.status.code === 2).map((s) => s.attributes['pss.subscription_id'])).toEqual([bad])
+})
+
+test('a failed attempt that is retried counts as failed with final=false, and as retried', async () => {
+  const before = await collect()
+  const [flaky] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
+  worker.on(flaky!, { fail: new RetryableError('busy'), failTimes: 1 })
+  expect(await scheduler.runSubscription(flaky!)).toMatchObject({ processed: 1, successful: 1, retried: 1, failed: 0 })
+  const after = await collect()
+  const grew = (name: string, filter: Record<string, unknown> = {}) => sum(after.get(name), filter) - sum(before.get(name), filter)
+  expect(grew('pss.subscriptions.failed', { final: false })).toBe(1)
+  expect(grew('pss.subscriptions.failed', { final: true })).toBe(0)
+  expect(grew('pss.subscriptions.retried')).toBe(1)
 })

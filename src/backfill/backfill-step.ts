@@ -92,8 +92,8 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   } else if (row && ended.kind === 'failure') {
     ctx.events.emit('subscription:failed', { ...eventOf(data, row), error: ended.error, final: ended.final, permanent: ended.permanent })
     if (!ended.final) ctx.events.emit('retry:scheduled', { ...eventOf(data, row), error: ended.error, retryAt: ended.retryAt })
-    if (ended.final) ctx.telemetry.failed(1, true)
-    else ctx.telemetry.retried(1)
+    ctx.telemetry.failed(1, ended.final)
+    if (!ended.final) ctx.telemetry.retried(1)
   }
   if (finished) ctx.events.emit('run:finished', finished)
 }

@@ -33,7 +33,9 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
   for (const run of settled.finishedRuns) events.emit('run:finished', run)
   telemetry.succeeded(settled.counts.successful)
+  // Every failed attempt, final or not (its instrument's description); the retries once more.
   telemetry.failed(settled.counts.failed, true)
+  telemetry.failed(settled.counts.retried, false)
   telemetry.retried(settled.counts.retried)
 }
 
