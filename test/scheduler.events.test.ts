@@ -52,6 +52,18 @@ test('emits typed events for a run: started, each success, each failure with its
   expect(seen['retry:scheduled']).toEqual([expect.objectContaining({ subscriptionId: flaky, attempt: 1, error: 'RetryableError: busy' })])
 })
 
+test("run:started carries the instant the run was recorded as started, for a backfill as for a sweep", async () => {
+  // Not due: the backfill's are its only calls.
+  const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: 3600 })
+  const started: SchedulerEvents['run:started'][] = []
+  const off = scheduler.on('run:started', (payload) => void started.push(payload))
+  const now = Date.now()
+  const { runId } = await scheduler.backfill(id!, { from: new Date(now - 3 * 86_400_000), to: new Date(now - 60_000) })
+  off()
+  expect(started.map((e) => e.runId)).toEqual([runId])
+  expect(started[0]!.startedAt).toEqual((await scheduler.getRun(runId)).startedAt)
+})
+
 test('a listener that throws is logged and does not break processing', async () => {
   const [id] = await seedSubscriptions(db.pool, { count: 1 })
   const off = scheduler.on('subscription:succeeded', () => {

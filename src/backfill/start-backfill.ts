@@ -24,6 +24,8 @@ export interface BackfillDeps {
 
 export interface BackfillStarted {
   runId: string
+  /** When the run was recorded as started. */
+  startedAt: Date
   /** The run, when it had no slot to process and finished at once. */
   finished: RunSummary | null
 }
@@ -40,11 +42,11 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     await recordHistory(tx, [{ subscriptionId, kind: 'backfill', slot: slots[0] ?? null, detail }], now)
     if (slots.length === 0) {
       const [finished] = await finishSettled(tx, [runId], now)
-      return { runId, finished: finished ?? null }
+      return { runId, startedAt: now, finished: finished ?? null }
     }
     const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
     const first = backfillJob({ runId, subscriptionId, slots: slots.map((slot) => slot.toISOString()), index: 0, attempt: 1 }, timings)
     await deps.boss.insert(deps.processQueue, [first], { db: bossDb(tx) })
-    return { runId, finished: null }
+    return { runId, startedAt: now, finished: null }
   })
 }

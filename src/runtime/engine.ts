@@ -87,8 +87,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     haltSignal: halt.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     async startBackfill(subscriptionId, range) {
-      const { runId, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
-      events.emit('run:started', { runId, trigger: 'backfill', startedAt: options.clock.now() })
+      const { runId, startedAt, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
+      events.emit('run:started', { runId, trigger: 'backfill', startedAt })
       if (finished) events.emit('run:finished', finished)
       wakeWorker()
       return { runId }
