@@ -76,8 +76,11 @@ describe('backfill', { timeout: SLOW_MS }, () => {
     expect(result.code, result.stderr).toBe(0)
     const runId = /^Backfill run ([0-9a-f-]{36}) started: 2 slots of /m.exec(result.stdout)?.[1]
     expect(runId, result.stdout).toBeDefined()
-    const worker = createSubscriptionScheduler(db.pool, { workerUrl: accepting.url, logger: captureLogger(), migrate: false, schedule: false, pollingIntervalSeconds: 0.5 })
+    const logger = captureLogger()
+    const worker = createSubscriptionScheduler(db.pool, { workerUrl: accepting.url, logger, migrate: false, schedule: false, pollingIntervalSeconds: 0.5 })
     await worker.start()
+    // A processing-only instance does not claim a cron it does not register.
+    expect(logger.messages('info').filter((m) => m.startsWith('Started'))).toEqual([expect.stringContaining('processing only (schedule: false')])
     try {
       const run = await until('the backfill run to finish', async () => {
         const current = await worker.getRun(runId!)

@@ -77,7 +77,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     pool.off('error', onPoolError)
     throw error
   }
-  logger.info(`Started: cron '${options.cron}' (${options.timezone}), concurrency ${options.concurrency}.`)
+  logger.info(options.schedule
+    ? `Started: cron '${options.cron}' (${options.timezone}), concurrency ${options.concurrency}.`
+    : `Started, processing only (schedule: false: sweeps run on the schedule another instance registered), concurrency ${options.concurrency}.`)
 
   let stopping = false
   return {
