@@ -4,7 +4,7 @@
  * pg-boss fires each cron occurrence once across all of them, and they share the work.
  *
  *   DATABASE_URL=postgres://localhost/app SUBSCRIPTION_WORKER_URL=http://localhost:8080 \
- *   SCHEDULER_CRON='0 9 * * *' SCHEDULER_TIMEZONE=Europe/Berlin npx tsx examples/standalone-worker.ts
+ *   SUBSCRIPTION_CRON='0 9 * * *' SUBSCRIPTION_TIMEZONE=Europe/Berlin npx tsx examples/standalone-worker.ts
  *
  * Your backend keeps calling `scheduler.enroll()` (it needs no `start()` for that); this process
  * picks the subscriptions up at the next sweep.
@@ -19,8 +19,8 @@ import { createSubscriptionScheduler } from 'pg-subscription-scheduler'
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
 const scheduler = createSubscriptionScheduler(pool, {
   // The worker URL comes from SUBSCRIPTION_WORKER_URL.
-  cron: process.env.SCHEDULER_CRON ?? '0 9 * * *',
-  timezone: process.env.SCHEDULER_TIMEZONE ?? 'UTC',
+  cron: process.env.SUBSCRIPTION_CRON ?? '0 9 * * *',
+  timezone: process.env.SUBSCRIPTION_TIMEZONE ?? 'UTC',
 })
 
 // One line per run in the process's log; forward these events to your metrics or alerting.
