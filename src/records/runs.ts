@@ -27,7 +27,8 @@ export interface RunSummary {
   durationMs: number | null
   /**
    * Fire lateness of the run's calls (from each call's slot to its start), in ms: median and
-   * 95th percentile. Null before the run made a call.
+   * 95th percentile, estimated from a histogram of fixed buckets (interpolated within a bucket,
+   * so close, not exact: it may pass the largest lateness seen). Null before the run made a call.
    */
   latenessP50Ms: number | null
   latenessP95Ms: number | null
