@@ -226,6 +226,19 @@ describe('pause until', () => {
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
+  test('paused until an instant while its call is in flight: the success keeps the first slot after the pause', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    worker.on(id, { delayMs: 1500 })
+    const before = worker.calls.length
+    const run = await scheduler.runSubscription(id, { wait: false })
+    await worker.waitForCalls(before + 1)
+    await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+  })
+
   test('paused and resumed while its call is in flight: a sweep meanwhile does not call it again, and the success is recorded', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

@@ -42,6 +42,14 @@ export const successValues = (o: Success) => [o.nextRunAt?.toISOString() ?? null
  * after the resume.
  */
 const OWNED_FOR_SUCCESS = `sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid AND sp.status IN ('queued', 'paused', 'pending')) IS TRUE`
+/** The success's next slot; null when the row has ended. */
+const NEXT = `(${VALUES} ->> 1)::timestamptz`
+const ENDED = `${VALUES} ->> 1 IS NULL`
+/**
+ * Paused until an instant meanwhile, the row keeps the later of the two next slots: its pause
+ * set the first after that instant, and the slots in between are not to be called.
+ */
+const PAUSED_UNTIL = `sp.status = 'paused' AND sp.paused_until IS NOT NULL`
 
 /**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
@@ -49,8 +57,10 @@ const OWNED_FOR_SUCCESS = `sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} -
  */
 export const COMPLETE_ROWS = `
   UPDATE subscription_processing sp
-     SET status = CASE WHEN sp.status = 'paused' THEN 'paused' WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END,
-         last_run_at = $3, next_run_at = (${VALUES} ->> 1)::timestamptz, error = NULL,
+     SET status = CASE WHEN ${ENDED} THEN 'ended' WHEN sp.status = 'paused' THEN 'paused' ELSE 'completed' END,
+         paused_reason = CASE WHEN sp.status = 'paused' AND ${ENDED} THEN NULL ELSE sp.paused_reason END,
+         paused_until = CASE WHEN sp.status = 'paused' AND ${ENDED} THEN NULL ELSE sp.paused_until END,
+         last_run_at = $3, next_run_at = CASE WHEN ${PAUSED_UNTIL} AND NOT ${ENDED} THEN GREATEST(sp.next_run_at, ${NEXT}) ELSE ${NEXT} END, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
          anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
