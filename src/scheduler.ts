@@ -76,10 +76,12 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
   async function run(method: string, trigger: RunTrigger, scope: SweepScope, wait: boolean | undefined): Promise<RunSummary | RunStarted> {
     const current = running(method)
-    const { runId, swept } = await current.startRun(trigger, scope)
-    if (wait === false) return { runId }
-    await swept
-    return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+    return await explainingMissingTables(pool, async () => {
+      const { runId, swept } = await current.startRun(trigger, scope)
+      if (wait === false) return { runId }
+      await swept
+      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+    })
   }
 
   const scheduler: SubscriptionScheduler = {

@@ -7,7 +7,9 @@ import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { migrate as drizzleMigrate } from 'drizzle-orm/node-postgres/migrator'
 import { afterAll, describe, expect, test } from 'vitest'
 import { migrate } from '../src/db/migrate.js'
-import { MigrationError } from '../src/errors.js'
+import { MigrationError, NotMigratedError } from '../src/errors.js'
+import { createSubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createEmptyDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL, SEED_PROCESSING_DDL } from './support/host-schema.js'
@@ -90,6 +92,26 @@ describe('migrate', () => {
     const error = await migrate(db.pool).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MigrationError)
     expect((error as Error).message).toMatch(/`subscriptions` does not exist/)
+  })
+
+  test('a table dropped after its migration (a stray drizzle-kit push) is named, by migrate() and by the scheduler, not passed over', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(db.pool)
+    await db.pool.query('DROP TABLE subscription_processing CASCADE')
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(/records the scheduler's migrations as applied, but subscription_processing does not exist/)
+    // A scheduler that started before the drop names it on its next run.
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, schedule: false })
+    await db.pool.query(SEED_PROCESSING_DDL)
+    await scheduler.start()
+    await db.pool.query('DROP TABLE subscription_processing CASCADE')
+    try {
+      await expect(scheduler.runNow()).rejects.toThrow(NotMigratedError)
+    } finally {
+      await scheduler.stop({ timeoutMs: 1000 })
+    }
   })
 
   test('is safe when many instances start at once, and idempotent afterwards', async () => {

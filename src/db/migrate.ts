@@ -11,7 +11,8 @@ import { MigrationError } from '../errors.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { SCHEDULER_SCHEMA } from './names.js'
+import { SCHEDULER_SCHEMA, TABLES } from './names.js'
+import { missingTable } from './missing-tables.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
@@ -114,6 +115,16 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
         cause: error,
       })
+    }
+    // The journal says what was applied, not what is still there: a table dropped since (by a
+    // host's drizzle-kit push, say) is not created again, and every later call would fail.
+    const missing = await missingTable(client)
+    if (missing) {
+      throw new MigrationError(
+        `The journal ${TABLES.migrations} records the scheduler's migrations as applied, but ${missing}: it was dropped ` +
+          `since (a drizzle-kit push that was not kept away from it, say; see the README's Schema section). Restore it ` +
+          `from a backup, or drop the schema ${SCHEDULER_SCHEMA} (its run history with it) and migrate again.`,
+      )
     }
   })
 }

@@ -25,8 +25,8 @@ function isSchemaError(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('42') || code === '3F000')
 }
 
-/** What keeps this database from being the one this version's statements were written for, if anything. */
-async function whatIsMissing(db: Executor): Promise<string | null> {
+/** Which of the tables the scheduler needs is missing (the host's first), if any. */
+export async function missingTable(db: Executor): Promise<string | null> {
   const { rows } = await db.query<{ host: string | null; processing: string | null; runs: string | null; journal: string | null }>(
     `SELECT to_regclass('subscriptions')::text AS host, to_regclass('subscription_processing')::text AS processing,
             to_regclass('${TABLES.runs}')::text AS runs, to_regclass('${TABLES.migrations}')::text AS journal`,
@@ -35,6 +35,13 @@ async function whatIsMissing(db: Executor): Promise<string | null> {
   if (!found?.host) return HOST_TABLE
   if (!found.processing) return 'subscription_processing does not exist'
   if (!found.runs || !found.journal) return `${TABLES.runs} does not exist`
+  return null
+}
+
+/** What keeps this database from being the one this version's statements were written for, if anything. */
+async function whatIsMissing(db: Executor): Promise<string | null> {
+  const missing = await missingTable(db)
+  if (missing) return missing
   const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
   const last = Number(applied[0]?.last ?? 0)
   const pending = MIGRATIONS.filter((m) => m.folderMillis > last).map((m) => m.tag)
