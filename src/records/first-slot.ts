@@ -8,7 +8,8 @@ import { IANAZone } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { localDate } from '../schedule/local-time.js'
-import { slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { recentSkips } from './history.js'
 import { isInFlight } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -54,11 +55,15 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
  * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep (`nextSweep`);
  * a row in flight shows the slots after the one being processed.
  */
-export function upcomingOf(options: ResolvedOptions, row: ScheduleRow, count: number, now: Date, nextSweep: Date): Date[] {
+export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: number, now: Date, nextSweep: Date): Date[] {
   if (row.status === 'ended' || row.active !== true) return []
   if (row.status === 'paused' && !row.paused_until) return []
+  if (row.next_run_at === null && !isInFlight(row)) {
+    // Its first run is off-slot: it spends that local day, and the settle sets the next slot.
+    const second = count > 1 ? nextSlot(options, row, nextSweep) : null
+    return second === null ? [nextSweep] : [nextSweep, ...slotsFrom(options, row, second, count - 1)]
+  }
   let first: Date | null = row.next_run_at
   if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
-  else if (first === null) first = nextSweep
   return first === null ? [] : slotsFrom(options, row, first, count)
 }

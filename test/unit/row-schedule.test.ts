@@ -5,6 +5,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { resolveFrequencies } from '../../src/schedule/frequency-rules.js'
+import { upcomingOf } from '../../src/records/first-slot.js'
+import type { ScheduleRow } from '../../src/records/schedule-row.js'
 import { nextSlot, slotAfter, slotsFrom } from '../../src/schedule/row-schedule.js'
 import type { RowSchedule, ScheduleOptions } from '../../src/schedule/row-schedule.js'
 import { captureLogger, createManualClock } from '../../src/testing.js'
@@ -75,5 +77,17 @@ describe('catchUp', () => {
 
   test("'all' takes the very next slot, even in the past", () => {
     expect(iso(nextSlot(optionsAt('2027-05-30T12:00:00Z', { catchUp: 'all' }), weekly, slot))).toBe('2027-05-10T09:00:00.000Z')
+  })
+})
+
+describe('the preview of a row never processed', () => {
+  test('its first run is the next sweep; off-slot, it spends that local day, so the next is the day after, as the settle will set it', () => {
+    const options = optionsAt('2026-12-01T08:30:00Z')
+    const never: ScheduleRow = { ...row({}), id: '00000000-0000-4000-8000-000000000002', status: 'pending', next_run_at: null, paused_until: null, last_completed_for: null, last_run_at: null, active: true }
+    const sweep = new Date('2026-12-02T08:00:00Z') // cron 08:00, runAt 09:00
+    const preview = upcomingOf(options, never, 3, new Date('2026-12-01T08:30:00Z'), sweep).map(iso)
+    expect(preview).toEqual(['2026-12-02T08:00:00.000Z', '2026-12-03T09:00:00.000Z', '2026-12-04T09:00:00.000Z'])
+    expect(iso(nextSlot(options, never, sweep))).toBe(preview[1])
+    expect(upcomingOf(options, never, 1, new Date('2026-12-01T08:30:00Z'), sweep).map(iso)).toEqual(['2026-12-02T08:00:00.000Z'])
   })
 })
