@@ -92,6 +92,20 @@ describe('node:http', () => {
     expect(signIn.headers.get('location')).toBe('/ops/')
     expect(signIn.headers.getSetCookie()[0]).toContain('; Path=/ops;')
   })
+
+  test('a body read before the handler, and not left on req.body, is a prompt 500 that says so, not a request that never ends', async () => {
+    const admin = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
+    // What a framework's own body parser does when it keeps the result elsewhere (Fastify's request.body, Koa's ctx.request.body).
+    const base = await serve((req, res) => {
+      req.on('data', () => {})
+      req.on('end', () => void admin(req, res))
+    })
+    const reply = await fetch(`${base}/process-subscriptions`, {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"wait": false}', signal: AbortSignal.timeout(10_000),
+    })
+    expect(reply.status).toBe(500)
+    expect((await reply.json()).error.message).toMatch(/body was read before the admin handler.*req\.body/)
+  })
 })
 
 describe('Express', () => {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { AdminHttpError } from './http.js'
 import { targetOf } from './routes.js'
 import type { Target } from './routes.js'
 
@@ -56,6 +57,17 @@ function lazyBody(req: IncomingMessage): ReadableStream<Uint8Array> {
   })
 }
 
+/** A body some code read before the handler, and kept elsewhere: there is nothing left to read. */
+function consumedBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.error(new AdminHttpError(500, 'INTERNAL',
+        'The request body was read before the admin handler got it, and is not on req.body (a body parser mounted in front of it?). ' +
+        'Mount the handler before body parsers, or set req.body to what they parsed.'))
+    },
+  })
+}
+
 function bodyOf(req: MountedRequest): BodyInit | undefined {
   if (BODYLESS.has(req.method ?? 'GET')) return undefined
   // A body parser got there first: use what it parsed.
@@ -63,6 +75,8 @@ function bodyOf(req: MountedRequest): BodyInit | undefined {
     if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) return req.body as string | Buffer<ArrayBuffer>
     return JSON.stringify(req.body)
   }
+  // Read to its end by other code: listening for it would wait forever.
+  if (req.readableEnded) return consumedBody()
   return lazyBody(req)
 }
 
