@@ -155,6 +155,18 @@ describe('reschedule', () => {
   })
 })
 
+/** A daily subscription enrolled with `settings` at 08:00, whose on-demand call (for 08:00) is in flight for 1.5 s. */
+async function callInFlight(settings: Parameters<SubscriptionScheduler['enroll']>[1]) {
+  clock.set('2026-03-02T08:00:00.000Z')
+  const id = await subscription('daily')
+  await scheduler.enroll(id, settings)
+  worker.on(id, { delayMs: 1500 })
+  const before = worker.calls.length
+  const run = await scheduler.runSubscription(id, { wait: false })
+  await worker.waitForCalls(before + 1)
+  return { id, run }
+}
+
 async function waitForRun(runId: string) {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     const run = await scheduler.getRun(runId)
@@ -209,13 +221,7 @@ describe('pause until', () => {
   })
 
   test('paused while its call is in flight: the success is recorded, the row stays paused, and resume() does not call that slot again', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    worker.on(id, { delayMs: 1500 })
-    const before = worker.calls.length
-    const run = await scheduler.runSubscription(id, { wait: false })
-    await worker.waitForCalls(before + 1)
+    const { id, run } = await callInFlight({ runAt: '09:00' })
     await scheduler.pause(id)
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1, skipped: 0 })
     // Off-slot at 08:00: the 09:00 slot of that day is spent too.
@@ -227,26 +233,14 @@ describe('pause until', () => {
   })
 
   test('paused until an instant while its call is in flight: the success keeps the first slot after the pause', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    worker.on(id, { delayMs: 1500 })
-    const before = worker.calls.length
-    const run = await scheduler.runSubscription(id, { wait: false })
-    await worker.waitForCalls(before + 1)
+    const { id, run } = await callInFlight({ runAt: '09:00' })
     await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
     expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', nextRunAt: at('2026-03-05T09:00:00.000Z') })
   })
 
   test('paused and resumed while its call is in flight: a sweep meanwhile does not call it again, and the success is recorded', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription('daily')
-    await scheduler.enroll(id) // due at the next sweep
-    worker.on(id, { delayMs: 1500 })
-    const before = worker.calls.length
-    const run = await scheduler.runSubscription(id, { wait: false })
-    await worker.waitForCalls(before + 1)
+    const { id, run } = await callInFlight({}) // due at the next sweep
     await scheduler.pause(id)
     await scheduler.resume(id)
     await expect(scheduler.runNow()).resolves.toMatchObject({ processed: 0 })
