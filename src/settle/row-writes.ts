@@ -45,6 +45,10 @@ const OWNED_FOR_SUCCESS = `sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} -
 /** The success's next slot; null when the row has ended. */
 const NEXT = `(${VALUES} ->> 1)::timestamptz`
 const ENDED = `${VALUES} ->> 1 IS NULL`
+/** A recorded slot's row: `ended` without a next slot, else `completed`. */
+const SETTLED_STATUS = `CASE WHEN ${ENDED} THEN 'ended' ELSE 'completed' END`
+/** A paused row whose success leaves it no slot: it ends, and its pause with it. */
+const PAUSE_ENDS = `sp.status = 'paused' AND ${ENDED}`
 /**
  * Paused until an instant meanwhile, the row keeps the later of the two next slots: its pause
  * set the first after that instant, and the slots in between are not to be called.
@@ -57,9 +61,9 @@ const PAUSED_UNTIL = `sp.status = 'paused' AND sp.paused_until IS NOT NULL`
  */
 export const COMPLETE_ROWS = `
   UPDATE subscription_processing sp
-     SET status = CASE WHEN ${ENDED} THEN 'ended' WHEN sp.status = 'paused' THEN 'paused' ELSE 'completed' END,
-         paused_reason = CASE WHEN sp.status = 'paused' AND ${ENDED} THEN NULL ELSE sp.paused_reason END,
-         paused_until = CASE WHEN sp.status = 'paused' AND ${ENDED} THEN NULL ELSE sp.paused_until END,
+     SET status = CASE WHEN sp.status = 'paused' AND NOT ${ENDED} THEN 'paused' ELSE ${SETTLED_STATUS} END,
+         paused_reason = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_reason END,
+         paused_until = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_until END,
          last_run_at = $3, next_run_at = CASE WHEN ${PAUSED_UNTIL} AND NOT ${ENDED} THEN GREATEST(sp.next_run_at, ${NEXT}) ELSE ${NEXT} END, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
@@ -139,7 +143,7 @@ export async function releaseRepeats(db: Executor, rows: (Owned & { nextRunAt: D
   if (rows.length === 0) return new Map()
   const { rows: released } = await db.query<{ id: string; run_id: string }>(
     `UPDATE subscription_processing sp
-        SET status = CASE WHEN ${VALUES} ->> 1 IS NULL THEN 'ended' ELSE 'completed' END, next_run_at = (${VALUES} ->> 1)::timestamptz,
+        SET status = ${SETTLED_STATUS}, next_run_at = ${NEXT},
             attempts = sp.attempts + 1, job_id = NULL, lease_expires_at = NULL, updated_at = $3
       WHERE ${OWNED} AND sp.last_completed_for = sp.scheduled_for
      RETURNING sp.id, sp.run_id`,
