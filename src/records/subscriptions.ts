@@ -80,15 +80,16 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
 export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<{ was: string }>(
-    `UPDATE subscription_processing sp
-        SET status = CASE WHEN sp.status = 'ended' THEN sp.status ELSE 'paused' END,
-            paused_reason = CASE WHEN sp.status = 'ended' THEN sp.paused_reason ELSE 'manual' END,
-            paused_until = CASE WHEN sp.status = 'ended' THEN sp.paused_until END,
-            lease_expires_at = CASE WHEN sp.status = 'ended' THEN sp.lease_expires_at END,
-            updated_at = CASE WHEN sp.status = 'ended' THEN sp.updated_at ELSE $2 END
-       FROM (SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE) AS before
-      WHERE sp.id = before.id
-     RETURNING before.status AS was`,
+    `WITH before AS (
+       SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE
+     ), paused AS (
+       UPDATE subscription_processing sp
+          SET status = 'paused', paused_reason = 'manual', paused_until = NULL, lease_expires_at = NULL, updated_at = $2
+         FROM before
+        WHERE sp.id = before.id AND before.status <> 'ended'
+       RETURNING sp.id
+     )
+     SELECT status AS was FROM before`,
     [subscriptionId, now],
   )
   if (!rows[0]) throw notFound(subscriptionId)
