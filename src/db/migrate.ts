@@ -11,7 +11,7 @@ import { MigrationError } from '../errors.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { SCHEDULER_SCHEMA, TABLES } from './names.js'
+import { HOST_TABLE_SHAPE, SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
@@ -34,7 +34,7 @@ async function assertHostTable(client: PoolClient): Promise<void> {
   if (rows[0]?.table) return
   throw new MigrationError(
     'The host table `subscriptions` does not exist (looked it up on the connection\'s search_path). ' +
-      'pg-subscription-scheduler reads `subscriptions(id uuid, user_id uuid, frequency, active)` and never creates it: ' +
+      `pg-subscription-scheduler reads \`${HOST_TABLE_SHAPE}\` and never creates it: ` +
       'create it in your own migrations first, or set search_path so it is visible.',
   )
 }

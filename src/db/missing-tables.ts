@@ -9,11 +9,11 @@
 import type { Executor } from './executor.js'
 import { NotFoundError, NotMigratedError } from '../errors.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { TABLES } from './names.js'
+import { HOST_TABLE_SHAPE, TABLES } from './names.js'
 
 const HOST_TABLE =
   'the host table subscriptions does not exist on the connection\'s search_path; the scheduler reads ' +
-  'subscriptions(id uuid, user_id uuid, frequency, active), and migrate() needs it: create it first'
+  `${HOST_TABLE_SHAPE}, and migrate() needs it: create it first`
 
 /**
  * Errors a statement gets from a schema other than the one it was written for: a relation,

@@ -6,6 +6,9 @@
 /** The Postgres schema holding the library's private tables and its migrations journal. */
 export const SCHEDULER_SCHEMA = 'subscription_scheduler'
 
+/** The host's table as the library reads it, for messages about a database that lacks it. */
+export const HOST_TABLE_SHAPE = 'subscriptions(id uuid, user_id uuid, frequency, active)'
+
 /** The library's private tables, schema-qualified for SQL. */
 export const TABLES = {
   runs: `${SCHEDULER_SCHEMA}.runs`,
