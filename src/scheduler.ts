@@ -48,7 +48,9 @@ function checkPauseOptions(options: PauseOptions | undefined): Date | undefined 
   for (const key of Object.keys(options)) if (key !== 'until') throw new ConfigurationError(key, 'unknown option of pause(); it takes { until?: Date }.')
   const { until } = options
   if (until === undefined) return undefined
-  if (!(until instanceof Date) || Number.isNaN(until.getTime())) throw new ConfigurationError('until', `expected a valid Date, got ${JSON.stringify(until)}.`)
+  if (!(until instanceof Date) || Number.isNaN(until.getTime())) {
+    throw new ConfigurationError('until', `expected a valid Date, got ${until instanceof Date ? 'an invalid Date' : JSON.stringify(until)}.`)
+  }
   return until
 }
 

@@ -5,7 +5,7 @@
  * assertions read the calls of each test's own subscriptions.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, NotFoundError, RetryableError, SubscriptionBusyError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError } from '../src/index.js'
 import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -60,6 +60,21 @@ describe('enroll with startsAt and endsAt', () => {
     expect(await scheduler.upcoming(id)).toEqual([])
   })
 
+  test('a subscription that starts on a later day takes its weekday and day of month from its start, not from the day it was enrolled', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // a Monday
+    const weekly = await subscription('weekly')
+    const monthly = await subscription('monthly')
+    await expect(scheduler.enroll(weekly, { runAt: '09:00', startsAt: at('2026-03-05T00:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    await scheduler.enroll(monthly, { runAt: '09:00', startsAt: at('2026-03-20T00:00:00.000Z') })
+    expect(await scheduler.upcoming(weekly, { count: 3 })).toEqual(['2026-03-05', '2026-03-12', '2026-03-19'].map((d) => at(`${d}T09:00:00.000Z`)))
+    expect(await scheduler.upcoming(monthly, { count: 2 })).toEqual(['2026-03-20', '2026-04-20'].map((d) => at(`${d}T09:00:00.000Z`)))
+
+    clock.set('2026-03-05T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(weekly)).toEqual(['2026-03-05T09:00:00.000Z'])
+    expect((await scheduler.getSubscription(weekly)).nextRunAt).toEqual(at('2026-03-12T09:00:00.000Z'))
+  })
+
   test('an end before the start, an unknown setting and a bad time of day are refused', async () => {
     const id = await subscription()
     await expect(scheduler.enroll(id, { startsAt: at('2026-04-02T00:00:00Z'), endsAt: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/endsAt.*before startsAt/)
@@ -110,6 +125,24 @@ describe('reschedule', () => {
     clock.set('2026-03-04T09:00:05.000Z')
     await scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-04T09:00:00.000Z'])
+  })
+
+  test('a new zone keeps the weekday and day of month the subscription had in its old zone', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // Monday 09:00 in Berlin, 03:00 in New York
+    const weekly = await subscription('weekly')
+    const monthly = await subscription('monthly')
+    const unprocessed = await subscription('weekly')
+    // Mondays and the 1st at 00:30 in Berlin: 18:30 the evening before in New York.
+    await scheduler.enroll(weekly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-03-01T23:30:00.000Z') })
+    await scheduler.enroll(monthly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-02-28T23:30:00.000Z') })
+    await scheduler.enroll(unprocessed, { timezone: 'Europe/Berlin', runAt: '00:30', startsAt: at('2026-03-08T23:30:00.000Z') }) // no anchor: Monday 9 March
+    const move = { timezone: 'America/New_York', runAt: '08:00' }
+    await expect(scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2026-03-02T13:00:00.000Z') }) // Monday 08:00 EST
+    await expect(scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2026-04-01T12:00:00.000Z') }) // 1 April 08:00 EDT
+    await expect(scheduler.reschedule(unprocessed, move)).resolves.toEqual({ nextRunAt: at('2026-03-09T12:00:00.000Z') }) // Monday 08:00 EDT
+    expect(await scheduler.upcoming(monthly, { count: 2 })).toEqual([at('2026-04-01T12:00:00.000Z'), at('2026-05-01T12:00:00.000Z')])
+    // An anchor given with the new zone is taken as given.
+    await expect(scheduler.reschedule(weekly, { timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-04T07:00:00.000Z') })
   })
 
   test('is refused while a call for the subscription is in flight', async () => {
@@ -254,6 +287,7 @@ describe('pause until', () => {
     await scheduler.enroll(id)
     await expect(scheduler.pause(id, { until: at('2000-01-01T00:00:00.000Z') })).rejects.toThrow(/until.*not in the future/)
     await expect(scheduler.pause(id, { until: 'tomorrow' as never })).rejects.toThrow(ConfigurationError)
+    await expect(scheduler.pause(id, { until: new Date('tomorrow') })).rejects.toThrow(/until.*got an invalid Date/)
   })
 })
 
@@ -288,6 +322,20 @@ describe('skipNext and upcoming', () => {
     // An admin process with another cron, that leaves the schedule alone: the registered one fires.
     const admin = createSubscriptionScheduler(db.pool, { ...options, cron: '30 6 * * *', schedule: false })
     expect(await admin.upcoming(id, { count: 2 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
+  })
+
+  test('after a first run that failed, upcoming lists its retry, then no second slot on that local day', async () => {
+    clock.set('2026-03-02T07:05:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id)
+    worker.on(id, { fail: new PermanentError('down for maintenance'), failTimes: 1 })
+    await scheduler.runNow() // off-slot, at 07:05, and it fails for good
+    const promised = await scheduler.upcoming(id, { count: 3 })
+    expect(promised).toEqual([at('2026-03-02T07:05:00.000Z'), at('2026-03-03T09:00:00.000Z'), at('2026-03-04T09:00:00.000Z')])
+    clock.set('2026-03-02T07:30:00.000Z')
+    await scheduler.retryFailed({ subscriptionIds: [id] })
+    expect(slots(id)).toEqual(['2026-03-02T07:05:00.000Z', '2026-03-02T07:05:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(promised[1])
   })
 
   test('upcoming respects the end, a pause without end, and checks its count', async () => {

@@ -4,7 +4,7 @@
  * has, never on a local day it has spent (the day of the slot it last ran for, or a day whose
  * slot was skipped), and its upcoming slots.
  */
-import { IANAZone } from 'luxon'
+import { DateTime, IANAZone } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { localDate } from '../schedule/local-time.js'
@@ -20,6 +20,19 @@ import type { ScheduleRow } from './schedule-row.js'
  */
 export function phased(row: ScheduleRow): ScheduleRow {
   return row.anchor_at ? row : { ...row, anchor_at: row.next_run_at ?? row.last_completed_for }
+}
+
+/**
+ * The row with new settings (`changed`), its phase kept across a change of zone: unless an anchor
+ * is given with them, the anchor keeps its local date and time of day, so a Monday stays a Monday
+ * and the 1st the 1st. Read as an instant in the new zone, it could fall on another day.
+ */
+export function keptPhase(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow, anchorGiven: boolean): ScheduleRow {
+  const from = row.timezone ?? options.timezone
+  const to = changed.timezone ?? options.timezone
+  const anchor = phased(row).anchor_at
+  if (anchorGiven || from === to || !anchor) return changed
+  return { ...changed, anchor_at: DateTime.fromJSDate(anchor, { zone: from }).setZone(to, { keepLocalTime: true }).toJSDate() }
 }
 
 /**

@@ -11,7 +11,7 @@ import { ConfigurationError } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, phased, spentDays, upcomingOf } from './first-slot.js'
+import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -25,7 +25,7 @@ export interface SkipResult {
 
 /** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
 export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ReturnType<typeof checkSettings>, now: Date): Promise<ScheduleRow> {
-  const changed = applySettings(row, settings)
+  const changed = keptPhase(options, row, applySettings(row, settings), settings.anchor !== undefined)
   checkWindow(changed)
   const next = firstSlotOf(options, changed, now, await spentDays(db, row, now))
   const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }

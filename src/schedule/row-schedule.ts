@@ -49,12 +49,14 @@ function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date, warn:
 
 /**
  * The first slot strictly after `after` (and after now, unless `catchUp`), none before the row's
- * start: null when it would fall after the row's end. An unknown cadence runs daily; `warn` says
- * so in the log.
+ * start: null when it would fall after the row's end. A row with no anchor takes its phase from
+ * its start when that is still ahead (weekly from a Thursday runs on Thursdays), else from
+ * `after`. An unknown cadence runs daily; `warn` says so in the log.
  */
 export function slotAfter(options: ScheduleOptions, row: RowSchedule, after: Date, catchUp = false, warn = false): Date | null {
-  const threshold = row.starts_at && row.starts_at.getTime() - 1 > after.getTime() ? new Date(row.starts_at.getTime() - 1) : after
-  const input = inputOf(options, row, after, warn)
+  const starts = row.starts_at && row.starts_at.getTime() - 1 > after.getTime() ? row.starts_at : null
+  const threshold = starts ? new Date(starts.getTime() - 1) : after
+  const input = inputOf(options, row, starts ?? after, warn)
   const slot = computeNextRunAt({ ...input, after: threshold, now: catchUp ? threshold : options.clock.now() })
   return row.ends_at && slot > row.ends_at ? null : slot
 }
@@ -111,20 +113,22 @@ function computeNext(options: ScheduleOptions, row: RowSchedule, slot: Date): Da
 
 /**
  * `first` (the row's next slot), then up to `count - 1` more of its cadence, none past its end:
- * what a subscription will run at, for `upcoming()`. A `first` in the past is due at once; with
+ * what a subscription will run at, for `upcoming()`. The second is the settle's own answer for
+ * the slot after `first` ({@link nextSlot}): a `first` off its slot, such as a failed first run
+ * waiting for its retry, spends its local day; one in the past is due at once, and with
  * `catchUp: 'latest'` the slots after it are those after now.
  */
 export function slotsFrom(options: ScheduleOptions, row: RowSchedule, first: Date, count: number): Date[] {
   if (row.ends_at && first > row.ends_at) return []
   if (count === 1) return [first]
-  const now = options.clock.now()
-  const after = options.catchUp === 'all' || first > now ? first : now
+  const second = nextSlot(options, row, first)
+  if (second === null || count === 2) return second === null ? [first] : [first, second]
   const rest = upcomingRuns({
     ...inputOf(options, row, first, false),
-    after,
-    count: count - 1,
+    after: second,
+    count: count - 2,
     ...(row.starts_at ? { startsAt: row.starts_at } : {}),
     ...(row.ends_at ? { endsAt: row.ends_at } : {}),
   })
-  return [first, ...rest]
+  return [first, second, ...rest]
 }
