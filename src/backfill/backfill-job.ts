@@ -34,7 +34,8 @@ const CRASH_RETRIES = 10
 export function backfillJob(
   data: Omit<BackfillJobData, 'kind'>,
   timings: PageJobTimings,
-  startAfter?: Date,
+  /** Seconds from now ({@link startAfterOf}). */
+  startAfter?: number,
 ): JobInsert<BackfillJobData> {
   return {
     data: { kind: 'backfill', ...data },

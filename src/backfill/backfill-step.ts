@@ -14,6 +14,7 @@ import type { OutcomeCounts, RunRow, RunSummary } from '../records/runs.js'
 import { callWorker } from '../process/call-worker.js'
 import type { ProcessorContext } from '../process/context.js'
 import { failure } from '../process/outcome.js'
+import { startAfterOf } from '../process/page-job.js'
 import type { Failure, PageRow } from '../settle/outcome.js'
 import { backfillJob } from './backfill-job.js'
 import type { BackfillJob, BackfillJobData } from './backfill-job.js'
@@ -146,7 +147,7 @@ async function record(ctx: ProcessorContext, tx: Executor, data: BackfillJobData
   const timings = { expireInSeconds: ctx.options.jobExpirySeconds, heartbeatSeconds: ctx.options.heartbeatSeconds }
   const { runId, subscriptionId, slots, index, attempt } = data
   const next = retrying
-    ? backfillJob({ runId, subscriptionId, slots, index, attempt: attempt + 1 }, timings, ended.retryAt ?? now)
+    ? backfillJob({ runId, subscriptionId, slots, index, attempt: attempt + 1 }, timings, startAfterOf(ended.retryAt, now))
     : ended.kind !== 'skipped' && index + 1 < slots.length
       ? backfillJob({ runId, subscriptionId, slots, index: index + 1, attempt: 1 }, timings)
       : null

@@ -36,7 +36,19 @@ const CRASH_RETRIES = 10
  * would otherwise merge jobs with no key). A row's failed call is not the job's failure: pg-boss
  * retries a job only when its instance died or stopped.
  */
-export function pageJob(runId: string, ids: string[], timings: PageJobTimings, options: { id?: string; key?: string; startAfter?: Date } = {}): JobInsert<PageJobData> & { id: string } {
+/**
+ * pg-boss's `startAfter` for a job due at `at` by the scheduler's clock: its delay from `now`, in
+ * seconds, which pg-boss adds to the database's own time. An instant would be read against the
+ * database's clock, so a host clock ahead of it (or a manual clock set in the future, in a test)
+ * would hold the job back by the difference, and one behind it would skip the wait. None when
+ * the job is due already.
+ */
+export function startAfterOf(at: Date | null | undefined, now: Date): number | undefined {
+  const ms = at ? Math.round(at.getTime() - now.getTime()) : 0
+  return ms > 0 ? ms / 1000 : undefined
+}
+
+export function pageJob(runId: string, ids: string[], timings: PageJobTimings, options: { id?: string; key?: string; startAfter?: number } = {}): JobInsert<PageJobData> & { id: string } {
   const id = options.id ?? randomUUID()
   return {
     id,

@@ -7,7 +7,7 @@
 import { retryLeaseSeconds } from '../config/flow.js'
 import { bossDb } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
-import { pageJob } from '../process/page-job.js'
+import { pageJob, startAfterOf } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
 import { recordHistory } from '../records/history.js'
 import { idempotencyKey } from '../worker-client/types.js'
@@ -32,7 +32,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   const orphaned = (o: Failure) => o.cancelled && o.attempt >= options.retry.limit + 1
   const jobs = new Map(retrying.filter((o) => !orphaned(o)).map((o) => [o.row.id, pageJob(o.row.run_id, [o.row.id], timings, {
     key: `${idempotencyKey(o.row.subscription_id, o.row.scheduled_for)}#${o.attempt + 1}`,
-    startAfter: o.retryAt ?? now,
+    startAfter: startAfterOf(o.retryAt, now),
   })]))
   const retried = await recordRetries(db, retrying.map((o) => {
     const job = jobs.get(o.row.id)

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { bossDb } from '../db/executor.js'
 import type { PgBoss } from 'pg-boss'
-import { pageJob } from '../process/page-job.js'
+import { pageJob, startAfterOf } from '../process/page-job.js'
 import type { PageJobData, PageJobTimings } from '../process/page-job.js'
 import { recordHistory } from '../records/history.js'
 import { addClaimed } from '../records/runs.js'
@@ -104,7 +104,7 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
     const ids = group.map((row) => row.id)
     const startAfter = spreadMs > 0 ? new Date(Math.min(...group.map((row) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs)))) : undefined
     const data: PageJobData = spreadMs > 0 ? { runId: input.runId, ids, spreadMs } : { runId: input.runId, ids }
-    return { ...pageJob(input.runId, ids, input.timings, { id: groupIds[i]! }), data, ...(startAfter && startAfter > input.now ? { startAfter } : {}) }
+    return { ...pageJob(input.runId, ids, input.timings, { id: groupIds[i]!, startAfter: startAfterOf(startAfter, input.now) }), data }
   })
   await boss.insert(input.processQueue, jobs, {
     db: bossDb(client),
