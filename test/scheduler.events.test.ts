@@ -4,17 +4,19 @@ import type { SchedulerEvents, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
 import { seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
 let scheduler: SubscriptionScheduler
 const worker = createFakeWorkerClient()
+const logger = captureLogger()
 
 beforeAll(async () => {
   db = await createTestDatabase()
   scheduler = createSubscriptionScheduler(db.pool, {
     workerClient: worker,
-    logger: captureLogger(),
+    logger,
     migrate: false,
     pollingIntervalSeconds: 0.5,
     retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 },
@@ -73,4 +75,26 @@ test('a listener that throws is logged and does not break processing', async () 
   off()
   expect(summary.successful).toBe(1)
   expect(worker.callsFor(id!)).toHaveLength(1)
+})
+
+test('an async listener that rejects is logged, and its rejection never reaches the host process', async () => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    const off = scheduler.on('subscription:succeeded', async () => {
+      await Promise.resolve()
+      throw new Error('alerting service down')
+    })
+    const summary = await scheduler.runNow()
+    off()
+    expect(summary.successful).toBe(1)
+    expect(worker.callsFor(id!)).toHaveLength(1)
+    const logged = await pollUntil(() => logger.messages('error').find((m) => m.includes('alerting service down')), { timeoutMs: 5000, what: 'the rejection in the log' })
+    expect(logged).toMatch(/'subscription:succeeded' listener/)
+    expect(unhandled).toEqual([])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
 })

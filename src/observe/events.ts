@@ -1,6 +1,7 @@
 /**
  * Typed events a scheduler emits, for hosts that log, alert or count. Listeners run
- * synchronously and must not throw; one that does is logged and ignored.
+ * synchronously and must not throw; one that does, or an async one whose promise rejects, is
+ * logged and ignored: a listener's failure never reaches the host as an unhandled rejection.
  */
 import type { Logger } from './logger.js'
 import type { RunSummary } from '../records/runs.js'
@@ -43,11 +44,13 @@ export function createEventBus(logger: Logger): EventBus {
       return () => void set.delete(listener as (payload: never) => void)
     },
     emit(event, payload) {
+      const failed = (how: string) => (error: unknown) => logger.error(`A '${event}' listener ${how}: ${error instanceof Error ? error.message : String(error)}`)
       for (const listener of listeners.get(event) ?? []) {
         try {
-          ;(listener as (p: typeof payload) => void)(payload)
+          const result = (listener as (p: typeof payload) => unknown)(payload)
+          if (result instanceof Promise) result.catch(failed('rejected'))
         } catch (error) {
-          logger.error(`A '${event}' listener threw: ${(error as Error).message}`)
+          failed('threw')(error)
         }
       }
     },
