@@ -48,6 +48,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
   let base: string
   let problems: string[]
   let signedIn = false
+  /** Requests a test makes to be refused: the browser logs their 400 as an error. */
+  let refusalExpected = /^$/
   let bad: string
   let ok: string[]
   let firstRun: RunSummary
@@ -71,7 +73,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
     page = await context.newPage()
-    problems = watchProblems(page, (url) => url === `${base}/` && !signedIn)
+    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || refusalExpected.test(url))
     await signInWithForm(page, `${base}/`, TOKEN)
     signedIn = true
   })
@@ -248,6 +250,22 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       expect(row.nextRunAt!.getTime()).toBeGreaterThan(row.pausedUntil!.getTime())
       await page.locator('#sub-history tr[data-kind="paused"]').waitFor()
       await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    })
+
+    test('a refused action\'s message stays on screen through the refreshes after it', async () => {
+      const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() - 86_400_000))
+      await page.locator('#sub-until').fill(`${yesterday}T09:00`)
+      refusalExpected = new RegExp(`/subscriptions/${id}/pause$`)
+      await page.getByRole('button', { name: 'Pause until' }).click()
+      const refused = page.locator('#notice.error', { hasText: /^Pause until failed: .*not in the future/ })
+      await refused.waitFor()
+      // Two refreshes of the page's data come and go: the message is still there.
+      for (let i = 0; i < 2; i++) {
+        await page.waitForResponse((r) => r.request().method() === 'GET' && r.url().endsWith(`/subscriptions/${id}`), { timeout: 15_000 })
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)))
+      }
+      expect(await refused.count()).toBe(1)
+      refusalExpected = /^$/
     })
 
     test('the history lists what was done, newest first, its instants in the subscription\'s zone; Resume adds a line', async () => {

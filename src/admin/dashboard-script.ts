@@ -32,9 +32,11 @@ function loadView(route) {
 function refresh() {
   if (loading) return loading;
   loading = loadView(currentRoute()).then(function () {
-    if ($('notice').className === 'error') notice('');
+    // Only a failed load's message goes once a load succeeds; an action's stays until the next.
+    if ($('notice').hasAttribute('data-load-error')) notice('');
   }).catch(function (error) {
     notice(error.message, true);
+    $('notice').setAttribute('data-load-error', '');
   }).finally(function () {
     loading = null;
   });

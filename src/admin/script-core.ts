@@ -40,6 +40,7 @@ function notice(parts, isError) {
   box.replaceChildren();
   append(box, [parts]);
   box.className = isError ? 'error' : '';
+  box.removeAttribute('data-load-error');
 }
 
 function api(path, options) {
