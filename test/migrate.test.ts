@@ -87,6 +87,45 @@ describe('migrate', () => {
     expect(count[0].n).toBe(2)
   })
 
+  describe('an MVP table whose foreign key to subscriptions differs from the design\'s', () => {
+    /** The MVP DDL with its `REFERENCES subscriptions(id) ON DELETE CASCADE` changed to `references`. */
+    async function variant(references: string) {
+      const db = await createEmptyDatabase()
+      await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+      await db.pool.query(SEED_PROCESSING_DDL.replace('REFERENCES subscriptions(id) ON DELETE CASCADE', references))
+      return db
+    }
+    const cascades = async (db: TestDatabase) =>
+      (await db.pool.query(`SELECT confdeltype FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f'`)).rows
+
+    test.each([
+      { how: 'without ON DELETE CASCADE', references: 'REFERENCES subscriptions(id)' },
+      { how: 'with no foreign key at all', references: '' },
+    ])('$how: migrate() gives it the cascading foreign key, so a deleted subscription takes its row along', async ({ references }) => {
+      const db = await variant(references)
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id) SELECT gen_random_uuid() FROM generate_series(1, 3) RETURNING id`)
+      await db.pool.query(`INSERT INTO subscription_processing (subscription_id) SELECT unnest($1::uuid[])`, [rows.map((r) => r.id)])
+      await migrate(db.pool)
+      expect(await cascades(db)).toEqual([{ confdeltype: 'c' }])
+      await db.pool.query(`DELETE FROM subscriptions WHERE id = $1`, [rows[0]!.id])
+      const { rows: left } = await db.pool.query(`SELECT subscription_id::text AS id FROM subscription_processing ORDER BY 1`)
+      expect(left.map((r) => r.id)).toEqual(rows.slice(1).map((r) => r.id).sort())
+    })
+
+    test('rows that name no subscription are listed, and nothing is changed', async () => {
+      const db = await variant('')
+      const orphan = '00000000-0000-4000-8000-00000000000a'
+      await db.pool.query(`INSERT INTO subscription_processing (subscription_id) VALUES ($1)`, [orphan])
+      const error = await migrate(db.pool).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(MigrationError)
+      expect((error as Error).message).toContain(orphan)
+      expect((error as Error).message).toMatch(/No row was changed/)
+      expect(await cascades(db)).toEqual([])
+      const { rows } = await db.pool.query(`SELECT to_regclass('subscription_scheduler.runs')::text AS runs, (SELECT count(*)::int FROM subscription_processing) AS n`)
+      expect(rows[0]).toEqual({ runs: null, n: 1 })
+    })
+  })
+
   test('fails with an error naming the missing host subscriptions table', async () => {
     const db = await createEmptyDatabase()
     const error = await migrate(db.pool).catch((e: unknown) => e)

@@ -11,14 +11,13 @@ import { MigrationError } from '../errors.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { HOST_TABLE_SHAPE, SCHEDULER_SCHEMA, TABLES } from './names.js'
+import { assertAdoptable, assertHostTable } from './adoptable.js'
+import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
 const MIGRATIONS_TABLE = '__drizzle_migrations'
-/** How many duplicate subscription ids an error lists before it summarises. */
-const MAX_LISTED_DUPLICATES = 20
 
 export interface MigrateOptions {
   /**
@@ -27,47 +26,6 @@ export interface MigrateOptions {
    * @default the package's own migrations (the SQL in its `drizzle/` folder)
    */
   migrationsFolder?: string
-}
-
-async function assertHostTable(client: PoolClient): Promise<void> {
-  const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscriptions')::text AS table`)
-  if (rows[0]?.table) return
-  throw new MigrationError(
-    'The host table `subscriptions` does not exist (looked it up on the connection\'s search_path). ' +
-      `pg-subscription-scheduler reads \`${HOST_TABLE_SHAPE}\` and never creates it: ` +
-      'create it in your own migrations first, or set search_path so it is visible.',
-  )
-}
-
-/**
- * The unique index on `subscription_id` cannot be built over duplicate rows. Deleting one would
- * lose data the host may need, so the migration stops and names them instead.
- */
-async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void> {
-  const { rows: exists } = await client.query<{ table: string | null; index: string | null }>(
-    `SELECT to_regclass('subscription_processing')::text AS table,
-            to_regclass('subscription_processing_subscription_id_key')::text AS index`,
-  )
-  if (!exists[0]?.table || exists[0].index) return
-  const { rows } = await client.query<{ subscription_id: string; ids: string[] }>(
-    `SELECT subscription_id::text, array_agg(id::text ORDER BY created_at NULLS LAST, id) AS ids
-       FROM subscription_processing
-      GROUP BY subscription_id
-     HAVING count(*) > 1
-      ORDER BY subscription_id
-      LIMIT ${MAX_LISTED_DUPLICATES + 1}`,
-  )
-  if (rows.length === 0) return
-  const listed = rows
-    .slice(0, MAX_LISTED_DUPLICATES)
-    .map((r) => `  subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)
-    .join('\n')
-  const more = rows.length > MAX_LISTED_DUPLICATES ? '\n  …and more' : ''
-  throw new MigrationError(
-    'subscription_processing holds more than one row for the same subscription_id, so the unique index ' +
-      'the scheduler needs cannot be created. No row was changed. Keep one row per subscription ' +
-      `(delete or merge the others), then run migrate again:\n${listed}${more}`,
-  )
 }
 
 /**
@@ -107,7 +65,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
   await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertHostTable(client)
-    await assertNoDuplicateSubscriptions(client)
+    await assertAdoptable(client)
     try {
       await applyMigrations(client, migrations)
     } catch (error) {

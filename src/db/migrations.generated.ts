@@ -207,4 +207,37 @@ CREATE TABLE IF NOT EXISTS "subscription_scheduler"."settings" (
 `,
     ],
   },
+  {
+    tag: "0006_host_foreign_key",
+    folderMillis: 1796101508388,
+    hash: "c197fb7660f2d3946c26c21d1e01bce2ff77b5c6982787b67f3c900bdeafb165",
+    sql: [
+      `-- The foreign key from subscription_processing to the host's subscriptions, cascading deletes.
+-- 0000 creates it with the table, but a table adopted from the MVP keeps what it had: no foreign
+-- key, or one without ON DELETE CASCADE. Without it a deleted subscription's row stays (or the
+-- host's delete fails), enroll() accepts unknown ids, and the count of unenrolled subscriptions
+-- is wrong. migrate() refuses first, naming them, when rows name subscriptions that do not exist.
+DO $$
+DECLARE
+  existing record;
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_constraint c
+     WHERE c.conrelid = 'subscription_processing'::regclass AND c.contype = 'f'
+       AND c.confrelid = 'subscriptions'::regclass AND c.confdeltype = 'c'
+       AND c.conkey = ARRAY[(SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = 'subscription_processing'::regclass AND a.attname = 'subscription_id')]
+  ) THEN
+    FOR existing IN
+      SELECT c.conname FROM pg_constraint c
+       WHERE c.conrelid = 'subscription_processing'::regclass AND c.contype = 'f' AND c.confrelid = 'subscriptions'::regclass
+    LOOP
+      EXECUTE format('ALTER TABLE subscription_processing DROP CONSTRAINT %I', existing.conname);
+    END LOOP;
+    ALTER TABLE subscription_processing ADD CONSTRAINT subscription_processing_subscription_id_fkey
+      FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE;
+  END IF;
+END $$;
+`,
+    ],
+  },
 ]
