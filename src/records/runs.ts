@@ -28,7 +28,8 @@ export interface RunSummary {
   /**
    * Fire lateness of the run's calls (from each call's slot to its start), in ms: median and
    * 95th percentile, estimated from a histogram of fixed buckets (interpolated within a bucket,
-   * so close, not exact: it may pass the largest lateness seen). Null before the run made a call.
+   * so close, not exact: it may pass the largest lateness seen; the last bucket is open, so a
+   * percentile that falls in it, an hour or more, reads 3,600,000). Null before the run made a call.
    */
   latenessP50Ms: number | null
   latenessP95Ms: number | null
