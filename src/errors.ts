@@ -59,8 +59,9 @@ export class NotMigratedError extends SchedulerError {
 export class NotStartedError extends SchedulerError {
   override name = 'NotStartedError'
 
-  constructor(method: string) {
-    super('NOT_STARTED', `scheduler.${method}() needs a running scheduler: call \`await scheduler.start()\` first.`)
+  /** `why`: what happened instead, when the scheduler was running and stopped meanwhile. */
+  constructor(method: string, why?: string) {
+    super('NOT_STARTED', why ? `scheduler.${method}(): ${why}` : `scheduler.${method}() needs a running scheduler: call \`await scheduler.start()\` first.`)
   }
 }
 

@@ -76,13 +76,23 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     return engine
   }
 
+  /** Waits for `runId` to finish; a stop() meanwhile gives up the wait, and says so. */
+  async function awaitRun(current: Engine, method: string, runId: string): Promise<RunSummary> {
+    try {
+      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+    } catch (error) {
+      if (!current.haltSignal.aborted) throw error
+      throw new NotStartedError(method, `stop() was called while it waited for run ${runId}. The run goes on, on the instances still running (or at the next start); read it with scheduler.getRun('${runId}').`)
+    }
+  }
+
   async function run(method: string, trigger: RunTrigger, scope: SweepScope, wait: boolean | undefined): Promise<RunSummary | RunStarted> {
     const current = running(method)
     return await explainingMissingTables(pool, async () => {
       const { runId, swept } = await current.startRun(trigger, scope)
       if (wait === false) return { runId }
       await swept
-      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+      return await awaitRun(current, method, runId)
     })
   }
 
@@ -163,7 +173,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       const current = running('backfill')
       const { runId } = await explainingMissingTables(pool, () => current.startBackfill(subscriptionId, range))
       if (o.wait === false) return { runId }
-      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+      return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
     getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),

@@ -209,6 +209,21 @@ describe('start', () => {
     expect((await rowsFor(db.pool, ids))[0]).toMatchObject({ status: 'pending', run_id: null })
   })
 
+  test('a runNow() still waiting when stop() begins rejects with NotStartedError naming its run, which goes on', async () => {
+    const hanging = createFakeWorkerClient().otherwise({ hang: true })
+    const s = scheduler({ workerClient: hanging, queuePrefix: 'stop-while-waiting' })
+    await s.start()
+    await seedSubscriptions(db.pool, { count: 1 })
+    const waiting = s.runNow().catch((e: unknown) => e)
+    await hanging.waitForCalls(1)
+    const [runId] = (await db.pool.query<{ id: string }>(`SELECT id::text FROM subscription_scheduler.runs ORDER BY started_at DESC LIMIT 1`)).rows.map((r) => r.id)
+    await s.stop({ timeoutMs: 300 })
+    const error = await waiting
+    expect(error).toBeInstanceOf(NotStartedError)
+    expect((error as Error).message).toContain(`run ${runId}`)
+    expect((error as Error).message).toMatch(/stop\(\).*getRun/)
+  })
+
   test('start() twice, at once or in sequence, is harmless: one stop() leaves no worker behind', async () => {
     const leaked = createFakeWorkerClient()
     const a = scheduler({ workerClient: leaked, queuePrefix: 'start-twice' })
