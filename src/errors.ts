@@ -157,3 +157,21 @@ export function isPermanentError(error: unknown): boolean {
 export function isRetryableError(error: unknown): error is RetryableError {
   return error instanceof RetryableError || hasCode(error, 'RETRYABLE')
 }
+
+/**
+ * A value as an error message shows it: strings quoted, `NaN`, `Infinity` and BigInts as written,
+ * an invalid Date said so. JSON alone shows NaN as `null`, and throws on a BigInt or a cycle.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === undefined) return 'undefined'
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'symbol') return value.toString()
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString()
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return String(value)
+  }
+}

@@ -22,7 +22,7 @@ import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, Subscrip
 import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
-import { ConfigurationError, NotStartedError } from './errors.js'
+import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import type { RunTrigger } from './db/names.js'
 
@@ -44,12 +44,12 @@ function assertPool(pool: unknown): asserts pool is Pool {
 /** `pause()`'s options: nothing, or a valid `until`. */
 function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
   if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', `pause() takes { until?: Date }, got ${JSON.stringify(options)}.`)
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', `pause() takes { until?: Date }, got ${shown(options)}.`)
   for (const key of Object.keys(options)) if (key !== 'until') throw new ConfigurationError(key, 'unknown option of pause(); it takes { until?: Date }.')
   const { until } = options
   if (until === undefined) return undefined
   if (!(until instanceof Date) || Number.isNaN(until.getTime())) {
-    throw new ConfigurationError('until', `expected a valid Date, got ${until instanceof Date ? 'an invalid Date' : JSON.stringify(until)}.`)
+    throw new ConfigurationError('until', `expected a valid Date, got ${shown(until)}.`)
   }
   return until
 }

@@ -5,7 +5,7 @@
  * `Request`/`Response`; the Node side adapts to it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { defaultLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
@@ -61,7 +61,7 @@ export interface AdminHandler {
 function resolveBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return ''
   if (typeof value !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(value)) {
-    throw new ConfigurationError('basePath', `expected a path such as '/admin' (leading slash, no trailing slash), got ${JSON.stringify(value)}.`)
+    throw new ConfigurationError('basePath', `expected a path such as '/admin' (leading slash, no trailing slash), got ${shown(value)}.`)
   }
   return value
 }
@@ -72,7 +72,7 @@ const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
 function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined): SessionSettings {
   const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
-    throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${JSON.stringify(maxAgeSeconds)}.`)
+    throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${shown(maxAgeSeconds)}.`)
   }
   const tokenKey = sessionKeyOf(authorize)
   if (secret === undefined) return { key: tokenKey ?? randomSessionKey(), maxAgeSeconds }

@@ -4,7 +4,7 @@
  * `limit`, a JSON object body of at most 64 KB).
  */
 import { assertUuid } from '../records/enroll.js'
-import { isConfigurationError, isSchedulerError } from '../errors.js'
+import { isConfigurationError, isSchedulerError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 
 export type AdminErrorCode =
@@ -102,7 +102,7 @@ export function requireUuid(name: string, value: unknown): string {
     assertUuid(name, value)
     return value
   } catch {
-    throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${JSON.stringify(value)}.`)
+    throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${shown(value)}.`)
   }
 }
 
@@ -118,7 +118,7 @@ export function parseCountParam(url: URL, name: string, fallback: number, max: n
   if (raw === null) return fallback
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < 1 || value > max) {
-    throw invalidField(name, 'INVALID_INPUT', `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}.`)
+    throw invalidField(name, 'INVALID_INPUT', `${name} must be an integer from 1 to ${max}, got ${shown(raw)}.`)
   }
   return value
 }
@@ -132,14 +132,14 @@ export function parseLimit(url: URL, fallback: number, max = 200): number {
 export function parseWait(url: URL, body: Record<string, unknown> | undefined): boolean {
   if (body && 'wait' in body) {
     if (typeof body.wait !== 'boolean') {
-      throw new AdminHttpError(400, 'INVALID_BODY', `wait must be true or false, got ${JSON.stringify(body.wait)}.`)
+      throw new AdminHttpError(400, 'INVALID_BODY', `wait must be true or false, got ${shown(body.wait)}.`)
     }
     return body.wait
   }
   const raw = url.searchParams.get('wait')
   if (raw === null || raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
-  throw new AdminHttpError(400, 'INVALID_INPUT', `?wait= must be true or false, got ${JSON.stringify(raw)}.`)
+  throw new AdminHttpError(400, 'INVALID_INPUT', `?wait= must be true or false, got ${shown(raw)}.`)
 }
 
 function tooLarge(): AdminHttpError {
@@ -180,7 +180,7 @@ export async function readJsonObject(request: Request, allowed: readonly string[
   if (!bytes) return undefined
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new AdminHttpError(400, 'INVALID_BODY', `Send the body as JSON, with Content-Type: application/json (got ${JSON.stringify(type || 'none')}).`)
+    throw new AdminHttpError(400, 'INVALID_BODY', `Send the body as JSON, with Content-Type: application/json (got ${shown(type || 'none')}).`)
   }
   let value: unknown
   try {

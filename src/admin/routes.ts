@@ -9,6 +9,7 @@ import { scheduleRoutes } from './schedule-routes.js'
 import { AdminHttpError, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
+import { shown } from '../errors.js'
 
 /** 200 with the summary when the caller waited, 202 with where to watch the run otherwise. */
 function started(context: RouteContext, result: RunSummary | RunStarted, waited: boolean): Response {
@@ -103,7 +104,7 @@ export const routes: readonly Route[] = [
       const wait = parseWait(c.url, body)
       const ids = body?.subscriptionIds
       if (ids !== undefined && !Array.isArray(ids)) {
-        throw new AdminHttpError(400, 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${JSON.stringify(ids)}.`)
+        throw new AdminHttpError(400, 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${shown(ids)}.`)
       }
       const subscriptionIds = ids?.map((value, i) => requireUuid(`subscriptionIds[${i}]`, value))
       return started(c, await c.scheduler.retryFailed({ ...(subscriptionIds ? { subscriptionIds } : {}), wait }), wait)

@@ -13,6 +13,7 @@ import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { AdminHttpError, invalidField, json, parseCountParam, readJsonObject, requireUuid } from './http.js'
 import type { Route, RouteContext } from './route.js'
+import { shown } from '../errors.js'
 
 /** The body fields of `PATCH /subscriptions/:id`: `reschedule()`'s own list, so the two never drift apart. */
 const SETTING_FIELDS: readonly string[] = SETTING_NAMES
@@ -27,10 +28,10 @@ function instant(field: string, value: unknown, nullable: boolean): Date | null 
   if (value === null && nullable) return null
   if (typeof value !== 'string') {
     const expected = nullable ? 'an ISO 8601 string or null' : 'an ISO 8601 string'
-    throw invalidField(field, 'INVALID_BODY', `${field} must be ${expected}, such as "2026-03-10T09:00:00Z"; got ${JSON.stringify(value)}.`)
+    throw invalidField(field, 'INVALID_BODY', `${field} must be ${expected}, such as "2026-03-10T09:00:00Z"; got ${shown(value)}.`)
   }
   const date = parseIsoInstant(value)
-  if (!date) throw invalidField(field, 'INVALID_INPUT', `${field} must be an ISO 8601 date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${JSON.stringify(value)}.`)
+  if (!date) throw invalidField(field, 'INVALID_INPUT', `${field} must be an ISO 8601 date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${shown(value)}.`)
   return date
 }
 
@@ -50,7 +51,7 @@ function settingsOf(body: Record<string, unknown> | undefined): ScheduleSettings
   for (const [field, value] of given) {
     if (DATE_FIELDS.has(field)) settings[field] = instant(field, value, true)
     else if (value === null || typeof value === 'string') settings[field] = value
-    else throw invalidField(field, 'INVALID_BODY', `${field} must be a string or null, got ${JSON.stringify(value)}.`)
+    else throw invalidField(field, 'INVALID_BODY', `${field} must be a string or null, got ${shown(value)}.`)
   }
   return settings as ScheduleSettings
 }

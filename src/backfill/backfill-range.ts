@@ -3,7 +3,7 @@
  * cadence, zone, time of day and anchor.
  */
 import type { ResolvedOptions } from '../config/options.js'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { upcomingRuns } from '../schedule/upcoming.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
@@ -17,19 +17,19 @@ export interface BackfillRange {
 
 function checkDate(name: 'from' | 'to', value: unknown): Date {
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value
-  throw new ConfigurationError(name, `expected a valid Date, got ${value instanceof Date ? 'an invalid Date' : JSON.stringify(value)}.`)
+  throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}.`)
 }
 
 /** @throws {ConfigurationError} for a missing or invalid bound, or `to` before `from`. */
 export function checkBackfillRange(options: unknown): BackfillRange {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('options', `backfill() takes { from: Date, to: Date, wait?: boolean }, got ${JSON.stringify(options)}.`)
+    throw new ConfigurationError('options', `backfill() takes { from: Date, to: Date, wait?: boolean }, got ${shown(options)}.`)
   }
   for (const key of Object.keys(options)) {
     if (!['from', 'to', 'wait'].includes(key)) throw new ConfigurationError(key, 'unknown option of backfill(); it takes from, to and wait.')
   }
   const { from, to, wait } = options as Record<string, unknown>
-  if (wait !== undefined && typeof wait !== 'boolean') throw new ConfigurationError('wait', `expected true or false, got ${JSON.stringify(wait)}.`)
+  if (wait !== undefined && typeof wait !== 'boolean') throw new ConfigurationError('wait', `expected true or false, got ${shown(wait)}.`)
   const range = { from: checkDate('from', from), to: checkDate('to', to) }
   if (range.to < range.from) {
     throw new ConfigurationError('to', `${range.to.toISOString()} is before from (${range.from.toISOString()}); swap them.`)

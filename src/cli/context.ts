@@ -7,6 +7,7 @@ import pg from 'pg'
 import { isConfigurationError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
+import { shown } from '../errors.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {
@@ -73,7 +74,7 @@ export interface SchedulerFlags {
 export function integerFlag(flag: string, value: string | undefined, min = Number.MIN_SAFE_INTEGER): number | undefined {
   if (value === undefined || value === '') return undefined
   const parsed = Number(value)
-  if (!Number.isInteger(parsed)) throw new UsageError(`--${flag}: expected a whole number, got ${JSON.stringify(value)}.`)
+  if (!Number.isInteger(parsed)) throw new UsageError(`--${flag}: expected a whole number, got ${shown(value)}.`)
   if (parsed < min) throw new UsageError(`--${flag}: expected at least ${min}, got ${parsed}.`)
   return parsed
 }

@@ -9,7 +9,7 @@
  */
 import type { ArgsDef } from 'citty'
 import type pg from 'pg'
-import { isConfigurationError } from '../errors.js'
+import { isConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { assertUuid } from '../records/enroll.js'
 import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
@@ -36,7 +36,7 @@ export function checkedSubscriptionId(value: unknown): string {
   try {
     assertUuid('id', id)
   } catch {
-    throw new UsageError(`<id> must be a subscription id, a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9; got ${JSON.stringify(id)}.`)
+    throw new UsageError(`<id> must be a subscription id, a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9; got ${shown(id)}.`)
   }
   return id.toLowerCase()
 }
@@ -45,7 +45,7 @@ export function checkedSubscriptionId(value: unknown): string {
 export function instantFlag(flag: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined
   const date = parseIsoInstant(value)
-  if (!date) throw new UsageError(`--${flag}: expected a date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${JSON.stringify(value)}.`)
+  if (!date) throw new UsageError(`--${flag}: expected a date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${shown(value)}.`)
   return date
 }
 

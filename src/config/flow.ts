@@ -4,7 +4,7 @@
  * many page jobs an instance holds, how long pg-boss lets one run, and how long a claim lasts.
  * Every lease and expiry of the engine is computed here, once.
  */
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 
 export interface FlowOptions {
   maxConcurrentCalls?: number
@@ -54,7 +54,7 @@ const MIN_CLAIM_LEASE_SECONDS = 3600
 function optionalNumber(option: string, value: unknown, min: number, max: number, integer: boolean): number | null {
   if (value === undefined) return null
   const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value))
-  if (!ok) throw new ConfigurationError(option, `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}.`)
+  if (!ok) throw new ConfigurationError(option, `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${shown(value)}.`)
   return value as number
 }
 

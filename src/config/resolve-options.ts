@@ -4,7 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { systemClock } from '../observe/clock.js'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { defaultLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt } from '../schedule/next-run.js'
@@ -34,19 +34,19 @@ const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySecond
 
 function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConfigurationError(option, `expected true or false, got ${JSON.stringify(value)}.`)
+  if (typeof value !== 'boolean') throw new ConfigurationError(option, `expected true or false, got ${shown(value)}.`)
   return value
 }
 
 function resolveCatchUp(value: unknown): 'latest' | 'all' {
   if (value === undefined) return DEFAULTS.catchUp
   if (value === 'latest' || value === 'all') return value
-  throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${JSON.stringify(value)}.`)
+  throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${shown(value)}.`)
 }
 
 function resolvePgBoss(tuning: unknown): PgBossTuning {
   if (tuning === undefined) return {}
-  if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${JSON.stringify(tuning)}.`)
+  if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${shown(tuning)}.`)
   for (const [key, value] of Object.entries(tuning)) {
     if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
     positiveInteger(`pgBoss.${key}`, value, 3600)
@@ -79,28 +79,28 @@ function validateCron(option: string, cron: unknown, timezone: string): string {
 
 function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ConfigurationError(option, `expected an integer from 1 to ${max}, got ${JSON.stringify(value)}.`)
+    throw new ConfigurationError(option, `expected an integer from 1 to ${max}, got ${shown(value)}.`)
   }
   return value
 }
 
 function nonNegativeInteger(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigurationError(option, `expected an integer >= 0, got ${JSON.stringify(value)}.`)
+    throw new ConfigurationError(option, `expected an integer >= 0, got ${shown(value)}.`)
   }
   return value
 }
 
 function identifier(option: string, value: unknown, pattern: RegExp, hint: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new ConfigurationError(option, `expected ${hint}, got ${JSON.stringify(value)}.`)
+    throw new ConfigurationError(option, `expected ${hint}, got ${shown(value)}.`)
   }
   return value
 }
 
 function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
-    throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${JSON.stringify(retry)}.`)
+    throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${shown(retry)}.`)
   }
   for (const key of Object.keys(retry ?? {})) {
     if (!RETRY_KEYS.includes(key)) {
@@ -154,7 +154,7 @@ export function requireWorkerClient(options: ResolvedOptions): WorkerClient {
 /** Validates and completes the options. Throws `ConfigurationError` on the first bad one. */
 export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('options', `expected an object, got ${JSON.stringify(options)}.`)
+    throw new ConfigurationError('options', `expected an object, got ${shown(options)}.`)
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
@@ -172,7 +172,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const workerTimeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULTS.workerTimeoutMs, 3_600_000)
   const polling = options.pollingIntervalSeconds ?? DEFAULTS.pollingIntervalSeconds
   if (typeof polling !== 'number' || !(polling >= 0.5) || polling > 3600) {
-    throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${JSON.stringify(polling)}.`)
+    throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${shown(polling)}.`)
   }
   const logger = options.logger ?? defaultLogger()
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {

@@ -7,7 +7,7 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor, HostDb } from '../db/executor.js'
 import { toExecutor, withTransaction } from '../db/executor.js'
-import { ConfigurationError, NotFoundError } from '../errors.js'
+import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { applySchedule } from './schedule-control.js'
 import { assertIdle, readScheduleRow, writeScheduleRow } from './schedule-row.js'
@@ -41,7 +41,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function assertUuid(name: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || !UUID.test(value)) {
-    throw new ConfigurationError(name, `expected a UUID such as '3f2b…-…', got ${JSON.stringify(value)}.`)
+    throw new ConfigurationError(name, `expected a UUID such as '3f2b…-…', got ${shown(value)}.`)
   }
 }
 

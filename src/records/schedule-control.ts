@@ -7,7 +7,7 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
@@ -48,7 +48,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
 export function checkCount(count: unknown): number {
   if (count === undefined) return 5
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_UPCOMING_RUNS) {
-    throw new ConfigurationError('count', `expected a whole number from 1 to ${MAX_UPCOMING_RUNS}, got ${JSON.stringify(count)}.`)
+    throw new ConfigurationError('count', `expected a whole number from 1 to ${MAX_UPCOMING_RUNS}, got ${shown(count)}.`)
   }
   return count
 }

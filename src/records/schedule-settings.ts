@@ -3,7 +3,7 @@
  * them: checked here, in one place, so each bad value gets the same typed error whichever door
  * it came through. `undefined` keeps the row's value; `null` clears it (back to the scheduler's).
  */
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
@@ -34,13 +34,9 @@ export function hasSettings(settings: ScheduleSettings): boolean {
 function checkDate(name: string, value: unknown): Date | null | undefined {
   if (value === undefined || value === null) return value
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value
-  throw new ConfigurationError(name, `expected a valid Date (or null to clear it), got ${describe(value)}.`)
+  throw new ConfigurationError(name, `expected a valid Date (or null to clear it), got ${shown(value)}.`)
 }
 
-function describe(value: unknown): string {
-  if (value instanceof Date) return 'an invalid Date'
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
-}
 
 /**
  * The settings found in `value`, checked. `extraKeys` are other keys the caller takes (enroll's `db`).
@@ -50,7 +46,7 @@ function describe(value: unknown): string {
 export function checkSettings(value: unknown, extraKeys: readonly string[] = []): ScheduleSettings {
   if (value === undefined) return {}
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigurationError('settings', `expected an object such as { runAt: '07:00', timezone: 'Europe/Berlin' }, got ${describe(value)}.`)
+    throw new ConfigurationError('settings', `expected an object such as { runAt: '07:00', timezone: 'Europe/Berlin' }, got ${shown(value)}.`)
   }
   const given = value as Record<string, unknown>
   for (const key of Object.keys(given)) {
@@ -60,10 +56,10 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
   }
   const { timezone, runAt } = given
   if (timezone !== undefined && timezone !== null && (typeof timezone !== 'string' || !isValidTimeZone(timezone))) {
-    throw new ConfigurationError('timezone', `unknown time zone ${describe(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
+    throw new ConfigurationError('timezone', `unknown time zone ${shown(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
   }
   if (runAt !== undefined && runAt !== null && !isRunAt(runAt)) {
-    throw new ConfigurationError('runAt', `${describe(runAt)} is not a time of day; expected 24-hour 'HH:MM', e.g. '07:00', or null for the scheduler's runAt.`)
+    throw new ConfigurationError('runAt', `${shown(runAt)} is not a time of day; expected 24-hour 'HH:MM', e.g. '07:00', or null for the scheduler's runAt.`)
   }
   const settings: ScheduleSettings = {
     timezone: timezone as string | null | undefined,

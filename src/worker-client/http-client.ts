@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import ky, { isNetworkError } from 'ky'
-import { ConfigurationError, PermanentError, RetryableError, isSchedulerError } from '../errors.js'
+import { ConfigurationError, PermanentError, RetryableError, isSchedulerError, shown } from '../errors.js'
 import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'
 
 export interface HttpWorkerClientOptions {
@@ -49,11 +49,11 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
   const url = processUrl(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new ConfigurationError('timeoutMs', `expected a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}. Omit it for the default of ${DEFAULT_TIMEOUT_MS}.`)
+    throw new ConfigurationError('timeoutMs', `expected a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${shown(timeoutMs)}. Omit it for the default of ${DEFAULT_TIMEOUT_MS}.`)
   }
   const maxBytes = options.maxStoredResponseBytes ?? DEFAULT_MAX_STORED_BYTES
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw new ConfigurationError('maxStoredResponseBytes', `expected a positive whole number of bytes, got ${String(maxBytes)}. Omit it for the default of ${DEFAULT_MAX_STORED_BYTES}.`)
+    throw new ConfigurationError('maxStoredResponseBytes', `expected a positive whole number of bytes, got ${shown(maxBytes)}. Omit it for the default of ${DEFAULT_MAX_STORED_BYTES}.`)
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new ConfigurationError('fetch', 'expected a fetch-compatible function. Omit it to use globalThis.fetch.')

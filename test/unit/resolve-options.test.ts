@@ -108,6 +108,10 @@ const badCases: BadCase[] = [
     option: 'retry.maxDelaySeconds',
     mentions: ['retry.delaySeconds (7200)', '(the default)'],
   },
+  { name: 'workerTimeoutMs that is NaN, shown as NaN (JSON would say null)', options: { workerTimeoutMs: Number.NaN }, option: 'workerTimeoutMs', mentions: ['got NaN'] },
+  { name: 'concurrency given as a string, shown quoted', options: { concurrency: '16' }, option: 'concurrency', mentions: ['got "16"'] },
+  { name: 'concurrency given as a BigInt (JSON cannot show one)', options: { concurrency: 16n }, option: 'concurrency', mentions: ['got 16n'] },
+  { name: 'retry.limit that is Infinity', options: { retry: { limit: Number.POSITIVE_INFINITY } }, option: 'retry.limit', mentions: ['got Infinity'] },
   { name: 'workerUrl with credentials in it', options: { workerUrl: 'https://user:secret@worker.internal' }, option: 'workerUrl', mentions: ['carries credentials', 'headers'] },
 ]
 
