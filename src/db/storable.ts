@@ -3,6 +3,7 @@
  * column. Postgres refuses NUL characters and broken UTF-16 in both, so everything stored is
  * cleaned first, and bounded in bytes without cutting a character in half.
  */
+import { inspect } from 'node:util'
 
 /** Replaces what Postgres cannot store: NUL, and lone surrogates (half an emoji). */
 export function storableText(text: string): string {
@@ -53,7 +54,9 @@ export function boundResponse(response: unknown, maxBytes: number): unknown {
   try {
     json = JSON.stringify(response, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))
   } catch {
-    return truncatedWithin(String(response), maxBytes)
+    // A cycle or a BigInt: kept as Node prints it, which shows what JSON cannot.
+    const text = typeof response === 'object' ? inspect(response, { depth: 4, breakLength: Infinity }) : String(response)
+    return truncatedWithin(text, maxBytes)
   }
   if (json === undefined) return null
   json = json.replaceAll('\\u0000', '\\ufffd')

@@ -3,7 +3,7 @@
  * job expires, or when the scheduler stops, whichever comes first, even if a custom client
  * ignores its signal.
  */
-import { RetryableError } from '../errors.js'
+import { isSchedulerError, RetryableError, shown } from '../errors.js'
 import type { PageRow } from '../settle/outcome.js'
 import { storableText } from '../db/storable.js'
 import type { ProcessorContext } from './context.js'
@@ -101,8 +101,21 @@ export async function callWorker(ctx: ProcessorContext, expired: AbortSignal, ro
   }
 }
 
+/**
+ * What a thrown value says: an Error's name and message, and, for an error of the host's own
+ * (not one of ours, whose messages already say why), its `cause`; anything else as written
+ * (`{"code":42}`, not `[object Object]`).
+ */
+function textOf(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : shown(error)
+  const own = `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+  const cause = (error as { cause?: unknown }).cause
+  if (cause === undefined || isSchedulerError(error) || depth >= 3) return own
+  return `${own} (cause: ${textOf(cause, depth + 1)})`
+}
+
 /** A one-line description of any thrown value, bounded in length for the `error` column. */
 export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)
+  const text = textOf(error)
   return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
 }

@@ -76,7 +76,8 @@ describe('boundResponse', () => {
   test('an answer JSON cannot represent (a cycle, a BigInt) is stored as its text, not thrown', () => {
     const cyclic: Record<string, unknown> = { id: 1 }
     cyclic.self = cyclic
-    expect(boundResponse(cyclic, 4096)).toEqual({ truncated: true, text: expect.any(String) })
+    expect(boundResponse(cyclic, 4096)).toEqual({ truncated: true, text: '<ref *1> { id: 1, self: [Circular *1] }' })
+    expect(boundResponse({ amount: 10n, currency: 'EUR' }, 4096)).toEqual({ truncated: true, text: "{ amount: 10n, currency: 'EUR' }" })
     expect(boundResponse(10n ** 30n, 4096)).toEqual({ truncated: true, text: '1000000000000000000000000000000' })
   })
 })
