@@ -1,4 +1,5 @@
 /** A logger that keeps what it is told, for asserting on warnings and silencing test output. */
+import { format } from 'node:util'
 import type { Logger } from '../observe/logger.js'
 
 export interface LogEntry {
@@ -12,9 +13,13 @@ export interface CapturedLogger extends Logger {
   messages(level: LogEntry['level']): string[]
 }
 
+/**
+ * Keeps every call's arguments as one string, as a console would print them: `info('%s done', id)`
+ * keeps `"<id> done"`, and `error(new Error('x'))` keeps its text, not the object.
+ */
 export function captureLogger(): CapturedLogger {
   const entries: LogEntry[] = []
-  const at = (level: LogEntry['level']) => (message: string) => void entries.push({ level, message })
+  const at = (level: LogEntry['level']) => (message: unknown, ...args: unknown[]) => void entries.push({ level, message: format(message, ...args) })
   return {
     entries,
     debug: at('debug'),

@@ -2,18 +2,30 @@
 import type { Clock } from '../observe/clock.js'
 
 export interface ManualClock extends Clock {
+  /** Moves the clock to an instant (a Date, or a string `new Date()` reads). */
   set(instant: Date | string): void
+  /** Moves the clock by `ms` milliseconds, back when negative. */
   advance(ms: number): void
 }
 
+/** The instant's milliseconds; a TypeError naming the method for anything that is not one. */
+function instantOf(method: string, instant: unknown): number {
+  const ms = instant instanceof Date || typeof instant === 'string' ? new Date(instant).getTime() : Number.NaN
+  if (Number.isNaN(ms)) {
+    throw new TypeError(`createManualClock().${method}: expected a Date or an ISO 8601 string such as '2027-03-01T08:00:00Z', got ${typeof instant === 'string' ? JSON.stringify(instant) : String(instant)}.`)
+  }
+  return ms
+}
+
 export function createManualClock(start: Date | string = new Date()): ManualClock {
-  let current = new Date(start).getTime()
+  let current = instantOf('start', start)
   return {
     now: () => new Date(current),
     set(instant) {
-      current = new Date(instant).getTime()
+      current = instantOf('set', instant)
     },
     advance(ms) {
+      if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`createManualClock().advance: expected a finite number of milliseconds, got ${String(ms)}.`)
       current += ms
     },
   }
