@@ -145,10 +145,29 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     expect(await field('pausedReason').textContent()).toBe('manual')
     expect(await scheduler.getSubscription(ok[0]!)).toMatchObject({ status: 'paused', pausedReason: 'manual' })
     expect(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled()).toBe(true)
+    // runSubscription() does nothing for a paused subscription: the button does not offer it.
+    expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(true)
 
     await page.getByRole('button', { name: 'Resume' }).click()
     await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'pending')
     expect(await scheduler.getSubscription(ok[0]!)).toMatchObject({ status: 'pending', pausedReason: null })
+    expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(false)
+  })
+
+  test('a subscription that is not enrolled says so, and leaves nothing loading and no action offered', async () => {
+    const unknown = '00000000-0000-4000-8000-0000000000ab'
+    refusalExpected = new RegExp(`/subscriptions/${unknown}$`)
+    await page.goto(`${base}/#/subscriptions/${ok[1]}`)
+    await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]'))
+    await page.goto(`${base}/#/subscriptions/${unknown}`)
+    await page.locator('#notice.error', { hasText: 'not enrolled' }).waitFor()
+    expect(await page.locator('#view-subscription td.empty', { hasText: 'Loading' }).count()).toBe(0)
+    for (const name of ['Process now', 'Pause', 'Resume', 'Retry']) {
+      expect(await page.getByRole('button', { name, exact: true }).isDisabled(), name).toBe(true)
+    }
+    // Back to the subscription the next tests act on (the unknown id's refreshes keep being refused).
+    await page.goto(`${base}/#/subscriptions/${ok[0]}`)
+    await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
   })
 
   test('"Process now" runs it as a run of its own, whose page the notice links to', async () => {
@@ -289,6 +308,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       expect(await field('status').locator('.pill').getAttribute('class')).toBe('pill idle')
       await page.locator('#sub-upcoming li.empty', { hasText: 'No runs ahead: it has ended.' }).waitFor()
       expect(await page.getByRole('button', { name: 'Skip next run' }).isDisabled()).toBe(true)
+      // Nothing to pause or to process: an ended row stays ended.
+      expect(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled()).toBe(true)
+      expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(true)
       await page.goto(`${base}/#/`)
       await page.waitForFunction(() => document.querySelector('[data-status="ended"] .n')?.textContent === '1')
     })

@@ -52,10 +52,16 @@ function renderSubscription(s, status) {
       el('td', {}, outcomePill(f.final)), el('td', { class: 'err' }, f.error));
   }), 7, 'No failed attempts recorded.');
 
-  setAvailable($('sub-pause'), s.status !== 'paused');
+  // What would do nothing is not offered: a paused or ended row is not processed on demand, and
+  // an ended one has nothing to pause.
+  var idle = s.status === 'paused' || s.status === 'ended';
+  setAvailable($('sub-run'), !idle);
+  setAvailable($('sub-pause'), !idle);
   setAvailable($('sub-resume'), s.status === 'paused');
   setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures');
 }
+
+var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry'];
 
 function loadSubscription(id) {
   if (!shownSubscription || shownSubscription.subscriptionId !== id) {
@@ -71,6 +77,14 @@ function loadSubscription(id) {
     renderSubscription(got[0], got[1]);
     renderHistory(got[0], shownZone);
     return loadUpcoming(got[0], shownZone);
+  }, function (error) {
+    // Not enrolled, or gone: nothing is loading any more, and no action is offered for it.
+    if (currentRoute().id === id && !shownSubscription) {
+      replaceRows($('sub-history').tBodies[0], [], 4, '—');
+      replaceRows($('sub-attempts').tBodies[0], [], 7, '—');
+      SUBSCRIPTION_ACTIONS.forEach(function (name) { setAvailable($(name), false); });
+    }
+    throw error;
   });
 }
 

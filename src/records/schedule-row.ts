@@ -21,7 +21,10 @@ export interface ScheduleRow extends RowSchedule {
 }
 
 export function notEnrolled(subscriptionId: string): NotFoundError {
-  return new NotFoundError(`Subscription ${subscriptionId} is not enrolled (no subscription_processing row): enrol it first, with enroll(id) or the CLI's \`enroll <id>\`.`)
+  return new NotFoundError(
+    `Subscription ${subscriptionId} is not enrolled (no subscription_processing row). If it is in subscriptions, the next sweep ` +
+      `enrols it (unless autoEnroll is off); enroll(id) or the CLI's \`enroll <id>\` does it now. An id not in subscriptions is no subscription.`,
+  )
 }
 
 /**
