@@ -183,7 +183,9 @@ describe('validation and errors', () => {
       expect({ path, status, code: body.error.code }).toEqual({ path, status: 400, code: 'INVALID_ID' })
     }
     const listed = await call('POST', '/failed/retry', { json: { subscriptionIds: [bad, 'not-a-uuid'] } })
-    expect(listed).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', message: expect.stringContaining('subscriptionIds[1]') } } })
+    expect(listed).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'subscriptionIds', message: expect.stringContaining('subscriptionIds[1]') } } })
+    expect(await call('POST', '/failed/retry', { json: { subscriptionIds: 'x' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', field: 'subscriptionIds' } } })
+    expect(await call('POST', '/failed/retry', { json: { wait: 'yes' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', field: 'wait' } } })
   })
 
   test('ids that are UUIDs but unknown are 404 NOT_FOUND', async () => {
@@ -246,9 +248,9 @@ describe('validation and errors', () => {
     }
     expect((await call('GET', '/runs?limit=1000')).status).toBe(200)
     for (const runId of ['42', '', 'not-a-uuid']) {
-      expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', message: expect.stringContaining('runId must be a UUID') } } })
+      expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'runId', message: expect.stringContaining('runId must be a UUID') } } })
     }
-    expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } })
+    expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'wait' } } })
   })
 
   test('a scheduler that is not started answers 503 NOT_STARTED', async () => {

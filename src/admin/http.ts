@@ -97,19 +97,20 @@ export function errorResponse(error: unknown, logger: Logger): Response {
   return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
 }
 
-export function requireUuid(name: string, value: unknown): string {
+/** `value` as a UUID; `field` names the body field or query parameter it came from (not a path's id). */
+export function requireUuid(name: string, value: unknown, field?: string): string {
   try {
     assertUuid(name, value)
     return value
   } catch {
-    throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${shown(value)}.`)
+    throw new AdminHttpError(400, 'INVALID_ID', `${name} must be a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9, got ${shown(value)}.`, {}, field)
   }
 }
 
 /** `?<name>=` as a UUID, or undefined when the parameter is absent. */
 export function optionalUuidParam(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name)
-  return raw === null ? undefined : requireUuid(name, raw)
+  return raw === null ? undefined : requireUuid(name, raw, name)
 }
 
 /** `?<name>=`, an integer in 1..max; `fallback` when the parameter is absent. */
@@ -132,14 +133,14 @@ export function parseLimit(url: URL, fallback: number, max = 200): number {
 export function parseWait(url: URL, body: Record<string, unknown> | undefined): boolean {
   if (body && 'wait' in body) {
     if (typeof body.wait !== 'boolean') {
-      throw new AdminHttpError(400, 'INVALID_BODY', `wait must be true or false, got ${shown(body.wait)}.`)
+      throw invalidField('wait', 'INVALID_BODY', `wait must be true or false, got ${shown(body.wait)}.`)
     }
     return body.wait
   }
   const raw = url.searchParams.get('wait')
   if (raw === null || raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
-  throw new AdminHttpError(400, 'INVALID_INPUT', `?wait= must be true or false, got ${shown(raw)}.`)
+  throw invalidField('wait', 'INVALID_INPUT', `?wait= must be true or false, got ${shown(raw)}.`)
 }
 
 function tooLarge(): AdminHttpError {

@@ -6,7 +6,7 @@ import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
-import { AdminHttpError, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
@@ -104,9 +104,9 @@ export const routes: readonly Route[] = [
       const wait = parseWait(c.url, body)
       const ids = body?.subscriptionIds
       if (ids !== undefined && !Array.isArray(ids)) {
-        throw new AdminHttpError(400, 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${shown(ids)}.`)
+        throw invalidField('subscriptionIds', 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${shown(ids)}.`)
       }
-      const subscriptionIds = ids?.map((value, i) => requireUuid(`subscriptionIds[${i}]`, value))
+      const subscriptionIds = ids?.map((value, i) => requireUuid(`subscriptionIds[${i}]`, value, 'subscriptionIds'))
       return started(c, await c.scheduler.retryFailed({ ...(subscriptionIds ? { subscriptionIds } : {}), wait }), wait)
     },
   },
