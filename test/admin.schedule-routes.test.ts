@@ -1,8 +1,8 @@
 /**
  * The admin routes that steer one subscription's schedule, over real HTTP against a real,
  * started scheduler: upcoming, skip, pause (until), backfill and PATCH; each bad input, and the
- * 409 for a subscription whose call is in flight. The clock is manual, set in the past (pg-boss
- * runs the jobs it schedules at once), so every slot asserted is exact.
+ * 409 for a subscription whose call is in flight. The clock is manual, so every slot asserted is
+ * exact; pg-boss still waits a job's real delay (a retry's backoff) on the database's clock.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'

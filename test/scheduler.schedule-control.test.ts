@@ -1,7 +1,7 @@
 /**
  * Granular control of one subscription, on real Postgres and pg-boss: start and end dates,
  * reschedule, pause until, skip, the preview of upcoming slots, backfill, and `catchUp: 'all'`.
- * The clock is manual (set in the past, so that pg-boss runs the retry jobs it schedules at once);
+ * The clock is manual (a retry still waits its real backoff, kept short by `retry.delaySeconds`);
  * assertions read the calls of each test's own subscriptions.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
