@@ -147,6 +147,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     expect(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled()).toBe(true)
     // runSubscription() does nothing for a paused subscription: the button does not offer it.
     expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(true)
+    // Its stored slot is not a next run while it is paused with no end.
+    expect(await field('nextRunAt').textContent()).toMatch(/^— \(paused until resumed; its slot was .+\)$/)
 
     await page.getByRole('button', { name: 'Resume' }).click()
     await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'pending')
@@ -166,6 +168,47 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       expect(await page.getByRole('button', { name, exact: true }).isDisabled(), name).toBe(true)
     }
     // Back to the subscription the next tests act on (the unknown id's refreshes keep being refused).
+    await page.goto(`${base}/#/subscriptions/${ok[0]}`)
+    await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
+  })
+
+  test('a page for an id that is not a UUID, or a run that does not exist, shows nothing of the page before, nothing loading, and no action', async () => {
+    const unknownRun = '00000000-0000-4000-8000-0000000000cd'
+    refusalExpected = new RegExp(`/(subscriptions/00000000-0000-4000-8000-0000000000ab|runs/${unknownRun}|failures\\?runId=${unknownRun}.*)$`)
+    await page.goto(`${base}/#/subscriptions/${ok[1]}`)
+    await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[1])
+    await page.goto(`${base}/#/subscriptions/not-a-uuid`)
+    await page.locator('#notice.error', { hasText: '"not-a-uuid" is not an id' }).waitFor()
+    expect(await page.locator('#sub-id').textContent()).toBe('not-a-uuid')
+    expect(await page.locator('#sub-fields [data-field]').count()).toBe(0)
+    for (const name of ['Process now', 'Pause', 'Resume', 'Retry']) {
+      expect(await page.getByRole('button', { name, exact: true }).isDisabled(), name).toBe(true)
+    }
+
+    await page.goto(`${base}/#/runs/${firstRun.runId}`)
+    await page.waitForFunction((id) => document.querySelector('#run-id')?.textContent === id && document.querySelector('#run-fields [data-field]'), firstRun.runId)
+    await page.goto(`${base}/#/runs/${unknownRun}`)
+    await page.locator('#notice.error').waitFor()
+    await page.waitForFunction(() => !document.querySelector('#run-failures td.empty')?.textContent?.includes('Loading'))
+    expect(await page.locator('#run-id').textContent()).toBe(unknownRun)
+    expect(await page.locator('#run-fields [data-field]').count()).toBe(0)
+    // Another page opened: the notice about this one goes.
+    await page.goto(`${base}/#/`)
+    await page.locator('#counts .card').first().waitFor()
+    await page.waitForFunction(() => document.querySelector('#notice')?.textContent === '')
+    await page.goto(`${base}/#/subscriptions/${ok[0]}`)
+    await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
+  })
+
+  test('"Process now" is not offered while the subscription\'s own call is in flight', async () => {
+    const [slow] = (await seedSubscriptions(db.pool, { count: 1 })) as [string]
+    worker.on(slow, { hang: true })
+    const before = worker.calls.length
+    await scheduler.runSubscription(slow, { wait: false })
+    await worker.waitForCalls(before + 1)
+    await page.goto(`${base}/#/subscriptions/${slow}`)
+    await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'queued')
+    expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(true)
     await page.goto(`${base}/#/subscriptions/${ok[0]}`)
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
   })

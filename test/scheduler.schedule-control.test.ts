@@ -174,6 +174,7 @@ describe('reschedule', () => {
     await scheduler.enroll(id, { runAt: '09:00' })
     await scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })
     await expect(scheduler.pause(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await expect(scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })).resolves.toMatchObject({ status: 'ended', nextRunAt: null, pausedUntil: null })
     await expect(scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()

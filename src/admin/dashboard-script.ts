@@ -25,7 +25,11 @@ function currentRoute() {
 
 function loadView(route) {
   if (route.view === 'home') return Promise.all([loadHome(), loadCharts(false)]);
-  if (!UUID.test(route.id)) return Promise.reject(new Error('"' + route.id + '" is not an id: ids are UUIDs such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9.'));
+  if (!UUID.test(route.id)) {
+    if (route.view === 'subscription') forgetSubscription(route.id);
+    else forgetRun(route.id);
+    return Promise.reject(new Error('"' + route.id + '" is not an id: ids are UUIDs such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9.'));
+  }
   return route.view === 'subscription' ? loadSubscription(route.id) : loadRun(route.id);
 }
 
@@ -48,8 +52,13 @@ function refreshSoon() {
   return (loading || Promise.resolve()).then(refresh);
 }
 
+var shownRoute = null;
+
 function showView() {
   var route = currentRoute();
+  // A notice is about the page it was given on: it goes when another page is opened.
+  if (shownRoute && (shownRoute.view !== route.view || shownRoute.id !== route.id)) notice('');
+  shownRoute = route;
   for (var name in VIEWS) $(VIEWS[name]).hidden = name !== route.view;
   if (route.view === 'subscription') $('search-id').value = route.id;
   closeConfirm();

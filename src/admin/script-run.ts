@@ -29,6 +29,13 @@ function renderRun(run, failures) {
   $('run-failures-note').textContent = failures.length >= RUN_FAILURES ? 'The ' + RUN_FAILURES + ' most recent are shown.' : '';
 }
 
+/** The page for a run id that cannot be read: nothing of another run, nothing loading. */
+function forgetRun(id) {
+  $('run-id').textContent = id;
+  $('run-fields').replaceChildren();
+  replaceRows($('run-failures').tBodies[0], [], 6, '—');
+}
+
 function loadRun(id) {
   if ($('run-id').textContent !== id) {
     $('run-id').textContent = id;
@@ -36,7 +43,10 @@ function loadRun(id) {
     replaceRows($('run-failures').tBodies[0], [], 6, 'Loading…');
   }
   var enc = encodeURIComponent(id);
-  return Promise.all([api('/runs/' + enc), api('/failures?runId=' + enc + '&limit=' + RUN_FAILURES)]).then(function (got) {
+  return Promise.all([api('/runs/' + enc), api('/failures?runId=' + enc + '&limit=' + RUN_FAILURES)]).catch(function (error) {
+    if (currentRoute().id === id) forgetRun(id);
+    throw error;
+  }).then(function (got) {
     if (currentRoute().id !== id) return;
     renderRun(got[0], got[1].failures);
     // A run still going is read again each second while its page is open, until it finishes.

@@ -35,7 +35,7 @@ function renderSubscription(s, status) {
   field(dl, 'endsAt', 'Ends', at(s.endsAt));
   field(dl, 'pausedUntil', 'Paused until', at(s.pausedUntil));
   field(dl, 'scheduledFor', 'Slot', at(s.scheduledFor));
-  field(dl, 'nextRunAt', 'Next run', at(s.nextRunAt));
+  field(dl, 'nextRunAt', 'Next run', s.status === 'paused' && !s.pausedUntil && s.nextRunAt ? ['— (paused until resumed; its slot was ', at(s.nextRunAt), ')'] : at(s.nextRunAt));
   field(dl, 'lastRunAt', 'Last run', at(s.lastRunAt));
   field(dl, 'attempts', 'Attempts', s.attempts);
   field(dl, 'consecutiveFailures', 'Consecutive failures', s.consecutiveFailures);
@@ -54,14 +54,27 @@ function renderSubscription(s, status) {
 
   // What would do nothing is not offered: a paused or ended row is not processed on demand, and
   // an ended one has nothing to pause.
+  // an ended one has nothing to pause; one whose call is in flight is processed already.
   var idle = s.status === 'paused' || s.status === 'ended';
-  setAvailable($('sub-run'), !idle);
+  setAvailable($('sub-run'), !idle && !inFlight(s));
   setAvailable($('sub-pause'), !idle);
+  setAvailable($('sub-pause-until-go'), s.status !== 'ended');
   setAvailable($('sub-resume'), s.status === 'paused');
   setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures');
 }
 
-var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry'];
+var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry', 'sub-skip', 'sub-pause-until-go'];
+
+/** The page for an id with no row (or none that can be read): nothing of another, nothing loading, no action. */
+function forgetSubscription(id) {
+  shownSubscription = null;
+  $('sub-id').textContent = id;
+  $('sub-fields').replaceChildren();
+  $('sub-schedule').hidden = true;
+  replaceRows($('sub-history').tBodies[0], [], 4, '—');
+  replaceRows($('sub-attempts').tBodies[0], [], 7, '—');
+  SUBSCRIPTION_ACTIONS.forEach(function (name) { setAvailable($(name), false); });
+}
 
 function loadSubscription(id) {
   if (!shownSubscription || shownSubscription.subscriptionId !== id) {
@@ -78,12 +91,8 @@ function loadSubscription(id) {
     renderHistory(got[0], shownZone);
     return loadUpcoming(got[0], shownZone);
   }, function (error) {
-    // Not enrolled, or gone: nothing is loading any more, and no action is offered for it.
-    if (currentRoute().id === id && !shownSubscription) {
-      replaceRows($('sub-history').tBodies[0], [], 4, '—');
-      replaceRows($('sub-attempts').tBodies[0], [], 7, '—');
-      SUBSCRIPTION_ACTIONS.forEach(function (name) { setAvailable($(name), false); });
-    }
+    // Not enrolled, or gone since (deleted while its page was open): nothing of it stays shown.
+    if (currentRoute().id === id && (!shownSubscription || error.status === 404)) forgetSubscription(id);
     throw error;
   });
 }
