@@ -357,6 +357,13 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       await page.goto(`${base}/#/`)
       await page.waitForFunction(() => document.querySelector('[data-status="ended"] .n')?.textContent === '1')
     })
+
+    test('host subscriptions the next sweep will enrol are counted on the overview', async () => {
+      await db.pool.query(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'daily' FROM generate_series(1, 2)`)
+      await page.goto(`${base}/#/`)
+      await page.waitForFunction(() => document.querySelector('[data-status="unenrolled"] .n')?.textContent === '2')
+      expect(await page.locator('[data-status="unenrolled"] .label').textContent()).toBe('not enrolled yet')
+    })
   })
 
   test('the views ran under the CSP without a single violation or script error', () => {

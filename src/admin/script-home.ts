@@ -14,6 +14,11 @@ function renderCounts(status) {
       el('div', { class: 'n' }, status.counts[s] || 0));
   });
   cards.push(el('div', { class: 'card', 'data-status': 'total' }, el('div', { class: 'label' }, 'total'), el('div', { class: 'n' }, status.total)));
+  // Host subscriptions with no row yet: counted in no status above, and enrolled by the next sweep.
+  if (status.unenrolled > 0) {
+    cards.push(el('div', { class: 'card', 'data-status': 'unenrolled', title: 'In subscriptions, with no row yet: the next sweep enrols them (autoEnroll), or enrollMissing() now.' },
+      el('div', { class: 'label' }, 'not enrolled yet'), el('div', { class: 'n' }, status.unenrolled)));
+  }
   $('counts').replaceChildren.apply($('counts'), cards);
   $('next-fire').replaceChildren(timeNode(status.nextFireAt), ' (' + relative(status.nextFireAt) + ')');
   $('schedule').textContent = status.schedule.cron + ' in ' + status.schedule.timezone;
