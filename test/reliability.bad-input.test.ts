@@ -13,7 +13,7 @@ import { DateTime } from 'luxon'
 import pg from 'pg'
 import type { Pool } from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, isConfigurationError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, isConfigurationError, RetryableError } from '../src/index.js'
 import type { RunSummary, SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
@@ -540,6 +540,30 @@ describe('a host subscription deleted while its job waits', () => {
     }, { timeoutMs: 10_000, what: "the run's jobs to be completed" })
     expect(jobs.every((j) => j.state === 'completed' && j.name === 'subscription-scheduler.process')).toBe(true)
     expect(logger.messages('error')).toEqual([])
+  }, 60_000)
+
+  test('many deleted while their retries wait: each retry is skipped, the run settles, with no deadlock between the settles', async () => {
+    const fake = createFakeWorkerClient().otherwise({ fail: new RetryableError('busy'), failTimes: 1 })
+    const logger = captureLogger()
+    const scheduler = createSubscriptionScheduler(db.pool, {
+      workerClient: fake, logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'deleted-retries', retry: { limit: 3, delaySeconds: 2, maxDelaySeconds: 2 },
+    })
+    db.schedulers.push(scheduler)
+    await scheduler.start()
+    const ids = await seedSubscriptions(db.pool, { count: 40 })
+    let retries = 0
+    scheduler.on('retry:scheduled', () => void (retries += 1))
+    const { runId } = await scheduler.runNow({ wait: false })
+    await pollUntil(() => retries >= ids.length, { timeoutMs: 20_000, what: 'every first call to fail' })
+    await db.pool.query(`DELETE FROM subscriptions WHERE id = ANY($1::uuid[])`, [ids])
+
+    const run = await pollUntil(async () => {
+      const r = await scheduler.getRun(runId)
+      return r.finishedAt ? r : undefined
+    }, { timeoutMs: 30_000, what: 'the run to settle' })
+    expect(run).toMatchObject({ processed: 40, successful: 0, retried: 40, skipped: 40, error: null })
+    expect(logger.messages('warn').filter((m) => /deadlock/.test(m))).toEqual([])
+    for (const id of ids) expect(fake.callsFor(id)).toHaveLength(1)
   }, 60_000)
 })
 

@@ -39,7 +39,8 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
       return await fn()
     } catch (error) {
       if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
-      const delay = Math.min(250 * 2 ** (attempt - 1), 5_000)
+      // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
+      const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), 5_000) * (0.5 + Math.random() / 2))
       options.logger.warn(`Database unavailable while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
       await sleep(delay, options.signal)
     }

@@ -165,11 +165,14 @@ export interface RunAdditions {
 /**
  * Adds outcomes (and the lateness of their calls) to a run, and finishes it if they settle it,
  * in one statement; its rows carry `just_finished`. Composed into larger statements too
- * (settle-chunk.ts), hence the expressions.
+ * (settle-chunk.ts), hence the expressions. The run row is locked `FOR NO KEY UPDATE`, as an
+ * UPDATE of it would be: `FOR UPDATE` also waits for the key-share locks that inserts into
+ * `run_skips` (whose foreign key names the run) hold, and two settles that had each inserted a
+ * skip of the same run deadlocked.
  */
 export function addOutcomesSql(a: RunAdditions, before = 'before'): { lock: string; update: string } {
   return {
-    lock: `${before} AS (SELECT id, finished_at FROM ${RUNS} WHERE id = ${a.run} FOR UPDATE)`,
+    lock: `${before} AS (SELECT id, finished_at FROM ${RUNS} WHERE id = ${a.run} FOR NO KEY UPDATE)`,
     update: `UPDATE ${RUNS} r
      SET successful = r.successful + ${a.successful}, failed = r.failed + ${a.failed}, retried = r.retried + ${a.retried},
          skipped = r.skipped + ${a.skipped},

@@ -21,7 +21,7 @@ const SETTLE_SUCCESSES = `
   ), tally AS (
     SELECT run_id, count(*)::int AS n FROM done GROUP BY run_id
   ), locked AS (
-    SELECT r.id, r.finished_at FROM ${RUNS} r WHERE r.id IN (SELECT run_id FROM tally) ORDER BY r.id FOR UPDATE
+    SELECT r.id, r.finished_at FROM ${RUNS} r WHERE r.id IN (SELECT run_id FROM tally) ORDER BY r.id FOR NO KEY UPDATE
   ), counted AS (
     UPDATE ${RUNS} r
        SET successful = r.successful + t.n,
