@@ -145,6 +145,20 @@ describe('reschedule', () => {
     await expect(scheduler.reschedule(weekly, { timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-04T07:00:00.000Z') })
   })
 
+  test('a new zone right after a run does not run the period again: the day just run stays spent in the new zone', async () => {
+    clock.set('2027-03-31T22:00:00.000Z')
+    const monthly = await subscription('monthly')
+    const weekly = await subscription('weekly')
+    // 08:00 on Thursday 1 April in Tokyo is still 31 March in Los Angeles.
+    for (const id of [monthly, weekly]) await scheduler.enroll(id, { timezone: 'Asia/Tokyo', runAt: '08:00', anchor: at('2027-03-31T23:00:00.000Z') })
+    clock.set('2027-03-31T23:00:05.000Z')
+    await scheduler.runNow()
+    expect([slots(monthly), slots(weekly)]).toEqual([['2027-03-31T23:00:00.000Z'], ['2027-03-31T23:00:00.000Z']])
+    const move = { timezone: 'America/Los_Angeles' }
+    await expect(scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2027-05-01T15:00:00.000Z') }) // 1 May 08:00 PDT
+    await expect(scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2027-04-08T15:00:00.000Z') }) // Thursday 8 April
+  })
+
   test('is refused while a call for the subscription is in flight', async () => {
     const id = await subscription()
     await scheduler.enroll(id)

@@ -23,16 +23,26 @@ export function phased(row: ScheduleRow): ScheduleRow {
 }
 
 /**
- * The row with new settings (`changed`), its phase kept across a change of zone: unless an anchor
- * is given with them, the anchor keeps its local date and time of day, so a Monday stays a Monday
- * and the 1st the 1st. Read as an instant in the new zone, it could fall on another day.
+ * For new settings (`changed`) that move the row to another zone: the instant with the same local
+ * date and time of day in the new zone as `at` had in the old. Read as it is, an instant can fall
+ * on another local day there. Null when the zone stays.
  */
-export function keptPhase(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow, anchorGiven: boolean): ScheduleRow {
+export function zoneMove(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow): ((at: Date) => Date) | null {
   const from = row.timezone ?? options.timezone
   const to = changed.timezone ?? options.timezone
+  if (from === to) return null
+  return (at) => DateTime.fromJSDate(at, { zone: from }).setZone(to, { keepLocalTime: true }).toJSDate()
+}
+
+/**
+ * The row with new settings, its phase kept across a change of zone (`move`): unless an anchor is
+ * given with them, the anchor keeps its local date and time of day, so a Monday stays a Monday
+ * and the 1st the 1st.
+ */
+export function keptPhase(row: ScheduleRow, changed: ScheduleRow, move: ((at: Date) => Date) | null, anchorGiven: boolean): ScheduleRow {
   const anchor = phased(row).anchor_at
-  if (anchorGiven || from === to || !anchor) return changed
-  return { ...changed, anchor_at: DateTime.fromJSDate(anchor, { zone: from }).setZone(to, { keepLocalTime: true }).toJSDate() }
+  if (anchorGiven || !move || !anchor) return changed
+  return { ...changed, anchor_at: move(anchor) }
 }
 
 /**

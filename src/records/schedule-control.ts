@@ -11,7 +11,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf } from './first-slot.js'
+import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -25,9 +25,13 @@ export interface SkipResult {
 
 /** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
 export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ReturnType<typeof checkSettings>, now: Date): Promise<ScheduleRow> {
-  const changed = keptPhase(options, row, applySettings(row, settings), settings.anchor !== undefined)
+  const updated = applySettings(row, settings)
+  // In a new zone, the days already spent (the slot just run, a skip) are the same local days.
+  const move = zoneMove(options, row, updated)
+  const changed = keptPhase(row, updated, move, settings.anchor !== undefined)
   checkWindow(changed)
-  const next = firstSlotOf(options, changed, now, await spentDays(db, row, now))
+  const spent = (await spentDays(db, row, now)).map((at) => (move ? move(at) : at))
+  const next = firstSlotOf(options, changed, now, spent)
   const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
   await writeScheduleRow(db, written, now)
   return written
