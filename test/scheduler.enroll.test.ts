@@ -73,6 +73,18 @@ describe('enroll', () => {
     expect(rows[0].n).toBe(1)
   })
 
+  test('enrolling again with the same settings (every replica, every restart) changes nothing: still due at the next sweep, no history line', async () => {
+    const id = await insertHostSubscription()
+    await scheduler.enroll(id, { timezone: 'America/New_York' })
+    await expect(scheduler.enroll(id, { timezone: 'America/New_York' })).resolves.toMatchObject({ created: false, nextRunAt: null, status: 'pending' })
+    expect(await processingRow(id)).toMatchObject({ next_run_at: null })
+    expect((await scheduler.getSubscription(id)).history).toEqual([])
+    // A new zone for a row never processed: still due at the next sweep, as a new row would be.
+    await expect(scheduler.enroll(id, { timezone: 'Asia/Tokyo' })).resolves.toMatchObject({ created: false, nextRunAt: null, timezone: 'Asia/Tokyo' })
+    const summary = await scheduler.runSubscription(id)
+    expect(summary).toMatchObject({ processed: 1, successful: 1 })
+  })
+
   test('re-enrolling a processed subscription keeps its status and schedule; a new zone moves its next slot there', async () => {
     const id = await insertHostSubscription()
     await scheduler.enroll(id)

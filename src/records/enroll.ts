@@ -76,10 +76,18 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
   }
 }
 
+/** True when `changed` schedules the row as it is already scheduled. */
+function sameSchedule(row: ScheduleRow, changed: ScheduleRow): boolean {
+  const time = (d: Date | null) => d?.getTime() ?? null
+  return row.timezone === changed.timezone && row.run_at === changed.run_at && time(row.anchor_at) === time(changed.anchor_at)
+    && time(row.starts_at) === time(changed.starts_at) && time(row.ends_at) === time(changed.ends_at)
+}
+
 /**
- * Adds the row, or updates its settings. A new row with no `runAt`, `anchor` or `startsAt` is
- * `pending` with no `next_run_at`: the next sweep processes it. With one of them, and for an
- * existing row given any setting, the next slot is computed at once (as `reschedule()` does).
+ * Adds the row, or updates its settings. A row never processed, given no `runAt`, `anchor` or
+ * `startsAt`, is `pending` with no `next_run_at`: the next sweep processes it. With one of them,
+ * and for a row already processed, the next slot is computed at once (as `reschedule()` does).
+ * Settings the row already has change nothing.
  */
 export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
   assertUuid('subscriptionId', subscriptionId)
@@ -90,14 +98,18 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     const created = await insertRow(db, subscriptionId)
     const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
     if (!hasSettings(settings)) return enrolled(row, created)
+    // The same enroll() on every replica and at every start: nothing to change, nothing to record.
+    if (!created && sameSchedule(row, applySettings(row, settings))) return enrolled(row, created)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
-    if (created && !timed) {
+    const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
+    if (neverProcessed && !timed) {
       // Due at the next sweep, as any new row; an end already past ends it at once.
       const changed = applySettings(row, settings)
       checkWindow(changed)
       const over = changed.ends_at !== null && changed.ends_at < now
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
+      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings) }], now)
       return enrolled(written, created)
     }
     if (!created) assertIdle(row, 'change the schedule of')
