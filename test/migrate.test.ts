@@ -112,6 +112,19 @@ describe('migrate', () => {
       expect(left.map((r) => r.id)).toEqual(rows.slice(1).map((r) => r.id).sort())
     })
 
+    test('timestamps without a time zone are named, with how to convert them, and nothing is changed', async () => {
+      const db = await createEmptyDatabase()
+      await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+      await db.pool.query(SEED_PROCESSING_DDL.replaceAll('TIMESTAMP WITH TIME ZONE', 'TIMESTAMP'))
+      const error = await migrate(db.pool).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(MigrationError)
+      expect((error as Error).message).toMatch(/next_run_at, last_run_at, created_at, updated_at/)
+      expect((error as Error).message).toContain('ALTER TABLE subscription_processing ALTER COLUMN next_run_at TYPE timestamptz USING next_run_at AT TIME ZONE')
+      expect((error as Error).message).toMatch(/No row was changed/)
+      const { rows } = await db.pool.query(`SELECT to_regclass('subscription_scheduler.runs')::text AS runs`)
+      expect(rows[0]).toEqual({ runs: null })
+    })
+
     test('rows that name no subscription are listed, and nothing is changed', async () => {
       const db = await variant('')
       const orphan = '00000000-0000-4000-8000-00000000000a'

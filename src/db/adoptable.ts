@@ -82,10 +82,37 @@ async function assertNoOrphanRows(client: PoolClient): Promise<void> {
   )
 }
 
-/** @throws {MigrationError} naming the rows of an existing `subscription_processing` in the migration's way. */
+/** The MVP's instants: the scheduler's indexes and comparisons need them with a time zone. */
+const INSTANT_COLUMNS = ['next_run_at', 'last_run_at', 'created_at', 'updated_at']
+
+/**
+ * Instants kept as `timestamp` (without time zone), as a hand-made or Drizzle-made table may have
+ * them: the due index cannot be built over them, and what zone they were written in only the host
+ * knows, so they are named with the statement that converts them, not converted.
+ */
+async function assertInstantsHaveZones(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ column_name: string }>(
+    `SELECT a.attname AS column_name FROM pg_attribute a
+      WHERE a.attrelid = 'subscription_processing'::regclass AND a.attname = ANY($1::text[]) AND NOT a.attisdropped
+        AND a.atttypid = 'timestamp'::regtype
+      ORDER BY array_position($1::text[], a.attname::text)`,
+    [INSTANT_COLUMNS],
+  )
+  if (rows.length === 0) return
+  const names = rows.map((r) => r.column_name)
+  const fixes = names.map((name) => `ALTER TABLE subscription_processing ALTER COLUMN ${name} TYPE timestamptz USING ${name} AT TIME ZONE 'UTC'`)
+  throw new MigrationError(
+    `subscription_processing keeps ${names.join(', ')} as timestamp without time zone; the scheduler needs timestamptz ` +
+      '(its due index and every comparison of instants). No row was changed. Convert them, naming the zone their values ' +
+      `were written in ('UTC' below), then run migrate again:\n  ${fixes.join(';\n  ')};`,
+  )
+}
+
+/** @throws {MigrationError} naming the rows or columns of an existing `subscription_processing` in the migration's way. */
 export async function assertAdoptable(client: PoolClient): Promise<void> {
   const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscription_processing')::text AS table`)
   if (!rows[0]?.table) return
+  await assertInstantsHaveZones(client)
   await assertNoDuplicateSubscriptions(client)
   await assertNoOrphanRows(client)
 }
