@@ -26,9 +26,13 @@ import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import type { RunTrigger } from './db/names.js'
 
-function limitOf(options: { limit?: number } | undefined, fallback: number): number {
+/** A list's `limit` (`name` in messages): a whole number from 1; more than 1000 reads 1000. */
+function limitOf(options: { limit?: number } | undefined, fallback: number, name = 'limit'): number {
   const limit = options?.limit ?? fallback
-  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : fallback
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new ConfigurationError(name, `expected a whole number from 1 (at most 1000 are listed), got ${shown(limit)}.`)
+  }
+  return Math.min(limit, 1000)
 }
 
 /** A `pg.Pool` by shape: the scheduler runs statements at once and checks clients out. */
@@ -111,6 +115,9 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     },
 
     async stop({ timeoutMs = 30_000 } = {}) {
+      if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+        throw new ConfigurationError('timeoutMs', `stop() takes { timeoutMs }, a number of milliseconds >= 0, got ${shown(timeoutMs)}.`)
+      }
       if (starting) await starting.catch(() => {})
       if (stopping) return await stopping
       const current = engine
@@ -176,7 +183,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
-    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10))),
+    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors'))),
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
     listRuns: (o) => explainingMissingTables(pool, () => listRuns(pool, limitOf(o, 20))),
     getRun: (runId) => {

@@ -187,6 +187,25 @@ describe('stop', () => {
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'))
   })
 
+  test('stop() with a timeoutMs that is not a number of milliseconds is refused, and the scheduler keeps running', async () => {
+    const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-bad-timeout' })
+    await s.start()
+    for (const timeoutMs of [Number.NaN, -1, '5000', 5n]) {
+      await expect(s.stop({ timeoutMs } as never), String(timeoutMs)).rejects.toThrow(/timeoutMs.*got/)
+    }
+    await seedSubscriptions(db.pool, { count: 1 })
+    await expect(s.runNow()).resolves.toMatchObject({ processed: 1 })
+  })
+
+  test('the list methods refuse a limit that is not a whole number from 1, naming it', async () => {
+    const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'bad-limits' })
+    for (const limit of [Number.NaN, 0, 2.5, '5', 5n]) {
+      await expect(s.listRuns({ limit } as never), String(limit)).rejects.toThrow(/`limit`.*whole number from 1/)
+      await expect(s.listFailures({ limit } as never), String(limit)).rejects.toThrow(/`limit`/)
+    }
+    await expect(s.listRuns({ limit: 5000 })).resolves.toBeInstanceOf(Array)
+  })
+
   test('stop() on a scheduler that never started resolves', async () => {
     const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'stop-never' })
     await expect(s.stop()).resolves.toBeUndefined()

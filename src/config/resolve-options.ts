@@ -84,12 +84,16 @@ function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_I
   return value
 }
 
-function nonNegativeInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigurationError(option, `expected an integer >= 0, got ${shown(value)}.`)
+function nonNegativeInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new ConfigurationError(option, `expected an integer >= 0${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${shown(value)}.`)
   }
   return value
 }
+
+/** A slot retried for longer than a month is for retryFailed(), not for backoff. */
+const MAX_RETRY_DELAY_SECONDS = 30 * 24 * 3600
+const MAX_RETRY_LIMIT = 1000
 
 function identifier(option: string, value: unknown, pattern: RegExp, hint: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
@@ -108,9 +112,9 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
     }
   }
   const resolved = {
-    limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit),
-    delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds),
-    maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds),
+    limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit, MAX_RETRY_LIMIT),
+    delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds, MAX_RETRY_DELAY_SECONDS),
+    maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds, MAX_RETRY_DELAY_SECONDS),
   }
   if (resolved.maxDelaySeconds < resolved.delaySeconds) {
     const given = retry?.maxDelaySeconds === undefined ? ' (the default)' : ''

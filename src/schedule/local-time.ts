@@ -4,7 +4,7 @@
  */
 
 import { IANAZone } from 'luxon'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { zoneOffset } from './zone-offset.js'
 
 export const MINUTE_MS = 60_000
@@ -107,18 +107,8 @@ export function mod(value: number, divisor: number): number {
   return ((value % divisor) + divisor) % divisor
 }
 
-/** A value as it should appear in an error message. */
+/** A value as it should appear in an error message (see `shown`); an invalid Date as JavaScript prints it. */
 export function describe(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
-  if (typeof value === 'string') return JSON.stringify(value)
-  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined
-  // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
-  if (Array.isArray(value) || proto === Object.prototype || proto === null) {
-    try {
-      return JSON.stringify(value) ?? String(value)
-    } catch {
-      return String(value)
-    }
-  }
-  return String(value)
+  if (value instanceof Date && Number.isNaN(value.getTime())) return 'Invalid Date'
+  return shown(value)
 }

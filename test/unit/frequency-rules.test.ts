@@ -64,6 +64,7 @@ describe('resolveFrequencies', () => {
     ['a string', 'weekly', '"weekly"'],
     ['a number', 7, '7'],
     ['a Map', new Map(), '[object Map]'],
+    ['a BigInt (shown as written, not as a valid-looking 2)', 2n, '2n'],
   ])('%s instead of an object is reported on `frequencies`', (_, value, shown) => {
     const call = () => resolveFrequencies(value)
     expect(call).toThrow(ConfigurationError)

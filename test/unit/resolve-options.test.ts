@@ -66,6 +66,8 @@ const badCases: BadCase[] = [
   { name: 'retry that is not an object', options: { retry: 3 }, option: 'retry', mentions: ['got 3', 'limit: 3'] },
   { name: 'retry: null', options: { retry: null }, option: 'retry', mentions: ['got null', 'limit: 3'] },
   { name: 'negative retry.limit', options: { retry: { limit: -1 } }, option: 'retry.limit', mentions: ['got -1', 'integer >= 0'] },
+  { name: 'retry.limit beyond 1000', options: { retry: { limit: 1e9 } }, option: 'retry.limit', mentions: ['got 1000000000', '<= 1000'] },
+  { name: 'retry delays beyond 30 days (a date pg-boss cannot store)', options: { retry: { delaySeconds: 9e12, maxDelaySeconds: 9e12 } }, option: 'retry.delaySeconds', mentions: ['got 9000000000000', 'from 1 to 2592000'] },
   { name: 'fractional retry.limit', options: { retry: { limit: 1.5 } }, option: 'retry.limit', mentions: ['got 1.5', 'integer >= 0'] },
   { name: 'zero retry.delaySeconds', options: { retry: { delaySeconds: 0 } }, option: 'retry.delaySeconds', mentions: ['got 0', 'integer from 1'] },
   { name: 'non-numeric retry.maxDelaySeconds', options: { retry: { maxDelaySeconds: 'an hour' } }, option: 'retry.maxDelaySeconds', mentions: ['got "an hour"', 'integer from 1'] },
