@@ -26,11 +26,11 @@ import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import type { RunTrigger } from './db/names.js'
 
-/** A list's `limit` (`name` in messages): a whole number from 1; more than 1000 reads 1000. */
-function limitOf(options: { limit?: number } | undefined, fallback: number, name = 'limit'): number {
+/** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
+function limitOf(options: { limit?: number } | undefined, fallback: number, name = 'limit', min = 1): number {
   const limit = options?.limit ?? fallback
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw new ConfigurationError(name, `expected a whole number from 1 (at most 1000 are listed), got ${shown(limit)}.`)
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < min) {
+    throw new ConfigurationError(name, `expected a whole number from ${min} (at most 1000 are listed), got ${shown(limit)}.`)
   }
   return Math.min(limit, 1000)
 }
@@ -183,7 +183,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
-    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors'))),
+    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors', 0))),
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
     listRuns: (o) => explainingMissingTables(pool, () => listRuns(pool, limitOf(o, 20))),
     getRun: (runId) => {
