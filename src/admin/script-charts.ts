@@ -16,7 +16,8 @@ function chartFrame(label, maxLabel) {
   return svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label },
     svg('line', { class: 'axis', x1: LEFT, y1: TOP + PLOT_H, x2: W - RIGHT, y2: TOP + PLOT_H }),
     svg('line', { class: 'axis', x1: LEFT, y1: TOP, x2: LEFT, y2: TOP + PLOT_H }),
-    svg('text', { x: LEFT - 5, y: TOP + 4, 'text-anchor': 'end' }, maxLabel),
+    // Inside the plot, from its left edge: a long maximum ("4 min 51 s") would not fit beside it.
+    svg('text', { class: 'max-label', x: LEFT + 4, y: TOP + 4, 'text-anchor': 'start' }, maxLabel),
     svg('text', { x: LEFT - 5, y: TOP + PLOT_H, 'text-anchor': 'end' }, '0'));
 }
 

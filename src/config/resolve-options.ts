@@ -183,7 +183,11 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     if (typeof logger[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
   }
   const clock = options.clock ?? systemClock
-  if (typeof clock.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
+  if (typeof clock?.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
+  const reading: unknown = clock.now()
+  if (!(reading instanceof Date) || Number.isNaN(reading.getTime())) {
+    throw new ConfigurationError('clock', `now() must return a valid Date, got ${shown(reading)}.`)
+  }
   const maxStoredResponseBytes = positiveInteger('maxStoredResponseBytes', options.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes, 1_048_576)
   const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
   const claimBatchSize = positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000)

@@ -114,6 +114,7 @@ const badCases: BadCase[] = [
   { name: 'concurrency given as a string, shown quoted', options: { concurrency: '16' }, option: 'concurrency', mentions: ['got "16"'] },
   { name: 'concurrency given as a BigInt (JSON cannot show one)', options: { concurrency: 16n }, option: 'concurrency', mentions: ['got 16n'] },
   { name: 'retry.limit that is Infinity', options: { retry: { limit: Number.POSITIVE_INFINITY } }, option: 'retry.limit', mentions: ['got Infinity'] },
+  { name: 'a clock whose now() is not a Date', options: { clock: { now: () => 'x' } }, option: 'clock', mentions: ['valid Date', 'got "x"'] },
   { name: 'workerUrl with credentials in it', options: { workerUrl: 'https://user:secret@worker.internal' }, option: 'workerUrl', mentions: ['carries credentials', 'headers'] },
 ]
 
