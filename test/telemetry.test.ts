@@ -114,3 +114,23 @@ test('a failed attempt that is retried counts as failed with final=false, and as
   expect(grew('pss.subscriptions.failed', { final: true })).toBe(0)
   expect(grew('pss.subscriptions.retried')).toBe(1)
 })
+
+test('a backfill counts as a run (trigger backfill), and each of its calls has a span and a duration, but no fire lateness: its slots are past on purpose', async () => {
+  const before = await collect()
+  const spansBefore = spanExporter.getFinishedSpans().length
+  const [id] = await seedSubscriptions(db.pool, { count: 1 })
+  const day = 86_400_000
+  // Three days at 09:00 UTC, the scheduler's default time of day.
+  const midnight = Math.floor(Date.now() / day) * day
+  const summary = await scheduler.backfill(id!, { from: new Date(midnight - 4 * day), to: new Date(midnight - day) })
+  expect(summary).toMatchObject({ processed: 3, successful: 3 })
+  const after = await collect()
+  const grew = (name: string, filter: Record<string, unknown> = {}) => sum(after.get(name), filter) - sum(before.get(name), filter)
+  const count = (points: Map<string, DataPoint<unknown>[]>, name: string) => ((points.get(name) ?? []) as DataPoint<Histogram>[]).reduce((n, p) => n + p.value.count, 0)
+  expect(grew('pss.runs', { trigger: 'backfill' })).toBe(1)
+  expect(grew('pss.subscriptions.processed')).toBe(3)
+  expect(count(after, 'pss.worker.call.duration') - count(before, 'pss.worker.call.duration')).toBe(3)
+  expect(count(after, 'pss.fire.lateness') - count(before, 'pss.fire.lateness')).toBe(0)
+  const calls = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.worker.call')
+  expect(calls.map((s) => s.attributes['pss.subscription_id'])).toEqual([id, id, id])
+})

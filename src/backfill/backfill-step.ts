@@ -56,9 +56,13 @@ async function call(ctx: ProcessorContext, job: BackfillJob, row: PageRow): Prom
   await ctx.gate.runEach([row], async () => {
     const started = Date.now()
     try {
-      await callWorker(ctx, job.signal, row, row.user_id!, attempt)
+      await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': row.subscription_id, 'pss.attempt': attempt }, () =>
+        callWorker(ctx, job.signal, row, row.user_id!, attempt),
+      )
       ended = { kind: 'success', durationMs: Date.now() - started }
+      ctx.telemetry.workerCall(ended.durationMs, null, 'success')
     } catch (error) {
+      ctx.telemetry.workerCall(Date.now() - started, null, 'failure')
       const failed = failure(ctx.options, { ...base, startedAt: started }, error, cut())
       ended = failed.kind === 'failure' ? failed : { kind: 'skipped' }
     }

@@ -23,8 +23,8 @@ export interface Telemetry {
   succeeded(count: number): void
   failed(count: number, final: boolean): void
   retried(count: number): void
-  /** One worker call's duration, and how late it started relative to its slot. */
-  workerCall(durationMs: number, latenessMs: number, outcome: 'success' | 'failure'): void
+  /** One worker call's duration, and how late it started relative to its slot (null: a backfill's, past on purpose). */
+  workerCall(durationMs: number, latenessMs: number | null, outcome: 'success' | 'failure'): void
   /** The latest count of due rows, reported by the backlog gauge. */
   setDueBacklog(count: number): void
   /** Runs `fn` in a span; records an exception and error status if it throws. */
@@ -53,7 +53,7 @@ export function createTelemetry(): Telemetry {
     retried: (count) => count > 0 && retried.add(count),
     workerCall(durationMs, latenessMs, outcome) {
       latency.record(durationMs, { outcome })
-      lateness.record(Math.max(0, latenessMs))
+      if (latenessMs !== null) lateness.record(Math.max(0, latenessMs))
     },
     setDueBacklog(count) {
       dueBacklog = count

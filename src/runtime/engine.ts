@@ -91,6 +91,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     async startBackfill(subscriptionId, range) {
       const { runId, startedAt, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
       events.emit('run:started', { runId, trigger: 'backfill', startedAt })
+      telemetry.runStarted('backfill')
       if (finished) events.emit('run:finished', finished)
       wakeWorker()
       return { runId }
