@@ -386,6 +386,20 @@ describe('backfill', () => {
     expect(after.history[0]).toMatchObject({ kind: 'backfill', detail: expect.stringContaining('5 slots') })
   })
 
+  test('a subscription whose first run failed is backfilled on that run\'s phase, as one whose first run succeeded', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const failedFirst = await subscription('monthly')
+    const succeededFirst = await subscription('monthly')
+    for (const id of [failedFirst, succeededFirst]) await scheduler.enroll(id)
+    worker.on(failedFirst, { fail: new PermanentError('not yet'), failTimes: 1 })
+    await scheduler.runNow() // the first runs, off-slot, on the 2nd
+    const range = { from: at('2025-12-15T00:00:00.000Z'), to: at('2026-02-27T00:00:00.000Z') }
+    for (const id of [failedFirst, succeededFirst]) {
+      await expect(scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 2 })
+      expect(slots(id).slice(1), id === failedFirst ? 'first run failed' : 'first run succeeded').toEqual(['2026-01-02T09:00:00.000Z', '2026-02-02T09:00:00.000Z'])
+    }
+  })
+
   test('a range in the future, reversed, or too long is refused', async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')

@@ -10,6 +10,7 @@ import { TABLES } from '../db/names.js'
 import { recordHistory } from '../records/history.js'
 import { createRun, finishSettled } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
+import { phased } from '../records/first-slot.js'
 import { readScheduleRow } from '../records/schedule-row.js'
 import { backfillJob } from './backfill-job.js'
 import { backfillSlots } from './backfill-range.js'
@@ -35,7 +36,8 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
   return await withTransaction(deps.pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, false)
-    const slots = backfillSlots(options, row, range)
+    // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot waits).
+    const slots = backfillSlots(options, phased(row), range)
     const runId = await createRun(tx, 'backfill', now)
     await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3 WHERE id = $1`, [runId, slots.length, now])
     const detail = `${slots.length} slot${slots.length === 1 ? '' : 's'} from ${range.from.toISOString()} to ${range.to.toISOString()}, run ${runId}`
