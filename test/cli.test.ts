@@ -159,15 +159,23 @@ describe('worker', { timeout: SLOW_MS }, () => {
     expect(rows.map((r) => r.cron)).toEqual(['0 0 1 1 *'])
   })
 
-  test('processes a run that run-now --no-wait enqueued', async () => {
+  test('processes a run that run-now --no-wait enqueued; run-now itself calls nobody', async () => {
     const ids = await seedSubscriptions(db.pool, { count: 20 })
-    const enqueue = await runCli(['run-now', '--no-wait', '--worker-url', http.url], { DATABASE_URL: db.url })
-    expect(enqueue).toMatchObject({ code: 0 })
-    expect(enqueue.stdout).toMatch(/^Run [0-9a-f-]{36} started: 20 subscriptions enqueued;/m)
-    await until('the enqueued subscriptions to complete', async () => {
-      const rows = await rowsFor(db.pool, ids)
-      return rows.every((r) => r.status === 'completed') ? rows : undefined
-    })
+    // run-now's own worker URL answers, and counts: the running worker must make every call.
+    const own = await startWorker()
+    try {
+      const enqueue = await runCli(['run-now', '--no-wait', '--worker-url', own.url], { DATABASE_URL: db.url })
+      expect(enqueue).toMatchObject({ code: 0 })
+      expect(enqueue.stdout).toMatch(/^Run [0-9a-f-]{36} started: 20 subscriptions enqueued;/m)
+      await until('the enqueued subscriptions to complete', async () => {
+        const rows = await rowsFor(db.pool, ids)
+        return rows.every((r) => r.status === 'completed') ? rows : undefined
+      })
+      expect(own.calls).toEqual([])
+      expect(ids.every((id) => http.calls.includes(id))).toBe(true)
+    } finally {
+      await own.close()
+    }
   })
 
   test('stops on SIGTERM and exits 0 within the shutdown timeout', async () => {

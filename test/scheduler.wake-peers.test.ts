@@ -58,6 +58,21 @@ test("a peer that only works takes a share of a run's pages at once, without wai
   expect(sweeperWorker.calls.length + peerWorker.calls.length).toBe(60)
 })
 
+test('an instance that does not work (work: false, no worker client) enqueues a run that a working peer calls; it calls nobody', async () => {
+  const enqueuer = createSubscriptionScheduler(db.pool, { logger: captureLogger(), schedule: false, work: false })
+  await enqueuer.start()
+  try {
+    const before = { sweeper: sweeperWorker.calls.length, peer: peerWorker.calls.length }
+    const ids = await seedSubscriptions(db.pool, { count: 10 })
+    const run = await enqueuer.runNow()
+    expect(run).toMatchObject({ processed: 10, successful: 10 })
+    const called = sweeperWorker.calls.length - before.sweeper + (peerWorker.calls.length - before.peer)
+    expect(called).toBe(ids.length)
+  } finally {
+    await enqueuer.stop({ timeoutMs: 2000 })
+  }
+})
+
 test('stop() closes the listening connection', async () => {
   await peer.stop({ timeoutMs: 2000 })
   expect(await listeners()).toBe(1)

@@ -97,6 +97,12 @@ export interface SchedulerOptions {
    * only work (a one-off `run-now`, a worker fleet) without overwriting the schedule. @default true
    */
   schedule?: boolean
+  /**
+   * Call the worker: take the jobs of every instance's runs. Set false for a process that should
+   * only enqueue and steer (an admin process, `run-now --no-wait`): its runs are called by the
+   * instances that work, and it needs no worker client. @default true
+   */
+  work?: boolean
   /** Prefix of the pg-boss queue names. @default 'subscription-scheduler' */
   queuePrefix?: string
   /** Postgres schema pg-boss installs into. @default 'pgboss' */
@@ -143,6 +149,7 @@ export interface ResolvedOptions extends ResolvedFlow {
   migrate: boolean
   autoEnroll: boolean
   schedule: boolean
+  work: boolean
   queuePrefix: string
   bossSchema: string
   pollingIntervalSeconds: number
@@ -168,6 +175,7 @@ export const DEFAULTS = {
   migrate: true,
   autoEnroll: true,
   schedule: true,
+  work: true,
   queuePrefix: 'subscription-scheduler',
   bossSchema: 'pgboss',
   pollingIntervalSeconds: 1,

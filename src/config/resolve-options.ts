@@ -19,7 +19,7 @@ export const OPTION_KEYS = {
   workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, frequencies: true,
   catchUp: true, concurrency: true,
   maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, migrate: true,
-  autoEnroll: true, schedule: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
+  autoEnroll: true, schedule: true, work: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
   pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
   maxStoredResponseBytes: true, pgBoss: true, logger: true, clock: true,
 } as const satisfies Record<keyof SchedulerOptions, true>
@@ -206,6 +206,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     migrate: booleanOption('migrate', options.migrate, DEFAULTS.migrate),
     autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
     schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),
+    work: booleanOption('work', options.work, DEFAULTS.work),
     queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
     bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
     pollingIntervalSeconds: polling,

@@ -33,8 +33,14 @@ export interface Engine extends Pick<RunStarter, 'startRun'> {
   stop(timeoutMs: number): Promise<void>
 }
 
+/** The worker client of an instance that does not work: it never calls one. */
+const NO_WORKER = {
+  process: () => Promise.reject(new Error('This scheduler was created with work: false; it calls no worker.')),
+}
+
 export async function createEngine(pool: Pool, options: ResolvedOptions, events: EventBus): Promise<Engine> {
-  const workerClient = requireWorkerClient(options)
+  // An instance that does not work calls no worker, and needs none.
+  const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
   const { logger } = options
   if (options.migrate) await migrate(pool)
   else await assertMigrated(pool)

@@ -62,9 +62,10 @@ async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' 
 
 /**
  * Registers the schedules (idempotently: an upsert per name and key) and starts the workers.
- * Returns the process worker's id, which a sweep on this instance wakes for each page.
+ * Returns the process worker's id, which a sweep on this instance wakes for each page; none when
+ * the instance does not work (`work: false`), and other instances take its pages.
  */
-export async function registerWorkers(deps: WorkerDeps): Promise<string> {
+export async function registerWorkers(deps: WorkerDeps): Promise<string | undefined> {
   const { boss, queues, options, runs, processor } = deps
   if (options.schedule) {
     await registerSchedule(deps, queues.sweep, 'cron', { missed: 'once' })
@@ -75,6 +76,7 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string> {
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
   await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => maintain(maintenance))
+  if (!options.work) return undefined
   return await boss.work(
     queues.process,
     {

@@ -36,7 +36,8 @@ export default defineCommand({
       // leaves the registered cron schedule, and the published settings, as they are; start()
       // warns when --timezone (or SUBSCRIPTION_TIMEZONE) differs from the published zone.
       const { options } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
-      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false })
+      // With --no-wait it only enqueues: running workers make the calls, not this command.
+      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         async noWait(signal) {
