@@ -108,6 +108,10 @@ describe('the commands that steer one subscription check what they are given, be
       [['pause', ID, '--until', '2026-03-10T09:00:00'], /^error: --until: expected a date and time with its zone.*got "2026-03-10T09:00:00"\.$/m],
       [['reschedule', ID, '--anchor', '2026-02-30T09:00:00Z'], /^error: --anchor: expected a date and time with its zone/m],
       [['reschedule', ID, '--ends-at='], /^error: --ends-at is empty: give a value, or none to clear it\.$/m],
+      [['upcoming', ID, '--count', ''], /^error: --count is empty: give it a value, or leave it out/m],
+      [['status', '--timezone='], /^error: --timezone is empty: give it a value, or leave it out/m],
+      // A fleet's cron and zone must not fall back to the defaults because a variable was unset.
+      [['worker', ...WORKER, '--cron', '', '--timezone', ''], /^error: --cron is empty: give it a value, or leave it out/m],
       [['reschedule', ID], /^error: Nothing to change: pass at least one of --run-at, --timezone, --anchor, --starts-at, --ends-at \(none clears one\)\.$/m],
       [['upcoming', ID, '--count', 'five'], /^error: --count: expected a whole number, got "five"\.$/m],
       [['upcoming', ID, '--count', '0'], /^error: --count: expected at least 1, got 0\.$/m],

@@ -41,6 +41,19 @@ const isFlag = (token: string) => token.startsWith('-') && token !== '-' && !/^-
  * another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
  * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
  */
+/** Commands that refuse an empty value themselves, saying how to clear a setting instead. */
+const OWN_EMPTY_CHECK = new Set(['reschedule'])
+
+/**
+ * An empty value is refused: it is most often a shell variable that expanded to nothing, and read
+ * as "not given" it would quietly fall back to a default (a fleet's cron, its zone).
+ */
+function refuseEmpty(typed: string, value: string, cmd: { meta?: unknown }): void {
+  const name = (cmd.meta as { name?: string } | undefined)?.name
+  if (value.trim() !== '' || (name && OWN_EMPTY_CHECK.has(name))) return
+  throw new UsageError(`${typed} is empty: give it a value, or leave it out (a shell variable that expanded to nothing?).`)
+}
+
 export const strictFlags = defineCittyPlugin({
   name: 'strict-flags',
   setup({ rawArgs, cmd }) {
@@ -63,8 +76,13 @@ export const strictFlags = defineCittyPlugin({
         )
       }
       const def = defs.get(name)
-      if (arg.includes('=') || (def?.type !== 'string' && def?.type !== 'enum')) continue
+      if (def?.type !== 'string' && def?.type !== 'enum') continue
+      if (arg.includes('=')) {
+        refuseEmpty(typed, arg.slice(arg.indexOf('=') + 1), cmd)
+        continue
+      }
       const next = rawArgs[i + 1]
+      if (next !== undefined) refuseEmpty(typed, next, cmd)
       if (next !== undefined && isFlag(next)) {
         const hint = 'valueHint' in def && def.valueHint ? def.valueHint : 'value'
         throw new UsageError(`${typed} needs a value, but ${next.split('=')[0]} follows it: write ${typed} <${hint}> (or ${typed}=<${hint}>).`)
