@@ -25,10 +25,16 @@ function offsetOf(name: string): string {
   return offset === '' || /^[+-]00:00$/.test(offset) ? 'Z' : offset
 }
 
-/** `2026-03-03T07:30:00+01:00`: the instant as a wall time in `zone`, with its offset. */
+/**
+ * `2026-03-03T07:30:00+01:00`: the instant as a wall time in `zone`, with its offset; with its
+ * milliseconds when it has some (`…:47.282Z`), so that pasted back into a flag it is the same
+ * instant (a slot taken at a sweep's time is seldom on a whole second).
+ */
 export function isoInZone(date: Date, zone: string): string {
   const parts = Object.fromEntries(formatFor(zone).formatToParts(date).map((part) => [part.type, part.value]))
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offsetOf(parts.timeZoneName ?? 'GMT')}`
+  const ms = date.getTime() % 1000
+  const fraction = ms === 0 ? '' : `.${String((ms + 1000) % 1000).padStart(3, '0')}`
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${fraction}${offsetOf(parts.timeZoneName ?? 'GMT')}`
 }
 
 /** `2026-03-03T07:30:00+01:00 (Europe/Berlin)`, or `—` for no time. */

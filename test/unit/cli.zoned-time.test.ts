@@ -16,6 +16,9 @@ describe('isoInZone', () => {
     ['2026-01-10T09:00:00.000Z', 'Europe/London', '2026-01-10T09:00:00Z'],
     // Midnight is 00, never 24.
     ['2026-03-02T23:00:00.000Z', 'Europe/Berlin', '2026-03-03T00:00:00+01:00'],
+    // A slot taken at a sweep's time keeps its milliseconds, so it pastes back as the same instant.
+    ['2026-12-01T06:12:47.282Z', 'UTC', '2026-12-01T06:12:47.282Z'],
+    ['2026-12-01T06:12:47.005Z', 'Asia/Kolkata', '2026-12-01T11:42:47.005+05:30'],
   ])('%s in %s is %s', (iso, zone, expected) => {
     expect(isoInZone(new Date(iso), zone)).toBe(expected)
   })
