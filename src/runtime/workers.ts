@@ -30,14 +30,17 @@ export interface WorkerDeps {
 
 /**
  * Whether a cron job is on time or a catch-up, judged from when pg-boss created it (not when it
- * ran: a sweep queued behind a long one is still on time). A cron firing more often than every
- * minute cannot be told apart, and is always 'cron'.
+ * ran: a sweep queued behind a long one is still on time). pg-boss files an occurrence by the
+ * slot it falls in, so its job can be created a little before it as well as after: a job within
+ * the window on either side of an occurrence is that occurrence's. A cron firing more often than
+ * every minute cannot be told apart, and is always 'cron'.
  */
-function cronTrigger(options: ResolvedOptions, createdOn: Date): RunTrigger {
-  // The occurrence the job is for is the last one at or before its creation.
+export function cronTrigger(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, createdOn: Date): RunTrigger {
   const at = new Date(createdOn.getTime() + 1)
   const previous = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: at }).prev().toDate()
-  return createdOn.getTime() - previous.getTime() > CATCH_UP_AFTER_MS ? 'catch-up' : 'cron'
+  const next = CronExpressionParser.parse(options.cron, { tz: options.timezone, currentDate: createdOn }).next().toDate()
+  const onTime = createdOn.getTime() - previous.getTime() <= CATCH_UP_AFTER_MS || next.getTime() - createdOn.getTime() <= CATCH_UP_AFTER_MS
+  return onTime ? 'cron' : 'catch-up'
 }
 
 /**
