@@ -65,26 +65,24 @@ function renderSubscription(s, status) {
 
 var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry', 'sub-skip', 'sub-pause-until-go'];
 
-/** The page for an id with no row (or none that can be read): nothing of another, nothing loading, no action. */
-function forgetSubscription(id) {
+/** The page emptied for id, nothing of the subscription shown before; its tables say tablesText. */
+function clearSubscription(id, tablesText) {
   shownSubscription = null;
   $('sub-id').textContent = id;
   $('sub-fields').replaceChildren();
   $('sub-schedule').hidden = true;
-  replaceRows($('sub-history').tBodies[0], [], 4, '—');
-  replaceRows($('sub-attempts').tBodies[0], [], 7, '—');
+  replaceRows($('sub-history').tBodies[0], [], 4, tablesText);
+  replaceRows($('sub-attempts').tBodies[0], [], 7, tablesText);
+}
+
+/** The page for an id with no row (or none that can be read): nothing of another, nothing loading, no action. */
+function forgetSubscription(id) {
+  clearSubscription(id, '—');
   SUBSCRIPTION_ACTIONS.forEach(function (name) { setAvailable($(name), false); });
 }
 
 function loadSubscription(id) {
-  if (!shownSubscription || shownSubscription.subscriptionId !== id) {
-    shownSubscription = null;
-    $('sub-id').textContent = id;
-    $('sub-fields').replaceChildren();
-    $('sub-schedule').hidden = true;
-    replaceRows($('sub-history').tBodies[0], [], 4, 'Loading…');
-    replaceRows($('sub-attempts').tBodies[0], [], 7, 'Loading…');
-  }
+  if (!shownSubscription || shownSubscription.subscriptionId !== id) clearSubscription(id, 'Loading…');
   return Promise.all([api('/subscriptions/' + encodeURIComponent(id)), schedulerStatus()]).then(function (got) {
     if (currentRoute().id !== id) return;
     renderSubscription(got[0], got[1]);
