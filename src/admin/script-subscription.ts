@@ -52,9 +52,8 @@ function renderSubscription(s, status) {
       el('td', {}, outcomePill(f.final)), el('td', { class: 'err' }, f.error));
   }), 7, 'No failed attempts recorded.');
 
-  // What would do nothing is not offered: a paused or ended row is not processed on demand, and
-  // an ended one has nothing to pause.
-  // an ended one has nothing to pause; one whose call is in flight is processed already.
+  // What would do nothing is not offered: a paused or ended row is not processed on demand, nor
+  // one whose call is in flight; an ended one has nothing to pause.
   var idle = s.status === 'paused' || s.status === 'ended';
   setAvailable($('sub-run'), !idle && !inFlight(s));
   setAvailable($('sub-pause'), !idle);

@@ -36,11 +36,6 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 /** A token that is a flag rather than a value: `-5` and `-0.5` are values (negative numbers). */
 const isFlag = (token: string) => token.startsWith('-') && token !== '-' && !/^-\.?\d/.test(token)
 
-/**
- * Rejects flags the command does not declare, and a flag that takes a value but is followed by
- * another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
- * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
- */
 /** Commands that refuse an empty value themselves, saying how to clear a setting instead. */
 const OWN_EMPTY_CHECK = new Set(['reschedule'])
 
@@ -54,6 +49,11 @@ function refuseEmpty(typed: string, value: string, cmd: { meta?: unknown }): voi
   throw new UsageError(`${typed} is empty: give it a value, or leave it out (a shell variable that expanded to nothing?).`)
 }
 
+/**
+ * Rejects flags the command does not declare, an empty value, and a flag that takes a value but
+ * is followed by another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
+ * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
+ */
 export const strictFlags = defineCittyPlugin({
   name: 'strict-flags',
   setup({ rawArgs, cmd }) {

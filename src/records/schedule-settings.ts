@@ -37,7 +37,6 @@ function checkDate(name: string, value: unknown): Date | null | undefined {
   throw new ConfigurationError(name, `expected a valid Date (or null to clear it), got ${shown(value)}.`)
 }
 
-
 /**
  * The settings found in `value`, checked. `extraKeys` are other keys the caller takes (enroll's `db`).
  *
