@@ -11,6 +11,12 @@ import { HOST_TABLE_SHAPE } from './names.js'
 /** How many rows an error lists before it summarises. */
 const MAX_LISTED = 20
 
+/** The rows an error names (a query asked for one more than it lists), a line each. */
+function listed<T>(rows: T[], line: (row: T) => string): string {
+  const more = rows.length > MAX_LISTED ? '\n  …and more' : ''
+  return rows.slice(0, MAX_LISTED).map((row) => `  ${line(row)}`).join('\n') + more
+}
+
 export async function assertHostTable(client: PoolClient): Promise<void> {
   const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscriptions')::text AS table`)
   if (rows[0]?.table) return
@@ -39,15 +45,10 @@ async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void>
       LIMIT ${MAX_LISTED + 1}`,
   )
   if (rows.length === 0) return
-  const listed = rows
-    .slice(0, MAX_LISTED)
-    .map((r) => `  subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)
-    .join('\n')
-  const more = rows.length > MAX_LISTED ? '\n  …and more' : ''
   throw new MigrationError(
     'subscription_processing holds more than one row for the same subscription_id, so the unique index ' +
       'the scheduler needs cannot be created. No row was changed. Keep one row per subscription ' +
-      `(delete or merge the others), then run migrate again:\n${listed}${more}`,
+      `(delete or merge the others), then run migrate again:\n${listed(rows, (r) => `subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)}`,
   )
 }
 
@@ -72,13 +73,12 @@ async function assertNoOrphanRows(client: PoolClient): Promise<void> {
       LIMIT ${MAX_LISTED + 1}`,
   )
   if (rows.length === 0) return
-  const listed = rows.slice(0, MAX_LISTED).map((r) => `  row ${r.id}: subscription_id ${r.subscription_id}`).join('\n')
-  const more = rows.length > MAX_LISTED ? '\n  …and more' : ''
   throw new MigrationError(
     'subscription_processing has rows whose subscription_id is not in subscriptions, so the foreign key the ' +
       'scheduler needs (ON DELETE CASCADE, so that a deleted subscription takes its row along) cannot be added. ' +
       'No row was changed. Delete those rows (DELETE FROM subscription_processing sp WHERE NOT EXISTS ' +
-      `(SELECT 1 FROM subscriptions s WHERE s.id = sp.subscription_id)), or restore their subscriptions, then run migrate again:\n${listed}${more}`,
+      `(SELECT 1 FROM subscriptions s WHERE s.id = sp.subscription_id)), or restore their subscriptions, then run migrate again:\n` +
+      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}`),
   )
 }
 
