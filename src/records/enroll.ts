@@ -98,13 +98,13 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     const created = await insertRow(db, subscriptionId)
     const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
     if (!hasSettings(settings)) return enrolled(row, created)
+    const changed = applySettings(row, settings)
     // The same enroll() on every replica and at every start: nothing to change, nothing to record.
-    if (!created && sameSchedule(row, applySettings(row, settings))) return enrolled(row, created)
+    if (!created && sameSchedule(row, changed)) return enrolled(row, created)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
     const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
     if (neverProcessed && !timed) {
       // Due at the next sweep, as any new row; an end already past ends it at once.
-      const changed = applySettings(row, settings)
       checkWindow(changed)
       const over = changed.ends_at !== null && changed.ends_at < now
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
