@@ -1,5 +1,6 @@
 /** A clock that moves only when told: for testing slots, DST days and leases deterministically. */
 import type { Clock } from '../observe/clock.js'
+import { shown } from '../errors.js'
 
 export interface ManualClock extends Clock {
   /** Moves the clock to an instant (a Date, or a string `new Date()` reads). */
@@ -12,7 +13,7 @@ export interface ManualClock extends Clock {
 function instantOf(method: string, instant: unknown): number {
   const ms = instant instanceof Date || typeof instant === 'string' ? new Date(instant).getTime() : Number.NaN
   if (Number.isNaN(ms)) {
-    throw new TypeError(`createManualClock().${method}: expected a Date or an ISO 8601 string such as '2027-03-01T08:00:00Z', got ${typeof instant === 'string' ? JSON.stringify(instant) : String(instant)}.`)
+    throw new TypeError(`createManualClock().${method}: expected a Date or an ISO 8601 string such as '2027-03-01T08:00:00Z', got ${shown(instant)}.`)
   }
   return ms
 }
@@ -25,7 +26,7 @@ export function createManualClock(start: Date | string = new Date()): ManualCloc
       current = instantOf('set', instant)
     },
     advance(ms) {
-      if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`createManualClock().advance: expected a finite number of milliseconds, got ${String(ms)}.`)
+      if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`createManualClock().advance: expected a finite number of milliseconds, got ${shown(ms)}.`)
       current += ms
     },
   }
