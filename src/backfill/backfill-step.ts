@@ -11,7 +11,7 @@ import { TABLES } from '../db/names.js'
 import { recordFailureHistory } from '../records/failures.js'
 import { addOutcomesSql, justFinished } from '../records/runs.js'
 import type { OutcomeCounts, RunRow, RunSummary } from '../records/runs.js'
-import { callWorker } from '../process/call-worker.js'
+import { callWorker, measured } from '../process/call-worker.js'
 import type { ProcessorContext } from '../process/context.js'
 import { failure } from '../process/outcome.js'
 import { startAfterOf } from '../process/page-job.js'
@@ -56,13 +56,9 @@ async function call(ctx: ProcessorContext, job: BackfillJob, row: PageRow): Prom
   await ctx.gate.runEach([row], async () => {
     const started = Date.now()
     try {
-      await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': row.subscription_id, 'pss.attempt': attempt }, () =>
-        callWorker(ctx, job.signal, row, row.user_id!, attempt),
-      )
-      ended = { kind: 'success', durationMs: Date.now() - started }
-      ctx.telemetry.workerCall(ended.durationMs, null, 'success')
+      const { durationMs } = await measured(ctx, { row, attempt, started, latenessMs: null }, () => callWorker(ctx, job.signal, row, row.user_id!, attempt))
+      ended = { kind: 'success', durationMs }
     } catch (error) {
-      ctx.telemetry.workerCall(Date.now() - started, null, 'failure')
       const failed = failure(ctx.options, { ...base, startedAt: started }, error, cut())
       ended = failed.kind === 'failure' ? failed : { kind: 'skipped' }
     }

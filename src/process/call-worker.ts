@@ -101,6 +101,31 @@ export async function callWorker(ctx: ProcessorContext, expired: AbortSignal, ro
   }
 }
 
+/** One worker call, as telemetry sees it: whose, which attempt, when it started, and how late (null: a backfill's slot, past on purpose). */
+export interface MeasuredCall {
+  row: PageRow
+  attempt: number
+  started: number
+  latenessMs: number | null
+}
+
+/**
+ * Runs `call` as one measured worker call: in its `pss.worker.call` span, with its duration (and
+ * lateness) recorded whichever way it ends. Resolves with the answer and the duration; rethrows
+ * the call's error.
+ */
+export async function measured<T>(ctx: ProcessorContext, m: MeasuredCall, call: () => Promise<T>): Promise<{ response: T; durationMs: number }> {
+  try {
+    const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': m.row.subscription_id, 'pss.attempt': m.attempt }, call)
+    const durationMs = Date.now() - m.started
+    ctx.telemetry.workerCall(durationMs, m.latenessMs, 'success')
+    return { response, durationMs }
+  } catch (error) {
+    ctx.telemetry.workerCall(Date.now() - m.started, m.latenessMs, 'failure')
+    throw error
+  }
+}
+
 /**
  * What a thrown value says: an Error's name and message, and, for an error of the host's own
  * (not one of ours, whose messages already say why), its `cause`; anything else as written

@@ -10,7 +10,7 @@ import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
-import { openCallScope } from './call-worker.js'
+import { measured, openCallScope } from './call-worker.js'
 import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
 import { failure, success } from './outcome.js'
@@ -68,16 +68,11 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
   }
   const started = Date.now()
   const called = { ...call, startedAt: started }
-  const latenessMs = started - row.scheduled_for.getTime()
   try {
-    const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': row.subscription_id, 'pss.attempt': attempt }, () =>
-      calls.call(row, row.user_id!, attempt),
-    )
-    const durationMs = Date.now() - started
-    ctx.telemetry.workerCall(durationMs, latenessMs, 'success')
+    const measure = { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }
+    const { response, durationMs } = await measured(ctx, measure, () => calls.call(row, row.user_id!, attempt))
     return success(options, called, response, durationMs)
   } catch (error) {
-    ctx.telemetry.workerCall(Date.now() - started, latenessMs, 'failure')
     return failure(options, called, error, cut())
   }
 }
