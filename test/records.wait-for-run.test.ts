@@ -15,12 +15,12 @@ import { pollUntil } from './support/reliability-support.js'
 async function setUp() {
   const db = await createTestDatabase()
   const runId = await createRun(db.pool, 'manual', new Date())
-  const { executor: counted, statements: reads } = countingExecutor(db.pool)
+  const { executor: counted, statements: reads, answered } = countingExecutor(db.pool)
   const listeners = new Set<(run: RunSummary) => void>()
   const finishedHere = (listener: (run: RunSummary) => void) => (listeners.add(listener), () => void listeners.delete(listener))
   const emit = (id: string) => listeners.forEach((listener) => listener({ runId: id } as RunSummary))
   const finish = () => db.pool.query(`UPDATE ${TABLES.runs} SET finished_at = now() WHERE id = $1`, [runId])
-  return { runId, reads, counted, listeners, finishedHere, emit, finish }
+  return { runId, reads, answered, counted, listeners, finishedHere, emit, finish }
 }
 
 /** Rejects if `promise` has not settled within `ms`: the poll it should not have waited for is far longer. */
@@ -31,10 +31,10 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 test('a run this instance finishes is read at once, not at the next poll, and the listener is removed', async () => {
-  const { runId, reads, counted, listeners, finishedHere, emit, finish } = await setUp()
+  const { runId, reads, answered, counted, listeners, finishedHere, emit, finish } = await setUp()
   const waiting = waitForRun(counted, runId, { pollMs: 600_000, finishedHere })
-  // The first read found it running; the next poll is ten minutes away.
-  await pollUntil(() => reads.length === 1, { timeoutMs: 10_000, intervalMs: 20, what: 'the first read of the run' })
+  // The first read has found it running (not merely started); the next poll is ten minutes away.
+  await pollUntil(() => answered() === 1, { timeoutMs: 10_000, intervalMs: 20, what: 'the answer to the first read of the run' })
   await finish()
   emit(runId)
   const run = await within(waiting, 10_000, 'waitForRun() resolving after the run:finished event')

@@ -68,9 +68,11 @@ export function ownPool(url: string, max = 10): pg.Pool {
   return pool
 }
 
-/** An executor on `pool` that keeps the text of every statement it sends, for tests that count them. */
-export function countingExecutor(pool: pg.Pool): { executor: Executor; statements: string[] } {
+/** An executor on `pool` that keeps the text of every statement it sends and counts their answers, for tests that count them. */
+export function countingExecutor(pool: pg.Pool): { executor: Executor; statements: string[]; answered: () => number } {
   const statements: string[] = []
-  const executor: Executor = { query: ((text: string, params?: unknown[]) => (statements.push(text), pool.query(text, params))) as Executor['query'] }
-  return { executor, statements }
+  let answers = 0
+  const query = (text: string, params?: unknown[]) => (statements.push(text), pool.query(text, params).finally(() => answers++))
+  const executor: Executor = { query: query as Executor['query'] }
+  return { executor, statements, answered: () => answers }
 }
