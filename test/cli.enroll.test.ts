@@ -52,6 +52,18 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(rows).not.toContain(c)
   })
 
+  test('an unknown id among several: the others are enrolled, the summary counts it, and the exit code is 1 naming it', async () => {
+    const [a, b] = await addSubscriptions(db, 2)
+    const missing = '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10'
+    const result = await runCli(['enroll', a!, missing, b!], { DATABASE_URL: db.url })
+    expect(result.code).toBe(1)
+    expect(result.stdout.trim()).toBe('Enrolled 2 of 3 (0 already had a row, 1 not found).')
+    expect(result.stderr).toContain(`No row in subscriptions has id ${missing}`)
+    const rows = await enrolled(db)
+    expect(rows).toContain(a)
+    expect(rows).toContain(b)
+  })
+
   test('neither --all nor ids, or both: a usage error (exit 2) that shows both forms', async () => {
     for (const args of [['enroll'], ['enroll', '--all', '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10']]) {
       const result = await runCli(args, { DATABASE_URL: db.url })

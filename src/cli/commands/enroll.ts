@@ -4,6 +4,7 @@
  * has none, or the ids given.
  */
 import { defineCommand } from 'citty'
+import { NotFoundError } from '../../errors.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, UsageError, withPool } from '../context.js'
@@ -31,9 +32,22 @@ export default defineCommand({
         console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)
         return
       }
+      // Every id is tried: one unknown id does not leave the rest of the list unenrolled and unsaid.
       let created = 0
-      for (const id of ids) created += (await scheduler.enroll(id)).created ? 1 : 0
-      console.log(`Enrolled ${created} of ${ids.length} (${ids.length - created} already had a row).`)
+      const unknown: string[] = []
+      for (const id of ids) {
+        try {
+          created += (await scheduler.enroll(id)).created ? 1 : 0
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error
+          unknown.push(id)
+        }
+      }
+      const found = ids.length - unknown.length
+      console.log(`Enrolled ${created} of ${ids.length} (${found - created} already had a row${unknown.length > 0 ? `, ${unknown.length} not found` : ''}).`)
+      if (unknown.length > 0) {
+        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it. The other ids were enrolled.`)
+      }
     })
   },
 })
