@@ -102,6 +102,14 @@ describe('the commands that steer one subscription check what they are given, be
     ])
   })
 
+  test('a word given to a command that takes only flags', async () => {
+    await expectUsageErrors([
+      [['status', 'json'], /^error: status takes no arguments, only flags, but was given "json": a flag without its --, or a value without its flag\? See status --help\.$/m],
+      [['migrate', 'now'], /^error: migrate takes no arguments, only flags, but was given "now"/m],
+      [['run-now', ...WORKER, '4'], /^error: run-now takes no arguments, only flags, but was given "4"/m],
+    ])
+  })
+
   test('instants without a zone or that do not exist, counts, empty values, nothing to change, no worker', async () => {
     await expectUsageErrors([
       [['pause', ID, '--until', 'tomorrow'], /^error: --until: expected a date and time with its zone, such as 2026-03-10T09:00:00Z/m],

@@ -49,8 +49,14 @@ function refuseEmpty(typed: string, value: string, cmd: { meta?: unknown }): voi
   throw new UsageError(`${typed} is empty: give it a value, or leave it out (a shell variable that expanded to nothing?).`)
 }
 
+/** A command that takes only flags refuses a word: a flag without its dashes, or a value without its flag. */
+function refuseArgument(arg: string, cmd: { meta?: unknown }): never {
+  const name = (cmd.meta as { name?: string } | undefined)?.name ?? 'this command'
+  throw new UsageError(`${name} takes no arguments, only flags, but was given ${JSON.stringify(arg)}: a flag without its --, or a value without its flag? See ${name} --help.`)
+}
+
 /**
- * Rejects flags the command does not declare, an empty value, and a flag that takes a value but
+ * Rejects flags the command does not declare, words a command without arguments is given, an empty value, and a flag that takes a value but
  * is followed by another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
  * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
  */
@@ -61,10 +67,14 @@ export const strictFlags = defineCittyPlugin({
     // Positional arguments (a subscription id) are no flags: `--id` must stay unknown.
     const defs = new Map(Object.entries(declared).filter(([, def]) => def.type !== 'positional').map(([name, def]) => [kebab(name), def]))
     const known = new Set(['help', 'h', ...defs.keys()])
+    const takesArguments = Object.values(declared).some((def) => def.type === 'positional')
     for (let i = 0; i < rawArgs.length; i++) {
       const arg = rawArgs[i]!
       if (arg === '--') break
-      if (!isFlag(arg)) continue
+      if (!isFlag(arg)) {
+        if (!takesArguments) refuseArgument(arg, cmd)
+        continue
+      }
       const typed = arg.split('=')[0]!
       const name = kebab(typed.replace(/^--?/, ''))
       const bare = name.startsWith('no-') ? name.slice(3) : name
