@@ -59,9 +59,13 @@ export class NotMigratedError extends SchedulerError {
 export class NotStartedError extends SchedulerError {
   override name = 'NotStartedError'
 
+  /** The run a call was waiting for when `stop()` began: it goes on; read it with `getRun()`. */
+  readonly runId: string | undefined
+
   /** `why`: what happened instead, when the scheduler was running and stopped meanwhile. */
-  constructor(method: string, why?: string) {
+  constructor(method: string, why?: string, runId?: string) {
     super('NOT_STARTED', why ? `scheduler.${method}(): ${why}` : `scheduler.${method}() needs a running scheduler: call \`await scheduler.start()\` first.`)
+    this.runId = runId
   }
 }
 

@@ -86,7 +86,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
     } catch (error) {
       if (!current.haltSignal.aborted) throw error
-      throw new NotStartedError(method, `stop() was called while it waited for run ${runId}. The run goes on, on the instances still running (or at the next start); read it with scheduler.getRun('${runId}').`)
+      throw new NotStartedError(method, `stop() was called while it waited for run ${runId}. The run goes on, on the instances still running (or at the next start); read it with scheduler.getRun('${runId}').`, runId)
     }
   }
 

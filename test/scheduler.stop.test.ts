@@ -221,6 +221,7 @@ describe('start', () => {
     const runsBefore = await runs()
     const error = await s.runNow().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NotStartedError)
+    expect((error as NotStartedError).runId).toBeUndefined()
     expect((error as Error).message).toContain('start()')
     // Nothing was recorded or claimed.
     expect(worker.calls).toEqual([])
@@ -241,6 +242,7 @@ describe('start', () => {
     expect(error).toBeInstanceOf(NotStartedError)
     expect((error as Error).message).toContain(`run ${runId}`)
     expect((error as Error).message).toMatch(/stop\(\).*getRun/)
+    expect((error as NotStartedError).runId).toBe(runId)
   })
 
   test('start() twice, at once or in sequence, is harmless: one stop() leaves no worker behind', async () => {
