@@ -227,6 +227,17 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(fromDashboard.status).toBe(202)
   })
 
+  test('a valid session is let in when a proxy in front adds Basic credentials', async () => {
+    const cookie = jarOf(await signIn(TOKEN))
+    const authorization = `Basic ${Buffer.from('proxy:secret').toString('base64')}`
+    expect((await fetch(`${base}/status`, { headers: { cookie, authorization } })).status).toBe(200)
+    const page = await fetch(`${base}/`, { headers: { cookie, authorization } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).not.toContain('id="sign-in"')
+    // A wrong bearer token is still judged, and refused, session or not.
+    expect((await fetch(`${base}/status`, { headers: { cookie, authorization: 'Bearer not-the-admin-token' } })).status).toBe(401)
+  })
+
   test('POST /sign-out clears the cookie', async () => {
     const cookie = jarOf(await signIn(TOKEN))
     const response = await fetch(`${base}/sign-out`, { method: 'POST', headers: { cookie, 'x-requested-with': 'pss-dashboard' } })
@@ -353,6 +364,31 @@ describe('a custom authorize', () => {
     expect((await d.fetch(new Request('http://admin.test/status', { headers: { cookie: shared } }))).status).toBe(200)
     const other = createAdminHandler(scheduler, { logger, authorize, session: { secret: 'another-session-secret-01234567' } })
     expect((await other.fetch(new Request('http://admin.test/status', { headers: { cookie: shared } }))).status).toBe(401)
+  })
+
+  test('Basic credentials, which a browser replays by itself, do not spare a cookie request the CSRF header', async () => {
+    const handler = createAdminHandler(scheduler, { logger, authorize: recording([]) })
+    const headers = { cookie: 'host_session=ok', authorization: `Basic ${Buffer.from('proxy:secret').toString('base64')}` }
+    const forged = await handler.fetch(new Request('http://admin.test/process-subscriptions?wait=false', { method: 'POST', headers }))
+    expect(forged.status).toBe(403)
+    const fromDashboard = await handler.fetch(new Request('http://admin.test/process-subscriptions?wait=false', { method: 'POST', headers: { ...headers, 'x-requested-with': 'pss-dashboard' } }))
+    expect(fromDashboard.status).toBe(202)
+    // An authorize that accepts Basic itself: a browser that has the password sends it to any page's form post too.
+    const basic = createAdminHandler(scheduler, { logger, authorize: (request) => request.headers.get('authorization') === headers.authorization })
+    const byProxyPassword = await basic.fetch(new Request('http://admin.test/failed/retry?wait=false', { method: 'POST', headers: { authorization: headers.authorization } }))
+    expect(byProxyPassword.status).toBe(403)
+    expect((await basic.fetch(new Request('http://admin.test/status', { headers: { authorization: headers.authorization } }))).status).toBe(200)
+  })
+
+  test('an answer that is not a boolean is refused (500, logged), not taken as a yes', async () => {
+    const log = captureLogger()
+    const handler = createAdminHandler(scheduler, { logger: log, authorize: (() => 'false') as never })
+    const response = await handler.fetch(new Request('http://admin.test/status', { headers: { authorization: 'Bearer whatever-value' } }))
+    expect(response.status).toBe(500)
+    expect(log.messages('error').join('\n')).toContain('authorize(request) must answer true or false (or a promise of one), got "false"')
+    const form = await handler.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: 'whatever-value' }) }))
+    expect(form.status).toBe(500)
+    expect(form.headers.getSetCookie()).toEqual([])
   })
 
   test('still sees requests as they came when there is no session (the host\'s own cookies), and those need the CSRF header to change state', async () => {

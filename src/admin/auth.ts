@@ -13,8 +13,30 @@ import type { SessionKey } from './session.js'
 /** Decides whether a request may use the admin API. */
 export type Authorize = (request: Request) => boolean | Promise<boolean>
 
-/** How a request proved who it is. */
+/**
+ * How a request proved who it is: `header` is an `Authorization` header a browser never sends by
+ * itself (a bearer token), which no cross-site page can add either; everything else (the session,
+ * a host's cookie, Basic credentials a browser replays) must send the CSRF header to change state.
+ */
 export type CredentialSource = 'header' | 'session' | 'other'
+
+/** Schemes a browser attaches by itself, once the user has typed them for the site or its proxy. */
+const AMBIENT_SCHEMES = new Set(['basic', 'digest', 'negotiate', 'ntlm'])
+
+/** The request's `Authorization` header, unless it is one a browser may have added by itself. */
+export function explicitAuthorization(request: Request): string | undefined {
+  const header = request.headers.get('authorization')?.trim()
+  if (!header) return undefined
+  const scheme = header.split(/[ \t]/, 1)[0]!.toLowerCase()
+  return AMBIENT_SCHEMES.has(scheme) ? undefined : header
+}
+
+/** Asks `authorize`, which must answer a boolean: a string or an object there is a bug, not a yes. */
+export async function judged(authorize: Authorize, request: Request): Promise<boolean> {
+  const answer: unknown = await authorize(request)
+  if (typeof answer === 'boolean') return answer
+  throw new TypeError(`The admin handler's authorize(request) must answer true or false (or a promise of one), got ${typeof answer === 'string' ? JSON.stringify(answer) : typeof answer}; the request was refused.`)
+}
 
 export const MIN_TOKEN_LENGTH = 16
 /** Requests authenticated by anything but an `Authorization` header must send it to change state. */

@@ -9,7 +9,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { defaultLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
-import { assertCsrfHeader, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
+import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
 import type { Authorize, CredentialSource } from './auth.js'
 import { AdminHttpError, errorResponse, json } from './http.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
@@ -109,15 +109,16 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   const sessions = resolveSessions(authorize, options.session)
 
   /**
-   * A bearer header is always `authorize`'s to judge. Otherwise a valid session stands for the
-   * yes `authorize` gave at sign-in; failing that, `authorize` sees the request as it came (a
-   * host may recognise its own cookies or a proxy's headers).
+   * A bearer header (any scheme a browser does not send by itself) is always `authorize`'s to
+   * judge. Otherwise a valid session stands for the yes `authorize` gave at sign-in, whatever
+   * Basic credentials a proxy in front added; failing that, `authorize` sees the request as it
+   * came (a host may recognise its own cookies or a proxy's headers).
    */
   async function authenticate(request: Request): Promise<CredentialSource | undefined> {
-    if (request.headers.get('authorization')) return (await authorize(request)) ? 'header' : undefined
+    if (explicitAuthorization(request)) return (await judged(authorize, request)) ? 'header' : undefined
     const session = readCookie(request, COOKIE_NAME)
     if (session && verifySession(sessions.key, session, new Date())) return 'session'
-    return (await authorize(request)) ? 'other' : undefined
+    return (await judged(authorize, request)) ? 'other' : undefined
   }
 
   async function handle(request: Request, target: Target): Promise<Response> {

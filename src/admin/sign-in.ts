@@ -5,7 +5,7 @@
  * Failures answer with the form again, saying what was wrong.
  */
 import type { Authorize } from './auth.js'
-import { withBearer } from './auth.js'
+import { judged, withBearer } from './auth.js'
 import { AdminHttpError, readBody } from './http.js'
 import { clearedSessionCookie, mintSession, sessionCookie } from './session.js'
 import type { SessionKey } from './session.js'
@@ -67,7 +67,7 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     if (error instanceof AdminHttpError) return formError(mount, error)
     throw error
   }
-  if (!(await authorize(withBearer(request, token)))) {
+  if (!(await judged(authorize, withBearer(request, token)))) {
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
   const expiresAt = new Date(Date.now() + settings.maxAgeSeconds * 1000)
