@@ -59,9 +59,15 @@ test("a peer that only works takes a share of a run's pages at once, without wai
 })
 
 test('an instance that does not work (work: false, no worker client) enqueues a run that a working peer calls; it calls nobody', async () => {
-  const enqueuer = createSubscriptionScheduler(db.pool, { logger: captureLogger(), schedule: false, work: false })
+  const logger = captureLogger()
+  const enqueuer = createSubscriptionScheduler(db.pool, { logger, schedule: false, work: false })
   await enqueuer.start()
   try {
+    // Its start line says it calls nobody, not a concurrency it does not use.
+    const started = logger.messages('info').find((m) => m.startsWith('Started'))
+    expect(started).toContain('steering only')
+    expect(started).toContain('calling no worker')
+    expect(started).not.toContain('concurrency')
     const before = { sweeper: sweeperWorker.calls.length, peer: peerWorker.calls.length }
     const ids = await seedSubscriptions(db.pool, { count: 10 })
     const run = await enqueuer.runNow()

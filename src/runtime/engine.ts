@@ -83,9 +83,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     pool.off('error', onPoolError)
     throw error
   }
+  // An instance that calls no worker (work: false) has no concurrency to speak of.
+  const calls = options.work ? `concurrency ${options.concurrency}` : 'calling no worker (work: false: other instances make the calls)'
   logger.info(options.schedule
-    ? `Started: cron '${options.cron}' (${options.timezone}), concurrency ${options.concurrency}.`
-    : `Started, processing only (schedule: false: sweeps run on the schedule another instance registered), concurrency ${options.concurrency}.`)
+    ? `Started: cron '${options.cron}' (${options.timezone}), ${calls}.`
+    : `Started, ${options.work ? 'processing only' : 'steering only'} (schedule: false: sweeps run on the schedule another instance registered), ${calls}.`)
 
   let stopping = false
   return {
