@@ -206,6 +206,18 @@ describe('validation and errors', () => {
     expect(del.headers.get('allow')).toBe('GET')
   })
 
+  test('HEAD answers as GET does, without the body but with its length; unauthenticated it is 401 too', async () => {
+    const get = await fetch(`${base}/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    const length = (await get.arrayBuffer()).byteLength
+    const head = await fetch(`${base}/status`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'))
+    expect(Number(head.headers.get('content-length'))).toBe(length)
+    expect((await head.arrayBuffer()).byteLength).toBe(0)
+    expect((await fetch(`${base}/status`, { method: 'HEAD' })).status).toBe(401)
+    expect((await fetch(`${base}/process-subscriptions`, { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405)
+  })
+
   test('a method a Web Request cannot carry (TRACE) is refused, and the server carries on', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const request = http.request(`${base}/status`, { method: 'TRACE', headers: { authorization: `Bearer ${TOKEN}` } }, (response) => {

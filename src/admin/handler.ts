@@ -11,7 +11,7 @@ import { defaultLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
 import type { Authorize, CredentialSource } from './auth.js'
-import { AdminHttpError, errorResponse, json } from './http.js'
+import { AdminHttpError, errorResponse, headOf, json } from './http.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
 import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
@@ -122,6 +122,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   }
 
   async function handle(request: Request, target: Target): Promise<Response> {
+    // HEAD (a monitor's probe) is the GET without its body, but with its length.
+    if (request.method === 'HEAD') return await headOf(await handle(new Request(request.url, { headers: request.headers }), target))
     try {
       const url = new URL(request.url)
       const { mount, path } = target

@@ -84,6 +84,13 @@ function errorBody(code: AdminErrorCode, message: string, field: string | undefi
  * Library errors keep their message (they say what to fix); anything else is logged and answered
  * with a generic message, so that internals (SQL, hosts, stack traces) never reach the client.
  */
+/** The answer to a HEAD: `answer`'s status and headers, and its body's length, without the body. */
+export async function headOf(answer: Response): Promise<Response> {
+  const headers = new Headers(answer.headers)
+  headers.set('content-length', String((await answer.arrayBuffer()).byteLength))
+  return new Response(null, { status: answer.status, headers })
+}
+
 export function errorResponse(error: unknown, logger: Logger): Response {
   if (error instanceof AdminHttpError) {
     return json(error.status, errorBody(error.code, error.message, error.field), error.headers)

@@ -140,6 +140,7 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
   }
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) res.setHeader('set-cookie', cookies)
-  res.setHeader('content-length', body.length)
+  // A HEAD's answer says the length of the body it leaves out.
+  if (!response.headers.has('content-length')) res.setHeader('content-length', body.length)
   res.end(body)
 }
