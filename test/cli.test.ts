@@ -159,7 +159,7 @@ describe('worker', { timeout: SLOW_MS }, () => {
     expect(rows.map((r) => r.cron)).toEqual(['0 0 1 1 *'])
   })
 
-  test('processes a run that run-now --no-wait enqueued; run-now itself calls nobody', async () => {
+  test('processes a run that run-now --no-wait enqueued; run-now itself calls nobody, and needs no worker URL', async () => {
     const ids = await seedSubscriptions(db.pool, { count: 20 })
     // run-now's own worker URL answers, and counts: the running worker must make every call.
     const own = await startWorker()
@@ -167,6 +167,11 @@ describe('worker', { timeout: SLOW_MS }, () => {
       const enqueue = await runCli(['run-now', '--no-wait', '--worker-url', own.url], { DATABASE_URL: db.url })
       expect(enqueue).toMatchObject({ code: 0 })
       expect(enqueue.stdout).toMatch(/^Run [0-9a-f-]{36} started: 20 subscriptions enqueued;/m)
+      const more = await seedSubscriptions(db.pool, { count: 3 })
+      ids.push(...more)
+      const bare = await runCli(['run-now', '--no-wait'], { DATABASE_URL: db.url })
+      expect(bare, bare.stderr).toMatchObject({ code: 0 })
+      expect(bare.stdout).toMatch(/^Run [0-9a-f-]{36} started: 3 subscriptions enqueued;/m)
       await until('the enqueued subscriptions to complete', async () => {
         const rows = await rowsFor(db.pool, ids)
         return rows.every((r) => r.status === 'completed') ? rows : undefined

@@ -27,6 +27,15 @@ export const followingTimezoneArg = {
   description: 'IANA zone of the cron and of subscriptions with none (env SUBSCRIPTION_TIMEZONE; default: the zone the workers published, else UTC)',
 } as const
 
+/**
+ * `--cron` on the commands that never register the schedule (run-now, status): what they assume
+ * when no instance has registered one yet.
+ */
+export const followingCronArg = {
+  ...schedulerArgs.cron,
+  description: "The cron to assume when none is registered yet (a never-processed subscription's first slot); this command never registers it (env SUBSCRIPTION_CRON, default '0 9 * * *')",
+} as const
+
 export const shutdownArgs = {
   'shutdown-timeout': { type: 'string', description: 'Milliseconds in-flight calls get to finish on stop', default: '30000', valueHint: 'ms' },
 } as const satisfies ArgsDef

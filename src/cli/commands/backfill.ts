@@ -51,12 +51,14 @@ export default defineCommand({
     if (!from || !to) throw new UsageError(`${from ? '--to' : '--from'} is required: backfill <id> --from <instant> --to <instant>.`)
     const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency }
     const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
-    requireWorkerUrl(flags)
+    // With --no-wait running workers take its steps: this command needs no worker of its own.
+    if (args.wait) requireWorkerUrl(flags)
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       // The slots follow the workers' settings; start() warns when SUBSCRIPTION_TIMEZONE differs.
       const { options, zone: schedulerZone } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
-      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false })
+      // With --no-wait it only starts the run: a step it took would be given up on its way out.
+      const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
       // Before starting anything: an unknown id needs no worker.
       const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }), schedulerZone)
       const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))

@@ -4,7 +4,7 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, followingTimezoneArg, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
+import { commonArgs, followingCronArg, followingTimezoneArg, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, requireWorkerUrl, withPool } from '../context.js'
 import { formatSummary } from '../format.js'
 import { runOneOff } from '../one-off-run.js'
@@ -20,6 +20,7 @@ export default defineCommand({
   args: {
     ...schedulerArgs,
     timezone: followingTimezoneArg,
+    cron: followingCronArg,
     wait: { type: 'boolean', default: true, description: 'Wait for the run to settle', negativeDescription: 'Enqueue the run and exit; running workers process it' },
     ...shutdownArgs,
     ...commonArgs,
@@ -29,7 +30,8 @@ export default defineCommand({
     const verbose = args.verbose === true
     const flags = { workerUrl: args['worker-url'], concurrency: args.concurrency, timezone: args.timezone, cron: args.cron }
     const timeoutMs = integerFlag('shutdown-timeout', args['shutdown-timeout'], 0) ?? 30_000
-    requireWorkerUrl(flags)
+    // With --no-wait running workers make the calls: this command needs no worker of its own.
+    if (args.wait) requireWorkerUrl(flags)
     const logger = createCliLogger('quiet', verbose)
     await withPool(logger, async (pool) => {
       // The slots after this run follow the workers' settings. A one-off run works the queue but

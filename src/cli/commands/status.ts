@@ -3,7 +3,7 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, followingTimezoneArg, schedulerArgs, strictFlags } from '../args.js'
+import { commonArgs, followingCronArg, followingTimezoneArg, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 import { formatStatus } from '../format.js'
 import { cliSchedulerOptions } from '../published-settings.js'
@@ -16,7 +16,7 @@ export default defineCommand({
     // The registered schedule is printed; these say what a start would register when none is,
     // and a difference from the registered one is pointed out.
     timezone: followingTimezoneArg,
-    cron: schedulerArgs.cron,
+    cron: followingCronArg,
     ...commonArgs,
   },
   plugins: [strictFlags],
