@@ -295,7 +295,7 @@ describe('configuration', () => {
         thrown = error
       }
       expect(isConfigurationError(thrown)).toBe(true)
-      expect(thrown).toMatchObject({ option: 'authorize', message: expect.stringContaining('bearerToken(process.env.ADMIN_TOKEN)') })
+      expect(thrown).toMatchObject({ option: 'authorize', message: expect.stringContaining('bearerToken(process.env.ADMIN_TOKEN!)') })
     }
     // @ts-expect-error authorize is required by the type as well
     expect(() => createAdminHandler(scheduler, { basePath: '/admin' })).toThrow(ConfigurationError)

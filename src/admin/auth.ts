@@ -76,7 +76,7 @@ export function bearerToken(token: string): Authorize {
     const got = typeof token === 'string' ? `${token.length} characters` : JSON.stringify(token) ?? 'undefined'
     throw new ConfigurationError(
       'token',
-      `bearerToken() needs a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\` and pass it from the environment: bearerToken(process.env.ADMIN_TOKEN).`,
+      `bearerToken() needs a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\` and pass it from the environment: bearerToken(process.env.ADMIN_TOKEN!), with ADMIN_TOKEN set.`,
     )
   }
   const expected = digest(token)

@@ -97,7 +97,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   if (typeof options?.authorize !== 'function') {
     throw new ConfigurationError(
       'authorize',
-      `createAdminHandler() needs an authorize(request) function; the admin API can start runs. Pass one, e.g. { authorize: bearerToken(process.env.ADMIN_TOKEN) }, with a token of at least 16 characters.`,
+      `createAdminHandler() needs an authorize(request) function; the admin API can start runs. Pass one, e.g. { authorize: bearerToken(process.env.ADMIN_TOKEN!) }, with a token of at least 16 characters.`,
     )
   }
   if (typeof scheduler?.getStatus !== 'function') {
