@@ -192,7 +192,13 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     },
     listFailures: (o) => {
       if (o?.runId !== undefined) assertUuid('runId', o.runId)
-      return explainingMissingTables(pool, () => listFailures(pool, { limit: limitOf(o, 20), runId: o?.runId }))
+      const limit = limitOf(o, 20)
+      return explainingMissingTables(pool, async () => {
+        const failures = await listFailures(pool, { limit, runId: o?.runId })
+        // None for a run: an unknown run id (a typo, or pruned) says so rather than "no failures".
+        if (failures.length === 0 && o?.runId !== undefined) await getRun(pool, o.runId)
+        return failures
+      })
     },
     listFailing: (o) => explainingMissingTables(pool, () => listFailing(pool, limitOf(o, 20))),
     on: (event, listener) => events.on(event, listener),

@@ -167,7 +167,7 @@ export interface SubscriptionScheduler {
   /** Most recent runs first. @default limit 20 */
   listRuns(options?: { limit?: number }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
-  /** Most recent failed attempts first; of one run with `runId`. @default limit 20 */
+  /** Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown run). @default limit 20 */
   listFailures(options?: { limit?: number; runId?: string }): Promise<FailureRecord[]>
   /**
    * Subscriptions whose last attempt failed (failed for good, paused for failing, or waiting

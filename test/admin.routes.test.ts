@@ -189,7 +189,7 @@ describe('validation and errors', () => {
   })
 
   test('ids that are UUIDs but unknown are 404 NOT_FOUND', async () => {
-    for (const [method, path] of [['GET', `/runs/${UNKNOWN_ID}`], ['GET', `/subscriptions/${UNKNOWN_ID}`], ['POST', `/subscriptions/${UNKNOWN_ID}/pause`], ['POST', `/subscriptions/${UNKNOWN_ID}/run`]] as const) {
+    for (const [method, path] of [['GET', `/runs/${UNKNOWN_ID}`], ['GET', `/subscriptions/${UNKNOWN_ID}`], ['POST', `/subscriptions/${UNKNOWN_ID}/pause`], ['POST', `/subscriptions/${UNKNOWN_ID}/run`], ['GET', `/failures?runId=${UNKNOWN_ID}`]] as const) {
       const { status, body } = await call(method, path)
       expect({ path, status, code: body.error.code }).toEqual({ path, status: 404, code: 'NOT_FOUND' })
     }
@@ -263,6 +263,20 @@ describe('validation and errors', () => {
       expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'runId', message: expect.stringContaining('runId must be a UUID') } } })
     }
     expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'wait' } } })
+  })
+
+  test('a query parameter the route does not read, one given twice, or wait given twice is 400 INVALID_INPUT naming it', async () => {
+    expect(await call('GET', '/failures?offset=20')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_INPUT', field: 'offset', message: 'Unknown query parameter "offset" for GET /failures: it takes ?runId= and ?limit=.' } },
+    })
+    expect(await call('GET', '/runs?LIMIT=5')).toMatchObject({ status: 400, body: { error: { field: 'LIMIT', message: expect.stringContaining('it takes ?limit=') } } })
+    expect(await call('GET', '/status?verbose=1')).toMatchObject({ status: 400, body: { error: { field: 'verbose', message: expect.stringContaining('it takes none') } } })
+    expect(await call('GET', '/runs?limit=5&limit=6')).toMatchObject({ status: 400, body: { error: { field: 'limit', message: '?limit= is given more than once; give it once.' } } })
+    const both = await call('POST', '/process-subscriptions?wait=true', { json: { wait: false } })
+    expect(both).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'wait', message: expect.stringContaining('give it once') } } })
+    // The dashboard's page takes whatever a browser adds to its address.
+    expect((await call('GET', '/?utm_source=mail')).status).toBe(200)
   })
 
   test('a scheduler that is not started answers 503 NOT_STARTED', async () => {

@@ -11,7 +11,7 @@ import { defaultLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
 import type { Authorize, CredentialSource } from './auth.js'
-import { AdminHttpError, errorResponse, headOf, json } from './http.js'
+import { AdminHttpError, assertQuery, errorResponse, headOf, json } from './http.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
 import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
@@ -146,6 +146,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allow}, not ${request.method}.`, { allow })
       }
       if (match.route.method !== 'GET') assertCsrfHeader(request, source)
+      assertQuery(url, match.route.query, `${match.route.method} ${match.route.path}`)
       return await match.route.handle({ request, url, id: match.id, mount, scheduler })
     } catch (error) {
       return errorResponse(error, logger)

@@ -114,6 +114,19 @@ export function requireUuid(name: string, value: unknown, field?: string): strin
   }
 }
 
+/**
+ * Refuses a query parameter the route does not read, or one given twice: either way the caller
+ * meant something the route would not have done.
+ */
+export function assertQuery(url: URL, accepted: readonly string[] | 'any', route: string): void {
+  if (accepted === 'any') return
+  const takes = accepted.length > 0 ? `it takes ${accepted.map((n) => `?${n}=`).join(' and ')}` : 'it takes none'
+  for (const name of new Set(url.searchParams.keys())) {
+    if (!accepted.includes(name)) throw invalidField(name, 'INVALID_INPUT', `Unknown query parameter ${shown(name)} for ${route}: ${takes}.`)
+    if (url.searchParams.getAll(name).length > 1) throw invalidField(name, 'INVALID_INPUT', `?${name}= is given more than once; give it once.`)
+  }
+}
+
 /** `?<name>=` as a UUID, or undefined when the parameter is absent. */
 export function optionalUuidParam(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name)
@@ -139,6 +152,7 @@ export function parseLimit(url: URL, fallback: number, max = 200): number {
 /** `wait` from the JSON body, else from `?wait=`; true unless the caller says otherwise. */
 export function parseWait(url: URL, body: Record<string, unknown> | undefined): boolean {
   if (body && 'wait' in body) {
+    if (url.searchParams.has('wait')) throw invalidField('wait', 'INVALID_INPUT', 'wait is given both in the body and as ?wait=; give it once.')
     if (typeof body.wait !== 'boolean') {
       throw invalidField('wait', 'INVALID_BODY', `wait must be true or false, got ${shown(body.wait)}.`)
     }

@@ -20,5 +20,10 @@ export interface Route {
   method: Method
   /** Segments; ':id' matches any one segment. */
   path: string
+  /**
+   * The query parameters it reads, each at most once; any other is refused, as an unknown body
+   * field is. `'any'` for the dashboard's page, whose address a browser may decorate.
+   */
+  query: readonly string[] | 'any'
   handle(context: RouteContext): Promise<Response>
 }

@@ -23,10 +23,11 @@ function id(context: RouteContext, name = 'id'): string {
 }
 
 export const routes: readonly Route[] = [
-  { method: 'GET', path: '/', handle: async (c) => dashboardPage(c.mount) },
+  { method: 'GET', path: '/', query: 'any', handle: async (c) => dashboardPage(c.mount) },
   {
     method: 'GET',
     path: '/dashboard.json',
+    query: [],
     handle: async ({ scheduler }) => {
       const [status, runs, failures, failing] = await Promise.all([
         scheduler.getStatus(),
@@ -40,26 +41,29 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/sign-out',
+    query: [],
     handle: async (c) => {
       await readJsonObject(c.request, [])
       return json(200, { signedOut: true }, { 'set-cookie': signOutCookie(c.request, c.mount) })
     },
   },
-  { method: 'GET', path: '/status', handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
+  { method: 'GET', path: '/status', query: [], handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
   {
     method: 'POST',
     path: '/process-subscriptions',
+    query: ['wait'],
     handle: async (c) => {
       const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
       return started(c, await c.scheduler.runNow({ wait }), wait)
     },
   },
   // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
-  { method: 'GET', path: '/runs', handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000) }) }) },
-  { method: 'GET', path: '/runs/:id', handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },
+  { method: 'GET', path: '/runs', query: ['limit'], handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000) }) }) },
+  { method: 'GET', path: '/runs/:id', query: [], handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },
   {
     method: 'GET',
     path: '/failures',
+    query: ['runId', 'limit'],
     handle: async (c) => {
       const runId = optionalUuidParam(c.url, 'runId')
       const limit = parseLimit(c.url, 20)
@@ -69,16 +73,19 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/failing',
+    query: ['limit'],
     handle: async (c) => json(200, { failing: await c.scheduler.listFailing({ limit: parseLimit(c.url, 20) }) }),
   },
   {
     method: 'GET',
     path: '/subscriptions/:id',
+    query: [],
     handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'))),
   },
   {
     method: 'POST',
     path: '/subscriptions/:id/run',
+    query: ['wait'],
     handle: async (c) => {
       const subscriptionId = id(c, 'subscriptionId')
       const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
@@ -90,6 +97,7 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/subscriptions/:id/resume',
+    query: [],
     handle: async (c) => {
       const subscriptionId = id(c, 'subscriptionId')
       await readJsonObject(c.request, [])
@@ -99,6 +107,7 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/failed/retry',
+    query: ['wait'],
     handle: async (c) => {
       const body = await readJsonObject(c.request, ['wait', 'subscriptionIds'])
       const wait = parseWait(c.url, body)

@@ -61,6 +61,7 @@ export const scheduleRoutes: readonly Route[] = [
   {
     method: 'GET',
     path: '/subscriptions/:id/upcoming',
+    query: ['count'],
     handle: async (c) => {
       const id = subscriptionId(c)
       const count = parseCountParam(c.url, 'count', 5, MAX_UPCOMING_RUNS)
@@ -70,6 +71,7 @@ export const scheduleRoutes: readonly Route[] = [
   {
     method: 'POST',
     path: '/subscriptions/:id/skip',
+    query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
       await readJsonObject(c.request, [])
@@ -79,6 +81,7 @@ export const scheduleRoutes: readonly Route[] = [
   {
     method: 'POST',
     path: '/subscriptions/:id/pause',
+    query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
       const body = await readJsonObject(c.request, ['until'])
@@ -89,6 +92,7 @@ export const scheduleRoutes: readonly Route[] = [
   {
     method: 'POST',
     path: '/subscriptions/:id/backfill',
+    query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
       const body = await readJsonObject(c.request, ['from', 'to'])
@@ -103,6 +107,7 @@ export const scheduleRoutes: readonly Route[] = [
   {
     method: 'PATCH',
     path: '/subscriptions/:id',
+    query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
       const settings = settingsOf(await readJsonObject(c.request, SETTING_FIELDS))
