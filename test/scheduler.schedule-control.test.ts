@@ -197,6 +197,22 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
 
+  test('pausing a subscription already paused until resumed changes nothing, and the history says so once', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const first = await scheduler.pause(id)
+    clock.set('2026-03-02T08:30:00.000Z')
+    const again = await scheduler.pause(id)
+    expect(again).toMatchObject({ status: 'paused', updatedAt: first.updatedAt })
+    expect(again.history.map((h) => h.kind)).toEqual(['paused'])
+    // Paused until an instant, a plain pause is a change (until resumed, now): it is recorded.
+    await scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
+    const open = await scheduler.pause(id)
+    expect(open).toMatchObject({ status: 'paused', pausedUntil: null })
+    expect(open.history.map((h) => h.kind)).toEqual(['paused', 'paused', 'paused'])
+  })
+
   test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {
     await expect(scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
     await expect(scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)

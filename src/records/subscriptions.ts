@@ -79,21 +79,23 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
  */
 export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
-  const { rows } = await db.query<{ was: string }>(
-    `WITH before AS (
-       SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE
+  // Paused by hand until resumed already: nothing changes, and the history says nothing again.
+  const { rows } = await db.query<{ changed: boolean }>(
+    `WITH found AS (
+       SELECT id, (status <> 'ended' AND NOT (status = 'paused' AND paused_reason IS NOT DISTINCT FROM 'manual' AND paused_until IS NULL)) AS changes
+         FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE
      ), paused AS (
        UPDATE subscription_processing sp
           SET status = 'paused', paused_reason = 'manual', paused_until = NULL, lease_expires_at = NULL, updated_at = $2
-         FROM before
-        WHERE sp.id = before.id AND before.status <> 'ended'
+         FROM found
+        WHERE sp.id = found.id AND found.changes
        RETURNING sp.id
      )
-     SELECT status AS was FROM before`,
+     SELECT changes AS changed FROM found`,
     [subscriptionId, now],
   )
   if (!rows[0]) throw notFound(subscriptionId)
-  if (rows[0].was !== 'ended') await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
+  if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
   return await getSubscription(db, subscriptionId)
 }
 
