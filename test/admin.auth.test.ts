@@ -286,6 +286,12 @@ describe('configuration', () => {
     expect(typeof bearerToken('x'.repeat(16))).toBe('function')
   })
 
+  test('bearerToken() refuses a token with spaces, which no Authorization header could carry whole', () => {
+    for (const token of [' '.repeat(16), 'correct horse battery staple', `${'x'.repeat(16)}\n`]) {
+      expect(() => bearerToken(token)).toThrow(expect.objectContaining({ option: 'token', message: expect.stringContaining('without spaces') }))
+    }
+  })
+
   test('createAdminHandler() without authorize throws a ConfigurationError naming the fix', () => {
     for (const options of [{}, { authorize: 'secret' }, undefined]) {
       let thrown: unknown
@@ -302,7 +308,7 @@ describe('configuration', () => {
   })
 
   test('a malformed basePath is a ConfigurationError', () => {
-    for (const basePath of ['admin', '/admin/', '/ad min']) {
+    for (const basePath of ['admin', '/admin/', '/ad min', '/../admin', '/admin/..', '/a/./b']) {
       expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath })).toThrow(/basePath/)
     }
   })

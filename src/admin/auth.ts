@@ -72,6 +72,10 @@ function bearerOf(request: Request): string | undefined {
  * createAdminHandler(scheduler, { authorize: bearerToken(process.env.ADMIN_TOKEN!) })
  */
 export function bearerToken(token: string): Authorize {
+  if (typeof token === 'string' && token.length >= MIN_TOKEN_LENGTH && /\s/.test(token)) {
+    // A header value `Bearer <token>` ends the token at its first space: it could never match.
+    throw new ConfigurationError('token', 'bearerToken() needs a secret without spaces or line breaks (one could never be sent in an Authorization header). Generate one with `openssl rand -hex 32`.')
+  }
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
     const got = typeof token === 'string' ? `${token.length} characters` : JSON.stringify(token) ?? 'undefined'
     throw new ConfigurationError(

@@ -60,7 +60,8 @@ export interface AdminHandler {
 
 function resolveBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return ''
-  if (typeof value !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(value)) {
+  // A '.' or '..' segment never matches a request's path: URLs arrive with them resolved.
+  if (typeof value !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new ConfigurationError('basePath', `expected a path such as '/admin' (leading slash, no trailing slash), got ${shown(value)}.`)
   }
   return value
