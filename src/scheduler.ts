@@ -80,12 +80,19 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     return engine
   }
 
-  /** Waits for `runId` to finish; a stop() meanwhile gives up the wait, and says so. */
+  /**
+   * Waits for `runId` to finish. A stop() meanwhile lets this instance's calls finish first (a
+   * run they complete resolves the wait), then gives up the wait, and says so: a program awaiting
+   * the run is not ended while its calls are still draining.
+   */
   async function awaitRun(current: Engine, method: string, runId: string): Promise<RunSummary> {
     try {
-      return await waitForRun(pool, runId, { signal: current.haltSignal, finishedHere })
+      return await waitForRun(pool, runId, { signal: current.stoppedSignal, finishedHere })
     } catch (error) {
-      if (!current.haltSignal.aborted) throw error
+      if (!current.stoppedSignal.aborted) throw error
+      // The drain's last settle may have finished it.
+      const run = await getRun(pool, runId).catch(() => undefined)
+      if (run?.finishedAt) return run
       throw new NotStartedError(method, `stop() was called while it waited for run ${runId}. The run goes on, on the instances still running (or at the next start); read it with scheduler.getRun('${runId}').`, runId)
     }
   }
@@ -190,7 +197,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('runId', runId)
       return explainingMissingTables(pool, () => getRun(pool, runId))
     },
-    listFailures: (o) => {
+    listFailures: async (o) => {
       if (o?.runId !== undefined) assertUuid('runId', o.runId)
       const limit = limitOf(o, 20)
       return explainingMissingTables(pool, async () => {

@@ -245,6 +245,26 @@ describe('start', () => {
     expect((error as NotStartedError).runId).toBe(runId)
   })
 
+  test('a runNow() waiting when stop() begins waits for the drain: calls that finish in it resolve it with the run', async () => {
+    const slow = createFakeWorkerClient().otherwise({ delayMs: 800 })
+    const s = scheduler({ workerClient: slow, queuePrefix: 'stop-drains-run' })
+    await s.start()
+    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    let settled: 'resolved' | 'rejected' | undefined
+    const waiting = s.runNow().then(
+      (run) => ((settled = 'resolved'), run),
+      (error: unknown) => ((settled = 'rejected'), error),
+    )
+    await slow.waitForCalls(3)
+    const stopping = s.stop({ timeoutMs: 10_000 })
+    // A host awaiting runNow() is not ended while its calls drain (a script's top-level await would exit).
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBeUndefined()
+    await stopping
+    expect(await waiting).toMatchObject({ processed: 3, successful: 3 })
+    expect(slow.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+  })
+
   test('start() twice, at once or in sequence, is harmless: one stop() leaves no worker behind', async () => {
     const leaked = createFakeWorkerClient()
     const a = scheduler({ workerClient: leaked, queuePrefix: 'start-twice' })

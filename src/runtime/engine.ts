@@ -28,6 +28,8 @@ export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
   /** Aborted as soon as a stop begins. */
   readonly haltSignal: AbortSignal
+  /** Aborted once a stop has let this instance's calls finish (or cancelled them) and settled them. */
+  readonly stoppedSignal: AbortSignal
   /** Starts a backfill of one subscription's slots in a range, as a run of its own. */
   startBackfill(subscriptionId: string, range: BackfillRange): Promise<{ runId: string }>
   stop(timeoutMs: number): Promise<void>
@@ -53,6 +55,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // calls still in flight when the stop's deadline passes.
   const halt = new AbortController()
   const cancel = new AbortController()
+  const stopped = new AbortController()
   const telemetry = createTelemetry()
   let runs: RunStarter
   let processor: ProcessorContext
@@ -95,6 +98,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       return stopping
     },
     haltSignal: halt.signal,
+    stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     async startBackfill(subscriptionId, range) {
       const { runId, startedAt, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
@@ -118,6 +122,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         clearTimeout(deadline)
         cancel.abort()
         pool.off('error', onPoolError)
+        stopped.abort()
       }
       logger.info('Stopped.')
     },
