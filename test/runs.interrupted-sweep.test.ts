@@ -92,3 +92,75 @@ test('a job an older version left on the queue, keyed by a due slot, neither hol
     await scheduler.stop({ timeoutMs: 2000 })
   }
 })
+
+/** Holds a lock on subscription_processing that every write waits for, until released. */
+async function holdWrites(db: Awaited<ReturnType<typeof createTestDatabase>>) {
+  const client = await db.pool.connect()
+  await client.query('BEGIN')
+  await client.query('LOCK TABLE subscription_processing IN EXCLUSIVE MODE')
+  return {
+    /** Resolves once a statement of the sweep waits for the lock. */
+    blocked: () => pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+      return rows.length > 0 || undefined
+    }, { timeoutMs: 15_000, what: 'a sweep statement waiting for the lock' }),
+    release: async () => {
+      await client.query('COMMIT')
+      client.release()
+    },
+  }
+}
+
+test('a sweep held up between pages for longer than interruptedSweepAfterSeconds keeps showing it is alive, and is not closed', async () => {
+  const db = await createTestDatabase()
+  const worker = createFakeWorkerClient()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'slow-sweep', interruptedSweepAfterSeconds: 2 })
+  const ids = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: -60 })
+  await scheduler.start()
+  const lock = await holdWrites(db)
+  try {
+    const { runId } = await scheduler.runNow({ wait: false })
+    await lock.blocked()
+    // Longer than the silence a dead sweep is closed after, measured on the database's clock.
+    await pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT 1 FROM subscription_scheduler.runs WHERE id = $1 AND started_at < now() - interval '3 seconds'`, [runId])
+      return rows.length > 0 || undefined
+    }, { timeoutMs: 15_000, intervalMs: 200, what: 'three seconds of a held-up sweep' })
+    expect(await closeSilentSweeps(db.pool, new Date(), 2)).toEqual([])
+    await lock.release()
+    const run = await pollUntil(async () => {
+      const current = await scheduler.getRun(runId)
+      return current.finishedAt ? current : undefined
+    }, { timeoutMs: 30_000, what: 'the run to finish' })
+    expect(run).toMatchObject({ processed: 5, successful: 5, error: null })
+    expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+  } finally {
+    await lock.release().catch(() => {})
+    await scheduler.stop({ timeoutMs: 2000 })
+  }
+})
+
+test('a live sweep whose run the rescue closed stops at its next page: its rows stay due for another run, counted once', async () => {
+  const db = await createTestDatabase()
+  const worker = createFakeWorkerClient()
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'closed-sweep' })
+  const ids = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: -60 })
+  await scheduler.start()
+  const lock = await holdWrites(db)
+  try {
+    const { runId } = await scheduler.runNow({ wait: false })
+    await lock.blocked()
+    // A rescue pass that took the sweep for dead (an outage as long as the silence, say).
+    expect((await closeSilentSweeps(db.pool, new Date(), 0)).map((r) => r.runId)).toEqual([runId])
+    await lock.release()
+    await pollUntil(() => logger.messages('error').some((m) => m.includes(`Sweep of run ${runId} stopped`) && m.includes('closed by a rescue pass')) || undefined, { timeoutMs: 15_000, what: 'the sweep to stop' })
+    expect(await scheduler.getRun(runId)).toMatchObject({ processed: 0 })
+    expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(ids.map(() => 'pending'))
+    expect(worker.calls).toEqual([])
+    expect(await scheduler.runNow()).toMatchObject({ processed: 5, successful: 5 })
+  } finally {
+    await lock.release().catch(() => {})
+    await scheduler.stop({ timeoutMs: 2000 })
+  }
+})

@@ -119,8 +119,10 @@ export interface SchedulerOptions {
   /** How often expired claims are rescued (and history pruned), as a cron expression. @default '* * * * *' */
   rescueCron?: string
   /**
-   * A sweep that has claimed nothing for this long died with its instance: the rescue closes its
-   * run and sweeps what it left. Keep it well above a slow page. @default 300
+   * A sweep that has shown no sign of life for this long died with its instance (a sweeping
+   * instance says it is alive every 10 s, or four times in this span if shorter): the rescue
+   * closes its run and sweeps what it left. A sweep that was only cut off (a database outage
+   * this long) finds its run closed at its next page and stops there. @default 60
    */
   interruptedSweepAfterSeconds?: number
   /** Most bytes of a worker's answer stored on the row. @default 4096 */
@@ -181,7 +183,7 @@ export const DEFAULTS = {
   pollingIntervalSeconds: 1,
   historyRetentionDays: 30,
   rescueCron: '* * * * *',
-  interruptedSweepAfterSeconds: 300,
+  interruptedSweepAfterSeconds: 60,
   maxStoredResponseBytes: 4096,
 } as const
 

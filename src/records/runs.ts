@@ -93,7 +93,30 @@ export async function createRun(db: Executor, trigger: RunTrigger, now: Date): P
   return rows[0]!.id
 }
 
-/** Adds a page's claims to the run, and shows the sweep is alive. */
+/**
+ * Adds a sweep's page to its run, and shows the sweep is alive: only while the sweep is open. A
+ * sweep the rescue closed as dead (it went silent: a long outage, a stalled instance) throws,
+ * and its page rolls back: the rows stay due for the rescue's run, never counted in two runs.
+ */
+export async function addSweptPage(db: Executor, runId: string, count: number): Promise<void> {
+  const { rowCount } = await db.query(
+    `UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1 AND sweep_finished_at IS NULL`,
+    [runId, count],
+  )
+  if (rowCount === 0) {
+    throw new Error(`The sweep of run ${runId} was closed by a rescue pass, which found it silent for longer than interruptedSweepAfterSeconds; the rows it had not claimed go to the rescue's run.`)
+  }
+}
+
+/**
+ * Shows a sweep is alive between pages (enrolling, or waiting on a slow claim), so that the
+ * rescue does not take it for dead. Nothing once the sweep is closed.
+ */
+export async function sweepHeartbeat(db: Executor, runId: string): Promise<void> {
+  await db.query(`UPDATE ${RUNS} SET sweep_heartbeat_at = now() WHERE id = $1 AND sweep_finished_at IS NULL`, [runId])
+}
+
+/** Adds claims made while settling (a slot caught up) to the run, and shows it is alive. */
 export async function addClaimed(db: Executor, runId: string, count: number): Promise<void> {
   // The database's own time: a sweep's `now` is fixed when it starts, a heartbeat must move.
   await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1`, [runId, count])

@@ -11,7 +11,7 @@ import type { PgBoss } from 'pg-boss'
 import { pageJob, startAfterOf } from '../process/page-job.js'
 import type { PageJobData, PageJobTimings } from '../process/page-job.js'
 import { recordHistory } from '../records/history.js'
-import { addClaimed } from '../records/runs.js'
+import { addSweptPage } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
 import { ASSIGN_JOBS, claimSql, TAKES_IDS } from './claim-sql.js'
@@ -109,7 +109,7 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
   await boss.insert(input.processQueue, jobs, {
     db: bossDb(client),
   })
-  await addClaimed(client, input.runId, rows.length)
+  await addSweptPage(client, input.runId, rows.length)
   // retryFailed() lifts a pause for failures: the subscription's history says so.
   const resumed = rows.filter((row) => row.previous_status === 'paused')
   await recordHistory(client, resumed.map((row) => ({ subscriptionId: row.subscription_id, kind: 'resumed', slot: row.scheduled_for, detail: 'by retryFailed(), from its pause for failures' })), input.now)

@@ -7,7 +7,7 @@ import { createEnrolmentGate } from './auto-enroll.js'
 import type { PgBoss } from 'pg-boss'
 import type { EventBus } from '../observe/events.js'
 import type { ResolvedOptions } from '../config/options.js'
-import { createRun } from '../records/runs.js'
+import { createRun, sweepHeartbeat } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
 import { countDueAsOfNow } from '../records/status.js'
@@ -35,6 +35,9 @@ export interface RunStarterDeps {
   /** Wakes this instance's process worker: a page it just enqueued need not wait for a poll. */
   wakeWorker: () => void
 }
+
+/** A sweep's heartbeat: four to a silence, at most every 10 s. */
+export const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
 export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
@@ -86,8 +89,12 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         }
         return await sweep(sweepContext, runId, now, scope)
       })
+      // Alive between pages too (a long enrolment, a claim waiting on locks): the rescue closes
+      // only sweeps silent for interruptedSweepAfterSeconds, which a dead instance's go quiet.
+      const beat = setInterval(() => void sweepHeartbeat(pool, runId).catch(() => {}), heartbeatMs(options.interruptedSweepAfterSeconds))
+      beat.unref()
       inFlight.add(swept)
-      void swept.catch(() => {}).finally(() => inFlight.delete(swept))
+      void swept.catch(() => {}).finally(() => (clearInterval(beat), inFlight.delete(swept)))
       return { runId, swept }
     },
   }
