@@ -22,7 +22,11 @@ export interface RunSummary {
   failed: number
   /** Failed attempts that were scheduled for another try. */
   retried: number
-  /** Enqueued, then found deleted, paused or inactive before their call, or their slot found already recorded complete. */
+  /**
+   * Enqueued, then found deleted, paused or inactive before their call, or their slot found
+   * already recorded complete; or, on its last attempt, cancelled by `stop()` (its row is free at
+   * once, and the next sweep or rescue calls it again in a run of its own).
+   */
   skipped: number
   durationMs: number | null
   /**

@@ -11,7 +11,11 @@ export interface ProcessRequest {
   processingId: string
   /** The slot being processed: the run time this subscription was due at. ISO 8601, UTC. */
   scheduledFor: string
-  /** 1 for the first attempt at this slot, 2 for the first retry, and so on. */
+  /**
+   * 1 for a run's first attempt at this slot, 2 for its first retry, and so on. A failed slot
+   * re-driven by a later run (the next sweep, `retryFailed()`) starts again at 1, with the same
+   * `idempotencyKey`: the key, not the attempt, says whether the worker has seen the slot.
+   */
   attempt: number
   /** Stable for one subscription and slot, across retries and instances. Dedupe on it. */
   idempotencyKey: string
