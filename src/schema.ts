@@ -121,6 +121,8 @@ export const subscriptionRuns = scheduler.table(
     skipped: integer('skipped').notNull().default(0),
     /** Fire lateness of the run's calls (slot to call), counted in fixed buckets (records/lateness.ts). */
     latenessHistogram: integer('lateness_histogram').array().notNull().default(sql`'{}'::integer[]`),
+    /** The largest fire lateness of the run's calls, in ms (capped at 2^31 - 1): percentiles read from the buckets never pass it. */
+    latenessMaxMs: integer('lateness_max_ms'),
     error: text('error'),
   },
   (t) => [index('runs_started_at_idx').on(t.startedAt), index('runs_unfinished_idx').on(t.startedAt).where(sql`finished_at IS NULL`)],

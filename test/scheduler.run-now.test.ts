@@ -46,6 +46,19 @@ describe('runNow', () => {
     expect(worker.calls.length).toBe(2000)
   })
 
+  test("the lateness percentiles never pass the run's largest lateness, however wide its bucket", async () => {
+    worker.reset()
+    // Every slot 13 s past: all in the 10–30 s bucket, whose interpolation alone read 20 s and 29 s.
+    await seedSubscriptions(db.pool, { count: 20, nextRunInSeconds: -13 })
+    const summary = await scheduler.runNow()
+    expect(summary.processed).toBe(20)
+    const { rows: [run] } = await db.pool.query<{ lateness_max_ms: number }>(`SELECT lateness_max_ms FROM subscription_scheduler.runs WHERE id = $1`, [summary.runId])
+    expect(run!.lateness_max_ms).toBeGreaterThanOrEqual(13_000)
+    expect(summary.latenessP95Ms).toBe(run!.lateness_max_ms)
+    expect(summary.latenessP50Ms).toBeLessThanOrEqual(run!.lateness_max_ms)
+    expect(summary.latenessP50Ms).toBeGreaterThanOrEqual(10_000)
+  })
+
   test('sends each call the subscription, user, slot, attempt and a stable idempotency key', async () => {
     worker.reset()
     const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })

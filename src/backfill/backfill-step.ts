@@ -23,7 +23,7 @@ type Ended = { kind: 'success'; durationMs: number } | Failure | { kind: 'skippe
 
 /** The run's counters before this slot's outcome are `index` outcomes: anything else, another delivery got here first. */
 const ADD_STEP = (() => {
-  const { update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: `'{}'::int[]`, now: '$6::timestamptz' })
+  const { update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: `'{}'::int[]`, latenessMax: 'NULL::int', now: '$6::timestamptz' })
   const lock = `before AS (SELECT id, finished_at FROM ${TABLES.runs} WHERE id = $1 AND successful + failed + skipped = $7 AND retried = $8 FOR NO KEY UPDATE)`
   return `WITH ${lock} ${update}`
 })()

@@ -240,4 +240,15 @@ END $$;
 `,
     ],
   },
+  {
+    tag: "0007_lateness_max",
+    folderMillis: 1796112038626,
+    hash: "809f07bfd305c7f99f0bb935076ae0a2385ea761ef20e5edaa3b7c05c191695d",
+    sql: [
+      `-- The largest fire lateness of a run's calls: the percentiles read from its histogram's fixed
+-- buckets are capped by it, so a run of calls all 13 s late no longer reads a p95 of 29 s.
+ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN "lateness_max_ms" integer;
+`,
+    ],
+  },
 ]

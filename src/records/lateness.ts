@@ -17,6 +17,21 @@ export function latenessBucket(latenessMs: number): number {
   return index === -1 ? LATENESS_BOUNDS_MS.length : index
 }
 
+/** Largest lateness a run row stores (its column is an integer): 24.8 days. */
+const MAX_STORED_MS = 2_147_483_647
+
+/** What a settle adds to a run: counts per bucket, and the largest lateness among them. */
+export interface LatenessTally {
+  counts: number[]
+  maxMs: number
+}
+
+export function latenessTally(latenessMs: readonly number[]): LatenessTally {
+  let maxMs = 0
+  for (const value of latenessMs) if (value > maxMs) maxMs = value
+  return { counts: latenessHistogram(latenessMs), maxMs: Math.min(Math.round(maxMs), MAX_STORED_MS) }
+}
+
 /** Counts per bucket of a set of lateness values, for adding to a run's histogram. */
 export function latenessHistogram(latenessMs: readonly number[]): number[] {
   const counts = new Array<number>(LATENESS_BUCKETS).fill(0)
@@ -25,10 +40,16 @@ export function latenessHistogram(latenessMs: readonly number[]): number[] {
 }
 
 /**
- * The `p`-quantile (0–1) of a histogram, interpolated linearly inside its bucket; the open last
- * bucket answers its lower bound. Null for an empty histogram.
+ * The `p`-quantile (0–1) of a histogram, interpolated linearly inside its bucket, and never past
+ * `maxMs`, the largest lateness counted (when known); the open last bucket answers its lower
+ * bound. Null for an empty histogram.
  */
-export function latenessPercentile(histogram: readonly number[], p: number): number | null {
+export function latenessPercentile(histogram: readonly number[], p: number, maxMs: number | null = null): number | null {
+  const estimate = bucketPercentile(histogram, p)
+  return estimate === null || maxMs === null ? estimate : Math.min(estimate, maxMs)
+}
+
+function bucketPercentile(histogram: readonly number[], p: number): number | null {
   const total = histogram.reduce((sum, n) => sum + n, 0)
   if (total === 0) return null
   const target = p * total

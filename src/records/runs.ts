@@ -7,6 +7,7 @@ import type { Executor } from '../db/executor.js'
 import { NotFoundError } from '../errors.js'
 import { TABLES } from '../db/names.js'
 import { latenessPercentile } from './lateness.js'
+import type { LatenessTally } from './lateness.js'
 import type { RunTrigger } from '../db/names.js'
 
 export interface RunSummary {
@@ -32,7 +33,7 @@ export interface RunSummary {
   /**
    * Fire lateness of the run's calls (from each call's slot to its start), in ms: median and
    * 95th percentile, estimated from a histogram of fixed buckets (interpolated within a bucket,
-   * so close, not exact: it may pass the largest lateness seen; the last bucket is open, so a
+   * and never past the largest lateness seen: close, not exact; the last bucket is open, so a
    * percentile that falls in it, an hour or more, reads 3,600,000). Null before the run made a call.
    */
   latenessP50Ms: number | null
@@ -66,6 +67,7 @@ export interface RunRow {
   retried: number
   skipped: number
   lateness_histogram: number[] | null
+  lateness_max_ms: number | null
   error: string | null
 }
 
@@ -83,8 +85,8 @@ function toSummary(row: RunRow): RunSummary {
     retried: row.retried,
     skipped: row.skipped,
     durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
-    latenessP50Ms: latenessPercentile(histogram, 0.5),
-    latenessP95Ms: latenessPercentile(histogram, 0.95),
+    latenessP50Ms: latenessPercentile(histogram, 0.5, row.lateness_max_ms ?? null),
+    latenessP95Ms: latenessPercentile(histogram, 0.95, row.lateness_max_ms ?? null),
     error: row.error,
   }
 }
@@ -186,6 +188,8 @@ export interface RunAdditions {
   skipped: string
   /** Histogram counts to add, an int[] (records/lateness.ts). */
   lateness: string
+  /** The largest lateness among them, an int (NULL: none). */
+  latenessMax: string
   now: string
 }
 
@@ -205,6 +209,7 @@ export function addOutcomesSql(a: RunAdditions, before = 'before'): { lock: stri
          skipped = r.skipped + ${a.skipped},
          lateness_histogram = CASE WHEN cardinality(${a.lateness}) = 0 THEN r.lateness_histogram ELSE
            (SELECT array_agg(COALESCE(x, 0) + COALESCE(y, 0) ORDER BY i) FROM unnest(r.lateness_histogram, ${a.lateness}) WITH ORDINALITY AS t(x, y, i)) END,
+         lateness_max_ms = GREATEST(r.lateness_max_ms, ${a.latenessMax}),
          finished_at = COALESCE(r.finished_at, CASE WHEN r.sweep_finished_at IS NOT NULL
            AND r.successful + ${a.successful} + r.failed + ${a.failed} + r.skipped + ${a.skipped} >= r.claimed THEN ${a.now} END)
     FROM ${before}
@@ -214,7 +219,7 @@ export function addOutcomesSql(a: RunAdditions, before = 'before'): { lock: stri
 }
 
 const ADD_OUTCOMES = (() => {
-  const { lock, update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: '$6::int[]', now: '$7::timestamptz' })
+  const { lock, update } = addOutcomesSql({ run: '$1', successful: '$2', failed: '$3', retried: '$4', skipped: '$5', lateness: '$6::int[]', latenessMax: '$8::int', now: '$7::timestamptz' })
   return `WITH ${lock} ${update}`
 })()
 
@@ -224,9 +229,9 @@ export function justFinished(row: (RunRow & { just_finished: boolean }) | undefi
 }
 
 /** Adds outcomes to a run's counters. Returns the run if they finished it. */
-export async function addOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date, lateness: readonly number[] = []): Promise<RunSummary | null> {
+export async function addOutcomes(db: Executor, runId: string, counts: OutcomeCounts, now: Date, lateness?: LatenessTally): Promise<RunSummary | null> {
   const { rows } = await db.query<RunRow & { just_finished: boolean }>(ADD_OUTCOMES, [
-    runId, counts.successful, counts.failed, counts.retried, counts.skipped, lateness, now,
+    runId, counts.successful, counts.failed, counts.retried, counts.skipped, lateness?.counts ?? [], now, lateness?.maxMs ?? null,
   ])
   return justFinished(rows[0])
 }

@@ -8,12 +8,14 @@ import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import { justFinished } from '../records/runs.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
+import type { LatenessTally } from '../records/lateness.js'
 import type { Success } from './outcome.js'
 import { COMPLETE_ROWS, rowParams, successValues } from './row-writes.js'
 
 const RUNS = TABLES.runs
 
-// $1, $2: rows (completion values); $3: now; $4: jsonb { runId: [lateness histogram counts] }.
+// $1, $2: rows (completion values); $3: now; $4: jsonb { runId: [lateness histogram counts] };
+// $5: jsonb { runId: largest lateness }.
 const SETTLE_SUCCESSES = `
   WITH done AS (
     ${COMPLETE_ROWS}
@@ -28,6 +30,7 @@ const SETTLE_SUCCESSES = `
            lateness_histogram = CASE WHEN ($4::jsonb -> r.id::text) IS NULL THEN r.lateness_histogram ELSE
              (SELECT array_agg(COALESCE(x, 0) + COALESCE(y::int, 0) ORDER BY i)
                 FROM unnest(r.lateness_histogram, ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> r.id::text))) WITH ORDINALITY AS h(x, y, i)) END,
+           lateness_max_ms = GREATEST(r.lateness_max_ms, ($5::jsonb ->> r.id::text)::int),
            finished_at = COALESCE(r.finished_at, CASE WHEN r.sweep_finished_at IS NOT NULL
              AND r.successful + t.n + r.failed + r.skipped >= r.claimed THEN $3::timestamptz END)
       FROM tally t, locked l
@@ -47,10 +50,13 @@ export async function completeInOneGo(
   db: Executor,
   successes: Success[],
   now: Date,
-  lateness: Map<string, number[]>,
+  lateness: Map<string, LatenessTally>,
 ): Promise<{ done: Set<string>; finishedRuns: RunSummary[] }> {
   const params = rowParams(successes.map((o) => ({ id: o.row.id, jobId: o.jobId, o })), ({ o }) => successValues(o))
-  const { rows } = await db.query<Row>(SETTLE_SUCCESSES, [...params, now, JSON.stringify(Object.fromEntries(lateness))])
+  const byRun = [...lateness]
+  const counts = JSON.stringify(Object.fromEntries(byRun.map(([runId, t]) => [runId, t.counts])))
+  const maxima = JSON.stringify(Object.fromEntries(byRun.map(([runId, t]) => [runId, t.maxMs])))
+  const { rows } = await db.query<Row>(SETTLE_SUCCESSES, [...params, now, counts, maxima])
   const done = new Set(rows.find((r) => r.run === null)?.done_ids ?? [])
   const finishedRuns: RunSummary[] = []
   for (const { run } of rows) {

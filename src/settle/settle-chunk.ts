@@ -8,7 +8,8 @@ import { bossDb, withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
 import { pageJob } from '../process/page-job.js'
-import { latenessHistogram } from '../records/lateness.js'
+import { latenessTally } from '../records/lateness.js'
+import type { LatenessTally } from '../records/lateness.js'
 import { addClaimed, addOutcomes } from '../records/runs.js'
 import { claimNextSlots, isBehind } from './catch-up.js'
 import type { OutcomeCounts, RunSummary } from '../records/runs.js'
@@ -49,8 +50,8 @@ export function eventBase(o: Outcome) {
 
 export const owned = (o: Outcome): Owned => ({ id: o.row.id, jobId: o.jobId })
 
-/** Per run, its calls' lateness as histogram counts: lateness is about when calls started. */
-export function latenessByRun(outcomes: Outcome[]): Map<string, number[]> {
+/** Per run, its calls' lateness as histogram counts and largest value: lateness is about when calls started. */
+export function latenessByRun(outcomes: Outcome[]): Map<string, LatenessTally> {
   const values = new Map<string, number[]>()
   for (const o of outcomes) {
     if (o.startedAt === null) continue
@@ -58,7 +59,7 @@ export function latenessByRun(outcomes: Outcome[]): Map<string, number[]> {
     list.push(o.startedAt - o.row.scheduled_for.getTime())
     values.set(o.row.run_id, list)
   }
-  return new Map([...values].map(([runId, list]) => [runId, latenessHistogram(list)]))
+  return new Map([...values].map(([runId, list]) => [runId, latenessTally(list)]))
 }
 
 const ZERO: OutcomeCounts = { successful: 0, failed: 0, retried: 0, skipped: 0 }
@@ -149,7 +150,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     for (const runId of [...new Set([...counts.keys(), ...lateness.keys()])].sort()) {
       const again = claimedAgain.get(runId)
       if (again) await addClaimed(tx, runId, again)
-      const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId) ?? [])
+      const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId))
       if (finished) finishedRuns.push(finished)
     }
     return { counts: total(counts.values()), announcements, finishedRuns }
