@@ -9,7 +9,7 @@ import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { createInstances, stopInstances } from './support/reliability-support.js'
+import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
 import type { Instance } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -125,6 +125,26 @@ describe('maxCallsPerSecond', () => {
     // with four test files at once), which shortens the window that call opens: allow 100 ms.
     for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(400)
     expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_300)
+  })
+
+  test('start times are reserved at most about a second ahead, so an instance that stops leaves no long hole in the rate', async () => {
+    const worker = recordingWorker(1)
+    const [first, second] = await startInstances(2, { concurrency: 16, maxCallsPerSecond: 40 }, worker.client)
+    const ids = await seedSubscriptions(db.pool, { count: 200 })
+    const { runId } = await first!.scheduler.runNow({ wait: false })
+    await pollUntil(() => worker.starts.length >= 5 || undefined, { timeoutMs: 30_000, what: 'the first calls' })
+    // 200 calls at 40/s take 5 s; with every waiting call reserved, the clock stood about 5 s ahead.
+    const { rows: [clock] } = await db.pool.query<{ ahead_s: number }>(
+      `SELECT extract(epoch FROM next_at - clock_timestamp())::float8 AS ahead_s FROM subscription_scheduler.call_rates`,
+    )
+    expect(clock!.ahead_s).toBeLessThan(2.5)
+    await second!.scheduler.stop({ timeoutMs: 5_000 })
+    const run = await pollUntil(async () => {
+      const current = await first!.scheduler.getRun(runId)
+      return current.finishedAt ? current : undefined
+    }, { timeoutMs: 60_000, what: 'the run to finish' })
+    expect(run).toMatchObject({ processed: 200, successful: 200 })
+    expect(new Set(worker.starts.map((s) => s.request.subscriptionId))).toEqual(new Set(ids))
   })
 })
 

@@ -51,8 +51,9 @@ const HEARTBEAT_SECONDS = 10
 /** A claim outlasts the queue's wait at a morning peak, not just one job's run. */
 const MIN_CLAIM_LEASE_SECONDS = 3600
 
+/** Null is "not set", as undefined is and as the other numeric options take it: no such limit. */
 function optionalNumber(option: string, value: unknown, min: number, max: number, integer: boolean): number | null {
-  if (value === undefined) return null
+  if (value === undefined || value === null) return null
   const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value))
   if (!ok) throw new ConfigurationError(option, `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${shown(value)}.`)
   return value as number

@@ -71,19 +71,35 @@ async function givePermits(pool: Pool, scope: string, holder: string): Promise<v
   )
 }
 
-/** Reserves `count` evenly spaced start times; returns how long until the first, in ms. */
-async function reserveRate(pool: Pool, scope: string, count: number, perSecond: number): Promise<number> {
-  const { rows } = await pool.query<{ wait_ms: number }>(
-    `WITH now AS (SELECT clock_timestamp() AS t)
-     UPDATE ${TABLES.callRates} r
-        SET next_at = GREATEST(r.next_at, now.t) + make_interval(secs => $2::float8 / $3::float8)
-       FROM now
-      WHERE r.scope = $1
-     RETURNING GREATEST(0, extract(epoch FROM GREATEST(r.next_at, now.t) - make_interval(secs => $2::float8 / $3::float8) - now.t) * 1000)::float8 AS wait_ms`,
-    [scope, count, perSecond],
+/**
+ * How far ahead of now start times may be reserved. Times reserved further ahead are lost when
+ * their instance stops (its calls go to other instances, which reserve new times behind them):
+ * a rate of 10/s with every waiting call reserved had runs idle for seconds after a stop.
+ */
+const RESERVE_AHEAD_S = 1
+
+/**
+ * Reserves `count` evenly spaced start times, unless the times reserved already reach further
+ * than RESERVE_AHEAD_S ahead. Returns how long until the first reserved one, in ms; or, when
+ * nothing was reserved, how long until the reservations end.
+ */
+async function reserveRate(pool: Pool, scope: string, count: number, perSecond: number): Promise<{ reserved: boolean; waitMs: number }> {
+  const { rows } = await pool.query<{ reserved: boolean; wait_ms: number }>(
+    `WITH now AS (SELECT clock_timestamp() AS t), reserved AS (
+       UPDATE ${TABLES.callRates} r
+          SET next_at = GREATEST(r.next_at, now.t) + make_interval(secs => $2::float8 / $3::float8)
+         FROM now
+        WHERE r.scope = $1 AND r.next_at <= now.t + make_interval(secs => $4::float8)
+       -- RETURNING sees the new next_at: the first call starts where this wave's share begins.
+       RETURNING GREATEST(0, extract(epoch FROM GREATEST(r.next_at, now.t) - make_interval(secs => $2::float8 / $3::float8) - now.t) * 1000)::float8 AS wait_ms
+     )
+     SELECT true AS reserved, wait_ms FROM reserved
+     UNION ALL
+     SELECT false, GREATEST(0, extract(epoch FROM r.next_at - now.t) * 1000)::float8 FROM ${TABLES.callRates} r, now
+      WHERE r.scope = $1 AND NOT EXISTS (SELECT 1 FROM reserved)`,
+    [scope, count, perSecond, RESERVE_AHEAD_S],
   )
-  // RETURNING sees the new next_at: the first call starts where this wave's share begins.
-  return rows[0]?.wait_ms ?? 0
+  return rows[0] ? { reserved: rows[0].reserved, waitMs: rows[0].wait_ms } : { reserved: true, waitMs: 0 }
 }
 
 export function createGlobalLimits(
@@ -111,8 +127,13 @@ export function createGlobalLimits(
       }
       const release = cap === null ? NO_RELEASE : () => retryTransient(() => givePermits(pool, scope, holder), retry('returning call permits', signal))
       if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), release }
-      const firstMs = await retryTransient(() => reserveRate(pool, scope, count, rate), retry('reserving call times', signal))
-      return { count, delaysMs: Array.from({ length: count }, (_, i) => firstMs + (i * 1000) / rate), release }
+      for (;;) {
+        if (signal.aborted) return { count, delaysMs: new Array<number>(count).fill(0), release }
+        const { reserved, waitMs } = await retryTransient(() => reserveRate(pool, scope, count, rate), retry('reserving call times', signal))
+        if (reserved) return { count, delaysMs: Array.from({ length: count }, (_, i) => waitMs + (i * 1000) / rate), release }
+        // Ask again once the reservations come within reach (other waiters ask too: jittered).
+        await sleep(Math.max(MIN_WAIT_MS, waitMs - RESERVE_AHEAD_S * 1000) * (0.75 + Math.random() / 2), signal)
+      }
     },
   }
 }

@@ -40,6 +40,9 @@ describe('validation', () => {
 
   test('unset limits are none, and no spread', () => {
     expect(resolveFlow({}, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
+    // null is "not set", as for every other numeric option (a JavaScript caller's config file).
+    const unset = { maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: null } as never
+    expect(resolveFlow(unset, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
   })
 
   test('a fractional rate (one call every ten seconds) and a fractional spread are allowed', () => {
