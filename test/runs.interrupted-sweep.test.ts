@@ -1,9 +1,12 @@
 import { PgBoss } from 'pg-boss'
 import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { closeSilentSweeps } from '../src/records/runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { CapturedLogger, FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -94,10 +97,11 @@ test('a job an older version left on the queue, keyed by a due slot, neither hol
 })
 
 /** Holds a lock on subscription_processing that every write waits for, until released. */
-async function holdWrites(db: Awaited<ReturnType<typeof createTestDatabase>>) {
+async function holdWrites(db: TestDatabase) {
   const client = await db.pool.connect()
   await client.query('BEGIN')
   await client.query('LOCK TABLE subscription_processing IN EXCLUSIVE MODE')
+  let held = true
   return {
     /** Resolves once a statement of the sweep waits for the lock. */
     blocked: () => pollUntil(async () => {
@@ -105,62 +109,66 @@ async function holdWrites(db: Awaited<ReturnType<typeof createTestDatabase>>) {
       return rows.length > 0 || undefined
     }, { timeoutMs: 15_000, what: 'a sweep statement waiting for the lock' }),
     release: async () => {
+      if (!held) return
+      held = false
       await client.query('COMMIT')
       client.release()
     },
   }
 }
 
-test('a sweep held up between pages for longer than interruptedSweepAfterSeconds keeps showing it is alive, and is not closed', async () => {
+/**
+ * A run of five due subscriptions whose sweep is held up, its first write waiting for a lock,
+ * handed to `body`; the lock and the scheduler are let go of afterwards.
+ */
+async function withHeldUpSweep(
+  options: Partial<SchedulerOptions> & { queuePrefix: string },
+  body: (held: { db: TestDatabase; scheduler: SubscriptionScheduler; worker: FakeWorkerClient; logger: CapturedLogger; ids: string[]; runId: string; release: () => Promise<void> }) => Promise<void>,
+): Promise<void> {
   const db = await createTestDatabase()
   const worker = createFakeWorkerClient()
-  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'slow-sweep', interruptedSweepAfterSeconds: 2 })
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, ...options })
   const ids = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: -60 })
   await scheduler.start()
   const lock = await holdWrites(db)
   try {
     const { runId } = await scheduler.runNow({ wait: false })
     await lock.blocked()
+    await body({ db, scheduler, worker, logger, ids, runId, release: lock.release })
+  } finally {
+    await lock.release()
+    await scheduler.stop({ timeoutMs: 2000 })
+  }
+}
+
+test('a sweep held up between pages for longer than interruptedSweepAfterSeconds keeps showing it is alive, and is not closed', async () => {
+  await withHeldUpSweep({ queuePrefix: 'slow-sweep', interruptedSweepAfterSeconds: 2 }, async ({ db, scheduler, worker, ids, runId, release }) => {
     // Longer than the silence a dead sweep is closed after, measured on the database's clock.
     await pollUntil(async () => {
       const { rows } = await db.pool.query(`SELECT 1 FROM subscription_scheduler.runs WHERE id = $1 AND started_at < now() - interval '3 seconds'`, [runId])
       return rows.length > 0 || undefined
     }, { timeoutMs: 15_000, intervalMs: 200, what: 'three seconds of a held-up sweep' })
     expect(await closeSilentSweeps(db.pool, new Date(), 2)).toEqual([])
-    await lock.release()
+    await release()
     const run = await pollUntil(async () => {
       const current = await scheduler.getRun(runId)
       return current.finishedAt ? current : undefined
     }, { timeoutMs: 30_000, what: 'the run to finish' })
     expect(run).toMatchObject({ processed: 5, successful: 5, error: null })
     expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
-  } finally {
-    await lock.release().catch(() => {})
-    await scheduler.stop({ timeoutMs: 2000 })
-  }
+  })
 })
 
 test('a live sweep whose run the rescue closed stops at its next page: its rows stay due for another run, counted once', async () => {
-  const db = await createTestDatabase()
-  const worker = createFakeWorkerClient()
-  const logger = captureLogger()
-  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'closed-sweep' })
-  const ids = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: -60 })
-  await scheduler.start()
-  const lock = await holdWrites(db)
-  try {
-    const { runId } = await scheduler.runNow({ wait: false })
-    await lock.blocked()
+  await withHeldUpSweep({ queuePrefix: 'closed-sweep' }, async ({ db, scheduler, worker, logger, ids, runId, release }) => {
     // A rescue pass that took the sweep for dead (an outage as long as the silence, say).
     expect((await closeSilentSweeps(db.pool, new Date(), 0)).map((r) => r.runId)).toEqual([runId])
-    await lock.release()
+    await release()
     await pollUntil(() => logger.messages('error').some((m) => m.includes(`Sweep of run ${runId} stopped`) && m.includes('closed by a rescue pass')) || undefined, { timeoutMs: 15_000, what: 'the sweep to stop' })
     expect(await scheduler.getRun(runId)).toMatchObject({ processed: 0 })
     expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(ids.map(() => 'pending'))
     expect(worker.calls).toEqual([])
     expect(await scheduler.runNow()).toMatchObject({ processed: 5, successful: 5 })
-  } finally {
-    await lock.release().catch(() => {})
-    await scheduler.stop({ timeoutMs: 2000 })
-  }
+  })
 })
