@@ -287,7 +287,7 @@ describe('configuration', () => {
   })
 
   test('bearerToken() refuses a token with spaces, which no Authorization header could carry whole', () => {
-    for (const token of [' '.repeat(16), 'correct horse battery staple', `${'x'.repeat(16)}\n`]) {
+    for (const token of [' '.repeat(16), 'correct horse battery staple', `${'x'.repeat(16)}\n`, 'sécret-admin-token-123456', `${'x'.repeat(16)}\u200b`, `${'x'.repeat(16)}\x01`]) {
       expect(() => bearerToken(token)).toThrow(expect.objectContaining({ option: 'token', message: expect.stringContaining('without spaces') }))
     }
   })
@@ -308,9 +308,15 @@ describe('configuration', () => {
   })
 
   test('a malformed basePath is a ConfigurationError', () => {
-    for (const basePath of ['admin', '/admin/', '/ad min', '/../admin', '/admin/..', '/a/./b']) {
-      expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath })).toThrow(/basePath/)
+    for (const basePath of ['admin', '/admin/', '/ad min', '/../admin', '/admin/..', '/a/./b', '/admin/%2e', '/admin//x', '/admin\\x']) {
+      expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath }), basePath).toThrow(/basePath/)
     }
+    expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath: '/ops/admin-v2' })).not.toThrow()
+  })
+
+  test('an unknown option (a typo such as basepath) is a ConfigurationError naming it', () => {
+    const typo = { authorize: bearerToken(TOKEN), basepath: '/admin' } as unknown as AdminHandlerOptions
+    expect(() => createAdminHandler(scheduler, typo)).toThrow(expect.objectContaining({ option: 'basepath', message: expect.stringContaining('authorize, session, basePath, logger') }))
   })
 
   test('session options are checked: a secret only with a custom authorize, of 16 characters or more; a sane max age', () => {
@@ -386,7 +392,7 @@ describe('a custom authorize', () => {
     expect((await basic.fetch(new Request('http://admin.test/status', { headers: { authorization: headers.authorization } }))).status).toBe(200)
   })
 
-  test('an answer that is not a boolean is refused (500, logged), not taken as a yes', async () => {
+  test('an answer that is not a boolean is refused (500, logged), not taken as a yes; the sign-in form says so as a form', async () => {
     const log = captureLogger()
     const handler = createAdminHandler(scheduler, { logger: log, authorize: (() => 'false') as never })
     const response = await handler.fetch(new Request('http://admin.test/status', { headers: { authorization: 'Bearer whatever-value' } }))
@@ -394,6 +400,8 @@ describe('a custom authorize', () => {
     expect(log.messages('error').join('\n')).toContain('authorize(request) must answer true or false (or a promise of one), got "false"')
     const form = await handler.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: 'whatever-value' }) }))
     expect(form.status).toBe(500)
+    expect(form.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await form.text()).toContain('data-code="INTERNAL"')
     expect(form.headers.getSetCookie()).toEqual([])
   })
 

@@ -268,7 +268,7 @@ describe('every route', () => {
   test('a subscription path with another method is 405 listing GET and PATCH', async () => {
     const reply = await call('DELETE', `/subscriptions/${UNKNOWN_ID}`)
     expect(reply.status).toBe(405)
-    expect(reply.headers.get('allow')).toBe('GET, PATCH')
+    expect(reply.headers.get('allow')).toBe('GET, HEAD, PATCH')
     expect((await call('GET', `/subscriptions/${UNKNOWN_ID}/skip`)).headers.get('allow')).toBe('POST')
   })
 })

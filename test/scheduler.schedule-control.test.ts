@@ -197,7 +197,7 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
 
-  test('pausing a subscription already paused until resumed changes nothing, and the history says so once', async () => {
+  test('pausing a subscription already paused that way (until resumed, or until the same instant) changes nothing, and the history says so once', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()
     await scheduler.enroll(id, { runAt: '09:00' })
@@ -207,7 +207,10 @@ describe('reschedule', () => {
     expect(again).toMatchObject({ status: 'paused', updatedAt: first.updatedAt })
     expect(again.history.map((h) => h.kind)).toEqual(['paused'])
     // Paused until an instant, a plain pause is a change (until resumed, now): it is recorded.
+    // The same pause until that instant again is not.
     await scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
+    const same = await scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
+    expect(same.history.map((h) => h.kind)).toEqual(['paused', 'paused'])
     const open = await scheduler.pause(id)
     expect(open).toMatchObject({ status: 'paused', pausedUntil: null })
     expect(open.history.map((h) => h.kind)).toEqual(['paused', 'paused', 'paused'])

@@ -39,6 +39,8 @@ export async function judged(authorize: Authorize, request: Request): Promise<bo
 }
 
 export const MIN_TOKEN_LENGTH = 16
+/** What a token may hold: printable ASCII without spaces, all a header or a form carries whole. */
+export const TOKEN_CHARS = /^[\x21-\x7e]+$/
 /** Requests authenticated by anything but an `Authorization` header must send it to change state. */
 export const CSRF_HEADER = 'x-requested-with'
 export const CSRF_VALUE = 'pss-dashboard'
@@ -72,9 +74,10 @@ function bearerOf(request: Request): string | undefined {
  * createAdminHandler(scheduler, { authorize: bearerToken(process.env.ADMIN_TOKEN!) })
  */
 export function bearerToken(token: string): Authorize {
-  if (typeof token === 'string' && token.length >= MIN_TOKEN_LENGTH && /\s/.test(token)) {
-    // A header value `Bearer <token>` ends the token at its first space: it could never match.
-    throw new ConfigurationError('token', 'bearerToken() needs a secret without spaces or line breaks (one could never be sent in an Authorization header). Generate one with `openssl rand -hex 32`.')
+  if (typeof token === 'string' && token.length >= MIN_TOKEN_LENGTH && !TOKEN_CHARS.test(token)) {
+    // A header value `Bearer <token>` ends at its first space, and the sign-in form refuses
+    // anything else a header cannot carry whole (accents, control characters): it could never match.
+    throw new ConfigurationError('token', 'bearerToken() needs a secret of printable ASCII without spaces or line breaks (no accents or control characters), which an Authorization header and the sign-in form carry whole. Generate one with `openssl rand -hex 32`.')
   }
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
     const got = typeof token === 'string' ? `${token.length} characters` : JSON.stringify(token) ?? 'undefined'
@@ -117,6 +120,6 @@ export function assertCsrfHeader(request: Request, source: CredentialSource): vo
   throw new AdminHttpError(
     403,
     'FORBIDDEN',
-    `Requests that change state must send Authorization: Bearer <admin token>, or X-Requested-With: ${CSRF_VALUE} with the dashboard's cookie.`,
+    `Requests that change state must send Authorization: Bearer <admin token>, or else X-Requested-With: ${CSRF_VALUE}: a request let in by a cookie or by headers a browser or a proxy adds by itself could come from another site.`,
   )
 }

@@ -58,11 +58,15 @@ export interface AdminHandler {
   fetch(request: Request): Promise<Response>
 }
 
+const ADMIN_OPTION_KEYS: ReadonlySet<string> = new Set(['authorize', 'session', 'basePath', 'logger'] satisfies (keyof AdminHandlerOptions)[])
+
 function resolveBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return ''
   // A '.' or '..' segment never matches a request's path: URLs arrive with them resolved.
-  if (typeof value !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new ConfigurationError('basePath', `expected a path such as '/admin' (leading slash, no trailing slash), got ${shown(value)}.`)
+  // Plain segments only: a request's path arrives with '.' and '..' resolved, '%2e' and '\'
+  // rewritten by browsers, and '//' is no path a router matches.
+  if (typeof value !== 'string' || !/^(\/[A-Za-z0-9_~!$&'()*+,;=:@.-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new ConfigurationError('basePath', `expected a path such as '/admin': a leading slash, plain segments (letters, digits, - . _ ~ and the like; no %, backslash, '.' or '..' segment, or empty segment), no trailing slash; got ${shown(value)}.`)
   }
   return value
 }
@@ -95,6 +99,10 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
  * honoApp.all('/admin/*', (c) => admin.fetch(c.req.raw))              // with basePath: '/admin'
  */
 export function createAdminHandler(scheduler: SubscriptionScheduler, options: AdminHandlerOptions): AdminHandler {
+  const unknown = options && typeof options === 'object' ? Object.keys(options).filter((key) => !ADMIN_OPTION_KEYS.has(key)) : []
+  if (unknown.length > 0) {
+    throw new ConfigurationError(unknown[0]!, `unknown option of createAdminHandler(); it takes ${[...ADMIN_OPTION_KEYS].join(', ')}.`)
+  }
   if (typeof options?.authorize !== 'function') {
     throw new ConfigurationError(
       'authorize',
@@ -129,7 +137,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       const url = new URL(request.url)
       const { mount, path } = target
       if (path === SIGN_IN_PATH) {
-        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions)
+        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions).catch((error: unknown) => signInFailed(error, mount))
         if (request.method === 'GET') return signInPage(mount, { status: 200 })
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET, POST, not ${request.method}.`, { allow: 'GET, POST' })
       }
@@ -143,7 +151,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       const match = matchRoute(request.method, path)
       if (match.kind === 'none') throw new AdminHttpError(404, 'NOT_FOUND', `No admin route ${request.method} ${path}.`)
       if (match.kind === 'wrong-method') {
-        const allow = match.allow.join(', ')
+        // HEAD is answered wherever GET is.
+        const allow = match.allow.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ')
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allow}, not ${request.method}.`, { allow })
       }
       if (match.route.method !== 'GET') assertCsrfHeader(request, source)
@@ -152,6 +161,12 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
     } catch (error) {
       return errorResponse(error, logger)
     }
+  }
+
+  /** The sign-in form says a failure on the server in its own terms (the form, not JSON), and the log has it. */
+  function signInFailed(error: unknown, mount: string): Response {
+    logger.error(`Admin sign-in failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    return signInPage(mount, { status: 500, error: { code: 'INTERNAL', message: 'Signing in failed on the server; its log has the details.' } })
   }
 
   async function handleNode(req: IncomingMessage): Promise<Response> {

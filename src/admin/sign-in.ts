@@ -5,7 +5,7 @@
  * Failures answer with the form again, saying what was wrong.
  */
 import type { Authorize } from './auth.js'
-import { judged, withBearer } from './auth.js'
+import { judged, TOKEN_CHARS, withBearer } from './auth.js'
 import { AdminHttpError, readBody } from './http.js'
 import { clearedSessionCookie, mintSession, sessionCookie } from './session.js'
 import type { SessionKey } from './session.js'
@@ -22,7 +22,6 @@ export interface SessionSettings {
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i
 // What a header can carry: the token is shown to authorize as `Authorization: Bearer <token>`.
-const TOKEN_CHARS = /^[\x21-\x7e]+$/
 
 function fieldsOf(bytes: Buffer, type: string): Record<string, unknown> {
   if (FORM_TYPE.test(type)) return Object.fromEntries(new URLSearchParams(bytes.toString('utf8')))

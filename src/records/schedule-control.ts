@@ -90,8 +90,9 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
       throw new ConfigurationError('until', `${until.toISOString()} is not in the future; pause without \`until\` (or resume) instead.`)
     }
     const row = await readScheduleRow(tx, subscriptionId, true)
-    // An ended row has no slot to pause: it stays ended, as with pause() and resume().
-    if (row.status === 'ended') return
+    // An ended row has no slot to pause: it stays ended, as with pause() and resume(). Paused
+    // until that same instant already: nothing changes, and the history says nothing again.
+    if (row.status === 'ended' || (row.status === 'paused' && row.paused_until?.getTime() === until.getTime())) return
     const first = slotAfter(options, phased(row), new Date(until.getTime() - 1))
     const keep = options.catchUp === 'all' && row.next_run_at !== null
     const next = keep ? row.next_run_at : first && row.next_run_at && row.next_run_at > first ? row.next_run_at : first
