@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler } from '../src/index.js'
 import type { ProcessRequest, SchedulerOptions, WorkerClient } from '../src/index.js'
+import { configureLimits, createGlobalLimits } from '../src/process/global-limits.js'
 import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -193,4 +194,24 @@ test.each([
   const make = () => createSubscriptionScheduler(db.pool, { workerClient: { process: async () => ({}) }, logger: captureLogger(), [option]: value })
   expect(make).toThrow(ConfigurationError)
   expect(make).toThrow(option)
+})
+
+test('first reservations racing on a fresh rate clock all get their times, none an error', async () => {
+  const limits = { maxConcurrentCalls: null, maxCallsPerSecond: 4 }
+  await configureLimits(db.pool, 'fresh-clock', limits)
+  const global = createGlobalLimits(db.pool, { scope: 'fresh-clock', limits, holdSeconds: 60, logger: captureLogger() })!
+  // The clock row held, so that all three reservations start (and take their snapshots) before
+  // any of them moves it: each asks for a second's worth, and the last finds the clock past the
+  // horizon, which its snapshot still shows at -infinity.
+  const holder = await db.pool.connect()
+  await holder.query('BEGIN')
+  await holder.query(`SELECT 1 FROM subscription_scheduler.call_rates WHERE scope = 'fresh-clock' FOR UPDATE`)
+  const grants = Promise.all(Array.from({ length: 3 }, () => global.acquire(4, new AbortController().signal)))
+  await pollUntil(async () => {
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+    return rows[0].n >= 3 || undefined
+  }, { timeoutMs: 15_000, what: 'three reservations waiting for the clock' })
+  await holder.query('COMMIT')
+  holder.release()
+  expect((await grants).map((g) => g.count)).toEqual([4, 4, 4])
 })

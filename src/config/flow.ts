@@ -7,9 +7,9 @@
 import { ConfigurationError, shown } from '../errors.js'
 
 export interface FlowOptions {
-  maxConcurrentCalls?: number
-  maxCallsPerSecond?: number
-  spreadMinutes?: number
+  maxConcurrentCalls?: number | null
+  maxCallsPerSecond?: number | null
+  spreadMinutes?: number | null
 }
 
 export interface ResolvedFlow {

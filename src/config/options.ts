@@ -62,21 +62,21 @@ export interface SchedulerOptions {
   /**
    * Most worker calls in flight at once across every instance sharing this database and
    * `queuePrefix`. Held in Postgres as permits; set the same value on every instance (the last
-   * to start writes it). @default undefined (no global cap; each instance has `concurrency`)
+   * to start writes it). @default undefined (no global cap; each instance has `concurrency`; null too)
    */
-  maxConcurrentCalls?: number
+  maxConcurrentCalls?: number | null
   /**
    * Most worker calls started per second across every instance, spaced evenly (fractions
-   * allowed: 0.5 is one call every 2 s). Set the same value on every instance. @default undefined
+   * allowed: 0.5 is one call every 2 s). Set the same value on every instance. @default undefined (no limit; null too)
    */
-  maxCallsPerSecond?: number
+  maxCallsPerSecond?: number | null
   /**
    * Fans each sweep's calls out over this many minutes: a subscription is called at its slot
    * plus a fixed offset drawn from a hash of its id, the same offset every time, instead of
    * all at once when the cron fires. Sweeps only; `runSubscription`, `retryFailed` and rescues
    * call at once. @default 0 (no spread)
    */
-  spreadMinutes?: number
+  spreadMinutes?: number | null
   /**
    * Rows a sweep claims per transaction: each page becomes one pg-boss job, whose calls are made
    * by the instance that fetches it. @default 500

@@ -95,7 +95,10 @@ async function reserveRate(pool: Pool, scope: string, count: number, perSecond: 
      )
      SELECT true AS reserved, wait_ms FROM reserved
      UNION ALL
-     SELECT false, GREATEST(0, extract(epoch FROM r.next_at - now.t) * 1000)::float8 FROM ${TABLES.callRates} r, now
+     -- The statement's snapshot: a reservation that moved the clock while this one waited for it
+     -- is not in it (the clock may even read -infinity, as it starts): how long to wait is a
+     -- hint, and the next ask reads the clock anew.
+     SELECT false, GREATEST(0, extract(epoch FROM GREATEST(r.next_at, now.t) - now.t) * 1000)::float8 FROM ${TABLES.callRates} r, now
       WHERE r.scope = $1 AND NOT EXISTS (SELECT 1 FROM reserved)`,
     [scope, count, perSecond, RESERVE_AHEAD_S],
   )

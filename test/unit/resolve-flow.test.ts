@@ -41,7 +41,7 @@ describe('validation', () => {
   test('unset limits are none, and no spread', () => {
     expect(resolveFlow({}, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
     // null is "not set", as for every other numeric option (a JavaScript caller's config file).
-    const unset = { maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: null } as never
+    const unset = { maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: null }
     expect(resolveFlow(unset, CONCURRENCY, TIMEOUT_MS, PAGE)).toMatchObject({ maxConcurrentCalls: null, maxCallsPerSecond: null, spreadMinutes: 0 })
   })
 
