@@ -173,9 +173,11 @@ export function shown(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'symbol') return value.toString()
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString()
-  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined
   // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && proto !== Object.prototype && proto !== null) return String(value)
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const proto: unknown = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return String(value)
+  }
   try {
     return JSON.stringify(value)
   } catch {

@@ -5,7 +5,7 @@
  * (session.ts) that never holds the token. Requests with a valid session are signed in.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, shown } from '../errors.js'
 import { AdminHttpError } from './http.js'
 import { deriveSessionKey } from './session.js'
 import type { SessionKey } from './session.js'
@@ -35,7 +35,7 @@ export function explicitAuthorization(request: Request): string | undefined {
 export async function judged(authorize: Authorize, request: Request): Promise<boolean> {
   const answer: unknown = await authorize(request)
   if (typeof answer === 'boolean') return answer
-  throw new TypeError(`The admin handler's authorize(request) must answer true or false (or a promise of one), got ${typeof answer === 'string' ? JSON.stringify(answer) : typeof answer}; the request was refused.`)
+  throw new TypeError(`The admin handler's authorize(request) must answer true or false (or a promise of one), got ${shown(answer)}; the request was refused.`)
 }
 
 export const MIN_TOKEN_LENGTH = 16
@@ -74,17 +74,17 @@ function bearerOf(request: Request): string | undefined {
  * createAdminHandler(scheduler, { authorize: bearerToken(process.env.ADMIN_TOKEN!) })
  */
 export function bearerToken(token: string): Authorize {
-  if (typeof token === 'string' && token.length >= MIN_TOKEN_LENGTH && !TOKEN_CHARS.test(token)) {
-    // A header value `Bearer <token>` ends at its first space, and the sign-in form refuses
-    // anything else a header cannot carry whole (accents, control characters): it could never match.
-    throw new ConfigurationError('token', 'bearerToken() needs a secret of printable ASCII without spaces or line breaks (no accents or control characters), which an Authorization header and the sign-in form carry whole. Generate one with `openssl rand -hex 32`.')
-  }
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
     const got = typeof token === 'string' ? `${token.length} characters` : JSON.stringify(token) ?? 'undefined'
     throw new ConfigurationError(
       'token',
       `bearerToken() needs a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\` and pass it from the environment: bearerToken(process.env.ADMIN_TOKEN!), with ADMIN_TOKEN set.`,
     )
+  }
+  if (!TOKEN_CHARS.test(token)) {
+    // A header value `Bearer <token>` ends at its first space, and the sign-in form refuses
+    // anything else a header cannot carry whole (accents, control characters): it could never match.
+    throw new ConfigurationError('token', 'bearerToken() needs a secret of printable ASCII without spaces or line breaks (no accents or control characters), which an Authorization header and the sign-in form carry whole. Generate one with `openssl rand -hex 32`.')
   }
   const expected = digest(token)
   const authorize: Authorize = (request) => {

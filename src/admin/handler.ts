@@ -62,7 +62,6 @@ const ADMIN_OPTION_KEYS: ReadonlySet<string> = new Set(['authorize', 'session', 
 
 function resolveBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return ''
-  // A '.' or '..' segment never matches a request's path: URLs arrive with them resolved.
   // Plain segments only: a request's path arrives with '.' and '..' resolved, '%2e' and '\'
   // rewritten by browsers, and '//' is no path a router matches.
   if (typeof value !== 'string' || !/^(\/[A-Za-z0-9_~!$&'()*+,;=:@.-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {

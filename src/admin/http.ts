@@ -80,10 +80,6 @@ function errorBody(code: AdminErrorCode, message: string, field: string | undefi
   return { error: field === undefined ? { code, message } : { code, message, field } }
 }
 
-/**
- * Library errors keep their message (they say what to fix); anything else is logged and answered
- * with a generic message, so that internals (SQL, hosts, stack traces) never reach the client.
- */
 /** The answer to a HEAD: `answer`'s status and headers, and its body's length, without the body. */
 export async function headOf(answer: Response): Promise<Response> {
   const headers = new Headers(answer.headers)
@@ -91,6 +87,10 @@ export async function headOf(answer: Response): Promise<Response> {
   return new Response(null, { status: answer.status, headers })
 }
 
+/**
+ * Library errors keep their message (they say what to fix); anything else is logged and answered
+ * with a generic message, so that internals (SQL, hosts, stack traces) never reach the client.
+ */
 export function errorResponse(error: unknown, logger: Logger): Response {
   if (error instanceof AdminHttpError) {
     return json(error.status, errorBody(error.code, error.message, error.field), error.headers)

@@ -45,6 +45,9 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 /** A token that is a flag rather than a value: `-5` and `-0.5` are values (negative numbers). */
 const isFlag = (token: string) => token.startsWith('-') && token !== '-' && !/^-\.?\d/.test(token)
 
+/** The command's name, from its meta. */
+const nameOf = (cmd: { meta?: unknown }) => (cmd.meta as { name?: string } | undefined)?.name
+
 /** Commands that refuse an empty value themselves, saying how to clear a setting instead. */
 const OWN_EMPTY_CHECK = new Set(['reschedule'])
 
@@ -53,21 +56,22 @@ const OWN_EMPTY_CHECK = new Set(['reschedule'])
  * as "not given" it would quietly fall back to a default (a fleet's cron, its zone).
  */
 function refuseEmpty(typed: string, value: string, cmd: { meta?: unknown }): void {
-  const name = (cmd.meta as { name?: string } | undefined)?.name
+  const name = nameOf(cmd)
   if (value.trim() !== '' || (name && OWN_EMPTY_CHECK.has(name))) return
   throw new UsageError(`${typed} is empty: give it a value, or leave it out (a shell variable that expanded to nothing?).`)
 }
 
 /** A command that takes only flags refuses a word: a flag without its dashes, or a value without its flag. */
 function refuseArgument(arg: string, cmd: { meta?: unknown }): never {
-  const name = (cmd.meta as { name?: string } | undefined)?.name ?? 'this command'
+  const name = nameOf(cmd) ?? 'this command'
   throw new UsageError(`${name} takes no arguments, only flags, but was given ${JSON.stringify(arg)}: a flag without its --, or a value without its flag? See ${name} --help.`)
 }
 
 /**
- * Rejects flags the command does not declare, words a command without arguments is given, an empty value, and a flag that takes a value but
- * is followed by another flag (exit code 2). Walks the tokens as citty reads them: the token after a flag that
- * takes a value is that value, so `--shutdown-timeout -5` reaches the option's own check.
+ * Rejects flags the command does not declare, words a command without arguments is given, an
+ * empty value, and a flag that takes a value but is followed by another flag (exit code 2).
+ * Walks the tokens as citty reads them: the token after a flag that takes a value is that value,
+ * so `--shutdown-timeout -5` reaches the option's own check.
  */
 export const strictFlags = defineCittyPlugin({
   name: 'strict-flags',

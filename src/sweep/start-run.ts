@@ -37,7 +37,7 @@ export interface RunStarterDeps {
 }
 
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
-export const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
+const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
 export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
