@@ -7,7 +7,7 @@ import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { pollUntil } from './support/reliability-support.js'
+import { pollUntil, waitingForLocks } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 test('a run whose sweep went silent is closed, keeps its counts, and finishes once what it enqueued settled', async () => {
@@ -104,10 +104,7 @@ async function holdWrites(db: TestDatabase) {
   let held = true
   return {
     /** Resolves once a statement of the sweep waits for the lock. */
-    blocked: () => pollUntil(async () => {
-      const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-      return rows.length > 0 || undefined
-    }, { timeoutMs: 15_000, what: 'a sweep statement waiting for the lock' }),
+    blocked: () => waitingForLocks(db.pool, 1, 'a sweep statement waiting for the lock'),
     release: async () => {
       if (!held) return
       held = false

@@ -10,7 +10,7 @@ import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
+import { createInstances, pollUntil, stopInstances, waitingForLocks } from './support/reliability-support.js'
 import type { Instance } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -207,10 +207,7 @@ test('first reservations racing on a fresh rate clock all get their times, none 
   await holder.query('BEGIN')
   await holder.query(`SELECT 1 FROM subscription_scheduler.call_rates WHERE scope = 'fresh-clock' FOR UPDATE`)
   const grants = Promise.all(Array.from({ length: 3 }, () => global.acquire(4, new AbortController().signal)))
-  await pollUntil(async () => {
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-    return rows[0].n >= 3 || undefined
-  }, { timeoutMs: 15_000, what: 'three reservations waiting for the clock' })
+  await waitingForLocks(db.pool, 3, 'three reservations waiting for the clock')
   await holder.query('COMMIT')
   holder.release()
   expect((await grants).map((g) => g.count)).toEqual([4, 4, 4])

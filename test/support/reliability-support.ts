@@ -151,3 +151,11 @@ export async function closedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return `http://127.0.0.1:${port}`
 }
+
+/** Resolves once `count` statements on this pool's database wait for a lock (a test holds it). */
+export async function waitingForLocks(pool: pg.Pool, count: number, what: string): Promise<void> {
+  await pollUntil(async () => {
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+    return rows[0]!.n >= count || undefined
+  }, { timeoutMs: 15_000, what })
+}
