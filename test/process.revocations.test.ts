@@ -79,6 +79,10 @@ test.each([
   expect(new Set(worker.calls.map((c) => c.subscriptionId))).toEqual(new Set(ids.filter((id) => id !== changed)))
   const [row] = await rowsFor(db.pool, [changed])
   expect(row).toMatchObject({ status: statusAfter, job_id: null })
+  // A new subscription's first slot was the claim's: it keeps it, so the call it gets once it is
+  // active again carries the same idempotency key, not that of a later sweep.
+  expect(row.scheduled_for).toBeInstanceOf(Date)
+  expect(row.next_run_at).toEqual(row.scheduled_for)
 })
 
 test('a job calls with what the host changed while it waited in pg-boss', async () => {

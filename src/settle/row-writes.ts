@@ -154,15 +154,18 @@ export async function releaseRepeats(db: Executor, rows: (Owned & { nextRunAt: D
 
 /**
  * Lets go of rows their job owns but may not call for: paused, or their subscription inactive
- * (back to `pending`, picked again once reactivated). Returns each one let go of, with its
- * run: each counts once as skipped there.
+ * (back to `pending`, picked again once reactivated). A row keeps the slot it was claimed for: a
+ * new subscription's first slot (no `next_run_at` yet) is not replaced by a later sweep's time,
+ * so its call carries the same idempotency key. Returns each one let go of, with its run: each
+ * counts once as skipped there.
  */
 export async function releaseRows(db: Executor, rows: Owned[], now: Date): Promise<Map<string, string>> {
   if (rows.length === 0) return new Map()
   const { rows: released } = await db.query<{ id: string; run_id: string }>(
     `UPDATE subscription_processing sp
         SET job_id = NULL, lease_expires_at = NULL, updated_at = $3,
-            status = CASE WHEN sp.status = 'queued' THEN 'pending' ELSE sp.status END
+            status = CASE WHEN sp.status = 'queued' THEN 'pending' ELSE sp.status END,
+            next_run_at = COALESCE(sp.next_run_at, sp.scheduled_for)
        FROM subscriptions s
       WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid) IS TRUE AND s.id = sp.subscription_id
         AND (sp.status <> 'queued' OR s.active IS NOT TRUE)
