@@ -216,8 +216,23 @@ describe('the enrolment gate of scheduled sweeps', () => {
     }
   }
 
-  test('skips the pass while the host table has seen no insert, and looks again after one', async () => {
-    const db = await bareDatabase()
+  /** A host table partitioned by hash: its inserts are counted on its partitions, not on itself. */
+  const PARTITIONED_DDL = `
+    CREATE TABLE subscriptions (
+      id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+      user_id uuid,
+      frequency text,
+      active boolean NOT NULL DEFAULT true
+    ) PARTITION BY HASH (id);
+    CREATE TABLE subscriptions_p0 PARTITION OF subscriptions FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+    CREATE TABLE subscriptions_p1 PARTITION OF subscriptions FOR VALUES WITH (MODULUS 2, REMAINDER 1);`
+
+  test.each([
+    ['a plain host table', HOST_SUBSCRIPTIONS_DDL],
+    ['a partitioned host table', PARTITIONED_DDL],
+  ])('skips the pass while %s has seen no insert, and looks again after one', async (_what, ddl) => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(ddl)
     await migrate(db.pool)
     await insertFlushed(db, 3)
     const gate = createEnrolmentGate(captureLogger())

@@ -97,7 +97,11 @@ export function createEnrolmentGate(logger: Logger): EnrolmentGate {
   return {
     async run(pool, { exact }) {
       const { rows } = await pool.query<{ inserts: string | null; tracked: boolean }>(
-        `SELECT pg_stat_get_tuples_inserted(to_regclass('subscriptions'))::text AS inserts,
+        // A partitioned table counts its inserts on its partitions, so the sum over its tree
+        // (empty for a plain table, which counts its own).
+        `SELECT (SELECT sum(pg_stat_get_tuples_inserted(t.relid))::text
+                   FROM (SELECT to_regclass('subscriptions') AS relid
+                          UNION SELECT relid FROM pg_partition_tree(to_regclass('subscriptions'))) t) AS inserts,
                 current_setting('track_counts') = 'on' AS tracked`,
       )
       const inserts = rows[0]?.tracked ? (rows[0].inserts ?? null) : null
