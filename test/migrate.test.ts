@@ -146,6 +146,33 @@ describe('migrate', () => {
     expect((error as Error).message).toMatch(/`subscriptions` does not exist/)
   })
 
+  test.each([
+    ['without an active column', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, user_id uuid, frequency text)`, /lacks the column `active`.*add it: `active boolean NOT NULL DEFAULT true`/s],
+    ['without user_id and frequency', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, active boolean)`, /lacks the columns `user_id`, `frequency`/],
+    ['with a text id', `CREATE TABLE subscriptions (id text PRIMARY KEY, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` is text, and the scheduler's rows reference it as uuid/],
+    ['with a bigint id', `CREATE TABLE subscriptions (id bigint PRIMARY KEY, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` is bigint/],
+    ['with a text active', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, user_id uuid, frequency text, active text)`, /`subscriptions\.active` is text, not boolean/],
+    ['whose id is not unique', `CREATE TABLE subscriptions (id uuid, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` has no unique index of its own.*UNIQUE \(id\)/s],
+    ['as a view', `CREATE TABLE subs (id uuid PRIMARY KEY, user_id uuid, frequency text, active boolean); CREATE VIEW subscriptions AS SELECT * FROM subs`, /`subscriptions` is a view.*a table \(plain or partitioned\)/s],
+  ])('refuses a host table %s, naming what to change, and creates nothing', async (_what, ddl, message) => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(ddl)
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(message)
+    const { rows } = await db.pool.query(`SELECT to_regclass('subscription_processing')::text AS t, to_regnamespace('subscription_scheduler')::text AS s`)
+    expect(rows[0]).toEqual({ t: null, s: null })
+  })
+
+  test('a host table whose id is unique but not its primary key, with extra columns and an enum frequency, is fine', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(`
+      CREATE TYPE cadence AS ENUM ('daily', 'weekly');
+      CREATE TABLE subscriptions (pk bigserial PRIMARY KEY, id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(), user_id bigint, frequency cadence, active boolean, plan text)`)
+    await migrate(db.pool)
+    expect((await db.pool.query(`SELECT to_regclass('subscription_processing')::text AS t`)).rows[0]).toEqual({ t: 'subscription_processing' })
+  })
+
   test('a table dropped after its migration (a stray drizzle-kit push) is named, by migrate() and by the scheduler, not passed over', async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
