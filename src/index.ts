@@ -16,7 +16,7 @@ export type {
 } from './types.js'
 export type { SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './observe/events.js'
 export { migrate } from './db/migrate.js'
-export type { MigrateOptions } from './db/migrate.js'
+export type { MigrateOptions, MigrateResult } from './db/migrate.js'
 export { computeNextRunAt, isKnownFrequency } from './schedule/next-run.js'
 export type { Frequency, NextRunInput } from './schedule/next-run.js'
 export { upcomingRuns } from './schedule/upcoming.js'

@@ -6,6 +6,7 @@
 import type pg from 'pg'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createEnrolmentGate } from '../src/sweep/auto-enroll.js'
+import { MIGRATIONS } from '../src/db/migrations.generated.js'
 import { createSubscriptionScheduler, migrate, NotMigratedError } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
@@ -61,6 +62,9 @@ describe('replicas starting together on a brand-new database', () => {
     const replicas = Array.from({ length: 4 }, () => replica(db))
     const results = await Promise.allSettled(replicas.map((r) => r.scheduler.start()))
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started', 'started'])
+    // One of them applied every migration, and said so; the others found nothing to do.
+    const applied = replicas.flatMap((r) => r.logger.messages('info').filter((m) => m.startsWith('Applied ')))
+    expect(applied).toEqual([`Applied ${MIGRATIONS.length} migrations to the scheduler's tables: ${MIGRATIONS.map((m) => m.tag).join(', ')}.`])
     const ids = await addSubscriptions(db, 20, true)
     const summary = await replicas[0]!.scheduler.runNow()
     expect(summary.successful).toBe(20)
@@ -201,6 +205,24 @@ describe('a database that has not been migrated', () => {
     expect(rows).toHaveLength(1)
     const r = replica(db, { migrate: false })
     await expect(r.scheduler.start()).rejects.toThrow(/1 of this version's migrations not applied: \d{4}_\w+, and this scheduler was started with migrate: false/)
+  })
+})
+
+describe('a database a newer version migrated', () => {
+  test('start() warns that this version ignores what that one added, with or without migrate: false, and runs', async () => {
+    const db = await bareDatabase()
+    await migrate(db.pool)
+    // A migration from the future, as a newer version's journal row looks.
+    await db.pool.query(`INSERT INTO subscription_scheduler.__drizzle_migrations (hash, created_at) VALUES ('newer', $1)`, [Date.now() + 86_400_000])
+    for (const migrateOption of [true, false]) {
+      const r = replica(db, { migrate: migrateOption })
+      await r.scheduler.start()
+      expect(r.logger.messages('warn')).toEqual([expect.stringMatching(/hold 1 migration this version does not know, applied by a newer version/)])
+      const ids = await addSubscriptions(db, 2, true)
+      expect((await r.scheduler.runNow()).successful).toBe(2)
+      expect(r.worker.calls.map((c) => c.subscriptionId).sort()).toEqual(ids.sort())
+      await r.scheduler.stop()
+    }
   })
 })
 

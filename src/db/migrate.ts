@@ -28,19 +28,24 @@ export interface MigrateOptions {
   migrationsFolder?: string
 }
 
+export interface MigrateResult {
+  /** The migrations this call applied, by tag (`0007_lateness_max`), oldest first; empty when up to date. */
+  applied: string[]
+}
+
 /**
  * What drizzle-orm's node-postgres migrator does, to the letter (same journal table, hashes and
  * timestamps, so `drizzle-kit migrate` and this agree on what is applied), without drizzle-orm,
  * an optional peer that a scheduler would otherwise carry for its life.
  */
-async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<void> {
+async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<string[]> {
   const table = `${quoteIdent(SCHEDULER_SCHEMA)}.${quoteIdent(MIGRATIONS_TABLE)}`
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEDULER_SCHEMA)}`)
   await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
   const { rows } = await client.query<{ created_at: string | null }>(`SELECT created_at FROM ${table} ORDER BY created_at DESC LIMIT 1`)
   const last = rows[0]
   const pending = migrations.filter((m) => !last || Number(last.created_at) < m.folderMillis)
-  if (pending.length === 0) return
+  if (pending.length === 0) return []
   await client.query('BEGIN')
   try {
     for (const migration of pending) {
@@ -52,24 +57,29 @@ async function applyMigrations(client: PoolClient, migrations: readonly Migratio
     await client.query('ROLLBACK').catch(() => {})
     throw error
   }
+  return pending.map((m) => m.tag)
 }
 
 /**
- * Applies every pending migration. `start()` calls it unless `migrate: false` is set.
+ * Applies every pending migration, and says which. `start()` calls it unless `migrate: false`
+ * is set.
  *
  * @example
- * await migrate(pool)
+ * const { applied } = await migrate(pool)
  */
-export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<void> {
+export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<MigrateResult> {
   // A custom folder is read before the lock, so a bad path fails without touching the database.
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
-  await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
+  return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertHostTable(client)
     await assertAdoptable(client)
+    let applied: string[]
     try {
-      await applyMigrations(client, migrations)
+      applied = await applyMigrations(client, migrations)
     } catch (error) {
-      const reason = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message
+      // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
+      const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string; detail?: string; hint?: string }
+      const reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
         cause: error,
       })
@@ -84,5 +94,6 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
           `from a backup, or drop the schema ${SCHEDULER_SCHEMA} (its run history with it) and migrate again.`,
       )
     }
+    return { applied }
   })
 }

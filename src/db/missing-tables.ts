@@ -49,6 +49,19 @@ async function whatIsMissing(db: Executor): Promise<string | null> {
 }
 
 /**
+ * How many migrations the journal records that this version does not know: applied by a newer
+ * version (a rolling deploy, or a rollback of the code), or by a host's own `migrationsFolder`.
+ */
+export async function unknownMigrations(db: Executor): Promise<number> {
+  const newest = Math.max(0, ...MIGRATIONS.map((m) => m.folderMillis))
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${TABLES.migrations} WHERE created_at > $1`,
+    [newest],
+  )
+  return rows[0]?.n ?? 0
+}
+
+/**
  * Runs `fn`. A statement failing for want of a table, column or constraint, on a database this
  * version has not migrated (missing, the MVP's table, or migrated by an older version), becomes a
  * NotMigratedError saying what is missing, as does a NotFoundError there; any other error is

@@ -9,7 +9,7 @@ import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
 import { migrate } from '../db/migrate.js'
-import { assertMigrated } from '../db/missing-tables.js'
+import { assertMigrated, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
@@ -44,8 +44,21 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // An instance that does not work calls no worker, and needs none.
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
   const { logger } = options
-  if (options.migrate) await migrate(pool)
-  else await assertMigrated(pool)
+  if (options.migrate) {
+    const { applied } = await migrate(pool)
+    if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
+  } else {
+    await assertMigrated(pool)
+  }
+  const unknown = await unknownMigrations(pool)
+  if (unknown > 0) {
+    logger.warn(
+      `The scheduler's tables hold ${unknown} migration${unknown === 1 ? '' : 's'} this version does not know, applied by a newer ` +
+        'version of pg-subscription-scheduler (or from a migrationsFolder of your own). This instance runs, but ignores what that ' +
+        'version added (settings it stores per subscription, say): expected while a rolling deploy replaces old instances; ' +
+        'otherwise upgrade this one.',
+    )
+  }
   await installBossSchema(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
