@@ -240,6 +240,22 @@ describe('migrate', () => {
     expect(await journalRows(db)).toHaveLength(journal.entries.length + 1)
   })
 
+  test("a migration that fails is rolled back, and its MigrationError carries Postgres's detail", async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const folder = join(scratch, 'failing')
+    cpSync(DRIZZLE_FOLDER, folder, { recursive: true })
+    const custom = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[] }
+    custom.entries.push({ idx: custom.entries.length, version: '7', when: Math.max(...custom.entries.map((e) => e.when)) + 1, tag: '9999_bad', breakpoints: true })
+    writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify(custom, null, 2))
+    writeFileSync(join(folder, '9999_bad.sql'), 'CREATE TABLE bad_ref (subscription_id text REFERENCES subscriptions(id));\n')
+
+    const error = await migrate(db.pool, { migrationsFolder: folder }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(/failed and was rolled back: .*cannot be implemented Key columns "subscription_id" and "id" are of incompatible types: text and uuid/)
+    expect((await db.pool.query(`SELECT to_regclass('subscription_processing')::text AS t`)).rows[0]).toEqual({ t: null })
+  })
+
   test('a migrationsFolder without a journal is a MigrationError naming it, and the database is untouched', async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
