@@ -1,11 +1,19 @@
 /**
  * Every error this library throws or records extends {@link SchedulerError}, so a host can
- * catch them with one `instanceof` check, or across realms with {@link isSchedulerError}.
+ * catch them with one `instanceof` check. `instanceof` holds across copies of the library too
+ * (its ESM and CJS builds both loaded, or two versions): each error carries a brand in the
+ * global symbol registry, and a class recognises another copy's errors by their code.
  */
 
 const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY'] as const
 
 export type SchedulerErrorCode = (typeof CODES)[number]
+
+/** Shared by every copy of the library in a process, whichever build or version loaded it. */
+const BRAND = Symbol.for('pg-subscription-scheduler.error')
+
+/** The library's own classes, each with the code it stands for (none: any of them). */
+const CLASS_CODES = new Map<unknown, SchedulerErrorCode | undefined>()
 
 export class SchedulerError extends Error {
   override name = 'SchedulerError'
@@ -14,12 +22,25 @@ export class SchedulerError extends Error {
   constructor(code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+
+  /**
+   * Plain `instanceof`, and for the library's own classes also another copy's errors of the same
+   * code. A host's subclass keeps plain `instanceof`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
+    if (!CLASS_CODES.has(this) || typeof value !== 'object' || value === null || !(value as { [BRAND]?: unknown })[BRAND]) return false
+    const code = CLASS_CODES.get(this)
+    return code === undefined || (value as { code?: unknown }).code === code
   }
 }
 
 /** An option is missing, malformed or out of range. The message names the option and the fix. */
 export class ConfigurationError extends SchedulerError {
   override name = 'ConfigurationError'
+  declare readonly code: 'CONFIGURATION'
   readonly option: string
 
   constructor(option: string, message: string, options?: { cause?: unknown }) {
@@ -31,6 +52,7 @@ export class ConfigurationError extends SchedulerError {
 /** The library's tables could not be created or brought up to date. */
 export class MigrationError extends SchedulerError {
   override name = 'MigrationError'
+  declare readonly code: 'MIGRATION'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('MIGRATION', message, options)
@@ -44,6 +66,7 @@ export class MigrationError extends SchedulerError {
  */
 export class NotMigratedError extends SchedulerError {
   override name = 'NotMigratedError'
+  declare readonly code: 'NOT_MIGRATED'
 
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
@@ -58,6 +81,7 @@ export class NotMigratedError extends SchedulerError {
 /** A method was called on a scheduler that has not been started, or has been stopped. */
 export class NotStartedError extends SchedulerError {
   override name = 'NotStartedError'
+  declare readonly code: 'NOT_STARTED'
 
   /** The run a call was waiting for when `stop()` began: it goes on; read it with `getRun()`. */
   readonly runId: string | undefined
@@ -76,6 +100,7 @@ export class NotStartedError extends SchedulerError {
  */
 export class PermanentError extends SchedulerError {
   override name = 'PermanentError'
+  declare readonly code: 'PERMANENT'
   readonly status: number | undefined
 
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
@@ -90,6 +115,7 @@ export class PermanentError extends SchedulerError {
  */
 export class RetryableError extends SchedulerError {
   override name = 'RetryableError'
+  declare readonly code: 'RETRYABLE'
   readonly status: number | undefined
   readonly retryAfterMs: number | undefined
 
@@ -103,6 +129,7 @@ export class RetryableError extends SchedulerError {
 /** A row of `subscription_processing` or `subscriptions` holds data the scheduler cannot use. */
 export class SubscriptionDataError extends SchedulerError {
   override name = 'SubscriptionDataError'
+  declare readonly code: 'SUBSCRIPTION_DATA'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('SUBSCRIPTION_DATA', message, options)
@@ -112,6 +139,7 @@ export class SubscriptionDataError extends SchedulerError {
 /** A subscription id named in a call has no `subscription_processing` row (or no host row). */
 export class NotFoundError extends SchedulerError {
   override name = 'NotFoundError'
+  declare readonly code: 'NOT_FOUND'
 
   constructor(message: string) {
     super('NOT_FOUND', message)
@@ -124,11 +152,23 @@ export class NotFoundError extends SchedulerError {
  */
 export class SubscriptionBusyError extends SchedulerError {
   override name = 'SubscriptionBusyError'
+  declare readonly code: 'SUBSCRIPTION_BUSY'
 
   constructor(message: string) {
     super('SUBSCRIPTION_BUSY', message)
   }
 }
+
+CLASS_CODES.set(SchedulerError, undefined)
+CLASS_CODES.set(ConfigurationError, 'CONFIGURATION')
+CLASS_CODES.set(MigrationError, 'MIGRATION')
+CLASS_CODES.set(NotMigratedError, 'NOT_MIGRATED')
+CLASS_CODES.set(NotStartedError, 'NOT_STARTED')
+CLASS_CODES.set(PermanentError, 'PERMANENT')
+CLASS_CODES.set(RetryableError, 'RETRYABLE')
+CLASS_CODES.set(SubscriptionDataError, 'SUBSCRIPTION_DATA')
+CLASS_CODES.set(NotFoundError, 'NOT_FOUND')
+CLASS_CODES.set(SubscriptionBusyError, 'SUBSCRIPTION_BUSY')
 
 function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code

@@ -1,0 +1,59 @@
+/**
+ * Two copies of the library in one process (an ESM app whose plugin `require()`s the CJS build,
+ * or two versions in node_modules) have two sets of error classes. A host's `instanceof` checks,
+ * as the README's quick start writes them, must still recognise the other copy's errors, by
+ * code, and the guards must narrow.
+ */
+import { expect, test, vi } from 'vitest'
+import * as here from '../../src/errors.js'
+
+/** A second copy of errors.ts: a fresh module instance, with classes of its own. */
+async function otherCopy(): Promise<typeof here> {
+  vi.resetModules()
+  return await import('../../src/errors.js')
+}
+
+test('the second copy really has classes of its own', async () => {
+  const other = await otherCopy()
+  expect(other.NotFoundError).not.toBe(here.NotFoundError)
+})
+
+test("instanceof recognises the other copy's errors by class, and only its own class", async () => {
+  const other = await otherCopy()
+  const notFound = new other.NotFoundError('Subscription x is not enrolled.')
+  expect(notFound instanceof here.NotFoundError).toBe(true)
+  expect(notFound instanceof here.SchedulerError).toBe(true)
+  expect(notFound instanceof Error).toBe(true)
+  expect(notFound instanceof here.NotStartedError).toBe(false)
+  expect(notFound instanceof here.ConfigurationError).toBe(false)
+
+  const stopped = new other.NotStartedError('runNow', 'the scheduler stopped', 'run-1')
+  expect(stopped instanceof here.NotStartedError).toBe(true)
+  expect(new other.ConfigurationError('concurrency', 'must be a whole number') instanceof here.ConfigurationError).toBe(true)
+  expect(new other.PermanentError('gone', { status: 410 }) instanceof here.PermanentError).toBe(true)
+  expect(new other.RetryableError('busy') instanceof here.PermanentError).toBe(false)
+})
+
+test('a look-alike that is not one of the library errors is not taken for one', () => {
+  const lookAlike = Object.assign(new Error('no'), { name: 'NotFoundError', code: 'NOT_FOUND' })
+  expect(lookAlike instanceof here.NotFoundError).toBe(false)
+  expect(lookAlike instanceof here.SchedulerError).toBe(false)
+  expect((null as unknown) instanceof here.SchedulerError).toBe(false)
+  expect(('NOT_FOUND' as unknown) instanceof here.NotFoundError).toBe(false)
+})
+
+test("a host's own subclass keeps plain instanceof: the other copy's base errors are not its instances", async () => {
+  class GoneError extends here.PermanentError {}
+  const other = await otherCopy()
+  expect(new GoneError('gone') instanceof GoneError).toBe(true)
+  expect(new GoneError('gone') instanceof here.PermanentError).toBe(true)
+  expect(new other.PermanentError('gone') instanceof GoneError).toBe(false)
+})
+
+test('each error class narrows its code', () => {
+  const error: unknown = new here.MigrationError('failed')
+  if (error instanceof here.MigrationError) {
+    const code: 'MIGRATION' = error.code
+    expect(code).toBe('MIGRATION')
+  }
+})
