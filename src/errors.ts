@@ -103,7 +103,7 @@ export class PermanentError extends SchedulerError {
   declare readonly code: 'PERMANENT'
   readonly status: number | undefined
 
-  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(message: string, options?: { cause?: unknown; status?: number | undefined }) {
     super('PERMANENT', message, options)
     this.status = options?.status
   }
@@ -119,7 +119,7 @@ export class RetryableError extends SchedulerError {
   readonly status: number | undefined
   readonly retryAfterMs: number | undefined
 
-  constructor(message: string, options?: { cause?: unknown; status?: number; retryAfterMs?: number }) {
+  constructor(message: string, options?: { cause?: unknown; status?: number | undefined; retryAfterMs?: number | undefined }) {
     super('RETRYABLE', message, options)
     this.status = options?.status
     this.retryAfterMs = options?.retryAfterMs

@@ -27,7 +27,7 @@ import { explainingMissingTables } from './db/missing-tables.js'
 import type { RunTrigger } from './db/names.js'
 
 /** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
-function limitOf(options: { limit?: number } | undefined, fallback: number, name = 'limit', min = 1): number {
+function limitOf(options: { limit?: number | undefined } | undefined, fallback: number, name = 'limit', min = 1): number {
   const limit = options?.limit ?? fallback
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < min) {
     throw new ConfigurationError(name, `expected a whole number from ${min} (at most 1000 are listed), got ${shown(limit)}.`)
@@ -138,7 +138,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     runNow: ((o: RunNowOptions = {}) => run('runNow', 'manual', SCHEDULED_SWEEP, o.wait)) as SubscriptionScheduler['runNow'],
 
-    retryFailed: ((o: { subscriptionIds?: string[]; wait?: boolean } = {}) => {
+    retryFailed: ((o: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined } = {}) => {
       if (o.subscriptionIds !== undefined) {
         if (!Array.isArray(o.subscriptionIds)) throw new TypeError('retryFailed({ subscriptionIds }) expects an array of UUIDs.')
         o.subscriptionIds.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))

@@ -14,17 +14,17 @@ import type { SchedulerStatus } from './records/status.js'
 
 export interface RunNowOptions {
   /** Resolve once every subscription the run enqueued has settled. @default true */
-  wait?: boolean
+  wait?: boolean | undefined
 }
 
 export interface StopOptions {
   /** How long in-flight worker calls may take to finish; then they are cancelled and retried later. @default 30000 */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 export interface RetryFailedOptions extends RunNowOptions {
   /** Only these subscriptions. @default every failed row, and every row paused for failing */
-  subscriptionIds?: string[]
+  subscriptionIds?: string[] | undefined
 }
 
 /** One failed attempt, as recorded for operators. */
@@ -92,12 +92,12 @@ export interface SubscriptionDetails {
 
 export interface PauseOptions {
   /** Resume by itself at this instant. The slots missed meanwhile are not replayed, unless `catchUp: 'all'`. */
-  until?: Date
+  until?: Date | undefined
 }
 
 export interface UpcomingOptions {
   /** How many slots, from 1 to 1000. @default 5 */
-  count?: number
+  count?: number | undefined
 }
 
 export interface BackfillOptions extends RunNowOptions {
@@ -115,15 +115,15 @@ export interface SubscriptionScheduler {
   /** Stops fetching work, lets in-flight calls finish within `timeoutMs`, never closes the pool. */
   stop(options?: StopOptions): Promise<void>
   /** Sweeps now. Resolves with the run's summary once it settles, or at once with `{ wait: false }`. */
-  runNow(options?: { wait?: true }): Promise<RunSummary>
+  runNow(options?: { wait?: true | undefined }): Promise<RunSummary>
   runNow(options: { wait: false }): Promise<RunStarted>
   runNow(options?: RunNowOptions): Promise<RunSummary | RunStarted>
   /** Re-drives failed rows (and rows paused for failing) now, for the slot they failed. */
-  retryFailed(options?: RetryFailedOptions & { wait?: true }): Promise<RunSummary>
+  retryFailed(options?: RetryFailedOptions & { wait?: true | undefined }): Promise<RunSummary>
   retryFailed(options: RetryFailedOptions & { wait: false }): Promise<RunStarted>
   retryFailed(options?: RetryFailedOptions): Promise<RunSummary | RunStarted>
   /** Processes one subscription now, whatever its `next_run_at`, as a run of its own. */
-  runSubscription(subscriptionId: string, options?: { wait?: true }): Promise<RunSummary>
+  runSubscription(subscriptionId: string, options?: { wait?: true | undefined }): Promise<RunSummary>
   runSubscription(subscriptionId: string, options: { wait: false }): Promise<RunStarted>
   runSubscription(subscriptionId: string, options?: RunNowOptions): Promise<RunSummary | RunStarted>
   /**
@@ -152,7 +152,7 @@ export interface SubscriptionScheduler {
    * Processes every slot of the subscription's cadence in `[from, to]`, oldest first, each with
    * its own `scheduledFor` and idempotency key, as a run of its own; `next_run_at` stays.
    */
-  backfill(subscriptionId: string, options: BackfillOptions & { wait?: true }): Promise<RunSummary>
+  backfill(subscriptionId: string, options: BackfillOptions & { wait?: true | undefined }): Promise<RunSummary>
   backfill(subscriptionId: string, options: BackfillOptions & { wait: false }): Promise<RunStarted>
   backfill(subscriptionId: string, options: BackfillOptions): Promise<RunSummary | RunStarted>
   /**
@@ -161,20 +161,20 @@ export interface SubscriptionScheduler {
    */
   enrollMissing(): Promise<number>
   /** The row, the host's subscription fields, and its last `errors` (default 10) failures. */
-  getSubscription(subscriptionId: string, options?: { errors?: number }): Promise<SubscriptionDetails>
+  getSubscription(subscriptionId: string, options?: { errors?: number | undefined }): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */
   getStatus(): Promise<SchedulerStatus>
   /** Most recent runs first. @default limit 20 */
-  listRuns(options?: { limit?: number }): Promise<RunSummary[]>
+  listRuns(options?: { limit?: number | undefined }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
   /** Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown run). @default limit 20 */
-  listFailures(options?: { limit?: number; runId?: string }): Promise<FailureRecord[]>
+  listFailures(options?: { limit?: number | undefined; runId?: string | undefined }): Promise<FailureRecord[]>
   /**
    * Subscriptions whose last attempt failed (failed for good, paused for failing, or waiting
    * for a retry), most recently failed first: one entry per subscription, not per attempt.
    * @default limit 20
    */
-  listFailing(options?: { limit?: number }): Promise<FailingSubscription[]>
+  listFailing(options?: { limit?: number | undefined }): Promise<FailingSubscription[]>
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void
 }

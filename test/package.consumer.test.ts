@@ -187,6 +187,16 @@ describe('type-checked as a user compiles it (strict)', () => {
       },
     }
     const options: SchedulerOptions = { workerClient: worker, timezone: 'Europe/Berlin', retry: { limit: 1 } }
+    // Options read from the environment are \`string | undefined\`: accepted as they are, even
+    // under exactOptionalPropertyTypes (undefined is the default, as the README says).
+    export const fromEnv = createSubscriptionScheduler(pool, {
+      workerUrl: process.env.SUBSCRIPTION_WORKER_URL,
+      timezone: process.env.TZ,
+      maxConcurrentCalls: undefined,
+      retry: { limit: undefined },
+    })
+    await fromEnv.enroll(randomUUID(), { timezone: process.env.TZ, runAt: undefined })
+    export const summaryOrStarted = await fromEnv.runNow({ wait: undefined })
     const scheduler: SubscriptionScheduler = createSubscriptionScheduler(pool, options)
     await migrate(pool)
 
@@ -239,7 +249,7 @@ describe('type-checked as a user compiles it (strict)', () => {
   // skipLibCheck as every Drizzle user has it: drizzle-orm's own declarations for gel and mysql
   // import drivers nobody installs. Our declarations are still what every usage above is checked
   // against, and the @ts-expect-error lines fail if they ever degrade to \`any\`.
-  const common = { strict: true, target: 'ES2022', lib: ['ES2023'], types: ['node'], noEmit: true, skipLibCheck: true }
+  const common = { strict: true, exactOptionalPropertyTypes: true, target: 'ES2022', lib: ['ES2023'], types: ['node'], noEmit: true, skipLibCheck: true }
 
   test.each([
     { name: 'nodenext', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts', 'app-cjs.cts'], declarations: ['index.d.ts', 'admin.d.ts', 'schema.d.ts', 'testing.d.ts', 'index.d.cts', 'admin.d.cts', 'schema.d.cts', 'testing.d.cts'] },

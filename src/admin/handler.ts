@@ -29,15 +29,15 @@ export interface AdminHandlerOptions {
    */
   authorize: Authorize
   /** The dashboard's sign-in sessions. */
-  session?: AdminSessionOptions
+  session?: AdminSessionOptions | undefined
   /**
    * Where the handler is mounted, such as `'/admin'`, for servers that pass it the full path
    * (node:http, `.fetch` behind a router). Express's `req.baseUrl` is used when present.
    * @default ''
    */
-  basePath?: string
+  basePath?: string | undefined
   /** Where unexpected errors are logged. @default consola, tagged `pg-subscription-scheduler` */
-  logger?: Logger
+  logger?: Logger | undefined
 }
 
 export interface AdminSessionOptions {
@@ -47,9 +47,9 @@ export interface AdminSessionOptions {
    * and end when it restarts. Not needed (and refused) with `bearerToken()`, whose sessions are
    * signed with a key derived from its token.
    */
-  secret?: string
+  secret?: string | undefined
   /** How long a sign-in lasts, in seconds (60 to 2592000). @default 43200 (12 hours) */
-  maxAgeSeconds?: number
+  maxAgeSeconds?: number | undefined
 }
 
 /** A Node handler (with an optional Express `next`) that also has a fetch-style entry point. */

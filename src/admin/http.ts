@@ -23,7 +23,7 @@ export type AdminErrorCode =
 /** The shape of every error response. */
 export interface AdminErrorBody {
   /** `field`: the body field or query parameter at fault, when one is (a form can point at it). */
-  error: { code: AdminErrorCode; message: string; field?: string }
+  error: { code: AdminErrorCode; message: string; field?: string | undefined }
 }
 
 /** Largest request body accepted, in bytes. */

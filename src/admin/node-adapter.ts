@@ -11,8 +11,8 @@ import type { Target } from './routes.js'
 
 /** What Express (and connect-style routers) add to a request. */
 interface MountedRequest extends IncomingMessage {
-  originalUrl?: string
-  baseUrl?: string
+  originalUrl?: string | undefined
+  baseUrl?: string | undefined
   body?: unknown
 }
 

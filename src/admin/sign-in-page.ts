@@ -11,7 +11,7 @@ import type { AdminErrorCode } from './http.js'
 export interface SignInPageOptions {
   status: 200 | 400 | 401 | 413 | 500
   /** What went wrong, shown above the form. */
-  error?: { code: AdminErrorCode; message: string }
+  error?: { code: AdminErrorCode; message: string } | undefined
 }
 
 function page(mount: string, nonce: string, error: SignInPageOptions['error']): string {

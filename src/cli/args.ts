@@ -46,7 +46,7 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 const isFlag = (token: string) => token.startsWith('-') && token !== '-' && !/^-\.?\d/.test(token)
 
 /** The command's name, from its meta. */
-const nameOf = (cmd: { meta?: unknown }) => (cmd.meta as { name?: string } | undefined)?.name
+const nameOf = (cmd: { meta?: unknown }) => (cmd.meta as { name?: string | undefined } | undefined)?.name
 
 /** Commands that refuse an empty value themselves, saying how to clear a setting instead. */
 const OWN_EMPTY_CHECK = new Set(['reschedule'])

@@ -65,10 +65,10 @@ export function createCliLogger(level: 'quiet' | 'normal', verbose: boolean): Lo
 }
 
 export interface SchedulerFlags {
-  workerUrl?: string
-  concurrency?: string
-  timezone?: string
-  cron?: string
+  workerUrl?: string | undefined
+  concurrency?: string | undefined
+  timezone?: string | undefined
+  cron?: string | undefined
 }
 
 export function integerFlag(flag: string, value: string | undefined, min = Number.MIN_SAFE_INTEGER): number | undefined {

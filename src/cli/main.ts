@@ -44,7 +44,7 @@ const main = defineCommand({
 })
 
 /** The command `rawArgs` names, for its usage text; the root when it names none. */
-function commandFor(rawArgs: string[]): { cmd: CommandDef<any>; parent?: CommandDef<any> } {
+function commandFor(rawArgs: string[]): { cmd: CommandDef<any>; parent?: CommandDef<any> | undefined } {
   const name = commandName(rawArgs)
   const cmd = name === undefined ? undefined : subCommands[name]
   return cmd ? { cmd, parent: main } : { cmd: main }

@@ -12,13 +12,13 @@ export interface ProgressOptions {
   /** Redraw a bar in place (a terminal), or print lines. */
   tty: boolean
   /** @default Date.now */
-  now?: () => number
+  now?: (() => number) | undefined
   /** Cells of the bar. @default 20 */
-  width?: number
+  width?: number | undefined
   /** On a terminal, the least time between two redraws. @default 100 */
-  redrawMs?: number
+  redrawMs?: number | undefined
   /** Without a terminal, a line at least this often while the count moves. @default 2000 */
-  lineEveryMs?: number
+  lineEveryMs?: number | undefined
 }
 
 export interface Progress {

@@ -50,7 +50,7 @@ export async function cliSchedulerOptions(
   pool: pg.Pool,
   flags: SchedulerFlags,
   logger: Logger,
-  { noteOverride = true, env = process.env }: { noteOverride?: boolean; env?: NodeJS.ProcessEnv } = {},
+  { noteOverride = true, env = process.env }: { noteOverride?: boolean | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
 ): Promise<CliSchedulerOptions> {
   const options = schedulerOptions(flags, logger, env)
   // What the flags and environment set is checked before anything connects: a bad --timezone

@@ -19,10 +19,10 @@ export interface WatchRunOptions {
   onStarted?(runId: string): void
   onProgress?(done: number, total: number): void
   /** How often the run row is read. @default 250 */
-  pollMs?: number
+  pollMs?: number | undefined
   /** Final failures kept for the report (all are counted). @default 10 */
-  keepFailures?: number
-  signal?: AbortSignal
+  keepFailures?: number | undefined
+  signal?: AbortSignal | undefined
 }
 
 export interface WatchedRun {

@@ -7,9 +7,9 @@
 import { ConfigurationError, shown } from '../errors.js'
 
 export interface FlowOptions {
-  maxConcurrentCalls?: number | null
-  maxCallsPerSecond?: number | null
-  spreadMinutes?: number | null
+  maxConcurrentCalls?: number | null | undefined
+  maxCallsPerSecond?: number | null | undefined
+  spreadMinutes?: number | null | undefined
 }
 
 export interface ResolvedFlow {

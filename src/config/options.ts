@@ -10,129 +10,129 @@ import type { WorkerClient } from '../worker-client/types.js'
 
 export interface RetryOptions {
   /** Retries after the first attempt at a slot. @default 3 */
-  limit?: number
+  limit?: number | undefined
   /** Delay before the first retry; doubles each time, with jitter. @default 30 */
-  delaySeconds?: number
+  delaySeconds?: number | undefined
   /** Upper bound of the delay. @default 3600 */
-  maxDelaySeconds?: number
+  maxDelaySeconds?: number | undefined
 }
 
 /** The few pg-boss loop intervals worth tuning; see pg-boss's constructor options. */
 export interface PgBossTuning {
-  cronMonitorIntervalSeconds?: number
-  cronWorkerIntervalSeconds?: number
-  maintenanceIntervalSeconds?: number
-  superviseIntervalSeconds?: number
-  monitorIntervalSeconds?: number
+  cronMonitorIntervalSeconds?: number | undefined
+  cronWorkerIntervalSeconds?: number | undefined
+  maintenanceIntervalSeconds?: number | undefined
+  superviseIntervalSeconds?: number | undefined
+  monitorIntervalSeconds?: number | undefined
 }
 
 export interface SchedulerOptions {
   /** Processes each subscription. @default an HTTP client for `workerUrl` */
-  workerClient?: WorkerClient
+  workerClient?: WorkerClient | undefined
   /** Base URL of the subscription worker, used when no `workerClient` is given. @default process.env.SUBSCRIPTION_WORKER_URL */
-  workerUrl?: string
+  workerUrl?: string | undefined
   /** Time limit of one worker call, in milliseconds. @default 30000 */
-  workerTimeoutMs?: number
+  workerTimeoutMs?: number | undefined
   /** When sweeps run, as a cron expression in `timezone`. @default '0 9 * * *' */
-  cron?: string
+  cron?: string | undefined
   /** IANA zone of `cron`, and of subscriptions with no zone of their own. @default 'UTC' */
-  timezone?: string
+  timezone?: string | undefined
   /**
    * Local time of day each subscription's slot falls on, 'HH:MM'; a subscription's own `runAt`
    * (enroll, reschedule) wins. Slots are processed by the first sweep at or after them, so
    * sweep at least as often as the times you use (`cron`). @default '09:00'
    */
-  runAt?: string
+  runAt?: string | undefined
   /**
    * The host's cadence names, added to (or overriding) the built-ins `daily`, `weekly`,
    * `biweekly`, `monthly`, `quarterly` and `yearly`: the `subscriptions.frequency` column names
    * one. An unknown name runs daily, with a warning.
    * @example { fortnightly: { every: 2, unit: 'week' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } }
    */
-  frequencies?: Record<string, FrequencyRule>
+  frequencies?: Record<string, FrequencyRule> | undefined
   /**
    * What a subscription whose `next_run_at` lies several slots in the past gets: `'latest'`, one
    * call (for its oldest missed slot), then its next slot after now; `'all'`, one call per missed
    * slot, oldest first, each with its own key, until it is caught up (billing). Also decides
    * whether a pause that ends by itself replays the slots it missed. @default 'latest'
    */
-  catchUp?: 'latest' | 'all'
+  catchUp?: 'latest' | 'all' | undefined
   /** Most worker calls in flight at once in this instance. @default 16 */
-  concurrency?: number
+  concurrency?: number | undefined
   /**
    * Most worker calls in flight at once across every instance sharing this database and
    * `queuePrefix`. Held in Postgres as permits; set the same value on every instance (the last
    * to start writes it). @default undefined (no global cap; each instance has `concurrency`; null too)
    */
-  maxConcurrentCalls?: number | null
+  maxConcurrentCalls?: number | null | undefined
   /**
    * Most worker calls started per second across every instance, spaced evenly (fractions
    * allowed: 0.5 is one call every 2 s). Set the same value on every instance. @default undefined (no limit; null too)
    */
-  maxCallsPerSecond?: number | null
+  maxCallsPerSecond?: number | null | undefined
   /**
    * Fans each sweep's calls out over this many minutes: a subscription is called at its slot
    * plus a fixed offset drawn from a hash of its id, the same offset every time, instead of
    * all at once when the cron fires. Sweeps only; `runSubscription`, `retryFailed` and rescues
    * call at once. @default 0 (no spread)
    */
-  spreadMinutes?: number | null
+  spreadMinutes?: number | null | undefined
   /**
    * Rows a sweep claims per transaction: each page becomes one pg-boss job, whose calls are made
    * by the instance that fetches it. @default 500
    */
-  claimBatchSize?: number
+  claimBatchSize?: number | undefined
   /** Retry policy for failed worker calls. */
-  retry?: RetryOptions
+  retry?: RetryOptions | undefined
   /** Apply the library's migrations on `start()`. @default true */
-  migrate?: boolean
+  migrate?: boolean | undefined
   /**
    * Before each sweep, give every host subscription without a `subscription_processing` row
    * its row, so that it is due in that same sweep (inactive ones are enrolled too, and picked
    * once active). Set false to enrol only through `enroll()`. @default true
    */
-  autoEnroll?: boolean
+  autoEnroll?: boolean | undefined
   /**
    * Register the cron and rescue schedules on `start()`. Set false for a process that should
    * only work (a one-off `run-now`, a worker fleet) without overwriting the schedule. @default true
    */
-  schedule?: boolean
+  schedule?: boolean | undefined
   /**
    * Call the worker: take the jobs of every instance's runs. Set false for a process that should
    * only enqueue and steer (an admin process, `run-now --no-wait`): its runs are called by the
    * instances that work, and it needs no worker client. @default true
    */
-  work?: boolean
+  work?: boolean | undefined
   /** Prefix of the pg-boss queue names. @default 'subscription-scheduler' */
-  queuePrefix?: string
+  queuePrefix?: string | undefined
   /** Postgres schema pg-boss installs into. @default 'pgboss' */
-  bossSchema?: string
+  bossSchema?: string | undefined
   /** How often an idle worker polls for jobs, in seconds (>= 0.5). @default 1 */
-  pollingIntervalSeconds?: number
+  pollingIntervalSeconds?: number | undefined
   /**
    * After this many runs in a row ended failed for it (retries spent each time), a subscription is paused (reason `failures`) and no
    * longer picked until `resume()` or `retryFailed()`. @default undefined (never)
    */
-  pauseAfterConsecutiveFailures?: number
+  pauseAfterConsecutiveFailures?: number | undefined
   /** Days of run and failure history kept. @default 30 */
-  historyRetentionDays?: number
+  historyRetentionDays?: number | undefined
   /** How often expired claims are rescued (and history pruned), as a cron expression. @default '* * * * *' */
-  rescueCron?: string
+  rescueCron?: string | undefined
   /**
    * A sweep that has shown no sign of life for this long died with its instance (a sweeping
    * instance says it is alive every 10 s, or four times in this span if shorter): the rescue
    * closes its run and sweeps what it left. A sweep that was only cut off (a database outage
    * this long) finds its run closed at its next page and stops there. @default 60
    */
-  interruptedSweepAfterSeconds?: number
+  interruptedSweepAfterSeconds?: number | undefined
   /** Most bytes of a worker's answer stored on the row. @default 4096 */
-  maxStoredResponseBytes?: number
+  maxStoredResponseBytes?: number | undefined
   /** Passed to pg-boss: how often its cron and maintenance loops run. */
-  pgBoss?: PgBossTuning
+  pgBoss?: PgBossTuning | undefined
   /** Replaces the default consola logger. */
-  logger?: Logger
+  logger?: Logger | undefined
   /** Replaces the system clock (tests). */
-  clock?: Clock
+  clock?: Clock | undefined
 }
 
 /** Every option resolved, plus what is derived from them (resolve-flow.ts: fetch sizes, job expiry). */

@@ -7,7 +7,7 @@ import type { Pool, PoolClient } from 'pg'
 
 export interface QueryResultLike<Row> {
   rows: Row[]
-  rowCount?: number | null
+  rowCount?: number | null | undefined
 }
 
 /** Anything that runs parameterised SQL: a `pg.Pool`, a `pg.PoolClient`, or an adapter. */
@@ -19,7 +19,7 @@ export interface Executor {
 interface DrizzleLike {
   execute(query: unknown): Promise<unknown>
   $client?: unknown
-  session?: { client?: unknown }
+  session?: { client?: unknown } | undefined
 }
 
 /**

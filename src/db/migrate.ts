@@ -25,7 +25,7 @@ export interface MigrateOptions {
    * library's own migrations, which are compiled into the package.
    * @default the package's own migrations (the SQL in its `drizzle/` folder)
    */
-  migrationsFolder?: string
+  migrationsFolder?: string | undefined
 }
 
 export interface MigrateResult {
@@ -78,7 +78,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
       applied = await applyMigrations(client, migrations)
     } catch (error) {
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
-      const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string; detail?: string; hint?: string }
+      const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
       const reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
         cause: error,

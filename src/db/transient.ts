@@ -27,8 +27,8 @@ export interface RetryTransientOptions {
   /** What is being attempted, for the log line: "claiming a page of run …". */
   what: string
   /** Give up after this long. @default 120000 */
-  deadlineMs?: number
-  signal?: AbortSignal
+  deadlineMs?: number | undefined
+  signal?: AbortSignal | undefined
 }
 
 /** Runs `fn`, retrying transient database errors with capped exponential backoff. */

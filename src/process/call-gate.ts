@@ -34,7 +34,7 @@ export interface CallGate {
    * waiting are called at once (a call made with an aborted signal ends without reaching the
    * worker), so every item gets its call.
    */
-  runEach<T>(items: T[], call: (item: T) => Promise<void>, options: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void>
+  runEach<T>(items: T[], call: (item: T) => Promise<void>, options: { signal: AbortSignal; startAt?: ((item: T) => number) | undefined }): Promise<void>
   /**
    * Resolves once fewer than `limit` calls are waiting for a slot (calls whose start is still
    * ahead, spread ones, do not count), or when `signal` aborts.
@@ -66,7 +66,7 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
         waiters.add(waiter)
       })
     },
-    async runEach<T>(items: T[], call: (item: T) => Promise<void>, { signal, startAt }: { signal: AbortSignal; startAt?: (item: T) => number }): Promise<void> {
+    async runEach<T>(items: T[], call: (item: T) => Promise<void>, { signal, startAt }: { signal: AbortSignal; startAt?: ((item: T) => number) | undefined }): Promise<void> {
       const queue = startAt ? [...items].sort((a, b) => startAt(a) - startAt(b)) : items
       const running: Promise<void>[] = []
       const releases: Promise<void>[] = []

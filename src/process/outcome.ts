@@ -57,7 +57,7 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
   const message = describeError(error)
   if (cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
   else options.logger.warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
-  const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number }).status ?? null) : null
+  const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number | undefined }).status ?? null) : null
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {
     kind: 'failure',

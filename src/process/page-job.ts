@@ -12,7 +12,7 @@ export interface PageJobData {
   /** `subscription_processing.id` of every row the job owns. */
   ids: string[]
   /** The spread window of the sweep that claimed the rows: each call waits for its own start. */
-  spreadMs?: number
+  spreadMs?: number | undefined
 }
 
 export type PageJob = JobWithMetadata<PageJobData>
@@ -48,7 +48,7 @@ export function startAfterOf(at: Date | null | undefined, now: Date): number | u
   return ms > 0 ? ms / 1000 : undefined
 }
 
-export function pageJob(runId: string, ids: string[], timings: PageJobTimings, options: { id?: string; key?: string; startAfter?: number } = {}): JobInsert<PageJobData> & { id: string } {
+export function pageJob(runId: string, ids: string[], timings: PageJobTimings, options: { id?: string | undefined; key?: string | undefined; startAfter?: number | undefined } = {}): JobInsert<PageJobData> & { id: string } {
   const id = options.id ?? randomUUID()
   return {
     id,

@@ -20,7 +20,7 @@ export type { ScheduleSettings }
 
 export interface EnrollOptions extends ScheduleSettings {
   /** Run inside the host's transaction: a `pg` client in a transaction, or a Drizzle transaction. */
-  db?: HostDb
+  db?: HostDb | undefined
 }
 
 export interface EnrolledSubscription {
@@ -69,7 +69,7 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
     )
     return rows.length > 0
   } catch (error) {
-    if ((error as { code?: string }).code === '23503') {
+    if ((error as { code?: string | undefined }).code === '23503') {
       throw new NotFoundError(`No row in subscriptions has id ${subscriptionId}; create the subscription before enrolling it.`)
     }
     throw error

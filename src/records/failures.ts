@@ -48,7 +48,7 @@ interface FailureRow {
   attempt: number
   final: boolean
   error: string
-  status?: number | null
+  status?: number | null | undefined
   failed_at: Date
 }
 
@@ -67,7 +67,7 @@ function toRecord(row: FailureRow): FailureRecord {
 }
 
 /** Most recent first; of one subscription, or one run, when given. */
-export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string; runId?: string }): Promise<FailureRecord[]> {
+export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string | undefined; runId?: string | undefined }): Promise<FailureRecord[]> {
   const { rows } = await db.query<FailureRow>(
     `SELECT * FROM ${FAILURES}
       WHERE ($1::uuid IS NULL OR subscription_id = $1) AND ($2::uuid IS NULL OR run_id = $2)

@@ -22,8 +22,8 @@ export interface HistoryEntry {
 export interface NewHistoryEntry {
   subscriptionId: string
   kind: HistoryKind
-  slot?: Date | null
-  detail?: string | null
+  slot?: Date | null | undefined
+  detail?: string | null | undefined
 }
 
 /** Appends entries, one statement for all of them. */

@@ -9,18 +9,18 @@ import type { RowSchedule } from '../schedule/row-schedule.js'
 
 export interface ScheduleSettings {
   /** IANA zone of this subscription's slots; `null` means the scheduler's `timezone`. */
-  timezone?: string | null
+  timezone?: string | null | undefined
   /** This subscription's time of day, `'HH:MM'`; `null` means the scheduler's `runAt`. */
-  runAt?: string | null
+  runAt?: string | null | undefined
   /**
    * Fixes the cadence's phase: its weekday (weekly, biweekly), day of month (monthly, quarterly)
    * and date (yearly), read in the subscription's zone. `null` lets the next slot processed fix it.
    */
-  anchor?: Date | null
+  anchor?: Date | null | undefined
   /** No slot before this instant (a slot exactly at it runs). */
-  startsAt?: Date | null
+  startsAt?: Date | null | undefined
   /** No slot after this instant (a slot exactly at it runs); after its last one the row is `ended`. */
-  endsAt?: Date | null
+  endsAt?: Date | null | undefined
 }
 
 const SETTING_KEYS = { timezone: true, runAt: true, anchor: true, startsAt: true, endsAt: true } as const satisfies Record<keyof ScheduleSettings, true>

@@ -12,14 +12,14 @@ import type { RunSummary } from './runs.js'
 
 export interface WaitForRunOptions {
   /** Between two reads of the run row. @default 200 */
-  pollMs?: number
+  pollMs?: number | undefined
   /** Gives up (rejects) when this aborts. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /**
    * Subscribes to the runs this instance finishes (its `run:finished` events), and returns the
    * unsubscribe function: such a run's row is read at once instead of at the next poll.
    */
-  finishedHere?: (listener: (run: RunSummary) => void) => () => void
+  finishedHere?: ((listener: (run: RunSummary) => void) => () => void) | undefined
 }
 
 /** Resolves with the run once its row says it has finished. */

@@ -18,7 +18,7 @@ interface NotifyingClient {
   connect(): Promise<void>
   query(text: string): Promise<unknown>
   end(): Promise<void>
-  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): void
+  on(event: 'notification', listener: (message: { channel: string; payload?: string | undefined }) => void): void
   on(event: 'error' | 'end', listener: (error?: Error) => void): void
   removeAllListeners(): void
 }
@@ -37,7 +37,7 @@ async function quiet(client: NotifyingClient): Promise<void> {
 /** Opens the listener; rejects when the first connection or LISTEN fails (pg-boss then only polls). */
 export async function listen(pool: Pool, logger: Logger, channel: string, onNotification: (payload: string) => void, onReconnect: () => void): Promise<ListenHandle> {
   // pg-pool keeps the class it makes clients with; a pool without one cannot lend it.
-  const Client = (pool as unknown as { Client?: ClientClass }).Client
+  const Client = (pool as unknown as { Client?: ClientClass | undefined }).Client
   if (typeof Client !== 'function') throw new Error('the pool does not expose the Client class it connects with')
   let closed = false
   let client: NotifyingClient | null = null

@@ -32,12 +32,12 @@ export interface FrequencyRule {
    * Only with `unit: 'week'`: run on each of these days of every active week. Without it the
    * anchor's weekday is used.
    */
-  weekdays?: readonly Weekday[]
+  weekdays?: readonly Weekday[] | undefined
   /**
    * Only with `unit: 'month'`: the day of month, 1–31 (clamped to the month's last day in
    * shorter months) or -1 for the last day. Without it the anchor's day of month is used.
    */
-  monthDay?: number
+  monthDay?: number | undefined
 }
 
 /** The names every scheduler understands; a host's `frequencies` may add to or override them. */

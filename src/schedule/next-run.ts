@@ -44,7 +44,7 @@ export interface NextRunInput {
    * The current instant; defaults to `new Date()`. The result is strictly after it too, so after
    * downtime the missed slots are skipped rather than replayed as a backlog.
    */
-  now?: Date
+  now?: Date | undefined
   /**
    * The schedule's anchor: the first slot the subscription ever ran at (the scheduler keeps it per
    * row in `anchor_at`), read as a local date in `timezone`; its time of day is ignored, `runAt`
@@ -57,7 +57,7 @@ export interface NextRunInput {
    * Defaults to `after`. That is only right while `after` lies on the anchor's weekday/day: after
    * a manual run on another weekday, or a 31st clamped to Feb 28, pass the stored anchor.
    */
-  anchor?: Date
+  anchor?: Date | undefined
   /**
    * Called with the unrecognised value when falling back to daily, so the caller can log a
    * warning naming the subscription. Without it a Node process warning is emitted instead,

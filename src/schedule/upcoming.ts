@@ -23,14 +23,14 @@ export interface UpcomingRunsInput extends Omit<NextRunInput, 'now' | 'after'> {
    *
    * @default no lower bound besides `after`
    */
-  startsAt?: Date
+  startsAt?: Date | undefined
   /**
    * No slot after this instant is listed (a slot exactly at it is), so fewer than `count` may
    * come back, or none.
    *
    * @default no end
    */
-  endsAt?: Date
+  endsAt?: Date | undefined
 }
 
 /**

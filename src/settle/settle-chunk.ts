@@ -26,12 +26,12 @@ export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E
 
 
 /** A row to let go of, counted skipped once: `nextRunAt` when its call succeeded but recorded nothing. */
-export type Leftover = Owned & { runId: string; nextRunAt?: Date | null }
+export type Leftover = Owned & { runId: string; nextRunAt?: Date | null | undefined }
 
 /** Outcomes of calls, and rows a job was given but found paused, inactive or gone (each skipped once). */
 export interface Chunk {
   outcomes: Outcome[]
-  leftovers?: Leftover[]
+  leftovers?: Leftover[] | undefined
 }
 
 const leftover = (o: Outcome): Leftover => ({ ...owned(o), runId: o.row.run_id, ...(o.kind === 'success' ? { nextRunAt: o.nextRunAt } : {}) })

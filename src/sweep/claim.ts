@@ -33,9 +33,9 @@ export interface ClaimPageInput {
   processQueue: string
   timings: PageJobTimings
   /** For `failed` (null: all) and `single`: the subscriptions to take. */
-  subscriptionIds?: string[] | null
+  subscriptionIds?: string[] | null | undefined
   /** For `due`: only rows no run has claimed since then (see SweepScope). */
-  claimedBefore?: Date | null
+  claimedBefore?: Date | null | undefined
 }
 
 export interface ClaimPageResult {

@@ -28,24 +28,24 @@ export interface SweepContext {
   /** Spread of a due sweep's calls, in ms (`spreadMinutes`); 0 for none. */
   spreadMs: number
   /** Stops the sweep between pages (the scheduler is stopping). */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** When the sweep ends: a run settled by its own sweep has taken this long. */
   clock: Clock
   /** Called with each run the sweep finished: its own (nothing was outstanding), or one whose rows it took over. */
-  onRunFinished?: (run: RunSummary) => void
+  onRunFinished?: ((run: RunSummary) => void) | undefined
   /** Called after each page commits, with its jobs: the sweeping instance wakes its own worker. */
-  onPageEnqueued?: (jobIds: string[]) => void
+  onPageEnqueued?: ((jobIds: string[]) => void) | undefined
 }
 
 /** Which rows a sweep takes, in order. A plain sweep takes expired claims, then due rows. */
 export interface SweepScope {
   kinds: ClaimKind[]
-  subscriptionIds?: string[] | null
+  subscriptionIds?: string[] | null | undefined
   /**
    * Due rows only if no run has claimed them since this instant. The rescue of a sweep that died
    * takes what that sweep left, not the rows other runs have taken (and maybe failed) since.
    */
-  claimedBefore?: Date
+  claimedBefore?: Date | undefined
 }
 
 export const SCHEDULED_SWEEP: SweepScope = { kinds: ['expired', 'due'] }

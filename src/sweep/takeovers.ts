@@ -17,7 +17,7 @@ export interface ClaimedRow {
   previous_run_id: string | null
   previous_job_id: string | null
   /** A `failed` claim's only: the row's status before it. */
-  previous_status?: string
+  previous_status?: string | undefined
   last_key: string
   last_id: string
 }

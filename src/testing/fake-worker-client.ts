@@ -7,15 +7,15 @@ import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from
 
 export interface FakeBehaviour {
   /** Throw this (or what the function returns) instead of answering. */
-  fail?: unknown | ((request: ProcessRequest) => unknown)
+  fail?: unknown | ((request: ProcessRequest) => unknown) | undefined
   /** Only fail this many times per subscription and slot, then answer. @default Infinity */
-  failTimes?: number
+  failTimes?: number | undefined
   /** Answer (or fail) after this many milliseconds, unless the call's signal aborts first. */
-  delayMs?: number
+  delayMs?: number | undefined
   /** Never answer; reject only when the call's signal aborts. */
-  hang?: boolean
+  hang?: boolean | undefined
   /** What to answer. @default { ok: true } */
-  result?: ProcessResult
+  result?: ProcessResult | undefined
 }
 
 export type FakeMatcher = string | ((request: ProcessRequest) => boolean)

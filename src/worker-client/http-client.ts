@@ -10,23 +10,23 @@ export interface HttpWorkerClientOptions {
    * Budget for one call, from sending the request to reading the last byte of the answer.
    * @default 30_000
    */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /**
    * Sent with every call, e.g. `{ Authorization: 'Bearer …' }`. Cannot override
    * `Content-Type` or `Idempotency-Key`, which are part of the worker contract.
    * @default {}
    */
-  headers?: Record<string, string>
+  headers?: Record<string, string> | undefined
   /**
    * The transport, for instrumentation or a custom agent.
    * @default globalThis.fetch
    */
-  fetch?: typeof globalThis.fetch
+  fetch?: typeof globalThis.fetch | undefined
   /**
    * At most this many bytes of a worker's answer are read and kept, in results and error messages.
    * @default 4096
    */
-  maxStoredResponseBytes?: number
+  maxStoredResponseBytes?: number | undefined
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000

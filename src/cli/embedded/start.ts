@@ -97,7 +97,7 @@ async function start(log: (line: string) => void): Promise<EmbeddedPostgres> {
   }
 }
 
-export async function startEmbeddedPostgres(options: { onLog?: (line: string) => void } = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { onLog?: ((line: string) => void) | undefined } = {}): Promise<EmbeddedPostgres> {
   try {
     return await start(options.onLog ?? (() => {}))
   } catch (error) {

@@ -35,7 +35,7 @@ export async function postgresSystemUser(): Promise<SystemUser> {
     if (!groupExists) await run('groupadd', ['--system', NAME])
     await run('useradd', ['--system', '--gid', NAME, '--no-create-home', NAME])
   } catch (error) {
-    const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message
+    const reason = (error as { stderr?: string | undefined }).stderr?.trim() || (error as Error).message
     throw new EmbeddedPostgresError(
       `PostgreSQL refuses to run as root, and the \`${NAME}\` user to run it as is missing and could not be created (${reason}). ` +
         `Create it (useradd --system ${NAME}), or run as a user other than root.`,
