@@ -70,7 +70,15 @@ function forwardBossEvents(boss: PgBoss, logger: Logger): void {
  */
 export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Promise<QueueNames> {
   const names = queueNames(options.queuePrefix)
-  await upsertQueue(boss, { name: names.dead, policy: 'standard', retentionSeconds: 30 * 86_400 })
+  await upsertQueue(boss, {
+    name: names.dead,
+    policy: 'standard',
+    retentionSeconds: 30 * 86_400,
+    // A worker outage dead-letters thousands of subscriptions at once; the failures table and
+    // listFailing() say so. pg-boss's default (10,000 waiting jobs) warned about them on every
+    // instance every minute, for the 30 days they are kept.
+    warningQueueSize: 10_000_000,
+  })
   await upsertQueue(boss, {
     name: names.process,
     // Every job carries a key of its own (page-job.ts); `exclusive` is what earlier versions
