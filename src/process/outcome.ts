@@ -9,7 +9,7 @@ import { boundResponse } from '../db/storable.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
 import { describeError } from './call-worker.js'
 import { nextSlot } from '../schedule/row-schedule.js'
-import { attemptLogOf } from '../observe/attempt-log.js'
+import { FAILED_ATTEMPTS, limitedLogOf } from '../observe/limited-log.js'
 
 export interface Call {
   jobId: string
@@ -57,7 +57,7 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
   const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
   const message = describeError(error)
   if (cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
-  else attemptLogOf(options, options.logger, () => options.clock.now().getTime()).failed(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
+  else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
   const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number | undefined }).status ?? null) : null
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {

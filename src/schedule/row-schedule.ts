@@ -9,6 +9,7 @@ import { computeNextRunAt } from './next-run.js'
 import { upcomingRuns } from './upcoming.js'
 import { localDate } from './local-time.js'
 import { IANAZone } from 'luxon'
+import { limitedLogOf, UNKNOWN_FREQUENCIES } from '../observe/limited-log.js'
 
 /** The columns of a row that decide its slots. */
 export interface RowSchedule {
@@ -29,7 +30,7 @@ const memos = new WeakMap<object, Map<string, Answer>>()
 
 function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
-    options.logger.warn(
+    limitedLogOf(options, UNKNOWN_FREQUENCIES).warn(
       `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. ` +
         `Use a built-in name ('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly') or add it to the \`frequencies\` option.`,
     )

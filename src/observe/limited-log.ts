@@ -1,0 +1,71 @@
+/**
+ * Warnings that come by the thousand when something is wrong everywhere at once: the failed
+ * attempts of a worker outage, the subscriptions of a cadence name nobody defined. At most
+ * {@link LINES_PER_MINUTE} lines of each kind a minute per scheduler; past that, one line says
+ * the rest are counted, and the next minute begins with their number. What they report is kept
+ * elsewhere in full (the failures table, the rows themselves), so nothing is lost but log volume.
+ */
+import type { Logger } from './logger.js'
+
+export const LINES_PER_MINUTE = 20
+const MINUTE_MS = 60_000
+
+export interface LimitedLog {
+  /** Logs `message` as a warning, unless this minute's lines are spent: then it is counted. */
+  warn(message: string): void
+}
+
+export interface LimitedKind {
+  /** What the lines are, plural: "failed attempts". */
+  what: string
+  /** Where each one can still be found, for the lines that say some were left out. */
+  where: string
+}
+
+export function createLimitedLog(logger: Logger, now: () => number, kind: LimitedKind): LimitedLog {
+  let minuteStart = Number.NEGATIVE_INFINITY
+  let logged = 0
+  let unlogged = 0
+  return {
+    warn(message) {
+      const at = now()
+      if (at - minuteStart >= MINUTE_MS) {
+        if (unlogged > 0) logger.warn(`${unlogged} more ${kind.what} not logged one by one in the minute before: ${kind.where}.`)
+        minuteStart = at
+        logged = 0
+        unlogged = 0
+      }
+      if (logged >= LINES_PER_MINUTE) {
+        unlogged += 1
+        return
+      }
+      logged += 1
+      logger.warn(message)
+      if (logged === LINES_PER_MINUTE) {
+        const until = new Date(minuteStart + MINUTE_MS).toISOString()
+        logger.warn(`${LINES_PER_MINUTE} ${kind.what} logged this minute: until ${until} further ones are counted, not logged (${kind.where}).`)
+      }
+    },
+  }
+}
+
+export const FAILED_ATTEMPTS: LimitedKind = {
+  what: 'failed attempts',
+  where: 'listFailures(), the failures table and the pss.subscriptions.failed metric have each',
+}
+
+export const UNKNOWN_FREQUENCIES: LimitedKind = {
+  what: 'subscriptions with an unknown frequency',
+  where: "each runs daily until its frequency is a built-in name or one of the `frequencies` option's",
+}
+
+/** One per scheduler (its resolved options) and kind, made on first use. */
+const logs = new WeakMap<object, Map<LimitedKind, LimitedLog>>()
+
+export function limitedLogOf(owner: { logger: Logger; clock: { now(): Date } }, kind: LimitedKind): LimitedLog {
+  let kinds = logs.get(owner)
+  if (!kinds) logs.set(owner, (kinds = new Map()))
+  let log = kinds.get(kind)
+  if (!log) kinds.set(kind, (log = createLimitedLog(owner.logger, () => owner.clock.now().getTime(), kind)))
+  return log
+}

@@ -1,0 +1,51 @@
+/**
+ * A worker outage, or a cadence name nobody defined, must not flood the host's logs: at most 20
+ * lines of a kind a minute, a line saying the rest are counted, and their count when the next
+ * minute begins. Each kind has its own allowance.
+ */
+import { expect, test } from 'vitest'
+import { createLimitedLog, FAILED_ATTEMPTS, limitedLogOf, LINES_PER_MINUTE, UNKNOWN_FREQUENCIES } from '../../src/observe/limited-log.js'
+import { captureLogger, createManualClock } from '../../src/testing.js'
+
+test('logs the first lines of a minute, says when it stops, and counts the rest into the next minute', () => {
+  const logger = captureLogger()
+  let now = Date.parse('2030-01-01T00:00:00Z')
+  const log = createLimitedLog(logger, () => now, FAILED_ATTEMPTS)
+  for (let i = 1; i <= 500; i++) log.warn(`attempt ${i} failed`)
+  const first = logger.messages('warn')
+  expect(first).toHaveLength(LINES_PER_MINUTE + 1)
+  expect(first.slice(0, 2)).toEqual(['attempt 1 failed', 'attempt 2 failed'])
+  expect(first.at(-1)).toBe(
+    `${LINES_PER_MINUTE} failed attempts logged this minute: until 2030-01-01T00:01:00.000Z further ones are counted, not logged ` +
+      '(listFailures(), the failures table and the pss.subscriptions.failed metric have each).',
+  )
+
+  now += 60_000
+  log.warn('attempt 501 failed')
+  expect(logger.messages('warn').slice(first.length)).toEqual([
+    `${500 - LINES_PER_MINUTE} more failed attempts not logged one by one in the minute before: listFailures(), the failures table and the pss.subscriptions.failed metric have each.`,
+    'attempt 501 failed',
+  ])
+})
+
+test('a few lines a minute are all logged, with nothing else', () => {
+  const logger = captureLogger()
+  let now = 0
+  const log = createLimitedLog(logger, () => now, FAILED_ATTEMPTS)
+  for (let minute = 0; minute < 3; minute++, now += 61_000) for (let i = 0; i < 5; i++) log.warn(`m${minute} #${i}`)
+  expect(logger.messages('warn')).toHaveLength(15)
+  expect(logger.messages('warn').every((m) => /^m\d #\d$/.test(m))).toBe(true)
+})
+
+test("each scheduler and kind has its own allowance, on the scheduler's clock", () => {
+  const logger = captureLogger()
+  const scheduler = { logger, clock: createManualClock('2030-01-01T00:00:00Z') }
+  for (let i = 0; i < LINES_PER_MINUTE; i++) limitedLogOf(scheduler, FAILED_ATTEMPTS).warn(`failed ${i}`)
+  limitedLogOf(scheduler, UNKNOWN_FREQUENCIES).warn('unknown frequency "fortnightly"')
+  limitedLogOf({ logger, clock: scheduler.clock }, FAILED_ATTEMPTS).warn('another scheduler failed')
+  expect(logger.messages('warn').slice(-2)).toEqual(['unknown frequency "fortnightly"', 'another scheduler failed'])
+  limitedLogOf(scheduler, FAILED_ATTEMPTS).warn('not logged')
+  scheduler.clock.advance(60_000)
+  limitedLogOf(scheduler, FAILED_ATTEMPTS).warn('logged again')
+  expect(logger.messages('warn').slice(-2)).toEqual([expect.stringMatching(/^1 more failed attempts not logged/), 'logged again'])
+})
