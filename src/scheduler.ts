@@ -71,6 +71,8 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
   let starting: Promise<void> | undefined
   // Every stop() made while one is draining shares it, so each resolves only once calls settled.
   let stopping: Promise<void> | undefined
+  // The runs callers wait for: a stop() resolves only once each has resolved or rejected.
+  const waiting = new Set<Promise<RunSummary>>()
 
   // A run this instance finishes is read at once, not at the next poll.
   const finishedHere = (listener: (run: RunSummary) => void) => events.on('run:finished', listener)
@@ -85,7 +87,15 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
    * run they complete resolves the wait), then gives up the wait, and says so: a program awaiting
    * the run is not ended while its calls are still draining.
    */
-  async function awaitRun(current: Engine, method: string, runId: string): Promise<RunSummary> {
+  function awaitRun(current: Engine, method: string, runId: string): Promise<RunSummary> {
+    const waited = waitOrGiveUp(current, method, runId)
+    waiting.add(waited)
+    const forget = () => void waiting.delete(waited)
+    waited.then(forget, forget)
+    return waited
+  }
+
+  async function waitOrGiveUp(current: Engine, method: string, runId: string): Promise<RunSummary> {
     try {
       return await waitForRun(pool, runId, { signal: current.stoppedSignal, finishedHere })
     } catch (error) {
@@ -129,10 +139,18 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       if (stopping) return await stopping
       const current = engine
       if (!current) return
-      stopping = current.stop(timeoutMs).finally(() => {
-        if (engine === current) engine = undefined
-        stopping = undefined
-      })
+      stopping = current
+        .stop(timeoutMs)
+        .then(async () => {
+          // A host that exits once stop() resolves has seen its waiting runNow() settle: each
+          // wait, then a turn of the event loop for the callers' own handlers.
+          await Promise.allSettled([...waiting])
+          await new Promise((resolve) => setImmediate(resolve))
+        })
+        .finally(() => {
+          if (engine === current) engine = undefined
+          stopping = undefined
+        })
       await stopping
     },
 

@@ -234,10 +234,13 @@ describe('start', () => {
     const s = scheduler({ workerClient: hanging, queuePrefix: 'stop-while-waiting' })
     await s.start()
     await seedSubscriptions(db.pool, { count: 1 })
-    const waiting = s.runNow().catch((e: unknown) => e)
+    let settled = false
+    const waiting = s.runNow().catch((e: unknown) => ((settled = true), e))
     await hanging.waitForCalls(1)
     const [runId] = (await db.pool.query<{ id: string }>(`SELECT id::text FROM subscription_scheduler.runs ORDER BY started_at DESC LIMIT 1`)).rows.map((r) => r.id)
     await s.stop({ timeoutMs: 300 })
+    // Settled before stop() resolved: a host that exits right after `await stop()` has seen it.
+    expect(settled).toBe(true)
     const error = await waiting
     expect(error).toBeInstanceOf(NotStartedError)
     expect((error as Error).message).toContain(`run ${runId}`)
@@ -261,6 +264,7 @@ describe('start', () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect(settled).toBeUndefined()
     await stopping
+    expect(settled).toBe('resolved')
     expect(await waiting).toMatchObject({ processed: 3, successful: 3 })
     expect(slow.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
   })
