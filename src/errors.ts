@@ -12,8 +12,6 @@ export type SchedulerErrorCode = (typeof CODES)[number]
 /** Shared by every copy of the library in a process, whichever build or version loaded it. */
 const BRAND = Symbol.for('pg-subscription-scheduler.error')
 
-/** The library's own classes, each with the code it stands for (none: any of them). */
-const CLASS_CODES = new Map<unknown, SchedulerErrorCode | undefined>()
 
 export class SchedulerError extends Error {
   override name = 'SchedulerError'
@@ -159,16 +157,19 @@ export class SubscriptionBusyError extends SchedulerError {
   }
 }
 
-CLASS_CODES.set(SchedulerError, undefined)
-CLASS_CODES.set(ConfigurationError, 'CONFIGURATION')
-CLASS_CODES.set(MigrationError, 'MIGRATION')
-CLASS_CODES.set(NotMigratedError, 'NOT_MIGRATED')
-CLASS_CODES.set(NotStartedError, 'NOT_STARTED')
-CLASS_CODES.set(PermanentError, 'PERMANENT')
-CLASS_CODES.set(RetryableError, 'RETRYABLE')
-CLASS_CODES.set(SubscriptionDataError, 'SUBSCRIPTION_DATA')
-CLASS_CODES.set(NotFoundError, 'NOT_FOUND')
-CLASS_CODES.set(SubscriptionBusyError, 'SUBSCRIPTION_BUSY')
+/** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
+const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
+  [SchedulerError, undefined],
+  [ConfigurationError, 'CONFIGURATION'],
+  [MigrationError, 'MIGRATION'],
+  [NotMigratedError, 'NOT_MIGRATED'],
+  [NotStartedError, 'NOT_STARTED'],
+  [PermanentError, 'PERMANENT'],
+  [RetryableError, 'RETRYABLE'],
+  [SubscriptionDataError, 'SUBSCRIPTION_DATA'],
+  [NotFoundError, 'NOT_FOUND'],
+  [SubscriptionBusyError, 'SUBSCRIPTION_BUSY'],
+])
 
 function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
