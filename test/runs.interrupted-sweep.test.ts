@@ -169,3 +169,48 @@ test('a live sweep whose run the rescue closed stops at its next page: its rows 
     expect(await scheduler.runNow()).toMatchObject({ processed: 5, successful: 5 })
   })
 })
+
+test('a sweep that stop() cuts short leaves its run open for the rescue, which sweeps the rest: the run is not closed as if nothing more were due', async () => {
+  const db = await createTestDatabase()
+  const queuePrefix = 'stopped-sweep'
+  const ids = await seedSubscriptions(db.pool, { count: 120, nextRunInSeconds: -60 })
+  const first = { worker: createFakeWorkerClient(), logger: captureLogger() }
+  // Pages of ten: the sweep has many pages to go when stop() comes.
+  const stopped = createSubscriptionScheduler(db.pool, { workerClient: first.worker, logger: first.logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix, claimBatchSize: 10 })
+  await stopped.start()
+  const lock = await holdWrites(db)
+  const { runId } = await stopped.runNow({ wait: false })
+  await lock.blocked()
+  const stopping = stopped.stop({ timeoutMs: 2000 })
+  await lock.release()
+  await stopping
+
+  const { rows: [open] } = await db.pool.query(`SELECT finished_at, sweep_finished_at, claimed FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+  expect(open).toMatchObject({ finished_at: null, sweep_finished_at: null })
+  expect(open.claimed).toBeLessThan(ids.length)
+  expect(first.logger.messages('info')).toContainEqual(expect.stringMatching(new RegExp(`Run ${runId}: stop\\(\\) interrupted its sweep after \\d+ subscriptions`)))
+
+  // Another instance's rescue pass (on its cron; a job on its queue runs one now) sweeps the rest.
+  const second = { worker: createFakeWorkerClient(), logger: captureLogger() }
+  const rescuer = createSubscriptionScheduler(db.pool, { workerClient: second.worker, logger: second.logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix })
+  await rescuer.start()
+  try {
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+    await boss.start()
+    await boss.send(`${queuePrefix}.rescue`, {})
+    await boss.stop({ graceful: false })
+    await pollUntil(async () => {
+      const rows = await rowsFor(db.pool, ids)
+      return rows.every((r) => r.last_completed_for !== null) || undefined
+    }, { timeoutMs: 30_000, what: 'every subscription completed' })
+    const calls = [...first.worker.calls, ...second.worker.calls].map((c) => c.subscriptionId)
+    expect(calls.sort()).toEqual([...ids].sort())
+    const run = await pollUntil(async () => {
+      const current = await rescuer.getRun(runId)
+      return current.finishedAt ? current : undefined
+    }, { timeoutMs: 30_000, what: 'the stopped run to finish' })
+    expect(run.error).toMatch(/interrupted/)
+  } finally {
+    await rescuer.stop({ timeoutMs: 2000 })
+  }
+})

@@ -122,6 +122,15 @@ export async function sweepHeartbeat(db: Executor, runId: string): Promise<void>
   await db.query(`UPDATE ${RUNS} SET sweep_heartbeat_at = now() WHERE id = $1 AND sweep_finished_at IS NULL`, [runId])
 }
 
+/**
+ * Leaves a sweep that `stop()` cut short for the next rescue pass (any instance's, within a
+ * minute, or this one's at its next start): it is shown silent at once, so the rescue closes it
+ * and sweeps the rows it had not reached, as for an instance that died.
+ */
+export async function abandonSweep(db: Executor, runId: string): Promise<void> {
+  await db.query(`UPDATE ${RUNS} SET sweep_heartbeat_at = '-infinity' WHERE id = $1 AND sweep_finished_at IS NULL`, [runId])
+}
+
 /** Adds claims made while settling (a slot caught up) to the run, and shows it is alive. */
 export async function addClaimed(db: Executor, runId: string, count: number): Promise<void> {
   // The database's own time: a sweep's `now` is fixed when it starts, a heartbeat must move.

@@ -11,7 +11,7 @@ import { withTransaction } from '../db/executor.js'
 import type { Clock } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
 import type { PageJobTimings } from '../process/page-job.js'
-import { finishSweep } from '../records/runs.js'
+import { abandonSweep, finishSweep } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { retryTransient } from '../db/transient.js'
 
@@ -74,6 +74,7 @@ const RAMP = 4
 export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: SweepScope = SCHEDULED_SWEEP): Promise<SweepResult> {
   const total: SweepResult = { claimed: 0 }
   let failure: unknown
+  let unfinished = false
   const walk = async (kind: ClaimKind) => {
     let cursor: Cursor | null = START_CURSOR
     let limit = Math.min(ctx.pageSize, Math.max(ctx.jobSize, FIRST_PAGE))
@@ -107,6 +108,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
       cursor = page.next
       limit = Math.min(ctx.pageSize, limit * RAMP)
     }
+    if (cursor) unfinished = true
   }
   try {
     for (const kind of scope.kinds) {
@@ -116,7 +118,13 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
     }
   } catch (error) {
     failure = error
-    ctx.logger.error(`Sweep of run ${runId} stopped after ${total.claimed} subscriptions: ${(error as Error).message}`)
+    if (!ctx.signal?.aborted) ctx.logger.error(`Sweep of run ${runId} stopped after ${total.claimed} subscriptions: ${(error as Error).message}`)
+  }
+  // Cut short by stop(): the run goes on; a rescue pass sweeps what this one had not reached.
+  if (ctx.signal?.aborted && (unfinished || failure !== undefined)) {
+    await retryTransient(() => abandonSweep(ctx.pool, runId), { logger: ctx.logger, what: `leaving the sweep of run ${runId} to a rescue` })
+    ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; the next rescue pass (any instance's, within a minute) sweeps the rest.`)
+    return total
   }
   // Whatever was enqueued before a failure still settles; the run records the error.
   const finished = await retryTransient(
