@@ -13,12 +13,14 @@ export type SchedulerErrorCode = (typeof CODES)[number]
 const BRAND = Symbol.for('pg-subscription-scheduler.error')
 
 
+// Fields are declared and set in constructors, never initialised in the class body: the CJS build's
+// transform would wrap such classes as `(_class = class …)`, and every error would print as `_class5`.
 export class SchedulerError extends Error {
-  override name = 'SchedulerError'
-  readonly code: SchedulerErrorCode
+  declare readonly code: SchedulerErrorCode
 
   constructor(code: SchedulerErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
+    this.name = 'SchedulerError'
     this.code = code
     Object.defineProperty(this, BRAND, { value: true })
   }
@@ -37,23 +39,23 @@ export class SchedulerError extends Error {
 
 /** An option is missing, malformed or out of range. The message names the option and the fix. */
 export class ConfigurationError extends SchedulerError {
-  override name = 'ConfigurationError'
   declare readonly code: 'CONFIGURATION'
-  readonly option: string
+  declare readonly option: string
 
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super('CONFIGURATION', `Invalid option \`${option}\`: ${message}`, options)
+    this.name = 'ConfigurationError'
     this.option = option
   }
 }
 
 /** The library's tables could not be created or brought up to date. */
 export class MigrationError extends SchedulerError {
-  override name = 'MigrationError'
   declare readonly code: 'MIGRATION'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('MIGRATION', message, options)
+    this.name = 'MigrationError'
   }
 }
 
@@ -63,7 +65,6 @@ export class MigrationError extends SchedulerError {
  * create or update them.
  */
 export class NotMigratedError extends SchedulerError {
-  override name = 'NotMigratedError'
   declare readonly code: 'NOT_MIGRATED'
 
   constructor(detail: string, options?: { cause?: unknown }) {
@@ -73,20 +74,21 @@ export class NotMigratedError extends SchedulerError {
         'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`.',
       options,
     )
+    this.name = 'NotMigratedError'
   }
 }
 
 /** A method was called on a scheduler that has not been started, or has been stopped. */
 export class NotStartedError extends SchedulerError {
-  override name = 'NotStartedError'
   declare readonly code: 'NOT_STARTED'
 
   /** The run a call was waiting for when `stop()` began: it goes on; read it with `getRun()`. */
-  readonly runId: string | undefined
+  declare readonly runId: string | undefined
 
   /** `why`: what happened instead, when the scheduler was running and stopped meanwhile. */
   constructor(method: string, why?: string, runId?: string) {
     super('NOT_STARTED', why ? `scheduler.${method}(): ${why}` : `scheduler.${method}() needs a running scheduler: call \`await scheduler.start()\` first.`)
+    this.name = 'NotStartedError'
     this.runId = runId
   }
 }
@@ -97,12 +99,12 @@ export class NotStartedError extends SchedulerError {
  * 408, 425 and 429.
  */
 export class PermanentError extends SchedulerError {
-  override name = 'PermanentError'
   declare readonly code: 'PERMANENT'
-  readonly status: number | undefined
+  declare readonly status: number | undefined
 
   constructor(message: string, options?: { cause?: unknown; status?: number | undefined }) {
     super('PERMANENT', message, options)
+    this.name = 'PermanentError'
     this.status = options?.status
   }
 }
@@ -112,13 +114,13 @@ export class PermanentError extends SchedulerError {
  * 425, 429 or 5xx. `retryAfterMs` carries the worker's `Retry-After`, when it sent one.
  */
 export class RetryableError extends SchedulerError {
-  override name = 'RetryableError'
   declare readonly code: 'RETRYABLE'
-  readonly status: number | undefined
-  readonly retryAfterMs: number | undefined
+  declare readonly status: number | undefined
+  declare readonly retryAfterMs: number | undefined
 
   constructor(message: string, options?: { cause?: unknown; status?: number | undefined; retryAfterMs?: number | undefined }) {
     super('RETRYABLE', message, options)
+    this.name = 'RetryableError'
     this.status = options?.status
     this.retryAfterMs = options?.retryAfterMs
   }
@@ -126,21 +128,21 @@ export class RetryableError extends SchedulerError {
 
 /** A row of `subscription_processing` or `subscriptions` holds data the scheduler cannot use. */
 export class SubscriptionDataError extends SchedulerError {
-  override name = 'SubscriptionDataError'
   declare readonly code: 'SUBSCRIPTION_DATA'
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('SUBSCRIPTION_DATA', message, options)
+    this.name = 'SubscriptionDataError'
   }
 }
 
 /** A subscription id named in a call has no `subscription_processing` row (or no host row). */
 export class NotFoundError extends SchedulerError {
-  override name = 'NotFoundError'
   declare readonly code: 'NOT_FOUND'
 
   constructor(message: string) {
     super('NOT_FOUND', message)
+    this.name = 'NotFoundError'
   }
 }
 
@@ -149,11 +151,11 @@ export class NotFoundError extends SchedulerError {
  * waiting for its retry): its outcome will set the next slot. Try again once it has settled.
  */
 export class SubscriptionBusyError extends SchedulerError {
-  override name = 'SubscriptionBusyError'
   declare readonly code: 'SUBSCRIPTION_BUSY'
 
   constructor(message: string) {
     super('SUBSCRIPTION_BUSY', message)
+    this.name = 'SubscriptionBusyError'
   }
 }
 

@@ -105,7 +105,7 @@ const EXPECTED_EXPORTS = {
 
 describe('imported from the installed tarball', () => {
   let esm: { resolved: string[]; root: string[]; admin: string[]; schema: string[]; testing: string[]; table: string }
-  let cjs: typeof esm
+  let cjs: typeof esm & { errorNames: [string, string, string][]; acrossCopies: boolean[] }
 
   test('ESM: import resolves every entry point to dist/*.js', async () => {
     write({
@@ -144,19 +144,27 @@ describe('imported from the installed tarball', () => {
         const schema = require('pg-subscription-scheduler/schema')
         const testing = require('pg-subscription-scheduler/testing')
         const { getTableName } = require('drizzle-orm')
-        console.log(JSON.stringify({
+        // The ESM copy beside it, as an ESM app with a CJS plugin loads both.
+        import('pg-subscription-scheduler').then((esmRoot) => console.log(JSON.stringify({
           resolved: ${JSON.stringify(ENTRY_POINTS)}.map((id) => require.resolve(id)),
           root: Object.keys(root).sort(),
           admin: Object.keys(admin).sort(),
           schema: Object.keys(schema).sort(),
           testing: Object.keys(testing).sort(),
           table: getTableName(schema.subscriptionProcessing),
-        }))
+          errorNames: Object.keys(root).filter((k) => k.endsWith('Error')).map((k) => [k, root[k].name, new root.NotStartedError('runNow').constructor.name]),
+          acrossCopies: [new root.NotStartedError('runNow') instanceof esmRoot.NotStartedError, new root.NotStartedError('runNow') instanceof esmRoot.NotFoundError],
+        })))
       `,
     })
     const result = await run(NODE, ['cjs.cjs'], { cwd: project })
     expect(result.code, show(result)).toBe(0)
     cjs = JSON.parse(result.stdout)
+    // Stack traces and util.inspect show each class by its own name, not a compiler's \`_class5\`.
+    expect(cjs.errorNames.length).toBeGreaterThan(8)
+    for (const [exported, name, constructed] of cjs.errorNames) expect([exported, name, constructed]).toEqual([exported, exported, 'NotStartedError'])
+    // instanceof holds between the CJS and ESM copies of the package, by code.
+    expect(cjs.acrossCopies).toEqual([true, false])
     expect(cjs.resolved).toEqual(['index', 'admin', 'schema', 'testing'].map((f) => expect.stringMatching(new RegExp(`/node_modules/pg-subscription-scheduler/dist/${f}\\.cjs$`))))
     expect({ root: cjs.root, admin: cjs.admin, schema: cjs.schema, testing: cjs.testing, table: cjs.table }).toEqual({ root: esm.root, admin: esm.admin, schema: esm.schema, testing: esm.testing, table: esm.table })
   })
