@@ -22,21 +22,39 @@ export interface LimitedKind {
   where: string
 }
 
-export function createLimitedLog(logger: Logger, now: () => number, kind: LimitedKind): LimitedLog {
+/** Runs `fn` after `ms` without keeping the process alive for it. */
+export type Timer = (fn: () => void, ms: number) => { cancel(): void }
+
+const realTimer: Timer = (fn, ms) => {
+  const handle = setTimeout(fn, ms)
+  handle.unref()
+  return { cancel: () => clearTimeout(handle) }
+}
+
+export function createLimitedLog(logger: Logger, now: () => number, kind: LimitedKind, timer: Timer = realTimer): LimitedLog {
   let minuteStart = Number.NEGATIVE_INFINITY
   let logged = 0
   let unlogged = 0
+  // Set while lines are being counted: says how many when their minute ends, if no line came first.
+  let pending: { cancel(): void } | undefined
+  const endMinute = () => {
+    pending?.cancel()
+    pending = undefined
+    if (unlogged > 0) logger.warn(`${unlogged} more ${kind.what} not logged one by one in the minute before: ${kind.where}.`)
+    minuteStart = Number.NEGATIVE_INFINITY
+    logged = 0
+    unlogged = 0
+  }
   return {
     warn(message) {
       const at = now()
       if (at - minuteStart >= MINUTE_MS) {
-        if (unlogged > 0) logger.warn(`${unlogged} more ${kind.what} not logged one by one in the minute before: ${kind.where}.`)
+        endMinute()
         minuteStart = at
-        logged = 0
-        unlogged = 0
       }
       if (logged >= LINES_PER_MINUTE) {
         unlogged += 1
+        pending ??= timer(endMinute, minuteStart + MINUTE_MS - at)
         return
       }
       logged += 1

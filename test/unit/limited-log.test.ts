@@ -28,6 +28,27 @@ test('logs the first lines of a minute, says when it stops, and counts the rest 
   ])
 })
 
+test('when the lines stop, the count of those left out is logged as their minute ends', () => {
+  const logger = captureLogger()
+  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = []
+  const timer = (fn: () => void, ms: number) => {
+    const t = { fn, ms, cancelled: false }
+    timers.push(t)
+    return { cancel: () => void (t.cancelled = true) }
+  }
+  let now = 1_000_000
+  const log = createLimitedLog(logger, () => now, FAILED_ATTEMPTS, timer)
+  for (let i = 0; i < LINES_PER_MINUTE + 5; i++, now += 100) log.warn(`attempt ${i} failed`)
+  // One timer, set by the first line left out, for the end of the minute.
+  expect(timers).toHaveLength(1)
+  expect(timers[0]!.ms).toBe(60_000 - LINES_PER_MINUTE * 100)
+  timers[0]!.fn()
+  expect(logger.messages('warn').at(-1)).toMatch(/^5 more failed attempts not logged one by one in the minute before/)
+  // A new minute starts with the next line, and logs it.
+  log.warn('later')
+  expect(logger.messages('warn').at(-1)).toBe('later')
+})
+
 test('a few lines a minute are all logged, with nothing else', () => {
   const logger = captureLogger()
   let now = 0
