@@ -40,6 +40,13 @@ describe('migrate', { timeout: SLOW_MS }, () => {
     const again = await runCli(['migrate'], { DATABASE_URL: empty.url })
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/^Already up to date/m)
+    expect(again.stderr).toBe('')
+
+    // A newer version migrated it since: said, on stderr, with the exit code still 0.
+    await empty.pool.query(`INSERT INTO subscription_scheduler.__drizzle_migrations (hash, created_at) VALUES ('newer', $1)`, [Date.now() + 86_400_000])
+    const newer = await runCli(['migrate'], { DATABASE_URL: empty.url })
+    expect(newer.code).toBe(0)
+    expect(newer.stderr).toMatch(/holds 1 migration this version does not know/)
   })
 })
 

@@ -6,6 +6,7 @@ import { defineCommand } from 'citty'
 import type pg from 'pg'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
+import { unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 
@@ -44,6 +45,13 @@ export default defineCommand({
         console.log(`Applied ${count} migration${count === 1 ? '' : 's'}; the scheduler's tables are up to date (${after.applied} in total).`)
       } else {
         console.log(`Already up to date: ${after.applied} migration${after.applied === 1 ? '' : 's'} applied before, nothing to do.`)
+      }
+      const unknown = await unknownMigrations(pool)
+      if (unknown > 0) {
+        console.error(
+          `warning: the journal holds ${unknown} migration${unknown === 1 ? '' : 's'} this version does not know, applied by a newer ` +
+            'version (or from a migrationsFolder of your own): instances of this version ignore what it added. Upgrade them.',
+        )
       }
     })
   },
