@@ -235,8 +235,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
   test('a run page shows its counts, duration, lateness, and the attempts that failed in it', async () => {
     await page.goto(`${base}/#/`)
     await page.locator(`#runs a[data-run-link="${firstRun.runId}"]`).click()
+    // The run page the test before left may still be drawn: wait for this run's.
+    await page.waitForFunction((id) => document.querySelector('#run-id')?.textContent === id, firstRun.runId)
     await runField('processed').waitFor()
-    expect(await page.locator('#run-id').textContent()).toBe(firstRun.runId)
     expect(await runField('trigger').textContent()).toBe('manual')
     expect([await runField('processed').textContent(), await runField('successful').textContent(), await runField('failed').textContent()]).toEqual(['4', '3', '1'])
     expect(await runField('duration').textContent()).toMatch(/^\d+(\.\d)? m?s$/)
