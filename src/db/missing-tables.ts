@@ -61,6 +61,12 @@ export async function unknownMigrations(db: Executor): Promise<number> {
   return rows[0]?.n ?? 0
 }
 
+/** What the start and the CLI say of {@link unknownMigrations}: how many, and where they come from. */
+export function describeUnknownMigrations(count: number): string {
+  return `${count} migration${count === 1 ? '' : 's'} this version does not know, applied by a newer version of ` +
+    'pg-subscription-scheduler (or from a migrationsFolder of your own)'
+}
+
 /**
  * Runs `fn`. A statement failing for want of a table, column or constraint, on a database this
  * version has not migrated (missing, the MVP's table, or migrated by an older version), becomes a

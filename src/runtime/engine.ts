@@ -9,7 +9,7 @@ import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
 import { migrate } from '../db/migrate.js'
-import { assertMigrated, unknownMigrations } from '../db/missing-tables.js'
+import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
@@ -53,10 +53,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const unknown = await unknownMigrations(pool)
   if (unknown > 0) {
     logger.warn(
-      `The scheduler's tables hold ${unknown} migration${unknown === 1 ? '' : 's'} this version does not know, applied by a newer ` +
-        'version of pg-subscription-scheduler (or from a migrationsFolder of your own). This instance runs, but ignores what that ' +
-        'version added (settings it stores per subscription, say): expected while a rolling deploy replaces old instances; ' +
-        'otherwise upgrade this one.',
+      `The scheduler's tables hold ${describeUnknownMigrations(unknown)}. This instance runs, but ignores what that version ` +
+        'added (settings it stores per subscription, say): expected while a rolling deploy replaces old instances; otherwise ' +
+        'upgrade this one.',
     )
   }
   await installBossSchema(pool, options.bossSchema)

@@ -6,7 +6,7 @@ import { defineCommand } from 'citty'
 import type pg from 'pg'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
-import { unknownMigrations } from '../../db/missing-tables.js'
+import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 
@@ -48,10 +48,7 @@ export default defineCommand({
       }
       const unknown = await unknownMigrations(pool)
       if (unknown > 0) {
-        console.error(
-          `warning: the journal holds ${unknown} migration${unknown === 1 ? '' : 's'} this version does not know, applied by a newer ` +
-            'version (or from a migrationsFolder of your own): instances of this version ignore what it added. Upgrade them.',
-        )
+        console.error(`warning: the journal holds ${describeUnknownMigrations(unknown)}: instances of this version ignore what it added. Upgrade them.`)
       }
     })
   },
