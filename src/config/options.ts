@@ -2,6 +2,7 @@
  * Every option and its default. `resolveOptions()` (resolve-options.ts) validates them and
  * returns a fully-required {@link ResolvedOptions}.
  */
+import type { CircuitBreakerOptions, ResolvedCircuitBreaker } from './circuit-breaker.js'
 import type { Clock } from '../observe/clock.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
@@ -84,6 +85,14 @@ export interface SchedulerOptions {
   claimBatchSize?: number | undefined
   /** Retry policy for failed worker calls. */
   retry?: RetryOptions | undefined
+  /**
+   * Stop calling a worker service that is down: after `failureThreshold` calls in a row fail
+   * (timeouts, refused connections, 5xx, 429), this instance holds its calls back for
+   * `cooldownSeconds`, then sends one probe call. Rows held back keep their attempts. `true`
+   * uses the defaults ({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 300 }).
+   * @default undefined (no breaker: each row backs off on its own)
+   */
+  circuitBreaker?: CircuitBreakerOptions | boolean | null | undefined
   /** Apply the library's migrations on `start()`. @default true */
   migrate?: boolean | undefined
   /**
@@ -148,6 +157,7 @@ export interface ResolvedOptions extends ResolvedFlow {
   concurrency: number
   claimBatchSize: number
   retry: Required<RetryOptions>
+  circuitBreaker: ResolvedCircuitBreaker | null
   migrate: boolean
   autoEnroll: boolean
   schedule: boolean

@@ -3,6 +3,7 @@
  * names the option, the bad value and the fix.
  */
 import { CronExpressionParser } from 'cron-parser'
+import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { systemClock } from '../observe/clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
@@ -18,7 +19,7 @@ import type { WorkerClient } from '../worker-client/types.js'
 export const OPTION_KEYS = {
   workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, frequencies: true,
   catchUp: true, concurrency: true,
-  maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, migrate: true,
+  maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, circuitBreaker: true, migrate: true,
   autoEnroll: true, schedule: true, work: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
   pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
   maxStoredResponseBytes: true, pgBoss: true, logger: true, clock: true,
@@ -203,6 +204,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     concurrency,
     claimBatchSize,
     retry: resolveRetry(options.retry),
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     migrate: booleanOption('migrate', options.migrate, DEFAULTS.migrate),
     autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
     schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),

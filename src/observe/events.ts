@@ -24,6 +24,13 @@ export interface SchedulerEvents {
   'subscription:succeeded': SubscriptionEventBase & { durationMs: number; /** Null when the subscription has ended (its `endsAt` passed). */ nextRunAt: Date | null }
   'subscription:failed': SubscriptionEventBase & { error: string; final: boolean; permanent: boolean }
   'retry:scheduled': SubscriptionEventBase & { error: string; retryAt: Date | null }
+  /**
+   * This instance's circuit breaker (`circuitBreaker`) opened: after calls failing in a row, or
+   * after its probe call failed (`probe`). No worker call until `until`; `error` is the last failure.
+   */
+  'breaker:opened': { probe: boolean; until: Date; error: string }
+  /** The worker service answered a call again, after calls were held back for `openForMs`. */
+  'breaker:closed': { openForMs: number }
 }
 
 export type SchedulerEventName = keyof SchedulerEvents

@@ -8,6 +8,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import type { EventBus } from '../observe/events.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import type { WorkerClient } from '../worker-client/types.js'
+import type { Breaker } from './breaker.js'
 import type { CallGate } from './call-gate.js'
 import type { CallableReader, PageReader } from './page-rows.js'
 import type { SettleQueue } from './settle-queue.js'
@@ -27,6 +28,8 @@ export interface ProcessorContext {
   cancelSignal: AbortSignal
   /** Where every worker call of this instance waits its turn. */
   gate: CallGate
+  /** Holds calls back while the worker service seems down (`circuitBreaker`); null without one. */
+  breaker: Breaker | null
   /** Where every outcome of this instance waits to be recorded, in chunks. */
   settleQueue: SettleQueue
   /** Reads the rows of jobs that start, those that start together in one statement. */

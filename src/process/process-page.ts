@@ -10,6 +10,7 @@ import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
+import type { Admission, CallVerdict } from './breaker.js'
 import { measured, openCallScope } from './call-worker.js'
 import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
@@ -66,15 +67,34 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
   if (!row.user_id) {
     return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
   }
+  const admission = ctx.breaker ? await ctx.breaker.admit() : GO
+  if (!admission.call) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true, resumeAt: Date.now() + admission.holdMs }
+  // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
+  if (ctx.haltSignal.aborted) {
+    ctx.breaker?.record({ kind: 'neutral' }, admission.probe)
+    return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
+  }
   const started = Date.now()
   const called = { ...call, startedAt: started }
+  let outcome: Outcome
   try {
     const measure = { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }
     const { response, durationMs } = await measured(ctx, measure, () => calls.call(row, row.user_id!, attempt))
-    return success(options, called, response, durationMs)
+    outcome = success(options, called, response, durationMs)
   } catch (error) {
-    return failure(options, called, error, cut())
+    outcome = failure(options, called, error, cut())
   }
+  ctx.breaker?.record(verdictOf(outcome), admission.probe)
+  return outcome
+}
+
+const GO: Admission = { call: true, probe: false }
+
+/** What a call's outcome says of the worker service: a 4xx is an answer; a call cut short says nothing. */
+function verdictOf(outcome: Outcome): CallVerdict {
+  if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return { kind: 'answered' }
+  if (outcome.kind === 'failure' && !outcome.cancelled) return { kind: 'failed', error: outcome.error }
+  return { kind: 'neutral' }
 }
 
 /**

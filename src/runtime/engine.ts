@@ -5,6 +5,7 @@
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
+import { createBreaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
@@ -87,6 +88,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
+      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, logger, events) : null,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
       pages: createPageReader(pool),
       callable: createCallableReader(pool),

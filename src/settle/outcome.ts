@@ -54,12 +54,17 @@ export interface Failure extends Called {
 
 /**
  * Never called, or cut short by its job's expiry: nothing is recorded for it. A row not yet
- * called when `stop()` began goes to another job of its run (`handOver`); after its job expired,
- * pg-boss delivers the job again and the row stays with it.
+ * called when `stop()` began, or held back by the circuit breaker, goes to another job of its run
+ * (`handOver`); after its job expired, pg-boss delivers the job again and the row stays with it.
  */
 export interface Cancelled extends Called {
   kind: 'cancelled'
   handOver: boolean
+  /**
+   * Held back by the circuit breaker: handed over to a job that starts at this instant (ms since
+   * the epoch, by the system clock), and claimed until that job has run. Its attempt is not used up.
+   */
+  resumeAt?: number | undefined
 }
 
 /** Not called after all: paused, deactivated or deleted while it waited its turn. Counted skipped. */

@@ -91,12 +91,17 @@ export async function recordRetries(db: Executor, retries: RetryWrite[], now: Da
   return new Set(rows.map((r) => r.id))
 }
 
-/** Gives rows to another job of their run (`$2`'s second value): stop() came before their calls. */
-export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: string })[]): Promise<Set<string>> {
+/**
+ * Gives rows to another job of their run (`$2`'s second value): stop() came before their calls,
+ * or the circuit breaker held them back, when the claim lasts at least until the third value.
+ */
+export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: string; leaseUntil: Date | null })[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set()
   const { rows: moved } = await db.query<{ id: string }>(
-    `UPDATE subscription_processing sp SET job_id = (${VALUES} ->> 1)::uuid WHERE ${OWNED} RETURNING sp.id`,
-    rowParams(rows, (r) => [r.nextJobId]),
+    `UPDATE subscription_processing sp
+        SET job_id = (${VALUES} ->> 1)::uuid, lease_expires_at = GREATEST(sp.lease_expires_at, (${VALUES} ->> 2)::timestamptz)
+      WHERE ${OWNED} RETURNING sp.id`,
+    rowParams(rows, (r) => [r.nextJobId, r.leaseUntil?.toISOString() ?? null]),
   )
   return new Set(moved.map((r) => r.id))
 }

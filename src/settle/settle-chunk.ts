@@ -4,6 +4,7 @@
  * to announce. A chunk whose calls all succeeded is one statement with no transaction to open,
  * the common case, and every run's counters are locked only once its rows are written.
  */
+import { retryLeaseSeconds } from '../config/flow.js'
 import { bossDb, withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
@@ -76,14 +77,30 @@ function total(counts: Iterable<OutcomeCounts>): OutcomeCounts {
   return sum
 }
 
-/** Hands rows not yet called when stop() began to a new job each, of their run. */
-async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[]): Promise<Set<string>> {
+/**
+ * Hands rows not yet called when stop() began to a new job, one per run; and rows the circuit
+ * breaker held back to one per run that starts when the hold ends, their claim lasting until it
+ * has run.
+ */
+async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[], now: Date): Promise<Set<string>> {
   if (cancelled.length === 0) return new Set()
-  const timings = { expireInSeconds: deps.options.jobExpirySeconds, heartbeatSeconds: deps.options.heartbeatSeconds }
+  const { options } = deps
+  const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
+  const groupOf = (o: Cancelled) => `${o.row.run_id}@${o.resumeAt ?? 0}`
   const jobs = new Map<string, ReturnType<typeof pageJob>>()
-  for (const o of cancelled) if (!jobs.has(o.row.run_id)) jobs.set(o.row.run_id, pageJob(o.row.run_id, [], timings))
-  const moved = await handOverRows(db, cancelled.map((o) => ({ ...owned(o), nextJobId: jobs.get(o.row.run_id)!.id })))
-  const inserts = [...jobs].map(([runId, job]) => ({ ...job, data: { runId, ids: cancelled.filter((o) => o.row.run_id === runId && moved.has(o.row.id)).map((o) => o.row.id) } }))
+  const leases = new Map<string, Date>()
+  for (const o of cancelled) {
+    const group = groupOf(o)
+    if (jobs.has(group)) continue
+    const startsIn = o.resumeAt === undefined ? 0 : Math.max(0, o.resumeAt - Date.now()) / 1000
+    jobs.set(group, pageJob(o.row.run_id, [], timings, { startAfter: startsIn > 0 ? startsIn : undefined }))
+    if (o.resumeAt !== undefined) leases.set(group, new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000))
+  }
+  const moved = await handOverRows(db, cancelled.map((o) => ({ ...owned(o), nextJobId: jobs.get(groupOf(o))!.id, leaseUntil: leases.get(groupOf(o)) ?? null })))
+  const inserts = [...jobs].map(([group, job]) => {
+    const rows = cancelled.filter((o) => groupOf(o) === group && moved.has(o.row.id))
+    return { ...job, data: { runId: rows[0]?.row.run_id ?? '', ids: rows.map((o) => o.row.id) } }
+  })
   const nonEmpty = inserts.filter((job) => job.data.ids.length > 0)
   if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: bossDb(db) })
   return moved
@@ -122,7 +139,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     for (const o of successes) if (done.has(o.row.id)) tally(counts, o.row.run_id, 'successful')
     const claimedAgain = await claimNextSlots(tx, deps, behind.filter((o) => done.has(o.row.id)), now)
 
-    const moved = await handOver(tx, deps, chunk.outcomes.filter((o): o is Cancelled => o.kind === 'cancelled' && o.handOver))
+    const moved = await handOver(tx, deps, chunk.outcomes.filter((o): o is Cancelled => o.kind === 'cancelled' && o.handOver), now)
     const failures = chunk.outcomes.filter((o): o is Failure => o.kind === 'failure')
     const recorded = await recordFailures(tx, deps, failures, now)
     for (const o of recorded.list) {

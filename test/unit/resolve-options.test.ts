@@ -78,6 +78,16 @@ const badCases: BadCase[] = [
     mentions: ['got 10', 'retry.delaySeconds (60)'],
   },
   { name: 'unknown retry key', options: { retry: { retries: 3 } }, option: 'retry.retries', mentions: ['unknown key', 'limit, delaySeconds, maxDelaySeconds'] },
+  { name: 'circuitBreaker that is a number', options: { circuitBreaker: 10 }, option: 'circuitBreaker', mentions: ['got 10', 'failureThreshold: 10'] },
+  { name: 'circuitBreaker.failureThreshold of 0', options: { circuitBreaker: { failureThreshold: 0 } }, option: 'circuitBreaker.failureThreshold', mentions: ['got 0', 'integer from 1'] },
+  { name: 'circuitBreaker.cooldownSeconds as a string', options: { circuitBreaker: { cooldownSeconds: '30s' } }, option: 'circuitBreaker.cooldownSeconds', mentions: ['got "30s"', 'integer from 1 to 86400'] },
+  {
+    name: 'circuitBreaker.maxCooldownSeconds below its cooldownSeconds',
+    options: { circuitBreaker: { cooldownSeconds: 60, maxCooldownSeconds: 30 } },
+    option: 'circuitBreaker.maxCooldownSeconds',
+    mentions: ['got 30', 'circuitBreaker.cooldownSeconds (60)'],
+  },
+  { name: 'unknown circuitBreaker key', options: { circuitBreaker: { threshold: 5 } }, option: 'circuitBreaker.threshold', mentions: ['unknown key', 'failureThreshold, cooldownSeconds, maxCooldownSeconds'] },
   { name: 'logger that is a string', options: { logger: 'console' }, option: 'logger', mentions: ['debug()', 'consola'] },
   { name: 'logger without error()', options: { logger: { debug() {}, info() {}, warn() {} } }, option: 'logger', mentions: ['error()'] },
   { name: 'clock without now()', options: { clock: {} }, option: 'clock', mentions: ['now(): Date'] },
@@ -214,6 +224,7 @@ describe('resolveOptions with good options', () => {
       claimBatchSize: 500,
       retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
       pauseAfterConsecutiveFailures: null,
+      circuitBreaker: null,
       migrate: true,
       queuePrefix: 'subscription-scheduler',
       bossSchema: 'pgboss',
@@ -232,6 +243,13 @@ describe('resolveOptions with good options', () => {
 
   test('a partial retry keeps the defaults of the keys it leaves out', () => {
     expect(resolveOptions({ logger, retry: { limit: 0 } }).retry).toEqual({ limit: 0, delaySeconds: 30, maxDelaySeconds: 3600 })
+  })
+
+  test('circuitBreaker: true is the documented defaults; a partial one keeps the rest, and a long cooldown raises the default cap', () => {
+    expect(resolveOptions({ logger, circuitBreaker: true }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 300 })
+    expect(resolveOptions({ logger, circuitBreaker: { failureThreshold: 3 } }).circuitBreaker).toEqual({ failureThreshold: 3, cooldownSeconds: 30, maxCooldownSeconds: 300 })
+    expect(resolveOptions({ logger, circuitBreaker: { cooldownSeconds: 600 } }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 600, maxCooldownSeconds: 600 })
+    for (const off of [false, null, undefined]) expect(resolveOptions({ logger, circuitBreaker: off }).circuitBreaker).toBeNull()
   })
 
   test('a claim lease outlives the job that carries it, so a slow call is never claimed twice', () => {

@@ -1,0 +1,61 @@
+/**
+ * The circuit breaker's options, validated: how many worker calls failing in a row take the
+ * worker service for down, and how long an instance then holds its calls back before it tries
+ * one again (process/breaker.ts runs it).
+ */
+import { ConfigurationError, shown } from '../errors.js'
+
+export interface CircuitBreakerOptions {
+  /**
+   * Worker calls failing in a row, in this instance, that open the breaker: failures a retry may
+   * cure (a timeout, a refused connection, a 5xx or a 429). A 4xx or a `PermanentError` is an
+   * answer, and closes the count. @default 10
+   */
+  failureThreshold?: number | undefined
+  /** How long an open breaker holds calls back before one probe call; doubles after each failed probe. @default 30 */
+  cooldownSeconds?: number | undefined
+  /** The longest hold, however many probes failed. @default 300 */
+  maxCooldownSeconds?: number | undefined
+}
+
+export type ResolvedCircuitBreaker = Required<CircuitBreakerOptions>
+
+export const BREAKER_DEFAULTS: ResolvedCircuitBreaker = { failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 300 }
+
+const KEYS = Object.keys({ failureThreshold: true, cooldownSeconds: true, maxCooldownSeconds: true } as const satisfies Record<keyof CircuitBreakerOptions, true>)
+
+/** A hold of more than a day is an outage for an operator, not for a breaker. */
+const MAX_COOLDOWN_SECONDS = 86_400
+
+function integer(key: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigurationError(`circuitBreaker.${key}`, `expected an integer from 1 to ${max}, got ${shown(value)}.`)
+  }
+  return value
+}
+
+/** `true` is the defaults; `false`, `undefined` or `null`, no breaker. */
+export function resolveCircuitBreaker(value: unknown): ResolvedCircuitBreaker | null {
+  if (value === undefined || value === null || value === false) return null
+  if (value === true) return { ...BREAKER_DEFAULTS }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigurationError('circuitBreaker', `expected true, false or an object like { failureThreshold: 10, cooldownSeconds: 30 }, got ${shown(value)}.`)
+  }
+  const given = value as Record<string, unknown>
+  for (const key of Object.keys(given)) {
+    if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key. Known keys: ${KEYS.join(', ')}.`)
+  }
+  const resolved = {
+    failureThreshold: integer('failureThreshold', given.failureThreshold, BREAKER_DEFAULTS.failureThreshold, 100_000),
+    cooldownSeconds: integer('cooldownSeconds', given.cooldownSeconds, BREAKER_DEFAULTS.cooldownSeconds, MAX_COOLDOWN_SECONDS),
+    maxCooldownSeconds: integer('maxCooldownSeconds', given.maxCooldownSeconds, Math.max(BREAKER_DEFAULTS.maxCooldownSeconds, (given.cooldownSeconds as number) ?? 0), MAX_COOLDOWN_SECONDS),
+  }
+  if (resolved.maxCooldownSeconds < resolved.cooldownSeconds) {
+    throw new ConfigurationError(
+      'circuitBreaker.maxCooldownSeconds',
+      `must be at least circuitBreaker.cooldownSeconds (${resolved.cooldownSeconds}), got ${resolved.maxCooldownSeconds}. Raise maxCooldownSeconds or lower cooldownSeconds.`,
+    )
+  }
+  return resolved
+}

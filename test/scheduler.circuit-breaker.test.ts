@@ -1,0 +1,152 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { ProcessRequest } from '../src/index.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let logger = captureLogger()
+let created: SubscriptionScheduler[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+beforeEach(async () => {
+  await db.pool.query(`DELETE FROM subscription_processing`)
+  await db.pool.query(`DELETE FROM subscriptions`)
+  logger = captureLogger()
+})
+
+afterEach(async () => {
+  for (const s of created) await s.stop({ timeoutMs: 1000 })
+  created = []
+})
+
+function scheduler(options: SchedulerOptions): SubscriptionScheduler {
+  const s = createSubscriptionScheduler(db.pool, { logger, migrate: false, pollingIntervalSeconds: 0.5, ...options })
+  created.push(s)
+  return s
+}
+
+const key = (c: ProcessRequest) => `${c.subscriptionId} #${c.attempt}`
+
+describe('circuit breaker', () => {
+  test('a worker service that is down is called a few times, not once per row; the rows wait with their attempts, and all complete once it answers', async () => {
+    let down = true
+    const callsWhileDown: ProcessRequest[] = []
+    const worker = createFakeWorkerClient().on(() => down, {
+      fail: (request: ProcessRequest) => {
+        callsWhileDown.push(request)
+        return new RetryableError('503 Service Unavailable', { status: 503 })
+      },
+    })
+    const s = scheduler({
+      workerClient: worker,
+      queuePrefix: 'breaker-down',
+      concurrency: 4,
+      retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 },
+      circuitBreaker: { failureThreshold: 3, cooldownSeconds: 1, maxCooldownSeconds: 4 },
+    })
+    const opened: { probe: boolean; until: Date; error: string }[] = []
+    const closed: number[] = []
+    s.on('breaker:opened', (event) => {
+      opened.push(event)
+      // The first probe failed: the service comes back before the second.
+      if (event.probe) down = false
+    })
+    s.on('breaker:closed', (event) => void closed.push(event.openForMs))
+    await s.start()
+    const ids = await seedSubscriptions(db.pool, { count: 40 })
+
+    const summary = await s.runNow()
+
+    expect(summary).toMatchObject({ processed: 40, successful: 40, failed: 0, skipped: 0 })
+    // Three failures in a row open it; calls already in flight (concurrency 4) may fail too, and
+    // one probe: never one call per row.
+    expect(callsWhileDown.length).toBeGreaterThanOrEqual(4)
+    expect(callsWhileDown.length).toBeLessThanOrEqual(3 + 3 + 1)
+    expect(opened.map((e) => e.probe)).toEqual([false, true])
+    expect(opened[0]!.error).toContain('503 Service Unavailable')
+    // The failed probe doubled the hold: 1 s, then 2 s.
+    expect(closed).toHaveLength(1)
+    expect(closed[0]!).toBeGreaterThanOrEqual(2_500)
+
+    const rows = await rowsFor(db.pool, ids)
+    expect(rows.map((r) => r.status)).toEqual(ids.map(() => 'completed'))
+    // Rows held back kept their attempt: a row not called while the service was down was called
+    // once, as attempt 1.
+    const failedFirst = new Set(callsWhileDown.map((c) => c.subscriptionId))
+    for (const id of ids.filter((id) => !failedFirst.has(id))) expect(worker.callsFor(id).map(key)).toEqual([`${id} #1`])
+    // Each failed call used one attempt, no more: a row's calls are numbered 1, 2, ... in order.
+    for (const id of failedFirst) expect(worker.callsFor(id).map((c) => c.attempt)).toEqual(worker.callsFor(id).map((_, i) => i + 1))
+    expect(logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
+    expect(logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
+  })
+
+  test('rows held back stay claimed, by a job that starts when the hold ends, even past the claim lease of an hour', async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('connect ECONNREFUSED 10.0.0.7:8080') })
+    const s = scheduler({
+      workerClient: worker,
+      queuePrefix: 'breaker-hold',
+      concurrency: 1,
+      retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 },
+      circuitBreaker: { failureThreshold: 2, cooldownSeconds: 7200 },
+    })
+    await s.start()
+    const ids = await seedSubscriptions(db.pool, { count: 10 })
+    await s.runNow({ wait: false })
+
+    // Every row, the two that failed and retried included, ends with a job that starts in two hours.
+    const deadline = Date.now() + 20_000
+    let rows: { status: string; attempts: number; lease_in: number; start_in: number | null }[] = []
+    for (;;) {
+      ;({ rows } = await db.pool.query(
+        `SELECT sp.status, sp.attempts, extract(epoch FROM sp.lease_expires_at - now())::float8 AS lease_in,
+                extract(epoch FROM j.start_after - now())::float8 AS start_in
+           FROM subscription_processing sp LEFT JOIN pgboss.job j ON j.id = sp.job_id
+          WHERE sp.subscription_id = ANY($1::uuid[])`,
+        [ids],
+      ))
+      if (rows.every((r) => r.start_in !== null && r.start_in > 7000)) break
+      if (Date.now() > deadline) throw new Error(`Rows were not all held back within 20 s: ${JSON.stringify(rows)}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(worker.calls).toHaveLength(2)
+    for (const row of rows) {
+      expect(row.status).toBe('queued')
+      expect(row.lease_in).toBeGreaterThan(7200)
+    }
+    expect(rows.map((r) => r.attempts).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+  })
+
+  test('4xx answers mean the service is up: they never open it', async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('422 Unprocessable Entity', { status: 422 }) })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-4xx', concurrency: 4, circuitBreaker: { failureThreshold: 3 } })
+    const opened: unknown[] = []
+    s.on('breaker:opened', (event) => void opened.push(event))
+    await s.start()
+    await seedSubscriptions(db.pool, { count: 20 })
+
+    const summary = await s.runNow()
+
+    expect(summary).toMatchObject({ processed: 20, successful: 0, failed: 20 })
+    expect(worker.calls).toHaveLength(20)
+    expect(opened).toEqual([])
+  })
+
+  test('without the option, there is no breaker: every row is called, and spends its retries', async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable', { status: 503 }) })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-off', concurrency: 4, retry: { limit: 0 } })
+    await s.start()
+    await seedSubscriptions(db.pool, { count: 20 })
+
+    const summary = await s.runNow()
+
+    expect(summary).toMatchObject({ processed: 20, successful: 0, failed: 20 })
+    expect(worker.calls).toHaveLength(20)
+  })
+})

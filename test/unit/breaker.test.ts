@@ -1,0 +1,120 @@
+/**
+ * The circuit breaker's states, on a clock the test moves: when it opens, how long it holds calls
+ * back, the single probe and who waits for it, and what closes it.
+ */
+import { describe, expect, test } from 'vitest'
+import { createBreaker } from '../../src/process/breaker.js'
+import type { Admission, Breaker } from '../../src/process/breaker.js'
+import { createEventBus } from '../../src/observe/events.js'
+import type { SchedulerEvents } from '../../src/observe/events.js'
+import { captureLogger } from '../../src/testing.js'
+
+const FAILED = { kind: 'failed', error: '503 Service Unavailable' } as const
+const ANSWERED = { kind: 'answered' } as const
+const NEUTRAL = { kind: 'neutral' } as const
+
+function setup(settings = { failureThreshold: 3, cooldownSeconds: 10, maxCooldownSeconds: 25 }) {
+  let nowMs = 1_000_000
+  const logger = captureLogger()
+  const events = createEventBus(logger)
+  const opened: SchedulerEvents['breaker:opened'][] = []
+  const closed: SchedulerEvents['breaker:closed'][] = []
+  events.on('breaker:opened', (e) => void opened.push(e))
+  events.on('breaker:closed', (e) => void closed.push(e))
+  const breaker = createBreaker(settings, logger, events, () => nowMs)
+  return { breaker, opened, closed, logger, advance: (ms: number) => void (nowMs += ms), now: () => nowMs }
+}
+
+async function failTimes(breaker: Breaker, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const admission = await breaker.admit()
+    breaker.record(FAILED, admission.call && admission.probe)
+  }
+}
+
+describe('circuit breaker', () => {
+  test('opens after failureThreshold failures in a row, and an answer in between starts the count again', async () => {
+    const { breaker, opened } = setup()
+    await failTimes(breaker, 2)
+    breaker.record(ANSWERED, false)
+    await failTimes(breaker, 2)
+    expect(await breaker.admit()).toEqual({ call: true, probe: false })
+    breaker.record(NEUTRAL, false)
+    expect(opened).toEqual([])
+    await failTimes(breaker, 1)
+    expect(opened).toHaveLength(1)
+    expect(opened[0]).toMatchObject({ probe: false, error: '503 Service Unavailable' })
+    expect(await breaker.admit()).toEqual({ call: false, holdMs: 10_000 })
+  })
+
+  test('holds calls for the cooldown, then lets one probe through while the others wait for its verdict', async () => {
+    const { breaker, advance, closed } = setup()
+    await failTimes(breaker, 3)
+    advance(4_000)
+    expect(await breaker.admit()).toEqual({ call: false, holdMs: 6_000 })
+    advance(6_000)
+    const probe = await breaker.admit()
+    expect(probe).toEqual({ call: true, probe: true })
+    let waited: Admission | undefined
+    const waiting = breaker.admit().then((a) => (waited = a))
+    await Promise.resolve()
+    expect(waited).toBeUndefined()
+    advance(500)
+    breaker.record(ANSWERED, true)
+    await waiting
+    expect(waited).toEqual({ call: true, probe: false })
+    expect(closed).toEqual([{ openForMs: 10_500 }])
+  })
+
+  test('a failed probe holds calls back twice as long, up to maxCooldownSeconds; the waiters are held too', async () => {
+    const { breaker, advance, opened } = setup()
+    await failTimes(breaker, 3)
+    const holds: number[] = []
+    for (let round = 0; round < 3; round++) {
+      const { holdMs } = (await breaker.admit()) as { holdMs: number }
+      holds.push(holdMs)
+      advance(holdMs)
+      expect(await breaker.admit()).toEqual({ call: true, probe: true })
+      const waiting = breaker.admit()
+      breaker.record(FAILED, true)
+      expect(await waiting).toEqual({ call: false, holdMs: Math.min(25_000, holdMs * 2) })
+    }
+    expect(holds).toEqual([10_000, 20_000, 25_000])
+    expect(opened.map((e) => e.probe)).toEqual([false, true, true, true])
+  })
+
+  test('failures of calls that were in flight when it opened change nothing; an answer from one closes it', async () => {
+    const { breaker, advance, closed } = setup()
+    await failTimes(breaker, 3)
+    breaker.record(FAILED, false)
+    breaker.record(FAILED, false)
+    expect(await breaker.admit()).toEqual({ call: false, holdMs: 10_000 })
+    advance(1_000)
+    breaker.record(ANSWERED, false)
+    expect(closed).toEqual([{ openForMs: 1_000 }])
+    expect(await breaker.admit()).toEqual({ call: true, probe: false })
+  })
+
+  test('a probe cut short says nothing: the next call is the probe, at once', async () => {
+    const { breaker, advance, opened } = setup()
+    await failTimes(breaker, 3)
+    advance(10_000)
+    expect(await breaker.admit()).toEqual({ call: true, probe: true })
+    const waiting = breaker.admit()
+    breaker.record(NEUTRAL, true)
+    expect(await waiting).toEqual({ call: true, probe: true })
+    expect(opened).toHaveLength(1)
+  })
+
+  test('says why it opened and when it closed, once each', async () => {
+    const { breaker, advance, logger } = setup()
+    await failTimes(breaker, 3)
+    advance(10_000)
+    await breaker.admit()
+    breaker.record(ANSWERED, true)
+    expect(logger.messages('warn')).toEqual([
+      'Circuit breaker open: 3 worker calls failed in a row (last: 503 Service Unavailable). This instance makes no worker call for 10 s, then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
+    ])
+    expect(logger.messages('info')).toEqual(['Circuit breaker closed: the worker service answers again (calls were held back for 10 s).'])
+  })
+})
