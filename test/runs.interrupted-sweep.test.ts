@@ -2,7 +2,7 @@ import { PgBoss } from 'pg-boss'
 import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
-import { closeSilentSweeps } from '../src/records/runs.js'
+import { abandonSweep, addClaimed, closeSilentSweeps, sweepHeartbeat } from '../src/records/runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -213,4 +213,19 @@ test('a sweep that stop() cuts short leaves its run open for the rescue, which s
   } finally {
     await rescuer.stop({ timeoutMs: 2000 })
   }
+})
+
+test('a sweep left to the rescue stays silent: a heartbeat already on its way, or a catch-up claim settled for its run, does not revive it', async () => {
+  const db = await createTestDatabase()
+  const { rows: [run] } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_heartbeat_at) VALUES ('cron', now() - interval '1 minute', now()) RETURNING id`,
+  )
+  await abandonSweep(db.pool, run!.id)
+  // The sweep's heartbeat timer fired as stop() cut the sweep short; a settle caught a row up.
+  await sweepHeartbeat(db.pool, run!.id)
+  await addClaimed(db.pool, run!.id, 1)
+  // The next rescue pass closes it at once, as it does a dead instance's.
+  const closed = await closeSilentSweeps(db.pool, new Date(), 60)
+  expect(closed.map((r) => r.runId)).toEqual([run!.id])
+  expect(closed[0]).toMatchObject({ processed: 1 })
 })

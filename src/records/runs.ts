@@ -100,13 +100,20 @@ export async function createRun(db: Executor, trigger: RunTrigger, now: Date): P
 }
 
 /**
+ * Shows a sweep is alive, by the database's own time (a sweep's `now` is fixed when it starts, a
+ * heartbeat must move); never one that `stop()` left to the rescue (abandonSweep), which a
+ * heartbeat already on its way, or a catch-up claim settled later, would otherwise revive.
+ */
+const ALIVE = `sweep_heartbeat_at = CASE WHEN sweep_heartbeat_at = '-infinity' THEN sweep_heartbeat_at ELSE now() END`
+
+/**
  * Adds a sweep's page to its run, and shows the sweep is alive: only while the sweep is open. A
  * sweep the rescue closed as dead (it went silent: a long outage, a stalled instance) throws,
  * and its page rolls back: the rows stay due for the rescue's run, never counted in two runs.
  */
 export async function addSweptPage(db: Executor, runId: string, count: number): Promise<void> {
   const { rowCount } = await db.query(
-    `UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1 AND sweep_finished_at IS NULL`,
+    `UPDATE ${RUNS} SET claimed = claimed + $2, ${ALIVE} WHERE id = $1 AND sweep_finished_at IS NULL`,
     [runId, count],
   )
   if (rowCount === 0) {
@@ -119,7 +126,7 @@ export async function addSweptPage(db: Executor, runId: string, count: number): 
  * rescue does not take it for dead. Nothing once the sweep is closed.
  */
 export async function sweepHeartbeat(db: Executor, runId: string): Promise<void> {
-  await db.query(`UPDATE ${RUNS} SET sweep_heartbeat_at = now() WHERE id = $1 AND sweep_finished_at IS NULL`, [runId])
+  await db.query(`UPDATE ${RUNS} SET ${ALIVE} WHERE id = $1 AND sweep_finished_at IS NULL`, [runId])
 }
 
 /**
@@ -133,8 +140,7 @@ export async function abandonSweep(db: Executor, runId: string): Promise<void> {
 
 /** Adds claims made while settling (a slot caught up) to the run, and shows it is alive. */
 export async function addClaimed(db: Executor, runId: string, count: number): Promise<void> {
-  // The database's own time: a sweep's `now` is fixed when it starts, a heartbeat must move.
-  await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2, sweep_heartbeat_at = now() WHERE id = $1`, [runId, count])
+  await db.query(`UPDATE ${RUNS} SET claimed = claimed + $2, ${ALIVE} WHERE id = $1`, [runId, count])
 }
 
 /** Finishes the given runs that are settled; returns those this call finished. */
