@@ -10,23 +10,16 @@ import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-t
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 
-// migrate() keeps drizzle's journal here (see src/migrate.ts); reading it tells what happened.
+// migrate() keeps drizzle's journal here (see src/migrate.ts): the total applied is read from it.
 const JOURNAL = TABLES.migrations
 
-interface Snapshot {
-  applied: number
-  /** An adopter's own subscription_processing table exists, with no journal yet: migrate() adopts it in place. */
-  mvpTable: boolean
-}
-
-async function snapshot(pool: pg.Pool): Promise<Snapshot> {
+/** An adopter's own subscription_processing table exists, with no journal yet: migrate() adopts it in place. */
+async function isMvpTable(pool: pg.Pool): Promise<boolean> {
   const { rows } = await pool.query<{ journal: string | null; processing: string | null }>(
     `SELECT to_regclass($1)::text AS journal, to_regclass('subscription_processing')::text AS processing`,
     [JOURNAL],
   )
-  const journal = rows[0]?.journal ?? null
-  const applied = journal ? (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)).rows[0]?.n ?? 0 : 0
-  return { applied, mvpTable: !journal && Boolean(rows[0]?.processing) }
+  return !rows[0]?.journal && Boolean(rows[0]?.processing)
 }
 
 export default defineCommand({
@@ -36,15 +29,15 @@ export default defineCommand({
   async run({ args }) {
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const before = await snapshot(pool)
-      await migrate(pool)
-      const after = await snapshot(pool)
-      const count = after.applied - before.applied
-      if (before.mvpTable) console.log('Adopted the existing subscription_processing table in place; no row was changed.')
-      if (count > 0) {
-        console.log(`Applied ${count} migration${count === 1 ? '' : 's'}; the scheduler's tables are up to date (${after.applied} in total).`)
+      const adopting = await isMvpTable(pool)
+      const { applied } = await migrate(pool)
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
+      const total = rows[0]?.n ?? 0
+      if (adopting) console.log('Adopted the existing subscription_processing table in place; no row was changed.')
+      if (applied.length > 0) {
+        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total).`)
       } else {
-        console.log(`Already up to date: ${after.applied} migration${after.applied === 1 ? '' : 's'} applied before, nothing to do.`)
+        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do.`)
       }
       const unknown = await unknownMigrations(pool)
       if (unknown > 0) {
