@@ -134,3 +134,28 @@ test('a backfill counts as a run (trigger backfill), and each of its calls has a
   const calls = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.worker.call')
   expect(calls.map((s) => s.attributes['pss.subscription_id'])).toEqual([id, id, id])
 })
+
+test('a circuit breaker counts its openings and the calls it held back', async () => {
+  const before = await collect()
+  const down = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable') })
+  const held = createSubscriptionScheduler(pool, {
+    workerClient: down, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'telemetry-breaker', concurrency: 1,
+    retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 }, circuitBreaker: { failureThreshold: 2, cooldownSeconds: 3600 },
+  })
+  await held.start()
+  try {
+    await seedSubscriptions(db.pool, { count: 6, nextRunInSeconds: -60 })
+    await held.runNow({ wait: false })
+    // Two calls fail and open it; the four rows left, then the two retries, are held back.
+    const grew = (points: Map<string, DataPoint<unknown>[]>, name: string) => sum(points.get(name)) - sum(before.get(name))
+    const after = await pollUntil(async () => {
+      const points = await collect()
+      return grew(points, 'pss.worker.calls.held') >= 6 ? points : undefined
+    }, { timeoutMs: 15_000, what: 'six calls held back' })
+    expect(grew(after, 'pss.worker.calls.held')).toBe(6)
+    expect(grew(after, 'pss.worker.breaker.opened')).toBe(1)
+    expect(down.calls).toHaveLength(2)
+  } finally {
+    await held.stop({ timeoutMs: 1000 })
+  }
+})

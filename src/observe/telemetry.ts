@@ -25,6 +25,10 @@ export interface Telemetry {
   retried(count: number): void
   /** One worker call's duration, and how late it started relative to its slot (null: a backfill's, past on purpose). */
   workerCall(durationMs: number, latenessMs: number | null, outcome: 'success' | 'failure'): void
+  /** The circuit breaker opened (after failures in a row, or a failed probe). */
+  breakerOpened(): void
+  /** A worker call the circuit breaker held back: its row waits for the hold to end. */
+  held(): void
   /** The latest count of due rows, reported by the backlog gauge. */
   setDueBacklog(count: number): void
   /** Runs `fn` in a span; records an exception and error status if it throws. */
@@ -41,6 +45,8 @@ export function createTelemetry(): Telemetry {
   const retried = meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' })
   const latency = meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.' })
   const lateness = meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.' })
+  const opened = meter.createCounter('pss.worker.breaker.opened', { description: 'Times a circuit breaker opened: after calls failing in a row, or a failed probe.' })
+  const held = meter.createCounter('pss.worker.calls.held', { description: 'Worker calls a circuit breaker held back; their rows wait for the hold to end.' })
   const backlog = meter.createObservableGauge('pss.due.backlog', { description: 'Rows due and not yet claimed, as of the last check.' })
   let dueBacklog: number | undefined
   backlog.addCallback((result) => {
@@ -55,6 +61,8 @@ export function createTelemetry(): Telemetry {
       latency.record(durationMs, { outcome })
       if (latenessMs !== null) lateness.record(Math.max(0, latenessMs))
     },
+    breakerOpened: () => opened.add(1),
+    held: () => held.add(1),
     setDueBacklog(count) {
       dueBacklog = count
     },

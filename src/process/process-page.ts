@@ -68,7 +68,10 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
     return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
   }
   const admission = ctx.breaker ? await ctx.breaker.admit() : GO
-  if (!admission.call) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true, resumeAt: Date.now() + admission.holdMs }
+  if (!admission.call) {
+    ctx.telemetry.held()
+    return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true, resumeAt: Date.now() + admission.holdMs }
+  }
   // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
   if (ctx.haltSignal.aborted) {
     ctx.breaker?.record({ kind: 'neutral' }, admission.probe)
