@@ -86,6 +86,19 @@ describe('maxConcurrentCalls', () => {
   })
 })
 
+test('an instance that changes maxConcurrentCalls for the others says so; one that keeps it says nothing', async () => {
+  const logger = captureLogger()
+  await configureLimits(db.pool, 'changing-cap', { maxConcurrentCalls: 5, maxCallsPerSecond: null }, logger)
+  await configureLimits(db.pool, 'changing-cap', { maxConcurrentCalls: 5, maxCallsPerSecond: null }, logger)
+  expect(logger.messages('warn')).toEqual([])
+  await configureLimits(db.pool, 'changing-cap', { maxConcurrentCalls: 3, maxCallsPerSecond: null }, logger)
+  expect(logger.messages('warn')).toEqual([
+    "maxConcurrentCalls changes from 5 to 3 for every instance on queuePrefix 'changing-cap' (the last instance to start sets it): give every instance the same value.",
+  ])
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.call_permits WHERE scope = 'changing-cap'`)
+  expect(rows[0].n).toBe(3)
+})
+
 test('stop() while calls wait for a permit: they are never made, their rows stay owed, and the permit goes back', async () => {
   const starts: string[] = []
   let inFlight!: () => void

@@ -33,9 +33,20 @@ const NO_RELEASE = async () => {}
 const MIN_WAIT_MS = 25
 const MAX_WAIT_MS = 1_000
 
-/** Writes the limits this instance was started with; the last instance to start sets them. */
-export async function configureLimits(pool: Pool, scope: string, limits: CallLimits): Promise<void> {
+/**
+ * Writes the limits this instance was started with; the last instance to start sets them, and
+ * says so when it changes the cap the others were held to (a rolling deploy, or a mistake).
+ */
+export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger): Promise<void> {
   if (limits.maxConcurrentCalls !== null) {
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.callPermits} WHERE scope = $1`, [scope])
+    const before = rows[0]?.n ?? 0
+    if (before > 0 && before !== limits.maxConcurrentCalls) {
+      logger?.warn(
+        `maxConcurrentCalls changes from ${before} to ${limits.maxConcurrentCalls} for every instance on queuePrefix '${scope}' ` +
+          '(the last instance to start sets it): give every instance the same value.',
+      )
+    }
     await pool.query(
       `INSERT INTO ${TABLES.callPermits} (scope, slot)
        SELECT $1, slot FROM generate_series(0, $2 - 1) AS slot
