@@ -72,32 +72,42 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
     ctx.telemetry.held()
     return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true, resumeAt: Date.now() + admission.holdMs }
   }
-  // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
-  if (ctx.haltSignal.aborted) {
-    ctx.breaker?.record({ kind: 'neutral' }, admission.probe)
-    return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
+  // The breaker hears how the call went, whatever happens: a probe's waiters wait for its verdict.
+  let verdict: CallVerdict = NEUTRAL
+  try {
+    // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
+    if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
+    const outcome = await callAdmitted(ctx, calls, call, cut)
+    verdict = verdictOf(outcome)
+    return outcome
+  } finally {
+    ctx.breaker?.record(verdict, admission.probe)
   }
+}
+
+/** Makes the call, measured, and says how it ended. */
+async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Outcome> {
+  const { options } = ctx
+  const { row, attempt } = call
   const started = Date.now()
   const called = { ...call, startedAt: started }
-  let outcome: Outcome
   try {
     const measure = { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }
     const { response, durationMs } = await measured(ctx, measure, () => calls.call(row, row.user_id!, attempt))
-    outcome = success(options, called, response, durationMs)
+    return success(options, called, response, durationMs)
   } catch (error) {
-    outcome = failure(options, called, error, cut())
+    return failure(options, called, error, cut())
   }
-  ctx.breaker?.record(verdictOf(outcome), admission.probe)
-  return outcome
 }
 
 const GO: Admission = { call: true, probe: false }
+const NEUTRAL: CallVerdict = { kind: 'neutral' }
 
 /** What a call's outcome says of the worker service: a 4xx is an answer; a call cut short says nothing. */
 function verdictOf(outcome: Outcome): CallVerdict {
   if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return { kind: 'answered' }
   if (outcome.kind === 'failure' && !outcome.cancelled) return { kind: 'failed', error: outcome.error }
-  return { kind: 'neutral' }
+  return NEUTRAL
 }
 
 /**
