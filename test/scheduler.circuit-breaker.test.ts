@@ -81,8 +81,14 @@ describe('circuit breaker', () => {
     // once, as attempt 1.
     const failedFirst = new Set(callsWhileDown.map((c) => c.subscriptionId))
     for (const id of ids.filter((id) => !failedFirst.has(id))) expect(worker.callsFor(id).map(key)).toEqual([`${id} #1`])
-    // Each failed call used one attempt, no more: a row's calls are numbered 1, 2, ... in order.
-    for (const id of failedFirst) expect(worker.callsFor(id).map((c) => c.attempt)).toEqual(worker.callsFor(id).map((_, i) => i + 1))
+    // The failed probe (the last call while down) used up no attempt either: its row was called
+    // again with the same one. Each call that failed before the breaker opened used one.
+    const probe = callsWhileDown.at(-1)!
+    const probeRow = worker.callsFor(probe.subscriptionId).map((c) => c.attempt)
+    expect(probeRow.slice(probeRow.lastIndexOf(probe.attempt) - 1)).toEqual([probe.attempt, probe.attempt])
+    for (const id of [...failedFirst].filter((id) => id !== probe.subscriptionId)) {
+      expect(worker.callsFor(id).map((c) => c.attempt)).toEqual(worker.callsFor(id).map((_, i) => i + 1))
+    }
     expect(logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
     expect(logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
   })

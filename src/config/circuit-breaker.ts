@@ -7,14 +7,17 @@ import { ConfigurationError, shown } from '../errors.js'
 
 export interface CircuitBreakerOptions {
   /**
-   * Worker calls failing in a row, in this instance, that open the breaker: failures a retry may
-   * cure (a timeout, a refused connection, a 5xx or a 429). A 4xx or a `PermanentError` is an
-   * answer, and closes the count. @default 10
+   * Worker calls failing in a row, in this instance, that open the breaker (1–100,000): failures a
+   * retry may cure (a timeout, a refused connection, a 5xx or a 429). Any other 4xx, or a
+   * `PermanentError`, is an answer, and starts the count again. @default 10
    */
   failureThreshold?: number | undefined
-  /** How long an open breaker holds calls back before one probe call; doubles after each failed probe. @default 30 */
+  /**
+   * How long an open breaker holds calls back before one probe call, in seconds (1–86,400);
+   * doubles after each failed probe. @default 30, or `maxCooldownSeconds` when that is smaller
+   */
   cooldownSeconds?: number | undefined
-  /** The longest hold, however many probes failed. @default 300 */
+  /** The longest hold, however many probes failed, in seconds (1–86,400). @default 300, or `cooldownSeconds` when that is larger */
   maxCooldownSeconds?: number | undefined
 }
 
@@ -46,11 +49,12 @@ export function resolveCircuitBreaker(value: unknown): ResolvedCircuitBreaker | 
   for (const key of Object.keys(given)) {
     if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key. Known keys: ${KEYS.join(', ')}.`)
   }
-  const resolved = {
-    failureThreshold: integer('failureThreshold', given.failureThreshold, BREAKER_DEFAULTS.failureThreshold, 100_000),
-    cooldownSeconds: integer('cooldownSeconds', given.cooldownSeconds, BREAKER_DEFAULTS.cooldownSeconds, MAX_COOLDOWN_SECONDS),
-    maxCooldownSeconds: integer('maxCooldownSeconds', given.maxCooldownSeconds, Math.max(BREAKER_DEFAULTS.maxCooldownSeconds, (given.cooldownSeconds as number) ?? 0), MAX_COOLDOWN_SECONDS),
-  }
+  const failureThreshold = integer('failureThreshold', given.failureThreshold, BREAKER_DEFAULTS.failureThreshold, 100_000)
+  // Either bound alone moves the default of the other out of its way.
+  const givenMax = integer('maxCooldownSeconds', given.maxCooldownSeconds, MAX_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS)
+  const cooldownSeconds = integer('cooldownSeconds', given.cooldownSeconds, Math.min(BREAKER_DEFAULTS.cooldownSeconds, givenMax), MAX_COOLDOWN_SECONDS)
+  const maxCooldownSeconds = given.maxCooldownSeconds === undefined ? Math.max(BREAKER_DEFAULTS.maxCooldownSeconds, cooldownSeconds) : givenMax
+  const resolved = { failureThreshold, cooldownSeconds, maxCooldownSeconds }
   if (resolved.maxCooldownSeconds < resolved.cooldownSeconds) {
     throw new ConfigurationError(
       'circuitBreaker.maxCooldownSeconds',

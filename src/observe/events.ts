@@ -29,7 +29,7 @@ export interface SchedulerEvents {
    * after its probe call failed (`probe`). No worker call until `until`; `error` is the last failure.
    */
   'breaker:opened': { probe: boolean; until: Date; error: string }
-  /** The worker service answered a call again, after calls were held back for `openForMs`. */
+  /** A probe call was answered: the worker service is up again. The breaker had been open for `openForMs`. */
   'breaker:closed': { openForMs: number }
 }
 

@@ -3,33 +3,39 @@
  * calls in a row failed in a way a retry may cure, the worker service is taken for down: for a
  * cooldown no call is made, and the rows whose turn comes are handed to a job that starts when it
  * ends, without using up an attempt. Then one call goes as a probe while the others wait for it:
- * an answer closes the breaker, a failure holds calls back again for twice as long (at most
- * `maxCooldownSeconds`).
+ * an answer closes the breaker; a failure holds calls back again for twice as long (at most
+ * `maxCooldownSeconds`), and the probe's row waits with the others, its attempt not used up
+ * either. While the breaker is open, only the probe's verdict counts: calls that were in flight
+ * when it opened, answered or not, change nothing (a 4xx among them closed it at once).
  */
 import type { ResolvedCircuitBreaker } from '../config/circuit-breaker.js'
 import type { EventBus } from '../observe/events.js'
 import type { Logger } from '../observe/logger.js'
 
 /** What a call about to start may do: go (as the probe, or not), or wait `holdMs` in the queue. */
-export type Admission = { call: true; probe: boolean } | { call: false; holdMs: number }
+export type Admission = { call: true; probe: boolean; epoch: number } | { call: false; holdMs: number }
+
+/** A call that was let through. */
+export type Admitted = Extract<Admission, { call: true }>
 
 /** How a call ended, as the breaker sees it. */
 export type CallVerdict =
-  /** The service answered, a success or a 4xx: it is up. */
+  /** The service answered, a success or a 4xx (not a 429): it is up. */
   | { kind: 'answered' }
   /** Timed out, refused, a 5xx or a 429: a sign it is down. */
   | { kind: 'failed'; error: string }
-  /** Says nothing of the service (cut short by stop(), or by its job's expiry). */
+  /** Says nothing of the service (cut short by stop(), or by its job's expiry; or never made). */
   | { kind: 'neutral' }
 
 export interface Breaker {
   /** Before a call. While a probe is in flight, waits for its verdict. */
   admit(): Promise<Admission>
-  /** After an admitted call, with what `admit()` said of it. */
-  record(verdict: CallVerdict, probe: boolean): void
+  /**
+   * After an admitted call, once. Returns how long the call's row is to wait when it was a probe
+   * that failed (its attempt is then not used up), else null.
+   */
+  record(verdict: CallVerdict, admitted: Admitted): number | null
 }
-
-const GO: Admission = { call: true, probe: false }
 
 type State =
   | { name: 'closed'; failures: number }
@@ -40,10 +46,13 @@ export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, 
   const baseMs = settings.cooldownSeconds * 1000
   const maxMs = settings.maxCooldownSeconds * 1000
   let state: State = { name: 'closed', failures: 0 }
+  // One more at each opening: a verdict on a call admitted before it is stale.
+  let epoch = 0
 
   /** Holds calls back for `cooldownMs`: after `failures` in a row, or (0) after a failed probe. */
-  const open = (cooldownMs: number, openedAt: number, failures: number, error: string) => {
+  const open = (cooldownMs: number, openedAt: number, failures: number, error: string): number => {
     const until = now() + cooldownMs
+    epoch += 1
     state = { name: 'open', until, openedAt, cooldownMs }
     const why = failures > 0 ? `${failures} worker calls failed in a row` : 'the probe call failed'
     logger.warn(
@@ -51,21 +60,32 @@ export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, 
         'then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
     )
     events.emit('breaker:opened', { probe: failures === 0, until: new Date(until), error })
+    return cooldownMs
   }
 
-  const close = () => {
-    if (state.name === 'closed') return void (state.failures = 0)
-    const openForMs = now() - state.openedAt
-    if (state.name === 'probing') state.settle()
+  const close = (openedAt: number) => {
+    const openForMs = now() - openedAt
     state = { name: 'closed', failures: 0 }
-    logger.info(`Circuit breaker closed: the worker service answers again (calls were held back for ${Math.round(openForMs / 1000)} s).`)
+    logger.info(`Circuit breaker closed: the worker service answered a probe call (it had been open for ${Math.round(openForMs / 1000)} s).`)
     events.emit('breaker:closed', { openForMs })
+  }
+
+  /** The probe's verdict: closes, holds again, or (neutral) lets the next call probe at once. */
+  const decide = (verdict: CallVerdict): number | null => {
+    if (state.name !== 'probing') return null
+    const { openedAt, cooldownMs, settle } = state
+    let holdMs: number | null = null
+    if (verdict.kind === 'answered') close(openedAt)
+    else if (verdict.kind === 'neutral') state = { name: 'open', until: now(), openedAt, cooldownMs }
+    else holdMs = open(Math.min(maxMs, cooldownMs * 2), openedAt, 0, verdict.error)
+    settle()
+    return holdMs
   }
 
   return {
     async admit() {
       for (;;) {
-        if (state.name === 'closed') return GO
+        if (state.name === 'closed') return { call: true, probe: false, epoch }
         if (state.name === 'probing') {
           await state.verdict
           continue
@@ -75,23 +95,19 @@ export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, 
         let settle!: () => void
         const verdict = new Promise<void>((resolve) => (settle = resolve))
         state = { name: 'probing', openedAt: state.openedAt, cooldownMs: state.cooldownMs, verdict, settle }
-        return { call: true, probe: true }
+        return { call: true, probe: true, epoch }
       }
     },
-    record(verdict, probe) {
-      if (verdict.kind === 'answered') return close()
-      if (state.name === 'closed') {
-        if (verdict.kind === 'neutral') return
-        state.failures += 1
-        if (state.failures >= settings.failureThreshold) open(baseMs, now(), state.failures, verdict.error)
-        return
+    record(verdict, admitted) {
+      if (admitted.probe) return decide(verdict)
+      if (admitted.epoch !== epoch || state.name !== 'closed' || verdict.kind === 'neutral') return null
+      if (verdict.kind === 'answered') {
+        state.failures = 0
+        return null
       }
-      // Calls that were in flight when it opened say nothing new; only the probe decides.
-      if (!probe || state.name !== 'probing') return
-      const { openedAt, cooldownMs, settle } = state
-      if (verdict.kind === 'neutral') state = { name: 'open', until: now(), openedAt, cooldownMs }
-      else open(Math.min(maxMs, cooldownMs * 2), openedAt, 0, verdict.error)
-      settle()
+      state.failures += 1
+      if (state.failures >= settings.failureThreshold) open(baseMs, now(), state.failures, verdict.error)
+      return null
     },
   }
 }

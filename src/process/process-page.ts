@@ -3,15 +3,15 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
-import { SubscriptionDataError } from '../errors.js'
+import { isPermanentError, SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
-import type { Admission, CallVerdict } from './breaker.js'
-import { measured, openCallScope } from './call-worker.js'
+import type { Admitted, CallVerdict } from './breaker.js'
+import { describeError, measured, openCallScope } from './call-worker.js'
 import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
 import { failure, success } from './outcome.js'
@@ -68,46 +68,54 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
     return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
   }
   const admission = ctx.breaker ? await ctx.breaker.admit() : GO
-  if (!admission.call) {
-    ctx.telemetry.held()
-    return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true, resumeAt: Date.now() + admission.holdMs }
-  }
-  // The breaker hears how the call went, whatever happens: a probe's waiters wait for its verdict.
-  let verdict: CallVerdict = NEUTRAL
+  if (!admission.call) return held(ctx, call, admission.holdMs)
+  // The breaker hears how every admitted call went, once: a probe's waiters wait for its verdict.
+  let ended: Ended | undefined
   try {
-    // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
-    if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
-    const outcome = await callAdmitted(ctx, calls, call, cut)
-    verdict = verdictOf(outcome)
-    return outcome
+    ended = await callAdmitted(ctx, calls, call, cut)
   } finally {
-    ctx.breaker?.record(verdict, admission.probe)
+    if (!ended) ctx.breaker?.record(NEUTRAL, admission)
   }
+  const holdMs = ctx.breaker?.record(ended.verdict, admission) ?? null
+  // A probe that failed uses up no attempt: its row waits for the next probe with the others.
+  if (holdMs !== null) return held(ctx, call, holdMs)
+  return ended.outcome ?? failure(options, ended.called, ended.error, cut())
 }
 
-/** Makes the call, measured, and says how it ended. */
-async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Outcome> {
-  const { options } = ctx
+const GO: Admitted = { call: true, probe: false, epoch: 0 }
+const NEUTRAL: CallVerdict = { kind: 'neutral' }
+const ANSWERED: CallVerdict = { kind: 'answered' }
+
+/** A row the circuit breaker holds back: handed over to a job that starts when the hold ends. */
+function held(ctx: ProcessorContext, call: Call, holdMs: number): Outcome {
+  ctx.telemetry.held()
+  return { kind: 'cancelled', jobId: call.jobId, row: call.row, attempt: call.attempt, startedAt: null, handOver: true, resumeAt: Date.now() + holdMs }
+}
+
+/** An admitted call's end: its outcome, or the error it failed with (made an outcome once the breaker has heard it). */
+type Ended = { verdict: CallVerdict } & ({ outcome: Outcome; called?: undefined; error?: undefined } | { outcome?: undefined; called: Call; error: unknown })
+
+/** Makes the call, measured. */
+async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Ended> {
   const { row, attempt } = call
+  // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
+  if (ctx.haltSignal.aborted) return { verdict: NEUTRAL, outcome: { kind: 'cancelled', jobId: call.jobId, row, attempt, startedAt: null, handOver: true } }
   const started = Date.now()
   const called = { ...call, startedAt: started }
+  let answer: { response: unknown; durationMs: number }
   try {
-    const measure = { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }
-    const { response, durationMs } = await measured(ctx, measure, () => calls.call(row, row.user_id!, attempt))
-    return success(options, called, response, durationMs)
+    answer = await measured(ctx, { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))
   } catch (error) {
-    return failure(options, called, error, cut())
+    return { verdict: verdictOf(error, cut()), called, error }
   }
+  return { verdict: ANSWERED, outcome: success(ctx.options, called, answer.response, answer.durationMs) }
 }
 
-const GO: Admission = { call: true, probe: false }
-const NEUTRAL: CallVerdict = { kind: 'neutral' }
-
-/** What a call's outcome says of the worker service: a 4xx is an answer; a call cut short says nothing. */
-function verdictOf(outcome: Outcome): CallVerdict {
-  if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return { kind: 'answered' }
-  if (outcome.kind === 'failure' && !outcome.cancelled) return { kind: 'failed', error: outcome.error }
-  return NEUTRAL
+/** What a call's error says of the worker service: a 4xx is an answer; a call cut short says nothing. */
+function verdictOf(error: unknown, cut: { cancelled: boolean; expired: boolean }): CallVerdict {
+  if (isPermanentError(error)) return ANSWERED
+  if (cut.cancelled || cut.expired) return NEUTRAL
+  return { kind: 'failed', error: describeError(error) }
 }
 
 /**

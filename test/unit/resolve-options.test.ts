@@ -245,10 +245,12 @@ describe('resolveOptions with good options', () => {
     expect(resolveOptions({ logger, retry: { limit: 0 } }).retry).toEqual({ limit: 0, delaySeconds: 30, maxDelaySeconds: 3600 })
   })
 
-  test('circuitBreaker: true is the documented defaults; a partial one keeps the rest, and a long cooldown raises the default cap', () => {
+  test('circuitBreaker: true is the documented defaults; a partial one keeps the rest, and either bound alone moves the default of the other', () => {
     expect(resolveOptions({ logger, circuitBreaker: true }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 300 })
     expect(resolveOptions({ logger, circuitBreaker: { failureThreshold: 3 } }).circuitBreaker).toEqual({ failureThreshold: 3, cooldownSeconds: 30, maxCooldownSeconds: 300 })
     expect(resolveOptions({ logger, circuitBreaker: { cooldownSeconds: 600 } }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 600, maxCooldownSeconds: 600 })
+    expect(resolveOptions({ logger, circuitBreaker: { maxCooldownSeconds: 10 } }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 10, maxCooldownSeconds: 10 })
+    expect(resolveOptions({ logger, circuitBreaker: {} }).circuitBreaker).toEqual({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 300 })
     for (const off of [false, null, undefined]) expect(resolveOptions({ logger, circuitBreaker: off }).circuitBreaker).toBeNull()
   })
 
