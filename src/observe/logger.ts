@@ -1,8 +1,10 @@
 /**
  * The logging seam. Any object with `debug`, `info`, `warn` and `error` will do, consola's
- * instances included. The default is consola tagged `pg-subscription-scheduler`.
+ * instances included. The default is consola tagged `pg-subscription-scheduler`: its boxed,
+ * blank-line-padded entries on a terminal, one line per entry anywhere else (a container's or a
+ * service's log, where consola's own default pads every warning with blank lines).
  */
-import { consola } from 'consola'
+import { createConsola } from 'consola'
 
 export interface Logger {
   debug(message: string, ...args: unknown[]): void
@@ -14,6 +16,6 @@ export interface Logger {
 export const LOG_TAG = 'pg-subscription-scheduler'
 
 export function defaultLogger(): Logger {
-  return consola.withTag(LOG_TAG)
+  return createConsola({ fancy: process.stdout.isTTY === true && process.stderr.isTTY === true }).withTag(LOG_TAG)
 }
 
