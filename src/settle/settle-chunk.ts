@@ -86,21 +86,27 @@ async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[], 
   if (cancelled.length === 0) return new Set()
   const { options } = deps
   const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
+  // One job per run, and per instant the rows resume at (stop()'s hand-overs resume at once).
   const groupOf = (o: Cancelled) => `${o.row.run_id}@${o.resumeAt ?? 0}`
-  const jobs = new Map<string, ReturnType<typeof pageJob>>()
-  const leases = new Map<string, Date>()
+  const groups = new Map<string, { runId: string; job: ReturnType<typeof pageJob>; leaseUntil: Date | null }>()
   for (const o of cancelled) {
     const group = groupOf(o)
-    if (jobs.has(group)) continue
+    if (groups.has(group)) continue
     const startsIn = o.resumeAt === undefined ? 0 : Math.max(0, o.resumeAt - Date.now()) / 1000
-    jobs.set(group, pageJob(o.row.run_id, [], timings, { startAfter: startsIn > 0 ? startsIn : undefined }))
-    if (o.resumeAt !== undefined) leases.set(group, new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000))
+    groups.set(group, {
+      runId: o.row.run_id,
+      job: pageJob(o.row.run_id, [], timings, { startAfter: startsIn > 0 ? startsIn : undefined }),
+      leaseUntil: o.resumeAt === undefined ? null : new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000),
+    })
   }
-  const moved = await handOverRows(db, cancelled.map((o) => ({ ...owned(o), nextJobId: jobs.get(groupOf(o))!.id, leaseUntil: leases.get(groupOf(o)) ?? null })))
-  const inserts = [...jobs].map(([group, job]) => {
-    const rows = cancelled.filter((o) => groupOf(o) === group && moved.has(o.row.id))
-    return { ...job, data: { runId: rows[0]?.row.run_id ?? '', ids: rows.map((o) => o.row.id) } }
-  })
+  const moved = await handOverRows(db, cancelled.map((o) => {
+    const { job, leaseUntil } = groups.get(groupOf(o))!
+    return { ...owned(o), nextJobId: job.id, leaseUntil }
+  }))
+  const inserts = [...groups].map(([group, { runId, job }]) => ({
+    ...job,
+    data: { runId, ids: cancelled.filter((o) => groupOf(o) === group && moved.has(o.row.id)).map((o) => o.row.id) },
+  }))
   const nonEmpty = inserts.filter((job) => job.data.ids.length > 0)
   if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: bossDb(db) })
   return moved
