@@ -10,6 +10,7 @@ export type {
   UpcomingOptions,
   RunNowOptions,
   RunStarted,
+  SchedulerHealth,
   StopOptions,
   SubscriptionDetails,
   SubscriptionScheduler,
@@ -28,6 +29,7 @@ export type { HttpWorkerClientOptions } from './worker-client/http-client.js'
 export type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from './worker-client/types.js'
 export type { PgBossTuning, RetryOptions, SchedulerOptions } from './config/options.js'
 export type { CircuitBreakerOptions } from './config/circuit-breaker.js'
+export type { BreakerHealth } from './process/breaker.js'
 export type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 export type { RunSummary } from './records/runs.js'
 export type { SchedulerStatus } from './records/status.js'

@@ -26,6 +26,9 @@ import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import type { RunTrigger } from './db/names.js'
 
+/** A breaker before start(): closed, as every start leaves it. */
+const CLOSED = { state: 'closed', openSince: null, until: null } as const
+
 /** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
 function limitOf(options: { limit?: number | undefined } | undefined, fallback: number, name = 'limit', min = 1): number {
   const limit = options?.limit ?? fallback
@@ -226,6 +229,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       })
     },
     listFailing: (o) => explainingMissingTables(pool, () => listFailing(pool, limitOf(o, 20))),
+    health: () => ({
+      state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',
+      breaker: engine?.breaker?.health() ?? (resolved.circuitBreaker ? CLOSED : null),
+    }),
     on: (event, listener) => events.on(event, listener),
   }
   return scheduler

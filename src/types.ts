@@ -2,6 +2,7 @@
  * The shape of the object `createSubscriptionScheduler()` returns: what hosts, the admin
  * handler and the CLI program against.
  */
+import type { BreakerHealth } from './process/breaker.js'
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 import type { SkipResult } from './records/schedule-control.js'
 import type { HistoryEntry } from './records/history.js'
@@ -109,6 +110,14 @@ export interface BackfillOptions extends RunNowOptions {
 
 export type RunStarted = { runId: string }
 
+/** This instance, as a readiness probe or an operator sees it. */
+export interface SchedulerHealth {
+  /** `stopped` before `start()` and once `stop()` has resolved (it may start again). */
+  state: 'stopped' | 'starting' | 'running' | 'stopping'
+  /** Its circuit breaker (`circuitBreaker`); null without one. */
+  breaker: BreakerHealth | null
+}
+
 export interface SubscriptionScheduler {
   /** Migrates (unless `migrate: false`), registers the cron schedule and starts the workers. */
   start(): Promise<void>
@@ -175,6 +184,8 @@ export interface SubscriptionScheduler {
    * @default limit 20
    */
   listFailing(options?: { limit?: number | undefined }): Promise<FailingSubscription[]>
+  /** This instance now: started or not, and its circuit breaker. No query: cheap enough for every probe. */
+  health(): SchedulerHealth
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void
 }

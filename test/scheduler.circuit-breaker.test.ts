@@ -102,8 +102,10 @@ describe('circuit breaker', () => {
       retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 },
       circuitBreaker: { failureThreshold: 2, cooldownSeconds: 7200 },
     })
+    expect(s.health()).toEqual({ state: 'stopped', breaker: { state: 'closed', openSince: null, until: null } })
     await s.start()
     const ids = await seedSubscriptions(db.pool, { count: 10 })
+    const startedAt = Date.now()
     await s.runNow({ wait: false })
 
     // Every row, the two that failed and retried included, ends with a job that starts in two hours.
@@ -127,6 +129,12 @@ describe('circuit breaker', () => {
       expect(row.lease_in).toBeGreaterThan(7200)
     }
     expect(rows.map((r) => r.attempts).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+    // What a readiness probe or an operator reads: running, its breaker open for two hours.
+    const { state, breaker } = s.health()
+    expect(state).toBe('running')
+    expect(breaker?.state).toBe('open')
+    expect(breaker!.openSince!.getTime()).toBeGreaterThanOrEqual(startedAt)
+    expect(breaker!.until!.getTime() - breaker!.openSince!.getTime()).toBe(7_200_000)
   })
 
   test('4xx answers mean the service is up: they never open it', async () => {

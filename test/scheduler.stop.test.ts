@@ -45,6 +45,24 @@ async function rowsWhen(ids: string[], done: (rows: Awaited<ReturnType<typeof ro
 }
 
 describe('stop', () => {
+  test('health() follows start() and stop(): stopped, starting, running, stopping, stopped again', async () => {
+    const worker = createFakeWorkerClient().otherwise({ delayMs: 300 })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'stop-health' })
+    expect(s.health()).toEqual({ state: 'stopped', breaker: null })
+    const started = s.start()
+    expect(s.health().state).toBe('starting')
+    await started
+    expect(s.health().state).toBe('running')
+    await seedSubscriptions(db.pool, { count: 2 })
+    await s.runNow({ wait: false })
+    await worker.waitForCalls(1)
+    // A call is in flight: stop() waits for it.
+    const stopped = s.stop({ timeoutMs: 5000 })
+    expect(s.health().state).toBe('stopping')
+    await stopped
+    expect(s.health()).toEqual({ state: 'stopped', breaker: null })
+  })
+
   test('lets in-flight calls finish and record their outcome, and leaves the pool open', async () => {
     const worker = createFakeWorkerClient().otherwise({ delayMs: 300 })
     const s = scheduler({ workerClient: worker, queuePrefix: 'stop-graceful' })

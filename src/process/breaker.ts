@@ -27,7 +27,19 @@ export type CallVerdict =
   /** Says nothing of the service (cut short by stop(), or by its job's expiry; or never made). */
   | { kind: 'neutral' }
 
+/** A breaker as `health()` shows it. */
+export interface BreakerHealth {
+  /** `open`: holding calls back until `until`; `probing`: one call is finding out whether the service is back. */
+  state: 'closed' | 'open' | 'probing'
+  /** When it opened (null while closed). */
+  openSince: Date | null
+  /** When an open breaker's hold ends (null unless open). */
+  until: Date | null
+}
+
 export interface Breaker {
+  /** How it stands now. */
+  health(): BreakerHealth
   /** Before a call. While a probe is in flight, waits for its verdict. */
   admit(): Promise<Admission>
   /**
@@ -83,6 +95,10 @@ export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, 
   }
 
   return {
+    health() {
+      if (state.name === 'closed') return { state: 'closed', openSince: null, until: null }
+      return { state: state.name, openSince: new Date(state.openedAt), until: state.name === 'open' ? new Date(state.until) : null }
+    },
     async admit() {
       for (;;) {
         if (state.name === 'closed') return { call: true, probe: false, epoch }

@@ -6,6 +6,7 @@ import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
 import { createBreaker } from '../process/breaker.js'
+import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
@@ -27,6 +28,8 @@ import { startBackfill } from '../backfill/start-backfill.js'
 
 export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
+  /** This instance's circuit breaker, if it has one. */
+  readonly breaker: Breaker | null
   /** Aborted as soon as a stop begins. */
   readonly haltSignal: AbortSignal
   /** Aborted once a stop has let this instance's calls finish (or cancelled them) and settled them. */
@@ -112,6 +115,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     get stopping() {
       return stopping
     },
+    breaker: processor.breaker,
     haltSignal: halt.signal,
     stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
