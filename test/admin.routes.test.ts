@@ -82,6 +82,10 @@ describe('happy paths', () => {
     expect(body.summary.finishedAt).toEqual(expect.any(String))
   })
 
+  test('GET /health: the instance serving the API, running, with no circuit breaker', async () => {
+    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { state: 'running', breaker: null } })
+  })
+
   test('GET /status, /runs, /runs/:id, /failures and /dashboard.json', async () => {
     const status = await call('GET', '/status')
     expect(status.status).toBe(200)

@@ -48,6 +48,7 @@ export const routes: readonly Route[] = [
     },
   },
   { method: 'GET', path: '/status', query: [], handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
+  { method: 'GET', path: '/health', query: [], handle: async ({ scheduler }) => json(200, scheduler.health()) },
   {
     method: 'POST',
     path: '/process-subscriptions',
