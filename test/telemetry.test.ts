@@ -135,13 +135,16 @@ test('a backfill counts as a run (trigger backfill), and each of its calls has a
   expect(calls.map((s) => s.attributes['pss.subscription_id'])).toEqual([id, id, id])
 })
 
-test('a circuit breaker counts its openings and the calls it held back', async () => {
+test('a circuit breaker counts its openings and the calls it held back, once each however often it was restarted', async () => {
   const before = await collect()
   const down = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable') })
   const held = createSubscriptionScheduler(pool, {
     workerClient: down, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'telemetry-breaker', concurrency: 1,
     retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 }, circuitBreaker: { failureThreshold: 2, cooldownSeconds: 3600 },
   })
+  // Started twice, as a host that restarts it: each opening still counts once.
+  await held.start()
+  await held.stop({ timeoutMs: 1000 })
   await held.start()
   try {
     await seedSubscriptions(db.pool, { count: 6, nextRunInSeconds: -60 })

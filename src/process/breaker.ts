@@ -11,6 +11,7 @@
 import type { ResolvedCircuitBreaker } from '../config/circuit-breaker.js'
 import type { EventBus } from '../observe/events.js'
 import type { Logger } from '../observe/logger.js'
+import type { Telemetry } from '../observe/telemetry.js'
 
 /** What a call about to start may do: go (as the probe, or not), or wait `holdMs` in the queue. */
 export type Admission = { call: true; probe: boolean; epoch: number } | { call: false; holdMs: number }
@@ -54,7 +55,14 @@ type State =
   | { name: 'open'; until: number; openedAt: number; cooldownMs: number }
   | { name: 'probing'; openedAt: number; cooldownMs: number; verdict: Promise<void>; settle: () => void }
 
-export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, events: EventBus, now: () => number = Date.now): Breaker {
+/** Where an opening is told: the log, the scheduler's events, and its metrics. */
+export interface BreakerDeps {
+  logger: Logger
+  events: EventBus
+  telemetry: Pick<Telemetry, 'breakerOpened'>
+}
+
+export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events, telemetry }: BreakerDeps, now: () => number = Date.now): Breaker {
   const baseMs = settings.cooldownSeconds * 1000
   const maxMs = settings.maxCooldownSeconds * 1000
   let state: State = { name: 'closed', failures: 0 }
@@ -71,6 +79,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, logger: Logger, 
       `Circuit breaker open: ${why} (last: ${error}). This instance makes no worker call for ${Math.round(cooldownMs / 1000)} s, ` +
         'then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
     )
+    telemetry.breakerOpened()
     events.emit('breaker:opened', { probe: failures === 0, until: new Date(until), error })
     return cooldownMs
   }

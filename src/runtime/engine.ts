@@ -88,11 +88,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     await configureLimits(pool, options.queuePrefix, limits, logger)
     const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
-    if (options.circuitBreaker) events.on('breaker:opened', () => telemetry.breakerOpened())
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
-      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, logger, events) : null,
+      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry }) : null,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
       pages: createPageReader(pool),
       callable: createCallableReader(pool),

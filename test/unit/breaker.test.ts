@@ -21,8 +21,10 @@ function setup(settings = { failureThreshold: 3, cooldownSeconds: 10, maxCooldow
   const closed: SchedulerEvents['breaker:closed'][] = []
   events.on('breaker:opened', (e) => void opened.push(e))
   events.on('breaker:closed', (e) => void closed.push(e))
-  const breaker = createBreaker(settings, logger, events, () => nowMs)
-  return { breaker, opened, closed, logger, advance: (ms: number) => void (nowMs += ms), now: () => nowMs }
+  let counted = 0
+  const telemetry = { breakerOpened: () => void (counted += 1) }
+  const breaker = createBreaker(settings, { logger, events, telemetry }, () => nowMs)
+  return { breaker, opened, closed, logger, advance: (ms: number) => void (nowMs += ms), now: () => nowMs, counted: () => counted }
 }
 
 /** Admits a call, failing the test if it is held back. */
@@ -70,7 +72,7 @@ describe('circuit breaker', () => {
   })
 
   test("a failed probe holds calls back twice as long, up to maxCooldownSeconds: its own row and the waiters' too", async () => {
-    const { breaker, advance, opened } = setup()
+    const { breaker, advance, opened, counted } = setup()
     await failTimes(breaker, 3)
     const holds: number[] = []
     for (let round = 0; round < 3; round++) {
@@ -87,6 +89,7 @@ describe('circuit breaker', () => {
     }
     expect(holds).toEqual([10_000, 20_000, 25_000])
     expect(opened.map((e) => e.probe)).toEqual([false, true, true, true])
+    expect(counted()).toBe(4)
   })
 
   test('calls that were in flight when it opened change nothing, answered or not: only the probe decides', async () => {
