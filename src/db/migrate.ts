@@ -90,7 +90,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
     if (missing) {
       throw new MigrationError(
         `The journal ${TABLES.migrations} records the scheduler's migrations as applied, but ${missing}: it was dropped ` +
-          `since (a drizzle-kit push that was not kept away from it, say; see the README's Schema section). Restore it ` +
+          `since (by a drizzle-kit push not kept away from it, or a drizzle-kit generate migration that drops it, say; see the README's Schema section). Restore it ` +
           `from a backup, or drop the schema ${SCHEDULER_SCHEMA} (its run history with it) and migrate again.`,
       )
     }
