@@ -101,6 +101,10 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
   const callSpans = spans.filter((s) => s.name === 'pss.worker.call')
   expect(callSpans).toHaveLength(5)
   expect(callSpans.filter((s) => s.status.code === 2).map((s) => s.attributes['pss.subscription_id'])).toEqual([bad])
+  // Each call's span names its run, which the sweep's span names too: a run's calls can be found.
+  expect(new Set(callSpans.map((s) => s.attributes['pss.run_id']))).toEqual(new Set([summary.runId]))
+  // Every data point says which scheduler it is of.
+  expect(points.get('pss.runs')?.[0]?.attributes).toEqual({ trigger: 'manual', queue_prefix: 'subscription-scheduler' })
 })
 
 test('a failed attempt that is retried counts as failed with final=false, and as retried', async () => {

@@ -3,7 +3,7 @@
  * SDK, when they flow to whatever exporter it configured.
  */
 import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanStatusCode, trace } from '@opentelemetry/api'
-import type { Attributes, Span } from '@opentelemetry/api'
+import type { Attributes, MeterProvider, Span } from '@opentelemetry/api'
 import type { RunTrigger } from '../db/names.js'
 
 /** The provider the global proxy hands out until a host registers an SDK. */
@@ -35,36 +35,61 @@ export interface Telemetry {
   span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T>
 }
 
-export function createTelemetry(): Telemetry {
-  // Looked up per scheduler, not at import: a host may register its SDK after importing us.
-  const meter = metrics.getMeter(SCOPE)
-  const tracer = trace.getTracer(SCOPE)
-  const runs = meter.createCounter('pss.runs', { description: 'Sweeps started, by trigger.' })
-  const processed = meter.createCounter('pss.subscriptions.processed', { description: 'Subscriptions whose slot completed.' })
-  const failed = meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' })
-  const retried = meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' })
-  const latency = meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.' })
-  const lateness = meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.' })
-  const opened = meter.createCounter('pss.worker.breaker.opened', { description: 'Times a circuit breaker opened: after calls failing in a row, or a failed probe.' })
-  const held = meter.createCounter('pss.worker.calls.held', { description: 'Worker calls a circuit breaker held back; their rows wait for the hold to end.' })
+/** The instruments, made on one meter provider's meter. */
+function instrumentsOn(provider: MeterProvider, scope: Attributes, backlogNow: () => number | undefined) {
+  const meter = provider.getMeter(SCOPE)
   const backlog = meter.createObservableGauge('pss.due.backlog', { description: 'Rows due and not yet claimed, as of the last check.' })
-  let dueBacklog: number | undefined
   backlog.addCallback((result) => {
-    if (dueBacklog !== undefined) result.observe(dueBacklog)
+    const count = backlogNow()
+    if (count !== undefined) result.observe(count, scope)
   })
   return {
-    runStarted: (trigger) => runs.add(1, { trigger }),
-    succeeded: (count) => count > 0 && processed.add(count),
-    failed: (count, final) => count > 0 && failed.add(count, { final }),
-    retried: (count) => count > 0 && retried.add(count),
+    provider,
+    runs: meter.createCounter('pss.runs', { description: 'Sweeps started, by trigger.' }),
+    processed: meter.createCounter('pss.subscriptions.processed', { description: 'Subscriptions whose slot completed.' }),
+    failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' }),
+    retried: meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' }),
+    latency: meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.' }),
+    lateness: meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.' }),
+    opened: meter.createCounter('pss.worker.breaker.opened', { description: 'Times a circuit breaker opened: after calls failing in a row, or a failed probe.' }),
+    held: meter.createCounter('pss.worker.calls.held', { description: 'Calls a circuit breaker held back; a row held again after a failed probe counts again.' }),
+  }
+}
+
+/**
+ * The scheduler's metrics, every data point with its `queue_prefix` (two schedulers in one
+ * process stay apart). The instruments are made again whenever the global meter provider has
+ * changed: `@opentelemetry/api` has no proxy for meters as it has for tracers, so instruments
+ * made before a host registered its SDK would record nothing for good.
+ */
+export function createTelemetry(queuePrefix: string): Telemetry {
+  const tracer = trace.getTracer(SCOPE)
+  const scope: Attributes = { queue_prefix: queuePrefix }
+  const withScope = (attributes: Attributes): Attributes => ({ ...attributes, ...scope })
+  const success = withScope({ outcome: 'success' })
+  let dueBacklog: number | undefined
+  let made: ReturnType<typeof instrumentsOn> | undefined
+  const current = () => {
+    const provider = metrics.getMeterProvider()
+    if (made?.provider !== provider) made = instrumentsOn(provider, scope, () => dueBacklog)
+    return made
+  }
+  current()
+  return {
+    runStarted: (trigger) => current().runs.add(1, withScope({ trigger })),
+    succeeded: (count) => count > 0 && current().processed.add(count, scope),
+    failed: (count, final) => count > 0 && current().failed.add(count, withScope({ final })),
+    retried: (count) => count > 0 && current().retried.add(count, scope),
     workerCall(durationMs, latenessMs, outcome) {
-      latency.record(durationMs, { outcome })
-      if (latenessMs !== null) lateness.record(Math.max(0, latenessMs))
+      const { latency, lateness } = current()
+      latency.record(durationMs, outcome === 'success' ? success : withScope({ outcome }))
+      if (latenessMs !== null) lateness.record(Math.max(0, latenessMs), scope)
     },
-    breakerOpened: () => opened.add(1),
-    held: () => held.add(1),
+    breakerOpened: () => current().opened.add(1, scope),
+    held: () => current().held.add(1, scope),
     setDueBacklog(count) {
       dueBacklog = count
+      current()
     },
     span(name, attributes, fn) {
       // With no tracing SDK registered a span records nothing: skip making and activating one.

@@ -116,7 +116,7 @@ export interface MeasuredCall {
  */
 export async function measured<T>(ctx: ProcessorContext, m: MeasuredCall, call: () => Promise<T>): Promise<{ response: T; durationMs: number }> {
   try {
-    const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': m.row.subscription_id, 'pss.attempt': m.attempt }, call)
+    const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': m.row.subscription_id, 'pss.run_id': m.row.run_id, 'pss.attempt': m.attempt }, call)
     const durationMs = Date.now() - m.started
     ctx.telemetry.workerCall(durationMs, m.latenessMs, 'success')
     return { response, durationMs }

@@ -72,7 +72,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const halt = new AbortController()
   const cancel = new AbortController()
   const stopped = new AbortController()
-  const telemetry = createTelemetry()
+  const telemetry = createTelemetry(options.queuePrefix)
   let runs: RunStarter
   let processor: ProcessorContext
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
