@@ -27,7 +27,7 @@ export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from '
 import { SCHEDULER_SCHEMA } from './db/names.js'
 import type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+const timestamptz = <N extends string>(name: N) => timestamp(name, { withTimezone: true, mode: 'date' })
 
 /**
  * One row per subscription: its status, its slot and the next one. The first nine columns are

@@ -211,6 +211,10 @@ describe('type-checked as a user compiles it (strict)', () => {
     const db = drizzle(pool)
     const failed: SubscriptionProcessingRow[] = await db.select().from(subscriptionProcessing).where(eq(subscriptionProcessing.status, 'failed'))
     export const status: SubscriptionStatus | undefined = failed[0]?.status
+    // Column names are literal types, timestamps too, as drizzle's own tables give them.
+    type NextRunAtName = typeof subscriptionProcessing.nextRunAt._.name
+    export const columnName: NextRunAtName extends 'next_run_at' ? true : false = true
+    export const health: 'stopped' | 'starting' | 'running' | 'stopping' = createSubscriptionScheduler(pool, options).health().state
     await db.transaction(async (tx) => {
       await scheduler.enroll(randomUUID(), { db: tx, timezone: null })
     })
