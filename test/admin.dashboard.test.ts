@@ -122,6 +122,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     const statuses = await page.locator('body').getAttribute('data-statuses')
     expect(await page.locator('#counts .card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-status')))).toEqual([...JSON.parse(statuses!), 'total'])
     expect(await page.locator('#next-fire').textContent()).toMatch(/\(in /)
+    // The instance serving the page, which has no circuit breaker.
+    expect(await page.locator('#instance').textContent()).toBe('running')
 
     const rows = page.locator('#runs tbody tr[data-run-id]')
     await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr[data-run-id]').length === 5)
@@ -230,6 +232,24 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect(await page.locator('#chart-lateness circle.pt-p95').count()).toBe(recorded.filter((r) => r.latenessP95Ms !== null).length)
     expect(await page.locator('#chart-lateness polyline').count()).toBe(2)
     expect(await page.locator('#chart-lateness .empty-state').count()).toBe(0)
+  })
+
+  test("shows an open circuit breaker of the instance serving the page, with when its hold ends", async () => {
+    const until = new Date(Date.now() + 90_000).toISOString()
+    // This file's scheduler has no breaker: the page is given one's health, as an instance with it reports it.
+    await page.route('**/dashboard.json', async (route) => {
+      const response = await route.fetch()
+      const body = { ...(await response.json()), instance: { state: 'running', breaker: { state: 'open', openSince: new Date().toISOString(), until } } }
+      await route.fulfill({ response, json: body })
+    })
+    try {
+      await page.goto(`${base}/`)
+      await page.waitForFunction(() => document.querySelector('#instance time') !== null)
+      expect(await page.locator('#instance').textContent()).toMatch(/^running · circuit breaker open: worker calls held until \d{4}-\d\d-\d\d \d\d:\d\d/)
+      expect(await page.locator('#instance time').getAttribute('datetime')).toBe(until)
+    } finally {
+      await page.unroute('**/dashboard.json')
+    }
   })
 
   test('fits a 400 px wide screen: no horizontal page overflow on any view', async () => {

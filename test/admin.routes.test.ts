@@ -106,7 +106,7 @@ describe('happy paths', () => {
 
     const dashboard = await call('GET', '/dashboard.json')
     expect(dashboard.status).toBe(200)
-    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures, failing: [expect.objectContaining({ subscriptionId: bad })] })
+    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures, failing: [expect.objectContaining({ subscriptionId: bad })], instance: { state: 'running', breaker: null } })
     expect(dashboard.body.runs[0]).toEqual(latest)
   })
 

@@ -35,7 +35,7 @@ export const routes: readonly Route[] = [
         scheduler.listFailures({ limit: 20 }),
         scheduler.listFailing({ limit: 20 }),
       ])
-      return json(200, { status, runs, failures, failing })
+      return json(200, { status, runs, failures, failing, instance: scheduler.health() })
     },
   },
   {

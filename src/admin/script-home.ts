@@ -26,6 +26,15 @@ function renderCounts(status) {
   $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
 }
 
+/** The instance serving the page, and its circuit breaker when it has one. */
+function renderInstance(health) {
+  var breaker = health.breaker;
+  var nodes = [health.state];
+  if (breaker) nodes.push(' · circuit breaker ' + breaker.state);
+  if (breaker && breaker.state === 'open') nodes.push(': worker calls held until ', timeNode(breaker.until));
+  $('instance').replaceChildren.apply($('instance'), nodes);
+}
+
 function renderRuns(runs) {
   replaceRows($('runs').tBodies[0], runs.map(function (run) {
     return el('tr', { 'data-run-id': run.runId },
@@ -63,6 +72,7 @@ function loadHome() {
   return api('/dashboard.json').then(function (data) {
     lastStatus = data.status;
     renderCounts(data.status);
+    renderInstance(data.instance);
     renderFailing(data.failing);
     renderRuns(data.runs);
     renderFailures(data.failures);
