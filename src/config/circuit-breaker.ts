@@ -4,6 +4,7 @@
  * one again (process/breaker.ts runs it).
  */
 import { ConfigurationError, shown } from '../errors.js'
+import { positiveInteger } from './integers.js'
 
 export interface CircuitBreakerOptions {
   /**
@@ -30,12 +31,9 @@ const KEYS = Object.keys({ failureThreshold: true, cooldownSeconds: true, maxCoo
 /** A hold of more than a day is an outage for an operator, not for a breaker. */
 const MAX_COOLDOWN_SECONDS = 86_400
 
+/** `circuitBreaker.<key>`, or its `fallback` when left out. */
 function integer(key: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ConfigurationError(`circuitBreaker.${key}`, `expected an integer from 1 to ${max}, got ${shown(value)}.`)
-  }
-  return value
+  return value === undefined ? fallback : positiveInteger(`circuitBreaker.${key}`, value, max)
 }
 
 /** `true` is the defaults; `false`, `undefined` or `null`, no breaker. */

@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { resolveCircuitBreaker } from './circuit-breaker.js'
+import { nonNegativeInteger, positiveInteger } from './integers.js'
 import { systemClock } from '../observe/clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
@@ -76,20 +77,6 @@ function validateCron(option: string, cron: unknown, timezone: string): string {
   } catch (error) {
     throw new ConfigurationError(option, `${JSON.stringify(cron)} is not a cron expression (${(error as Error).message}). ${CRON_EXAMPLE}`, { cause: error })
   }
-}
-
-function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ConfigurationError(option, `expected an integer from 1 to ${max}, got ${shown(value)}.`)
-  }
-  return value
-}
-
-function nonNegativeInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new ConfigurationError(option, `expected an integer >= 0${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${shown(value)}.`)
-  }
-  return value
 }
 
 /** A slot retried for longer than a month is for retryFailed(), not for backoff. */
