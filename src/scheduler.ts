@@ -24,10 +24,8 @@ import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
+import { CLOSED } from './process/breaker.js'
 import type { RunTrigger } from './db/names.js'
-
-/** A breaker before start(): closed, as every start leaves it. */
-const CLOSED = { state: 'closed', openSince: null, until: null } as const
 
 /** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
 function limitOf(options: { limit?: number | undefined } | undefined, fallback: number, name = 'limit', min = 1): number {

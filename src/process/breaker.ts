@@ -38,6 +38,9 @@ export interface BreakerHealth {
   until: Date | null
 }
 
+/** A closed breaker's health: every breaker's before its first opening, and before `start()`. */
+export const CLOSED: BreakerHealth = Object.freeze({ state: 'closed', openSince: null, until: null })
+
 export interface Breaker {
   /** How it stands now. */
   health(): BreakerHealth
@@ -105,7 +108,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
 
   return {
     health() {
-      if (state.name === 'closed') return { state: 'closed', openSince: null, until: null }
+      if (state.name === 'closed') return CLOSED
       return { state: state.name, openSince: new Date(state.openedAt), until: state.name === 'open' ? new Date(state.until) : null }
     },
     async admit() {
