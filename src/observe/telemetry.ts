@@ -66,7 +66,8 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   const tracer = trace.getTracer(SCOPE)
   const scope: Attributes = { queue_prefix: queuePrefix }
   const withScope = (attributes: Attributes): Attributes => ({ ...attributes, ...scope })
-  const success = withScope({ outcome: 'success' })
+  // Made once: every worker call records one.
+  const outcomes = { success: withScope({ outcome: 'success' }), failure: withScope({ outcome: 'failure' }) }
   let dueBacklog: number | undefined
   let made: ReturnType<typeof instrumentsOn> | undefined
   const current = () => {
@@ -82,7 +83,7 @@ export function createTelemetry(queuePrefix: string): Telemetry {
     retried: (count) => count > 0 && current().retried.add(count, scope),
     workerCall(durationMs, latenessMs, outcome) {
       const { latency, lateness } = current()
-      latency.record(durationMs, outcome === 'success' ? success : withScope({ outcome }))
+      latency.record(durationMs, outcomes[outcome])
       if (latenessMs !== null) lateness.record(Math.max(0, latenessMs), scope)
     },
     breakerOpened: () => current().opened.add(1, scope),
