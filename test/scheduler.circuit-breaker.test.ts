@@ -91,6 +91,10 @@ describe('circuit breaker', () => {
     }
     expect(logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
     expect(logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
+    // Each failed attempt logs a line; the failed probe, not an attempt, logs none.
+    const failedLines = logger.messages('warn').filter((m) => / failed \(attempt \d+, will retry\)/.test(m))
+    expect(failedLines).toHaveLength(callsWhileDown.length - 1)
+    expect(failedLines.filter((m) => m.includes(`${probe.subscriptionId} failed (attempt ${probe.attempt},`))).toEqual([])
   })
 
   test('rows held back stay claimed, by a job that starts when the hold ends, even past the claim lease of an hour', async () => {

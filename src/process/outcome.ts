@@ -44,20 +44,24 @@ export function retryDelayMs(options: ResolvedOptions, attempt: number, retryAft
 }
 
 /**
- * A failed call. Cut short because its job expired, it stays with that job, which pg-boss delivers
- * again. Cut short by `stop()`'s deadline, it is recorded as a retry (the row's error says why),
- * but is never final and waits no backoff: the worker did not fail, so its row goes back to the
- * queue at once, for another instance.
+ * A failed call, logged. Cut short because its job expired, it stays with that job, which pg-boss
+ * delivers again. Cut short by `stop()`'s deadline, it is recorded as a retry (the row's error
+ * says why), but is never final and waits no backoff: the worker did not fail, so its row goes back
+ * to the queue at once, for another instance.
  */
 export function failure(options: ResolvedOptions, call: Call, error: unknown, cut: { cancelled: boolean; expired: boolean }): Failure | Cancelled {
+  const outcome = failedCall(options, call, error, cut)
+  logFailure(options, outcome)
+  return outcome
+}
+
+/** What `failure()` records, not yet logged: a probe's failure is not an attempt, and says nothing. */
+export function failedCall(options: ResolvedOptions, call: Call, error: unknown, cut: { cancelled: boolean; expired: boolean }): Failure | Cancelled {
   const permanent = isPermanentError(error)
   const { jobId, row, attempt, startedAt } = call
   if (!permanent && cut.expired && !cut.cancelled) return { kind: 'cancelled', jobId, row, attempt, startedAt, handOver: false }
   const cancelled = cut.cancelled && !permanent
   const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
-  const message = describeError(error)
-  if (cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
-  else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${final ? ', giving up on this slot' : ', will retry'}): ${message}`)
   const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number | undefined }).status ?? null) : null
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {
@@ -66,11 +70,19 @@ export function failure(options: ResolvedOptions, call: Call, error: unknown, cu
     row,
     attempt,
     startedAt,
-    error: message,
+    error: describeError(error),
     status: typeof status === 'number' ? status : null,
     permanent,
     final,
     cancelled,
     retryAt: final ? null : new Date(options.clock.now().getTime() + (cancelled ? 0 : retryDelayMs(options, attempt, retryAfterMs))),
   }
+}
+
+/** The line a failed call leaves in the log; one cut short by its job's expiry leaves none. */
+export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelled): void {
+  if (outcome.kind === 'cancelled') return
+  const { row, attempt } = outcome
+  if (outcome.cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
+  else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
 }

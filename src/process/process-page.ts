@@ -3,7 +3,7 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
-import { isPermanentError, SubscriptionDataError } from '../errors.js'
+import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
@@ -11,10 +11,10 @@ import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
 import type { Admitted, CallVerdict } from './breaker.js'
-import { describeError, measured, openCallScope } from './call-worker.js'
+import { measured, openCallScope } from './call-worker.js'
 import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
-import { failure, success } from './outcome.js'
+import { failedCall, failure, logFailure, success } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { watchRevocations } from './revocations.js'
@@ -70,16 +70,17 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
   const admission = ctx.breaker ? await ctx.breaker.admit() : GO
   if (!admission.call) return held(ctx, call, admission.holdMs)
   // The breaker hears how every admitted call went, once: a probe's waiters wait for its verdict.
-  let ended: Ended | undefined
+  let outcome: Outcome | undefined
   try {
-    ended = await callAdmitted(ctx, calls, call, cut)
+    outcome = await callAdmitted(ctx, calls, call, cut)
   } finally {
-    if (!ended) ctx.breaker?.record(NEUTRAL, admission)
+    if (!outcome) ctx.breaker?.record(NEUTRAL, admission)
   }
-  const holdMs = ctx.breaker?.record(ended.verdict, admission) ?? null
+  const holdMs = ctx.breaker?.record(verdictOf(outcome), admission) ?? null
   // A probe that failed uses up no attempt: its row waits for the next probe with the others.
   if (holdMs !== null) return held(ctx, call, holdMs)
-  return ended.outcome ?? failure(options, ended.called, ended.error, cut())
+  if (outcome.kind === 'failure') logFailure(options, outcome)
+  return outcome
 }
 
 const GO: Admitted = { call: true, probe: false, epoch: 0 }
@@ -92,30 +93,26 @@ function held(ctx: ProcessorContext, call: Call, holdMs: number): Outcome {
   return { kind: 'cancelled', jobId: call.jobId, row: call.row, attempt: call.attempt, startedAt: null, handOver: true, resumeAt: Date.now() + holdMs }
 }
 
-/** An admitted call's end: its outcome, or the error it failed with (made an outcome once the breaker has heard it). */
-type Ended = { verdict: CallVerdict } & ({ outcome: Outcome; called?: undefined; error?: undefined } | { outcome?: undefined; called: Call; error: unknown })
-
-/** Makes the call, measured. */
-async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Ended> {
+/** Makes the call, measured; a failure is not logged yet (a failed probe is not an attempt). */
+async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Outcome> {
   const { row, attempt } = call
   // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
-  if (ctx.haltSignal.aborted) return { verdict: NEUTRAL, outcome: { kind: 'cancelled', jobId: call.jobId, row, attempt, startedAt: null, handOver: true } }
+  if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId: call.jobId, row, attempt, startedAt: null, handOver: true }
   const started = Date.now()
   const called = { ...call, startedAt: started }
-  let answer: { response: unknown; durationMs: number }
   try {
-    answer = await measured(ctx, { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))
+    const answer = await measured(ctx, { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))
+    return success(ctx.options, called, answer.response, answer.durationMs)
   } catch (error) {
-    return { verdict: verdictOf(error, cut()), called, error }
+    return failedCall(ctx.options, called, error, cut())
   }
-  return { verdict: ANSWERED, outcome: success(ctx.options, called, answer.response, answer.durationMs) }
 }
 
-/** What a call's error says of the worker service: a 4xx is an answer; a call cut short says nothing. */
-function verdictOf(error: unknown, cut: { cancelled: boolean; expired: boolean }): CallVerdict {
-  if (isPermanentError(error)) return ANSWERED
-  if (cut.cancelled || cut.expired) return NEUTRAL
-  return { kind: 'failed', error: describeError(error) }
+/** What a call's outcome says of the worker service: a 4xx is an answer; a call cut short says nothing. */
+function verdictOf(outcome: Outcome): CallVerdict {
+  if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return ANSWERED
+  if (outcome.kind !== 'failure' || outcome.cancelled) return NEUTRAL
+  return { kind: 'failed', error: outcome.error }
 }
 
 /**
