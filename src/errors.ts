@@ -12,7 +12,6 @@ export type SchedulerErrorCode = (typeof CODES)[number]
 /** Shared by every copy of the library in a process, whichever build or version loaded it. */
 const BRAND = Symbol.for('pg-subscription-scheduler.error')
 
-
 // Fields are declared and set in constructors, never initialised in the class body: the CJS build's
 // transform would wrap such classes as `(_class = class …)`, and every error would print as `_class5`.
 export class SchedulerError extends Error {

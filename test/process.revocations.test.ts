@@ -5,7 +5,7 @@
  * waited in the call gate (the revocation watcher reads it again).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { RECHECK_MS } from '../src/process/revocations.js'
@@ -15,12 +15,10 @@ import type { TestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
 import type { HeldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
+import { stopAfterEach } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-const started: SubscriptionScheduler[] = []
-afterEach(async () => {
-  for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
-})
+const track = stopAfterEach()
 
 /**
  * Twelve due subscriptions and a scheduler that makes one call at a time, one row per job: it
@@ -31,7 +29,7 @@ async function heldRun(queuePrefix: string) {
   const worker = heldWorker()
   const ids = await seedSubscriptions(db.pool, { count: 12 })
   const s = createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix })
-  started.push(s)
+  track(s)
   await s.start()
   const { runId } = await s.runNow({ wait: false })
   await worker.firstCall

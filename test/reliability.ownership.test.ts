@@ -4,7 +4,7 @@
  * call; a row that failed for good during a sweep is not taken again by that sweep; concurrent
  * runs claim every row once between them, and each adds up.
  */
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { resolveOptions } from '../src/config/resolve-options.js'
@@ -16,16 +16,14 @@ import type { FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
+import { stopAfterEach } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-const started: SubscriptionScheduler[] = []
-afterEach(async () => {
-  for (const s of started.splice(0)) await s.stop({ timeoutMs: 2000 })
-})
+const track = stopAfterEach()
 
 function scheduler(db: TestDatabase, worker: FakeWorkerClient, options: SchedulerOptions = {}): SubscriptionScheduler {
   const s = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, ...options })
-  started.push(s)
+  track(s)
   return s
 }
 

@@ -1,36 +1,12 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
-import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { describe, expect, test } from 'vitest'
+import { PermanentError, RetryableError } from '../src/index.js'
+import { createFakeWorkerClient } from '../src/testing.js'
 import type { ProcessRequest } from '../src/index.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { useSchedulerHarness } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-let db: TestDatabase
-let logger = captureLogger()
-let created: SubscriptionScheduler[] = []
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-})
-
-beforeEach(async () => {
-  await db.pool.query(`DELETE FROM subscription_processing`)
-  await db.pool.query(`DELETE FROM subscriptions`)
-  logger = captureLogger()
-})
-
-afterEach(async () => {
-  for (const s of created) await s.stop({ timeoutMs: 1000 })
-  created = []
-})
-
-function scheduler(options: SchedulerOptions): SubscriptionScheduler {
-  const s = createSubscriptionScheduler(db.pool, { logger, migrate: false, pollingIntervalSeconds: 0.5, ...options })
-  created.push(s)
-  return s
-}
+const harness = useSchedulerHarness()
+const { scheduler } = harness
 
 const key = (c: ProcessRequest) => `${c.subscriptionId} #${c.attempt}`
 
@@ -60,7 +36,7 @@ describe('circuit breaker', () => {
     })
     s.on('breaker:closed', (event) => void closed.push(event.openForMs))
     await s.start()
-    const ids = await seedSubscriptions(db.pool, { count: 40 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 40 })
 
     const summary = await s.runNow()
 
@@ -75,7 +51,7 @@ describe('circuit breaker', () => {
     expect(closed).toHaveLength(1)
     expect(closed[0]!).toBeGreaterThanOrEqual(2_500)
 
-    const rows = await rowsFor(db.pool, ids)
+    const rows = await rowsFor(harness.db.pool, ids)
     expect(rows.map((r) => r.status)).toEqual(ids.map(() => 'completed'))
     // Rows held back kept their attempt: a row not called while the service was down was called
     // once, as attempt 1.
@@ -89,10 +65,10 @@ describe('circuit breaker', () => {
     for (const id of [...failedFirst].filter((id) => id !== probe.subscriptionId)) {
       expect(worker.callsFor(id).map((c) => c.attempt)).toEqual(worker.callsFor(id).map((_, i) => i + 1))
     }
-    expect(logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
-    expect(logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
+    expect(harness.logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
+    expect(harness.logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
     // Each failed attempt logs a line; the failed probe, not an attempt, logs none.
-    const failedLines = logger.messages('warn').filter((m) => / failed \(attempt \d+, will retry\)/.test(m))
+    const failedLines = harness.logger.messages('warn').filter((m) => / failed \(attempt \d+, will retry\)/.test(m))
     expect(failedLines).toHaveLength(callsWhileDown.length - 1)
     expect(failedLines.filter((m) => m.includes(`${probe.subscriptionId} failed (attempt ${probe.attempt},`))).toEqual([])
   })
@@ -108,7 +84,7 @@ describe('circuit breaker', () => {
     })
     expect(s.health()).toEqual({ state: 'stopped', breaker: { state: 'closed', openSince: null, until: null } })
     await s.start()
-    const ids = await seedSubscriptions(db.pool, { count: 10 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 10 })
     const startedAt = Date.now()
     await s.runNow({ wait: false })
 
@@ -116,7 +92,7 @@ describe('circuit breaker', () => {
     const deadline = Date.now() + 20_000
     let rows: { status: string; attempts: number; lease_in: number; start_in: number | null }[] = []
     for (;;) {
-      ;({ rows } = await db.pool.query(
+      ;({ rows } = await harness.db.pool.query(
         `SELECT sp.status, sp.attempts, extract(epoch FROM sp.lease_expires_at - now())::float8 AS lease_in,
                 extract(epoch FROM j.start_after - now())::float8 AS start_in
            FROM subscription_processing sp LEFT JOIN pgboss.job j ON j.id = sp.job_id
@@ -147,7 +123,7 @@ describe('circuit breaker', () => {
     const opened: unknown[] = []
     s.on('breaker:opened', (event) => void opened.push(event))
     await s.start()
-    await seedSubscriptions(db.pool, { count: 20 })
+    await seedSubscriptions(harness.db.pool, { count: 20 })
 
     const summary = await s.runNow()
 
@@ -160,7 +136,7 @@ describe('circuit breaker', () => {
     const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable', { status: 503 }) })
     const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-off', concurrency: 4, retry: { limit: 0 } })
     await s.start()
-    await seedSubscriptions(db.pool, { count: 20 })
+    await seedSubscriptions(harness.db.pool, { count: 20 })
 
     const summary = await s.runNow()
 

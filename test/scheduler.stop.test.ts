@@ -1,41 +1,17 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createSubscriptionScheduler, NotStartedError } from '../src/index.js'
-import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { describe, expect, test } from 'vitest'
+import { NotStartedError } from '../src/index.js'
+import { createFakeWorkerClient } from '../src/testing.js'
+import { useSchedulerHarness } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-let db: TestDatabase
-const logger = captureLogger()
-/** Every scheduler a test creates; stopped after it, whatever happened. */
-let created: SubscriptionScheduler[] = []
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-})
-
-beforeEach(async () => {
-  await db.pool.query(`DELETE FROM subscription_processing`)
-  await db.pool.query(`DELETE FROM subscriptions`)
-})
-
-afterEach(async () => {
-  for (const s of created) await s.stop({ timeoutMs: 1000 })
-  created = []
-})
-
-function scheduler(options: SchedulerOptions): SubscriptionScheduler {
-  const s = createSubscriptionScheduler(db.pool, { logger, migrate: false, pollingIntervalSeconds: 0.5, ...options })
-  created.push(s)
-  return s
-}
+const harness = useSchedulerHarness()
+const { scheduler } = harness
 
 /** Polls the rows until `done` holds, or fails with the last rows seen after `timeoutMs`. */
 async function rowsWhen(ids: string[], done: (rows: Awaited<ReturnType<typeof rowsFor>>) => boolean, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const rows = await rowsFor(db.pool, ids)
+    const rows = await rowsFor(harness.db.pool, ids)
     if (done(rows)) return rows
     if (Date.now() > deadline) {
       throw new Error(`Rows did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(rows.map((r) => ({ sid: r.sid, status: r.status, error: r.error })))}`)
@@ -53,7 +29,7 @@ describe('stop', () => {
     expect(s.health().state).toBe('starting')
     await started
     expect(s.health().state).toBe('running')
-    await seedSubscriptions(db.pool, { count: 2 })
+    await seedSubscriptions(harness.db.pool, { count: 2 })
     await s.runNow({ wait: false })
     await worker.waitForCalls(1)
     // A call is in flight: stop() waits for it.
@@ -67,7 +43,7 @@ describe('stop', () => {
     const worker = createFakeWorkerClient().otherwise({ delayMs: 300 })
     const s = scheduler({ workerClient: worker, queuePrefix: 'stop-graceful' })
     await s.start()
-    const ids = await seedSubscriptions(db.pool, { count: 6 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 6 })
     await s.runNow({ wait: false })
     await worker.waitForCalls(1)
 
@@ -75,7 +51,7 @@ describe('stop', () => {
 
     const called = new Set(worker.calls.map((c) => c.subscriptionId))
     expect(called.size).toBeGreaterThan(0)
-    const rows = await rowsFor(db.pool, ids)
+    const rows = await rowsFor(harness.db.pool, ids)
     for (const row of rows) {
       if (called.has(row.sid)) {
         // The call was allowed to finish: recorded as a success, not cancelled for a retry.
@@ -86,7 +62,7 @@ describe('stop', () => {
       }
     }
     // stop() never closes the host's pool.
-    const { rows: one } = await db.pool.query('select 1 as one')
+    const { rows: one } = await harness.db.pool.query('select 1 as one')
     expect(one).toEqual([{ one: 1 }])
     await expect(s.runNow()).rejects.toBeInstanceOf(NotStartedError)
   })
@@ -96,7 +72,7 @@ describe('stop', () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const first = scheduler({ workerClient: hanging, retry, queuePrefix: 'stop-hang' })
     await first.start()
-    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 3 })
     await first.runNow({ wait: false })
     await hanging.waitForCalls(1)
 
@@ -107,12 +83,12 @@ describe('stop', () => {
     expect(took).toBeGreaterThanOrEqual(450)
     expect(took).toBeLessThan(3000)
 
-    const afterStop = await rowsFor(db.pool, ids)
+    const afterStop = await rowsFor(harness.db.pool, ids)
     expect(afterStop.map((r) => r.status).sort()).toEqual(['queued', 'queued', 'queued'])
     const cancelled = afterStop.filter((r) => hanging.callsFor(r.sid).length > 0)
     expect(cancelled.length).toBeGreaterThan(0)
     for (const row of cancelled) expect(row.error).toContain('cancelled because the scheduler is stopping')
-    await expect(db.pool.query('select 1')).resolves.toBeDefined()
+    await expect(harness.db.pool.query('select 1')).resolves.toBeDefined()
 
     const healthy = createFakeWorkerClient()
     const second = scheduler({ workerClient: healthy, retry, queuePrefix: 'stop-hang' })
@@ -132,7 +108,7 @@ describe('stop', () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const first = scheduler({ workerClient: hanging, retry, queuePrefix: 'stop-requeue' })
     await first.start()
-    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    const [id] = await seedSubscriptions(harness.db.pool, { count: 1 })
     await first.runNow({ wait: false })
     await hanging.waitForCalls(1)
     await first.stop({ timeoutMs: 300 })
@@ -145,7 +121,7 @@ describe('stop', () => {
     expect(row).toMatchObject({ status: 'completed', error: null, consecutive_failures: 0 })
     expect(healthy.callsFor(id!)).toHaveLength(1)
     // Logged as what it is, not as a failure.
-    const about = (level: 'info' | 'warn') => logger.messages(level).filter((m) => m.includes(id!))
+    const about = (level: 'info' | 'warn') => harness.logger.messages(level).filter((m) => m.includes(id!))
     expect(about('warn')).toEqual([])
     expect(about('info').join('\n')).toMatch(/cancelled by stop\(\).*back in the queue/)
   })
@@ -154,16 +130,16 @@ describe('stop', () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const first = scheduler({ workerClient: hanging, retry: { limit: 0 }, queuePrefix: 'stop-last-attempt' })
     await first.start()
-    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    const [id] = await seedSubscriptions(harness.db.pool, { count: 1 })
     const { runId } = await first.runNow({ wait: false })
     await hanging.waitForCalls(1)
     await first.stop({ timeoutMs: 300 })
 
-    const [row] = await rowsFor(db.pool, [id!])
+    const [row] = await rowsFor(harness.db.pool, [id!])
     // Not failed, not counted against the subscription, and claimable at once.
     expect(row).toMatchObject({ status: 'queued', consecutive_failures: 0 })
     expect(row.lease_expires_at.getTime()).toBeLessThanOrEqual(Date.now())
-    const { rows: runs } = await db.pool.query(`SELECT failed, retried FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+    const { rows: runs } = await harness.db.pool.query(`SELECT failed, retried FROM subscription_scheduler.runs WHERE id = $1`, [runId])
     expect(runs[0]).toEqual({ failed: 0, retried: 1 })
 
     const healthy = createFakeWorkerClient()
@@ -173,7 +149,7 @@ describe('stop', () => {
     expect(summary).toMatchObject({ processed: 1, successful: 1 })
     expect(healthy.callsFor(id!).map((c) => c.scheduledFor)).toEqual([row.scheduled_for.toISOString()])
     // The first run gave the subscription up to the rescue: it counts it as skipped, and finishes.
-    const { rows: firstRun } = await db.pool.query(`SELECT skipped, finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+    const { rows: firstRun } = await harness.db.pool.query(`SELECT skipped, finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
     expect(firstRun[0].skipped).toBe(1)
     expect(firstRun[0].finished_at).not.toBeNull()
   })
@@ -186,7 +162,7 @@ describe('stop', () => {
 
     await s.start()
     await expect(Promise.all([s.stop({ timeoutMs: 1000 }), s.stop({ timeoutMs: 1000 })])).resolves.toEqual([undefined, undefined])
-    await expect(db.pool.query('select 1')).resolves.toBeDefined()
+    await expect(harness.db.pool.query('select 1')).resolves.toBeDefined()
   })
 
   // A host that awaits the second stop() and then ends its pool must not cut off the settle.
@@ -194,13 +170,13 @@ describe('stop', () => {
     const worker = createFakeWorkerClient().otherwise({ delayMs: 500 })
     const s = scheduler({ workerClient: worker, queuePrefix: 'stop-concurrent' })
     await s.start()
-    const ids = await seedSubscriptions(db.pool, { count: 2 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 2 })
     await s.runNow({ wait: false })
     await worker.waitForCalls(1)
     const first = s.stop({ timeoutMs: 5000 })
     await s.stop({ timeoutMs: 5000 })
     const called = new Set(worker.calls.map((c) => c.subscriptionId))
-    const rows = (await rowsFor(db.pool, ids)).filter((r) => called.has(r.sid))
+    const rows = (await rowsFor(harness.db.pool, ids)).filter((r) => called.has(r.sid))
     await first
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'))
   })
@@ -211,7 +187,7 @@ describe('stop', () => {
     for (const timeoutMs of [Number.NaN, -1, '5000', 5n]) {
       await expect(s.stop({ timeoutMs } as never), String(timeoutMs)).rejects.toThrow(/timeoutMs.*got/)
     }
-    await seedSubscriptions(db.pool, { count: 1 })
+    await seedSubscriptions(harness.db.pool, { count: 1 })
     await expect(s.runNow()).resolves.toMatchObject({ processed: 1 })
   })
 
@@ -234,8 +210,8 @@ describe('start', () => {
   test('runNow() on a scheduler that was never started rejects with NotStartedError', async () => {
     const worker = createFakeWorkerClient()
     const s = scheduler({ workerClient: worker, queuePrefix: 'never-started' })
-    const ids = await seedSubscriptions(db.pool, { count: 1 })
-    const runs = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs`)).rows[0].n as number
+    const ids = await seedSubscriptions(harness.db.pool, { count: 1 })
+    const runs = async () => (await harness.db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs`)).rows[0].n as number
     const runsBefore = await runs()
     const error = await s.runNow().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NotStartedError)
@@ -244,18 +220,18 @@ describe('start', () => {
     // Nothing was recorded or claimed.
     expect(worker.calls).toEqual([])
     expect(await runs()).toBe(runsBefore)
-    expect((await rowsFor(db.pool, ids))[0]).toMatchObject({ status: 'pending', run_id: null })
+    expect((await rowsFor(harness.db.pool, ids))[0]).toMatchObject({ status: 'pending', run_id: null })
   })
 
   test('a runNow() still waiting when stop() begins rejects with NotStartedError naming its run, which goes on', async () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const s = scheduler({ workerClient: hanging, queuePrefix: 'stop-while-waiting' })
     await s.start()
-    await seedSubscriptions(db.pool, { count: 1 })
+    await seedSubscriptions(harness.db.pool, { count: 1 })
     let settled = false
     const waiting = s.runNow().catch((e: unknown) => ((settled = true), e))
     await hanging.waitForCalls(1)
-    const [runId] = (await db.pool.query<{ id: string }>(`SELECT id::text FROM subscription_scheduler.runs ORDER BY started_at DESC LIMIT 1`)).rows.map((r) => r.id)
+    const [runId] = (await harness.db.pool.query<{ id: string }>(`SELECT id::text FROM subscription_scheduler.runs ORDER BY started_at DESC LIMIT 1`)).rows.map((r) => r.id)
     await s.stop({ timeoutMs: 300 })
     // Settled before stop() resolved: a host that exits right after `await stop()` has seen it.
     expect(settled).toBe(true)
@@ -270,7 +246,7 @@ describe('start', () => {
     const slow = createFakeWorkerClient().otherwise({ delayMs: 800 })
     const s = scheduler({ workerClient: slow, queuePrefix: 'stop-drains-run' })
     await s.start()
-    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 3 })
     let settled: 'resolved' | 'rejected' | undefined
     const waiting = s.runNow().then(
       (run) => ((settled = 'resolved'), run),
@@ -292,7 +268,7 @@ describe('start', () => {
     const a = scheduler({ workerClient: leaked, queuePrefix: 'start-twice' })
     await Promise.all([a.start(), a.start()])
     await a.start()
-    const ids = await seedSubscriptions(db.pool, { count: 2 })
+    const ids = await seedSubscriptions(harness.db.pool, { count: 2 })
     const summary = await a.runNow()
     expect(summary).toMatchObject({ processed: 2, successful: 2 })
     expect(leaked.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
@@ -303,7 +279,7 @@ describe('start', () => {
     const worker = createFakeWorkerClient()
     const b = scheduler({ workerClient: worker, queuePrefix: 'start-twice' })
     await b.start()
-    const more = await seedSubscriptions(db.pool, { count: 20 })
+    const more = await seedSubscriptions(harness.db.pool, { count: 20 })
     const second = await b.runNow()
     expect(second).toMatchObject({ processed: 20, successful: 20 })
     expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...more].sort())
@@ -316,7 +292,7 @@ describe('start', () => {
     await s.start()
     await s.stop({ timeoutMs: 1000 })
     await s.start()
-    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    const [id] = await seedSubscriptions(harness.db.pool, { count: 1 })
     expect(await s.runNow()).toMatchObject({ processed: 1, successful: 1 })
     expect(worker.callsFor(id!)).toHaveLength(1)
   })
