@@ -4,6 +4,7 @@
  * call; a row that failed for good during a sweep is not taken again by that sweep; concurrent
  * runs claim every row once between them, and each adds up.
  */
+import { PgBoss } from 'pg-boss'
 import { describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
@@ -11,10 +12,12 @@ import { resolveOptions } from '../src/config/resolve-options.js'
 import { PermanentError } from '../src/errors.js'
 import { settleChunk } from '../src/settle/settle-chunk.js'
 import type { PageRow } from '../src/settle/outcome.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { countDue } from '../src/records/status.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import type { FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { heldWorker } from './support/held-worker.js'
 import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
 import { stopAfterEach } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
@@ -25,6 +28,14 @@ function scheduler(db: TestDatabase, worker: FakeWorkerClient, options: Schedule
   const s = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, ...options })
   track(s)
   return s
+}
+
+/** Runs the maintenance pass now: it runs on its cron, and a job on its queue runs one. */
+async function sendRescue(db: TestDatabase, queuePrefix: string): Promise<void> {
+  const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+  await boss.start()
+  await boss.send(`${queuePrefix}.rescue`, {})
+  await boss.stop({ graceful: false })
 }
 
 async function run(db: TestDatabase, runId: string) {
@@ -59,7 +70,7 @@ describe('one owner per row', () => {
     expect(await run(db, r!.id)).toMatchObject({ claimed: 3, successful: 3, failed: 0, skipped: 0 })
   })
 
-  test("a rescue that takes a row whose retry job still waits leaves that job nothing to call: one call, one completion", async () => {
+  test("a rescue that takes a row whose retry job was lost leaves that job nothing to call if it runs after all: one call, one completion", async () => {
     const db = await createTestDatabase()
     const worker = createFakeWorkerClient()
     const [sid] = await seedSubscriptions(db.pool, { count: 1 })
@@ -74,12 +85,15 @@ describe('one owner per row', () => {
     }, { timeoutMs: 15_000, what: 'the first attempt to be recorded as a retry' })
     expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
     const retryJob = waiting.job_id as string
-    // Its claim is made to expire (a lost job, as far as the rescue can tell): a rescue takes it.
+    // Its claim expires while pg-boss still holds the job: the rescue leaves it to that job.
     await db.pool.query(`UPDATE subscription_processing SET lease_expires_at = now() - interval '1 second' WHERE subscription_id = $1`, [sid])
+    expect(await s.runNow()).toMatchObject({ processed: 0 })
+    // The job is then lost (failed in pg-boss, as if its retries were spent): a rescue takes the row.
+    await db.pool.query(`UPDATE pgboss.job SET state = 'failed' WHERE id = $1`, [retryJob])
     const rescue = await s.runNow()
     expect(rescue).toMatchObject({ processed: 1, successful: 1 })
-    // Now the old retry job comes due, and runs: it owns nothing any more.
-    await db.pool.query(`UPDATE pgboss.job SET start_after = now() WHERE id = $1`, [retryJob])
+    // Now an operator retries the old job in pg-boss, and it runs: it owns nothing any more.
+    await db.pool.query(`UPDATE pgboss.job SET state = 'created', start_after = now() WHERE id = $1`, [retryJob])
     await pollUntil(async () => {
       const { rows } = await db.pool.query(`SELECT state FROM pgboss.job WHERE id = $1`, [retryJob])
       return rows[0]?.state === 'completed'
@@ -88,6 +102,37 @@ describe('one owner per row', () => {
     expect((await rowsFor(db.pool, [sid!]))[0]).toMatchObject({ status: 'completed', job_id: null })
     // The first run counted the row once: retried, then skipped when the rescue took it.
     expect(await run(db, runId)).toMatchObject({ claimed: 1, retried: 1, skipped: 1, finished_at: expect.any(Date) })
+  })
+
+  test('claims whose lease runs out while pg-boss still holds their jobs (a backlog slower than the lease) stay with those jobs: each subscription called once, the run counts no skip', async () => {
+    const db = await createTestDatabase()
+    const worker = heldWorker()
+    const clock = createManualClock()
+    const logger = captureLogger()
+    const ids = await seedSubscriptions(db.pool, { count: 12 })
+    // One call at a time, and it is held: one job runs, the others wait in pg-boss.
+    const s = track(createSubscriptionScheduler(db.pool, { workerClient: worker.client, logger, clock, migrate: false, pollingIntervalSeconds: 0.5, concurrency: 1, queuePrefix: 'owner-backlog' }))
+    await s.start()
+    const { runId } = await s.runNow({ wait: false })
+    await worker.firstCall
+    // Two hours on, every claim's lease has run out.
+    clock.advance(2 * 3600_000)
+    expect(await countDue(db.pool, clock.now(), 'expired')).toBe(12)
+    // Neither a sweep nor runSubscription() takes a row from a job pg-boss still holds.
+    expect(await s.runNow()).toMatchObject({ processed: 0, skipped: 0 })
+    expect(await s.runSubscription(ids[5]!)).toMatchObject({ processed: 0 })
+    // The rescue renews their leases, and says why.
+    await sendRescue(db, 'owner-backlog')
+    const line = await pollUntil(async () => logger.messages('info').find((m) => m.startsWith('Renewed the claims of 12 subscriptions')), { timeoutMs: 30_000, what: 'the rescue to renew the claims' })
+    expect(line).toMatch(/the backlog takes longer than that to drain/)
+    expect(await countDue(db.pool, clock.now(), 'expired')).toBe(0)
+    expect(logger.messages('warn').filter((m) => m.includes('Rescuing'))).toEqual([])
+
+    worker.release()
+    await pollUntil(async () => (await run(db, runId))?.finished_at ?? undefined, { timeoutMs: 30_000, what: 'the first run to finish' })
+    expect(await run(db, runId)).toMatchObject({ claimed: 12, successful: 12, skipped: 0 })
+    expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+    expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(ids.map(() => 'completed'))
   })
 
   test('a row that fails for good during a sweep is not taken again by that same sweep', async () => {

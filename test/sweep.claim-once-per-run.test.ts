@@ -22,7 +22,7 @@ interface Claimed {
 
 /** One claim page of `kind` for `runId` after `cursor`, as the sweep makes it (`$9`: the ids). */
 async function claim(db: TestDatabase, kind: ClaimKind, runId: string, cursor: Cursor, ids: string[] | null) {
-  const { rows } = await db.pool.query<Claimed>(claimSql(kind), [new Date(), cursor.key, cursor.id, 10, 3600, runId, [randomUUID()], 10, ids])
+  const { rows } = await db.pool.query<Claimed>(claimSql(kind, { bossSchema: 'pgboss', processQueue: 'claim-once.process' }), [new Date(), cursor.key, cursor.id, 10, 3600, runId, [randomUUID()], 10, ids])
   return rows
 }
 

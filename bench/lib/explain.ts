@@ -5,6 +5,7 @@
  * `subscription_processing_due_idx` (or `_lease_idx`) answers it, and how fast.
  */
 import pg from 'pg'
+import { ownedByLiveJob } from '../../src/sweep/live-claims.js'
 
 export type ClaimKind = 'due' | 'expired'
 
@@ -17,7 +18,9 @@ const WHERE: Record<ClaimKind, string> = {
   due: `sp.status IN ('pending', 'failed', 'completed')
         AND ${KEY.due} <= $1
         AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
-  expired: `sp.status IN ('queued', 'processing') AND ${KEY.expired} <= $1`,
+  // Only claims whose job pg-boss no longer holds (the default schema and queue).
+  expired: `sp.status IN ('queued', 'processing') AND ${KEY.expired} <= $1
+        AND NOT ${ownedByLiveJob({ bossSchema: 'pgboss', processQueue: 'subscription-scheduler.process' })}`,
 }
 
 /** Copied from src/claim.ts `claimSql()`: the `picked` CTE without FOR UPDATE. */

@@ -1,8 +1,8 @@
 /**
  * The minutely maintenance tick (the rescue queue): close the runs of sweeps that died with
- * their instance and sweep what they left, take back claims whose lease expired, finish runs
- * nobody finished, resume subscriptions whose pause ended, refresh the backlog gauge, and prune
- * history.
+ * their instance and sweep what they left, renew the expired claims of jobs pg-boss still holds
+ * and take back the others, finish runs nobody finished, resume subscriptions whose pause ended,
+ * refresh the backlog gauge, and prune history.
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
@@ -14,6 +14,8 @@ import { countDue } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
+import { renewLiveClaims } from '../sweep/live-claims.js'
+import { queueNames } from './boss.js'
 
 export interface MaintenanceDeps {
   pool: Pool
@@ -25,6 +27,14 @@ export interface MaintenanceDeps {
 
 export async function maintain({ pool, options, runs, events, telemetry }: MaintenanceDeps): Promise<void> {
   const now = options.clock.now()
+  // A backlog longer than a lease: its rows' jobs still wait in pg-boss, and will run.
+  const renewed = await renewLiveClaims(pool, now, options.claimLeaseSeconds, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process })
+  if (renewed > 0) {
+    options.logger.info(
+      `Renewed the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease ` +
+        `(${options.claimLeaseSeconds} s): the backlog takes longer than that to drain. They stay with their jobs.`,
+    )
+  }
   const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
   for (const run of interrupted) {
     options.logger.warn(`Run ${run.runId}'s sweep went silent (its instance died); closing it, and sweeping what it left.`)

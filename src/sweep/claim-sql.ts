@@ -2,6 +2,8 @@
  * The claim statement: which rows each kind of sweep takes, in which order, and how it marks
  * them. One statement per page, run inside the page's transaction (claim.ts).
  */
+import { ownedByLiveJob } from './live-claims.js'
+import type { JobQueue } from './live-claims.js'
 
 export type ClaimKind = 'due' | 'expired' | 'failed' | 'single'
 
@@ -20,8 +22,8 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  * Each kind walks the order of its own partial index (`$1` is the sweep's cutoff):
  * - `due`: the original design's selection. Pending or failed rows whose `next_run_at` is null or
  *   past, and completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now).
- * - `expired`: queued rows whose claim lease ran out (their job was lost with its instance, or
- *   dead-lettered). They keep the slot they were claimed for, so a retry reuses its key.
+ * - `expired`: queued rows whose claim lease ran out and whose job pg-boss no longer holds (lost
+ *   with its instance, or dead-lettered). They keep the slot they were claimed for, so a retry reuses its key.
  * - `failed` (operators): rows recorded failed, or paused for failing; they retry the slot they
  *   failed. Only the subscriptions in `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
@@ -62,6 +64,12 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
 }
 
 /**
+ * Kinds that take rows another job owns once its lease ran out: only if that job is gone. One
+ * pg-boss still holds (a long queue, a retry, a call in flight) will settle them (live-claims.ts).
+ */
+const TAKES_EXPIRED: ReadonlySet<ClaimKind> = new Set(['expired', 'single'])
+
+/**
  * The WHERE of a sweep's claim: the partial indexes' own status lists and sort keys, so anything
  * counting or selecting the same rows is answered by those indexes.
  */
@@ -80,8 +88,10 @@ export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
  * sort key (the next cursor) on every row; a `failed` claim also returns each row's status before
  * it (a row paused for failures is resumed by it).
  */
-export function claimSql(kind: ClaimKind): string {
+export function claimSql(kind: ClaimKind, queue: JobQueue): string {
   const { key, where, slot, resetAttempts } = SELECTION[kind]
+  const notLive = TAKES_EXPIRED.has(kind) ? `
+         AND NOT ${ownedByLiveJob(queue)}` : ''
   // A row this run has already taken waits for the next run: its job may have settled it (done,
   // or failed for good) before this page, and its slot is recorded. `expired` takes rows whose
   // claim ran out, whichever run made it.
@@ -96,7 +106,7 @@ export function claimSql(kind: ClaimKind): string {
       SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id, sp.status AS previous_status
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
-       WHERE ${where}${dueOnly}${once}
+       WHERE ${where}${dueOnly}${once}${notLive}
          AND s.active IS TRUE
          AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
        ORDER BY ${key}, sp.id

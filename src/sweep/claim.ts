@@ -31,6 +31,8 @@ export interface ClaimPageInput {
   spreadMs: number
   runId: string
   processQueue: string
+  /** pg-boss's schema: an expired claim is taken only if its job is gone from there. */
+  bossSchema: string
   timings: PageJobTimings
   /** For `failed` (null: all) and `single`: the subscriptions to take. */
   subscriptionIds?: string[] | null | undefined
@@ -86,7 +88,7 @@ function byJob(rows: ClaimedRow[]): ClaimedRow[][] {
 export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPageInput): Promise<ClaimPageResult> {
   const jobIds = Array.from({ length: Math.ceil(input.limit / input.jobSize) }, () => randomUUID())
   const extra = TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : input.kind === 'due' ? [input.claimedBefore ?? null] : []
-  const { rows } = await client.query<ClaimedRow>(claimSql(input.kind), [
+  const { rows } = await client.query<ClaimedRow>(claimSql(input.kind, input), [
     input.now, input.after.key, input.after.id, input.limit, input.leaseSeconds, input.runId, jobIds, input.jobSize, ...extra,
   ])
   if (rows.length === 0) return { claimed: 0, jobIds: [], finishedRuns: [], next: null }

@@ -57,6 +57,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     boss,
     logger: options.logger,
     processQueue,
+    bossSchema: options.bossSchema,
     pageSize: options.pageSize,
     jobSize: options.jobSize,
     claimLeaseSeconds: options.claimLeaseSeconds,

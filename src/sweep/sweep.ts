@@ -20,6 +20,7 @@ export interface SweepContext {
   boss: PgBoss
   logger: Logger
   processQueue: string
+  bossSchema: string
   pageSize: number
   jobSize: number
   /** How long a claim holds a row (config/flow.ts). */
@@ -96,6 +97,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
               spreadMs: ctx.spreadMs,
               runId,
               processQueue: ctx.processQueue,
+              bossSchema: ctx.bossSchema,
               subscriptionIds: scope.subscriptionIds ?? null,
               claimedBefore: scope.claimedBefore ?? null,
             }),

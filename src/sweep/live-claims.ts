@@ -1,0 +1,45 @@
+/**
+ * A claim's lease says how long its job may take before the row is presumed lost with it. But a
+ * job pg-boss still holds, waiting in a long queue, retrying, or running with its heartbeat, is not
+ * lost: pg-boss will run it. A backlog that takes longer than a lease to drain (a slow worker
+ * service, or a low `maxCallsPerSecond`) leaves many such rows behind their lease. Taking them
+ * would count them skipped in their run, queue them again at the back, and call a row whose call
+ * is in flight a second time. So an expired claim is taken only when its job is gone (completed,
+ * failed for good, or deleted), and the rescue renews the leases of the others.
+ */
+import type { Executor } from '../db/executor.js'
+import { quoteIdent } from '../db/executor.js'
+
+/** Where the jobs that own rows live: pg-boss's job table, and the scheduler's process queue. */
+export interface JobQueue {
+  bossSchema: string
+  processQueue: string
+}
+
+const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`
+
+/**
+ * SQL that holds for a row (`sp`) whose owning job pg-boss will still run: created (waiting for
+ * its start or a worker), retry, or active. A primary-key lookup, (name, id), per row.
+ */
+export function ownedByLiveJob({ bossSchema, processQueue }: JobQueue): string {
+  return `EXISTS (SELECT 1 FROM ${quoteIdent(bossSchema)}.job j
+                   WHERE j.name = ${quoteLiteral(processQueue)} AND j.id = sp.job_id
+                     AND j.state IN ('created', 'retry', 'active'))`
+}
+
+/**
+ * Renews, to `now` + `leaseSeconds`, the expired claims whose jobs pg-boss still holds, and says
+ * how many: the rescue's count of lost claims is then only of the lost ones.
+ */
+export async function renewLiveClaims(db: Executor, now: Date, leaseSeconds: number, queue: JobQueue): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE subscription_processing sp
+        SET lease_expires_at = $1::timestamptz + make_interval(secs => $2)
+      WHERE sp.status IN ('queued', 'processing')
+        AND COALESCE(sp.lease_expires_at, '-infinity'::timestamptz) <= $1
+        AND ${ownedByLiveJob(queue)}`,
+    [now, leaseSeconds],
+  )
+  return rowCount ?? 0
+}
