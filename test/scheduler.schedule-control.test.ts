@@ -75,6 +75,26 @@ describe('enroll with startsAt and endsAt', () => {
     expect((await scheduler.getSubscription(weekly)).nextRunAt).toEqual(at('2026-03-12T09:00:00.000Z'))
   })
 
+  test('a monthly subscription enrolled on the 31st, after its time of day, keeps the 31st: Feb 28, then Mar 31, not the 28th from then on', async () => {
+    clock.set('2027-01-31T10:00:00.000Z') // 09:00 has passed
+    const id = await subscription('monthly')
+    const enrolled = await scheduler.enroll(id, { runAt: '09:00' })
+    expect(enrolled).toMatchObject({ nextRunAt: at('2027-02-28T09:00:00.000Z'), anchorAt: at('2027-01-31T10:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2027-02-28', '2027-03-31', '2027-04-30'].map((d) => at(`${d}T09:00:00.000Z`)))
+    clock.set('2027-02-28T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2027-02-28T09:00:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2027-03-31T09:00:00.000Z'))
+  })
+
+  test('a weekly subscription whose start has passed takes its weekday from the start, not from the day it was enrolled', async () => {
+    clock.set('2027-01-31T10:00:00.000Z') // a Sunday
+    const id = await subscription('weekly')
+    // Thursday 21 January.
+    await expect(scheduler.enroll(id, { startsAt: at('2027-01-21T09:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2027-02-04T09:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual(['2027-02-04', '2027-02-11'].map((d) => at(`${d}T09:00:00.000Z`)))
+  })
+
   test('an end before the start, an unknown setting and a bad time of day are refused', async () => {
     const id = await subscription()
     await expect(scheduler.enroll(id, { startsAt: at('2026-04-02T00:00:00Z'), endsAt: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/endsAt.*before startsAt/)

@@ -23,6 +23,17 @@ export function phased(row: ScheduleRow): ScheduleRow {
 }
 
 /**
+ * The row with the phase its first slot is computed in, kept: a row with no anchor and no slot to
+ * take one from counts from its start (weekly from a Thursday runs on Thursdays, even once that
+ * Thursday has passed), else from `now`, the day it was scheduled. Kept on the row, the phase
+ * outlives a first slot clamped to a short month: enrolled on 31 January, Feb 28, then Mar 31.
+ */
+export function withPhase(row: ScheduleRow, now: Date): ScheduleRow {
+  if (phased(row).anchor_at) return row
+  return { ...row, anchor_at: row.starts_at ?? now }
+}
+
+/**
  * For new settings (`changed`) that move the row to another zone: the instant with the same local
  * date and time of day in the new zone as `at` had in the old. Read as it is, an instant can fall
  * on another local day there. Null when the zone stays.

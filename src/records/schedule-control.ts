@@ -11,7 +11,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf, zoneMove } from './first-slot.js'
+import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -28,7 +28,7 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
   const updated = applySettings(row, settings)
   // In a new zone, the days already spent (the slot just run, a skip) are the same local days.
   const move = zoneMove(options, row, updated)
-  const changed = keptPhase(row, updated, move, settings.anchor !== undefined)
+  const changed = withPhase(keptPhase(row, updated, move, settings.anchor !== undefined), now)
   checkWindow(changed)
   const spent = (await spentDays(db, row, now)).map((at) => (move ? move(at) : at))
   const next = firstSlotOf(options, changed, now, spent)
