@@ -369,6 +369,17 @@ describe('skipNext and upcoming', () => {
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
+  test('a skipped slot stays skipped after runSubscription(): the run on demand does not bring it back', async () => {
+    clock.set('2026-03-02T10:00:00.000Z') // today's 09:00 has passed
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-03T09:00:00.000Z'), nextRunAt: at('2026-03-04T09:00:00.000Z') })
+    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    expect(slots(id)).toEqual(['2026-03-02T10:00:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-04T09:00:00.000Z'))
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-04T09:00:00.000Z'), at('2026-03-05T09:00:00.000Z')])
+  })
+
   test('a subscription never processed runs at the next fire of the registered schedule, whoever asks', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

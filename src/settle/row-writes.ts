@@ -50,10 +50,12 @@ const SETTLED_STATUS = `CASE WHEN ${ENDED} THEN 'ended' ELSE 'completed' END`
 /** A paused row whose success leaves it no slot: it ends, and its pause with it. */
 const PAUSE_ENDS = `sp.status = 'paused' AND ${ENDED}`
 /**
- * Paused until an instant meanwhile, the row keeps the later of the two next slots: its pause
- * set the first after that instant, and the slots in between are not to be called.
+ * The row keeps the later of its next slot and the success's: a run made before its next slot (on
+ * demand) does not bring back a slot skipped since, and a row paused until an instant meanwhile
+ * keeps the first slot after it (the slots in between are not to be called). A sweep's slot is
+ * the row's next one, which the success's follows.
  */
-const PAUSED_UNTIL = `sp.status = 'paused' AND sp.paused_until IS NOT NULL`
+const NEXT_KEPT = `CASE WHEN ${ENDED} THEN NULL ELSE GREATEST(sp.next_run_at, ${NEXT}) END`
 
 /**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
@@ -64,7 +66,7 @@ export const COMPLETE_ROWS = `
      SET status = CASE WHEN sp.status = 'paused' AND NOT ${ENDED} THEN 'paused' ELSE ${SETTLED_STATUS} END,
          paused_reason = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_reason END,
          paused_until = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_until END,
-         last_run_at = $3, next_run_at = CASE WHEN ${PAUSED_UNTIL} AND NOT ${ENDED} THEN GREATEST(sp.next_run_at, ${NEXT}) ELSE ${NEXT} END, error = NULL,
+         last_run_at = $3, next_run_at = ${NEXT_KEPT}, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
          anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
