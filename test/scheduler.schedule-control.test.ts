@@ -319,6 +319,16 @@ describe('pause until', () => {
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
+  test('paused while its call is in flight, it still refuses a reschedule or a skip until the call has settled', async () => {
+    const { id, run } = await callInFlight({ runAt: '09:00' })
+    await scheduler.pause(id)
+    await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
+    await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
+    expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
+    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', runAt: '10:00', nextRunAt: at('2026-03-03T10:00:00.000Z') })
+  })
+
   test('paused until an instant while its call is in flight: the success keeps the first slot after the pause', async () => {
     const { id, run } = await callInFlight({ runAt: '09:00' })
     await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })

@@ -18,6 +18,8 @@ export interface ScheduleRow extends RowSchedule {
   last_run_at: Date | null
   /** The host's `subscriptions.active`; null when the host row is gone. */
   active: boolean | null
+  /** The job that owns the row: a call is queued, in flight or waiting for its retry (paused meanwhile, too). */
+  job_id: string | null
 }
 
 export function notEnrolled(subscriptionId: string): NotFoundError {
@@ -35,7 +37,7 @@ export function notEnrolled(subscriptionId: string): NotFoundError {
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
   const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for, sp.last_run_at,
+    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for, sp.last_run_at, sp.job_id,
             sp.timezone, sp.run_at, sp.anchor_at, sp.starts_at, sp.ends_at, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
@@ -51,9 +53,12 @@ export function isInFlight(row: Pick<ScheduleRow, 'status'>): boolean {
   return row.status === 'queued' || row.status === 'processing'
 }
 
-/** @throws {SubscriptionBusyError} while a call for the row is in flight. */
+/**
+ * @throws {SubscriptionBusyError} while a job owns the row: its call is queued, in flight or
+ * waiting for its retry, also once the row is paused (the call's outcome still sets its next slot).
+ */
 export function assertIdle(row: ScheduleRow, action: string): void {
-  if (!isInFlight(row)) return
+  if (!isInFlight(row) && row.job_id === null) return
   throw new SubscriptionBusyError(
     `Cannot ${action} subscription ${row.subscription_id} while a call for it is in flight (status '${row.status}'): ` +
       'its outcome sets the next slot. Try again once it has settled (within workerTimeoutMs, or after its retry).',
