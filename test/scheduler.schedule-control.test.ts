@@ -495,6 +495,31 @@ describe("catchUp: 'all'", () => {
     }
   })
 
+  test('a pause until an instant defers the slots it covers, oldest first after it; reschedule() with no change forgives them', async () => {
+    const own = await createTestDatabase()
+    const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
+    const ownWorker = createFakeWorkerClient()
+    const catchingUp = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, catchUp: 'all' })
+    await catchingUp.start()
+    try {
+      const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
+      const [deferred, forgiven] = rows.map((r) => r.id) as [string, string]
+      for (const id of [deferred, forgiven]) {
+        await catchingUp.enroll(id, { runAt: '09:00' })
+        await catchingUp.pause(id, { until: at('2026-03-04T12:00:00.000Z') })
+      }
+      expect((await catchingUp.getSubscription(deferred)).nextRunAt).toEqual(at('2026-03-02T09:00:00.000Z'))
+      await expect(catchingUp.reschedule(forgiven, {})).resolves.toEqual({ nextRunAt: at('2026-03-05T09:00:00.000Z') })
+      ownClock.set('2026-03-05T09:00:05.000Z')
+      await catchingUp.runNow()
+      const days = (id: string) => ownWorker.callsFor(id).map((c) => c.scheduledFor.slice(0, 10))
+      expect(days(deferred)).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'])
+      expect(days(forgiven)).toEqual(['2026-03-05'])
+    } finally {
+      await catchingUp.stop({ timeoutMs: 2000 })
+    }
+  })
+
   test("'latest' (the default) makes one call, then the next slot after now", async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
