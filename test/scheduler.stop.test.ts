@@ -134,6 +134,8 @@ describe('stop', () => {
     const { runId } = await first.runNow({ wait: false })
     await hanging.waitForCalls(1)
     await first.stop({ timeoutMs: 300 })
+    // The log says where the row goes: no retry job follows a last attempt.
+    expect(harness.logger.messages('info').join('\n')).toMatch(/cancelled by stop\(\) \(attempt 1\); on its last attempt, not a failure: the next sweep or rescue pass/)
 
     const [row] = await rowsFor(harness.db.pool, [id!])
     // Not failed, not counted against the subscription, and claimable at once.

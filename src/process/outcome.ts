@@ -83,6 +83,11 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
 export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelled): void {
   if (outcome.kind === 'cancelled') return
   const { row, attempt } = outcome
-  if (outcome.cancelled) options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); back in the queue for another instance.`)
-  else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
+  if (outcome.cancelled) {
+    // No retry job follows the last attempt: the row is let go of, for the next sweep or rescue.
+    const then = attempt >= options.retry.limit + 1
+      ? 'on its last attempt, not a failure: the next sweep or rescue pass (any instance\'s, within a minute) calls it again.'
+      : 'back in the queue for another instance.'
+    options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); ${then}`)
+  } else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
 }

@@ -46,7 +46,10 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
     const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
     await (await runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore })).swept
   } else if (expired > 0) {
-    options.logger.warn(`Rescuing ${expired} subscriptions whose claim expired (a crashed instance, or a lost job).`)
+    options.logger.warn(
+      `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +
+        '(a crashed instance, a lost job, or a call stop() cancelled on its last attempt).',
+    )
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
