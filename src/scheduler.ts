@@ -158,9 +158,13 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     runNow: ((o: RunNowOptions = {}) => run('runNow', 'manual', SCHEDULED_SWEEP, o.wait)) as SubscriptionScheduler['runNow'],
 
     retryFailed: ((o: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined } = {}) => {
-      if (o.subscriptionIds !== undefined) {
-        if (!Array.isArray(o.subscriptionIds)) throw new TypeError('retryFailed({ subscriptionIds }) expects an array of UUIDs.')
-        o.subscriptionIds.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
+      try {
+        if (o.subscriptionIds !== undefined) {
+          if (!Array.isArray(o.subscriptionIds)) throw new ConfigurationError('subscriptionIds', `expected an array of UUIDs (or undefined for every failed subscription), got ${shown(o.subscriptionIds)}.`)
+          o.subscriptionIds.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
+        }
+      } catch (error) {
+        return Promise.reject(error)
       }
       return run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: o.subscriptionIds ?? null }, o.wait)
     }) as SubscriptionScheduler['retryFailed'],

@@ -98,6 +98,12 @@ describe('enroll', () => {
     expect(await processingRow(id)).toMatchObject({ status: 'completed', next_run_at: expected })
   })
 
+  test("a time of day written 'H:MM' is stored and shown as 'HH:MM'", async () => {
+    const id = await insertHostSubscription()
+    await expect(scheduler.enroll(id, { runAt: '9:05' })).resolves.toMatchObject({ runAt: '09:05' })
+    expect(await processingRow(id)).toMatchObject({ run_at: '09:05' })
+  })
+
   test('rejects a subscription id that is not a UUID with a ConfigurationError', async () => {
     const error = await scheduler.enroll('sub_123').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigurationError)

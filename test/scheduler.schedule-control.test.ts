@@ -239,6 +239,9 @@ describe('reschedule', () => {
   test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {
     await expect(scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
     await expect(scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)
+    // retryFailed() takes a list: a single id, or a bad one in it, rejects naming it.
+    await expect(scheduler.retryFailed({ subscriptionIds: '00000000-0000-4000-8000-000000000000' as never })).rejects.toThrow(/`subscriptionIds`.*expected an array of UUIDs/)
+    await expect(scheduler.retryFailed({ subscriptionIds: ['nope'] })).rejects.toMatchObject({ option: 'subscriptionIds[0]' })
   })
 })
 

@@ -62,7 +62,8 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
   }
   const settings: ScheduleSettings = {
     timezone: timezone as string | null | undefined,
-    runAt: runAt as string | null | undefined,
+    // 'H:MM' is stored as 'HH:MM', as every runAt is shown.
+    runAt: typeof runAt === 'string' ? runAt.padStart(5, '0') : (runAt as null | undefined),
     anchor: checkDate('anchor', given.anchor),
     startsAt: checkDate('startsAt', given.startsAt),
     endsAt: checkDate('endsAt', given.endsAt),
