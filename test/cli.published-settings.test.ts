@@ -11,7 +11,7 @@ import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { parseIsoInstant } from '../src/schedule/iso-instant.js'
 import { captureLogger } from '../src/testing.js'
-import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
+import { finished, runCli, SLOW_MS, startCli, startWorker } from './support/cli-process.js'
 import { createEmptyDatabase, createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
@@ -150,6 +150,22 @@ describe('run-now', { timeout: SLOW_MS }, () => {
 })
 
 describe('on a database never migrated', { timeout: SLOW_MS }, () => {
+  test('a worker started beside them with no --cron or zone joins them: it keeps their cron, zone, time of day and cadences', async () => {
+    const before = await db.pool.query(`SELECT timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)
+    const worker = startCli(['worker', '--worker-url', http.url, '--shutdown-timeout', '1000'], env)
+    try {
+      await worker.waitForStdout(/^Worker ready/m, 60_000)
+      const { rows: schedules } = await db.pool.query(`SELECT cron, timezone FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
+      expect(schedules).toEqual([{ cron: '0 0 1 1 *', timezone: 'Europe/Berlin' }])
+      expect((await db.pool.query(`SELECT timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)).rows).toEqual(before.rows)
+      expect(worker.stderr()).toMatch(/Following the schedule on this database: cron '0 0 1 1 \*' in Europe\/Berlin; runAt 07:00, catchUp latest/)
+      expect(worker.stderr()).not.toMatch(/Replacing/)
+    } finally {
+      worker.child.kill('SIGTERM')
+      await finished(worker, 30_000)
+    }
+  })
+
   test('upcoming names the migration step, as status does', async () => {
     const bare = await createEmptyDatabase()
     await bare.pool.query(HOST_SUBSCRIPTIONS_DDL)

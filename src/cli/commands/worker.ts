@@ -6,6 +6,7 @@ import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSignal } from '../args.js'
 import { createCliLogger, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
+import { joinFleet } from '../fleet-settings.js'
 import { formatDuration } from '../format.js'
 
 /** Printed once the scheduler has started; scripts and tests wait for it. */
@@ -28,7 +29,7 @@ export default defineCommand({
     const shutdown = waitForShutdownSignal()
     try {
       await withPool(logger, async (pool) => {
-        const scheduler = createSubscriptionScheduler(pool, options)
+        const scheduler = createSubscriptionScheduler(pool, await joinFleet(pool, options, logger))
         scheduler.on('run:started', (run) => logger.info(`Run ${run.runId} (${run.trigger}) started.`))
         scheduler.on('run:finished', (run) => {
           logger.info(`Run ${run.runId} finished in ${formatDuration(run.durationMs)}: ${run.processed} processed, ` +

@@ -1,0 +1,59 @@
+/**
+ * What `worker` takes from the instances already scheduling on its database, for what no flag or
+ * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up and
+ * cadence names they published. A worker has flags for the cron and the zone only: started beside
+ * instances embedded in a backend, it would otherwise register the library's defaults over their
+ * schedule, and compute other slots than theirs. On a database with neither (a first start, or
+ * one not migrated yet), the library's defaults apply, as before.
+ */
+import type pg from 'pg'
+import { resolveOptions } from '../config/resolve-options.js'
+import { quoteIdent } from '../db/executor.js'
+import type { Logger, SchedulerOptions } from '../index.js'
+import { queueNames } from '../runtime/boss.js'
+import { readSharedSettings } from '../runtime/shared-settings.js'
+import type { SharedSettings } from '../runtime/shared-settings.js'
+
+interface Registered {
+  cron: string
+  timezone: string
+}
+
+/** Null when the table is not there yet (a database not migrated, pg-boss not installed). */
+async function orNone<T>(read: () => Promise<T | null>): Promise<T | null> {
+  try {
+    return await read()
+  } catch {
+    return null
+  }
+}
+
+async function registeredSweep(pool: pg.Pool, bossSchema: string, queue: string): Promise<Registered | null> {
+  const { rows } = await pool.query<Registered>(`SELECT cron, timezone FROM ${quoteIdent(bossSchema)}.schedule WHERE name = $1 AND key = 'default'`, [queue])
+  return rows[0] ?? null
+}
+
+/** `options` with what the fleet on this database has set filled in; says what it took. */
+export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger: Logger): Promise<SchedulerOptions> {
+  const { queuePrefix, bossSchema } = resolveOptions(options)
+  const registered = options.cron === undefined ? await orNone(() => registeredSweep(pool, bossSchema, queueNames(queuePrefix).sweep)) : null
+  const published: SharedSettings | null = await orNone(() => readSharedSettings(pool, queuePrefix))
+  if (!registered && !published) return options
+  const joined: SchedulerOptions = { ...options }
+  if (registered) {
+    joined.cron = registered.cron
+    joined.timezone ??= registered.timezone
+  }
+  if (published) {
+    joined.timezone ??= published.timezone
+    joined.runAt ??= published.runAt
+    joined.catchUp ??= published.catchUp
+    joined.frequencies ??= published.frequencies
+  }
+  const parts = [
+    registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
+    published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
+  ].filter(Boolean)
+  logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
+  return joined
+}
