@@ -114,7 +114,7 @@ describe('the commands that steer one subscription check what they are given, be
     await expectUsageErrors([
       [['pause', ID, '--until', 'tomorrow'], /^error: --until: expected a date and time with its zone, such as 2026-03-10T09:00:00Z/m],
       [['pause', ID, '--until', '2026-03-10T09:00:00'], /^error: --until: expected a date and time with its zone.*got "2026-03-10T09:00:00"\.$/m],
-      [['reschedule', ID, '--anchor', '2026-02-30T09:00:00Z'], /^error: --anchor: expected a date and time with its zone/m],
+      [['reschedule', ID, '--anchor', '2026-02-30T09:00:00Z'], /^error: --anchor: expected a date and time with its zone.*got "2026-02-30T09:00:00Z": 2026-02-30 is not a day of the calendar\.$/m],
       [['reschedule', ID, '--ends-at='], /^error: --ends-at is empty: give a value, or none to clear it\.$/m],
       [['upcoming', ID, '--count', ''], /^error: --count is empty: give it a value, or leave it out/m],
       [['status', '--timezone='], /^error: --timezone is empty: give it a value, or leave it out/m],

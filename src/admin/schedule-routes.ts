@@ -10,7 +10,7 @@
 import { SETTING_NAMES } from '../records/schedule-settings.js'
 import type { ScheduleSettings } from '../records/schedule-settings.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
-import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
+import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { AdminHttpError, invalidField, json, parseCountParam, readJsonObject, requireUuid } from './http.js'
 import type { Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
@@ -31,7 +31,7 @@ function instant(field: string, value: unknown, nullable: boolean): Date | null 
     throw invalidField(field, 'INVALID_BODY', `${field} must be ${expected}, such as "2026-03-10T09:00:00Z"; got ${shown(value)}.`)
   }
   const date = parseIsoInstant(value)
-  if (!date) throw invalidField(field, 'INVALID_INPUT', `${field} must be an ISO 8601 date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${shown(value)}.`)
+  if (!date) throw invalidField(field, 'INVALID_INPUT', `${field} must be an ISO 8601 date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}${gotInstant(value)}`)
   return date
 }
 

@@ -12,7 +12,7 @@ import type pg from 'pg'
 import { isConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { assertUuid } from '../records/enroll.js'
-import { ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
+import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { createSubscriptionScheduler } from '../scheduler.js'
 import type { SubscriptionDetails, SubscriptionScheduler } from '../types.js'
 import { UsageError } from './context.js'
@@ -45,7 +45,7 @@ export function checkedSubscriptionId(value: unknown): string {
 export function instantFlag(flag: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined
   const date = parseIsoInstant(value)
-  if (!date) throw new UsageError(`--${flag}: expected a date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}; got ${shown(value)}.`)
+  if (!date) throw new UsageError(`--${flag}: expected a date and time with its zone, such as ${ISO_INSTANT_EXAMPLE}${gotInstant(value)}`)
   return date
 }
 

@@ -16,6 +16,28 @@ function daysIn(year: number, month: number): number {
 }
 
 /**
+ * What is wrong with `text` when it has the shape of an ISO instant but names no instant: its day,
+ * time or offset does not exist (`2026-02-30`, `24:00`, `+25:00`). Null otherwise: it is fine, or
+ * not of that shape at all (the caller's message says what the shape is).
+ */
+export function isoInstantFlaw(text: unknown): string | null {
+  const match = typeof text === 'string' ? ISO_INSTANT.exec(text.trim()) : null
+  if (!match) return null
+  const [, year, month, day, hour, minute, second = '00', , offsetHours = '0', offsetMinutes = '0'] = match
+  const [y, mo, d] = [year, month, day].map(Number) as [number, number, number]
+  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return `${year}-${month}-${day} is not a day of the calendar`
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return `${hour}:${minute}:${second} is not a time of day`
+  if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return `${match[7]} is not a zone offset`
+  return null
+}
+
+/** `; got "<text>"`, and what is wrong with it if it has an instant's shape: the end of a refusal. */
+export function gotInstant(text: string): string {
+  const flaw = isoInstantFlaw(text)
+  return `; got ${JSON.stringify(text)}${flaw ? `: ${flaw}` : ''}.`
+}
+
+/**
  * The instant `text` names, or null when it is not an ISO 8601 date and time with a zone
  * (`Z`, or an offset such as `+01:00`), or names a day, hour or minute that does not exist.
  */

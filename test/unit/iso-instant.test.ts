@@ -3,7 +3,7 @@
  * own zone could change the meaning of, and no impossible day rolled over into the next month.
  */
 import { describe, expect, test } from 'vitest'
-import { parseIsoInstant } from '../../src/schedule/iso-instant.js'
+import { gotInstant, isoInstantFlaw, parseIsoInstant } from '../../src/schedule/iso-instant.js'
 
 describe('parseIsoInstant', () => {
   test.each([
@@ -33,5 +33,24 @@ describe('parseIsoInstant', () => {
     ['null', null],
   ])('refuses %s', (_, value) => {
     expect(parseIsoInstant(value)).toBeNull()
+  })
+})
+
+describe('what a refusal says is wrong', () => {
+  test.each([
+    ['2026-02-30T00:00:00Z', '2026-02-30 is not a day of the calendar'],
+    ['2026-13-01T00:00:00Z', '2026-13-01 is not a day of the calendar'],
+    ['2026-03-10T24:00:00Z', '24:00:00 is not a time of day'],
+    ['2026-03-10T09:00:60Z', '09:00:60 is not a time of day'],
+    ['2026-03-10T09:00:00+25:00', '+25:00 is not a zone offset'],
+  ])('%s: %s', (text, flaw) => {
+    expect(isoInstantFlaw(text)).toBe(flaw)
+    expect(gotInstant(text)).toBe(`; got "${text}": ${flaw}.`)
+  })
+
+  test('nothing to add for a valid instant, or for text of another shape (the message says the shape)', () => {
+    expect(isoInstantFlaw('2026-03-10T09:00:00Z')).toBeNull()
+    expect(isoInstantFlaw('2026-03-10T09:00:00')).toBeNull()
+    expect(gotInstant('tomorrow')).toBe('; got "tomorrow".')
   })
 })
