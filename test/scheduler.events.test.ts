@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
 import type { SchedulerEvents, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -97,4 +97,12 @@ test('an async listener that rejects is logged, and its rejection never reaches 
   } finally {
     process.off('unhandledRejection', onUnhandled)
   }
+})
+
+test('an event name the scheduler does not emit, or a listener that is no function, is a ConfigurationError at on()', () => {
+  // A JavaScript caller's typo: without the check its listener would wait forever.
+  expect(() => scheduler.on('subscription:done' as never, () => {})).toThrow(/`event`: unknown event "subscription:done"; the events are run:started, run:finished, subscription:succeeded/)
+  expect(() => scheduler.on('run:finished', undefined as never)).toThrow(ConfigurationError)
+  const off = scheduler.on('breaker:closed', () => {})
+  off()
 })

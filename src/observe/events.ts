@@ -3,6 +3,7 @@
  * synchronously and must not throw; one that does, or an async one whose promise rejects, is
  * logged and ignored: a listener's failure never reaches the host as an unhandled rejection.
  */
+import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from './logger.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
@@ -34,6 +35,12 @@ export interface SchedulerEvents {
 }
 
 export type SchedulerEventName = keyof SchedulerEvents
+
+/** Every event, once: the record makes adding an event without naming it here a type error. */
+const EVENT_NAMES: ReadonlySet<string> = new Set(Object.keys({
+  'run:started': true, 'run:finished': true, 'subscription:succeeded': true, 'subscription:failed': true,
+  'retry:scheduled': true, 'breaker:opened': true, 'breaker:closed': true,
+} satisfies Record<SchedulerEventName, true>))
 export type SchedulerListener<E extends SchedulerEventName> = (payload: SchedulerEvents[E]) => void
 
 export interface EventBus {
@@ -45,6 +52,9 @@ export function createEventBus(logger: Logger): EventBus {
   const listeners = new Map<SchedulerEventName, Set<(payload: never) => void>>()
   return {
     on(event, listener) {
+      // A JavaScript caller's typo would otherwise wait forever for an event that never comes.
+      if (!EVENT_NAMES.has(event)) throw new ConfigurationError('event', `unknown event ${shown(event)}; the events are ${[...EVENT_NAMES].join(', ')}.`)
+      if (typeof listener !== 'function') throw new ConfigurationError('listener', `expected a function, got ${shown(listener)}.`)
       const set = listeners.get(event) ?? new Set()
       set.add(listener as (payload: never) => void)
       listeners.set(event, set)
