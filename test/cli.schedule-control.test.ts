@@ -144,9 +144,12 @@ describe('reschedule', { timeout: SLOW_MS }, () => {
 })
 
 describe('refusals the database decides', { timeout: SLOW_MS }, () => {
-  test('each names its flag and exits 2, or says the id is unknown and exits 1; the row is left as it was', async () => {
+  test('each names its flag and exits 2, says the id is unknown and exits 1, or that a call is in flight and exits 4; the row is left as it was', async () => {
     const id = await subscription({ runAt: '09:00' })
     const before = await library.getSubscription(id)
+    // A call in flight: its job owns the row.
+    const busy = await subscription({ runAt: '09:00' })
+    await db.pool.query(`UPDATE subscription_processing SET status = 'queued', job_id = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE subscription_id = $1`, [busy])
     const cases: [string[], number, RegExp][] = [
       [['upcoming', id, '--count', '1001'], 2, /^error: --count: expected a whole number from 1 to 1000, got 1001\.$/m],
       [['pause', id, '--until', '2020-01-01T00:00:00Z'], 2, /^error: --until: 2020-01-01T00:00:00\.000Z is not in the future; pause without --until \(or resume\) instead\.$/m],
@@ -155,6 +158,8 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
       [['reschedule', id, '--starts-at', '2099-04-02T00:00:00Z', '--ends-at', '2099-04-01T00:00:00Z'], 2, /^error: --ends-at: 2099-04-01T00:00:00\.000Z is before startsAt/m],
       [['skip', '00000000-0000-4000-8000-000000000000'], 1, /^error: Subscription 00000000-0000-4000-8000-000000000000 is not enrolled/m],
       [['resume', '00000000-0000-4000-8000-000000000000'], 1, /is not enrolled/],
+      [['skip', busy], 4, /^error: Cannot skip the next slot of subscription .* while a call for it is in flight/m],
+      [['reschedule', busy, '--run-at', '10:00'], 4, /^error: Cannot reschedule subscription .* while a call for it is in flight/m],
     ]
     for (let i = 0; i < cases.length; i += 3) {
       const batch = cases.slice(i, i + 3)

@@ -50,6 +50,14 @@ describe('a flag that needs a value', { timeout: SLOW_MS }, () => {
       [['worker', '--worker-url', '--cron', '0 9 * * *'], /--worker-url needs a value, but --cron follows it: write --worker-url <url>/],
     ])
   })
+
+  test('last on the line, it says so too; given twice, it says to give it once', async () => {
+    await expectUsageErrors([
+      [['upcoming', ID, '--count'], /^error: --count needs a value: write --count <\w+> \(or --count=<\w+>\)\.$/m],
+      [['upcoming', ID, '--count', '2', '--count', '3'], /^error: --count is given twice: give it once\.$/m],
+      [['upcoming', ID, '--count=2', '--count', '3'], /^error: --count is given twice: give it once\.$/m],
+    ])
+  })
 })
 
 describe('a misspelt command or flag gets the closest one, exit 2', { timeout: SLOW_MS }, () => {

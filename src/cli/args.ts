@@ -81,6 +81,7 @@ export const strictFlags = defineCittyPlugin({
     const defs = new Map(Object.entries(declared).filter(([, def]) => def.type !== 'positional').map(([name, def]) => [kebab(name), def]))
     const known = new Set(['help', 'h', ...defs.keys()])
     const takesArguments = Object.values(declared).some((def) => def.type === 'positional')
+    const given = new Set<string>()
     for (let i = 0; i < rawArgs.length; i++) {
       const arg = rawArgs[i]!
       if (arg === '--') break
@@ -100,14 +101,18 @@ export const strictFlags = defineCittyPlugin({
       }
       const def = defs.get(name)
       if (def?.type !== 'string' && def?.type !== 'enum') continue
+      // The last of two would win silently: say which one counts instead.
+      if (given.has(name)) throw new UsageError(`--${name} is given twice: give it once.`)
+      given.add(name)
+      const hint = 'valueHint' in def && def.valueHint ? def.valueHint : 'value'
       if (arg.includes('=')) {
         refuseEmpty(typed, arg.slice(arg.indexOf('=') + 1), cmd)
         continue
       }
       const next = rawArgs[i + 1]
-      if (next !== undefined) refuseEmpty(typed, next, cmd)
-      if (next !== undefined && isFlag(next)) {
-        const hint = 'valueHint' in def && def.valueHint ? def.valueHint : 'value'
+      if (next === undefined) throw new UsageError(`${typed} needs a value: write ${typed} <${hint}> (or ${typed}=<${hint}>).`)
+      refuseEmpty(typed, next, cmd)
+      if (isFlag(next)) {
         throw new UsageError(`${typed} needs a value, but ${next.split('=')[0]} follows it: write ${typed} <${hint}> (or ${typed}=<${hint}>).`)
       }
       i++ // its value, whatever it looks like

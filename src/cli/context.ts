@@ -4,7 +4,7 @@
  */
 import { createConsola } from 'consola'
 import pg from 'pg'
-import { isConfigurationError } from '../index.js'
+import { isConfigurationError, SubscriptionBusyError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
@@ -18,6 +18,8 @@ export const EXIT = {
   usage: 2,
   /** `run-now` or `backfill` finished, but at least one subscription (or slot) failed. */
   subscriptionsFailed: 3,
+  /** `skip` or `reschedule` refused while a call for the subscription is in flight: try again once it has settled. */
+  busy: 4,
   /** `run-now` or `backfill` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
   interrupted: 130,
 } as const
@@ -106,6 +108,7 @@ export function isCittyUsageError(error: unknown): boolean {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || isConfigurationError(error) || isCittyUsageError(error)) return EXIT.usage
+  if (error instanceof SubscriptionBusyError) return EXIT.busy
   return EXIT.failure
 }
 
