@@ -212,6 +212,33 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(page).toContain('id="sign-in"')
   })
 
+  test('GET /sign-in?token= is refused the same way: 400, the note, no cookie', async () => {
+    const response = await fetch(`${base}/sign-in?token=${TOKEN}`, { redirect: 'manual' })
+    expect(response.status).toBe(400)
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(await response.text()).toContain('data-code="INVALID_INPUT">Signing in with ?token= in the address is no longer supported')
+  })
+
+  test('each refused token is logged; past 10 in a minute the form answers 429 with Retry-After, the right token too, while bearer requests go on', async () => {
+    const own = captureLogger()
+    const limited = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger: own }))
+    try {
+      for (let i = 1; i <= 10; i++) expect((await signIn(`guess-${i}-0123456789abcdef`, `${limited.base}/sign-in`)).status).toBe(401)
+      expect(own.messages('warn')[0]).toBe('Admin sign-in refused: the token was not accepted (1 this minute).')
+      expect(own.messages('warn').at(-1)).toMatch(/refused 10 times this minute: the form answers 429 until the minute is over/)
+      const blocked = await signIn(TOKEN, `${limited.base}/sign-in`)
+      expect(blocked.status).toBe(429)
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(60)
+      expect(blocked.headers.getSetCookie()).toEqual([])
+      expect(await blocked.text()).toContain('data-code="TOO_MANY_REQUESTS">Too many tokens were refused this minute')
+      const bearer = await fetch(`${limited.base}/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      expect(bearer.status).toBe(200)
+    } finally {
+      await limited.close()
+    }
+  })
+
   test('state changes with the cookie need X-Requested-With: pss-dashboard (CSRF)', async () => {
     const cookie = jarOf(await signIn(TOKEN))
     const forged = await fetch(`${base}/process-subscriptions?wait=false`, { method: 'POST', headers: { cookie } })

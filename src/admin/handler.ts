@@ -17,6 +17,7 @@ import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
 import { COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookie, verifySession } from './session.js'
 import { SIGN_IN_PATH, signIn, tokenInQuery } from './sign-in.js'
+import { createSignInLimit } from './sign-in-limit.js'
 import type { SessionSettings } from './sign-in.js'
 import { signInPage } from './sign-in-page.js'
 
@@ -115,6 +116,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   const basePath = resolveBasePath(options.basePath)
   const logger = options.logger ?? defaultLogger()
   const sessions = resolveSessions(authorize, options.session)
+  const signInLimit = createSignInLimit(logger)
 
   /**
    * A bearer header (any scheme a browser does not send by itself) is always `authorize`'s to
@@ -136,8 +138,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       const url = new URL(request.url)
       const { mount, path } = target
       if (path === SIGN_IN_PATH) {
-        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions).catch((error: unknown) => signInFailed(error, mount))
-        if (request.method === 'GET') return signInPage(mount, { status: 200 })
+        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions, signInLimit).catch((error: unknown) => signInFailed(error, mount))
+        if (request.method === 'GET') return url.searchParams.has('token') ? tokenInQuery(mount) : signInPage(mount, { status: 200 })
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET, POST, not ${request.method}.`, { allow: 'GET, POST' })
       }
       const isPage = request.method === 'GET' && path === '/'

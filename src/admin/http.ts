@@ -18,6 +18,7 @@ export type AdminErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_STARTED'
   | 'SUBSCRIPTION_BUSY'
+  | 'TOO_MANY_REQUESTS'
   | 'INTERNAL'
 
 /** The shape of every error response. */

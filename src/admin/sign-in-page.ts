@@ -9,7 +9,7 @@ import { escapeHtml, html } from './http.js'
 import type { AdminErrorCode } from './http.js'
 
 export interface SignInPageOptions {
-  status: 200 | 400 | 401 | 413 | 500
+  status: 200 | 400 | 401 | 413 | 429 | 500
   /** What went wrong, shown above the form. */
   error?: { code: AdminErrorCode; message: string } | undefined
 }

@@ -10,6 +10,7 @@ import { AdminHttpError, readBody } from './http.js'
 import { clearedSessionCookie, mintSession, sessionCookie } from './session.js'
 import type { SessionKey } from './session.js'
 import { signInPage } from './sign-in-page.js'
+import type { SignInLimit } from './sign-in-limit.js'
 
 export const SIGN_IN_PATH = '/sign-in'
 
@@ -58,7 +59,14 @@ function formError(mount: string, error: AdminHttpError): Response {
  * `POST /sign-in`. No CSRF check: signing a browser in needs the token, and whoever has it can
  * use the API anyway.
  */
-export async function signIn(request: Request, mount: string, authorize: Authorize, settings: SessionSettings): Promise<Response> {
+export async function signIn(request: Request, mount: string, authorize: Authorize, settings: SessionSettings, limit: SignInLimit): Promise<Response> {
+  const blockedMs = limit.blockedForMs()
+  if (blockedMs !== null) {
+    const seconds = Math.max(1, Math.ceil(blockedMs / 1000))
+    const page = signInPage(mount, { status: 429, error: { code: 'TOO_MANY_REQUESTS', message: `Too many tokens were refused this minute; try again in ${seconds} s.` } })
+    page.headers.set('retry-after', String(seconds))
+    return page
+  }
   let token: string
   try {
     token = await readToken(request)
@@ -67,6 +75,7 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     throw error
   }
   if (!(await judged(authorize, withBearer(request, token)))) {
+    limit.refused()
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
   const expiresAt = new Date(Date.now() + settings.maxAgeSeconds * 1000)

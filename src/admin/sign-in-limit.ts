@@ -1,0 +1,42 @@
+/**
+ * Refused sign-ins, counted per handler. Each is logged, and past {@link MAX_REFUSALS} in a
+ * minute the form answers 429 until that minute is over. A token of 16 characters or more is out
+ * of a guesser's reach either way: the limit keeps one from running `authorize` (the host's own
+ * check, perhaps a slow one) without end, and the log shows one at work. It counts the handler's
+ * refusals, not a client's (behind a proxy every client has its address): a flood delays signing
+ * in by form for the rest of its minute, while bearer requests and signed-in sessions go on.
+ */
+import type { Logger } from '../observe/logger.js'
+
+export const MAX_REFUSALS = 10
+export const WINDOW_MS = 60_000
+
+export interface SignInLimit {
+  /** Milliseconds until sign-ins are judged again, or null when they are now. */
+  blockedForMs(): number | null
+  /** A token `authorize` refused: counted and logged. */
+  refused(): void
+}
+
+export function createSignInLimit(logger: Logger, now: () => number = Date.now): SignInLimit {
+  let windowStart = 0
+  let refusals = 0
+  const inWindow = () => {
+    if (now() - windowStart >= WINDOW_MS) {
+      windowStart = now()
+      refusals = 0
+    }
+  }
+  return {
+    blockedForMs() {
+      inWindow()
+      return refusals >= MAX_REFUSALS ? windowStart + WINDOW_MS - now() : null
+    },
+    refused() {
+      inWindow()
+      refusals++
+      if (refusals < MAX_REFUSALS) logger.warn(`Admin sign-in refused: the token was not accepted (${refusals} this minute).`)
+      else logger.warn(`Admin sign-in refused ${refusals} times this minute: the form answers 429 until the minute is over.`)
+    },
+  }
+}
