@@ -33,6 +33,7 @@ const ROUTES: [string, string][] = [
   ['GET', `/subscriptions/${ID}`],
   ['POST', '/process-subscriptions'],
   ['POST', `/subscriptions/${ID}/run`],
+  ['POST', `/subscriptions/${ID}/enroll`],
   ['POST', `/subscriptions/${ID}/pause`],
   ['POST', `/subscriptions/${ID}/resume`],
   ['POST', '/failed/retry'],

@@ -187,6 +187,22 @@ describe('POST /subscriptions/:id/backfill', () => {
   })
 })
 
+describe('POST /subscriptions/:id/enroll', () => {
+  test('enrols a subscription the host just added, with or without settings: 201 the first time, 200 after; 404 for no host row', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
+    const [plain, timed] = rows.map((r) => r.id) as [string, string]
+    // Not enrolled yet: the routes that need a row say so.
+    expect((await call('GET', `/subscriptions/${plain}`)).status).toBe(404)
+    expect(await call('POST', `/subscriptions/${plain}/enroll`)).toMatchObject({ status: 201, body: { subscriptionId: plain, created: true, status: 'pending', nextRunAt: null } })
+    expect(await call('POST', `/subscriptions/${plain}/enroll`)).toMatchObject({ status: 200, body: { created: false } })
+    expect(await call('POST', `/subscriptions/${timed}/enroll`, { json: { runAt: '10:00', timezone: 'Europe/Berlin' } }))
+      .toMatchObject({ status: 201, body: { runAt: '10:00', timezone: 'Europe/Berlin', nextRunAt: '2026-03-02T09:00:00.000Z' } })
+    expect(await call('POST', `/subscriptions/${UNKNOWN_ID}/enroll`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect(await call('POST', `/subscriptions/${plain}/enroll`, { json: { runat: '10:00' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } })
+  })
+})
+
 describe('PATCH /subscriptions/:id', () => {
   test('changes the settings sent, recomputes the next slot at once, and null clears a setting', async () => {
     clock.set('2026-03-02T08:00:00.000Z')

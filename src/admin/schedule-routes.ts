@@ -59,6 +59,19 @@ function settingsOf(body: Record<string, unknown> | undefined): ScheduleSettings
 /** Every route takes the id first: a malformed one is a 400 before anything else is read. */
 export const scheduleRoutes: readonly Route[] = [
   {
+    // A subscription the host just added, enrolled now rather than at the next sweep: 201 when
+    // this made its row, 200 when it had one (its settings, if any, applied as enroll() does).
+    method: 'POST',
+    path: '/subscriptions/:id/enroll',
+    query: [],
+    handle: async (c) => {
+      const id = subscriptionId(c)
+      const body = await readJsonObject(c.request, SETTING_FIELDS)
+      const enrolled = await c.scheduler.enroll(id, body && Object.keys(body).length > 0 ? settingsOf(body) : {})
+      return json(enrolled.created ? 201 : 200, enrolled)
+    },
+  },
+  {
     method: 'GET',
     path: '/subscriptions/:id/upcoming',
     query: ['count'],

@@ -25,7 +25,7 @@ export interface ScheduleRow extends RowSchedule {
 export function notEnrolled(subscriptionId: string): NotFoundError {
   return new NotFoundError(
     `Subscription ${subscriptionId} is not enrolled (no subscription_processing row). If it is in subscriptions, the next sweep ` +
-      `enrols it (unless autoEnroll is off); enroll(id) or the CLI's \`enroll <id>\` does it now. An id not in subscriptions is no subscription.`,
+      `enrols it (unless autoEnroll is off); enroll(id), the CLI's \`enroll <id>\` or the admin API's POST /subscriptions/<id>/enroll does it now. An id not in subscriptions is no subscription.`,
   )
 }
 
