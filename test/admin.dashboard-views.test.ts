@@ -280,7 +280,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       const row = await scheduler.getSubscription(id)
       expect(await field('runAt').textContent()).toBe('07:30 (Europe/Berlin)')
       expect(await field('endsAt').textContent()).toBe(inZone(row.endsAt!, BERLIN))
-      expect([await field('startsAt').textContent(), await field('anchorAt').textContent(), await field('pausedUntil').textContent()]).toEqual(['—', '—', '—'])
+      // Enrolled with a runAt: its phase is kept as its anchor, the instant it was enrolled.
+      expect(await field('anchorAt').textContent()).toBe(inZone(row.anchorAt!, BERLIN))
+      expect([await field('startsAt').textContent(), await field('pausedUntil').textContent()]).toEqual(['—', '—'])
       expect(await page.locator('#sub-history td.empty').textContent()).toBe('Nothing was done to its schedule yet.')
     })
 

@@ -474,12 +474,18 @@ describe('backfill', () => {
 })
 
 describe("catchUp: 'all'", () => {
-  test('every missed slot once, oldest first, each with its own key, then caught up', async () => {
+  /** A started scheduler with `catchUp: 'all'`, on a database, clock (Monday 08:00 UTC) and worker of its own. */
+  async function catchingUpScheduler() {
     const own = await createTestDatabase()
     const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
     const ownWorker = createFakeWorkerClient()
     const catchingUp = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, catchUp: 'all' })
     await catchingUp.start()
+    return { own, ownClock, ownWorker, catchingUp }
+  }
+
+  test('every missed slot once, oldest first, each with its own key, then caught up', async () => {
+    const { own, ownClock, ownWorker, catchingUp } = await catchingUpScheduler()
     try {
       const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
       const id = rows[0]!.id
@@ -499,11 +505,7 @@ describe("catchUp: 'all'", () => {
   })
 
   test('a pause until an instant defers the slots it covers, oldest first after it; reschedule() with no change forgives them', async () => {
-    const own = await createTestDatabase()
-    const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
-    const ownWorker = createFakeWorkerClient()
-    const catchingUp = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, catchUp: 'all' })
-    await catchingUp.start()
+    const { own, ownClock, ownWorker, catchingUp } = await catchingUpScheduler()
     try {
       const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
       const [deferred, forgiven] = rows.map((r) => r.id) as [string, string]

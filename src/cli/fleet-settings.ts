@@ -8,36 +8,18 @@
  */
 import type pg from 'pg'
 import { resolveOptions } from '../config/resolve-options.js'
-import { quoteIdent } from '../db/executor.js'
 import type { Logger, SchedulerOptions } from '../index.js'
-import { queueNames } from '../runtime/boss.js'
+import { registeredSchedule } from '../records/status.js'
 import { readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 
-interface Registered {
-  cron: string
-  timezone: string
-}
-
-/** Null when the table is not there yet (a database not migrated, pg-boss not installed). */
-async function orNone<T>(read: () => Promise<T | null>): Promise<T | null> {
-  try {
-    return await read()
-  } catch {
-    return null
-  }
-}
-
-async function registeredSweep(pool: pg.Pool, bossSchema: string, queue: string): Promise<Registered | null> {
-  const { rows } = await pool.query<Registered>(`SELECT cron, timezone FROM ${quoteIdent(bossSchema)}.schedule WHERE name = $1 AND key = 'default'`, [queue])
-  return rows[0] ?? null
-}
-
 /** `options` with what the fleet on this database has set filled in; says what it took. */
 export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger: Logger): Promise<SchedulerOptions> {
-  const { queuePrefix, bossSchema } = resolveOptions(options)
-  const registered = options.cron === undefined ? await orNone(() => registeredSweep(pool, bossSchema, queueNames(queuePrefix).sweep)) : null
-  const published: SharedSettings | null = await orNone(() => readSharedSettings(pool, queuePrefix))
+  const resolved = resolveOptions(options)
+  // Null too where pg-boss is not installed yet.
+  const registered = options.cron === undefined ? await registeredSchedule(pool, resolved) : null
+  // Null where the scheduler's tables are not there yet (a database not migrated).
+  const published: SharedSettings | null = await readSharedSettings(pool, resolved.queuePrefix).catch(() => null)
   if (!registered && !published) return options
   const joined: SchedulerOptions = { ...options }
   if (registered) {

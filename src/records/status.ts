@@ -86,7 +86,7 @@ export function countDueAsOfNow(pool: Pool, now: Date): { snapshotTaken: Promise
  * The schedule pg-boss holds for the sweep queue. Read from pg-boss's table rather than this
  * instance's options: another instance (or an older deploy) may have registered a different one.
  */
-async function registeredSchedule(db: Executor, options: ResolvedOptions): Promise<{ cron: string; timezone: string } | null> {
+export async function registeredSchedule(db: Executor, options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): Promise<{ cron: string; timezone: string } | null> {
   try {
     const { rows } = await db.query<{ cron: string; timezone: string }>(
       `SELECT cron, timezone FROM ${quoteIdent(options.bossSchema)}.schedule WHERE name = $1 AND key = 'default'`,
