@@ -44,10 +44,10 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
 function invalidSchedule(row: PageRow, defaultZone: string): SubscriptionDataError | null {
   const timezone = row.timezone ?? defaultZone
   if (!isValidTimeZone(timezone)) {
-    return new SubscriptionDataError(`Row ${row.id} has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
+    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
   }
   if (row.run_at !== null && !isRunAt(row.run_at)) {
-    return new SubscriptionDataError(`Row ${row.id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
+    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
   }
   return null
 }
