@@ -32,7 +32,7 @@ describe('getStatus', () => {
   test('on an empty database: every status at 0, nothing due, no last run, empty queue', async () => {
     const status = await createSubscriptionScheduler(db.pool, { logger }).getStatus()
     expect(status.counts).toEqual(ALL_ZERO)
-    expect(status).toMatchObject({ total: 0, due: 0, lastRun: null, queue: { waiting: 0, active: 0 } })
+    expect(status).toMatchObject({ total: 0, due: 0, lastRun: null, lastSweep: null, queue: { waiting: 0, active: 0 } })
   })
 
   test('counts rows by status, with a total and how many a sweep would take now', async () => {
@@ -89,6 +89,10 @@ describe('getStatus', () => {
     const second = await scheduler.runNow()
     expect(second.runId).not.toBe(summary.runId)
     expect((await scheduler.getStatus()).lastRun).toEqual(second)
+    expect((await scheduler.getStatus()).lastSweep).toEqual(second)
+    // One subscription run on demand is the last run, but not the last sweep of everything due.
+    const single = await scheduler.runSubscription(bad!)
+    expect(await scheduler.getStatus()).toMatchObject({ lastRun: { runId: single.runId, trigger: 'single' }, lastSweep: second })
     await scheduler.stop({ timeoutMs: 2000 })
   })
 

@@ -65,6 +65,8 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
+  // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
+  if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)
   lines.push(...scheduleLines(status, given, zonePublished))
   return lines.join('\n')
 }

@@ -8,7 +8,7 @@ import type { Executor } from '../db/executor.js'
 import { quoteIdent, withTransaction } from '../db/executor.js'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
-import { listRuns } from './runs.js'
+import { listRuns, SWEEP_TRIGGERS } from './runs.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SubscriptionStatus } from '../db/names.js'
@@ -29,7 +29,10 @@ export interface SchedulerStatus {
   due: number
   /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
   pausedForFailures: number
+  /** The latest run of any kind: a sweep, a retry, one subscription run on demand, a backfill, a rescue. */
   lastRun: RunSummary | null
+  /** The latest sweep of everything due: by the cron schedule, a catch-up, or `runNow()`. */
+  lastSweep: RunSummary | null
   /** The next cron fire, in UTC, of the schedule registered in the database (else of the options). */
   nextFireAt: Date
   /** The sweep schedule in force: registered by some instance's `start()`, or only configured here. */
@@ -132,7 +135,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
   const now = options.clock.now()
   const registered = await registeredSchedule(db, options)
   const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
-  const [{ rows: byStatus }, due, [lastRun], { rows: paused }, taken] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], [lastSweep], { rows: paused }, taken] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -140,6 +143,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     ),
     countDue(db, now, 'all'),
     listRuns(db, 1),
+    listRuns(db, 1, SWEEP_TRIGGERS),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
     takenRows(db, options),
   ])
@@ -158,6 +162,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     due,
     pausedForFailures: paused[0]?.n ?? 0,
     lastRun: lastRun ?? null,
+    lastSweep: lastSweep ?? null,
     nextFireAt: nextFireAt(schedule, now),
     schedule,
     queue: { waiting: counts.queued, active: counts.processing },

@@ -1,0 +1,29 @@
+/** The CLI's status lines: the last run, and the last sweep when something else ran since. */
+import { expect, test } from 'vitest'
+import { formatStatus } from '../../src/cli/format.js'
+import type { SchedulerStatus } from '../../src/records/status.js'
+import type { RunSummary } from '../../src/records/runs.js'
+
+const run = (runId: string, trigger: RunSummary['trigger']): RunSummary => ({
+  runId, trigger, startedAt: new Date('2026-12-01T09:00:00Z'), sweepFinishedAt: null, finishedAt: null,
+  processed: 1, successful: 1, failed: 0, retried: 0, skipped: 0, durationMs: null, latenessP50Ms: null, latenessP95Ms: null, error: null,
+})
+
+function status(lastRun: RunSummary | null, lastSweep: RunSummary | null): SchedulerStatus {
+  return {
+    counts: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 0, paused: 0, ended: 0, inactive: 0 },
+    total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
+    nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true },
+    queue: { waiting: 0, active: 0 },
+  }
+}
+
+test('the last sweep has a line of its own only when another kind of run came after it', () => {
+  const sweep = run('11111111-1111-4111-8111-111111111111', 'cron')
+  const single = run('22222222-2222-4222-8222-222222222222', 'single')
+  const after = formatStatus(status(single, sweep), {})
+  expect(after).toMatch(/^Last run {8}2{8}-.* \(single\)/m)
+  expect(after).toMatch(/^Last sweep {6}1{8}-.* \(cron\)/m)
+  expect(formatStatus(status(sweep, sweep), {})).not.toMatch(/^Last sweep/m)
+  expect(formatStatus(status(null, null), {})).toMatch(/^Last run {8}none yet$/m)
+})
