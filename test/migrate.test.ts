@@ -61,7 +61,9 @@ describe('migrate', () => {
        RETURNING *`,
       [subs.map((s) => s.id)],
     )
-    await migrate(db.pool)
+    // Says it adopted the table, once: a second call has nothing to adopt.
+    expect(await migrate(db.pool)).toMatchObject({ adopted: true, applied: expect.arrayContaining([expect.stringMatching(/^0000_/)]) })
+    expect(await migrate(db.pool)).toEqual({ adopted: false, applied: [] })
     const { rows: after } = await db.pool.query(
       `SELECT id, subscription_id, status, next_run_at, last_run_at, error, metadata, created_at, updated_at FROM subscription_processing ORDER BY id`,
     )
@@ -72,6 +74,27 @@ describe('migrate', () => {
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscription_processing'`,
     )
     expect(cols.map((c) => c.column_name)).toEqual(expect.arrayContaining(['timezone', 'scheduled_for', 'lease_expires_at', 'attempts']))
+  })
+
+  test('refuses rows in no status the scheduler knows (NULL, or a word of the host\'s own), lists them, and changes nothing', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    // The MVP's table as some hosts made it: status nullable.
+    await db.pool.query(SEED_PROCESSING_DDL.replace(/status VARCHAR\(50\) NOT NULL/, 'status VARCHAR(50)'))
+    const { rows: subs } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'daily' FROM generate_series(1, 3) RETURNING id`)
+    await db.pool.query(`INSERT INTO subscription_processing (subscription_id, status) VALUES ($1, NULL), ($2, 'done'), ($3, 'pending')`, subs.map((s) => s.id))
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    const message = (error as Error).message
+    expect(message).toMatch(/rows in no status the scheduler knows .* No row was changed\. Give them one \(UPDATE subscription_processing SET status = 'pending'/s)
+    expect(message).toContain(`subscription_id ${subs[0]!.id}, status NULL`)
+    expect(message).toContain(`subscription_id ${subs[1]!.id}, status "done"`)
+    expect(message).not.toContain(subs[2]!.id)
+    const { rows } = await db.pool.query(`SELECT to_regclass('subscription_scheduler.runs')::text AS runs`)
+    expect(rows[0]).toEqual({ runs: null })
+    // Given a status, the table is adopted.
+    await db.pool.query(`UPDATE subscription_processing SET status = 'pending' WHERE status IS NULL OR status = 'done'`)
+    expect(await migrate(db.pool)).toMatchObject({ adopted: true })
   })
 
   test('refuses duplicate subscription_id rows, lists them, and deletes nothing', async () => {

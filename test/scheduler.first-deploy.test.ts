@@ -76,6 +76,30 @@ describe('replicas starting together on a brand-new database', () => {
   })
 })
 
+describe("adopting the MVP's table", () => {
+  test("start() says it adopted the table; a row the MVP left 'processing' is called for its slot once that has come, not before", async () => {
+    const db = await bareDatabase()
+    await db.pool.query(SEED_PROCESSING_DDL)
+    const [past, future] = await addSubscriptions(db, 2, true)
+    const slot = new Date(Date.now() - 3_600_000)
+    await db.pool.query(
+      `INSERT INTO subscription_processing (subscription_id, status, next_run_at) VALUES ($1, 'processing', $2), ($3, 'processing', now() + interval '5 days')`,
+      [past, slot, future],
+    )
+    const r = replica(db)
+    await r.scheduler.start()
+    expect(r.logger.messages('info')).toContain('Adopted the existing subscription_processing table in place; no row was changed.')
+    expect(await r.scheduler.runNow()).toMatchObject({ processed: 1, successful: 1 })
+    expect(r.worker.calls.map((c) => [c.subscriptionId, c.scheduledFor])).toEqual([[past, slot.toISOString()]])
+    // Five days early, the other one waits for its slot, which is not spent.
+    const { rows } = await db.pool.query(`SELECT status, next_run_at > now() + interval '4 days' AS ahead FROM subscription_processing WHERE subscription_id = $1`, [future])
+    expect(rows[0]).toEqual({ status: 'processing', ahead: true })
+    await db.pool.query(`UPDATE subscription_processing SET next_run_at = now() - interval '1 minute' WHERE subscription_id = $1`, [future])
+    expect(await r.scheduler.runNow()).toMatchObject({ processed: 1, successful: 1 })
+    expect(r.worker.callsFor(future!)).toHaveLength(1)
+  })
+})
+
 describe('subscriptions that exist before the scheduler: enrolled automatically', () => {
   test('600 active and 100 inactive: the first run processes the 600; 50 added later are the next run, and nothing else', async () => {
     const db = await bareDatabase()

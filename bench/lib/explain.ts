@@ -20,6 +20,7 @@ const WHERE: Record<ClaimKind, string> = {
         AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
   // Only claims whose job pg-boss no longer holds (the default schema and queue).
   expired: `sp.status IN ('queued', 'processing') AND ${KEY.expired} <= $1
+        AND (sp.scheduled_for IS NOT NULL OR ${KEY.due} <= $1)
         AND NOT ${ownedByLiveJob({ bossSchema: 'pgboss', processQueue: 'subscription-scheduler.process' })}`,
 }
 

@@ -6,7 +6,7 @@
  */
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
-import { HOST_TABLE_SHAPE } from './names.js'
+import { HOST_TABLE_SHAPE, SUBSCRIPTION_STATUSES, TABLES } from './names.js'
 
 /** How many rows an error lists before it summarises. */
 const MAX_LISTED = 20
@@ -165,6 +165,37 @@ async function assertInstantsHaveZones(client: PoolClient): Promise<void> {
   )
 }
 
+/**
+ * Rows an adopted table holds in no status the scheduler knows (NULL, or a word of the host's
+ * own): no sweep would ever pick them, and nothing would say so. Checked while adopting only (no
+ * journal yet): the scheduler writes none itself.
+ */
+async function assertKnownStatuses(client: PoolClient): Promise<void> {
+  const known = SUBSCRIPTION_STATUSES.map((s) => `'${s}'`).join(', ')
+  const { rows } = await client.query<{ id: string; subscription_id: string | null; status: string | null }>(
+    `SELECT id::text, subscription_id::text, status::text FROM subscription_processing
+      WHERE status IS NULL OR status::text NOT IN (${known})
+      ORDER BY subscription_id, id
+      LIMIT ${MAX_LISTED + 1}`,
+  )
+  if (rows.length === 0) return
+  throw new MigrationError(
+    `subscription_processing has rows in no status the scheduler knows (${SUBSCRIPTION_STATUSES.join(', ')}), which no sweep ` +
+      `would ever pick. No row was changed. Give them one (UPDATE subscription_processing SET status = 'pending' WHERE ` +
+      `status IS NULL OR status NOT IN (${known}) makes them due at the next sweep), then run migrate again:\n` +
+      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}, status ${r.status === null ? 'NULL' : JSON.stringify(r.status)}`),
+  )
+}
+
+/** True when `subscription_processing` is there and the scheduler's journal is not: `migrate()` adopts the table. */
+export async function isAdopting(client: PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ processing: string | null; journal: string | null }>(
+    `SELECT to_regclass('subscription_processing')::text AS processing, to_regclass($1)::text AS journal`,
+    [TABLES.migrations],
+  )
+  return Boolean(rows[0]?.processing) && !rows[0]?.journal
+}
+
 /** @throws {MigrationError} naming the rows or columns of an existing `subscription_processing` in the migration's way. */
 export async function assertAdoptable(client: PoolClient): Promise<void> {
   const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscription_processing')::text AS table`)
@@ -172,4 +203,5 @@ export async function assertAdoptable(client: PoolClient): Promise<void> {
   await assertInstantsHaveZones(client)
   await assertNoDuplicateSubscriptions(client)
   await assertNoOrphanRows(client)
+  if (await isAdopting(client)) await assertKnownStatuses(client)
 }

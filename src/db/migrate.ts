@@ -11,7 +11,7 @@ import { MigrationError } from '../errors.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { assertAdoptable, assertHostTable } from './adoptable.js'
+import { assertAdoptable, assertHostTable, isAdopting } from './adoptable.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 
@@ -31,6 +31,8 @@ export interface MigrateOptions {
 export interface MigrateResult {
   /** The migrations this call applied, by tag (`0007_lateness_max`), oldest first; empty when up to date. */
   applied: string[]
+  /** True when this call adopted an existing `subscription_processing` (the MVP's) in place, every row kept. */
+  adopted: boolean
 }
 
 /**
@@ -73,6 +75,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertHostTable(client)
     await assertAdoptable(client)
+    const adopting = await isAdopting(client)
     let applied: string[]
     try {
       applied = await applyMigrations(client, migrations)
@@ -94,6 +97,6 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
           `from a backup, or drop the schema ${SCHEDULER_SCHEMA} (its run history with it) and migrate again.`,
       )
     }
-    return { applied }
+    return { applied, adopted: adopting && applied.length > 0 }
   })
 }

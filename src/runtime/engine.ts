@@ -49,7 +49,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
   const { logger } = options
   if (options.migrate) {
-    const { applied } = await migrate(pool)
+    const { applied, adopted } = await migrate(pool)
+    if (adopted) logger.info('Adopted the existing subscription_processing table in place; no row was changed.')
     if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
   } else {
     await assertMigrated(pool)

@@ -48,7 +48,7 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   } else if (expired > 0) {
     options.logger.warn(
       `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +
-        '(a crashed instance, a lost job, or a call stop() cancelled on its last attempt).',
+        '(a crashed instance, a lost job, a call stop() cancelled on its last attempt, or a row an older version left processing).',
     )
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }

@@ -40,9 +40,11 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     resetAttempts: true,
   },
   expired: {
-    // 'processing' is what an older version wrote while a call was in flight.
+    // 'processing' is what an older version wrote while a call was in flight. A row with no claimed
+    // slot (the MVP's, stuck in 'processing') is taken for its next_run_at once that has come.
     key: LEASE_KEY,
-    where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1`,
+    where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1
+        AND (sp.scheduled_for IS NOT NULL OR ${DUE_KEY} <= $1)`,
     slot: `COALESCE(sp.scheduled_for, sp.next_run_at, $1)`,
     resetAttempts: false,
   },

@@ -3,7 +3,6 @@
  * deploy step rather than on `start()` (then pass `migrate: false` to the scheduler).
  */
 import { defineCommand } from 'citty'
-import type pg from 'pg'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
@@ -13,15 +12,6 @@ import { createCliLogger, withPool } from '../context.js'
 // migrate() keeps drizzle's journal here (see src/migrate.ts): the total applied is read from it.
 const JOURNAL = TABLES.migrations
 
-/** An adopter's own subscription_processing table exists, with no journal yet: migrate() adopts it in place. */
-async function isMvpTable(pool: pg.Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ journal: string | null; processing: string | null }>(
-    `SELECT to_regclass($1)::text AS journal, to_regclass('subscription_processing')::text AS processing`,
-    [JOURNAL],
-  )
-  return !rows[0]?.journal && Boolean(rows[0]?.processing)
-}
-
 export default defineCommand({
   meta: { name: 'migrate', description: "Create or upgrade the scheduler's tables (safe to run from many places at once)" },
   args: { ...commonArgs },
@@ -29,11 +19,10 @@ export default defineCommand({
   async run({ args }) {
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const adopting = await isMvpTable(pool)
-      const { applied } = await migrate(pool)
+      const { applied, adopted } = await migrate(pool)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
-      if (adopting) console.log('Adopted the existing subscription_processing table in place; no row was changed.')
+      if (adopted) console.log('Adopted the existing subscription_processing table in place; no row was changed.')
       if (applied.length > 0) {
         console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total).`)
       } else {
