@@ -94,20 +94,3 @@ export function resolveFlow(options: FlowOptions, concurrency: number, workerTim
 export function retryLeaseSeconds(flow: ResolvedFlow, startsInSeconds: number): number {
   return Math.ceil(startsInSeconds) + flow.jobExpirySeconds + MARGIN_SECONDS
 }
-
-/**
- * What a run's due count says of the spread: under `maxCallsPerSecond`, a run that needs longer
- * than `spreadMinutes` ends past its window, its last calls late by the difference. Null when it
- * fits, or when there is no spread or no rate.
- */
-export function spreadOverrun(flow: Pick<ResolvedFlow, 'maxCallsPerSecond' | 'spreadMinutes'>, due: number): string | null {
-  const { maxCallsPerSecond: rate, spreadMinutes } = flow
-  if (rate === null || spreadMinutes <= 0) return null
-  const neededMinutes = due / rate / 60
-  if (neededMinutes <= spreadMinutes) return null
-  const minutes = (m: number) => (m < 10 ? Math.ceil(m * 10) / 10 : Math.ceil(m)).toLocaleString('en-US')
-  return `${due.toLocaleString('en-US')} subscriptions are due, and at maxCallsPerSecond ${rate} their calls need ` +
-    `${minutes(neededMinutes)} minutes, more than spreadMinutes ${spreadMinutes}: the last ones start up to ` +
-    `${minutes(neededMinutes - spreadMinutes)} minutes after the window ends. Raise maxCallsPerSecond to ` +
-    `${Math.ceil((due / (spreadMinutes * 60)) * 100) / 100}, or spreadMinutes to ${minutes(neededMinutes)}, to keep every call in the window.`
-}
