@@ -187,21 +187,22 @@ async function assertKnownStatuses(client: PoolClient): Promise<void> {
   )
 }
 
-/** True when `subscription_processing` is there and the scheduler's journal is not: `migrate()` adopts the table. */
-export async function isAdopting(client: PoolClient): Promise<boolean> {
+/**
+ * Checks an existing `subscription_processing`, and says whether `migrate()` adopts it: it is
+ * there and the scheduler's journal is not.
+ *
+ * @throws {MigrationError} naming the rows or columns of an existing `subscription_processing` in the migration's way.
+ */
+export async function assertAdoptable(client: PoolClient): Promise<boolean> {
   const { rows } = await client.query<{ processing: string | null; journal: string | null }>(
     `SELECT to_regclass('subscription_processing')::text AS processing, to_regclass($1)::text AS journal`,
     [TABLES.migrations],
   )
-  return Boolean(rows[0]?.processing) && !rows[0]?.journal
-}
-
-/** @throws {MigrationError} naming the rows or columns of an existing `subscription_processing` in the migration's way. */
-export async function assertAdoptable(client: PoolClient): Promise<void> {
-  const { rows } = await client.query<{ table: string | null }>(`SELECT to_regclass('subscription_processing')::text AS table`)
-  if (!rows[0]?.table) return
+  if (!rows[0]?.processing) return false
   await assertInstantsHaveZones(client)
   await assertNoDuplicateSubscriptions(client)
   await assertNoOrphanRows(client)
-  if (await isAdopting(client)) await assertKnownStatuses(client)
+  const adopting = !rows[0].journal
+  if (adopting) await assertKnownStatuses(client)
+  return adopting
 }

@@ -11,7 +11,7 @@ import { MigrationError } from '../errors.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { assertAdoptable, assertHostTable, isAdopting } from './adoptable.js'
+import { assertAdoptable, assertHostTable } from './adoptable.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 
@@ -74,8 +74,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertHostTable(client)
-    await assertAdoptable(client)
-    const adopting = await isAdopting(client)
+    const adopting = await assertAdoptable(client)
     let applied: string[]
     try {
       applied = await applyMigrations(client, migrations)
