@@ -6,6 +6,7 @@
 import type { ResolvedOptions } from '../config/options.js'
 import { isPermanentError, isRetryableError } from '../errors.js'
 import { boundResponse } from '../db/storable.js'
+import { isLastAttempt } from '../settle/outcome.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
 import { describeError } from './call-worker.js'
 import { nextSlot } from '../schedule/row-schedule.js'
@@ -61,7 +62,7 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
   const { jobId, row, attempt, startedAt } = call
   if (!permanent && cut.expired && !cut.cancelled) return { kind: 'cancelled', jobId, row, attempt, startedAt, handOver: false }
   const cancelled = cut.cancelled && !permanent
-  const final = !cancelled && (permanent || attempt >= options.retry.limit + 1)
+  const final = !cancelled && (permanent || isLastAttempt(options.retry, attempt))
   const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number | undefined }).status ?? null) : null
   const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
   return {
@@ -85,7 +86,7 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
   const { row, attempt } = outcome
   if (outcome.cancelled) {
     // No retry job follows the last attempt: the row is let go of, for the next sweep or rescue.
-    const then = attempt >= options.retry.limit + 1
+    const then = isLastAttempt(options.retry, attempt)
       ? 'on its last attempt, not a failure: the next sweep or rescue pass (any instance\'s, within a minute) calls it again.'
       : 'back in the queue for another instance.'
     options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); ${then}`)

@@ -8,6 +8,7 @@ import type { Executor } from '../db/executor.js'
 import { quoteIdent, withTransaction } from '../db/executor.js'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
+import { queueNames } from '../runtime/boss.js'
 import { listRuns, SWEEP_TRIGGERS } from './runs.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
@@ -123,7 +124,7 @@ async function takenRows(db: Executor, options: ResolvedOptions): Promise<number
         CROSS JOIN LATERAL jsonb_array_elements_text(j.data -> 'ids') AS e(id)
          JOIN subscription_processing sp ON sp.id = e.id::uuid AND sp.job_id = j.id AND sp.status = 'queued'
         WHERE j.name = $1 AND j.state = 'active'`,
-      [`${options.queuePrefix}.process`],
+      [queueNames(options.queuePrefix).process],
     )
     return rows[0]?.n ?? 0
   } catch {

@@ -73,3 +73,8 @@ export interface Skipped extends Called {
 }
 
 export type Outcome = Success | Failure | Cancelled | Skipped
+
+/** The attempt after which no retry follows: `retry.limit` retries after the first call. */
+export function isLastAttempt(retry: { limit: number }, attempt: number): boolean {
+  return attempt >= retry.limit + 1
+}

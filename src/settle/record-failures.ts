@@ -11,6 +11,7 @@ import { pageJob, startAfterOf } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
 import { recordHistory } from '../records/history.js'
 import { idempotencyKey } from '../worker-client/types.js'
+import { isLastAttempt } from './outcome.js'
 import type { Failure } from './outcome.js'
 import { recordFinalFailures, recordRetries } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
@@ -29,7 +30,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   const { options } = deps
   const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
   const retrying = failures.filter((o) => !o.final)
-  const orphaned = (o: Failure) => o.cancelled && o.attempt >= options.retry.limit + 1
+  const orphaned = (o: Failure) => o.cancelled && isLastAttempt(options.retry, o.attempt)
   const jobs = new Map(retrying.filter((o) => !orphaned(o)).map((o) => [o.row.id, pageJob(o.row.run_id, [o.row.id], timings, {
     key: `${idempotencyKey(o.row.subscription_id, o.row.scheduled_for)}#${o.attempt + 1}`,
     startAfter: startAfterOf(o.retryAt, now),
