@@ -31,8 +31,10 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   const renewed = await renewLiveClaims(pool, now, options.claimLeaseSeconds, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process })
   if (renewed > 0) {
     options.logger.info(
-      `Renewed the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease ` +
-        `(${options.claimLeaseSeconds} s): the backlog takes longer than that to drain. They stay with their jobs.`,
+      (renewed === 1
+        ? 'Renewed the claim of 1 subscription whose job is still queued or running past its lease '
+        : `Renewed the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease `) +
+        `(${options.claimLeaseSeconds} s): the backlog takes longer than that to drain. ${renewed === 1 ? 'It stays with its job.' : 'They stay with their jobs.'}`,
     )
   }
   const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
