@@ -188,7 +188,7 @@ export type SubscriptionHistoryRow = typeof subscriptionHistory.$inferSelect
 
 /**
  * The schedule defaults every process on a scheduler should agree on (its zone, time of day,
- * cadence names and catch-up), published by the instances that register the schedule, so that
+ * cadence names, catch-up and retry policy), published by the instances that register the schedule, so that
  * processes that do not (the CLI, an admin server) compute the same slots. One row per queue prefix.
  */
 export const sharedSettings = scheduler.table('settings', {
@@ -198,6 +198,11 @@ export const sharedSettings = scheduler.table('settings', {
   catchUp: text('catch_up').notNull(),
   /** The resolved cadence table: the built-ins and the host's `frequencies`. */
   frequencies: jsonb('frequencies').notNull(),
+  /**
+   * The resolved `retry` policy (`{ limit, delaySeconds, maxDelaySeconds }`), which the CLI's
+   * processes apply to the calls they make. Null in a row published before migration 0008.
+   */
+  retry: jsonb('retry'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

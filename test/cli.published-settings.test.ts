@@ -20,6 +20,8 @@ const WORKERS = {
   timezone: 'Europe/Berlin',
   runAt: '07:00',
   frequencies: { workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+  // Not the default (3 retries from 30 s): a one-off run that followed the default would wait minutes.
+  retry: { limit: 1, delaySeconds: 1, maxDelaySeconds: 1 },
 } satisfies SchedulerOptions
 const WORKING_DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri']
 
@@ -83,8 +85,8 @@ function printedTimes(stdout: string, zone: string): Date[] {
 
 describe('the settings the workers published', { timeout: SLOW_MS }, () => {
   test('are in subscription_scheduler.settings once the scheduler started', async () => {
-    const { rows } = await db.pool.query(`SELECT timezone, run_at, frequencies -> 'workdays' AS workdays FROM subscription_scheduler.settings WHERE scope = 'subscription-scheduler'`)
-    expect(rows).toEqual([{ timezone: 'Europe/Berlin', run_at: '07:00', workdays: WORKERS.frequencies.workdays }])
+    const { rows } = await db.pool.query(`SELECT timezone, run_at, frequencies -> 'workdays' AS workdays, retry FROM subscription_scheduler.settings WHERE scope = 'subscription-scheduler'`)
+    expect(rows).toEqual([{ timezone: 'Europe/Berlin', run_at: '07:00', workdays: WORKERS.frequencies.workdays, retry: WORKERS.retry }])
   })
 
   test('upcoming, with no flag and no environment, lists working days at 07:00 in Europe/Berlin, as the library does', async () => {
@@ -147,6 +149,22 @@ describe('run-now', { timeout: SLOW_MS }, () => {
     const { rows } = await db.pool.query(`SELECT timezone FROM subscription_scheduler.settings`)
     expect(rows).toEqual([{ timezone: 'Europe/Berlin' }])
   })
+
+  test('retries a failing call as the workers published (once, after 1 s), not with the default policy, and reports it failed', async () => {
+    const down = await startWorker({ unavailable: true })
+    try {
+      const id = await workdays() // due now
+      const run = await runCli(['run-now', '--worker-url', down.url], env)
+      expect(run.code, run.stderr).toBe(3) // some subscriptions failed
+      expect(run.stderr).not.toMatch(/settings/i)
+      expect(run.stderr).toContain('failed (attempt 2, giving up on this slot)')
+      // The first call and one retry: the published limit, where the default retries three times from 30 s.
+      expect(down.calls.filter((call) => call === id)).toEqual([id, id])
+      expect(await library.getSubscription(id)).toMatchObject({ status: 'failed' })
+    } finally {
+      await down.close()
+    }
+  })
 })
 
 describe('on a database never migrated', { timeout: SLOW_MS }, () => {
@@ -158,7 +176,7 @@ describe('on a database never migrated', { timeout: SLOW_MS }, () => {
       const { rows: schedules } = await db.pool.query(`SELECT cron, timezone FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
       expect(schedules).toEqual([{ cron: '0 0 1 1 *', timezone: 'Europe/Berlin' }])
       expect((await db.pool.query(`SELECT timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)).rows).toEqual(before.rows)
-      expect(worker.stderr()).toMatch(/Following the schedule on this database: cron '0 0 1 1 \*' in Europe\/Berlin; runAt 07:00, catchUp latest/)
+      expect(worker.stderr()).toMatch(/Following the schedule on this database: cron '0 0 1 1 \*' in Europe\/Berlin; runAt 07:00, catchUp latest, \d+ cadence names; retry limit 1, delay 1–1 s\./)
       expect(worker.stderr()).not.toMatch(/Replacing/)
     } finally {
       worker.child.kill('SIGTERM')

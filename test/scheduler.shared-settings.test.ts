@@ -1,6 +1,6 @@
 /**
- * The schedule settings the scheduling instances publish: the zone, time of day, catch-up and
- * cadence names every other process (the CLI, a `schedule: false` instance) follows. Real
+ * The schedule settings the scheduling instances publish: the zone, time of day, catch-up, cadence
+ * names and retry policy every other process (the CLI, a `schedule: false` instance) follows. Real
  * schedulers started on one database: the first publishes, one with `schedule: false` that
  * disagrees says which setting differs and changes nothing, and a scheduling instance with other
  * settings replaces them, saying so.
@@ -40,7 +40,7 @@ async function start(options: SchedulerOptions): Promise<CapturedLogger> {
 }
 
 async function publishedRow() {
-  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)
+  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry FROM subscription_scheduler.settings`)
   return rows
 }
 
@@ -58,6 +58,7 @@ describe('shared schedule settings', () => {
         run_at: '07:00',
         catch_up: 'latest',
         frequencies: { ...BUILT_IN_FREQUENCIES, workdays: WORKDAYS },
+        retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
       },
     ])
   })
@@ -72,20 +73,42 @@ describe('shared schedule settings', () => {
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain("differ from those the scheduling instances published: timezone 'Europe/Berlin' → 'America/New_York'")
     // Only the setting that differs is named.
-    expect(warnings[0]).not.toMatch(/runAt|catchUp|frequencies/)
+    expect(warnings[0]).not.toMatch(/runAt|catchUp|frequencies|retry/)
+    expect(await publishedRow()).toEqual(before)
+  })
+
+  test('a schedule: false instance with another retry policy names it: the calls it makes would retry otherwise', async () => {
+    const before = await publishedRow()
+    const warnings = settingsWarnings(await start({ ...BERLIN, retry: { delaySeconds: 5 }, schedule: false }))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 3, delaySeconds 5, maxDelaySeconds 3600 }')
+    expect(warnings[0]).toContain('the retries of the calls it makes')
     expect(await publishedRow()).toEqual(before)
   })
 
   test('a scheduling instance with other settings replaces them, names each one, and the row holds the new ones', async () => {
-    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all' })
+    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 } })
     const warnings = settingsWarnings(logger)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^Replacing the published schedule settings: /)
-    for (const phrase of ["timezone 'Europe/Berlin' → 'Asia/Tokyo'", "runAt '07:00' → '06:30'", "catchUp 'latest' → 'all'", 'frequencies (workdays)']) {
+    for (const phrase of [
+      "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
+      "runAt '07:00' → '06:30'",
+      "catchUp 'latest' → 'all'",
+      'frequencies (workdays)',
+      'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
+    ]) {
       expect(warnings[0]).toContain(phrase)
     }
     expect(await publishedRow()).toEqual([
-      { scope: 'subscription-scheduler', timezone: 'Asia/Tokyo', run_at: '06:30', catch_up: 'all', frequencies: BUILT_IN_FREQUENCIES },
+      {
+        scope: 'subscription-scheduler',
+        timezone: 'Asia/Tokyo',
+        run_at: '06:30',
+        catch_up: 'all',
+        frequencies: BUILT_IN_FREQUENCIES,
+        retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
+      },
     ])
   })
 })

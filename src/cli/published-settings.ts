@@ -1,6 +1,7 @@
 /**
  * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
- * day, catch-up and cadence names. The processes that register the schedule (`worker`, a host's
+ * day, catch-up and cadence names; and the retry policy of the calls it makes (`run-now`,
+ * `backfill`). The processes that register the schedule (`worker`, a host's
  * `start()`) publish theirs in the database for their queue prefix; every other command follows
  * them, so that a preview, a skip or a reschedule made here computes the slots the workers run.
  * Flags and environment still win (only the zone has any: `--timezone`, SUBSCRIPTION_TIMEZONE),
@@ -63,6 +64,7 @@ export async function cliSchedulerOptions(
     options.runAt ??= published.runAt
     options.catchUp ??= published.catchUp
     options.frequencies ??= published.frequencies
+    options.retry ??= published.retry ?? undefined
   }
   if (given) {
     if (noteOverride && published && published.timezone !== given.zone) {

@@ -251,4 +251,14 @@ ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN "lateness_max_ms" integer
 `,
     ],
   },
+  {
+    tag: "0008_published_retry",
+    folderMillis: 1796143793810,
+    hash: "62df6ba1db746534028c576b1718118df619e619520a6d4980e6c5e20bbad434",
+    sql: [
+      `-- The retry policy the scheduling instances publish beside their schedule settings: the CLI's
+-- one-off runs and workers retry the calls they make as the fleet does, not with the defaults.
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "retry" jsonb;`,
+    ],
+  },
 ]

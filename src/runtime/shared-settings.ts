@@ -1,14 +1,16 @@
 /**
  * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
- * catch-up. Only the processes that register the schedule (`schedule: true`) publish them; the
+ * catch-up, and the retry policy its calls follow. Only the processes that register the schedule (`schedule: true`) publish them; the
  * others (the CLI, an admin server started with `schedule: false`) read them, so that a preview,
- * a skip or a reschedule made there computes the slots the workers will run. A process whose own
- * options disagree says so, as a replaced cron schedule does.
+ * a skip or a reschedule made there computes the slots the workers will run, and the calls a CLI
+ * process makes are retried as the workers retry theirs. A process whose own options disagree says
+ * so, as a replaced cron schedule does.
  */
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
+import type { RetryOptions } from '../config/options.js'
 
 export interface SharedSettings {
   timezone: string
@@ -16,27 +18,37 @@ export interface SharedSettings {
   catchUp: 'latest' | 'all'
   /** The resolved cadence table: the built-ins and the host's `frequencies`. */
   frequencies: Record<string, FrequencyRule>
+  /** The resolved retry policy; null where an instance published before migration 0008. */
+  retry: Required<RetryOptions> | null
 }
 
-type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies'>
+type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry'>
 
 function settingsOf(options: Settled): SharedSettings {
-  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies } }
+  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry } }
 }
 
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
 export async function readSharedSettings(db: Executor, scope: string): Promise<SharedSettings | null> {
-  const { rows } = await db.query<{ timezone: string; run_at: string; catch_up: 'latest' | 'all'; frequencies: Record<string, FrequencyRule> }>(
-    `SELECT timezone, run_at, catch_up, frequencies FROM ${TABLES.settings} WHERE scope = $1`,
-    [scope],
-  )
+  const { rows } = await db.query<{
+    timezone: string
+    run_at: string
+    catch_up: 'latest' | 'all'
+    frequencies: Record<string, FrequencyRule>
+    retry: Required<RetryOptions> | null
+  }>(`SELECT timezone, run_at, catch_up, frequencies, retry FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
-  return row ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies } : null
+  return row ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry } : null
 }
 
 /** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
 function ruleText(rule: FrequencyRule | undefined): string {
   return rule === undefined ? 'none' : JSON.stringify(rule, Object.keys(rule).sort())
+}
+
+/** A retry policy as `{ limit 3, delaySeconds 30, maxDelaySeconds 3600 }`. */
+function retryText(retry: Required<RetryOptions>): string {
+  return `{ limit ${retry.limit}, delaySeconds ${retry.delaySeconds}, maxDelaySeconds ${retry.maxDelaySeconds} }`
 }
 
 /** What differs between two sets of settings, as `name 'a' → 'b'` phrases. */
@@ -48,6 +60,8 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
   const names = [...new Set([...Object.keys(from.frequencies), ...Object.keys(to.frequencies)])].sort()
   const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
   if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
+  // A row published before the retry policy was (null) differs from no one's.
+  if (from.retry && to.retry && retryText(from.retry) !== retryText(to.retry)) drift.push(`retry ${retryText(from.retry)} → ${retryText(to.retry)}`)
   return drift
 }
 
@@ -63,7 +77,7 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     if (drift.length > 0) {
       options.logger.warn(
         `This instance's schedule settings differ from those the scheduling instances published: ${drift.join(', ')} ` +
-          '(published → this instance). Slots it computes (retries, reschedules, previews) would not match: start it with the same options.',
+          '(published → this instance). Slots it computes (retries, reschedules, previews), and the retries of the calls it makes, would not match: start it with the same options.',
       )
     }
     return
@@ -72,9 +86,9 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
-    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, updated_at) VALUES ($1, $2, $3, $4, $5, now())
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
      ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
-       frequencies = EXCLUDED.frequencies, updated_at = EXCLUDED.updated_at`,
-    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies)],
+       frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, updated_at = EXCLUDED.updated_at`,
+    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry)],
   )
 }

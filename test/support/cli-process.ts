@@ -103,9 +103,11 @@ export interface WorkerOptions {
   reject?: Set<string> | true
   /** Every call waits for this before it is answered. */
   holdUntil?: Promise<void>
+  /** Answers 503 (a retryable failure) for every call. */
+  unavailable?: boolean
 }
 
-/** A subscription worker on 127.0.0.1: 200 with JSON, or 422 for the ids it rejects. */
+/** A subscription worker on 127.0.0.1: 200 with JSON, 422 for the ids it rejects, or 503 when unavailable. */
 export async function startWorker(options: WorkerOptions = {}) {
   const calls: string[] = []
   const rejects = (id: string) => options.reject === true || (options.reject?.has(id) ?? false)
@@ -116,9 +118,9 @@ export async function startWorker(options: WorkerOptions = {}) {
       const { subscriptionId } = JSON.parse(body) as { subscriptionId: string }
       calls.push(subscriptionId)
       await options.holdUntil
-      const status = rejects(subscriptionId) ? 422 : 200
+      const status = options.unavailable ? 503 : rejects(subscriptionId) ? 422 : 200
       res.writeHead(status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'no payment method on file' }))
+      res.end(JSON.stringify(status === 200 ? { ok: true } : status === 503 ? { error: 'down for maintenance' } : { error: 'no payment method on file' }))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -10,6 +10,7 @@ const published: SharedSettings = {
   runAt: '07:00',
   catchUp: 'latest',
   frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
+  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
 }
 
 describe('settingsDrift', () => {
@@ -27,11 +28,22 @@ describe('settingsDrift', () => {
       runAt: '07:00',
       catchUp: 'all',
       frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
+      retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
     }
     expect(settingsDrift(published, mine)).toEqual([
       "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
       "catchUp 'latest' → 'all'",
       'frequencies (fortnightly, workdays)',
+      'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
     ])
+  })
+
+  test('a row published before the retry policy was (null) is no retry difference', () => {
+    expect(settingsDrift({ ...published, retry: null }, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 } })).toEqual([])
+  })
+
+  test('the same retry policy from jsonb, its fields in another order, is no difference', () => {
+    const fromJsonb = { ...published, retry: { maxDelaySeconds: 3600, limit: 3, delaySeconds: 30 } }
+    expect(settingsDrift(fromJsonb, published)).toEqual([])
   })
 })
