@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler } from '../src/index.js'
 import type { ProcessRequest, SchedulerOptions, WorkerClient } from '../src/index.js'
+import { createCallGate } from '../src/process/call-gate.js'
 import { configureLimits, createGlobalLimits } from '../src/process/global-limits.js'
 import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
@@ -224,4 +225,24 @@ test('first reservations racing on a fresh rate clock all get their times, none 
   await holder.query('COMMIT')
   holder.release()
   expect((await grants).map((g) => g.count)).toEqual([4, 4, 4])
+})
+
+test('spread calls behind a shared cap all start, though a timer may wake before the start it waits for', async () => {
+  // Timers run on the event loop's clock, which lags Date.now(): a wait for a start often ends a
+  // millisecond early, above all for starts between two milliseconds. A gate that then found no
+  // call ready asked the limits for none, and waited for that grant for ever (a fleet stalled
+  // under spreadMinutes with maxConcurrentCalls, every permit free).
+  const limits = { maxConcurrentCalls: 2, maxCallsPerSecond: null }
+  await configureLimits(db.pool, 'early-timer', limits)
+  const global = createGlobalLimits(db.pool, { scope: 'early-timer', limits, holdSeconds: 60, logger: captureLogger() })
+  const gate = createCallGate(4, global, captureLogger())
+  const t0 = Date.now()
+  const items = Array.from({ length: 40 }, (_, i) => i)
+  const started: number[] = []
+  const run = gate.runEach(items, async (item) => void started.push(item), { signal: new AbortController().signal, startAt: (item) => t0 + 20 + item * 20.5 })
+  await pollUntil(async () => started.length === items.length || undefined, { timeoutMs: 15_000, what: () => `all 40 spread calls to start (${started.length} did)` })
+  await run
+  expect(started).toEqual(items)
+  // Asked for none, the limits say so at once rather than wait for a free permit for ever.
+  await expect(global!.acquire(0, new AbortController().signal)).rejects.toThrow(RangeError)
 })

@@ -86,9 +86,12 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
           // A spread call waits for its start outside the call slots, which other calls may use.
           let ready = queue.length - next
           if (startAt && !signal.aborted) {
-            const waitMs = startAt(queue[next]!) - Date.now()
+            const first = startAt(queue[next]!)
+            const waitMs = first - Date.now()
             if (waitMs > 0) await sleep(waitMs, signal)
-            const now = Date.now()
+            // Timers run on the event loop's clock, which lags Date.now(): the wait may end a
+            // millisecond before `first`. Its call is ready all the same: a wave is never empty.
+            const now = Math.max(Date.now(), first)
             ready = 0
             while (next + ready < queue.length && (signal.aborted || startAt(queue[next + ready]!) <= now)) ready += 1
           }

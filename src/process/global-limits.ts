@@ -127,6 +127,8 @@ export function createGlobalLimits(
 
   return {
     async acquire(wanted, signal) {
+      // No permit is ever free for none: such a wait would never end.
+      if (!(wanted >= 1)) throw new RangeError(`acquire() needs at least one call, got ${wanted}.`)
       // At most a second's worth of calls per wave, so a wave never waits long for its turn.
       let count = rate === null ? wanted : Math.min(wanted, Math.max(1, Math.floor(rate)))
       const holder = randomUUID()
