@@ -32,9 +32,9 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   if (renewed > 0) {
     options.logger.info(
       (renewed === 1
-        ? 'Renewed the claim of 1 subscription whose job is still queued or running past its lease '
-        : `Renewed the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease `) +
-        `(${options.claimLeaseSeconds} s): the backlog takes longer than that to drain. ${renewed === 1 ? 'It stays with its job.' : 'They stay with their jobs.'}`,
+        ? 'Renewed, for another ' + options.claimLeaseSeconds + ' s, the claim of 1 subscription whose job is still queued or running past its lease: '
+        : `Renewed, for another ${options.claimLeaseSeconds} s, the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease: `) +
+        `the jobs wait longer than expected for a worker (a backlog, or workers busy). ${renewed === 1 ? 'It stays with its job.' : 'They stay with their jobs.'}`,
     )
   }
   const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
