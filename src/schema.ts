@@ -124,8 +124,14 @@ export const subscriptionRuns = scheduler.table(
     /** The largest fire lateness of the run's calls, in ms (capped at 2^31 - 1): percentiles read from the buckets never pass it. */
     latenessMaxMs: integer('lateness_max_ms'),
     error: text('error'),
+    /** A backfill's subscription (one backfill of a subscription runs at a time); null for every other run. */
+    subscriptionId: uuid('subscription_id'),
   },
-  (t) => [index('runs_started_at_idx').on(t.startedAt), index('runs_unfinished_idx').on(t.startedAt).where(sql`finished_at IS NULL`)],
+  (t) => [
+    index('runs_started_at_idx').on(t.startedAt),
+    index('runs_unfinished_idx').on(t.startedAt).where(sql`finished_at IS NULL`),
+    index('runs_open_backfill_idx').on(t.subscriptionId).where(sql`trigger = 'backfill' AND finished_at IS NULL`),
+  ],
 )
 
 /** Every failed attempt, kept for operators ("what failed, and why?") for `historyRetentionDays`. */

@@ -463,6 +463,27 @@ describe('backfill', () => {
     }
   })
 
+  test('a second backfill of a subscription while the first runs is refused, naming that run; once it has finished, one may start', async () => {
+    clock.set('2026-03-10T12:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-03T23:00:00.000Z'), wait: false as const }
+    // Asked twice at once (a double click, or two replicas): one starts, the other waits for its lock, then finds it.
+    const [first, second] = await Promise.allSettled([scheduler.backfill(id, range), scheduler.backfill(id, range)])
+    const started = [first, second].filter((r) => r.status === 'fulfilled')
+    const refused = [first, second].filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    expect(started).toHaveLength(1)
+    expect(refused).toHaveLength(1)
+    const { runId } = (started[0] as PromiseFulfilledResult<{ runId: string }>).value
+    expect(refused[0]!.reason).toBeInstanceOf(SubscriptionBusyError)
+    expect((refused[0]!.reason as Error).message).toContain(`has a backfill running (run ${runId}`)
+    await waitForRun(runId)
+    expect(slots(id)).toEqual(['2026-03-01T09:00:00.000Z', '2026-03-02T09:00:00.000Z', '2026-03-03T09:00:00.000Z'])
+    // Finished: a backfill may run again (and calls its slots again, with the same keys).
+    await expect(scheduler.backfill(id, { from: range.from, to: range.to })).resolves.toMatchObject({ processed: 3, successful: 3 })
+    expect(new Set(worker.callsFor(id).map((c) => c.idempotencyKey)).size).toBe(3)
+  })
+
   test('a range in the future, reversed, or too long is refused', async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')

@@ -6,6 +6,8 @@ import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { ResolvedOptions } from '../config/options.js'
 import { bossDb, withTransaction } from '../db/executor.js'
+import type { Executor } from '../db/executor.js'
+import { SubscriptionBusyError } from '../errors.js'
 import { TABLES } from '../db/names.js'
 import { recordHistory } from '../records/history.js'
 import { createRun, finishSettled } from '../records/runs.js'
@@ -31,15 +33,36 @@ export interface BackfillStarted {
   finished: RunSummary | null
 }
 
+/**
+ * @throws {SubscriptionBusyError} while a backfill of the subscription is still running: a second
+ * one would call the slots they share again (a double click, or two replicas asked at once).
+ */
+async function assertNoBackfillRunning(db: Executor, subscriptionId: string): Promise<void> {
+  const { rows } = await db.query<{ id: string; started_at: Date; claimed: number; done: number }>(
+    `SELECT id, started_at, claimed, successful + failed + skipped AS done FROM ${TABLES.runs}
+      WHERE trigger = 'backfill' AND finished_at IS NULL AND subscription_id = $1 LIMIT 1`,
+    [subscriptionId],
+  )
+  const running = rows[0]
+  if (!running) return
+  throw new SubscriptionBusyError(
+    `Subscription ${subscriptionId} has a backfill running (run ${running.id}, started ${running.started_at.toISOString()}, ` +
+      `${running.done} of ${running.claimed} slots done): another would call its slots again. Wait until that run has finished ` +
+      `(getRun('${running.id}')), then backfill what it did not cover.`,
+  )
+}
+
 export async function startBackfill(deps: BackfillDeps, subscriptionId: string, range: BackfillRange): Promise<BackfillStarted> {
   const { options } = deps
   return await withTransaction(deps.pool, async (tx) => {
     const now = options.clock.now()
-    const row = await readScheduleRow(tx, subscriptionId, false)
+    // Locked: a second backfill of it started at the same moment waits here, then finds this one.
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    await assertNoBackfillRunning(tx, subscriptionId)
     // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot waits).
     const slots = backfillSlots(options, phased(row), range)
     const runId = await createRun(tx, 'backfill', now)
-    await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3 WHERE id = $1`, [runId, slots.length, now])
+    await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3, subscription_id = $4 WHERE id = $1`, [runId, slots.length, now, subscriptionId])
     const detail = `${slots.length} slot${slots.length === 1 ? '' : 's'} from ${range.from.toISOString()} to ${range.to.toISOString()}, run ${runId}`
     await recordHistory(tx, [{ subscriptionId, kind: 'backfill', slot: slots[0] ?? null, detail }], now)
     if (slots.length === 0) {

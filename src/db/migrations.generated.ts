@@ -261,4 +261,16 @@ ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN "lateness_max_ms" integer
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "retry" jsonb;`,
     ],
   },
+  {
+    tag: "0009_backfill_subscription",
+    folderMillis: 1796146150603,
+    hash: "281b376ae7edb3111cce7b7d4be08d47e80602eb893066dab0d08b0f19d68ee8",
+    sql: [
+      `-- A backfill's run names its subscription, so that a second backfill of it waits for the first to
+-- finish instead of calling the same slots again (two replicas, or a double click).
+ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN "subscription_id" uuid;`,
+      `
+CREATE INDEX "runs_open_backfill_idx" ON "subscription_scheduler"."runs" USING btree ("subscription_id") WHERE trigger = 'backfill' AND finished_at IS NULL;`,
+    ],
+  },
 ]
