@@ -213,11 +213,19 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(page).toContain('id="sign-in"')
   })
 
-  test('GET /sign-in?token= is refused the same way: 400, the note, no cookie', async () => {
-    const response = await fetch(`${base}/sign-in?token=${TOKEN}`, { redirect: 'manual' })
-    expect(response.status).toBe(400)
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(await response.text()).toContain('data-code="INVALID_INPUT">Signing in with ?token= in the address is no longer supported')
+  test('GET and POST /sign-in?token= are refused the same way: 400, the note, no cookie', async () => {
+    const requests = [
+      fetch(`${base}/sign-in?token=${TOKEN}`, { redirect: 'manual' }),
+      // With no body, as a script would send it: the note, not "Enter the admin token."
+      fetch(`${base}/sign-in?token=${TOKEN}`, { method: 'POST', redirect: 'manual' }),
+      // A right token in the form does not make the address's one acceptable.
+      fetch(`${base}/sign-in?token=${TOKEN}`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token: TOKEN }) }),
+    ]
+    for (const response of await Promise.all(requests)) {
+      expect(response.status).toBe(400)
+      expect(response.headers.getSetCookie()).toEqual([])
+      expect(await response.text()).toContain('data-code="INVALID_INPUT">Signing in with ?token= in the address is no longer supported')
+    }
   })
 
   test('each refused token is logged; past 10 in a minute the form answers 429 with Retry-After, the right token too, while bearer requests go on', async () => {

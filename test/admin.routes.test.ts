@@ -266,7 +266,10 @@ describe('validation and errors', () => {
     for (const runId of ['42', '', 'not-a-uuid']) {
       expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'runId', message: expect.stringContaining('runId must be a UUID') } } })
     }
-    expect(await call('POST', '/process-subscriptions?wait=maybe')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'wait' } } })
+    const maybe = await call('POST', '/process-subscriptions?wait=maybe')
+    expect(maybe).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'wait' } } })
+    // The message names every accepted form: 1 and 0 are, as in most query strings.
+    expect((maybe.body as { error: { message: string } }).error.message).toBe('?wait= must be true or false (or 1 or 0), got "maybe".')
   })
 
   test('a query parameter the route does not read, one given twice, or wait given twice is 400 INVALID_INPUT naming it', async () => {

@@ -138,8 +138,10 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       const url = new URL(request.url)
       const { mount, path } = target
       if (path === SIGN_IN_PATH) {
+        // A token in the address is in the logs whatever the method: refused, as GET /?token= is.
+        if (url.searchParams.has('token') && (request.method === 'POST' || request.method === 'GET')) return tokenInQuery(mount)
         if (request.method === 'POST') return await signIn(request, mount, authorize, sessions, signInLimit).catch((error: unknown) => signInFailed(error, mount))
-        if (request.method === 'GET') return url.searchParams.has('token') ? tokenInQuery(mount) : signInPage(mount, { status: 200 })
+        if (request.method === 'GET') return signInPage(mount, { status: 200 })
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET, POST, not ${request.method}.`, { allow: 'GET, POST' })
       }
       const isPage = request.method === 'GET' && path === '/'

@@ -162,7 +162,7 @@ export function parseWait(url: URL, body: Record<string, unknown> | undefined): 
   const raw = url.searchParams.get('wait')
   if (raw === null || raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
-  throw invalidField('wait', 'INVALID_INPUT', `?wait= must be true or false, got ${shown(raw)}.`)
+  throw invalidField('wait', 'INVALID_INPUT', `?wait= must be true or false (or 1 or 0), got ${shown(raw)}.`)
 }
 
 function tooLarge(): AdminHttpError {
