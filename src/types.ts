@@ -56,6 +56,8 @@ export interface FailingSubscription {
   error: string
   failedAt: Date | null
   nextRunAt: Date | null
+  /** The subscription's own zone, which its slots are in; null: the scheduler's `timezone`. */
+  timezone: string | null
 }
 
 /** A subscription's row, joined with the host's subscription, plus its recent errors. */

@@ -137,6 +137,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
     expect(await field('status').textContent()).toBe('completed')
     expect(await field('timezone').textContent()).toBe("UTC (the scheduler's default)")
+    // No time of day of its own: the scheduler's is shown, not only named.
+    expect(await field('runAt').textContent()).toBe("09:00 (UTC), the scheduler's")
   })
 
   test('"Pause" then "Resume" change the row, on the page and in the database', async () => {

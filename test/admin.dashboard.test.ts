@@ -201,6 +201,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect((await rows.locator('a[data-subscription-link]').allTextContents()).sort()).toEqual([...failing].sort())
     expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(['failed', 'failed'])
     expect(await rows.locator('td:nth-child(5)').allTextContents()).toEqual(['2', '2'])
+    // Their next runs are slots in their own zone (Europe/Berlin), as on their pages, not the browser's.
+    for (const shown of await rows.locator('td:nth-child(6)').allTextContents()) expect(shown).toMatch(/\(Europe\/Berlin\)$/)
 
     mkdirSync(docs(''), { recursive: true })
     await page.screenshot({ path: docs('dashboard.png'), fullPage: true })

@@ -153,7 +153,7 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
     const cases: [string[], number, RegExp][] = [
       [['upcoming', id, '--count', '1001'], 2, /^error: --count: expected a whole number from 1 to 1000, got 1001\.$/m],
       [['pause', id, '--until', '2020-01-01T00:00:00Z'], 2, /^error: --until: 2020-01-01T00:00:00\.000Z is not in the future; pause without --until \(or resume\) instead\.$/m],
-      [['reschedule', id, '--run-at', '7am'], 2, /^error: --run-at: "7am" is not a time of day; expected 24-hour 'HH:MM', e\.g\. '07:00', or none for the scheduler's runAt\.$/m],
+      [['reschedule', id, '--run-at', '7am'], 2, /^error: --run-at: "7am" is not a time of day; expected 24-hour 'HH:MM' \(or 'H:MM'\), e\.g\. '07:00', or none for the scheduler's runAt\.$/m],
       [['reschedule', id, '--timezone', 'Mars/Olympus'], 2, /^error: --timezone: unknown time zone "Mars\/Olympus"/m],
       [['reschedule', id, '--starts-at', '2099-04-02T00:00:00Z', '--ends-at', '2099-04-01T00:00:00Z'], 2, /^error: --ends-at: 2099-04-01T00:00:00\.000Z is before startsAt/m],
       [['skip', '00000000-0000-4000-8000-000000000000'], 1, /^error: Subscription 00000000-0000-4000-8000-000000000000 is not enrolled/m],

@@ -41,7 +41,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     expect(text.stdout).not.toMatch(/^Note/m)
     expect(json.code).toBe(0)
     const status = JSON.parse(json.stdout)
-    expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false })
+    expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00' })
     expect(status.givenSchedule).toBeNull()
   })
 
@@ -69,7 +69,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     ])
 
     const status = JSON.parse(json.stdout)
-    expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true })
+    expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true, runAt: '09:00' })
     expect(status.nextFireAt).toBe(nextNewYear())
     expect(status.givenSchedule).toEqual({ cron: '30 6 * * *', timezone: 'UTC', differs: true })
   })

@@ -59,12 +59,14 @@ function renderFailures(failures) {
   replaceRows($('failures').tBodies[0], failures.map(function (f) { return failureRow(f, { subscription: true, run: true }); }), 7, 'No failures recorded.');
 }
 
-function renderFailing(failing) {
+function renderFailing(failing, status) {
   replaceRows($('failing').tBodies[0], failing.map(function (f) {
+    // A next run is a slot: shown in the subscription's own zone, as on its page.
     return el('tr', { 'data-subscription-id': f.subscriptionId },
       el('td', {}, subscriptionLink(f.subscriptionId)), el('td', {}, statusPill(f.status, f.pausedReason)),
       el('td', {}, timeNode(f.failedAt)), el('td', { class: 'num' }, f.attempts),
-      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, timeNode(f.nextRunAt)), el('td', { class: 'err' }, f.error));
+      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, timeNode(f.nextRunAt, f.timezone || status.schedule.timezone, true)),
+      el('td', { class: 'err' }, f.error));
   }), 7, 'No subscription is failing.');
 }
 
@@ -73,7 +75,7 @@ function loadHome() {
     lastStatus = data.status;
     renderCounts(data.status);
     renderInstance(data.instance);
-    renderFailing(data.failing);
+    renderFailing(data.failing, data.status);
     renderRuns(data.runs);
     renderFailures(data.failures);
     $('updated').replaceChildren(timeNode(new Date().toISOString()));

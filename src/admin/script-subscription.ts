@@ -29,7 +29,7 @@ function renderSubscription(s, status) {
   field(dl, 'active', 'Active (host)', s.active ? 'yes' : 'no');
   field(dl, 'frequency', 'Cadence', s.frequency == null ? '— (processed daily)' : s.frequency);
   field(dl, 'timezone', 'Zone', zoneText);
-  field(dl, 'runAt', 'Time of day', s.runAt ? s.runAt + ' (' + zone + ')' : "— (the scheduler's runAt)");
+  field(dl, 'runAt', 'Time of day', s.runAt ? s.runAt + ' (' + zone + ')' : status.schedule.runAt + ' (' + zone + "), the scheduler's");
   field(dl, 'anchorAt', 'Anchor', at(s.anchorAt));
   field(dl, 'startsAt', 'Starts', at(s.startsAt));
   field(dl, 'endsAt', 'Ends', at(s.endsAt));

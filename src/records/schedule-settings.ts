@@ -58,7 +58,7 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
     throw new ConfigurationError('timezone', `unknown time zone ${shown(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
   }
   if (runAt !== undefined && runAt !== null && !isRunAt(runAt)) {
-    throw new ConfigurationError('runAt', `${shown(runAt)} is not a time of day; expected 24-hour 'HH:MM', e.g. '07:00', or null for the scheduler's runAt.`)
+    throw new ConfigurationError('runAt', `${shown(runAt)} is not a time of day; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '07:00', or null for the scheduler's runAt.`)
   }
   const settings: ScheduleSettings = {
     timezone: timezone as string | null | undefined,

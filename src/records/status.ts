@@ -9,6 +9,7 @@ import { quoteIdent, withTransaction } from '../db/executor.js'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { queueNames } from '../runtime/boss.js'
+import { readSharedSettings } from '../runtime/shared-settings.js'
 import { listRuns, SWEEP_TRIGGERS } from './runs.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
@@ -36,8 +37,12 @@ export interface SchedulerStatus {
   lastSweep: RunSummary | null
   /** The next cron fire, in UTC, of the schedule registered in the database (else of the options). */
   nextFireAt: Date
-  /** The sweep schedule in force: registered by some instance's `start()`, or only configured here. */
-  schedule: { cron: string; timezone: string; registered: boolean }
+  /**
+   * The sweep schedule in force: registered by some instance's `start()`, or only configured here;
+   * with `runAt`, the time of day of subscriptions with none of their own, as the scheduling
+   * instances published it (else this instance's option).
+   */
+  schedule: { cron: string; timezone: string; registered: boolean; runAt: string }
   /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
   queue: { waiting: number; active: number }
 }
@@ -134,8 +139,13 @@ async function takenRows(db: Executor, options: ResolvedOptions): Promise<number
 
 export async function getStatus(db: Executor, options: ResolvedOptions): Promise<SchedulerStatus> {
   const now = options.clock.now()
-  const registered = await registeredSchedule(db, options)
-  const schedule = { cron: registered?.cron ?? options.cron, timezone: registered?.timezone ?? options.timezone, registered: registered !== null }
+  const [registered, published] = await Promise.all([registeredSchedule(db, options), readSharedSettings(db, options.queuePrefix)])
+  const schedule = {
+    cron: registered?.cron ?? options.cron,
+    timezone: registered?.timezone ?? options.timezone,
+    registered: registered !== null,
+    runAt: published?.runAt ?? options.runAt,
+  }
   const [{ rows: byStatus }, due, [lastRun], [lastSweep], { rows: paused }, taken] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n

@@ -135,6 +135,7 @@ interface FailingRow {
   error: string
   updated_at: Date | null
   next_run_at: Date | null
+  timezone: string | null
 }
 
 /**
@@ -143,7 +144,7 @@ interface FailingRow {
  */
 export async function listFailing(db: Executor, limit: number): Promise<FailingSubscription[]> {
   const { rows } = await db.query<FailingRow>(
-    `SELECT id, subscription_id, status, paused_reason, scheduled_for, attempts, consecutive_failures, error, updated_at, next_run_at
+    `SELECT id, subscription_id, status, paused_reason, scheduled_for, attempts, consecutive_failures, error, updated_at, next_run_at, timezone
        FROM subscription_processing WHERE error IS NOT NULL
       ORDER BY updated_at DESC NULLS LAST, id LIMIT $1`,
     [limit],
@@ -159,5 +160,6 @@ export async function listFailing(db: Executor, limit: number): Promise<FailingS
     error: row.error,
     failedAt: row.updated_at,
     nextRunAt: row.next_run_at,
+    timezone: row.timezone,
   }))
 }

@@ -46,7 +46,7 @@ export function parseRunAt(runAt: string): { hour: number; minute: number } {
   if (!isRunAt(runAt)) {
     throw new ConfigurationError(
       'runAt',
-      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM', e.g. '09:00' or '17:30'.`,
+      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '09:00' or '17:30'.`,
     )
   }
   const [hour, minute] = runAt.split(':').map(Number) as [number, number]
