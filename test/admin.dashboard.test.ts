@@ -90,9 +90,11 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     page = await context.newPage()
     // The sign-in page answers 401 until the form is sent, and the subscription page probes for
     // a route the engine has not added yet (404); nothing else may fail.
-    problems = watchProblems(page, (url) => url === `${base}/` && !signedIn)
+    // The session-end test's one refused read is expected too.
+    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || (sessionEnded && url === `${base}/dashboard.json`))
   })
   let signedIn = false
+  let sessionEnded = false
 
   afterAll(async () => {
     await browser?.close()
@@ -252,6 +254,32 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     } finally {
       await page.unroute('**/dashboard.json')
     }
+  })
+
+  test('a session that ends says so once, and the page stops asking for data until reloaded', async () => {
+    await page.goto(`${base}/`)
+    await page.locator('#runs tbody tr').first().waitFor()
+    const session = await context.cookies()
+    sessionEnded = true
+    await context.clearCookies()
+    try {
+      await page.locator('#notice.error', { hasText: 'Signed out (the session ended): reload the page to sign in again.' }).waitFor()
+      // What a refresh would fetch, counted as it is asked for (a tab shown again refreshes at once).
+      const fetched = await page.evaluate(() => {
+        let calls = 0
+        const original = window.fetch
+        window.fetch = (...args: Parameters<typeof fetch>) => ((calls += 1), original(...args))
+        document.dispatchEvent(new Event('visibilitychange'))
+        window.fetch = original
+        return calls
+      })
+      expect(fetched).toBe(0)
+    } finally {
+      await context.addCookies(session)
+    }
+    await page.reload()
+    sessionEnded = false
+    await page.locator('#runs tbody tr').first().waitFor()
   })
 
   test('fits a 400 px wide screen: no horizontal page overflow on any view', async () => {

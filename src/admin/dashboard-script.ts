@@ -35,6 +35,7 @@ function loadView(route) {
 
 function refresh() {
   if (loading) return loading;
+  if (signedOut) return Promise.resolve();
   loading = loadView(currentRoute()).then(function () {
     // Only a failed load's message goes once a load succeeds; an action's stays until the next.
     if ($('notice').hasAttribute('data-load-error')) notice('');

@@ -8,6 +8,8 @@ var base = document.body.getAttribute('data-base') || '';
 // Rendered by the server from the library's list: the script keeps no copy of its own.
 var STATUSES = JSON.parse(document.body.getAttribute('data-statuses') || '[]');
 var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Set by the first 401: the session is over, and the page stops asking (a reload signs in).
+var signedOut = false;
 var SVG_NS = 'http://www.w3.org/2000/svg';
 
 function $(id) { return document.getElementById(id); }
@@ -56,7 +58,10 @@ function api(path, options) {
     return response.json().catch(function () { return {}; }).then(function (body) {
       if (response.ok) return body;
       var message = (body && body.error && body.error.message) || ('HTTP ' + response.status);
-      if (response.status === 401) message = 'Signed out (the session ended): reload the page to sign in again.';
+      if (response.status === 401) {
+        signedOut = true;
+        message = 'Signed out (the session ended): reload the page to sign in again.';
+      }
       var error = new Error(message);
       error.status = response.status;
       throw error;
