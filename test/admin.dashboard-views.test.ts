@@ -84,6 +84,25 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await scheduler?.stop({ timeoutMs: 2000 })
   })
 
+  test("a link to a subscription's page, opened signed out, lands on that page after the sign-in form", async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
+    try {
+      const linked = await fresh.newPage()
+      // The form answers 401 at the dashboard's address, and 401 again to the wrong token.
+      const freshProblems = watchProblems(linked, (url) => [`${base}/`, `${base}/sign-in`].includes(url.split('#')[0]!))
+      await linked.goto(`${base}/#/subscriptions/${bad}`)
+      // A wrong token first: the form shown again keeps the page to go to.
+      await linked.getByLabel('Admin token').fill('not-the-token-0123456789')
+      await Promise.all([linked.waitForURL(`${base}/sign-in#/subscriptions/${bad}`), linked.getByRole('button', { name: 'Sign in' }).click()])
+      await linked.getByLabel('Admin token').fill(TOKEN)
+      await Promise.all([linked.waitForURL(`${base}/#/subscriptions/${bad}`), linked.getByRole('button', { name: 'Sign in' }).click()])
+      await linked.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id, bad)
+      expect(freshProblems).toEqual([])
+    } finally {
+      await fresh.close()
+    }
+  })
+
   test("a failing subscription's link opens its page: the row, times in its own zone, its next runs, and its failed attempts", async () => {
     const asked = page.waitForResponse((r) => UPCOMING_REQUEST.test(r.url()))
     await page.locator(`#failing a[data-subscription-link="${bad}"]`).click()

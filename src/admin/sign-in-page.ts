@@ -1,7 +1,9 @@
 /**
  * The sign-in form: what the dashboard's address shows a browser that is not signed in. It posts
- * the token to `<mount>/sign-in` (never in a URL, where proxies and access logs keep it). No
- * script: only a nonce'd style, and form-action limited to this origin.
+ * the token to `<mount>/sign-in` (never in a URL, where proxies and access logs keep it). A nonce'd
+ * style, form-action limited to this origin, and one nonce'd line of script: it adds the address's
+ * `#fragment` (the dashboard page that was opened) to the form's action, and the redirect after a
+ * sign-in, which names none of its own, keeps it: a link to `#/subscriptions/<id>` lands there.
  */
 import { randomBytes } from 'node:crypto'
 import { BASE_STYLE, SIGN_IN_STYLE } from './dashboard-style.js'
@@ -38,6 +40,7 @@ function page(mount: string, nonce: string, error: SignInPageOptions['error']): 
     <p class="hint">Scripts send <span class="mono">Authorization: Bearer &lt;token&gt;</span> instead.</p>
   </form>
 </main>
+<script nonce="${nonce}">var form = document.getElementById('sign-in'); if (location.hash) form.action = form.getAttribute('action').split('#')[0] + location.hash;</script>
 </body>
 </html>
 `
@@ -47,7 +50,7 @@ function page(mount: string, nonce: string, error: SignInPageOptions['error']): 
 export function signInPage(mount: string, { status, error }: SignInPageOptions): Response {
   const nonce = randomBytes(16).toString('base64')
   return html(page(mount, nonce, error), {
-    'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
     ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
