@@ -31,9 +31,10 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   const renewed = await renewLiveClaims(pool, now, options.claimLeaseSeconds, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process })
   if (renewed > 0) {
     options.logger.info(
-      (renewed === 1
-        ? 'Renewed, for another ' + options.claimLeaseSeconds + ' s, the claim of 1 subscription whose job is still queued or running past its lease: '
-        : `Renewed, for another ${options.claimLeaseSeconds} s, the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease: `) +
+      `Renewed, for another ${options.claimLeaseSeconds} s, ` +
+        (renewed === 1
+          ? 'the claim of 1 subscription whose job is still queued or running past its lease: '
+          : `the claims of ${renewed} subscriptions whose jobs are still queued or running past their lease: `) +
         `the jobs wait longer than expected for a worker (a backlog, or workers busy). ${renewed === 1 ? 'It stays with its job.' : 'They stay with their jobs.'}`,
     )
   }

@@ -1,10 +1,10 @@
 /**
  * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
- * catch-up, and the retry policy its calls follow. Only the processes that register the schedule (`schedule: true`) publish them; the
- * others (the CLI, an admin server started with `schedule: false`) read them, so that a preview,
- * a skip or a reschedule made there computes the slots the workers will run, and the calls a CLI
- * process makes are retried as the workers retry theirs. A process whose own options disagree says
- * so, as a replaced cron schedule does.
+ * catch-up, and the retry policy its calls follow. Only the processes that register the schedule
+ * (`schedule: true`) publish them; the others (the CLI, an admin server started with
+ * `schedule: false`) read them, so that a preview, a skip or a reschedule made there computes the
+ * slots the workers will run, and the calls a CLI process makes are retried as the workers retry
+ * theirs. A process whose own options disagree says so, as a replaced cron schedule does.
  */
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
