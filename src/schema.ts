@@ -209,6 +209,8 @@ export const sharedSettings = scheduler.table('settings', {
    * processes apply to the calls they make. Null in a row published before migration 0008.
    */
   retry: jsonb('retry'),
+  /** `'daily'` or `'fail'`: what a subscription whose frequency is no cadence gets. Null in a row published before migration 0010. */
+  unknownFrequency: text('unknown_frequency'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

@@ -22,6 +22,8 @@ const WORKERS = {
   frequencies: { workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
   // Not the default (3 retries from 30 s): a one-off run that followed the default would wait minutes.
   retry: { limit: 1, delaySeconds: 1, maxDelaySeconds: 1 },
+  // Not the default either: a one-off run that followed the default would call a misspelt cadence daily.
+  unknownFrequency: 'fail',
 } satisfies SchedulerOptions
 const WORKING_DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri']
 
@@ -150,6 +152,16 @@ describe('run-now', { timeout: SLOW_MS }, () => {
     expect(rows).toEqual([{ timezone: 'Europe/Berlin' }])
   })
 
+  test("leaves a misspelt cadence uncalled, as the workers' unknownFrequency 'fail' says, and reports it failed", async () => {
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'montly') RETURNING id`)
+    const id = rows[0]!.id
+    const run = await runCli(['run-now', '--worker-url', http.url], env)
+    expect(run.code, run.stderr).toBe(3)
+    expect(run.stderr).not.toMatch(/settings/i)
+    expect(http.calls).not.toContain(id)
+    expect((await library.getSubscription(id)).error).toContain(`has frequency "montly", which is no cadence`)
+  })
+
   test('retries a failing call as the workers published (once, after 1 s), not with the default policy, and reports it failed', async () => {
     const down = await startWorker({ unavailable: true })
     try {
@@ -176,7 +188,7 @@ describe('on a database never migrated', { timeout: SLOW_MS }, () => {
       const { rows: schedules } = await db.pool.query(`SELECT cron, timezone FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
       expect(schedules).toEqual([{ cron: '0 0 1 1 *', timezone: 'Europe/Berlin' }])
       expect((await db.pool.query(`SELECT timezone, run_at, catch_up, frequencies FROM subscription_scheduler.settings`)).rows).toEqual(before.rows)
-      expect(worker.stderr()).toMatch(/Following the schedule on this database: cron '0 0 1 1 \*' in Europe\/Berlin; runAt 07:00, catchUp latest, \d+ cadence names; retry limit 1, delay 1–1 s\./)
+      expect(worker.stderr()).toMatch(/Following the schedule on this database: cron '0 0 1 1 \*' in Europe\/Berlin; runAt 07:00, catchUp latest, \d+ cadence names; retry limit 1, delay 1–1 s; unknownFrequency 'fail'\./)
       expect(worker.stderr()).not.toMatch(/Replacing/)
     } finally {
       worker.child.kill('SIGTERM')

@@ -154,6 +154,7 @@ describe('invalid options: a ConfigurationError at creation, naming the option, 
     { name: 'zero stored response bytes', options: { maxStoredResponseBytes: 0 }, option: 'maxStoredResponseBytes' },
     { name: 'worker client without process()', options: { workerClient: {} }, option: 'workerClient' },
     { name: 'unknown option', options: { colour: 'blue' }, option: 'colour' },
+    { name: "unknownFrequency neither 'daily' nor 'fail'", options: { unknownFrequency: 'strict' }, option: 'unknownFrequency' },
   ]
 
   test.each(cases)('$name → ConfigurationError for `$option`', ({ options, option }) => {

@@ -5,7 +5,7 @@
  * assertions read the calls of each test's own subscriptions.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError } from '../src/index.js'
 import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -491,6 +491,39 @@ describe('backfill', () => {
     await expect(scheduler.backfill(id, { from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/to.*in the future/)
     await expect(scheduler.backfill(id, { from: at('2026-03-05T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/before from/)
     await expect(scheduler.backfill(id, { from: at('2020-01-01T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/more than 1000 slots/)
+  })
+})
+
+describe("unknownFrequency: 'fail'", () => {
+  test('a misspelt or missing frequency is not called: its slot fails naming the fix, a backfill is refused, and once fixed retryFailed() calls it', async () => {
+    const own = await createTestDatabase()
+    const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
+    const ownWorker = createFakeWorkerClient()
+    const strict = createSubscriptionScheduler(own.pool, { ...options, workerClient: ownWorker, clock: ownClock, unknownFrequency: 'fail' })
+    await strict.start()
+    try {
+      const insert = async (frequency: string | null) =>
+        (await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])).rows[0]!.id
+      const [typo, missing, fine] = [await insert('montly'), await insert(null), await insert('monthly')]
+      const summary = await strict.runNow()
+      expect(summary).toMatchObject({ processed: 3, successful: 1, failed: 2 })
+      expect(ownWorker.calls.map((c) => c.subscriptionId)).toEqual([fine])
+      const typoRow = await strict.getSubscription(typo)
+      expect(typoRow.status).toBe('failed')
+      expect(typoRow.error).toContain(`Subscription ${typo} has frequency "montly", which is no cadence; with unknownFrequency 'fail' it is not called.`)
+      expect(typoRow.error).toContain("'monthly'")
+      expect((await strict.getSubscription(missing)).error).toContain('has no frequency')
+      // Retries are for what a retry may cure: none was made.
+      expect(summary.retried).toBe(0)
+      await expect(strict.backfill(typo, { from: at('2026-02-01T00:00:00.000Z'), to: at('2026-02-03T00:00:00.000Z') })).rejects.toThrow(SubscriptionDataError)
+
+      await own.pool.query(`UPDATE subscriptions SET frequency = 'monthly' WHERE id = $1`, [typo])
+      await strict.retryFailed({ subscriptionIds: [typo] })
+      expect(ownWorker.callsFor(typo)).toHaveLength(1)
+      expect((await strict.getSubscription(typo)).status).toBe('completed')
+    } finally {
+      await strict.stop({ timeoutMs: 2000 })
+    }
   })
 })
 

@@ -40,7 +40,7 @@ async function start(options: SchedulerOptions): Promise<CapturedLogger> {
 }
 
 async function publishedRow() {
-  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry FROM subscription_scheduler.settings`)
+  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency FROM subscription_scheduler.settings`)
   return rows
 }
 
@@ -59,6 +59,7 @@ describe('shared schedule settings', () => {
         catch_up: 'latest',
         frequencies: { ...BUILT_IN_FREQUENCIES, workdays: WORKDAYS },
         retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+        unknown_frequency: 'daily',
       },
     ])
   })
@@ -87,7 +88,7 @@ describe('shared schedule settings', () => {
   })
 
   test('a scheduling instance with other settings replaces them, names each one, and the row holds the new ones', async () => {
-    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 } })
+    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 }, unknownFrequency: 'fail' })
     const warnings = settingsWarnings(logger)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^Replacing the published schedule settings: /)
@@ -97,6 +98,7 @@ describe('shared schedule settings', () => {
       "catchUp 'latest' → 'all'",
       'frequencies (workdays)',
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
+      "unknownFrequency 'daily' → 'fail'",
     ]) {
       expect(warnings[0]).toContain(phrase)
     }
@@ -108,6 +110,7 @@ describe('shared schedule settings', () => {
         catch_up: 'all',
         frequencies: BUILT_IN_FREQUENCIES,
         retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
+        unknown_frequency: 'fail',
       },
     ])
   })

@@ -32,11 +32,13 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     joined.catchUp ??= published.catchUp
     joined.frequencies ??= published.frequencies
     joined.retry ??= published.retry ?? undefined
+    joined.unknownFrequency ??= published.unknownFrequency ?? undefined
   }
   const parts = [
     registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
+    published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
   ].filter(Boolean)
   logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
   return joined

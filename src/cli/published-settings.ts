@@ -65,6 +65,7 @@ export async function cliSchedulerOptions(
     options.catchUp ??= published.catchUp
     options.frequencies ??= published.frequencies
     options.retry ??= published.retry ?? undefined
+    options.unknownFrequency ??= published.unknownFrequency ?? undefined
   }
   if (given) {
     if (noteOverride && published && published.timezone !== given.zone) {

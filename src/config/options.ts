@@ -58,6 +58,13 @@ export interface SchedulerOptions {
    * whether a pause that ends by itself replays the slots it missed. @default 'latest'
    */
   catchUp?: 'latest' | 'all' | undefined
+  /**
+   * What a subscription whose `frequency` is null or no cadence name gets: `'daily'` runs it daily,
+   * with a warning; `'fail'` calls nobody and records its slot failed, as a data error naming the
+   * frequency and the fix, until the host's row or the `frequencies` option names a cadence (for
+   * billing, where a misspelt `'montly'` run daily would charge thirty times). @default 'daily'
+   */
+  unknownFrequency?: 'daily' | 'fail' | undefined
   /** Most worker calls in flight at once in this instance. @default 16 */
   concurrency?: number | undefined
   /**
@@ -154,6 +161,7 @@ export interface ResolvedOptions extends ResolvedFlow {
   runAt: string
   frequencies: Readonly<Record<string, FrequencyRule>>
   catchUp: 'latest' | 'all'
+  unknownFrequency: 'daily' | 'fail'
   concurrency: number
   claimBatchSize: number
   retry: Required<RetryOptions>
@@ -181,6 +189,7 @@ export const DEFAULTS = {
   timezone: 'UTC',
   runAt: '09:00',
   catchUp: 'latest',
+  unknownFrequency: 'daily',
   concurrency: 16,
   claimBatchSize: 500,
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },

@@ -19,7 +19,7 @@ import type { WorkerClient } from '../worker-client/types.js'
 /** Every option, checked by the compiler: a new option cannot be left out of validation. */
 export const OPTION_KEYS = {
   workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, frequencies: true,
-  catchUp: true, concurrency: true,
+  catchUp: true, unknownFrequency: true, concurrency: true,
   maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, circuitBreaker: true, migrate: true,
   autoEnroll: true, schedule: true, work: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
   pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
@@ -44,6 +44,12 @@ function resolveCatchUp(value: unknown): 'latest' | 'all' {
   if (value === undefined) return DEFAULTS.catchUp
   if (value === 'latest' || value === 'all') return value
   throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${shown(value)}.`)
+}
+
+function resolveUnknownFrequency(value: unknown): 'daily' | 'fail' {
+  if (value === undefined) return DEFAULTS.unknownFrequency
+  if (value === 'daily' || value === 'fail') return value
+  throw new ConfigurationError('unknownFrequency', `expected 'daily' (run it daily, with a warning) or 'fail' (call nobody; record its slot failed until the frequency is fixed), got ${shown(value)}.`)
 }
 
 function resolvePgBoss(tuning: unknown): PgBossTuning {
@@ -188,6 +194,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     runAt,
     frequencies: resolveFrequencies(options.frequencies),
     catchUp: resolveCatchUp(options.catchUp),
+    unknownFrequency: resolveUnknownFrequency(options.unknownFrequency),
     concurrency,
     claimBatchSize,
     retry: resolveRetry(options.retry),

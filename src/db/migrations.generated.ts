@@ -273,4 +273,14 @@ ALTER TABLE "subscription_scheduler"."runs" ADD COLUMN "subscription_id" uuid;`,
 CREATE INDEX "runs_open_backfill_idx" ON "subscription_scheduler"."runs" USING btree ("subscription_id") WHERE trigger = 'backfill' AND finished_at IS NULL;`,
     ],
   },
+  {
+    tag: "0010_published_unknown_frequency",
+    folderMillis: 1796147815685,
+    hash: "1175f49d9c0031e19b754d54b917f6660c0388836b7c80478b23ca25e5b6d1c6",
+    sql: [
+      `-- The unknownFrequency option, published beside the schedule settings: a CLI run-now or worker
+-- never calls a misspelt cadence daily where the host's instances would fail it.
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "unknown_frequency" text;`,
+    ],
+  },
 ]

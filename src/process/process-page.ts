@@ -5,6 +5,7 @@
  */
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
+import { isCadence, unknownFrequency } from '../schedule/unknown-frequency.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
@@ -41,14 +42,15 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
 }
 
 /** What in the row's own schedule cannot be used, checked before a call whose next slot needs it. */
-function invalidSchedule(row: PageRow, defaultZone: string): SubscriptionDataError | null {
-  const timezone = row.timezone ?? defaultZone
+function invalidSchedule(row: PageRow, options: ProcessorContext['options']): SubscriptionDataError | null {
+  const timezone = row.timezone ?? options.timezone
   if (!isValidTimeZone(timezone)) {
     return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
   }
   if (row.run_at !== null && !isRunAt(row.run_at)) {
     return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
   }
+  if (options.unknownFrequency === 'fail' && !isCadence(row.frequency, options.frequencies)) return unknownFrequency(row.subscription_id, row.frequency, options.frequencies)
   return null
 }
 
@@ -62,7 +64,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
   const call: Call = { jobId, row, attempt, startedAt: null }
   const cut = () => ({ cancelled: ctx.cancelSignal.aborted, expired: job.signal.aborted })
-  const invalid = invalidSchedule(row, options.timezone)
+  const invalid = invalidSchedule(row, options)
   if (invalid) return failure(options, call, invalid, cut())
   if (!row.user_id) {
     return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())

@@ -1,8 +1,8 @@
 /**
  * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
- * catch-up, and the retry policy its calls follow. Only the processes that register the schedule
- * (`schedule: true`) publish them; the others (the CLI, an admin server started with
- * `schedule: false`) read them, so that a preview, a skip or a reschedule made there computes the
+ * catch-up, and the retry policy and `unknownFrequency` its calls follow. Only the processes that
+ * register the schedule (`schedule: true`) publish them; the others (the CLI, an admin server
+ * started with `schedule: false`) read them, so that a preview, a skip or a reschedule made there computes the
  * slots the workers will run, and the calls a CLI process makes are retried as the workers retry
  * theirs. A process whose own options disagree says so, as a replaced cron schedule does.
  */
@@ -20,12 +20,14 @@ export interface SharedSettings {
   frequencies: Record<string, FrequencyRule>
   /** The resolved retry policy; null where an instance published before migration 0008. */
   retry: Required<RetryOptions> | null
+  /** Null where an instance published before migration 0010. */
+  unknownFrequency: 'daily' | 'fail' | null
 }
 
-type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry'>
+type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency'>
 
 function settingsOf(options: Settled): SharedSettings {
-  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry } }
+  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency: options.unknownFrequency }
 }
 
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
@@ -36,9 +38,12 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
     catch_up: 'latest' | 'all'
     frequencies: Record<string, FrequencyRule>
     retry: Required<RetryOptions> | null
-  }>(`SELECT timezone, run_at, catch_up, frequencies, retry FROM ${TABLES.settings} WHERE scope = $1`, [scope])
+    unknown_frequency: 'daily' | 'fail' | null
+  }>(`SELECT timezone, run_at, catch_up, frequencies, retry, unknown_frequency FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
-  return row ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry } : null
+  return row
+    ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency }
+    : null
 }
 
 /** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
@@ -62,6 +67,9 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
   if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
   // A row published before the retry policy was (null) differs from no one's.
   if (from.retry && to.retry && retryText(from.retry) !== retryText(to.retry)) drift.push(`retry ${retryText(from.retry)} → ${retryText(to.retry)}`)
+  if (from.unknownFrequency && to.unknownFrequency && from.unknownFrequency !== to.unknownFrequency) {
+    drift.push(`unknownFrequency '${from.unknownFrequency}' → '${to.unknownFrequency}'`)
+  }
   return drift
 }
 
@@ -86,9 +94,10 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
-    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
-       frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, updated_at = EXCLUDED.updated_at`,
-    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry)],
+       frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, unknown_frequency = EXCLUDED.unknown_frequency, updated_at = EXCLUDED.updated_at`,
+    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency],
   )
 }

@@ -10,6 +10,7 @@ import { upcomingRuns } from './upcoming.js'
 import { localDate } from './local-time.js'
 import { IANAZone } from 'luxon'
 import { limitedLogOf, UNKNOWN_FREQUENCIES } from '../observe/limited-log.js'
+import { isCadence } from './unknown-frequency.js'
 
 /** The columns of a row that decide its slots. */
 export interface RowSchedule {
@@ -22,7 +23,8 @@ export interface RowSchedule {
   ends_at: Date | null
 }
 
-export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'>
+export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'> &
+  Partial<Pick<ResolvedOptions, 'unknownFrequency'>>
 
 const MAX_REMEMBERED = 4096
 /** Per cadence table: two schedulers in one process may give one name different rules. */
@@ -31,7 +33,8 @@ const memos = new WeakMap<object, Map<string, Answer>>()
 function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
     limitedLogOf(options, UNKNOWN_FREQUENCIES).warn(
-      `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; scheduling it daily. ` +
+      `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; ` +
+        (options.unknownFrequency === 'fail' ? "its slots are computed daily, and its calls fail (unknownFrequency 'fail'). " : 'scheduling it daily. ') +
         `Use a built-in name ('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly') or add it to the \`frequencies\` option.`,
     )
 }
@@ -82,8 +85,7 @@ interface Answer {
  * clock at all. An unknown cadence is computed each time, so that each such row gets its warning.
  */
 export function nextSlot(options: ScheduleOptions, row: RowSchedule, slot: Date): Date | null {
-  const known = row.frequency !== null && Object.hasOwn(options.frequencies, row.frequency)
-  if (!known) return computeNext(options, row, slot)
+  if (!isCadence(row.frequency, options.frequencies)) return computeNext(options, row, slot)
   let remembered = memos.get(options.frequencies)
   if (!remembered) memos.set(options.frequencies, (remembered = new Map()))
   const zoneName = row.timezone ?? options.timezone

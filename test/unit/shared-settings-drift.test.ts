@@ -11,6 +11,7 @@ const published: SharedSettings = {
   catchUp: 'latest',
   frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+  unknownFrequency: 'daily',
 }
 
 describe('settingsDrift', () => {
@@ -29,17 +30,20 @@ describe('settingsDrift', () => {
       catchUp: 'all',
       frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
       retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
+      unknownFrequency: 'fail',
     }
     expect(settingsDrift(published, mine)).toEqual([
       "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
       "catchUp 'latest' → 'all'",
       'frequencies (fortnightly, workdays)',
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
+      "unknownFrequency 'daily' → 'fail'",
     ])
   })
 
-  test('a row published before the retry policy was (null) is no retry difference', () => {
-    expect(settingsDrift({ ...published, retry: null }, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 } })).toEqual([])
+  test('a row published before the retry policy and unknownFrequency were (null) is no difference in them', () => {
+    const older = { ...published, retry: null, unknownFrequency: null }
+    expect(settingsDrift(older, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail' })).toEqual([])
   })
 
   test('the same retry policy from jsonb, its fields in another order, is no difference', () => {

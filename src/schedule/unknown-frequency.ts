@@ -1,0 +1,24 @@
+/**
+ * A subscription whose `frequency` names no cadence: null, a typo (`'montly'`), or a name the
+ * `frequencies` option lacks. With `unknownFrequency: 'daily'` it runs daily, with a warning
+ * (row-schedule.ts); with `'fail'` nothing calls it, and this is the data error its slot fails
+ * with: its call, its backfill and its retries stop here until the host's row or the option names
+ * a cadence, since a billing cadence run daily by mistake charges many times over.
+ */
+import { SubscriptionDataError } from '../errors.js'
+import type { FrequencyRule } from './frequency-rules.js'
+
+/** Whether `frequency` names a cadence of `frequencies` (the built-ins and the host's). */
+export function isCadence(frequency: string | null, frequencies: Record<string, FrequencyRule>): frequency is string {
+  return frequency !== null && Object.hasOwn(frequencies, frequency)
+}
+
+/** The error of a subscription called with `unknownFrequency: 'fail'` whose frequency is no cadence. */
+export function unknownFrequency(subscriptionId: string, frequency: string | null, frequencies: Record<string, FrequencyRule>): SubscriptionDataError {
+  const names = Object.keys(frequencies).map((name) => `'${name}'`).join(', ')
+  const what = frequency === null ? 'no frequency' : `frequency ${JSON.stringify(frequency)}, which is no cadence`
+  return new SubscriptionDataError(
+    `Subscription ${subscriptionId} has ${what}; with unknownFrequency 'fail' it is not called. ` +
+      `Set subscriptions.frequency to one of ${names}, or add the name to the \`frequencies\` option; then retryFailed() calls it.`,
+  )
+}
