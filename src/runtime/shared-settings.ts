@@ -27,7 +27,8 @@ export interface SharedSettings {
 type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency'>
 
 function settingsOf(options: Settled): SharedSettings {
-  return { timezone: options.timezone, runAt: options.runAt, catchUp: options.catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency: options.unknownFrequency }
+  const { timezone, runAt, catchUp, unknownFrequency } = options
+  return { timezone, runAt, catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency }
 }
 
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
