@@ -10,7 +10,7 @@ import type pg from 'pg'
 import { resolveOptions } from '../config/resolve-options.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
-import { readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 
 /** `options` with what the fleet on this database has set filled in; says what it took. */
@@ -26,14 +26,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     joined.cron = registered.cron
     joined.timezone ??= registered.timezone
   }
-  if (published) {
-    joined.timezone ??= published.timezone
-    joined.runAt ??= published.runAt
-    joined.catchUp ??= published.catchUp
-    joined.frequencies ??= published.frequencies
-    joined.retry ??= published.retry ?? undefined
-    joined.unknownFrequency ??= published.unknownFrequency ?? undefined
-  }
+  if (published) followPublished(joined, published)
   const parts = [
     registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,

@@ -12,7 +12,7 @@ import { DEFAULTS } from '../config/options.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import type { Logger, SchedulerOptions } from '../index.js'
-import { readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 import { schedulerOptions } from './context.js'
 import type { SchedulerFlags } from './context.js'
@@ -59,14 +59,7 @@ export async function cliSchedulerOptions(
   const { queuePrefix } = resolveOptions(options)
   const published = await explainingMissingTables(pool, () => readSharedSettings(pool, queuePrefix))
   const given = givenZone(flags, env)
-  if (published) {
-    options.timezone ??= published.timezone
-    options.runAt ??= published.runAt
-    options.catchUp ??= published.catchUp
-    options.frequencies ??= published.frequencies
-    options.retry ??= published.retry ?? undefined
-    options.unknownFrequency ??= published.unknownFrequency ?? undefined
-  }
+  if (published) followPublished(options, published)
   if (given) {
     if (noteOverride && published && published.timezone !== given.zone) {
       logger.warn(

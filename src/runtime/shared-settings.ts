@@ -6,11 +6,10 @@
  * slots the workers will run, and the calls a CLI process makes are retried as the workers retry
  * theirs. A process whose own options disagree says so, as a replaced cron schedule does.
  */
-import type { ResolvedOptions } from '../config/options.js'
+import type { ResolvedOptions, RetryOptions, SchedulerOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
-import type { RetryOptions } from '../config/options.js'
 
 export interface SharedSettings {
   timezone: string
@@ -45,6 +44,20 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
   return row
     ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency }
     : null
+}
+
+/**
+ * Fills in `options` what it leaves unset with the published settings: what a process that does
+ * not publish (a CLI command, a CLI worker joining a fleet) follows, so that it computes the
+ * workers' slots and treats their calls as they do.
+ */
+export function followPublished(options: SchedulerOptions, published: SharedSettings): void {
+  options.timezone ??= published.timezone
+  options.runAt ??= published.runAt
+  options.catchUp ??= published.catchUp
+  options.frequencies ??= published.frequencies
+  options.retry ??= published.retry ?? undefined
+  options.unknownFrequency ??= published.unknownFrequency ?? undefined
 }
 
 /** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
