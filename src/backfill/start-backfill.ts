@@ -14,7 +14,7 @@ import { createRun, finishSettled } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { phased } from '../records/first-slot.js'
 import { readScheduleRow } from '../records/schedule-row.js'
-import { isCadence, unknownFrequency } from '../schedule/unknown-frequency.js'
+import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { backfillJob } from './backfill-job.js'
 import { backfillSlots } from './backfill-range.js'
 import type { BackfillRange } from './backfill-range.js'
@@ -59,9 +59,8 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     const now = options.clock.now()
     // Locked: a second backfill of it started at the same moment waits here, then finds this one.
     const row = await readScheduleRow(tx, subscriptionId, true)
-    if (options.unknownFrequency === 'fail' && !isCadence(row.frequency, options.frequencies)) {
-      throw unknownFrequency(subscriptionId, row.frequency, options.frequencies)
-    }
+    const refused = refusedFrequency(options, subscriptionId, row.frequency)
+    if (refused) throw refused
     await assertNoBackfillRunning(tx, subscriptionId)
     // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot waits).
     const slots = backfillSlots(options, phased(row), range)

@@ -5,7 +5,7 @@
  */
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
-import { isCadence, unknownFrequency } from '../schedule/unknown-frequency.js'
+import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
@@ -50,8 +50,7 @@ function invalidSchedule(row: PageRow, options: ProcessorContext['options']): Su
   if (row.run_at !== null && !isRunAt(row.run_at)) {
     return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
   }
-  if (options.unknownFrequency === 'fail' && !isCadence(row.frequency, options.frequencies)) return unknownFrequency(row.subscription_id, row.frequency, options.frequencies)
-  return null
+  return refusedFrequency(options, row.subscription_id, row.frequency)
 }
 
 /** Calls the worker for one row, and says how it ended. */

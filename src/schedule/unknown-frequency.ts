@@ -13,8 +13,21 @@ export function isCadence(frequency: string | null, frequencies: Record<string, 
   return frequency !== null && Object.hasOwn(frequencies, frequency)
 }
 
+/**
+ * The data error a call (or a backfill) of this subscription is refused with: under
+ * `unknownFrequency: 'fail'`, when its frequency is no cadence. Null when it may run.
+ */
+export function refusedFrequency(
+  options: { unknownFrequency: 'daily' | 'fail'; frequencies: Record<string, FrequencyRule> },
+  subscriptionId: string,
+  frequency: string | null,
+): SubscriptionDataError | null {
+  if (options.unknownFrequency !== 'fail' || isCadence(frequency, options.frequencies)) return null
+  return unknownFrequency(subscriptionId, frequency, options.frequencies)
+}
+
 /** The error of a subscription called with `unknownFrequency: 'fail'` whose frequency is no cadence. */
-export function unknownFrequency(subscriptionId: string, frequency: string | null, frequencies: Record<string, FrequencyRule>): SubscriptionDataError {
+function unknownFrequency(subscriptionId: string, frequency: string | null, frequencies: Record<string, FrequencyRule>): SubscriptionDataError {
   const names = Object.keys(frequencies).map((name) => `'${name}'`).join(', ')
   const what = frequency === null ? 'no frequency' : `frequency ${JSON.stringify(frequency)}, which is no cadence`
   return new SubscriptionDataError(
