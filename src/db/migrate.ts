@@ -19,6 +19,9 @@ import { missingTable } from './missing-tables.js'
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
 const MIGRATIONS_TABLE = '__drizzle_migrations'
 
+/** What `start()` and the CLI's `migrate` say when `migrate()` adopted the MVP's table. */
+export const ADOPTED_NOTE = 'Adopted the existing subscription_processing table in place; no row was changed.'
+
 export interface MigrateOptions {
   /**
    * A drizzle-kit folder (its SQL files and `meta/_journal.json`) to apply instead of the

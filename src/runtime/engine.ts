@@ -10,7 +10,7 @@ import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
-import { migrate } from '../db/migrate.js'
+import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -50,7 +50,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const { logger } = options
   if (options.migrate) {
     const { applied, adopted } = await migrate(pool)
-    if (adopted) logger.info('Adopted the existing subscription_processing table in place; no row was changed.')
+    if (adopted) logger.info(ADOPTED_NOTE)
     if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
   } else {
     await assertMigrated(pool)

@@ -5,6 +5,7 @@
 import { defineCommand } from 'citty'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
+import { ADOPTED_NOTE } from '../../db/migrate.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
@@ -22,7 +23,7 @@ export default defineCommand({
       const { applied, adopted } = await migrate(pool)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
-      if (adopted) console.log('Adopted the existing subscription_processing table in place; no row was changed.')
+      if (adopted) console.log(ADOPTED_NOTE)
       if (applied.length > 0) {
         console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total).`)
       } else {
