@@ -5,7 +5,7 @@
  * global symbol registry, and a class recognises another copy's errors by their code.
  */
 
-const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY'] as const
+const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY', 'SUBSCRIPTION_STATE'] as const
 
 export type SchedulerErrorCode = (typeof CODES)[number]
 
@@ -158,6 +158,20 @@ export class SubscriptionBusyError extends SchedulerError {
   }
 }
 
+/**
+ * `runSubscription()` was refused because of the subscription's state: it is paused, ended, or
+ * inactive (or gone) in the host's `subscriptions` table, so no call would be made. The message
+ * names the state and the way out (`resume()`, `retryFailed()`, a later `endsAt`).
+ */
+export class SubscriptionStateError extends SchedulerError {
+  declare readonly code: 'SUBSCRIPTION_STATE'
+
+  constructor(message: string) {
+    super('SUBSCRIPTION_STATE', message)
+    this.name = 'SubscriptionStateError'
+  }
+}
+
 /** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
 const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
   [SchedulerError, undefined],
@@ -170,6 +184,7 @@ const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Ma
   [SubscriptionDataError, 'SUBSCRIPTION_DATA'],
   [NotFoundError, 'NOT_FOUND'],
   [SubscriptionBusyError, 'SUBSCRIPTION_BUSY'],
+  [SubscriptionStateError, 'SUBSCRIPTION_STATE'],
 ])
 
 function hasCode(error: unknown, code: SchedulerErrorCode): boolean {

@@ -53,6 +53,7 @@ export {
   SchedulerError,
   SubscriptionBusyError,
   SubscriptionDataError,
+  SubscriptionStateError,
 } from './errors.js'
 export type { SchedulerErrorCode } from './errors.js'
 

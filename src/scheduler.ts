@@ -12,6 +12,7 @@ import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { getSubscription, listFailing, pause, resume } from './records/subscriptions.js'
 import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from './records/schedule-control.js'
+import { assertRunnable, readScheduleRow } from './records/schedule-row.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
@@ -171,7 +172,8 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
       assertUuid('subscriptionId', subscriptionId)
-      await explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, 0)) // NotFoundError for an unknown one
+      // NotFoundError for an unknown one; a paused, ended, inactive or busy one is refused with its reason.
+      assertRunnable(await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false)), resolved.clock.now())
       return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
     }) as SubscriptionScheduler['runSubscription'],
 

@@ -281,6 +281,25 @@ describe('every route', () => {
     expect(await call('PATCH', `/subscriptions/${id}`, { json: { runAt: '10:00' } })).toMatchObject({ status: 200, body: { nextRunAt: expect.any(String) } })
   })
 
+  test("run is 409 SUBSCRIPTION_BUSY while a call is in flight and 409 SUBSCRIPTION_STATE while paused, each saying what to do; resumed, it runs", async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    worker.on(id, { delayMs: 1500 })
+    const run = await scheduler.runSubscription(id, { wait: false })
+    await worker.waitForCalls(worker.calls.length + 1)
+    const busy = await call('POST', `/subscriptions/${id}/run`)
+    expect(refused(busy)).toEqual({ status: 409, code: 'SUBSCRIPTION_BUSY', field: undefined })
+    expect(busy.body.error.message).toMatch(/in flight.*once that has settled/)
+    await finishedRun(run.runId)
+    await call('POST', `/subscriptions/${id}/pause`)
+    const paused = await call('POST', `/subscriptions/${id}/run`)
+    expect(refused(paused)).toEqual({ status: 409, code: 'SUBSCRIPTION_STATE', field: undefined })
+    expect(paused.body.error.message).toMatch(/is paused \(until resumed\).*POST \/subscriptions\/<id>\/resume/)
+    await call('POST', `/subscriptions/${id}/resume`)
+    clock.set('2026-03-02T08:01:00.000Z') // a new instant: the run at 08:00 is recorded for that one
+    expect(await call('POST', `/subscriptions/${id}/run`)).toMatchObject({ status: 200, body: { summary: { processed: 1, successful: 1 } } })
+  })
+
   test('a subscription path with another method is 405 listing GET and PATCH', async () => {
     const reply = await call('DELETE', `/subscriptions/${UNKNOWN_ID}`)
     expect(reply.status).toBe(405)

@@ -5,7 +5,7 @@
  * assertions read the calls of each test's own subscriptions.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
 import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -187,6 +187,11 @@ describe('reschedule', () => {
     await worker.waitForCalls(worker.calls.length + 1)
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
     await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
+    // A second run on demand would call nothing: it is refused, and no empty run is recorded.
+    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/a call for it is in flight \(status 'queued'\).*once that has settled/)
+    await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionBusyError)
+    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     const { finishedAt } = await waitForRun(run.runId)
     expect(finishedAt).not.toBeNull()
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toHaveProperty('nextRunAt')
@@ -212,7 +217,8 @@ describe('reschedule', () => {
     await expect(scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()
-    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 0 })
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/it has ended \(its endsAt, 2026-03-01T00:00:00.000Z, has passed\)\. reschedule\(id, \{ endsAt/)
+    await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionStateError)
     expect(slots(id)).toEqual([])
     expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
@@ -234,6 +240,31 @@ describe('reschedule', () => {
     const open = await scheduler.pause(id)
     expect(open).toMatchObject({ status: 'paused', pausedUntil: null })
     expect(open.history.map((h) => h.kind)).toEqual(['paused', 'paused', 'paused'])
+  })
+
+  test('runSubscription() refuses a paused or inactive subscription, saying why and what to do, and records no run; resumed, it runs', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    await scheduler.pause(id)
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/is paused \(until resumed\), and a paused subscription is not called\. resume\(id\) first/)
+    await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    await expect(scheduler.runSubscription(id, { wait: false })).rejects.toThrow(/is paused \(until 2026-03-05T00:00:00\.000Z\)/)
+    // Paused for failing in a row, the way out is retryFailed().
+    await db.pool.query(`UPDATE subscription_processing SET paused_reason = 'failures', paused_until = NULL WHERE subscription_id = $1`, [id])
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/paused after failing in a row \(pauseAfterConsecutiveFailures\)\. retryFailed\(\{ subscriptionIds: \[id\] \}\)/)
+    await scheduler.resume(id)
+    await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+    const inactive = scheduler.runSubscription(id)
+    await expect(inactive).rejects.toBeInstanceOf(SubscriptionStateError)
+    await expect(inactive).rejects.toThrow(/inactive in subscriptions \(active = false\).*Set active = true/)
+    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
+    expect(slots(id)).toEqual([])
+
+    await db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
+    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
   test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {

@@ -18,6 +18,7 @@ export type AdminErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_STARTED'
   | 'SUBSCRIPTION_BUSY'
+  | 'SUBSCRIPTION_STATE'
   | 'TOO_MANY_REQUESTS'
   | 'INTERNAL'
 
@@ -75,6 +76,8 @@ const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>>
   NOT_STARTED: [503, 'NOT_STARTED'],
   // A call for the subscription is in flight: the same request succeeds once it has settled.
   SUBSCRIPTION_BUSY: [409, 'SUBSCRIPTION_BUSY'],
+  // Paused, ended or inactive: the same request succeeds once that has changed.
+  SUBSCRIPTION_STATE: [409, 'SUBSCRIPTION_STATE'],
 }
 
 function errorBody(code: AdminErrorCode, message: string, field: string | undefined): AdminErrorBody {

@@ -4,7 +4,7 @@
  */
 import { createConsola } from 'consola'
 import pg from 'pg'
-import { isConfigurationError, SubscriptionBusyError } from '../index.js'
+import { isConfigurationError, SubscriptionBusyError, SubscriptionStateError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
@@ -108,7 +108,7 @@ export function isCittyUsageError(error: unknown): boolean {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || isConfigurationError(error) || isCittyUsageError(error)) return EXIT.usage
-  if (error instanceof SubscriptionBusyError) return EXIT.busy
+  if (error instanceof SubscriptionBusyError || error instanceof SubscriptionStateError) return EXIT.busy
   return EXIT.failure
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Executor } from '../db/executor.js'
 import type { SubscriptionStatus } from '../db/names.js'
-import { NotFoundError, SubscriptionBusyError } from '../errors.js'
+import { NotFoundError, SubscriptionBusyError, SubscriptionStateError } from '../errors.js'
+import type { PausedReason } from '../db/names.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 export interface ScheduleRow extends RowSchedule {
@@ -13,6 +14,9 @@ export interface ScheduleRow extends RowSchedule {
   status: SubscriptionStatus
   next_run_at: Date | null
   paused_until: Date | null
+  paused_reason: PausedReason | null
+  /** Until when a claim holds the row; past it, a sweep (or the rescue) may take it from a job that is gone. */
+  lease_expires_at: Date | null
   last_completed_for: Date | null
   /** When its worker was last called for a slot that completed. */
   last_run_at: Date | null
@@ -37,7 +41,7 @@ export function notEnrolled(subscriptionId: string): NotFoundError {
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
   const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.last_completed_for, sp.last_run_at, sp.job_id,
+    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
             sp.timezone, sp.run_at, sp.anchor_at, sp.starts_at, sp.ends_at, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
@@ -63,6 +67,49 @@ export function assertIdle(row: ScheduleRow, action: string): void {
     `Cannot ${action} subscription ${row.subscription_id} while a call for it is in flight (status '${row.status}'): ` +
       'its outcome sets the next slot. Try again once it has settled (within workerTimeoutMs, or after its retry).',
   )
+}
+
+/**
+ * `runSubscription()`'s check before it starts a run, so that a run that would call nothing is
+ * refused with the reason instead of answering `processed: 0`. A claim whose lease has run out
+ * passes: the run takes it if its job is gone (the claim decides, as for a sweep).
+ *
+ * @throws {SubscriptionStateError} when the row is paused or ended, or its host row inactive or gone.
+ * @throws {SubscriptionBusyError} while a job owns the row under a live lease.
+ */
+export function assertRunnable(row: ScheduleRow, now: Date): void {
+  const id = row.subscription_id
+  if (row.status === 'paused') throw new SubscriptionStateError(`Cannot run subscription ${id} now: ${pausedState(row, now)}`)
+  if (row.status === 'ended') {
+    throw new SubscriptionStateError(
+      `Cannot run subscription ${id} now: it has ended${row.ends_at ? ` (its endsAt, ${row.ends_at.toISOString()}, has passed)` : ''}. ` +
+        'reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.',
+    )
+  }
+  if (row.active !== true) {
+    throw new SubscriptionStateError(
+      row.active === false
+        ? `Cannot run subscription ${id} now: it is inactive in subscriptions (active = false), and inactive subscriptions are never called. Set active = true on its row first.`
+        : `Cannot run subscription ${id} now: its row in subscriptions is gone, so there is no user to call the worker for.`,
+    )
+  }
+  if (isInFlight(row) && (row.lease_expires_at === null || row.lease_expires_at > now)) {
+    throw new SubscriptionBusyError(
+      `Cannot run subscription ${id} now: a call for it is in flight (status '${row.status}'), and its outcome sets the next slot. ` +
+        'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
+    )
+  }
+}
+
+function pausedState(row: ScheduleRow, now: Date): string {
+  if (row.paused_reason === 'failures') {
+    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot (admin: POST /failed/retry), or resume(id) waits for its next one.'
+  }
+  if (row.paused_until && row.paused_until <= now) {
+    return `its pause ended at ${row.paused_until.toISOString()}, and the rescue resumes it at its next tick (rescueCron). resume(id) does it now.`
+  }
+  const until = row.paused_until ? `until ${row.paused_until.toISOString()}` : 'until resumed'
+  return `it is paused (${until}), and a paused subscription is not called. resume(id) first (admin: POST /subscriptions/<id>/resume; CLI: resume <id>).`
 }
 
 /**
