@@ -409,6 +409,10 @@ describe('recovery from a killed instance, with default options', () => {
     console.log(`chaos recovery report: ${JSON.stringify({ subscriptions: RECOVERY_N, runId, recoveryMs, callsByInstance: Object.fromEntries(['first', 'doomed', 'third'].map((n) => [n, worker.started(n)])), runs: done.runs })}`)
     expect(recoveryMs, 'every row settled within 60 s of the kill').toBeLessThan(60_000)
     for (const run of done.runs) expect(run.successful + run.failed + run.skipped).toBe(run.claimed)
+    // The survivors say where the dead instance's work went: its page jobs, delivered again.
+    const takeovers = [first, third].flatMap((child) => child.logs).filter((log) => log.level === 'warn' && log.message.startsWith('Taking over job '))
+    expect(takeovers.length, 'a warning for each page job taken over from the dead instance').toBeGreaterThan(0)
+    expect(takeovers[0]!.message).toMatch(new RegExp(`^Taking over job \\S+ of run ${runId} \\(delivery 2\\): its last delivery did not complete .*Calling the \\d+ of its \\d+ subscriptions still not recorded\\.$`))
     for (const child of [first, third]) h.expectExit(child)
     expect(await Promise.all([first, third].map((child) => child.stop(30_000)))).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }])
   }, 240_000)

@@ -123,11 +123,26 @@ function verdictOf(outcome: Outcome): CallVerdict {
  * carrying the rows made every job bigger for pg-boss to write and fetch, and a job fetched more
  * than a re-check after its claim (most of a big sweep's) had to read them again anyway.
  */
+/**
+ * A page job pg-boss delivers again is a takeover: the instance that held it died (its heartbeat
+ * lapsed), stalled past the job's expiry, or failed to record it. Said once per delivery, so an
+ * operator sees where the crashed instance's work went.
+ */
+function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): void {
+  const { runId, ids } = job.data
+  const of = `${callable} of its ${ids.length} subscription${ids.length === 1 ? '' : 's'}`
+  ctx.options.logger.warn(
+    `Taking over job ${job.id} of run ${runId} (delivery ${job.retryCount + 1}): its last delivery did not complete ` +
+      `(its instance stopped or stalled past its heartbeat or expiry, or its outcomes could not be recorded). Calling the ${of} still not recorded.`,
+  )
+}
+
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
   const readAt = Date.now()
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
+  if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)
   if (page.leftovers.length > 0) {
     await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
   }
