@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { NotStartedError } from '../src/index.js'
+import { NotStartedError, PermanentError } from '../src/index.js'
+import { LINES_PER_MINUTE } from '../src/observe/limited-log.js'
 import { createFakeWorkerClient } from '../src/testing.js'
 import { useSchedulerHarness } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
@@ -154,6 +155,19 @@ describe('stop', () => {
     const { rows: firstRun } = await harness.db.pool.query(`SELECT skipped, finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
     expect(firstRun[0].skipped).toBe(1)
     expect(firstRun[0].finished_at).not.toBeNull()
+  })
+
+  test('stop() within the minute says how many failed attempts it left out of the log, before "Stopped."', async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('no such customer') })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'stop-flush-log' })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: LINES_PER_MINUTE + 5 })
+    expect(await s.runNow()).toMatchObject({ failed: LINES_PER_MINUTE + 5 })
+    await s.stop({ timeoutMs: 5000 })
+    const lines = harness.logger.entries.map((e) => `${e.level} ${e.message}`)
+    const counted = lines.findIndex((line) => /^warn 5 more failed attempts not logged one by one since \d{4}-\d\d-\d\dT[\d:.]+Z: listFailures\(\)/.test(line))
+    expect(counted, lines.join('\n')).toBeGreaterThan(-1)
+    expect(lines.indexOf('info Stopped.')).toBeGreaterThan(counted)
   })
 
   test('stop() twice, in sequence or at once, is harmless', async () => {

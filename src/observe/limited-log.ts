@@ -13,6 +13,8 @@ const MINUTE_MS = 60_000
 export interface LimitedLog {
   /** Logs `message` as a warning, unless this minute's lines are spent: then it is counted. */
   warn(message: string): void
+  /** Logs the count of lines left out so far, at once (the minute ends early): for `stop()`. */
+  flush(): void
 }
 
 export interface LimitedKind {
@@ -37,15 +39,18 @@ export function createLimitedLog(logger: Logger, now: () => number, kind: Limite
   let unlogged = 0
   // Set while lines are being counted: says how many when their minute ends, if no line came first.
   let pending: { cancel(): void } | undefined
-  const endMinute = () => {
+  const endMinute = (when = 'in the minute before') => {
     pending?.cancel()
     pending = undefined
-    if (unlogged > 0) logger.warn(`${unlogged} more ${kind.what} not logged one by one in the minute before: ${kind.where}.`)
+    if (unlogged > 0) logger.warn(`${unlogged} more ${kind.what} not logged one by one ${when}: ${kind.where}.`)
     minuteStart = Number.NEGATIVE_INFINITY
     logged = 0
     unlogged = 0
   }
-  return {
+  const log: LimitedLog = {
+    flush() {
+      if (unlogged > 0) endMinute(`since ${new Date(minuteStart).toISOString()}`)
+    },
     warn(message) {
       const at = now()
       if (at - minuteStart >= MINUTE_MS) {
@@ -54,7 +59,7 @@ export function createLimitedLog(logger: Logger, now: () => number, kind: Limite
       }
       if (logged >= LINES_PER_MINUTE) {
         unlogged += 1
-        pending ??= timer(endMinute, minuteStart + MINUTE_MS - at)
+        pending ??= timer(() => endMinute(), minuteStart + MINUTE_MS - at)
         return
       }
       logged += 1
@@ -65,6 +70,21 @@ export function createLimitedLog(logger: Logger, now: () => number, kind: Limite
       }
     },
   }
+  let flushed = toFlush.get(logger)
+  if (!flushed) toFlush.set(logger, (flushed = new Set()))
+  flushed.add(log)
+  return log
+}
+
+/** Every limited log writing to a logger, so that `stop()` can say what each left out. */
+const toFlush = new WeakMap<Logger, Set<LimitedLog>>()
+
+/**
+ * Logs, at once, the count of lines each limited log writing to `logger` has left out this
+ * minute: a process that stops within the minute would otherwise never say it.
+ */
+export function flushLimitedLogs(logger: Logger): void {
+  for (const log of toFlush.get(logger) ?? []) log.flush()
 }
 
 export const FAILED_ATTEMPTS: LimitedKind = {

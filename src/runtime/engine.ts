@@ -13,6 +13,7 @@ import { configureLimits, createGlobalLimits } from '../process/global-limits.js
 import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
+import { flushLimitedLogs } from '../observe/limited-log.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
@@ -143,6 +144,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         pool.off('error', onPoolError)
         stopped.abort()
       }
+      flushLimitedLogs(logger)
       logger.info('Stopped.')
     },
   }

@@ -4,7 +4,7 @@
  * minute begins. Each kind has its own allowance.
  */
 import { expect, test } from 'vitest'
-import { createLimitedLog, FAILED_ATTEMPTS, limitedLogOf, LINES_PER_MINUTE, UNKNOWN_FREQUENCIES } from '../../src/observe/limited-log.js'
+import { createLimitedLog, FAILED_ATTEMPTS, flushLimitedLogs, limitedLogOf, LINES_PER_MINUTE, UNKNOWN_FREQUENCIES } from '../../src/observe/limited-log.js'
 import { captureLogger, createManualClock } from '../../src/testing.js'
 
 test('logs the first lines of a minute, says when it stops, and counts the rest into the next minute', () => {
@@ -69,4 +69,29 @@ test("each scheduler and kind has its own allowance, on the scheduler's clock", 
   scheduler.clock.advance(60_000)
   limitedLogOf(scheduler, FAILED_ATTEMPTS).warn('logged again')
   expect(logger.messages('warn').slice(-2)).toEqual([expect.stringMatching(/^1 more failed attempts not logged/), 'logged again'])
+})
+
+test('flushLimitedLogs() says at once how many lines each log to that logger left out, and nothing when none were', () => {
+  const logger = captureLogger()
+  const other = captureLogger()
+  let now = Date.parse('2030-01-01T00:00:00Z')
+  const failed = createLimitedLog(logger, () => now, FAILED_ATTEMPTS)
+  createLimitedLog(logger, () => now, UNKNOWN_FREQUENCIES).warn('unknown frequency "fortnightly"')
+  const elsewhere = createLimitedLog(other, () => now, FAILED_ATTEMPTS)
+  for (let i = 0; i < LINES_PER_MINUTE + 3; i++, now += 100) {
+    failed.warn(`attempt ${i} failed`)
+    elsewhere.warn(`elsewhere ${i} failed`)
+  }
+  const before = logger.messages('warn').length
+  flushLimitedLogs(logger)
+  expect(logger.messages('warn').slice(before)).toEqual([
+    '3 more failed attempts not logged one by one since 2030-01-01T00:00:00.000Z: listFailures(), the failures table and the pss.subscriptions.failed metric have each.',
+  ])
+  // The other logger's count waits for its minute's end; a second flush has nothing to say.
+  expect(other.messages('warn').some((m) => m.includes('more failed attempts'))).toBe(false)
+  flushLimitedLogs(logger)
+  expect(logger.messages('warn').length).toBe(before + 1)
+  // The next line starts a new minute, and is logged.
+  failed.warn('after the flush')
+  expect(logger.messages('warn').at(-1)).toBe('after the flush')
 })
