@@ -8,6 +8,11 @@ export interface LogEntry {
 }
 
 export interface CapturedLogger extends Logger {
+  // Wider than Logger's: anything a console prints, an Error included.
+  debug(message: unknown, ...args: unknown[]): void
+  info(message: unknown, ...args: unknown[]): void
+  warn(message: unknown, ...args: unknown[]): void
+  error(message: unknown, ...args: unknown[]): void
   readonly entries: LogEntry[]
   /** Messages at one level. */
   messages(level: LogEntry['level']): string[]

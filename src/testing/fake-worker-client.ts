@@ -6,13 +6,19 @@
 import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client/types.js'
 
 export interface FakeBehaviour {
-  /** Throw this (or what the function returns) instead of answering. */
-  fail?: unknown | ((request: ProcessRequest) => unknown) | undefined
-  /** Only fail this many times per subscription and slot, then answer. @default Infinity */
+  /**
+   * Throw this (an error such as `new RetryableError('busy')`, or what the function returns for
+   * the call) instead of answering.
+   */
+  fail?: ((request: ProcessRequest) => unknown) | Error | object | string | number | boolean | null | undefined
+  /**
+   * Only fail (or hang) this many times per subscription and slot, then answer: a whole number,
+   * with `fail` or `hang`. @default Infinity
+   */
   failTimes?: number | undefined
   /** Answer (or fail) after this many milliseconds, unless the call's signal aborts first. */
   delayMs?: number | undefined
-  /** Never answer; reject only when the call's signal aborts. */
+  /** Never answer; reject only when the call's signal aborts (with `failTimes`, only that many times). */
   hang?: boolean | undefined
   /** What to answer. @default { ok: true } */
   result?: ProcessResult | undefined
@@ -29,7 +35,11 @@ export interface FakeWorkerClient extends WorkerClient {
   otherwise(behaviour: FakeBehaviour): FakeWorkerClient
   /** The calls made for one subscription. */
   callsFor(subscriptionId: string): ProcessRequest[]
-  /** Resolves once `count` calls have started; rejects after `timeoutMs` (default 30 s). */
+  /**
+   * Resolves once `count` calls have started since the fake was made or last `reset()`: all of
+   * them, not only new ones (for two more, `waitForCalls(worker.calls.length + 2)`). Rejects after
+   * `timeoutMs` (default 30 s).
+   */
   waitForCalls(count: number, timeoutMs?: number): Promise<ProcessRequest[]>
   /** Forgets the calls and the rules. */
   reset(): void
@@ -52,6 +62,30 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+const BEHAVIOUR_KEYS = new Set(['fail', 'failTimes', 'delayMs', 'hang', 'result'])
+
+/** A scripting mistake fails where it is made, not as a test that passes for the wrong reason. */
+function checkBehaviour(where: string, behaviour: FakeBehaviour): FakeBehaviour {
+  const bad = (what: string) => new TypeError(`createFakeWorkerClient().${where}: ${what}`)
+  if (typeof behaviour !== 'object' || behaviour === null) throw bad(`expected a behaviour object such as { fail: new RetryableError('busy'), failTimes: 1 }, got ${String(behaviour)}.`)
+  const unknown = Object.keys(behaviour).filter((key) => !BEHAVIOUR_KEYS.has(key))
+  if (unknown.length > 0) throw bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a behaviour has ${[...BEHAVIOUR_KEYS].join(', ')}.`)
+  const { failTimes, delayMs, hang } = behaviour
+  if (failTimes !== undefined) {
+    if (!(failTimes === Number.POSITIVE_INFINITY || (Number.isInteger(failTimes) && failTimes >= 0))) throw bad(`failTimes must be a whole number of failures (0 or more), got ${String(failTimes)}.`)
+    if (behaviour.fail === undefined && !hang) throw bad('failTimes counts failures: give `fail` (what to throw) or `hang: true` with it.')
+  }
+  if (delayMs !== undefined && !(typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0)) throw bad(`delayMs must be a number of milliseconds, 0 or more, got ${String(delayMs)}.`)
+  if (hang !== undefined && typeof hang !== 'boolean') throw bad(`hang must be true or false, got ${String(hang)}.`)
+  if (behaviour.result !== undefined && (typeof behaviour.result !== 'object' || behaviour.result === null)) throw bad(`result must be a ProcessResult object such as { ok: true }, got ${String(behaviour.result)}.`)
+  return behaviour
+}
+
+function checkMatcher(match: FakeMatcher): FakeMatcher {
+  if (typeof match === 'string' || typeof match === 'function') return match
+  throw new TypeError(`createFakeWorkerClient().on: expected a subscription id (a string) or a predicate of the request, got ${String(match)}.`)
 }
 
 /**
@@ -79,29 +113,31 @@ export function createFakeWorkerClient(): FakeWorkerClient {
     async process(request: ProcessRequest, { signal }: ProcessContext): Promise<ProcessResult> {
       calls.push(request)
       waiters = waiters.filter((w) => (calls.length >= w.count ? (w.resolve(), false) : true))
+      // A real client rejects a call whose signal has already aborted, before sending anything.
+      if (signal.aborted) throw abortError(signal)
       const behaviour = behaviourFor(request)
-      if (behaviour.hang) {
+      const failed = failures.get(request.idempotencyKey) ?? 0
+      const misbehaves = failed < (behaviour.failTimes ?? Number.POSITIVE_INFINITY)
+      if (behaviour.hang && misbehaves) {
+        failures.set(request.idempotencyKey, failed + 1)
         await new Promise<never>((_, reject) => {
           if (signal.aborted) reject(abortError(signal))
           signal.addEventListener('abort', () => reject(abortError(signal)), { once: true })
         })
       }
       if (behaviour.delayMs) await wait(behaviour.delayMs, signal)
-      if (behaviour.fail !== undefined) {
-        const failed = failures.get(request.idempotencyKey) ?? 0
-        if (failed < (behaviour.failTimes ?? Number.POSITIVE_INFINITY)) {
-          failures.set(request.idempotencyKey, failed + 1)
-          throw typeof behaviour.fail === 'function' ? (behaviour.fail as (r: ProcessRequest) => unknown)(request) : behaviour.fail
-        }
+      if (behaviour.fail !== undefined && misbehaves) {
+        failures.set(request.idempotencyKey, failed + 1)
+        throw typeof behaviour.fail === 'function' ? (behaviour.fail as (r: ProcessRequest) => unknown)(request) : behaviour.fail
       }
       return behaviour.result ?? { ok: true }
     },
     on(match, behaviour) {
-      rules.push({ match, behaviour })
+      rules.push({ match: checkMatcher(match), behaviour: checkBehaviour('on', behaviour) })
       return client
     },
     otherwise(behaviour) {
-      fallback = behaviour
+      fallback = checkBehaviour('otherwise', behaviour)
       return client
     },
     callsFor: (subscriptionId) => calls.filter((c) => c.subscriptionId === subscriptionId),

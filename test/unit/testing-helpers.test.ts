@@ -1,6 +1,7 @@
 /** The test helpers hosts use in their own suites: they must fail loudly, and keep what they are told. */
-import { expect, test } from 'vitest'
-import { captureLogger, createManualClock } from '../../src/testing.js'
+import { describe, expect, test } from 'vitest'
+import type { ProcessRequest } from '../../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../../src/testing.js'
 
 test('the manual clock refuses an instant it cannot read, or a step that is not a number, and stays where it was', () => {
   const clock = createManualClock('2027-03-01T08:00:00Z')
@@ -17,10 +18,60 @@ test('the captured logger keeps every argument, as a console prints them, and an
   const logger = captureLogger()
   logger.info('hello %s', 'world')
   logger.warn('w1', { a: 1 })
-  logger.error(new Error('bad') as unknown as string)
+  logger.error(new Error('bad'))
   logger.debug('100% plain')
   expect(logger.messages('info')).toEqual(['hello world'])
   expect(logger.messages('warn')).toEqual(['w1 { a: 1 }'])
   expect(logger.messages('error')[0]).toMatch(/^Error: bad\n/)
   expect(logger.messages('debug')).toEqual(['100% plain'])
+})
+
+describe('the fake worker client', () => {
+  const request = (subscriptionId: string, slot = '2027-03-01T09:00:00.000Z'): ProcessRequest => ({
+    subscriptionId,
+    userId: '00000000-0000-4000-8000-0000000000aa',
+    processingId: '00000000-0000-4000-8000-0000000000bb',
+    scheduledFor: slot,
+    idempotencyKey: `${subscriptionId}:${slot}`,
+    attempt: 1,
+  })
+  const live = () => ({ signal: new AbortController().signal })
+
+  test('a scripting mistake is refused where it is made, naming the field and the fix', () => {
+    const worker = createFakeWorkerClient()
+    expect(() => worker.on('a', { failTimes: 2 })).toThrow(/on: failTimes counts failures: give `fail` \(what to throw\) or `hang: true` with it/)
+    expect(() => worker.on('a', { fail: new Error('x'), failTimes: -1 })).toThrow(/failTimes must be a whole number of failures \(0 or more\), got -1/)
+    expect(() => worker.otherwise({ delayMs: -5 })).toThrow(/otherwise: delayMs must be a number of milliseconds, 0 or more, got -5/)
+    expect(() => worker.on('a', { failtimes: 1 } as never)).toThrow(/unknown field "failtimes"; a behaviour has fail, failTimes, delayMs, hang, result/)
+    expect(() => worker.on(123 as never, {})).toThrow(/expected a subscription id \(a string\) or a predicate/)
+    expect(() => worker.on('a', null as never)).toThrow(TypeError)
+  })
+
+  test('fail as a function is typed by the request, and its result is thrown', async () => {
+    const worker = createFakeWorkerClient().on((r) => r.subscriptionId === 'b', { fail: (r) => new Error(`no ${r.subscriptionId}`) })
+    await expect(worker.process(request('b'), live())).rejects.toThrow('no b')
+    await expect(worker.process(request('c'), live())).resolves.toEqual({ ok: true })
+  })
+
+  test('hang with failTimes hangs that many times per slot, then answers', async () => {
+    const worker = createFakeWorkerClient().on('a', { hang: true, failTimes: 1 })
+    const first = new AbortController()
+    const hung = worker.process(request('a'), { signal: first.signal })
+    first.abort(new Error('timed out'))
+    await expect(hung).rejects.toThrow('timed out')
+    await expect(worker.process(request('a'), live())).resolves.toEqual({ ok: true })
+    // Another slot hangs again.
+    const other = new AbortController()
+    const again = worker.process(request('a', '2027-03-02T09:00:00.000Z'), { signal: other.signal })
+    other.abort(new Error('timed out again'))
+    await expect(again).rejects.toThrow('timed out again')
+  })
+
+  test('a call whose signal has already aborted is rejected, as a real client would, and still recorded', async () => {
+    const worker = createFakeWorkerClient()
+    const aborted = new AbortController()
+    aborted.abort(new Error('stopping'))
+    await expect(worker.process(request('a'), { signal: aborted.signal })).rejects.toThrow('stopping')
+    expect(worker.callsFor('a')).toHaveLength(1)
+  })
 })
