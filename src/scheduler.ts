@@ -25,6 +25,7 @@ import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
+import { explainingPrivileges } from './db/privileges.js'
 import { CLOSED } from './process/breaker.js'
 import type { RunTrigger } from './db/names.js'
 
@@ -123,7 +124,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     async start() {
       if (stopping) await stopping
       if (engine) return
-      starting ??= createEngine(pool, resolved, events)
+      starting ??= explainingPrivileges(pool, () => createEngine(pool, resolved, events))
         .then((created) => {
           engine = created
         })

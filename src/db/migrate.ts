@@ -14,6 +14,7 @@ import { MIGRATIONS } from './migrations.generated.js'
 import { assertAdoptable, assertHostTable } from './adoptable.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
+import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
@@ -45,8 +46,13 @@ export interface MigrateResult {
  */
 async function applyMigrations(client: PoolClient, migrations: readonly Migration[]): Promise<string[]> {
   const table = `${quoteIdent(SCHEDULER_SCHEMA)}.${quoteIdent(MIGRATIONS_TABLE)}`
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEDULER_SCHEMA)}`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
+  // Only when missing: CREATE … IF NOT EXISTS checks the privilege to create first, and a
+  // runtime user with no CREATE must find an up-to-date database with nothing to do.
+  const { rows: journal } = await client.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [table])
+  if (!journal[0]?.name) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEDULER_SCHEMA)}`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
+  }
   const { rows } = await client.query<{ created_at: string | null }>(`SELECT created_at FROM ${table} ORDER BY created_at DESC LIMIT 1`)
   const last = rows[0]
   const pending = migrations.filter((m) => !last || Number(last.created_at) < m.folderMillis)
@@ -82,6 +88,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
     try {
       applied = await applyMigrations(client, migrations)
     } catch (error) {
+      if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, "Migrating the scheduler's tables")
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
       const reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')

@@ -10,9 +10,11 @@
  */
 import type { Pool } from 'pg'
 import { getConstructionPlans } from 'pg-boss'
-import type { PgBoss } from 'pg-boss'
+import { PgBoss } from 'pg-boss'
 import { withAdvisoryLock } from '../db/executor.js'
 import { MigrationError } from '../errors.js'
+import { isPermissionDenied, migrationPrivilegeError } from '../db/privileges.js'
+import { poolAdapter } from './boss.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock for pg-boss's install. */
 const BOSS_INSTALL_LOCK_KEY = 7_311_402_915_338_211_002n
@@ -28,6 +30,7 @@ export async function installBossSchema(pool: Pool, schema: string): Promise<voi
     try {
       await client.query(getConstructionPlans(schema))
     } catch (error) {
+      if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, `Installing pg-boss's schema "${schema}"`)
       throw new MigrationError(
         `Installing pg-boss's schema "${schema}" failed: ${(error as Error).message}. ` +
           'Check that the database user may create schemas (CREATE on the database), then start again.',
@@ -53,4 +56,17 @@ export async function startBoss(boss: PgBoss, schema: string): Promise<void> {
       { cause: error },
     )
   }
+}
+
+/**
+ * Installs pg-boss's schema, or upgrades it to this version's, and leaves: the CLI's `migrate`,
+ * run as the database's owner, so that instances connecting as a role that may not create find
+ * nothing to do. Creates no queue and starts no worker.
+ */
+export async function prepareBossSchema(pool: Pool, schema: string): Promise<void> {
+  await installBossSchema(pool, schema)
+  const boss = new PgBoss({ db: poolAdapter(pool), schema, supervise: false, schedule: false })
+  boss.on('error', () => {})
+  await startBoss(boss, schema)
+  await boss.stop({ graceful: false, close: false })
 }

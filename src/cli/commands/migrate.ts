@@ -6,6 +6,8 @@ import { defineCommand } from 'citty'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
 import { ADOPTED_NOTE } from '../../db/migrate.js'
+import { prepareBossSchema } from '../../runtime/boss-install.js'
+import { DEFAULTS } from '../../config/options.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
@@ -21,6 +23,9 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { applied, adopted } = await migrate(pool)
+      // pg-boss's schema too (installed, or upgraded to this version's): instances that connect
+      // as a role that may not create then find nothing to do (the README's "Database privileges").
+      await prepareBossSchema(pool, DEFAULTS.bossSchema)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)

@@ -1,0 +1,71 @@
+/**
+ * A database user without a privilege the scheduler needs gets Postgres's bare `permission denied
+ * for …` (SQLSTATE 42501). These turn it into a MigrationError that names the user, the database
+ * and the fix: migrate as the owner, and grant the runtime role what the README's "Database
+ * privileges" section lists.
+ */
+import type { Executor } from './executor.js'
+import { isSchedulerError, MigrationError } from '../errors.js'
+
+const INSUFFICIENT_PRIVILEGE = '42501'
+
+export const PRIVILEGES_SECTION = `the README's "Database privileges" section`
+
+export function isPermissionDenied(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  return code === INSUFFICIENT_PRIVILEGE || cause === INSUFFICIENT_PRIVILEGE
+}
+
+/** Who is connected, for the message; `null` where even that cannot be read. */
+async function whoAmI(db: Executor): Promise<{ user: string; database: string } | null> {
+  try {
+    const { rows } = await db.query<{ user: string; database: string }>('SELECT current_user AS user, current_database() AS database')
+    return rows[0] ?? null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The error for a migration (the scheduler's tables, or pg-boss's schema) refused for want of
+ * CREATE: run it as the owner, then start this user without it.
+ */
+export async function migrationPrivilegeError(db: Executor, error: unknown, what: string): Promise<MigrationError> {
+  const who = await whoAmI(db)
+  const user = who ? `the database user "${who.user}"` : 'this database user'
+  const grant = who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'
+  return new MigrationError(
+    `${what} failed: ${user} lacks a privilege that migrating needs, such as creating schemas and tables (${(error as Error).message}). ` +
+      "Either run the migrations as the database's owner (the CLI's `pg-subscription-scheduler migrate` as a deploy step, or migrate() " +
+      'on a pool of the owner), then start the scheduler as this user, with migrate: false or the default: with nothing left to ' +
+      `apply it needs only the grants in ${PRIVILEGES_SECTION}. Or let this user create: ${grant}.`,
+    { cause: error },
+  )
+}
+
+/** The error for a start whose user may not read or write the scheduler's or pg-boss's tables. */
+export async function runtimePrivilegeError(db: Executor, error: unknown): Promise<MigrationError> {
+  const who = await whoAmI(db)
+  const user = who ? `the database user "${who.user}"` : 'this database user'
+  return new MigrationError(
+    `Starting the scheduler failed: ${user} lacks a privilege on the scheduler's or pg-boss's tables (${(error as Error).message}). ` +
+      `Grant it the runtime privileges listed in ${PRIVILEGES_SECTION} (usage on the schemas subscription_scheduler and ` +
+      'pgboss, read and write on their tables, sequences and pg-boss functions, and on subscription_processing; read on subscriptions), ' +
+      "after the owner has run the migrations.",
+    { cause: error },
+  )
+}
+
+/**
+ * Runs `fn` (a start); a bare `permission denied` from it becomes {@link runtimePrivilegeError}.
+ * The library's own errors pass as they are: they say what to fix already.
+ */
+export async function explainingPrivileges<T>(db: Executor, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    if (isSchedulerError(error) || !isPermissionDenied(error)) throw error
+    throw await runtimePrivilegeError(db, error)
+  }
+}

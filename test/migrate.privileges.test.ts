@@ -1,0 +1,98 @@
+/**
+ * Least privilege: the owner migrates (the CLI's `migrate`, as a deploy step), and the
+ * application connects as a role with only the grants the README's "Database privileges" section
+ * lists. That role starts the scheduler with the default `migrate: true` (nothing is pending, so
+ * nothing needs CREATE) and runs it. A role missing a privilege gets an error that names it and
+ * the fix, not a raw `permission denied`.
+ */
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler, migrate, MigrationError } from '../src/index.js'
+import { createFakeWorkerClient } from '../src/testing.js'
+import { runCli } from './support/cli-process.js'
+import { createEmptyDatabase, ownPool } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { seedSubscriptions } from './support/seed.js'
+
+/** Roles belong to the server, not the database: each run makes its own, and drops them. */
+const suffix = randomBytes(4).toString('hex')
+const APP = `pss_app_${suffix}`
+const BARE = `pss_bare_${suffix}`
+let db: TestDatabase
+
+function urlAs(role: string): string {
+  const url = new URL(db.url)
+  url.username = role
+  url.password = 'app-password'
+  return url.toString()
+}
+
+/** The README's runtime grants, for the application's role (its "Database privileges" section). */
+function runtimeGrants(role: string): string[] {
+  return [
+    `GRANT SELECT ON subscriptions TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON subscription_processing TO ${role}`,
+    `GRANT USAGE ON SCHEMA subscription_scheduler, pgboss TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${role}`,
+  ]
+}
+
+beforeAll(async () => {
+  db = await createEmptyDatabase()
+  await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+  for (const role of [APP, BARE]) await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-password'`)
+  // Neither may create anything in the database (PostgreSQL 15 and later give PUBLIC no CREATE on public).
+  await db.pool.query(`REVOKE CREATE ON DATABASE ${db.name} FROM PUBLIC`)
+  await db.pool.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`)
+})
+
+afterAll(async () => {
+  await db.pool.query(`DROP OWNED BY ${APP}, ${BARE}`).catch(() => {})
+  await db.pool.query(`DROP ROLE IF EXISTS ${APP}`).catch(() => {})
+  await db.pool.query(`DROP ROLE IF EXISTS ${BARE}`).catch(() => {})
+})
+
+describe('a role that may not create', () => {
+  test("migrating as it is refused naming the user, the database and the fix; the owner's `migrate` (tables and pg-boss) then lets it start and run with the default migrate: true", async () => {
+    const app = ownPool(urlAs(APP), 5)
+    try {
+      const refused = migrate(app)
+      await expect(refused).rejects.toBeInstanceOf(MigrationError)
+      await expect(refused).rejects.toThrow(new RegExp(`the database user "${APP}" lacks a privilege that migrating needs.*permission denied for database ${db.name}.*run the migrations as the database's owner.*migrate: false`, 's'))
+
+      // The deploy step, as the owner: the scheduler's tables and pg-boss's schema.
+      const cli = await runCli(['migrate'], { DATABASE_URL: db.url })
+      expect(cli.code, cli.stderr).toBe(0)
+      for (const grant of runtimeGrants(APP)) await db.pool.query(grant)
+
+      const ids = await seedSubscriptions(db.pool, { count: 5 })
+      const worker = createFakeWorkerClient()
+      const s = createSubscriptionScheduler(app, { workerClient: worker, pollingIntervalSeconds: 0.5 })
+      await s.start()
+      try {
+        expect(await s.runNow()).toMatchObject({ processed: 5, successful: 5 })
+        expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+      } finally {
+        await s.stop({ timeoutMs: 5000 })
+      }
+    } finally {
+      await app.end()
+    }
+  })
+
+  test('a role without the runtime grants, started with migrate: false, is told which grants it lacks', async () => {
+    await migrate(db.pool) // by the owner: what the role lacks is its grants, not the tables
+    const bare = ownPool(urlAs(BARE), 5)
+    try {
+      const s = createSubscriptionScheduler(bare, { workerClient: createFakeWorkerClient(), migrate: false })
+      const refused = s.start()
+      await expect(refused).rejects.toBeInstanceOf(MigrationError)
+      await expect(refused).rejects.toThrow(new RegExp(`the database user "${BARE}" .*permission denied for .*README's "Database privileges"`, 's'))
+    } finally {
+      await bare.end()
+    }
+  })
+})
