@@ -26,6 +26,7 @@ import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
+import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
 import type { RunTrigger } from './db/names.js'
 
@@ -36,16 +37,6 @@ function limitOf(options: { limit?: number | undefined } | undefined, fallback: 
     throw new ConfigurationError(name, `expected a whole number from ${min} (at most 1000 are listed), got ${shown(limit)}.`)
   }
   return Math.min(limit, 1000)
-}
-
-/** A `pg.Pool` by shape: the scheduler runs statements at once and checks clients out. */
-function assertPool(pool: unknown): asserts pool is Pool {
-  const candidate = pool as Partial<Pool> | null | undefined
-  if (typeof candidate?.query === 'function' && typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number') return
-  const got = pool === null || pool === undefined ? String(pool)
-    : typeof candidate?.query === 'function' ? 'an object with query() but not a pool (a pg.Client?)'
-      : typeof pool
-  throw new ConfigurationError('pool', `expected a pg.Pool, got ${got}. Pass \`new pg.Pool({ connectionString: process.env.DATABASE_URL })\` (the scheduler never closes it).`)
 }
 
 /** `pause()`'s options: nothing, or a valid `until`. */

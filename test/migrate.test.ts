@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { migrate as drizzleMigrate } from 'drizzle-orm/node-postgres/migrator'
+import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { migrate } from '../src/db/migrate.js'
-import { MigrationError, NotMigratedError } from '../src/errors.js'
+import { ConfigurationError, MigrationError, NotMigratedError } from '../src/errors.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createEmptyDatabase } from './support/database.js'
@@ -160,6 +161,20 @@ describe('migrate', () => {
       const { rows } = await db.pool.query(`SELECT to_regclass('subscription_scheduler.runs')::text AS runs, (SELECT count(*)::int FROM subscription_processing) AS n`)
       expect(rows[0]).toEqual({ runs: null, n: 1 })
     })
+  })
+
+  test('a pg.Client, a connection string or a bad folder is refused before any connection, naming the fix', async () => {
+    const db = await createEmptyDatabase()
+    const client = new pg.Client({ connectionString: db.url })
+    const refused = migrate(client as never)
+    await expect(refused).rejects.toBeInstanceOf(ConfigurationError)
+    await expect(refused).rejects.toThrow(/`pool`.*expected a pg\.Pool, got an object with query\(\) but not a pool \(a pg\.Client\?\)\. Pass `new pg\.Pool\(/)
+    // Never connected, so nothing is left open to keep the process alive.
+    expect((client as unknown as { _connected: boolean })._connected).toBe(false)
+    await expect(migrate(db.url as never)).rejects.toThrow(/got a string \(a connection string\?\)\. Pass `new pg\.Pool\(\{ connectionString/)
+    await expect(migrate(db.pool, { migrationsFolder: 42 as never })).rejects.toThrow(/`migrationsFolder`.*expected the path of a drizzle-kit migrations folder \(a string\).*got 42/)
+    const { rows } = await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS schema`)
+    expect(rows[0].schema).toBeNull()
   })
 
   test('fails with an error naming the missing host subscriptions table', async () => {

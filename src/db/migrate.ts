@@ -7,7 +7,8 @@
  */
 import type { Pool, PoolClient } from 'pg'
 import { quoteIdent, withAdvisoryLock } from './executor.js'
-import { MigrationError } from '../errors.js'
+import { ConfigurationError, MigrationError, shown } from '../errors.js'
+import { assertPool } from './pool-shape.js'
 import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
@@ -79,6 +80,11 @@ async function applyMigrations(client: PoolClient, migrations: readonly Migratio
  * const { applied } = await migrate(pool)
  */
 export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<MigrateResult> {
+  assertPool(pool, 'migrate()')
+  const folder = (options as MigrateOptions | null | undefined)?.migrationsFolder
+  if (folder !== undefined && typeof folder !== 'string') {
+    throw new ConfigurationError('migrationsFolder', `expected the path of a drizzle-kit migrations folder (a string), or nothing for the package's own migrations, got ${shown(folder)}.`)
+  }
   // A custom folder is read before the lock, so a bad path fails without touching the database.
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
