@@ -74,7 +74,18 @@ function resolveBasePath(value: unknown): string {
 const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
 const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
 
+const SESSION_OPTION_KEYS: ReadonlySet<string> = new Set(['secret', 'maxAgeSeconds'] satisfies (keyof AdminSessionOptions)[])
+
 function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined): SessionSettings {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new ConfigurationError('session', `expected { secret?, maxAgeSeconds? }, got ${shown(options)}.`)
+  }
+  // A misspelt secret would leave each replica signing with a random key of its own: every
+  // sign-in would hold on one process only, behind a load balancer a sign-out at each hop.
+  const unknown = Object.keys(options ?? {}).filter((key) => !SESSION_OPTION_KEYS.has(key))
+  if (unknown.length > 0) {
+    throw new ConfigurationError(`session.${unknown[0]!}`, `unknown option of createAdminHandler()'s session; it takes ${[...SESSION_OPTION_KEYS].join(', ')}.`)
+  }
   const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
     throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${shown(maxAgeSeconds)}.`)
