@@ -105,6 +105,10 @@ describe('node:http', () => {
     })
     expect(reply.status).toBe(500)
     expect((await reply.json()).error.message).toMatch(/body was read before the admin handler.*req\.body/)
+    // The sign-in form too: the form again, saying so, as a 500 (the server's fault, not the user's).
+    const signIn = await fetch(`${base}/sign-in`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual', signal: AbortSignal.timeout(10_000) })
+    expect(signIn.status).toBe(500)
+    expect(await signIn.text()).toMatch(/body was read before the admin handler/)
   })
 })
 

@@ -51,7 +51,8 @@ async function readToken(request: Request): Promise<string> {
 }
 
 function formError(mount: string, error: AdminHttpError): Response {
-  const status = error.status === 413 ? 413 : error.status === 401 ? 401 : 400
+  // The user's mistakes are a 400 (a 401 or 413 as such); the server's own failures keep their 5xx.
+  const status = error.status === 413 ? 413 : error.status === 401 ? 401 : error.status >= 500 ? 500 : 400
   return signInPage(mount, { status, error: { code: error.code, message: error.message } })
 }
 
