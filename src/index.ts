@@ -31,7 +31,7 @@ export type { PgBossTuning, RetryOptions, SchedulerOptions } from './config/opti
 export type { CircuitBreakerOptions } from './config/circuit-breaker.js'
 export type { BreakerHealth } from './process/breaker.js'
 export type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
-export type { RunSummary } from './records/runs.js'
+export type { FinishedRunSummary, RunSummary } from './records/runs.js'
 export type { SchedulerStatus } from './records/status.js'
 export type { Logger } from './observe/logger.js'
 export type { Clock } from './observe/clock.js'

@@ -9,7 +9,7 @@ import type { HistoryEntry } from './records/history.js'
 
 export type { HistoryEntry, SkipResult }
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
-import type { RunSummary } from './records/runs.js'
+import type { FinishedRunSummary, RunSummary } from './records/runs.js'
 import type { PausedReason, SubscriptionStatus } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
 
@@ -126,15 +126,15 @@ export interface SubscriptionScheduler {
   /** Stops fetching work, lets in-flight calls finish within `timeoutMs`, never closes the pool. */
   stop(options?: StopOptions): Promise<void>
   /** Sweeps now. Resolves with the run's summary once it settles, or at once with `{ wait: false }`. */
-  runNow(options?: { wait?: true | undefined }): Promise<RunSummary>
+  runNow(options?: { wait?: true | undefined }): Promise<FinishedRunSummary>
   runNow(options: { wait: false }): Promise<RunStarted>
   runNow(options?: RunNowOptions): Promise<RunSummary | RunStarted>
   /** Re-drives failed rows (and rows paused for failing) now, for the slot they failed. */
-  retryFailed(options?: RetryFailedOptions & { wait?: true | undefined }): Promise<RunSummary>
+  retryFailed(options?: RetryFailedOptions & { wait?: true | undefined }): Promise<FinishedRunSummary>
   retryFailed(options: RetryFailedOptions & { wait: false }): Promise<RunStarted>
   retryFailed(options?: RetryFailedOptions): Promise<RunSummary | RunStarted>
   /** Processes one subscription now, whatever its `next_run_at`, as a run of its own. */
-  runSubscription(subscriptionId: string, options?: { wait?: true | undefined }): Promise<RunSummary>
+  runSubscription(subscriptionId: string, options?: { wait?: true | undefined }): Promise<FinishedRunSummary>
   runSubscription(subscriptionId: string, options: { wait: false }): Promise<RunStarted>
   runSubscription(subscriptionId: string, options?: RunNowOptions): Promise<RunSummary | RunStarted>
   /**
@@ -163,7 +163,7 @@ export interface SubscriptionScheduler {
    * Processes every slot of the subscription's cadence in `[from, to]`, oldest first, each with
    * its own `scheduledFor` and idempotency key, as a run of its own; `next_run_at` stays.
    */
-  backfill(subscriptionId: string, options: BackfillOptions & { wait?: true | undefined }): Promise<RunSummary>
+  backfill(subscriptionId: string, options: BackfillOptions & { wait?: true | undefined }): Promise<FinishedRunSummary>
   backfill(subscriptionId: string, options: BackfillOptions & { wait: false }): Promise<RunStarted>
   backfill(subscriptionId: string, options: BackfillOptions): Promise<RunSummary | RunStarted>
   /**

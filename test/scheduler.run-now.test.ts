@@ -29,6 +29,10 @@ describe('runNow', () => {
     const summary = await scheduler.runNow()
     expect(summary).toMatchObject({ processed: 2000, successful: 2000, failed: 0 })
     expect(summary.runId).toMatch(/^[0-9a-f-]{36}$/)
+    // A run waited for has finished: its end and duration are typed as there (no null to rule out).
+    const took: number = summary.durationMs
+    const ended: Date = summary.finishedAt
+    expect(took).toBe(ended.getTime() - summary.startedAt.getTime())
     const called = worker.calls.map((c) => c.subscriptionId)
     expect(called.length).toBe(2000)
     expect(new Set(called)).toEqual(new Set(ids))

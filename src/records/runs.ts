@@ -41,6 +41,9 @@ export interface RunSummary {
   error: string | null
 }
 
+/** A run that has finished, as the waiting `runNow()`, `retryFailed()`, `runSubscription()` and `backfill()` resolve with. */
+export type FinishedRunSummary = RunSummary & { finishedAt: Date; durationMs: number }
+
 export interface OutcomeCounts {
   successful: number
   failed: number

@@ -8,7 +8,7 @@ import type { Executor } from '../db/executor.js'
 import { isTransientDbError } from '../db/transient.js'
 import { sleep } from '../observe/clock.js'
 import { getRun } from './runs.js'
-import type { RunSummary } from './runs.js'
+import type { FinishedRunSummary, RunSummary } from './runs.js'
 
 export interface WaitForRunOptions {
   /** Between two reads of the run row. @default 200 */
@@ -23,7 +23,7 @@ export interface WaitForRunOptions {
 }
 
 /** Resolves with the run once its row says it has finished. */
-export async function waitForRun(db: Executor, runId: string, options: WaitForRunOptions = {}): Promise<RunSummary> {
+export async function waitForRun(db: Executor, runId: string, options: WaitForRunOptions = {}): Promise<FinishedRunSummary> {
   const pollMs = options.pollMs ?? 200
   let nudged = false
   let nudge: AbortController | undefined
@@ -38,7 +38,7 @@ export async function waitForRun(db: Executor, runId: string, options: WaitForRu
       nudged = false
       try {
         const run = await getRun(db, runId)
-        if (run.finishedAt) return run
+        if (run.finishedAt) return run as FinishedRunSummary
       } catch (error) {
         // The database is restarting: the run goes on without us; keep asking.
         if (!isTransientDbError(error)) throw error
