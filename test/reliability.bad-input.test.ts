@@ -176,7 +176,7 @@ describe('invalid options: a ConfigurationError at creation, naming the option, 
 describe('a pool that is not a pg.Pool: a ConfigurationError at creation', () => {
   const cases: { name: string; pool: unknown; says: RegExp }[] = [
     { name: 'undefined', pool: undefined, says: /expected a pg\.Pool, got undefined/ },
-    { name: 'a connection string', pool: 'postgres://localhost/db', says: /got string/ },
+    { name: 'a connection string', pool: 'postgres://localhost/db', says: /got a string \(a connection string\?\)/ },
     { name: 'a pg.Client', pool: new pg.Client(), says: /not a pool \(a pg\.Client\?\)/ },
   ]
   test.each(cases)('$name', ({ pool, says }) => {
