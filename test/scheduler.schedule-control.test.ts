@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
 import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 
@@ -547,6 +548,18 @@ describe("unknownFrequency: 'fail'", () => {
       // Retries are for what a retry may cure: none was made.
       expect(summary.retried).toBe(0)
       await expect(strict.backfill(typo, { from: at('2026-02-01T00:00:00.000Z'), to: at('2026-02-03T00:00:00.000Z') })).rejects.toThrow(SubscriptionDataError)
+      // Nor does its preview list slots it will not run: it says why, as the slot's failure does.
+      await expect(strict.upcoming(typo)).rejects.toThrow(/has frequency "montly", which is no cadence; with unknownFrequency 'fail' it is not called/)
+      // The admin API answers these 422 with that message, not a 500.
+      const admin = createAdminHandler(strict, { authorize: bearerToken('t'.repeat(32)), logger: captureLogger() })
+      for (const [method, path, body] of [
+        ['GET', `/subscriptions/${typo}/upcoming`, undefined],
+        ['POST', `/subscriptions/${typo}/backfill`, JSON.stringify({ from: '2026-02-01T00:00:00.000Z', to: '2026-02-03T00:00:00.000Z' })],
+      ] as const) {
+        const reply = await admin.fetch(new Request(`http://admin${path}`, { method, body, headers: { authorization: `Bearer ${'t'.repeat(32)}`, ...(body ? { 'content-type': 'application/json' } : {}) } }))
+        expect({ path, status: reply.status }).toEqual({ path, status: 422 })
+        expect(await reply.json()).toMatchObject({ error: { code: 'SUBSCRIPTION_DATA', message: expect.stringContaining("unknownFrequency 'fail'") } })
+      }
 
       await own.pool.query(`UPDATE subscriptions SET frequency = 'monthly' WHERE id = $1`, [typo])
       await strict.retryFailed({ subscriptionIds: [typo] })

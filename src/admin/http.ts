@@ -19,6 +19,7 @@ export type AdminErrorCode =
   | 'NOT_STARTED'
   | 'SUBSCRIPTION_BUSY'
   | 'SUBSCRIPTION_STATE'
+  | 'SUBSCRIPTION_DATA'
   | 'TOO_MANY_REQUESTS'
   | 'INTERNAL'
 
@@ -78,6 +79,8 @@ const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>>
   SUBSCRIPTION_BUSY: [409, 'SUBSCRIPTION_BUSY'],
   // Paused, ended or inactive: the same request succeeds once that has changed.
   SUBSCRIPTION_STATE: [409, 'SUBSCRIPTION_STATE'],
+  // The subscription's own data (its frequency, say) keeps it from running: fix the row, then ask again.
+  SUBSCRIPTION_DATA: [422, 'SUBSCRIPTION_DATA'],
 }
 
 function errorBody(code: AdminErrorCode, message: string, field: string | undefined): AdminErrorBody {

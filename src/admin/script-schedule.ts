@@ -22,9 +22,10 @@ function inFlight(s) {
   return s.status === 'queued' || s.status === 'processing';
 }
 
-function renderUpcoming(s, list, zone) {
+function renderUpcoming(s, list, zone, why) {
   var items = list.map(function (iso) { return el('li', {}, timeNode(iso, zone, true)); });
-  $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', { class: 'empty' }, noRunsText(s))]);
+  var none = why ? 'No runs ahead: ' + why : noRunsText(s);
+  $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', { class: 'empty' }, none)]);
   $('sub-schedule').hidden = false;
   // The API refuses a skip while a call is in flight (409): its outcome sets the next slot.
   setAvailable($('sub-skip'), list.length > 0 && !inFlight(s));
@@ -35,6 +36,11 @@ function loadUpcoming(s, zone) {
   return api('/subscriptions/' + encodeURIComponent(id) + '/upcoming?count=' + UPCOMING_COUNT).then(function (body) {
     if (!shownSubscription || shownSubscription.subscriptionId !== id) return;
     renderUpcoming(s, body.upcoming, zone);
+  }, function (error) {
+    // 422: its own data keeps it from running (a frequency refused by unknownFrequency 'fail').
+    if (error.status !== 422) throw error;
+    if (!shownSubscription || shownSubscription.subscriptionId !== id) return;
+    renderUpcoming(s, [], zone, error.message);
   });
 }
 

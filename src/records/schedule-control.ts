@@ -4,6 +4,7 @@
  * never claims it halfway through, and keeps a line in the subscription's history.
  */
 import type { Pool } from 'pg'
+import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
@@ -60,6 +61,9 @@ export function checkCount(count: unknown): number {
 export async function upcoming(pool: Pool, options: ResolvedOptions, subscriptionId: string, count: unknown): Promise<Date[]> {
   const checked = checkCount(count)
   const row = await readScheduleRow(pool, subscriptionId, false)
+  // Under unknownFrequency 'fail' its slots are not run: a list of them would mislead.
+  const refused = refusedFrequency(options, subscriptionId, row.frequency)
+  if (refused) throw refused
   const now = options.clock.now()
   return upcomingOf(options, row, checked, now, await nextSweepAt(pool, options, now))
 }
