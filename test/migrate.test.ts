@@ -111,6 +111,24 @@ describe('migrate', () => {
     expect(count[0].n).toBe(2)
   })
 
+  test('every problem in the way is listed at once, each with its fix: one round of fixes, not one migrate() per problem', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await db.pool.query(SEED_PROCESSING_DDL.replaceAll('TIMESTAMP WITH TIME ZONE', 'TIMESTAMP'))
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+    await db.pool.query(`INSERT INTO subscription_processing (subscription_id) VALUES ($1), ($1)`, [rows[0]!.id])
+    await db.pool.query(`INSERT INTO subscription_processing (subscription_id, status) VALUES ($1, 'archived')`, [rows[0]!.id])
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    const message = (error as Error).message
+    expect(message).toMatch(/^3 problems keep subscription_processing from being migrated, each with its fix below; no row was changed\. Fix them all, then run migrate again\.\n\n1\. /)
+    expect(message).toMatch(/\n\n1\. subscription_processing keeps next_run_at, last_run_at, created_at, updated_at as timestamp without time zone/)
+    expect(message).toMatch(new RegExp(`\\n\\n2\\. subscription_processing holds more than one row for the same subscription_id[^]*subscription_id ${rows[0]!.id}: rows `))
+    expect(message).toMatch(/\n\n3\. subscription_processing has rows in no status the scheduler knows[^]*status "archived"/)
+    const { rows: count } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_processing`)
+    expect(count[0].n).toBe(3)
+  })
+
   describe('an MVP table whose foreign key to subscriptions differs from the design\'s', () => {
     /** The MVP DDL with its `REFERENCES subscriptions(id) ON DELETE CASCADE` changed to `references`. */
     async function variant(references: string) {

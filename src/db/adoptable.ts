@@ -88,11 +88,11 @@ export async function assertHostTable(client: PoolClient): Promise<void> {
  * The unique index on `subscription_id` cannot be built over duplicate rows. Deleting one would
  * lose data the host may need, so the migration stops and names them instead.
  */
-async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void> {
+async function duplicateSubscriptions(client: PoolClient): Promise<string | null> {
   const { rows: exists } = await client.query<{ index: string | null }>(
     `SELECT to_regclass('subscription_processing_subscription_id_key')::text AS index`,
   )
-  if (exists[0]?.index) return
+  if (exists[0]?.index) return null
   const { rows } = await client.query<{ subscription_id: string; ids: string[] }>(
     `SELECT subscription_id::text, array_agg(id::text ORDER BY created_at NULLS LAST, id) AS ids
        FROM subscription_processing
@@ -101,11 +101,11 @@ async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void>
       ORDER BY subscription_id
       LIMIT ${MAX_LISTED + 1}`,
   )
-  if (rows.length === 0) return
-  throw new MigrationError(
+  if (rows.length === 0) return null
+  return (
     'subscription_processing holds more than one row for the same subscription_id, so the unique index ' +
       'the scheduler needs cannot be created. No row was changed. Keep one row per subscription ' +
-      `(delete or merge the others), then run migrate again:\n${listed(rows, (r) => `subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)}`,
+      `(delete or merge the others), then run migrate again:\n${listed(rows, (r) => `subscription_id ${r.subscription_id}: rows ${r.ids.join(', ')}`)}`
   )
 }
 
@@ -113,7 +113,7 @@ async function assertNoDuplicateSubscriptions(client: PoolClient): Promise<void>
  * Rows whose subscription does not exist, where the cascading foreign key is missing (an adopted
  * table without it): migration 0006 cannot add the key over them.
  */
-async function assertNoOrphanRows(client: PoolClient): Promise<void> {
+async function orphanRows(client: PoolClient): Promise<string | null> {
   const { rows: keyed } = await client.query<{ keyed: boolean }>(
     `SELECT EXISTS (
        SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'subscription_id'
@@ -121,7 +121,7 @@ async function assertNoOrphanRows(client: PoolClient): Promise<void> {
           AND c.confrelid = 'subscriptions'::regclass AND c.conkey = ARRAY[a.attnum]
      ) AS keyed`,
   )
-  if (keyed[0]?.keyed) return
+  if (keyed[0]?.keyed) return null
   const { rows } = await client.query<{ id: string; subscription_id: string }>(
     `SELECT sp.id::text, sp.subscription_id::text
        FROM subscription_processing sp
@@ -129,13 +129,13 @@ async function assertNoOrphanRows(client: PoolClient): Promise<void> {
       ORDER BY sp.subscription_id, sp.id
       LIMIT ${MAX_LISTED + 1}`,
   )
-  if (rows.length === 0) return
-  throw new MigrationError(
+  if (rows.length === 0) return null
+  return (
     'subscription_processing has rows whose subscription_id is not in subscriptions, so the foreign key the ' +
       'scheduler needs (ON DELETE CASCADE, so that a deleted subscription takes its row along) cannot be added. ' +
       'No row was changed. Delete those rows (DELETE FROM subscription_processing sp WHERE NOT EXISTS ' +
       `(SELECT 1 FROM subscriptions s WHERE s.id = sp.subscription_id)), or restore their subscriptions, then run migrate again:\n` +
-      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}`),
+      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}`)
   )
 }
 
@@ -147,7 +147,7 @@ const INSTANT_COLUMNS = ['next_run_at', 'last_run_at', 'created_at', 'updated_at
  * them: the due index cannot be built over them, and what zone they were written in only the host
  * knows, so they are named with the statement that converts them, not converted.
  */
-async function assertInstantsHaveZones(client: PoolClient): Promise<void> {
+async function instantsWithoutZones(client: PoolClient): Promise<string | null> {
   const { rows } = await client.query<{ column_name: string }>(
     `SELECT a.attname AS column_name FROM pg_attribute a
       WHERE a.attrelid = 'subscription_processing'::regclass AND a.attname = ANY($1::text[]) AND NOT a.attisdropped
@@ -155,13 +155,13 @@ async function assertInstantsHaveZones(client: PoolClient): Promise<void> {
       ORDER BY array_position($1::text[], a.attname::text)`,
     [INSTANT_COLUMNS],
   )
-  if (rows.length === 0) return
+  if (rows.length === 0) return null
   const names = rows.map((r) => r.column_name)
   const fixes = names.map((name) => `ALTER TABLE subscription_processing ALTER COLUMN ${name} TYPE timestamptz USING ${name} AT TIME ZONE 'UTC'`)
-  throw new MigrationError(
+  return (
     `subscription_processing keeps ${names.join(', ')} as timestamp without time zone; the scheduler needs timestamptz ` +
       '(its due index and every comparison of instants). No row was changed. Convert them, naming the zone their values ' +
-      `were written in ('UTC' below), then run migrate again:\n  ${fixes.join(';\n  ')};`,
+      `were written in ('UTC' below), then run migrate again:\n  ${fixes.join(';\n  ')};`
   )
 }
 
@@ -170,7 +170,7 @@ async function assertInstantsHaveZones(client: PoolClient): Promise<void> {
  * own): no sweep would ever pick them, and nothing would say so. Checked while adopting only (no
  * journal yet): the scheduler writes none itself.
  */
-async function assertKnownStatuses(client: PoolClient): Promise<void> {
+async function unknownStatuses(client: PoolClient): Promise<string | null> {
   const known = SUBSCRIPTION_STATUSES.map((s) => `'${s}'`).join(', ')
   const { rows } = await client.query<{ id: string; subscription_id: string | null; status: string | null }>(
     `SELECT id::text, subscription_id::text, status::text FROM subscription_processing
@@ -178,12 +178,12 @@ async function assertKnownStatuses(client: PoolClient): Promise<void> {
       ORDER BY subscription_id, id
       LIMIT ${MAX_LISTED + 1}`,
   )
-  if (rows.length === 0) return
-  throw new MigrationError(
+  if (rows.length === 0) return null
+  return (
     `subscription_processing has rows in no status the scheduler knows (${SUBSCRIPTION_STATUSES.join(', ')}), which no sweep ` +
       `would ever pick. No row was changed. Give them one (UPDATE subscription_processing SET status = 'pending' WHERE ` +
       `status IS NULL OR status NOT IN (${known}) makes them due at the next sweep), then run migrate again:\n` +
-      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}, status ${r.status === null ? 'NULL' : JSON.stringify(r.status)}`),
+      listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}, status ${r.status === null ? 'NULL' : JSON.stringify(r.status)}`)
   )
 }
 
@@ -199,10 +199,19 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
     [TABLES.migrations],
   )
   if (!rows[0]?.processing) return false
-  await assertInstantsHaveZones(client)
-  await assertNoDuplicateSubscriptions(client)
-  await assertNoOrphanRows(client)
   const adopting = !rows[0].journal
-  if (adopting) await assertKnownStatuses(client)
+  // Every problem at once: one round of fixes, not one migrate() per problem.
+  const problems: string[] = []
+  for (const check of [instantsWithoutZones, duplicateSubscriptions, orphanRows, ...(adopting ? [unknownStatuses] : [])]) {
+    const problem = await check(client)
+    if (problem) problems.push(problem)
+  }
+  if (problems.length === 1) throw new MigrationError(problems[0]!)
+  if (problems.length > 1) {
+    throw new MigrationError(
+      `${problems.length} problems keep subscription_processing from being migrated, each with its fix below; no row was changed. ` +
+        `Fix them all, then run migrate again.\n\n${problems.map((problem, i) => `${i + 1}. ${problem}`).join('\n\n')}`,
+    )
+  }
   return adopting
 }
