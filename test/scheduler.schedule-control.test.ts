@@ -4,6 +4,7 @@
  * The clock is manual (a retry still waits its real backoff, kept short by `retry.delaySeconds`);
  * assertions read the calls of each test's own subscriptions.
  */
+import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
 import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
@@ -514,6 +515,47 @@ describe('backfill', () => {
     // Finished: a backfill may run again (and calls its slots again, with the same keys).
     await expect(scheduler.backfill(id, { from: range.from, to: range.to })).resolves.toMatchObject({ processed: 3, successful: 3 })
     expect(new Set(worker.callsFor(id).map((c) => c.idempotencyKey)).size).toBe(3)
+  })
+
+  test('a backfill whose job was lost (deleted by hand) is closed, by the next backfill of its subscription or by the rescue, and said: it blocks nothing for ever', async () => {
+    const own = await createTestDatabase()
+    const ownClock = createManualClock('2026-03-10T12:00:00.000Z')
+    const logger = captureLogger()
+    const events: string[] = []
+    // No worker here: the steps wait in the queue, as behind a long backlog.
+    const idle = createSubscriptionScheduler(own.pool, { ...options, clock: ownClock, logger, work: false, workerClient: undefined, queuePrefix: 'lost-backfill' })
+    idle.on('run:finished', (run) => void events.push(run.runId))
+    await idle.start()
+    try {
+      const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+      const id = rows[0]!.id
+      await idle.enroll(id, { runAt: '09:00' })
+      const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-03T23:00:00.000Z'), wait: false as const }
+      const lostJob = () => own.pool.query(`DELETE FROM pgboss.job WHERE name = 'lost-backfill.process'`)
+      const first = await idle.backfill(id, range)
+      // Its job waits: a second is refused, as before.
+      await expect(idle.backfill(id, range)).rejects.toThrow(SubscriptionBusyError)
+      await lostJob()
+      const second = await idle.backfill(id, range)
+      expect(await idle.getRun(first.runId)).toMatchObject({ processed: 3, successful: 0, failed: 0, skipped: 3, finishedAt: expect.any(Date), error: expect.stringContaining('its job was lost (deleted by hand, or its queue purged) after 0 of its 3 slots') })
+      expect(logger.messages('warn')).toContain(`Run ${first.runId}, a backfill of subscription ${id}, lost its job after 0 of its 3 slots (deleted by hand, or its queue purged); closed it, the slots left counted skipped. Backfill them again to call them.`)
+      expect(events).toContain(first.runId)
+
+      // With no new backfill asked for, the rescue closes it.
+      await lostJob()
+      const boss = new PgBoss({ connectionString: own.url, supervise: false, schedule: false, migrate: false })
+      await boss.start()
+      await boss.send('lost-backfill.rescue', {})
+      await boss.stop({ graceful: false })
+      for (const deadline = Date.now() + 30_000; !(await idle.getRun(second.runId)).finishedAt; ) {
+        if (Date.now() > deadline) throw new Error('the rescue did not close the lost backfill within 30 s')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(await idle.getRun(second.runId)).toMatchObject({ skipped: 3, error: expect.stringContaining('its job was lost') })
+      expect(events).toContain(second.runId)
+    } finally {
+      await idle.stop({ timeoutMs: 2000 })
+    }
   })
 
   test('a range in the future, reversed, or too long is refused', async () => {

@@ -15,6 +15,8 @@ import type { RunSummary } from '../records/runs.js'
 import { phased } from '../records/first-slot.js'
 import { readScheduleRow } from '../records/schedule-row.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
+import { closeLostBackfills } from './lost-backfills.js'
+import type { LostBackfill } from './lost-backfills.js'
 import { backfillJob } from './backfill-job.js'
 import { backfillSlots } from './backfill-range.js'
 import type { BackfillRange } from './backfill-range.js'
@@ -32,6 +34,8 @@ export interface BackfillStarted {
   startedAt: Date
   /** The run, when it had no slot to process and finished at once. */
   finished: RunSummary | null
+  /** Earlier backfills of the subscription whose job was lost, closed before this one started (to log and announce). */
+  closed: LostBackfill[]
 }
 
 /**
@@ -61,6 +65,8 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     const row = await readScheduleRow(tx, subscriptionId, true)
     const refused = refusedFrequency(options, subscriptionId, row.frequency)
     if (refused) throw refused
+    // A backfill whose job was lost would refuse this one for ever: it is closed first, and said.
+    const closed = await closeLostBackfills(tx, now, { bossSchema: options.bossSchema, processQueue: deps.processQueue }, subscriptionId)
     await assertNoBackfillRunning(tx, subscriptionId)
     // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot waits).
     const slots = backfillSlots(options, phased(row), range)
@@ -70,11 +76,11 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     await recordHistory(tx, [{ subscriptionId, kind: 'backfill', slot: slots[0] ?? null, detail }], now)
     if (slots.length === 0) {
       const [finished] = await finishSettled(tx, [runId], now)
-      return { runId, startedAt: now, finished: finished ?? null }
+      return { runId, startedAt: now, finished: finished ?? null, closed }
     }
     const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
     const first = backfillJob({ runId, subscriptionId, slots: slots.map((slot) => slot.toISOString()), index: 0, attempt: 1 }, timings)
     await deps.boss.insert(deps.processQueue, [first], { db: bossDb(tx) })
-    return { runId, startedAt: now, finished: null }
+    return { runId, startedAt: now, finished: null, closed }
   })
 }

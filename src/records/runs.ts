@@ -74,7 +74,7 @@ export interface RunRow {
   error: string | null
 }
 
-function toSummary(row: RunRow): RunSummary {
+export function toSummary(row: RunRow): RunSummary {
   const histogram = row.lateness_histogram ?? []
   return {
     runId: row.id,

@@ -14,6 +14,7 @@ import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
+import { lostBackfillMessage } from '../backfill/lost-backfills.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
@@ -121,7 +122,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     async startBackfill(subscriptionId, range) {
-      const { runId, startedAt, finished } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
+      const { runId, startedAt, finished, closed } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
+      for (const lost of closed) {
+        logger.warn(lostBackfillMessage(lost))
+        events.emit('run:finished', lost.run)
+      }
       events.emit('run:started', { runId, trigger: 'backfill', startedAt })
       telemetry.runStarted('backfill')
       if (finished) events.emit('run:finished', finished)
