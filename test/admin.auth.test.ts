@@ -355,10 +355,10 @@ describe('configuration', () => {
 
   test('an unknown option (a typo such as basepath) is a ConfigurationError naming it', () => {
     const typo = { authorize: bearerToken(TOKEN), basepath: '/admin' } as unknown as AdminHandlerOptions
-    expect(() => createAdminHandler(scheduler, typo)).toThrow(expect.objectContaining({ option: 'basepath', message: expect.stringContaining('authorize, session, basePath, logger') }))
+    expect(() => createAdminHandler(scheduler, typo)).toThrow(expect.objectContaining({ option: 'basepath', message: expect.stringContaining('(did you mean `basePath`?); it takes authorize, session, basePath, logger') }))
     // In session too: a misspelt secret would leave each replica signing with a key of its own.
     const secrt = { authorize: () => true, session: { secrt: 'x'.repeat(32) } } as unknown as AdminHandlerOptions
-    expect(() => createAdminHandler(scheduler, secrt)).toThrow(expect.objectContaining({ option: 'session.secrt', message: expect.stringContaining("session; it takes secret, maxAgeSeconds") }))
+    expect(() => createAdminHandler(scheduler, secrt)).toThrow(expect.objectContaining({ option: 'session.secrt', message: expect.stringContaining("session (did you mean `secret`?); it takes secret, maxAgeSeconds") }))
     expect(() => createAdminHandler(scheduler, { authorize: () => true, session: 'secret' as never })).toThrow(/`session`.*expected \{ secret\?, maxAgeSeconds\? \}/)
   })
 

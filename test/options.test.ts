@@ -36,7 +36,7 @@ describe('createSubscriptionScheduler(pool, options) validates its options', () 
   test('a bad option throws a ConfigurationError at once, naming it', () => {
     // Synchronous: the host finds out where it creates the scheduler, not at start().
     expect(() => createSubscriptionScheduler(db.pool, { concurrency: 0 })).toThrow(ConfigurationError)
-    expect(() => createSubscriptionScheduler(db.pool, { concurency: 4 } as SchedulerOptions)).toThrow(/`concurency`: unknown option/)
+    expect(() => createSubscriptionScheduler(db.pool, { concurency: 4 } as SchedulerOptions)).toThrow(/`concurency`: unknown option; did you mean `concurrency`\? Known options: /)
   })
 
   test('options that are not an object are a ConfigurationError too', () => {

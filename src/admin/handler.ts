@@ -4,6 +4,7 @@
  * fetch-style `.fetch(request)` (Hono, Bun, Deno, workers). Routing is written once, over Web
  * `Request`/`Response`; the Node side adapts to it.
  */
+import { closest } from '../config/suggest.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
@@ -84,7 +85,8 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
   // sign-in would hold on one process only, behind a load balancer a sign-out at each hop.
   const unknown = Object.keys(options ?? {}).filter((key) => !SESSION_OPTION_KEYS.has(key))
   if (unknown.length > 0) {
-    throw new ConfigurationError(`session.${unknown[0]!}`, `unknown option of createAdminHandler()'s session; it takes ${[...SESSION_OPTION_KEYS].join(', ')}.`)
+    const near = closest(unknown[0]!, [...SESSION_OPTION_KEYS])
+    throw new ConfigurationError(`session.${unknown[0]!}`, `unknown option of createAdminHandler()'s session${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...SESSION_OPTION_KEYS].join(', ')}.`)
   }
   const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
@@ -112,7 +114,8 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
 export function createAdminHandler(scheduler: SubscriptionScheduler, options: AdminHandlerOptions): AdminHandler {
   const unknown = options && typeof options === 'object' ? Object.keys(options).filter((key) => !ADMIN_OPTION_KEYS.has(key)) : []
   if (unknown.length > 0) {
-    throw new ConfigurationError(unknown[0]!, `unknown option of createAdminHandler(); it takes ${[...ADMIN_OPTION_KEYS].join(', ')}.`)
+    const near = closest(unknown[0]!, [...ADMIN_OPTION_KEYS])
+    throw new ConfigurationError(unknown[0]!, `unknown option of createAdminHandler()${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...ADMIN_OPTION_KEYS].join(', ')}.`)
   }
   if (typeof options?.authorize !== 'function') {
     throw new ConfigurationError(

@@ -5,7 +5,7 @@
 import { defineCittyPlugin } from 'citty'
 import type { ArgsDef } from 'citty'
 import { UsageError } from './context.js'
-import { closest, didYouMean } from './suggest.js'
+import { closest, didYouMean } from '../config/suggest.js'
 
 export const commonArgs = {
   verbose: { type: 'boolean', description: 'Print stack traces and debug logs' },

@@ -24,7 +24,7 @@ import status from './commands/status.js'
 import upcoming from './commands/upcoming.js'
 import worker from './commands/worker.js'
 import { EXIT, exitCodeFor, formatErrorChain, isCittyUsageError, UsageError } from './context.js'
-import { closest, didYouMean } from './suggest.js'
+import { closest, didYouMean } from '../config/suggest.js'
 
 const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)

@@ -62,7 +62,7 @@ const badCases: BadCase[] = [
   { name: 'negative concurrency', options: { concurrency: -1 }, option: 'concurrency', mentions: ['got -1', 'integer from 1'] },
   { name: 'fractional concurrency', options: { concurrency: 1.5 }, option: 'concurrency', mentions: ['got 1.5', 'integer from 1'] },
   { name: 'concurrency given as a string', options: { concurrency: '4' }, option: 'concurrency', mentions: ['got "4"', 'integer from 1'] },
-  { name: 'misspelt option', options: { concurency: 4 }, option: 'concurency', mentions: ['`concurency`', 'unknown option', 'concurrency'] },
+  { name: 'misspelt option', options: { concurency: 4 }, option: 'concurency', mentions: ['`concurency`', 'unknown option; did you mean `concurrency`?', 'concurrency'] },
   { name: 'retry that is not an object', options: { retry: 3 }, option: 'retry', mentions: ['got 3', 'limit: 3'] },
   { name: 'retry: null', options: { retry: null }, option: 'retry', mentions: ['got null', 'limit: 3'] },
   { name: 'negative retry.limit', options: { retry: { limit: -1 } }, option: 'retry.limit', mentions: ['got -1', 'integer >= 0'] },
