@@ -61,7 +61,7 @@ describe('a role that may not create', () => {
     try {
       const refused = migrate(app)
       await expect(refused).rejects.toBeInstanceOf(MigrationError)
-      await expect(refused).rejects.toThrow(new RegExp(`the database user "${APP}" lacks a privilege that migrating needs.*permission denied for database ${db.name}.*run the migrations as the database's owner.*migrate: false`, 's'))
+      await expect(refused).rejects.toThrow(new RegExp(`the database user "${APP}" may not do what migrating needs here \\(permission denied for database ${db.name}\\)\\. Run the migrations as the owner of the database.*migrate: false.*Or let this user create: GRANT CREATE ON DATABASE`, 's'))
 
       // The deploy step, as the owner: the scheduler's tables and pg-boss's schema.
       const cli = await runCli(['migrate'], { DATABASE_URL: db.url })
@@ -78,8 +78,48 @@ describe('a role that may not create', () => {
       } finally {
         await s.stop({ timeoutMs: 5000 })
       }
+
+      // A migration left to apply (an upgrade) alters the owner's tables: the fix is the owner's
+      // migrate, not CREATE on the database, which would not give this user those tables.
+      const journal = 'subscription_scheduler.__drizzle_migrations'
+      const { rows: [last] } = await db.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal}) RETURNING hash, created_at`)
+      try {
+        const upgrade = await migrate(app).catch((error: Error) => error)
+        expect(upgrade).toBeInstanceOf(MigrationError)
+        expect((upgrade as Error).message).toMatch(/\(must be owner of (table|relation) \w+\)\. Run the migrations as the owner of the database and of the scheduler's tables/)
+        expect((upgrade as Error).message).not.toContain('GRANT CREATE')
+      } finally {
+        await db.pool.query(`INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [last.hash, last.created_at])
+      }
     } finally {
       await app.end()
+    }
+  })
+
+  test('a role missing one of the grants is refused at start(), not at its first sweep or settle, with the GRANTs it lacks', async () => {
+    await migrate(db.pool)
+    for (const grant of runtimeGrants(BARE)) await db.pool.query(grant)
+    await db.pool.query(`REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA subscription_scheduler FROM ${BARE}`)
+    await db.pool.query(`REVOKE SELECT ON subscriptions FROM ${BARE}`)
+    const bare = ownPool(urlAs(BARE), 5)
+    try {
+      for (const migrateOption of [true, false]) {
+        const s = createSubscriptionScheduler(bare, { workerClient: createFakeWorkerClient(), migrate: migrateOption })
+        const refused = s.start()
+        await expect(refused).rejects.toBeInstanceOf(MigrationError)
+        const message = await refused.catch((error: Error) => error.message)
+        expect(message).toMatch(new RegExp(`^The database user "?${BARE}"? lacks \\d+ privileges a running scheduler needs`))
+        expect(message).toContain(`GRANT USAGE, SELECT ON SEQUENCE subscription_scheduler.history_id_seq TO ${BARE};`)
+        expect(message).toContain(`GRANT SELECT ON subscriptions TO ${BARE};`)
+        expect(message).not.toMatch(/subscription_processing/)
+        expect(s.health().state).toBe('stopped')
+      }
+    } finally {
+      await bare.end()
+      await db.pool.query(`REVOKE ALL ON ALL TABLES IN SCHEMA subscription_scheduler, pgboss FROM ${BARE}`)
+      await db.pool.query(`REVOKE ALL ON subscription_processing FROM ${BARE}`)
+      await db.pool.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA subscription_scheduler, pgboss FROM ${BARE}`)
+      await db.pool.query(`REVOKE USAGE ON SCHEMA subscription_scheduler, pgboss FROM ${BARE}`)
     }
   })
 

@@ -34,12 +34,17 @@ async function whoAmI(db: Executor): Promise<{ user: string; database: string } 
 export async function migrationPrivilegeError(db: Executor, error: unknown, what: string): Promise<MigrationError> {
   const who = await whoAmI(db)
   const user = who ? `the database user "${who.user}"` : 'this database user'
-  const grant = who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'
+  const refusal = (error as Error).message
+  // Only a refused CREATE SCHEMA is cured by CREATE on the database; a table another user owns
+  // ("must be owner of table …") or a missing grant is not.
+  const grant = /permission denied for database/.test(refusal)
+    ? ` Or let this user create: ${who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'}.`
+    : ''
   return new MigrationError(
-    `${what} failed: ${user} lacks a privilege that migrating needs, such as creating schemas and tables (${(error as Error).message}). ` +
-      "Either run the migrations as the database's owner (the CLI's `pg-subscription-scheduler migrate` as a deploy step, or migrate() " +
-      'on a pool of the owner), then start the scheduler as this user, with migrate: false or the default: with nothing left to ' +
-      `apply it needs only the grants in ${PRIVILEGES_SECTION}. Or let this user create: ${grant}.`,
+    `${what} failed: ${user} may not do what migrating needs here (${refusal}). Run the migrations as the owner of the ` +
+      "database and of the scheduler's tables (the CLI's `pg-subscription-scheduler migrate` as a deploy step, or migrate() on " +
+      'a pool of the owner); this user then starts with nothing left to apply, with migrate: false or the default, and needs ' +
+      `only the grants in ${PRIVILEGES_SECTION}.${grant}`,
     { cause: error },
   )
 }

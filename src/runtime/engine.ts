@@ -15,6 +15,7 @@ import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '..
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
 import { lostBackfillMessage } from '../backfill/lost-backfills.js'
+import { assertRuntimeGrants } from '../db/runtime-grants.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
@@ -66,6 +67,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     )
   }
   await installBossSchema(pool, options.bossSchema)
+  await assertRuntimeGrants(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
   pool.on('error', onPoolError)

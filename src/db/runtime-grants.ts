@@ -1,0 +1,75 @@
+/**
+ * What a running scheduler reads and writes, checked at `start()`: a user missing one grant would
+ * otherwise start, then fail at its first sweep or settle, where an outcome it cannot record sends
+ * its job back to call the worker again. Each missing privilege is named with the GRANT that gives
+ * it (the README's "Database privileges" lists them all).
+ */
+import type { Executor } from './executor.js'
+import { quoteIdent } from './executor.js'
+import { MigrationError } from '../errors.js'
+import { SCHEDULER_SCHEMA } from './names.js'
+
+/** At most this many GRANTs are written out; the README's list covers the rest. */
+const LISTED = 12
+
+interface Missing {
+  /** The statement that gives it, as the owner would run it (without `TO <user>`). */
+  grant: string
+}
+
+/**
+ * Every privilege the user lacks: USAGE on the two schemas; read and write on their tables, the
+ * sequences behind their ids, and `subscription_processing`; read on `subscriptions`; EXECUTE on
+ * pg-boss's functions.
+ */
+async function missingPrivileges(db: Executor, bossSchema: string): Promise<Missing[]> {
+  const { rows } = await db.query<{ grant: string }>(
+    `WITH schemas AS (SELECT unnest($1::text[]) AS name),
+     relations AS (
+       SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, c.relkind
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname IN (SELECT name FROM schemas) AND c.relkind IN ('r', 'p', 'S')
+       UNION ALL SELECT to_regclass('subscription_processing'), 'subscription_processing', 'r'
+     ),
+     wanted AS (
+       SELECT r.oid, r.name, r.relkind, p.priv
+         FROM relations r
+        CROSS JOIN LATERAL unnest(CASE WHEN r.relkind = 'S' THEN ARRAY['USAGE', 'SELECT'] ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] END) AS p(priv)
+        WHERE r.oid IS NOT NULL
+       UNION ALL SELECT to_regclass('subscriptions'), 'subscriptions', 'r', 'SELECT'
+     )
+     SELECT format('GRANT USAGE ON SCHEMA %I', s.name) AS grant, 0 AS rank, s.name AS name
+       FROM schemas s WHERE to_regnamespace(s.name) IS NOT NULL AND NOT has_schema_privilege(s.name, 'USAGE')
+     UNION ALL
+     SELECT format('GRANT %s ON %s%s', string_agg(w.priv, ', ' ORDER BY array_position(ARRAY['USAGE', 'SELECT', 'INSERT', 'UPDATE', 'DELETE'], w.priv)), CASE WHEN w.relkind = 'S' THEN 'SEQUENCE ' ELSE '' END, w.name), 1, w.name
+       FROM wanted w
+      WHERE w.oid IS NOT NULL AND NOT CASE WHEN w.relkind = 'S' THEN has_sequence_privilege(w.oid, w.priv) ELSE has_table_privilege(w.oid, w.priv) END
+      GROUP BY w.name, w.relkind
+     UNION ALL
+     SELECT format('GRANT EXECUTE ON FUNCTION %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 2, p.proname
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $2 AND NOT has_function_privilege(p.oid, 'EXECUTE')
+     ORDER BY 2, 3`,
+    [[SCHEDULER_SCHEMA, bossSchema], bossSchema],
+  )
+  return rows
+}
+
+/**
+ * @throws {MigrationError} naming the user, each privilege it lacks as a GRANT, and the README's
+ * list, when the user cannot read or write all that a running scheduler does.
+ */
+export async function assertRuntimeGrants(db: Executor, bossSchema: string): Promise<void> {
+  const missing = await missingPrivileges(db, bossSchema)
+  if (missing.length === 0) return
+  const { rows } = await db.query<{ user: string }>('SELECT current_user AS user')
+  const name = rows[0]?.user ?? 'current_user'
+  const user = /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name)
+  const listed = missing.slice(0, LISTED).map((m) => `  ${m.grant} TO ${user};`)
+  if (missing.length > LISTED) listed.push(`  … and ${missing.length - LISTED} more, which the README's grants cover.`)
+  throw new MigrationError(
+    `The database user ${user} lacks ${missing.length} privilege${missing.length === 1 ? '' : 's'} a running scheduler needs ` +
+      "(it would start, then fail to claim or record work). As the tables' owner, grant them (the README's \"Database " +
+      `privileges\" section has the full list, which also covers tables a later version adds):\n${listed.join('\n')}`,
+  )
+}
