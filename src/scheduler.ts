@@ -10,7 +10,7 @@ import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
-import { getSubscription, listFailing, pause, resume } from './records/subscriptions.js'
+import { getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
 import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from './records/schedule-control.js'
 import { assertRunnable, readScheduleRow } from './records/schedule-row.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
@@ -173,7 +173,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       const until = checkPauseOptions(o)
       return await explainingMissingTables(pool, async () => {
-        if (!until) return await pause(pool, subscriptionId, resolved.clock.now())
+        if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
         await pauseUntil(pool, resolved, subscriptionId, until)
         return await getSubscription(pool, subscriptionId)
       })

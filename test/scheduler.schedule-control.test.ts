@@ -323,6 +323,23 @@ describe('pause until', () => {
     expect(slots(id)).toEqual(['2026-03-05T09:00:00.000Z'])
   })
 
+  test('paused until an instant, then paused until resumed, then resumed: the slots from now on run again, not from the first pause\'s end', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
+    // Open-ended now: the first pause's end no longer holds its slots back.
+    expect(await scheduler.pause(id)).toMatchObject({ status: 'paused', pausedUntil: null, nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    clock.set('2026-03-03T08:00:00.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual([])
+    await scheduler.resume(id)
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T09:00:00.000Z'))
+  })
+
   test('resumed by hand before its end, the slots from now on run again', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
@@ -556,6 +573,23 @@ describe('backfill', () => {
     } finally {
       await idle.stop({ timeoutMs: 2000 })
     }
+  })
+
+  test('a paused subscription is backfilled (it is asked for by name); an inactive one is refused, saying why, and records no run', async () => {
+    clock.set('2026-03-10T12:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-01T23:00:00.000Z') }
+    await scheduler.pause(id)
+    await expect(scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    await scheduler.resume(id)
+    await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    const refused = scheduler.backfill(id, range)
+    await expect(refused).rejects.toBeInstanceOf(SubscriptionStateError)
+    await expect(refused).rejects.toThrow(`Cannot backfill subscription ${id}: it is inactive in subscriptions (active = false)`)
+    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
+    expect(slots(id)).toEqual(['2026-03-01T09:00:00.000Z'])
   })
 
   test('a range in the future, reversed, or too long is refused', async () => {

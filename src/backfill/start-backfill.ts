@@ -13,7 +13,7 @@ import { recordHistory } from '../records/history.js'
 import { createRun, finishSettled } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { phased } from '../records/first-slot.js'
-import { readScheduleRow } from '../records/schedule-row.js'
+import { assertHostActive, readScheduleRow } from '../records/schedule-row.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { closeLostBackfills } from './lost-backfills.js'
 import type { LostBackfill } from './lost-backfills.js'
@@ -63,6 +63,8 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     const now = options.clock.now()
     // Locked: a second backfill of it started at the same moment waits here, then finds this one.
     const row = await readScheduleRow(tx, subscriptionId, true)
+    // Inactive, it would call nothing: every slot would be skipped. Paused, it runs: a backfill is asked for by name.
+    assertHostActive(row, 'backfill')
     const refused = refusedFrequency(options, subscriptionId, row.frequency)
     if (refused) throw refused
     // A backfill whose job was lost would refuse this one for ever: it is closed first, and said.

@@ -86,19 +86,27 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
         'reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.',
     )
   }
-  if (row.active !== true) {
-    throw new SubscriptionStateError(
-      row.active === false
-        ? `Cannot run subscription ${id} now: it is inactive in subscriptions (active = false), and inactive subscriptions are never called. Set active = true on its row first.`
-        : `Cannot run subscription ${id} now: its row in subscriptions is gone, so there is no user to call the worker for.`,
-    )
-  }
+  assertHostActive(row, 'run')
   if (isInFlight(row) && (row.lease_expires_at === null || row.lease_expires_at > now)) {
     throw new SubscriptionBusyError(
       `Cannot run subscription ${id} now: a call for it is in flight (status '${row.status}'), and its outcome sets the next slot. ` +
         'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
     )
   }
+}
+
+/**
+ * @throws {SubscriptionStateError} when the host's row is inactive (`active = false`) or gone:
+ * such a subscription is never called, so a run or a backfill of it would call nothing.
+ */
+export function assertHostActive(row: ScheduleRow, action: 'run' | 'backfill'): void {
+  if (row.active === true) return
+  const what = `Cannot ${action} subscription ${row.subscription_id}${action === 'run' ? ' now' : ''}`
+  throw new SubscriptionStateError(
+    row.active === false
+      ? `${what}: it is inactive in subscriptions (active = false), and inactive subscriptions are never called. Set active = true on its row first.`
+      : `${what}: its row in subscriptions is gone, so there is no user to call the worker for.`,
+  )
 }
 
 function pausedState(row: ScheduleRow, now: Date): string {

@@ -2,10 +2,14 @@
  * Per-subscription controls and lookups for operators: pause, resume, and the full picture of
  * one subscription with its recent errors.
  */
+import type { Pool } from 'pg'
 import type { Executor } from '../db/executor.js'
+import { withTransaction } from '../db/executor.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { firstSlotOf, spentDays } from './first-slot.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
-import { notEnrolled as notFound, resumedState } from './schedule-row.js'
+import { notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
 import { listFailures } from './failures.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
@@ -97,6 +101,23 @@ export async function pause(db: Executor, subscriptionId: string, now: Date): Pr
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
   return await getSubscription(db, subscriptionId)
+}
+
+/**
+ * `pause()` with no end, on a row paused until an instant: the slots that pause deferred come
+ * back (its next slot becomes the first from now, as a `resume()` before the end would give), and
+ * the row stays paused until resumed. Without this, a `resume()` later would wait for the old end.
+ */
+export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<SubscriptionDetails> {
+  return await withTransaction(pool, async (tx) => {
+    const now = options.clock.now()
+    const row = await readScheduleRow(tx, subscriptionId, true)
+    if (row.status === 'paused' && row.paused_until && row.paused_until > now && options.catchUp !== 'all') {
+      const next = firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(tx, row, now))
+      if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
+    }
+    return await pause(tx, subscriptionId, now)
+  })
 }
 
 /**
