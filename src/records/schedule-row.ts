@@ -83,7 +83,7 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
   if (row.status === 'ended') {
     throw new SubscriptionStateError(
       `Cannot run subscription ${id} now: it has ended${row.ends_at ? ` (its endsAt, ${row.ends_at.toISOString()}, has passed)` : ''}. ` +
-        'reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.',
+        'reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again (admin: PATCH /subscriptions/<id>; CLI: reschedule <id> --ends-at).',
     )
   }
   assertHostActive(row, 'run')

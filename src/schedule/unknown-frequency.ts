@@ -32,6 +32,7 @@ function unknownFrequency(subscriptionId: string, frequency: string | null, freq
   const what = frequency === null ? 'no frequency' : `frequency ${JSON.stringify(frequency)}, which is no cadence`
   return new SubscriptionDataError(
     `Subscription ${subscriptionId} has ${what}; with unknownFrequency 'fail' it is not called. ` +
-      `Set subscriptions.frequency to one of ${names}, or add the name to the \`frequencies\` option; then retryFailed() calls it.`,
+      `Set subscriptions.frequency to one of ${names}, or add the name to the \`frequencies\` option; then retryFailed() ` +
+      '(admin API: POST /failed/retry) calls a slot it failed.',
   )
 }
