@@ -28,7 +28,9 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
      relations AS (
        SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, c.relkind
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname IN (SELECT name FROM schemas) AND c.relkind IN ('r', 'p', 'S')
+        -- Partitions are reached through their parent, whose privileges Postgres checks: a queue
+        -- partitioned later (by the host's own pg-boss queues, say) asks for no grant of its own.
+        WHERE n.nspname IN (SELECT name FROM schemas) AND c.relkind IN ('r', 'p', 'S') AND NOT c.relispartition
        UNION ALL SELECT to_regclass('subscription_processing'), 'subscription_processing', 'r'
      ),
      wanted AS (
