@@ -12,7 +12,9 @@ import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
 import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from './records/schedule-control.js'
-import { assertRunnable, readScheduleRow } from './records/schedule-row.js'
+import { assertRunnable, busyRunning, isInFlight, readScheduleRow } from './records/schedule-row.js'
+import { heldByLiveJob } from './sweep/live-claims.js'
+import { queueNames } from './runtime/boss.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
@@ -165,7 +167,12 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
       assertUuid('subscriptionId', subscriptionId)
       // NotFoundError for an unknown one; a paused, ended, inactive or busy one is refused with its reason.
-      assertRunnable(await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false)), resolved.clock.now())
+      const row = await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false))
+      assertRunnable(row, resolved.clock.now())
+      // Past its lease, a claim is taken only from a job that is gone: one pg-boss still holds runs.
+      if (isInFlight(row) && await heldByLiveJob(pool, row.id, { bossSchema: resolved.bossSchema, processQueue: queueNames(resolved.queuePrefix).process })) {
+        throw busyRunning(row)
+      }
       return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
     }) as SubscriptionScheduler['runSubscription'],
 

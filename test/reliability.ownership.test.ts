@@ -120,7 +120,8 @@ describe('one owner per row', () => {
     expect(await countDue(db.pool, clock.now(), 'expired')).toBe(12)
     // Neither a sweep nor runSubscription() takes a row from a job pg-boss still holds.
     expect(await s.runNow()).toMatchObject({ processed: 0, skipped: 0 })
-    expect(await s.runSubscription(ids[5]!)).toMatchObject({ processed: 0 })
+    // runSubscription() says why: its call is queued in pg-boss, past its claim's lease.
+    await expect(s.runSubscription(ids[5]!)).rejects.toThrow(/Cannot run subscription .* now: a call for it is in flight or queued \(status 'queued'\)/)
     // The rescue renews their leases, and says why.
     await sendRescue(db, 'owner-backlog')
     const line = await pollUntil(async () => logger.messages('info').find((m) => m.startsWith('Renewed, for another')), { timeoutMs: 30_000, what: 'the rescue to renew the claims' })

@@ -87,12 +87,18 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
     )
   }
   assertHostActive(row, 'run')
-  if (isInFlight(row) && (row.lease_expires_at === null || row.lease_expires_at > now)) {
-    throw new SubscriptionBusyError(
-      `Cannot run subscription ${id} now: a call for it is in flight (status '${row.status}'), and its outcome sets the next slot. ` +
-        'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
-    )
-  }
+  if (isInFlight(row) && (row.lease_expires_at === null || row.lease_expires_at > now)) throw busyRunning(row)
+}
+
+/**
+ * The refusal of a run on demand while a job owns the row: under its claim's lease, or past it
+ * with pg-boss still holding the job (a backlog longer than the lease).
+ */
+export function busyRunning(row: ScheduleRow): SubscriptionBusyError {
+  return new SubscriptionBusyError(
+    `Cannot run subscription ${row.subscription_id} now: a call for it is in flight or queued (status '${row.status}'), and its outcome sets the next slot. ` +
+      'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
+  )
 }
 
 /**
