@@ -70,7 +70,8 @@ export class NotMigratedError extends SchedulerError {
     super(
       'NOT_MIGRATED',
       `The scheduler's tables are missing from this database, or older than this version (${detail}). Create or update them with \`await migrate(pool)\`, ` +
-        'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`.',
+        'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`, as a database ' +
+        "user who may create tables (the tables' owner, where the application's user may not: see the README's \"Database privileges\").",
       options,
     )
     this.name = 'NotMigratedError'

@@ -3,6 +3,7 @@
  * worker service for down, and how long an instance then holds its calls back before it tries
  * one again (process/breaker.ts runs it).
  */
+import { nearestKey } from './suggest.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { positiveInteger } from './integers.js'
 
@@ -45,7 +46,7 @@ export function resolveCircuitBreaker(value: unknown): ResolvedCircuitBreaker | 
   }
   const given = value as Record<string, unknown>
   for (const key of Object.keys(given)) {
-    if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key. Known keys: ${KEYS.join(', ')}.`)
+    if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key${nearestKey(key, KEYS)}. Known keys: ${KEYS.join(', ')}.`)
   }
   const failureThreshold = integer('failureThreshold', given.failureThreshold, BREAKER_DEFAULTS.failureThreshold, 100_000)
   // Either bound alone moves the default of the other out of its way.

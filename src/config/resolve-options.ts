@@ -2,7 +2,7 @@
  * Validation of the options, in one place: each bad value throws a `ConfigurationError` that
  * names the option, the bad value and the fix.
  */
-import { closest } from './suggest.js'
+import { closest, nearestKey } from './suggest.js'
 import { CronExpressionParser } from 'cron-parser'
 import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { nonNegativeInteger, positiveInteger } from './integers.js'
@@ -57,7 +57,7 @@ function resolvePgBoss(tuning: unknown): PgBossTuning {
   if (tuning === undefined) return {}
   if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${shown(tuning)}.`)
   for (const [key, value] of Object.entries(tuning)) {
-    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
+    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key${nearestKey(key, PG_BOSS_KEYS)}. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
     positiveInteger(`pgBoss.${key}`, value, 3600)
   }
   return tuning as PgBossTuning
@@ -103,7 +103,7 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   }
   for (const key of Object.keys(retry ?? {})) {
     if (!RETRY_KEYS.includes(key)) {
-      throw new ConfigurationError(`retry.${key}`, `unknown key. Known keys: ${RETRY_KEYS.join(', ')}.`)
+      throw new ConfigurationError(`retry.${key}`, `unknown key${nearestKey(key, RETRY_KEYS)}. Known keys: ${RETRY_KEYS.join(', ')}.`)
     }
   }
   const resolved = {

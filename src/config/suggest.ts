@@ -33,7 +33,15 @@ export function closest(typed: string, known: readonly string[]): string | undef
   }
   if (!best) return undefined
   const allowed = Math.max(2, Math.floor(best.name.length / 3))
-  return best.distance <= allowed ? best.name : undefined
+  if (best.distance <= allowed) return best.name
+  // A name cut short (`maxAge` for `maxAgeSeconds`) is the likely intent too.
+  return input.length >= 3 ? known.find((name) => name.toLowerCase().startsWith(input)) : undefined
+}
+
+/** What an unknown key's message says after "unknown key": the nearest known one, if any is near. */
+export function nearestKey(typed: string, known: readonly string[]): string {
+  const near = closest(typed, known)
+  return near === undefined ? '' : `; did you mean \`${near}\`?`
 }
 
 /** What ends "Unknown command stauts": `; did you mean status?`, or a full stop when nothing is near. */

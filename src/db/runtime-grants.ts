@@ -7,7 +7,7 @@
 import type { Executor } from './executor.js'
 import { quoteIdent } from './executor.js'
 import { MigrationError } from '../errors.js'
-import { SCHEDULER_SCHEMA } from './names.js'
+import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 
 /** At most this many GRANTs are written out; the README's list covers the rest. */
 const LISTED = 12
@@ -37,21 +37,23 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
        SELECT r.oid, r.name, r.relkind, p.priv
          FROM relations r
         CROSS JOIN LATERAL unnest(CASE WHEN r.relkind = 'S' THEN ARRAY['USAGE', 'SELECT'] ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] END) AS p(priv)
-        WHERE r.oid IS NOT NULL
+        -- The migrations' journal is only read at run time (to find migrations left to apply).
+        WHERE r.oid IS NOT NULL AND r.name <> '${TABLES.migrations}_id_seq' AND (r.name <> '${TABLES.migrations}' OR p.priv = 'SELECT')
        UNION ALL SELECT to_regclass('subscriptions'), 'subscriptions', 'r', 'SELECT'
      )
      SELECT format('GRANT USAGE ON SCHEMA %I', s.name) AS grant, 0 AS rank, s.name AS name
        FROM schemas s WHERE to_regnamespace(s.name) IS NOT NULL AND NOT has_schema_privilege(s.name, 'USAGE')
      UNION ALL
-     SELECT format('GRANT %s ON %s%s', string_agg(w.priv, ', ' ORDER BY array_position(ARRAY['USAGE', 'SELECT', 'INSERT', 'UPDATE', 'DELETE'], w.priv)), CASE WHEN w.relkind = 'S' THEN 'SEQUENCE ' ELSE '' END, w.name), 1, w.name
+     SELECT format('GRANT %s ON %s%s', string_agg(w.priv, ', ' ORDER BY array_position(ARRAY['USAGE', 'SELECT', 'INSERT', 'UPDATE', 'DELETE'], w.priv)), CASE WHEN w.relkind = 'S' THEN 'SEQUENCE ' ELSE '' END, w.name),
+            CASE WHEN w.name LIKE quote_ident($2) || '.%' THEN 2 ELSE 1 END, w.name
        FROM wanted w
       WHERE w.oid IS NOT NULL AND NOT CASE WHEN w.relkind = 'S' THEN has_sequence_privilege(w.oid, w.priv) ELSE has_table_privilege(w.oid, w.priv) END
       GROUP BY w.name, w.relkind
      UNION ALL
-     SELECT format('GRANT EXECUTE ON FUNCTION %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 2, p.proname
+     SELECT format('GRANT EXECUTE ON FUNCTION %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 3, p.proname
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = $2 AND NOT has_function_privilege(p.oid, 'EXECUTE')
-     ORDER BY 2, 3`,
+     ORDER BY 2, 3 -- the schemas, then the scheduler's own tables, then pg-boss's`,
     [[SCHEDULER_SCHEMA, bossSchema], bossSchema],
   )
   return rows

@@ -51,6 +51,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // An instance that does not work calls no worker, and needs none.
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
   const { logger } = options
+  // First: a missing USAGE on a schema would stop the next steps with a bare `permission denied`,
+  // and hide every other grant missing. What does not exist yet (a bare database) asks for none.
+  await assertRuntimeGrants(pool, options.bossSchema)
   if (options.migrate) {
     const { applied, adopted } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
@@ -67,7 +70,6 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     )
   }
   await installBossSchema(pool, options.bossSchema)
-  await assertRuntimeGrants(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
   pool.on('error', onPoolError)

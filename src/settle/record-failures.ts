@@ -57,7 +57,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
     subscriptionId: o.row.subscription_id,
     kind: 'paused',
     slot: o.row.scheduled_for,
-    detail: `after ${options.pauseAfterConsecutiveFailures} failed runs in a row (pauseAfterConsecutiveFailures); retryFailed() or resume() picks it again`,
+    detail: `after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row (pauseAfterConsecutiveFailures); retryFailed() or resume() picks it again`,
   })), now)
 
   const list = failures.filter((o) => (o.final ? failed : retried).has(o.row.id))

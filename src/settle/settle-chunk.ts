@@ -152,7 +152,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
       tally(counts, o.row.run_id, o.final ? 'failed' : 'retried')
       announcements.push(['subscription:failed', { ...eventBase(o), error: o.error, final: o.final, permanent: o.permanent }])
       if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), error: o.error, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
-      if (recorded.paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed runs in a row; resume() or retryFailed() picks it again.`)
+      if (recorded.paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`)
     }
 
     // Whatever was not recorded, handed over, or left to its job's next delivery, is let go of
