@@ -85,6 +85,17 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
 }
 
 /**
+ * A row paused until an instant still ahead, with that pause lifted now (a `resume()` before its
+ * end, or a `pause()` with no end over it): `next` is the first slot from now, never on a local
+ * day already spent. Null when the row is not so paused, or under `catchUp: 'all'`, where such a
+ * pause defers its slots rather than forgiving them.
+ */
+export async function liftedPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ until: Date; next: Date | null } | null> {
+  if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return null
+  return { until: row.paused_until, next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, row, now)) }
+}
+
+/**
  * The row's next slots. None for an ended row, an inactive subscription, or one paused with no
  * end to its pause. A row never processed (no `next_run_at`) runs at the next sweep (`nextSweep`);
  * a row in flight shows the slots after the one being processed.

@@ -12,7 +12,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, keptPhase, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
+import { firstSlotOf, keptPhase, liftedPause, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -120,15 +120,16 @@ export async function resumeBeforeItsEnd(pool: Pool, options: ResolvedOptions, s
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
-    if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return false
-    const next = firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(tx, row, now))
+    const lifted = await liftedPause(tx, options, row, now)
+    if (!lifted) return false
+    const { next, until } = lifted
     await tx.query(
       `UPDATE subscription_processing sp
           SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
-    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail: `by hand, before its pause ended (${row.paused_until.toISOString()})` }], now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail: `by hand, before its pause ended (${until.toISOString()})` }], now)
     return true
   })
 }

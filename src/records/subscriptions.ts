@@ -6,7 +6,7 @@ import type { Pool } from 'pg'
 import type { Executor } from '../db/executor.js'
 import { withTransaction } from '../db/executor.js'
 import type { ResolvedOptions } from '../config/options.js'
-import { firstSlotOf, spentDays } from './first-slot.js'
+import { liftedPause } from './first-slot.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
 import { notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
@@ -112,10 +112,8 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
-    if (row.status === 'paused' && row.paused_until && row.paused_until > now && options.catchUp !== 'all') {
-      const next = firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(tx, row, now))
-      if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
-    }
+    const next = (await liftedPause(tx, options, row, now))?.next
+    if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
     return await pause(tx, subscriptionId, now)
   })
 }
