@@ -12,6 +12,8 @@ import { TABLES } from '../db/names.js'
 import { toSummary } from '../records/runs.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
 import type { JobQueue } from '../sweep/live-claims.js'
+import type { EventBus } from '../observe/events.js'
+import type { Logger } from '../observe/logger.js'
 
 export interface LostBackfill {
   run: RunSummary
@@ -47,8 +49,13 @@ export async function closeLostBackfills(db: Executor, now: Date, queue: JobQueu
   return rows.map((row) => ({ run: toSummary(row), subscriptionId: row.lost_subscription, done: row.done }))
 }
 
-/** The warning for a lost backfill: what it did, and what to do. */
-export function lostBackfillMessage({ run, subscriptionId, done }: LostBackfill): string {
-  return `Run ${run.runId}, a backfill of subscription ${subscriptionId}, lost its job after ${done} of its ${run.processed} slots ` +
-    '(deleted by hand, or its queue purged); closed it, the slots left counted skipped. Backfill them again to call them.'
+/** Says each closed backfill: a warning naming what it did and what to do, and its `run:finished`. */
+export function announceLostBackfills(lost: readonly LostBackfill[], logger: Logger, events: EventBus): void {
+  for (const { run, subscriptionId, done } of lost) {
+    logger.warn(
+      `Run ${run.runId}, a backfill of subscription ${subscriptionId}, lost its job after ${done} of its ${run.processed} slots ` +
+        '(deleted by hand, or its queue purged); closed it, the slots left counted skipped. Backfill them again to call them.',
+    )
+    events.emit('run:finished', run)
+  }
 }

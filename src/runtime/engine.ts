@@ -14,7 +14,7 @@ import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
-import { lostBackfillMessage } from '../backfill/lost-backfills.js'
+import { announceLostBackfills } from '../backfill/lost-backfills.js'
 import { assertRuntimeGrants } from '../db/runtime-grants.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
@@ -127,10 +127,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     async startBackfill(subscriptionId, range) {
       const { runId, startedAt, finished, closed } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
-      for (const lost of closed) {
-        logger.warn(lostBackfillMessage(lost))
-        events.emit('run:finished', lost.run)
-      }
+      announceLostBackfills(closed, logger, events)
       events.emit('run:started', { runId, trigger: 'backfill', startedAt })
       telemetry.runStarted('backfill')
       if (finished) events.emit('run:finished', finished)

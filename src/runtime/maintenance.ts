@@ -16,7 +16,7 @@ import type { RunStarter } from '../sweep/start-run.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 import { renewLiveClaims } from '../sweep/live-claims.js'
 import { queueNames } from './boss.js'
-import { closeLostBackfills, lostBackfillMessage } from '../backfill/lost-backfills.js'
+import { announceLostBackfills, closeLostBackfills } from '../backfill/lost-backfills.js'
 
 export interface MaintenanceDeps {
   pool: Pool
@@ -57,10 +57,7 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
     await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
-  for (const lost of await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process })) {
-    options.logger.warn(lostBackfillMessage(lost))
-    events.emit('run:finished', lost.run)
-  }
+  announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)
   await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
   telemetry.setDueBacklog(await countDue(pool, now, 'due'))
   await pruneHistory(pool, options.historyRetentionDays, now)
