@@ -72,6 +72,14 @@ function resolveBasePath(value: unknown): string {
   return value
 }
 
+/** Refuses the first key of `given` not in `known`, naming the nearest known one. */
+function refuseUnknownKeys(given: object, known: ReadonlySet<string>, of: string, prefix = ''): void {
+  const unknown = Object.keys(given).find((key) => !known.has(key))
+  if (unknown === undefined) return
+  const near = closest(unknown, [...known])
+  throw new ConfigurationError(`${prefix}${unknown}`, `unknown option of ${of}${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...known].join(', ')}.`)
+}
+
 const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
 const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
 
@@ -83,11 +91,7 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
   }
   // A misspelt secret would leave each replica signing with a random key of its own: every
   // sign-in would hold on one process only, behind a load balancer a sign-out at each hop.
-  const unknown = Object.keys(options ?? {}).filter((key) => !SESSION_OPTION_KEYS.has(key))
-  if (unknown.length > 0) {
-    const near = closest(unknown[0]!, [...SESSION_OPTION_KEYS])
-    throw new ConfigurationError(`session.${unknown[0]!}`, `unknown option of createAdminHandler()'s session${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...SESSION_OPTION_KEYS].join(', ')}.`)
-  }
+  refuseUnknownKeys(options ?? {}, SESSION_OPTION_KEYS, "createAdminHandler()'s session", 'session.')
   const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
     throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${shown(maxAgeSeconds)}.`)
@@ -112,11 +116,7 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
  * honoApp.all('/admin/*', (c) => admin.fetch(c.req.raw))              // with basePath: '/admin'
  */
 export function createAdminHandler(scheduler: SubscriptionScheduler, options: AdminHandlerOptions): AdminHandler {
-  const unknown = options && typeof options === 'object' ? Object.keys(options).filter((key) => !ADMIN_OPTION_KEYS.has(key)) : []
-  if (unknown.length > 0) {
-    const near = closest(unknown[0]!, [...ADMIN_OPTION_KEYS])
-    throw new ConfigurationError(unknown[0]!, `unknown option of createAdminHandler()${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...ADMIN_OPTION_KEYS].join(', ')}.`)
-  }
+  if (options && typeof options === 'object') refuseUnknownKeys(options, ADMIN_OPTION_KEYS, 'createAdminHandler()')
   if (typeof options?.authorize !== 'function') {
     throw new ConfigurationError(
       'authorize',

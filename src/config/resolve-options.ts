@@ -2,7 +2,7 @@
  * Validation of the options, in one place: each bad value throws a `ConfigurationError` that
  * names the option, the bad value and the fix.
  */
-import { closest, nearestKey } from './suggest.js'
+import { nearestKey } from './suggest.js'
 import { CronExpressionParser } from 'cron-parser'
 import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { nonNegativeInteger, positiveInteger } from './integers.js'
@@ -157,8 +157,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
-      const near = closest(key, [...KNOWN_KEYS])
-      throw new ConfigurationError(key, `unknown option${near ? `; did you mean \`${near}\`?` : '.'} Known options: ${[...KNOWN_KEYS].join(', ')}.`)
+      throw new ConfigurationError(key, `unknown option${nearestKey(key, [...KNOWN_KEYS]) || '.'} Known options: ${[...KNOWN_KEYS].join(', ')}.`)
     }
   }
   const timezone = options.timezone ?? DEFAULTS.timezone
