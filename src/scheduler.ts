@@ -11,7 +11,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
-import { pauseUntil, reschedule, resumeBeforeItsEnd, skipNext, upcoming } from './records/schedule-control.js'
+import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from './records/schedule-control.js'
 import { assertRunnable, busyRunning, isInFlight, readScheduleRow } from './records/schedule-row.js'
 import { heldByLiveJob } from './sweep/live-claims.js'
 import { queueNames } from './runtime/boss.js'
@@ -188,7 +188,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     resume: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
       return await explainingMissingTables(pool, async () => {
-        if (await resumeBeforeItsEnd(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
+        if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
         return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
       })
     },

@@ -134,6 +134,18 @@ describe('reschedule', () => {
     await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
   })
 
+  test('a slot due and not yet run keeps its local day: rescheduled to an earlier time of that day, it is due at once', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    // 09:30: today's 09:00 slot is due, and no sweep has taken it yet.
+    clock.set('2026-03-02T09:30:00.000Z')
+    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
+  })
+
   test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
@@ -333,11 +345,35 @@ describe('pause until', () => {
     clock.set('2026-03-03T08:00:00.000Z')
     await scheduler.runNow()
     expect(slots(id)).toEqual([])
+    // The slot of 2 March fell due during the pause: it is not replayed.
     await scheduler.resume(id)
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-03T09:00:00.000Z') })
     await scheduler.runNow()
-    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T09:00:00.000Z'))
+    expect(slots(id)).toEqual([])
+    clock.set('2026-03-03T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-03T09:00:00.000Z'])
+  })
+
+  test('paused until resumed: the slots that fell due during the pause are not replayed, and a slot already due when it began still runs', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const forgiven = await subscription('daily')
+    const owed = await subscription('daily')
+    await scheduler.enroll(forgiven, { runAt: '09:00' })
+    await scheduler.enroll(owed, { runAt: '09:00' })
+    await scheduler.pause(forgiven)
+    // 09:30: the 09:00 slot of `owed` is due, and no sweep has taken it when it is paused.
+    clock.set('2026-03-02T09:30:00.000Z')
+    await scheduler.pause(owed)
+    clock.set('2026-03-04T12:00:00.000Z')
+    const resumed = await scheduler.resume(forgiven)
+    expect(resumed).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    expect(resumed.history[0]).toMatchObject({ kind: 'resumed', slot: at('2026-03-05T09:00:00.000Z') })
+    expect(await scheduler.resume(owed)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    await scheduler.runNow()
+    expect(slots(forgiven)).toEqual([])
+    expect(slots(owed)).toEqual(['2026-03-02T09:00:00.000Z'])
+    expect((await scheduler.getSubscription(owed)).nextRunAt).toEqual(at('2026-03-05T09:00:00.000Z'))
   })
 
   test('resumed by hand before its end, the slots from now on run again', async () => {

@@ -10,7 +10,7 @@ import type { Executor } from '../db/executor.js'
 import { localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
-import { recentSkips } from './history.js'
+import { lastPausedAt, recentSkips } from './history.js'
 import { isInFlight } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 
@@ -69,18 +69,31 @@ export async function spentDays(db: Executor, row: ScheduleRow, now: Date): Prom
 }
 
 /**
+ * The start of the local day (in the row's zone) of the slot the row owes: one that fell due and
+ * no sweep has taken yet, on a row neither paused nor in flight. `move` carries that slot into a
+ * new zone, as the row's other days are. Null when the row owes none.
+ */
+export function owedDay(options: ResolvedOptions, row: ScheduleRow, now: Date, move: ((at: Date) => Date) | null): Date | null {
+  const due = row.next_run_at
+  if (!due || due > now || row.status === 'paused' || row.status === 'ended' || isInFlight(row) || row.job_id !== null) return null
+  return DateTime.fromJSDate(move ? move(due) : due, { zone: row.timezone ?? options.timezone }).startOf('day').toJSDate()
+}
+
+/**
  * The row's first slot under its (new) settings: the first after now, or, while it is paused
  * until an instant, the first at or after that instant; never on a spent day (one run per local
- * day; a skipped slot stays skipped). Null when its end has passed.
+ * day; a skipped slot stays skipped). Null when its end has passed. With `owed` (see
+ * {@link owedDay}), the first from the start of that day instead: the run the row owes keeps its
+ * day, and is due at once when its new time of day has passed.
  */
-export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date, spent: readonly Date[]): Date | null {
+export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Date, spent: readonly Date[], owed: Date | null = null): Date | null {
   const pinned = phased(row)
   const until = row.status === 'paused' && row.paused_until && row.paused_until > now ? new Date(row.paused_until.getTime() - 1) : now
   const zone = IANAZone.create(row.timezone ?? options.timezone)
   const days = new Set(spent.map((at) => localDate(zone, at.getTime()).dayNumber))
-  let slot = slotAfter(options, pinned, until)
+  let slot = owed ? slotAfter(options, pinned, new Date(owed.getTime() - 1), true) : slotAfter(options, pinned, until)
   // Each spent day moves the slot at most once.
-  for (let i = 0; i <= days.size && slot && days.has(localDate(zone, slot.getTime()).dayNumber); i++) slot = slotAfter(options, pinned, slot)
+  for (let i = 0; i <= days.size && slot && days.has(localDate(zone, slot.getTime()).dayNumber); i++) slot = slotAfter(options, pinned, slot, owed !== null)
   return slot
 }
 
@@ -93,6 +106,25 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
 export async function liftedPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ until: Date; next: Date | null } | null> {
   if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return null
   return { until: row.paused_until, next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, row, now)) }
+}
+
+/**
+ * A row paused until resumed (by hand, or after failures) whose next slot fell due during its
+ * pause, resumed now: that slot and those after it up to now are not replayed, as with a pause
+ * until an instant, and `next` is the first slot from now, never on a spent day. A slot already
+ * due when the pause began is still owed, and stays. Null when nothing is forgiven: the row is not
+ * so paused, a job holds it, no pause is on record, or under `catchUp: 'all'`, where a pause
+ * defers its slots.
+ */
+export async function forgivenByPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ next: Date | null } | null> {
+  const due = row.next_run_at
+  if (row.status !== 'paused' || row.job_id !== null || options.catchUp === 'all' || !due) return null
+  // A pause until an instant that has passed forgave up to that instant; its slots after it run.
+  const end = row.paused_until && row.paused_until < now ? row.paused_until : now
+  if (due >= end) return null
+  const pausedAt = await lastPausedAt(db, row.subscription_id)
+  if (!pausedAt || due < pausedAt) return null
+  return { next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, row, now)) }
 }
 
 /**

@@ -61,3 +61,12 @@ export async function recentSkips(db: Executor, subscriptionId: string, since: D
 export async function pruneSubscriptionHistory(db: Executor, cutoff: Date): Promise<void> {
   await db.query(`DELETE FROM ${HISTORY} WHERE at < $1`, [cutoff])
 }
+
+/** When the subscription was last paused (by hand or after failures), or null when no pause is on record. */
+export async function lastPausedAt(db: Executor, subscriptionId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date }>(
+    `SELECT at FROM ${HISTORY} WHERE subscription_id = $1 AND kind = 'paused' ORDER BY at DESC, id DESC LIMIT 1`,
+    [subscriptionId],
+  )
+  return rows[0]?.at ?? null
+}

@@ -12,7 +12,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, keptPhase, liftedPause, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
+import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, owedDay, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -32,7 +32,7 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
   const changed = withPhase(keptPhase(row, updated, move, settings.anchor !== undefined), now)
   checkWindow(changed)
   const spent = (await spentDays(db, row, now)).map((at) => (move ? move(at) : at))
-  const next = firstSlotOf(options, changed, now, spent)
+  const next = firstSlotOf(options, changed, now, spent, owedDay(options, changed, now, move))
   const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
   await writeScheduleRow(db, written, now)
   return written
@@ -112,24 +112,28 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
 }
 
 /**
- * Resumes, by hand, a row paused until an instant still ahead: its next slot is recomputed from
- * now (it was set past that instant), so the slots between now and then run. With
- * `catchUp: 'all'` the next slot was kept, and the plain resume applies. Returns whether it did.
+ * Resumes, by hand, a row whose next slot the pause moved or let fall due: paused until an instant
+ * still ahead, its next slot was set past that instant, and is recomputed from now, so the slots
+ * between now and then run; paused until resumed, a slot that fell due during the pause is not
+ * replayed (first-slot.ts). With `catchUp: 'all'` the next slot was kept, and the plain resume
+ * applies. Returns whether it did.
  */
-export async function resumeBeforeItsEnd(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<boolean> {
+export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<boolean> {
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     const lifted = await liftedPause(tx, options, row, now)
-    if (!lifted) return false
-    const { next, until } = lifted
+    const change = lifted ?? (await forgivenByPause(tx, options, row, now))
+    if (!change) return false
+    const { next } = change
     await tx.query(
       `UPDATE subscription_processing sp
           SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
-    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail: `by hand, before its pause ended (${until.toISOString()})` }], now)
+    const detail = lifted ? `by hand, before its pause ended (${lifted.until.toISOString()})` : `by hand; the slots due during the pause (from ${row.next_run_at?.toISOString()}) are not replayed`
+    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail }], now)
     return true
   })
 }
