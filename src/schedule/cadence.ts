@@ -34,7 +34,7 @@ export interface Cadence {
  * - days: every `every` local days counted from the anchor's date;
  * - weeks: every `every` ISO weeks counted from the anchor's week, on `weekdays` or the anchor's;
  * - months: every `every` months counted from the anchor's month, on `monthDay` or the anchor's
- *   day, clamped to the month's length (so Jan 31 → Feb 28 → Mar 31);
+ *   day, clamped to the month's length (so Jan 31 → Feb 28 → Mar 31), or on the `nth` `weekday`;
  * - years: every `12 × every` months from the anchor's month on the anchor's day, so Feb 29 runs
  *   on Feb 28 in common years and on Feb 29 again in leap years.
  */
@@ -45,9 +45,10 @@ export function compileCadence(rule: FrequencyRule, anchor: LocalDate): Cadence 
     case 'week':
       return everyNWeeks(rule.every, anchor, rule.weekdays)
     case 'month':
-      return everyNMonths(rule.every, anchor, rule.monthDay ?? anchor.day)
+      if (rule.weekday !== undefined && rule.nth !== undefined) return everyNMonths(rule.every, anchor, nthWeekday(WEEKDAYS.indexOf(rule.weekday), rule.nth), `${rule.weekday}${rule.nth}`)
+      return everyNMonths(rule.every, anchor, monthDayIn(rule.monthDay ?? anchor.day), String(rule.monthDay ?? anchor.day))
     case 'year':
-      return everyNMonths(rule.every * 12, anchor, anchor.day)
+      return everyNMonths(rule.every * 12, anchor, monthDayIn(anchor.day), String(anchor.day))
   }
 }
 
@@ -115,20 +116,37 @@ function everyNWeeks(every: number, anchor: LocalDate, weekdays: FrequencyRule['
   }
 }
 
+/** The day a month rule runs on in a given month (1-based `month`). */
+type DayInMonth = (year: number, month: number) => number
+
 /** `monthDay` -1 is the month's last day; any other day is clamped to the month's length. */
-function everyNMonths(every: number, anchor: LocalDate, monthDay: number): Cadence {
-  const phase = mod(anchor.year * 12 + anchor.month - 1, every)
-  // Each month's day is derived from monthDay afresh, never from the previous slot, so a clamp
-  // to Feb 28 does not stick.
-  const dayIn = (monthIndex: number): number => {
-    const year = Math.floor(monthIndex / 12)
-    const last = daysInMonth(year, mod(monthIndex, 12) + 1)
+function monthDayIn(monthDay: number): DayInMonth {
+  return (year, month) => {
+    const last = daysInMonth(year, month)
     return monthDay === -1 ? last : Math.min(monthDay, last)
   }
+}
+
+/** The `nth` (1–4, or -1 for the last) `weekday` (ISO index, 0 = Monday) of the month: every month has one. */
+function nthWeekday(weekday: number, nth: number): DayInMonth {
+  return (year, month) => {
+    if (nth === -1) {
+      const last = daysInMonth(year, month)
+      return last - mod(isoWeekday(dayNumberOf(year, month, last)) - weekday, 7)
+    }
+    return 1 + mod(weekday - isoWeekday(dayNumberOf(year, month, 1)), 7) + 7 * (nth - 1)
+  }
+}
+
+function everyNMonths(every: number, anchor: LocalDate, dayOf: DayInMonth, dayKey: string): Cadence {
+  const phase = mod(anchor.year * 12 + anchor.month - 1, every)
+  // Each month's day is derived from the rule afresh, never from the previous slot, so a clamp
+  // to Feb 28 does not stick.
+  const dayIn = (monthIndex: number): number => dayOf(Math.floor(monthIndex / 12), mod(monthIndex, 12) + 1)
   const dayNumberIn = (monthIndex: number): number =>
     dayNumberOf(Math.floor(monthIndex / 12), mod(monthIndex, 12) + 1, dayIn(monthIndex))
   return {
-    key: `month/${every}/${phase}/${monthDay}`,
+    key: `month/${every}/${phase}/${dayKey}`,
     firstDayOnOrAfter(day) {
       const date = civilDate(day)
       const month = date.year * 12 + date.month - 1

@@ -22,6 +22,7 @@ export type FrequencyUnit = 'day' | 'week' | 'month' | 'year'
  * const workingDays: FrequencyRule = { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] }
  * const fortnightly: FrequencyRule = { every: 2, unit: 'week' } // on the anchor's weekday
  * const monthEnd: FrequencyRule = { every: 1, unit: 'month', monthDay: -1 }
+ * const lastFriday: FrequencyRule = { every: 1, unit: 'month', weekday: 'fri', nth: -1 }
  * ```
  */
 export interface FrequencyRule {
@@ -38,6 +39,13 @@ export interface FrequencyRule {
    * shorter months) or -1 for the last day. Without it the anchor's day of month is used.
    */
   monthDay?: number | undefined
+  /**
+   * Only with `unit: 'month'`, with `nth`, instead of `monthDay`: run on the `nth` such weekday
+   * of each active month (`weekday: 'mon', nth: 1` is the first Monday).
+   */
+  weekday?: Weekday | undefined
+  /** With `weekday`: 1–4 for the first to the fourth, or -1 for the last (every month has each). */
+  nth?: number | undefined
 }
 
 /** The names every scheduler understands; a host's `frequencies` may add to or override them. */
@@ -45,7 +53,7 @@ export type BuiltInFrequency = 'daily' | 'weekly' | 'biweekly' | 'monthly' | 'qu
 
 export const WEEKDAYS: readonly Weekday[] = Object.freeze(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 const UNITS: readonly FrequencyUnit[] = ['day', 'week', 'month', 'year']
-const RULE_KEYS = ['every', 'unit', 'weekdays', 'monthDay']
+const RULE_KEYS = ['every', 'unit', 'weekdays', 'monthDay', 'weekday', 'nth']
 /** Large enough for any real cadence, small enough that every slot stays a valid Date. */
 export const MAX_EVERY = 1000
 
@@ -132,11 +140,11 @@ export function validateFrequencyRule(value: unknown, path: string): FrequencyRu
     if (!RULE_KEYS.includes(key)) {
       throw new ConfigurationError(
         `${path}${pathSegment(key)}`,
-        `${describe(key)} is not a rule field; use only every, unit, weekdays and monthDay.`,
+        `${describe(key)} is not a rule field; use only every, unit, weekdays, monthDay, weekday and nth.`,
       )
     }
   }
-  const { every, unit, weekdays, monthDay } = value
+  const { every, unit, weekdays, monthDay, weekday, nth } = value
   if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > MAX_EVERY) {
     throw new ConfigurationError(
       `${path}.every`,
@@ -149,7 +157,27 @@ export function validateFrequencyRule(value: unknown, path: string): FrequencyRu
   const rule: FrequencyRule = { every, unit: unit as FrequencyUnit }
   if (weekdays !== undefined) rule.weekdays = checkWeekdays(weekdays, rule.unit, `${path}.weekdays`)
   if (monthDay !== undefined) rule.monthDay = checkMonthDay(monthDay, rule.unit, `${path}.monthDay`)
+  if (weekday !== undefined || nth !== undefined) {
+    if (monthDay !== undefined) {
+      throw new ConfigurationError(`${path}.monthDay`, 'give either monthDay (a day of month) or weekday and nth (the first Monday, …), not both.')
+    }
+    Object.assign(rule, checkNthWeekday(weekday, nth, rule.unit, path))
+  }
   return freezeRule(rule)
+}
+
+function checkNthWeekday(weekday: unknown, nth: unknown, unit: FrequencyUnit, path: string): { weekday: Weekday; nth: number } {
+  const example = "{ every: 1, unit: 'month', weekday: 'mon', nth: 1 } (the first Monday)"
+  if (unit !== 'month') {
+    throw new ConfigurationError(`${path}.${weekday === undefined ? 'nth' : 'weekday'}`, `weekday and nth only apply to unit 'month', not '${unit}'; use ${example}, or weekdays with unit 'week'.`)
+  }
+  if (!(WEEKDAYS as readonly unknown[]).includes(weekday)) {
+    throw new ConfigurationError(`${path}.weekday`, `${describe(weekday)} is not a weekday; with nth, use one of ${WEEKDAYS.map((d) => `'${d}'`).join(', ')}, e.g. ${example}.`)
+  }
+  if (typeof nth !== 'number' || !Number.isInteger(nth) || !(nth === -1 || (nth >= 1 && nth <= 4))) {
+    throw new ConfigurationError(`${path}.nth`, `${describe(nth)} is not 1, 2, 3, 4 or -1; say which ${weekday as string} of the month: 1 for the first, -1 for the last (not every month has a fifth).`)
+  }
+  return { weekday: weekday as Weekday, nth }
 }
 
 function checkWeekdays(value: unknown, unit: FrequencyUnit, path: string): Weekday[] {

@@ -74,6 +74,40 @@ describe('weekdays', () => {
   })
 })
 
+describe('weekday and nth: the nth weekday of the month', () => {
+  test('the first Monday of each month, from an anchor past that month\'s', () => {
+    expect(walk({ frequency: { every: 1, unit: 'month', weekday: 'mon', nth: 1 }, timezone: 'UTC', runAt: '09:00', anchor: '2027-01-10T09:00:00Z' }, 3)).toEqual([
+      '2027-02-01T09:00:00.000Z', // Mon
+      '2027-03-01T09:00:00.000Z', // Mon
+      '2027-04-05T09:00:00.000Z', // Mon
+    ])
+  })
+
+  test('the last Friday every three months, from the anchor\'s month: Dec 31 2027 is one', () => {
+    expect(walk({ frequency: { every: 3, unit: 'month', weekday: 'fri', nth: -1 }, timezone: 'UTC', runAt: '17:00', anchor: '2027-03-05T17:00:00Z' }, 4)).toEqual([
+      '2027-03-26T17:00:00.000Z',
+      '2027-06-25T17:00:00.000Z',
+      '2027-09-24T17:00:00.000Z',
+      '2027-12-31T17:00:00.000Z',
+    ])
+  })
+
+  test('the last Sunday of March in Berlin is the spring-forward day: 02:30 moves to 03:30 CEST', () => {
+    expect(walk({ frequency: { every: 1, unit: 'month', weekday: 'sun', nth: -1 }, timezone: BERLIN, runAt: '02:30', anchor: '2027-03-01T00:00:00Z' }, 2)).toEqual([
+      '2027-03-28T01:30:00.000Z', // 03:30 CEST
+      '2027-04-25T00:30:00.000Z', // 02:30 CEST
+    ])
+  })
+
+  test('the fourth Thursday of November, every twelve months, in New York', () => {
+    expect(walk({ frequency: { every: 12, unit: 'month', weekday: 'thu', nth: 4 }, timezone: NEW_YORK, runAt: '10:00', anchor: '2027-11-02T15:00:00Z' }, 3)).toEqual([
+      '2027-11-25T15:00:00.000Z',
+      '2028-11-23T15:00:00.000Z',
+      '2029-11-22T15:00:00.000Z',
+    ])
+  })
+})
+
 describe('monthDay', () => {
   test('-1 is the last day: Feb 29 in 2028, Feb 28 in 2027; the anchor\'s day does not matter', () => {
     expect(walk({ frequency: LAST_DAY, timezone: 'UTC', runAt: '09:00', anchor: '2028-01-10T09:00:00Z' }, 4)).toEqual([
