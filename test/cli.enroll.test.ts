@@ -64,6 +64,14 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(rows).toContain(b)
   })
 
+  test('its only id unknown: exit 1 naming it, and no word of other ids', async () => {
+    const missing = '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e11'
+    const result = await runCli(['enroll', missing], { DATABASE_URL: db.url })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`No row in subscriptions has id ${missing}; create the subscription before enrolling it.`)
+    expect(result.stderr).not.toMatch(/other ids/)
+  })
+
   test('neither --all nor ids, or both: a usage error (exit 2) that shows both forms', async () => {
     for (const args of [['enroll'], ['enroll', '--all', '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10']]) {
       const result = await runCli(args, { DATABASE_URL: db.url })

@@ -137,3 +137,17 @@ describe('the commands that steer one subscription check what they are given, be
     ])
   })
 })
+
+describe('--help says what the command does', { timeout: SLOW_MS }, () => {
+  test("the top level lists every exit code; worker's --cron and --timezone say they follow what is registered", async () => {
+    const [top, worker] = await Promise.all([runCli(['--help'], NOWHERE), runCli(['worker', '--help'], NOWHERE)])
+    expect(top.code).toBe(0)
+    expect(top.stdout).toMatch(/4 skip, reschedule, backfill: refused, busy/)
+    expect(worker.code).toBe(0)
+    const flag = (name: string) => worker.stdout.split('\n').find((line) => line.trimStart().startsWith(`--${name}`)) ?? ''
+    for (const name of ['cron', 'timezone']) {
+      expect(flag(name)).toMatch(/default: the one registered on the database/)
+      expect(flag(name)).not.toMatch(/default UTC|default '0 9/)
+    }
+  })
+})

@@ -14,8 +14,16 @@ export const commonArgs = {
 export const schedulerArgs = {
   'worker-url': { type: 'string', description: 'Base URL of the subscription worker (env SUBSCRIPTION_WORKER_URL)', valueHint: 'url' },
   concurrency: { type: 'string', description: 'Worker calls in flight in this process (default 16)', valueHint: 'n' },
-  timezone: { type: 'string', description: 'IANA zone of the cron and of subscriptions with none (env SUBSCRIPTION_TIMEZONE, default UTC)', valueHint: 'zone' },
-  cron: { type: 'string', description: "When sweeps run; start() registers it for every instance (env SUBSCRIPTION_CRON, default '0 9 * * *')", valueHint: 'expr' },
+  timezone: {
+    type: 'string',
+    description: 'IANA zone of the cron and of subscriptions with none; one that differs from the registered zone replaces it for every instance (env SUBSCRIPTION_TIMEZONE; default: the one registered on the database, else UTC)',
+    valueHint: 'zone',
+  },
+  cron: {
+    type: 'string',
+    description: "When sweeps run; one that differs from the registered cron replaces it for every instance (env SUBSCRIPTION_CRON; default: the one registered on the database, else '0 9 * * *')",
+    valueHint: 'expr',
+  },
 } as const satisfies ArgsDef
 
 /**

@@ -3,7 +3,8 @@
  * The `pg-subscription-scheduler` command. Reads DATABASE_URL.
  *
  * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now` or
- * `backfill` finished but at least one subscription (or slot) failed; 130 either interrupted.
+ * `backfill` finished but at least one subscription (or slot) failed; 4 refused while busy (see
+ * EXIT); 130 either interrupted.
  *
  * citty's `runMain` exits 1 on every error, usage errors included, and prints stacks; this
  * entry runs the same `runCommand` itself to keep the exit codes above.
@@ -30,7 +31,9 @@ const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
 Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00+01:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
-                 3 run-now, backfill: some failed, 130 run-now, backfill: interrupted`
+                 3 run-now, backfill: some failed,
+                 4 skip, reschedule, backfill: refused, busy (a call or a backfill in flight),
+                 130 run-now, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
   migrate, enroll, 'run-now': runNow, status, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,

@@ -46,7 +46,7 @@ export default defineCommand({
       const found = ids.length - unknown.length
       console.log(`Enrolled ${created} of ${ids.length} (${found - created} already had a row${unknown.length > 0 ? `, ${unknown.length} not found` : ''}).`)
       if (unknown.length > 0) {
-        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it. The other ids were enrolled.`)
+        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${found > 0 ? ' The other ids were enrolled.' : ''}`)
       }
     })
   },
