@@ -65,8 +65,10 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
   let problems: string[]
   let failing: string[]
 
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+
   beforeAll(async () => {
-    const db = await createTestDatabase()
+    db = await createTestDatabase()
     await seedPastRuns(db.pool, [{ daysAgo: 1, processed: 40, failed: 3 }, { daysAgo: 3, processed: 25, failed: 0 }, { daysAgo: 3, processed: 5, failed: 5 }, { daysAgo: 9, processed: 60, failed: 12 }])
     await seedSubscriptions(db.pool, { count: 12 })
     await seedSubscriptions(db.pool, { count: 3, status: 'completed', nextRunInSeconds: 6 * 3600 })
@@ -254,6 +256,23 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     } finally {
       await page.unroute('**/dashboard.json')
     }
+  })
+
+  test('says so when the server stops answering (a locked table), and when the figures shown are from, to the second; the warning goes once it answers', async () => {
+    await page.goto(`${base}/`)
+    await page.locator('#runs tbody tr').first().waitFor()
+    expect(await page.locator('#updated').textContent()).toMatch(/^\d\d:\d\d:\d\d \S+$/)
+    expect(await page.locator('#stale').isHidden()).toBe(true)
+    const locker = await db.pool.connect()
+    try {
+      await locker.query('BEGIN')
+      await locker.query('LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE')
+      await page.locator('#stale', { hasText: /^No answer from the server for \d+ s \(is the database slow, or a table locked\?\): what this page shows is from \d\d:\d\d:\d\d \S+\.$/ }).waitFor({ timeout: 30_000 })
+    } finally {
+      await locker.query('ROLLBACK')
+      locker.release()
+    }
+    await page.locator('#stale').waitFor({ state: 'hidden', timeout: 15_000 })
   })
 
   test('a session that ends says so once, and the page stops asking for data until reloaded', async () => {

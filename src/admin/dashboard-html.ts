@@ -132,6 +132,7 @@ function page(mount: string, nonce: string): string {
   <button id="confirm-no" type="button" class="secondary">Cancel</button>
 </div>
 <p id="notice" role="status" aria-live="polite"></p>
+<p id="stale" role="alert" hidden></p>
 ${HOME}
 ${SUBSCRIPTION}
 ${RUN}

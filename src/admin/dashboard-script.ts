@@ -14,7 +14,22 @@ import { SCRIPT_TIME } from './script-time.js'
 
 const SCRIPT_ROUTER = String.raw`
 var REFRESH_MS = 3000;
+// A load unanswered this long is said, over what the page still shows (a locked table, a
+// database gone slow): the figures would otherwise look current.
+var STALE_MS = 10000;
 var loading = null;
+var loadStartedAt = null;
+var lastLoadedAt = null;
+
+function showStale() {
+  var box = $('stale');
+  var waited = loadStartedAt === null ? 0 : Date.now() - loadStartedAt;
+  if (waited < STALE_MS) { box.hidden = true; return; }
+  box.replaceChildren();
+  append(box, ['No answer from the server for ' + Math.round(waited / 1000) + ' s (is the database slow, or a table locked?): ',
+    lastLoadedAt ? ['what this page shows is from ', el('time', { datetime: lastLoadedAt.toISOString() }, clockTime(lastLoadedAt)), '.'] : 'nothing to show yet.']);
+  box.hidden = false;
+}
 var VIEWS = { home: 'view-home', subscription: 'view-subscription', run: 'view-run' };
 
 function currentRoute() {
@@ -36,7 +51,9 @@ function loadView(route) {
 function refresh() {
   if (loading) return loading;
   if (signedOut) return Promise.resolve();
+  loadStartedAt = Date.now();
   loading = loadView(currentRoute()).then(function () {
+    lastLoadedAt = new Date();
     // Only a failed load's message goes once a load succeeds; an action's stays until the next.
     if ($('notice').hasAttribute('data-load-error')) notice('');
   }).catch(function (error) {
@@ -44,6 +61,8 @@ function refresh() {
     $('notice').setAttribute('data-load-error', '');
   }).finally(function () {
     loading = null;
+    loadStartedAt = null;
+    showStale();
   });
   return loading;
 }
@@ -73,6 +92,7 @@ wireSubscription();
 wireSchedule();
 window.addEventListener('hashchange', showView);
 setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
+setInterval(showStale, 1000);
 document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
 showView();
 `

@@ -49,6 +49,7 @@ main > section, main > div { min-width: 0; }
 #search input { flex: 1; }
 #notice, #confirm { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); }
 #notice:empty { display: none; }
+#stale { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); color: var(--warn); font-weight: 600; }
 #notice.error { color: var(--bad); }
 #confirm { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; background: var(--card); }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(112px, 1fr)); gap: 10px; }

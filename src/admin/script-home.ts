@@ -78,7 +78,8 @@ function loadHome() {
     renderFailing(data.failing, data.status);
     renderRuns(data.runs);
     renderFailures(data.failures);
-    $('updated').replaceChildren(timeNode(new Date().toISOString()));
+    var now = new Date();
+    $('updated').replaceChildren(el('time', { datetime: now.toISOString() }, clockTime(now)));
   });
 }
 

@@ -42,6 +42,12 @@ function wallTime(iso, zone) {
   return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ' ' + zoneAbbreviation(date, zone);
 }
 
+/** The time of day of an instant in the browser's zone, to the second: 21:41:05 CET. */
+function clockTime(date) {
+  var p = partsOf(date, BROWSER_ZONE);
+  return p.hour + ':' + p.minute + ':' + String(date.getSeconds()).padStart(2, '0') + ' ' + zoneAbbreviation(date, BROWSER_ZONE);
+}
+
 /** A time element in zone (the browser's when omitted), titled with the UTC instant. */
 function timeNode(iso, zone, withZoneName) {
   if (!iso) return '—';
