@@ -183,12 +183,17 @@ function successResult({ text, truncated }: CappedBody): ProcessResult {
   }
 }
 
+/** Statuses that send a client elsewhere with a Location, which the client does not follow. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
 function statusError(response: Response, body: CappedBody, what: string): Error {
   const { status } = response
   const reason = response.statusText || STATUS_CODES[status] || ''
   const location = response.headers.get('location')
   const detail = body.text.trim() === '' ? ' (empty body)' : `: ${body.text}${body.truncated ? '… [truncated]' : ''}`
-  const hint = status >= 300 && status < 400 ? ` (redirect to ${location ?? 'nowhere'}: point baseUrl at the final URL)` : ''
+  const hint = REDIRECTS.has(status) && location !== null
+    ? ` (redirect to ${location}: point baseUrl at the final URL)`
+    : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
   if (status >= 500 || RETRYABLE_4XX.has(status)) {
     return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) })

@@ -175,6 +175,15 @@ describe('error statuses', () => {
     expect(received).toHaveLength(1)
   })
 
+  it.each([300, 304])('%i, which is no redirect to follow, is permanent and says the worker must answer 2xx', async status => {
+    handler = reply(status, '')
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect(error.message).toContain(`Worker answered ${status}`)
+    expect(error.message).toContain('not a success: the worker must answer 2xx to a POST /process')
+    expect(error.message).not.toMatch(/redirect/)
+  })
+
   it.each([408, 425, 429, 500, 502, 503])('%i is retryable with its status', async status => {
     handler = reply(status, 'try later')
     const error = await rejection(call())
