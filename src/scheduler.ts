@@ -10,7 +10,7 @@ import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
-import { getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
+import { assertEnrolled, getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from './records/schedule-control.js'
 import { assertRunnable, busyRunning, isInFlight, readScheduleRow } from './records/schedule-row.js'
 import { heldByLiveJob } from './sweep/live-claims.js'
@@ -152,16 +152,14 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     runNow: ((o: RunNowOptions = {}) => run('runNow', 'manual', SCHEDULED_SWEEP, o.wait)) as SubscriptionScheduler['runNow'],
 
-    retryFailed: ((o: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined } = {}) => {
-      try {
-        if (o.subscriptionIds !== undefined) {
-          if (!Array.isArray(o.subscriptionIds)) throw new ConfigurationError('subscriptionIds', `expected an array of UUIDs (or undefined for every failed subscription), got ${shown(o.subscriptionIds)}.`)
-          o.subscriptionIds.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
-        }
-      } catch (error) {
-        return Promise.reject(error)
+    retryFailed: (async (o: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined } = {}) => {
+      const ids = o.subscriptionIds
+      if (ids !== undefined) {
+        if (!Array.isArray(ids)) throw new ConfigurationError('subscriptionIds', `expected an array of UUIDs (or undefined for every failed subscription), got ${shown(ids)}.`)
+        ids.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
+        await explainingMissingTables(pool, () => assertEnrolled(pool, ids))
       }
-      return run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: o.subscriptionIds ?? null }, o.wait)
+      return await run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: ids ?? null }, o.wait)
     }) as SubscriptionScheduler['retryFailed'],
 
     runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {

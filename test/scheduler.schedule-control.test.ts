@@ -287,6 +287,15 @@ describe('reschedule', () => {
     // retryFailed() takes a list: a single id, or a bad one in it, rejects naming it.
     await expect(scheduler.retryFailed({ subscriptionIds: '00000000-0000-4000-8000-000000000000' as never })).rejects.toThrow(/`subscriptionIds`.*expected an array of UUIDs/)
     await expect(scheduler.retryFailed({ subscriptionIds: ['nope'] })).rejects.toMatchObject({ option: 'subscriptionIds[0]' })
+    // An id with no row (a typo) is named, and no run starts: not a run that "found nothing failing".
+    const known = await subscription('daily')
+    await scheduler.enroll(known)
+    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    const typo = '00000000-0000-4000-8000-00000000000a'
+    const refused = scheduler.retryFailed({ subscriptionIds: [known, typo] })
+    await expect(refused).rejects.toThrow(NotFoundError)
+    await expect(refused).rejects.toThrow(`Subscription ${typo} is not enrolled (no subscription_processing row), so there is no failed slot to retry`)
+    expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runs)
   })
 })
 

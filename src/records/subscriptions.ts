@@ -11,6 +11,7 @@ import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
 import { notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
 import { listFailures } from './failures.js'
+import { NotFoundError } from '../errors.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 
@@ -181,4 +182,23 @@ export async function listFailing(db: Executor, limit: number): Promise<FailingS
     nextRunAt: row.next_run_at,
     timezone: row.timezone,
   }))
+}
+
+/**
+ * @throws {NotFoundError} naming the ids among `subscriptionIds` that have no row (not enrolled,
+ * or no subscription at all): a retry of them would find nothing, and say nothing of the typo.
+ */
+export async function assertEnrolled(db: Executor, subscriptionIds: readonly string[]): Promise<void> {
+  if (subscriptionIds.length === 0) return
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT given.id::text AS id FROM unnest($1::uuid[]) AS given(id)
+      WHERE NOT EXISTS (SELECT 1 FROM subscription_processing sp WHERE sp.subscription_id = given.id)`,
+    [subscriptionIds],
+  )
+  if (rows.length === 0) return
+  const ids = rows.map((row) => row.id)
+  throw new NotFoundError(
+    `${ids.length === 1 ? 'Subscription' : 'Subscriptions'} ${ids.join(', ')} ${ids.length === 1 ? 'is' : 'are'} not enrolled (no subscription_processing row), so there is no failed slot to retry; ` +
+      'check the ids (getSubscription(id)). Nothing was retried.',
+  )
 }
