@@ -45,13 +45,13 @@ test('emits typed events for a run: started, each success, each failure with its
   expect(seen['subscription:succeeded']?.map((e) => [e.subscriptionId, e.attempt]).sort()).toEqual([[flaky, 2], [ok, 1]].sort())
   expect(seen['subscription:succeeded']?.every((e) => e.nextRunAt !== null && e.nextRunAt > new Date() && e.runId === summary.runId)).toBe(true)
   const failed = seen['subscription:failed'] ?? []
-  expect(failed.map((e) => ({ id: e.subscriptionId, attempt: e.attempt, final: e.final, permanent: e.permanent })).sort((a, b) => a.attempt - b.attempt)).toEqual(
+  expect(failed.map((e) => ({ id: e.subscriptionId, attempt: e.attempt, final: e.final, permanent: e.permanent, status: e.status, cancelled: e.cancelled })).sort((a, b) => a.attempt - b.attempt)).toEqual(
     expect.arrayContaining([
-      { id: flaky, attempt: 1, final: false, permanent: false },
-      { id: broken, attempt: 1, final: true, permanent: true },
+      { id: flaky, attempt: 1, final: false, permanent: false, status: 503, cancelled: false },
+      { id: broken, attempt: 1, final: true, permanent: true, status: 410, cancelled: false },
     ]),
   )
-  expect(seen['retry:scheduled']).toEqual([expect.objectContaining({ subscriptionId: flaky, attempt: 1, error: 'RetryableError: busy' })])
+  expect(seen['retry:scheduled']).toEqual([expect.objectContaining({ subscriptionId: flaky, attempt: 1, error: 'RetryableError: busy', status: 503, cancelled: false })])
 })
 
 test("run:started carries the instant the run was recorded as started, for a backfill as for a sweep", async () => {

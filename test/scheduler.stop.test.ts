@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { NotStartedError, PermanentError } from '../src/index.js'
+import type { SchedulerEvents } from '../src/index.js'
 import { LINES_PER_MINUTE } from '../src/observe/limited-log.js'
 import { createFakeWorkerClient } from '../src/testing.js'
 import { useSchedulerHarness } from './support/schedulers.js'
@@ -73,12 +74,17 @@ describe('stop', () => {
     const hanging = createFakeWorkerClient().otherwise({ hang: true })
     const first = scheduler({ workerClient: hanging, retry, queuePrefix: 'stop-hang' })
     await first.start()
+    const failedEvents: SchedulerEvents['subscription:failed'][] = []
+    first.on('subscription:failed', (event) => void failedEvents.push(event))
     const ids = await seedSubscriptions(harness.db.pool, { count: 3 })
     await first.runNow({ wait: false })
     await hanging.waitForCalls(1)
 
     const started = Date.now()
     await first.stop({ timeoutMs: 500 })
+    // A deploy's cancellations are told apart from the worker's failures: an alert can leave them out.
+    expect(failedEvents.length).toBeGreaterThan(0)
+    for (const event of failedEvents) expect(event).toMatchObject({ cancelled: true, final: false, status: null })
     const took = Date.now() - started
     // Bounded by timeoutMs (plus settling), far below pg-boss's own graceful timeout (timeoutMs + 5 s).
     expect(took).toBeGreaterThanOrEqual(450)

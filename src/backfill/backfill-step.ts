@@ -16,6 +16,7 @@ import type { ProcessorContext } from '../process/context.js'
 import { failure } from '../process/outcome.js'
 import { startAfterOf } from '../process/page-job.js'
 import type { Failure, PageRow } from '../settle/outcome.js'
+import { failureDetail } from '../settle/outcome.js'
 import { backfillJob } from './backfill-job.js'
 import type { BackfillJob, BackfillJobData } from './backfill-job.js'
 
@@ -91,8 +92,8 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
     ctx.events.emit('subscription:succeeded', { ...eventOf(data, row), durationMs: ended.durationMs, nextRunAt: null })
     ctx.telemetry.succeeded(1)
   } else if (row && ended.kind === 'failure') {
-    ctx.events.emit('subscription:failed', { ...eventOf(data, row), error: ended.error, final: ended.final, permanent: ended.permanent })
-    if (!ended.final) ctx.events.emit('retry:scheduled', { ...eventOf(data, row), error: ended.error, retryAt: ended.retryAt })
+    ctx.events.emit('subscription:failed', { ...eventOf(data, row), ...failureDetail(ended), final: ended.final, permanent: ended.permanent })
+    if (!ended.final) ctx.events.emit('retry:scheduled', { ...eventOf(data, row), ...failureDetail(ended), retryAt: ended.retryAt })
     ctx.telemetry.failed(1, ended.final)
     if (!ended.final) ctx.telemetry.retried(1)
   }

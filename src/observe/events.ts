@@ -18,13 +18,25 @@ export interface SubscriptionEventBase {
   attempt: number
 }
 
+/** What a failed attempt was: the error, the worker's HTTP status, and whether `stop()` cut it short. */
+export interface FailureDetail {
+  error: string
+  /** The worker's HTTP status, when it answered; null for a timeout, a network error, or a client's own error. */
+  status: number | null
+  /**
+   * Cut short by `stop()`'s deadline (a deploy), not failed by the worker: never final, retried at
+   * once by another instance. Alerts on failures usually leave these out.
+   */
+  cancelled: boolean
+}
+
 export interface SchedulerEvents {
   'run:started': { runId: string; trigger: RunTrigger; startedAt: Date }
   /** Emitted by the instance that settled the run's last subscription. */
   'run:finished': RunSummary
   'subscription:succeeded': SubscriptionEventBase & { durationMs: number; /** Null when the subscription has ended (its `endsAt` passed). */ nextRunAt: Date | null }
-  'subscription:failed': SubscriptionEventBase & { error: string; final: boolean; permanent: boolean }
-  'retry:scheduled': SubscriptionEventBase & { error: string; retryAt: Date | null }
+  'subscription:failed': SubscriptionEventBase & FailureDetail & { final: boolean; permanent: boolean }
+  'retry:scheduled': SubscriptionEventBase & FailureDetail & { retryAt: Date | null }
   /**
    * This instance's circuit breaker (`circuitBreaker`) opened: after calls failing in a row, or
    * after its probe call failed (`probe`). No worker call until `until`; `error` is the last failure.

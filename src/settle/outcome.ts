@@ -4,6 +4,7 @@
  */
 
 import type { RowSchedule } from '../schedule/row-schedule.js'
+import type { FailureDetail } from '../observe/events.js'
 
 /** A row a job owns and may call the worker for, with what the call and the next slot need. */
 export interface PageRow extends RowSchedule {
@@ -77,4 +78,9 @@ export type Outcome = Success | Failure | Cancelled | Skipped
 /** The attempt after which no retry follows: `retry.limit` retries after the first call. */
 export function isLastAttempt(retry: { limit: number }, attempt: number): boolean {
   return attempt >= retry.limit + 1
+}
+
+/** A failed attempt as the failure events tell it. */
+export function failureDetail(o: Failure): FailureDetail {
+  return { error: o.error, status: o.status, cancelled: o.cancelled }
 }

@@ -16,6 +16,7 @@ import { claimNextSlots, isBehind } from './catch-up.js'
 import type { OutcomeCounts, RunSummary } from '../records/runs.js'
 import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
+import { failureDetail } from './outcome.js'
 import { recordFailures } from './record-failures.js'
 import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
@@ -150,8 +151,9 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     const recorded = await recordFailures(tx, deps, failures, now)
     for (const o of recorded.list) {
       tally(counts, o.row.run_id, o.final ? 'failed' : 'retried')
-      announcements.push(['subscription:failed', { ...eventBase(o), error: o.error, final: o.final, permanent: o.permanent }])
-      if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), error: o.error, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
+      const detail = failureDetail(o)
+      announcements.push(['subscription:failed', { ...eventBase(o), ...detail, final: o.final, permanent: o.permanent }])
+      if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), ...detail, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
       if (recorded.paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`)
     }
 
