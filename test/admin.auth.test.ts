@@ -306,6 +306,20 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(expiry * 1000 - Date.now()).toBeLessThanOrEqual(600_000)
     expect(expiry * 1000 - Date.now()).toBeGreaterThan(540_000)
   })
+
+  test('a shorter session.maxAgeSeconds also ends the sessions signed in under a longer one', async () => {
+    const long = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
+    const signedIn = await long.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))
+    const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!
+    const status = (handler: typeof long) => handler.fetch(new Request('http://admin.test/status', { headers: { cookie } })).then((r) => r.status)
+    expect(await status(long)).toBe(200)
+    // Restarted with 10 minutes: the 12-hour session it holds is refused, a fresh one is not.
+    const short = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), session: { maxAgeSeconds: 600 }, logger })
+    expect(await status(short)).toBe(401)
+    const fresh = await short.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))
+    const freshCookie = fresh.headers.getSetCookie()[0]!.split(';')[0]!
+    expect((await short.fetch(new Request('http://admin.test/status', { headers: { cookie: freshCookie } }))).status).toBe(200)
+  })
 })
 
 describe('configuration', () => {

@@ -141,7 +141,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   async function authenticate(request: Request): Promise<CredentialSource | undefined> {
     if (explicitAuthorization(request)) return (await judged(authorize, request)) ? 'header' : undefined
     const session = readCookie(request, COOKIE_NAME)
-    if (session && verifySession(sessions.key, session, new Date())) return 'session'
+    if (session && verifySession(sessions.key, session, new Date(), sessions.maxAgeSeconds)) return 'session'
     return (await judged(authorize, request)) ? 'other' : undefined
   }
 

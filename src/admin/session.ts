@@ -36,15 +36,20 @@ export function mintSession(key: SessionKey, expiresAt: Date): string {
   return `${payload}.${mac(key, payload)}`
 }
 
-/** True when `value` was signed with `key` and has not expired at `now`. */
-export function verifySession(key: SessionKey, value: string, now: Date): boolean {
+/**
+ * True when `value` was signed with `key` and has not expired at `now`, nor ends later than a
+ * session minted now would (`maxAgeSeconds`): a shorter max age ends the longer sessions too.
+ */
+export function verifySession(key: SessionKey, value: string, now: Date, maxAgeSeconds: number): boolean {
   const match = FORMAT.exec(value)
   if (!match) return false
   const [, id, expiry, presented] = match as unknown as [string, string, string, string]
   // Same length by construction (the format fixes it), as timingSafeEqual requires.
   const expected = Buffer.from(mac(key, `${VERSION}.${id}.${expiry}`), 'utf8')
   if (!timingSafeEqual(expected, Buffer.from(presented, 'utf8'))) return false
-  return Number(expiry) * 1000 > now.getTime()
+  const expiresAt = Number(expiry) * 1000
+  // A second of slack: an expiry is minted to the second, rounded down.
+  return expiresAt > now.getTime() && expiresAt <= now.getTime() + maxAgeSeconds * 1000 + 1000
 }
 
 /** The value of cookie `name` on the request, if it is there once and well-formed. */
