@@ -119,9 +119,14 @@ function orDash(value) {
   return value == null || value === '' ? '—' : value;
 }
 
-/** Enables a button when its action applies to what is shown (unless it is busy). */
-function setAvailable(button, yes) {
+/**
+ * Enables a button when its action applies to what is shown (unless it is busy); when it does
+ * not, \`why\` says so in the button's tooltip.
+ */
+function setAvailable(button, yes, why) {
   button.toggleAttribute('data-unavailable', !yes);
+  if (!yes && why) button.setAttribute('title', why);
+  else button.removeAttribute('title');
   if (!button.hasAttribute('aria-busy')) button.disabled = !yes;
 }
 

@@ -61,11 +61,12 @@ function renderFailures(failures) {
 
 function renderFailing(failing, status) {
   replaceRows($('failing').tBodies[0], failing.map(function (f) {
-    // A next run is a slot: shown in the subscription's own zone, as on its page.
+    // A next run is a slot: shown in the subscription's own zone, as on its page (by its
+    // abbreviation here, for the table's width; its page names it).
     return el('tr', { 'data-subscription-id': f.subscriptionId },
       el('td', {}, subscriptionLink(f.subscriptionId)), el('td', {}, statusPill(f.status, f.pausedReason)),
       el('td', {}, timeNode(f.failedAt)), el('td', { class: 'num' }, f.attempts),
-      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, timeNode(f.nextRunAt, f.timezone || status.schedule.timezone, true)),
+      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, nextRunNode(f.nextRunAt, f.timezone || status.schedule.timezone, f.status, false)),
       el('td', { class: 'err' }, f.error));
   }), 7, 'No subscription is failing.');
 }

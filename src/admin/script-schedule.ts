@@ -28,7 +28,7 @@ function renderUpcoming(s, list, zone, why) {
   $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', { class: 'empty' }, none)]);
   $('sub-schedule').hidden = false;
   // The API refuses a skip while a call is in flight (409): its outcome sets the next slot.
-  setAvailable($('sub-skip'), list.length > 0 && !inFlight(s));
+  setAvailable($('sub-skip'), list.length > 0 && !inFlight(s), inFlight(s) ? 'A call for it is in flight: its outcome sets the next slot.' : 'No run ahead to skip.');
 }
 
 function loadUpcoming(s, zone) {

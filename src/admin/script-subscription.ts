@@ -35,7 +35,8 @@ function renderSubscription(s, status) {
   field(dl, 'endsAt', 'Ends', at(s.endsAt));
   field(dl, 'pausedUntil', 'Paused until', at(s.pausedUntil));
   field(dl, 'scheduledFor', 'Slot', at(s.scheduledFor));
-  field(dl, 'nextRunAt', 'Next run', s.status === 'paused' && !s.pausedUntil && s.nextRunAt ? ['— (paused until resumed; its slot was ', at(s.nextRunAt), ')'] : at(s.nextRunAt));
+  field(dl, 'nextRunAt', 'Next run', s.status === 'paused' && !s.pausedUntil && s.nextRunAt ? ['— (paused until resumed; its slot was ', at(s.nextRunAt), ')']
+    : s.status === 'ended' || inFlight(s) ? at(s.nextRunAt) : nextRunNode(s.nextRunAt, zone, s.status, true));
   field(dl, 'lastRunAt', 'Last run', at(s.lastRunAt));
   field(dl, 'attempts', 'Attempts', s.attempts);
   field(dl, 'consecutiveFailures', 'Consecutive failures', s.consecutiveFailures);
@@ -55,11 +56,13 @@ function renderSubscription(s, status) {
   // What would do nothing is not offered: a paused or ended row is not processed on demand, nor
   // one whose call is in flight; an ended one has nothing to pause.
   var idle = s.status === 'paused' || s.status === 'ended';
-  setAvailable($('sub-run'), !idle && !inFlight(s));
-  setAvailable($('sub-pause'), !idle);
-  setAvailable($('sub-pause-until-go'), s.status !== 'ended');
-  setAvailable($('sub-resume'), s.status === 'paused');
-  setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures');
+  var why = s.status === 'ended' ? 'It has ended: its end date has passed (a later end brings it back).'
+    : s.status === 'paused' ? 'It is paused: resume it first.' : null;
+  setAvailable($('sub-run'), !idle && !inFlight(s), why || 'A call for it is in flight: its outcome comes first.');
+  setAvailable($('sub-pause'), !idle, s.status === 'paused' && !s.pausedUntil ? 'It is paused already, until resumed.' : why);
+  setAvailable($('sub-pause-until-go'), s.status !== 'ended', why);
+  setAvailable($('sub-resume'), s.status === 'paused', 'It is not paused.');
+  setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures', 'Its last slot did not fail: nothing to retry.');
 }
 
 var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry', 'sub-skip', 'sub-pause-until-go'];

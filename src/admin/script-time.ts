@@ -42,6 +42,17 @@ function wallTime(iso, zone) {
   return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ' ' + zoneAbbreviation(date, zone);
 }
 
+/**
+ * A subscription's next run: its time, and, once past, that it is due (the next sweep takes it)
+ * or, paused, that it waits for a resume.
+ */
+function nextRunNode(iso, zone, status, withZoneName) {
+  if (!iso) return '—';
+  var node = timeNode(iso, zone, withZoneName);
+  if (new Date(iso).getTime() > Date.now()) return node;
+  return [node, el('span', { class: 'due' }, status === 'paused' ? 'past: paused, it waits for a resume' : 'due now: the next sweep takes it')];
+}
+
 /** The time of day of an instant in the browser's zone, to the second: 21:41:05 CET. */
 function clockTime(date) {
   var p = partsOf(date, BROWSER_ZONE);
