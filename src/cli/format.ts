@@ -62,7 +62,11 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
   const lines = [`Subscriptions   ${status.total} total, ${status.due} due now${unenrolled}`]
-  for (const [name, n] of counts) lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}`)
+  for (const [name, n] of counts) {
+    // Paused by an operator, or after failing in a row: the second want a look.
+    const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row)` : ''
+    lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
+  }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
