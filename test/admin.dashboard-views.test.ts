@@ -16,6 +16,7 @@ import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
 import type { Listening } from './support/listen.js'
+import { pollUntil } from './support/reliability-support.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const TOKEN = 'dashboard-views-token-0123456789abcdef'
@@ -372,6 +373,27 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       // "until <instant>", the instant written in Berlin time.
       const until = /^until (\S+)$/.exec(paused.detail!)![1]!
       expect(await pausedRow.locator('td.detail').textContent()).toBe(`until ${inZone(new Date(until), BERLIN)}`)
+    })
+
+    test('"Backfill…" asks first, naming the range; confirmed, it starts a backfill run of that range\'s slots, linked', async () => {
+      const dayIn = (daysAgo: number) => new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() - daysAgo * 86_400_000))
+      await page.locator('#sub-backfill-from').fill(`${dayIn(4)}T00:00`)
+      await page.locator('#sub-backfill-to').fill(`${dayIn(1)}T00:00`)
+      const runsBefore = (await scheduler.listRuns({ limit: 1000 })).length
+      await page.getByRole('button', { name: 'Backfill…' }).click()
+      await page.locator('#confirm-text', { hasText: `Backfill ${id} from ${dayIn(4)} 00:00` }).waitFor()
+      expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runsBefore)
+      await page.getByRole('button', { name: 'Yes, backfill' }).click()
+      const link = page.locator('#notice', { hasText: /^Backfill started: run / }).locator('a[data-run-link]')
+      await link.waitFor()
+      const runId = (await link.getAttribute('data-run-link'))!
+      const run = await pollUntil(async () => {
+        const r = await scheduler.getRun(runId)
+        return r.finishedAt ? r : null
+      }, { timeoutMs: 20_000, what: `backfill run ${runId} to finish` })
+      // Three local days, one 07:30 slot each (Berlin), in the range typed in New York time.
+      expect(run).toMatchObject({ trigger: 'backfill', processed: 3, successful: 3 })
+      await page.locator('#sub-history tr[data-kind="backfill"]').waitFor()
     })
 
     test("an ended subscription shows as ended, has no runs ahead, and can't skip", async () => {

@@ -78,6 +78,13 @@ const SUBSCRIPTION = `
       <input id="sub-until" type="datetime-local" required>
       <button id="sub-pause-until-go" type="submit" class="secondary">Pause until</button>
     </form>
+    <form id="sub-backfill" class="actions">
+      <label for="sub-backfill-from">Backfill past runs from</label>
+      <input id="sub-backfill-from" type="datetime-local" required>
+      <label for="sub-backfill-to">to</label>
+      <input id="sub-backfill-to" type="datetime-local" required>
+      <button id="sub-backfill-go" type="submit" class="secondary">Backfill…</button>
+    </form>
   </section>
   <section aria-labelledby="h-history">
     <h2 id="h-history">History</h2>

@@ -90,5 +90,33 @@ function wireSchedule() {
     });
   });
   $('sub-until-zone').textContent = BROWSER_ZONE;
+  wireBackfill();
+}
+
+/**
+ * Backfill: every past slot of the range is called, each with its own key, also those already
+ * processed, so the form asks first, naming the range. Times are the browser's (datetime-local).
+ */
+function wireBackfill() {
+  $('sub-backfill').addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (!shownSubscription) return;
+    var id = shownSubscription.subscriptionId;
+    var from = new Date($('sub-backfill-from').value);
+    var to = new Date($('sub-backfill-to').value);
+    if (isNaN(from.getTime()) || isNaN(to.getTime())) return notice('Choose the first and the last instant of the range to backfill.', true);
+    $('confirm-text').textContent = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
+      '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed.';
+    $('confirm-yes').textContent = 'Yes, backfill';
+    $('confirm').hidden = false;
+    confirmed = function () {
+      return busy($('sub-backfill-go'), function () {
+        return api('/subscriptions/' + encodeURIComponent(id) + '/backfill', { method: 'POST', json: { from: from.toISOString(), to: to.toISOString() } })
+          .then(function (body) { notice(['Backfill started: run ', runLink(body.runId), '.']); })
+          .catch(function (error) { notice('Backfill failed: ' + error.message, true); }).then(refreshSoon);
+      });
+    };
+    $('confirm-yes').focus();
+  });
 }
 `

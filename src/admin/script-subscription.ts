@@ -61,11 +61,12 @@ function renderSubscription(s, status) {
   setAvailable($('sub-run'), !idle && !inFlight(s), why || 'A call for it is in flight: its outcome comes first.');
   setAvailable($('sub-pause'), !idle, s.status === 'paused' && !s.pausedUntil ? 'It is paused already, until resumed.' : why);
   setAvailable($('sub-pause-until-go'), s.status !== 'ended', why);
+  setAvailable($('sub-backfill-go'), s.active === true, 'It is inactive in subscriptions: a backfill would skip every slot.');
   setAvailable($('sub-resume'), s.status === 'paused', 'It is not paused.');
   setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures', 'Its last slot did not fail: nothing to retry.');
 }
 
-var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry', 'sub-skip', 'sub-pause-until-go'];
+var SUBSCRIPTION_ACTIONS = ['sub-run', 'sub-pause', 'sub-resume', 'sub-retry', 'sub-skip', 'sub-pause-until-go', 'sub-backfill-go'];
 
 /** The page emptied for id, nothing of the subscription shown before; its tables say tablesText. */
 function clearSubscription(id, tablesText) {
