@@ -146,6 +146,17 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
   })
 
+  test('a slot later today keeps its day too: rescheduled to a time of that day already past, it is due at once', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    // 08:30: today's 09:00 slot is ahead; 08:00 has passed, but today has had no run.
+    clock.set('2026-03-02T08:30:00.000Z')
+    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
+    await scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
+  })
+
   test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
