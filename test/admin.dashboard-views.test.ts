@@ -380,6 +380,13 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       await page.locator('#sub-backfill-from').fill(`${dayIn(4)}T00:00`)
       await page.locator('#sub-backfill-to').fill(`${dayIn(1)}T00:00`)
       const runsBefore = (await scheduler.listRuns({ limit: 1000 })).length
+      expect(await page.locator('#sub-backfill-zone').textContent()).toBe(ZONE)
+      // A reversed range is said at once, before any confirmation is asked for.
+      await page.locator('#sub-backfill-to').fill(`${dayIn(5)}T00:00`)
+      await page.getByRole('button', { name: 'Backfill…' }).click()
+      await page.locator('#notice.error', { hasText: 'The range ends before it starts: swap "from" and "to".' }).waitFor()
+      expect(await page.locator('#confirm').isHidden()).toBe(true)
+      await page.locator('#sub-backfill-to').fill(`${dayIn(1)}T00:00`)
       await page.getByRole('button', { name: 'Backfill…' }).click()
       await page.locator('#confirm-text', { hasText: `Backfill ${id} from ${dayIn(4)} 00:00` }).waitFor()
       expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runsBefore)
@@ -394,6 +401,20 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       // Three local days, one 07:30 slot each (Berlin), in the range typed in New York time.
       expect(run).toMatchObject({ trigger: 'backfill', processed: 3, successful: 3 })
       await page.locator('#sub-history tr[data-kind="backfill"]').waitFor()
+    })
+
+    test('inactive in the host\'s table, it is not offered "Process now" or "Backfill…", and the tooltips say why', async () => {
+      await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+      try {
+        await page.reload()
+        await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="active"]')?.textContent === 'no')
+        const run = page.getByRole('button', { name: 'Process now' })
+        expect(await run.isDisabled()).toBe(true)
+        expect(await run.getAttribute('title')).toBe('It is inactive in subscriptions (active = false, or its row is gone): it is never called.')
+        expect(await page.getByRole('button', { name: 'Backfill…' }).isDisabled()).toBe(true)
+      } finally {
+        await db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
+      }
     })
 
     test("an ended subscription shows as ended, has no runs ahead, and can't skip", async () => {

@@ -79,7 +79,7 @@ const SUBSCRIPTION = `
       <button id="sub-pause-until-go" type="submit" class="secondary">Pause until</button>
     </form>
     <form id="sub-backfill" class="actions">
-      <label for="sub-backfill-from">Backfill past runs from</label>
+      <label for="sub-backfill-from">Backfill past runs (your time, <span id="sub-backfill-zone"></span>) from</label>
       <input id="sub-backfill-from" type="datetime-local" required>
       <label for="sub-backfill-to">to</label>
       <input id="sub-backfill-to" type="datetime-local" required>

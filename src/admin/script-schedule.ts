@@ -98,6 +98,7 @@ function wireSchedule() {
  * processed, so the form asks first, naming the range. Times are the browser's (datetime-local).
  */
 function wireBackfill() {
+  $('sub-backfill-zone').textContent = BROWSER_ZONE;
   $('sub-backfill').addEventListener('submit', function (event) {
     event.preventDefault();
     if (!shownSubscription) return;
@@ -105,6 +106,9 @@ function wireBackfill() {
     var from = new Date($('sub-backfill-from').value);
     var to = new Date($('sub-backfill-to').value);
     if (isNaN(from.getTime()) || isNaN(to.getTime())) return notice('Choose the first and the last instant of the range to backfill.', true);
+    // Said before asking: a confirmation of a range the API refuses would only lead to an error.
+    if (from > to) return notice('The range ends before it starts: swap "from" and "to".', true);
+    if (to > new Date()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
     $('confirm-text').textContent = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
       '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed.';
     $('confirm-yes').textContent = 'Yes, backfill';

@@ -58,10 +58,11 @@ function renderSubscription(s, status) {
   var idle = s.status === 'paused' || s.status === 'ended';
   var why = s.status === 'ended' ? 'It has ended: its end date has passed (a later end brings it back).'
     : s.status === 'paused' ? 'It is paused: resume it first.' : null;
-  setAvailable($('sub-run'), !idle && !inFlight(s), why || 'A call for it is in flight: its outcome comes first.');
+  var inactive = s.active !== true ? 'It is inactive in subscriptions (active = false, or its row is gone): it is never called.' : null;
+  setAvailable($('sub-run'), !idle && !inFlight(s) && !inactive, why || inactive || 'A call for it is in flight: its outcome comes first.');
   setAvailable($('sub-pause'), !idle, s.status === 'paused' && !s.pausedUntil ? 'It is paused already, until resumed.' : why);
   setAvailable($('sub-pause-until-go'), s.status !== 'ended', why);
-  setAvailable($('sub-backfill-go'), s.active === true, 'It is inactive in subscriptions: a backfill would skip every slot.');
+  setAvailable($('sub-backfill-go'), !inactive, 'It is inactive in subscriptions: a backfill would skip every slot.');
   setAvailable($('sub-resume'), s.status === 'paused', 'It is not paused.');
   setAvailable($('sub-retry'), s.status === 'failed' || s.pausedReason === 'failures', 'Its last slot did not fail: nothing to retry.');
 }
