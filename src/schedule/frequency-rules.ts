@@ -53,6 +53,7 @@ export type BuiltInFrequency = 'daily' | 'weekly' | 'biweekly' | 'monthly' | 'qu
 
 export const WEEKDAYS: readonly Weekday[] = Object.freeze(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 const UNITS: readonly FrequencyUnit[] = ['day', 'week', 'month', 'year']
+const DAY_NAMES: Readonly<Record<Weekday, string>> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' }
 const RULE_KEYS = ['every', 'unit', 'weekdays', 'monthDay', 'weekday', 'nth']
 /** Large enough for any real cadence, small enough that every slot stays a valid Date. */
 export const MAX_EVERY = 1000
@@ -171,11 +172,19 @@ function checkNthWeekday(weekday: unknown, nth: unknown, unit: FrequencyUnit, pa
   if (unit !== 'month') {
     throw new ConfigurationError(`${path}.${weekday === undefined ? 'nth' : 'weekday'}`, `weekday and nth only apply to unit 'month', not '${unit}'; use ${example}, or weekdays with unit 'week'.`)
   }
+  const days = WEEKDAYS.map((d) => `'${d}'`).join(', ')
+  if (weekday === undefined) {
+    throw new ConfigurationError(`${path}.weekday`, `is missing: nth says which one of the month, weekday which day (one of ${days}), e.g. ${example}.`)
+  }
   if (!(WEEKDAYS as readonly unknown[]).includes(weekday)) {
-    throw new ConfigurationError(`${path}.weekday`, `${describe(weekday)} is not a weekday; with nth, use one of ${WEEKDAYS.map((d) => `'${d}'`).join(', ')}, e.g. ${example}.`)
+    throw new ConfigurationError(`${path}.weekday`, `${describe(weekday)} is not a weekday; with nth, use one of ${days}, e.g. ${example}.`)
+  }
+  const day = DAY_NAMES[weekday as Weekday]
+  if (nth === undefined) {
+    throw new ConfigurationError(`${path}.nth`, `is missing: say which ${day} of the month, 1 to 4 for the first to the fourth, or -1 for the last, e.g. ${example}.`)
   }
   if (typeof nth !== 'number' || !Number.isInteger(nth) || !(nth === -1 || (nth >= 1 && nth <= 4))) {
-    throw new ConfigurationError(`${path}.nth`, `${describe(nth)} is not 1, 2, 3, 4 or -1; say which ${weekday as string} of the month: 1 for the first, -1 for the last (not every month has a fifth).`)
+    throw new ConfigurationError(`${path}.nth`, `${describe(nth)} is not 1, 2, 3, 4 or -1; say which ${day} of the month: 1 for the first, -1 for the last (not every month has a fifth).`)
   }
   return { weekday: weekday as Weekday, nth }
 }
