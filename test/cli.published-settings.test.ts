@@ -196,6 +196,25 @@ describe('on a database never migrated', { timeout: SLOW_MS }, () => {
     }
   })
 
+  test('settings a newer version published, with a cadence this one cannot read: commands go on without it, and say so', async () => {
+    // What a later version with an hourly unit would publish, beside the cadences this one knows.
+    const newer = `jsonb_set(frequencies, '{hourly}', '{"every": 1, "unit": "hour"}')`
+    await db.pool.query(`UPDATE subscription_scheduler.settings SET frequencies = ${newer}`)
+    try {
+      const id = await workdays({ startsAt: new Date('2027-03-03T12:00:00Z') })
+      const [status, upcoming] = await Promise.all([runCli(['status'], env), runCli(['upcoming', id, '--json'], env)])
+      for (const result of [status, upcoming]) {
+        expect(result.code).toBe(0)
+        expect(result.stderr).toMatch(/cannot read, written by another version \(a newer one, in a rolling deploy\?\): the cadence 'hourly' \(.*"hour" is not a unit.*\)\. This process goes on without them/)
+      }
+      // The cadences it can read are still followed: working days at 07:00 in Berlin.
+      const shown = JSON.parse(upcoming.stdout) as { upcoming: string[] }
+      for (const at of shown.upcoming) expect(new Date(at).toISOString()).toMatch(/T06:00:00\.000Z$/)
+    } finally {
+      await db.pool.query(`UPDATE subscription_scheduler.settings SET frequencies = frequencies - 'hourly'`)
+    }
+  })
+
   test('upcoming names the migration step, as status does', async () => {
     const bare = await createEmptyDatabase()
     await bare.pool.query(HOST_SUBSCRIPTIONS_DDL)

@@ -65,6 +65,8 @@ test('an instance that does not work (work: false, no worker client) enqueues a 
   try {
     // Its start line says it calls nobody, not a concurrency it does not use.
     const started = logger.messages('info').find((m) => m.startsWith('Started'))
+    // And which version it is, for a rolling deploy's logs.
+    expect(started).toMatch(/^Started \(pg-subscription-scheduler \d+\.\d+\.\d+[^)]*\), steering only/)
     expect(started).toContain('steering only')
     expect(started).toContain('calling no worker')
     expect(started).not.toContain('concurrency')

@@ -26,7 +26,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     joined.cron = registered.cron
     joined.timezone ??= registered.timezone
   }
-  if (published) followPublished(joined, published)
+  if (published) followPublished(joined, published, logger)
   const parts = [
     registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,

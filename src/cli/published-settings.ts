@@ -59,7 +59,7 @@ export async function cliSchedulerOptions(
   const { queuePrefix } = resolveOptions(options)
   const published = await explainingMissingTables(pool, () => readSharedSettings(pool, queuePrefix))
   const given = givenZone(flags, env)
-  if (published) followPublished(options, published)
+  if (published) followPublished(options, published, logger)
   if (given) {
     if (noteOverride && published && published.timezone !== given.zone) {
       logger.warn(

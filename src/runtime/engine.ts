@@ -28,6 +28,7 @@ import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
 import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
+import pkg from '../../package.json' with { type: 'json' }
 
 export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
@@ -112,9 +113,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   }
   // An instance that calls no worker (work: false) has no concurrency to speak of.
   const calls = options.work ? `concurrency ${options.concurrency}` : 'calling no worker (work: false: other instances make the calls)'
+  // The version, so that a rolling deploy's logs say which instance runs which.
+  const started = `Started (${pkg.name} ${pkg.version})`
   logger.info(options.schedule
-    ? `Started: cron '${options.cron}' (${options.timezone}), ${calls}.`
-    : `Started, ${options.work ? 'processing only' : 'steering only'} (schedule: false: sweeps run on the schedule another instance registered), ${calls}.`)
+    ? `${started}: cron '${options.cron}' (${options.timezone}), ${calls}.`
+    : `${started}, ${options.work ? 'processing only' : 'steering only'} (schedule: false: sweeps run on the schedule another instance registered), ${calls}.`)
 
   let stopping = false
   return {

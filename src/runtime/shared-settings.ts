@@ -10,6 +10,8 @@ import type { ResolvedOptions, RetryOptions, SchedulerOptions } from '../config/
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
+import type { Logger } from '../observe/logger.js'
+import { readableSettings, warnUnreadable } from './readable-settings.js'
 
 export interface SharedSettings {
   timezone: string
@@ -21,6 +23,8 @@ export interface SharedSettings {
   retry: Required<RetryOptions> | null
   /** Null where an instance published before migration 0010. */
   unknownFrequency: 'daily' | 'fail' | null
+  /** What this version could not read of what was published (readable-settings.ts); empty for its own. */
+  unreadable?: string[] | undefined
 }
 
 type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency'>
@@ -35,15 +39,16 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
   const { rows } = await db.query<{
     timezone: string
     run_at: string
-    catch_up: 'latest' | 'all'
-    frequencies: Record<string, FrequencyRule>
-    retry: Required<RetryOptions> | null
-    unknown_frequency: 'daily' | 'fail' | null
+    catch_up: unknown
+    frequencies: Record<string, unknown> | null
+    retry: unknown
+    unknown_frequency: unknown
   }>(`SELECT timezone, run_at, catch_up, frequencies, retry, unknown_frequency FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
-  return row
-    ? { timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency }
-    : null
+  if (!row) return null
+  // Another version may have published them: what this one cannot read is left out, and listed.
+  const readable = readableSettings({ catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency })
+  return { timezone: row.timezone, runAt: row.run_at, ...readable }
 }
 
 /**
@@ -51,7 +56,8 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
  * not publish (a CLI command, a CLI worker joining a fleet) follows, so that it computes the
  * workers' slots and treats their calls as they do.
  */
-export function followPublished(options: SchedulerOptions, published: SharedSettings): void {
+export function followPublished(options: SchedulerOptions, published: SharedSettings, logger: Logger): void {
+  warnUnreadable(published.unreadable ?? [], logger)
   options.timezone ??= published.timezone
   options.runAt ??= published.runAt
   options.catchUp ??= published.catchUp
@@ -94,6 +100,7 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
 export async function shareSettings(db: Executor, options: Settled & Pick<ResolvedOptions, 'schedule' | 'logger'>): Promise<void> {
   const mine = settingsOf(options)
   const published = await readSharedSettings(db, options.queuePrefix)
+  warnUnreadable(published?.unreadable ?? [], options.logger)
   const drift = published ? settingsDrift(published, mine) : []
   if (!options.schedule) {
     if (drift.length > 0) {
