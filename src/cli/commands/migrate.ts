@@ -30,9 +30,9 @@ export default defineCommand({
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)
       if (applied.length > 0) {
-        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total).`)
+        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${DEFAULTS.bossSchema}) is ready.`)
       } else {
-        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do.`)
+        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${DEFAULTS.bossSchema}) is ready.`)
       }
       const unknown = await unknownMigrations(pool)
       if (unknown > 0) {
