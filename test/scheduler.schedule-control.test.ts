@@ -134,27 +134,18 @@ describe('reschedule', () => {
     await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
   })
 
-  test('a slot due and not yet run keeps its local day: rescheduled to an earlier time of that day, it is due at once', async () => {
+  test.each([
+    ['09:30: its 09:00 slot is due, and no sweep has taken it yet', '2026-03-02T09:30:00.000Z'],
+    ['08:30: its 09:00 slot is later today, and today has had no run', '2026-03-02T08:30:00.000Z'],
+  ])("today's run not made yet keeps its day: rescheduled to 08:00 at %s, it is due at once", async (_when, now) => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
     await scheduler.enroll(id, { runAt: '09:00' })
-    // 09:30: today's 09:00 slot is due, and no sweep has taken it yet.
-    clock.set('2026-03-02T09:30:00.000Z')
+    clock.set(now)
     await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
     await scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
-  })
-
-  test('a slot later today keeps its day too: rescheduled to a time of that day already past, it is due at once', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    // 08:30: today's 09:00 slot is ahead; 08:00 has passed, but today has had no run.
-    clock.set('2026-03-02T08:30:00.000Z')
-    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
-    await scheduler.runNow()
-    expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
   test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
