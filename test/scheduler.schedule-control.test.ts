@@ -148,6 +148,19 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
   })
 
+  test('a failed slot is not moved onto its day at another time: its calls carried its key, and a reschedule goes on from now', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    worker.on(id, { fail: new PermanentError('Worker answered 402: card declined', { status: 402 }) })
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed' })
+    clock.set('2026-03-02T09:30:00.000Z')
+    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T08:00:00.000Z') })
+    expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
+  })
+
   test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

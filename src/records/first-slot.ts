@@ -70,13 +70,15 @@ export async function spentDays(db: Executor, row: ScheduleRow, now: Date): Prom
 
 /**
  * The start of the local day (in the row's zone) of the run the row owes: its next slot, when it
- * falls today or earlier (due, or due later today) and no sweep has taken it, on a row neither
- * paused nor in flight. `move` carries that slot into a new zone, as the row's other days are.
- * Null when the row owes none: its next slot is on a later day.
+ * falls today or earlier (due, or due later today) and no call was made for it yet, on a row
+ * neither paused, failed nor in flight. `move` carries that slot into a new zone, as the row's
+ * other days are. Null when the row owes none: its next slot is on a later day.
  */
 export function owedDay(options: ResolvedOptions, row: ScheduleRow, now: Date, move: ((at: Date) => Date) | null): Date | null {
   const due = row.next_run_at
-  if (!due || row.status === 'paused' || row.status === 'ended' || isInFlight(row) || row.job_id !== null) return null
+  // A failed row's next slot is the one that failed: its calls carried that slot's key, and a
+  // run at another time of its day would carry another. It is not moved onto the day again.
+  if (!due || row.status === 'paused' || row.status === 'ended' || row.status === 'failed' || isInFlight(row) || row.job_id !== null) return null
   const zone = row.timezone ?? options.timezone
   const day = DateTime.fromJSDate(move ? move(due) : due, { zone }).startOf('day')
   return day <= DateTime.fromJSDate(now, { zone }).startOf('day') ? day.toJSDate() : null
