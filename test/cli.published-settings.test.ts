@@ -206,12 +206,29 @@ describe('on a database never migrated', { timeout: SLOW_MS }, () => {
       for (const result of [status, upcoming]) {
         expect(result.code).toBe(0)
         expect(result.stderr).toMatch(/cannot read, written by another version \(a newer one, in a rolling deploy\?\): the cadence 'hourly' \(.*"hour" is not a unit.*\)\. This process goes on without them/)
+        // Said once, however many times the command reads the settings.
+        expect(result.stderr.split('cannot read').length - 1).toBe(1)
       }
       // The cadences it can read are still followed: working days at 07:00 in Berlin.
       const shown = JSON.parse(upcoming.stdout) as { upcoming: string[] }
       for (const at of shown.upcoming) expect(new Date(at).toISOString()).toMatch(/T06:00:00\.000Z$/)
+
+      // A zone only a newer time zone database knows: the command goes on in UTC, saying so.
+      await db.pool.query(`UPDATE subscription_scheduler.settings SET timezone = 'Mars/Olympus_Mons'`)
+      const inUtc = await runCli(['status'], env)
+      expect(inUtc.code).toBe(0)
+      expect(inUtc.stderr).toMatch(/the zone "Mars\/Olympus_Mons" \(unknown to this Node's time zone data; the zone given here, or UTC, is used\)/)
+
+      // A scheduling instance publishes over them, and says that it does.
+      const logger = captureLogger()
+      const replacing = createSubscriptionScheduler(db.pool, { ...WORKERS, workerUrl: http.url, cron: '0 0 1 1 *', logger, migrate: false })
+      await replacing.start()
+      await replacing.stop({ timeoutMs: 1000 })
+      expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/cannot read.*the cadence 'hourly'.*This instance publishes its own settings over them/))
+      const { rows } = await db.pool.query(`SELECT timezone, frequencies ? 'hourly' AS hourly FROM subscription_scheduler.settings`)
+      expect(rows).toEqual([{ timezone: 'Europe/Berlin', hourly: false }])
     } finally {
-      await db.pool.query(`UPDATE subscription_scheduler.settings SET frequencies = frequencies - 'hourly'`)
+      await db.pool.query(`UPDATE subscription_scheduler.settings SET frequencies = frequencies - 'hourly', timezone = 'Europe/Berlin'`)
     }
   })
 

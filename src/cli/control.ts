@@ -98,7 +98,7 @@ export function scheduleLines(details: SubscriptionDetails, scheduler: Pick<CliS
   const { zone, note } = zoneOf(details, scheduler.zone)
   const at = (date: Date | null) => timeInZone(date, zone)
   const why = whyNoSlot(details, scheduler.zone)
-  const runAt = scheduler.published ? `${scheduler.published.runAt} (the scheduler's, as its workers published it)` : "the scheduler's runAt"
+  const runAt = scheduler.published?.runAt ? `${scheduler.published.runAt} (the scheduler's, as its workers published it)` : "the scheduler's runAt"
   const lines = [
     `  status       ${details.status}${details.pausedUntil ? ` until ${at(details.pausedUntil)}` : ''}`,
     `  next run     ${details.nextRunAt ? at(details.nextRunAt) : `none${why ? `: ${why}` : ''}`}`,

@@ -61,7 +61,7 @@ export async function cliSchedulerOptions(
   const given = givenZone(flags, env)
   if (published) followPublished(options, published, logger)
   if (given) {
-    if (noteOverride && published && published.timezone !== given.zone) {
+    if (noteOverride && published?.timezone && published.timezone !== given.zone) {
       logger.warn(
         `${given.from} sets the scheduler's zone to ${given.zone}, but its workers published ${published.timezone}: ` +
           `this command computes slots in ${given.zone}, the workers run them in ${published.timezone}; run it without ${given.from} to follow them.`,
@@ -69,7 +69,7 @@ export async function cliSchedulerOptions(
     }
     return { options, published, zone: { zone: given.zone, note: `the scheduler's zone, from ${given.from}` } }
   }
-  if (published) return { options, published, zone: { zone: published.timezone, note: "the scheduler's zone, as its workers published it" } }
+  if (published?.timezone) return { options, published, zone: { zone: published.timezone, note: "the scheduler's zone, as its workers published it" } }
   return {
     options,
     published,

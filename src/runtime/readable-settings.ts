@@ -8,11 +8,14 @@
 import { ConfigurationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { validateFrequencyRule } from '../schedule/frequency-rules.js'
+import { isRunAt, isValidTimeZone } from '../schedule/local-time.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { RetryOptions } from '../config/options.js'
 
 /** The published settings' fields this module checks, as stored (jsonb and text). */
 export interface StoredSettings {
+  timezone: unknown
+  runAt: unknown
   catchUp: unknown
   frequencies: Record<string, unknown> | null
   retry: unknown
@@ -20,6 +23,9 @@ export interface StoredSettings {
 }
 
 export interface ReadableSettings {
+  /** Null when this version cannot read the zone published (one only a newer ICU knows, say). */
+  timezone: string | null
+  runAt: string | null
   catchUp: 'latest' | 'all'
   frequencies: Record<string, FrequencyRule>
   retry: Required<RetryOptions> | null
@@ -39,6 +45,10 @@ function readableRetry(value: unknown): Required<RetryOptions> | null | undefine
 
 export function readableSettings(stored: StoredSettings): ReadableSettings {
   const unreadable: string[] = []
+  const timezone = typeof stored.timezone === 'string' && isValidTimeZone(stored.timezone) ? stored.timezone : null
+  if (timezone === null) unreadable.push(`the zone ${JSON.stringify(stored.timezone)} (unknown to this Node's time zone data; the zone given here, or UTC, is used)`)
+  const runAt = isRunAt(stored.runAt) ? stored.runAt : null
+  if (runAt === null) unreadable.push(`runAt ${JSON.stringify(stored.runAt)} (the time of day given here, or 09:00, is used)`)
   const frequencies: Record<string, FrequencyRule> = {}
   for (const [name, rule] of Object.entries(stored.frequencies ?? {})) {
     try {
@@ -55,15 +65,28 @@ export function readableSettings(stored: StoredSettings): ReadableSettings {
     unreadable.push(`unknownFrequency ${JSON.stringify(stored.unknownFrequency)} (this version has 'daily' and 'fail')`)
   }
   const retry = readableRetry(stored.retry)
-  if (retry === undefined) unreadable.push(`the retry policy ${JSON.stringify(stored.retry)}`)
-  return { catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, unreadable }
+  if (retry === undefined) unreadable.push(`the retry policy ${JSON.stringify(stored.retry)} (the policy given here, or the default, is used)`)
+  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, unreadable }
 }
 
-/** Says, once per read, what of the published settings this process goes on without. */
-export function warnUnreadable(unreadable: readonly string[], logger: Logger): void {
+/** What was said already: a command reads the settings more than once, and says it once. */
+const said = new WeakMap<Logger, Set<string>>()
+
+/**
+ * Says what of the published settings this process goes on without, once per logger and text;
+ * `replacing`: it publishes its own over them (a scheduling instance), so they are gone until an
+ * instance of the version that wrote them starts again.
+ */
+export function warnUnreadable(unreadable: readonly string[], logger: Logger, replacing = false): void {
   if (unreadable.length === 0) return
-  logger.warn(
+  const text =
     `The schedule settings published on this database hold what this version cannot read, written by another version (a newer one, in a rolling deploy?): ${unreadable.join('; ')}. ` +
-      'This process goes on without them (a cadence left out is an unknown frequency here); upgrade it to follow them.',
-  )
+    (replacing
+      ? 'This instance publishes its own settings over them: the CLI follows these until an instance of that version starts again; upgrade this one to keep them.'
+      : 'This process goes on without them (a cadence left out is an unknown frequency here); upgrade it to follow them.')
+  const texts = said.get(logger) ?? new Set<string>()
+  said.set(logger, texts)
+  if (texts.has(text)) return
+  texts.add(text)
+  logger.warn(text)
 }

@@ -14,8 +14,9 @@ import type { Logger } from '../observe/logger.js'
 import { readableSettings, warnUnreadable } from './readable-settings.js'
 
 export interface SharedSettings {
-  timezone: string
-  runAt: string
+  /** Null when read from another version's publication this one cannot read (readable-settings.ts). */
+  timezone: string | null
+  runAt: string | null
   catchUp: 'latest' | 'all'
   /** The resolved cadence table: the built-ins and the host's `frequencies`. */
   frequencies: Record<string, FrequencyRule>
@@ -47,8 +48,7 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
   const row = rows[0]
   if (!row) return null
   // Another version may have published them: what this one cannot read is left out, and listed.
-  const readable = readableSettings({ catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency })
-  return { timezone: row.timezone, runAt: row.run_at, ...readable }
+  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency })
 }
 
 /**
@@ -58,8 +58,8 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
  */
 export function followPublished(options: SchedulerOptions, published: SharedSettings, logger: Logger): void {
   warnUnreadable(published.unreadable ?? [], logger)
-  options.timezone ??= published.timezone
-  options.runAt ??= published.runAt
+  options.timezone ??= published.timezone ?? undefined
+  options.runAt ??= published.runAt ?? undefined
   options.catchUp ??= published.catchUp
   options.frequencies ??= published.frequencies
   options.retry ??= published.retry ?? undefined
@@ -80,7 +80,8 @@ function retryText(retry: Required<RetryOptions>): string {
 export function settingsDrift(from: SharedSettings, to: SharedSettings): string[] {
   const drift: string[] = []
   for (const key of ['timezone', 'runAt', 'catchUp'] as const) {
-    if (from[key] !== to[key]) drift.push(`${key} '${from[key]}' → '${to[key]}'`)
+    // One this version could not read (null) is named as such where it was read.
+    if (from[key] !== null && to[key] !== null && from[key] !== to[key]) drift.push(`${key} '${from[key]}' → '${to[key]}'`)
   }
   const names = [...new Set([...Object.keys(from.frequencies), ...Object.keys(to.frequencies)])].sort()
   const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
@@ -100,7 +101,7 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
 export async function shareSettings(db: Executor, options: Settled & Pick<ResolvedOptions, 'schedule' | 'logger'>): Promise<void> {
   const mine = settingsOf(options)
   const published = await readSharedSettings(db, options.queuePrefix)
-  warnUnreadable(published?.unreadable ?? [], options.logger)
+  warnUnreadable(published?.unreadable ?? [], options.logger, options.schedule)
   const drift = published ? settingsDrift(published, mine) : []
   if (!options.schedule) {
     if (drift.length > 0) {
