@@ -388,6 +388,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       expect(await page.locator('#confirm').isHidden()).toBe(true)
       await page.locator('#sub-backfill-to').fill(`${dayIn(1)}T00:00`)
       await page.getByRole('button', { name: 'Backfill…' }).click()
+      // The refusal of the range before goes when this one is asked about.
+      await page.waitForFunction(() => document.querySelector('#notice')?.textContent === '')
       await page.locator('#confirm-text', { hasText: `Backfill ${id} from ${dayIn(4)} 00:00` }).waitFor()
       expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runsBefore)
       await page.getByRole('button', { name: 'Yes, backfill' }).click()
@@ -405,15 +407,20 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
 
     test('inactive in the host\'s table, it is not offered "Process now" or "Backfill…", and the tooltips say why', async () => {
       await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+      // Its slot past, as it would be: an inactive subscription is never called.
+      const { rows: [before] } = await db.pool.query<{ next_run_at: Date }>(`UPDATE subscription_processing SET next_run_at = now() - interval '1 hour' WHERE subscription_id = $1 RETURNING (SELECT next_run_at FROM subscription_processing WHERE subscription_id = $1)`, [id])
       try {
         await page.reload()
         await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="active"]')?.textContent === 'no')
+        // Its next run, past, is not said to be due: an inactive subscription is never called.
+        expect(await page.locator('#sub-fields [data-field="nextRunAt"]').textContent()).not.toMatch(/due now/)
         const run = page.getByRole('button', { name: 'Process now' })
         expect(await run.isDisabled()).toBe(true)
         expect(await run.getAttribute('title')).toBe('It is inactive in subscriptions (active = false, or its row is gone): it is never called.')
         expect(await page.getByRole('button', { name: 'Backfill…' }).isDisabled()).toBe(true)
       } finally {
         await db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
+        await db.pool.query(`UPDATE subscription_processing SET next_run_at = $2 WHERE subscription_id = $1`, [id, before!.next_run_at])
       }
     })
 

@@ -109,6 +109,8 @@ function wireBackfill() {
     // Said before asking: a confirmation of a range the API refuses would only lead to an error.
     if (from > to) return notice('The range ends before it starts: swap "from" and "to".', true);
     if (to > new Date()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
+    // A refusal said for an earlier range is not about this one.
+    notice('');
     $('confirm-text').textContent = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
       '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed.';
     $('confirm-yes').textContent = 'Yes, backfill';
