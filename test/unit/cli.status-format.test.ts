@@ -31,7 +31,7 @@ test('the last sweep has a line of its own only when another kind of run came af
 test('the paused count says how many of them were paused for failing, as --json does', () => {
   const base = status(null, null)
   const some = formatStatus({ ...base, counts: { ...base.counts, paused: 11 }, pausedForFailures: 10 }, {})
-  expect(some).toMatch(/^ {2}paused {8}11 \(10 after failing in a row\)$/m)
+  expect(some).toMatch(/^ {2}paused {8}11 \(10 after failing in a row: the dashboard's Retry failed, or POST \/failed\/retry, retries them\)$/m)
   const none = formatStatus({ ...base, counts: { ...base.counts, paused: 2 }, pausedForFailures: 0 }, {})
   expect(none).toMatch(/^ {2}paused {8}2$/m)
 })
