@@ -128,7 +128,7 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
     const { next } = change
     await tx.query(
       `UPDATE subscription_processing sp
-          SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, next_run_at = $3, updated_at = $4
+          SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, next_run_at = $3, updated_at = $4
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
@@ -143,7 +143,7 @@ export async function resumeEndedPauses(db: Executor, now: Date, leaseSeconds: n
   const { rows } = await db.query<{ n: number }>(
     `WITH resumed AS (
        UPDATE subscription_processing sp
-          SET ${resumedState('$1::timestamptz', '$2::float8')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $1
+          SET ${resumedState('$1::timestamptz', '$2::float8')}, updated_at = $1
         WHERE sp.status = 'paused' AND sp.paused_until IS NOT NULL AND sp.paused_until <= $1
        RETURNING sp.subscription_id, sp.next_run_at
      ), logged AS (

@@ -149,13 +149,15 @@ export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date
 }
 
 /**
- * A paused row's state once resumed, as SQL (`SET` items of a row aliased `sp`): `pending` (or
- * `otherwise`), unless a job still holds it, its call in flight (or its job not yet run) when it
- * was paused. That row is `queued` again, under a claim lease (`now` + `leaseSeconds`, SQL
- * expressions), as it was before the pause: its job records the outcome, no sweep takes it for a
- * second call meanwhile, and if the job is lost the rescue takes it once the lease has run out.
+ * A paused row's state once resumed, as SQL (`SET` items of a row aliased `sp`): no pause left, no
+ * failures in a row counted, and `pending` (or `otherwise`), unless a job still holds it, its call
+ * in flight (or its job not yet run) when it was paused. That row is `queued` again, under a claim
+ * lease (`now` + `leaseSeconds`, SQL expressions), as it was before the pause: its job records the
+ * outcome, no sweep takes it for a second call meanwhile, and if the job is lost the rescue takes
+ * it once the lease has run out.
  */
 export function resumedState(now: string, leaseSeconds: string, otherwise = `'pending'`): string {
   return `status = CASE WHEN sp.job_id IS NULL THEN ${otherwise} ELSE 'queued' END,
-          lease_expires_at = CASE WHEN sp.job_id IS NULL THEN NULL ELSE ${now} + make_interval(secs => ${leaseSeconds}) END`
+          lease_expires_at = CASE WHEN sp.job_id IS NULL THEN NULL ELSE ${now} + make_interval(secs => ${leaseSeconds}) END,
+          paused_reason = NULL, paused_until = NULL, consecutive_failures = 0`
 }

@@ -131,7 +131,7 @@ export async function resume(db: Executor, subscriptionId: string, now: Date, le
        SELECT id, status FROM subscription_processing WHERE subscription_id = $1 FOR UPDATE
      ), resumed AS (
        UPDATE subscription_processing sp
-          SET ${resumedState('$2::timestamptz', '$3::float8')}, paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, updated_at = $2
+          SET ${resumedState('$2::timestamptz', '$3::float8')}, updated_at = $2
          FROM before
         WHERE sp.id = before.id AND before.status = 'paused'
        RETURNING sp.id
