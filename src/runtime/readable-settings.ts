@@ -22,16 +22,23 @@ export interface StoredSettings {
   unknownFrequency: unknown
 }
 
-export interface ReadableSettings {
+/**
+ * The schedule defaults a scheduler's processes share (shared-settings.ts publishes them), as a
+ * reader of this version holds them.
+ */
+export interface SharedSettings {
   /** Null when this version cannot read the zone published (one only a newer ICU knows, say). */
   timezone: string | null
   runAt: string | null
   catchUp: 'latest' | 'all'
+  /** The resolved cadence table: the built-ins and the host's `frequencies`. */
   frequencies: Record<string, FrequencyRule>
+  /** The resolved retry policy; null where an instance published before migration 0008. */
   retry: Required<RetryOptions> | null
+  /** Null where an instance published before migration 0010. */
   unknownFrequency: 'daily' | 'fail' | null
-  /** What was left out, each with why: empty when everything was read. */
-  unreadable: string[]
+  /** What this version could not read of what was published, each with why; empty (or absent, for its own) when all was read. */
+  unreadable?: string[] | undefined
 }
 
 const isCount = (value: unknown, min: number) => typeof value === 'number' && Number.isFinite(value) && value >= min
@@ -43,7 +50,7 @@ function readableRetry(value: unknown): Required<RetryOptions> | null | undefine
   return { limit: retry.limit as number, delaySeconds: retry.delaySeconds as number, maxDelaySeconds: retry.maxDelaySeconds as number }
 }
 
-export function readableSettings(stored: StoredSettings): ReadableSettings {
+export function readableSettings(stored: StoredSettings): SharedSettings & { unreadable: string[] } {
   const unreadable: string[] = []
   const timezone = typeof stored.timezone === 'string' && isValidTimeZone(stored.timezone) ? stored.timezone : null
   if (timezone === null) unreadable.push(`the zone ${JSON.stringify(stored.timezone)} (unknown to this Node's time zone data; the zone given here, or UTC, is used)`)

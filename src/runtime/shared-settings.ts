@@ -12,21 +12,9 @@ import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
 import { readableSettings, warnUnreadable } from './readable-settings.js'
+import type { SharedSettings } from './readable-settings.js'
 
-export interface SharedSettings {
-  /** Null when read from another version's publication this one cannot read (readable-settings.ts). */
-  timezone: string | null
-  runAt: string | null
-  catchUp: 'latest' | 'all'
-  /** The resolved cadence table: the built-ins and the host's `frequencies`. */
-  frequencies: Record<string, FrequencyRule>
-  /** The resolved retry policy; null where an instance published before migration 0008. */
-  retry: Required<RetryOptions> | null
-  /** Null where an instance published before migration 0010. */
-  unknownFrequency: 'daily' | 'fail' | null
-  /** What this version could not read of what was published (readable-settings.ts); empty for its own. */
-  unreadable?: string[] | undefined
-}
+export type { SharedSettings } from './readable-settings.js'
 
 type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency'>
 
