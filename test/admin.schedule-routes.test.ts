@@ -57,6 +57,16 @@ async function finishedRun(runId: string): Promise<RunSummary> {
 }
 
 /** A 400 with its code and the field it names. */
+/** A subscription whose on-demand call is in flight for 1.5 s, once its call has started. */
+async function callInFlight(): Promise<{ id: string; run: { runId: string } }> {
+  clock.set('2026-03-02T08:00:00.000Z')
+  const id = await subscription()
+  worker.on(id, { delayMs: 1500 })
+  const run = await scheduler.runSubscription(id, { wait: false })
+  await worker.waitForCalls(worker.calls.length + 1)
+  return { id, run }
+}
+
 function refused(reply: Reply) {
   return { status: reply.status, code: reply.body.error?.code, field: reply.body.error?.field }
 }
@@ -267,11 +277,7 @@ describe('every route', () => {
   })
 
   test('PATCH and skip are 409 SUBSCRIPTION_BUSY while a call for the subscription is in flight, and work once it settled', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription()
-    worker.on(id, { delayMs: 1500 })
-    const run = await scheduler.runSubscription(id, { wait: false })
-    await worker.waitForCalls(worker.calls.length + 1)
+    const { id, run } = await callInFlight()
     for (const [method, path, json] of [['PATCH', `/subscriptions/${id}`, { runAt: '10:00' }], ['POST', `/subscriptions/${id}/skip`, undefined]] as const) {
       const reply = await call(method, path, { json })
       expect({ path, ...refused(reply) }).toEqual({ path, status: 409, code: 'SUBSCRIPTION_BUSY', field: undefined })
@@ -282,11 +288,7 @@ describe('every route', () => {
   })
 
   test("run is 409 SUBSCRIPTION_BUSY while a call is in flight and 409 SUBSCRIPTION_STATE while paused, each saying what to do; resumed, it runs", async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await subscription()
-    worker.on(id, { delayMs: 1500 })
-    const run = await scheduler.runSubscription(id, { wait: false })
-    await worker.waitForCalls(worker.calls.length + 1)
+    const { id, run } = await callInFlight()
     const busy = await call('POST', `/subscriptions/${id}/run`)
     expect(refused(busy)).toEqual({ status: 409, code: 'SUBSCRIPTION_BUSY', field: undefined })
     expect(busy.body.error.message).toMatch(/in flight.*once that has settled/)
