@@ -96,15 +96,18 @@ function closeConfirm() {
   $('confirm').hidden = true;
 }
 
-/** A confirmation in the page (not window.confirm): one click only asks, the second acts. */
+/** Asks in the page (not window.confirm); "yes" runs the action, with the button busy meanwhile. */
+function ask(button, question, yesLabel, action) {
+  $('confirm-text').textContent = question;
+  $('confirm-yes').textContent = yesLabel;
+  $('confirm').hidden = false;
+  confirmed = function () { return busy(button, action); };
+  $('confirm-yes').focus();
+}
+
+/** A confirmation in the page: one click only asks, the second acts. */
 function askFirst(button, question, yesLabel, action) {
-  button.addEventListener('click', function () {
-    $('confirm-text').textContent = question;
-    $('confirm-yes').textContent = yesLabel;
-    $('confirm').hidden = false;
-    confirmed = function () { return busy(button, action); };
-    $('confirm-yes').focus();
-  });
+  button.addEventListener('click', function () { ask(button, question, yesLabel, action); });
 }
 
 function startedNotice(label) {

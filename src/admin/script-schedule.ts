@@ -111,18 +111,13 @@ function wireBackfill() {
     if (to > new Date()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
     // A refusal said for an earlier range is not about this one.
     notice('');
-    $('confirm-text').textContent = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
+    var question = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
       '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed.';
-    $('confirm-yes').textContent = 'Yes, backfill';
-    $('confirm').hidden = false;
-    confirmed = function () {
-      return busy($('sub-backfill-go'), function () {
-        return api('/subscriptions/' + encodeURIComponent(id) + '/backfill', { method: 'POST', json: { from: from.toISOString(), to: to.toISOString() } })
-          .then(function (body) { notice(['Backfill started: run ', runLink(body.runId), '.']); })
-          .catch(function (error) { notice('Backfill failed: ' + error.message, true); }).then(refreshSoon);
-      });
-    };
-    $('confirm-yes').focus();
+    ask($('sub-backfill-go'), question, 'Yes, backfill', function () {
+      return api('/subscriptions/' + encodeURIComponent(id) + '/backfill', { method: 'POST', json: { from: from.toISOString(), to: to.toISOString() } })
+        .then(function (body) { notice(['Backfill started: run ', runLink(body.runId), '.']); })
+        .catch(function (error) { notice('Backfill failed: ' + error.message, true); }).then(refreshSoon);
+    });
   });
 }
 `
