@@ -185,6 +185,12 @@ export const subscriptionHistory = scheduler.table(
     kind: text('kind').$type<HistoryKind>().notNull(),
     slot: timestamptz('slot'),
     detail: text('detail'),
+    /**
+     * On a reschedule that moved the subscription to another zone: the zone it left (its own, or
+     * the scheduler's then). The local days it spent before are those of that zone. Null otherwise,
+     * and on entries written before migration 0011.
+     */
+    fromZone: text('from_zone'),
     at: timestamptz('at').notNull().defaultNow(),
   },
   (t) => [index('history_subscription_idx').on(t.subscriptionId, t.at), index('history_at_idx').on(t.at)],

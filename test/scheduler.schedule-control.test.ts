@@ -208,6 +208,27 @@ describe('reschedule', () => {
     await expect(scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2027-04-08T15:00:00.000Z') }) // Thursday 8 April
   })
 
+  test('through two changes of zone between runs, the day run and the day skipped stay the local days they were', async () => {
+    clock.set('2027-03-15T22:00:00.000Z')
+    const ran = await subscription('daily')
+    await scheduler.enroll(ran, { runAt: '23:00' })
+    clock.set('2027-03-15T23:00:05.000Z')
+    await scheduler.runNow()
+    expect(slots(ran)).toEqual(['2027-03-15T23:00:00.000Z']) // Monday 15 March, in UTC
+    // 23:00 UTC on the 15th is already the 16th in Tokyo; the day spent is still the 15th.
+    await expect(scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-16T14:00:00.000Z') })
+    await expect(scheduler.reschedule(ran, { timezone: 'America/Los_Angeles' })).resolves.toEqual({ nextRunAt: at('2027-03-17T06:00:00.000Z') }) // 16 March, 23:00 PDT
+    await scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })
+    await expect(scheduler.reschedule(ran, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-16T23:00:00.000Z') }) // back in UTC: the 16th is not spent
+
+    clock.set('2027-03-20T12:00:00.000Z')
+    const skipped = await subscription('daily')
+    await scheduler.enroll(skipped, { runAt: '23:00' })
+    await expect(scheduler.skipNext(skipped)).resolves.toEqual({ skipped: at('2027-03-20T23:00:00.000Z'), nextRunAt: at('2027-03-21T23:00:00.000Z') })
+    await expect(scheduler.reschedule(skipped, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-21T14:00:00.000Z') })
+    await expect(scheduler.reschedule(skipped, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-21T23:00:00.000Z') }) // the 20th stays skipped
+  })
+
   test('is refused while a call for the subscription is in flight', async () => {
     const id = await subscription()
     await scheduler.enroll(id)

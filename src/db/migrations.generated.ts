@@ -283,4 +283,14 @@ CREATE INDEX "runs_open_backfill_idx" ON "subscription_scheduler"."runs" USING b
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "unknown_frequency" text;`,
     ],
   },
+  {
+    tag: "0011_history_from_zone",
+    folderMillis: 1796168784071,
+    hash: "a3a5d01fdc9325f4e757c24b39b9aa8981e563d9f575647f54fa2cda6c013a96",
+    sql: [
+      `-- The zone a reschedule moved a subscription out of, kept in its history: after two changes of
+-- zone between runs, the local days it spent are still read in the zone it spent them in.
+ALTER TABLE "subscription_scheduler"."history" ADD COLUMN "from_zone" text;`,
+    ],
+  },
 ]

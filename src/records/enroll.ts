@@ -10,6 +10,7 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { applySchedule } from './schedule-control.js'
+import { zoneLeft } from './first-slot.js'
 import { assertIdle, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, hasSettings } from './schedule-settings.js'
@@ -109,12 +110,12 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       const over = changed.ends_at !== null && changed.ends_at < now
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
-      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings) }], now)
+      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings), fromZone: zoneLeft(options, row, written) }], now)
       return enrolled(written, created)
     }
     if (!created) assertIdle(row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
-    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings) }], now)
+    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings), fromZone: zoneLeft(options, row, written) }], now)
     return enrolled(written, created)
   }
   if (host) return await work(toExecutor(host))

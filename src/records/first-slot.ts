@@ -10,7 +10,7 @@ import type { Executor } from '../db/executor.js'
 import { localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
-import { lastPausedAt, recentSkips } from './history.js'
+import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
 import { isInFlight } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 
@@ -39,10 +39,20 @@ export function withPhase(row: ScheduleRow, now: Date): ScheduleRow {
  * on another local day there. Null when the zone stays.
  */
 export function zoneMove(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow): ((at: Date) => Date) | null {
-  const from = row.timezone ?? options.timezone
+  const from = zoneLeft(options, row, changed)
   const to = changed.timezone ?? options.timezone
-  if (from === to) return null
-  return (at) => DateTime.fromJSDate(at, { zone: from }).setZone(to, { keepLocalTime: true }).toJSDate()
+  return from === null ? null : (at) => sameLocalTime(at, from, to)
+}
+
+/** The zone `row` is in, when new settings (`changed`) move it to another; else null. Kept in the reschedule's history line. */
+export function zoneLeft(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow): string | null {
+  const from = row.timezone ?? options.timezone
+  return from === (changed.timezone ?? options.timezone) ? null : from
+}
+
+/** The instant with the local date and time of day in zone `to` that `at` has in zone `from`. */
+function sameLocalTime(at: Date, from: string, to: string): Date {
+  return from === to ? at : DateTime.fromJSDate(at, { zone: from }).setZone(to, { keepLocalTime: true }).toJSDate()
 }
 
 /**
@@ -60,12 +70,17 @@ export function keptPhase(row: ScheduleRow, changed: ScheduleRow, move: ((at: Da
  * Local days the row may not run on again: that of the slot its last run was for, and those whose
  * slot was skipped. The slot's day, as the settle reckons it (schedule/row-schedule.ts): a run two
  * days late spends the day it was due, not the day of its call, which keeps its own slot; a row
- * from before slots were recorded falls back to the day of its last run.
+ * from before slots were recorded falls back to the day of its last run. Each is returned at the
+ * same local date and time in the row's zone as it had in the zone it was spent in, which a
+ * reschedule may have left since (recorded in the history; before migration 0011, not known).
  */
-export async function spentDays(db: Executor, row: ScheduleRow, now: Date): Promise<Date[]> {
-  const skipped = await recentSkips(db, row.subscription_id, new Date(now.getTime() - 86_400_000))
+export async function spentDays(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<Date[]> {
+  const zone = row.timezone ?? options.timezone
+  const skipped = (await recentSkips(db, row.subscription_id, new Date(now.getTime() - 86_400_000))).map((s) => sameLocalTime(s.slot, s.zone ?? zone, zone))
   const last = row.last_completed_for ?? row.last_run_at
-  return last ? [last, ...skipped] : skipped
+  if (!last) return skipped
+  const spentIn = await zoneLeftSince(db, row.subscription_id, row.last_run_at ?? last)
+  return [sameLocalTime(last, spentIn ?? zone, zone), ...skipped]
 }
 
 /**
@@ -110,7 +125,7 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
  */
 export async function liftedPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ until: Date; next: Date | null } | null> {
   if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return null
-  return { until: row.paused_until, next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, row, now)) }
+  return { until: row.paused_until, next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, options, row, now)) }
 }
 
 /**
@@ -129,7 +144,7 @@ export async function forgivenByPause(db: Executor, options: ResolvedOptions, ro
   if (due >= end) return null
   const pausedAt = await lastPausedAt(db, row.subscription_id)
   if (!pausedAt || due < pausedAt) return null
-  return { next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, row, now)) }
+  return { next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, options, row, now)) }
 }
 
 /**

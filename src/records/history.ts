@@ -24,15 +24,17 @@ export interface NewHistoryEntry {
   kind: HistoryKind
   slot?: Date | null | undefined
   detail?: string | null | undefined
+  /** On a reschedule into another zone: the zone left (see {@link zoneLeftSince}). */
+  fromZone?: string | null | undefined
 }
 
 /** Appends entries, one statement for all of them. */
 export async function recordHistory(db: Executor, entries: NewHistoryEntry[], now: Date): Promise<void> {
   if (entries.length === 0) return
   await db.query(
-    `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, at)
-     SELECT *, $5::timestamptz FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[])`,
-    [entries.map((e) => e.subscriptionId), entries.map((e) => e.kind), entries.map((e) => e.slot ?? null), entries.map((e) => e.detail ?? null), now],
+    `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, from_zone, at)
+     SELECT *, $6::timestamptz FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])`,
+    [entries.map((e) => e.subscriptionId), entries.map((e) => e.kind), entries.map((e) => e.slot ?? null), entries.map((e) => e.detail ?? null), entries.map((e) => e.fromZone ?? null), now],
   )
 }
 
@@ -48,13 +50,30 @@ export async function listHistory(db: Executor, subscriptionId: string, limit: n
   return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail }))
 }
 
-/** The slots skipped at or after `since`: their local days are spent. */
-export async function recentSkips(db: Executor, subscriptionId: string, since: Date): Promise<Date[]> {
-  const { rows } = await db.query<{ slot: Date }>(
-    `SELECT slot FROM ${HISTORY} WHERE subscription_id = $1 AND kind = 'skipped' AND slot >= $2 ORDER BY slot`,
+/** The first zone a reschedule moved the subscription out of, at or after `since`. */
+const ZONE_LEFT = `SELECT z.from_zone FROM ${HISTORY} z WHERE z.subscription_id = $1 AND z.from_zone IS NOT NULL`
+
+/**
+ * The slots skipped at or after `since`, whose local days are spent, each with the zone it was
+ * skipped in when the subscription has moved out of that zone since (null: the zone it has now).
+ */
+export async function recentSkips(db: Executor, subscriptionId: string, since: Date): Promise<{ slot: Date; zone: string | null }[]> {
+  const { rows } = await db.query<{ slot: Date; zone: string | null }>(
+    `SELECT e.slot, (${ZONE_LEFT} AND (z.at, z.id) > (e.at, e.id) ORDER BY z.at, z.id LIMIT 1) AS zone
+       FROM ${HISTORY} e WHERE e.subscription_id = $1 AND e.kind = 'skipped' AND e.slot >= $2 ORDER BY e.slot`,
     [subscriptionId, since],
   )
-  return rows.map((row) => row.slot)
+  return rows.map((row) => ({ slot: row.slot, zone: row.zone }))
+}
+
+/**
+ * The zone the subscription was in at `at` (the time of its last run, say), when a reschedule
+ * has moved it out of that zone since: the zone the first such reschedule left. Null when none
+ * did: it is still in the zone it has now. A reschedule at that very instant counts as after it.
+ */
+export async function zoneLeftSince(db: Executor, subscriptionId: string, at: Date): Promise<string | null> {
+  const { rows } = await db.query<{ from_zone: string }>(`${ZONE_LEFT} AND z.at >= $2 ORDER BY z.at, z.id LIMIT 1`, [subscriptionId, at])
+  return rows[0]?.from_zone ?? null
 }
 
 /** Deletes entries older than `cutoff`, walking the index on time. */

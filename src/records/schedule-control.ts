@@ -12,7 +12,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recordHistory } from './history.js'
-import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, owedDay, phased, spentDays, upcomingOf, withPhase, zoneMove } from './first-slot.js'
+import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -31,7 +31,7 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
   const move = zoneMove(options, row, updated)
   const changed = withPhase(keptPhase(row, updated, move, settings.anchor !== undefined), now)
   checkWindow(changed)
-  const spent = (await spentDays(db, row, now)).map((at) => (move ? move(at) : at))
+  const spent = (await spentDays(db, options, row, now)).map((at) => (move ? move(at) : at))
   const next = firstSlotOf(options, changed, now, spent, owedDay(options, changed, now, move))
   const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
   await writeScheduleRow(db, written, now)
@@ -45,7 +45,8 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
-    await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings) || 'next slot recomputed' }], now)
+    const detail = describeSettings(settings) || 'next slot recomputed'
+    await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     return { nextRunAt: written.next_run_at }
   })
 }
