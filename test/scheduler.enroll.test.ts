@@ -85,6 +85,15 @@ describe('enroll', () => {
     expect(summary).toMatchObject({ processed: 1, successful: 1 })
   })
 
+  test("a zone name in another case is stored as the zone's own name, so the same zone written two ways is no change", async () => {
+    const id = await insertHostSubscription()
+    await expect(scheduler.enroll(id, { timezone: 'america/new_york' })).resolves.toMatchObject({ created: true, timezone: 'America/New_York' })
+    await expect(scheduler.enroll(id, { timezone: 'America/New_York' })).resolves.toMatchObject({ created: false, timezone: 'America/New_York' })
+    await expect(scheduler.reschedule(id, { timezone: 'utc' })).resolves.toHaveProperty('nextRunAt')
+    expect(await processingRow(id)).toMatchObject({ timezone: 'UTC' })
+    expect((await scheduler.getSubscription(id)).history.map((h) => h.detail)).toEqual(['timezone UTC'])
+  })
+
   test('re-enrolling a processed subscription keeps its status and schedule; a new zone moves its next slot there', async () => {
     const id = await insertHostSubscription()
     await scheduler.enroll(id)

@@ -10,7 +10,7 @@ import { systemClock } from '../observe/clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { defaultLogger } from '../observe/logger.js'
-import { isValidTimeZone, parseRunAt } from '../schedule/next-run.js'
+import { isValidTimeZone, parseRunAt, zoneName } from '../schedule/next-run.js'
 import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
 import { resolveFlow } from './flow.js'
@@ -191,7 +191,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
     workerTimeoutMs,
     cron,
-    timezone,
+    timezone: zoneName(timezone),
     runAt,
     frequencies: resolveFrequencies(options.frequencies),
     catchUp: resolveCatchUp(options.catchUp),

@@ -4,7 +4,7 @@
  * it came through. `undefined` keeps the row's value; `null` clears it (back to the scheduler's).
  */
 import { ConfigurationError, shown } from '../errors.js'
-import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
+import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 export interface ScheduleSettings {
@@ -61,7 +61,7 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
     throw new ConfigurationError('runAt', `${shown(runAt)} is not a time of day; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '07:00', or null for the scheduler's runAt.`)
   }
   const settings: ScheduleSettings = {
-    timezone: timezone as string | null | undefined,
+    timezone: typeof timezone === 'string' ? zoneName(timezone) : (timezone as null | undefined),
     // 'H:MM' is stored as 'HH:MM', as every runAt is shown.
     runAt: typeof runAt === 'string' ? runAt.padStart(5, '0') : (runAt as null | undefined),
     anchor: checkDate('anchor', given.anchor),

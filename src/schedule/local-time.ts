@@ -30,6 +30,14 @@ export function isValidTimeZone(tz: string): boolean {
   return valid
 }
 
+/**
+ * The zone's own name for a valid `tz` written in another case (`asia/tokyo` is `Asia/Tokyo`,
+ * `utc` is `UTC`), as Intl resolves it: what is stored, so that one zone has one name.
+ */
+export function zoneName(tz: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone
+}
+
 /** True for a 24-hour wall time `'HH:MM'` or `'H:MM'` that {@link parseRunAt} accepts. */
 export function isRunAt(value: unknown): value is string {
   const match = typeof value === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(value) : null

@@ -7,11 +7,11 @@
 
 import { compileCadence, firstSlotAfter } from './cadence.js'
 import { isBuiltInFrequency, type BuiltInFrequency, type FrequencyRule } from './frequency-rules.js'
-import { isRunAt, isValidTimeZone, localDate, parseRunAt } from './local-time.js'
+import { isRunAt, isValidTimeZone, localDate, parseRunAt, zoneName } from './local-time.js'
 import { requireDate, requireZone, resolveRule } from './schedule-input.js'
 import { sharedSlotMemo } from './slot-memo.js'
 
-export { isRunAt, isValidTimeZone, parseRunAt }
+export { isRunAt, isValidTimeZone, parseRunAt, zoneName }
 
 /** The built-in cadence names. Anything else not in the host's `frequencies` runs daily, with a warning. */
 export type Frequency = BuiltInFrequency

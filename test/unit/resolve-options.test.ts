@@ -244,6 +244,11 @@ describe('resolveOptions with good options', () => {
     })
   })
 
+  test("a zone written in another case resolves to the zone's own name", () => {
+    expect(resolveOptions({ timezone: 'europe/berlin', logger }).timezone).toBe('Europe/Berlin')
+    expect(resolveOptions({ timezone: 'utc', logger }).timezone).toBe('UTC')
+  })
+
   test('a partial retry keeps the defaults of the keys it leaves out', () => {
     expect(resolveOptions({ logger, retry: { limit: 0 } }).retry).toEqual({ limit: 0, delaySeconds: 30, maxDelaySeconds: 3600 })
   })
