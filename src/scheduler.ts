@@ -18,7 +18,8 @@ import { queueNames } from './runtime/boss.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
-import { getRun, listRuns } from './records/runs.js'
+import { getRun } from './records/runs.js'
+import { checkTriggers, listRuns } from './records/run-list.js'
 import { waitForRun } from './records/wait-for-run.js'
 import type { RunSummary } from './records/runs.js'
 import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
@@ -214,7 +215,11 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
     getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors', 0))),
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
-    listRuns: (o) => explainingMissingTables(pool, () => listRuns(pool, limitOf(o, 20))),
+    listRuns: async (o) => {
+      if (o?.before !== undefined) assertUuid('before', o.before)
+      const page = { limit: limitOf(o, 20), before: o?.before, triggers: checkTriggers(o?.trigger) }
+      return await explainingMissingTables(pool, () => listRuns(pool, page))
+    },
     getRun: (runId) => {
       assertUuid('runId', runId)
       return explainingMissingTables(pool, () => getRun(pool, runId))

@@ -10,7 +10,7 @@ import type { HistoryEntry } from './records/history.js'
 export type { HistoryEntry, SkipResult }
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
 import type { FinishedRunSummary, RunSummary } from './records/runs.js'
-import type { PausedReason, SubscriptionStatus } from './db/names.js'
+import type { PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
 
 export interface RunNowOptions {
@@ -175,8 +175,12 @@ export interface SubscriptionScheduler {
   getSubscription(subscriptionId: string, options?: { errors?: number | undefined }): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */
   getStatus(): Promise<SchedulerStatus>
-  /** Most recent runs first. @default limit 20 */
-  listRuns(options?: { limit?: number | undefined }): Promise<RunSummary[]>
+  /**
+   * Most recent runs first (by start). `before` (a run id, the last of the page before) lists the
+   * runs that started before it: the next page back. `trigger` keeps only runs with that trigger
+   * (or one of those). @default limit 20
+   */
+  listRuns(options?: { limit?: number | undefined; before?: string | undefined; trigger?: RunTrigger | readonly RunTrigger[] | undefined }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
   /** Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown run). @default limit 20 */
   listFailures(options?: { limit?: number | undefined; runId?: string | undefined }): Promise<FailureRecord[]>

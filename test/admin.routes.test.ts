@@ -137,6 +137,20 @@ describe('happy paths', () => {
     if (quiet) expect((await call('GET', `/failures?runId=${quiet.runId}`)).body.failures).toEqual([])
   })
 
+  test('GET /runs pages back with ?before= the last run shown, and keeps only the triggers of ?trigger=', async () => {
+    const all = (await call('GET', '/runs?limit=1000')).body.runs as { runId: string; trigger: string }[]
+    expect(all.length).toBeGreaterThan(1)
+    const [first] = (await call('GET', '/runs?limit=1')).body.runs
+    const rest = await call('GET', `/runs?limit=1000&before=${first.runId}`)
+    expect(rest.status).toBe(200)
+    expect([first, ...rest.body.runs]).toEqual(all)
+    const kept = (await call('GET', '/runs?trigger=single,manual&limit=1000')).body.runs
+    expect(kept).toEqual(all.filter((r) => r.trigger === 'single' || r.trigger === 'manual'))
+    expect(await call('GET', '/runs?trigger=nightly')).toMatchObject({ status: 400, body: { error: { field: 'trigger', message: expect.stringContaining('one of cron, catch-up') } } })
+    expect(await call('GET', '/runs?before=last')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'before' } } })
+    expect(await call('GET', `/runs?before=${UNKNOWN_ID}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+  })
+
   test('POST /subscriptions/:id/pause, then /resume', async () => {
     const paused = await call('POST', `/subscriptions/${ok[0]}/pause`)
     expect(paused).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'paused', pausedReason: 'manual' } })

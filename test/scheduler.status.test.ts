@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createSubscriptionScheduler } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, NotFoundError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -137,6 +137,54 @@ describe('getStatus', () => {
     expect(after.counts).toMatchObject({ completed: 3 })
     expect(new Set(calls.map((c) => c.subscriptionId))).toEqual(new Set(ids))
     await scheduler.stop({ timeoutMs: 2000 })
+  })
+})
+
+describe('listRuns', () => {
+  // Runs as the sweeps leave them, with microsecond start times and two runs started at once.
+  async function insertRuns(): Promise<{ id: string; trigger: string }[]> {
+    const { rows } = await db.pool.query<{ id: string; trigger: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, finished_at)
+       SELECT t, timestamptz '2026-03-02 09:00:00.000250+00' + (n / 2) * interval '1 minute', now()
+         FROM generate_series(1, 9) AS n, LATERAL (SELECT (ARRAY['cron', 'single', 'manual'])[n % 3 + 1] AS t) AS pick
+       RETURNING id, trigger`,
+    )
+    return rows
+  }
+
+  test('pages back from the last run of each page: every run once, newest first, a run started meanwhile shifting nothing', async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger })
+    await insertRuns()
+    const all = (await scheduler.listRuns({ limit: 1000 })).map((r) => r.runId)
+    expect(all).toHaveLength(9)
+    const first = await scheduler.listRuns({ limit: 4 })
+    expect(first.map((r) => r.runId)).toEqual(all.slice(0, 4))
+    await db.pool.query(`INSERT INTO subscription_scheduler.runs (trigger) VALUES ('manual')`)
+    const second = await scheduler.listRuns({ limit: 4, before: first.at(-1)!.runId })
+    const third = await scheduler.listRuns({ limit: 4, before: second.at(-1)!.runId })
+    expect([...first, ...second, ...third].map((r) => r.runId)).toEqual(all)
+    await expect(scheduler.listRuns({ before: all.at(-1) })).resolves.toEqual([])
+  })
+
+  test('trigger keeps the runs with that trigger, or one of several, and pages within them', async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger })
+    const runs = await insertRuns()
+    const singles = await scheduler.listRuns({ trigger: 'single' })
+    expect(singles.map((r) => r.trigger)).toEqual(['single', 'single', 'single'])
+    expect(new Set(singles.map((r) => r.runId))).toEqual(new Set(runs.filter((r) => r.trigger === 'single').map((r) => r.id)))
+    const all = await scheduler.listRuns()
+    const sweeps = await scheduler.listRuns({ trigger: ['cron', 'manual'], limit: 5 })
+    expect(sweeps).toEqual(all.filter((r) => r.trigger === 'cron' || r.trigger === 'manual').slice(0, 5))
+    await expect(scheduler.listRuns({ trigger: ['cron', 'manual'], before: sweeps.at(-1)!.runId })).resolves.toHaveLength(1)
+  })
+
+  test('a bad trigger or before is refused, naming it; a before no run has is a NotFoundError', async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger })
+    await expect(scheduler.listRuns({ trigger: 'nightly' as never })).rejects.toThrow(/`trigger`.*one of cron, catch-up, manual, retry, single, rescue, backfill.*got "nightly"/)
+    await expect(scheduler.listRuns({ trigger: [] })).rejects.toBeInstanceOf(ConfigurationError)
+    await expect(scheduler.listRuns({ before: 'last' })).rejects.toThrow(/`before`/)
+    await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(NotFoundError)
+    await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(/pruned \(historyRetentionDays\).*without before/)
   })
 })
 

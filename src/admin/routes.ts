@@ -4,6 +4,7 @@
  */
 import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
+import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
 import { invalidField, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
@@ -59,7 +60,15 @@ export const routes: readonly Route[] = [
     },
   },
   // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
-  { method: 'GET', path: '/runs', query: ['limit'], handle: async (c) => json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000) }) }) },
+  {
+    method: 'GET', path: '/runs', query: ['limit', 'before', 'trigger'],
+    // ?before= the last run's id pages back; ?trigger=cron,manual keeps those triggers.
+    handle: async (c) => {
+      const before = optionalUuidParam(c.url, 'before')
+      const trigger = c.url.searchParams.get('trigger')?.split(',')
+      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: trigger as RunTrigger[] | undefined }) })
+    },
+  },
   { method: 'GET', path: '/runs/:id', query: [], handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },
   {
     method: 'GET',

@@ -259,15 +259,3 @@ export async function getRun(db: Executor, runId: string): Promise<RunSummary> {
   if (!rows[0]) throw new NotFoundError(`No run with id ${runId}.`)
   return toSummary(rows[0])
 }
-
-/** The runs that sweep everything due, as `getStatus().lastSweep` counts them. */
-export const SWEEP_TRIGGERS: readonly RunTrigger[] = ['cron', 'catch-up', 'manual']
-
-/** The latest `limit` runs, newest first; only those of `triggers` when given. */
-export async function listRuns(db: Executor, limit: number, triggers?: readonly RunTrigger[]): Promise<RunSummary[]> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT * FROM ${RUNS} WHERE $2::text[] IS NULL OR trigger = ANY($2::text[]) ORDER BY started_at DESC, id LIMIT $1`,
-    [limit, triggers ?? null],
-  )
-  return rows.map(toSummary)
-}

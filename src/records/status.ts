@@ -10,7 +10,7 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { queueNames } from '../runtime/boss.js'
 import { readSharedSettings } from '../runtime/shared-settings.js'
-import { listRuns, SWEEP_TRIGGERS } from './runs.js'
+import { listRuns, SWEEP_TRIGGERS } from './run-list.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SubscriptionStatus } from '../db/names.js'
@@ -153,8 +153,8 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
         GROUP BY 1`,
     ),
     countDue(db, now, 'all'),
-    listRuns(db, 1),
-    listRuns(db, 1, SWEEP_TRIGGERS),
+    listRuns(db, { limit: 1 }),
+    listRuns(db, { limit: 1, triggers: SWEEP_TRIGGERS }),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
     takenRows(db, options),
   ])
