@@ -1,7 +1,7 @@
 /**
  * The dashboard: one self-contained page (inline CSS and script, no external assets) under a
  * strict Content-Security-Policy whose nonce changes on every response. The markup holds the
- * three views' skeletons; the script (dashboard-script.ts) fills the one the address names.
+ * four views' skeletons; the script (dashboard-script.ts) fills the one the address names.
  */
 import { randomBytes } from 'node:crypto'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
@@ -17,6 +17,8 @@ function table(id: string, headings: string[]): string {
   const cells = headings.map((h) => (h.startsWith('#') ? `<th class="num">${h.slice(1)}</th>` : `<th>${h}</th>`)).join('')
   return `<div class="scroll"><table id="${id}"><thead><tr>${cells}</tr></thead><tbody></tbody></table></div>`
 }
+
+const RUN_COLUMNS = ['Started', 'Trigger', 'State', '#Duration', '#Processed', '#Succeeded', '#Failed', '#Retried', '#Skipped']
 
 const HOME = `
 <main id="view-home" hidden>
@@ -47,7 +49,8 @@ const HOME = `
   </section>
   <section aria-labelledby="h-runs">
     <h2 id="h-runs">Recent runs</h2>
-    ${table('runs', ['Started', 'Trigger', 'State', '#Duration', '#Processed', '#Succeeded', '#Failed', '#Retried', '#Skipped'])}
+    ${table('runs', RUN_COLUMNS)}
+    <p class="pager"><a id="all-runs-link" href="#/runs">All runs →</a></p>
   </section>
   <section aria-labelledby="h-failures">
     <h2 id="h-failures">Recent failed attempts</h2>
@@ -110,6 +113,20 @@ const RUN = `
   </section>
 </main>`
 
+const RUNS = `
+<main id="view-runs" hidden>
+  <section aria-labelledby="h-all-runs">
+    <p class="back"><a href="#/">← Overview</a></p>
+    <h2 id="h-all-runs">Runs</h2>
+    <div class="actions">
+      <label for="runs-trigger">Trigger</label>
+      <select id="runs-trigger"><option value="">all</option></select>
+    </div>
+    ${table('all-runs', RUN_COLUMNS)}
+    <p class="pager"><a id="runs-newest" href="#/runs" hidden>← Newest runs</a> <a id="runs-older" href="#/runs" hidden>Older runs →</a></p>
+  </section>
+</main>`
+
 function page(mount: string, nonce: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -143,6 +160,7 @@ function page(mount: string, nonce: string): string {
 ${HOME}
 ${SUBSCRIPTION}
 ${RUN}
+${RUNS}
 <script nonce="${nonce}">${DASHBOARD_SCRIPT}</script>
 </body>
 </html>

@@ -1,13 +1,14 @@
 /**
  * The dashboard's script, inlined into the page under its CSP nonce: the helpers and views of
  * the script-*.ts modules, joined into one function scope, plus the hash router that picks the
- * view (`#/`, `#/subscriptions/<id>`, `#/runs/<id>`) and refreshes it every few seconds. It sends
+ * view (`#/`, `#/subscriptions/<id>`, `#/runs/<id>`, `#/runs`) and refreshes it every few seconds. It sends
  * `X-Requested-With`, which the API requires of cookie-authenticated requests that change state.
  */
 import { SCRIPT_CHARTS } from './script-charts.js'
 import { SCRIPT_CORE } from './script-core.js'
 import { SCRIPT_HOME } from './script-home.js'
 import { SCRIPT_RUN } from './script-run.js'
+import { SCRIPT_RUNS } from './script-runs.js'
 import { SCRIPT_SCHEDULE } from './script-schedule.js'
 import { SCRIPT_SUBSCRIPTION } from './script-subscription.js'
 import { SCRIPT_TIME } from './script-time.js'
@@ -30,9 +31,12 @@ function showStale() {
     lastLoadedAt ? ['what this page shows is from ', el('time', { datetime: lastLoadedAt.toISOString() }, clockTime(lastLoadedAt)), '.'] : 'nothing to show yet.']);
   box.hidden = false;
 }
-var VIEWS = { home: 'view-home', subscription: 'view-subscription', run: 'view-run' };
+var VIEWS = { home: 'view-home', subscription: 'view-subscription', run: 'view-run', runs: 'view-runs' };
 
 function currentRoute() {
+  // The runs page's id is its query (trigger, before): each page of it is a page of its own.
+  var list = /^#\/runs(?:\?(.*))?$/.exec(location.hash);
+  if (list) return { view: 'runs', id: list[1] || '' };
   var match = /^#\/(subscriptions|runs)\/([^/?#]+)$/.exec(location.hash);
   if (!match) return { view: 'home', id: null };
   return { view: match[1] === 'subscriptions' ? 'subscription' : 'run', id: decodeURIComponent(match[2]).toLowerCase() };
@@ -40,6 +44,7 @@ function currentRoute() {
 
 function loadView(route) {
   if (route.view === 'home') return Promise.all([loadHome(), loadCharts(false)]);
+  if (route.view === 'runs') return loadRuns(route.id);
   if (!UUID.test(route.id)) {
     if (route.view === 'subscription') forgetSubscription(route.id);
     else forgetRun(route.id);
@@ -90,6 +95,7 @@ $('browser-zone').textContent = BROWSER_ZONE;
 wireHeader();
 wireSubscription();
 wireSchedule();
+wireRuns();
 window.addEventListener('hashchange', showView);
 setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
 setInterval(showStale, 1000);
@@ -99,6 +105,6 @@ showView();
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
-${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_ROUTER}
+${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_RUNS}${SCRIPT_ROUTER}
 })();
 `

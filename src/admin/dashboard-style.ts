@@ -21,7 +21,7 @@ button.secondary { background: transparent; color: var(--accent); }
 button.danger { border-color: var(--bad); background: var(--bad); }
 button:disabled { opacity: .5; cursor: not-allowed; }
 button[aria-busy="true"] { cursor: progress; }
-input { font: inherit; padding: 7px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--fg); min-width: 0; }
+input, select { font: inherit; padding: 7px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--fg); min-width: 0; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .error { color: var(--bad); }
 `
@@ -93,6 +93,7 @@ dl.fields dd { margin: 0; overflow-wrap: anywhere; }
 @media (max-width: 480px) { dl.fields { grid-template-columns: minmax(0, 1fr); } dl.fields dd { margin-bottom: 6px; } }
 pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
 .back { margin: 0 0 10px; }
+.pager { margin: 10px 0 0; display: flex; gap: 18px; }
 #sub-schedule { display: grid; gap: 10px; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px; }
 #sub-upcoming { margin: 0; padding-left: 18px; }
 #sub-upcoming li.empty { list-style: none; margin-left: -18px; color: var(--muted); }

@@ -36,13 +36,7 @@ function renderInstance(health) {
 }
 
 function renderRuns(runs) {
-  replaceRows($('runs').tBodies[0], runs.map(function (run) {
-    return el('tr', { 'data-run-id': run.runId },
-      el('td', {}, runLink(run.runId, timeNode(run.startedAt))), el('td', {}, run.trigger), el('td', {}, runState(run)),
-      el('td', { class: 'num' }, duration(run.durationMs)), el('td', { class: 'num' }, run.processed),
-      el('td', { class: 'num' }, run.successful), el('td', { class: 'num' }, run.failed),
-      el('td', { class: 'num' }, run.retried), el('td', { class: 'num' }, run.skipped));
-  }), 9, 'No runs yet.');
+  replaceRows($('runs').tBodies[0], runs.map(runRow), 9, 'No runs yet.');
 }
 
 /** One failed attempt; show.subscription and show.run add those columns. */

@@ -1,0 +1,121 @@
+/**
+ * The dashboard's runs page in a real headless Chromium: the whole run history, newest first, 50
+ * runs a page, paged back and forth through its links and filtered by trigger, each page what
+ * `listRuns()` gives; and what a bad address says. Leaves docs/dashboard-runs.png behind.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
+
+const TOKEN = 'dashboard-runs-token-0123456789abcdef'
+const UNKNOWN_RUN = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
+const unavailable = browserUnavailable()
+
+describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  const logger = captureLogger()
+  let db: TestDatabase
+  let scheduler: SubscriptionScheduler
+  let server: Listening
+  let browser: Browser
+  let page: Page
+  let base: string
+  let problems: string[]
+
+  const ROWS = '#all-runs tbody tr[data-run-id]'
+
+  /** Waits (with a deadline) for the page's table to show these runs, top to bottom, and says what it shows if it does not. */
+  async function expectShown(expected: string[]): Promise<void> {
+    const want = JSON.stringify(expected)
+    await page.waitForFunction(([rows, ids]) => JSON.stringify([...document.querySelectorAll(rows)].map((row) => row.getAttribute('data-run-id'))) === ids, [ROWS, want] as const, { timeout: 10_000 }).catch(() => undefined)
+    expect(await page.locator(ROWS).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run-id')))).toEqual(expected)
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    // 120 finished runs a minute apart, every fourth a backfill.
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, finished_at, claimed, successful)
+       SELECT CASE WHEN n % 4 = 0 THEN 'backfill' ELSE 'cron' END, t, t + interval '2 seconds', t + interval '3 seconds', 10, 10
+         FROM generate_series(1, 120) AS n, LATERAL (SELECT timestamptz '2026-11-01 09:00:00+00' + n * interval '1 minute' AS t) AS at`,
+    )
+    scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false })
+    server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+    base = server.base
+    browser = await launchChromium()
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' })).newPage()
+    // The page's refusals of bad addresses are asked of the API on purpose.
+    problems = watchProblems(page, (url) => url === `${base}/` || url.includes('/runs?limit=51&before='))
+    await signInWithForm(page, `${base}/`, TOKEN)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await scheduler?.stop({ timeoutMs: 2000 })
+  })
+
+  test('"All runs" pages back 50 at a time to the first run, and "Newest runs" comes back: each page what listRuns() gives', async () => {
+    const all = (await scheduler.listRuns({ limit: 1000 })).map((r) => r.runId)
+    expect(all).toHaveLength(120)
+    await page.getByRole('link', { name: 'All runs →' }).click()
+    await page.waitForURL(`${base}/#/runs`)
+    await expectShown(all.slice(0, 50))
+    expect(await page.locator('#runs-newest').isHidden()).toBe(true)
+    await page.screenshot({ path: screenshotPath('dashboard-runs.png') })
+
+    await page.getByRole('link', { name: 'Older runs →' }).click()
+    await page.waitForURL(`${base}/#/runs?before=${all[49]}`)
+    await expectShown(all.slice(50, 100))
+    await page.getByRole('link', { name: 'Older runs →' }).click()
+    await expectShown(all.slice(100))
+    expect(await page.locator('#runs-older').isHidden()).toBe(true)
+
+    // The browser's Back goes to the page before; "Newest runs" to the first.
+    await page.goBack()
+    await expectShown(all.slice(50, 100))
+    await page.getByRole('link', { name: '← Newest runs' }).click()
+    await page.waitForURL(`${base}/#/runs`)
+    await expectShown(all.slice(0, 50))
+  })
+
+  test('the trigger filter keeps that trigger\'s runs, in the address too, and pages within them', async () => {
+    const newest = (await scheduler.listRuns({ limit: 50 })).map((r) => r.runId)
+    const backfills = (await scheduler.listRuns({ trigger: 'backfill', limit: 1000 })).map((r) => r.runId)
+    expect(backfills).toHaveLength(30)
+    await page.goto(`${base}/#/runs`)
+    await expectShown(newest)
+    await page.getByLabel('Trigger').selectOption('backfill')
+    await page.waitForURL(`${base}/#/runs?trigger=backfill`)
+    await expectShown(backfills)
+    expect(await page.locator('#all-runs tbody td:nth-child(2)').allTextContents()).toEqual(Array(30).fill('backfill'))
+    expect(await page.locator('#runs-older').isHidden()).toBe(true)
+
+    await page.goto(`${base}/#/runs?trigger=backfill&before=${backfills[9]}`)
+    await expectShown(backfills.slice(10))
+    expect(await page.getByLabel('Trigger').inputValue()).toBe('backfill')
+    await page.getByLabel('Trigger').selectOption('')
+    await page.waitForURL(`${base}/#/runs`)
+    await expectShown(newest)
+  })
+
+  test('an address naming no trigger or no run says what is wrong, and shows no runs', async () => {
+    await page.goto(`${base}/#/runs?trigger=nightly`)
+    await page.locator('#notice.error', { hasText: '"nightly" is not a trigger: runs are started by cron, catch-up' }).waitFor()
+    await expectShown([])
+    await page.goto(`${base}/#/runs?before=${UNKNOWN_RUN}`)
+    await page.locator('#notice.error', { hasText: `No run with id ${UNKNOWN_RUN}` }).waitFor()
+    expect(await page.locator('#runs-older').isHidden()).toBe(true)
+  })
+
+  test('the page ran under the CSP without a single violation or script error', () => {
+    expect(problems).toEqual([])
+  })
+})
