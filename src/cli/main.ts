@@ -21,6 +21,7 @@ import reschedule from './commands/reschedule.js'
 import resume from './commands/resume.js'
 import runNow from './commands/run-now.js'
 import skip from './commands/skip.js'
+import runs from './commands/runs.js'
 import status from './commands/status.js'
 import upcoming from './commands/upcoming.js'
 import worker from './commands/worker.js'
@@ -36,7 +37,7 @@ Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  130 run-now, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, status, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, status, runs, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'

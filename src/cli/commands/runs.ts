@@ -1,0 +1,55 @@
+/**
+ * `runs`: the run history, newest first, a page at a time (`--before` the last run of the page
+ * before), all of it or only some triggers. Reads only; needs no worker and starts nothing.
+ */
+import { defineCommand } from 'citty'
+import { RUN_TRIGGERS } from '../../db/names.js'
+import type { RunTrigger } from '../../db/names.js'
+import { createSubscriptionScheduler } from '../../scheduler.js'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, UsageError, withPool } from '../context.js'
+import { shown } from '../../errors.js'
+import { inFlagTerms } from '../control.js'
+import { formatRunList } from '../run-list.js'
+
+/** At most this many runs are listed at once, as by `listRuns()`. */
+const MAX_LIMIT = 1000
+
+/** `--trigger`: one trigger name, or several, comma-separated. */
+function triggersFlag(value: string | undefined): RunTrigger[] | undefined {
+  if (value === undefined) return undefined
+  const names = value.split(',').map((name) => name.trim())
+  const bad = names.find((name) => !(RUN_TRIGGERS as readonly string[]).includes(name))
+  if (bad !== undefined) throw new UsageError(`--trigger: expected one of ${RUN_TRIGGERS.join(', ')}, or several of them comma-separated; got ${shown(bad)}.`)
+  return names as RunTrigger[]
+}
+
+export default defineCommand({
+  meta: { name: 'runs', description: 'The run history, newest first: --before <run id> pages back, --trigger keeps some triggers' },
+  args: {
+    limit: { type: 'string', description: `How many runs, 1 to ${MAX_LIMIT} (default 20)`, valueHint: 'n' },
+    trigger: { type: 'string', description: `Only runs with this trigger, or these (comma-separated): ${RUN_TRIGGERS.join(', ')}`, valueHint: 'names' },
+    before: { type: 'string', description: 'Only runs started before this run: the last one of the page before', valueHint: 'run-id' },
+    json: { type: 'boolean', description: 'Print JSON: { runs: [run summaries, dates as ISO strings] }' },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const limit = Math.min(integerFlag('limit', args.limit, 1) ?? 20, MAX_LIMIT)
+    const trigger = triggersFlag(args.trigger)
+    const before = args.before === undefined ? undefined : args.before.toLowerCase()
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const scheduler = createSubscriptionScheduler(pool, { logger })
+      // One more than asked says whether older runs exist.
+      const asked = Math.min(limit + 1, MAX_LIMIT)
+      const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before }))
+      const runs = found.slice(0, limit)
+      if (args.json) {
+        console.log(JSON.stringify({ runs }, null, 2))
+        return
+      }
+      console.log(formatRunList(runs, { limit, trigger, before }, found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)))
+    })
+  },
+})

@@ -1,0 +1,46 @@
+/**
+ * What `runs` prints for people: one line per run, newest first, in columns, and the command
+ * that lists the page before when there is one. A pure function of the library's run summaries,
+ * so that the wording is tested without a database.
+ */
+import type { RunSummary } from '../index.js'
+import { formatDuration } from './format.js'
+
+/** What the page was asked for: repeated in the command that lists the next page back. */
+export interface RunListQuery {
+  limit: number
+  trigger: string[] | undefined
+  before: string | undefined
+}
+
+function stateOf(run: RunSummary): string {
+  if (run.error) return 'error'
+  return run.finishedAt ? 'finished' : 'running'
+}
+
+const COLUMNS = ['Started (UTC)', 'Trigger', 'State', 'Duration', 'Processed', 'Succeeded', 'Failed', 'Retried', 'Skipped', 'Run'] as const
+/** Counts and durations line up on the right. */
+const RIGHT = new Set<string>(['Duration', 'Processed', 'Succeeded', 'Failed', 'Retried', 'Skipped'])
+
+function cellsOf(run: RunSummary): string[] {
+  const duration = run.finishedAt ? formatDuration(run.durationMs) : '-'
+  return [run.startedAt.toISOString(), run.trigger, stateOf(run), duration, ...[run.processed, run.successful, run.failed, run.retried, run.skipped].map(String), run.runId]
+}
+
+/** `more`: older runs than these exist (or may: a full page of 1000 cannot tell). */
+export function formatRunList(runs: RunSummary[], query: RunListQuery, more: boolean): string {
+  const which = query.trigger ? ` with trigger ${query.trigger.join(' or ')}` : ''
+  if (runs.length === 0) {
+    return query.before ? `No runs${which} started before run ${query.before}.` : `No runs${which} yet.`
+  }
+  const rows = [[...COLUMNS] as string[], ...runs.map(cellsOf)]
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  const lines = rows.map((row) => row.map((cell, i) => (RIGHT.has(COLUMNS[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+  const title = `${runs.length} run${runs.length === 1 ? '' : 's'}${which}, newest first${query.before ? `, started before run ${query.before}` : ''}:`
+  const out = [title, ...lines]
+  if (more) {
+    const flags = [`--before ${runs.at(-1)!.runId}`, query.trigger ? `--trigger ${query.trigger.join(',')}` : '', query.limit !== 20 ? `--limit ${query.limit}` : '']
+    out.push(`Older runs: pg-subscription-scheduler runs ${flags.filter(Boolean).join(' ')}`)
+  }
+  return out.join('\n')
+}
