@@ -15,6 +15,7 @@ export type {
   SubscriptionDetails,
   SubscriptionScheduler,
 } from './types.js'
+export type { InstanceInfo } from './records/instances.js'
 export type { SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './observe/events.js'
 export { migrate } from './db/migrate.js'
 export type { MigrateOptions, MigrateResult } from './db/migrate.js'

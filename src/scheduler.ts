@@ -20,6 +20,7 @@ import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
 import { getRun } from './records/runs.js'
 import { checkTriggers, listRuns } from './records/run-list.js'
+import { listInstances } from './records/instances.js'
 import { waitForRun } from './records/wait-for-run.js'
 import type { RunSummary } from './records/runs.js'
 import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
@@ -215,6 +216,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
     getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors', 0))),
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
+    listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved.queuePrefix)),
     listRuns: async (o) => {
       if (o?.before !== undefined) assertUuid('before', o.before)
       const page = { limit: limitOf(o, 20), before: o?.before, triggers: checkTriggers(o?.trigger) }
@@ -238,6 +240,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     health: () => ({
       state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',
       breaker: engine?.breaker?.health() ?? (resolved.circuitBreaker ? CLOSED : null),
+      instanceId: engine?.instanceId ?? null,
     }),
     on: (event, listener) => events.on(event, listener),
   }

@@ -248,3 +248,32 @@ export const callRates = scheduler.table('call_rates', {
   scope: text('scope').primaryKey(),
   nextAt: timestamptz('next_at').notNull().default(sql`'-infinity'::timestamptz`),
 })
+
+/**
+ * The scheduler's instances, as each started one reports itself (every 15 s while it runs), for
+ * operators: which hosts and versions run, which schedule and which call the worker, whose
+ * circuit breaker is open, and which went silent without a stop (killed). Rows of instances
+ * stopped or silent for a day are pruned.
+ */
+export const schedulerInstances = scheduler.table(
+  'instances',
+  {
+    id: uuid('id').primaryKey(),
+    /** The queue prefix: the scheduler it belongs to. */
+    scope: text('scope').notNull(),
+    host: text('host').notNull(),
+    pid: integer('pid').notNull(),
+    version: text('version').notNull(),
+    /** It registers the cron schedule (`schedule` option). */
+    schedules: boolean('schedules').notNull(),
+    /** It calls the worker (`work` option), with this `concurrency`. */
+    works: boolean('works').notNull(),
+    concurrency: integer('concurrency').notNull(),
+    /** Its circuit breaker at its last report (`{ state, openSince, until }`); null without one. */
+    breaker: jsonb('breaker'),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    seenAt: timestamptz('seen_at').notNull().defaultNow(),
+    stoppedAt: timestamptz('stopped_at'),
+  },
+  (t) => [index('instances_seen_at_idx').on(t.seenAt)],
+)

@@ -3,6 +3,7 @@
  * handler and the CLI program against.
  */
 import type { BreakerHealth } from './process/breaker.js'
+import type { InstanceInfo } from './records/instances.js'
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 import type { SkipResult } from './records/schedule-control.js'
 import type { HistoryEntry } from './records/history.js'
@@ -118,6 +119,8 @@ export interface SchedulerHealth {
   state: 'stopped' | 'starting' | 'running' | 'stopping'
   /** Its circuit breaker (`circuitBreaker`); null without one. */
   breaker: BreakerHealth | null
+  /** Its id in `listInstances()`, from the end of `start()` until `stop()` resolves; null otherwise. */
+  instanceId: string | null
 }
 
 export interface SubscriptionScheduler {
@@ -190,6 +193,11 @@ export interface SubscriptionScheduler {
    * @default limit 20
    */
   listFailing(options?: { limit?: number | undefined }): Promise<FailingSubscription[]>
+  /**
+   * The scheduler's instances (those with its `queuePrefix`) as they report themselves: running
+   * ones first, then stopped ones and those gone silent without a stop (killed), for a day.
+   */
+  listInstances(): Promise<InstanceInfo[]>
   /** This instance now: started or not, and its circuit breaker. No query: cheap enough for every probe. */
   health(): SchedulerHealth
   /** Subscribes to an event; returns the function that unsubscribes. */

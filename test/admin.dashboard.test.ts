@@ -6,6 +6,7 @@
  * docs/dashboard-mobile.png behind.
  */
 import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type pg from 'pg'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -18,6 +19,7 @@ import { createTestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
 import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
+import pkg from '../package.json' with { type: 'json' }
 
 const TOKEN = 'dashboard-test-token-0123456789abcdef'
 const ZONE = 'America/New_York'
@@ -257,6 +259,36 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     } finally {
       await page.unroute('**/dashboard.json')
     }
+  })
+
+  test('lists the instances: the one serving the page marked, another host calling the worker with its breaker open, one gone silent', async () => {
+    const until = new Date(Date.now() + 90_000)
+    const breaker = JSON.stringify({ state: 'open', openSince: new Date().toISOString(), until: until.toISOString() })
+    // Two other processes' reports, as they write them.
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, breaker, started_at, seen_at)
+       VALUES (gen_random_uuid(), 'subscription-scheduler', 'worker-7', 4242, '0.1.0', false, true, 32, $1, now() - interval '1 hour', now()),
+              (gen_random_uuid(), 'subscription-scheduler', 'worker-9', 77, '0.0.9', true, false, 10, NULL, now() - interval '2 hours', now() - interval '5 minutes')`,
+      [breaker],
+    )
+    await page.goto(`${base}/`)
+    const rows = page.locator('#instances tbody tr[data-instance-id]')
+    await page.waitForFunction(() => document.querySelectorAll('#instances tbody tr[data-instance-id]').length === 3)
+    const serving = rows.filter({ has: page.locator(`xpath=self::*[@data-instance-id="${scheduler.health().instanceId}"]`) })
+    expect(await serving.locator('td').allTextContents()).toEqual([
+      `${hostname()} serving this page`, String(process.pid), pkg.version, 'schedules, calls the worker, 16 at once', 'running', '—', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d/), expect.stringMatching(/^\d+ s ago$/),
+    ])
+    const other = rows.filter({ hasText: 'worker-7' })
+    expect(await other.locator('td').allTextContents()).toEqual([
+      'worker-7', '4242', '0.1.0', 'calls the worker, 32 at once', 'running', expect.stringMatching(/^open until \d{4}-\d\d-\d\d \d\d:\d\d/), expect.any(String), expect.stringMatching(/^\d+ s ago$/),
+    ])
+    const silent = rows.filter({ hasText: 'worker-9' })
+    expect(await silent.locator('td').nth(4).textContent()).toBe('silent')
+    expect(await silent.locator('td .pill').getAttribute('title')).toMatch(/no stop: killed/)
+    expect(await silent.locator('td').nth(7).textContent()).toBe('5 min ago')
+    // Running ones first.
+    expect(await rows.last().getAttribute('data-instance-id')).not.toBe(scheduler.health().instanceId)
+    expect((await rows.locator('td:nth-child(5)').allTextContents()).at(-1)).toBe('silent')
   })
 
   test('says so when the server stops answering (a locked table), and when the figures shown are from, to the second; the warning goes once it answers', async () => {

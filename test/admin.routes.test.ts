@@ -83,7 +83,7 @@ describe('happy paths', () => {
   })
 
   test('GET /health: the instance serving the API, running, with no circuit breaker', async () => {
-    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { state: 'running', breaker: null } })
+    expect(await call('GET', '/health')).toMatchObject({ status: 200, body: { state: 'running', breaker: null, instanceId: scheduler.health().instanceId } })
   })
 
   test('GET /status, /runs, /runs/:id, /failures and /dashboard.json', async () => {
@@ -106,7 +106,12 @@ describe('happy paths', () => {
 
     const dashboard = await call('GET', '/dashboard.json')
     expect(dashboard.status).toBe(200)
-    expect(dashboard.body).toEqual({ status: status.body, runs: expect.any(Array), failures: failures.body.failures, failing: [expect.objectContaining({ subscriptionId: bad })], instance: { state: 'running', breaker: null } })
+    const instances = await call('GET', '/instances')
+    expect(instances).toMatchObject({ status: 200, body: { instances: [{ instanceId: scheduler.health().instanceId, state: 'running', works: true }] } })
+    expect(dashboard.body).toEqual({
+      status: status.body, runs: expect.any(Array), failures: failures.body.failures, failing: [expect.objectContaining({ subscriptionId: bad })],
+      instances: instances.body.instances.map((i: object) => ({ ...i, seenAt: expect.any(String) })), instance: { state: 'running', breaker: null, instanceId: scheduler.health().instanceId },
+    })
     expect(dashboard.body.runs[0]).toEqual(latest)
   })
 

@@ -82,14 +82,17 @@ describe('a role that may not create', () => {
       // A migration left to apply (an upgrade) alters the owner's tables: the fix is the owner's
       // migrate, not CREATE on the database, which would not give this user those tables.
       const journal = 'subscription_scheduler.__drizzle_migrations'
-      const { rows: [last] } = await db.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal}) RETURNING hash, created_at`)
+      // The last two: the newest creates a table, the one before alters one.
+      const { rows: last } = await db.pool.query(`DELETE FROM ${journal} WHERE id IN (SELECT id FROM ${journal} ORDER BY id DESC LIMIT 2) RETURNING hash, created_at`)
       try {
         const upgrade = await migrate(app).catch((error: Error) => error)
         expect(upgrade).toBeInstanceOf(MigrationError)
         expect((upgrade as Error).message).toMatch(/\(must be owner of (table|relation) \w+\)\. Run the migrations as the owner of the database and of the scheduler's tables/)
         expect((upgrade as Error).message).not.toContain('GRANT CREATE')
       } finally {
-        await db.pool.query(`INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [last.hash, last.created_at])
+        for (const entry of last.sort((x, y) => Number(x.created_at) - Number(y.created_at))) {
+          await db.pool.query(`INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [entry.hash, entry.created_at])
+        }
       }
     } finally {
       await app.end()

@@ -82,7 +82,7 @@ describe('circuit breaker', () => {
       retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 },
       circuitBreaker: { failureThreshold: 2, cooldownSeconds: 7200 },
     })
-    expect(s.health()).toEqual({ state: 'stopped', breaker: { state: 'closed', openSince: null, until: null } })
+    expect(s.health()).toEqual({ state: 'stopped', breaker: { state: 'closed', openSince: null, until: null }, instanceId: null })
     await s.start()
     const ids = await seedSubscriptions(harness.db.pool, { count: 10 })
     const startedAt = Date.now()

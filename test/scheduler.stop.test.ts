@@ -26,7 +26,7 @@ describe('stop', () => {
   test('health() follows start() and stop(): stopped, starting, running, stopping, stopped again', async () => {
     const worker = createFakeWorkerClient().otherwise({ delayMs: 300 })
     const s = scheduler({ workerClient: worker, queuePrefix: 'stop-health' })
-    expect(s.health()).toEqual({ state: 'stopped', breaker: null })
+    expect(s.health()).toEqual({ state: 'stopped', breaker: null, instanceId: null })
     const started = s.start()
     expect(s.health().state).toBe('starting')
     await started
@@ -38,7 +38,7 @@ describe('stop', () => {
     const stopped = s.stop({ timeoutMs: 5000 })
     expect(s.health().state).toBe('stopping')
     await stopped
-    expect(s.health()).toEqual({ state: 'stopped', breaker: null })
+    expect(s.health()).toEqual({ state: 'stopped', breaker: null, instanceId: null })
   })
 
   test('lets in-flight calls finish and record their outcome, and leaves the pool open', async () => {

@@ -56,6 +56,10 @@ const HOME = `
     <h2 id="h-failures">Recent failed attempts</h2>
     ${table('failures', ['When', 'Subscription', 'Run', '#Attempt', '#HTTP', 'Outcome', 'Error'])}
   </section>
+  <section aria-labelledby="h-instances">
+    <h2 id="h-instances">Instances</h2>
+    ${table('instances', ['Host', '#PID', 'Version', 'Role', 'State', 'Breaker', 'Started', 'Last report'])}
+  </section>
 </main>`
 
 const SUBSCRIPTION = `

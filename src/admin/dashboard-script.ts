@@ -7,6 +7,7 @@
 import { SCRIPT_CHARTS } from './script-charts.js'
 import { SCRIPT_CORE } from './script-core.js'
 import { SCRIPT_HOME } from './script-home.js'
+import { SCRIPT_INSTANCES } from './script-instances.js'
 import { SCRIPT_RUN } from './script-run.js'
 import { SCRIPT_RUNS } from './script-runs.js'
 import { SCRIPT_SCHEDULE } from './script-schedule.js'
@@ -105,6 +106,6 @@ showView();
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
-${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_RUNS}${SCRIPT_ROUTER}
+${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_INSTANCES}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_RUNS}${SCRIPT_ROUTER}
 })();
 `

@@ -98,4 +98,5 @@ pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wr
 #sub-upcoming { margin: 0; padding-left: 18px; }
 #sub-upcoming li.empty { list-style: none; margin-left: -18px; color: var(--muted); }
 td.detail { white-space: normal; min-width: 220px; }
+small.serving { color: var(--muted); margin-left: 4px; }
 `

@@ -30,13 +30,14 @@ export const routes: readonly Route[] = [
     path: '/dashboard.json',
     query: [],
     handle: async ({ scheduler }) => {
-      const [status, runs, failures, failing] = await Promise.all([
+      const [status, runs, failures, failing, instances] = await Promise.all([
         scheduler.getStatus(),
         scheduler.listRuns({ limit: 10 }),
         scheduler.listFailures({ limit: 20 }),
         scheduler.listFailing({ limit: 20 }),
+        scheduler.listInstances(),
       ])
-      return json(200, { status, runs, failures, failing, instance: scheduler.health() })
+      return json(200, { status, runs, failures, failing, instances, instance: scheduler.health() })
     },
   },
   {
@@ -50,6 +51,7 @@ export const routes: readonly Route[] = [
   },
   { method: 'GET', path: '/status', query: [], handle: async ({ scheduler }) => json(200, await scheduler.getStatus()) },
   { method: 'GET', path: '/health', query: [], handle: async ({ scheduler }) => json(200, scheduler.health()) },
+  { method: 'GET', path: '/instances', query: [], handle: async ({ scheduler }) => json(200, { instances: await scheduler.listInstances() }) },
   {
     method: 'POST',
     path: '/process-subscriptions',

@@ -73,6 +73,7 @@ function loadHome() {
     renderFailing(data.failing, data.status);
     renderRuns(data.runs);
     renderFailures(data.failures);
+    renderInstances(data.instances, data.instance);
     var now = new Date();
     $('updated').replaceChildren(el('time', { datetime: now.toISOString() }, clockTime(now)));
   });

@@ -18,6 +18,7 @@ export const TABLES = {
   settings: `${SCHEDULER_SCHEMA}.settings`,
   callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
   callRates: `${SCHEDULER_SCHEMA}.call_rates`,
+  instances: `${SCHEDULER_SCHEMA}.instances`,
   migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,
 } as const
 

@@ -22,6 +22,8 @@ import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
 import { registerWorkers } from './workers.js'
 import { shareSettings } from './shared-settings.js'
+import { startPresence } from './presence.js'
+import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
@@ -34,6 +36,8 @@ export interface Engine extends Pick<RunStarter, 'startRun'> {
   readonly stopping: boolean
   /** This instance's circuit breaker, if it has one. */
   readonly breaker: Breaker | null
+  /** This instance's id in the instances table. */
+  readonly instanceId: string
   /** Aborted as soon as a stop begins. */
   readonly haltSignal: AbortSignal
   /** Aborted once a stop has let this instance's calls finish (or cancelled them) and settled them. */
@@ -83,6 +87,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const telemetry = createTelemetry(options.queuePrefix)
   let runs: RunStarter
   let processor: ProcessorContext
+  let presence: Presence
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
   let processWorker: string | undefined
   const wakeWorker = () => {
@@ -106,6 +111,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     }
     await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
+    presence = await startPresence(pool, options, processor.breaker, pkg.version)
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     pool.off('error', onPoolError)
@@ -125,6 +131,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       return stopping
     },
     breaker: processor.breaker,
+    instanceId: presence.id,
     haltSignal: halt.signal,
     stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
@@ -147,6 +154,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       try {
         await Promise.allSettled([...runs.inFlight])
         await boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
+        await presence.stop()
       } finally {
         clearTimeout(deadline)
         cancel.abort()

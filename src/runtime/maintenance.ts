@@ -2,13 +2,14 @@
  * The minutely maintenance tick (the rescue queue): close the runs of sweeps that died with
  * their instance and sweep what they left, renew the expired claims of jobs pg-boss still holds
  * and take back the others, finish runs nobody finished, resume subscriptions whose pause ended,
- * refresh the backlog gauge, and prune history.
+ * refresh the backlog gauge, and prune history and the rows of instances long gone.
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import type { EventBus } from '../observe/events.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { pruneHistory } from '../records/failures.js'
+import { pruneInstances } from '../records/instances.js'
 import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
 import { countDue } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
@@ -61,4 +62,5 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
   telemetry.setDueBacklog(await countDue(pool, now, 'due'))
   await pruneHistory(pool, options.historyRetentionDays, now)
+  await pruneInstances(pool)
 }

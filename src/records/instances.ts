@@ -1,0 +1,93 @@
+/**
+ * The scheduler's instances as they report themselves: each started instance writes its row,
+ * touches it every {@link INSTANCE_REPORT_MS} while it runs, and marks it stopped when `stop()`
+ * ends. An instance killed cannot say so: its row goes silent, which the database's own clock
+ * tells (never a host's, whose clock may be off). Rows stopped or silent for a day are pruned.
+ */
+import type { BreakerHealth } from '../process/breaker.js'
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+
+const INSTANCES = TABLES.instances
+
+/** How often a running instance touches its row. */
+export const INSTANCE_REPORT_MS = 15_000
+/** An instance whose row has not been touched for this long is silent: killed, frozen, or cut off from the database. */
+export const SILENT_AFTER_SECONDS = 60
+
+/** One instance, as `listInstances()` returns it. */
+export interface InstanceInfo {
+  instanceId: string
+  /** Its host name and process id. */
+  host: string
+  pid: number
+  /** The package version it runs. */
+  version: string
+  /** It registers the cron schedule (`schedule` option). */
+  schedules: boolean
+  /** It calls the worker (`work` option), `concurrency` calls at once at most. */
+  works: boolean
+  concurrency: number
+  /**
+   * `running`: reported within the last minute; `stopped`: its `stop()` finished; `silent`: no
+   * report for a minute, and no stop (killed, or cut off from the database).
+   */
+  state: 'running' | 'stopped' | 'silent'
+  /** Its circuit breaker at its last report; null without one. */
+  breaker: BreakerHealth | null
+  startedAt: Date
+  /** Its last report. */
+  seenAt: Date
+  stoppedAt: Date | null
+}
+
+/** What an instance says of itself in each report; `scope` is its scheduler's queue prefix. */
+export type InstanceIdentity = { id: string; scope: string } & Pick<InstanceInfo, 'host' | 'pid' | 'version' | 'schedules' | 'works' | 'concurrency'>
+
+/**
+ * Writes the row, or touches it, with the breaker as it stands: a row pruned meanwhile (an
+ * instance cut off from the database for a day) is written again.
+ */
+export async function reportInstance(db: Executor, me: InstanceIdentity, breaker: BreakerHealth | null): Promise<void> {
+  await db.query(
+    `INSERT INTO ${INSTANCES} (id, scope, host, pid, version, schedules, works, concurrency, breaker) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker`,
+    [me.id, me.scope, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, breaker],
+  )
+}
+
+export async function markInstanceStopped(db: Executor, id: string): Promise<void> {
+  await db.query(`UPDATE ${INSTANCES} SET seen_at = now(), stopped_at = now() WHERE id = $1`, [id])
+}
+
+/** A row as read: the identity's columns, its times, its breaker as stored (JSON), and its state. */
+type InstanceRow = Omit<InstanceIdentity, 'scope'> & Pick<InstanceInfo, 'state'> & {
+  breaker: { state: BreakerHealth['state']; openSince: string | null; until: string | null } | null
+  started_at: Date
+  seen_at: Date
+  stopped_at: Date | null
+}
+
+const date = (iso: string | null) => (iso === null ? null : new Date(iso))
+
+/** The instances of the scheduler `scope`: running ones first, then the latest started. */
+export async function listInstances(db: Executor, scope: string): Promise<InstanceInfo[]> {
+  const { rows } = await db.query<InstanceRow>(
+    `SELECT *, CASE WHEN stopped_at IS NOT NULL THEN 'stopped'
+                    WHEN seen_at < now() - make_interval(secs => $2) THEN 'silent' ELSE 'running' END AS state
+       FROM ${INSTANCES} WHERE scope = $1
+      ORDER BY (stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)) DESC, started_at DESC, id LIMIT 1000`,
+    [scope, SILENT_AFTER_SECONDS],
+  )
+  return rows.map((row) => ({
+    instanceId: row.id, host: row.host, pid: row.pid, version: row.version,
+    schedules: row.schedules, works: row.works, concurrency: row.concurrency, state: row.state,
+    breaker: row.breaker && { state: row.breaker.state, openSince: date(row.breaker.openSince), until: date(row.breaker.until) },
+    startedAt: row.started_at, seenAt: row.seen_at, stoppedAt: row.stopped_at,
+  }))
+}
+
+/** Deletes the rows of instances stopped or silent for a day. */
+export async function pruneInstances(db: Executor): Promise<void> {
+  await db.query(`DELETE FROM ${INSTANCES} WHERE seen_at < now() - interval '1 day'`)
+}
