@@ -23,38 +23,17 @@ import { checkTriggers, listRuns } from './records/run-list.js'
 import { listInstances } from './records/instances.js'
 import { waitForRun } from './records/wait-for-run.js'
 import type { RunSummary } from './records/runs.js'
-import type { BackfillOptions, PauseOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
+import type { BackfillOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
 import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
+import { checkPauseOptions, limitOf, methodOptions } from './config/method-options.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
 import type { RunTrigger } from './db/names.js'
-
-/** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
-function limitOf(options: { limit?: number | undefined } | undefined, fallback: number, name = 'limit', min = 1): number {
-  const limit = options?.limit ?? fallback
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < min) {
-    throw new ConfigurationError(name, `expected a whole number from ${min} (at most 1000 are listed), got ${shown(limit)}.`)
-  }
-  return Math.min(limit, 1000)
-}
-
-/** `pause()`'s options: nothing, or a valid `until`. */
-function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', `pause() takes { until?: Date }, got ${shown(options)}.`)
-  for (const key of Object.keys(options)) if (key !== 'until') throw new ConfigurationError(key, 'unknown option of pause(); it takes { until?: Date }.')
-  const { until } = options
-  if (until === undefined) return undefined
-  if (!(until instanceof Date) || Number.isNaN(until.getTime())) {
-    throw new ConfigurationError('until', `expected a valid Date, got ${shown(until)}.`)
-  }
-  return until
-}
 
 /**
  * @example
@@ -129,7 +108,8 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       await starting
     },
 
-    async stop({ timeoutMs = 30_000 } = {}) {
+    async stop(given) {
+      const { timeoutMs = 30_000 } = methodOptions('stop', given, ['timeoutMs'])
       if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
         throw new ConfigurationError('timeoutMs', `stop() takes { timeoutMs }, a number of milliseconds >= 0, got ${shown(timeoutMs)}.`)
       }
@@ -152,9 +132,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       await stopping
     },
 
-    runNow: ((o: RunNowOptions = {}) => run('runNow', 'manual', SCHEDULED_SWEEP, o.wait)) as SubscriptionScheduler['runNow'],
+    runNow: (async (o?: RunNowOptions) => await run('runNow', 'manual', SCHEDULED_SWEEP, methodOptions('runNow', o, ['wait']).wait)) as SubscriptionScheduler['runNow'],
 
-    retryFailed: (async (o: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined } = {}) => {
+    retryFailed: (async (given?: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined }) => {
+      const o = methodOptions('retryFailed', given, ['subscriptionIds', 'wait'])
       const ids = o.subscriptionIds
       if (ids !== undefined) {
         if (!Array.isArray(ids)) throw new ConfigurationError('subscriptionIds', `expected an array of UUIDs (or undefined for every failed subscription), got ${shown(ids)}.`)
@@ -164,8 +145,9 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: ids ?? null }, o.wait)
     }) as SubscriptionScheduler['retryFailed'],
 
-    runSubscription: (async (subscriptionId: string, o: RunNowOptions = {}) => {
+    runSubscription: (async (subscriptionId: string, given?: RunNowOptions) => {
       assertUuid('subscriptionId', subscriptionId)
+      const o = methodOptions('runSubscription', given, ['wait'])
       // NotFoundError for an unknown one; a paused, ended, inactive or busy one is refused with its reason.
       const row = await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false))
       assertRunnable(row, resolved.clock.now())
@@ -203,7 +185,8 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
-      return await explainingMissingTables(pool, () => upcoming(pool, resolved, subscriptionId, o?.count))
+      const { count } = methodOptions('upcoming', o, ['count'])
+      return await explainingMissingTables(pool, () => upcoming(pool, resolved, subscriptionId, count))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
       assertUuid('subscriptionId', subscriptionId)
@@ -214,29 +197,38 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
-    getSubscription: (subscriptionId, o) => explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, limitOf({ limit: o?.errors }, 10, 'errors', 0))),
+    getSubscription: async (subscriptionId, o) => {
+      const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
+      return await explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, errors))
+    },
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
     listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved.queuePrefix)),
-    listRuns: async (o) => {
-      if (o?.before !== undefined) assertUuid('before', o.before)
-      const page = { limit: limitOf(o, 20), before: o?.before, triggers: checkTriggers(o?.trigger) }
+    listRuns: async (given) => {
+      const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger'])
+      if (o.before !== undefined) assertUuid('before', o.before)
+      const page = { limit: limitOf(o.limit, 20), before: o.before, triggers: checkTriggers(o.trigger) }
       return await explainingMissingTables(pool, () => listRuns(pool, page))
     },
     getRun: (runId) => {
       assertUuid('runId', runId)
       return explainingMissingTables(pool, () => getRun(pool, runId))
     },
-    listFailures: async (o) => {
-      if (o?.runId !== undefined) assertUuid('runId', o.runId)
-      const limit = limitOf(o, 20)
+    listFailures: async (given) => {
+      const o = methodOptions('listFailures', given, ['limit', 'runId'])
+      const { runId } = o
+      if (runId !== undefined) assertUuid('runId', runId)
+      const limit = limitOf(o.limit, 20)
       return explainingMissingTables(pool, async () => {
-        const failures = await listFailures(pool, { limit, runId: o?.runId })
+        const failures = await listFailures(pool, { limit, runId })
         // None for a run: an unknown run id (a typo, or pruned) says so rather than "no failures".
-        if (failures.length === 0 && o?.runId !== undefined) await getRun(pool, o.runId)
+        if (failures.length === 0 && runId !== undefined) await getRun(pool, runId)
         return failures
       })
     },
-    listFailing: (o) => explainingMissingTables(pool, () => listFailing(pool, limitOf(o, 20))),
+    listFailing: async (o) => {
+      const limit = limitOf(methodOptions('listFailing', o, ['limit']).limit, 20)
+      return await explainingMissingTables(pool, () => listFailing(pool, limit))
+    },
     health: () => ({
       state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',
       breaker: engine?.breaker?.health() ?? (resolved.circuitBreaker ? CLOSED : null),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { NotStartedError, PermanentError } from '../src/index.js'
+import { ConfigurationError, NotStartedError, PermanentError } from '../src/index.js'
 import type { SchedulerEvents } from '../src/index.js'
 import { LINES_PER_MINUTE } from '../src/observe/limited-log.js'
 import { createFakeWorkerClient } from '../src/testing.js'
@@ -220,6 +220,30 @@ describe('stop', () => {
       await expect(s.listFailures({ limit } as never), String(limit)).rejects.toThrow(/`limit`/)
     }
     await expect(s.listRuns({ limit: 5000 })).resolves.toBeInstanceOf(Array)
+  })
+
+  test("a method's option it does not take (a typo, another method's) is refused naming it, the nearest one and those it takes", async () => {
+    const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'bad-method-options' })
+    const id = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
+    const cases: [string, () => Promise<unknown>, string, RegExp][] = [
+      ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger\.$/],
+      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\?; it takes limit, before, trigger\./],
+      ['listFailures', () => s.listFailures({ run: id } as never), 'run', /unknown option of listFailures\(\); did you mean `runId`\?/],
+      ['listFailing', () => s.listFailing({ before: id } as never), 'before', /unknown option of listFailing\(\); it takes limit\./],
+      ['getSubscription', () => s.getSubscription(id, { limit: 5 } as never), 'limit', /unknown option of getSubscription\(\); it takes errors\./],
+      ['upcoming', () => s.upcoming(id, { limit: 5 } as never), 'limit', /unknown option of upcoming\(\); it takes count\./],
+      ['runNow', () => s.runNow({ wiat: false } as never), 'wiat', /unknown option of runNow\(\); did you mean `wait`\?/],
+      ['runSubscription', () => s.runSubscription(id, { subscriptionIds: [id] } as never), 'subscriptionIds', /unknown option of runSubscription\(\); it takes wait\./],
+      ['retryFailed', () => s.retryFailed({ ids: [id] } as never), 'ids', /unknown option of retryFailed\(\); it takes subscriptionIds, wait\./],
+      ['stop', () => s.stop({ timeout: 5000 } as never), 'timeout', /unknown option of stop\(\); did you mean `timeoutMs`\?/],
+      ['listRuns', () => s.listRuns(5 as never), 'options', /^Invalid option `options`: listRuns\(\) takes \{ limit, before, trigger \} \(each optional\), got 5\.$/],
+    ]
+    for (const [method, call, option, says] of cases) {
+      const error = await call().catch((e: unknown) => e)
+      expect(error, method).toBeInstanceOf(ConfigurationError)
+      expect({ method, option: (error as ConfigurationError).option }).toEqual({ method, option })
+      expect((error as Error).message, method).toMatch(says)
+    }
   })
 
   test('stop() on a scheduler that never started resolves', async () => {

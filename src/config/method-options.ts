@@ -1,0 +1,41 @@
+/**
+ * The options the scheduler's methods take, checked as the scheduler's own options are: an
+ * option no method knows (a typo, `offset` for `before`) is a ConfigurationError naming it and
+ * the ones the method takes, never a silent default; a limit is a whole number in range.
+ */
+import { ConfigurationError, shown } from '../errors.js'
+import type { PauseOptions } from '../types.js'
+import { nearestKey } from './suggest.js'
+
+/** `options` of `method()` (undefined: none), refused when it is no object or holds a key not in `known`. */
+export function methodOptions<T extends object>(method: string, options: T | undefined, known: readonly (keyof T & string)[]): Partial<T> {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError('options', `${method}() takes { ${known.join(', ')} } (each optional), got ${shown(options)}.`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(key)) {
+      throw new ConfigurationError(key, `unknown option of ${method}()${nearestKey(key, known)}; it takes ${known.join(', ')}.`)
+    }
+  }
+  return options
+}
+
+/** A list's `limit` (`name` in messages): a whole number from `min`; more than 1000 reads 1000. */
+export function limitOf(limit: unknown, fallback: number, name = 'limit', min = 1): number {
+  const value = limit ?? fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigurationError(name, `expected a whole number from ${min} (at most 1000 are listed), got ${shown(value)}.`)
+  }
+  return Math.min(value, 1000)
+}
+
+/** `pause()`'s options: nothing, or a valid `until`. */
+export function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
+  const { until } = methodOptions('pause', options, ['until'])
+  if (until === undefined) return undefined
+  if (!(until instanceof Date) || Number.isNaN(until.getTime())) {
+    throw new ConfigurationError('until', `expected a valid Date, got ${shown(until)}.`)
+  }
+  return until
+}
