@@ -106,13 +106,31 @@ describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailab
     await expectShown(newest)
   })
 
-  test('an address naming no trigger or no run says what is wrong, and shows no runs', async () => {
-    await page.goto(`${base}/#/runs?trigger=nightly`)
-    await page.locator('#notice.error', { hasText: '"nightly" is not a trigger: runs are started by cron, catch-up' }).waitFor()
-    await expectShown([])
-    await page.goto(`${base}/#/runs?before=${UNKNOWN_RUN}`)
-    await page.locator('#notice.error', { hasText: `No run with id ${UNKNOWN_RUN}` }).waitFor()
-    expect(await page.locator('#runs-older').isHidden()).toBe(true)
+  test('an address naming no trigger or no run says what is wrong, shows nothing of the page before, and offers the newest runs', async () => {
+    const backfills = (await scheduler.listRuns({ trigger: 'backfill', limit: 50 })).map((r) => r.runId)
+    // Each bad address is opened from a good page, in the same tab, as a typo in the address bar is.
+    for (const [address, says] of [
+      ['#/runs?trigger=nightly', '"nightly" is not a trigger: runs are started by cron, catch-up'],
+      [`#/runs?before=abc`, '"abc" is not a run id'],
+      ['#/runs?trigger=cron,backfill', 'This page filters by one trigger at a time, not "cron,backfill" (GET /runs?trigger= takes several)'],
+      [`#/runs?before=${UNKNOWN_RUN}`, `No run with id ${UNKNOWN_RUN}`],
+    ] as const) {
+      await page.goto(`${base}/#/runs?trigger=backfill`)
+      await expectShown(backfills)
+      await page.evaluate((hash) => { location.hash = hash }, address)
+      await page.locator('#notice.error', { hasText: says }).waitFor()
+      await expectShown([])
+      expect(await page.getByLabel('Trigger').inputValue(), address).toBe('')
+      expect(await page.locator('#runs-older').isHidden()).toBe(true)
+      await page.getByRole('link', { name: '← Newest runs' }).click()
+      await page.waitForURL(`${base}/#/runs`)
+    }
+  })
+
+  test('an address of no page shows the overview, saying so', async () => {
+    await page.goto(`${base}/#/nope`)
+    await page.locator('#notice.error', { hasText: 'There is no page at #/nope: this is the overview.' }).waitFor()
+    expect(await page.locator('#view-home').isVisible()).toBe(true)
   })
 
   test('the page ran under the CSP without a single violation or script error', () => {

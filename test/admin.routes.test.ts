@@ -151,7 +151,8 @@ describe('happy paths', () => {
     expect([first, ...rest.body.runs]).toEqual(all)
     const kept = (await call('GET', '/runs?trigger=single,manual&limit=1000')).body.runs
     expect(kept).toEqual(all.filter((r) => r.trigger === 'single' || r.trigger === 'manual'))
-    expect(await call('GET', '/runs?trigger=nightly')).toMatchObject({ status: 400, body: { error: { field: 'trigger', message: expect.stringContaining('one of cron, catch-up') } } })
+    expect(await call('GET', '/runs?trigger=nightly')).toMatchObject({ status: 400, body: { error: { field: 'trigger', message: '?trigger= takes cron, catch-up, manual, retry, single, rescue, backfill, or several of them comma-separated; got "nightly".' } } })
+    expect(await call('GET', '/runs?trigger=manual,')).toMatchObject({ status: 400, body: { error: { field: 'trigger', message: expect.stringContaining('has an empty name in "manual,": separate trigger names with single commas') } } })
     expect(await call('GET', '/runs?before=last')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'before' } } })
     expect(await call('GET', `/runs?before=${UNKNOWN_ID}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
   })

@@ -39,7 +39,8 @@ function currentRoute() {
   var list = /^#\/runs(?:\?(.*))?$/.exec(location.hash);
   if (list) return { view: 'runs', id: list[1] || '' };
   var match = /^#\/(subscriptions|runs)\/([^/?#]+)$/.exec(location.hash);
-  if (!match) return { view: 'home', id: null };
+  // An address of no page shows the overview, saying so (its id tells it from the overview's own).
+  if (!match) return /^(#\/?)?$/.test(location.hash) ? { view: 'home', id: null } : { view: 'home', id: location.hash, unknown: true };
   return { view: match[1] === 'subscriptions' ? 'subscription' : 'run', id: decodeURIComponent(match[2]).toLowerCase() };
 }
 
@@ -87,6 +88,7 @@ function showView() {
   shownRoute = route;
   for (var name in VIEWS) $(VIEWS[name]).hidden = name !== route.view;
   if (route.view === 'subscription') $('search-id').value = route.id;
+  if (route.unknown) notice('There is no page at ' + route.id + ': this is the overview. Pages: #/, #/runs, #/runs/<id>, #/subscriptions/<id>.', true);
   closeConfirm();
   window.scrollTo(0, 0);
   return refreshSoon();

@@ -4,6 +4,7 @@
  */
 import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
+import { RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
@@ -11,6 +12,17 @@ import { invalidField, json, optionalUuidParam, parseLimit, parseWait, readJsonO
 import { signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
+
+/** `?trigger=`: one trigger name, or several, comma-separated; undefined when absent. */
+function parseTriggers(url: URL): RunTrigger[] | undefined {
+  const raw = url.searchParams.get('trigger')
+  if (raw === null) return undefined
+  const names = raw.split(',')
+  if (names.includes('')) throw invalidField('trigger', 'INVALID_INPUT', `?trigger= has an empty name in ${shown(raw)}: separate trigger names with single commas, as in ?trigger=cron,manual.`)
+  const bad = names.find((name) => !(RUN_TRIGGERS as readonly string[]).includes(name))
+  if (bad !== undefined) throw invalidField('trigger', 'INVALID_INPUT', `?trigger= takes ${RUN_TRIGGERS.join(', ')}, or several of them comma-separated; got ${shown(bad)}.`)
+  return names as RunTrigger[]
+}
 
 /** 200 with the summary when the caller waited, 202 with where to watch the run otherwise. */
 function started(context: RouteContext, result: RunSummary | RunStarted, waited: boolean): Response {
@@ -67,8 +79,7 @@ export const routes: readonly Route[] = [
     // ?before= the last run's id pages back; ?trigger=cron,manual keeps those triggers.
     handle: async (c) => {
       const before = optionalUuidParam(c.url, 'before')
-      const trigger = c.url.searchParams.get('trigger')?.split(',')
-      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: trigger as RunTrigger[] | undefined }) })
+      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: parseTriggers(c.url) }) })
     },
   },
   { method: 'GET', path: '/runs/:id', query: [], handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },

@@ -30,6 +30,9 @@ function runsHash(trigger, before) {
 function runsQuery(search) {
   var params = new URLSearchParams(search || '');
   var query = { trigger: params.get('trigger') || '', before: params.get('before') || '' };
+  if (query.trigger.indexOf(',') >= 0) {
+    throw new Error('This page filters by one trigger at a time, not "' + query.trigger + '" (GET /runs?trigger= takes several).');
+  }
   if (query.trigger && RUN_TRIGGERS.indexOf(query.trigger) < 0) {
     throw new Error('"' + query.trigger + '" is not a trigger: runs are started by ' + RUN_TRIGGERS.join(', ') + '.');
   }
@@ -44,17 +47,26 @@ function showRunsNav(query, more, last) {
   if (last) $('runs-older').setAttribute('href', runsHash(query.trigger, last.runId));
 }
 
+/** A page that cannot be shown (a bad address, an unknown run): nothing of the page before, and the way to the newest runs. */
+function forgetRuns(trigger) {
+  replaceRows($('all-runs').tBodies[0], [], 9, '—');
+  $('runs-trigger').value = trigger;
+  showRunsNav({ trigger: trigger, before: 'none' }, false, null);
+}
+
 function loadRuns(search) {
   var query;
   try { query = runsQuery(search); } catch (error) {
-    replaceRows($('all-runs').tBodies[0], [], 9, '—');
-    showRunsNav({ before: '' }, false, null);
+    forgetRuns('');
     return Promise.reject(error);
   }
   $('runs-trigger').value = query.trigger;
   var path = '/runs?limit=' + (RUNS_PAGE + 1) + (query.trigger ? '&trigger=' + encodeURIComponent(query.trigger) : '') +
     (query.before ? '&before=' + encodeURIComponent(query.before) : '');
-  return api(path).then(function (body) {
+  return api(path).catch(function (error) {
+    if (currentRoute().view === 'runs' && currentRoute().id === search) forgetRuns(query.trigger);
+    throw error;
+  }).then(function (body) {
     if (currentRoute().view !== 'runs' || currentRoute().id !== search) return;
     var runs = body.runs.slice(0, RUNS_PAGE);
     var empty = query.before ? 'No older runs.' : query.trigger ? 'No ' + query.trigger + ' runs yet.' : 'No runs yet.';
