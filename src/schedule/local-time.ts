@@ -31,11 +31,13 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 /**
- * The zone's own name for a valid `tz` written in another case (`asia/tokyo` is `Asia/Tokyo`,
- * `utc` is `UTC`), as Intl resolves it: what is stored, so that one zone has one name.
+ * A valid `tz` in the zone's own case (`asia/tokyo` is `Asia/Tokyo`, `utc` is `UTC`), as Intl
+ * resolves it, so that one zone written two ways is one name. Only the case changes: where Intl
+ * resolves a name to another (ICU's legacy `Asia/Calcutta` for `Asia/Kolkata`), it stays as given.
  */
 export function zoneName(tz: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone
+  return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz
 }
 
 /** True for a 24-hour wall time `'HH:MM'` or `'H:MM'` that {@link parseRunAt} accepts. */

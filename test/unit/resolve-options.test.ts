@@ -247,6 +247,9 @@ describe('resolveOptions with good options', () => {
   test("a zone written in another case resolves to the zone's own name", () => {
     expect(resolveOptions({ timezone: 'europe/berlin', logger }).timezone).toBe('Europe/Berlin')
     expect(resolveOptions({ timezone: 'utc', logger }).timezone).toBe('UTC')
+    // Only the case: a current name ICU resolves to a legacy alias stays as given.
+    expect(resolveOptions({ timezone: 'Asia/Kolkata', logger }).timezone).toBe('Asia/Kolkata')
+    expect(resolveOptions({ timezone: 'Europe/Kyiv', logger }).timezone).toBe('Europe/Kyiv')
   })
 
   test('a partial retry keeps the defaults of the keys it leaves out', () => {
