@@ -39,6 +39,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     )
     expect(text.stdout).toMatch(/^Next cron fire {2}\d{4}-\d\d-\d\dT0[45]:30:00\.000Z, once registered$/m)
     expect(text.stdout).not.toMatch(/^Note/m)
+    expect(text.stdout).toMatch(/^Instances {7}none has reported \(none started/m)
     expect(json.code).toBe(0)
     const status = JSON.parse(json.stdout)
     expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00' })
@@ -62,6 +63,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
       expect(stdout).not.toContain('30 6 * * *\' in')
     }
     expect(plain.stdout).not.toMatch(/^Note/m)
+    expect(plain.stdout).toMatch(/^Instances {7}1 running$/m)
     const notes = differing.stdout.split('\n').filter((line) => line.startsWith('Note'))
     expect(notes).toEqual([
       "Note            --cron '30 6 * * *' and SUBSCRIPTION_TIMEZONE=Europe/Berlin differ from the registered schedule, " +
@@ -72,5 +74,6 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true, runAt: '09:00' })
     expect(status.nextFireAt).toBe(nextNewYear())
     expect(status.givenSchedule).toEqual({ cron: '30 6 * * *', timezone: 'UTC', differs: true })
+    expect(status.instances).toEqual([expect.objectContaining({ state: 'running', schedules: true, works: true, version: expect.any(String) })])
   })
 })

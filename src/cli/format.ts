@@ -2,7 +2,7 @@
  * What `run-now` and `status` print for people. Pure functions of the library's own shapes, so
  * the wording is tested without a database.
  */
-import type { RunSummary, SchedulerStatus } from '../index.js'
+import type { InstanceInfo, RunSummary, SchedulerStatus } from '../index.js'
 import { scheduleLines } from './schedule-view.js'
 import type { GivenSchedule } from './schedule-view.js'
 import type { FailedSubscription } from './watch-run.js'
@@ -53,11 +53,26 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
+/** The instances by state, silent ones named: they want a look. */
+export function instancesLine(instances: InstanceInfo[]): string {
+  if (instances.length === 0) return 'Instances       none has reported (none started, or only versions from before instances reported)'
+  const count = (state: InstanceInfo['state']) => instances.filter((i) => i.state === state)
+  const parts = [`${count('running').length} running`]
+  const silent = count('silent')
+  if (silent.length > 0) {
+    const named = silent.slice(0, 3).map((i) => `${i.host} pid ${i.pid}`).join(', ') + (silent.length > 3 ? ', …' : '')
+    parts.push(`${silent.length} silent (${named}: no report for over a minute and no stop, killed or cut off from the database)`)
+  }
+  if (count('stopped').length > 0) parts.push(`${count('stopped').length} stopped`)
+  return `Instances       ${parts.join(', ')}`
+}
+
 /**
  * `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show.
  * `zonePublished`: the zone not given is the one the scheduling instances published.
+ * `instances`: listInstances()'s, for their line.
  */
-export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false): string {
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[]): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
@@ -68,6 +83,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
     lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
   }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
+  if (instances) lines.push(instancesLine(instances))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
   if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)

@@ -3,6 +3,7 @@ import { expect, test } from 'vitest'
 import { formatStatus } from '../../src/cli/format.js'
 import type { SchedulerStatus } from '../../src/records/status.js'
 import type { RunSummary } from '../../src/records/runs.js'
+import type { InstanceInfo } from '../../src/records/instances.js'
 
 const run = (runId: string, trigger: RunSummary['trigger']): RunSummary => ({
   runId, trigger, startedAt: new Date('2026-12-01T09:00:00Z'), sweepFinishedAt: null, finishedAt: null,
@@ -34,4 +35,18 @@ test('the paused count says how many of them were paused for failing, as --json 
   expect(some).toMatch(/^ {2}paused {8}11 \(10 after failing in a row: the dashboard's Retry failed, or POST \/failed\/retry, retries them\)$/m)
   const none = formatStatus({ ...base, counts: { ...base.counts, paused: 2 }, pausedForFailures: 0 }, {})
   expect(none).toMatch(/^ {2}paused {8}2$/m)
+})
+
+test('the instances line counts them by state and names the silent ones, which want a look', () => {
+  const instance = (host: string, state: InstanceInfo['state']): InstanceInfo => ({
+    instanceId: `${host}-id`, host, pid: 100, version: '0.1.0', schedules: true, works: true, concurrency: 16, state, breaker: null,
+    startedAt: new Date('2026-12-01T08:00:00Z'), seenAt: new Date('2026-12-01T09:00:00Z'), stoppedAt: state === 'stopped' ? new Date('2026-12-01T09:00:00Z') : null,
+  })
+  const status_ = status(null, null)
+  expect(formatStatus(status_, {}, false, [instance('a', 'running'), instance('b', 'running')])).toMatch(/^Instances {7}2 running$/m)
+  expect(formatStatus(status_, {}, false, [instance('a', 'running'), instance('b', 'silent'), instance('c', 'stopped')])).toMatch(
+    /^Instances {7}1 running, 1 silent \(b pid 100: no report for over a minute and no stop, killed or cut off from the database\), 1 stopped$/m,
+  )
+  expect(formatStatus(status_, {}, false, [])).toMatch(/^Instances {7}none has reported/m)
+  expect(formatStatus(status_, {})).not.toMatch(/^Instances/m)
 })

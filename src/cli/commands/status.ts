@@ -10,7 +10,7 @@ import { cliSchedulerOptions } from '../published-settings.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
 
 export default defineCommand({
-  meta: { name: 'status', description: 'Counts by status, the last run, the registered schedule and its next fire, and the queue' },
+  meta: { name: 'status', description: 'Counts by status, the queue, the instances, the last run, and the registered schedule and its next fire' },
   args: {
     json: { type: 'boolean', description: 'Print JSON (dates as ISO strings)' },
     // The registered schedule is printed; these say what a start would register when none is,
@@ -27,12 +27,13 @@ export default defineCommand({
     await withPool(logger, async (pool) => {
       // A zone given that differs from the registered one is pointed out in the Note line.
       const { options, published } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
-      const status = await createSubscriptionScheduler(pool, options).getStatus()
+      const scheduler = createSubscriptionScheduler(pool, options)
+      const [status, instances] = await Promise.all([scheduler.getStatus(), scheduler.listInstances()])
       if (args.json) {
-        console.log(JSON.stringify({ ...status, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
+        console.log(JSON.stringify({ ...status, instances, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
-      console.log(formatStatus(status, given, published !== null))
+      console.log(formatStatus(status, given, published !== null, instances))
     })
   },
 })
