@@ -45,8 +45,11 @@ describe('runs', { timeout: SLOW_MS }, () => {
   test('--trigger keeps those runs; --json prints them', async () => {
     const { code, stdout } = await runCli(['runs', '--trigger', 'backfill', '--json'], env)
     expect(code).toBe(0)
-    const { runs } = JSON.parse(stdout) as { runs: { runId: string; trigger: string }[] }
+    const { runs, olderBefore } = JSON.parse(stdout) as { runs: { runId: string; trigger: string }[]; olderBefore: string | null }
     expect(runs.map((r) => r.runId)).toEqual(all.filter((r) => r.trigger === 'backfill').map((r) => r.id))
+    expect(olderBefore).toBeNull()
+    const paged = JSON.parse((await runCli(['runs', '--limit', '3', '--json'], env)).stdout) as { runs: { runId: string }[]; olderBefore: string | null }
+    expect(paged.olderBefore).toBe(all[2]!.id)
     expect((await runCli(['runs', '--before', all.at(-1)!.id], env)).stdout).toBe(`No runs started before run ${all.at(-1)!.id}.\n`)
   })
 
@@ -57,6 +60,9 @@ describe('runs', { timeout: SLOW_MS }, () => {
     const id = await runCli(['runs', '--before', 'last'], env)
     expect(id).toMatchObject({ code: 2 })
     expect(id.stderr).toMatch(/^error: --before: /m)
+    const many = await runCli(['runs', '--limit', '5000'], env)
+    expect(many).toMatchObject({ code: 2 })
+    expect(many.stderr).toMatch(/^error: --limit: expected at most 1000, got 5000; page back with the --before the output prints\.$/m)
     const unknown = await runCli(['runs', '--before', UNKNOWN_RUN], env)
     expect(unknown).toMatchObject({ code: 1 })
     expect(unknown.stderr).toContain(`No run with id ${UNKNOWN_RUN}`)

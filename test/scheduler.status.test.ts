@@ -184,7 +184,7 @@ describe('listRuns', () => {
     await expect(scheduler.listRuns({ trigger: [] })).rejects.toBeInstanceOf(ConfigurationError)
     await expect(scheduler.listRuns({ before: 'last' })).rejects.toThrow(/`before`/)
     await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(NotFoundError)
-    await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(/pruned \(historyRetentionDays\).*without before/)
+    await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(/pruned \(historyRetentionDays\)\. List from the newest run again\.$/)
   })
 })
 

@@ -54,7 +54,8 @@ function formatRun(run: RunSummary): string {
 }
 
 /** The instances by state, silent ones named: they want a look. */
-export function instancesLine(instances: InstanceInfo[]): string {
+export function instancesLine(instances: InstanceInfo[] | null): string {
+  if (instances === null) return "Instances       not listed: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"
   if (instances.length === 0) return 'Instances       none has reported (none started, or only versions from before instances reported)'
   const count = (state: InstanceInfo['state']) => instances.filter((i) => i.state === state)
   const parts = [`${count('running').length} running`]
@@ -70,9 +71,9 @@ export function instancesLine(instances: InstanceInfo[]): string {
 /**
  * `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show.
  * `zonePublished`: the zone not given is the one the scheduling instances published.
- * `instances`: listInstances()'s, for their line.
+ * `instances`: listInstances()'s, for their line; null when the tables are too old to list them.
  */
-export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[]): string {
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[] | null): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
@@ -83,7 +84,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
     lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
   }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
-  if (instances) lines.push(instancesLine(instances))
+  if (instances !== undefined) lines.push(instancesLine(instances))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
   if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)

@@ -1,6 +1,6 @@
 /**
- * What `runs` prints for people: one line per run, newest first, in columns, and the command
- * that lists the page before when there is one. A pure function of the library's run summaries,
+ * What `runs` prints for people: one line per run, newest first, in columns, the errors of
+ * those that ended in one, and the command that lists the page before when there is one. A pure function of the library's run summaries,
  * so that the wording is tested without a database.
  */
 import type { RunSummary } from '../index.js'
@@ -38,6 +38,8 @@ export function formatRunList(runs: RunSummary[], query: RunListQuery, more: boo
   const lines = rows.map((row) => row.map((cell, i) => (RIGHT.has(COLUMNS[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
   const title = `${runs.length} run${runs.length === 1 ? '' : 's'}${which}, newest first${query.before ? `, started before run ${query.before}` : ''}:`
   const out = [title, ...lines]
+  // A run's error is too long for a column: each under the table, by run.
+  for (const run of runs) if (run.error) out.push(`Run ${run.runId}: ${run.error}`)
   if (more) {
     const flags = [`--before ${runs.at(-1)!.runId}`, query.trigger ? `--trigger ${query.trigger.join(',')}` : '', query.limit !== 20 ? `--limit ${query.limit}` : '']
     out.push(`Older runs: pg-subscription-scheduler runs ${flags.filter(Boolean).join(' ')}`)

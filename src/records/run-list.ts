@@ -51,7 +51,7 @@ export async function listRuns(db: Executor, page: RunListPage): Promise<RunSumm
   if (rows.length === 0 && page.before !== undefined) {
     const { rows: found } = await db.query(`SELECT 1 FROM ${RUNS} WHERE id = $1`, [page.before])
     if (found.length === 0) {
-      throw new NotFoundError(`No run with id ${page.before} to list the runs before: it may have been pruned (historyRetentionDays). List from the newest run again, without before.`)
+      throw new NotFoundError(`No run with id ${page.before} to list the runs before: it may have been pruned (historyRetentionDays). List from the newest run again.`)
     }
   }
   return rows.map(toSummary)

@@ -26,6 +26,7 @@ test('a run that ended in an error says so; the trigger asked for is named and k
   const text = formatRunList([run(B, { error: 'sweep failed: connection terminated' })], query, true)
   expect(text).toMatch(/^1 run with trigger cron or manual, newest first, started before run 1{8}-/)
   expect(text).toMatch(/ cron {5}error /)
+  expect(text).toMatch(new RegExp(`^Run ${B}: sweep failed: connection terminated$`, 'm'))
   expect(text).toMatch(new RegExp(`^Older runs: pg-subscription-scheduler runs --before ${B} --trigger cron,manual$`, 'm'))
   expect(formatRunList([run(B)], query, false)).not.toMatch(/Older runs/)
 })

@@ -30,12 +30,13 @@ export default defineCommand({
     limit: { type: 'string', description: `How many runs, 1 to ${MAX_LIMIT} (default 20)`, valueHint: 'n' },
     trigger: { type: 'string', description: `Only runs with this trigger, or these (comma-separated): ${RUN_TRIGGERS.join(', ')}`, valueHint: 'names' },
     before: { type: 'string', description: 'Only runs started before this run: the last one of the page before', valueHint: 'run-id' },
-    json: { type: 'boolean', description: 'Print JSON: { runs: [run summaries, dates as ISO strings] }' },
+    json: { type: 'boolean', description: 'Print JSON: { runs: [run summaries, dates as ISO strings], olderBefore: the --before of the next page back, or null }' },
     ...commonArgs,
   },
   plugins: [strictFlags],
   async run({ args }) {
-    const limit = Math.min(integerFlag('limit', args.limit, 1) ?? 20, MAX_LIMIT)
+    const limit = integerFlag('limit', args.limit, 1) ?? 20
+    if (limit > MAX_LIMIT) throw new UsageError(`--limit: expected at most ${MAX_LIMIT}, got ${limit}; page back with the --before the output prints.`)
     const trigger = triggersFlag(args.trigger)
     const before = args.before === undefined ? undefined : args.before.toLowerCase()
     const logger = createCliLogger('quiet', args.verbose === true)
@@ -45,11 +46,13 @@ export default defineCommand({
       const asked = Math.min(limit + 1, MAX_LIMIT)
       const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before }))
       const runs = found.slice(0, limit)
+      const more = found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)
       if (args.json) {
-        console.log(JSON.stringify({ runs }, null, 2))
+        // olderBefore: the --before that lists the next page back; null when none is older.
+        console.log(JSON.stringify({ runs, olderBefore: more ? runs.at(-1)!.runId : null }, null, 2))
         return
       }
-      console.log(formatRunList(runs, { limit, trigger, before }, found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)))
+      console.log(formatRunList(runs, { limit, trigger, before }, more))
     })
   },
 })

@@ -28,7 +28,15 @@ export default defineCommand({
       // A zone given that differs from the registered one is pointed out in the Note line.
       const { options, published } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       const scheduler = createSubscriptionScheduler(pool, options)
-      const [status, instances] = await Promise.all([scheduler.getStatus(), scheduler.listInstances()])
+      // A database an older version migrated (a rolling deploy's start) has no instances table yet:
+      // the rest of the status still shows, and the line says why the instances do not.
+      const [status, instances] = await Promise.all([
+        scheduler.getStatus(),
+        scheduler.listInstances().catch((error: unknown) => {
+          if ((error as { code?: unknown } | null)?.code === 'NOT_MIGRATED') return null
+          throw error
+        }),
+      ])
       if (args.json) {
         console.log(JSON.stringify({ ...status, instances, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
