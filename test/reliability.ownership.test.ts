@@ -136,6 +136,37 @@ describe('one owner per row', () => {
     expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(ids.map(() => 'completed'))
   })
 
+  test('a page job delivered again after its outcomes were all recorded calls nothing, and says so as information, not as a takeover', async () => {
+    const db = await createTestDatabase()
+    const worker = createFakeWorkerClient()
+    const logger = captureLogger()
+    const first = scheduler(db, worker, { logger })
+    await first.start()
+    const ids = await seedSubscriptions(db.pool, { count: 4 })
+    const { runId } = await first.runNow()
+    await first.stop({ timeoutMs: 2000 })
+    const rows = await rowsFor(db.pool, ids)
+    // A delivery that did not complete (its instance stalled, say), of a job whose rows were all recorded.
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+    await boss.start()
+    try {
+      const queue = 'subscription-scheduler.process'
+      const jobId = (await boss.send(queue, { runId, ids: rows.map((r) => r.id) }))!
+      const [fetched] = await boss.fetch(queue)
+      expect(fetched?.id).toBe(jobId)
+      await boss.fail(queue, jobId, { message: 'its instance stalled' })
+      const second = scheduler(db, worker, { logger })
+      await second.start()
+      const said = await pollUntil(() => logger.messages('info').find((m) => m.includes(jobId)), { timeoutMs: 15_000, what: 'the second delivery to be said' })
+      expect(said).toBe(`Job ${jobId} of run ${runId} was delivered again (delivery 2); its subscriptions were all recorded already, so it calls none.`)
+      expect(logger.messages('warn').filter((m) => m.startsWith('Taking over job '))).toEqual([])
+      expect(worker.calls).toHaveLength(4)
+      expect(await run(db, runId)).toMatchObject({ claimed: 4, successful: 4, skipped: 0 })
+    } finally {
+      await boss.stop({ graceful: false })
+    }
+  })
+
   test('a row that fails for good during a sweep is not taken again by that same sweep', async () => {
     const db = await createTestDatabase()
     const worker = createFakeWorkerClient()

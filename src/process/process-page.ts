@@ -125,11 +125,16 @@ function verdictOf(outcome: Outcome): CallVerdict {
  */
 /**
  * A page job pg-boss delivers again is a takeover: the instance that held it died (its heartbeat
- * lapsed), stalled past the job's expiry, or failed to record it. Said once per delivery, so an
- * operator sees where the crashed instance's work went.
+ * lapsed), stalled past the job's expiry, or failed to record it. Said once per delivery, as a
+ * warning when it has calls left to make, so an operator sees where the crashed instance's work went.
  */
 function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): void {
   const { runId, ids } = job.data
+  // Its outcomes were all recorded before its delivery could complete: nothing lost, nothing to call.
+  if (callable === 0) {
+    ctx.options.logger.info(`Job ${job.id} of run ${runId} was delivered again (delivery ${job.retryCount + 1}); its subscriptions were all recorded already, so it calls none.`)
+    return
+  }
   const of = `${callable} of its ${ids.length} subscription${ids.length === 1 ? '' : 's'}`
   ctx.options.logger.warn(
     `Taking over job ${job.id} of run ${runId} (delivery ${job.retryCount + 1}): its last delivery did not complete ` +
