@@ -4,7 +4,7 @@
  * four views' skeletons; the script (dashboard-script.ts) fills the one the address names.
  */
 import { randomBytes } from 'node:crypto'
-import { SUBSCRIPTION_STATUSES } from '../db/names.js'
+import { RUN_TRIGGERS, SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SchedulerStatus } from '../records/status.js'
 import { DASHBOARD_SCRIPT } from './dashboard-script.js'
 import { BASE_STYLE, DASHBOARD_STYLE } from './dashboard-style.js'
@@ -141,7 +141,7 @@ function page(mount: string, nonce: string): string {
 <title>Subscription scheduler</title>
 <style nonce="${nonce}">${BASE_STYLE}${DASHBOARD_STYLE}</style>
 </head>
-<body data-base="${escapeHtml(mount)}" data-statuses="${escapeHtml(JSON.stringify(COUNTED_STATUSES))}">
+<body data-base="${escapeHtml(mount)}" data-statuses="${escapeHtml(JSON.stringify(COUNTED_STATUSES))}" data-triggers="${escapeHtml(JSON.stringify(RUN_TRIGGERS))}">
 <header>
   <h1>Subscription scheduler<small>pg-subscription-scheduler admin</small></h1>
   <form id="search" role="search">

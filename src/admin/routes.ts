@@ -4,7 +4,7 @@
  */
 import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
-import { RUN_TRIGGERS } from '../db/names.js'
+import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
@@ -19,7 +19,7 @@ function parseTriggers(url: URL): RunTrigger[] | undefined {
   if (raw === null) return undefined
   const names = raw.split(',')
   if (names.includes('')) throw invalidField('trigger', 'INVALID_INPUT', `?trigger= has an empty name in ${shown(raw)}: separate trigger names with single commas, as in ?trigger=cron,manual.`)
-  const bad = names.find((name) => !(RUN_TRIGGERS as readonly string[]).includes(name))
+  const bad = names.find((name) => !isRunTrigger(name))
   if (bad !== undefined) throw invalidField('trigger', 'INVALID_INPUT', `?trigger= takes ${RUN_TRIGGERS.join(', ')}, or several of them comma-separated; got ${shown(bad)}.`)
   return names as RunTrigger[]
 }

@@ -7,7 +7,8 @@
  */
 export const SCRIPT_RUNS = String.raw`
 var RUNS_PAGE = 50;
-var RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue', 'backfill'];
+// The library's triggers, as the page is given them (no copy here to fall behind).
+var RUN_TRIGGERS = JSON.parse(document.body.getAttribute('data-triggers') || '[]');
 
 /** One run's row, on the overview and the runs page. */
 function runRow(run) {

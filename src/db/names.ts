@@ -41,6 +41,11 @@ export type PausedReason = 'manual' | 'failures'
 export const RUN_TRIGGERS = ['cron', 'catch-up', 'manual', 'retry', 'single', 'rescue', 'backfill'] as const
 export type RunTrigger = (typeof RUN_TRIGGERS)[number]
 
+/** True for one of {@link RUN_TRIGGERS}. */
+export function isRunTrigger(value: unknown): value is RunTrigger {
+  return (RUN_TRIGGERS as readonly unknown[]).includes(value)
+}
+
 /** What a subscription's history records besides its calls. */
 export const HISTORY_KINDS = ['skipped', 'paused', 'resumed', 'rescheduled', 'backfill', 'ended'] as const
 export type HistoryKind = (typeof HISTORY_KINDS)[number]

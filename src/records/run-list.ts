@@ -4,7 +4,7 @@
  * so that runs started meanwhile do not shift it: paging back shows no run twice and misses none.
  */
 import type { Executor } from '../db/executor.js'
-import { RUN_TRIGGERS, TABLES } from '../db/names.js'
+import { isRunTrigger, RUN_TRIGGERS, TABLES } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import { toSummary } from './runs.js'
@@ -28,7 +28,7 @@ export interface RunListPage {
 export function checkTriggers(value: unknown): RunTrigger[] | undefined {
   if (value === undefined) return undefined
   const list: unknown[] = Array.isArray(value) ? value : [value]
-  const bad = list.find((t) => !(RUN_TRIGGERS as readonly unknown[]).includes(t))
+  const bad = list.find((t) => !isRunTrigger(t))
   if (list.length === 0 || bad !== undefined) {
     throw new ConfigurationError('trigger', `expected one of ${RUN_TRIGGERS.join(', ')}, or an array of them; got ${shown(list.length === 0 ? value : bad)}.`)
   }

@@ -3,7 +3,7 @@
  * before), all of it or only some triggers. Reads only; needs no worker and starts nothing.
  */
 import { defineCommand } from 'citty'
-import { RUN_TRIGGERS } from '../../db/names.js'
+import { isRunTrigger, RUN_TRIGGERS } from '../../db/names.js'
 import type { RunTrigger } from '../../db/names.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
@@ -19,7 +19,7 @@ const MAX_LIMIT = 1000
 function triggersFlag(value: string | undefined): RunTrigger[] | undefined {
   if (value === undefined) return undefined
   const names = value.split(',').map((name) => name.trim())
-  const bad = names.find((name) => !(RUN_TRIGGERS as readonly string[]).includes(name))
+  const bad = names.find((name) => !isRunTrigger(name))
   if (bad !== undefined) throw new UsageError(`--trigger: expected one of ${RUN_TRIGGERS.join(', ')}, or several of them comma-separated; got ${shown(bad)}.`)
   return names as RunTrigger[]
 }
