@@ -28,7 +28,7 @@ import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
-import { checkPauseOptions, limitOf, methodOptions } from './config/method-options.js'
+import { booleanOf, checkPauseOptions, limitOf, methodOptions, waitOf } from './config/method-options.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
@@ -132,22 +132,23 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       await stopping
     },
 
-    runNow: (async (o?: RunNowOptions) => await run('runNow', 'manual', SCHEDULED_SWEEP, methodOptions('runNow', o, ['wait']).wait)) as SubscriptionScheduler['runNow'],
+    runNow: (async (o?: RunNowOptions) => await run('runNow', 'manual', SCHEDULED_SWEEP, waitOf(methodOptions('runNow', o, ['wait'])))) as SubscriptionScheduler['runNow'],
 
     retryFailed: (async (given?: { subscriptionIds?: string[] | undefined; wait?: boolean | undefined }) => {
       const o = methodOptions('retryFailed', given, ['subscriptionIds', 'wait'])
+      const wait = waitOf(o)
       const ids = o.subscriptionIds
       if (ids !== undefined) {
         if (!Array.isArray(ids)) throw new ConfigurationError('subscriptionIds', `expected an array of UUIDs (or undefined for every failed subscription), got ${shown(ids)}.`)
         ids.forEach((id, i) => assertUuid(`subscriptionIds[${i}]`, id))
         await explainingMissingTables(pool, () => assertEnrolled(pool, ids))
       }
-      return await run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: ids ?? null }, o.wait)
+      return await run('retryFailed', 'retry', { kinds: ['failed'], subscriptionIds: ids ?? null }, wait)
     }) as SubscriptionScheduler['retryFailed'],
 
     runSubscription: (async (subscriptionId: string, given?: RunNowOptions) => {
       assertUuid('subscriptionId', subscriptionId)
-      const o = methodOptions('runSubscription', given, ['wait'])
+      const wait = waitOf(methodOptions('runSubscription', given, ['wait']))
       // NotFoundError for an unknown one; a paused, ended, inactive or busy one is refused with its reason.
       const row = await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false))
       assertRunnable(row, resolved.clock.now())
@@ -155,7 +156,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       if (isInFlight(row) && await heldByLiveJob(pool, row.id, { bossSchema: resolved.bossSchema, processQueue: queueNames(resolved.queuePrefix).process })) {
         throw busyRunning(row)
       }
-      return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, o.wait)
+      return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, wait)
     }) as SubscriptionScheduler['runSubscription'],
 
     pause: async (subscriptionId, o) => {
@@ -204,9 +205,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
     listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved.queuePrefix)),
     listRuns: async (given) => {
-      const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger'])
+      const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished'])
       if (o.before !== undefined) assertUuid('before', o.before)
-      const page = { limit: limitOf(o.limit, 20), before: o.before, triggers: checkTriggers(o.trigger) }
+      const unfinished = booleanOf(o.unfinished, 'unfinished', 'only runs not finished yet')
+      const page = { limit: limitOf(o.limit, 20), before: o.before, triggers: checkTriggers(o.trigger), unfinished }
       return await explainingMissingTables(pool, () => listRuns(pool, page))
     },
     getRun: (runId) => {

@@ -181,9 +181,9 @@ export interface SubscriptionScheduler {
   /**
    * Most recent runs first (by start). `before` (a run id, the last of the page before) lists the
    * runs that started before it: the next page back. `trigger` keeps only runs with that trigger
-   * (or one of those). @default limit 20
+   * (or one of those); `unfinished: true` only runs not finished yet. @default limit 20
    */
-  listRuns(options?: { limit?: number | undefined; before?: string | undefined; trigger?: RunTrigger | readonly RunTrigger[] | undefined }): Promise<RunSummary[]>
+  listRuns(options?: { limit?: number | undefined; before?: string | undefined; trigger?: RunTrigger | readonly RunTrigger[] | undefined; unfinished?: boolean | undefined }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
   /** Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown run). @default limit 20 */
   listFailures(options?: { limit?: number | undefined; runId?: string | undefined }): Promise<FailureRecord[]>

@@ -157,6 +157,24 @@ describe('happy paths', () => {
     expect(await call('GET', `/runs?before=${UNKNOWN_ID}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
   })
 
+  test('GET /runs?unfinished=true lists only the runs still going; /status counts them', async () => {
+    const all = (await call('GET', '/runs?limit=1000')).body.runs as { runId: string; finishedAt: string | null }[]
+    expect((await call('GET', '/runs?unfinished=true')).body.runs).toEqual(all.filter((r) => r.finishedAt === null))
+    // One of them back to unfinished, as a run still settling is.
+    const { runId } = all.find((r) => r.finishedAt !== null)!
+    const { rows: [{ finished_at }] } = await db.pool.query(`SELECT finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+    await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = NULL WHERE id = $1`, [runId])
+    try {
+      const unfinished = (await call('GET', '/runs?unfinished=1&limit=1000')).body.runs as { runId: string }[]
+      expect(unfinished.map((r) => r.runId)).toContain(runId)
+      expect((await call('GET', '/runs?unfinished=false&limit=1000')).body.runs).toHaveLength(all.length)
+      expect((await call('GET', '/status')).body.unfinishedRuns.count).toBe(unfinished.length)
+    } finally {
+      await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = $2 WHERE id = $1`, [runId, finished_at])
+    }
+    expect(await call('GET', '/runs?unfinished=yes')).toMatchObject({ status: 400, body: { error: { field: 'unfinished', message: '?unfinished= must be true or false (or 1 or 0), got "yes".' } } })
+  })
+
   test('POST /subscriptions/:id/pause, then /resume', async () => {
     const paused = await call('POST', `/subscriptions/${ok[0]}/pause`)
     expect(paused).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'paused', pausedReason: 'manual' } })

@@ -53,6 +53,18 @@ describe('runs', { timeout: SLOW_MS }, () => {
     expect((await runCli(['runs', '--before', all.at(-1)!.id], env)).stdout).toBe(`No runs started before run ${all.at(-1)!.id}.\n`)
   })
 
+  test('--unfinished lists only the runs still going', async () => {
+    expect((await runCli(['runs', '--unfinished'], env)).stdout).toBe('No unfinished runs: every one has finished.\n')
+    await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = NULL WHERE id = $1`, [all[3]!.id])
+    try {
+      const { code, stdout } = await runCli(['runs', '--unfinished', '--json'], env)
+      expect(code).toBe(0)
+      expect((JSON.parse(stdout) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([all[3]!.id])
+    } finally {
+      await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = started_at + interval '1 second' WHERE id = $1`, [all[3]!.id])
+    }
+  })
+
   test('a bad trigger or run id is a usage error naming the flag; an unknown run says so', async () => {
     const trigger = await runCli(['runs', '--trigger', 'nightly'], env)
     expect(trigger).toMatchObject({ code: 2, stdout: '' })

@@ -178,6 +178,26 @@ describe('listRuns', () => {
     await expect(scheduler.listRuns({ trigger: ['cron', 'manual'], before: sweeps.at(-1)!.runId })).resolves.toHaveLength(1)
   })
 
+  test('unfinished lists only the runs not finished yet, and getStatus() counts them and gives the oldest, a big run behind later finished ones', async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger })
+    await insertRuns()
+    expect((await scheduler.getStatus()).unfinishedRuns).toEqual({ count: 0, oldest: null })
+    await expect(scheduler.listRuns({ unfinished: true })).resolves.toEqual([])
+    // The second run (a big sweep still settling) and the seventh, behind later finished runs.
+    const all = await scheduler.listRuns()
+    const [oldest, newer] = [all[7]!, all[2]!]
+    await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = NULL WHERE id = ANY($1::uuid[])`, [[oldest.runId, newer.runId]])
+    const unfinished = await scheduler.listRuns({ unfinished: true })
+    expect(unfinished.map((r) => r.runId)).toEqual([newer.runId, oldest.runId])
+    expect(unfinished.every((r) => r.finishedAt === null && r.durationMs === null)).toBe(true)
+    await expect(scheduler.listRuns({ unfinished: true, before: newer.runId })).resolves.toEqual([{ ...oldest, finishedAt: null, durationMs: null }])
+    await expect(scheduler.listRuns({ unfinished: false })).resolves.toHaveLength(9)
+    const status = await scheduler.getStatus()
+    expect(status.unfinishedRuns).toEqual({ count: 2, oldest: { ...oldest, finishedAt: null, durationMs: null } })
+    expect(status.lastRun!.finishedAt).not.toBeNull()
+    await expect(scheduler.listRuns({ unfinished: 'yes' as never })).rejects.toThrow(/`unfinished`.*expected true \(only runs not finished yet\) or false, got "yes"/)
+  })
+
   test('a bad trigger or before is refused, naming it; a before no run has is a NotFoundError', async () => {
     const scheduler = createSubscriptionScheduler(db.pool, { logger })
     await expect(scheduler.listRuns({ trigger: 'nightly' as never })).rejects.toThrow(/`trigger`.*one of cron, catch-up, manual, retry, single, rescue, backfill.*got "nightly"/)

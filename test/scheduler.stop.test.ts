@@ -226,8 +226,8 @@ describe('stop', () => {
     const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'bad-method-options' })
     const id = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
     const cases: [string, () => Promise<unknown>, string, RegExp][] = [
-      ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger\.$/],
-      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\?; it takes limit, before, trigger\./],
+      ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger, unfinished\.$/],
+      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\?; it takes limit, before, trigger, unfinished\./],
       ['listFailures', () => s.listFailures({ run: id } as never), 'run', /unknown option of listFailures\(\); did you mean `runId`\?/],
       ['listFailing', () => s.listFailing({ before: id } as never), 'before', /unknown option of listFailing\(\); it takes limit\./],
       ['getSubscription', () => s.getSubscription(id, { limit: 5 } as never), 'limit', /unknown option of getSubscription\(\); it takes errors\./],
@@ -236,7 +236,11 @@ describe('stop', () => {
       ['runSubscription', () => s.runSubscription(id, { subscriptionIds: [id] } as never), 'subscriptionIds', /unknown option of runSubscription\(\); it takes wait\./],
       ['retryFailed', () => s.retryFailed({ ids: [id] } as never), 'ids', /unknown option of retryFailed\(\); it takes subscriptionIds, wait\./],
       ['stop', () => s.stop({ timeout: 5000 } as never), 'timeout', /unknown option of stop\(\); did you mean `timeoutMs`\?/],
-      ['listRuns', () => s.listRuns(5 as never), 'options', /^Invalid option `options`: listRuns\(\) takes \{ limit, before, trigger \} \(each optional\), got 5\.$/],
+      // A true-or-false option given as a string: 'false' would have waited.
+      ['runNow', () => s.runNow({ wait: 'false' } as never), 'wait', /^Invalid option `wait`: expected true \(resolve once the run has settled\) or false, got "false"\.$/],
+      ['retryFailed', () => s.retryFailed({ wait: 0 } as never), 'wait', /expected true \(resolve once the run has settled\) or false, got 0\./],
+      ['runSubscription', () => s.runSubscription(id, { wait: null } as never), 'wait', /got null\./],
+      ['listRuns', () => s.listRuns(5 as never), 'options', /^Invalid option `options`: listRuns\(\) takes \{ limit, before, trigger, unfinished \} \(each optional\), got 5\.$/],
     ]
     for (const [method, call, option, says] of cases) {
       const error = await call().catch((e: unknown) => e)

@@ -165,10 +165,16 @@ export function parseWait(url: URL, body: Record<string, unknown> | undefined): 
     }
     return body.wait
   }
-  const raw = url.searchParams.get('wait')
-  if (raw === null || raw === 'true' || raw === '1') return true
+  return parseBooleanParam(url, 'wait', true)
+}
+
+/** A true-or-false query parameter (`?name=true`, `1`, `false` or `0`), `fallback` when absent. */
+export function parseBooleanParam(url: URL, name: string, fallback: boolean): boolean {
+  const raw = url.searchParams.get(name)
+  if (raw === null) return fallback
+  if (raw === 'true' || raw === '1') return true
   if (raw === 'false' || raw === '0') return false
-  throw invalidField('wait', 'INVALID_INPUT', `?wait= must be true or false (or 1 or 0), got ${shown(raw)}.`)
+  throw invalidField(name, 'INVALID_INPUT', `?${name}= must be true or false (or 1 or 0), got ${shown(raw)}.`)
 }
 
 function tooLarge(): AdminHttpError {

@@ -8,7 +8,7 @@ import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalUuidParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
@@ -75,11 +75,13 @@ export const routes: readonly Route[] = [
   },
   // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
   {
-    method: 'GET', path: '/runs', query: ['limit', 'before', 'trigger'],
-    // ?before= the last run's id pages back; ?trigger=cron,manual keeps those triggers.
+    method: 'GET', path: '/runs', query: ['limit', 'before', 'trigger', 'unfinished'],
+    // ?before= the last run's id pages back; ?trigger=cron,manual keeps those triggers;
+    // ?unfinished=true only the runs still going.
     handle: async (c) => {
       const before = optionalUuidParam(c.url, 'before')
-      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: parseTriggers(c.url) }) })
+      const unfinished = parseBooleanParam(c.url, 'unfinished', false)
+      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: parseTriggers(c.url), unfinished }) })
     },
   },
   { method: 'GET', path: '/runs/:id', query: [], handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },

@@ -53,6 +53,13 @@ function formatRun(run: RunSummary): string {
     (run.error ? `; error: ${run.error}` : '')
 }
 
+/** Runs still going, when any: the oldest may be a big one still settling behind later, finished ones. */
+function unfinishedLines({ unfinishedRuns: { count, oldest }, lastRun, lastSweep }: SchedulerStatus): string[] {
+  if (count === 0 || !oldest) return []
+  const above = oldest.runId === lastRun?.runId ? 'the last run above' : oldest.runId === lastSweep?.runId ? 'the last sweep above' : formatRun(oldest)
+  return [`Unfinished      ${count === 1 ? `1 run: ${above}` : `${count} runs, the oldest: ${above}`}`]
+}
+
 /** The instances by state, silent ones named: they want a look. */
 export function instancesLine(instances: InstanceInfo[] | null): string {
   if (instances === null) return "Instances       not listed: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"
@@ -88,6 +95,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
   if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)
+  lines.push(...unfinishedLines(status))
   lines.push(...scheduleLines(status, given, zonePublished))
   return lines.join('\n')
 }

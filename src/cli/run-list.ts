@@ -11,6 +11,8 @@ export interface RunListQuery {
   limit: number
   trigger: string[] | undefined
   before: string | undefined
+  /** Only the runs not finished yet. */
+  unfinished?: boolean | undefined
 }
 
 function stateOf(run: RunSummary): string {
@@ -30,18 +32,20 @@ function cellsOf(run: RunSummary): string[] {
 /** `more`: older runs than these exist (or may: a full page of 1000 cannot tell). */
 export function formatRunList(runs: RunSummary[], query: RunListQuery, more: boolean): string {
   const which = query.trigger ? ` with trigger ${query.trigger.join(' or ')}` : ''
+  const kind = query.unfinished ? 'unfinished ' : ''
   if (runs.length === 0) {
-    return query.before ? `No runs${which} started before run ${query.before}.` : `No runs${which} yet.`
+    if (query.before) return `No ${kind}runs${which} started before run ${query.before}.`
+    return query.unfinished ? `No unfinished runs${which}: every one has finished.` : `No runs${which} yet.`
   }
   const rows = [[...COLUMNS] as string[], ...runs.map(cellsOf)]
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
   const lines = rows.map((row) => row.map((cell, i) => (RIGHT.has(COLUMNS[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
-  const title = `${runs.length} run${runs.length === 1 ? '' : 's'}${which}, newest first${query.before ? `, started before run ${query.before}` : ''}:`
+  const title = `${runs.length} ${kind}run${runs.length === 1 ? '' : 's'}${which}, newest first${query.before ? `, started before run ${query.before}` : ''}:`
   const out = [title, ...lines]
   // A run's error is too long for a column: each under the table, by run.
   for (const run of runs) if (run.error) out.push(`Run ${run.runId}: ${run.error}`)
   if (more) {
-    const flags = [`--before ${runs.at(-1)!.runId}`, query.trigger ? `--trigger ${query.trigger.join(',')}` : '', query.limit !== 20 ? `--limit ${query.limit}` : '']
+    const flags = [`--before ${runs.at(-1)!.runId}`, query.trigger ? `--trigger ${query.trigger.join(',')}` : '', query.unfinished ? '--unfinished' : '', query.limit !== 20 ? `--limit ${query.limit}` : '']
     out.push(`Older runs: pg-subscription-scheduler runs ${flags.filter(Boolean).join(' ')}`)
   }
   return out.join('\n')

@@ -30,6 +30,17 @@ export function limitOf(limit: unknown, fallback: number, name = 'limit', min = 
   return Math.min(value, 1000)
 }
 
+/** A method's true-or-false option (`name` in messages), when given. */
+export function booleanOf(value: unknown, name: string, meaning: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  throw new ConfigurationError(name, `expected true (${meaning}) or false, got ${shown(value)}.`)
+}
+
+/** The `wait` of a method that starts a run: false resolves with the run's id at once. */
+export function waitOf(options: { wait?: unknown }): boolean | undefined {
+  return booleanOf(options.wait, 'wait', 'resolve once the run has settled')
+}
+
 /** `pause()`'s options: nothing, or a valid `until`. */
 export function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
   const { until } = methodOptions('pause', options, ['until'])

@@ -22,6 +22,8 @@ export interface RunListPage {
   before?: string | undefined
   /** Only runs with one of these triggers. */
   triggers?: readonly RunTrigger[] | undefined
+  /** Only runs not finished yet: sweeping, or with outcomes still to settle. */
+  unfinished?: boolean | undefined
 }
 
 /** `listRuns()`'s `trigger`: one trigger or an array of them; undefined lists every run. */
@@ -37,7 +39,7 @@ export function checkTriggers(value: unknown): RunTrigger[] | undefined {
 
 /**
  * The latest `limit` runs, newest first (by start, then id); only those of `triggers` when given,
- * and only those before the run `before` when given. `NotFoundError` when no run has that id (a
+ * only unfinished ones when asked, and only those before the run `before` when given. `NotFoundError` when no run has that id (a
  * mistyped id, or a run pruned after `historyRetentionDays`).
  */
 export async function listRuns(db: Executor, page: RunListPage): Promise<RunSummary[]> {
@@ -45,8 +47,9 @@ export async function listRuns(db: Executor, page: RunListPage): Promise<RunSumm
     `SELECT * FROM ${RUNS}
       WHERE ($2::text[] IS NULL OR trigger = ANY($2::text[]))
         AND ($3::uuid IS NULL OR (started_at, id) < (SELECT b.started_at, b.id FROM ${RUNS} b WHERE b.id = $3::uuid))
+        AND ($4::boolean IS NOT TRUE OR finished_at IS NULL)
       ORDER BY started_at DESC, id DESC LIMIT $1`,
-    [page.limit, page.triggers ?? null, page.before ?? null],
+    [page.limit, page.triggers ?? null, page.before ?? null, page.unfinished === true],
   )
   if (rows.length === 0 && page.before !== undefined) {
     const { rows: found } = await db.query(`SELECT 1 FROM ${RUNS} WHERE id = $1`, [page.before])
@@ -55,4 +58,14 @@ export async function listRuns(db: Executor, page: RunListPage): Promise<RunSumm
     }
   }
   return rows.map(toSummary)
+}
+
+/** The runs not finished yet: how many, and the one that started first (null when none). */
+export async function unfinishedRuns(db: Executor): Promise<{ count: number; oldest: RunSummary | null }> {
+  const { rows } = await db.query<RunRow & { unfinished: number }>(
+    `SELECT r.*, count(*) OVER ()::int AS unfinished FROM ${RUNS} r
+      WHERE r.finished_at IS NULL ORDER BY r.started_at, r.id LIMIT 1`,
+  )
+  const oldest = rows[0]
+  return { count: oldest?.unfinished ?? 0, oldest: oldest ? toSummary(oldest) : null }
 }

@@ -10,7 +10,7 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { queueNames } from '../runtime/boss.js'
 import { readSharedSettings } from '../runtime/shared-settings.js'
-import { listRuns, SWEEP_TRIGGERS } from './run-list.js'
+import { listRuns, SWEEP_TRIGGERS, unfinishedRuns } from './run-list.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SubscriptionStatus } from '../db/names.js'
@@ -35,6 +35,11 @@ export interface SchedulerStatus {
   lastRun: RunSummary | null
   /** The latest sweep of everything due: by the cron schedule, a catch-up, or `runNow()`. */
   lastSweep: RunSummary | null
+  /**
+   * The runs not finished yet (sweeping, or with outcomes to settle), and the one that started
+   * first: a big run still settling while later, smaller ones finish is not `lastRun`.
+   */
+  unfinishedRuns: { count: number; oldest: RunSummary | null }
   /** The next cron fire, in UTC, of the schedule registered in the database (else of the options). */
   nextFireAt: Date
   /**
@@ -146,7 +151,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     registered: registered !== null,
     runAt: published?.runAt ?? options.runAt,
   }
-  const [{ rows: byStatus }, due, [lastRun], [lastSweep], { rows: paused }, taken] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: paused }, taken] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -155,6 +160,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     countDue(db, now, 'all'),
     listRuns(db, { limit: 1 }),
     listRuns(db, { limit: 1, triggers: SWEEP_TRIGGERS }),
+    unfinishedRuns(db),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
     takenRows(db, options),
   ])
@@ -174,6 +180,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     pausedForFailures: paused[0]?.n ?? 0,
     lastRun: lastRun ?? null,
     lastSweep: lastSweep ?? null,
+    unfinishedRuns: unfinished,
     nextFireAt: nextFireAt(schedule, now),
     schedule,
     queue: { waiting: counts.queued, active: counts.processing },

@@ -36,3 +36,13 @@ test('an empty page says whether there are no runs at all or none older', () => 
   expect(formatRunList([], { limit: 20, trigger: ['backfill'], before: undefined }, false)).toBe('No runs with trigger backfill yet.')
   expect(formatRunList([], { limit: 20, trigger: undefined, before: A }, false)).toBe(`No runs started before run ${A}.`)
 })
+
+test('--unfinished is named in the title, kept in the next command, and an empty page says every run has finished', () => {
+  const query = { limit: 20, trigger: undefined, before: undefined, unfinished: true }
+  const text = formatRunList([run(B, { finishedAt: null, durationMs: null })], query, true)
+  expect(text).toMatch(/^1 unfinished run, newest first:$/m)
+  expect(text).toMatch(new RegExp(`^Older runs: pg-subscription-scheduler runs --before ${B} --unfinished$`, 'm'))
+  expect(formatRunList([], query, false)).toBe('No unfinished runs: every one has finished.')
+  expect(formatRunList([], { ...query, trigger: ['cron'] }, false)).toBe('No unfinished runs with trigger cron: every one has finished.')
+  expect(formatRunList([], { ...query, before: A }, false)).toBe(`No unfinished runs started before run ${A}.`)
+})

@@ -10,8 +10,9 @@ const run = (runId: string, trigger: RunSummary['trigger']): RunSummary => ({
   processed: 1, successful: 1, failed: 0, retried: 0, skipped: 0, durationMs: null, latenessP50Ms: null, latenessP95Ms: null, error: null,
 })
 
-function status(lastRun: RunSummary | null, lastSweep: RunSummary | null): SchedulerStatus {
+function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfinished: RunSummary[] = []): SchedulerStatus {
   return {
+    unfinishedRuns: { count: unfinished.length, oldest: unfinished[0] ?? null },
     counts: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 0, paused: 0, ended: 0, inactive: 0 },
     total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
     nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00' },
@@ -27,6 +28,18 @@ test('the last sweep has a line of its own only when another kind of run came af
   expect(after).toMatch(/^Last sweep {6}1{8}-.* \(cron\)/m)
   expect(formatStatus(status(sweep, sweep), {})).not.toMatch(/^Last sweep/m)
   expect(formatStatus(status(null, null), {})).toMatch(/^Last run {8}none yet$/m)
+})
+
+test('unfinished runs have a line when any: the oldest in full, unless it is a run shown above', () => {
+  const big = { ...run('33333333-3333-4333-8333-333333333333', 'cron'), processed: 100_000, successful: 40_000 }
+  const later = { ...run('44444444-4444-4444-8444-444444444444', 'cron'), finishedAt: new Date('2026-12-01T09:01:00Z'), durationMs: 1_000 }
+  const single = run('55555555-5555-4555-8555-555555555555', 'single')
+  // A big sweep still settling behind a later empty one that finished: neither last line shows it.
+  expect(formatStatus(status(later, later, [big]), {})).toMatch(/^Unfinished {6}1 run: 3{8}-.* \(cron\), started 2026-12-01T09:00:00\.000Z, still running: 100000 processed, 40000 succeeded/m)
+  expect(formatStatus(status(single, later, [big, single]), {})).toMatch(/^Unfinished {6}2 runs, the oldest: 3{8}-/m)
+  expect(formatStatus(status(single, big, [big, single]), {})).toMatch(/^Unfinished {6}2 runs, the oldest: the last sweep above$/m)
+  expect(formatStatus(status(single, later, [single]), {})).toMatch(/^Unfinished {6}1 run: the last run above$/m)
+  expect(formatStatus(status(later, later), {})).not.toMatch(/^Unfinished/m)
 })
 
 test('the paused count says how many of them were paused for failing, as --json does', () => {

@@ -25,11 +25,12 @@ function triggersFlag(value: string | undefined): RunTrigger[] | undefined {
 }
 
 export default defineCommand({
-  meta: { name: 'runs', description: 'The run history, newest first: --before <run id> pages back, --trigger keeps some triggers' },
+  meta: { name: 'runs', description: 'The run history, newest first: --before <run id> pages back, --trigger keeps some triggers, --unfinished the runs still going' },
   args: {
     limit: { type: 'string', description: `How many runs, 1 to ${MAX_LIMIT} (default 20)`, valueHint: 'n' },
     trigger: { type: 'string', description: `Only runs with this trigger, or these (comma-separated): ${RUN_TRIGGERS.join(', ')}`, valueHint: 'names' },
     before: { type: 'string', description: 'Only runs started before this run: the last one of the page before', valueHint: 'run-id' },
+    unfinished: { type: 'boolean', description: 'Only runs not finished yet (sweeping, or with outcomes still to settle)' },
     json: { type: 'boolean', description: 'Print JSON: { runs: [run summaries, dates as ISO strings], olderBefore: the --before of the next page back, or null }' },
     ...commonArgs,
   },
@@ -44,7 +45,8 @@ export default defineCommand({
       const scheduler = createSubscriptionScheduler(pool, { logger })
       // One more than asked says whether older runs exist.
       const asked = Math.min(limit + 1, MAX_LIMIT)
-      const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before }))
+      const unfinished = args.unfinished === true
+      const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before, unfinished }))
       const runs = found.slice(0, limit)
       const more = found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)
       if (args.json) {
@@ -52,7 +54,7 @@ export default defineCommand({
         console.log(JSON.stringify({ runs, olderBefore: more ? runs.at(-1)!.runId : null }, null, 2))
         return
       }
-      console.log(formatRunList(runs, { limit, trigger, before }, more))
+      console.log(formatRunList(runs, { limit, trigger, before, unfinished }, more))
     })
   },
 })
