@@ -291,6 +291,34 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect((await rows.locator('td:nth-child(5)').allTextContents()).at(-1)).toBe('silent')
   })
 
+  test('a run still going that newer runs pushed out of "Recent runs" has a line of its own, linked, saying how much has settled', async () => {
+    // A big sweep an hour old still settling, then ten empty per-minute runs, all finished.
+    const { rows: [inserted] } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed, successful, failed, skipped)
+       VALUES ('cron', now() - interval '1 hour', now() - interval '59 minutes', 100000, 40000, 12, 3) RETURNING id`,
+    )
+    const big = inserted!.id
+    const { rows: fillers } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, finished_at)
+       SELECT 'cron', t, t, t FROM (SELECT now() - n * interval '1 minute' AS t FROM generate_series(1, 10) AS n) AS s RETURNING id`,
+    )
+    try {
+      await page.goto(`${base}/`)
+      const note = page.locator('#runs-unfinished')
+      await note.waitFor()
+      expect(await note.textContent()).toMatch(/^1 run not finished; the oldest, cron run started \d{4}-\d\d-\d\d \d\d:\d\d \S+, has settled 40015 of 100000\.$/)
+      expect(await note.locator('a').getAttribute('href')).toBe(`#/runs/${big}`)
+      expect(await runIds(page)).not.toContain(big)
+      // Once it has finished, the line goes.
+      await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = now() WHERE id = $1`, [big])
+      await page.reload()
+      await page.locator('#runs tbody tr[data-run-id]').first().waitFor()
+      await page.waitForFunction(() => document.getElementById('runs-unfinished')!.hidden)
+    } finally {
+      await db.pool.query(`DELETE FROM subscription_scheduler.runs WHERE id = ANY($1::uuid[])`, [[big, ...fillers.map((r) => r.id)]])
+    }
+  })
+
   test('says so when the server stops answering (a locked table), and when the figures shown are from, to the second; the warning goes once it answers', async () => {
     await page.goto(`${base}/`)
     await page.locator('#runs tbody tr').first().waitFor()

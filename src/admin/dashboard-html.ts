@@ -50,6 +50,7 @@ const HOME = `
   <section aria-labelledby="h-runs">
     <h2 id="h-runs">Recent runs</h2>
     ${table('runs', RUN_COLUMNS)}
+    <p id="runs-unfinished" class="meta" hidden></p>
     <p class="pager"><a id="all-runs-link" href="#/runs">All runs →</a></p>
   </section>
   <section aria-labelledby="h-failures">

@@ -35,8 +35,18 @@ function renderInstance(health) {
   $('instance').replaceChildren.apply($('instance'), nodes);
 }
 
-function renderRuns(runs) {
+function renderRuns(runs, unfinished) {
   replaceRows($('runs').tBodies[0], runs.map(runRow), 9, 'No runs yet.');
+  // A run still going that the recent ones have pushed out (a big sweep settling behind a
+  // per-minute cron's empty runs): the table alone would say everything has finished.
+  var oldest = unfinished.oldest;
+  var listed = oldest && runs.some(function (run) { return run.runId === oldest.runId; });
+  var note = $('runs-unfinished');
+  note.hidden = !oldest || listed;
+  if (note.hidden) return note.replaceChildren();
+  var settled = oldest.successful + oldest.failed + oldest.skipped;
+  note.replaceChildren((unfinished.count === 1 ? '1 run' : unfinished.count + ' runs') + ' not finished; the oldest, ',
+    runLink(oldest.runId, oldest.trigger + ' run'), ' started ', timeNode(oldest.startedAt), ', has settled ' + settled + ' of ' + oldest.processed + '.');
 }
 
 /** One failed attempt; show.subscription and show.run add those columns. */
@@ -71,7 +81,7 @@ function loadHome() {
     renderCounts(data.status);
     renderInstance(data.instance);
     renderFailing(data.failing, data.status);
-    renderRuns(data.runs);
+    renderRuns(data.runs, data.status.unfinishedRuns);
     renderFailures(data.failures);
     renderInstances(data.instances, data.instance);
     var now = new Date();
