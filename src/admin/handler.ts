@@ -8,7 +8,7 @@ import { closest } from '../config/suggest.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
-import { defaultLogger } from '../observe/logger.js'
+import { resolveLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
 import type { Authorize, CredentialSource } from './auth.js'
@@ -128,7 +128,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   }
   const { authorize } = options
   const basePath = resolveBasePath(options.basePath)
-  const logger = options.logger ?? defaultLogger()
+  const logger = resolveLogger(options.logger)
   const sessions = resolveSessions(authorize, options.session)
   const signInLimit = createSignInLimit(logger)
 

@@ -9,7 +9,7 @@ import { nonNegativeInteger, positiveInteger } from './integers.js'
 import { systemClock } from '../observe/clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
-import { defaultLogger } from '../observe/logger.js'
+import { resolveLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt, zoneName } from '../schedule/next-run.js'
 import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
@@ -173,10 +173,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof polling !== 'number' || !(polling >= 0.5) || polling > 3600) {
     throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${shown(polling)}.`)
   }
-  const logger = options.logger ?? defaultLogger()
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
-  }
+  const logger = resolveLogger(options.logger)
   const clock = options.clock ?? systemClock
   if (typeof clock?.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
   const reading: unknown = clock.now()

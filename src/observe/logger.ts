@@ -3,8 +3,13 @@
  * instances included. The default is consola tagged `pg-subscription-scheduler`: its boxed,
  * blank-line-padded entries on a terminal, one line per entry anywhere else (a container's or a
  * service's log, where consola's own default pads every warning with blank lines).
+ *
+ * A host's logger is called through a guard: a logger that throws (or an async one that
+ * rejects) must not change what is recorded. Its message then goes to stderr, and the failure is
+ * said there once.
  */
 import { createConsola } from 'consola'
+import { ConfigurationError } from '../errors.js'
 
 export interface Logger {
   debug(message: string, ...args: unknown[]): void
@@ -19,3 +24,48 @@ export function defaultLogger(): Logger {
   return createConsola({ fancy: process.stdout.isTTY === true && process.stderr.isTTY === true }).withTag(LOG_TAG)
 }
 
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+/** The `logger` option: checked and guarded when given, else the default. */
+export function resolveLogger(given: Logger | undefined): Logger {
+  if (given === undefined) return defaultLogger()
+  for (const level of LEVELS) {
+    if (typeof given?.[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
+  }
+  return guardedLogger(given)
+}
+
+/** `logger`, whose failures never reach the caller: each message it failed on goes to stderr instead. */
+export function guardedLogger(logger: Logger, stderr: (line: string) => void = (line) => void process.stderr.write(line)): Logger {
+  let said = false
+  const failed = (level: string, error: unknown, message: string) => {
+    if (!said) {
+      said = true
+      stderr(`${LOG_TAG}: the logger's ${level}() failed (${describeFailure(error)}); messages it fails on are written here instead.\n`)
+    }
+    stderr(`${LOG_TAG} [${level}] ${message}\n`)
+  }
+  const guarded = {} as Logger
+  for (const level of LEVELS) {
+    guarded[level] = (message: string, ...args: unknown[]) => {
+      try {
+        const result: unknown = logger[level](message, ...args)
+        if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+          ;(result as PromiseLike<unknown>).then(undefined, (error: unknown) => failed(level, error, message))
+        }
+      } catch (error) {
+        failed(level, error, message)
+      }
+    }
+  }
+  return guarded
+}
+
+function describeFailure(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  } catch {
+    return 'an error that cannot be shown'
+  }
+}
