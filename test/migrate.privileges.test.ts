@@ -32,7 +32,7 @@ function urlAs(role: string): string {
 function runtimeGrants(role: string): string[] {
   return [
     `GRANT SELECT ON subscriptions TO ${role}`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON subscription_processing TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE ON subscription_processing TO ${role}`,
     `GRANT USAGE ON SCHEMA subscription_scheduler, pgboss TO ${role}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
@@ -75,6 +75,11 @@ describe('a role that may not create', () => {
       try {
         expect(await s.runNow()).toMatchObject({ processed: 5, successful: 5 })
         expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+        // The host's own delete, by this user: the row goes along, with no DELETE granted on it.
+        await db.pool.query(`GRANT DELETE ON subscriptions TO ${APP}`)
+        await app.query(`DELETE FROM subscriptions WHERE id = $1`, [ids[0]])
+        const { rows: left } = await db.pool.query(`SELECT 1 FROM subscription_processing WHERE subscription_id = $1`, [ids[0]])
+        expect(left).toEqual([])
       } finally {
         await s.stop({ timeoutMs: 5000 })
       }
@@ -131,6 +136,32 @@ describe('a role that may not create', () => {
     }
   })
 
+  test("a pg-boss schema of its own (bossSchema) that this role may not create: the error names the CLI's migrate with SUBSCRIPTION_BOSS_SCHEMA, which then installs it", async () => {
+    await migrate(db.pool)
+    const schema = `jobs_${suffix}`
+    for (const grant of runtimeGrants(APP)) await db.pool.query(grant)
+    const app = ownPool(urlAs(APP), 5)
+    try {
+      const options = { workerClient: createFakeWorkerClient(), bossSchema: schema, migrate: false, pollingIntervalSeconds: 0.5 }
+      const refused = await createSubscriptionScheduler(app, options).start().catch((error: unknown) => error)
+      expect(refused).toBeInstanceOf(MigrationError)
+      expect((refused as Error).message).toMatch(new RegExp(
+        `^Installing pg-boss's schema "${schema}" failed: the database user "${APP}" may not create it \\(permission denied for database ${db.name}\\)\\. ` +
+          `Install it as the owner of the database: \`SUBSCRIPTION_BOSS_SCHEMA=${schema} pg-subscription-scheduler migrate\` as a deploy step \\(migrate\\(\\) installs the scheduler's tables, not pg-boss's schema\\)`,
+      ))
+      // What it says, as the owner: then this role, granted that schema, starts.
+      const cli = await runCli(['migrate'], { DATABASE_URL: db.url, SUBSCRIPTION_BOSS_SCHEMA: schema })
+      expect(cli.code, cli.stderr).toBe(0)
+      expect(cli.stdout).toContain(`pg-boss's schema (${schema}) is ready`)
+      for (const grant of runtimeGrants(APP)) await db.pool.query(grant.replaceAll('pgboss', schema))
+      const s = createSubscriptionScheduler(app, options)
+      await s.start()
+      await s.stop({ timeoutMs: 2000 })
+    } finally {
+      await app.end()
+    }
+  })
+
   test('a role without the runtime grants, started with migrate: false, is told which grants it lacks', async () => {
     await migrate(db.pool) // by the owner: what the role lacks is its grants, not the tables
     const bare = ownPool(urlAs(BARE), 5)
@@ -138,7 +169,7 @@ describe('a role that may not create', () => {
       const s = createSubscriptionScheduler(bare, { workerClient: createFakeWorkerClient(), migrate: false })
       const refused = s.start()
       await expect(refused).rejects.toBeInstanceOf(MigrationError)
-      await expect(refused).rejects.toThrow(new RegExp(`^The database user ${BARE} lacks \\d+ privileges a running scheduler needs.*README's "Database privileges".*GRANT USAGE ON SCHEMA subscription_scheduler TO ${BARE};.*GRANT SELECT, INSERT, UPDATE, DELETE ON subscription_processing TO ${BARE};`, 's'))
+      await expect(refused).rejects.toThrow(new RegExp(`^The database user ${BARE} lacks \\d+ privileges a running scheduler needs.*README's "Database privileges".*GRANT USAGE ON SCHEMA subscription_scheduler TO ${BARE};.*GRANT SELECT, INSERT, UPDATE ON subscription_processing TO ${BARE};`, 's'))
     } finally {
       await bare.end()
     }

@@ -8,6 +8,7 @@ import { isConfigurationError, SubscriptionBusyError, SubscriptionStateError } f
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
+import { checkBossSchema, checkQueuePrefix } from '../config/resolve-options.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {
@@ -81,9 +82,33 @@ export function integerFlag(flag: string, value: string | undefined, min = Numbe
   return parsed
 }
 
+/** Which scheduler on the database a command works with: the variable, and its option's check. */
+const NAMESPACE = [
+  ['SUBSCRIPTION_QUEUE_PREFIX', 'queuePrefix', checkQueuePrefix],
+  ['SUBSCRIPTION_BOSS_SCHEMA', 'bossSchema', checkBossSchema],
+] as const
+
+/**
+ * The scheduler's `queuePrefix` and `bossSchema` when its instances were given others than the
+ * defaults: every command must use theirs, or it reads and enqueues where no instance looks.
+ */
+export function namespaceOptions(env: NodeJS.ProcessEnv = process.env): Pick<SchedulerOptions, 'queuePrefix' | 'bossSchema'> {
+  const options: Pick<SchedulerOptions, 'queuePrefix' | 'bossSchema'> = {}
+  for (const [variable, option, check] of NAMESPACE) {
+    const value = env[variable]?.trim()
+    if (!value) continue
+    try {
+      options[option] = check(value)
+    } catch (error) {
+      throw new UsageError(`${variable}: ${(error as Error).message.replace(/^Invalid option `\w+`: /, '')} Set it to the ${option} the scheduler's instances are given.`)
+    }
+  }
+  return options
+}
+
 /** Flags win over the environment; what neither sets keeps the library's default. */
 export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: NodeJS.ProcessEnv = process.env): SchedulerOptions {
-  const options: SchedulerOptions = { logger }
+  const options: SchedulerOptions = { logger, ...namespaceOptions(env) }
   const workerUrl = flags.workerUrl || undefined
   if (workerUrl) options.workerUrl = workerUrl
   const concurrency = integerFlag('concurrency', flags.concurrency, 1)

@@ -97,6 +97,16 @@ function identifier(option: string, value: unknown, pattern: RegExp, hint: strin
   return value
 }
 
+/** The `queuePrefix` option: the scheduler's name among others on one database. */
+export function checkQueuePrefix(value: unknown): string {
+  return identifier('queuePrefix', value, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)')
+}
+
+/** The `bossSchema` option: the schema of pg-boss's tables. */
+export function checkBossSchema(value: unknown): string {
+  return identifier('bossSchema', value, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name')
+}
+
 function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
     throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${shown(retry)}.`)
@@ -201,8 +211,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     autoEnroll: booleanOption('autoEnroll', options.autoEnroll, DEFAULTS.autoEnroll),
     schedule: booleanOption('schedule', options.schedule, DEFAULTS.schedule),
     work: booleanOption('work', options.work, DEFAULTS.work),
-    queuePrefix: identifier('queuePrefix', options.queuePrefix ?? DEFAULTS.queuePrefix, /^[\w.-]{1,60}$/, 'letters, digits, `_`, `-` or `.` (at most 60)'),
-    bossSchema: identifier('bossSchema', options.bossSchema ?? DEFAULTS.bossSchema, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name'),
+    queuePrefix: checkQueuePrefix(options.queuePrefix ?? DEFAULTS.queuePrefix),
+    bossSchema: checkBossSchema(options.bossSchema ?? DEFAULTS.bossSchema),
     pollingIntervalSeconds: polling,
     pauseAfterConsecutiveFailures:
       options.pauseAfterConsecutiveFailures === undefined ? null : positiveInteger('pauseAfterConsecutiveFailures', options.pauseAfterConsecutiveFailures, 10_000),

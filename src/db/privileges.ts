@@ -31,7 +31,7 @@ async function whoAmI(db: Executor): Promise<{ user: string; database: string } 
  * The error for a migration (the scheduler's tables, or pg-boss's schema) refused for want of
  * CREATE: run it as the owner, then start this user without it.
  */
-export async function migrationPrivilegeError(db: Executor, error: unknown, what: string): Promise<MigrationError> {
+export async function migrationPrivilegeError(db: Executor, error: unknown, what: string, bossSchema?: string): Promise<MigrationError> {
   const who = await whoAmI(db)
   const user = who ? `the database user "${who.user}"` : 'this database user'
   const refusal = (error as Error).message
@@ -40,6 +40,17 @@ export async function migrationPrivilegeError(db: Executor, error: unknown, what
   const grant = /permission denied for database/.test(refusal)
     ? ` Or let this user create: ${who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'}.`
     : ''
+  // migrate() installs the scheduler's tables, not pg-boss's schema: the CLI's migrate does both.
+  const env = bossSchema && bossSchema !== 'pgboss' ? `SUBSCRIPTION_BOSS_SCHEMA=${bossSchema} ` : ''
+  if (bossSchema) {
+    return new MigrationError(
+      `${what} failed: ${user} may not create it (${refusal}). Install it as the owner of the database: ` +
+        `\`${env}pg-subscription-scheduler migrate\` as a deploy step (migrate() installs the scheduler's tables, not ` +
+        "pg-boss's schema), or one start() as the owner; this user then starts with nothing left to install, and needs only " +
+        `the grants in ${PRIVILEGES_SECTION}.${grant}`,
+      { cause: error },
+    )
+  }
   return new MigrationError(
     `${what} failed: ${user} may not do what migrating needs here (${refusal}). Run the migrations as the owner of the ` +
       "database and of the scheduler's tables (the CLI's `pg-subscription-scheduler migrate` as a deploy step, or migrate() on " +
@@ -56,7 +67,7 @@ export async function runtimePrivilegeError(db: Executor, error: unknown): Promi
   return new MigrationError(
     `Starting the scheduler failed: ${user} lacks a privilege on the scheduler's or pg-boss's tables (${(error as Error).message}). ` +
       `Grant it the runtime privileges listed in ${PRIVILEGES_SECTION} (usage on the schemas subscription_scheduler and ` +
-      'pgboss, read and write on their tables, sequences and pg-boss functions, and on subscription_processing; read on subscriptions), ' +
+      'pgboss, read and write on their tables, sequences and pg-boss functions; read, insert and update on subscription_processing; read on subscriptions), ' +
       "after the owner has run the migrations.",
     { cause: error },
   )

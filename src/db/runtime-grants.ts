@@ -18,9 +18,9 @@ interface Missing {
 }
 
 /**
- * Every privilege the user lacks: USAGE on the two schemas; read and write on their tables, the
- * sequences behind their ids, and `subscription_processing`; read on `subscriptions`; EXECUTE on
- * pg-boss's functions.
+ * Every privilege the user lacks: USAGE on the two schemas; read and write on their tables and the
+ * sequences behind their ids; read, insert and update on `subscription_processing`; read on
+ * `subscriptions`; EXECUTE on pg-boss's functions.
  */
 async function missingPrivileges(db: Executor, bossSchema: string): Promise<Missing[]> {
   const { rows } = await db.query<{ grant: string }>(
@@ -36,7 +36,11 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
      wanted AS (
        SELECT r.oid, r.name, r.relkind, p.priv
          FROM relations r
-        CROSS JOIN LATERAL unnest(CASE WHEN r.relkind = 'S' THEN ARRAY['USAGE', 'SELECT'] ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] END) AS p(priv)
+        -- subscription_processing's rows are never deleted by the scheduler: a host's deleted
+        -- subscription takes its row along by the foreign key, which acts as the table's owner.
+        CROSS JOIN LATERAL unnest(CASE WHEN r.relkind = 'S' THEN ARRAY['USAGE', 'SELECT']
+                                       WHEN r.name = 'subscription_processing' THEN ARRAY['SELECT', 'INSERT', 'UPDATE']
+                                       ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] END) AS p(priv)
         -- The migrations' journal is only read at run time (to find migrations left to apply).
         WHERE r.oid IS NOT NULL AND r.name <> '${TABLES.migrations}_id_seq' AND (r.name <> '${TABLES.migrations}' OR p.priv = 'SELECT')
        UNION ALL SELECT to_regclass('subscriptions'), 'subscriptions', 'r', 'SELECT'

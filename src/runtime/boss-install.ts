@@ -30,7 +30,7 @@ export async function installBossSchema(pool: Pool, schema: string): Promise<voi
     try {
       await client.query(getConstructionPlans(schema))
     } catch (error) {
-      if (isPermissionDenied(error)) throw await migrationPrivilegeError(pool, error, `Installing pg-boss's schema "${schema}"`)
+      if (isPermissionDenied(error)) throw await migrationPrivilegeError(pool, error, `Installing pg-boss's schema "${schema}"`, schema)
       throw new MigrationError(
         `Installing pg-boss's schema "${schema}" failed: ${(error as Error).message}. ` +
           'Check that the database user may create schemas (CREATE on the database), then start again.',

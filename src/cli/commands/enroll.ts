@@ -7,7 +7,7 @@ import { defineCommand } from 'citty'
 import { NotFoundError } from '../../errors.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
-import { createCliLogger, UsageError, withPool } from '../context.js'
+import { createCliLogger, namespaceOptions, UsageError, withPool } from '../context.js'
 import { checkedSubscriptionId } from '../control.js'
 
 export default defineCommand({
@@ -25,8 +25,9 @@ export default defineCommand({
     }
     const ids = given.map(checkedSubscriptionId)
     const logger = createCliLogger('quiet', args.verbose === true)
+    const namespace = namespaceOptions()
     await withPool(logger, async (pool) => {
-      const scheduler = createSubscriptionScheduler(pool, { logger })
+      const scheduler = createSubscriptionScheduler(pool, { logger, ...namespace })
       if (args.all) {
         const enrolled = await scheduler.enrollMissing()
         console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)

@@ -10,7 +10,7 @@ import { prepareBossSchema } from '../../runtime/boss-install.js'
 import { DEFAULTS } from '../../config/options.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
-import { createCliLogger, withPool } from '../context.js'
+import { createCliLogger, namespaceOptions, withPool } from '../context.js'
 
 // migrate() keeps drizzle's journal here (see src/migrate.ts): the total applied is read from it.
 const JOURNAL = TABLES.migrations
@@ -21,18 +21,19 @@ export default defineCommand({
   plugins: [strictFlags],
   async run({ args }) {
     const logger = createCliLogger('quiet', args.verbose === true)
+    const bossSchema = namespaceOptions().bossSchema ?? DEFAULTS.bossSchema
     await withPool(logger, async (pool) => {
       const { applied, adopted } = await migrate(pool)
       // pg-boss's schema too (installed, or upgraded to this version's): instances that connect
       // as a role that may not create then find nothing to do (the README's "Database privileges").
-      await prepareBossSchema(pool, DEFAULTS.bossSchema)
+      await prepareBossSchema(pool, bossSchema)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)
       if (applied.length > 0) {
-        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${DEFAULTS.bossSchema}) is ready.`)
+        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
       } else {
-        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${DEFAULTS.bossSchema}) is ready.`)
+        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${bossSchema}) is ready.`)
       }
       const unknown = await unknownMigrations(pool)
       if (unknown > 0) {

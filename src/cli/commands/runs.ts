@@ -7,7 +7,7 @@ import { isRunTrigger, RUN_TRIGGERS } from '../../db/names.js'
 import type { RunTrigger } from '../../db/names.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
-import { createCliLogger, integerFlag, UsageError, withPool } from '../context.js'
+import { createCliLogger, integerFlag, namespaceOptions, UsageError, withPool } from '../context.js'
 import { shown } from '../../errors.js'
 import { inFlagTerms } from '../control.js'
 import { formatRunList } from '../run-list.js'
@@ -41,8 +41,9 @@ export default defineCommand({
     const trigger = triggersFlag(args.trigger)
     const before = args.before === undefined ? undefined : args.before.toLowerCase()
     const logger = createCliLogger('quiet', args.verbose === true)
+    const namespace = namespaceOptions()
     await withPool(logger, async (pool) => {
-      const scheduler = createSubscriptionScheduler(pool, { logger })
+      const scheduler = createSubscriptionScheduler(pool, { logger, ...namespace })
       // One more than asked says whether older runs exist.
       const asked = Math.min(limit + 1, MAX_LIMIT)
       const unfinished = args.unfinished === true

@@ -1,0 +1,65 @@
+/**
+ * A scheduler given its own `queuePrefix` and `bossSchema`: the CLI works with it when the
+ * environment names them (SUBSCRIPTION_QUEUE_PREFIX, SUBSCRIPTION_BOSS_SCHEMA). Without them,
+ * `run-now --no-wait` claimed rows into a pg-boss schema no instance reads, stranding them for
+ * the claim's lease, and `status` said no schedule was registered.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { runCli, SLOW_MS } from './support/cli-process.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
+import { seedSubscriptions } from './support/seed.js'
+
+const NAMESPACE = { queuePrefix: 'billing', bossSchema: 'billing_jobs' }
+
+describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { timeout: SLOW_MS }, () => {
+  let db: TestDatabase
+  let scheduler: SubscriptionScheduler
+  let env: Record<string, string>
+  const worker = createFakeWorkerClient()
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    env = { DATABASE_URL: db.url, SUBSCRIPTION_QUEUE_PREFIX: NAMESPACE.queuePrefix, SUBSCRIPTION_BOSS_SCHEMA: NAMESPACE.bossSchema }
+    scheduler = createSubscriptionScheduler(db.pool, { ...NAMESPACE, workerClient: worker, cron: '*/5 * * * *', logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+    await scheduler.start()
+  })
+
+  afterAll(async () => {
+    await scheduler?.stop({ timeoutMs: 2000 })
+  })
+
+  test("status shows that scheduler's registered schedule and instance", async () => {
+    const { code, stdout, stderr } = await runCli(['status', '--json'], env)
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    const status = JSON.parse(stdout)
+    expect(status.schedule).toMatchObject({ cron: '*/5 * * * *', registered: true })
+    expect(status.instances.map((i: { instanceId: string }) => i.instanceId)).toEqual([scheduler.health().instanceId])
+  })
+
+  test('run-now --no-wait enqueues where its instances work: they call every row', async () => {
+    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    const { code, stdout, stderr } = await runCli(['run-now', '--no-wait'], env)
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    const runId = /([0-9a-f-]{36})/.exec(stdout)![1]!
+    await pollUntil(async () => (await scheduler.getRun(runId)).finishedAt !== null, { timeoutMs: 20_000, what: 'the run to finish' })
+    expect(await scheduler.getRun(runId)).toMatchObject({ processed: 3, successful: 3 })
+    expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+    // Nothing went to pg-boss's default schema (this database has one: its template's).
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job`)
+    expect(rows[0].n).toBe(0)
+  })
+
+  test('runs lists its runs; a bad name in the environment is a usage error naming the variable', async () => {
+    const runs = await runCli(['runs', '--json'], env)
+    expect(runs.code).toBe(0)
+    expect(JSON.parse(runs.stdout).runs.length).toBeGreaterThan(0)
+    const bad = await runCli(['status'], { ...env, SUBSCRIPTION_BOSS_SCHEMA: 'Billing-Jobs' })
+    expect(bad).toMatchObject({ code: 2, stdout: '' })
+    expect(bad.stderr).toMatch(/^error: SUBSCRIPTION_BOSS_SCHEMA: expected a lower-case Postgres schema name, got "Billing-Jobs"\. Set it to the bossSchema the scheduler's instances are given\.$/m)
+  })
+})
