@@ -30,6 +30,9 @@ import { closest, didYouMean } from '../config/suggest.js'
 
 const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
+SUBSCRIPTION_QUEUE_PREFIX, SUBSCRIPTION_BOSS_SCHEMA
+                 the queuePrefix and bossSchema of a scheduler given its own (default
+                 subscription-scheduler and pgboss)
 Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00+01:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  3 run-now, backfill: some failed,
