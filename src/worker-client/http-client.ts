@@ -65,7 +65,8 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
   } catch (error) {
     throw new ConfigurationError('headers', `expected an object of valid header names and values: ${(error as Error).message}`, { cause: error })
   }
-  const target = `POST ${url}`
+  // Messages are logged and stored: a token in the query string is named, not shown.
+  const target = `POST ${shownUrl(url)}`
   const http = ky.create({
     retry: 0, // the scheduler owns retries, backoff and Retry-After
     timeout: false, // our own deadline also covers reading the body, which ky's does not
@@ -92,7 +93,7 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
         const response = await http.post(url, { json: request, headers, signal: call.signal })
         const body = await readCapped(response, maxBytes)
         if (response.ok) return successResult(body)
-        throw statusError(response, body, what)
+        throw statusError(response, body, what, url)
       } catch (error) {
         if (isSchedulerError(error)) throw error
         if (call.signal.aborted && call.signal.reason === timeoutReason) {
@@ -186,19 +187,42 @@ function successResult({ text, truncated }: CappedBody): ProcessResult {
 /** Statuses that send a client elsewhere with a Location, which the client does not follow. */
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
-function statusError(response: Response, body: CappedBody, what: string): Error {
+function statusError(response: Response, body: CappedBody, what: string, url: string): Error {
   const { status } = response
   const reason = response.statusText || STATUS_CODES[status] || ''
   const location = response.headers.get('location')
   const detail = body.text.trim() === '' ? ' (empty body)' : `: ${body.text}${body.truncated ? '… [truncated]' : ''}`
   const hint = REDIRECTS.has(status) && location !== null
-    ? ` (redirect to ${location}: point baseUrl at the final URL)`
+    ? ` (redirect to ${shownLocation(location, url)}: point baseUrl at the final URL)`
     : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
   if (status >= 500 || RETRYABLE_4XX.has(status)) {
     return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) })
   }
   return new PermanentError(message, { status })
+}
+
+/**
+ * A URL as messages show it: without credentials, and with each query parameter's value left out
+ * (`?token=…`), since messages are logged, stored with the failure and sent with events.
+ */
+export function shownUrl(href: string): string {
+  const url = new URL(href)
+  url.username = ''
+  url.password = ''
+  const names = [...url.searchParams.keys()]
+  url.search = ''
+  const query = names.map((name) => `${encodeURIComponent(name)}=…`).join('&')
+  return url.href + (query ? `?${query}` : '')
+}
+
+/** A redirect's `Location` (relative to the URL called), as messages show it. */
+function shownLocation(location: string, base: string): string {
+  try {
+    return shownUrl(new URL(location, base).href)
+  } catch {
+    return 'a Location that is not a URL'
+  }
 }
 
 /** `Retry-After` as milliseconds from now: delta-seconds or an HTTP-date; `undefined` for anything else. */

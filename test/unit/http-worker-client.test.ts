@@ -175,6 +175,21 @@ describe('error statuses', () => {
     expect(received).toHaveLength(1)
   })
 
+  it("keeps secrets out of its messages, which are logged and stored: a redirect's credentials and the query's values", async () => {
+    handler = reply(302, '', { Location: 'http://bob:hunter2@elsewhere.example/next?api_key=TOPSECRET&v=2' })
+    const error = await rejection(call({ baseUrl: `${baseUrl}/?token=QSECRET` }))
+    expect(error.message).toBe(
+      `Worker answered 302 Found for subscription sub-1 at POST ${baseUrl}/process?token=… ` +
+        '(redirect to http://elsewhere.example/next?api_key=…&v=…: point baseUrl at the final URL) (empty body)',
+    )
+    // The call itself carries the token.
+    expect(received[0]!.url).toBe('/process?token=QSECRET')
+    handler = reply(301, '', { Location: '/moved?sig=SECRET' })
+    expect((await rejection(call())).message).toContain(`(redirect to ${baseUrl}/moved?sig=…: point baseUrl`)
+    handler = reply(301, '', { Location: 'http://[bad' })
+    expect((await rejection(call())).message).toContain('(redirect to a Location that is not a URL: point baseUrl')
+  })
+
   it.each([300, 304])('%i, which is no redirect to follow, is permanent and says the worker must answer 2xx', async status => {
     handler = reply(status, '')
     const error = await rejection(call())
