@@ -22,6 +22,8 @@ export interface CapturedLogger extends Logger {
  * Keeps every call's arguments as one string, as a console would print them: `info('%s done', id)`
  * keeps `"<id> done"`, and `error(new Error('x'))` keeps its text, not the object.
  */
+const LEVELS: readonly unknown[] = ['debug', 'info', 'warn', 'error'] satisfies LogEntry['level'][]
+
 export function captureLogger(): CapturedLogger {
   const entries: LogEntry[] = []
   const at = (level: LogEntry['level']) => (message: unknown, ...args: unknown[]) => void entries.push({ level, message: format(message, ...args) })
@@ -31,6 +33,10 @@ export function captureLogger(): CapturedLogger {
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    messages: (level) => entries.filter((e) => e.level === level).map((e) => e.message),
+    messages: (level) => {
+      // A typo ('warning') would match nothing, and an assertion of no warnings would pass.
+      if (!LEVELS.includes(level)) throw new TypeError(`captureLogger().messages: level must be one of ${LEVELS.join(', ')}, got ${String(level)}.`)
+      return entries.filter((e) => e.level === level).map((e) => e.message)
+    },
   }
 }

@@ -69,7 +69,7 @@ const BEHAVIOUR_KEYS = new Set(['fail', 'failTimes', 'delayMs', 'hang', 'result'
 /** A scripting mistake fails where it is made, not as a test that passes for the wrong reason. */
 function checkBehaviour(where: string, behaviour: FakeBehaviour): FakeBehaviour {
   const bad = (what: string) => new TypeError(`createFakeWorkerClient().${where}: ${what}`)
-  if (typeof behaviour !== 'object' || behaviour === null) throw bad(`expected a behaviour object such as { fail: new RetryableError('busy'), failTimes: 1 }, got ${String(behaviour)}.`)
+  if (typeof behaviour !== 'object' || behaviour === null || Array.isArray(behaviour)) throw bad(`expected a behaviour object such as { fail: new RetryableError('busy'), failTimes: 1 }, got ${Array.isArray(behaviour) ? 'an array' : String(behaviour)}.`)
   const unknown = Object.keys(behaviour).filter((key) => !BEHAVIOUR_KEYS.has(key))
   if (unknown.length > 0) throw bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a behaviour has ${[...BEHAVIOUR_KEYS].join(', ')}.`)
   const { failTimes, delayMs, hang } = behaviour
@@ -79,12 +79,15 @@ function checkBehaviour(where: string, behaviour: FakeBehaviour): FakeBehaviour 
   }
   if (delayMs !== undefined && !(typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0)) throw bad(`delayMs must be a number of milliseconds, 0 or more, got ${String(delayMs)}.`)
   if (hang !== undefined && typeof hang !== 'boolean') throw bad(`hang must be true or false, got ${String(hang)}.`)
+  // A hung call ends only by its abort: a `fail` beside it would never be thrown.
+  if (hang && behaviour.fail !== undefined) throw bad('give `hang: true` or `fail`, not both: a call that hangs never gets to fail (it ends when the scheduler aborts it).')
   if (behaviour.result !== undefined && (typeof behaviour.result !== 'object' || behaviour.result === null)) throw bad(`result must be a ProcessResult object such as { ok: true }, got ${String(behaviour.result)}.`)
-  return behaviour
+  // A copy: editing the object afterwards would bypass these checks.
+  return { ...behaviour }
 }
 
 function checkMatcher(match: FakeMatcher): FakeMatcher {
-  if (typeof match === 'string' || typeof match === 'function') return match
+  if ((typeof match === 'string' && match !== '') || typeof match === 'function') return match
   throw new TypeError(`createFakeWorkerClient().on: expected a subscription id (a string) or a predicate of the request, got ${String(match)}.`)
 }
 
@@ -142,6 +145,12 @@ export function createFakeWorkerClient(): FakeWorkerClient {
     },
     callsFor: (subscriptionId) => calls.filter((c) => c.subscriptionId === subscriptionId),
     waitForCalls(count, timeoutMs = 30_000) {
+      if (!Number.isSafeInteger(count) || count < 1) {
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: count must be a whole number of calls, 1 or more, got ${String(count)}.`))
+      }
+      if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: timeoutMs must be a number of milliseconds, 0 to 2147483647, got ${String(timeoutMs)}.`))
+      }
       if (calls.length >= count) return Promise.resolve([...calls])
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`Expected ${count} worker calls within ${timeoutMs} ms, saw ${calls.length}.`)), timeoutMs)

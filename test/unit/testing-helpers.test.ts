@@ -24,6 +24,8 @@ test('the captured logger keeps every argument, as a console prints them, and an
   expect(logger.messages('warn')).toEqual(['w1 { a: 1 }'])
   expect(logger.messages('error')[0]).toMatch(/^Error: bad\n/)
   expect(logger.messages('debug')).toEqual(['100% plain'])
+  // A typo would match nothing, and an assertion of no warnings would pass.
+  expect(() => logger.messages('warning' as never)).toThrow(/level must be one of debug, info, warn, error, got warning/)
 })
 
 describe('the fake worker client', () => {
@@ -45,6 +47,29 @@ describe('the fake worker client', () => {
     expect(() => worker.on('a', { failtimes: 1 } as never)).toThrow(/unknown field "failtimes"; a behaviour has fail, failTimes, delayMs, hang, result/)
     expect(() => worker.on(123 as never, {})).toThrow(/expected a subscription id \(a string\) or a predicate/)
     expect(() => worker.on('a', null as never)).toThrow(TypeError)
+    expect(() => worker.on('a', [] as never)).toThrow(/expected a behaviour object .*, got an array/)
+    expect(() => worker.on('', {})).toThrow(/expected a subscription id/)
+    // A call that hangs never gets to throw its `fail`.
+    expect(() => worker.on('a', { hang: true, fail: new Error('x') })).toThrow(/give `hang: true` or `fail`, not both/)
+  })
+
+  test('a behaviour edited after on() changes nothing: it was checked as given', async () => {
+    const behaviour: { fail?: Error; delayMs?: number } = {}
+    const worker = createFakeWorkerClient().on('a', behaviour)
+    behaviour.fail = new Error('edited')
+    await expect(worker.process(request('a'), live())).resolves.toEqual({ ok: true })
+  })
+
+  test('waitForCalls refuses a count or timeout it cannot wait for', async () => {
+    const worker = createFakeWorkerClient()
+    for (const count of [0, -1, 1.5, Number.NaN, '2']) {
+      await expect(worker.waitForCalls(count as never, 10), String(count)).rejects.toThrow(/waitForCalls: count must be a whole number of calls, 1 or more/)
+    }
+    for (const timeoutMs of [-5, Number.NaN, 'x', 2 ** 31]) {
+      await expect(worker.waitForCalls(1, timeoutMs as never), String(timeoutMs)).rejects.toThrow(/waitForCalls: timeoutMs must be a number of milliseconds/)
+    }
+    await worker.process(request('a'), live())
+    await expect(worker.waitForCalls(1, 10)).resolves.toHaveLength(1)
   })
 
   test('fail as a function is typed by the request, and its result is thrown', async () => {
