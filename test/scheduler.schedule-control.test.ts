@@ -580,6 +580,18 @@ describe('backfill', () => {
     expect(after.history[0]).toMatchObject({ kind: 'backfill', detail: expect.stringContaining('5 slots') })
   })
 
+  test("a backfill keeps within the subscription's own start and end; a range it refuses is said even while another backfill runs", async () => {
+    clock.set('2026-03-10T12:00:00.000Z')
+    const id = await subscription('daily')
+    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-03T00:00:00.000Z'), endsAt: at('2026-03-05T23:00:00.000Z') })
+    worker.on(id, { delayMs: 500 })
+    const { runId } = await scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-08T00:00:00.000Z'), wait: false })
+    // The range is wrong whatever else runs: that is what is said, not that a backfill is running.
+    await expect(scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-11T00:00:00.000Z') })).rejects.toThrow(/is in the future/)
+    await waitForRun(runId)
+    expect(slots(id)).toEqual(['2026-03-03T09:00:00.000Z', '2026-03-04T09:00:00.000Z', '2026-03-05T09:00:00.000Z'])
+  })
+
   test('a subscription whose first run failed is backfilled on that run\'s phase, as one whose first run succeeded', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const failedFirst = await subscription('monthly')

@@ -38,8 +38,8 @@ export function checkBackfillRange(options: unknown): BackfillRange {
 }
 
 /**
- * The row's slots in `[from, to]`, oldest first. Only the past can be backfilled: the schedule
- * itself processes the slots still ahead.
+ * The row's slots in `[from, to]`, oldest first, and within its own `starts_at` and `ends_at`.
+ * Only the past can be backfilled: the schedule itself processes the slots still ahead.
  *
  * @throws {ConfigurationError} when `to` is in the future, or the range holds more than
  * {@link MAX_BACKFILL_SLOTS} slots.
@@ -58,7 +58,9 @@ export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range:
       runAt: row.run_at ?? options.runAt,
       anchor,
       after,
-      endsAt: range.to,
+      // Its own start and end bound it too: a slot before startsAt or after endsAt is no slot of it.
+      ...(row.starts_at ? { startsAt: row.starts_at } : {}),
+      endsAt: row.ends_at && row.ends_at < range.to ? row.ends_at : range.to,
       count,
       onUnknownFrequency: () => {},
     })

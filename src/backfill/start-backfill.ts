@@ -67,11 +67,12 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     assertHostActive(row, 'backfill')
     const refused = refusedFrequency(options, subscriptionId, row.frequency)
     if (refused) throw refused
+    // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot
+    // waits). A range it refuses is said before whether another backfill runs.
+    const slots = backfillSlots(options, phased(row), range)
     // A backfill whose job was lost would refuse this one for ever: it is closed first, and said.
     const closed = await closeLostBackfills(tx, now, { bossSchema: options.bossSchema, processQueue: deps.processQueue }, subscriptionId)
     await assertNoBackfillRunning(tx, subscriptionId)
-    // In the phase the row has, whether its first run succeeded (anchor_at) or failed (its slot waits).
-    const slots = backfillSlots(options, phased(row), range)
     const runId = await createRun(tx, 'backfill', now)
     await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3, subscription_id = $4 WHERE id = $1`, [runId, slots.length, now, subscriptionId])
     const detail = `${slots.length} slot${slots.length === 1 ? '' : 's'} from ${range.from.toISOString()} to ${range.to.toISOString()}, run ${runId}`

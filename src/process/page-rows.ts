@@ -12,6 +12,7 @@
  */
 import type { Executor } from '../db/executor.js'
 import type { PageRow } from '../settle/outcome.js'
+import { START_END_COLUMNS } from '../records/instants.js'
 
 export interface PageRows {
   callable: PageRow[]
@@ -74,7 +75,7 @@ export function createPageReader(db: Executor): PageReader {
   const read = perTurn(async (requests): Promise<PageRows[]> => {
     const { rows } = await db.query<ReadRow>(
       `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
-              sp.anchor_at, sp.run_at, sp.starts_at, sp.ends_at, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
+              sp.anchor_at, sp.run_at, ${START_END_COLUMNS}, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
               sp.status, s.active
          FROM subscription_processing sp LEFT JOIN LATERAL (${SUBSCRIPTION}) s ON true
         WHERE sp.id = ANY($1::uuid[])`,

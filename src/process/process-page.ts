@@ -8,6 +8,7 @@ import { retryTransient } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
+import { nonInstant } from '../records/instants.js'
 import type { Outcome, PageRow } from '../settle/outcome.js'
 import { settleChunk } from '../settle/settle-chunk.js'
 import type { Chunk } from '../settle/settle-chunk.js'
@@ -50,7 +51,7 @@ function invalidSchedule(row: PageRow, options: ProcessorContext['options']): Su
   if (row.run_at !== null && !isRunAt(row.run_at)) {
     return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
   }
-  return refusedFrequency(options, row.subscription_id, row.frequency)
+  return nonInstant(row, ['anchor_at', 'starts_at', 'ends_at']) ?? refusedFrequency(options, row.subscription_id, row.frequency)
 }
 
 /** Calls the worker for one row, and says how it ended. */

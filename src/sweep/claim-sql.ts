@@ -120,7 +120,8 @@ export function claimSql(kind: ClaimKind, queue: JobQueue): string {
       UPDATE subscription_processing sp
          SET status = 'queued',
              -- Milliseconds: the slot travels through JavaScript and must compare equal on return.
-             scheduled_for = date_trunc('milliseconds', ${slot}),
+             -- A slot written by hand as -infinity (due since ever) is due now: instants.ts.
+             scheduled_for = date_trunc('milliseconds', CASE WHEN isfinite(${slot}) THEN ${slot} ELSE $1 END),
              attempts = ${resetAttempts ? '0' : 'sp.attempts'},
              paused_reason = NULL,
              claimed_at = $1,

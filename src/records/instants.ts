@@ -1,0 +1,43 @@
+/**
+ * Timestamps of `subscription_processing` that a host wrote by hand as `infinity` or
+ * `-infinity`. Postgres takes them; `pg` reads them as the numbers `Infinity` and `-Infinity`,
+ * not Dates, and date arithmetic on them throws. What they plainly mean is read as such (a start
+ * of `-infinity` is no start, an end of `infinity` no end, a slot due since `-infinity` is due
+ * now: claim-sql.ts); any other is refused on its own row, naming the column and the fix.
+ */
+import { SubscriptionDataError } from '../errors.js'
+
+/** The columns read, with what NULL means in each: the fix a message offers. */
+const NULL_MEANS = {
+  next_run_at: 'due at the next sweep',
+  anchor_at: 'the first slot sets it',
+  starts_at: 'no start',
+  ends_at: 'no end',
+  paused_until: 'paused until resumed',
+} as const
+
+export type InstantColumn = keyof typeof NULL_MEANS
+
+/** `starts_at` and `ends_at` as selected from `sp`, their plain infinities read as NULL (no start, no end). */
+export const START_END_COLUMNS = `CASE WHEN sp.starts_at = '-infinity' THEN NULL ELSE sp.starts_at END AS starts_at,
+              CASE WHEN sp.ends_at = 'infinity' THEN NULL ELSE sp.ends_at END AS ends_at`
+
+/**
+ * The error for the first of `columns` whose value is not an instant (nor NULL), or null when
+ * every one is.
+ */
+export function nonInstant<T extends Partial<Record<InstantColumn, unknown>>>(
+  row: T & { subscription_id: string },
+  columns: readonly (InstantColumn & keyof T)[],
+): SubscriptionDataError | null {
+  for (const column of columns) {
+    const value = row[column]
+    if (value === null || value === undefined || value instanceof Date) continue
+    const shown = value === Infinity ? 'infinity' : value === -Infinity ? '-infinity' : JSON.stringify(value)
+    return new SubscriptionDataError(
+      `Subscription ${row.subscription_id} has ${column} ${shown}, which is not an instant; set subscription_processing.${column} ` +
+        `to an instant, or to NULL (${NULL_MEANS[column]}).`,
+    )
+  }
+  return null
+}

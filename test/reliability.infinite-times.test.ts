@@ -1,0 +1,64 @@
+/**
+ * Timestamps a host wrote by hand as `infinity` or `-infinity` (Postgres takes them; `pg` reads
+ * them as numbers, not Dates). One such row once failed its whole page job at every delivery:
+ * its neighbours were called again each time, never recorded, and left queued for the claim's
+ * lease. Now each is read for what it says, or refused on its own row with the column to fix,
+ * and its neighbours complete once.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler, SubscriptionDataError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { rowsFor, seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+const set = (id: string, assignments: string) => db.pool.query(`UPDATE subscription_processing SET ${assignments} WHERE subscription_id = $1`, [id])
+
+test('one page holding rows with infinite times: each is read for what it says or failed on its own, the others complete once, the run finishes', async () => {
+  const [healthy, overdue, endless, startedEver, badAnchor, badEnd] = await seedSubscriptions(db.pool, { count: 6 }) as [string, string, string, string, string, string]
+  await set(overdue, `next_run_at = '-infinity'`) // due since ever: due now
+  await set(endless, `ends_at = 'infinity'`) // no end
+  await set(startedEver, `starts_at = '-infinity'`) // no start
+  await set(badAnchor, `anchor_at = 'infinity'`)
+  await set(badEnd, `ends_at = '-infinity'`)
+  const summary = await scheduler.runNow()
+  expect(summary).toMatchObject({ processed: 6, successful: 4, failed: 2 })
+  expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([healthy, overdue, endless, startedEver].sort())
+  const rows = new Map((await rowsFor(db.pool, [healthy, overdue, endless, startedEver, badAnchor, badEnd])).map((r) => [r.sid as string, r]))
+  for (const id of [healthy, overdue, endless, startedEver]) {
+    expect(rows.get(id)).toMatchObject({ status: 'completed', next_run_at: expect.any(Date) })
+  }
+  // The slot of the row due since ever is when it was taken, as for a row never scheduled.
+  expect(Math.abs(rows.get(overdue)!.last_completed_for.getTime() - summary.startedAt.getTime())).toBeLessThan(60_000)
+  expect(rows.get(badAnchor)).toMatchObject({ status: 'failed', error: expect.stringMatching(/anchor_at infinity, which is not an instant; set subscription_processing\.anchor_at to an instant, or to NULL/) })
+  expect(rows.get(badEnd)).toMatchObject({ status: 'failed', error: expect.stringMatching(/ends_at -infinity, which is not an instant; set subscription_processing\.ends_at to an instant, or to NULL/) })
+})
+
+test("a row whose next run is 'infinity' is never swept, and its controls say which column to fix instead of failing", async () => {
+  const [never] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  await set(never, `next_run_at = 'infinity'`)
+  for (const control of [() => scheduler.upcoming(never), () => scheduler.skipNext(never)]) {
+    const error = await control().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SubscriptionDataError)
+    expect((error as Error).message).toMatch(/next_run_at infinity, which is not an instant; set subscription_processing\.next_run_at to an instant, or to NULL/)
+  }
+  const before = worker.calls.length
+  await scheduler.runNow()
+  expect(worker.calls.slice(before).map((c) => c.subscriptionId)).not.toContain(never)
+  expect((await rowsFor(db.pool, [never]))[0]).toMatchObject({ status: 'pending', next_run_at: Infinity })
+})
