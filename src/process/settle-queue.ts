@@ -30,7 +30,16 @@ interface Waiting {
   reject: (error: unknown) => void
 }
 
-export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2 } = {}): SettleQueue {
+export interface SettleQueuePolicy {
+  size?: number
+  batch?: number
+  delayMs?: number
+  parallel?: number
+  /** Told when a chunk that failed is recorded again an outcome at a time. */
+  onSplit?: (outcomes: number) => void
+}
+
+export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2, onSplit }: SettleQueuePolicy = {}): SettleQueue {
   const waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
   let inFlight = 0
@@ -49,10 +58,29 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
       await settle(chunk.map((w) => w.outcome))
       for (const w of chunk) w.resolve()
     } catch (error) {
-      for (const w of chunk) w.reject(error)
+      if (chunk.length === 1) chunk[0]!.reject(error)
+      else await settleAlone(chunk)
     } finally {
       inFlight -= 1
       schedule()
+    }
+  }
+
+  /**
+   * A chunk that could not be recorded (the settle rides out a database outage: this is an error
+   * that stays) is recorded again an outcome at a time, so that one bad row fails alone. Its
+   * job then fails and is delivered again, calling only what it still owns; the others in the
+   * chunk, of its job or another, are recorded.
+   */
+  async function settleAlone(chunk: Waiting[]): Promise<void> {
+    onSplit?.(chunk.length)
+    for (const w of chunk) {
+      try {
+        await settle([w.outcome])
+        w.resolve()
+      } catch (error) {
+        w.reject(error)
+      }
     }
   }
 

@@ -105,7 +105,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry }) : null,
-      settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes })),
+      settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes }), {
+        onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
+      }),
       pages: createPageReader(pool),
       callable: createCallableReader(pool),
     }

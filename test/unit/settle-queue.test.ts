@@ -108,15 +108,34 @@ describe('settle queue', () => {
     expect(chunks.map((c) => c.ids)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f', 'g']])
   })
 
-  it("rejects a failed chunk's outcomes, and only theirs", async () => {
+  it("records a failed chunk again an outcome at a time, and rejects only what fails alone: one bad row fails no other", async () => {
     const { chunks, settle } = controlledSettle()
-    const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 2 })
-    const failed = [queue.add(outcome('a')), queue.add(outcome('b'))]
+    const split: number[] = []
+    const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 2, onSplit: (n) => void split.push(n) })
+    const [a, b] = [queue.add(outcome('a')), queue.add(outcome('b'))]
     const committed = [queue.add(outcome('c')), queue.add(outcome('d'))]
     await settleMicrotasks()
-    chunks[0]!.fail(new Error('connection lost'))
+    chunks[0]!.fail(new Error('invalid input syntax'))
     chunks[1]!.commit()
-    for (const p of failed) await expect(p).rejects.toThrow('connection lost')
+    await settleMicrotasks()
+    expect(split).toEqual([2])
+    expect(chunks.slice(2).map((c) => c.ids)).toEqual([['a']])
+    chunks[2]!.fail(new Error('invalid input syntax'))
+    await settleMicrotasks()
+    expect(chunks[3]!.ids).toEqual(['b'])
+    chunks[3]!.commit()
+    await expect(a).rejects.toThrow('invalid input syntax')
+    await expect(b).resolves.toBeUndefined()
     for (const p of committed) await expect(p).resolves.toBeUndefined()
+  })
+
+  it('a chunk of one that fails is rejected, not tried again', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { batch: 1, delayMs: 100, parallel: 1, size: 1 })
+    const lone = queue.add(outcome('a'))
+    await settleMicrotasks()
+    chunks[0]!.fail(new Error('invalid input syntax'))
+    await expect(lone).rejects.toThrow('invalid input syntax')
+    expect(chunks).toHaveLength(1)
   })
 })

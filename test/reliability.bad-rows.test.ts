@@ -1,9 +1,11 @@
 /**
- * Timestamps a host wrote by hand as `infinity` or `-infinity` (Postgres takes them; `pg` reads
- * them as numbers, not Dates). One such row once failed its whole page job at every delivery:
- * its neighbours were called again each time, never recorded, and left queued for the claim's
- * lease. Now each is read for what it says, or refused on its own row with the column to fix,
- * and its neighbours complete once.
+ * Rows a host edited by hand, one in a page of good ones: each fails alone, if at all.
+ * - Timestamps written as `infinity` or `-infinity` (Postgres takes them; `pg` reads them as
+ *   numbers, not Dates). One such row once failed its whole page job at every delivery: its
+ *   neighbours were called again each time, never recorded, and left queued for the claim's
+ *   lease. Now each is read for what it says, or refused on its own row with the column to fix.
+ * - A row whose outcome cannot be recorded (a host's trigger refuses it): the others of its
+ *   chunk are recorded once, and it alone is called again until it can be.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createSubscriptionScheduler, SubscriptionDataError } from '../src/index.js'
@@ -11,6 +13,7 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
@@ -61,4 +64,36 @@ test("a row whose next run is 'infinity' is never swept, and its controls say wh
   await scheduler.runNow()
   expect(worker.calls.slice(before).map((c) => c.subscriptionId)).not.toContain(never)
   expect((await rowsFor(db.pool, [never]))[0]).toMatchObject({ status: 'pending', next_run_at: Infinity })
+})
+
+test('a row whose outcome cannot be recorded fails alone: the others of its chunk are recorded once, and it is called again until it can be', async () => {
+  const ids = await seedSubscriptions(db.pool, { count: 4 }) as [string, string, string, string]
+  const [stubborn] = ids
+  // The host's own trigger refuses that one row's settle, as a constraint it added would.
+  await db.pool.query(`CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.subscription_id = '${stubborn}' AND NEW.status = 'completed' THEN RAISE EXCEPTION 'host rule: not this one'; END IF;
+      RETURN NEW;
+    END $$`)
+  await db.pool.query(`CREATE TRIGGER refuse_one BEFORE UPDATE ON subscription_processing FOR EACH ROW EXECUTE FUNCTION refuse_one()`)
+  const before = worker.calls.length
+  try {
+    const { runId } = await scheduler.runNow({ wait: false })
+    await pollUntil(async () => {
+      const rows = await rowsFor(db.pool, ids.slice(1))
+      return rows.every((r) => r.status === 'completed') && worker.calls.slice(before).filter((c) => c.subscriptionId === stubborn).length >= 2
+    }, { timeoutMs: 30_000, what: 'the others recorded, and the stubborn one called again' })
+    await db.pool.query(`DROP TRIGGER refuse_one ON subscription_processing`)
+    const run = await pollUntil(async () => {
+      const r = await scheduler.getRun(runId)
+      return r.finishedAt ? r : null
+    }, { timeoutMs: 60_000, what: 'the run to finish' })
+    // (It also takes the rows the first test left failed, which fail again.)
+    expect(run.successful).toBe(4)
+    const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
+    for (const id of ids.slice(1)) expect(calls.filter((c) => c === id), id).toHaveLength(1)
+  } finally {
+    await db.pool.query(`DROP TRIGGER IF EXISTS refuse_one ON subscription_processing`)
+    await db.pool.query(`DROP FUNCTION IF EXISTS refuse_one()`)
+  }
 })
