@@ -33,6 +33,12 @@ function truncatedWithin(text: string, maxBytes: number): Truncated {
   return { truncated: true, text: storableText(text.slice(0, low)) }
 }
 
+/** `{ text }`, as an answer that is not JSON is stored; `{ truncated: true, text }` when it had to be cut. */
+function textWithin(text: string, maxBytes: number): { text: string } | Truncated {
+  const whole = { text: storableText(text) }
+  return Buffer.byteLength(JSON.stringify(whole)) <= maxBytes ? whole : truncatedWithin(text, maxBytes)
+}
+
 /**
  * A worker's answer as it can be stored: unchanged when its JSON fits in `maxBytes`, else
  * `{ truncated: true, text }` holding the start of it. Never larger than `maxBytes` as JSON.
@@ -55,10 +61,10 @@ export function boundResponse(response: unknown, maxBytes: number): unknown {
     json = JSON.stringify(response, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value))
   } catch {
     // A cycle or a BigInt: kept as Node prints it, which shows what JSON cannot.
-    const text = typeof response === 'object' ? inspect(response, { depth: 4, breakLength: Infinity }) : String(response)
-    return truncatedWithin(text, maxBytes)
+    return textWithin(typeof response === 'object' ? inspect(response, { depth: 4, breakLength: Infinity }) : String(response), maxBytes)
   }
-  if (json === undefined) return null
+  // A function or a symbol, which JSON leaves out.
+  if (json === undefined) return textWithin(inspect(response), maxBytes)
   json = json.replaceAll('\\u0000', '\\ufffd')
   if (Buffer.byteLength(json) <= maxBytes) return JSON.parse(json) as unknown
   // The HTTP client already cut a large answer: shorten its text rather than wrap it again.

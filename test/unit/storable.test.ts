@@ -73,11 +73,14 @@ describe('boundResponse', () => {
     expect(bytesOf(stored)).toBeLessThanOrEqual(1024)
   })
 
-  test('an answer JSON cannot represent (a cycle, a BigInt) is stored as its text, not thrown', () => {
+  test('an answer JSON cannot represent (a cycle, a BigInt, a symbol) is stored as its text, not thrown, and marked truncated only when cut', () => {
     const cyclic: Record<string, unknown> = { id: 1 }
     cyclic.self = cyclic
-    expect(boundResponse(cyclic, 4096)).toEqual({ truncated: true, text: '<ref *1> { id: 1, self: [Circular *1] }' })
-    expect(boundResponse({ amount: 10n, currency: 'EUR' }, 4096)).toEqual({ truncated: true, text: "{ amount: 10n, currency: 'EUR' }" })
-    expect(boundResponse(10n ** 30n, 4096)).toEqual({ truncated: true, text: '1000000000000000000000000000000' })
+    expect(boundResponse(cyclic, 4096)).toEqual({ text: '<ref *1> { id: 1, self: [Circular *1] }' })
+    expect(boundResponse({ amount: 10n, currency: 'EUR' }, 4096)).toEqual({ text: "{ amount: 10n, currency: 'EUR' }" })
+    expect(boundResponse(10n ** 30n, 4096)).toEqual({ text: '1000000000000000000000000000000' })
+    expect(boundResponse(Symbol('done'), 4096)).toEqual({ text: 'Symbol(done)' })
+    expect(boundResponse({ toJSON: () => { throw new Error('no') }, id: 7 }, 4096)).toEqual({ text: expect.stringContaining('id: 7') })
+    expect(boundResponse(10n ** 300n, 64)).toEqual({ truncated: true, text: expect.stringMatching(/^10+$/) })
   })
 })
