@@ -97,3 +97,13 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
     await db.pool.query(`DROP FUNCTION IF EXISTS refuse_one()`)
   }
 })
+
+test('runSubscription() takes at once a row whose job is gone (failed for good, or deleted), without waiting out its lease', async () => {
+  const [orphan] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  // Queued for a job pg-boss no longer has, its lease an hour ahead: as a dead-lettered page job leaves it.
+  await set(orphan, `status = 'queued', job_id = gen_random_uuid(), scheduled_for = now() - interval '1 minute', lease_expires_at = now() + interval '1 hour'`)
+  const before = worker.calls.length
+  await expect(scheduler.runSubscription(orphan)).resolves.toMatchObject({ processed: 1, successful: 1 })
+  expect(worker.calls.slice(before).map((c) => c.subscriptionId)).toEqual([orphan])
+  expect((await rowsFor(db.pool, [orphan]))[0]).toMatchObject({ status: 'completed', job_id: null })
+})

@@ -75,11 +75,10 @@ export function assertIdle(row: ScheduleRow, action: string): void {
 
 /**
  * `runSubscription()`'s check before it starts a run, so that a run that would call nothing is
- * refused with the reason instead of answering `processed: 0`. A claim whose lease has run out
- * passes: the run takes it if its job is gone (the claim decides, as for a sweep).
+ * refused with the reason instead of answering `processed: 0`. Whether a job still owns the row
+ * is the caller's to ask pg-boss (heldByLiveJob): a claim whose job is gone is taken, lease or not.
  *
  * @throws {SubscriptionStateError} when the row is paused or ended, or its host row inactive or gone.
- * @throws {SubscriptionBusyError} while a job owns the row under a live lease.
  */
 export function assertRunnable(row: ScheduleRow, now: Date): void {
   const id = row.subscription_id
@@ -91,7 +90,6 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
     )
   }
   assertHostActive(row, 'run')
-  if (isInFlight(row) && (row.lease_expires_at === null || row.lease_expires_at > now)) throw busyRunning(row)
 }
 
 /**

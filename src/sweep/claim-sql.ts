@@ -27,8 +27,8 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  * - `failed` (operators): rows recorded failed, or paused for failing; they retry the slot they
  *   failed. Only the subscriptions in `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
- *   is the due time if it has passed, else now. Not while a job owns them, nor while paused or
- *   ended.
+ *   is the due time if it has passed, else now. Not while a job pg-boss still holds owns them
+ *   (whatever their lease), nor while paused or ended.
  */
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
@@ -57,9 +57,10 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
   },
   single: {
     key: DUE_KEY,
+    // A claim of it is taken when its job is gone, lease or not (TAKES_EXPIRED): asked for by
+    // name, a row whose job failed for good need not wait out the lease.
     where: `sp.subscription_id = ANY($9::uuid[])
-        AND sp.status NOT IN ('paused', 'ended')
-        AND (sp.status NOT IN ('queued', 'processing') OR ${LEASE_KEY} <= $1)`,
+        AND sp.status NOT IN ('paused', 'ended')`,
     slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
     resetAttempts: true,
   },
