@@ -212,9 +212,11 @@ describe('resolveOptions with good options', () => {
       maxCallsPerSecond: 2.5,
       spreadMinutes: 10,
       catchUp: 'all',
-      logger,
       clock,
     })
+    // The logger is called through a guard (a logger that throws changes nothing): it hears all.
+    resolved.logger.warn('kept %s', 'whole')
+    expect(logger.messages('warn')).toContain('kept whole')
   })
 
   test('no options resolve to the defaults the README documents', () => {
