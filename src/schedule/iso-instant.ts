@@ -6,14 +6,12 @@
  * instead of refusing it.
  */
 
+import { daysInMonth } from './local-time.js'
+
 /** What an error message shows as a valid instant. */
 export const ISO_INSTANT_EXAMPLE = '2026-03-10T09:00:00Z (or with an offset: 2026-03-10T10:00:00+01:00)'
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/i
-
-function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate()
-}
 
 /**
  * What is wrong with `text` when it has the shape of an ISO instant but names no instant: its day,
@@ -25,7 +23,7 @@ export function isoInstantFlaw(text: unknown): string | null {
   if (!match) return null
   const [, year, month, day, hour, minute, second = '00', , offsetHours = '0', offsetMinutes = '0'] = match
   const [y, mo, d] = [year, month, day].map(Number) as [number, number, number]
-  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return `${year}-${month}-${day} is not a day of the calendar`
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return `${year}-${month}-${day} is not a day of the calendar`
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return `${hour}:${minute}:${second} is not a time of day`
   if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return `${match[7]} is not a zone offset`
   return null
@@ -47,7 +45,7 @@ export function parseIsoInstant(text: unknown): Date | null {
   if (!match) return null
   const [, year, month, day, hour, minute, second = '0', , offsetHours = '0', offsetMinutes = '0'] = match
   const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number]
-  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59) return null
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return null
   if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return null
   const date = new Date(text.trim())
   return Number.isNaN(date.getTime()) ? null : date

@@ -97,9 +97,19 @@ export function civilDate(dayNumber: number): LocalDate {
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), dayNumber }
 }
 
+/**
+ * Milliseconds of a UTC calendar date; `month` (1–12) and `day` may run over and carry. Not
+ * `Date.UTC` alone, which reads the years 0–99 as 1900–1999.
+ */
+function utcDate(year: number, month: number, day: number): number {
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  return date.getTime()
+}
+
 /** The day number of a calendar date; `month` may run past 12 or below 1 (it carries into the year). */
 export function dayNumberOf(year: number, month: number, day: number): number {
-  return Date.UTC(year, month - 1, day) / DAY_MS
+  return utcDate(year, month, day) / DAY_MS
 }
 
 /** ISO weekday of a day number: 0 = Monday … 6 = Sunday (day 0, 1970-01-01, was a Thursday). */
@@ -109,7 +119,7 @@ export function isoWeekday(dayNumber: number): number {
 
 export function daysInMonth(year: number, month: number): number {
   // Day 0 of the following month is the last day of this one.
-  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+  return new Date(utcDate(year, month + 1, 0)).getUTCDate()
 }
 
 /** Remainder that is never negative, so phases before 1970 (or before an anchor) line up too. */

@@ -125,3 +125,13 @@ describe('invalid input', () => {
       .toThrow(expect.objectContaining({ option: 'frequency.every' }))
   })
 })
+
+test('years 0–99 are those years, not 1900–1999 (Date.UTC reads them so): monthly and yearly slots stay in them', () => {
+  const runs = (frequency: string, anchor: string) =>
+    upcomingRuns({ frequency, timezone: 'UTC', runAt: '09:00', anchor: new Date(anchor), after: new Date('0050-01-01T00:00:00Z'), count: 3 }).map((d) => d.toISOString())
+  expect(runs('monthly', '0050-01-31T12:00:00Z')).toEqual(['0050-01-31T09:00:00.000Z', '0050-02-28T09:00:00.000Z', '0050-03-31T09:00:00.000Z'])
+  expect(runs('yearly', '0050-01-01T12:00:00Z')).toEqual(['0050-01-01T09:00:00.000Z', '0051-01-01T09:00:00.000Z', '0052-01-01T09:00:00.000Z'])
+  // Year 0 is a leap year (divisible by 400); 1900, which Date.UTC would have read, is not.
+  const leap = upcomingRuns({ frequency: 'monthly', timezone: 'UTC', runAt: '09:00', anchor: new Date('0000-01-31T12:00:00Z'), after: new Date('0000-02-01T00:00:00Z'), count: 1 })
+  expect(leap.map((d) => d.toISOString())).toEqual(['0000-02-29T09:00:00.000Z'])
+})
