@@ -269,7 +269,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     expect(await runField('trigger').textContent()).toBe('manual')
     expect([await runField('processed').textContent(), await runField('successful').textContent(), await runField('failed').textContent()]).toEqual(['4', '3', '1'])
     expect(await runField('duration').textContent()).toMatch(/^\d+(\.\d)? m?s$/)
-    expect(await runField('startedAt').textContent()).toMatch(new RegExp(`^${wall(firstRun.startedAt, ZONE)} E[SD]T$`))
+    // A run's times are to the second.
+    const second = String(firstRun.startedAt.getUTCSeconds()).padStart(2, '0')
+    expect(await runField('startedAt').textContent()).toMatch(new RegExp(`^${wall(firstRun.startedAt, ZONE)}:${second} E[SD]T$`))
     // The fire lateness the engine recorded for the run's calls.
     const recorded = await scheduler.getRun(firstRun.runId)
     expect(recorded.latenessP50Ms).not.toBeNull()

@@ -153,8 +153,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect(await page.locator('#browser-zone').textContent()).toBe(ZONE)
     const [latest] = await scheduler.listRuns({ limit: 1 })
     const started = page.locator(`#runs tr[data-run-id="${latest!.runId}"] td`).first()
-    expect(await started.textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T$/)
-    const expected = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(latest!.startedAt)
+    // To the second: a per-minute cron's runs differ only there.
+    expect(await started.textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T$/)
+    const expected = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(latest!.startedAt)
     expect(await started.textContent()).toContain(expected)
     expect(await started.locator('time').getAttribute('title')).toBe(`${latest!.startedAt.toISOString().replace('.000Z', 'Z')} (UTC)`)
   })

@@ -11,9 +11,9 @@ function renderRun(run, failures) {
   dl.replaceChildren();
   field(dl, 'trigger', 'Trigger', run.trigger);
   field(dl, 'state', 'State', runState(run));
-  field(dl, 'startedAt', 'Started', timeNode(run.startedAt));
-  field(dl, 'sweepFinishedAt', 'Sweep finished', timeNode(run.sweepFinishedAt));
-  field(dl, 'finishedAt', 'Finished', timeNode(run.finishedAt));
+  field(dl, 'startedAt', 'Started', runTimeNode(run.startedAt));
+  field(dl, 'sweepFinishedAt', 'Sweep finished', runTimeNode(run.sweepFinishedAt));
+  field(dl, 'finishedAt', 'Finished', runTimeNode(run.finishedAt));
   field(dl, 'duration', 'Duration', duration(run.durationMs));
   field(dl, 'processed', 'Processed', run.processed);
   field(dl, 'successful', 'Succeeded', run.successful);

@@ -13,7 +13,7 @@ var RUN_TRIGGERS = JSON.parse(document.body.getAttribute('data-triggers') || '[]
 /** One run's row, on the overview and the runs page. */
 function runRow(run) {
   return el('tr', { 'data-run-id': run.runId },
-    el('td', {}, runLink(run.runId, timeNode(run.startedAt))), el('td', {}, run.trigger), el('td', {}, runState(run)),
+    el('td', {}, runLink(run.runId, runTimeNode(run.startedAt))), el('td', {}, run.trigger), el('td', {}, runState(run)),
     el('td', { class: 'num' }, duration(run.durationMs)), el('td', { class: 'num' }, run.processed),
     el('td', { class: 'num' }, run.successful), el('td', { class: 'num' }, run.failed),
     el('td', { class: 'num' }, run.retried), el('td', { class: 'num' }, run.skipped));

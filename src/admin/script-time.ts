@@ -34,12 +34,13 @@ function zoneAbbreviation(date, zone) {
   return names.find(function (name) { return !/^(GMT|UTC)[+\-\u2212]/.test(name); }) || names[0];
 }
 
-/** '2027-03-01 09:00 CET': the instant as a wall time in zone, with the zone's abbreviation. */
-function wallTime(iso, zone) {
+/** '2027-03-01 09:00 CET': the instant as a wall time in zone, with the zone's abbreviation (and its seconds, when asked). */
+function wallTime(iso, zone, withSeconds) {
   if (!iso) return '—';
   var date = new Date(iso);
   var p = partsOf(date, zone);
-  return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ' ' + zoneAbbreviation(date, zone);
+  var seconds = withSeconds ? ':' + String(date.getUTCSeconds()).padStart(2, '0') : '';
+  return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + seconds + ' ' + zoneAbbreviation(date, zone);
 }
 
 /**
@@ -64,6 +65,12 @@ function timeNode(iso, zone, withZoneName) {
   if (!iso) return '—';
   var text = wallTime(iso, zone || BROWSER_ZONE) + (withZoneName ? ' (' + zone + ')' : '');
   return el('time', { datetime: iso, title: new Date(iso).toISOString().replace('.000Z', 'Z') + ' (UTC)' }, text);
+}
+
+/** A run's time, in the browser's zone to the second: a per-minute cron's runs differ only there. */
+function runTimeNode(iso) {
+  if (!iso) return '—';
+  return el('time', { datetime: iso, title: new Date(iso).toISOString().replace('.000Z', 'Z') + ' (UTC)' }, wallTime(iso, BROWSER_ZONE, true));
 }
 
 /** The calendar day of an instant in zone, as YYYY-MM-DD. */
