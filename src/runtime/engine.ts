@@ -2,6 +2,7 @@
  * The running part of a scheduler: pg-boss on the host's pool, its schedules and workers, and a
  * graceful stop. A start that fails halfway leaves nothing running.
  */
+import { setMaxListeners } from 'node:events'
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
@@ -83,6 +84,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // calls still in flight when the stop's deadline passes.
   const halt = new AbortController()
   const cancel = new AbortController()
+  // Each job held and each fetch loop waiting listens on them: more than Node's 10 is expected.
+  setMaxListeners(0, halt.signal, cancel.signal)
   const stopped = new AbortController()
   const telemetry = createTelemetry(options.queuePrefix)
   let runs: RunStarter
