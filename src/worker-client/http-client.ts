@@ -203,17 +203,14 @@ function statusError(response: Response, body: CappedBody, what: string, url: st
 }
 
 /**
- * A URL as messages show it: without credentials, and with each query parameter's value left out
- * (`?token=…`), since messages are logged, stored with the failure and sent with events.
+ * A URL as messages show it: without credentials or fragment, and with each query parameter's
+ * value left out (`?token=…`), since messages are logged, stored with the failure and sent with events.
  */
 export function shownUrl(href: string): string {
   const url = new URL(href)
-  url.username = ''
-  url.password = ''
-  const names = [...url.searchParams.keys()]
-  url.search = ''
-  const query = names.map((name) => `${encodeURIComponent(name)}=…`).join('&')
-  return url.href + (query ? `?${query}` : '')
+  const query = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=…`).join('&')
+  // No credentials, no fragment (it can carry a token too), and the query's names only.
+  return `${url.protocol}//${url.host}${url.pathname}${query ? `?${query}` : ''}`
 }
 
 /** A redirect's `Location` (relative to the URL called), as messages show it. */

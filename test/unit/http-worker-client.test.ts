@@ -186,6 +186,9 @@ describe('error statuses', () => {
     expect(received[0]!.url).toBe('/process?token=QSECRET')
     handler = reply(301, '', { Location: '/moved?sig=SECRET' })
     expect((await rejection(call())).message).toContain(`(redirect to ${baseUrl}/moved?sig=…: point baseUrl`)
+    // A fragment can carry a token too (an OAuth-style callback): it is left out.
+    handler = reply(302, '', { Location: '/x?api_key=SECRETKEY#access_token=SECRETFRAG' })
+    expect((await rejection(call())).message).toContain(`(redirect to ${baseUrl}/x?api_key=…: point baseUrl`)
     handler = reply(301, '', { Location: 'http://[bad' })
     expect((await rejection(call())).message).toContain('(redirect to a Location that is not a URL: point baseUrl')
   })
