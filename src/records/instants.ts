@@ -22,6 +22,9 @@ export type InstantColumn = keyof typeof NULL_MEANS
 export const START_END_COLUMNS = `CASE WHEN sp.starts_at = '-infinity' THEN NULL ELSE sp.starts_at END AS starts_at,
               CASE WHEN sp.ends_at = 'infinity' THEN NULL ELSE sp.ends_at END AS ends_at`
 
+/** `next_run_at` as selected from `sp`, due since `-infinity` read as NULL: due at the next sweep, as a sweep takes it. */
+export const NEXT_RUN_COLUMN = `CASE WHEN sp.next_run_at = '-infinity' THEN NULL ELSE sp.next_run_at END AS next_run_at`
+
 /**
  * The error for the first of `columns` whose value is not an instant (nor NULL), or null when
  * every one is.

@@ -8,7 +8,7 @@ import type { SubscriptionStatus } from '../db/names.js'
 import { NotFoundError, SubscriptionBusyError, SubscriptionStateError } from '../errors.js'
 import type { PausedReason } from '../db/names.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
-import { nonInstant, START_END_COLUMNS } from './instants.js'
+import { NEXT_RUN_COLUMN, nonInstant, START_END_COLUMNS } from './instants.js'
 
 export interface ScheduleRow extends RowSchedule {
   id: string
@@ -43,7 +43,7 @@ export function notEnrolled(subscriptionId: string): NotFoundError {
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
   const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, sp.next_run_at, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
+    `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
             sp.timezone, sp.run_at, sp.anchor_at, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
