@@ -54,6 +54,20 @@ describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { tim
     expect(rows[0].n).toBe(0)
   })
 
+  test('run-now --no-wait with a queue prefix or pg-boss schema no instance has started with is refused, and touches nothing', async () => {
+    await seedSubscriptions(db.pool, { count: 2 })
+    const manualRuns = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs WHERE trigger = 'manual'`)).rows[0].n as number
+    const runsBefore = await manualRuns()
+    for (const typo of [{ SUBSCRIPTION_QUEUE_PREFIX: 'billin' }, { SUBSCRIPTION_BOSS_SCHEMA: 'billing_job' }]) {
+      const refused = await runCli(['run-now', '--no-wait'], { ...env, ...typo })
+      expect(refused, JSON.stringify(typo)).toMatchObject({ code: 2, stdout: '' })
+      expect(refused.stderr).toMatch(/^error: No instance has started with queue prefix '.+' and pg-boss schema '.+' on this database, and --no-wait leaves the calls to running instances/m)
+    }
+    // No schema was installed for the typo, and no run started.
+    expect((await db.pool.query(`SELECT to_regnamespace('billing_job') AS schema`)).rows[0].schema).toBeNull()
+    expect(await manualRuns()).toBe(runsBefore)
+  })
+
   test('runs lists its runs; a bad name in the environment is a usage error naming the variable', async () => {
     const runs = await runCli(['runs', '--json'], env)
     expect(runs.code).toBe(0)
@@ -61,5 +75,9 @@ describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { tim
     const bad = await runCli(['status'], { ...env, SUBSCRIPTION_BOSS_SCHEMA: 'Billing-Jobs' })
     expect(bad).toMatchObject({ code: 2, stdout: '' })
     expect(bad.stderr).toMatch(/^error: SUBSCRIPTION_BOSS_SCHEMA: expected a lower-case Postgres schema name, got "Billing-Jobs"\. Set it to the bossSchema the scheduler's instances are given\.$/m)
+    // Empty (a shell variable that expanded to nothing) is not the default: that is another scheduler.
+    const empty = await runCli(['status'], { ...env, SUBSCRIPTION_QUEUE_PREFIX: '' })
+    expect(empty).toMatchObject({ code: 2, stdout: '' })
+    expect(empty.stderr).toMatch(/^error: SUBSCRIPTION_QUEUE_PREFIX is set but empty: unset it for the default, or set it to the queuePrefix the scheduler's instances are given\.$/m)
   })
 })

@@ -95,8 +95,10 @@ const NAMESPACE = [
 export function namespaceOptions(env: NodeJS.ProcessEnv = process.env): Pick<SchedulerOptions, 'queuePrefix' | 'bossSchema'> {
   const options: Pick<SchedulerOptions, 'queuePrefix' | 'bossSchema'> = {}
   for (const [variable, option, check] of NAMESPACE) {
-    const value = env[variable]?.trim()
-    if (!value) continue
+    if (env[variable] === undefined) continue
+    const value = env[variable].trim()
+    // A shell variable that expanded to nothing must not mean the default: that is another scheduler.
+    if (!value) throw new UsageError(`${variable} is set but empty: unset it for the default, or set it to the ${option} the scheduler's instances are given.`)
     try {
       options[option] = check(value)
     } catch (error) {

@@ -8,6 +8,7 @@ import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { nonNegativeInteger, positiveInteger } from './integers.js'
 import { systemClock } from '../observe/clock.js'
 import { ConfigurationError, shown } from '../errors.js'
+import { SCHEDULER_SCHEMA } from '../db/names.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { resolveLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt, zoneName } from '../schedule/next-run.js'
@@ -104,7 +105,12 @@ export function checkQueuePrefix(value: unknown): string {
 
 /** The `bossSchema` option: the schema of pg-boss's tables. */
 export function checkBossSchema(value: unknown): string {
-  return identifier('bossSchema', value, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name')
+  const schema = identifier('bossSchema', value, /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres schema name')
+  // Postgres reserves pg_*; the scheduler's own schema and the catalog's are not pg-boss's to share.
+  if (schema.startsWith('pg_') || schema === 'information_schema' || schema === SCHEDULER_SCHEMA) {
+    throw new ConfigurationError('bossSchema', `${shown(schema)} is ${schema.startsWith('pg_') ? "reserved by Postgres (names starting with 'pg_')" : 'a schema of its own, not for pg-boss'}; use another name, such as 'pgboss' (the default).`)
+  }
+  return schema
 }
 
 function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {

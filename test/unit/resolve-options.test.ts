@@ -107,6 +107,8 @@ const badCases: BadCase[] = [
   { name: 'zero workerTimeoutMs', options: { workerTimeoutMs: 0 }, option: 'workerTimeoutMs', mentions: ['got 0'] },
   { name: 'pollingIntervalSeconds below 0.5', options: { pollingIntervalSeconds: 0.1 }, option: 'pollingIntervalSeconds', mentions: ['got 0.1', 'from 0.5'] },
   { name: 'upper-case bossSchema', options: { bossSchema: 'PgBoss' }, option: 'bossSchema', mentions: ['got "PgBoss"', 'lower-case'] },
+  { name: 'bossSchema Postgres reserves', options: { bossSchema: 'pg_boss' }, option: 'bossSchema', mentions: ['"pg_boss" is reserved by Postgres', "'pgboss'"] },
+  { name: "bossSchema that is the scheduler's own schema", options: { bossSchema: 'subscription_scheduler' }, option: 'bossSchema', mentions: ['not for pg-boss'] },
   // Options the table above did not cover: each is validated at creation, not at first use.
   { name: 'schedule as a string', options: { schedule: 'yes' }, option: 'schedule', mentions: ['got "yes"', 'true or false'] },
   { name: 'rescueCron that is not a cron expression', options: { rescueCron: 'every minute' }, option: 'rescueCron', mentions: ['"every minute"'] },

@@ -15,6 +15,7 @@ import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { LISTED_FAILURES } from '../run-failures.js'
 import { timeInZone } from '../zoned-time.js'
+import { assertWorkedQueue } from '../worked-queue.js'
 
 /** The summary, and the slots that failed for good (read from the failure history: any instance may have run them). */
 async function report(scheduler: SubscriptionScheduler, summary: RunSummary, zone: string): Promise<string> {
@@ -58,6 +59,7 @@ export default defineCommand({
       // The slots follow the workers' settings; start() warns when SUBSCRIPTION_TIMEZONE differs.
       const { options, zone: schedulerZone } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       // With --no-wait it only starts the run: a step it took would be given up on its way out.
+      if (!args.wait) await assertWorkedQueue(pool, options, '--no-wait')
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
       // Before starting anything: an unknown id needs no worker.
       const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }), schedulerZone)

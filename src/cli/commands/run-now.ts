@@ -11,6 +11,7 @@ import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
 import { waitForSweep } from '../watch-run.js'
+import { assertWorkedQueue } from '../worked-queue.js'
 
 export default defineCommand({
   meta: {
@@ -39,6 +40,7 @@ export default defineCommand({
       // warns when --timezone (or SUBSCRIPTION_TIMEZONE) differs from the published zone.
       const { options } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       // With --no-wait it only enqueues: running workers make the calls, not this command.
+      if (!args.wait) await assertWorkedQueue(pool, options, '--no-wait')
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,

@@ -1,0 +1,28 @@
+/**
+ * A command that only enqueues (`--no-wait`) leaves the calls to running instances. Pointed at a
+ * queue prefix or pg-boss schema no instance uses (a typo in SUBSCRIPTION_QUEUE_PREFIX or
+ * SUBSCRIPTION_BOSS_SCHEMA), it would claim rows into a queue nobody works, stranded for the
+ * claim's lease, and install a pg-boss schema nobody reads. It is refused instead, before it
+ * touches anything.
+ */
+import type pg from 'pg'
+import type { SchedulerOptions } from '../index.js'
+import { resolveOptions } from '../config/resolve-options.js'
+import { quoteIdent } from '../db/executor.js'
+import { queueNames } from '../runtime/boss.js'
+import { UsageError } from './context.js'
+
+/** @throws {UsageError} when no instance has ever started with the options' queue prefix and pg-boss schema. */
+export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions, flag: string): Promise<void> {
+  const { queuePrefix, bossSchema } = resolveOptions(options)
+  const queue = queueNames(queuePrefix).process
+  const { rows } = await pool.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.queue`])
+  const worked = rows[0]?.installed === true &&
+    ((await pool.query(`SELECT 1 FROM ${quoteIdent(bossSchema)}.queue WHERE name = $1`, [queue])).rowCount ?? 0) > 0
+  if (worked) return
+  throw new UsageError(
+    `No instance has started with queue prefix '${queuePrefix}' and pg-boss schema '${bossSchema}' on this database, and ${flag} ` +
+      'leaves the calls to running instances: nothing would make them. Set SUBSCRIPTION_QUEUE_PREFIX and SUBSCRIPTION_BOSS_SCHEMA ' +
+      "to the instances' queuePrefix and bossSchema, start an instance first, or leave out " + `${flag} to make the calls from here.`,
+  )
+}
