@@ -8,7 +8,8 @@ import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from
 export interface FakeBehaviour {
   /**
    * Throw this (an error such as `new RetryableError('busy')`, or what the function returns for
-   * the call) instead of answering.
+   * the call) instead of answering. Any value, as a custom client may throw anything: a string
+   * or `null` thrown tests that the scheduler records it all the same.
    */
   fail?: ((request: ProcessRequest) => unknown) | Error | object | string | number | boolean | null | undefined
   /**
@@ -63,6 +64,9 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** A value as a message shows it: a string quoted, so '2' does not read as the number 2. */
+const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value))
 
 const BEHAVIOUR_KEYS = new Set(['fail', 'failTimes', 'delayMs', 'hang', 'result'])
 
@@ -146,10 +150,10 @@ export function createFakeWorkerClient(): FakeWorkerClient {
     callsFor: (subscriptionId) => calls.filter((c) => c.subscriptionId === subscriptionId),
     waitForCalls(count, timeoutMs = 30_000) {
       if (!Number.isSafeInteger(count) || count < 1) {
-        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: count must be a whole number of calls, 1 or more, got ${String(count)}.`))
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: count must be a whole number of calls, 1 or more, got ${describe(count)}.`))
       }
       if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
-        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: timeoutMs must be a number of milliseconds, 0 to 2147483647, got ${String(timeoutMs)}.`))
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: timeoutMs must be a number of milliseconds, 0 to 2147483647, got ${describe(timeoutMs)}.`))
       }
       if (calls.length >= count) return Promise.resolve([...calls])
       return new Promise((resolve, reject) => {

@@ -65,6 +65,7 @@ describe('the fake worker client', () => {
     for (const count of [0, -1, 1.5, Number.NaN, '2']) {
       await expect(worker.waitForCalls(count as never, 10), String(count)).rejects.toThrow(/waitForCalls: count must be a whole number of calls, 1 or more/)
     }
+    await expect(worker.waitForCalls('2' as never, 10)).rejects.toThrow(/got "2"\.$/)
     for (const timeoutMs of [-5, Number.NaN, 'x', 2 ** 31]) {
       await expect(worker.waitForCalls(1, timeoutMs as never), String(timeoutMs)).rejects.toThrow(/waitForCalls: timeoutMs must be a number of milliseconds/)
     }
