@@ -24,7 +24,6 @@ export function defaultLogger(): Logger {
   return createConsola({ fancy: process.stdout.isTTY === true && process.stderr.isTTY === true }).withTag(LOG_TAG)
 }
 
-
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 /** The `logger` option: checked and guarded when given, else the default. */
