@@ -548,16 +548,24 @@ describe('a host subscription deleted while its job waits', () => {
     const fake = createFakeWorkerClient().otherwise({ fail: new RetryableError('busy'), failTimes: 1 })
     const logger = captureLogger()
     const scheduler = createSubscriptionScheduler(db.pool, {
-      workerClient: fake, logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'deleted-retries', retry: { limit: 3, delaySeconds: 2, maxDelaySeconds: 2 },
+      // Retries 3-6 s after their failure: all 40 first calls have failed, and the subscriptions
+      // are deleted, before the first retry runs, even on a slow machine (at 1-2 s, a CI run saw
+      // 8 retries called before the delete).
+      workerClient: fake, logger, migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'deleted-retries', retry: { limit: 3, delaySeconds: 6, maxDelaySeconds: 6 },
     })
     db.schedulers.push(scheduler)
     await scheduler.start()
     const ids = await seedSubscriptions(db.pool, { count: 40 })
     let retries = 0
-    scheduler.on('retry:scheduled', () => void (retries += 1))
+    let firstRetryAt = Infinity
+    scheduler.on('retry:scheduled', (e) => {
+      retries += 1
+      firstRetryAt = Math.min(firstRetryAt, e.retryAt?.getTime() ?? Infinity)
+    })
     const { runId } = await scheduler.runNow({ wait: false })
     await pollUntil(() => retries >= ids.length, { timeoutMs: 20_000, what: 'every first call to fail' })
     await db.pool.query(`DELETE FROM subscriptions WHERE id = ANY($1::uuid[])`, [ids])
+    expect(Date.now(), 'the delete came before the first retry was due (else this machine is too slow for this test)').toBeLessThan(firstRetryAt)
 
     const run = await pollUntil(async () => {
       const r = await scheduler.getRun(runId)
