@@ -6,6 +6,7 @@
  */
 import type { Executor } from './executor.js'
 import { isSchedulerError, MigrationError } from '../errors.js'
+import { DEFAULTS } from '../config/options.js'
 
 const INSUFFICIENT_PRIVILEGE = '42501'
 
@@ -41,7 +42,7 @@ export async function migrationPrivilegeError(db: Executor, error: unknown, what
     ? ` Or let this user create: ${who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'}.`
     : ''
   // migrate() installs the scheduler's tables, not pg-boss's schema: the CLI's migrate does both.
-  const env = bossSchema && bossSchema !== 'pgboss' ? `SUBSCRIPTION_BOSS_SCHEMA=${bossSchema} ` : ''
+  const env = bossSchema && bossSchema !== DEFAULTS.bossSchema ? `SUBSCRIPTION_BOSS_SCHEMA=${bossSchema} ` : ''
   if (bossSchema) {
     return new MigrationError(
       `${what} failed: ${user} may not create it (${refusal}). Install it as the owner of the database: ` +

@@ -3,7 +3,6 @@
  * job expires, or when the scheduler stops, whichever comes first, even if a custom client
  * ignores its signal.
  */
-import { setMaxListeners } from 'node:events'
 import { isSchedulerError, RetryableError, shown } from '../errors.js'
 import type { PageRow } from '../settle/outcome.js'
 import { storableText } from '../db/storable.js'
@@ -38,9 +37,6 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
   }
   const onStop = endAll(STOPPING)
   const onExpiry = endAll(EXPIRED)
-  // Every job held listens on the instance's stop signal, and pg-boss may give the jobs of one
-  // fetch one signal: more than Node's 10 is expected, not a leak (each scope's close() removes its own).
-  setMaxListeners(0, ctx.cancelSignal, expired)
   ctx.cancelSignal.addEventListener('abort', onStop, { once: true })
   expired.addEventListener('abort', onExpiry, { once: true })
   return {
