@@ -12,9 +12,7 @@ import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from './records/schedule-control.js'
-import { assertRunnable, busyRunning, isInFlight, readScheduleRow } from './records/schedule-row.js'
-import { heldByLiveJob } from './sweep/live-claims.js'
-import { queueNames } from './runtime/boss.js'
+import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
 import type { SchedulerOptions } from './config/options.js'
@@ -149,14 +147,18 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     runSubscription: (async (subscriptionId: string, given?: RunNowOptions) => {
       assertUuid('subscriptionId', subscriptionId)
       const wait = waitOf(methodOptions('runSubscription', given, ['wait']))
-      // NotFoundError for an unknown one; a paused, ended, inactive or busy one is refused with its reason.
+      // NotFoundError for an unknown one; a paused, ended or inactive one is refused with its reason.
       const row = await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false))
       assertRunnable(row, resolved.clock.now())
-      // Past its lease, a claim is taken only from a job that is gone: one pg-boss still holds runs.
-      if (isInFlight(row) && await heldByLiveJob(pool, row.id, { bossSchema: resolved.bossSchema, processQueue: queueNames(resolved.queuePrefix).process })) {
-        throw busyRunning(row)
-      }
-      return await run('runSubscription', 'single', { kinds: ['single'], subscriptionIds: [subscriptionId] }, wait)
+      const current = running('runSubscription')
+      return await explainingMissingTables(pool, async () => {
+        // The claim takes a row no job pg-boss holds, lease or not. Not claimed: busy (a call in
+        // flight, or asked twice at once), or paused, ended or made inactive since; no run is recorded.
+        const runId = await current.startSingleRun(subscriptionId)
+        if (!runId) throw refusedRun(await readScheduleRow(pool, subscriptionId, false), resolved.clock.now())
+        if (wait === false) return { runId }
+        return await awaitRun(current, 'runSubscription', runId)
+      })
     }) as SubscriptionScheduler['runSubscription'],
 
     pause: async (subscriptionId, o) => {

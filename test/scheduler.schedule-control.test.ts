@@ -7,7 +7,7 @@
 import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
-import type { FrequencyRule, SubscriptionScheduler } from '../src/index.js'
+import type { FinishedRunSummary, FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createTestDatabase } from './support/database.js'
@@ -245,6 +245,22 @@ describe('reschedule', () => {
     const { finishedAt } = await waitForRun(run.runId)
     expect(finishedAt).not.toBeNull()
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toHaveProperty('nextRunAt')
+  })
+
+  test('asked several times at once (a double click, two replicas), one run calls the subscription; the others are refused as busy and record no run', async () => {
+    const id = await subscription()
+    await scheduler.enroll(id)
+    worker.on(id, { delayMs: 1000 }) // the first call is still in flight when the others are asked
+    const before = worker.callsFor(id).length
+    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    const asked = await Promise.allSettled(Array.from({ length: 4 }, () => scheduler.runSubscription(id)))
+    const ran = asked.filter((r): r is PromiseFulfilledResult<FinishedRunSummary> => r.status === 'fulfilled')
+    const refused = asked.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    expect(ran.map((r) => r.value.processed)).toEqual([1])
+    expect(refused).toHaveLength(3)
+    for (const r of refused) expect(r.reason).toBeInstanceOf(SubscriptionBusyError)
+    expect(worker.callsFor(id).length - before).toBe(1)
+    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs + 1)
   })
 
   test('an end already passed ends the subscription; moving the end later brings it back', async () => {

@@ -74,9 +74,9 @@ export function assertIdle(row: ScheduleRow, action: string): void {
 }
 
 /**
- * `runSubscription()`'s check before it starts a run, so that a run that would call nothing is
- * refused with the reason instead of answering `processed: 0`. Whether a job still owns the row
- * is the caller's to ask pg-boss (heldByLiveJob): a claim whose job is gone is taken, lease or not.
+ * `runSubscription()`'s check before it claims, so that a run that would call nothing is refused
+ * with the reason instead of answering `processed: 0`. Whether a job still owns the row is the
+ * claim's to ask pg-boss (refusedRun says so if it does): a claim whose job is gone is taken, lease or not.
  *
  * @throws {SubscriptionStateError} when the row is paused or ended, or its host row inactive or gone.
  */
@@ -100,6 +100,24 @@ export function busyRunning(row: ScheduleRow): SubscriptionBusyError {
   return new SubscriptionBusyError(
     `Cannot run subscription ${row.subscription_id} now: a call for it is in flight or queued (status '${row.status}'), and its outcome sets the next slot. ` +
       'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
+  )
+}
+
+/**
+ * Why a run on demand claimed nothing: the row's state (paused, ended, inactive) changed since it
+ * was read, or another run of it claimed it first (asked twice at once), or is claiming it now.
+ */
+export function refusedRun(row: ScheduleRow, now: Date): SubscriptionBusyError | SubscriptionStateError {
+  try {
+    assertRunnable(row, now)
+  } catch (error) {
+    if (error instanceof SubscriptionStateError) return error
+    throw error
+  }
+  if (isInFlight(row)) return busyRunning(row)
+  return new SubscriptionBusyError(
+    `Cannot run subscription ${row.subscription_id} now: another run of it is claiming it at this moment (asked twice at once). ` +
+      'Run it again once that call has settled (within workerTimeoutMs, or after its retry).',
   )
 }
 

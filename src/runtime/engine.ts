@@ -33,7 +33,7 @@ import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 import pkg from '../../package.json' with { type: 'json' }
 
-export interface Engine extends Pick<RunStarter, 'startRun'> {
+export interface Engine extends Pick<RunStarter, 'startRun' | 'startSingleRun'> {
   readonly stopping: boolean
   /** This instance's circuit breaker, if it has one. */
   readonly breaker: Breaker | null
@@ -140,6 +140,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     haltSignal: halt.signal,
     stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
+    startSingleRun: (subscriptionId) => runs.startSingleRun(subscriptionId),
     async startBackfill(subscriptionId, range) {
       const { runId, startedAt, finished, closed } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
       announceLostBackfills(closed, logger, events)

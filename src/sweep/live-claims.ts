@@ -43,12 +43,3 @@ export async function renewLiveClaims(db: Executor, now: Date, leaseSeconds: num
   )
   return rowCount ?? 0
 }
-
-/** True while pg-boss still holds the job that owns the row `rowId`, whatever its lease says. */
-export async function heldByLiveJob(db: Executor, rowId: string, queue: JobQueue): Promise<boolean> {
-  const { rows } = await db.query<{ live: boolean }>(
-    `SELECT ${ownedByLiveJob(queue)} AS live FROM subscription_processing sp WHERE sp.id = $1`,
-    [rowId],
-  )
-  return rows[0]?.live === true
-}

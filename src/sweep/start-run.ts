@@ -12,6 +12,7 @@ import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
 import { countDueAsOfNow } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
+import { claimSingleRun } from './single-run.js'
 import { sweep } from './sweep.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
@@ -19,6 +20,8 @@ import { retryTransient } from '../db/transient.js'
 
 export interface RunStarter {
   startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
+  /** A run of one subscription, recorded only if it claims its row (single-run.ts): its id, or null. */
+  startSingleRun(subscriptionId: string): Promise<string | null>
   /** Sweeps still claiming. */
   readonly inFlight: ReadonlySet<Promise<unknown>>
 }
@@ -68,13 +71,31 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
     onPageEnqueued: () => wakeWorker(),
   }
+  const announce = (runId: string, trigger: RunTrigger, now: Date) => {
+    events.emit('run:started', { runId, trigger, startedAt: now })
+    telemetry.runStarted(trigger)
+  }
   return {
     inFlight,
+    async startSingleRun(subscriptionId) {
+      const now = options.clock.now()
+      // Tracked as a sweep is: stop() waits for its claim.
+      const claiming = telemetry.span('pss.sweep', { 'pss.trigger': 'single' }, () => claimSingleRun(sweepContext, subscriptionId, now))
+      inFlight.add(claiming)
+      void claiming.catch(() => {}).finally(() => inFlight.delete(claiming))
+      const claimed = await claiming
+      if (!claimed) return null
+      const { runId, page } = claimed
+      announce(runId, 'single', now)
+      wakeWorker()
+      for (const run of page.finishedRuns) events.emit('run:finished', run)
+      options.logger.info(`Run ${runId}: enqueued 1 subscription.`)
+      return runId
+    },
     async startRun(trigger, scope) {
       const now = options.clock.now()
       const runId = await createRun(pool, trigger, now)
-      events.emit('run:started', { runId, trigger, startedAt: now })
-      telemetry.runStarted(trigger)
+      announce(runId, trigger, now)
       const takesDue = scope.kinds.includes('due')
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)

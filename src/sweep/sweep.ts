@@ -5,6 +5,7 @@
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { claimPage } from './claim.js'
+import type { ClaimPageInput } from './claim.js'
 import { START_CURSOR } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
 import { withTransaction } from '../db/executor.js'
@@ -68,6 +69,23 @@ const LOOPS = 2
 const FIRST_PAGE = 64
 const RAMP = 4
 
+/** What a page of `runId`'s sweep of `scope` claims: its kind, from `after`, at most `limit` rows. */
+export function claimInput(ctx: SweepContext, runId: string, now: Date, scope: SweepScope, page: Pick<ClaimPageInput, 'kind' | 'after' | 'limit'>): ClaimPageInput {
+  return {
+    ...page,
+    now,
+    jobSize: ctx.jobSize,
+    leaseSeconds: ctx.claimLeaseSeconds,
+    timings: ctx.timings,
+    spreadMs: ctx.spreadMs,
+    runId,
+    processQueue: ctx.processQueue,
+    bossSchema: ctx.bossSchema,
+    subscriptionIds: scope.subscriptionIds ?? null,
+    claimedBefore: scope.claimedBefore ?? null,
+  }
+}
+
 /**
  * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
  * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
@@ -85,23 +103,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
       // the page is simply claimed again once the database is back.
       const page = await retryTransient(
         () =>
-          withTransaction(ctx.pool, (client) =>
-            claimPage(client, ctx.boss, {
-              kind,
-              now,
-              after,
-              limit,
-              jobSize: ctx.jobSize,
-              leaseSeconds: ctx.claimLeaseSeconds,
-              timings: ctx.timings,
-              spreadMs: ctx.spreadMs,
-              runId,
-              processQueue: ctx.processQueue,
-              bossSchema: ctx.bossSchema,
-              subscriptionIds: scope.subscriptionIds ?? null,
-              claimedBefore: scope.claimedBefore ?? null,
-            }),
-          ),
+          withTransaction(ctx.pool, (client) => claimPage(client, ctx.boss, claimInput(ctx, runId, now, scope, { kind, after, limit }))),
         { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
       )
       total.claimed += page.claimed
