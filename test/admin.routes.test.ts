@@ -3,6 +3,7 @@
  * started scheduler: every route's happy path, validation, and how errors map to statuses.
  */
 import http from 'node:http'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
@@ -330,6 +331,26 @@ describe('validation and errors', () => {
     const response = await handler.fetch(new Request('http://admin.test/process-subscriptions', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } }))
     expect(response.status).toBe(503)
     expect(await response.json()).toEqual({ error: { code: 'NOT_STARTED', message: expect.stringContaining('start()') } })
+  })
+
+  test('a database that cannot be reached is 503 DATABASE_UNAVAILABLE with a Retry-After (an outage, not a bug), without its address; the log has it', async () => {
+    const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/nowhere', max: 1, connectionTimeoutMillis: 2000 })
+    unreachable.on('error', () => {})
+    const down = createSubscriptionScheduler(unreachable, { workerClient: worker, logger, migrate: false })
+    const handler = createAdminHandler(down, { authorize: bearerToken(TOKEN), logger })
+    try {
+      for (const path of ['/status', '/runs', `/subscriptions/${UNKNOWN_ID}`]) {
+        const response = await handler.fetch(new Request(`http://admin.test${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }))
+        expect(response.status, path).toBe(503)
+        expect(response.headers.get('retry-after'), path).toBe('5')
+        const body = await response.json()
+        expect(body, path).toEqual({ error: { code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('database could not be reached') } })
+        expect(JSON.stringify(body)).not.toContain('127.0.0.1')
+      }
+      expect(logger.messages('warn').some((m) => m.includes('ECONNREFUSED') || m.includes('127.0.0.1:1'))).toBe(true)
+    } finally {
+      await unreachable.end()
+    }
   })
 
   test('an unexpected error is 500 INTERNAL with a generic message, and is logged', async () => {

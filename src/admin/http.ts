@@ -6,6 +6,7 @@
 import { assertUuid } from '../records/enroll.js'
 import { isConfigurationError, isSchedulerError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
+import { isTransientDbError } from '../db/transient.js'
 
 export type AdminErrorCode =
   | 'UNAUTHORIZED'
@@ -21,6 +22,7 @@ export type AdminErrorCode =
   | 'SUBSCRIPTION_STATE'
   | 'SUBSCRIPTION_DATA'
   | 'TOO_MANY_REQUESTS'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL'
 
 /** The shape of every error response. */
@@ -106,6 +108,12 @@ export function errorResponse(error: unknown, logger: Logger): Response {
     const mapped = LIBRARY_ERRORS[error.code]
     // A ConfigurationError names the option it refused, which is the field the request sent.
     if (mapped) return json(mapped[0], errorBody(mapped[1], error.message, isConfigurationError(error) ? error.option : undefined))
+  }
+  // An outage (refused, dropped or timed-out connections, a restarting server), not a bug: the
+  // same request succeeds once the database is back. Its address stays in the log.
+  if (isTransientDbError(error)) {
+    logger.warn(`Admin request failed, the database being unavailable: ${error instanceof Error ? error.message : String(error)}`)
+    return json(503, errorBody('DATABASE_UNAVAILABLE', 'The database could not be reached; try again shortly. The server log has the details.', undefined), { 'retry-after': '5' })
   }
   logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
