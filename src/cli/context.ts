@@ -64,7 +64,9 @@ export async function withPool<T>(logger: Logger, fn: (pool: pg.Pool) => Promise
 export function createCliLogger(level: 'quiet' | 'normal', verbose: boolean): Logger {
   // consola levels: 1 warn, 3 info, 4 debug.
   const consolaLevel = verbose ? 4 : level === 'quiet' ? 1 : 3
-  return createConsola({ level: consolaLevel, stdout: process.stderr, stderr: process.stderr }).withTag(LOG_TAG)
+  // Everything goes to stderr, so its being a terminal decides the style: one line per entry when
+  // it is piped or redirected, whatever stdout is.
+  return createConsola({ level: consolaLevel, stdout: process.stderr, stderr: process.stderr, fancy: process.stderr.isTTY === true }).withTag(LOG_TAG)
 }
 
 export interface SchedulerFlags {
