@@ -454,12 +454,48 @@ describe('a custom authorize', () => {
     const handler = createAdminHandler(scheduler, { logger: log, authorize: (() => 'false') as never })
     const response = await handler.fetch(new Request('http://admin.test/status', { headers: { authorization: 'Bearer whatever-value' } }))
     expect(response.status).toBe(500)
-    expect(log.messages('error').join('\n')).toContain('authorize(request) must answer true or false (or a promise of one), got "false"')
+    expect(log.messages('error').join('\n')).toContain(`authorize(request) must answer true, false or 'read' (or a promise of one), got "false"`)
     const form = await handler.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: 'whatever-value' }) }))
     expect(form.status).toBe(500)
     expect(form.headers.get('content-type')).toMatch(/^text\/html/)
     expect(await form.text()).toContain('data-code="INTERNAL"')
     expect(form.headers.getSetCookie()).toEqual([])
+  })
+
+  test("an answer of 'read' lets a request read but not change state (403), by bearer header or by a session, which keeps that access; the page hides the actions", async () => {
+    const VIEWER = 'viewer-token-value-0123456789'
+    const viewer = bearerToken(VIEWER)
+    const admin = bearerToken(OWN)
+    const handler = createAdminHandler(scheduler, {
+      logger,
+      session: { secret: 'read-only-session-secret-0123' },
+      authorize: async (request) => (await admin(request)) || ((await viewer(request)) ? 'read' : false),
+    })
+    const ask = (path: string, init: { method?: string; headers?: Record<string, string> } = {}) => handler.fetch(new Request(`http://admin.test${path}`, init))
+    const bearer = { authorization: `Bearer ${VIEWER}` }
+    expect((await ask('/status', { headers: bearer })).status).toBe(200)
+    expect((await ask('/dashboard.json', { headers: bearer })).status).toBe(200)
+    const refused = await ask('/process-subscriptions?wait=false', { method: 'POST', headers: bearer })
+    expect(refused.status).toBe(403)
+    expect(await refused.json()).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringContaining("this sign-in may only read (authorize answered 'read')") } })
+    expect((await ask(`/subscriptions/${ID}/pause`, { method: 'POST', headers: bearer })).status).toBe(403)
+
+    const jar = jarOf(await handler.fetch(form(VIEWER)))
+    expect(jar).toMatch(/^pss_admin=r1\./)
+    const csrf = { cookie: jar, 'x-requested-with': 'pss-dashboard' }
+    expect((await ask('/runs', { headers: { cookie: jar } })).status).toBe(200)
+    expect((await ask('/failed/retry', { method: 'POST', headers: csrf })).status).toBe(403)
+    const page = await (await ask('/', { headers: { cookie: jar } })).text()
+    expect(page).toContain('data-access="read"')
+    // The access is signed: the same session relabelled as a full one is no session at all.
+    expect((await ask('/status', { headers: { cookie: jar.replace('=r1.', '=v1.') } })).status).toBe(401)
+    // Signing out is no change of state, and is allowed.
+    expect((await ask('/sign-out', { method: 'POST', headers: csrf })).status).toBe(200)
+
+    const full = jarOf(await handler.fetch(form(OWN)))
+    expect(full).toMatch(/^pss_admin=v1\./)
+    expect((await ask('/process-subscriptions?wait=false', { method: 'POST', headers: { cookie: full, 'x-requested-with': 'pss-dashboard' } })).status).toBe(202)
+    expect(await (await ask('/', { headers: { cookie: full } })).text()).toContain('data-access="full"')
   })
 
   test('still sees requests as they came when there is no session (the host\'s own cookies), and those need the CSRF header to change state', async () => {

@@ -2,7 +2,8 @@
  * Who may use the admin API. Scripts send `Authorization: Bearer <token>`, and the host's
  * `authorize(request)` decides. A browser signs in once through the dashboard's form: the token
  * is shown to `authorize` as a bearer header, and a yes earns a signed, expiring session cookie
- * (session.ts) that never holds the token. Requests with a valid session are signed in.
+ * (session.ts) that never holds the token, with the access that yes gave (all, or only reading).
+ * Requests with a valid session are signed in.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ConfigurationError, shown } from '../errors.js'
@@ -10,8 +11,14 @@ import { AdminHttpError } from './http.js'
 import { deriveSessionKey } from './session.js'
 import type { SessionKey } from './session.js'
 
-/** Decides whether a request may use the admin API. */
-export type Authorize = (request: Request) => boolean | Promise<boolean>
+/**
+ * Decides whether a request may use the admin API: `true` for everything, `'read'` for what only
+ * reads (GET and HEAD: the dashboard, status, runs, failures), `false` for nothing.
+ */
+export type Authorize = (request: Request) => boolean | 'read' | Promise<boolean | 'read'>
+
+/** What a request let in may do: everything, or only read. */
+export type Access = 'full' | 'read'
 
 /**
  * How a request proved who it is: `header` is an `Authorization` header a browser never sends by
@@ -31,11 +38,25 @@ export function explicitAuthorization(request: Request): string | undefined {
   return AMBIENT_SCHEMES.has(scheme) ? undefined : header
 }
 
-/** Asks `authorize`, which must answer a boolean: a string or an object there is a bug, not a yes. */
-export async function judged(authorize: Authorize, request: Request): Promise<boolean> {
+/**
+ * Asks `authorize`: the access it grants, or null for none. It must answer `true`, `false` or
+ * `'read'`: any other string or an object there is a bug, not a yes.
+ */
+export async function judged(authorize: Authorize, request: Request): Promise<Access | null> {
   const answer: unknown = await authorize(request)
-  if (typeof answer === 'boolean') return answer
-  throw new TypeError(`The admin handler's authorize(request) must answer true or false (or a promise of one), got ${shown(answer)}; the request was refused.`)
+  if (answer === true) return 'full'
+  if (answer === 'read') return 'read'
+  if (answer === false) return null
+  throw new TypeError(`The admin handler's authorize(request) must answer true, false or 'read' (or a promise of one), got ${shown(answer)}; the request was refused.`)
+}
+
+/** A read-only sign-in asked for a change. */
+export function readOnly(method: string, path: string): AdminHttpError {
+  return new AdminHttpError(
+    403,
+    'FORBIDDEN',
+    `${method} ${path} changes state, and this sign-in may only read (authorize answered 'read'). Sign in with a token that authorize answers true for.`,
+  )
 }
 
 export const MIN_TOKEN_LENGTH = 16

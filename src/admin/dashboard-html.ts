@@ -9,6 +9,7 @@ import type { SchedulerStatus } from '../records/status.js'
 import { DASHBOARD_SCRIPT } from './dashboard-script.js'
 import { BASE_STYLE, DASHBOARD_STYLE } from './dashboard-style.js'
 import { escapeHtml, html } from './http.js'
+import type { Access } from './auth.js'
 
 /** The status cards, in order: the library's statuses, then the bucket status counts inactive rows in. */
 const COUNTED_STATUSES = [...SUBSCRIPTION_STATUSES, 'inactive'] as const satisfies readonly (keyof SchedulerStatus['counts'])[]
@@ -132,7 +133,7 @@ const RUNS = `
   </section>
 </main>`
 
-function page(mount: string, nonce: string): string {
+function page(mount: string, nonce: string, access: Access): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -142,7 +143,7 @@ function page(mount: string, nonce: string): string {
 <title>Subscription scheduler</title>
 <style nonce="${nonce}">${BASE_STYLE}${DASHBOARD_STYLE}</style>
 </head>
-<body data-base="${escapeHtml(mount)}" data-statuses="${escapeHtml(JSON.stringify(COUNTED_STATUSES))}" data-triggers="${escapeHtml(JSON.stringify(RUN_TRIGGERS))}">
+<body data-base="${escapeHtml(mount)}" data-access="${access}" data-statuses="${escapeHtml(JSON.stringify(COUNTED_STATUSES))}" data-triggers="${escapeHtml(JSON.stringify(RUN_TRIGGERS))}">
 <header>
   <h1>Subscription scheduler<small>pg-subscription-scheduler admin</small></h1>
   <form id="search" role="search">
@@ -152,6 +153,7 @@ function page(mount: string, nonce: string): string {
   <div class="actions">
     <button id="run-now" type="button">Run now</button>
     <button id="retry-failed" type="button" class="secondary">Retry failed</button>
+    <span id="read-only" title="authorize answered 'read' for this sign-in: the actions that change state are hidden, and refused (403)">Read-only</span>
     <button id="sign-out" type="button" class="secondary">Sign out</button>
   </div>
 </header>
@@ -173,9 +175,10 @@ ${RUNS}
 }
 
 /** The page, with a fresh nonce and the headers that lock it down. */
-export function dashboardPage(mount: string): Response {
+/** The page for a caller with `access`: a read-only one sees no action that changes state. */
+export function dashboardPage(mount: string, access: Access): Response {
   const nonce = randomBytes(16).toString('base64')
-  return html(page(mount, nonce), {
+  return html(page(mount, nonce, access), {
     'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',

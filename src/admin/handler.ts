@@ -10,14 +10,14 @@ import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { resolveLogger } from '../observe/logger.js'
 import type { SubscriptionScheduler } from '../types.js'
-import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, sessionKeyOf, unauthorized } from './auth.js'
-import type { Authorize, CredentialSource } from './auth.js'
+import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, readOnly, sessionKeyOf, unauthorized } from './auth.js'
+import type { Access, Authorize, CredentialSource } from './auth.js'
 import { AdminHttpError, assertQuery, errorResponse, headOf, json } from './http.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
 import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
 import { COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookie, verifySession } from './session.js'
-import { SIGN_IN_PATH, signIn, tokenInQuery } from './sign-in.js'
+import { SIGN_IN_PATH, SIGN_OUT_PATH, signIn, tokenInQuery } from './sign-in.js'
 import { createSignInLimit } from './sign-in-limit.js'
 import type { SessionSettings } from './sign-in.js'
 import { signInPage } from './sign-in-page.js'
@@ -138,11 +138,13 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
    * Basic credentials a proxy in front added; failing that, `authorize` sees the request as it
    * came (a host may recognise its own cookies or a proxy's headers).
    */
-  async function authenticate(request: Request): Promise<CredentialSource | undefined> {
-    if (explicitAuthorization(request)) return (await judged(authorize, request)) ? 'header' : undefined
+  async function authenticate(request: Request): Promise<{ source: CredentialSource; access: Access } | undefined> {
+    const by = (source: CredentialSource, access: Access | null) => (access ? { source, access } : undefined)
+    if (explicitAuthorization(request)) return by('header', await judged(authorize, request))
     const session = readCookie(request, COOKIE_NAME)
-    if (session && verifySession(sessions.key, session, new Date(), sessions.maxAgeSeconds)) return 'session'
-    return (await judged(authorize, request)) ? 'other' : undefined
+    const signedIn = session ? verifySession(sessions.key, session, new Date(), sessions.maxAgeSeconds) : null
+    if (signedIn) return by('session', signedIn)
+    return by('other', await judged(authorize, request))
   }
 
   async function handle(request: Request, target: Target): Promise<Response> {
@@ -160,8 +162,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       }
       const isPage = request.method === 'GET' && path === '/'
       if (isPage && url.searchParams.has('token')) return tokenInQuery(mount)
-      const source = await authenticate(request)
-      if (!source) {
+      const caller = await authenticate(request)
+      if (!caller) {
         if (isPage) return signInPage(mount, { status: 401 })
         throw unauthorized(mount)
       }
@@ -172,9 +174,13 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
         const allow = match.allow.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ')
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${allow}, not ${request.method}.`, { allow })
       }
-      if (match.route.method !== 'GET') assertCsrfHeader(request, source)
+      if (match.route.method !== 'GET') {
+        assertCsrfHeader(request, caller.source)
+        // Signing out changes nothing but the browser's own cookie.
+        if (caller.access === 'read' && path !== SIGN_OUT_PATH) throw readOnly(request.method, path)
+      }
       assertQuery(url, match.route.query, `${match.route.method} ${match.route.path}`)
-      return await match.route.handle({ request, url, id: match.id, mount, scheduler })
+      return await match.route.handle({ request, url, id: match.id, mount, scheduler, access: caller.access })
     } catch (error) {
       return errorResponse(error, logger)
     }

@@ -10,7 +10,8 @@
  * with the dashboard's form (a POST; the token never goes in a URL) and gets an HttpOnly,
  * SameSite=Strict cookie (`pss_admin`, path = mount, 12 hours by default) holding a signed,
  * expiring session, not the token. Requests that change state with that cookie must also send
- * `X-Requested-With: pss-dashboard`, which the dashboard does.
+ * `X-Requested-With: pss-dashboard`, which the dashboard does. An `authorize` that answers
+ * `'read'` gives read-only access: the request, or the session it signs in, may only read.
  */
 export { createAdminHandler } from './handler.js'
 export type { AdminHandler, AdminHandlerOptions, AdminSessionOptions } from './handler.js'

@@ -3,6 +3,7 @@
  * calls. Kept apart from both route tables so that neither imports the other.
  */
 import type { SubscriptionScheduler } from '../types.js'
+import type { Access } from './auth.js'
 
 export interface RouteContext {
   request: Request
@@ -12,6 +13,8 @@ export interface RouteContext {
   /** Path the handler is mounted at, without a trailing slash ('' at the root). */
   mount: string
   scheduler: SubscriptionScheduler
+  /** What the caller may do: everything, or only read (authorize answered `'read'`). */
+  access: Access
 }
 
 export type Method = 'GET' | 'POST' | 'PATCH'

@@ -9,7 +9,7 @@ import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { scheduleRoutes } from './schedule-routes.js'
 import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
-import { signOutCookie } from './sign-in.js'
+import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
 
@@ -36,7 +36,7 @@ function id(context: RouteContext, name = 'id'): string {
 }
 
 export const routes: readonly Route[] = [
-  { method: 'GET', path: '/', query: 'any', handle: async (c) => dashboardPage(c.mount) },
+  { method: 'GET', path: '/', query: 'any', handle: async (c) => dashboardPage(c.mount, c.access) },
   {
     method: 'GET',
     path: '/dashboard.json',
@@ -54,7 +54,7 @@ export const routes: readonly Route[] = [
   },
   {
     method: 'POST',
-    path: '/sign-out',
+    path: SIGN_OUT_PATH,
     query: [],
     handle: async (c) => {
       await readJsonObject(c.request, [])

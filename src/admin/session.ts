@@ -1,17 +1,19 @@
 /**
  * The dashboard's session cookie. Its value is `v1.<session id>.<expiry>.<mac>`: a random id, the
- * expiry in Unix seconds, and an HMAC-SHA256 of both under a session key. The key is derived from
+ * expiry in Unix seconds, and an HMAC-SHA256 of the three under a session key. A read-only
+ * session (authorize answered `'read'`) starts `r1` instead, which the MAC covers too. The key is derived from
  * a secret (the admin token, or the handler's own secret), so the cookie proves that a sign-in
  * happened and until when it holds, and carries nothing the secret could be recovered from. A new
  * secret is a new key: every cookie signed under the old one is refused.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Access } from './auth.js'
 
 /** Name of the cookie; the value format is versioned, so old raw-token cookies simply fail. */
 export const COOKIE_NAME = 'pss_admin'
-const VERSION = 'v1'
+const PREFIXES: Record<Access, string> = { full: 'v1', read: 'r1' }
 const KEY_LABEL = 'pss-session-v1'
-const FORMAT = /^v1\.([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/
+const FORMAT = /^(v1|r1)\.([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/
 
 /** A key that signs and checks sessions; never the secret itself. */
 export type SessionKey = Buffer & { readonly __sessionKey: true }
@@ -30,26 +32,28 @@ function mac(key: SessionKey, payload: string): string {
   return createHmac('sha256', key).update(payload, 'utf8').digest('base64url')
 }
 
-/** A session value that expires at `expiresAt` (to the second). */
-export function mintSession(key: SessionKey, expiresAt: Date): string {
-  const payload = `${VERSION}.${randomBytes(16).toString('base64url')}.${Math.floor(expiresAt.getTime() / 1000)}`
+/** A session value with `access` that expires at `expiresAt` (to the second). */
+export function mintSession(key: SessionKey, expiresAt: Date, access: Access = 'full'): string {
+  const payload = `${PREFIXES[access]}.${randomBytes(16).toString('base64url')}.${Math.floor(expiresAt.getTime() / 1000)}`
   return `${payload}.${mac(key, payload)}`
 }
 
 /**
- * True when `value` was signed with `key` and has not expired at `now`, nor ends later than a
- * session minted now would (`maxAgeSeconds`): a shorter max age ends the longer sessions too.
+ * The session's access when `value` was signed with `key` and has not expired at `now`, nor ends
+ * later than a session minted now would (`maxAgeSeconds`): a shorter max age ends the longer
+ * sessions too. Null otherwise.
  */
-export function verifySession(key: SessionKey, value: string, now: Date, maxAgeSeconds: number): boolean {
+export function verifySession(key: SessionKey, value: string, now: Date, maxAgeSeconds: number): Access | null {
   const match = FORMAT.exec(value)
-  if (!match) return false
-  const [, id, expiry, presented] = match as unknown as [string, string, string, string]
+  if (!match) return null
+  const [, prefix, id, expiry, presented] = match as unknown as [string, string, string, string, string]
   // Same length by construction (the format fixes it), as timingSafeEqual requires.
-  const expected = Buffer.from(mac(key, `${VERSION}.${id}.${expiry}`), 'utf8')
-  if (!timingSafeEqual(expected, Buffer.from(presented, 'utf8'))) return false
+  const expected = Buffer.from(mac(key, `${prefix}.${id}.${expiry}`), 'utf8')
+  if (!timingSafeEqual(expected, Buffer.from(presented, 'utf8'))) return null
   const expiresAt = Number(expiry) * 1000
   // A second of slack: an expiry is minted to the second, rounded down.
-  return expiresAt > now.getTime() && expiresAt <= now.getTime() + maxAgeSeconds * 1000 + 1000
+  if (expiresAt <= now.getTime() || expiresAt > now.getTime() + maxAgeSeconds * 1000 + 1000) return null
+  return prefix === PREFIXES.read ? 'read' : 'full'
 }
 
 /** The value of cookie `name` on the request, if it is there once and well-formed. */

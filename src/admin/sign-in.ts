@@ -13,6 +13,7 @@ import { signInPage } from './sign-in-page.js'
 import type { SignInLimit } from './sign-in-limit.js'
 
 export const SIGN_IN_PATH = '/sign-in'
+export const SIGN_OUT_PATH = '/sign-out'
 
 /** How the handler signs its sessions. */
 export interface SessionSettings {
@@ -75,7 +76,8 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     if (error instanceof AdminHttpError) return formError(mount, error)
     throw error
   }
-  if (!(await judged(authorize, withBearer(request, token)))) {
+  const access = await judged(authorize, withBearer(request, token))
+  if (!access) {
     limit.refused()
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
@@ -85,7 +87,7 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     status: 303,
     headers: {
       location: `${mount}/`,
-      'set-cookie': sessionCookie(mintSession(settings.key, expiresAt), mount, secure, settings.maxAgeSeconds),
+      'set-cookie': sessionCookie(mintSession(settings.key, expiresAt, access), mount, secure, settings.maxAgeSeconds),
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     },
