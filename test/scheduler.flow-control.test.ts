@@ -227,6 +227,41 @@ test('first reservations racing on a fresh rate clock all get their times, none 
   expect((await grants).map((g) => g.count)).toEqual([4, 4, 4])
 })
 
+test('a permit goes back as its own call ends, not when the slowest call of its wave does', async () => {
+  // Calls of mixed latency: a slow call held the permits of its whole wave, so the fast ones
+  // waited for it and the cap was used at a fraction of its size.
+  const limits = { maxConcurrentCalls: 2, maxCallsPerSecond: null }
+  await configureLimits(db.pool, 'per-call-permits', limits)
+  const global = createGlobalLimits(db.pool, { scope: 'per-call-permits', limits, holdSeconds: 60, logger: captureLogger() })
+  const gate = createCallGate(4, global, captureLogger())
+  let finishSlow!: () => void
+  const slow = new Promise<void>((resolve) => (finishSlow = resolve))
+  const fastEnded: number[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  const items = [0, 1, 2, 3, 4, 5, 6] // 0 is slow, and in the first wave
+  const run = gate.runEach(items, async (item) => {
+    inFlight += 1
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    try {
+      if (item === 0) await slow
+      else await new Promise((resolve) => setTimeout(resolve, 20))
+    } finally {
+      inFlight -= 1
+    }
+    if (item !== 0) fastEnded.push(item)
+  }, { signal: new AbortController().signal })
+  try {
+    await pollUntil(async () => fastEnded.length === 6 || undefined, { timeoutMs: 10_000, what: () => `the 6 fast calls to end while the slow one runs (${fastEnded.length} did)` })
+  } finally {
+    finishSlow()
+  }
+  await run
+  expect(maxInFlight).toBe(2)
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS held FROM subscription_scheduler.call_permits WHERE scope = 'per-call-permits' AND expires_at > now()`)
+  expect(rows[0].held).toBe(0)
+})
+
 test('spread calls behind a shared cap all start, though a timer may wake before the start it waits for', async () => {
   // Timers run on the event loop's clock, which lags Date.now(): a wait for a start often ends a
   // millisecond early, above all for starts between two milliseconds. A gate that then found no

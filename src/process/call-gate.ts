@@ -105,18 +105,20 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
             continue
           }
           const grant: Grant = await global.acquire(ready, signal)
+          const giveBack = (error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)
           const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
-            const delayMs = grant.delaysMs[i] ?? 0
-            if (delayMs > 0) await sleep(delayMs, signal)
-            await local.run(() => begin(item))
+            try {
+              const delayMs = grant.delaysMs[i] ?? 0
+              if (delayMs > 0) await sleep(delayMs, signal)
+              await local.run(() => begin(item))
+            } finally {
+              // Its permit goes back as its call ends: a slow call keeps its own, not its wave's.
+              await grant.releaseOne().catch(giveBack)
+            }
           })
           next += grant.count
           running.push(...wave)
-          releases.push(
-            Promise.allSettled(wave)
-              .then(() => grant.release())
-              .catch((error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)),
-          )
+          releases.push(Promise.allSettled(wave).then(() => grant.release()).catch(giveBack))
         }
         await Promise.all(running)
       } finally {

@@ -2,8 +2,8 @@
  * Limits on worker calls that hold across every instance of a scheduler, kept in Postgres:
  * `maxConcurrentCalls` (permits, one row each) and `maxCallsPerSecond` (a reservation clock).
  * A batch asks for as many calls as it has jobs and is granted a wave: how many may start now,
- * and when each may start. Permits are held by the wave until its calls end, and expire on
- * their own if the instance dies holding them.
+ * and when each may start. Each permit goes back as soon as one of the wave's calls ends (a slow
+ * call holds its own, not its wave's), and expires on its own if the instance dies holding it.
  */
 import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
@@ -17,10 +17,14 @@ export interface CallLimits {
   maxCallsPerSecond: number | null
 }
 
-/** Calls that may start, `delaysMs[i]` from now for the i-th; `release()` when they have ended. */
+/**
+ * Calls that may start, `delaysMs[i]` from now for the i-th. `releaseOne()` as each call ends
+ * gives back one permit; `release()` once they all have gives back any still held.
+ */
 export interface Grant {
   count: number
   delaysMs: number[]
+  releaseOne: () => Promise<void>
   release: () => Promise<void>
 }
 
@@ -29,7 +33,7 @@ export interface GlobalLimits {
   acquire: (wanted: number, signal: AbortSignal) => Promise<Grant>
 }
 
-const NO_RELEASE = async () => {}
+const NO_PERMITS: Pick<Grant, 'releaseOne' | 'release'> = { releaseOne: async () => {}, release: async () => {} }
 const MIN_WAIT_MS = 25
 const MAX_WAIT_MS = 1_000
 
@@ -74,12 +78,45 @@ async function takePermits(pool: Pool, scope: string, holder: string, wanted: nu
   return rows.map((r) => r.slot)
 }
 
-async function givePermits(pool: Pool, scope: string, holder: string): Promise<void> {
+async function givePermits(pool: Pool, scope: string, holder: string, slots: number[]): Promise<void> {
   await pool.query(
     `UPDATE ${TABLES.callPermits} SET holder = NULL, expires_at = '-infinity'
-      WHERE scope = $1 AND holder = $2`,
-    [scope, holder],
+      WHERE scope = $1 AND holder = $2 AND slot = ANY($3::int[])`,
+    [scope, holder, slots],
   )
+}
+
+/**
+ * A wave's permits, given back one at a time as its calls end; those ending in the same turn of
+ * the event loop go back in one statement. `freed` is told each time some have.
+ */
+function permitReturns(give: (slots: number[]) => Promise<void>, slots: number[], freed: () => void): Pick<Grant, 'releaseOne' | 'release'> {
+  const held = [...slots]
+  let due: number[] = []
+  let flush: Promise<void> | null = null
+  const giveDue = () => {
+    flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const batch = due
+      due = []
+      flush = null
+      await give(batch)
+      freed()
+    })
+    return flush
+  }
+  return {
+    releaseOne() {
+      const slot = held.pop()
+      if (slot === undefined) return Promise.resolve()
+      due.push(slot)
+      return giveDue()
+    },
+    release() {
+      if (held.length === 0) return flush ?? Promise.resolve()
+      due.push(...held.splice(0))
+      return giveDue()
+    },
+  }
 }
 
 /**
@@ -124,6 +161,25 @@ export function createGlobalLimits(
   const { maxConcurrentCalls: cap, maxCallsPerSecond: rate } = limits
   if (cap === null && rate === null) return null
   const retry = (what: string, signal: AbortSignal) => ({ logger, what, signal })
+  // Waits for a permit end early when one of this instance's comes back (another instance's
+  // are seen at the next ask, within MAX_WAIT_MS).
+  const wakers = new Set<() => void>()
+  const freed = () => {
+    for (const wake of wakers) wake()
+    wakers.clear()
+  }
+  const napFor = async (ms: number, signal: AbortSignal) => {
+    const nap = new AbortController()
+    const wake = () => nap.abort()
+    signal.addEventListener('abort', wake, { once: true })
+    wakers.add(wake)
+    try {
+      await sleep(ms, nap.signal)
+    } finally {
+      signal.removeEventListener('abort', wake)
+      wakers.delete(wake)
+    }
+  }
 
   return {
     async acquire(wanted, signal) {
@@ -132,21 +188,24 @@ export function createGlobalLimits(
       // At most a second's worth of calls per wave, so a wave never waits long for its turn.
       let count = rate === null ? wanted : Math.min(wanted, Math.max(1, Math.floor(rate)))
       const holder = randomUUID()
+      let slots: number[] = []
       for (let waitMs = MIN_WAIT_MS; cap !== null; waitMs = Math.min(MAX_WAIT_MS, waitMs * 2)) {
-        if (signal.aborted) return { count: wanted, delaysMs: new Array<number>(wanted).fill(0), release: NO_RELEASE }
-        const slots = await retryTransient(() => takePermits(pool, scope, holder, count, holdSeconds), retry('taking call permits', signal))
-        if (slots.length > 0) {
-          count = slots.length
+        if (signal.aborted) return { count: wanted, delaysMs: new Array<number>(wanted).fill(0), ...NO_PERMITS }
+        const taken = await retryTransient(() => takePermits(pool, scope, holder, count, holdSeconds), retry('taking call permits', signal))
+        if (taken.length > 0) {
+          count = taken.length
+          slots = taken
           break
         }
-        await sleep(waitMs * (0.5 + Math.random()), signal)
+        await napFor(waitMs * (0.5 + Math.random()), signal)
       }
-      const release = cap === null ? NO_RELEASE : () => retryTransient(() => givePermits(pool, scope, holder), retry('returning call permits', signal))
-      if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), release }
+      const give = (given: number[]) => retryTransient(() => givePermits(pool, scope, holder, given), retry('returning call permits', signal))
+      const permits = cap === null ? NO_PERMITS : permitReturns(give, slots, freed)
+      if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), ...permits }
       for (;;) {
-        if (signal.aborted) return { count, delaysMs: new Array<number>(count).fill(0), release }
+        if (signal.aborted) return { count, delaysMs: new Array<number>(count).fill(0), ...permits }
         const { reserved, waitMs } = await retryTransient(() => reserveRate(pool, scope, count, rate), retry('reserving call times', signal))
-        if (reserved) return { count, delaysMs: Array.from({ length: count }, (_, i) => waitMs + (i * 1000) / rate), release }
+        if (reserved) return { count, delaysMs: Array.from({ length: count }, (_, i) => waitMs + (i * 1000) / rate), ...permits }
         // Ask again once the reservations come within reach (other waiters ask too: jittered).
         await sleep(Math.max(MIN_WAIT_MS, waitMs - RESERVE_AHEAD_S * 1000) * (0.75 + Math.random() / 2), signal)
       }
