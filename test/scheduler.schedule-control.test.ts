@@ -808,6 +808,28 @@ describe("catchUp: 'all'", () => {
     }
   })
 
+  test('reactivated after days inactive, reschedule(id, {}) starts afresh: the slots missed meanwhile are not called', async () => {
+    const { own, ownClock, ownWorker, catchingUp } = await catchingUpScheduler()
+    try {
+      const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+      const id = rows[0]!.id
+      await catchingUp.enroll(id, { runAt: '09:00' })
+      ownClock.set('2026-03-02T09:00:05.000Z')
+      await catchingUp.runNow()
+      await own.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+      ownClock.set('2026-03-12T12:00:00.000Z')
+      await own.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
+      await expect(catchingUp.reschedule(id, {})).resolves.toEqual({ nextRunAt: at('2026-03-13T09:00:00.000Z') })
+      expect(await catchingUp.upcoming(id, { count: 2 })).toEqual([at('2026-03-13T09:00:00.000Z'), at('2026-03-14T09:00:00.000Z')])
+      await catchingUp.runNow()
+      ownClock.set('2026-03-13T09:00:05.000Z')
+      await catchingUp.runNow()
+      expect(ownWorker.callsFor(id).map((c) => c.scheduledFor.slice(0, 10))).toEqual(['2026-03-02', '2026-03-13'])
+    } finally {
+      await catchingUp.stop({ timeoutMs: 2000 })
+    }
+  })
+
   test("'latest' (the default) makes one call, then the next slot after now", async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

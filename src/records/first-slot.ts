@@ -85,9 +85,10 @@ export async function spentDays(db: Executor, options: ResolvedOptions, row: Sch
 
 /**
  * The start of the local day (in the row's zone) of the run the row owes: its next slot, when it
- * falls today or earlier (due, or due later today) and no call was made for it yet, on a row
- * neither paused, failed nor in flight. `move` carries that slot into a new zone, as the row's
- * other days are. Null when the row owes none: its next slot is on a later day.
+ * falls today (due, or due later today) and no call was made for it yet, on a row neither paused,
+ * failed nor in flight. `move` carries that slot into a new zone, as the row's other days are.
+ * Null when the row owes none: its next slot is on a later day, or on an earlier one (missed
+ * during an outage or while inactive), which a reschedule forgives: it goes on from now.
  */
 export function owedDay(options: ResolvedOptions, row: ScheduleRow, now: Date, move: ((at: Date) => Date) | null): Date | null {
   const due = row.next_run_at
@@ -96,7 +97,7 @@ export function owedDay(options: ResolvedOptions, row: ScheduleRow, now: Date, m
   if (!due || row.status === 'paused' || row.status === 'ended' || row.status === 'failed' || isInFlight(row) || row.job_id !== null) return null
   const zone = row.timezone ?? options.timezone
   const day = DateTime.fromJSDate(move ? move(due) : due, { zone }).startOf('day')
-  return day <= DateTime.fromJSDate(now, { zone }).startOf('day') ? day.toJSDate() : null
+  return day.equals(DateTime.fromJSDate(now, { zone }).startOf('day')) ? day.toJSDate() : null
 }
 
 /**
