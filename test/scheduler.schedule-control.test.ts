@@ -529,6 +529,17 @@ describe('skipNext and upcoming', () => {
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
+  test('a reschedule whose next slot comes before a skipped one says that the skip no longer applies; upcoming shows the slot again', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // a Monday
+    const id = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
+    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-16T09:00:00.000Z'), nextRunAt: at('2026-03-23T09:00:00.000Z') })
+    await expect(scheduler.reschedule(id, { startsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    const { history } = await scheduler.getSubscription(id)
+    expect(history.find((h) => h.kind === 'rescheduled')).toMatchObject({ detail: expect.stringContaining('the skip of 2026-03-16T09:00:00.000Z no longer applies') })
+    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
+  })
+
   test('a skipped slot stays skipped after runSubscription(): the run on demand does not bring it back', async () => {
     clock.set('2026-03-02T10:00:00.000Z') // today's 09:00 has passed
     const id = await subscription('daily')

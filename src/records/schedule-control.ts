@@ -11,7 +11,7 @@ import type { Executor } from '../db/executor.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
-import { HISTORY_INSERT, recordHistory } from './history.js'
+import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
 import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
@@ -45,10 +45,23 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
-    const detail = describeSettings(settings) || 'next slot recomputed'
+    const detail = (describeSettings(settings) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     return { nextRunAt: written.next_run_at }
   })
+}
+
+/**
+ * What a reschedule says of the skips ahead that its next slot now comes before: a skip moved
+ * the next slot past the slot skipped, and a schedule that starts earlier reaches that slot again
+ * (the row keeps one next slot, not a list of skips).
+ */
+async function liftedSkips(db: Executor, subscriptionId: string, next: Date | null, now: Date): Promise<string> {
+  if (next === null) return ''
+  const ahead = (await recentSkips(db, subscriptionId, now)).filter((skip) => skip.slot > next)
+  if (ahead.length === 0) return ''
+  const slots = ahead.map((skip) => skip.slot.toISOString()).join(', ')
+  return `; the skip of ${slots} no longer applies, the new schedule running before it: skipNext() again to skip it`
 }
 
 export function checkCount(count: unknown): number {
