@@ -62,6 +62,22 @@ describe('enroll with startsAt and endsAt', () => {
     expect(await scheduler.upcoming(id)).toEqual([])
   })
 
+  test('a new startsAt before the first run moves the phase it gave: moved to a Wednesday, a weekly one runs on Wednesdays, as if enrolled so', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // a Monday
+    const id = await subscription('weekly')
+    const given = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
+    await scheduler.enroll(given, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z'), anchor: at('2026-03-17T09:00:00.000Z') })
+    await expect(scheduler.reschedule(id, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-18T09:00:00.000Z') })
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-18T09:00:00.000Z'), at('2026-03-25T09:00:00.000Z')])
+    // An anchor given by the host stays: it, not the start, sets the weekday.
+    await expect(scheduler.reschedule(given, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-24T09:00:00.000Z') })
+    // Once it has run, its runs set the phase, whatever the start says.
+    clock.set('2026-03-18T09:00:05.000Z')
+    await scheduler.runNow()
+    await expect(scheduler.reschedule(id, { startsAt: at('2026-03-19T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-25T09:00:00.000Z') })
+  })
+
   test('a subscription that starts on a later day takes its weekday and day of month from its start, not from the day it was enrolled', async () => {
     clock.set('2026-03-02T08:00:00.000Z') // a Monday
     const weekly = await subscription('weekly')

@@ -34,6 +34,19 @@ export function withPhase(row: ScheduleRow, now: Date): ScheduleRow {
 }
 
 /**
+ * The row with new settings, its phase taken from a new start: on a row never run whose phase
+ * came from its start (its anchor is its `startsAt`, none was given), a new `startsAt` moves the
+ * phase with it, or to `now` when cleared, as an enrolment with that start would have. A weekly
+ * subscription moved from a Monday start to a Wednesday one runs on Wednesdays. Null when the
+ * phase stays: the row has run (its runs set the phase), or its anchor is the host's own.
+ */
+export function movedByStart(row: ScheduleRow, changed: ScheduleRow, startGiven: boolean, anchorGiven: boolean, now: Date): ScheduleRow | null {
+  if (!startGiven || anchorGiven || row.last_completed_for || row.last_run_at) return null
+  if (!row.anchor_at || !row.starts_at || row.anchor_at.getTime() !== row.starts_at.getTime()) return null
+  return { ...changed, anchor_at: changed.starts_at ?? now }
+}
+
+/**
  * For new settings (`changed`) that move the row to another zone: the instant with the same local
  * date and time of day in the new zone as `at` had in the old. Read as it is, an instant can fall
  * on another local day there. Null when the zone stays.

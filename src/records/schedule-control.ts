@@ -12,7 +12,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
-import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
+import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -29,7 +29,8 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
   const updated = applySettings(row, settings)
   // In a new zone, the days already spent (the slot just run, a skip) are the same local days.
   const move = zoneMove(options, row, updated)
-  const changed = withPhase(keptPhase(row, updated, move, settings.anchor !== undefined), now)
+  const rephased = movedByStart(row, updated, settings.startsAt !== undefined, settings.anchor !== undefined, now)
+  const changed = withPhase(rephased ?? keptPhase(row, updated, move, settings.anchor !== undefined), now)
   checkWindow(changed)
   const spent = (await spentDays(db, options, row, now)).map((at) => (move ? move(at) : at))
   const next = firstSlotOf(options, changed, now, spent, owedDay(options, changed, now, move))
