@@ -9,16 +9,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { ConfigurationError, shown } from '../errors.js'
 import { AdminHttpError } from './http.js'
 import { deriveSessionKey } from './session.js'
-import type { SessionKey } from './session.js'
+import type { Access, SessionKey } from './session.js'
 
 /**
  * Decides whether a request may use the admin API: `true` for everything, `'read'` for what only
  * reads (GET and HEAD: the dashboard, status, runs, failures), `false` for nothing.
  */
 export type Authorize = (request: Request) => boolean | 'read' | Promise<boolean | 'read'>
-
-/** What a request let in may do: everything, or only read. */
-export type Access = 'full' | 'read'
 
 /**
  * How a request proved who it is: `header` is an `Authorization` header a browser never sends by

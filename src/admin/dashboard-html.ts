@@ -9,7 +9,7 @@ import type { SchedulerStatus } from '../records/status.js'
 import { DASHBOARD_SCRIPT } from './dashboard-script.js'
 import { BASE_STYLE, DASHBOARD_STYLE } from './dashboard-style.js'
 import { escapeHtml, html } from './http.js'
-import type { Access } from './auth.js'
+import type { Access } from './session.js'
 
 /** The status cards, in order: the library's statuses, then the bucket status counts inactive rows in. */
 const COUNTED_STATUSES = [...SUBSCRIPTION_STATUSES, 'inactive'] as const satisfies readonly (keyof SchedulerStatus['counts'])[]

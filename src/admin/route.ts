@@ -3,7 +3,7 @@
  * calls. Kept apart from both route tables so that neither imports the other.
  */
 import type { SubscriptionScheduler } from '../types.js'
-import type { Access } from './auth.js'
+import type { Access } from './session.js'
 
 export interface RouteContext {
   request: Request

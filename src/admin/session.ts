@@ -7,7 +7,9 @@
  * secret is a new key: every cookie signed under the old one is refused.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Access } from './auth.js'
+
+/** What a request let in may do: everything, or only read (authorize answered `'read'`). */
+export type Access = 'full' | 'read'
 
 /** Name of the cookie; the value format is versioned, so old raw-token cookies simply fail. */
 export const COOKIE_NAME = 'pss_admin'
