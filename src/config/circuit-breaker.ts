@@ -46,7 +46,7 @@ export function resolveCircuitBreaker(value: unknown): ResolvedCircuitBreaker | 
   }
   const given = value as Record<string, unknown>
   for (const key of Object.keys(given)) {
-    if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key${nearestKey(key, KEYS)}. Known keys: ${KEYS.join(', ')}.`)
+    if (!KEYS.includes(key)) throw new ConfigurationError(`circuitBreaker.${key}`, `unknown key${nearestKey(key, KEYS) || '.'} Known keys: ${KEYS.join(', ')}.`)
   }
   const failureThreshold = integer('failureThreshold', given.failureThreshold, BREAKER_DEFAULTS.failureThreshold, 100_000)
   // Either bound alone moves the default of the other out of its way.

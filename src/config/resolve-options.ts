@@ -58,7 +58,7 @@ function resolvePgBoss(tuning: unknown): PgBossTuning {
   if (tuning === undefined) return {}
   if (typeof tuning !== 'object' || tuning === null) throw new ConfigurationError('pgBoss', `expected an object, got ${shown(tuning)}.`)
   for (const [key, value] of Object.entries(tuning)) {
-    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key${nearestKey(key, PG_BOSS_KEYS)}. Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
+    if (!PG_BOSS_KEYS.includes(key)) throw new ConfigurationError(`pgBoss.${key}`, `unknown key${nearestKey(key, PG_BOSS_KEYS) || '.'} Known keys: ${PG_BOSS_KEYS.join(', ')}.`)
     positiveInteger(`pgBoss.${key}`, value, 3600)
   }
   return tuning as PgBossTuning
@@ -119,7 +119,7 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
   }
   for (const key of Object.keys(retry ?? {})) {
     if (!RETRY_KEYS.includes(key)) {
-      throw new ConfigurationError(`retry.${key}`, `unknown key${nearestKey(key, RETRY_KEYS)}. Known keys: ${RETRY_KEYS.join(', ')}.`)
+      throw new ConfigurationError(`retry.${key}`, `unknown key${nearestKey(key, RETRY_KEYS) || '.'} Known keys: ${RETRY_KEYS.join(', ')}.`)
     }
   }
   const resolved = {

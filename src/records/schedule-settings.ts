@@ -4,6 +4,7 @@
  * it came through. `undefined` keeps the row's value; `null` clears it (back to the scheduler's).
  */
 import { ConfigurationError, shown } from '../errors.js'
+import { nearestKey } from '../config/suggest.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
@@ -50,7 +51,7 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
   const given = value as Record<string, unknown>
   for (const key of Object.keys(given)) {
     if (!(key in SETTING_KEYS) && !extraKeys.includes(key)) {
-      throw new ConfigurationError(key, `unknown setting. Known settings: ${[...SETTING_NAMES, ...extraKeys].join(', ')}.`)
+      throw new ConfigurationError(key, `unknown setting${nearestKey(key, [...SETTING_NAMES, ...extraKeys]) || '.'} Known settings: ${[...SETTING_NAMES, ...extraKeys].join(', ')}.`)
     }
   }
   const { timezone, runAt } = given

@@ -63,7 +63,7 @@ const badCases: BadCase[] = [
   { name: 'fractional concurrency', options: { concurrency: 1.5 }, option: 'concurrency', mentions: ['got 1.5', 'integer from 1'] },
   { name: 'concurrency given as a string', options: { concurrency: '4' }, option: 'concurrency', mentions: ['got "4"', 'integer from 1'] },
   { name: 'misspelt option', options: { concurency: 4 }, option: 'concurency', mentions: ['`concurency`', 'unknown option; did you mean `concurrency`?', 'concurrency'] },
-  { name: 'misspelt retry key', options: { retry: { limt: 1 } }, option: 'retry.limt', mentions: ['unknown key; did you mean `limit`?'] },
+  { name: 'misspelt retry key', options: { retry: { limt: 1 } }, option: 'retry.limt', mentions: ['unknown key; did you mean `limit`? Known keys:'] },
   { name: 'retry key cut short', options: { retry: { maxDelay: 60 } }, option: 'retry.maxDelay', mentions: ['unknown key; did you mean `maxDelaySeconds`?'] },
   { name: 'misspelt circuitBreaker key', options: { circuitBreaker: { failureTreshold: 5 } }, option: 'circuitBreaker.failureTreshold', mentions: ['did you mean `failureThreshold`?'] },
   { name: 'retry that is not an object', options: { retry: 3 }, option: 'retry', mentions: ['got 3', 'limit: 3'] },
