@@ -347,6 +347,19 @@ describe('validation and errors', () => {
         expect(body, path).toEqual({ error: { code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('database could not be reached') } })
         expect(JSON.stringify(body)).not.toContain('127.0.0.1')
       }
+      // A server that refuses the connection (no such database, no such role): out of reach too.
+      for (const url of [db.url.replace(/\/[^/?]+(\?|$)/, '/no_such_database$1'), db.url.replace(/\/\/[^@/]+@/, '//no_such_role@')]) {
+        const refusing = new pg.Pool({ connectionString: url, max: 1 })
+        refusing.on('error', () => {})
+        try {
+          const handler = createAdminHandler(createSubscriptionScheduler(refusing, { workerClient: worker, logger, migrate: false }), { authorize: bearerToken(TOKEN), logger })
+          const response = await handler.fetch(new Request('http://admin.test/status', { headers: { authorization: `Bearer ${TOKEN}` } }))
+          expect(response.status, url).toBe(503)
+          expect((await response.json()).error.code).toBe('DATABASE_UNAVAILABLE')
+        } finally {
+          await refusing.end()
+        }
+      }
       expect(logger.messages('warn').some((m) => m.includes('ECONNREFUSED') || m.includes('127.0.0.1:1'))).toBe(true)
     } finally {
       await unreachable.end()

@@ -109,14 +109,23 @@ export function errorResponse(error: unknown, logger: Logger): Response {
     // A ConfigurationError names the option it refused, which is the field the request sent.
     if (mapped) return json(mapped[0], errorBody(mapped[1], error.message, isConfigurationError(error) ? error.option : undefined))
   }
-  // An outage (refused, dropped or timed-out connections, a restarting server), not a bug: the
-  // same request succeeds once the database is back. Its address stays in the log.
-  if (isTransientDbError(error)) {
+  // An outage (refused, dropped or timed-out connections, a restarting server) or a connection
+  // the server refused (no such database or role, a wrong password): the database is out of
+  // reach, which the log says why; not a bug of the request. Its address stays in the log.
+  if (isTransientDbError(error) || isRefusedConnection(error)) {
     logger.warn(`Admin request failed, the database being unavailable: ${error instanceof Error ? error.message : String(error)}`)
-    return json(503, errorBody('DATABASE_UNAVAILABLE', 'The database could not be reached; try again shortly. The server log has the details.', undefined), { 'retry-after': '5' })
+    return json(503, errorBody('DATABASE_UNAVAILABLE', 'The database could not be reached, or refused the connection; the server log has the cause.', undefined), { 'retry-after': '5' })
   }
   logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
+}
+
+/** SQLSTATEs of a connection the server refused: no such database, or credentials it does not take. */
+const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01'])
+
+function isRefusedConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && REFUSED_CONNECTION.has(code)
 }
 
 /** `value` as a UUID; `field` names the body field or query parameter it came from (not a path's id). */
