@@ -477,7 +477,7 @@ describe('a custom authorize', () => {
     expect((await ask('/dashboard.json', { headers: bearer })).status).toBe(200)
     const refused = await ask('/process-subscriptions?wait=false', { method: 'POST', headers: bearer })
     expect(refused.status).toBe(403)
-    expect(await refused.json()).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringContaining("this sign-in may only read (authorize answered 'read')") } })
+    expect(await refused.json()).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringContaining("these credentials may only read (authorize answered 'read')") } })
     expect((await ask(`/subscriptions/${ID}/pause`, { method: 'POST', headers: bearer })).status).toBe(403)
 
     const jar = jarOf(await handler.fetch(form(VIEWER)))

@@ -47,12 +47,12 @@ export async function judged(authorize: Authorize, request: Request): Promise<Ac
   throw new TypeError(`The admin handler's authorize(request) must answer true, false or 'read' (or a promise of one), got ${shown(answer)}; the request was refused.`)
 }
 
-/** A read-only sign-in asked for a change. */
+/** A read-only caller (a bearer token, or a session signed in with one) asked for a change. */
 export function readOnly(method: string, path: string): AdminHttpError {
   return new AdminHttpError(
     403,
     'FORBIDDEN',
-    `${method} ${path} changes state, and this sign-in may only read (authorize answered 'read'). Sign in with a token that authorize answers true for.`,
+    `${method} ${path} changes state, and these credentials may only read (authorize answered 'read'). Use, or sign in with, a token that authorize answers true for.`,
   )
 }
 

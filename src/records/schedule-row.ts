@@ -105,7 +105,8 @@ export function busyRunning(row: ScheduleRow): SubscriptionBusyError {
 
 /**
  * Why a run on demand claimed nothing: the row's state (paused, ended, inactive) changed since it
- * was read, or another run of it claimed it first (asked twice at once), or is claiming it now.
+ * was read, or another run of it claimed it first (asked twice at once), or another request holds
+ * its lock now (a claim, a reschedule, a skip).
  */
 export function refusedRun(row: ScheduleRow, now: Date): SubscriptionBusyError | SubscriptionStateError {
   try {
@@ -116,8 +117,8 @@ export function refusedRun(row: ScheduleRow, now: Date): SubscriptionBusyError |
   }
   if (isInFlight(row)) return busyRunning(row)
   return new SubscriptionBusyError(
-    `Cannot run subscription ${row.subscription_id} now: another run of it is claiming it at this moment (asked twice at once). ` +
-      'Run it again once that call has settled (within workerTimeoutMs, or after its retry).',
+    `Cannot run subscription ${row.subscription_id} now: another request holds it at this moment (another run of it being claimed, or a reschedule, skip or backfill of it). ` +
+      'Try again in a moment; a run claimed meanwhile settles within workerTimeoutMs, or after its retry.',
   )
 }
 
