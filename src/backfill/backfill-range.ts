@@ -2,6 +2,7 @@
  * What `backfill()` covers: a checked range, and the subscription's slots inside it, by its own
  * cadence, zone, time of day and anchor.
  */
+import { nearestKey } from '../config/suggest.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { upcomingRuns } from '../schedule/upcoming.js'
@@ -26,7 +27,7 @@ export function checkBackfillRange(options: unknown): BackfillRange {
     throw new ConfigurationError('options', `backfill() takes { from: Date, to: Date, wait?: boolean }, got ${shown(options)}.`)
   }
   for (const key of Object.keys(options)) {
-    if (!['from', 'to', 'wait'].includes(key)) throw new ConfigurationError(key, 'unknown option of backfill(); it takes from, to and wait.')
+    if (!['from', 'to', 'wait'].includes(key)) throw new ConfigurationError(key, `unknown option of backfill()${nearestKey(key, ['from', 'to', 'wait'])}; it takes from, to and wait.`)
   }
   const { from, to, wait } = options as Record<string, unknown>
   if (wait !== undefined && typeof wait !== 'boolean') throw new ConfigurationError('wait', `expected true or false, got ${shown(wait)}.`)
