@@ -116,7 +116,7 @@ describe('POST /subscriptions/:id/skip', () => {
 
   test('takes no body fields', async () => {
     const id = await subscription()
-    expect(refused(await call('POST', `/subscriptions/${id}/skip`, { json: { count: 2 } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: undefined })
+    expect(refused(await call('POST', `/subscriptions/${id}/skip`, { json: { count: 2 } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'count' })
   })
 })
 
@@ -148,7 +148,9 @@ describe('POST /subscriptions/:id/pause', () => {
     for (const [until, code] of cases) {
       expect({ until, ...refused(await call('POST', `/subscriptions/${id}/pause`, { json: { until } })) }).toEqual({ until, status: 400, code, field: 'until' })
     }
-    expect(refused(await call('POST', `/subscriptions/${id}/pause`, { json: { untill: '2026-03-05T12:00:00Z' } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: undefined })
+    const misspelt = await call('POST', `/subscriptions/${id}/pause`, { json: { untill: '2026-03-05T12:00:00Z' } })
+    expect(refused(misspelt)).toEqual({ status: 400, code: 'INVALID_BODY', field: 'untill' })
+    expect(misspelt.body.error.message).toContain('Unknown body field "untill" (did you mean "until"?)')
     expect((await scheduler.getSubscription(id)).status).toBe('pending')
   })
 })
@@ -236,7 +238,7 @@ describe('PATCH /subscriptions/:id', () => {
     const cases: [string, string, string | undefined][] = [
       ['{"runAt": "07:', 'INVALID_BODY', undefined],
       ['{}', 'INVALID_BODY', undefined],
-      ['{"runat": "07:30"}', 'INVALID_BODY', undefined],
+      ['{"runat": "07:30"}', 'INVALID_BODY', 'runat'],
       ['{"runAt": 730}', 'INVALID_BODY', 'runAt'],
       ['{"timezone": ["UTC"]}', 'INVALID_BODY', 'timezone'],
       ['{"anchor": 1772700000000}', 'INVALID_BODY', 'anchor'],

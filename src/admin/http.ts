@@ -7,6 +7,7 @@ import { assertUuid } from '../records/enroll.js'
 import { isConfigurationError, isSchedulerError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { isTransientDbError } from '../db/transient.js'
+import { closest } from '../config/suggest.js'
 
 export type AdminErrorCode =
   | 'UNAUTHORIZED'
@@ -247,7 +248,9 @@ export async function readJsonObject(request: Request, allowed: readonly string[
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key))
   if (unknown.length > 0) {
     const known = allowed.length > 0 ? `; this route takes ${allowed.map((k) => JSON.stringify(k)).join(', ')}` : '; this route takes no body fields'
-    throw new AdminHttpError(400, 'INVALID_BODY', `Unknown body field ${unknown.map((k) => JSON.stringify(k)).join(', ')}${known}.`)
+    const near = closest(unknown[0]!, allowed)
+    const hint = near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`
+    throw invalidField(unknown[0]!, 'INVALID_BODY', `Unknown body field ${unknown.map((k) => JSON.stringify(k)).join(', ')}${hint}${known}.`)
   }
   return value as Record<string, unknown>
 }
