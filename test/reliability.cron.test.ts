@@ -170,8 +170,10 @@ describe('cron across instances', () => {
       // Up: the instances register the schedule, and pg-boss runs cron passes over it.
       instances = createInstances(db.url, 3, options)
       await Promise.all(instances.map((i) => i.scheduler.start()))
-      const { rows: schedules } = await db.pool.query<{ created_on: Date }>(`SELECT created_on FROM pgboss.schedule WHERE name = $1`, [SWEEP_QUEUE])
+      const { rows: schedules } = await db.pool.query<{ created_on: Date; data: unknown }>(`SELECT created_on, data FROM pgboss.schedule WHERE name = $1`, [SWEEP_QUEUE])
       expect(schedules).toHaveLength(1)
+      // Each job it sends says the cron and zone it was sent for: it is judged by them, not by a later cron.
+      expect(schedules[0]!.data).toEqual({ cron, timezone: 'UTC' })
       await pollUntil(async () => ((await lastCronPass(db.pool))?.getTime() ?? 0) > schedules[0]!.created_on.getTime(), {
         timeoutMs: 10_000,
         what: 'a cron pass over the registered schedule',

@@ -44,6 +44,23 @@ export function cronTrigger(options: Pick<ResolvedOptions, 'cron' | 'timezone'>,
 }
 
 /**
+ * The trigger of a sweep job: judged against the cron and zone it was sent for, which the
+ * schedule's data carries, else this instance's. A job the old cron sent just before another
+ * instance replaced it is on time for that cron, not a catch-up of the new one.
+ */
+export function sweepTrigger(options: Pick<ResolvedOptions, 'cron' | 'timezone' | 'clock'>, job: { createdOn: Date; data?: unknown } | undefined): RunTrigger {
+  if (!job) return cronTrigger(options, options.clock.now())
+  const sent = job.data as { cron?: unknown; timezone?: unknown } | null | undefined
+  const judged = typeof sent?.cron === 'string' && typeof sent.timezone === 'string' ? { cron: sent.cron, timezone: sent.timezone } : options
+  try {
+    return cronTrigger(judged, job.createdOn)
+  } catch {
+    // Data another version wrote, that this one cannot parse: judged by this instance's cron.
+    return cronTrigger(options, job.createdOn)
+  }
+}
+
+/**
  * Registers a schedule (an upsert per name and key). Replacing another instance's cron or zone
  * changes it for every instance, so it is said out loud.
  */
@@ -60,7 +77,8 @@ async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' 
         'Start instances that should leave the schedule alone with `schedule: false`.',
     )
   }
-  await boss.schedule(queue, cron, {}, { tz: resolved.timezone, key: 'default', ...options })
+  // Each job it sends says what it was sent for (sweepTrigger).
+  await boss.schedule(queue, cron, { cron, timezone: resolved.timezone }, { tz: resolved.timezone, key: 'default', ...options })
 }
 
 /**
@@ -75,7 +93,7 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
     await registerSchedule(deps, queues.rescue, 'rescueCron', {})
   }
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
-    await (await runs.startRun(cronTrigger(options, job?.createdOn ?? options.clock.now()), SCHEDULED_SWEEP)).swept
+    await (await runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP)).swept
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
   await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => maintain(maintenance))
