@@ -1,12 +1,10 @@
 /**
- * The admin API's wire format: JSON bodies, errors as `{ error: { code, message } }` with the
- * status that goes with the code, and the parsing of what a request may carry (ids, `wait`,
- * `limit`, a JSON object body of at most 64 KB).
+ * The admin API's wire format: JSON bodies, errors as `{ error: { code, message } }` (which
+ * failure gets which status: error-response.ts), and the parsing of what a request may carry
+ * (ids, `wait`, `limit`, a JSON object body of at most 64 KB).
  */
 import { assertUuid } from '../records/enroll.js'
-import { isConfigurationError, isSchedulerError, shown } from '../errors.js'
-import type { Logger } from '../observe/logger.js'
-import { isTransientDbError } from '../db/transient.js'
+import { shown } from '../errors.js'
 import { closest } from '../config/suggest.js'
 
 export type AdminErrorCode =
@@ -74,59 +72,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>> = {
-  NOT_FOUND: [404, 'NOT_FOUND'],
-  CONFIGURATION: [400, 'INVALID_INPUT'],
-  NOT_STARTED: [503, 'NOT_STARTED'],
-  // A call for the subscription is in flight: the same request succeeds once it has settled.
-  SUBSCRIPTION_BUSY: [409, 'SUBSCRIPTION_BUSY'],
-  // Paused, ended or inactive: the same request succeeds once that has changed.
-  SUBSCRIPTION_STATE: [409, 'SUBSCRIPTION_STATE'],
-  // The subscription's own data (its frequency, say) keeps it from running: fix the row, then ask again.
-  SUBSCRIPTION_DATA: [422, 'SUBSCRIPTION_DATA'],
-}
-
-function errorBody(code: AdminErrorCode, message: string, field: string | undefined): AdminErrorBody {
-  return { error: field === undefined ? { code, message } : { code, message, field } }
-}
-
 /** The answer to a HEAD: `answer`'s status and headers, and its body's length, without the body. */
 export async function headOf(answer: Response): Promise<Response> {
   const headers = new Headers(answer.headers)
   headers.set('content-length', String((await answer.arrayBuffer()).byteLength))
   return new Response(null, { status: answer.status, headers })
-}
-
-/**
- * Library errors keep their message (they say what to fix); anything else is logged and answered
- * with a generic message, so that internals (SQL, hosts, stack traces) never reach the client.
- */
-export function errorResponse(error: unknown, logger: Logger): Response {
-  if (error instanceof AdminHttpError) {
-    return json(error.status, errorBody(error.code, error.message, error.field), error.headers)
-  }
-  if (isSchedulerError(error)) {
-    const mapped = LIBRARY_ERRORS[error.code]
-    // A ConfigurationError names the option it refused, which is the field the request sent.
-    if (mapped) return json(mapped[0], errorBody(mapped[1], error.message, isConfigurationError(error) ? error.option : undefined))
-  }
-  // An outage (refused, dropped or timed-out connections, a restarting server) or a connection
-  // the server refused (no such database or role, a wrong password): the database is out of
-  // reach, which the log says why; not a bug of the request. Its address stays in the log.
-  if (isTransientDbError(error) || isRefusedConnection(error)) {
-    logger.warn(`Admin request failed, the database being unavailable: ${error instanceof Error ? error.message : String(error)}`)
-    return json(503, errorBody('DATABASE_UNAVAILABLE', 'The database could not be reached, or refused the connection; the server log has the cause.', undefined), { 'retry-after': '5' })
-  }
-  logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-  return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })
-}
-
-/** SQLSTATEs of a connection the server refused: no such database, or credentials it does not take. */
-const REFUSED_CONNECTION = new Set(['3D000', '28000', '28P01'])
-
-function isRefusedConnection(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && REFUSED_CONNECTION.has(code)
 }
 
 /** `value` as a UUID; `field` names the body field or query parameter it came from (not a path's id). */
