@@ -3,6 +3,7 @@
  * predicate, to fail, to fail a few times then succeed, to answer after a delay, or to hang
  * until its signal aborts.
  */
+import { shown } from '../errors.js'
 import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client/types.js'
 
 export interface FakeBehaviour {
@@ -64,9 +65,6 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
-
-/** A value as a message shows it: a string quoted, so '2' does not read as the number 2. */
-const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value))
 
 const BEHAVIOUR_KEYS = new Set(['fail', 'failTimes', 'delayMs', 'hang', 'result'])
 
@@ -150,10 +148,10 @@ export function createFakeWorkerClient(): FakeWorkerClient {
     callsFor: (subscriptionId) => calls.filter((c) => c.subscriptionId === subscriptionId),
     waitForCalls(count, timeoutMs = 30_000) {
       if (!Number.isSafeInteger(count) || count < 1) {
-        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: count must be a whole number of calls, 1 or more, got ${describe(count)}.`))
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: count must be a whole number of calls, 1 or more, got ${shown(count)}.`))
       }
       if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
-        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: timeoutMs must be a number of milliseconds, 0 to 2147483647, got ${describe(timeoutMs)}.`))
+        return Promise.reject(new TypeError(`createFakeWorkerClient().waitForCalls: timeoutMs must be a number of milliseconds, 0 to 2147483647, got ${shown(timeoutMs)}.`))
       }
       if (calls.length >= count) return Promise.resolve([...calls])
       return new Promise((resolve, reject) => {
