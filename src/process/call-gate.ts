@@ -69,7 +69,8 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
     async runEach<T>(items: T[], call: (item: T) => Promise<void>, { signal, startAt }: { signal: AbortSignal; startAt?: ((item: T) => number) | undefined }): Promise<void> {
       const queue = startAt ? [...items].sort((a, b) => startAt(a) - startAt(b)) : items
       const running: Promise<void>[] = []
-      const releases: Promise<void>[] = []
+      // Each wave, settled: a runEach cut short by an error still waits for the calls it began.
+      const waves: Promise<unknown>[] = []
       // Of this queue: how many were counted as waiting, and how many of those have started.
       // Once it is over, those never started are no longer waiting (counted off once).
       let counted = 0
@@ -118,13 +119,13 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
           })
           next += grant.count
           running.push(...wave)
-          releases.push(Promise.allSettled(wave).then(() => grant.release()).catch(giveBack))
+          waves.push(Promise.allSettled(wave))
         }
         await Promise.all(running)
       } finally {
         over = true
         lessWaiting(counted - started)
-        await Promise.all(releases)
+        await Promise.all(waves)
       }
     },
   }

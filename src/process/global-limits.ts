@@ -17,15 +17,11 @@ export interface CallLimits {
   maxCallsPerSecond: number | null
 }
 
-/**
- * Calls that may start, `delaysMs[i]` from now for the i-th. `releaseOne()` as each call ends
- * gives back one permit; `release()` once they all have gives back any still held.
- */
+/** Calls that may start, `delaysMs[i]` from now for the i-th; `releaseOne()` as each call ends gives back its permit. */
 export interface Grant {
   count: number
   delaysMs: number[]
   releaseOne: () => Promise<void>
-  release: () => Promise<void>
 }
 
 export interface GlobalLimits {
@@ -33,7 +29,7 @@ export interface GlobalLimits {
   acquire: (wanted: number, signal: AbortSignal) => Promise<Grant>
 }
 
-const NO_PERMITS: Pick<Grant, 'releaseOne' | 'release'> = { releaseOne: async () => {}, release: async () => {} }
+const NO_PERMITS: Pick<Grant, 'releaseOne'> = { releaseOne: async () => {} }
 const MIN_WAIT_MS = 25
 const MAX_WAIT_MS = 1_000
 
@@ -90,31 +86,23 @@ async function givePermits(pool: Pool, scope: string, holder: string, slots: num
  * A wave's permits, given back one at a time as its calls end; those ending in the same turn of
  * the event loop go back in one statement. `freed` is told each time some have.
  */
-function permitReturns(give: (slots: number[]) => Promise<void>, slots: number[], freed: () => void): Pick<Grant, 'releaseOne' | 'release'> {
+function permitReturns(give: (slots: number[]) => Promise<void>, slots: number[], freed: () => void): Pick<Grant, 'releaseOne'> {
   const held = [...slots]
   let due: number[] = []
   let flush: Promise<void> | null = null
-  const giveDue = () => {
-    flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      const batch = due
-      due = []
-      flush = null
-      await give(batch)
-      freed()
-    })
-    return flush
-  }
   return {
     releaseOne() {
       const slot = held.pop()
       if (slot === undefined) return Promise.resolve()
       due.push(slot)
-      return giveDue()
-    },
-    release() {
-      if (held.length === 0) return flush ?? Promise.resolve()
-      due.push(...held.splice(0))
-      return giveDue()
+      flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const batch = due
+        due = []
+        flush = null
+        await give(batch)
+        freed()
+      })
+      return flush
     },
   }
 }
