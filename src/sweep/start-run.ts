@@ -87,8 +87,10 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       if (!claimed) return null
       const { runId, page } = claimed
       announce(runId, 'single', now)
-      wakeWorker()
-      for (const run of page.finishedRuns) events.emit('run:finished', run)
+      // What a sweep's page does once committed: its jobs wake this instance's worker, and the
+      // earlier runs its takeovers settled are announced.
+      sweepContext.onPageEnqueued?.(page.jobIds)
+      for (const run of page.finishedRuns) sweepContext.onRunFinished?.(run)
       options.logger.info(`Run ${runId}: enqueued 1 subscription.`)
       return runId
     },
