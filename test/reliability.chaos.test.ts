@@ -277,9 +277,11 @@ describe('many instances, crashes, restarts, cut connections, failing worker, ba
       return keys.size === 1 && keys.has(expected!) ? [] : [{ sid, expected, keys: [...keys] }]
     })
     expect.soft(slotMismatch, 'subscriptions called for another slot than the one recorded').toEqual([])
+    // A slow answer backs a completion when it was delivered (the client had not hung up, so its
+    // timeout had not fired yet: a starved event loop) and that attempt was not recorded as failed.
     const unbacked = mustComplete.filter((sid) => {
       const key = `${sid}:${rowBySid.get(sid)!.scheduled_for?.toISOString()}`
-      return !(worker.successes.get(key) ?? []).some((call) => call.outcome === 'ok' && call.delivered && !failedAttempts.has(`${key}#${call.attempt}`))
+      return !(worker.successes.get(key) ?? []).some((call) => call.delivered && !failedAttempts.has(`${key}#${call.attempt}`))
     })
     expect.soft(unbacked, 'completed rows with no successful call the scheduler could have seen').toEqual([])
     expect.soft(
