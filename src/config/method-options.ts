@@ -15,7 +15,10 @@ export function methodOptions<T extends object>(method: string, options: T | und
   }
   for (const key of Object.keys(options)) {
     if (!(known as readonly string[]).includes(key)) {
-      throw new ConfigurationError(key, `unknown option of ${method}()${nearestKey(key, known)}; it takes ${known.join(', ')}.`)
+      const near = nearestKey(key, known)
+      // With one option, the suggestion names it all: no "did you mean `wait`?; it takes wait."
+      const takes = known.length === 1 && near !== '' ? '' : `; it takes ${known.join(', ')}.`
+      throw new ConfigurationError(key, `unknown option of ${method}()${near}${takes}`)
     }
   }
   return options
