@@ -141,6 +141,16 @@ describe('reschedule', () => {
     expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
   })
 
+  test('the history line names only the settings a reschedule changed: no "startsAt cleared" for a row that had none', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription('weekly')
+    await scheduler.enroll(id, { runAt: '09:00' })
+    await scheduler.reschedule(id, { runAt: '08:00', startsAt: null, timezone: null })
+    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'runAt 08:00' })
+    await scheduler.reschedule(id, { runAt: '08:00', startsAt: null })
+    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'next slot recomputed' })
+  })
+
   test('a later time of day, set after the day\'s run, waits for the next day: one run per local day', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

@@ -110,12 +110,12 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       const over = changed.ends_at !== null && changed.ends_at < now
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
-      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings), fromZone: zoneLeft(options, row, written) }], now)
+      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings, row), fromZone: zoneLeft(options, row, written) }], now)
       return enrolled(written, created)
     }
     if (!created) assertIdle(row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
-    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings), fromZone: zoneLeft(options, row, written) }], now)
+    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings, row), fromZone: zoneLeft(options, row, written) }], now)
     return enrolled(written, created)
   }
   if (host) return await work(toExecutor(host))

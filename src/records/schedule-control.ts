@@ -46,7 +46,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
-    const detail = (describeSettings(settings) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, written.next_run_at, now))
+    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     return { nextRunAt: written.next_run_at }
   })

@@ -96,9 +96,18 @@ export function checkWindow(row: RowSchedule): void {
   }
 }
 
-/** What changed, for the history: `runAt 07:00, timezone Europe/Berlin`. */
-export function describeSettings(settings: ScheduleSettings): string {
-  return SETTING_NAMES.filter((name) => settings[name] !== undefined)
+/** The row's value of each setting. */
+function rowValue(row: RowSchedule, name: keyof ScheduleSettings): string | Date | null {
+  return { timezone: row.timezone, runAt: row.run_at, anchor: row.anchor_at, startsAt: row.starts_at, endsAt: row.ends_at }[name]
+}
+
+/**
+ * What changed, for the history: `runAt 07:00, timezone Europe/Berlin`. A setting the row already
+ * had is left out (no "startsAt cleared" for a row that had none); '' when nothing changed.
+ */
+export function describeSettings(settings: ScheduleSettings, before: RowSchedule): string {
+  const same = (a: string | Date | null, b: string | Date | null) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b)
+  return SETTING_NAMES.filter((name) => settings[name] !== undefined && !same(settings[name]!, rowValue(before, name)))
     .map((name) => {
       const value = settings[name]
       return `${name} ${value instanceof Date ? value.toISOString() : value === null ? 'cleared' : value}`
