@@ -6,7 +6,7 @@
  */
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
-import { justFinished } from '../records/runs.js'
+import { justFinished } from '../records/run-outcomes.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
 import type { LatenessTally } from '../records/lateness.js'
 import type { Success } from './outcome.js'

@@ -5,7 +5,7 @@
  * transaction, once per row taken over.
  */
 import type { PoolClient } from 'pg'
-import { addOutcomes } from '../records/runs.js'
+import { addOutcomes } from '../records/run-outcomes.js'
 import type { RunSummary } from '../records/runs.js'
 
 export interface ClaimedRow {
