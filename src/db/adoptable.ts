@@ -188,6 +188,27 @@ async function unknownStatuses(client: PoolClient): Promise<string | null> {
 }
 
 /**
+ * A `subscription_processing` that is no table, or has no `subscription_id`, is neither the
+ * scheduler's nor the MVP's: another table of that name (a schema of the host's own, first on the
+ * search_path). Named with where it was found, not met as a raw "column does not exist".
+ */
+async function assertProcessingShape(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ name: string; kind: string; keyed: boolean; path: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name, c.relkind::text AS kind, current_setting('search_path') AS path,
+            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'subscription_id' AND NOT a.attisdropped) AS keyed
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('subscription_processing')`,
+  )
+  const found = rows[0]
+  if (!found || (!RELATION_KINDS[found.kind] && found.keyed)) return
+  const what = RELATION_KINDS[found.kind] ?? 'a table with no column subscription_id'
+  throw new MigrationError(
+    `subscription_processing, found on the search_path (${found.path}) as ${found.name}, is ${what}: neither the scheduler's ` +
+      `table nor the MVP's, so it cannot be adopted, and nothing was changed. Rename it, or set the search_path of the ` +
+      `scheduler's connections so that the schema meant for its table comes first.`,
+  )
+}
+
+/**
  * Checks an existing `subscription_processing`, and says whether `migrate()` adopts it: it is
  * there and the scheduler's journal is not.
  *
@@ -199,6 +220,7 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
     [TABLES.migrations],
   )
   if (!rows[0]?.processing) return false
+  await assertProcessingShape(client)
   const adopting = !rows[0].journal
   // Every problem at once: one round of fixes, not one migrate() per problem.
   const problems: string[] = []

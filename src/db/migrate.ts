@@ -13,6 +13,7 @@ import { readMigrationFolder } from './migration-files.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
 import { assertAdoptable, assertHostTable } from './adoptable.js'
+import { assertOneOnSearchPath } from './session-checks.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
@@ -88,6 +89,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   // A custom folder is read before the lock, so a bad path fails without touching the database.
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
+    await assertOneOnSearchPath(client)
     await assertHostTable(client)
     const adopting = await assertAdoptable(client)
     let applied: string[]

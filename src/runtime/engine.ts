@@ -12,6 +12,7 @@ import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
 import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
+import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
@@ -60,11 +61,13 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // First: a missing USAGE on a schema would stop the next steps with a bare `permission denied`,
   // and hide every other grant missing. What does not exist yet (a bare database) asks for none.
   await assertRuntimeGrants(pool, options.bossSchema)
+  await assertIsoDates(pool)
   if (options.migrate) {
     const { applied, adopted } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
     if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
   } else {
+    await assertOneOnSearchPath(pool)
     await assertMigrated(pool)
   }
   const unknown = await unknownMigrations(pool)
