@@ -22,6 +22,12 @@ export function isTransientDbError(error: unknown): boolean {
   return false
 }
 
+/** A serialization failure or a deadlock: the database is there, another transaction was in the way. */
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return code === '40001' || code === '40P01'
+}
+
 export interface RetryTransientOptions {
   logger: Logger
   /** What is being attempted, for the log line: "claiming a page of run …". */
@@ -41,7 +47,8 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
       if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
       // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
       const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), 5_000) * (0.5 + Math.random() / 2))
-      options.logger.warn(`Database unavailable while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
+      const cause = isConflict(error) ? 'A conflict with a concurrent transaction' : 'Database unavailable'
+      options.logger.warn(`${cause} while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
       await sleep(delay, options.signal)
     }
   }

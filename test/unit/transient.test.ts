@@ -92,6 +92,20 @@ describe('retryTransient', () => {
     expect(logger.messages('warn')).toEqual([expect.stringContaining(`Database unavailable while ${what}`)])
   })
 
+  test('a serialization failure or a deadlock is logged as a conflict, not as the database being unavailable', async () => {
+    const logger = captureLogger()
+    let calls = 0
+    await retryTransient(async () => {
+      calls++
+      if (calls === 1) throw sqlError('40001', 'could not serialize access due to concurrent update')
+      if (calls === 2) throw sqlError('40P01', 'deadlock detected')
+    }, { logger, what })
+    expect(logger.messages('warn')).toEqual([
+      expect.stringMatching(new RegExp(`^A conflict with a concurrent transaction while ${what} \\(could not serialize access`)),
+      expect.stringMatching(new RegExp(`^A conflict with a concurrent transaction while ${what} \\(deadlock detected\\)`)),
+    ])
+  })
+
   test('throws any other error at once, without retrying', async () => {
     const logger = captureLogger()
     let calls = 0
