@@ -26,6 +26,15 @@ export interface ProcessorContext {
   haltSignal: AbortSignal
   /** Aborted when `stop()`'s deadline passes: calls in flight are cancelled, and retried. */
   cancelSignal: AbortSignal
+  /**
+   * Aborted when `stop()` has waited as long as it may (its deadline, and pg-boss's grace after
+   * it): the database retries of jobs still running give up, so that none outlives the stop.
+   */
+  giveUpSignal: AbortSignal
+  /** The fetches of jobs this instance is running: `stop()` waits for them. */
+  inHand: Set<Promise<unknown>>
+  /** Jobs that gave up when the stop did, with what kept them from recording: `stop()` says so once. */
+  givenUp: { jobs: number; subscriptions: number; reason: string | null }
   /** Where every worker call of this instance waits its turn. */
   gate: CallGate
   /** Holds calls back while the worker service seems down (`circuitBreaker`); null without one. */

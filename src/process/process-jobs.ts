@@ -40,7 +40,14 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
         await processPage(ctx, job as PageJob)
         return { id: job.id, status: 'completed' }
       } catch (error) {
-        logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscriptions) failed, will retry: ${(error as Error).message}`)
+        if (ctx.giveUpSignal.aborted) {
+          // Stopping, past its deadline: stop() says once what was left, not a line per job.
+          ctx.givenUp.jobs += 1
+          ctx.givenUp.subscriptions += job.data.ids.length
+          ctx.givenUp.reason ??= (error as Error).message
+        } else {
+          logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscriptions) failed, will retry: ${(error as Error).message}`)
+        }
         return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
       }
     }),

@@ -32,6 +32,7 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   const settled = await retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,
     what: `recording ${chunk.outcomes.length + (chunk.leftovers?.length ?? 0)} outcomes`,
+    signal: ctx.giveUpSignal,
   })
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
   for (const run of settled.finishedRuns) events.emit('run:finished', run)
@@ -145,7 +146,7 @@ function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): v
 
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
-  const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}` }
+  const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}`, signal: ctx.giveUpSignal }
   const readAt = Date.now()
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)

@@ -54,6 +54,25 @@ const NO_WORKER = {
   process: () => Promise.reject(new Error('This scheduler was created with work: false; it calls no worker.')),
 }
 
+/** How long a stop waits for jobs that gave up to end (a statement may still be on its way). */
+const GIVE_UP_WAIT_MS = 5_000
+
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
+/** One line for the jobs a stop left unrecorded, instead of an error per job. */
+function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: ResolvedOptions['logger']): void {
+  if (givenUp.jobs === 0) return
+  logger.warn(
+    `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscriptions) could record their outcomes ` +
+      `(${givenUp.reason}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
+      'idempotency keys, by the next instance to take them.',
+  )
+}
+
 export async function createEngine(pool: Pool, options: ResolvedOptions, events: EventBus): Promise<Engine> {
   // An instance that does not work calls no worker, and needs none.
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
@@ -89,6 +108,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const cancel = new AbortController()
   // Each job held and each fetch loop waiting listens on them: more than Node's 10 is expected.
   setMaxListeners(0, halt.signal, cancel.signal)
+  const giveUp = new AbortController()
   const stopped = new AbortController()
   const telemetry = createTelemetry(options.queuePrefix)
   let runs: RunStarter
@@ -109,7 +129,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const gate = createCallGate(options.concurrency, global, logger)
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
-      haltSignal: halt.signal, cancelSignal: cancel.signal, gate,
+      haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, gate,
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry }) : null,
       settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes }), {
         onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
@@ -163,10 +183,16 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       try {
         await Promise.allSettled([...runs.inFlight])
         await boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
+        // pg-boss stops waiting at its timeout; a job still recording through a database outage
+        // gives up now (pg-boss has failed it: it comes back), so that none uses the pool after.
+        giveUp.abort()
+        await within(Promise.allSettled([...processor.inHand]), GIVE_UP_WAIT_MS)
+        reportGivenUp(processor.givenUp, logger)
         await presence.stop()
       } finally {
         clearTimeout(deadline)
         cancel.abort()
+        giveUp.abort()
         pool.off('error', onPoolError)
         stopped.abort()
       }

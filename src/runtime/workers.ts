@@ -113,6 +113,10 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
       // notification was lost, are found by the same poll as without them.
       notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
     },
-    (jobs: JobWithMetadata<unknown>[]) => processJobs(processor, jobs),
+    (jobs: JobWithMetadata<unknown>[]) => {
+      const running = processJobs(processor, jobs)
+      processor.inHand.add(running)
+      return running.finally(() => processor.inHand.delete(running))
+    },
   )
 }

@@ -1,0 +1,52 @@
+/**
+ * A stop while the database is unreachable: outcomes the worker answered cannot be recorded.
+ * stop() waits for them as long as it may, then gives up on them in one line, and leaves nothing
+ * running that would use the host's pool after it resolves (the host ends its pool then).
+ */
+import pg from 'pg'
+import { afterAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import { captureLogger } from '../src/testing.js'
+import { startDbProxy } from './chaos/db-proxy.js'
+import type { DbProxy } from './chaos/db-proxy.js'
+import { createTestDatabase } from './support/database.js'
+import { heldWorker } from './support/held-worker.js'
+import { pollUntil } from './support/reliability-support.js'
+
+let proxy: DbProxy | undefined
+afterAll(async () => await proxy?.close())
+
+test('outcomes that cannot be recorded by the stop\'s deadline are given up in one line before stop() resolves, and nothing records after it', async () => {
+  const db = await createTestDatabase()
+  await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 10)`)
+  proxy = await startDbProxy(db.url)
+  const pool = new pg.Pool({ connectionString: proxy.url, max: 5 })
+  pool.on('error', () => {})
+  const worker = heldWorker()
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(pool, { workerClient: worker.client, logger, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+  await scheduler.runNow({ wait: false })
+  await pollUntil(async () => (worker.calls.length === 10 ? true : null), { timeoutMs: 30_000, what: 'every call in flight' })
+
+  // The database goes away with every call in flight; then the worker answers them all.
+  const dark = proxy.blackout(15_000)
+  worker.release()
+  await pollUntil(async () => (logger.messages('warn').some((m) => /Database unavailable while recording/.test(m)) ? true : null), {
+    timeoutMs: 10_000,
+    what: 'a settle retrying through the outage',
+  })
+  await scheduler.stop({ timeoutMs: 500 })
+  const said = logger.entries.map((e) => `${e.level} ${e.message}`)
+  await pool.end()
+
+  // Said once, before "Stopped.": how many gave up, why, and what becomes of them.
+  const givenUp = said.findIndex((line) => /^warn Stopped before 1 job \(10 subscriptions\) could record their outcomes \(.+\)\. They go back to the queue: their subscriptions not recorded yet are called again, with the same idempotency keys/.test(line))
+  expect(givenUp, said.join('\n')).toBeGreaterThanOrEqual(0)
+  expect(said.findIndex((line) => line === 'info Stopped.')).toBeGreaterThan(givenUp)
+  expect(said.filter((line) => /Processing a job of run/.test(line))).toEqual([])
+  await dark
+  // Nothing was recorded: every row is still the job's, for its next delivery to call again.
+  const { rows } = await db.pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`)
+  expect(rows).toEqual([{ status: 'queued', n: 10 }])
+}, 60_000)
