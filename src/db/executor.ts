@@ -82,27 +82,22 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
 }
 
-/** Runs `fn` on one client while holding a session advisory lock, then unlocks and releases. */
+/**
+ * Runs `fn` in one transaction that first takes the advisory lock `key`, held until it commits or
+ * rolls back. A transaction's lock, not a session's: behind PgBouncer in transaction mode each
+ * statement outside a transaction may go to another server connection, so a session lock
+ * serialized nothing, and its unlock could miss it and leave it held for good. `fn` must not end
+ * the transaction.
+ */
 export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect()
-  let broken = false
-  const onError = () => {
-    broken = true
-  }
-  client.on('error', onError)
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [key.toString()])
-    try {
-      return await fn(client)
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => {
-        broken = true
-      })
-    }
-  } finally {
-    client.off('error', onError)
-    client.release(broken)
-  }
+  return await withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [key.toString()])
+    // The lock may have waited for a holder that created schemas or tables. A name this
+    // connection looked up before could still read as missing from its catalog cache, until it
+    // takes in the changes, as it does on taking a lock on a table: on the catalogs, here.
+    await client.query('LOCK TABLE pg_catalog.pg_namespace, pg_catalog.pg_class IN ACCESS SHARE MODE')
+    return await fn(client)
+  })
 }
 
 /** Postgres names its tables in a fixed, quoted form. Used only with the library's own names. */

@@ -59,16 +59,9 @@ async function applyMigrations(client: PoolClient, migrations: readonly Migratio
   const last = rows[0]
   const pending = migrations.filter((m) => !last || Number(last.created_at) < m.folderMillis)
   if (pending.length === 0) return []
-  await client.query('BEGIN')
-  try {
-    for (const migration of pending) {
-      for (const statement of migration.sql) await client.query(statement)
-      await client.query(`INSERT INTO ${table} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.folderMillis])
-    }
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
+  for (const migration of pending) {
+    for (const statement of migration.sql) await client.query(statement)
+    await client.query(`INSERT INTO ${table} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.folderMillis])
   }
   return pending.map((m) => m.tag)
 }
@@ -93,9 +86,13 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
     await assertHostTable(client)
     const adopting = await assertAdoptable(client)
     let applied: string[]
+    // Everything here is one transaction (the lock's): a failure rolls it all back, and the
+    // savepoint lets the error be explained on the same connection first.
+    await client.query('SAVEPOINT migrating')
     try {
       applied = await applyMigrations(client, migrations)
     } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT migrating').catch(() => {})
       if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, "Migrating the scheduler's tables")
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }

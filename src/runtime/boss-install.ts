@@ -2,11 +2,11 @@
  * Installs pg-boss's schema under the library's own advisory lock, before pg-boss starts.
  *
  * pg-boss checks for its schema, then installs it in one transaction that first waits on an
- * advisory lock. When instances start together, a waiter whose connection has run DDL before
- * (as our migration's connections have) keeps the "no such schema" its check cached: granting
- * an advisory lock does not refresh the catalog cache. Its `CREATE SCHEMA IF NOT EXISTS` then
- * fails with `duplicate key … pg_namespace_nspname_index`. Here the lock is a statement of its
- * own, so what follows runs in fresh transactions that see the winner's schema.
+ * advisory lock. When instances start together, a waiter whose connection has looked the schema
+ * up before keeps the "no such schema" it cached: granting an advisory lock does not refresh the
+ * catalog cache. Its `CREATE SCHEMA IF NOT EXISTS` then fails with `duplicate key …
+ * pg_namespace_nspname_index`. Here the check and the install run in the lock's transaction,
+ * after the cache has taken in what the lock's last holder created (db/executor.ts).
  */
 import type { Pool } from 'pg'
 import { getConstructionPlans } from 'pg-boss'
@@ -27,9 +27,11 @@ export async function installBossSchema(pool: Pool, schema: string): Promise<voi
   await withAdvisoryLock(pool, BOSS_INSTALL_LOCK_KEY, async (client) => {
     const { rows } = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${schema}.version`])
     if (rows[0]?.name) return
+    await client.query('SAVEPOINT installing')
     try {
-      await client.query(getConstructionPlans(schema))
+      await client.query(withinTransaction(getConstructionPlans(schema)))
     } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT installing').catch(() => {})
       if (isPermissionDenied(error)) throw await migrationPrivilegeError(pool, error, `Installing pg-boss's schema "${schema}"`, schema)
       throw new MigrationError(
         `Installing pg-boss's schema "${schema}" failed: ${(error as Error).message}. ` +
@@ -38,6 +40,15 @@ export async function installBossSchema(pool: Pool, schema: string): Promise<voi
       )
     }
   })
+}
+
+/**
+ * pg-boss's plans as statements of the lock's transaction: without their own BEGIN and COMMIT,
+ * whose COMMIT would end that transaction (and the lock) early.
+ */
+function withinTransaction(plans: string): string {
+  const inner = /^\s*BEGIN;([\s\S]*)COMMIT;\s*$/.exec(plans)
+  return inner ? inner[1]! : plans
 }
 
 /** SQLSTATEs of a catalog object created twice: never a raw error for a host to decode. */
