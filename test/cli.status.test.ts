@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest'
 import { runCli, SLOW_MS, startCli, startWorker } from './support/cli-process.js'
+import { closedPortUrl } from './support/reliability-support.js'
 import type { Cli } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -44,6 +45,13 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     const status = JSON.parse(json.stdout)
     expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00' })
     expect(status.givenSchedule).toBeNull()
+  })
+
+  test('with the database down, says so: the error, and what to check', async () => {
+    const down = (await closedPortUrl()).replace('http:', 'postgres:') + '/none'
+    const result = await runCli(['status'], { DATABASE_URL: down })
+    expect(result).toMatchObject({ code: 1, stdout: '' })
+    expect(result.stderr).toMatch(/^error: connect ECONNREFUSED 127\.0\.0\.1:\d+\n {2}hint: the database did not answer, or went away: check DATABASE_URL and that PostgreSQL is up/m)
   })
 
   test("on a database the previous version migrated (a rolling deploy's start), shows the rest and says why the instances are not listed", async () => {

@@ -8,6 +8,7 @@ import { isConfigurationError, SubscriptionBusyError, SubscriptionStateError } f
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
+import { isTransientDbError } from '../db/transient.js'
 import { checkBossSchema, checkQueuePrefix } from '../config/resolve-options.js'
 
 /** Exit codes, as documented in `--help` and the README. */
@@ -151,6 +152,9 @@ export function formatErrorChain(error: unknown, verbose: boolean): string {
     else if (!lines.some((line) => line.includes(message))) lines.push(`  caused by: ${message}`)
     if (verbose && current instanceof Error && current.stack) lines.push(current.stack.split('\n').slice(1).join('\n'))
     current = current instanceof Error ? current.cause : undefined
+  }
+  if (isTransientDbError(error)) {
+    lines.push('  hint: the database did not answer, or went away: check DATABASE_URL and that PostgreSQL is up, then run the command again.')
   }
   return lines.join('\n')
 }
