@@ -124,3 +124,18 @@ describe('search_path', () => {
     expect(rows[0]).toEqual({ s: null })
   })
 })
+
+describe('timeouts', () => {
+  test.each([1, 2, 3])('round %i: with a lock_timeout of 100 ms and a statement_timeout of 500 ms on the database, three replicas starting at once on a bare database all start', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await db.pool.query(`ALTER DATABASE ${db.name} SET lock_timeout = '100ms'`)
+    await db.pool.query(`ALTER DATABASE ${db.name} SET statement_timeout = '500ms'`)
+    const replicas = Array.from({ length: 3 }, () => scheduler(freshPool(db)))
+    const results = await Promise.allSettled(replicas.map((r) => r.scheduler.start()))
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started'])
+    const pool = freshPool(db)
+    await addSubscriptions(pool, 3)
+    expect(await replicas[1]!.scheduler.runNow()).toMatchObject({ successful: 3 })
+  })
+})

@@ -82,6 +82,9 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
 }
 
+/** How long a migration or install waits for another's to finish before it fails. */
+const LOCK_WAIT = '60s'
+
 /**
  * Runs `fn` in one transaction that first takes the advisory lock `key`, held until it commits or
  * rolls back. A transaction's lock, not a session's: behind PgBouncer in transaction mode each
@@ -91,6 +94,10 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
  */
 export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return await withTransaction(pool, async (client) => {
+    // A host's lock_timeout or statement_timeout (set per database or role, for its own queries)
+    // would fail a replica waiting for another's install, or a long migration: this transaction
+    // waits for the lock up to a minute, and its statements as long as they take.
+    await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'; SET LOCAL statement_timeout = 0`)
     await client.query('SELECT pg_advisory_xact_lock($1)', [key.toString()])
     // The lock may have waited for a holder that created schemas or tables. A name this
     // connection looked up before could still read as missing from its catalog cache, until it
