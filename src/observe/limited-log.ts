@@ -97,6 +97,11 @@ export const UNKNOWN_FREQUENCIES: LimitedKind = {
   where: "each runs daily until its frequency is a built-in name or one of the `frequencies` option's",
 }
 
+export const UNREACHABLE_DATABASE: LimitedKind = {
+  what: "pg-boss errors of a database out of reach",
+  where: 'pg-boss retries by itself, and the scheduler logs its own retries apart',
+}
+
 /** One per scheduler (its resolved options) and kind, made on first use. */
 const logs = new WeakMap<object, Map<LimitedKind, LimitedLog>>()
 

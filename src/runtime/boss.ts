@@ -6,6 +6,8 @@ import type { Pool } from 'pg'
 import { PgBoss } from 'pg-boss'
 import type { Db, Queue } from 'pg-boss'
 import type { Logger } from '../observe/logger.js'
+import { isTransientDbError } from '../db/transient.js'
+import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { listen } from './listener.js'
 
@@ -53,15 +55,22 @@ export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
     monitorIntervalSeconds: MONITOR_SECONDS,
     ...options.pgBoss,
   })
-  forwardBossEvents(boss, options.logger)
+  forwardBossEvents(boss, options)
   return boss
 }
 
-function forwardBossEvents(boss: PgBoss, logger: Logger): void {
-  // pg-boss reports connection loss and maintenance failures as events; an unhandled 'error'
-  // event would crash the host, so they become log lines and pg-boss keeps retrying.
-  boss.on('error', (error) => logger.error(`pg-boss: ${error.message}`))
-  boss.on('warning', (warning) => logger.warn(`pg-boss: ${warning.message}`))
+/**
+ * pg-boss reports connection loss and maintenance failures as events; an unhandled 'error' event
+ * would crash the host, so they become log lines, and pg-boss keeps retrying. While the database
+ * is out of reach each of its loops reports every poll (hundreds of lines a minute): those are
+ * warnings, limited as the scheduler's own failed attempts are.
+ */
+export function forwardBossEvents(boss: Pick<PgBoss, 'on'>, options: Pick<ResolvedOptions, 'logger' | 'clock'>): void {
+  boss.on('error', (error) => {
+    if (isTransientDbError(error)) limitedLogOf(options, UNREACHABLE_DATABASE).warn(`pg-boss: ${error.message}`)
+    else options.logger.error(`pg-boss: ${error.message}`)
+  })
+  boss.on('warning', (warning) => options.logger.warn(`pg-boss: ${warning.message}`))
 }
 
 /**
