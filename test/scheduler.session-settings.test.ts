@@ -57,6 +57,7 @@ describe('DateStyle', () => {
     expect((error as ConfigurationError).option).toBe('DateStyle')
     expect(error.message).toContain(`DateStyle 'SQL, DMY'`)
     expect(error.message).toContain(`ALTER DATABASE "${db.name}" SET DateStyle = 'ISO, DMY'`)
+    expect(error.message).toMatch(/PgBouncer does not pass that on: behind it, alter the database or role, then RECONNECT/)
     // Refused before anything was created: no tables, no pg-boss.
     const { rows } = await db.pool.query(`SELECT to_regclass('subscription_processing')::text AS t, to_regnamespace('pgboss')::text AS boss`)
     expect(rows[0]).toEqual({ t: null, boss: null })

@@ -33,7 +33,8 @@ export async function assertIsoDates(db: Executor): Promise<void> {
     `the database sessions use DateStyle '${style}', and node-postgres reads timestamps in the ISO style only (it would read ` +
       `every instant as null, so no run could finish). Set the ISO style for the scheduler's connections: ` +
       `ALTER DATABASE ${quoteIdent(database)} SET DateStyle = 'ISO, ${order}' (or ALTER ROLE ${quoteIdent(role)} SET …), ` +
-      `or give the pool \`options: '-c DateStyle=ISO'\`.`,
+      `or give the pool \`options: '-c DateStyle=ISO'\` (PgBouncer does not pass that on: behind it, alter the database or role, then ` +
+      `RECONNECT in its console so that its server connections take the new setting).`,
   )
 }
 
@@ -63,6 +64,6 @@ export async function assertOneOnSearchPath(db: Executor): Promise<void> {
     `${twice.name} is in more than one schema of the search_path (${twice.path}): ${[first, ...others].join(', ')}. ` +
       `The scheduler names it without a schema, so it would use ${first}, and ${lost}. Keep one on the path: rename or move ` +
       `the other, or set the search_path of the scheduler's connections (ALTER ROLE … SET search_path, or the pool's ` +
-      `\`options: '-c search_path=…'\`) so that only the schema meant for it holds one.`,
+      `\`options: '-c search_path=…'\`, which PgBouncer does not pass on) so that only the schema meant for it holds one.`,
   )
 }
