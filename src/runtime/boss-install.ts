@@ -60,6 +60,13 @@ export async function startBoss(boss: PgBoss, schema: string): Promise<void> {
     await boss.start()
   } catch (error) {
     const code = (error as { code?: unknown }).code
+    if (code === 'ERR_ASSERTION' && /migrate pg-boss schema/.test((error as Error).message)) {
+      throw new MigrationError(
+        `pg-boss cannot start on its schema "${schema}": ${(error as Error).message} If that schema is another app's, ` +
+          `give the scheduler one of its own (the \`bossSchema\` option, such as 'pss_boss').`,
+        { cause: error },
+      )
+    }
     if (typeof code !== 'string' || !CATALOG_RACE_CODES.has(code)) throw error
     throw new MigrationError(
       `pg-boss found its schema "${schema}" half-made by another process (${(error as Error).message}). ` +

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events'
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
+import { assertNoSharedUpgrade } from './shared-boss-schema.js'
 import { createBreaker } from '../process/breaker.js'
 import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
@@ -97,6 +98,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         'upgrade this one.',
     )
   }
+  await assertNoSharedUpgrade(pool, options.bossSchema)
   await installBossSchema(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)

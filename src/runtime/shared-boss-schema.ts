@@ -1,0 +1,57 @@
+/**
+ * An app that already runs pg-boss in the same database, in the same schema (pg-boss's default,
+ * `pgboss`, is the scheduler's default too). Sharing it works while both run the same schema
+ * version. But pg-boss upgrades its schema on start, so the scheduler's start would move that
+ * app's schema to this version's, at a moment nobody chose: that is refused, naming the app's
+ * queues and the ways out. An upgrade an operator asks for (`pg-subscription-scheduler migrate`)
+ * goes ahead.
+ */
+import type { Pool } from 'pg'
+import { getConstructionPlans } from 'pg-boss'
+import { quoteIdent } from '../db/executor.js'
+import { MigrationError } from '../errors.js'
+
+/** The queues each scheduler makes, `<queuePrefix>.<kind>`: any other queue is another app's. */
+const OWN_QUEUE_KINDS = ['process', 'dead', 'sweep', 'rescue']
+
+/** The schema version this pg-boss installs, read from its own plans. */
+export function bossSchemaVersion(): number | null {
+  const version = /version\(version\) VALUES \('(\d+)'\)/.exec(getConstructionPlans('pgboss'))?.[1]
+  return version === undefined ? null : Number(version)
+}
+
+/** The schema's version and up to 5 queues of other apps; null when pg-boss is not installed there. */
+async function readSchema(pool: Pool, schema: string): Promise<{ version: number; others: string[] } | null> {
+  const { rows: found } = await pool.query<{ version: string | null; queue: string | null }>(
+    `SELECT to_regclass($1)::text AS version, to_regclass($2)::text AS queue`,
+    [`${quoteIdent(schema)}.version`, `${quoteIdent(schema)}.queue`],
+  )
+  if (!found[0]?.version) return null
+  const { rows: [row] } = await pool.query<{ version: number }>(`SELECT version::int AS version FROM ${quoteIdent(schema)}.version LIMIT 1`)
+  if (!row) return null
+  if (!found[0].queue) return { version: row.version, others: [] }
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT name FROM ${quoteIdent(schema)}.queue
+      WHERE name NOT LIKE '\\_\\_pgboss\\_\\_%' AND name !~ $1
+      ORDER BY name LIMIT 6`,
+    [`\\.(${OWN_QUEUE_KINDS.join('|')})$`],
+  )
+  return { version: row.version, others: rows.map((r) => r.name) }
+}
+
+/**
+ * @throws {MigrationError} when `schema` holds another app's queues and is older than the schema
+ *   this pg-boss would upgrade it to.
+ */
+export async function assertNoSharedUpgrade(pool: Pool, schema: string): Promise<void> {
+  const target = bossSchemaVersion()
+  const found = await readSchema(pool, schema)
+  if (target === null || !found || found.version >= target || found.others.length === 0) return
+  const listed = found.others.slice(0, 5).join(', ') + (found.others.length > 5 ? ', …' : '')
+  throw new MigrationError(
+    `pg-boss's schema "${schema}" holds queues of another app (${listed}) and is at version ${found.version}; starting would ` +
+      `upgrade it to version ${target} under that app, whose pg-boss may not read it. Give the scheduler a schema of its own ` +
+      `(the \`bossSchema\` option, such as 'pss_boss'), or upgrade that app's pg-boss first, or upgrade the schema when you ` +
+      `choose, with \`pg-subscription-scheduler migrate\`.`,
+  )
+}
