@@ -66,6 +66,19 @@ describe("an app's own pg-boss in the same schema", () => {
     expect(await appState(db)).toEqual({ version: 26, emails: ['created'] })
   })
 
+  test('older than this pg-boss can upgrade (pg-boss 10\'s): start() names bossSchema as the way out, not an upgrade that cannot be made', async () => {
+    const db = await databaseWithAppQueues()
+    await db.pool.query(`UPDATE pgboss.version SET version = 24`)
+    const error = await scheduler(db).start().then(() => null, (e: unknown) => e as Error)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect(error!.message).toBe(
+      `pg-boss's schema "pgboss" holds queues of another app (emails, webhooks) and is at version 24, older than this pg-boss ` +
+        `(which installs version ${bossSchemaVersion()}) can upgrade. Give the scheduler a schema of its own (the \`bossSchema\` ` +
+        "option, such as 'pss_boss').",
+    )
+    expect(await appState(db)).toEqual({ version: 24, emails: ['created'] })
+  })
+
   test('with a schema of its own (bossSchema), the scheduler starts and works beside the older one, which stays as it was', async () => {
     const db = await databaseWithAppQueues()
     await db.pool.query(`UPDATE pgboss.version SET version = 26`)

@@ -7,7 +7,7 @@
  * goes ahead.
  */
 import type { Pool } from 'pg'
-import { getConstructionPlans } from 'pg-boss'
+import { getConstructionPlans, getMigrationPlans } from 'pg-boss'
 import { quoteIdent } from '../db/executor.js'
 import { MigrationError } from '../errors.js'
 
@@ -18,6 +18,16 @@ const OWN_QUEUE_KINDS = ['process', 'dead', 'sweep', 'rescue']
 export function bossSchemaVersion(): number | null {
   const version = /version\(version\) VALUES \('(\d+)'\)/.exec(getConstructionPlans('pgboss'))?.[1]
   return version === undefined ? null : Number(version)
+}
+
+/** Whether this pg-boss can upgrade a schema of `version` (pg-boss 12 starts from 25). */
+function upgradable(version: number): boolean {
+  try {
+    getMigrationPlans('pgboss', version)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** The schema's version and up to 5 queues of other apps; null when pg-boss is not installed there. */
@@ -48,6 +58,13 @@ export async function assertNoSharedUpgrade(pool: Pool, schema: string): Promise
   const found = await readSchema(pool, schema)
   if (target === null || !found || found.version >= target || found.others.length === 0) return
   const listed = found.others.slice(0, 5).join(', ') + (found.others.length > 5 ? ', …' : '')
+  if (!upgradable(found.version)) {
+    throw new MigrationError(
+      `pg-boss's schema "${schema}" holds queues of another app (${listed}) and is at version ${found.version}, older than this ` +
+        `pg-boss (which installs version ${target}) can upgrade. Give the scheduler a schema of its own (the \`bossSchema\` ` +
+        `option, such as 'pss_boss').`,
+    )
+  }
   throw new MigrationError(
     `pg-boss's schema "${schema}" holds queues of another app (${listed}) and is at version ${found.version}; starting would ` +
       `upgrade it to version ${target} under that app, whose pg-boss may not read it. Give the scheduler a schema of its own ` +

@@ -16,7 +16,7 @@ import { createCliLogger, namespaceOptions, withPool } from '../context.js'
 const JOURNAL = TABLES.migrations
 
 export default defineCommand({
-  meta: { name: 'migrate', description: "Create or upgrade the scheduler's tables (safe to run from many places at once)" },
+  meta: { name: 'migrate', description: "Create or upgrade the scheduler's tables and pg-boss's schema (safe to run from many places at once)" },
   args: { ...commonArgs },
   plugins: [strictFlags],
   async run({ args }) {
