@@ -64,6 +64,9 @@ describe("an app's own pg-boss in the same schema", () => {
         'with `pg-subscription-scheduler migrate`.',
     )
     expect(await appState(db)).toEqual({ version: 26, emails: ['created'] })
+    // Refused before anything of the scheduler's was created.
+    const { rows } = await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS s, to_regclass('subscription_processing')::text AS t`)
+    expect(rows[0]).toEqual({ s: null, t: null })
   })
 
   test('older than this pg-boss can upgrade (pg-boss 10\'s): start() names bossSchema as the way out, not an upgrade that cannot be made', async () => {

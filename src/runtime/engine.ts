@@ -82,6 +82,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // and hide every other grant missing. What does not exist yet (a bare database) asks for none.
   await assertRuntimeGrants(pool, options.bossSchema)
   await assertIsoDates(pool)
+  // Before anything is created: a start refused for another app's pg-boss leaves no trace.
+  await assertNoSharedUpgrade(pool, options.bossSchema)
   if (options.migrate) {
     const { applied, adopted } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
@@ -98,7 +100,6 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         'upgrade this one.',
     )
   }
-  await assertNoSharedUpgrade(pool, options.bossSchema)
   await installBossSchema(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
   const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
