@@ -4,7 +4,7 @@
  * that app's schema at the scheduler's start is refused, with the ways out.
  */
 import pg from 'pg'
-import { PgBoss } from 'pg-boss'
+import { getRollbackPlans, PgBoss } from 'pg-boss'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, MigrationError } from '../src/index.js'
 import type { SchedulerOptions } from '../src/index.js'
@@ -12,6 +12,7 @@ import { bossSchemaVersion } from '../src/runtime/shared-boss-schema.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createEmptyDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { runCli } from './support/cli-process.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -31,6 +32,15 @@ async function databaseWithAppQueues(): Promise<TestDatabase> {
   await app.send('emails', { to: 'someone@example.com' })
   await app.stop({ graceful: false })
   return db
+}
+
+/** Takes pg-boss's schema back one version with pg-boss's own rollback: a real older schema. */
+async function rollBackOneVersion(db: TestDatabase): Promise<number> {
+  const version = bossSchemaVersion()!
+  await db.pool.query(getRollbackPlans('pgboss', version))
+  const { rows: [row] } = await db.pool.query<{ version: number }>(`SELECT version::int AS version FROM pgboss.version`)
+  expect(row!.version).toBe(version - 1)
+  return version - 1
 }
 
 function scheduler(db: TestDatabase, options: SchedulerOptions = {}) {
@@ -113,5 +123,35 @@ describe("an app's own pg-boss in the same schema", () => {
     const error = await scheduler(db).start().then(() => null, (e: unknown) => e as Error)
     expect(error).toBeInstanceOf(MigrationError)
     expect(error!.message).toMatch(/^pg-boss cannot start on its schema "pgboss": Cannot migrate pg-boss schema from version 24: .* If that schema is another app's, give the scheduler one of its own \(the `bossSchema` option, such as 'pss_boss'\)\.$/)
+  })
+
+  test("a real schema a version behind, shared: the CLI's migrate upgrades it when the operator chooses, and says whose queues it holds; start() then shares it", async () => {
+    const db = await databaseWithAppQueues()
+    const older = await rollBackOneVersion(db)
+    const target = bossSchemaVersion()
+    await expect(scheduler(db).start()).rejects.toThrow(`holds queues of another app (emails, webhooks) and is at version ${older}`)
+    const result = await runCli(['migrate'], { DATABASE_URL: db.url })
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toContain(`Upgraded pg-boss's schema "pgboss" from version ${older} to ${target}; it holds queues of another app too (emails, webhooks), whose pg-boss must read version ${target}.`)
+    const s = scheduler(db)
+    await s.start()
+    expect(await appState(db)).toEqual({ version: target, emails: ['created'] })
+  })
+})
+
+describe("the scheduler's own pg-boss schema, a version behind (a previous release's)", () => {
+  test('start() upgrades it, and says so', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const first = scheduler(db)
+    await first.start()
+    await first.stop({ timeoutMs: 1_000 })
+    const older = await rollBackOneVersion(db)
+    const logger = captureLogger()
+    const s = scheduler(db, { logger })
+    await s.start()
+    expect(logger.messages('info')).toContain(`Upgraded pg-boss's schema "pgboss" from version ${older} to ${bossSchemaVersion()}.`)
+    await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 2)`)
+    expect(await s.runNow()).toMatchObject({ successful: 2 })
   })
 })

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events'
 import type { Pool } from 'pg'
 import { createBoss, ensureQueues } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
-import { assertNoSharedUpgrade } from './shared-boss-schema.js'
+import { assertNoSharedUpgrade, describeUpgrade } from './shared-boss-schema.js'
 import { createBreaker } from '../process/breaker.js'
 import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
@@ -83,7 +83,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   await assertRuntimeGrants(pool, options.bossSchema)
   await assertIsoDates(pool)
   // Before anything is created: a start refused for another app's pg-boss leaves no trace.
-  await assertNoSharedUpgrade(pool, options.bossSchema)
+  const bossBefore = await assertNoSharedUpgrade(pool, options.bossSchema)
   if (options.migrate) {
     const { applied, adopted } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
@@ -124,6 +124,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   }
   try {
     await startBoss(boss, options.bossSchema)
+    const upgraded = describeUpgrade(options.bossSchema, bossBefore)
+    if (upgraded) logger.info(upgraded)
     const queues = await ensureQueues(boss, options)
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }

@@ -20,6 +20,21 @@ export function bossSchemaVersion(): number | null {
   return version === undefined ? null : Number(version)
 }
 
+function listedQueues(others: string[]): string {
+  return others.slice(0, 5).join(', ') + (others.length > 5 ? ', …' : '')
+}
+
+/**
+ * What an upgrade of the schema did, for the log: '' when it did none (`before` null: installed
+ * now, or at this version already).
+ */
+export function describeUpgrade(schema: string, before: BossSchemaState | null): string {
+  const target = bossSchemaVersion()
+  if (!before || target === null || before.version >= target) return ''
+  const shared = before.others.length > 0 ? `; it holds queues of another app too (${listedQueues(before.others)}), whose pg-boss must read version ${target}` : ''
+  return `Upgraded pg-boss's schema "${schema}" from version ${before.version} to ${target}${shared}.`
+}
+
 /** Whether this pg-boss can upgrade a schema of `version` (pg-boss 12 starts from 25). */
 function upgradable(version: number): boolean {
   try {
@@ -30,8 +45,14 @@ function upgradable(version: number): boolean {
   }
 }
 
-/** The schema's version and up to 5 queues of other apps; null when pg-boss is not installed there. */
-async function readSchema(pool: Pool, schema: string): Promise<{ version: number; others: string[] } | null> {
+export interface BossSchemaState {
+  version: number
+  /** Up to 6 queues of other apps, by name. */
+  others: string[]
+}
+
+/** The schema's version and up to 6 queues of other apps; null when pg-boss is not installed there. */
+export async function readBossSchema(pool: Pool, schema: string): Promise<BossSchemaState | null> {
   const { rows: found } = await pool.query<{ version: string | null; queue: string | null }>(
     `SELECT to_regclass($1)::text AS version, to_regclass($2)::text AS queue`,
     [`${quoteIdent(schema)}.version`, `${quoteIdent(schema)}.queue`],
@@ -53,11 +74,11 @@ async function readSchema(pool: Pool, schema: string): Promise<{ version: number
  * @throws {MigrationError} when `schema` holds another app's queues and is older than the schema
  *   this pg-boss would upgrade it to.
  */
-export async function assertNoSharedUpgrade(pool: Pool, schema: string): Promise<void> {
+export async function assertNoSharedUpgrade(pool: Pool, schema: string): Promise<BossSchemaState | null> {
   const target = bossSchemaVersion()
-  const found = await readSchema(pool, schema)
-  if (target === null || !found || found.version >= target || found.others.length === 0) return
-  const listed = found.others.slice(0, 5).join(', ') + (found.others.length > 5 ? ', …' : '')
+  const found = await readBossSchema(pool, schema)
+  if (target === null || !found || found.version >= target || found.others.length === 0) return found
+  const listed = listedQueues(found.others)
   if (!upgradable(found.version)) {
     throw new MigrationError(
       `pg-boss's schema "${schema}" holds queues of another app (${listed}) and is at version ${found.version}, older than this ` +
