@@ -77,13 +77,6 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
   }
 }
 
-/** True when `changed` schedules the row as it is already scheduled. */
-function sameSchedule(row: ScheduleRow, changed: ScheduleRow): boolean {
-  const time = (d: Date | null) => d?.getTime() ?? null
-  return row.timezone === changed.timezone && row.run_at === changed.run_at && time(row.anchor_at) === time(changed.anchor_at)
-    && time(row.starts_at) === time(changed.starts_at) && time(row.ends_at) === time(changed.ends_at)
-}
-
 /**
  * Adds the row, or updates its settings. A row never processed, given no `runAt`, `anchor` or
  * `startsAt`, is `pending` with no `next_run_at`: the next sweep processes it. With one of them,
@@ -100,8 +93,10 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
     if (!hasSettings(settings)) return enrolled(row, created)
     const changed = applySettings(row, settings)
-    // The same enroll() on every replica and at every start: nothing to change, nothing to record.
-    if (!created && sameSchedule(row, changed)) return enrolled(row, created)
+    // What the settings change, for the history; nothing: the same enroll() on every replica and
+    // at every start, with nothing to change and nothing to record.
+    const detail = describeSettings(settings, row)
+    if (!created && detail === '') return enrolled(row, created)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
     const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
     if (neverProcessed && !timed) {
@@ -110,12 +105,12 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       const over = changed.ends_at !== null && changed.ends_at < now
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
-      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail: describeSettings(settings, row), fromZone: zoneLeft(options, row, written) }], now)
+      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
       return enrolled(written, created)
     }
     if (!created) assertIdle(row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
-    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail: describeSettings(settings, row), fromZone: zoneLeft(options, row, written) }], now)
+    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     return enrolled(written, created)
   }
   if (host) return await work(toExecutor(host))
