@@ -11,6 +11,7 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
+import { pollUntil } from './support/reliability-support.js'
 
 let scheduler: SubscriptionScheduler | undefined
 
@@ -30,13 +31,22 @@ test('an SDK registered after start() gets every metric from then on, the due ba
   await seedSubscriptions(db.pool, { count: 3, nextRunInSeconds: -60 })
   expect(await scheduler.runNow()).toMatchObject({ processed: 3, successful: 3 })
 
-  await reader.forceFlush()
   const points = new Map<string, DataPoint<unknown>[]>()
-  for (const scope of exporter.getMetrics().at(-1)?.scopeMetrics ?? []) {
-    if (scope.scope.name !== 'pg-subscription-scheduler') continue
-    for (const metric of scope.metrics) points.set(metric.descriptor.name, metric.dataPoints as DataPoint<unknown>[])
-  }
   const sum = (name: string) => (points.get(name) ?? []).reduce((n, p) => n + (p.value as number), 0)
+  const read = async () => {
+    await reader.forceFlush()
+    points.clear()
+    for (const scope of exporter.getMetrics().at(-1)?.scopeMetrics ?? []) {
+      if (scope.scope.name !== 'pg-subscription-scheduler') continue
+      for (const metric of scope.metrics) points.set(metric.descriptor.name, metric.dataPoints as DataPoint<unknown>[])
+    }
+  }
+  // runNow() can read its run finished in the database before the instance that settled it has
+  // counted the completions, just after that commit: wait for them, with a deadline.
+  await pollUntil(async () => {
+    await read()
+    return sum('pss.subscriptions.processed') >= 3 ? true : null
+  }, { timeoutMs: 10_000, what: 'the completions to be counted' }).catch(() => {})
   expect(sum('pss.runs')).toBe(1)
   expect(sum('pss.subscriptions.processed')).toBe(3)
   expect(points.get('pss.due.backlog')?.map((p) => p.attributes)).toEqual([{ queue_prefix: 'late-sdk' }])
