@@ -302,10 +302,13 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
 
     test('the next 5 runs, and the schedule settings, each in the subscription\'s zone', async () => {
       await page.goto(`${base}/#/subscriptions/${id}`)
+      // The page of the subscription the test before opened may still show: wait for this one's.
+      await page.waitForFunction((sid) => document.querySelector('#sub-id')?.textContent === sid, id)
       await page.locator('#sub-schedule').waitFor()
       const expected = await expectedUpcoming()
       expect(expected).toHaveLength(5)
-      expect(await upcomingShown()).toEqual(expected)
+      // Its next runs come with a request of their own, after the page.
+      await expect.poll(upcomingShown, { timeout: 10_000 }).toEqual(expected)
       for (const text of expected) expect(text).toMatch(/^\d{4}-\d\d-\d\d 07:30 CES?T \(Europe\/Berlin\)$/)
       const row = await scheduler.getSubscription(id)
       expect(await field('runAt').textContent()).toBe('07:30 (Europe/Berlin)')
