@@ -14,10 +14,15 @@ import { MigrationError } from '../errors.js'
 /** The queues each scheduler makes, `<queuePrefix>.<kind>`: any other queue is another app's. */
 const OWN_QUEUE_KINDS = ['process', 'dead', 'sweep', 'rescue']
 
-/** The schema version this pg-boss installs, read from its own plans. */
+let installedVersion: number | null | undefined
+
+/** The schema version this pg-boss installs, read from its own plans (once per process). */
 export function bossSchemaVersion(): number | null {
-  const version = /version\(version\) VALUES \('(\d+)'\)/.exec(getConstructionPlans('pgboss'))?.[1]
-  return version === undefined ? null : Number(version)
+  if (installedVersion === undefined) {
+    const version = /version\(version\) VALUES \('(\d+)'\)/.exec(getConstructionPlans('pgboss'))?.[1]
+    installedVersion = version === undefined ? null : Number(version)
+  }
+  return installedVersion
 }
 
 function listedQueues(others: string[]): string {
