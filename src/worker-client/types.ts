@@ -12,8 +12,10 @@ export interface ProcessRequest {
   /** The slot being processed: the run time this subscription was due at. ISO 8601, UTC. */
   scheduledFor: string
   /**
-   * 1 for a run's first attempt at this slot, 2 for its first retry, and so on. A failed slot
-   * re-driven by a later run (the next sweep, `retryFailed()`) starts again at 1, with the same
+   * 1 for a run's first attempt at this slot, 2 for its first retry, and so on: the attempts
+   * whose outcome was recorded, plus one. A call repeated because its instance died before
+   * recording the first one's answer carries the same number again, and a failed slot re-driven
+   * by a later run (the next sweep, `retryFailed()`) starts again at 1, with the same
    * `idempotencyKey`: the key, not the attempt, says whether the worker has seen the slot.
    */
   attempt: number
