@@ -31,6 +31,7 @@ import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
+import { checkClockOnce } from './observe/database-clock.js'
 import type { RunTrigger } from './db/names.js'
 
 /**
@@ -48,6 +49,9 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
   let stopping: Promise<void> | undefined
   // The runs callers wait for: a stop() resolves only once each has resolved or rejected.
   const waiting = new Set<Promise<RunSummary>>()
+
+  // A method that reads "now" goes by the database's clock even without start() (the CLI's do).
+  const clockChecked = () => checkClockOnce(pool, resolved.clock, resolved.logger)
 
   // A run this instance finishes is read at once, not at the next poll.
   const finishedHere = (listener: (run: RunSummary) => void) => events.on('run:finished', listener)
@@ -164,6 +168,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     pause: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
       const until = checkPauseOptions(o)
+      await clockChecked()
       return await explainingMissingTables(pool, async () => {
         if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
         await pauseUntil(pool, resolved, subscriptionId, until)
@@ -172,23 +177,30 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     },
     resume: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
+      await clockChecked()
       return await explainingMissingTables(pool, async () => {
         if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
         return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
       })
     },
-    enroll: (subscriptionId, enrollOptions) => explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions)),
+    enroll: async (subscriptionId, enrollOptions) => {
+      await clockChecked()
+      return await explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions))
+    },
     reschedule: async (subscriptionId, settings) => {
       assertUuid('subscriptionId', subscriptionId)
+      await clockChecked()
       return await explainingMissingTables(pool, () => reschedule(pool, resolved, subscriptionId, settings))
     },
     skipNext: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
+      await clockChecked()
       return await explainingMissingTables(pool, () => skipNext(pool, resolved, subscriptionId))
     },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
       const { count } = methodOptions('upcoming', o, ['count'])
+      await clockChecked()
       return await explainingMissingTables(pool, () => upcoming(pool, resolved, subscriptionId, count))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
@@ -204,7 +216,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
       return await explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, errors))
     },
-    getStatus: () => explainingMissingTables(pool, () => getStatus(pool, resolved)),
+    getStatus: async () => {
+      await clockChecked()
+      return await explainingMissingTables(pool, () => getStatus(pool, resolved))
+    },
     listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved.queuePrefix)),
     listRuns: async (given) => {
       const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished'])

@@ -147,7 +147,10 @@ export interface SchedulerOptions {
   pgBoss?: PgBossTuning | undefined
   /** Replaces the default consola logger. */
   logger?: Logger | undefined
-  /** Replaces the system clock (tests). */
+  /**
+   * Replaces the scheduler's clock (tests): taken as it is. The default is the host's clock,
+   * corrected to the database server's when they differ by a second or more.
+   */
   clock?: Clock | undefined
 }
 

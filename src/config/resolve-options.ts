@@ -6,7 +6,7 @@ import { nearestKey } from './suggest.js'
 import { CronExpressionParser } from 'cron-parser'
 import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { nonNegativeInteger, positiveInteger } from './integers.js'
-import { systemClock } from '../observe/clock.js'
+import { createDatabaseClock } from '../observe/database-clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { SCHEDULER_SCHEMA } from '../db/names.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
@@ -190,7 +190,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${shown(polling)}.`)
   }
   const logger = resolveLogger(options.logger)
-  const clock = options.clock ?? systemClock
+  // The host's clock, corrected to the database's once started; a clock given is taken as it is.
+  const clock = options.clock ?? createDatabaseClock()
   if (typeof clock?.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')
   const reading: unknown = clock.now()
   if (!(reading instanceof Date) || Number.isNaN(reading.getTime())) {

@@ -1,15 +1,12 @@
 /**
  * The clock seam. Every "now" the scheduler uses (which rows are due, the next slot, leases)
- * comes from here, so a test can move time by hand. pg-boss keeps its own clock.
+ * comes from here, so a test can move time by hand. The default is the host's clock corrected to
+ * the database's (database-clock.ts). pg-boss keeps its own clock.
  */
 import { setTimeout as wait } from 'node:timers/promises'
 
 export interface Clock {
   now(): Date
-}
-
-export const systemClock: Clock = {
-  now: () => new Date(),
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects): for waits a stop may cut short. */

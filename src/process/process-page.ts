@@ -3,6 +3,7 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
+import { clockOffsetMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
@@ -102,9 +103,11 @@ async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call,
   // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId: call.jobId, row, attempt, startedAt: null, handOver: true }
   const started = Date.now()
-  const called = { ...call, startedAt: started }
+  // By the scheduler's clock (the database's, when the host's is off): lateness is against the slot.
+  const startedAt = started + clockOffsetMs(ctx.options.clock)
+  const called = { ...call, startedAt }
   try {
-    const answer = await measured(ctx, { row, attempt, started, latenessMs: started - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))
+    const answer = await measured(ctx, { row, attempt, started, latenessMs: startedAt - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))
     return success(ctx.options, called, answer.response, answer.durationMs)
   } catch (error) {
     return failedCall(ctx.options, called, error, cut())

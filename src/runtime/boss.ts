@@ -2,6 +2,7 @@
  * pg-boss runs on the host's own pool: no second pool, no extra service. This module builds the
  * instance and keeps the library's queues in step with the options.
  */
+import { isDatabaseClock } from '../observe/database-clock.js'
 import type { Pool } from 'pg'
 import { PgBoss } from 'pg-boss'
 import type { Db, Queue } from 'pg-boss'
@@ -70,7 +71,12 @@ export function forwardBossEvents(boss: Pick<PgBoss, 'on'>, options: Pick<Resolv
     if (isTransientDbError(error)) limitedLogOf(options, UNREACHABLE_DATABASE).warn(`pg-boss: ${error.message}`)
     else options.logger.error(`pg-boss: ${error.message}`)
   })
-  boss.on('warning', (warning) => options.logger.warn(`pg-boss: ${warning.message}`))
+  boss.on('warning', (warning) => {
+    // Said better by the scheduler's own check (by how much, which way), and no longer true of it
+    // ("will not break scheduling"): its default clock is corrected to the database's.
+    if (isDatabaseClock(options.clock) && /clock skew/i.test(warning.message)) return
+    options.logger.warn(`pg-boss: ${warning.message}`)
+  })
 }
 
 /**

@@ -17,6 +17,7 @@ import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
+import { keepClockInSync } from '../observe/database-clock.js'
 import { announceLostBackfills } from '../backfill/lost-backfills.js'
 import { assertRuntimeGrants } from '../db/runtime-grants.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -122,7 +123,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const wakeWorker = () => {
     if (processWorker) boss.notifyWorker(processWorker)
   }
+  // Stops the clock's checks against the database's (none for a clock given by the host).
+  let stopClock = () => {}
   try {
+    // First: every "now" from here on (the first sweep's, a lease's) is the database's time.
+    stopClock = await keepClockInSync(pool, options.clock, logger)
     await startBoss(boss, options.bossSchema)
     const upgraded = describeUpgrade(options.bossSchema, bossBefore)
     if (upgraded) logger.info(upgraded)
@@ -147,6 +152,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     presence = await startPresence(pool, options, processor.breaker, pkg.version)
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
+    stopClock()
     pool.off('error', onPoolError)
     throw error
   }
@@ -196,6 +202,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         await presence.stop()
       } finally {
         clearTimeout(deadline)
+        stopClock()
         cancel.abort()
         giveUp.abort()
         pool.off('error', onPoolError)

@@ -1,0 +1,122 @@
+/**
+ * The scheduler's default clock: the host's, corrected to the database server's. Every instance
+ * decides which subscriptions are due, and writes leases and run times, by its clock; replicas
+ * whose clocks disagree would call slots early (a clock a day ahead runs tomorrow's today) or
+ * late. The database's clock is the one they share, so each instance reads it at start and every
+ * minute, and goes by it when its own is a second or more off, saying so. A clock passed as the
+ * `clock` option (a test's) is taken as it is.
+ */
+import type { Pool } from 'pg'
+import type { Clock } from './clock.js'
+import type { Logger } from './logger.js'
+
+/** Smaller differences are left alone: they are within a sweep's own delays. */
+const CORRECT_FROM_MS = 1_000
+/** Readings per check: the one with the shortest round trip is kept. */
+const READINGS = 3
+const CHECK_EVERY_MS = 60_000
+
+/** What a corrected clock knows of the database's: its offset, when it last looked, what it said. */
+interface Correction {
+  offsetMs: number
+  checkedAt: number
+  warnedMs: number | null
+}
+
+const corrections = new WeakMap<Clock, Correction>()
+
+export interface DatabaseClock extends Clock {
+  /** Milliseconds added to the host's clock: 0 while the two agree within a second. */
+  readonly offsetMs: number
+}
+
+/** The host's clock plus the offset the last check found (none before the first). */
+export function createDatabaseClock(): DatabaseClock {
+  const correction: Correction = { offsetMs: 0, checkedAt: -Infinity, warnedMs: null }
+  const clock = {
+    now: () => new Date(Date.now() + correction.offsetMs),
+    get offsetMs() {
+      return correction.offsetMs
+    },
+  }
+  corrections.set(clock, correction)
+  return clock
+}
+
+export function isDatabaseClock(clock: Clock): clock is DatabaseClock {
+  return corrections.has(clock)
+}
+
+/** The correction a clock takes, in ms: 0 for a clock the host chose. */
+export function clockOffsetMs(clock: Clock): number {
+  return corrections.get(clock)?.offsetMs ?? 0
+}
+
+/** The database's clock minus the host's, read over one connection, at the shortest round trip. */
+async function readSkewMs(pool: Pool): Promise<number> {
+  const client = await pool.connect()
+  try {
+    let best = { roundTripMs: Infinity, skewMs: 0 }
+    for (let i = 0; i < READINGS; i++) {
+      const sent = Date.now()
+      const { rows } = await client.query<{ ms: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`)
+      const received = Date.now()
+      if (received - sent < best.roundTripMs) best = { roundTripMs: received - sent, skewMs: rows[0]!.ms - (sent + received) / 2 }
+    }
+    return best.skewMs
+  } finally {
+    client.release()
+  }
+}
+
+function describeSkew(skewMs: number): string {
+  return `${(Math.abs(skewMs) / 1000).toFixed(1)} s ${skewMs > 0 ? 'behind' : 'ahead of'}`
+}
+
+/** Reads the database's clock, sets the correction, and warns when one begins or moves by a second or more. */
+async function check(pool: Pool, correction: Correction, logger: Logger): Promise<void> {
+  const skewMs = await readSkewMs(pool)
+  const next = Math.abs(skewMs) >= CORRECT_FROM_MS ? Math.round(skewMs) : 0
+  if (next !== 0 && (correction.warnedMs === null || Math.abs(next - correction.warnedMs) >= CORRECT_FROM_MS)) {
+    logger.warn(
+      `This host's clock is ${describeSkew(next)} the database server's. The scheduler goes by the database's time (which ` +
+        "subscriptions are due, leases, run times), and checks again every minute; fix the host's time sync (NTP), as other " +
+        'software on it may not correct it.',
+    )
+    correction.warnedMs = next
+  } else if (next === 0 && correction.warnedMs !== null) {
+    logger.info("This host's clock agrees with the database server's again (within a second).")
+    correction.warnedMs = null
+  }
+  correction.offsetMs = next
+  correction.checkedAt = Date.now()
+}
+
+/**
+ * For a method called without start() (the CLI's, say): checks the clock unless it was checked
+ * within the last minute.
+ */
+export async function checkClockOnce(pool: Pool, clock: Clock, logger: Logger): Promise<void> {
+  const correction = corrections.get(clock)
+  if (correction && !(Math.abs(Date.now() - correction.checkedAt) < CHECK_EVERY_MS)) await check(pool, correction, logger)
+}
+
+/**
+ * Checks the clock against the database's now and then every minute, until the returned stop is
+ * called (a check under way then just ends). A check that fails keeps the last correction (a
+ * database out of reach is said elsewhere).
+ */
+export async function keepClockInSync(pool: Pool, clock: Clock, logger: Logger): Promise<() => void> {
+  const correction = corrections.get(clock)
+  if (!correction) return () => {}
+  await check(pool, correction, logger)
+  // One check at a time: through an outage, a check waits for a connection for as long as it must.
+  let running = false
+  const timer = setInterval(() => {
+    if (running) return
+    running = true
+    check(pool, correction, logger).catch(() => {}).finally(() => (running = false))
+  }, CHECK_EVERY_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}

@@ -1,0 +1,104 @@
+import { afterEach, expect, test, vi } from 'vitest'
+import type { Pool } from 'pg'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { CapturedLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+// A host whose clock is off: only Date is faked (moved by `skewMs`, and running on); timers and
+// the database's clock are real.
+let db: TestDatabase | undefined
+let scheduler: SubscriptionScheduler | undefined
+
+afterEach(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+  scheduler = undefined
+  vi.useRealTimers()
+})
+
+function skewHostClock(skewMs: number): void {
+  const now = Date.now()
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
+  vi.setSystemTime(now + skewMs)
+}
+
+async function databaseNow(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ ms: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`)
+  return rows[0]!.ms
+}
+
+/** A subscription whose next run is `inSeconds` from now by the database's clock. */
+async function dueIn(s: SubscriptionScheduler, pool: Pool, inSeconds: number): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+  const id = rows[0]!.id
+  await s.enroll(id)
+  await pool.query(
+    `UPDATE subscription_processing SET next_run_at = clock_timestamp() + make_interval(secs => $2) WHERE subscription_id = $1`,
+    [id, inSeconds],
+  )
+  return id
+}
+
+async function startSkewed(skewMs: number): Promise<{ s: SubscriptionScheduler; logger: CapturedLogger; worker: ReturnType<typeof createFakeWorkerClient>; pool: Pool }> {
+  db = await createTestDatabase()
+  skewHostClock(skewMs)
+  const logger = captureLogger()
+  const worker = createFakeWorkerClient()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+  return { s: scheduler, logger, worker, pool: db.pool }
+}
+
+test('a host clock 90 s ahead of the database calls no slot before its time, and says by how much', async () => {
+  const { s, logger, worker, pool } = await startSkewed(90_000)
+  const due = await dueIn(s, pool, -30)
+  const early = await dueIn(s, pool, 60)
+  const before = await databaseNow(pool)
+  const summary = await s.runNow()
+  // By the host's clock both were due; by the database's, one is, the other in a minute.
+  expect(summary).toMatchObject({ processed: 1, successful: 1 })
+  expect(worker.calls.map((c) => c.subscriptionId)).toEqual([due])
+  expect(worker.calls.map((c) => c.subscriptionId)).not.toContain(early)
+  // The run's times are the database's too.
+  expect(Math.abs(summary.startedAt.getTime() - before)).toBeLessThan(10_000)
+  const warned = logger.messages('warn').filter((m) => m.includes("This host's clock"))
+  expect(warned).toHaveLength(1)
+  expect(warned[0]).toMatch(/This host's clock is 9\d\.\d s ahead of the database server's\. The scheduler goes by the database's time/)
+  // pg-boss's own line ("will not break scheduling") is not repeated beside it.
+  expect(logger.messages('warn').filter((m) => /clock skew/i.test(m))).toEqual([])
+})
+
+test('a host clock 90 s behind the database calls a slot that is due, not a minute and a half late', async () => {
+  const { s, logger, worker, pool } = await startSkewed(-90_000)
+  const due = await dueIn(s, pool, -30)
+  const summary = await s.runNow()
+  expect(summary).toMatchObject({ processed: 1, successful: 1 })
+  expect(worker.calls.map((c) => c.subscriptionId)).toEqual([due])
+  expect(logger.messages('warn').filter((m) => m.includes("This host's clock"))).toEqual([
+    expect.stringMatching(/This host's clock is 9\d\.\d s behind the database server's/),
+  ])
+})
+
+test('a host clock that agrees with the database is not corrected, and nothing is said', async () => {
+  const { s, logger, worker, pool } = await startSkewed(0)
+  const due = await dueIn(s, pool, -5)
+  await dueIn(s, pool, 60)
+  expect(await s.runNow()).toMatchObject({ processed: 1 })
+  expect(worker.calls.map((c) => c.subscriptionId)).toEqual([due])
+  expect(logger.messages('warn').filter((m) => /clock/i.test(m))).toEqual([])
+})
+
+test('a method called without start() goes by the database\'s clock too, and says so once', async () => {
+  db = await createTestDatabase()
+  skewHostClock(90_000)
+  const logger = captureLogger()
+  // Not started: what the CLI's commands do.
+  const s = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false })
+  await dueIn(s, db.pool, -30)
+  await dueIn(s, db.pool, 60)
+  expect((await s.getStatus()).due).toBe(1)
+  expect((await s.getStatus()).due).toBe(1)
+  expect(logger.messages('warn').filter((m) => m.includes("This host's clock"))).toHaveLength(1)
+})
