@@ -281,3 +281,38 @@ test('spread calls behind a shared cap all start, though a timer may wake before
   // Asked for none, the limits say so at once rather than wait for a free permit for ever.
   await expect(global!.acquire(0, new AbortController().signal)).rejects.toThrow(RangeError)
 })
+
+test('a permit held by a live call is renewed past its lease; one whose instance stopped renewing comes back within its lease', async () => {
+  const limits = { maxConcurrentCalls: 1, maxCallsPerSecond: null }
+  await configureLimits(db.pool, 'renewed-permits', limits)
+  const make = () => createGlobalLimits(db.pool, { scope: 'renewed-permits', limits, holdSeconds: 1.5, logger: captureLogger() })!
+  const alive = make()
+  const other = make()
+  const expiry = async () => {
+    const { rows } = await db.pool.query<{ at: Date; passed: boolean }>(
+      `SELECT expires_at AS at, expires_at < clock_timestamp() AS passed FROM subscription_scheduler.call_permits WHERE scope = 'renewed-permits'`,
+    )
+    return rows[0]!
+  }
+  try {
+    const grant = await alive.acquire(1, new AbortController().signal)
+    const first = (await expiry()).at.getTime()
+    let taken = false
+    const waiting = other.acquire(1, new AbortController().signal).then((g) => ((taken = true), g))
+    // Renewed twice over: its lease now ends three seconds after the first one did.
+    await pollUntil(async () => (await expiry()).at.getTime() >= first + 3_000 || undefined, { timeoutMs: 10_000, what: 'the held permit\'s lease to be renewed' })
+    expect(taken).toBe(false)
+    await grant.releaseOne()
+    const next = await waiting
+    expect(next.count).toBe(1)
+    // The other instance now holds it, and "dies": it stops renewing, so the permit lapses.
+    other.close()
+    await pollUntil(async () => (await expiry()).passed || undefined, { timeoutMs: 10_000, what: 'the dead holder\'s lease to lapse' })
+    const again = await alive.acquire(1, new AbortController().signal)
+    expect(again.count).toBe(1)
+    await again.releaseOne()
+  } finally {
+    alive.close()
+    other.close()
+  }
+})

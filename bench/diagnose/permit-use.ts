@@ -8,8 +8,7 @@
  * ends. This runs the same calls (the same latencies, from a fixed seed) through the call gate
  * and the shared permits on a scratch database, under both policies, alternated, in one process:
  * "per call" is the code as it is; "per wave" is the old policy, rebuilt from the outside by
- * ignoring each call's early return (`releaseOne`), so that only the wave's `release()` gives
- * its permits back.
+ * holding each call's return (`releaseOne`) until the wave's last call has ended.
  */
 import pg from 'pg'
 import { createCallGate } from '../../src/process/call-gate.js'
@@ -36,7 +35,17 @@ function latencies(): number[] {
 /** The old policy: a wave's permits go back together, when its last call has ended. */
 function perWave(limits: GlobalLimits): GlobalLimits {
   return {
-    acquire: async (wanted, signal) => ({ ...(await limits.acquire(wanted, signal)), releaseOne: async () => {} }),
+    acquire: async (wanted, signal) => {
+      const grant = await limits.acquire(wanted, signal)
+      let ended = 0
+      // Each call's return is held until the wave's last call has ended; then all go back.
+      const releaseOne = async () => {
+        ended += 1
+        if (ended === grant.count) for (let i = 0; i < grant.count; i++) await grant.releaseOne()
+      }
+      return { ...grant, releaseOne }
+    },
+    close: limits.close,
   }
 }
 

@@ -33,7 +33,10 @@ export interface ResolvedFlow {
   heartbeatSeconds: number
   /** How long a claim holds a row before a sweep may take it again (a job lost with its instance). */
   claimLeaseSeconds: number
-  /** How long a worker-call permit is held before it comes back on its own. */
+  /**
+   * A worker-call permit's lease: renewed while its call runs, so one held by an instance that
+   * died comes back within it, however long `workerTimeoutMs` is.
+   */
   permitHoldSeconds: number
 }
 
@@ -48,6 +51,8 @@ const MARGIN_SECONDS = 60
 const MAX_EXPIRY_SECONDS = 24 * 3600
 /** pg-boss's smallest heartbeat: a dead instance's jobs come back within two of them, and a monitor pass. */
 const HEARTBEAT_SECONDS = 10
+/** A permit's lease, renewed every third of it while held (call-permits.ts). */
+const PERMIT_LEASE_SECONDS = 15
 /** A claim outlasts the queue's wait at a morning peak, not just one job's run. */
 const MIN_CLAIM_LEASE_SECONDS = 3600
 
@@ -86,7 +91,7 @@ export function resolveFlow(options: FlowOptions, concurrency: number, workerTim
     jobExpirySeconds,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     claimLeaseSeconds: Math.max(MIN_CLAIM_LEASE_SECONDS, jobExpirySeconds + MARGIN_SECONDS) + spreadSeconds,
-    permitHoldSeconds: Math.ceil(workerTimeoutMs / 1000) + MARGIN_SECONDS,
+    permitHoldSeconds: PERMIT_LEASE_SECONDS,
   }
 }
 

@@ -3,7 +3,8 @@
  * `maxConcurrentCalls` (permits, one row each) and `maxCallsPerSecond` (a reservation clock).
  * A batch asks for as many calls as it has jobs and is granted a wave: how many may start now,
  * and when each may start. Each permit goes back as soon as one of the wave's calls ends (a slow
- * call holds its own, not its wave's), and expires on its own if the instance dies holding it.
+ * call holds its own, not its wave's), and lapses on its own if the instance dies holding it
+ * (call-permits.ts).
  */
 import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
@@ -11,6 +12,7 @@ import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
 import { retryTransient } from '../db/transient.js'
 import { sleep } from '../observe/clock.js'
+import { givePermits, permitReturns, renewPermitLeases, takePermits } from './call-permits.js'
 
 export interface CallLimits {
   maxConcurrentCalls: number | null
@@ -27,6 +29,8 @@ export interface Grant {
 export interface GlobalLimits {
   /** Waits until at least one call may start (or `signal` aborts: then grants all, undelayed). */
   acquire: (wanted: number, signal: AbortSignal) => Promise<Grant>
+  /** Stops renewing the permits still held (the instance stops): they lapse within their lease. */
+  close: () => void
 }
 
 const NO_PERMITS: Pick<Grant, 'releaseOne'> = { releaseOne: async () => {} }
@@ -57,53 +61,6 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
   }
   if (limits.maxCallsPerSecond !== null) {
     await pool.query(`INSERT INTO ${TABLES.callRates} (scope) VALUES ($1) ON CONFLICT DO NOTHING`, [scope])
-  }
-}
-
-async function takePermits(pool: Pool, scope: string, holder: string, wanted: number, holdSeconds: number): Promise<number[]> {
-  const { rows } = await pool.query<{ slot: number }>(
-    `UPDATE ${TABLES.callPermits} p
-        SET holder = $2, expires_at = clock_timestamp() + make_interval(secs => $4)
-      WHERE p.scope = $1 AND p.slot IN (
-              SELECT slot FROM ${TABLES.callPermits}
-               WHERE scope = $1 AND expires_at <= clock_timestamp()
-               ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED)
-     RETURNING p.slot`,
-    [scope, holder, wanted, holdSeconds],
-  )
-  return rows.map((r) => r.slot)
-}
-
-async function givePermits(pool: Pool, scope: string, holder: string, slots: number[]): Promise<void> {
-  await pool.query(
-    `UPDATE ${TABLES.callPermits} SET holder = NULL, expires_at = '-infinity'
-      WHERE scope = $1 AND holder = $2 AND slot = ANY($3::int[])`,
-    [scope, holder, slots],
-  )
-}
-
-/**
- * A wave's permits, given back one at a time as its calls end; those ending in the same turn of
- * the event loop go back in one statement. `freed` is told each time some have.
- */
-function permitReturns(give: (slots: number[]) => Promise<void>, slots: number[], freed: () => void): Pick<Grant, 'releaseOne'> {
-  const held = [...slots]
-  let due: number[] = []
-  let flush: Promise<void> | null = null
-  return {
-    releaseOne() {
-      const slot = held.pop()
-      if (slot === undefined) return Promise.resolve()
-      due.push(slot)
-      flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        const batch = due
-        due = []
-        flush = null
-        await give(batch)
-        freed()
-      })
-      return flush
-    },
   }
 }
 
@@ -149,6 +106,7 @@ export function createGlobalLimits(
   const { maxConcurrentCalls: cap, maxCallsPerSecond: rate } = limits
   if (cap === null && rate === null) return null
   const retry = (what: string, signal: AbortSignal) => ({ logger, what, signal })
+  const leases = cap === null ? null : renewPermitLeases(pool, scope, holdSeconds)
   // Waits for a permit end early when one of this instance's comes back (another instance's
   // are seen at the next ask, within MAX_WAIT_MS).
   const wakers = new Set<() => void>()
@@ -188,7 +146,8 @@ export function createGlobalLimits(
         await napFor(waitMs * (0.5 + Math.random()), signal)
       }
       const give = (given: number[]) => retryTransient(() => givePermits(pool, scope, holder, given), retry('returning call permits', signal))
-      const permits = cap === null ? NO_PERMITS : permitReturns(give, slots, freed)
+      if (leases && slots.length > 0) leases.keep(holder)
+      const permits = !leases ? NO_PERMITS : permitReturns(give, slots, { freed, done: () => leases.drop(holder) })
       if (rate === null) return { count, delaysMs: new Array<number>(count).fill(0), ...permits }
       for (;;) {
         if (signal.aborted) return { count, delaysMs: new Array<number>(count).fill(0), ...permits }
@@ -198,5 +157,6 @@ export function createGlobalLimits(
         await sleep(Math.max(MIN_WAIT_MS, waitMs - RESERVE_AHEAD_S * 1000) * (0.75 + Math.random() / 2), signal)
       }
     },
+    close: () => leases?.close(),
   }
 }

@@ -12,6 +12,7 @@ import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits, createGlobalLimits } from '../process/global-limits.js'
+import type { GlobalLimits } from '../process/global-limits.js'
 import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
 import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
@@ -125,6 +126,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   }
   // Stops the clock's checks against the database's (none for a clock given by the host).
   let stopClock = () => {}
+  // The shared call limits, once created: their permits' leases are renewed until stop().
+  let global: GlobalLimits | null = null
   try {
     // First: every "now" from here on (the first sweep's, a lease's) is the database's time.
     stopClock = await keepClockInSync(pool, options.clock, logger)
@@ -135,7 +138,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
     await configureLimits(pool, options.queuePrefix, limits, logger)
-    const global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
+    global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
@@ -153,6 +156,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()
+    global?.close()
     pool.off('error', onPoolError)
     throw error
   }
@@ -203,6 +207,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       } finally {
         clearTimeout(deadline)
         stopClock()
+        global?.close()
         cancel.abort()
         giveUp.abort()
         pool.off('error', onPoolError)

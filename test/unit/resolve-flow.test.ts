@@ -111,3 +111,11 @@ describe("a job's expiry and a claim's lease", () => {
     expect(resolveFlow({ spreadMinutes: 30 }, CONCURRENCY, TIMEOUT_MS, PAGE).claimLeaseSeconds).toBe(plain + 1800)
   })
 })
+
+test('a call permit is leased for seconds, however long a call may take: it is renewed while held', () => {
+  // It was the timeout plus a minute: a dead instance's permits held the fleet under its cap for
+  // 90 s with the default timeout (a trial lost about 40% of its rate), hours with a long one.
+  for (const timeoutMs of [1_000, 30_000, 3_600_000]) {
+    expect(resolveFlow({ maxConcurrentCalls: 8 }, CONCURRENCY, timeoutMs, PAGE).permitHoldSeconds).toBe(15)
+  }
+})
