@@ -113,6 +113,18 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(again.stdout).toBe(`${id} was not paused (status pending); nothing changed.\n`)
   })
 
+  test('resume on a host whose clock is an hour ahead says when the run comes by the database\'s clock', async () => {
+    const id = await subscription()
+    await db.pool.query(`UPDATE subscription_processing SET next_run_at = date_trunc('second', clock_timestamp()) + interval '40 minutes' WHERE subscription_id = $1`, [id])
+    await library.pause(id)
+    const skewed = { ...env, NODE_OPTIONS: `--import=${new URL('./support/host-clock-skew.mjs', import.meta.url).href}`, PSS_TEST_CLOCK_SKEW_MS: String(3_600_000) }
+    const resumed = await runCli(['resume', id], skewed)
+    expect(resumed).toMatchObject({ code: 0 })
+    // Forty minutes away by the database's clock, though twenty past by the host's.
+    expect(resumed.stdout).toMatch(new RegExp(`^Resumed ${id}: it runs next at `))
+    expect(resumed.stderr).toMatch(/This host's clock is (3599|360\d)\.\d s ahead of the database server's/)
+  })
+
   test('pause without --until pauses until resumed', async () => {
     const id = await subscription()
     const paused = await runCli(['pause', id], env)

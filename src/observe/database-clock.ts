@@ -3,9 +3,12 @@
  * decides which subscriptions are due, and writes leases and run times, by its clock; replicas
  * whose clocks disagree would call slots early (a clock a day ahead runs tomorrow's today) or
  * late. The database's clock is the one they share, so each instance reads it at start and every
- * minute, and goes by it when its own is a second or more off, saying so. A clock passed as the
- * `clock` option (a test's) is taken as it is.
+ * minute, and goes by it when its own is a second or more off, saying so. Between two readings,
+ * a step of the host's clock (NTP, a VM resumed) is told from the monotonic clock, which no step
+ * moves: it is undone at once, and the database read again. A clock passed as the `clock` option
+ * (a test's) is taken as it is.
  */
+import { performance } from 'node:perf_hooks'
 import type { Pool } from 'pg'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
@@ -15,12 +18,24 @@ const CORRECT_FROM_MS = 1_000
 /** Readings per check: the one with the shortest round trip is kept. */
 const READINGS = 3
 const CHECK_EVERY_MS = 60_000
+const RETRY_STEP_CHECK_MS = 5_000
 
-/** What a corrected clock knows of the database's: its offset, when it last looked, what it said. */
+/**
+ * What a corrected clock knows of the database's: its offset, when it last looked (by the host's
+ * clock and by the monotonic one), what it said, and whom to tell of a step.
+ */
 interface Correction {
   offsetMs: number
   checkedAt: number
+  monotonicAt: number
   warnedMs: number | null
+  onStep: (() => void) | null
+}
+
+/** How far the host's clock stepped since the last reading: what it moved less what time passed. */
+function steppedMs(c: Correction): number {
+  const moved = Date.now() - c.checkedAt
+  return Number.isFinite(moved) ? moved - (performance.now() - c.monotonicAt) : 0
 }
 
 const corrections = new WeakMap<Clock, Correction>()
@@ -32,11 +47,14 @@ export interface DatabaseClock extends Clock {
 
 /** The host's clock plus the offset the last check found (none before the first). */
 export function createDatabaseClock(): DatabaseClock {
-  const correction: Correction = { offsetMs: 0, checkedAt: -Infinity, warnedMs: null }
+  const correction: Correction = { offsetMs: 0, checkedAt: -Infinity, monotonicAt: 0, warnedMs: null, onStep: null }
   const clock = {
-    now: () => new Date(Date.now() + correction.offsetMs),
+    now: () => new Date(Date.now() + clock.offsetMs),
     get offsetMs() {
-      return correction.offsetMs
+      const stepped = steppedMs(correction)
+      if (Math.abs(stepped) < CORRECT_FROM_MS) return correction.offsetMs
+      correction.onStep?.()
+      return correction.offsetMs - stepped
     },
   }
   corrections.set(clock, correction)
@@ -90,6 +108,7 @@ async function check(pool: Pool, correction: Correction, logger: Logger): Promis
   }
   correction.offsetMs = next
   correction.checkedAt = Date.now()
+  correction.monotonicAt = performance.now()
 }
 
 /**
@@ -98,7 +117,9 @@ async function check(pool: Pool, correction: Correction, logger: Logger): Promis
  */
 export async function checkClockOnce(pool: Pool, clock: Clock, logger: Logger): Promise<void> {
   const correction = corrections.get(clock)
-  if (correction && !(Math.abs(Date.now() - correction.checkedAt) < CHECK_EVERY_MS)) await check(pool, correction, logger)
+  if (!correction) return
+  const stale = !(Math.abs(Date.now() - correction.checkedAt) < CHECK_EVERY_MS)
+  if (stale || Math.abs(steppedMs(correction)) >= CORRECT_FROM_MS) await check(pool, correction, logger)
 }
 
 /**
@@ -112,11 +133,20 @@ export async function keepClockInSync(pool: Pool, clock: Clock, logger: Logger):
   await check(pool, correction, logger)
   // One check at a time: through an outage, a check waits for a connection for as long as it must.
   let running = false
-  const timer = setInterval(() => {
-    if (running) return
+  let lastTry = -Infinity
+  const checkNow = () => {
+    // A step seen while the database is out of reach asks on every reading: once in a while.
+    if (running || performance.now() - lastTry < RETRY_STEP_CHECK_MS) return
     running = true
+    lastTry = performance.now()
     check(pool, correction, logger).catch(() => {}).finally(() => (running = false))
-  }, CHECK_EVERY_MS)
+  }
+  const timer = setInterval(checkNow, CHECK_EVERY_MS)
   timer.unref()
-  return () => clearInterval(timer)
+  // A step seen between readings is undone at once (offsetMs), and read again at once.
+  correction.onStep = checkNow
+  return () => {
+    clearInterval(timer)
+    correction.onStep = null
+  }
 }

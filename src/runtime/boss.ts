@@ -54,6 +54,10 @@ export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
     application_name: 'pg-subscription-scheduler',
     superviseIntervalSeconds: MONITOR_SECONDS,
     monitorIntervalSeconds: MONITOR_SECONDS,
+    // Its cron goes by the host's clock corrected by its own reading of the database's (every
+    // 10 minutes by default): after a step of the host's clock, it fired at the wrong times, or
+    // not at all, for that long. Read as often as the scheduler reads it (database-clock.ts).
+    clockMonitorIntervalSeconds: 60,
     ...options.pgBoss,
   })
   forwardBossEvents(boss, options)

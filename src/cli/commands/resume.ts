@@ -24,7 +24,9 @@ export default defineCommand({
         return
       }
       const next = details.nextRunAt
-      const when = next === null ? 'at the next sweep' : next.getTime() <= Date.now() ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details, schedulerZone).zone)}`
+      // Due by the database's clock, which the sweeps go by, not this host's.
+      const due = next !== null && (await pool.query<{ due: boolean }>('SELECT $1::timestamptz <= clock_timestamp() AS due', [next])).rows[0]?.due === true
+      const when = next === null ? 'at the next sweep' : due ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details, schedulerZone).zone)}`
       console.log(`Resumed ${id}: it runs ${when}.`)
     })
   },
