@@ -316,3 +316,35 @@ test('a permit held by a live call is renewed past its lease; one whose instance
     other.close()
   }
 })
+
+test('a permit is taken only for a call that has one of this instance\'s slots, so permits are never held by calls waiting here', async () => {
+  // Two page jobs of five calls on an instance of concurrency 2, under a cap of 10: each job took
+  // permits for its five, so ten were held for two calls in flight (the fleet's cap ran below its
+  // size, and a SIGKILL took more permits with it than the instance could ever use).
+  const limits = { maxConcurrentCalls: 10, maxCallsPerSecond: null }
+  await configureLimits(db.pool, 'slots-first', limits)
+  const global = createGlobalLimits(db.pool, { scope: 'slots-first', limits, holdSeconds: 60, logger: captureLogger() })!
+  const gate = createCallGate(2, global, captureLogger())
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let inFlight = 0
+  const call = async () => {
+    inFlight += 1
+    await held
+    inFlight -= 1
+  }
+  const signal = new AbortController().signal
+  const jobs = [gate.runEach([1, 2, 3, 4, 5], call, { signal }), gate.runEach([6, 7, 8, 9, 10], call, { signal })]
+  try {
+    await pollUntil(async () => inFlight === 2 || undefined, { timeoutMs: 10_000, what: () => `two calls in flight (${inFlight})` })
+    const { rows } = await db.pool.query<{ held: number }>(
+      `SELECT count(*)::int AS held FROM subscription_scheduler.call_permits WHERE scope = 'slots-first' AND expires_at > clock_timestamp()`,
+    )
+    expect(rows[0]!.held).toBe(2)
+  } finally {
+    release()
+    await Promise.all(jobs)
+    global.close()
+  }
+  expect(inFlight).toBe(0)
+})

@@ -7,22 +7,41 @@ import type { GlobalLimits, Grant } from './global-limits.js'
 import type { Logger } from '../observe/logger.js'
 import { sleep } from '../observe/clock.js'
 
-/** At most `limit` functions running at once; the rest wait in order. */
+/** At most `limit` slots taken at once; the rest wait in order. */
 export class Semaphore {
   private running = 0
   private readonly waiting: Array<() => void> = []
 
   constructor(private readonly limit: number) {}
 
+  /** Takes up to `most` slots free now, without waiting (none while others wait): how many. */
+  takeFree(most: number): number {
+    const taken = Math.max(0, Math.min(most, this.limit - this.running))
+    this.running += taken
+    return taken
+  }
+
+  /** Waits for a slot, in order, and takes it. */
+  async take(): Promise<void> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    else this.running += 1
+  }
+
+  /** Gives back a slot taken: to the first waiting, or free. */
+  give(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.running -= 1
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
+    // Not through take(): a free slot starts `fn` in this same turn.
     if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
     else this.running += 1
     try {
       return await fn()
     } finally {
-      const next = this.waiting.shift()
-      if (next) next()
-      else this.running -= 1
+      this.give()
     }
   }
 }
@@ -105,14 +124,30 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
             next += ready
             continue
           }
-          const grant: Grant = await global.acquire(ready, signal)
+          // This instance's call slots first, then as many permits: a permit shared by every
+          // instance is never held by a call waiting for a slot here (a dead instance's held
+          // more than its concurrency, and the fleet's cap ran below its size).
+          let slots = local.takeFree(ready)
+          if (slots === 0) {
+            await local.take()
+            slots = 1 + local.takeFree(ready - 1)
+          }
+          let grant: Grant
+          try {
+            grant = await global.acquire(slots, signal)
+          } catch (error) {
+            for (let i = 0; i < slots; i++) local.give()
+            throw error
+          }
+          for (let i = grant.count; i < slots; i++) local.give()
           const giveBack = (error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)
           const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
             try {
               const delayMs = grant.delaysMs[i] ?? 0
               if (delayMs > 0) await sleep(delayMs, signal)
-              await local.run(() => begin(item))
+              await begin(item)
             } finally {
+              local.give()
               // Its permit goes back as its call ends: a slow call keeps its own, not its wave's.
               await grant.releaseOne().catch(giveBack)
             }
