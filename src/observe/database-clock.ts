@@ -65,9 +65,9 @@ export function isDatabaseClock(clock: Clock): clock is DatabaseClock {
   return corrections.has(clock)
 }
 
-/** The correction a clock takes, in ms: 0 for a clock the host chose. */
+/** The correction a clock takes now, in ms (a step since the last reading undone): 0 for a clock the host chose. */
 export function clockOffsetMs(clock: Clock): number {
-  return corrections.get(clock)?.offsetMs ?? 0
+  return isDatabaseClock(clock) ? clock.offsetMs : 0
 }
 
 /** The database's clock minus the host's, read over one connection, at the shortest round trip. */
