@@ -35,9 +35,8 @@ export class Semaphore {
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    // Not through take(): a free slot starts `fn` in this same turn.
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
-    else this.running += 1
+    // A free slot starts `fn` in this same turn (awaiting take() would wait one).
+    if (this.takeFree(1) === 0) await this.take()
     try {
       return await fn()
     } finally {
