@@ -30,6 +30,8 @@ interface Correction {
   monotonicAt: number
   warnedMs: number | null
   onStep: (() => void) | null
+  /** The reading under way: one at a time, whoever asks (a method, the minute's timer, a step). */
+  reading: Promise<void> | null
 }
 
 /** How far the host's clock stepped since the last reading: what it moved less what time passed. */
@@ -47,7 +49,7 @@ export interface DatabaseClock extends Clock {
 
 /** The host's clock plus the offset the last check found (none before the first). */
 export function createDatabaseClock(): DatabaseClock {
-  const correction: Correction = { offsetMs: 0, checkedAt: -Infinity, monotonicAt: 0, warnedMs: null, onStep: null }
+  const correction: Correction = { offsetMs: 0, checkedAt: -Infinity, monotonicAt: 0, warnedMs: null, onStep: null, reading: null }
   const clock = {
     now: () => new Date(Date.now() + clock.offsetMs),
     get offsetMs() {
@@ -91,8 +93,16 @@ function describeSkew(skewMs: number): string {
   return `${(Math.abs(skewMs) / 1000).toFixed(1)} s ${skewMs > 0 ? 'behind' : 'ahead of'}`
 }
 
-/** Reads the database's clock, sets the correction, and warns when one begins or moves by a second or more. */
-async function check(pool: Pool, correction: Correction, logger: Logger): Promise<void> {
+/**
+ * Reads the database's clock, sets the correction, and warns when one begins or moves by a second
+ * or more. A check asked for while one is under way waits for that one.
+ */
+function check(pool: Pool, correction: Correction, logger: Logger): Promise<void> {
+  correction.reading ??= read(pool, correction, logger).finally(() => (correction.reading = null))
+  return correction.reading
+}
+
+async function read(pool: Pool, correction: Correction, logger: Logger): Promise<void> {
   const skewMs = await readSkewMs(pool)
   const next = Math.abs(skewMs) >= CORRECT_FROM_MS ? Math.round(skewMs) : 0
   if (next !== 0 && (correction.warnedMs === null || Math.abs(next - correction.warnedMs) >= CORRECT_FROM_MS)) {
@@ -132,14 +142,12 @@ export async function keepClockInSync(pool: Pool, clock: Clock, logger: Logger):
   if (!correction) return () => {}
   await check(pool, correction, logger)
   // One check at a time: through an outage, a check waits for a connection for as long as it must.
-  let running = false
   let lastTry = -Infinity
   const checkNow = () => {
     // A step seen while the database is out of reach asks on every reading: once in a while.
-    if (running || performance.now() - lastTry < RETRY_STEP_CHECK_MS) return
-    running = true
+    if (correction.reading || performance.now() - lastTry < RETRY_STEP_CHECK_MS) return
     lastTry = performance.now()
-    check(pool, correction, logger).catch(() => {}).finally(() => (running = false))
+    check(pool, correction, logger).catch(() => {})
   }
   const timer = setInterval(checkNow, CHECK_EVERY_MS)
   timer.unref()
