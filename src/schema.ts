@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm'
 import {
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -247,6 +248,8 @@ export const callPermits = scheduler.table(
 export const callRates = scheduler.table('call_rates', {
   scope: text('scope').primaryKey(),
   nextAt: timestamptz('next_at').notNull().default(sql`'-infinity'::timestamptz`),
+  /** The rate, as the last instance started with one set it; null when written by an older version. */
+  perSecond: doublePrecision('per_second'),
 })
 
 /**
@@ -269,6 +272,11 @@ export const schedulerInstances = scheduler.table(
     /** It calls the worker (`work` option), with this `concurrency`. */
     works: boolean('works').notNull(),
     concurrency: integer('concurrency').notNull(),
+    /** Its `maxConcurrentCalls` and `maxCallsPerSecond` options; null when it set none. */
+    maxConcurrentCalls: integer('max_concurrent_calls'),
+    maxCallsPerSecond: doublePrecision('max_calls_per_second'),
+    /** Its worker calls at its last report (`{ inFlight, waiting }`); null when it calls none. */
+    calls: jsonb('calls'),
     /** Its circuit breaker at its last report (`{ state, openSince, until }`); null without one. */
     breaker: jsonb('breaker'),
     startedAt: timestamptz('started_at').notNull().defaultNow(),

@@ -262,26 +262,35 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     }
   })
 
-  test('lists the instances: the one serving the page marked, another host calling the worker with its breaker open, one gone silent', async () => {
+  test('lists the instances: the one serving the page marked, another host calling the worker under a cap with its breaker open and calls waiting, one gone silent', async () => {
     const until = new Date(Date.now() + 90_000)
     const breaker = JSON.stringify({ state: 'open', openSince: new Date().toISOString(), until: until.toISOString() })
     // Two other processes' reports, as they write them.
     await db.pool.query(
-      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, breaker, started_at, seen_at)
-       VALUES (gen_random_uuid(), 'subscription-scheduler', 'worker-7', 4242, '0.1.0', false, true, 32, $1, now() - interval '1 hour', now()),
-              (gen_random_uuid(), 'subscription-scheduler', 'worker-9', 77, '0.0.9', true, false, 10, NULL, now() - interval '2 hours', now() - interval '5 minutes')`,
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, calls, breaker, started_at, seen_at)
+       VALUES (gen_random_uuid(), 'subscription-scheduler', 'worker-7', 4242, '0.1.0', false, true, 32, 40, '{"inFlight": 7, "waiting": 12}', $1, now() - interval '1 hour', now()),
+              (gen_random_uuid(), 'subscription-scheduler', 'worker-9', 77, '0.0.9', true, false, 10, NULL, NULL, NULL, now() - interval '2 hours', now() - interval '5 minutes')`,
       [breaker],
     )
+    // The cap worker-7 set, one permit held; a rate an instance set.
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.call_permits (scope, slot, holder, expires_at)
+       SELECT 'subscription-scheduler', slot, CASE WHEN slot = 0 THEN gen_random_uuid() END, CASE WHEN slot = 0 THEN now() + interval '1 minute' ELSE '-infinity' END
+         FROM generate_series(0, 39) AS slot`,
+    )
+    await db.pool.query(`INSERT INTO subscription_scheduler.call_rates (scope, per_second) VALUES ('subscription-scheduler', 5)`)
     await page.goto(`${base}/`)
+    // The running instances' calls summed (this one's none), and the limits with what is in use.
+    await expect.poll(() => page.locator('#calls').textContent()).toBe('7 in flight, 12 waiting · maxConcurrentCalls 40 (1 held) · maxCallsPerSecond 5 (none booked ahead)')
     const rows = page.locator('#instances tbody tr[data-instance-id]')
     await page.waitForFunction(() => document.querySelectorAll('#instances tbody tr[data-instance-id]').length === 3)
     const serving = rows.filter({ has: page.locator(`xpath=self::*[@data-instance-id="${scheduler.health().instanceId}"]`) })
     expect(await serving.locator('td').allTextContents()).toEqual([
-      `${hostname()} serving this page`, String(process.pid), pkg.version, 'schedules, calls the worker, 16 at once', 'running', '—', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d/), expect.stringMatching(/^\d+ s ago$/),
+      `${hostname()} serving this page`, String(process.pid), pkg.version, 'schedules, calls the worker, 16 at once', 'running0 in flight, 0 waiting', '—', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d/), expect.stringMatching(/^\d+ s ago$/),
     ])
     const other = rows.filter({ hasText: 'worker-7' })
     expect(await other.locator('td').allTextContents()).toEqual([
-      'worker-7', '4242', '0.1.0', 'calls the worker, 32 at once', 'running', expect.stringMatching(/^open until \d{4}-\d\d-\d\d \d\d:\d\d/), expect.any(String), expect.stringMatching(/^\d+ s ago$/),
+      'worker-7', '4242', '0.1.0', 'calls the worker, 32 at once, maxConcurrentCalls 40', 'running7 in flight, 12 waiting', expect.stringMatching(/^open until \d{4}-\d\d-\d\d \d\d:\d\d/), expect.any(String), expect.stringMatching(/^\d+ s ago$/),
     ])
     const silent = rows.filter({ hasText: 'worker-9' })
     expect(await silent.locator('td').nth(4).textContent()).toBe('silent')

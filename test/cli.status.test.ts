@@ -56,14 +56,17 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
 
   test("on a database the previous version migrated (a rolling deploy's start), shows the rest and says why the instances are not listed", async () => {
     const old = await createTestDatabase()
-    // As the version before migration 0012 left it: no instances table, its migration not applied.
+    // As the version before migration 0012 left it: no instances table, no rate kept, those
+    // migrations (0012, 0013) not applied.
     await old.pool.query(`DROP TABLE subscription_scheduler.instances`)
-    await old.pool.query(`DELETE FROM subscription_scheduler.__drizzle_migrations WHERE id = (SELECT max(id) FROM subscription_scheduler.__drizzle_migrations)`)
+    await old.pool.query(`ALTER TABLE subscription_scheduler.call_rates DROP COLUMN per_second`)
+    await old.pool.query(`DELETE FROM subscription_scheduler.__drizzle_migrations WHERE id > (SELECT max(id) - 2 FROM subscription_scheduler.__drizzle_migrations)`)
     const [text, json] = await Promise.all([runCli(['status'], { DATABASE_URL: old.url }), runCli(['status', '--json'], { DATABASE_URL: old.url })])
     expect(text).toMatchObject({ code: 0, stderr: '' })
     expect(text.stdout).toMatch(/^Subscriptions {3}0 total/m)
     expect(text.stdout).toMatch(/^Instances {7}not listed: this database's tables are older than this CLI \(`migrate`, or the first instance of this version to start, updates them\)$/m)
-    expect(JSON.parse(json.stdout)).toMatchObject({ total: 0, instances: null })
+    expect(text.stdout).toMatch(/^Calls {11}not shown: this database's tables are older than this CLI/m)
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 0, instances: null, limits: null })
   })
 
   test('once a worker registered its cron, prints that one, and says in one line when the flags differ', async () => {

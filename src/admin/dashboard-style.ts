@@ -99,6 +99,7 @@ pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wr
 #sub-upcoming li.empty { list-style: none; margin-left: -18px; color: var(--muted); }
 td.detail { white-space: normal; min-width: 220px; }
 small.serving { color: var(--muted); margin-left: 4px; }
+small.calls { display: block; color: var(--muted); margin-top: 2px; white-space: nowrap; }
 /* A read-only sign-in: no action that changes state (the API refuses them too). */
 body[data-access="read"] :is(#run-now, #retry-failed, #sub-run, #sub-pause, #sub-resume, #sub-retry, #sub-skip, #sub-pause-until, #sub-backfill),
 body:not([data-access="read"]) #read-only { display: none; }

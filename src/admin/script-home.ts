@@ -24,6 +24,22 @@ function renderCounts(status) {
   $('schedule').textContent = status.schedule.cron + ' in ' + status.schedule.timezone;
   $('due').textContent = String(status.due);
   $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
+  $('calls').textContent = callsText(status.limits);
+}
+
+/** Calls in flight and held back, and each shared limit with how much of it is in use. */
+function callsText(limits) {
+  if (!limits) return 'not shown: the tables are older than this version (migrate)';
+  var parts = [limits.callsInFlight + ' in flight, ' + limits.callsWaiting + ' waiting'];
+  if (limits.maxConcurrentCalls !== null) {
+    var full = limits.permitsHeld >= limits.maxConcurrentCalls ? ', every permit held' : '';
+    parts.push('maxConcurrentCalls ' + limits.maxConcurrentCalls + ' (' + limits.permitsHeld + ' held' + full + ')');
+  }
+  if (limits.maxCallsPerSecond !== null) {
+    var ahead = limits.bookedAheadMs > 0 ? 'booked ' + (limits.bookedAheadMs / 1000).toFixed(1) + ' s ahead' : 'none booked ahead';
+    parts.push('maxCallsPerSecond ' + limits.maxCallsPerSecond + ' (' + ahead + ')');
+  }
+  return parts.join(' · ');
 }
 
 /** The instance serving the page, and its circuit breaker when it has one. */

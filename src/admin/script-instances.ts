@@ -1,6 +1,6 @@
 /**
  * The overview's instances table (`dashboard.json`'s `instances`): each instance of the scheduler
- * as it reports itself every 15 s, its host, process, version and role, its circuit breaker, and
+ * as it reports itself every 15 s, its host, process, version and role, its calls, its circuit breaker, and
  * whether it runs, stopped, or went silent without a stop (killed, or cut off from the database).
  * The instance serving the page is marked.
  */
@@ -15,7 +15,17 @@ function instanceRole(i) {
   var parts = [];
   if (i.schedules) parts.push('schedules');
   if (i.works) parts.push('calls the worker, ' + i.concurrency + ' at once');
+  if (i.works && i.maxConcurrentCalls != null) parts.push('maxConcurrentCalls ' + i.maxConcurrentCalls);
+  if (i.works && i.maxCallsPerSecond != null) parts.push('maxCallsPerSecond ' + i.maxCallsPerSecond);
   return parts.length ? parts.join(', ') : 'steers only';
+}
+
+/** Its state, and while it runs its calls at its last report (none when it calls no worker, or runs an older version). */
+function stateCell(i) {
+  var state = INSTANCE_PILLS[i.state] || ['', ''];
+  var nodes = [pill(state[0], i.state, state[1])];
+  if (i.calls && i.state === 'running') nodes.push(el('small', { class: 'calls' }, i.calls.inFlight + ' in flight, ' + i.calls.waiting + ' waiting'));
+  return nodes;
 }
 
 function breakerText(breaker) {
@@ -33,11 +43,10 @@ function ago(iso) {
 
 function renderInstances(instances, serving) {
   replaceRows($('instances').tBodies[0], instances.map(function (i) {
-    var state = INSTANCE_PILLS[i.state] || ['', ''];
     var host = i.instanceId === serving.instanceId ? [i.host, el('small', { class: 'serving' }, ' serving this page')] : i.host;
     return el('tr', { 'data-instance-id': i.instanceId },
       el('td', {}, host), el('td', { class: 'num' }, i.pid), el('td', {}, i.version), el('td', {}, instanceRole(i)),
-      el('td', {}, pill(state[0], i.state, state[1])), el('td', {}, breakerText(i.breaker)),
+      el('td', {}, stateCell(i)), el('td', {}, breakerText(i.breaker)),
       el('td', {}, timeNode(i.startedAt)), el('td', {}, ago(i.seenAt)));
   }), 8, 'No instance has reported: none is started, or all run a version from before instances reported themselves.');
 }

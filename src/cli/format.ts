@@ -76,6 +76,26 @@ export function instancesLine(instances: InstanceInfo[] | null): string {
 }
 
 /**
+ * The calls the running instances make, and the shared limits, when set, with how much of them is
+ * in use: an operator sees that a limit holds the fleet back (calls waiting, the limit reached).
+ */
+export function callLines({ limits }: SchedulerStatus): string[] {
+  if (limits === null) return ["Calls           not shown: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"]
+  const lines = [`Calls           ${limits.callsInFlight} in flight, ${limits.callsWaiting} waiting (the running instances' last reports)`]
+  const parts: string[] = []
+  if (limits.maxConcurrentCalls !== null) {
+    const full = limits.permitsHeld >= limits.maxConcurrentCalls ? ': every permit held' : ''
+    parts.push(`maxConcurrentCalls ${limits.maxConcurrentCalls} (${limits.permitsHeld} held${full})`)
+  }
+  if (limits.maxCallsPerSecond !== null) {
+    const ahead = limits.bookedAheadMs > 0 ? `start times booked ${(limits.bookedAheadMs / 1000).toFixed(1)} s ahead` : 'none booked ahead'
+    parts.push(`maxCallsPerSecond ${limits.maxCallsPerSecond} (${ahead})`)
+  }
+  if (parts.length > 0) lines.push(`Call limits     ${parts.join(', ')}`)
+  return lines
+}
+
+/**
  * `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show.
  * `zonePublished`: the zone not given is the one the scheduling instances published.
  * `instances`: listInstances()'s, for their line; null when the tables are too old to list them.
@@ -92,6 +112,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   if (instances !== undefined) lines.push(instancesLine(instances))
+  lines.push(...callLines(status))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
   if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)

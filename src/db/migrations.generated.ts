@@ -319,4 +319,20 @@ CREATE TABLE "subscription_scheduler"."instances" (
 CREATE INDEX "instances_seen_at_idx" ON "subscription_scheduler"."instances" USING btree ("seen_at");`,
     ],
   },
+  {
+    tag: "0013_call_limits_seen",
+    folderMillis: 1796224379023,
+    hash: "0e29ac8b76e8b437ef1e03b2354e215c8230179416b1141c35736a470331a7c1",
+    sql: [
+      `-- What operators see of the call limits (getStatus().limits, listInstances(), the dashboard): the rate
+-- last set for every instance, each instance's own limits, and its calls in flight and waiting at its last report.
+ALTER TABLE "subscription_scheduler"."call_rates" ADD COLUMN "per_second" double precision;`,
+      `
+ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "max_concurrent_calls" integer;`,
+      `
+ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "max_calls_per_second" double precision;`,
+      `
+ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "calls" jsonb;`,
+    ],
+  },
 ]

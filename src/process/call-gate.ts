@@ -58,6 +58,13 @@ export interface CallGate {
    * ahead, spread ones, do not count), or when `signal` aborts.
    */
   whenWaitingBelow(limit: number, signal: AbortSignal): Promise<void>
+  /** Calls in flight now, and calls ready to start but held back (by a slot, a permit or the rate). */
+  load(): CallLoad
+}
+
+export interface CallLoad {
+  inFlight: number
+  waiting: number
 }
 
 export function createCallGate(concurrency: number, global: GlobalLimits | null, logger: Logger): CallGate {
@@ -74,7 +81,9 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
       }
     }
   }
+  let inFlight = 0
   return {
+    load: () => ({ inFlight, waiting }),
     whenWaitingBelow(limit, signal) {
       if (waiting < limit || signal.aborted) return Promise.resolve()
       return new Promise<void>((resolve) => {
@@ -94,10 +103,15 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
       let counted = 0
       let started = 0
       let over = false
-      const begin = (item: T) => {
+      const begin = async (item: T) => {
         started += 1
         if (!over) lessWaiting(1)
-        return call(item)
+        inFlight += 1
+        try {
+          await call(item)
+        } finally {
+          inFlight -= 1
+        }
       }
       let next = 0
       try {

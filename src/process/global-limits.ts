@@ -60,7 +60,21 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
     await pool.query(`DELETE FROM ${TABLES.callPermits} WHERE scope = $1 AND slot >= $2`, [scope, limits.maxConcurrentCalls])
   }
   if (limits.maxCallsPerSecond !== null) {
-    await pool.query(`INSERT INTO ${TABLES.callRates} (scope) VALUES ($1) ON CONFLICT DO NOTHING`, [scope])
+    // The rate before, from the same statement: a row written by an older version has none.
+    const { rows } = await pool.query<{ before: number | null }>(
+      `WITH before AS (SELECT per_second FROM ${TABLES.callRates} WHERE scope = $1)
+       INSERT INTO ${TABLES.callRates} (scope, per_second) VALUES ($1, $2)
+       ON CONFLICT (scope) DO UPDATE SET per_second = EXCLUDED.per_second
+       RETURNING (SELECT per_second FROM before) AS before`,
+      [scope, limits.maxCallsPerSecond],
+    )
+    const before = rows[0]?.before ?? null
+    if (before !== null && before !== limits.maxCallsPerSecond) {
+      logger?.warn(
+        `maxCallsPerSecond changes from ${before} to ${limits.maxCallsPerSecond} on queuePrefix '${scope}': every instance spaces ` +
+          'its calls by its own value, so the rate the fleet keeps lies between the two: give every instance the same value.',
+      )
+    }
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { BreakerHealth } from '../process/breaker.js'
 import type { Executor } from '../db/executor.js'
+import type { CallLoad } from '../process/call-gate.js'
 import { TABLES } from '../db/names.js'
 
 const INSTANCES = TABLES.instances
@@ -28,6 +29,15 @@ export interface InstanceInfo {
   /** It calls the worker (`work` option), `concurrency` calls at once at most. */
   works: boolean
   concurrency: number
+  /** Its `maxConcurrentCalls` and `maxCallsPerSecond` options (shared by every instance, set by the last to start); null when unset. */
+  maxConcurrentCalls: number | null
+  maxCallsPerSecond: number | null
+  /**
+   * Its worker calls at its last report: in flight, and ready but held back (waiting for one of
+   * its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn under
+   * `maxCallsPerSecond`). Null for an instance that calls no worker, or runs an older version.
+   */
+  calls: CallLoad | null
   /**
    * `running`: reported within the last minute; `stopped`: its `stop()` finished; `silent`: no
    * report for a minute, and no stop (killed, or cut off from the database).
@@ -42,17 +52,27 @@ export interface InstanceInfo {
 }
 
 /** What an instance says of itself in each report; `scope` is its scheduler's queue prefix. */
-export type InstanceIdentity = { id: string; scope: string } & Pick<InstanceInfo, 'host' | 'pid' | 'version' | 'schedules' | 'works' | 'concurrency'>
+export type InstanceIdentity = { id: string; scope: string } & Pick<
+  InstanceInfo,
+  'host' | 'pid' | 'version' | 'schedules' | 'works' | 'concurrency' | 'maxConcurrentCalls' | 'maxCallsPerSecond'
+>
+
+/** What changes from one report to the next. */
+export interface InstanceReport {
+  breaker: BreakerHealth | null
+  calls: CallLoad | null
+}
 
 /**
- * Writes the row, or touches it, with the breaker as it stands: a row pruned meanwhile (an
- * instance cut off from the database for a day) is written again.
+ * Writes the row, or touches it, with the breaker and calls as they stand: a row pruned meanwhile
+ * (an instance cut off from the database for a day) is written again.
  */
-export async function reportInstance(db: Executor, me: InstanceIdentity, breaker: BreakerHealth | null): Promise<void> {
+export async function reportInstance(db: Executor, me: InstanceIdentity, report: InstanceReport): Promise<void> {
   await db.query(
-    `INSERT INTO ${INSTANCES} (id, scope, host, pid, version, schedules, works, concurrency, breaker) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker`,
-    [me.id, me.scope, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, breaker],
+    `INSERT INTO ${INSTANCES} (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, breaker, calls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker, calls = EXCLUDED.calls`,
+    [me.id, me.scope, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, me.maxConcurrentCalls, me.maxCallsPerSecond, report.breaker, report.calls],
   )
 }
 
@@ -61,7 +81,9 @@ export async function markInstanceStopped(db: Executor, id: string): Promise<voi
 }
 
 /** A row as read: the identity's columns, its times, its breaker as stored (JSON), and its state. */
-type InstanceRow = Omit<InstanceIdentity, 'scope'> & Pick<InstanceInfo, 'state'> & {
+type InstanceRow = Omit<InstanceIdentity, 'scope' | 'maxConcurrentCalls' | 'maxCallsPerSecond'> & Pick<InstanceInfo, 'state' | 'calls'> & {
+  max_concurrent_calls: number | null
+  max_calls_per_second: number | null
   breaker: { state: BreakerHealth['state']; openSince: string | null; until: string | null } | null
   started_at: Date
   seen_at: Date
@@ -81,7 +103,8 @@ export async function listInstances(db: Executor, scope: string): Promise<Instan
   )
   return rows.map((row) => ({
     instanceId: row.id, host: row.host, pid: row.pid, version: row.version,
-    schedules: row.schedules, works: row.works, concurrency: row.concurrency, state: row.state,
+    schedules: row.schedules, works: row.works, concurrency: row.concurrency,
+    maxConcurrentCalls: row.max_concurrent_calls, maxCallsPerSecond: row.max_calls_per_second, calls: row.calls, state: row.state,
     breaker: row.breaker && { state: row.breaker.state, openSince: date(row.breaker.openSince), until: date(row.breaker.until) },
     startedAt: row.started_at, seenAt: row.seen_at, stoppedAt: row.stopped_at,
   }))

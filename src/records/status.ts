@@ -14,6 +14,8 @@ import { listRuns, SWEEP_TRIGGERS, unfinishedRuns } from './run-list.js'
 import type { RunSummary } from './runs.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SubscriptionStatus } from '../db/names.js'
+import { readCallLimits } from './call-limits.js'
+import type { CallLimitsStatus } from './call-limits.js'
 
 export interface SchedulerStatus {
   /**
@@ -50,6 +52,12 @@ export interface SchedulerStatus {
   schedule: { cron: string; timezone: string; registered: boolean; runAt: string }
   /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
   queue: { waiting: number; active: number }
+  /**
+   * The call limits every instance shares, how much of them is in use, and the calls held back;
+   * null while the database's tables are older than this version's (`migrate`, or the first
+   * instance of this version to start, updates them).
+   */
+  limits: CallLimitsStatus | null
 }
 
 export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, now: Date): Date {
@@ -151,7 +159,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     registered: registered !== null,
     runAt: published?.runAt ?? options.runAt,
   }
-  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: paused }, taken] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: paused }, taken, limits] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -163,6 +171,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     unfinishedRuns(db),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
     takenRows(db, options),
+    readCallLimits(db, options.queuePrefix),
   ])
   const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
   for (const { status, n } of byStatus) counts[status] = n
@@ -184,5 +193,6 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     nextFireAt: nextFireAt(schedule, now),
     schedule,
     queue: { waiting: counts.queued, active: counts.processing },
+    limits,
   }
 }

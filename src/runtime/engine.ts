@@ -152,7 +152,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     }
     await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
-    presence = await startPresence(pool, options, processor.breaker, pkg.version)
+    presence = await startPresence(pool, options, processor, pkg.version)
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()

@@ -10,6 +10,8 @@ const run = (runId: string, trigger: RunSummary['trigger']): RunSummary => ({
   processed: 1, successful: 1, failed: 0, retried: 0, skipped: 0, durationMs: null, latenessP50Ms: null, latenessP95Ms: null, error: null,
 })
 
+const NO_LIMITS = { maxConcurrentCalls: null, permitsHeld: 0, maxCallsPerSecond: null, bookedAheadMs: 0, callsInFlight: 0, callsWaiting: 0 }
+
 function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfinished: RunSummary[] = []): SchedulerStatus {
   return {
     unfinishedRuns: { count: unfinished.length, oldest: unfinished[0] ?? null },
@@ -17,6 +19,7 @@ function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfini
     total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
     nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00' },
     queue: { waiting: 0, active: 0 },
+    limits: NO_LIMITS,
   }
 }
 
@@ -52,7 +55,7 @@ test('the paused count says how many of them were paused for failing, as --json 
 
 test('the instances line counts them by state and names the silent ones, which want a look', () => {
   const instance = (host: string, state: InstanceInfo['state']): InstanceInfo => ({
-    instanceId: `${host}-id`, host, pid: 100, version: '0.1.0', schedules: true, works: true, concurrency: 16, state, breaker: null,
+    instanceId: `${host}-id`, host, pid: 100, version: '0.1.0', schedules: true, works: true, concurrency: 16, maxConcurrentCalls: null, maxCallsPerSecond: null, calls: null, state, breaker: null,
     startedAt: new Date('2026-12-01T08:00:00Z'), seenAt: new Date('2026-12-01T09:00:00Z'), stoppedAt: state === 'stopped' ? new Date('2026-12-01T09:00:00Z') : null,
   })
   const status_ = status(null, null)
@@ -62,4 +65,17 @@ test('the instances line counts them by state and names the silent ones, which w
   )
   expect(formatStatus(status_, {}, false, [])).toMatch(/^Instances {7}none has reported/m)
   expect(formatStatus(status_, {})).not.toMatch(/^Instances/m)
+})
+
+test('the calls line says what the instances hold back, and each shared limit how much of it is in use', () => {
+  const base = status(null, null)
+  const free = formatStatus({ ...base, limits: { ...NO_LIMITS, callsInFlight: 3 } }, {})
+  expect(free).toMatch(/^Calls {11}3 in flight, 0 waiting \(the running instances' last reports\)$/m)
+  expect(free).not.toMatch(/^Call limits/m)
+  const held = { maxConcurrentCalls: 40, permitsHeld: 40, maxCallsPerSecond: 200, bookedAheadMs: 870, callsInFlight: 40, callsWaiting: 120 }
+  const shown = formatStatus({ ...base, limits: held }, {})
+  expect(shown).toMatch(/^Calls {11}40 in flight, 120 waiting /m)
+  expect(shown).toMatch(/^Call limits {5}maxConcurrentCalls 40 \(40 held: every permit held\), maxCallsPerSecond 200 \(start times booked 0\.9 s ahead\)$/m)
+  const idle = formatStatus({ ...base, limits: { ...held, permitsHeld: 2, bookedAheadMs: 0 } }, {})
+  expect(idle).toMatch(/^Call limits {5}maxConcurrentCalls 40 \(2 held\), maxCallsPerSecond 200 \(none booked ahead\)$/m)
 })

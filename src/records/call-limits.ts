@@ -1,0 +1,81 @@
+/**
+ * The call limits as an operator needs to see them: the limits every instance shares, how much of
+ * them is in use, and how many calls the instances hold back. A fleet held to its limits shows
+ * every permit held, or start times booked ahead, while calls wait: the worker sees fewer calls
+ * than the instances could make, on purpose.
+ */
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
+import { SILENT_AFTER_SECONDS } from './instances.js'
+
+export interface CallLimitsStatus {
+  /**
+   * `maxConcurrentCalls`, as the last instance started with one set it for every instance that
+   * has one; null when none ever set one.
+   */
+  maxConcurrentCalls: number | null
+  /** Its permits held now: calls in flight under the cap, across instances (a dead instance's until their lease lapses, within 15 s). */
+  permitsHeld: number
+  /** `maxCallsPerSecond`, as the last instance started with one set it; null when none did. */
+  maxCallsPerSecond: number | null
+  /** How far ahead of now call start times are booked under the rate, in ms: above 0, the rate is holding calls back. */
+  bookedAheadMs: number
+  /**
+   * Across the running instances, at their last reports (every 15 s): calls in flight, and calls
+   * ready but held back (waiting for an instance's `concurrency` slot, a permit, or their turn
+   * under the rate). Spread calls whose start is still ahead are not counted.
+   */
+  callsInFlight: number
+  callsWaiting: number
+}
+
+/** Undefined column or table: a database an older version migrated (a rolling deploy's start). */
+const OLDER_TABLES = new Set(['42703', '42P01'])
+
+/**
+ * The call limits of the scheduler on `scope` (its queue prefix), as they stand; null while the
+ * database's tables are older than this version's (an older version migrated it).
+ */
+export async function readCallLimits(db: Executor, scope: string): Promise<CallLimitsStatus | null> {
+  try {
+    return await read(db, scope)
+  } catch (error) {
+    if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return null
+    throw error
+  }
+}
+
+async function read(db: Executor, scope: string): Promise<CallLimitsStatus> {
+  const { rows } = await db.query<{
+    cap: number
+    held: number
+    per_second: number | null
+    ahead_ms: number | null
+    in_flight: number
+    waiting: number
+  }>(
+    `SELECT (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1) AS cap,
+            (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1 AND expires_at > clock_timestamp()) AS held,
+            r.per_second,
+            -- next_at may be -infinity: compared first, never subtracted.
+            CASE WHEN r.next_at > clock_timestamp() THEN extract(epoch FROM r.next_at - clock_timestamp()) * 1000 ELSE 0 END::float8 AS ahead_ms,
+            coalesce(i.in_flight, 0)::int AS in_flight, coalesce(i.waiting, 0)::int AS waiting
+       FROM (SELECT 1) AS one
+       LEFT JOIN ${TABLES.callRates} r ON r.scope = $1
+       LEFT JOIN (
+         SELECT sum((calls ->> 'inFlight')::int) AS in_flight, sum((calls ->> 'waiting')::int) AS waiting
+           FROM ${TABLES.instances}
+          WHERE scope = $1 AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)
+       ) AS i ON true`,
+    [scope, SILENT_AFTER_SECONDS],
+  )
+  const row = rows[0]!
+  return {
+    maxConcurrentCalls: row.cap > 0 ? row.cap : null,
+    permitsHeld: row.held,
+    maxCallsPerSecond: row.per_second,
+    bookedAheadMs: Math.round(row.ahead_ms ?? 0),
+    callsInFlight: row.in_flight,
+    callsWaiting: row.waiting,
+  }
+}

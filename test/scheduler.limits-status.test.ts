@@ -1,0 +1,102 @@
+/**
+ * What an operator sees of the call limits: `getStatus().limits` (the CLI's status and the
+ * dashboard show it) and each instance in `listInstances()`. A fleet held back by a limit must
+ * show it: the limit, how much of it is in use, and the calls waiting for it.
+ */
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import type { SchedulerOptions, WorkerClient } from '../src/index.js'
+import { configureLimits } from '../src/process/global-limits.js'
+import { captureLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
+import type { Instance } from './support/reliability-support.js'
+import { seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+let instances: Instance[] = []
+
+beforeEach(async () => {
+  db = await createTestDatabase()
+})
+
+afterEach(async () => {
+  await stopInstances(instances)
+  instances = []
+})
+
+/** A worker whose calls wait until `open()`; after it, they answer at once. */
+function gatedWorker() {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  const client: WorkerClient = {
+    async process() {
+      await opened
+      return { ok: true }
+    },
+  }
+  return { client, open }
+}
+
+async function startOne(options: SchedulerOptions, worker: WorkerClient): Promise<Instance> {
+  instances = createInstances(db.url, 1, { pollingIntervalSeconds: 0.5, ...options, workerClient: worker })
+  await instances[0]!.scheduler.start()
+  return instances[0]!
+}
+
+test('under maxConcurrentCalls: the cap, its permits held, and the calls in flight and held back, fleet-wide and per instance', async () => {
+  const worker = gatedWorker()
+  const { scheduler } = await startOne({ concurrency: 4, maxConcurrentCalls: 2 }, worker.client)
+  await seedSubscriptions(db.pool, { count: 6 })
+  const run = scheduler.runNow()
+  // Two calls hold the two permits; four more are ready and held back. The instance says so at
+  // its next report (every 15 s).
+  const held = await pollUntil(
+    async () => {
+      const { limits } = await scheduler.getStatus()
+      return limits?.callsInFlight === 2 && limits
+    },
+    { timeoutMs: 25_000, intervalMs: 250, what: 'a report of the two calls in flight' },
+  )
+  expect(held).toEqual({ maxConcurrentCalls: 2, permitsHeld: 2, maxCallsPerSecond: null, bookedAheadMs: 0, callsInFlight: 2, callsWaiting: 4 })
+  const [me] = await scheduler.listInstances()
+  expect(me).toMatchObject({ state: 'running', concurrency: 4, maxConcurrentCalls: 2, maxCallsPerSecond: null, calls: { inFlight: 2, waiting: 4 } })
+  worker.open()
+  expect(await run).toMatchObject({ processed: 6, successful: 6 })
+  // The permits are the database's own count: back as soon as the calls end.
+  await pollUntil(async () => (await scheduler.getStatus()).limits?.permitsHeld === 0, { timeoutMs: 5_000, what: 'the permits back' })
+})
+
+test('under maxCallsPerSecond: the rate, and how far ahead start times are booked while calls wait their turn', async () => {
+  const { scheduler } = await startOne({ concurrency: 8, maxCallsPerSecond: 2 }, { process: async () => ({ ok: true }) })
+  expect((await scheduler.getStatus()).limits).toMatchObject({ maxConcurrentCalls: null, permitsHeld: 0, maxCallsPerSecond: 2, bookedAheadMs: 0 })
+  await seedSubscriptions(db.pool, { count: 6 })
+  const run = scheduler.runNow()
+  // Six calls at two a second: a wave books its second's worth (two calls) while what is booked
+  // reaches at most a second ahead, so never more than two seconds.
+  const booked = await pollUntil(async () => {
+    const bookedAheadMs = (await scheduler.getStatus()).limits?.bookedAheadMs ?? 0
+    return bookedAheadMs > 0 && bookedAheadMs
+  }, { timeoutMs: 10_000, intervalMs: 100, what: 'start times booked ahead' })
+  expect(booked).toBeLessThanOrEqual(2_000)
+  expect(await run).toMatchObject({ processed: 6, successful: 6 })
+})
+
+test('an instance that changes maxCallsPerSecond for the others says so; one that keeps it says nothing', async () => {
+  const logger = captureLogger()
+  await configureLimits(db.pool, 'changing-rate', { maxConcurrentCalls: null, maxCallsPerSecond: 5 }, logger)
+  await configureLimits(db.pool, 'changing-rate', { maxConcurrentCalls: null, maxCallsPerSecond: 5 }, logger)
+  expect(logger.messages('warn')).toEqual([])
+  await configureLimits(db.pool, 'changing-rate', { maxConcurrentCalls: null, maxCallsPerSecond: 2.5 }, logger)
+  expect(logger.messages('warn')).toEqual([
+    "maxCallsPerSecond changes from 5 to 2.5 on queuePrefix 'changing-rate': every instance spaces its calls by its own value, so the rate the fleet keeps lies between the two: give every instance the same value.",
+  ])
+})
+
+test('without limits, and before any instance reported: no limit, nothing held, no calls', async () => {
+  const { scheduler } = await startOne({ work: false }, { process: async () => ({ ok: true }) })
+  expect((await scheduler.getStatus()).limits).toEqual({
+    maxConcurrentCalls: null, permitsHeld: 0, maxCallsPerSecond: null, bookedAheadMs: 0, callsInFlight: 0, callsWaiting: 0,
+  })
+  expect((await scheduler.listInstances())[0]).toMatchObject({ works: false, maxConcurrentCalls: null, maxCallsPerSecond: null, calls: null })
+})
