@@ -5,7 +5,7 @@
  */
 import type { Pool } from 'pg'
 import { enrollMissing } from './sweep/auto-enroll.js'
-import { assertUuid, enroll } from './records/enroll.js'
+import { assertUuid, enroll, enrollingFirst } from './records/enroll.js'
 import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
@@ -152,7 +152,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       const wait = waitOf(methodOptions('runSubscription', given, ['wait']))
       // NotFoundError for an unknown one; a paused, ended or inactive one is refused with its reason.
-      const row = await explainingMissingTables(pool, () => readScheduleRow(pool, subscriptionId, false))
+      const row = await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => readScheduleRow(pool, subscriptionId, false)))
       assertRunnable(row, resolved.clock.now())
       const current = running('runSubscription')
       return await explainingMissingTables(pool, async () => {
@@ -169,19 +169,23 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       const until = checkPauseOptions(o)
       await clockChecked()
-      return await explainingMissingTables(pool, async () => {
-        if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
-        await pauseUntil(pool, resolved, subscriptionId, until)
-        return await getSubscription(pool, subscriptionId)
-      })
+      return await explainingMissingTables(pool, () =>
+        enrollingFirst(pool, resolved, subscriptionId, async () => {
+          if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
+          await pauseUntil(pool, resolved, subscriptionId, until)
+          return await getSubscription(pool, subscriptionId)
+        }),
+      )
     },
     resume: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
       await clockChecked()
-      return await explainingMissingTables(pool, async () => {
-        if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
-        return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
-      })
+      return await explainingMissingTables(pool, () =>
+        enrollingFirst(pool, resolved, subscriptionId, async () => {
+          if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
+          return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
+        }),
+      )
     },
     enroll: async (subscriptionId, enrollOptions) => {
       await clockChecked()
@@ -190,12 +194,12 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     reschedule: async (subscriptionId, settings) => {
       assertUuid('subscriptionId', subscriptionId)
       await clockChecked()
-      return await explainingMissingTables(pool, () => reschedule(pool, resolved, subscriptionId, settings))
+      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => reschedule(pool, resolved, subscriptionId, settings)))
     },
     skipNext: async (subscriptionId) => {
       assertUuid('subscriptionId', subscriptionId)
       await clockChecked()
-      return await explainingMissingTables(pool, () => skipNext(pool, resolved, subscriptionId))
+      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => skipNext(pool, resolved, subscriptionId)))
     },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
@@ -207,7 +211,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       const range = checkBackfillRange(o)
       const current = running('backfill')
-      const { runId } = await explainingMissingTables(pool, () => current.startBackfill(subscriptionId, range))
+      const { runId } = await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => current.startBackfill(subscriptionId, range)))
       if (o.wait === false) return { runId }
       return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],

@@ -218,6 +218,8 @@ export const sharedSettings = scheduler.table('settings', {
   retry: jsonb('retry'),
   /** `'daily'` or `'fail'`: what a subscription whose frequency is no cadence gets. Null in a row published before migration 0010. */
   unknownFrequency: text('unknown_frequency'),
+  /** Whether sweeps enrol host subscriptions that have no row (`autoEnroll`). Null in a row published before migration 0013. */
+  autoEnroll: boolean('auto_enroll'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

@@ -152,6 +152,26 @@ describe('run-now', { timeout: SLOW_MS }, () => {
     expect(rows).toEqual([{ timezone: 'Europe/Berlin' }])
   })
 
+  test('with the workers\' autoEnroll false, run-now and a control leave a subscription the host has not enrolled alone', async () => {
+    // What workers started with autoEnroll: false publish.
+    await db.pool.query(`UPDATE subscription_scheduler.settings SET auto_enroll = false`)
+    try {
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+      const id = rows[0]!.id
+      const [run, pause] = [await runCli(['run-now', '--worker-url', http.url], env), await runCli(['pause', id], env)]
+      expect(run.code, run.stderr).toBe(0)
+      expect(http.calls).not.toContain(id)
+      expect(pause).toMatchObject({ code: 1, stderr: expect.stringContaining(`Subscription ${id} is not enrolled`) })
+      expect((await db.pool.query(`SELECT 1 FROM subscription_processing WHERE subscription_id = $1`, [id])).rows).toEqual([])
+      // Enrolled by a command that follows the default, or the workers' true, it would have been.
+      await db.pool.query(`UPDATE subscription_scheduler.settings SET auto_enroll = true`)
+      expect(await runCli(['pause', id], env)).toMatchObject({ code: 0 })
+      expect(await library.getSubscription(id)).toMatchObject({ status: 'paused' })
+    } finally {
+      await db.pool.query(`UPDATE subscription_scheduler.settings SET auto_enroll = true`)
+    }
+  })
+
   test("leaves a misspelt cadence uncalled, as the workers' unknownFrequency 'fail' says, and reports it failed", async () => {
     const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'montly') RETURNING id`)
     const id = rows[0]!.id

@@ -244,3 +244,47 @@ describe('an enrolled subscription', () => {
     expect((row!.next_run_at as Date).getTime()).toBeGreaterThan(Date.now())
   })
 })
+
+describe('a subscription the host just added, with no row yet (no sweep since)', () => {
+  test('is enrolled by a control made on it, which then applies: pause, resume, reschedule, skip, run, backfill', async () => {
+    const paused = await insertHostSubscription()
+    expect(await scheduler.pause(paused)).toMatchObject({ subscriptionId: paused, status: 'paused' })
+    expect(await processingRow(paused)).toMatchObject({ status: 'paused' })
+
+    const resumed = await insertHostSubscription()
+    expect(await scheduler.resume(resumed)).toMatchObject({ subscriptionId: resumed, status: 'pending' })
+
+    const moved = await insertHostSubscription()
+    const { nextRunAt } = await scheduler.reschedule(moved, { runAt: '06:15', timezone: 'Europe/Berlin' })
+    expect(await processingRow(moved)).toMatchObject({ run_at: '06:15', timezone: 'Europe/Berlin', next_run_at: nextRunAt })
+
+    const skipped = await insertHostSubscription()
+    const skip = await scheduler.skipNext(skipped)
+    expect(await processingRow(skipped)).toMatchObject({ next_run_at: skip.nextRunAt })
+
+    worker.reset()
+    const run = await insertHostSubscription()
+    expect(await scheduler.runSubscription(run)).toMatchObject({ processed: 1, successful: 1 })
+    expect(worker.callsFor(run)).toHaveLength(1)
+
+    const backfilled = await insertHostSubscription()
+    const day = Date.UTC(2026, 0, 5)
+    expect(await scheduler.backfill(backfilled, { from: new Date(day), to: new Date(day + 86_400_000 - 1) })).toMatchObject({ processed: 1, successful: 1 })
+  })
+
+  test('an id in neither table is a NotFoundError saying there is no such subscription, and leaves no row', async () => {
+    const unknown = randomUUID()
+    await expect(scheduler.pause(unknown)).rejects.toThrow(
+      new NotFoundError(`Subscription ${unknown} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`),
+    )
+    expect(await processingRow(unknown)).toBeUndefined()
+  })
+
+  test('with autoEnroll: false, a control fails as not enrolled and enrols nothing: the host enrols what it chooses', async () => {
+    const chooses = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, autoEnroll: false })
+    const id = await insertHostSubscription()
+    await expect(chooses.pause(id)).rejects.toThrow(`Subscription ${id} is not enrolled (no subscription_processing row)`)
+    await expect(chooses.reschedule(id, { runAt: '06:15' })).rejects.toThrow(NotFoundError)
+    expect(await processingRow(id)).toBeUndefined()
+  })
+})

@@ -40,7 +40,7 @@ async function start(options: SchedulerOptions): Promise<CapturedLogger> {
 }
 
 async function publishedRow() {
-  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency FROM subscription_scheduler.settings`)
+  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll FROM subscription_scheduler.settings`)
   return rows
 }
 
@@ -60,6 +60,7 @@ describe('shared schedule settings', () => {
         frequencies: { ...BUILT_IN_FREQUENCIES, workdays: WORKDAYS },
         retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
         unknown_frequency: 'daily',
+        auto_enroll: true,
       },
     ])
   })
@@ -88,7 +89,7 @@ describe('shared schedule settings', () => {
   })
 
   test('a scheduling instance with other settings replaces them, names each one, and the row holds the new ones', async () => {
-    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 }, unknownFrequency: 'fail' })
+    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 }, unknownFrequency: 'fail', autoEnroll: false })
     const warnings = settingsWarnings(logger)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^Replacing the published schedule settings: /)
@@ -99,6 +100,7 @@ describe('shared schedule settings', () => {
       'frequencies (workdays)',
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
       "unknownFrequency 'daily' → 'fail'",
+      'autoEnroll true → false',
     ]) {
       expect(warnings[0]).toContain(phrase)
     }
@@ -111,6 +113,7 @@ describe('shared schedule settings', () => {
         frequencies: BUILT_IN_FREQUENCIES,
         retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
         unknown_frequency: 'fail',
+        auto_enroll: false,
       },
     ])
   })

@@ -1,7 +1,7 @@
 /**
  * What `worker` takes from the instances already scheduling on its database, for what no flag or
  * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up, cadence
- * names and retry policy they published. A worker has flags for the cron and the zone only: started beside
+ * names, retry policy and autoEnroll they published. A worker has flags for the cron and the zone only: started beside
  * instances embedded in a backend, it would otherwise register the library's defaults over their
  * schedule, and compute other slots than theirs. On a database with neither (a first start, or
  * one not migrated yet), the library's defaults apply, as before.
@@ -32,6 +32,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
+    published?.autoEnroll === false ? 'autoEnroll false' : null,
   ].filter(Boolean)
   logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
   return joined

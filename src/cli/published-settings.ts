@@ -1,7 +1,8 @@
 /**
  * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
- * day, catch-up and cadence names; and the retry policy of the calls it makes (`run-now`,
- * `backfill`). The processes that register the schedule (`worker`, a host's
+ * day, catch-up and cadence names; the retry policy of the calls it makes (`run-now`,
+ * `backfill`); and whether it enrols host subscriptions with no row (`autoEnroll`: `run-now`'s
+ * sweep, a control on one). The processes that register the schedule (`worker`, a host's
  * `start()`) publish theirs in the database for their queue prefix; every other command follows
  * them, so that a preview, a skip or a reschedule made here computes the slots the workers run.
  * Flags and environment still win (only the zone has any: `--timezone`, SUBSCRIPTION_TIMEZONE),

@@ -320,12 +320,13 @@ CREATE INDEX "instances_seen_at_idx" ON "subscription_scheduler"."instances" USI
     ],
   },
   {
-    tag: "0013_call_limits_seen",
-    folderMillis: 1796224379023,
-    hash: "0e29ac8b76e8b437ef1e03b2354e215c8230179416b1141c35736a470331a7c1",
+    tag: "0013_limits_seen_auto_enroll_published",
+    folderMillis: 1796225293981,
+    hash: "7f3fa9609529414289e964a0ddf531f946916cac1299c6e6889885a1ab4aa90f",
     sql: [
       `-- What operators see of the call limits (getStatus().limits, listInstances(), the dashboard): the rate
--- last set for every instance, each instance's own limits, and its calls in flight and waiting at its last report.
+-- last set for every instance, each instance's own limits, and its calls in flight and waiting at its
+-- last report. And autoEnroll, published with the schedule settings, which the CLI's processes follow.
 ALTER TABLE "subscription_scheduler"."call_rates" ADD COLUMN "per_second" double precision;`,
       `
 ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "max_concurrent_calls" integer;`,
@@ -333,6 +334,8 @@ ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "max_concurrent_call
 ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "max_calls_per_second" double precision;`,
       `
 ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "calls" jsonb;`,
+      `
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "auto_enroll" boolean;`,
     ],
   },
 ]

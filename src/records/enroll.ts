@@ -11,7 +11,7 @@ import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { applySchedule } from './schedule-control.js'
 import { zoneLeft } from './first-slot.js'
-import { assertIdle, readScheduleRow, writeScheduleRow } from './schedule-row.js'
+import { assertIdle, isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, hasSettings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
@@ -115,4 +115,24 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
   }
   if (host) return await work(toExecutor(host))
   return hasSettings(settings) ? await withTransaction(pool, work) : await work(pool)
+}
+
+/**
+ * Applies `control` to a subscription; one the host added since the last sweep, with no row yet,
+ * is enrolled first (with `autoEnroll`, as that sweep would), so a control made right after the
+ * host's insert (a pause, a reschedule, a run) applies to it rather than failing. Without
+ * `autoEnroll`, it fails as not enrolled, as before: the host enrols what it chooses.
+ */
+export async function enrollingFirst<T>(pool: Pool, options: ResolvedOptions, subscriptionId: string, control: () => Promise<T>): Promise<T> {
+  try {
+    return await control()
+  } catch (error) {
+    if (!options.autoEnroll || !isNotEnrolled(error)) throw error
+    // Created here, or by a sweep meanwhile: either way the control is tried again.
+    await insertRow(pool, subscriptionId).catch((refused: unknown) => {
+      if (!(refused instanceof NotFoundError)) throw refused
+      throw new NotFoundError(`Subscription ${subscriptionId} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`)
+    })
+    return await control()
+  }
 }

@@ -27,11 +27,20 @@ export interface ScheduleRow extends RowSchedule {
   job_id: string | null
 }
 
+/** The errors notEnrolled() made: a control that may enrol first (enroll.ts) tells them from other NotFoundErrors. */
+const notEnrolledErrors = new WeakSet<Error>()
+
 export function notEnrolled(subscriptionId: string): NotFoundError {
-  return new NotFoundError(
+  const error = new NotFoundError(
     `Subscription ${subscriptionId} is not enrolled (no subscription_processing row). If it is in subscriptions, the next sweep ` +
       `enrols it (unless autoEnroll is off); enroll(id), the CLI's \`enroll <id>\` or the admin API's POST /subscriptions/<id>/enroll does it now. An id not in subscriptions is no subscription.`,
   )
+  notEnrolledErrors.add(error)
+  return error
+}
+
+export function isNotEnrolled(error: unknown): boolean {
+  return error instanceof Error && notEnrolledErrors.has(error)
 }
 
 /**

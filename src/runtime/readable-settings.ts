@@ -20,6 +20,7 @@ export interface StoredSettings {
   frequencies: Record<string, unknown> | null
   retry: unknown
   unknownFrequency: unknown
+  autoEnroll: unknown
 }
 
 /**
@@ -37,6 +38,8 @@ export interface SharedSettings {
   retry: Required<RetryOptions> | null
   /** Null where an instance published before migration 0010. */
   unknownFrequency: 'daily' | 'fail' | null
+  /** Whether sweeps enrol host subscriptions with no row; null where an instance published before migration 0013. */
+  autoEnroll: boolean | null
   /** What this version could not read of what was published, each with why; empty (or absent, for its own) when all was read. */
   unreadable?: string[] | undefined
 }
@@ -73,7 +76,9 @@ export function readableSettings(stored: StoredSettings): SharedSettings & { unr
   }
   const retry = readableRetry(stored.retry)
   if (retry === undefined) unreadable.push(`the retry policy ${JSON.stringify(stored.retry)} (the policy given here, or the default, is used)`)
-  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, unreadable }
+  // A boolean column: anything else is a row published before it existed.
+  const autoEnroll = typeof stored.autoEnroll === 'boolean' ? stored.autoEnroll : null
+  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, autoEnroll, unreadable }
 }
 
 /** What was said already: a command reads the settings more than once, and says it once. */

@@ -12,6 +12,7 @@ const published: SharedSettings = {
   frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
   unknownFrequency: 'daily',
+  autoEnroll: true,
 }
 
 describe('settingsDrift', () => {
@@ -31,6 +32,7 @@ describe('settingsDrift', () => {
       frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
       retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
       unknownFrequency: 'fail',
+      autoEnroll: false,
     }
     expect(settingsDrift(published, mine)).toEqual([
       "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
@@ -38,12 +40,13 @@ describe('settingsDrift', () => {
       'frequencies (fortnightly, workdays)',
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
       "unknownFrequency 'daily' → 'fail'",
+      'autoEnroll true → false',
     ])
   })
 
-  test('a row published before the retry policy and unknownFrequency were (null) is no difference in them', () => {
-    const older = { ...published, retry: null, unknownFrequency: null }
-    expect(settingsDrift(older, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail' })).toEqual([])
+  test('a row published before the retry policy, unknownFrequency and autoEnroll were (null) is no difference in them', () => {
+    const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null }
+    expect(settingsDrift(older, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false })).toEqual([])
   })
 
   test('the same retry policy from jsonb, its fields in another order, is no difference', () => {
