@@ -205,7 +205,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       assertUuid('subscriptionId', subscriptionId)
       const { count } = methodOptions('upcoming', o, ['count'])
       await clockChecked()
-      return await explainingMissingTables(pool, () => upcoming(pool, resolved, subscriptionId, count))
+      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => upcoming(pool, resolved, subscriptionId, count)))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
       assertUuid('subscriptionId', subscriptionId)

@@ -246,7 +246,7 @@ describe('an enrolled subscription', () => {
 })
 
 describe('a subscription the host just added, with no row yet (no sweep since)', () => {
-  test('is enrolled by a control made on it, which then applies: pause, resume, reschedule, skip, run, backfill', async () => {
+  test('is enrolled by a control made on it, which then applies: pause, resume, reschedule, skip, run, preview, backfill', async () => {
     const paused = await insertHostSubscription()
     expect(await scheduler.pause(paused)).toMatchObject({ subscriptionId: paused, status: 'paused' })
     expect(await processingRow(paused)).toMatchObject({ status: 'paused' })
@@ -266,6 +266,12 @@ describe('a subscription the host just added, with no row yet (no sweep since)',
     const run = await insertHostSubscription()
     expect(await scheduler.runSubscription(run)).toMatchObject({ processed: 1, successful: 1 })
     expect(worker.callsFor(run)).toHaveLength(1)
+
+    // A preview, for the host to show right after the insert: its first run is the next sweep's.
+    const previewed = await insertHostSubscription()
+    const [first, second] = await scheduler.upcoming(previewed, { count: 2 })
+    expect(first).toEqual((await scheduler.getStatus()).nextFireAt)
+    expect(second!.getTime() - first!.getTime()).toBe(86_400_000)
 
     const backfilled = await insertHostSubscription()
     const day = Date.UTC(2026, 0, 5)
