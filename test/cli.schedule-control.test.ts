@@ -113,6 +113,16 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(again.stdout).toBe(`${id} was not paused (status pending); nothing changed.\n`)
   })
 
+  test('on a subscription the host just added (no sweep since): pause and resume enrol it first, and say so', async () => {
+    const insert = async () => (await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)).rows[0]!.id
+    const [paused, resumed] = await Promise.all([insert(), insert()])
+    expect(await runCli(['pause', paused], env)).toMatchObject({ code: 0, stderr: '' })
+    expect(await library.getSubscription(paused)).toMatchObject({ status: 'paused' })
+    const result = await runCli(['resume', resumed], env)
+    expect(result).toMatchObject({ code: 0, stderr: '', stdout: `${resumed} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.\n` })
+    expect(await library.getSubscription(resumed)).toMatchObject({ status: 'pending', nextRunAt: null })
+  })
+
   test('resume on a host whose clock is an hour ahead says when the run comes by the database\'s clock', async () => {
     const id = await subscription()
     await db.pool.query(`UPDATE subscription_processing SET next_run_at = date_trunc('second', clock_timestamp()) + interval '40 minutes' WHERE subscription_id = $1`, [id])

@@ -16,9 +16,17 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
-      // Read first, only to say whether anything changed: resume() changes nothing otherwise.
-      const before = await scheduler.getSubscription(id, { errors: 0 })
+      // Read first, only to say whether anything changed: resume() changes nothing otherwise. Not
+      // enrolled yet (the host just added it), resume() enrols it where the workers would, or says why not.
+      const before = await scheduler.getSubscription(id, { errors: 0 }).catch((error: unknown) => {
+        if ((error as { code?: unknown } | null)?.code === 'NOT_FOUND') return null
+        throw error
+      })
       const details = await scheduler.resume(id)
+      if (before === null) {
+        console.log(`${id} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.`)
+        return
+      }
       if (before.status !== 'paused') {
         console.log(`${id} was not paused (status ${before.status}); nothing changed.`)
         return
