@@ -10,11 +10,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { parseIsoInstant } from '../src/schedule/iso-instant.js'
+import { configureLimits } from '../src/process/global-limits.js'
 import { captureLogger } from '../src/testing.js'
 import { finished, runCli, SLOW_MS, startCli, startWorker } from './support/cli-process.js'
 import { createEmptyDatabase, createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { pollUntil } from './support/reliability-support.js'
 
 const WORKERS = {
   timezone: 'Europe/Berlin',
@@ -163,12 +165,42 @@ describe('run-now', { timeout: SLOW_MS }, () => {
       expect(http.calls).not.toContain(id)
       expect(pause).toMatchObject({ code: 1, stderr: expect.stringContaining(`Subscription ${id} is not enrolled`) })
       expect((await db.pool.query(`SELECT 1 FROM subscription_processing WHERE subscription_id = $1`, [id])).rows).toEqual([])
+      expect((await runCli(['status'], env)).stdout).toMatch(/more not enrolled yet: autoEnroll is off: `enroll <id>` or `enroll --all` enrols them\)$/m)
       // Enrolled by a command that follows the default, or the workers' true, it would have been.
       await db.pool.query(`UPDATE subscription_scheduler.settings SET auto_enroll = true`)
       expect(await runCli(['pause', id], env)).toMatchObject({ code: 0 })
       expect(await library.getSubscription(id)).toMatchObject({ status: 'paused' })
     } finally {
       await db.pool.query(`UPDATE subscription_scheduler.settings SET auto_enroll = true`)
+    }
+  })
+
+  test("run-now's calls are held to the fleet's maxConcurrentCalls, which no flag sets, and it warns of nothing", async () => {
+    // The cap an instance of the fleet started with set: one call at a time.
+    await configureLimits(db.pool, 'subscription-scheduler', { maxConcurrentCalls: 1, maxCallsPerSecond: null })
+    let release!: () => void
+    const held = await startWorker({ holdUntil: new Promise<void>((resolve) => (release = resolve)) })
+    try {
+      await Promise.all([workdays(), workdays(), workdays()]) // due now
+      const run = startCli(['run-now', '--worker-url', held.url], env)
+      await pollUntil(() => held.calls.length === 1, { timeoutMs: 30_000, what: 'the first call' })
+      // The one permit is the CLI's, and the CLI's instance says it is held to the cap.
+      const { rows } = await db.pool.query(
+        `SELECT (SELECT count(*)::int FROM subscription_scheduler.call_permits WHERE expires_at > now()) AS held,
+                (SELECT max_concurrent_calls FROM subscription_scheduler.instances WHERE pid <> $1 AND stopped_at IS NULL ORDER BY started_at DESC LIMIT 1) AS cap`,
+        [process.pid],
+      )
+      expect(rows[0]).toEqual({ held: 1, cap: 1 })
+      expect(held.calls).toHaveLength(1)
+      release()
+      const result = await finished(run, 60_000)
+      expect(result.code, result.stderr).toBe(0)
+      expect(held.calls.length).toBeGreaterThanOrEqual(3)
+      expect(result.stderr).not.toMatch(/not held to it|maxConcurrentCalls/)
+    } finally {
+      release()
+      await held.close()
+      await db.pool.query(`DELETE FROM subscription_scheduler.call_permits`)
     }
   })
 

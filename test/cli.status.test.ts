@@ -43,7 +43,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     expect(text.stdout).toMatch(/^Instances {7}none has reported \(none started/m)
     expect(json.code).toBe(0)
     const status = JSON.parse(json.stdout)
-    expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00' })
+    expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00', autoEnroll: true })
     expect(status.givenSchedule).toBeNull()
   })
 
@@ -94,7 +94,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     ])
 
     const status = JSON.parse(json.stdout)
-    expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true, runAt: '09:00' })
+    expect(status.schedule).toEqual({ cron: REGISTERED, timezone: 'UTC', registered: true, runAt: '09:00', autoEnroll: true })
     expect(status.nextFireAt).toBe(nextNewYear())
     expect(status.givenSchedule).toEqual({ cron: '30 6 * * *', timezone: 'UTC', differs: true })
     expect(status.instances).toEqual([expect.objectContaining({ state: 'running', schedules: true, works: true, version: expect.any(String) })])

@@ -93,6 +93,19 @@ test('an instance that changes maxCallsPerSecond for the others says so; one tha
   ])
 })
 
+test('an instance started without a limit the others are held to says it is not held to it', async () => {
+  const logger = captureLogger()
+  await configureLimits(db.pool, 'unheld', { maxConcurrentCalls: null, maxCallsPerSecond: null }, logger)
+  expect(logger.messages('warn')).toEqual([])
+  await configureLimits(db.pool, 'unheld', { maxConcurrentCalls: 5, maxCallsPerSecond: 20 }, logger)
+  await configureLimits(db.pool, 'unheld', { maxConcurrentCalls: 5, maxCallsPerSecond: null }, logger)
+  await configureLimits(db.pool, 'unheld', { maxConcurrentCalls: null, maxCallsPerSecond: null }, logger)
+  expect(logger.messages('warn')).toEqual([
+    "This instance was started without maxCallsPerSecond 20, which instances on queuePrefix 'unheld' set for the others: the calls it makes are not held to it, so the fleet may make more than it allows. Give every instance the same limits.",
+    "This instance was started without maxConcurrentCalls 5 and maxCallsPerSecond 20, which instances on queuePrefix 'unheld' set for the others: the calls it makes are not held to it, so the fleet may make more than it allows. Give every instance the same limits.",
+  ])
+})
+
 test('without limits, and before any instance reported: no limit, nothing held, no calls', async () => {
   const { scheduler } = await startOne({ work: false }, { process: async () => ({ ok: true }) })
   expect((await scheduler.getStatus()).limits).toEqual({

@@ -235,7 +235,7 @@ describe('getStatus().nextFireAt', () => {
     await registering.stop({ timeoutMs: 1000 })
     const reader = createSubscriptionScheduler(db.pool, { clock, logger, queuePrefix: 'status-registered' })
     const status = await reader.getStatus()
-    expect(status.schedule).toEqual({ cron: '15 7 * * *', timezone: 'Asia/Tokyo', registered: true, runAt: '09:00' })
+    expect(status.schedule).toEqual({ cron: '15 7 * * *', timezone: 'Asia/Tokyo', registered: true, runAt: '09:00', autoEnroll: true })
     expect(status.nextFireAt.toISOString()).toBe('2030-06-01T22:15:00.000Z')
   })
 

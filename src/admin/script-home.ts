@@ -16,7 +16,8 @@ function renderCounts(status) {
   cards.push(el('div', { class: 'card', 'data-status': 'total' }, el('div', { class: 'label' }, 'total'), el('div', { class: 'n' }, status.total)));
   // Host subscriptions with no row yet: counted in no status above, and enrolled by the next sweep.
   if (status.unenrolled > 0) {
-    cards.push(el('div', { class: 'card', 'data-status': 'unenrolled', title: 'In subscriptions, with no row yet: the next sweep enrols them (autoEnroll), or enrollMissing() now.' },
+    var enrols = status.schedule.autoEnroll ? 'the next sweep enrols them (autoEnroll), or enrollMissing() now.' : 'autoEnroll is off: enroll() or enrollMissing() enrols them.';
+    cards.push(el('div', { class: 'card', 'data-status': 'unenrolled', title: 'In subscriptions, with no row yet: ' + enrols },
       el('div', { class: 'label' }, 'not enrolled yet'), el('div', { class: 'n' }, status.unenrolled)));
   }
   $('counts').replaceChildren.apply($('counts'), cards);
@@ -24,20 +25,32 @@ function renderCounts(status) {
   $('schedule').textContent = status.schedule.cron + ' in ' + status.schedule.timezone;
   $('due').textContent = String(status.due);
   $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
-  $('calls').textContent = callsText(status.limits);
 }
 
-/** Calls in flight and held back, and each shared limit with how much of it is in use. */
-function callsText(limits) {
+/**
+ * Calls in flight and held back, and each shared limit with how much of it is in use, and how
+ * many running instances calling the worker are not held to it (a limit a deploy dropped stays
+ * in the database).
+ */
+function callsText(limits, instances) {
   if (!limits) return 'not shown: the tables are older than this version (migrate)';
-  var parts = [limits.callsInFlight + ' in flight, ' + limits.callsWaiting + ' waiting'];
+  var running = (instances || []).filter(function (i) { return i.state === 'running' && i.works; });
+  var calling = running.filter(function (i) { return i.calls; });
+  function without(limit) {
+    var free = calling.filter(function (i) { return i[limit] == null; }).length;
+    return free ? '; ' + free + ' of ' + calling.length + ' running instances calling the worker not held to it' : '';
+  }
+  var older = running.length - calling.length;
+  var parts = [limits.callsInFlight + ' in flight, ' + limits.callsWaiting + ' waiting' + (older ? ' (' + older + ' running of an older version report none)' : '')];
   if (limits.maxConcurrentCalls !== null) {
-    var full = limits.permitsHeld >= limits.maxConcurrentCalls ? ', every permit held' : '';
-    parts.push('maxConcurrentCalls ' + limits.maxConcurrentCalls + ' (' + limits.permitsHeld + ' held' + full + ')');
+    // Under a rate too, a call holds its permit while it waits its turn (up to about 2 s).
+    var waitingTurn = limits.maxCallsPerSecond !== null && limits.bookedAheadMs > 0 ? ', some by calls waiting their turn under the rate' : '';
+    var full = limits.permitsHeld >= limits.maxConcurrentCalls ? ', every permit held' + waitingTurn : '';
+    parts.push('maxConcurrentCalls ' + limits.maxConcurrentCalls + ' (' + limits.permitsHeld + ' held' + full + without('maxConcurrentCalls') + ')');
   }
   if (limits.maxCallsPerSecond !== null) {
     var ahead = limits.bookedAheadMs > 0 ? 'booked ' + (limits.bookedAheadMs / 1000).toFixed(1) + ' s ahead' : 'none booked ahead';
-    parts.push('maxCallsPerSecond ' + limits.maxCallsPerSecond + ' (' + ahead + ')');
+    parts.push('maxCallsPerSecond ' + limits.maxCallsPerSecond + ' (' + ahead + without('maxCallsPerSecond') + ')');
   }
   return parts.join(' · ');
 }
@@ -100,6 +113,7 @@ function loadHome() {
     renderRuns(data.runs, data.status.unfinishedRuns);
     renderFailures(data.failures);
     renderInstances(data.instances, data.instance);
+    $('calls').textContent = callsText(data.status.limits, data.instances);
     var now = new Date();
     $('updated').replaceChildren(el('time', { datetime: now.toISOString() }, clockTime(now)));
   });

@@ -1,7 +1,7 @@
 /**
  * What `worker` takes from the instances already scheduling on its database, for what no flag or
  * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up, cadence
- * names, retry policy and autoEnroll they published. A worker has flags for the cron and the zone only: started beside
+ * names, retry policy and autoEnroll they published, and the call limits stored. A worker has flags for the cron and the zone only: started beside
  * instances embedded in a backend, it would otherwise register the library's defaults over their
  * schedule, and compute other slots than theirs. On a database with neither (a first start, or
  * one not migrated yet), the library's defaults apply, as before.
@@ -10,7 +10,7 @@ import type pg from 'pg'
 import { resolveOptions } from '../config/resolve-options.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
-import { followPublished, readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, followStoredLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 
 /** `options` with what the fleet on this database has set filled in; says what it took. */
@@ -20,8 +20,14 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   const registered = options.cron === undefined ? await registeredSchedule(pool, resolved) : null
   // Null where the scheduler's tables are not there yet (a database not migrated).
   const published: SharedSettings | null = await readSharedSettings(pool, resolved.queuePrefix).catch(() => null)
-  if (!registered && !published) return options
   const joined: SchedulerOptions = { ...options }
+  // The call limits the fleet is held to; none on a database not migrated yet.
+  const limits = await followStoredLimits(pool, joined, resolved.queuePrefix).catch(() => null)
+  const held = [
+    limits?.maxConcurrentCalls != null ? `maxConcurrentCalls ${limits.maxConcurrentCalls}` : null,
+    limits?.maxCallsPerSecond != null ? `maxCallsPerSecond ${limits.maxCallsPerSecond}` : null,
+  ].filter(Boolean)
+  if (!registered && !published && held.length === 0) return options
   if (registered) {
     joined.cron = registered.cron
     joined.timezone ??= registered.timezone
@@ -33,6 +39,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
     published?.autoEnroll === false ? 'autoEnroll false' : null,
+    ...held,
   ].filter(Boolean)
   logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
   return joined

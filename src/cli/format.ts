@@ -79,17 +79,29 @@ export function instancesLine(instances: InstanceInfo[] | null): string {
  * The calls the running instances make, and the shared limits, when set, with how much of them is
  * in use: an operator sees that a limit holds the fleet back (calls waiting, the limit reached).
  */
-export function callLines({ limits }: SchedulerStatus): string[] {
+export function callLines({ limits }: SchedulerStatus, instances: InstanceInfo[] | null = null): string[] {
   if (limits === null) return ["Calls           not shown: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"]
-  const lines = [`Calls           ${limits.callsInFlight} in flight, ${limits.callsWaiting} waiting (the running instances' last reports)`]
+  // The running instances that call the worker and say their limits (this version's): a limit
+  // set once stays in the database after a deploy drops it, so say who is held to it.
+  const running = (instances ?? []).filter((i) => i.state === 'running' && i.works)
+  const calling = running.filter((i) => i.calls !== null)
+  const older = running.length - calling.length
+  const silent = older === 0 ? '' : `; ${older} running ${older === 1 ? 'instance' : 'instances'} of an older version report none`
+  const lines = [`Calls           ${limits.callsInFlight} in flight, ${limits.callsWaiting} waiting (the running instances' last reports${silent})`]
+  const without = (limit: 'maxConcurrentCalls' | 'maxCallsPerSecond') => {
+    const free = calling.filter((i) => i[limit] === null).length
+    return free === 0 ? '' : `; ${free} of ${calling.length} running instances calling the worker not held to it`
+  }
   const parts: string[] = []
   if (limits.maxConcurrentCalls !== null) {
-    const full = limits.permitsHeld >= limits.maxConcurrentCalls ? ': every permit held' : ''
-    parts.push(`maxConcurrentCalls ${limits.maxConcurrentCalls} (${limits.permitsHeld} held${full})`)
+    // Under a rate too, a call holds its permit while it waits its turn (up to about 2 s).
+    const waitingTurn = limits.maxCallsPerSecond !== null && limits.bookedAheadMs > 0 ? ', some by calls waiting their turn under the rate' : ''
+    const full = limits.permitsHeld >= limits.maxConcurrentCalls ? `: every permit held${waitingTurn}` : ''
+    parts.push(`maxConcurrentCalls ${limits.maxConcurrentCalls} (${limits.permitsHeld} held${full}${without('maxConcurrentCalls')})`)
   }
   if (limits.maxCallsPerSecond !== null) {
     const ahead = limits.bookedAheadMs > 0 ? `start times booked ${(limits.bookedAheadMs / 1000).toFixed(1)} s ahead` : 'none booked ahead'
-    parts.push(`maxCallsPerSecond ${limits.maxCallsPerSecond} (${ahead})`)
+    parts.push(`maxCallsPerSecond ${limits.maxCallsPerSecond} (${ahead}${without('maxCallsPerSecond')})`)
   }
   if (parts.length > 0) lines.push(`Call limits     ${parts.join(', ')}`)
   return lines
@@ -103,7 +115,8 @@ export function callLines({ limits }: SchedulerStatus): string[] {
 export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[] | null): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
-  const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: the next sweep enrols them)` : ''
+  const enrols = status.schedule.autoEnroll ? 'the next sweep enrols them' : 'autoEnroll is off: `enroll <id>` or `enroll --all` enrols them'
+  const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: ${enrols})` : ''
   const lines = [`Subscriptions   ${status.total} total, ${status.due} due now${unenrolled}`]
   for (const [name, n] of counts) {
     // Paused by an operator, or after failing in a row: the second want a look.
@@ -112,7 +125,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
   if (instances !== undefined) lines.push(instancesLine(instances))
-  lines.push(...callLines(status))
+  lines.push(...callLines(status, instances))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.
   if (status.lastSweep && status.lastSweep.runId !== status.lastRun?.runId) lines.push(`Last sweep      ${formatRun(status.lastSweep)}`)

@@ -1,8 +1,8 @@
 /**
  * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
  * day, catch-up and cadence names; the retry policy of the calls it makes (`run-now`,
- * `backfill`); and whether it enrols host subscriptions with no row (`autoEnroll`: `run-now`'s
- * sweep, a control on one). The processes that register the schedule (`worker`, a host's
+ * `backfill`); whether it enrols host subscriptions with no row (`autoEnroll`: `run-now`'s
+ * sweep, a control on one); and the call limits those calls are held to, as stored. The processes that register the schedule (`worker`, a host's
  * `start()`) publish theirs in the database for their queue prefix; every other command follows
  * them, so that a preview, a skip or a reschedule made here computes the slots the workers run.
  * Flags and environment still win (only the zone has any: `--timezone`, SUBSCRIPTION_TIMEZONE),
@@ -13,7 +13,7 @@ import { DEFAULTS } from '../config/options.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import type { Logger, SchedulerOptions } from '../index.js'
-import { followPublished, readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, followStoredLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 import { schedulerOptions } from './context.js'
 import type { SchedulerFlags } from './context.js'
@@ -61,6 +61,8 @@ export async function cliSchedulerOptions(
   const published = await explainingMissingTables(pool, () => readSharedSettings(pool, queuePrefix))
   const given = givenZone(flags, env)
   if (published) followPublished(options, published, logger)
+  // Its calls (run-now, backfill) are held to the fleet's limits, which no flag sets.
+  await followStoredLimits(pool, options, queuePrefix)
   if (given) {
     if (noteOverride && published?.timezone && published.timezone !== given.zone) {
       logger.warn(

@@ -41,7 +41,8 @@ const MAX_WAIT_MS = 1_000
  * Writes the limits this instance was started with; the last instance to start sets them, and
  * says so when it changes the cap the others were held to (a rolling deploy, or a mistake).
  */
-export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger): Promise<void> {
+export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger, { callsWorker = true } = {}): Promise<void> {
+  if (callsWorker && logger) warnUnheld(await readStoredLimits(pool, scope), scope, limits, logger)
   if (limits.maxConcurrentCalls !== null) {
     const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.callPermits} WHERE scope = $1`, [scope])
     const before = rows[0]?.n ?? 0
@@ -76,6 +77,38 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
       )
     }
   }
+}
+
+/**
+ * The limits stored for `scope`, as the last instances started with each set them; null where
+ * none did (or, for the rate, where a version before migration 0013 did: it stored no value).
+ */
+export async function readStoredLimits(db: Pick<Pool, 'query'>, scope: string): Promise<CallLimits> {
+  // The rate's row as JSON: a database an older version migrated has no per_second column.
+  const { rows } = await db.query<{ cap: number; rate: { per_second?: number | null } | null }>(
+    `SELECT (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1) AS cap,
+            (SELECT to_jsonb(r) FROM ${TABLES.callRates} r WHERE scope = $1) AS rate`,
+    [scope],
+  )
+  const row = rows[0]
+  return { maxConcurrentCalls: row && row.cap > 0 ? row.cap : null, maxCallsPerSecond: row?.rate?.per_second ?? null }
+}
+
+/**
+ * Says so when this instance starts without a limit the others are held to (as the last one
+ * started with it set it): its calls count against no cap, or keep no rate, so the fleet's calls
+ * may exceed what the limit promises. Started without it everywhere, the stored limit holds no one.
+ */
+function warnUnheld(stored: CallLimits, scope: string, limits: CallLimits, logger: Logger): void {
+  const unheld = [
+    limits.maxConcurrentCalls === null && stored.maxConcurrentCalls !== null ? `maxConcurrentCalls ${stored.maxConcurrentCalls}` : null,
+    limits.maxCallsPerSecond === null && stored.maxCallsPerSecond !== null ? `maxCallsPerSecond ${stored.maxCallsPerSecond}` : null,
+  ].filter((limit) => limit !== null)
+  if (unheld.length === 0) return
+  logger.warn(
+    `This instance was started without ${unheld.join(' and ')}, which instances on queuePrefix '${scope}' set for the others: ` +
+      'the calls it makes are not held to it, so the fleet may make more than it allows. Give every instance the same limits.',
+  )
 }
 
 /**

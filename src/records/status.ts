@@ -46,10 +46,11 @@ export interface SchedulerStatus {
   nextFireAt: Date
   /**
    * The sweep schedule in force: registered by some instance's `start()`, or only configured here;
-   * with `runAt`, the time of day of subscriptions with none of their own, as the scheduling
-   * instances published it (else this instance's option).
+   * with `runAt`, the time of day of subscriptions with none of their own, and `autoEnroll`,
+   * whether sweeps enrol the `unenrolled`, as the scheduling instances published them (else this
+   * instance's options).
    */
-  schedule: { cron: string; timezone: string; registered: boolean; runAt: string }
+  schedule: { cron: string; timezone: string; registered: boolean; runAt: string; autoEnroll: boolean }
   /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
   queue: { waiting: number; active: number }
   /**
@@ -158,6 +159,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     timezone: registered?.timezone ?? options.timezone,
     registered: registered !== null,
     runAt: published?.runAt ?? options.runAt,
+    autoEnroll: published?.autoEnroll ?? options.autoEnroll,
   }
   const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: paused }, taken, limits] = await Promise.all([
     db.query<{ status: string; n: number }>(

@@ -137,7 +137,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const queues = await ensureQueues(boss, options)
     runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
-    await configureLimits(pool, options.queuePrefix, limits, logger)
+    await configureLimits(pool, options.queuePrefix, limits, logger, { callsWorker: options.work })
     global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
     processor = {

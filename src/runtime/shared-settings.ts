@@ -13,6 +13,9 @@ import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
 import { readableSettings, warnUnreadable } from './readable-settings.js'
+import { readStoredLimits } from '../process/global-limits.js'
+import type { CallLimits } from '../process/global-limits.js'
+import type { Pool } from 'pg'
 import type { SharedSettings } from './readable-settings.js'
 
 export type { SharedSettings } from './readable-settings.js'
@@ -40,6 +43,17 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
   if (!row) return null
   // Another version may have published them: what this one cannot read is left out, and listed.
   return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll })
+}
+
+/**
+ * Fills in the call limits `options` leaves unset with those stored for its scheduler (as the last
+ * instance started with each set them): a CLI process's calls are held to the fleet's limits.
+ */
+export async function followStoredLimits(db: Pick<Pool, 'query'>, options: SchedulerOptions, scope: string): Promise<CallLimits> {
+  const stored = await readStoredLimits(db, scope)
+  options.maxConcurrentCalls ??= stored.maxConcurrentCalls ?? undefined
+  options.maxCallsPerSecond ??= stored.maxCallsPerSecond ?? undefined
+  return stored
 }
 
 /**

@@ -17,7 +17,7 @@ function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfini
     unfinishedRuns: { count: unfinished.length, oldest: unfinished[0] ?? null },
     counts: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 0, paused: 0, ended: 0, inactive: 0 },
     total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
-    nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00' },
+    nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00', autoEnroll: true },
     queue: { waiting: 0, active: 0 },
     limits: NO_LIMITS,
   }
@@ -43,6 +43,13 @@ test('unfinished runs have a line when any: the oldest in full, unless it is a r
   expect(formatStatus(status(single, big, [big, single]), {})).toMatch(/^Unfinished {6}2 runs, the oldest: the last sweep above$/m)
   expect(formatStatus(status(single, later, [single]), {})).toMatch(/^Unfinished {6}1 run: the last run above$/m)
   expect(formatStatus(status(later, later), {})).not.toMatch(/^Unfinished/m)
+})
+
+test('subscriptions not enrolled yet: the next sweep enrols them, or, with autoEnroll off, the command that does', () => {
+  const base = { ...status(null, null), unenrolled: 12 }
+  expect(formatStatus(base, {})).toMatch(/^Subscriptions {3}1 total, 0 due now \(12 more not enrolled yet: the next sweep enrols them\)$/m)
+  const off = formatStatus({ ...base, schedule: { ...base.schedule, autoEnroll: false } }, {})
+  expect(off).toMatch(/^Subscriptions {3}1 total, 0 due now \(12 more not enrolled yet: autoEnroll is off: `enroll <id>` or `enroll --all` enrols them\)$/m)
 })
 
 test('the paused count says how many of them were paused for failing, as --json does', () => {
@@ -75,7 +82,35 @@ test('the calls line says what the instances hold back, and each shared limit ho
   const held = { maxConcurrentCalls: 40, permitsHeld: 40, maxCallsPerSecond: 200, bookedAheadMs: 870, callsInFlight: 40, callsWaiting: 120 }
   const shown = formatStatus({ ...base, limits: held }, {})
   expect(shown).toMatch(/^Calls {11}40 in flight, 120 waiting /m)
-  expect(shown).toMatch(/^Call limits {5}maxConcurrentCalls 40 \(40 held: every permit held\), maxCallsPerSecond 200 \(start times booked 0\.9 s ahead\)$/m)
+  expect(shown).toMatch(/^Call limits {5}maxConcurrentCalls 40 \(40 held: every permit held, some by calls waiting their turn under the rate\), maxCallsPerSecond 200 \(start times booked 0\.9 s ahead\)$/m)
   const idle = formatStatus({ ...base, limits: { ...held, permitsHeld: 2, bookedAheadMs: 0 } }, {})
   expect(idle).toMatch(/^Call limits {5}maxConcurrentCalls 40 \(2 held\), maxCallsPerSecond 200 \(none booked ahead\)$/m)
+})
+
+test('a limit some running instances calling the worker are not held to says how many (a deploy that dropped it leaves it stored)', () => {
+  const base = status(null, null)
+  const limits = { ...NO_LIMITS, maxConcurrentCalls: 40, permitsHeld: 3, maxCallsPerSecond: 200 }
+  const instance = (maxConcurrentCalls: number | null, more: Partial<InstanceInfo> = {}): InstanceInfo => ({
+    instanceId: 'id', host: 'h', pid: 1, version: '0.1.0', schedules: false, works: true, concurrency: 16, maxConcurrentCalls, maxCallsPerSecond: 200,
+    calls: { inFlight: 1, waiting: 0 }, state: 'running', breaker: null, startedAt: new Date(0), seenAt: new Date(0), stoppedAt: null, ...more,
+  })
+  const fleet = [
+    instance(40), instance(null), instance(null),
+    // Not counted: stopped, calling no worker, or of a version that does not say its limits.
+    instance(null, { state: 'stopped' }), instance(null, { works: false, calls: null }), instance(null, { calls: null }),
+  ]
+  const shown = formatStatus({ ...base, limits }, {}, false, fleet)
+  expect(shown).toMatch(
+    /^Call limits {5}maxConcurrentCalls 40 \(3 held; 2 of 3 running instances calling the worker not held to it\), maxCallsPerSecond 200 \(none booked ahead\)$/m,
+  )
+  // The one of an older version says no calls: the sums leave it out, and say so.
+  expect(shown).toMatch(/^Calls {11}0 in flight, 0 waiting \(the running instances' last reports; 1 running instance of an older version report none\)$/m)
+})
+
+test('every permit held under a rate too: some are held by calls waiting their turn, not by calls at the worker', () => {
+  const base = status(null, null)
+  const limits = { ...NO_LIMITS, maxConcurrentCalls: 10, permitsHeld: 10, maxCallsPerSecond: 20, bookedAheadMs: 400, callsInFlight: 5, callsWaiting: 9 }
+  expect(formatStatus({ ...base, limits }, {})).toMatch(
+    /^Call limits {5}maxConcurrentCalls 10 \(10 held: every permit held, some by calls waiting their turn under the rate\), maxCallsPerSecond 20 \(start times booked 0\.4 s ahead\)$/m,
+  )
 })
