@@ -21,7 +21,7 @@ export interface CallLimitsStatus {
   /** How far ahead of now call start times are booked under the rate, in ms: above 0, the rate is holding calls back. */
   bookedAheadMs: number
   /**
-   * Across the running instances, at their last reports (every 15 s): calls in flight, and calls
+   * Across the running instances, at their last reports (every 15 s, within 5 s of a change): calls in flight, and calls
    * ready but held back (waiting for an instance's `concurrency` slot, a permit, or their turn
    * under the rate). Spread calls whose start is still ahead are not counted.
    */

@@ -33,7 +33,7 @@ export interface InstanceInfo {
   maxConcurrentCalls: number | null
   maxCallsPerSecond: number | null
   /**
-   * Its worker calls at its last report: in flight, and ready but held back (waiting for one of
+   * Its worker calls at its last report (within 5 s of a change): in flight, and ready but held back (waiting for one of
    * its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn under
    * `maxCallsPerSecond`). Null for an instance that calls no worker, or runs an older version.
    */

@@ -1,8 +1,9 @@
 /**
  * This instance's row in the instances table (records/instances.ts), for operators: written when
- * it starts, touched every 15 s with its circuit breaker's state and its calls, marked stopped by `stop()`. A
- * report that fails (the database away for a moment) is said once and tried again at the next
- * tick: it never stops the instance, whose work does not depend on it.
+ * it starts, touched every 15 s with its circuit breaker's state and its calls (within 5 s when
+ * those change), marked stopped by `stop()`. A report that fails (the database away for a
+ * moment) is said once and tried again at the next tick: it never stops the instance, whose work
+ * does not depend on it.
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -10,7 +11,11 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Breaker } from '../process/breaker.js'
 import type { CallGate } from '../process/call-gate.js'
+import { performance } from 'node:perf_hooks'
 import { INSTANCE_REPORT_MS, markInstanceStopped, reportInstance } from '../records/instances.js'
+
+/** How soon a change in what it reports (its calls, its breaker) is written. */
+const CHANGED_REPORT_MS = 5_000
 
 export interface Presence {
   /** This instance's id, as `listInstances()` and `health()` give it. */
@@ -32,17 +37,30 @@ export async function startPresence(
     maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond,
   }
   const report = () => ({ breaker: processor.breaker?.health() ?? null, calls: options.work ? processor.gate.load() : null })
-  await reportInstance(pool, me, report())
+  let last = JSON.stringify(report())
+  let lastAt = performance.now()
+  await reportInstance(pool, me, JSON.parse(last))
   let failing = false
+  let reporting = false
+  // Every 15 s, and sooner while what it reports changes (calls come and go): a run shorter than
+  // 15 s is seen while it runs, at the cost of a write every 5 s only while busy.
   const timer = setInterval(() => {
-    reportInstance(pool, me, report()).then(
-      () => { failing = false },
+    const now = report()
+    const text = JSON.stringify(now)
+    if (reporting || (text === last && performance.now() - lastAt < INSTANCE_REPORT_MS - CHANGED_REPORT_MS / 2)) return
+    reporting = true
+    reportInstance(pool, me, now).then(
+      () => {
+        failing = false
+        last = text
+        lastAt = performance.now()
+      },
       (error: Error) => {
-        if (!failing) logger.warn(`Could not report this instance in the instances table (it goes on working; tried again every ${INSTANCE_REPORT_MS / 1000} s): ${error.message}`)
+        if (!failing) logger.warn(`Could not report this instance in the instances table (it goes on working, and tries again within ${INSTANCE_REPORT_MS / 1000} s): ${error.message}`)
         failing = true
       },
-    )
-  }, INSTANCE_REPORT_MS)
+    ).finally(() => (reporting = false))
+  }, CHANGED_REPORT_MS)
   timer.unref()
   return {
     id: me.id,
