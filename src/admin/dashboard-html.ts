@@ -31,7 +31,7 @@ const HOME = `
       <span>Schedule <strong id="schedule">…</strong></span>
       <span>Due now <strong id="due">…</strong></span>
       <span>Queue <strong id="queue">…</strong></span>
-      <span title="Worker calls at the running instances' last reports (every 15 s), and the call limits shared by every instance, with how much of them is in use">Calls <strong id="calls">…</strong></span>
+      <span title="Worker calls at the running instances' last reports (every 15 s, within 5 s of a change), and the call limits shared by every instance, with how much of them is in use">Calls <strong id="calls">…</strong></span>
       <span title="The instance serving this page: its state, and its circuit breaker's">This instance <strong id="instance">…</strong></span>
       <span>Updated <strong id="updated">…</strong></span>
       <span>Times in your browser's zone, <strong id="browser-zone">…</strong></span>

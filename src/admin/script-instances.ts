@@ -1,8 +1,8 @@
 /**
  * The overview's instances table (`dashboard.json`'s `instances`): each instance of the scheduler
- * as it reports itself every 15 s, its host, process, version and role, its calls, its circuit breaker, and
- * whether it runs, stopped, or went silent without a stop (killed, or cut off from the database).
- * The instance serving the page is marked.
+ * as it reports itself every 15 s, its host, process, version and role, its calls, its circuit
+ * breaker, and whether it runs, stopped, or went silent without a stop (killed, or cut off from the
+ * database). The instance serving the page is marked.
  */
 export const SCRIPT_INSTANCES = String.raw`
 var INSTANCE_PILLS = {

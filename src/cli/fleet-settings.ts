@@ -1,10 +1,11 @@
 /**
  * What `worker` takes from the instances already scheduling on its database, for what no flag or
  * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up, cadence
- * names, retry policy and autoEnroll they published, and the call limits stored. A worker has flags for the cron and the zone only: started beside
- * instances embedded in a backend, it would otherwise register the library's defaults over their
- * schedule, and compute other slots than theirs. On a database with neither (a first start, or
- * one not migrated yet), the library's defaults apply, as before.
+ * names, retry policy and autoEnroll they published, and the call limits stored. A worker has flags
+ * for the cron and the zone only: started beside instances embedded in a backend, it would
+ * otherwise register the library's defaults over their schedule, and compute other slots than
+ * theirs. On a database with neither (a first start, or one not migrated yet), the library's
+ * defaults apply, as before.
  */
 import type pg from 'pg'
 import { resolveOptions } from '../config/resolve-options.js'

@@ -39,7 +39,8 @@ const MAX_WAIT_MS = 1_000
 
 /**
  * Writes the limits this instance was started with; the last instance to start sets them, and
- * says so when it changes the cap the others were held to (a rolling deploy, or a mistake).
+ * says so when it changes a limit the others were held to (a rolling deploy, or a mistake), or,
+ * when it calls the worker, when it was started without one the others have.
  */
 export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger, { callsWorker = true } = {}): Promise<void> {
   if (callsWorker && logger) warnUnheld(await readStoredLimits(pool, scope), scope, limits, logger)

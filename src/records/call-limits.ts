@@ -14,16 +14,21 @@ export interface CallLimitsStatus {
    * has one; null when none ever set one.
    */
   maxConcurrentCalls: number | null
-  /** Its permits held now: calls in flight under the cap, across instances (a dead instance's until their lease lapses, within 15 s). */
+  /**
+   * Its permits held now, across instances: calls in flight under the cap, and, under
+   * `maxCallsPerSecond` too, calls holding one while they wait their turn (up to about 2 s). A
+   * dead instance's are held until their lease lapses, within 15 s.
+   */
   permitsHeld: number
   /** `maxCallsPerSecond`, as the last instance started with one set it; null when none did. */
   maxCallsPerSecond: number | null
   /** How far ahead of now call start times are booked under the rate, in ms: above 0, the rate is holding calls back. */
   bookedAheadMs: number
   /**
-   * Across the running instances, at their last reports (every 15 s, within 5 s of a change): calls in flight, and calls
-   * ready but held back (waiting for an instance's `concurrency` slot, a permit, or their turn
-   * under the rate). Spread calls whose start is still ahead are not counted.
+   * Across the running instances, at their last reports (every 15 s, within 5 s of a change):
+   * calls in flight, and calls ready but held back (waiting for an instance's `concurrency` slot,
+   * a permit, or their turn under the rate). Spread calls whose start is still ahead are not
+   * counted, nor instances of versions that do not report them.
    */
   callsInFlight: number
   callsWaiting: number

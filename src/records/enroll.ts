@@ -121,8 +121,7 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
  * Applies `control` to a subscription; one the host added since the last sweep, with no row yet,
  * is enrolled first (with `autoEnroll`, as that sweep would), so a control made right after the
  * host's insert (a pause, a reschedule, a run, a preview of its next runs) applies to it rather
- * than failing. Without
- * `autoEnroll`, it fails as not enrolled, as before: the host enrols what it chooses.
+ * than failing. Without `autoEnroll`, it fails as not enrolled: the host enrols what it chooses.
  */
 export async function enrollingFirst<T>(pool: Pool, options: ResolvedOptions, subscriptionId: string, control: () => Promise<T>): Promise<T> {
   try {

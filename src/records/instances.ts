@@ -29,13 +29,17 @@ export interface InstanceInfo {
   /** It calls the worker (`work` option), `concurrency` calls at once at most. */
   works: boolean
   concurrency: number
-  /** Its `maxConcurrentCalls` and `maxCallsPerSecond` options (shared by every instance, set by the last to start); null when unset. */
+  /**
+   * Its `maxConcurrentCalls` and `maxCallsPerSecond` options (shared by every instance, set by the
+   * last to start); null when unset, or for an instance of a version from before they were reported.
+   */
   maxConcurrentCalls: number | null
   maxCallsPerSecond: number | null
   /**
-   * Its worker calls at its last report (within 5 s of a change): in flight, and ready but held back (waiting for one of
-   * its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn under
-   * `maxCallsPerSecond`). Null for an instance that calls no worker, or runs an older version.
+   * Its worker calls at its last report (within 5 s of a change): in flight, and ready but held
+   * back (waiting for one of its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn
+   * under `maxCallsPerSecond`). Null for an instance that calls no worker, or runs an older
+   * version.
    */
   calls: CallLoad | null
   /**

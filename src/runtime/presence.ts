@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { performance } from 'node:perf_hooks'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Breaker } from '../process/breaker.js'
 import type { CallGate } from '../process/call-gate.js'
-import { performance } from 'node:perf_hooks'
 import { INSTANCE_REPORT_MS, markInstanceStopped, reportInstance } from '../records/instances.js'
 
 /** How soon a change in what it reports (its calls, its breaker) is written. */
@@ -37,9 +37,10 @@ export async function startPresence(
     maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond,
   }
   const report = () => ({ breaker: processor.breaker?.health() ?? null, calls: options.work ? processor.gate.load() : null })
-  let last = JSON.stringify(report())
+  const first = report()
+  let last = JSON.stringify(first)
   let lastAt = performance.now()
-  await reportInstance(pool, me, JSON.parse(last))
+  await reportInstance(pool, me, first)
   let failing = false
   let reporting = false
   // Every 15 s, and sooner while what it reports changes (calls come and go): a run shorter than
