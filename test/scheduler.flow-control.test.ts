@@ -137,8 +137,9 @@ describe('maxCallsPerSecond', () => {
     // 30 calls at 20/s: no ten consecutive calls within less than half a second (10 / 20 s),
     // where an unlimited drain makes all 30 within a few milliseconds. A call never starts
     // before its reserved time, but its timer may fire late on a loaded machine (52 ms was seen
-    // with four test files at once), which shortens the window that call opens: allow 100 ms.
-    for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(400)
+    // with four test files at once, 119 ms in CI beside two other busy processes), which shortens
+    // the window that call opens: allow 150 ms.
+    for (let i = 0; i + 10 < at.length; i++) expect(at[i + 10]! - at[i]!).toBeGreaterThanOrEqual(350)
     expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_300)
   })
 
