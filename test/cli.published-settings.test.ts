@@ -176,8 +176,13 @@ describe('run-now', { timeout: SLOW_MS }, () => {
   })
 
   test("run-now's calls are held to the fleet's maxConcurrentCalls, which no flag sets, and it warns of nothing", async () => {
-    // The cap an instance of the fleet started with set: one call at a time.
+    // The cap an instance of the fleet started with set (one call at a time), and its report,
+    // running and held to it.
     await configureLimits(db.pool, 'subscription-scheduler', { maxConcurrentCalls: 1, maxCallsPerSecond: null })
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, calls)
+       VALUES (gen_random_uuid(), 'subscription-scheduler', 'fleet-1', 1, '0.1.0', false, true, 16, 1, '{"inFlight": 0, "waiting": 0}')`,
+    )
     let release!: () => void
     const held = await startWorker({ holdUntil: new Promise<void>((resolve) => (release = resolve)) })
     try {
@@ -187,7 +192,7 @@ describe('run-now', { timeout: SLOW_MS }, () => {
       // The one permit is the CLI's, and the CLI's instance says it is held to the cap.
       const { rows } = await db.pool.query(
         `SELECT (SELECT count(*)::int FROM subscription_scheduler.call_permits WHERE expires_at > now()) AS held,
-                (SELECT max_concurrent_calls FROM subscription_scheduler.instances WHERE pid <> $1 AND stopped_at IS NULL ORDER BY started_at DESC LIMIT 1) AS cap`,
+                (SELECT max_concurrent_calls FROM subscription_scheduler.instances WHERE pid NOT IN ($1, 1) AND stopped_at IS NULL ORDER BY started_at DESC LIMIT 1) AS cap`,
         [process.pid],
       )
       expect(rows[0]).toEqual({ held: 1, cap: 1 })
@@ -201,6 +206,7 @@ describe('run-now', { timeout: SLOW_MS }, () => {
       release()
       await held.close()
       await db.pool.query(`DELETE FROM subscription_scheduler.call_permits`)
+      await db.pool.query(`DELETE FROM subscription_scheduler.instances WHERE host = 'fleet-1'`)
     }
   })
 

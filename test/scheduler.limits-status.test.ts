@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import type { SchedulerOptions, WorkerClient } from '../src/index.js'
 import { configureLimits } from '../src/process/global-limits.js'
+import { limitsInForce } from '../src/records/call-limits.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -104,6 +105,30 @@ test('an instance started without a limit the others are held to says it is not 
     "This instance was started without maxCallsPerSecond 20, which instances on queuePrefix 'unheld' set for the others: the calls it makes are not held to it, so the fleet may make more than it allows. Give every instance the same limits.",
     "This instance was started without maxConcurrentCalls 5 and maxCallsPerSecond 20, which instances on queuePrefix 'unheld' set for the others: the calls it makes are not held to it, so the fleet may make more than it allows. Give every instance the same limits.",
   ])
+})
+
+test("the CLI's calls are held to a stored limit while an instance calling the worker is: running ones decide, else the last started", async () => {
+  const scope = 'in-force'
+  await configureLimits(db.pool, scope, { maxConcurrentCalls: 5, maxCallsPerSecond: 2 })
+  const report = (host: string, limits: [number | null, number | null], { running = true, says = true, works = true, startedAgo = 60 } = {}) =>
+    db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, calls, started_at, seen_at, stopped_at)
+       VALUES (gen_random_uuid(), $1, $2, 1, '0.1.0', false, $3, 16, $4, $5, $6, now() - make_interval(secs => $7), now(), CASE WHEN $8 THEN NULL ELSE now() END)`,
+      [scope, host, works, limits[0], limits[1], says ? { inFlight: 0, waiting: 0 } : null, startedAgo, running],
+    )
+  // No instance has reported: the stored limits are all there is.
+  expect(await limitsInForce(db.pool, scope)).toEqual({ maxConcurrentCalls: 5, maxCallsPerSecond: 2 })
+  // None running, the last one started had neither: the fleet dropped them.
+  await report('old', [5, 2], { running: false, startedAgo: 600 })
+  await report('dropped', [null, null], { running: false, startedAgo: 300 })
+  expect(await limitsInForce(db.pool, scope)).toEqual({ maxConcurrentCalls: null, maxCallsPerSecond: null })
+  // One running instance held to the cap only (an admin server calling no worker does not count).
+  await report('capped', [5, null])
+  await report('admin', [null, 2], { works: false })
+  expect(await limitsInForce(db.pool, scope)).toEqual({ maxConcurrentCalls: 5, maxCallsPerSecond: null })
+  // A running instance of a version that does not say its limits may be held to both.
+  await report('older', [null, null], { says: false })
+  expect(await limitsInForce(db.pool, scope)).toEqual({ maxConcurrentCalls: 5, maxCallsPerSecond: 2 })
 })
 
 test('without limits, and before any instance reported: no limit, nothing held, no calls', async () => {

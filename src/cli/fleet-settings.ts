@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { resolveOptions } from '../config/resolve-options.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
-import { followPublished, followStoredLimits, readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 
 /** `options` with what the fleet on this database has set filled in; says what it took. */
@@ -23,7 +23,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   const published: SharedSettings | null = await readSharedSettings(pool, resolved.queuePrefix).catch(() => null)
   const joined: SchedulerOptions = { ...options }
   // The call limits the fleet is held to; none on a database not migrated yet.
-  const limits = await followStoredLimits(pool, joined, resolved.queuePrefix).catch(() => null)
+  const limits = await followFleetLimits(pool, joined, resolved.queuePrefix).catch(() => null)
   const held = [
     limits?.maxConcurrentCalls != null ? `maxConcurrentCalls ${limits.maxConcurrentCalls}` : null,
     limits?.maxCallsPerSecond != null ? `maxCallsPerSecond ${limits.maxCallsPerSecond}` : null,

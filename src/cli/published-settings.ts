@@ -13,7 +13,7 @@ import { DEFAULTS } from '../config/options.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import type { Logger, SchedulerOptions } from '../index.js'
-import { followPublished, followStoredLimits, readSharedSettings } from '../runtime/shared-settings.js'
+import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 import { schedulerOptions } from './context.js'
 import type { SchedulerFlags } from './context.js'
@@ -62,7 +62,7 @@ export async function cliSchedulerOptions(
   const given = givenZone(flags, env)
   if (published) followPublished(options, published, logger)
   // Its calls (run-now, backfill) are held to the fleet's limits, which no flag sets.
-  await followStoredLimits(pool, options, queuePrefix)
+  await followFleetLimits(pool, options, queuePrefix)
   if (given) {
     if (noteOverride && published?.timezone && published.timezone !== given.zone) {
       logger.warn(

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
+import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
 import { retryTransient } from '../db/transient.js'
@@ -84,7 +85,7 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
  * The limits stored for `scope`, as the last instances started with each set them; null where
  * none did (or, for the rate, where a version before migration 0013 did: it stored no value).
  */
-export async function readStoredLimits(db: Pick<Pool, 'query'>, scope: string): Promise<CallLimits> {
+export async function readStoredLimits(db: Executor, scope: string): Promise<CallLimits> {
   // The rate's row as JSON: a database an older version migrated has no per_second column.
   const { rows } = await db.query<{ cap: number; rate: { per_second?: number | null } | null }>(
     `SELECT (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1) AS cap,

@@ -6,6 +6,8 @@
  */
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
+import { readStoredLimits } from '../process/global-limits.js'
+import type { CallLimits } from '../process/global-limits.js'
 import { SILENT_AFTER_SECONDS } from './instances.js'
 
 export interface CallLimitsStatus {
@@ -82,5 +84,38 @@ async function read(db: Executor, scope: string): Promise<CallLimitsStatus> {
     bookedAheadMs: Math.round(row.ahead_ms ?? 0),
     callsInFlight: row.in_flight,
     callsWaiting: row.waiting,
+  }
+}
+
+/**
+ * The limits a process with no options for them (the CLI's `run-now`, `backfill`, `worker`)
+ * holds its calls to: each stored limit while an instance calling the worker is held to it. That
+ * is, with instances running, while one of them is (or one of a version that does not say, which
+ * may be); with none running, while the last one started was. A limit stays stored when a deploy
+ * drops it (deleting its permits could strand an instance still using them): this is how a
+ * fleet that dropped it stops holding the CLI to it.
+ */
+export async function limitsInForce(db: Executor, scope: string): Promise<CallLimits> {
+  const stored = await readStoredLimits(db, scope)
+  if (stored.maxConcurrentCalls === null && stored.maxCallsPerSecond === null) return stored
+  let rows: Array<{ cap: number | null; rate: number | null; says: boolean; running: boolean }>
+  try {
+    ;({ rows } = await db.query(
+      `SELECT max_concurrent_calls AS cap, max_calls_per_second AS rate, calls IS NOT NULL AS says,
+              stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2) AS running
+         FROM ${TABLES.instances} WHERE scope = $1 AND works ORDER BY started_at DESC LIMIT 1000`,
+      [scope, SILENT_AFTER_SECONDS],
+    ))
+  } catch (error) {
+    if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return stored
+    throw error
+  }
+  const running = rows.filter((r) => r.running)
+  // No instance of a version that says its limits: the stored ones are all there is to go by.
+  const deciding = running.length > 0 ? running : rows.slice(0, 1)
+  const heldTo = (limit: 'cap' | 'rate') => deciding.length === 0 || deciding.some((r) => !r.says || r[limit] !== null)
+  return {
+    maxConcurrentCalls: heldTo('cap') ? stored.maxConcurrentCalls : null,
+    maxCallsPerSecond: heldTo('rate') ? stored.maxCallsPerSecond : null,
   }
 }

@@ -13,9 +13,8 @@ import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
 import { readableSettings, warnUnreadable } from './readable-settings.js'
-import { readStoredLimits } from '../process/global-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
-import type { Pool } from 'pg'
+import { limitsInForce } from '../records/call-limits.js'
 import type { SharedSettings } from './readable-settings.js'
 
 export type { SharedSettings } from './readable-settings.js'
@@ -46,14 +45,14 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
 }
 
 /**
- * Fills in the call limits `options` leaves unset with those stored for its scheduler (as the last
- * instance started with each set them): a CLI process's calls are held to the fleet's limits.
+ * Fills in the call limits `options` leaves unset with those the fleet's calls are held to
+ * (records/call-limits.ts): a CLI process's calls are held to the fleet's limits.
  */
-export async function followStoredLimits(db: Pick<Pool, 'query'>, options: SchedulerOptions, scope: string): Promise<CallLimits> {
-  const stored = await readStoredLimits(db, scope)
-  options.maxConcurrentCalls ??= stored.maxConcurrentCalls ?? undefined
-  options.maxCallsPerSecond ??= stored.maxCallsPerSecond ?? undefined
-  return stored
+export async function followFleetLimits(db: Executor, options: SchedulerOptions, scope: string): Promise<CallLimits> {
+  const limits = await limitsInForce(db, scope)
+  options.maxConcurrentCalls ??= limits.maxConcurrentCalls ?? undefined
+  options.maxCallsPerSecond ??= limits.maxCallsPerSecond ?? undefined
+  return limits
 }
 
 /**
