@@ -13,7 +13,7 @@ import { SILENT_AFTER_SECONDS } from './instances.js'
 export interface CallLimitsStatus {
   /**
    * `maxConcurrentCalls`, as the last instance started with one set it for every instance that
-   * has one; null when none ever set one.
+   * has one, while one calling the worker is held to it (limitsInForce()); null otherwise.
    */
   maxConcurrentCalls: number | null
   /**
@@ -22,7 +22,7 @@ export interface CallLimitsStatus {
    * dead instance's are held until their lease lapses, within 15 s.
    */
   permitsHeld: number
-  /** `maxCallsPerSecond`, as the last instance started with one set it; null when none did. */
+  /** `maxCallsPerSecond`, as the last instance started with one set it, while one is held to it; null otherwise. */
   maxCallsPerSecond: number | null
   /** How far ahead of now call start times are booked under the rate, in ms: above 0, the rate is holding calls back. */
   bookedAheadMs: number
@@ -45,7 +45,8 @@ const OLDER_TABLES = new Set(['42703', '42P01'])
  */
 export async function readCallLimits(db: Executor, scope: string): Promise<CallLimitsStatus | null> {
   try {
-    return await read(db, scope)
+    const [status, inForce] = await Promise.all([read(db, scope), limitsInForce(db, scope)])
+    return { ...status, ...inForce }
   } catch (error) {
     if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return null
     throw error
