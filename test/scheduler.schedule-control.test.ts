@@ -666,6 +666,10 @@ describe('backfill', () => {
     const id = await subscription('daily')
     await scheduler.enroll(id, { runAt: '09:00' })
     const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-03T23:00:00.000Z'), wait: false as const }
+    // Its first slot answers after a second, so that the run that starts is still open when the
+    // other ask takes the lock: on a busy machine that may come only after an instant run of three
+    // slots has finished, when a backfill may start again (a CI run saw both start).
+    worker.on((r) => r.subscriptionId === id && r.scheduledFor === '2026-03-01T09:00:00.000Z', { delayMs: 1_000 })
     // Asked twice at once (a double click, or two replicas): one starts, the other waits for its lock, then finds it.
     const [first, second] = await Promise.allSettled([scheduler.backfill(id, range), scheduler.backfill(id, range)])
     const started = [first, second].filter((r) => r.status === 'fulfilled')
