@@ -42,11 +42,13 @@ test('an SDK registered after start() gets every metric from then on, the due ba
     }
   }
   // runNow() can read its run finished in the database before the instance that settled it has
-  // counted the completions, just after that commit: wait for them, with a deadline.
+  // counted the completions, just after that commit; and the backlog gauge reports the count the
+  // run started, which resolves on its own (a CI run read before it had): wait for both, with a
+  // deadline.
   await pollUntil(async () => {
     await read()
-    return sum('pss.subscriptions.processed') >= 3 ? true : null
-  }, { timeoutMs: 10_000, what: 'the completions to be counted' }).catch(() => {})
+    return sum('pss.subscriptions.processed') >= 3 && points.has('pss.due.backlog') ? true : null
+  }, { timeoutMs: 10_000, what: 'the completions to be counted and the backlog checked' }).catch(() => {})
   expect(sum('pss.runs')).toBe(1)
   expect(sum('pss.subscriptions.processed')).toBe(3)
   expect(points.get('pss.due.backlog')?.map((p) => p.attributes)).toEqual([{ queue_prefix: 'late-sdk' }])
