@@ -45,26 +45,24 @@ const OLDER_TABLES = new Set(['42703', '42P01'])
  */
 export async function readCallLimits(db: Executor, scope: string): Promise<CallLimitsStatus | null> {
   try {
-    const [status, inForce] = await Promise.all([read(db, scope), limitsInForce(db, scope)])
-    return { ...status, ...inForce }
+    const [inUse, inForce] = await Promise.all([read(db, scope), limitsInForce(db, scope)])
+    const { permitsHeld, bookedAheadMs, callsInFlight, callsWaiting } = inUse
+    return { maxConcurrentCalls: inForce.maxConcurrentCalls, permitsHeld, maxCallsPerSecond: inForce.maxCallsPerSecond, bookedAheadMs, callsInFlight, callsWaiting }
   } catch (error) {
     if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return null
     throw error
   }
 }
 
-async function read(db: Executor, scope: string): Promise<CallLimitsStatus> {
+/** What is in use of the limits, and the calls the running instances report; the limits themselves come from limitsInForce(). */
+async function read(db: Executor, scope: string): Promise<Omit<CallLimitsStatus, keyof CallLimits>> {
   const { rows } = await db.query<{
-    cap: number
     held: number
-    per_second: number | null
     ahead_ms: number | null
     in_flight: number
     waiting: number
   }>(
-    `SELECT (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1) AS cap,
-            (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1 AND expires_at > clock_timestamp()) AS held,
-            r.per_second,
+    `SELECT (SELECT count(*)::int FROM ${TABLES.callPermits} WHERE scope = $1 AND expires_at > clock_timestamp()) AS held,
             -- next_at may be -infinity: compared first, never subtracted.
             CASE WHEN r.next_at > clock_timestamp() THEN extract(epoch FROM r.next_at - clock_timestamp()) * 1000 ELSE 0 END::float8 AS ahead_ms,
             coalesce(i.in_flight, 0)::int AS in_flight, coalesce(i.waiting, 0)::int AS waiting
@@ -79,9 +77,7 @@ async function read(db: Executor, scope: string): Promise<CallLimitsStatus> {
   )
   const row = rows[0]!
   return {
-    maxConcurrentCalls: row.cap > 0 ? row.cap : null,
     permitsHeld: row.held,
-    maxCallsPerSecond: row.per_second,
     bookedAheadMs: Math.round(row.ahead_ms ?? 0),
     callsInFlight: row.in_flight,
     callsWaiting: row.waiting,
