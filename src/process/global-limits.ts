@@ -44,13 +44,13 @@ const MAX_WAIT_MS = 1_000
  * when it calls the worker, when it was started without one the others have.
  */
 export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger, { callsWorker = true } = {}): Promise<void> {
-  if (callsWorker && logger) warnUnheld(await readStoredLimits(pool, scope), scope, limits, logger)
+  // What the others were held to: one read serves every warning below.
+  const before = await readStoredLimits(pool, scope)
+  if (callsWorker && logger) warnUnheld(before, scope, limits, logger)
   if (limits.maxConcurrentCalls !== null) {
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${TABLES.callPermits} WHERE scope = $1`, [scope])
-    const before = rows[0]?.n ?? 0
-    if (before > 0 && before !== limits.maxConcurrentCalls) {
+    if (before.maxConcurrentCalls !== null && before.maxConcurrentCalls !== limits.maxConcurrentCalls) {
       logger?.warn(
-        `maxConcurrentCalls changes from ${before} to ${limits.maxConcurrentCalls} for every instance on queuePrefix '${scope}' ` +
+        `maxConcurrentCalls changes from ${before.maxConcurrentCalls} to ${limits.maxConcurrentCalls} for every instance on queuePrefix '${scope}' ` +
           '(the last instance to start sets it): give every instance the same value.',
       )
     }
@@ -63,18 +63,15 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
     await pool.query(`DELETE FROM ${TABLES.callPermits} WHERE scope = $1 AND slot >= $2`, [scope, limits.maxConcurrentCalls])
   }
   if (limits.maxCallsPerSecond !== null) {
-    // The rate before, from the same statement: a row written by an older version has none.
-    const { rows } = await pool.query<{ before: number | null }>(
-      `WITH before AS (SELECT per_second FROM ${TABLES.callRates} WHERE scope = $1)
-       INSERT INTO ${TABLES.callRates} (scope, per_second) VALUES ($1, $2)
-       ON CONFLICT (scope) DO UPDATE SET per_second = EXCLUDED.per_second
-       RETURNING (SELECT per_second FROM before) AS before`,
+    await pool.query(
+      `INSERT INTO ${TABLES.callRates} (scope, per_second) VALUES ($1, $2)
+       ON CONFLICT (scope) DO UPDATE SET per_second = EXCLUDED.per_second`,
       [scope, limits.maxCallsPerSecond],
     )
-    const before = rows[0]?.before ?? null
-    if (before !== null && before !== limits.maxCallsPerSecond) {
+    // A row written by an older version has no rate: nothing to say it changed from.
+    if (before.maxCallsPerSecond !== null && before.maxCallsPerSecond !== limits.maxCallsPerSecond) {
       logger?.warn(
-        `maxCallsPerSecond changes from ${before} to ${limits.maxCallsPerSecond} on queuePrefix '${scope}': every instance spaces ` +
+        `maxCallsPerSecond changes from ${before.maxCallsPerSecond} to ${limits.maxCallsPerSecond} on queuePrefix '${scope}': every instance spaces ` +
           'its calls by its own value, so the rate the fleet keeps lies between the two: give every instance the same value.',
       )
     }
