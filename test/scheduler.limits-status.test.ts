@@ -90,7 +90,7 @@ test('an instance that changes maxCallsPerSecond for the others says so; one tha
   expect(logger.messages('warn')).toEqual([])
   await configureLimits(db.pool, 'changing-rate', { maxConcurrentCalls: null, maxCallsPerSecond: 2.5 }, logger)
   expect(logger.messages('warn')).toEqual([
-    "maxCallsPerSecond changes from 5 to 2.5 on queuePrefix 'changing-rate': every instance spaces its calls by its own value, so the rate the fleet keeps lies between the two: give every instance the same value.",
+    "maxCallsPerSecond changes from 5 to 2.5 on queuePrefix 'changing-rate': every instance spaces its calls by the value it was started with, so until they all have the same one the fleet keeps neither rate exactly: give every instance the same value.",
   ])
 })
 

@@ -13,6 +13,7 @@ import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
 import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
+import { heldLimits } from './published-settings.js'
 
 /** `options` with what the fleet on this database has set filled in; says what it took. */
 export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger: Logger): Promise<SchedulerOptions> {
@@ -24,10 +25,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   const joined: SchedulerOptions = { ...options }
   // The call limits the fleet is held to; none on a database not migrated yet.
   const limits = await followFleetLimits(pool, joined, resolved.queuePrefix).catch(() => null)
-  const held = [
-    limits?.maxConcurrentCalls != null ? `maxConcurrentCalls ${limits.maxConcurrentCalls}` : null,
-    limits?.maxCallsPerSecond != null ? `maxCallsPerSecond ${limits.maxCallsPerSecond}` : null,
-  ].filter(Boolean)
+  const held = heldLimits(limits)
   if (!registered && !published && held.length === 0) return options
   if (registered) {
     joined.cron = registered.cron

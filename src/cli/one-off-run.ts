@@ -21,6 +21,8 @@ export interface OneOffRun {
   report(watched: WatchedRun): Promise<void>
   /** The line printed when interrupted, with the run's id once known. */
   interrupted(runId: string | undefined): string
+  /** The fleet's call limits this process's calls are held to (cliSchedulerOptions()), said before they start. */
+  heldTo: string[]
 }
 
 export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: number, run: OneOffRun): Promise<void> {
@@ -31,6 +33,7 @@ export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: num
   try {
     await scheduler.start()
     if (!run.wait) return await run.noWait(interrupted.signal)
+    if (run.heldTo.length > 0) process.stderr.write(`This run's calls are held to the fleet's call limits: ${run.heldTo.join(', ')}.\n`)
     const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
     try {
       const watched = await watchRun(scheduler, {

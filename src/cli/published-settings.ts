@@ -15,6 +15,7 @@ import { explainingMissingTables } from '../db/missing-tables.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
+import type { CallLimits } from '../process/global-limits.js'
 import { schedulerOptions } from './context.js'
 import type { SchedulerFlags } from './context.js'
 
@@ -30,6 +31,16 @@ export interface CliSchedulerOptions {
   zone: SchedulerZone
   /** What the scheduling instances published, or null when none has started on this database. */
   published: SharedSettings | null
+  /** The fleet's call limits its calls are held to, as `maxConcurrentCalls 3`; empty when none. */
+  heldTo: string[]
+}
+
+/** The limits set in `limits`, as `maxConcurrentCalls 3` and `maxCallsPerSecond 20`. */
+export function heldLimits(limits: CallLimits | null): string[] {
+  return [
+    limits?.maxConcurrentCalls != null ? `maxConcurrentCalls ${limits.maxConcurrentCalls}` : null,
+    limits?.maxCallsPerSecond != null ? `maxCallsPerSecond ${limits.maxCallsPerSecond}` : null,
+  ].filter((limit) => limit !== null)
 }
 
 /** Where a flag or variable set the zone: the one-line note shown next to it. */
@@ -62,7 +73,7 @@ export async function cliSchedulerOptions(
   const given = givenZone(flags, env)
   if (published) followPublished(options, published, logger)
   // Its calls (run-now, backfill) are held to the fleet's limits, which no flag sets.
-  await followFleetLimits(pool, options, queuePrefix)
+  const heldTo = heldLimits(await followFleetLimits(pool, options, queuePrefix))
   if (given) {
     if (noteOverride && published?.timezone && published.timezone !== given.zone) {
       logger.warn(
@@ -70,12 +81,13 @@ export async function cliSchedulerOptions(
           `this command computes slots in ${given.zone}, the workers run them in ${published.timezone}; run it without ${given.from} to follow them.`,
       )
     }
-    return { options, published, zone: { zone: given.zone, note: `the scheduler's zone, from ${given.from}` } }
+    return { options, published, heldTo, zone: { zone: given.zone, note: `the scheduler's zone, from ${given.from}` } }
   }
-  if (published?.timezone) return { options, published, zone: { zone: published.timezone, note: "the scheduler's zone, as its workers published it" } }
+  if (published?.timezone) return { options, published, heldTo, zone: { zone: published.timezone, note: "the scheduler's zone, as its workers published it" } }
   return {
     options,
     published,
+    heldTo,
     zone: { zone: DEFAULTS.timezone, note: "the scheduler's default zone; set SUBSCRIPTION_TIMEZONE as your workers have it" },
   }
 }

@@ -72,7 +72,7 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
     if (before.maxCallsPerSecond !== null && before.maxCallsPerSecond !== limits.maxCallsPerSecond) {
       logger?.warn(
         `maxCallsPerSecond changes from ${before.maxCallsPerSecond} to ${limits.maxCallsPerSecond} on queuePrefix '${scope}': every instance spaces ` +
-          'its calls by its own value, so the rate the fleet keeps lies between the two: give every instance the same value.',
+          'its calls by the value it was started with, so until they all have the same one the fleet keeps neither rate exactly: give every instance the same value.',
       )
     }
   }

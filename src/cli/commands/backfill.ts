@@ -57,7 +57,7 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       // The slots follow the workers' settings; start() warns when SUBSCRIPTION_TIMEZONE differs.
-      const { options, zone: schedulerZone } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
+      const { options, heldTo, zone: schedulerZone } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       // With --no-wait it only starts the run: a step it took would be given up on its way out.
       if (!args.wait) await assertWorkedQueue(pool, options, '--no-wait')
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
@@ -66,6 +66,7 @@ export default defineCommand({
       const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
+        heldTo,
         async noWait() {
           const { runId } = await start()
           const { processed } = await scheduler.getRun(runId)

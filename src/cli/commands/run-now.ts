@@ -38,12 +38,13 @@ export default defineCommand({
       // The slots after this run follow the workers' settings. A one-off run works the queue but
       // leaves the registered cron schedule, and the published settings, as they are; start()
       // warns when --timezone (or SUBSCRIPTION_TIMEZONE) differs from the published zone.
-      const { options } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
+      const { options, heldTo } = await cliSchedulerOptions(pool, flags, logger, { noteOverride: false })
       // With --no-wait it only enqueues: running workers make the calls, not this command.
       if (!args.wait) await assertWorkedQueue(pool, options, '--no-wait')
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
+        heldTo,
         async noWait(signal) {
           const { runId } = await scheduler.runNow({ wait: false })
           // The sweep enqueues in the background; stopping before it is over would cut it short.
