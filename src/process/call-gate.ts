@@ -27,11 +27,13 @@ export class Semaphore {
     else this.running += 1
   }
 
-  /** Gives back a slot taken: to the first waiting, or free. */
-  give(): void {
-    const next = this.waiting.shift()
-    if (next) next()
-    else this.running -= 1
+  /** Gives back `count` slots taken: each to the first waiting, or free. */
+  give(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const next = this.waiting.shift()
+      if (next) next()
+      else this.running -= 1
+    }
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
@@ -149,10 +151,10 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
           try {
             grant = await global.acquire(slots, signal)
           } catch (error) {
-            for (let i = 0; i < slots; i++) local.give()
+            local.give(slots)
             throw error
           }
-          for (let i = grant.count; i < slots; i++) local.give()
+          local.give(slots - grant.count)
           const giveBack = (error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)
           const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
             try {
