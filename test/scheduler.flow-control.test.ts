@@ -2,7 +2,7 @@
  * Protecting the worker service: a cap on calls in flight and a rate of calls, both shared by
  * every instance on the database, and a spread of each sweep's calls over a window.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler } from '../src/index.js'
 import type { ProcessRequest, SchedulerOptions, WorkerClient } from '../src/index.js'
 import { createCallGate } from '../src/process/call-gate.js'
@@ -11,20 +11,15 @@ import { spreadOffsetMs } from '../src/schedule/spread.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { createInstances, pollUntil, stopInstances, waitingForLocks } from './support/reliability-support.js'
+import { instancesStoppedAfterEach, pollUntil, waitingForLocks } from './support/reliability-support.js'
 import type { Instance } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
-let instances: Instance[] = []
+const fleet = instancesStoppedAfterEach()
 
 beforeEach(async () => {
   db = await createTestDatabase()
-})
-
-afterEach(async () => {
-  await stopInstances(instances)
-  instances = []
 })
 
 /** A worker shared by every instance that records when each call started and how many overlapped. */
@@ -50,10 +45,8 @@ function recordingWorker(callMs: number) {
 }
 
 /** `count` instances with their own pools, all calling the same worker service. */
-async function startInstances(count: number, options: SchedulerOptions, worker: WorkerClient): Promise<Instance[]> {
-  instances = createInstances(db.url, count, { pollingIntervalSeconds: 0.5, ...options, workerClient: worker })
-  await Promise.all(instances.map((i) => i.scheduler.start()))
-  return instances
+function startInstances(count: number, options: SchedulerOptions, worker: WorkerClient): Promise<Instance[]> {
+  return fleet.start(db.url, count, options, worker)
 }
 
 describe('maxConcurrentCalls', () => {

@@ -3,27 +3,22 @@
  * dashboard show it) and each instance in `listInstances()`. A fleet held back by a limit must
  * show it: the limit, how much of it is in use, and the calls waiting for it.
  */
-import { afterEach, beforeEach, expect, test } from 'vitest'
+import { beforeEach, expect, test } from 'vitest'
 import type { SchedulerOptions, WorkerClient } from '../src/index.js'
 import { configureLimits } from '../src/process/global-limits.js'
 import { limitsInForce } from '../src/records/call-limits.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
-import { createInstances, pollUntil, stopInstances } from './support/reliability-support.js'
+import { instancesStoppedAfterEach, pollUntil } from './support/reliability-support.js'
 import type { Instance } from './support/reliability-support.js'
 import { seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
-let instances: Instance[] = []
+const fleet = instancesStoppedAfterEach()
 
 beforeEach(async () => {
   db = await createTestDatabase()
-})
-
-afterEach(async () => {
-  await stopInstances(instances)
-  instances = []
 })
 
 /** A worker whose calls wait until `open()`; after it, they answer at once. */
@@ -40,9 +35,8 @@ function gatedWorker() {
 }
 
 async function startOne(options: SchedulerOptions, worker: WorkerClient): Promise<Instance> {
-  instances = createInstances(db.url, 1, { pollingIntervalSeconds: 0.5, ...options, workerClient: worker })
-  await instances[0]!.scheduler.start()
-  return instances[0]!
+  const [instance] = await fleet.start(db.url, 1, options, worker)
+  return instance!
 }
 
 test('under maxConcurrentCalls: the cap, its permits held, and the calls in flight and held back, fleet-wide and per instance', async () => {

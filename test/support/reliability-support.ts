@@ -7,8 +7,9 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type pg from 'pg'
+import { afterEach } from 'vitest'
 import { createSubscriptionScheduler } from '../../src/index.js'
-import type { SchedulerOptions, SubscriptionScheduler } from '../../src/index.js'
+import type { SchedulerOptions, SubscriptionScheduler, WorkerClient } from '../../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../../src/testing.js'
 import type { ProcessRequest } from '../../src/worker-client/types.js'
@@ -66,6 +67,26 @@ export function createInstances(url: string, count: number, options: SchedulerOp
 export async function stopInstances(instances: Instance[], { endPools = true, timeoutMs = 2_000 } = {}): Promise<void> {
   await Promise.allSettled(instances.map((i) => i.scheduler.stop({ timeoutMs })))
   if (endPools) await Promise.allSettled(instances.map((i) => i.pool.end()))
+}
+
+/**
+ * Instances a test file's tests start, each test's stopped after it (an afterEach this registers):
+ * `start()` starts `count` on `url`, polling every 0.5 s unless `options` says otherwise, all
+ * calling `worker`.
+ */
+export function instancesStoppedAfterEach(): { start: (url: string, count: number, options: SchedulerOptions, worker: WorkerClient) => Promise<Instance[]> } {
+  let instances: Instance[] = []
+  afterEach(async () => {
+    await stopInstances(instances)
+    instances = []
+  })
+  return {
+    async start(url, count, options, worker) {
+      instances = createInstances(url, count, { pollingIntervalSeconds: 0.5, ...options, workerClient: worker })
+      await Promise.all(instances.map((i) => i.scheduler.start()))
+      return instances
+    },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
