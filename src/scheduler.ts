@@ -10,8 +10,8 @@ import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
-import { assertEnrolled, getSubscription, listFailing, pauseOpenEnded, resume } from './records/subscriptions.js'
-import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from './records/schedule-control.js'
+import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
+import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
 import { resolveOptions } from './config/resolve-options.js'
@@ -26,7 +26,7 @@ import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
-import { booleanOf, checkPauseOptions, limitOf, methodOptions, waitOf } from './config/method-options.js'
+import { booleanOf, limitOf, methodOptions, waitOf } from './config/method-options.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
@@ -165,47 +165,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       })
     }) as SubscriptionScheduler['runSubscription'],
 
-    pause: async (subscriptionId, o) => {
-      assertUuid('subscriptionId', subscriptionId)
-      const until = checkPauseOptions(o)
-      await clockChecked()
-      return await explainingMissingTables(pool, () =>
-        enrollingFirst(pool, resolved, subscriptionId, async () => {
-          if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
-          await pauseUntil(pool, resolved, subscriptionId, until)
-          return await getSubscription(pool, subscriptionId)
-        }),
-      )
-    },
-    resume: async (subscriptionId) => {
-      assertUuid('subscriptionId', subscriptionId)
-      await clockChecked()
-      return await explainingMissingTables(pool, () =>
-        enrollingFirst(pool, resolved, subscriptionId, async () => {
-          if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
-          return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
-        }),
-      )
-    },
+    ...scheduleControls(pool, resolved, clockChecked),
     enroll: async (subscriptionId, enrollOptions) => {
       await clockChecked()
       return await explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions))
-    },
-    reschedule: async (subscriptionId, settings) => {
-      assertUuid('subscriptionId', subscriptionId)
-      await clockChecked()
-      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => reschedule(pool, resolved, subscriptionId, settings)))
-    },
-    skipNext: async (subscriptionId) => {
-      assertUuid('subscriptionId', subscriptionId)
-      await clockChecked()
-      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => skipNext(pool, resolved, subscriptionId)))
-    },
-    upcoming: async (subscriptionId, o) => {
-      assertUuid('subscriptionId', subscriptionId)
-      const { count } = methodOptions('upcoming', o, ['count'])
-      await clockChecked()
-      return await explainingMissingTables(pool, () => enrollingFirst(pool, resolved, subscriptionId, () => upcoming(pool, resolved, subscriptionId, count)))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
       assertUuid('subscriptionId', subscriptionId)
