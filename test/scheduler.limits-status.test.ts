@@ -5,7 +5,7 @@
  */
 import { beforeEach, expect, test } from 'vitest'
 import type { SchedulerOptions, WorkerClient } from '../src/index.js'
-import { configureLimits } from '../src/process/global-limits.js'
+import { configureLimits } from '../src/process/configure-limits.js'
 import { limitsInForce } from '../src/records/call-limits.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'

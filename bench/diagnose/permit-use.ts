@@ -12,7 +12,8 @@
  */
 import pg from 'pg'
 import { createCallGate } from '../../src/process/call-gate.js'
-import { configureLimits, createGlobalLimits } from '../../src/process/global-limits.js'
+import { configureLimits } from '../../src/process/configure-limits.js'
+import { createGlobalLimits } from '../../src/process/global-limits.js'
 import type { GlobalLimits } from '../../src/process/global-limits.js'
 import { captureLogger } from '../../src/testing.js'
 import { flag, withScratchDatabase } from './support.js'

@@ -6,7 +6,7 @@
  */
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
-import { readStoredLimits } from '../process/global-limits.js'
+import { readStoredLimits } from '../process/configure-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
 import { SILENT_AFTER_SECONDS } from './instances.js'
 
