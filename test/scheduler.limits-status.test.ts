@@ -101,6 +101,31 @@ test('an instance started without a limit the others are held to says it is not 
   ])
 })
 
+test('an instance started with limits names the running instances calling the worker without them; not stopped, admin-only or older ones', async () => {
+  const scope = 'others-unheld'
+  const report = (host: string, limits: [number | null, number | null], { running = true, says = true, works = true } = {}) =>
+    db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, calls, started_at, seen_at, stopped_at)
+       VALUES (gen_random_uuid(), $1, $2, 7, '0.1.0', false, $3, 16, $4, $5, $6, now(), now(), CASE WHEN $7 THEN NULL ELSE now() END)`,
+      [scope, host, works, limits[0], limits[1], says ? { inFlight: 0, waiting: 0 } : null, running],
+    )
+  await report('free', [null, null])
+  await report('capped', [5, null])
+  await report('stopped', [null, null], { running: false })
+  await report('admin', [null, null], { works: false })
+  await report('older', [null, null], { says: false })
+  const logger = captureLogger()
+  await configureLimits(db.pool, scope, { maxConcurrentCalls: 5, maxCallsPerSecond: 2 }, logger)
+  expect(logger.messages('warn')).toEqual([
+    "Instances calling the worker on queuePrefix 'others-unheld' run without limits this one sets: 1 without maxConcurrentCalls (free:7); " +
+      '2 without maxCallsPerSecond (free:7, capped:7). Their calls are not held to them, so the fleet may make more calls than they allow until those instances restart with the same limits.',
+  ])
+  // Started without limits itself, it sets none, and says nothing of the others.
+  const quiet = captureLogger()
+  await configureLimits(db.pool, 'others-unheld-too', { maxConcurrentCalls: null, maxCallsPerSecond: null }, quiet)
+  expect(quiet.messages('warn')).toEqual([])
+})
+
 test("the CLI's calls are held to a stored limit while an instance calling the worker is: running ones decide, else the last started", async () => {
   const scope = 'in-force'
   await configureLimits(db.pool, scope, { maxConcurrentCalls: 5, maxCallsPerSecond: 2 })

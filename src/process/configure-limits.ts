@@ -8,17 +8,20 @@ import type { Pool } from 'pg'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
+import { SILENT_AFTER_SECONDS } from '../records/instances.js'
 import type { CallLimits } from './global-limits.js'
 
 /**
  * Writes the limits this instance was started with; the last instance to start sets them, and
- * says so when it changes a limit the others were held to (a rolling deploy, or a mistake), or,
- * when it calls the worker, when it was started without one the others have.
+ * says so when it changes a limit the others were held to (a rolling deploy, or a mistake), when
+ * it calls the worker and was started without one the others have, and when instances running
+ * now were started without one it sets.
  */
 export async function configureLimits(pool: Pool, scope: string, limits: CallLimits, logger?: Logger, { callsWorker = true } = {}): Promise<void> {
   // What the others were held to: one read serves every warning below.
   const before = await readStoredLimits(pool, scope)
   if (callsWorker && logger) warnUnheld(before, scope, limits, logger)
+  if (logger) await warnOthersUnheld(pool, scope, limits, logger)
   if (limits.maxConcurrentCalls !== null) {
     if (before.maxConcurrentCalls !== null && before.maxConcurrentCalls !== limits.maxConcurrentCalls) {
       logger?.warn(
@@ -48,6 +51,32 @@ export async function configureLimits(pool: Pool, scope: string, limits: CallLim
       )
     }
   }
+}
+
+/**
+ * Says so when instances calling the worker run without a limit this one sets: their calls
+ * count against no cap, or keep no rate, until they restart with it (the rolling deploy that adds
+ * a limit, or an instance deployed without it). Only instances that report their limits (this
+ * version's) are counted: an older one's are unknown.
+ */
+async function warnOthersUnheld(db: Executor, scope: string, limits: CallLimits, logger: Logger): Promise<void> {
+  if (limits.maxConcurrentCalls === null && limits.maxCallsPerSecond === null) return
+  const { rows } = await db.query<{ host: string; pid: number; cap: number | null; rate: number | null }>(
+    `SELECT host, pid, max_concurrent_calls AS cap, max_calls_per_second AS rate FROM ${TABLES.instances}
+      WHERE scope = $1 AND works AND calls IS NOT NULL AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)
+      ORDER BY started_at`,
+    [scope, SILENT_AFTER_SECONDS],
+  )
+  const without = (limit: 'cap' | 'rate', name: keyof CallLimits) => {
+    const unheld = limits[name] === null ? [] : rows.filter((row) => row[limit] === null)
+    return unheld.length === 0 ? null : `${unheld.length} without ${name} (${unheld.map((row) => `${row.host}:${row.pid}`).join(', ')})`
+  }
+  const unheld = [without('cap', 'maxConcurrentCalls'), without('rate', 'maxCallsPerSecond')].filter((part) => part !== null)
+  if (unheld.length === 0) return
+  logger.warn(
+    `Instances calling the worker on queuePrefix '${scope}' run without limits this one sets: ${unheld.join('; ')}. ` +
+      'Their calls are not held to them, so the fleet may make more calls than they allow until those instances restart with the same limits.',
+  )
 }
 
 /**
