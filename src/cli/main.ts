@@ -2,9 +2,9 @@
 /**
  * The `pg-subscription-scheduler` command. Reads DATABASE_URL.
  *
- * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now` or
- * `backfill` finished but at least one subscription (or slot) failed; 4 refused while busy (see
- * EXIT); 130 either interrupted.
+ * Exit codes: 0 success; 1 runtime failure; 2 usage or configuration error; 3 `run-now`,
+ * `retry-failed` or `backfill` finished but at least one subscription (or slot) failed; 4
+ * refused while busy (see EXIT); 130 one of those three interrupted.
  *
  * citty's `runMain` exits 1 on every error, usage errors included, and prints stacks; this
  * entry runs the same `runCommand` itself to keep the exit codes above.
@@ -19,6 +19,7 @@ import migrate from './commands/migrate.js'
 import pause from './commands/pause.js'
 import reschedule from './commands/reschedule.js'
 import resume from './commands/resume.js'
+import retryFailed from './commands/retry-failed.js'
 import runNow from './commands/run-now.js'
 import skip from './commands/skip.js'
 import runs from './commands/runs.js'
@@ -35,12 +36,12 @@ SUBSCRIPTION_QUEUE_PREFIX, SUBSCRIPTION_BOSS_SCHEMA
                  subscription-scheduler and pgboss)
 Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00+01:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
-                 3 run-now, backfill: some failed,
+                 3 run-now, retry-failed, backfill: some failed,
                  4 skip, reschedule, backfill: refused, busy (a call or a backfill in flight),
-                 130 run-now, backfill: interrupted`
+                 130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, status, runs, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'
