@@ -114,7 +114,7 @@ describe('the commands that steer one subscription check what they are given, be
     await expectUsageErrors([
       [['status', 'json'], /^error: status takes no arguments, only flags, but was given "json": a flag without its --, or a value without its flag\? See status --help\.$/m],
       [['migrate', 'now'], /^error: migrate takes no arguments, only flags, but was given "now"/m],
-      [['run-now', ...WORKER, '4'], /^error: run-now takes no arguments, only flags, but was given "4"/m],
+      [['run-now', ...WORKER, '4'], /^error: run-now takes flags and at most one subscription id \(a UUID\), but was given "4": a flag without its --/m],
     ])
   })
 
@@ -142,7 +142,7 @@ describe('--help says what the command does', { timeout: SLOW_MS }, () => {
   test("the top level lists every exit code; worker's --cron and --timezone say they follow what is registered", async () => {
     const [top, worker] = await Promise.all([runCli(['--help'], NOWHERE), runCli(['worker', '--help'], NOWHERE)])
     expect(top.code).toBe(0)
-    expect(top.stdout).toMatch(/4 skip, reschedule, backfill: refused, busy/)
+    expect(top.stdout).toMatch(/4 skip, reschedule, run-now <id>, backfill: refused, busy/)
     expect(worker.code).toBe(0)
     const flag = (name: string) => worker.stdout.split('\n').find((line) => line.trimStart().startsWith(`--${name}`)) ?? ''
     for (const name of ['cron', 'timezone']) {

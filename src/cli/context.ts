@@ -18,11 +18,11 @@ export const EXIT = {
   failure: 1,
   /** Bad command line or configuration: nothing was attempted. */
   usage: 2,
-  /** `run-now` or `backfill` finished, but at least one subscription (or slot) failed. */
+  /** `run-now`, `retry-failed` or `backfill` finished, but at least one subscription (or slot) failed. */
   subscriptionsFailed: 3,
-  /** `skip` or `reschedule` refused while a call for the subscription is in flight: try again once it has settled. */
+  /** `skip`, `reschedule`, `run-now <id>` or `backfill` refused: a call for the subscription in flight (try again once it has settled), or its state (paused, ended, inactive). */
   busy: 4,
-  /** `run-now` or `backfill` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
+  /** `run-now`, `retry-failed` or `backfill` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
   interrupted: 130,
 } as const
 

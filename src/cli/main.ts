@@ -37,7 +37,7 @@ SUBSCRIPTION_QUEUE_PREFIX, SUBSCRIPTION_BOSS_SCHEMA
 Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00+01:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  3 run-now, retry-failed, backfill: some failed,
-                 4 skip, reschedule, backfill: refused, busy (a call or a backfill in flight),
+                 4 skip, reschedule, run-now <id>, backfill: refused, busy (a call or a backfill in flight),
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {

@@ -40,8 +40,12 @@ export interface EnrolledSubscription {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value)
+}
+
 export function assertUuid(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new ConfigurationError(name, `expected a UUID such as '3f2b…-…', got ${shown(value)}.`)
   }
 }
