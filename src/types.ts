@@ -83,6 +83,7 @@ export interface SubscriptionDetails {
   pausedUntil: Date | null
   scheduledFor: Date | null
   nextRunAt: Date | null
+  /** When its last successful call was recorded (a failure leaves it as it was). */
   lastRunAt: Date | null
   attempts: number
   consecutiveFailures: number

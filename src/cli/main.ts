@@ -21,6 +21,7 @@ import reschedule from './commands/reschedule.js'
 import resume from './commands/resume.js'
 import retryFailed from './commands/retry-failed.js'
 import runNow from './commands/run-now.js'
+import show from './commands/show.js'
 import skip from './commands/skip.js'
 import runs from './commands/runs.js'
 import status from './commands/status.js'
@@ -41,7 +42,7 @@ Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'

@@ -1,0 +1,74 @@
+/**
+ * `show <id>`: one subscription as an operator looking into it needs it: its status and schedule,
+ * its last run and error, its recent failed attempts and its history (skips, pauses, reschedules,
+ * backfills), in its zone; `getSubscription()` from a shell. Reads only: needs no worker and
+ * starts nothing.
+ */
+import { defineCommand } from 'citty'
+import type { SubscriptionDetails } from '../../index.js'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, withPool } from '../context.js'
+import { controlScheduler, inFlagTerms, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import type { CliSchedulerOptions } from '../published-settings.js'
+import { timeInZone } from '../zoned-time.js'
+
+const PAUSED_BECAUSE = {
+  manual: 'paused by an operator (pause())',
+  failures: 'paused after failing in a row (pauseAfterConsecutiveFailures): retry-failed <id> retries its failed slot, resume <id> waits for its next one',
+} as const
+
+/** The last run, its outcome, and why it is paused, under the schedule's lines. */
+function stateLines(details: SubscriptionDetails, at: (date: Date | null) => string): string[] {
+  const lines = [`  last success ${details.lastRunAt ? at(details.lastRunAt) : 'never'}`]
+  if (details.scheduledFor) lines.push(`  last slot    ${at(details.scheduledFor)}`)
+  if (details.pausedReason) lines.push(`  paused       ${PAUSED_BECAUSE[details.pausedReason]}`)
+  if (details.consecutiveFailures > 0) lines.push(`  failed       ${details.consecutiveFailures} run${details.consecutiveFailures === 1 ? '' : 's'} in a row`)
+  if (details.error) lines.push(`  last error   ${details.error}`)
+  return lines
+}
+
+/** The failed attempts and the history, newest first; nothing for an empty list. */
+function listLines(details: SubscriptionDetails, at: (date: Date | null) => string): string[] {
+  const lines: string[] = []
+  if (details.recentErrors.length > 0) {
+    lines.push('Recent failed attempts, newest first:')
+    for (const f of details.recentErrors) {
+      const answer = f.status === null ? '' : ` (HTTP ${f.status})`
+      lines.push(`  ${at(f.failedAt)}  slot ${at(f.scheduledFor)}, attempt ${f.attempt}${f.final ? ', final' : ''}${answer}: ${f.error}`)
+    }
+  }
+  if (details.history.length > 0) {
+    lines.push('History, newest first:')
+    for (const h of details.history) lines.push(`  ${at(h.at)}  ${h.kind}${h.slot ? ` ${at(h.slot)}` : ''}${h.detail ? `: ${h.detail}` : ''}`)
+  }
+  return lines
+}
+
+/** Every line `show` prints for a subscription, its instants in its own zone (or the scheduler's). */
+function showLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOptions, 'zone' | 'published'>): string[] {
+  const { zone } = zoneOf(details, scheduler.zone)
+  const at = (date: Date | null) => timeInZone(date, zone)
+  const host = `${details.frequency ?? 'no frequency'}, user ${details.userId ?? 'none'}${details.active ? '' : ', inactive in subscriptions'}`
+  return [`Subscription ${details.subscriptionId} (${host})`, ...scheduleLines(details, scheduler), ...stateLines(details, at), ...listLines(details, at)]
+}
+
+export default defineCommand({
+  meta: { name: 'show', description: 'One subscription: its status, schedule, last run and error, recent failed attempts and history' },
+  args: {
+    ...subscriptionIdArg,
+    errors: { type: 'string', description: 'How many recent failed attempts to list, 0 to 1000 (default 5)', valueHint: 'n' },
+    json: { type: 'boolean', description: "Print getSubscription()'s answer as JSON" },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const id = subscriptionIdOf(args, 'show')
+    const errors = integerFlag('errors', args.errors, 0) ?? 5
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const { scheduler, ...settings } = await controlScheduler(pool, logger)
+      const details = await inFlagTerms(() => scheduler.getSubscription(id, { errors }))
+      console.log(args.json ? JSON.stringify(details, null, 2) : showLines(details, settings).join('\n'))
+    })
+  },
+})

@@ -1,0 +1,63 @@
+/**
+ * `show <id>`: what an operator reads to find out why a subscription did or did not run: its
+ * state, its last error and failed attempts, and what was done to it, in its zone.
+ */
+import { describe, expect, test } from 'vitest'
+import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
+import { createTestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
+
+describe('show <id>', { timeout: SLOW_MS }, () => {
+  test('a failed then paused subscription: its error, its failed attempt and its history, in its zone', async () => {
+    const db = await createTestDatabase()
+    const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60, timezone: 'Asia/Tokyo' })
+    const env = { DATABASE_URL: db.url }
+    const worker = await startWorker({ reject: true })
+    try {
+      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
+    } finally {
+      await worker.close()
+    }
+    expect((await runCli(['pause', id!], env)).code).toBe(0)
+    const shown = await runCli(['show', id!], env)
+    expect(shown.code, shown.stderr).toBe(0)
+    const lines = shown.stdout.split('\n')
+    expect(lines[0]).toMatch(new RegExp(`^Subscription ${id} \\(daily, user [0-9a-f-]{36}\\)$`))
+    expect(shown.stdout).toMatch(/^ {2}status {7}paused$/m)
+    expect(shown.stdout).toMatch(/^ {2}zone {9}Asia\/Tokyo \(its own zone\)$/m)
+    expect(shown.stdout).toMatch(/^ {2}paused {7}paused by an operator/m)
+    expect(shown.stdout).toMatch(/^ {2}failed {7}1 run in a row$/m)
+    expect(shown.stdout).toMatch(/^ {2}last error {3}.*no payment method on file/m)
+    const attempt = lines.indexOf('Recent failed attempts, newest first:')
+    expect(attempt).toBeGreaterThan(0)
+    expect(lines[attempt + 1]).toMatch(/^ {2}\S+\+09:00 \(Asia\/Tokyo\) {2}slot \S+\+09:00 \(Asia\/Tokyo\), attempt 1, final \(HTTP 422\): .*no payment method on file/)
+    const history = lines.indexOf('History, newest first:')
+    expect(lines[history + 1]).toMatch(/^ {2}\S+\+09:00 \(Asia\/Tokyo\) {2}paused/)
+  })
+
+  test('--json is getSubscription() as JSON; --errors 0 lists no attempts; an unknown id exits 1', async () => {
+    const db = await createTestDatabase()
+    const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
+    const env = { DATABASE_URL: db.url }
+    const worker = await startWorker({ reject: true })
+    try {
+      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
+    } finally {
+      await worker.close()
+    }
+    const json = await runCli(['show', id!, '--json'], env)
+    expect(json.code, json.stderr).toBe(0)
+    const details = JSON.parse(json.stdout) as { subscriptionId: string; status: string; recentErrors: { attempt: number; final: boolean }[] }
+    expect(details.subscriptionId).toBe(id)
+    expect(details.status).toBe('failed')
+    expect(details.recentErrors).toMatchObject([{ attempt: 1, final: true }])
+    const quiet = await runCli(['show', id!, '--errors', '0'], env)
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stdout).toMatch(/^ {2}last error /m)
+    expect(quiet.stdout).not.toContain('Recent failed attempts')
+    const unknown = await runCli(['show', '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'], env)
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9')
+    expect((await runCli(['show', id!, '--errors', '-1'], env)).code).toBe(2)
+  })
+})
