@@ -120,7 +120,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   const lines = [`Subscriptions   ${status.total} total, ${status.due} due now${unenrolled}`]
   for (const [name, n] of counts) {
     // Paused by an operator, or after failing in a row: the second want a look.
-    const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: the dashboard's Retry failed, or POST /failed/retry, retries them)` : ''
+    const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: retry-failed, the dashboard's Retry failed or POST /failed/retry retries them)` : ''
     lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
   }
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)

@@ -15,6 +15,7 @@ import pkg from '../../package.json' with { type: 'json' }
 import backfill from './commands/backfill.js'
 import demo from './commands/demo.js'
 import enroll from './commands/enroll.js'
+import failing from './commands/failing.js'
 import migrate from './commands/migrate.js'
 import pause from './commands/pause.js'
 import reschedule from './commands/reschedule.js'
@@ -42,7 +43,7 @@ Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'

@@ -55,7 +55,7 @@ test('subscriptions not enrolled yet: the next sweep enrols them, or, with autoE
 test('the paused count says how many of them were paused for failing, as --json does', () => {
   const base = status(null, null)
   const some = formatStatus({ ...base, counts: { ...base.counts, paused: 11 }, pausedForFailures: 10 }, {})
-  expect(some).toMatch(/^ {2}paused {8}11 \(10 after failing in a row: the dashboard's Retry failed, or POST \/failed\/retry, retries them\)$/m)
+  expect(some).toMatch(/^ {2}paused {8}11 \(10 after failing in a row: retry-failed, the dashboard's Retry failed or POST \/failed\/retry retries them\)$/m)
   const none = formatStatus({ ...base, counts: { ...base.counts, paused: 2 }, pausedForFailures: 0 }, {})
   expect(none).toMatch(/^ {2}paused {8}2$/m)
 })

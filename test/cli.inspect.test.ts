@@ -1,6 +1,6 @@
 /**
- * `show <id>`: what an operator reads to find out why a subscription did or did not run: its
- * state, its last error and failed attempts, and what was done to it, in its zone.
+ * `show <id>` and `failing`: what an operator reads to find out why subscriptions did or did not
+ * run: their state, last error and failed attempts, and what was done to them, in their zone.
  */
 import { describe, expect, test } from 'vitest'
 import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
@@ -59,5 +59,35 @@ describe('show <id>', { timeout: SLOW_MS }, () => {
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain('3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9')
     expect((await runCli(['show', id!, '--errors', '-1'], env)).code).toBe(2)
+  })
+})
+
+describe('failing', { timeout: SLOW_MS }, () => {
+  test('lists the subscriptions whose last attempt failed, in their zone, and how to retry them', async () => {
+    const db = await createTestDatabase()
+    const env = { DATABASE_URL: db.url }
+    const none = await runCli(['failing'], env)
+    expect(none.code, none.stderr).toBe(0)
+    expect(none.stdout.trim()).toBe("No subscription's last attempt failed.")
+    const [tokyo] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60, timezone: 'Asia/Tokyo' })
+    const [plain] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
+    const worker = await startWorker({ reject: new Set([tokyo!, plain!]) })
+    try {
+      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
+    } finally {
+      await worker.close()
+    }
+    const listed = await runCli(['failing'], env)
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.stdout).toMatch(/^Subscriptions whose last attempt failed, most recent first:$/m)
+    expect(listed.stdout).toMatch(new RegExp(`^ {2}${tokyo}  failed, 1 run in a row, slot \\S+\\+09:00 \\(Asia/Tokyo\\): .*no payment method on file`, 'm'))
+    expect(listed.stdout).toMatch(new RegExp(`^ {2}${plain}  failed, 1 run in a row, slot \\S+Z \\(UTC\\): `, 'm'))
+    expect(listed.stdout).toMatch(/^retry-failed \[<id>…\] retries the failed ones now/m)
+    const one = await runCli(['failing', '--limit', '1'], env)
+    expect(one.stdout).toMatch(/most recent first \(the 1 most recent; --limit lists more\):/)
+    expect(one.stdout.split('\n').filter((l) => /^ {2}[0-9a-f-]{36} /.test(l))).toHaveLength(1)
+    const json = JSON.parse((await runCli(['failing', '--json'], env)).stdout) as { subscriptionId: string }[]
+    expect(json.map((f) => f.subscriptionId).sort()).toEqual([tokyo, plain].sort())
+    expect((await runCli(['failing', '--limit', '0'], env)).code).toBe(2)
   })
 })

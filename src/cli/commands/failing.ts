@@ -1,0 +1,58 @@
+/**
+ * `failing`: the subscriptions whose last attempt failed, the most recent first, one line each
+ * (`listFailing()`, the admin API's `GET /failing`), with the way to retry them or look closer.
+ * Reads only: needs no worker and starts nothing.
+ */
+import { defineCommand } from 'citty'
+import type { FailingSubscription } from '../../index.js'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, withPool } from '../context.js'
+import { controlScheduler, zoneOf } from '../control.js'
+import type { SchedulerZone } from '../published-settings.js'
+import { timeInZone } from '../zoned-time.js'
+
+/** Listed at most, as `listFailing()` allows; `--limit` asks for fewer or more. */
+const DEFAULT_LIMIT = 20
+
+/** Where the row stands: failed for good, paused after failing, or waiting for its retry. */
+function standing(row: FailingSubscription): string {
+  if (row.status === 'paused' && row.pausedReason === 'failures') return 'paused after failing in a row'
+  if (row.status === 'failed') return 'failed'
+  return `${row.status}, retrying`
+}
+
+function line(row: FailingSubscription, scheduler: SchedulerZone): string {
+  const { zone } = zoneOf(row, scheduler)
+  const runs = `${row.consecutiveFailures} run${row.consecutiveFailures === 1 ? '' : 's'} in a row`
+  return `  ${row.subscriptionId}  ${standing(row)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${row.error}`
+}
+
+export default defineCommand({
+  meta: { name: 'failing', description: 'The subscriptions whose last attempt failed, most recent first, with their errors' },
+  args: {
+    limit: { type: 'string', description: `How many to list, 1 to 1000 (default ${DEFAULT_LIMIT})`, valueHint: 'n' },
+    json: { type: 'boolean', description: "Print listFailing()'s answer as JSON" },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const limit = integerFlag('limit', args.limit, 1) ?? DEFAULT_LIMIT
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const { scheduler, zone } = await controlScheduler(pool, logger)
+      const failing = await scheduler.listFailing({ limit })
+      if (args.json) {
+        console.log(JSON.stringify(failing, null, 2))
+        return
+      }
+      if (failing.length === 0) {
+        console.log("No subscription's last attempt failed.")
+        return
+      }
+      const more = failing.length === limit ? ` (the ${limit} most recent; --limit lists more)` : ''
+      console.log(`Subscriptions whose last attempt failed, most recent first${more}:`)
+      for (const row of failing) console.log(line(row, zone))
+      console.log('retry-failed [<id>…] retries the failed ones now (the next sweep does otherwise); show <id> tells more of one.')
+    })
+  },
+})
