@@ -7,17 +7,22 @@ import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
+/** One `run-now` whose worker answers 422 for every due subscription: each fails for good. */
+async function failEveryDue(env: { DATABASE_URL: string }): Promise<void> {
+  const worker = await startWorker({ reject: true })
+  try {
+    expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
+  } finally {
+    await worker.close()
+  }
+}
+
 describe('show <id>', { timeout: SLOW_MS }, () => {
   test('a failed then paused subscription: its error, its failed attempt and its history, in its zone', async () => {
     const db = await createTestDatabase()
     const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60, timezone: 'Asia/Tokyo' })
     const env = { DATABASE_URL: db.url }
-    const worker = await startWorker({ reject: true })
-    try {
-      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
-    } finally {
-      await worker.close()
-    }
+    await failEveryDue(env)
     expect((await runCli(['pause', id!], env)).code).toBe(0)
     const shown = await runCli(['show', id!], env)
     expect(shown.code, shown.stderr).toBe(0)
@@ -39,12 +44,7 @@ describe('show <id>', { timeout: SLOW_MS }, () => {
     const db = await createTestDatabase()
     const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
     const env = { DATABASE_URL: db.url }
-    const worker = await startWorker({ reject: true })
-    try {
-      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
-    } finally {
-      await worker.close()
-    }
+    await failEveryDue(env)
     const json = await runCli(['show', id!, '--json'], env)
     expect(json.code, json.stderr).toBe(0)
     const details = JSON.parse(json.stdout) as { subscriptionId: string; status: string; recentErrors: { attempt: number; final: boolean }[] }
@@ -71,12 +71,7 @@ describe('failing', { timeout: SLOW_MS }, () => {
     expect(none.stdout.trim()).toBe("No subscription's last attempt failed.")
     const [tokyo] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60, timezone: 'Asia/Tokyo' })
     const [plain] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
-    const worker = await startWorker({ reject: new Set([tokyo!, plain!]) })
-    try {
-      expect((await runCli(['run-now', '--worker-url', worker.url], env)).code).toBe(3)
-    } finally {
-      await worker.close()
-    }
+    await failEveryDue(env)
     const listed = await runCli(['failing'], env)
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.stdout).toMatch(/^Subscriptions whose last attempt failed, most recent first:$/m)

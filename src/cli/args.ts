@@ -48,6 +48,14 @@ export const shutdownArgs = {
   'shutdown-timeout': { type: 'string', description: 'Milliseconds in-flight calls get to finish on stop', default: '30000', valueHint: 'ms' },
 } as const satisfies ArgsDef
 
+/** The flags of a command that calls the worker from its own process for one run (`backfill`, `retry-failed`). */
+export const oneOffCallArgs = {
+  'worker-url': schedulerArgs['worker-url'],
+  concurrency: schedulerArgs.concurrency,
+  ...shutdownArgs,
+  ...commonArgs,
+} as const satisfies ArgsDef
+
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
 /** A token that is a flag rather than a value: `-5` and `-0.5` are values (negative numbers). */

@@ -7,7 +7,7 @@
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import type { RunSummary, SubscriptionScheduler } from '../../index.js'
-import { commonArgs, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
+import { oneOffCallArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, requireWorkerUrl, UsageError, withPool } from '../context.js'
 import { inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { formatDuration } from '../format.js'
@@ -39,10 +39,7 @@ export default defineCommand({
     from: { type: 'string', description: 'The first instant of the range, e.g. 2026-03-01T00:00:00Z (a slot at it is processed)', valueHint: 'instant' },
     to: { type: 'string', description: 'The last instant of the range, in the past (a slot at it is processed)', valueHint: 'instant' },
     wait: { type: 'boolean', default: true, description: 'Wait for the backfill to finish', negativeDescription: 'Start the backfill and exit; running workers process it' },
-    'worker-url': schedulerArgs['worker-url'],
-    concurrency: schedulerArgs.concurrency,
-    ...shutdownArgs,
-    ...commonArgs,
+    ...oneOffCallArgs,
   },
   plugins: [strictFlags],
   async run({ args }) {

@@ -7,7 +7,7 @@
  */
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
-import { commonArgs, schedulerArgs, shutdownArgs, strictFlags } from '../args.js'
+import { oneOffCallArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, requireWorkerUrl, withPool } from '../context.js'
 import { checkedSubscriptionId, inFlagTerms } from '../control.js'
 import { formatSummary } from '../format.js'
@@ -24,10 +24,7 @@ export default defineCommand({
   args: {
     ids: { type: 'positional', required: false, description: 'Subscription ids to retry (default: every failed one)', valueHint: 'id…' },
     wait: { type: 'boolean', default: true, description: 'Wait for the retries to settle', negativeDescription: 'Enqueue the retries and exit; running workers process them' },
-    'worker-url': schedulerArgs['worker-url'],
-    concurrency: schedulerArgs.concurrency,
-    ...shutdownArgs,
-    ...commonArgs,
+    ...oneOffCallArgs,
   },
   plugins: [strictFlags],
   async run({ args }) {
