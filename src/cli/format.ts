@@ -71,7 +71,8 @@ export function instancesLine(instances: InstanceInfo[] | null): string {
     const named = silent.slice(0, 3).map((i) => `${i.host} pid ${i.pid}`).join(', ') + (silent.length > 3 ? ', …' : '')
     parts.push(`${silent.length} silent (${named}: no report for over a minute and no stop, killed or cut off from the database)`)
   }
-  if (count('stopped').length > 0) parts.push(`${count('stopped').length} stopped`)
+  // Kept a day: one-off CLI commands (run-now, retry-failed, backfill) among them.
+  if (count('stopped').length > 0) parts.push(`${count('stopped').length} stopped in the last day`)
   return `Instances       ${parts.join(', ')}`
 }
 

@@ -68,7 +68,7 @@ test('the instances line counts them by state and names the silent ones, which w
   const status_ = status(null, null)
   expect(formatStatus(status_, {}, false, [instance('a', 'running'), instance('b', 'running')])).toMatch(/^Instances {7}2 running$/m)
   expect(formatStatus(status_, {}, false, [instance('a', 'running'), instance('b', 'silent'), instance('c', 'stopped')])).toMatch(
-    /^Instances {7}1 running, 1 silent \(b pid 100: no report for over a minute and no stop, killed or cut off from the database\), 1 stopped$/m,
+    /^Instances {7}1 running, 1 silent \(b pid 100: no report for over a minute and no stop, killed or cut off from the database\), 1 stopped in the last day$/m,
   )
   expect(formatStatus(status_, {}, false, [])).toMatch(/^Instances {7}none has reported/m)
   expect(formatStatus(status_, {})).not.toMatch(/^Instances/m)
