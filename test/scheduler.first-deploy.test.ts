@@ -94,6 +94,8 @@ describe("adopting the MVP's table", () => {
     // Five days early, the other one waits for its slot, which is not spent.
     const { rows } = await db.pool.query(`SELECT status, next_run_at > now() + interval '4 days' AS ahead FROM subscription_processing WHERE subscription_id = $1`, [future])
     expect(rows[0]).toEqual({ status: 'processing', ahead: true })
+    // Counted as processing, but no instance holds it: not active work in the queue.
+    expect(await r.scheduler.getStatus()).toMatchObject({ counts: { processing: 1 }, queue: { waiting: 0, active: 0 } })
     await db.pool.query(`UPDATE subscription_processing SET next_run_at = now() - interval '1 minute' WHERE subscription_id = $1`, [future])
     expect(await r.scheduler.runNow()).toMatchObject({ processed: 1, successful: 1 })
     expect(r.worker.callsFor(future!)).toHaveLength(1)

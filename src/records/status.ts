@@ -161,7 +161,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     runAt: published?.runAt ?? options.runAt,
     autoEnroll: published?.autoEnroll ?? options.autoEnroll,
   }
-  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: paused }, taken, limits] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: [states] }, taken, limits] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -171,7 +171,13 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     listRuns(db, { limit: 1 }),
     listRuns(db, { limit: 1, triggers: SWEEP_TRIGGERS }),
     unfinishedRuns(db),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'paused' AND paused_reason = 'failures'`),
+    // A 'processing' row is an older version's call in flight, or (no slot claimed) one the MVP
+    // left stuck: no instance holds that one, so it is no active work in the queue.
+    db.query<{ paused: number; claimed: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'paused' AND paused_reason = 'failures')::int AS paused,
+              count(*) FILTER (WHERE status = 'processing' AND scheduled_for IS NOT NULL)::int AS claimed
+         FROM subscription_processing WHERE status IN ('paused', 'processing')`,
+    ),
     takenRows(db, options),
     readCallLimits(db, options.queuePrefix),
   ])
@@ -188,13 +194,13 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     // Rows reference subscriptions and are one per subscription: the difference is exact.
     unenrolled: Math.max(0, Number(host[0]?.n ?? 0) - total),
     due,
-    pausedForFailures: paused[0]?.n ?? 0,
+    pausedForFailures: states?.paused ?? 0,
     lastRun: lastRun ?? null,
     lastSweep: lastSweep ?? null,
     unfinishedRuns: unfinished,
     nextFireAt: nextFireAt(schedule, now),
     schedule,
-    queue: { waiting: counts.queued, active: counts.processing },
+    queue: { waiting: counts.queued, active: moved + (states?.claimed ?? 0) },
     limits,
   }
 }
