@@ -3,9 +3,12 @@
  * that failed for good, all of them or the ids given, and reads the outcome and the exit code.
  */
 import { describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 /** Seeds `count` due subscriptions and runs them once through `run-now`, the first three failing for good. */
@@ -98,6 +101,29 @@ describe('retry-failed', { timeout: SLOW_MS }, () => {
       expect(worker.calls).toEqual([])
     } finally {
       await worker.close()
+    }
+  })
+
+  test('--no-wait with no instance running says its retries wait for one; the next start calls them', async () => {
+    const db = await createTestDatabase()
+    const [failed] = await seedSubscriptions(db.pool, { count: 1, status: 'failed', nextRunInSeconds: -60 })
+    const worker = createFakeWorkerClient()
+    const instance = () => createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), pollingIntervalSeconds: 0.5 })
+    const earlier = instance()
+    await earlier.start()
+    await earlier.stop({ timeoutMs: 2000 })
+    const retry = await runCli(['retry-failed', '--no-wait'], { DATABASE_URL: db.url })
+    expect(retry.code, retry.stderr).toBe(0)
+    expect(retry.stdout).toMatch(/^Retry run [0-9a-f-]{36} started: 1 subscription enqueued/m)
+    expect(retry.stderr).toContain("No instance that calls the worker is running on queue prefix 'subscription-scheduler' now: what this command enqueues with --no-wait waits, queued, until one starts.")
+    expect(worker.calls).toEqual([])
+    const next = instance()
+    await next.start()
+    try {
+      await pollUntil(async () => (await statuses(db, [failed!]))[0] === 'completed', { timeoutMs: 20_000, what: 'the next start to call it' })
+      expect(worker.calls.map((c) => c.subscriptionId)).toEqual([failed])
+    } finally {
+      await next.stop({ timeoutMs: 2000 })
     }
   })
 })

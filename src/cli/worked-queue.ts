@@ -6,23 +6,49 @@
  * touches anything.
  */
 import type pg from 'pg'
+import type { Logger } from '../observe/logger.js'
+import { TABLES } from '../db/names.js'
+import { SILENT_AFTER_SECONDS } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { quoteIdent } from '../db/executor.js'
 import { queueNames } from '../runtime/boss.js'
 import { UsageError } from './context.js'
 
-/** @throws {UsageError} when no instance has ever started with the options' queue prefix and pg-boss schema. */
+/**
+ * @throws {UsageError} when no instance has ever started with the options' queue prefix and
+ * pg-boss schema. When some did but none that calls the worker runs now, says so: what the
+ * command enqueues waits until one starts (a deploy in progress, or a fleet that is down).
+ */
 export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions, flag: string): Promise<void> {
   const { queuePrefix, bossSchema } = resolveOptions(options)
   const queue = queueNames(queuePrefix).process
   const { rows } = await pool.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.queue`])
   const worked = rows[0]?.installed === true &&
     ((await pool.query(`SELECT 1 FROM ${quoteIdent(bossSchema)}.queue WHERE name = $1`, [queue])).rowCount ?? 0) > 0
-  if (worked) return
+  if (worked) return await warnIfNoneRunning(pool, queuePrefix, flag, options.logger)
   throw new UsageError(
     `No instance has started with queue prefix '${queuePrefix}' and pg-boss schema '${bossSchema}' on this database, and ${flag} ` +
       'leaves the calls to running instances: nothing would make them. Set SUBSCRIPTION_QUEUE_PREFIX and SUBSCRIPTION_BOSS_SCHEMA ' +
       "to the instances' queuePrefix and bossSchema, start an instance first, or leave out " + `${flag} to make the calls from here.`,
+  )
+}
+
+async function warnIfNoneRunning(pool: pg.Pool, queuePrefix: string, flag: string, logger: Logger | undefined): Promise<void> {
+  let running: number
+  try {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${TABLES.instances}
+        WHERE scope = $1 AND works AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)`,
+      [queuePrefix, SILENT_AFTER_SECONDS],
+    )
+    running = rows[0]?.n ?? 0
+  } catch {
+    return // tables older than the instances' (0012): instances are not known
+  }
+  if (running > 0) return
+  logger?.warn(
+    `No instance that calls the worker is running on queue prefix '${queuePrefix}' now: what this command enqueues with ${flag} ` +
+      'waits, queued, until one starts. Leave out ' + `${flag} to make the calls from here.`,
   )
 }
