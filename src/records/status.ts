@@ -171,11 +171,11 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     listRuns(db, { limit: 1 }),
     listRuns(db, { limit: 1, triggers: SWEEP_TRIGGERS }),
     unfinishedRuns(db),
-    // A 'processing' row is an older version's call in flight, or (no slot claimed) one the MVP
-    // left stuck: no instance holds that one, so it is no active work in the queue.
+    // A 'processing' row is an older version's call in flight, under its claim's lease, or (no
+    // lease) one the MVP left stuck: no instance holds that one, so it is no active work.
     db.query<{ paused: number; claimed: number }>(
       `SELECT count(*) FILTER (WHERE status = 'paused' AND paused_reason = 'failures')::int AS paused,
-              count(*) FILTER (WHERE status = 'processing' AND scheduled_for IS NOT NULL)::int AS claimed
+              count(*) FILTER (WHERE status = 'processing' AND lease_expires_at IS NOT NULL)::int AS claimed
          FROM subscription_processing WHERE status IN ('paused', 'processing')`,
     ),
     takenRows(db, options),
