@@ -56,6 +56,21 @@ describe('backfill', { timeout: SLOW_MS }, () => {
     expect(after.history[0]).toMatchObject({ kind: 'backfill', slot: new Date(from.getTime() + 9 * 3_600_000) })
   })
 
+  test('a subscription inserted since the last sweep is enrolled first, then backfilled; an id in no table is no subscription', async () => {
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+    const id = rows[0]!.id
+    const from = midnight(-3)
+    const to = new Date(midnight(-1).getTime() - 1) // two days: two slots, whatever the time of day
+    const result = await runCli(['backfill', id, '--from', from.toISOString(), '--to', to.toISOString(), '--worker-url', accepting.url], { DATABASE_URL: db.url })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^ {2}slots {7}2$/m)
+    expect(accepting.calls.filter((called) => called === id)).toHaveLength(2)
+    const unknown = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
+    const refused = await runCli(['backfill', unknown, '--from', from.toISOString(), '--to', to.toISOString(), '--worker-url', accepting.url], { DATABASE_URL: db.url })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`Subscription ${unknown} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`)
+  })
+
   test('a slot the worker refuses is listed with its time in the subscription\'s zone, and the exit code is 3', async () => {
     const id = await subscription({ runAt: '07:30', timezone: 'Europe/Berlin' })
     const from = midnight(-3)

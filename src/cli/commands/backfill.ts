@@ -5,6 +5,7 @@
  * Like `run-now`, it works the queue from this process but never registers the cron schedule.
  */
 import { defineCommand } from 'citty'
+import { isNotEnrolled } from '../../records/schedule-row.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import type { RunSummary, SubscriptionScheduler } from '../../index.js'
 import { oneOffCallArgs, strictFlags } from '../args.js'
@@ -30,6 +31,16 @@ async function report(scheduler: SubscriptionScheduler, summary: RunSummary, zon
     lines.push('A failed slot is not retried by the sweeps; backfill its range again to retry it.')
   }
   return lines.join('\n')
+}
+
+/** The subscription's own zone (null: the scheduler's), also for one not enrolled yet. */
+async function subscriptionZone(scheduler: SubscriptionScheduler, id: string): Promise<{ timezone: string | null }> {
+  try {
+    return await scheduler.getSubscription(id, { errors: 0 })
+  } catch (error) {
+    if (isNotEnrolled(error)) return { timezone: null }
+    throw error
+  }
 }
 
 export default defineCommand({
@@ -58,8 +69,9 @@ export default defineCommand({
       // With --no-wait it only starts the run: a step it took would be given up on its way out.
       if (!args.wait) await assertWorkedQueue(pool, options, '--no-wait')
       const scheduler = createSubscriptionScheduler(pool, { ...options, schedule: false, work: args.wait })
-      // Before starting anything: an unknown id needs no worker.
-      const { zone } = zoneOf(await scheduler.getSubscription(id, { errors: 0 }), schedulerZone)
+      // Its zone, for the report. One inserted since the last sweep has no row yet, so none of its
+      // own: backfill() enrols it first (or says why not, an id in no table among them).
+      const { zone } = zoneOf(await subscriptionZone(scheduler, id), schedulerZone)
       const start = () => inFlagTerms(() => scheduler.backfill(id, { from, to, wait: false }))
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
