@@ -9,7 +9,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { ConfigurationError, shown } from '../errors.js'
-import { slotAfter } from '../schedule/row-schedule.js'
+import { nextSlot, slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
 import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
@@ -91,7 +91,9 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     assertIdle(row, 'skip the next slot of')
     const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
     if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
-    const next = slotAfter(options, phased(row), skipped, options.catchUp === 'all')
+    // As if that slot had run: its local day is spent. A row never processed is due at the next
+    // sweep (03:00, say), and the slot after that, at its time of day, would fall on the same day.
+    const next = nextSlot(options, phased(row), skipped)
     await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)
     await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot' }], now)
     return { skipped, nextRunAt: next }
@@ -112,7 +114,9 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     // An ended row has no slot to pause: it stays ended, as with pause() and resume(). Paused
     // until that same instant already: nothing changes, and the history says nothing again.
     if (row.status === 'ended' || (row.status === 'paused' && row.paused_until?.getTime() === until.getTime())) return
-    const first = slotAfter(options, phased(row), new Date(until.getTime() - 1))
+    // A row with no phase yet (never processed, no slot of its own) takes it from the pause's end,
+    // read in its zone: a monthly one paused until midnight on the 10th runs on the 10th.
+    const first = slotAfter(options, withPhase(phased(row), until), new Date(until.getTime() - 1))
     const keep = options.catchUp === 'all' && row.next_run_at !== null
     const next = keep ? row.next_run_at : first && row.next_run_at && row.next_run_at > first ? row.next_run_at : first
     await tx.query(
