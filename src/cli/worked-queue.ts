@@ -8,7 +8,7 @@
 import type pg from 'pg'
 import type { Logger } from '../observe/logger.js'
 import { TABLES } from '../db/names.js'
-import { SILENT_AFTER_SECONDS } from '../records/instances.js'
+import { RUNNING_INSTANCE } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { quoteIdent } from '../db/executor.js'
@@ -39,8 +39,8 @@ async function warnIfNoneRunning(pool: pg.Pool, queuePrefix: string, flag: strin
   try {
     const { rows } = await pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${TABLES.instances}
-        WHERE scope = $1 AND works AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)`,
-      [queuePrefix, SILENT_AFTER_SECONDS],
+        WHERE scope = $1 AND works AND ${RUNNING_INSTANCE}`,
+      [queuePrefix],
     )
     running = rows[0]?.n ?? 0
   } catch {

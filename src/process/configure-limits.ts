@@ -8,7 +8,7 @@ import type { Pool } from 'pg'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
-import { SILENT_AFTER_SECONDS } from '../records/instances.js'
+import { RUNNING_INSTANCE } from '../records/instances.js'
 import type { CallLimits } from './global-limits.js'
 
 /**
@@ -63,9 +63,9 @@ async function warnOthersUnheld(db: Executor, scope: string, limits: CallLimits,
   if (limits.maxConcurrentCalls === null && limits.maxCallsPerSecond === null) return
   const { rows } = await db.query<{ host: string; pid: number; cap: number | null; rate: number | null }>(
     `SELECT host, pid, max_concurrent_calls AS cap, max_calls_per_second AS rate FROM ${TABLES.instances}
-      WHERE scope = $1 AND works AND calls IS NOT NULL AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)
+      WHERE scope = $1 AND works AND calls IS NOT NULL AND ${RUNNING_INSTANCE}
       ORDER BY started_at`,
-    [scope, SILENT_AFTER_SECONDS],
+    [scope],
   )
   const without = (limit: 'cap' | 'rate', name: keyof CallLimits) => {
     const unheld = limits[name] === null ? [] : rows.filter((row) => row[limit] === null)

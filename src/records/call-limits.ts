@@ -8,7 +8,7 @@ import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import { readStoredLimits } from '../process/configure-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
-import { SILENT_AFTER_SECONDS } from './instances.js'
+import { RUNNING_INSTANCE } from './instances.js'
 
 export interface CallLimitsStatus {
   /**
@@ -71,9 +71,9 @@ async function read(db: Executor, scope: string): Promise<Omit<CallLimitsStatus,
        LEFT JOIN (
          SELECT sum((calls ->> 'inFlight')::int) AS in_flight, sum((calls ->> 'waiting')::int) AS waiting
            FROM ${TABLES.instances}
-          WHERE scope = $1 AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)
+          WHERE scope = $1 AND ${RUNNING_INSTANCE}
        ) AS i ON true`,
-    [scope, SILENT_AFTER_SECONDS],
+    [scope],
   )
   const row = rows[0]!
   return {
@@ -99,9 +99,9 @@ export async function limitsInForce(db: Executor, scope: string): Promise<CallLi
   try {
     ;({ rows } = await db.query(
       `SELECT max_concurrent_calls AS cap, max_calls_per_second AS rate, calls IS NOT NULL AS says,
-              stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2) AS running
+              ${RUNNING_INSTANCE} AS running
          FROM ${TABLES.instances} WHERE scope = $1 AND works ORDER BY started_at DESC LIMIT 1000`,
-      [scope, SILENT_AFTER_SECONDS],
+      [scope],
     ))
   } catch (error) {
     if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return stored

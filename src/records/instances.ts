@@ -15,6 +15,8 @@ const INSTANCES = TABLES.instances
 export const INSTANCE_REPORT_MS = 15_000
 /** An instance whose row has not been touched for this long is silent: killed, frozen, or cut off from the database. */
 export const SILENT_AFTER_SECONDS = 60
+/** SQL: an instance row that is running, neither stopped nor silent. */
+export const RUNNING_INSTANCE = `(stopped_at IS NULL AND seen_at >= now() - make_interval(secs => ${SILENT_AFTER_SECONDS}))`
 
 /** One instance, as `listInstances()` returns it. */
 export interface InstanceInfo {
@@ -99,11 +101,10 @@ const date = (iso: string | null) => (iso === null ? null : new Date(iso))
 /** The instances of the scheduler `scope`: running ones first, then the latest started. */
 export async function listInstances(db: Executor, scope: string): Promise<InstanceInfo[]> {
   const { rows } = await db.query<InstanceRow>(
-    `SELECT *, CASE WHEN stopped_at IS NOT NULL THEN 'stopped'
-                    WHEN seen_at < now() - make_interval(secs => $2) THEN 'silent' ELSE 'running' END AS state
+    `SELECT *, CASE WHEN stopped_at IS NOT NULL THEN 'stopped' WHEN ${RUNNING_INSTANCE} THEN 'running' ELSE 'silent' END AS state
        FROM ${INSTANCES} WHERE scope = $1
-      ORDER BY (stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)) DESC, started_at DESC, id LIMIT 1000`,
-    [scope, SILENT_AFTER_SECONDS],
+      ORDER BY ${RUNNING_INSTANCE} DESC, started_at DESC, id LIMIT 1000`,
+    [scope],
   )
   return rows.map((row) => ({
     instanceId: row.id, host: row.host, pid: row.pid, version: row.version,
