@@ -7,6 +7,7 @@
  */
 import type pg from 'pg'
 import type { Logger } from '../observe/logger.js'
+import { isOlderTablesError } from '../db/missing-tables.js'
 import { TABLES } from '../db/names.js'
 import { RUNNING_INSTANCE } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
@@ -43,8 +44,9 @@ async function warnIfNoneRunning(pool: pg.Pool, queuePrefix: string, flag: strin
       [queuePrefix],
     )
     running = rows[0]?.n ?? 0
-  } catch {
-    return // tables older than the instances' (0012): instances are not known
+  } catch (error) {
+    if (isOlderTablesError(error)) return // tables older than the instances' (0012): instances are not known
+    throw error
   }
   if (running > 0) return
   logger?.warn(

@@ -93,3 +93,11 @@ export async function assertMigrated(db: Executor): Promise<void> {
   const missing = await whatIsMissing(db)
   if (missing) throw new NotMigratedError(`${missing}, and this scheduler was started with migrate: false`)
 }
+
+/** Undefined column or table: a database an older version migrated (a rolling deploy's start). */
+const OLDER_TABLES = new Set(['42703', '42P01'])
+
+/** Whether `error` is a query's failure on tables an older version migrated (a column or table this one adds). */
+export function isOlderTablesError(error: unknown): boolean {
+  return OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')
+}

@@ -5,6 +5,7 @@
  * than the instances could make, on purpose.
  */
 import type { Executor } from '../db/executor.js'
+import { isOlderTablesError } from '../db/missing-tables.js'
 import { TABLES } from '../db/names.js'
 import { readStoredLimits } from '../process/configure-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
@@ -36,9 +37,6 @@ export interface CallLimitsStatus {
   callsWaiting: number
 }
 
-/** Undefined column or table: a database an older version migrated (a rolling deploy's start). */
-const OLDER_TABLES = new Set(['42703', '42P01'])
-
 /**
  * The call limits of the scheduler on `scope` (its queue prefix), as they stand; null while the
  * database's tables are older than this version's (an older version migrated it).
@@ -49,7 +47,7 @@ export async function readCallLimits(db: Executor, scope: string): Promise<CallL
     const { permitsHeld, bookedAheadMs, callsInFlight, callsWaiting } = inUse
     return { maxConcurrentCalls: inForce.maxConcurrentCalls, permitsHeld, maxCallsPerSecond: inForce.maxCallsPerSecond, bookedAheadMs, callsInFlight, callsWaiting }
   } catch (error) {
-    if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return null
+    if (isOlderTablesError(error)) return null
     throw error
   }
 }
@@ -104,7 +102,7 @@ export async function limitsInForce(db: Executor, scope: string): Promise<CallLi
       [scope],
     ))
   } catch (error) {
-    if (OLDER_TABLES.has((error as { code?: string } | null)?.code ?? '')) return stored
+    if (isOlderTablesError(error)) return stored
     throw error
   }
   const running = rows.filter((r) => r.running)
