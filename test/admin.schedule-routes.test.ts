@@ -62,8 +62,10 @@ async function callInFlight(): Promise<{ id: string; run: { runId: string } }> {
   clock.set('2026-03-02T08:00:00.000Z')
   const id = await subscription()
   worker.on(id, { delayMs: 1500 })
+  // Counted before the run starts: its call may be made before runSubscription() resolves.
+  const before = worker.calls.length
   const run = await scheduler.runSubscription(id, { wait: false })
-  await worker.waitForCalls(worker.calls.length + 1)
+  await worker.waitForCalls(before + 1)
   return { id, run }
 }
 
