@@ -5,6 +5,7 @@ export type {
   FailureRecord,
   HistoryEntry,
   PauseOptions,
+  SkipOptions,
   RetryFailedOptions,
   SkipResult,
   UpcomingOptions,

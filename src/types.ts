@@ -100,6 +100,16 @@ export interface PauseOptions {
   until?: Date | undefined
 }
 
+export interface SkipOptions {
+  /**
+   * The slot to skip, as `upcoming()` listed it: skipped only while it is still the next one, so a
+   * request retried, clicked twice or sent to two replicas skips it once (asked again, the answer
+   * is the same). A slot no longer next (it ran, or a skip moved past it) is a SubscriptionStateError.
+   * Without it, the next slot is skipped, whichever it is by then.
+   */
+  slot?: Date | undefined
+}
+
 export interface UpcomingOptions {
   /** How many slots, from 1 to 1000. @default 5 */
   count?: number | undefined
@@ -160,7 +170,7 @@ export interface SubscriptionScheduler {
    */
   reschedule(subscriptionId: string, settings: ScheduleSettings): Promise<{ nextRunAt: Date | null }>
   /** The next slot is not processed; the skip is kept in the subscription's history. */
-  skipNext(subscriptionId: string): Promise<SkipResult>
+  skipNext(subscriptionId: string, options?: SkipOptions): Promise<SkipResult>
   /** The subscription's next slots, after pause-until, skips, `startsAt` and `endsAt`. */
   upcoming(subscriptionId: string, options?: UpcomingOptions): Promise<Date[]>
   /**

@@ -116,9 +116,24 @@ describe('POST /subscriptions/:id/skip', () => {
     expect(body.history[0]).toMatchObject({ kind: 'skipped', slot: '2026-03-02T09:00:00.000Z' })
   })
 
-  test('takes no body fields', async () => {
+  test('with { slot }, skips that slot once: sent again, the same 200; a slot no longer next is 409 SUBSCRIPTION_STATE naming the next one', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription({ runAt: '09:00' })
+    const json = { slot: '2026-03-02T09:00:00.000Z' }
+    const first = await call('POST', `/subscriptions/${id}/skip`, { json })
+    expect(first).toMatchObject({ status: 200, body: { skipped: json.slot, nextRunAt: '2026-03-03T09:00:00.000Z' } })
+    expect(await call('POST', `/subscriptions/${id}/skip`, { json })).toMatchObject({ status: 200, body: first.body })
+    const stale = await call('POST', `/subscriptions/${id}/skip`, { json: { slot: '2026-03-05T09:00:00.000Z' } })
+    expect(refused(stale)).toEqual({ status: 409, code: 'SUBSCRIPTION_STATE', field: undefined })
+    expect(stale.body.error.message).toMatch(/its next slot is 2026-03-03T09:00:00\.000Z\. .*GET \/subscriptions\/<id>\/upcoming/)
+    expect((await call('GET', `/subscriptions/${id}`)).body.history.filter((h: { kind: string }) => h.kind === 'skipped')).toHaveLength(1)
+  })
+
+  test('takes only slot, an ISO instant with its zone', async () => {
     const id = await subscription()
     expect(refused(await call('POST', `/subscriptions/${id}/skip`, { json: { count: 2 } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'count' })
+    expect(refused(await call('POST', `/subscriptions/${id}/skip`, { json: { slot: 1772442000000 } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'slot' })
+    expect(refused(await call('POST', `/subscriptions/${id}/skip`, { json: { slot: '2026-03-02 09:00' } }))).toEqual({ status: 400, code: 'INVALID_INPUT', field: 'slot' })
   })
 })
 

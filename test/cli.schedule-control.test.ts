@@ -90,6 +90,23 @@ describe('skip', { timeout: SLOW_MS }, () => {
     expect(row.nextRunAt).toEqual(second)
     expect(row.history[0]).toMatchObject({ kind: 'skipped', slot: first })
   })
+
+  test('--slot, as upcoming prints it, skips that slot once: run again it says the same; a slot no longer next exits 4 naming the next one', async () => {
+    const id = await subscription({ timezone: 'Europe/Berlin', runAt: '09:00' })
+    const [first, second] = await library.upcoming(id, { count: 2 })
+    const listed = /^\s+(\S+) \(Europe\/Berlin\)$/m.exec((await runCli(['upcoming', id, '--count', '1'], env)).stdout)![1]!
+    const once = await runCli(['skip', id, '--slot', listed], env)
+    expect(once).toMatchObject({ code: 0, stderr: '' })
+    expect([timeAfter(once.stdout, 'at', 'Europe/Berlin'), timeAfter(once.stdout, 'next run', 'Europe/Berlin')]).toEqual([first, second])
+    expect(await runCli(['skip', id, '--slot', listed], env)).toEqual(once)
+    const sameInUtc = await runCli(['skip', id, '--slot', first!.toISOString().replace('.000Z', 'Z')], env)
+    expect(sameInUtc).toMatchObject({ code: 0, stdout: once.stdout })
+    const later = new Date(second!.getTime() + 86_400_000).toISOString()
+    const refused = await runCli(['skip', id, '--slot', later], env)
+    expect(refused).toMatchObject({ code: 4, stdout: '' })
+    expect(refused.stderr).toMatch(new RegExp(`^error: ${later.replace(/\./g, '\\.')} is not the next slot of subscription ${id}: its next slot is ${second!.toISOString().replace(/\./g, '\\.')}\\. .*CLI: upcoming <id>`, 'm'))
+    expect((await library.getSubscription(id)).history.filter((h) => h.kind === 'skipped')).toHaveLength(1)
+  })
 })
 
 describe('pause and resume', { timeout: SLOW_MS }, () => {
@@ -180,6 +197,7 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
       [['reschedule', id, '--starts-at', '2099-04-02T00:00:00Z', '--ends-at', '2099-04-01T00:00:00Z'], 2, /^error: --ends-at: 2099-04-01T00:00:00\.000Z is before startsAt/m],
       [['skip', '00000000-0000-4000-8000-000000000000'], 1, /^error: Subscription 00000000-0000-4000-8000-000000000000 is not enrolled/m],
       [['resume', '00000000-0000-4000-8000-000000000000'], 1, /is not enrolled/],
+      [['skip', id, '--slot', 'tomorrow'], 2, /^error: --slot: expected a date and time with its zone/m],
       [['skip', busy], 4, /^error: Cannot skip the next slot of subscription .* while a call for it is in flight/m],
       [['reschedule', busy, '--run-at', '10:00'], 4, /^error: Cannot reschedule subscription .* while a call for it is in flight/m],
     ]

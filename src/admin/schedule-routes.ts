@@ -87,8 +87,10 @@ export const scheduleRoutes: readonly Route[] = [
     query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
-      await readJsonObject(c.request, [])
-      return json(200, await c.scheduler.skipNext(id))
+      // With { slot }, the slot the client saw: a retried or doubled request skips it once.
+      const body = await readJsonObject(c.request, ['slot'])
+      const slot = body && 'slot' in body ? instant('slot', body.slot, false) : null
+      return json(200, await c.scheduler.skipNext(id, slot ? { slot } : undefined))
     },
   },
   {

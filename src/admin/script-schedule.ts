@@ -7,6 +7,8 @@
  */
 export const SCRIPT_SCHEDULE = String.raw`
 var UPCOMING_COUNT = 5;
+// The next slot on screen: "Skip next run" skips that one, or is told it is no longer next.
+var shownNextSlot = null;
 var HISTORY_PILLS = { skipped: 'warn', paused: 'warn', resumed: 'ok', rescheduled: 'run', backfill: 'run', ended: 'idle' };
 // The instants and the run id a history note may hold (a backfill names its run).
 var IN_DETAIL = /(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
@@ -23,6 +25,7 @@ function inFlight(s) {
 }
 
 function renderUpcoming(s, list, zone, why) {
+  shownNextSlot = list.length > 0 ? list[0] : null;
   var items = list.map(function (iso) { return el('li', {}, timeNode(iso, zone, true)); });
   var none = why ? 'No runs ahead: ' + why : noRunsText(s);
   $('sub-upcoming').replaceChildren.apply($('sub-upcoming'), items.length ? items : [el('li', { class: 'empty' }, none)]);
@@ -67,8 +70,11 @@ function wireSchedule() {
     if (!shownSubscription) return;
     var id = shownSubscription.subscriptionId;
     var zone = shownZone;
+    // The slot shown, not whichever is next by the time the request lands: a second click, or a
+    // page behind another admin's skip, never skips a slot nobody saw (the API answers 409).
+    var slot = shownNextSlot;
     busy($('sub-skip'), function () {
-      return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST' }).then(function (body) {
+      return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST', json: slot ? { slot: slot } : undefined }).then(function (body) {
         if (!body.skipped) return notice('Nothing to skip: no run ahead.');
         notice(['Skipped the run at ', timeNode(body.skipped, zone, true), '; next run ', timeNode(body.nextRunAt, zone, true), '.']);
       }).catch(function (error) { notice('Skip next run failed: ' + error.message, true); }).then(refreshSoon);

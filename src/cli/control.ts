@@ -53,7 +53,7 @@ export function instantFlag(flag: string, value: string | undefined): Date | und
 const FLAGS: Record<string, string> = {
   until: '--until', count: '--count', from: '--from', to: '--to',
   runAt: '--run-at', timezone: '--timezone', anchor: '--anchor', startsAt: '--starts-at', endsAt: '--ends-at',
-  before: '--before',
+  before: '--before', slot: '--slot',
 }
 
 /**

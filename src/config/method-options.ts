@@ -4,7 +4,7 @@
  * the ones the method takes, never a silent default; a limit is a whole number in range.
  */
 import { ConfigurationError, shown } from '../errors.js'
-import type { PauseOptions } from '../types.js'
+import type { PauseOptions, SkipOptions } from '../types.js'
 import { nearestKey } from './suggest.js'
 
 /** `options` of `method()` (undefined: none), refused when it is no object or holds a key not in `known`. */
@@ -44,12 +44,21 @@ export function waitOf(options: { wait?: unknown }): boolean | undefined {
   return booleanOf(options.wait, 'wait', 'resolve once the run has settled')
 }
 
+/** A method's instant option (`name` in messages), when given: a valid Date. */
+function dateOf(value: unknown, name: string): Date | undefined {
+  if (value === undefined) return undefined
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}.`)
+  }
+  return value
+}
+
 /** `pause()`'s options: nothing, or a valid `until`. */
 export function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
-  const { until } = methodOptions('pause', options, ['until'])
-  if (until === undefined) return undefined
-  if (!(until instanceof Date) || Number.isNaN(until.getTime())) {
-    throw new ConfigurationError('until', `expected a valid Date, got ${shown(until)}.`)
-  }
-  return until
+  return dateOf(methodOptions('pause', options, ['until']).until, 'until')
+}
+
+/** `skipNext()`'s options: nothing, or a valid `slot`. */
+export function checkSkipOptions(options: SkipOptions | undefined): Date | undefined {
+  return dateOf(methodOptions('skipNext', options, ['slot']).slot, 'slot')
 }

@@ -8,7 +8,7 @@ import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError, shown, SubscriptionStateError } from '../errors.js'
 import { nextSlot, slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
@@ -83,13 +83,18 @@ export async function upcoming(pool: Pool, options: ResolvedOptions, subscriptio
   return upcomingOf(options, row, checked, now, await nextSweepAt(pool, options, now))
 }
 
-/** The next slot is not processed: `next_run_at` moves to the slot after it. */
-export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<SkipResult> {
+/**
+ * The next slot is not processed: `next_run_at` moves to the slot after it. Given the `slot` the
+ * caller saw, only while that slot is the next one (the row is locked, so of two requests at once
+ * the second sees the first's skip).
+ */
+export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptionId: string, slot?: Date): Promise<SkipResult> {
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'skip the next slot of')
     const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
+    if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, subscriptionId, row, slot, skipped ?? null)
     if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
     // As if that slot had run: its local day is spent. A row never processed is due at the next
     // sweep (03:00, say), and the slot after that, at its time of day, would fall on the same day.
@@ -98,6 +103,23 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot' }], now)
     return { skipped, nextRunAt: next }
   })
+}
+
+/**
+ * A skip of `slot`, which is not the next slot (`next`): answered as it was the first time when
+ * that skip still holds (a retried request, a double click), else refused. A skip holds while the
+ * next slot is past it: a reschedule that brought the next slot before it lifted it.
+ */
+async function skippedBefore(db: Executor, subscriptionId: string, row: ScheduleRow, slot: Date, next: Date | null): Promise<SkipResult> {
+  const past = next === null || next > slot
+  if (past && (await recentSkips(db, subscriptionId, slot)).some((skip) => skip.slot.getTime() === slot.getTime())) {
+    return { skipped: slot, nextRunAt: row.next_run_at }
+  }
+  const ahead = next ? `its next slot is ${next.toISOString()}` : 'it has no slot ahead'
+  throw new SubscriptionStateError(
+    `${slot.toISOString()} is not the next slot of subscription ${subscriptionId}: ${ahead}. The slot ran, was skipped, or the schedule changed since it was read: ` +
+      'read upcoming(id) again (admin: GET /subscriptions/<id>/upcoming; CLI: upcoming <id>) and skip the slot it lists.',
+  )
 }
 
 /**

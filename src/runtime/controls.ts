@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
-import { checkPauseOptions, methodOptions } from '../config/method-options.js'
+import { checkPauseOptions, checkSkipOptions, methodOptions } from '../config/method-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import { assertUuid, enrollingFirst } from '../records/enroll.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from '../records/schedule-control.js'
@@ -40,7 +40,11 @@ export function scheduleControls(pool: Pool, resolved: ResolvedOptions, clockChe
         return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
       }),
     reschedule: (subscriptionId, settings) => onEnrolled(subscriptionId, () => reschedule(pool, resolved, subscriptionId, settings)),
-    skipNext: (subscriptionId) => onEnrolled(subscriptionId, () => skipNext(pool, resolved, subscriptionId)),
+    skipNext: async (subscriptionId, o) => {
+      assertUuid('subscriptionId', subscriptionId)
+      const slot = checkSkipOptions(o)
+      return await onEnrolled(subscriptionId, () => skipNext(pool, resolved, subscriptionId, slot))
+    },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
       const { count } = methodOptions('upcoming', o, ['count'])

@@ -1,22 +1,29 @@
 /**
- * `skip <id>`: the subscription's next slot is not processed; the skip is kept in its history.
+ * `skip <id> [--slot <instant>]`: the subscription's next slot is not processed; the skip is kept
+ * in its history. With --slot, only that slot, while it is the next one: a script that retries
+ * the command skips it once.
  */
 import { defineCommand } from 'citty'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
-import { controlScheduler, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
+import { controlScheduler, inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
 
 export default defineCommand({
   meta: { name: 'skip', description: "Skip a subscription's next run (refused while a call for it is in flight)" },
-  args: { ...subscriptionIdArg, ...commonArgs },
+  args: {
+    ...subscriptionIdArg,
+    slot: { type: 'string', description: 'Skip this slot (as `upcoming` lists it) only while it is the next one; run again, it skips nothing more', valueHint: 'instant' },
+    ...commonArgs,
+  },
   plugins: [strictFlags],
   async run({ args }) {
     const id = subscriptionIdOf(args, 'skip')
+    const slot = instantFlag('slot', args.slot)
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
-      const { skipped, nextRunAt } = await scheduler.skipNext(id)
+      const { skipped, nextRunAt } = await inFlagTerms(() => scheduler.skipNext(id, slot ? { slot } : undefined))
       const details = await scheduler.getSubscription(id, { errors: 0 })
       const { zone } = zoneOf(details, schedulerZone)
       if (!skipped) {

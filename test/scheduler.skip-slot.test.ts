@@ -1,0 +1,113 @@
+/**
+ * `skipNext(id, { slot })`: the skip of the slot the caller saw. A request retried after a lost
+ * reply, a double click, or the same click reaching two replicas skips that slot once; a slot
+ * that is no longer the next one (it ran, or another skip moved past it) is refused, not taken as
+ * "skip whatever is next now". Real Postgres and pg-boss; the clock is manual.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ConfigurationError, createSubscriptionScheduler, SubscriptionStateError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+const at = (iso: string) => new Date(iso)
+
+async function daily(): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+  await scheduler.enroll(rows[0]!.id, { runAt: '09:00' })
+  return rows[0]!.id
+}
+
+const skipsOf = async (id: string) => (await scheduler.getSubscription(id)).history.filter((h) => h.kind === 'skipped').map((h) => h.slot)
+
+describe('skipNext with the slot seen', () => {
+  test('skips that slot; asked again with it, answers the same and skips nothing more', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    const [seen] = await scheduler.upcoming(id, { count: 1 })
+    const first = await scheduler.skipNext(id, { slot: seen! })
+    expect(first).toEqual({ skipped: at('2026-03-02T09:00:00.000Z'), nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    await expect(scheduler.skipNext(id, { slot: seen! })).resolves.toEqual(first)
+    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-03T09:00:00.000Z'), at('2026-03-04T09:00:00.000Z')])
+    expect(await skipsOf(id)).toEqual([seen])
+  })
+
+  test('asked several times at once with one slot (a double click, two replicas), the slot is skipped once', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    const slot = at('2026-03-02T09:00:00.000Z')
+    const answers = await Promise.all(Array.from({ length: 4 }, () => scheduler.skipNext(id, { slot })))
+    expect(answers).toEqual(Array.from({ length: 4 }, () => ({ skipped: slot, nextRunAt: at('2026-03-03T09:00:00.000Z') })))
+    expect(await skipsOf(id)).toEqual([slot])
+    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T09:00:00.000Z'))
+  })
+
+  test('without a slot, each call skips the next one, as before', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    await scheduler.skipNext(id)
+    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-03T09:00:00.000Z'), nextRunAt: at('2026-03-04T09:00:00.000Z') })
+  })
+
+  test('a slot that ran, or one past the next slot, is refused naming the next slot, and nothing changes', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual(['2026-03-02T09:00:00.000Z'])
+    const before = await scheduler.getSubscription(id)
+    for (const slot of [at('2026-03-02T09:00:00.000Z'), at('2026-03-04T09:00:00.000Z')]) {
+      const refused = scheduler.skipNext(id, { slot })
+      await expect(refused).rejects.toBeInstanceOf(SubscriptionStateError)
+      await expect(refused).rejects.toThrow(new RegExp(`${slot.toISOString()} is not the next slot of subscription ${id}: its next slot is 2026-03-03T09:00:00.000Z\\. .*read upcoming\\(id\\) again`))
+    }
+    expect(await scheduler.getSubscription(id)).toEqual(before)
+  })
+
+  test('a skip that a reschedule has lifted is not taken as done: the slot runs again, so skipping it is refused until it is next', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'weekly') RETURNING id`)
+    const id = rows[0]!.id
+    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
+    const slot = at('2026-03-16T09:00:00.000Z')
+    await scheduler.skipNext(id, { slot })
+    await scheduler.reschedule(id, { startsAt: null }) // next slot 2 March: the skip of the 16th no longer applies
+    await expect(scheduler.skipNext(id, { slot })).rejects.toThrow(/its next slot is 2026-03-02T09:00:00\.000Z/)
+    expect(await scheduler.upcoming(id, { count: 3 })).toContainEqual(slot)
+  })
+
+  test('a subscription with no slot ahead refuses a slot it never skipped, saying so', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    await scheduler.reschedule(id, { endsAt: at('2026-03-02T08:30:00.000Z') })
+    await expect(scheduler.skipNext(id, { slot: at('2026-03-02T09:00:00.000Z') })).rejects.toThrow(/has no slot ahead/)
+  })
+
+  test('a slot that is not a valid Date, or an unknown option, is a ConfigurationError naming it', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    for (const slot of ['2026-03-02T09:00:00Z', new Date('nope'), null]) {
+      const refused = scheduler.skipNext(id, { slot: slot as never })
+      await expect(refused).rejects.toBeInstanceOf(ConfigurationError)
+      await expect(refused).rejects.toMatchObject({ option: 'slot' })
+    }
+    await expect(scheduler.skipNext(id, { slots: [] } as never)).rejects.toThrow(/unknown option of skipNext\(\).*slot/)
+    expect(await skipsOf(id)).toEqual([])
+  })
+})
