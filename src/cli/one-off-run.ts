@@ -1,22 +1,26 @@
 /**
- * The frame of the commands that start a run from a one-off scheduler (`run-now`, `backfill`):
+ * The frame of the commands that start a run from a one-off scheduler (`run-now`, `retry-failed`, `backfill`):
  * start the scheduler, then either leave the run to the running workers (`--no-wait`) or follow
  * it to the end with progress; on SIGINT or SIGTERM, leave it to them and say so. The scheduler
  * is stopped in every case, within the shutdown timeout.
  */
+import type { RunSummary } from '../records/runs.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { waitForShutdownSignal } from './args.js'
 import { EXIT } from './context.js'
 import { createProgress } from './progress.js'
-import { watchRun } from './watch-run.js'
-import type { WatchedRun, WatchRunOptions } from './watch-run.js'
+import { waitForSweep, watchRun } from './watch-run.js'
+import type { WatchedRun } from './watch-run.js'
 
 export interface OneOffRun {
-  /** Follow the run to the end; otherwise `noWait` starts it and returns. */
+  /** Follow the run to the end; otherwise (`--no-wait`) start it, and return once it has enqueued what it will. */
   wait: boolean
-  noWait(signal: AbortSignal): Promise<void>
-  /** How the followed run is started, and how many failures it keeps. */
-  watch: Pick<WatchRunOptions, 'start' | 'keepFailures'>
+  /** Starts the run without waiting for it to settle (`{ wait: false }`). */
+  start(): Promise<{ runId: string }>
+  /** With `--no-wait`: the line that says what the run enqueued, for running workers to process. */
+  started(run: RunSummary): string
+  /** How many failures the followed run keeps, for its report. */
+  keepFailures: number
   /** Prints what the finished run did (exit code 3 when any subscription failed is set here). */
   report(watched: WatchedRun): Promise<void>
   /** The line printed when interrupted, with the run's id once known. */
@@ -32,12 +36,18 @@ export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: num
   let runId: string | undefined
   try {
     await scheduler.start()
-    if (!run.wait) return await run.noWait(interrupted.signal)
+    if (!run.wait) {
+      const { runId } = await run.start()
+      // The run claims in the background: stopping before that is over would cut it short.
+      console.log(run.started(await waitForSweep(scheduler, runId, interrupted.signal)))
+      return
+    }
     if (run.heldTo.length > 0) process.stderr.write(`This run's calls are held to the fleet's call limits: ${run.heldTo.join(', ')}.\n`)
     const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
     try {
       const watched = await watchRun(scheduler, {
-        ...run.watch,
+        start: run.start,
+        keepFailures: run.keepFailures,
         signal: interrupted.signal,
         onStarted: (id) => (runId = id),
         onProgress: (done, total) => progress.update(done, total),

@@ -76,12 +76,9 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
-        async noWait() {
-          const { runId } = await start()
-          const { processed } = await scheduler.getRun(runId)
-          console.log(`Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`)
-        },
-        watch: { start, keepFailures: 0 },
+        start,
+        started: ({ runId, processed }) => `Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`,
+        keepFailures: 0,
         async report({ summary }) {
           if (summary.processed === 0) console.log(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
           else console.log(await report(scheduler, summary, zone))

@@ -14,7 +14,6 @@ import { formatSummary } from '../format.js'
 import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
-import { waitForSweep } from '../watch-run.js'
 import { assertWorkedQueue } from '../worked-queue.js'
 
 const plural = (n: number) => `${n} subscription${n === 1 ? '' : 's'}`
@@ -46,13 +45,9 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
-        async noWait(signal) {
-          const { runId } = await start()
-          // The retry claims in the background; stopping before it is over would cut it short.
-          const { processed } = await waitForSweep(scheduler, runId, signal)
-          console.log(processed === 0 ? nothing : `Retry run ${runId} started: ${plural(processed)} enqueued; running workers (or the next start) process them.`)
-        },
-        watch: { start, keepFailures: LISTED_FAILURES },
+        start,
+        started: ({ runId, processed }) => (processed === 0 ? nothing : `Retry run ${runId} started: ${plural(processed)} enqueued; running workers (or the next start) process them.`),
+        keepFailures: LISTED_FAILURES,
         async report({ summary, failures }) {
           if (summary.processed === 0) console.log(nothing)
           else console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))

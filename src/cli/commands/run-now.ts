@@ -13,7 +13,6 @@ import { formatSummary } from '../format.js'
 import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
-import { waitForSweep } from '../watch-run.js'
 import { assertWorkedQueue } from '../worked-queue.js'
 
 /** The id given, checked; a word that is no UUID is more often a flag's value without its flag. */
@@ -64,13 +63,9 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
-        async noWait(signal) {
-          const { runId } = await start()
-          // The sweep enqueues in the background; stopping before it is over would cut it short.
-          const { processed } = await waitForSweep(scheduler, runId, signal)
-          console.log(`Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`)
-        },
-        watch: { start, keepFailures: LISTED_FAILURES },
+        start,
+        started: ({ runId, processed }) => `Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`,
+        keepFailures: LISTED_FAILURES,
         async report({ summary, failures }) {
           console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
         },
