@@ -111,3 +111,21 @@ describe('skipNext with the slot seen', () => {
     expect(await skipsOf(id)).toEqual([])
   })
 })
+
+describe('skipNext with no run ahead', () => {
+  test('paused until resumed or ended: nothing is skipped, no next run is claimed, and the row is left as it was', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const paused = await daily()
+    await scheduler.pause(paused)
+    const ended = await daily()
+    await scheduler.reschedule(ended, { endsAt: at('2026-03-02T08:30:00.000Z') })
+    for (const id of [paused, ended]) {
+      const before = await scheduler.getSubscription(id)
+      await expect(scheduler.skipNext(id), id === paused ? 'paused' : 'ended').resolves.toEqual({ skipped: null, nextRunAt: null })
+      expect(await scheduler.getSubscription(id)).toEqual(before)
+    }
+    // Resumed, it runs at its next slot, which the skip that did nothing has not moved.
+    await scheduler.resume(paused)
+    expect(await scheduler.upcoming(paused, { count: 1 })).toEqual([at('2026-03-02T09:00:00.000Z')])
+  })
+})

@@ -18,7 +18,7 @@ import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
 
-/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now. */
+/** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
 export interface SkipResult {
   skipped: Date | null
   nextRunAt: Date | null
@@ -94,8 +94,9 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'skip the next slot of')
     const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
-    if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, subscriptionId, row, slot, skipped ?? null)
-    if (!skipped) return { skipped: null, nextRunAt: row.next_run_at }
+    if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, subscriptionId, slot, skipped ?? null)
+    // No run ahead (paused until resumed, ended, inactive): its stored slot is not one it will run.
+    if (!skipped) return { skipped: null, nextRunAt: null }
     // As if that slot had run: its local day is spent. A row never processed is due at the next
     // sweep (03:00, say), and the slot after that, at its time of day, would fall on the same day.
     const next = nextSlot(options, phased(row), skipped)
@@ -110,10 +111,10 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
  * that skip still holds (a retried request, a double click), else refused. A skip holds while the
  * next slot is past it: a reschedule that brought the next slot before it lifted it.
  */
-async function skippedBefore(db: Executor, subscriptionId: string, row: ScheduleRow, slot: Date, next: Date | null): Promise<SkipResult> {
+async function skippedBefore(db: Executor, subscriptionId: string, slot: Date, next: Date | null): Promise<SkipResult> {
   const past = next === null || next > slot
   if (past && (await recentSkips(db, subscriptionId, slot)).some((skip) => skip.slot.getTime() === slot.getTime())) {
-    return { skipped: slot, nextRunAt: row.next_run_at }
+    return { skipped: slot, nextRunAt: next }
   }
   const ahead = next ? `its next slot is ${next.toISOString()}` : 'it has no slot ahead'
   throw new SubscriptionStateError(
