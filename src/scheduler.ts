@@ -76,7 +76,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
   async function waitOrGiveUp(current: Engine, method: string, runId: string): Promise<RunSummary> {
     try {
-      return await waitForRun(pool, runId, { signal: current.stoppedSignal, finishedHere })
+      return await waitForRun(pool, runId, { signal: current.stoppedSignal, finishedHere, settledHere: () => current.settledHere() })
     } catch (error) {
       if (!current.stoppedSignal.aborted) throw error
       // The drain's last settle may have finished it.

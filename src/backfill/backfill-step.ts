@@ -88,7 +88,12 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
       throw new Error('The backfill call was cut short by stop() or its job expiry; it is made again.')
     }
   }
-  const finished = await withTransaction(ctx.pool, (tx) => record(ctx, tx, data, before.retried, ended, row))
+  // Tracked until announced: a wait that reads the run finished waits for its events.
+  await ctx.settles.track(recordAndAnnounce(ctx, data, before.retried, ended, row))
+}
+
+async function recordAndAnnounce(ctx: ProcessorContext, data: BackfillJobData, retried: number, ended: Ended, row: PageRow | null): Promise<void> {
+  const finished = await withTransaction(ctx.pool, (tx) => record(ctx, tx, data, retried, ended, row))
   if (row && ended.kind === 'success') {
     ctx.events.emit('subscription:succeeded', { ...eventOf(data, row), durationMs: ended.durationMs, nextRunAt: null })
     ctx.telemetry.succeeded(1)

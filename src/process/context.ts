@@ -12,6 +12,7 @@ import type { Breaker } from './breaker.js'
 import type { CallGate } from './call-gate.js'
 import type { CallableReader, PageReader } from './page-rows.js'
 import type { SettleQueue } from './settle-queue.js'
+import type { PendingSettles } from '../records/wait-for-run.js'
 
 export interface ProcessorContext {
   pool: Pool
@@ -41,6 +42,8 @@ export interface ProcessorContext {
   breaker: Breaker | null
   /** Where every outcome of this instance waits to be recorded, in chunks. */
   settleQueue: SettleQueue
+  /** Its settles until announced: a wait that read its run finished waits for them (records/wait-for-run.ts). */
+  settles: PendingSettles
   /** Reads the rows of jobs that start, those that start together in one statement. */
   pages: PageReader
   /** Re-reads rows waiting for their calls, the reads of jobs that ask together in one statement. */

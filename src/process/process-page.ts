@@ -154,7 +154,7 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)
   if (page.leftovers.length > 0) {
-    await settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) })
+    await ctx.settles.track(settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) }))
   }
   const settled: Promise<void>[] = []
   const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)

@@ -2,7 +2,9 @@
  * Waiting for a run to finish, for `runNow()`, `retryFailed()`, `runSubscription()` and
  * `backfill()`. The run row is where every instance's settles meet, so it is what decides; it is
  * read at once when this instance finishes the run, and every `pollMs` for a run another
- * instance finishes.
+ * instance finishes. A poll can read it finished a moment before this instance has the answer of
+ * the settle that finished it, and so before that settle's events and metrics are out: the wait
+ * then waits for this instance's settles in flight as well.
  */
 import type { Executor } from '../db/executor.js'
 import { isTransientDbError } from '../db/transient.js'
@@ -20,6 +22,34 @@ export interface WaitForRunOptions {
    * unsubscribe function: such a run's row is read at once instead of at the next poll.
    */
   finishedHere?: ((listener: (run: RunSummary) => void) => () => void) | undefined
+  /** Resolves once this instance's settles in flight now have announced what they recorded (PendingSettles). */
+  settledHere?: (() => Promise<void>) | undefined
+}
+
+/**
+ * This instance's settles (writes that may finish a run) until they have announced what they
+ * recorded: its events, and its metrics.
+ */
+export interface PendingSettles {
+  /** Tracks `settle` until it has settled, and returns it. */
+  track<T>(settle: Promise<T>): Promise<T>
+  /** Resolves once the settles tracked at this moment have settled; never rejects. */
+  drained(): Promise<void>
+}
+
+export function createPendingSettles(): PendingSettles {
+  const pending = new Set<Promise<unknown>>()
+  return {
+    track(settle) {
+      pending.add(settle)
+      const forget = () => void pending.delete(settle)
+      settle.then(forget, forget)
+      return settle
+    },
+    async drained() {
+      if (pending.size > 0) await Promise.allSettled([...pending])
+    },
+  }
 }
 
 /** Resolves with the run once its row says it has finished. */
@@ -38,7 +68,10 @@ export async function waitForRun(db: Executor, runId: string, options: WaitForRu
       nudged = false
       try {
         const run = await getRun(db, runId)
-        if (run.finishedAt) return run as FinishedRunSummary
+        if (run.finishedAt) {
+          await options.settledHere?.()
+          return run as FinishedRunSummary
+        }
       } catch (error) {
         // The database is restarting: the run goes on without us; keep asking.
         if (!isTransientDbError(error)) throw error

@@ -36,6 +36,7 @@ import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
 import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
+import { createPendingSettles } from '../records/wait-for-run.js'
 import pkg from '../../package.json' with { type: 'json' }
 
 export interface Engine extends Pick<RunStarter, 'startRun' | 'startSingleRun'> {
@@ -48,6 +49,8 @@ export interface Engine extends Pick<RunStarter, 'startRun' | 'startSingleRun'> 
   readonly haltSignal: AbortSignal
   /** Aborted once a stop has let this instance's calls finish (or cancelled them) and settled them. */
   readonly stoppedSignal: AbortSignal
+  /** Resolves once this instance's settles in flight have announced what they recorded. */
+  settledHere(): Promise<void>
   /** Starts a backfill of one subscription's slots in a range, as a run of its own. */
   startBackfill(subscriptionId: string, range: BackfillRange): Promise<{ runId: string }>
   stop(timeoutMs: number): Promise<void>
@@ -119,6 +122,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const telemetry = createTelemetry(options.queuePrefix)
   let runs: RunStarter
   let processor: ProcessorContext
+  // Settles until announced: a wait that read its run finished waits for them.
+  const settles = createPendingSettles()
   let presence: Presence
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
   let processWorker: string | undefined
@@ -145,7 +150,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, gate,
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry }) : null,
-      settleQueue: createSettleQueue((outcomes) => settleAndAnnounce(processor, { outcomes }), {
+      settles,
+      settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
         onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
       }),
       pages: createPageReader(pool),
@@ -180,6 +186,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     stoppedSignal: stopped.signal,
     startRun: (trigger, scope) => runs.startRun(trigger, scope),
     startSingleRun: (subscriptionId) => runs.startSingleRun(subscriptionId),
+    settledHere: () => settles.drained(),
     async startBackfill(subscriptionId, range) {
       const { runId, startedAt, finished, closed } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
       announceLostBackfills(closed, logger, events)
