@@ -567,6 +567,10 @@ describe('skipNext and upcoming', () => {
     const { history } = await scheduler.getSubscription(id)
     expect(history.find((h) => h.kind === 'rescheduled')).toMatchObject({ detail: expect.stringContaining('the skip of 2026-03-16T09:00:00.000Z no longer applies') })
     expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
+    // Said once: a later reschedule lifts nothing more, and does not send anyone to skip it again.
+    await scheduler.reschedule(id, { runAt: '10:00' })
+    const lifted = (await scheduler.getSubscription(id)).history.filter((h) => h.detail?.includes('no longer applies'))
+    expect(lifted).toHaveLength(1)
   })
 
   test('a skipped slot stays skipped after runSubscription(): the run on demand does not bring it back', async () => {

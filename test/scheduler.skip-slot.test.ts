@@ -92,11 +92,14 @@ describe('skipNext with the slot seen', () => {
     expect(await scheduler.upcoming(id, { count: 3 })).toContainEqual(slot)
   })
 
-  test('a subscription with no slot ahead refuses a slot it never skipped, saying so', async () => {
+  test('a subscription with no slot ahead refuses a slot it never skipped, saying why none is ahead', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await daily()
     await scheduler.reschedule(id, { endsAt: at('2026-03-02T08:30:00.000Z') })
-    await expect(scheduler.skipNext(id, { slot: at('2026-03-02T09:00:00.000Z') })).rejects.toThrow(/has no slot ahead/)
+    await expect(scheduler.skipNext(id, { slot: at('2026-03-02T09:00:00.000Z') })).rejects.toThrow(/: it has ended, so no slot is next\./)
+    const paused = await daily()
+    await scheduler.pause(paused)
+    await expect(scheduler.skipNext(paused, { slot: at('2026-03-02T09:00:00.000Z') })).rejects.toThrow(/: it is paused until resumed, so no slot is next\./)
   })
 
   test('a slot that is not a valid Date, or an unknown option, is a ConfigurationError naming it', async () => {

@@ -46,7 +46,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
-    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, written.next_run_at, now))
+    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     return { nextRunAt: written.next_run_at }
   })
@@ -55,11 +55,13 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
 /**
  * What a reschedule says of the skips ahead that its next slot now comes before: a skip moved
  * the next slot past the slot skipped, and a schedule that starts earlier reaches that slot again
- * (the row keeps one next slot, not a list of skips).
+ * (the row keeps one next slot, not a list of skips). Only of skips in force until now (the next
+ * slot `before` it was past them): one an earlier reschedule lifted is not lifted again.
  */
-async function liftedSkips(db: Executor, subscriptionId: string, next: Date | null, now: Date): Promise<string> {
+async function liftedSkips(db: Executor, subscriptionId: string, before: Date | null, next: Date | null, now: Date): Promise<string> {
   if (next === null) return ''
-  const ahead = (await recentSkips(db, subscriptionId, now)).filter((skip) => skip.slot > next)
+  const inForce = (slot: Date) => before === null || before > slot
+  const ahead = (await recentSkips(db, subscriptionId, now)).filter((skip) => skip.slot > next && inForce(skip.slot))
   if (ahead.length === 0) return ''
   const slots = ahead.map((skip) => skip.slot.toISOString()).join(', ')
   return `; the skip of ${slots} no longer applies, the new schedule running before it: skipNext() again to skip it`
@@ -94,7 +96,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'skip the next slot of')
     const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
-    if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, subscriptionId, slot, skipped ?? null)
+    if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, row, subscriptionId, slot, skipped ?? null)
     // No run ahead (paused until resumed, ended, inactive): its stored slot is not one it will run.
     if (!skipped) return { skipped: null, nextRunAt: null }
     // As if that slot had run: its local day is spent. A row never processed is due at the next
@@ -111,12 +113,13 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
  * that skip still holds (a retried request, a double click), else refused. A skip holds while the
  * next slot is past it: a reschedule that brought the next slot before it lifted it.
  */
-async function skippedBefore(db: Executor, subscriptionId: string, slot: Date, next: Date | null): Promise<SkipResult> {
+async function skippedBefore(db: Executor, row: ScheduleRow, subscriptionId: string, slot: Date, next: Date | null): Promise<SkipResult> {
   const past = next === null || next > slot
   if (past && (await recentSkips(db, subscriptionId, slot)).some((skip) => skip.slot.getTime() === slot.getTime())) {
     return { skipped: slot, nextRunAt: next }
   }
-  const ahead = next ? `its next slot is ${next.toISOString()}` : 'it has no slot ahead'
+  const none = row.status === 'ended' ? 'it has ended' : row.status === 'paused' && !row.paused_until ? 'it is paused until resumed' : 'it has no slot ahead'
+  const ahead = next ? `its next slot is ${next.toISOString()}` : `${none}, so no slot is next`
   throw new SubscriptionStateError(
     `${slot.toISOString()} is not the next slot of subscription ${subscriptionId}: ${ahead}. The slot ran, was skipped, or the schedule changed since it was read: ` +
       'read upcoming(id) again (admin: GET /subscriptions/<id>/upcoming; CLI: upcoming <id>) and skip the slot it lists.',
