@@ -90,6 +90,9 @@ describe('skipNext with the slot seen', () => {
     await scheduler.reschedule(id, { startsAt: null }) // next slot 2 March: the skip of the 16th no longer applies
     await expect(scheduler.skipNext(id, { slot })).rejects.toThrow(/its next slot is 2026-03-02T09:00:00\.000Z/)
     expect(await scheduler.upcoming(id, { count: 3 })).toContainEqual(slot)
+    // Paused until resumed, no slot is next, and the lifted skip is still not taken as done.
+    await scheduler.pause(id)
+    await expect(scheduler.skipNext(id, { slot })).rejects.toThrow(/it is paused until resumed, so no slot is next/)
   })
 
   test('a subscription with no slot ahead refuses a slot it never skipped, saying why none is ahead', async () => {

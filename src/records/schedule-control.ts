@@ -111,10 +111,12 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
 /**
  * A skip of `slot`, which is not the next slot (`next`): answered as it was the first time when
  * that skip still holds (a retried request, a double click), else refused. A skip holds while the
- * next slot is past it: a reschedule that brought the next slot before it lifted it.
+ * next slot is past it: a reschedule that brought the next slot before it lifted it. With no slot
+ * ahead (paused until resumed), the row's stored slot, where a resume goes on from, says so.
  */
 async function skippedBefore(db: Executor, row: ScheduleRow, subscriptionId: string, slot: Date, next: Date | null): Promise<SkipResult> {
-  const past = next === null || next > slot
+  const after = next ?? row.next_run_at
+  const past = after === null || after > slot
   if (past && (await recentSkips(db, subscriptionId, slot)).some((skip) => skip.slot.getTime() === slot.getTime())) {
     return { skipped: slot, nextRunAt: next }
   }
