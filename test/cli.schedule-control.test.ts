@@ -178,7 +178,20 @@ describe('reschedule', { timeout: SLOW_MS }, () => {
     expect(cleared).toMatchObject({ code: 0, stderr: '' })
     expect(await library.getSubscription(id)).toMatchObject({ runAt: '06:15', timezone: null, endsAt: null })
     expect(cleared.stdout).toMatch(/^ {2}next run {5}\d{4}-\d\d-\d\dT06:15:00Z \(UTC\)$/m)
-    expect(cleared.stdout).not.toContain('ends')
+    expect(cleared.stdout).not.toMatch(/^ {2}ends /m)
+    expect(cleared.stdout).toMatch(/^ {2}changed {6}.*endsAt cleared/m)
+  })
+
+  test("prints what it changed, as the history says it, a skip it lifted among it", async () => {
+    const start = new Date(Date.now() + 14 * 86_400_000)
+    start.setUTCHours(0, 0, 0, 0)
+    const id = await subscription({ runAt: '09:00', startsAt: start }, 'weekly')
+    const { skipped } = await library.skipNext(id)
+    const lifted = await runCli(['reschedule', id, '--starts-at', 'none'], env)
+    expect(lifted).toMatchObject({ code: 0, stderr: '' })
+    expect(lifted.stdout).toContain(`  changed      startsAt cleared; the skip of ${skipped!.toISOString()} no longer applies`)
+    const later = await runCli(['reschedule', id, '--run-at', '10:00'], env)
+    expect(later.stdout).toMatch(/^ {2}changed {6}runAt 10:00$/m)
   })
 })
 

@@ -61,6 +61,9 @@ export default defineCommand({
       const details = await scheduler.getSubscription(id, { errors: 0 })
       console.log(`Rescheduled ${id}:`)
       for (const line of scheduleLines(details, settings)) console.log(line)
+      // What it did, as its history line says it: a skip it lifted is said there too.
+      const [done] = details.history
+      if (done?.kind === 'rescheduled' && done.detail) console.log(`  changed      ${done.detail}`)
     })
   },
 })
