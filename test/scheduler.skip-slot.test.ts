@@ -2,10 +2,11 @@
  * `skipNext(id, { slot })`: the skip of the slot the caller saw. A request retried after a lost
  * reply, a double click, or the same click reaching two replicas skips that slot once; a slot
  * that is no longer the next one (it ran, or another skip moved past it) is refused, not taken as
- * "skip whatever is next now". Real Postgres and pg-boss; the clock is manual.
+ * "skip whatever is next now". A failed subscription's skipped slot is given up, never retried
+ * ahead of the next. Real Postgres and pg-boss; the clock is manual.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, SubscriptionStateError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, PermanentError, SubscriptionStateError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -133,5 +134,57 @@ describe('skipNext with no run ahead', () => {
     // Resumed, it runs at its next slot, which the skip that did nothing has not moved.
     await scheduler.resume(paused)
     expect(await scheduler.upcoming(paused, { count: 1 })).toEqual([at('2026-03-02T09:00:00.000Z')])
+  })
+})
+
+describe('skipNext of a slot that failed', () => {
+  // A failed row's next slot is the one that failed, due at once: skipping it gives up that slot.
+  // It was left failed with its next slot ahead, and retryFailed() then called the worker for a
+  // slot that had not come (a monthly subscription's, weeks early), counted as one more failure.
+  test('the row leaves failed: no retry calls the slot ahead before it comes, and it is not listed as failing', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    worker.on(id, { fail: new PermanentError('card declined') })
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    expect((await scheduler.getSubscription(id)).status).toBe('failed')
+    const failed = at('2026-03-02T09:00:00.000Z')
+    await expect(scheduler.skipNext(id, { slot: failed })).resolves.toEqual({ skipped: failed, nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    const skipped = await scheduler.getSubscription(id)
+    expect(skipped).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    expect(skipped.error).toBeNull()
+    expect(skipped.recentErrors.map((e) => e.error)).toEqual([expect.stringContaining('card declined')])
+    expect((await scheduler.listFailing()).map((f) => f.subscriptionId)).not.toContain(id)
+    await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 0 })
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual(['2026-03-02T09:00:00.000Z'])
+    // Its slot comes, and the sweep calls it then, with that slot's key.
+    clock.set('2026-03-03T09:00:05.000Z')
+    await scheduler.runNow()
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-03T09:00:00.000Z'])
+  })
+
+  test('a reschedule of a failed row moves past its failed slot, and so the row leaves failed too', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    worker.on(id, { fail: new PermanentError('card declined') })
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    await scheduler.reschedule(id, { runAt: '10:00' })
+    const moved = await scheduler.getSubscription(id)
+    expect(moved.status).toBe('pending')
+    expect(moved.nextRunAt!.getTime()).toBeGreaterThan(clock.now().getTime())
+    await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 0 })
+    expect(worker.callsFor(id)).toHaveLength(1)
+  })
+
+  test('a failed row whose next slot is ahead, as an older version left it after a skip, is not retried before that slot comes', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await daily()
+    worker.on(id, { fail: new PermanentError('card declined') })
+    clock.set('2026-03-02T09:00:05.000Z')
+    await scheduler.runNow()
+    await db.pool.query(`UPDATE subscription_processing SET next_run_at = '2026-03-03T09:00:00Z' WHERE subscription_id = $1 AND status = 'failed'`, [id])
+    await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 0 })
+    expect(worker.callsFor(id)).toHaveLength(1)
   })
 })

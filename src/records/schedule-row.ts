@@ -158,20 +158,28 @@ function pausedState(row: ScheduleRow, now: Date): string {
 
 /**
  * The status a row takes with `next` as its next slot: `ended` when there is none; an ended row
- * given a slot again is `completed` (or `pending` if it never ran); any other keeps its status.
+ * given a slot again is `completed` (or `pending` if it never ran), and so is a failed row moved
+ * off the slot that failed (skipped, rescheduled): that slot is given up, and a retry of it would
+ * call the slot ahead before it comes. Any other keeps its status.
  */
 export function statusWith(row: ScheduleRow, next: Date | null): SubscriptionStatus {
   if (next === null) return 'ended'
-  if (row.status === 'ended') return row.last_completed_for ? 'completed' : 'pending'
+  const movedOffFailure = row.status === 'failed' && next.getTime() !== row.next_run_at?.getTime()
+  if (row.status === 'ended' || movedOffFailure) return row.last_completed_for ? 'completed' : 'pending'
   return row.status
 }
 
-/** Writes the row's schedule columns, its next slot and its status. */
+/**
+ * Writes the row's schedule columns, its next slot and its status. A row that leaves `failed`
+ * (see {@link statusWith}) loses its error, as a success would clear it: it is no longer failing
+ * (the failed attempts stay in its history).
+ */
 export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date): Promise<void> {
   await db.query(
     `UPDATE subscription_processing
         SET timezone = $2, run_at = $3, anchor_at = $4, starts_at = $5, ends_at = $6,
             next_run_at = $7, status = $8::text, paused_until = $9,
+            error = CASE WHEN status = 'failed' AND $8::text <> 'failed' THEN NULL ELSE error END,
             paused_reason = CASE WHEN $8::text = 'paused' THEN paused_reason END, updated_at = $10
       WHERE id = $1`,
     [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now],

@@ -25,7 +25,9 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  * - `expired`: queued rows whose claim lease ran out and whose job pg-boss no longer holds (lost
  *   with its instance, or dead-lettered). They keep the slot they were claimed for, so a retry reuses its key.
  * - `failed` (operators): rows recorded failed, or paused for failing; they retry the slot they
- *   failed. Only the subscriptions in `$9`, or all when it is null.
+ *   failed. Not a row whose next slot has not come (moved off its failure by a reschedule while
+ *   paused, or left so by an older version): that is no failed slot. Only the subscriptions in
+ *   `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
  *   is the due time if it has passed, else now. Not while a job pg-boss still holds owns them
  *   (whatever their lease), nor while paused or ended.
@@ -51,6 +53,7 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
   failed: {
     key: DUE_KEY,
     where: `(sp.status = 'failed' OR (sp.status = 'paused' AND sp.paused_reason = 'failures'))
+        AND (sp.next_run_at IS NULL OR sp.next_run_at <= $1)
         AND ($9::uuid[] IS NULL OR sp.subscription_id = ANY($9::uuid[]))`,
     slot: `COALESCE(sp.next_run_at, sp.scheduled_for, $1)`,
     resetAttempts: true,
