@@ -141,13 +141,20 @@ describe('skipNext of a slot that failed', () => {
   // A failed row's next slot is the one that failed, due at once: skipping it gives up that slot.
   // It was left failed with its next slot ahead, and retryFailed() then called the worker for a
   // slot that had not come (a monthly subscription's, weeks early), counted as one more failure.
-  test('the row leaves failed: no retry calls the slot ahead before it comes, and it is not listed as failing', async () => {
+
+  /** A daily subscription whose 2 March 09:00 slot failed for good; the clock just after it. */
+  async function failedDaily(): Promise<string> {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await daily()
     worker.on(id, { fail: new PermanentError('card declined') })
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()
     expect((await scheduler.getSubscription(id)).status).toBe('failed')
+    return id
+  }
+
+  test('the row leaves failed: no retry calls the slot ahead before it comes, and it is not listed as failing', async () => {
+    const id = await failedDaily()
     const failed = at('2026-03-02T09:00:00.000Z')
     await expect(scheduler.skipNext(id, { slot: failed })).resolves.toEqual({ skipped: failed, nextRunAt: at('2026-03-03T09:00:00.000Z') })
     const skipped = await scheduler.getSubscription(id)
@@ -164,11 +171,7 @@ describe('skipNext of a slot that failed', () => {
   })
 
   test('a reschedule of a failed row moves past its failed slot, and so the row leaves failed too', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await daily()
-    worker.on(id, { fail: new PermanentError('card declined') })
-    clock.set('2026-03-02T09:00:05.000Z')
-    await scheduler.runNow()
+    const id = await failedDaily()
     await scheduler.reschedule(id, { runAt: '10:00' })
     const moved = await scheduler.getSubscription(id)
     expect(moved.status).toBe('pending')
@@ -178,11 +181,7 @@ describe('skipNext of a slot that failed', () => {
   })
 
   test('a failed row whose next slot is ahead, as an older version left it after a skip, is not retried before that slot comes', async () => {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const id = await daily()
-    worker.on(id, { fail: new PermanentError('card declined') })
-    clock.set('2026-03-02T09:00:05.000Z')
-    await scheduler.runNow()
+    const id = await failedDaily()
     await db.pool.query(`UPDATE subscription_processing SET next_run_at = '2026-03-03T09:00:00Z' WHERE subscription_id = $1 AND status = 'failed'`, [id])
     await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 0 })
     expect(worker.callsFor(id)).toHaveLength(1)
