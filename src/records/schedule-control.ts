@@ -14,7 +14,7 @@ import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
 import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
-import { assertIdle, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
+import { assertIdle, offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
 
@@ -150,6 +150,7 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     await tx.query(
       `UPDATE subscription_processing
           SET status = $2::text, paused_reason = CASE WHEN $2::text = 'paused' THEN 'manual' END, paused_until = $3,
+              error = CASE WHEN ${offFailedSlot('$4')} THEN NULL ELSE error END,
               next_run_at = $4, lease_expires_at = NULL, updated_at = $5
         WHERE id = $1`,
       [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
@@ -175,7 +176,8 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
     const { next } = change
     await tx.query(
       `UPDATE subscription_processing sp
-          SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, next_run_at = $3, updated_at = $4
+          SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, next_run_at = $3, updated_at = $4,
+              error = CASE WHEN ${offFailedSlot('$3')} THEN NULL ELSE sp.error END
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )

@@ -147,7 +147,7 @@ export function assertHostActive(row: ScheduleRow, action: 'run' | 'backfill'): 
 
 function pausedState(row: ScheduleRow, now: Date): string {
   if (row.paused_reason === 'failures') {
-    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot (admin: POST /failed/retry), or resume(id) waits for its next one.'
+    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot now (admin: POST /failed/retry; CLI: retry-failed <id>); resume(id) leaves that slot due, for the next sweep to retry; reschedule(id) moves past it.'
   }
   if (row.paused_until && row.paused_until <= now) {
     return `its pause ended at ${row.paused_until.toISOString()}, and the rescue resumes it at its next tick (rescueCron). resume(id) does it now.`
@@ -170,17 +170,29 @@ export function statusWith(row: ScheduleRow, next: Date | null): SubscriptionSta
 }
 
 /**
+ * As SQL, whether a row's next slot `next` (an SQL expression) is off the slot it failed last: a
+ * control moved it (skipped, rescheduled, paused past it, not replayed at a resume), and that slot
+ * is given up. Such a row is no longer failing: it loses its error, as a success would clear it
+ * (the failed attempts stay in its history), and a pause after failures becomes a pause by hand,
+ * which resume(id) lifts; no retry of the failed slot is left to make.
+ */
+export function offFailedSlot(next: string): string {
+  return `(last_failed_for IS NOT NULL AND ${next}::timestamptz IS DISTINCT FROM last_failed_for)`
+}
+
+/**
  * Writes the row's schedule columns, its next slot and its status. A row that leaves `failed`
- * (see {@link statusWith}) loses its error, as a success would clear it: it is no longer failing
- * (the failed attempts stay in its history).
+ * (see {@link statusWith}), or whose next slot moves off the one that failed (see
+ * {@link offFailedSlot}), loses its error.
  */
 export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date): Promise<void> {
   await db.query(
     `UPDATE subscription_processing
         SET timezone = $2, run_at = $3, anchor_at = $4, starts_at = $5, ends_at = $6,
             next_run_at = $7, status = $8::text, paused_until = $9,
-            error = CASE WHEN status = 'failed' AND $8::text <> 'failed' THEN NULL ELSE error END,
-            paused_reason = CASE WHEN $8::text = 'paused' THEN paused_reason END, updated_at = $10
+            error = CASE WHEN (status = 'failed' AND $8::text <> 'failed') OR ${offFailedSlot('$7')} THEN NULL ELSE error END,
+            paused_reason = CASE WHEN $8::text <> 'paused' THEN NULL WHEN ${offFailedSlot('$7')} THEN 'manual' ELSE paused_reason END,
+            updated_at = $10
       WHERE id = $1`,
     [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now],
   )

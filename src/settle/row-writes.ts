@@ -112,8 +112,8 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
  * sweep (or `retryFailed`) tries that slot again with the same idempotency key. Each run that
  * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
- * `retryFailed()` of a slot that already failed: an operator's re-drive is not another failed
- * run. A row that reaches `$4` is `paused` (reason `failures`) instead.
+ * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
+ * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
  */
 export async function recordFinalFailures(
   db: Executor,
@@ -122,7 +122,7 @@ export async function recordFinalFailures(
   pauseAfter: number | null,
 ): Promise<{ recorded: Set<string>; paused: Set<string> }> {
   if (failures.length === 0) return { recorded: new Set(), paused: new Set() }
-  const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) = 'retry') IS TRUE`
+  const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) IN ('retry', 'single')) IS TRUE`
   const runs = `sp.consecutive_failures + (CASE WHEN ${redrive} THEN 0 ELSE 1 END)`
   const { rows } = await db.query<{ id: string; status: string }>(
     `UPDATE subscription_processing sp

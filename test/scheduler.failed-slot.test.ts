@@ -1,0 +1,118 @@
+/**
+ * A failed subscription's failed slot, once a control moves its next slot off it, is given up:
+ * the row no longer fails, nor lists as failing, and no retry calls the slot ahead before it
+ * comes, whichever control moved it (a pause until an instant, a resume that does not replay the
+ * paused slots, a skip after a resume, a reschedule while paused after failing). And an operator
+ * running the failed slot again by hand, as a retry, is not another failed run. Real Postgres and
+ * pg-boss; the clock is manual.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
+const worker = createFakeWorkerClient()
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, pauseAfterConsecutiveFailures: 2 }
+  scheduler = createSubscriptionScheduler(db.pool, options)
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+const at = (iso: string) => new Date(iso)
+const FAILED_SLOT = '2026-03-02T09:00:00.000Z'
+
+/** A daily subscription at 09:00 whose 2 March slot failed for good `times` runs in a row. */
+async function failing(times: 1 | 2): Promise<string> {
+  clock.set('2026-03-02T08:00:00.000Z')
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+  const id = rows[0]!.id
+  await scheduler.enroll(id, { runAt: '09:00' })
+  worker.on(id, { fail: new PermanentError('card declined') })
+  clock.set('2026-03-02T09:00:05.000Z')
+  for (let run = 0; run < times; run++) await scheduler.runNow()
+  expect(await scheduler.getSubscription(id)).toMatchObject({ status: times === 1 ? 'failed' : 'paused', error: expect.stringContaining('card declined') })
+  return id
+}
+
+const failingIds = async () => (await scheduler.listFailing({ limit: 500 })).map((f) => f.subscriptionId)
+
+/** The row no longer fails, and nothing retries its given-up slot: a retry calls nobody. */
+async function expectGivenUp(id: string): Promise<void> {
+  const row = await scheduler.getSubscription(id)
+  expect(row.error, 'error').toBeNull()
+  expect(row.recentErrors.map((e) => e.error)).toContainEqual(expect.stringContaining('card declined'))
+  expect(await failingIds()).not.toContain(id)
+  const calls = worker.callsFor(id).length
+  await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 0 })
+  expect(worker.callsFor(id)).toHaveLength(calls)
+}
+
+describe('a failed slot given up by a control', () => {
+  test('pause({ until }) past the failed slot gives it up, during the pause and after a resume by hand', async () => {
+    const id = await failing(1)
+    await scheduler.pause(id, { until: at('2026-03-04T00:00:00.000Z') })
+    await expectGivenUp(id)
+    await scheduler.resume(id)
+    expect((await scheduler.getSubscription(id)).status).toBe('pending')
+    await expectGivenUp(id)
+  })
+
+  test('paused and resumed, a failed row keeps its slot due and failing; a skip then gives it up', async () => {
+    const id = await failing(1)
+    await scheduler.pause(id)
+    await scheduler.resume(id)
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
+    expect(await failingIds()).toContain(id)
+    const { skipped } = await scheduler.skipNext(id)
+    expect(skipped).not.toBeNull()
+    await expectGivenUp(id)
+  })
+
+  test('paused after failing in a row and rescheduled: paused as by hand, no longer failing; resumed, it waits for its new slot', async () => {
+    const id = await failing(2)
+    await scheduler.reschedule(id, { runAt: '10:00' })
+    const moved = await scheduler.getSubscription(id)
+    expect(moved).toMatchObject({ status: 'paused', pausedReason: 'manual' })
+    await expectGivenUp(id)
+    await scheduler.resume(id)
+    const resumed = await scheduler.getSubscription(id)
+    expect(resumed.status).toBe('pending')
+    expect(resumed.nextRunAt!.getTime()).toBeGreaterThan(clock.now().getTime())
+    await scheduler.runNow()
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual([FAILED_SLOT, FAILED_SLOT])
+  })
+
+  test('resumed as it was, a subscription paused after failing keeps its failed slot, which the next sweep retries', async () => {
+    const id = await failing(2)
+    // As the refusal of a run by hand says.
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/resume\(id\) leaves that slot due, for the next sweep to retry/)
+    await scheduler.resume(id)
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
+    expect(await failingIds()).toContain(id)
+    await scheduler.runNow()
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual([FAILED_SLOT, FAILED_SLOT, FAILED_SLOT])
+  })
+})
+
+describe('runSubscription() of a failed slot', () => {
+  test('failing again is not another failed run: the row is not paused by pauseAfterConsecutiveFailures', async () => {
+    const id = await failing(1)
+    await scheduler.runSubscription(id)
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual([FAILED_SLOT, FAILED_SLOT])
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', consecutiveFailures: 1, nextRunAt: at(FAILED_SLOT) })
+    // A sweep's own retry of it still counts, and pauses it.
+    await scheduler.runNow()
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'failures', consecutiveFailures: 2 })
+  })
+})
