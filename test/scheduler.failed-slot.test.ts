@@ -68,11 +68,11 @@ describe('a failed slot given up by a control', () => {
     await expectGivenUp(id)
   })
 
-  test('paused and resumed, a failed row keeps its slot due and failing; a skip then gives it up', async () => {
+  test('paused and resumed, a failed row is failed again, its slot due; a skip then gives it up', async () => {
     const id = await failing(1)
     await scheduler.pause(id)
     await scheduler.resume(id)
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
     expect(await failingIds()).toContain(id)
     const { skipped } = await scheduler.skipNext(id)
     expect(skipped).not.toBeNull()
@@ -96,12 +96,26 @@ describe('a failed slot given up by a control', () => {
   test('resumed as it was, a subscription paused after failing keeps its failed slot, which the next sweep retries', async () => {
     const id = await failing(2)
     // As the refusal of a run by hand says.
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/resume\(id\) leaves that slot due, for the next sweep to retry/)
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/resume\(id\) leaves it failed, that slot due, for the next sweep \(or a retry\) to retry/)
     await scheduler.resume(id)
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', nextRunAt: at(FAILED_SLOT), error: expect.stringContaining('card declined') })
     expect(await failingIds()).toContain(id)
     await scheduler.runNow()
     expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual([FAILED_SLOT, FAILED_SLOT, FAILED_SLOT])
+  })
+
+  test.each([
+    ['paused by hand', 1, 'pause'],
+    ['paused after failing in a row', 2, 'failures'],
+  ] as const)('%s and resumed, a failed row is retried by retryFailed() (the dashboard\'s Retry, the CLI\'s retry-failed), its failures counted afresh', async (_, times, how) => {
+    const id = await failing(times)
+    if (how === 'pause') await scheduler.pause(id)
+    await scheduler.resume(id)
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', consecutiveFailures: 0 })
+    await expect(scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ processed: 1 })
+    expect(worker.callsFor(id).map((c) => c.scheduledFor)).toEqual([...Array(times).fill(FAILED_SLOT), FAILED_SLOT])
+    // The resume gave it a fresh count: one more failure does not pause it (after 2).
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', error: expect.stringContaining('card declined') })
   })
 })
 

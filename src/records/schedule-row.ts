@@ -147,7 +147,7 @@ export function assertHostActive(row: ScheduleRow, action: 'run' | 'backfill'): 
 
 function pausedState(row: ScheduleRow, now: Date): string {
   if (row.paused_reason === 'failures') {
-    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot now (admin: POST /failed/retry; CLI: retry-failed <id>); resume(id) leaves that slot due, for the next sweep to retry; reschedule(id) moves past it.'
+    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot now (admin: POST /failed/retry; CLI: retry-failed <id>); resume(id) leaves it failed, that slot due, for the next sweep (or a retry) to retry, its failures counted afresh; reschedule(id) gives that slot up, and it stays paused until resumed.'
   }
   if (row.paused_until && row.paused_until <= now) {
     return `its pause ended at ${row.paused_until.toISOString()}, and the rescue resumes it at its next tick (rescueCron). resume(id) does it now.`
@@ -199,14 +199,22 @@ export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date
 }
 
 /**
+ * The status a resumed row with no job takes: `failed` while its next slot is the one that failed
+ * (paused after failing, or paused by hand once failed), so that retryFailed() retries it as it
+ * would have before the pause; else `pending`.
+ */
+const RESUMED_IDLE = `CASE WHEN sp.error IS NOT NULL AND sp.next_run_at = sp.last_failed_for THEN 'failed' ELSE 'pending' END`
+
+/**
  * A paused row's state once resumed, as SQL (`SET` items of a row aliased `sp`): no pause left, no
- * failures in a row counted, and `pending` (or `otherwise`), unless a job still holds it, its call
- * in flight (or its job not yet run) when it was paused. That row is `queued` again, under a claim
+ * failures in a row counted (an operator's resume gives it a fresh count), and `pending` or
+ * `failed` (see RESUMED_IDLE; or `otherwise`), unless a job still holds it, its call in flight
+ * (or its job not yet run) when it was paused. That row is `queued` again, under a claim
  * lease (`now` + `leaseSeconds`, SQL expressions), as it was before the pause: its job records the
  * outcome, no sweep takes it for a second call meanwhile, and if the job is lost the rescue takes
  * it once the lease has run out.
  */
-export function resumedState(now: string, leaseSeconds: string, otherwise = `'pending'`): string {
+export function resumedState(now: string, leaseSeconds: string, otherwise = RESUMED_IDLE): string {
   return `status = CASE WHEN sp.job_id IS NULL THEN ${otherwise} ELSE 'queued' END,
           lease_expires_at = CASE WHEN sp.job_id IS NULL THEN NULL ELSE ${now} + make_interval(secs => ${leaseSeconds}) END,
           paused_reason = NULL, paused_until = NULL, consecutive_failures = 0`

@@ -14,7 +14,7 @@ import { timeInZone } from '../zoned-time.js'
 
 const PAUSED_BECAUSE = {
   manual: 'paused by an operator (pause())',
-  failures: 'paused after failing in a row (pauseAfterConsecutiveFailures): retry-failed <id> retries its failed slot now, resume <id> leaves it due for the next sweep to retry, reschedule <id> moves past it',
+  failures: 'paused after failing in a row (pauseAfterConsecutiveFailures): retry-failed <id> retries its failed slot now, resume <id> leaves it failed, that slot due for the next sweep (or retry-failed) to retry, reschedule <id> gives that slot up and it stays paused until resumed',
 } as const
 
 /** The last run, its outcome, and why it is paused, under the schedule's lines. */
