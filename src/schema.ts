@@ -220,6 +220,11 @@ export const sharedSettings = scheduler.table('settings', {
   unknownFrequency: text('unknown_frequency'),
   /** Whether sweeps enrol host subscriptions that have no row (`autoEnroll`). Null in a row published before migration 0013. */
   autoEnroll: boolean('auto_enroll'),
+  /**
+   * `pauseAfterConsecutiveFailures`, which the CLI's processes apply to the calls they make: 0
+   * when never. Null in a row published before migration 0014.
+   */
+  pauseAfterFailures: integer('pause_after_failures'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

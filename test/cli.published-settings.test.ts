@@ -175,6 +175,35 @@ describe('run-now', { timeout: SLOW_MS }, () => {
     }
   })
 
+  test("with the workers' pauseAfterConsecutiveFailures, run-now's and retry-failed's failures pause a subscription as the workers' would", async () => {
+    // Workers started with pauseAfterConsecutiveFailures: 2 published it, then stopped: the CLI's
+    // process is the only one to take the runs' jobs.
+    const own = await createTestDatabase()
+    const rejecting = await startWorker({ reject: true })
+    const workers = createSubscriptionScheduler(own.pool, { workerUrl: rejecting.url, cron: '0 0 1 1 *', logger: captureLogger(), pauseAfterConsecutiveFailures: 2 })
+    await workers.start()
+    await workers.stop({ timeoutMs: 2000 })
+    const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+    const id = rows[0]!.id
+    const row = async () => (await own.pool.query(`SELECT status, paused_reason, consecutive_failures FROM subscription_processing WHERE subscription_id = $1`, [id])).rows[0]
+    const ownEnv = { DATABASE_URL: own.url }
+    try {
+      for (const failures of [1, 2]) {
+        const run = await runCli(['run-now', '--worker-url', rejecting.url], ownEnv)
+        expect(run.code, run.stderr).toBe(3)
+        expect(await row()).toMatchObject({ consecutive_failures: failures })
+      }
+      expect(await row()).toEqual({ status: 'paused', paused_reason: 'failures', consecutive_failures: 2 })
+      // Re-driven and failing again, it stays paused after failing, its count not raised.
+      const retry = await runCli(['retry-failed', id, '--worker-url', rejecting.url], ownEnv)
+      expect(retry.code, retry.stderr).toBe(3)
+      expect(await row()).toEqual({ status: 'paused', paused_reason: 'failures', consecutive_failures: 2 })
+      expect(rejecting.calls).toEqual([id, id, id])
+    } finally {
+      await rejecting.close()
+    }
+  })
+
   test("run-now's calls are held to the fleet's maxConcurrentCalls, which no flag sets: it says so, and warns of nothing", async () => {
     // The cap an instance of the fleet started with set (one call at a time), and its report,
     // running and held to it.

@@ -56,11 +56,12 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
 
   test("on a database the previous version migrated (a rolling deploy's start), shows the rest and says why the instances are not listed", async () => {
     const old = await createTestDatabase()
-    // As the version before migration 0012 left it: no instances table, no rate kept, those
-    // migrations (0012, 0013) not applied.
+    // As the version before migration 0012 left it: no instances table, no rate kept, no
+    // pauseAfterConsecutiveFailures published, those migrations (0012 to 0014) not applied.
     await old.pool.query(`DROP TABLE subscription_scheduler.instances`)
     await old.pool.query(`ALTER TABLE subscription_scheduler.call_rates DROP COLUMN per_second`)
-    await old.pool.query(`DELETE FROM subscription_scheduler.__drizzle_migrations WHERE id > (SELECT max(id) - 2 FROM subscription_scheduler.__drizzle_migrations)`)
+    await old.pool.query(`ALTER TABLE subscription_scheduler.settings DROP COLUMN pause_after_failures`)
+    await old.pool.query(`DELETE FROM subscription_scheduler.__drizzle_migrations WHERE id > (SELECT max(id) - 3 FROM subscription_scheduler.__drizzle_migrations)`)
     const [text, json] = await Promise.all([runCli(['status'], { DATABASE_URL: old.url }), runCli(['status', '--json'], { DATABASE_URL: old.url })])
     expect(text).toMatchObject({ code: 0, stderr: '' })
     expect(text.stdout).toMatch(/^Subscriptions {3}0 total/m)

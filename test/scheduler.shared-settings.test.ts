@@ -40,7 +40,7 @@ async function start(options: SchedulerOptions): Promise<CapturedLogger> {
 }
 
 async function publishedRow() {
-  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll FROM subscription_scheduler.settings`)
+  const { rows } = await db.pool.query(`SELECT scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures FROM subscription_scheduler.settings`)
   return rows
 }
 
@@ -61,6 +61,7 @@ describe('shared schedule settings', () => {
         retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
         unknown_frequency: 'daily',
         auto_enroll: true,
+        pause_after_failures: 0,
       },
     ])
   })
@@ -89,7 +90,7 @@ describe('shared schedule settings', () => {
   })
 
   test('a scheduling instance with other settings replaces them, names each one, and the row holds the new ones', async () => {
-    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 }, unknownFrequency: 'fail', autoEnroll: false })
+    const logger = await start({ timezone: 'Asia/Tokyo', runAt: '06:30', catchUp: 'all', retry: { limit: 5 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 3 })
     const warnings = settingsWarnings(logger)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^Replacing the published schedule settings: /)
@@ -101,6 +102,7 @@ describe('shared schedule settings', () => {
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
       "unknownFrequency 'daily' → 'fail'",
       'autoEnroll true → false',
+      'pauseAfterConsecutiveFailures never → 3',
     ]) {
       expect(warnings[0]).toContain(phrase)
     }
@@ -114,6 +116,7 @@ describe('shared schedule settings', () => {
         retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
         unknown_frequency: 'fail',
         auto_enroll: false,
+        pause_after_failures: 3,
       },
     ])
   })

@@ -1,7 +1,7 @@
 /**
  * What `worker` takes from the instances already scheduling on its database, for what no flag or
  * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up, cadence
- * names, retry policy and autoEnroll they published, and the call limits stored. A worker has flags
+ * names, retry policy, autoEnroll and pauseAfterConsecutiveFailures they published, and the call limits stored. A worker has flags
  * for the cron and the zone only: started beside instances embedded in a backend, it would
  * otherwise register the library's defaults over their schedule, and compute other slots than
  * theirs. On a database with neither (a first start, or one not migrated yet), the library's
@@ -38,6 +38,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
     published?.autoEnroll === false ? 'autoEnroll false' : null,
+    published?.pauseAfterConsecutiveFailures ? `pauseAfterConsecutiveFailures ${published.pauseAfterConsecutiveFailures}` : null,
     ...held,
   ].filter(Boolean)
   logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)

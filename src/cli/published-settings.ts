@@ -1,7 +1,8 @@
 /**
  * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
  * day, catch-up and cadence names; the retry policy of the calls it makes (`run-now`, `backfill`);
- * whether it enrols host subscriptions with no row (`autoEnroll`: `run-now`'s sweep, a control on
+ * when it pauses a subscription failing in a row (`pauseAfterConsecutiveFailures`); whether it
+ * enrols host subscriptions with no row (`autoEnroll`: `run-now`'s sweep, a control on
  * one); and the call limits those calls are held to, as stored. The processes that register the
  * schedule (`worker`, a host's `start()`) publish theirs in the database for their queue prefix;
  * every other command follows them, so that a preview, a skip or a reschedule made here computes

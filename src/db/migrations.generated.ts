@@ -338,4 +338,14 @@ ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "calls" jsonb;`,
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "auto_enroll" boolean;`,
     ],
   },
+  {
+    tag: "0014_pause_after_failures_published",
+    folderMillis: 1796355354143,
+    hash: "613acdc9aa7e71191a87456bcb1f69c41959c37729d5bbc42ead96b4430e3b93",
+    sql: [
+      `-- pauseAfterConsecutiveFailures, published with the schedule settings, which the CLI's processes follow
+-- (run-now, retry-failed, a CLI worker): their calls pause a subscription failing in a row as the workers do. 0: never.
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "pause_after_failures" integer;`,
+    ],
+  },
 ]

@@ -21,6 +21,7 @@ export interface StoredSettings {
   retry: unknown
   unknownFrequency: unknown
   autoEnroll: unknown
+  pauseAfterFailures: unknown
 }
 
 /**
@@ -40,6 +41,8 @@ export interface SharedSettings {
   unknownFrequency: 'daily' | 'fail' | null
   /** Whether sweeps enrol host subscriptions with no row; null where an instance published before migration 0013. */
   autoEnroll: boolean | null
+  /** `pauseAfterConsecutiveFailures`: 0 when never; null where an instance published before migration 0014. */
+  pauseAfterConsecutiveFailures: number | null
   /** What this version could not read of what was published, each with why; empty (or absent, for its own) when all was read. */
   unreadable?: string[] | undefined
 }
@@ -78,7 +81,10 @@ export function readableSettings(stored: StoredSettings): SharedSettings & { unr
   if (retry === undefined) unreadable.push(`the retry policy ${JSON.stringify(stored.retry)} (the policy given here, or the default, is used)`)
   // A boolean column: anything else is a row published before it existed.
   const autoEnroll = typeof stored.autoEnroll === 'boolean' ? stored.autoEnroll : null
-  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, autoEnroll, unreadable }
+  // An integer column: anything but a count from 0 is a row published before it existed.
+  const pauseAfter = stored.pauseAfterFailures
+  const pauseAfterConsecutiveFailures = typeof pauseAfter === 'number' && Number.isInteger(pauseAfter) && pauseAfter >= 0 ? pauseAfter : null
+  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures, unreadable }
 }
 
 /** What was said already: a command reads the settings more than once, and says it once. */

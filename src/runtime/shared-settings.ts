@@ -1,7 +1,7 @@
 /**
  * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
- * catch-up, the retry policy and `unknownFrequency` its calls follow, and whether its sweeps enrol
- * host subscriptions (`autoEnroll`). Only the processes that
+ * catch-up, the retry policy, `unknownFrequency` and `pauseAfterConsecutiveFailures` its calls
+ * follow, and whether its sweeps enrol host subscriptions (`autoEnroll`). Only the processes that
  * register the schedule (`schedule: true`) publish them; the others (the CLI, an admin server
  * started with `schedule: false`) read them, so that a preview, a skip or a reschedule made there computes the
  * slots the workers will run, and the calls a CLI process makes are retried as the workers retry
@@ -19,11 +19,12 @@ import type { SharedSettings } from './readable-settings.js'
 
 export type { SharedSettings } from './readable-settings.js'
 
-type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency' | 'autoEnroll'>
+type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency' | 'autoEnroll' | 'pauseAfterConsecutiveFailures'>
 
 function settingsOf(options: Settled): SharedSettings {
   const { timezone, runAt, catchUp, unknownFrequency, autoEnroll } = options
-  return { timezone, runAt, catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll }
+  const pauseAfterConsecutiveFailures = options.pauseAfterConsecutiveFailures ?? 0
+  return { timezone, runAt, catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures }
 }
 
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
@@ -37,11 +38,12 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
     retry: unknown
     unknown_frequency: unknown
     auto_enroll: unknown
+    pause_after_failures: unknown
   }>(`SELECT * FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
   if (!row) return null
   // Another version may have published them: what this one cannot read is left out, and listed.
-  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll })
+  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll, pauseAfterFailures: row.pause_after_failures })
 }
 
 /**
@@ -69,7 +71,12 @@ export function followPublished(options: SchedulerOptions, published: SharedSett
   options.retry ??= published.retry ?? undefined
   options.unknownFrequency ??= published.unknownFrequency ?? undefined
   options.autoEnroll ??= published.autoEnroll ?? undefined
+  // 0: the workers never pause a failing subscription, as an unset option does not.
+  options.pauseAfterConsecutiveFailures ??= published.pauseAfterConsecutiveFailures || undefined
 }
+
+/** `pauseAfterConsecutiveFailures` as said: `never` for 0. */
+const pauseAfterText = (count: number) => (count === 0 ? 'never' : String(count))
 
 /** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
 function ruleText(rule: FrequencyRule | undefined): string {
@@ -97,6 +104,8 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
     drift.push(`unknownFrequency '${from.unknownFrequency}' → '${to.unknownFrequency}'`)
   }
   if (from.autoEnroll !== null && to.autoEnroll !== null && from.autoEnroll !== to.autoEnroll) drift.push(`autoEnroll ${from.autoEnroll} → ${to.autoEnroll}`)
+  const [pauseFrom, pauseTo] = [from.pauseAfterConsecutiveFailures, to.pauseAfterConsecutiveFailures]
+  if (pauseFrom !== null && pauseTo !== null && pauseFrom !== pauseTo) drift.push(`pauseAfterConsecutiveFailures ${pauseAfterText(pauseFrom)} → ${pauseAfterText(pauseTo)}`)
   return drift
 }
 
@@ -122,11 +131,11 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
-    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
      ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
        frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, unknown_frequency = EXCLUDED.unknown_frequency,
-       auto_enroll = EXCLUDED.auto_enroll, updated_at = EXCLUDED.updated_at`,
-    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll],
+       auto_enroll = EXCLUDED.auto_enroll, pause_after_failures = EXCLUDED.pause_after_failures, updated_at = EXCLUDED.updated_at`,
+    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll, mine.pauseAfterConsecutiveFailures],
   )
 }

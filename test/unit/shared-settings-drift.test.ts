@@ -13,6 +13,7 @@ const published: SharedSettings = {
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
   unknownFrequency: 'daily',
   autoEnroll: true,
+  pauseAfterConsecutiveFailures: 0,
 }
 
 describe('settingsDrift', () => {
@@ -33,6 +34,7 @@ describe('settingsDrift', () => {
       retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
       unknownFrequency: 'fail',
       autoEnroll: false,
+      pauseAfterConsecutiveFailures: 3,
     }
     expect(settingsDrift(published, mine)).toEqual([
       "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
@@ -41,12 +43,14 @@ describe('settingsDrift', () => {
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
       "unknownFrequency 'daily' → 'fail'",
       'autoEnroll true → false',
+      'pauseAfterConsecutiveFailures never → 3',
     ])
   })
 
-  test('a row published before the retry policy, unknownFrequency and autoEnroll were (null) is no difference in them', () => {
-    const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null }
-    expect(settingsDrift(older, { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false })).toEqual([])
+  test('a row published before the retry policy, unknownFrequency, autoEnroll and pauseAfterConsecutiveFailures were (null) is no difference in them', () => {
+    const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null, pauseAfterConsecutiveFailures: null }
+    const mine: SharedSettings = { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 2 }
+    expect(settingsDrift(older, mine)).toEqual([])
   })
 
   test('the same retry policy from jsonb, its fields in another order, is no difference', () => {
