@@ -147,7 +147,7 @@ export function assertHostActive(row: ScheduleRow, action: 'run' | 'backfill'): 
 
 function pausedState(row: ScheduleRow, now: Date): string {
   if (row.paused_reason === 'failures') {
-    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot now (admin: POST /failed/retry; CLI: retry-failed <id>); resume(id) leaves it failed, that slot due, for the next sweep (or a retry) to retry, its failures counted afresh; reschedule(id) gives that slot up, and it stays paused until resumed.'
+    return 'it is paused after failing in a row (pauseAfterConsecutiveFailures). retryFailed({ subscriptionIds: [id] }) retries its failed slot now (admin: POST /failed/retry; CLI: retry-failed <id>); resume(id) leaves it failed, that slot due, for the next sweep (or a retry) to retry, its failures counted afresh (admin: POST /subscriptions/<id>/resume; CLI: resume <id>); reschedule(id) gives that slot up, and it stays paused until resumed (admin: PATCH /subscriptions/<id>; CLI: reschedule <id>).'
   }
   if (row.paused_until && row.paused_until <= now) {
     return `its pause ended at ${row.paused_until.toISOString()}, and the rescue resumes it at its next tick (rescueCron). resume(id) does it now.`
