@@ -192,6 +192,10 @@ describe('run-now', { timeout: SLOW_MS }, () => {
         const run = await runCli(['run-now', '--worker-url', rejecting.url], ownEnv)
         expect(run.code, run.stderr).toBe(3)
         expect(await row()).toMatchObject({ consecutive_failures: failures })
+        // Its summary says which failed subscription no sweep takes any more, and the way out.
+        const paused = new RegExp(`^  ${id}  attempt 1 \\(now paused after failing in a row\\): `, 'm')
+        expect(run.stdout).toMatch(failures === 2 ? paused : /^The next sweep tries them again; `status` counts them as failed until then\.$/m)
+        if (failures === 2) expect(run.stdout).toMatch(/^The next sweep tries them again, except those paused after failing in a row .*`retry-failed <id>` retries one now/m)
       }
       expect(await row()).toEqual({ status: 'paused', paused_reason: 'failures', consecutive_failures: 2 })
       // Re-driven and failing again, it stays paused after failing, its count not raised.

@@ -39,10 +39,17 @@ function failureLines(failed: number, failures: FailedSubscription[]): string[] 
     lines.push(`Recent failures and their errors: ${FAILURES_API}.`)
   } else {
     lines.push(failures.length < failed ? `Failed subscriptions (${failures.length} of ${failed} listed):` : 'Failed subscriptions:')
-    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}: ${f.error}`)
+    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}${f.paused ? ' (now paused after failing in a row)' : ''}: ${f.error}`)
     if (failures.length < failed) lines.push(`The others: ${FAILURES_API}.`)
   }
-  lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+  if (failures.some((f) => f.paused)) {
+    lines.push(
+      'The next sweep tries them again, except those paused after failing in a row (pauseAfterConsecutiveFailures), which no sweep takes: ' +
+        '`retry-failed <id>` retries one now, `resume <id>` leaves its failed slot to the next sweep; `failing` lists them all.',
+    )
+  } else {
+    lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+  }
   return lines
 }
 

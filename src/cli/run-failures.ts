@@ -25,7 +25,7 @@ export async function failuresToList(
   logger: Logger,
 ): Promise<FailedSubscription[]> {
   const wanted = Math.min(summary.failed, LISTED_FAILURES)
-  if (seen.length >= wanted) return seen.slice(0, wanted)
+  if (seen.length >= wanted) return await markPaused(scheduler, seen.slice(0, wanted), logger)
   let history
   try {
     history = await scheduler.listFailures({ limit: HISTORY_LOOKBACK })
@@ -39,5 +39,21 @@ export async function failuresToList(
   const more = history
     .filter((f) => f.runId === summary.runId && f.final && !listed.has(key(f)))
     .map((f) => ({ subscriptionId: f.subscriptionId, attempt: f.attempt, error: f.error }))
-  return [...seen, ...more].slice(0, wanted)
+  return await markPaused(scheduler, [...seen, ...more].slice(0, wanted), logger)
+}
+
+/**
+ * The failures, those now paused after failing in a row marked: the summary's "the next sweep
+ * tries them again" is not true of them. Unmarked when that cannot be read.
+ */
+async function markPaused(scheduler: SubscriptionScheduler, failures: FailedSubscription[], logger: Logger): Promise<FailedSubscription[]> {
+  if (failures.length === 0) return failures
+  try {
+    const failing = await scheduler.listFailing({ limit: 500 })
+    const paused = new Set(failing.filter((f) => f.status === 'paused' && f.pausedReason === 'failures').map((f) => f.subscriptionId))
+    return failures.map((f) => (paused.has(f.subscriptionId) ? { ...f, paused: true } : f))
+  } catch (error) {
+    logger.warn(`Could not read which failed subscriptions are paused: ${(error as Error).message}`)
+    return failures
+  }
 }

@@ -11,6 +11,8 @@ export interface FailedSubscription {
   subscriptionId: string
   attempt: number
   error: string
+  /** Paused after failing in a row (`pauseAfterConsecutiveFailures`) once the run ended: no sweep takes it. */
+  paused?: boolean | undefined
 }
 
 export interface WatchRunOptions {
