@@ -84,5 +84,9 @@ describe('failing', { timeout: SLOW_MS }, () => {
     const json = JSON.parse((await runCli(['failing', '--json'], env)).stdout) as { subscriptionId: string }[]
     expect(json.map((f) => f.subscriptionId).sort()).toEqual([tokyo, plain].sort())
     expect((await runCli(['failing', '--limit', '0'], env)).code).toBe(2)
+    // Paused by hand, nothing retries it until it is resumed: not said to be retrying.
+    expect((await runCli(['pause', plain!], env)).code).toBe(0)
+    const paused = await runCli(['failing'], env)
+    expect(paused.stdout).toMatch(new RegExp(`^ {2}${plain}  paused by hand, not retried until resumed \\(resume ${plain}\\), 1 run in a row, `, 'm'))
   })
 })

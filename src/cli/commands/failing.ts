@@ -14,9 +14,11 @@ import { timeInZone } from '../zoned-time.js'
 /** Listed at most, as `listFailing()` allows; `--limit` asks for fewer or more. */
 const DEFAULT_LIMIT = 20
 
-/** Where the row stands: failed for good, paused after failing, or waiting for its retry. */
+/** Where the row stands: failed for good, paused after failing or by hand, or waiting for its retry. */
 function standing(row: FailingSubscription): string {
   if (row.status === 'paused' && row.pausedReason === 'failures') return 'paused after failing in a row'
+  // Nothing retries it, nor can: resumed, it is failed again, for a retry or the next sweep.
+  if (row.status === 'paused') return `paused by hand, not retried until resumed (resume ${row.subscriptionId})`
   if (row.status === 'failed') return 'failed'
   return `${row.status}, retrying`
 }
@@ -52,7 +54,7 @@ export default defineCommand({
       const more = failing.length === limit ? ` (the ${limit} most recent; --limit lists more)` : ''
       console.log(`Subscriptions whose last attempt failed, most recent first${more}:`)
       for (const row of failing) console.log(line(row, zone))
-      console.log('retry-failed [<id>…] retries the failed ones now (the next sweep does otherwise); show <id> tells more of one.')
+      console.log('retry-failed [<id>…] retries the failed ones now (the next sweep does otherwise), not those paused by hand; show <id> tells more of one.')
     })
   },
 })
