@@ -180,6 +180,11 @@ export function offFailedSlot(next: string): string {
   return `(last_failed_for IS NOT NULL AND ${next}::timestamptz IS DISTINCT FROM last_failed_for)`
 }
 
+/** As SQL, whether a row's next slot `next` is still the slot it failed last (see {@link offFailedSlot}). */
+function onFailedSlot(next: string): string {
+  return `(last_failed_for IS NOT NULL AND ${next}::timestamptz = last_failed_for)`
+}
+
 /**
  * Writes the row's schedule columns, its next slot and its status. A row that leaves `failed`
  * (see {@link statusWith}), or whose next slot moves off the one that failed (see
@@ -203,7 +208,7 @@ export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date
  * (paused after failing, or paused by hand once failed), so that retryFailed() retries it as it
  * would have before the pause; else `pending`.
  */
-const RESUMED_IDLE = `CASE WHEN sp.error IS NOT NULL AND sp.next_run_at = sp.last_failed_for THEN 'failed' ELSE 'pending' END`
+const RESUMED_IDLE = `CASE WHEN sp.error IS NOT NULL AND ${onFailedSlot('sp.next_run_at')} THEN 'failed' ELSE 'pending' END`
 
 /**
  * A paused row's state once resumed, as SQL (`SET` items of a row aliased `sp`): no pause left, no
