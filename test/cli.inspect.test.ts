@@ -29,6 +29,8 @@ describe('show <id>', { timeout: SLOW_MS }, () => {
     const lines = shown.stdout.split('\n')
     expect(lines[0]).toMatch(new RegExp(`^Subscription ${id} \\(daily, user [0-9a-f-]{36}\\)$`))
     expect(shown.stdout).toMatch(/^ {2}status {7}paused$/m)
+    // Paused until resumed, it has no run ahead (as `upcoming` says); its stored slot is the failed one.
+    expect(shown.stdout).toMatch(/^ {2}next run {5}none: it is paused until resumed \(its slot was \S+\+09:00 \(Asia\/Tokyo\)\)$/m)
     expect(shown.stdout).toMatch(/^ {2}zone {9}Asia\/Tokyo \(its own zone\)$/m)
     expect(shown.stdout).toMatch(/^ {2}paused {7}paused by an operator/m)
     expect(shown.stdout).toMatch(/^ {2}failed {7}1 run in a row$/m)

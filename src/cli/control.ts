@@ -94,6 +94,18 @@ export function whyNoSlot(details: SubscriptionDetails, scheduler: SchedulerZone
   return undefined
 }
 
+/**
+ * The next run as `upcoming` sees it: a row paused until resumed has none ahead, whatever slot it
+ * stores (the failed one, or the one a resume before it would keep), so that slot is named beside it.
+ */
+function nextRunText(details: SubscriptionDetails, at: (date: Date | null) => string, why: string | undefined): string {
+  const slot = details.nextRunAt
+  if (!slot) return `none${why ? `: ${why}` : ''}`
+  if (details.status !== 'paused' || details.pausedUntil) return at(slot)
+  const stored = slot.getTime() <= Date.now() ? `its slot was ${at(slot)}` : `its slot is ${at(slot)} if resumed before then`
+  return `none: ${why} (${stored})`
+}
+
 /** The lines that describe a subscription's schedule after a change. */
 export function scheduleLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOptions, 'zone' | 'published'>): string[] {
   const { zone, note } = zoneOf(details, scheduler.zone)
@@ -102,7 +114,7 @@ export function scheduleLines(details: SubscriptionDetails, scheduler: Pick<CliS
   const runAt = scheduler.published?.runAt ? `${scheduler.published.runAt} (the scheduler's, as its workers published it)` : "the scheduler's runAt"
   const lines = [
     `  status       ${details.status}${details.pausedUntil ? ` until ${at(details.pausedUntil)}` : ''}`,
-    `  next run     ${details.nextRunAt ? at(details.nextRunAt) : `none${why ? `: ${why}` : ''}`}`,
+    `  next run     ${nextRunText(details, at, why)}`,
     `  zone         ${zone} (${note})`,
     `  time of day  ${details.runAt ?? runAt}`,
   ]
