@@ -49,9 +49,9 @@ export async function failuresToList(
 async function markPaused(scheduler: SubscriptionScheduler, failures: FailedSubscription[], logger: Logger): Promise<FailedSubscription[]> {
   if (failures.length === 0) return failures
   try {
-    const failing = await scheduler.listFailing({ limit: 500 })
-    const paused = new Set(failing.filter((f) => f.status === 'paused' && f.pausedReason === 'failures').map((f) => f.subscriptionId))
-    return failures.map((f) => (paused.has(f.subscriptionId) ? { ...f, paused: true } : f))
+    // At most LISTED_FAILURES rows, each read by its id: the failing list may hold thousands.
+    const rows = await Promise.all(failures.map((f) => scheduler.getSubscription(f.subscriptionId, { errors: 0 })))
+    return failures.map((f, i) => (rows[i]!.status === 'paused' && rows[i]!.pausedReason === 'failures' ? { ...f, paused: true } : f))
   } catch (error) {
     logger.warn(`Could not read which failed subscriptions are paused: ${(error as Error).message}`)
     return failures
