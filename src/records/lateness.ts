@@ -42,11 +42,16 @@ export function latenessHistogram(latenessMs: readonly number[]): number[] {
 /**
  * The `p`-quantile (0–1) of a histogram, interpolated linearly inside its bucket, and never past
  * `maxMs`, the largest lateness counted (when known); the open last bucket answers its lower
- * bound. Null for an empty histogram.
+ * bound. A quantile whose nearest rank is the last call is `maxMs` itself: a run of one call, or
+ * the p95 of fewer than 20, reads the slowest call, not a point inside its bucket. Null for an
+ * empty histogram.
  */
 export function latenessPercentile(histogram: readonly number[], p: number, maxMs: number | null = null): number | null {
   const estimate = bucketPercentile(histogram, p)
-  return estimate === null || maxMs === null ? estimate : Math.min(estimate, maxMs)
+  if (estimate === null || maxMs === null) return estimate
+  const total = histogram.reduce((sum, n) => sum + n, 0)
+  // The small slack keeps a rank that is a whole number in exact arithmetic (0.95 × 20) from rounding up.
+  return Math.ceil(p * total - 1e-9) >= total ? maxMs : Math.min(estimate, maxMs)
 }
 
 function bucketPercentile(histogram: readonly number[], p: number): number | null {
