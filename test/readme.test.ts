@@ -1,10 +1,11 @@
 /**
- * Every ```ts block in the README is type-checked against the library's source, as an adopter
- * would write it (importing from 'pg-subscription-scheduler'), so the docs cannot rot.
+ * Every ```ts block in the README and in docs/ is type-checked against the library's source, as an
+ * adopter would write it (importing from 'pg-subscription-scheduler'), so the docs cannot rot.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { dirname, join, normalize } from 'node:path'
 import { promisify } from 'node:util'
 import { expect, test } from 'vitest'
 import { OPTION_KEYS } from '../src/config/resolve-options.js'
@@ -34,17 +35,28 @@ function blocks(markdown: string): { line: number; code: string }[] {
   return found
 }
 
-test('every TypeScript block in the README type-checks against the library', async () => {
-  const readme = await readFile(join(root, 'README.md'), 'utf8')
-  const snippets = blocks(readme)
-  expect(snippets.length).toBeGreaterThan(5)
+/** The README and the pages in docs/, as paths from the repository's root. */
+async function docPages(): Promise<string[]> {
+  const pages = (await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+  return ['README.md', ...pages.sort()]
+}
+
+test('every TypeScript block in the README and docs/ type-checks against the library', async () => {
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'ambient.d.ts'), AMBIENT)
-  for (const [i, { line, code }] of snippets.entries()) {
-    // A block with no import or export is still a module, so its names don't collide.
-    await writeFile(join(dir, `block-${String(i).padStart(2, '0')}-line-${line}.ts`), `${code}\nexport {}\n`)
+  const counts: Record<string, number> = {}
+  for (const page of await docPages()) {
+    const snippets = blocks(await readFile(join(root, page), 'utf8'))
+    counts[page] = snippets.length
+    const name = page.replace(/\W+/g, '-')
+    for (const [i, { line, code }] of snippets.entries()) {
+      // A block with no import or export is still a module, so its names don't collide.
+      await writeFile(join(dir, `${name}-block-${String(i).padStart(2, '0')}-line-${line}.ts`), `${code}\nexport {}\n`)
+    }
   }
+  expect(counts['README.md']).toBeGreaterThan(5)
+  expect(counts['docs/operating.md']).toBeGreaterThan(0)
   await writeFile(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -67,7 +79,7 @@ test('every TypeScript block in the README type-checks against the library', asy
     () => ({ ok: true, output: '' }),
     (error: { stdout?: string }) => ({ ok: false, output: error.stdout ?? String(error) }),
   )
-  // Each error names the block's file, which carries the README line it starts on.
+  // Each error names the block's file, which carries its page and the line it starts on.
   expect(result.output).toBe('')
   expect(result.ok).toBe(true)
   await rm(dir, { recursive: true, force: true })
@@ -139,3 +151,33 @@ test('each "Cadences" example prints what its → line says', async () => {
     await rm(file, { force: true })
   }
 }, 90_000)
+
+/** The page's text outside fenced code blocks, where a `](…)` is prose and not code. */
+function prose(markdown: string): string {
+  return markdown.replace(/^```[\s\S]*?^```$/gm, '')
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation but hyphens dropped, spaces as hyphens. */
+function anchorsOf(markdown: string): Set<string> {
+  const headings = [...prose(markdown).matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!)
+  return new Set(headings.map((h) => h.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-')))
+}
+
+test('every link between the README, docs/ and the source tree reaches a file, and its anchor a heading', async () => {
+  const pages = await docPages()
+  const broken: string[] = []
+  for (const page of pages) {
+    const text = prose(await readFile(join(root, page), 'utf8'))
+    const targets = [...text.matchAll(/\]\(([^)\s]+)\)|\bsrc="([^"]+)"/g)].map((m) => (m[1] ?? m[2])!)
+    for (const target of targets.filter((t) => !/^[a-z]+:/.test(t))) {
+      const [path, anchor] = target.split('#') as [string, string | undefined]
+      const file = path === '' ? page : normalize(join(dirname(page), path))
+      if (file.startsWith('..') || !existsSync(join(root, file))) {
+        broken.push(`${page}: ${target} (no file ${file})`)
+      } else if (anchor && file.endsWith('.md') && !anchorsOf(await readFile(join(root, file), 'utf8')).has(anchor)) {
+        broken.push(`${page}: ${target} (no heading #${anchor} in ${file})`)
+      }
+    }
+  }
+  expect(broken).toEqual([])
+})
