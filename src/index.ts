@@ -4,6 +4,7 @@ export type {
   FailingSubscription,
   FailureRecord,
   HistoryEntry,
+  NoteOption,
   PauseOptions,
   SkipOptions,
   RetryFailedOptions,

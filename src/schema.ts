@@ -192,6 +192,8 @@ export const subscriptionHistory = scheduler.table(
      * and on entries written before migration 0011.
      */
     fromZone: text('from_zone'),
+    /** The caller's own words on a pause, resume, skip or reschedule (`{ note }`), up to 500 characters; null without. */
+    note: text('note'),
     at: timestamptz('at').notNull().defaultNow(),
   },
   (t) => [index('history_subscription_idx').on(t.subscriptionId, t.at), index('history_at_idx').on(t.at)],

@@ -95,12 +95,22 @@ export interface SubscriptionDetails {
   history: HistoryEntry[]
 }
 
-export interface PauseOptions {
+/** A note of the caller's own on a control (who, why), kept in the subscription's history entry. */
+export interface NoteOption {
+  /**
+   * Up to 500 characters, kept with the history entry the control writes (`history[].note`): who
+   * asked, a ticket, why. A control that changes nothing (a pause of a row already paused, say)
+   * writes no entry, and its note is not kept. @default none
+   */
+  note?: string | undefined
+}
+
+export interface PauseOptions extends NoteOption {
   /** Resume by itself at this instant. The slots missed meanwhile are not replayed, unless `catchUp: 'all'`. */
   until?: Date | undefined
 }
 
-export interface SkipOptions {
+export interface SkipOptions extends NoteOption {
   /**
    * The slot to skip, as `upcoming()` listed it: skipped only while it is still the next one, so a
    * request retried, clicked twice or sent to two replicas skips it once (asked again, the answer
@@ -157,7 +167,7 @@ export interface SubscriptionScheduler {
    */
   pause(subscriptionId: string, options?: PauseOptions): Promise<SubscriptionDetails>
   /** Makes a paused subscription pickable again (due at once if its `next_run_at` has passed). */
-  resume(subscriptionId: string): Promise<SubscriptionDetails>
+  resume(subscriptionId: string, options?: NoteOption): Promise<SubscriptionDetails>
   /**
    * Adds or updates a subscription's row, with its own zone, time of day, anchor, start and end;
    * pass `db` to join the host's transaction.
@@ -168,7 +178,7 @@ export interface SubscriptionScheduler {
    * recomputes its next slot at once. Refused with `SubscriptionBusyError` while a call for it
    * is in flight.
    */
-  reschedule(subscriptionId: string, settings: ScheduleSettings): Promise<{ nextRunAt: Date | null }>
+  reschedule(subscriptionId: string, settings: ScheduleSettings, options?: NoteOption): Promise<{ nextRunAt: Date | null }>
   /** The next slot is not processed; the skip is kept in the subscription's history. */
   skipNext(subscriptionId: string, options?: SkipOptions): Promise<SkipResult>
   /** The subscription's next slots, after pause-until, skips, `startsAt` and `endsAt`. */

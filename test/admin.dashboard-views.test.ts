@@ -370,10 +370,17 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       refusalExpected = /^$/
     })
 
-    test('the history lists what was done, newest first, its instants in the subscription\'s zone; Resume adds a line', async () => {
+    test('the history lists what was done, newest first, its instants in the subscription\'s zone; Resume adds a line, with the note typed', async () => {
+      // A note typed for the history goes with the action, is shown in its line, and is cleared.
+      await page.getByLabel(/^Note for its history/).fill('card updated, ticket #12')
+      const request = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/resume'))
       await page.getByRole('button', { name: 'Resume' }).click()
+      expect((await request).postDataJSON()).toEqual({ note: 'card updated, ticket #12' })
       await page.locator('#sub-history tr[data-kind="resumed"]').waitFor()
+      expect(await page.locator('#sub-history tr[data-kind="resumed"] td.detail .note').textContent()).toBe('Note: card updated, ticket #12')
+      expect(await page.locator('#sub-note').inputValue()).toBe('')
       const history = (await scheduler.getSubscription(id)).history
+      expect(history[0]).toMatchObject({ kind: 'resumed', note: 'card updated, ticket #12' })
       expect(history.map((h) => h.kind)).toEqual(['resumed', 'paused', 'skipped'])
       expect(await page.locator('#sub-history tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).toEqual(['resumed', 'paused', 'skipped'])
       const paused = history[1]!

@@ -276,6 +276,44 @@ describe('PATCH /subscriptions/:id', () => {
   })
 })
 
+describe('{ note } in the body of pause, resume, skip and PATCH', () => {
+  test('each keeps the note with its history entry; a note alone is no PATCH', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription({ runAt: '09:00' })
+    expect((await call('POST', `/subscriptions/${id}/skip`, { json: { note: 'holiday' } })).status).toBe(200)
+    expect((await call('PATCH', `/subscriptions/${id}`, { json: { runAt: '07:30', note: 'before the batch' } })).status).toBe(200)
+    expect((await call('POST', `/subscriptions/${id}/pause`, { json: { until: '2026-03-10T00:00:00Z', note: 'ticket #7' } })).status).toBe(200)
+    const resumed = await call('POST', `/subscriptions/${id}/resume`, { json: { note: 'ticket #7 closed' } })
+    expect(resumed.status).toBe(200)
+    expect(resumed.body.history.map((h: { kind: string; note: string | null }) => [h.kind, h.note]).reverse()).toEqual([
+      ['skipped', 'holiday'], ['rescheduled', 'before the batch'], ['paused', 'ticket #7'], ['resumed', 'ticket #7 closed'],
+    ])
+    const paused = await call('POST', `/subscriptions/${id}/pause`, { json: { note: 'for good' } })
+    expect(paused.body).toMatchObject({ status: 'paused', pausedUntil: null })
+    expect(paused.body.history[0]).toMatchObject({ kind: 'paused', note: 'for good' })
+    expect(refused(await call('PATCH', `/subscriptions/${id}`, { json: { note: 'nothing else' } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: undefined })
+  })
+
+  test('a note that is no text, blank or too long is a 400 naming note, and nothing changes', async () => {
+    const id = await subscription()
+    const before = await scheduler.getSubscription(id)
+    for (const note of [7, null, '', ' ', 'x'.repeat(501)]) {
+      for (const [method, path, json] of [
+        ['POST', `/subscriptions/${id}/pause`, { note }],
+        ['POST', `/subscriptions/${id}/skip`, { note }],
+        ['POST', `/subscriptions/${id}/resume`, { note }],
+        ['PATCH', `/subscriptions/${id}`, { runAt: '07:30', note }],
+      ] as const) {
+        const reply = await call(method, path, { json })
+        expect({ path, note, ...refused(reply) }).toEqual({ path, note, status: 400, code: 'INVALID_INPUT', field: 'note' })
+        expect(reply.body.error.message).toMatch(/expected text of 1 to 500 characters/)
+      }
+    }
+    expect(refused(await call('POST', `/subscriptions/${id}/resume`, { json: { notes: 'x' } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'notes' })
+    expect(await scheduler.getSubscription(id)).toEqual(before)
+  })
+})
+
 describe('every route', () => {
   const routes = (id: string): [string, string, unknown][] => [
     ['GET', `/subscriptions/${id}/upcoming`, undefined],

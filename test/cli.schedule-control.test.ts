@@ -226,3 +226,30 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
     expect(await library.getSubscription(id)).toEqual(before)
   })
 })
+
+describe('--note', { timeout: SLOW_MS }, () => {
+  test('pause, skip, reschedule and resume keep it with their history entry, which show quotes under it; a blank or too long one exits 2 naming --note', async () => {
+    const id = await subscription({ timezone: 'Asia/Kolkata', runAt: '09:00' })
+    for (const args of [
+      ['pause', id, '--note', 'customer asked, ticket #4411'],
+      ['resume', id, '--note', 'card "updated"'],
+      ['skip', id, '--note', 'holiday'],
+      ['reschedule', id, '--run-at', '07:30', '--note', 'before the batch'],
+    ]) {
+      const result = await runCli(args, env)
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' })
+    }
+    expect((await library.getSubscription(id)).history.map((h) => h.note).reverse()).toEqual(['customer asked, ticket #4411', 'card "updated"', 'holiday', 'before the batch'])
+    const shown = await runCli(['show', id], env)
+    expect(shown.stdout).toMatch(/^ {2}\S+ \(Asia\/Kolkata\) {2}paused: until resumed\n {4}note: "customer asked, ticket #4411"$/m)
+    expect(shown.stdout).toContain('    note: "card \\"updated\\""')
+
+    const blank = await runCli(['pause', id, '--note', '  '], env)
+    expect(blank).toMatchObject({ code: 2 })
+    expect(blank.stderr).toMatch(/--note is empty/)
+    const long = await runCli(['pause', id, '--note', 'x'.repeat(501)], env)
+    expect(long).toMatchObject({ code: 2 })
+    expect(long.stderr).toMatch(/--note: expected text of 1 to 500 characters \(who asked, a ticket, why\), got 501 characters/)
+    expect((await library.getSubscription(id)).status).not.toBe('paused')
+  })
+})

@@ -76,6 +76,10 @@ const SUBSCRIPTION = `
       <button id="sub-resume" type="button" class="secondary">Resume</button>
       <button id="sub-retry" type="button" class="secondary">Retry</button>
     </div>
+    <p id="sub-note-row" class="actions">
+      <label for="sub-note">Note for its history (optional), sent with Pause, Resume, Skip and Pause until</label>
+      <input id="sub-note" type="text" maxlength="500" placeholder="Who asked, a ticket, why">
+    </p>
   </section>
   <dl id="sub-fields" class="fields"></dl>
   <!-- Hidden until its next runs have loaded, so that another subscription's never show. -->

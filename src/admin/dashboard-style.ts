@@ -47,6 +47,8 @@ main > section, main > div { min-width: 0; }
 .actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
 #search { display: flex; gap: 6px; flex: 1 1 260px; max-width: 420px; }
 #search input { flex: 1; }
+#sub-note-row { margin: 10px 0 0; }
+#sub-note { flex: 1 1 260px; }
 #notice, #confirm { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); }
 #notice:empty { display: none; }
 #stale { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); color: var(--warn); font-weight: 600; }
@@ -98,10 +100,11 @@ pre.response { margin: 0; max-height: 220px; overflow: auto; white-space: pre-wr
 #sub-upcoming { margin: 0; padding-left: 18px; }
 #sub-upcoming li.empty { list-style: none; margin-left: -18px; color: var(--muted); }
 td.detail { white-space: normal; min-width: 220px; }
+td.detail .note { color: var(--muted); margin-top: 2px; white-space: pre-wrap; }
 small.serving { color: var(--muted); margin-left: 4px; }
 small.calls { display: block; color: var(--muted); margin-top: 2px; white-space: nowrap; }
 /* A read-only sign-in: no action that changes state (the API refuses them too). */
-body[data-access="read"] :is(#run-now, #retry-failed, #sub-run, #sub-pause, #sub-resume, #sub-retry, #sub-skip, #sub-pause-until, #sub-backfill),
+body[data-access="read"] :is(#run-now, #retry-failed, #sub-run, #sub-pause, #sub-resume, #sub-retry, #sub-skip, #sub-pause-until, #sub-backfill, #sub-note-row),
 body:not([data-access="read"]) #read-only { display: none; }
 #read-only { color: var(--muted); align-self: center; }
 `

@@ -7,7 +7,7 @@ import type { RunSummary } from '../records/runs.js'
 import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
-import { scheduleRoutes } from './schedule-routes.js'
+import { noteIn, scheduleRoutes } from './schedule-routes.js'
 import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
@@ -125,8 +125,7 @@ export const routes: readonly Route[] = [
     query: [],
     handle: async (c) => {
       const subscriptionId = id(c, 'subscriptionId')
-      await readJsonObject(c.request, [])
-      return json(200, await c.scheduler.resume(subscriptionId))
+      return json(200, await c.scheduler.resume(subscriptionId, noteIn(await readJsonObject(c.request, ['note']))))
     },
   },
   {

@@ -35,6 +35,14 @@ function instant(field: string, value: unknown, nullable: boolean): Date | null 
   return date
 }
 
+/**
+ * A control's `note`, as the body sent it: the scheduler checks it (text of up to 500
+ * characters), and its ConfigurationError is a 400 naming `note`.
+ */
+export function noteIn(body: Record<string, unknown> | undefined): { note?: string } {
+  return body && 'note' in body ? { note: body.note as string } : {}
+}
+
 /** A required field, present in `body`. */
 function required(body: Record<string, unknown> | undefined, field: string, example: string): unknown {
   if (body === undefined || !(field in body)) throw invalidField(field, 'INVALID_BODY', `${field} is required: send ${example}.`)
@@ -43,7 +51,7 @@ function required(body: Record<string, unknown> | undefined, field: string, exam
 
 /** The settings of a PATCH body, converted to what `reschedule()` takes; at least one is needed. */
 function settingsOf(body: Record<string, unknown> | undefined): ScheduleSettings {
-  const given = Object.entries(body ?? {})
+  const given = Object.entries(body ?? {}).filter(([field]) => field !== 'note')
   if (given.length === 0) {
     throw new AdminHttpError(400, 'INVALID_BODY', `Send at least one of ${SETTING_FIELDS.join(', ')}, such as {"runAt": "07:30", "timezone": "Europe/Berlin"}; null clears one.`)
   }
@@ -88,9 +96,9 @@ export const scheduleRoutes: readonly Route[] = [
     handle: async (c) => {
       const id = subscriptionId(c)
       // With { slot }, the slot the client saw: a retried or doubled request skips it once.
-      const body = await readJsonObject(c.request, ['slot'])
+      const body = await readJsonObject(c.request, ['slot', 'note'])
       const slot = body && 'slot' in body ? instant('slot', body.slot, false) : null
-      return json(200, await c.scheduler.skipNext(id, slot ? { slot } : undefined))
+      return json(200, await c.scheduler.skipNext(id, { ...(slot ? { slot } : {}), ...noteIn(body) }))
     },
   },
   {
@@ -99,9 +107,9 @@ export const scheduleRoutes: readonly Route[] = [
     query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
-      const body = await readJsonObject(c.request, ['until'])
+      const body = await readJsonObject(c.request, ['until', 'note'])
       const until = body && 'until' in body ? instant('until', body.until, false) : null
-      return json(200, await c.scheduler.pause(id, until ? { until } : undefined))
+      return json(200, await c.scheduler.pause(id, { ...(until ? { until } : {}), ...noteIn(body) }))
     },
   },
   {
@@ -125,8 +133,8 @@ export const scheduleRoutes: readonly Route[] = [
     query: [],
     handle: async (c) => {
       const id = subscriptionId(c)
-      const settings = settingsOf(await readJsonObject(c.request, SETTING_FIELDS))
-      return json(200, await c.scheduler.reschedule(id, settings))
+      const body = await readJsonObject(c.request, [...SETTING_FIELDS, 'note'])
+      return json(200, await c.scheduler.reschedule(id, settingsOf(body), noteIn(body)))
     },
   },
 ]

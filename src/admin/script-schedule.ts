@@ -60,7 +60,8 @@ function renderHistory(s, zone) {
   replaceRows($('sub-history').tBodies[0], s.history.map(function (h) {
     return el('tr', { 'data-kind': h.kind },
       el('td', {}, timeNode(h.at)), el('td', {}, pill(HISTORY_PILLS[h.kind] || '', h.kind)),
-      el('td', {}, timeNode(h.slot, zone, true)), el('td', { class: 'detail' }, detailNodes(h.detail, zone)));
+      el('td', {}, timeNode(h.slot, zone, true)), el('td', { class: 'detail' }, detailNodes(h.detail, zone),
+        h.note ? el('div', { class: 'note' }, 'Note: ', h.note) : null));
   }), 4, 'Nothing was done to its schedule yet.');
 }
 
@@ -74,7 +75,7 @@ function wireSchedule() {
     // page behind another admin's skip, never skips a slot nobody saw (the API answers 409).
     var slot = shownNextSlot;
     busy($('sub-skip'), function () {
-      return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST', json: slot ? { slot: slot } : undefined }).then(function (body) {
+      return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST', json: withNote(slot ? { slot: slot } : {}) }).then(noteKept).then(function (body) {
         if (!body.skipped) return notice('Nothing to skip: no run ahead.');
         notice(['Skipped the run at ', timeNode(body.skipped, zone, true), '; next run ', timeNode(body.nextRunAt, zone, true), '.']);
       }).catch(function (error) { notice('Skip next run failed: ' + error.message, true); }).then(refreshSoon);
@@ -89,7 +90,7 @@ function wireSchedule() {
     var until = new Date($('sub-until').value);
     if (isNaN(until.getTime())) return notice('Choose a date and time to pause until.', true);
     busy($('sub-pause-until-go'), function () {
-      return api('/subscriptions/' + enc(id) + '/pause', { method: 'POST', json: { until: until.toISOString() } }).then(function (s) {
+      return api('/subscriptions/' + enc(id) + '/pause', { method: 'POST', json: withNote({ until: until.toISOString() }) }).then(noteKept).then(function (s) {
         if (s.status === 'ended') return notice(['No run is left after ', timeNode(until.toISOString()), ': it has ended.']);
         notice(['Paused until ', timeNode(s.pausedUntil, zone, true), '; next run ', timeNode(s.nextRunAt, zone, true), '.']);
       }).catch(function (error) { notice('Pause until failed: ' + error.message, true); }).then(refreshSoon);

@@ -99,6 +99,18 @@ function loadSubscription(id) {
   });
 }
 
+/** The body of a control, with the note typed for its history (if any), which a success then clears. */
+function withNote(body) {
+  var note = $('sub-note').value.trim();
+  if (note) body.note = note;
+  return body;
+}
+
+function noteKept(result) {
+  $('sub-note').value = '';
+  return result;
+}
+
 /** Posts an action for the subscription shown, then shows what it did. */
 function subscriptionAction(button, path, options, after) {
   button.addEventListener('click', function () {
@@ -118,8 +130,10 @@ function wireSubscription() {
   var started = function (body) { notice(['Started run ', runLink(body.runId), ' for this subscription.']); };
   var updated = function (label) { return function () { notice(label); }; };
   subscriptionAction($('sub-run'), function (id) { return '/subscriptions/' + enc(id) + '/run?wait=false'; }, post, started);
-  subscriptionAction($('sub-pause'), function (id) { return '/subscriptions/' + enc(id) + '/pause'; }, post, updated('Paused.'));
-  subscriptionAction($('sub-resume'), function (id) { return '/subscriptions/' + enc(id) + '/resume'; }, post, updated('Resumed.'));
+  var noted = function () { return { method: 'POST', json: withNote({}) }; };
+  var updatedNoted = function (label) { return function (result) { noteKept(result); notice(label); }; };
+  subscriptionAction($('sub-pause'), function (id) { return '/subscriptions/' + enc(id) + '/pause'; }, noted, updatedNoted('Paused.'));
+  subscriptionAction($('sub-resume'), function (id) { return '/subscriptions/' + enc(id) + '/resume'; }, noted, updatedNoted('Resumed.'));
   subscriptionAction($('sub-retry'), function () { return '/failed/retry'; },
     function (id) { return { method: 'POST', json: { subscriptionIds: [id], wait: false } }; }, started);
 }

@@ -24,6 +24,16 @@ export const subscriptionIdArg = {
   id: { type: 'positional', description: 'The subscription id (a UUID)', required: true, valueHint: 'id' },
 } as const satisfies ArgsDef
 
+/** `--note`, of the commands that change a schedule: kept with the history entry they write. */
+export const noteArg = {
+  note: { type: 'string', description: 'Kept with the history entry this writes, as `show` lists it: who asked, a ticket, why (up to 500 characters)', valueHint: 'text' },
+} as const satisfies ArgsDef
+
+/** The `{ note }` option of `--note`, or none. */
+export function noteOption(args: { note?: string | undefined }): { note?: string } {
+  return args.note === undefined ? {} : { note: args.note }
+}
+
 /** The one id the command was given, checked, before anything connects. */
 export function subscriptionIdOf(args: { id?: unknown; _: unknown[] }, command: string): string {
   if (args._.length > 1) throw new UsageError(`${command} takes one subscription id, got ${args._.length}: ${command} <id>.`)
@@ -53,7 +63,7 @@ export function instantFlag(flag: string, value: string | undefined): Date | und
 const FLAGS: Record<string, string> = {
   until: '--until', count: '--count', from: '--from', to: '--to',
   runAt: '--run-at', timezone: '--timezone', anchor: '--anchor', startsAt: '--starts-at', endsAt: '--ends-at',
-  before: '--before', slot: '--slot',
+  before: '--before', slot: '--slot', note: '--note',
 }
 
 /**

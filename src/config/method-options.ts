@@ -4,7 +4,7 @@
  * the ones the method takes, never a silent default; a limit is a whole number in range.
  */
 import { ConfigurationError, shown } from '../errors.js'
-import type { PauseOptions, SkipOptions } from '../types.js'
+import type { NoteOption, PauseOptions, SkipOptions } from '../types.js'
 import { nearestKey } from './suggest.js'
 
 /** `options` of `method()` (undefined: none), refused when it is no object or holds a key not in `known`. */
@@ -54,11 +54,31 @@ function dateOf(value: unknown, name: string): Date | undefined {
 }
 
 /** `pause()`'s options: nothing, or a valid `until`. */
-export function checkPauseOptions(options: PauseOptions | undefined): Date | undefined {
-  return dateOf(methodOptions('pause', options, ['until']).until, 'until')
+export function checkPauseOptions(options: PauseOptions | undefined): { until: Date | undefined; note: string | null } {
+  const o = methodOptions('pause', options, ['until', 'note'])
+  return { until: dateOf(o.until, 'until'), note: noteOf(o.note) }
 }
 
-/** `skipNext()`'s options: nothing, or a valid `slot`. */
-export function checkSkipOptions(options: SkipOptions | undefined): Date | undefined {
-  return dateOf(methodOptions('skipNext', options, ['slot']).slot, 'slot')
+/** `skipNext()`'s options: nothing, or a valid `slot`, and a note. */
+export function checkSkipOptions(options: SkipOptions | undefined): { slot: Date | undefined; note: string | null } {
+  const o = methodOptions('skipNext', options, ['slot', 'note'])
+  return { slot: dateOf(o.slot, 'slot'), note: noteOf(o.note) }
+}
+
+/** The longest note a control keeps. */
+export const MAX_NOTE_LENGTH = 500
+
+/** `resume()`'s and `reschedule()`'s options (`method`): nothing, or a note. */
+export function checkNoteOption(method: string, options: NoteOption | undefined): string | null {
+  return noteOf(methodOptions(method, options, ['note']).note)
+}
+
+/** A control's `note`: text of up to MAX_NOTE_LENGTH characters, not blank; null when not given. */
+function noteOf(note: unknown): string | null {
+  if (note === undefined) return null
+  if (typeof note !== 'string' || note.trim() === '' || note.length > MAX_NOTE_LENGTH) {
+    const got = typeof note === 'string' && note.length > MAX_NOTE_LENGTH ? `${note.length} characters` : shown(note)
+    throw new ConfigurationError('note', `expected text of 1 to ${MAX_NOTE_LENGTH} characters (who asked, a ticket, why), got ${got}. Leave it out for none.`)
+  }
+  return note.trim()
 }

@@ -348,4 +348,13 @@ ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "auto_enroll" boolean
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "pause_after_failures" integer;`,
     ],
   },
+  {
+    tag: "0015_history_note",
+    folderMillis: 1796366330582,
+    hash: "c74f6669fc3c72cc92d3a0cb0f37ea90ef12ca450991b319fb7fb776bd192062",
+    sql: [
+      `-- A note of the caller's own on a pause, resume, skip or reschedule ({ note }), kept with the history entry it wrote.
+ALTER TABLE "subscription_scheduler"."history" ADD COLUMN "note" text;`,
+    ],
+  },
 ]

@@ -17,6 +17,8 @@ export interface HistoryEntry {
   at: Date
   /** A short note: the pause's end, the backfill's range and run, the settings changed. */
   detail: string | null
+  /** The caller's own words, from a pause, resume, skip or reschedule given `{ note }`; null without. */
+  note: string | null
 }
 
 export interface NewHistoryEntry {
@@ -26,15 +28,24 @@ export interface NewHistoryEntry {
   detail?: string | null | undefined
   /** On a reschedule into another zone: the zone left (see {@link zoneLeftSince}). */
   fromZone?: string | null | undefined
+  note?: string | null | undefined
 }
 
 /** Appends entries, one statement for all of them. */
 export async function recordHistory(db: Executor, entries: NewHistoryEntry[], now: Date): Promise<void> {
   if (entries.length === 0) return
   await db.query(
-    `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, from_zone, at)
-     SELECT *, $6::timestamptz FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])`,
-    [entries.map((e) => e.subscriptionId), entries.map((e) => e.kind), entries.map((e) => e.slot ?? null), entries.map((e) => e.detail ?? null), entries.map((e) => e.fromZone ?? null), now],
+    `INSERT INTO ${HISTORY} (subscription_id, kind, slot, detail, from_zone, note, at)
+     SELECT *, $7::timestamptz FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])`,
+    [
+      entries.map((e) => e.subscriptionId),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.slot ?? null),
+      entries.map((e) => e.detail ?? null),
+      entries.map((e) => e.fromZone ?? null),
+      entries.map((e) => e.note ?? null),
+      now,
+    ],
   )
 }
 
@@ -43,11 +54,11 @@ export const HISTORY_INSERT = `INSERT INTO ${HISTORY} (subscription_id, kind, sl
 
 /** Newest first. */
 export async function listHistory(db: Executor, subscriptionId: string, limit: number): Promise<HistoryEntry[]> {
-  const { rows } = await db.query<{ kind: HistoryKind; slot: Date | null; at: Date; detail: string | null }>(
-    `SELECT kind, slot, at, detail FROM ${HISTORY} WHERE subscription_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+  const { rows } = await db.query<HistoryEntry>(
+    `SELECT kind, slot, at, detail, note FROM ${HISTORY} WHERE subscription_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
     [subscriptionId, limit],
   )
-  return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail }))
+  return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail, note: row.note }))
 }
 
 /** The first zone a reschedule moved the subscription out of, at or after `since`. */

@@ -39,7 +39,7 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
   return written
 }
 
-export async function reschedule(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown): Promise<{ nextRunAt: Date | null }> {
+export async function reschedule(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown, note: string | null = null): Promise<{ nextRunAt: Date | null }> {
   const settings = checkSettings(given)
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
@@ -47,7 +47,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     assertIdle(row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
-    await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     return { nextRunAt: written.next_run_at }
   })
 }
@@ -90,7 +90,7 @@ export async function upcoming(pool: Pool, options: ResolvedOptions, subscriptio
  * caller saw, only while that slot is the next one (the row is locked, so of two requests at once
  * the second sees the first's skip).
  */
-export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptionId: string, slot?: Date): Promise<SkipResult> {
+export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptionId: string, slot?: Date, note: string | null = null): Promise<SkipResult> {
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
@@ -103,7 +103,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     // sweep (03:00, say), and the slot after that, at its time of day, would fall on the same day.
     const next = nextSlot(options, phased(row), skipped)
     await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)
-    await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot' }], now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot', note }], now)
     return { skipped, nextRunAt: next }
   })
 }
@@ -132,7 +132,7 @@ async function skippedBefore(db: Executor, row: ScheduleRow, subscriptionId: str
  * Pauses until `until`: the row's next slot becomes its first at or after `until` (with
  * `catchUp: 'all'` it stays, so the missed slots are replayed). With no slot left, it has ended.
  */
-export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscriptionId: string, until: Date): Promise<void> {
+export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscriptionId: string, until: Date, note: string | null = null): Promise<void> {
   await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     if (until <= now) {
@@ -155,7 +155,7 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
         WHERE id = $1`,
       [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
     )
-    await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}` }], now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}`, note }], now)
   })
 }
 
@@ -166,7 +166,7 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
  * replayed (first-slot.ts). With `catchUp: 'all'` the next slot was kept, and the plain resume
  * applies. Returns whether it did.
  */
-export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<boolean> {
+export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string, note: string | null = null): Promise<boolean> {
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
@@ -182,7 +182,7 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
     const detail = lifted ? `by hand, before its pause ended (${lifted.until.toISOString()})` : `by hand; the slots due during the pause (from ${row.next_run_at?.toISOString()}) are not replayed`
-    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail }], now)
+    await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail, note }], now)
     return true
   })
 }

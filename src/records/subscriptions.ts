@@ -82,7 +82,7 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
  * and a success is recorded (the row moves on to its next slot, and stays paused). An ended one
  * has nothing left to pause and stays `ended`: paused, its resume would make it due again.
  */
-export async function pause(db: Executor, subscriptionId: string, now: Date): Promise<SubscriptionDetails> {
+export async function pause(db: Executor, subscriptionId: string, now: Date, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   // Paused by hand until resumed already: nothing changes, and the history says nothing again.
   const { rows } = await db.query<{ changed: boolean }>(
@@ -100,7 +100,7 @@ export async function pause(db: Executor, subscriptionId: string, now: Date): Pr
     [subscriptionId, now],
   )
   if (!rows[0]) throw notFound(subscriptionId)
-  if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed' }], now)
+  if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed', note }], now)
   return await getSubscription(db, subscriptionId)
 }
 
@@ -109,13 +109,13 @@ export async function pause(db: Executor, subscriptionId: string, now: Date): Pr
  * back (its next slot becomes the first from now, as a `resume()` before the end would give), and
  * the row stays paused until resumed. Without this, a `resume()` later would wait for the old end.
  */
-export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subscriptionId: string): Promise<SubscriptionDetails> {
+export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subscriptionId: string, note: string | null = null): Promise<SubscriptionDetails> {
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     const next = (await liftedPause(tx, options, row, now))?.next
     if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
-    return await pause(tx, subscriptionId, now)
+    return await pause(tx, subscriptionId, now, note)
   })
 }
 
@@ -124,7 +124,7 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
  * passed, else at `next_run_at` (`queued` again while a job still holds it: schedule-row.ts).
  * Resuming a subscription that is not paused changes nothing. `leaseSeconds`: the claim lease.
  */
-export async function resume(db: Executor, subscriptionId: string, now: Date, leaseSeconds: number): Promise<SubscriptionDetails> {
+export async function resume(db: Executor, subscriptionId: string, now: Date, leaseSeconds: number, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<{ was: string }>(
     `WITH before AS (
@@ -140,7 +140,7 @@ export async function resume(db: Executor, subscriptionId: string, now: Date, le
     [subscriptionId, now, leaseSeconds],
   )
   if (!rows[0]) throw notFound(subscriptionId)
-  if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand' }], now)
+  if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand', note }], now)
   return await getSubscription(db, subscriptionId)
 }
 

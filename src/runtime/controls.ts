@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
-import { checkPauseOptions, checkSkipOptions, methodOptions } from '../config/method-options.js'
+import { checkNoteOption, checkPauseOptions, checkSkipOptions, methodOptions } from '../config/method-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import { assertUuid, enrollingFirst } from '../records/enroll.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from '../records/schedule-control.js'
@@ -27,23 +27,30 @@ export function scheduleControls(pool: Pool, resolved: ResolvedOptions, clockChe
     pause: async (subscriptionId, o) => {
       // The id is checked first, as everywhere.
       assertUuid('subscriptionId', subscriptionId)
-      const until = checkPauseOptions(o)
+      const { until, note } = checkPauseOptions(o)
       return await onEnrolled(subscriptionId, async () => {
-        if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId)
-        await pauseUntil(pool, resolved, subscriptionId, until)
+        if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId, note)
+        await pauseUntil(pool, resolved, subscriptionId, until, note)
         return await getSubscription(pool, subscriptionId)
       })
     },
-    resume: (subscriptionId) =>
-      onEnrolled(subscriptionId, async () => {
-        if (await resumeFromNow(pool, resolved, subscriptionId)) return await getSubscription(pool, subscriptionId)
-        return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds)
-      }),
-    reschedule: (subscriptionId, settings) => onEnrolled(subscriptionId, () => reschedule(pool, resolved, subscriptionId, settings)),
+    resume: async (subscriptionId, o) => {
+      assertUuid('subscriptionId', subscriptionId)
+      const note = checkNoteOption('resume', o)
+      return await onEnrolled(subscriptionId, async () => {
+        if (await resumeFromNow(pool, resolved, subscriptionId, note)) return await getSubscription(pool, subscriptionId)
+        return await resume(pool, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds, note)
+      })
+    },
+    reschedule: async (subscriptionId, settings, o) => {
+      assertUuid('subscriptionId', subscriptionId)
+      const note = checkNoteOption('reschedule', o)
+      return await onEnrolled(subscriptionId, () => reschedule(pool, resolved, subscriptionId, settings, note))
+    },
     skipNext: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
-      const slot = checkSkipOptions(o)
-      return await onEnrolled(subscriptionId, () => skipNext(pool, resolved, subscriptionId, slot))
+      const { slot, note } = checkSkipOptions(o)
+      return await onEnrolled(subscriptionId, () => skipNext(pool, resolved, subscriptionId, slot, note))
     },
     upcoming: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
-import { controlScheduler, inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
 
 export default defineCommand({
@@ -13,6 +13,7 @@ export default defineCommand({
   args: {
     ...subscriptionIdArg,
     until: { type: 'string', description: 'Resume by itself at this instant, e.g. 2026-03-10T09:00:00+01:00', valueHint: 'instant' },
+    ...noteArg,
     ...commonArgs,
   },
   plugins: [strictFlags],
@@ -22,7 +23,7 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
-      const details = await inFlagTerms(() => scheduler.pause(id, until ? { until } : undefined))
+      const details = await inFlagTerms(() => scheduler.pause(id, { ...(until ? { until } : {}), ...noteOption(args) }))
       const { zone } = zoneOf(details, schedulerZone)
       if (details.status === 'ended' && !until) {
         console.log(`${id} has ended: it has no slot left to pause, and nothing changed.`)

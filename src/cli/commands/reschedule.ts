@@ -9,7 +9,7 @@ import { defineCommand } from 'citty'
 import type { ScheduleSettings } from '../../records/enroll.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, UsageError, withPool } from '../context.js'
-import { controlScheduler, inFlagTerms, instantFlag, scheduleLines, subscriptionIdArg, subscriptionIdOf } from '../control.js'
+import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, scheduleLines, subscriptionIdArg, subscriptionIdOf } from '../control.js'
 
 const CLEAR = 'none'
 
@@ -48,6 +48,7 @@ export default defineCommand({
     anchor: { type: 'string', description: SETTINGS.anchor.description, valueHint: SETTINGS.anchor.valueHint },
     'starts-at': { type: 'string', description: SETTINGS['starts-at'].description, valueHint: SETTINGS['starts-at'].valueHint },
     'ends-at': { type: 'string', description: SETTINGS['ends-at'].description, valueHint: SETTINGS['ends-at'].valueHint },
+    ...noteArg,
     ...commonArgs,
   },
   plugins: [strictFlags],
@@ -57,7 +58,7 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, ...settings } = await controlScheduler(pool, logger)
-      await inFlagTerms(() => scheduler.reschedule(id, changes))
+      await inFlagTerms(() => scheduler.reschedule(id, changes, noteOption(args)))
       const details = await scheduler.getSubscription(id, { errors: 0 })
       console.log(`Rescheduled ${id}:`)
       for (const line of scheduleLines(details, settings)) console.log(line)

@@ -4,12 +4,12 @@
 import { defineCommand } from 'citty'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
-import { controlScheduler, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { controlScheduler, inFlagTerms, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
 
 export default defineCommand({
   meta: { name: 'resume', description: 'Resume a paused subscription' },
-  args: { ...subscriptionIdArg, ...commonArgs },
+  args: { ...subscriptionIdArg, ...noteArg, ...commonArgs },
   plugins: [strictFlags],
   async run({ args }) {
     const id = subscriptionIdOf(args, 'resume')
@@ -22,7 +22,7 @@ export default defineCommand({
         if ((error as { code?: unknown } | null)?.code === 'NOT_FOUND') return null
         throw error
       })
-      const details = await scheduler.resume(id)
+      const details = await inFlagTerms(() => scheduler.resume(id, noteOption(args)))
       if (before === null) {
         console.log(`${id} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.`)
         return

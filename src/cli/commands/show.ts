@@ -39,7 +39,11 @@ function listLines(details: SubscriptionDetails, at: (date: Date | null) => stri
   }
   if (details.history.length > 0) {
     lines.push('History, newest first:')
-    for (const h of details.history) lines.push(`  ${at(h.at)}  ${h.kind}${h.slot ? ` ${at(h.slot)}` : ''}${h.detail ? `: ${h.detail}` : ''}`)
+    for (const h of details.history) {
+      lines.push(`  ${at(h.at)}  ${h.kind}${h.slot ? ` ${at(h.slot)}` : ''}${h.detail ? `: ${h.detail}` : ''}`)
+      // The caller's own words, quoted as given (JSON escapes a line break or a control character).
+      if (h.note) lines.push(`    note: ${JSON.stringify(h.note)}`)
+    }
   }
   return lines
 }

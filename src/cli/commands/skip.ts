@@ -6,7 +6,7 @@
 import { defineCommand } from 'citty'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
-import { controlScheduler, inFlagTerms, instantFlag, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
+import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
 
 export default defineCommand({
@@ -14,6 +14,7 @@ export default defineCommand({
   args: {
     ...subscriptionIdArg,
     slot: { type: 'string', description: 'Skip this slot (as `upcoming` lists it) only while it is the next one; run again, it skips nothing more', valueHint: 'instant' },
+    ...noteArg,
     ...commonArgs,
   },
   plugins: [strictFlags],
@@ -23,7 +24,7 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
-      const { skipped, nextRunAt } = await inFlagTerms(() => scheduler.skipNext(id, slot ? { slot } : undefined))
+      const { skipped, nextRunAt } = await inFlagTerms(() => scheduler.skipNext(id, { ...(slot ? { slot } : {}), ...noteOption(args) }))
       const details = await scheduler.getSubscription(id, { errors: 0 })
       const { zone } = zoneOf(details, schedulerZone)
       if (!skipped) {
