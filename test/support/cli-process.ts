@@ -1,23 +1,25 @@
 /**
- * The CLI as users run it, for the CLI test files: a child process (`tsx src/cli/main.ts …`),
- * a real local HTTP subscription worker, and waits on output or rows with deadlines.
+ * The CLI as users run it, for the CLI test files: a child process (`node --import tsx
+ * src/cli/main.ts …`), a real local HTTP subscription worker, and waits on output or rows with
+ * deadlines. One Node process, as the built CLI is: tsx's own command would run the CLI in a
+ * child of its own and relay signals to it, and on a loaded machine kill it (exit 143) when the
+ * child's answer took more than 30 ms, a failure of the relay and not of the CLI.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const TSX = join(ROOT, 'node_modules/.bin/tsx')
 export const LEAK_WARNING = 'an open handle kept the process alive'
-/** Every test starts Node (twice, through tsx) a few times; a busy CI machine takes its time. */
+/** Every test starts Node (with tsx's loader) a few times; a busy CI machine takes its time. */
 export const SLOW_MS = 180_000
 
 export interface Cli {
   child: ChildProcess
-  /** SIGKILLs the whole process group: tsx runs the CLI in a child process of its own. */
+  /** SIGKILLs the whole process group: the CLI and any process it started. */
   kill(): void
   stdout(): string
   stderr(): string
@@ -30,13 +32,13 @@ export interface Cli {
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
   for (const name of ['DATABASE_URL', 'SUBSCRIPTION_WORKER_URL', 'SUBSCRIPTION_CRON', 'SUBSCRIPTION_TIMEZONE']) delete base[name]
-  // tsx's `#!/usr/bin/env node` runs the same Node as this test.
+  // A command the CLI starts (embedded PostgreSQL's) finds the same Node as this test.
   base.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
   return { ...base, ...env }
 }
 
 export function startCli(args: string[], env: Record<string, string | undefined>): Cli {
-  const child = spawn(TSX, ['src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
