@@ -57,7 +57,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
   const finishedHere = (listener: (run: RunSummary) => void) => events.on('run:finished', listener)
 
   function running(method: string): Engine {
-    if (!engine || engine.stopping) throw new NotStartedError(method)
+    if (engine?.stopping) {
+      throw new NotStartedError(method, 'this instance is stopping (stop() was called), so it takes no new work. Ask an instance still running, or start() this one again once stop() has resolved.')
+    }
+    if (!engine) throw new NotStartedError(method)
     return engine
   }
 

@@ -37,6 +37,12 @@ describe('stop', () => {
     // A call is in flight: stop() waits for it.
     const stopped = s.stop({ timeoutMs: 5000 })
     expect(s.health().state).toBe('stopping')
+    // A run asked for meanwhile (a timer, a request the SIGTERM did not stop) is told of the stop,
+    // not to call start().
+    const refused = await s.runNow().catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(NotStartedError)
+    expect((refused as Error).message).toMatch(/^scheduler\.runNow\(\): this instance is stopping \(stop\(\) was called\), so it takes no new work/)
+    expect((refused as Error).message).not.toContain('start()` first')
     await stopped
     expect(s.health()).toEqual({ state: 'stopped', breaker: null, instanceId: null })
   })
