@@ -129,6 +129,29 @@ describe('enroll', () => {
     expect(await processingRow(id)).toBeUndefined()
   })
 
+  test('rejects an endsAt at or before startsAt with a ConfigurationError naming endsAt, and writes nothing', async () => {
+    const id = await insertHostSubscription()
+    const at = new Date('2027-06-01T00:00:00Z')
+    for (const [endsAt, said] of [[at, 'is the same instant as startsAt'], [new Date('2027-05-01T00:00:00Z'), 'is before startsAt']] as const) {
+      const error = await scheduler.enroll(id, { startsAt: at, endsAt }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigurationError)
+      expect(error).toMatchObject({ option: 'endsAt' })
+      expect((error as Error).message).toContain(`${endsAt.toISOString()} ${said} 2027-06-01T00:00:00.000Z; a subscription must end after it starts.`)
+    }
+    expect(await processingRow(id)).toBeUndefined()
+  })
+
+  test('rejects a db that is no pg client or Drizzle transaction with a ConfigurationError naming db, and writes nothing', async () => {
+    const id = await insertHostSubscription()
+    for (const db of ['postgres://x', {}, 42]) {
+      const error = await scheduler.enroll(id, { db: db as never }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigurationError)
+      expect(error).toMatchObject({ option: 'db' })
+      expect((error as Error).message).toMatch(/expected a pg Pool, a pg PoolClient in a transaction you began, or a Drizzle node-postgres database or transaction; got /)
+    }
+    expect(await processingRow(id)).toBeUndefined()
+  })
+
   test('rejects a subscription id with no host row with a NotFoundError', async () => {
     const id = randomUUID()
     const error = await scheduler.enroll(id).catch((e: unknown) => e)

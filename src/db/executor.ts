@@ -4,6 +4,7 @@
  * and a Drizzle database or transaction all satisfy through {@link toExecutor}.
  */
 import type { Pool, PoolClient } from 'pg'
+import { ConfigurationError, shown } from '../errors.js'
 
 export interface QueryResultLike<Row> {
   rows: Row[]
@@ -40,8 +41,9 @@ export function toExecutor(db: HostDb): Executor {
   if (isExecutor(db)) return db
   const client = (db as DrizzleLike).session?.client ?? (db as DrizzleLike).$client
   if (isExecutor(client)) return client
-  throw new TypeError(
-    'Expected `db` to be a pg Pool, a pg PoolClient, or a Drizzle node-postgres database or transaction.',
+  throw new ConfigurationError(
+    'db',
+    `expected a pg Pool, a pg PoolClient in a transaction you began, or a Drizzle node-postgres database or transaction; got ${shown(db)}. Leave it out to run on the scheduler's pool.`,
   )
 }
 

@@ -86,12 +86,13 @@ export function applySettings<T extends RowSchedule>(row: T, settings: ScheduleS
   }
 }
 
-/** @throws {ConfigurationError} when the row would end before it starts. */
+/** @throws {ConfigurationError} when the row would end before it starts, or as it starts (no slot could run). */
 export function checkWindow(row: RowSchedule): void {
-  if (row.starts_at && row.ends_at && row.ends_at < row.starts_at) {
+  if (row.starts_at && row.ends_at && row.ends_at <= row.starts_at) {
+    const when = row.ends_at < row.starts_at ? 'is before' : 'is the same instant as'
     throw new ConfigurationError(
       'endsAt',
-      `${row.ends_at.toISOString()} is before startsAt ${row.starts_at.toISOString()}; a subscription must end after it starts.`,
+      `${row.ends_at.toISOString()} ${when} startsAt ${row.starts_at.toISOString()}; a subscription must end after it starts.`,
     )
   }
 }
