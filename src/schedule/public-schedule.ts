@@ -1,0 +1,74 @@
+/**
+ * The pure schedule functions as the package exports them. What a caller passes is an argument,
+ * not a row's data: each field is checked first, and a bad one is a ConfigurationError naming it
+ * (a typo such as `timeZone` with its nearest name), before the functions the engine runs on
+ * rows, which report a row's bad zone or date as a SubscriptionDataError.
+ */
+import { methodOptions } from '../config/method-options.js'
+import { ConfigurationError, shown } from '../errors.js'
+import { isValidTimeZone } from './local-time.js'
+import { computeNextRunAt as nextRunOf } from './next-run.js'
+import type { NextRunInput } from './next-run.js'
+import { upcomingRuns as upcomingOf } from './upcoming.js'
+import type { UpcomingRunsInput } from './upcoming.js'
+
+const SHARED = ['frequency', 'frequencies', 'onUnknownFrequency', 'timezone', 'runAt', 'after', 'anchor'] as const
+const NEXT_RUN_FIELDS = [...SHARED, 'now'] as const
+const UPCOMING_FIELDS = [...SHARED, 'count', 'startsAt', 'endsAt'] as const
+
+/** The input object, refused when it is none or holds a field the function does not take. */
+function fieldsOf<T extends object>(fn: string, input: T, known: readonly (keyof T & string)[]): Partial<T> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigurationError('input', `${fn}() takes one object, { ${known.join(', ')} }, got ${shown(input)}.`)
+  }
+  return methodOptions(fn, input, known)
+}
+
+function checkZone(timezone: unknown): void {
+  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
+    throw new ConfigurationError('timezone', `expected an IANA zone name such as 'Europe/Berlin' or 'UTC', got ${shown(timezone)}.`)
+  }
+}
+
+/** Each of `names` that is given (`required` ones always) is a valid Date. */
+function checkDates(input: Record<string, unknown>, names: readonly string[], required: readonly string[]): void {
+  for (const name of names) {
+    const value = input[name]
+    if (value === undefined && !required.includes(name)) continue
+    if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+      const example = `new Date('2027-03-01T09:00:00Z')`
+      throw new ConfigurationError(name, `expected a valid Date, such as ${example}, got ${shown(value)}${typeof value === 'string' ? ` (a string: pass new Date(${JSON.stringify(value)}))` : ''}.`)
+    }
+  }
+}
+
+/**
+ * {@link nextRunOf}, its input checked as arguments.
+ *
+ * @throws {ConfigurationError} naming the field: an unknown one, a zone that is no IANA name, an
+ * `after`, `now` or `anchor` that is no valid Date, a malformed `runAt`, or an invalid rule.
+ */
+export function computeNextRunAt(input: NextRunInput): Date {
+  const given = fieldsOf('computeNextRunAt', input, NEXT_RUN_FIELDS) as Record<string, unknown>
+  checkZone(given.timezone)
+  checkDates(given, ['after', 'now', 'anchor'], ['after'])
+  return nextRunOf(input)
+}
+
+/**
+ * {@link upcomingOf}, its input checked as arguments.
+ *
+ * @throws {ConfigurationError} naming the field: an unknown one, a zone that is no IANA name, an
+ * `after`, `anchor`, `startsAt` or `endsAt` that is no valid Date, an `endsAt` before `startsAt`,
+ * a `count` that is no whole number from 1 to 1000, a malformed `runAt`, or an invalid rule.
+ */
+export function upcomingRuns(input: UpcomingRunsInput): Date[] {
+  const given = fieldsOf('upcomingRuns', input, UPCOMING_FIELDS) as Record<string, unknown>
+  checkZone(given.timezone)
+  checkDates(given, ['after', 'anchor', 'startsAt', 'endsAt'], ['after'])
+  const { startsAt, endsAt } = input
+  if (startsAt && endsAt && endsAt < startsAt) {
+    throw new ConfigurationError('endsAt', `${endsAt.toISOString()} is before startsAt ${startsAt.toISOString()}: no slot could be listed; pass an endsAt after it, or none.`)
+  }
+  return upcomingOf(input)
+}
