@@ -7,7 +7,7 @@
 import { DateTime, IANAZone } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
-import { localDate } from '../schedule/local-time.js'
+import { isValidTimeZone, localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
@@ -57,10 +57,14 @@ export function zoneMove(options: ResolvedOptions, row: ScheduleRow, changed: Sc
   return from === null ? null : (at) => sameLocalTime(at, from, to)
 }
 
-/** The zone `row` is in, when new settings (`changed`) move it to another; else null. Kept in the reschedule's history line. */
+/**
+ * The zone `row` is in, when new settings (`changed`) move it to another; else null. Kept in the
+ * reschedule's history line. A stored zone that is no IANA name (set by hand) is none to leave:
+ * its instants are kept as they are, so that a reschedule to a valid zone repairs the row.
+ */
 export function zoneLeft(options: ResolvedOptions, row: ScheduleRow, changed: ScheduleRow): string | null {
   const from = row.timezone ?? options.timezone
-  return from === (changed.timezone ?? options.timezone) ? null : from
+  return from === (changed.timezone ?? options.timezone) || !isValidTimeZone(from) ? null : from
 }
 
 /** The instant with the local date and time of day in zone `to` that `at` has in zone `from`. */
