@@ -2,6 +2,7 @@
  * What `backfill()` covers: a checked range, and the subscription's slots inside it, by its own
  * cadence, zone, time of day and anchor.
  */
+import { requiredDateOf } from '../config/method-options.js'
 import { nearestKey } from '../config/suggest.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { ConfigurationError, shown } from '../errors.js'
@@ -16,11 +17,6 @@ export interface BackfillRange {
   to: Date
 }
 
-function checkDate(name: 'from' | 'to', value: unknown): Date {
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
-  throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}.`)
-}
-
 /** @throws {ConfigurationError} for a missing or invalid bound, or `to` before `from`. */
 export function checkBackfillRange(options: unknown): BackfillRange {
   if (typeof options !== 'object' || options === null) {
@@ -31,7 +27,7 @@ export function checkBackfillRange(options: unknown): BackfillRange {
   }
   const { from, to, wait } = options as Record<string, unknown>
   if (wait !== undefined && typeof wait !== 'boolean') throw new ConfigurationError('wait', `expected true or false, got ${shown(wait)}.`)
-  const range = { from: checkDate('from', from), to: checkDate('to', to) }
+  const range = { from: requiredDateOf(from, 'from'), to: requiredDateOf(to, 'to') }
   if (range.to < range.from) {
     throw new ConfigurationError('to', `${range.to.toISOString()} is before from (${range.from.toISOString()}); swap them.`)
   }

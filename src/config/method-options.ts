@@ -44,13 +44,16 @@ export function waitOf(options: { wait?: unknown }): boolean | undefined {
   return booleanOf(options.wait, 'wait', 'resolve once the run has settled')
 }
 
+/** A method's instant argument (`name` in messages): a valid Date; a string is told how to pass it. */
+export function requiredDateOf(value: unknown, name: string): Date {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
+  const hint = typeof value === 'string' ? ` (a string: pass new Date(${JSON.stringify(value)}))` : ''
+  throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}${hint}.`)
+}
+
 /** A method's instant option (`name` in messages), when given: a valid Date. */
-function dateOf(value: unknown, name: string): Date | undefined {
-  if (value === undefined) return undefined
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}.`)
-  }
-  return value
+export function dateOf(value: unknown, name: string): Date | undefined {
+  return value === undefined ? undefined : requiredDateOf(value, name)
 }
 
 /** `pause()`'s options: nothing, or a valid `until`. */

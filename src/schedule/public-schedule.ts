@@ -4,7 +4,7 @@
  * (a typo such as `timeZone` with its nearest name), before the functions the engine runs on
  * rows, which report a row's bad zone or date as a SubscriptionDataError.
  */
-import { methodOptions } from '../config/method-options.js'
+import { dateOf, methodOptions, requiredDateOf } from '../config/method-options.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { isValidTimeZone } from './local-time.js'
 import { computeNextRunAt as nextRunOf } from './next-run.js'
@@ -30,16 +30,10 @@ function checkZone(timezone: unknown): void {
   }
 }
 
-/** Each of `names` that is given (`required` ones always) is a valid Date. */
-function checkDates(input: Record<string, unknown>, names: readonly string[], required: readonly string[]): void {
-  for (const name of names) {
-    const value = input[name]
-    if (value === undefined && !required.includes(name)) continue
-    if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-      const example = `new Date('2027-03-01T09:00:00Z')`
-      throw new ConfigurationError(name, `expected a valid Date, such as ${example}, got ${shown(value)}${typeof value === 'string' ? ` (a string: pass new Date(${JSON.stringify(value)}))` : ''}.`)
-    }
-  }
+/** `after` is a valid Date, and each of `optional` that is given. */
+function checkDates(input: Record<string, unknown>, optional: readonly string[]): void {
+  requiredDateOf(input.after, 'after')
+  for (const name of optional) dateOf(input[name], name)
 }
 
 /**
@@ -51,7 +45,7 @@ function checkDates(input: Record<string, unknown>, names: readonly string[], re
 export function computeNextRunAt(input: NextRunInput): Date {
   const given = fieldsOf('computeNextRunAt', input, NEXT_RUN_FIELDS) as Record<string, unknown>
   checkZone(given.timezone)
-  checkDates(given, ['after', 'now', 'anchor'], ['after'])
+  checkDates(given, ['now', 'anchor'])
   return nextRunOf(input)
 }
 
@@ -65,7 +59,7 @@ export function computeNextRunAt(input: NextRunInput): Date {
 export function upcomingRuns(input: UpcomingRunsInput): Date[] {
   const given = fieldsOf('upcomingRuns', input, UPCOMING_FIELDS) as Record<string, unknown>
   checkZone(given.timezone)
-  checkDates(given, ['after', 'anchor', 'startsAt', 'endsAt'], ['after'])
+  checkDates(given, ['anchor', 'startsAt', 'endsAt'])
   const { startsAt, endsAt } = input
   if (startsAt && endsAt && endsAt < startsAt) {
     throw new ConfigurationError('endsAt', `${endsAt.toISOString()} is before startsAt ${startsAt.toISOString()}: no slot could be listed; pass an endsAt after it, or none.`)
