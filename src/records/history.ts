@@ -58,7 +58,7 @@ export async function listHistory(db: Executor, subscriptionId: string, limit: n
     `SELECT kind, slot, at, detail, note FROM ${HISTORY} WHERE subscription_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
     [subscriptionId, limit],
   )
-  return rows.map((row) => ({ kind: row.kind, slot: row.slot, at: row.at, detail: row.detail, note: row.note }))
+  return rows
 }
 
 /** The first zone a reschedule moved the subscription out of, at or after `since`. */

@@ -47,15 +47,14 @@ export function latenessHistogram(latenessMs: readonly number[]): number[] {
  * empty histogram.
  */
 export function latenessPercentile(histogram: readonly number[], p: number, maxMs: number | null = null): number | null {
-  const estimate = bucketPercentile(histogram, p)
-  if (estimate === null || maxMs === null) return estimate
   const total = histogram.reduce((sum, n) => sum + n, 0)
+  const estimate = bucketPercentile(histogram, p, total)
+  if (estimate === null || maxMs === null) return estimate
   // The small slack keeps a rank that is a whole number in exact arithmetic (0.95 × 20) from rounding up.
   return Math.ceil(p * total - 1e-9) >= total ? maxMs : Math.min(estimate, maxMs)
 }
 
-function bucketPercentile(histogram: readonly number[], p: number): number | null {
-  const total = histogram.reduce((sum, n) => sum + n, 0)
+function bucketPercentile(histogram: readonly number[], p: number, total: number): number | null {
   if (total === 0) return null
   const target = p * total
   let seen = 0
