@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
+import { isoInZone } from '../src/cli/zoned-time.js'
 import { parseIsoInstant } from '../src/schedule/iso-instant.js'
 import { captureLogger } from '../src/testing.js'
 import { runCli, SLOW_MS } from './support/cli-process.js'
@@ -189,9 +190,25 @@ describe('reschedule', { timeout: SLOW_MS }, () => {
     const { skipped } = await library.skipNext(id)
     const lifted = await runCli(['reschedule', id, '--starts-at', 'none'], env)
     expect(lifted).toMatchObject({ code: 0, stderr: '' })
-    expect(lifted.stdout).toContain(`  changed      startsAt cleared; the skip of ${skipped!.toISOString()} no longer applies`)
+    // In the scheduler's zone (UTC here), as the lines above it.
+    expect(lifted.stdout).toContain(`  changed      startsAt cleared; the skip of ${isoInZone(skipped!, 'UTC')} no longer applies`)
     const later = await runCli(['reschedule', id, '--run-at', '10:00'], env)
     expect(later.stdout).toMatch(/^ {2}changed {6}runAt 10:00$/m)
+  })
+})
+
+describe('show', { timeout: SLOW_MS }, () => {
+  test("writes the instants its history lines name in the subscription's zone, as the lines around them", async () => {
+    const id = await subscription({ timezone: 'Asia/Kolkata', runAt: '09:00' })
+    const { skipped, nextRunAt: next } = await library.skipNext(id)
+    const until = new Date(Date.now() + 30 * 86_400_000)
+    await library.pause(id, { until })
+    const shown = await runCli(['show', id], env)
+    expect(shown).toMatchObject({ code: 0, stderr: '' })
+    expect(shown.stdout).toContain(`  skipped ${isoInZone(skipped!, 'Asia/Kolkata')} (Asia/Kolkata): next slot ${isoInZone(next!, 'Asia/Kolkata')}\n`)
+    expect(shown.stdout).toMatch(new RegExp(`^ {2}\\S+ \\(Asia/Kolkata\\) {2}paused \\S+ \\(Asia/Kolkata\\): until ${isoInZone(until, 'Asia/Kolkata').replace('+', '\\+')}$`, 'm'))
+    // No instant is left in UTC, in the history or anywhere else.
+    expect(shown.stdout).not.toMatch(/\d\dZ\b/)
   })
 })
 

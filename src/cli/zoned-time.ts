@@ -41,3 +41,19 @@ export function isoInZone(date: Date, zone: string): string {
 export function timeInZone(date: Date | null, zone: string): string {
   return date === null ? '—' : `${isoInZone(date, zone)} (${zone})`
 }
+
+// An instant as the library writes it in a history line (`toISOString()`), or without its
+// milliseconds.
+const UTC_INSTANT = /\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z/g
+
+/**
+ * A history line's text with every UTC instant in it written as a wall time in `zone`, as the
+ * lines around it are: `next slot 2026-12-06T08:00:00.000Z` in Berlin reads
+ * `next slot 2026-12-06T09:00:00+01:00`. Each is still the same instant, which a flag takes back.
+ */
+export function instantsInZone(text: string, zone: string): string {
+  return text.replace(UTC_INSTANT, (iso) => {
+    const date = new Date(iso)
+    return Number.isNaN(date.getTime()) ? iso : isoInZone(date, zone)
+  })
+}

@@ -3,7 +3,7 @@
  * must name the same instant (the flags take it back), across DST changes.
  */
 import { describe, expect, test } from 'vitest'
-import { isoInZone, timeInZone } from '../../src/cli/zoned-time.js'
+import { instantsInZone, isoInZone, timeInZone } from '../../src/cli/zoned-time.js'
 import { parseIsoInstant } from '../../src/schedule/iso-instant.js'
 
 describe('isoInZone', () => {
@@ -37,4 +37,13 @@ describe('isoInZone', () => {
 test('timeInZone names the zone, and writes a missing time as a dash', () => {
   expect(timeInZone(new Date('2026-03-03T06:30:00Z'), 'Europe/Berlin')).toBe('2026-03-03T07:30:00+01:00 (Europe/Berlin)')
   expect(timeInZone(null, 'UTC')).toBe('—')
+})
+
+test('instantsInZone writes every UTC instant of a history line in the zone, and leaves the rest of its text alone', () => {
+  expect(instantsInZone('next slot 2026-12-06T08:00:00.000Z', 'Europe/Berlin')).toBe('next slot 2026-12-06T09:00:00+01:00')
+  expect(instantsInZone('by hand, before its pause ended (2026-07-01T00:00:00Z); from 2026-07-01T12:30:15.250Z', 'Asia/Kolkata'))
+    .toBe('by hand, before its pause ended (2026-07-01T05:30:00+05:30); from 2026-07-01T18:00:15.250+05:30')
+  expect(instantsInZone('runAt 07:30; timezone Asia/Tokyo', 'UTC')).toBe('runAt 07:30; timezone Asia/Tokyo')
+  // Something shaped like an instant that is none is kept as written.
+  expect(instantsInZone('until 2026-13-45T99:00:00Z', 'UTC')).toBe('until 2026-13-45T99:00:00Z')
 })

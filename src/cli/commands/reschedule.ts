@@ -9,7 +9,8 @@ import { defineCommand } from 'citty'
 import type { ScheduleSettings } from '../../records/enroll.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, UsageError, withPool } from '../context.js'
-import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, scheduleLines, subscriptionIdArg, subscriptionIdOf } from '../control.js'
+import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
+import { instantsInZone } from '../zoned-time.js'
 
 const CLEAR = 'none'
 
@@ -64,7 +65,7 @@ export default defineCommand({
       for (const line of scheduleLines(details, settings)) console.log(line)
       // What it did, as its history line says it: a skip it lifted is said there too.
       const [done] = details.history
-      if (done?.kind === 'rescheduled' && done.detail) console.log(`  changed      ${done.detail}`)
+      if (done?.kind === 'rescheduled' && done.detail) console.log(`  changed      ${instantsInZone(done.detail, zoneOf(details, settings.zone).zone)}`)
     })
   },
 })

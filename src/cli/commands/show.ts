@@ -10,7 +10,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import type { CliSchedulerOptions } from '../published-settings.js'
-import { timeInZone } from '../zoned-time.js'
+import { instantsInZone, timeInZone } from '../zoned-time.js'
 
 const PAUSED_BECAUSE = {
   manual: 'paused by an operator (pause())',
@@ -27,8 +27,8 @@ function stateLines(details: SubscriptionDetails, at: (date: Date | null) => str
   return lines
 }
 
-/** The failed attempts and the history, newest first; nothing for an empty list. */
-function listLines(details: SubscriptionDetails, at: (date: Date | null) => string): string[] {
+/** The failed attempts and the history, newest first, the instants a history line names in zone too; nothing for an empty list. */
+function listLines(details: SubscriptionDetails, at: (date: Date | null) => string, zone: string): string[] {
   const lines: string[] = []
   if (details.recentErrors.length > 0) {
     lines.push('Recent failed attempts, newest first:')
@@ -40,7 +40,7 @@ function listLines(details: SubscriptionDetails, at: (date: Date | null) => stri
   if (details.history.length > 0) {
     lines.push('History, newest first:')
     for (const h of details.history) {
-      lines.push(`  ${at(h.at)}  ${h.kind}${h.slot ? ` ${at(h.slot)}` : ''}${h.detail ? `: ${h.detail}` : ''}`)
+      lines.push(`  ${at(h.at)}  ${h.kind}${h.slot ? ` ${at(h.slot)}` : ''}${h.detail ? `: ${instantsInZone(h.detail, zone)}` : ''}`)
       // The caller's own words, quoted as given (JSON escapes a line break or a control character).
       if (h.note) lines.push(`    note: ${JSON.stringify(h.note)}`)
     }
@@ -53,7 +53,7 @@ function showLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOpt
   const { zone } = zoneOf(details, scheduler.zone)
   const at = (date: Date | null) => timeInZone(date, zone)
   const host = `${details.frequency ?? 'no frequency'}, user ${details.userId ?? 'none'}${details.active ? '' : ', inactive in subscriptions'}`
-  return [`Subscription ${details.subscriptionId} (${host})`, ...scheduleLines(details, scheduler), ...stateLines(details, at), ...listLines(details, at)]
+  return [`Subscription ${details.subscriptionId} (${host})`, ...scheduleLines(details, scheduler), ...stateLines(details, at), ...listLines(details, at, zone)]
 }
 
 export default defineCommand({
