@@ -761,7 +761,7 @@ describe('backfill', () => {
 })
 
 describe("unknownFrequency: 'fail'", () => {
-  test('a misspelt or missing frequency is not called: its slot fails naming the fix, a backfill is refused, and once fixed retryFailed() calls it', async () => {
+  test('a misspelt or missing frequency is not called: its slot fails naming the fix, a backfill, preview or skip is refused, and once fixed retryFailed() calls it', async () => {
     const own = await createTestDatabase()
     const ownClock = createManualClock('2026-03-02T08:00:00.000Z')
     const ownWorker = createFakeWorkerClient()
@@ -784,11 +784,16 @@ describe("unknownFrequency: 'fail'", () => {
       await expect(strict.backfill(typo, { from: at('2026-02-01T00:00:00.000Z'), to: at('2026-02-03T00:00:00.000Z') })).rejects.toThrow(SubscriptionDataError)
       // Nor does its preview list slots it will not run: it says why, as the slot's failure does.
       await expect(strict.upcoming(typo)).rejects.toThrow(/has frequency "montly", which is no cadence; with unknownFrequency 'fail' it is not called/)
+      // Nor is a slot skipped that it would not run: the skip is refused, the row left as it was.
+      const before = await strict.getSubscription(typo)
+      await expect(strict.skipNext(typo)).rejects.toThrow(/has frequency "montly", which is no cadence; with unknownFrequency 'fail' it is not called/)
+      expect(await strict.getSubscription(typo)).toEqual(before)
       // The admin API answers these 422 with that message, not a 500.
       const admin = createAdminHandler(strict, { authorize: bearerToken('t'.repeat(32)), logger: captureLogger() })
       for (const [method, path, body] of [
         ['GET', `/subscriptions/${typo}/upcoming`, undefined],
         ['POST', `/subscriptions/${typo}/backfill`, JSON.stringify({ from: '2026-02-01T00:00:00.000Z', to: '2026-02-03T00:00:00.000Z' })],
+        ['POST', `/subscriptions/${typo}/skip`, '{}'],
       ] as const) {
         const reply = await admin.fetch(new Request(`http://admin${path}`, { method, body, headers: { authorization: `Bearer ${'t'.repeat(32)}`, ...(body ? { 'content-type': 'application/json' } : {}) } }))
         expect({ path, status: reply.status }).toEqual({ path, status: 422 })

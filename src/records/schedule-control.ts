@@ -95,6 +95,9 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'skip the next slot of')
+    // Under unknownFrequency 'fail' it has no slot it would run: a skip would skip a guess.
+    const refused = refusedFrequency(options, subscriptionId, row.frequency)
+    if (refused) throw refused
     const [skipped] = upcomingOf(options, row, 1, now, await nextSweepAt(tx, options, now))
     if (slot && skipped?.getTime() !== slot.getTime()) return await skippedBefore(tx, row, subscriptionId, slot, skipped ?? null)
     // No run ahead (paused until resumed, ended, inactive): its stored slot is not one it will run.
