@@ -6,6 +6,7 @@
  */
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
+import { constraintsInTheWay } from './adopted-constraints.js'
 import { HOST_TABLE_SHAPE, SUBSCRIPTION_STATUSES, TABLES } from './names.js'
 
 /** How many rows an error lists before it summarises. */
@@ -224,7 +225,7 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
   const adopting = !rows[0].journal
   // Every problem at once: one round of fixes, not one migrate() per problem.
   const problems: string[] = []
-  for (const check of [instantsWithoutZones, duplicateSubscriptions, orphanRows, ...(adopting ? [unknownStatuses] : [])]) {
+  for (const check of [instantsWithoutZones, duplicateSubscriptions, orphanRows, ...(adopting ? [unknownStatuses, constraintsInTheWay] : [])]) {
     const problem = await check(client)
     if (problem) problems.push(problem)
   }

@@ -1,0 +1,97 @@
+/**
+ * MVP tables written by hand rather than from the MVP's DDL, as a helper's trial of the tarball
+ * met them: columns with no defaults (ids made in application code, a status with none), and
+ * constraints that the scheduler's own writes would break. Each is adopted so that enrolment and
+ * sweeps work, or refused before anything changes, naming the statement that fixes it.
+ */
+import { describe, expect, test } from 'vitest'
+import { migrate } from '../src/db/migrate.js'
+import { MigrationError } from '../src/errors.js'
+import { createSubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createEmptyDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { HOST_SUBSCRIPTIONS_DDL, SEED_PROCESSING_DDL } from './support/host-schema.js'
+
+/** The MVP's nine columns with `edit` applied to its DDL, and the host's subscriptions: `ids` with a row, `missing` without. */
+async function mvpTable(edit: (ddl: string) => string): Promise<{ db: TestDatabase; ids: string[]; missing: string[] }> {
+  const db = await createEmptyDatabase()
+  await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+  await db.pool.query(edit(SEED_PROCESSING_DDL))
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'daily' FROM generate_series(1, 4) RETURNING id`)
+  const ids = rows.slice(0, 2).map((r) => r.id)
+  await db.pool.query(
+    `INSERT INTO subscription_processing (id, subscription_id, status, next_run_at, metadata, created_at, updated_at)
+     SELECT gen_random_uuid(), id, 'pending', now() - interval '1 hour', '{}', now(), now() FROM unnest($1::uuid[]) AS id`,
+    [ids],
+  )
+  return { db, ids, missing: rows.slice(2).map((r) => r.id) }
+}
+
+/** Starts a scheduler, runs once, and gives back who the worker was called for and the run's summary. */
+async function runOnce(db: TestDatabase) {
+  const worker = createFakeWorkerClient()
+  const scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger() })
+  await scheduler.start()
+  try {
+    const summary = await scheduler.runNow()
+    return { summary, called: worker.calls.map((c) => c.subscriptionId).sort(), scheduler }
+  } finally {
+    await scheduler.stop()
+  }
+}
+
+const defaultOf = async (db: TestDatabase, column: string) =>
+  (await db.pool.query<{ d: string | null }>(
+    `SELECT pg_get_expr(d.adbin, d.adrelid) AS d FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = 'subscription_processing'::regclass AND a.attname = $1`,
+    [column],
+  )).rows[0]?.d ?? null
+
+describe('an adopted MVP table', () => {
+  test('with no column defaults: enrolment still makes due rows, and a sweep calls every subscription', async () => {
+    const { db, ids, missing } = await mvpTable((ddl) =>
+      ddl
+        .replace('PRIMARY KEY DEFAULT gen_random_uuid()', 'PRIMARY KEY')
+        .replace("NOT NULL DEFAULT 'pending'", '')
+        .replace("DEFAULT '{}'", '')
+        .replaceAll('DEFAULT NOW()', ''),
+    )
+    const { summary, called } = await runOnce(db)
+    expect(called).toEqual([...ids, ...missing].sort())
+    expect(summary).toMatchObject({ processed: 4, successful: 4, failed: 0 })
+    const { rows } = await db.pool.query(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`)
+    expect(rows).toEqual([{ status: 'completed', n: 4 }])
+    expect(await defaultOf(db, 'status')).toBe("'pending'::character varying")
+  })
+
+  test("a default of the host's own is kept", async () => {
+    const { db } = await mvpTable((ddl) => ddl.replace('DEFAULT gen_random_uuid()', 'DEFAULT md5(random()::text)::uuid'))
+    await migrate(db.pool)
+    expect(await defaultOf(db, 'id')).toBe('(md5((random())::text))::uuid')
+  })
+
+  test('with a CHECK on its statuses or NOT NULL where the scheduler writes none: refused, each named with its fix, nothing changed; fixed, adopted', async () => {
+    const { db, ids, missing } = await mvpTable((ddl) =>
+      ddl
+        .replace("NOT NULL DEFAULT 'pending'", "NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processing', 'completed', 'failed'))")
+        .replace('last_run_at TIMESTAMP WITH TIME ZONE', 'last_run_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()'),
+    )
+    const refused = await migrate(db.pool).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(MigrationError)
+    const message = (refused as Error).message
+    expect(message).toContain("constraints the scheduler's own writes would break")
+    expect(message).toContain('ALTER TABLE subscription_processing DROP CONSTRAINT "subscription_processing_status_check"')
+    expect(message).toContain('ALTER TABLE subscription_processing ALTER COLUMN "last_run_at" DROP NOT NULL')
+    const { rows: untouched } = await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS schema`)
+    expect(untouched).toEqual([{ schema: null }])
+
+    // The statements it printed are the fix.
+    for (const statement of message.split('\n').filter((line) => line.includes('ALTER TABLE')).map((line) => line.slice(line.indexOf('ALTER TABLE')))) {
+      await db.pool.query(statement)
+    }
+    const { summary, called } = await runOnce(db)
+    expect(called).toEqual([...ids, ...missing].sort())
+    expect(summary).toMatchObject({ processed: 4, successful: 4 })
+  })
+})
