@@ -94,4 +94,26 @@ describe('an adopted MVP table', () => {
     expect(called).toEqual([...ids, ...missing].sort())
     expect(summary).toMatchObject({ processed: 4, successful: 4 })
   })
+
+  test('with rows stuck in processing, their slot ahead (no call in flight): upcoming() lists that slot, and skip and reschedule change them', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await db.pool.query(SEED_PROCESSING_DDL)
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'monthly' FROM generate_series(1, 2) RETURNING id`)
+    const [skipped, anchored] = rows.map((r) => r.id) as [string, string]
+    const slot = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 2 * 86_400_000)
+    await db.pool.query(`INSERT INTO subscription_processing (subscription_id, status, next_run_at) SELECT unnest($1::uuid[]), 'processing', $2`, [[skipped, anchored], slot])
+    await migrate(db.pool)
+    const scheduler = createSubscriptionScheduler(db.pool, { logger: captureLogger(), migrate: false })
+
+    // The rescue calls it for that slot once it has come: the preview starts there.
+    expect((await scheduler.upcoming(skipped, { count: 2 }))[0]).toEqual(slot)
+    expect(await scheduler.skipNext(skipped)).toMatchObject({ skipped: slot })
+    expect(await scheduler.getSubscription(skipped)).toMatchObject({ status: 'pending', nextRunAt: (await scheduler.upcoming(skipped, { count: 1 }))[0] })
+
+    // The README's fix for a monthly row the MVP's setMonth(+1) drifted: an anchor on its day.
+    const { nextRunAt } = await scheduler.reschedule(anchored, { anchor: new Date('2026-01-31T09:00:00Z') })
+    expect(nextRunAt?.toISOString()).toMatch(/^\d{4}-\d\d-(28|29|30|31)T09:00:00\.000Z$/)
+    expect(await scheduler.getSubscription(anchored)).toMatchObject({ status: 'pending', nextRunAt })
+  })
 })

@@ -65,9 +65,14 @@ export async function readScheduleRow(db: Executor, subscriptionId: string, lock
   return row
 }
 
-/** True while a job owns the row: a call is in flight, queued, or waiting for its retry. */
-export function isInFlight(row: Pick<ScheduleRow, 'status'>): boolean {
-  return row.status === 'queued' || row.status === 'processing'
+/**
+ * True while a job owns the row: a call is in flight, queued, or waiting for its retry. A
+ * 'processing' row with no lease and no job is one the MVP left stuck: nothing holds it (the
+ * rescue takes it for its `next_run_at` once that has come), so the controls may change it.
+ */
+export function isInFlight(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' | 'job_id'>): boolean {
+  if (row.status === 'processing') return row.lease_expires_at !== null || row.job_id !== null
+  return row.status === 'queued'
 }
 
 /**
@@ -165,7 +170,8 @@ function pausedState(row: ScheduleRow, now: Date): string {
 export function statusWith(row: ScheduleRow, next: Date | null): SubscriptionStatus {
   if (next === null) return 'ended'
   const movedOffFailure = row.status === 'failed' && next.getTime() !== row.next_run_at?.getTime()
-  if (row.status === 'ended' || movedOffFailure) return row.last_completed_for ? 'completed' : 'pending'
+  // A row the MVP left stuck in 'processing' (no job holds it) is due at its new slot as any other.
+  if (row.status === 'ended' || row.status === 'processing' || movedOffFailure) return row.last_completed_for ? 'completed' : 'pending'
   return row.status
 }
 

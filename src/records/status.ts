@@ -110,15 +110,15 @@ export function countDueAsOfNow(pool: Pool, now: Date): { snapshotTaken: Promise
  * instance's options: another instance (or an older deploy) may have registered a different one.
  */
 export async function registeredSchedule(db: Executor, options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): Promise<{ cron: string; timezone: string } | null> {
-  try {
-    const { rows } = await db.query<{ cron: string; timezone: string }>(
-      `SELECT cron, timezone FROM ${quoteIdent(options.bossSchema)}.schedule WHERE name = $1 AND key = 'default'`,
-      [`${options.queuePrefix}.sweep`],
-    )
-    return rows[0] ?? null
-  } catch {
-    return null // pg-boss not installed yet: nothing registered
-  }
+  // Looked up first, not caught: inside a control's transaction a failed query would abort it.
+  const table = `${quoteIdent(options.bossSchema)}.schedule`
+  const { rows: found } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
+  if (!found[0]?.installed) return null // pg-boss not installed yet (migrate() alone): nothing registered
+  const { rows } = await db.query<{ cron: string; timezone: string }>(
+    `SELECT cron, timezone FROM ${table} WHERE name = $1 AND key = 'default'`,
+    [`${options.queuePrefix}.sweep`],
+  )
+  return rows[0] ?? null
 }
 
 /**
