@@ -69,6 +69,12 @@ export interface SubscriptionDetails {
   frequency: string | null
   active: boolean
   status: SubscriptionStatus
+  /**
+   * Whether a job owns the row now (a call queued, in flight or waiting for its retry), whose
+   * outcome sets the next slot: skip, reschedule and a run on demand wait for it. False for a row
+   * the MVP left stuck in `processing`, which nothing holds.
+   */
+  inFlight: boolean
   pausedReason: PausedReason | null
   timezone: string | null
   /** This subscription's own time of day, `'HH:MM'`; null means the scheduler's `runAt`. */

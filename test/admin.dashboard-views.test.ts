@@ -237,6 +237,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await worker.waitForCalls(before + 1)
     await page.goto(`${base}/#/subscriptions/${slow}`)
     await page.waitForFunction(() => document.querySelector('#sub-fields [data-field="status"]')?.textContent === 'queued')
+    expect(await scheduler.getSubscription(slow)).toMatchObject({ status: 'queued', inFlight: true })
     expect(await page.getByRole('button', { name: 'Process now' }).isDisabled()).toBe(true)
     await page.goto(`${base}/#/subscriptions/${ok[0]}`)
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])

@@ -106,6 +106,8 @@ describe('an adopted MVP table', () => {
     await migrate(db.pool)
     const scheduler = createSubscriptionScheduler(db.pool, { logger: captureLogger(), migrate: false })
 
+    // Nothing holds it: no call is in flight, whatever its status says.
+    expect(await scheduler.getSubscription(skipped)).toMatchObject({ status: 'processing', inFlight: false })
     // The rescue calls it for that slot once it has come: the preview starts there.
     expect((await scheduler.upcoming(skipped, { count: 2 }))[0]).toEqual(slot)
     expect(await scheduler.skipNext(skipped)).toMatchObject({ skipped: slot })

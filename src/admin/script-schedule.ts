@@ -20,8 +20,9 @@ function noRunsText(s) {
   return 'No runs ahead.';
 }
 
+// A job owns the row: its outcome sets the next slot. (A row the MVP left stuck in 'processing' is not.)
 function inFlight(s) {
-  return s.status === 'queued' || s.status === 'processing';
+  return s.inFlight === true;
 }
 
 function renderUpcoming(s, list, zone, why) {

@@ -9,7 +9,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import { liftedPause } from './first-slot.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
-import { notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
+import { isInFlight, notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
@@ -37,6 +37,8 @@ interface DetailsRow {
   error: string | null
   last_response: unknown
   updated_at: Date | null
+  lease_expires_at: Date | null
+  job_id: string | null
 }
 
 
@@ -57,6 +59,7 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     frequency: row.frequency,
     active: row.active === true,
     status: row.status,
+    inFlight: isInFlight(row),
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
