@@ -501,9 +501,12 @@ describe('pause until', () => {
   test('paused while its call is in flight, it still refuses a reschedule or a skip until the call has settled', async () => {
     const { id, run } = await callInFlight({ runAt: '09:00' })
     await scheduler.pause(id)
+    // Its status says paused; inFlight says a job still holds it, as the refusals below do.
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', inFlight: true })
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
     await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ inFlight: false })
     await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
     expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', runAt: '10:00', nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })

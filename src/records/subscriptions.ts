@@ -59,7 +59,8 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     frequency: row.frequency,
     active: row.active === true,
     status: row.status,
-    inFlight: isInFlight(row),
+    // As the controls judge it (assertIdle): a row paused while its call is out is still held.
+    inFlight: isInFlight(row) || row.job_id !== null,
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
