@@ -71,24 +71,28 @@ describe('an adopted MVP table', () => {
     expect(await defaultOf(db, 'id')).toBe('(md5((random())::text))::uuid')
   })
 
-  test('with a CHECK on its statuses or NOT NULL where the scheduler writes none: refused, each named with its fix, nothing changed; fixed, adopted', async () => {
+  test('with a CHECK on its statuses, NOT NULL where the scheduler writes none, or a column of its own that enrolment cannot fill: refused, each named with its fix, nothing changed; fixed, adopted', async () => {
     const { db, ids, missing } = await mvpTable((ddl) =>
       ddl
         .replace("NOT NULL DEFAULT 'pending'", "NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processing', 'completed', 'failed'))")
-        .replace('last_run_at TIMESTAMP WITH TIME ZONE', 'last_run_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()'),
+        .replace('last_run_at TIMESTAMP WITH TIME ZONE', 'last_run_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()')
+        // A column of the host's own, which every row of its own fills, and enrolment would not.
+        .replace('error TEXT,', "error TEXT, region text NOT NULL DEFAULT 'eu',"),
     )
+    await db.pool.query(`ALTER TABLE subscription_processing ALTER COLUMN region DROP DEFAULT`)
     const refused = await migrate(db.pool).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(MigrationError)
     const message = (refused as Error).message
     expect(message).toContain("constraints the scheduler's own writes would break")
     expect(message).toContain('ALTER TABLE subscription_processing DROP CONSTRAINT "subscription_processing_status_check"')
     expect(message).toContain('ALTER TABLE subscription_processing ALTER COLUMN "last_run_at" DROP NOT NULL')
+    expect(message).toContain('region (text) is NOT NULL with no default, and enrolment\'s insert gives it no value: ALTER TABLE subscription_processing ALTER COLUMN "region" SET DEFAULT <a value>, or DROP NOT NULL')
     const { rows: untouched } = await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS schema`)
     expect(untouched).toEqual([{ schema: null }])
 
     // The statements it printed are the fix.
     for (const statement of message.split('\n').filter((line) => line.includes('ALTER TABLE')).map((line) => line.slice(line.indexOf('ALTER TABLE')))) {
-      await db.pool.query(statement)
+      await db.pool.query(statement.replace('<a value>', "'eu'").replace(/, or DROP NOT NULL$/, ''))
     }
     const { summary, called } = await runOnce(db)
     expect(called).toEqual([...ids, ...missing].sort())
