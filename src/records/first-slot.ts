@@ -11,7 +11,7 @@ import { isValidTimeZone, localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
-import { isInFlight } from './schedule-row.js'
+import { isHeld, isInFlight } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 
 /**
@@ -111,7 +111,7 @@ export function owedDay(options: ResolvedOptions, row: ScheduleRow, now: Date, m
   const due = row.next_run_at
   // A failed row's next slot is the one that failed: its calls carried that slot's key, and a
   // run at another time of its day would carry another. It is not moved onto the day again.
-  if (!due || row.status === 'paused' || row.status === 'ended' || row.status === 'failed' || isInFlight(row) || row.job_id !== null) return null
+  if (!due || row.status === 'paused' || row.status === 'ended' || row.status === 'failed' || isHeld(row)) return null
   const zone = row.timezone ?? options.timezone
   const day = DateTime.fromJSDate(move ? move(due) : due, { zone }).startOf('day')
   return day.equals(DateTime.fromJSDate(now, { zone }).startOf('day')) ? day.toJSDate() : null

@@ -76,11 +76,19 @@ export function isInFlight(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' 
 }
 
 /**
+ * True while a job holds the row, whatever its status: in flight, or paused while its call is out
+ * (the call's outcome still sets its next slot). What the controls wait for.
+ */
+export function isHeld(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' | 'job_id'>): boolean {
+  return isInFlight(row) || row.job_id !== null
+}
+
+/**
  * @throws {SubscriptionBusyError} while a job owns the row: its call is queued, in flight or
  * waiting for its retry, also once the row is paused (the call's outcome still sets its next slot).
  */
 export function assertIdle(row: ScheduleRow, action: string): void {
-  if (!isInFlight(row) && row.job_id === null) return
+  if (!isHeld(row)) return
   throw new SubscriptionBusyError(
     `Cannot ${action} subscription ${row.subscription_id} while a call for it is in flight (status '${row.status}'): ` +
       'its outcome sets the next slot. Try again once it has settled (within workerTimeoutMs, or after its retry).',

@@ -9,7 +9,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import { liftedPause } from './first-slot.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
-import { isInFlight, notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
+import { isHeld, notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
@@ -59,8 +59,8 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     frequency: row.frequency,
     active: row.active === true,
     status: row.status,
-    // As the controls judge it (assertIdle): a row paused while its call is out is still held.
-    inFlight: isInFlight(row) || row.job_id !== null,
+    // As the controls judge it: a row paused while its call is out is still held.
+    inFlight: isHeld(row),
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
