@@ -5,13 +5,15 @@
  * instants a history line mentions too; when something happened is in the browser's zone, as
  * every other "When" column.
  */
+import { HISTORY_INSTANT_SOURCE } from '../schedule/iso-instant.js'
+
 export const SCRIPT_SCHEDULE = String.raw`
 var UPCOMING_COUNT = 5;
 // The next slot on screen: "Skip next run" skips that one, or is told it is no longer next.
 var shownNextSlot = null;
 var HISTORY_PILLS = { skipped: 'warn', paused: 'warn', resumed: 'ok', rescheduled: 'run', backfill: 'run', ended: 'idle' };
 // The instants and the run id a history note may hold (a backfill names its run).
-var IN_DETAIL = /(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
+var IN_DETAIL = /(${HISTORY_INSTANT_SOURCE}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
 
 function noRunsText(s) {
   if (!s.active) return 'No runs ahead: the host subscription is inactive.';

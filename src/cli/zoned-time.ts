@@ -4,6 +4,7 @@
  * the text an exact instant that `--until`, `--from` and the others take back as it is; the name
  * says which rules (DST) the wall time follows.
  */
+import { HISTORY_INSTANT_SOURCE } from '../schedule/iso-instant.js'
 
 const formats = new Map<string, Intl.DateTimeFormat>()
 
@@ -42,9 +43,7 @@ export function timeInZone(date: Date | null, zone: string): string {
   return date === null ? '—' : `${isoInZone(date, zone)} (${zone})`
 }
 
-// An instant as the library writes it in a history line (`toISOString()`), or without its
-// milliseconds.
-const UTC_INSTANT = /\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z/g
+const UTC_INSTANT = new RegExp(HISTORY_INSTANT_SOURCE, 'g')
 
 /**
  * A history line's text with every UTC instant in it written as a wall time in `zone`, as the

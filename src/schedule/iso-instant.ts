@@ -8,6 +8,13 @@
 
 import { daysInMonth } from './local-time.js'
 
+/**
+ * An instant as the library writes one into a history line (`toISOString()`, or without its
+ * milliseconds), to find inside the line's text: the CLI and the dashboard both write those in
+ * the subscription's zone. A RegExp source, unanchored and without groups.
+ */
+export const HISTORY_INSTANT_SOURCE = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z`
+
 /** What an error message shows as a valid instant. */
 export const ISO_INSTANT_EXAMPLE = '2026-03-10T09:00:00Z (or with an offset: 2026-03-10T10:00:00+01:00)'
 
