@@ -75,6 +75,8 @@ describe('shared schedule settings', () => {
     const warnings = settingsWarnings(disagreeing)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain("differ from those the scheduling instances published: timezone 'Europe/Berlin' → 'America/New_York'")
+    // What it decides by its own options: above all the next slot of every subscription it calls.
+    expect(warnings[0]).toContain('The next slot of each subscription it calls')
     // Only the setting that differs is named.
     expect(warnings[0]).not.toMatch(/runAt|catchUp|frequencies|retry/)
     expect(await publishedRow()).toEqual(before)
@@ -85,7 +87,7 @@ describe('shared schedule settings', () => {
     const warnings = settingsWarnings(await start({ ...BERLIN, retry: { delaySeconds: 5 }, schedule: false }))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain('retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 3, delaySeconds 5, maxDelaySeconds 3600 }')
-    expect(warnings[0]).toContain('the retries of the calls it makes')
+    expect(warnings[0]).toContain('the retries of its calls follow its own options')
     expect(await publishedRow()).toEqual(before)
   })
 

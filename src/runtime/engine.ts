@@ -37,6 +37,8 @@ import { createCallableReader, createPageReader } from '../process/page-rows.js'
 import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 import { createPendingSettles } from '../records/wait-for-run.js'
+import { watchForSchedule } from './schedule-watch.js'
+import type { ScheduleWatch } from './schedule-watch.js'
 import pkg from '../../package.json' with { type: 'json' }
 
 export interface Engine extends Pick<RunStarter, 'startRun' | 'startSingleRun'> {
@@ -125,6 +127,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // Settles until announced: a wait that read its run finished waits for them.
   const settles = createPendingSettles()
   let presence: Presence
+  let scheduleWatch: ScheduleWatch = { stop() {} }
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
   let processWorker: string | undefined
   const wakeWorker = () => {
@@ -159,8 +162,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     }
     await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
+    scheduleWatch = await watchForSchedule(pool, options)
     presence = await startPresence(pool, options, processor, pkg.version)
   } catch (error) {
+    scheduleWatch.stop()
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()
     global?.close()
@@ -200,6 +205,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       if (stopping) return
       stopping = true
       halt.abort()
+      scheduleWatch.stop()
       // Calls not yet made are handed to other jobs at once; past the deadline, calls in flight
       // are cancelled and settle as retries, so no subscription is lost.
       const deadline = setTimeout(() => cancel.abort(), timeoutMs)

@@ -122,7 +122,7 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     if (drift.length > 0) {
       options.logger.warn(
         `This instance's schedule settings differ from those the scheduling instances published: ${drift.join(', ')} ` +
-          '(published → this instance). Slots it computes (retries, reschedules, previews), and the retries of the calls it makes, would not match: start it with the same options.',
+          '(published → this instance). The next slot of each subscription it calls, the slots it computes for controls and previews, and the retries of its calls follow its own options, not those: start it with the same options.',
       )
     }
     return

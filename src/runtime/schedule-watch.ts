@@ -1,0 +1,68 @@
+/**
+ * A fleet in which no instance registers the sweep schedule sweeps only when asked (`runNow()`,
+ * the CLI's `run-now`), never on its cron, and nothing else would say so: every instance was
+ * started with `schedule: false`, or the scheduling one with another `queuePrefix` or
+ * `bossSchema`. An instance started with `schedule: false` looks for the registered schedule at
+ * its start and, when none is there yet (the scheduling instance may be starting beside it), once
+ * more when a minute has passed by the scheduler's clock; then it warns, once.
+ */
+import type { Pool } from 'pg'
+import type { ResolvedOptions } from '../config/options.js'
+import { registeredSchedule } from '../records/status.js'
+
+/** How long a `schedule: false` instance gives a scheduling one to register the schedule. */
+export const SCHEDULE_GRACE_MS = 60_000
+/** How often the clock is read while waiting: the check itself queries once, after the grace. */
+const TICK_MS = 5_000
+
+type WatchOptions = Pick<ResolvedOptions, 'schedule' | 'bossSchema' | 'queuePrefix' | 'clock' | 'logger'>
+
+export interface ScheduleWatch {
+  stop(): void
+}
+
+export function noScheduleWarning(options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): string {
+  return (
+    `No sweep schedule is registered for queue prefix '${options.queuePrefix}' (pg-boss schema '${options.bossSchema}') a minute after ` +
+    'this instance started with `schedule: false`: no sweep runs on a cron until an instance with `schedule: true` (the default) ' +
+    'starts with the same `queuePrefix` and `bossSchema`; runNow() and the CLI\'s run-now still sweep.'
+  )
+}
+
+function describeFound(found: { cron: string; timezone: string }): string {
+  return `Sweeps run on the registered schedule: cron '${found.cron}' (${found.timezone}).`
+}
+
+export async function watchForSchedule(pool: Pool, options: WatchOptions): Promise<ScheduleWatch> {
+  const idle = { stop() {} }
+  if (options.schedule) return idle
+  const found = await registeredSchedule(pool, options)
+  if (found) {
+    options.logger.debug(describeFound(found))
+    return idle
+  }
+  const since = options.clock.now().getTime()
+  let stopped = false
+  let checking = false
+  const timer = setInterval(() => {
+    if (checking || options.clock.now().getTime() - since < SCHEDULE_GRACE_MS) return
+    checking = true
+    registeredSchedule(pool, options).then(
+      (later) => {
+        clearInterval(timer)
+        if (stopped) return
+        if (later) options.logger.debug(describeFound(later))
+        else options.logger.warn(noScheduleWarning(options))
+      },
+      // The database away for a moment: asked again at the next tick.
+      () => {},
+    ).finally(() => (checking = false))
+  }, TICK_MS)
+  timer.unref()
+  return {
+    stop() {
+      stopped = true
+      clearInterval(timer)
+    },
+  }
+}
