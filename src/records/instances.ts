@@ -115,6 +115,12 @@ export async function listInstances(db: Executor, scope: string): Promise<Instan
   }))
 }
 
+/** Whether an instance of the scheduler `scope` that calls the worker (`work: true`) is running. */
+export async function someInstanceWorks(db: Executor, scope: string): Promise<boolean> {
+  const { rows } = await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${INSTANCES} WHERE scope = $1 AND works AND ${RUNNING_INSTANCE}) AS some`, [scope])
+  return rows[0]?.some === true
+}
+
 /** Deletes the rows of instances stopped or silent for a day. */
 export async function pruneInstances(db: Executor): Promise<void> {
   await db.query(`DELETE FROM ${INSTANCES} WHERE seen_at < now() - interval '1 day'`)

@@ -38,6 +38,7 @@ import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 import { createPendingSettles } from '../records/wait-for-run.js'
 import { watchForSchedule } from './schedule-watch.js'
+import { watchUnworkedRuns } from './unworked-runs.js'
 import type { ScheduleWatch } from './schedule-watch.js'
 import pkg from '../../package.json' with { type: 'json' }
 
@@ -128,6 +129,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const settles = createPendingSettles()
   let presence: Presence
   let scheduleWatch: ScheduleWatch = { stop() {} }
+  // For an instance that calls no worker: says so when nothing that works would call its runs.
+  const unworked = watchUnworkedRuns(pool, options)
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
   let processWorker: string | undefined
   const wakeWorker = () => {
@@ -144,7 +147,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const upgraded = describeUpgrade(options.bossSchema, bossBefore)
     if (upgraded) logger.info(upgraded)
     const queues = await ensureQueues(boss, options)
-    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker })
+    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, halt: halt.signal, wakeWorker, onEnqueued: unworked.enqueued })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
     await configureLimits(pool, options.queuePrefix, limits, logger, { callsWorker: options.work })
     global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
@@ -166,6 +169,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     presence = await startPresence(pool, options, processor, pkg.version)
   } catch (error) {
     scheduleWatch.stop()
+    unworked.stop()
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()
     global?.close()
@@ -198,6 +202,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       events.emit('run:started', { runId, trigger: 'backfill', startedAt })
       telemetry.runStarted('backfill')
       if (finished) events.emit('run:finished', finished)
+      else void unworked.enqueued(runId, 1)
       wakeWorker()
       return { runId }
     },
@@ -206,6 +211,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       stopping = true
       halt.abort()
       scheduleWatch.stop()
+      unworked.stop()
       // Calls not yet made are handed to other jobs at once; past the deadline, calls in flight
       // are cancelled and settle as retries, so no subscription is lost.
       const deadline = setTimeout(() => cancel.abort(), timeoutMs)

@@ -37,12 +37,14 @@ export interface RunStarterDeps {
   halt: AbortSignal
   /** Wakes this instance's process worker: a page it just enqueued need not wait for a poll. */
   wakeWorker: () => void
+  /** Run `runId` has enqueued `count` subscriptions, its sweep done. */
+  onEnqueued?: (runId: string, count: number) => unknown
 }
 
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
-export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker }: RunStarterDeps): RunStarter {
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
@@ -92,6 +94,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       sweepContext.onPageEnqueued?.(page.jobIds)
       for (const run of page.finishedRuns) sweepContext.onRunFinished?.(run)
       options.logger.info(`Run ${runId}: enqueued 1 subscription.`)
+      void onEnqueued?.(runId, 1)
       return runId
     },
     async startRun(trigger, scope) {
@@ -118,6 +121,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const beat = setInterval(() => void sweepHeartbeat(pool, runId).catch(() => {}), heartbeatMs(options.interruptedSweepAfterSeconds))
       beat.unref()
       inFlight.add(swept)
+      void swept.then((total) => onEnqueued?.(runId, total.claimed), () => {})
       void swept.catch(() => {}).finally(() => (clearInterval(beat), inFlight.delete(swept)))
       return { runId, swept }
     },

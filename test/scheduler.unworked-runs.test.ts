@@ -1,0 +1,108 @@
+/**
+ * An instance started with `work: false` enqueues, and only instances that work call. With none
+ * running, its runs wait in the queue, and a `runNow()` waiting for one waits with them: it says
+ * so. The check itself against a real instances table (written by the instances' own reports),
+ * then a real admin instance alone, whose run a working instance started later finishes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { markInstanceStopped, reportInstance } from '../src/records/instances.js'
+import type { InstanceIdentity } from '../src/records/instances.js'
+import { watchUnworkedRuns } from '../src/runtime/unworked-runs.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
+import { seedSubscriptions } from './support/seed.js'
+
+let db: TestDatabase
+const started: SubscriptionScheduler[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+})
+
+afterAll(async () => {
+  for (const scheduler of started) await scheduler.stop({ timeoutMs: 2000 })
+})
+
+let pid = 1
+function instance(scope: string, works: boolean): InstanceIdentity {
+  return {
+    id: crypto.randomUUID(), scope, host: 'test', pid: pid++, version: '0.0.0', schedules: false, works,
+    concurrency: 16, maxConcurrentCalls: null, maxCallsPerSecond: null,
+  }
+}
+const report = { breaker: null, calls: null }
+const RUN = '00000000-0000-4000-8000-000000000001'
+
+/** A `work: false` instance's watch, looking at once rather than after its wait. */
+function watch(scope: string, work = false) {
+  const logger = captureLogger()
+  const unworked = watchUnworkedRuns(db.pool, { work, queuePrefix: scope, bossSchema: 'pgboss', logger }, 0)
+  return { logger, unworked }
+}
+
+describe('a run enqueued by an instance that calls no worker', () => {
+  test('is said to wait when no running instance of its scope works: a stopped one, one of another prefix and a steering one do not count', async () => {
+    const scope = 'alone'
+    await reportInstance(db.pool, instance(scope, false), report)
+    const stopped = instance(scope, true)
+    await reportInstance(db.pool, stopped, report)
+    await markInstanceStopped(db.pool, stopped.id)
+    await reportInstance(db.pool, instance('another-prefix', true), report)
+
+    const { logger, unworked } = watch(scope)
+    await unworked.enqueued(RUN, 3)
+    expect(logger.messages('warn')).toEqual([
+      `Run ${RUN} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker: none reporting ` +
+        "under queue prefix 'alone' started with `work: true`. They wait in the queue, and a runNow() waiting for the run waits with " +
+        "them, until an instance with `work: true` (the default) and the same `queuePrefix` and `bossSchema` ('pgboss') starts.",
+    ])
+  })
+
+  test('is not, when an instance of its scope that works is running', async () => {
+    const scope = 'staffed'
+    await reportInstance(db.pool, instance(scope, true), report)
+    const { logger, unworked } = watch(scope)
+    await unworked.enqueued(RUN, 3)
+    expect(logger.messages('warn')).toEqual([])
+  })
+
+  test('is not looked at when the instance works itself, when it enqueued nothing, or once stop() has begun', async () => {
+    const mine = watch('nobody-here', true)
+    await mine.unworked.enqueued(RUN, 3)
+    const empty = watch('nobody-here')
+    await empty.unworked.enqueued(RUN, 0)
+    const stopping = watch('nobody-here')
+    const waiting = watchUnworkedRuns(db.pool, { work: false, queuePrefix: 'nobody-here', bossSchema: 'pgboss', logger: stopping.logger }, 60_000)
+    const pending = waiting.enqueued(RUN, 3)
+    waiting.stop()
+    await pending
+    for (const { logger } of [mine, empty, stopping]) expect(logger.messages('warn')).toEqual([])
+  })
+
+  test("an admin instance alone: its runNow()'s run is said to wait, and a working instance started later calls it", async () => {
+    const ids = await seedSubscriptions(db.pool, { count: 3, nextRunInSeconds: -60 })
+    const logger = captureLogger()
+    const admin = createSubscriptionScheduler(db.pool, { work: false, schedule: false, cron: '0 0 1 1 *', logger })
+    await admin.start()
+    started.push(admin)
+    const { runId } = await admin.runNow({ wait: false })
+    const warning = await pollUntil(() => logger.messages('warn').find((m) => m.startsWith(`Run ${runId} enqueued`)), { timeoutMs: 30_000, what: 'the warning that nothing calls the run' })
+    expect(warning).toContain(`Run ${runId} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker`)
+    expect(warning).toContain("queue prefix 'subscription-scheduler'")
+
+    const worker = createFakeWorkerClient()
+    const working = createSubscriptionScheduler(db.pool, { workerClient: worker, cron: '0 0 1 1 *', logger: captureLogger() })
+    await working.start()
+    started.push(working)
+    const run = await pollUntil(async () => {
+      const read = await admin.getRun(runId)
+      return read?.finishedAt ? read : null
+    }, { timeoutMs: 30_000, what: `run ${runId} to finish` })
+    expect(run).toMatchObject({ processed: 3, successful: 3 })
+    expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+  })
+})
