@@ -141,6 +141,21 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(await page.text()).toContain('id="run-now"')
   })
 
+  test('the cookie is Secure when the request came over https, or a proxy in front says so, through .fetch as through node:http', async () => {
+    const fetchStyle = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath: '/admin', logger: captureLogger() })
+    const post = (url: string, headers: Record<string, string> = {}) =>
+      fetchStyle.fetch(new Request(url, { method: 'POST', headers, body: new URLSearchParams({ token: TOKEN }) }))
+    const cookieOf = async (response: Promise<Response>) => (await response).headers.getSetCookie()[0] ?? ''
+    // Hono on @hono/node-server builds an http:// URL behind a TLS-terminating proxy.
+    expect(await cookieOf(post('http://app.test/admin/sign-in', { 'x-forwarded-proto': 'https' }))).toMatch(/; Path=\/admin; .*; Secure$/)
+    expect(await cookieOf(post('https://app.test/admin/sign-in'))).toMatch(/; Secure$/)
+    expect(await cookieOf(post('http://app.test/admin/sign-in'))).not.toContain('Secure')
+    const viaNode = await signIn(TOKEN, `${base}/sign-in`)
+    expect(viaNode.headers.getSetCookie()[0]).not.toContain('Secure')
+    const forwarded = await fetch(`${base}/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'x-forwarded-proto': 'https' }, body: new URLSearchParams({ token: TOKEN }) })
+    expect(forwarded.headers.getSetCookie()[0]).toMatch(/; Secure$/)
+  })
+
   test('the cookie holds neither the token nor anything it can be read back from', async () => {
     const values = await Promise.all([signIn(TOKEN), signIn(TOKEN)].map(async (r) => jarOf(await r).slice('pss_admin='.length)))
     // A random session id: two sign-ins, two cookies.
@@ -361,10 +376,23 @@ describe('configuration', () => {
   })
 
   test('a malformed basePath is a ConfigurationError', () => {
-    for (const basePath of ['admin', '/admin/', '/ad min', '/../admin', '/admin/..', '/a/./b', '/admin/%2e', '/admin//x', '/admin\\x']) {
+    // ';' would end the session cookie's Path attribute early: the cookie would never come back.
+    for (const basePath of ['admin', '/admin/', '/ad min', '/../admin', '/admin/..', '/a/./b', '/admin/%2e', '/admin//x', '/admin\\x', '/a;b']) {
       expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath }), basePath).toThrow(/basePath/)
     }
     expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath: '/ops/admin-v2' })).not.toThrow()
+  })
+
+  test("a basePath that starts where routes start is refused: behind a router that strips it (Hono's mount), its routes could not be told from it", () => {
+    for (const [basePath, root] of [['/subscriptions', 'subscriptions'], ['/runs', 'runs'], ['/runs/admin', 'runs'], ['/status', 'status'], ['/sign-in', 'sign-in']]) {
+      expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath }), basePath).toThrow(
+        expect.objectContaining({ option: 'basePath', message: expect.stringContaining(`starts with '/${root}', which is also where admin routes start`) }),
+      )
+    }
+    // A segment that only begins like a route, or a route's name further down, is another path.
+    for (const basePath of ['/runs-admin', '/ops/runs', '/admin/subscriptions']) {
+      expect(() => createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), basePath }), basePath).not.toThrow()
+    }
   })
 
   test('an unknown option (a typo such as basepath) is a ConfigurationError naming it', () => {

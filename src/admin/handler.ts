@@ -16,7 +16,7 @@ import type { Access } from './session.js'
 import { AdminHttpError, assertQuery, headOf, json } from './http.js'
 import { errorResponse } from './error-response.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
-import { matchRoute, targetOf } from './routes.js'
+import { matchRoute, routeRoots, targetOf } from './routes.js'
 import type { Target } from './routes.js'
 import { COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookie, verifySession } from './session.js'
 import { SIGN_IN_PATH, SIGN_OUT_PATH, signIn, tokenInQuery } from './sign-in.js'
@@ -68,8 +68,17 @@ function resolveBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return ''
   // Plain segments only: a request's path arrives with '.' and '..' resolved, '%2e' and '\'
   // rewritten by browsers, and '//' is no path a router matches.
-  if (typeof value !== 'string' || !/^(\/[A-Za-z0-9_~!$&'()*+,;=:@.-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new ConfigurationError('basePath', `expected a path such as '/admin': a leading slash, plain segments (letters, digits, - . _ ~ and the like; no %, backslash, '.' or '..' segment, or empty segment), no trailing slash; got ${shown(value)}.`)
+  // No ';': the path goes into the session cookie's Path attribute, which a ';' would end.
+  if (typeof value !== 'string' || !/^(\/[A-Za-z0-9_~!$&'()*+,=:@.-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new ConfigurationError('basePath', `expected a path such as '/admin': a leading slash, plain segments (letters, digits, - . _ ~ and the like; no %, ;, backslash, '.' or '..' segment, or empty segment), no trailing slash; got ${shown(value)}.`)
+  }
+  const root = value.split('/')[1] ?? ''
+  if (routeRoots([SIGN_IN_PATH, SIGN_OUT_PATH]).has(root)) {
+    throw new ConfigurationError(
+      'basePath',
+      `${shown(value)} starts with '/${root}', which is also where admin routes start (/${root}…): behind a router that strips the mount path ` +
+        `(Hono's mount), a request for a route below it could not be told from one for the mount itself. Mount it elsewhere, such as '/admin'.`,
+    )
   }
   return value
 }

@@ -186,6 +186,15 @@ function matchPath(pattern: string, path: string): { id: string | undefined } | 
   return { id }
 }
 
+/**
+ * The first segment of every route's path below the mount ('runs', 'subscriptions', …), with
+ * `extra` paths (the sign-in form's). A mount path must not start with one: a router that strips
+ * the mount path (Hono's `mount`) passes a route that starts with it, which reads as unstripped.
+ */
+export function routeRoots(extra: readonly string[]): ReadonlySet<string> {
+  return new Set([...routes.map((route) => route.path), ...extra].map((path) => path.split('/')[1] ?? '').filter((root) => root !== ''))
+}
+
 /** `path` is relative to the mount point, starts with '/', and has no trailing slash but the root's. */
 export function matchRoute(method: string, path: string): RouteMatch {
   const allow: Method[] = []

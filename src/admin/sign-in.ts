@@ -82,7 +82,9 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
   const expiresAt = new Date(Date.now() + settings.maxAgeSeconds * 1000)
-  const secure = new URL(request.url).protocol === 'https:'
+  // As the Node adapter judges it: a TLS-terminating proxy in front says so in X-Forwarded-Proto.
+  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
+  const secure = new URL(request.url).protocol === 'https:' || forwarded === 'https'
   return new Response(null, {
     status: 303,
     headers: {
