@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { markInstanceStopped, reportInstance } from '../src/records/instances.js'
+import { createRun, finishSweep } from '../src/records/runs.js'
 import type { InstanceIdentity } from '../src/records/instances.js'
 import { watchUnworkedRuns } from '../src/runtime/unworked-runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
@@ -35,7 +36,8 @@ function instance(scope: string, works: boolean): InstanceIdentity {
   }
 }
 const report = { breaker: null, calls: null }
-const RUN = '00000000-0000-4000-8000-000000000001'
+/** A run whose sweep is still open, as a run that enqueued and waits looks. */
+const openRun = async () => await createRun(db.pool, 'manual', new Date())
 
 /** A `work: false` instance's watch, looking at once rather than after its wait. */
 function watch(scope: string, work = false) {
@@ -54,9 +56,10 @@ describe('a run enqueued by an instance that calls no worker', () => {
     await reportInstance(db.pool, instance('another-prefix', true), report)
 
     const { logger, unworked } = watch(scope)
-    await unworked.enqueued(RUN, 3)
+    const run = await openRun()
+    await unworked.enqueued(run, 3)
     expect(logger.messages('warn')).toEqual([
-      `Run ${RUN} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker: none reporting ` +
+      `Run ${run} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker: none reporting ` +
         "under queue prefix 'alone' started with `work: true`. They wait in the queue, and a runNow() waiting for the run waits with " +
         "them, until an instance with `work: true` (the default) and the same `queuePrefix` and `bossSchema` ('pgboss') starts.",
     ])
@@ -66,18 +69,27 @@ describe('a run enqueued by an instance that calls no worker', () => {
     const scope = 'staffed'
     await reportInstance(db.pool, instance(scope, true), report)
     const { logger, unworked } = watch(scope)
-    await unworked.enqueued(RUN, 3)
+    await unworked.enqueued(await openRun(), 3)
+    expect(logger.messages('warn')).toEqual([])
+  })
+
+  test('is not, when the run has finished meanwhile (called by an instance that has stopped since)', async () => {
+    const run = await openRun()
+    expect(await finishSweep(db.pool, run, new Date())).toMatchObject({ runId: run })
+    const { logger, unworked } = watch('alone')
+    await unworked.enqueued(run, 3)
     expect(logger.messages('warn')).toEqual([])
   })
 
   test('is not looked at when the instance works itself, when it enqueued nothing, or once stop() has begun', async () => {
+    const run = await openRun()
     const mine = watch('nobody-here', true)
-    await mine.unworked.enqueued(RUN, 3)
+    await mine.unworked.enqueued(run, 3)
     const empty = watch('nobody-here')
-    await empty.unworked.enqueued(RUN, 0)
+    await empty.unworked.enqueued(run, 0)
     const stopping = watch('nobody-here')
     const waiting = watchUnworkedRuns(db.pool, { work: false, queuePrefix: 'nobody-here', bossSchema: 'pgboss', logger: stopping.logger }, 60_000)
-    const pending = waiting.enqueued(RUN, 3)
+    const pending = waiting.enqueued(run, 3)
     waiting.stop()
     await pending
     for (const { logger } of [mine, empty, stopping]) expect(logger.messages('warn')).toEqual([])

@@ -3,11 +3,12 @@
  * none running, what its runs enqueued waits in the queue, and a `runNow()` waiting for its run
  * waits with it, saying nothing. So a run such an instance enqueued is looked at again a little
  * later (an instance starting beside it has reported itself by then): with still no instance
- * that works running, it says so, once per run.
+ * that works running, and the run not finished, it says so, once per run.
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { someInstanceWorks } from '../records/instances.js'
+import { getRun } from '../records/runs.js'
 
 /** How long after its run enqueued a `work: false` instance looks for one that works. */
 export const UNWORKED_CHECK_MS = 10_000
@@ -34,7 +35,8 @@ export function watchUnworkedRuns(pool: Pool, options: WatchOptions, checkAfterM
   const waits = new Map<NodeJS.Timeout, () => void>()
   let stopped = false
   const check = async (runId: string, count: number) => {
-    if (stopped || (await someInstanceWorks(pool, options.queuePrefix))) return
+    // Called meanwhile by an instance that has stopped since, the run has nothing left to wait for.
+    if (stopped || (await someInstanceWorks(pool, options.queuePrefix)) || (await getRun(pool, runId)).finishedAt) return
     if (!stopped) options.logger.warn(unworkedWarning(options, runId, count))
   }
   return {
