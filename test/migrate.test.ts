@@ -64,7 +64,7 @@ describe('migrate', () => {
     )
     // Says it adopted the table, once: a second call has nothing to adopt.
     expect(await migrate(db.pool)).toMatchObject({ adopted: true, applied: expect.arrayContaining([expect.stringMatching(/^0000_/)]) })
-    expect(await migrate(db.pool)).toEqual({ adopted: false, applied: [] })
+    expect(await migrate(db.pool)).toEqual({ adopted: false, applied: [], restored: [] })
     const { rows: after } = await db.pool.query(
       `SELECT id, subscription_id, status, next_run_at, last_run_at, error, metadata, created_at, updated_at FROM subscription_processing ORDER BY id`,
     )
@@ -247,6 +247,49 @@ describe('migrate', () => {
     } finally {
       await scheduler.stop({ timeoutMs: 1000 })
     }
+  })
+
+  test('a foreign key dropped after the migrations (a drizzle-kit push shown the table) is put back by the next migrate(), and start() says so', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    expect(await migrate(db.pool)).toMatchObject({ restored: [] })
+    const foreignKeys = async () => (await db.pool.query<{ conname: string; cascades: boolean }>(
+      `SELECT conname, confdeltype = 'c' AS cascades FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f'`,
+    )).rows
+    const [subscription] = (await db.pool.query<{ id: string }>('INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id', ['daily'])).rows
+    await db.pool.query('INSERT INTO subscription_processing (subscription_id) VALUES ($1)', [subscription!.id])
+
+    // What drizzle-kit push prints for a table exported to it.
+    await db.pool.query('ALTER TABLE subscription_processing DROP CONSTRAINT subscription_processing_subscription_id_fkey')
+    const { restored } = await migrate(db.pool)
+    expect(restored).toEqual([expect.stringMatching(/^Restored the foreign key subscription_processing_subscription_id_fkey \(subscription_processing\.subscription_id → subscriptions\.id, ON DELETE CASCADE\): it had been dropped since/)])
+    expect(await foreignKeys()).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', cascades: true }])
+    // It cascades again: a deleted subscription takes its row along.
+    await db.pool.query('DELETE FROM subscriptions WHERE id = $1', [subscription!.id])
+    expect((await db.pool.query('SELECT 1 FROM subscription_processing')).rowCount).toBe(0)
+
+    // One that does not cascade is replaced; start() warns with what it did.
+    await db.pool.query('ALTER TABLE subscription_processing DROP CONSTRAINT subscription_processing_subscription_id_fkey')
+    await db.pool.query('ALTER TABLE subscription_processing ADD CONSTRAINT hosts_own_fk FOREIGN KEY (subscription_id) REFERENCES subscriptions(id)')
+    const logger = captureLogger()
+    const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, schedule: false })
+    await scheduler.start()
+    await scheduler.stop({ timeoutMs: 1000 })
+    expect(logger.messages('warn').filter((m) => m.startsWith('Restored the foreign key'))).toEqual([
+      expect.stringContaining('in place of hosts_own_fk, which did not delete along'),
+    ])
+    expect(await foreignKeys()).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', cascades: true }])
+
+    // Rows that name no subscription, left while it was gone, are named first, and the fix the error gives works.
+    await db.pool.query('ALTER TABLE subscription_processing DROP CONSTRAINT subscription_processing_subscription_id_fkey')
+    await db.pool.query('INSERT INTO subscription_processing (subscription_id) VALUES (gen_random_uuid())')
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    const fix = /\((DELETE FROM subscription_processing sp WHERE NOT EXISTS \(SELECT 1 FROM subscriptions s WHERE s\.id = sp\.subscription_id\))\)/.exec((error as Error).message)
+    expect(fix).not.toBeNull()
+    await db.pool.query(fix![1]!)
+    expect((await migrate(db.pool)).restored).toHaveLength(1)
+    expect(await foreignKeys()).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', cascades: true }])
   })
 
   test('is safe when many instances start at once, and idempotent afterwards', async () => {

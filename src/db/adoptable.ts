@@ -7,6 +7,7 @@
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
 import { constraintsInTheWay } from './adopted-constraints.js'
+import { hasHostForeignKey } from './host-foreign-key.js'
 import { HOST_TABLE_SHAPE, SUBSCRIPTION_STATUSES, TABLES } from './names.js'
 
 /** How many rows an error lists before it summarises. */
@@ -112,17 +113,11 @@ async function duplicateSubscriptions(client: PoolClient): Promise<string | null
 
 /**
  * Rows whose subscription does not exist, where the cascading foreign key is missing (an adopted
- * table without it): migration 0006 cannot add the key over them.
+ * table without it, or a key dropped since): migration 0006, or its restoring, cannot add the key
+ * over them.
  */
 async function orphanRows(client: PoolClient): Promise<string | null> {
-  const { rows: keyed } = await client.query<{ keyed: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'subscription_id'
-        WHERE c.conrelid = 'subscription_processing'::regclass AND c.contype = 'f' AND c.confdeltype = 'c'
-          AND c.confrelid = 'subscriptions'::regclass AND c.conkey = ARRAY[a.attnum]
-     ) AS keyed`,
-  )
-  if (keyed[0]?.keyed) return null
+  if (await hasHostForeignKey(client)) return null
   const { rows } = await client.query<{ id: string; subscription_id: string }>(
     `SELECT sp.id::text, sp.subscription_id::text
        FROM subscription_processing sp

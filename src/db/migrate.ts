@@ -16,6 +16,7 @@ import { assertAdoptable, assertHostTable } from './adoptable.js'
 import { assertOneOnSearchPath } from './session-checks.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
+import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
@@ -39,6 +40,11 @@ export interface MigrateResult {
   applied: string[]
   /** True when this call adopted an existing `subscription_processing` (the MVP's) in place, every row kept. */
   adopted: boolean
+  /**
+   * What this call put back that had gone since the migrations ran, a sentence each, for the log:
+   * the foreign key to `subscriptions` (a drizzle-kit `push` shown the table drops it). Usually empty.
+   */
+  restored: string[]
 }
 
 /**
@@ -111,6 +117,13 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
           `from a backup, or drop the schema ${SCHEDULER_SCHEMA} (its run history with it) and migrate again.`,
       )
     }
-    return { applied, adopted: adopting && applied.length > 0 }
+    let restored: string | null
+    try {
+      restored = await restoreHostForeignKey(client)
+    } catch (error) {
+      if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, 'Restoring the foreign key of subscription_processing')
+      throw error
+    }
+    return { applied, adopted: adopting && applied.length > 0, restored: restored ? [restored] : [] }
   })
 }

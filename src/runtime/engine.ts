@@ -94,8 +94,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // Before anything is created: a start refused for another app's pg-boss leaves no trace.
   const bossBefore = await assertNoSharedUpgrade(pool, options.bossSchema)
   if (options.migrate) {
-    const { applied, adopted } = await migrate(pool)
+    const { applied, adopted, restored } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
+    for (const note of restored) logger.warn(note)
     if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
   } else {
     await assertOneOnSearchPath(pool)

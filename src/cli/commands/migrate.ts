@@ -24,7 +24,7 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     const bossSchema = namespaceOptions().bossSchema ?? DEFAULTS.bossSchema
     await withPool(logger, async (pool) => {
-      const { applied, adopted } = await migrate(pool)
+      const { applied, adopted, restored } = await migrate(pool)
       // pg-boss's schema too (installed, or upgraded to this version's): instances that connect
       // as a role that may not create then find nothing to do (the README's "Database privileges").
       const bossBefore = await readBossSchema(pool, bossSchema)
@@ -34,6 +34,7 @@ export default defineCommand({
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)
+      for (const note of restored) console.error(`warning: ${note}`)
       if (applied.length > 0) {
         console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
       } else {

@@ -1,0 +1,46 @@
+/**
+ * The cascading foreign key from `subscription_processing` to the host's `subscriptions`. Without
+ * it a deleted subscription's row stays behind, `enroll()` accepts ids that name nothing, and the
+ * count of unenrolled subscriptions is wrong. Migration 0000 creates it and 0006 adds it to an
+ * adopted table, but the journal says only that they ran: a key dropped since (a drizzle-kit
+ * `push` that was shown the table drops it, as does a hand-run `ALTER TABLE`) would stay lost. So
+ * every `migrate()` looks, and puts it back; rows in its way are named first (adoptable.ts).
+ */
+import type { PoolClient } from 'pg'
+import { quoteIdent } from './executor.js'
+
+export const HOST_FOREIGN_KEY = 'subscription_processing_subscription_id_fkey'
+
+/** Whether the key is there: on `subscription_id`, to `subscriptions`, deleting along. */
+export async function hasHostForeignKey(client: PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ keyed: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'subscription_id'
+        WHERE c.conrelid = 'subscription_processing'::regclass AND c.contype = 'f' AND c.confdeltype = 'c'
+          AND c.confrelid = 'subscriptions'::regclass AND c.conkey = ARRAY[a.attnum]
+     ) AS keyed`,
+  )
+  return rows[0]?.keyed === true
+}
+
+/**
+ * Puts the key back where it has gone, replacing one to `subscriptions` that does not cascade,
+ * as migration 0006 does. Returns what it did, for the log, or null when the key was there.
+ */
+export async function restoreHostForeignKey(client: PoolClient): Promise<string | null> {
+  if (await hasHostForeignKey(client)) return null
+  const { rows } = await client.query<{ conname: string }>(
+    `SELECT conname FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f' AND confrelid = 'subscriptions'::regclass`,
+  )
+  for (const { conname } of rows) await client.query(`ALTER TABLE subscription_processing DROP CONSTRAINT ${quoteIdent(conname)}`)
+  // Named as 0000 names it; a non-cascading key of that name was dropped just above.
+  await client.query(
+    `ALTER TABLE subscription_processing ADD CONSTRAINT ${HOST_FOREIGN_KEY} FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE`,
+  )
+  const replaced = rows.length > 0 ? ` in place of ${rows.map((row) => row.conname).join(', ')}, which did not delete along` : ''
+  return (
+    `Restored the foreign key ${HOST_FOREIGN_KEY} (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE)${replaced}: ` +
+    'it had been dropped since the migrations ran (by a drizzle-kit push shown the table, say: keep it out of your Drizzle schema, as the README says).'
+  )
+}
+
