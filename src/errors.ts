@@ -234,7 +234,12 @@ export function shown(value: unknown): string {
   // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const proto: unknown = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) return String(value)
+    if (proto !== Object.prototype && proto !== null) {
+      const tag = String(value)
+      // An instance of a class of its own says nothing by its tag: its class's name does.
+      const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name
+      return tag === '[object Object]' && typeof name === 'string' && name !== '' ? `a ${name}` : tag
+    }
   }
   try {
     return JSON.stringify(value)

@@ -149,6 +149,12 @@ describe('enroll', () => {
       expect(error).toMatchObject({ option: 'db' })
       expect((error as Error).message).toMatch(/expected a pg Pool, a pg PoolClient in a transaction you began, or a Drizzle node-postgres database or transaction; got /)
     }
+    // Another driver's transaction (postgres-js's, say) is named by its class, not as "[object Object]".
+    class PostgresJsTransaction {
+      session = { client: () => {} }
+    }
+    const error = await scheduler.enroll(id, { db: new PostgresJsTransaction() as never }).catch((e: unknown) => e)
+    expect((error as Error).message).toContain('; got a PostgresJsTransaction. Leave it out')
     expect(await processingRow(id)).toBeUndefined()
   })
 
