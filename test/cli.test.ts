@@ -42,6 +42,13 @@ describe('migrate', { timeout: SLOW_MS }, () => {
     expect(again.stdout).toMatch(/^Already up to date/m)
     expect(again.stderr).toBe('')
 
+    // A foreign key dropped since (a drizzle-kit push): put back, and said, not "nothing to do".
+    await empty.pool.query('ALTER TABLE subscription_processing DROP CONSTRAINT subscription_processing_subscription_id_fkey')
+    const repaired = await runCli(['migrate'], { DATABASE_URL: empty.url })
+    expect(repaired.code).toBe(0)
+    expect(repaired.stdout).toMatch(/^Up to date: \d+ migrations applied before, and what had gone since is put back \(above\); pg-boss's schema \(pgboss\) is ready\.$/m)
+    expect(repaired.stderr).toMatch(/^warning: Restored the foreign key subscription_processing_subscription_id_fkey /m)
+
     // A newer version migrated it since: said, on stderr, with the exit code still 0.
     await empty.pool.query(`INSERT INTO subscription_scheduler.__drizzle_migrations (hash, created_at) VALUES ('newer', $1)`, [Date.now() + 86_400_000])
     const newer = await runCli(['migrate'], { DATABASE_URL: empty.url })

@@ -275,8 +275,8 @@ describe('migrate', () => {
     const scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, schedule: false })
     await scheduler.start()
     await scheduler.stop({ timeoutMs: 1000 })
-    expect(logger.messages('warn').filter((m) => m.startsWith('Restored the foreign key'))).toEqual([
-      expect.stringContaining('in place of hosts_own_fk, which did not delete along'),
+    expect(logger.messages('warn').filter((m) => m.includes('the foreign key'))).toEqual([
+      'Replaced the foreign key hosts_own_fk, which did not delete along (a deleted subscription would have kept its row, or failed to delete), with subscription_processing_subscription_id_fkey (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE).',
     ])
     expect(await foreignKeys()).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', cascades: true }])
 
@@ -290,6 +290,17 @@ describe('migrate', () => {
     await db.pool.query(fix![1]!)
     expect((await migrate(db.pool)).restored).toHaveLength(1)
     expect(await foreignKeys()).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', cascades: true }])
+
+    // With migrate: false nothing puts it back: start() says so, and what to run.
+    await db.pool.query('ALTER TABLE subscription_processing DROP CONSTRAINT subscription_processing_subscription_id_fkey')
+    const unmigrating = captureLogger()
+    const steady = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: unmigrating, schedule: false, migrate: false })
+    await steady.start()
+    await steady.stop({ timeoutMs: 1000 })
+    expect(unmigrating.messages('warn').filter((m) => m.includes('no foreign key to subscriptions'))).toEqual([
+      expect.stringContaining("Run migrate (pg-subscription-scheduler migrate, as the tables' owner): it puts the key back."),
+    ])
+    expect(await foreignKeys()).toEqual([])
   })
 
   test('is safe when many instances start at once, and idempotent afterwards', async () => {

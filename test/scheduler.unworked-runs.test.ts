@@ -10,7 +10,8 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { markInstanceStopped, reportInstance } from '../src/records/instances.js'
 import { createRun, finishSweep } from '../src/records/runs.js'
 import type { InstanceIdentity } from '../src/records/instances.js'
-import { watchUnworkedRuns } from '../src/runtime/unworked-runs.js'
+import { UNWORKED_TIMING, watchUnworkedRuns } from '../src/runtime/unworked-runs.js'
+import type { UnworkedTiming } from '../src/runtime/unworked-runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -39,10 +40,10 @@ const report = { breaker: null, calls: null }
 /** A run whose sweep is still open, as a run that enqueued and waits looks. */
 const openRun = async () => await createRun(db.pool, 'manual', new Date())
 
-/** A `work: false` instance's watch, looking at once rather than after its wait. */
-function watch(scope: string, work = false) {
+/** A `work: false` instance's watch, looking at once and then every 50 ms rather than after its waits. */
+function watch(scope: string, work = false, timing: Partial<UnworkedTiming> = {}) {
   const logger = captureLogger()
-  const unworked = watchUnworkedRuns(db.pool, { work, queuePrefix: scope, bossSchema: 'pgboss', logger }, 0)
+  const unworked = watchUnworkedRuns(db.pool, { work, queuePrefix: scope, bossSchema: 'pgboss', logger }, { ...UNWORKED_TIMING, firstMs: 0, everyMs: 50, ...timing })
   return { logger, unworked }
 }
 
@@ -65,12 +66,28 @@ describe('a run enqueued by an instance that calls no worker', () => {
     ])
   })
 
-  test('is not, when an instance of its scope that works is running', async () => {
+  test('is not while an instance of its scope that works is running, until the run finishes', async () => {
     const scope = 'staffed'
     await reportInstance(db.pool, instance(scope, true), report)
     const { logger, unworked } = watch(scope)
-    await unworked.enqueued(await openRun(), 3)
+    const run = await openRun()
+    let watching = true
+    const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
+    // It goes on looking while the run does: finished, the watch ends.
+    await finishSweep(db.pool, run, new Date())
+    await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
+    await watched
     expect(logger.messages('warn')).toEqual([])
+  })
+
+  test('is, when the only instance that worked goes silent mid-run (killed, no stop): at a later look', async () => {
+    const scope = 'crashed'
+    // Reported now, so counted at the first look; killed, it reports no more, and ages past the window.
+    await reportInstance(db.pool, instance(scope, true), report)
+    const { logger, unworked } = watch(scope, false, { aliveWithinSeconds: 1 })
+    const run = await openRun()
+    await unworked.enqueued(run, 3)
+    expect(logger.messages('warn')).toEqual([expect.stringContaining(`Run ${run} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker`)])
   })
 
   test('is not, when the run has finished meanwhile (called by an instance that has stopped since)', async () => {
@@ -88,7 +105,7 @@ describe('a run enqueued by an instance that calls no worker', () => {
     const empty = watch('nobody-here')
     await empty.unworked.enqueued(run, 0)
     const stopping = watch('nobody-here')
-    const waiting = watchUnworkedRuns(db.pool, { work: false, queuePrefix: 'nobody-here', bossSchema: 'pgboss', logger: stopping.logger }, 60_000)
+    const waiting = watchUnworkedRuns(db.pool, { work: false, queuePrefix: 'nobody-here', bossSchema: 'pgboss', logger: stopping.logger })
     const pending = waiting.enqueued(run, 3)
     waiting.stop()
     await pending

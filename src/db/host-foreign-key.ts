@@ -8,11 +8,18 @@
  */
 import type { PoolClient } from 'pg'
 import { quoteIdent } from './executor.js'
+import type { Executor } from './executor.js'
 
 export const HOST_FOREIGN_KEY = 'subscription_processing_subscription_id_fkey'
 
+/** What an instance started with `migrate: false` says when the key is not there. */
+export const MISSING_FOREIGN_KEY =
+  `subscription_processing has no foreign key to subscriptions that deletes along (${HOST_FOREIGN_KEY} was dropped or replaced since ` +
+  'the migrations ran, by a drizzle-kit push shown the table, say): enroll() accepts ids that name no subscription, and a deleted ' +
+  "subscription keeps its row. Run migrate (pg-subscription-scheduler migrate, as the tables' owner): it puts the key back."
+
 /** Whether the key is there: on `subscription_id`, to `subscriptions`, deleting along. */
-export async function hasHostForeignKey(client: PoolClient): Promise<boolean> {
+export async function hasHostForeignKey(client: Executor): Promise<boolean> {
   const { rows } = await client.query<{ keyed: boolean }>(
     `SELECT EXISTS (
        SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'subscription_id'
@@ -37,10 +44,15 @@ export async function restoreHostForeignKey(client: PoolClient): Promise<string 
   await client.query(
     `ALTER TABLE subscription_processing ADD CONSTRAINT ${HOST_FOREIGN_KEY} FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE`,
   )
-  const replaced = rows.length > 0 ? ` in place of ${rows.map((row) => row.conname).join(', ')}, which did not delete along` : ''
+  const key = `${HOST_FOREIGN_KEY} (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE)`
+  if (rows.length > 0) {
+    const names = rows.map((row) => row.conname).join(', ')
+    return `Replaced the foreign key ${names}, which did not delete along (a deleted subscription would have kept its row, or failed to delete), with ${key}.`
+  }
   return (
-    `Restored the foreign key ${HOST_FOREIGN_KEY} (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE)${replaced}: ` +
-    'it had been dropped since the migrations ran (by a drizzle-kit push shown the table, say: keep it out of your Drizzle schema, as the README says).'
+    `Restored the foreign key ${key}: it had been dropped since the migrations ran ` +
+    '(by a drizzle-kit push shown the table, say: keep it out of your Drizzle schema, as the README says).'
   )
-}
 
+
+}

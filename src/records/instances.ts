@@ -115,9 +115,15 @@ export async function listInstances(db: Executor, scope: string): Promise<Instan
   }))
 }
 
-/** Whether an instance of the scheduler `scope` that calls the worker (`work: true`) is running. */
-export async function someInstanceWorks(db: Executor, scope: string): Promise<boolean> {
-  const { rows } = await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${INSTANCES} WHERE scope = $1 AND works AND ${RUNNING_INSTANCE}) AS some`, [scope])
+/**
+ * Whether an instance of the scheduler `scope` that calls the worker (`work: true`) has reported
+ * within `withinSeconds` without stopping: a running one reports every 15 s at most.
+ */
+export async function someInstanceWorks(db: Executor, scope: string, withinSeconds: number): Promise<boolean> {
+  const { rows } = await db.query<{ some: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${INSTANCES} WHERE scope = $1 AND works AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)) AS some`,
+    [scope, withinSeconds],
+  )
   return rows[0]?.some === true
 }
 

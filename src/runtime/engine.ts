@@ -38,6 +38,7 @@ import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 import { createPendingSettles } from '../records/wait-for-run.js'
 import { watchForSchedule } from './schedule-watch.js'
+import { hasHostForeignKey, MISSING_FOREIGN_KEY } from '../db/host-foreign-key.js'
 import { watchUnworkedRuns } from './unworked-runs.js'
 import type { ScheduleWatch } from './schedule-watch.js'
 import pkg from '../../package.json' with { type: 'json' }
@@ -101,6 +102,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   } else {
     await assertOneOnSearchPath(pool)
     await assertMigrated(pool)
+    // migrate() would put it back; with migrate: false, whoever migrates must be told.
+    if (!(await hasHostForeignKey(pool))) logger.warn(MISSING_FOREIGN_KEY)
   }
   const unknown = await unknownMigrations(pool)
   if (unknown > 0) {

@@ -1,22 +1,31 @@
 /**
  * An instance started with `work: false` enqueues, and only the instances that work call: with
  * none running, what its runs enqueued waits in the queue, and a `runNow()` waiting for its run
- * waits with it, saying nothing. So a run such an instance enqueued is looked at again a little
- * later (an instance starting beside it has reported itself by then): with still no instance
- * that works running, and the run not finished, it says so, once per run.
+ * waits with it, saying nothing. So a run such an instance enqueued is looked at a little later
+ * (an instance starting beside it has reported itself by then), and again every half minute
+ * while it goes on (the only instance that worked may die mid-run): with no instance that works
+ * reporting, and the run not finished, it says so, once per run.
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { someInstanceWorks } from '../records/instances.js'
 import { getRun } from '../records/runs.js'
 
-/** How long after its run enqueued a `work: false` instance looks for one that works. */
-export const UNWORKED_CHECK_MS = 10_000
+export interface UnworkedTiming {
+  /** The first look, after the run enqueued. */
+  firstMs: number
+  /** The looks after, while the run goes on. */
+  everyMs: number
+  /** A working instance that reported within this long counts: a running one reports every 15 s. */
+  aliveWithinSeconds: number
+}
+
+export const UNWORKED_TIMING: UnworkedTiming = { firstMs: 10_000, everyMs: 30_000, aliveWithinSeconds: 30 }
 
 type WatchOptions = Pick<ResolvedOptions, 'work' | 'queuePrefix' | 'bossSchema' | 'logger'>
 
 export interface UnworkedRuns {
-  /** Run `runId` enqueued `count` subscriptions; resolves once it has been looked at again. */
+  /** Run `runId` enqueued `count` subscriptions; resolves once the run finished, or was said to wait. */
   enqueued(runId: string, count: number): Promise<void>
   stop(): void
 }
@@ -31,25 +40,30 @@ export function unworkedWarning(options: Pick<ResolvedOptions, 'queuePrefix' | '
   )
 }
 
-export function watchUnworkedRuns(pool: Pool, options: WatchOptions, checkAfterMs = UNWORKED_CHECK_MS): UnworkedRuns {
+export function watchUnworkedRuns(pool: Pool, options: WatchOptions, timing: UnworkedTiming = UNWORKED_TIMING): UnworkedRuns {
   const waits = new Map<NodeJS.Timeout, () => void>()
   let stopped = false
-  const check = async (runId: string, count: number) => {
-    // Called meanwhile by an instance that has stopped since, the run has nothing left to wait for.
-    if (stopped || (await someInstanceWorks(pool, options.queuePrefix)) || (await getRun(pool, runId)).finishedAt) return
+  /** Resolves true after `ms`, or false at once when stop() comes first. */
+  const pause = (ms: number) => new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => (waits.delete(timer), resolve(!stopped)), ms)
+    timer.unref()
+    waits.set(timer, () => resolve(false))
+  })
+  /** Whether the watch is over: the run finished, or was said to wait. */
+  const look = async (runId: string, count: number): Promise<boolean> => {
+    if ((await getRun(pool, runId)).finishedAt) return true
+    if (await someInstanceWorks(pool, options.queuePrefix, timing.aliveWithinSeconds)) return false
     if (!stopped) options.logger.warn(unworkedWarning(options, runId, count))
+    return true
   }
   return {
     async enqueued(runId, count) {
       // An instance that works calls its own runs.
-      if (options.work || count === 0 || stopped) return
-      const waited = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => (waits.delete(timer), resolve(true)), checkAfterMs)
-        timer.unref()
-        waits.set(timer, () => resolve(false))
-      })
-      // The database away for a moment: the run's jobs wait as they would anyway; nothing to add.
-      if (waited) await check(runId, count).catch(() => {})
+      if (options.work || count === 0) return
+      for (let wait = timing.firstMs; await pause(wait); wait = timing.everyMs) {
+        // The database away for a moment: looked at again next time.
+        if (await look(runId, count).catch(() => false)) return
+      }
     },
     stop() {
       stopped = true

@@ -37,6 +37,8 @@ export default defineCommand({
       for (const note of restored) console.error(`warning: ${note}`)
       if (applied.length > 0) {
         console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
+      } else if (restored.length > 0) {
+        console.log(`Up to date: ${total} migration${total === 1 ? '' : 's'} applied before, and what had gone since is put back (above); pg-boss's schema (${bossSchema}) is ready.`)
       } else {
         console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${bossSchema}) is ready.`)
       }
