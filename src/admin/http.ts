@@ -68,6 +68,15 @@ export function html(body: string, headers: Record<string, string>, status = 200
 }
 
 /** Escapes text for an HTML attribute value or text node. */
+/**
+ * Whether an `X-Forwarded-Proto` header (its first hop, as a TLS-terminating proxy in front sets
+ * it) says the client came over https: the Node adapter's request URL and the session cookie's
+ * `Secure` go by it.
+ */
+export function forwardedHttps(header: string | string[] | null | undefined): boolean {
+  return String(header ?? '').split(',')[0]?.trim() === 'https'
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { AdminHttpError } from './http.js'
+import { AdminHttpError, forwardedHttps } from './http.js'
 import { targetOf } from './routes.js'
 import type { Target } from './routes.js'
 
@@ -96,8 +96,7 @@ function headersOf(req: MountedRequest, parsedBody: boolean): Headers {
 
 function originOf(req: IncomingMessage): string {
   const encrypted = (req.socket as TLSSocket | undefined)?.encrypted === true
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim()
-  const protocol = encrypted || forwarded === 'https' ? 'https' : 'http'
+  const protocol = encrypted || forwardedHttps(req.headers['x-forwarded-proto']) ? 'https' : 'http'
   const host = req.headers.host ?? ''
   try {
     return new URL(`${protocol}://${host}`).origin

@@ -6,7 +6,7 @@
  */
 import type { Authorize } from './auth.js'
 import { judged, TOKEN_CHARS, withBearer } from './auth.js'
-import { AdminHttpError, readBody } from './http.js'
+import { AdminHttpError, forwardedHttps, readBody } from './http.js'
 import { clearedSessionCookie, mintSession, sessionCookie } from './session.js'
 import type { SessionKey } from './session.js'
 import { signInPage } from './sign-in-page.js'
@@ -82,9 +82,8 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
   const expiresAt = new Date(Date.now() + settings.maxAgeSeconds * 1000)
-  // As the Node adapter judges it: a TLS-terminating proxy in front says so in X-Forwarded-Proto.
-  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim()
-  const secure = new URL(request.url).protocol === 'https:' || forwarded === 'https'
+  // Through .fetch too (Hono behind a proxy builds an http:// URL), as the Node adapter judges it.
+  const secure = new URL(request.url).protocol === 'https:' || forwardedHttps(request.headers.get('x-forwarded-proto'))
   return new Response(null, {
     status: 303,
     headers: {

@@ -53,6 +53,4 @@ export async function restoreHostForeignKey(client: PoolClient): Promise<string 
     `Restored the foreign key ${key}: it had been dropped since the migrations ran ` +
     '(by a drizzle-kit push shown the table, say: keep it out of your Drizzle schema, as the README says).'
   )
-
-
 }
