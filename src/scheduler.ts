@@ -190,7 +190,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       await clockChecked()
       return await explainingMissingTables(pool, () => getStatus(pool, resolved))
     },
-    listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved.queuePrefix)),
+    listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved)),
     listRuns: async (given) => {
       const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished'])
       if (o.before !== undefined) assertUuid('before', o.before)

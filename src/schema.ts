@@ -273,6 +273,8 @@ export const schedulerInstances = scheduler.table(
     id: uuid('id').primaryKey(),
     /** The queue prefix: the scheduler it belongs to. */
     scope: text('scope').notNull(),
+    /** The pg-boss schema (`bossSchema`) whose queues it uses; null when written by an older version. */
+    bossSchema: text('boss_schema'),
     host: text('host').notNull(),
     pid: integer('pid').notNull(),
     version: text('version').notNull(),

@@ -115,7 +115,7 @@ describe('retry-failed', { timeout: SLOW_MS }, () => {
     const retry = await runCli(['retry-failed', '--no-wait'], { DATABASE_URL: db.url })
     expect(retry.code, retry.stderr).toBe(0)
     expect(retry.stdout).toMatch(/^Retry run [0-9a-f-]{36} started: 1 subscription enqueued/m)
-    expect(retry.stderr).toContain("No instance that calls the worker is running on queue prefix 'subscription-scheduler' now: what this command enqueues with --no-wait waits, queued, until one starts.")
+    expect(retry.stderr).toContain("No instance that calls the worker is running on queue prefix 'subscription-scheduler' and pg-boss schema 'pgboss' now: what this command enqueues with --no-wait waits, queued, until one starts.")
     expect(worker.calls).toEqual([])
     const next = instance()
     await next.start()

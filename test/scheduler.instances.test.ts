@@ -1,7 +1,7 @@
 /**
  * `listInstances()`: the scheduler's instances as they report themselves, on real Postgres and
- * pg-boss. Three instances of one scheduler in different roles and one of another scheduler
- * (another queue prefix) start on one database; one stops; one goes silent as a killed instance
+ * pg-boss. Three instances of one scheduler in different roles and two of other schedulers
+ * (another queue prefix; the same prefix under another pg-boss schema) start on one database; one stops; one goes silent as a killed instance
  * does (its last report set back, since a kill cannot be made to happen a minute ago), and comes
  * back at its next report; rows gone for a day are pruned.
  */
@@ -25,6 +25,7 @@ describe('listInstances', () => {
   let working: SubscriptionScheduler
   let steering: SubscriptionScheduler
   let other: SubscriptionScheduler
+  let otherSchema: SubscriptionScheduler
 
   function instance(options: Partial<SchedulerOptions>): SubscriptionScheduler {
     // A pool each, as separate processes would have.
@@ -43,6 +44,7 @@ describe('listInstances', () => {
     working = instance({ schedule: false, concurrency: 32 })
     steering = instance({ schedule: false, work: false })
     other = instance({ queuePrefix: 'billing' })
+    otherSchema = instance({ bossSchema: 'pss_instances' })
     await Promise.all(started.map((s) => s.start()))
   })
 
@@ -62,6 +64,8 @@ describe('listInstances', () => {
     expect(byId.get(idOf(working))).toMatchObject({ ...common, schedules: false, works: true, concurrency: 32, breaker: null })
     expect(byId.get(idOf(steering))).toMatchObject({ ...common, schedules: false, works: false })
     expect((await other.listInstances()).map((i) => i.instanceId)).toEqual([idOf(other)])
+    // The same prefix under another pg-boss schema works other queues: another scheduler.
+    expect((await otherSchema.listInstances()).map((i) => i.instanceId)).toEqual([idOf(otherSchema)])
   })
 
   test('an instance that stops is listed stopped, after the running ones, and says no id of its own any more', async () => {

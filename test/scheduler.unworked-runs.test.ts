@@ -30,9 +30,9 @@ afterAll(async () => {
 })
 
 let pid = 1
-function instance(scope: string, works: boolean): InstanceIdentity {
+function instance(scope: string, works: boolean, bossSchema = 'pgboss'): InstanceIdentity {
   return {
-    id: crypto.randomUUID(), scope, host: 'test', pid: pid++, version: '0.0.0', schedules: false, works,
+    id: crypto.randomUUID(), queuePrefix: scope, bossSchema, host: 'test', pid: pid++, version: '0.0.0', schedules: false, works,
     concurrency: 16, maxConcurrentCalls: null, maxCallsPerSecond: null,
   }
 }
@@ -48,21 +48,26 @@ function watch(scope: string, work = false, timing: Partial<UnworkedTiming> = {}
 }
 
 describe('a run enqueued by an instance that calls no worker', () => {
-  test('is said to wait when no running instance of its scope works: a stopped one, one of another prefix and a steering one do not count', async () => {
+  test('is said to wait when no running instance of its scope works: a stopped one, one of another prefix or pg-boss schema and a steering one do not count', async () => {
     const scope = 'alone'
     await reportInstance(db.pool, instance(scope, false), report)
     const stopped = instance(scope, true)
     await reportInstance(db.pool, stopped, report)
     await markInstanceStopped(db.pool, stopped.id)
     await reportInstance(db.pool, instance('another-prefix', true), report)
+    await reportInstance(db.pool, instance(scope, true, 'pss_boss'), report)
 
+    // Counted, any of them would hold the warning back for the 30 s it stays recent.
     const { logger, unworked } = watch(scope)
     const run = await openRun()
-    await unworked.enqueued(run, 3)
+    const watched = unworked.enqueued(run, 3)
+    await pollUntil(() => logger.messages('warn').length > 0 || undefined, { timeoutMs: 10_000, what: 'the warning' })
+    unworked.stop()
+    await watched
     expect(logger.messages('warn')).toEqual([
       `Run ${run} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker: none reporting ` +
-        "under queue prefix 'alone' started with `work: true`. They wait in the queue, and a runNow() waiting for the run waits with " +
-        "them, until an instance with `work: true` (the default) and the same `queuePrefix` and `bossSchema` ('pgboss') starts.",
+        "under queue prefix 'alone' and pg-boss schema 'pgboss' started with `work: true`. They wait in the queue, and a runNow() waiting for the run waits with " +
+        "them, until an instance with `work: true` (the default) and the same `queuePrefix` and `bossSchema` starts.",
     ])
   })
 
@@ -74,6 +79,21 @@ describe('a run enqueued by an instance that calls no worker', () => {
     let watching = true
     const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
     // It goes on looking while the run does: finished, the watch ends.
+    await finishSweep(db.pool, run, new Date())
+    await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
+    await watched
+    expect(logger.messages('warn')).toEqual([])
+  })
+
+  test('is not while a working instance of an older version runs: its row names no pg-boss schema, and counts in every one', async () => {
+    const scope = 'older'
+    const older = instance(scope, true)
+    await reportInstance(db.pool, older, report)
+    await db.pool.query('UPDATE subscription_scheduler.instances SET boss_schema = NULL WHERE id = $1', [older.id])
+    const { logger, unworked } = watch(scope, false, { aliveWithinSeconds: 60 })
+    const run = await openRun()
+    let watching = true
+    const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
     await finishSweep(db.pool, run, new Date())
     await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
     await watched

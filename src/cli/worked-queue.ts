@@ -8,8 +8,8 @@
 import type pg from 'pg'
 import type { Logger } from '../observe/logger.js'
 import { isOlderTablesError } from '../db/missing-tables.js'
-import { TABLES } from '../db/names.js'
-import { RUNNING_INSTANCE } from '../records/instances.js'
+import { SILENT_AFTER_SECONDS, someInstanceWorks } from '../records/instances.js'
+import type { InstanceScope } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import { quoteIdent } from '../db/executor.js'
@@ -27,7 +27,7 @@ export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions
   const { rows } = await pool.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.queue`])
   const worked = rows[0]?.installed === true &&
     ((await pool.query(`SELECT 1 FROM ${quoteIdent(bossSchema)}.queue WHERE name = $1`, [queue])).rowCount ?? 0) > 0
-  if (worked) return await warnIfNoneRunning(pool, queuePrefix, flag, options.logger)
+  if (worked) return await warnIfNoneRunning(pool, { queuePrefix, bossSchema }, flag, options.logger)
   throw new UsageError(
     `No instance has started with queue prefix '${queuePrefix}' and pg-boss schema '${bossSchema}' on this database, and ${flag} ` +
       'leaves the calls to running instances: nothing would make them. Set SUBSCRIPTION_QUEUE_PREFIX and SUBSCRIPTION_BOSS_SCHEMA ' +
@@ -35,22 +35,15 @@ export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions
   )
 }
 
-async function warnIfNoneRunning(pool: pg.Pool, queuePrefix: string, flag: string, logger: Logger | undefined): Promise<void> {
-  let running: number
+async function warnIfNoneRunning(pool: pg.Pool, scope: InstanceScope, flag: string, logger: Logger | undefined): Promise<void> {
   try {
-    const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${TABLES.instances}
-        WHERE scope = $1 AND works AND ${RUNNING_INSTANCE}`,
-      [queuePrefix],
-    )
-    running = rows[0]?.n ?? 0
+    if (await someInstanceWorks(pool, scope, SILENT_AFTER_SECONDS)) return
   } catch (error) {
-    if (isOlderTablesError(error)) return // tables older than the instances' (0012): instances are not known
+    if (isOlderTablesError(error)) return // tables older than the instances' (0012, 0017): instances are not known
     throw error
   }
-  if (running > 0) return
   logger?.warn(
-    `No instance that calls the worker is running on queue prefix '${queuePrefix}' now: what this command enqueues with ${flag} ` +
+    `No instance that calls the worker is running on queue prefix '${scope.queuePrefix}' and pg-boss schema '${scope.bossSchema}' now: what this command enqueues with ${flag} ` +
       'waits, queued, until one starts. Leave out ' + `${flag} to make the calls from here.`,
   )
 }

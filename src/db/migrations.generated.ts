@@ -391,4 +391,14 @@ END $$;
 `,
     ],
   },
+  {
+    tag: "0017_instances_boss_schema",
+    folderMillis: 1796391591228,
+    hash: "5f39f360a40f718cd9227359e7fc125110b0b30a799827d970ccf0da29965b9c",
+    sql: [
+      `-- The pg-boss schema each instance's queues are in (bossSchema): an instance under another schema works none of this one's jobs, so
+-- listInstances(), the CLI's status and the work: false watch leave it out. Null in rows an older version wrote.
+ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "boss_schema" text;`,
+    ],
+  },
 ]

@@ -57,8 +57,21 @@ export interface InstanceInfo {
   stoppedAt: Date | null
 }
 
-/** What an instance says of itself in each report; `scope` is its scheduler's queue prefix. */
-export type InstanceIdentity = { id: string; scope: string } & Pick<
+/**
+ * Which scheduler's instances: its queue prefix and pg-boss schema. An instance under another
+ * `bossSchema` works the queues of that schema, none of this one's jobs. Rows an older version
+ * wrote name no schema, and are counted in every one.
+ */
+export interface InstanceScope {
+  queuePrefix: string
+  bossSchema: string
+}
+
+/** SQL: a row of the scope given as $1 (queue prefix) and $2 (pg-boss schema). */
+const IN_SCOPE = '(scope = $1 AND (boss_schema = $2 OR boss_schema IS NULL))'
+
+/** What an instance says of itself in each report. */
+export type InstanceIdentity = { id: string } & InstanceScope & Pick<
   InstanceInfo,
   'host' | 'pid' | 'version' | 'schedules' | 'works' | 'concurrency' | 'maxConcurrentCalls' | 'maxCallsPerSecond'
 >
@@ -75,10 +88,10 @@ export interface InstanceReport {
  */
 export async function reportInstance(db: Executor, me: InstanceIdentity, report: InstanceReport): Promise<void> {
   await db.query(
-    `INSERT INTO ${INSTANCES} (id, scope, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, breaker, calls)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    `INSERT INTO ${INSTANCES} (id, scope, boss_schema, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, breaker, calls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker, calls = EXCLUDED.calls`,
-    [me.id, me.scope, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, me.maxConcurrentCalls, me.maxCallsPerSecond, report.breaker, report.calls],
+    [me.id, me.queuePrefix, me.bossSchema, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, me.maxConcurrentCalls, me.maxCallsPerSecond, report.breaker, report.calls],
   )
 }
 
@@ -87,7 +100,7 @@ export async function markInstanceStopped(db: Executor, id: string): Promise<voi
 }
 
 /** A row as read: the identity's columns, its times, its breaker as stored (JSON), and its state. */
-type InstanceRow = Omit<InstanceIdentity, 'scope' | 'maxConcurrentCalls' | 'maxCallsPerSecond'> & Pick<InstanceInfo, 'state' | 'calls'> & {
+type InstanceRow = Omit<InstanceIdentity, keyof InstanceScope | 'maxConcurrentCalls' | 'maxCallsPerSecond'> & Pick<InstanceInfo, 'state' | 'calls'> & {
   max_concurrent_calls: number | null
   max_calls_per_second: number | null
   breaker: { state: BreakerHealth['state']; openSince: string | null; until: string | null } | null
@@ -99,12 +112,12 @@ type InstanceRow = Omit<InstanceIdentity, 'scope' | 'maxConcurrentCalls' | 'maxC
 const date = (iso: string | null) => (iso === null ? null : new Date(iso))
 
 /** The instances of the scheduler `scope`: running ones first, then the latest started. */
-export async function listInstances(db: Executor, scope: string): Promise<InstanceInfo[]> {
+export async function listInstances(db: Executor, scope: InstanceScope): Promise<InstanceInfo[]> {
   const { rows } = await db.query<InstanceRow>(
     `SELECT *, CASE WHEN stopped_at IS NOT NULL THEN 'stopped' WHEN ${RUNNING_INSTANCE} THEN 'running' ELSE 'silent' END AS state
-       FROM ${INSTANCES} WHERE scope = $1
+       FROM ${INSTANCES} WHERE ${IN_SCOPE}
       ORDER BY ${RUNNING_INSTANCE} DESC, started_at DESC, id LIMIT 1000`,
-    [scope],
+    [scope.queuePrefix, scope.bossSchema],
   )
   return rows.map((row) => ({
     instanceId: row.id, host: row.host, pid: row.pid, version: row.version,
@@ -119,10 +132,10 @@ export async function listInstances(db: Executor, scope: string): Promise<Instan
  * Whether an instance of the scheduler `scope` that calls the worker (`work: true`) has reported
  * within `withinSeconds` without stopping: a running one reports every 15 s at most.
  */
-export async function someInstanceWorks(db: Executor, scope: string, withinSeconds: number): Promise<boolean> {
+export async function someInstanceWorks(db: Executor, scope: InstanceScope, withinSeconds: number): Promise<boolean> {
   const { rows } = await db.query<{ some: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${INSTANCES} WHERE scope = $1 AND works AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $2)) AS some`,
-    [scope, withinSeconds],
+    `SELECT EXISTS (SELECT 1 FROM ${INSTANCES} WHERE ${IN_SCOPE} AND works AND stopped_at IS NULL AND seen_at >= now() - make_interval(secs => $3)) AS some`,
+    [scope.queuePrefix, scope.bossSchema, withinSeconds],
   )
   return rows[0]?.some === true
 }

@@ -32,7 +32,7 @@ export async function startPresence(
 ): Promise<Presence> {
   const { logger } = options
   const me = {
-    id: randomUUID(), scope: options.queuePrefix, host: hostname(), pid: process.pid, version,
+    id: randomUUID(), queuePrefix: options.queuePrefix, bossSchema: options.bossSchema, host: hostname(), pid: process.pid, version,
     schedules: options.schedule, works: options.work, concurrency: options.concurrency,
     maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond,
   }

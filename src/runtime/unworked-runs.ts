@@ -34,9 +34,9 @@ export function unworkedWarning(options: Pick<ResolvedOptions, 'queuePrefix' | '
   const what = `${count} subscription${count === 1 ? '' : 's'}`
   return (
     `Run ${runId} enqueued ${what} from this instance (work: false), and no running instance calls the worker: none reporting ` +
-    `under queue prefix '${options.queuePrefix}' started with \`work: true\`. They wait in the queue, and a runNow() waiting ` +
+    `under queue prefix '${options.queuePrefix}' and pg-boss schema '${options.bossSchema}' started with \`work: true\`. They wait in the queue, and a runNow() waiting ` +
     `for the run waits with them, until an instance with \`work: true\` (the default) and the same \`queuePrefix\` and ` +
-    `\`bossSchema\` ('${options.bossSchema}') starts.`
+    `\`bossSchema\` starts.`
   )
 }
 
@@ -52,7 +52,7 @@ export function watchUnworkedRuns(pool: Pool, options: WatchOptions, timing: Unw
   /** Whether the watch is over: the run finished, or was said to wait. */
   const look = async (runId: string, count: number): Promise<boolean> => {
     if ((await getRun(pool, runId)).finishedAt) return true
-    if (await someInstanceWorks(pool, options.queuePrefix, timing.aliveWithinSeconds)) return false
+    if (await someInstanceWorks(pool, options, timing.aliveWithinSeconds)) return false
     if (!stopped) options.logger.warn(unworkedWarning(options, runId, count))
     return true
   }
