@@ -12,7 +12,7 @@ export const commonArgs = {
 } as const satisfies ArgsDef
 
 export const schedulerArgs = {
-  'worker-url': { type: 'string', description: 'Base URL of the subscription worker (env SUBSCRIPTION_WORKER_URL)', valueHint: 'url' },
+  'worker-url': { type: 'string', description: 'Base URL of the subscription worker (env SUBSCRIPTION_WORKER_URL; headers, such as its auth, from env SUBSCRIPTION_WORKER_HEADERS: Authorization=Bearer%20<token>,X-Team=billing)', valueHint: 'url' },
   concurrency: { type: 'string', description: 'Worker calls in flight in this process (default 16)', valueHint: 'n' },
   timezone: {
     type: 'string',

@@ -10,6 +10,8 @@ import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
 import { isTransientDbError } from '../db/transient.js'
 import { checkBossSchema, checkQueuePrefix } from '../config/resolve-options.js'
+import { UsageError } from './usage-error.js'
+import { workerClientWithHeaders } from './worker-headers.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {
@@ -26,10 +28,7 @@ export const EXIT = {
   interrupted: 130,
 } as const
 
-/** A mistake in the command line or the environment. Exit code 2, no stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
+export { UsageError } from './usage-error.js'
 
 export function requireDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.DATABASE_URL?.trim()
@@ -116,6 +115,12 @@ export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: Nod
   const options: SchedulerOptions = { logger, ...namespaceOptions(env) }
   const workerUrl = flags.workerUrl || undefined
   if (workerUrl) options.workerUrl = workerUrl
+  // A worker behind auth: the client that sends SUBSCRIPTION_WORKER_HEADERS replaces the plain one.
+  const withHeaders = workerClientWithHeaders(workerUrl ?? env.SUBSCRIPTION_WORKER_URL, env)
+  if (withHeaders) {
+    options.workerClient = withHeaders
+    delete options.workerUrl
+  }
   const concurrency = integerFlag('concurrency', flags.concurrency, 1)
   if (concurrency !== undefined) options.concurrency = concurrency
   const timezone = flags.timezone || env.SUBSCRIPTION_TIMEZONE

@@ -107,6 +107,8 @@ export interface WorkerOptions {
   holdUntil?: Promise<void>
   /** Answers 503 (a retryable failure) for every call. */
   unavailable?: boolean
+  /** Answers 401 to a call whose Authorization header is not this one. */
+  authorization?: string
 }
 
 /** A subscription worker on 127.0.0.1: 200 with JSON, 422 for the ids it rejects, or 503 when unavailable. */
@@ -120,9 +122,10 @@ export async function startWorker(options: WorkerOptions = {}) {
       const { subscriptionId } = JSON.parse(body) as { subscriptionId: string }
       calls.push(subscriptionId)
       await options.holdUntil
-      const status = options.unavailable ? 503 : rejects(subscriptionId) ? 422 : 200
+      const unauthorized = options.authorization !== undefined && req.headers.authorization !== options.authorization
+      const status = unauthorized ? 401 : options.unavailable ? 503 : rejects(subscriptionId) ? 422 : 200
       res.writeHead(status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(status === 200 ? { ok: true } : status === 503 ? { error: 'down for maintenance' } : { error: 'no payment method on file' }))
+      res.end(JSON.stringify(status === 200 ? { ok: true } : status === 503 ? { error: 'down for maintenance' } : status === 401 ? { error: 'unauthorized' } : { error: 'no payment method on file' }))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

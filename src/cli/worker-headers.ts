@@ -1,0 +1,60 @@
+/**
+ * Headers for the worker calls a command makes (`worker`, `run-now`, `retry-failed`,
+ * `backfill`): a worker behind auth needs them, and a URL with credentials is refused. They come
+ * from SUBSCRIPTION_WORKER_HEADERS only, never a flag, so that a token stays out of the process
+ * list and the shell's history. The format is OpenTelemetry's for OTEL_EXPORTER_OTLP_HEADERS:
+ * `Name=value` pairs separated by commas, values percent-encoded (`Authorization=Bearer%20abc`).
+ * An error names the pair by its place and its name, never its value: a value is a secret.
+ */
+import { createHttpWorkerClient } from '../worker-client/http-client.js'
+import type { WorkerClient } from '../worker-client/types.js'
+import { UsageError } from './usage-error.js'
+
+export const WORKER_HEADERS_VARIABLE = 'SUBSCRIPTION_WORKER_HEADERS'
+
+/** An HTTP header name (RFC 9110's token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const FORMAT =
+  `Set ${WORKER_HEADERS_VARIABLE} to Name=value pairs separated by commas, values percent-encoded ` +
+  '(a space is %20, a comma %2C), such as Authorization=Bearer%20<token>,X-Team=billing.'
+
+/** The headers SUBSCRIPTION_WORKER_HEADERS gives; undefined when it is unset or blank. */
+export function parseWorkerHeaders(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const headers: Record<string, string> = {}
+  const pairs = text.split(',')
+  for (const [index, pair] of pairs.entries()) {
+    const place = `${WORKER_HEADERS_VARIABLE}: pair ${index + 1} of ${pairs.length}`
+    if (pair.trim() === '') throw new UsageError(`${place} is empty (two commas in a row, or one at an end). ${FORMAT}`)
+    const equals = pair.indexOf('=')
+    if (equals < 0) throw new UsageError(`${place} has no '=' between a name and its value. ${FORMAT}`)
+    const name = pair.slice(0, equals).trim()
+    if (!HEADER_NAME.test(name)) throw new UsageError(`${place}: ${JSON.stringify(name)} is not a header name. ${FORMAT}`)
+    let value: string
+    try {
+      value = decodeURIComponent(pair.slice(equals + 1).trim())
+    } catch {
+      throw new UsageError(`${place} (${name}): its value has a '%' that starts no percent-encoding. ${FORMAT}`)
+    }
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`${place} (${name}): its value holds a line break or NUL, which no header may carry.`)
+    const seen = Object.keys(headers).find((other) => other.toLowerCase() === name.toLowerCase())
+    if (seen !== undefined) throw new UsageError(`${place}: ${name} is given twice. Give each header once.`)
+    headers[name] = value
+  }
+  return headers
+}
+
+/**
+ * The HTTP worker client with SUBSCRIPTION_WORKER_HEADERS's headers; undefined when the variable
+ * is unset or there is no URL (the scheduler then builds its own client from the URL, or has none).
+ */
+export function workerClientWithHeaders(url: string | undefined, env: NodeJS.ProcessEnv): WorkerClient | undefined {
+  const headers = parseWorkerHeaders(env[WORKER_HEADERS_VARIABLE])
+  if (headers === undefined || !url) return undefined
+  try {
+    return createHttpWorkerClient({ baseUrl: url, headers })
+  } catch (error) {
+    throw new UsageError(`--worker-url or SUBSCRIPTION_WORKER_URL: ${(error as Error).message.replace(/^Invalid option `baseUrl`: /, '')}`, { cause: error })
+  }
+}

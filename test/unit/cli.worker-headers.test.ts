@@ -1,0 +1,37 @@
+/**
+ * SUBSCRIPTION_WORKER_HEADERS, the CLI's way to reach a worker behind auth: OpenTelemetry's
+ * `Name=value,Name=value` with percent-encoded values, and errors that never show a value.
+ */
+import { describe, expect, test } from 'vitest'
+import { parseWorkerHeaders } from '../../src/cli/worker-headers.js'
+
+describe('parseWorkerHeaders', () => {
+  test('reads Name=value pairs separated by commas, decoding percent-encoded values', () => {
+    expect(parseWorkerHeaders('Authorization=Bearer%20abc.def==, X-Team=billing%2Cops')).toEqual({ Authorization: 'Bearer abc.def==', 'X-Team': 'billing,ops' })
+  })
+
+  test('unset or blank gives none', () => {
+    expect(parseWorkerHeaders(undefined)).toBeUndefined()
+    expect(parseWorkerHeaders('  ')).toBeUndefined()
+  })
+
+  test.each([
+    ['Authorization', "pair 1 of 1 has no '=' between a name and its value"],
+    ['Authorization=Bearer%20s3cret,,X-Team=a', 'pair 2 of 3 is empty'],
+    ['Bad Name=s3cret', 'pair 1 of 1: "Bad Name" is not a header name'],
+    ['Authorization=s3cret%zz', "pair 1 of 1 (Authorization): its value has a '%' that starts no percent-encoding"],
+    ['X-Token=s3cret%0D%0AHost:%20evil', 'pair 1 of 1 (X-Token): its value holds a line break or NUL'],
+    ['Authorization=s3cret,authorization=other', 'pair 2 of 2: authorization is given twice'],
+  ])('refuses %j, saying where and how to write it, without showing a value', (text, message) => {
+    let thrown: unknown
+    try {
+      parseWorkerHeaders(text)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ name: 'UsageError' })
+    const said = (thrown as Error).message
+    expect(said).toContain(`SUBSCRIPTION_WORKER_HEADERS: ${message}`)
+    expect(said).not.toContain('s3cret')
+  })
+})
