@@ -41,10 +41,14 @@ describe('npm pack', () => {
     expect(packed).toMatchObject({ name: 'pg-subscription-scheduler', version: pkg.version })
   })
 
-  test('ships only dist/, drizzle/ and the files npm always includes', () => {
-    const allowed = /^(dist\/|drizzle\/)|^(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md)$/
+  test('ships only dist/, drizzle/, the docs the README links to, and the files npm always includes', () => {
+    const allowed = /^(dist\/|drizzle\/|docs\/[\w-]+\.md$)|^(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md)$/
     expect(paths.filter((p) => !allowed.test(p))).toEqual([])
-    expect(paths.filter((p) => /^(src|test|examples|scripts|bench|docs|\.ci|\.scratch|node_modules)\//.test(p))).toEqual([])
+    expect(paths.filter((p) => /^(src|test|examples|scripts|bench|\.ci|\.scratch|node_modules)\//.test(p))).toEqual([])
+    // The README's links to docs/ resolve in node_modules (the screenshots stay out: 700 KB).
+    const linked = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\((docs\/[\w-]+\.md)(#[^)]*)?\)/g)].map((m) => m[1]!)
+    expect(linked.length).toBeGreaterThan(0)
+    for (const doc of new Set(linked)) expect(paths).toContain(doc)
     expect(paths).toContain('package.json')
     expect(paths).toContain('README.md')
   })
@@ -113,7 +117,7 @@ describe('npm pack', () => {
     expect(pkg.sideEffects).toBe(false)
     // drizzle-kit's schema snapshots serve `drizzle-kit generate` in this repository; migrating
     // (migrate(), drizzle-kit migrate) reads the journal and the SQL only.
-    expect(pkg.files).toEqual(['dist', 'drizzle', '!drizzle/meta/*_snapshot.json'])
+    expect(pkg.files).toEqual(['dist', 'drizzle', '!drizzle/meta/*_snapshot.json', 'docs/*.md'])
     expect(paths.filter((p) => p.endsWith('_snapshot.json'))).toEqual([])
     expect(pkg.scripts.prepublishOnly).toMatch(/build|check:package/)
     expect(pkg.scripts.prepublishOnly).toMatch(/\btest\b/)
