@@ -88,6 +88,13 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
   const lateness = (points.get('pss.fire.lateness') ?? []) as DataPoint<Histogram>[]
   expect(lateness[0]?.value.count).toBe(5)
   expect(lateness[0]?.value.min).toBeGreaterThanOrEqual(119_000)
+  // Buckets that reach past the SDK's default 10 s: two minutes late is in a bucket of its own,
+  // not the overflow one, and so are an hour's retry backoff and a half-minute call.
+  const { boundaries, counts } = lateness[0]!.value.buckets
+  expect(boundaries.at(-1)).toBeGreaterThanOrEqual(86_400_000)
+  expect(counts.at(-1)).toBe(0)
+  expect(boundaries).toContain(3_600_000)
+  expect(calls[0]!.value.buckets.boundaries).toEqual(expect.arrayContaining([5, 30_000, 60_000]))
   // What was due as the run began. The gauge reports once its count returns, which here (the
   // count is sent late) is after the run.
   const backlog = await pollUntil(async () => {
@@ -111,12 +118,22 @@ test('a failed attempt that is retried counts as failed with final=false, and as
   const before = await collect()
   const [flaky] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
   worker.on(flaky!, { fail: new RetryableError('busy'), failTimes: 1 })
-  expect(await scheduler.runSubscription(flaky!)).toMatchObject({ processed: 1, successful: 1, retried: 1, failed: 0 })
+  const spansBefore = spanExporter.getFinishedSpans().length
+  const summary = await scheduler.runSubscription(flaky!)
+  expect(summary).toMatchObject({ processed: 1, successful: 1, retried: 1, failed: 0 })
   const after = await collect()
   const grew = (name: string, filter: Record<string, unknown> = {}) => sum(after.get(name), filter) - sum(before.get(name), filter)
-  expect(grew('pss.subscriptions.failed', { final: false })).toBe(1)
+  expect(grew('pss.subscriptions.failed', { final: false, cancelled: false })).toBe(1)
   expect(grew('pss.subscriptions.failed', { final: true })).toBe(0)
-  expect(grew('pss.subscriptions.retried')).toBe(1)
+  expect(grew('pss.subscriptions.retried', { cancelled: false })).toBe(1)
+  // Its retry's lateness holds the backoff: apart from first calls', which tell how late the schedule runs.
+  const lateCount = (points: Map<string, DataPoint<unknown>[]>, retry: boolean) =>
+    ((points.get('pss.fire.lateness') ?? []) as DataPoint<Histogram>[]).filter((p) => p.attributes.retry === retry).reduce((n, p) => n + p.value.count, 0)
+  expect(lateCount(after, false) - lateCount(before, false)).toBe(1)
+  expect(lateCount(after, true) - lateCount(before, true)).toBe(1)
+  // runSubscription()'s sweep names its run, as every sweep does.
+  const sweeps = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.sweep')
+  expect(sweeps.map((s) => s.attributes)).toEqual([{ 'pss.trigger': 'single', 'pss.run_id': summary.runId }])
 })
 
 test('a backfill counts as a run (trigger backfill), and each of its calls has a span and a duration, but no fire lateness: its slots are past on purpose', async () => {
@@ -165,4 +182,28 @@ test('a circuit breaker counts its openings and the calls it held back, once eac
   } finally {
     await held.stop({ timeoutMs: 1000 })
   }
+})
+
+test("calls cut short by stop() count apart (cancelled=true, outcome cancelled): no failure of the worker's for alerts to count", async () => {
+  const before = await collect()
+  const hung = createFakeWorkerClient().otherwise({ hang: true })
+  const stopping = createSubscriptionScheduler(pool, { workerClient: hung, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'telemetry-stop' })
+  await stopping.start()
+  const mine = { queue_prefix: 'telemetry-stop' }
+  try {
+    const ids = await seedSubscriptions(db.pool, { count: 2, nextRunInSeconds: -60 })
+    void stopping.runNow().catch(() => {})
+    await hung.waitForCalls(2)
+    expect(hung.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+  } finally {
+    await stopping.stop({ timeoutMs: 200 })
+  }
+  const after = await collect()
+  const grew = (name: string, filter: Record<string, unknown>) => sum(after.get(name), { ...mine, ...filter }) - sum(before.get(name), { ...mine, ...filter })
+  expect(grew('pss.subscriptions.failed', { final: false, cancelled: true })).toBe(2)
+  expect(grew('pss.subscriptions.failed', { cancelled: false })).toBe(0)
+  expect(grew('pss.subscriptions.retried', { cancelled: true })).toBe(2)
+  expect(grew('pss.subscriptions.retried', { cancelled: false })).toBe(0)
+  const calls = ((after.get('pss.worker.call.duration') ?? []) as DataPoint<Histogram>[]).filter((p) => p.attributes.queue_prefix === 'telemetry-stop')
+  expect(calls.map((p) => [p.attributes.outcome, p.value.count])).toEqual([['cancelled', 2]])
 })

@@ -18,13 +18,28 @@ function tracingRegistered(): boolean {
 
 const SCOPE = 'pg-subscription-scheduler'
 
+export type CallOutcome = 'success' | 'failure' | 'cancelled'
+
+/**
+ * Histogram buckets, in ms. The SDK's default ones end at 10 s, and a call's lateness runs to
+ * hours (retry backoff up to `retry.maxDelaySeconds`, `spreadMinutes`, a backlog): its quantiles
+ * would all fall in the last bucket.
+ */
+const DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000]
+const LATENESS_BUCKETS = [100, 500, 1_000, 5_000, 15_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 86_400_000]
+
 export interface Telemetry {
   runStarted(trigger: RunTrigger): void
   succeeded(count: number): void
-  failed(count: number, final: boolean): void
-  retried(count: number): void
-  /** One worker call's duration, and how late it started relative to its slot (null: a backfill's, past on purpose). */
-  workerCall(durationMs: number, latenessMs: number | null, outcome: 'success' | 'failure'): void
+  /** Failed attempts; `cancelled`: cut short by `stop()` (retried at once, not failed by the worker). */
+  failed(count: number, final: boolean, cancelled?: boolean): void
+  retried(count: number, cancelled?: boolean): void
+  /**
+   * One worker call's duration, and how late it started relative to its slot (null: a backfill's,
+   * past on purpose). `cancelled`: cut short by `stop()`. `retry`: a call after the slot's first
+   * (its lateness holds its backoff).
+   */
+  workerCall(durationMs: number, latenessMs: number | null, outcome: CallOutcome, retry: boolean): void
   /** The circuit breaker opened (after failures in a row, or a failed probe). */
   breakerOpened(): void
   /** A worker call the circuit breaker held back: its row waits for the hold to end. */
@@ -49,8 +64,8 @@ function instrumentsOn(provider: MeterProvider, scope: Attributes, backlogNow: (
     processed: meter.createCounter('pss.subscriptions.processed', { description: 'Subscriptions whose slot completed.' }),
     failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' }),
     retried: meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' }),
-    latency: meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.' }),
-    lateness: meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.' }),
+    latency: meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
+    lateness: meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.', advice: { explicitBucketBoundaries: LATENESS_BUCKETS } }),
     opened: meter.createCounter('pss.worker.breaker.opened', { description: 'Times a circuit breaker opened: after calls failing in a row, or a failed probe.' }),
     held: meter.createCounter('pss.worker.calls.held', { description: 'Calls a circuit breaker held back; a row held again after a failed probe counts again.' }),
   }
@@ -67,7 +82,8 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   const scope: Attributes = { queue_prefix: queuePrefix }
   const withScope = (attributes: Attributes): Attributes => ({ ...attributes, ...scope })
   // Made once: every worker call records one.
-  const outcomes = { success: withScope({ outcome: 'success' }), failure: withScope({ outcome: 'failure' }) }
+  const outcomes = { success: withScope({ outcome: 'success' }), failure: withScope({ outcome: 'failure' }), cancelled: withScope({ outcome: 'cancelled' }) }
+  const lateAttempts = { first: withScope({ retry: false }), retry: withScope({ retry: true }) }
   let dueBacklog: number | undefined
   let made: ReturnType<typeof instrumentsOn> | undefined
   const current = () => {
@@ -79,12 +95,12 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   return {
     runStarted: (trigger) => current().runs.add(1, withScope({ trigger })),
     succeeded: (count) => count > 0 && current().processed.add(count, scope),
-    failed: (count, final) => count > 0 && current().failed.add(count, withScope({ final })),
-    retried: (count) => count > 0 && current().retried.add(count, scope),
-    workerCall(durationMs, latenessMs, outcome) {
+    failed: (count, final, cancelled = false) => count > 0 && current().failed.add(count, withScope({ final, cancelled })),
+    retried: (count, cancelled = false) => count > 0 && current().retried.add(count, withScope({ cancelled })),
+    workerCall(durationMs, latenessMs, outcome, retry) {
       const { latency, lateness } = current()
       latency.record(durationMs, outcomes[outcome])
-      if (latenessMs !== null) lateness.record(Math.max(0, latenessMs), scope)
+      if (latenessMs !== null) lateness.record(Math.max(0, latenessMs), retry ? lateAttempts.retry : lateAttempts.first)
     },
     breakerOpened: () => current().opened.add(1, scope),
     held: () => current().held.add(1, scope),

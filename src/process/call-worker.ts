@@ -118,10 +118,11 @@ export async function measured<T>(ctx: ProcessorContext, m: MeasuredCall, call: 
   try {
     const response = await ctx.telemetry.span('pss.worker.call', { 'pss.subscription_id': m.row.subscription_id, 'pss.run_id': m.row.run_id, 'pss.attempt': m.attempt }, call)
     const durationMs = Date.now() - m.started
-    ctx.telemetry.workerCall(durationMs, m.latenessMs, 'success')
+    ctx.telemetry.workerCall(durationMs, m.latenessMs, 'success', m.attempt > 1)
     return { response, durationMs }
   } catch (error) {
-    ctx.telemetry.workerCall(Date.now() - m.started, m.latenessMs, 'failure')
+    // Cut short by stop(): no failure of the worker's, as alerts on failures want it.
+    ctx.telemetry.workerCall(Date.now() - m.started, m.latenessMs, ctx.cancelSignal.aborted ? 'cancelled' : 'failure', m.attempt > 1)
     throw error
   }
 }

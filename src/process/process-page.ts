@@ -40,8 +40,10 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   telemetry.succeeded(settled.counts.successful)
   // Every failed attempt, final or not (its instrument's description); the retries once more.
   telemetry.failed(settled.counts.failed, true)
-  telemetry.failed(settled.counts.retried, false)
-  telemetry.retried(settled.counts.retried)
+  telemetry.failed(settled.counts.retried - settled.cancelled, false)
+  telemetry.failed(settled.cancelled, false, true)
+  telemetry.retried(settled.counts.retried - settled.cancelled)
+  telemetry.retried(settled.cancelled, true)
 }
 
 /** What in the row's own schedule cannot be used, checked before a call whose next slot needs it. */

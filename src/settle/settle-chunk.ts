@@ -44,6 +44,8 @@ const succeeded = (r: Leftover): r is Leftover & { nextRunAt: Date | null } => r
 
 export interface ChunkSettlement {
   counts: OutcomeCounts
+  /** Of the retried, those cut short by `stop()`. */
+  cancelled: number
   announcements: Announcement[]
   finishedRuns: RunSummary[]
 }
@@ -124,18 +126,18 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
   const announceSuccesses = (done: Set<string>) => {
     for (const o of successes) if (done.has(o.row.id)) announcements.push(['subscription:succeeded', { ...eventBase(o), durationMs: o.durationMs, nextRunAt: o.nextRunAt }])
   }
-  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, announcements, finishedRuns: [] }
+  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, cancelled: 0, announcements, finishedRuns: [] }
 
   const behind = successes.filter((o) => isBehind(options, o, now))
   if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length && behind.length === 0) {
     const { done, finishedRuns } = await completeInOneGo(pool, successes, now, latenessByRun(chunk.outcomes))
     announceSuccesses(done)
     const unmatched = successes.filter((o) => !done.has(o.row.id)).map(leftover)
-    if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, announcements, finishedRuns }
+    if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, cancelled: 0, announcements, finishedRuns }
     // Rare: rows paused, deactivated or deleted while their calls were in flight, or their slot
     // already recorded.
     const rest = await settleChunk(deps, { outcomes: [], leftovers: unmatched })
-    return { counts: { ...rest.counts, successful: done.size }, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
+    return { counts: { ...rest.counts, successful: done.size }, cancelled: 0, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
   }
 
   return await withTransaction(pool, async (tx) => {
@@ -180,6 +182,6 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
       const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId))
       if (finished) finishedRuns.push(finished)
     }
-    return { counts: total(counts.values()), announcements, finishedRuns }
+    return { counts: total(counts.values()), cancelled: recorded.list.filter((o) => o.cancelled).length, announcements, finishedRuns }
   })
 }

@@ -82,7 +82,12 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     async startSingleRun(subscriptionId) {
       const now = options.clock.now()
       // Tracked as a sweep is: stop() waits for its claim.
-      const claiming = telemetry.span('pss.sweep', { 'pss.trigger': 'single' }, () => claimSingleRun(sweepContext, subscriptionId, now))
+      // Its run is made with its claim: the span learns the id then (none when nothing was claimed).
+      const claiming = telemetry.span('pss.sweep', { 'pss.trigger': 'single' }, async (span) => {
+        const claimed = await claimSingleRun(sweepContext, subscriptionId, now)
+        if (claimed) span.setAttribute('pss.run_id', claimed.runId)
+        return claimed
+      })
       inFlight.add(claiming)
       void claiming.catch(() => {}).finally(() => inFlight.delete(claiming))
       const claimed = await claiming
