@@ -1,7 +1,8 @@
 /**
  * A scheduler whose clock is not the database's: a manual clock in a test, or a host whose clock
  * runs ahead of or behind the database server. The jobs it schedules for later (a retry's
- * backoff) wait their own delay, not the gap between the two clocks.
+ * backoff) wait their own delay, not the gap between the two clocks, and a run's lateness is
+ * measured by it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
@@ -47,6 +48,19 @@ describe.each([
       expect(worker.callsFor(id!).map((call) => call.attempt)).toEqual([1, 2])
       // Backoff with jitter: between half and all of delaySeconds after the failure.
       expect(calledAt[1]! - calledAt[0]!).toBeGreaterThanOrEqual(900)
+    } finally {
+      await s.stop({ timeoutMs: 2000 })
+    }
+  })
+
+  test("a run's lateness is by that clock: a slot 13 s before it reads 13 s, however far the host's is", async () => {
+    const s = createSubscriptionScheduler(db.pool, { workerClient: worker, clock: createManualClock(clockAt), logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
+    await s.start()
+    try {
+      const [id] = await seedSubscriptions(db.pool, { count: 1 })
+      await db.pool.query(`UPDATE subscription_processing SET next_run_at = $2 WHERE subscription_id = $1`, [id, new Date(Date.parse(clockAt) - 13_000)])
+      const summary = await s.runSubscription(id!)
+      expect(summary).toMatchObject({ processed: 1, successful: 1, latenessP50Ms: 13_000, latenessP95Ms: 13_000 })
     } finally {
       await s.stop({ timeoutMs: 2000 })
     }

@@ -67,9 +67,13 @@ export function isDatabaseClock(clock: Clock): clock is DatabaseClock {
   return corrections.has(clock)
 }
 
-/** The correction a clock takes now, in ms (a step since the last reading undone): 0 for a clock the host chose. */
-export function clockOffsetMs(clock: Clock): number {
-  return isDatabaseClock(clock) ? clock.offsetMs : 0
+/**
+ * The scheduler's time, in ms, when the host's clock read `hostNowMs`: the database's, for the
+ * default clock (the host's corrected by its offset, with no reading of its own); a clock the host
+ * chose (a test's manual one), as it reads.
+ */
+export function schedulerNowMs(clock: Clock, hostNowMs: number): number {
+  return isDatabaseClock(clock) ? hostNowMs + clock.offsetMs : clock.now().getTime()
 }
 
 /** The database's clock minus the host's, read over one connection, at the shortest round trip. */

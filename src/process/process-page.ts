@@ -3,7 +3,7 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
-import { clockOffsetMs } from '../observe/database-clock.js'
+import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
@@ -105,8 +105,8 @@ async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call,
   // stop() began while it waited for a probe: the call goes to another job, as any not made yet.
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId: call.jobId, row, attempt, startedAt: null, handOver: true }
   const started = Date.now()
-  // By the scheduler's clock (the database's, when the host's is off): lateness is against the slot.
-  const startedAt = started + clockOffsetMs(ctx.options.clock)
+  // By the scheduler's clock (the database's, when the host's is off; a test's manual one): lateness is against the slot.
+  const startedAt = schedulerNowMs(ctx.options.clock, started)
   const called = { ...call, startedAt }
   try {
     const answer = await measured(ctx, { row, attempt, started, latenessMs: startedAt - row.scheduled_for.getTime() }, () => calls.call(row, row.user_id!, attempt))

@@ -11,6 +11,9 @@ export const LATENESS_BOUNDS_MS = [
 
 export const LATENESS_BUCKETS = LATENESS_BOUNDS_MS.length + 1
 
+/** Where the open last bucket starts: a percentile reads no more than this. */
+const OPEN_FROM_MS = Math.max(...LATENESS_BOUNDS_MS)
+
 /** The bucket of one call's lateness; a call made ahead of its slot counts as on time. */
 export function latenessBucket(latenessMs: number): number {
   const index = LATENESS_BOUNDS_MS.findIndex((bound) => latenessMs < bound)
@@ -43,15 +46,17 @@ export function latenessHistogram(latenessMs: readonly number[]): number[] {
  * The `p`-quantile (0–1) of a histogram, interpolated linearly inside its bucket, and never past
  * `maxMs`, the largest lateness counted (when known); the open last bucket answers its lower
  * bound. A quantile whose nearest rank is the last call is `maxMs` itself: a run of one call, or
- * the p95 of fewer than 20, reads the slowest call, not a point inside its bucket. Null for an
- * empty histogram.
+ * the p95 of fewer than 20, reads the slowest call, not a point inside its bucket; an hour at
+ * most, as every other. Null for an empty histogram.
  */
 export function latenessPercentile(histogram: readonly number[], p: number, maxMs: number | null = null): number | null {
   const total = histogram.reduce((sum, n) => sum + n, 0)
   const estimate = bucketPercentile(histogram, p, total)
   if (estimate === null || maxMs === null) return estimate
   // The small slack keeps a rank that is a whole number in exact arithmetic (0.95 × 20) from rounding up.
-  return Math.ceil(p * total - 1e-9) >= total ? maxMs : Math.min(estimate, maxMs)
+  // An hour or more reads as an hour, however many calls: the open last bucket tells no more for
+  // the others, and a run's p95 must not read days where its p50 reads an hour.
+  return Math.ceil(p * total - 1e-9) >= total ? Math.min(maxMs, OPEN_FROM_MS) : Math.min(estimate, maxMs)
 }
 
 function bucketPercentile(histogram: readonly number[], p: number, total: number): number | null {

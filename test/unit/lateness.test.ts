@@ -19,6 +19,12 @@ describe('latenessPercentile', () => {
     expect(percentiles([...Array(19).fill(5), 7_000]).p95).toBeLessThanOrEqual(10)
   })
 
+  test('an hour or more reads as an hour, whatever the rank: a backlog of days reads the same in its p50 and p95', () => {
+    expect(percentiles([7_200_000])).toEqual({ p50: 3_600_000, p95: 3_600_000 })
+    expect(percentiles([3_700_000, 86_400_000, 172_800_000, 259_200_000])).toEqual({ p50: 3_600_000, p95: 3_600_000 })
+    expect(percentiles([5, 5, 5, 259_200_000]).p95).toBe(3_600_000)
+  })
+
   test('below the last rank, interpolated inside its bucket and never past the largest lateness', () => {
     const values = Array.from({ length: 100 }, (_, i) => 100 + i) // 100–199 ms, all in the 100–250 bucket
     const { p50, p95 } = percentiles(values)
