@@ -56,7 +56,9 @@ export function parseRunAt(runAt: string): { hour: number; minute: number } {
   if (!isRunAt(runAt)) {
     throw new ConfigurationError(
       'runAt',
-      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '09:00' or '17:30'.`,
+      `${describe(runAt)} is not a valid time; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '09:00' or '17:30'.` +
+        // The end of a day is no time of one: a daily run at midnight starts the day.
+        (/^24:00$/.test(String(runAt)) ? " There is no '24:00': midnight is '00:00', at the start of the day (or '23:59' for its end)." : ''),
     )
   }
   const [hour, minute] = runAt.split(':').map(Number) as [number, number]

@@ -51,7 +51,7 @@ const badCases: BadCase[] = [
   { name: 'cron that is not a string', options: { cron: 9 }, option: 'cron', mentions: ['9', "'0 9 * * *'"] },
   { name: 'unknown time zone', options: { timezone: 'Mars/Olympus' }, option: 'timezone', mentions: ['"Mars/Olympus"', 'IANA', "'Europe/Berlin'"] },
   { name: 'runAt with am/pm', options: { runAt: '9am' }, option: 'runAt', mentions: ['"9am"', "'HH:MM'"] },
-  { name: 'runAt at hour 24', options: { runAt: '24:00' }, option: 'runAt', mentions: ['"24:00"', "'HH:MM'"] },
+  { name: 'runAt at hour 24', options: { runAt: '24:00' }, option: 'runAt', mentions: ['"24:00"', "'HH:MM'", "midnight is '00:00'"] },
   { name: 'runAt with seconds', options: { runAt: '09:00:00' }, option: 'runAt', mentions: ['"09:00:00"', "'HH:MM'"] },
   { name: 'runAt at minute 60', options: { runAt: '09:60' }, option: 'runAt', mentions: ['"09:60"', "'HH:MM'"] },
   { name: 'catchUp that is neither latest nor all', options: { catchUp: 'every' }, option: 'catchUp', mentions: ['"every"', "'latest'", "'all'"] },
