@@ -149,7 +149,8 @@ describe('a role that may not create', () => {
       expect(refused).toBeInstanceOf(MigrationError)
       expect((refused as Error).message).toMatch(new RegExp(
         `^Installing pg-boss's schema "${schema}" failed: the database user "${APP}" may not create it \\(permission denied for database ${db.name}\\)\\. ` +
-          `Install it as the owner of the database: \`SUBSCRIPTION_BOSS_SCHEMA=${schema} pg-subscription-scheduler migrate\` as a deploy step \\(migrate\\(\\) installs the scheduler's tables, not pg-boss's schema\\)`,
+          `Install it as the owner of the database: \`SUBSCRIPTION_BOSS_SCHEMA=${schema} pg-subscription-scheduler migrate\` as a deploy step, ` +
+          `or migrate\\(pool, \\{ bossSchema: '${schema}' \\}\\) on a pool of the owner`,
       ))
       // What it says, as the owner: then this role, granted that schema, starts.
       const cli = await runCli(['migrate'], { DATABASE_URL: db.url, SUBSCRIPTION_BOSS_SCHEMA: schema })
@@ -162,6 +163,23 @@ describe('a role that may not create', () => {
     } finally {
       await app.end()
     }
+  })
+
+  test("migrate(pool, { bossSchema }) as the owner installs pg-boss's schema too, as the CLI's migrate does: a bundle with no CLI, then this role starts", async () => {
+    const schema = `bundled_${suffix}`
+    await migrate(db.pool, { bossSchema: schema })
+    const { rows } = await db.pool.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${schema}.version`])
+    expect(rows[0]?.name).not.toBeNull()
+    for (const grant of runtimeGrants(APP)) await db.pool.query(grant.replaceAll('pgboss', schema))
+    const app = ownPool(urlAs(APP), 5)
+    try {
+      const s = createSubscriptionScheduler(app, { workerClient: createFakeWorkerClient(), bossSchema: schema, migrate: false, pollingIntervalSeconds: 0.5 })
+      await s.start()
+      await s.stop({ timeoutMs: 2000 })
+    } finally {
+      await app.end()
+    }
+    await expect(migrate(db.pool, { bossSchema: 'pg_boss' })).rejects.toThrow(/Invalid option `bossSchema`: "pg_boss" is reserved by Postgres/)
   })
 
   test('a role without the runtime grants, started with migrate: false, is told which grants it lacks', async () => {

@@ -18,6 +18,8 @@ import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable } from './missing-tables.js'
 import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
+import { checkBossSchema } from '../config/resolve-options.js'
+import { prepareBossSchema } from '../runtime/boss-install.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
@@ -33,6 +35,14 @@ export interface MigrateOptions {
    * @default the package's own migrations (the SQL in its `drizzle/` folder)
    */
   migrationsFolder?: string | undefined
+  /**
+   * Also install pg-boss's schema under this name, or upgrade it to this version's, as the CLI's
+   * `migrate` does: a deploy step run as the database's owner (a bundle, with no CLI), so that
+   * instances connecting as a role that may not create find nothing to do. Give the scheduler's
+   * `bossSchema` (`'pgboss'` by default).
+   * @default none: pg-boss's schema is left to the first `start()`
+   */
+  bossSchema?: string | undefined
 }
 
 export interface MigrateResult {
@@ -85,8 +95,15 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   if (folder !== undefined && typeof folder !== 'string') {
     throw new ConfigurationError('migrationsFolder', `expected the path of a drizzle-kit migrations folder (a string), or nothing for the package's own migrations, got ${shown(folder)}.`)
   }
+  const bossSchema = options.bossSchema === undefined ? undefined : checkBossSchema(options.bossSchema)
   // A custom folder is read before the lock, so a bad path fails without touching the database.
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
+  const result = await migrateTables(pool, migrations)
+  if (bossSchema !== undefined) await prepareBossSchema(pool, bossSchema)
+  return result
+}
+
+async function migrateTables(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertOneOnSearchPath(client)
     await assertHostTable(client)

@@ -41,13 +41,13 @@ export async function migrationPrivilegeError(db: Executor, error: unknown, what
   const grant = /permission denied for database/.test(refusal)
     ? ` Or let this user create: ${who ? `GRANT CREATE ON DATABASE "${who.database}" TO "${who.user}"` : 'GRANT CREATE ON DATABASE <database> TO <user>'}.`
     : ''
-  // migrate() installs the scheduler's tables, not pg-boss's schema: the CLI's migrate does both.
+  // migrate() installs pg-boss's schema only when given it; the CLI's migrate does both.
   const env = bossSchema && bossSchema !== DEFAULTS.bossSchema ? `SUBSCRIPTION_BOSS_SCHEMA=${bossSchema} ` : ''
   if (bossSchema) {
     return new MigrationError(
       `${what} failed: ${user} may not create it (${refusal}). Install it as the owner of the database: ` +
-        `\`${env}pg-subscription-scheduler migrate\` as a deploy step (migrate() installs the scheduler's tables, not ` +
-        "pg-boss's schema), or one start() as the owner; this user then starts with nothing left to install, and needs only " +
+        `\`${env}pg-subscription-scheduler migrate\` as a deploy step, or migrate(pool, { bossSchema: '${bossSchema}' }) on a pool ` +
+        "of the owner, or one start() as the owner; this user then starts with nothing left to install, and needs only " +
         `the grants in ${PRIVILEGES_SECTION}.${grant}`,
       { cause: error },
     )
