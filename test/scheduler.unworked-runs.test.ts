@@ -47,6 +47,19 @@ function watch(scope: string, work = false, timing: Partial<UnworkedTiming> = {}
   return { logger, unworked }
 }
 
+/** A watch of a run that goes on, then finishes (as a working instance finishes it); resolves with its warnings. */
+async function warningsUntilFinished(scope: string): Promise<string[]> {
+  const { logger, unworked } = watch(scope)
+  const run = await openRun()
+  let watching = true
+  const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
+  // It goes on looking while the run does: finished, the watch ends.
+  await finishSweep(db.pool, run, new Date())
+  await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
+  await watched
+  return logger.messages('warn')
+}
+
 describe('a run enqueued by an instance that calls no worker', () => {
   test('is said to wait when no running instance of its scope works: a stopped one, one of another prefix or pg-boss schema and a steering one do not count', async () => {
     const scope = 'alone'
@@ -74,15 +87,7 @@ describe('a run enqueued by an instance that calls no worker', () => {
   test('is not while an instance of its scope that works is running, until the run finishes', async () => {
     const scope = 'staffed'
     await reportInstance(db.pool, instance(scope, true), report)
-    const { logger, unworked } = watch(scope)
-    const run = await openRun()
-    let watching = true
-    const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
-    // It goes on looking while the run does: finished, the watch ends.
-    await finishSweep(db.pool, run, new Date())
-    await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
-    await watched
-    expect(logger.messages('warn')).toEqual([])
+    expect(await warningsUntilFinished(scope)).toEqual([])
   })
 
   test('is not while a working instance of an older version runs: its row names no pg-boss schema, and counts in every one', async () => {
@@ -90,14 +95,7 @@ describe('a run enqueued by an instance that calls no worker', () => {
     const older = instance(scope, true)
     await reportInstance(db.pool, older, report)
     await db.pool.query('UPDATE subscription_scheduler.instances SET boss_schema = NULL WHERE id = $1', [older.id])
-    const { logger, unworked } = watch(scope, false, { aliveWithinSeconds: 60 })
-    const run = await openRun()
-    let watching = true
-    const watched = unworked.enqueued(run, 3).finally(() => (watching = false))
-    await finishSweep(db.pool, run, new Date())
-    await pollUntil(() => !watching, { timeoutMs: 10_000, what: 'the watch to end with its run' })
-    await watched
-    expect(logger.messages('warn')).toEqual([])
+    expect(await warningsUntilFinished(scope)).toEqual([])
   })
 
   test('is, when the only instance that worked goes silent mid-run (killed, no stop): at a later look', async () => {
