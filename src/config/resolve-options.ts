@@ -12,6 +12,7 @@ import { SCHEDULER_SCHEMA } from '../db/names.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { resolveLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt, zoneName } from '../schedule/next-run.js'
+import { fixedOffsetNote } from '../schedule/local-time.js'
 import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
 import { resolveFlow } from './flow.js'
@@ -190,6 +191,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${shown(polling)}.`)
   }
   const logger = resolveLogger(options.logger)
+  const fixedOffset = fixedOffsetNote(timezone)
+  if (fixedOffset) logger.warn(`The \`timezone\` option: ${fixedOffset}`)
   // The host's clock, corrected to the database's once started; a clock given is taken as it is.
   const clock = options.clock ?? createDatabaseClock()
   if (typeof clock?.now !== 'function') throw new ConfigurationError('clock', 'expected an object with a now(): Date method.')

@@ -40,6 +40,21 @@ export function zoneName(tz: string): string {
   return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz
 }
 
+/**
+ * Zone names that read as a region's time and keep one offset all year: `EST` is UTC−5 in July
+ * too, an hour off New York's clocks all summer. Valid, so taken; said, with the zone meant.
+ */
+const FIXED_OFFSET_ZONES: Readonly<Record<string, string>> = {
+  EST: "UTC−5 all year, with no daylight saving time: for New York's clocks use 'America/New_York' (or 'America/Panama' to say UTC−5 all year by a place's name)",
+  MST: "UTC−7 all year, with no daylight saving time: for Denver's clocks use 'America/Denver' (Arizona's, which keep UTC−7 all year, are 'America/Phoenix')",
+}
+
+/** What a warning says of a zone that keeps one offset all year under a name that reads as a region's; null for any other. */
+export function fixedOffsetNote(tz: string): string | null {
+  const note = FIXED_OFFSET_ZONES[tz.toUpperCase()]
+  return note === undefined ? null : `Time zone ${JSON.stringify(tz)} is ${note}.`
+}
+
 /** True for a 24-hour wall time `'HH:MM'` or `'H:MM'` that {@link parseRunAt} accepts. */
 export function isRunAt(value: unknown): value is string {
   const match = typeof value === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(value) : null

@@ -248,6 +248,18 @@ describe('resolveOptions with good options', () => {
     })
   })
 
+  test("'EST' and 'MST' are taken, with a warning: one offset all year, an hour off the region's summer clocks; a zone with DST is not said", () => {
+    const said = captureLogger()
+    expect(resolveOptions({ timezone: 'EST', logger: said }).timezone).toBe('EST')
+    expect(said.messages('warn')).toEqual([
+      "The `timezone` option: Time zone \"EST\" is UTC−5 all year, with no daylight saving time: for New York's clocks use 'America/New_York' (or 'America/Panama' to say UTC−5 all year by a place's name).",
+    ])
+    resolveOptions({ timezone: 'mst', logger: said })
+    expect(said.messages('warn')[1]).toContain("for Denver's clocks use 'America/Denver'")
+    for (const timezone of ['America/New_York', 'EST5EDT', 'UTC', 'Etc/GMT+5']) resolveOptions({ timezone, logger: said })
+    expect(said.messages('warn')).toHaveLength(2)
+  })
+
   test("a zone written in another case resolves to the zone's own name", () => {
     expect(resolveOptions({ timezone: 'europe/berlin', logger }).timezone).toBe('Europe/Berlin')
     expect(resolveOptions({ timezone: 'utc', logger }).timezone).toBe('UTC')
