@@ -4,9 +4,8 @@
  * so. The check itself against a real instances table (written by the instances' own reports),
  * then a real admin instance alone, whose run a working instance started later finishes.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
 import { markInstanceStopped, reportInstance } from '../src/records/instances.js'
 import { createRun, finishSweep } from '../src/records/runs.js'
 import type { InstanceIdentity } from '../src/records/instances.js'
@@ -16,17 +15,14 @@ import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
+import { stopAfterEach } from './support/schedulers.js'
 import { seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
-const started: SubscriptionScheduler[] = []
+const track = stopAfterEach()
 
 beforeAll(async () => {
   db = await createTestDatabase()
-})
-
-afterAll(async () => {
-  for (const scheduler of started) await scheduler.stop({ timeoutMs: 2000 })
 })
 
 let pid = 1
@@ -133,18 +129,16 @@ describe('a run enqueued by an instance that calls no worker', () => {
   test("an admin instance alone: its runNow()'s run is said to wait, and a working instance started later calls it", async () => {
     const ids = await seedSubscriptions(db.pool, { count: 3, nextRunInSeconds: -60 })
     const logger = captureLogger()
-    const admin = createSubscriptionScheduler(db.pool, { work: false, schedule: false, cron: '0 0 1 1 *', logger })
+    const admin = track(createSubscriptionScheduler(db.pool, { work: false, schedule: false, cron: '0 0 1 1 *', logger }))
     await admin.start()
-    started.push(admin)
     const { runId } = await admin.runNow({ wait: false })
     const warning = await pollUntil(() => logger.messages('warn').find((m) => m.startsWith(`Run ${runId} enqueued`)), { timeoutMs: 30_000, what: 'the warning that nothing calls the run' })
     expect(warning).toContain(`Run ${runId} enqueued 3 subscriptions from this instance (work: false), and no running instance calls the worker`)
     expect(warning).toContain("queue prefix 'subscription-scheduler'")
 
     const worker = createFakeWorkerClient()
-    const working = createSubscriptionScheduler(db.pool, { workerClient: worker, cron: '0 0 1 1 *', logger: captureLogger() })
+    const working = track(createSubscriptionScheduler(db.pool, { workerClient: worker, cron: '0 0 1 1 *', logger: captureLogger() }))
     await working.start()
-    started.push(working)
     const run = await pollUntil(async () => {
       const read = await admin.getRun(runId)
       return read?.finishedAt ? read : null
