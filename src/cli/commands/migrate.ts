@@ -6,7 +6,6 @@ import { defineCommand } from 'citty'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
 import { ADOPTED_NOTE } from '../../db/migrate.js'
-import { prepareBossSchema } from '../../runtime/boss-install.js'
 import { describeUpgrade, readBossSchema } from '../../runtime/shared-boss-schema.js'
 import { DEFAULTS } from '../../config/options.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
@@ -24,11 +23,10 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     const bossSchema = namespaceOptions().bossSchema ?? DEFAULTS.bossSchema
     await withPool(logger, async (pool) => {
-      const { applied, adopted, restored } = await migrate(pool)
       // pg-boss's schema too (installed, or upgraded to this version's): instances that connect
       // as a role that may not create then find nothing to do (the README's "Database privileges").
       const bossBefore = await readBossSchema(pool, bossSchema)
-      await prepareBossSchema(pool, bossSchema)
+      const { applied, adopted, restored } = await migrate(pool, { bossSchema })
       const upgraded = describeUpgrade(bossSchema, bossBefore)
       if (upgraded) console.log(upgraded)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
