@@ -94,6 +94,20 @@ describe('enroll', () => {
     expect((await scheduler.getSubscription(id)).history.map((h) => h.detail)).toEqual(['timezone UTC'])
   })
 
+  test("a zone that keeps one offset all year under a region's name ('EST') is taken, with a warning naming the zone meant, said when it is set, not at every re-enroll", async () => {
+    const id = await insertHostSubscription()
+    const said = () => logger.messages('warn').filter((m) => m.includes(id))
+    await scheduler.enroll(id, { timezone: 'EST' })
+    expect(await processingRow(id)).toMatchObject({ timezone: 'EST' })
+    expect(said()).toEqual([expect.stringContaining('America/New_York')])
+    await scheduler.enroll(id, { timezone: 'EST', runAt: '08:00' })
+    expect(said()).toHaveLength(1)
+    await scheduler.reschedule(id, { timezone: 'MST' })
+    expect(said()).toEqual([expect.anything(), expect.stringContaining('America/Denver')])
+    await scheduler.reschedule(id, { timezone: 'America/Denver' })
+    expect(said()).toHaveLength(2)
+  })
+
   test('re-enrolling a processed subscription keeps its status and schedule; a new zone moves its next slot there', async () => {
     const id = await insertHostSubscription()
     await scheduler.enroll(id)

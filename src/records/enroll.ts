@@ -13,7 +13,7 @@ import { applySchedule } from './schedule-control.js'
 import { zoneLeft } from './first-slot.js'
 import { assertIdle, isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, hasSettings } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 
@@ -101,6 +101,8 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     // at every start, with nothing to change and nothing to record.
     const detail = describeSettings(settings, row)
     if (!created && detail === '') return enrolled(row, created)
+    const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
+    if (zoneWarning) options.logger.warn(zoneWarning)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
     const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
     if (neverProcessed && !timed) {

@@ -16,7 +16,7 @@ import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owe
 import { nextSweepAt } from './status.js'
 import { assertIdle, offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { applySettings, checkSettings, checkWindow, describeSettings } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
 export interface SkipResult {
@@ -41,7 +41,7 @@ export async function applySchedule(db: Executor, options: ResolvedOptions, row:
 
 export async function reschedule(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown, note: string | null = null): Promise<{ nextRunAt: Date | null }> {
   const settings = checkSettings(given)
-  return await withTransaction(pool, async (tx) => {
+  const result = await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     assertIdle(row, 'reschedule')
@@ -50,6 +50,9 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     return { nextRunAt: written.next_run_at }
   })
+  const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
+  if (zoneWarning) options.logger.warn(zoneWarning)
+  return result
 }
 
 /**

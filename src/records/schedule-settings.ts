@@ -6,6 +6,7 @@
 import { ConfigurationError, shown } from '../errors.js'
 import { nearestKey } from '../config/suggest.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
+import { fixedOffsetNote } from '../schedule/local-time.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 export interface ScheduleSettings {
@@ -114,4 +115,13 @@ export function describeSettings(settings: ScheduleSettings, before: RowSchedule
       return `${name} ${value instanceof Date ? value.toISOString() : value === null ? 'cleared' : value}`
     })
     .join(', ')
+}
+
+/**
+ * The warning for a subscription given a zone that keeps one offset all year under a name that
+ * reads as a region's (`EST`): taken, as the `timezone` option is, and said once, when set.
+ */
+export function fixedOffsetWarning(subscriptionId: string, settings: ScheduleSettings): string | null {
+  const note = settings.timezone ? fixedOffsetNote(settings.timezone) : null
+  return note === null ? null : `Subscription ${subscriptionId}: ${note}`
 }
