@@ -41,7 +41,7 @@ function callsText(limits, instances) {
     return free ? '; ' + free + ' of ' + calling.length + ' running instances calling the worker not held to it' : '';
   }
   var older = running.length - calling.length;
-  var parts = [limits.callsInFlight + ' in flight, ' + limits.callsWaiting + ' waiting' + (older ? ' (' + older + ' running of an older version report none)' : '')];
+  var parts = [limits.callsInFlight + ' in flight, ' + limits.callsWaiting + ' waiting' + (older ? ' (' + older + ' running of an older version ' + (older === 1 ? 'reports' : 'report') + ' none)' : '')];
   if (limits.maxConcurrentCalls !== null) {
     // Under a rate too, a call holds its permit while it waits its turn (up to about 2 s).
     var waitingTurn = limits.maxCallsPerSecond !== null && limits.bookedAheadMs > 0 ? ', some by calls waiting their turn under the rate' : '';

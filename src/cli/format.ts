@@ -94,7 +94,7 @@ export function callLines({ limits }: SchedulerStatus, instances: InstanceInfo[]
   const running = (instances ?? []).filter((i) => i.state === 'running' && i.works)
   const calling = running.filter((i) => i.calls !== null)
   const older = running.length - calling.length
-  const silent = older === 0 ? '' : `; ${older} running ${older === 1 ? 'instance' : 'instances'} of an older version report none`
+  const silent = older === 0 ? '' : `; ${older} running ${older === 1 ? 'instance' : 'instances'} of an older version ${older === 1 ? 'reports' : 'report'} none`
   const lines = [`Calls           ${limits.callsInFlight} in flight, ${limits.callsWaiting} waiting (the running instances' last reports${silent})`]
   const without = (limit: 'maxConcurrentCalls' | 'maxCallsPerSecond') => {
     const free = calling.filter((i) => i[limit] === null).length

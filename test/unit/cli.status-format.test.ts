@@ -104,7 +104,7 @@ test('a limit some running instances calling the worker are not held to says how
     /^Call limits {5}maxConcurrentCalls 40 \(3 held; 2 of 3 running instances calling the worker not held to it\), maxCallsPerSecond 200 \(none booked ahead\)$/m,
   )
   // The one of an older version says no calls: the sums leave it out, and say so.
-  expect(shown).toMatch(/^Calls {11}0 in flight, 0 waiting \(the running instances' last reports; 1 running instance of an older version report none\)$/m)
+  expect(shown).toMatch(/^Calls {11}0 in flight, 0 waiting \(the running instances' last reports; 1 running instance of an older version reports none\)$/m)
 })
 
 test('every permit held under a rate too: some are held by calls waiting their turn, not by calls at the worker', () => {
