@@ -227,6 +227,11 @@ export const sharedSettings = scheduler.table('settings', {
    * when never. Null in a row published before migration 0014.
    */
   pauseAfterFailures: integer('pause_after_failures'),
+  /**
+   * `catchUpWindowDays`: how far back `catchUp: 'all'` replays missed slots; null for no limit,
+   * and in a row published before migration 0018.
+   */
+  catchUpWindowDays: doublePrecision('catch_up_window_days'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

@@ -1,6 +1,6 @@
 /**
  * What `worker` takes from the instances already scheduling on its database, for what no flag or
- * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up, cadence
+ * variable sets: the sweep's cron and zone as registered, and the time of day, catch-up (and its window), cadence
  * names, retry policy, autoEnroll and pauseAfterConsecutiveFailures they published, and the call limits stored. A worker has flags
  * for the cron and the zone only: started beside instances embedded in a backend, it would
  * otherwise register the library's defaults over their schedule, and compute other slots than
@@ -34,7 +34,7 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   if (published) followPublished(joined, published, logger)
   const parts = [
     registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
-    published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
+    published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}${joined.catchUpWindowDays ? ` (window ${joined.catchUpWindowDays} days)` : ''}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
     published?.autoEnroll === false ? 'autoEnroll false' : null,

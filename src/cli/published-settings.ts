@@ -1,6 +1,6 @@
 /**
  * The schedule settings a CLI command computes slots with, and shows times in: the zone, time of
- * day, catch-up and cadence names; the retry policy of the calls it makes (`run-now`, `backfill`);
+ * day, catch-up (and its window) and cadence names; the retry policy of the calls it makes (`run-now`, `backfill`);
  * when it pauses a subscription failing in a row (`pauseAfterConsecutiveFailures`); whether it
  * enrols host subscriptions with no row (`autoEnroll`: `run-now`'s sweep, a control on
  * one); and the call limits those calls are held to, as stored. The processes that register the

@@ -59,6 +59,13 @@ export interface SchedulerOptions {
    */
   catchUp?: 'latest' | 'all' | undefined
   /**
+   * With `catchUp: 'all'`, how far back missed slots are replayed, in days (fractions allowed):
+   * after an outage, a pause or an inactive spell, slots older than this are skipped (each
+   * subscription's history says which), and its calls start from the oldest slot inside the
+   * window, as Temporal's `catchupWindow` does. @default undefined (no limit: every missed slot; null too)
+   */
+  catchUpWindowDays?: number | null | undefined
+  /**
    * What a subscription whose `frequency` is null or no cadence name gets: `'daily'` runs it daily,
    * with a warning; `'fail'` calls nobody and records its slot failed, as a data error naming the
    * frequency and the fix, until the host's row or the `frequencies` option names a cadence (for
@@ -164,6 +171,7 @@ export interface ResolvedOptions extends ResolvedFlow {
   runAt: string
   frequencies: Readonly<Record<string, FrequencyRule>>
   catchUp: 'latest' | 'all'
+  catchUpWindowDays: number | null
   unknownFrequency: 'daily' | 'fail'
   concurrency: number
   claimBatchSize: number

@@ -22,7 +22,7 @@ import type { WorkerClient } from '../worker-client/types.js'
 /** Every option, checked by the compiler: a new option cannot be left out of validation. */
 export const OPTION_KEYS = {
   workerClient: true, workerUrl: true, workerTimeoutMs: true, cron: true, timezone: true, runAt: true, frequencies: true,
-  catchUp: true, unknownFrequency: true, concurrency: true,
+  catchUp: true, catchUpWindowDays: true, unknownFrequency: true, concurrency: true,
   maxConcurrentCalls: true, maxCallsPerSecond: true, spreadMinutes: true, claimBatchSize: true, retry: true, circuitBreaker: true, migrate: true,
   autoEnroll: true, schedule: true, work: true, queuePrefix: true, bossSchema: true, pollingIntervalSeconds: true,
   pauseAfterConsecutiveFailures: true, historyRetentionDays: true, rescueCron: true, interruptedSweepAfterSeconds: true,
@@ -47,6 +47,18 @@ function resolveCatchUp(value: unknown): 'latest' | 'all' {
   if (value === undefined) return DEFAULTS.catchUp
   if (value === 'latest' || value === 'all') return value
   throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${shown(value)}.`)
+}
+
+/** Up to a century: a window of days, its end in reach of a timestamp. */
+function resolveCatchUpWindow(value: unknown, catchUp: 'latest' | 'all'): number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 36_500) {
+    throw new ConfigurationError('catchUpWindowDays', `expected a number of days above 0 (fractions allowed, at most 36500), or null for no limit, got ${shown(value)}.`)
+  }
+  if (catchUp !== 'all') {
+    throw new ConfigurationError('catchUpWindowDays', "limits how far back catchUp 'all' replays missed slots; with catchUp 'latest' a subscription gets one call whatever it missed. Set catchUp: 'all', or leave catchUpWindowDays out.")
+  }
+  return value
 }
 
 function resolveUnknownFrequency(value: unknown): 'daily' | 'fail' {
@@ -204,6 +216,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency, 10_000)
   const claimBatchSize = positiveInteger('claimBatchSize', options.claimBatchSize ?? DEFAULTS.claimBatchSize, 10_000)
   const flow = resolveFlow(options, concurrency, workerTimeoutMs, claimBatchSize)
+  const catchUp = resolveCatchUp(options.catchUp)
   return {
     workerClient: resolveWorkerClient(options, workerTimeoutMs, maxStoredResponseBytes),
     workerTimeoutMs,
@@ -211,7 +224,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     timezone: zoneName(timezone),
     runAt,
     frequencies: resolveFrequencies(options.frequencies),
-    catchUp: resolveCatchUp(options.catchUp),
+    catchUp,
+    catchUpWindowDays: resolveCatchUpWindow(options.catchUpWindowDays, catchUp),
     unknownFrequency: resolveUnknownFrequency(options.unknownFrequency),
     concurrency,
     claimBatchSize,

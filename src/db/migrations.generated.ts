@@ -401,4 +401,14 @@ END $$;
 ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "boss_schema" text;`,
     ],
   },
+  {
+    tag: "0018_catch_up_window_published",
+    folderMillis: 1796401023343,
+    hash: "65d14bd318d327123cf389c9f9755f5de8c093b8ccf2fd726ca263050e2ea7e9",
+    sql: [
+      `-- catchUpWindowDays, published with the schedule settings, which the CLI's processes follow (run-now, a CLI worker):
+-- how far back catchUp 'all' replays missed slots. Null: no limit, and in rows published before it.
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "catch_up_window_days" double precision;`,
+    ],
+  },
 ]

@@ -10,6 +10,7 @@ import { isLastAttempt } from '../settle/outcome.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
 import { describeError } from './call-worker.js'
 import { nextSlot } from '../schedule/row-schedule.js'
+import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import { FAILED_ATTEMPTS, limitedLogOf } from '../observe/limited-log.js'
 
 export interface Call {
@@ -27,9 +28,16 @@ export function success(options: ResolvedOptions, call: Call, response: unknown,
     attempt: call.attempt,
     startedAt: call.startedAt,
     durationMs,
-    nextRunAt: nextSlot(options, call.row, call.row.scheduled_for),
+    nextRunAt: nextSlotInWindow(options, call.row),
     response: boundResponse(response, options.maxStoredResponseBytes),
   }
+}
+
+/** The slot after the one called; with a catch-up window, none older than it (schedule/catch-up-window.ts). */
+function nextSlotInWindow(options: ResolvedOptions, row: Call['row']): Date | null {
+  const next = nextSlot(options, row, row.scheduled_for)
+  if (next === null || options.catchUpWindowDays === null) return next
+  return withinCatchUpWindow(options, row, next, options.clock.now())
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { isValidTimeZone, localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
+import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
 import { isHeld, isInFlight } from './schedule-row.js'
@@ -180,5 +181,7 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   }
   let first: Date | null = row.next_run_at
   if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
+  // Behind a catch-up window, the next sweep moves it up to the window first.
+  else if (first !== null) first = withinCatchUpWindow(options, row, first, now)
   return first === null ? [] : slotsFrom(options, row, first, count)
 }

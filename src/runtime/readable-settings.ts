@@ -17,6 +17,7 @@ export interface StoredSettings {
   timezone: unknown
   runAt: unknown
   catchUp: unknown
+  catchUpWindowDays: unknown
   frequencies: Record<string, unknown> | null
   retry: unknown
   unknownFrequency: unknown
@@ -33,6 +34,11 @@ export interface SharedSettings {
   timezone: string | null
   runAt: string | null
   catchUp: 'latest' | 'all'
+  /**
+   * How far back `catchUp: 'all'` replays, in days; null for no limit. Undefined where an instance
+   * published before migration 0018 (its processes replayed every missed slot).
+   */
+  catchUpWindowDays: number | null | undefined
   /** The resolved cadence table: the built-ins and the host's `frequencies`. */
   frequencies: Record<string, FrequencyRule>
   /** The resolved retry policy; null where an instance published before migration 0008. */
@@ -84,7 +90,10 @@ export function readableSettings(stored: StoredSettings): SharedSettings & { unr
   // An integer column: anything but a count from 0 is a row published before it existed.
   const pauseAfter = stored.pauseAfterFailures
   const pauseAfterConsecutiveFailures = typeof pauseAfter === 'number' && Number.isInteger(pauseAfter) && pauseAfter >= 0 ? pauseAfter : null
-  return { timezone, runAt, catchUp: catchUp ?? 'latest', frequencies, retry: retry ?? null, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures, unreadable }
+  // A column of numbers: anything but a positive one is no window, or a row published before it existed.
+  const days = stored.catchUpWindowDays
+  const catchUpWindowDays = days === undefined ? undefined : typeof days === 'number' && Number.isFinite(days) && days > 0 ? days : null
+  return { timezone, runAt, catchUp: catchUp ?? 'latest', catchUpWindowDays, frequencies, retry: retry ?? null, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures, unreadable }
 }
 
 /** What was said already: a command reads the settings more than once, and says it once. */

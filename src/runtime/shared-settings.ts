@@ -1,6 +1,6 @@
 /**
  * The schedule defaults a scheduler's processes share: its zone, time of day, cadence names and
- * catch-up, the retry policy, `unknownFrequency` and `pauseAfterConsecutiveFailures` its calls
+ * catch-up (and its window), the retry policy, `unknownFrequency` and `pauseAfterConsecutiveFailures` its calls
  * follow, and whether its sweeps enrol host subscriptions (`autoEnroll`). Only the processes that
  * register the schedule (`schedule: true`) publish them; the others (the CLI, an admin server
  * started with `schedule: false`) read them, so that a preview, a skip or a reschedule made there computes the
@@ -19,12 +19,12 @@ import type { SharedSettings } from './readable-settings.js'
 
 export type { SharedSettings } from './readable-settings.js'
 
-type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'frequencies' | 'retry' | 'unknownFrequency' | 'autoEnroll' | 'pauseAfterConsecutiveFailures'>
+type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'catchUpWindowDays' | 'frequencies' | 'retry' | 'unknownFrequency' | 'autoEnroll' | 'pauseAfterConsecutiveFailures'>
 
 function settingsOf(options: Settled): SharedSettings {
-  const { timezone, runAt, catchUp, unknownFrequency, autoEnroll } = options
+  const { timezone, runAt, catchUp, catchUpWindowDays, unknownFrequency, autoEnroll } = options
   const pauseAfterConsecutiveFailures = options.pauseAfterConsecutiveFailures ?? 0
-  return { timezone, runAt, catchUp, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures }
+  return { timezone, runAt, catchUp, catchUpWindowDays, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures }
 }
 
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
@@ -39,11 +39,12 @@ export async function readSharedSettings(db: Executor, scope: string): Promise<S
     unknown_frequency: unknown
     auto_enroll: unknown
     pause_after_failures: unknown
+    catch_up_window_days: unknown
   }>(`SELECT * FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
   if (!row) return null
   // Another version may have published them: what this one cannot read is left out, and listed.
-  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll, pauseAfterFailures: row.pause_after_failures })
+  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, catchUpWindowDays: row.catch_up_window_days, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll, pauseAfterFailures: row.pause_after_failures })
 }
 
 /**
@@ -67,6 +68,8 @@ export function followPublished(options: SchedulerOptions, published: SharedSett
   options.timezone ??= published.timezone ?? undefined
   options.runAt ??= published.runAt ?? undefined
   options.catchUp ??= published.catchUp
+  // Only with the catch-up it limits: a process told 'latest' has no window to follow.
+  if (options.catchUp === 'all') options.catchUpWindowDays ??= published.catchUpWindowDays ?? undefined
   options.frequencies ??= published.frequencies
   options.retry ??= published.retry ?? undefined
   options.unknownFrequency ??= published.unknownFrequency ?? undefined
@@ -77,6 +80,9 @@ export function followPublished(options: SchedulerOptions, published: SharedSett
 
 /** `pauseAfterConsecutiveFailures` as said: `never` for 0. */
 const pauseAfterText = (count: number) => (count === 0 ? 'never' : String(count))
+
+/** `catchUpWindowDays` as said: `none` for no limit. */
+const windowText = (days: number | null) => (days === null ? 'none' : String(days))
 
 /** A rule as text, its fields in one order: jsonb hands them back in an order of its own. */
 function ruleText(rule: FrequencyRule | undefined): string {
@@ -94,6 +100,10 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
   for (const key of ['timezone', 'runAt', 'catchUp'] as const) {
     // One this version could not read (null) is named as such where it was read.
     if (from[key] !== null && to[key] !== null && from[key] !== to[key]) drift.push(`${key} '${from[key]}' → '${to[key]}'`)
+  }
+  // A row published before migration 0018 (undefined) differs from no one's.
+  if (from.catchUpWindowDays !== undefined && to.catchUpWindowDays !== undefined && from.catchUpWindowDays !== to.catchUpWindowDays) {
+    drift.push(`catchUpWindowDays ${windowText(from.catchUpWindowDays)} → ${windowText(to.catchUpWindowDays)}`)
   }
   const names = [...new Set([...Object.keys(from.frequencies), ...Object.keys(to.frequencies)])].sort()
   const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
@@ -131,11 +141,12 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
-    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures, catch_up_window_days, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
      ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
        frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, unknown_frequency = EXCLUDED.unknown_frequency,
-       auto_enroll = EXCLUDED.auto_enroll, pause_after_failures = EXCLUDED.pause_after_failures, updated_at = EXCLUDED.updated_at`,
-    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll, mine.pauseAfterConsecutiveFailures],
+       auto_enroll = EXCLUDED.auto_enroll, pause_after_failures = EXCLUDED.pause_after_failures,
+       catch_up_window_days = EXCLUDED.catch_up_window_days, updated_at = EXCLUDED.updated_at`,
+    [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll, mine.pauseAfterConsecutiveFailures, mine.catchUpWindowDays],
   )
 }

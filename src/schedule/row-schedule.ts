@@ -24,7 +24,7 @@ export interface RowSchedule {
 }
 
 export type ScheduleOptions = Pick<ResolvedOptions, 'timezone' | 'runAt' | 'frequencies' | 'catchUp' | 'logger' | 'clock'> &
-  Partial<Pick<ResolvedOptions, 'unknownFrequency'>>
+  Partial<Pick<ResolvedOptions, 'unknownFrequency' | 'catchUpWindowDays'>>
 
 const MAX_REMEMBERED = 4096
 /** Per cadence table: two schedulers in one process may give one name different rules. */

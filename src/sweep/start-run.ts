@@ -14,6 +14,7 @@ import { countDueAsOfNow } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
 import { claimSingleRun } from './single-run.js'
 import { sweep } from './sweep.js'
+import { skipBeyondCatchUpWindow } from './catch-up-window.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
@@ -73,6 +74,10 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
     onPageEnqueued: () => wakeWorker(),
   }
+  const skipBehindWindow = (now: Date, subscriptionIds: string[] | null = null) =>
+    skipBeyondCatchUpWindow(pool, options, now, subscriptionIds).catch((error: Error) =>
+      options.logger.error(`Skipping the missed slots older than the catch-up window failed, replaying them: ${error.message}`),
+    )
   const announce = (runId: string, trigger: RunTrigger, now: Date) => {
     events.emit('run:started', { runId, trigger, startedAt: now })
     telemetry.runStarted(trigger)
@@ -84,6 +89,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       // Tracked as a sweep is: stop() waits for its claim.
       // Its run is made with its claim: the span learns the id then (none when nothing was claimed).
       const claiming = telemetry.span('pss.sweep', { 'pss.trigger': 'single' }, async (span) => {
+        await skipBehindWindow(now, [subscriptionId])
         const claimed = await claimSingleRun(sweepContext, subscriptionId, now)
         if (claimed) span.setAttribute('pss.run_id', claimed.runId)
         return claimed
@@ -111,6 +117,8 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         if (takesDue && options.autoEnroll) await enrolMissing(trigger)
         // Pauses that ended make their rows due in this same sweep.
         if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
+        // Then, with a catch-up window, rows behind it (an outage, a pause just ended) move up to it.
+        if (takesDue) await skipBehindWindow(now)
         // The backlog gauge reads what was due as the run began (and again each rescue tick): its
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.

@@ -55,6 +55,9 @@ const badCases: BadCase[] = [
   { name: 'runAt with seconds', options: { runAt: '09:00:00' }, option: 'runAt', mentions: ['"09:00:00"', "'HH:MM'"] },
   { name: 'runAt at minute 60', options: { runAt: '09:60' }, option: 'runAt', mentions: ['"09:60"', "'HH:MM'"] },
   { name: 'catchUp that is neither latest nor all', options: { catchUp: 'every' }, option: 'catchUp', mentions: ['"every"', "'latest'", "'all'"] },
+  { name: 'catchUpWindowDays of 0', options: { catchUp: 'all', catchUpWindowDays: 0 }, option: 'catchUpWindowDays', mentions: ['0', 'above 0', 'null for no limit'] },
+  { name: 'catchUpWindowDays as a string', options: { catchUp: 'all', catchUpWindowDays: '30d' }, option: 'catchUpWindowDays', mentions: ['"30d"', 'number of days'] },
+  { name: "catchUpWindowDays with catchUp 'latest'", options: { catchUpWindowDays: 30 }, option: 'catchUpWindowDays', mentions: ["catchUp 'latest'", "Set catchUp: 'all'"] },
   { name: 'frequencies that is not an object', options: { frequencies: 'fortnightly' }, option: 'frequencies', mentions: ['fortnightly', "{ every: 2, unit: 'week' }"] },
   { name: 'a frequency rule with a zero step', options: { frequencies: { fortnightly: { every: 0, unit: 'week' } } }, option: 'frequencies.fortnightly.every', mentions: ['0', 'whole number from 1'] },
   { name: 'a frequency rule with weekdays on months', options: { frequencies: { odd: { every: 1, unit: 'month', weekdays: ['mon'] } } }, option: 'frequencies.odd.weekdays', mentions: ["unit 'week'"] },
@@ -186,6 +189,7 @@ describe('resolveOptions with good options', () => {
       spreadMinutes: 10,
       frequencies: { fortnightly: { every: 2, unit: 'week' } },
       catchUp: 'all',
+      catchUpWindowDays: 45.5,
       logger,
       clock,
     })
@@ -214,6 +218,7 @@ describe('resolveOptions with good options', () => {
       maxCallsPerSecond: 2.5,
       spreadMinutes: 10,
       catchUp: 'all',
+      catchUpWindowDays: 45.5,
       clock,
     })
     // The logger is called through a guard (a logger that throws changes nothing): it hears all.
@@ -244,6 +249,7 @@ describe('resolveOptions with good options', () => {
       maxCallsPerSecond: null,
       spreadMinutes: 0,
       catchUp: 'latest',
+      catchUpWindowDays: null,
       frequencies: { daily: { every: 1, unit: 'day' }, weekly: { every: 1, unit: 'week' }, biweekly: { every: 2, unit: 'week' }, monthly: { every: 1, unit: 'month' }, quarterly: { every: 3, unit: 'month' }, yearly: { every: 1, unit: 'year' } },
     })
   })

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { settingsDrift } from '../../src/runtime/shared-settings.js'
+import { followPublished, settingsDrift } from '../../src/runtime/shared-settings.js'
+import type { SchedulerOptions } from '../../src/index.js'
+import { captureLogger } from '../../src/testing.js'
 import type { SharedSettings } from '../../src/runtime/shared-settings.js'
 
 // What an instance says differs from the published settings: each setting that does, and only
@@ -9,6 +11,7 @@ const published: SharedSettings = {
   timezone: 'Europe/Berlin',
   runAt: '07:00',
   catchUp: 'latest',
+  catchUpWindowDays: null,
   frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
   retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
   unknownFrequency: 'daily',
@@ -30,6 +33,7 @@ describe('settingsDrift', () => {
       timezone: 'Asia/Tokyo',
       runAt: '07:00',
       catchUp: 'all',
+      catchUpWindowDays: 30,
       frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
       retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
       unknownFrequency: 'fail',
@@ -39,6 +43,7 @@ describe('settingsDrift', () => {
     expect(settingsDrift(published, mine)).toEqual([
       "timezone 'Europe/Berlin' → 'Asia/Tokyo'",
       "catchUp 'latest' → 'all'",
+      'catchUpWindowDays none → 30',
       'frequencies (fortnightly, workdays)',
       'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
       "unknownFrequency 'daily' → 'fail'",
@@ -47,14 +52,26 @@ describe('settingsDrift', () => {
     ])
   })
 
-  test('a row published before the retry policy, unknownFrequency, autoEnroll and pauseAfterConsecutiveFailures were (null) is no difference in them', () => {
-    const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null, pauseAfterConsecutiveFailures: null }
-    const mine: SharedSettings = { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 2 }
+  test('a row published before the retry policy, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures and catchUpWindowDays were (null, or no column) is no difference in them', () => {
+    const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null, pauseAfterConsecutiveFailures: null, catchUpWindowDays: undefined }
+    const mine: SharedSettings = { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 2, catchUpWindowDays: 7 }
     expect(settingsDrift(older, mine)).toEqual([])
   })
 
   test('the same retry policy from jsonb, its fields in another order, is no difference', () => {
     const fromJsonb = { ...published, retry: { maxDelaySeconds: 3600, limit: 3, delaySeconds: 30 } }
     expect(settingsDrift(fromJsonb, published)).toEqual([])
+  })
+})
+
+describe('followPublished', () => {
+  test("a process given no catch-up takes the published catchUp 'all' and its window; one told 'latest' takes no window", () => {
+    const withWindow: SharedSettings = { ...published, catchUp: 'all', catchUpWindowDays: 14 }
+    const cli: SchedulerOptions = {}
+    followPublished(cli, withWindow, captureLogger())
+    expect(cli).toMatchObject({ catchUp: 'all', catchUpWindowDays: 14 })
+    const latest: SchedulerOptions = { catchUp: 'latest' }
+    followPublished(latest, withWindow, captureLogger())
+    expect(latest.catchUpWindowDays).toBeUndefined()
   })
 })
