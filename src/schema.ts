@@ -232,6 +232,12 @@ export const sharedSettings = scheduler.table('settings', {
    * and in a row published before migration 0018.
    */
   catchUpWindowDays: doublePrecision('catch_up_window_days'),
+  /**
+   * Set with `updated_at` by versions from migration 0019 on, which write every column above. An
+   * older version writes only the columns it knows, and `updated_at`: a row whose `updated_at` is
+   * later was last published by one, and its newer columns still hold what a newer version wrote.
+   */
+  wholeAt: timestamptz('whole_at'),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 })
 export type SubscriptionFailureRow = typeof subscriptionFailures.$inferSelect

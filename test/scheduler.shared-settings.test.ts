@@ -10,6 +10,7 @@ import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { BUILT_IN_FREQUENCIES } from '../src/schedule/frequency-rules.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { followPublished, readSharedSettings } from '../src/runtime/shared-settings.js'
 import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -121,5 +122,25 @@ describe('shared schedule settings', () => {
         pause_after_failures: 3,
       },
     ])
+  })
+
+  test('an older version publishing after this one (a rolling deploy, an old pod restarting) leaves the newer columns behind: they are read as never published, and the CLI says so', async () => {
+    await start({ catchUp: 'all', catchUpWindowDays: 5, autoEnroll: false, pauseAfterConsecutiveFailures: 3 })
+    await expect(readSharedSettings(db.pool, 'subscription-scheduler')).resolves.toMatchObject({ autoEnroll: false, pauseAfterConsecutiveFailures: 3, catchUpWindowDays: 5 })
+    // What an instance before migration 0019 writes: the columns it knows, and updated_at.
+    await db.pool.query(`UPDATE subscription_scheduler.settings SET run_at = '08:15', updated_at = now() + interval '1 second'`)
+    const read = await readSharedSettings(db.pool, 'subscription-scheduler')
+    expect(read).toMatchObject({ runAt: '08:15', catchUp: 'all', autoEnroll: null, pauseAfterConsecutiveFailures: null, catchUpWindowDays: undefined, olderWriter: true })
+    const cli: SchedulerOptions = {}
+    const logger = captureLogger()
+    followPublished(cli, read!, logger)
+    followPublished(cli, read!, logger)
+    expect(cli).toMatchObject({ runAt: '08:15', catchUp: 'all', autoEnroll: undefined, pauseAfterConsecutiveFailures: undefined, catchUpWindowDays: undefined })
+    expect(logger.messages('warn')).toEqual([expect.stringContaining('published last by an older version of the scheduler (before migration 0019)')])
+    // An instance of this version publishing again makes them known again.
+    await start({ catchUp: 'all', catchUpWindowDays: 5, autoEnroll: false, pauseAfterConsecutiveFailures: 3 })
+    const again = await readSharedSettings(db.pool, 'subscription-scheduler')
+    expect(again).toMatchObject({ autoEnroll: false, pauseAfterConsecutiveFailures: 3, catchUpWindowDays: 5 })
+    expect(again).not.toHaveProperty('olderWriter')
   })
 })

@@ -411,4 +411,14 @@ ALTER TABLE "subscription_scheduler"."instances" ADD COLUMN "boss_schema" text;`
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "catch_up_window_days" double precision;`,
     ],
   },
+  {
+    tag: "0019_settings_whole_at",
+    folderMillis: 1796402124643,
+    hash: "bec738e5cde1bc37e7433faa8efe79f7105b2ac90f9b3ffbbb84a413ac91bb6b",
+    sql: [
+      `-- When a version that writes every settings column published the row (with updated_at): an older version writes
+-- only the columns it knows, so a row updated after whole_at holds newer columns it left as a newer version wrote them.
+ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "whole_at" timestamp with time zone;`,
+    ],
+  },
 ]

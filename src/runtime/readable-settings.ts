@@ -49,6 +49,12 @@ export interface SharedSettings {
   autoEnroll: boolean | null
   /** `pauseAfterConsecutiveFailures`: 0 when never; null where an instance published before migration 0014. */
   pauseAfterConsecutiveFailures: number | null
+  /**
+   * True when a version before migration 0019 published last, after a newer one: the settings
+   * added since 0013 (`autoEnroll`, `pauseAfterConsecutiveFailures`, `catchUpWindowDays`) are then
+   * read as never published, as that version's own may differ from what it left in their columns.
+   */
+  olderWriter?: boolean | undefined
   /** What this version could not read of what was published, each with why; empty (or absent, for its own) when all was read. */
   unreadable?: string[] | undefined
 }
@@ -111,6 +117,21 @@ export function warnUnreadable(unreadable: readonly string[], logger: Logger, re
     (replacing
       ? 'This instance publishes its own settings over them: the CLI follows these until an instance of that version starts again; upgrade this one to keep them.'
       : 'This process goes on without them (a cadence left out is an unknown frequency here); upgrade it to follow them.')
+  warnOnce(logger, text)
+}
+
+/** Says that an older version published the settings last, after a newer one (`olderWriter`): once per logger. */
+export function warnOlderWriter(published: SharedSettings, logger: Logger): void {
+  if (!published.olderWriter) return
+  warnOnce(
+    logger,
+    'The schedule settings on this database were published last by an older version of the scheduler (before migration 0019), after a newer one: ' +
+      'their autoEnroll, pauseAfterConsecutiveFailures and catchUpWindowDays may be the newer one\'s, so this process follows its own options (or the defaults) for those. ' +
+      'They are followed again once an instance of this version (or newer) publishes.',
+  )
+}
+
+function warnOnce(logger: Logger, text: string): void {
   const texts = said.get(logger) ?? new Set<string>()
   said.set(logger, texts)
   if (texts.has(text)) return

@@ -12,7 +12,7 @@ import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
-import { readableSettings, warnUnreadable } from './readable-settings.js'
+import { readableSettings, warnOlderWriter, warnUnreadable } from './readable-settings.js'
 import type { CallLimits } from '../process/global-limits.js'
 import { limitsInForce } from '../records/call-limits.js'
 import type { SharedSettings } from './readable-settings.js'
@@ -27,24 +27,33 @@ function settingsOf(options: Settled): SharedSettings {
   return { timezone, runAt, catchUp, catchUpWindowDays, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures }
 }
 
+/** A settings row as stored; a database an older version migrated lacks the newer columns (undefined). */
+interface StoredRow {
+  timezone: string
+  run_at: string
+  catch_up: unknown
+  frequencies: Record<string, unknown> | null
+  retry: unknown
+  unknown_frequency: unknown
+  auto_enroll: unknown
+  pause_after_failures: unknown
+  catch_up_window_days: unknown
+  whole_at: Date | null | undefined
+  updated_at: Date
+}
+
 /** The settings of the scheduler on `scope` (its queue prefix), or null before any was published. */
 export async function readSharedSettings(db: Executor, scope: string): Promise<SharedSettings | null> {
-  // Every column there is: a database an older version migrated lacks the newer ones (read as null).
-  const { rows } = await db.query<{
-    timezone: string
-    run_at: string
-    catch_up: unknown
-    frequencies: Record<string, unknown> | null
-    retry: unknown
-    unknown_frequency: unknown
-    auto_enroll: unknown
-    pause_after_failures: unknown
-    catch_up_window_days: unknown
-  }>(`SELECT * FROM ${TABLES.settings} WHERE scope = $1`, [scope])
+  // Every column there is.
+  const { rows } = await db.query<StoredRow>(`SELECT * FROM ${TABLES.settings} WHERE scope = $1`, [scope])
   const row = rows[0]
   if (!row) return null
   // Another version may have published them: what this one cannot read is left out, and listed.
-  return readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, catchUpWindowDays: row.catch_up_window_days, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll, pauseAfterFailures: row.pause_after_failures })
+  const read = readableSettings({ timezone: row.timezone, runAt: row.run_at, catchUp: row.catch_up, catchUpWindowDays: row.catch_up_window_days, frequencies: row.frequencies, retry: row.retry, unknownFrequency: row.unknown_frequency, autoEnroll: row.auto_enroll, pauseAfterFailures: row.pause_after_failures })
+  // Published last by a version before migration 0019, after a newer one: the columns added since
+  // 0013 may hold what the newer one wrote, not what the fleet runs. Read as never published.
+  if (row.whole_at instanceof Date && row.updated_at > row.whole_at) return { ...read, autoEnroll: null, pauseAfterConsecutiveFailures: null, catchUpWindowDays: undefined, olderWriter: true }
+  return read
 }
 
 /**
@@ -65,6 +74,7 @@ export async function followFleetLimits(db: Executor, options: SchedulerOptions,
  */
 export function followPublished(options: SchedulerOptions, published: SharedSettings, logger: Logger): void {
   warnUnreadable(published.unreadable ?? [], logger)
+  warnOlderWriter(published, logger)
   options.timezone ??= published.timezone ?? undefined
   options.runAt ??= published.runAt ?? undefined
   options.catchUp ??= published.catchUp
@@ -141,12 +151,12 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
   }
   await db.query(
-    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures, catch_up_window_days, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+    `INSERT INTO ${TABLES.settings} (scope, timezone, run_at, catch_up, frequencies, retry, unknown_frequency, auto_enroll, pause_after_failures, catch_up_window_days, whole_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), now())
      ON CONFLICT (scope) DO UPDATE SET timezone = EXCLUDED.timezone, run_at = EXCLUDED.run_at, catch_up = EXCLUDED.catch_up,
        frequencies = EXCLUDED.frequencies, retry = EXCLUDED.retry, unknown_frequency = EXCLUDED.unknown_frequency,
        auto_enroll = EXCLUDED.auto_enroll, pause_after_failures = EXCLUDED.pause_after_failures,
-       catch_up_window_days = EXCLUDED.catch_up_window_days, updated_at = EXCLUDED.updated_at`,
+       catch_up_window_days = EXCLUDED.catch_up_window_days, whole_at = EXCLUDED.updated_at, updated_at = EXCLUDED.updated_at`,
     [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll, mine.pauseAfterConsecutiveFailures, mine.catchUpWindowDays],
   )
 }
