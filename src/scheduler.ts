@@ -26,7 +26,7 @@ import { getStatus } from './records/status.js'
 import type { SweepScope } from './sweep/sweep.js'
 import { SCHEDULED_SWEEP } from './sweep/sweep.js'
 import { ConfigurationError, NotStartedError, shown } from './errors.js'
-import { booleanOf, limitOf, methodOptions, waitOf } from './config/method-options.js'
+import { booleanOf, failureIdOf, limitOf, methodOptions, waitOf } from './config/method-options.js'
 import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
@@ -203,12 +203,12 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return explainingMissingTables(pool, () => getRun(pool, runId))
     },
     listFailures: async (given) => {
-      const o = methodOptions('listFailures', given, ['limit', 'runId'])
+      const o = methodOptions('listFailures', given, ['limit', 'runId', 'before', 'final'])
       const { runId } = o
       if (runId !== undefined) assertUuid('runId', runId)
-      const limit = limitOf(o.limit, 20)
+      const page = { limit: limitOf(o.limit, 20), runId, before: failureIdOf(o.before), final: booleanOf(o.final, 'final', 'only attempts that gave their slot up; false: only those a retry followed') }
       return explainingMissingTables(pool, async () => {
-        const failures = await listFailures(pool, { limit, runId })
+        const failures = await listFailures(pool, page)
         // None for a run: an unknown run id (a typo, or pruned) says so rather than "no failures".
         if (failures.length === 0 && runId !== undefined) await getRun(pool, runId)
         return failures

@@ -31,6 +31,8 @@ export interface RetryFailedOptions extends RunNowOptions {
 
 /** One failed attempt, as recorded for operators. */
 export interface FailureRecord {
+  /** The entry's own id: pass the last of a page as `before` to `listFailures()` for the next page. */
+  id: string
   subscriptionId: string
   processingId: string
   runId: string | null
@@ -212,8 +214,13 @@ export interface SubscriptionScheduler {
    */
   listRuns(options?: { limit?: number | undefined; before?: string | undefined; trigger?: RunTrigger | readonly RunTrigger[] | undefined; unfinished?: boolean | undefined }): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
-  /** Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown run). @default limit 20 */
-  listFailures(options?: { limit?: number | undefined; runId?: string | undefined }): Promise<FailureRecord[]>
+  /**
+   * Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown
+   * run). `before`, the `id` of the last entry of a page, lists the entries recorded before it: the
+   * next page back. `final: true` keeps the attempts that gave their slot up (permanent errors,
+   * retries used up), `false` those a retry followed. @default limit 20
+   */
+  listFailures(options?: { limit?: number | undefined; runId?: string | undefined; before?: string | undefined; final?: boolean | undefined }): Promise<FailureRecord[]>
   /**
    * Subscriptions whose last attempt failed (failed for good, paused for failing, or waiting
    * for a retry), most recently failed first: one entry per subscription, not per attempt.

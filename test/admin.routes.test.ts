@@ -6,7 +6,7 @@ import http from 'node:http'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
-import { createSubscriptionScheduler } from '../src/index.js'
+import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -298,6 +298,40 @@ describe('validation and errors', () => {
     expect((await call('GET', '/status')).status).toBe(200)
   })
 
+  test('GET /failures pages back with ?before= (the id of the last entry) and keeps ?final= attempts only; an unknown before is 404', async () => {
+    const retried = (await seedSubscriptions(db.pool, { count: 1 }))[0]!
+    // One attempt retried, then the slot given up: two entries of one run, final false then true.
+    worker.on(retried, { fail: new RetryableError('busy') })
+    // Its own queues: the instance of this file (retry limit 0) would give the slot up at once.
+    const own = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'paging', retry: { limit: 1, delaySeconds: 1, maxDelaySeconds: 1 } })
+    await own.start()
+    try {
+      await own.runSubscription(retried)
+    } finally {
+      await own.stop({ timeoutMs: 2000 })
+    }
+    const newest = (await call('GET', '/failures?limit=1')).body.failures as { id: string; subscriptionId: string; final: boolean }[]
+    expect(newest).toEqual([expect.objectContaining({ id: expect.stringMatching(/^\d+$/), subscriptionId: retried, final: true })])
+    const next = (await call('GET', `/failures?limit=1&before=${newest[0]!.id}`)).body.failures as typeof newest
+    expect(next).toEqual([expect.objectContaining({ subscriptionId: retried, final: false })])
+    const all = (await call('GET', '/failures?limit=200')).body.failures as typeof newest
+    const pages: typeof newest = []
+    for (let before = ''; ; ) {
+      const page = (await call('GET', `/failures?limit=2${before}`)).body.failures as typeof newest
+      pages.push(...page)
+      if (page.length < 2) break
+      before = `&before=${page.at(-1)!.id}`
+    }
+    expect(pages).toEqual(all)
+    expect(((await call('GET', '/failures?final=false&limit=200')).body.failures as typeof newest).map((f) => f.final)).toEqual(all.filter((f) => !f.final).map(() => false))
+    expect(((await call('GET', '/failures?final=true&limit=200')).body.failures as typeof newest)).toEqual(all.filter((f) => f.final))
+    expect(await call('GET', '/failures?before=999999999')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('No failure entry with id 999999999') } } })
+    for (const before of ['abc', '0', '-1', '1.5']) {
+      expect(await call('GET', `/failures?before=${before}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'before' } } })
+    }
+    await expect(scheduler.listFailures({ before: 12 as unknown as string })).rejects.toThrow(/before.*string of digits/)
+  })
+
   test('bad query parameters are 400 INVALID_INPUT', async () => {
     for (const path of ['/runs?limit=0', '/runs?limit=1001', '/runs?limit=ten', '/failures?limit=-1', '/failing?limit=201', '/failing?limit=1.5']) {
       expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('limit') } } })
@@ -315,7 +349,7 @@ describe('validation and errors', () => {
   test('a query parameter the route does not read, one given twice, or wait given twice is 400 INVALID_INPUT naming it', async () => {
     expect(await call('GET', '/failures?offset=20')).toMatchObject({
       status: 400,
-      body: { error: { code: 'INVALID_INPUT', field: 'offset', message: 'Unknown query parameter "offset" for GET /failures: it takes ?runId= and ?limit=.' } },
+      body: { error: { code: 'INVALID_INPUT', field: 'offset', message: 'Unknown query parameter "offset" for GET /failures: it takes ?runId=, ?limit=, ?before= and ?final=.' } },
     })
     expect(await call('GET', '/runs?LIMIT=5')).toMatchObject({ status: 400, body: { error: { field: 'LIMIT', message: expect.stringContaining('it takes ?limit=') } } })
     expect(await call('GET', '/status?verbose=1')).toMatchObject({ status: 400, body: { error: { field: 'verbose', message: expect.stringContaining('it takes none') } } })

@@ -104,7 +104,8 @@ export function requireUuid(name: string, value: unknown, field?: string): strin
  */
 export function assertQuery(url: URL, accepted: readonly string[] | 'any', route: string): void {
   if (accepted === 'any') return
-  const takes = accepted.length > 0 ? `it takes ${accepted.map((n) => `?${n}=`).join(' and ')}` : 'it takes none'
+  const names = accepted.map((n) => `?${n}=`)
+  const takes = names.length > 0 ? `it takes ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]}` : 'it takes none'
   for (const name of new Set(url.searchParams.keys())) {
     if (!accepted.includes(name)) throw invalidField(name, 'INVALID_INPUT', `Unknown query parameter ${shown(name)} for ${route}: ${takes}.`)
     if (url.searchParams.getAll(name).length > 1) throw invalidField(name, 'INVALID_INPUT', `?${name}= is given more than once; give it once.`)
@@ -115,6 +116,15 @@ export function assertQuery(url: URL, accepted: readonly string[] | 'any', route
 export function optionalUuidParam(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name)
   return raw === null ? undefined : requireUuid(name, raw, name)
+}
+
+/** `?before=` of `GET /failures`: a failure entry's id (digits), when given. */
+export function optionalFailureIdParam(url: URL): string | undefined {
+  const raw = url.searchParams.get('before')
+  if (raw !== null && !/^[1-9]\d{0,17}$/.test(raw)) {
+    throw invalidField('before', 'INVALID_INPUT', `before must be the id of a failure entry (the \`id\` of the last one of the page before, digits such as 1234), got ${shown(raw)}.`)
+  }
+  return raw ?? undefined
 }
 
 /** `?<name>=`, an integer in 1..max; `fallback` when the parameter is absent. */

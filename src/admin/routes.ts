@@ -8,7 +8,7 @@ import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalFailureIdParam, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
@@ -88,11 +88,14 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/failures',
-    query: ['runId', 'limit'],
+    // ?before=<id of the last entry> for the next page back; ?final=true the attempts that gave their slot up, false those retried.
+    query: ['runId', 'limit', 'before', 'final'],
     handle: async (c) => {
       const runId = optionalUuidParam(c.url, 'runId')
-      const limit = parseLimit(c.url, 20)
-      return json(200, { failures: await c.scheduler.listFailures({ limit, ...(runId ? { runId } : {}) }) })
+      const limit = parseLimit(c.url, 20, 1000)
+      const before = optionalFailureIdParam(c.url)
+      const final = c.url.searchParams.has('final') ? parseBooleanParam(c.url, 'final', false) : undefined
+      return json(200, { failures: await c.scheduler.listFailures({ limit, ...(runId ? { runId } : {}), ...(before ? { before } : {}), ...(final !== undefined ? { final } : {}) }) })
     },
   },
   {

@@ -33,6 +33,15 @@ export function limitOf(limit: unknown, fallback: number, name = 'limit', min = 
   return Math.min(value, 1000)
 }
 
+/** `listFailures()`'s `before`, when given: a failure entry's id, as `FailureRecord.id` has it. */
+export function failureIdOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^[1-9]\d{0,17}$/.test(value)) {
+    throw new ConfigurationError('before', `expected the id of a failure entry (the \`id\` of the last FailureRecord of the page before, a string of digits such as '1234'), got ${shown(value)}.`)
+  }
+  return value
+}
+
 /** A method's true-or-false option (`name` in messages), when given. */
 export function booleanOf(value: unknown, name: string, meaning: string): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value

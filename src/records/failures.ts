@@ -6,6 +6,7 @@ import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FailureRecord } from '../types.js'
 import { pruneSubscriptionHistory } from './history.js'
+import { NotFoundError } from '../errors.js'
 
 const FAILURES = TABLES.failures
 
@@ -41,6 +42,7 @@ export async function recordFailureHistory(db: Executor, entries: FailureEntry[]
 }
 
 interface FailureRow {
+  id: string
   subscription_id: string
   processing_id: string
   run_id: string | null
@@ -54,6 +56,7 @@ interface FailureRow {
 
 function toRecord(row: FailureRow): FailureRecord {
   return {
+    id: String(row.id),
     subscriptionId: row.subscription_id,
     processingId: row.processing_id,
     runId: row.run_id,
@@ -66,14 +69,35 @@ function toRecord(row: FailureRow): FailureRecord {
   }
 }
 
-/** Most recent first; of one subscription, or one run, when given. */
-export async function listFailures(db: Executor, options: { limit: number; subscriptionId?: string | undefined; runId?: string | undefined }): Promise<FailureRecord[]> {
+export interface FailurePage {
+  limit: number
+  subscriptionId?: string | undefined
+  runId?: string | undefined
+  /** Only entries recorded before this one (by time, then id): the last entry of the page before. */
+  before?: string | undefined
+  /** Only attempts that gave their slot up (true), or that a retry followed (false). */
+  final?: boolean | undefined
+}
+
+/**
+ * Most recent first; of one subscription, or one run, when given. `NotFoundError` when no entry
+ * has the id `before` (pruned since, or never one).
+ */
+export async function listFailures(db: Executor, page: FailurePage): Promise<FailureRecord[]> {
   const { rows } = await db.query<FailureRow>(
-    `SELECT * FROM ${FAILURES}
-      WHERE ($1::uuid IS NULL OR subscription_id = $1) AND ($2::uuid IS NULL OR run_id = $2)
-      ORDER BY failed_at DESC, id DESC LIMIT $3`,
-    [options.subscriptionId ?? null, options.runId ?? null, options.limit],
+    `SELECT * FROM ${FAILURES} f
+      WHERE ($1::uuid IS NULL OR f.subscription_id = $1) AND ($2::uuid IS NULL OR f.run_id = $2)
+        AND ($4::bigint IS NULL OR (f.failed_at, f.id) < (SELECT b.failed_at, b.id FROM ${FAILURES} b WHERE b.id = $4))
+        AND ($5::boolean IS NULL OR f.final = $5)
+      ORDER BY f.failed_at DESC, f.id DESC LIMIT $3`,
+    [page.subscriptionId ?? null, page.runId ?? null, page.limit, page.before ?? null, page.final ?? null],
   )
+  if (rows.length === 0 && page.before !== undefined) {
+    const { rows: found } = await db.query(`SELECT 1 FROM ${FAILURES} WHERE id = $1`, [page.before])
+    if (found.length === 0) {
+      throw new NotFoundError(`No failure entry with id ${page.before} to list the entries before: it may have been pruned (historyRetentionDays). List from the newest again.`)
+    }
+  }
   return rows.map(toRecord)
 }
 
