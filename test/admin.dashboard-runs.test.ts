@@ -133,6 +133,53 @@ describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailab
     expect(await page.locator('#view-home').isVisible()).toBe(true)
   })
 
+  test("a run's page shows its failed attempts 200 at a time with Older and Newest, filters them by outcome, and shows a long error's start until clicked", async () => {
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, finished_at, claimed, failed, retried)
+       VALUES ('cron', '2026-11-02 09:00:00+00', '2026-11-02 09:00:01+00', '2026-11-02 09:10:00+00', 205, 175, 30) RETURNING id::text`,
+    )
+    const runId = rows[0]!.id
+    // 205 attempts a second apart: every seventh retried, every tenth with a 300-character body.
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.failures (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, status, failed_at)
+       SELECT gen_random_uuid(), gen_random_uuid(), $1, '2026-11-02 09:00:00+00', 1, n % 7 <> 0,
+              CASE WHEN n % 10 = 0 THEN 'Worker answered 500: ' || repeat('x', 300) ELSE 'Worker answered 500 #' || n END, 500,
+              timestamptz '2026-11-02 09:00:00+00' + n * interval '1 second'
+         FROM generate_series(1, 205) AS n`,
+      [runId],
+    )
+    const failures = page.locator('#run-failures tbody tr[data-subscription-id]')
+    const count = async (n: number) => {
+      await page.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want, ['#run-failures tbody tr[data-subscription-id]', n] as const, { timeout: 10_000 }).catch(() => undefined)
+      expect(await failures.count()).toBe(n)
+    }
+    await page.goto(`${base}/#/runs/${runId}`)
+    await count(200)
+    expect(await failures.first().locator('td.err').textContent()).toBe('Worker answered 500 #205')
+    expect(await page.locator('#run-failures-older').isVisible()).toBe(true)
+    expect(await page.locator('#run-failures-newest').isVisible()).toBe(false)
+    // #200 carries the long body: its start, and the rest once clicked.
+    const long = failures.nth(5).locator('td.err details')
+    expect(await long.locator('summary').textContent()).toMatch(/^Worker answered 500: x+… \(all 321 characters\)$/)
+    expect(await long.locator('.err-rest').isVisible()).toBe(false)
+    await long.locator('summary').click()
+    expect(await long.locator('.err-rest').isVisible()).toBe(true)
+
+    await page.locator('#run-failures-older').click()
+    await count(5)
+    expect(await failures.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td.err')!.textContent))).toEqual(['Worker answered 500 #5', 'Worker answered 500 #4', 'Worker answered 500 #3', 'Worker answered 500 #2', 'Worker answered 500 #1'])
+    expect(await page.locator('#run-failures-older').isVisible()).toBe(false)
+    await page.locator('#run-failures-newest').click()
+    await count(200)
+
+    await page.locator('#run-failures-outcome').selectOption('false')
+    await count(29)
+    expect(await failures.locator('td .pill', { hasText: 'failed' }).count()).toBe(0)
+    await page.locator('#run-failures-outcome').selectOption('true')
+    await count(176)
+    expect(await page.locator('#run-failures-older').isVisible()).toBe(false)
+  })
+
   test('the page ran under the CSP without a single violation or script error', () => {
     expect(problems).toEqual([])
   })

@@ -119,8 +119,13 @@ const RUN = `
   </section>
   <section aria-labelledby="h-run-failures">
     <h2 id="h-run-failures">Failed attempts in this run</h2>
+    <div class="actions">
+      <label for="run-failures-outcome">Outcome</label>
+      <select id="run-failures-outcome"><option value="">all</option><option value="true">failed (gave up)</option><option value="false">will retry</option></select>
+    </div>
     ${table('run-failures', ['When', 'Subscription', '#Attempt', '#HTTP', 'Outcome', 'Error'])}
     <p id="run-failures-note" class="meta"></p>
+    <p class="pager"><button type="button" id="run-failures-newest" class="secondary" hidden>← Newest</button> <button type="button" id="run-failures-older" class="secondary" hidden>Older →</button></p>
   </section>
 </main>`
 

@@ -99,6 +99,7 @@ wireHeader();
 wireSubscription();
 wireSchedule();
 wireRuns();
+wireRun();
 window.addEventListener('hashchange', showView);
 setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
 setInterval(showStale, 1000);

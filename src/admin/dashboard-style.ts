@@ -72,6 +72,10 @@ tbody tr:last-child td { border-bottom: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); text-align: center; padding: 18px; white-space: normal; }
 .err { color: var(--bad); white-space: pre-wrap; word-break: break-word; min-width: 200px; max-width: 560px; }
+.err summary { cursor: pointer; list-style: none; }
+.err summary::-webkit-details-marker { display: none; }
+.err .more { color: var(--muted); }
+.err details[open] .more { display: none; }
 .due { display: block; color: var(--warn); font-size: 12px; white-space: normal; }
 .pill { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
 .pill.ok { color: var(--ok); } .pill.bad { color: var(--bad); } .pill.run { color: var(--info); } .pill.warn { color: var(--warn); } .pill.idle { color: var(--muted); }

@@ -82,6 +82,20 @@ function shortRunLink(id) {
   return id ? runLink(id, id.slice(0, 8) + '…') : '—';
 }
 
+/**
+ * A worker's error in a table of many rows: a long one (a body of hundreds of characters) shows
+ * its start, and the rest on a click, so that one row is not a screen tall. A subscription's own
+ * page shows its errors whole.
+ */
+var ERROR_SHOWN = 160;
+function errorCell(text) {
+  text = String(text);
+  if (text.length <= ERROR_SHOWN + 40) return el('td', { class: 'err' }, text);
+  return el('td', { class: 'err' }, el('details', {},
+    el('summary', {}, text.slice(0, ERROR_SHOWN), el('span', { class: 'more' }, '… (all ' + text.length + ' characters)')),
+    el('div', { class: 'err-rest' }, text.slice(ERROR_SHOWN))));
+}
+
 function replaceRows(tbody, rows, columns, emptyText) {
   tbody.replaceChildren.apply(tbody, rows.length ? rows : [el('tr', {}, el('td', { colspan: String(columns), class: 'empty' }, emptyText))]);
 }

@@ -85,7 +85,7 @@ function failureRow(f, show) {
     show.subscription ? el('td', {}, subscriptionLink(f.subscriptionId)) : [],
     show.run ? el('td', { class: 'mono' }, shortRunLink(f.runId)) : [],
     el('td', { class: 'num' }, f.attempt), el('td', { class: 'num' }, orDash(f.status)),
-    el('td', {}, outcomePill(f.final)), el('td', { class: 'err' }, f.error));
+    el('td', {}, outcomePill(f.final)), errorCell(f.error));
 }
 
 function renderFailures(failures) {
@@ -100,7 +100,7 @@ function renderFailing(failing, status) {
       el('td', {}, subscriptionLink(f.subscriptionId)), el('td', {}, statusPill(f.status, f.pausedReason)),
       el('td', {}, timeNode(f.failedAt)), el('td', { class: 'num' }, f.attempts),
       el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, nextRunNode(f.nextRunAt, f.timezone || status.schedule.timezone, f.status, false)),
-      el('td', { class: 'err' }, f.error));
+      errorCell(f.error));
   }), 7, 'No subscription is failing.');
 }
 

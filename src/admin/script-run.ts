@@ -1,10 +1,13 @@
 /**
  * The run page (`#/runs/<id>`): its counts, duration and fire lateness, and the attempts that
- * failed in it (`GET /failures?runId=`), each linking to its subscription. A run still going is
- * read again every second while its page is open.
+ * failed in it (`GET /failures?runId=`), each linking to its subscription, 200 a page, all or
+ * those of one outcome (gave up, will retry). A run still going is read again every second while
+ * its page is open.
  */
 export const SCRIPT_RUN = String.raw`
 var RUN_FAILURES = 200;
+/** Which of the run's failed attempts the page shows: an outcome ('' all), and a page ('' the newest, else the id of the entry before it). */
+var runFailures = { runId: null, final: '', before: '' };
 
 function renderRun(run, failures) {
   var dl = $('run-fields');
@@ -23,10 +26,29 @@ function renderRun(run, failures) {
   field(dl, 'latenessP50', 'Fire lateness p50', duration(run.latenessP50Ms));
   field(dl, 'latenessP95', 'Fire lateness p95', duration(run.latenessP95Ms));
   field(dl, 'error', 'Error', run.error == null ? '—' : el('span', { class: 'err' }, run.error));
-  replaceRows($('run-failures').tBodies[0], failures.map(function (f) {
+  var shown = failures.slice(0, RUN_FAILURES);
+  var none = runFailures.before ? 'No older failed attempts.' : runFailures.final === '' ? 'No failed attempts in this run.' : 'None in this run.';
+  replaceRows($('run-failures').tBodies[0], shown.map(function (f) {
     return failureRow(f, { subscription: true, run: false });
-  }), 6, 'No failed attempts in this run.');
-  $('run-failures-note').textContent = failures.length >= RUN_FAILURES ? 'The ' + RUN_FAILURES + ' most recent are shown.' : '';
+  }), 6, none);
+  var more = failures.length > RUN_FAILURES;
+  $('run-failures-note').textContent = more || runFailures.before ? RUN_FAILURES + ' a page, newest first.' : '';
+  $('run-failures-newest').hidden = !runFailures.before;
+  $('run-failures-older').hidden = !more;
+  $('run-failures-older').setAttribute('data-before', more ? shown[shown.length - 1].id : '');
+}
+
+/** The failures request of the run page: one more than a page, to know whether an older page exists. */
+function runFailuresPath(enc) {
+  return '/failures?runId=' + enc + '&limit=' + (RUN_FAILURES + 1) +
+    (runFailures.final ? '&final=' + runFailures.final : '') + (runFailures.before ? '&before=' + runFailures.before : '');
+}
+
+function wireRun() {
+  var again = function () { var route = currentRoute(); if (route.view === 'run') loadRun(route.id).catch(function (error) { notice(error.message, true); }); };
+  $('run-failures-outcome').addEventListener('change', function () { runFailures.final = this.value; runFailures.before = ''; again(); });
+  $('run-failures-older').addEventListener('click', function () { runFailures.before = this.getAttribute('data-before'); again(); });
+  $('run-failures-newest').addEventListener('click', function () { runFailures.before = ''; again(); });
 }
 
 /** The page for a run id that cannot be read: nothing of another run, nothing loading. */
@@ -37,13 +59,17 @@ function forgetRun(id) {
 }
 
 function loadRun(id) {
+  if (runFailures.runId !== id) {
+    runFailures = { runId: id, final: '', before: '' };
+    $('run-failures-outcome').value = '';
+  }
   if ($('run-id').textContent !== id) {
     $('run-id').textContent = id;
     $('run-fields').replaceChildren();
     replaceRows($('run-failures').tBodies[0], [], 6, 'Loading…');
   }
   var enc = encodeURIComponent(id);
-  return Promise.all([api('/runs/' + enc), api('/failures?runId=' + enc + '&limit=' + RUN_FAILURES)]).catch(function (error) {
+  return Promise.all([api('/runs/' + enc), api(runFailuresPath(enc))]).catch(function (error) {
     if (currentRoute().id === id) forgetRun(id);
     throw error;
   }).then(function (got) {
