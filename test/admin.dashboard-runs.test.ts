@@ -153,8 +153,12 @@ describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailab
       await page.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want, ['#run-failures tbody tr[data-subscription-id]', n] as const, { timeout: 10_000 }).catch(() => undefined)
       expect(await failures.count()).toBe(n)
     }
+    const reads: string[] = []
+    page.on('request', (request) => void (request.url().includes(`/failures?runId=${runId}`) && reads.push(request.url())))
     await page.goto(`${base}/#/runs/${runId}`)
     await count(200)
+    // A finished run is not read again by the page's refresh (each 3 s, and on coming back to the tab).
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
     expect(await failures.first().locator('td.err').textContent()).toBe('Worker answered 500 #205')
     expect(await page.locator('#run-failures-older').isVisible()).toBe(true)
     expect(await page.locator('#run-failures-newest').isVisible()).toBe(false)
@@ -165,7 +169,8 @@ describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailab
     await long.locator('summary').click()
     expect(await long.locator('.err-rest').isVisible()).toBe(true)
 
-    await page.locator('#run-failures-older').click()
+    await Promise.all([page.waitForResponse((r) => r.url().includes('&before=')), page.locator('#run-failures-older').click()])
+    expect(reads.filter((url) => !url.includes('&before='))).toHaveLength(1)
     await count(5)
     expect(await failures.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td.err')!.textContent))).toEqual(['Worker answered 500 #5', 'Worker answered 500 #4', 'Worker answered 500 #3', 'Worker answered 500 #2', 'Worker answered 500 #1'])
     expect(await page.locator('#run-failures-older').isVisible()).toBe(false)

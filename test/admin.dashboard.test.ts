@@ -201,6 +201,15 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect(await row.locator('td').nth(4).textContent()).toBe('2')
   })
 
+  test('"Retry failed" asks first, naming how many it would retry', async () => {
+    await page.getByRole('button', { name: 'Retry failed', exact: true }).click()
+    await page.locator('#confirm').waitFor()
+    expect(await page.locator('#confirm-text').textContent()).toBe('Retry the 2 failed subscriptions now? Each is called again for its failed slot.')
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator('#confirm').waitFor({ state: 'hidden' })
+    expect(received.filter((r) => r.startsWith('POST /failed/retry'))).toEqual([])
+  })
+
   test('"Failing now" lists each failing subscription once, however many attempts failed', async () => {
     await page.waitForFunction(() => document.querySelectorAll('#failures tbody tr').length === 4)
     const rows = page.locator('#failing tbody tr[data-subscription-id]')

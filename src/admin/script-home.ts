@@ -142,7 +142,17 @@ function ask(button, question, yesLabel, action) {
 
 /** A confirmation in the page: one click only asks, the second acts. */
 function askFirst(button, question, yesLabel, action) {
-  button.addEventListener('click', function () { ask(button, question, yesLabel, action); });
+  button.addEventListener('click', function () { ask(button, typeof question === 'function' ? question() : question, yesLabel, action); });
+}
+
+/** What Retry failed would retry, as the overview last read it. */
+function retryQuestion() {
+  var s = lastStatus;
+  if (!s) return 'Retry every failed subscription now?';
+  var failed = s.counts.failed || 0;
+  var paused = s.pausedForFailures || 0;
+  var what = failed + ' failed subscription' + (failed === 1 ? '' : 's') + (paused ? ' and ' + paused + ' paused after failing' : '');
+  return 'Retry the ' + what + ' now? Each is called again for its failed slot.';
 }
 
 function startedNotice(label) {
@@ -162,7 +172,7 @@ function wireHeader() {
     return api('/process-subscriptions?wait=false', { method: 'POST' }).then(startedNotice('Run'))
       .catch(function (error) { notice('Run failed: ' + error.message, true); }).then(refreshSoon);
   });
-  askFirst($('retry-failed'), 'Retry every failed subscription now?', 'Yes, retry all failed', function () {
+  askFirst($('retry-failed'), retryQuestion, 'Yes, retry all failed', function () {
     return api('/failed/retry?wait=false', { method: 'POST' }).then(startedNotice('Retry of failed subscriptions'))
       .catch(function (error) { notice('Retry failed: ' + error.message, true); }).then(refreshSoon);
   });

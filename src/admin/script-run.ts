@@ -7,7 +7,7 @@
 export const SCRIPT_RUN = String.raw`
 var RUN_FAILURES = 200;
 /** Which of the run's failed attempts the page shows: an outcome ('' all), and a page ('' the newest, else the id of the entry before it). */
-var runFailures = { runId: null, final: '', before: '' };
+var runFailures = { runId: null, final: '', before: '', settled: null };
 
 function renderRun(run, failures) {
   var dl = $('run-fields');
@@ -58,11 +58,18 @@ function forgetRun(id) {
   replaceRows($('run-failures').tBodies[0], [], 6, '—');
 }
 
+/** What the run page shows: the run, and which of its failures. */
+function runPageKey(id) {
+  return id + '|' + runFailures.final + '|' + runFailures.before;
+}
+
 function loadRun(id) {
   if (runFailures.runId !== id) {
-    runFailures = { runId: id, final: '', before: '' };
+    runFailures = { runId: id, final: '', before: '', settled: null };
     $('run-failures-outcome').value = '';
   }
+  // A finished run changes no more: the page's refresh every few seconds need not read it again.
+  if (runFailures.settled === runPageKey(id) && $('run-id').textContent === id) return Promise.resolve();
   if ($('run-id').textContent !== id) {
     $('run-id').textContent = id;
     $('run-fields').replaceChildren();
@@ -75,6 +82,7 @@ function loadRun(id) {
   }).then(function (got) {
     if (currentRoute().id !== id) return;
     renderRun(got[0], got[1].failures);
+    runFailures.settled = got[0].finishedAt || got[0].error ? runPageKey(id) : null;
     // A run still going is read again each second while its page is open, until it finishes.
     if (!got[0].finishedAt && !got[0].error) setTimeout(function () {
       var route = currentRoute();
