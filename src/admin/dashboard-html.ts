@@ -77,7 +77,7 @@ const SUBSCRIPTION = `
       <button id="sub-retry" type="button" class="secondary">Retry</button>
     </div>
     <p id="sub-note-row" class="actions">
-      <label for="sub-note">Note for its history (optional), sent with Pause, Resume, Skip and Pause until</label>
+      <label for="sub-note">Note for its history (optional), sent with the next Pause, Resume, Skip or Pause until, then cleared</label>
       <input id="sub-note" type="text" maxlength="500" placeholder="Who asked, a ticket, why">
     </p>
   </section>
