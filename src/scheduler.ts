@@ -11,6 +11,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
+import { afterIdOf, listedStatusOf, listSubscriptions, userIdOf } from './records/subscription-list.js'
 import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
 import { checkBackfillRange } from './backfill/backfill-range.js'
@@ -217,6 +218,11 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     listFailing: async (o) => {
       const limit = limitOf(methodOptions('listFailing', o, ['limit']).limit, 20)
       return await explainingMissingTables(pool, () => listFailing(pool, limit))
+    },
+    listSubscriptions: async (given) => {
+      const o = methodOptions('listSubscriptions', given, ['status', 'userId', 'limit', 'after'])
+      const page = { limit: limitOf(o.limit, 50), status: listedStatusOf(o.status), userId: userIdOf(o.userId), after: afterIdOf(o.after) }
+      return await explainingMissingTables(pool, () => listSubscriptions(pool, page))
     },
     health: () => ({
       state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',

@@ -7,6 +7,7 @@ import type { InstanceInfo } from './records/instances.js'
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 import type { SkipResult } from './records/schedule-control.js'
 import type { HistoryEntry } from './records/history.js'
+import type { ListedStatus, SubscriptionListEntry } from './records/subscription-list.js'
 
 export type { HistoryEntry, SkipResult }
 import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
@@ -227,6 +228,12 @@ export interface SubscriptionScheduler {
    * @default limit 20
    */
   listFailing(options?: { limit?: number | undefined }): Promise<FailingSubscription[]>
+  /**
+   * Subscriptions by status (`'paused'`, `'failed'`, … or `'inactive'`, as `getStatus().counts`
+   * has them) or of one user (`userId`, matched as text), in id order; `after`, the last
+   * `subscriptionId` of a page, gives the next. @default limit 50
+   */
+  listSubscriptions(options?: { status?: ListedStatus | undefined; userId?: string | undefined; limit?: number | undefined; after?: string | undefined }): Promise<SubscriptionListEntry[]>
   /**
    * The scheduler's instances (those with its `queuePrefix`) as they report themselves: running
    * ones first, then stopped ones and those gone silent without a stop (killed), for a day.

@@ -241,7 +241,7 @@ describe('validation and errors', () => {
 
   test('unknown routes are 404, known routes with the wrong method 405 with Allow', async () => {
     expect(await call('GET', '/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
-    expect(await call('GET', '/subscriptions')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect(await call('GET', '/subscription')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
     const get = await call('GET', '/process-subscriptions')
     expect(get).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } })
     expect(get.headers.get('allow')).toBe('POST')
@@ -330,6 +330,33 @@ describe('validation and errors', () => {
       expect(await call('GET', `/failures?before=${before}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'before' } } })
     }
     await expect(scheduler.listFailures({ before: 12 as unknown as string })).rejects.toThrow(/before.*string of digits/)
+  })
+
+  test('GET /subscriptions lists them by status (inactive too, as the counts) or user, in id order, a page at a time after the last id', async () => {
+    const ids = await seedSubscriptions(db.pool, { count: 5 })
+    const [paused, inactive] = ids as [string, string]
+    await scheduler.pause(paused)
+    await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [inactive])
+    const { rows } = await db.pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [ids[2]])
+    const list = async (query: string) => ((await call('GET', `/subscriptions?${query}`)).body.subscriptions as { subscriptionId: string; status: string; active: boolean; userId: string }[])
+    expect((await list('status=paused')).map((s) => s.subscriptionId)).toEqual([paused])
+    expect(await list('status=inactive')).toEqual([expect.objectContaining({ subscriptionId: inactive, active: false })])
+    expect(await list(`userId=${rows[0]!.user_id}`)).toEqual([expect.objectContaining({ subscriptionId: ids[2], userId: rows[0]!.user_id, frequency: 'daily' })])
+    const all = await list('limit=1000')
+    expect(all.map((s) => s.subscriptionId)).toEqual([...all.map((s) => s.subscriptionId)].sort())
+    const { rows: counted } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing`)
+    expect(all).toHaveLength(counted[0]!.n)
+    const paged: typeof all = []
+    for (let after = ''; ; ) {
+      const page = await list(`limit=2${after}`)
+      paged.push(...page)
+      if (page.length < 2) break
+      after = `&after=${page.at(-1)!.subscriptionId}`
+    }
+    expect(paged).toEqual(all)
+    expect(await call('GET', '/subscriptions?status=sleeping')).toMatchObject({ status: 400, body: { error: { field: 'status', message: expect.stringContaining('pending, queued, processing, completed, failed, paused, ended, inactive') } } })
+    expect(await call('GET', '/subscriptions?after=12')).toMatchObject({ status: 400, body: { error: { field: 'after' } } })
+    await expect(scheduler.listSubscriptions({ status: 'paused', userId: '' })).rejects.toThrow(/userId/)
   })
 
   test('bad query parameters are 400 INVALID_INPUT', async () => {

@@ -6,6 +6,7 @@ import type { RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
+import type { ListedStatus } from '../records/subscription-list.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
 import { invalidField, json, optionalFailureIdParam, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
@@ -103,6 +104,18 @@ export const routes: readonly Route[] = [
     path: '/failing',
     query: ['limit'],
     handle: async (c) => json(200, { failing: await c.scheduler.listFailing({ limit: parseLimit(c.url, 20) }) }),
+  },
+  {
+    method: 'GET',
+    path: '/subscriptions',
+    // ?status= (as the counts have them, 'inactive' too), ?userId=, ?after=<the last subscriptionId of the page before>.
+    query: ['status', 'userId', 'limit', 'after'],
+    handle: async (c) => {
+      const q = (name: string) => c.url.searchParams.get(name) ?? undefined
+      const after = optionalUuidParam(c.url, 'after')
+      const page = { limit: parseLimit(c.url, 50, 1000), ...(q('status') ? { status: q('status') as ListedStatus } : {}), ...(q('userId') ? { userId: q('userId') } : {}), ...(after ? { after } : {}) }
+      return json(200, { subscriptions: await c.scheduler.listSubscriptions(page) })
+    },
   },
   {
     method: 'GET',

@@ -1,0 +1,101 @@
+/**
+ * The subscriptions an operator asks for by what they are, not by id: those paused (for failing,
+ * or by hand), failed, ended or inactive, or those of one user. A page at a time in id order,
+ * each page going on from the last id of the one before (`after`), so rows changing status
+ * meanwhile shift no page.
+ */
+import { ConfigurationError, shown } from '../errors.js'
+import type { Executor } from '../db/executor.js'
+import { SUBSCRIPTION_STATUSES } from '../db/names.js'
+import type { PausedReason, SubscriptionStatus } from '../db/names.js'
+import { isUuid } from './enroll.js'
+
+/** One subscription of `listSubscriptions()`. */
+export interface SubscriptionListEntry {
+  subscriptionId: string
+  processingId: string
+  userId: string | null
+  frequency: string | null
+  /** The host's `subscriptions.active`; null when the host row is gone. */
+  active: boolean | null
+  status: SubscriptionStatus
+  pausedReason: PausedReason | null
+  nextRunAt: Date | null
+  /** Its own zone, which its slots are in; null: the scheduler's `timezone`. */
+  timezone: string | null
+  /** The slot last recorded complete. */
+  lastCompletedFor: Date | null
+}
+
+/** A status as `getStatus().counts` has them: `inactive` is a row whose host subscription is inactive, whatever its status. */
+export type ListedStatus = SubscriptionStatus | 'inactive'
+
+export interface SubscriptionPage {
+  limit: number
+  status?: ListedStatus | undefined
+  userId?: string | undefined
+  /** Only subscriptions whose id sorts after this one: the last of the page before. */
+  after?: string | undefined
+}
+
+const LISTED = [...SUBSCRIPTION_STATUSES, 'inactive'] as const
+
+/** `status`, checked, when given. */
+export function listedStatusOf(value: unknown): ListedStatus | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string' && (LISTED as readonly string[]).includes(value)) return value as ListedStatus
+  throw new ConfigurationError('status', `expected one of ${LISTED.join(', ')} (as getStatus().counts has them), got ${shown(value)}.`)
+}
+
+/** `after`, checked, when given. */
+export function afterIdOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (isUuid(value)) return value.toLowerCase()
+  throw new ConfigurationError('after', `expected a UUID (the subscriptionId of the last entry of the page before), got ${shown(value)}.`)
+}
+
+/** `userId`, checked, when given: the host's \`subscriptions.user_id\`, compared as text (a UUID or the host's own ids). */
+export function userIdOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string' && value.trim() !== '' && value.length <= 200) return value.trim()
+  throw new ConfigurationError('userId', `expected the user's id as subscriptions.user_id holds it (a non-empty string of at most 200 characters), got ${shown(value)}.`)
+}
+
+interface ListRow {
+  id: string
+  subscription_id: string
+  user_id: string | null
+  frequency: string | null
+  active: boolean | null
+  status: SubscriptionStatus
+  paused_reason: PausedReason | null
+  next_run_at: Date | null
+  timezone: string | null
+  last_completed_for: Date | null
+}
+
+/** In id order. A status other than `inactive` is of rows whose host subscription is active, as the counts are. */
+export async function listSubscriptions(db: Executor, page: SubscriptionPage): Promise<SubscriptionListEntry[]> {
+  const { rows } = await db.query<ListRow>(
+    `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active, sp.status, sp.paused_reason,
+            CASE WHEN sp.next_run_at = '-infinity' THEN NULL ELSE sp.next_run_at END AS next_run_at, sp.timezone, sp.last_completed_for
+       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
+      WHERE ($1::text IS NULL OR ($1 = 'inactive' AND s.active IS NOT TRUE) OR ($1 <> 'inactive' AND s.active IS TRUE AND sp.status = $1))
+        AND ($2::text IS NULL OR s.user_id::text = $2)
+        AND ($3::uuid IS NULL OR sp.subscription_id > $3)
+      ORDER BY sp.subscription_id LIMIT $4`,
+    [page.status ?? null, page.userId ?? null, page.after ?? null, page.limit],
+  )
+  return rows.map((row) => ({
+    subscriptionId: row.subscription_id,
+    processingId: row.id,
+    userId: row.user_id,
+    frequency: row.frequency,
+    active: row.active,
+    status: row.status,
+    pausedReason: row.paused_reason,
+    nextRunAt: row.next_run_at,
+    timezone: row.timezone,
+    lastCompletedFor: row.last_completed_for,
+  }))
+}
