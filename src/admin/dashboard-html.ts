@@ -129,6 +129,23 @@ const RUN = `
   </section>
 </main>`
 
+const SUBSCRIPTIONS = `
+<main id="view-subscriptions" hidden>
+  <section aria-labelledby="h-all-subscriptions">
+    <p class="back"><a href="#/">← Overview</a></p>
+    <h2 id="h-all-subscriptions">Subscriptions</h2>
+    <form id="subs-find" class="actions" role="search">
+      <label for="subs-status">Status</label>
+      <select id="subs-status"><option value="">all</option></select>
+      <label for="subs-user">User id</label>
+      <input id="subs-user" type="search" maxlength="200" placeholder="subscriptions.user_id">
+      <button type="submit" class="secondary">Find</button>
+    </form>
+    ${table('all-subscriptions', ['Subscription', 'Status', 'User', 'Frequency', 'Next run', 'Last completed slot'])}
+    <p class="pager"><a id="subs-first" href="#/subscriptions" hidden>← First</a> <a id="subs-next" href="#/subscriptions" hidden>Next →</a></p>
+  </section>
+</main>`
+
 const RUNS = `
 <main id="view-runs" hidden>
   <section aria-labelledby="h-all-runs">
@@ -178,6 +195,7 @@ ${HOME}
 ${SUBSCRIPTION}
 ${RUN}
 ${RUNS}
+${SUBSCRIPTIONS}
 <script nonce="${nonce}">${DASHBOARD_SCRIPT}</script>
 </body>
 </html>

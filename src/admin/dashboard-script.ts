@@ -10,6 +10,7 @@ import { SCRIPT_HOME } from './script-home.js'
 import { SCRIPT_INSTANCES } from './script-instances.js'
 import { SCRIPT_RUN } from './script-run.js'
 import { SCRIPT_RUNS } from './script-runs.js'
+import { SCRIPT_SUBSCRIPTIONS } from './script-subscriptions.js'
 import { SCRIPT_SCHEDULE } from './script-schedule.js'
 import { SCRIPT_SUBSCRIPTION } from './script-subscription.js'
 import { SCRIPT_TIME } from './script-time.js'
@@ -32,12 +33,14 @@ function showStale() {
     lastLoadedAt ? ['what this page shows is from ', el('time', { datetime: lastLoadedAt.toISOString() }, clockTime(lastLoadedAt)), '.'] : 'nothing to show yet.']);
   box.hidden = false;
 }
-var VIEWS = { home: 'view-home', subscription: 'view-subscription', run: 'view-run', runs: 'view-runs' };
+var VIEWS = { home: 'view-home', subscription: 'view-subscription', run: 'view-run', runs: 'view-runs', subscriptions: 'view-subscriptions' };
 
 function currentRoute() {
   // The runs page's id is its query (trigger, before): each page of it is a page of its own.
   var list = /^#\/runs(?:\?(.*))?$/.exec(location.hash);
   if (list) return { view: 'runs', id: list[1] || '' };
+  var subscriptions = /^#\/subscriptions(?:\?(.*))?$/.exec(location.hash);
+  if (subscriptions) return { view: 'subscriptions', id: subscriptions[1] || '' };
   var match = /^#\/(subscriptions|runs)\/([^/?#]+)$/.exec(location.hash);
   // An address of no page shows the overview, saying so (its id tells it from the overview's own).
   if (!match) return /^(#\/?)?$/.test(location.hash) ? { view: 'home', id: null } : { view: 'home', id: location.hash, unknown: true };
@@ -47,6 +50,7 @@ function currentRoute() {
 function loadView(route) {
   if (route.view === 'home') return Promise.all([loadHome(), loadCharts(false)]);
   if (route.view === 'runs') return loadRuns(route.id);
+  if (route.view === 'subscriptions') return loadSubscriptions(route.id);
   if (!UUID.test(route.id)) {
     if (route.view === 'subscription') forgetSubscription(route.id);
     else forgetRun(route.id);
@@ -88,7 +92,7 @@ function showView() {
   shownRoute = route;
   for (var name in VIEWS) $(VIEWS[name]).hidden = name !== route.view;
   if (route.view === 'subscription') $('search-id').value = route.id;
-  if (route.unknown) notice('There is no page at ' + route.id + ': this is the overview. Pages: #/, #/runs, #/runs/<id>, #/subscriptions/<id>.', true);
+  if (route.unknown) notice('There is no page at ' + route.id + ': this is the overview. Pages: #/, #/runs, #/runs/<id>, #/subscriptions, #/subscriptions/<id>.', true);
   closeConfirm();
   window.scrollTo(0, 0);
   return refreshSoon();
@@ -100,6 +104,7 @@ wireSubscription();
 wireSchedule();
 wireRuns();
 wireRun();
+wireSubscriptions();
 window.addEventListener('hashchange', showView);
 setInterval(function () { if (!document.hidden) refresh(); }, REFRESH_MS);
 setInterval(showStale, 1000);
@@ -109,6 +114,6 @@ showView();
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
-${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_INSTANCES}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_RUNS}${SCRIPT_ROUTER}
+${SCRIPT_CORE}${SCRIPT_TIME}${SCRIPT_HOME}${SCRIPT_INSTANCES}${SCRIPT_CHARTS}${SCRIPT_SUBSCRIPTION}${SCRIPT_SCHEDULE}${SCRIPT_RUN}${SCRIPT_RUNS}${SCRIPT_SUBSCRIPTIONS}${SCRIPT_ROUTER}
 })();
 `

@@ -10,10 +10,10 @@ function renderCounts(status) {
   var names = STATUSES.concat(Object.keys(status.counts).filter(function (s) { return STATUSES.indexOf(s) < 0; }));
   var cards = names.map(function (s) {
     return el('div', { class: 'card', 'data-status': s },
-      el('div', { class: 'label' }, el('span', { class: 'dot s-' + s }), s),
+      el('div', { class: 'label' }, el('span', { class: 'dot s-' + s }), el('a', { href: '#/subscriptions?status=' + encodeURIComponent(s), title: 'List them' }, s)),
       el('div', { class: 'n' }, status.counts[s] || 0));
   });
-  cards.push(el('div', { class: 'card', 'data-status': 'total' }, el('div', { class: 'label' }, 'total'), el('div', { class: 'n' }, status.total)));
+  cards.push(el('div', { class: 'card', 'data-status': 'total' }, el('div', { class: 'label' }, el('a', { href: '#/subscriptions', title: 'List them' }, 'total')), el('div', { class: 'n' }, status.total)));
   // Host subscriptions with no row yet: counted in no status above, and enrolled by the next sweep.
   if (status.unenrolled > 0) {
     var enrols = status.schedule.autoEnroll ? 'the next sweep enrols them (autoEnroll), or enrollMissing() now.' : 'autoEnroll is off: enroll() or enrollMissing() enrols them.';

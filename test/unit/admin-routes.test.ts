@@ -71,7 +71,12 @@ describe('matchRoute', () => {
     expect(matchRoute('PATCH', `/subscriptions/${ID}/upcoming`)).toEqual({ kind: 'wrong-method', allow: ['GET'] })
   })
 
-  test.each(['/nope', '/subscriptions', '/subscriptions//run', `/runs/${ID}/extra`, '/STATUS'])('%s matches nothing', (path) => {
+  test('/subscriptions lists, and /subscriptions/<id> is one subscription', () => {
+    expect(matchRoute('GET', '/subscriptions')).toMatchObject({ kind: 'found', route: { path: '/subscriptions' } })
+    expect(matchRoute('GET', `/subscriptions/${ID}`)).toMatchObject({ kind: 'found', id: ID, route: { path: '/subscriptions/:id' } })
+  })
+
+  test.each(['/nope', '/subscription', '/subscriptions//run', `/runs/${ID}/extra`, '/STATUS'])('%s matches nothing', (path) => {
     expect(matchRoute('GET', path)).toEqual({ kind: 'none' })
   })
 })

@@ -1,0 +1,103 @@
+/**
+ * The dashboard's subscriptions page in a real headless Chromium: reached from the overview's
+ * status cards, it lists the subscriptions of a status (inactive too) or of one user, 50 a page
+ * in id order, each page what `listSubscriptions()` gives, and says what is wrong with a bad
+ * address.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { browserUnavailable, launchChromium, signInWithForm, watchProblems } from './support/browser.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+import { listen } from './support/listen.js'
+import type { Listening } from './support/listen.js'
+import { seedSubscriptions } from './support/seed.js'
+
+const TOKEN = 'dashboard-subscriptions-token-0123456789'
+const unavailable = browserUnavailable()
+
+describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  const logger = captureLogger()
+  let db: TestDatabase
+  let scheduler: SubscriptionScheduler
+  let server: Listening
+  let browser: Browser
+  let page: Page
+  let base: string
+  let problems: string[]
+  let paused: string[]
+  let inactive: string[]
+
+  const ROWS = '#all-subscriptions tbody tr[data-subscription-id]'
+
+  /** Waits (with a deadline) for the table to show these subscriptions, top to bottom. */
+  async function expectShown(expected: string[]): Promise<void> {
+    const want = JSON.stringify(expected)
+    await page.waitForFunction(([rows, ids]) => JSON.stringify([...document.querySelectorAll(rows)].map((row) => row.getAttribute('data-subscription-id'))) === ids, [ROWS, want] as const, { timeout: 10_000 }).catch(() => undefined)
+    expect(await page.locator(ROWS).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-subscription-id')))).toEqual(expected)
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    paused = await seedSubscriptions(db.pool, { count: 70, status: 'paused' })
+    inactive = await seedSubscriptions(db.pool, { count: 3, active: false })
+    await seedSubscriptions(db.pool, { count: 20, status: 'completed', nextRunInSeconds: 3600 })
+    scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false })
+    server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+    base = server.base
+    browser = await launchChromium()
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' })).newPage()
+    // The page's refusal of a bad address is asked of no API.
+    problems = watchProblems(page, (url) => url === `${base}/`)
+    await signInWithForm(page, `${base}/`, TOKEN)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await scheduler?.stop({ timeoutMs: 2000 })
+  })
+
+  test("the overview's paused card lists the paused subscriptions, 50 a page in id order, each what listSubscriptions() gives", async () => {
+    await page.locator('#counts .card[data-status="paused"] a').click()
+    await page.waitForURL(/#\/subscriptions\?status=paused$/)
+    const all = (await scheduler.listSubscriptions({ status: 'paused', limit: 1000 })).map((s) => s.subscriptionId)
+    expect([...all].sort()).toEqual([...paused].sort())
+    await expectShown(all.slice(0, 50))
+    expect(await page.locator('#subs-status').inputValue()).toBe('paused')
+    await page.locator('#subs-next').click()
+    await expectShown(all.slice(50))
+    expect(await page.locator('#subs-next').isHidden()).toBe(true)
+    await page.locator('#subs-first').click()
+    await expectShown(all.slice(0, 50))
+    await page.locator(`${ROWS} a[data-subscription-link]`).first().click()
+    await page.waitForURL(new RegExp(`#/subscriptions/${all[0]}$`))
+  })
+
+  test('the status filter lists the inactive ones, and a user id finds that user\'s subscription', async () => {
+    await page.goto(`${base}/#/subscriptions`)
+    await page.locator('#subs-status').selectOption('inactive')
+    await expectShown([...inactive].sort())
+    expect(await page.locator(`${ROWS} .pill`).allTextContents()).toEqual(['inactive', 'inactive', 'inactive'])
+    const { rows } = await db.pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [paused[3]])
+    await page.locator('#subs-status').selectOption('')
+    await page.locator('#subs-user').fill(rows[0]!.user_id)
+    await page.locator('#subs-find button[type="submit"]').click()
+    await expectShown([paused[3]!])
+    expect(page.url()).toContain(`user=${rows[0]!.user_id}`)
+  })
+
+  test('an address naming no status says what is wrong and shows nothing', async () => {
+    await page.goto(`${base}/#/subscriptions?status=sleeping`)
+    await page.locator('#notice.error', { hasText: '"sleeping" is not a status' }).waitFor()
+    expect(await page.locator(ROWS).count()).toBe(0)
+  })
+
+  test('the page ran under the CSP without a single violation or script error', () => {
+    expect(problems).toEqual([])
+  })
+})
