@@ -9,7 +9,7 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
+import { browserUnavailable, expectRowsShown, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
@@ -31,12 +31,7 @@ describe.skipIf(unavailable !== undefined)(`the runs page in Chromium${unavailab
 
   const ROWS = '#all-runs tbody tr[data-run-id]'
 
-  /** Waits (with a deadline) for the page's table to show these runs, top to bottom, and says what it shows if it does not. */
-  async function expectShown(expected: string[]): Promise<void> {
-    const want = JSON.stringify(expected)
-    await page.waitForFunction(([rows, ids]) => JSON.stringify([...document.querySelectorAll(rows)].map((row) => row.getAttribute('data-run-id'))) === ids, [ROWS, want] as const, { timeout: 10_000 }).catch(() => undefined)
-    expect(await page.locator(ROWS).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run-id')))).toEqual(expected)
-  }
+  const expectShown = (expected: string[]) => expectRowsShown(page, ROWS, 'data-run-id', expected)
 
   beforeAll(async () => {
     db = await createTestDatabase()

@@ -10,7 +10,7 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, signInWithForm, watchProblems } from './support/browser.js'
+import { browserUnavailable, expectRowsShown, launchChromium, signInWithForm, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
@@ -34,12 +34,7 @@ describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${
 
   const ROWS = '#all-subscriptions tbody tr[data-subscription-id]'
 
-  /** Waits (with a deadline) for the table to show these subscriptions, top to bottom. */
-  async function expectShown(expected: string[]): Promise<void> {
-    const want = JSON.stringify(expected)
-    await page.waitForFunction(([rows, ids]) => JSON.stringify([...document.querySelectorAll(rows)].map((row) => row.getAttribute('data-subscription-id'))) === ids, [ROWS, want] as const, { timeout: 10_000 }).catch(() => undefined)
-    expect(await page.locator(ROWS).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-subscription-id')))).toEqual(expected)
-  }
+  const expectShown = (expected: string[]) => expectRowsShown(page, ROWS, 'data-subscription-id', expected)
 
   beforeAll(async () => {
     db = await createTestDatabase()

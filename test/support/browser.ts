@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 /**
  * Where a test saves a screenshot: the README's docs/ when UPDATE_SCREENSHOTS=1 (to refresh
@@ -68,4 +69,15 @@ export async function signInWithForm(page: Page, dashboardUrl: string, token: st
   await page.getByLabel('Admin token').fill(token)
   await Promise.all([page.waitForURL(dashboardUrl), page.getByRole('button', { name: 'Sign in' }).click()])
   await page.locator('#counts .card').first().waitFor()
+}
+
+/**
+ * Waits (with a deadline) for the rows `rows` to carry these values of `attribute`, top to
+ * bottom, and says what they carry if they do not.
+ */
+export async function expectRowsShown(page: Page, rows: string, attribute: string, expected: string[]): Promise<void> {
+  const want = JSON.stringify(expected)
+  const shown = ([selector, name]: readonly [string, string]) => [...document.querySelectorAll(selector)].map((row) => row.getAttribute(name))
+  await page.waitForFunction(([selector, name, ids]) => JSON.stringify([...document.querySelectorAll(selector)].map((row) => row.getAttribute(name))) === ids, [rows, attribute, want] as const, { timeout: 10_000 }).catch(() => undefined)
+  expect(await page.evaluate(shown, [rows, attribute] as const)).toEqual(expected)
 }
