@@ -92,3 +92,28 @@ describe('failing', { timeout: SLOW_MS }, () => {
     expect(paused.stdout).toMatch(new RegExp(`^ {2}${plain}  paused by hand, not retried until resumed \\(resume ${plain}\\), 1 run in a row, `, 'm'))
   })
 })
+
+describe('list', { timeout: SLOW_MS }, () => {
+  test('lists the subscriptions of a status or of one user, in id order, and the flag for the next page', async () => {
+    const db = await createTestDatabase()
+    const env = { DATABASE_URL: db.url }
+    const paused = await seedSubscriptions(db.pool, { count: 3, status: 'paused', timezone: 'Asia/Tokyo', nextRunInSeconds: 3600 })
+    await seedSubscriptions(db.pool, { count: 2 })
+    const sorted = [...paused].sort()
+    const listed = await runCli(['list', '--status', 'paused', '--limit', '2'], env)
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.stdout).toMatch(/^Subscriptions \(paused\), in id order:$/m)
+    expect(listed.stdout).toMatch(new RegExp(`^ {2}${sorted[0]}  paused, daily, user [0-9a-f-]{36}, next \\S+\\+09:00 \\(Asia/Tokyo\\)$`, 'm'))
+    expect(listed.stdout.split('\n').filter((l) => /^ {2}[0-9a-f-]{36} /.test(l)).map((l) => l.trim().slice(0, 36))).toEqual(sorted.slice(0, 2))
+    expect(listed.stdout).toContain(`--after ${sorted[1]} lists the next 2`)
+    const next = await runCli(['list', '--status', 'paused', '--after', sorted[1]!], env)
+    expect(next.stdout.split('\n').filter((l) => /^ {2}[0-9a-f-]{36} /.test(l)).map((l) => l.trim().slice(0, 36))).toEqual(sorted.slice(2))
+    const { rows } = await db.pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [paused[0]])
+    const json = JSON.parse((await runCli(['list', '--user', rows[0]!.user_id, '--json'], env)).stdout) as { subscriptionId: string }[]
+    expect(json.map((s) => s.subscriptionId)).toEqual([paused[0]])
+    expect((await runCli(['list', '--status', 'ended'], env)).stdout.trim()).toBe('No subscription (ended).')
+    const bad = await runCli(['list', '--status', 'sleeping'], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('pending, queued, processing, completed, failed, paused, ended, inactive')
+  })
+})

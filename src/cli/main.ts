@@ -16,6 +16,7 @@ import backfill from './commands/backfill.js'
 import demo from './commands/demo.js'
 import enroll from './commands/enroll.js'
 import failing from './commands/failing.js'
+import list from './commands/list.js'
 import migrate from './commands/migrate.js'
 import pause from './commands/pause.js'
 import reschedule from './commands/reschedule.js'
@@ -43,7 +44,7 @@ Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, list, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'

@@ -1,0 +1,58 @@
+/**
+ * `list`: the subscriptions of a status (`--status paused`, `inactive` too, as `status` counts
+ * them) or of one user (`--user`), in id order, one line each (`listSubscriptions()`, the admin
+ * API's `GET /subscriptions`), with the flag that prints the next page. Reads only: needs no
+ * worker and starts nothing.
+ */
+import { defineCommand } from 'citty'
+import type { SubscriptionListEntry } from '../../index.js'
+import { commonArgs, strictFlags } from '../args.js'
+import { createCliLogger, integerFlag, withPool } from '../context.js'
+import { controlScheduler, zoneOf } from '../control.js'
+import type { SchedulerZone } from '../published-settings.js'
+import { timeInZone } from '../zoned-time.js'
+
+/** Listed at most, as `listSubscriptions()` does by default; `--limit` asks for fewer or more. */
+const DEFAULT_LIMIT = 50
+
+function line(row: SubscriptionListEntry, scheduler: SchedulerZone): string {
+  const { zone } = zoneOf(row, scheduler)
+  const status = row.active === true ? (row.pausedReason ? `${row.status} (${row.pausedReason})` : row.status) : row.active === false ? `inactive (${row.status})` : `no host row (${row.status})`
+  const next = row.nextRunAt ? `next ${timeInZone(row.nextRunAt, zone)}` : 'no next slot'
+  return `  ${row.subscriptionId}  ${status}, ${row.frequency ?? 'no frequency'}, user ${row.userId ?? '—'}, ${next}`
+}
+
+export default defineCommand({
+  meta: { name: 'list', description: 'The subscriptions of a status or of one user, in id order, a page at a time' },
+  args: {
+    status: { type: 'string', description: 'Only those with this status: pending, queued, processing, completed, failed, paused, ended, or inactive', valueHint: 'status' },
+    user: { type: 'string', description: "Only those of this user (subscriptions.user_id)", valueHint: 'id' },
+    after: { type: 'string', description: 'The page after this subscription id (the last one listed)', valueHint: 'id' },
+    limit: { type: 'string', description: `How many to list, 1 to 1000 (default ${DEFAULT_LIMIT})`, valueHint: 'n' },
+    json: { type: 'boolean', description: "Print listSubscriptions()'s answer as JSON" },
+    ...commonArgs,
+  },
+  plugins: [strictFlags],
+  async run({ args }) {
+    const limit = integerFlag('limit', args.limit, 1) ?? DEFAULT_LIMIT
+    const logger = createCliLogger('quiet', args.verbose === true)
+    await withPool(logger, async (pool) => {
+      const { scheduler, zone } = await controlScheduler(pool, logger)
+      const page = { limit, status: args.status as SubscriptionListEntry['status'] | 'inactive' | undefined, userId: args.user, after: args.after }
+      const listed = await scheduler.listSubscriptions(page)
+      if (args.json) {
+        console.log(JSON.stringify(listed, null, 2))
+        return
+      }
+      const which = [args.status ? `${args.status}` : null, args.user ? `of user ${args.user}` : null].filter(Boolean).join(', ')
+      if (listed.length === 0) {
+        console.log(`No subscription${which ? ` (${which})` : ''}${args.after ? ` after ${args.after}` : ''}.`)
+        return
+      }
+      console.log(`Subscriptions${which ? ` (${which})` : ''}, in id order:`)
+      for (const row of listed) console.log(line(row, zone))
+      if (listed.length === limit) console.log(`--after ${listed.at(-1)!.subscriptionId} lists the next ${limit}; show <id> tells more of one.`)
+      else console.log('show <id> tells more of one.')
+    })
+  },
+})
