@@ -91,6 +91,7 @@ describe('catchUpWindowDays', () => {
     clock.set('2026-03-02T09:00:05.000Z')
     await scheduler.runNow()
     clock.set('2026-03-12T12:00:00.000Z')
+    expect((await scheduler.upcoming(id, { count: 2 }))[0]).toEqual(at('2026-03-02T09:00:00.000Z'))
     await scheduler.runNow()
     expect(days(worker, id)).toEqual(['2026-03-02', '2026-03-02'])
     worker.reset()

@@ -181,7 +181,7 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   }
   let first: Date | null = row.next_run_at
   if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
-  // Behind a catch-up window, the next sweep moves it up to the window first.
-  else if (first !== null) first = withinCatchUpWindow(options, row, first, now)
+  // Behind a catch-up window, the next sweep moves it up to the window first; a failed slot is tried again instead.
+  else if (first !== null && row.status !== 'failed') first = withinCatchUpWindow(options, row, first, now)
   return first === null ? [] : slotsFrom(options, row, first, count)
 }
