@@ -329,7 +329,7 @@ describe('validation and errors', () => {
     for (const before of ['abc', '0', '-1', '1.5']) {
       expect(await call('GET', `/failures?before=${before}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'before' } } })
     }
-    await expect(scheduler.listFailures({ before: 12 as unknown as string })).rejects.toThrow(/before.*string of digits/)
+    await expect(scheduler.listFailures({ before: 12 as unknown as string })).rejects.toThrow(/before.*string of at most 18 digits/)
   })
 
   test('GET /subscriptions lists them by status (inactive too, as the counts) or user, in id order, a page at a time after the last id', async () => {

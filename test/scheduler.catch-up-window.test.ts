@@ -53,7 +53,7 @@ describe('catchUpWindowDays', () => {
     expect(summary).toMatchObject({ processed: 4, successful: 4 })
     const history = (await scheduler.getSubscription(id)).history
     expect(history).toEqual([
-      expect.objectContaining({ kind: 'skipped', slot: at('2026-03-03T09:00:00.000Z'), detail: expect.stringContaining('until 2026-03-08T09:00:00.000Z, older than the catch-up window (2 days)') }),
+      expect.objectContaining({ kind: 'skipped', slot: at('2026-03-03T09:00:00.000Z'), detail: expect.stringContaining('up to (not including) 2026-03-08T09:00:00.000Z, older than the catch-up window (2 days)') }),
     ])
     expect((await scheduler.getSubscription(near)).history).toEqual([])
     expect(logger.messages('info')).toContainEqual(expect.stringContaining('catch-up window (2 days) of 1 subscription'))

@@ -122,7 +122,7 @@ export function optionalUuidParam(url: URL, name: string): string | undefined {
 export function optionalFailureIdParam(url: URL): string | undefined {
   const raw = url.searchParams.get('before')
   if (raw !== null && !/^[1-9]\d{0,17}$/.test(raw)) {
-    throw invalidField('before', 'INVALID_INPUT', `before must be the id of a failure entry (the \`id\` of the last one of the page before, digits such as 1234), got ${shown(raw)}.`)
+    throw invalidField('before', 'INVALID_INPUT', `before must be the id of a failure entry (the \`id\` of the last one of the page before, at most 18 digits such as 1234), got ${shown(raw)}.`)
   }
   return raw ?? undefined
 }

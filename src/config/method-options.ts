@@ -37,7 +37,7 @@ export function limitOf(limit: unknown, fallback: number, name = 'limit', min = 
 export function failureIdOf(value: unknown): string | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !/^[1-9]\d{0,17}$/.test(value)) {
-    throw new ConfigurationError('before', `expected the id of a failure entry (the \`id\` of the last FailureRecord of the page before, a string of digits such as '1234'), got ${shown(value)}.`)
+    throw new ConfigurationError('before', `expected the id of a failure entry (the \`id\` of the last FailureRecord of the page before, a string of at most 18 digits such as '1234'), got ${shown(value)}.`)
   }
   return value
 }

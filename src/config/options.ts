@@ -59,7 +59,7 @@ export interface SchedulerOptions {
    */
   catchUp?: 'latest' | 'all' | undefined
   /**
-   * With `catchUp: 'all'`, how far back missed slots are replayed, in days (fractions allowed):
+   * With `catchUp: 'all'`, how far back missed slots are replayed, in days (1 or more, fractions allowed):
    * after an outage, a pause or an inactive spell, slots older than this are skipped (each
    * subscription's history says which), and its calls start from the oldest slot inside the
    * window, as Temporal's `catchupWindow` does. @default undefined (no limit: every missed slot; null too)

@@ -49,11 +49,18 @@ function resolveCatchUp(value: unknown): 'latest' | 'all' {
   throw new ConfigurationError('catchUp', `expected 'latest' (one call for a subscription that missed slots) or 'all' (one call per missed slot), got ${shown(value)}.`)
 }
 
-/** Up to a century: a window of days, its end in reach of a timestamp. */
+/**
+ * From a day to a century. A window shorter than the time between sweeps would skip slots no
+ * outage missed (a slot at 08:00 swept at 09:00 is an hour behind already): a day is the least.
+ */
 function resolveCatchUpWindow(value: unknown, catchUp: 'latest' | 'all'): number | null {
   if (value === undefined || value === null) return null
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 36_500) {
-    throw new ConfigurationError('catchUpWindowDays', `expected a number of days above 0 (fractions allowed, at most 36500), or null for no limit, got ${shown(value)}.`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 36_500) {
+    throw new ConfigurationError(
+      'catchUpWindowDays',
+      `expected a number of days from 1 to 36500 (fractions allowed: 1.5), or null for no limit, got ${shown(value)}. ` +
+        'A shorter window would skip slots that only wait for the next sweep.',
+    )
   }
   if (catchUp !== 'all') {
     throw new ConfigurationError('catchUpWindowDays', "limits how far back catchUp 'all' replays missed slots; with catchUp 'latest' a subscription gets one call whatever it missed. Set catchUp: 'all', or leave catchUpWindowDays out.")

@@ -69,7 +69,7 @@ function moveOf(options: ResolvedOptions, row: BehindRow, now: Date, windowText:
     return null
   }
   const skipped = `the missed slots from ${row.next_run_at.toISOString()}`
-  const detail = to === null ? `${skipped} on, older than the catch-up window (${windowText}); its end came before the window's first slot` : `${skipped} until ${to.toISOString()}, older than the catch-up window (${windowText})`
+  const detail = to === null ? `${skipped} on, older than the catch-up window (${windowText}); its end came before the window's first slot` : `${skipped} up to (not including) ${to.toISOString()}, older than the catch-up window (${windowText}); ${to.toISOString()} is called next`
   return { id: row.id, from: row.next_run_at, to, detail }
 }
 

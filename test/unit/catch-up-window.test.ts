@@ -21,7 +21,7 @@ const row = (frequency: string, scheduledFor: string): PageRow =>
 describe('catch-up window', () => {
   test('starts the window days before now, fractions of a day included; none without a window or with catchUp latest', () => {
     expect(catchUpWindowStart(options(), at(NOW))).toEqual(at('2026-03-17T12:00:00.000Z'))
-    expect(catchUpWindowStart(options({ catchUpWindowDays: 0.5 }), at(NOW))).toEqual(at('2026-03-20T00:00:00.000Z'))
+    expect(catchUpWindowStart(options({ catchUpWindowDays: 1.5 }), at(NOW))).toEqual(at('2026-03-19T00:00:00.000Z'))
     expect(catchUpWindowStart(options({ catchUpWindowDays: null }), at(NOW))).toBeNull()
     expect(catchUpWindowStart({ catchUp: 'latest', catchUpWindowDays: 3 }, at(NOW))).toBeNull()
   })
