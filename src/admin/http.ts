@@ -118,15 +118,6 @@ export function optionalUuidParam(url: URL, name: string): string | undefined {
   return raw === null ? undefined : requireUuid(name, raw, name)
 }
 
-/** `?before=` of `GET /failures`: a failure entry's id (digits), when given. */
-export function optionalFailureIdParam(url: URL): string | undefined {
-  const raw = url.searchParams.get('before')
-  if (raw !== null && !/^[1-9]\d{0,17}$/.test(raw)) {
-    throw invalidField('before', 'INVALID_INPUT', `before must be the id of a failure entry (the \`id\` of the last one of the page before, at most 18 digits such as 1234), got ${shown(raw)}.`)
-  }
-  return raw ?? undefined
-}
-
 /** `?<name>=`, an integer in 1..max; `fallback` when the parameter is absent. */
 export function parseCountParam(url: URL, name: string, fallback: number, max: number): number {
   const raw = url.searchParams.get(name)

@@ -9,7 +9,7 @@ import type { RunTrigger } from '../db/names.js'
 import type { ListedStatus } from '../records/subscription-list.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalFailureIdParam, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../errors.js'
@@ -94,9 +94,10 @@ export const routes: readonly Route[] = [
     handle: async (c) => {
       const runId = optionalUuidParam(c.url, 'runId')
       const limit = parseLimit(c.url, 20, 1000)
-      const before = optionalFailureIdParam(c.url)
+      // Checked by listFailures(), as the library's callers' are.
+      const before = c.url.searchParams.get('before') ?? undefined
       const final = c.url.searchParams.has('final') ? parseBooleanParam(c.url, 'final', false) : undefined
-      return json(200, { failures: await c.scheduler.listFailures({ limit, ...(runId ? { runId } : {}), ...(before ? { before } : {}), ...(final !== undefined ? { final } : {}) }) })
+      return json(200, { failures: await c.scheduler.listFailures({ limit, ...(runId ? { runId } : {}), ...(before !== undefined ? { before } : {}), ...(final !== undefined ? { final } : {}) }) })
     },
   },
   {

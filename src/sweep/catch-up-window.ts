@@ -16,9 +16,9 @@ import { HISTORY_INSERT } from '../records/history.js'
 import { START_END_COLUMNS } from '../records/instants.js'
 import { catchUpWindowStart, withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
+import { DUE_KEY } from './claim-sql.js'
 
 const PAGE = 500
-const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
 
 interface BehindRow extends RowSchedule {
   id: string

@@ -15,7 +15,7 @@ export interface Cursor {
 
 export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-0000-000000000000' }
 
-const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
+export const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
 const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 
 /**
