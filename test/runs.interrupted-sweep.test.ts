@@ -2,7 +2,7 @@ import { PgBoss } from 'pg-boss'
 import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
-import { abandonSweep, addClaimed, closeSilentSweeps, sweepHeartbeat } from '../src/records/runs.js'
+import { abandonSweep, addClaimed, closeSilentSweeps, createRun, sweepHeartbeat } from '../src/records/runs.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger, FakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -30,6 +30,16 @@ test('a run whose sweep went silent is closed, keeps its counts, and finishes on
   // A sweep that claimed a page seconds ago is alive: left alone.
   const { rows: [still] } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [alive!.id])
   expect(still.sweep_finished_at).toBeNull()
+})
+
+test("a sweep just begun by an instance whose clock lags the database's is alive: its silence is measured on the database's clock from its start", async () => {
+  const db = await createTestDatabase()
+  // The app's clock (a manual clock in tests, a skewed host in production) is hours behind.
+  const lagging = new Date(Date.now() - 6 * 3600_000)
+  const runId = await createRun(db.pool, 'cron', lagging)
+  expect(await closeSilentSweeps(db.pool, lagging, 60)).toEqual([])
+  const { rows: [run] } = await db.pool.query(`SELECT sweep_finished_at FROM subscription_scheduler.runs WHERE id = $1`, [runId])
+  expect(run.sweep_finished_at).toBeNull()
 })
 
 test("the rescue of a dead sweep takes what that sweep left, not rows other runs have taken and failed since", async () => {

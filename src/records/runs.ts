@@ -86,9 +86,14 @@ export function toSummary(row: RunRow): RunSummary {
   }
 }
 
+/**
+ * A run's sweep is alive from its start by the database's clock, as the rescue measures its
+ * silence: `started_at` is the app's clock, which may lag the database's (a skewed host, a test's
+ * manual clock), and would show a sweep just begun as silent until its first heartbeat.
+ */
 export async function createRun(db: Executor, trigger: RunTrigger, now: Date): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO ${RUNS} (trigger, started_at) VALUES ($1, $2) RETURNING id`,
+    `INSERT INTO ${RUNS} (trigger, started_at, sweep_heartbeat_at) VALUES ($1, $2, now()) RETURNING id`,
     [trigger, now],
   )
   return rows[0]!.id
