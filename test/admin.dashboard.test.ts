@@ -14,7 +14,7 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { browserUnavailable, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
+import { browserUnavailable, fetchesOnRefresh, launchChromium, screenshotPath, signInWithForm, watchProblems } from './support/browser.js'
 import { createTestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
 import type { Listening } from './support/listen.js'
@@ -367,15 +367,7 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     await context.clearCookies()
     try {
       await page.locator('#notice.error', { hasText: 'Signed out (the session ended): reload the page to sign in again.' }).waitFor()
-      // What a refresh would fetch, counted as it is asked for (a tab shown again refreshes at once).
-      const fetched = await page.evaluate(() => {
-        let calls = 0
-        const original = window.fetch
-        window.fetch = (...args: Parameters<typeof fetch>) => ((calls += 1), original(...args))
-        document.dispatchEvent(new Event('visibilitychange'))
-        window.fetch = original
-        return calls
-      })
+      const fetched = await fetchesOnRefresh(page)
       expect(fetched).toBe(0)
     } finally {
       await context.addCookies(session)
@@ -404,7 +396,25 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
 
   test('"Sign out" clears the session: the page shows the sign-in form again', async () => {
     signedIn = false
-    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign out' }).click()])
+    // While the sign-out is on its way, the page asks for no more data (a read sent once the
+    // cookie is cleared, before the reload, would be refused).
+    let letSignOutThrough = () => {}
+    const held = new Promise<void>((resolve) => { letSignOutThrough = resolve })
+    let signingOut = () => {}
+    const reached = new Promise<void>((resolve) => { signingOut = resolve })
+    await page.route(`${base}/sign-out`, async (route) => {
+      signingOut()
+      await held
+      await route.continue()
+    })
+    const loaded = page.waitForEvent('load')
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await reached
+    const fetched = await fetchesOnRefresh(page)
+    letSignOutThrough()
+    await loaded
+    await page.unroute(`${base}/sign-out`)
+    expect(fetched).toBe(0)
     await page.locator('#sign-in').waitFor()
     expect(await context.cookies()).toEqual([])
     expect((await page.request.get(`${base}/status`)).status()).toBe(401)

@@ -178,6 +178,8 @@ function wireHeader() {
   });
   $('sign-out').addEventListener('click', function () {
     busy($('sign-out'), function () {
+      // No more reads: one sent once the cookie is cleared, before the reload, would be refused.
+      signedOut = true;
       // Reload either way: the page then shows the sign-in form, or says why it could not.
       return api('/sign-out', { method: 'POST' }).catch(function () {}).then(function () { location.reload(); });
     });

@@ -63,6 +63,21 @@ export function watchProblems(page: Page, expected: (url: string) => boolean): s
   return problems
 }
 
+/**
+ * How many requests the page's refresh sends, counted as they are asked for: a tab shown again
+ * refreshes at once, so a visibilitychange starts one.
+ */
+export async function fetchesOnRefresh(page: Page): Promise<number> {
+  return await page.evaluate(() => {
+    let calls = 0
+    const original = window.fetch
+    window.fetch = (...args: Parameters<typeof fetch>) => ((calls += 1), original(...args))
+    document.dispatchEvent(new Event('visibilitychange'))
+    window.fetch = original
+    return calls
+  })
+}
+
 /** Signs in through the dashboard's form, as an operator does, and waits for the overview. */
 export async function signInWithForm(page: Page, dashboardUrl: string, token: string): Promise<void> {
   await page.goto(dashboardUrl)
