@@ -35,6 +35,15 @@ describe('catch-up window', () => {
     expect(withinCatchUpWindow(options({ catchUpWindowDays: 30 }), row('daily', NOW), at('2026-03-01T09:00:00.000Z'), at(NOW))).toEqual(at('2026-03-01T09:00:00.000Z'))
   })
 
+  test("in the row's zone: a slot the spring-forward skips goes on at the hour after it, and the 31st of a month goes on on the last day of a shorter one", () => {
+    const berlin = { ...row('daily', NOW), timezone: 'Europe/Berlin', run_at: '02:30' }
+    // 02:30 does not exist in Berlin on 29 March 2026: the window's first slot is 03:30 CEST.
+    expect(withinCatchUpWindow(options({ catchUpWindowDays: 2 }), berlin, at('2026-03-20T01:30:00.000Z'), at('2026-03-30T12:00:00.000Z'))).toEqual(at('2026-03-29T01:30:00.000Z'))
+    // Monthly on the 31st from January (09:00 Berlin): behind a 2-day window in late April, 30 April, not 1 May.
+    const monthly = { ...berlin, frequency: 'monthly', run_at: '09:00' }
+    expect(withinCatchUpWindow(options({ catchUpWindowDays: 2 }), monthly, at('2026-01-31T08:00:00.000Z'), at('2026-04-29T12:00:00.000Z'))).toEqual(at('2026-04-30T07:00:00.000Z'))
+  })
+
   test('a success whose next slot fell out of the window while it waited goes on from the window; without a window, from the next slot', () => {
     const late = row('daily', '2026-03-10T09:00:00.000Z')
     expect(success(options(), { jobId: 'j', row: late, attempt: 4, startedAt: null }, {}, 5).nextRunAt).toEqual(at('2026-03-18T09:00:00.000Z'))
