@@ -21,7 +21,8 @@ async function setUp(overrides: Partial<SchedulerOptions> = {}, instances = 1) {
   const clock = createManualClock('2026-03-02T08:00:00.000Z')
   const worker = createFakeWorkerClient()
   const logger = captureLogger()
-  const options: SchedulerOptions = { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, catchUp: 'all', catchUpWindowDays: 2, ...overrides }
+  // historyRetentionDays: the clock moves weeks ahead, and the rescue tick prunes by it.
+  const options: SchedulerOptions = { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, catchUp: 'all', catchUpWindowDays: 2, historyRetentionDays: 3650, ...overrides }
   const schedulers = Array.from({ length: instances }, () => createSubscriptionScheduler(db.pool, options))
   started.push(...schedulers)
   for (const s of schedulers) await s.start()

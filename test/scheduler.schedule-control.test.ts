@@ -17,7 +17,9 @@ let db: TestDatabase
 let scheduler: SubscriptionScheduler
 const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
 const worker = createFakeWorkerClient()
-const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 } }
+// The clock moves across a year here; the rescue tick's pruning, on that clock, would delete the
+// runs and history other tests count (a tick lands at random in the file's minute or two).
+const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 }, historyRetentionDays: 3650 }
 
 beforeAll(async () => {
   db = await createTestDatabase()
