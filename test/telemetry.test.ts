@@ -1,4 +1,4 @@
-import { metrics, trace } from '@opentelemetry/api'
+import { metrics, SpanStatusCode, trace } from '@opentelemetry/api'
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import type { DataPoint, Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
@@ -134,6 +134,21 @@ test('a failed attempt that is retried counts as failed with final=false, and as
   // runSubscription()'s sweep names its run, as every sweep does.
   const sweeps = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.sweep')
   expect(sweeps.map((s) => s.attributes)).toEqual([{ 'pss.trigger': 'single', 'pss.run_id': summary.runId }])
+})
+
+test('with tracing on, a worker that throws null or a string is recorded as it would be without: the span says what it threw, and an error keeps its class in the span', async () => {
+  const thrown = [null, 'no card on file', new PermanentError('gone')]
+  const ids = await seedSubscriptions(db.pool, { count: thrown.length, nextRunInSeconds: -60 })
+  ids.forEach((id, i) => worker.on(id, { fail: thrown[i] }))
+  const spansBefore = spanExporter.getFinishedSpans().length
+  for (const id of ids) await scheduler.runSubscription(id)
+  const recorded = await Promise.all(ids.map(async (id) => (await scheduler.getSubscription(id)).error))
+  expect(recorded).toEqual(['null', 'no card on file', 'PermanentError: gone'])
+  const calls = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.worker.call')
+  const statusOf = (id: string) => calls.filter((s) => s.attributes['pss.subscription_id'] === id).map((s) => s.status)
+  expect(ids.map((id) => statusOf(id)[0])).toEqual(recorded.map((message) => ({ code: SpanStatusCode.ERROR, message })))
+  // Failed, they would be tried again by the other tests' sweeps.
+  for (const id of ids) await scheduler.pause(id)
 })
 
 test('a backfill counts as a run (trigger backfill), and each of its calls has a span and a duration, but no fire lateness: its slots are past on purpose', async () => {

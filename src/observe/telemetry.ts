@@ -115,8 +115,11 @@ export function createTelemetry(queuePrefix: string): Telemetry {
         try {
           return await fn(span)
         } catch (error) {
-          span.recordException(error as Error)
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message })
+          // A custom worker client may throw anything (null, a string): the span says what, and
+          // the value goes on as it was thrown, for the failure to record it as the worker did.
+          const said = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)
+          span.recordException(error instanceof Error ? error : said)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: said })
           throw error
         } finally {
           span.end()
