@@ -178,6 +178,27 @@ describe('spreadMinutes', () => {
     }
   })
 
+  test("on a host whose clock is behind the scheduler's, each call starts at its spread start by the scheduler's clock, not later by the skew", async () => {
+    const worker = recordingWorker(1)
+    const windowMs = 6_000
+    // The scheduler's clock two minutes ahead of this host's, as the database's is of a host behind it.
+    const aheadMs = 120_000
+    const clock = { now: () => new Date(Date.now() + aheadMs) }
+    const [instance] = await startInstances(1, { concurrency: 16, spreadMinutes: windowMs / 60_000, clock }, worker.client)
+    // Due by the scheduler's clock, two minutes from now by this host's.
+    const ids = await seedSubscriptions(db.pool, { count: 12, nextRunInSeconds: aheadMs / 1000 - windowMs / 1000 })
+    const run = await instance!.scheduler.runNow()
+    expect(run).toMatchObject({ processed: 12, successful: 12 })
+    const rows = await rowsFor(db.pool, ids)
+    for (const { at, request } of worker.starts) {
+      const row = rows.find((r) => r.sid === request.subscriptionId)!
+      const startOnHost = (row.last_completed_for as Date).getTime() + spreadOffsetMs(request.subscriptionId, windowMs) - aheadMs
+      expect(at).toBeGreaterThanOrEqual(startOnHost - 50)
+      // Late by the skew, a call would start nearly two minutes after its start.
+      expect(at - startOnHost).toBeLessThan(10_000)
+    }
+  })
+
   test('the offset is a pure function of the subscription id, inside the window', () => {
     const id = '6f1c9a52-3d2e-4b8e-9c0a-1f2e3d4c5b6a'
     expect(spreadOffsetMs(id, 600_000)).toBe(spreadOffsetMs(id, 600_000))

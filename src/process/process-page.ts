@@ -99,6 +99,17 @@ function held(ctx: ProcessorContext, call: Call, holdMs: number): Outcome {
   return { kind: 'cancelled', jobId: call.jobId, row: call.row, attempt: call.attempt, startedAt: null, handOver: true, resumeAt: Date.now() + holdMs }
 }
 
+/**
+ * When each row's spread call may start, on this host's clock (the gate's timers run on it): the
+ * start is an instant by the scheduler's clock, moved by the host's offset from it, read once per
+ * page so the order holds. A host behind the database would otherwise call late by all its skew.
+ */
+function spreadStartOnHost(ctx: ProcessorContext, spreadMs: number): (row: PageRow) => number {
+  const hostNow = Date.now()
+  const hostMinusScheduler = hostNow - schedulerNowMs(ctx.options.clock, hostNow)
+  return (row) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs) + hostMinusScheduler
+}
+
 /** Makes the call, measured; a failure is not logged yet (a failed probe is not an attempt). */
 async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call, cut: () => { cancelled: boolean; expired: boolean }): Promise<Outcome> {
   const { row, attempt } = call
@@ -164,7 +175,7 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   try {
     await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, calls, row, revocations))), {
       signal: ctx.haltSignal,
-      ...(spreadMs > 0 ? { startAt: (row: PageRow) => spreadStart(row.subscription_id, row.scheduled_for, spreadMs) } : {}),
+      ...(spreadMs > 0 ? { startAt: spreadStartOnHost(ctx, spreadMs) } : {}),
     })
   } finally {
     calls.close()
