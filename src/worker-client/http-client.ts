@@ -197,7 +197,7 @@ function statusError(response: Response, body: CappedBody, what: string, url: st
     : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
   if (status >= 500 || RETRYABLE_4XX.has(status)) {
-    return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) })
+    return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), response.headers.get('date')) })
   }
   return new PermanentError(message, { status })
 }
@@ -222,8 +222,12 @@ function shownLocation(location: string, base: string): string {
   }
 }
 
-/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP-date; `undefined` for anything else. */
-function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+/**
+ * `Retry-After` as milliseconds from now: delta-seconds or an HTTP-date; `undefined` for anything
+ * else. An HTTP-date is the worker's clock: it is read against the response's own `Date` (same
+ * clock), so a worker whose clock is off from this host's is still waited for as long as it asked.
+ */
+function parseRetryAfter(value: string | null, dateHeader: string | null): number | undefined {
   const trimmed = value?.trim()
   if (!trimmed) return undefined
   if (/^\d+$/.test(trimmed)) {
@@ -233,6 +237,8 @@ function parseRetryAfter(value: string | null, now = Date.now()): number | undef
   // Date.parse accepts nearly anything ("1.5" is a date in V8), so insist on a month name first.
   if (!MONTHS.test(trimmed)) return undefined
   const at = Date.parse(trimmed)
+  const sent = dateHeader !== null && MONTHS.test(dateHeader) ? Date.parse(dateHeader) : Number.NaN
+  const now = Number.isFinite(sent) ? sent : Date.now()
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined
 }
 

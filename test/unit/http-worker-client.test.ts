@@ -233,6 +233,15 @@ describe('error statuses', () => {
     expect(retryAfterMs).toBeLessThanOrEqual(90_000)
   })
 
+  it("Retry-After as an HTTP-date is read against the response's Date: a worker whose clock is an hour ahead is waited for as long as it asked", async () => {
+    const workerNow = Date.now() + 3_600_000
+    handler = reply(503, '', { 'Date': new Date(workerNow).toUTCString(), 'Retry-After': new Date(workerNow + 90_000).toUTCString() })
+    const { retryAfterMs } = await rejection(call()) as RetryableError
+    // Read against this host's clock, it would be an hour and a half.
+    expect(retryAfterMs).toBeGreaterThan(85_000)
+    expect(retryAfterMs).toBeLessThanOrEqual(91_000)
+  })
+
   it('Retry-After as an HTTP-date in the past is 0', async () => {
     handler = reply(503, '', { 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT' })
     expect((await rejection(call()) as RetryableError).retryAfterMs).toBe(0)
