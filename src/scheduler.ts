@@ -32,6 +32,7 @@ import { explainingMissingTables } from './db/missing-tables.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
+import { rememberClock } from './observe/clock.js'
 import { checkClockOnce } from './observe/database-clock.js'
 import type { RunTrigger } from './db/names.js'
 
@@ -231,5 +232,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     }),
     on: (event, listener) => events.on(event, listener),
   }
+  // The admin handler's sessions go by it: a sign-in on one replica holds on another whose host clock differs.
+  rememberClock(scheduler, resolved.clock)
   return scheduler
 }

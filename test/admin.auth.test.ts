@@ -322,6 +322,25 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(expiry * 1000 - Date.now()).toBeGreaterThan(540_000)
   })
 
+  test("sessions are minted and checked by the scheduler's clock (the database's), not the host's: replicas whose host clocks differ accept each other's", async () => {
+    const db = await createTestDatabase()
+    // The scheduler's clock ten minutes ahead of this host's, as the database's is of a host behind it.
+    const aheadMs = 600_000
+    const behind = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false, clock: { now: () => new Date(Date.now() + aheadMs) } })
+    const handler = createAdminHandler(behind, { authorize: bearerToken(TOKEN), session: { maxAgeSeconds: 600 }, logger })
+    const status = (cookie: string) => handler.fetch(new Request('http://admin.test/status', { headers: { cookie: `pss_admin=${cookie}` } })).then((r) => r.status)
+    const key = deriveSessionKey(TOKEN)
+    // Signed in on a replica whose clock is right: accepted here, though it ends 20 minutes from this host's now.
+    expect(await status(mintSession(key, new Date(Date.now() + aheadMs + 600_000)))).toBe(200)
+    // Ended by the database's clock, though not by this host's: refused.
+    expect(await status(mintSession(key, new Date(Date.now() + aheadMs - 60_000)))).toBe(401)
+    // What this replica mints ends by the same clock.
+    const signedIn = await handler.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))
+    const expiry = Number(/^pss_admin=v1\.[\w-]+\.(\d+)\./.exec(signedIn.headers.getSetCookie()[0]!)![1])
+    expect(expiry * 1000 - (Date.now() + aheadMs)).toBeGreaterThan(540_000)
+    expect(expiry * 1000 - (Date.now() + aheadMs)).toBeLessThanOrEqual(600_000)
+  })
+
   test('a shorter session.maxAgeSeconds also ends the sessions signed in under a longer one', async () => {
     const long = createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger })
     const signedIn = await long.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token: TOKEN }) }))

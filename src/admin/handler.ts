@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { resolveLogger } from '../observe/logger.js'
+import { clockOf } from '../observe/clock.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, readOnly, sessionKeyOf, unauthorized } from './auth.js'
 import type { Authorize, CredentialSource } from './auth.js'
@@ -96,7 +97,7 @@ const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
 
 const SESSION_OPTION_KEYS: ReadonlySet<string> = new Set(['secret', 'maxAgeSeconds'] satisfies (keyof AdminSessionOptions)[])
 
-function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined): SessionSettings {
+function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined, now: () => Date): SessionSettings {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new ConfigurationError('session', `expected { secret?, maxAgeSeconds? }, got ${shown(options)}.`)
   }
@@ -108,7 +109,7 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
     throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${shown(maxAgeSeconds)}.`)
   }
   const tokenKey = sessionKeyOf(authorize)
-  if (secret === undefined) return { key: tokenKey ?? randomSessionKey(), maxAgeSeconds }
+  if (secret === undefined) return { key: tokenKey ?? randomSessionKey(), maxAgeSeconds, now }
   if (tokenKey) {
     throw new ConfigurationError('session.secret', 'bearerToken() already signs sessions with a key derived from its token (a new token signs everyone out); remove session.secret, which is for an authorize function of your own.')
   }
@@ -116,7 +117,7 @@ function resolveSessions(authorize: Authorize, options: AdminSessionOptions | un
     const got = typeof secret === 'string' ? `${secret.length} characters` : typeof secret
     throw new ConfigurationError('session.secret', `expected a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\`.`)
   }
-  return { key: deriveSessionKey(secret), maxAgeSeconds }
+  return { key: deriveSessionKey(secret), maxAgeSeconds, now }
 }
 
 /**
@@ -140,7 +141,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   const { authorize } = options
   const basePath = resolveBasePath(options.basePath)
   const logger = resolveLogger(options.logger)
-  const sessions = resolveSessions(authorize, options.session)
+  const clock = clockOf(scheduler)
+  const sessions = resolveSessions(authorize, options.session, () => clock.now())
   const signInLimit = createSignInLimit(logger)
 
   /**
@@ -153,7 +155,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
     const by = (source: CredentialSource, access: Access | null) => (access ? { source, access } : undefined)
     if (explicitAuthorization(request)) return by('header', await judged(authorize, request))
     const session = readCookie(request, COOKIE_NAME)
-    const signedIn = session ? verifySession(sessions.key, session, new Date(), sessions.maxAgeSeconds) : null
+    const signedIn = session ? verifySession(sessions.key, session, sessions.now(), sessions.maxAgeSeconds) : null
     if (signedIn) return by('session', signedIn)
     return by('other', await judged(authorize, request))
   }

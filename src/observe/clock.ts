@@ -9,6 +9,18 @@ export interface Clock {
   now(): Date
 }
 
+const clocksOf = new WeakMap<object, Clock>()
+
+/** Remembers `owner`'s clock, for the parts given only the owner (the admin handler, a scheduler). */
+export function rememberClock(owner: object, clock: Clock): void {
+  clocksOf.set(owner, clock)
+}
+
+/** The clock remembered for `owner`; the host's for an object no one remembered one for. */
+export function clockOf(owner: object): Clock {
+  return clocksOf.get(owner) ?? { now: () => new Date() }
+}
+
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects): for waits a stop may cut short. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   await wait(ms, undefined, { signal }).catch(() => {})
