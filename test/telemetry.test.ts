@@ -136,14 +136,14 @@ test('a failed attempt that is retried counts as failed with final=false, and as
   expect(sweeps.map((s) => s.attributes)).toEqual([{ 'pss.trigger': 'single', 'pss.run_id': summary.runId }])
 })
 
-test('with tracing on, a worker that throws null or a string is recorded as it would be without: the span says what it threw, and an error keeps its class in the span', async () => {
-  const thrown = [null, 'no card on file', new PermanentError('gone')]
+test('with tracing on, a worker that throws null, a string or an object is recorded as it would be without: the span says what the failure records, class and cause included', async () => {
+  const thrown = [null, 'no card on file', new PermanentError('gone'), { code: 42 }, new Error('charge failed', { cause: new Error('socket hang up') })]
   const ids = await seedSubscriptions(db.pool, { count: thrown.length, nextRunInSeconds: -60 })
   ids.forEach((id, i) => worker.on(id, { fail: thrown[i] }))
   const spansBefore = spanExporter.getFinishedSpans().length
   for (const id of ids) await scheduler.runSubscription(id)
   const recorded = await Promise.all(ids.map(async (id) => (await scheduler.getSubscription(id)).error))
-  expect(recorded).toEqual(['null', 'no card on file', 'PermanentError: gone'])
+  expect(recorded).toEqual(['null', 'no card on file', 'PermanentError: gone', '{"code":42}', 'charge failed (cause: socket hang up)'])
   const calls = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.worker.call')
   const statusOf = (id: string) => calls.filter((s) => s.attributes['pss.subscription_id'] === id).map((s) => s.status)
   expect(ids.map((id) => statusOf(id)[0])).toEqual(recorded.map((message) => ({ code: SpanStatusCode.ERROR, message })))

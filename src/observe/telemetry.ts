@@ -5,6 +5,7 @@
 import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { Attributes, MeterProvider, Span } from '@opentelemetry/api'
 import type { RunTrigger } from '../db/names.js'
+import { describeError } from './describe-error.js'
 
 /** The provider the global proxy hands out until a host registers an SDK. */
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate()
@@ -117,7 +118,7 @@ export function createTelemetry(queuePrefix: string): Telemetry {
         } catch (error) {
           // A custom worker client may throw anything (null, a string): the span says what, and
           // the value goes on as it was thrown, for the failure to record it as the worker did.
-          const said = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)
+          const said = describeError(error)
           span.recordException(error instanceof Error ? error : said)
           span.setStatus({ code: SpanStatusCode.ERROR, message: said })
           throw error

@@ -3,15 +3,11 @@
  * job expires, or when the scheduler stops, whichever comes first, even if a custom client
  * ignores its signal.
  */
-import { isSchedulerError, RetryableError, shown } from '../errors.js'
+import { RetryableError } from '../errors.js'
 import type { PageRow } from '../settle/outcome.js'
-import { storableText } from '../db/storable.js'
 import type { ProcessorContext } from './context.js'
 import { idempotencyKey } from '../worker-client/types.js'
 import type { ProcessRequest, ProcessResult } from '../worker-client/types.js'
-
-/** Most characters of an error kept in the row's `error` column. */
-const MAX_ERROR_LENGTH = 2000
 
 /** The worker calls of one job. */
 export interface CallScope {
@@ -125,23 +121,4 @@ export async function measured<T>(ctx: ProcessorContext, m: MeasuredCall, call: 
     ctx.telemetry.workerCall(Date.now() - m.started, m.latenessMs, ctx.cancelSignal.aborted ? 'cancelled' : 'failure', m.attempt > 1)
     throw error
   }
-}
-
-/**
- * What a thrown value says: an Error's name and message, and, for an error of the host's own
- * (not one of ours, whose messages already say why), its `cause`; anything else as written
- * (`{"code":42}`, not `[object Object]`).
- */
-function textOf(error: unknown, depth = 0): string {
-  if (!(error instanceof Error)) return typeof error === 'string' ? error : shown(error)
-  const own = `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
-  const cause = (error as { cause?: unknown }).cause
-  if (cause === undefined || isSchedulerError(error) || depth >= 3) return own
-  return `${own} (cause: ${textOf(cause, depth + 1)})`
-}
-
-/** A one-line description of any thrown value, bounded in length for the `error` column. */
-export function describeError(error: unknown): string {
-  const text = textOf(error)
-  return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
 }

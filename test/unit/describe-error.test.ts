@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest'
 import { PermanentError, RetryableError } from '../../src/errors.js'
-import { describeError } from '../../src/process/call-worker.js'
+import { describeError } from '../../src/observe/describe-error.js'
 
 test.each([
   { thrown: new Error('socket hang up'), says: 'socket hang up' },
