@@ -314,6 +314,32 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect((await rows.locator('td:nth-child(5)').allTextContents()).at(-1)).toBe('silent')
   })
 
+  test("says how long ago and how soon by the scheduler's clock, not the browser's: a browser an hour behind still reads '7 min ago' and the next fire to the minute", async () => {
+    await db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, started_at, seen_at)
+       VALUES (gen_random_uuid(), 'subscription-scheduler', 'skew-check', 99, '0.1.0', true, true, 4, now() - interval '1 hour', now() - interval '7 minutes')`,
+    )
+    const behind = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE })
+    try {
+      const skewed = await behind.newPage()
+      // The browser's clock an hour behind, and running.
+      await skewed.clock.install({ time: Date.now() - 3_600_000 })
+      await skewed.clock.resume()
+      await signInWithForm(skewed, `${base}/`, TOKEN)
+      const seen = skewed.locator('#instances tbody tr[data-instance-id]', { hasText: 'skew-check' }).locator('td').nth(7)
+      await expect.poll(() => seen.textContent()).toBe('7 min ago')
+      const { nextFireAt } = await scheduler.getStatus()
+      const minutes = (nextFireAt!.getTime() - Date.now()) / 60_000
+      const said = /\(in (?:(\d+) h )?(\d+) min\)/.exec((await skewed.locator('#next-fire').textContent()) ?? '')
+      expect(said, 'the next fire said as "in [h h] m min"').not.toBeNull()
+      // By the browser's clock it would be an hour further off; a minute may turn meanwhile.
+      expect(Math.abs(Number(said![1] ?? 0) * 60 + Number(said![2]) - minutes)).toBeLessThan(2)
+    } finally {
+      await behind.close()
+      await db.pool.query(`DELETE FROM subscription_scheduler.instances WHERE host = 'skew-check'`)
+    }
+  })
+
   test('a run still going that newer runs pushed out of "Recent runs" has a line of its own, linked, saying how much has settled', async () => {
     // A big sweep an hour old still settling, then ten empty per-minute runs, all finished.
     const { rows: [inserted] } = await db.pool.query<{ id: string }>(

@@ -94,6 +94,8 @@ function refuseUnknownKeys(given: object, known: ReadonlySet<string>, of: string
 
 const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
 const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
+/** The scheduler's clock when it answered (ms since the epoch), on every route's response. */
+const NOW_HEADER = 'x-pss-now'
 
 const SESSION_OPTION_KEYS: ReadonlySet<string> = new Set(['secret', 'maxAgeSeconds'] satisfies (keyof AdminSessionOptions)[])
 
@@ -193,7 +195,10 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
         if (caller.access === 'read' && path !== SIGN_OUT_PATH) throw readOnly(request.method, path)
       }
       assertQuery(url, match.route.query, `${match.route.method} ${match.route.path}`)
-      return await match.route.handle({ request, url, id: match.id, mount, scheduler, access: caller.access })
+      const response = await match.route.handle({ request, url, id: match.id, mount, scheduler, access: caller.access })
+      // The scheduler's time as it answered: the page says "5 min ago" by it, not by the browser's clock.
+      response.headers.set(NOW_HEADER, String(clock.now().getTime()))
+      return response
     } catch (error) {
       return errorResponse(error, logger)
     }

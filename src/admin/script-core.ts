@@ -10,6 +10,12 @@ var STATUSES = JSON.parse(document.body.getAttribute('data-statuses') || '[]');
 var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Set by the first 401: the session is over, and the page stops asking (a reload signs in).
 var signedOut = false;
+// The scheduler's clock minus the browser's, from the last answer: a laptop's clock off by an hour
+// would say a report seen 5 minutes ago was seen "0 s ago".
+var clockOffsetMs = 0;
+
+/** Now by the scheduler's clock (the database's), as far as the last answer told. */
+function serverNow() { return Date.now() + clockOffsetMs; }
 var SVG_NS = 'http://www.w3.org/2000/svg';
 
 function $(id) { return document.getElementById(id); }
@@ -48,6 +54,7 @@ function notice(parts, isError) {
 function api(path, options) {
   options = options || {};
   var headers = { 'Accept': 'application/json', 'X-Requested-With': 'pss-dashboard' };
+  var sent = Date.now();
   if (options.json !== undefined) headers['Content-Type'] = 'application/json';
   return fetch(base + path, {
     method: options.method || 'GET',
@@ -55,6 +62,8 @@ function api(path, options) {
     headers: headers,
     body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
   }).then(function (response) {
+    var now = Number(response.headers.get('x-pss-now'));
+    if (now > 0) clockOffsetMs = now - (sent + Date.now()) / 2;
     return response.json().catch(function () { return {}; }).then(function (body) {
       if (response.ok) return body;
       var message = (body && body.error && body.error.message) || ('HTTP ' + response.status);

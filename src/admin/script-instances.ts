@@ -34,9 +34,9 @@ function breakerText(breaker) {
   return breaker.state;
 }
 
-/** How long ago, by the browser's clock: '12 s ago', '3 min ago', '5 h ago'. */
+/** How long ago, by the scheduler's clock: '12 s ago', '3 min ago', '5 h ago'. */
 function ago(iso) {
-  var seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+  var seconds = Math.max(0, Math.round((serverNow() - new Date(iso).getTime()) / 1000));
   var text = seconds < 60 ? seconds + ' s ago' : seconds < 3600 ? Math.floor(seconds / 60) + ' min ago' : Math.floor(seconds / 3600) + ' h ago';
   return el('time', { datetime: iso, title: iso }, text);
 }

@@ -118,7 +118,7 @@ function wireBackfill() {
     if (isNaN(from.getTime()) || isNaN(to.getTime())) return notice('Choose the first and the last instant of the range to backfill.', true);
     // Said before asking: a confirmation of a range the API refuses would only lead to an error.
     if (from > to) return notice('The range ends before it starts: swap "from" and "to".', true);
-    if (to > new Date()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
+    if (to.getTime() > serverNow()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
     // A refusal said for an earlier range is not about this one.
     notice('');
     var question = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +

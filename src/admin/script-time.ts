@@ -50,7 +50,7 @@ function wallTime(iso, zone, withSeconds) {
 function nextRunNode(iso, zone, status, withZoneName) {
   if (!iso) return '—';
   var node = timeNode(iso, zone, withZoneName);
-  if (new Date(iso).getTime() > Date.now()) return node;
+  if (new Date(iso).getTime() > serverNow()) return node;
   return [node, el('span', { class: 'due' }, status === 'paused' ? 'past: paused, it waits for a resume' : 'due now: the next sweep takes it')];
 }
 
@@ -81,14 +81,14 @@ function dayKey(date, zone) {
 
 /** The last n calendar days in zone, oldest first, today last. */
 function lastDays(n, zone) {
-  var today = dayKey(new Date(), zone).split('-').map(Number);
+  var today = dayKey(new Date(serverNow()), zone).split('-').map(Number);
   var days = [];
   for (var i = n - 1; i >= 0; i--) days.push(new Date(Date.UTC(today[0], today[1] - 1, today[2] - i)).toISOString().slice(0, 10));
   return days;
 }
 
 function relative(iso) {
-  var minutes = Math.round((new Date(iso).getTime() - Date.now()) / 60000);
+  var minutes = Math.round((new Date(iso).getTime() - serverNow()) / 60000);
   if (minutes < 0) return Math.abs(minutes) + ' min ago';
   if (minutes < 1) return 'in under a minute';
   if (minutes < 60) return 'in ' + minutes + ' min';
