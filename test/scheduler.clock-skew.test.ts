@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest'
 import type { Pool } from 'pg'
-import { createSubscriptionScheduler } from '../src/index.js'
+import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
@@ -99,6 +99,25 @@ test('a host clock 90 s behind the database calls a slot that is due, not a minu
   expect(logger.messages('warn').filter((m) => m.includes("This host's clock"))).toEqual([
     expect.stringMatching(/This host's clock is (89|9\d)\.\d s behind the database server's/),
   ])
+})
+
+test("a host clock 10 minutes behind reports its circuit breaker's opening and hold by the database's clock, as the dashboard and the other instances read them", async () => {
+  db = await createTestDatabase()
+  skewHostClock(-600_000)
+  const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('connect ECONNREFUSED 10.0.0.7:8080') })
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 }, circuitBreaker: { failureThreshold: 1, cooldownSeconds: 120 } })
+  const opened: Date[] = []
+  scheduler.on('breaker:opened', (e) => void opened.push(e.until))
+  await scheduler.start()
+  await dueIn(scheduler, db.pool, -30)
+  await scheduler.runNow()
+  const now = await databaseNow(db.pool)
+  const { breaker } = scheduler.health()
+  expect(breaker?.state).toBe('open')
+  // Ten minutes early, by the host's clock.
+  expect(Math.abs(breaker!.openSince!.getTime() - now)).toBeLessThan(30_000)
+  expect(Math.abs(breaker!.until!.getTime() - (now + 120_000))).toBeLessThan(30_000)
+  expect(opened.map((until) => until.getTime())).toEqual([breaker!.until!.getTime()])
 })
 
 test('a host clock that agrees with the database is not corrected, and nothing is said', async () => {

@@ -76,6 +76,15 @@ export function schedulerNowMs(clock: Clock, hostNowMs: number): number {
   return isDatabaseClock(clock) ? hostNowMs + clock.offsetMs : clock.now().getTime()
 }
 
+/**
+ * An instant the host's clock read, `hostMs`, as the scheduler's clock tells it: moved by the
+ * database's offset for the default clock; as it is beside a clock the host chose (a test's
+ * manual one, which says nothing of past instants).
+ */
+export function onSchedulerClock(clock: Clock, hostMs: number): Date {
+  return new Date(isDatabaseClock(clock) ? hostMs + clock.offsetMs : hostMs)
+}
+
 /** The database's clock minus the host's, read over one connection, at the shortest round trip. */
 async function readSkewMs(pool: Pool): Promise<number> {
   const client = await pool.connect()

@@ -63,9 +63,14 @@ export interface BreakerDeps {
   logger: Logger
   events: EventBus
   telemetry: Pick<Telemetry, 'breakerOpened'>
+  /**
+   * An instant of `now`'s as others read it (health, the instances table, events): on the
+   * scheduler's clock. The breaker itself times its holds on `now`, as the jobs holding rows do.
+   */
+  shown?: ((ms: number) => Date) | undefined
 }
 
-export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events, telemetry }: BreakerDeps, now: () => number = Date.now): Breaker {
+export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events, telemetry, shown = (ms) => new Date(ms) }: BreakerDeps, now: () => number = Date.now): Breaker {
   const baseMs = settings.cooldownSeconds * 1000
   const maxMs = settings.maxCooldownSeconds * 1000
   let state: State = { name: 'closed', failures: 0 }
@@ -83,7 +88,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
         'then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
     )
     telemetry.breakerOpened()
-    events.emit('breaker:opened', { probe: failures === 0, until: new Date(until), error })
+    events.emit('breaker:opened', { probe: failures === 0, until: shown(until), error })
     return cooldownMs
   }
 
@@ -109,7 +114,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
   return {
     health() {
       if (state.name === 'closed') return CLOSED
-      return { state: state.name, openSince: new Date(state.openedAt), until: state.name === 'open' ? new Date(state.until) : null }
+      return { state: state.name, openSince: shown(state.openedAt), until: state.name === 'open' ? shown(state.until) : null }
     },
     async admit() {
       for (;;) {

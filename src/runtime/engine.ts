@@ -19,7 +19,7 @@ import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
-import { keepClockInSync } from '../observe/database-clock.js'
+import { keepClockInSync, onSchedulerClock } from '../observe/database-clock.js'
 import { announceLostBackfills } from '../backfill/lost-backfills.js'
 import { assertRuntimeGrants } from '../db/runtime-grants.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -159,7 +159,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, gate,
-      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry }) : null,
+      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
         onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
