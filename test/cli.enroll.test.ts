@@ -45,7 +45,7 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     const [a, b, c] = await addSubscriptions(db, 3)
     const result = await runCli(['enroll', a!, b!], { DATABASE_URL: db.url })
     expect(result).toMatchObject({ code: 0, stderr: '' })
-    expect(result.stdout.trim()).toBe('Enrolled 2 of 2 (0 already had a row).')
+    expect(result.stdout.trim()).toBe('Enrolled 2 of 2.')
     const rows = await enrolled(db)
     expect(rows).toContain(a)
     expect(rows).toContain(b)
@@ -57,11 +57,28 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     const missing = '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10'
     const result = await runCli(['enroll', a!, missing, b!], { DATABASE_URL: db.url })
     expect(result.code).toBe(1)
-    expect(result.stdout.trim()).toBe('Enrolled 2 of 3 (0 already had a row, 1 not found).')
-    expect(result.stderr).toContain(`No row in subscriptions has id ${missing}`)
+    expect(result.stdout.trim()).toBe('Enrolled 2 of 3 (1 not found).')
+    expect(result.stderr).toContain(`No row in subscriptions has id ${missing}; create the subscription before enrolling it. The other 2 ids were enrolled.`)
     const rows = await enrolled(db)
     expect(rows).toContain(a)
     expect(rows).toContain(b)
+  })
+
+  test('an unknown id beside ones already enrolled: neither line claims they were enrolled now', async () => {
+    const [a, b, c] = await addSubscriptions(db, 3)
+    await runCli(['enroll', a!, b!], { DATABASE_URL: db.url })
+    const missing = '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e12'
+    const none = await runCli(['enroll', a!, missing], { DATABASE_URL: db.url })
+    expect(none.code).toBe(1)
+    expect(none.stdout.trim()).toBe('Enrolled 0 of 2 (1 already enrolled, 1 not found).')
+    expect(none.stderr).toContain(`No row in subscriptions has id ${missing}; create the subscription before enrolling it. The other id was already enrolled.`)
+    const some = await runCli(['enroll', a!, b!, c!, missing], { DATABASE_URL: db.url })
+    expect(some.code).toBe(1)
+    expect(some.stdout.trim()).toBe('Enrolled 1 of 4 (2 already enrolled, 1 not found).')
+    expect(some.stderr).toContain('Of the other 3 ids, 1 was enrolled now and 2 already were.')
+    const allAlready = await runCli(['enroll', a!, b!], { DATABASE_URL: db.url })
+    expect(allAlready).toMatchObject({ code: 0, stderr: '' })
+    expect(allAlready.stdout.trim()).toBe('Enrolled 0 of 2 (2 already enrolled).')
   })
 
   test('its only id unknown: exit 1 naming it, and no word of other ids', async () => {

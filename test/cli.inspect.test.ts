@@ -115,5 +115,10 @@ describe('list', { timeout: SLOW_MS }, () => {
     const bad = await runCli(['list', '--status', 'sleeping'], env)
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('pending, queued, processing, completed, failed, paused, ended, inactive')
+    // The flag the user typed, not listSubscriptions()'s option.
+    expect(bad.stderr).toMatch(/^error: --status: expected one of /m)
+    const badAfter = await runCli(['list', '--after', 'nope'], env)
+    expect([badAfter.code, badAfter.stderr]).toEqual([2, expect.stringMatching(/^error: --after: expected a UUID.*got "nope"\.$/m)])
+    expect(badAfter.stderr).not.toMatch(/Invalid option/)
   })
 })

@@ -289,6 +289,24 @@ describe('on a database never migrated', { timeout: SLOW_MS }, () => {
     }
   })
 
+  test('a worker given another --cron says only that it replaces the schedule, not that it follows the one it replaces', async () => {
+    const worker = startCli(['worker', '--worker-url', http.url, '--shutdown-timeout', '1000', '--cron', '0 0 2 1 *'], env)
+    try {
+      await worker.waitForStdout(/^Worker ready/m, 60_000)
+      const { rows: schedules } = await db.pool.query(`SELECT cron, timezone FROM pgboss.schedule WHERE name LIKE '%.sweep'`)
+      expect(schedules).toEqual([{ cron: '0 0 2 1 *', timezone: 'Europe/Berlin' }])
+      expect(worker.stderr()).toMatch(/Replacing the registered sweep schedule '0 0 1 1 \*' \(Europe\/Berlin\) with '0 0 2 1 \*' \(Europe\/Berlin\)/)
+      expect(worker.stderr()).not.toMatch(/Following the schedule/)
+      // What it does follow, the settings no flag of its sets, it still names.
+      expect(worker.stderr()).toMatch(/Following the settings published on this database, which no flag sets: runAt 07:00, catchUp latest/)
+    } finally {
+      worker.child.kill('SIGTERM')
+      await finished(worker, 30_000)
+      // The schedule the other tests of this file expect, as the workers registered it.
+      await db.pool.query(`UPDATE pgboss.schedule SET cron = '0 0 1 1 *' WHERE name LIKE '%.sweep'`)
+    }
+  })
+
   test('settings a newer version published, with a cadence this one cannot read: commands go on without it, and say so', async () => {
     // What a later version with an hourly unit would publish, beside the cadences this one knows.
     const newer = `jsonb_set(frequencies, '{hourly}', '{"every": 1, "unit": "hour"}')`

@@ -7,7 +7,7 @@
  * answers while a `worker` process, whose worker rejects every call, settles all the rest.
  */
 import { describe, expect, test } from 'vitest'
-import { finished, SLOW_MS, startCli, startWorker, until } from './support/cli-process.js'
+import { finished, runCli, SLOW_MS, startCli, startWorker, until } from './support/cli-process.js'
 import type { Cli } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -91,6 +91,26 @@ describe('run-now when another instance settled the failures', { timeout: SLOW_M
     expect(stdout).not.toMatch(/^Failed subscriptions/m)
     expect(stdout).toMatch(new RegExp(`^${failedElsewhere.length} subscriptions failed; their errors cannot be listed here\\.`, 'm'))
     expect(stdout).toContain('`status`')
-    expect(stdout).toContain('GET /failures')
+    // Where a CLI user reads them: a command, not the library's API.
+    expect(stdout).toMatch(/^`failing` lists the subscriptions whose last attempt failed, with their errors; `show <id>`, the failed attempts of one\.$/m)
+    expect(stdout).not.toMatch(/listFailures|GET \/failures/)
+  })
+})
+
+describe('run-now with more failures than it lists', { timeout: SLOW_MS }, () => {
+  test('the others are in `failing`, a command, not the API', async () => {
+    const db = await createTestDatabase()
+    await seedSubscriptions(db.pool, { count: 12 })
+    const rejecting = await startWorker({ reject: true })
+    try {
+      const { code, stdout } = await runCli(['run-now', '--worker-url', rejecting.url], { DATABASE_URL: db.url })
+      expect(code).toBe(3)
+      expect(stdout).toMatch(/^Failed subscriptions \(10 of 12 listed\):$/m)
+      expect(listedFailures(stdout)).toHaveLength(10)
+      expect(stdout).toMatch(/^The others: `failing` lists the subscriptions whose last attempt failed, with their errors; `show <id>`, the failed attempts of one\.$/m)
+      expect(stdout).not.toMatch(/listFailures|GET \/failures/)
+    } finally {
+      await rejecting.close()
+    }
   })
 })

@@ -138,6 +138,31 @@ describe('the commands that steer one subscription check what they are given, be
   })
 })
 
+describe('a value the library refuses names the flag or variable the user typed, once', { timeout: SLOW_MS }, () => {
+  test('--worker-url, --cron, --timezone, and their variables', async () => {
+    await expectUsageErrors(
+      [
+        [['run-now', '--worker-url', 'notaurl'], /^error: --worker-url: "notaurl" is not an absolute URL\. Pass the absolute http\(s\) URL of the worker/m],
+        [['worker', '--worker-url', 'ftp://x'], /^error: --worker-url: "ftp:\/\/x" is not an http\(s\) URL\./m],
+        [['worker', ...WORKER, '--cron', 'bogus'], /^error: --cron: "bogus" has 1 field; expected 5/m],
+        [['status', '--timezone', 'Mars/Olympus'], /^error: --timezone: unknown time zone "Mars\/Olympus"\. Use an IANA name/m],
+      ],
+      // The option's name in the library, or a second line saying the same of the HTTP client's.
+      /Invalid option|caused by|workerUrl|baseUrl/,
+    )
+    const fromEnv = await Promise.all([
+      runCli(['run-now'], { ...NOWHERE, SUBSCRIPTION_WORKER_URL: 'notaurl' }),
+      runCli(['run-now', '--worker-url', 'notaurl'], { ...NOWHERE, SUBSCRIPTION_WORKER_HEADERS: 'Authorization=Bearer%20x' }),
+      runCli(['status'], { ...NOWHERE, SUBSCRIPTION_CRON: 'bogus' }),
+    ])
+    expect(fromEnv.map((r) => [r.code, r.stderr.trim().split('\n')])).toEqual([
+      [2, [expect.stringMatching(/^error: SUBSCRIPTION_WORKER_URL: "notaurl" is not an absolute URL\./)]],
+      [2, [expect.stringMatching(/^error: --worker-url: "notaurl" is not an absolute URL\./)]],
+      [2, [expect.stringMatching(/^error: SUBSCRIPTION_CRON: "bogus" has 1 field/)]],
+    ])
+  })
+})
+
 describe('--help says what the command does', { timeout: SLOW_MS }, () => {
   test("the top level lists every exit code; worker's --cron and --timezone say they follow what is registered", async () => {
     const [top, worker] = await Promise.all([runCli(['--help'], NOWHERE), runCli(['worker', '--help'], NOWHERE)])

@@ -4,6 +4,7 @@
  */
 import { defineCittyPlugin } from 'citty'
 import type { ArgsDef } from 'citty'
+import type { Logger } from '../observe/logger.js'
 import { UsageError } from './context.js'
 import { closest, didYouMean } from '../config/suggest.js'
 
@@ -138,15 +139,17 @@ export const strictFlags = defineCittyPlugin({
 
 /**
  * Resolves on the first SIGTERM or SIGINT with its name. A second one while shutting down
- * exits at once, for the operator who cannot wait.
+ * exits at once (exit 1), for the operator who cannot wait: the calls in flight are abandoned as
+ * by a kill, their rows left claimed for another instance to take (docs/operating.md, Signals).
+ * Said through `logger`, in the format of the process's other lines, where a log collector parses it.
  */
-export function waitForShutdownSignal(): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+export function waitForShutdownSignal(logger: Logger): { signal: Promise<NodeJS.Signals>; dispose(): void } {
   let received: NodeJS.Signals | undefined
   let resolve!: (signal: NodeJS.Signals) => void
   const signal = new Promise<NodeJS.Signals>((r) => (resolve = r))
   const onSignal = (name: NodeJS.Signals) => {
     if (received) {
-      process.stderr.write(`Received ${name} again: exiting without waiting.\n`)
+      logger.warn(`${name} received again: exiting at once (exit 1), without waiting for the calls in flight; their subscriptions stay claimed until another instance takes them again.`)
       process.exit(1)
     }
     received = name

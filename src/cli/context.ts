@@ -9,7 +9,7 @@ import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
 import { isTransientDbError } from '../db/transient.js'
-import { checkBossSchema, checkQueuePrefix } from '../config/resolve-options.js'
+import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { UsageError } from './usage-error.js'
 import { workerClientWithHeaders } from './worker-headers.js'
 
@@ -115,8 +115,9 @@ export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: Nod
   const options: SchedulerOptions = { logger, ...namespaceOptions(env) }
   const workerUrl = flags.workerUrl || undefined
   if (workerUrl) options.workerUrl = workerUrl
+  const sources = optionSources(flags)
   // A worker behind auth: the client that sends SUBSCRIPTION_WORKER_HEADERS replaces the plain one.
-  const withHeaders = workerClientWithHeaders(workerUrl ?? env.SUBSCRIPTION_WORKER_URL, env)
+  const withHeaders = workerClientWithHeaders(workerUrl ?? env.SUBSCRIPTION_WORKER_URL, env, sources.workerUrl)
   if (withHeaders) {
     options.workerClient = withHeaders
     delete options.workerUrl
@@ -127,7 +128,37 @@ export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: Nod
   if (timezone) options.timezone = timezone
   const cron = flags.cron || env.SUBSCRIPTION_CRON
   if (cron) options.cron = cron
+  inFlagOrVariableTerms(() => resolveOptions(options), sources)
   return options
+}
+
+/** The flag or variable each scheduler option the CLI sets came from: flags win, as above. */
+function optionSources(flags: SchedulerFlags): Record<string, string> {
+  return {
+    workerUrl: flags.workerUrl ? '--worker-url' : 'SUBSCRIPTION_WORKER_URL',
+    concurrency: '--concurrency',
+    timezone: flags.timezone ? '--timezone' : 'SUBSCRIPTION_TIMEZONE',
+    cron: flags.cron ? '--cron' : 'SUBSCRIPTION_CRON',
+  }
+}
+
+/**
+ * Runs the library's check of the options; a ConfigurationError about one a flag or variable set
+ * becomes a UsageError naming what the user typed (`--cron: …`, not "Invalid option `cron`"),
+ * said once: the library's own cause (the HTTP client's `baseUrl`) repeats it in API terms.
+ */
+function inFlagOrVariableTerms(check: () => unknown, sources: Record<string, string>): void {
+  try {
+    check()
+  } catch (error) {
+    const source = isConfigurationError(error) ? sources[error.option] : undefined
+    if (!source || !isConfigurationError(error)) throw error
+    const reason = error.message
+      .replace(/^Invalid option `\w+`: /, '')
+      // The library says where a URL from the environment came from; the source named here does.
+      .replace(/^\(from the SUBSCRIPTION_WORKER_URL environment variable\) /, '')
+    throw new UsageError(`${source}: ${reason}`)
+  }
 }
 
 /** `start()` would refuse without a worker; say it in the CLI's terms instead of the API's. */

@@ -64,6 +64,8 @@ const FLAGS: Record<string, string> = {
   until: '--until', count: '--count', from: '--from', to: '--to',
   runAt: '--run-at', timezone: '--timezone', anchor: '--anchor', startsAt: '--starts-at', endsAt: '--ends-at',
   before: '--before', slot: '--slot', note: '--note',
+  // listSubscriptions()'s (`list`).
+  status: '--status', after: '--after', userId: '--user', limit: '--limit',
 }
 
 /**

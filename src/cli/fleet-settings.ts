@@ -8,6 +8,7 @@
  * defaults apply, as before.
  */
 import type pg from 'pg'
+import { DEFAULTS } from '../config/options.js'
 import { resolveOptions } from '../config/resolve-options.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
@@ -18,8 +19,9 @@ import { heldLimits } from './published-settings.js'
 /** `options` with what the fleet on this database has set filled in; says what it took. */
 export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger: Logger): Promise<SchedulerOptions> {
   const resolved = resolveOptions(options)
-  // Null too where pg-boss is not installed yet.
-  const registered = options.cron === undefined ? await registeredSchedule(pool, resolved) : null
+  // Null too where pg-boss is not installed yet. Read when a cron is given too: whether that one
+  // replaces it decides what is said below.
+  const registered = await registeredSchedule(pool, resolved)
   // Null where the scheduler's tables are not there yet (a database not migrated).
   const published: SharedSettings | null = await readSharedSettings(pool, resolved.queuePrefix).catch(() => null)
   const joined: SchedulerOptions = { ...options }
@@ -27,13 +29,17 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   const limits = await followFleetLimits(pool, joined, resolved.queuePrefix).catch(() => null)
   const held = heldLimits(limits)
   if (!registered && !published && held.length === 0) return options
-  if (registered) {
+  if (registered && options.cron === undefined) {
     joined.cron = registered.cron
     joined.timezone ??= registered.timezone
   }
   if (published) followPublished(joined, published, logger)
+  // A --cron or zone that differs from the registered schedule replaces it at start(), which
+  // says so: this line must not first claim to follow the schedule it replaces.
+  const follows = registered !== null &&
+    (joined.cron ?? DEFAULTS.cron) === registered.cron && (joined.timezone ?? DEFAULTS.timezone) === registered.timezone
   const parts = [
-    registered ? `cron '${joined.cron}' in ${joined.timezone}` : null,
+    follows ? `cron '${joined.cron}' in ${joined.timezone}` : null,
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}${joined.catchUpWindowDays ? ` (window ${joined.catchUpWindowDays} days)` : ''}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
@@ -41,6 +47,8 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     published?.pauseAfterConsecutiveFailures ? `pauseAfterConsecutiveFailures ${published.pauseAfterConsecutiveFailures}` : null,
     ...held,
   ].filter(Boolean)
-  logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
+  if (parts.length === 0) return joined
+  if (follows) logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
+  else logger.info(`Following the settings published on this database, which no flag sets: ${parts.join('; ')}.`)
   return joined
 }

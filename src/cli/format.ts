@@ -29,18 +29,19 @@ export function formatSummary(summary: RunSummary, failures: FailedSubscription[
   return lines.join('\n')
 }
 
-const FAILURES_API = "scheduler.listFailures(), or the admin handler's GET /failures"
+/** Where a CLI user reads the failures a summary cannot list: the commands, not the API. */
+const MORE_FAILURES = '`failing` lists the subscriptions whose last attempt failed, with their errors; `show <id>`, the failed attempts of one'
 
 /** Never a header over an empty list: when none can be listed, the count and where to look. */
 function failureLines(failed: number, failures: FailedSubscription[]): string[] {
   const lines: string[] = []
   if (failures.length === 0) {
     lines.push(`${failed} subscription${failed === 1 ? '' : 's'} failed; their errors cannot be listed here.`)
-    lines.push(`Recent failures and their errors: ${FAILURES_API}.`)
+    lines.push(`${MORE_FAILURES}.`)
   } else {
     lines.push(failures.length < failed ? `Failed subscriptions (${failures.length} of ${failed} listed):` : 'Failed subscriptions:')
     for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}${f.paused ? ' (now paused after failing in a row)' : ''}: ${f.error}`)
-    if (failures.length < failed) lines.push(`The others: ${FAILURES_API}.`)
+    if (failures.length < failed) lines.push(`The others: ${MORE_FAILURES}.`)
   }
   if (failures.some((f) => f.paused)) {
     lines.push(

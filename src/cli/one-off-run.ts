@@ -4,6 +4,7 @@
  * it to the end with progress; on SIGINT or SIGTERM, leave it to them and say so. The scheduler
  * is stopped in every case, within the shutdown timeout.
  */
+import type { Logger } from '../observe/logger.js'
 import type { RunSummary } from '../records/runs.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { waitForShutdownSignal } from './args.js'
@@ -27,10 +28,12 @@ export interface OneOffRun {
   interrupted(runId: string | undefined): string
   /** The fleet's call limits this process's calls are held to (cliSchedulerOptions()), said before they start. */
   heldTo: string[]
+  /** The command's logger: a second signal is said through it. */
+  logger: Logger
 }
 
 export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: number, run: OneOffRun): Promise<void> {
-  const shutdown = waitForShutdownSignal()
+  const shutdown = waitForShutdownSignal(run.logger)
   const interrupted = new AbortController()
   void shutdown.signal.then(() => interrupted.abort())
   let runId: string | undefined

@@ -48,13 +48,15 @@ export function parseWorkerHeaders(text: string | undefined): Record<string, str
 /**
  * The HTTP worker client with SUBSCRIPTION_WORKER_HEADERS's headers; undefined when the variable
  * is unset or there is no URL (the scheduler then builds its own client from the URL, or has none).
+ * `from`: where the URL came from (`--worker-url` or SUBSCRIPTION_WORKER_URL), for its error.
  */
-export function workerClientWithHeaders(url: string | undefined, env: NodeJS.ProcessEnv): WorkerClient | undefined {
+export function workerClientWithHeaders(url: string | undefined, env: NodeJS.ProcessEnv, from = '--worker-url or SUBSCRIPTION_WORKER_URL'): WorkerClient | undefined {
   const headers = parseWorkerHeaders(env[WORKER_HEADERS_VARIABLE])
   if (headers === undefined || !url) return undefined
   try {
     return createHttpWorkerClient({ baseUrl: url, headers })
   } catch (error) {
-    throw new UsageError(`--worker-url or SUBSCRIPTION_WORKER_URL: ${(error as Error).message.replace(/^Invalid option `baseUrl`: /, '')}`, { cause: error })
+    // No cause: it says the same again, of the client's `baseUrl`, which the user never typed.
+    throw new UsageError(`${from}: ${(error as Error).message.replace(/^Invalid option `baseUrl`: /, '')}`)
   }
 }

@@ -76,6 +76,7 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
+        logger,
         start,
         started: ({ runId, processed }) => `Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`,
         keepFailures: 0,

@@ -10,6 +10,17 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, namespaceOptions, UsageError, withPool } from '../context.js'
 import { checkedSubscriptionId } from '../control.js'
 
+/** What became of the ids that were found, beside the unknown ones: none, some or all of them enrolled just now. */
+function others(created: number, already: number): string {
+  const found = created + already
+  if (found === 0) return ''
+  const were = (n: number) => (n === 1 ? 'was' : 'were')
+  const subject = found === 1 ? 'The other id' : `The other ${found} ids`
+  if (already === 0) return ` ${subject} ${were(found)} enrolled.`
+  if (created === 0) return ` ${subject} ${were(found)} already enrolled.`
+  return ` Of the other ${found} ids, ${created} ${were(created)} enrolled now and ${already} already ${were(already)}.`
+}
+
 export default defineCommand({
   meta: { name: 'enroll', description: 'Enrol every host subscription that has no row yet (--all), or the ids given' },
   args: {
@@ -44,10 +55,11 @@ export default defineCommand({
           unknown.push(id)
         }
       }
-      const found = ids.length - unknown.length
-      console.log(`Enrolled ${created} of ${ids.length} (${found - created} already had a row${unknown.length > 0 ? `, ${unknown.length} not found` : ''}).`)
+      const already = ids.length - unknown.length - created
+      const rest = [already > 0 ? `${already} already enrolled` : null, unknown.length > 0 ? `${unknown.length} not found` : null].filter(Boolean)
+      console.log(`Enrolled ${created} of ${ids.length}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}.`)
       if (unknown.length > 0) {
-        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${found > 0 ? ' The other ids were enrolled.' : ''}`)
+        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${others(created, already)}`)
       }
     })
   },

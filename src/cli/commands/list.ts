@@ -8,7 +8,7 @@ import { defineCommand } from 'citty'
 import type { SubscriptionListEntry } from '../../index.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, withPool } from '../context.js'
-import { controlScheduler, zoneOf } from '../control.js'
+import { controlScheduler, inFlagTerms, zoneOf } from '../control.js'
 import type { SchedulerZone } from '../published-settings.js'
 import { timeInZone } from '../zoned-time.js'
 
@@ -39,7 +39,7 @@ export default defineCommand({
     await withPool(logger, async (pool) => {
       const { scheduler, zone } = await controlScheduler(pool, logger)
       const page = { limit, status: args.status as SubscriptionListEntry['status'] | 'inactive' | undefined, userId: args.user, after: args.after }
-      const listed = await scheduler.listSubscriptions(page)
+      const listed = await inFlagTerms(() => scheduler.listSubscriptions(page))
       if (args.json) {
         console.log(JSON.stringify(listed, null, 2))
         return

@@ -45,6 +45,7 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
+        logger,
         start,
         started: ({ runId, processed }) => (processed === 0 ? nothing : `Retry run ${runId} started: ${plural(processed)} enqueued; running workers (or the next start) process them.`),
         keepFailures: LISTED_FAILURES,

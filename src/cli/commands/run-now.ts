@@ -63,6 +63,7 @@ export default defineCommand({
       await runOneOff(scheduler, timeoutMs, {
         wait: args.wait,
         heldTo,
+        logger,
         start,
         started: ({ runId, processed }) => `Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`,
         keepFailures: LISTED_FAILURES,

@@ -26,7 +26,7 @@ export default defineCommand({
     const logger = createCliLogger('normal', args.verbose === true)
     const options = schedulerOptions(flags, logger)
     // Listen before starting: a SIGTERM during start() must still end in a clean stop.
-    const shutdown = waitForShutdownSignal()
+    const shutdown = waitForShutdownSignal(logger)
     try {
       await withPool(logger, async (pool) => {
         const scheduler = createSubscriptionScheduler(pool, await joinFleet(pool, options, logger))
