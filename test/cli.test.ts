@@ -71,7 +71,7 @@ describe('usage and configuration errors exit 2', { timeout: SLOW_MS }, () => {
       [['bogus'], /Unknown command bogus/],
       [['status', '--jsn'], /Unknown option --jsn/],
       [['run-now', '--worker-url', 'http://127.0.0.1:9', '--concurrency', 'many'], /--concurrency: expected a whole number, got "many"/],
-      [['status', '--timezone', 'Mars/Olympus'], /Invalid option `timezone`: unknown time zone "Mars\/Olympus"/],
+      [['status', '--timezone', 'Mars/Olympus'], /^error: --timezone: unknown time zone "Mars\/Olympus"/m],
       [['worker'], /pass --worker-url http:\/\/worker:8080 or export SUBSCRIPTION_WORKER_URL/],
     ]
     const results = await Promise.all(cases.map(([args]) => runCli(args, { DATABASE_URL: url })))
@@ -210,5 +210,44 @@ describe('worker', { timeout: SLOW_MS }, () => {
     expect(cli.stderr()).toContain('SIGTERM received: stopping')
     expect(cli.stderr()).toContain('Pool closed; exiting.')
     expect(cli.stderr()).not.toContain(LEAK_WARNING)
+  })
+})
+
+describe('worker, a second signal while it stops', { timeout: SLOW_MS }, () => {
+  test('exits 1 at once, says so in the log format of its other lines, and leaves the calls in flight claimed', async () => {
+    const db = await createTestDatabase()
+    // Answers nothing until closed: the calls stay in flight through the graceful stop.
+    const held = await startWorker({ holdUntil: new Promise<void>(() => {}) })
+    const cli = startCli(['worker', '--worker-url', held.url, '--cron', '0 0 1 1 *', '--shutdown-timeout', '120000'], { DATABASE_URL: db.url })
+    try {
+      await cli.waitForStdout(/^Worker ready/m, 60_000)
+      const ids = await seedSubscriptions(db.pool, { count: 3 })
+      expect(await runCli(['run-now', '--no-wait'], { DATABASE_URL: db.url })).toMatchObject({ code: 0 })
+      await until('the worker to call the held worker', async () => (held.calls.length > 0 ? true : undefined))
+      cli.child.kill('SIGTERM')
+      await until('the graceful stop to begin', async () => (cli.stderr().includes('SIGTERM received: stopping') ? true : undefined))
+      const killedAt = Date.now()
+      cli.child.kill('SIGTERM')
+      const timer = setTimeout(() => cli.kill(), 20_000)
+      const { code, signal } = await cli.exited
+      clearTimeout(timer)
+      expect({ code, signal }).toEqual({ code: 1, signal: null })
+      // Not the 120 s the graceful stop would have given the held calls.
+      expect(Date.now() - killedAt).toBeLessThan(20_000)
+      const lines = cli.stderr().trim().split('\n')
+      const stopping = lines.find((line) => line.includes('SIGTERM received: stopping'))!
+      const tag = stopping.slice(stopping.indexOf(']') + 1, stopping.indexOf('SIGTERM')) // ` [pg-subscription-scheduler] `
+      expect(lines.at(-1)).toBe(`[warn]${tag}SIGTERM received again: exiting at once (exit 1), without waiting for the calls in flight; their subscriptions stay claimed until another instance takes them again.`)
+      // Abandoned, not settled: their rows stay claimed by the page job, still active in pg-boss,
+      // which another instance takes once its heartbeat lapses.
+      const rows = await rowsFor(db.pool, held.calls)
+      expect(rows.map((r) => r.status)).toEqual(held.calls.map(() => 'queued'))
+      const { rows: jobs } = await db.pool.query(`SELECT state FROM pgboss.job WHERE name = 'subscription-scheduler.process'`)
+      expect(jobs.map((j) => j.state)).toContain('active')
+      expect(held.calls.every((id) => ids.includes(id))).toBe(true)
+    } finally {
+      cli.kill()
+      await held.close()
+    }
   })
 })
