@@ -47,6 +47,12 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     expect(status.givenSchedule).toBeNull()
   })
 
+  test('a fixed-offset --timezone (EST) is warned of once, not once per check of the options', async () => {
+    const result = await runCli(['status', '--timezone', 'EST'], { DATABASE_URL: db.url })
+    expect(result.code).toBe(0)
+    expect(result.stderr.match(/Time zone "EST" is UTC−5 all year/g)).toHaveLength(1)
+  })
+
   test('with the database down, says so: the error, and what to check', async () => {
     const down = (await closedPortUrl()).replace('http:', 'postgres:') + '/none'
     const result = await runCli(['status'], { DATABASE_URL: down })

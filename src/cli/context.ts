@@ -128,8 +128,19 @@ export function schedulerOptions(flags: SchedulerFlags, logger: Logger, env: Nod
   if (timezone) options.timezone = timezone
   const cron = flags.cron || env.SUBSCRIPTION_CRON
   if (cron) options.cron = cron
-  inFlagOrVariableTerms(() => resolveOptions(options), sources)
+  // Checked quietly: its warnings (a fixed-offset zone) are said once, when the command resolves them.
+  inFlagOrVariableTerms(() => resolvedQuietly(options), sources)
   return options
+}
+
+const QUIET: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+/**
+ * The options resolved for what a command reads of them (its queue prefix, say), without their
+ * warnings (a fixed-offset zone): the scheduler the command creates says those, once.
+ */
+export function resolvedQuietly(options: SchedulerOptions): ReturnType<typeof resolveOptions> {
+  return resolveOptions({ ...options, logger: QUIET })
 }
 
 /** The flag or variable each scheduler option the CLI sets came from: flags win, as above. */

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg'
 import { DEFAULTS } from '../config/options.js'
-import { resolveOptions } from '../config/resolve-options.js'
+import { resolvedQuietly } from './context.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { registeredSchedule } from '../records/status.js'
 import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
@@ -18,7 +18,7 @@ import { heldLimits } from './published-settings.js'
 
 /** `options` with what the fleet on this database has set filled in; says what it took. */
 export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger: Logger): Promise<SchedulerOptions> {
-  const resolved = resolveOptions(options)
+  const resolved = resolvedQuietly(options)
   // Null too where pg-boss is not installed yet. Read when a cron is given too: whether that one
   // replaces it decides what is said below.
   const registered = await registeredSchedule(pool, resolved)

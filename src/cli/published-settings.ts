@@ -11,13 +11,12 @@
  */
 import type pg from 'pg'
 import { DEFAULTS } from '../config/options.js'
-import { resolveOptions } from '../config/resolve-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { followPublished, followFleetLimits, readSharedSettings } from '../runtime/shared-settings.js'
 import type { SharedSettings } from '../runtime/shared-settings.js'
 import type { CallLimits } from '../process/global-limits.js'
-import { schedulerOptions } from './context.js'
+import { resolvedQuietly, schedulerOptions } from './context.js'
 import type { SchedulerFlags } from './context.js'
 
 /** The zone of subscriptions with none of their own, and a note saying where it comes from. */
@@ -67,9 +66,7 @@ export async function cliSchedulerOptions(
   { noteOverride = true, env = process.env }: { noteOverride?: boolean | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
 ): Promise<CliSchedulerOptions> {
   const options = schedulerOptions(flags, logger, env)
-  // What the flags and environment set is checked before anything connects: a bad --timezone
-  // is a usage error (exit 2) even when the database is down.
-  const { queuePrefix } = resolveOptions(options)
+  const { queuePrefix } = resolvedQuietly(options)
   const published = await explainingMissingTables(pool, () => readSharedSettings(pool, queuePrefix))
   const given = givenZone(flags, env)
   if (published) followPublished(options, published, logger)

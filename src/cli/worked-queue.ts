@@ -11,10 +11,9 @@ import { isOlderTablesError } from '../db/missing-tables.js'
 import { SILENT_AFTER_SECONDS, someInstanceWorks } from '../records/instances.js'
 import type { InstanceScope } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
-import { resolveOptions } from '../config/resolve-options.js'
 import { quoteIdent } from '../db/executor.js'
 import { queueNames } from '../runtime/boss.js'
-import { UsageError } from './context.js'
+import { resolvedQuietly, UsageError } from './context.js'
 
 /**
  * @throws {UsageError} when no instance has ever started with the options' queue prefix and
@@ -22,7 +21,7 @@ import { UsageError } from './context.js'
  * command enqueues waits until one starts (a deploy in progress, or a fleet that is down).
  */
 export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions, flag: string): Promise<void> {
-  const { queuePrefix, bossSchema } = resolveOptions(options)
+  const { queuePrefix, bossSchema } = resolvedQuietly(options)
   const queue = queueNames(queuePrefix).process
   const { rows } = await pool.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.queue`])
   const worked = rows[0]?.installed === true &&
