@@ -233,6 +233,6 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     on: (event, listener) => events.on(event, listener),
   }
   // The admin handler's sessions go by it: a sign-in on one replica holds on another whose host clock differs.
-  rememberClock(scheduler, resolved.clock)
+  rememberClock(scheduler, resolved.clock, clockChecked)
   return scheduler
 }

@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest'
 import type { Pool } from 'pg'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
@@ -118,6 +119,22 @@ test("a host clock 10 minutes behind reports its circuit breaker's opening and h
   expect(Math.abs(breaker!.openSince!.getTime() - now)).toBeLessThan(30_000)
   expect(Math.abs(breaker!.until!.getTime() - (now + 120_000))).toBeLessThan(30_000)
   expect(opened.map((until) => until.getTime())).toEqual([breaker!.until!.getTime()])
+})
+
+test('an admin API served without start() on a host 10 minutes ahead keeps its sessions: the first sign-in reads the database\'s clock before minting one', async () => {
+  db = await createTestDatabase()
+  skewHostClock(600_000)
+  // Not started: an admin-only process.
+  const s = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false })
+  const token = 'skewed-admin-token-0123456789abcdef'
+  const admin = createAdminHandler(s, { authorize: bearerToken(token), logger: captureLogger() })
+  const signedIn = await admin.fetch(new Request('http://admin.test/sign-in', { method: 'POST', body: new URLSearchParams({ token }) }))
+  expect(signedIn.status).toBe(303)
+  const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!
+  const status = () => admin.fetch(new Request('http://admin.test/status', { headers: { cookie } })).then((r) => r.status)
+  // The first read corrects the clock (getStatus); minted by the host's, the session then ended
+  // later than a sign-in now would, and was refused.
+  expect([await status(), await status(), await status()]).toEqual([200, 200, 200])
 })
 
 test('a host clock that agrees with the database is not corrected, and nothing is said', async () => {

@@ -94,8 +94,10 @@ function refuseUnknownKeys(given: object, known: ReadonlySet<string>, of: string
 
 const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
 const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
-/** The scheduler's clock when it answered (ms since the epoch), on every route's response. */
+/** The scheduler's clock when it answered (ms since the epoch), on every API route's answer, errors included. */
 const NOW_HEADER = 'x-pss-now'
+/** Longest a session's check waits for the first reading of the database's clock (it is down, say). */
+const CLOCK_WAIT_MS = 2_000
 
 const SESSION_OPTION_KEYS: ReadonlySet<string> = new Set(['secret', 'maxAgeSeconds'] satisfies (keyof AdminSessionOptions)[])
 
@@ -157,6 +159,8 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
     const by = (source: CredentialSource, access: Access | null) => (access ? { source, access } : undefined)
     if (explicitAuthorization(request)) return by('header', await judged(authorize, request))
     const session = readCookie(request, COOKIE_NAME)
+    // A process that serves the admin API without start() has not read the database's clock yet.
+    if (session) await clock.ready(CLOCK_WAIT_MS)
     const signedIn = session ? verifySession(sessions.key, session, sessions.now(), sessions.maxAgeSeconds) : null
     if (signedIn) return by('session', signedIn)
     return by('other', await judged(authorize, request))
@@ -171,7 +175,11 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
       if (path === SIGN_IN_PATH) {
         // A token in the address is in the logs whatever the method: refused, as GET /?token= is.
         if (url.searchParams.has('token') && (request.method === 'POST' || request.method === 'GET')) return tokenInQuery(mount)
-        if (request.method === 'POST') return await signIn(request, mount, authorize, sessions, signInLimit).catch((error: unknown) => signInFailed(error, mount))
+        if (request.method === 'POST') {
+          // The session it mints ends by the database's clock: read it first, without start() too.
+          await clock.ready(CLOCK_WAIT_MS)
+          return await signIn(request, mount, authorize, sessions, signInLimit).catch((error: unknown) => signInFailed(error, mount))
+        }
         if (request.method === 'GET') return signInPage(mount, { status: 200 })
         throw new AdminHttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET, POST, not ${request.method}.`, { allow: 'GET, POST' })
       }
@@ -195,13 +203,16 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
         if (caller.access === 'read' && path !== SIGN_OUT_PATH) throw readOnly(request.method, path)
       }
       assertQuery(url, match.route.query, `${match.route.method} ${match.route.path}`)
-      const response = await match.route.handle({ request, url, id: match.id, mount, scheduler, access: caller.access })
-      // The scheduler's time as it answered: the page says "5 min ago" by it, not by the browser's clock.
-      response.headers.set(NOW_HEADER, String(clock.now().getTime()))
-      return response
+      return stamped(await match.route.handle({ request, url, id: match.id, mount, scheduler, access: caller.access }))
     } catch (error) {
-      return errorResponse(error, logger)
+      return stamped(errorResponse(error, logger))
     }
+  }
+
+  /** With the scheduler's time as it answered: the page says "5 min ago" by it, not by the browser's clock. */
+  function stamped(response: Response): Response {
+    response.headers.set(NOW_HEADER, String(clock.now().getTime()))
+    return response
   }
 
   /** The sign-in form says a failure on the server in its own terms (the form, not JSON), and the log has it. */

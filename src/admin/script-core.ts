@@ -54,7 +54,6 @@ function notice(parts, isError) {
 function api(path, options) {
   options = options || {};
   var headers = { 'Accept': 'application/json', 'X-Requested-With': 'pss-dashboard' };
-  var sent = Date.now();
   if (options.json !== undefined) headers['Content-Type'] = 'application/json';
   return fetch(base + path, {
     method: options.method || 'GET',
@@ -63,7 +62,8 @@ function api(path, options) {
     body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
   }).then(function (response) {
     var now = Number(response.headers.get('x-pss-now'));
-    if (now > 0) clockOffsetMs = now - (sent + Date.now()) / 2;
+    // Stamped as the answer left, after the work it took: read against its arrival.
+    if (now > 0) clockOffsetMs = now - Date.now();
     return response.json().catch(function () { return {}; }).then(function (body) {
       if (response.ok) return body;
       var message = (body && body.error && body.error.message) || ('HTTP ' + response.status);

@@ -9,16 +9,41 @@ export interface Clock {
   now(): Date
 }
 
-const clocksOf = new WeakMap<object, Clock>()
+/** A clock remembered for its owner, and a way to have it read against the database first. */
+export interface OwnedClock extends Clock {
+  /**
+   * Resolves once the clock has been read (at once for one that needs no reading, and for good
+   * once read), or after `waitMs` if the reading takes longer; never rejects.
+   */
+  ready(waitMs: number): Promise<void>
+}
 
-/** Remembers `owner`'s clock, for the parts given only the owner (the admin handler, a scheduler). */
-export function rememberClock(owner: object, clock: Clock): void {
-  clocksOf.set(owner, clock)
+const clocksOf = new WeakMap<object, OwnedClock>()
+
+/**
+ * Remembers `owner`'s clock, for the parts given only the owner (the admin handler, given a
+ * scheduler), with `read`, which reads it against the database's (a failed reading is tried again
+ * by the next `ready()`).
+ */
+export function rememberClock(owner: object, clock: Clock, read: () => Promise<void>): void {
+  let done = false
+  let reading: Promise<void> | null = null
+  const readOnce = () => (reading ??= read().then(() => void (done = true), () => void (reading = null)))
+  clocksOf.set(owner, {
+    now: () => clock.now(),
+    async ready(waitMs) {
+      if (done) return
+      let timer: NodeJS.Timeout | undefined
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)).unref())
+      await Promise.race([readOnce(), waited])
+      clearTimeout(timer)
+    },
+  })
 }
 
 /** The clock remembered for `owner`; the host's for an object no one remembered one for. */
-export function clockOf(owner: object): Clock {
-  return clocksOf.get(owner) ?? { now: () => new Date() }
+export function clockOf(owner: object): OwnedClock {
+  return clocksOf.get(owner) ?? { now: () => new Date(), ready: async () => {} }
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts (never rejects): for waits a stop may cut short. */
