@@ -36,10 +36,11 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
   if (published) followPublished(joined, published, logger)
   // A --cron or zone that differs from the registered schedule replaces it at start(), which
   // says so: this line must not first claim to follow the schedule it replaces.
-  const follows = registered !== null &&
-    (joined.cron ?? DEFAULTS.cron) === registered.cron && (joined.timezone ?? DEFAULTS.timezone) === registered.timezone
+  const cron = joined.cron ?? DEFAULTS.cron
+  const timezone = joined.timezone ?? DEFAULTS.timezone
+  const follows = registered !== null && cron === registered.cron && timezone === registered.timezone
   const parts = [
-    follows ? `cron '${joined.cron}' in ${joined.timezone}` : null,
+    follows ? `cron '${cron}' in ${timezone}` : null,
     published ? `runAt ${joined.runAt}, catchUp ${joined.catchUp}${joined.catchUpWindowDays ? ` (window ${joined.catchUpWindowDays} days)` : ''}, ${Object.keys(joined.frequencies ?? {}).length} cadence names` : null,
     published?.retry ? `retry limit ${published.retry.limit}, delay ${published.retry.delaySeconds}–${published.retry.maxDelaySeconds} s` : null,
     published?.unknownFrequency === 'fail' ? "unknownFrequency 'fail'" : null,
@@ -48,7 +49,9 @@ export async function joinFleet(pool: pg.Pool, options: SchedulerOptions, logger
     ...held,
   ].filter(Boolean)
   if (parts.length === 0) return joined
-  if (follows) logger.info(`Following the schedule on this database: ${parts.join('; ')}. Pass --cron or --timezone to replace the schedule.`)
+  // With a --cron or zone given that is the registered one, how to replace it goes without saying.
+  const howToReplace = options.cron === undefined && options.timezone === undefined ? ' Pass --cron or --timezone to replace the schedule.' : ''
+  if (follows) logger.info(`Following the schedule on this database: ${parts.join('; ')}.${howToReplace}`)
   else logger.info(`Following the settings published on this database, which no flag sets: ${parts.join('; ')}.`)
   return joined
 }
