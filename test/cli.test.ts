@@ -251,3 +251,24 @@ describe('worker, a second signal while it stops', { timeout: SLOW_MS }, () => {
     }
   })
 })
+
+describe('worker, a dropped connection', { timeout: SLOW_MS }, () => {
+  test('is said once, by the scheduler, not again by the CLI, and the worker goes on', async () => {
+    const db = await createTestDatabase()
+    const http = await startWorker()
+    const cli = startCli(['worker', '--worker-url', http.url, '--cron', '0 0 1 1 *', '--shutdown-timeout', '5000'], { DATABASE_URL: db.url })
+    try {
+      await cli.waitForStdout(/^Worker ready/m, 60_000)
+      // Every connection the CLI holds, idle ones included, as a restarted server or a proxy drops them.
+      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg-subscription-scheduler-cli' AND datname = current_database()`)
+      await until('the dropped connection to be logged', async () => (/Database connection error/.test(cli.stderr()) ? true : undefined), 30_000)
+      expect(cli.stderr()).not.toMatch(/database connection lost/)
+      const ids = await seedSubscriptions(db.pool, { count: 3 })
+      expect(await runCli(['run-now', '--no-wait'], { DATABASE_URL: db.url })).toMatchObject({ code: 0 })
+      await until('the worker to complete a run after the drop', async () => ((await rowsFor(db.pool, ids)).every((r) => r.status === 'completed') ? true : undefined))
+    } finally {
+      cli.kill()
+      await http.close()
+    }
+  })
+})

@@ -52,7 +52,11 @@ export function requireDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string
 export async function withPool<T>(logger: Logger, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const pool = new pg.Pool({ connectionString: requireDatabaseUrl(), max: 10, application_name: 'pg-subscription-scheduler-cli' })
   // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', (error) => logger.warn(`database connection lost: ${error.message}`))
+  // Said here only while the CLI listens alone: a started scheduler says it in its own line.
+  const onError = (error: Error) => {
+    if (pool.listeners('error').length === 1) logger.warn(`database connection lost: ${error.message}`)
+  }
+  pool.on('error', onError)
   try {
     return await fn(pool)
   } finally {
