@@ -357,6 +357,8 @@ describe('validation and errors', () => {
     expect(await call('GET', '/subscriptions?status=sleeping')).toMatchObject({ status: 400, body: { error: { field: 'status', message: expect.stringContaining('pending, queued, processing, completed, failed, paused, ended, inactive') } } })
     expect(await call('GET', '/subscriptions?after=12')).toMatchObject({ status: 400, body: { error: { field: 'after' } } })
     await expect(scheduler.listSubscriptions({ status: 'paused', userId: '' })).rejects.toThrow(/userId/)
+    // Postgres cannot hold a NUL in text: refused before the query, not a 500.
+    expect(await call('GET', '/subscriptions?userId=x%00y')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'userId', message: expect.stringContaining('NUL') } } })
   })
 
   test('bad query parameters are 400 INVALID_INPUT', async () => {

@@ -309,6 +309,16 @@ describe('{ note } in the body of pause, resume, skip and PATCH', () => {
         expect(reply.body.error.message).toMatch(/expected text of 1 to 500 characters/)
       }
     }
+    // Text Postgres cannot store: a 400 naming note, not a 500 from the history's insert.
+    for (const [method, path, json] of [
+      ['POST', `/subscriptions/${id}/pause`, { note: 'paused by \u0000 ops' }],
+      ['POST', `/subscriptions/${id}/skip`, { note: '\u0000' }],
+      ['PATCH', `/subscriptions/${id}`, { runAt: '07:30', note: 'a\u0000b' }],
+    ] as const) {
+      const reply = await call(method, path, { json })
+      expect({ path, ...refused(reply) }).toEqual({ path, status: 400, code: 'INVALID_INPUT', field: 'note' })
+      expect(reply.body.error.message).toMatch(/NUL character/)
+    }
     expect(refused(await call('POST', `/subscriptions/${id}/resume`, { json: { notes: 'x' } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'notes' })
     expect(await scheduler.getSubscription(id)).toEqual(before)
   })

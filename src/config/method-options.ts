@@ -92,5 +92,6 @@ function noteOf(note: unknown): string | null {
     const got = typeof note === 'string' && note.length > MAX_NOTE_LENGTH ? `${note.length} characters` : shown(note)
     throw new ConfigurationError('note', `expected text of 1 to ${MAX_NOTE_LENGTH} characters (who asked, a ticket, why), got ${got}. Leave it out for none.`)
   }
+  if (note.includes('\u0000')) throw new ConfigurationError('note', 'contains a NUL character (\\u0000), which Postgres cannot store in text: remove it.')
   return note.trim()
 }

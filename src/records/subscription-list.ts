@@ -58,6 +58,9 @@ export function afterIdOf(value: unknown): string | undefined {
 /** `userId`, checked, when given: the host's \`subscriptions.user_id\`, compared as text (a UUID or the host's own ids). */
 export function userIdOf(value: unknown): string | undefined {
   if (value === undefined) return undefined
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    throw new ConfigurationError('userId', 'contains a NUL character (\\u0000), which no id in Postgres text can hold: remove it.')
+  }
   if (typeof value === 'string' && value.trim() !== '' && value.length <= 200) return value.trim()
   throw new ConfigurationError('userId', `expected the user's id as subscriptions.user_id holds it (a non-empty string of at most 200 characters), got ${shown(value)}.`)
 }
