@@ -334,6 +334,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
       expect(said, 'the next fire said as "in [h h] m min"').not.toBeNull()
       // By the browser's clock it would be an hour further off; a minute may turn meanwhile.
       expect(Math.abs(Number(said![1] ?? 0) * 60 + Number(said![2]) - minutes)).toBeLessThan(2)
+      // "Updated" too: the time of the answer, not the browser's reading.
+      const updated = await skewed.locator('#updated time').getAttribute('datetime')
+      expect(Math.abs(new Date(updated!).getTime() - Date.now())).toBeLessThan(30_000)
     } finally {
       await behind.close()
       await db.pool.query(`DELETE FROM subscription_scheduler.instances WHERE host = 'skew-check'`)

@@ -64,7 +64,7 @@ function refresh() {
   if (signedOut) return Promise.resolve();
   loadStartedAt = Date.now();
   loading = loadView(currentRoute()).then(function () {
-    lastLoadedAt = new Date();
+    lastLoadedAt = new Date(serverNow());
     // Only a failed load's message goes once a load succeeds; an action's stays until the next.
     if ($('notice').hasAttribute('data-load-error')) notice('');
   }).catch(function (error) {

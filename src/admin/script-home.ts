@@ -114,7 +114,7 @@ function loadHome() {
     renderFailures(data.failures);
     renderInstances(data.instances, data.instance);
     $('calls').textContent = callsText(data.status.limits, data.instances);
-    var now = new Date();
+    var now = new Date(serverNow());
     $('updated').replaceChildren(el('time', { datetime: now.toISOString() }, clockTime(now)));
   });
 }
