@@ -101,4 +101,13 @@ describe('listInstances', () => {
     const back = await pollUntil(async () => (await other.listInstances())[0], { timeoutMs: 25_000, intervalMs: 500, what: 'the next report' })
     expect(back).toMatchObject({ instanceId: gone, state: 'running' })
   }, 30_000)
+
+  test('a stopped instance shows no circuit breaker: the one it had, open or not, went with it', async () => {
+    const breakered = instance({ schedule: false, circuitBreaker: true })
+    await breakered.start()
+    const id = idOf(breakered)
+    expect((await scheduling.listInstances()).find((i) => i.instanceId === id)).toMatchObject({ state: 'running', breaker: { state: 'closed' } })
+    await breakered.stop({ timeoutMs: 2000 })
+    expect((await scheduling.listInstances()).find((i) => i.instanceId === id)).toMatchObject({ state: 'stopped', breaker: null })
+  })
 })

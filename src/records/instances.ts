@@ -96,7 +96,8 @@ export async function reportInstance(db: Executor, me: InstanceIdentity, report:
 }
 
 export async function markInstanceStopped(db: Executor, id: string): Promise<void> {
-  await db.query(`UPDATE ${INSTANCES} SET seen_at = now(), stopped_at = now() WHERE id = $1`, [id])
+  // A stopped instance calls nobody: its breaker, open or not, is no longer one to show.
+  await db.query(`UPDATE ${INSTANCES} SET seen_at = now(), stopped_at = now(), breaker = NULL WHERE id = $1`, [id])
 }
 
 /** A row as read: the identity's columns, its times, its breaker as stored (JSON), and its state. */
