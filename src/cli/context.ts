@@ -10,7 +10,7 @@ import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
 import { isTransientDbError } from '../db/transient.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
-import { UsageError } from './usage-error.js'
+import { inUserTerms, UsageError } from './usage-error.js'
 import { workerClientWithHeaders } from './worker-headers.js'
 
 /** Exit codes, as documented in `--help` and the README. */
@@ -166,13 +166,8 @@ function inFlagOrVariableTerms(check: () => unknown, sources: Record<string, str
   try {
     check()
   } catch (error) {
-    const source = isConfigurationError(error) ? sources[error.option] : undefined
-    if (!source || !isConfigurationError(error)) throw error
-    const reason = error.message
-      .replace(/^Invalid option `\w+`: /, '')
-      // The library says where a URL from the environment came from; the source named here does.
-      .replace(/^\(from the SUBSCRIPTION_WORKER_URL environment variable\) /, '')
-    throw new UsageError(`${source}: ${reason}`)
+    // The library says where a URL from the environment came from; the source named here does.
+    throw inUserTerms(error, sources, (reason) => reason.replace(/^\(from the SUBSCRIPTION_WORKER_URL environment variable\) /, ''))
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import type { ArgsDef } from 'citty'
 import type pg from 'pg'
-import { isConfigurationError, shown } from '../errors.js'
+import { shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { assertUuid } from '../records/enroll.js'
 import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
@@ -18,6 +18,7 @@ import type { SubscriptionDetails, SubscriptionScheduler } from '../types.js'
 import { UsageError } from './context.js'
 import { cliSchedulerOptions } from './published-settings.js'
 import type { CliSchedulerOptions, SchedulerZone } from './published-settings.js'
+import { inUserTerms } from './usage-error.js'
 import { timeInZone } from './zoned-time.js'
 
 export const subscriptionIdArg = {
@@ -76,14 +77,8 @@ export async function inFlagTerms<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {
-    const flag = isConfigurationError(error) ? FLAGS[error.option] : undefined
-    if (!flag || !isConfigurationError(error)) throw error
     // The library speaks of options and of `null`; the command line, of flags and of `none`.
-    const reason = error.message
-      .replace(/^Invalid option `[^`]+`: /, '')
-      .replace(/`(\w+)`/g, (whole, name: string) => FLAGS[name] ?? whole)
-      .replace(/\bnull\b/g, 'none')
-    throw new UsageError(`${flag}: ${reason}`)
+    throw inUserTerms(error, FLAGS, (reason) => reason.replace(/`(\w+)`/g, (whole, name: string) => FLAGS[name] ?? whole).replace(/\bnull\b/g, 'none'))
   }
 }
 
