@@ -234,12 +234,16 @@ function parseRetryAfter(value: string | null, dateHeader: string | null): numbe
     const ms = Number(trimmed) * 1000
     return Number.isSafeInteger(ms) ? ms : undefined
   }
+  const at = httpDateMs(trimmed)
+  if (!Number.isFinite(at)) return undefined
+  const sent = httpDateMs(dateHeader)
+  return Math.max(0, at - (Number.isFinite(sent) ? sent : Date.now()))
+}
+
+/** An HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`) in ms since the epoch; NaN for anything else. */
+function httpDateMs(text: string | null): number {
   // Date.parse accepts nearly anything ("1.5" is a date in V8), so insist on a month name first.
-  if (!MONTHS.test(trimmed)) return undefined
-  const at = Date.parse(trimmed)
-  const sent = dateHeader !== null && MONTHS.test(dateHeader) ? Date.parse(dateHeader) : Number.NaN
-  const now = Number.isFinite(sent) ? sent : Date.now()
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined
+  return text !== null && MONTHS.test(text) ? Date.parse(text) : Number.NaN
 }
 
 /** The innermost cause's message (`connect ECONNREFUSED 127.0.0.1:8080`), which says far more than `fetch failed`. */
