@@ -34,21 +34,35 @@ export interface RetryTransientOptions {
   what: string
   /** Give up after this long. @default 120000 */
   deadlineMs?: number | undefined
+  /** The longest wait between two tries. @default 5000 */
+  maxDelayMs?: number | undefined
   signal?: AbortSignal | undefined
 }
 
-/** Runs `fn`, retrying transient database errors with capped exponential backoff. */
+/** After the first retry's line, at most one line this often while the outage lasts. */
+const LOG_EVERY_MS = 10_000
+
+/**
+ * Runs `fn`, retrying transient database errors with capped exponential backoff. Its first retry
+ * is logged, then one line every {@link LOG_EVERY_MS} at most: a short cap must not flood the log.
+ */
 export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTransientOptions): Promise<T> {
   const deadline = Date.now() + (options.deadlineMs ?? 120_000)
+  let loggedAt = Number.NEGATIVE_INFINITY
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn()
     } catch (error) {
       if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
       // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
-      const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), 5_000) * (0.5 + Math.random() / 2))
-      const cause = isConflict(error) ? 'A conflict with a concurrent transaction' : 'Database unavailable'
-      options.logger.warn(`${cause} while ${options.what} (${(error as Error).message}); retrying in ${delay} ms.`)
+      const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), options.maxDelayMs ?? 5_000) * (0.5 + Math.random() / 2))
+      // A conflict is an event of its own, each said; an outage is said as it begins, then now and then.
+      if (isConflict(error) || Date.now() - loggedAt >= LOG_EVERY_MS) {
+        loggedAt = Date.now()
+        const cause = isConflict(error) ? 'A conflict with a concurrent transaction' : 'Database unavailable'
+        const tries = attempt === 1 || isConflict(error) ? '' : `, ${attempt} tries so far`
+        options.logger.warn(`${cause} while ${options.what} (${(error as Error).message}${tries}); retrying in ${delay} ms.`)
+      }
       await sleep(delay, options.signal)
     }
   }

@@ -3,6 +3,7 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
+import { sleep } from '../observe/clock.js'
 import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
 import { retryTransient } from '../db/transient.js'
@@ -24,6 +25,21 @@ import { watchRevocations } from './revocations.js'
 import type { Revocations } from './revocations.js'
 
 /**
+ * Tries to record outcomes at least this often while the database is out of reach: once it is
+ * back, its page's job, whose heartbeat lapsed meanwhile, is delivered again (to this instance or
+ * another) within a few seconds, and every outcome not recorded by then is called again.
+ */
+const SETTLE_RETRY_MAX_MS = 1_000
+
+/**
+ * A delivery after the first waits this long before reading its rows: the instance that held the
+ * job may still hold outcomes it could not record while the database was out of reach, and records
+ * them within {@link SETTLE_RETRY_MAX_MS} of its return. A dead instance's rows are called this
+ * much later.
+ */
+const REDELIVERY_GRACE_MS = 3_000
+
+/**
  * Records a chunk, riding out a database outage (the calls are made: losing their outcomes would
  * mean calling again), then announces it once committed. One per instance: see settle-queue.ts.
  */
@@ -33,6 +49,7 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   const settled = await retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,
     what: `recording ${chunk.outcomes.length + (chunk.leftovers?.length ?? 0)} outcomes`,
+    maxDelayMs: SETTLE_RETRY_MAX_MS,
     signal: ctx.giveUpSignal,
   })
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
@@ -163,6 +180,8 @@ function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): v
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}`, signal: ctx.giveUpSignal }
+  // Stopping meanwhile ends the wait: the rows are then handed over uncalled.
+  if (job.retryCount > 0) await sleep(REDELIVERY_GRACE_MS, ctx.haltSignal)
   const readAt = Date.now()
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)

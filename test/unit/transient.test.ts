@@ -106,6 +106,19 @@ describe('retryTransient', () => {
     ])
   })
 
+  test('an outage is said as it begins, not at every try; maxDelayMs caps the wait between tries', async () => {
+    const logger = captureLogger()
+    let calls = 0
+    await retryTransient(async () => {
+      calls++
+      if (calls <= 6) throw sqlError('57P01', 'terminating connection due to administrator command')
+    }, { logger, what, maxDelayMs: 20 })
+    expect(calls).toBe(7)
+    const said = logger.messages('warn')
+    expect(said).toEqual([expect.stringMatching(new RegExp(`^Database unavailable while ${what} \\(terminating connection due to administrator command\\); retrying in \\d+ ms\\.$`))])
+    expect(Number(/retrying in (\d+) ms/.exec(said[0]!)![1])).toBeLessThanOrEqual(20)
+  })
+
   test('throws any other error at once, without retrying', async () => {
     const logger = captureLogger()
     let calls = 0
