@@ -67,3 +67,22 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
     }
   }
 }
+
+/** While a restart or a proxy drops the pool's idle connections, one line says so this often at most. */
+const DROPS_SAID_EVERY_MS = 30_000
+
+/**
+ * Listens to the host pool's `error` events: an idle connection the server or a proxy dropped is
+ * routine (the pool opens a new one at its next query), and a restart drops every one at once. The
+ * first drop is a warning, and those following it within {@link DROPS_SAID_EVERY_MS} are not
+ * said again; any other error of an idle connection is an error, each time.
+ */
+export function poolErrorListener(logger: Logger): (error: Error) => void {
+  let saidAt = Number.NEGATIVE_INFINITY
+  return (error) => {
+    if (!isTransientDbError(error)) return void logger.error(`Database connection error: ${error.message}`)
+    if (Date.now() - saidAt < DROPS_SAID_EVERY_MS) return
+    saidAt = Date.now()
+    logger.warn(`Database connection error: ${error.message}. The pool opens a new connection at its next query; idle connections dropped with it in the next ${DROPS_SAID_EVERY_MS / 1000} s are not said one by one.`)
+  }
+}

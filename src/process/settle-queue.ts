@@ -35,11 +35,16 @@ export interface SettleQueuePolicy {
   batch?: number
   delayMs?: number
   parallel?: number
+  /**
+   * Whether a chunk that failed with `error` is recorded again an outcome at a time (one bad row
+   * may have failed it), or fails as a whole. @default always
+   */
+  splits?: (error: unknown) => boolean
   /** Told when a chunk that failed is recorded again an outcome at a time. */
   onSplit?: (outcomes: number) => void
 }
 
-export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2, onSplit }: SettleQueuePolicy = {}): SettleQueue {
+export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2, splits = () => true, onSplit }: SettleQueuePolicy = {}): SettleQueue {
   const waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
   let inFlight = 0
@@ -58,7 +63,7 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
       await settle(chunk.map((w) => w.outcome))
       for (const w of chunk) w.resolve()
     } catch (error) {
-      if (chunk.length === 1) chunk[0]!.reject(error)
+      if (chunk.length === 1 || !splits(error)) for (const w of chunk) w.reject(error)
       else await settleAlone(chunk)
     } finally {
       inFlight -= 1

@@ -15,6 +15,7 @@ import { configureLimits } from '../process/configure-limits.js'
 import { createGlobalLimits } from '../process/global-limits.js'
 import type { GlobalLimits } from '../process/global-limits.js'
 import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
+import { isTransientDbError, poolErrorListener } from '../db/transient.js'
 import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
@@ -115,7 +116,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   }
   await installBossSchema(pool, options.bossSchema)
   // An idle client's error would crash a host that listens for none; we log it instead.
-  const onPoolError = (error: Error) => logger.error(`Database connection error: ${error.message}`)
+  const onPoolError = poolErrorListener(logger)
   pool.on('error', onPoolError)
   const boss = createBoss(pool, options)
   // Two stages of stopping: `halt` stops sweeps and waits at once; `cancel` aborts the worker
@@ -162,6 +163,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
+        // An outage outlived (the settle rode it out until the stop gave up): no row is at fault.
+        splits: (error) => !isTransientDbError(error),
         onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
       }),
       pages: createPageReader(pool),

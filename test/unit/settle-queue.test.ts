@@ -131,6 +131,18 @@ describe('settle queue', () => {
     for (const p of committed) await expect(p).resolves.toBeUndefined()
   })
 
+  it('a chunk that failed with an error `splits` refuses (an outage outlived) is rejected whole, not recorded again an outcome at a time', async () => {
+    const { chunks, settle } = controlledSettle()
+    const split: number[] = []
+    const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 1, size: 2, splits: (e) => (e as Error).message !== 'Connection terminated', onSplit: (n) => void split.push(n) })
+    const both = [queue.add(outcome('a')), queue.add(outcome('b'))].map((p) => p.then(() => null, (error: unknown) => error))
+    await settleMicrotasks()
+    chunks[0]!.fail(new Error('Connection terminated'))
+    expect(await Promise.all(both)).toEqual([expect.objectContaining({ message: 'Connection terminated' }), expect.objectContaining({ message: 'Connection terminated' })])
+    expect(split).toEqual([])
+    expect(chunks).toHaveLength(1)
+  })
+
   it('a chunk of one that fails is rejected, not tried again', async () => {
     const { chunks, settle } = controlledSettle()
     const queue = createSettleQueue(settle, { batch: 1, delayMs: 100, parallel: 1, size: 1 })

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { captureLogger } from '../../src/testing.js'
-import { isTransientDbError, retryTransient } from '../../src/db/transient.js'
+import { isTransientDbError, poolErrorListener, retryTransient } from '../../src/db/transient.js'
 
 /** An error as pg raises it for a server response with this SQLSTATE. */
 function sqlError(code: string, message: string): pg.DatabaseError {
@@ -150,5 +150,21 @@ describe('retryTransient', () => {
       throw sqlError('08006', 'connection failure')
     }, { logger: captureLogger(), what, signal: controller.signal })).rejects.toMatchObject({ code: '08006' })
     expect(calls).toBe(1)
+  })
+})
+
+describe('poolErrorListener', () => {
+  test('a restart dropping every idle connection is one warning, not one error per connection; another error is an error each time', () => {
+    const logger = captureLogger()
+    const listen = poolErrorListener(logger)
+    for (let i = 0; i < 10; i++) listen(sqlError('57P01', 'terminating connection due to administrator command'))
+    listen(new Error('Connection terminated unexpectedly'))
+    listen(new Error('SSL certificate has expired'))
+    listen(new Error('SSL certificate has expired'))
+    expect(logger.entries.map((e) => `${e.level} ${e.message}`)).toEqual([
+      'warn Database connection error: terminating connection due to administrator command. The pool opens a new connection at its next query; idle connections dropped with it in the next 30 s are not said one by one.',
+      'error Database connection error: SSL certificate has expired',
+      'error Database connection error: SSL certificate has expired',
+    ])
   })
 })
