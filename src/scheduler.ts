@@ -33,6 +33,7 @@ import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
 import { rememberClock } from './observe/clock.js'
+import { rememberLogger } from './observe/logger.js'
 import { checkClockOnce } from './observe/database-clock.js'
 import type { RunTrigger } from './db/names.js'
 
@@ -234,5 +235,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
   }
   // The admin handler's sessions go by it: a sign-in on one replica holds on another whose host clock differs.
   rememberClock(scheduler, resolved.clock, clockChecked)
+  // And its unexpected errors go where the scheduler's lines go, unless it is given a logger of its own.
+  rememberLogger(scheduler, resolved.logger)
   return scheduler
 }

@@ -266,6 +266,19 @@ describe('dashboard sign-in form and session cookie', () => {
     }
   })
 
+  test("without a logger of its own, the handler logs through the scheduler's", async () => {
+    const schedulers = captureLogger()
+    const { pool } = await createTestDatabase()
+    const own = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger: schedulers, migrate: false })
+    const handler = await listen(createAdminHandler(own, { authorize: bearerToken(TOKEN) }))
+    try {
+      expect((await signIn('guess-0123456789abcdef', `${handler.base}/sign-in`)).status).toBe(401)
+      expect(schedulers.messages('warn')).toEqual(['Admin sign-in refused: the token was not accepted (1 this minute).'])
+    } finally {
+      await handler.close()
+    }
+  })
+
   test('state changes with the cookie need X-Requested-With: pss-dashboard (CSRF)', async () => {
     const cookie = jarOf(await signIn(TOKEN))
     const forged = await fetch(`${base}/process-subscriptions?wait=false`, { method: 'POST', headers: { cookie } })

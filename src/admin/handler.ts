@@ -8,7 +8,7 @@ import { closest } from '../config/suggest.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError, shown } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
-import { resolveLogger } from '../observe/logger.js'
+import { loggerOf, resolveLogger } from '../observe/logger.js'
 import { clockOf } from '../observe/clock.js'
 import type { SubscriptionScheduler } from '../types.js'
 import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, readOnly, sessionKeyOf, unauthorized } from './auth.js'
@@ -41,7 +41,7 @@ export interface AdminHandlerOptions {
    * @default ''
    */
   basePath?: string | undefined
-  /** Where unexpected errors are logged. @default consola, tagged `pg-subscription-scheduler` */
+  /** Where unexpected errors and refused sign-ins are logged. @default the scheduler's `logger` */
   logger?: Logger | undefined
 }
 
@@ -144,7 +144,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   }
   const { authorize } = options
   const basePath = resolveBasePath(options.basePath)
-  const logger = resolveLogger(options.logger)
+  const logger = options.logger === undefined ? loggerOf(scheduler) : resolveLogger(options.logger)
   const clock = clockOf(scheduler)
   const sessions = resolveSessions(authorize, options.session, () => clock.now())
   const signInLimit = createSignInLimit(logger)

@@ -68,3 +68,15 @@ function describeFailure(error: unknown): string {
     return 'an error that cannot be shown'
   }
 }
+
+const loggersOf = new WeakMap<object, Logger>()
+
+/** Remembers `owner`'s logger, for the parts given only the owner (the admin handler, given a scheduler). */
+export function rememberLogger(owner: object, logger: Logger): void {
+  loggersOf.set(owner, logger)
+}
+
+/** The logger remembered for `owner`; the default for an object no one remembered one for. */
+export function loggerOf(owner: object): Logger {
+  return loggersOf.get(owner) ?? defaultLogger()
+}
