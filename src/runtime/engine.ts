@@ -163,8 +163,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
-        // An outage outlived (the settle rode it out until the stop gave up): no row is at fault.
-        splits: (error) => !isTransientDbError(error),
+        // A stop gave up on an outage the settle was riding out: no row is at fault, and none
+        // would be recorded alone. (Past the settle's own deadline, each is tried alone, afresh.)
+        splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)),
         onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
       }),
       pages: createPageReader(pool),
