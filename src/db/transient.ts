@@ -57,11 +57,13 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
       // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
       const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), options.maxDelayMs ?? 5_000) * (0.5 + Math.random() / 2))
       // A conflict is an event of its own, each said; an outage is said as it begins, then now and then.
-      if (isConflict(error) || Date.now() - loggedAt >= LOG_EVERY_MS) {
+      const message = (error as Error).message
+      if (isConflict(error)) {
+        options.logger.warn(`A conflict with a concurrent transaction while ${options.what} (${message}); retrying in ${delay} ms.`)
+      } else if (Date.now() - loggedAt >= LOG_EVERY_MS) {
         loggedAt = Date.now()
-        const cause = isConflict(error) ? 'A conflict with a concurrent transaction' : 'Database unavailable'
-        const tries = attempt === 1 || isConflict(error) ? '' : `, ${attempt} tries so far`
-        options.logger.warn(`${cause} while ${options.what} (${(error as Error).message}${tries}); retrying in ${delay} ms.`)
+        const tries = attempt === 1 ? '' : `, ${attempt} tries so far`
+        options.logger.warn(`Database unavailable while ${options.what} (${message}${tries}); retrying in ${delay} ms.`)
       }
       await sleep(delay, options.signal)
     }
