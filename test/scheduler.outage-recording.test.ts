@@ -14,13 +14,14 @@ import type { DbProxy } from './chaos/db-proxy.js'
 import { createTestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
+import { seedSubscriptions } from './support/seed.js'
 
 let proxy: DbProxy | undefined
 afterAll(async () => await proxy?.close())
 
 test('answers held through an outage longer than the heartbeat are recorded before the job is delivered again: no call is repeated', async () => {
   const db = await createTestDatabase()
-  await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 10)`)
+  await seedSubscriptions(db.pool, { count: 10 })
   proxy = await startDbProxy(db.url)
   const pool = new pg.Pool({ connectionString: proxy.url, max: 5 })
   pool.on('error', () => {})
