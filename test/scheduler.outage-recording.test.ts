@@ -59,6 +59,11 @@ test('answers held through an outage longer than the heartbeat are recorded befo
     expect(worker.calls.length, logger.entries.map((e) => `${e.level} ${e.message}`).join('\n')).toBe(10)
     expect(new Set(worker.calls.map((c) => c.idempotencyKey)).size).toBe(10)
     expect(logger.messages('warn').filter((m) => /Taking over job/.test(m))).toEqual([])
+    // Each statement that said the outage (at its start, then every 10 s) says its end: an operator sees the database is back.
+    const said = (level: 'warn' | 'info', pattern: RegExp) => [...new Set(logger.messages(level).map((m) => pattern.exec(m)?.[1]).filter(Boolean))].sort()
+    const unavailable = said('warn', /^Database unavailable while (.+?) \(/)
+    expect(unavailable.length).toBeGreaterThan(0)
+    expect(said('info', /^Database reachable again: (.+) went through at try/)).toEqual(unavailable)
   } finally {
     await scheduler.stop({ timeoutMs: 5_000 })
     await pool.end()

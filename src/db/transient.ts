@@ -45,13 +45,21 @@ const LOG_EVERY_MS = 10_000
 /**
  * Runs `fn`, retrying transient database errors with capped exponential backoff. Its first retry
  * is logged, then one line every {@link LOG_EVERY_MS} at most: a short cap must not flood the log.
+ * An outage said is followed by one `info` line when `fn` goes through.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTransientOptions): Promise<T> {
   const deadline = Date.now() + (options.deadlineMs ?? 120_000)
   let loggedAt = Number.NEGATIVE_INFINITY
+  // When the outage was first said: its end is said too, so that an operator sees it is over.
+  let outageSaidAt: number | undefined
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn()
+      const result = await fn()
+      if (outageSaidAt !== undefined) {
+        const seconds = ((Date.now() - outageSaidAt) / 1000).toFixed(1)
+        options.logger.info(`Database reachable again: ${options.what} went through at try ${attempt}, ${seconds} s after the first failure.`)
+      }
+      return result
     } catch (error) {
       if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
       // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
@@ -62,6 +70,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
         options.logger.warn(`A conflict with a concurrent transaction while ${options.what} (${message}); retrying in ${delay} ms.`)
       } else if (Date.now() - loggedAt >= LOG_EVERY_MS) {
         loggedAt = Date.now()
+        outageSaidAt ??= loggedAt
         const tries = attempt === 1 ? '' : `, ${attempt} tries so far`
         options.logger.warn(`Database unavailable while ${options.what} (${message}${tries}); retrying in ${delay} ms.`)
       }

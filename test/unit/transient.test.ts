@@ -90,6 +90,17 @@ describe('retryTransient', () => {
     }, { logger, what })
     expect({ result, calls }).toEqual({ result: 'claimed', calls: 2 })
     expect(logger.messages('warn')).toEqual([expect.stringContaining(`Database unavailable while ${what}`)])
+    expect(logger.messages('info')).toEqual([expect.stringMatching(new RegExp(`^Database reachable again: ${what} went through at try 2, \\d+\\.\\d s after the first failure\\.$`))])
+  })
+
+  test('a conflict is not an outage: no line says the database is back', async () => {
+    const logger = captureLogger()
+    let calls = 0
+    await retryTransient(async () => {
+      if (++calls === 1) throw sqlError('40P01', 'deadlock detected')
+    }, { logger, what })
+    expect(calls).toBe(2)
+    expect(logger.messages('info')).toEqual([])
   })
 
   test('a serialization failure or a deadlock is logged as a conflict, not as the database being unavailable', async () => {
@@ -117,6 +128,7 @@ describe('retryTransient', () => {
     const said = logger.messages('warn')
     expect(said).toEqual([expect.stringMatching(new RegExp(`^Database unavailable while ${what} \\(terminating connection due to administrator command\\); retrying in \\d+ ms\\.$`))])
     expect(Number(/retrying in (\d+) ms/.exec(said[0]!)![1])).toBeLessThanOrEqual(20)
+    expect(logger.messages('info')).toEqual([expect.stringContaining(`Database reachable again: ${what} went through at try 7`)])
   })
 
   test('throws any other error at once, without retrying', async () => {
