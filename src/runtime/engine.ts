@@ -41,6 +41,7 @@ import { createPendingSettles } from '../records/wait-for-run.js'
 import { watchForSchedule } from './schedule-watch.js'
 import { hasHostForeignKey, MISSING_FOREIGN_KEY } from '../db/host-foreign-key.js'
 import { watchUnworkedRuns } from './unworked-runs.js'
+import { startLine } from './start-line.js'
 import type { ScheduleWatch } from './schedule-watch.js'
 import pkg from '../../package.json' with { type: 'json' }
 
@@ -184,13 +185,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     pool.off('error', onPoolError)
     throw error
   }
-  // An instance that calls no worker (work: false) has no concurrency to speak of.
-  const calls = options.work ? `concurrency ${options.concurrency}` : 'calling no worker (work: false: other instances make the calls)'
-  // The version, so that a rolling deploy's logs say which instance runs which.
-  const started = `Started (${pkg.name} ${pkg.version})`
-  logger.info(options.schedule
-    ? `${started}: cron '${options.cron}' (${options.timezone}), ${calls}.`
-    : `${started}, ${options.work ? 'processing only' : 'steering only'} (schedule: false: sweeps run on the schedule another instance registered), ${calls}.`)
+  logger.info(startLine(options, pkg))
 
   let stopping = false
   return {
