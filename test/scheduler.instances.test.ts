@@ -110,4 +110,16 @@ describe('listInstances', () => {
     await breakered.stop({ timeoutMs: 2000 })
     expect((await scheduling.listInstances()).find((i) => i.instanceId === id)).toMatchObject({ state: 'stopped', breaker: null })
   })
+
+  test('a stopped instance shows no calls: not those of its last report, made while it stopped', async () => {
+    const busy = instance({ schedule: false })
+    await busy.start()
+    const id = idOf(busy)
+    // Its last report as a rolling deploy's stop left it: calls in flight and waiting.
+    await db.pool.query(`UPDATE subscription_scheduler.instances SET calls = '{"inFlight": 16, "waiting": 167}' WHERE id = $1`, [id])
+    await busy.stop({ timeoutMs: 2000 })
+    expect((await scheduling.listInstances()).find((i) => i.instanceId === id)).toMatchObject({ state: 'stopped', calls: { inFlight: 0, waiting: 0 } })
+    // One that called no worker (work: false, stopped above) still says so.
+    expect((await scheduling.listInstances()).find((i) => i.state === 'stopped' && !i.works)).toMatchObject({ calls: null })
+  })
 })

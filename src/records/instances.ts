@@ -40,8 +40,8 @@ export interface InstanceInfo {
   /**
    * Its worker calls at its last report (within 5 s of a change): in flight, and ready but held
    * back (waiting for one of its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn
-   * under `maxCallsPerSecond`). Null for an instance that calls no worker, or runs an older
-   * version.
+   * under `maxCallsPerSecond`). None (zeros) once it has stopped; a silent one keeps its last
+   * report. Null for an instance that calls no worker, or runs an older version.
    */
   calls: CallLoad | null
   /**
@@ -96,8 +96,14 @@ export async function reportInstance(db: Executor, me: InstanceIdentity, report:
 }
 
 export async function markInstanceStopped(db: Executor, id: string): Promise<void> {
-  // A stopped instance calls nobody: its breaker, open or not, is no longer one to show.
-  await db.query(`UPDATE ${INSTANCES} SET seen_at = now(), stopped_at = now(), breaker = NULL WHERE id = $1`, [id])
+  // A stopped instance calls nobody: its breaker, open or not, is no longer one to show, and the
+  // calls of its last report (made while it stopped) are none now. Null stays null: it called no worker.
+  await db.query(
+    `UPDATE ${INSTANCES} SET seen_at = now(), stopped_at = now(), breaker = NULL,
+       calls = CASE WHEN calls IS NULL THEN NULL ELSE jsonb_build_object('inFlight', 0, 'waiting', 0) END
+     WHERE id = $1`,
+    [id],
+  )
 }
 
 /** A row as read: the identity's columns, its times, its breaker as stored (JSON), and its state. */
