@@ -42,7 +42,7 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   }
   const interrupted = await closeSilentSweeps(pool, now, options.interruptedSweepAfterSeconds)
   for (const run of interrupted) {
-    options.logger.warn(`Run ${run.runId}'s sweep went silent (its instance died); closing it, and sweeping what it left.`)
+    options.logger.warn(`Run ${run.runId}'s sweep was left unfinished (its instance stopped mid-sweep, or died); closing it, and sweeping what it left.`)
     if (run.finishedAt) events.emit('run:finished', run)
   }
   const expired = await countDue(pool, now, 'expired')
