@@ -84,13 +84,15 @@ export interface InstanceReport {
 
 /**
  * Writes the row, or touches it, with the breaker and calls as they stand: a row pruned meanwhile
- * (an instance cut off from the database for a day) is written again.
+ * (an instance cut off from the database for a day) is written again; a row marked stopped is
+ * left as it is (a report still in flight when `stop()` marked it).
  */
 export async function reportInstance(db: Executor, me: InstanceIdentity, report: InstanceReport): Promise<void> {
   await db.query(
     `INSERT INTO ${INSTANCES} (id, scope, boss_schema, host, pid, version, schedules, works, concurrency, max_concurrent_calls, max_calls_per_second, breaker, calls)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker, calls = EXCLUDED.calls`,
+     ON CONFLICT (id) DO UPDATE SET seen_at = now(), breaker = EXCLUDED.breaker, calls = EXCLUDED.calls
+     WHERE ${INSTANCES}.stopped_at IS NULL`,
     [me.id, me.queuePrefix, me.bossSchema, me.host, me.pid, me.version, me.schedules, me.works, me.concurrency, me.maxConcurrentCalls, me.maxCallsPerSecond, report.breaker, report.calls],
   )
 }
