@@ -225,6 +225,39 @@ test('a sweep that stop() cuts short leaves its run open for the rescue, which s
   }
 })
 
+test("a sweep that stop() cuts short is swept to its end by another running instance at once, not at the rescue schedule's next tick", async () => {
+  const db = await createTestDatabase()
+  const queuePrefix = 'handed-sweep'
+  const ids = await seedSubscriptions(db.pool, { count: 120, nextRunInSeconds: -60 })
+  // No rescue on the schedule while the test runs: only the one the stopping instance asks for.
+  const common = { migrate: false, pollingIntervalSeconds: 0.5, queuePrefix, rescueCron: '0 0 1 1 *' } as const
+  const first = { worker: createFakeWorkerClient(), logger: captureLogger() }
+  const stopped = createSubscriptionScheduler(db.pool, { ...common, workerClient: first.worker, logger: first.logger, claimBatchSize: 10 })
+  const second = { worker: createFakeWorkerClient(), logger: captureLogger() }
+  const peer = createSubscriptionScheduler(db.pool, { ...common, workerClient: second.worker, logger: second.logger })
+  await stopped.start()
+  await peer.start()
+  try {
+    const lock = await holdWrites(db)
+    const { runId } = await stopped.runNow({ wait: false })
+    await lock.blocked()
+    const stopping = stopped.stop({ timeoutMs: 2000 })
+    await lock.release()
+    await stopping
+    expect(first.logger.messages('info')).toContainEqual(
+      expect.stringMatching(new RegExp(`Run ${runId}: stop\\(\\) interrupted its sweep after \\d+ subscriptions; a rescue pass of another running instance \\(asked now`)),
+    )
+    await pollUntil(async () => {
+      const rows = await rowsFor(db.pool, ids)
+      return rows.every((r) => r.last_completed_for !== null) || undefined
+    }, { timeoutMs: 30_000, what: "every subscription completed, by the peer's rescue" })
+    expect([...first.worker.calls, ...second.worker.calls].map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+    expect(second.logger.messages('warn')).toContainEqual(expect.stringContaining(`Run ${runId}'s sweep was left unfinished (its instance stopped mid-sweep, or died)`))
+  } finally {
+    await peer.stop({ timeoutMs: 2000 })
+  }
+})
+
 test('a sweep left to the rescue stays silent: a heartbeat already on its way, or a catch-up claim settled for its run, does not revive it', async () => {
   const db = await createTestDatabase()
   const { rows: [run] } = await db.pool.query<{ id: string }>(

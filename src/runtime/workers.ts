@@ -96,7 +96,10 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
     await (await runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP)).swept
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
-  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, () => maintain(maintenance))
+  // A stopping instance leaves the pass to the others: it may be the one asking for it.
+  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, async () => {
+    if (!processor.haltSignal.aborted) await maintain(maintenance)
+  })
   if (!options.work) return undefined
   return await boss.work(
     queues.process,

@@ -17,6 +17,7 @@ import { sweep } from './sweep.js'
 import { skipBeyondCatchUpWindow } from './catch-up-window.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
+import type { Logger } from '../observe/logger.js'
 import { retryTransient } from '../db/transient.js'
 
 export interface RunStarter {
@@ -34,6 +35,8 @@ export interface RunStarterDeps {
   events: EventBus
   telemetry: Telemetry
   processQueue: string
+  /** The rescue pass's queue: a sweep stop() cut short asks another instance's rescue for its rest at once. */
+  rescueQueue: string
   /** Stops sweeps between pages. */
   halt: AbortSignal
   /** Wakes this instance's process worker: a page it just enqueued need not wait for a poll. */
@@ -42,10 +45,30 @@ export interface RunStarterDeps {
   onEnqueued?: (runId: string, count: number) => unknown
 }
 
+/**
+ * How long the rescue a stopping instance asks for waits: by then that instance's own workers
+ * fetch nothing more (its pg-boss stops them once its sweep has returned), so another takes it.
+ */
+const RESCUE_ASKED_AFTER_SECONDS = 2
+
+/**
+ * Asks for a rescue pass now, on the rescue queue, for the rest of a sweep stop() cut short. False
+ * when the queue already holds one (that one runs first; it may have begun before this sweep was
+ * left to it), or when the ask failed: the next pass on the rescue's schedule sweeps the rest.
+ */
+async function askForRescue(boss: PgBoss, rescueQueue: string, logger: Logger): Promise<boolean> {
+  try {
+    return (await boss.send(rescueQueue, {}, { startAfter: RESCUE_ASKED_AFTER_SECONDS })) !== null
+  } catch (error) {
+    logger.warn(`Asking another instance for a rescue pass failed (${(error as Error).message}); the next on its schedule sweeps the rest.`)
+    return false
+  }
+}
+
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
-export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, halt, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, rescueQueue, halt, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
@@ -73,6 +96,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
     onPageEnqueued: () => wakeWorker(),
+    onAbandoned: () => askForRescue(boss, rescueQueue, options.logger),
   }
   const skipBehindWindow = (now: Date, subscriptionIds: string[] | null = null) =>
     skipBeyondCatchUpWindow(pool, options, now, subscriptionIds).catch((error: Error) =>

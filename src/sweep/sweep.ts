@@ -37,6 +37,8 @@ export interface SweepContext {
   onRunFinished?: ((run: RunSummary) => void) | undefined
   /** Called after each page commits, with its jobs: the sweeping instance wakes its own worker. */
   onPageEnqueued?: ((jobIds: string[]) => void) | undefined
+  /** Called once stop() has left the sweep's rest to a rescue: true when another instance is asked to rescue now. */
+  onAbandoned?: (() => Promise<boolean>) | undefined
 }
 
 /** Which rows a sweep takes, in order. A plain sweep takes expired claims, then due rows. */
@@ -127,7 +129,9 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   // Cut short by stop(): the run goes on; a rescue pass sweeps what this one had not reached.
   if (ctx.signal?.aborted && (unfinished || failure !== undefined)) {
     await retryTransient(() => abandonSweep(ctx.pool, runId), { logger: ctx.logger, what: `leaving the sweep of run ${runId} to a rescue` })
-    ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; the next rescue pass (any instance's, within a minute) sweeps the rest.`)
+    const asked = (await ctx.onAbandoned?.()) ?? false
+    const by = asked ? 'a rescue pass of another running instance (asked now; else the next, within a minute)' : 'the next rescue pass (any instance\'s, within a minute)'
+    ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; ${by} sweeps the rest.`)
     return total
   }
   // Whatever was enqueued before a failure still settles; the run records the error.
