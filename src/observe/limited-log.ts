@@ -92,6 +92,15 @@ export const FAILED_ATTEMPTS: LimitedKind = {
   where: 'listFailures(), the failures table and the pss.subscriptions.failed metric have each',
 }
 
+/**
+ * Failures that gave up on their slot (permanent, or the retries spent): counted apart from the
+ * attempts that will be retried, so that a storm of those never keeps these out of the log.
+ */
+export const FINAL_FAILURES: LimitedKind = {
+  what: 'failures that gave up on their slot',
+  where: FAILED_ATTEMPTS.where,
+}
+
 export const UNKNOWN_FREQUENCIES: LimitedKind = {
   what: 'subscriptions with an unknown frequency',
   where: "each runs daily until its frequency is a built-in name or one of the `frequencies` option's",

@@ -11,7 +11,7 @@ import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
 import { describeError } from '../observe/describe-error.js'
 import { nextSlot } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
-import { FAILED_ATTEMPTS, limitedLogOf } from '../observe/limited-log.js'
+import { FAILED_ATTEMPTS, FINAL_FAILURES, limitedLogOf } from '../observe/limited-log.js'
 
 export interface Call {
   jobId: string
@@ -98,5 +98,9 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
       ? 'on its last attempt, not a failure: the next sweep or rescue pass (any instance\'s, within a minute) calls it again.'
       : 'back in the queue for another instance.'
     options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); ${then}`)
-  } else limitedLogOf(options, FAILED_ATTEMPTS).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
+  } else {
+    // Given up on, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a slot given up.
+    const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
+  }
 }
