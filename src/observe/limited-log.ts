@@ -101,6 +101,12 @@ export const FINAL_FAILURES: LimitedKind = {
   where: FAILED_ATTEMPTS.where,
 }
 
+/** Subscriptions paused for failing `pauseAfterConsecutiveFailures` runs in a row: a worker outage pauses them by the thousand. */
+export const PAUSED_FOR_FAILURES: LimitedKind = {
+  what: 'subscriptions paused for failing in a row',
+  where: "getStatus().pausedForFailures counts them, and each one's history says when it was paused",
+}
+
 export const UNKNOWN_FREQUENCIES: LimitedKind = {
   what: 'subscriptions with an unknown frequency',
   where: "each runs daily until its frequency is a built-in name or one of the `frequencies` option's",

@@ -8,6 +8,7 @@ import { retryLeaseSeconds } from '../config/flow.js'
 import { bossDb, withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
+import { limitedLogOf, PAUSED_FOR_FAILURES } from '../observe/limited-log.js'
 import { pageJob } from '../process/page-job.js'
 import { latenessTally } from '../records/lateness.js'
 import type { LatenessTally } from '../records/lateness.js'
@@ -158,7 +159,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
       const detail = failureDetail(o)
       announcements.push(['subscription:failed', { ...eventBase(o), ...detail, final: o.final, permanent: o.permanent }])
       if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), ...detail, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
-      if (recorded.paused.has(o.row.id)) options.logger.warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`)
+      if (recorded.paused.has(o.row.id)) limitedLogOf(options, PAUSED_FOR_FAILURES).warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`)
     }
 
     // Whatever was not recorded, handed over, or left to its job's next delivery, is let go of
