@@ -97,7 +97,7 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
       } catch (error) {
         if (isSchedulerError(error)) throw error
         if (call.signal.aborted && call.signal.reason === timeoutReason) {
-          throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what}. If the worker is just slow, raise timeoutMs.`, { cause: error })
+          throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what}. If the worker is just slow, raise the scheduler's workerTimeoutMs option (timeoutMs of createHttpWorkerClient()).`, { cause: error })
         }
         if (call.signal.aborted) {
           // Not a verdict on the subscription: the scheduler is stopping or the job expired.
