@@ -367,6 +367,31 @@ describe('migrate', () => {
     expect((await db.pool.query(`SELECT to_regclass('subscription_processing')::text AS t`)).rows[0]).toEqual({ t: null })
   })
 
+  test("a database another build migrated, whose migration was rewritten before release, fails naming the migration this version does not have", async () => {
+    // A build between releases had 0013 add one column; the released 0013 adds it and more, and
+    // bears a later timestamp. An upgrade from that build failed with only "already exists".
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const folder = join(scratch, 'prerelease')
+    cpSync(DRIZZLE_FOLDER, folder, { recursive: true })
+    const built = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[] }
+    const released = built.entries.findIndex((e) => e.tag.startsWith('0013_'))
+    const { when, tag: releasedTag } = built.entries[released]!
+    built.entries.splice(released, built.entries.length, { idx: released, version: '7', when: when - 60_000, tag: '0013_prerelease', breakpoints: true })
+    writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify(built, null, 2))
+    writeFileSync(join(folder, '0013_prerelease.sql'), 'ALTER TABLE "subscription_scheduler"."call_rates" ADD COLUMN "per_second" double precision;\n')
+    await migrate(db.pool, { migrationsFolder: folder })
+    const before = await journalRows(db)
+
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    const message = (error as Error).message
+    expect(message).toMatch(/failed and was rolled back: column "per_second" of relation "call_rates" already exists/)
+    expect(message).toContain(`one this version does not have, applied between 0012_instances and ${releasedTag} (created_at ${when - 60_000})`)
+    expect(message).toMatch(/Another build of pg-subscription-scheduler, whose migrations differ from this one's .* migrated this database/)
+    expect(await journalRows(db)).toEqual(before)
+  })
+
   test('a migrationsFolder without a journal is a MigrationError naming it, and the database is untouched', async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)

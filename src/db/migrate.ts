@@ -10,6 +10,7 @@ import { quoteIdent, withAdvisoryLock } from './executor.js'
 import { ConfigurationError, MigrationError, shown } from '../errors.js'
 import { assertPool } from './pool-shape.js'
 import { readMigrationFolder } from './migration-files.js'
+import { describeJournalDivergence } from './journal-divergence.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
 import { assertAdoptable, assertHostTable } from './adoptable.js'
@@ -120,7 +121,9 @@ async function migrateTables(pool: Pool, migrations: readonly Migration[]): Prom
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
       const reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
-      throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}`, {
+      // A database another build migrated fails on what that build did: the journal says why.
+      const divergence = await describeJournalDivergence(client, migrations).catch(() => null)
+      throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}${divergence ? `. ${divergence}` : ''}`, {
         cause: error,
       })
     }
