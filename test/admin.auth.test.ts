@@ -305,6 +305,20 @@ describe('dashboard sign-in form and session cookie', () => {
     expect((await fetch(`${base}/status`, { headers: { cookie, authorization: 'Bearer not-the-admin-token' } })).status).toBe(401)
   })
 
+  test("a cookie another app on the host planted before the operator's (a longer path is sent first) locks nobody out", async () => {
+    // A page on another port of the same host, or a sibling subdomain, may set pss_admin too: the
+    // browser sends the longer path's first. Only the first was read, so the dashboard said
+    // "Signed out" and stayed so (a security trial).
+    const jar = jarOf(await signIn(TOKEN))
+    const expired = mintSession(deriveSessionKey(TOKEN), new Date(Date.now() - 1000))
+    for (const planted of ['pss_admin=junk', `pss_admin=${expired}`]) {
+      expect((await fetch(`${base}/dashboard.json`, { headers: { cookie: `${planted}; ${jar}` } })).status, planted).toBe(200)
+      const changed = await fetch(`${base}/subscriptions/${ID}/pause`, { method: 'POST', headers: { cookie: `${planted}; ${jar}`, 'x-requested-with': 'pss-dashboard' } })
+      expect(changed.status, planted).not.toBe(401)
+    }
+    expect((await fetch(`${base}/status`, { headers: { cookie: 'pss_admin=junk; pss_admin=more-junk' } })).status).toBe(401)
+  })
+
   test('POST /sign-out clears the cookie', async () => {
     const cookie = jarOf(await signIn(TOKEN))
     const response = await fetch(`${base}/sign-out`, { method: 'POST', headers: { cookie, 'x-requested-with': 'pss-dashboard' } })
@@ -323,6 +337,9 @@ describe('dashboard sign-in form and session cookie', () => {
     expect(response.headers.getSetCookie()[0]).toMatch(/; Path=\/ops; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/)
     const signOut = await handler.fetch(new Request('https://admin.example/ops/sign-out', { method: 'POST', headers: { cookie: jarOf(response), 'x-requested-with': 'pss-dashboard' } }))
     expect(signOut.headers.getSetCookie()).toEqual(['pss_admin=; Path=/ops; Max-Age=0; HttpOnly; SameSite=Strict; Secure'])
+    // Behind a TLS proxy, through .fetch: the URL is http, the proxy says https.
+    const proxied = await handler.fetch(new Request('http://admin.example/ops/sign-out', { method: 'POST', headers: { cookie: jarOf(response), 'x-requested-with': 'pss-dashboard', 'x-forwarded-proto': 'https' } }))
+    expect(proxied.headers.getSetCookie()).toEqual(['pss_admin=; Path=/ops; Max-Age=0; HttpOnly; SameSite=Strict; Secure'])
   })
 
   test('session.maxAgeSeconds sets how long a sign-in lasts', async () => {
@@ -556,6 +573,9 @@ describe('a custom authorize', () => {
 
     const full = jarOf(await handler.fetch(form(OWN)))
     expect(full).toMatch(/^pss_admin=v1\./)
+    // A viewer's session planted before the operator's (another app on the host set it) does not
+    // take the operator's access down to reading.
+    expect((await ask('/process-subscriptions?wait=false', { method: 'POST', headers: { cookie: `${jar}; ${full}`, 'x-requested-with': 'pss-dashboard' } })).status).toBe(202)
     expect((await ask('/process-subscriptions?wait=false', { method: 'POST', headers: { cookie: full, 'x-requested-with': 'pss-dashboard' } })).status).toBe(202)
     expect(await (await ask('/', { headers: { cookie: full } })).text()).toContain('data-access="full"')
   })

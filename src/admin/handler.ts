@@ -19,7 +19,7 @@ import { errorResponse } from './error-response.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
 import { matchRoute, routeRoots, targetOf } from './routes.js'
 import type { Target } from './routes.js'
-import { COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookie, verifySession } from './session.js'
+import { bestSession, COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookies } from './session.js'
 import { SIGN_IN_PATH, SIGN_OUT_PATH, signIn, tokenInQuery } from './sign-in.js'
 import { createSignInLimit } from './sign-in-limit.js'
 import type { SessionSettings } from './sign-in.js'
@@ -158,10 +158,10 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   async function authenticate(request: Request): Promise<{ source: CredentialSource; access: Access } | undefined> {
     const by = (source: CredentialSource, access: Access | null) => (access ? { source, access } : undefined)
     if (explicitAuthorization(request)) return by('header', await judged(authorize, request))
-    const session = readCookie(request, COOKIE_NAME)
+    const cookies = readCookies(request, COOKIE_NAME)
     // A process that serves the admin API without start() has not read the database's clock yet.
-    if (session) await clock.ready(CLOCK_WAIT_MS)
-    const signedIn = session ? verifySession(sessions.key, session, sessions.now(), sessions.maxAgeSeconds) : null
+    if (cookies.length > 0) await clock.ready(CLOCK_WAIT_MS)
+    const signedIn = cookies.length > 0 ? bestSession(sessions.key, cookies, sessions.now(), sessions.maxAgeSeconds) : null
     if (signedIn) return by('session', signedIn)
     return by('other', await judged(authorize, request))
   }

@@ -58,14 +58,32 @@ export function verifySession(key: SessionKey, value: string, now: Date, maxAgeS
   return prefix === PREFIXES.read ? 'read' : 'full'
 }
 
-/** The value of cookie `name` on the request, if it is there once and well-formed. */
-export function readCookie(request: Request, name: string): string | undefined {
+/**
+ * Every value of cookie `name` on the request, in the order sent. There may be several: a page of
+ * another app on the same host (another port, a sibling subdomain) can set one under a longer
+ * path, which the browser sends first. Each is to be tried, so that a planted one locks nobody out.
+ */
+export function readCookies(request: Request, name: string): string[] {
+  const values: string[] = []
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const at = part.indexOf('=')
-    if (at === -1 || part.slice(0, at).trim() !== name) continue
-    return part.slice(at + 1).trim()
+    if (at !== -1 && part.slice(0, at).trim() === name) values.push(part.slice(at + 1).trim())
   }
-  return undefined
+  return values
+}
+
+/**
+ * The most a request's session cookies grant: a planted cookie with a viewer's session does not
+ * downgrade the operator's own, nor does a junk one hide it.
+ */
+export function bestSession(key: SessionKey, values: string[], now: Date, maxAgeSeconds: number): Access | null {
+  let best: Access | null = null
+  for (const value of values) {
+    const access = verifySession(key, value, now, maxAgeSeconds)
+    if (access === 'full') return access
+    best ??= access
+  }
+  return best
 }
 
 function attributes(mount: string, secure: boolean, maxAgeSeconds: number): string {

@@ -1,8 +1,9 @@
 /**
  * Refused sign-ins, counted per handler. Each is logged, and past {@link MAX_REFUSALS} in a
  * minute the form answers 429 until that minute is over. A token of 16 characters or more is out
- * of a guesser's reach either way: the limit keeps one from running `authorize` (the host's own
- * check, perhaps a slow one) without end, and the log shows one at work. It counts the handler's
+ * of a guesser's reach either way: the limit keeps the form from running `authorize` (the host's
+ * own check, perhaps a slow one) without end, and the log shows one at work. Bearer headers are
+ * not limited (each is judged, as an API client's are): the docs say to keep `authorize` cheap. It counts the handler's
  * refusals, not a client's (behind a proxy every client has its address): a flood delays signing
  * in by form for the rest of its minute, while bearer requests and signed-in sessions go on.
  */

@@ -84,8 +84,8 @@ export async function signIn(request: Request, mount: string, authorize: Authori
     return formError(mount, new AdminHttpError(401, 'UNAUTHORIZED', 'That token was not accepted. Check it and try again.'))
   }
   const expiresAt = new Date(settings.now().getTime() + settings.maxAgeSeconds * 1000)
-  // Through .fetch too (Hono behind a proxy builds an http:// URL), as the Node adapter judges it.
-  const secure = new URL(request.url).protocol === 'https:' || forwardedHttps(request.headers.get('x-forwarded-proto'))
+  // Through .fetch too (Hono behind a proxy builds an http:// URL).
+  const secure = securedRequest(request)
   return new Response(null, {
     status: 303,
     headers: {
@@ -110,5 +110,10 @@ export function tokenInQuery(mount: string): Response {
 
 /** The `Set-Cookie` that signs a browser out. */
 export function signOutCookie(request: Request, mount: string): string {
-  return clearedSessionCookie(mount, new URL(request.url).protocol === 'https:')
+  return clearedSessionCookie(mount, securedRequest(request))
+}
+
+/** Whether the browser reached us over TLS: the URL says so, or a proxy in front does (through .fetch too, as the Node adapter judges it). */
+function securedRequest(request: Request): boolean {
+  return new URL(request.url).protocol === 'https:' || forwardedHttps(request.headers.get('x-forwarded-proto'))
 }
