@@ -244,6 +244,8 @@ export function shown(value: unknown): string {
   try {
     return JSON.stringify(value)
   } catch {
-    return String(value)
+    // Circular, or nested past the stack (a request body of 5,000 brackets): String() of such an
+    // array overflows too, and "[object Object]" says nothing.
+    return `${Array.isArray(value) ? 'an array' : 'an object'} that cannot be shown as JSON (circular, or nested too deeply)`
   }
 }

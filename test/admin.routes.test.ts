@@ -283,6 +283,8 @@ describe('validation and errors', () => {
       ['wait=false', 'application/x-www-form-urlencoded', 400, 'INVALID_BODY'],
       ['{"wiat": false}', 'application/json', 400, 'INVALID_BODY'],
       ['{"wait": "no"}', 'application/json', 400, 'INVALID_BODY'],
+      // 10 KB of brackets: describing the field's value overflowed the stack, a 500 (a security trial).
+      [`{"wait": ${'['.repeat(5_000)}${']'.repeat(5_000)}}`, 'application/json', 400, 'INVALID_BODY'],
       [JSON.stringify({ wait: false, pad: 'x'.repeat(70_000) }), 'application/json', 413, 'PAYLOAD_TOO_LARGE'],
     ]
     for (const [body, type, status, code] of cases) {
