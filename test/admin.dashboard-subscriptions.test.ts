@@ -88,8 +88,12 @@ describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${
 
   test('an address naming no status says what is wrong and shows nothing', async () => {
     await page.goto(`${base}/#/subscriptions?status=sleeping`)
-    await page.locator('#notice.error', { hasText: '"sleeping" is not a status' }).waitFor()
+    const notice = page.locator('#notice.error', { hasText: '"sleeping" is not a status' })
+    await notice.waitFor()
     expect(await page.locator(ROWS).count()).toBe(0)
+    // Each status once, in the notice as in the filter: "inactive" was listed twice.
+    expect(await notice.textContent()).toMatch(/they are pending, queued, processing, completed, failed, paused, ended, inactive\.$/)
+    expect(await page.locator('#subs-status option').allTextContents()).toEqual(['all', 'pending', 'queued', 'processing', 'completed', 'failed', 'paused', 'ended', 'inactive'])
   })
 
   test('the page ran under the CSP without a single violation or script error', () => {

@@ -19,8 +19,8 @@ function subscriptionsHash(query) {
 function subscriptionsQuery(search) {
   var params = new URLSearchParams(search || '');
   var query = { status: params.get('status') || '', user: (params.get('user') || '').trim(), after: params.get('after') || '' };
-  if (query.status && STATUSES.concat(['inactive']).indexOf(query.status) < 0) {
-    throw new Error('"' + query.status + '" is not a status: they are ' + STATUSES.concat(['inactive']).join(', ') + '.');
+  if (query.status && STATUSES.indexOf(query.status) < 0) {
+    throw new Error('"' + query.status + '" is not a status: they are ' + STATUSES.join(', ') + '.');
   }
   if (query.after && !UUID.test(query.after)) throw new Error('"' + query.after + '" is not a subscription id: ids are UUIDs.');
   return query;
@@ -65,7 +65,7 @@ function loadSubscriptions(search) {
 
 function wireSubscriptions() {
   var select = $('subs-status');
-  STATUSES.concat(['inactive']).forEach(function (s) { select.appendChild(el('option', { value: s }, s)); });
+  STATUSES.forEach(function (s) { select.appendChild(el('option', { value: s }, s)); });
   var go = function () { location.hash = subscriptionsHash({ status: select.value, user: $('subs-user').value.trim() }); };
   select.addEventListener('change', go);
   $('subs-find').addEventListener('submit', function (event) { event.preventDefault(); go(); });
