@@ -52,6 +52,8 @@ describe('an instance started with schedule: false, when no instance registers t
     const [warning] = await pollUntil(() => noSchedule(logger).length > 0 && noSchedule(logger), { timeoutMs: 20_000, what: 'the warning that no schedule is registered' })
     expect(warning).toContain("queue prefix 'subscription-scheduler' (pg-boss schema 'pgboss')")
     expect(warning).toContain('an instance with `schedule: true` (the default) starts with the same `queuePrefix` and `bossSchema`')
+    // A CLI user who ran run-now never wrote `schedule: false`: the warning says where it came from.
+    expect(warning).toContain("started with `schedule: false` (as the CLI's run-now, retry-failed and backfill start theirs)")
     expect(found(logger)).toBeUndefined()
   })
 

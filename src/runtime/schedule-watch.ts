@@ -24,7 +24,7 @@ export interface ScheduleWatch {
 export function noScheduleWarning(options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): string {
   return (
     `No sweep schedule is registered for queue prefix '${options.queuePrefix}' (pg-boss schema '${options.bossSchema}') a minute after ` +
-    'this instance started with `schedule: false`: no sweep runs on a cron until an instance with `schedule: true` (the default) ' +
+    'this instance started with `schedule: false` (as the CLI\'s run-now, retry-failed and backfill start theirs): no sweep runs on a cron until an instance with `schedule: true` (the default) ' +
     'starts with the same `queuePrefix` and `bossSchema`; runNow() and the CLI\'s run-now still sweep.'
   )
 }
