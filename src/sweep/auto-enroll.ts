@@ -9,7 +9,10 @@
  * without an anti-join over every subscription.
  */
 import type { Pool } from 'pg'
+import { withTransaction } from '../db/executor.js'
 import type { Logger } from '../observe/logger.js'
+import { enrolAroundLocks } from './enrol-around-locks.js'
+import type { Query } from './enrol-around-locks.js'
 
 export interface EnrolmentResult {
   /** Rows created by this pass. */
@@ -22,6 +25,12 @@ export interface EnrolmentResult {
 const PAGE_SIZE = 5_000
 /** A host row deleted between our read and our insert fails the foreign key: read again. */
 const FK_RETRIES = 3
+/**
+ * How long a sweep's pass waits on a host transaction holding a lock enrolling needs: a row's
+ * foreign key takes FOR KEY SHARE on its subscription, which waits for a `SELECT … FOR UPDATE`
+ * or an uncommitted DELETE. Past it, the sweep enrols around the locked ones and goes on.
+ */
+export const ENROL_LOCK_WAIT_MS = 5_000
 
 async function countMissing(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ missing: string }>(
@@ -59,22 +68,63 @@ async function retryingForeignKey<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Enrols every host subscription that has no row. Returns how many rows it created. */
-export async function enrollMissing(pool: Pool): Promise<number> {
-  const missing = await countMissing(pool)
-  if (missing <= 0) return 0
+/** Enrols the missing rows, adding what it enrols to `tally` as each statement commits. */
+async function enrolPasses(query: Query, missing: number, tally: { enrolled: number }): Promise<void> {
   if (missing <= PAGE_SIZE) {
-    return await retryingForeignKey(async () => (await pool.query(INSERT_ALL_MISSING)).rowCount ?? 0)
+    tally.enrolled += await retryingForeignKey(async () => (await query(INSERT_ALL_MISSING)).rowCount ?? 0)
+    return
   }
-  let enrolled = 0
   let after = '00000000-0000-0000-0000-000000000000'
   for (;;) {
-    const page = await retryingForeignKey(() => pool.query<{ last: string | null; seen: number; enrolled: number }>(INSERT_PAGE, [after, PAGE_SIZE]))
+    const page = await retryingForeignKey(() => query<{ last: string | null; seen: number; enrolled: number }>(INSERT_PAGE, [after, PAGE_SIZE]))
     const row = page.rows[0]!
-    enrolled += row.enrolled
-    if (row.seen < PAGE_SIZE || row.last === null) return enrolled
+    tally.enrolled += row.enrolled
+    if (row.seen < PAGE_SIZE || row.last === null) return
     after = row.last
   }
+}
+
+/** One statement in a transaction of its own that gives up (55P03) after `lockWaitMs` on a lock. */
+export function boundedWait(pool: Pool, lockWaitMs: number): Query {
+  return (sql, params) =>
+    withTransaction(pool, async (client) => {
+      await client.query(`SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`)
+      return await client.query(sql, params)
+    })
+}
+
+export interface EnrolmentPass {
+  enrolled: number
+  /** Subscriptions still without a row after the pass: another transaction held them locked. */
+  lockedOut: number
+}
+
+/**
+ * Enrols every host subscription that has no row. Without `lockWaitMs` (`enrollMissing()`), a
+ * subscription another transaction holds locked is waited for; with it, the pass waits that long,
+ * then enrols around the locked ones (enrol-around-locks.ts) and says how many it left.
+ */
+export async function enrolMissingRows(pool: Pool, lockWaitMs?: number): Promise<EnrolmentPass> {
+  const missing = await countMissing(pool)
+  if (missing <= 0) return { enrolled: 0, lockedOut: 0 }
+  const tally = { enrolled: 0 }
+  if (lockWaitMs === undefined) {
+    await enrolPasses((sql, params) => pool.query(sql, params), missing, tally)
+    return { enrolled: tally.enrolled, lockedOut: 0 }
+  }
+  try {
+    await enrolPasses(boundedWait(pool, lockWaitMs), missing, tally)
+    return { enrolled: tally.enrolled, lockedOut: 0 }
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== '55P03') throw error
+  }
+  tally.enrolled += await enrolAroundLocks(pool, (ms) => boundedWait(pool, ms))
+  return { enrolled: tally.enrolled, lockedOut: Math.max(0, await countMissing(pool)) }
+}
+
+/** Enrols every host subscription that has no row. Returns how many rows it created. */
+export async function enrollMissing(pool: Pool): Promise<number> {
+  return (await enrolMissingRows(pool)).enrolled
 }
 
 export interface EnrolmentGate {
@@ -110,10 +160,19 @@ export function createEnrolmentGate(logger: Logger): EnrolmentGate {
       if (!exact && inserts !== null && last && last.inserts === inserts && now - last.at < TRUST_MS) {
         return { enrolled: 0, checked: false }
       }
-      const enrolled = await enrollMissing(pool)
-      // The counter read before the pass: an insert racing with it is looked at next time.
-      last = inserts === null ? null : { inserts, at: now }
+      const { enrolled, lockedOut } = await enrolMissingRows(pool, ENROL_LOCK_WAIT_MS)
+      // The counter read before the pass: an insert racing with it is looked at next time. Rows
+      // left locked are missing still, whatever the counter says: the next pass looks again.
+      last = inserts === null || lockedOut > 0 ? null : { inserts, at: now }
       if (enrolled > 0) logger.info(`Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'} that had no subscription_processing row.`)
+      if (lockedOut > 0) {
+        const one = lockedOut === 1
+        logger.warn(
+          `${lockedOut} subscription${one ? ' is' : 's are'} not enrolled: another transaction has held ${one ? 'its row' : 'their rows'} in subscriptions locked ` +
+            `(a SELECT … FOR UPDATE, or a DELETE not yet committed) for over ${ENROL_LOCK_WAIT_MS / 1000} s. This sweep goes on without ${one ? 'it' : 'them'}; ` +
+            'the next one enrols what is free by then (runNow() or enrollMissing() does it sooner). Keep transactions that lock subscriptions short.',
+        )
+      }
       return { enrolled, checked: true }
     },
   }
