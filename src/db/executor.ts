@@ -66,7 +66,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
   client.on('error', onError)
   try {
-    await client.query('BEGIN')
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
     const result = await fn(client)
     await client.query('COMMIT')
     return result
