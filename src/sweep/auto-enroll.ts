@@ -97,6 +97,8 @@ export interface EnrolmentPass {
   enrolled: number
   /** Subscriptions still without a row after the pass: another transaction held them locked. */
   lockedOut: number
+  /** False when the pass around the locks ran out of time: some of `lockedOut` were not tried. */
+  finished: boolean
 }
 
 /**
@@ -106,20 +108,21 @@ export interface EnrolmentPass {
  */
 export async function enrolMissingRows(pool: Pool, lockWaitMs?: number): Promise<EnrolmentPass> {
   const missing = await countMissing(pool)
-  if (missing <= 0) return { enrolled: 0, lockedOut: 0 }
+  if (missing <= 0) return { enrolled: 0, lockedOut: 0, finished: true }
   const tally = { enrolled: 0 }
   if (lockWaitMs === undefined) {
     await enrolPasses((sql, params) => pool.query(sql, params), missing, tally)
-    return { enrolled: tally.enrolled, lockedOut: 0 }
+    return { enrolled: tally.enrolled, lockedOut: 0, finished: true }
   }
   try {
     await enrolPasses(boundedWait(pool, lockWaitMs), missing, tally)
-    return { enrolled: tally.enrolled, lockedOut: 0 }
+    return { enrolled: tally.enrolled, lockedOut: 0, finished: true }
   } catch (error) {
     if ((error as { code?: unknown }).code !== '55P03') throw error
   }
-  tally.enrolled += await enrolAroundLocks(pool, (ms) => boundedWait(pool, ms))
-  return { enrolled: tally.enrolled, lockedOut: Math.max(0, await countMissing(pool)) }
+  const around = await enrolAroundLocks(pool, (ms) => boundedWait(pool, ms))
+  tally.enrolled += around.enrolled
+  return { enrolled: tally.enrolled, lockedOut: Math.max(0, await countMissing(pool)), finished: around.finished }
 }
 
 /** Enrols every host subscription that has no row. Returns how many rows it created. */
@@ -160,7 +163,7 @@ export function createEnrolmentGate(logger: Logger): EnrolmentGate {
       if (!exact && inserts !== null && last && last.inserts === inserts && now - last.at < TRUST_MS) {
         return { enrolled: 0, checked: false }
       }
-      const { enrolled, lockedOut } = await enrolMissingRows(pool, ENROL_LOCK_WAIT_MS)
+      const { enrolled, lockedOut, finished } = await enrolMissingRows(pool, ENROL_LOCK_WAIT_MS)
       // The counter read before the pass: an insert racing with it is looked at next time. Rows
       // left locked are missing still, whatever the counter says: the next pass looks again.
       last = inserts === null || lockedOut > 0 ? null : { inserts, at: now }
@@ -170,7 +173,8 @@ export function createEnrolmentGate(logger: Logger): EnrolmentGate {
         logger.warn(
           `${lockedOut} subscription${one ? ' is' : 's are'} not enrolled: another transaction has held ${one ? 'its row' : 'their rows'} in subscriptions locked ` +
             `(a SELECT … FOR UPDATE, or a DELETE not yet committed) for over ${ENROL_LOCK_WAIT_MS / 1000} s. This sweep goes on without ${one ? 'it' : 'them'}; ` +
-            'the next one enrols what is free by then (runNow() or enrollMissing() does it sooner). Keep transactions that lock subscriptions short.',
+            'the next one enrols what is free by then (runNow() or enrollMissing() does it sooner). Keep transactions that lock subscriptions short.' +
+            (finished ? '' : ' (The pass around the locked rows stopped at its time limit: some of these were not tried, and may not be locked.)'),
         )
       }
       return { enrolled, checked: true }

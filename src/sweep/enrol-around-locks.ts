@@ -47,19 +47,25 @@ function chunks(ids: string[], size: number): string[][] {
   return out
 }
 
+export interface AroundLocks {
+  enrolled: number
+  /** False when the budget ran out before every missing subscription was tried. */
+  finished: boolean
+}
+
 /**
  * Enrols every missing subscription it can reach within its budget without waiting on a lock
  * for more than a moment. `waiting(ms)` runs one statement in a transaction with that lock
- * timeout. Returns how many rows it created.
+ * timeout.
  */
-export async function enrolAroundLocks(pool: Pool, waiting: (lockWaitMs: number) => Query): Promise<number> {
-  const deadline = Date.now() + BUDGET_MS
+export async function enrolAroundLocks(pool: Pool, waiting: (lockWaitMs: number) => Query, budgetMs = BUDGET_MS): Promise<AroundLocks> {
+  const deadline = Date.now() + budgetMs
   const query = waiting(CHUNK_LOCK_WAIT_MS)
   let enrolled = 0
   let after = '00000000-0000-0000-0000-000000000000'
   while (Date.now() < deadline) {
     const { rows } = await pool.query<{ id: string }>(READ_MISSING, [after, READ_PAGE])
-    if (rows.length === 0) return enrolled
+    if (rows.length === 0) return { enrolled, finished: true }
     after = rows[rows.length - 1]!.id
     const pending = chunks(rows.map((r) => r.id), CHUNK).reverse()
     while (pending.length > 0 && Date.now() < deadline) {
@@ -72,7 +78,8 @@ export async function enrolAroundLocks(pool: Pool, waiting: (lockWaitMs: number)
         if (part.length > 1) pending.push(part.slice(part.length >> 1), part.slice(0, part.length >> 1))
       }
     }
-    if (rows.length < READ_PAGE) return enrolled
+    if (pending.length > 0) return { enrolled, finished: false }
+    if (rows.length < READ_PAGE) return { enrolled, finished: true }
   }
-  return enrolled
+  return { enrolled, finished: false }
 }
