@@ -76,7 +76,13 @@ test("a row due since '-infinity' is due for the controls too, as NULL is: previ
 
 test('a row whose outcome cannot be recorded fails alone: the others of its chunk are recorded once, and it is called again until it can be', async () => {
   const ids = await seedSubscriptions(db.pool, { count: 4 }) as [string, string, string, string]
-  const [stubborn] = ids
+  const [stubborn, slow] = ids
+  // A neighbour still calling when the stubborn row's outcome is refused: that refusal must be
+  // observed at once, not left an unhandled rejection (which, by Node's default, ends the host).
+  worker.on(slow, { delayMs: 1500 })
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
   // The host's own trigger refuses that one row's settle, as a constraint it added would.
   await db.pool.query(`CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -101,7 +107,10 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
     expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed'])
     const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
     for (const id of ids.slice(1)) expect(calls.filter((c) => c === id), id).toHaveLength(1)
+    expect(unhandled).toEqual([])
   } finally {
+    process.off('unhandledRejection', onUnhandled)
+    worker.reset()
     await db.pool.query(`DROP TRIGGER IF EXISTS refuse_one ON subscription_processing`)
     await db.pool.query(`DROP FUNCTION IF EXISTS refuse_one()`)
   }

@@ -188,11 +188,16 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   if (page.leftovers.length > 0) {
     await ctx.settles.track(settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) }))
   }
+  // Each outcome's settle is observed as it is made: one refused while the page still calls
+  // others (a host's trigger, a lock timeout) is kept here, not left an unhandled rejection.
   const settled: Promise<void>[] = []
+  let refused: { error: unknown } | undefined
+  const record = (outcome: Outcome) =>
+    void settled.push(ctx.settleQueue.add(outcome).catch((error: unknown) => void (refused ??= { error })))
   const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)
   const calls = openCallScope(ctx, job.signal)
   try {
-    await ctx.gate.runEach(page.callable, async (row) => void settled.push(ctx.settleQueue.add(await callOne(ctx, job, calls, row, revocations))), {
+    await ctx.gate.runEach(page.callable, async (row) => record(await callOne(ctx, job, calls, row, revocations)), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: spreadStartOnHost(ctx, spreadMs) } : {}),
     })
@@ -203,7 +208,6 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   ctx.settleQueue.flush()
   // The job is done once every outcome is recorded; one that could not be fails the job, and
   // pg-boss delivers it again: the rows it still owns are called then.
-  const results = await Promise.allSettled(settled)
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed) throw failed.reason
+  await Promise.all(settled)
+  if (refused) throw refused.error
 }
