@@ -66,6 +66,19 @@ test("a row whose next run is 'infinity' is never swept, and its controls say wh
   expect((await rowsFor(db.pool, [never]))[0]).toMatchObject({ status: 'pending', next_run_at: Infinity })
 })
 
+test("a row whose run_at was written as Postgres prints a time ('09:30:00') is the row's error at the controls, not the caller's, and reschedule({ runAt }) repairs it", async () => {
+  const [odd] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  await set(odd, `run_at = '09:30:00'`)
+  // A trial saw ConfigurationError for an option \`runAt\` the caller never passed (admin: 400 on a field never sent).
+  for (const control of [() => scheduler.upcoming(odd, { count: 3 }), () => scheduler.skipNext(odd), () => scheduler.reschedule(odd, {})]) {
+    const error = await control().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SubscriptionDataError)
+    expect((error as Error).message).toMatch(/has run_at "09:30:00", which is not a time of day; set it with reschedule\(id, \{ runAt: 'HH:MM' \}\)/)
+  }
+  await scheduler.reschedule(odd, { runAt: '09:30' })
+  expect(await scheduler.upcoming(odd, { count: 3 })).toHaveLength(3)
+})
+
 test("a row due since '-infinity' is due for the controls too, as NULL is: previewed, paused and resumed", async () => {
   const [overdue] = await seedSubscriptions(db.pool, { count: 1, status: 'completed' }) as [string]
   await set(overdue, `next_run_at = '-infinity'`)

@@ -7,6 +7,7 @@ import { nearestKey } from '../config/suggest.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { upcomingRuns } from '../schedule/upcoming.js'
+import { rowRunAt } from '../schedule/row-schedule.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 /** The most slots one backfill processes; a longer range is split by the caller. */
@@ -52,7 +53,7 @@ export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range:
       frequency: row.frequency,
       frequencies: options.frequencies,
       timezone: row.timezone ?? options.timezone,
-      runAt: row.run_at ?? options.runAt,
+      runAt: rowRunAt(options, row),
       anchor,
       after,
       // Its own start and end bound it too: a slot before startsAt or after endsAt is no slot of it.

@@ -7,7 +7,8 @@
 import type { ResolvedOptions } from '../config/options.js'
 import { computeNextRunAt } from './next-run.js'
 import { upcomingRuns } from './upcoming.js'
-import { localDate } from './local-time.js'
+import { isRunAt, localDate } from './local-time.js'
+import { SubscriptionDataError } from '../errors.js'
 import { IANAZone } from 'luxon'
 import { limitedLogOf, UNKNOWN_FREQUENCIES } from '../observe/limited-log.js'
 import { isCadence } from './unknown-frequency.js'
@@ -39,13 +40,29 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
     )
 }
 
+/**
+ * The row's time of day, else the scheduler's. A stored one that is no 'HH:MM' (written by hand,
+ * as Postgres prints a time: '09:30:00') is the row's fault, not the caller's.
+ * @throws {SubscriptionDataError} naming the column and the fix.
+ */
+export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowSchedule, 'subscription_id' | 'run_at'>): string {
+  if (row.run_at === null) return options.runAt
+  if (!isRunAt(row.run_at)) {
+    throw new SubscriptionDataError(
+      `Subscription ${row.subscription_id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
+        "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
+    )
+  }
+  return row.run_at
+}
+
 /** The input of the pure slot functions for this row; an unknown cadence is reported only when `warn`. */
 function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date, warn: boolean) {
   return {
     frequency: row.frequency,
     frequencies: options.frequencies,
     timezone: row.timezone ?? options.timezone,
-    runAt: row.run_at ?? options.runAt,
+    runAt: rowRunAt(options, row),
     anchor: row.anchor_at ?? anchor,
     onUnknownFrequency: warn ? warnUnknown(options, row) : () => {},
   }
