@@ -184,6 +184,11 @@ export async function finishForgottenRuns(db: Executor, now: Date): Promise<RunS
   return rows.map(toSummary)
 }
 
+/** Records what went wrong in a run that goes on (its enrolment failed, say), unless it has an error already. */
+export async function noteRunError(db: Executor, runId: string, error: string): Promise<void> {
+  await db.query(`UPDATE ${RUNS} SET error = COALESCE(error, $2) WHERE id = $1`, [runId, error])
+}
+
 /** Marks the sweep over. Returns the run if that settled it (nothing was outstanding). */
 export async function finishSweep(db: Executor, runId: string, now: Date, error?: string): Promise<RunSummary | null> {
   await db.query(

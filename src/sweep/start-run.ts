@@ -7,7 +7,7 @@ import { createEnrolmentGate } from './auto-enroll.js'
 import type { PgBoss } from 'pg-boss'
 import type { EventBus } from '../observe/events.js'
 import type { ResolvedOptions } from '../config/options.js'
-import { createRun, sweepHeartbeat } from '../records/runs.js'
+import { createRun, noteRunError, sweepHeartbeat } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
 import { countDueAsOfNow } from '../records/status.js'
@@ -73,12 +73,18 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
   // sweep may trust an unchanged insert counter (auto-enroll.ts).
-  const enrolMissing = async (trigger: RunTrigger) => {
+  // A failure is the run's error too, so getRun() and the dashboard show why new subscriptions
+  // were not called; the rows already enrolled are still owed their sweep.
+  const enrolMissing = async (trigger: RunTrigger, runId: string) => {
     try {
       await retryTransient(() => enrolment.run(pool, { exact: trigger === 'manual' }), { logger: options.logger, what: 'enrolling new subscriptions', signal: halt })
     } catch (error) {
-      // The rows already enrolled are still owed their sweep.
-      options.logger.error(`Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}`)
+      const timedOut = /statement timeout/.test((error as Error).message)
+      const why =
+        `Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}` +
+        (timedOut ? ' (a statement_timeout cancelled even a small page of them: raise it for the scheduler\'s role or connections).' : '')
+      options.logger.error(why)
+      await noteRunError(pool, runId, why).catch((noted: Error) => options.logger.error(`Recording run ${runId}'s enrolment error failed: ${noted.message}`))
     }
   }
   const sweepContext: SweepContext = {
@@ -138,7 +144,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       announce(runId, trigger, now)
       const takesDue = scope.kinds.includes('due')
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
-        if (takesDue && options.autoEnroll) await enrolMissing(trigger)
+        if (takesDue && options.autoEnroll) await enrolMissing(trigger, runId)
         // Pauses that ended make their rows due in this same sweep.
         if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
         // Then, with a catch-up window, rows behind it (an outage, a pause just ended) move up to it.

@@ -1,0 +1,92 @@
+/**
+ * Enrolment on a database whose role or connections set a `statement_timeout`: a trial with
+ * `statement_timeout=300ms` and 20,000 new subscriptions saw every sweep's insert cancelled, the
+ * runs report `processed: 0, error: null`, and `enrollMissing()` throw. Enrolment now shrinks a
+ * page the timeout cancels; what it cannot enrol is the run's error, not only a log line.
+ * Real Postgres and pg-boss; the worker is a fake. The host's slow insert is a trigger's sleep.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { enrollMissing } from '../src/sweep/auto-enroll.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import type { CapturedLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let timed: pg.Pool
+let scheduler: SubscriptionScheduler
+let logger: CapturedLogger
+const worker = createFakeWorkerClient()
+
+/** 2 ms a row: 600 rows in one statement take over a second, a page of 78 about 160 ms. */
+const TIMEOUT_MS = 500
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  timed = new pg.Pool({ connectionString: db.url, max: 10, options: `-c statement_timeout=${TIMEOUT_MS}` })
+  logger = captureLogger()
+  scheduler = createSubscriptionScheduler(timed, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+  await timed?.end()
+})
+
+async function insertSubscriptions(count: number): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscriptions (user_id) SELECT gen_random_uuid() FROM generate_series(1, $1) RETURNING id::text`,
+    [count],
+  )
+  return rows.map((r) => r.id)
+}
+
+async function withHostTrigger<T>(body: string, fn: () => Promise<T>): Promise<T> {
+  await db.pool.query(`CREATE FUNCTION host_enrol_rule() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} RETURN NEW; END $$`)
+  await db.pool.query(`CREATE TRIGGER host_enrol_rule BEFORE INSERT ON subscription_processing FOR EACH ROW EXECUTE FUNCTION host_enrol_rule()`)
+  try {
+    return await fn()
+  } finally {
+    await db.pool.query(`DROP TRIGGER IF EXISTS host_enrol_rule ON subscription_processing`)
+    await db.pool.query(`DROP FUNCTION IF EXISTS host_enrol_rule()`)
+  }
+}
+
+const enrolled = async (ids: string[]) =>
+  Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM subscription_processing WHERE subscription_id = ANY($1::uuid[])`, [ids])).rows[0]!.n)
+
+test('enrollMissing() enrols what one statement could not within the statement_timeout, in smaller statements', async () => {
+  const ids = await insertSubscriptions(600)
+  const created = await withHostTrigger('PERFORM pg_sleep(0.002);', () => enrollMissing(timed))
+  expect(created).toBe(600)
+  expect(await enrolled(ids)).toBe(600)
+})
+
+test('a run enrols and calls new subscriptions under a statement_timeout one insert of them all would exceed', async () => {
+  const ids = await insertSubscriptions(600)
+  const before = worker.calls.length
+  const summary = await withHostTrigger('PERFORM pg_sleep(0.002);', () => scheduler.runNow())
+  // (It also calls the rows the test before enrolled: only these are asserted.)
+  expect(summary).toMatchObject({ failed: 0, error: null })
+  const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
+  expect(calls.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort())
+})
+
+test('an enrolment that fails is the run\'s error, and the subscriptions enrolled before it are still called', async () => {
+  const [enrolledBefore] = await insertSubscriptions(1)
+  await enrollMissing(timed)
+  const refused = await insertSubscriptions(3)
+  const before = worker.calls.length
+  const summary = await withHostTrigger(`RAISE EXCEPTION 'host rule: no new rows today';`, () => scheduler.runNow())
+  expect(summary.error).toMatch(/^Enrolling new subscriptions failed, sweeping the enrolled ones: host rule: no new rows today/)
+  expect(worker.calls.slice(before).map((c) => c.subscriptionId)).toEqual([enrolledBefore])
+  expect(await enrolled(refused)).toBe(0)
+  expect(logger.messages('error').join('\n')).toMatch(/Enrolling new subscriptions failed/)
+  // The next run, with the host's rule gone, enrols and calls them.
+  const next = await scheduler.runNow()
+  expect(next).toMatchObject({ processed: 3, error: null })
+})
