@@ -11,7 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
-import { boundedWait, ENROL_LOCK_WAIT_MS, enrolMissingRows } from '../src/sweep/auto-enroll.js'
+import { ENROL_LOCK_WAIT_MS, enrolMissingRows } from '../src/sweep/auto-enroll.js'
 import { enrolAroundLocks } from '../src/sweep/enrol-around-locks.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
@@ -105,7 +105,7 @@ test('as the README\'s least-privileged user (SELECT on subscriptions), a pass e
       await host!.query('BEGIN')
       await host!.query('SELECT id FROM subscriptions WHERE id = ANY($1::uuid[]) FOR UPDATE', [locked])
       // Out of time at once, a pass tries nothing, and says so (the warning then says some were not tried).
-      expect(await enrolAroundLocks(app, (ms) => boundedWait(app, ms), 0)).toEqual({ enrolled: 0, finished: false })
+      expect(await enrolAroundLocks(app, 0)).toEqual({ enrolled: 0, finished: false })
       const pass = await enrolMissingRows(app, 500)
       await host!.query('COMMIT')
       expect(pass).toEqual({ enrolled: rows.length - locked.length, lockedOut: locked.length, finished: true })

@@ -87,6 +87,18 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
 /** How long a migration or install waits for another's to finish before it fails. */
 const LOCK_WAIT = '60s'
 
+/** One statement, as `pool.query` runs it. */
+export type Query = <R extends object>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>
+
+/** One statement in a transaction of its own that gives up (55P03) after `lockWaitMs` on a lock. */
+export function boundedWait(pool: Pool, lockWaitMs: number): Query {
+  return (sql, params) =>
+    withTransaction(pool, async (client) => {
+      await client.query(`SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`)
+      return await client.query(sql, params)
+    })
+}
+
 /**
  * Runs `fn` in one transaction that first takes the advisory lock `key`, held until it commits or
  * rolls back. A transaction's lock, not a session's: behind PgBouncer in transaction mode each

@@ -6,6 +6,9 @@
 /** The Postgres schema holding the library's private tables and its migrations journal. */
 export const SCHEDULER_SCHEMA = 'subscription_scheduler'
 
+/** Below every UUID: where a keyset walk over uuid ids starts. */
+export const LOWEST_UUID = '00000000-0000-0000-0000-000000000000'
+
 /** The host's table as the library reads it, for messages about a database that lacks it. */
 export const HOST_TABLE_SHAPE = 'subscriptions(id uuid, user_id uuid, frequency, active)'
 

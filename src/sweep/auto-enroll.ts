@@ -9,10 +9,11 @@
  * without an anti-join over every subscription.
  */
 import type { Pool } from 'pg'
-import { withTransaction } from '../db/executor.js'
+import { boundedWait } from '../db/executor.js'
+import type { Query } from '../db/executor.js'
+import { LOWEST_UUID } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
 import { enrolAroundLocks } from './enrol-around-locks.js'
-import type { Query } from './enrol-around-locks.js'
 
 export interface EnrolmentResult {
   /** Rows created by this pass. */
@@ -87,7 +88,7 @@ async function enrolPasses(query: Query, missing: number, tally: { enrolled: num
       if (!isStatementTimeout(error)) throw error
     }
   }
-  let after = '00000000-0000-0000-0000-000000000000'
+  let after = LOWEST_UUID
   let size = PAGE_SIZE
   for (;;) {
     let page
@@ -103,15 +104,6 @@ async function enrolPasses(query: Query, missing: number, tally: { enrolled: num
     if (row.seen < size || row.last === null) return
     after = row.last
   }
-}
-
-/** One statement in a transaction of its own that gives up (55P03) after `lockWaitMs` on a lock. */
-export function boundedWait(pool: Pool, lockWaitMs: number): Query {
-  return (sql, params) =>
-    withTransaction(pool, async (client) => {
-      await client.query(`SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`)
-      return await client.query(sql, params)
-    })
 }
 
 export interface EnrolmentPass {
@@ -141,7 +133,7 @@ export async function enrolMissingRows(pool: Pool, lockWaitMs?: number): Promise
   } catch (error) {
     if ((error as { code?: unknown }).code !== '55P03') throw error
   }
-  const around = await enrolAroundLocks(pool, (ms) => boundedWait(pool, ms))
+  const around = await enrolAroundLocks(pool)
   tally.enrolled += around.enrolled
   return { enrolled: tally.enrolled, lockedOut: Math.max(0, await countMissing(pool)), finished: around.finished }
 }

@@ -12,6 +12,7 @@
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
+import { LOWEST_UUID } from '../db/names.js'
 import { HISTORY_INSERT } from '../records/history.js'
 import { START_END_COLUMNS } from '../records/instants.js'
 import { catchUpWindowStart, withinCatchUpWindow } from '../schedule/catch-up-window.js'
@@ -81,7 +82,7 @@ export async function skipBeyondCatchUpWindow(pool: Pool, options: ResolvedOptio
   const start = catchUpWindowStart(options, now)
   if (start === null) return 0
   const windowText = `${options.catchUpWindowDays} day${options.catchUpWindowDays === 1 ? '' : 's'}`
-  let cursor: [Date | string, string] = ['-infinity', '00000000-0000-0000-0000-000000000000']
+  let cursor: [Date | string, string] = ['-infinity', LOWEST_UUID]
   let moved = 0
   for (;;) {
     const page = await withTransaction(pool, async (tx) => {

@@ -2,6 +2,7 @@
  * The claim statement: which rows each kind of sweep takes, in which order, and how it marks
  * them. One statement per page, run inside the page's transaction (claim.ts).
  */
+import { LOWEST_UUID } from '../db/names.js'
 import { ownedByLiveJob } from './live-claims.js'
 import type { JobQueue } from './live-claims.js'
 
@@ -13,7 +14,7 @@ export interface Cursor {
   id: string
 }
 
-export const START_CURSOR: Cursor = { key: '-infinity', id: '00000000-0000-0000-0000-000000000000' }
+export const START_CURSOR: Cursor = { key: '-infinity', id: LOWEST_UUID }
 
 export const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
 const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`

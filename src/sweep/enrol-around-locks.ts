@@ -11,9 +11,8 @@
  * deleted meanwhile (the foreign key fails) is split the same way.
  */
 import type { Pool } from 'pg'
-
-/** One statement, as `pool.query` runs it. */
-export type Query = <R extends object>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>
+import { boundedWait } from '../db/executor.js'
+import { LOWEST_UUID } from '../db/names.js'
 
 /** Rows inserted per statement. */
 const CHUNK = 256
@@ -55,14 +54,13 @@ export interface AroundLocks {
 
 /**
  * Enrols every missing subscription it can reach within its budget without waiting on a lock
- * for more than a moment. `waiting(ms)` runs one statement in a transaction with that lock
- * timeout.
+ * for more than a moment.
  */
-export async function enrolAroundLocks(pool: Pool, waiting: (lockWaitMs: number) => Query, budgetMs = BUDGET_MS): Promise<AroundLocks> {
+export async function enrolAroundLocks(pool: Pool, budgetMs = BUDGET_MS): Promise<AroundLocks> {
   const deadline = Date.now() + budgetMs
-  const query = waiting(CHUNK_LOCK_WAIT_MS)
+  const query = boundedWait(pool, CHUNK_LOCK_WAIT_MS)
   let enrolled = 0
-  let after = '00000000-0000-0000-0000-000000000000'
+  let after = LOWEST_UUID
   while (Date.now() < deadline) {
     const { rows } = await pool.query<{ id: string }>(READ_MISSING, [after, READ_PAGE])
     if (rows.length === 0) return { enrolled, finished: true }
