@@ -249,6 +249,37 @@ describe('migrate', () => {
     }
   })
 
+  test('a second installation in another schema of one database (a schema per test file) is told to use a database of its own, not to drop the first one\'s', async () => {
+    const db = await createEmptyDatabase()
+    const pools: pg.Pool[] = []
+    const onPath = (schema: string) => {
+      const pool = new pg.Pool({ connectionString: db.url, max: 2, options: `-c search_path=${schema}` })
+      pools.push(pool)
+      return pool
+    }
+    try {
+      for (const schema of ['file_a', 'file_b']) {
+        await db.pool.query(`CREATE SCHEMA ${schema}`)
+        await onPath(schema).query(HOST_SUBSCRIPTIONS_DDL)
+      }
+      await migrate(onPath('file_a'))
+      const error = await migrate(onPath('file_b')).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(MigrationError)
+      const message = (error as Error).message
+      expect(message).toMatch(/subscription_processing is not in a schema of the connection's search_path \(file_b\) but in file_a/)
+      expect(message).toMatch(/give this one a database of its own .*TEMPLATE/)
+      expect(message).not.toMatch(/it was dropped|drop the schema/)
+      // Started with migrate: false, it says the same, not that the table was dropped.
+      const scheduler = createSubscriptionScheduler(onPath('file_b'), { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, schedule: false })
+      const notMigrated = await scheduler.start().catch((e: unknown) => e)
+      expect(notMigrated).toBeInstanceOf(NotMigratedError)
+      expect((notMigrated as Error).message).toMatch(/not in a schema of the connection's search_path \(file_b\) but in file_a/)
+      await scheduler.stop({ timeoutMs: 1000 }).catch(() => {})
+    } finally {
+      await Promise.all(pools.map((p) => p.end()))
+    }
+  })
+
   test('a foreign key dropped after the migrations (a drizzle-kit push shown the table) is put back by the next migrate(), and start() says so', async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)

@@ -16,7 +16,7 @@ import { MIGRATIONS } from './migrations.generated.js'
 import { assertAdoptable, assertHostTable } from './adoptable.js'
 import { assertOneOnSearchPath } from './session-checks.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
-import { missingTable } from './missing-tables.js'
+import { missingTable, PROCESSING_MISSING, processingOffPath } from './missing-tables.js'
 import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
 import { checkBossSchema } from '../config/resolve-options.js'
@@ -130,6 +130,8 @@ async function migrateTables(pool: Pool, migrations: readonly Migration[]): Prom
     // The journal says what was applied, not what is still there: a table dropped since (by a
     // host's drizzle-kit push, say) is not created again, and every later call would fail.
     const missing = await missingTable(client)
+    const offPath = missing === PROCESSING_MISSING ? await processingOffPath(client) : null
+    if (offPath) throw new MigrationError(`The journal ${TABLES.migrations} records the scheduler's migrations as applied, for another installation: ${offPath}.`)
     if (missing) {
       throw new MigrationError(
         `The journal ${TABLES.migrations} records the scheduler's migrations as applied, but ${missing}: it was dropped ` +

@@ -9,7 +9,7 @@
 import type { Executor } from './executor.js'
 import { NotFoundError, NotMigratedError } from '../errors.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { HOST_TABLE_SHAPE, TABLES } from './names.js'
+import { HOST_TABLE_SHAPE, SCHEDULER_SCHEMA, TABLES } from './names.js'
 
 const HOST_TABLE =
   'the host table subscriptions does not exist on the connection\'s search_path; the scheduler reads ' +
@@ -25,6 +25,8 @@ function isSchemaError(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('42') || code === '3F000')
 }
 
+export const PROCESSING_MISSING = 'subscription_processing does not exist'
+
 /** Which of the tables the scheduler needs is missing (the host's first), if any. */
 export async function missingTable(db: Executor): Promise<string | null> {
   const { rows } = await db.query<{ host: string | null; processing: string | null; runs: string | null; journal: string | null }>(
@@ -33,14 +35,36 @@ export async function missingTable(db: Executor): Promise<string | null> {
   )
   const found = rows[0]
   if (!found?.host) return HOST_TABLE
-  if (!found.processing) return 'subscription_processing does not exist'
+  if (!found.processing) return PROCESSING_MISSING
   if (!found.runs || !found.journal) return `${TABLES.runs} does not exist`
   return null
+}
+
+/**
+ * subscription_processing missing from the search_path but in another schema of the database:
+ * another installation's (a test suite with a schema per file, say). The scheduler's own schema,
+ * its migrations journal with it, is one per database, so the journal says migrated for that one,
+ * and neither dropping the scheduler's schema nor migrating again would help.
+ */
+export async function processingOffPath(db: Executor): Promise<string | null> {
+  const { rows } = await db.query<{ schemas: string[] | null; path: string }>(
+    `SELECT array_agg(n.nspname::text ORDER BY n.nspname) AS schemas, current_setting('search_path') AS path
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = 'subscription_processing' AND c.relkind IN ('r', 'p') AND n.nspname <> ALL(current_schemas(true))`,
+  )
+  const found = rows[0]
+  if (!found?.schemas?.length) return null
+  const where = found.schemas.join(', ')
+  return `subscription_processing is not in a schema of the connection's search_path (${found.path}) but in ${where}, another ` +
+    `installation's. The scheduler's own schema ${SCHEDULER_SCHEMA} (its migrations journal and run history) is one per database, so a ` +
+    `database holds one installation: give this one a database of its own (for tests, CREATE DATABASE … TEMPLATE a migrated one ` +
+    `takes a fraction of a second), or set the scheduler's search_path to ${where}. Do not drop ${SCHEDULER_SCHEMA}: the installation in ${where} uses it`
 }
 
 /** What keeps this database from being the one this version's statements were written for, if anything. */
 async function whatIsMissing(db: Executor): Promise<string | null> {
   const missing = await missingTable(db)
+  if (missing === PROCESSING_MISSING) return (await processingOffPath(db)) ?? missing
   if (missing) return missing
   const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
   const last = Number(applied[0]?.last ?? 0)
