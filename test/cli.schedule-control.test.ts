@@ -228,8 +228,8 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
       [['skip', '00000000-0000-4000-8000-000000000000'], 1, /^error: Subscription 00000000-0000-4000-8000-000000000000 is not enrolled/m],
       [['resume', '00000000-0000-4000-8000-000000000000'], 1, /is not enrolled/],
       [['skip', id, '--slot', 'tomorrow'], 2, /^error: --slot: expected a date and time with its zone/m],
-      [['skip', busy], 4, /^error: Cannot skip the next slot of subscription .* while a call for it is in flight/m],
-      [['reschedule', busy, '--run-at', '10:00'], 4, /^error: Cannot reschedule subscription .* while a call for it is in flight/m],
+      [['skip', busy], 4, /^error: Cannot skip the next slot of subscription .* while a call for it is queued or in flight/m],
+      [['reschedule', busy, '--run-at', '10:00'], 4, /^error: Cannot reschedule subscription .* while a call for it is queued or in flight/m],
     ]
     for (let i = 0; i < cases.length; i += 3) {
       const batch = cases.slice(i, i + 3)

@@ -270,7 +270,7 @@ describe('reschedule', () => {
     await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
     // A second run on demand would call nothing: it is refused, and no empty run is recorded.
     const runs = (await scheduler.listRuns({ limit: 1000 })).length
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/a call for it is in flight or queued \(status 'queued'\).*once that has settled/)
+    await expect(scheduler.runSubscription(id)).rejects.toThrow(/a call for it is queued or in flight \(status 'queued'\).*once its run has called it and recorded the outcome/)
     await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionBusyError)
     expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     const { finishedAt } = await waitForRun(run.runId)

@@ -99,8 +99,8 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
       : 'back in the queue for another instance.'
     options.logger.info(`Subscription ${row.subscription_id}: call cancelled by stop() (attempt ${attempt}); ${then}`)
   } else {
-    // Given up on, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a slot given up.
+    // No retry left, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a final failure.
     const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
-    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', giving up on this slot' : ', will retry'}): ${outcome.error}`)
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', no retry left: the row is failed until the next sweep or retryFailed()' : ', will retry'}): ${outcome.error}`)
   }
 }

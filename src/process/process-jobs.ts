@@ -46,7 +46,7 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           ctx.givenUp.subscriptions += job.data.ids.length
           ctx.givenUp.reason ??= (error as Error).message
         } else {
-          logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscriptions) failed, will retry: ${(error as Error).message}`)
+          logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscription${job.data.ids.length === 1 ? '' : 's'}) failed, will retry: ${(error as Error).message}`)
         }
         return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
       }

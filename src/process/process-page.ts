@@ -39,6 +39,8 @@ const SETTLE_RETRY_MAX_MS = 1_000
  */
 const REDELIVERY_GRACE_MS = 3_000
 
+const outcomeCount = (n: number) => `${n} outcome${n === 1 ? '' : 's'}`
+
 /**
  * Records a chunk, riding out a database outage (the calls are made: losing their outcomes would
  * mean calling again), then announces it once committed. One per instance: see settle-queue.ts.
@@ -48,7 +50,7 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   const deps = { pool: ctx.pool, boss: ctx.boss, processQueue: ctx.processQueue, deadQueue: ctx.deadQueue, options }
   const settled = await retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,
-    what: `recording ${chunk.outcomes.length + (chunk.leftovers?.length ?? 0)} outcomes`,
+    what: `recording ${outcomeCount(chunk.outcomes.length + (chunk.leftovers?.length ?? 0))}`,
     maxDelayMs: SETTLE_RETRY_MAX_MS,
     signal: ctx.giveUpSignal,
   })
@@ -165,9 +167,9 @@ function verdictOf(outcome: Outcome): CallVerdict {
  */
 function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): void {
   const { runId, ids } = job.data
-  // Its outcomes were all recorded before its delivery could complete: nothing lost, nothing to call.
+  // Its outcomes were all recorded before its delivery could complete, or its rows left it: nothing lost, nothing to call.
   if (callable === 0) {
-    ctx.options.logger.info(`Job ${job.id} of run ${runId} was delivered again (delivery ${job.retryCount + 1}); its subscriptions were all recorded already, so it calls none.`)
+    ctx.options.logger.info(`Job ${job.id} of run ${runId} was delivered again (delivery ${job.retryCount + 1}); none of its subscriptions is left to call (each recorded already, deleted, or no longer to be called), so it calls none.`)
     return
   }
   const of = `${callable} of its ${ids.length} subscription${ids.length === 1 ? '' : 's'}`

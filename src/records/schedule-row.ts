@@ -89,10 +89,23 @@ export function isHeld(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' | 'j
  */
 export function assertIdle(row: ScheduleRow, action: string): void {
   if (!isHeld(row)) return
-  throw new SubscriptionBusyError(
-    `Cannot ${action} subscription ${row.subscription_id} while a call for it is in flight (status '${row.status}'): ` +
-      'its outcome sets the next slot. Try again once it has settled (within workerTimeoutMs, or after its retry).',
-  )
+  const { what, when } = holding(row)
+  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`)
+}
+
+/**
+ * What holds a row, and when to try again, by its status. A queued row's call may be made now or
+ * wait behind the rest of a big run for minutes: "within workerTimeoutMs" misled a trial's operator.
+ */
+function holding(row: ScheduleRow): { what: string; when: string } {
+  if (row.status === 'queued') {
+    return {
+      what: "a call for it is queued or in flight (status 'queued')",
+      when: "once its run has called it and recorded the outcome: a call takes at most workerTimeoutMs, but a big run's backlog can keep it queued for longer (listRuns() or the dashboard shows the run's progress)",
+    }
+  }
+  if (row.status === 'processing') return { what: "a call for it is in flight (status 'processing')", when: 'once it has settled (within workerTimeoutMs, or after its retry)' }
+  return { what: `a job still holds it (status '${row.status}': a retry waiting, or a call still out)`, when: 'once that has settled (after its retry)' }
 }
 
 /**
@@ -119,10 +132,8 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
  * with pg-boss still holding the job (a backlog longer than the lease).
  */
 export function busyRunning(row: ScheduleRow): SubscriptionBusyError {
-  return new SubscriptionBusyError(
-    `Cannot run subscription ${row.subscription_id} now: a call for it is in flight or queued (status '${row.status}'), and its outcome sets the next slot. ` +
-      'Run it again once that has settled (within workerTimeoutMs, or after its retry).',
-  )
+  const { what, when } = holding(row)
+  return new SubscriptionBusyError(`Cannot run subscription ${row.subscription_id} now: ${what}, and its outcome sets the next slot. Run it again ${when}.`)
 }
 
 /**

@@ -80,7 +80,7 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: ResolvedOptions['logger']): void {
   if (givenUp.jobs === 0) return
   logger.warn(
-    `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscriptions) could record their outcomes ` +
+    `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscription${givenUp.subscriptions === 1 ? '' : 's'}) could record their outcomes ` +
       `(${givenUp.reason}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
       'idempotency keys, by the next instance to take them.',
   )
@@ -167,7 +167,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         // A stop gave up on an outage the settle was riding out: no row is at fault, and none
         // would be recorded alone. (Past the settle's own deadline, each is tried alone, afresh.)
         splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)),
-        onSplit: (n) => logger.warn(`Recording ${n} outcomes together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
+        onSplit: (n) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed; recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
       }),
       pages: createPageReader(pool),
       callable: createCallableReader(pool),
