@@ -108,7 +108,9 @@ describe('the settings the workers published', { timeout: SLOW_MS }, () => {
   test('reschedule --run-at 08:00 moves the next run to 08:00 on a working day, shown in Europe/Berlin', async () => {
     const id = await workdays(inAnHour())
     const result = await runCli(['reschedule', id, '--run-at', '08:00'], env)
-    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result).toMatchObject({ code: 0 })
+    // Its only warning: this file's yearly placeholder cron leaves its slots waiting for months.
+    for (const line of result.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/slots come at 08:00 Europe\/Berlin, but sweeps run on cron '0 0 1 1 \*'/)
     const row = await library.getSubscription(id)
     expect(row).toMatchObject({ runAt: '08:00', timezone: null })
     const next = /^ {2}next run {5}(\S+) \(Europe\/Berlin\)$/m.exec(result.stdout)

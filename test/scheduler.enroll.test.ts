@@ -96,7 +96,8 @@ describe('enroll', () => {
 
   test("a zone that keeps one offset all year under a region's name ('EST') is taken, with a warning naming the zone meant, said when it is set, not at every re-enroll", async () => {
     const id = await insertHostSubscription()
-    const said = () => logger.messages('warn').filter((m) => m.includes(id))
+    // (Its slots wait for this file's yearly placeholder cron, which sweep-wait.ts says too: not counted here.)
+    const said = () => logger.messages('warn').filter((m) => m.includes(id) && !m.includes('slots come at'))
     await scheduler.enroll(id, { timezone: 'EST' })
     expect(await processingRow(id)).toMatchObject({ timezone: 'EST' })
     expect(said()).toEqual([expect.stringContaining('America/New_York')])

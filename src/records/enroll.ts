@@ -16,6 +16,7 @@ import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
+import { sweepWaitWarning } from './sweep-wait.js'
 
 export type { ScheduleSettings }
 
@@ -87,6 +88,13 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
  * and for a row already processed, the next slot is computed at once (as `reschedule()` does).
  * Settings the row already has change nothing.
  */
+/** Says when the slots a subscription was just given wait over an hour for their sweep (sweep-wait.ts). */
+async function warnOfSweepWait(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<void> {
+  if (row.status === 'paused' || row.status === 'ended') return
+  const warning = await sweepWaitWarning(db, options, row, row.next_run_at, now)
+  if (warning) options.logger.warn(warning)
+}
+
 export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
   assertUuid('subscriptionId', subscriptionId)
   const settings = checkSettings(given, ['db'])
@@ -112,11 +120,13 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
       if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
+      await warnOfSweepWait(db, options, written, now)
       return enrolled(written, created)
     }
     if (!created) assertIdle(row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
     if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
+    await warnOfSweepWait(db, options, written, now)
     return enrolled(written, created)
   }
   if (host) return await work(toExecutor(host))

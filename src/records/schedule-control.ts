@@ -14,6 +14,7 @@ import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
 import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
+import { sweepWaitWarning } from './sweep-wait.js'
 import { assertIdle, offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning } from './schedule-settings.js'
@@ -48,11 +49,13 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const written = await applySchedule(tx, options, row, settings, now)
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
-    return { nextRunAt: written.next_run_at }
+    const late = written.status === 'paused' || written.status === 'ended' ? null : await sweepWaitWarning(tx, options, written, written.next_run_at, now)
+    return { nextRunAt: written.next_run_at, late }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
-  return result
+  if (result.late) options.logger.warn(result.late)
+  return { nextRunAt: result.nextRunAt }
 }
 
 /**

@@ -1,0 +1,61 @@
+/**
+ * Slots are called by the first sweep at or after them. A trial of the Quick start (a daily cron
+ * at 09:00 Berlin, a subscription enrolled with New York's zone) saw every call made 18 hours
+ * after its slot, with no word in the log. enroll() and reschedule() now warn when the slots they
+ * give a subscription wait more than an hour for their sweep. Real Postgres and pg-boss.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import type { CapturedLogger } from '../src/testing.js'
+import { createTestDatabase } from './support/database.js'
+import type { TestDatabase } from './support/database.js'
+
+let db: TestDatabase
+let scheduler: SubscriptionScheduler
+let logger: CapturedLogger
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  logger = captureLogger()
+  // Mid-January: Berlin is UTC+1, New York UTC-5.
+  const clock = createManualClock('2027-01-15T12:00:00Z')
+  scheduler = createSubscriptionScheduler(db.pool, {
+    workerClient: createFakeWorkerClient(), logger, clock, migrate: false, cron: '0 9 * * *', timezone: 'Europe/Berlin',
+  })
+  await scheduler.start()
+})
+
+afterAll(async () => {
+  await scheduler?.stop({ timeoutMs: 2000 })
+})
+
+async function subscription(): Promise<string> {
+  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id) VALUES (gen_random_uuid()) RETURNING id::text`)
+  return rows[0]!.id
+}
+
+const lateWarnings = (id: string) => logger.messages('warn').filter((m) => m.startsWith(`Subscription ${id}'s slots come at`))
+
+test("enroll() with New York's zone under a daily Berlin sweep says each slot is called 18 h late, and how to avoid it", async () => {
+  const id = await subscription()
+  await scheduler.enroll(id, { timezone: 'America/New_York' })
+  const [warning, ...more] = lateWarnings(id)
+  expect(more).toEqual([])
+  expect(warning).toMatch(/slots come at 09:00 America\/New_York \(15:00 Europe\/Berlin\), but sweeps run on cron '0 9 \* \* \*' \(Europe\/Berlin\)/)
+  expect(warning).toMatch(/its next slot, 2027-01-15T14:00:00\.000Z, is called by the sweep at 2027-01-16T08:00:00\.000Z, 18 h late/)
+  expect(warning).toMatch(/Sweep more often \(cron '0 \* \* \* \*'/)
+  // The same enroll() again (every replica's start) changes nothing and says nothing more.
+  await scheduler.enroll(id, { timezone: 'America/New_York' })
+  expect(lateWarnings(id)).toHaveLength(1)
+})
+
+test('slots a sweep follows within the hour are not warned of; a reschedule to a time just after the sweep is', async () => {
+  const id = await subscription()
+  await scheduler.enroll(id, { timezone: 'Europe/Berlin' })
+  await scheduler.reschedule(id, { runAt: '08:30' })
+  expect(lateWarnings(id)).toEqual([])
+  await scheduler.reschedule(id, { runAt: '09:15' })
+  expect(lateWarnings(id)).toEqual([expect.stringMatching(/slots come at 09:15 Europe\/Berlin, but sweeps run .*, 23\.8 h late/)])
+})
