@@ -66,7 +66,11 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
   client.on('error', onError)
   try {
-    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+    // A lock_timeout the host sets for its role or database is for its own queries: here it failed
+    // a settle waiting on a run's counter row another instance was writing, or on a row the host
+    // held for a moment, and every failed settle calls the worker again. These transactions wait
+    // (boundedWait and withAdvisoryLock set their own bound after this).
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 0')
     const result = await fn(client)
     await client.query('COMMIT')
     return result

@@ -124,7 +124,8 @@ export async function enrolMissingRows(pool: Pool, lockWaitMs?: number): Promise
   if (missing <= 0) return { enrolled: 0, lockedOut: 0, finished: true }
   const tally = { enrolled: 0 }
   if (lockWaitMs === undefined) {
-    await enrolPasses((sql, params) => pool.query(sql, params), missing, tally)
+    // Waits as long as a lock is held, whatever lock_timeout the role or database sets.
+    await enrolPasses(boundedWait(pool, 0), missing, tally)
     return { enrolled: tally.enrolled, lockedOut: 0, finished: true }
   }
   try {
