@@ -358,7 +358,7 @@ describe('every route', () => {
     const { id, run } = await callInFlight()
     const busy = await call('POST', `/subscriptions/${id}/run`)
     expect(refused(busy)).toEqual({ status: 409, code: 'SUBSCRIPTION_BUSY', field: undefined })
-    expect(busy.body.error.message).toMatch(/in flight.*once that has settled/)
+    expect(busy.body.error.message).toMatch(/queued or in flight.*once its run has called it and recorded the outcome/)
     await finishedRun(run.runId)
     await call('POST', `/subscriptions/${id}/pause`)
     const paused = await call('POST', `/subscriptions/${id}/run`)
