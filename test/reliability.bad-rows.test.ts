@@ -129,6 +129,32 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
   }
 })
 
+test("a row whose claim a host's trigger refuses is stepped past: the sweep claims the rest, the run's error names it, and it stays due", async () => {
+  const ids = await seedSubscriptions(db.pool, { count: 300 })
+  const refusedId = ids[150]!
+  await db.pool.query(`CREATE FUNCTION refuse_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.subscription_id = '${refusedId}' AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;
+      RETURN NEW;
+    END $$`)
+  await db.pool.query(`CREATE TRIGGER refuse_claim BEFORE UPDATE ON subscription_processing FOR EACH ROW EXECUTE FUNCTION refuse_claim()`)
+  const before = worker.calls.length
+  try {
+    const summary = await scheduler.runNow()
+    expect(summary.error).toMatch(new RegExp(`^1 subscription was not claimed: a trigger or constraint of yours refused the update of its row \\(${refusedId}: host rule: frozen\\)\\. It stays due`))
+    const called = new Set(worker.calls.slice(before).map((c) => c.subscriptionId))
+    expect(ids.filter((id) => !called.has(id))).toEqual([refusedId])
+    expect((await rowsFor(db.pool, [refusedId]))[0]).toMatchObject({ status: 'pending', next_run_at: null })
+  } finally {
+    await db.pool.query(`DROP TRIGGER IF EXISTS refuse_claim ON subscription_processing`)
+    await db.pool.query(`DROP FUNCTION IF EXISTS refuse_claim()`)
+  }
+  // The rule lifted, the next sweep takes it.
+  const next = await scheduler.runNow()
+  expect(next.error).toBeNull()
+  expect(worker.calls.slice(before).filter((c) => c.subscriptionId === refusedId)).toHaveLength(1)
+})
+
 test('runSubscription() takes at once a row whose job is gone (failed for good, or deleted), without waiting out its lease', async () => {
   const [orphan] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
   // Queued for a job pg-boss no longer has, its lease an hour ahead: as a dead-lettered page job leaves it.

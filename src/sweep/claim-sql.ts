@@ -95,8 +95,9 @@ export const TAKES_IDS: ReadonlySet<ClaimKind> = new Set(['failed', 'single'])
  * sort key (the next cursor) on every row; a `failed` claim also returns each row's status before
  * it (a row paused for failures is resumed by it).
  */
-export function claimSql(kind: ClaimKind, queue: JobQueue): string {
-  const { key, where, slot, resetAttempts } = SELECTION[kind]
+/** The rows a page of `kind` takes, in its order, from the cursor `$2`/`$3` on (claimSql's parameters). */
+function candidates(kind: ClaimKind, queue: JobQueue): string {
+  const { key, where } = SELECTION[kind]
   const notLive = TAKES_EXPIRED.has(kind) ? `
          AND NOT ${ownedByLiveJob(queue)}` : ''
   // A row this run has already taken waits for the next run: its job may have settled it (done,
@@ -107,16 +108,34 @@ export function claimSql(kind: ClaimKind, queue: JobQueue): string {
   // `$9` of a due sweep: rows claimed since then wait too (claimedBefore).
   const dueOnly = kind === 'due' ? `
          AND ($9::timestamptz IS NULL OR sp.claimed_at IS NULL OR sp.claimed_at < $9::timestamptz)` : ''
-  // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
   return `
-    WITH picked AS (
-      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id, sp.status AS previous_status
         FROM subscription_processing sp
         JOIN subscriptions s ON s.id = sp.subscription_id
        WHERE ${where}${dueOnly}${once}${notLive}
          AND s.active IS TRUE
          AND (${key}, sp.id) > ($2::timestamptz, $3::uuid)
-       ORDER BY ${key}, sp.id
+       ORDER BY ${key}, sp.id`
+}
+
+/**
+ * The first row a page of `kind` would take, with claimSql's parameters: the row a one-row claim
+ * failed on (a host's trigger refused it), which the sweep then steps past; not one another page
+ * holds. Its unused parameters are named once in a CTE, so that every one has a type.
+ */
+export function firstCandidateSql(kind: ClaimKind, queue: JobQueue): string {
+  return `
+    WITH typed AS (SELECT $4::int, $5::float8, $7::uuid[], $8::int)
+    SELECT ${SELECTION[kind].key}::text AS key, sp.id::text AS id, sp.subscription_id::text AS subscription_id${candidates(kind, queue)}
+     LIMIT 1
+       FOR UPDATE OF sp SKIP LOCKED`
+}
+
+export function claimSql(kind: ClaimKind, queue: JobQueue): string {
+  const { key, slot, resetAttempts } = SELECTION[kind]
+  // The CTE runs once (FOR UPDATE materialises it); its last row is the next page's cursor.
+  return `
+    WITH picked AS (
+      SELECT sp.id, sp.ctid, ${key} AS sort_key, sp.run_id AS previous_run_id, sp.job_id AS previous_job_id, sp.status AS previous_status${candidates(kind, queue)}
        LIMIT $4
          FOR UPDATE OF sp SKIP LOCKED
     ), numbered AS (

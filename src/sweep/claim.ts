@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
+import type { Executor } from '../db/executor.js'
 import { bossDb } from '../db/executor.js'
 import type { PgBoss } from 'pg-boss'
 import { pageJob, startAfterOf } from '../process/page-job.js'
@@ -14,7 +15,7 @@ import { recordHistory } from '../records/history.js'
 import { addSweptPage } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
-import { ASSIGN_JOBS, claimSql, TAKES_IDS } from './claim-sql.js'
+import { ASSIGN_JOBS, claimSql, firstCandidateSql, TAKES_IDS } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
 import { countTakeovers } from './takeovers.js'
 import type { ClaimedRow } from './takeovers.js'
@@ -84,13 +85,21 @@ function byJob(rows: ClaimedRow[]): ClaimedRow[][] {
   return [...groups.values()]
 }
 
+function claimParams(input: ClaimPageInput, jobIds: string[]): unknown[] {
+  const extra = TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : input.kind === 'due' ? [input.claimedBefore ?? null] : []
+  return [input.now, input.after.key, input.after.id, input.limit, input.leaseSeconds, input.runId, jobIds, input.jobSize, ...extra]
+}
+
+/** The first row a claim of `input` would take, if any: the one a one-row claim failed on. */
+export async function firstCandidate(db: Executor, input: ClaimPageInput): Promise<{ key: string; id: string; subscription_id: string } | null> {
+  const { rows } = await db.query<{ key: string; id: string; subscription_id: string }>(firstCandidateSql(input.kind, input), claimParams(input, []))
+  return rows[0] ?? null
+}
+
 /** Claims one page and enqueues its job(s), inside the caller's transaction on `client`. */
 export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPageInput): Promise<ClaimPageResult> {
   const jobIds = Array.from({ length: Math.ceil(input.limit / input.jobSize) }, () => randomUUID())
-  const extra = TAKES_IDS.has(input.kind) ? [input.subscriptionIds ?? null] : input.kind === 'due' ? [input.claimedBefore ?? null] : []
-  const { rows } = await client.query<ClaimedRow>(claimSql(input.kind, input), [
-    input.now, input.after.key, input.after.id, input.limit, input.leaseSeconds, input.runId, jobIds, input.jobSize, ...extra,
-  ])
+  const { rows } = await client.query<ClaimedRow>(claimSql(input.kind, input), claimParams(input, jobIds))
   if (rows.length === 0) return { claimed: 0, jobIds: [], finishedRuns: [], next: null }
 
   const spreadMs = input.kind === 'due' ? input.spreadMs : 0

@@ -4,7 +4,7 @@
  */
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { claimPage } from './claim.js'
+import { claimPage, firstCandidate } from './claim.js'
 import type { ClaimPageInput } from './claim.js'
 import { START_CURSOR } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
@@ -12,9 +12,10 @@ import { withTransaction } from '../db/executor.js'
 import type { Clock } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
 import type { PageJobTimings } from '../process/page-job.js'
-import { abandonSweep, finishSweep } from '../records/runs.js'
+import { abandonSweep, finishSweep, noteRunError } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { retryTransient } from '../db/transient.js'
+import { createRefusedClaims, isRowRefusal } from './refused-claims.js'
 
 export interface SweepContext {
   pool: Pool
@@ -96,23 +97,42 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   const total: SweepResult = { claimed: 0 }
   let failure: unknown
   let unfinished = false
+  const refused = createRefusedClaims(runId, ctx.logger)
   const walk = async (kind: ClaimKind) => {
     let cursor: Cursor | null = START_CURSOR
     let limit = Math.min(ctx.pageSize, Math.max(ctx.jobSize, FIRST_PAGE))
+    // A page a host's rule refused: pages stay small until the refused row is stepped past.
+    let narrowing = false
     while (cursor && !ctx.signal?.aborted && failure === undefined) {
       const after: Cursor = cursor
-      // A page is one transaction; if the database drops mid-page it rolls back whole, so
-      // the page is simply claimed again once the database is back.
-      const page = await retryTransient(
-        () =>
-          withTransaction(ctx.pool, (client) => claimPage(client, ctx.boss, claimInput(ctx, runId, now, scope, { kind, after, limit }))),
-        { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
-      )
+      let page
+      try {
+        // A page is one transaction; if the database drops mid-page it rolls back whole, so
+        // the page is simply claimed again once the database is back.
+        page = await retryTransient(
+          () =>
+            withTransaction(ctx.pool, (client) => claimPage(client, ctx.boss, claimInput(ctx, runId, now, scope, { kind, after, limit }))),
+          { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
+        )
+      } catch (error) {
+        if (!isRowRefusal(error) || !refused.canSkip()) throw error
+        narrowing = true
+        if (limit > 1) {
+          limit = Math.max(1, Math.floor(limit / RAMP))
+          continue
+        }
+        const row = await firstCandidate(ctx.pool, claimInput(ctx, runId, now, scope, { kind, after, limit }))
+        if (!row) throw error
+        refused.add(row.subscription_id, error)
+        cursor = { key: row.key, id: row.id }
+        narrowing = false
+        continue
+      }
       total.claimed += page.claimed
       if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
       for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
       cursor = page.next
-      limit = Math.min(ctx.pageSize, limit * RAMP)
+      if (!narrowing) limit = Math.min(ctx.pageSize, limit * RAMP)
     }
     if (cursor) unfinished = true
   }
@@ -134,6 +154,8 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
     ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; ${by} sweeps the rest.`)
     return total
   }
+  const refusals = refused.summary()
+  if (refusals) await retryTransient(() => noteRunError(ctx.pool, runId, refusals), { logger: ctx.logger, what: `recording run ${runId}'s refused claims` })
   // Whatever was enqueued before a failure still settles; the run records the error.
   const finished = await retryTransient(
     () => finishSweep(ctx.pool, runId, ctx.clock.now(), failure ? String((failure as Error).message ?? failure) : undefined),
