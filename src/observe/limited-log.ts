@@ -89,7 +89,7 @@ export function flushLimitedLogs(logger: Logger): void {
 
 export const FAILED_ATTEMPTS: LimitedKind = {
   what: 'failed attempts',
-  where: 'listFailures(), the failures table and the pss.subscriptions.failed metric have each',
+  where: 'each one is in listFailures(), the failures table and the pss.subscriptions.failed metric',
 }
 
 /**

@@ -46,7 +46,12 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           ctx.givenUp.subscriptions += job.data.ids.length
           ctx.givenUp.reason ??= (error as Error).message
         } else {
-          logger.error(`Processing a job of run ${job.data.runId} (${job.data.ids.length} subscription${job.data.ids.length === 1 ? '' : 's'}) failed, will retry: ${(error as Error).message}`)
+          // Its calls' outcomes recorded are kept: a delivery again calls only the rows it still owns.
+          const n = job.data.ids.length
+          const then = job.retryCount >= job.retryLimit
+            ? 'its deliveries are spent: its rows still owned wait for their claim to expire, then the next sweep calls them (runSubscription() takes one at once)'
+            : 'it is delivered again, calling only the rows whose outcomes were not recorded'
+          logger.error(`A job of run ${job.data.runId} (${n} subscription${n === 1 ? '' : 's'}) did not complete, and ${then}: ${(error as Error).message}`)
         }
         return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
       }

@@ -40,8 +40,8 @@ export interface SettleQueuePolicy {
    * may have failed it), or fails as a whole. @default always
    */
   splits?: (error: unknown) => boolean
-  /** Told when a chunk that failed is recorded again an outcome at a time. */
-  onSplit?: (outcomes: number) => void
+  /** Told when a chunk that failed with `error` is recorded again an outcome at a time. */
+  onSplit?: (outcomes: number, error: unknown) => void
 }
 
 export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2, splits = () => true, onSplit }: SettleQueuePolicy = {}): SettleQueue {
@@ -64,7 +64,7 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
       for (const w of chunk) w.resolve()
     } catch (error) {
       if (chunk.length === 1 || !splits(error)) for (const w of chunk) w.reject(error)
-      else await settleAlone(chunk)
+      else await settleAlone(chunk, error)
     } finally {
       inFlight -= 1
       schedule()
@@ -77,8 +77,8 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
    * job then fails and is delivered again, calling only what it still owns; the others in the
    * chunk, of its job or another, are recorded.
    */
-  async function settleAlone(chunk: Waiting[]): Promise<void> {
-    onSplit?.(chunk.length)
+  async function settleAlone(chunk: Waiting[], error: unknown): Promise<void> {
+    onSplit?.(chunk.length, error)
     for (const w of chunk) {
       try {
         await settle([w.outcome])

@@ -17,13 +17,13 @@ test('logs the first lines of a minute, says when it stops, and counts the rest 
   expect(first.slice(0, 2)).toEqual(['attempt 1 failed', 'attempt 2 failed'])
   expect(first.at(-1)).toBe(
     `${LINES_PER_MINUTE} failed attempts logged this minute: until 2030-01-01T00:01:00.000Z further ones are counted, not logged ` +
-      '(listFailures(), the failures table and the pss.subscriptions.failed metric have each).',
+      '(each one is in listFailures(), the failures table and the pss.subscriptions.failed metric).',
   )
 
   now += 60_000
   log.warn('attempt 501 failed')
   expect(logger.messages('warn').slice(first.length)).toEqual([
-    `${500 - LINES_PER_MINUTE} more failed attempts not logged one by one in the minute before: listFailures(), the failures table and the pss.subscriptions.failed metric have each.`,
+    `${500 - LINES_PER_MINUTE} more failed attempts not logged one by one in the minute before: each one is in listFailures(), the failures table and the pss.subscriptions.failed metric.`,
     'attempt 501 failed',
   ])
 })
@@ -85,7 +85,7 @@ test('flushLimitedLogs() says at once how many lines each log to that logger lef
   const before = logger.messages('warn').length
   flushLimitedLogs(logger)
   expect(logger.messages('warn').slice(before)).toEqual([
-    '3 more failed attempts not logged one by one since 2030-01-01T00:00:00.000Z: listFailures(), the failures table and the pss.subscriptions.failed metric have each.',
+    '3 more failed attempts not logged one by one since 2030-01-01T00:00:00.000Z: each one is in listFailures(), the failures table and the pss.subscriptions.failed metric.',
   ])
   // The other logger's count waits for its minute's end; a second flush has nothing to say.
   expect(other.messages('warn').some((m) => m.includes('more failed attempts'))).toBe(false)
