@@ -36,7 +36,7 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
     limitedLogOf(options, UNKNOWN_FREQUENCIES).warn(
       `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; ` +
         (options.unknownFrequency === 'fail' ? "its slots are computed daily, and its calls fail (unknownFrequency 'fail'). " : 'scheduling it daily. ') +
-        `Use a built-in name ('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly') or add it to the \`frequencies\` option.`,
+        `Use a name it knows (${Object.keys(options.frequencies).map((name) => `'${name}'`).join(', ')}: matched exactly) or add it to the \`frequencies\` option.`,
     )
 }
 

@@ -91,3 +91,14 @@ describe('the preview of a row never processed', () => {
     expect(upcomingOf(options, never, 1, new Date('2026-12-01T08:30:00Z'), sweep).map(iso)).toEqual(['2026-12-02T08:00:00.000Z'])
   })
 })
+
+describe('an unknown frequency', () => {
+  test("is warned of with every name the scheduler knows, the host's own included, so a near miss ('Workdays') shows", () => {
+    const logger = captureLogger()
+    const options = optionsAt('2027-03-01T12:00:00Z', { logger, frequencies: resolveFrequencies({ workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } }) })
+    slotAfter(options, row({ frequency: 'Workdays' }), new Date('2027-03-01T12:00:00Z'), false, true)
+    const [warning, ...more] = logger.messages('warn')
+    expect(more).toEqual([])
+    expect(warning).toMatch(/unknown frequency "Workdays"; scheduling it daily\. Use a name it knows \('daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly', 'workdays': matched exactly\)/)
+  })
+})
