@@ -51,8 +51,22 @@ const FIXED_OFFSET_ZONES: Readonly<Record<string, string>> = {
 
 /** What a warning says of a zone that keeps one offset all year under a name that reads as a region's; null for any other. */
 export function fixedOffsetNote(tz: string): string | null {
-  const note = FIXED_OFFSET_ZONES[tz.toUpperCase()]
+  const note = FIXED_OFFSET_ZONES[tz.toUpperCase()] ?? etcOffsetNote(tz)
   return note === undefined ? null : `Time zone ${JSON.stringify(tz)} is ${note}.`
+}
+
+/**
+ * `Etc/GMT+3` is three hours behind UTC, not ahead: the POSIX sign, the inverse of what the name
+ * reads as. A time trial's `Etc/GMT+3`, meant as UTC+3, ran six hours off, with no word.
+ */
+function etcOffsetNote(tz: string): string | undefined {
+  const match = /^Etc\/GMT([+-])(\d{1,2})$/i.exec(tz)
+  if (!match || match[2] === '0') return undefined
+  const [, sign, hours] = match as unknown as [string, '+' | '-', string]
+  const actual = `UTC${sign === '+' ? '−' : '+'}${hours}`
+  const flipped = `Etc/GMT${sign === '+' ? '-' : '+'}${hours}`
+  return `${actual} all year: the sign of an Etc/GMT zone is inverted (POSIX's), so it is ${Number(hours)} hour${hours === '1' ? '' : 's'} ` +
+    `${sign === '+' ? 'behind' : 'ahead of'} UTC. For ${sign === '+' ? 'UTC+' : 'UTC−'}${hours} use '${flipped}', or a place's zone to follow its clocks`
 }
 
 /** True for a 24-hour wall time `'HH:MM'` or `'H:MM'` that {@link parseRunAt} accepts. */

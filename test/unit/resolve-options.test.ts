@@ -263,8 +263,18 @@ describe('resolveOptions with good options', () => {
     ])
     resolveOptions({ timezone: 'mst', logger: said })
     expect(said.messages('warn')[1]).toContain("for Denver's clocks use 'America/Denver'")
-    for (const timezone of ['America/New_York', 'EST5EDT', 'UTC', 'Etc/GMT+5']) resolveOptions({ timezone, logger: said })
+    for (const timezone of ['America/New_York', 'EST5EDT', 'UTC', 'Etc/GMT', 'Etc/GMT+0']) resolveOptions({ timezone, logger: said })
     expect(said.messages('warn')).toHaveLength(2)
+  })
+
+  test("an Etc/GMT zone is taken with a warning of its inverted sign: 'Etc/GMT+3' is three hours behind UTC", () => {
+    const said = captureLogger()
+    expect(resolveOptions({ timezone: 'Etc/GMT+3', logger: said }).timezone).toBe('Etc/GMT+3')
+    resolveOptions({ timezone: 'Etc/GMT-10', logger: said })
+    expect(said.messages('warn')).toEqual([
+      "The `timezone` option: Time zone \"Etc/GMT+3\" is UTC−3 all year: the sign of an Etc/GMT zone is inverted (POSIX's), so it is 3 hours behind UTC. For UTC+3 use 'Etc/GMT-3', or a place's zone to follow its clocks.",
+      "The `timezone` option: Time zone \"Etc/GMT-10\" is UTC+10 all year: the sign of an Etc/GMT zone is inverted (POSIX's), so it is 10 hours ahead of UTC. For UTC−10 use 'Etc/GMT+10', or a place's zone to follow its clocks.",
+    ])
   })
 
   test("a zone written in another case resolves to the zone's own name", () => {
