@@ -73,10 +73,21 @@ export function firstSlotAfter(
     if (slot > threshold) return slot
     day = cadence.firstDayOnOrAfter(day + 1)
   }
+  // Past the last instant a Date holds, every slot reads as NaN: the input's fault, not the arithmetic's.
+  if (threshold > LAST_DATE_MS - 2 * 366 * DAY_MS) {
+    throw new RangeError(
+      `No slot of ${cadence.key} after ${new Date(threshold).toISOString()}: the next one would be past ${new Date(LAST_DATE_MS).toISOString()}, ` +
+        'the last instant a JavaScript Date holds. Use an earlier instant (for no end, null).',
+    )
+  }
   throw new Error(
     `pg-subscription-scheduler bug: no slot of ${cadence.key} after ${new Date(threshold).toISOString()} within ${MAX_STEPS} steps; please report it.`,
   )
 }
+
+/** The last instant a JavaScript Date holds (+275760-09-13T00:00:00Z). */
+const LAST_DATE_MS = 8.64e15
+const DAY_MS = 86_400_000
 
 const MAX_STEPS = 8
 

@@ -252,3 +252,13 @@ describe('helpers', () => {
     expect(isValidTimeZone('')).toBe(false)
   })
 })
+
+describe('at the end of time', () => {
+  test('a slot past the last instant a Date holds is a RangeError naming that instant, not a "please report" bug', () => {
+    const after = new Date('+275760-09-12T00:00:00Z')
+    for (const frequency of ['monthly', 'yearly']) {
+      expect(() => computeNextRunAt({ frequency, timezone: 'UTC', runAt: '09:00', after, now: after })).toThrow(RangeError)
+      expect(() => computeNextRunAt({ frequency, timezone: 'UTC', runAt: '09:00', after, now: after })).toThrow(/past \+275760-09-13T00:00:00\.000Z, the last instant a JavaScript Date holds/)
+    }
+  })
+})
