@@ -83,7 +83,8 @@ function checkBehaviour(where: string, behaviour: FakeBehaviour): FakeBehaviour 
   if (hang !== undefined && typeof hang !== 'boolean') throw bad(`hang must be true or false, got ${String(hang)}.`)
   // A hung call ends only by its abort: a `fail` beside it would never be thrown.
   if (hang && behaviour.fail !== undefined) throw bad('give `hang: true` or `fail`, not both: a call that hangs never gets to fail (it ends when the scheduler aborts it).')
-  if (behaviour.result !== undefined && (typeof behaviour.result !== 'object' || behaviour.result === null)) throw bad(`result must be a ProcessResult object such as { ok: true }, got ${String(behaviour.result)}.`)
+  // A ProcessResult is anything JSON can hold, as a real worker's body ('done', 42, null, [...]).
+  if (['function', 'symbol', 'bigint'].includes(typeof behaviour.result)) throw bad(`result must be a value JSON can hold, as a worker's answer is (an object, a string, a number, null…), got a ${typeof behaviour.result}.`)
   // A copy: editing the object afterwards would bypass these checks.
   return { ...behaviour }
 }
@@ -135,7 +136,7 @@ export function createFakeWorkerClient(): FakeWorkerClient {
         failures.set(request.idempotencyKey, failed + 1)
         throw typeof behaviour.fail === 'function' ? (behaviour.fail as (r: ProcessRequest) => unknown)(request) : behaviour.fail
       }
-      return behaviour.result ?? { ok: true }
+      return behaviour.result === undefined ? { ok: true } : behaviour.result
     },
     on(match, behaviour) {
       rules.push({ match: checkMatcher(match), behaviour: checkBehaviour('on', behaviour) })

@@ -39,6 +39,15 @@ describe('the fake worker client', () => {
   })
   const live = () => ({ signal: new AbortController().signal })
 
+  test("any answer JSON can hold is a result, as a real worker's body is: a string, a number, null, an array", async () => {
+    const worker = createFakeWorkerClient()
+    for (const result of ['done', 42, null, [1, 2], { ok: false }]) {
+      worker.on('a', { result })
+      await expect(worker.process(request('a'), live())).resolves.toEqual(result)
+    }
+    expect(() => worker.on('a', { result: () => 'x' })).toThrow(/result must be a value JSON can hold.*got a function/)
+  })
+
   test('a scripting mistake is refused where it is made, naming the field and the fix', () => {
     const worker = createFakeWorkerClient()
     expect(() => worker.on('a', { failTimes: 2 })).toThrow(/on: failTimes counts failures: give `fail` \(what to throw\) or `hang: true` with it/)
