@@ -19,10 +19,11 @@ import { rowsFor, seedSubscriptions } from './support/seed.js'
 let db: TestDatabase
 let scheduler: SubscriptionScheduler
 const worker = createFakeWorkerClient()
+const logger = captureLogger()
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
   await scheduler.start()
 })
 
@@ -121,6 +122,8 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
     const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
     for (const id of ids.slice(1)) expect(calls.filter((c) => c === id), id).toHaveLength(1)
     expect(unhandled).toEqual([])
+    // The job taken over says why its last delivery did not complete: the host's refusal.
+    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/^Taking over job .*: its last delivery did not complete \(its outcomes could not be recorded: host rule: not this one\)\. Calling the 1 of its/))
   } finally {
     process.off('unhandledRejection', onUnhandled)
     worker.reset()

@@ -175,8 +175,21 @@ function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): v
   const of = `${callable} of its ${ids.length} subscription${ids.length === 1 ? '' : 's'}`
   ctx.options.logger.warn(
     `Taking over job ${job.id} of run ${runId} (delivery ${job.retryCount + 1}): its last delivery did not complete ` +
-      `(its instance stopped or stalled past its heartbeat or expiry, or its outcomes could not be recorded). Calling the ${of} still not recorded.`,
+      `(${whyRedelivered(job.output)}). Calling the ${of} still not recorded.`,
   )
+}
+
+/**
+ * Why the last delivery ended, from what it left on the job: the error a handler failed it with
+ * (processJobs), or pg-boss's word that its heartbeat lapsed or it ran past its expiry.
+ */
+function whyRedelivered(output: unknown): string {
+  const error = (output as { error?: unknown } | null)?.error
+  if (typeof error === 'string') return `its outcomes could not be recorded: ${error}`
+  const message = (output as { value?: { message?: unknown } } | null)?.value?.message
+  if (message === 'job heartbeat timeout') return 'its instance stopped or stalled: its heartbeat lapsed'
+  if (message === 'job timed out') return 'it ran past its expiry'
+  return 'its instance stopped or stalled past its heartbeat or expiry, or its outcomes could not be recorded'
 }
 
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
