@@ -13,6 +13,7 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { addHostTrigger } from './support/host-trigger.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -98,12 +99,7 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
   const onUnhandled = (reason: unknown) => void unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
   // The host's own trigger refuses that one row's settle, as a constraint it added would.
-  await db.pool.query(`CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.subscription_id = '${stubborn}' AND NEW.status = 'completed' THEN RAISE EXCEPTION 'host rule: not this one'; END IF;
-      RETURN NEW;
-    END $$`)
-  await db.pool.query(`CREATE TRIGGER refuse_one BEFORE UPDATE ON subscription_processing FOR EACH ROW EXECUTE FUNCTION refuse_one()`)
+  const trigger = await addHostTrigger(db.pool, 'refuse_one', 'UPDATE', `IF NEW.subscription_id = '${stubborn}' AND NEW.status = 'completed' THEN RAISE EXCEPTION 'host rule: not this one'; END IF;`)
   const before = worker.calls.length
   try {
     const { runId } = await scheduler.runNow({ wait: false })
@@ -111,7 +107,7 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
       const rows = await rowsFor(db.pool, ids.slice(1))
       return rows.every((r) => r.status === 'completed') && worker.calls.slice(before).filter((c) => c.subscriptionId === stubborn).length >= 2
     }, { timeoutMs: 30_000, what: 'the others recorded, and the stubborn one called again' })
-    await db.pool.query(`DROP TRIGGER refuse_one ON subscription_processing`)
+    await trigger.drop()
     const run = await pollUntil(async () => {
       const r = await scheduler.getRun(runId)
       return r.finishedAt ? r : null
@@ -127,20 +123,14 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
   } finally {
     process.off('unhandledRejection', onUnhandled)
     worker.reset()
-    await db.pool.query(`DROP TRIGGER IF EXISTS refuse_one ON subscription_processing`)
-    await db.pool.query(`DROP FUNCTION IF EXISTS refuse_one()`)
+    await trigger.drop()
   }
 })
 
 test("a row whose claim a host's trigger refuses is stepped past: the sweep claims the rest, the run's error names it, and it stays due", async () => {
   const ids = await seedSubscriptions(db.pool, { count: 300 })
   const refusedId = ids[150]!
-  await db.pool.query(`CREATE FUNCTION refuse_claim() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.subscription_id = '${refusedId}' AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;
-      RETURN NEW;
-    END $$`)
-  await db.pool.query(`CREATE TRIGGER refuse_claim BEFORE UPDATE ON subscription_processing FOR EACH ROW EXECUTE FUNCTION refuse_claim()`)
+  const trigger = await addHostTrigger(db.pool, 'refuse_claim', 'UPDATE', `IF NEW.subscription_id = '${refusedId}' AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;`)
   const before = worker.calls.length
   try {
     const summary = await scheduler.runNow()
@@ -149,8 +139,7 @@ test("a row whose claim a host's trigger refuses is stepped past: the sweep clai
     expect(ids.filter((id) => !called.has(id))).toEqual([refusedId])
     expect((await rowsFor(db.pool, [refusedId]))[0]).toMatchObject({ status: 'pending', next_run_at: null })
   } finally {
-    await db.pool.query(`DROP TRIGGER IF EXISTS refuse_claim ON subscription_processing`)
-    await db.pool.query(`DROP FUNCTION IF EXISTS refuse_claim()`)
+    await trigger.drop()
   }
   // The rule lifted, the next sweep takes it.
   const next = await scheduler.runNow()

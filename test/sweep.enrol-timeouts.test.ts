@@ -13,6 +13,7 @@ import { enrollMissing } from '../src/sweep/auto-enroll.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
+import { addHostTrigger } from './support/host-trigger.js'
 import type { TestDatabase } from './support/database.js'
 
 let db: TestDatabase
@@ -46,13 +47,11 @@ async function insertSubscriptions(count: number): Promise<string[]> {
 }
 
 async function withHostTrigger<T>(body: string, fn: () => Promise<T>): Promise<T> {
-  await db.pool.query(`CREATE FUNCTION host_enrol_rule() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} RETURN NEW; END $$`)
-  await db.pool.query(`CREATE TRIGGER host_enrol_rule BEFORE INSERT ON subscription_processing FOR EACH ROW EXECUTE FUNCTION host_enrol_rule()`)
+  const trigger = await addHostTrigger(db.pool, 'host_enrol_rule', 'INSERT', body)
   try {
     return await fn()
   } finally {
-    await db.pool.query(`DROP TRIGGER IF EXISTS host_enrol_rule ON subscription_processing`)
-    await db.pool.query(`DROP FUNCTION IF EXISTS host_enrol_rule()`)
+    await trigger.drop()
   }
 }
 
