@@ -21,10 +21,12 @@ const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`
 /**
  * The warning for `row`, whose next slot is now `nextRunAt` (null: due at the next sweep, and its
  * slot after that is judged), if the sweep schedule calls it more than an hour after its slot.
- * The schedule registered in the database is the one that sweeps, whichever instance set it.
+ * The schedule registered in the database is the one that sweeps, whichever instance set it; with
+ * none registered, nothing is said.
  */
 export async function sweepWaitWarning(db: Executor, options: ResolvedOptions, row: ScheduleRow, nextRunAt: Date | null, now: Date): Promise<string | null> {
-  const schedule = (await registeredSchedule(db, options)) ?? (options.schedule ? options : null)
+  // Only a schedule that sweeps: a CLI or a scheduler not started has a cron that runs nothing.
+  const schedule = await registeredSchedule(db, options)
   if (!schedule) return null
   let slot: Date | null
   try {
