@@ -177,7 +177,7 @@ describe('stop', () => {
     expect(await s.runNow()).toMatchObject({ failed: LINES_PER_MINUTE + 5 })
     await s.stop({ timeoutMs: 5000 })
     const lines = harness.logger.entries.map((e) => `${e.level} ${e.message}`)
-    const counted = lines.findIndex((line) => /^warn 5 more failures that gave up on their slot not logged one by one since \d{4}-\d\d-\d\dT[\d:.]+Z: listFailures\(\)/.test(line))
+    const counted = lines.findIndex((line) => /^warn 5 more failures that gave up on their slot not logged one by one since \d{4}-\d\d-\d\dT[\d:.]+Z: each one is in listFailures\(\)/.test(line))
     expect(counted, lines.join('\n')).toBeGreaterThan(-1)
     expect(lines.indexOf('info Stopped.')).toBeGreaterThan(counted)
   })
