@@ -127,24 +127,44 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
   }
 })
 
-test("a row whose claim a host's trigger refuses is stepped past: the sweep claims the rest, the run's error names it, and it stays due", async () => {
-  const ids = await seedSubscriptions(db.pool, { count: 300 })
-  const refusedId = ids[150]!
-  const trigger = await addHostTrigger(db.pool, 'refuse_claim', 'UPDATE', `IF NEW.subscription_id = '${refusedId}' AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;`)
+test("rows whose claim a host's trigger refuses are stepped past, by replicas sweeping at once: each refusal names its own row, the rest are called once, the refused stay due", async () => {
+  const ids = await seedSubscriptions(db.pool, { count: 1500 })
+  // Spread through the index the claim loops walk, each refused with its own message.
+  const refusedIds = [ids[150]!, ids[151]!, ids[700]!, ids[1200]!, ids[1499]!]
+  const trigger = await addHostTrigger(db.pool, 'refuse_claim', 'UPDATE',
+    `IF NEW.subscription_id = ANY('{${refusedIds.join(',')}}'::uuid[]) AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: % is frozen', NEW.subscription_id; END IF;`)
   const before = worker.calls.length
+  const warned = logger.messages('warn').length
+  // A second instance sweeps at the same moment, as replicas do: their walks meet at the refused rows.
+  const otherLogger = captureLogger()
+  const other = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: otherLogger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
+  await other.start()
   try {
-    const summary = await scheduler.runNow()
-    expect(summary.error).toMatch(new RegExp(`^1 subscription was not claimed: a trigger or constraint of yours refused the update of its row \\(${refusedId}: host rule: frozen\\)\\. It stays due`))
-    const called = new Set(worker.calls.slice(before).map((c) => c.subscriptionId))
-    expect(ids.filter((id) => !called.has(id))).toEqual([refusedId])
-    expect((await rowsFor(db.pool, [refusedId]))[0]).toMatchObject({ status: 'pending', next_run_at: null })
+    const runs = [...(await Promise.all([scheduler.runNow(), other.runNow()]))]
+    // Then one alone: a row one replica's walk passed while the other held it is due still.
+    runs.push(await scheduler.runNow())
+    for (const run of runs) {
+      expect(run.error ?? '', run.runId).toMatch(/^$|^[1-5] subscriptions? (was|were) not claimed: a trigger or constraint of yours refused the update of (its row|their rows) \(.* is frozen.*\)\. (It stays|They stay) due/)
+    }
+    expect(runs[2]!.error).not.toBeNull()
+    // Every refusal names a refused row, with that row's own refusal: never an innocent one.
+    const named = [...logger.messages('warn').slice(warned), ...otherLogger.messages('warn')]
+      .flatMap((m) => /subscription (\S+) could not be claimed: host rule: (\S+) is frozen/.exec(m)?.slice(1) ?? [])
+    for (let i = 0; i < named.length; i += 2) expect(named[i]).toBe(named[i + 1])
+    expect(new Set(named)).toEqual(new Set(refusedIds))
+    const called = worker.calls.slice(before).map((c) => c.subscriptionId)
+    expect(called.filter((id) => refusedIds.includes(id))).toEqual([])
+    expect((await rowsFor(db.pool, refusedIds)).map((r) => r.status)).toEqual(refusedIds.map(() => 'pending'))
   } finally {
+    await other.stop({ timeoutMs: 2000 })
     await trigger.drop()
   }
-  // The rule lifted, the next sweep takes it.
-  const next = await scheduler.runNow()
-  expect(next.error).toBeNull()
-  expect(worker.calls.slice(before).filter((c) => c.subscriptionId === refusedId)).toHaveLength(1)
+  // The rule lifted, the next sweep takes them: every subscription called once in all.
+  expect((await scheduler.runNow()).error).toBeNull()
+  const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
+  const counts = new Map<string, number>()
+  for (const id of calls) counts.set(id, (counts.get(id) ?? 0) + 1)
+  expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([])
 })
 
 test('runSubscription() takes at once a row whose job is gone (failed for good, or deleted), without waiting out its lease', async () => {

@@ -7,6 +7,25 @@
  */
 import type { Logger } from '../observe/logger.js'
 
+/** A one-row claim a host's rule refused, with the row it was: the sweep steps past it. */
+export class RefusedClaim extends Error {
+  constructor(
+    readonly row: { key: string; id: string; subscription_id: string },
+    readonly refusal: unknown,
+  ) {
+    super((refusal as Error).message ?? String(refusal))
+    this.name = 'RefusedClaim'
+  }
+}
+
+/** The uuid just below `id` in Postgres's order (its 128 bits, one less): a cursor that `id` comes first after. */
+export function uuidBefore(id: string): string {
+  const bits = BigInt(`0x${id.replace(/-/g, '')}`)
+  if (bits === 0n) return id
+  const hex = (bits - 1n).toString(16).padStart(32, '0')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /** How many refused rows one sweep steps past before it takes the refusals for a rule on every row and stops. */
 export const MAX_REFUSED = 100
 

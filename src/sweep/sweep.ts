@@ -2,10 +2,10 @@
  * A sweep drains every due row, page by page, each page in its own short transaction, so it
  * never holds a connection for long and never loads all due rows into memory.
  */
-import type { Pool } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { claimPage, firstCandidate } from './claim.js'
-import type { ClaimPageInput } from './claim.js'
+import type { ClaimPageInput, ClaimPageResult } from './claim.js'
 import { START_CURSOR } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
 import { withTransaction } from '../db/executor.js'
@@ -15,7 +15,7 @@ import type { PageJobTimings } from '../process/page-job.js'
 import { abandonSweep, finishSweep, noteRunError } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
 import { retryTransient } from '../db/transient.js'
-import { createRefusedClaims, isRowRefusal } from './refused-claims.js'
+import { createRefusedClaims, isRowRefusal, RefusedClaim, uuidBefore } from './refused-claims.js'
 
 export interface SweepContext {
   pool: Pool
@@ -90,6 +90,21 @@ export function claimInput(ctx: SweepContext, runId: string, now: Date, scope: S
 }
 
 /**
+ * A one-row claim that knows its row: the first candidate is locked (SKIP LOCKED: not one another
+ * page holds), then claimed from a cursor just before it, so that a refusal is that row's even
+ * when a row before it comes free meanwhile (another walker's refused page rolling back).
+ */
+async function claimOneNamed(client: PoolClient, boss: PgBoss, input: ClaimPageInput): Promise<ClaimPageResult> {
+  const row = await firstCandidate(client, input)
+  if (!row) return { claimed: 0, jobIds: [], finishedRuns: [], next: null }
+  try {
+    return await claimPage(client, boss, { ...input, after: { key: row.key, id: uuidBefore(row.id) } })
+  } catch (error) {
+    throw isRowRefusal(error) ? new RefusedClaim(row, error) : error
+  }
+}
+
+/**
  * Claims every row due at `now` into run `runId`, a page job per page. Rows a concurrent sweep
  * holds are skipped; that sweep enqueues them. Expired leases go first: they are the oldest work.
  */
@@ -101,38 +116,39 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   const walk = async (kind: ClaimKind) => {
     let cursor: Cursor | null = START_CURSOR
     let limit = Math.min(ctx.pageSize, Math.max(ctx.jobSize, FIRST_PAGE))
-    // A page a host's rule refused: pages stay small until the refused row is stepped past.
-    let narrowing = false
+    // A page a host's rule refused (refused-claims.ts): pages shrink until the refused row is
+    // claimed alone, then the walk steps past it and goes on at the size it had before.
+    let narrowedFrom: number | null = null
     while (cursor && !ctx.signal?.aborted && failure === undefined) {
       const after: Cursor = cursor
+      const input = claimInput(ctx, runId, now, scope, { kind, after, limit })
       let page
       try {
         // A page is one transaction; if the database drops mid-page it rolls back whole, so
         // the page is simply claimed again once the database is back.
         page = await retryTransient(
-          () =>
-            withTransaction(ctx.pool, (client) => claimPage(client, ctx.boss, claimInput(ctx, runId, now, scope, { kind, after, limit }))),
+          () => withTransaction(ctx.pool, (client) => (limit === 1 ? claimOneNamed(client, ctx.boss, input) : claimPage(client, ctx.boss, input))),
           { logger: ctx.logger, what: `claiming subscriptions for run ${runId}`, signal: ctx.signal },
         )
       } catch (error) {
-        if (!isRowRefusal(error) || !refused.canSkip()) throw error
-        narrowing = true
-        if (limit > 1) {
-          limit = Math.max(1, Math.floor(limit / RAMP))
+        if (error instanceof RefusedClaim && refused.canSkip()) {
+          refused.add(error.row.subscription_id, error.refusal)
+          cursor = { key: error.row.key, id: error.row.id }
+          limit = narrowedFrom ?? limit
+          narrowedFrom = null
           continue
         }
-        const row = await firstCandidate(ctx.pool, claimInput(ctx, runId, now, scope, { kind, after, limit }))
-        if (!row) throw error
-        refused.add(row.subscription_id, error)
-        cursor = { key: row.key, id: row.id }
-        narrowing = false
+        const cause = error instanceof RefusedClaim ? error.refusal : error
+        if (!isRowRefusal(cause) || !refused.canSkip() || limit === 1) throw cause
+        narrowedFrom ??= limit
+        limit = Math.max(1, Math.floor(limit / RAMP))
         continue
       }
       total.claimed += page.claimed
       if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
       for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
       cursor = page.next
-      if (!narrowing) limit = Math.min(ctx.pageSize, limit * RAMP)
+      if (narrowedFrom === null) limit = Math.min(ctx.pageSize, limit * RAMP)
     }
     if (cursor) unfinished = true
   }
