@@ -14,38 +14,51 @@ import { nextFireAt, registeredSchedule } from './status.js'
 
 /** A wait for the sweep up to this long is what a sweep schedule means: said of longer ones. */
 const LATE_MS = 3_600_000
+const DAY_MS = 86_400_000
 
 /** Hours, to one decimal where it is not whole. */
 const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`
 
+/** Slots looked at: the next one, then one a month for a year, so that DST seasons are seen. */
+const SAMPLES = 13
+const MONTH_MS = 30 * DAY_MS
+
 /**
  * The warning for `row`, whose next slot is now `nextRunAt` (null: due at the next sweep, and its
- * slot after that is judged), if the sweep schedule calls it more than an hour after its slot.
- * The schedule registered in the database is the one that sweeps, whichever instance set it; with
- * none registered, nothing is said.
+ * slot after that is judged), if the sweep schedule calls its slots more than an hour after them.
+ * Slots a month apart over a year are looked at: a slot lined up with the sweep in winter can wait
+ * 23 h in summer when its zone and the cron's change clocks on different dates (a trial's Kolkata
+ * 13:30 under a Berlin 09:00 sweep). The schedule registered in the database is the one that
+ * sweeps, whichever instance set it; with none registered, nothing is said.
  */
 export async function sweepWaitWarning(db: Executor, options: ResolvedOptions, row: ScheduleRow, nextRunAt: Date | null, now: Date): Promise<string | null> {
   // Only a schedule that sweeps: a CLI or a scheduler not started has a cron that runs nothing.
   const schedule = await registeredSchedule(db, options)
   if (!schedule) return null
-  let slot: Date | null
+  const waits: { slot: Date; fire: Date; wait: number }[] = []
   try {
-    slot = nextRunAt ?? slotAfter(options, row, now)
+    const first = nextRunAt ?? slotAfter(options, row, now)
+    for (let k = 0; first && k < SAMPLES; k++) {
+      const slot = k === 0 ? first : slotAfter(options, row, new Date(first.getTime() + k * MONTH_MS - 1))
+      if (!slot) break
+      const fire = nextFireAt(schedule, new Date(slot.getTime() - 1))
+      waits.push({ slot, fire, wait: fire.getTime() - slot.getTime() })
+    }
   } catch {
     return null // a row whose data is bad is refused where it is used, with its own error
   }
-  if (!slot) return null
-  const fire = nextFireAt(schedule, new Date(slot.getTime() - 1))
-  const wait = fire.getTime() - slot.getTime()
-  if (wait <= LATE_MS) return null
+  const late = waits.filter((w) => w.wait > LATE_MS)
+  if (late.length === 0) return null
+  const worst = late.reduce((a, b) => (b.wait > a.wait ? b : a))
   const zone = row.timezone ?? options.timezone
-  const local = DateTime.fromJSDate(slot, { zone })
-  const inCron = local.setZone(schedule.timezone)
+  const inCron = DateTime.fromJSDate(worst.slot, { zone: schedule.timezone }).toFormat('HH:mm')
+  const how = late.length === waits.length
+    ? ', and its other slots as late or nearly'
+    : `; ${late.length} of ${waits.length} of its slots a month apart are over an hour late (its zone and the cron's change clocks on different dates)`
   return (
-    `Subscription ${row.subscription_id}'s slots come at ${rowRunAt(options, row)} ${zone}` +
-    (schedule.timezone === zone ? '' : ` (${inCron.toFormat('HH:mm')} ${schedule.timezone})`) +
-    `, but sweeps run on cron '${schedule.cron}' (${schedule.timezone}): its next slot, ${slot.toISOString()}, is called by the sweep at ` +
-    `${fire.toISOString()}, ${hours(wait)} late, each of its slots alike. Sweep more often (cron '0 * * * *' calls each slot within the hour), ` +
-    `or give it a runAt in its zone that a sweep follows closely.`
+    `Subscription ${row.subscription_id}'s slots come at ${rowRunAt(options, row)} ${zone}, but sweeps run on cron '${schedule.cron}' ` +
+    `(${schedule.timezone}): its slot of ${worst.slot.toISOString()}${schedule.timezone === zone ? '' : ` (${inCron} in ${schedule.timezone})`} is called by the sweep at ` +
+    `${worst.fire.toISOString()}, ${hours(worst.wait)} late${how}. Sweep more often (cron '0 * * * *' calls each slot within the hour), ` +
+    `or give it a runAt in its zone that a sweep follows closely all year.`
   )
 }
