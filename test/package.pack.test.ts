@@ -45,6 +45,8 @@ describe('npm pack', () => {
     const allowed = /^(dist\/|drizzle\/|docs\/[\w-]+\.md$)|^(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md)$/
     expect(paths.filter((p) => !allowed.test(p))).toEqual([])
     expect(paths.filter((p) => /^(src|test|examples|scripts|bench|\.ci|\.scratch|node_modules)\//.test(p))).toEqual([])
+    // npm 7 and later leave a changelog out unless `files` names it: an upgrader reads it here.
+    expect(paths).toContain('CHANGELOG.md')
     // The README's links to docs/ resolve in node_modules (the screenshots stay out: 700 KB).
     const linked = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/\]\((docs\/[\w-]+\.md)(#[^)]*)?\)/g)].map((m) => m[1]!)
     expect(linked.length).toBeGreaterThan(0)
@@ -117,7 +119,7 @@ describe('npm pack', () => {
     expect(pkg.sideEffects).toBe(false)
     // drizzle-kit's schema snapshots serve `drizzle-kit generate` in this repository; migrating
     // (migrate(), drizzle-kit migrate) reads the journal and the SQL only.
-    expect(pkg.files).toEqual(['dist', 'drizzle', '!drizzle/meta/*_snapshot.json', 'docs/*.md'])
+    expect(pkg.files).toEqual(['dist', 'drizzle', '!drizzle/meta/*_snapshot.json', 'docs/*.md', 'CHANGELOG.md'])
     expect(paths.filter((p) => p.endsWith('_snapshot.json'))).toEqual([])
     expect(pkg.scripts.prepublishOnly).toMatch(/build|check:package/)
     expect(pkg.scripts.prepublishOnly).toMatch(/\btest\b/)
