@@ -67,3 +67,20 @@ test('slots a sweep follows within the hour are not warned of; a reschedule to a
   await scheduler.reschedule(id, { runAt: '09:15' })
   expect(lateWarnings(id)).toEqual([expect.stringMatching(/slots come at 09:15 Europe\/Berlin, but sweeps run .*, 23\.8 h late/)])
 })
+
+test("a cron change says which subscriptions' times of day the new schedule leaves late; one that suits them says nothing", async () => {
+  // The rows so far: New York 09:00, Kolkata 13:30, Berlin 09:15 (from the tests above), under Berlin's 09:00.
+  const hourly = captureLogger()
+  const replacing = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: hourly, migrate: false, cron: '0 * * * *', timezone: 'Europe/Berlin' })
+  await replacing.start()
+  await replacing.stop({ timeoutMs: 2000 })
+  expect(hourly.messages('warn').filter((m) => /will be called over an hour after/.test(m))).toEqual([])
+  const daily = captureLogger()
+  const back = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: daily, migrate: false, cron: '0 9 * * *', timezone: 'Europe/Berlin' })
+  await back.start()
+  await back.stop({ timeoutMs: 2000 })
+  const [warning, ...more] = daily.messages('warn').filter((m) => /will be called over an hour after/.test(m))
+  expect(more).toEqual([])
+  expect(warning).toMatch(/^With sweeps on cron '0 9 \* \* \*' \(Europe\/Berlin\), [3-9] subscriptions will be called over an hour after their slots: /)
+  for (const kind of ['09:00 America/New_York', '13:30 Asia/Kolkata', '09:15 Europe/Berlin']) expect(warning).toContain(`1 at ${kind} (up to `)
+})

@@ -8,6 +8,7 @@ import type { QueueNames } from './boss.js'
 import type { ResolvedOptions } from '../config/options.js'
 import type { ProcessorContext } from '../process/context.js'
 import { processJobs } from '../process/process-jobs.js'
+import { lateAfterCronChange } from '../records/sweep-wait.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import type { RunTrigger } from '../db/names.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
@@ -79,6 +80,13 @@ async function registerSchedule(deps: WorkerDeps, queue: string, option: 'cron' 
   }
   // Each job it sends says what it was sent for (sweepTrigger).
   await boss.schedule(queue, cron, { cron, timezone: resolved.timezone }, { tz: resolved.timezone, key: 'default', ...options })
+  // A sweep schedule replaced may leave subscriptions' own times of day waiting hours: said once, here.
+  if (option === 'cron' && existing && (existing.cron !== cron || zoneChanged)) {
+    const schedule = { cron, timezone: resolved.timezone }
+    await lateAfterCronChange(deps.processor.pool, resolved, schedule, resolved.clock.now())
+      .then((warning) => warning && resolved.logger.warn(warning))
+      .catch((error: Error) => resolved.logger.warn(`Could not check which subscriptions the sweep schedule leaves late: ${error.message}`))
+  }
 }
 
 /**
