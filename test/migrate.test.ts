@@ -11,7 +11,7 @@ import { migrate } from '../src/db/migrate.js'
 import { ConfigurationError, MigrationError, NotMigratedError } from '../src/errors.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createEmptyDatabase } from './support/database.js'
+import { createEmptyDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL, SEED_PROCESSING_DDL } from './support/host-schema.js'
 
@@ -253,7 +253,7 @@ describe('migrate', () => {
     const db = await createEmptyDatabase()
     const pools: pg.Pool[] = []
     const onPath = (schema: string) => {
-      const pool = new pg.Pool({ connectionString: db.url, max: 2, options: `-c search_path=${schema}` })
+      const pool = ownPool(db.url, 2, `-c search_path=${schema}`)
       pools.push(pool)
       return pool
     }

@@ -11,7 +11,7 @@ import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { enrollMissing } from '../src/sweep/auto-enroll.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
+import { createTestDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
@@ -23,7 +23,7 @@ const worker = createFakeWorkerClient()
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  timed = new pg.Pool({ connectionString: db.url, max: 10, options: '-c lock_timeout=100' })
+  timed = ownPool(db.url, 10, '-c lock_timeout=100')
   scheduler = createSubscriptionScheduler(timed, { workerClient: worker, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
   await scheduler.start()
 })
@@ -37,6 +37,7 @@ test('outcomes that wait on rows the host holds for a moment are recorded once i
   const ids = await seedSubscriptions(db.pool, { count: 20 })
   worker.otherwise({ delayMs: 800 })
   const host = new pg.Client({ connectionString: db.url })
+  host.on('error', () => {}) // the database dropped at the file's end
   await host.connect()
   try {
     const before = worker.calls.length
@@ -64,6 +65,7 @@ test('outcomes that wait on rows the host holds for a moment are recorded once i
 test('enrollMissing() waits for new subscriptions the host holds locked, whatever the lock_timeout', async () => {
   const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id) SELECT gen_random_uuid() FROM generate_series(1, 5) RETURNING id::text`)
   const host = new pg.Client({ connectionString: db.url })
+  host.on('error', () => {}) // the database dropped at the file's end
   await host.connect()
   try {
     await host.query('BEGIN')

@@ -12,7 +12,7 @@ import type { SubscriptionScheduler } from '../src/index.js'
 import { enrollMissing } from '../src/sweep/auto-enroll.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
+import { createTestDatabase, ownPool } from './support/database.js'
 import { addHostTrigger } from './support/host-trigger.js'
 import type { TestDatabase } from './support/database.js'
 
@@ -27,7 +27,7 @@ const TIMEOUT_MS = 500
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  timed = new pg.Pool({ connectionString: db.url, max: 10, options: `-c statement_timeout=${TIMEOUT_MS}` })
+  timed = ownPool(db.url, 10, `-c statement_timeout=${TIMEOUT_MS}`)
   logger = captureLogger()
   scheduler = createSubscriptionScheduler(timed, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5 })
   await scheduler.start()

@@ -62,10 +62,11 @@ async function createDatabase(template: string | null): Promise<TestDatabase> {
  * resolves before its connections have closed, so the drop of the database at the file's end
  * can still cut one; the pool's idle clients then report it, and nothing is listening for that.
  */
-export function ownPool(url: string, max = 10): pg.Pool {
+export function ownPool(url: string, max = 10, sessionOptions?: string): pg.Pool {
   // Idle connections close after a second, not pg's ten: a file that makes a database per test
   // keeps every one's pool until it ends, and three files at once came near the server's 100.
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 1_000 })
+  // `sessionOptions` are a role's settings as a host's connections carry them ('-c lock_timeout=100').
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 1_000, ...(sessionOptions ? { options: sessionOptions } : {}) })
   pool.on('error', () => {})
   return pool
 }
