@@ -8,6 +8,7 @@
 import { DateTime } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
+import { DAY_MS } from '../schedule/local-time.js'
 import { rowRunAt, slotAfter } from '../schedule/row-schedule.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -15,7 +16,6 @@ import { nextFireAt, registeredSchedule } from './status.js'
 
 /** A wait for the sweep up to this long is what a sweep schedule means: said of longer ones. */
 const LATE_MS = 3_600_000
-const DAY_MS = 86_400_000
 
 /** Hours, to one decimal where it is not whole. */
 const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`

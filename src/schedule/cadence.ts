@@ -8,6 +8,7 @@ import type { IANAZone } from 'luxon'
 import { WEEKDAYS, type FrequencyRule } from './frequency-rules.js'
 import {
   civilDate,
+  DAY_MS,
   dayNumberOf,
   daysInMonth,
   isoWeekday,
@@ -87,7 +88,6 @@ export function firstSlotAfter(
 
 /** The last instant a JavaScript Date holds (+275760-09-13T00:00:00Z). */
 const LAST_DATE_MS = 8.64e15
-const DAY_MS = 86_400_000
 
 const MAX_STEPS = 8
 

@@ -6,10 +6,9 @@
  * inactive spell (sweep/catch-up-window.ts), and the settle, for a row whose next slot fell out
  * of the window while its call waited (a retry after a long backoff).
  */
+import { DAY_MS } from './local-time.js'
 import { slotAfter } from './row-schedule.js'
 import type { RowSchedule, ScheduleOptions } from './row-schedule.js'
-
-const DAY_MS = 86_400_000
 
 /** The oldest instant still replayed at `now`; null when every missed slot is (no window, or `catchUp: 'latest'`). */
 export function catchUpWindowStart(options: Pick<ScheduleOptions, 'catchUp' | 'catchUpWindowDays'>, now: Date): Date | null {
