@@ -90,7 +90,6 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
  */
 /** Says when the slots a subscription was just given wait over an hour for their sweep (sweep-wait.ts). */
 async function warnOfSweepWait(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<void> {
-  if (row.status === 'paused' || row.status === 'ended') return
   const warning = await sweepWaitWarning(db, options, row, row.next_run_at, now)
   if (warning) options.logger.warn(warning)
 }

@@ -49,7 +49,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const written = await applySchedule(tx, options, row, settings, now)
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
-    const late = written.status === 'paused' || written.status === 'ended' ? null : await sweepWaitWarning(tx, options, written, written.next_run_at, now)
+    const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
     return { nextRunAt: written.next_run_at, late }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)

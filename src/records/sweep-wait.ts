@@ -48,6 +48,8 @@ function sampledWaits(options: ResolvedOptions, schedule: Schedule, row: RowSche
  * sweeps, whichever instance set it; with none registered, nothing is said.
  */
 export async function sweepWaitWarning(db: Executor, options: ResolvedOptions, row: ScheduleRow, nextRunAt: Date | null, now: Date): Promise<string | null> {
+  // A paused or ended row has no slot a sweep will call.
+  if (row.status === 'paused' || row.status === 'ended') return null
   // Only a schedule that sweeps: a CLI or a scheduler not started has a cron that runs nothing.
   const schedule = await registeredSchedule(db, options)
   if (!schedule) return null

@@ -131,11 +131,12 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
 
   const behind = successes.filter((o) => isBehind(options, o, now))
   if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length && behind.length === 0) {
-    const { done, finishedRuns } = await completeInOneGo(pool, successes, now, latenessByRun(chunk.outcomes)).catch((error: unknown) => {
+    const lateness = latenessByRun(chunk.outcomes)
+    const { done, finishedRuns } = await completeInOneGo(pool, successes, now, lateness).catch((error: unknown) => {
       // One statement outside a transaction, under the host's lock_timeout: it waited on a lock
       // past it. Again in a transaction that waits (withTransaction).
       if ((error as { code?: unknown }).code !== '55P03') throw error
-      return withTransaction(pool, (tx) => completeInOneGo(tx, successes, now, latenessByRun(chunk.outcomes)))
+      return withTransaction(pool, (tx) => completeInOneGo(tx, successes, now, lateness))
     })
     announceSuccesses(done)
     const unmatched = successes.filter((o) => !done.has(o.row.id)).map(leftover)

@@ -118,9 +118,10 @@ function candidates(kind: ClaimKind, queue: JobQueue): string {
 }
 
 /**
- * The first row a page of `kind` would take, with claimSql's parameters: the row a one-row claim
- * failed on (a host's trigger refused it), which the sweep then steps past; not one another page
- * holds. Its unused parameters are named once in a CTE, so that every one has a type.
+ * The first row a page of `kind` would take, with claimSql's parameters, locked (SKIP LOCKED: not
+ * one another page holds): a one-row claim then claims it from just before it, so that a refusal
+ * is known to be that row's (sweep.ts). Its unused parameters are named once in a CTE, so that
+ * every one has a type.
  */
 export function firstCandidateSql(kind: ClaimKind, queue: JobQueue): string {
   return `
