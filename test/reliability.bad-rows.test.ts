@@ -4,8 +4,9 @@
  *   numbers, not Dates). One such row once failed its whole page job at every delivery: its
  *   neighbours were called again each time, never recorded, and left queued for the claim's
  *   lease. Now each is read for what it says, or refused on its own row with the column to fix.
- * - A row whose outcome cannot be recorded (a host's trigger refuses it): the others of its
- *   chunk are recorded once, and it alone is called again until it can be.
+ * - A row whose success cannot be recorded (a host's trigger refuses it): the others of its
+ *   chunk are recorded once, and it alone fails, as a failed attempt retried as any other. It
+ *   was once called again at each of its job's ten deliveries, then left claimed for an hour.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createSubscriptionScheduler, SubscriptionDataError } from '../src/index.js'
@@ -89,7 +90,7 @@ test("a row due since '-infinity' is due for the controls too, as NULL is: previ
   await expect(scheduler.resume(overdue)).resolves.toMatchObject({ status: 'pending' })
 })
 
-test('a row whose outcome cannot be recorded fails alone: the others of its chunk are recorded once, and it is called again until it can be', async () => {
+test("a row whose success a host's trigger refuses fails alone as a failed attempt: the others of its chunk are recorded once, it is called once (no retry left), the run finishes, and retryFailed() completes it once the rule is gone", async () => {
   const ids = await seedSubscriptions(db.pool, { count: 4 }) as [string, string, string, string]
   const [stubborn, slow] = ids
   // A neighbour still calling when the stubborn row's outcome is refused: that refusal must be
@@ -98,28 +99,33 @@ test('a row whose outcome cannot be recorded fails alone: the others of its chun
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => void unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
-  // The host's own trigger refuses that one row's settle, as a constraint it added would.
+  // The host's own trigger refuses that one row's completion, as a constraint it added would.
   const trigger = await addHostTrigger(db.pool, 'refuse_one', 'UPDATE', `IF NEW.subscription_id = '${stubborn}' AND NEW.status = 'completed' THEN RAISE EXCEPTION 'host rule: not this one'; END IF;`)
   const before = worker.calls.length
   try {
+    // With the rule still in place: the run finishes, rather than waiting for the row's lease.
     const { runId } = await scheduler.runNow({ wait: false })
-    await pollUntil(async () => {
-      const rows = await rowsFor(db.pool, ids.slice(1))
-      return rows.every((r) => r.status === 'completed') && worker.calls.slice(before).filter((c) => c.subscriptionId === stubborn).length >= 2
-    }, { timeoutMs: 30_000, what: 'the others recorded, and the stubborn one called again' })
-    await trigger.drop()
     const run = await pollUntil(async () => {
       const r = await scheduler.getRun(runId)
       return r.finishedAt ? r : null
-    }, { timeoutMs: 60_000, what: 'the run to finish' })
-    // (It also takes rows earlier tests left due: only these four are asserted.)
-    expect(run.finishedAt).not.toBeNull()
-    expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed'])
-    const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
-    for (const id of ids.slice(1)) expect(calls.filter((c) => c === id), id).toHaveLength(1)
+    }, { timeoutMs: 30_000, what: 'the run to finish' })
+    expect(run.failed).toBeGreaterThanOrEqual(1)
+    const [row] = await rowsFor(db.pool, [stubborn])
+    expect(row).toMatchObject({ status: 'failed', job_id: null })
+    expect(row!.error).toMatch(/^the worker answered, but its success could not be recorded: host rule: not this one \(SQLSTATE P0001\)\. A trigger or constraint of yours/)
+    const failures = (await scheduler.listFailures({ limit: 50, runId })).filter((f) => f.subscriptionId === stubborn)
+    expect(failures.map((f) => [f.attempt, f.final])).toEqual([[1, true]])
+    // Called once, however many deliveries its job had: its job completed.
+    const calls = () => worker.calls.slice(before).map((c) => c.subscriptionId)
+    for (const id of ids) expect(calls().filter((c) => c === id), id).toHaveLength(1)
+    expect((await rowsFor(db.pool, ids.slice(1))).map((r) => r.status)).toEqual(['completed', 'completed', 'completed'])
     expect(unhandled).toEqual([])
-    // The job taken over says why its last delivery did not complete: the host's refusal.
-    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/^Taking over job .*: its last delivery did not complete \(its outcomes could not be recorded: host rule: not this one\)\. Calling the 1 of its/))
+    expect(logger.messages('warn').filter((m) => m.startsWith('Taking over job'))).toEqual([])
+
+    await trigger.drop()
+    await expect(scheduler.retryFailed({ subscriptionIds: [stubborn] })).resolves.toMatchObject({ successful: 1 })
+    expect((await rowsFor(db.pool, ids)).map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed'])
+    expect(calls().filter((c) => c === stubborn)).toHaveLength(2)
   } finally {
     process.off('unhandledRejection', onUnhandled)
     worker.reset()

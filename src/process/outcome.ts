@@ -88,6 +88,22 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
   }
 }
 
+/**
+ * A call that succeeded but whose success the database refused on its own row (a trigger or
+ * constraint of the host's): a failed attempt like any other, retried with backoff and the same
+ * key until retries are spent, then failed. Its row is neither called over and over by its job's
+ * redeliveries nor left claimed for its lease, with its run unfinished.
+ */
+export function unrecordedSuccess(options: ResolvedOptions, outcome: Success, error: unknown): Failure | Cancelled {
+  const code = (error as { code?: unknown } | null)?.code
+  const said = error instanceof Error ? `${error.message}${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}` : describeError(error)
+  const why = new Error(
+    `the worker answered, but its success could not be recorded: ${said}. ` +
+      `A trigger or constraint of yours on subscription_processing refusing the row's update? Retried as a failed call, with the same Idempotency-Key.`,
+  )
+  return failure(options, outcome, why, { cancelled: false, expired: false })
+}
+
 /** The line a failed call leaves in the log; one cut short by its job's expiry leaves none. */
 export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelled): void {
   if (outcome.kind === 'cancelled') return

@@ -6,7 +6,7 @@
 import { sleep } from '../observe/clock.js'
 import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
-import { retryTransient } from '../db/transient.js'
+import { isTransientDbError, retryTransient } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
@@ -18,7 +18,7 @@ import type { Admitted, CallVerdict } from './breaker.js'
 import { measured, openCallScope } from './call-worker.js'
 import type { CallScope } from './call-worker.js'
 import type { ProcessorContext } from './context.js'
-import { failedCall, failure, logFailure, success } from './outcome.js'
+import { failedCall, failure, logFailure, success, unrecordedSuccess } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { watchRevocations } from './revocations.js'
@@ -154,12 +154,21 @@ function verdictOf(outcome: Outcome): CallVerdict {
 }
 
 /**
- * Runs a page job: it reads its rows when it starts (the jobs of one fetch in one statement), so
- * its calls carry what the host has changed since the claim, and a delivery after one that
- * settled some of them finds only those left. The claim carries nothing to the job but the ids:
- * carrying the rows made every job bigger for pg-boss to write and fetch, and a job fetched more
- * than a re-check after its claim (most of a big sweep's) had to read them again anyway.
+ * Records an outcome. A success the database refuses on its own row (a chunk that fails is
+ * recorded again an outcome at a time) is recorded as a failed attempt instead, retried and in the
+ * end failed as any other. A refusal of that too, or an outage that outlasted stop(), rejects.
  */
+async function recordOutcome(ctx: ProcessorContext, outcome: Outcome): Promise<void> {
+  try {
+    await ctx.settleQueue.add(outcome)
+  } catch (error) {
+    if (outcome.kind !== 'success' || isTransientDbError(error) || ctx.giveUpSignal.aborted) throw error
+    const instead = ctx.settleQueue.add(unrecordedSuccess(ctx.options, outcome, error))
+    ctx.settleQueue.flush()
+    await instead
+  }
+}
+
 /**
  * A page job pg-boss delivers again is a takeover: the instance that held it died (its heartbeat
  * lapsed), stalled past the job's expiry, or failed to record it. Said once per delivery, as a
@@ -192,6 +201,13 @@ function whyRedelivered(output: unknown): string {
   return 'its instance stopped or stalled past its heartbeat or expiry, or its outcomes could not be recorded'
 }
 
+/**
+ * Runs a page job: it reads its rows when it starts (the jobs of one fetch in one statement), so
+ * its calls carry what the host has changed since the claim, and a delivery after one that
+ * settled some of them finds only those left. The claim carries nothing to the job but the ids:
+ * carrying the rows made every job bigger for pg-boss to write and fetch, and a job fetched more
+ * than a re-check after its claim (most of a big sweep's) had to read them again anyway.
+ */
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}`, signal: ctx.giveUpSignal }
@@ -207,8 +223,7 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   // others (a host's trigger, a lock timeout) is kept here, not left an unhandled rejection.
   const settled: Promise<void>[] = []
   let refused: { error: unknown } | undefined
-  const record = (outcome: Outcome) =>
-    void settled.push(ctx.settleQueue.add(outcome).catch((error: unknown) => void (refused ??= { error })))
+  const record = (outcome: Outcome) => void settled.push(recordOutcome(ctx, outcome).catch((error: unknown) => void (refused ??= { error })))
   const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)
   const calls = openCallScope(ctx, job.signal)
   try {
@@ -221,8 +236,8 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
     revocations.stop()
   }
   ctx.settleQueue.flush()
-  // The job is done once every outcome is recorded; one that could not be fails the job, and
-  // pg-boss delivers it again: the rows it still owns are called then.
+  // The job is done once every outcome is recorded; one that could not be, not even as a failed
+  // attempt, fails the job, and pg-boss delivers it again: the rows it still owns are called then.
   await Promise.all(settled)
   if (refused) throw refused.error
 }

@@ -167,7 +167,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         // A stop gave up on an outage the settle was riding out: no row is at fault, and none
         // would be recorded alone. (Past the settle's own deadline, each is tried alone, afresh.)
         splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)),
-        onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (its job is delivered again).`),
+        onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (a success refused on its own row is recorded as a failed attempt, retried as any other).`),
       }),
       pages: createPageReader(pool),
       callable: createCallableReader(pool),
