@@ -13,6 +13,7 @@ import type { RunStarter } from '../sweep/start-run.js'
 import type { RunTrigger } from '../db/names.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 import { maintain } from './maintenance.js'
+import { isSweepWatch, lookAtWatchedSweep } from '../sweep/sweep-watch.js'
 
 /**
  * pg-boss sends an on-time occurrence within its 60 s due window; a job created later than that
@@ -104,9 +105,12 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
     await (await runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP)).swept
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
+  const watch = { pool: processor.pool, boss, rescueQueue: queues.rescue, logger: options.logger, silenceSeconds: options.interruptedSweepAfterSeconds }
   // A stopping instance leaves the pass to the others: it may be the one asking for it.
-  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, async () => {
-    if (!processor.haltSignal.aborted) await maintain(maintenance)
+  await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, async ([job]) => {
+    if (processor.haltSignal.aborted) return
+    if (isSweepWatch(job?.data)) await lookAtWatchedSweep(watch, job.data)
+    else await maintain(maintenance)
   })
   if (!options.work) return undefined
   return await boss.work(

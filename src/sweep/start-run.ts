@@ -17,8 +17,8 @@ import { sweep } from './sweep.js'
 import { skipBeyondCatchUpWindow } from './catch-up-window.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
-import type { Logger } from '../observe/logger.js'
 import { retryTransient } from '../db/transient.js'
+import { askForRescue, firstWatchIn, watchSweep } from './sweep-watch.js'
 
 export interface RunStarter {
   startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
@@ -50,20 +50,6 @@ export interface RunStarterDeps {
  * fetch nothing more (its pg-boss stops them once its sweep has returned), so another takes it.
  */
 const RESCUE_ASKED_AFTER_SECONDS = 2
-
-/**
- * Asks for a rescue pass now, on the rescue queue, for the rest of a sweep stop() cut short. False
- * when the queue already holds one (that one runs first; it may have begun before this sweep was
- * left to it), or when the ask failed: the next pass on the rescue's schedule sweeps the rest.
- */
-async function askForRescue(boss: PgBoss, rescueQueue: string, logger: Logger): Promise<boolean> {
-  try {
-    return (await boss.send(rescueQueue, {}, { startAfter: RESCUE_ASKED_AFTER_SECONDS })) !== null
-  } catch (error) {
-    logger.warn(`Asking another instance for a rescue pass failed (${(error as Error).message}); the next on its schedule sweeps the rest.`)
-    return false
-  }
-}
 
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
@@ -102,7 +88,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
     onPageEnqueued: () => wakeWorker(),
-    onAbandoned: () => askForRescue(boss, rescueQueue, options.logger),
+    onAbandoned: () => askForRescue(boss, rescueQueue, options.logger, RESCUE_ASKED_AFTER_SECONDS),
   }
   const skipBehindWindow = (now: Date, subscriptionIds: string[] | null = null) =>
     skipBeyondCatchUpWindow(pool, options, now, subscriptionIds).catch((error: Error) =>
@@ -142,6 +128,10 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const now = options.clock.now()
       const runId = await createRun(pool, trigger, now)
       announce(runId, trigger, now)
+      // Should this instance die mid-sweep, the watch has its run closed once it is silent (sweep-watch.ts).
+      const watching = watchSweep(boss, rescueQueue, runId, firstWatchIn(options.interruptedSweepAfterSeconds)).catch((error: Error) =>
+        options.logger.warn(`Run ${runId}: watching its sweep failed (${error.message}); should this instance die mid-sweep, the rescue's next tick closes it.`),
+      )
       const takesDue = scope.kinds.includes('due')
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
         if (takesDue && options.autoEnroll) await enrolMissing(trigger, runId)
@@ -157,7 +147,11 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
           void backlog.count.then((n) => telemetry.setDueBacklog(n), () => {})
           await backlog.snapshotTaken
         }
-        return await sweep(sweepContext, runId, now, scope)
+        try {
+          return await sweep(sweepContext, runId, now, scope)
+        } finally {
+          await watching
+        }
       })
       // Alive between pages too (a long enrolment, a claim waiting on locks): the rescue closes
       // only sweeps silent for interruptedSweepAfterSeconds, which a dead instance's go quiet.
