@@ -173,9 +173,9 @@ describe('many instances, crashes, restarts, cut connections, failing worker, ba
     h.mark('database reachable again')
 
     // Everything settles: no row left queued or processing; then every run must finish, at
-    // once or nearly (a run's last outcome and its finish are one transaction). Not the run of
-    // the sweep killed midway: the rescue closes it at its first tick (every minute) once it has
-    // been silent for 20 s, and a tick that fell in the blackout failed: that one waits for the next.
+    // once or nearly (a run's last outcome and its finish are one transaction). The run of the
+    // sweep killed midway is closed once it has been silent for 20 s, when the watch it left on
+    // the rescue queue goes off (tried again every 5 s should that fall in the blackout).
     await pollUntil(async () => ((await h.progress()).open === 0 ? true : null), {
       guard: h.assertNoneCrashed,
       timeoutMs: SETTLE_TIMEOUT_MS,
@@ -187,10 +187,10 @@ describe('many instances, crashes, restarts, cut connections, failing worker, ba
     const settled: Progress = await pollUntil(async () => {
       const state = await h.progress()
       return state.unfinishedRuns === 0 ? state : null
-    // Two ticks' worth: a tick is sent by pg-boss's cron monitor (every 30 s, one instance at a
-    // time) and then fetched; twice a run killed mid-sweep was still open 75 s after the rows
-    // settled (126 s after the kill), its first eligible tick apparently lost to that timing.
-    }, { timeoutMs: 135_000, what: 'every run to finish' }).catch(async () => await h.progress())
+    // Before the watch, the first minutely rescue tick past the silence closed it, which pg-boss's
+    // cron may send 30 s late: twice a run was still open 75 s after the rows settled (126 s
+    // after the kill). The watch closes it about 27 s after the kill.
+    }, { timeoutMs: 60_000, what: 'every run to finish' }).catch(async () => await h.progress())
     h.mark(settled.unfinishedRuns === 0 ? 'runs finished' : `${settled.unfinishedRuns} runs never finished`)
     const { rows } = await h.db.pool.query<ProcessingRow>(
       `SELECT subscription_id::text AS sid, status, scheduled_for, last_completed_for, next_run_at, lease_expires_at, error, attempts

@@ -29,8 +29,13 @@ export function isSweepWatch(data: unknown): data is SweepWatch {
  */
 const WATCH_MARGIN_SECONDS = 2
 
-/** Asked for a pass that the queue refused (one already waits or runs): looked at again this soon. */
+/**
+ * Asked for a pass that the queue refused (one already waits or runs): looked at again this soon.
+ * A watch that failed (the database out of reach) is tried again as often, ten times: a failed
+ * watch leaves no successor, and its sweep would wait for the schedule's tick.
+ */
 const RETRY_SECONDS = 5
+const WATCH_RETRIES = 10
 
 /**
  * Asks for a rescue pass on the rescue queue, `inSeconds` from now. False when the queue already
@@ -52,7 +57,12 @@ export async function askForRescue(boss: PgBoss, rescueQueue: string, logger: Lo
  */
 export async function watchSweep(boss: PgBoss, rescueQueue: string, runId: string, inSeconds: number): Promise<void> {
   const data: SweepWatch = { watchRun: runId }
-  await boss.send(rescueQueue, data, { startAfter: Math.max(1, Math.ceil(inSeconds)), singletonKey: `watch:${runId}:${Date.now()}` })
+  await boss.send(rescueQueue, data, {
+    startAfter: Math.max(1, Math.ceil(inSeconds)),
+    singletonKey: `watch:${runId}:${Date.now()}`,
+    retryLimit: WATCH_RETRIES,
+    retryDelay: RETRY_SECONDS,
+  })
 }
 
 export interface SweepWatchDeps {
