@@ -5,37 +5,24 @@
  * ten times in a few seconds, calling it each time, and then left it claimed for its hour-long
  * lease, its run unfinished.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { expect, test } from 'vitest'
+import { createFakeWorkerClient } from '../src/testing.js'
 import { addHostTrigger } from './support/host-trigger.js'
+import { useSchedulerHarness } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
-const worker = createFakeWorkerClient()
-const logger = captureLogger()
+const harness = useSchedulerHarness()
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, {
-    workerClient: worker,
-    logger,
-    migrate: false,
-    pollingIntervalSeconds: 0.5,
-    retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 4 },
-  })
+/** A started scheduler whose calls the returned fake worker answers, two retries a second or so apart. */
+async function started() {
+  const worker = createFakeWorkerClient()
+  const scheduler = harness.scheduler({ workerClient: worker, retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 4 } })
   await scheduler.start()
-})
-
-afterAll(async () => {
-  await scheduler?.stop({ timeoutMs: 2000 })
-})
+  return { scheduler, worker, db: harness.db, logger: harness.logger }
+}
 
 test('a success refused every time is retried with backoff and the same key, then failed for good: retry.limit + 1 calls, the run adds up', async () => {
+  const { scheduler, worker, db, logger } = await started()
   const ids = await seedSubscriptions(db.pool, { count: 5 })
   const refused = ids[0]!
   const trigger = await addHostTrigger(db.pool, 'refuse_always', 'UPDATE', `IF NEW.subscription_id = '${refused}' AND NEW.status = 'completed' THEN RAISE EXCEPTION 'host rule: not now'; END IF;`)
@@ -58,11 +45,11 @@ test('a success refused every time is retried with backoff and the same key, the
     expect((await rowsFor(db.pool, [refused]))[0]).toMatchObject({ status: 'completed', error: null })
   } finally {
     await trigger.drop()
-    worker.reset()
   }
 })
 
 test('a success refused once is recorded at its retry: the row completes, called twice with one key, and the run counts one retry', async () => {
+  const { scheduler, worker, db } = await started()
   const [once] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
   // A sequence is not rolled back with the refused update: only the first completion is refused.
   await db.pool.query('CREATE SEQUENCE refusals')
@@ -78,6 +65,5 @@ test('a success refused once is recorded at its retry: the row completes, called
   } finally {
     await trigger.drop()
     await db.pool.query('DROP SEQUENCE IF EXISTS refusals')
-    worker.reset()
   }
 })
