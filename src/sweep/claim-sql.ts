@@ -30,7 +30,7 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  *   paused, or left so by an older version): that is no failed slot. Only the subscriptions in
  *   `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
- *   is the due time if it has passed, else now. Not while a job pg-boss still holds owns them
+ *   is the one a claim taken over was for, else the due time if it has passed, else now. Not while a job pg-boss still holds owns them
  *   (whatever their lease), nor while paused or ended.
  */
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
@@ -65,7 +65,10 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     // name, a row whose job failed for good need not wait out the lease.
     where: `sp.subscription_id = ANY($9::uuid[])
         AND sp.status NOT IN ('paused', 'ended')`,
-    slot: `CASE WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
+    // A claim taken over keeps the slot it was claimed for, as `expired` does: a new
+    // subscription's first slot (no next_run_at yet) was called under that slot's key already.
+    slot: `CASE WHEN sp.status IN ('queued', 'processing') AND sp.scheduled_for IS NOT NULL THEN sp.scheduled_for
+                WHEN sp.next_run_at <= $1 THEN sp.next_run_at ELSE $1 END`,
     resetAttempts: true,
   },
 }
