@@ -97,9 +97,10 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
 export function unrecordedSuccess(options: ResolvedOptions, outcome: Success, error: unknown): Failure | Cancelled {
   const code = (error as { code?: unknown } | null)?.code
   const said = error instanceof Error ? `${error.message}${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}` : describeError(error)
+  // The log line and the events say whether a retry follows: not this text, which the row keeps.
   const why = new Error(
     `the worker answered, but its success could not be recorded: ${said}. ` +
-      `A trigger or constraint of yours on subscription_processing refusing the row's update? Retried as a failed call, with the same Idempotency-Key.`,
+      `A trigger or constraint of yours on subscription_processing refusing the row's update?`,
   )
   return failure(options, outcome, why, { cancelled: false, expired: false })
 }
