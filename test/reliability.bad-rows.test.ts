@@ -161,6 +161,15 @@ test("rows whose claim a host's trigger refuses are stepped past, by replicas sw
     const called = worker.calls.slice(before).map((c) => c.subscriptionId)
     expect(called.filter((id) => refusedIds.includes(id))).toEqual([])
     expect((await rowsFor(db.pool, refusedIds)).map((r) => r.status)).toEqual(refusedIds.map(() => 'pending'))
+    // Nothing can be written on a refused row: the failure history says why it was not called,
+    // for listFailures() and each subscription's recentErrors.
+    // (The runs also take rows earlier tests left due: only refusals are looked at.)
+    const history = (await Promise.all(runs.map((run) => scheduler.listFailures({ limit: 50, runId: run.runId })))).flat()
+      .filter((f) => f.error.startsWith('its claim could not be written'))
+    expect(new Set(history.map((f) => f.subscriptionId))).toEqual(new Set(refusedIds))
+    for (const f of history) expect(f).toMatchObject({ attempt: 1, final: false, status: null, error: expect.stringMatching(/^its claim could not be written: host rule: \S+ is frozen\. A trigger or constraint of yours/) })
+    const [first] = refusedIds
+    expect((await scheduler.getSubscription(first!)).recentErrors[0]?.error).toMatch(new RegExp(`host rule: ${first} is frozen`))
   } finally {
     await other.stop({ timeoutMs: 2000 })
     await trigger.drop()

@@ -3,8 +3,12 @@
  * trigger or constraint that refuses one row's update (`RAISE EXCEPTION`, a CHECK it added) fails
  * the whole page: a trial saw every sweep stop at the page holding one such row, 4,936 of 5,000
  * subscriptions left due. The sweep narrows the page down to the refused row (a quarter the rows
- * at each failure), steps past it, and goes on; the row stays due, and the run's error names it.
+ * at each failure), steps past it, and goes on; the row stays due, the run's error names it, and
+ * the failure history has an entry for it (what `listFailures()` and a subscription's
+ * `recentErrors` show), since nothing can be written on the row itself.
  */
+import type { Executor } from '../db/executor.js'
+import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
 
 /** A one-row claim a host's rule refused, with the row it was: the sweep steps past it. */
@@ -38,20 +42,24 @@ export function isRowRefusal(error: unknown): boolean {
 export interface RefusedClaims {
   /** Whether the sweep may step past one more refused row, or must stop with the error. */
   canSkip(): boolean
-  /** Records that `subscriptionId`'s claim was refused with `error`, once per subscription. */
-  add(subscriptionId: string, error: unknown): void
+  /** Records that row `processingId`'s claim (of `subscriptionId`) was refused with `error`, once per subscription. */
+  add(subscriptionId: string, processingId: string, error: unknown): void
   /** The run's error, if any row was refused. */
   summary(): string | null
+  /** Adds an entry per refused row to the failure history, at `now`. */
+  record(db: Executor, now: Date): Promise<void>
 }
 
 export function createRefusedClaims(runId: string, logger: Logger): RefusedClaims {
   const refused = new Map<string, string>()
+  const rows = new Map<string, string>()
   return {
     canSkip: () => refused.size < MAX_REFUSED,
-    add(subscriptionId, error) {
+    add(subscriptionId, processingId, error) {
       if (refused.has(subscriptionId)) return
       const message = (error as Error).message ?? String(error)
       refused.set(subscriptionId, message)
+      rows.set(processingId, message)
       logger.warn(
         `Run ${runId}: subscription ${subscriptionId} could not be claimed: ${message}. A trigger or constraint of yours refused the update ` +
           'of its subscription_processing row; the sweep goes on without it, and it stays due for the next one.',
@@ -62,7 +70,20 @@ export function createRefusedClaims(runId: string, logger: Logger): RefusedClaim
       const [[first, message]] = [...refused] as [[string, string]]
       const n = refused.size
       return `${n} subscription${n === 1 ? ' was' : 's were'} not claimed: a trigger or constraint of yours refused the update of ` +
-        `${n === 1 ? 'its row' : 'their rows'} (${first}: ${message}${n > 1 ? `; the others are in the log` : ''}). ${n === 1 ? 'It stays' : 'They stay'} due for the next sweep.`
+        `${n === 1 ? 'its row' : 'their rows'} (${first}: ${message}${n > 1 ? `; the others are in the log and listFailures()` : ''}). ${n === 1 ? 'It stays' : 'They stay'} due for the next sweep.`
+    },
+    async record(db, now) {
+      if (rows.size === 0) return
+      // The slot and attempt the claim was for, as the claim statement (claim-sql.ts) reads them.
+      await db.query(
+        `INSERT INTO ${TABLES.failures} (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, status, failed_at)
+         SELECT sp.id, sp.subscription_id, $3::uuid,
+                CASE WHEN sp.status IN ('queued', 'processing') THEN COALESCE(sp.scheduled_for, sp.next_run_at, $4) ELSE COALESCE(sp.next_run_at, sp.scheduled_for, $4) END,
+                CASE WHEN sp.status IN ('queued', 'processing') THEN sp.attempts + 1 ELSE 1 END,
+                false, 'its claim could not be written: ' || r.error || '. A trigger or constraint of yours refused the update of its row; it stays due for the next sweep.', NULL, $4
+           FROM unnest($1::uuid[], $2::text[]) AS r(id, error) JOIN subscription_processing sp ON sp.id = r.id`,
+        [[...rows.keys()], [...rows.values()], runId, now],
+      )
     },
   }
 }

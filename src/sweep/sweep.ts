@@ -132,7 +132,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
         )
       } catch (error) {
         if (error instanceof RefusedClaim && refused.canSkip()) {
-          refused.add(error.row.subscription_id, error.refusal)
+          refused.add(error.row.subscription_id, error.row.id, error.refusal)
           cursor = { key: error.row.key, id: error.row.id }
           limit = narrowedFrom ?? limit
           narrowedFrom = null
@@ -171,7 +171,10 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
     return total
   }
   const refusals = refused.summary()
-  if (refusals) await retryTransient(() => noteRunError(ctx.pool, runId, refusals), { logger: ctx.logger, what: `recording run ${runId}'s refused claims` })
+  if (refusals) {
+    await retryTransient(() => noteRunError(ctx.pool, runId, refusals), { logger: ctx.logger, what: `recording run ${runId}'s refused claims` })
+    await retryTransient(() => refused.record(ctx.pool, now), { logger: ctx.logger, what: `recording run ${runId}'s refused claims in the failure history` })
+  }
   // Whatever was enqueued before a failure still settles; the run records the error.
   const finished = await retryTransient(
     () => finishSweep(ctx.pool, runId, ctx.clock.now(), failure ? String((failure as Error).message ?? failure) : undefined),
