@@ -11,6 +11,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
+import { jobQueueOf } from './runtime/boss.js'
 import { afterIdOf, listedStatusOf, listSubscriptions, userIdOf } from './records/subscription-list.js'
 import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
@@ -187,7 +188,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
     getSubscription: async (subscriptionId, o) => {
       const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
-      return await explainingMissingTables(pool, () => getSubscription(pool, subscriptionId, errors))
+      return await explainingMissingTables(pool, () => getSubscription(pool, jobQueueOf(resolved), subscriptionId, errors))
     },
     getStatus: async () => {
       await clockChecked()

@@ -73,9 +73,10 @@ export interface SubscriptionDetails {
   active: boolean
   status: SubscriptionStatus
   /**
-   * Whether a job owns the row now (a call queued, in flight or waiting for its retry), whose
-   * outcome sets the next slot: skip, reschedule and a run on demand wait for it. False for a row
-   * the MVP left stuck in `processing`, which nothing holds.
+   * Whether a job pg-boss still holds owns the row now (a call queued, in flight or waiting for
+   * its retry), whose outcome sets the next slot: skip, reschedule and a run on demand wait for
+   * it. False for a row whose job is gone (dead-lettered after its retries, or deleted), which
+   * `runSubscription()` takes at once, and for a row the MVP left stuck in `processing`.
    */
   inFlight: boolean
   pausedReason: PausedReason | null

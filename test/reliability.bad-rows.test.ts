@@ -188,6 +188,8 @@ test('runSubscription() takes at once a row whose job is gone (failed for good, 
   // Its first slot was claimed (a new subscription's: no next_run_at yet) and is still owed.
   await set(orphan, `status = 'queued', job_id = gen_random_uuid(), scheduled_for = date_trunc('second', now()) - interval '1 minute', lease_expires_at = now() + interval '1 hour'`)
   const [{ scheduled_for: owed }] = await rowsFor(db.pool, [orphan])
+  // Nothing holds it: not in flight, so the dashboard offers "Process now" (runSubscription).
+  expect((await scheduler.getSubscription(orphan)).inFlight).toBe(false)
   const before = worker.calls.length
   await expect(scheduler.runSubscription(orphan)).resolves.toMatchObject({ processed: 1, successful: 1 })
   expect(worker.calls.slice(before).map((c) => c.subscriptionId)).toEqual([orphan])

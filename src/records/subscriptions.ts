@@ -9,7 +9,10 @@ import type { ResolvedOptions } from '../config/options.js'
 import { liftedPause } from './first-slot.js'
 import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
-import { isHeld, notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
+import { isInFlight, notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
+import { isLiveJob } from '../sweep/live-claims.js'
+import type { JobQueue } from '../sweep/live-claims.js'
+import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
@@ -42,7 +45,18 @@ interface DetailsRow {
 }
 
 
-export async function getSubscription(db: Executor, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
+/**
+ * Whether a job pg-boss still holds owns the row: its outcome sets the next slot. A row whose job
+ * is gone (dead-lettered after its retries, or deleted) is not in flight: `runSubscription()`
+ * takes it at once, and the dashboard offers it. A row with no job is in flight only as an older
+ * version's call under its lease.
+ */
+async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Promise<boolean> {
+  if (row.job_id === null) return isInFlight(row)
+  return await isLiveJob(db, queue, row.job_id)
+}
+
+export async function getSubscription(db: Executor, queue: JobQueue, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<DetailsRow>(
     `SELECT sp.*, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active
@@ -59,8 +73,8 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
     frequency: row.frequency,
     active: row.active === true,
     status: row.status,
-    // As the controls judge it: a row paused while its call is out is still held.
-    inFlight: isHeld(row),
+    // A row paused while its call is out is still held.
+    inFlight: await heldByLiveJob(db, queue, row),
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
@@ -86,7 +100,7 @@ export async function getSubscription(db: Executor, subscriptionId: string, erro
  * and a success is recorded (the row moves on to its next slot, and stays paused). An ended one
  * has nothing left to pause and stays `ended`: paused, its resume would make it due again.
  */
-export async function pause(db: Executor, subscriptionId: string, now: Date, note: string | null = null): Promise<SubscriptionDetails> {
+export async function pause(db: Executor, queue: JobQueue, subscriptionId: string, now: Date, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   // Paused by hand until resumed already: nothing changes, and the history says nothing again.
   const { rows } = await db.query<{ changed: boolean }>(
@@ -105,7 +119,7 @@ export async function pause(db: Executor, subscriptionId: string, now: Date, not
   )
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed', note }], now)
-  return await getSubscription(db, subscriptionId)
+  return await getSubscription(db, queue, subscriptionId)
 }
 
 /**
@@ -119,7 +133,7 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
     const row = await readScheduleRow(tx, subscriptionId, true)
     const next = (await liftedPause(tx, options, row, now))?.next
     if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
-    return await pause(tx, subscriptionId, now, note)
+    return await pause(tx, jobQueueOf(options), subscriptionId, now, note)
   })
 }
 
@@ -128,7 +142,7 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
  * passed, else at `next_run_at` (`queued` again while a job still holds it: schedule-row.ts).
  * Resuming a subscription that is not paused changes nothing. `leaseSeconds`: the claim lease.
  */
-export async function resume(db: Executor, subscriptionId: string, now: Date, leaseSeconds: number, note: string | null = null): Promise<SubscriptionDetails> {
+export async function resume(db: Executor, queue: JobQueue, subscriptionId: string, now: Date, leaseSeconds: number, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<{ was: string }>(
     `WITH before AS (
@@ -145,7 +159,7 @@ export async function resume(db: Executor, subscriptionId: string, now: Date, le
   )
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand', note }], now)
-  return await getSubscription(db, subscriptionId)
+  return await getSubscription(db, queue, subscriptionId)
 }
 
 interface FailingRow {

@@ -11,6 +11,7 @@ import { isTransientDbError } from '../db/transient.js'
 import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { listen } from './listener.js'
+import type { JobQueue } from '../sweep/live-claims.js'
 
 export interface QueueNames {
   /** One job per cron occurrence: run a sweep. */
@@ -25,6 +26,11 @@ export interface QueueNames {
 
 export function queueNames(prefix: string): QueueNames {
   return { sweep: `${prefix}.sweep`, process: `${prefix}.process`, dead: `${prefix}.dead`, rescue: `${prefix}.rescue` }
+}
+
+/** Where the jobs that own rows live, for these options (live-claims.ts). */
+export function jobQueueOf(options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): JobQueue {
+  return { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }
 }
 
 /**

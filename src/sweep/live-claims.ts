@@ -29,6 +29,22 @@ export function ownedByLiveJob({ bossSchema, processQueue }: JobQueue): string {
 }
 
 /**
+ * Whether job `jobId` is one pg-boss will still run (created, retry or active). True when pg-boss
+ * is not installed in this database yet (`migrate()` alone): nothing can be told of it. Asked
+ * first, not caught: inside a control's transaction a failed query would abort it.
+ */
+export async function isLiveJob(db: Executor, { bossSchema, processQueue }: JobQueue, jobId: string): Promise<boolean> {
+  const table = `${quoteIdent(bossSchema)}.job`
+  const { rows: [found] } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
+  if (!found?.installed) return true
+  const { rows: [job] } = await db.query<{ live: boolean }>(
+    `SELECT state IN ('created', 'retry', 'active') AS live FROM ${table} WHERE name = $1 AND id = $2`,
+    [processQueue, jobId],
+  )
+  return job?.live === true
+}
+
+/**
  * Renews, to `now` + `leaseSeconds`, the expired claims whose jobs pg-boss still holds, and says
  * how many: the rescue's count of lost claims is then only of the lost ones.
  */
