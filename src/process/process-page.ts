@@ -158,15 +158,13 @@ function verdictOf(outcome: Outcome): CallVerdict {
  * recorded again an outcome at a time) is recorded as a failed attempt instead, retried and in the
  * end failed as any other. A refusal of that too, or an outage that outlasted stop(), rejects.
  */
-async function recordOutcome(ctx: ProcessorContext, outcome: Outcome): Promise<void> {
-  try {
-    await ctx.settleQueue.add(outcome)
-  } catch (error) {
+function recordOutcome(ctx: ProcessorContext, outcome: Outcome): Promise<void> {
+  return ctx.settleQueue.add(outcome).catch((error: unknown) => {
     if (outcome.kind !== 'success' || isTransientDbError(error) || ctx.giveUpSignal.aborted) throw error
     const instead = ctx.settleQueue.add(unrecordedSuccess(ctx.options, outcome, error))
     ctx.settleQueue.flush()
-    await instead
-  }
+    return instead
+  })
 }
 
 /**
