@@ -30,8 +30,8 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
  *   paused, or left so by an older version): that is no failed slot. Only the subscriptions in
  *   `$9`, or all when it is null.
  * - `single` (operators): the subscriptions in `$9`, now, whatever their `next_run_at`; the slot
- *   is the one a claim taken over was for, else the due time if it has passed, else now. Not while a job pg-boss still holds owns them
- *   (whatever their lease), nor while paused or ended.
+ *   is the one a claim taken over was for, else the due time if it has passed, else now. Not
+ *   while a job pg-boss still holds owns them (whatever their lease), nor while paused or ended.
  */
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
