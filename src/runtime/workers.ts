@@ -106,10 +106,15 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
   const watch = { pool: processor.pool, boss, rescueQueue: queues.rescue, logger: options.logger, silenceSeconds: options.interruptedSweepAfterSeconds }
-  // A stopping instance leaves the pass to the others: it may be the one asking for it.
+  // A stopping instance leaves the pass to the others: it may be the one asking for it. A watch
+  // it took fails, to be tried again (5 s later, by another): the next tick would not be so soon.
   await boss.work(queues.rescue, { pollingIntervalSeconds: Math.max(options.pollingIntervalSeconds, 5) }, async ([job]) => {
-    if (processor.haltSignal.aborted) return
-    if (isSweepWatch(job?.data)) await lookAtWatchedSweep(watch, job.data)
+    const watched = isSweepWatch(job?.data) ? job.data : null
+    if (processor.haltSignal.aborted) {
+      if (watched) throw new Error('This instance is stopping: the watch is left to another.')
+      return
+    }
+    if (watched) await lookAtWatchedSweep(watch, watched)
     else await maintain(maintenance)
   })
   if (!options.work) return undefined
