@@ -182,6 +182,26 @@ test("rows whose claim a host's trigger refuses are stepped past, by replicas sw
   expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([])
 })
 
+test("a rule refusing every row's claim stops the sweep after 100 refused: runNow() resolves with the run's error saying so, not the driver's error, and the refused stay due", async () => {
+  const ids = await seedSubscriptions(db.pool, { count: 120 })
+  const trigger = await addHostTrigger(db.pool, 'refuse_every_claim', 'UPDATE', `IF NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;`)
+  const before = worker.calls.length
+  try {
+    // A host awaiting runNow() as the Quick start does would crash on a rejection of pg's error.
+    const run = await scheduler.runNow()
+    expect(run.error).toMatch(/^The sweep stopped after 0 subscriptions: a trigger or constraint of yours refused the claim of 100 rows and then of another \(host rule: frozen\), which it takes for a rule refusing every row\./)
+    expect(run).toMatchObject({ processed: 0, finishedAt: expect.any(Date) })
+    expect(worker.calls.length).toBe(before)
+    expect(new Set((await rowsFor(db.pool, ids)).map((r) => r.status))).toEqual(new Set(['pending']))
+    expect(await scheduler.listFailures({ limit: 200, runId: run.runId })).toHaveLength(100)
+  } finally {
+    await trigger.drop()
+  }
+  // The rule lifted, the next sweep calls them.
+  expect((await scheduler.runNow()).error).toBeNull()
+  expect(new Set((await rowsFor(db.pool, ids)).map((r) => r.status))).toEqual(new Set(['completed']))
+})
+
 test('runSubscription() takes at once a row whose job is gone (failed for good, or deleted), without waiting out its lease', async () => {
   const [orphan] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
   // Queued for a job pg-boss no longer has, its lease an hour ahead: as a dead-lettered page job leaves it.

@@ -46,6 +46,11 @@ export interface RefusedClaims {
   add(subscriptionId: string, processingId: string, error: unknown): void
   /** The run's error, if any row was refused. */
   summary(): string | null
+  /**
+   * The run's error when the sweep stopped at `error`, one refusal past {@link MAX_REFUSED}; null
+   * when `error` is no such stop (the sweep then fails with it).
+   */
+  stoppedAt(error: unknown, claimed: number): string | null
   /** Adds an entry per refused row to the failure history, at `now`. */
   record(db: Executor, now: Date): Promise<void>
 }
@@ -71,6 +76,12 @@ export function createRefusedClaims(runId: string, logger: Logger): RefusedClaim
       const n = refused.size
       return `${n} subscription${n === 1 ? ' was' : 's were'} not claimed: a trigger or constraint of yours refused the update of ` +
         `${n === 1 ? 'its row' : 'their rows'} (${first}: ${message}${n > 1 ? `; the others are in the log and listFailures()` : ''}). ${n === 1 ? 'It stays' : 'They stay'} due for the next sweep.`
+    },
+    stoppedAt(error, claimed) {
+      if (!isRowRefusal(error) || refused.size < MAX_REFUSED) return null
+      return `The sweep stopped after ${claimed} subscriptions: a trigger or constraint of yours refused the claim of ${MAX_REFUSED} rows ` +
+        `and then of another (${(error as Error).message ?? String(error)}), which it takes for a rule refusing every row. ` +
+        'Those refused are in the log and listFailures(); the rows not reached stay due for the next sweep.'
     },
     async record(db, now) {
       if (rows.size === 0) return

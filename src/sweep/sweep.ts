@@ -170,7 +170,11 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
     ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; ${by} sweeps the rest.`)
     return total
   }
-  const refusals = refused.summary()
+  // Stopped by the host's rule on every row: the run's error, as one refused row is, not a
+  // rejection of runNow() with the driver's error; what was claimed is still called.
+  const stoppedByRefusals = failure === undefined ? null : refused.stoppedAt(failure, total.claimed)
+  if (stoppedByRefusals) failure = undefined
+  const refusals = stoppedByRefusals ?? refused.summary()
   if (refusals) {
     await retryTransient(() => noteRunError(ctx.pool, runId, refusals), { logger: ctx.logger, what: `recording run ${runId}'s refused claims` })
     await retryTransient(() => refused.record(ctx.pool, now), { logger: ctx.logger, what: `recording run ${runId}'s refused claims in the failure history` })
