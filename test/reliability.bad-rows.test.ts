@@ -15,6 +15,7 @@ import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { addHostTrigger } from './support/host-trigger.js'
+import type { HostTrigger } from './support/host-trigger.js'
 import { pollUntil } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -200,6 +201,35 @@ test("a rule refusing every row's claim stops the sweep after 100 refused: runNo
   // The rule lifted, the next sweep calls them.
   expect((await scheduler.runNow()).error).toBeNull()
   expect(new Set((await rowsFor(db.pool, ids)).map((r) => r.status))).toEqual(new Set(['completed']))
+})
+
+test("a row whose every update a host's trigger refuses, once its job's deliveries are spent: the failure history and the log name it, and runSubscription() calls its slot again with the same key", async () => {
+  const [stuck] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  worker.on(stuck, { delayMs: 1500 })
+  const before = worker.calls.length
+  let trigger: HostTrigger | undefined
+  try {
+    const { runId } = await scheduler.runNow({ wait: false })
+    const jobId = await pollUntil(async () => (await rowsFor(db.pool, [stuck]))[0]?.job_id ?? null, { timeoutMs: 10_000, what: 'the row claimed' })
+    // Neither its success nor its failure can be written now; and two deliveries, not eleven, spend its job.
+    trigger = await addHostTrigger(db.pool, 'refuse_every_update', 'UPDATE', `IF NEW.subscription_id = '${stuck}' THEN RAISE EXCEPTION 'host rule: hands off'; END IF;`)
+    await db.pool.query(`UPDATE pgboss.job SET retry_limit = 1 WHERE id = $1`, [jobId])
+    await pollUntil(async () => {
+      const { rows } = await db.pool.query<{ state: string }>(`SELECT state FROM pgboss.job WHERE id = $1`, [jobId])
+      return rows[0]?.state === 'failed' || null
+    }, { timeoutMs: 30_000, what: "the row's job failed for good" })
+    const entry = await pollUntil(async () => (await scheduler.listFailures({ limit: 10, runId })).find((f) => f.subscriptionId === stuck) ?? null, { timeoutMs: 5_000, what: 'its failure entry' })
+    expect(entry).toMatchObject({ final: false, status: null, error: expect.stringMatching(/^its outcome could not be recorded at any of its job's deliveries: host rule: hands off\. It stays claimed until its lease runs out/) })
+    expect((await scheduler.getSubscription(stuck)).recentErrors[0]?.error).toBe(entry.error)
+    expect(logger.messages('error')).toContainEqual(expect.stringMatching(new RegExp(`deliveries are spent: host rule: hands off\\. The outcome of subscription ${stuck} could not be recorded; it stays claimed until \\S+Z`)))
+    await trigger.drop()
+    await expect(scheduler.runSubscription(stuck)).resolves.toMatchObject({ successful: 1 })
+    const calls = worker.calls.slice(before).filter((c) => c.subscriptionId === stuck)
+    expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(1)
+  } finally {
+    worker.reset()
+    await trigger?.drop()
+  }
 })
 
 test('runSubscription() takes at once a row whose job is gone (failed for good, or deleted), without waiting out its lease', async () => {

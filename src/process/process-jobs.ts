@@ -9,9 +9,37 @@ import type { ProcessorContext } from './context.js'
 import { isPageJobData } from './page-job.js'
 import type { PageJob } from './page-job.js'
 import { processPage } from './process-page.js'
+import { recordStranded } from '../records/failures.js'
 import { isBackfillJobData } from '../backfill/backfill-job.js'
 import type { BackfillJob } from '../backfill/backfill-job.js'
 import { abandonBackfill, processBackfillStep } from '../backfill/backfill-step.js'
+
+/** Subscriptions named in a log line; the rest are counted. */
+const NAMED = 5
+
+/**
+ * A page job whose deliveries are spent: the rows it still owns, whose outcomes could not be
+ * recorded, each get an entry in the failure history (nothing can be written on the row), and
+ * the log names them. They wait for their claim to expire, then the next sweep calls them.
+ */
+async function reportStranded(ctx: ProcessorContext, job: PageJob, error: string): Promise<void> {
+  const { runId, ids } = job.data
+  const of = `A job of run ${runId} (${ids.length} subscription${ids.length === 1 ? '' : 's'}) did not complete, and its deliveries are spent`
+  const stranded = await recordStranded(ctx.pool, job.id, ids, error, ctx.options.clock.now()).catch((failed: Error) => {
+    ctx.options.logger.error(`${of}: ${error}. Recording which of its rows it still owns failed too (${failed.message}); they wait for their claim to expire.`)
+    return null
+  })
+  if (!stranded) return
+  if (stranded.length === 0) return void ctx.options.logger.error(`${of}, but no row of it is left unrecorded: ${error}`)
+  const named = stranded.slice(0, NAMED).map((s) => s.subscriptionId).join(', ')
+  const more = stranded.length > NAMED ? ` and ${stranded.length - NAMED} more` : ''
+  const until = stranded[0]!.leaseExpiresAt?.toISOString() ?? 'its lease'
+  ctx.options.logger.error(
+    `${of}: ${error}. The outcome${stranded.length === 1 ? '' : 's'} of subscription${stranded.length === 1 ? '' : 's'} ${named}${more} could not be recorded; ` +
+      `${stranded.length === 1 ? 'it stays' : 'they stay'} claimed until ${until}, then a sweep calls ${stranded.length === 1 ? 'it' : 'them'} again ` +
+      '(runSubscription() takes one at once). Each is in listFailures().',
+  )
+}
 
 export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<unknown>[]): Promise<JobResult[]> {
   const { logger } = ctx.options
@@ -45,13 +73,12 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           ctx.givenUp.jobs += 1
           ctx.givenUp.subscriptions += job.data.ids.length
           ctx.givenUp.reason ??= (error as Error).message
+        } else if (job.retryCount >= job.retryLimit) {
+          await reportStranded(ctx, job as PageJob, (error as Error).message)
         } else {
           // Its calls' outcomes recorded are kept: a delivery again calls only the rows it still owns.
           const n = job.data.ids.length
-          const then = job.retryCount >= job.retryLimit
-            ? 'its deliveries are spent: its rows still owned wait for their claim to expire, then the next sweep calls them (runSubscription() takes one at once)'
-            : 'it is delivered again, calling only the rows whose outcomes were not recorded'
-          logger.error(`A job of run ${job.data.runId} (${n} subscription${n === 1 ? '' : 's'}) did not complete, and ${then}: ${(error as Error).message}`)
+          logger.error(`A job of run ${job.data.runId} (${n} subscription${n === 1 ? '' : 's'}) did not complete, and it is delivered again, calling only the rows whose outcomes were not recorded: ${(error as Error).message}`)
         }
         return { id: job.id, status: 'failed', output: { error: (error as Error).message } }
       }

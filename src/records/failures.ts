@@ -101,6 +101,32 @@ export async function listFailures(db: Executor, page: FailurePage): Promise<Fai
   return rows.map(toRecord)
 }
 
+/**
+ * The rows job `jobId` still owns once its deliveries are spent (each outcome it could not
+ * record, not even as a failed attempt: a host's trigger refusing every update of the row), each
+ * with an entry saying why: nothing can be written on such a row, which stays claimed until its
+ * lease runs out. Returns their subscriptions, with the lease.
+ */
+export async function recordStranded(db: Executor, jobId: string, ids: string[], error: string, now: Date): Promise<{ subscriptionId: string; leaseExpiresAt: Date | null }[]> {
+  const { rows } = await db.query<{ subscription_id: string; lease_expires_at: Date | null }>(
+    `WITH stranded AS (
+       SELECT sp.id, sp.subscription_id, sp.run_id, sp.scheduled_for, sp.attempts, sp.lease_expires_at
+         FROM subscription_processing sp
+        WHERE sp.id = ANY($1::uuid[]) AND sp.job_id = $2 AND sp.status IN ('queued', 'processing') AND sp.scheduled_for IS NOT NULL
+     ), noted AS (
+       INSERT INTO ${FAILURES} (processing_id, subscription_id, run_id, scheduled_for, attempt, final, error, status, failed_at)
+       SELECT id, subscription_id, run_id, scheduled_for, attempts + 1, false,
+              'its outcome could not be recorded at any of its job''s deliveries: ' || $3::text ||
+              '. It stays claimed until its lease runs out, then a sweep calls it again; runSubscription() takes it at once.',
+              NULL, $4
+         FROM stranded
+     )
+     SELECT subscription_id::text, lease_expires_at FROM stranded ORDER BY subscription_id`,
+    [ids, jobId, error, now],
+  )
+  return rows.map((r) => ({ subscriptionId: r.subscription_id, leaseExpiresAt: r.lease_expires_at }))
+}
+
 /** Deletes runs, failures and subscription history older than the retention. Both deletes walk an index on time. */
 export async function pruneHistory(db: Executor, retentionDays: number, now: Date): Promise<void> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000)
