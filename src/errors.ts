@@ -161,14 +161,15 @@ export class SubscriptionBusyError extends SchedulerError {
 
 /**
  * `runSubscription()` was refused because of the subscription's state: it is paused, ended, or
- * inactive (or gone) in the host's `subscriptions` table, so no call would be made. The message
- * names the state and the way out (`resume()`, `retryFailed()`, a later `endsAt`).
+ * inactive (or gone) in the host's `subscriptions` table, or a trigger or constraint of the
+ * host's refused its claim (`cause` is the database's error), so no call would be made. The
+ * message names the state and the way out (`resume()`, `retryFailed()`, a later `endsAt`).
  */
 export class SubscriptionStateError extends SchedulerError {
   declare readonly code: 'SUBSCRIPTION_STATE'
 
-  constructor(message: string) {
-    super('SUBSCRIPTION_STATE', message)
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SUBSCRIPTION_STATE', message, options)
     this.name = 'SubscriptionStateError'
   }
 }

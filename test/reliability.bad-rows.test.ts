@@ -9,7 +9,7 @@
  *   was once called again at each of its job's ten deliveries, then left claimed for an hour.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createSubscriptionScheduler, SubscriptionDataError } from '../src/index.js'
+import { createSubscriptionScheduler, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -229,6 +229,22 @@ test("a row whose every update a host's trigger refuses, once its job's deliveri
   } finally {
     worker.reset()
     await trigger?.drop()
+  }
+})
+
+test("runSubscription() of a row whose claim a host's trigger refuses is a SubscriptionStateError naming the rule, not the driver's error: nothing called, no run recorded", async () => {
+  const [frozen] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: 3600 }) as [string]
+  const trigger = await addHostTrigger(db.pool, 'refuse_single', 'UPDATE', `IF NEW.subscription_id = '${frozen}' THEN RAISE EXCEPTION 'host rule: frozen'; END IF;`)
+  const before = worker.calls.length
+  const runs = (await scheduler.listRuns({ limit: 1 }))[0]?.runId
+  try {
+    const refused = scheduler.runSubscription(frozen)
+    await expect(refused).rejects.toBeInstanceOf(SubscriptionStateError)
+    await expect(refused).rejects.toThrow(new RegExp(`^Subscription ${frozen} could not be claimed for a run on demand: host rule: frozen \\(SQLSTATE P0001\\)\\. A trigger or constraint of yours refused`))
+    expect(worker.calls.length).toBe(before)
+    expect((await scheduler.listRuns({ limit: 1 }))[0]?.runId).toBe(runs)
+  } finally {
+    await trigger.drop()
   }
 })
 

@@ -13,6 +13,8 @@ import type { SweepContext } from './sweep.js'
 import { withTransaction } from '../db/executor.js'
 import { retryTransient } from '../db/transient.js'
 import { createRun, finishSweep } from '../records/runs.js'
+import { SubscriptionStateError } from '../errors.js'
+import { isRowRefusal } from './refused-claims.js'
 
 /** Rolls the transaction back: the row was not claimed. */
 class NothingClaimed extends Error {}
@@ -40,6 +42,14 @@ export async function claimSingleRun(ctx: SweepContext, subscriptionId: string, 
     )
   } catch (error) {
     if (error instanceof NothingClaimed) return null
+    if (isRowRefusal(error)) {
+      const code = (error as { code?: string }).code
+      throw new SubscriptionStateError(
+        `Subscription ${subscriptionId} could not be claimed for a run on demand: ${(error as Error).message} (SQLSTATE ${code}). ` +
+          'A trigger or constraint of yours refused the update of its subscription_processing row, so nothing was called and no run recorded; run it again once your rule allows it.',
+        { cause: error },
+      )
+    }
     throw error
   }
 }
