@@ -221,6 +221,8 @@ test("a row whose every update a host's trigger refuses, once its job's deliveri
     const entry = await pollUntil(async () => (await scheduler.listFailures({ limit: 10, runId })).find((f) => f.subscriptionId === stuck) ?? null, { timeoutMs: 5_000, what: 'its failure entry' })
     expect(entry).toMatchObject({ final: false, status: null, error: expect.stringMatching(/^its outcome could not be recorded at any of its job's deliveries: host rule: hands off\. It stays claimed until its lease runs out/) })
     expect((await scheduler.getSubscription(stuck)).recentErrors[0]?.error).toBe(entry.error)
+    // Not counted waiting for an instance: no instance will take its job.
+    expect((await scheduler.getStatus()).queue).toMatchObject({ stranded: 1, waiting: 0 })
     expect(logger.messages('error')).toContainEqual(expect.stringMatching(new RegExp(`deliveries are spent: host rule: hands off\\. The outcome of subscription ${stuck} could not be recorded; it stays claimed until \\S+Z`)))
     await trigger.drop()
     await expect(scheduler.runSubscription(stuck)).resolves.toMatchObject({ successful: 1 })

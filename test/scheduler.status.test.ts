@@ -58,7 +58,7 @@ describe('getStatus', () => {
     expect(status.total).toBe(24)
     // 3 + 2 pending, 1 failed, 4 completed, and the queued row whose lease is null (expired).
     expect(status.due).toBe(11)
-    expect(status.queue).toEqual({ waiting: 2, active: 1 })
+    expect(status.queue).toEqual({ waiting: 2, active: 1, stranded: 0 })
   })
 
   test('keeps statuses it does not know, and counts them in the total', async () => {
@@ -133,7 +133,7 @@ describe('getStatus', () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
       after = await scheduler.getStatus()
     }
-    expect(after.queue).toEqual({ waiting: 0, active: 0 })
+    expect(after.queue).toEqual({ waiting: 0, active: 0, stranded: 0 })
     expect(after.counts).toMatchObject({ completed: 3 })
     expect(new Set(calls.map((c) => c.subscriptionId))).toEqual(new Set(ids))
     await scheduler.stop({ timeoutMs: 2000 })

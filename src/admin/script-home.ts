@@ -24,7 +24,8 @@ function renderCounts(status) {
   $('next-fire').replaceChildren(timeNode(status.nextFireAt), ' (' + relative(status.nextFireAt) + ')');
   $('schedule').textContent = status.schedule.cron + ' in ' + status.schedule.timezone;
   $('due').textContent = String(status.due);
-  $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances';
+  $('queue').textContent = status.queue.waiting + ' waiting, ' + status.queue.active + ' taken by instances' +
+    (status.queue.stranded > 0 ? ', ' + status.queue.stranded + ' stranded (their jobs failed for good: Process now takes one)' : '');
 }
 
 /**

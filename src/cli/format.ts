@@ -132,7 +132,8 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
     const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: retry-failed, the dashboard's Retry failed or POST /failed/retry retries them)` : ''
     lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
   }
-  lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active`)
+  const stranded = status.queue.stranded > 0 ? `, ${status.queue.stranded} stranded (their jobs failed for good: see failing, or run-now <id>)` : ''
+  lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active${stranded}`)
   if (instances !== undefined) lines.push(instancesLine(instances))
   lines.push(...callLines(status, instances))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)

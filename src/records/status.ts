@@ -51,8 +51,12 @@ export interface SchedulerStatus {
    * instance's options).
    */
   schedule: { cron: string; timezone: string; registered: boolean; runAt: string; autoEnroll: boolean }
-  /** Work enqueued and not yet settled: rows waiting for a job, and rows an instance has taken (call in flight or next in line). */
-  queue: { waiting: number; active: number }
+  /**
+   * Work enqueued and not yet settled: rows waiting for a job, rows an instance has taken (call
+   * in flight or next in line), and rows whose job failed for good with their outcome unrecorded
+   * (`stranded`: they wait for their claim's lease; `runSubscription()` takes one at once).
+   */
+  queue: { waiting: number; active: number; stranded: number }
   /**
    * The call limits every instance shares, how much of them is in use, and the calls held back;
    * null while the database's tables are older than this version's (`migrate`, or the first
@@ -132,22 +136,23 @@ export async function nextSweepAt(db: Executor, options: ResolvedOptions, now: D
 }
 
 /**
- * Queued rows an instance has taken: owned by a process job pg-boss has handed out (its call in
- * flight, or next in line there). They show as `processing`.
+ * Queued rows owned by a process job pg-boss has handed out (`taken`: its call in flight, or next
+ * in line there; they show as `processing`), or by one that failed for good with their outcomes
+ * unrecorded (`stranded`).
  */
-async function takenRows(db: Executor, options: ResolvedOptions): Promise<number> {
+async function jobRows(db: Executor, options: ResolvedOptions): Promise<{ taken: number; stranded: number }> {
   try {
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n
+    const { rows } = await db.query<{ taken: number; stranded: number }>(
+      `SELECT count(*) FILTER (WHERE j.state = 'active')::int AS taken, count(*) FILTER (WHERE j.state = 'failed')::int AS stranded
          FROM ${quoteIdent(options.bossSchema)}.job j
-        CROSS JOIN LATERAL jsonb_array_elements_text(j.data -> 'ids') AS e(id)
+        CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.data -> 'ids') = 'array' THEN j.data -> 'ids' END) AS e(id)
          JOIN subscription_processing sp ON sp.id = e.id::uuid AND sp.job_id = j.id AND sp.status = 'queued'
-        WHERE j.name = $1 AND j.state = 'active'`,
+        WHERE j.name = $1 AND j.state IN ('active', 'failed')`,
       [queueNames(options.queuePrefix).process],
     )
-    return rows[0]?.n ?? 0
+    return { taken: rows[0]?.taken ?? 0, stranded: rows[0]?.stranded ?? 0 }
   } catch {
-    return 0 // pg-boss not installed yet: nothing taken
+    return { taken: 0, stranded: 0 } // pg-boss not installed yet: nothing taken
   }
 }
 
@@ -161,7 +166,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     runAt: published?.runAt ?? options.runAt,
     autoEnroll: published?.autoEnroll ?? options.autoEnroll,
   }
-  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: [states] }, taken, limits] = await Promise.all([
+  const [{ rows: byStatus }, due, [lastRun], [lastSweep], unfinished, { rows: [states] }, { taken, stranded }, limits] = await Promise.all([
     db.query<{ status: string; n: number }>(
       `SELECT CASE WHEN s.active IS TRUE THEN sp.status ELSE 'inactive' END AS status, count(*)::int AS n
          FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
@@ -178,7 +183,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
               count(*) FILTER (WHERE status = 'processing' AND lease_expires_at IS NOT NULL)::int AS claimed
          FROM subscription_processing WHERE status IN ('paused', 'processing')`,
     ),
-    takenRows(db, options),
+    jobRows(db, options),
     readCallLimits(db, options.queuePrefix),
   ])
   const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
@@ -200,7 +205,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     unfinishedRuns: unfinished,
     nextFireAt: nextFireAt(schedule, now),
     schedule,
-    queue: { waiting: counts.queued, active: moved + (states?.claimed ?? 0) },
+    queue: { waiting: Math.max(0, counts.queued - stranded), active: moved + (states?.claimed ?? 0), stranded },
     limits,
   }
 }

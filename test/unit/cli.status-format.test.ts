@@ -18,7 +18,7 @@ function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfini
     counts: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 0, paused: 0, ended: 0, inactive: 0 },
     total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
     nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00', autoEnroll: true },
-    queue: { waiting: 0, active: 0 },
+    queue: { waiting: 0, active: 0, stranded: 0 },
     limits: NO_LIMITS,
   }
 }
