@@ -57,6 +57,11 @@ test("a sweep whose instance is killed is closed and swept to its end by another
     sweeper = startSweeper(db, common)
     const runId = await sweeper.runId
     await waitingForLocks(db.pool, 1, "the sweeper's sweep waiting for the lock")
+    // Its sweep left its watch as it began (sent beside the sweep, not waited for).
+    await pollUntil(async () => {
+      const { rows } = await db.pool.query(`SELECT 1 FROM pgboss.job WHERE name = 'watched.rescue' AND data ->> 'watchRun' = $1`, [runId])
+      return rows.length > 0 || null
+    }, { timeoutMs: 10_000, what: "the sweep's watch on the rescue queue" })
     await sweeper.kill()
     await lock.query('COMMIT')
 
