@@ -11,6 +11,7 @@ import { quoteIdent } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import { toSummary } from '../records/runs.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
+import { LIVE_JOB_STATES } from '../sweep/live-claims.js'
 import type { JobQueue } from '../sweep/live-claims.js'
 import type { EventBus } from '../observe/events.js'
 import type { Logger } from '../observe/logger.js'
@@ -35,7 +36,7 @@ export async function closeLostBackfills(db: Executor, now: Date, queue: JobQueu
         WHERE r.trigger = 'backfill' AND r.finished_at IS NULL
           AND ($2::uuid IS NULL OR r.subscription_id = $2)
           AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(queue.bossSchema)}.job j
-                           WHERE j.name = $3 AND j.state IN ('created', 'retry', 'active') AND j.data->>'runId' = r.id::text)
+                           WHERE j.name = $3 AND j.state IN ${LIVE_JOB_STATES} AND j.data->>'runId' = r.id::text)
         FOR NO KEY UPDATE OF r SKIP LOCKED
      )
      UPDATE ${TABLES.runs} r

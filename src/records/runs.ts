@@ -152,6 +152,23 @@ export async function finishSettled(db: Executor, runIds: string[], now: Date): 
   return rows.map(toSummary)
 }
 
+/** A sweep's last sign of life: its last beat, or its start if it never beat. */
+const LAST_SIGN_OF_LIFE = `COALESCE(sweep_heartbeat_at, started_at)`
+
+/**
+ * Whether run `runId`'s sweep is still open, and how many seconds are left (negative once past)
+ * before it has been silent for `silenceSeconds` on the database's clock. Null for an unknown run.
+ */
+export async function sweepSilence(db: Executor, runId: string, silenceSeconds: number): Promise<{ open: boolean; left: number } | null> {
+  const { rows: [run] } = await db.query<{ open: boolean; left: number }>(
+    `SELECT finished_at IS NULL AND sweep_finished_at IS NULL AS open,
+            EXTRACT(EPOCH FROM ${LAST_SIGN_OF_LIFE} + make_interval(secs => $2) - now())::float8 AS left
+       FROM ${RUNS} WHERE id = $1`,
+    [runId, silenceSeconds],
+  )
+  return run ?? null
+}
+
 /**
  * Closes the sweeps of runs that went silent: their instance died mid-sweep. The run keeps what
  * it enqueued and can finish; the rows it never claimed are still due. Returns their summaries.
@@ -162,7 +179,7 @@ export async function closeSilentSweeps(db: Executor, now: Date, silenceSeconds:
         SET sweep_finished_at = $1,
             error = COALESCE(error, 'The sweep was interrupted (its instance stopped or crashed); a rescue run took the rows it left due.')
       WHERE finished_at IS NULL AND sweep_finished_at IS NULL
-        AND COALESCE(sweep_heartbeat_at, started_at) < now() - make_interval(secs => $2)
+        AND ${LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $2)
      RETURNING id`,
     [now, silenceSeconds],
   )

@@ -18,6 +18,9 @@ export interface JobQueue {
 
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`
 
+/** The pg-boss job states in which it will still run a job: waiting, due for a retry, or running. */
+export const LIVE_JOB_STATES = `('created', 'retry', 'active')`
+
 /**
  * SQL that holds for a row (`sp`) whose owning job pg-boss will still run: created (waiting for
  * its start or a worker), retry, or active. A primary-key lookup, (name, id), per row.
@@ -25,7 +28,7 @@ const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`
 export function ownedByLiveJob({ bossSchema, processQueue }: JobQueue): string {
   return `EXISTS (SELECT 1 FROM ${quoteIdent(bossSchema)}.job j
                    WHERE j.name = ${quoteLiteral(processQueue)} AND j.id = sp.job_id
-                     AND j.state IN ('created', 'retry', 'active'))`
+                     AND j.state IN ${LIVE_JOB_STATES})`
 }
 
 /**
@@ -38,7 +41,7 @@ export async function isLiveJob(db: Executor, { bossSchema, processQueue }: JobQ
   const { rows: [found] } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
   if (!found?.installed) return true
   const { rows: [job] } = await db.query<{ live: boolean }>(
-    `SELECT state IN ('created', 'retry', 'active') AS live FROM ${table} WHERE name = $1 AND id = $2`,
+    `SELECT state IN ${LIVE_JOB_STATES} AS live FROM ${table} WHERE name = $1 AND id = $2`,
     [processQueue, jobId],
   )
   return job?.live === true

@@ -11,7 +11,7 @@
  */
 import type { PgBoss } from 'pg-boss'
 import type { Pool } from 'pg'
-import { TABLES } from '../db/names.js'
+import { sweepSilence } from '../records/runs.js'
 import type { Logger } from '../observe/logger.js'
 
 /** A watch job's data, on the rescue queue beside the schedule's ticks (whose data has no `watchRun`). */
@@ -76,12 +76,7 @@ export interface SweepWatchDeps {
 /** A watch gone off: the run's sweep is over, still beating (watch again), or silent (a pass now). */
 export async function lookAtWatchedSweep(deps: SweepWatchDeps, { watchRun: runId }: SweepWatch): Promise<void> {
   const { pool, boss, rescueQueue, logger, silenceSeconds } = deps
-  const { rows: [run] } = await pool.query<{ open: boolean; left: number }>(
-    `SELECT finished_at IS NULL AND sweep_finished_at IS NULL AS open,
-            EXTRACT(EPOCH FROM COALESCE(sweep_heartbeat_at, started_at) + make_interval(secs => $2) - now())::float8 AS left
-       FROM ${TABLES.runs} WHERE id = $1`,
-    [runId, silenceSeconds],
-  )
+  const run = await sweepSilence(pool, runId, silenceSeconds)
   if (!run?.open) return
   if (run.left > 0) return await watchSweep(boss, rescueQueue, runId, run.left + WATCH_MARGIN_SECONDS)
   logger.info(`Run ${runId}'s sweep has been silent for ${silenceSeconds} s or more: asking for a rescue pass now.`)
