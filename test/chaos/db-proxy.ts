@@ -11,6 +11,8 @@ export interface DbProxy {
   readonly url: string
   /** Cuts every connection and refuses new ones for `ms`; resolves when the database is back. */
   blackout(ms: number): Promise<void>
+  /** Cuts every connection and refuses new ones until the returned function is called. */
+  goDark(): () => void
   close(): Promise<void>
 }
 
@@ -47,13 +49,20 @@ export async function startDbProxy(databaseUrl: string): Promise<DbProxy> {
   proxied.hostname = '127.0.0.1'
   proxied.port = String((server.address() as AddressInfo).port)
 
+  const goDark = () => {
+    dark = true
+    for (const socket of sockets) socket.destroy()
+    return () => {
+      dark = false
+    }
+  }
   return {
     url: proxied.toString(),
+    goDark,
     async blackout(ms) {
-      dark = true
-      for (const socket of sockets) socket.destroy()
+      const light = goDark()
       await new Promise((resolve) => setTimeout(resolve, ms))
-      dark = false
+      light()
     },
     async close() {
       for (const socket of sockets) socket.destroy()
