@@ -4,6 +4,7 @@
  * it changed; every time printed in the subscription's zone (or the scheduler's), as an instant
  * the flags take back. The clock is the real one: expected slots come from the library itself.
  */
+import { PgBoss } from 'pg-boss'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
@@ -216,9 +217,14 @@ describe('refusals the database decides', { timeout: SLOW_MS }, () => {
   test('each names its flag and exits 2, says the id is unknown and exits 1, or that a call is in flight and exits 4; the row is left as it was', async () => {
     const id = await subscription({ runAt: '09:00' })
     const before = await library.getSubscription(id)
-    // A call in flight: its job owns the row.
+    // A call queued: a job pg-boss will run owns the row.
     const busy = await subscription({ runAt: '09:00' })
-    await db.pool.query(`UPDATE subscription_processing SET status = 'queued', job_id = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE subscription_id = $1`, [busy])
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false, migrate: false })
+    await boss.start()
+    await boss.createQueue('subscription-scheduler.process')
+    const job = await boss.send('subscription-scheduler.process', {}, { startAfter: 3600 })
+    await boss.stop({ graceful: false })
+    await db.pool.query(`UPDATE subscription_processing SET status = 'queued', job_id = $2, lease_expires_at = now() + interval '1 hour' WHERE subscription_id = $1`, [busy, job])
     const cases: [string[], number, RegExp][] = [
       [['upcoming', id, '--count', '1001'], 2, /^error: --count: expected a whole number from 1 to 1000, got 1001\.$/m],
       [['pause', id, '--until', '2020-01-01T00:00:00Z'], 2, /^error: --until: 2020-01-01T00:00:00\.000Z is not in the future; pause without --until \(or resume\) instead\.$/m],

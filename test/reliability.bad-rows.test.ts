@@ -266,3 +266,22 @@ test('runSubscription() takes at once a row whose job is gone (failed for good, 
   expect(worker.calls.at(-1)!.scheduledFor).toBe(owed.toISOString())
   expect((await rowsFor(db.pool, [orphan]))[0]).toMatchObject({ status: 'completed', job_id: null, last_completed_for: owed })
 })
+
+test("the schedule controls of a row whose job is gone say so and name the remedy, not 'try again once it has settled': nothing would settle it for its lease's hour", async () => {
+  const [orphan] = await seedSubscriptions(db.pool, { count: 1 }) as [string]
+  await set(orphan, `status = 'queued', job_id = gen_random_uuid(), scheduled_for = now() - interval '1 minute', lease_expires_at = '2031-01-01T00:00:00Z'`)
+  const stranded = new RegExp(
+    `^Cannot (reschedule|skip the next slot of|change the schedule of) subscription ${orphan}: it is still claimed \\(status 'queued'\\), but the job that claimed it failed for good or was deleted, ` +
+      `so no call of it is coming .*runSubscription\\(id\\) .* calls it now, for the slot it was claimed for, and frees it; or a sweep takes it back once its claim's lease ends at 2031-01-01T00:00:00.000Z\\. Then try again\\.$`,
+  )
+  await expect(scheduler.reschedule(orphan, { runAt: '09:00' })).rejects.toThrow(stranded)
+  await expect(scheduler.skipNext(orphan)).rejects.toThrow(stranded)
+  await expect(scheduler.enroll(orphan, { runAt: '10:00' })).rejects.toThrow(stranded)
+  // Paused, it is not run on demand until resumed: the remedy says so.
+  await scheduler.pause(orphan)
+  await expect(scheduler.skipNext(orphan)).rejects.toThrow(/status 'paused'\), but the job that claimed it failed for good .* resume\(id\), then runSubscription\(id\), calls it now/)
+  await scheduler.resume(orphan)
+  // The remedy it names works, and the control then goes through.
+  await expect(scheduler.runSubscription(orphan)).resolves.toMatchObject({ successful: 1 })
+  await expect(scheduler.reschedule(orphan, { runAt: '09:00' })).resolves.toMatchObject({ nextRunAt: expect.any(Date) })
+})

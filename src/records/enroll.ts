@@ -11,7 +11,9 @@ import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { applySchedule } from './schedule-control.js'
 import { zoneLeft } from './first-slot.js'
-import { assertIdle, isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
+import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
+import { assertNotHeld } from './row-holds.js'
+import { jobQueueOf } from '../runtime/boss.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
@@ -122,7 +124,7 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       await warnOfSweepWait(db, options, written, now)
       return enrolled(written, created)
     }
-    if (!created) assertIdle(row, 'change the schedule of')
+    if (!created) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
     if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
     await warnOfSweepWait(db, options, written, now)

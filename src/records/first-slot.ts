@@ -12,7 +12,7 @@ import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
-import { isHeld, isInFlight } from './schedule-row.js'
+import { isHeld, isInFlight } from './row-holds.js'
 import type { ScheduleRow } from './schedule-row.js'
 
 /**

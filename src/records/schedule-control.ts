@@ -15,8 +15,10 @@ import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
 import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { sweepWaitWarning } from './sweep-wait.js'
-import { assertIdle, offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
+import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
+import { assertNotHeld } from './row-holds.js'
+import { jobQueueOf } from '../runtime/boss.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
@@ -45,7 +47,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
   const result = await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
-    assertIdle(row, 'reschedule')
+    await assertNotHeld(tx, jobQueueOf(options), row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
@@ -100,7 +102,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
   return await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
-    assertIdle(row, 'skip the next slot of')
+    await assertNotHeld(tx, jobQueueOf(options), row, 'skip the next slot of')
     // Under unknownFrequency 'fail' it has no slot it would run: a skip would skip a guess.
     const refused = refusedFrequency(options, subscriptionId, row.frequency)
     if (refused) throw refused

@@ -9,6 +9,7 @@ import { NotFoundError, SubscriptionBusyError, SubscriptionStateError } from '..
 import type { PausedReason } from '../db/names.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 import { NEXT_RUN_COLUMN, nonInstant, START_END_COLUMNS } from './instants.js'
+import { busyRunning, isInFlight } from './row-holds.js'
 
 export interface ScheduleRow extends RowSchedule {
   id: string
@@ -66,49 +67,6 @@ export async function readScheduleRow(db: Executor, subscriptionId: string, lock
 }
 
 /**
- * True while a job owns the row: a call is in flight, queued, or waiting for its retry. A
- * 'processing' row with no lease and no job is one the MVP left stuck: nothing holds it (the
- * rescue takes it for its `next_run_at` once that has come), so the controls may change it.
- */
-export function isInFlight(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' | 'job_id'>): boolean {
-  if (row.status === 'processing') return row.lease_expires_at !== null || row.job_id !== null
-  return row.status === 'queued'
-}
-
-/**
- * True while a job holds the row, whatever its status: in flight, or paused while its call is out
- * (the call's outcome still sets its next slot). What the controls wait for.
- */
-export function isHeld(row: Pick<ScheduleRow, 'status' | 'lease_expires_at' | 'job_id'>): boolean {
-  return isInFlight(row) || row.job_id !== null
-}
-
-/**
- * @throws {SubscriptionBusyError} while a job owns the row: its call is queued, in flight or
- * waiting for its retry, also once the row is paused (the call's outcome still sets its next slot).
- */
-export function assertIdle(row: ScheduleRow, action: string): void {
-  if (!isHeld(row)) return
-  const { what, when } = holding(row)
-  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`)
-}
-
-/**
- * What holds a row, and when to try again, by its status. A queued row's call may be made now or
- * wait behind the rest of a big run for minutes: "within workerTimeoutMs" misled a trial's operator.
- */
-function holding(row: ScheduleRow): { what: string; when: string } {
-  if (row.status === 'queued') {
-    return {
-      what: "a call for it is queued or in flight (status 'queued')",
-      when: "once its run has called it and recorded the outcome: a call takes at most workerTimeoutMs, but a big run's backlog can keep it queued for longer (listRuns() or the dashboard shows the run's progress)",
-    }
-  }
-  if (row.status === 'processing') return { what: "a call for it is in flight (status 'processing')", when: 'once it has settled (within workerTimeoutMs, or after its retry)' }
-  return { what: `a job still holds it (status '${row.status}': a retry waiting, or a call still out)`, when: 'once that has settled (after its retry)' }
-}
-
-/**
  * `runSubscription()`'s check before it claims, so that a run that would call nothing is refused
  * with the reason instead of answering `processed: 0`. Whether a job still owns the row is the
  * claim's to ask pg-boss (refusedRun says so if it does): a claim whose job is gone is taken, lease or not.
@@ -125,15 +83,6 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
     )
   }
   assertHostActive(row, 'run')
-}
-
-/**
- * The refusal of a run on demand while a job owns the row: under its claim's lease, or past it
- * with pg-boss still holding the job (a backlog longer than the lease).
- */
-export function busyRunning(row: ScheduleRow): SubscriptionBusyError {
-  const { what, when } = holding(row)
-  return new SubscriptionBusyError(`Cannot run subscription ${row.subscription_id} now: ${what}, and its outcome sets the next slot. Run it again ${when}.`)
 }
 
 /**
