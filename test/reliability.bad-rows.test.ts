@@ -156,7 +156,7 @@ test("rows whose claim a host's trigger refuses are stepped past, by replicas sw
     expect(runs[2]!.error).not.toBeNull()
     // Every refusal names a refused row, with that row's own refusal: never an innocent one.
     const named = [...logger.messages('warn').slice(warned), ...otherLogger.messages('warn')]
-      .flatMap((m) => /subscription (\S+) could not be claimed: host rule: (\S+) is frozen/.exec(m)?.slice(1) ?? [])
+      .flatMap((m) => /subscription (\S+) could not be claimed: host rule: (\S+) is frozen \(SQLSTATE P0001\)\./.exec(m)?.slice(1) ?? [])
     for (let i = 0; i < named.length; i += 2) expect(named[i]).toBe(named[i + 1])
     expect(new Set(named)).toEqual(new Set(refusedIds))
     const called = worker.calls.slice(before).map((c) => c.subscriptionId)
@@ -168,7 +168,7 @@ test("rows whose claim a host's trigger refuses are stepped past, by replicas sw
     const history = (await Promise.all(runs.map((run) => scheduler.listFailures({ limit: 50, runId: run.runId })))).flat()
       .filter((f) => f.error.startsWith('its claim could not be written'))
     expect(new Set(history.map((f) => f.subscriptionId))).toEqual(new Set(refusedIds))
-    for (const f of history) expect(f).toMatchObject({ attempt: 1, final: false, status: null, error: expect.stringMatching(/^its claim could not be written: host rule: \S+ is frozen\. A trigger or constraint of yours/) })
+    for (const f of history) expect(f).toMatchObject({ attempt: 1, final: false, status: null, error: expect.stringMatching(/^its claim could not be written: host rule: \S+ is frozen \(SQLSTATE P0001\)\. A trigger or constraint of yours/) })
     const [first] = refusedIds
     expect((await scheduler.getSubscription(first!)).recentErrors[0]?.error).toMatch(new RegExp(`host rule: ${first} is frozen`))
   } finally {
@@ -190,7 +190,7 @@ test("a rule refusing every row's claim stops the sweep after 100 refused: runNo
   try {
     // A host awaiting runNow() as the Quick start does would crash on a rejection of pg's error.
     const run = await scheduler.runNow()
-    expect(run.error).toMatch(/^The sweep stopped after 0 subscriptions: a trigger or constraint of yours refused the claim of 100 rows and then of another \(host rule: frozen\), which it takes for a rule refusing every row\./)
+    expect(run.error).toMatch(/^The sweep stopped after 0 subscriptions: a trigger or constraint of yours refused the claim of 100 rows and then of another \(host rule: frozen \(SQLSTATE P0001\)\), which it takes for a rule refusing every row\./)
     expect(run).toMatchObject({ processed: 0, finishedAt: expect.any(Date) })
     expect(worker.calls.length).toBe(before)
     expect(new Set((await rowsFor(db.pool, ids)).map((r) => r.status))).toEqual(new Set(['pending']))

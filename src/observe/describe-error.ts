@@ -26,3 +26,10 @@ export function describeError(error: unknown): string {
   const text = textOf(error)
   return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
 }
+
+/** A refusal as the operator reads it: the database's message and its SQLSTATE, which says what kind of rule it was. */
+export function refusalText(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  return typeof code === 'string' ? `${message} (SQLSTATE ${code})` : message
+}

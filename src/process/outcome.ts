@@ -8,7 +8,7 @@ import { isPermanentError, isRetryableError } from '../errors.js'
 import { boundResponse } from '../db/storable.js'
 import { isLastAttempt } from '../settle/outcome.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
-import { describeError } from '../observe/describe-error.js'
+import { describeError, refusalText } from '../observe/describe-error.js'
 import { nextSlot } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import { FAILED_ATTEMPTS, FINAL_FAILURES, limitedLogOf } from '../observe/limited-log.js'
@@ -95,8 +95,7 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
  * redeliveries nor left claimed for its lease, with its run unfinished.
  */
 export function unrecordedSuccess(options: ResolvedOptions, outcome: Success, error: unknown): Failure | Cancelled {
-  const code = (error as { code?: unknown } | null)?.code
-  const said = error instanceof Error ? `${error.message}${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}` : describeError(error)
+  const said = error instanceof Error ? refusalText(error) : describeError(error)
   // The log line and the events say whether a retry follows: not this text, which the row keeps.
   const why = new Error(
     `the worker answered, but its success could not be recorded: ${said}. ` +

@@ -10,6 +10,7 @@
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Logger } from '../observe/logger.js'
+import { refusalText } from '../observe/describe-error.js'
 
 /** A one-row claim a host's rule refused, with the row it was: the sweep steps past it. */
 export class RefusedClaim extends Error {
@@ -62,7 +63,7 @@ export function createRefusedClaims(runId: string, logger: Logger): RefusedClaim
     canSkip: () => refused.size < MAX_REFUSED,
     add(subscriptionId, processingId, error) {
       if (refused.has(subscriptionId)) return
-      const message = (error as Error).message ?? String(error)
+      const message = refusalText(error)
       refused.set(subscriptionId, message)
       rows.set(processingId, message)
       logger.warn(
@@ -80,7 +81,7 @@ export function createRefusedClaims(runId: string, logger: Logger): RefusedClaim
     stoppedAt(error, claimed) {
       if (!isRowRefusal(error) || refused.size < MAX_REFUSED) return null
       return `The sweep stopped after ${claimed} subscriptions: a trigger or constraint of yours refused the claim of ${MAX_REFUSED} rows ` +
-        `and then of another (${(error as Error).message ?? String(error)}), which it takes for a rule refusing every row. ` +
+        `and then of another (${refusalText(error)}), which it takes for a rule refusing every row. ` +
         'Those refused are in the log and listFailures(); the rows not reached stay due for the next sweep.'
     },
     async record(db, now) {

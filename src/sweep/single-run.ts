@@ -15,6 +15,7 @@ import { retryTransient } from '../db/transient.js'
 import { createRun, finishSweep } from '../records/runs.js'
 import { SubscriptionStateError } from '../errors.js'
 import { isRowRefusal } from './refused-claims.js'
+import { refusalText } from '../observe/describe-error.js'
 
 /** Rolls the transaction back: the row was not claimed. */
 class NothingClaimed extends Error {}
@@ -43,9 +44,8 @@ export async function claimSingleRun(ctx: SweepContext, subscriptionId: string, 
   } catch (error) {
     if (error instanceof NothingClaimed) return null
     if (isRowRefusal(error)) {
-      const code = (error as { code?: string }).code
       throw new SubscriptionStateError(
-        `Subscription ${subscriptionId} could not be claimed for a run on demand: ${(error as Error).message} (SQLSTATE ${code}). ` +
+        `Subscription ${subscriptionId} could not be claimed for a run on demand: ${refusalText(error)}. ` +
           'A trigger or constraint of yours refused the update of its subscription_processing row, so nothing was called and no run recorded; run it again once your rule allows it.',
         { cause: error },
       )
