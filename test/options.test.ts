@@ -40,7 +40,9 @@ describe('createSubscriptionScheduler(pool, options) validates its options', () 
   })
 
   test('options that are not an object are a ConfigurationError too', () => {
-    expect(() => createSubscriptionScheduler(db.pool, null as unknown as SchedulerOptions)).toThrow(/`options`: expected an object, got null/)
+    expect(() => createSubscriptionScheduler(db.pool, null as unknown as SchedulerOptions)).toThrow(/`options`: expected an object such as \{ workerUrl: 'http:\/\/worker:8080' \}, got null\./)
+    // An array is an object to typeof, and has no unknown keys: it would pass as "no options".
+    expect(() => createSubscriptionScheduler(db.pool, [] as unknown as SchedulerOptions)).toThrow(/`options`: expected an object such as .*, got \[\]\./)
   })
 })
 

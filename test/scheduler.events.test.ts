@@ -101,7 +101,9 @@ test('an async listener that rejects is logged, and its rejection never reaches 
 
 test('an event name the scheduler does not emit, or a listener that is no function, is a ConfigurationError at on()', () => {
   // A JavaScript caller's typo: without the check its listener would wait forever.
-  expect(() => scheduler.on('subscription:done' as never, () => {})).toThrow(/`event`: unknown event "subscription:done"; the events are run:started, run:finished, subscription:succeeded/)
+  expect(() => scheduler.on('job:done' as never, () => {})).toThrow(/`event`: unknown event "job:done"\. The events are run:started, run:finished, subscription:succeeded/)
+  // A near miss names the event meant.
+  expect(() => scheduler.on('subscription:failure' as never, () => {})).toThrow(/`event`: unknown event "subscription:failure"; did you mean `subscription:failed`\? The events are run:started/)
   expect(() => scheduler.on('run:finished', undefined as never)).toThrow(ConfigurationError)
   const off = scheduler.on('breaker:closed', () => {})
   off()

@@ -188,8 +188,8 @@ export function requireWorkerClient(options: ResolvedOptions): WorkerClient {
 
 /** Validates and completes the options. Throws `ConfigurationError` on the first bad one. */
 export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('options', `expected an object, got ${shown(options)}.`)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError('options', `expected an object such as { workerUrl: 'http://worker:8080' }, got ${shown(options)}.`)
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
@@ -197,7 +197,10 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     }
   }
   const timezone = options.timezone ?? DEFAULTS.timezone
-  if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
+  if (typeof timezone !== 'string') {
+    throw new ConfigurationError('timezone', `expected an IANA time zone name (a string) such as 'UTC' or 'Europe/Berlin', got ${shown(timezone)}.`)
+  }
+  if (!isValidTimeZone(timezone)) {
     throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.`)
   }
   const cron = validateCron('cron', options.cron ?? DEFAULTS.cron, timezone)

@@ -34,8 +34,16 @@ export function closest(typed: string, known: readonly string[]): string | undef
   if (!best) return undefined
   const allowed = Math.max(2, Math.floor(best.name.length / 3))
   if (best.distance <= allowed) return best.name
-  // A name cut short (`maxAge` for `maxAgeSeconds`) is the likely intent too.
-  return input.length >= 3 ? known.find((name) => name.toLowerCase().startsWith(input)) : undefined
+  if (input.length < 3) return undefined
+  // A name cut short (`maxAge` for `maxAgeSeconds`), or in another unit (`delayMs` for
+  // `delaySeconds`), is the likely intent too.
+  const stem = unitStem(input)
+  return known.find((name) => name.toLowerCase().startsWith(input)) ?? (stem.length >= 3 ? known.find((name) => unitStem(name) === stem) : undefined)
+}
+
+/** A name without its unit: `delayMs` and `delaySeconds` are both `delay`. */
+function unitStem(name: string): string {
+  return name.toLowerCase().replace(/(milliseconds|millis|ms|seconds|secs|sec|minutes|mins|min|hours|days)$/, '')
 }
 
 /** What an unknown key's message says after "unknown key": the nearest known one, if any is near. */

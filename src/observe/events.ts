@@ -4,6 +4,7 @@
  * logged and ignored: a listener's failure never reaches the host as an unhandled rejection.
  */
 import { ConfigurationError, shown } from '../errors.js'
+import { nearestKey } from '../config/suggest.js'
 import type { Logger } from './logger.js'
 import type { RunSummary } from '../records/runs.js'
 import type { RunTrigger } from '../db/names.js'
@@ -65,7 +66,7 @@ export function createEventBus(logger: Logger): EventBus {
   return {
     on(event, listener) {
       // A JavaScript caller's typo would otherwise wait forever for an event that never comes.
-      if (!EVENT_NAMES.has(event)) throw new ConfigurationError('event', `unknown event ${shown(event)}; the events are ${[...EVENT_NAMES].join(', ')}.`)
+      if (!EVENT_NAMES.has(event)) throw new ConfigurationError('event', `unknown event ${shown(event)}${(typeof event === 'string' && nearestKey(event, [...EVENT_NAMES])) || '.'} The events are ${[...EVENT_NAMES].join(', ')}.`)
       if (typeof listener !== 'function') throw new ConfigurationError('listener', `expected a function, got ${shown(listener)}.`)
       const set = listeners.get(event) ?? new Set()
       set.add(listener as (payload: never) => void)

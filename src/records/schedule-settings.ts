@@ -56,7 +56,10 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
     }
   }
   const { timezone, runAt } = given
-  if (timezone !== undefined && timezone !== null && (typeof timezone !== 'string' || !isValidTimeZone(timezone))) {
+  if (timezone !== undefined && timezone !== null && typeof timezone !== 'string') {
+    throw new ConfigurationError('timezone', `expected an IANA time zone name (a string) such as 'Europe/Berlin', or null for the scheduler's default, got ${shown(timezone)}.`)
+  }
+  if (typeof timezone === 'string' && !isValidTimeZone(timezone)) {
     throw new ConfigurationError('timezone', `unknown time zone ${shown(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
   }
   if (runAt !== undefined && runAt !== null && !isRunAt(runAt)) {

@@ -231,8 +231,9 @@ function parseRetryAfter(value: string | null, dateHeader: string | null): numbe
   const trimmed = value?.trim()
   if (!trimmed) return undefined
   if (/^\d+$/.test(trimmed)) {
+    // Longer than any cap (retry.maxDelaySeconds): the longest wait there is, not none at all.
     const ms = Number(trimmed) * 1000
-    return Number.isSafeInteger(ms) ? ms : undefined
+    return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER
   }
   const at = httpDateMs(trimmed)
   if (!Number.isFinite(at)) return undefined

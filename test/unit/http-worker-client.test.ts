@@ -219,6 +219,8 @@ describe('error statuses', () => {
     ['1.5', undefined],
     ['-3', undefined],
     ['', undefined],
+    // Beyond any cap: the longest wait, which retry.maxDelaySeconds then caps, not none at all.
+    ['999999999999999999999', Number.MAX_SAFE_INTEGER],
   ])('Retry-After %j → retryAfterMs %s', async (value, expected) => {
     handler = reply(429, '', { 'Retry-After': value })
     const error = await rejection(call())
