@@ -300,8 +300,19 @@ describe('reschedule', () => {
     await scheduler.enroll(id, { runAt: '09:00' })
     await expect(scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: null })
     expect((await scheduler.getSubscription(id)).status).toBe('ended')
+    // Said, in case the year was wrong: nothing else tells that its calls have stopped.
+    const said = `Subscription ${id}: its endsAt, 2026-03-01T00:00:00.000Z, is already past, so it has ended and none of its slots will be called. ` +
+      'If that is not what you meant, reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.'
+    expect(options.logger.messages('warn')).toContain(said)
     await expect(scheduler.reschedule(id, { endsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
     expect((await scheduler.getSubscription(id)).status).toBe('pending')
+    // enroll() with the same past end says it too; a future end says nothing.
+    const other = await subscription()
+    await scheduler.enroll(other, { runAt: '09:00', endsAt: at('2026-03-01T00:00:00.000Z') })
+    expect(options.logger.messages('warn')).toContain(said.replace(id, other))
+    const warned = options.logger.messages('warn').length
+    await scheduler.reschedule(id, { endsAt: at('2026-04-01T00:00:00.000Z') })
+    expect(options.logger.messages('warn').slice(warned).filter((m) => m.includes('is already past'))).toEqual([])
   })
 
   test('an ended subscription stays ended through a pause and a resume: no call after its end', async () => {

@@ -15,7 +15,7 @@ import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, pastEndWarning } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
@@ -112,6 +112,8 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     if (!created && detail === '') return enrolled(row, created)
     const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
     if (zoneWarning) options.logger.warn(zoneWarning)
+    const ended = pastEndWarning(subscriptionId, settings, now)
+    if (ended) options.logger.warn(ended)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
     const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
     if (neverProcessed && !timed) {

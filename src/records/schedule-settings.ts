@@ -128,3 +128,15 @@ export function fixedOffsetWarning(subscriptionId: string, settings: ScheduleSet
   const note = settings.timezone ? fixedOffsetNote(settings.timezone) : null
   return note === null ? null : `Subscription ${subscriptionId}: ${note}`
 }
+
+/**
+ * What an `endsAt` already past does, said: the subscription ends at once. Taken as given (a
+ * subscription cancelled as of an earlier date is a real case), but a wrong year would otherwise
+ * stop a subscription's calls without a word.
+ */
+export function pastEndWarning(subscriptionId: string, settings: ScheduleSettings, now: Date): string | null {
+  const { endsAt } = settings
+  if (!(endsAt instanceof Date) || endsAt > now) return null
+  return `Subscription ${subscriptionId}: its endsAt, ${endsAt.toISOString()}, is already past, so it has ended and none of its slots will be called. ` +
+    'If that is not what you meant, reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.'
+}
