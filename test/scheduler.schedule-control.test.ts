@@ -315,6 +315,23 @@ describe('reschedule', () => {
     expect(options.logger.messages('warn').slice(warned).filter((m) => m.includes('is already past'))).toEqual([])
   })
 
+  test("an anchor at midnight UTC that is another date in the subscription's zone is said, with the fix; one inside its local day is not", async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    const warned = options.logger.messages('warn').length
+    // new Date('2027-03-31') is 30 March in New York: a monthly run meant for the 31st runs on the 30th.
+    await scheduler.enroll(id, { timezone: 'America/New_York', anchor: new Date('2027-03-31') })
+    await scheduler.reschedule(id, { anchor: new Date('2027-03-31T13:00:00Z') })
+    await scheduler.reschedule(id, { timezone: 'Asia/Kolkata', anchor: new Date('2027-03-31') })
+    await scheduler.reschedule(id, { timezone: 'Pacific/Honolulu', anchor: new Date('2027-01-31') })
+    expect(options.logger.messages('warn').slice(warned).filter((m) => m.includes('midnight UTC'))).toEqual([
+      `Subscription ${id}: its anchor, 2027-03-31T00:00:00.000Z, is midnight UTC (what new Date('2027-03-31') gives), which is 2027-03-30 in America/New_York, ` +
+        'and that local date sets its phase. If you meant 2027-03-31, pass an instant inside that local day, such as its slot.',
+      `Subscription ${id}: its anchor, 2027-01-31T00:00:00.000Z, is midnight UTC (what new Date('2027-01-31') gives), which is 2027-01-30 in Pacific/Honolulu, ` +
+        'and that local date sets its phase. If you meant 2027-01-31, pass an instant inside that local day, such as its slot.',
+    ])
+  })
+
   test('an ended subscription stays ended through a pause and a resume: no call after its end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()

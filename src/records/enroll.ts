@@ -15,7 +15,7 @@ import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, pastEndWarning } from './schedule-settings.js'
+import { anchorDateWarning, applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, pastEndWarning } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
@@ -91,9 +91,14 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
  * Settings the row already has change nothing.
  */
 /** Says when the slots a subscription was just given wait over an hour for their sweep (sweep-wait.ts). */
-async function warnOfSweepWait(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<void> {
-  const warning = await sweepWaitWarning(db, options, row, row.next_run_at, now)
-  if (warning) options.logger.warn(warning)
+/** What the settings written may not do as meant, said once they are: the sweep's wait, an end past, an anchor on another day. */
+async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: ScheduleSettings, row: ScheduleRow, now: Date): Promise<void> {
+  const warnings = [
+    await sweepWaitWarning(db, options, row, row.next_run_at, now),
+    pastEndWarning(row.subscription_id, settings, now),
+    anchorDateWarning(row.subscription_id, settings, row.timezone ?? options.timezone),
+  ]
+  for (const warning of warnings) if (warning) options.logger.warn(warning)
 }
 
 export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
@@ -112,8 +117,6 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
     if (!created && detail === '') return enrolled(row, created)
     const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
     if (zoneWarning) options.logger.warn(zoneWarning)
-    const ended = pastEndWarning(subscriptionId, settings, now)
-    if (ended) options.logger.warn(ended)
     const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
     const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
     if (neverProcessed && !timed) {
@@ -123,13 +126,13 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
       const written = { ...changed, status: over ? ('ended' as const) : changed.status }
       await writeScheduleRow(db, written, now)
       if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
-      await warnOfSweepWait(db, options, written, now)
+      await warnOfSettings(db, options, settings, written, now)
       return enrolled(written, created)
     }
     if (!created) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
     const written = await applySchedule(db, options, row, settings, now)
     if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
-    await warnOfSweepWait(db, options, written, now)
+    await warnOfSettings(db, options, settings, written, now)
     return enrolled(written, created)
   }
   if (host) return await work(toExecutor(host))

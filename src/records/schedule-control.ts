@@ -19,7 +19,7 @@ import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeSchedule
 import type { ScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, pastEndWarning } from './schedule-settings.js'
+import { anchorDateWarning, applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, pastEndWarning } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
 export interface SkipResult {
@@ -52,12 +52,14 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
-    return { nextRunAt: written.next_run_at, late }
+    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
   const ended = pastEndWarning(subscriptionId, settings, options.clock.now())
   if (ended) options.logger.warn(ended)
+  const anchored = anchorDateWarning(subscriptionId, settings, result.zone)
+  if (anchored) options.logger.warn(anchored)
   if (result.late) options.logger.warn(result.late)
   return { nextRunAt: result.nextRunAt }
 }

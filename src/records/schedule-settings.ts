@@ -6,6 +6,7 @@
 import { ConfigurationError, shown } from '../errors.js'
 import { nearestKey } from '../config/suggest.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
+import { DateTime } from 'luxon'
 import { fixedOffsetNote } from '../schedule/local-time.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
@@ -139,4 +140,22 @@ export function pastEndWarning(subscriptionId: string, settings: ScheduleSetting
   if (!(endsAt instanceof Date) || endsAt > now) return null
   return `Subscription ${subscriptionId}: its endsAt, ${endsAt.toISOString()}, is already past, so it has ended and none of its slots will be called. ` +
     'If that is not what you meant, reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.'
+}
+
+/**
+ * An anchor at midnight UTC whose date is another in the subscription's zone: what
+ * `new Date('2027-03-31')` gives, which is 30 March in New York. Its local date sets the phase,
+ * so a monthly subscription meant for the 31st would run on the 30th; the README warns of it,
+ * and this says it where the mistake is made. `zone`: the subscription's, or the scheduler's.
+ */
+export function anchorDateWarning(subscriptionId: string, settings: ScheduleSettings, zone: string): string | null {
+  const { anchor } = settings
+  if (!(anchor instanceof Date)) return null
+  const iso = anchor.toISOString()
+  if (!iso.endsWith('T00:00:00.000Z')) return null
+  const local = DateTime.fromJSDate(anchor, { zone })
+  const utcDate = iso.slice(0, 10)
+  if (!local.isValid || local.toISODate() === utcDate) return null
+  return `Subscription ${subscriptionId}: its anchor, ${iso}, is midnight UTC (what new Date('${utcDate}') gives), which is ${local.toISODate()} in ${zone}, ` +
+    `and that local date sets its phase. If you meant ${utcDate}, pass an instant inside that local day, such as its slot.`
 }
