@@ -85,13 +85,9 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
 }
 
 /**
- * Adds the row, or updates its settings. A row never processed, given no `runAt`, `anchor` or
- * `startsAt`, is `pending` with no `next_run_at`: the next sweep processes it. With one of them,
- * and for a row already processed, the next slot is computed at once (as `reschedule()` does).
- * Settings the row already has change nothing.
+ * What the settings just written may not do as meant, said once they are: slots that wait over an
+ * hour for their sweep (sweep-wait.ts), an end already past, an anchor on another local day.
  */
-/** Says when the slots a subscription was just given wait over an hour for their sweep (sweep-wait.ts). */
-/** What the settings written may not do as meant, said once they are: the sweep's wait, an end past, an anchor on another day. */
 async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: ScheduleSettings, row: ScheduleRow, now: Date): Promise<void> {
   const warnings = [
     await sweepWaitWarning(db, options, row, row.next_run_at, now),
@@ -101,6 +97,12 @@ async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: 
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }
 
+/**
+ * Adds the row, or updates its settings. A row never processed, given no `runAt`, `anchor` or
+ * `startsAt`, is `pending` with no `next_run_at`: the next sweep processes it. With one of them,
+ * and for a row already processed, the next slot is computed at once (as `reschedule()` does).
+ * Settings the row already has change nothing.
+ */
 export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
   assertUuid('subscriptionId', subscriptionId)
   const settings = checkSettings(given, ['db'])
