@@ -15,7 +15,7 @@ import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { anchorDateWarning, applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, pastEndWarning } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, settingsWarnings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
@@ -91,8 +91,7 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
 async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: ScheduleSettings, row: ScheduleRow, now: Date): Promise<void> {
   const warnings = [
     await sweepWaitWarning(db, options, row, row.next_run_at, now),
-    pastEndWarning(row.subscription_id, settings, now),
-    anchorDateWarning(row.subscription_id, settings, row.timezone ?? options.timezone),
+    ...settingsWarnings(row.subscription_id, settings, row.timezone ?? options.timezone, now),
   ]
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }

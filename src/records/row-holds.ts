@@ -37,26 +37,18 @@ export function isHeld(row: Pick<HeldRow, 'status' | 'lease_expires_at' | 'job_i
 }
 
 /**
- * @throws {SubscriptionBusyError} while a job owns the row: its call is queued, in flight or
- * waiting for its retry, also once the row is paused (the call's outcome still sets its next slot).
- */
-function assertIdle(row: HeldRow, action: string): void {
-  if (!isHeld(row)) return
-  const { what, when } = holding(row)
-  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`)
-}
-
-/**
- * As assertIdle(), asking pg-boss first whether the row's job will still run: a row whose job is
- * gone waits for its lease (an hour) before a sweep takes it, and "try again once it has settled"
- * would send the operator away for that hour.
+ * The controls' check: a row a job holds is refused, its call's outcome setting the next slot,
+ * also once the row is paused. pg-boss is asked first whether that job will still run: a row
+ * whose job is gone waits for its lease (an hour) before a sweep takes it, and "try again once it
+ * has settled" would send the operator away for that hour.
  *
  * @throws {SubscriptionBusyError} while a job owns the row, or its job is gone and its claim holds.
  */
 export async function assertNotHeld(db: Executor, queue: JobQueue, row: HeldRow, action: string): Promise<void> {
   if (!isHeld(row)) return
   if (row.job_id !== null && !(await isLiveJob(db, queue, row.job_id))) throw strandedRow(row, action)
-  assertIdle(row, action)
+  const { what, when } = holding(row)
+  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`)
 }
 
 function strandedRow(row: HeldRow, action: string): SubscriptionBusyError {

@@ -19,7 +19,7 @@ import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeSchedule
 import type { ScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
-import { anchorDateWarning, applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, pastEndWarning } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, settingsWarnings } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
 export interface SkipResult {
@@ -56,10 +56,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
-  const ended = pastEndWarning(subscriptionId, settings, options.clock.now())
-  if (ended) options.logger.warn(ended)
-  const anchored = anchorDateWarning(subscriptionId, settings, result.zone)
-  if (anchored) options.logger.warn(anchored)
+  for (const warning of settingsWarnings(subscriptionId, settings, result.zone, options.clock.now())) options.logger.warn(warning)
   if (result.late) options.logger.warn(result.late)
   return { nextRunAt: result.nextRunAt }
 }

@@ -135,7 +135,7 @@ export function fixedOffsetWarning(subscriptionId: string, settings: ScheduleSet
  * subscription cancelled as of an earlier date is a real case), but a wrong year would otherwise
  * stop a subscription's calls without a word.
  */
-export function pastEndWarning(subscriptionId: string, settings: ScheduleSettings, now: Date): string | null {
+function pastEndWarning(subscriptionId: string, settings: ScheduleSettings, now: Date): string | null {
   const { endsAt } = settings
   if (!(endsAt instanceof Date) || endsAt > now) return null
   return `Subscription ${subscriptionId}: its endsAt, ${endsAt.toISOString()}, is already past, so it has ended and none of its slots will be called. ` +
@@ -148,7 +148,7 @@ export function pastEndWarning(subscriptionId: string, settings: ScheduleSetting
  * so a monthly subscription meant for the 31st would run on the 30th; the README warns of it,
  * and this says it where the mistake is made. `zone`: the subscription's, or the scheduler's.
  */
-export function anchorDateWarning(subscriptionId: string, settings: ScheduleSettings, zone: string): string | null {
+function anchorDateWarning(subscriptionId: string, settings: ScheduleSettings, zone: string): string | null {
   const { anchor } = settings
   if (!(anchor instanceof Date)) return null
   const iso = anchor.toISOString()
@@ -158,4 +158,9 @@ export function anchorDateWarning(subscriptionId: string, settings: ScheduleSett
   if (!local.isValid || local.toISODate() === utcDate) return null
   return `Subscription ${subscriptionId}: its anchor, ${iso}, is midnight UTC (what new Date('${utcDate}') gives), which is ${local.toISODate()} in ${zone}, ` +
     `and that local date sets its phase. If you meant ${utcDate}, pass an instant inside that local day, such as its slot.`
+}
+
+/** What settings just written may not do as meant: an end already past, an anchor on another local day. */
+export function settingsWarnings(subscriptionId: string, settings: ScheduleSettings, zone: string, now: Date): string[] {
+  return [pastEndWarning(subscriptionId, settings, now), anchorDateWarning(subscriptionId, settings, zone)].filter((w): w is string => w !== null)
 }
