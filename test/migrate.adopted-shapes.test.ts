@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { migrate } from '../src/db/migrate.js'
+import { TABLES } from '../src/db/names.js'
 import { MigrationError } from '../src/errors.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
@@ -121,5 +122,17 @@ describe('an adopted MVP table', () => {
     const { nextRunAt } = await scheduler.reschedule(anchored, { anchor: new Date('2026-01-31T09:00:00Z') })
     expect(nextRunAt?.toISOString()).toMatch(/^\d{4}-\d\d-(28|29|30|31)T09:00:00\.000Z$/)
     expect(await scheduler.getSubscription(anchored)).toMatchObject({ status: 'pending', nextRunAt })
+  })
+  test("completed rows with no next_run_at, which no sweep would ever take: refused at adoption, named with both fixes, nothing changed; fixed, adopted and called", async () => {
+    const { db, ids } = await mvpTable((ddl) => ddl)
+    await db.pool.query(`UPDATE subscription_processing SET status = 'completed', next_run_at = NULL WHERE subscription_id = $1`, [ids[0]])
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(/^subscription_processing has rows 'completed' with no next_run_at, which no sweep would ever pick \(nor did the original design's\)\. No row was changed\. Give them a next run \(UPDATE subscription_processing SET next_run_at = now\(\) WHERE status = 'completed' AND next_run_at IS NULL makes them due at the next sweep\), or end them/)
+    expect((error as Error).message).toContain(`subscription_id ${ids[0]}`)
+    expect((await db.pool.query(`SELECT to_regclass($1)::text AS journal`, [TABLES.migrations])).rows[0].journal).toBeNull()
+    await db.pool.query(`UPDATE subscription_processing SET next_run_at = now() WHERE status = 'completed' AND next_run_at IS NULL`)
+    const { called } = await runOnce(db)
+    expect(called).toContain(ids[0])
   })
 })

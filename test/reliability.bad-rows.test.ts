@@ -91,6 +91,20 @@ test("a row due since '-infinity' is due for the controls too, as NULL is: previ
   await expect(scheduler.resume(overdue)).resolves.toMatchObject({ status: 'pending' })
 })
 
+test("a completed row with no next_run_at (set by hand, or adopted so) is never swept, as in the original design; its preview shows no slot, and reschedule(id, {}) gives it its next one", async () => {
+  const [unset] = await seedSubscriptions(db.pool, { count: 1, status: 'completed' }) as [string]
+  await set(unset, `next_run_at = NULL, last_run_at = now() - interval '2 days', last_completed_for = now() - interval '2 days'`)
+  const before = worker.calls.length
+  await scheduler.runNow()
+  expect(worker.calls.slice(before).map((c) => c.subscriptionId)).not.toContain(unset)
+  // It once previewed the next sweep's slot, which no sweep would take.
+  await expect(scheduler.upcoming(unset, { count: 3 })).resolves.toEqual([])
+  await expect(scheduler.skipNext(unset)).resolves.toEqual({ skipped: null, nextRunAt: null })
+  const { nextRunAt } = await scheduler.reschedule(unset, {})
+  expect(nextRunAt).toBeInstanceOf(Date)
+  await expect(scheduler.upcoming(unset, { count: 3 })).resolves.toHaveLength(3)
+})
+
 test("a row whose success a host's trigger refuses fails alone as a failed attempt: the others of its chunk are recorded once, it is called once (no retry left), the run finishes, and retryFailed() completes it once the rule is gone", async () => {
   const ids = await seedSubscriptions(db.pool, { count: 4 }) as [string, string, string, string]
   const [stubborn, slow] = ids

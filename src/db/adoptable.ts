@@ -184,6 +184,26 @@ async function unknownStatuses(client: PoolClient): Promise<string | null> {
 }
 
 /**
+ * `completed` rows with no `next_run_at`: the original design's sweep never took them, nor does
+ * the scheduler's (a completion is due again at its next slot), so they would wait for good, in
+ * silence. Checked while adopting only: the scheduler writes none itself (a row with no slot
+ * left is `ended`).
+ */
+async function unscheduledCompletions(client: PoolClient): Promise<string | null> {
+  const { rows } = await client.query<{ id: string; subscription_id: string | null }>(
+    `SELECT id::text, subscription_id::text FROM subscription_processing WHERE status = 'completed' AND next_run_at IS NULL
+      ORDER BY subscription_id, id LIMIT ${MAX_LISTED + 1}`,
+  )
+  if (rows.length === 0) return null
+  return (
+    "subscription_processing has rows 'completed' with no next_run_at, which no sweep would ever pick (nor did the original " +
+      "design's). No row was changed. Give them a next run (UPDATE subscription_processing SET next_run_at = now() WHERE " +
+      "status = 'completed' AND next_run_at IS NULL makes them due at the next sweep), or end them (SET status = 'ended', " +
+      `which a reschedule() undoes), then run migrate again:\n${listed(rows, (r) => `row ${r.id}: subscription_id ${r.subscription_id}`)}`
+  )
+}
+
+/**
  * A `subscription_processing` that is no table, or has no `subscription_id`, is neither the
  * scheduler's nor the MVP's: another table of that name (a schema of the host's own, first on the
  * search_path). Named with where it was found, not met as a raw "column does not exist".
@@ -220,7 +240,7 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
   const adopting = !rows[0].journal
   // Every problem at once: one round of fixes, not one migrate() per problem.
   const problems: string[] = []
-  for (const check of [instantsWithoutZones, duplicateSubscriptions, orphanRows, ...(adopting ? [unknownStatuses, constraintsInTheWay] : [])]) {
+  for (const check of [instantsWithoutZones, duplicateSubscriptions, orphanRows, ...(adopting ? [unknownStatuses, unscheduledCompletions, constraintsInTheWay] : [])]) {
     const problem = await check(client)
     if (problem) problems.push(problem)
   }

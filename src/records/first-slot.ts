@@ -174,6 +174,8 @@ export async function forgivenByPause(db: Executor, options: ResolvedOptions, ro
 export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: number, now: Date, nextSweep: Date): Date[] {
   if (row.status === 'ended' || row.active !== true) return []
   if (row.status === 'paused' && !row.paused_until) return []
+  // No sweep takes a completed row with no next slot (claim-sql.ts): a reschedule gives it one.
+  if (row.status === 'completed' && row.next_run_unset) return []
   if (row.next_run_at === null && !isInFlight(row)) {
     // Its first run is off-slot: it spends that local day, and the settle sets the next slot.
     const second = count > 1 ? nextSlot(options, row, nextSweep) : null

@@ -14,7 +14,13 @@ import { busyRunning, isInFlight } from './row-holds.js'
 export interface ScheduleRow extends RowSchedule {
   id: string
   status: SubscriptionStatus
+  /** Null for NULL and for `-infinity` (due since ever, due now as NULL is); see {@link ScheduleRow.next_run_unset}. */
   next_run_at: Date | null
+  /**
+   * Whether the column is NULL itself: a `completed` row with none (set by hand, or adopted so)
+   * is due never, as in the original design, not at the next sweep.
+   */
+  next_run_unset: boolean
   paused_until: Date | null
   paused_reason: PausedReason | null
   /** Until when a claim holds the row; past it, a sweep (or the rescue) may take it from a job that is gone. */
@@ -53,7 +59,7 @@ export function isNotEnrolled(error: unknown): boolean {
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
   const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
+    `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
             sp.timezone, sp.run_at, sp.anchor_at, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
