@@ -47,10 +47,10 @@ test('an SDK registered after start() gets every metric from then on, the due ba
   // deadline.
   await pollUntil(async () => {
     await read()
-    return sum('pss.subscriptions.processed') >= 3 && points.has('pss.due.backlog') ? true : null
+    return sum('pss.subscriptions.succeeded') >= 3 && points.has('pss.due.backlog') ? true : null
   }, { timeoutMs: 10_000, what: 'the completions to be counted and the backlog checked' }).catch(() => {})
   expect(sum('pss.runs')).toBe(1)
-  expect(sum('pss.subscriptions.processed')).toBe(3)
+  expect(sum('pss.subscriptions.succeeded')).toBe(3)
   expect(points.get('pss.due.backlog')?.map((p) => p.attributes)).toEqual([{ queue_prefix: 'late-sdk' }])
   expect(points.get('pss.runs')?.[0]?.attributes).toEqual({ trigger: 'manual', queue_prefix: 'late-sdk' })
 })

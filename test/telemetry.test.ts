@@ -77,7 +77,7 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
 
   const points = await collect()
   expect(sum(points.get('pss.runs'), { trigger: 'manual' })).toBe(1)
-  expect(sum(points.get('pss.subscriptions.processed'))).toBe(good.length)
+  expect(sum(points.get('pss.subscriptions.succeeded'))).toBe(good.length)
   expect(sum(points.get('pss.subscriptions.failed'), { final: true })).toBe(1)
   expect(sum(points.get('pss.subscriptions.failed'), { final: false })).toBe(0)
   expect(sum(points.get('pss.subscriptions.retried'))).toBe(0)
@@ -164,7 +164,7 @@ test('a backfill counts as a run (trigger backfill), and each of its calls has a
   const grew = (name: string, filter: Record<string, unknown> = {}) => sum(after.get(name), filter) - sum(before.get(name), filter)
   const count = (points: Map<string, DataPoint<unknown>[]>, name: string) => ((points.get(name) ?? []) as DataPoint<Histogram>[]).reduce((n, p) => n + p.value.count, 0)
   expect(grew('pss.runs', { trigger: 'backfill' })).toBe(1)
-  expect(grew('pss.subscriptions.processed')).toBe(3)
+  expect(grew('pss.subscriptions.succeeded')).toBe(3)
   expect(count(after, 'pss.worker.call.duration') - count(before, 'pss.worker.call.duration')).toBe(3)
   expect(count(after, 'pss.fire.lateness') - count(before, 'pss.fire.lateness')).toBe(0)
   const calls = spanExporter.getFinishedSpans().slice(spansBefore).filter((s) => s.name === 'pss.worker.call')

@@ -62,7 +62,7 @@ function instrumentsOn(provider: MeterProvider, scope: Attributes, backlogNow: (
   return {
     provider,
     runs: meter.createCounter('pss.runs', { description: 'Sweeps started, by trigger.' }),
-    processed: meter.createCounter('pss.subscriptions.processed', { description: 'Subscriptions whose slot completed.' }),
+    succeeded: meter.createCounter('pss.subscriptions.succeeded', { description: 'Successful calls: subscriptions whose slot completed.' }),
     failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' }),
     retried: meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' }),
     latency: meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
@@ -95,7 +95,7 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   current()
   return {
     runStarted: (trigger) => current().runs.add(1, withScope({ trigger })),
-    succeeded: (count) => count > 0 && current().processed.add(count, scope),
+    succeeded: (count) => count > 0 && current().succeeded.add(count, scope),
     failed: (count, final, cancelled = false) => count > 0 && current().failed.add(count, withScope({ final, cancelled })),
     retried: (count, cancelled = false) => count > 0 && current().retried.add(count, withScope({ cancelled })),
     workerCall(durationMs, latenessMs, outcome, retry) {
