@@ -51,10 +51,17 @@ export class ConfigurationError extends SchedulerError {
 /** The library's tables could not be created or brought up to date. */
 export class MigrationError extends SchedulerError {
   declare readonly code: 'MIGRATION'
+  /**
+   * Each problem found, with its fix, as the message numbers them: an adopted table can have
+   * several at once (duplicate rows, orphans, constraints in the way), all listed so that one
+   * round of fixes does. A single problem is the message itself.
+   */
+  declare readonly problems: readonly string[]
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly string[] | undefined }) {
     super('MIGRATION', message, options)
     this.name = 'MigrationError'
+    this.problems = options?.problems ?? [message]
   }
 }
 
@@ -129,20 +136,35 @@ export class RetryableError extends SchedulerError {
 /** A row of `subscription_processing` or `subscriptions` holds data the scheduler cannot use. */
 export class SubscriptionDataError extends SchedulerError {
   declare readonly code: 'SUBSCRIPTION_DATA'
+  /** The subscription whose row holds the data; undefined for a value given to a preview of no subscription. */
+  declare readonly subscriptionId: string | undefined
+  /** The column to fix, table-qualified (`subscription_processing.run_at`, `subscriptions.frequency`), when one is to blame. */
+  declare readonly column: string | undefined
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; subscriptionId?: string | undefined; column?: string | undefined }) {
     super('SUBSCRIPTION_DATA', message, options)
     this.name = 'SubscriptionDataError'
+    this.subscriptionId = options?.subscriptionId
+    this.column = options?.column
   }
 }
 
-/** A subscription id named in a call has no `subscription_processing` row (or no host row). */
+/**
+ * What a call named is not there: a subscription with no `subscription_processing` row (or no host
+ * row), a run, or a failure entry (pruned, say).
+ */
 export class NotFoundError extends SchedulerError {
   declare readonly code: 'NOT_FOUND'
+  /** The subscription not found (the first, when a call named several); undefined when a run or entry was not. */
+  declare readonly subscriptionId: string | undefined
+  /** The run not found; undefined when a subscription or entry was not. */
+  declare readonly runId: string | undefined
 
-  constructor(message: string) {
+  constructor(message: string, options?: { subscriptionId?: string | undefined; runId?: string | undefined }) {
     super('NOT_FOUND', message)
     this.name = 'NotFoundError'
+    this.subscriptionId = options?.subscriptionId
+    this.runId = options?.runId
   }
 }
 
@@ -152,10 +174,13 @@ export class NotFoundError extends SchedulerError {
  */
 export class SubscriptionBusyError extends SchedulerError {
   declare readonly code: 'SUBSCRIPTION_BUSY'
+  /** The subscription refused. */
+  declare readonly subscriptionId: string
 
-  constructor(message: string) {
+  constructor(message: string, options: { subscriptionId: string }) {
     super('SUBSCRIPTION_BUSY', message)
     this.name = 'SubscriptionBusyError'
+    this.subscriptionId = options.subscriptionId
   }
 }
 
@@ -167,10 +192,13 @@ export class SubscriptionBusyError extends SchedulerError {
  */
 export class SubscriptionStateError extends SchedulerError {
   declare readonly code: 'SUBSCRIPTION_STATE'
+  /** The subscription refused. */
+  declare readonly subscriptionId: string
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options: { cause?: unknown; subscriptionId: string }) {
     super('SUBSCRIPTION_STATE', message, options)
     this.name = 'SubscriptionStateError'
+    this.subscriptionId = options.subscriptionId
   }
 }
 

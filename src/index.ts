@@ -19,7 +19,7 @@ export type {
 } from './types.js'
 export type { InstanceInfo } from './records/instances.js'
 export type { ListedStatus, SubscriptionListEntry } from './records/subscription-list.js'
-export type { SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './observe/events.js'
+export type { FailureDetail, SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './observe/events.js'
 export { migrate } from './db/migrate.js'
 export type { MigrateOptions, MigrateResult } from './db/migrate.js'
 export { isKnownFrequency } from './schedule/next-run.js'

@@ -125,6 +125,14 @@ describe('migrate', () => {
     expect(message).toMatch(/\n\n1\. subscription_processing keeps next_run_at, last_run_at, created_at, updated_at as timestamp without time zone/)
     expect(message).toMatch(new RegExp(`\\n\\n2\\. subscription_processing holds more than one row for the same subscription_id[^]*subscription_id ${rows[0]!.id}: rows `))
     expect(message).toMatch(/\n\n3\. subscription_processing has rows in no status the scheduler knows[^]*status "archived"/)
+    // The same problems as data, for a deploy script that reports them one by one.
+    const { problems } = error as MigrationError
+    expect(problems).toHaveLength(3)
+    expect(problems).toEqual([
+      expect.stringMatching(/^subscription_processing keeps next_run_at, last_run_at, created_at, updated_at as timestamp without time zone/),
+      expect.stringMatching(/^subscription_processing holds more than one row for the same subscription_id/),
+      expect.stringMatching(/^subscription_processing has rows in no status the scheduler knows[^]*status "archived"$/),
+    ])
     const { rows: count } = await db.pool.query(`SELECT count(*)::int AS n FROM subscription_processing`)
     expect(count[0].n).toBe(3)
   })

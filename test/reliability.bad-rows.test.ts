@@ -63,6 +63,7 @@ test("a row whose next run is 'infinity' is never swept, and its controls say wh
     const error = await control().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SubscriptionDataError)
     expect((error as Error).message).toMatch(/next_run_at infinity, which is not an instant; set subscription_processing\.next_run_at to an instant, or to NULL/)
+    expect(error).toMatchObject({ subscriptionId: never, column: 'subscription_processing.next_run_at' })
   }
   const before = worker.calls.length
   await scheduler.runNow()

@@ -178,6 +178,7 @@ describe('enroll', () => {
     const error = await scheduler.enroll(id).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NotFoundError)
     expect((error as Error).message).toContain(id)
+    expect(error).toMatchObject({ code: 'NOT_FOUND', subscriptionId: id })
     expect(await processingRow(id)).toBeUndefined()
   })
 })
@@ -325,7 +326,7 @@ describe('a subscription the host just added, with no row yet (no sweep since)',
   test('an id in neither table is a NotFoundError saying there is no such subscription, and leaves no row', async () => {
     const unknown = randomUUID()
     await expect(scheduler.pause(unknown)).rejects.toThrow(
-      new NotFoundError(`Subscription ${unknown} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`),
+      new NotFoundError(`Subscription ${unknown} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`, { subscriptionId: unknown }),
     )
     expect(await processingRow(unknown)).toBeUndefined()
   })

@@ -272,6 +272,8 @@ describe('reschedule', () => {
     const runs = (await scheduler.listRuns({ limit: 1000 })).length
     await expect(scheduler.runSubscription(id)).rejects.toThrow(/a call for it is queued or in flight \(status 'queued'\).*once its run has called it and recorded the outcome/)
     await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionBusyError)
+    // Which subscription, as data: a host's wrapper answers 409 for it without parsing the message.
+    await expect(scheduler.skipNext(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_BUSY', subscriptionId: id })
     expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     const { finishedAt } = await waitForRun(run.runId)
     expect(finishedAt).not.toBeNull()
@@ -344,6 +346,7 @@ describe('reschedule', () => {
     await scheduler.runNow()
     await expect(scheduler.runSubscription(id)).rejects.toThrow(/it has ended \(its endsAt, 2026-03-01T00:00:00.000Z, has passed\)\. reschedule\(id, \{ endsAt/)
     await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionStateError)
+    await expect(scheduler.runSubscription(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_STATE', subscriptionId: id })
     expect(slots(id)).toEqual([])
     expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
@@ -405,6 +408,7 @@ describe('reschedule', () => {
     const typo = '00000000-0000-4000-8000-00000000000a'
     const refused = scheduler.retryFailed({ subscriptionIds: [known, typo] })
     await expect(refused).rejects.toThrow(NotFoundError)
+    await expect(refused).rejects.toMatchObject({ subscriptionId: typo, runId: undefined })
     await expect(refused).rejects.toThrow(`Subscription ${typo} is not enrolled (no subscription_processing row), so there is no failed slot to retry`)
     expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runs)
   })

@@ -205,6 +205,7 @@ describe('listRuns', () => {
     await expect(scheduler.listRuns({ before: 'last' })).rejects.toThrow(/`before`/)
     await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(NotFoundError)
     await expect(scheduler.listRuns({ before: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9' })).rejects.toThrow(/pruned \(historyRetentionDays\)\. List from the newest run again\.$/)
+    await expect(scheduler.getRun('3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9')).rejects.toMatchObject({ code: 'NOT_FOUND', runId: '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9', subscriptionId: undefined })
   })
 })
 

@@ -78,7 +78,7 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   let ended: Ended = { kind: 'skipped' }
   if (row?.active === true && !row.user_id) {
     // As in a sweep: the row must be fixed; each slot fails for good, and the backfill moves on.
-    const missing = new SubscriptionDataError(`Subscription ${data.subscriptionId} has no user_id; set subscriptions.user_id, then backfill again.`)
+    const missing = new SubscriptionDataError(`Subscription ${data.subscriptionId} has no user_id; set subscriptions.user_id, then backfill again.`, { subscriptionId: data.subscriptionId, column: 'subscriptions.user_id' })
     const failed = failure(ctx.options, { jobId: job.id, row, attempt: data.attempt, startedAt: null }, missing, { cancelled: false, expired: false })
     if (failed.kind === 'failure') ended = failed
   } else if (row?.active === true) {

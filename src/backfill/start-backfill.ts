@@ -54,6 +54,7 @@ async function assertNoBackfillRunning(db: Executor, subscriptionId: string): Pr
     `Subscription ${subscriptionId} has a backfill running (run ${running.id}, started ${running.started_at.toISOString()}, ` +
       `${running.done} of ${running.claimed} slots done): another would call its slots again. Wait until that run has finished ` +
       `(getRun('${running.id}')), then backfill what it did not cover.`,
+    { subscriptionId },
   )
 }
 

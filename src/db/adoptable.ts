@@ -249,6 +249,7 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
     throw new MigrationError(
       `${problems.length} problems keep subscription_processing from being migrated, each with its fix below; no row was changed. ` +
         `Fix them all, then run migrate again.\n\n${problems.map((problem, i) => `${i + 1}. ${problem}`).join('\n\n')}`,
+      { problems },
     )
   }
   return adopting

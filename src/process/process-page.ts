@@ -69,10 +69,10 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
 function invalidSchedule(row: PageRow, options: ProcessorContext['options']): SubscriptionDataError | null {
   const timezone = row.timezone ?? options.timezone
   if (!isValidTimeZone(timezone)) {
-    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`)
+    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`, { subscriptionId: row.subscription_id, column: 'subscription_processing.timezone' })
   }
   if (row.run_at !== null && !isRunAt(row.run_at)) {
-    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`)
+    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`, { subscriptionId: row.subscription_id, column: 'subscription_processing.run_at' })
   }
   return nonInstant(row, ['anchor_at', 'starts_at', 'ends_at']) ?? refusedFrequency(options, row.subscription_id, row.frequency)
 }
@@ -90,7 +90,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, ro
   const invalid = invalidSchedule(row, options)
   if (invalid) return failure(options, call, invalid, cut())
   if (!row.user_id) {
-    return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`), cut())
+    return failure(options, call, new SubscriptionDataError(`Subscription ${row.subscription_id} has no user_id; set subscriptions.user_id, then retry it.`, { subscriptionId: row.subscription_id, column: 'subscriptions.user_id' }), cut())
   }
   const admission = ctx.breaker ? await ctx.breaker.admit() : GO
   if (!admission.call) return held(ctx, call, admission.holdMs)

@@ -78,7 +78,7 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
     return rows.length > 0
   } catch (error) {
     if ((error as { code?: string | undefined }).code === '23503') {
-      throw new NotFoundError(`No row in subscriptions has id ${subscriptionId}; create the subscription before enrolling it.`)
+      throw new NotFoundError(`No row in subscriptions has id ${subscriptionId}; create the subscription before enrolling it.`, { subscriptionId })
     }
     throw error
   }
@@ -154,7 +154,7 @@ export async function enrollingFirst<T>(pool: Pool, options: ResolvedOptions, su
     // Created here, or by a sweep meanwhile: either way the control is tried again.
     await insertRow(pool, subscriptionId).catch((refused: unknown) => {
       if (!(refused instanceof NotFoundError)) throw refused
-      throw new NotFoundError(`Subscription ${subscriptionId} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`)
+      throw new NotFoundError(`Subscription ${subscriptionId} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`, { subscriptionId })
     })
     return await control()
   }

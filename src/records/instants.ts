@@ -40,6 +40,7 @@ export function nonInstant<T extends Partial<Record<InstantColumn, unknown>>>(
     return new SubscriptionDataError(
       `Subscription ${row.subscription_id} has ${column} ${shown}, which is not an instant; set subscription_processing.${column} ` +
         `to an instant, or to NULL (${NULL_MEANS[column]}).`,
+      { subscriptionId: row.subscription_id, column: `subscription_processing.${column}` },
     )
   }
   return null

@@ -48,7 +48,7 @@ export async function assertNotHeld(db: Executor, queue: JobQueue, row: HeldRow,
   if (!isHeld(row)) return
   if (row.job_id !== null && !(await isLiveJob(db, queue, row.job_id))) throw strandedRow(row, action)
   const { what, when } = holding(row)
-  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`)
+  throw new SubscriptionBusyError(`Cannot ${action} subscription ${row.subscription_id} while ${what}: its outcome sets the next slot. Try again ${when}.`, { subscriptionId: row.subscription_id })
 }
 
 function strandedRow(row: HeldRow, action: string): SubscriptionBusyError {
@@ -59,6 +59,7 @@ function strandedRow(row: HeldRow, action: string): SubscriptionBusyError {
     `Cannot ${action} subscription ${row.subscription_id}: it is still claimed (status '${row.status}'), but the job that claimed it failed for good or was deleted, ` +
       `so no call of it is coming (listFailures() or the dashboard says why). ${remedy} calls it now, for the slot it was claimed for, ` +
       `and frees it; or a sweep takes it back once its claim's lease ends${lease}. Then try again.`,
+    { subscriptionId: row.subscription_id },
   )
 }
 
@@ -68,7 +69,7 @@ function strandedRow(row: HeldRow, action: string): SubscriptionBusyError {
  */
 export function busyRunning(row: HeldRow): SubscriptionBusyError {
   const { what, when } = holding(row)
-  return new SubscriptionBusyError(`Cannot run subscription ${row.subscription_id} now: ${what}, and its outcome sets the next slot. Run it again ${when}.`)
+  return new SubscriptionBusyError(`Cannot run subscription ${row.subscription_id} now: ${what}, and its outcome sets the next slot. Run it again ${when}.`, { subscriptionId: row.subscription_id })
 }
 
 /**

@@ -54,7 +54,7 @@ export async function listRuns(db: Executor, page: RunListPage): Promise<RunSumm
   if (rows.length === 0 && page.before !== undefined) {
     const { rows: found } = await db.query(`SELECT 1 FROM ${RUNS} WHERE id = $1`, [page.before])
     if (found.length === 0) {
-      throw new NotFoundError(`No run with id ${page.before} to list the runs before: it may have been pruned (historyRetentionDays). List from the newest run again.`)
+      throw new NotFoundError(`No run with id ${page.before} to list the runs before: it may have been pruned (historyRetentionDays). List from the newest run again.`, { runId: page.before })
     }
   }
   return rows.map(toSummary)

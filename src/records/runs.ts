@@ -218,6 +218,6 @@ export async function finishSweep(db: Executor, runId: string, now: Date, error?
 
 export async function getRun(db: Executor, runId: string): Promise<RunSummary> {
   const { rows } = await db.query<RunRow>(`SELECT * FROM ${RUNS} WHERE id = $1`, [runId])
-  if (!rows[0]) throw new NotFoundError(`No run with id ${runId}.`)
+  if (!rows[0]) throw new NotFoundError(`No run with id ${runId}.`, { runId })
   return toSummary(rows[0])
 }

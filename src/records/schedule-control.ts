@@ -137,6 +137,7 @@ async function skippedBefore(db: Executor, row: ScheduleRow, subscriptionId: str
   throw new SubscriptionStateError(
     `${slot.toISOString()} is not the next slot of subscription ${subscriptionId}: ${ahead}. The slot ran, was skipped, or the schedule changed since it was read: ` +
       'read upcoming(id) again (admin: GET /subscriptions/<id>/upcoming; CLI: upcoming <id>) and skip the slot it lists.',
+    { subscriptionId },
   )
 }
 

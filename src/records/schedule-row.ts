@@ -41,6 +41,7 @@ export function notEnrolled(subscriptionId: string): NotFoundError {
   const error = new NotFoundError(
     `Subscription ${subscriptionId} is not enrolled (no subscription_processing row). If it is in subscriptions, the next sweep ` +
       `enrols it (unless autoEnroll is off); enroll(id), the CLI's \`enroll <id>\` or the admin API's POST /subscriptions/<id>/enroll does it now. An id not in subscriptions is no subscription.`,
+    { subscriptionId },
   )
   notEnrolledErrors.add(error)
   return error
@@ -81,11 +82,12 @@ export async function readScheduleRow(db: Executor, subscriptionId: string, lock
  */
 export function assertRunnable(row: ScheduleRow, now: Date): void {
   const id = row.subscription_id
-  if (row.status === 'paused') throw new SubscriptionStateError(`Cannot run subscription ${id} now: ${pausedState(row, now)}`)
+  if (row.status === 'paused') throw new SubscriptionStateError(`Cannot run subscription ${id} now: ${pausedState(row, now)}`, { subscriptionId: id })
   if (row.status === 'ended') {
     throw new SubscriptionStateError(
       `Cannot run subscription ${id} now: it has ended${row.ends_at ? ` (its endsAt, ${row.ends_at.toISOString()}, has passed)` : ''}. ` +
         'reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again (admin: PATCH /subscriptions/<id>; CLI: reschedule <id> --ends-at).',
+      { subscriptionId: id },
     )
   }
   assertHostActive(row, 'run')
@@ -107,6 +109,7 @@ export function refusedRun(row: ScheduleRow, now: Date): SubscriptionBusyError |
   return new SubscriptionBusyError(
     `Cannot run subscription ${row.subscription_id} now: another request holds it at this moment (another run of it being claimed, or a reschedule, skip or backfill of it). ` +
       'Try again in a moment; a run claimed meanwhile settles within workerTimeoutMs, or after its retry.',
+    { subscriptionId: row.subscription_id },
   )
 }
 
@@ -121,6 +124,7 @@ export function assertHostActive(row: ScheduleRow, action: 'run' | 'backfill'): 
     row.active === false
       ? `${what}: it is inactive in subscriptions (active = false), and inactive subscriptions are never called. Set active = true on its row first.`
       : `${what}: its row in subscriptions is gone, so there is no user to call the worker for.`,
+    { subscriptionId: row.subscription_id },
   )
 }
 

@@ -219,5 +219,6 @@ export async function assertEnrolled(db: Executor, subscriptionIds: readonly str
   throw new NotFoundError(
     `${ids.length === 1 ? 'Subscription' : 'Subscriptions'} ${ids.join(', ')} ${ids.length === 1 ? 'is' : 'are'} not enrolled (no subscription_processing row), so there is no failed slot to retry; ` +
       'check the ids (getSubscription(id)). Nothing was retried.',
+    { subscriptionId: ids[0] },
   )
 }

@@ -51,6 +51,7 @@ export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowS
     throw new SubscriptionDataError(
       `Subscription ${row.subscription_id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
         "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
+      { subscriptionId: row.subscription_id, column: 'subscription_processing.run_at' },
     )
   }
   return row.run_at

@@ -34,5 +34,6 @@ function unknownFrequency(subscriptionId: string, frequency: string | null, freq
     `Subscription ${subscriptionId} has ${what}; with unknownFrequency 'fail' it is not called. ` +
       `Set subscriptions.frequency to one of ${names}, or add the name to the \`frequencies\` option; then retryFailed() ` +
       '(admin API: POST /failed/retry) calls a slot it failed.',
+    { subscriptionId, column: 'subscriptions.frequency' },
   )
 }

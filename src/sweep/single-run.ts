@@ -47,7 +47,7 @@ export async function claimSingleRun(ctx: SweepContext, subscriptionId: string, 
       throw new SubscriptionStateError(
         `Subscription ${subscriptionId} could not be claimed for a run on demand: ${refusalText(error)}. ` +
           'A trigger or constraint of yours refused the update of its subscription_processing row, so nothing was called and no run recorded; run it again once your rule allows it.',
-        { cause: error },
+        { cause: error, subscriptionId },
       )
     }
     throw error

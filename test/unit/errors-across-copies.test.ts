@@ -32,8 +32,8 @@ test("instanceof recognises the other copy's errors by class, and only its own c
   expect(new other.ConfigurationError('concurrency', 'must be a whole number') instanceof here.ConfigurationError).toBe(true)
   expect(new other.PermanentError('gone', { status: 410 }) instanceof here.PermanentError).toBe(true)
   expect(new other.RetryableError('busy') instanceof here.PermanentError).toBe(false)
-  expect(new other.SubscriptionStateError('paused') instanceof here.SubscriptionStateError).toBe(true)
-  expect(new other.SubscriptionStateError('paused') instanceof here.SubscriptionBusyError).toBe(false)
+  expect(new other.SubscriptionStateError('paused', { subscriptionId: 'sub-1' }) instanceof here.SubscriptionStateError).toBe(true)
+  expect(new other.SubscriptionStateError('paused', { subscriptionId: 'sub-1' }) instanceof here.SubscriptionBusyError).toBe(false)
 })
 
 test('a look-alike that is not one of the library errors is not taken for one', () => {

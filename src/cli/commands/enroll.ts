@@ -59,7 +59,7 @@ export default defineCommand({
       const rest = [already > 0 ? `${already} already enrolled` : null, unknown.length > 0 ? `${unknown.length} not found` : null].filter(Boolean)
       console.log(`Enrolled ${created} of ${ids.length}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}.`)
       if (unknown.length > 0) {
-        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${others(created, already)}`)
+        throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${others(created, already)}`, { subscriptionId: unknown[0] })
       }
     })
   },
