@@ -71,6 +71,11 @@ export const subscriptionProcessing = pgTable(
     jobId: uuid('job_id'),
     /** The slot of the last failure recorded for good: failing the same slot again is not a new failed run. */
     lastFailedFor: timestamptz('last_failed_for'),
+    /**
+     * While `failed`, no sweep tries its slot again before this instant: the failure's time plus
+     * `retry.failedSlotDelaySeconds`, doubled for each run in a row it failed. Null: the next sweep.
+     */
+    retryAt: timestamptz('retry_at'),
     /** Why a `paused` row is paused: `manual`, or `failures` (failed too many runs in a row). */
     pausedReason: text('paused_reason').$type<PausedReason>(),
     /** The worker's last answer, truncated to a few kilobytes. */

@@ -57,6 +57,12 @@ export interface FailingSubscription {
   scheduledFor: Date | null
   attempts: number
   consecutiveFailures: number
+  /**
+   * While `failed`: no sweep tries its slot again before this instant (`retry.failedSlotDelaySeconds`,
+   * doubled for each run in a row it failed). Null when the next sweep may, or it is not `failed`.
+   * `retryFailed()` and `runSubscription()` do not wait for it.
+   */
+  retryAt: Date | null
   error: string
   failedAt: Date | null
   nextRunAt: Date | null
@@ -97,6 +103,12 @@ export interface SubscriptionDetails {
   lastRunAt: Date | null
   attempts: number
   consecutiveFailures: number
+  /**
+   * While `failed`: no sweep tries its slot again before this instant (`retry.failedSlotDelaySeconds`,
+   * doubled for each run in a row it failed). Null when the next sweep may, or it is not `failed`.
+   * `retryFailed()` and `runSubscription()` do not wait for it.
+   */
+  retryAt: Date | null
   error: string | null
   lastResponse: unknown
   updatedAt: Date | null

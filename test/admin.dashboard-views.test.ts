@@ -119,11 +119,12 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     // Its failed slot run again by hand (runSubscription) is a re-drive, not another failed run.
     expect(await field('consecutiveFailures').textContent()).toBe('1')
     expect(await field('error').textContent()).toContain('socket hang up')
+    expect(row.retryAt).toBeInstanceOf(Date)
     for (const name of ['scheduledFor', 'nextRunAt', 'lastRunAt'] as const) {
       const value = row[name]
       const text = await field(name).textContent()
-      // A next run already past is said to be due: the failed slot, which the next sweep tries again.
-      const due = name === 'nextRunAt' && value !== null && value.getTime() <= Date.now() ? 'due now: the next sweep takes it' : ''
+      // A next run already past is the failed slot, which a sweep tries again once its delay has passed: said so, with when.
+      const due = name === 'nextRunAt' && value !== null && value.getTime() <= Date.now() ? `failed: a sweep tries it again after ${wall(row.retryAt!, 'Europe/Berlin')} CES?T` : ''
       if (value === null) expect({ name, text }).toEqual({ name, text: '—' })
       else expect({ name, text }).toEqual({ name, text: expect.stringMatching(new RegExp(`^${wall(value, 'Europe/Berlin')} CES?T \\(Europe/Berlin\\)${due}$`)) })
     }

@@ -23,7 +23,7 @@ const WORKERS = {
   runAt: '07:00',
   frequencies: { workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
   // Not the default (3 retries from 30 s): a one-off run that followed the default would wait minutes.
-  retry: { limit: 1, delaySeconds: 1, maxDelaySeconds: 1 },
+  retry: { limit: 1, delaySeconds: 1, maxDelaySeconds: 1, failedSlotDelaySeconds: 0, failedSlotMaxDelaySeconds: 0 },
   // Not the default either: a one-off run that followed the default would call a misspelt cadence daily.
   unknownFrequency: 'fail',
 } satisfies SchedulerOptions
@@ -182,7 +182,8 @@ describe('run-now', { timeout: SLOW_MS }, () => {
     // process is the only one to take the runs' jobs.
     const own = await createTestDatabase()
     const rejecting = await startWorker({ reject: true })
-    const workers = createSubscriptionScheduler(own.pool, { workerUrl: rejecting.url, cron: '0 0 1 1 *', logger: captureLogger(), pauseAfterConsecutiveFailures: 2 })
+    // And failedSlotDelaySeconds: 0, so that the second run-now tries the slot the first failed.
+    const workers = createSubscriptionScheduler(own.pool, { workerUrl: rejecting.url, cron: '0 0 1 1 *', logger: captureLogger(), pauseAfterConsecutiveFailures: 2, retry: { failedSlotDelaySeconds: 0 } })
     await workers.start()
     await workers.stop({ timeoutMs: 2000 })
     const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
@@ -196,8 +197,8 @@ describe('run-now', { timeout: SLOW_MS }, () => {
         expect(await row()).toMatchObject({ consecutive_failures: failures })
         // Its summary says which failed subscription no sweep takes any more, and the way out.
         const paused = new RegExp(`^  ${id}  attempt 1 \\(now paused after failing in a row\\): `, 'm')
-        expect(run.stdout).toMatch(failures === 2 ? paused : /^The next sweep tries them again; `status` counts them as failed until then\.$/m)
-        if (failures === 2) expect(run.stdout).toMatch(/^The next sweep tries them again, except those paused after failing in a row .*`retry-failed <id>` retries one now/m)
+        expect(run.stdout).toMatch(failures === 2 ? paused : /^A sweep tries them again once their delay has passed \(retry\.failedSlotDelaySeconds; `failing` says when\), `retry-failed` at once; `status` counts them as failed until then\.$/m)
+        if (failures === 2) expect(run.stdout).toMatch(/^A sweep tries them again once their delay has passed \(`failing` says when\), except those paused after failing in a row .*`retry-failed <id>` retries one now/m)
       }
       expect(await row()).toEqual({ status: 'paused', paused_reason: 'failures', consecutive_failures: 2 })
       // Re-driven and failing again, it stays paused after failing, its count not raised.

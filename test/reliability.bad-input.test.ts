@@ -595,7 +595,8 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
   beforeAll(async () => {
     db = await useDatabase()
     ;({ scheduler, logger } = await startScheduler(db, {
-      retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 10 },
+      // Failed runs in a row, one sweep after another: no delay before a sweep retries a failed slot.
+      retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 10, failedSlotDelaySeconds: 0 },
       pauseAfterConsecutiveFailures: 2,
     }))
     controls = await seedControls(db, 10)

@@ -96,6 +96,8 @@ describe('catchUpWindowDays', () => {
     await scheduler.runNow()
     expect(days(worker, id)).toEqual(['2026-03-02', '2026-03-02'])
     worker.reset()
+    // Failed twice in a row, the slot waits 10 minutes for a sweep to try it again.
+    clock.set('2026-03-12T12:10:00.000Z')
     await scheduler.runNow()
     expect(days(worker, id)).toEqual(['2026-03-02', '2026-03-11', '2026-03-12'])
     expect((await scheduler.getSubscription(id)).history).toEqual([])

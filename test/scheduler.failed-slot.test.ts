@@ -20,7 +20,8 @@ const worker = createFakeWorkerClient()
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, pauseAfterConsecutiveFailures: 2 }
+  // Failed runs in a row, one sweep after another: no delay between a failure and the next sweep's retry.
+  const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, pauseAfterConsecutiveFailures: 2, retry: { failedSlotDelaySeconds: 0 } }
   scheduler = createSubscriptionScheduler(db.pool, options)
   await scheduler.start()
 })

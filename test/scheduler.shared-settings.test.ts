@@ -59,7 +59,7 @@ describe('shared schedule settings', () => {
         run_at: '07:00',
         catch_up: 'latest',
         frequencies: { ...BUILT_IN_FREQUENCIES, workdays: WORKDAYS },
-        retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+        retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 },
         unknown_frequency: 'daily',
         auto_enroll: true,
         pause_after_failures: 0,
@@ -87,7 +87,7 @@ describe('shared schedule settings', () => {
     const before = await publishedRow()
     const warnings = settingsWarnings(await start({ ...BERLIN, retry: { delaySeconds: 5 }, schedule: false }))
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain('retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 3, delaySeconds 5, maxDelaySeconds 3600 }')
+    expect(warnings[0]).toContain('differ from those the scheduling instances published: retry.delaySeconds 30 → 5 (published → this instance)')
     expect(warnings[0]).toContain('the retries of its calls follow its own options')
     expect(await publishedRow()).toEqual(before)
   })
@@ -102,7 +102,7 @@ describe('shared schedule settings', () => {
       "runAt '07:00' → '06:30'",
       "catchUp 'latest' → 'all'",
       'frequencies (workdays)',
-      'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
+      'retry.limit 3 → 5',
       "unknownFrequency 'daily' → 'fail'",
       'autoEnroll true → false',
       'pauseAfterConsecutiveFailures never → 3',
@@ -116,7 +116,7 @@ describe('shared schedule settings', () => {
         run_at: '06:30',
         catch_up: 'all',
         frequencies: BUILT_IN_FREQUENCIES,
-        retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
+        retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 },
         unknown_frequency: 'fail',
         auto_enroll: false,
         pause_after_failures: 3,

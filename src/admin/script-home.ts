@@ -100,7 +100,7 @@ function renderFailing(failing, status) {
     return el('tr', { 'data-subscription-id': f.subscriptionId },
       el('td', {}, subscriptionLink(f.subscriptionId)), el('td', {}, statusPill(f.status, f.pausedReason)),
       el('td', {}, timeNode(f.failedAt)), el('td', { class: 'num' }, f.attempts),
-      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, nextRunNode(f.nextRunAt, f.timezone || status.schedule.timezone, f.status, false)),
+      el('td', { class: 'num' }, f.consecutiveFailures), el('td', {}, nextRunNode(f.nextRunAt, f.timezone || status.schedule.timezone, f.status, false, f.retryAt)),
       errorCell(f.error));
   }), 7, 'No subscription is failing.');
 }

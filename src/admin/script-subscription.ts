@@ -36,8 +36,8 @@ function renderSubscription(s, status) {
   field(dl, 'pausedUntil', 'Paused until', at(s.pausedUntil));
   field(dl, 'scheduledFor', 'Slot', at(s.scheduledFor));
   field(dl, 'nextRunAt', 'Next run', s.status === 'paused' && !s.pausedUntil && s.nextRunAt ? ['— (paused until resumed; its slot was ', at(s.nextRunAt), ')']
-    : s.status === 'ended' || inFlight(s) || s.active !== true ? at(s.nextRunAt) : nextRunNode(s.nextRunAt, zone, s.status, true));
-  field(dl, 'lastRunAt', 'Last run', at(s.lastRunAt));
+    : s.status === 'ended' || inFlight(s) || s.active !== true ? at(s.nextRunAt) : nextRunNode(s.nextRunAt, zone, s.status, true, s.retryAt));
+  field(dl, 'lastRunAt', 'Last success', at(s.lastRunAt));
   field(dl, 'attempts', 'Attempts', s.attempts);
   field(dl, 'consecutiveFailures', 'Consecutive failures', s.consecutiveFailures);
   field(dl, 'error', 'Error', s.error == null ? '—' : el('span', { class: 'err' }, s.error));

@@ -47,10 +47,14 @@ function wallTime(iso, zone, withSeconds) {
  * A subscription's next run: its time, and, once past, that it is due (the next sweep takes it)
  * or, paused, that it waits for a resume.
  */
-function nextRunNode(iso, zone, status, withZoneName) {
+function nextRunNode(iso, zone, status, withZoneName, retryAt) {
   if (!iso) return '—';
   var node = timeNode(iso, zone, withZoneName);
   if (new Date(iso).getTime() > serverNow()) return node;
+  // A failed slot waits out its delay (retry.failedSlotDelaySeconds) before a sweep tries it again.
+  if (status === 'failed' && retryAt && new Date(retryAt).getTime() > serverNow()) {
+    return [node, el('span', { class: 'due' }, ['failed: a sweep tries it again after ', timeNode(retryAt, zone)])];
+  }
   return [node, el('span', { class: 'due' }, status === 'paused' ? 'past: paused, it waits for a resume' : 'due now: the next sweep takes it')];
 }
 

@@ -45,11 +45,11 @@ function failureLines(failed: number, failures: FailedSubscription[]): string[] 
   }
   if (failures.some((f) => f.paused)) {
     lines.push(
-      'The next sweep tries them again, except those paused after failing in a row (pauseAfterConsecutiveFailures), which no sweep takes: ' +
+      'A sweep tries them again once their delay has passed (`failing` says when), except those paused after failing in a row (pauseAfterConsecutiveFailures), which no sweep takes: ' +
         '`retry-failed <id>` retries one now, `resume <id>` leaves its failed slot to the next sweep; `failing` lists them all.',
     )
   } else {
-    lines.push('The next sweep tries them again; `status` counts them as failed until then.')
+    lines.push('A sweep tries them again once their delay has passed (retry.failedSlotDelaySeconds; `failing` says when), `retry-failed` at once; `status` counts them as failed until then.')
   }
   return lines
 }

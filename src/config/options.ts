@@ -16,6 +16,15 @@ export interface RetryOptions {
   delaySeconds?: number | undefined
   /** Upper bound of the delay. @default 3600 */
   maxDelaySeconds?: number | undefined
+  /**
+   * How long after a slot failed for good (its retries spent, or a permanent error) a sweep may
+   * try it again: doubled for each run in a row it failed, up to `failedSlotMaxDelaySeconds`, so
+   * that a slot the worker keeps refusing is not called at every sweep of a frequent cron. 0: the
+   * next sweep, whenever it comes. `retryFailed()` and `runSubscription()` do not wait. @default 300
+   */
+  failedSlotDelaySeconds?: number | undefined
+  /** Upper bound of that delay. @default 21600 (6 hours) */
+  failedSlotMaxDelaySeconds?: number | undefined
 }
 
 /** The few pg-boss loop intervals worth tuning; see pg-boss's constructor options. */
@@ -203,7 +212,7 @@ export const DEFAULTS = {
   unknownFrequency: 'daily',
   concurrency: 16,
   claimBatchSize: 500,
-  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 },
   migrate: true,
   autoEnroll: true,
   schedule: true,

@@ -35,7 +35,7 @@ const PG_BOSS_KEYS = Object.keys({
   cronMonitorIntervalSeconds: true, cronWorkerIntervalSeconds: true, maintenanceIntervalSeconds: true,
   superviseIntervalSeconds: true, monitorIntervalSeconds: true,
 } as const satisfies Record<keyof PgBossTuning, true>)
-const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>)
+const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true, failedSlotDelaySeconds: true, failedSlotMaxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>)
 
 function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
@@ -146,12 +146,32 @@ function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
     limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit, MAX_RETRY_LIMIT),
     delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds, MAX_RETRY_DELAY_SECONDS),
     maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds, MAX_RETRY_DELAY_SECONDS),
+    ...failedSlotDelays(retry),
   }
   if (resolved.maxDelaySeconds < resolved.delaySeconds) {
     const given = retry?.maxDelaySeconds === undefined ? ' (the default)' : ''
     throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}), got ${resolved.maxDelaySeconds}${given}. Raise retry.maxDelaySeconds or lower retry.delaySeconds.`)
   }
+  if (resolved.failedSlotMaxDelaySeconds < resolved.failedSlotDelaySeconds) {
+    const given = retry?.failedSlotMaxDelaySeconds === undefined ? ' (the default)' : ''
+    throw new ConfigurationError(
+      'retry.failedSlotMaxDelaySeconds',
+      `must be at least retry.failedSlotDelaySeconds (${resolved.failedSlotDelaySeconds}), got ${resolved.failedSlotMaxDelaySeconds}${given}. Raise retry.failedSlotMaxDelaySeconds or lower retry.failedSlotDelaySeconds.`,
+    )
+  }
   return resolved
+}
+
+/** The failed-slot delay and its bound: either given alone moves the default of the other, as far as it must. */
+function failedSlotDelays(retry: RetryOptions | undefined): Pick<Required<RetryOptions>, 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds'> {
+  const given = (key: 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds') =>
+    retry?.[key] === undefined ? undefined : nonNegativeInteger(`retry.${key}`, retry[key], MAX_RETRY_DELAY_SECONDS)
+  const delay = given('failedSlotDelaySeconds')
+  const max = given('failedSlotMaxDelaySeconds')
+  return {
+    failedSlotDelaySeconds: delay ?? Math.min(DEFAULTS.retry.failedSlotDelaySeconds, max ?? Number.MAX_SAFE_INTEGER),
+    failedSlotMaxDelaySeconds: max ?? Math.max(DEFAULTS.retry.failedSlotMaxDelaySeconds, delay ?? 0),
+  }
 }
 
 function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxStoredResponseBytes: number): WorkerClient | undefined {

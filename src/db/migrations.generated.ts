@@ -421,4 +421,14 @@ ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "catch_up_window_days
 ALTER TABLE "subscription_scheduler"."settings" ADD COLUMN "whole_at" timestamp with time zone;`,
     ],
   },
+  {
+    tag: "0020_failed_slot_retry_at",
+    folderMillis: 1796526445260,
+    hash: "4615e6c95e70b31c5c7284c775104f8b733f6b20abdf1c8d3c95f8d325047c77",
+    sql: [
+      `-- While a row is failed, no sweep tries its slot again before retry_at: a backoff between sweeps, so that a slot
+-- that keeps failing (a permanent 4xx) is not called at every sweep of a frequent cron.
+ALTER TABLE "subscription_processing" ADD COLUMN "retry_at" timestamp with time zone;`,
+    ],
+  },
 ]

@@ -206,5 +206,5 @@ const RESUMED_IDLE = `CASE WHEN sp.error IS NOT NULL AND ${onFailedSlot('sp.next
 export function resumedState(now: string, leaseSeconds: string, otherwise = RESUMED_IDLE): string {
   return `status = CASE WHEN sp.job_id IS NULL THEN ${otherwise} ELSE 'queued' END,
           lease_expires_at = CASE WHEN sp.job_id IS NULL THEN NULL ELSE ${now} + make_interval(secs => ${leaseSeconds}) END,
-          paused_reason = NULL, paused_until = NULL, consecutive_failures = 0`
+          paused_reason = NULL, paused_until = NULL, consecutive_failures = 0, retry_at = NULL`
 }

@@ -38,6 +38,7 @@ interface DetailsRow {
   last_run_at: Date | null
   attempts: number
   consecutive_failures: number
+  retry_at: Date | null
   error: string | null
   last_response: unknown
   updated_at: Date | null
@@ -88,6 +89,7 @@ export async function getSubscription(db: Executor, queue: JobQueue, subscriptio
     lastRunAt: row.last_run_at,
     attempts: row.attempts,
     consecutiveFailures: row.consecutive_failures,
+    retryAt: failedSlotRetryAt(row),
     error: row.error,
     lastResponse: row.last_response,
     updatedAt: row.updated_at,
@@ -171,10 +173,16 @@ interface FailingRow {
   scheduled_for: Date | null
   attempts: number
   consecutive_failures: number
+  retry_at: Date | null
   error: string
   updated_at: Date | null
   next_run_at: Date | null
   timezone: string | null
+}
+
+/** When a sweep may try a failed row's slot again: null when the next one may, or the row is not `failed`. */
+function failedSlotRetryAt(row: { status: SubscriptionStatus; retry_at: Date | null }): Date | null {
+  return row.status === 'failed' ? row.retry_at : null
 }
 
 /**
@@ -183,7 +191,7 @@ interface FailingRow {
  */
 export async function listFailing(db: Executor, limit: number): Promise<FailingSubscription[]> {
   const { rows } = await db.query<FailingRow>(
-    `SELECT id, subscription_id, status, paused_reason, scheduled_for, attempts, consecutive_failures, error, updated_at, next_run_at, timezone
+    `SELECT id, subscription_id, status, paused_reason, scheduled_for, attempts, consecutive_failures, retry_at, error, updated_at, next_run_at, timezone
        FROM subscription_processing WHERE error IS NOT NULL
       ORDER BY updated_at DESC NULLS LAST, id LIMIT $1`,
     [limit],
@@ -196,6 +204,7 @@ export async function listFailing(db: Executor, limit: number): Promise<FailingS
     scheduledFor: row.scheduled_for,
     attempts: row.attempts,
     consecutiveFailures: row.consecutive_failures,
+    retryAt: failedSlotRetryAt(row),
     error: row.error,
     failedAt: row.updated_at,
     nextRunAt: row.next_run_at,

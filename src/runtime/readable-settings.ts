@@ -10,6 +10,7 @@ import type { Logger } from '../observe/logger.js'
 import { validateFrequencyRule } from '../schedule/frequency-rules.js'
 import { isRunAt, isValidTimeZone } from '../schedule/local-time.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
+import { DEFAULTS } from '../config/options.js'
 import type { RetryOptions } from '../config/options.js'
 
 /** The published settings' fields this module checks, as stored (jsonb and text). */
@@ -65,7 +66,15 @@ function readableRetry(value: unknown): Required<RetryOptions> | null | undefine
   if (value === null || value === undefined) return null
   const retry = value as Partial<Record<keyof RetryOptions, unknown>>
   if (typeof value !== 'object' || !isCount(retry.limit, 0) || !isCount(retry.delaySeconds, 0) || !isCount(retry.maxDelaySeconds, 0)) return undefined
-  return { limit: retry.limit as number, delaySeconds: retry.delaySeconds as number, maxDelaySeconds: retry.maxDelaySeconds as number }
+  // Published before the failed-slot delay was (its keys absent): the defaults.
+  const failedSlot = (key: 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds') => (isCount(retry[key], 0) ? (retry[key] as number) : DEFAULTS.retry[key])
+  return {
+    limit: retry.limit as number,
+    delaySeconds: retry.delaySeconds as number,
+    maxDelaySeconds: retry.maxDelaySeconds as number,
+    failedSlotDelaySeconds: failedSlot('failedSlotDelaySeconds'),
+    failedSlotMaxDelaySeconds: failedSlot('failedSlotMaxDelaySeconds'),
+  }
 }
 
 export function readableSettings(stored: StoredSettings): SharedSettings & { unreadable: string[] } {

@@ -99,10 +99,8 @@ function ruleText(rule: FrequencyRule | undefined): string {
   return rule === undefined ? 'none' : JSON.stringify(rule, Object.keys(rule).sort())
 }
 
-/** A retry policy as `{ limit 3, delaySeconds 30, maxDelaySeconds 3600 }`. */
-function retryText(retry: Required<RetryOptions>): string {
-  return `{ limit ${retry.limit}, delaySeconds ${retry.delaySeconds}, maxDelaySeconds ${retry.maxDelaySeconds} }`
-}
+/** The fields of a retry policy, in the order a drift names them. */
+const RETRY_FIELDS = ['limit', 'delaySeconds', 'maxDelaySeconds', 'failedSlotDelaySeconds', 'failedSlotMaxDelaySeconds'] as const satisfies readonly (keyof RetryOptions)[]
 
 /** What differs between two sets of settings, as `name 'a' → 'b'` phrases. */
 export function settingsDrift(from: SharedSettings, to: SharedSettings): string[] {
@@ -119,7 +117,7 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
   const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
   if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
   // A row published before the retry policy was (null) differs from no one's.
-  if (from.retry && to.retry && retryText(from.retry) !== retryText(to.retry)) drift.push(`retry ${retryText(from.retry)} → ${retryText(to.retry)}`)
+  for (const key of RETRY_FIELDS) if (from.retry && to.retry && from.retry[key] !== to.retry[key]) drift.push(`retry.${key} ${from.retry[key]} → ${to.retry[key]}`)
   if (from.unknownFrequency && to.unknownFrequency && from.unknownFrequency !== to.unknownFrequency) {
     drift.push(`unknownFrequency '${from.unknownFrequency}' → '${to.unknownFrequency}'`)
   }

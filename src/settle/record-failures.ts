@@ -45,7 +45,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: bossDb(db) })
 
   const finals = failures.filter((o) => o.final)
-  const { recorded: failed, paused } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures)
+  const { recorded: failed, paused } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures, options.retry)
   const dead = finals.filter((o) => failed.has(o.row.id)).map((o) => ({
     data: {
       runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for.toISOString(),

@@ -10,6 +10,7 @@
  * statistics of a table just swept could turn into a scan. The guards are written `(…) IS TRUE`,
  * which matches no partial index.
  */
+import type { RetryOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Success } from './outcome.js'
@@ -114,12 +115,15 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
  * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
  * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
+ * A failed row waits `retry.failedSlotDelaySeconds` (`$5`), doubled for each failed run in a row
+ * and at most `$6`, before a sweep tries its slot again (`retry_at`; the claim's `due` selection).
  */
 export async function recordFinalFailures(
   db: Executor,
   failures: (Owned & { error: string })[],
   now: Date,
   pauseAfter: number | null,
+  retry: Pick<Required<RetryOptions>, 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds'>,
 ): Promise<{ recorded: Set<string>; paused: Set<string> }> {
   if (failures.length === 0) return { recorded: new Set(), paused: new Set() }
   const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) IN ('retry', 'single')) IS TRUE`
@@ -130,10 +134,11 @@ export async function recordFinalFailures(
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
+            retry_at = CASE WHEN $5::int > 0 THEN $3::timestamptz + make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30)))) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id, sp.status`,
-    [...rowParams(failures, (f) => [f.error]), now, pauseAfter ?? 2_147_483_647],
+    [...rowParams(failures, (f) => [f.error]), now, pauseAfter ?? 2_147_483_647, retry.failedSlotDelaySeconds, retry.failedSlotMaxDelaySeconds],
   )
   return { recorded: new Set(rows.map((r) => r.id)), paused: new Set(rows.filter((r) => r.status === 'paused').map((r) => r.id)) }
 }

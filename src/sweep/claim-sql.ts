@@ -36,9 +36,11 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
     key: DUE_KEY,
+    // A failed slot waits out its delay (retry_at, set with the failure) before a sweep tries it again.
     where: `sp.status IN ('pending', 'failed', 'completed')
         AND ${DUE_KEY} <= $1
-        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
+        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)
+        AND (sp.status <> 'failed' OR sp.retry_at IS NULL OR sp.retry_at <= $1)`,
     slot: `COALESCE(sp.next_run_at, $1)`,
     resetAttempts: true,
   },

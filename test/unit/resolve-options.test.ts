@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
-import type { SchedulerOptions } from '../../src/config/options.js'
+import type { RetryOptions, SchedulerOptions } from '../../src/config/options.js'
 import { requireWorkerClient, resolveOptions } from '../../src/config/resolve-options.js'
 import { captureLogger } from '../../src/testing.js'
 
@@ -288,7 +288,21 @@ describe('resolveOptions with good options', () => {
   })
 
   test('a partial retry keeps the defaults of the keys it leaves out', () => {
-    expect(resolveOptions({ logger, retry: { limit: 0 } }).retry).toEqual({ limit: 0, delaySeconds: 30, maxDelaySeconds: 3600 })
+    expect(resolveOptions({ logger, retry: { limit: 0 } }).retry).toEqual({ limit: 0, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 })
+  })
+
+  test('the failed-slot delay: 0 is every sweep; either bound alone moves the default of the other; both given, the bound must be the larger', () => {
+    const failedSlot = (retry: RetryOptions) => {
+      const { failedSlotDelaySeconds, failedSlotMaxDelaySeconds } = resolveOptions({ logger, retry }).retry
+      return [failedSlotDelaySeconds, failedSlotMaxDelaySeconds]
+    }
+    expect(failedSlot({ failedSlotDelaySeconds: 0 })).toEqual([0, 21_600])
+    expect(failedSlot({ failedSlotMaxDelaySeconds: 60 })).toEqual([60, 60])
+    expect(failedSlot({ failedSlotDelaySeconds: 86_400 })).toEqual([86_400, 86_400])
+    expect(() => resolveOptions({ logger, retry: { failedSlotDelaySeconds: 600, failedSlotMaxDelaySeconds: 60 } })).toThrow(
+      /`retry\.failedSlotMaxDelaySeconds`: must be at least retry\.failedSlotDelaySeconds \(600\), got 60\. Raise/,
+    )
+    expect(() => resolveOptions({ logger, retry: { failedSlotDelaySeconds: -1 } })).toThrow(/`retry\.failedSlotDelaySeconds`: expected an integer >= 0/)
   })
 
   test('circuitBreaker: true is the documented defaults; a partial one keeps the rest, and either bound alone moves the default of the other', () => {

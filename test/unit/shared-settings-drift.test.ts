@@ -13,7 +13,7 @@ const published: SharedSettings = {
   catchUp: 'latest',
   catchUpWindowDays: null,
   frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
-  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600 },
+  retry: { limit: 3, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 },
   unknownFrequency: 'daily',
   autoEnroll: true,
   pauseAfterConsecutiveFailures: 0,
@@ -35,7 +35,7 @@ describe('settingsDrift', () => {
       catchUp: 'all',
       catchUpWindowDays: 30,
       frequencies: { daily: { every: 1, unit: 'day' }, workdays: { every: 1, unit: 'week', weekdays: ['mon', 'tue'] }, fortnightly: { every: 2, unit: 'week' } },
-      retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600 },
+      retry: { limit: 5, delaySeconds: 30, maxDelaySeconds: 3600, failedSlotDelaySeconds: 300, failedSlotMaxDelaySeconds: 21_600 },
       unknownFrequency: 'fail',
       autoEnroll: false,
       pauseAfterConsecutiveFailures: 3,
@@ -45,7 +45,7 @@ describe('settingsDrift', () => {
       "catchUp 'latest' → 'all'",
       'catchUpWindowDays none → 30',
       'frequencies (fortnightly, workdays)',
-      'retry { limit 3, delaySeconds 30, maxDelaySeconds 3600 } → { limit 5, delaySeconds 30, maxDelaySeconds 3600 }',
+      'retry.limit 3 → 5',
       "unknownFrequency 'daily' → 'fail'",
       'autoEnroll true → false',
       'pauseAfterConsecutiveFailures never → 3',
@@ -54,12 +54,12 @@ describe('settingsDrift', () => {
 
   test('a row published before the retry policy, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures and catchUpWindowDays were (null, or no column) is no difference in them', () => {
     const older = { ...published, retry: null, unknownFrequency: null, autoEnroll: null, pauseAfterConsecutiveFailures: null, catchUpWindowDays: undefined }
-    const mine: SharedSettings = { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 2, catchUpWindowDays: 7 }
+    const mine: SharedSettings = { ...published, retry: { limit: 9, delaySeconds: 1, maxDelaySeconds: 2, failedSlotDelaySeconds: 0, failedSlotMaxDelaySeconds: 0 }, unknownFrequency: 'fail', autoEnroll: false, pauseAfterConsecutiveFailures: 2, catchUpWindowDays: 7 }
     expect(settingsDrift(older, mine)).toEqual([])
   })
 
   test('the same retry policy from jsonb, its fields in another order, is no difference', () => {
-    const fromJsonb = { ...published, retry: { maxDelaySeconds: 3600, limit: 3, delaySeconds: 30 } }
+    const fromJsonb = { ...published, retry: { failedSlotMaxDelaySeconds: 21_600, maxDelaySeconds: 3600, limit: 3, failedSlotDelaySeconds: 300, delaySeconds: 30 } }
     expect(settingsDrift(fromJsonb, published)).toEqual([])
   })
 })

@@ -15,18 +15,18 @@ import { timeInZone } from '../zoned-time.js'
 const DEFAULT_LIMIT = 20
 
 /** Where the row stands: failed for good, paused after failing or by hand, or waiting for its retry. */
-function standing(row: FailingSubscription): string {
+function standing(row: FailingSubscription, zone: string): string {
   if (row.status === 'paused' && row.pausedReason === 'failures') return 'paused after failing in a row'
   // Nothing retries it, nor can: resumed, it is failed again, for a retry or the next sweep.
   if (row.status === 'paused') return `paused by hand, not retried until resumed (resume ${row.subscriptionId})`
-  if (row.status === 'failed') return 'failed'
+  if (row.status === 'failed') return row.retryAt ? `failed, tried again by the first sweep after ${timeInZone(row.retryAt, zone)}` : 'failed, tried again by the next sweep'
   return `${row.status}, retrying`
 }
 
 function line(row: FailingSubscription, scheduler: SchedulerZone): string {
   const { zone } = zoneOf(row, scheduler)
   const runs = `${row.consecutiveFailures} run${row.consecutiveFailures === 1 ? '' : 's'} in a row`
-  return `  ${row.subscriptionId}  ${standing(row)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${row.error}`
+  return `  ${row.subscriptionId}  ${standing(row, zone)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${row.error}`
 }
 
 export default defineCommand({
@@ -54,7 +54,9 @@ export default defineCommand({
       const more = failing.length === limit ? ` (the ${limit} most recent; --limit lists more)` : ''
       console.log(`Subscriptions whose last attempt failed, most recent first${more}:`)
       for (const row of failing) console.log(line(row, zone))
-      console.log('retry-failed [<id>…] retries the failed ones now (the next sweep does otherwise), not those paused by hand; show <id> tells more of one.')
+      console.log(
+        'retry-failed [<id>…] retries them now, those paused after failing too, not those paused by hand (a sweep retries only the failed ones, each once its delay has passed); show <id> tells more of one.',
+      )
     })
   },
 })
