@@ -31,20 +31,20 @@ afterAll(async () => {
 const at = (iso: string) => new Date(iso)
 const secondsLater = (from: string, seconds: number) => new Date(at(from).getTime() + seconds * 1000)
 
-/** A daily subscription at 09:00 whose worker refuses it for good; swept once, at 09:00:05. */
-async function refused(): Promise<string> {
+/** A daily subscription at 09:00 whose worker refuses it for good; swept once, at 09:00:05 (by `by`, on `pool`). */
+async function refused(by = scheduler, pool = db.pool): Promise<string> {
   clock.set('2026-03-02T08:00:00.000Z')
-  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
+  const { rows } = await pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
   const id = rows[0]!.id
-  await scheduler.enroll(id, { runAt: '09:00' })
+  await by.enroll(id, { runAt: '09:00' })
   worker.on(id, { fail: new PermanentError('400: unknown plan') })
-  await sweepAt('2026-03-02T09:00:05.000Z')
+  await sweepAt('2026-03-02T09:00:05.000Z', by)
   return id
 }
 
-async function sweepAt(iso: string): Promise<void> {
+async function sweepAt(iso: string, by = scheduler): Promise<void> {
   clock.set(iso)
-  await scheduler.runNow()
+  await by.runNow()
 }
 
 test('a refused slot is tried again by the first sweep after its delay, which doubles with each failed run, not by every sweep', async () => {
@@ -97,13 +97,7 @@ test('failedSlotDelaySeconds: 0 tries a failed slot at every sweep, as before', 
   const every = createSubscriptionScheduler(own.pool, { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { failedSlotDelaySeconds: 0 } })
   await every.start()
   try {
-    clock.set('2026-03-02T08:00:00.000Z')
-    const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
-    const id = rows[0]!.id
-    await every.enroll(id, { runAt: '09:00' })
-    worker.on(id, { fail: new PermanentError('400: unknown plan') })
-    clock.set('2026-03-02T09:00:05.000Z')
-    await every.runNow()
+    const id = await refused(every, own.pool)
     expect(await every.getSubscription(id)).toMatchObject({ status: 'failed', retryAt: null })
     await every.runNow()
     await every.runNow()
