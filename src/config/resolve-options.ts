@@ -5,7 +5,8 @@
 import { nearestKey } from './suggest.js'
 import { CronExpressionParser } from 'cron-parser'
 import { resolveCircuitBreaker } from './circuit-breaker.js'
-import { nonNegativeInteger, positiveInteger } from './integers.js'
+import { resolveRetry } from './retry-options.js'
+import { positiveInteger } from './integers.js'
 import { createDatabaseClock } from '../observe/database-clock.js'
 import { ConfigurationError, shown } from '../errors.js'
 import { SCHEDULER_SCHEMA } from '../db/names.js'
@@ -16,7 +17,7 @@ import { fixedOffsetNote } from '../schedule/local-time.js'
 import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
 import { resolveFlow } from './flow.js'
-import type { PgBossTuning, ResolvedOptions, RetryOptions, SchedulerOptions } from './options.js'
+import type { PgBossTuning, ResolvedOptions, SchedulerOptions } from './options.js'
 import type { WorkerClient } from '../worker-client/types.js'
 
 /** Every option, checked by the compiler: a new option cannot be left out of validation. */
@@ -35,7 +36,6 @@ const PG_BOSS_KEYS = Object.keys({
   cronMonitorIntervalSeconds: true, cronWorkerIntervalSeconds: true, maintenanceIntervalSeconds: true,
   superviseIntervalSeconds: true, monitorIntervalSeconds: true,
 } as const satisfies Record<keyof PgBossTuning, true>)
-const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true, failedSlotDelaySeconds: true, failedSlotMaxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>)
 
 function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
@@ -107,9 +107,6 @@ function validateCron(option: string, cron: unknown, timezone: string): string {
   }
 }
 
-/** A slot retried for longer than a month is for retryFailed(), not for backoff. */
-const MAX_RETRY_DELAY_SECONDS = 30 * 24 * 3600
-const MAX_RETRY_LIMIT = 1000
 
 function identifier(option: string, value: unknown, pattern: RegExp, hint: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
@@ -131,47 +128,6 @@ export function checkBossSchema(value: unknown): string {
     throw new ConfigurationError('bossSchema', `${shown(schema)} is ${schema.startsWith('pg_') ? "reserved by Postgres (names starting with 'pg_')" : 'a schema of its own, not for pg-boss'}; use another name, such as 'pgboss' (the default).`)
   }
   return schema
-}
-
-function resolveRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
-  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
-    throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${shown(retry)}.`)
-  }
-  for (const key of Object.keys(retry ?? {})) {
-    if (!RETRY_KEYS.includes(key)) {
-      throw new ConfigurationError(`retry.${key}`, `unknown key${nearestKey(key, RETRY_KEYS) || '.'} Known keys: ${RETRY_KEYS.join(', ')}.`)
-    }
-  }
-  const resolved = {
-    limit: nonNegativeInteger('retry.limit', retry?.limit ?? DEFAULTS.retry.limit, MAX_RETRY_LIMIT),
-    delaySeconds: positiveInteger('retry.delaySeconds', retry?.delaySeconds ?? DEFAULTS.retry.delaySeconds, MAX_RETRY_DELAY_SECONDS),
-    maxDelaySeconds: positiveInteger('retry.maxDelaySeconds', retry?.maxDelaySeconds ?? DEFAULTS.retry.maxDelaySeconds, MAX_RETRY_DELAY_SECONDS),
-    ...failedSlotDelays(retry),
-  }
-  if (resolved.maxDelaySeconds < resolved.delaySeconds) {
-    const given = retry?.maxDelaySeconds === undefined ? ' (the default)' : ''
-    throw new ConfigurationError('retry.maxDelaySeconds', `must be at least retry.delaySeconds (${resolved.delaySeconds}), got ${resolved.maxDelaySeconds}${given}. Raise retry.maxDelaySeconds or lower retry.delaySeconds.`)
-  }
-  if (resolved.failedSlotMaxDelaySeconds < resolved.failedSlotDelaySeconds) {
-    const given = retry?.failedSlotMaxDelaySeconds === undefined ? ' (the default)' : ''
-    throw new ConfigurationError(
-      'retry.failedSlotMaxDelaySeconds',
-      `must be at least retry.failedSlotDelaySeconds (${resolved.failedSlotDelaySeconds}), got ${resolved.failedSlotMaxDelaySeconds}${given}. Raise retry.failedSlotMaxDelaySeconds or lower retry.failedSlotDelaySeconds.`,
-    )
-  }
-  return resolved
-}
-
-/** The failed-slot delay and its bound: either given alone moves the default of the other, as far as it must. */
-function failedSlotDelays(retry: RetryOptions | undefined): Pick<Required<RetryOptions>, 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds'> {
-  const given = (key: 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds') =>
-    retry?.[key] === undefined ? undefined : nonNegativeInteger(`retry.${key}`, retry[key], MAX_RETRY_DELAY_SECONDS)
-  const delay = given('failedSlotDelaySeconds')
-  const max = given('failedSlotMaxDelaySeconds')
-  return {
-    failedSlotDelaySeconds: delay ?? Math.min(DEFAULTS.retry.failedSlotDelaySeconds, max ?? Number.MAX_SAFE_INTEGER),
-    failedSlotMaxDelaySeconds: max ?? Math.max(DEFAULTS.retry.failedSlotMaxDelaySeconds, delay ?? 0),
-  }
 }
 
 function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxStoredResponseBytes: number): WorkerClient | undefined {
