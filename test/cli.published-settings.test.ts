@@ -265,7 +265,7 @@ describe('run-now', { timeout: SLOW_MS }, () => {
       const run = await runCli(['run-now', '--worker-url', down.url], env)
       expect(run.code, run.stderr).toBe(3) // some subscriptions failed
       expect(run.stderr).not.toMatch(/settings/i)
-      expect(run.stderr).toContain('failed (attempt 2, no retry left: the row is failed until the next sweep or retryFailed())')
+      expect(run.stderr).toContain('failed (attempt 2, no retry left: the row is failed until the next sweep or retryFailed())' /* the workers' failedSlotDelaySeconds: 0 */)
       // The first call and one retry: the published limit, where the default retries three times from 30 s.
       expect(down.calls.filter((call) => call === id)).toEqual([id, id])
       expect(await library.getSubscription(id)).toMatchObject({ status: 'failed' })

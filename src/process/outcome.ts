@@ -117,6 +117,7 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
   } else {
     // No retry left, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a final failure.
     const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
-    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? ', no retry left: the row is failed until the next sweep or retryFailed()' : ', will retry'}): ${outcome.error}`)
+    const until = options.retry.failedSlotDelaySeconds > 0 ? 'a sweep after its delay (its retryAt)' : 'the next sweep'
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : ', will retry'}): ${outcome.error}`)
   }
 }

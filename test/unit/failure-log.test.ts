@@ -21,5 +21,5 @@ test('a slot given up on is logged even once the minute has had its lines of att
   failure(options, { jobId: 'job', row: row(999), attempt: 1, startedAt: null }, new PermanentError('Worker answered 404'), cut)
   const warned = logger.messages('warn')
   expect(warned.filter((m) => m.includes(', will retry)'))).toHaveLength(LINES_PER_MINUTE)
-  expect(warned).toContainEqual(expect.stringMatching(/^Subscription sub-999 failed \(attempt 1, no retry left: the row is failed until the next sweep or retryFailed\(\)\): PermanentError: Worker answered 404/))
+  expect(warned).toContainEqual(expect.stringMatching(/^Subscription sub-999 failed \(attempt 1, no retry left: the row is failed until a sweep after its delay \(its retryAt\) or retryFailed\(\)\): PermanentError: Worker answered 404/))
 })
