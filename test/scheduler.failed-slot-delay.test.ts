@@ -37,7 +37,8 @@ async function refused(by = scheduler, pool = db.pool): Promise<string> {
   const { rows } = await pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
   const id = rows[0]!.id
   await by.enroll(id, { runAt: '09:00' })
-  worker.on(id, { fail: new PermanentError('400: unknown plan') })
+  // Each call takes 20 s of the clock: the failure is recorded after the sweep that claimed it.
+  worker.on(id, { fail: () => (clock.advance(20_000), new PermanentError('400: unknown plan')) })
   await sweepAt('2026-03-02T09:00:05.000Z', by)
   return id
 }
@@ -50,8 +51,10 @@ async function sweepAt(iso: string, by = scheduler): Promise<void> {
 test('a refused slot is tried again by the first sweep after its delay, which doubles with each failed run, not by every sweep', async () => {
   const id = await refused()
   expect(worker.callsFor(id)).toHaveLength(1)
+  // Five minutes from the sweep that claimed it (09:00:05), not from its failure 20 s later.
   expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', consecutiveFailures: 1, retryAt: secondsLater('2026-03-02T09:00:05.000Z', 300) })
   expect((await scheduler.listFailing()).find((f) => f.subscriptionId === id)?.retryAt).toEqual(secondsLater('2026-03-02T09:00:05.000Z', 300))
+  expect((await scheduler.listSubscriptions({ status: 'failed' })).find((s) => s.subscriptionId === id)?.retryAt).toEqual(secondsLater('2026-03-02T09:00:05.000Z', 300))
 
   // Sweeps every minute meanwhile: none calls it.
   for (const minute of ['09:01', '09:02', '09:03', '09:04']) await sweepAt(`2026-03-02T${minute}:30.000Z`)
@@ -62,11 +65,14 @@ test('a refused slot is tried again by the first sweep after its delay, which do
   // The same slot, so the same key.
   expect(new Set(worker.callsFor(id).map((c) => c.idempotencyKey)).size).toBe(1)
   expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed', consecutiveFailures: 2, retryAt: secondsLater('2026-03-02T09:05:05.000Z', 600) })
-  await sweepAt('2026-03-02T09:15:00.000Z')
+  await sweepAt('2026-03-02T09:14:30.000Z')
   expect(worker.callsFor(id)).toHaveLength(2)
   await sweepAt('2026-03-02T09:15:05.000Z')
   expect(worker.callsFor(id)).toHaveLength(3)
   expect((await scheduler.getSubscription(id)).retryAt).toEqual(secondsLater('2026-03-02T09:15:05.000Z', 1200))
+  // A sweep a few seconds early (cron sweeps start late by differing amounts) takes it: not one period later.
+  await sweepAt('2026-03-02T09:34:50.000Z')
+  expect(worker.callsFor(id)).toHaveLength(4)
 })
 
 test('the delay stops doubling at retry.failedSlotMaxDelaySeconds (6 hours)', async () => {

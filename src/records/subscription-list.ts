@@ -22,6 +22,8 @@ export interface SubscriptionListEntry {
   status: SubscriptionStatus
   pausedReason: PausedReason | null
   nextRunAt: Date | null
+  /** While `failed`: no sweep tries its slot again before this instant (as `getSubscription()` has it); else null. */
+  retryAt: Date | null
   /** Its own zone, which its slots are in; null: the scheduler's `timezone`. */
   timezone: string | null
   /** The slot last recorded complete. */
@@ -74,6 +76,7 @@ interface ListRow {
   status: SubscriptionStatus
   paused_reason: PausedReason | null
   next_run_at: Date | null
+  retry_at: Date | null
   timezone: string | null
   last_completed_for: Date | null
 }
@@ -82,7 +85,7 @@ interface ListRow {
 export async function listSubscriptions(db: Executor, page: SubscriptionPage): Promise<SubscriptionListEntry[]> {
   const { rows } = await db.query<ListRow>(
     `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active, sp.status, sp.paused_reason,
-            ${NEXT_RUN_COLUMN}, sp.timezone, sp.last_completed_for
+            ${NEXT_RUN_COLUMN}, CASE WHEN sp.status = 'failed' THEN sp.retry_at END AS retry_at, sp.timezone, sp.last_completed_for
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE ($1::text IS NULL OR ($1 = 'inactive' AND s.active IS NOT TRUE) OR ($1 <> 'inactive' AND s.active IS TRUE AND sp.status = $1))
         AND ($2::text IS NULL OR s.user_id::text = $2)
@@ -99,6 +102,7 @@ export async function listSubscriptions(db: Executor, page: SubscriptionPage): P
     status: row.status,
     pausedReason: row.paused_reason,
     nextRunAt: row.next_run_at,
+    retryAt: row.retry_at,
     timezone: row.timezone,
     lastCompletedFor: row.last_completed_for,
   }))

@@ -116,7 +116,9 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
  * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
  * A failed row waits `retry.failedSlotDelaySeconds` (`$5`), doubled for each failed run in a row
- * and at most `$6`, before a sweep tries its slot again (`retry_at`; the claim's `due` selection).
+ * and at most `$6`, before a sweep tries its slot again (`retry_at`; the claim's `due` selection),
+ * counted from its claim (the sweep's cutoff): from its failure, seconds into a sweep, it fell
+ * just after the sweep a whole number of cron periods on, and waited one period more.
  */
 export async function recordFinalFailures(
   db: Executor,
@@ -134,7 +136,7 @@ export async function recordFinalFailures(
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
-            retry_at = CASE WHEN $5::int > 0 THEN $3::timestamptz + make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30)))) END,
+            retry_at = CASE WHEN $5::int > 0 THEN COALESCE(sp.claimed_at, $3::timestamptz) + make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30)))) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id, sp.status`,

@@ -20,6 +20,13 @@ export const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
 const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 
 /**
+ * How early a sweep may try a failed slot before its `retry_at`: sweeps a whole number of cron
+ * periods apart start a few seconds late each, by differing amounts (pg-boss's cron, a busy
+ * instance), and one that came a second early left the slot for the next, a period later.
+ */
+export const RETRY_AT_GRACE_SECONDS = 30
+
+/**
  * Each kind walks the order of its own partial index (`$1` is the sweep's cutoff):
  * - `due`: the original design's selection. Pending or failed rows whose `next_run_at` is null or
  *   past, and completed rows whose `next_run_at` is past. Their slot is `next_run_at` (or now).
@@ -36,11 +43,12 @@ const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; resetAttempts: boolean }> = {
   due: {
     key: DUE_KEY,
-    // A failed slot waits out its delay (retry_at, set with the failure) before a sweep tries it again.
+    // A failed slot waits out its delay (retry_at, set with the failure) before a sweep tries it
+    // again: the first sweep at or after it, give or take a cron's lateness (RETRY_AT_GRACE).
     where: `sp.status IN ('pending', 'failed', 'completed')
         AND ${DUE_KEY} <= $1
         AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)
-        AND (sp.status <> 'failed' OR sp.retry_at IS NULL OR sp.retry_at <= $1)`,
+        AND (sp.status <> 'failed' OR sp.retry_at IS NULL OR sp.retry_at <= $1 + interval '${RETRY_AT_GRACE_SECONDS} seconds')`,
     slot: `COALESCE(sp.next_run_at, $1)`,
     resetAttempts: true,
   },

@@ -18,7 +18,10 @@ const DEFAULT_LIMIT = 50
 function line(row: SubscriptionListEntry, scheduler: SchedulerZone): string {
   const { zone } = zoneOf(row, scheduler)
   const status = row.active === true ? (row.pausedReason ? `${row.status} (${row.pausedReason})` : row.status) : row.active === false ? `inactive (${row.status})` : `no host row (${row.status})`
-  const next = row.nextRunAt ? `next ${timeInZone(row.nextRunAt, zone)}` : 'no next slot'
+  // A failed row's next run is its failed slot, past: when a sweep tries it again is what is ahead.
+  const next = row.retryAt
+    ? `failed slot ${timeInZone(row.nextRunAt, zone)}, tried again by the first sweep after ${timeInZone(row.retryAt, zone)}`
+    : row.nextRunAt ? `next ${timeInZone(row.nextRunAt, zone)}` : 'no next slot'
   return `  ${row.subscriptionId}  ${status}, ${row.frequency ?? 'no frequency'}, user ${row.userId ?? '—'}, ${next}`
 }
 
