@@ -93,6 +93,11 @@ export function zoneOf(details: Pick<SubscriptionDetails, 'timezone'>, scheduler
   return details.timezone ? { zone: details.timezone, note: 'its own zone' } : scheduler
 }
 
+/** When a sweep tries a failed slot again, as `failing` and `list` say it. */
+export function failedSlotRetryText(retryAt: Date, zone: string): string {
+  return `tried again by the first sweep after ${timeInZone(retryAt, zone)}`
+}
+
 /** Why a subscription has no slot ahead, or undefined when it has one. */
 export function whyNoSlot(details: SubscriptionDetails, scheduler: SchedulerZone): string | undefined {
   if (!details.active) return 'its host subscription is inactive'

@@ -8,7 +8,8 @@ import { nonNegativeInteger, positiveInteger } from './integers.js'
 import { DEFAULTS } from './options.js'
 import type { RetryOptions } from './options.js'
 
-const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true, failedSlotDelaySeconds: true, failedSlotMaxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>)
+/** Every field of a retry policy, in the order errors and drifts name them (the record makes the list whole). */
+export const RETRY_KEYS = Object.keys({ limit: true, delaySeconds: true, maxDelaySeconds: true, failedSlotDelaySeconds: true, failedSlotMaxDelaySeconds: true } as const satisfies Record<keyof RetryOptions, true>) as (keyof RetryOptions)[]
 
 /** A slot retried for longer than a month is for retryFailed(), not for backoff. */
 const MAX_RETRY_DELAY_SECONDS = 30 * 24 * 3600
@@ -19,7 +20,7 @@ export function resolveRetry(retry: RetryOptions | undefined): Required<RetryOpt
     throw new ConfigurationError('retry', `expected an object like { limit: 3, delaySeconds: 30 }, got ${shown(retry)}.`)
   }
   for (const key of Object.keys(retry ?? {})) {
-    if (!RETRY_KEYS.includes(key)) {
+    if (!(RETRY_KEYS as string[]).includes(key)) {
       throw new ConfigurationError(`retry.${key}`, `unknown key${nearestKey(key, RETRY_KEYS) || '.'} Known keys: ${RETRY_KEYS.join(', ')}.`)
     }
   }

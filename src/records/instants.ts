@@ -45,3 +45,8 @@ export function nonInstant<T extends Partial<Record<InstantColumn, unknown>>>(
   }
   return null
 }
+
+/** When a sweep may try a failed row's slot again (`retry_at`): null when the next one may, or the row is not `failed`. */
+export function failedSlotRetryAt(row: { status: string; retry_at: Date | null }): Date | null {
+  return row.status === 'failed' ? row.retry_at : null
+}

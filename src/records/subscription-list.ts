@@ -9,7 +9,7 @@ import type { Executor } from '../db/executor.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 import { isUuid } from './enroll.js'
-import { NEXT_RUN_COLUMN } from './instants.js'
+import { failedSlotRetryAt, NEXT_RUN_COLUMN } from './instants.js'
 
 /** One subscription of `listSubscriptions()`. */
 export interface SubscriptionListEntry {
@@ -85,7 +85,7 @@ interface ListRow {
 export async function listSubscriptions(db: Executor, page: SubscriptionPage): Promise<SubscriptionListEntry[]> {
   const { rows } = await db.query<ListRow>(
     `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active, sp.status, sp.paused_reason,
-            ${NEXT_RUN_COLUMN}, CASE WHEN sp.status = 'failed' THEN sp.retry_at END AS retry_at, sp.timezone, sp.last_completed_for
+            ${NEXT_RUN_COLUMN}, sp.retry_at, sp.timezone, sp.last_completed_for
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE ($1::text IS NULL OR ($1 = 'inactive' AND s.active IS NOT TRUE) OR ($1 <> 'inactive' AND s.active IS TRUE AND sp.status = $1))
         AND ($2::text IS NULL OR s.user_id::text = $2)
@@ -102,7 +102,7 @@ export async function listSubscriptions(db: Executor, page: SubscriptionPage): P
     status: row.status,
     pausedReason: row.paused_reason,
     nextRunAt: row.next_run_at,
-    retryAt: row.retry_at,
+    retryAt: failedSlotRetryAt(row),
     timezone: row.timezone,
     lastCompletedFor: row.last_completed_for,
   }))

@@ -16,6 +16,7 @@ import type { JobQueue } from '../sweep/live-claims.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
+import { failedSlotRetryAt } from './instants.js'
 import type { FailingSubscription, SubscriptionDetails } from '../types.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 
@@ -178,11 +179,6 @@ interface FailingRow {
   updated_at: Date | null
   next_run_at: Date | null
   timezone: string | null
-}
-
-/** When a sweep may try a failed row's slot again: null when the next one may, or the row is not `failed`. */
-function failedSlotRetryAt(row: { status: SubscriptionStatus; retry_at: Date | null }): Date | null {
-  return row.status === 'failed' ? row.retry_at : null
 }
 
 /**

@@ -7,11 +7,12 @@
  * slots the workers will run, and the calls a CLI process makes are retried as the workers retry
  * theirs. A process whose own options disagree says so, as a replaced cron schedule does.
  */
-import type { ResolvedOptions, RetryOptions, SchedulerOptions } from '../config/options.js'
+import type { ResolvedOptions, SchedulerOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { FrequencyRule } from '../schedule/frequency-rules.js'
 import type { Logger } from '../observe/logger.js'
+import { RETRY_KEYS } from '../config/retry-options.js'
 import { readableSettings, warnOlderWriter, warnUnreadable } from './readable-settings.js'
 import type { CallLimits } from '../process/global-limits.js'
 import { limitsInForce } from '../records/call-limits.js'
@@ -99,8 +100,6 @@ function ruleText(rule: FrequencyRule | undefined): string {
   return rule === undefined ? 'none' : JSON.stringify(rule, Object.keys(rule).sort())
 }
 
-/** The fields of a retry policy, in the order a drift names them. */
-const RETRY_FIELDS = ['limit', 'delaySeconds', 'maxDelaySeconds', 'failedSlotDelaySeconds', 'failedSlotMaxDelaySeconds'] as const satisfies readonly (keyof RetryOptions)[]
 
 /** What differs between two sets of settings, as `name 'a' → 'b'` phrases. */
 export function settingsDrift(from: SharedSettings, to: SharedSettings): string[] {
@@ -117,7 +116,7 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
   const changed = names.filter((name) => ruleText(from.frequencies[name]) !== ruleText(to.frequencies[name]))
   if (changed.length > 0) drift.push(`frequencies (${changed.join(', ')})`)
   // A row published before the retry policy was (null) differs from no one's.
-  for (const key of RETRY_FIELDS) if (from.retry && to.retry && from.retry[key] !== to.retry[key]) drift.push(`retry.${key} ${from.retry[key]} → ${to.retry[key]}`)
+  for (const key of RETRY_KEYS) if (from.retry && to.retry && from.retry[key] !== to.retry[key]) drift.push(`retry.${key} ${from.retry[key]} → ${to.retry[key]}`)
   if (from.unknownFrequency && to.unknownFrequency && from.unknownFrequency !== to.unknownFrequency) {
     drift.push(`unknownFrequency '${from.unknownFrequency}' → '${to.unknownFrequency}'`)
   }

@@ -7,7 +7,7 @@ import { defineCommand } from 'citty'
 import type { FailingSubscription } from '../../index.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, withPool } from '../context.js'
-import { controlScheduler, zoneOf } from '../control.js'
+import { controlScheduler, failedSlotRetryText, zoneOf } from '../control.js'
 import type { SchedulerZone } from '../published-settings.js'
 import { timeInZone } from '../zoned-time.js'
 
@@ -19,7 +19,7 @@ function standing(row: FailingSubscription, zone: string): string {
   if (row.status === 'paused' && row.pausedReason === 'failures') return 'paused after failing in a row'
   // Nothing retries it, nor can: resumed, it is failed again, for a retry or the next sweep.
   if (row.status === 'paused') return `paused by hand, not retried until resumed (resume ${row.subscriptionId})`
-  if (row.status === 'failed') return row.retryAt ? `failed, tried again by the first sweep after ${timeInZone(row.retryAt, zone)}` : 'failed, tried again by the next sweep'
+  if (row.status === 'failed') return row.retryAt ? `failed, ${failedSlotRetryText(row.retryAt, zone)}` : 'failed, tried again by the next sweep'
   return `${row.status}, retrying`
 }
 

@@ -8,7 +8,7 @@ import { defineCommand } from 'citty'
 import type { SubscriptionListEntry } from '../../index.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, withPool } from '../context.js'
-import { controlScheduler, inFlagTerms, zoneOf } from '../control.js'
+import { controlScheduler, failedSlotRetryText, inFlagTerms, zoneOf } from '../control.js'
 import type { SchedulerZone } from '../published-settings.js'
 import { timeInZone } from '../zoned-time.js'
 
@@ -20,7 +20,7 @@ function line(row: SubscriptionListEntry, scheduler: SchedulerZone): string {
   const status = row.active === true ? (row.pausedReason ? `${row.status} (${row.pausedReason})` : row.status) : row.active === false ? `inactive (${row.status})` : `no host row (${row.status})`
   // A failed row's next run is its failed slot, past: when a sweep tries it again is what is ahead.
   const next = row.retryAt
-    ? `failed slot ${timeInZone(row.nextRunAt, zone)}, tried again by the first sweep after ${timeInZone(row.retryAt, zone)}`
+    ? `failed slot ${timeInZone(row.nextRunAt, zone)}, ${failedSlotRetryText(row.retryAt, zone)}`
     : row.nextRunAt ? `next ${timeInZone(row.nextRunAt, zone)}` : 'no next slot'
   return `  ${row.subscriptionId}  ${status}, ${row.frequency ?? 'no frequency'}, user ${row.userId ?? '—'}, ${next}`
 }
