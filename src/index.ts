@@ -35,6 +35,8 @@ export type { PgBossTuning, RetryOptions, SchedulerOptions } from './config/opti
 export type { CircuitBreakerOptions } from './config/circuit-breaker.js'
 export type { BreakerHealth } from './process/breaker.js'
 export type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
+export type { EnrollEntry, EnrollManyOptions } from './records/enroll-entries.js'
+export type { EnrollManyResult, RefusedEnrolment } from './records/enroll-many.js'
 export type { FinishedRunSummary, RunSummary } from './records/runs.js'
 export type { SchedulerStatus } from './records/status.js'
 export type { CallLimitsStatus } from './records/call-limits.js'

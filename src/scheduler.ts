@@ -6,6 +6,7 @@
 import type { Pool } from 'pg'
 import { enrollMissing } from './sweep/auto-enroll.js'
 import { assertUuid, enroll, enrollingFirst } from './records/enroll.js'
+import { enrollMany } from './records/enroll-many.js'
 import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
@@ -176,6 +177,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     enroll: async (subscriptionId, enrollOptions) => {
       await clockChecked()
       return await explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions))
+    },
+    enrollMany: async (entries, manyOptions) => {
+      await clockChecked()
+      return await explainingMissingTables(pool, () => enrollMany(pool, resolved, entries, manyOptions))
     },
     backfill: (async (subscriptionId: string, o: BackfillOptions) => {
       assertUuid('subscriptionId', subscriptionId)

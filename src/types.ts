@@ -5,6 +5,8 @@
 import type { BreakerHealth } from './process/breaker.js'
 import type { InstanceInfo } from './records/instances.js'
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
+import type { EnrollEntry, EnrollManyOptions } from './records/enroll-entries.js'
+import type { EnrollManyResult } from './records/enroll-many.js'
 import type { SkipResult } from './records/schedule-control.js'
 import type { HistoryEntry } from './records/history.js'
 import type { ListedStatus, SubscriptionListEntry } from './records/subscription-list.js'
@@ -195,6 +197,14 @@ export interface SubscriptionScheduler {
    * pass `db` to join the host's transaction.
    */
   enroll(subscriptionId: string, options?: EnrollOptions): Promise<EnrolledSubscription>
+  /**
+   * Enrols many subscriptions, each with its own settings, as `enroll()` does one: new rows are
+   * inserted a page at a time with their schedule, rows with the settings given are left alone,
+   * and a row `enroll()` would refuse (a call for it in flight) is listed in `refused` while the
+   * others go on. Every entry and id is checked before anything is written. Pass `db` to join the
+   * host's transaction.
+   */
+  enrollMany(entries: readonly EnrollEntry[], options?: EnrollManyOptions): Promise<EnrollManyResult>
   /**
    * Changes a subscription's zone, time of day, anchor, start or end (`null` clears one) and
    * recomputes its next slot at once. Refused with `SubscriptionBusyError` while a call for it

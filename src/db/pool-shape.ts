@@ -7,9 +7,15 @@
 import type { Pool } from 'pg'
 import { ConfigurationError } from '../errors.js'
 
+/** Whether `value` has a pool's shape (see the module's comment). */
+export function isPool(value: unknown): value is Pool {
+  const candidate = value as Partial<Pool> | null | undefined
+  return typeof candidate?.query === 'function' && typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number'
+}
+
 export function assertPool(pool: unknown, owner = 'the scheduler'): asserts pool is Pool {
+  if (isPool(pool)) return
   const candidate = pool as Partial<Pool> | null | undefined
-  if (typeof candidate?.query === 'function' && typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number') return
   const got = pool === null || pool === undefined ? String(pool)
     : typeof pool === 'string' ? 'a string (a connection string?)'
       : typeof candidate?.query === 'function' ? 'an object with query() but not a pool (a pg.Client?)'

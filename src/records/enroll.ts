@@ -96,6 +96,49 @@ async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: 
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }
 
+/** Whether the settings fix the row's first slot themselves, so that it is computed at once. */
+export function timedSettings(settings: ScheduleSettings): boolean {
+  return settings.runAt != null || settings.anchor != null || settings.startsAt != null
+}
+
+/**
+ * A row never processed, given settings that fix no slot (see {@link timedSettings}): due at the
+ * next sweep, as any new row, with no `next_run_at`; an end already past ends it at once.
+ */
+export function unscheduledRow(row: ScheduleRow, settings: ScheduleSettings, now: Date): ScheduleRow {
+  const changed = applySettings(row, settings)
+  checkWindow(changed)
+  const over = changed.ends_at !== null && changed.ends_at < now
+  return { ...changed, status: over ? 'ended' : changed.status }
+}
+
+/** Enrols one subscription on `db`, in a transaction when it has settings (see {@link enroll}). */
+export async function enrollOn(db: Executor, options: ResolvedOptions, subscriptionId: string, settings: ScheduleSettings): Promise<EnrolledSubscription> {
+  const now = options.clock.now()
+  const created = await insertRow(db, subscriptionId)
+  const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
+  if (!hasSettings(settings)) return enrolled(row, created)
+  // What the settings change, for the history; nothing: the same enroll() on every replica and
+  // at every start, with nothing to change and nothing to record.
+  const detail = describeSettings(settings, row)
+  if (!created && detail === '') return enrolled(row, created)
+  const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
+  if (zoneWarning) options.logger.warn(zoneWarning)
+  const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
+  if (neverProcessed && !timedSettings(settings)) {
+    const written = unscheduledRow(row, settings, now)
+    await writeScheduleRow(db, written, now)
+    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
+    await warnOfSettings(db, options, settings, written, now)
+    return enrolled(written, created)
+  }
+  if (!created) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
+  const written = await applySchedule(db, options, row, settings, now)
+  if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
+  await warnOfSettings(db, options, settings, written, now)
+  return enrolled(written, created)
+}
+
 /**
  * Adds the row, or updates its settings. A row never processed, given no `runAt`, `anchor` or
  * `startsAt`, is `pending` with no `next_run_at`: the next sweep processes it. With one of them,
@@ -106,36 +149,7 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
   assertUuid('subscriptionId', subscriptionId)
   const settings = checkSettings(given, ['db'])
   const host = (given as EnrollOptions | undefined)?.db
-  const work = async (db: Executor): Promise<EnrolledSubscription> => {
-    const now = options.clock.now()
-    const created = await insertRow(db, subscriptionId)
-    const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
-    if (!hasSettings(settings)) return enrolled(row, created)
-    const changed = applySettings(row, settings)
-    // What the settings change, for the history; nothing: the same enroll() on every replica and
-    // at every start, with nothing to change and nothing to record.
-    const detail = describeSettings(settings, row)
-    if (!created && detail === '') return enrolled(row, created)
-    const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
-    if (zoneWarning) options.logger.warn(zoneWarning)
-    const timed = settings.runAt != null || settings.anchor != null || settings.startsAt != null
-    const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
-    if (neverProcessed && !timed) {
-      // Due at the next sweep, as any new row; an end already past ends it at once.
-      checkWindow(changed)
-      const over = changed.ends_at !== null && changed.ends_at < now
-      const written = { ...changed, status: over ? ('ended' as const) : changed.status }
-      await writeScheduleRow(db, written, now)
-      if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
-      await warnOfSettings(db, options, settings, written, now)
-      return enrolled(written, created)
-    }
-    if (!created) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
-    const written = await applySchedule(db, options, row, settings, now)
-    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
-    await warnOfSettings(db, options, settings, written, now)
-    return enrolled(written, created)
-  }
+  const work = (db: Executor) => enrollOn(db, options, subscriptionId, settings)
   if (host) return await work(toExecutor(host))
   return hasSettings(settings) ? await withTransaction(pool, work) : await work(pool)
 }

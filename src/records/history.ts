@@ -77,6 +77,15 @@ export async function recentSkips(db: Executor, subscriptionId: string, since: D
   return rows.map((row) => ({ slot: row.slot, zone: row.zone }))
 }
 
+/** Which of `subscriptionIds` have a skip of a slot since `since` (see {@link recentSkips}). */
+export async function skippedSince(db: Executor, subscriptionIds: readonly string[], since: Date): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT DISTINCT subscription_id AS id FROM ${HISTORY} WHERE subscription_id = ANY($1::uuid[]) AND kind = 'skipped' AND slot >= $2`,
+    [subscriptionIds, since],
+  )
+  return new Set(rows.map((row) => row.id))
+}
+
 /**
  * The zone the subscription was in at `at` (the time of its last run, say), when a reschedule
  * has moved it out of that zone since: the zone the first such reschedule left. Null when none

@@ -20,6 +20,7 @@ import type { ScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, settingsWarnings } from './schedule-settings.js'
+import type { ScheduleSettings } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
 export interface SkipResult {
@@ -27,17 +28,25 @@ export interface SkipResult {
   nextRunAt: Date | null
 }
 
-/** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
-export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ReturnType<typeof checkSettings>, now: Date): Promise<ScheduleRow> {
+/**
+ * The row with `settings` applied and its next slot recomputed, never on a local day in `spent`
+ * (read in the row's zone before the settings: see spentDays()). Pure: enrollMany() plans new rows
+ * with it, none of which has a day spent.
+ */
+export function scheduledRow(options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date, spent: readonly Date[]): ScheduleRow {
   const updated = applySettings(row, settings)
   // In a new zone, the days already spent (the slot just run, a skip) are the same local days.
   const move = zoneMove(options, row, updated)
   const rephased = movedByStart(row, updated, settings.startsAt !== undefined, settings.anchor !== undefined, now)
   const changed = withPhase(rephased ?? keptPhase(row, updated, move, settings.anchor !== undefined), now)
   checkWindow(changed)
-  const spent = (await spentDays(db, options, row, now)).map((at) => (move ? move(at) : at))
-  const next = firstSlotOf(options, changed, now, spent, owedDay(options, changed, now, move))
-  const written: ScheduleRow = { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
+  const next = firstSlotOf(options, changed, now, spent.map((at) => (move ? move(at) : at)), owedDay(options, changed, now, move))
+  return { ...changed, next_run_at: next, status: statusWith(changed, next), paused_until: next === null ? null : changed.paused_until }
+}
+
+/** Applies `settings` to a locked row and recomputes its next slot at once; returns the row written. */
+export async function applySchedule(db: Executor, options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date): Promise<ScheduleRow> {
+  const written = scheduledRow(options, row, settings, now, await spentDays(db, options, row, now))
   await writeScheduleRow(db, written, now)
   return written
 }

@@ -59,16 +59,29 @@ export function isNotEnrolled(error: unknown): boolean {
  * @throws {SubscriptionDataError} when a time of it is `infinity` or `-infinity` (set by hand).
  */
 export async function readScheduleRow(db: Executor, subscriptionId: string, lock: boolean): Promise<ScheduleRow> {
-  const { rows } = await db.query<ScheduleRow>(
-    `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
-            sp.timezone, sp.run_at, sp.anchor_at, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
-       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`,
-    [subscriptionId],
-  )
+  const { rows } = await db.query<ScheduleRow>(`${SCHEDULE_ROW_SELECT} WHERE sp.subscription_id = $1${lock ? ' FOR UPDATE OF sp' : ''}`, [subscriptionId])
   const row = rows[0]
   if (!row) throw notEnrolled(subscriptionId)
-  const invalid = nonInstant(row, ['next_run_at', 'anchor_at', 'starts_at', 'ends_at', 'paused_until'])
+  return checkedInstants(row)
+}
+
+/**
+ * The rows of those of `subscriptionIds` that are enrolled, unlocked, in no order. A row with a
+ * time set by hand to `infinity` or `-infinity` is left out: readScheduleRow() says what is wrong with it.
+ */
+export async function readScheduleRows(db: Executor, subscriptionIds: readonly string[]): Promise<ScheduleRow[]> {
+  const { rows } = await db.query<ScheduleRow>(`${SCHEDULE_ROW_SELECT} WHERE sp.subscription_id = ANY($1::uuid[])`, [subscriptionIds])
+  return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
+}
+
+const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
+            sp.timezone, sp.run_at, sp.anchor_at, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
+       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
+
+const SCHEDULE_INSTANTS = ['next_run_at', 'anchor_at', 'starts_at', 'ends_at', 'paused_until'] as const
+
+function checkedInstants(row: ScheduleRow): ScheduleRow {
+  const invalid = nonInstant(row, SCHEDULE_INSTANTS)
   if (invalid) throw invalid
   return row
 }

@@ -24,7 +24,7 @@ const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`
 const SAMPLES = 13
 const MONTH_MS = 30 * DAY_MS
 
-type Schedule = { cron: string; timezone: string }
+export type Schedule = { cron: string; timezone: string }
 type Wait = { slot: Date; fire: Date; wait: number }
 
 /** Each sampled slot of `row` from `first` on, with the sweep that calls it. */
@@ -52,7 +52,12 @@ export async function sweepWaitWarning(db: Executor, options: ResolvedOptions, r
   if (row.status === 'paused' || row.status === 'ended') return null
   // Only a schedule that sweeps: a CLI or a scheduler not started has a cron that runs nothing.
   const schedule = await registeredSchedule(db, options)
-  if (!schedule) return null
+  return schedule ? sweepWaitUnder(options, schedule, row, nextRunAt, now) : null
+}
+
+/** {@link sweepWaitWarning} under the sweep schedule `schedule`, read once for many rows (enrollMany()). */
+export function sweepWaitUnder(options: ResolvedOptions, schedule: Schedule, row: ScheduleRow, nextRunAt: Date | null, now: Date): string | null {
+  if (row.status === 'paused' || row.status === 'ended') return null
   let waits: Wait[]
   try {
     waits = sampledWaits(options, schedule, row, nextRunAt ?? slotAfter(options, row, now))

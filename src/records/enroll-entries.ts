@@ -1,0 +1,121 @@
+/**
+ * What `enrollMany()` is given, checked before anything is written: an array of entries, each a
+ * subscription id with its own settings, every one valid, none given twice, and every id a row
+ * of `subscriptions`. A bad entry is named by its index, so that a file of 100,000 can be fixed.
+ */
+import type { Executor, HostDb } from '../db/executor.js'
+import { ConfigurationError, NotFoundError, shown } from '../errors.js'
+import { assertUuid } from './enroll.js'
+import { applySettings, checkSettings, checkWindow } from './schedule-settings.js'
+import type { ScheduleSettings } from './schedule-settings.js'
+
+/** One subscription to enrol, with its own settings (as `enroll(subscriptionId, settings)` takes them). */
+export interface EnrollEntry extends ScheduleSettings {
+  subscriptionId: string
+}
+
+export interface EnrollManyOptions {
+  /**
+   * Run inside the host's transaction: a `pg` client in a transaction, or a Drizzle transaction;
+   * every entry then commits (or rolls back) with it.
+   */
+  db?: HostDb | undefined
+}
+
+/** An entry checked: its id as PostgreSQL spells it (lower case), and its settings. */
+export interface CheckedEntry {
+  index: number
+  subscriptionId: string
+  settings: ScheduleSettings
+}
+
+/** Ids named in one query; the unknown ones are found a slice at a time. */
+const ID_SLICE = 10_000
+/** Ids an error lists before saying how many more. */
+export const LISTED = 10
+
+/** `items`, the first LISTED of them, then how many more. */
+export function listed(items: readonly string[]): string {
+  const more = items.length - LISTED
+  return items.slice(0, LISTED).join(', ') + (more > 0 ? ` and ${more} more` : '')
+}
+
+/** The error of one setting of an entry, renamed after the entry: `entries[3].timezone`. */
+function inEntry(index: number, error: unknown): unknown {
+  if (!(error instanceof ConfigurationError)) return error
+  const prefix = `Invalid option \`${error.option}\`: `
+  const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+  return new ConfigurationError(`entries[${index}].${error.option}`, detail)
+}
+
+function checkEntry(entry: unknown, index: number): CheckedEntry {
+  const name = `entries[${index}]`
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new ConfigurationError(name, `expected an object such as { subscriptionId: '3f2b…', timezone: 'Europe/Berlin', runAt: '07:00' }, got ${shown(entry)}.`)
+  }
+  const { subscriptionId, ...rest } = entry as Record<string, unknown>
+  assertUuid(`${name}.subscriptionId`, subscriptionId)
+  try {
+    const settings = checkSettings(rest)
+    // A new row's window is the one given; a row enrolled already is checked against its own.
+    checkWindow(applySettings({ subscription_id: subscriptionId, frequency: null, timezone: null, run_at: null, anchor_at: null, starts_at: null, ends_at: null }, settings))
+    return { index, subscriptionId: subscriptionId.toLowerCase(), settings }
+  } catch (error) {
+    throw inEntry(index, error)
+  }
+}
+
+/**
+ * The entries, checked.
+ *
+ * @throws {ConfigurationError} naming the first bad entry (`entries[3].runAt`), or an id given twice.
+ */
+export function checkEntries(given: unknown): CheckedEntry[] {
+  if (!Array.isArray(given)) {
+    throw new ConfigurationError('entries', `expected an array of { subscriptionId, ...settings } (settings as enroll() takes them), got ${shown(given)}.`)
+  }
+  const seen = new Map<string, number>()
+  return given.map((entry: unknown, index) => {
+    const checked = checkEntry(entry, index)
+    const first = seen.get(checked.subscriptionId)
+    if (first !== undefined) {
+      throw new ConfigurationError(`entries[${index}].subscriptionId`, `${checked.subscriptionId} is entries[${first}] too; give each subscription once, with all its settings.`)
+    }
+    seen.set(checked.subscriptionId, index)
+    return checked
+  })
+}
+
+/** @throws {ConfigurationError} when `given` is not an object, or has a key other than `db`. */
+export function checkManyOptions(given: unknown): EnrollManyOptions {
+  if (given === undefined) return {}
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigurationError('options', `expected an object such as { db: tx }, or nothing, got ${shown(given)}.`)
+  }
+  for (const key of Object.keys(given)) {
+    if (key !== 'db') throw new ConfigurationError(key, "unknown option of enrollMany(); it takes { db } (the host's transaction). Settings go in each entry.")
+  }
+  return given as EnrollManyOptions
+}
+
+/**
+ * @throws {NotFoundError} when some entries name no row of `subscriptions`: all of them are
+ * listed (the first 10, then how many), and nothing is enrolled.
+ */
+export async function assertKnown(db: Executor, entries: readonly CheckedEntry[]): Promise<void> {
+  const unknown: string[] = []
+  for (let from = 0; from < entries.length; from += ID_SLICE) {
+    const ids = entries.slice(from, from + ID_SLICE).map((entry) => entry.subscriptionId)
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT v.id FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n) WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = v.id) ORDER BY v.n`,
+      [ids],
+    )
+    unknown.push(...rows.map((row) => row.id))
+  }
+  if (unknown.length === 0) return
+  const what = unknown.length === 1 ? 'entry names' : 'entries name'
+  throw new NotFoundError(
+    `${unknown.length} ${what} no row in subscriptions: ${listed(unknown)}. Create those subscriptions first, or leave them out; nothing was enrolled.`,
+    { subscriptionId: unknown[0] },
+  )
+}

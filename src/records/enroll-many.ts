@@ -1,0 +1,162 @@
+/**
+ * Bulk enrolment: many subscriptions, each with its own settings, in one call. enroll() costs a
+ * transaction and about six round trips per subscription: a team giving 100,000 users their zone
+ * and time of day would wait many minutes. Here new rows are planned in memory, as enroll() would
+ * write them, and inserted a page at a time with their schedule in the same INSERT, so that no
+ * sweep ever sees one without it. A row already enrolled that has the settings given is left
+ * alone; one whose settings change takes enroll()'s own path, and one it refuses (a call for it
+ * in flight, bad data) is reported while the others go on.
+ */
+import type { Pool } from 'pg'
+import type { ResolvedOptions } from '../config/options.js'
+import type { Executor } from '../db/executor.js'
+import { toExecutor, withTransaction } from '../db/executor.js'
+import { isPool } from '../db/pool-shape.js'
+import { isSchedulerError } from '../errors.js'
+import type { SchedulerError } from '../errors.js'
+import { DAY_MS } from '../schedule/local-time.js'
+import { enrollOn, timedSettings, unscheduledRow } from './enroll.js'
+import { assertKnown, checkEntries, checkManyOptions } from './enroll-entries.js'
+import type { CheckedEntry } from './enroll-entries.js'
+import { EnrolmentWarnings } from './enroll-warnings.js'
+import { skippedSince } from './history.js'
+import { scheduledRow } from './schedule-control.js'
+import { readScheduleRows } from './schedule-row.js'
+import type { ScheduleRow } from './schedule-row.js'
+import { describeSettings, hasSettings } from './schedule-settings.js'
+import { registeredSchedule } from './status.js'
+
+/** A subscription enrollMany() did not enrol or change, and why. */
+export interface RefusedEnrolment {
+  subscriptionId: string
+  /** What enroll() would have thrown: `SubscriptionBusyError` while a call for it is in flight, say. */
+  error: SchedulerError
+}
+
+export interface EnrollManyResult {
+  /** Rows created by this call. */
+  created: number
+  /** Rows that were there and took new settings. */
+  updated: number
+  /** Rows that were there with the settings given (or none given): nothing written. */
+  unchanged: number
+  /** In the entries' order. */
+  refused: RefusedEnrolment[]
+}
+
+/** Entries per transaction (and per INSERT): bench/diagnose/enroll-many.ts measures it. */
+const PAGE = 1000
+/** The savepoint each row enrolled one at a time is tried under, so that a refusal spares its page. */
+const ONE = 'pss_enrol_one'
+
+type Host = { frequency: string | null; active: boolean | null }
+
+/** A row as enrolment creates it, before its settings: what the INSERT's defaults give. */
+function newRow(subscriptionId: string, host: Host): ScheduleRow {
+  return {
+    id: '', subscription_id: subscriptionId, status: 'pending', next_run_at: null, next_run_unset: true, paused_until: null, paused_reason: null,
+    lease_expires_at: null, last_completed_for: null, last_run_at: null, active: host.active, job_id: null,
+    timezone: null, run_at: null, anchor_at: null, starts_at: null, ends_at: null, frequency: host.frequency,
+  }
+}
+
+/** The row enroll() writes for a subscription it creates (see enrollOn()): none of its days is spent. */
+function planned(options: ResolvedOptions, entry: CheckedEntry, host: Host, now: Date): ScheduleRow {
+  const row = newRow(entry.subscriptionId, host)
+  if (!hasSettings(entry.settings)) return row
+  return timedSettings(entry.settings) ? scheduledRow(options, row, entry.settings, now, []) : unscheduledRow(row, entry.settings, now)
+}
+
+async function hostRows(db: Executor, ids: readonly string[]): Promise<Map<string, Host>> {
+  const { rows } = await db.query<Host & { id: string }>(`SELECT id, frequency::text AS frequency, active FROM subscriptions WHERE id = ANY($1::uuid[])`, [ids])
+  return new Map(rows.map((row) => [row.id, { frequency: row.frequency, active: row.active }]))
+}
+
+/** Inserts the rows with their schedule; the ids of those inserted (not enrolled meanwhile, by a sweep). */
+async function insertRows(db: Executor, rows: readonly ScheduleRow[], now: Date): Promise<Set<string>> {
+  if (rows.length === 0) return new Set()
+  const column = <T>(pick: (row: ScheduleRow) => T) => rows.map(pick)
+  const { rows: inserted } = await db.query<{ id: string }>(
+    `INSERT INTO subscription_processing (subscription_id, status, timezone, run_at, anchor_at, starts_at, ends_at, next_run_at, updated_at)
+     SELECT v.*, $9::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[]) AS v
+     ON CONFLICT (subscription_id) DO NOTHING RETURNING subscription_id AS id`,
+    [
+      column((r) => r.subscription_id), column((r) => r.status), column((r) => r.timezone), column((r) => r.run_at),
+      column((r) => r.anchor_at), column((r) => r.starts_at), column((r) => r.ends_at), column((r) => r.next_run_at), now,
+    ],
+  )
+  return new Set(inserted.map((row) => row.id))
+}
+
+/** enroll()'s own path for one entry, under a savepoint: a refusal is reported, and its page goes on. */
+async function oneAtATime(db: Executor, options: ResolvedOptions, entry: CheckedEntry, result: EnrollManyResult): Promise<void> {
+  await db.query(`SAVEPOINT ${ONE}`)
+  try {
+    const enrolled = await enrollOn(db, options, entry.subscriptionId, entry.settings)
+    await db.query(`RELEASE SAVEPOINT ${ONE}`)
+    result[enrolled.created ? 'created' : 'updated'] += 1
+  } catch (error) {
+    if (!isSchedulerError(error)) throw error
+    await db.query(`ROLLBACK TO SAVEPOINT ${ONE}`)
+    result.refused.push({ subscriptionId: entry.subscriptionId, error })
+  }
+}
+
+/** One page of entries, in one transaction (`db`). */
+async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly CheckedEntry[], result: EnrollManyResult, warnings: EnrolmentWarnings): Promise<void> {
+  const now = options.clock.now()
+  const ids = page.map((entry) => entry.subscriptionId)
+  const existing = new Map((await readScheduleRows(db, ids)).map((row) => [row.subscription_id, row]))
+  const hosts = await hostRows(db, ids)
+  // A new row's days are unspent, unless its subscription skipped a slot under a row since deleted.
+  const skipped = await skippedSince(db, ids, new Date(now.getTime() - DAY_MS))
+  const fresh: { entry: CheckedEntry; row: ScheduleRow }[] = []
+  const oneByOne: CheckedEntry[] = []
+  for (const entry of page) {
+    const row = existing.get(entry.subscriptionId)
+    const host = hosts.get(entry.subscriptionId)
+    if (row && describeSettings(entry.settings, row) === '') result.unchanged += 1
+    else if (row || !host || skipped.has(entry.subscriptionId)) oneByOne.push(entry) // a host row gone meanwhile: enroll() says so
+    else {
+      try {
+        fresh.push({ entry, row: planned(options, entry, host, now) })
+      } catch (error) {
+        if (!isSchedulerError(error)) throw error
+        result.refused.push({ subscriptionId: entry.subscriptionId, error })
+      }
+    }
+  }
+  const inserted = await insertRows(db, fresh.map((f) => f.row), now)
+  for (const { entry, row } of fresh) {
+    if (!inserted.has(entry.subscriptionId)) oneByOne.push(entry)
+    else if (hasSettings(entry.settings)) warnings.add(entry, row, now)
+  }
+  result.created += inserted.size
+  for (const entry of oneByOne) await oneAtATime(db, options, entry, result)
+}
+
+/**
+ * Enrols every entry: creates the rows missing, with their settings, and gives rows already
+ * enrolled the settings given, as enroll() does for each. Every entry is checked before anything
+ * is written, and so is every id (a row of `subscriptions`). Pages of 1,000 entries commit one by
+ * one (or all with the host's transaction, given `db`); calling it again with the same entries
+ * changes nothing.
+ */
+export async function enrollMany(pool: Pool, options: ResolvedOptions, given: unknown, manyOptions?: unknown): Promise<EnrollManyResult> {
+  const entries = checkEntries(given)
+  const host = checkManyOptions(manyOptions).db
+  const db = host === undefined ? pool : isPool(host) ? host : toExecutor(host)
+  await assertKnown(db, entries)
+  const result: EnrollManyResult = { created: 0, updated: 0, unchanged: 0, refused: [] }
+  const warnings = new EnrolmentWarnings(options, await registeredSchedule(db, options))
+  for (let from = 0; from < entries.length; from += PAGE) {
+    const page = entries.slice(from, from + PAGE)
+    if (isPool(db)) await withTransaction(db, (tx) => enrolPage(tx, options, page, result, warnings))
+    else await enrolPage(db, options, page, result, warnings)
+  }
+  warnings.flush()
+  const order = new Map(entries.map((entry) => [entry.subscriptionId, entry.index]))
+  result.refused.sort((a, b) => order.get(a.subscriptionId)! - order.get(b.subscriptionId)!)
+  return result
+}
