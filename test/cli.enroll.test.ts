@@ -3,6 +3,9 @@
  * its row; ids enrol those alone. `status` and the unmigrated-database message, as a user sees
  * them. Child processes on databases of this file's own.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { runCli, SLOW_MS } from './support/cli-process.js'
 import { createEmptyDatabase, createTestDatabase } from './support/database.js'
@@ -89,11 +92,11 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(result.stderr).not.toMatch(/other ids/)
   })
 
-  test('neither --all nor ids, or both: a usage error (exit 2) that shows both forms', async () => {
-    for (const args of [['enroll'], ['enroll', '--all', '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10']]) {
+  test('none of --all, ids or --file, or two of them: a usage error (exit 2) that shows the three forms', async () => {
+    for (const args of [['enroll'], ['enroll', '--all', '0d9a1f3e-5b1c-4a7e-9a57-6f3f2c1d9e10'], ['enroll', '--all', '--file', 'x.jsonl']]) {
       const result = await runCli(args, { DATABASE_URL: db.url })
       expect(result.code).toBe(2)
-      expect(result.stderr).toContain('`enroll --all` or `enroll <id> [<id>…]`')
+      expect(result.stderr).toContain('`enroll --all`, `enroll <id> [<id>…]` or `enroll --file subscriptions.jsonl`')
     }
     // A bad id is refused before anything connects, in the words of the other commands.
     const bad = await runCli(['enroll', 'nope'], { DATABASE_URL: db.url })
@@ -101,6 +104,49 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(bad.stderr).toContain('<id> must be a subscription id, a UUID')
     const help = await runCli(['enroll', '--help'], { DATABASE_URL: db.url })
     expect(help.stdout).toMatch(/USAGE .*enroll .*\[IDS\]/)
+  })
+
+  test('--file enrols JSON Lines with settings of their own (enrollMany()); the same file again changes nothing', async () => {
+    const [a, b, c] = await addSubscriptions(db, 3)
+    const file = join(await mkdtemp(join(tmpdir(), 'pss-enroll-')), 'subscriptions.jsonl')
+    const lines = [
+      { subscriptionId: a, timezone: 'Europe/Berlin', runAt: '07:00' },
+      { subscriptionId: b, startsAt: '2030-01-06T08:00:00+01:00' },
+      {},
+      { subscriptionId: c },
+    ]
+    await writeFile(file, lines.map((line) => (Object.keys(line).length ? JSON.stringify(line) : '')).join('\n'))
+    const first = await runCli(['enroll', '--file', file], { DATABASE_URL: db.url })
+    expect(first).toMatchObject({ code: 0, stderr: '' })
+    expect(first.stdout.trim()).toBe('Enrolled 3 of 3: 3 created, 0 updated, 0 unchanged.')
+    const { rows } = await db.pool.query(`SELECT timezone, run_at, starts_at FROM subscription_processing WHERE subscription_id = ANY($1) ORDER BY array_position($1, subscription_id)`, [[a, b, c]])
+    expect(rows).toEqual([
+      { timezone: 'Europe/Berlin', run_at: '07:00', starts_at: null },
+      { timezone: null, run_at: null, starts_at: new Date('2030-01-06T07:00:00Z') },
+      { timezone: null, run_at: null, starts_at: null },
+    ])
+    const again = await runCli(['enroll', '--file', file], { DATABASE_URL: db.url })
+    expect(again.stdout.trim()).toBe('Enrolled 3 of 3: 0 created, 0 updated, 3 unchanged.')
+  })
+
+  test('--file with a bad entry: exit 2 naming its line and setting, and nothing enrolled', async () => {
+    const [a, b] = await addSubscriptions(db, 2)
+    const dir = await mkdtemp(join(tmpdir(), 'pss-enroll-'))
+    const cases: [string, string][] = [
+      [`{"subscriptionId":"${a}"}\n{"subscriptionId":"${b}","timezone":"Mars/Olympus"}`, '--file: line 2: timezone: '],
+      [`{"subscriptionId":"${a}"}\n\n{"subscriptionId":"${b}","endsAt":"2030-02-30T00:00:00Z"}`, '--file: line 3: endsAt must be an ISO 8601 instant'],
+      [`[{"subscriptionId":"${a}"}, 7]`, '--file: entry 2 is not an object'],
+      [`{"subscriptionId":"${a}"`, '--file: line 1 is not JSON'],
+    ]
+    for (const [i, [text, message]] of cases.entries()) {
+      const file = join(dir, `bad-${i}.jsonl`)
+      await writeFile(file, text)
+      const result = await runCli(['enroll', '--file', file], { DATABASE_URL: db.url })
+      expect(result.code, text).toBe(2)
+      expect(result.stderr, text).toContain(message)
+    }
+    const { rows } = await db.pool.query(`SELECT 1 FROM subscription_processing WHERE subscription_id = ANY($1)`, [[a, b]])
+    expect(rows).toEqual([])
   })
 
   test('on a database that was never migrated, status and enroll name the migration step', async () => {

@@ -1,14 +1,45 @@
 /**
  * `enroll`: gives subscriptions their `subscription_processing` row, for hosts that run with
  * `autoEnroll: false` (every sweep does it otherwise): `--all` for every host subscription that
- * has none, or the ids given.
+ * has none, or the ids given; and `--file`, subscriptions with settings of their own, many at once
+ * (`enrollMany()`).
  */
 import { defineCommand } from 'citty'
-import { NotFoundError } from '../../errors.js'
+import { isConfigurationError, NotFoundError } from '../../errors.js'
+import type { EnrollManyResult } from '../../records/enroll-many.js'
+import type { SubscriptionScheduler } from '../../types.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, namespaceOptions, UsageError, withPool } from '../context.js'
 import { checkedSubscriptionId } from '../control.js'
+import { entriesOf, placeOfOption, readEntriesFile } from '../enroll-file.js'
+
+/** Refusals listed before the command says how many more there were. */
+const LISTED_REFUSALS = 20
+
+function refusalText(result: EnrollManyResult): string {
+  const lines = result.refused.slice(0, LISTED_REFUSALS).map(({ subscriptionId, error }) => `  ${subscriptionId}: ${error.message}`)
+  const more = result.refused.length - LISTED_REFUSALS
+  return lines.join('\n') + (more > 0 ? `\n  and ${more} more` : '')
+}
+
+/** `enroll --file`: the file's entries through enrollMany(), its errors named by line. */
+async function enrollFile(scheduler: SubscriptionScheduler, path: string): Promise<void> {
+  const { entries, places } = entriesOf(await readEntriesFile(path))
+  let result: EnrollManyResult
+  try {
+    result = await scheduler.enrollMany(entries)
+  } catch (error) {
+    const place = isConfigurationError(error) ? placeOfOption(error.option, places) : null
+    if (place === null || !isConfigurationError(error)) throw error
+    throw new UsageError(`--file: ${place}: ${error.message.replace(/^Invalid option `[^`]+`: /, '')} Nothing was enrolled.`)
+  }
+  const { created, updated, unchanged, refused } = result
+  console.log(`Enrolled ${entries.length - refused.length} of ${entries.length}: ${created} created, ${updated} updated, ${unchanged} unchanged${refused.length > 0 ? `, ${refused.length} refused` : ''}.`)
+  if (refused.length > 0) {
+    throw new Error(`${refused.length} subscription${refused.length === 1 ? ' was' : 's were'} refused, the others enrolled; run the same file again once they are settled (rows already enrolled are left as they are):\n${refusalText(result)}`)
+  }
+}
 
 /** What became of the ids that were found, beside the unknown ones: none, some or all of them enrolled just now. */
 function others(created: number, already: number): string {
@@ -26,19 +57,22 @@ export default defineCommand({
   args: {
     ids: { type: 'positional', required: false, description: 'Subscription ids to enrol, instead of --all', valueHint: 'id…' },
     all: { type: 'boolean', description: 'Every subscription in `subscriptions` with no subscription_processing row' },
+    file: { type: 'string', description: 'Subscriptions with settings of their own, one JSON object per line or a JSON array ("-": standard input)', valueHint: 'path' },
     ...commonArgs,
   },
   plugins: [strictFlags],
   async run({ args }) {
     const given = args._.map(String)
-    if (Boolean(args.all) === given.length > 0) {
-      throw new UsageError('Pass either --all, or one or more subscription ids: `enroll --all` or `enroll <id> [<id>…]`.')
+    const file = typeof args.file === 'string' ? args.file : undefined
+    if ([Boolean(args.all), given.length > 0, file !== undefined].filter(Boolean).length !== 1) {
+      throw new UsageError('Pass one of --all, one or more subscription ids, or --file: `enroll --all`, `enroll <id> [<id>…]` or `enroll --file subscriptions.jsonl`.')
     }
     const ids = given.map(checkedSubscriptionId)
     const logger = createCliLogger('quiet', args.verbose === true)
     const namespace = namespaceOptions()
     await withPool(logger, async (pool) => {
       const scheduler = createSubscriptionScheduler(pool, { logger, ...namespace })
+      if (file !== undefined) return await enrollFile(scheduler, file)
       if (args.all) {
         const enrolled = await scheduler.enrollMissing()
         console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)
