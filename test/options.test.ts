@@ -2,9 +2,9 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, NotStartedError } from '../src/index.js'
+import { ConfigurationError, createSubscriptionScheduler, migrate, NotStartedError } from '../src/index.js'
 import type { SchedulerOptions } from '../src/index.js'
-import { captureLogger } from '../src/testing.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 
@@ -44,6 +44,38 @@ describe('createSubscriptionScheduler(pool, options) validates its options', () 
     // An array is an object to typeof, and has no unknown keys: it would pass as "no options".
     expect(() => createSubscriptionScheduler(db.pool, [] as unknown as SchedulerOptions)).toThrow(/`options`: expected an object such as .*, got \[\]\./)
   })
+})
+
+describe('options with a typo or an empty value are refused, never left to a default', () => {
+  test('an empty workerUrl is refused where the scheduler is made, naming workerUrl; an empty SUBSCRIPTION_WORKER_URL is unset', () => {
+    expect(() => createSubscriptionScheduler(db.pool, { workerUrl: '' })).toThrow(expect.objectContaining({ option: 'workerUrl', message: expect.stringContaining('"" is not an absolute URL') }))
+    process.env.SUBSCRIPTION_WORKER_URL = ''
+    expect(() => createSubscriptionScheduler(db.pool, {})).not.toThrow()
+  })
+
+  test("migrate()'s options: a typo names the option meant, and nothing is migrated", async () => {
+    const error = await migrate(db.pool, { bosSchema: 'pgboss' } as never).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as ConfigurationError).message).toBe('Invalid option `bosSchema`: unknown option of migrate(); did you mean `bossSchema`? It takes migrationsFolder, bossSchema.')
+  })
+
+  test("a method's option with a typo reads as one sentence with its suggestion", async () => {
+    const scheduler = createSubscriptionScheduler(db.pool, { logger, migrate: false })
+    const id = await insertHostSubscription()
+    await expect(scheduler.pause(id, { untill: new Date() } as never)).rejects.toThrow('Invalid option `untill`: unknown option of pause(); did you mean `until`? It takes until, note.')
+  })
+})
+
+test('a call that outlasts workerTimeoutMs fails with a message naming the option to raise', async () => {
+  const scheduler = createSubscriptionScheduler(db.pool, { logger, migrate: false, workerClient: createFakeWorkerClient().otherwise({ hang: true }), workerTimeoutMs: 200, retry: { limit: 0 }, pollingIntervalSeconds: 0.5 })
+  const id = await insertHostSubscription()
+  await scheduler.start()
+  try {
+    await scheduler.runSubscription(id)
+    expect((await scheduler.getSubscription(id)).error).toBe(`RetryableError: Worker call for subscription ${id} timed out after 200 ms (the workerTimeoutMs option: raise it if the worker is just slow).`)
+  } finally {
+    await scheduler.stop({ timeoutMs: 1000 })
+  }
 })
 
 describe('a scheduler without a worker', () => {

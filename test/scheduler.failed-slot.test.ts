@@ -17,11 +17,12 @@ let db: TestDatabase
 let scheduler: SubscriptionScheduler
 const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
 const worker = createFakeWorkerClient()
+const logger = captureLogger()
 
 beforeAll(async () => {
   db = await createTestDatabase()
   // Failed runs in a row, one sweep after another: no delay between a failure and the next sweep's retry.
-  const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, pauseAfterConsecutiveFailures: 2, retry: { failedSlotDelaySeconds: 0 } }
+  const options = { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, pauseAfterConsecutiveFailures: 2, retry: { failedSlotDelaySeconds: 0 } }
   scheduler = createSubscriptionScheduler(db.pool, options)
   await scheduler.start()
 })
@@ -129,5 +130,17 @@ describe('runSubscription() of a failed slot', () => {
     // A sweep's own retry of it still counts, and pauses it.
     await scheduler.runNow()
     expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'failures', consecutiveFailures: 2 })
+  })
+
+  test('a retry of a slot paused after failing that fails again says it is paused again, not that it failed another run', async () => {
+    const id = await failing(2)
+    const pausedLines = () => logger.entries.filter((e) => e.level === 'warn' && e.message.startsWith(`Subscription ${id} `) && e.message.includes('paused')).map((e) => e.message)
+    expect(pausedLines()).toEqual([`Subscription ${id} paused after 2 failed runs in a row; resume() or retryFailed() picks it again.`])
+    await scheduler.retryFailed({ subscriptionIds: [id] })
+    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'failures', consecutiveFailures: 2 })
+    expect(pausedLines()).toEqual([
+      `Subscription ${id} paused after 2 failed runs in a row; resume() or retryFailed() picks it again.`,
+      `Subscription ${id} is paused again: the retry of its failed slot failed too (no failed run more counted; it had failed 2 in a row). Fix the worker or its data, then resume() or retryFailed().`,
+    ])
   })
 })

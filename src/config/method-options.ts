@@ -16,8 +16,8 @@ export function methodOptions<T extends object>(method: string, options: T | und
   for (const key of Object.keys(options)) {
     if (!(known as readonly string[]).includes(key)) {
       const near = nearestKey(key, known)
-      // With one option, the suggestion names it all: no "did you mean `wait`?; it takes wait."
-      const takes = known.length === 1 && near !== '' ? '' : `; it takes ${known.join(', ')}.`
+      // With one option, the suggestion names it all: no "did you mean `wait`? It takes wait."
+      const takes = known.length === 1 && near !== '' ? '' : near !== '' ? ` It takes ${known.join(', ')}.` : `; it takes ${known.join(', ')}.`
       throw new ConfigurationError(key, `unknown option of ${method}()${near}${takes}`)
     }
   }

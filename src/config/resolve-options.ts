@@ -139,8 +139,9 @@ function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxSt
   }
   const fromEnv = options.workerUrl === undefined
   const url = options.workerUrl ?? process.env.SUBSCRIPTION_WORKER_URL
-  // A scheduler used only to enrol or report needs no worker; start() checks for one.
-  if (!url) return undefined
+  // A scheduler used only to enrol or report needs no worker; start() checks for one. An empty
+  // variable is unset; an empty workerUrl given is refused below, naming it.
+  if (url === undefined || (fromEnv && url === '')) return undefined
   try {
     return createHttpWorkerClient({ baseUrl: url, timeoutMs, maxStoredResponseBytes })
   } catch (error) {

@@ -7,6 +7,7 @@
  */
 import type { Pool, PoolClient } from 'pg'
 import { quoteIdent, withAdvisoryLock } from './executor.js'
+import { methodOptions } from '../config/method-options.js'
 import { ConfigurationError, MigrationError, shown } from '../errors.js'
 import { assertPool } from './pool-shape.js'
 import { readMigrationFolder } from './migration-files.js'
@@ -92,6 +93,8 @@ async function applyMigrations(client: PoolClient, migrations: readonly Migratio
  */
 export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<MigrateResult> {
   assertPool(pool, 'migrate()')
+  // A typo (`bosSchema`) would otherwise skip pg-boss's schema without a word.
+  methodOptions('migrate', options as MigrateOptions | undefined, ['migrationsFolder', 'bossSchema'])
   const folder = (options as MigrateOptions | null | undefined)?.migrationsFolder
   if (folder !== undefined && typeof folder !== 'string') {
     throw new ConfigurationError('migrationsFolder', `expected the path of a drizzle-kit migrations folder (a string), or nothing for the package's own migrations, got ${shown(folder)}.`)

@@ -65,7 +65,7 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
         // Cancelled while waiting its turn: the worker is not called at all.
         if (ctx.cancelSignal.aborted) return end(STOPPING)
         if (expired.aborted) return end(EXPIRED)
-        timer = setTimeout(end, options.workerTimeoutMs, `timed out after ${options.workerTimeoutMs} ms`)
+        timer = setTimeout(end, options.workerTimeoutMs, `timed out after ${options.workerTimeoutMs} ms (the workerTimeoutMs option: raise it if the worker is just slow)`)
         inFlight.add(end)
         let answer: Promise<ProcessResult>
         try {

@@ -21,12 +21,14 @@ export interface RecordedFailures {
   list: Failure[]
   /** Rows paused for failing too many runs in a row. */
   paused: Set<string>
+  /** Of those, the ones paused already, whose slot a retry (retryFailed()) failed again: no failed run more. */
+  pausedAgain: Set<string>
   /** Retried rows no job carries: the rescue takes them. */
   orphans: Set<string>
 }
 
 export async function recordFailures(db: Executor, deps: SettleDeps, failures: Failure[], now: Date): Promise<RecordedFailures> {
-  if (failures.length === 0) return { list: [], paused: new Set(), orphans: new Set() }
+  if (failures.length === 0) return { list: [], paused: new Set(), pausedAgain: new Set(), orphans: new Set() }
   const { options } = deps
   const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
   const retrying = failures.filter((o) => !o.final)
@@ -45,7 +47,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: bossDb(db) })
 
   const finals = failures.filter((o) => o.final)
-  const { recorded: failed, paused } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures, options.retry)
+  const { recorded: failed, paused, pausedAgain } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures, options.retry)
   const dead = finals.filter((o) => failed.has(o.row.id)).map((o) => ({
     data: {
       runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for.toISOString(),
@@ -65,5 +67,16 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
     runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for,
     attempt: o.attempt, final: o.final, error: o.error, status: o.status,
   })), now)
-  return { list, paused, orphans: new Set(retrying.filter(orphaned).map((o) => o.row.id)) }
+  return { list, paused, pausedAgain, orphans: new Set(retrying.filter(orphaned).map((o) => o.row.id)) }
 }
+
+/**
+ * The warning of a row paused for failing: after its Nth failed run in a row, or, a retry of its
+ * failed slot having lifted the pause, paused again by that retry failing.
+ */
+export function pausedLine(options: SettleDeps['options'], subscriptionId: string, again: boolean): string {
+  const n = options.pauseAfterConsecutiveFailures
+  if (again) return `Subscription ${subscriptionId} is paused again: the retry of its failed slot failed too (no failed run more counted; it had failed ${n} in a row). Fix the worker or its data, then resume() or retryFailed().`
+  return `Subscription ${subscriptionId} paused after ${n} failed run${n === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`
+}
+

@@ -120,17 +120,23 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * counted from its claim (the sweep's cutoff): from its failure, seconds into a sweep, it fell
  * just after the sweep a whole number of cron periods on, and waited one period more.
  */
+/**
+ * The row's failures in a row before the statement that returns this: a subquery sees the
+ * statement's snapshot, not the row it is updating.
+ */
+const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing o WHERE o.id = sp.id`
+
 export async function recordFinalFailures(
   db: Executor,
   failures: (Owned & { error: string })[],
   now: Date,
   pauseAfter: number | null,
   retry: Pick<Required<RetryOptions>, 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds'>,
-): Promise<{ recorded: Set<string>; paused: Set<string> }> {
-  if (failures.length === 0) return { recorded: new Set(), paused: new Set() }
+): Promise<{ recorded: Set<string>; paused: Set<string>; pausedAgain: Set<string> }> {
+  if (failures.length === 0) return { recorded: new Set(), paused: new Set(), pausedAgain: new Set() }
   const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) IN ('retry', 'single')) IS TRUE`
   const runs = `sp.consecutive_failures + (CASE WHEN ${redrive} THEN 0 ELSE 1 END)`
-  const { rows } = await db.query<{ id: string; status: string }>(
+  const { rows } = await db.query<{ id: string; status: string; counted: boolean }>(
     `UPDATE subscription_processing sp
         SET status = CASE WHEN ${runs} >= $4 THEN 'paused' ELSE 'failed' END,
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
@@ -139,10 +145,13 @@ export async function recordFinalFailures(
             retry_at = CASE WHEN $5::int > 0 THEN COALESCE(sp.claimed_at, $3::timestamptz) + make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30)))) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
-     RETURNING sp.id, sp.status`,
+     RETURNING sp.id, sp.status, sp.consecutive_failures > (${COUNT_BEFORE}) AS counted`,
     [...rowParams(failures, (f) => [f.error]), now, pauseAfter ?? 2_147_483_647, retry.failedSlotDelaySeconds, retry.failedSlotMaxDelaySeconds],
   )
-  return { recorded: new Set(rows.map((r) => r.id)), paused: new Set(rows.filter((r) => r.status === 'paused').map((r) => r.id)) }
+  const paused = rows.filter((r) => r.status === 'paused')
+  // A retry of a slot paused for failing (retryFailed() lifts the pause) that fails again is
+  // paused again, with no failed run more to count.
+  return { recorded: new Set(rows.map((r) => r.id)), paused: new Set(paused.map((r) => r.id)), pausedAgain: new Set(paused.filter((r) => !r.counted).map((r) => r.id)) }
 }
 
 /**

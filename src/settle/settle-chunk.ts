@@ -20,7 +20,7 @@ import type { OutcomeCounts } from '../records/run-outcomes.js'
 import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { failureDetail } from './outcome.js'
-import { recordFailures } from './record-failures.js'
+import { pausedLine, recordFailures } from './record-failures.js'
 import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
@@ -165,7 +165,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
       const detail = failureDetail(o)
       announcements.push(['subscription:failed', { ...eventBase(o), ...detail, final: o.final, permanent: o.permanent }])
       if (!o.final) announcements.push(['retry:scheduled', { ...eventBase(o), ...detail, retryAt: recorded.orphans.has(o.row.id) ? null : o.retryAt }])
-      if (recorded.paused.has(o.row.id)) limitedLogOf(options, PAUSED_FOR_FAILURES).warn(`Subscription ${o.row.subscription_id} paused after ${options.pauseAfterConsecutiveFailures} failed run${options.pauseAfterConsecutiveFailures === 1 ? '' : 's'} in a row; resume() or retryFailed() picks it again.`)
+      if (recorded.paused.has(o.row.id)) limitedLogOf(options, PAUSED_FOR_FAILURES).warn(pausedLine(options, o.row.subscription_id, recorded.pausedAgain.has(o.row.id)))
     }
 
     // Whatever was not recorded, handed over, or left to its job's next delivery, is let go of

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import ky, { isNetworkError } from 'ky'
+import { methodOptions } from '../config/method-options.js'
 import { ConfigurationError, PermanentError, RetryableError, isSchedulerError, shown } from '../errors.js'
 import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'
 
@@ -45,7 +46,9 @@ const MONTHS = /(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i
  * status rejects with a `PermanentError`, and an abort via `context.signal` rejects with an
  * error named `AbortError`. The client never retries by itself: the scheduler owns retries.
  */
-export function createHttpWorkerClient(options: HttpWorkerClientOptions): WorkerClient {
+export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerClient {
+  // A typo (`timout`) would otherwise leave the default in force without a word.
+  const options = methodOptions('createHttpWorkerClient', given, ['baseUrl', 'timeoutMs', 'headers', 'fetch', 'maxStoredResponseBytes']) as HttpWorkerClientOptions
   const url = processUrl(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
@@ -91,7 +94,10 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
         headers.set('Idempotency-Key', request.idempotencyKey)
         if (!headers.has('Accept')) headers.set('Accept', 'application/json, text/plain;q=0.9, */*;q=0.1')
         const response = await http.post(url, { json: request, headers, signal: call.signal })
-        const body = await readCapped(response, maxBytes)
+        const body = await readCapped(response, maxBytes).catch((error: unknown) => {
+          if (call.signal.aborted) throw error
+          throw bodyLost(response.status, what, error)
+        })
         if (response.ok) return successResult(body)
         throw statusError(response, body, what, url)
       } catch (error) {
@@ -105,7 +111,7 @@ export function createHttpWorkerClient(options: HttpWorkerClientOptions): Worker
           aborted.name = 'AbortError'
           throw aborted
         }
-        const cause = describeCause(error)
+        const cause = describeCause(error) + schemeHint(error, url)
         // Undici reports refused, reset and DNS failures as TypeErrors; ky wraps those it recognises.
         throw new RetryableError(isNetworkError(error) || error instanceof TypeError
           ? `Network error calling the worker ${what}: ${cause}`
@@ -192,14 +198,32 @@ function statusError(response: Response, body: CappedBody, what: string, url: st
   const reason = response.statusText || STATUS_CODES[status] || ''
   const location = response.headers.get('location')
   const detail = body.text.trim() === '' ? ' (empty body)' : `: ${body.text}${body.truncated ? '… [truncated]' : ''}`
-  const hint = REDIRECTS.has(status) && location !== null
+  const hint = REDIRECTS.has(status) && location !== null && location.trim() === ''
+    ? ' (a redirect with an empty Location: the worker must answer 2xx to a POST /process)'
+    : REDIRECTS.has(status) && location !== null
     ? ` (redirect to ${shownLocation(location, url)}: point baseUrl at the final URL)`
     : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
   if (status >= 500 || RETRYABLE_4XX.has(status)) {
     return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), response.headers.get('date')) })
   }
-  return new PermanentError(message, { status })
+  return new PermanentError(`${message}${PERMANENT}`, { status })
+}
+
+/** What a permanent answer's message ends with: that no retry follows, and what does. */
+const PERMANENT = ' (permanent: not retried; retryFailed() calls it again once fixed)'
+
+/**
+ * The error of an answer whose body could not be read (the connection reset, say): retried, as
+ * a network error is, but said to have had its status, since a worker that answered 2xx may have
+ * done the work already. Its retry carries the same Idempotency-Key.
+ */
+function bodyLost(status: number, what: string, error: unknown): RetryableError {
+  return new RetryableError(
+    `Worker answered ${status} ${what}, but the connection failed while its body was read (${describeCause(error)}); ` +
+      'the worker may have done the work: the retry carries the same Idempotency-Key, for it to answer without doing it twice.',
+    { cause: error },
+  )
 }
 
 /**
@@ -256,5 +280,11 @@ function describeCause(error: unknown): string {
     message = typeof code === 'string' && !current.message.includes(code) ? `${code}: ${current.message}` : current.message
     current = current.cause
   }
-  return message
+  return message.trim()
+}
+
+/** The likely fix when TLS met a server that does not speak it (an https URL for a plain http worker). */
+function schemeHint(error: unknown, url: string): string {
+  if (!url.startsWith('https:') || !/WRONG_VERSION_NUMBER|wrong version number|packet length too long/i.test(describeCause(error))) return ''
+  return ' (the worker does not speak TLS there: if it serves plain HTTP, use an http:// URL)'
 }

@@ -180,7 +180,7 @@ describe('error statuses', () => {
     const error = await rejection(call({ baseUrl: `${baseUrl}/?token=QSECRET` }))
     expect(error.message).toBe(
       `Worker answered 302 Found for subscription sub-1 at POST ${baseUrl}/process?token=… ` +
-        '(redirect to http://elsewhere.example/next?api_key=…&v=…: point baseUrl at the final URL) (empty body)',
+        '(redirect to http://elsewhere.example/next?api_key=…&v=…: point baseUrl at the final URL) (empty body) (permanent: not retried; retryFailed() calls it again once fixed)',
     )
     // The call itself carries the token.
     expect(received[0]!.url).toBe('/process?token=QSECRET')
@@ -191,6 +191,14 @@ describe('error statuses', () => {
     expect((await rejection(call())).message).toContain(`(redirect to ${baseUrl}/x?api_key=…: point baseUrl`)
     handler = reply(301, '', { Location: 'http://[bad' })
     expect((await rejection(call())).message).toContain('(redirect to a Location that is not a URL: point baseUrl')
+  })
+
+  it('a redirect with an empty Location says so, not to point baseUrl where it points already', async () => {
+    handler = reply(302, '', { Location: '' })
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect(error.message).toContain('(a redirect with an empty Location: the worker must answer 2xx to a POST /process)')
+    expect(error.message).not.toContain('point baseUrl')
   })
 
   it.each([300, 304])('%i, which is no redirect to follow, is permanent and says the worker must answer 2xx', async status => {
@@ -271,6 +279,21 @@ describe('transport failures', () => {
     expect(error.message).toContain(`${baseUrl}/process`)
   })
 
+  it('a connection reset while a 200 is read says the worker answered, and may have done the work', async () => {
+    handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"partial":', () => res.socket?.destroy()) }
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but the connection failed while its body was read \(.+\); the worker may have done the work: the retry carries the same Idempotency-Key/)
+  })
+
+  it('an https URL for a worker that serves plain HTTP says to use http://', async () => {
+    handler = reply(200, '')
+    const error = await rejection(call({ baseUrl: baseUrl.replace('http:', 'https:') }))
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toContain('(the worker does not speak TLS there: if it serves plain HTTP, use an http:// URL)')
+    expect(error.message).not.toMatch(/\n/)
+  })
+
   it('times out after timeoutMs with a retryable error', async () => {
     handler = hold
     const error = await rejection(call({ timeoutMs: 150 }))
@@ -330,5 +353,9 @@ describe('options', () => {
 
   it('a malformed header is a ConfigurationError', () => {
     expect(() => client({ headers: { 'Bad Header': 'x' } })).toThrow(expect.objectContaining({ option: 'headers' }))
+  })
+
+  it('an unknown option (a typo) is a ConfigurationError naming the option meant, not a default left in force', () => {
+    expect(() => client({ timout: 1000 } as never)).toThrow(expect.objectContaining({ option: 'timout', message: expect.stringContaining('did you mean `timeoutMs`? It takes baseUrl, timeoutMs') }))
   })
 })
