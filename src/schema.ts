@@ -88,6 +88,12 @@ export const subscriptionProcessing = pgTable(
     endsAt: timestamptz('ends_at'),
     /** A `paused` row resumes by itself at this instant (its `next_run_at` is already set past it). */
     pausedUntil: timestamptz('paused_until'),
+    /**
+     * Whether `anchor_at` was given (an `anchor` to `enroll()` or `reschedule()`), not taken from
+     * `startsAt`, the day of enrolment or the first slot: until its first run, a new `startsAt`
+     * moves a phase not given.
+     */
+    anchorGiven: boolean('anchor_given').notNull().default(false),
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),

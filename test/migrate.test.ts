@@ -389,6 +389,29 @@ describe('migrate', () => {
     expect(await journalRows(db)).toHaveLength(journal.entries.length + 1)
   })
 
+  test('upgrading to anchor_given: a row never run keeps an anchor its host gave (not taken from its start) as given; others are not', async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    // The database as the version before migration 0021 left it.
+    const before = join(scratch, 'before-anchor-given')
+    cpSync(DRIZZLE_FOLDER, before, { recursive: true })
+    const older = JSON.parse(readFileSync(join(before, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] }
+    older.entries = older.entries.filter((e) => e.tag < '0021')
+    writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify(older, null, 2))
+    await migrate(db.pool, { migrationsFolder: before })
+    const { rows: ids } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) SELECT gen_random_uuid(), 'weekly' FROM generate_series(1, 4) RETURNING id`)
+    const [given, fromStart, ran, none] = ids.map((r) => r.id)
+    await db.pool.query(
+      `INSERT INTO subscription_processing (subscription_id, anchor_at, starts_at, last_run_at) VALUES
+         ($1, '2027-03-02T09:00Z', '2027-03-03T00:00Z', NULL), ($2, '2027-03-03T00:00Z', '2027-03-03T00:00Z', NULL),
+         ($3, '2027-03-02T09:00Z', NULL, '2027-03-02T09:00Z'), ($4, NULL, NULL, NULL)`,
+      [given, fromStart, ran, none],
+    )
+    await migrate(db.pool)
+    const { rows } = await db.pool.query(`SELECT subscription_id::text AS id, anchor_given FROM subscription_processing`)
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.anchor_given]))).toEqual({ [given!]: true, [fromStart!]: false, [ran!]: false, [none!]: false })
+  })
+
   test("a migration that fails is rolled back, and its MigrationError carries Postgres's detail", async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)

@@ -19,7 +19,8 @@ const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
 const worker = createFakeWorkerClient()
 // The clock moves across a year here; the rescue tick's pruning, on that clock, would delete the
 // runs and history other tests count (a tick lands at random in the file's minute or two).
-const options = { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 }, historyRetentionDays: 3650 }
+const logger = captureLogger()
+const options = { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 }, historyRetentionDays: 3650 }
 
 beforeAll(async () => {
   db = await createTestDatabase()
@@ -78,6 +79,38 @@ describe('enroll with startsAt and endsAt', () => {
     clock.set('2026-03-18T09:00:05.000Z')
     await scheduler.runNow()
     await expect(scheduler.reschedule(id, { startsAt: at('2026-03-19T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-25T09:00:00.000Z') })
+  })
+
+  test('enrolled with a time of day, then given a start: the start sets the phase, as if both were given at once (not the day it was enrolled)', async () => {
+    clock.set('2027-01-10T12:00:00.000Z') // a Sunday
+    const startsAt = at('2027-03-03T06:00:00.000Z') // a Wednesday
+    const expected = { weekly: ['2027-03-03', '2027-03-10', '2027-03-17'], monthly: ['2027-03-03', '2027-04-03', '2027-05-03'] }
+    for (const [frequency, days] of Object.entries(expected)) {
+      const atOnce = await subscription(frequency)
+      const later = await subscription(frequency)
+      await scheduler.enroll(atOnce, { runAt: '09:00', startsAt })
+      await scheduler.enroll(later, { runAt: '09:00' })
+      await scheduler.reschedule(later, { startsAt })
+      const slots = days.map((day) => at(`${day}T09:00:00.000Z`))
+      expect(await scheduler.upcoming(atOnce, { count: 3 }), frequency).toEqual(slots)
+      expect(await scheduler.upcoming(later, { count: 3 }), frequency).toEqual(slots)
+    }
+  })
+
+  test('a start and an end with no slot between them: ended at once, and said (a yearly start later in its day than its runAt)', async () => {
+    clock.set('2027-01-10T12:00:00.000Z')
+    const enrolled = await subscription('yearly')
+    const rescheduled = await subscription('yearly')
+    const window = { startsAt: at('2027-03-31T10:00:00.000Z'), endsAt: at('2028-03-01T00:00:00.000Z') }
+    await expect(scheduler.enroll(enrolled, { runAt: '09:00', ...window })).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await scheduler.enroll(rescheduled, { runAt: '09:00' })
+    await expect(scheduler.reschedule(rescheduled, window)).resolves.toEqual({ nextRunAt: null })
+    for (const id of [enrolled, rescheduled]) {
+      expect(logger.messages('warn')).toContainEqual(
+        `Subscription ${id} has no slot between 2027-03-31T10:00:00.000Z and its endsAt, 2028-03-01T00:00:00.000Z: its first slot would be 2028-03-31T09:00:00.000Z, after its end, so it is ended at once and never called. ` +
+          'A slot falls at its time of day on the days its cadence and anchor give, and a startsAt later in its day than that waits for the next such day: give it an earlier startsAt or runAt, or a later endsAt (reschedule()).',
+      )
+    }
   })
 
   test('a subscription that starts on a later day takes its weekday and day of month from its start, not from the day it was enrolled', async () => {

@@ -13,7 +13,7 @@ import { SCHEDULER_SCHEMA } from '../db/names.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { resolveLogger } from '../observe/logger.js'
 import { isValidTimeZone, parseRunAt, zoneName } from '../schedule/next-run.js'
-import { fixedOffsetNote } from '../schedule/local-time.js'
+import { fixedOffsetNote, offsetHint } from '../schedule/local-time.js'
 import { resolveFrequencies } from '../schedule/frequency-rules.js'
 import { DEFAULTS } from './options.js'
 import { resolveFlow } from './flow.js'
@@ -178,7 +178,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     throw new ConfigurationError('timezone', `expected an IANA time zone name (a string) such as 'UTC' or 'Europe/Berlin', got ${shown(timezone)}.`)
   }
   if (!isValidTimeZone(timezone)) {
-    throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.`)
+    throw new ConfigurationError('timezone', `unknown time zone ${JSON.stringify(timezone)}. Use an IANA name such as 'UTC' or 'Europe/Berlin'.${offsetHint(timezone)}`)
   }
   const cron = validateCron('cron', options.cron ?? DEFAULTS.cron, timezone)
   const rescueCron = validateCron('rescueCron', options.rescueCron ?? DEFAULTS.rescueCron, timezone)

@@ -55,7 +55,7 @@ type Host = { frequency: string | null; active: boolean | null }
 function newRow(subscriptionId: string, host: Host): ScheduleRow {
   return {
     id: '', subscription_id: subscriptionId, status: 'pending', next_run_at: null, next_run_unset: true, paused_until: null, paused_reason: null,
-    lease_expires_at: null, last_completed_for: null, last_run_at: null, active: host.active, job_id: null,
+    lease_expires_at: null, last_completed_for: null, last_run_at: null, active: host.active, job_id: null, anchor_given: false,
     timezone: null, run_at: null, anchor_at: null, starts_at: null, ends_at: null, frequency: host.frequency,
   }
 }
@@ -77,13 +77,13 @@ async function insertRows(db: Executor, rows: readonly ScheduleRow[], now: Date)
   if (rows.length === 0) return new Set()
   const column = <T>(pick: (row: ScheduleRow) => T) => rows.map(pick)
   const { rows: inserted } = await db.query<{ id: string }>(
-    `INSERT INTO subscription_processing (subscription_id, status, timezone, run_at, anchor_at, starts_at, ends_at, next_run_at, updated_at)
-     SELECT v.*, $9::timestamptz
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[]) AS v
+    `INSERT INTO subscription_processing (subscription_id, status, timezone, run_at, anchor_at, anchor_given, starts_at, ends_at, next_run_at, updated_at)
+     SELECT v.*, $10::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[]) AS v
      ON CONFLICT (subscription_id) DO NOTHING RETURNING subscription_id AS id`,
     [
-      column((r) => r.subscription_id), column((r) => r.status), column((r) => r.timezone), column((r) => r.run_at),
-      column((r) => r.anchor_at), column((r) => r.starts_at), column((r) => r.ends_at), column((r) => r.next_run_at), now,
+      column((r) => r.subscription_id), column((r) => r.status), column((r) => r.timezone), column((r) => r.run_at), column((r) => r.anchor_at),
+      column((r) => r.anchor_given), column((r) => r.starts_at), column((r) => r.ends_at), column((r) => r.next_run_at), now,
     ],
   )
   return new Set(inserted.map((row) => row.id))

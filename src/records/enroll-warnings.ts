@@ -6,6 +6,7 @@
  */
 import type { ResolvedOptions } from '../config/options.js'
 import { rowRunAt } from '../schedule/row-schedule.js'
+import { emptyWindowWarning } from './first-slot.js'
 import type { CheckedEntry } from './enroll-entries.js'
 import { LISTED } from './enroll-entries.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -29,7 +30,7 @@ export class EnrolmentWarnings {
   add(entry: CheckedEntry, row: ScheduleRow, now: Date): void {
     const id = entry.subscriptionId
     const zone = row.timezone ?? this.options.timezone
-    for (const text of [fixedOffsetWarning(id, entry.settings), ...settingsWarnings(id, entry.settings, zone, now)]) if (text) this.say(text)
+    for (const text of [fixedOffsetWarning(id, entry.settings), ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now)]) if (text) this.say(text)
     if (this.schedule) this.sweepWait(row, zone, now, this.schedule)
   }
 

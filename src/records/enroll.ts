@@ -10,7 +10,7 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { applySchedule } from './schedule-control.js'
-import { zoneLeft } from './first-slot.js'
+import { emptyWindowWarning, zoneLeft } from './first-slot.js'
 import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
@@ -92,6 +92,7 @@ async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: 
   const warnings = [
     await sweepWaitWarning(db, options, row, row.next_run_at, now),
     ...settingsWarnings(row.subscription_id, settings, row.timezone ?? options.timezone, now),
+    emptyWindowWarning(options, row, now),
   ]
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }

@@ -31,20 +31,20 @@ export function phased(row: ScheduleRow): ScheduleRow {
  */
 export function withPhase(row: ScheduleRow, now: Date): ScheduleRow {
   if (phased(row).anchor_at) return row
-  return { ...row, anchor_at: row.starts_at ?? now }
+  return { ...row, anchor_at: row.starts_at ?? now, anchor_given: false }
 }
 
 /**
  * The row with new settings, its phase taken from a new start: on a row never run whose phase
- * came from its start (its anchor is its `startsAt`, none was given), a new `startsAt` moves the
- * phase with it, or to `now` when cleared, as an enrolment with that start would have. A weekly
- * subscription moved from a Monday start to a Wednesday one runs on Wednesdays. Null when the
- * phase stays: the row has run (its runs set the phase), or its anchor is the host's own.
+ * was not given (it came from its start, or from the day it was enrolled), a new `startsAt` moves
+ * the phase with it, or to `now` when cleared, as an enrolment with that start would have. A
+ * weekly subscription enrolled with a time of day on a Sunday, then given a Wednesday start, runs
+ * on Wednesdays. Null when the phase stays: the row has run (its runs set the phase), or its
+ * anchor is the host's own.
  */
 export function movedByStart(row: ScheduleRow, changed: ScheduleRow, startGiven: boolean, anchorGiven: boolean, now: Date): ScheduleRow | null {
-  if (!startGiven || anchorGiven || row.last_completed_for || row.last_run_at) return null
-  if (!row.anchor_at || !row.starts_at || row.anchor_at.getTime() !== row.starts_at.getTime()) return null
-  return { ...changed, anchor_at: changed.starts_at ?? now }
+  if (!startGiven || anchorGiven || row.last_completed_for || row.last_run_at || row.anchor_given) return null
+  return { ...changed, anchor_at: changed.starts_at ?? now, anchor_given: false }
 }
 
 /**
@@ -187,3 +187,22 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   else if (first !== null && row.status !== 'failed') first = withinCatchUpWindow(options, row, first, now)
   return first === null ? [] : slotsFrom(options, row, first, count)
 }
+
+/**
+ * The warning for a row its settings leave no slot (`ended` with its `endsAt` still ahead): its
+ * first slot after its start falls after its end. A yearly subscription starting later in its day
+ * than its time of day, ending within the year, is such a row: ended at once, never called, and
+ * nothing else would say so. Null for any other row.
+ */
+export function emptyWindowWarning(options: ScheduleOptions, row: ScheduleRow, now: Date): string | null {
+  if (row.status !== 'ended' || !row.ends_at || row.ends_at <= now) return null
+  const from = row.starts_at && row.starts_at > now ? row.starts_at : now
+  const first = slotAfter(options, { ...row, ends_at: null }, new Date(from.getTime() - 1))
+  return (
+    `Subscription ${row.subscription_id} has no slot between ${from.toISOString()} and its endsAt, ${row.ends_at.toISOString()}: ` +
+    `its first slot would be ${first?.toISOString() ?? 'none'}, after its end, so it is ended at once and never called. ` +
+    'A slot falls at its time of day on the days its cadence and anchor give, and a startsAt later in its day than that waits for the next such day: ' +
+    'give it an earlier startsAt or runAt, or a later endsAt (reschedule()).'
+  )
+}
+

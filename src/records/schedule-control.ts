@@ -12,7 +12,7 @@ import { ConfigurationError, shown, SubscriptionStateError } from '../errors.js'
 import { nextSlot, slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
-import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
+import { emptyWindowWarning, firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
@@ -61,12 +61,13 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
-    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone }
+    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now) }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
   for (const warning of settingsWarnings(subscriptionId, settings, result.zone, options.clock.now())) options.logger.warn(warning)
   if (result.late) options.logger.warn(result.late)
+  if (result.empty) options.logger.warn(result.empty)
   return { nextRunAt: result.nextRunAt }
 }
 

@@ -32,6 +32,8 @@ export interface ScheduleRow extends RowSchedule {
   active: boolean | null
   /** The job that owns the row: a call is queued, in flight or waiting for its retry (paused meanwhile, too). */
   job_id: string | null
+  /** Whether `anchor_at` was given by the host, not taken from its start, its enrolment or its first slot. */
+  anchor_given: boolean
 }
 
 /** The errors notEnrolled() made: a control that may enrol first (enroll.ts) tells them from other NotFoundErrors. */
@@ -75,7 +77,7 @@ export async function readScheduleRows(db: Executor, subscriptionIds: readonly s
 }
 
 const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
-            sp.timezone, sp.run_at, sp.anchor_at, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
+            sp.timezone, sp.run_at, sp.anchor_at, sp.anchor_given, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
 
 const SCHEDULE_INSTANTS = ['next_run_at', 'anchor_at', 'starts_at', 'ends_at', 'paused_until'] as const
@@ -191,12 +193,12 @@ export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date
   await db.query(
     `UPDATE subscription_processing
         SET timezone = $2, run_at = $3, anchor_at = $4, starts_at = $5, ends_at = $6,
-            next_run_at = $7, status = $8::text, paused_until = $9,
+            next_run_at = $7, status = $8::text, paused_until = $9, anchor_given = $11,
             error = CASE WHEN (status = 'failed' AND $8::text <> 'failed') OR ${offFailedSlot('$7')} THEN NULL ELSE error END,
             paused_reason = CASE WHEN $8::text <> 'paused' THEN NULL WHEN ${offFailedSlot('$7')} THEN 'manual' ELSE paused_reason END,
             updated_at = $10
       WHERE id = $1`,
-    [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now],
+    [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now, row.anchor_given],
   )
 }
 

@@ -7,7 +7,7 @@ import { ConfigurationError, shown } from '../errors.js'
 import { nearestKey } from '../config/suggest.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
 import { DateTime } from 'luxon'
-import { fixedOffsetNote } from '../schedule/local-time.js'
+import { fixedOffsetNote, offsetHint } from '../schedule/local-time.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 export interface ScheduleSettings {
@@ -61,7 +61,7 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
     throw new ConfigurationError('timezone', `expected an IANA time zone name (a string) such as 'Europe/Berlin', or null for the scheduler's default, got ${shown(timezone)}.`)
   }
   if (typeof timezone === 'string' && !isValidTimeZone(timezone)) {
-    throw new ConfigurationError('timezone', `unknown time zone ${shown(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.`)
+    throw new ConfigurationError('timezone', `unknown time zone ${shown(timezone)}. Use an IANA name such as 'Europe/Berlin', or null for the scheduler's default.${offsetHint(timezone)}`)
   }
   if (runAt !== undefined && runAt !== null && !isRunAt(runAt)) {
     throw new ConfigurationError('runAt', `${shown(runAt)} is not a time of day; expected 24-hour 'HH:MM' (or 'H:MM'), e.g. '07:00', or null for the scheduler's runAt.`)
@@ -81,8 +81,11 @@ export function checkSettings(value: unknown, extraKeys: readonly string[] = [])
 /** The row's schedule with `settings` applied. */
 export function applySettings<T extends RowSchedule>(row: T, settings: ScheduleSettings): T {
   const pick = <V>(given: V | undefined, current: V): V => (given === undefined ? current : given)
+  // An anchor given is the host's; one cleared is taken again from the start, enrolment or first slot.
+  const given = settings.anchor === undefined ? {} : { anchor_given: settings.anchor !== null }
   return {
     ...row,
+    ...given,
     timezone: pick(settings.timezone, row.timezone),
     run_at: pick(settings.runAt, row.run_at),
     anchor_at: pick(settings.anchor, row.anchor_at),

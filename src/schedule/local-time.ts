@@ -50,6 +50,15 @@ export function zoneName(tz: string): string {
 const zoneNames = new Map<string, string>()
 
 /**
+ * For an unknown zone written as an offset the runtime does not read (`+5`, `UTC+5`, `+0530`):
+ * how to write one it does. Empty for anything else.
+ */
+export function offsetHint(tz: unknown): string {
+  if (typeof tz !== 'string' || !/^(?:UTC|GMT)?\s*[+-]\s*\d/i.test(tz.trim())) return ''
+  return " A fixed offset is written ±HH:MM, such as '+05:00' (it never moves for daylight saving time: prefer the region's name, such as 'Asia/Karachi')."
+}
+
+/**
  * Zone names that read as a region's time and keep one offset all year: `EST` is UTC−5 in July
  * too, an hour off New York's clocks all summer. Valid, so taken; said, with the zone meant.
  */

@@ -6,7 +6,7 @@
  */
 import { dateOf, methodOptions, requiredDateOf } from '../config/method-options.js'
 import { ConfigurationError, shown } from '../errors.js'
-import { isValidTimeZone } from './local-time.js'
+import { isValidTimeZone, offsetHint } from './local-time.js'
 import { computeNextRunAt as nextRunOf } from './next-run.js'
 import type { NextRunInput } from './next-run.js'
 import { upcomingRuns as upcomingOf } from './upcoming.js'
@@ -26,7 +26,7 @@ function fieldsOf<T extends object>(fn: string, input: T, known: readonly (keyof
 
 function checkZone(timezone: unknown): void {
   if (typeof timezone !== 'string' || !isValidTimeZone(timezone)) {
-    throw new ConfigurationError('timezone', `expected an IANA zone name such as 'Europe/Berlin' or 'UTC', got ${shown(timezone)}.`)
+    throw new ConfigurationError('timezone', `expected an IANA zone name such as 'Europe/Berlin' or 'UTC', got ${shown(timezone)}.${offsetHint(timezone)}`)
   }
 }
 

@@ -50,6 +50,7 @@ const badCases: BadCase[] = [
   { name: 'empty cron (cron-parser would read it as every minute)', options: { cron: '' }, option: 'cron', mentions: ['""', "'0 9 * * *'"] },
   { name: 'cron that is not a string', options: { cron: 9 }, option: 'cron', mentions: ['9', "'0 9 * * *'"] },
   { name: 'unknown time zone', options: { timezone: 'Mars/Olympus' }, option: 'timezone', mentions: ['"Mars/Olympus"', 'IANA', "'Europe/Berlin'"] },
+  { name: 'offset written in a form the runtime does not read', options: { timezone: 'UTC+5' }, option: 'timezone', mentions: ['"UTC+5"', "A fixed offset is written ±HH:MM, such as '+05:00'"] },
   { name: 'time zone that is not a string', options: { timezone: 1 }, option: 'timezone', mentions: ['a string', "'Europe/Berlin'", 'got 1.'] },
   { name: 'runAt with am/pm', options: { runAt: '9am' }, option: 'runAt', mentions: ['"9am"', "'HH:MM'"] },
   { name: 'runAt at hour 24', options: { runAt: '24:00' }, option: 'runAt', mentions: ['"24:00"', "'HH:MM'", "midnight is '00:00'"] },

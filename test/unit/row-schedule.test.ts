@@ -83,7 +83,7 @@ describe('catchUp', () => {
 describe('the preview of a row never processed', () => {
   test('its first run is the next sweep; off-slot, it spends that local day, so the next is the day after, as the settle will set it', () => {
     const options = optionsAt('2026-12-01T08:30:00Z')
-    const never: ScheduleRow = { ...row({}), id: '00000000-0000-4000-8000-000000000002', status: 'pending', next_run_at: null, next_run_unset: true, paused_until: null, paused_reason: null, lease_expires_at: null, last_completed_for: null, last_run_at: null, active: true, job_id: null }
+    const never: ScheduleRow = { ...row({}), id: '00000000-0000-4000-8000-000000000002', status: 'pending', next_run_at: null, next_run_unset: true, paused_until: null, paused_reason: null, lease_expires_at: null, last_completed_for: null, last_run_at: null, active: true, job_id: null, anchor_given: false }
     const sweep = new Date('2026-12-02T08:00:00Z') // cron 08:00, runAt 09:00
     const preview = upcomingOf(options, never, 3, new Date('2026-12-01T08:30:00Z'), sweep).map(iso)
     expect(preview).toEqual(['2026-12-02T08:00:00.000Z', '2026-12-03T09:00:00.000Z', '2026-12-04T09:00:00.000Z'])
