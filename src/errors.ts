@@ -5,7 +5,7 @@
  * global symbol registry, and a class recognises another copy's errors by their code.
  */
 
-const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY', 'SUBSCRIPTION_STATE'] as const
+const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY', 'SUBSCRIPTION_STATE', 'CALLS_PAUSED'] as const
 
 export type SchedulerErrorCode = (typeof CODES)[number]
 
@@ -202,6 +202,25 @@ export class SubscriptionStateError extends SchedulerError {
   }
 }
 
+/**
+ * A run was refused because calls are paused fleet-wide (`pauseCalls()`): it would call nobody.
+ * `resumeCalls()` lifts the pause.
+ */
+export class CallsPausedError extends SchedulerError {
+  declare readonly code: 'CALLS_PAUSED'
+  /** Since when calls are paused. */
+  declare readonly pausedAt: Date
+  /** The note the pause was given; null without one. */
+  declare readonly note: string | null
+
+  constructor(message: string, options: { pausedAt: Date; note: string | null }) {
+    super('CALLS_PAUSED', message)
+    this.name = 'CallsPausedError'
+    this.pausedAt = options.pausedAt
+    this.note = options.note
+  }
+}
+
 /** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
 const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
   [SchedulerError, undefined],
@@ -215,6 +234,7 @@ const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Ma
   [NotFoundError, 'NOT_FOUND'],
   [SubscriptionBusyError, 'SUBSCRIPTION_BUSY'],
   [SubscriptionStateError, 'SUBSCRIPTION_STATE'],
+  [CallsPausedError, 'CALLS_PAUSED'],
 ])
 
 function hasCode(error: unknown, code: SchedulerErrorCode): boolean {

@@ -37,6 +37,7 @@ export type { BreakerHealth } from './process/breaker.js'
 export type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 export type { EnrollEntry, EnrollManyOptions } from './records/enroll-entries.js'
 export type { EnrollManyResult, RefusedEnrolment } from './records/enroll-many.js'
+export type { CallsPause } from './records/calls-pause.js'
 export type { FinishedRunSummary, RunSummary } from './records/runs.js'
 export type { SchedulerStatus } from './records/status.js'
 export type { CallLimitsStatus } from './records/call-limits.js'
@@ -47,6 +48,7 @@ export type { Executor, HostDb } from './db/executor.js'
 // From names.ts, not schema.ts: the root's types must not reach drizzle-orm, an optional peer.
 export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 export {
+  CallsPausedError,
   ConfigurationError,
   isConfigurationError,
   isPermanentError,

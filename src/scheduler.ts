@@ -7,6 +7,7 @@ import type { Pool } from 'pg'
 import { enrollMissing } from './sweep/auto-enroll.js'
 import { assertUuid, enroll, enrollingFirst } from './records/enroll.js'
 import { enrollMany } from './records/enroll-many.js'
+import { callsControls } from './runtime/calls-controls.js'
 import { createEngine } from './runtime/engine.js'
 import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
@@ -174,6 +175,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     }) as SubscriptionScheduler['runSubscription'],
 
     ...scheduleControls(pool, resolved, clockChecked),
+    ...callsControls(pool, resolved, clockChecked),
     enroll: async (subscriptionId, enrollOptions) => {
       await clockChecked()
       return await explainingMissingTables(pool, () => enroll(pool, resolved, subscriptionId, enrollOptions))
@@ -191,6 +193,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await awaitRun(current, 'backfill', runId)
     }) as SubscriptionScheduler['backfill'],
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
+
     getSubscription: async (subscriptionId, o) => {
       const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
       return await explainingMissingTables(pool, () => getSubscription(pool, jobQueueOf(resolved), subscriptionId, errors))

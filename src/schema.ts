@@ -284,6 +284,18 @@ export const callRates = scheduler.table('call_rates', {
 })
 
 /**
+ * Calls paused fleet-wide (`pauseCalls()`), per scope: while its row is there, no sweep claims,
+ * no run on demand starts, and no instance calls the worker; rows already claimed are let go of
+ * with their slot. `resumeCalls()` deletes it.
+ */
+export const callsPause = scheduler.table('calls_pause', {
+  scope: text('scope').primaryKey(),
+  pausedAt: timestamptz('paused_at').notNull(),
+  /** Why, and who: the note given to `pauseCalls()`. */
+  note: text('note'),
+})
+
+/**
  * The scheduler's instances, as each started one reports itself (every 15 s while it runs), for
  * operators: which hosts and versions run, which schedule and which call the worker, whose
  * circuit breaker is open, and which went silent without a stop (killed). Rows of instances

@@ -7,6 +7,7 @@ import type { InstanceInfo } from './records/instances.js'
 import type { EnrolledSubscription, EnrollOptions, ScheduleSettings } from './records/enroll.js'
 import type { EnrollEntry, EnrollManyOptions } from './records/enroll-entries.js'
 import type { EnrollManyResult } from './records/enroll-many.js'
+import type { CallsPause } from './records/calls-pause.js'
 import type { SkipResult } from './records/schedule-control.js'
 import type { HistoryEntry } from './records/history.js'
 import type { ListedStatus, SubscriptionListEntry } from './records/subscription-list.js'
@@ -227,6 +228,15 @@ export interface SubscriptionScheduler {
    * sweep does unless `autoEnroll: false`. Resolves with how many rows it created.
    */
   enrollMissing(): Promise<number>
+  /**
+   * Pauses calls fleet-wide, for every instance on the database at once: no sweep claims, no run
+   * on demand or backfill starts (`CallsPausedError`), and rows already claimed are let go of
+   * with their slot before their call; calls in flight finish. Kept in the database until
+   * `resumeCalls()`. A pause already on stays as it was, and is returned.
+   */
+  pauseCalls(options?: NoteOption): Promise<CallsPause>
+  /** Lifts the pause; the next sweep calls what fell due meanwhile. Resolves with the pause lifted, or null when there was none. */
+  resumeCalls(): Promise<CallsPause | null>
   /** The row, the host's subscription fields, and its last `errors` (default 10) failures. */
   getSubscription(subscriptionId: string, options?: { errors?: number | undefined }): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */

@@ -184,6 +184,20 @@ describe('happy paths', () => {
     expect(resumed).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'pending', pausedReason: null } })
   })
 
+  test('POST /calls/pause holds every run (409 CALLS_PAUSED, naming the note) until POST /calls/resume; /status shows the pause', async () => {
+    const paused = await call('POST', '/calls/pause', { json: { note: 'worker deploy' } })
+    expect(paused).toMatchObject({ status: 200, body: { callsPaused: { pausedAt: expect.any(String), note: 'worker deploy' } } })
+    expect((await call('GET', '/status')).body.callsPaused).toEqual(paused.body.callsPaused)
+    const refused = await call('POST', '/process-subscriptions')
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'CALLS_PAUSED', message: expect.stringContaining('calls are paused fleet-wide since') } } })
+    expect(refused.body.error.message).toContain('("worker deploy")')
+    expect((await call('POST', '/calls/pause', { json: { reason: 'x' } })).status).toBe(400)
+    const resumed = await call('POST', '/calls/resume', { json: {} })
+    expect(resumed).toMatchObject({ status: 200, body: { resumed: paused.body.callsPaused } })
+    expect(await call('POST', '/calls/resume')).toMatchObject({ status: 200, body: { resumed: null } })
+    expect((await call('GET', '/status')).body.callsPaused).toBeNull()
+  })
+
   test('POST /subscriptions/:id/run processes that one subscription: 200 waiting, 202 not', async () => {
     const waited = await call('POST', `/subscriptions/${ok[1]}/run`)
     expect(waited.status).toBe(200)

@@ -276,3 +276,22 @@ describe('--note', { timeout: SLOW_MS }, () => {
     expect((await library.getSubscription(id)).status).not.toBe('paused')
   })
 })
+
+describe('pause-calls and resume-calls', { timeout: SLOW_MS }, () => {
+  test('pause every call with a note; status says so first, run-now is refused (exit 4); resume-calls lifts it', async () => {
+    const paused = await runCli(['pause-calls', '--note', 'worker outage, incident 42'], env)
+    expect(paused).toMatchObject({ code: 0, stderr: '' })
+    expect(paused.stdout).toMatch(/^Calls are paused on every instance since .+ \(worker outage, incident 42\): no sweep claims/)
+    expect((await runCli(['status'], env)).stdout.split('\n')[0]).toMatch(/^CALLS PAUSED {4}on every instance since .+ \(worker outage, incident 42\)/)
+    const refused = await runCli(['run-now', '--worker-url', 'http://127.0.0.1:9'], env)
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toContain('Cannot run now: calls are paused fleet-wide since')
+    expect((await runCli(['pause-calls', 'some-id'], env)).code).toBe(2)
+
+    const resumed = await runCli(['resume-calls'], env)
+    expect(resumed).toMatchObject({ code: 0, stderr: '' })
+    expect(resumed.stdout).toMatch(/^Calls resumed \(paused since .+, worker outage, incident 42\): the next sweep calls what fell due meanwhile\.$/m)
+    expect((await runCli(['resume-calls'], env)).stdout.trim()).toBe('Calls were not paused; nothing changed.')
+    expect((await runCli(['status'], env)).stdout).not.toMatch(/CALLS PAUSED/)
+  })
+})

@@ -12,6 +12,9 @@ import { countingExecutor, createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
 
+/** The queue prefix the readers look for a pause of calls under: the default one. */
+const SCOPE = 'subscription-scheduler'
+
 /** Six rows claimed by two jobs, three each; returns their processing ids in job order. */
 async function claimedByTwoJobs() {
   const db = await createTestDatabase()
@@ -39,7 +42,7 @@ test('the jobs of one fetch read their rows in one statement, each getting only 
   await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [subscriptions[3]])
   await db.pool.query(`DELETE FROM subscriptions WHERE id = $1`, [subscriptions[4]])
 
-  const reader = createPageReader(counted)
+  const reader = createPageReader(counted, SCOPE)
   const [first, second] = await Promise.all([reader.read(jobs[0], ids.slice(0, 3)), reader.read(jobs[1], [ids[0]!, ...ids.slice(3)])])
 
   expect(statements).toHaveLength(1)
@@ -50,24 +53,34 @@ test('the jobs of one fetch read their rows in one statement, each getting only 
   expect(second.leftovers.sort()).toEqual([ids[3], ids[4]].sort())
 })
 
+test('while calls are paused fleet-wide, a job owns its rows but may call none: each is let go of, and a waiting row is not callable', async () => {
+  const { db, ids, jobs, counted } = await claimedByTwoJobs()
+  await db.pool.query(`INSERT INTO subscription_scheduler.calls_pause (scope, paused_at) VALUES ($1, now())`, [SCOPE])
+  const page = await createPageReader(counted, SCOPE).read(jobs[0], ids.slice(0, 3))
+  expect(page).toEqual({ callable: [], leftovers: ids.slice(0, 3) })
+  expect(await createCallableReader(counted, SCOPE).read(jobs[1], ids.slice(3))).toEqual(new Set())
+  // Another scheduler's pause (another queue prefix) holds nothing of this one.
+  expect((await createPageReader(counted, 'another-scheduler').read(jobs[0], ids.slice(0, 3))).callable).toHaveLength(3)
+})
+
 test('reads asked for in different turns are separate statements, and a read that fails rejects its requests', async () => {
   const { ids, jobs, statements, counted } = await claimedByTwoJobs()
-  const reader = createPageReader(counted)
+  const reader = createPageReader(counted, SCOPE)
   const first = await reader.read(jobs[0], ids.slice(0, 3))
   const second = await reader.read(jobs[1], ids.slice(3))
   expect(statements).toHaveLength(2)
   expect([first.callable.length, second.callable.length]).toEqual([3, 3])
 
   const broken: Executor = { query: (() => Promise.reject(new Error('connection lost'))) as unknown as Executor['query'] }
-  const failing = createCallableReader(broken)
+  const failing = createCallableReader(broken, SCOPE)
   await expect(failing.read(jobs[0], ids.slice(0, 3))).rejects.toThrow('connection lost')
-  const callable = createCallableReader(counted)
+  const callable = createCallableReader(counted, SCOPE)
   expect(await callable.read(jobs[1], ids.slice(3))).toEqual(new Set(ids.slice(3)))
 })
 
-/** The plan of `statement` with `ids` as its `$1`, one line per node. */
+/** The plan of `statement` with `ids` as its `$1` (and the scope as its `$2`), one line per node. */
 async function planOf(db: TestDatabase, statement: string, ids: string[]): Promise<string> {
-  const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, [ids])
+  const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, [ids, SCOPE])
   return rows.map((r) => r['QUERY PLAN']).join('\n')
 }
 
@@ -87,8 +100,8 @@ test('a read of a thousand rows finds each subscription by its key, never by sca
   const ids = rows.map((r) => r.id)
 
   const { executor, statements } = countingExecutor(db.pool)
-  expect((await createPageReader(executor).read(job, ids)).callable).toHaveLength(1024)
-  expect(await createCallableReader(executor).read(job, ids)).toHaveLength(1024)
+  expect((await createPageReader(executor, SCOPE).read(job, ids)).callable).toHaveLength(1024)
+  expect(await createCallableReader(executor, SCOPE).read(job, ids)).toHaveLength(1024)
   expect(statements).toHaveLength(2)
   for (const statement of statements) expect(await planOf(db, statement, ids)).not.toMatch(/Seq Scan on subscriptions /)
 })

@@ -233,7 +233,7 @@ describe('stop', () => {
     const id = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
     const cases: [string, () => Promise<unknown>, string, RegExp][] = [
       ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger, unfinished\.$/],
-      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\?; it takes limit, before, trigger, unfinished\./],
+      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\? It takes limit, before, trigger, unfinished\./],
       ['listFailures', () => s.listFailures({ run: id } as never), 'run', /unknown option of listFailures\(\); did you mean `runId`\?/],
       ['listFailing', () => s.listFailing({ before: id } as never), 'before', /unknown option of listFailing\(\); it takes limit\./],
       ['getSubscription', () => s.getSubscription(id, { limit: 5 } as never), 'limit', /unknown option of getSubscription\(\); it takes errors\./],

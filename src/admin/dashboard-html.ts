@@ -180,6 +180,8 @@ function page(mount: string, nonce: string, access: Access): string {
   <div class="actions">
     <button id="run-now" type="button">Run now</button>
     <button id="retry-failed" type="button" class="secondary">Retry failed</button>
+    <button id="pause-calls" type="button" class="secondary" hidden>Pause calls</button>
+    <button id="resume-calls" type="button" hidden>Resume calls</button>
     <span id="read-only" title="authorize answered 'read' for this sign-in: the actions that change state are hidden, and refused (403)">Read-only</span>
     <button id="sign-out" type="button" class="secondary">Sign out</button>
   </div>
@@ -191,6 +193,7 @@ function page(mount: string, nonce: string, access: Access): string {
 </div>
 <p id="notice" role="status" aria-live="polite"></p>
 <p id="stale" role="alert" hidden></p>
+<p id="calls-paused" role="alert" hidden></p>
 ${HOME}
 ${SUBSCRIPTION}
 ${RUN}

@@ -51,7 +51,7 @@ main > section, main > div { min-width: 0; }
 #sub-note { flex: 1 1 260px; }
 #notice, #confirm { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); }
 #notice:empty { display: none; }
-#stale { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); color: var(--warn); font-weight: 600; }
+#stale, #calls-paused { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); color: var(--warn); font-weight: 600; }
 #notice.error { color: var(--bad); }
 #confirm { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; background: var(--card); }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(112px, 1fr)); gap: 10px; }
@@ -108,7 +108,7 @@ td.detail .note { color: var(--muted); margin-top: 2px; white-space: pre-wrap; }
 small.serving { color: var(--muted); margin-left: 4px; }
 small.calls { display: block; color: var(--muted); margin-top: 2px; white-space: nowrap; }
 /* A read-only sign-in: no action that changes state (the API refuses them too). */
-body[data-access="read"] :is(#run-now, #retry-failed, #sub-run, #sub-pause, #sub-resume, #sub-retry, #sub-skip, #sub-pause-until, #sub-backfill, #sub-note-row),
+body[data-access="read"] :is(#run-now, #retry-failed, #pause-calls, #resume-calls, #sub-run, #sub-pause, #sub-resume, #sub-retry, #sub-skip, #sub-pause-until, #sub-backfill, #sub-note-row),
 body:not([data-access="read"]) #read-only { display: none; }
 #read-only { color: var(--muted); align-self: center; }
 `

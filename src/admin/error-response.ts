@@ -19,6 +19,8 @@ const LIBRARY_ERRORS: Partial<Record<string, readonly [number, AdminErrorCode]>>
   SUBSCRIPTION_STATE: [409, 'SUBSCRIPTION_STATE'],
   // The subscription's own data (its frequency, say) keeps it from running: fix the row, then ask again.
   SUBSCRIPTION_DATA: [422, 'SUBSCRIPTION_DATA'],
+  // Calls are paused fleet-wide: the same request succeeds once they are resumed.
+  CALLS_PAUSED: [409, 'CALLS_PAUSED'],
 }
 
 function errorBody(code: AdminErrorCode, message: string, field: string | undefined): AdminErrorBody {

@@ -145,6 +145,22 @@ export const routes: readonly Route[] = [
       return json(200, await c.scheduler.resume(subscriptionId, noteIn(await readJsonObject(c.request, ['note']))))
     },
   },
+  // Calls paused fleet-wide: an operator's switch for an incident at the worker service.
+  {
+    method: 'POST',
+    path: '/calls/pause',
+    query: [],
+    handle: async (c) => json(200, { callsPaused: await c.scheduler.pauseCalls(noteIn(await readJsonObject(c.request, ['note']))) }),
+  },
+  {
+    method: 'POST',
+    path: '/calls/resume',
+    query: [],
+    handle: async (c) => {
+      await readJsonObject(c.request, [])
+      return json(200, { resumed: await c.scheduler.resumeCalls() })
+    },
+  },
   {
     method: 'POST',
     path: '/failed/retry',

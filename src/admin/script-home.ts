@@ -1,7 +1,7 @@
 /**
  * The dashboard's overview: counts by status, the next sweep, the subscriptions failing now, the
  * recent runs and failures, all from `dashboard.json`; and the header's actions, where the ones
- * that touch every subscription ("Run now", "Retry failed") ask for a confirmation first.
+ * that touch every subscription ("Run now", "Retry failed", "Pause calls") ask for a confirmation first.
  */
 export const SCRIPT_HOME = String.raw`
 var lastStatus = null;
@@ -115,9 +115,20 @@ function loadHome() {
     renderFailures(data.failures);
     renderInstances(data.instances, data.instance);
     $('calls').textContent = callsText(data.status.limits, data.instances);
+    renderCallsPause(data.status.callsPaused);
     var now = new Date(serverNow());
     $('updated').replaceChildren(el('time', { datetime: now.toISOString() }, clockTime(now)));
   });
+}
+
+/** A fleet-wide pause of calls: a banner every view shows, and the button that lifts it (or makes one). */
+function renderCallsPause(pause) {
+  $('calls-paused').hidden = !pause;
+  $('pause-calls').hidden = !!pause;
+  $('resume-calls').hidden = !pause;
+  if (!pause) return;
+  $('calls-paused').replaceChildren('Calls are paused on every instance since ', timeNode(pause.pausedAt),
+    (pause.note ? ' (' + pause.note + ')' : '') + ': no sweep claims, and nobody is called until calls are resumed.');
 }
 
 /** The scheduler's status: the overview's copy, or fetched once for a view opened directly. */
@@ -176,6 +187,14 @@ function wireHeader() {
   askFirst($('retry-failed'), retryQuestion, 'Yes, retry all failed', function () {
     return api('/failed/retry?wait=false', { method: 'POST' }).then(startedNotice('Retry of failed subscriptions'))
       .catch(function (error) { notice('Retry failed: ' + error.message, true); }).then(refreshSoon);
+  });
+  askFirst($('pause-calls'), 'Pause every call to the worker, on every instance? No sweep claims until calls are resumed; calls in flight finish.', 'Yes, pause calls', function () {
+    return api('/calls/pause', { method: 'POST' }).then(function () { notice('Calls paused on every instance.'); })
+      .catch(function (error) { notice('Pause failed: ' + error.message, true); }).then(refreshSoon);
+  });
+  askFirst($('resume-calls'), 'Resume calls? The next sweep calls what fell due meanwhile.', 'Yes, resume calls', function () {
+    return api('/calls/resume', { method: 'POST' }).then(function () { notice('Calls resumed.'); })
+      .catch(function (error) { notice('Resume failed: ' + error.message, true); }).then(refreshSoon);
   });
   $('sign-out').addEventListener('click', function () {
     busy($('sign-out'), function () {

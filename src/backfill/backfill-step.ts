@@ -9,6 +9,8 @@ import { SubscriptionDataError } from '../errors.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import { recordFailureHistory } from '../records/failures.js'
+import { callsPausedSql, describePause, readCallsPause } from '../records/calls-pause.js'
+import { noteRunError } from '../records/runs.js'
 import { addOutcomesSql, justFinished } from '../records/run-outcomes.js'
 import type { RunRow, RunSummary } from '../records/runs.js'
 import type { OutcomeCounts } from '../records/run-outcomes.js'
@@ -38,13 +40,15 @@ async function progress(db: Executor, runId: string): Promise<{ done: number; re
   return rows[0] ?? null
 }
 
-async function readRow(db: Executor, data: BackfillJobData): Promise<(PageRow & { active: boolean | null }) | null> {
-  const { rows } = await db.query<PageRow & { active: boolean | null }>(
+type StepRow = PageRow & { active: boolean | null; calls_paused: boolean }
+
+async function readRow(db: Executor, data: BackfillJobData, scope: string): Promise<StepRow | null> {
+  const { rows } = await db.query<StepRow>(
     `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone, sp.run_at,
-            sp.anchor_at, sp.starts_at, sp.ends_at, s.active
+            sp.anchor_at, sp.starts_at, sp.ends_at, s.active, ${callsPausedSql('$2')} AS calls_paused
        FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE sp.subscription_id = $1`,
-    [data.subscriptionId],
+    [data.subscriptionId, scope],
   )
   const row = rows[0]
   return row ? { ...row, scheduled_for: new Date(data.slots[data.index]!), attempts: data.attempt - 1, run_id: data.runId } : null
@@ -74,9 +78,14 @@ export async function processBackfillStep(ctx: ProcessorContext, job: BackfillJo
   const before = await progress(ctx.pool, data.runId)
   // Counted already: a second delivery of a step that recorded its outcome.
   if (!before || before.done !== data.index) return
-  const row = await readRow(ctx.pool, data)
+  const row = await readRow(ctx.pool, data, ctx.options.queuePrefix)
   let ended: Ended = { kind: 'skipped' }
-  if (row?.active === true && !row.user_id) {
+  if (row?.calls_paused) {
+    // Paused fleet-wide since the backfill started: the slots left are skipped, and its run says why.
+    const pause = await readCallsPause(ctx.pool, ctx.options.queuePrefix)
+    const why = `Calls were paused fleet-wide${pause ? ` ${describePause(pause)}` : ''} before slot ${data.index + 1} of ${data.slots.length}: the slots left are skipped; backfill them again after resumeCalls().`
+    await noteRunError(ctx.pool, data.runId, why)
+  } else if (row?.active === true && !row.user_id) {
     // As in a sweep: the row must be fixed; each slot fails for good, and the backfill moves on.
     const missing = new SubscriptionDataError(`Subscription ${data.subscriptionId} has no user_id; set subscriptions.user_id, then backfill again.`, { subscriptionId: data.subscriptionId, column: 'subscriptions.user_id' })
     const failed = failure(ctx.options, { jobId: job.id, row, attempt: data.attempt, startedAt: null }, missing, { cancelled: false, expired: false })

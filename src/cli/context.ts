@@ -4,7 +4,7 @@
  */
 import { createConsola } from 'consola'
 import pg from 'pg'
-import { isConfigurationError, SubscriptionBusyError, SubscriptionStateError } from '../index.js'
+import { CallsPausedError, isConfigurationError, SubscriptionBusyError, SubscriptionStateError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { shown } from '../errors.js'
@@ -22,7 +22,7 @@ export const EXIT = {
   usage: 2,
   /** `run-now`, `retry-failed` or `backfill` finished, but at least one subscription (or slot) failed. */
   subscriptionsFailed: 3,
-  /** `skip`, `reschedule`, `run-now <id>` or `backfill` refused: a call for the subscription in flight (try again once it has settled), or its state (paused, ended, inactive). */
+  /** `skip`, `reschedule`, `run-now <id>` or `backfill` refused: a call for the subscription in flight (try again once it has settled), or its state (paused, ended, inactive); or a run refused while calls are paused fleet-wide. */
   busy: 4,
   /** `run-now`, `retry-failed` or `backfill` stopped by SIGINT or SIGTERM before its run settled (128 + SIGINT, as shells say). */
   interrupted: 130,
@@ -184,7 +184,7 @@ export function isCittyUsageError(error: unknown): boolean {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || isConfigurationError(error) || isCittyUsageError(error)) return EXIT.usage
-  if (error instanceof SubscriptionBusyError || error instanceof SubscriptionStateError) return EXIT.busy
+  if (error instanceof SubscriptionBusyError || error instanceof SubscriptionStateError || error instanceof CallsPausedError) return EXIT.busy
   return EXIT.failure
 }
 

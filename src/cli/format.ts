@@ -127,6 +127,8 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   const enrols = status.schedule.autoEnroll ? 'the next sweep enrols them' : 'autoEnroll is off: `enroll <id>` or `enroll --all` enrols them'
   const unenrolled = status.unenrolled > 0 ? ` (${status.unenrolled} more not enrolled yet: ${enrols})` : ''
   const lines = [`Subscriptions   ${status.total} total, ${status.due} due now${unenrolled}`]
+  // An operator's pause of every call is the first thing the next operator must see.
+  if (status.callsPaused) lines.unshift(`CALLS PAUSED    on every instance since ${status.callsPaused.pausedAt.toISOString()}${status.callsPaused.note ? ` (${status.callsPaused.note})` : ''}: no sweep claims, nobody is called; \`resume-calls\` lifts it`)
   for (const [name, n] of counts) {
     // Paused by an operator, or after failing in a row: the second want a look.
     const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: retry-failed, the dashboard's Retry failed or POST /failed/retry retries them)` : ''

@@ -13,6 +13,7 @@ import { defineCommand, renderUsage, runCommand } from 'citty'
 import type { CommandDef } from 'citty'
 import pkg from '../../package.json' with { type: 'json' }
 import backfill from './commands/backfill.js'
+import { pauseCalls, resumeCalls } from './commands/calls.js'
 import demo from './commands/demo.js'
 import enroll from './commands/enroll.js'
 import failing from './commands/failing.js'
@@ -41,10 +42,12 @@ Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  3 run-now, retry-failed, backfill: some failed,
                  4 skip, reschedule, run-now <id>, backfill: refused, busy (a call or a backfill in flight),
+                   or calls paused (pause-calls),
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
-  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, list, show, upcoming, skip, pause, resume, reschedule, backfill, worker, demo,
+  migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, list, show, upcoming, skip, pause, resume, reschedule, backfill,
+  'pause-calls': pauseCalls, 'resume-calls': resumeCalls, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'

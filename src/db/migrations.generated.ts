@@ -446,4 +446,19 @@ UPDATE "subscription_processing" SET "anchor_given" = true
 `,
     ],
   },
+  {
+    tag: "0022_calls_pause",
+    folderMillis: 1796537743293,
+    hash: "c812ec9ccf0e8d402a27715fa832bfbb3f91121f7d3bddebbbcf559c1b18ed63",
+    sql: [
+      `-- Calls paused fleet-wide (pauseCalls()), per scheduler (queue prefix): while its row is there no sweep claims and no
+-- instance calls the worker. resumeCalls() deletes it.
+CREATE TABLE "subscription_scheduler"."calls_pause" (
+	"scope" text PRIMARY KEY NOT NULL,
+	"paused_at" timestamp with time zone NOT NULL,
+	"note" text
+);
+`,
+    ],
+  },
 ]

@@ -22,6 +22,7 @@ export const TABLES = {
   callPermits: `${SCHEDULER_SCHEMA}.call_permits`,
   callRates: `${SCHEDULER_SCHEMA}.call_rates`,
   instances: `${SCHEDULER_SCHEMA}.instances`,
+  callsPause: `${SCHEDULER_SCHEMA}.calls_pause`,
   migrations: `${SCHEDULER_SCHEMA}.__drizzle_migrations`,
 } as const
 

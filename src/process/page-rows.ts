@@ -1,8 +1,8 @@
 /**
  * The two reads of a page job's rows, each by primary key:
  * - when the job starts: of the rows it was given, those it still owns and may call (with what
- *   their calls need), and those it owns but may not (paused, or their subscription inactive or
- *   deleted since the claim), which it lets go of as skipped. Rows another job owns now (a rescue
+ *   their calls need), and those it owns but may not (paused, their subscription inactive or
+ *   deleted since the claim, or calls paused fleet-wide), which it lets go of as skipped. Rows another job owns now (a rescue
  *   took them, or a delivery before this one settled them) are none of its business;
  * - while its rows wait their turn: which of them it still owns and may call.
  *
@@ -13,6 +13,7 @@
 import type { Executor } from '../db/executor.js'
 import type { PageRow } from '../settle/outcome.js'
 import { START_END_COLUMNS } from '../records/instants.js'
+import { callsPausedSql } from '../records/calls-pause.js'
 
 export interface PageRows {
   callable: PageRow[]
@@ -71,15 +72,16 @@ function perTurn<R>(run: (requests: Request[]) => Promise<R[]>): (jobId: string,
  */
 const SUBSCRIPTION = `SELECT s.user_id, s.frequency, s.active FROM subscriptions s WHERE s.id = sp.subscription_id LIMIT 1`
 
-export function createPageReader(db: Executor): PageReader {
+/** `scope`: the scheduler's queue prefix, whose calls a fleet-wide pause (calls-pause.ts) may hold. */
+export function createPageReader(db: Executor, scope: string): PageReader {
   const read = perTurn(async (requests): Promise<PageRows[]> => {
-    const { rows } = await db.query<ReadRow>(
+    const { rows } = await db.query<ReadRow & { calls_paused: boolean }>(
       `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, sp.timezone,
               sp.anchor_at, sp.run_at, ${START_END_COLUMNS}, sp.scheduled_for, sp.attempts, sp.run_id, sp.job_id,
-              sp.status, s.active
+              sp.status, s.active, ${callsPausedSql('$2')} AS calls_paused
          FROM subscription_processing sp LEFT JOIN LATERAL (${SUBSCRIPTION}) s ON true
         WHERE sp.id = ANY($1::uuid[])`,
-      [requests.flatMap((r) => r.ids)],
+      [requests.flatMap((r) => r.ids), scope],
     )
     const found = new Map(rows.map((row) => [row.id, row]))
     return requests.map(({ jobId, ids }) => {
@@ -88,7 +90,7 @@ export function createPageReader(db: Executor): PageReader {
         const row = found.get(id)
         if (!row) page.leftovers.push(id)
         else if (row.job_id !== jobId) continue
-        else if (row.status === 'queued' && row.active === true) page.callable.push(row)
+        else if (row.status === 'queued' && row.active === true && !row.calls_paused) page.callable.push(row)
         else page.leftovers.push(id)
       }
       return page
@@ -97,12 +99,12 @@ export function createPageReader(db: Executor): PageReader {
   return { read }
 }
 
-export function createCallableReader(db: Executor): CallableReader {
+export function createCallableReader(db: Executor, scope: string): CallableReader {
   const read = perTurn(async (requests): Promise<Set<string>[]> => {
     const { rows } = await db.query<{ id: string; job_id: string }>(
       `SELECT sp.id, sp.job_id FROM subscription_processing sp CROSS JOIN LATERAL (${SUBSCRIPTION}) s
-        WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE`,
-      [requests.flatMap((r) => r.ids)],
+        WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE AND NOT ${callsPausedSql('$2')}`,
+      [requests.flatMap((r) => r.ids), scope],
     )
     const owner = new Map(rows.map((r) => [r.id, r.job_id]))
     return requests.map((r) => new Set(r.ids.filter((id) => owner.get(id) === r.jobId)))

@@ -3,11 +3,12 @@
  * Meanwhile an operator may pause one, or the host deactivate or delete it: while a page has rows
  * not yet called, their state is read again every so often (by primary key), and a row no longer
  * callable is not called. A row whose state was last read longer ago than that is read again
- * before its call, so a change older than one re-check is always seen. Reads of jobs that ask
- * together are one statement.
+ * before its call, so a change older than one re-check is always seen, and so is a fleet-wide
+ * pause of calls this process made. Reads of jobs that ask together are one statement.
  */
 import type { Logger } from '../observe/logger.js'
 import type { CallableReader } from './page-rows.js'
+import { callsPauseChangedAt } from '../records/calls-pause.js'
 
 /** How often a page's waiting rows are looked at again, and how old a read may be at a call. */
 export const RECHECK_MS = 250
@@ -48,7 +49,8 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
   if (Date.now() - lastRead > RECHECK_MS) void check()
   return {
     async take(id) {
-      if (Date.now() - lastRead > RECHECK_MS) await check()
+      // A read under way may have begun before a pause made in this process: then one more.
+      for (let reads = 0; reads < 2 && (Date.now() - lastRead > RECHECK_MS || lastRead < callsPauseChangedAt()); reads++) await check()
       pending.delete(id)
       return revoked.has(id)
     },

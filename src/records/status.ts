@@ -16,6 +16,8 @@ import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { readCallLimits } from './call-limits.js'
 import type { CallLimitsStatus } from './call-limits.js'
+import { readCallsPause } from './calls-pause.js'
+import type { CallsPause } from './calls-pause.js'
 
 export interface SchedulerStatus {
   /**
@@ -63,6 +65,8 @@ export interface SchedulerStatus {
    * instance of this version to start, updates them).
    */
   limits: CallLimitsStatus | null
+  /** Calls paused fleet-wide (`pauseCalls()`): since when, and the note; null when they are not. */
+  callsPaused: CallsPause | null
 }
 
 export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, now: Date): Date {
@@ -186,6 +190,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     jobRows(db, options),
     readCallLimits(db, options.queuePrefix),
   ])
+  const callsPaused = await readCallsPause(db, options.queuePrefix)
   const counts = Object.fromEntries([...SUBSCRIPTION_STATUSES, 'inactive'].map((s) => [s, 0])) as SchedulerStatus['counts']
   for (const { status, n } of byStatus) counts[status] = n
   const moved = Math.min(taken, counts.queued)
@@ -207,5 +212,6 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     schedule,
     queue: { waiting: Math.max(0, counts.queued - stranded), active: moved + (states?.claimed ?? 0), stranded },
     limits,
+    callsPaused,
   }
 }

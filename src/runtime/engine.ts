@@ -35,6 +35,7 @@ import type { ProcessorContext } from '../process/context.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
+import { assertCallsNotPaused } from '../records/calls-pause.js'
 import type { BackfillRange } from '../backfill/backfill-range.js'
 import { startBackfill } from '../backfill/start-backfill.js'
 import { createPendingSettles } from '../records/wait-for-run.js'
@@ -169,8 +170,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)),
         onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (a success refused on its own row is recorded as a failed attempt, retried as any other).`),
       }),
-      pages: createPageReader(pool),
-      callable: createCallableReader(pool),
+      pages: createPageReader(pool, options.queuePrefix),
+      callable: createCallableReader(pool, options.queuePrefix),
     }
     await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
@@ -200,6 +201,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     startSingleRun: (subscriptionId) => runs.startSingleRun(subscriptionId),
     settledHere: () => settles.drained(),
     async startBackfill(subscriptionId, range) {
+      await assertCallsNotPaused(pool, options.queuePrefix, `backfill subscription ${subscriptionId}`)
       const { runId, startedAt, finished, closed } = await startBackfill({ pool, boss, processQueue: processor.processQueue, options }, subscriptionId, range)
       announceLostBackfills(closed, logger, events)
       events.emit('run:started', { runId, trigger: 'backfill', startedAt })

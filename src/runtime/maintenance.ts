@@ -13,6 +13,7 @@ import { pruneInstances } from '../records/instances.js'
 import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
 import { countDue } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
+import { scheduledSweep } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 import { renewLiveClaims } from '../sweep/live-claims.js'
@@ -49,13 +50,13 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   if (interrupted.length > 0) {
     // What those sweeps left: rows no run has claimed since the first of them began.
     const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
-    await (await runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore })).swept
+    await scheduledSweep(options.logger, () => runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore }))
   } else if (expired > 0) {
     options.logger.warn(
       `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +
         '(a crashed instance, a lost job, a call stop() cancelled on its last attempt, or a row an older version left processing).',
     )
-    await (await runs.startRun('rescue', { kinds: ['expired'] })).swept
+    await scheduledSweep(options.logger, () => runs.startRun('rescue', { kinds: ['expired'] }))
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
   announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)

@@ -18,6 +18,9 @@ import { skipBeyondCatchUpWindow } from './catch-up-window.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
+import { CallsPausedError } from '../errors.js'
+import type { Logger } from '../observe/logger.js'
+import { assertCallsNotPaused, describePause } from '../records/calls-pause.js'
 import { askForRescue, firstWatchIn, watchSweep } from './sweep-watch.js'
 
 export interface RunStarter {
@@ -50,6 +53,35 @@ export interface RunStarterDeps {
  * fetch nothing more (its pg-boss stops them once its sweep has returned), so another takes it.
  */
 const RESCUE_ASKED_AFTER_SECONDS = 2
+
+/** What a run of each trigger is, as an error refusing it says (`Cannot …`). */
+const RUN_ASKED: Record<RunTrigger, string> = {
+  cron: 'sweep on the cron schedule',
+  'catch-up': 'sweep to catch up',
+  manual: 'run now',
+  retry: 'retry the failed subscriptions',
+  single: 'run the subscription',
+  rescue: 'sweep for the rescue',
+  backfill: 'backfill',
+}
+
+/**
+ * Runs a scheduled sweep (a cron fire, a catch-up, the rescue's), unless calls are paused: then
+ * it passes, and says so once per pause on this instance, not at every fire.
+ */
+export async function scheduledSweep(logger: Logger, start: () => Promise<{ swept: Promise<unknown> }>): Promise<void> {
+  try {
+    await (await start()).swept
+  } catch (error) {
+    if (!(error instanceof CallsPausedError)) throw error
+    if (saidPausedAt === error.pausedAt.getTime()) return
+    saidPausedAt = error.pausedAt.getTime()
+    logger.info(`Scheduled sweeps pass while calls are paused ${describePause(error)}: resumeCalls() lifts the pause, and the next sweep then calls what fell due meanwhile.`)
+  }
+}
+
+/** The pause a scheduled sweep of this process last said it passed for. */
+let saidPausedAt: number | null = null
 
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
@@ -101,6 +133,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
   return {
     inFlight,
     async startSingleRun(subscriptionId) {
+      await assertCallsNotPaused(pool, options.queuePrefix, `run subscription ${subscriptionId}`)
       const now = options.clock.now()
       // Tracked as a sweep is: stop() waits for its claim.
       // Its run is made with its claim: the span learns the id then (none when nothing was claimed).
@@ -125,6 +158,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       return runId
     },
     async startRun(trigger, scope) {
+      await assertCallsNotPaused(pool, options.queuePrefix, RUN_ASKED[trigger])
       const now = options.clock.now()
       const runId = await createRun(pool, trigger, now)
       announce(runId, trigger, now)

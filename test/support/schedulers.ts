@@ -45,6 +45,7 @@ export function useSchedulerHarness({ stopTimeoutMs = 1000 } = {}): SchedulerHar
   beforeEach(async () => {
     await harness.db.pool.query(`DELETE FROM subscription_processing`)
     await harness.db.pool.query(`DELETE FROM subscriptions`)
+    await harness.db.pool.query(`DELETE FROM subscription_scheduler.calls_pause`)
     logger = captureLogger()
   })
   const harness: SchedulerHarness = {

@@ -16,7 +16,7 @@ function status(lastRun: RunSummary | null, lastSweep: RunSummary | null, unfini
   return {
     unfinishedRuns: { count: unfinished.length, oldest: unfinished[0] ?? null },
     counts: { pending: 0, queued: 0, processing: 0, completed: 1, failed: 0, paused: 0, ended: 0, inactive: 0 },
-    total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep,
+    total: 1, unenrolled: 0, due: 0, pausedForFailures: 0, lastRun, lastSweep, callsPaused: null,
     nextFireAt: new Date('2026-12-02T09:00:00Z'), schedule: { cron: '0 9 * * *', timezone: 'UTC', registered: true, runAt: '09:00', autoEnroll: true },
     queue: { waiting: 0, active: 0, stranded: 0 },
     limits: NO_LIMITS,
@@ -50,6 +50,12 @@ test('subscriptions not enrolled yet: the next sweep enrols them, or, with autoE
   expect(formatStatus(base, {})).toMatch(/^Subscriptions {3}1 total, 0 due now \(12 more not enrolled yet: the next sweep enrols them\)$/m)
   const off = formatStatus({ ...base, schedule: { ...base.schedule, autoEnroll: false } }, {})
   expect(off).toMatch(/^Subscriptions {3}1 total, 0 due now \(12 more not enrolled yet: autoEnroll is off: `enroll <id>` or `enroll --all` enrols them\)$/m)
+})
+
+test('calls paused fleet-wide come first, with their note and the command that lifts the pause', () => {
+  const paused = formatStatus({ ...status(null, null), callsPaused: { pausedAt: new Date('2026-12-06T06:00:00Z'), note: 'worker migration' } }, {})
+  expect(paused.split('\n')[0]).toBe('CALLS PAUSED    on every instance since 2026-12-06T06:00:00.000Z (worker migration): no sweep claims, nobody is called; `resume-calls` lifts it')
+  expect(formatStatus(status(null, null), {})).not.toMatch(/PAUSED/)
 })
 
 test('the paused count says how many of them were paused for failing, as --json does', () => {
