@@ -52,11 +52,15 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
     const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
     await scheduledSweep(options.logger, () => runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore }))
   } else if (expired > 0) {
-    options.logger.warn(
-      `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +
-        '(a crashed instance, a lost job, a call stop() cancelled on its last attempt, or a row an older version left processing).',
-    )
-    await scheduledSweep(options.logger, () => runs.startRun('rescue', { kinds: ['expired'] }))
+    // Said once the rescue has started: while calls are paused it does not, at every tick.
+    await scheduledSweep(options.logger, async () => {
+      const started = await runs.startRun('rescue', { kinds: ['expired'] })
+      options.logger.warn(
+        `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +
+          '(a crashed instance, a lost job, a call stop() cancelled on its last attempt, or a row an older version left processing).',
+      )
+      return started
+    })
   }
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
   announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)
