@@ -1,7 +1,13 @@
-import { STATUS_CODES } from 'node:http'
+/**
+ * The default worker client: each subscription POSTed as JSON to `{baseUrl}/process` with `ky`,
+ * under a deadline that covers the whole answer; what an answer that is no success means is
+ * http-errors.ts's.
+ */
 import ky, { isNetworkError } from 'ky'
 import { methodOptions } from '../config/method-options.js'
-import { ConfigurationError, PermanentError, RetryableError, isSchedulerError, shown } from '../errors.js'
+import { ConfigurationError, RetryableError, isSchedulerError, shown } from '../errors.js'
+import { bodyLost, describeCause, schemeHint, shownUrl, statusError } from './http-errors.js'
+import type { CappedBody } from './http-errors.js'
 import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'
 
 export interface HttpWorkerClientOptions {
@@ -35,8 +41,6 @@ const DEFAULT_MAX_STORED_BYTES = 4096
 // setTimeout silently fires after 1 ms beyond this, which would make every call "time out".
 const MAX_TIMEOUT_MS = 2_147_483_647
 // Client errors that are about timing or load, not about the request: retrying can help.
-const RETRYABLE_4XX = new Set([408, 425, 429])
-const MONTHS = /(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i
 
 /**
  * A {@link WorkerClient} that POSTs each {@link ProcessRequest} as JSON to `{baseUrl}/process`.
@@ -153,8 +157,6 @@ function processUrl(baseUrl: unknown): string {
   return parsed.href
 }
 
-interface CappedBody { text: string, truncated: boolean }
-
 /** Reads at most `maxBytes` of the body and drops the rest, so a huge answer costs no memory. */
 async function readCapped(response: Response, maxBytes: number): Promise<CappedBody> {
   if (!response.body) return { text: '', truncated: false }
@@ -188,103 +190,4 @@ function successResult({ text, truncated }: CappedBody): ProcessResult {
   } catch {
     return { text }
   }
-}
-
-/** Statuses that send a client elsewhere with a Location, which the client does not follow. */
-const REDIRECTS = new Set([301, 302, 303, 307, 308])
-
-function statusError(response: Response, body: CappedBody, what: string, url: string): Error {
-  const { status } = response
-  const reason = response.statusText || STATUS_CODES[status] || ''
-  const location = response.headers.get('location')
-  const detail = body.text.trim() === '' ? ' (empty body)' : `: ${body.text}${body.truncated ? '… [truncated]' : ''}`
-  const hint = REDIRECTS.has(status) && location !== null && location.trim() === ''
-    ? ' (a redirect with an empty Location: the worker must answer 2xx to a POST /process)'
-    : REDIRECTS.has(status) && location !== null
-    ? ` (redirect to ${shownLocation(location, url)}: point baseUrl at the final URL)`
-    : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
-  const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
-  if (status >= 500 || RETRYABLE_4XX.has(status)) {
-    return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), response.headers.get('date')) })
-  }
-  return new PermanentError(`${message}${PERMANENT}`, { status })
-}
-
-/** What a permanent answer's message ends with: that no retry follows, and what does. */
-const PERMANENT = ' (permanent: not retried; retryFailed() calls it again once fixed)'
-
-/**
- * The error of an answer whose body could not be read (the connection reset, say): retried, as
- * a network error is, but said to have had its status, since a worker that answered 2xx may have
- * done the work already. Its retry carries the same Idempotency-Key.
- */
-function bodyLost(status: number, what: string, error: unknown): RetryableError {
-  return new RetryableError(
-    `Worker answered ${status} ${what}, but the connection failed while its body was read (${describeCause(error)}); ` +
-      'the worker may have done the work: the retry carries the same Idempotency-Key, for it to answer without doing it twice.',
-    { cause: error },
-  )
-}
-
-/**
- * A URL as messages show it: without credentials or fragment, and with each query parameter's
- * value left out (`?token=…`), since messages are logged, stored with the failure and sent with events.
- */
-export function shownUrl(href: string): string {
-  const url = new URL(href)
-  const query = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=…`).join('&')
-  // No credentials, no fragment (it can carry a token too), and the query's names only.
-  return `${url.protocol}//${url.host}${url.pathname}${query ? `?${query}` : ''}`
-}
-
-/** A redirect's `Location` (relative to the URL called), as messages show it. */
-function shownLocation(location: string, base: string): string {
-  try {
-    return shownUrl(new URL(location, base).href)
-  } catch {
-    return 'a Location that is not a URL'
-  }
-}
-
-/**
- * `Retry-After` as milliseconds from now: delta-seconds or an HTTP-date; `undefined` for anything
- * else. An HTTP-date is the worker's clock: it is read against the response's own `Date` (same
- * clock), so a worker whose clock is off from this host's is still waited for as long as it asked.
- */
-function parseRetryAfter(value: string | null, dateHeader: string | null): number | undefined {
-  const trimmed = value?.trim()
-  if (!trimmed) return undefined
-  if (/^\d+$/.test(trimmed)) {
-    // Longer than any cap (retry.maxDelaySeconds): the longest wait there is, not none at all.
-    const ms = Number(trimmed) * 1000
-    return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER
-  }
-  const at = httpDateMs(trimmed)
-  if (!Number.isFinite(at)) return undefined
-  const sent = httpDateMs(dateHeader)
-  return Math.max(0, at - (Number.isFinite(sent) ? sent : Date.now()))
-}
-
-/** An HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`) in ms since the epoch; NaN for anything else. */
-function httpDateMs(text: string | null): number {
-  // Date.parse accepts nearly anything ("1.5" is a date in V8), so insist on a month name first.
-  return text !== null && MONTHS.test(text) ? Date.parse(text) : Number.NaN
-}
-
-/** The innermost cause's message (`connect ECONNREFUSED 127.0.0.1:8080`), which says far more than `fetch failed`. */
-function describeCause(error: unknown): string {
-  let current = error
-  let message = String(error)
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code
-    message = typeof code === 'string' && !current.message.includes(code) ? `${code}: ${current.message}` : current.message
-    current = current.cause
-  }
-  return message.trim()
-}
-
-/** The likely fix when TLS met a server that does not speak it (an https URL for a plain http worker). */
-function schemeHint(error: unknown, url: string): string {
-  if (!url.startsWith('https:') || !/WRONG_VERSION_NUMBER|wrong version number|packet length too long/i.test(describeCause(error))) return ''
-  return ' (the worker does not speak TLS there: if it serves plain HTTP, use an http:// URL)'
 }
