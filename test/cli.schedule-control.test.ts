@@ -287,10 +287,12 @@ describe('pause-calls and resume-calls', { timeout: SLOW_MS }, () => {
     expect(refused.code).toBe(4)
     expect(refused.stderr).toContain('Cannot run now: calls are paused fleet-wide since')
     expect((await runCli(['pause-calls', 'some-id'], env)).code).toBe(2)
+    const again = await runCli(['pause-calls', '--note', 'second operator'], env)
+    expect(again.stdout).toMatch(/^Calls were already paused since .+ \(worker outage, incident 42\): nothing changed, and this note was not kept\.$/m)
 
     const resumed = await runCli(['resume-calls'], env)
     expect(resumed).toMatchObject({ code: 0, stderr: '' })
-    expect(resumed.stdout).toMatch(/^Calls resumed \(paused since .+, worker outage, incident 42\): the next sweep calls what fell due meanwhile\.$/m)
+    expect(resumed.stdout).toMatch(/^Calls resumed \(paused since .+, worker outage, incident 42\): the next sweep calls what fell due meanwhile \(`run-now` sweeps at once\)\.$/m)
     expect((await runCli(['resume-calls'], env)).stdout.trim()).toBe('Calls were not paused; nothing changed.')
     expect((await runCli(['status'], env)).stdout).not.toMatch(/CALLS PAUSED/)
   })

@@ -70,6 +70,30 @@ describe('one owner per row', () => {
     expect(await run(db, r!.id)).toMatchObject({ claimed: 3, successful: 3, failed: 0, skipped: 0 })
   })
 
+  test('rows a job let go of uncalled are freed whatever their state by then (calls paused, then resumed before the settle): pending with their slot, the run counts them skipped and finishes', async () => {
+    const db = await createTestDatabase()
+    const ids = await seedSubscriptions(db.pool, { count: 2 })
+    const { rows: [r] } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed) VALUES ('manual', now(), now(), 2) RETURNING id`,
+    )
+    const jobId = '7d3a9d0e-6a43-4c9b-9a3e-2f6f3e1c0b02'
+    const { rows } = await db.pool.query<PageRow>(
+      `UPDATE subscription_processing sp SET status = 'queued', job_id = $2, run_id = $3, scheduled_for = date_trunc('milliseconds', now()), lease_expires_at = now() + interval '1 hour'
+        FROM subscriptions s WHERE s.id = sp.subscription_id AND sp.subscription_id = ANY($1::uuid[])
+       RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency, sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id`,
+      [ids, jobId, r!.id],
+    )
+    const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
+    const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
+    // Revoked while calls were paused; by the settle, resumed: the rows are queued, active, callable.
+    const outcomes = rows.map((row) => ({ kind: 'skipped' as const, jobId, row, attempt: 1, startedAt: null }))
+    const settled = await settleChunk(deps, { outcomes })
+    expect(settled.counts).toEqual({ successful: 0, failed: 0, retried: 0, skipped: 2 })
+    expect(settled.finishedRuns).toEqual([expect.objectContaining({ processed: 2, skipped: 2 })])
+    const { rows: freed } = await db.pool.query(`SELECT status, job_id, lease_expires_at, next_run_at = scheduled_for AS kept_slot FROM subscription_processing`)
+    expect(freed).toEqual([0, 1].map(() => ({ status: 'pending', job_id: null, lease_expires_at: null, kept_slot: true })))
+  })
+
   test("a rescue that takes a row whose retry job was lost leaves that job nothing to call if it runs after all: one call, one completion", async () => {
     const db = await createTestDatabase()
     const worker = createFakeWorkerClient()

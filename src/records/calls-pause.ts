@@ -75,7 +75,8 @@ export function describePause(pause: CallsPause): string {
 export function callsPausedError(pause: CallsPause, what: string): CallsPausedError {
   return new CallsPausedError(
     `Cannot ${what}: calls are paused fleet-wide ${describePause(pause)}, so it would call nobody. ` +
-      'resumeCalls() lifts the pause (admin: POST /calls/resume; CLI: resume-calls); the subscriptions due meanwhile are called by the next sweep after it.',
+      'resumeCalls() lifts the pause (admin: POST /calls/resume; CLI: resume-calls). The subscriptions due meanwhile are called by the next sweep after it; ' +
+      'a run or backfill asked for now is not: ask again then.',
     pause,
   )
 }

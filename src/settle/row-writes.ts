@@ -13,7 +13,6 @@
 import type { RetryOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
-import { callsPausedSql } from '../records/calls-pause.js'
 import type { Success } from './outcome.js'
 
 /** The row's values in `$2`: the job settling it first, then the write's own. */
@@ -177,24 +176,24 @@ export async function releaseRepeats(db: Executor, rows: (Owned & { nextRunAt: D
 }
 
 /**
- * Lets go of rows their job owns but may not call for: paused, their subscription inactive
- * (back to `pending`, picked again once reactivated), or calls paused fleet-wide (`scope`'s). A row keeps the slot it was claimed for: a
- * new subscription's first slot (no `next_run_at` yet) is not replaced by a later sweep's time,
- * so its call carries the same idempotency key. Returns each one let go of, with its run: each
- * counts once as skipped there.
+ * Lets go of rows their job owns and did not call: paused, their subscription inactive, or calls
+ * paused fleet-wide, when it read them (back to `pending`, picked again by a sweep once callable).
+ * Whatever their state by now: one resumed since (a pause lifted within a re-read) is not called
+ * by this job either, and left queued it would wait for its lease's rescue. A row keeps the slot
+ * it was claimed for: a new subscription's first slot (no `next_run_at` yet) is not replaced by a
+ * later sweep's time, so its call carries the same idempotency key. Returns each one let go of,
+ * with its run: each counts once as skipped there.
  */
-export async function releaseRows(db: Executor, rows: Owned[], now: Date, scope: string): Promise<Map<string, string>> {
+export async function releaseRows(db: Executor, rows: Owned[], now: Date): Promise<Map<string, string>> {
   if (rows.length === 0) return new Map()
   const { rows: released } = await db.query<{ id: string; run_id: string }>(
     `UPDATE subscription_processing sp
         SET job_id = NULL, lease_expires_at = NULL, updated_at = $3,
             status = CASE WHEN sp.status = 'queued' THEN 'pending' ELSE sp.status END,
             next_run_at = COALESCE(sp.next_run_at, sp.scheduled_for)
-       FROM subscriptions s
-      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid) IS TRUE AND s.id = sp.subscription_id
-        AND (sp.status <> 'queued' OR s.active IS NOT TRUE OR ${callsPausedSql('$4')})
+      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid) IS TRUE
      RETURNING sp.id, sp.run_id`,
-    [...rowParams(rows), now, scope],
+    [...rowParams(rows), now],
   )
   return new Map(released.map((r) => [r.id, r.run_id]))
 }

@@ -175,7 +175,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     const unsettled = [...chunk.outcomes.filter((o) => !settled.has(o.row.id) && !abandoned(o)).map(leftover), ...(chunk.leftovers ?? [])]
     const repeats = await releaseRepeats(tx, unsettled.filter(succeeded), now)
     const rest = unsettled.filter((r) => !repeats.has(r.id))
-    const released = await releaseRows(tx, rest, now, options.queuePrefix)
+    const released = await releaseRows(tx, rest, now)
     for (const runId of [...repeats.values(), ...released.values()]) tally(counts, runId, 'skipped')
     const gone = await recordGone(tx, rest.filter((r) => !released.has(r.id)))
     for (const [runId, n] of gone) tally(counts, runId, 'skipped', n)

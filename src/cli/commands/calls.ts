@@ -23,7 +23,12 @@ export const pauseCalls = defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone } = await controlScheduler(pool, logger)
+      const before = (await scheduler.getStatus()).callsPaused
       const pause = await inFlagTerms(() => scheduler.pauseCalls(noteOption(args)))
+      if (before && before.pausedAt.getTime() === pause.pausedAt.getTime()) {
+        console.log(`Calls were already paused since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}.`)
+        return
+      }
       console.log(
         `Calls are paused on every instance since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: no sweep claims, and rows waiting in a job are let go of with their slot; ` +
           'calls in flight finish. `resume-calls` lifts the pause.',
@@ -43,7 +48,7 @@ export const resumeCalls = defineCommand({
       const { scheduler, zone } = await controlScheduler(pool, logger)
       const lifted = await scheduler.resumeCalls()
       console.log(lifted
-        ? `Calls resumed (paused since ${timeInZone(lifted.pausedAt, zone.zone)}${lifted.note ? `, ${lifted.note}` : ''}): the next sweep calls what fell due meanwhile.`
+        ? `Calls resumed (paused since ${timeInZone(lifted.pausedAt, zone.zone)}${lifted.note ? `, ${lifted.note}` : ''}): the next sweep calls what fell due meanwhile (\`run-now\` sweeps at once).`
         : 'Calls were not paused; nothing changed.')
     })
   },
