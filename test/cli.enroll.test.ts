@@ -133,7 +133,8 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     const [a, b] = await addSubscriptions(db, 2)
     const dir = await mkdtemp(join(tmpdir(), 'pss-enroll-'))
     const cases: [string, string][] = [
-      [`{"subscriptionId":"${a}"}\n{"subscriptionId":"${b}","timezone":"Mars/Olympus"}`, '--file: line 2: timezone: '],
+      [`{"subscriptionId":"${a}","runAt":"25:00"}\n{"subscriptionId":"${b}","timezone":"Mars/Olympus"}`, '--file: line 1: runAt: '],
+      [`{"subscriptionId":"${a}","runAt":"25:00"}\n{"subscriptionId":"${b}","timezone":"Mars/Olympus"}`, 'Also line 2: timezone: unknown time zone'],
       [`{"subscriptionId":"${a}"}\n\n{"subscriptionId":"${b}","endsAt":"2030-02-30T00:00:00Z"}`, '--file: line 3: endsAt must be an ISO 8601 instant'],
       [`[{"subscriptionId":"${a}"}, 7]`, '--file: entry 2 is not an object'],
       [`{"subscriptionId":"${a}"`, '--file: line 1 is not JSON'],

@@ -62,6 +62,28 @@ describe('enrollMany', () => {
     expect((await scheduleOf(bulk)).map((row) => row.status)).toContain('ended')
   })
 
+  test.each(['daily', 'weekly', 'monthly'])('changes %s rows already processed (run, skipped, zones) as enroll() changes them, history included, in one call', async (frequency) => {
+    const clock = createManualClock(NOW)
+    const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient(), clock })
+    await scheduler.start()
+    const single = await hostSubscriptions(VARIETY.length, frequency)
+    const bulk = await hostSubscriptions(VARIETY.length, frequency)
+    // Enrolled in Tokyo at 08:00, run once, each with its next slot skipped: days spent, in a zone left next.
+    await scheduler.enrollMany([...single, ...bulk].map((subscriptionId) => ({ subscriptionId, timezone: 'Asia/Tokyo', runAt: '08:00' })))
+    clock.set('2026-03-05T00:00:00.000Z')
+    await scheduler.runNow()
+    for (const id of [...single, ...bulk]) await scheduler.skipNext(id)
+    clock.set('2026-03-05T12:00:00.000Z')
+    for (const [i, settings] of VARIETY.entries()) await scheduler.enroll(single[i]!, settings)
+
+    const result = await scheduler.enrollMany(VARIETY.map((settings, i) => ({ subscriptionId: bulk[i]!, ...settings })))
+
+    expect(result).toEqual({ created: 0, updated: VARIETY.length - 1, unchanged: 1, refused: [] })
+    expect(await scheduleOf(bulk)).toEqual(await scheduleOf(single))
+    const historyOf = async (ids: string[]) => Promise.all(ids.map(async (id) => (await scheduler.getSubscription(id)).history.map((h) => [h.kind, h.slot, h.detail])))
+    expect(await historyOf(bulk)).toEqual(await historyOf(single))
+  })
+
   test('rows already enrolled keep what they have: unchanged when given their own settings, updated (with history) when not', async () => {
     const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient(), clock: createManualClock(NOW) })
     const ids = await hostSubscriptions(3)
@@ -145,6 +167,15 @@ describe('enrollMany', () => {
     const late = harness.logger.entries.filter((entry) => entry.level === 'warn' && entry.message.includes('late'))
     expect(late).toHaveLength(1)
     expect(late[0]!.message).toContain('(39 more of the subscriptions just enrolled have this zone, time of day and frequency.)')
+
+    // Many zones: ten said in full, the rest in one line with how many subscriptions they hold.
+    const zones = ['America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney', 'Asia/Shanghai', 'America/Sao_Paulo', 'Asia/Dubai', 'Asia/Bangkok']
+    const more = await hostSubscriptions(zones.length * 2)
+    harness.logger.entries.length = 0
+    await scheduler.enrollMany(more.map((subscriptionId, i) => ({ subscriptionId, timezone: zones[i % zones.length]!, runAt: '09:00' })))
+    const warned = harness.logger.messages('warn')
+    expect(warned.filter((m) => m.includes('slots come at 09:00'))).toHaveLength(10)
+    expect(warned).toContainEqual(expect.stringMatching(/^enrollMany\(\): 2 more zones, times of day and frequencies \(4 of the subscriptions just enrolled\) wait over an hour for their sweep too/))
   })
 })
 
@@ -164,6 +195,17 @@ describe('enrollMany refuses bad input before writing anything', () => {
     const error = await scheduler.enrollMany(entries(ids) as never).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigurationError)
     expect((error as ConfigurationError).option).toBe(option)
+    expect(await processingCount()).toBe(0)
+  })
+
+  test('every bad entry is said at once (the first ten, then how many more), so that one round of fixes does', async () => {
+    const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient() })
+    const ids = await hostSubscriptions(14)
+    const entries = ids.map((subscriptionId, i) => ({ subscriptionId, ...(i % 2 ? { timezone: `Mars/${i}` } : {}) }))
+    const error = await scheduler.enrollMany(entries).catch((e: unknown) => e)
+    expect(error).toMatchObject({ option: 'entries[1].timezone' })
+    const message = (error as ConfigurationError).message
+    expect(message).toMatch(/^Invalid option `entries\[1\]\.timezone`: unknown time zone "Mars\/1"\..* Also entries\[3\]\.timezone: unknown time zone "Mars\/3"\..* entries\[13\]\.timezone: unknown time zone "Mars\/13"\..* Nothing was enrolled\.$/)
     expect(await processingCount()).toBe(0)
   })
 

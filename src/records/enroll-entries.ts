@@ -40,12 +40,16 @@ export function listed(items: readonly string[]): string {
   return items.slice(0, LISTED).join(', ') + (more > 0 ? ` and ${more} more` : '')
 }
 
+/** What a ConfigurationError says of its option, without the `Invalid option` prefix. */
+function detailOf(error: ConfigurationError): string {
+  const prefix = `Invalid option \`${error.option}\`: `
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+}
+
 /** The error of one setting of an entry, renamed after the entry: `entries[3].timezone`. */
 function inEntry(index: number, error: unknown): unknown {
   if (!(error instanceof ConfigurationError)) return error
-  const prefix = `Invalid option \`${error.option}\`: `
-  const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
-  return new ConfigurationError(`entries[${index}].${error.option}`, detail)
+  return new ConfigurationError(`entries[${index}].${error.option}`, detailOf(error))
 }
 
 function checkEntry(entry: unknown, index: number): CheckedEntry {
@@ -66,24 +70,46 @@ function checkEntry(entry: unknown, index: number): CheckedEntry {
 }
 
 /**
+ * The bad entries' errors as one: the first's option, and each of the first LISTED said (a table
+ * of real users holds several kinds of bad value, and one round of fixes should see them all).
+ */
+function allRefused(errors: readonly ConfigurationError[]): ConfigurationError {
+  const [first, ...others] = errors
+  const more = errors.length - LISTED
+  const also = others.slice(0, LISTED - 1).map((e) => `${e.option}: ${detailOf(e)}`)
+  const tail = also.length === 0 ? '' : ` Also ${also.join(' ')}${more > 0 ? ` And ${more} more bad entries.` : ''} Nothing was enrolled.`
+  return new ConfigurationError(first!.option, `${detailOf(first!)}${tail}`)
+}
+
+/**
  * The entries, checked.
  *
- * @throws {ConfigurationError} naming the first bad entry (`entries[3].runAt`), or an id given twice.
+ * @throws {ConfigurationError} naming the first bad entry (`entries[3].runAt`) and saying the next
+ * nine (an id given twice is one), with how many more.
  */
 export function checkEntries(given: unknown): CheckedEntry[] {
   if (!Array.isArray(given)) {
     throw new ConfigurationError('entries', `expected an array of { subscriptionId, ...settings } (settings as enroll() takes them), got ${shown(given)}.`)
   }
   const seen = new Map<string, number>()
-  return given.map((entry: unknown, index) => {
-    const checked = checkEntry(entry, index)
-    const first = seen.get(checked.subscriptionId)
-    if (first !== undefined) {
-      throw new ConfigurationError(`entries[${index}].subscriptionId`, `${checked.subscriptionId} is entries[${first}] too; give each subscription once, with all its settings.`)
+  const checked: CheckedEntry[] = []
+  const refused: ConfigurationError[] = []
+  for (const [index, entry] of (given as unknown[]).entries()) {
+    try {
+      const one = checkEntry(entry, index)
+      const first = seen.get(one.subscriptionId)
+      if (first !== undefined) {
+        throw new ConfigurationError(`entries[${index}].subscriptionId`, `${one.subscriptionId} is entries[${first}] too; give each subscription once, with all its settings.`)
+      }
+      seen.set(one.subscriptionId, index)
+      checked.push(one)
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error
+      refused.push(error)
     }
-    seen.set(checked.subscriptionId, index)
-    return checked
-  })
+  }
+  if (refused.length > 0) throw allRefused(refused)
+  return checked
 }
 
 /** @throws {ConfigurationError} when `given` is not an object, or has a key other than `db`. */

@@ -14,14 +14,15 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { isPool } from '../db/pool-shape.js'
 import { isSchedulerError } from '../errors.js'
 import type { SchedulerError } from '../errors.js'
-import { DAY_MS } from '../schedule/local-time.js'
-import { enrollOn, timedSettings, unscheduledRow } from './enroll.js'
+import { enrollOn, plannedEnrolment, staysUnscheduled } from './enroll.js'
+import type { PlannedEnrolment } from './enroll.js'
 import { assertKnown, checkEntries, checkManyOptions } from './enroll-entries.js'
 import type { CheckedEntry } from './enroll-entries.js'
 import { EnrolmentWarnings } from './enroll-warnings.js'
-import { skippedSince } from './history.js'
-import { scheduledRow } from './schedule-control.js'
-import { readScheduleRows } from './schedule-row.js'
+import { spentDaysOf } from './first-slot.js'
+import { recordHistory } from './history.js'
+import { isHeld } from './row-holds.js'
+import { readScheduleRows, writeScheduleRows } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { describeSettings, hasSettings } from './schedule-settings.js'
 import { registeredSchedule } from './status.js'
@@ -60,13 +61,6 @@ function newRow(subscriptionId: string, host: Host): ScheduleRow {
   }
 }
 
-/** The row enroll() writes for a subscription it creates (see enrollOn()): none of its days is spent. */
-function planned(options: ResolvedOptions, entry: CheckedEntry, host: Host, now: Date): ScheduleRow {
-  const row = newRow(entry.subscriptionId, host)
-  if (!hasSettings(entry.settings)) return row
-  return timedSettings(entry.settings) ? scheduledRow(options, row, entry.settings, now, []) : unscheduledRow(row, entry.settings, now)
-}
-
 async function hostRows(db: Executor, ids: readonly string[]): Promise<Map<string, Host>> {
   const { rows } = await db.query<Host & { id: string }>(`SELECT id, frequency::text AS frequency, active FROM subscriptions WHERE id = ANY($1::uuid[])`, [ids])
   return new Map(rows.map((row) => [row.id, { frequency: row.frequency, active: row.active }]))
@@ -103,36 +97,56 @@ async function oneAtATime(db: Executor, options: ResolvedOptions, entry: Checked
   }
 }
 
-/** One page of entries, in one transaction (`db`). */
+/** An entry whose row it creates or changes, with that row as it is (a new row: as its INSERT would make it). */
+interface Change {
+  entry: CheckedEntry
+  row: ScheduleRow
+  created: boolean
+}
+
+/**
+ * One page of entries, in one transaction (`db`). Its rows already enrolled are locked for it; one
+ * locked elsewhere (a claim under way, a control), held by a job, or whose data is bad takes
+ * enroll()'s own path, one at a time, which waits for it or refuses it with its reason.
+ */
 async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly CheckedEntry[], result: EnrollManyResult, warnings: EnrolmentWarnings): Promise<void> {
   const now = options.clock.now()
   const ids = page.map((entry) => entry.subscriptionId)
-  const existing = new Map((await readScheduleRows(db, ids)).map((row) => [row.subscription_id, row]))
+  const existing = new Map((await readScheduleRows(db, ids, true)).map((row) => [row.subscription_id, row]))
   const hosts = await hostRows(db, ids)
-  // A new row's days are unspent, unless its subscription skipped a slot under a row since deleted.
-  const skipped = await skippedSince(db, ids, new Date(now.getTime() - DAY_MS))
-  const fresh: { entry: CheckedEntry; row: ScheduleRow }[] = []
+  const changes: Change[] = []
   const oneByOne: CheckedEntry[] = []
   for (const entry of page) {
     const row = existing.get(entry.subscriptionId)
     const host = hosts.get(entry.subscriptionId)
     if (row && describeSettings(entry.settings, row) === '') result.unchanged += 1
-    else if (row || !host || skipped.has(entry.subscriptionId)) oneByOne.push(entry) // a host row gone meanwhile: enroll() says so
-    else {
-      try {
-        fresh.push({ entry, row: planned(options, entry, host, now) })
-      } catch (error) {
-        if (!isSchedulerError(error)) throw error
-        result.refused.push({ subscriptionId: entry.subscriptionId, error })
-      }
+    else if (row && !isHeld(row)) changes.push({ entry, row, created: false })
+    else if (row || !host) oneByOne.push(entry) // a host row gone meanwhile: enroll() says so
+    else changes.push({ entry, row: newRow(entry.subscriptionId, host), created: true })
+  }
+  const timed = changes.filter((c) => !staysUnscheduled(c.row, c.entry.settings)).map((c) => c.row)
+  const spent = await spentDaysOf(db, options, timed, now)
+  const planned: (Change & PlannedEnrolment)[] = []
+  for (const change of changes) {
+    try {
+      planned.push({ ...change, ...plannedEnrolment(options, change.row, change.entry.settings, now, spent.get(change.entry.subscriptionId) ?? [], change.created) })
+    } catch (error) {
+      if (!isSchedulerError(error)) throw error
+      result.refused.push({ subscriptionId: change.entry.subscriptionId, error })
     }
   }
-  const inserted = await insertRows(db, fresh.map((f) => f.row), now)
-  for (const { entry, row } of fresh) {
-    if (!inserted.has(entry.subscriptionId)) oneByOne.push(entry)
-    else if (hasSettings(entry.settings)) warnings.add(entry, row, now)
-  }
+  const fresh = planned.filter((p) => p.created)
+  const inserted = await insertRows(db, fresh.map((p) => p.written), now)
+  const updates = planned.filter((p) => !p.created)
+  await writeScheduleRows(db, updates.map((p) => p.written), now)
+  await recordHistory(db, updates.flatMap((p) => (p.history ? [p.history] : [])), now)
   result.created += inserted.size
+  result.updated += updates.length
+  for (const p of planned) {
+    // Enrolled by a sweep since the page read it: enroll()'s path gives it its settings.
+    if (p.created && !inserted.has(p.entry.subscriptionId)) oneByOne.push(p.entry)
+    else if (hasSettings(p.entry.settings)) warnings.add(p.entry, p.written, now, p.created || p.entry.settings.timezone !== p.row.timezone)
+  }
   for (const entry of oneByOne) await oneAtATime(db, options, entry, result)
 }
 

@@ -11,7 +11,7 @@ import type { CheckedEntry } from './enroll-entries.js'
 import { LISTED } from './enroll-entries.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { fixedOffsetWarning, settingsWarnings } from './schedule-settings.js'
-import { sweepWaitUnder } from './sweep-wait.js'
+import { SWEEP_ADVICE, sweepWaitUnder } from './sweep-wait.js'
 import type { Schedule } from './sweep-wait.js'
 
 export class EnrolmentWarnings {
@@ -26,18 +26,28 @@ export class EnrolmentWarnings {
     private readonly schedule: Schedule | null,
   ) {}
 
-  /** The warnings of a row just created with `entry`'s settings. */
-  add(entry: CheckedEntry, row: ScheduleRow, now: Date): void {
+  /** The warnings of a row just written with `entry`'s settings; `zoneSet`: they gave it a zone it had not. */
+  add(entry: CheckedEntry, row: ScheduleRow, now: Date, zoneSet: boolean): void {
     const id = entry.subscriptionId
     const zone = row.timezone ?? this.options.timezone
-    for (const text of [fixedOffsetWarning(id, entry.settings), ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now)]) if (text) this.say(text)
+    const zoneWarning = zoneSet ? fixedOffsetWarning(id, entry.settings) : null
+    for (const text of [zoneWarning, ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now)]) if (text) this.say(text)
     if (this.schedule) this.sweepWait(row, zone, now, this.schedule)
   }
 
   /** Says what is left: each sweep wait once, with how many rows share it, and how many per-row warnings were not shown. */
   flush(): void {
-    for (const { text, more } of this.waits.values()) {
-      if (text) this.options.logger.warn(more === 0 ? text : `${text} (${more} more of the subscriptions just enrolled have this zone, time of day and frequency.)`)
+    const late = [...this.waits.values()].filter((wait) => wait.text !== null)
+    for (const { text, more } of late.slice(0, LISTED)) {
+      this.options.logger.warn(more === 0 ? text! : `${text} (${more} more of the subscriptions just enrolled have this zone, time of day and frequency.)`)
+    }
+    const unsaid = late.slice(LISTED)
+    if (unsaid.length > 0) {
+      const rows = unsaid.reduce((n, wait) => n + 1 + wait.more, 0)
+      this.options.logger.warn(
+        `enrollMany(): ${unsaid.length} more zones, times of day and frequencies (${rows} of the subscriptions just enrolled) wait over an hour for their sweep too; ` +
+          `enroll() or reschedule() of one of them says by how much. ${SWEEP_ADVICE}`,
+      )
     }
     if (this.hidden > 0) {
       this.options.logger.warn(

@@ -9,8 +9,8 @@ import type { Executor, HostDb } from '../db/executor.js'
 import { toExecutor, withTransaction } from '../db/executor.js'
 import { ConfigurationError, NotFoundError, shown } from '../errors.js'
 import type { SubscriptionStatus } from '../db/names.js'
-import { applySchedule } from './schedule-control.js'
-import { emptyWindowWarning, zoneLeft } from './first-slot.js'
+import { scheduledRow } from './schedule-control.js'
+import { emptyWindowWarning, spentDays, zoneLeft } from './first-slot.js'
 import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
@@ -18,6 +18,7 @@ import type { ScheduleRow } from './schedule-row.js'
 import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, settingsWarnings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
+import type { NewHistoryEntry } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 
 export type { ScheduleSettings }
@@ -113,29 +114,50 @@ export function unscheduledRow(row: ScheduleRow, settings: ScheduleSettings, now
   return { ...changed, status: over ? 'ended' : changed.status }
 }
 
+/** What enrolling `row` with `settings` writes: the row, and a history line unless it was just created. */
+export interface PlannedEnrolment {
+  written: ScheduleRow
+  history: NewHistoryEntry | null
+}
+
+/**
+ * Whether the row keeps no slot of its own after the settings: never processed, and given none
+ * that fixes one (see {@link unscheduledRow}). Else its next slot is computed, as reschedule() does.
+ */
+export function staysUnscheduled(row: ScheduleRow, settings: ScheduleSettings): boolean {
+  return row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null && !timedSettings(settings)
+}
+
+/**
+ * The enrolment of `row` with settings that change it, planned: `spent`, its spent local days
+ * (spentDays()), is read only when its next slot is computed. Pure: enroll() writes it for one
+ * row, enrollMany() for a page of them at once.
+ */
+export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date, spent: readonly Date[], created: boolean): PlannedEnrolment {
+  const unscheduled = staysUnscheduled(row, settings)
+  const written = unscheduled ? unscheduledRow(row, settings, now) : scheduledRow(options, row, settings, now, spent)
+  if (created) return { written, history: null }
+  const detail = describeSettings(settings, row)
+  return { written, history: { subscriptionId: row.subscription_id, kind: 'rescheduled', slot: unscheduled ? null : written.next_run_at, detail, fromZone: zoneLeft(options, row, written) } }
+}
+
 /** Enrols one subscription on `db`, in a transaction when it has settings (see {@link enroll}). */
 export async function enrollOn(db: Executor, options: ResolvedOptions, subscriptionId: string, settings: ScheduleSettings): Promise<EnrolledSubscription> {
   const now = options.clock.now()
   const created = await insertRow(db, subscriptionId)
   const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
   if (!hasSettings(settings)) return enrolled(row, created)
-  // What the settings change, for the history; nothing: the same enroll() on every replica and
-  // at every start, with nothing to change and nothing to record.
-  const detail = describeSettings(settings, row)
-  if (!created && detail === '') return enrolled(row, created)
+  // Settings the row has already: the same enroll() on every replica and at every start, with
+  // nothing to change and nothing to record.
+  if (!created && describeSettings(settings, row) === '') return enrolled(row, created)
   const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
   if (zoneWarning) options.logger.warn(zoneWarning)
-  const neverProcessed = row.status === 'pending' && row.next_run_at === null && row.last_completed_for === null
-  if (neverProcessed && !timedSettings(settings)) {
-    const written = unscheduledRow(row, settings, now)
-    await writeScheduleRow(db, written, now)
-    if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: null, detail, fromZone: zoneLeft(options, row, written) }], now)
-    await warnOfSettings(db, options, settings, written, now)
-    return enrolled(written, created)
-  }
-  if (!created) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
-  const written = await applySchedule(db, options, row, settings, now)
-  if (!created) await recordHistory(db, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }], now)
+  const unscheduled = staysUnscheduled(row, settings)
+  if (!created && !unscheduled) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
+  const spent = unscheduled ? [] : await spentDays(db, options, row, now)
+  const { written, history } = plannedEnrolment(options, row, settings, now, spent, created)
+  await writeScheduleRow(db, written, now)
+  if (history) await recordHistory(db, [history], now)
   await warnOfSettings(db, options, settings, written, now)
   return enrolled(written, created)
 }

@@ -7,11 +7,11 @@
 import { DateTime, IANAZone } from 'luxon'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
-import { isValidTimeZone, localDate } from '../schedule/local-time.js'
+import { DAY_MS, isValidTimeZone, localDate } from '../schedule/local-time.js'
 import { nextSlot, slotAfter, slotsFrom } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import type { ScheduleOptions } from '../schedule/row-schedule.js'
-import { lastPausedAt, recentSkips, zoneLeftSince } from './history.js'
+import { lastPausedAt, recentSkipsOf, zonesLeftSince } from './history.js'
 import { isHeld, isInFlight } from './row-holds.js'
 import type { ScheduleRow } from './schedule-row.js'
 
@@ -93,12 +93,22 @@ export function keptPhase(row: ScheduleRow, changed: ScheduleRow, move: ((at: Da
  * reschedule may have left since (recorded in the history; before migration 0011, not known).
  */
 export async function spentDays(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<Date[]> {
-  const zone = row.timezone ?? options.timezone
-  const skipped = (await recentSkips(db, row.subscription_id, new Date(now.getTime() - 86_400_000))).map((s) => sameLocalTime(s.slot, s.zone ?? zone, zone))
-  const last = row.last_completed_for ?? row.last_run_at
-  if (!last) return skipped
-  const spentIn = await zoneLeftSince(db, row.subscription_id, row.last_run_at ?? last)
-  return [sameLocalTime(last, spentIn ?? zone, zone), ...skipped]
+  return (await spentDaysOf(db, options, [row], now)).get(row.subscription_id) ?? []
+}
+
+/** {@link spentDays} of many rows, in two statements whatever their number: by subscription id. */
+export async function spentDaysOf(db: Executor, options: ResolvedOptions, rows: readonly ScheduleRow[], now: Date): Promise<Map<string, Date[]>> {
+  const skips = await recentSkipsOf(db, rows.map((row) => row.subscription_id), new Date(now.getTime() - DAY_MS))
+  const lastOf = (row: ScheduleRow) => row.last_completed_for ?? row.last_run_at
+  const ran = rows.filter((row) => lastOf(row) !== null)
+  const spentIn = await zonesLeftSince(db, ran.map((row) => ({ subscriptionId: row.subscription_id, at: row.last_run_at ?? lastOf(row)! })))
+  return new Map(rows.map((row) => {
+    const zone = row.timezone ?? options.timezone
+    const skipped = (skips.get(row.subscription_id) ?? []).map((s) => sameLocalTime(s.slot, s.zone ?? zone, zone))
+    const last = lastOf(row)
+    const days = last ? [sameLocalTime(last, spentIn.get(row.subscription_id) ?? zone, zone), ...skipped] : skipped
+    return [row.subscription_id, days]
+  }))
 }
 
 /**

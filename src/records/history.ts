@@ -61,29 +61,33 @@ export async function listHistory(db: Executor, subscriptionId: string, limit: n
   return rows
 }
 
-/** The first zone a reschedule moved the subscription out of, at or after `since`. */
-const ZONE_LEFT = `SELECT z.from_zone FROM ${HISTORY} z WHERE z.subscription_id = $1 AND z.from_zone IS NOT NULL`
+/** The zones reschedules moved subscription `id` (an SQL expression) out of; the caller adds the bound and order. */
+const zoneLeft = (id: string) => `SELECT z.from_zone FROM ${HISTORY} z WHERE z.subscription_id = ${id} AND z.from_zone IS NOT NULL`
+
+export interface Skip {
+  slot: Date
+  /** The zone the slot was skipped in, when the subscription has moved out of it since; null: the zone it has now. */
+  zone: string | null
+}
 
 /**
  * The slots skipped at or after `since`, whose local days are spent, each with the zone it was
  * skipped in when the subscription has moved out of that zone since (null: the zone it has now).
  */
-export async function recentSkips(db: Executor, subscriptionId: string, since: Date): Promise<{ slot: Date; zone: string | null }[]> {
-  const { rows } = await db.query<{ slot: Date; zone: string | null }>(
-    `SELECT e.slot, (${ZONE_LEFT} AND (z.at, z.id) > (e.at, e.id) ORDER BY z.at, z.id LIMIT 1) AS zone
-       FROM ${HISTORY} e WHERE e.subscription_id = $1 AND e.kind = 'skipped' AND e.slot >= $2 ORDER BY e.slot`,
-    [subscriptionId, since],
-  )
-  return rows.map((row) => ({ slot: row.slot, zone: row.zone }))
+export async function recentSkips(db: Executor, subscriptionId: string, since: Date): Promise<Skip[]> {
+  return (await recentSkipsOf(db, [subscriptionId], since)).get(subscriptionId) ?? []
 }
 
-/** Which of `subscriptionIds` have a skip of a slot since `since` (see {@link recentSkips}). */
-export async function skippedSince(db: Executor, subscriptionIds: readonly string[], since: Date): Promise<Set<string>> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT DISTINCT subscription_id AS id FROM ${HISTORY} WHERE subscription_id = ANY($1::uuid[]) AND kind = 'skipped' AND slot >= $2`,
+/** {@link recentSkips} of many subscriptions in one statement, by subscription id (those with none left out). */
+export async function recentSkipsOf(db: Executor, subscriptionIds: readonly string[], since: Date): Promise<Map<string, Skip[]>> {
+  const { rows } = await db.query<Skip & { id: string }>(
+    `SELECT e.subscription_id AS id, e.slot, (${zoneLeft('e.subscription_id')} AND (z.at, z.id) > (e.at, e.id) ORDER BY z.at, z.id LIMIT 1) AS zone
+       FROM ${HISTORY} e WHERE e.subscription_id = ANY($1::uuid[]) AND e.kind = 'skipped' AND e.slot >= $2 ORDER BY e.subscription_id, e.slot`,
     [subscriptionIds, since],
   )
-  return new Set(rows.map((row) => row.id))
+  const skips = new Map<string, Skip[]>()
+  for (const row of rows) skips.set(row.id, [...(skips.get(row.id) ?? []), { slot: row.slot, zone: row.zone }])
+  return skips
 }
 
 /**
@@ -92,8 +96,18 @@ export async function skippedSince(db: Executor, subscriptionIds: readonly strin
  * did: it is still in the zone it has now. A reschedule at that very instant counts as after it.
  */
 export async function zoneLeftSince(db: Executor, subscriptionId: string, at: Date): Promise<string | null> {
-  const { rows } = await db.query<{ from_zone: string }>(`${ZONE_LEFT} AND z.at >= $2 ORDER BY z.at, z.id LIMIT 1`, [subscriptionId, at])
-  return rows[0]?.from_zone ?? null
+  return (await zonesLeftSince(db, [{ subscriptionId, at }])).get(subscriptionId) ?? null
+}
+
+/** {@link zoneLeftSince} of many subscriptions, each at its own instant, in one statement. */
+export async function zonesLeftSince(db: Executor, asked: readonly { subscriptionId: string; at: Date }[]): Promise<Map<string, string | null>> {
+  if (asked.length === 0) return new Map()
+  const { rows } = await db.query<{ id: string; zone: string | null }>(
+    `SELECT v.id, (${zoneLeft('v.id')} AND z.at >= v.at ORDER BY z.at, z.id LIMIT 1) AS zone
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)`,
+    [asked.map((a) => a.subscriptionId), asked.map((a) => a.at)],
+  )
+  return new Map(rows.map((row) => [row.id, row.zone]))
 }
 
 /** Deletes entries older than `cutoff`, walking the index on time. */

@@ -68,11 +68,13 @@ export async function readScheduleRow(db: Executor, subscriptionId: string, lock
 }
 
 /**
- * The rows of those of `subscriptionIds` that are enrolled, unlocked, in no order. A row with a
- * time set by hand to `infinity` or `-infinity` is left out: readScheduleRow() says what is wrong with it.
+ * The rows of those of `subscriptionIds` that are enrolled, in no order; with `lock`, those it
+ * could lock at once, held until the caller's transaction ends (one another transaction holds is
+ * left out, as a sweep's claim passes over it). A row with a time set by hand to `infinity` or
+ * `-infinity` is left out too: readScheduleRow() says what is wrong with it.
  */
-export async function readScheduleRows(db: Executor, subscriptionIds: readonly string[]): Promise<ScheduleRow[]> {
-  const { rows } = await db.query<ScheduleRow>(`${SCHEDULE_ROW_SELECT} WHERE sp.subscription_id = ANY($1::uuid[])`, [subscriptionIds])
+export async function readScheduleRows(db: Executor, subscriptionIds: readonly string[], lock: boolean): Promise<ScheduleRow[]> {
+  const { rows } = await db.query<ScheduleRow>(`${SCHEDULE_ROW_SELECT} WHERE sp.subscription_id = ANY($1::uuid[])${lock ? ' FOR UPDATE OF sp SKIP LOCKED' : ''}`, [subscriptionIds])
   return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
 }
 
@@ -190,15 +192,28 @@ function onFailedSlot(next: string): string {
  * {@link offFailedSlot}), loses its error.
  */
 export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date): Promise<void> {
+  await writeScheduleRows(db, [row], now)
+}
+
+/**
+ * {@link writeScheduleRow} of many rows in one statement (enrollMany()). Rows are found by primary
+ * key and each one's values read from `$2`, a jsonb object keyed by row id (as the settle's writes
+ * do, settle/row-writes.ts): a lookup per row, never a join whose plan could scan the table.
+ */
+export async function writeScheduleRows(db: Executor, rows: readonly ScheduleRow[], now: Date): Promise<void> {
+  if (rows.length === 0) return
+  const values = Object.fromEntries(rows.map((r) => [r.id, [r.timezone, r.run_at, r.anchor_at, r.starts_at, r.ends_at, r.next_run_at, r.status, r.paused_until, r.anchor_given]]))
+  const v = (i: number) => `(($2::jsonb -> sp.id::text) ->> ${i})`
+  const next = `${v(5)}::timestamptz`
   await db.query(
-    `UPDATE subscription_processing
-        SET timezone = $2, run_at = $3, anchor_at = $4, starts_at = $5, ends_at = $6,
-            next_run_at = $7, status = $8::text, paused_until = $9, anchor_given = $11,
-            error = CASE WHEN (status = 'failed' AND $8::text <> 'failed') OR ${offFailedSlot('$7')} THEN NULL ELSE error END,
-            paused_reason = CASE WHEN $8::text <> 'paused' THEN NULL WHEN ${offFailedSlot('$7')} THEN 'manual' ELSE paused_reason END,
-            updated_at = $10
-      WHERE id = $1`,
-    [row.id, row.timezone, row.run_at, row.anchor_at, row.starts_at, row.ends_at, row.next_run_at, row.status, row.paused_until, now, row.anchor_given],
+    `UPDATE subscription_processing sp
+        SET timezone = ${v(0)}, run_at = ${v(1)}, anchor_at = ${v(2)}::timestamptz, starts_at = ${v(3)}::timestamptz, ends_at = ${v(4)}::timestamptz,
+            next_run_at = ${next}, status = ${v(6)}, paused_until = ${v(7)}::timestamptz, anchor_given = ${v(8)}::boolean,
+            error = CASE WHEN (sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)} THEN NULL ELSE sp.error END,
+            paused_reason = CASE WHEN ${v(6)} <> 'paused' THEN NULL WHEN ${offFailedSlot(next)} THEN 'manual' ELSE sp.paused_reason END,
+            updated_at = $3
+      WHERE sp.id = ANY($1::uuid[])`,
+    [rows.map((r) => r.id), JSON.stringify(values), now],
   )
 }
 

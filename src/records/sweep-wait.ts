@@ -75,11 +75,11 @@ export function sweepWaitUnder(options: ResolvedOptions, schedule: Schedule, row
   return (
     `Subscription ${row.subscription_id}'s slots come at ${rowRunAt(options, row)} ${zone}, but sweeps run on cron '${schedule.cron}' ` +
     `(${schedule.timezone}): its slot of ${worst.slot.toISOString()}${schedule.timezone === zone ? '' : ` (${inCron} in ${schedule.timezone})`} is called by the sweep at ` +
-    `${worst.fire.toISOString()}, ${hours(worst.wait)} late${how}. ${ADVICE}`
+    `${worst.fire.toISOString()}, ${hours(worst.wait)} late${how}. ${SWEEP_ADVICE}`
   )
 }
 
-const ADVICE = "Sweep more often (cron '0 * * * *' calls each slot within the hour), or give it a runAt in its zone that a sweep follows closely all year."
+export const SWEEP_ADVICE = "Sweep more often (cron '0 * * * *' calls each slot within the hour), or give it a runAt in its zone that a sweep follows closely all year."
 
 /** Times of day and zones looked at after a cron change: the most common ones. */
 const MAX_KINDS = 50
@@ -110,6 +110,6 @@ export async function lateAfterCronChange(db: Executor, options: ResolvedOptions
   const listed = late.slice(0, 5).map((k) => `${k.n} at ${k.what} (up to ${hours(k.worst)})`).join(', ')
   return (
     `With sweeps on cron '${schedule.cron}' (${schedule.timezone}), ${total} subscription${total === 1 ? '' : 's'} will be called over an hour after ` +
-    `${total === 1 ? 'its slots' : 'their slots'}: ${listed}${late.length > 5 ? ', and others' : ''}. ${ADVICE}`
+    `${total === 1 ? 'its slots' : 'their slots'}: ${listed}${late.length > 5 ? ', and others' : ''}. ${SWEEP_ADVICE}`
   )
 }

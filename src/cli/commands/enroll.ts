@@ -32,7 +32,9 @@ async function enrollFile(scheduler: SubscriptionScheduler, path: string): Promi
   } catch (error) {
     const place = isConfigurationError(error) ? placeOfOption(error.option, places) : null
     if (place === null || !isConfigurationError(error)) throw error
-    throw new UsageError(`--file: ${place}: ${error.message.replace(/^Invalid option `[^`]+`: /, '')} Nothing was enrolled.`)
+    // The other bad entries it names, by their place in the file too.
+    const detail = error.message.replace(/^Invalid option `[^`]+`: /, '').replace(/entries\[\d+\](?:\.[A-Za-z]+)?/g, (option) => placeOfOption(option, places) ?? option)
+    throw new UsageError(`--file: ${place}: ${detail}${detail.endsWith('Nothing was enrolled.') ? '' : ' Nothing was enrolled.'}`)
   }
   const { created, updated, unchanged, refused } = result
   console.log(`Enrolled ${entries.length - refused.length} of ${entries.length}: ${created} created, ${updated} updated, ${unchanged} unchanged${refused.length > 0 ? `, ${refused.length} refused` : ''}.`)
