@@ -98,6 +98,7 @@ export async function spentDays(db: Executor, options: ResolvedOptions, row: Sch
 
 /** {@link spentDays} of many rows, in two statements whatever their number: by subscription id. */
 export async function spentDaysOf(db: Executor, options: ResolvedOptions, rows: readonly ScheduleRow[], now: Date): Promise<Map<string, Date[]>> {
+  if (rows.length === 0) return new Map()
   const skips = await recentSkipsOf(db, rows.map((row) => row.subscription_id), new Date(now.getTime() - DAY_MS))
   const lastOf = (row: ScheduleRow) => row.last_completed_for ?? row.last_run_at
   const ran = rows.filter((row) => lastOf(row) !== null)
