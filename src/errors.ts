@@ -221,6 +221,15 @@ export class CallsPausedError extends SchedulerError {
   }
 }
 
+/**
+ * What a ConfigurationError says of its option, without `Invalid option \`name\`: `: for a
+ * message that names the option another way (a flag, a file's line, an entry). Any other error's
+ * message is returned as it is.
+ */
+export function configurationReason(error: Error): string {
+  return error.message.replace(/^Invalid option `[^`]+`: /, '')
+}
+
 /** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
 const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
   [SchedulerError, undefined],

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { CallsPausedError, isConfigurationError, SubscriptionBusyError, SubscriptionStateError } from '../index.js'
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
-import { shown } from '../errors.js'
+import { configurationReason, shown } from '../errors.js'
 import { isTransientDbError } from '../db/transient.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { inUserTerms, UsageError } from './usage-error.js'
@@ -108,7 +108,7 @@ export function namespaceOptions(env: NodeJS.ProcessEnv = process.env): Pick<Sch
     try {
       options[option] = check(value)
     } catch (error) {
-      throw new UsageError(`${variable}: ${(error as Error).message.replace(/^Invalid option `\w+`: /, '')} Set it to the ${option} the scheduler's instances are given.`)
+      throw new UsageError(`${variable}: ${configurationReason(error as Error)} Set it to the ${option} the scheduler's instances are given.`)
     }
   }
   return options

@@ -1,4 +1,4 @@
-import { isConfigurationError } from '../errors.js'
+import { configurationReason, isConfigurationError } from '../errors.js'
 
 /** A mistake in the command line or the environment. Exit code 2, no stack trace. */
 export class UsageError extends Error {
@@ -14,5 +14,5 @@ export class UsageError extends Error {
 export function inUserTerms(error: unknown, names: Readonly<Record<string, string>>, reword: (reason: string) => string = (reason) => reason): unknown {
   const name = isConfigurationError(error) ? names[error.option] : undefined
   if (!name || !isConfigurationError(error)) return error
-  return new UsageError(`${name}: ${reword(error.message.replace(/^Invalid option `[^`]+`: /, ''))}`)
+  return new UsageError(`${name}: ${reword(configurationReason(error))}`)
 }

@@ -8,7 +8,7 @@ import { resolveCircuitBreaker } from './circuit-breaker.js'
 import { resolveRetry } from './retry-options.js'
 import { positiveInteger } from './integers.js'
 import { createDatabaseClock } from '../observe/database-clock.js'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError, configurationReason, shown } from '../errors.js'
 import { SCHEDULER_SCHEMA } from '../db/names.js'
 import { createHttpWorkerClient } from '../worker-client/http-client.js'
 import { resolveLogger } from '../observe/logger.js'
@@ -147,7 +147,7 @@ function resolveWorkerClient(options: SchedulerOptions, timeoutMs: number, maxSt
   } catch (error) {
     // The HTTP client names its own `baseUrl`; the host set `workerUrl` (or the variable).
     if (error instanceof ConfigurationError && error.option === 'baseUrl') {
-      const detail = error.message.replace(/^Invalid option `baseUrl`: /, '')
+      const detail = configurationReason(error)
       throw new ConfigurationError('workerUrl', `${fromEnv ? '(from the SUBSCRIPTION_WORKER_URL environment variable) ' : ''}${detail}`, { cause: error })
     }
     throw error

@@ -4,7 +4,7 @@
  * of `subscriptions`. A bad entry is named by its index, so that a file of 100,000 can be fixed.
  */
 import type { Executor, HostDb } from '../db/executor.js'
-import { ConfigurationError, NotFoundError, shown } from '../errors.js'
+import { ConfigurationError, configurationReason, NotFoundError, shown } from '../errors.js'
 import { assertUuid } from './enroll.js'
 import { applySettings, checkSettings, checkWindow } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
@@ -40,16 +40,10 @@ export function listed(items: readonly string[]): string {
   return items.slice(0, LISTED).join(', ') + (more > 0 ? ` and ${more} more` : '')
 }
 
-/** What a ConfigurationError says of its option, without the `Invalid option` prefix. */
-function detailOf(error: ConfigurationError): string {
-  const prefix = `Invalid option \`${error.option}\`: `
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
-}
-
 /** The error of one setting of an entry, renamed after the entry: `entries[3].timezone`. */
 function inEntry(index: number, error: unknown): unknown {
   if (!(error instanceof ConfigurationError)) return error
-  return new ConfigurationError(`entries[${index}].${error.option}`, detailOf(error))
+  return new ConfigurationError(`entries[${index}].${error.option}`, configurationReason(error))
 }
 
 function checkEntry(entry: unknown, index: number): CheckedEntry {
@@ -76,9 +70,9 @@ function checkEntry(entry: unknown, index: number): CheckedEntry {
 function allRefused(errors: readonly ConfigurationError[]): ConfigurationError {
   const [first, ...others] = errors
   const more = errors.length - LISTED
-  const also = others.slice(0, LISTED - 1).map((e) => `${e.option}: ${detailOf(e)}`)
+  const also = others.slice(0, LISTED - 1).map((e) => `${e.option}: ${configurationReason(e)}`)
   const tail = also.length === 0 ? '' : ` Also ${also.join(' ')}${more > 0 ? ` And ${more} more bad entries.` : ''} Nothing was enrolled.`
-  return new ConfigurationError(first!.option, `${detailOf(first!)}${tail}`)
+  return new ConfigurationError(first!.option, `${configurationReason(first!)}${tail}`)
 }
 
 /**

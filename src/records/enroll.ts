@@ -99,7 +99,7 @@ async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: 
 }
 
 /** Whether the settings fix the row's first slot themselves, so that it is computed at once. */
-export function timedSettings(settings: ScheduleSettings): boolean {
+function timedSettings(settings: ScheduleSettings): boolean {
   return settings.runAt != null || settings.anchor != null || settings.startsAt != null
 }
 
@@ -107,7 +107,7 @@ export function timedSettings(settings: ScheduleSettings): boolean {
  * A row never processed, given settings that fix no slot (see {@link timedSettings}): due at the
  * next sweep, as any new row, with no `next_run_at`; an end already past ends it at once.
  */
-export function unscheduledRow(row: ScheduleRow, settings: ScheduleSettings, now: Date): ScheduleRow {
+function unscheduledRow(row: ScheduleRow, settings: ScheduleSettings, now: Date): ScheduleRow {
   const changed = applySettings(row, settings)
   checkWindow(changed)
   const over = changed.ends_at !== null && changed.ends_at < now

@@ -5,7 +5,7 @@
  * out, and said, rather than stopping every process that reads the settings (the CLI's commands,
  * a CLI worker joining the fleet) with a configuration error about options it was never given.
  */
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, configurationReason } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import { validateFrequencyRule } from '../schedule/frequency-rules.js'
 import { isRunAt, isValidTimeZone } from '../schedule/local-time.js'
@@ -89,7 +89,7 @@ export function readableSettings(stored: StoredSettings): SharedSettings & { unr
       frequencies[name] = validateFrequencyRule(rule, `frequencies[${JSON.stringify(name)}]`)
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error
-      unreadable.push(`the cadence '${name}' (${error.message.replace(/^Invalid option `[^`]*`: /, '')})`)
+      unreadable.push(`the cadence '${name}' (${configurationReason(error)})`)
     }
   }
   const catchUp = stored.catchUp === 'latest' || stored.catchUp === 'all' ? stored.catchUp : null

@@ -5,7 +5,7 @@
  * (`enrollMany()`).
  */
 import { defineCommand } from 'citty'
-import { isConfigurationError, NotFoundError } from '../../errors.js'
+import { configurationReason, isConfigurationError, NotFoundError } from '../../errors.js'
 import type { EnrollManyResult } from '../../records/enroll-many.js'
 import type { SubscriptionScheduler } from '../../types.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
@@ -33,7 +33,7 @@ async function enrollFile(scheduler: SubscriptionScheduler, path: string): Promi
     const place = isConfigurationError(error) ? placeOfOption(error.option, places) : null
     if (place === null || !isConfigurationError(error)) throw error
     // The other bad entries it names, by their place in the file too.
-    const detail = error.message.replace(/^Invalid option `[^`]+`: /, '').replace(/entries\[\d+\](?:\.[A-Za-z]+)?/g, (option) => placeOfOption(option, places) ?? option)
+    const detail = configurationReason(error).replace(/entries\[\d+\](?:\.[A-Za-z]+)?/g, (option) => placeOfOption(option, places) ?? option)
     throw new UsageError(`--file: ${place}: ${detail}${detail.endsWith('Nothing was enrolled.') ? '' : ' Nothing was enrolled.'}`)
   }
   const { created, updated, unchanged, refused } = result
