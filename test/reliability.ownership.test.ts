@@ -4,6 +4,7 @@
  * call; a row that failed for good during a sweep is not taken again by that sweep; concurrent
  * runs claim every row once between them, and each adds up.
  */
+import { randomUUID } from 'node:crypto'
 import { PgBoss } from 'pg-boss'
 import { describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
@@ -43,22 +44,32 @@ async function run(db: TestDatabase, runId: string) {
   return rows[0]
 }
 
+/**
+ * `count` subscriptions claimed by one job of one manual run, under a lease of an hour, with what
+ * a direct settle of their outcomes needs (no pg-boss: the chunks settled here enqueue nothing).
+ */
+async function claimedByOneJob(count: number) {
+  const db = await createTestDatabase()
+  const ids = await seedSubscriptions(db.pool, { count })
+  const { rows: [r] } = await db.pool.query<{ id: string }>(
+    `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed) VALUES ('manual', now(), now(), $1) RETURNING id`,
+    [count],
+  )
+  const jobId = randomUUID()
+  const { rows } = await db.pool.query<PageRow>(
+    `UPDATE subscription_processing sp SET status = 'queued', job_id = $2, run_id = $3, scheduled_for = date_trunc('milliseconds', now()), lease_expires_at = now() + interval '1 hour'
+      FROM subscriptions s WHERE s.id = sp.subscription_id AND sp.subscription_id = ANY($1::uuid[])
+     RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency, sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id`,
+    [ids, jobId, r!.id],
+  )
+  const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
+  const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
+  return { db, runId: r!.id, jobId, rows, deps }
+}
+
 describe('one owner per row', () => {
   test('a chunk settled twice (its COMMIT reply lost, the settle replayed) records and counts its outcomes once', async () => {
-    const db = await createTestDatabase()
-    const ids = await seedSubscriptions(db.pool, { count: 3 })
-    const { rows: [r] } = await db.pool.query<{ id: string }>(
-      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed) VALUES ('manual', now(), now(), 3) RETURNING id`,
-    )
-    const jobId = '7d3a9d0e-6a43-4c9b-9a3e-2f6f3e1c0b01'
-    const { rows } = await db.pool.query<PageRow>(
-      `UPDATE subscription_processing sp SET status = 'queued', job_id = $2, run_id = $3, scheduled_for = date_trunc('milliseconds', now())
-        FROM subscriptions s WHERE s.id = sp.subscription_id AND sp.subscription_id = ANY($1::uuid[])
-       RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency, sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id`,
-      [ids, jobId, r!.id],
-    )
-    const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
-    const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
+    const { db, runId, jobId, rows, deps } = await claimedByOneJob(3)
     const outcomes = rows.map((row) => ({ kind: 'success' as const, jobId, row, attempt: 1, startedAt: Date.now(), durationMs: 1, nextRunAt: new Date(Date.now() + 86_400_000), response: null }))
     const first = await settleChunk(deps, { outcomes })
     const replay = await settleChunk(deps, { outcomes })
@@ -67,24 +78,11 @@ describe('one owner per row', () => {
     // The replay finds no row still owned: nothing recorded, nothing counted, not even as skipped.
     expect(replay.counts).toEqual({ successful: 0, failed: 0, retried: 0, skipped: 0 })
     expect(replay.announcements).toEqual([])
-    expect(await run(db, r!.id)).toMatchObject({ claimed: 3, successful: 3, failed: 0, skipped: 0 })
+    expect(await run(db, runId)).toMatchObject({ claimed: 3, successful: 3, failed: 0, skipped: 0 })
   })
 
   test('rows a job let go of uncalled are freed whatever their state by then (calls paused, then resumed before the settle): pending with their slot, the run counts them skipped and finishes', async () => {
-    const db = await createTestDatabase()
-    const ids = await seedSubscriptions(db.pool, { count: 2 })
-    const { rows: [r] } = await db.pool.query<{ id: string }>(
-      `INSERT INTO subscription_scheduler.runs (trigger, started_at, sweep_finished_at, claimed) VALUES ('manual', now(), now(), 2) RETURNING id`,
-    )
-    const jobId = '7d3a9d0e-6a43-4c9b-9a3e-2f6f3e1c0b02'
-    const { rows } = await db.pool.query<PageRow>(
-      `UPDATE subscription_processing sp SET status = 'queued', job_id = $2, run_id = $3, scheduled_for = date_trunc('milliseconds', now()), lease_expires_at = now() + interval '1 hour'
-        FROM subscriptions s WHERE s.id = sp.subscription_id AND sp.subscription_id = ANY($1::uuid[])
-       RETURNING sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency, sp.timezone, sp.anchor_at, sp.scheduled_for, sp.attempts, sp.run_id`,
-      [ids, jobId, r!.id],
-    )
-    const options = resolveOptions({ workerClient: createFakeWorkerClient(), logger: captureLogger() })
-    const deps = { pool: db.pool, boss: undefined as never, processQueue: 'unused', deadQueue: 'unused', options }
+    const { db, jobId, rows, deps } = await claimedByOneJob(2)
     // Revoked while calls were paused; by the settle, resumed: the rows are queued, active, callable.
     const outcomes = rows.map((row) => ({ kind: 'skipped' as const, jobId, row, attempt: 1, startedAt: null }))
     const settled = await settleChunk(deps, { outcomes })
