@@ -98,9 +98,11 @@ export const subscriptionProcessing = pgTable(
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
     // Sweeps walk these in key order (keyset pages), so an idle sweep is one index probe and a
-    // busy one never rescans rows it has passed. NULL sorts first, as "due since forever".
+    // busy one never rescans rows it has passed. NULL sorts first, as "due since forever". A
+    // failed row sorts at its retry_at when that is later: rows waiting out a retry delay lie
+    // beyond the sweep's range, not walked by every sweep (sweep/claim-sql.ts, DUE_KEY).
     index('subscription_processing_due_idx')
-      .on(sql`COALESCE(${t.nextRunAt}, '-infinity'::timestamptz)`, t.id)
+      .on(sql`GREATEST(COALESCE(${t.nextRunAt}, '-infinity'::timestamptz), CASE WHEN ${t.status} = 'failed' THEN ${t.retryAt} END)`, t.id)
       .where(sql`status IN ('pending', 'failed', 'completed')`),
     index('subscription_processing_lease_idx')
       .on(sql`COALESCE(${t.leaseExpiresAt}, '-infinity'::timestamptz)`, t.id)

@@ -16,8 +16,15 @@ export interface Cursor {
 
 export const START_CURSOR: Cursor = { key: '-infinity', id: LOWEST_UUID }
 
-export const DUE_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
-const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
+/** When a row's slot is due: its next_run_at (null: due since ever). */
+const NEXT_RUN_KEY = `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`
+/**
+ * The due index's sort key (schema.ts): the slot, or a failed row's retry_at when that is later,
+ * so that a sweep's range ends before the rows still waiting out a retry delay. The same as
+ * NEXT_RUN_KEY for every row not failed.
+ */
+export const DUE_KEY = `GREATEST(${NEXT_RUN_KEY}, CASE WHEN sp.status = 'failed' THEN sp.retry_at END)`
+export const LEASE_KEY = `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`
 
 /**
  * How early a sweep may try a failed slot before its `retry_at`: sweeps a whole number of cron
@@ -44,11 +51,12 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
   due: {
     key: DUE_KEY,
     // A failed slot waits out its delay (retry_at, set with the failure) before a sweep tries it
-    // again: the first sweep at or after it, give or take a cron's lateness (RETRY_AT_GRACE).
+    // again: the first sweep at or after it, give or take a cron's lateness (RETRY_AT_GRACE). The
+    // index range stops there; the slot itself must have come.
     where: `sp.status IN ('pending', 'failed', 'completed')
-        AND ${DUE_KEY} <= $1
-        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)
-        AND (sp.status <> 'failed' OR sp.retry_at IS NULL OR sp.retry_at <= $1 + interval '${RETRY_AT_GRACE_SECONDS} seconds')`,
+        AND ${DUE_KEY} <= $1::timestamptz + interval '${RETRY_AT_GRACE_SECONDS} seconds'
+        AND ${NEXT_RUN_KEY} <= $1
+        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
     slot: `COALESCE(sp.next_run_at, $1)`,
     resetAttempts: true,
   },
@@ -62,7 +70,7 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     resetAttempts: false,
   },
   failed: {
-    key: DUE_KEY,
+    key: NEXT_RUN_KEY,
     where: `(sp.status = 'failed' OR (sp.status = 'paused' AND sp.paused_reason = 'failures'))
         AND (sp.next_run_at IS NULL OR sp.next_run_at <= $1)
         AND ($9::uuid[] IS NULL OR sp.subscription_id = ANY($9::uuid[]))`,
@@ -70,7 +78,7 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     resetAttempts: true,
   },
   single: {
-    key: DUE_KEY,
+    key: NEXT_RUN_KEY,
     // A claim of it is taken when its job is gone, lease or not (TAKES_EXPIRED): asked for by
     // name, a row whose job failed for good need not wait out the lease.
     where: `sp.subscription_id = ANY($9::uuid[])
