@@ -1,30 +1,28 @@
 /**
- * The sweep's claim, explained. src/claim.ts builds its claim as a CTE (SELECT … FOR UPDATE
+ * The sweep's claim, explained. src/sweep/claim-sql.ts builds its claim as a CTE (SELECT … FOR UPDATE
  * SKIP LOCKED, then UPDATE); this is the SELECT part with the very same WHERE, ORDER BY and
  * LIMIT, run under EXPLAIN (ANALYZE, FORMAT JSON) so the plan says whether the partial index
  * `subscription_processing_due_idx` (or `_lease_idx`) answers it, and how fast.
  */
 import pg from 'pg'
+import { DUE_KEY, LEASE_KEY, sweepPredicate } from '../../src/sweep/claim-sql.js'
 import { ownedByLiveJob } from '../../src/sweep/live-claims.js'
 
 export type ClaimKind = 'due' | 'expired'
 
 const KEY: Record<ClaimKind, string> = {
-  due: `COALESCE(sp.next_run_at, '-infinity'::timestamptz)`,
-  expired: `COALESCE(sp.lease_expires_at, '-infinity'::timestamptz)`,
+  due: DUE_KEY,
+  expired: LEASE_KEY,
 }
 
+/** The claim's own predicates; `expired` only claims whose job pg-boss no longer holds (the default schema and queue). */
 const WHERE: Record<ClaimKind, string> = {
-  due: `sp.status IN ('pending', 'failed', 'completed')
-        AND ${KEY.due} <= $1
-        AND (sp.status <> 'completed' OR sp.next_run_at IS NOT NULL)`,
-  // Only claims whose job pg-boss no longer holds (the default schema and queue).
-  expired: `sp.status IN ('queued', 'processing') AND ${KEY.expired} <= $1
-        AND (sp.scheduled_for IS NOT NULL OR ${KEY.due} <= $1)
+  due: sweepPredicate('due'),
+  expired: `${sweepPredicate('expired')}
         AND NOT ${ownedByLiveJob({ bossSchema: 'pgboss', processQueue: 'subscription-scheduler.process' })}`,
 }
 
-/** Copied from src/claim.ts `claimSql()`: the `picked` CTE without FOR UPDATE. */
+/** src/sweep/claim-sql.ts `claimSql()`'s `picked` CTE, without FOR UPDATE nor the run's own filters. */
 export function claimSelectSql(kind: ClaimKind): string {
   return `
     SELECT sp.id, ${KEY[kind]} AS sort_key
@@ -66,10 +64,13 @@ function describe(node: PlanNode): string {
 
 /** EXPLAIN ANALYZE of the claim SELECT at `now`, from the start cursor, `limit` rows. */
 export async function explainClaim(url: string, kind: ClaimKind, now: Date, limit: number): Promise<ExplainResult> {
-  return await explainSql(url, claimSelectSql(kind), [now, '-infinity', '00000000-0000-0000-0000-000000000000', limit], kind)
+  return await explainSql(url, claimSelectSql(kind), [now, '-infinity', '00000000-0000-0000-0000-000000000000', limit], INDEX[kind])
 }
 
-async function explainSql(url: string, sql: string, values: unknown[], kind: ClaimKind): Promise<ExplainResult> {
+const INDEX: Record<ClaimKind, string> = { due: 'subscription_processing_due_idx', expired: 'subscription_processing_lease_idx' }
+
+/** EXPLAIN ANALYZE of `sql`: whether it reads subscription_processing through `index`, and how fast. */
+export async function explainSql(url: string, sql: string, values: unknown[], index: string): Promise<ExplainResult> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -79,7 +80,6 @@ async function explainSql(url: string, sql: string, values: unknown[], kind: Cla
     )
     const plan = rows[0]!['QUERY PLAN'][0]!
     const nodes = walk(plan.Plan)
-    const index = kind === 'due' ? 'subscription_processing_due_idx' : 'subscription_processing_lease_idx'
     // The node that reads subscription_processing: through the claim's index, or not.
     const scan =
       nodes.find((n) => n['Index Name'] === index) ??
@@ -108,7 +108,7 @@ export function countDueSql(kind: ClaimKind): string {
 
 /** EXPLAIN ANALYZE of `countDue(kind)` at `now`. */
 export async function explainCountDue(url: string, kind: ClaimKind, now: Date): Promise<ExplainResult> {
-  return await explainSql(url, countDueSql(kind), [now], kind)
+  return await explainSql(url, countDueSql(kind), [now], INDEX[kind])
 }
 
 /** Client-side time of the plain claim SELECT (no EXPLAIN), in ms. */
