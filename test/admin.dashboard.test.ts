@@ -201,20 +201,28 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     expect(await row.locator('td').nth(4).textContent()).toBe('0')
   })
 
-  test('"Pause calls" asks first, then shows a banner on every view and "Resume calls", which lifts the pause', async () => {
+  test('"Pause calls" asks first, with a note kept with the pause, then shows a banner on every view and "Resume calls", which lifts the pause', async () => {
     await page.getByRole('button', { name: 'Pause calls', exact: true }).click()
     await page.locator('#confirm').waitFor()
     expect(await page.locator('#confirm-text').textContent()).toContain('Pause every call to the worker, on every instance?')
+    await page.getByRole('textbox', { name: 'Note, kept with the pause' }).fill('  worker deploy, INC-42 ')
     await page.getByRole('button', { name: 'Yes, pause calls' }).click()
     const banner = page.locator('#calls-paused')
     await banner.waitFor()
-    expect(await banner.textContent()).toMatch(/^Calls are paused on every instance since .+: no sweep claims, and nobody is called until calls are resumed\.$/)
+    expect(await banner.textContent()).toMatch(/^Calls are paused on every instance since .+ \(worker deploy, INC-42\): no sweep claims, and nobody is called until calls are resumed\.$/)
     expect(await page.getByRole('button', { name: 'Pause calls', exact: true }).isHidden()).toBe(true)
     await page.getByRole('button', { name: 'Resume calls', exact: true }).click()
     await page.getByRole('button', { name: 'Yes, resume calls' }).click()
     await banner.waitFor({ state: 'hidden' })
     await page.getByRole('button', { name: 'Pause calls', exact: true }).waitFor()
     expect(received.filter((r) => r.startsWith('POST /calls/'))).toEqual(['POST /calls/pause', 'POST /calls/resume'])
+    // Asked again, the note box is empty, and other questions take none.
+    await page.getByRole('button', { name: 'Pause calls', exact: true }).click()
+    expect(await page.getByRole('textbox', { name: 'Note, kept with the pause' }).inputValue()).toBe('')
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.getByRole('button', { name: 'Run now', exact: true }).click()
+    expect(await page.getByRole('textbox', { name: 'Note, kept with the pause' }).isHidden()).toBe(true)
+    await page.getByRole('button', { name: 'Cancel' }).click()
   })
 
   test('"Retry failed" asks first, naming how many it would retry', async () => {

@@ -188,6 +188,7 @@ function page(mount: string, nonce: string, access: Access): string {
 </header>
 <div id="confirm" role="alertdialog" aria-labelledby="confirm-text" hidden>
   <span id="confirm-text"></span>
+  <input id="confirm-note" type="text" maxlength="500" placeholder="Note (optional): why, a ticket" aria-label="Note, kept with the pause" hidden>
   <button id="confirm-yes" type="button" class="danger"></button>
   <button id="confirm-no" type="button" class="secondary">Cancel</button>
 </div>

@@ -141,20 +141,30 @@ var confirmed = null;
 function closeConfirm() {
   confirmed = null;
   $('confirm').hidden = true;
+  $('confirm-note').hidden = true;
 }
 
-/** Asks in the page (not window.confirm); "yes" runs the action, with the button busy meanwhile. */
-function ask(button, question, yesLabel, action) {
+/**
+ * Asks in the page (not window.confirm); "yes" runs the action, with the button busy meanwhile.
+ * With noted, the question takes a note too, which the action is given (trimmed, or undefined).
+ */
+function ask(button, question, yesLabel, action, noted) {
+  var note = $('confirm-note');
   $('confirm-text').textContent = question;
   $('confirm-yes').textContent = yesLabel;
+  note.value = '';
+  note.hidden = !noted;
   $('confirm').hidden = false;
-  confirmed = function () { return busy(button, action); };
-  $('confirm-yes').focus();
+  confirmed = function () {
+    var text = note.value.trim();
+    return busy(button, function () { return action(text || undefined); });
+  };
+  (noted ? note : $('confirm-yes')).focus();
 }
 
 /** A confirmation in the page: one click only asks, the second acts. */
-function askFirst(button, question, yesLabel, action) {
-  button.addEventListener('click', function () { ask(button, typeof question === 'function' ? question() : question, yesLabel, action); });
+function askFirst(button, question, yesLabel, action, noted) {
+  button.addEventListener('click', function () { ask(button, typeof question === 'function' ? question() : question, yesLabel, action, noted); });
 }
 
 /** What Retry failed would retry, as the overview last read it. */
@@ -178,6 +188,7 @@ function wireHeader() {
     if (action) action();
   });
   $('confirm-no').addEventListener('click', closeConfirm);
+  $('confirm-note').addEventListener('keydown', function (event) { if (event.key === 'Enter') $('confirm-yes').click(); });
   document.addEventListener('keydown', function (event) { if (event.key === 'Escape') closeConfirm(); });
 
   askFirst($('run-now'), 'Run a full sweep now? Every due subscription is processed.', 'Yes, run now', function () {
@@ -188,10 +199,10 @@ function wireHeader() {
     return api('/failed/retry?wait=false', { method: 'POST' }).then(startedNotice('Retry of failed subscriptions'))
       .catch(function (error) { notice('Retry failed: ' + error.message, true); }).then(refreshSoon);
   });
-  askFirst($('pause-calls'), 'Pause every call to the worker, on every instance? No sweep claims until calls are resumed; calls in flight finish.', 'Yes, pause calls', function () {
-    return api('/calls/pause', { method: 'POST' }).then(function () { notice('Calls paused on every instance.'); })
+  askFirst($('pause-calls'), 'Pause every call to the worker, on every instance? No sweep claims until calls are resumed; calls in flight finish.', 'Yes, pause calls', function (note) {
+    return api('/calls/pause', { method: 'POST', json: note ? { note: note } : {} }).then(function () { notice('Calls paused on every instance.'); })
       .catch(function (error) { notice('Pause failed: ' + error.message, true); }).then(refreshSoon);
-  });
+  }, true);
   askFirst($('resume-calls'), 'Resume calls? The next sweep calls what fell due meanwhile.', 'Yes, resume calls', function () {
     return api('/calls/resume', { method: 'POST' }).then(function () { notice('Calls resumed.'); })
       .catch(function (error) { notice('Resume failed: ' + error.message, true); }).then(refreshSoon);
