@@ -5,7 +5,7 @@
  * global symbol registry, and a class recognises another copy's errors by their code.
  */
 
-const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY', 'SUBSCRIPTION_STATE', 'CALLS_PAUSED'] as const
+export const CODES = ['CONFIGURATION', 'MIGRATION', 'NOT_MIGRATED', 'NOT_STARTED', 'PERMANENT', 'RETRYABLE', 'SUBSCRIPTION_DATA', 'NOT_FOUND', 'SUBSCRIPTION_BUSY', 'SUBSCRIPTION_STATE', 'CALLS_PAUSED'] as const
 
 export type SchedulerErrorCode = (typeof CODES)[number]
 
@@ -221,15 +221,6 @@ export class CallsPausedError extends SchedulerError {
   }
 }
 
-/**
- * What a ConfigurationError says of its option, without `Invalid option \`name\`: `: for a
- * message that names the option another way (a flag, a file's line, an entry). Any other error's
- * message is returned as it is.
- */
-export function configurationReason(error: Error): string {
-  return error.message.replace(/^Invalid option `[^`]+`: /, '')
-}
-
 /** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
 const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
   [SchedulerError, undefined],
@@ -245,65 +236,3 @@ const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Ma
   [SubscriptionStateError, 'SUBSCRIPTION_STATE'],
   [CallsPausedError, 'CALLS_PAUSED'],
 ])
-
-function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
-    && typeof (error as { name?: unknown }).name === 'string'
-}
-
-/** True for any error of this library, even one from another copy of it (another realm). */
-export function isSchedulerError(error: unknown): error is SchedulerError {
-  if (error instanceof SchedulerError) return true
-  return typeof error === 'object' && error !== null
-    && typeof (error as { name?: unknown }).name === 'string'
-    && /Error$/.test((error as { name: string }).name)
-    && (CODES as readonly unknown[]).includes((error as { code?: unknown }).code)
-}
-
-export function isConfigurationError(error: unknown): error is ConfigurationError {
-  return error instanceof ConfigurationError || hasCode(error, 'CONFIGURATION')
-}
-
-/**
- * True when retrying cannot help: a {@link PermanentError}, a {@link SubscriptionDataError} (the
- * row must be fixed first), or anything flagged `permanent: true`.
- */
-export function isPermanentError(error: unknown): boolean {
-  if (error instanceof PermanentError || hasCode(error, 'PERMANENT')) return true
-  if (error instanceof SubscriptionDataError || hasCode(error, 'SUBSCRIPTION_DATA')) return true
-  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true
-}
-
-export function isRetryableError(error: unknown): error is RetryableError {
-  return error instanceof RetryableError || hasCode(error, 'RETRYABLE')
-}
-
-/**
- * A value as an error message shows it: strings quoted, `NaN`, `Infinity` and BigInts as written,
- * an invalid Date said so. JSON alone shows NaN as `null`, and throws on a BigInt or a cycle.
- */
-export function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === undefined) return 'undefined'
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'symbol') return value.toString()
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString()
-  // Plain data is shown as JSON; a Map or class instance by its tag, since its JSON says nothing.
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const proto: unknown = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) {
-      const tag = String(value)
-      // An instance of a class of its own says nothing by its tag: its class's name does.
-      const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name
-      return tag === '[object Object]' && typeof name === 'string' && name !== '' ? `a ${name}` : tag
-    }
-  }
-  try {
-    return JSON.stringify(value)
-  } catch {
-    // Circular, or nested past the stack (a request body of 5,000 brackets): String() of such an
-    // array overflows too, and "[object Object]" says nothing.
-    return `${Array.isArray(value) ? 'an array' : 'an object'} that cannot be shown as JSON (circular, or nested too deeply)`
-  }
-}

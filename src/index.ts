@@ -50,10 +50,6 @@ export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from '
 export {
   CallsPausedError,
   ConfigurationError,
-  isConfigurationError,
-  isPermanentError,
-  isRetryableError,
-  isSchedulerError,
   MigrationError,
   NotFoundError,
   NotMigratedError,
@@ -66,6 +62,7 @@ export {
   SubscriptionStateError,
 } from './errors.js'
 export type { SchedulerErrorCode } from './errors.js'
+export { isConfigurationError, isPermanentError, isRetryableError, isSchedulerError } from './error-guards.js'
 
 // The admin API moved to its own entry point, 'pg-subscription-scheduler/admin', so hosts that
 // never mount it don't load the handler and its dashboard. Re-exported here for one minor version;

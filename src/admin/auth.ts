@@ -6,7 +6,8 @@
  * Requests with a valid session are signed in.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { AdminHttpError } from './http.js'
 import { deriveSessionKey } from './session.js'
 import type { Access, SessionKey } from './session.js'

@@ -3,7 +3,7 @@
  * the status that goes with their code and their message (it says what to fix), a database out
  * of reach as a 503, and anything else as a generic 500 whose details go only to the log.
  */
-import { isConfigurationError, isSchedulerError } from '../errors.js'
+import { isConfigurationError, isSchedulerError } from '../error-guards.js'
 import { isTransientDbError } from '../db/transient.js'
 import type { Logger } from '../observe/logger.js'
 import { AdminHttpError, json } from './http.js'

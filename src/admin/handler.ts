@@ -6,7 +6,8 @@
  */
 import { closest } from '../config/suggest.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import type { Logger } from '../observe/logger.js'
 import { loggerOf, resolveLogger } from '../observe/logger.js'
 import { clockOf } from '../observe/clock.js'

@@ -4,7 +4,7 @@
  * (ids, `wait`, `limit`, a JSON object body of at most 64 KB).
  */
 import { assertUuid } from '../records/enroll.js'
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 import { closest } from '../config/suggest.js'
 
 export type AdminErrorCode =

@@ -12,7 +12,7 @@ import { noteIn, scheduleRoutes } from './schedule-routes.js'
 import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 
 /** `?trigger=`: one trigger name, or several, comma-separated; undefined when absent. */
 function parseTriggers(url: URL): RunTrigger[] | undefined {

@@ -13,7 +13,7 @@ import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { AdminHttpError, invalidField, json, parseCountParam, readJsonObject, requireUuid } from './http.js'
 import type { Route, RouteContext } from './route.js'
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 
 /** The body fields of `PATCH /subscriptions/:id`: `reschedule()`'s own list, so the two never drift apart. */
 const SETTING_FIELDS: readonly string[] = SETTING_NAMES

@@ -9,7 +9,7 @@
  */
 import type { ArgsDef } from 'citty'
 import type pg from 'pg'
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 import type { Logger } from '../observe/logger.js'
 import { assertUuid } from '../records/enroll.js'
 import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'

@@ -1,4 +1,5 @@
-import { configurationReason, isConfigurationError } from '../errors.js'
+import { configurationReason } from '../error-text.js'
+import { isConfigurationError } from '../error-guards.js'
 
 /** A mistake in the command line or the environment. Exit code 2, no stack trace. */
 export class UsageError extends Error {

@@ -4,7 +4,8 @@
  * one again (process/breaker.ts runs it).
  */
 import { nearestKey } from './suggest.js'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { positiveInteger } from './integers.js'
 
 export interface CircuitBreakerOptions {

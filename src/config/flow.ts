@@ -4,7 +4,8 @@
  * many page jobs an instance holds, how long pg-boss lets one run, and how long a claim lasts.
  * Every lease and expiry of the engine is computed here, once.
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 
 export interface FlowOptions {
   maxConcurrentCalls?: number | null | undefined

@@ -2,7 +2,8 @@
  * The whole-number checks the options share: each bad value throws a `ConfigurationError` naming
  * the option, its allowed range and what was given.
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 
 export function positiveInteger(option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {

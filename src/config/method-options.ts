@@ -3,7 +3,8 @@
  * option no method knows (a typo, `offset` for `before`) is a ConfigurationError naming it and
  * the ones the method takes, never a silent default; a limit is a whole number in range.
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import type { NoteOption, PauseOptions, SkipOptions } from '../types.js'
 import { nearestKey } from './suggest.js'
 

@@ -3,7 +3,8 @@
  * within its run, and how long a slot that failed for good waits before a sweep tries it again.
  */
 import { nearestKey } from './suggest.js'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { nonNegativeInteger, positiveInteger } from './integers.js'
 import { DEFAULTS } from './options.js'
 import type { RetryOptions } from './options.js'

@@ -4,7 +4,8 @@
  * and a Drizzle database or transaction all satisfy through {@link toExecutor}.
  */
 import type { Pool, PoolClient } from 'pg'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 
 export interface QueryResultLike<Row> {
   rows: Row[]

@@ -5,7 +5,8 @@
  * privileges" section lists.
  */
 import type { Executor } from './executor.js'
-import { isSchedulerError, MigrationError } from '../errors.js'
+import { MigrationError } from '../errors.js'
+import { isSchedulerError } from '../error-guards.js'
 import { DEFAULTS } from '../config/options.js'
 
 const INSUFFICIENT_PRIVILEGE = '42501'

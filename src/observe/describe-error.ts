@@ -2,7 +2,8 @@
  * A thrown value as one line of text: what a failure's `error` column, its events and its
  * tracing span all say, so turning tracing on changes none of them.
  */
-import { isSchedulerError, shown } from '../errors.js'
+import { shown } from '../error-text.js'
+import { isSchedulerError } from '../error-guards.js'
 import { storableText } from '../db/storable.js'
 
 /** Most characters of an error kept in the row's `error` column. */

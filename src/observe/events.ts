@@ -3,7 +3,8 @@
  * synchronously and must not throw; one that does, or an async one whose promise rejects, is
  * logged and ignored: a listener's failure never reaches the host as an unhandled rejection.
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { nearestKey } from '../config/suggest.js'
 import type { Logger } from './logger.js'
 import type { RunSummary } from '../records/runs.js'

@@ -4,7 +4,7 @@
  * call cut short that is nobody's failure.
  */
 import type { ResolvedOptions } from '../config/options.js'
-import { isPermanentError, isRetryableError } from '../errors.js'
+import { isPermanentError, isRetryableError } from '../error-guards.js'
 import { boundResponse } from '../db/storable.js'
 import { isLastAttempt } from '../settle/outcome.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'

@@ -4,7 +4,8 @@
  * of `subscriptions`. A bad entry is named by its index, so that a file of 100,000 can be fixed.
  */
 import type { Executor, HostDb } from '../db/executor.js'
-import { ConfigurationError, configurationReason, NotFoundError, shown } from '../errors.js'
+import { ConfigurationError, NotFoundError } from '../errors.js'
+import { configurationReason, shown } from '../error-text.js'
 import { assertUuid } from './enroll.js'
 import { applySettings, checkSettings, checkWindow } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'

@@ -6,7 +6,8 @@
 import type { Executor } from '../db/executor.js'
 import { isRunTrigger, RUN_TRIGGERS, TABLES } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
-import { ConfigurationError, NotFoundError, shown } from '../errors.js'
+import { ConfigurationError, NotFoundError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { toSummary } from './runs.js'
 import type { RunRow, RunSummary } from './runs.js'
 

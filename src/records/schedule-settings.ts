@@ -3,7 +3,8 @@
  * them: checked here, in one place, so each bad value gets the same typed error whichever door
  * it came through. `undefined` keeps the row's value; `null` clears it (back to the scheduler's).
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { nearestKey } from '../config/suggest.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
 import { DateTime } from 'luxon'

@@ -4,7 +4,8 @@
  * each page going on from the last id of the one before (`after`), so rows changing status
  * meanwhile shift no page.
  */
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import type { Executor } from '../db/executor.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'

@@ -5,7 +5,8 @@
  * out, and said, rather than stopping every process that reads the settings (the CLI's commands,
  * a CLI worker joining the fleet) with a configuration error about options it was never given.
  */
-import { ConfigurationError, configurationReason } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { configurationReason } from '../error-text.js'
 import type { Logger } from '../observe/logger.js'
 import { validateFrequencyRule } from '../schedule/frequency-rules.js'
 import { isRunAt, isValidTimeZone } from '../schedule/local-time.js'

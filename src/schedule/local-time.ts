@@ -4,7 +4,8 @@
  */
 
 import { IANAZone } from 'luxon'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { zoneOffset } from './zone-offset.js'
 
 export const MINUTE_MS = 60_000

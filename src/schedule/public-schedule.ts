@@ -5,7 +5,8 @@
  * rows, which report a row's bad zone or date as a SubscriptionDataError.
  */
 import { dateOf, methodOptions, requiredDateOf } from '../config/method-options.js'
-import { ConfigurationError, shown } from '../errors.js'
+import { ConfigurationError } from '../errors.js'
+import { shown } from '../error-text.js'
 import { isValidTimeZone, offsetHint } from './local-time.js'
 import { computeNextRunAt as nextRunOf } from './next-run.js'
 import type { NextRunInput } from './next-run.js'

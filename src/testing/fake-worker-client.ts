@@ -3,7 +3,7 @@
  * predicate, to fail, to fail a few times then succeed, to answer after a delay, or to hang
  * until its signal aborts.
  */
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client/types.js'
 
 export interface FakeBehaviour {

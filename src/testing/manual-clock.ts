@@ -1,6 +1,6 @@
 /** A clock that moves only when told: for testing slots, DST days and leases deterministically. */
 import type { Clock } from '../observe/clock.js'
-import { shown } from '../errors.js'
+import { shown } from '../error-text.js'
 
 export interface ManualClock extends Clock {
   /** Moves the clock to an instant (a Date, or a string `new Date()` reads). */

@@ -5,7 +5,9 @@
  */
 import ky, { isNetworkError } from 'ky'
 import { methodOptions } from '../config/method-options.js'
-import { ConfigurationError, RetryableError, isSchedulerError, shown } from '../errors.js'
+import { ConfigurationError, RetryableError } from '../errors.js'
+import { shown } from '../error-text.js'
+import { isSchedulerError } from '../error-guards.js'
 import { bodyLost, describeCause, schemeHint, shownUrl, statusError } from './http-errors.js'
 import type { CappedBody } from './http-errors.js'
 import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'

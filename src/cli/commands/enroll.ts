@@ -5,7 +5,9 @@
  * (`enrollMany()`).
  */
 import { defineCommand } from 'citty'
-import { configurationReason, isConfigurationError, NotFoundError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
+import { configurationReason } from '../../error-text.js'
+import { isConfigurationError } from '../../error-guards.js'
 import type { EnrollManyResult } from '../../records/enroll-many.js'
 import type { SubscriptionScheduler } from '../../types.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'

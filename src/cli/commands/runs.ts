@@ -8,7 +8,7 @@ import type { RunTrigger } from '../../db/names.js'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, namespaceOptions, UsageError, withPool } from '../context.js'
-import { shown } from '../../errors.js'
+import { shown } from '../../error-text.js'
 import { inFlagTerms } from '../control.js'
 import { formatRunList } from '../run-list.js'
 
