@@ -5,8 +5,9 @@
  */
 import { defineCommand } from 'citty'
 import { commonArgs, strictFlags } from '../args.js'
-import { createCliLogger, UsageError, withPool } from '../context.js'
+import { createCliLogger, resolvedQuietly, UsageError, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, noteArg, noteOption } from '../control.js'
+import { readCallsPause } from '../../records/calls-pause.js'
 import { timeInZone } from '../zoned-time.js'
 
 /** These commands take flags only: a word given is refused, not ignored (an id meant for `pause`). */
@@ -22,8 +23,9 @@ export const pauseCalls = defineCommand({
     noWords(args, 'pause-calls')
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const { scheduler, zone } = await controlScheduler(pool, logger)
-      const before = (await scheduler.getStatus()).callsPaused
+      const { scheduler, zone, options } = await controlScheduler(pool, logger)
+      // Only to tell a pause made now from one kept: not getStatus(), which counts every row.
+      const before = await readCallsPause(pool, resolvedQuietly(options).queuePrefix)
       const pause = await inFlagTerms(() => scheduler.pauseCalls(noteOption(args)))
       if (before && before.pausedAt.getTime() === pause.pausedAt.getTime()) {
         console.log(`Calls were already paused since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}.`)
