@@ -240,6 +240,12 @@ describe('run-now', { timeout: SLOW_MS }, () => {
       // Once, before its calls: which limits it took, as no flag shows them.
       expect(result.stderr.split("This run's calls are held to the fleet's call limits: maxConcurrentCalls 1.\n")).toHaveLength(2)
       expect(result.stderr).not.toMatch(/not held to it|changes from/)
+      // A run refused makes no calls: nothing is said of limits it would have been held to.
+      const paused = await workdays()
+      expect((await runCli(['pause', paused], env)).code).toBe(0)
+      const refused = await runCli(['run-now', paused, '--worker-url', held.url], env)
+      expect(refused.code, refused.stderr).toBe(4)
+      expect(refused.stderr).not.toContain('held to')
     } finally {
       release()
       await held.close()

@@ -26,7 +26,7 @@ export interface OneOffRun {
   report(watched: WatchedRun): Promise<void>
   /** The line printed when interrupted, with the run's id once known. */
   interrupted(runId: string | undefined): string
-  /** The fleet's call limits this process's calls are held to (cliSchedulerOptions()), said before they start. */
+  /** The fleet's call limits this process's calls are held to (cliSchedulerOptions()), said once the run has started. */
   heldTo: string[]
   /** The command's logger: a second signal is said through it. */
   logger: Logger
@@ -45,14 +45,17 @@ export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: num
       console.log(run.started(await waitForSweep(scheduler, runId, interrupted.signal)))
       return
     }
-    if (run.heldTo.length > 0) process.stderr.write(`This run's calls are held to the fleet's call limits: ${run.heldTo.join(', ')}.\n`)
     const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
     try {
       const watched = await watchRun(scheduler, {
         start: run.start,
         keepFailures: run.keepFailures,
         signal: interrupted.signal,
-        onStarted: (id) => (runId = id),
+        onStarted: (id) => {
+          runId = id
+          // Once it has started: a run refused (a paused subscription, calls paused) makes no calls.
+          if (run.heldTo.length > 0) process.stderr.write(`This run's calls are held to the fleet's call limits: ${run.heldTo.join(', ')}.\n`)
+        },
         onProgress: (done, total) => progress.update(done, total),
       })
       progress.finish()
