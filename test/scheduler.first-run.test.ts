@@ -1,38 +1,25 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
-import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { expect, test } from 'vitest'
+import { createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { useStartedScheduler } from './support/schedulers.js'
 import { rowsFor } from './support/seed.js'
 
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
 // 03:00 on Tuesday 2027-05-11 in Tokyo: before that day's 09:00 slot.
 const clock = createManualClock('2027-05-10T18:00:00.000Z')
 const worker = createFakeWorkerClient()
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, clock, logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
-  await scheduler.start()
-})
-
-afterAll(async () => {
-  await scheduler?.stop({ timeoutMs: 2000 })
-})
+const shared = useStartedScheduler({ workerClient: worker, clock })
 
 async function subscribe(frequency: string): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
-  await scheduler.enroll(rows[0]!.id, { timezone: 'Asia/Tokyo' })
+  const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  await shared.scheduler.enroll(rows[0]!.id, { timezone: 'Asia/Tokyo' })
   return rows[0]!.id
 }
 
 test('a subscription first processed off-slot is not processed again later that local day', async () => {
   const ids = { daily: await subscribe('daily'), weekly: await subscribe('weekly'), monthly: await subscribe('monthly') }
-  const summary = await scheduler.runNow()
+  const summary = await shared.scheduler.runNow()
   expect(summary).toMatchObject({ processed: 3, successful: 3 })
-  const rows = await rowsFor(db.pool, Object.values(ids))
+  const rows = await rowsFor(shared.db.pool, Object.values(ids))
   const next = (id: string) => rows.find((r) => r.sid === id)!.next_run_at.toISOString()
   // The first run is the 11th's (local); the next is 09:00 Tokyo on the following period's day.
   expect(next(ids.daily)).toBe('2027-05-12T00:00:00.000Z')
@@ -44,13 +31,13 @@ test('a subscription first processed off-slot is not processed again later that 
 
 test('a subscription processed on demand before its slot spends that day\'s slot', async () => {
   const id = await subscribe('daily')
-  await scheduler.runNow()
+  await shared.scheduler.runNow()
   clock.set('2027-05-11T23:00:00.000Z') // 08:00 on the 12th in Tokyo; its slot is 09:00
-  const [before] = await rowsFor(db.pool, [id])
+  const [before] = await rowsFor(shared.db.pool, [id])
   expect(before.next_run_at.toISOString()).toBe('2027-05-12T00:00:00.000Z')
-  const summary = await scheduler.runSubscription(id)
+  const summary = await shared.scheduler.runSubscription(id)
   expect(summary).toMatchObject({ processed: 1, successful: 1 })
-  const [after] = await rowsFor(db.pool, [id])
+  const [after] = await rowsFor(shared.db.pool, [id])
   expect(after.next_run_at.toISOString()).toBe('2027-05-13T00:00:00.000Z')
 })
 
@@ -60,14 +47,14 @@ test('a subscription processed on demand twice at one instant records its slot o
   // (this test then times out), and the lease's rescue called the worker for the same slot
   // again, every lease.
   const id = await subscribe('daily')
-  expect(await scheduler.runSubscription(id)).toMatchObject({ processed: 1, successful: 1, skipped: 0 })
-  const [first] = await rowsFor(db.pool, [id])
+  expect(await shared.scheduler.runSubscription(id)).toMatchObject({ processed: 1, successful: 1, skipped: 0 })
+  const [first] = await rowsFor(shared.db.pool, [id])
 
-  const again = await scheduler.runSubscription(id)
+  const again = await shared.scheduler.runSubscription(id)
   expect(again).toMatchObject({ processed: 1, successful: 0, skipped: 1, failed: 0 })
   expect(again.finishedAt).not.toBeNull()
 
-  const [after] = await rowsFor(db.pool, [id])
+  const [after] = await rowsFor(shared.db.pool, [id])
   expect(after).toMatchObject({ status: 'completed', job_id: null, lease_expires_at: null, attempts: first.attempts })
   expect(after.next_run_at.toISOString()).toBe(first.next_run_at.toISOString())
   expect(after.last_completed_for.toISOString()).toBe(first.last_completed_for.toISOString())

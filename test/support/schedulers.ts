@@ -1,8 +1,9 @@
 /**
- * Schedulers made for a test and stopped after it, whatever happened, and a harness for the files
- * whose tests share one database: emptied before each test, with a fresh captured logger.
+ * Schedulers made for a test and stopped after it, whatever happened; a harness for the files
+ * whose tests share one database: emptied before each test, with a fresh captured logger; and one
+ * scheduler started for a whole file.
  */
-import { afterEach, beforeAll, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { createSubscriptionScheduler } from '../../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../../src/index.js'
 import { captureLogger } from '../../src/testing.js'
@@ -59,4 +60,40 @@ export function useSchedulerHarness({ stopTimeoutMs = 1000 } = {}): SchedulerHar
     scheduler: (options = {}) => track(createSubscriptionScheduler(harness.db.pool, { logger, ...TEST_DEFAULTS, ...options })),
   }
   return harness
+}
+
+export interface StartedScheduler {
+  /** The file's database, set once its beforeAll has run. */
+  readonly db: TestDatabase
+  /** The file's scheduler, started in beforeAll and stopped in afterAll. */
+  readonly scheduler: SubscriptionScheduler
+}
+
+/**
+ * One scheduler for the whole file, on a database of the file's own: made with {@link TEST_DEFAULTS}
+ * and a captured logger under `options`, and started, in beforeAll; stopped in afterAll. For the
+ * files whose tests share one running scheduler, each making rows of its own: unlike
+ * {@link useSchedulerHarness}, nothing is emptied between tests.
+ */
+export function useStartedScheduler(options: SchedulerOptions, { stopTimeoutMs = 2000 } = {}): StartedScheduler {
+  let db: TestDatabase | undefined
+  let scheduler: SubscriptionScheduler | undefined
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    scheduler = createSubscriptionScheduler(db.pool, { logger: captureLogger(), ...TEST_DEFAULTS, ...options })
+    await scheduler.start()
+  })
+  afterAll(async () => {
+    await scheduler?.stop({ timeoutMs: stopTimeoutMs })
+  })
+  return {
+    get db() {
+      if (!db) throw new Error('The test database is made in beforeAll: read .db inside a test or a hook.')
+      return db
+    },
+    get scheduler() {
+      if (!scheduler) throw new Error('The scheduler is made in beforeAll: read .scheduler inside a test or a hook.')
+      return scheduler
+    },
+  }
 }
