@@ -1,43 +1,26 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { ConfigurationError, createSubscriptionScheduler, PermanentError, RetryableError } from '../src/index.js'
-import type { SchedulerEvents, SubscriptionScheduler } from '../src/index.js'
+import { expect, test } from 'vitest'
+import { ConfigurationError, PermanentError, RetryableError } from '../src/index.js'
+import type { SchedulerEvents } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
+import { useStartedScheduler } from './support/schedulers.js'
 import { seedSubscriptions } from './support/seed.js'
 
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
 const worker = createFakeWorkerClient()
 const logger = captureLogger()
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, {
-    workerClient: worker,
-    logger,
-    migrate: false,
-    pollingIntervalSeconds: 0.5,
-    retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 },
-  })
-  await scheduler.start()
-})
-
-afterAll(async () => {
-  await scheduler?.stop({ timeoutMs: 2000 })
-})
+const shared = useStartedScheduler({ workerClient: worker, logger, retry: { limit: 2, delaySeconds: 1, maxDelaySeconds: 1 } })
 
 test('emits typed events for a run: started, each success, each failure with its attempt, retries, finished', async () => {
-  const [ok, flaky, broken] = await seedSubscriptions(db.pool, { count: 3 })
+  const [ok, flaky, broken] = await seedSubscriptions(shared.db.pool, { count: 3 })
   worker.on(flaky!, { fail: new RetryableError('busy', { status: 503 }), failTimes: 1 })
   worker.on(broken!, { fail: new PermanentError('gone', { status: 410 }) })
   const seen: { [E in keyof SchedulerEvents]?: SchedulerEvents[E][] } = {}
   const record = <E extends keyof SchedulerEvents>(event: E) =>
-    scheduler.on(event, (payload) => void (seen[event] ??= []).push(payload as never))
+    shared.scheduler.on(event, (payload) => void (seen[event] ??= []).push(payload as never))
   const off = (['run:started', 'run:finished', 'subscription:succeeded', 'subscription:failed', 'retry:scheduled'] as const).map(record)
 
-  const summary = await scheduler.runNow()
+  const summary = await shared.scheduler.runNow()
   off.forEach((unsubscribe) => unsubscribe())
 
   expect(seen['run:started']).toEqual([{ runId: summary.runId, trigger: 'manual', startedAt: expect.any(Date) }])
@@ -56,22 +39,22 @@ test('emits typed events for a run: started, each success, each failure with its
 
 test("run:started carries the instant the run was recorded as started, for a backfill as for a sweep", async () => {
   // Not due: the backfill's are its only calls.
-  const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: 3600 })
+  const [id] = await seedSubscriptions(shared.db.pool, { count: 1, nextRunInSeconds: 3600 })
   const started: SchedulerEvents['run:started'][] = []
-  const off = scheduler.on('run:started', (payload) => void started.push(payload))
+  const off = shared.scheduler.on('run:started', (payload) => void started.push(payload))
   const now = Date.now()
-  const { runId } = await scheduler.backfill(id!, { from: new Date(now - 3 * 86_400_000), to: new Date(now - 60_000) })
+  const { runId } = await shared.scheduler.backfill(id!, { from: new Date(now - 3 * 86_400_000), to: new Date(now - 60_000) })
   off()
   expect(started.map((e) => e.runId)).toEqual([runId])
-  expect(started[0]!.startedAt).toEqual((await scheduler.getRun(runId)).startedAt)
+  expect(started[0]!.startedAt).toEqual((await shared.scheduler.getRun(runId)).startedAt)
 })
 
 test('a listener that throws is logged and does not break processing', async () => {
-  const [id] = await seedSubscriptions(db.pool, { count: 1 })
-  const off = scheduler.on('subscription:succeeded', () => {
+  const [id] = await seedSubscriptions(shared.db.pool, { count: 1 })
+  const off = shared.scheduler.on('subscription:succeeded', () => {
     throw new Error('listener bug')
   })
-  const summary = await scheduler.runNow()
+  const summary = await shared.scheduler.runNow()
   off()
   expect(summary.successful).toBe(1)
   expect(worker.callsFor(id!)).toHaveLength(1)
@@ -82,12 +65,12 @@ test('an async listener that rejects is logged, and its rejection never reaches 
   const onUnhandled = (reason: unknown) => void unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
   try {
-    const [id] = await seedSubscriptions(db.pool, { count: 1 })
-    const off = scheduler.on('subscription:succeeded', async () => {
+    const [id] = await seedSubscriptions(shared.db.pool, { count: 1 })
+    const off = shared.scheduler.on('subscription:succeeded', async () => {
       await Promise.resolve()
       throw new Error('alerting service down')
     })
-    const summary = await scheduler.runNow()
+    const summary = await shared.scheduler.runNow()
     off()
     expect(summary.successful).toBe(1)
     expect(worker.callsFor(id!)).toHaveLength(1)
@@ -101,10 +84,10 @@ test('an async listener that rejects is logged, and its rejection never reaches 
 
 test('an event name the scheduler does not emit, or a listener that is no function, is a ConfigurationError at on()', () => {
   // A JavaScript caller's typo: without the check its listener would wait forever.
-  expect(() => scheduler.on('job:done' as never, () => {})).toThrow(/`event`: unknown event "job:done"\. The events are run:started, run:finished, subscription:succeeded/)
+  expect(() => shared.scheduler.on('job:done' as never, () => {})).toThrow(/`event`: unknown event "job:done"\. The events are run:started, run:finished, subscription:succeeded/)
   // A near miss names the event meant.
-  expect(() => scheduler.on('subscription:failure' as never, () => {})).toThrow(/`event`: unknown event "subscription:failure"; did you mean `subscription:failed`\? The events are run:started/)
-  expect(() => scheduler.on('run:finished', undefined as never)).toThrow(ConfigurationError)
-  const off = scheduler.on('breaker:closed', () => {})
+  expect(() => shared.scheduler.on('subscription:failure' as never, () => {})).toThrow(/`event`: unknown event "subscription:failure"; did you mean `subscription:failed`\? The events are run:started/)
+  expect(() => shared.scheduler.on('run:finished', undefined as never)).toThrow(ConfigurationError)
+  const off = shared.scheduler.on('breaker:closed', () => {})
   off()
 })

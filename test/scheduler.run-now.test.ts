@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
+import { describe, expect, test } from 'vitest'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { useStartedScheduler } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
 const worker = createFakeWorkerClient()
 const logger = captureLogger()
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, logger, concurrency: 32, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
-  await scheduler.start()
-})
-
-afterAll(async () => {
-  await scheduler?.stop({ timeoutMs: 2000 })
-})
+const shared = useStartedScheduler({ workerClient: worker, logger, concurrency: 32, retry: { limit: 0 } })
 
 describe('runNow', () => {
   test('processes 2,000 due subscriptions exactly once each, and records status, last and next run', async () => {
     worker.reset()
-    const ids = await seedSubscriptions(db.pool, { count: 2000 })
+    const ids = await seedSubscriptions(shared.db.pool, { count: 2000 })
     const before = Date.now()
-    const summary = await scheduler.runNow()
+    const summary = await shared.scheduler.runNow()
     expect(summary).toMatchObject({ processed: 2000, successful: 2000, failed: 0 })
     expect(summary.runId).toMatch(/^[0-9a-f-]{36}$/)
     // A run waited for has finished: its end and duration are typed as there (no null to rule out).
@@ -36,7 +23,7 @@ describe('runNow', () => {
     const called = worker.calls.map((c) => c.subscriptionId)
     expect(called.length).toBe(2000)
     expect(new Set(called)).toEqual(new Set(ids))
-    const rows = await rowsFor(db.pool, ids)
+    const rows = await rowsFor(shared.db.pool, ids)
     for (const row of rows) {
       expect(row.status).toBe('completed')
       expect(row.error).toBeNull()
@@ -45,7 +32,7 @@ describe('runNow', () => {
       expect(row.next_run_at.toISOString()).toMatch(/T09:00:00.000Z$/)
     }
     // A second run finds nothing due: nothing is processed twice.
-    const again = await scheduler.runNow()
+    const again = await shared.scheduler.runNow()
     expect(again).toMatchObject({ processed: 0, successful: 0, failed: 0 })
     expect(worker.calls.length).toBe(2000)
   })
@@ -53,10 +40,10 @@ describe('runNow', () => {
   test("the lateness percentiles never pass the run's largest lateness, however wide its bucket", async () => {
     worker.reset()
     // Every slot 13 s past: all in the 10–30 s bucket, whose interpolation alone read 20 s and 29 s.
-    await seedSubscriptions(db.pool, { count: 20, nextRunInSeconds: -13 })
-    const summary = await scheduler.runNow()
+    await seedSubscriptions(shared.db.pool, { count: 20, nextRunInSeconds: -13 })
+    const summary = await shared.scheduler.runNow()
     expect(summary.processed).toBe(20)
-    const { rows: [run] } = await db.pool.query<{ lateness_max_ms: number }>(`SELECT lateness_max_ms FROM subscription_scheduler.runs WHERE id = $1`, [summary.runId])
+    const { rows: [run] } = await shared.db.pool.query<{ lateness_max_ms: number }>(`SELECT lateness_max_ms FROM subscription_scheduler.runs WHERE id = $1`, [summary.runId])
     expect(run!.lateness_max_ms).toBeGreaterThanOrEqual(13_000)
     expect(summary.latenessP95Ms).toBe(run!.lateness_max_ms)
     expect(summary.latenessP50Ms).toBeLessThanOrEqual(run!.lateness_max_ms)
@@ -65,11 +52,11 @@ describe('runNow', () => {
 
   test('sends each call the subscription, user, slot, attempt and a stable idempotency key', async () => {
     worker.reset()
-    const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60 })
-    await scheduler.runNow()
+    const [id] = await seedSubscriptions(shared.db.pool, { count: 1, nextRunInSeconds: -60 })
+    await shared.scheduler.runNow()
     const [call] = worker.callsFor(id!)
-    const [row] = await rowsFor(db.pool, [id!])
-    const { rows: users } = await db.pool.query(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [id])
+    const [row] = await rowsFor(shared.db.pool, [id!])
+    const { rows: users } = await shared.db.pool.query(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [id])
     expect(call).toEqual({
       subscriptionId: id,
       userId: users[0].user_id,
@@ -82,13 +69,13 @@ describe('runNow', () => {
 
   test('leaves inactive and not-yet-due rows untouched', async () => {
     worker.reset()
-    const inactive = await seedSubscriptions(db.pool, { count: 5, active: false })
-    const future = await seedSubscriptions(db.pool, { count: 5, nextRunInSeconds: 3600 })
-    const before = await rowsFor(db.pool, [...inactive, ...future])
-    const summary = await scheduler.runNow()
+    const inactive = await seedSubscriptions(shared.db.pool, { count: 5, active: false })
+    const future = await seedSubscriptions(shared.db.pool, { count: 5, nextRunInSeconds: 3600 })
+    const before = await rowsFor(shared.db.pool, [...inactive, ...future])
+    const summary = await shared.scheduler.runNow()
     expect(summary.processed).toBe(0)
     expect(worker.calls).toEqual([])
-    expect(await rowsFor(db.pool, [...inactive, ...future])).toEqual(before)
+    expect(await rowsFor(shared.db.pool, [...inactive, ...future])).toEqual(before)
   })
 
   test("selects rows in each of the MVP's statuses exactly as its query did", async () => {
@@ -105,8 +92,8 @@ describe('runNow', () => {
       { status: 'completed', nextRunInSeconds: 3600, picked: false },
     ] as const
     const seeded = []
-    for (const c of cases) seeded.push({ ...c, id: (await seedSubscriptions(db.pool, { count: 1, status: c.status, nextRunInSeconds: c.nextRunInSeconds }))[0]! })
-    const summary = await scheduler.runNow()
+    for (const c of cases) seeded.push({ ...c, id: (await seedSubscriptions(shared.db.pool, { count: 1, status: c.status, nextRunInSeconds: c.nextRunInSeconds }))[0]! })
+    const summary = await shared.scheduler.runNow()
     expect(summary.processed).toBe(cases.filter((c) => c.picked).length)
     for (const c of seeded) {
       expect({ ...c, called: worker.callsFor(c.id).length }).toEqual({ ...c, called: c.picked ? 1 : 0 })
@@ -115,11 +102,11 @@ describe('runNow', () => {
 
   test("records the worker's failure on the row and in the summary", async () => {
     worker.reset()
-    const [bad, good] = await seedSubscriptions(db.pool, { count: 2 })
+    const [bad, good] = await seedSubscriptions(shared.db.pool, { count: 2 })
     worker.on(bad!, { fail: new Error('worker exploded') })
-    const summary = await scheduler.runNow()
+    const summary = await shared.scheduler.runNow()
     expect(summary).toMatchObject({ processed: 2, successful: 1, failed: 1 })
-    const rows = await rowsFor(db.pool, [bad!, good!])
+    const rows = await rowsFor(shared.db.pool, [bad!, good!])
     const badRow = rows.find((r) => r.sid === bad)
     expect(badRow).toMatchObject({ status: 'failed', error: 'worker exploded', consecutive_failures: 1 })
     expect(rows.find((r) => r.sid === good)).toMatchObject({ status: 'completed', error: null })
@@ -128,8 +115,8 @@ describe('runNow', () => {
 
   test('returns at once with a run id when asked not to wait', async () => {
     worker.reset()
-    await seedSubscriptions(db.pool, { count: 3 })
-    const { runId } = await scheduler.runNow({ wait: false })
+    await seedSubscriptions(shared.db.pool, { count: 3 })
+    const { runId } = await shared.scheduler.runNow({ wait: false })
     expect(runId).toMatch(/^[0-9a-f-]{36}$/)
     await worker.waitForCalls(3)
   })

@@ -5,16 +5,14 @@
  * assertions read the calls of each test's own subscriptions.
  */
 import { PgBoss } from 'pg-boss'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, NotFoundError, PermanentError, RetryableError, SubscriptionBusyError, SubscriptionDataError, SubscriptionStateError } from '../src/index.js'
 import type { FinishedRunSummary, FrequencyRule, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { useStartedScheduler } from './support/schedulers.js'
 
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
 const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
 const worker = createFakeWorkerClient()
 // The clock moves across a year here; the rescue tick's pruning, on that clock, would delete the
@@ -22,18 +20,10 @@ const worker = createFakeWorkerClient()
 const logger = captureLogger()
 const options = { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 2, delaySeconds: 1 }, historyRetentionDays: 3650 }
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, options)
-  await scheduler.start()
-})
-
-afterAll(async () => {
-  await scheduler?.stop({ timeoutMs: 2000 })
-})
+const shared = useStartedScheduler(options)
 
 async function subscription(frequency = 'daily'): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
   return rows[0]!.id
 }
 
@@ -44,41 +34,41 @@ describe('enroll with startsAt and endsAt', () => {
   test('no call before the start or after the end; ended after the last slot', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    const enrolled = await scheduler.enroll(id, { startsAt: at('2026-03-04T00:00:00.000Z'), endsAt: at('2026-03-05T12:00:00.000Z') })
+    const enrolled = await shared.scheduler.enroll(id, { startsAt: at('2026-03-04T00:00:00.000Z'), endsAt: at('2026-03-05T12:00:00.000Z') })
     expect(enrolled).toMatchObject({ created: true, status: 'pending', nextRunAt: at('2026-03-04T09:00:00.000Z') })
 
     clock.set('2026-03-03T09:30:00.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual([])
 
     clock.set('2026-03-04T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     clock.set('2026-03-05T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-04T09:00:00.000Z', '2026-03-05T09:00:00.000Z'])
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'ended', nextRunAt: null })
-    expect((await scheduler.getStatus()).counts.ended).toBeGreaterThanOrEqual(1)
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'ended', nextRunAt: null })
+    expect((await shared.scheduler.getStatus()).counts.ended).toBeGreaterThanOrEqual(1)
 
     clock.set('2026-03-07T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toHaveLength(2)
-    expect(await scheduler.upcoming(id)).toEqual([])
+    expect(await shared.scheduler.upcoming(id)).toEqual([])
   })
 
   test('a new startsAt before the first run moves the phase it gave: moved to a Wednesday, a weekly one runs on Wednesdays, as if enrolled so', async () => {
     clock.set('2026-03-02T08:00:00.000Z') // a Monday
     const id = await subscription('weekly')
     const given = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
-    await scheduler.enroll(given, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z'), anchor: at('2026-03-17T09:00:00.000Z') })
-    await expect(scheduler.reschedule(id, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-18T09:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-18T09:00:00.000Z'), at('2026-03-25T09:00:00.000Z')])
+    await shared.scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
+    await shared.scheduler.enroll(given, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z'), anchor: at('2026-03-17T09:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(id, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-18T09:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-18T09:00:00.000Z'), at('2026-03-25T09:00:00.000Z')])
     // An anchor given by the host stays: it, not the start, sets the weekday.
-    await expect(scheduler.reschedule(given, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-24T09:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(given, { startsAt: at('2026-03-18T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-24T09:00:00.000Z') })
     // Once it has run, its runs set the phase, whatever the start says.
     clock.set('2026-03-18T09:00:05.000Z')
-    await scheduler.runNow()
-    await expect(scheduler.reschedule(id, { startsAt: at('2026-03-19T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-25T09:00:00.000Z') })
+    await shared.scheduler.runNow()
+    await expect(shared.scheduler.reschedule(id, { startsAt: at('2026-03-19T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-25T09:00:00.000Z') })
   })
 
   test('enrolled with a time of day, then given a start: the start sets the phase, as if both were given at once (not the day it was enrolled)', async () => {
@@ -88,12 +78,12 @@ describe('enroll with startsAt and endsAt', () => {
     for (const [frequency, days] of Object.entries(expected)) {
       const atOnce = await subscription(frequency)
       const later = await subscription(frequency)
-      await scheduler.enroll(atOnce, { runAt: '09:00', startsAt })
-      await scheduler.enroll(later, { runAt: '09:00' })
-      await scheduler.reschedule(later, { startsAt })
+      await shared.scheduler.enroll(atOnce, { runAt: '09:00', startsAt })
+      await shared.scheduler.enroll(later, { runAt: '09:00' })
+      await shared.scheduler.reschedule(later, { startsAt })
       const slots = days.map((day) => at(`${day}T09:00:00.000Z`))
-      expect(await scheduler.upcoming(atOnce, { count: 3 }), frequency).toEqual(slots)
-      expect(await scheduler.upcoming(later, { count: 3 }), frequency).toEqual(slots)
+      expect(await shared.scheduler.upcoming(atOnce, { count: 3 }), frequency).toEqual(slots)
+      expect(await shared.scheduler.upcoming(later, { count: 3 }), frequency).toEqual(slots)
     }
   })
 
@@ -102,9 +92,9 @@ describe('enroll with startsAt and endsAt', () => {
     const enrolled = await subscription('yearly')
     const rescheduled = await subscription('yearly')
     const window = { startsAt: at('2027-03-31T10:00:00.000Z'), endsAt: at('2028-03-01T00:00:00.000Z') }
-    await expect(scheduler.enroll(enrolled, { runAt: '09:00', ...window })).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
-    await scheduler.enroll(rescheduled, { runAt: '09:00' })
-    await expect(scheduler.reschedule(rescheduled, window)).resolves.toEqual({ nextRunAt: null })
+    await expect(shared.scheduler.enroll(enrolled, { runAt: '09:00', ...window })).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await shared.scheduler.enroll(rescheduled, { runAt: '09:00' })
+    await expect(shared.scheduler.reschedule(rescheduled, window)).resolves.toEqual({ nextRunAt: null })
     for (const id of [enrolled, rescheduled]) {
       expect(logger.messages('warn')).toContainEqual(
         `Subscription ${id} has no slot between 2027-03-31T10:00:00.000Z and its endsAt, 2028-03-01T00:00:00.000Z: its first slot would be 2028-03-31T09:00:00.000Z, after its end, so it is ended at once and never called. ` +
@@ -117,44 +107,44 @@ describe('enroll with startsAt and endsAt', () => {
     clock.set('2026-03-02T08:00:00.000Z') // a Monday
     const weekly = await subscription('weekly')
     const monthly = await subscription('monthly')
-    await expect(scheduler.enroll(weekly, { runAt: '09:00', startsAt: at('2026-03-05T00:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2026-03-05T09:00:00.000Z') })
-    await scheduler.enroll(monthly, { runAt: '09:00', startsAt: at('2026-03-20T00:00:00.000Z') })
-    expect(await scheduler.upcoming(weekly, { count: 3 })).toEqual(['2026-03-05', '2026-03-12', '2026-03-19'].map((d) => at(`${d}T09:00:00.000Z`)))
-    expect(await scheduler.upcoming(monthly, { count: 2 })).toEqual(['2026-03-20', '2026-04-20'].map((d) => at(`${d}T09:00:00.000Z`)))
+    await expect(shared.scheduler.enroll(weekly, { runAt: '09:00', startsAt: at('2026-03-05T00:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    await shared.scheduler.enroll(monthly, { runAt: '09:00', startsAt: at('2026-03-20T00:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(weekly, { count: 3 })).toEqual(['2026-03-05', '2026-03-12', '2026-03-19'].map((d) => at(`${d}T09:00:00.000Z`)))
+    expect(await shared.scheduler.upcoming(monthly, { count: 2 })).toEqual(['2026-03-20', '2026-04-20'].map((d) => at(`${d}T09:00:00.000Z`)))
 
     clock.set('2026-03-05T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(weekly)).toEqual(['2026-03-05T09:00:00.000Z'])
-    expect((await scheduler.getSubscription(weekly)).nextRunAt).toEqual(at('2026-03-12T09:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(weekly)).nextRunAt).toEqual(at('2026-03-12T09:00:00.000Z'))
   })
 
   test('a monthly subscription enrolled on the 31st, after its time of day, keeps the 31st: Feb 28, then Mar 31, not the 28th from then on', async () => {
     clock.set('2027-01-31T10:00:00.000Z') // 09:00 has passed
     const id = await subscription('monthly')
-    const enrolled = await scheduler.enroll(id, { runAt: '09:00' })
+    const enrolled = await shared.scheduler.enroll(id, { runAt: '09:00' })
     expect(enrolled).toMatchObject({ nextRunAt: at('2027-02-28T09:00:00.000Z'), anchorAt: at('2027-01-31T10:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2027-02-28', '2027-03-31', '2027-04-30'].map((d) => at(`${d}T09:00:00.000Z`)))
+    expect(await shared.scheduler.upcoming(id, { count: 3 })).toEqual(['2027-02-28', '2027-03-31', '2027-04-30'].map((d) => at(`${d}T09:00:00.000Z`)))
     clock.set('2027-02-28T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2027-02-28T09:00:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2027-03-31T09:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2027-03-31T09:00:00.000Z'))
   })
 
   test('a weekly subscription whose start has passed takes its weekday from the start, not from the day it was enrolled', async () => {
     clock.set('2027-01-31T10:00:00.000Z') // a Sunday
     const id = await subscription('weekly')
     // Thursday 21 January.
-    await expect(scheduler.enroll(id, { startsAt: at('2027-01-21T09:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2027-02-04T09:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual(['2027-02-04', '2027-02-11'].map((d) => at(`${d}T09:00:00.000Z`)))
+    await expect(shared.scheduler.enroll(id, { startsAt: at('2027-01-21T09:00:00.000Z') })).resolves.toMatchObject({ nextRunAt: at('2027-02-04T09:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual(['2027-02-04', '2027-02-11'].map((d) => at(`${d}T09:00:00.000Z`)))
   })
 
   test('an end before the start, an unknown setting and a bad time of day are refused', async () => {
     const id = await subscription()
-    await expect(scheduler.enroll(id, { startsAt: at('2026-04-02T00:00:00Z'), endsAt: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/endsAt.*before startsAt/)
-    await expect(scheduler.enroll(id, { runAt: '7am' })).rejects.toThrow(ConfigurationError)
-    await expect(scheduler.enroll(id, { startAt: new Date() } as never)).rejects.toThrow(/unknown setting; did you mean `startsAt`\? Known settings:/)
-    await expect(scheduler.reschedule(id, { runat: '10:00' } as never)).rejects.toThrow(/unknown setting; did you mean `runAt`\? Known settings:/)
-    await expect(scheduler.enroll(id, { anchor: new Date('nope') })).rejects.toThrow(/anchor.*valid Date/)
+    await expect(shared.scheduler.enroll(id, { startsAt: at('2026-04-02T00:00:00Z'), endsAt: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/endsAt.*before startsAt/)
+    await expect(shared.scheduler.enroll(id, { runAt: '7am' })).rejects.toThrow(ConfigurationError)
+    await expect(shared.scheduler.enroll(id, { startAt: new Date() } as never)).rejects.toThrow(/unknown setting; did you mean `startsAt`\? Known settings:/)
+    await expect(shared.scheduler.reschedule(id, { runat: '10:00' } as never)).rejects.toThrow(/unknown setting; did you mean `runAt`\? Known settings:/)
+    await expect(shared.scheduler.enroll(id, { anchor: new Date('nope') })).rejects.toThrow(/anchor.*valid Date/)
   })
 })
 
@@ -162,38 +152,38 @@ describe('reschedule', () => {
   test('changes the time of day and zone, recomputes the next slot at once, and keeps a history line', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    const { nextRunAt } = await scheduler.reschedule(id, { runAt: '07:30', timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    const { nextRunAt } = await shared.scheduler.reschedule(id, { runAt: '07:30', timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })
     // Wednesdays at 07:30 in Berlin (CET, UTC+1).
     expect(nextRunAt).toEqual(at('2026-03-04T06:30:00.000Z'))
-    const details = await scheduler.getSubscription(id)
+    const details = await shared.scheduler.getSubscription(id)
     expect(details).toMatchObject({ runAt: '07:30', timezone: 'Europe/Berlin', nextRunAt, anchorAt: at('2026-03-04T12:00:00.000Z') })
     expect(details.history[0]).toMatchObject({ kind: 'rescheduled', slot: nextRunAt, detail: expect.stringContaining('runAt 07:30') })
 
     clock.set('2026-03-04T06:31:00.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-04T06:30:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
   })
 
   test('the history line names only the settings a reschedule changed: no "startsAt cleared" for a row that had none', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await scheduler.reschedule(id, { runAt: '08:00', startsAt: null, timezone: null })
-    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'runAt 08:00' })
-    await scheduler.reschedule(id, { runAt: '08:00', startsAt: null })
-    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'next slot recomputed' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.reschedule(id, { runAt: '08:00', startsAt: null, timezone: null })
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'runAt 08:00' })
+    await shared.scheduler.reschedule(id, { runAt: '08:00', startsAt: null })
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'next slot recomputed' })
   })
 
   test('a later time of day, set after the day\'s run, waits for the next day: one run per local day', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id)
-    await scheduler.runNow() // off-slot, at 08:00: it spends the day
+    await shared.scheduler.enroll(id)
+    await shared.scheduler.runNow() // off-slot, at 08:00: it spends the day
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
     clock.set('2026-03-02T08:30:00.000Z')
-    await expect(scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(id, { runAt: '17:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T17:00:00.000Z') })
   })
 
   test.each([
@@ -202,39 +192,39 @@ describe('reschedule', () => {
   ])("today's run not made yet keeps its day: rescheduled to 08:00 at %s, it is due at once", async (_when, now) => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     clock.set(now)
-    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
-    await scheduler.runNow()
+    await expect(shared.scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-02T08:00:00.000Z') })
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T08:00:00.000Z'))
   })
 
   test('a failed slot is not moved onto its day at another time: its calls carried its key, and a reschedule goes on from now', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     worker.on(id, { fail: new PermanentError('Worker answered 402: card declined', { status: 402 }) })
     clock.set('2026-03-02T09:00:05.000Z')
-    await scheduler.runNow()
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'failed' })
+    await shared.scheduler.runNow()
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'failed' })
     clock.set('2026-03-02T09:30:00.000Z')
-    await expect(scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T08:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(id, { runAt: '08:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T08:00:00.000Z') })
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
   })
 
   test('a late run spends the day of the slot it ran for, not the day it ran: a reschedule that changes nothing keeps the next slot', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     clock.set('2026-03-04T08:30:00.000Z') // the 2 March slot, run two days late, before the 4 March one
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
     const next = at('2026-03-04T09:00:00.000Z')
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(next)
-    await expect(scheduler.reschedule(id, { runAt: '09:00' })).resolves.toEqual({ nextRunAt: next })
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(next)
+    await expect(shared.scheduler.reschedule(id, { runAt: '09:00' })).resolves.toEqual({ nextRunAt: next })
     clock.set('2026-03-04T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-04T09:00:00.000Z'])
   })
 
@@ -244,16 +234,16 @@ describe('reschedule', () => {
     const monthly = await subscription('monthly')
     const unprocessed = await subscription('weekly')
     // Mondays and the 1st at 00:30 in Berlin: 18:30 the evening before in New York.
-    await scheduler.enroll(weekly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-03-01T23:30:00.000Z') })
-    await scheduler.enroll(monthly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-02-28T23:30:00.000Z') })
-    await scheduler.enroll(unprocessed, { timezone: 'Europe/Berlin', runAt: '00:30', startsAt: at('2026-03-08T23:30:00.000Z') }) // no anchor: Monday 9 March
+    await shared.scheduler.enroll(weekly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-03-01T23:30:00.000Z') })
+    await shared.scheduler.enroll(monthly, { timezone: 'Europe/Berlin', runAt: '00:30', anchor: at('2026-02-28T23:30:00.000Z') })
+    await shared.scheduler.enroll(unprocessed, { timezone: 'Europe/Berlin', runAt: '00:30', startsAt: at('2026-03-08T23:30:00.000Z') }) // no anchor: Monday 9 March
     const move = { timezone: 'America/New_York', runAt: '08:00' }
-    await expect(scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2026-03-02T13:00:00.000Z') }) // Monday 08:00 EST
-    await expect(scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2026-04-01T12:00:00.000Z') }) // 1 April 08:00 EDT
-    await expect(scheduler.reschedule(unprocessed, move)).resolves.toEqual({ nextRunAt: at('2026-03-09T12:00:00.000Z') }) // Monday 08:00 EDT
-    expect(await scheduler.upcoming(monthly, { count: 2 })).toEqual([at('2026-04-01T12:00:00.000Z'), at('2026-05-01T12:00:00.000Z')])
+    await expect(shared.scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2026-03-02T13:00:00.000Z') }) // Monday 08:00 EST
+    await expect(shared.scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2026-04-01T12:00:00.000Z') }) // 1 April 08:00 EDT
+    await expect(shared.scheduler.reschedule(unprocessed, move)).resolves.toEqual({ nextRunAt: at('2026-03-09T12:00:00.000Z') }) // Monday 08:00 EDT
+    expect(await shared.scheduler.upcoming(monthly, { count: 2 })).toEqual([at('2026-04-01T12:00:00.000Z'), at('2026-05-01T12:00:00.000Z')])
     // An anchor given with the new zone is taken as given.
-    await expect(scheduler.reschedule(weekly, { timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-04T07:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(weekly, { timezone: 'Europe/Berlin', anchor: at('2026-03-04T12:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-04T07:00:00.000Z') })
   })
 
   test('a new zone right after a run does not run the period again: the day just run stays spent in the new zone', async () => {
@@ -261,92 +251,92 @@ describe('reschedule', () => {
     const monthly = await subscription('monthly')
     const weekly = await subscription('weekly')
     // 08:00 on Thursday 1 April in Tokyo is still 31 March in Los Angeles.
-    for (const id of [monthly, weekly]) await scheduler.enroll(id, { timezone: 'Asia/Tokyo', runAt: '08:00', anchor: at('2027-03-31T23:00:00.000Z') })
+    for (const id of [monthly, weekly]) await shared.scheduler.enroll(id, { timezone: 'Asia/Tokyo', runAt: '08:00', anchor: at('2027-03-31T23:00:00.000Z') })
     clock.set('2027-03-31T23:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect([slots(monthly), slots(weekly)]).toEqual([['2027-03-31T23:00:00.000Z'], ['2027-03-31T23:00:00.000Z']])
     const move = { timezone: 'America/Los_Angeles' }
-    await expect(scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2027-05-01T15:00:00.000Z') }) // 1 May 08:00 PDT
-    await expect(scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2027-04-08T15:00:00.000Z') }) // Thursday 8 April
+    await expect(shared.scheduler.reschedule(monthly, move)).resolves.toEqual({ nextRunAt: at('2027-05-01T15:00:00.000Z') }) // 1 May 08:00 PDT
+    await expect(shared.scheduler.reschedule(weekly, move)).resolves.toEqual({ nextRunAt: at('2027-04-08T15:00:00.000Z') }) // Thursday 8 April
   })
 
   test('through two changes of zone between runs, the day run and the day skipped stay the local days they were', async () => {
     clock.set('2027-03-15T22:00:00.000Z')
     const ran = await subscription('daily')
-    await scheduler.enroll(ran, { runAt: '23:00' })
+    await shared.scheduler.enroll(ran, { runAt: '23:00' })
     clock.set('2027-03-15T23:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(ran)).toEqual(['2027-03-15T23:00:00.000Z']) // Monday 15 March, in UTC
     // 23:00 UTC on the 15th is already the 16th in Tokyo; the day spent is still the 15th.
-    await expect(scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-16T14:00:00.000Z') })
-    await expect(scheduler.reschedule(ran, { timezone: 'America/Los_Angeles' })).resolves.toEqual({ nextRunAt: at('2027-03-17T06:00:00.000Z') }) // 16 March, 23:00 PDT
-    await scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })
-    await expect(scheduler.reschedule(ran, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-16T23:00:00.000Z') }) // back in UTC: the 16th is not spent
+    await expect(shared.scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-16T14:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(ran, { timezone: 'America/Los_Angeles' })).resolves.toEqual({ nextRunAt: at('2027-03-17T06:00:00.000Z') }) // 16 March, 23:00 PDT
+    await shared.scheduler.reschedule(ran, { timezone: 'Asia/Tokyo' })
+    await expect(shared.scheduler.reschedule(ran, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-16T23:00:00.000Z') }) // back in UTC: the 16th is not spent
 
     clock.set('2027-03-20T12:00:00.000Z')
     const skipped = await subscription('daily')
-    await scheduler.enroll(skipped, { runAt: '23:00' })
-    await expect(scheduler.skipNext(skipped)).resolves.toEqual({ skipped: at('2027-03-20T23:00:00.000Z'), nextRunAt: at('2027-03-21T23:00:00.000Z') })
-    await expect(scheduler.reschedule(skipped, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-21T14:00:00.000Z') })
-    await expect(scheduler.reschedule(skipped, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-21T23:00:00.000Z') }) // the 20th stays skipped
+    await shared.scheduler.enroll(skipped, { runAt: '23:00' })
+    await expect(shared.scheduler.skipNext(skipped)).resolves.toEqual({ skipped: at('2027-03-20T23:00:00.000Z'), nextRunAt: at('2027-03-21T23:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(skipped, { timezone: 'Asia/Tokyo' })).resolves.toEqual({ nextRunAt: at('2027-03-21T14:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(skipped, { timezone: null })).resolves.toEqual({ nextRunAt: at('2027-03-21T23:00:00.000Z') }) // the 20th stays skipped
   })
 
   test('is refused while a call for the subscription is in flight', async () => {
     const id = await subscription()
-    await scheduler.enroll(id)
+    await shared.scheduler.enroll(id)
     worker.on(id, { delayMs: 1500 })
     // Counted before the run starts: its call may be made before runSubscription() resolves.
     const before = worker.calls.length
-    const run = await scheduler.runSubscription(id, { wait: false })
+    const run = await shared.scheduler.runSubscription(id, { wait: false })
     await worker.waitForCalls(before + 1)
-    await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
-    await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
+    await expect(shared.scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
+    await expect(shared.scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
     // A second run on demand would call nothing: it is refused, and no empty run is recorded.
-    const runs = (await scheduler.listRuns({ limit: 1000 })).length
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/a call for it is queued or in flight \(status 'queued'\).*once its run has called it and recorded the outcome/)
-    await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionBusyError)
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
+    await expect(shared.scheduler.runSubscription(id)).rejects.toThrow(/a call for it is queued or in flight \(status 'queued'\).*once its run has called it and recorded the outcome/)
+    await expect(shared.scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionBusyError)
     // Which subscription, as data: a host's wrapper answers 409 for it without parsing the message.
-    await expect(scheduler.skipNext(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_BUSY', subscriptionId: id })
-    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
+    await expect(shared.scheduler.skipNext(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_BUSY', subscriptionId: id })
+    expect(await shared.scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     const { finishedAt } = await waitForRun(run.runId)
     expect(finishedAt).not.toBeNull()
-    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toHaveProperty('nextRunAt')
+    await expect(shared.scheduler.reschedule(id, { runAt: '10:00' })).resolves.toHaveProperty('nextRunAt')
   })
 
   test('asked several times at once (a double click, two replicas), one run calls the subscription; the others are refused as busy and record no run', async () => {
     const id = await subscription()
-    await scheduler.enroll(id)
+    await shared.scheduler.enroll(id)
     worker.on(id, { delayMs: 1000 }) // the first call is still in flight when the others are asked
     const before = worker.callsFor(id).length
-    const runs = (await scheduler.listRuns({ limit: 1000 })).length
-    const asked = await Promise.allSettled(Array.from({ length: 4 }, () => scheduler.runSubscription(id)))
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
+    const asked = await Promise.allSettled(Array.from({ length: 4 }, () => shared.scheduler.runSubscription(id)))
     const ran = asked.filter((r): r is PromiseFulfilledResult<FinishedRunSummary> => r.status === 'fulfilled')
     const refused = asked.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     expect(ran.map((r) => r.value.processed)).toEqual([1])
     expect(refused).toHaveLength(3)
     for (const r of refused) expect(r.reason).toBeInstanceOf(SubscriptionBusyError)
     expect(worker.callsFor(id).length - before).toBe(1)
-    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs + 1)
+    expect(await shared.scheduler.listRuns({ limit: 1000 })).toHaveLength(runs + 1)
   })
 
   test('an end already passed ends the subscription; moving the end later brings it back', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await expect(scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: null })
-    expect((await scheduler.getSubscription(id)).status).toBe('ended')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await expect(shared.scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: null })
+    expect((await shared.scheduler.getSubscription(id)).status).toBe('ended')
     // Said, in case the year was wrong: nothing else tells that its calls have stopped.
     const said = `Subscription ${id}: its endsAt, 2026-03-01T00:00:00.000Z, is already past, so it has ended and none of its slots will be called. ` +
       'If that is not what you meant, reschedule(id, { endsAt: <a later instant> }) or { endsAt: null } gives it slots again.'
     expect(options.logger.messages('warn')).toContain(said)
-    await expect(scheduler.reschedule(id, { endsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
-    expect((await scheduler.getSubscription(id)).status).toBe('pending')
+    await expect(shared.scheduler.reschedule(id, { endsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    expect((await shared.scheduler.getSubscription(id)).status).toBe('pending')
     // enroll() with the same past end says it too; a future end says nothing.
     const other = await subscription()
-    await scheduler.enroll(other, { runAt: '09:00', endsAt: at('2026-03-01T00:00:00.000Z') })
+    await shared.scheduler.enroll(other, { runAt: '09:00', endsAt: at('2026-03-01T00:00:00.000Z') })
     expect(options.logger.messages('warn')).toContain(said.replace(id, other))
     const warned = options.logger.messages('warn').length
-    await scheduler.reschedule(id, { endsAt: at('2026-04-01T00:00:00.000Z') })
+    await shared.scheduler.reschedule(id, { endsAt: at('2026-04-01T00:00:00.000Z') })
     expect(options.logger.messages('warn').slice(warned).filter((m) => m.includes('is already past'))).toEqual([])
   })
 
@@ -355,10 +345,10 @@ describe('reschedule', () => {
     const id = await subscription()
     const warned = options.logger.messages('warn').length
     // new Date('2027-03-31') is 30 March in New York: a monthly run meant for the 31st runs on the 30th.
-    await scheduler.enroll(id, { timezone: 'America/New_York', anchor: new Date('2027-03-31') })
-    await scheduler.reschedule(id, { anchor: new Date('2027-03-31T13:00:00Z') })
-    await scheduler.reschedule(id, { timezone: 'Asia/Kolkata', anchor: new Date('2027-03-31') })
-    await scheduler.reschedule(id, { timezone: 'Pacific/Honolulu', anchor: new Date('2027-01-31') })
+    await shared.scheduler.enroll(id, { timezone: 'America/New_York', anchor: new Date('2027-03-31') })
+    await shared.scheduler.reschedule(id, { anchor: new Date('2027-03-31T13:00:00Z') })
+    await shared.scheduler.reschedule(id, { timezone: 'Asia/Kolkata', anchor: new Date('2027-03-31') })
+    await shared.scheduler.reschedule(id, { timezone: 'Pacific/Honolulu', anchor: new Date('2027-01-31') })
     expect(options.logger.messages('warn').slice(warned).filter((m) => m.includes('midnight UTC'))).toEqual([
       `Subscription ${id}: its anchor, 2027-03-31T00:00:00.000Z, is midnight UTC (what new Date('2027-03-31') gives), which is 2027-03-30 in America/New_York, ` +
         'and that local date sets its phase. If you meant 2027-03-31, pass an instant inside that local day, such as its slot.',
@@ -370,35 +360,35 @@ describe('reschedule', () => {
   test('an ended subscription stays ended through a pause and a resume: no call after its end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })
-    await expect(scheduler.pause(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
-    await expect(scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })).resolves.toMatchObject({ status: 'ended', nextRunAt: null, pausedUntil: null })
-    await expect(scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.reschedule(id, { endsAt: at('2026-03-01T00:00:00.000Z') })
+    await expect(shared.scheduler.pause(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
+    await expect(shared.scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })).resolves.toMatchObject({ status: 'ended', nextRunAt: null, pausedUntil: null })
+    await expect(shared.scheduler.resume(id)).resolves.toMatchObject({ status: 'ended', nextRunAt: null })
     clock.set('2026-03-02T09:00:05.000Z')
-    await scheduler.runNow()
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/it has ended \(its endsAt, 2026-03-01T00:00:00.000Z, has passed\)\. reschedule\(id, \{ endsAt/)
-    await expect(scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionStateError)
-    await expect(scheduler.runSubscription(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_STATE', subscriptionId: id })
+    await shared.scheduler.runNow()
+    await expect(shared.scheduler.runSubscription(id)).rejects.toThrow(/it has ended \(its endsAt, 2026-03-01T00:00:00.000Z, has passed\)\. reschedule\(id, \{ endsAt/)
+    await expect(shared.scheduler.runSubscription(id)).rejects.toBeInstanceOf(SubscriptionStateError)
+    await expect(shared.scheduler.runSubscription(id)).rejects.toMatchObject({ code: 'SUBSCRIPTION_STATE', subscriptionId: id })
     expect(slots(id)).toEqual([])
-    expect((await scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
+    expect((await shared.scheduler.getSubscription(id)).history.map((h) => h.kind)).not.toContain('paused')
   })
 
   test('pausing a subscription already paused that way (until resumed, or until the same instant) changes nothing, and the history says so once', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()
-    await scheduler.enroll(id, { runAt: '09:00' })
-    const first = await scheduler.pause(id)
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    const first = await shared.scheduler.pause(id)
     clock.set('2026-03-02T08:30:00.000Z')
-    const again = await scheduler.pause(id)
+    const again = await shared.scheduler.pause(id)
     expect(again).toMatchObject({ status: 'paused', updatedAt: first.updatedAt })
     expect(again.history.map((h) => h.kind)).toEqual(['paused'])
     // Paused until an instant, a plain pause is a change (until resumed, now): it is recorded.
     // The same pause until that instant again is not.
-    await scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
-    const same = await scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
+    await shared.scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
+    const same = await shared.scheduler.pause(id, { until: at('2026-03-10T00:00:00.000Z') })
     expect(same.history.map((h) => h.kind)).toEqual(['paused', 'paused'])
-    const open = await scheduler.pause(id)
+    const open = await shared.scheduler.pause(id)
     expect(open).toMatchObject({ status: 'paused', pausedUntil: null })
     expect(open.history.map((h) => h.kind)).toEqual(['paused', 'paused', 'paused'])
   })
@@ -406,44 +396,44 @@ describe('reschedule', () => {
   test('runSubscription() refuses a paused or inactive subscription, saying why and what to do, and records no run; resumed, it runs', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()
-    await scheduler.enroll(id, { runAt: '09:00' })
-    const runs = (await scheduler.listRuns({ limit: 1000 })).length
-    await scheduler.pause(id)
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/is paused \(until resumed\), and a paused subscription is not called\. resume\(id\) first/)
-    await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
-    await expect(scheduler.runSubscription(id, { wait: false })).rejects.toThrow(/is paused \(until 2026-03-05T00:00:00\.000Z\)/)
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
+    await shared.scheduler.pause(id)
+    await expect(shared.scheduler.runSubscription(id)).rejects.toThrow(/is paused \(until resumed\), and a paused subscription is not called\. resume\(id\) first/)
+    await shared.scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    await expect(shared.scheduler.runSubscription(id, { wait: false })).rejects.toThrow(/is paused \(until 2026-03-05T00:00:00\.000Z\)/)
     // Paused for failing in a row, the way out is retryFailed().
-    await db.pool.query(`UPDATE subscription_processing SET paused_reason = 'failures', paused_until = NULL WHERE subscription_id = $1`, [id])
-    await expect(scheduler.runSubscription(id)).rejects.toThrow(/paused after failing in a row \(pauseAfterConsecutiveFailures\)\. retryFailed\(\{ subscriptionIds: \[id\] \}\)/)
-    await scheduler.resume(id)
-    await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
-    const inactive = scheduler.runSubscription(id)
+    await shared.db.pool.query(`UPDATE subscription_processing SET paused_reason = 'failures', paused_until = NULL WHERE subscription_id = $1`, [id])
+    await expect(shared.scheduler.runSubscription(id)).rejects.toThrow(/paused after failing in a row \(pauseAfterConsecutiveFailures\)\. retryFailed\(\{ subscriptionIds: \[id\] \}\)/)
+    await shared.scheduler.resume(id)
+    await shared.db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+    const inactive = shared.scheduler.runSubscription(id)
     await expect(inactive).rejects.toBeInstanceOf(SubscriptionStateError)
     await expect(inactive).rejects.toThrow(/inactive in subscriptions \(active = false\).*Set active = true/)
-    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
+    expect(await shared.scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     expect(slots(id)).toEqual([])
 
-    await db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
-    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    await shared.db.pool.query(`UPDATE subscriptions SET active = true WHERE id = $1`, [id])
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
   test('an unknown subscription is a NotFoundError; a bad id a ConfigurationError', async () => {
-    await expect(scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
-    await expect(scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)
+    await expect(shared.scheduler.reschedule('00000000-0000-4000-8000-000000000000', { runAt: '10:00' })).rejects.toThrow(NotFoundError)
+    await expect(shared.scheduler.reschedule('nope', { runAt: '10:00' })).rejects.toThrow(ConfigurationError)
     // retryFailed() takes a list: a single id, or a bad one in it, rejects naming it.
-    await expect(scheduler.retryFailed({ subscriptionIds: '00000000-0000-4000-8000-000000000000' as never })).rejects.toThrow(/`subscriptionIds`.*expected an array of UUIDs/)
-    await expect(scheduler.retryFailed({ subscriptionIds: ['nope'] })).rejects.toMatchObject({ option: 'subscriptionIds[0]' })
+    await expect(shared.scheduler.retryFailed({ subscriptionIds: '00000000-0000-4000-8000-000000000000' as never })).rejects.toThrow(/`subscriptionIds`.*expected an array of UUIDs/)
+    await expect(shared.scheduler.retryFailed({ subscriptionIds: ['nope'] })).rejects.toMatchObject({ option: 'subscriptionIds[0]' })
     // An id with no row (a typo) is named, and no run starts: not a run that "found nothing failing".
     const known = await subscription('daily')
-    await scheduler.enroll(known)
-    const runs = (await scheduler.listRuns({ limit: 1000 })).length
+    await shared.scheduler.enroll(known)
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
     const typo = '00000000-0000-4000-8000-00000000000a'
-    const refused = scheduler.retryFailed({ subscriptionIds: [known, typo] })
+    const refused = shared.scheduler.retryFailed({ subscriptionIds: [known, typo] })
     await expect(refused).rejects.toThrow(NotFoundError)
     await expect(refused).rejects.toMatchObject({ subscriptionId: typo, runId: undefined })
     await expect(refused).rejects.toThrow(`Subscription ${typo} is not enrolled (no subscription_processing row), so there is no failed slot to retry`)
-    expect((await scheduler.listRuns({ limit: 1000 })).length).toBe(runs)
+    expect((await shared.scheduler.listRuns({ limit: 1000 })).length).toBe(runs)
   })
 })
 
@@ -451,17 +441,17 @@ describe('reschedule', () => {
 async function callInFlight(settings: Parameters<SubscriptionScheduler['enroll']>[1]) {
   clock.set('2026-03-02T08:00:00.000Z')
   const id = await subscription('daily')
-  await scheduler.enroll(id, settings)
+  await shared.scheduler.enroll(id, settings)
   worker.on(id, { delayMs: 1500 })
   const before = worker.calls.length
-  const run = await scheduler.runSubscription(id, { wait: false })
+  const run = await shared.scheduler.runSubscription(id, { wait: false })
   await worker.waitForCalls(before + 1)
   return { id, run }
 }
 
 async function waitForRun(runId: string) {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    const run = await scheduler.getRun(runId)
+    const run = await shared.scheduler.getRun(runId)
     if (run.finishedAt) return run
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -472,43 +462,43 @@ describe('pause until', () => {
   test('resumes by itself at the instant given, and replays none of the slots it missed', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    const paused = await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    const paused = await shared.scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
     expect(paused).toMatchObject({ status: 'paused', pausedUntil: at('2026-03-05T00:00:00.000Z'), nextRunAt: at('2026-03-05T09:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-05T09:00:00.000Z'), at('2026-03-06T09:00:00.000Z')])
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-05T09:00:00.000Z'), at('2026-03-06T09:00:00.000Z')])
 
     clock.set('2026-03-03T09:05:00.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual([])
 
     clock.set('2026-03-05T08:00:00.000Z')
-    await scheduler.runNow()
-    const resumed = await scheduler.getSubscription(id)
+    await shared.scheduler.runNow()
+    const resumed = await shared.scheduler.getSubscription(id)
     expect(resumed).toMatchObject({ status: 'pending', pausedUntil: null, nextRunAt: at('2026-03-05T09:00:00.000Z') })
     expect(resumed.history.map((h) => h.kind)).toEqual(['resumed', 'paused'])
 
     clock.set('2026-03-05T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-05T09:00:00.000Z'])
   })
 
   test('paused until an instant, then paused until resumed, then resumed: the slots from now on run again, not from the first pause\'s end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
     // Open-ended now: the first pause's end no longer holds its slots back.
-    expect(await scheduler.pause(id)).toMatchObject({ status: 'paused', pausedUntil: null, nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    expect(await shared.scheduler.pause(id)).toMatchObject({ status: 'paused', pausedUntil: null, nextRunAt: at('2026-03-02T09:00:00.000Z') })
     clock.set('2026-03-03T08:00:00.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual([])
     // The slot of 2 March fell due during the pause: it is not replayed.
-    await scheduler.resume(id)
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-03T09:00:00.000Z') })
-    await scheduler.runNow()
+    await shared.scheduler.resume(id)
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual([])
     clock.set('2026-03-03T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-03T09:00:00.000Z'])
   })
 
@@ -516,30 +506,30 @@ describe('pause until', () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const forgiven = await subscription('daily')
     const owed = await subscription('daily')
-    await scheduler.enroll(forgiven, { runAt: '09:00' })
-    await scheduler.enroll(owed, { runAt: '09:00' })
-    await scheduler.pause(forgiven)
+    await shared.scheduler.enroll(forgiven, { runAt: '09:00' })
+    await shared.scheduler.enroll(owed, { runAt: '09:00' })
+    await shared.scheduler.pause(forgiven)
     // 09:30: the 09:00 slot of `owed` is due, and no sweep has taken it when it is paused.
     clock.set('2026-03-02T09:30:00.000Z')
-    await scheduler.pause(owed)
+    await shared.scheduler.pause(owed)
     clock.set('2026-03-04T12:00:00.000Z')
-    const resumed = await scheduler.resume(forgiven)
+    const resumed = await shared.scheduler.resume(forgiven)
     expect(resumed).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
     expect(resumed.history[0]).toMatchObject({ kind: 'resumed', slot: at('2026-03-05T09:00:00.000Z') })
-    expect(await scheduler.resume(owed)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-02T09:00:00.000Z') })
-    await scheduler.runNow()
+    expect(await shared.scheduler.resume(owed)).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    await shared.scheduler.runNow()
     expect(slots(forgiven)).toEqual([])
     expect(slots(owed)).toEqual(['2026-03-02T09:00:00.000Z'])
-    expect((await scheduler.getSubscription(owed)).nextRunAt).toEqual(at('2026-03-05T09:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(owed)).nextRunAt).toEqual(at('2026-03-05T09:00:00.000Z'))
   })
 
   test('resumed by hand before its end, the slots from now on run again', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
     clock.set('2026-03-04T12:00:00.000Z')
-    const resumed = await scheduler.resume(id)
+    const resumed = await shared.scheduler.resume(id)
     expect(resumed).toMatchObject({ status: 'pending', pausedUntil: null, nextRunAt: at('2026-03-05T09:00:00.000Z') })
     expect(resumed.history[0]).toMatchObject({ kind: 'resumed', detail: expect.stringContaining('before its pause ended') })
   })
@@ -547,60 +537,60 @@ describe('pause until', () => {
   test('a weekly subscription never processed keeps its weekday across a pause that ends on another day', async () => {
     clock.set('2026-03-02T08:00:00.000Z') // Monday
     const id = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00' }) // first slot: today, a Monday
-    const paused = await scheduler.pause(id, { until: at('2026-03-08T12:00:00.000Z') }) // a Sunday
+    await shared.scheduler.enroll(id, { runAt: '09:00' }) // first slot: today, a Monday
+    const paused = await shared.scheduler.pause(id, { until: at('2026-03-08T12:00:00.000Z') }) // a Sunday
     expect(paused.nextRunAt).toEqual(at('2026-03-09T09:00:00.000Z'))
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
   })
 
   test('paused while its call is in flight: the success is recorded, the row stays paused, and resume() does not call that slot again', async () => {
     const { id, run } = await callInFlight({ runAt: '09:00' })
-    await scheduler.pause(id)
+    await shared.scheduler.pause(id)
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1, skipped: 0 })
     // Off-slot at 08:00: the 09:00 slot of that day is spent too.
     const next = at('2026-03-03T09:00:00.000Z')
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'manual', lastRunAt: at('2026-03-02T08:00:00.000Z'), nextRunAt: next })
-    await scheduler.resume(id)
-    await scheduler.runNow()
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'manual', lastRunAt: at('2026-03-02T08:00:00.000Z'), nextRunAt: next })
+    await shared.scheduler.resume(id)
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
   })
 
   test('paused while its call is in flight, it still refuses a reschedule or a skip until the call has settled', async () => {
     const { id, run } = await callInFlight({ runAt: '09:00' })
-    await scheduler.pause(id)
+    await shared.scheduler.pause(id)
     // Its status says paused; inFlight says a job still holds it, as the refusals below do.
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', inFlight: true })
-    await expect(scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
-    await expect(scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'paused', inFlight: true })
+    await expect(shared.scheduler.reschedule(id, { runAt: '10:00' })).rejects.toThrow(SubscriptionBusyError)
+    await expect(shared.scheduler.skipNext(id)).rejects.toThrow(SubscriptionBusyError)
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
-    expect(await scheduler.getSubscription(id)).toMatchObject({ inFlight: false })
-    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', runAt: '10:00', nextRunAt: at('2026-03-03T10:00:00.000Z') })
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ inFlight: false })
+    await expect(shared.scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'paused', runAt: '10:00', nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
   test('paused until an instant while its call is in flight: the success keeps the first slot after the pause', async () => {
     const { id, run } = await callInFlight({ runAt: '09:00' })
-    await scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
+    await shared.scheduler.pause(id, { until: at('2026-03-05T00:00:00.000Z') })
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1 })
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'paused', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'paused', nextRunAt: at('2026-03-05T09:00:00.000Z') })
   })
 
   test('paused and resumed while its call is in flight: a sweep meanwhile does not call it again, and the success is recorded', async () => {
     const { id, run } = await callInFlight({}) // due at the next sweep
-    await scheduler.pause(id)
-    await scheduler.resume(id)
-    await expect(scheduler.runNow()).resolves.toMatchObject({ processed: 0 })
+    await shared.scheduler.pause(id)
+    await shared.scheduler.resume(id)
+    await expect(shared.scheduler.runNow()).resolves.toMatchObject({ processed: 0 })
     expect(await waitForRun(run.runId)).toMatchObject({ successful: 1, skipped: 0 })
     expect(slots(id)).toEqual(['2026-03-02T08:00:00.000Z'])
-    expect(await scheduler.getSubscription(id)).toMatchObject({ status: 'completed', lastRunAt: at('2026-03-02T08:00:00.000Z') })
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'completed', lastRunAt: at('2026-03-02T08:00:00.000Z') })
   })
 
   test('an instant not in the future is refused', async () => {
     const id = await subscription()
-    await scheduler.enroll(id)
-    await expect(scheduler.pause(id, { until: at('2000-01-01T00:00:00.000Z') })).rejects.toThrow(/until.*not in the future/)
-    await expect(scheduler.pause(id, { until: 'tomorrow' as never })).rejects.toThrow(ConfigurationError)
-    await expect(scheduler.pause(id, { until: new Date('tomorrow') })).rejects.toThrow(/until.*got an invalid Date/)
+    await shared.scheduler.enroll(id)
+    await expect(shared.scheduler.pause(id, { until: at('2000-01-01T00:00:00.000Z') })).rejects.toThrow(/until.*not in the future/)
+    await expect(shared.scheduler.pause(id, { until: 'tomorrow' as never })).rejects.toThrow(ConfigurationError)
+    await expect(shared.scheduler.pause(id, { until: new Date('tomorrow') })).rejects.toThrow(/until.*got an invalid Date/)
   })
 })
 
@@ -608,84 +598,84 @@ describe('skipNext and upcoming', () => {
   test('skipping moves to the slot after; the skip is in the history; the skipped slot is never called', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00', anchor: at('2026-03-02T09:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
-    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-02T09:00:00.000Z'), nextRunAt: at('2026-03-09T09:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
-    expect((await scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'skipped', slot: at('2026-03-02T09:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00', anchor: at('2026-03-02T09:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-02T09:00:00.000Z'), nextRunAt: at('2026-03-09T09:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-09T09:00:00.000Z'), at('2026-03-16T09:00:00.000Z')])
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'skipped', slot: at('2026-03-02T09:00:00.000Z') })
 
     clock.set('2026-03-02T09:00:05.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual([])
   })
 
   test('a skipped slot stays skipped when the subscription is rescheduled afterwards', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await scheduler.skipNext(id)
-    await expect(scheduler.reschedule(id, { endsAt: at('2026-12-31T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-03T09:00:00.000Z') })
-    await expect(scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.skipNext(id)
+    await expect(shared.scheduler.reschedule(id, { endsAt: at('2026-12-31T00:00:00.000Z') })).resolves.toEqual({ nextRunAt: at('2026-03-03T09:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(id, { runAt: '10:00' })).resolves.toEqual({ nextRunAt: at('2026-03-03T10:00:00.000Z') })
   })
 
   test('a reschedule whose next slot comes before a skipped one says that the skip no longer applies; upcoming shows the slot again', async () => {
     clock.set('2026-03-02T08:00:00.000Z') // a Monday
     const id = await subscription('weekly')
-    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
-    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-16T09:00:00.000Z'), nextRunAt: at('2026-03-23T09:00:00.000Z') })
-    await expect(scheduler.reschedule(id, { startsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
-    const { history } = await scheduler.getSubscription(id)
+    await shared.scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-16T00:00:00.000Z') })
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-16T09:00:00.000Z'), nextRunAt: at('2026-03-23T09:00:00.000Z') })
+    await expect(shared.scheduler.reschedule(id, { startsAt: null })).resolves.toEqual({ nextRunAt: at('2026-03-02T09:00:00.000Z') })
+    const { history } = await shared.scheduler.getSubscription(id)
     expect(history.find((h) => h.kind === 'rescheduled')).toMatchObject({ detail: expect.stringContaining('the skip of 2026-03-16T09:00:00.000Z no longer applies') })
-    expect(await scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
+    expect(await shared.scheduler.upcoming(id, { count: 3 })).toEqual(['2026-03-02', '2026-03-09', '2026-03-16'].map((d) => at(`${d}T09:00:00.000Z`)))
     // Said once: a later reschedule lifts nothing more, and does not send anyone to skip it again.
-    await scheduler.reschedule(id, { runAt: '10:00' })
-    const lifted = (await scheduler.getSubscription(id)).history.filter((h) => h.detail?.includes('no longer applies'))
+    await shared.scheduler.reschedule(id, { runAt: '10:00' })
+    const lifted = (await shared.scheduler.getSubscription(id)).history.filter((h) => h.detail?.includes('no longer applies'))
     expect(lifted).toHaveLength(1)
   })
 
   test('a skipped slot stays skipped after runSubscription(): the run on demand does not bring it back', async () => {
     clock.set('2026-03-02T10:00:00.000Z') // today's 09:00 has passed
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    await expect(scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-03T09:00:00.000Z'), nextRunAt: at('2026-03-04T09:00:00.000Z') })
-    await expect(scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-03T09:00:00.000Z'), nextRunAt: at('2026-03-04T09:00:00.000Z') })
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, successful: 1 })
     expect(slots(id)).toEqual(['2026-03-02T10:00:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-04T09:00:00.000Z'))
-    expect(await scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-04T09:00:00.000Z'), at('2026-03-05T09:00:00.000Z')])
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-04T09:00:00.000Z'))
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-04T09:00:00.000Z'), at('2026-03-05T09:00:00.000Z')])
   })
 
   test('a subscription never processed runs at the next fire of the registered schedule, whoever asks', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id)
+    await shared.scheduler.enroll(id)
     // An admin process with another cron, that leaves the schedule alone: the registered one fires.
-    const admin = createSubscriptionScheduler(db.pool, { ...options, cron: '30 6 * * *', schedule: false })
+    const admin = createSubscriptionScheduler(shared.db.pool, { ...options, cron: '30 6 * * *', schedule: false })
     expect(await admin.upcoming(id, { count: 2 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
   })
 
   test('after a first run that failed, upcoming lists its retry, then no second slot on that local day', async () => {
     clock.set('2026-03-02T07:05:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id)
+    await shared.scheduler.enroll(id)
     worker.on(id, { fail: new PermanentError('down for maintenance'), failTimes: 1 })
-    await scheduler.runNow() // off-slot, at 07:05, and it fails for good
-    const promised = await scheduler.upcoming(id, { count: 3 })
+    await shared.scheduler.runNow() // off-slot, at 07:05, and it fails for good
+    const promised = await shared.scheduler.upcoming(id, { count: 3 })
     expect(promised).toEqual([at('2026-03-02T07:05:00.000Z'), at('2026-03-03T09:00:00.000Z'), at('2026-03-04T09:00:00.000Z')])
     clock.set('2026-03-02T07:30:00.000Z')
-    await scheduler.retryFailed({ subscriptionIds: [id] })
+    await shared.scheduler.retryFailed({ subscriptionIds: [id] })
     expect(slots(id)).toEqual(['2026-03-02T07:05:00.000Z', '2026-03-02T07:05:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(promised[1])
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(promised[1])
   })
 
   test('upcoming respects the end, a pause without end, and checks its count', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00', endsAt: at('2026-03-03T23:00:00.000Z') })
-    expect(await scheduler.upcoming(id, { count: 10 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
-    await scheduler.pause(id)
-    expect(await scheduler.upcoming(id)).toEqual([])
-    await expect(scheduler.upcoming(id, { count: 0 })).rejects.toThrow(/count/)
-    await expect(scheduler.upcoming('00000000-0000-4000-8000-000000000000')).rejects.toThrow(NotFoundError)
+    await shared.scheduler.enroll(id, { runAt: '09:00', endsAt: at('2026-03-03T23:00:00.000Z') })
+    expect(await shared.scheduler.upcoming(id, { count: 10 })).toEqual([at('2026-03-02T09:00:00.000Z'), at('2026-03-03T09:00:00.000Z')])
+    await shared.scheduler.pause(id)
+    expect(await shared.scheduler.upcoming(id)).toEqual([])
+    await expect(shared.scheduler.upcoming(id, { count: 0 })).rejects.toThrow(/count/)
+    await expect(shared.scheduler.upcoming('00000000-0000-4000-8000-000000000000')).rejects.toThrow(NotFoundError)
   })
 })
 
@@ -693,19 +683,19 @@ describe('backfill', () => {
   test('one call per slot in the range, oldest first, each with its own key; next_run_at stays', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
-    const before = await scheduler.getSubscription(id)
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    const before = await shared.scheduler.getSubscription(id)
     clock.set('2026-03-10T12:00:00.000Z')
     // The third slot fails once: its retry comes before the fourth slot.
     worker.on((r) => r.subscriptionId === id && r.scheduledFor === '2026-02-24T09:00:00.000Z', { fail: new RetryableError('busy', { status: 503 }), failTimes: 1 })
-    const summary = await scheduler.backfill(id, { from: at('2026-02-22T00:00:00.000Z'), to: at('2026-02-26T09:00:00.000Z') })
+    const summary = await shared.scheduler.backfill(id, { from: at('2026-02-22T00:00:00.000Z'), to: at('2026-02-26T09:00:00.000Z') })
     expect(summary).toMatchObject({ trigger: 'backfill', processed: 5, successful: 5, failed: 0, retried: 1 })
     const calls = worker.callsFor(id)
     expect(calls.map((c) => [c.scheduledFor.slice(0, 10), c.attempt])).toEqual([
       ['2026-02-22', 1], ['2026-02-23', 1], ['2026-02-24', 1], ['2026-02-24', 2], ['2026-02-25', 1], ['2026-02-26', 1],
     ])
     expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(5)
-    const after = await scheduler.getSubscription(id)
+    const after = await shared.scheduler.getSubscription(id)
     expect(after.nextRunAt).toEqual(before.nextRunAt)
     expect(after.history[0]).toMatchObject({ kind: 'backfill', detail: expect.stringContaining('5 slots') })
   })
@@ -713,12 +703,12 @@ describe('backfill', () => {
   test("a backfill keeps within the subscription's own start and end; a range it refuses is said even while another backfill runs", async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-03T00:00:00.000Z'), endsAt: at('2026-03-05T23:00:00.000Z') })
+    await shared.scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-03T00:00:00.000Z'), endsAt: at('2026-03-05T23:00:00.000Z') })
     worker.on(id, { delayMs: 500 })
-    const { runId } = await scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-08T00:00:00.000Z'), wait: false })
+    const { runId } = await shared.scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-08T00:00:00.000Z'), wait: false })
     // The range is wrong whatever else runs: that is what is said, not that a backfill is running.
-    await expect(scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-11T00:00:00.000Z') })).rejects.toThrow(/is in the future/)
-    await expect(scheduler.backfill(id, { form: at('2026-03-01T00:00:00.000Z') } as never)).rejects.toThrow(/unknown option of backfill\(\); did you mean `from`\?; it takes from, to and wait/)
+    await expect(shared.scheduler.backfill(id, { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-11T00:00:00.000Z') })).rejects.toThrow(/is in the future/)
+    await expect(shared.scheduler.backfill(id, { form: at('2026-03-01T00:00:00.000Z') } as never)).rejects.toThrow(/unknown option of backfill\(\); did you mean `from`\?; it takes from, to and wait/)
     await waitForRun(runId)
     expect(slots(id)).toEqual(['2026-03-03T09:00:00.000Z', '2026-03-04T09:00:00.000Z', '2026-03-05T09:00:00.000Z'])
   })
@@ -727,12 +717,12 @@ describe('backfill', () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const failedFirst = await subscription('monthly')
     const succeededFirst = await subscription('monthly')
-    for (const id of [failedFirst, succeededFirst]) await scheduler.enroll(id)
+    for (const id of [failedFirst, succeededFirst]) await shared.scheduler.enroll(id)
     worker.on(failedFirst, { fail: new PermanentError('not yet'), failTimes: 1 })
-    await scheduler.runNow() // the first runs, off-slot, on the 2nd
+    await shared.scheduler.runNow() // the first runs, off-slot, on the 2nd
     const range = { from: at('2025-12-15T00:00:00.000Z'), to: at('2026-02-27T00:00:00.000Z') }
     for (const id of [failedFirst, succeededFirst]) {
-      await expect(scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 2 })
+      await expect(shared.scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 2 })
       expect(slots(id).slice(1), id === failedFirst ? 'first run failed' : 'first run succeeded').toEqual(['2026-01-02T09:00:00.000Z', '2026-02-02T09:00:00.000Z'])
     }
   })
@@ -740,14 +730,14 @@ describe('backfill', () => {
   test('a second backfill of a subscription while the first runs is refused, naming that run; once it has finished, one may start', async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-03T23:00:00.000Z'), wait: false as const }
     // Its first slot answers after a second, so that the run that starts is still open when the
     // other ask takes the lock: on a busy machine that may come only after an instant run of three
     // slots has finished, when a backfill may start again (a CI run saw both start).
     worker.on((r) => r.subscriptionId === id && r.scheduledFor === '2026-03-01T09:00:00.000Z', { delayMs: 1_000 })
     // Asked twice at once (a double click, or two replicas): one starts, the other waits for its lock, then finds it.
-    const [first, second] = await Promise.allSettled([scheduler.backfill(id, range), scheduler.backfill(id, range)])
+    const [first, second] = await Promise.allSettled([shared.scheduler.backfill(id, range), shared.scheduler.backfill(id, range)])
     const started = [first, second].filter((r) => r.status === 'fulfilled')
     const refused = [first, second].filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     expect(started).toHaveLength(1)
@@ -758,7 +748,7 @@ describe('backfill', () => {
     await waitForRun(runId)
     expect(slots(id)).toEqual(['2026-03-01T09:00:00.000Z', '2026-03-02T09:00:00.000Z', '2026-03-03T09:00:00.000Z'])
     // Finished: a backfill may run again (and calls its slots again, with the same keys).
-    await expect(scheduler.backfill(id, { from: range.from, to: range.to })).resolves.toMatchObject({ processed: 3, successful: 3 })
+    await expect(shared.scheduler.backfill(id, { from: range.from, to: range.to })).resolves.toMatchObject({ processed: 3, successful: 3 })
     expect(new Set(worker.callsFor(id).map((c) => c.idempotencyKey)).size).toBe(3)
   })
 
@@ -806,27 +796,27 @@ describe('backfill', () => {
   test('a paused subscription is backfilled (it is asked for by name); an inactive one is refused, saying why, and records no run', async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     const range = { from: at('2026-03-01T00:00:00.000Z'), to: at('2026-03-01T23:00:00.000Z') }
-    await scheduler.pause(id)
-    await expect(scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 1, successful: 1 })
-    await scheduler.resume(id)
-    await db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
-    const runs = (await scheduler.listRuns({ limit: 1000 })).length
-    const refused = scheduler.backfill(id, range)
+    await shared.scheduler.pause(id)
+    await expect(shared.scheduler.backfill(id, range)).resolves.toMatchObject({ processed: 1, successful: 1 })
+    await shared.scheduler.resume(id)
+    await shared.db.pool.query(`UPDATE subscriptions SET active = false WHERE id = $1`, [id])
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
+    const refused = shared.scheduler.backfill(id, range)
     await expect(refused).rejects.toBeInstanceOf(SubscriptionStateError)
     await expect(refused).rejects.toThrow(`Cannot backfill subscription ${id}: it is inactive in subscriptions (active = false)`)
-    expect(await scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
+    expect(await shared.scheduler.listRuns({ limit: 1000 })).toHaveLength(runs)
     expect(slots(id)).toEqual(['2026-03-01T09:00:00.000Z'])
   })
 
   test('a range in the future, reversed, or too long is refused', async () => {
     clock.set('2026-03-10T12:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id)
-    await expect(scheduler.backfill(id, { from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/to.*in the future/)
-    await expect(scheduler.backfill(id, { from: at('2026-03-05T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/before from/)
-    await expect(scheduler.backfill(id, { from: at('2020-01-01T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/more than 1000 slots/)
+    await shared.scheduler.enroll(id)
+    await expect(shared.scheduler.backfill(id, { from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') })).rejects.toThrow(/to.*in the future/)
+    await expect(shared.scheduler.backfill(id, { from: at('2026-03-05T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/before from/)
+    await expect(shared.scheduler.backfill(id, { from: at('2020-01-01T00:00:00Z'), to: at('2026-03-01T00:00:00Z') })).rejects.toThrow(/more than 1000 slots/)
   })
 })
 
@@ -957,11 +947,11 @@ describe("catchUp: 'all'", () => {
   test("'latest' (the default) makes one call, then the next slot after now", async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')
-    await scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
     clock.set('2026-03-06T12:00:00.000Z')
-    await scheduler.runNow()
+    await shared.scheduler.runNow()
     expect(slots(id)).toEqual(['2026-03-02T09:00:00.000Z'])
-    expect((await scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-07T09:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-07T09:00:00.000Z'))
   })
 })
 
