@@ -9,18 +9,15 @@ import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { RunSummary, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
 import type { Listening } from './support/listen.js'
+import { useStartedScheduler } from './support/schedulers.js'
 
 const TOKEN = 'schedule-routes-token-0123456789abcdef'
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
 const clock = createManualClock('2026-03-02T08:00:00.000Z') // Monday, 08:00 UTC
 const logger = captureLogger()
 const worker = createFakeWorkerClient()
-let db: TestDatabase
-let scheduler: SubscriptionScheduler
 let server: Listening
 let base: string
 
@@ -39,8 +36,8 @@ async function call(method: string, path: string, init: { json?: unknown; body?:
 
 /** A host subscription, enrolled with `settings` at the clock's current time. */
 async function subscription(settings: Parameters<SubscriptionScheduler['enroll']>[1] = {}, frequency = 'daily'): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
-  await scheduler.enroll(rows[0]!.id, settings)
+  const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), $1) RETURNING id`, [frequency])
+  await shared.scheduler.enroll(rows[0]!.id, settings)
   return rows[0]!.id
 }
 
@@ -49,7 +46,7 @@ const daily = (first: string, count: number) => Array.from({ length: count }, (_
 
 async function finishedRun(runId: string): Promise<RunSummary> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    const run = await scheduler.getRun(runId)
+    const run = await shared.scheduler.getRun(runId)
     if (run.finishedAt) return run
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -64,7 +61,7 @@ async function callInFlight(): Promise<{ id: string; run: { runId: string } }> {
   worker.on(id, { delayMs: 1500 })
   // Counted before the run starts: its call may be made before runSubscription() resolves.
   const before = worker.calls.length
-  const run = await scheduler.runSubscription(id, { wait: false })
+  const run = await shared.scheduler.runSubscription(id, { wait: false })
   await worker.waitForCalls(before + 1)
   return { id, run }
 }
@@ -73,17 +70,16 @@ function refused(reply: Reply) {
   return { status: reply.status, code: reply.body.error?.code, field: reply.body.error?.field }
 }
 
+const shared = useStartedScheduler({ workerClient: worker, clock, logger, retry: { limit: 0 } })
+
 beforeAll(async () => {
-  db = await createTestDatabase()
-  scheduler = createSubscriptionScheduler(db.pool, { workerClient: worker, clock, logger, migrate: false, pollingIntervalSeconds: 0.5, retry: { limit: 0 } })
-  await scheduler.start()
-  server = await listen(createAdminHandler(scheduler, { authorize: bearerToken(TOKEN), logger }))
+  server = await listen(createAdminHandler(shared.scheduler, { authorize: bearerToken(TOKEN), logger }))
   base = server.base
 })
 
+// Registered after useStartedScheduler's, so run before it: the server closes before the scheduler stops.
 afterAll(async () => {
   await server?.close()
-  await scheduler?.stop({ timeoutMs: 2000 })
 })
 
 describe('GET /subscriptions/:id/upcoming', () => {
@@ -168,7 +164,7 @@ describe('POST /subscriptions/:id/pause', () => {
     const misspelt = await call('POST', `/subscriptions/${id}/pause`, { json: { untill: '2026-03-05T12:00:00Z' } })
     expect(refused(misspelt)).toEqual({ status: 400, code: 'INVALID_BODY', field: 'untill' })
     expect(misspelt.body.error.message).toContain('Unknown body field "untill" (did you mean "until"?)')
-    expect((await scheduler.getSubscription(id)).status).toBe('pending')
+    expect((await shared.scheduler.getSubscription(id)).status).toBe('pending')
   })
 })
 
@@ -205,7 +201,7 @@ describe('POST /subscriptions/:id/backfill', () => {
 
   test('a scheduler that is not started answers 503 NOT_STARTED', async () => {
     const id = await subscription()
-    const idle = createAdminHandler(createSubscriptionScheduler(db.pool, { workerClient: worker, logger, migrate: false }), { authorize: bearerToken(TOKEN), logger })
+    const idle = createAdminHandler(createSubscriptionScheduler(shared.db.pool, { workerClient: worker, logger, migrate: false }), { authorize: bearerToken(TOKEN), logger })
     const response = await idle.fetch(new Request(`http://admin.test/subscriptions/${id}/backfill`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -219,7 +215,7 @@ describe('POST /subscriptions/:id/backfill', () => {
 describe('POST /subscriptions/:id/enroll', () => {
   test('enrols a subscription the host just added, with or without settings: 201 the first time, 200 after; 404 for no host row', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
-    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
+    const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
     const [plain, timed] = rows.map((r) => r.id) as [string, string]
     // Not enrolled yet: the routes that need a row say so.
     expect((await call('GET', `/subscriptions/${plain}`)).status).toBe(404)
@@ -265,11 +261,11 @@ describe('PATCH /subscriptions/:id', () => {
       ['{"endsAt": "2026-03-10"}', 'INVALID_INPUT', 'endsAt'],
       ['{"startsAt": "2026-04-02T00:00:00Z", "endsAt": "2026-04-01T00:00:00Z"}', 'INVALID_INPUT', 'endsAt'],
     ]
-    const before = await scheduler.getSubscription(id)
+    const before = await shared.scheduler.getSubscription(id)
     for (const [body, code, field] of cases) {
       expect({ body, ...refused(await call('PATCH', `/subscriptions/${id}`, { body })) }).toEqual({ body, status: 400, code, field })
     }
-    expect(await scheduler.getSubscription(id)).toEqual(before)
+    expect(await shared.scheduler.getSubscription(id)).toEqual(before)
     // A body that is no object is told this route's fields, not another route's.
     const array = await call('PATCH', `/subscriptions/${id}`, { body: '[]' })
     expect(array.body.error.message).toMatch(/JSON object, such as \{"timezone": …\}; this route takes "timezone", "runAt"/)
@@ -296,7 +292,7 @@ describe('{ note } in the body of pause, resume, skip and PATCH', () => {
 
   test('a note that is no text, blank or too long is a 400 naming note, and nothing changes', async () => {
     const id = await subscription()
-    const before = await scheduler.getSubscription(id)
+    const before = await shared.scheduler.getSubscription(id)
     for (const note of [7, null, '', ' ', 'x'.repeat(501)]) {
       for (const [method, path, json] of [
         ['POST', `/subscriptions/${id}/pause`, { note }],
@@ -320,7 +316,7 @@ describe('{ note } in the body of pause, resume, skip and PATCH', () => {
       expect(reply.body.error.message).toMatch(/NUL character/)
     }
     expect(refused(await call('POST', `/subscriptions/${id}/resume`, { json: { notes: 'x' } }))).toEqual({ status: 400, code: 'INVALID_BODY', field: 'notes' })
-    expect(await scheduler.getSubscription(id)).toEqual(before)
+    expect(await shared.scheduler.getSubscription(id)).toEqual(before)
   })
 })
 

@@ -4,33 +4,22 @@
  * `run-now --no-wait` claimed rows into a pg-boss schema no instance reads, stranding them for
  * the claim's lease, and `status` said no schedule was registered.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createSubscriptionScheduler } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { createFakeWorkerClient } from '../src/testing.js'
 import { runCli, SLOW_MS } from './support/cli-process.js'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
+import { useStartedScheduler } from './support/schedulers.js'
 import { seedSubscriptions } from './support/seed.js'
 
 const NAMESPACE = { queuePrefix: 'billing', bossSchema: 'billing_jobs' }
 
 describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { timeout: SLOW_MS }, () => {
-  let db: TestDatabase
-  let scheduler: SubscriptionScheduler
   let env: Record<string, string>
   const worker = createFakeWorkerClient()
+  const shared = useStartedScheduler({ ...NAMESPACE, workerClient: worker, cron: '*/5 * * * *' })
 
-  beforeAll(async () => {
-    db = await createTestDatabase()
-    env = { DATABASE_URL: db.url, SUBSCRIPTION_QUEUE_PREFIX: NAMESPACE.queuePrefix, SUBSCRIPTION_BOSS_SCHEMA: NAMESPACE.bossSchema }
-    scheduler = createSubscriptionScheduler(db.pool, { ...NAMESPACE, workerClient: worker, cron: '*/5 * * * *', logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5 })
-    await scheduler.start()
-  })
-
-  afterAll(async () => {
-    await scheduler?.stop({ timeoutMs: 2000 })
+  beforeAll(() => {
+    env = { DATABASE_URL: shared.db.url, SUBSCRIPTION_QUEUE_PREFIX: NAMESPACE.queuePrefix, SUBSCRIPTION_BOSS_SCHEMA: NAMESPACE.bossSchema }
   })
 
   test("status shows that scheduler's registered schedule and instance", async () => {
@@ -38,25 +27,25 @@ describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { tim
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const status = JSON.parse(stdout)
     expect(status.schedule).toMatchObject({ cron: '*/5 * * * *', registered: true })
-    expect(status.instances.map((i: { instanceId: string }) => i.instanceId)).toEqual([scheduler.health().instanceId])
+    expect(status.instances.map((i: { instanceId: string }) => i.instanceId)).toEqual([shared.scheduler.health().instanceId])
   })
 
   test('run-now --no-wait enqueues where its instances work: they call every row', async () => {
-    const ids = await seedSubscriptions(db.pool, { count: 3 })
+    const ids = await seedSubscriptions(shared.db.pool, { count: 3 })
     const { code, stdout, stderr } = await runCli(['run-now', '--no-wait'], env)
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     const runId = /([0-9a-f-]{36})/.exec(stdout)![1]!
-    await pollUntil(async () => (await scheduler.getRun(runId)).finishedAt !== null, { timeoutMs: 20_000, what: 'the run to finish' })
-    expect(await scheduler.getRun(runId)).toMatchObject({ processed: 3, successful: 3 })
+    await pollUntil(async () => (await shared.scheduler.getRun(runId)).finishedAt !== null, { timeoutMs: 20_000, what: 'the run to finish' })
+    expect(await shared.scheduler.getRun(runId)).toMatchObject({ processed: 3, successful: 3 })
     expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
     // Nothing went to pg-boss's default schema (this database has one: its template's).
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job`)
+    const { rows } = await shared.db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job`)
     expect(rows[0].n).toBe(0)
   })
 
   test('run-now --no-wait with a queue prefix or pg-boss schema no instance has started with is refused, and touches nothing', async () => {
-    await seedSubscriptions(db.pool, { count: 2 })
-    const manualRuns = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs WHERE trigger = 'manual'`)).rows[0].n as number
+    await seedSubscriptions(shared.db.pool, { count: 2 })
+    const manualRuns = async () => (await shared.db.pool.query(`SELECT count(*)::int AS n FROM subscription_scheduler.runs WHERE trigger = 'manual'`)).rows[0].n as number
     const runsBefore = await manualRuns()
     for (const typo of [{ SUBSCRIPTION_QUEUE_PREFIX: 'billin' }, { SUBSCRIPTION_BOSS_SCHEMA: 'billing_job' }]) {
       const refused = await runCli(['run-now', '--no-wait'], { ...env, ...typo })
@@ -64,7 +53,7 @@ describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { tim
       expect(refused.stderr).toMatch(/^error: No instance has started with queue prefix '.+' and pg-boss schema '.+' on this database, and --no-wait leaves the calls to running instances/m)
     }
     // No schema was installed for the typo, and no run started.
-    expect((await db.pool.query(`SELECT to_regnamespace('billing_job') AS schema`)).rows[0].schema).toBeNull()
+    expect((await shared.db.pool.query(`SELECT to_regnamespace('billing_job') AS schema`)).rows[0].schema).toBeNull()
     expect(await manualRuns()).toBe(runsBefore)
   })
 
