@@ -107,6 +107,11 @@ export const subscriptionProcessing = pgTable(
     index('subscription_processing_lease_idx')
       .on(sql`COALESCE(${t.leaseExpiresAt}, '-infinity'::timestamptz)`, t.id)
       .where(sql`status IN ('queued', 'processing')`),
+    // retryFailed(): rows failed, or paused for failing, in slot order (the claim's `failed` kind),
+    // a page at a time: without it each page of a retry of 100k failed rows sorted them all.
+    index('subscription_processing_failed_idx')
+      .on(sql`COALESCE(${t.nextRunAt}, '-infinity'::timestamptz)`, t.id)
+      .where(sql`status = 'failed' OR (status = 'paused' AND paused_reason = 'failures')`),
     // listFailing(): rows whose last attempt failed, newest first.
     index('subscription_processing_failing_idx').on(t.updatedAt.desc()).where(sql`error IS NOT NULL`),
     // Pauses that end by themselves, found by every sweep and rescue tick.

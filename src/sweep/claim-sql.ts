@@ -65,14 +65,15 @@ const SELECTION: Record<ClaimKind, { key: string; where: string; slot: string; r
     // slot (the MVP's, stuck in 'processing') is taken for its next_run_at once that has come.
     key: LEASE_KEY,
     where: `sp.status IN ('queued', 'processing') AND ${LEASE_KEY} <= $1
-        AND (sp.scheduled_for IS NOT NULL OR ${DUE_KEY} <= $1)`,
+        AND (sp.scheduled_for IS NOT NULL OR ${NEXT_RUN_KEY} <= $1)`,
     slot: `COALESCE(sp.scheduled_for, sp.next_run_at, $1)`,
     resetAttempts: false,
   },
   failed: {
+    // The order and predicate of subscription_processing_failed_idx (schema.ts).
     key: NEXT_RUN_KEY,
     where: `(sp.status = 'failed' OR (sp.status = 'paused' AND sp.paused_reason = 'failures'))
-        AND (sp.next_run_at IS NULL OR sp.next_run_at <= $1)
+        AND ${NEXT_RUN_KEY} <= $1
         AND ($9::uuid[] IS NULL OR sp.subscription_id = ANY($9::uuid[]))`,
     slot: `COALESCE(sp.next_run_at, sp.scheduled_for, $1)`,
     resetAttempts: true,
