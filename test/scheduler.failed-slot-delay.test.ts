@@ -20,14 +20,14 @@ const shared = useStartedScheduler({ workerClient: worker, clock })
 const at = (iso: string) => new Date(iso)
 const secondsLater = (from: string, seconds: number) => new Date(at(from).getTime() + seconds * 1000)
 
-/** A daily subscription at 09:00 whose worker refuses it for good; swept once, at 09:00:05 (by `by`, on `pool`). */
-async function refused(by = shared.scheduler, pool = shared.db.pool): Promise<string> {
+/** A daily subscription at 09:00 whose worker refuses it for good after `callMs` of the clock; swept once, at 09:00:05 (by `by`, on `pool`). */
+async function refused(by = shared.scheduler, pool = shared.db.pool, callMs = 20_000): Promise<string> {
   clock.set('2026-03-02T08:00:00.000Z')
   const { rows } = await pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily') RETURNING id`)
   const id = rows[0]!.id
   await by.enroll(id, { runAt: '09:00' })
   // Each call takes 20 s of the clock: the failure is recorded after the sweep that claimed it.
-  worker.on(id, { fail: () => (clock.advance(20_000), new PermanentError('400: unknown plan')) })
+  worker.on(id, { fail: () => (clock.advance(callMs), new PermanentError('400: unknown plan')) })
   await sweepAt('2026-03-02T09:00:05.000Z', by)
   return id
 }
@@ -62,6 +62,17 @@ test('a refused slot is tried again by the first sweep after its delay, which do
   // A sweep a few seconds early (cron sweeps start late by differing amounts) takes it: not one period later.
   await sweepAt('2026-03-02T09:34:50.000Z')
   expect(worker.callsFor(id)).toHaveLength(4)
+})
+
+test('a slot that failed late in a long run still waits half its delay after the failure, not only what is left of it after the sweep', async () => {
+  // A run of 100,000 calls to a worker that is down fails for 12 minutes: its last rows, counted
+  // from the sweep alone, would be due again at once, the worker still down.
+  const id = await refused(shared.scheduler, shared.db.pool, 240_000)
+  expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'failed', retryAt: secondsLater('2026-03-02T09:04:05.000Z', 150) })
+  await sweepAt('2026-03-02T09:05:05.000Z')
+  expect(worker.callsFor(id)).toHaveLength(1)
+  await sweepAt('2026-03-02T09:06:10.000Z')
+  expect(worker.callsFor(id)).toHaveLength(2)
 })
 
 test('the delay stops doubling at retry.failedSlotMaxDelaySeconds (6 hours)', async () => {

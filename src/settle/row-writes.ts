@@ -118,7 +118,9 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * A failed row waits `retry.failedSlotDelaySeconds` (`$5`), doubled for each failed run in a row
  * and at most `$6`, before a sweep tries its slot again (`retry_at`; the claim's `due` selection),
  * counted from its claim (the sweep's cutoff): from its failure, seconds into a sweep, it fell
- * just after the sweep a whole number of cron periods on, and waited one period more.
+ * just after the sweep a whole number of cron periods on, and waited one period more. But never
+ * less than half the delay after the failure itself: the last failures of a long run (a worker
+ * down through 100,000 calls, 12 minutes) would otherwise be due again at once.
  */
 /**
  * The row's failures in a row before the statement that returns this: a subquery sees the
@@ -136,13 +138,14 @@ export async function recordFinalFailures(
   if (failures.length === 0) return { recorded: new Set(), paused: new Set(), pausedAgain: new Set() }
   const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) IN ('retry', 'single')) IS TRUE`
   const runs = `sp.consecutive_failures + (CASE WHEN ${redrive} THEN 0 ELSE 1 END)`
+  const delay = `make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30))))`
   const { rows } = await db.query<{ id: string; status: string; counted: boolean }>(
     `UPDATE subscription_processing sp
         SET status = CASE WHEN ${runs} >= $4 THEN 'paused' ELSE 'failed' END,
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
-            retry_at = CASE WHEN $5::int > 0 THEN COALESCE(sp.claimed_at, $3::timestamptz) + make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30)))) END,
+            retry_at = CASE WHEN $5::int > 0 THEN GREATEST(COALESCE(sp.claimed_at, $3::timestamptz) + ${delay}, $3::timestamptz + ${delay} / 2) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id, sp.status, sp.consecutive_failures > (${COUNT_BEFORE}) AS counted`,
