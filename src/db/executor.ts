@@ -90,7 +90,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
 }
 
 /** How long a migration or install waits for another's to finish before it fails. */
-const LOCK_WAIT = '60s'
+export const LOCK_WAIT = '60s'
 
 /** One statement, as `pool.query` runs it. */
 export type Query = <R extends object>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>

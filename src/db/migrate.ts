@@ -21,6 +21,7 @@ import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable, PROCESSING_MISSING, processingOffPath } from './missing-tables.js'
 import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
+import { isLockTimeout, migrationLockWaitError, tableLockAdvice, tableLockHolders } from './lock-waits.js'
 import { checkBossSchema } from '../config/resolve-options.js'
 import { prepareBossSchema } from '../runtime/boss-install.js'
 
@@ -109,6 +110,16 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
 }
 
 async function migrateTables(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
+  try {
+    return await migrateUnderLock(pool, migrations)
+  } catch (error) {
+    // Not one of this migration's statements (those say so themselves): the wait for the lock.
+    if (!(error instanceof MigrationError) && isLockTimeout(error)) throw migrationLockWaitError(error)
+    throw error
+  }
+}
+
+async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     await assertOneOnSearchPath(client)
     await assertHostTable(client)
@@ -124,7 +135,8 @@ async function migrateTables(pool: Pool, migrations: readonly Migration[]): Prom
       if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, "Migrating the scheduler's tables")
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
-      const reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
+      let reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
+      if (isLockTimeout(error)) reason += `. ${tableLockAdvice(await tableLockHolders(client).catch(() => null))}`
       // A database another build migrated fails on what that build did: the journal says why.
       const divergence = await describeJournalDivergence(client, migrations).catch(() => null)
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}${divergence ? `. ${divergence}` : ''}`, {

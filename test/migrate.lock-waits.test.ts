@@ -1,0 +1,55 @@
+/**
+ * A migration that waits too long for a lock. A trial upgraded a database of 1M rows while a
+ * report's transaction stood open on subscription_processing: each replica's migration waited its
+ * minute for the table, every query on the table queued behind it, and then failed with
+ * "canceling statement due to lock timeout", naming nothing; a replica waiting for another's
+ * migration failed with pg's own error, not a MigrationError. Each minute-long wait is real here.
+ */
+import pg from 'pg'
+import { expect, test } from 'vitest'
+import { migrate } from '../src/db/migrate.js'
+import { MigrationError } from '../src/errors.js'
+import { createTestDatabase } from './support/database.js'
+
+const MIGRATION_LOCK_KEY = '7311402915338211001'
+const SLOW_MS = 120_000
+
+/** A session of its own on `url` that runs `statements` in a transaction and keeps it open until `end()`. */
+async function openTransaction(url: string, statements: string): Promise<{ pid: number; end: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+  await client.query('BEGIN')
+  await client.query(statements)
+  return { pid: rows[0]!.pid, end: async () => void (await client.query('ROLLBACK'), await client.end()) }
+}
+
+test('waiting out its minute for a lock, a migration names the transaction that held the table, or says another migration holds the lock', { timeout: SLOW_MS }, async () => {
+  const [table, lock] = await Promise.all([createTestDatabase(), createTestDatabase()])
+  // An upgrade left to apply: the last migration builds an index, which waits for the writer.
+  const journal = 'subscription_scheduler.__drizzle_migrations'
+  await table.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal})`)
+  await table.pool.query('DROP INDEX subscription_processing_failed_idx')
+  const writer = await openTransaction(table.url, `UPDATE subscription_processing SET updated_at = now() WHERE false`)
+  const migrating = await openTransaction(lock.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
+  try {
+    const [blocked, waiting] = await Promise.all([migrate(table.pool).catch((error: Error) => error), migrate(lock.pool).catch((error: Error) => error)])
+
+    expect(blocked).toBeInstanceOf(MigrationError)
+    expect((blocked as Error).message).toContain('Migrating the scheduler\'s tables failed and was rolled back: canceling statement due to lock timeout')
+    expect((blocked as Error).message).toContain(`Migrating waited 60s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
+    expect((blocked as Error).message).toContain('last query: "UPDATE subscription_processing SET updated_at = now() WHERE false"')
+    expect((blocked as Error).message).toContain('End that transaction (pg_terminate_backend(pid)) or let it finish, then migrate again.')
+
+    expect(waiting).toBeInstanceOf(MigrationError)
+    expect((waiting as Error).message).toMatch(/^Waited 60s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
+    expect((waiting as Error).message).toContain('Nothing was applied here')
+  } finally {
+    await writer.end()
+    await migrating.end()
+  }
+  // Nothing was applied meanwhile; once the transaction is gone, the migration goes through.
+  const { rows } = await table.pool.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'subscription_processing_failed_idx'`)
+  expect(rows).toHaveLength(0)
+  expect((await migrate(table.pool)).applied).toHaveLength(1)
+})
