@@ -7,7 +7,7 @@
 import { retryLeaseSeconds } from '../config/flow.js'
 import { bossDb } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
-import { pageJob, startAfterOf } from '../process/page-job.js'
+import { pageJob, RETRY_PRIORITY, startAfterOf } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
 import { recordHistory } from '../records/history.js'
 import { idempotencyKey } from '../worker-client/types.js'
@@ -36,6 +36,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   const jobs = new Map(retrying.filter((o) => !orphaned(o)).map((o) => [o.row.id, pageJob(o.row.run_id, [o.row.id], timings, {
     key: `${idempotencyKey(o.row.subscription_id, o.row.scheduled_for)}#${o.attempt + 1}`,
     startAfter: startAfterOf(o.retryAt, now),
+    priority: RETRY_PRIORITY,
   })]))
   const retried = await recordRetries(db, retrying.map((o) => {
     const job = jobs.get(o.row.id)
