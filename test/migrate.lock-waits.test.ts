@@ -7,9 +7,10 @@
  */
 import pg from 'pg'
 import { expect, test } from 'vitest'
-import { migrate } from '../src/db/migrate.js'
+import { migrate, migrationNote } from '../src/db/migrate.js'
 import { MigrationError } from '../src/errors.js'
 import { createTestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
 
 const MIGRATION_LOCK_KEY = '7311402915338211001'
 const SLOW_MS = 120_000
@@ -52,4 +53,28 @@ test('waiting out its minute for a lock, a migration names the transaction that 
   const { rows } = await table.pool.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'subscription_processing_failed_idx'`)
   expect(rows).toHaveLength(0)
   expect((await migrate(table.pool)).applied).toHaveLength(1)
+})
+
+test('an instance that waited for another\'s migration says how long, and one that migrated says how long that took', { timeout: SLOW_MS }, async () => {
+  const db = await createTestDatabase()
+  const journal = 'subscription_scheduler.__drizzle_migrations'
+  await db.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal})`)
+  await db.pool.query('DROP INDEX subscription_processing_failed_idx')
+  const other = await openTransaction(db.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
+  const waiting = migrate(db.pool)
+  try {
+    // Released once this call has waited a second and a half for it, as another's migration would be.
+    await pollUntil(
+      async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = current_database() AND now() - query_start > interval '1.5 seconds'`)).rows.length === 1,
+      { timeoutMs: 30_000, what: 'the migration waiting for the lock' },
+    )
+  } finally {
+    await other.end()
+  }
+  const result = await waiting
+  expect(result.applied).toHaveLength(1)
+  expect(result.waitedMs).toBeGreaterThanOrEqual(1500)
+  expect(migrationNote(result)).toMatch(/^Applied 1 migration to the scheduler's tables in \d+\.\d s, after waiting (1\.[5-9]|[2-9]\.\d|\d{2,}\.\d) s for another instance's migration: \d{4}_\w+\.$/)
+  expect(migrationNote({ applied: [], waitedMs: 5300, tookMs: 0 })).toBe("Waited 5.3 s for another instance's migration of the scheduler's tables; nothing was left to apply.")
+  expect(migrationNote({ applied: [], waitedMs: 12, tookMs: 0 })).toBeNull()
 })

@@ -59,6 +59,26 @@ export interface MigrateResult {
    * the foreign key to `subscriptions` (a drizzle-kit `push` shown the table drops it). Usually empty.
    */
   restored: string[]
+  /** How long this call waited for another instance's migration (the lock it holds), in ms. */
+  waitedMs: number
+  /** How long the migrations this call applied took, in ms (0 when none). */
+  tookMs: number
+}
+
+/** A wait for another instance's migration shorter than this goes unsaid. */
+const NOTED_WAIT_MS = 1000
+
+/**
+ * What a start says of its migration, or null when there is nothing to say: what it applied and
+ * how long that took (writes to the table wait meanwhile), or how long it waited for another
+ * instance's, which started it that much later.
+ */
+export function migrationNote({ applied, waitedMs, tookMs }: Pick<MigrateResult, 'applied' | 'waitedMs' | 'tookMs'>): string | null {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  const waited = waitedMs >= NOTED_WAIT_MS ? `, after waiting ${seconds(waitedMs)} for another instance's migration` : ''
+  if (applied.length > 0) return `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables in ${seconds(tookMs)}${waited}: ${applied.join(', ')}.`
+  if (waited) return `Waited ${seconds(waitedMs)} for another instance's migration of the scheduler's tables; nothing was left to apply.`
+  return null
 }
 
 /**
@@ -120,7 +140,9 @@ async function migrateTables(pool: Pool, migrations: readonly Migration[]): Prom
 }
 
 async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
+  const asked = performance.now()
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
+    const locked = performance.now()
     await assertOneOnSearchPath(client)
     await assertHostTable(client)
     const adopting = await assertAdoptable(client)
@@ -162,6 +184,12 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): P
       if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, 'Restoring the foreign key of subscription_processing')
       throw error
     }
-    return { applied, adopted: adopting && applied.length > 0, restored: restored ? [restored] : [] }
+    return {
+      applied,
+      adopted: adopting && applied.length > 0,
+      restored: restored ? [restored] : [],
+      waitedMs: Math.round(locked - asked),
+      tookMs: applied.length > 0 ? Math.round(performance.now() - locked) : 0,
+    }
   })
 }

@@ -14,7 +14,7 @@ import type { EventBus } from '../observe/events.js'
 import { configureLimits } from '../process/configure-limits.js'
 import { createGlobalLimits } from '../process/global-limits.js'
 import type { GlobalLimits } from '../process/global-limits.js'
-import { ADOPTED_NOTE, migrate } from '../db/migrate.js'
+import { ADOPTED_NOTE, migrate, migrationNote } from '../db/migrate.js'
 import { isTransientDbError, poolErrorListener } from '../db/transient.js'
 import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
@@ -98,10 +98,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // Before anything is created: a start refused for another app's pg-boss leaves no trace.
   const bossBefore = await assertNoSharedUpgrade(pool, options.bossSchema)
   if (options.migrate) {
-    const { applied, adopted, restored } = await migrate(pool)
+    const { applied, adopted, restored, waitedMs, tookMs } = await migrate(pool)
     if (adopted) logger.info(ADOPTED_NOTE)
     for (const note of restored) logger.warn(note)
-    if (applied.length > 0) logger.info(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables: ${applied.join(', ')}.`)
+    const note = migrationNote({ applied, waitedMs, tookMs })
+    if (note) logger.info(note)
   } else {
     await assertOneOnSearchPath(pool)
     await assertMigrated(pool)
