@@ -9,9 +9,13 @@
  * have come, tried again in an hour (a worker outage's worth). Each statement is measured three
  * times under EXPLAIN ANALYZE before and after the failures: a sweep's first claim page, and
  * countDue() (every run start and rescue tick). The ratio is with the failures to without.
+ *
+ * Then a page of retryFailed() (the claim's `failed` kind) over those failed rows, with the index
+ * of migration 0024 and, once it is dropped, without it (as before that migration).
  */
 import pg from 'pg'
-import { RETRY_AT_GRACE_SECONDS } from '../../src/sweep/claim-sql.js'
+import { randomUUID } from 'node:crypto'
+import { firstCandidateSql, RETRY_AT_GRACE_SECONDS } from '../../src/sweep/claim-sql.js'
 import { claimSelectSql, countDueSql, explainSql } from '../lib/explain.js'
 import { formatRatio, median } from '../lib/report.js'
 import { seedSubscriptions } from '../lib/seed.js'
@@ -36,6 +40,8 @@ const PREVIOUS_CLAIM = `
      LIMIT $4`
 const PREVIOUS_COUNT = `SELECT count(*)::int AS n FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id
       WHERE s.active IS TRUE AND ${PREVIOUS_WHERE}`
+
+const QUEUE = { bossSchema: 'pgboss', processQueue: 'subscription-scheduler.process' }
 
 interface Statement {
   name: string
@@ -64,6 +70,19 @@ async function measure(url: string): Promise<Map<string, { ms: number; scan: str
   return out
 }
 
+const RETRY_INDEX = 'subscription_processing_failed_idx'
+
+/**
+ * The rows a page of retryFailed() takes (the claim's `failed` kind, every subscription), under
+ * EXPLAIN ANALYZE: its first-candidate statement with a page's limit, the claim's own SELECT
+ * without the UPDATE (which EXPLAIN ANALYZE would run).
+ */
+async function retryPage(url: string): Promise<{ ms: number; scan: string }> {
+  const runs = []
+  for (let i = 0; i < 3; i++) runs.push(await explainSql(url, `${firstCandidateSql('failed', QUEUE).replace('LIMIT 1', 'LIMIT 1000')}`, [new Date(), '-infinity', '00000000-0000-0000-0000-000000000000', 1000, 60, randomUUID(), [], 1000, null], RETRY_INDEX))
+  return { ms: median(runs.map((r) => r.executionMs)), scan: runs.at(-1)!.scan }
+}
+
 async function main(): Promise<void> {
   const n = flag('--n', 200_000)
   const failed = Math.min(n, flag('--failed', 100_000))
@@ -89,6 +108,15 @@ async function main(): Promise<void> {
         const [a, b] = [before.get(name)!, after.get(name)!]
         console.log(`| ${name} | ${a.ms.toFixed(2)} ms | ${b.ms.toFixed(2)} ms | ${formatRatio(b.ms / a.ms)} | ${b.scan} |`)
       }
+      const indexed = await retryPage(db.url)
+      await pool.query(`DROP INDEX ${RETRY_INDEX}`)
+      const unindexed = await retryPage(db.url)
+      console.log(`\nA page of retryFailed() over the ${failed} failed rows (1,000 rows, median of 3):\n`)
+      console.log('| Index | page | scan |')
+      console.log('|---|---|---|')
+      console.log(`| ${RETRY_INDEX} (0024) | ${indexed.ms.toFixed(2)} ms | ${indexed.scan} |`)
+      console.log(`| none (before 0024) | ${unindexed.ms.toFixed(2)} ms | ${unindexed.scan} |`)
+      console.log(`\nRatio, without to with: ${formatRatio(unindexed.ms / indexed.ms)}.`)
     } finally {
       await pool.end()
     }
