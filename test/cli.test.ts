@@ -34,7 +34,7 @@ describe('migrate', { timeout: SLOW_MS }, () => {
     await empty.pool.query(HOST_SUBSCRIPTIONS_DDL)
     const first = await runCli(['migrate'], { DATABASE_URL: empty.url })
     expect(first).toMatchObject({ code: 0, stderr: '' })
-    expect(first.stdout).toMatch(/^Applied \d+ migrations?; the scheduler's tables are up to date \(\d+ in total\), and pg-boss's schema \(pgboss\) is ready\.$/m)
+    expect(first.stdout).toMatch(/^Applied \d+ migrations? in \d+\.\d s; the scheduler's tables are up to date \(\d+ in total\), and pg-boss's schema \(pgboss\) is ready\.$/m)
     const { rows } = await empty.pool.query(`SELECT to_regclass('subscription_processing')::text AS t`)
     expect(rows[0].t).toBe('subscription_processing')
     const again = await runCli(['migrate'], { DATABASE_URL: empty.url })

@@ -26,15 +26,17 @@ export default defineCommand({
       // pg-boss's schema too (installed, or upgraded to this version's): instances that connect
       // as a role that may not create then find nothing to do (the README's "Database privileges").
       const bossBefore = await readBossSchema(pool, bossSchema)
-      const { applied, adopted, restored } = await migrate(pool, { bossSchema })
+      const { applied, adopted, restored, waitedMs, tookMs } = await migrate(pool, { bossSchema })
       const upgraded = describeUpgrade(bossSchema, bossBefore)
       if (upgraded) console.log(upgraded)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)
       for (const note of restored) console.error(`warning: ${note}`)
+      // How long it waited for another's migration, and its own took: writes to the table waited meanwhile.
+      const timing = `in ${(tookMs / 1000).toFixed(1)} s${waitedMs >= 1000 ? `, after waiting ${(waitedMs / 1000).toFixed(1)} s for another migration` : ''}`
       if (applied.length > 0) {
-        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
+        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} ${timing}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
       } else if (restored.length > 0) {
         console.log(`Up to date: ${total} migration${total === 1 ? '' : 's'} applied before, and what had gone since is put back (above); pg-boss's schema (${bossSchema}) is ready.`)
       } else {
