@@ -3,17 +3,19 @@
  * report's transaction stood open on subscription_processing: each replica's migration waited its
  * minute for the table, every query on the table queued behind it, and then failed with
  * "canceling statement due to lock timeout", naming nothing; a replica waiting for another's
- * migration failed with pg's own error, not a MigrationError. Each minute-long wait is real here.
+ * migration failed with pg's own error, not a MigrationError. The waits are real, cut to 3 s here.
  */
 import pg from 'pg'
 import { expect, test } from 'vitest'
-import { migrate, migrationNote } from '../src/db/migrate.js'
+import { migrate, migrateWaiting, migrationNote } from '../src/db/migrate.js'
 import { MigrationError } from '../src/errors.js'
 import { createTestDatabase } from './support/database.js'
 import { pollUntil } from './support/reliability-support.js'
 
 const MIGRATION_LOCK_KEY = '7311402915338211001'
-const SLOW_MS = 120_000
+const SLOW_MS = 60_000
+/** migrate()'s wait for each lock, cut from a minute. */
+const LOCK_WAIT_MS = 3000
 
 /** A session of its own on `url` that runs `statements` in a transaction and keeps it open until `end()`. */
 async function openTransaction(url: string, statements: string): Promise<{ pid: number; end: () => Promise<void> }> {
@@ -34,16 +36,19 @@ test('waiting out its minute for a lock, a migration names the transaction that 
   const writer = await openTransaction(table.url, `UPDATE subscription_processing SET updated_at = now() WHERE false`)
   const migrating = await openTransaction(lock.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
   try {
-    const [blocked, waiting] = await Promise.all([migrate(table.pool).catch((error: Error) => error), migrate(lock.pool).catch((error: Error) => error)])
+    const [blocked, waiting] = await Promise.all([
+      migrateWaiting(table.pool, {}, LOCK_WAIT_MS).catch((error: Error) => error),
+      migrateWaiting(lock.pool, {}, LOCK_WAIT_MS).catch((error: Error) => error),
+    ])
 
     expect(blocked).toBeInstanceOf(MigrationError)
     expect((blocked as Error).message).toContain('Migrating the scheduler\'s tables failed and was rolled back: canceling statement due to lock timeout')
-    expect((blocked as Error).message).toContain(`Migrating waited 60s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
+    expect((blocked as Error).message).toContain(`Migrating waited 3 s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
     expect((blocked as Error).message).toContain('last query: "UPDATE subscription_processing SET updated_at = now() WHERE false"')
     expect((blocked as Error).message).toContain('End that transaction (pg_terminate_backend(pid)) or let it finish, then migrate again.')
 
     expect(waiting).toBeInstanceOf(MigrationError)
-    expect((waiting as Error).message).toMatch(/^Waited 60s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
+    expect((waiting as Error).message).toMatch(/^Waited 3 s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
     expect((waiting as Error).message).toContain('Nothing was applied here')
   } finally {
     await writer.end()

@@ -89,8 +89,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
 }
 
-/** How long a migration or install waits for another's to finish before it fails. */
-export const LOCK_WAIT = '60s'
+/** How long a migration or install waits for another's to finish (and for each lock it takes) before it fails. */
+export const LOCK_WAIT_MS = 60_000
 
 /** One statement, as `pool.query` runs it. */
 export type Query = <R extends object>(sql: string, params?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>
@@ -111,12 +111,12 @@ export function boundedWait(pool: Pool, lockWaitMs: number): Query {
  * serialized nothing, and its unlock could miss it and leave it held for good. `fn` must not end
  * the transaction.
  */
-export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: PoolClient) => Promise<T>, lockWaitMs = LOCK_WAIT_MS): Promise<T> {
   return await withTransaction(pool, async (client) => {
     // A host's lock_timeout or statement_timeout (set per database or role, for its own queries)
     // would fail a replica waiting for another's install, or a long migration: this transaction
     // waits for the lock up to a minute, and its statements as long as they take.
-    await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'; SET LOCAL statement_timeout = 0`)
+    await client.query(`SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}; SET LOCAL statement_timeout = 0`)
     await client.query('SELECT pg_advisory_xact_lock($1)', [key.toString()])
     // The lock may have waited for a holder that created schemas or tables. A name this
     // connection looked up before could still read as missing from its catalog cache, until it

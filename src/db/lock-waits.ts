@@ -7,10 +7,11 @@
  */
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
-import { LOCK_WAIT } from './executor.js'
 
 /** lock_not_available: a lock_timeout ran out. */
 const LOCK_NOT_AVAILABLE = '55P03'
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`
 
 export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE
@@ -40,17 +41,17 @@ export async function tableLockHolders(client: PoolClient): Promise<string | nul
 }
 
 /** The reason a migration's own statement gave up waiting for the table: who held it, and what to do. */
-export function tableLockAdvice(holders: string | null): string {
+export function tableLockAdvice(holders: string | null, lockWaitMs: number): string {
   return (
-    `Migrating waited ${LOCK_WAIT} for a lock on subscription_processing${holders ? ` held by ${holders}` : ' held by another transaction'}, ` +
+    `Migrating waited ${seconds(lockWaitMs)} for a lock on subscription_processing${holders ? ` held by ${holders}` : ' held by another transaction'}, ` +
     'and every query on the table waited behind it meanwhile. End that transaction (pg_terminate_backend(pid)) or let it finish, then migrate again.'
   )
 }
 
 /** The error of an instance that waited too long for the migration lock, another instance's migration holding it. */
-export function migrationLockWaitError(error: unknown): MigrationError {
+export function migrationLockWaitError(error: unknown, lockWaitMs: number): MigrationError {
   return new MigrationError(
-    `Waited ${LOCK_WAIT} for the scheduler's migration lock: another instance (or \`migrate\`) holds it while it migrates, and is still at it, ` +
+    `Waited ${seconds(lockWaitMs)} for the scheduler's migration lock: another instance (or \`migrate\`) holds it while it migrates, and is still at it, ` +
       'most likely waiting for a lock on subscription_processing itself (its error names the transaction holding it). Nothing was applied here; ' +
       'start again once that migration is done.',
     { cause: error },

@@ -6,7 +6,7 @@
  * adopted in place; no row is touched).
  */
 import type { Pool, PoolClient } from 'pg'
-import { quoteIdent, withAdvisoryLock } from './executor.js'
+import { LOCK_WAIT_MS, quoteIdent, withAdvisoryLock } from './executor.js'
 import { methodOptions } from '../config/method-options.js'
 import { ConfigurationError, MigrationError } from '../errors.js'
 import { shown } from '../error-text.js'
@@ -114,6 +114,11 @@ async function applyMigrations(client: PoolClient, migrations: readonly Migratio
  * const { applied } = await migrate(pool)
  */
 export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<MigrateResult> {
+  return await migrateWaiting(pool, options, LOCK_WAIT_MS)
+}
+
+/** migrate(), waiting `lockWaitMs` for each lock (another's migration, a table) before it fails: tests wait less than a minute. */
+export async function migrateWaiting(pool: Pool, options: MigrateOptions, lockWaitMs: number): Promise<MigrateResult> {
   assertPool(pool, 'migrate()')
   // A typo (`bosSchema`) would otherwise skip pg-boss's schema without a word.
   methodOptions('migrate', options as MigrateOptions | undefined, ['migrationsFolder', 'bossSchema'])
@@ -124,22 +129,22 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const bossSchema = options.bossSchema === undefined ? undefined : checkBossSchema(options.bossSchema)
   // A custom folder is read before the lock, so a bad path fails without touching the database.
   const migrations = options.migrationsFolder === undefined ? MIGRATIONS : readMigrationFolder(options.migrationsFolder)
-  const result = await migrateTables(pool, migrations)
+  const result = await migrateTables(pool, migrations, lockWaitMs)
   if (bossSchema !== undefined) await prepareBossSchema(pool, bossSchema)
   return result
 }
 
-async function migrateTables(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
+async function migrateTables(pool: Pool, migrations: readonly Migration[], lockWaitMs: number): Promise<MigrateResult> {
   try {
-    return await migrateUnderLock(pool, migrations)
+    return await migrateUnderLock(pool, migrations, lockWaitMs)
   } catch (error) {
     // Not one of this migration's statements (those say so themselves): the wait for the lock.
-    if (!(error instanceof MigrationError) && isLockTimeout(error)) throw migrationLockWaitError(error)
+    if (!(error instanceof MigrationError) && isLockTimeout(error)) throw migrationLockWaitError(error, lockWaitMs)
     throw error
   }
 }
 
-async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): Promise<MigrateResult> {
+async function migrateUnderLock(pool: Pool, migrations: readonly Migration[], lockWaitMs: number): Promise<MigrateResult> {
   const asked = performance.now()
   return await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, async (client) => {
     const locked = performance.now()
@@ -158,7 +163,7 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): P
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
       let reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
-      if (isLockTimeout(error)) reason += `. ${tableLockAdvice(await tableLockHolders(client).catch(() => null))}`
+      if (isLockTimeout(error)) reason += `. ${tableLockAdvice(await tableLockHolders(client).catch(() => null), lockWaitMs)}`
       // A database another build migrated fails on what that build did: the journal says why.
       const divergence = await describeJournalDivergence(client, migrations).catch(() => null)
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}${divergence ? `. ${divergence}` : ''}`, {
@@ -191,5 +196,5 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[]): P
       waitedMs: Math.round(locked - asked),
       tookMs: applied.length > 0 ? Math.round(performance.now() - locked) : 0,
     }
-  })
+  }, lockWaitMs)
 }
