@@ -74,12 +74,17 @@ const NOTED_WAIT_MS = 1000
  * instance's, which started it that much later.
  */
 export function migrationNote({ applied, waitedMs, tookMs }: Pick<MigrateResult, 'applied' | 'waitedMs' | 'tookMs'>): string | null {
-  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-  const waited = waitedMs >= NOTED_WAIT_MS ? `, after waiting ${seconds(waitedMs)} for another instance's migration` : ''
-  if (applied.length > 0) return `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables in ${seconds(tookMs)}${waited}: ${applied.join(', ')}.`
-  if (waited) return `Waited ${seconds(waitedMs)} for another instance's migration of the scheduler's tables; nothing was left to apply.`
+  if (applied.length > 0) return `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} to the scheduler's tables ${migrationTiming({ waitedMs, tookMs })}: ${applied.join(', ')}.`
+  if (waitedMs >= NOTED_WAIT_MS) return `Waited ${seconds(waitedMs)} for another instance's migration of the scheduler's tables; nothing was left to apply.`
   return null
 }
+
+/** How long applied migrations took, and the wait for another instance's before them when it was long enough to say: "in 4.2 s, after waiting …". */
+export function migrationTiming({ waitedMs, tookMs }: Pick<MigrateResult, 'waitedMs' | 'tookMs'>): string {
+  return `in ${seconds(tookMs)}${waitedMs >= NOTED_WAIT_MS ? `, after waiting ${seconds(waitedMs)} for another instance's migration` : ''}`
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 /**
  * What drizzle-orm's node-postgres migrator does, to the letter (same journal table, hashes and

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty'
 import { migrate } from '../../index.js'
 import { TABLES } from '../../db/names.js'
-import { ADOPTED_NOTE } from '../../db/migrate.js'
+import { ADOPTED_NOTE, migrationTiming } from '../../db/migrate.js'
 import { describeUpgrade, readBossSchema } from '../../runtime/shared-boss-schema.js'
 import { DEFAULTS } from '../../config/options.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
@@ -33,10 +33,8 @@ export default defineCommand({
       const total = rows[0]?.n ?? 0
       if (adopted) console.log(ADOPTED_NOTE)
       for (const note of restored) console.error(`warning: ${note}`)
-      // How long it waited for another's migration, and its own took: writes to the table waited meanwhile.
-      const timing = `in ${(tookMs / 1000).toFixed(1)} s${waitedMs >= 1000 ? `, after waiting ${(waitedMs / 1000).toFixed(1)} s for another migration` : ''}`
       if (applied.length > 0) {
-        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} ${timing}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
+        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} ${migrationTiming({ waitedMs, tookMs })}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
       } else if (restored.length > 0) {
         console.log(`Up to date: ${total} migration${total === 1 ? '' : 's'} applied before, and what had gone since is put back (above); pg-boss's schema (${bossSchema}) is ready.`)
       } else {
