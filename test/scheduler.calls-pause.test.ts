@@ -95,6 +95,29 @@ describe('pauseCalls()', () => {
     expect(said).toEqual([expect.stringContaining('("incident 7")')])
   })
 
+  test('two schedulers of one process, each on its own prefix and paused, each say their own pause once', async () => {
+    const loggers = [captureLogger(), captureLogger()]
+    const prefixes = ['subscription-scheduler', 'tenant-b']
+    const schedulers = prefixes.map((queuePrefix, i) => harness.scheduler({ workerClient: createFakeWorkerClient(), queuePrefix, logger: loggers[i] }))
+    for (const scheduler of schedulers) await scheduler.start()
+    await schedulers[0]!.pauseCalls({ note: 'incident A' })
+    await schedulers[1]!.pauseCalls({ note: 'incident B' })
+    const boss = new PgBoss({ connectionString: harness.db.url })
+    await boss.start()
+    try {
+      // Alternate fires: a pause said by one scheduler is not the one the other last said.
+      for (let fire = 0; fire < 4; fire++) {
+        const queue = `${prefixes[fire % 2]}.sweep`
+        const job = await boss.send(queue, {})
+        await until(async () => (await boss.getJobById(queue, job!))?.state === 'completed')
+      }
+    } finally {
+      await boss.stop({ graceful: false })
+    }
+    const said = loggers.map((logger) => logger.messages('info').filter((m) => m.startsWith('Scheduled sweeps pass while calls are paused')))
+    expect(said).toEqual([[expect.stringContaining('("incident A")')], [expect.stringContaining('("incident B")')]])
+  })
+
   test('a backfill under way when calls are paused skips its slots left, and its run says why', async () => {
     const held = heldWorker()
     const scheduler = harness.scheduler({ workerClient: held.client })

@@ -13,7 +13,6 @@ import { pruneInstances } from '../records/instances.js'
 import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
 import { countDue } from '../records/status.js'
 import { resumeEndedPauses } from '../records/schedule-control.js'
-import { scheduledSweep } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 import { renewLiveClaims } from '../sweep/live-claims.js'
@@ -50,10 +49,10 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   if (interrupted.length > 0) {
     // What those sweeps left: rows no run has claimed since the first of them began.
     const claimedBefore = new Date(Math.min(...interrupted.map((run) => run.startedAt.getTime())))
-    await scheduledSweep(options.logger, () => runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore }))
+    await runs.scheduledSweep(() => runs.startRun('rescue', { ...SCHEDULED_SWEEP, claimedBefore }))
   } else if (expired > 0) {
     // Said once the rescue has started: while calls are paused it does not, at every tick.
-    await scheduledSweep(options.logger, async () => {
+    await runs.scheduledSweep(async () => {
       const started = await runs.startRun('rescue', { kinds: ['expired'] })
       options.logger.warn(
         `Rescuing ${expired} subscription${expired === 1 ? '' : 's'} whose claim expired with no job left to settle it ` +

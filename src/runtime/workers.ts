@@ -9,7 +9,6 @@ import type { ResolvedOptions } from '../config/options.js'
 import type { ProcessorContext } from '../process/context.js'
 import { processJobs } from '../process/process-jobs.js'
 import { lateAfterCronChange } from '../records/sweep-wait.js'
-import { scheduledSweep } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import type { RunTrigger } from '../db/names.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
@@ -103,7 +102,7 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
     await registerSchedule(deps, queues.rescue, 'rescueCron', {})
   }
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
-    await scheduledSweep(options.logger, () => runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP))
+    await runs.scheduledSweep(() => runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP))
   })
   const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
   const watch = { pool: processor.pool, boss, rescueQueue: queues.rescue, logger: options.logger, silenceSeconds: options.interruptedSweepAfterSeconds }

@@ -19,7 +19,6 @@ import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
 import { CallsPausedError } from '../errors.js'
-import type { Logger } from '../observe/logger.js'
 import { assertCallsNotPaused, describePause } from '../records/calls-pause.js'
 import { askForRescue, firstWatchIn, watchSweep } from './sweep-watch.js'
 
@@ -27,6 +26,11 @@ export interface RunStarter {
   startRun(trigger: RunTrigger, scope: SweepScope): Promise<{ runId: string; swept: Promise<unknown> }>
   /** A run of one subscription, recorded only if it claims its row (single-run.ts): its id, or null. */
   startSingleRun(subscriptionId: string): Promise<string | null>
+  /**
+   * Runs a scheduled sweep (a cron fire, a catch-up, the rescue's), unless calls are paused: then
+   * it passes, and says so once per pause on this scheduler, not at every fire.
+   */
+  scheduledSweep(start: () => Promise<{ swept: Promise<unknown> }>): Promise<void>
   /** Sweeps still claiming. */
   readonly inFlight: ReadonlySet<Promise<unknown>>
 }
@@ -65,29 +69,14 @@ const RUN_ASKED: Record<RunTrigger, string> = {
   backfill: 'backfill',
 }
 
-/**
- * Runs a scheduled sweep (a cron fire, a catch-up, the rescue's), unless calls are paused: then
- * it passes, and says so once per pause on this instance, not at every fire.
- */
-export async function scheduledSweep(logger: Logger, start: () => Promise<{ swept: Promise<unknown> }>): Promise<void> {
-  try {
-    await (await start()).swept
-  } catch (error) {
-    if (!(error instanceof CallsPausedError)) throw error
-    if (saidPausedAt === error.pausedAt.getTime()) return
-    saidPausedAt = error.pausedAt.getTime()
-    logger.info(`Scheduled sweeps pass while calls are paused ${describePause(error)}: resumeCalls() lifts the pause, and the next sweep then calls what fell due meanwhile.`)
-  }
-}
-
-/** The pause a scheduled sweep of this process last said it passed for. */
-let saidPausedAt: number | null = null
-
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
 export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, rescueQueue, halt, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
+  // The pause this scheduler's scheduled sweeps last said they passed for: its own, as another
+  // scheduler of the process (another prefix, another logger) says its own pauses.
+  let saidPausedAt: number | null = null
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
   // sweep may trust an unchanged insert counter (auto-enroll.ts).
@@ -132,6 +121,16 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
   }
   return {
     inFlight,
+    async scheduledSweep(start) {
+      try {
+        await (await start()).swept
+      } catch (error) {
+        if (!(error instanceof CallsPausedError)) throw error
+        if (saidPausedAt === error.pausedAt.getTime()) return
+        saidPausedAt = error.pausedAt.getTime()
+        options.logger.info(`Scheduled sweeps pass while calls are paused ${describePause(error)}: resumeCalls() lifts the pause, and the next sweep then calls what fell due meanwhile.`)
+      }
+    },
     async startSingleRun(subscriptionId) {
       await assertCallsNotPaused(pool, options.queuePrefix, `run subscription ${subscriptionId}`)
       const now = options.clock.now()
