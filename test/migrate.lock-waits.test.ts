@@ -43,12 +43,12 @@ test('waiting out its minute for a lock, a migration names the transaction that 
 
     expect(blocked).toBeInstanceOf(MigrationError)
     expect((blocked as Error).message).toContain('Migrating the scheduler\'s tables failed and was rolled back: canceling statement due to lock timeout')
-    expect((blocked as Error).message).toContain(`Migrating waited 3 s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
+    expect((blocked as Error).message).toContain(`Migrating waited 3.0 s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
     expect((blocked as Error).message).toContain('last query: "UPDATE subscription_processing SET updated_at = now() WHERE false"')
     expect((blocked as Error).message).toContain('End that transaction (pg_terminate_backend(pid)) or let it finish, then migrate again.')
 
     expect(waiting).toBeInstanceOf(MigrationError)
-    expect((waiting as Error).message).toMatch(/^Waited 3 s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
+    expect((waiting as Error).message).toMatch(/^Waited 3.0 s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
     expect((waiting as Error).message).toContain('Nothing was applied here')
   } finally {
     await writer.end()

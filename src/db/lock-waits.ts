@@ -11,7 +11,8 @@ import { MigrationError } from '../errors.js'
 /** lock_not_available: a lock_timeout ran out. */
 const LOCK_NOT_AVAILABLE = '55P03'
 
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`
+/** `4.2 s`: how the migrator's messages and logs say a wait or a duration. */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE

@@ -21,7 +21,7 @@ import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 import { missingTable, PROCESSING_MISSING, processingOffPath } from './missing-tables.js'
 import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
-import { isLockTimeout, migrationLockWaitError, tableLockAdvice, tableLockHolders } from './lock-waits.js'
+import { isLockTimeout, migrationLockWaitError, seconds, tableLockAdvice, tableLockHolders } from './lock-waits.js'
 import { checkBossSchema } from '../config/resolve-options.js'
 import { prepareBossSchema } from '../runtime/boss-install.js'
 
@@ -83,8 +83,6 @@ export function migrationNote({ applied, waitedMs, tookMs }: Pick<MigrateResult,
 export function migrationTiming({ waitedMs, tookMs }: Pick<MigrateResult, 'waitedMs' | 'tookMs'>): string {
   return `in ${seconds(tookMs)}${waitedMs >= NOTED_WAIT_MS ? `, after waiting ${seconds(waitedMs)} for another instance's migration` : ''}`
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 /**
  * What drizzle-orm's node-postgres migrator does, to the letter (same journal table, hashes and
