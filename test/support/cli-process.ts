@@ -1,9 +1,8 @@
 /**
- * The CLI as users run it, for the CLI test files: a child process (`node --import tsx
- * src/cli/main.ts …`), a real local HTTP subscription worker, and waits on output or rows with
- * deadlines. One Node process, as the built CLI is: tsx's own command would run the CLI in a
- * child of its own and relay signals to it, and on a loaded machine kill it (exit 143) when the
- * child's answer took more than 30 ms, a failure of the relay and not of the CLI.
+ * The CLI as users run it, for the CLI test files: a child process (`node <the CLI bundled for
+ * this run>`, cli-bundle.ts), a real local HTTP subscription worker, and waits on output or
+ * rows with deadlines. One Node process, as the built CLI is (tsx's own command would run it in
+ * a child and relay signals to it, and on a loaded machine kill it, exit 143).
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -11,10 +10,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const LEAK_WARNING = 'an open handle kept the process alive'
-/** Every test starts Node (with tsx's loader) a few times; a busy CI machine takes its time. */
+/** Every test starts the CLI a few times; a busy CI machine takes its time. */
 export const SLOW_MS = 180_000
 
 export interface Cli {
@@ -38,7 +38,7 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: string[], env: Record<string, string | undefined>): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(process.execPath, ['--enable-source-maps', inject('cliEntry'), ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))

@@ -11,12 +11,15 @@ import { startEmbeddedPostgres } from '../../src/cli/embedded/start.js'
 import { migrate } from '../../src/db/migrate.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './host-schema.js'
 import { databaseUrl } from './urls.js'
+import { bundleCli } from './cli-bundle.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string
     pgTemplate: string
     pgSource: string
+    /** The CLI bundled for this run (cli-bundle.ts). */
+    cliEntry: string
   }
 }
 
@@ -71,6 +74,8 @@ async function buildTemplate(adminUrl: string, name: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject) {
+  const cli = await bundleCli()
+  project.provide('cliEntry', cli.path)
   const server = await findServer()
   const template = `pss_template_${randomBytes(4).toString('hex')}`
   await buildTemplate(server.url, template)
@@ -86,5 +91,6 @@ export default async function setup(project: TestProject) {
       await admin.end()
     }
     await server.stop()
+    await cli.remove()
   }
 }
