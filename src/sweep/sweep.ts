@@ -166,7 +166,11 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   if (ctx.signal?.aborted && (unfinished || failure !== undefined)) {
     await retryTransient(() => abandonSweep(ctx.pool, runId), { logger: ctx.logger, what: `leaving the sweep of run ${runId} to a rescue` })
     const asked = (await ctx.onAbandoned?.()) ?? false
-    const by = asked ? 'a rescue pass of another running instance (asked now; else the next, within a minute)' : 'the next rescue pass (any instance\'s, within a minute)'
+    // With no other instance running, the rescue waits for the first to start: say so, as a fleet
+    // stopped whole (a deploy) leaves its rows queued or pending until then.
+    const by = asked
+      ? 'a rescue pass of another running instance (asked now; else the next, within a minute; with none running, the first instance to start)'
+      : 'the next rescue pass (any instance\'s, within a minute; with none running, the first instance to start)'
     ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; ${by} sweeps the rest.`)
     return total
   }
