@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 import type { QueryStat } from './query-profile.js'
 
 const RESULT_PREFIX = 'BENCH_RESULT '
@@ -28,6 +28,13 @@ export interface ProcessMetrics {
   cpuShare: number
   /** Event-loop utilisation over the measured interval, 0..1. */
   eventLoopUtilization: number
+  /**
+   * How late the event loop ran a timer over the measured interval, ms (p99 and max): what a host's
+   * HTTP handler in the same process waits behind the scheduler's synchronous work.
+   */
+  eventLoopDelay: { p99Ms: number; maxMs: number }
+  /** V8's garbage-collection pauses over the measured interval: how many, their total and the longest, ms. */
+  gc: { count: number; totalMs: number; maxMs: number }
   /**
    * CPU the whole machine used over the measured interval (this child, PostgreSQL, the rest), ms;
    * null where /proc/stat cannot be read. On a small machine it is what bounds throughput.
@@ -101,11 +108,27 @@ function machineBusyMs(): number | null {
   }
 }
 
+const DELAY_RESOLUTION_MS = 10
+/** A timer interval of the delay histogram (ns) as how late it ran, ms. */
+const lateMs = (intervalNs: number) => Math.max(0, Math.round(intervalNs / 1e5 - DELAY_RESOLUTION_MS * 10) / 10)
+
 /** In a child: starts measuring CPU, memory and event-loop use; `finish()` returns the metrics. */
 export function startMeter(): { finish(queries: QueryStat[]): ProcessMetrics } {
   const cpu = process.cpuUsage()
   const machine = machineBusyMs()
   const elu = performance.eventLoopUtilization()
+  // The histogram holds the intervals between its 10 ms timer's runs: the delay is what exceeds 10.
+  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS })
+  delay.enable()
+  const gc = { count: 0, totalMs: 0, maxMs: 0 }
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++
+      gc.totalMs += entry.duration
+      gc.maxMs = Math.max(gc.maxMs, entry.duration)
+    }
+  })
+  gcWatch.observe({ entryTypes: ['gc'] })
   const started = performance.now()
   const startRss = process.memoryUsage.rss()
   let peakRss = startRss
@@ -118,6 +141,8 @@ export function startMeter(): { finish(queries: QueryStat[]): ProcessMetrics } {
   return {
     finish(queries) {
       clearInterval(sampler)
+      delay.disable()
+      gcWatch.disconnect()
       const used = process.cpuUsage(cpu)
       const cpuMs = (used.user + used.system) / 1000
       const wall = performance.now() - started
@@ -129,6 +154,8 @@ export function startMeter(): { finish(queries: QueryStat[]): ProcessMetrics } {
         cpuMs: Math.round(cpuMs),
         cpuShare: wall > 0 ? Math.round((cpuMs / wall) * 100) / 100 : 0,
         eventLoopUtilization: Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100,
+        eventLoopDelay: { p99Ms: lateMs(delay.percentile(99)), maxMs: lateMs(delay.max) },
+        gc: { count: gc.count, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 },
         machineCpuMs: machine === null ? null : Math.round(machineBusyMs()! - machine),
         queries,
       }

@@ -72,13 +72,15 @@ export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(2)}x`
 }
 
-/** "wall 31.2 s, peak RSS 142 MB (…), CPU 0.71 core, ELU 0.83": what a child says about itself. */
+/** "wall 31.2 s, peak RSS 142 MB (…), CPU 0.71 core, ELU 0.83, loop delay p99 12 ms": what a child says about itself. */
 export function describeProcess(wallMs: number, metrics: ProcessMetrics, processed?: number): string {
   const machine = metrics.machineCpuMs !== null && processed ? `, machine CPU ${Math.round((metrics.machineCpuMs * 1000) / processed)} µs/sub` : ''
   return (
     `wall ${formatMs(wallMs)}, peak RSS ${Math.round(metrics.maxRssMb)} MB (at start ${Math.round(metrics.startRssMb)}, ` +
     `during run ${Math.round(metrics.runPeakRssMb)}, heap ${Math.round(metrics.runPeakHeapMb)}), ` +
-    `CPU ${metrics.cpuShare.toFixed(2)} core, ELU ${metrics.eventLoopUtilization.toFixed(2)}${machine}`
+    `CPU ${metrics.cpuShare.toFixed(2)} core, ELU ${metrics.eventLoopUtilization.toFixed(2)}, ` +
+    `loop delay p99 ${metrics.eventLoopDelay.p99Ms} ms (max ${metrics.eventLoopDelay.maxMs}; GC ${metrics.gc.count} pauses, ` +
+    `${metrics.gc.totalMs} ms, longest ${metrics.gc.maxMs})${machine}`
   )
 }
 
