@@ -47,13 +47,15 @@ export interface ProcessMetrics {
 /**
  * Runs `bench/child/<script>` under tsx with `input` (and `nodeArgs` for node), and resolves with
  * its result. `BENCH_CPU_PROF_DIR=<dir>`: every child writes a V8 CPU profile there.
+ * `BENCH_NODE_ARGS="--trace-gc …"`: flags for every child's node (those NODE_OPTIONS refuses).
  */
 export async function runChild<Input, Result>(script: string, input: Input, label: string, nodeArgs: string[] = []): Promise<Result> {
   const path = fileURLToPath(new URL(`../child/${script}`, import.meta.url))
   const spawned = performance.now()
   const profileDir = process.env.BENCH_CPU_PROF_DIR
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-  const child = spawn(process.execPath, [...profiling, ...nodeArgs, '--import', 'tsx', path], {
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+  const child = spawn(process.execPath, [...profiling, ...extra, ...nodeArgs, '--import', 'tsx', path], {
     cwd: REPO_ROOT,
     env: { ...process.env, BENCH_INPUT: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'inherit'],
