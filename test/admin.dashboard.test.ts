@@ -414,6 +414,41 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     await page.locator('#stale').waitFor({ state: 'hidden', timeout: 15_000 })
   })
 
+  test('a page whose loads are slow refreshes less often: ten times as long as its last load took', async () => {
+    await page.goto(`${base}/`)
+    await page.locator('#runs tbody tr').first().waitFor()
+    // The page's requests from now on: when each was asked for, and how many have answered.
+    await page.evaluate(() => {
+      const w = window as unknown as { asked: number[]; answered: number }
+      w.asked = []
+      w.answered = 0
+      const original = window.fetch
+      window.fetch = (...args: Parameters<typeof fetch>) => (w.asked.push(Date.now()), original(...args).finally(() => (w.answered += 1)))
+    })
+    const locker = await db.pool.connect()
+    const heldMs = 1500
+    try {
+      await locker.query('BEGIN')
+      await locker.query('LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE')
+      // The next refresh's counts wait on the lock: a load of at least heldMs.
+      await page.waitForFunction(() => (window as unknown as { asked: number[] }).asked.length > 0, undefined, { timeout: 10_000 })
+      await new Promise((resolve) => setTimeout(resolve, heldMs))
+    } finally {
+      await locker.query('ROLLBACK')
+      locker.release()
+    }
+    const slowLoad = await page.waitForFunction(() => {
+      const w = window as unknown as { asked: number[]; answered: number }
+      return w.answered === w.asked.length ? { requests: w.asked.length, doneAt: Date.now() } : null
+    })
+    const { requests, doneAt } = (await slowLoad.jsonValue())!
+    // The next refresh comes, but not 3 s later: ten times the slow load's time (at least 15 s).
+    const next = await page.waitForFunction((n) => (window as unknown as { asked: number[] }).asked[n] ?? null, requests, { timeout: 45_000 })
+    const gapMs = (await next.jsonValue())! - doneAt
+    expect(gapMs).toBeGreaterThanOrEqual(10 * heldMs - 1000)
+    expect(gapMs).toBeLessThanOrEqual(31_000)
+  }, 90_000)
+
   test('a session that ends says so once, and the page stops asking for data until reloaded', async () => {
     await page.goto(`${base}/`)
     await page.locator('#runs tbody tr').first().waitFor()
