@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
+import { Session } from 'node:inspector/promises'
+import { writeFileSync } from 'node:fs'
 import pg from 'pg'
 import { createHttpWorkerClient, createSubscriptionScheduler } from '../../src/index.js'
 import type { Logger, RunSummary, SchedulerOptions, WorkerClient } from '../../src/index.js'
@@ -142,6 +144,13 @@ async function main(): Promise<void> {
     const file = join(tmpdir(), `pss-bench-${process.pid}.heapsnapshot`)
     setTimeout(() => console.log(`heap snapshot: ${writeHeapSnapshot(file)}`), snapshotAt * 1000).unref()
   }
+  // BENCH_ALLOC_PROFILE=<file>: V8's sampling heap profile of every allocation over the runs,
+  // collected objects included (read it with bench/diagnose/alloc-summary.ts).
+  const allocations = process.env.BENCH_ALLOC_PROFILE ? new Session() : null
+  if (allocations) {
+    allocations.connect()
+    await allocations.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+  }
   // The scale-out scenario: the other processes are started and taking jobs before the run. A
   // helper that died at its start would otherwise leave this one waiting for ever.
   const peersBy = performance.now() + PEERS_TIMEOUT_MS
@@ -173,6 +182,11 @@ async function main(): Promise<void> {
     })
   }
   const metrics = meter.finish(profile.stats())
+  if (allocations) {
+    const { profile: sampled } = await allocations.post('HeapProfiler.stopSampling')
+    writeFileSync(process.env.BENCH_ALLOC_PROFILE!, JSON.stringify(sampled))
+    console.log(`allocation profile: ${process.env.BENCH_ALLOC_PROFILE}`)
+  }
   guard.stop()
   const stopping = performance.now()
   await scheduler.stop({ timeoutMs: 5000 })
