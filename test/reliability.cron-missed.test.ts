@@ -5,31 +5,18 @@
  * minutes), so it carries its own timeout. Waits poll the database or the clock against a
  * deadline; none is a blind sleep.
  */
-import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { describe, expect, test } from 'vitest'
 import { createInstances, pollUntil, stopInstances, waitForClockToPass } from './support/reliability-support.js'
-import type { Instance } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
-import { callCounts, cronRuns, FAST_CRON, forwardedSlots, lastCronPass, minuteSlot, sweepJobs, SWEEP_QUEUE } from './support/cron-support.js'
+import { callCounts, cronRuns, FAST_CRON, forwardedSlots, lastCronPass, minuteSlot, sweepJobs, SWEEP_QUEUE, useCronScenario } from './support/cron-support.js'
 
-let db: TestDatabase
-let instances: Instance[] = []
-
-// pg-boss's cron state (the last pass, the schedule row) is per database.
-beforeAll(async () => {
-  db = await createTestDatabase()
-})
-
-afterEach(async () => {
-  await stopInstances(instances)
-  instances = []
-})
+const scenario = useCronScenario()
 
 describe('cron across instances', () => {
   test(
     'an occurrence missed while every instance was down is caught up exactly once by three restarting instances',
     async () => {
+      const { db } = scenario
       // A schedule whose only occurrence is the next minute at least 15 s from now (then not
       // again for a year): it falls while every instance is down, and cannot fire on time after
       // the restart, so anything that runs then is the catch-up. Crons have five fields (no
@@ -41,8 +28,8 @@ describe('cron across instances', () => {
       const options = { cron, timezone: 'UTC', pgBoss: FAST_CRON, pollingIntervalSeconds: 0.5, concurrency: 8 }
 
       // Up: the instances register the schedule, and pg-boss runs cron passes over it.
-      instances = createInstances(db.url, 3, options)
-      await Promise.all(instances.map((i) => i.scheduler.start()))
+      scenario.instances = createInstances(db.url, 3, options)
+      await Promise.all(scenario.instances.map((i) => i.scheduler.start()))
       const { rows: schedules } = await db.pool.query<{ created_on: Date; data: unknown }>(`SELECT created_on, data FROM pgboss.schedule WHERE name = $1`, [SWEEP_QUEUE])
       expect(schedules).toHaveLength(1)
       // Each job it sends says the cron and zone it was sent for: it is judged by them, not by a later cron.
@@ -53,8 +40,8 @@ describe('cron across instances', () => {
       })
 
       // Down: every instance stops before the first occurrence.
-      await stopInstances(instances)
-      instances = []
+      await stopInstances(scenario.instances)
+      scenario.instances = []
       expect(Date.now(), 'the instances took too long to start and stop; the first occurrence was not missed').toBeLessThan(occurrences[0]! - 500)
       const lastPassBeforeDowntime = (await lastCronPass(db.pool))!
       expect(lastPassBeforeDowntime.getTime()).toBeLessThan(occurrences[0]!)
@@ -69,8 +56,8 @@ describe('cron across instances', () => {
       expect(await forwardedSlots(db.pool)).toEqual([])
 
       // Up again: three instances at once.
-      instances = createInstances(db.url, 3, options)
-      await Promise.all(instances.map((i) => i.scheduler.start()))
+      scenario.instances = createInstances(db.url, 3, options)
+      await Promise.all(scenario.instances.map((i) => i.scheduler.start()))
       const [run] = await pollUntil(
         async () => {
           const runs = await cronRuns(db.pool)
@@ -90,7 +77,7 @@ describe('cron across instances', () => {
         },
         { timeoutMs: 15_000, what: 'three more cron passes with no sweep waiting' },
       )
-      await stopInstances(instances, { endPools: false })
+      await stopInstances(scenario.instances, { endPools: false })
 
       const runs = await cronRuns(db.pool)
       expect(runs).toHaveLength(1)
@@ -103,7 +90,7 @@ describe('cron across instances', () => {
 
       // The catch-up processed what was due, once each.
       expect(runs[0]).toMatchObject({ claimed: due.length, successful: due.length, failed: 0, skipped: 0 })
-      const counts = callCounts(instances)
+      const counts = callCounts(scenario.instances)
       expect([...counts.keys()].sort()).toEqual([...due].sort())
       expect([...counts.values()].every((n) => n === 1)).toBe(true)
       expect((await rowsFor(db.pool, due)).every((r) => r.status === 'completed')).toBe(true)

@@ -5,38 +5,25 @@
  * reliability.cron-missed.test.ts runs beside it. Waits poll the database or the clock against a
  * deadline; none is a blind sleep.
  */
-import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createTestDatabase } from './support/database.js'
-import type { TestDatabase } from './support/database.js'
+import { describe, expect, test } from 'vitest'
 import { createInstances, pollUntil, stopInstances, waitForClockToPass } from './support/reliability-support.js'
-import type { Instance } from './support/reliability-support.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
-import { callCounts, cronRuns, FAST_CRON, forwardedSlots, minuteSlot, sweepJobs } from './support/cron-support.js'
+import { callCounts, cronRuns, FAST_CRON, forwardedSlots, minuteSlot, sweepJobs, useCronScenario } from './support/cron-support.js'
 
-let db: TestDatabase
-let instances: Instance[] = []
-
-// pg-boss's cron state (the last pass, the schedule row) is per database.
-beforeAll(async () => {
-  db = await createTestDatabase()
-})
-
-afterEach(async () => {
-  await stopInstances(instances)
-  instances = []
-})
+const scenario = useCronScenario()
 
 describe('cron across instances', () => {
   test(
     "three instances on '* * * * *': each occurrence runs exactly one sweep, and every due subscription is processed once",
     async () => {
+      const { db } = scenario
       const groupA = await seedSubscriptions(db.pool, { count: 40 })
       // Each run is matched to its occurrence by the minute it started in, which holds when a run
       // starts within seconds of its occurrence. The first occurrence (the minute in progress) is
       // sent a few seconds after the instances start, so they must not start late in a minute.
       if (new Date().getUTCSeconds() >= 40) await waitForClockToPass(Math.ceil(Date.now() / 60_000) * 60_000 + 500, { maxWaitMs: 21_000 })
-      instances = createInstances(db.url, 3, { cron: '* * * * *', pgBoss: FAST_CRON, pollingIntervalSeconds: 0.5, concurrency: 8 })
-      await Promise.all(instances.map((i) => i.scheduler.start()))
+      scenario.instances = createInstances(db.url, 3, { cron: '* * * * *', pgBoss: FAST_CRON, pollingIntervalSeconds: 0.5, concurrency: 8 })
+      await Promise.all(scenario.instances.map((i) => i.scheduler.start()))
 
       // pg-boss sends the occurrence of the minute in progress at once (it is inside its 60 s due
       // window), then one per minute boundary. Wait for the first to settle, add more due work,
@@ -59,7 +46,7 @@ describe('cron across instances', () => {
         },
       )
       // Quiesce before taking the snapshot: no pass, forward or sweep is in flight afterwards.
-      await stopInstances(instances, { endPools: false })
+      await stopInstances(scenario.instances, { endPools: false })
 
       const runs = await cronRuns(db.pool)
       expect(runs.length).toBeGreaterThanOrEqual(2)
@@ -81,7 +68,7 @@ describe('cron across instances', () => {
       expect(jobs.filter((j) => j.started_on !== null).length).toBe(runs.length)
 
       // Every due subscription was processed exactly once, across the three instances.
-      const counts = callCounts(instances)
+      const counts = callCounts(scenario.instances)
       expect([...counts.keys()].sort()).toEqual([...all].sort())
       expect([...counts.values()].every((n) => n === 1)).toBe(true)
       expect(runs.reduce((sum, r) => sum + r.claimed, 0)).toBe(all.length)

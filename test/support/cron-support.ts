@@ -3,6 +3,10 @@
  * runs started by the cron, the occurrences pg-boss forwarded, its sweep jobs and cron passes.
  */
 import type pg from 'pg'
+import { afterEach, beforeAll } from 'vitest'
+import { createTestDatabase } from './database.js'
+import type { TestDatabase } from './database.js'
+import { stopInstances } from './reliability-support.js'
 import type { Instance } from './reliability-support.js'
 
 export const SWEEP_QUEUE = 'subscription-scheduler.sweep'
@@ -61,4 +65,20 @@ export function callCounts(instances: Instance[]): Map<string, number> {
   const counts = new Map<string, number>()
   for (const call of instances.flatMap((i) => i.worker.calls)) counts.set(call.subscriptionId, (counts.get(call.subscriptionId) ?? 0) + 1)
   return counts
+}
+
+/**
+ * A cron scenario's database (its own: pg-boss's cron state, the last pass and the schedule row,
+ * is per database) and the instances a test starts on it, stopped after each test.
+ */
+export function useCronScenario(): { readonly db: TestDatabase; instances: Instance[] } {
+  const scenario = { db: undefined as unknown as TestDatabase, instances: [] as Instance[] }
+  beforeAll(async () => {
+    scenario.db = await createTestDatabase()
+  })
+  afterEach(async () => {
+    await stopInstances(scenario.instances)
+    scenario.instances = []
+  })
+  return scenario
 }
