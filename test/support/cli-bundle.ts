@@ -1,8 +1,8 @@
 /**
  * The CLI the CLI tests run: src/cli/main.ts bundled once per test run, as tsup bundles the
  * published CLI (the package's dependencies left external), instead of compiling the sources
- * again with tsx's loader in every child process. A child then starts in about 0.3 s instead of
- * 1.5–4 s, and the CLI test files start a few hundred of them.
+ * again with tsx's loader in every child process. A child then starts in about 0.6 s instead of
+ * 1.8–4 s, and the CLI test files start a few hundred of them.
  *
  * The bundle is written under node_modules/.cache, inside the project: Node resolves its
  * imports (citty, pg, pg-boss…) from the project's node_modules, as the sources' imports are.
