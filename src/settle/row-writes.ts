@@ -110,6 +110,12 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
 }
 
 /**
+ * The row's failures in a row before the statement that returns this: a subquery sees the
+ * statement's snapshot, not the row it is updating.
+ */
+const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing o WHERE o.id = sp.id`
+
+/**
  * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
  * sweep (or `retryFailed`) tries that slot again with the same idempotency key. Each run that
  * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
@@ -122,12 +128,6 @@ export async function handOverRows(db: Executor, rows: (Owned & { nextJobId: str
  * less than half the delay after the failure itself: the last failures of a long run (a worker
  * down through 100,000 calls, 12 minutes) would otherwise be due again at once.
  */
-/**
- * The row's failures in a row before the statement that returns this: a subquery sees the
- * statement's snapshot, not the row it is updating.
- */
-const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing o WHERE o.id = sp.id`
-
 export async function recordFinalFailures(
   db: Executor,
   failures: (Owned & { error: string })[],
