@@ -4,7 +4,7 @@
  */
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
-import type { FailureRecord } from '../types.js'
+import type { FailureRecord } from './subscription-shapes.js'
 import { pruneSubscriptionHistory } from './history.js'
 import { NotFoundError } from '../errors.js'
 

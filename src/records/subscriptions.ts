@@ -17,7 +17,7 @@ import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import { failedSlotRetryAt } from './instants.js'
-import type { FailingSubscription, SubscriptionDetails } from '../types.js'
+import type { FailingSubscription, SubscriptionDetails } from './subscription-shapes.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 
 interface DetailsRow {
