@@ -1,8 +1,8 @@
 /**
  * Diagnosis: what one getStatus() costs as the table grows: the dashboard's overview and the
  * CLI's `status` ask for it, and the dashboard every few seconds while a tab is open. It counts
- * every row by status (joined to the host's `subscriptions` for `inactive`) and the host's rows,
- * so its cost grows with the table; this says by how much.
+ * every row by status, and the host's rows, so its cost grows with the table; this says by how
+ * much.
  *
  *   npx tsx bench/diagnose/status-cost.ts [--n 1000000] [--repeats 5]
  *
