@@ -34,7 +34,7 @@ export function success(options: ResolvedOptions, call: Call, response: unknown,
 }
 
 /** The slot after the one called; with a catch-up window, none older than it (schedule/catch-up-window.ts). */
-function nextSlotInWindow(options: ResolvedOptions, row: Call['row']): Date | null {
+export function nextSlotInWindow(options: ResolvedOptions, row: Call['row']): Date | null {
   const next = nextSlot(options, row, row.scheduled_for)
   if (next === null || options.catchUpWindowDays === null) return next
   return withinCatchUpWindow(options, row, next, options.clock.now())

@@ -22,6 +22,7 @@ import { failedCall, failure, logFailure, success, unrecordedSuccess } from './o
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
 import { watchRevocations } from './revocations.js'
+import { movesOutOfWindow, outsideWindow } from './slot-window.js'
 import type { Revocations } from './revocations.js'
 
 /**
@@ -214,18 +215,21 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   const readAt = Date.now()
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)
-  if (page.leftovers.length > 0) {
-    await ctx.settles.track(settleAndAnnounce(ctx, { outcomes: [], leftovers: page.leftovers.map((id) => ({ id, jobId: job.id, runId })) }))
-  }
+  // A schedule that cannot be used fails its row at its call, with the column to fix.
+  const outside = page.callable.filter((row) => outsideWindow(row) && invalidSchedule(row, ctx.options) === null)
+  const leftovers = [...page.leftovers.map((id) => ({ id, jobId: job.id, runId })), ...movesOutOfWindow(ctx.options, job.id, outside)]
+  if (leftovers.length > 0) await ctx.settles.track(settleAndAnnounce(ctx, { outcomes: [], leftovers }))
+  const moved = new Set(outside)
+  const callable = moved.size === 0 ? page.callable : page.callable.filter((row) => !moved.has(row))
   // Each outcome's settle is observed as it is made: one refused while the page still calls
   // others (a host's trigger, a lock timeout) is kept here, not left an unhandled rejection.
   const settled: Promise<void>[] = []
   let refused: { error: unknown } | undefined
   const record = (outcome: Outcome) => void settled.push(recordOutcome(ctx, outcome).catch((error: unknown) => void (refused ??= { error })))
-  const revocations = watchRevocations(ctx.callable, job.id, page.callable.map((row) => row.id), ctx.options.logger, readAt)
+  const revocations = watchRevocations(ctx.callable, job.id, callable.map((row) => row.id), ctx.options.logger, readAt)
   const calls = openCallScope(ctx, job.signal)
   try {
-    await ctx.gate.runEach(page.callable, async (row) => record(await callOne(ctx, job, calls, row, revocations)), {
+    await ctx.gate.runEach(callable, async (row) => record(await callOne(ctx, job, calls, row, revocations)), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: spreadStartOnHost(ctx, spreadMs) } : {}),
     })

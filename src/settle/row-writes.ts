@@ -202,6 +202,27 @@ export async function releaseRows(db: Executor, rows: Owned[], now: Date): Promi
 }
 
 /**
+ * Lets go of rows their job owns and did not call because their slot lies outside their own
+ * `starts_at`/`ends_at` (process/slot-window.ts): each moves to its first slot inside them (`$2`:
+ * each row's job, then that slot), or ends without one, its pause with it. Returns each one let
+ * go of, with its run: each counts once as skipped there.
+ */
+export async function releaseOutsideWindow(db: Executor, rows: (Owned & { nextRunAt: Date | null })[], now: Date): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map()
+  const { rows: released } = await db.query<{ id: string; run_id: string }>(
+    `UPDATE subscription_processing sp
+        SET status = CASE WHEN ${ENDED} THEN 'ended' WHEN sp.status = 'queued' THEN 'pending' ELSE sp.status END,
+            paused_reason = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_reason END,
+            paused_until = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_until END,
+            next_run_at = ${NEXT}, job_id = NULL, lease_expires_at = NULL, updated_at = $3
+      WHERE sp.id = ANY($1::uuid[]) AND (sp.job_id = (${VALUES} ->> 0)::uuid) IS TRUE
+     RETURNING sp.id, sp.run_id`,
+    [...rowParams(rows, (r) => [r.nextRunAt?.toISOString() ?? null]), now],
+  )
+  return new Map(released.map((r) => [r.id, r.run_id]))
+}
+
+/**
  * Rows that no longer exist (their subscription was deleted), each counted for its run once
  * however often this is asked: returns, per run, how many were not counted before.
  */

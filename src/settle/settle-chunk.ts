@@ -21,7 +21,7 @@ import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { failureDetail } from './outcome.js'
 import { pausedLine, recordFailures } from './record-failures.js'
-import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
+import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseOutsideWindow, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
 import type { Owned } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
 
@@ -30,8 +30,12 @@ export type { SettleDeps }
 export type Announcement = { [E in keyof SchedulerEvents]: [E, SchedulerEvents[E]] }[keyof SchedulerEvents]
 
 
-/** A row to let go of, counted skipped once: `nextRunAt` when its call succeeded but recorded nothing. */
-export type Leftover = Owned & { runId: string; nextRunAt?: Date | null | undefined }
+/**
+ * A row to let go of, counted skipped once: `nextRunAt` when its call succeeded but recorded
+ * nothing; `outside` when it was not called because its slot lies outside its own window, with
+ * the slot it moves to (null: it ends).
+ */
+export type Leftover = Owned & { runId: string; nextRunAt?: Date | null | undefined; outside?: { nextRunAt: Date | null } | undefined }
 
 /** Outcomes of calls, and rows a job was given but found paused, inactive or gone (each skipped once). */
 export interface Chunk {
@@ -174,9 +178,10 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     const abandoned = (o: Outcome) => o.kind === 'cancelled' && !o.handOver
     const unsettled = [...chunk.outcomes.filter((o) => !settled.has(o.row.id) && !abandoned(o)).map(leftover), ...(chunk.leftovers ?? [])]
     const repeats = await releaseRepeats(tx, unsettled.filter(succeeded), now)
-    const rest = unsettled.filter((r) => !repeats.has(r.id))
+    const outside = await releaseOutsideWindow(tx, unsettled.flatMap((r) => (r.outside ? [{ ...r, nextRunAt: r.outside.nextRunAt }] : [])), now)
+    const rest = unsettled.filter((r) => !repeats.has(r.id) && !outside.has(r.id))
     const released = await releaseRows(tx, rest, now)
-    for (const runId of [...repeats.values(), ...released.values()]) tally(counts, runId, 'skipped')
+    for (const runId of [...repeats.values(), ...outside.values(), ...released.values()]) tally(counts, runId, 'skipped')
     const gone = await recordGone(tx, rest.filter((r) => !released.has(r.id)))
     for (const [runId, n] of gone) tally(counts, runId, 'skipped', n)
 
