@@ -146,6 +146,33 @@ describe('enroll with startsAt and endsAt', () => {
     await expect(shared.scheduler.reschedule(id, { runat: '10:00' } as never)).rejects.toThrow(/unknown setting; did you mean `runAt`\? Known settings:/)
     await expect(shared.scheduler.enroll(id, { anchor: new Date('nope') })).rejects.toThrow(/anchor.*valid Date/)
   })
+
+  test('an instant outside the years 1 to 9999 is a ConfigurationError naming its option, not a Postgres error, and changes nothing', async () => {
+    // A trial got Postgres's "time zone displacement out of range" (22009) and, for pause, an
+    // "invalid input syntax" of NaNs (22007): toISOString() writes such years as +010000-….
+    const id = await subscription()
+    await shared.scheduler.enroll(id)
+    const before = await shared.scheduler.getSubscription(id)
+    const farAhead = new Date('+010000-01-01T09:00:00Z')
+    const lastDate = new Date(8.64e15)
+    const longAgo = new Date('-000100-01-01T00:00:00Z')
+    const controls: [string, () => Promise<unknown>][] = [
+      ['anchor', () => shared.scheduler.enroll(id, { anchor: farAhead })],
+      ['endsAt', () => shared.scheduler.enroll(id, { endsAt: longAgo })],
+      ['startsAt', () => shared.scheduler.reschedule(id, { startsAt: lastDate })],
+      ['until', () => shared.scheduler.pause(id, { until: lastDate })],
+      ['to', () => shared.scheduler.backfill(id, { from: at('2026-01-01T00:00:00Z'), to: farAhead })],
+    ]
+    for (const [option, control] of controls) {
+      const error = await control().catch((e: unknown) => e)
+      expect(error, option).toBeInstanceOf(ConfigurationError)
+      expect(error, option).toMatchObject({ option, message: expect.stringMatching(/expected a Date in the years 1 to 9999/) })
+    }
+    expect(await shared.scheduler.getSubscription(id)).toEqual(before)
+    // The last instant of 9999 is one.
+    await expect(shared.scheduler.reschedule(id, { endsAt: at('9999-12-31T23:59:59.999Z') })).resolves.toMatchObject({ nextRunAt: expect.any(Date) })
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ endsAt: at('9999-12-31T23:59:59.999Z') })
+  })
 })
 
 describe('reschedule', () => {

@@ -7,6 +7,7 @@ import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
 import type { NoteOption, PauseOptions, SkipOptions } from '../types.js'
 import { nearestKey } from './suggest.js'
+import { unstorableDate } from './dates.js'
 
 /** `options` of `method()` (undefined: none), refused when it is no object or holds a key not in `known`. */
 export function methodOptions<T extends object>(method: string, options: T | undefined, known: readonly (keyof T & string)[]): Partial<T> {
@@ -56,9 +57,10 @@ export function waitOf(options: { wait?: unknown }): boolean | undefined {
 
 /** A method's instant argument (`name` in messages): a valid Date; a string is told how to pass it. */
 export function requiredDateOf(value: unknown, name: string): Date {
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
+  const wrong = unstorableDate(value)
+  if (wrong === null) return value as Date
   const hint = typeof value === 'string' ? ` (a string: pass new Date(${JSON.stringify(value)}))` : ''
-  throw new ConfigurationError(name, `expected a valid Date, got ${shown(value)}${hint}.`)
+  throw new ConfigurationError(name, `expected ${wrong}, got ${shown(value)}${hint}.`)
 }
 
 /** A method's instant option (`name` in messages), when given: a valid Date. */

@@ -6,6 +6,7 @@
 import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
 import { nearestKey } from '../config/suggest.js'
+import { unstorableDate } from '../config/dates.js'
 import { isRunAt, isValidTimeZone, zoneName } from '../schedule/next-run.js'
 import { DateTime } from 'luxon'
 import { fixedOffsetNote, offsetHint } from '../schedule/local-time.js'
@@ -37,8 +38,9 @@ export function hasSettings(settings: ScheduleSettings): boolean {
 
 function checkDate(name: string, value: unknown): Date | null | undefined {
   if (value === undefined || value === null) return value
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return value
-  throw new ConfigurationError(name, `expected a valid Date (or null to clear it), got ${shown(value)}.`)
+  const wrong = unstorableDate(value)
+  if (wrong === null) return value as Date
+  throw new ConfigurationError(name, `expected ${wrong} (or null to clear it), got ${shown(value)}.`)
 }
 
 /**
