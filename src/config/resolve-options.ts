@@ -128,6 +128,11 @@ export function checkBossSchema(value: unknown): string {
   if (schema.startsWith('pg_') || schema === 'information_schema' || schema === SCHEDULER_SCHEMA) {
     throw new ConfigurationError('bossSchema', `${shown(schema)} is ${schema.startsWith('pg_') ? "reserved by Postgres (names starting with 'pg_')" : 'a schema of its own, not for pg-boss'}; use another name, such as 'pgboss' (the default).`)
   }
+  // pg-boss's tables have plain names (job, queue, schedule, subscription, version): in the
+  // schema a host's own tables live in by default, they would sit beside them, and could meet one.
+  if (schema === 'public') {
+    throw new ConfigurationError('bossSchema', "\"public\" is where your own tables live by default: pg-boss would create tables named job, queue, schedule, subscription and version there, beside yours; give it a schema of its own, such as 'pgboss' (the default).")
+  }
   return schema
 }
 

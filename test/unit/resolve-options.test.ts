@@ -116,6 +116,7 @@ const badCases: BadCase[] = [
   { name: 'upper-case bossSchema', options: { bossSchema: 'PgBoss' }, option: 'bossSchema', mentions: ['got "PgBoss"', 'lower-case'] },
   { name: 'bossSchema Postgres reserves', options: { bossSchema: 'pg_boss' }, option: 'bossSchema', mentions: ['"pg_boss" is reserved by Postgres', "'pgboss'"] },
   { name: "bossSchema that is the scheduler's own schema", options: { bossSchema: 'subscription_scheduler' }, option: 'bossSchema', mentions: ['not for pg-boss'] },
+  { name: 'bossSchema public, beside the host\'s own tables', options: { bossSchema: 'public' }, option: 'bossSchema', mentions: ['"public" is where your own tables live', 'subscription', "'pgboss'"] },
   // Options the table above did not cover: each is validated at creation, not at first use.
   { name: 'schedule as a string', options: { schedule: 'yes' }, option: 'schedule', mentions: ['got "yes"', 'true or false'] },
   { name: 'rescueCron that is not a cron expression', options: { rescueCron: 'every minute' }, option: 'rescueCron', mentions: ['"every minute"'] },
