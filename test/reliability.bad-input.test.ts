@@ -447,6 +447,20 @@ describe('stored answers are bounded by maxStoredResponseBytes', () => {
     expect(bytes).toBeLessThanOrEqual(MAX_STORED + STORED_OVERHEAD)
   })
 
+  test("a 1 MB error page is cut in the log line to its first 500 characters, which say where the rest is; the row keeps what it stores", async () => {
+    const { scheduler, logger } = await startScheduler(db, { queuePrefix: 'pss-error-page', retry: { limit: 0 } })
+    const id = await seedOne(db, { nextRunInSeconds: 3600 })
+    worker.on(id, () => ({ status: 500, body: 'E'.repeat(MB) }))
+    expect(await scheduler.runSubscription(id)).toMatchObject({ failed: 1 })
+    const [line, ...others] = logger.messages('warn').filter((m) => m.includes(`Subscription ${id} failed`))
+    expect(others).toEqual([])
+    expect(line).toMatch(/Worker answered 500 .*: E+… \(\d+ more characters in the row's error, getSubscription\(\) and listFailures\(\)\)$/)
+    expect(line!.length).toBeLessThan(800)
+    const row = await rowOf(db, id)
+    expect(row.error.length).toBeGreaterThan(1_900)
+    expect((await scheduler.getSubscription(id)).error).toBe(row.error)
+  })
+
   // Regression test (fixed in 58f4c71): resolveOptions() built the HTTP client without the option,
   // so the client kept reading 4096 bytes whatever maxStoredResponseBytes said.
   test('maxStoredResponseBytes: 16384 keeps more than 4096 bytes of a 1 MB answer', async () => {

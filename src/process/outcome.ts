@@ -104,6 +104,15 @@ export function unrecordedSuccess(options: ResolvedOptions, outcome: Success, er
   return failure(options, outcome, why, { cancelled: false, expired: false })
 }
 
+/** Most characters of a failure's error in its log line: a worker's 4 KB error page, every retry, buries the log. */
+const LOGGED_ERROR_LENGTH = 500
+
+/** A failure's error as its log line gives it: the row and the events keep it whole. */
+function logged(error: string): string {
+  if (error.length <= LOGGED_ERROR_LENGTH) return error
+  return `${error.slice(0, LOGGED_ERROR_LENGTH)}… (${error.length - LOGGED_ERROR_LENGTH} more characters in the row's error, getSubscription() and listFailures())`
+}
+
 /** The line a failed call leaves in the log; one cut short by its job's expiry leaves none. */
 export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelled): void {
   if (outcome.kind === 'cancelled') return
@@ -118,6 +127,6 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
     // No retry left, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a final failure.
     const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
     const until = options.retry.failedSlotDelaySeconds > 0 ? 'a sweep after its delay (its retryAt)' : 'the next sweep'
-    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : ', will retry'}): ${outcome.error}`)
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : ', will retry'}): ${logged(outcome.error)}`)
   }
 }
