@@ -640,6 +640,11 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
     expect(calls.map((c) => c.request.attempt)).toEqual([1, 2])
     expect(calls[1]!.request.idempotencyKey).toBe(calls[0]!.request.idempotencyKey)
     expect(calls[1]!.headers['idempotency-key']).toBe(calls[0]!.request.idempotencyKey)
+    // The log says when the retry comes, and why then: a trial could not tell a Retry-After
+    // honoured from one capped or ignored.
+    const said = logger.messages('warn').filter((m) => m.startsWith(`Subscription ${retryAfter} failed`))
+    expect(said).toEqual([expect.stringMatching(/\(attempt 1, will retry in (2\.9|3\.0) s \(its Retry-After\)\): RetryableError: Worker answered 503/)])
+    expect(logger.messages('warn').find((m) => m.startsWith(`Subscription ${flaky} failed (attempt 1`))).toMatch(/will retry in [01]\.\d s\): /)
     expect(await rowOf(db, retryAfter)).toMatchObject({ status: 'completed', error: null, consecutive_failures: 0 })
     expect(await deadLetterJobs(db, retryAfter)).toEqual([])
   })

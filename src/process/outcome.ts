@@ -12,6 +12,7 @@ import { describeError, refusalText } from '../observe/describe-error.js'
 import { nextSlot } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import { FAILED_ATTEMPTS, FINAL_FAILURES, limitedLogOf } from '../observe/limited-log.js'
+import { seconds } from '../db/lock-waits.js'
 
 export interface Call {
   jobId: string
@@ -85,6 +86,7 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
     final,
     cancelled,
     retryAt: final ? null : new Date(options.clock.now().getTime() + (cancelled ? 0 : retryDelayMs(options, attempt, retryAfterMs))),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   }
 }
 
@@ -102,6 +104,22 @@ export function unrecordedSuccess(options: ResolvedOptions, outcome: Success, er
       `A trigger or constraint of yours on subscription_processing refusing the row's update?`,
   )
   return failure(options, outcome, why, { cancelled: false, expired: false })
+}
+
+/**
+ * When a retry follows, and what the worker's `Retry-After` had to do with it: honoured, capped
+ * by `retry.maxDelaySeconds`, or shorter than the backoff, which wins.
+ */
+function retryWait(options: ResolvedOptions, outcome: Failure): string {
+  if (outcome.retryAt === null) return ''
+  const inMs = Math.max(0, outcome.retryAt.getTime() - options.clock.now().getTime())
+  const asked = outcome.retryAfterMs
+  const capMs = options.retry.maxDelaySeconds * 1000
+  const why = asked === undefined ? ''
+    : asked > capMs ? ` (its Retry-After asked ${seconds(asked)}; retry.maxDelaySeconds caps the wait)`
+    : asked >= inMs ? ' (its Retry-After)'
+    : ` (its Retry-After asked ${seconds(asked)}, less than the backoff)`
+  return ` in ${seconds(inMs)}${why}`
 }
 
 /** Most characters of a failure's error in its log line: a worker's 4 KB error page, every retry, buries the log. */
@@ -127,6 +145,6 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
     // No retry left, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a final failure.
     const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
     const until = options.retry.failedSlotDelaySeconds > 0 ? 'a sweep after its delay (its retryAt)' : 'the next sweep'
-    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : ', will retry'}): ${logged(outcome.error)}`)
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : `, will retry${retryWait(options, outcome)}`}): ${logged(outcome.error)}`)
   }
 }

@@ -46,6 +46,8 @@ export interface Failure extends Called {
   final: boolean
   /** For a retry: when it starts (backoff with jitter, or the worker's Retry-After). */
   retryAt: Date | null
+  /** The wait the worker's `Retry-After` asked for, when it sent one the client could read. */
+  retryAfterMs?: number | undefined
   /**
    * Cut short by `stop()`'s deadline: never final, and with no retry left the row is let go of
    * for the rescue to take at once, rather than recorded failed.
