@@ -93,16 +93,19 @@ describe('skip', { timeout: SLOW_MS }, () => {
     expect(row.history[0]).toMatchObject({ kind: 'skipped', slot: first })
   })
 
-  test('--slot, as upcoming prints it, skips that slot once: run again it says the same; a slot no longer next exits 4 naming the next one', async () => {
+  test('--slot, as upcoming prints it, skips that slot once: run again it says it was skipped already; a slot no longer next exits 4 naming the next one', async () => {
     const id = await subscription({ timezone: 'Europe/Berlin', runAt: '09:00' })
     const [first, second] = await library.upcoming(id, { count: 2 })
     const listed = /^\s+(\S+) \(Europe\/Berlin\)$/m.exec((await runCli(['upcoming', id, '--count', '1'], env)).stdout)![1]!
     const once = await runCli(['skip', id, '--slot', listed], env)
     expect(once).toMatchObject({ code: 0, stderr: '' })
     expect([timeAfter(once.stdout, 'at', 'Europe/Berlin'), timeAfter(once.stdout, 'next run', 'Europe/Berlin')]).toEqual([first, second])
-    expect(await runCli(['skip', id, '--slot', listed], env)).toEqual(once)
+    expect(once.stdout).toMatch(/^Skipped the run of /)
+    // The same answer, said as what it is: a trial read "Skipped" twice for one skip.
+    const again = await runCli(['skip', id, '--slot', listed], env)
+    expect(again).toMatchObject({ code: 0, stderr: '', stdout: `The run of ${id} at ${listed} (Europe/Berlin) was already skipped: nothing changed; ${once.stdout.split('; ')[1]}` })
     const sameInUtc = await runCli(['skip', id, '--slot', first!.toISOString().replace('.000Z', 'Z')], env)
-    expect(sameInUtc).toMatchObject({ code: 0, stdout: once.stdout })
+    expect(sameInUtc).toMatchObject({ code: 0, stdout: again.stdout })
     const later = new Date(second!.getTime() + 86_400_000).toISOString()
     const refused = await runCli(['skip', id, '--slot', later], env)
     expect(refused).toMatchObject({ code: 4, stdout: '' })
@@ -123,6 +126,10 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(timeAfter(paused.stdout, 'until', 'Europe/Berlin')).toEqual(until)
     expect(timeAfter(paused.stdout, 'then', 'Europe/Berlin')).toEqual(row.nextRunAt)
     expect(row.nextRunAt!.getTime()).toBeGreaterThan(until.getTime())
+    const same = await runCli(['pause', id, '--until', until.toISOString()], env)
+    expect(same).toMatchObject({ code: 0, stderr: '' })
+    expect(same.stdout).toMatch(new RegExp(`^${id} was already paused until .*: nothing changed\\.\\n$`))
+    expect(timeAfter(same.stdout, 'until', 'Europe/Berlin')).toEqual(until)
 
     const resumed = await runCli(['resume', id], env)
     expect(resumed).toMatchObject({ code: 0, stderr: '' })
@@ -160,6 +167,10 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(paused).toMatchObject({ code: 0, stderr: '' })
     expect(paused.stdout).toContain(`Paused ${id} until resumed`)
     expect(await library.getSubscription(id)).toMatchObject({ status: 'paused', pausedReason: 'manual', pausedUntil: null })
+    // Paused that way already: said so, as resume and pause-calls do (a trial read "Paused" twice, its second note gone).
+    const again = await runCli(['pause', id, '--note', 'second'], env)
+    expect(again).toMatchObject({ code: 0, stderr: '', stdout: `${id} was already paused until resumed: nothing changed, and this note was not kept.\n` })
+    expect((await library.getSubscription(id)).history.filter((h) => h.kind === 'paused')).toHaveLength(1)
   })
 })
 

@@ -23,9 +23,14 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
+      // Read first, only to say whether anything changed: a pause as it already is writes nothing.
+      const before = await scheduler.getSubscription(id, { errors: 0 }).catch(() => null)
       const details = await inFlagTerms(() => scheduler.pause(id, { ...(until ? { until } : {}), ...noteOption(args) }))
       const { zone } = zoneOf(details, schedulerZone)
-      if (details.status === 'ended' && !until) {
+      const kept = args.note === undefined ? '' : ', and this note was not kept'
+      if (before?.status === 'paused' && before.pausedReason === 'manual' && before.pausedUntil?.getTime() === until?.getTime()) {
+        console.log(`${id} was already paused ${until ? `until ${timeInZone(until, zone)}` : 'until resumed'}: nothing changed${kept}.`)
+      } else if (details.status === 'ended' && !until) {
         console.log(`${id} has ended: it has no slot left to pause, and nothing changed.`)
       } else if (!until) {
         console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes, and its success is recorded.`)

@@ -24,6 +24,8 @@ export default defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone: schedulerZone } = await controlScheduler(pool, logger)
+      // Read first, only to say whether anything changed: a --slot skipped already is not skipped again.
+      const before = slot ? await scheduler.getSubscription(id, { errors: 0 }).catch(() => null) : null
       const { skipped, nextRunAt } = await inFlagTerms(() => scheduler.skipNext(id, { ...(slot ? { slot } : {}), ...noteOption(args) }))
       const details = await scheduler.getSubscription(id, { errors: 0 })
       const { zone } = zoneOf(details, schedulerZone)
@@ -32,6 +34,10 @@ export default defineCommand({
         return
       }
       const next = nextRunAt ? `next run ${timeInZone(nextRunAt, zone)}` : 'that was its last run: it has ended'
+      if (before && before.nextRunAt?.getTime() === nextRunAt?.getTime() && before.status === details.status) {
+        console.log(`The run of ${id} at ${timeInZone(skipped, zone)} was already skipped: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}; ${next}.`)
+        return
+      }
       console.log(`Skipped the run of ${id} at ${timeInZone(skipped, zone)}; ${next}.`)
     })
   },
