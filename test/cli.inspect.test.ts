@@ -3,6 +3,8 @@
  * run: their state, last error and failed attempts, and what was done to them, in their zone.
  */
 import { describe, expect, test } from 'vitest'
+import { createSubscriptionScheduler } from '../src/index.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { runCli, SLOW_MS, startWorker } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import { seedSubscriptions } from './support/seed.js'
@@ -40,6 +42,24 @@ describe('show <id>', { timeout: SLOW_MS }, () => {
     expect(lines[attempt + 1]).toMatch(/^ {2}\S+\+09:00 \(Asia\/Tokyo\) {2}slot \S+\+09:00 \(Asia\/Tokyo\), attempt 1, final \(HTTP 422\): .*no payment method on file/)
     const history = lines.indexOf('History, newest first:')
     expect(lines[history + 1]).toMatch(/^ {2}\S+\+09:00 \(Asia\/Tokyo\) {2}paused/)
+  })
+
+  test("a frequency that is no cadence of the workers' is said, with what it means: runs daily, or is not called", async () => {
+    const db = await createTestDatabase()
+    const [typo] = await seedSubscriptions(db.pool, { count: 1, frequency: 'Weekly' })
+    const env = { DATABASE_URL: db.url }
+    // A trial saw "(Weekly, user …)" and a next run tomorrow, with nothing saying why daily.
+    for (const unknownFrequency of ['daily', 'fail'] as const) {
+      const workers = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, work: false, unknownFrequency })
+      await workers.start()
+      await workers.stop()
+      const shown = await runCli(['show', typo!], env)
+      expect(shown.code, shown.stderr).toBe(0)
+      const then = unknownFrequency === 'daily' ? 'it runs daily, with a warning' : "it is not called \\(unknownFrequency 'fail'\\)"
+      expect(shown.stdout.split('\n')[1]).toMatch(new RegExp(`^ {2}frequency {4}"Weekly" is no cadence: ${then}; set subscriptions\\.frequency to one of 'daily', 'weekly', `))
+    }
+    const [daily] = await seedSubscriptions(db.pool, { count: 1 })
+    expect((await runCli(['show', daily!], env)).stdout).not.toMatch(/^ {2}frequency /m)
   })
 
   test('--json is getSubscription() as JSON; --errors 0 lists no attempts; an unknown id exits 1', async () => {

@@ -11,6 +11,7 @@ import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import type { CliSchedulerOptions } from '../published-settings.js'
 import { instantsInZone, timeInZone } from '../zoned-time.js'
+import { isCadence } from '../../schedule/unknown-frequency.js'
 
 const PAUSED_BECAUSE = {
   manual: 'paused by an operator (pause())',
@@ -49,12 +50,31 @@ function listLines(details: SubscriptionDetails, at: (date: Date | null) => stri
   return lines
 }
 
+/**
+ * A frequency that names no cadence of those the workers published, and what that means for the
+ * row: run daily, or not called (`unknownFrequency`). Nothing when none has published: the host's
+ * own cadences are not known here then.
+ */
+function frequencyLines(details: SubscriptionDetails, published: CliSchedulerOptions['published']): string[] {
+  if (!published || isCadence(details.frequency, published.frequencies)) return []
+  const what = details.frequency === null ? 'no frequency' : `${JSON.stringify(details.frequency)} is no cadence`
+  const then = published.unknownFrequency === 'fail' ? "it is not called (unknownFrequency 'fail')" : 'it runs daily, with a warning'
+  const names = Object.keys(published.frequencies).map((name) => `'${name}'`).join(', ')
+  return [`  frequency    ${what}: ${then}; set subscriptions.frequency to one of ${names}`]
+}
+
 /** Every line `show` prints for a subscription, its instants in its own zone (or the scheduler's). */
 function showLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOptions, 'zone' | 'published'>): string[] {
   const { zone } = zoneOf(details, scheduler.zone)
   const at = (date: Date | null) => timeInZone(date, zone)
   const host = `${details.frequency ?? 'no frequency'}, user ${details.userId ?? 'none'}${details.active ? '' : ', inactive in subscriptions'}`
-  return [`Subscription ${details.subscriptionId} (${host})`, ...scheduleLines(details, scheduler), ...stateLines(details, at), ...listLines(details, at, zone)]
+  return [
+    `Subscription ${details.subscriptionId} (${host})`,
+    ...frequencyLines(details, scheduler.published),
+    ...scheduleLines(details, scheduler),
+    ...stateLines(details, at),
+    ...listLines(details, at, zone),
+  ]
 }
 
 export default defineCommand({
