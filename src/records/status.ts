@@ -31,7 +31,10 @@ export interface SchedulerStatus {
    * (unless `autoEnroll: false`; then `enroll()` or `enrollMissing()` does).
    */
   unenrolled: number
-  /** Rows a sweep would take now. */
+  /**
+   * Rows a sweep started now would take: active subscriptions whose slot has come, and claims
+   * whose lease ran out. Not a failed slot waiting out its delay (`retryAt`), nor a paused row.
+   */
   due: number
   /** Rows paused after failing `pauseAfterConsecutiveFailures` slots in a row; `retryFailed()` re-drives them. */
   pausedForFailures: number
