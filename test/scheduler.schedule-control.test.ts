@@ -384,6 +384,21 @@ describe('reschedule', () => {
     ])
   })
 
+  test('runSubscription() refuses a subscription whose start is ahead, naming it and the fix, and records no run; with an earlier start it runs', async () => {
+    clock.set('2026-03-02T08:00:00.000Z')
+    const id = await subscription()
+    await shared.scheduler.enroll(id, { runAt: '09:00', startsAt: at('2026-03-05T00:00:00.000Z') })
+    const runs = (await shared.scheduler.listRuns({ limit: 1000 })).length
+    const refused = await shared.scheduler.runSubscription(id).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(SubscriptionStateError)
+    expect(refused).toMatchObject({ subscriptionId: id, message: expect.stringMatching(/it starts at 2026-03-05T00:00:00\.000Z \(its startsAt\), and has no slot before then\. reschedule\(id, \{ startsAt: <an earlier instant> \}\)/) })
+    expect((await shared.scheduler.listRuns({ limit: 1000 })).length).toBe(runs)
+    expect(slots(id)).toEqual([])
+    await shared.scheduler.reschedule(id, { startsAt: at('2026-03-01T00:00:00.000Z') })
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ successful: 1 })
+    expect(slots(id)).toHaveLength(1)
+  })
+
   test('an ended subscription stays ended through a pause and a resume: no call after its end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription()

@@ -107,6 +107,14 @@ export function assertRunnable(row: ScheduleRow, now: Date): void {
       { subscriptionId: id },
     )
   }
+  // No slot before its start: a run now would be one (a trial's run on demand was called there).
+  if (row.starts_at && row.starts_at > now) {
+    throw new SubscriptionStateError(
+      `Cannot run subscription ${id} now: it starts at ${row.starts_at.toISOString()} (its startsAt), and has no slot before then. ` +
+        'reschedule(id, { startsAt: <an earlier instant> }) or { startsAt: null } lets it run now (admin: PATCH /subscriptions/<id>; CLI: reschedule <id> --starts-at).',
+      { subscriptionId: id },
+    )
+  }
   assertHostActive(row, 'run')
 }
 
