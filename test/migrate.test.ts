@@ -187,6 +187,24 @@ describe('migrate', () => {
       const { rows } = await db.pool.query(`SELECT to_regclass('subscription_scheduler.runs')::text AS runs, (SELECT count(*)::int FROM subscription_processing) AS n`)
       expect(rows[0]).toEqual({ runs: null, n: 1 })
     })
+
+    test('a cascading key added NOT VALID is no guarantee: rows that name no subscription are listed; with none, the key is validated', async () => {
+      const db = await variant('')
+      const orphan = '00000000-0000-4000-8000-00000000000b'
+      await db.pool.query(`INSERT INTO subscription_processing (subscription_id) VALUES ($1)`, [orphan])
+      // A big table's key is often added so, to skip the long scan; the rows already there are then never checked.
+      const addKey = `ALTER TABLE subscription_processing ADD CONSTRAINT hosts_own_fk FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE NOT VALID`
+      await db.pool.query(addKey)
+      const error = await migrate(db.pool).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(MigrationError)
+      expect((error as Error).message).toContain(orphan)
+      expect((error as Error).message).toMatch(/No row was changed/)
+      await db.pool.query(`DELETE FROM subscription_processing`)
+      const { restored } = await migrate(db.pool)
+      expect(restored).toEqual([expect.stringMatching(/^Replaced the foreign key hosts_own_fk, which was added NOT VALID \(the rows already there were never checked against subscriptions\), with subscription_processing_subscription_id_fkey/)])
+      const { rows } = await db.pool.query(`SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f'`)
+      expect(rows).toEqual([{ conname: 'subscription_processing_subscription_id_fkey', convalidated: true }])
+    })
   })
 
   test('a pg.Client, a connection string or a bad folder is refused before any connection, naming the fix', async () => {
@@ -336,7 +354,7 @@ describe('migrate', () => {
     const steady = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: unmigrating, schedule: false, migrate: false })
     await steady.start()
     await steady.stop({ timeoutMs: 1000 })
-    expect(unmigrating.messages('warn').filter((m) => m.includes('no foreign key to subscriptions'))).toEqual([
+    expect(unmigrating.messages('warn').filter((m) => m.includes('no validated foreign key to subscriptions'))).toEqual([
       expect.stringContaining("Run migrate (pg-subscription-scheduler migrate, as the tables' owner): it puts the key back."),
     ])
     expect(await foreignKeys()).toEqual([])

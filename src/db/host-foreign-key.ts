@@ -14,17 +14,21 @@ export const HOST_FOREIGN_KEY = 'subscription_processing_subscription_id_fkey'
 
 /** What an instance started with `migrate: false` says when the key is not there. */
 export const MISSING_FOREIGN_KEY =
-  `subscription_processing has no foreign key to subscriptions that deletes along (${HOST_FOREIGN_KEY} was dropped or replaced since ` +
+  `subscription_processing has no validated foreign key to subscriptions that deletes along (${HOST_FOREIGN_KEY} was dropped, replaced or added NOT VALID since ` +
   'the migrations ran, by a drizzle-kit push shown the table, say): enroll() accepts ids that name no subscription, and a deleted ' +
   "subscription keeps its row. Run migrate (pg-subscription-scheduler migrate, as the tables' owner): it puts the key back."
 
-/** Whether the key is there: on `subscription_id`, to `subscriptions`, deleting along. */
+/**
+ * Whether the key is there: on `subscription_id`, to `subscriptions`, deleting along, and
+ * validated. One added `NOT VALID` never checked the rows already there, which may name deleted
+ * subscriptions: it is put back validated, after those rows are named (adoptable.ts).
+ */
 export async function hasHostForeignKey(client: Executor): Promise<boolean> {
   const { rows } = await client.query<{ keyed: boolean }>(
     `SELECT EXISTS (
        SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'subscription_id'
         WHERE c.conrelid = 'subscription_processing'::regclass AND c.contype = 'f' AND c.confdeltype = 'c'
-          AND c.confrelid = 'subscriptions'::regclass AND c.conkey = ARRAY[a.attnum]
+          AND c.confrelid = 'subscriptions'::regclass AND c.conkey = ARRAY[a.attnum] AND c.convalidated
      ) AS keyed`,
   )
   return rows[0]?.keyed === true
@@ -36,8 +40,8 @@ export async function hasHostForeignKey(client: Executor): Promise<boolean> {
  */
 export async function restoreHostForeignKey(client: PoolClient): Promise<string | null> {
   if (await hasHostForeignKey(client)) return null
-  const { rows } = await client.query<{ conname: string }>(
-    `SELECT conname FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f' AND confrelid = 'subscriptions'::regclass`,
+  const { rows } = await client.query<{ conname: string; cascades: boolean }>(
+    `SELECT conname, confdeltype = 'c' AS cascades FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f' AND confrelid = 'subscriptions'::regclass`,
   )
   for (const { conname } of rows) await client.query(`ALTER TABLE subscription_processing DROP CONSTRAINT ${quoteIdent(conname)}`)
   // Named as 0000 names it; a non-cascading key of that name was dropped just above.
@@ -47,7 +51,10 @@ export async function restoreHostForeignKey(client: PoolClient): Promise<string 
   const key = `${HOST_FOREIGN_KEY} (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE)`
   if (rows.length > 0) {
     const names = rows.map((row) => row.conname).join(', ')
-    return `Replaced the foreign key ${names}, which did not delete along (a deleted subscription would have kept its row, or failed to delete), with ${key}.`
+    const why = rows.every((row) => row.cascades)
+      ? 'which was added NOT VALID (the rows already there were never checked against subscriptions)'
+      : 'which did not delete along (a deleted subscription would have kept its row, or failed to delete)'
+    return `Replaced the foreign key ${names}, ${why}, with ${key}.`
   }
   return (
     `Restored the foreign key ${key}: it had been dropped since the migrations ran ` +
