@@ -43,6 +43,13 @@ export async function restoreHostForeignKey(client: PoolClient): Promise<string 
   const { rows } = await client.query<{ conname: string; cascades: boolean }>(
     `SELECT conname, confdeltype = 'c' AS cascades FROM pg_constraint WHERE conrelid = 'subscription_processing'::regclass AND contype = 'f' AND confrelid = 'subscriptions'::regclass`,
   )
+  // A cascading key added NOT VALID is validated where it is: that reads the table without
+  // holding up its writes, where adding a key anew would hold them for the whole scan.
+  const unchecked = rows.find((row) => row.cascades)
+  if (unchecked && rows.length === 1) {
+    await client.query(`ALTER TABLE subscription_processing VALIDATE CONSTRAINT ${quoteIdent(unchecked.conname)}`)
+    return `Validated the foreign key ${unchecked.conname}, which was added NOT VALID: the rows already there had never been checked against subscriptions.`
+  }
   for (const { conname } of rows) await client.query(`ALTER TABLE subscription_processing DROP CONSTRAINT ${quoteIdent(conname)}`)
   // Named as 0000 names it; a non-cascading key of that name was dropped just above.
   await client.query(
@@ -51,10 +58,7 @@ export async function restoreHostForeignKey(client: PoolClient): Promise<string 
   const key = `${HOST_FOREIGN_KEY} (subscription_processing.subscription_id → subscriptions.id, ON DELETE CASCADE)`
   if (rows.length > 0) {
     const names = rows.map((row) => row.conname).join(', ')
-    const why = rows.every((row) => row.cascades)
-      ? 'which was added NOT VALID (the rows already there were never checked against subscriptions)'
-      : 'which did not delete along (a deleted subscription would have kept its row, or failed to delete)'
-    return `Replaced the foreign key ${names}, ${why}, with ${key}.`
+    return `Replaced the foreign key ${names}, which did not delete along (a deleted subscription would have kept its row, or failed to delete), with ${key}.`
   }
   return (
     `Restored the foreign key ${key}: it had been dropped since the migrations ran ` +
