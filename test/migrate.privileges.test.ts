@@ -21,8 +21,8 @@ const APP = `pss_app_${suffix}`
 const BARE = `pss_bare_${suffix}`
 let db: TestDatabase
 
-function urlAs(role: string): string {
-  const url = new URL(db.url)
+function urlAs(role: string, on = db): string {
+  const url = new URL(on.url)
   url.username = role
   url.password = 'app-password'
   return url.toString()
@@ -100,6 +100,21 @@ describe('a role that may not create', () => {
           await db.pool.query(`INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [entry.hash, entry.created_at])
         }
       }
+    } finally {
+      await app.end()
+    }
+  })
+
+  test("a role with no grant, started on a database not migrated yet, is told to have the owner migrate first, then what to grant", async () => {
+    // A trial's first error asked only for the grants on the host's tables; its second, after
+    // those, for the owner's migrate.
+    const fresh = await createEmptyDatabase()
+    await fresh.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const app = ownPool(urlAs(BARE, fresh), 2)
+    try {
+      const refused = createSubscriptionScheduler(app, { workerClient: createFakeWorkerClient() }).start()
+      await expect(refused).rejects.toBeInstanceOf(MigrationError)
+      await expect(refused).rejects.toThrow(new RegExp(`^The database user ${BARE} lacks 1 privilege .*\\n {2}GRANT SELECT ON subscriptions TO ${BARE};\\nThe scheduler's tables are not in this database yet, and this user may not create them: run the migrations as the owner first \\(pg-subscription-scheduler migrate\\), then grant the README's list`, 's'))
     } finally {
       await app.end()
     }

@@ -70,7 +70,10 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
 export async function assertRuntimeGrants(db: Executor, bossSchema: string): Promise<void> {
   const missing = await missingPrivileges(db, bossSchema)
   if (missing.length === 0) return
-  const { rows } = await db.query<{ user: string }>('SELECT current_user AS user')
+  const { rows } = await db.query<{ user: string; unmigrated: boolean; creates: boolean }>(
+    `SELECT current_user AS user, to_regnamespace($1) IS NULL AS unmigrated, has_database_privilege(current_database(), 'CREATE') AS creates`,
+    [SCHEDULER_SCHEMA],
+  )
   const name = rows[0]?.user ?? 'current_user'
   const user = /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name)
   const listed = missing.slice(0, LISTED).map((m) => `  ${m.grant} TO ${user};`)
@@ -78,6 +81,11 @@ export async function assertRuntimeGrants(db: Executor, bossSchema: string): Pro
   throw new MigrationError(
     `The database user ${user} lacks ${missing.length} privilege${missing.length === 1 ? '' : 's'} a running scheduler needs ` +
       "(it would start, then fail to claim or record work). As the tables' owner, grant them (the README's \"Database " +
-      `privileges\" section has the full list, which also covers tables a later version adds):\n${listed.join('\n')}`,
+      `privileges\" section has the full list, which also covers tables a later version adds):\n${listed.join('\n')}` +
+      // Before the first migration the list holds only the host's tables: the scheduler's come with it.
+      (rows[0]?.unmigrated && !rows[0].creates
+        ? "\nThe scheduler's tables are not in this database yet, and this user may not create them: run the migrations as the owner " +
+          "first (pg-subscription-scheduler migrate), then grant the README's list, which covers the tables they create."
+        : ''),
   )
 }
