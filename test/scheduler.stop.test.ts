@@ -55,10 +55,14 @@ describe('stop', () => {
     await s.runNow({ wait: false })
     await worker.waitForCalls(1)
 
+    const said = harness.logger.entries.length
     await s.stop({ timeoutMs: 5000 })
 
     const called = new Set(worker.calls.map((c) => c.subscriptionId))
     expect(called.size).toBeGreaterThan(0)
+    // Its last line says what became of the calls in flight (a trial's SRE read only "Stopped.").
+    const last = harness.logger.entries.slice(said).filter((e) => e.message.startsWith('Stopped'))
+    expect(last).toEqual([{ level: 'info', message: expect.stringMatching(/^Stopped in \d+\.\d s: \d+ calls? in flight finished\.$/) }])
     const rows = await rowsFor(harness.db.pool, ids)
     for (const row of rows) {
       if (called.has(row.sid)) {
@@ -87,7 +91,10 @@ describe('stop', () => {
     await hanging.waitForCalls(1)
 
     const started = Date.now()
+    const said = harness.logger.entries.length
     await first.stop({ timeoutMs: 500 })
+    const last = harness.logger.entries.slice(said).filter((e) => e.message.startsWith('Stopped'))
+    expect(last).toEqual([{ level: 'info', message: expect.stringMatching(/^Stopped in \d+\.\d s: \d+ calls? cut short at timeoutMs \(500 ms\) went back to the queue, recorded as retries\.$/) }])
     // A deploy's cancellations are told apart from the worker's failures: an alert can leave them out.
     expect(failedEvents.length).toBeGreaterThan(0)
     for (const event of failedEvents) expect(event).toMatchObject({ cancelled: true, final: false, status: null })

@@ -32,6 +32,7 @@ import { shareSettings } from './shared-settings.js'
 import { startPresence } from './presence.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
+import { reportGivenUp, stoppedLine } from './stop-report.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
@@ -75,16 +76,6 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
   clearTimeout(timer)
-}
-
-/** One line for the jobs a stop left unrecorded, instead of an error per job. */
-function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: ResolvedOptions['logger']): void {
-  if (givenUp.jobs === 0) return
-  logger.warn(
-    `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscription${givenUp.subscriptions === 1 ? '' : 's'}) could record their outcomes ` +
-      `(${givenUp.reason}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
-      'idempotency keys, by the next instance to take them.',
-  )
 }
 
 export async function createEngine(pool: Pool, options: ResolvedOptions, events: EventBus): Promise<Engine> {
@@ -220,7 +211,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       unworked.stop()
       // Calls not yet made are handed to other jobs at once; past the deadline, calls in flight
       // are cancelled and settle as retries, so no subscription is lost.
-      const deadline = setTimeout(() => cancel.abort(), timeoutMs)
+      const began = Date.now()
+      const calling = processor.gate.load().inFlight
+      let cut = 0
+      const deadline = setTimeout(() => ((cut = processor.gate.load().inFlight), cancel.abort()), timeoutMs)
       try {
         await Promise.allSettled([...runs.inFlight])
         await boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
@@ -240,7 +234,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         stopped.abort()
       }
       flushLimitedLogs(logger)
-      logger.info('Stopped.')
+      logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs))
     },
   }
 }

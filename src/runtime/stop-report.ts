@@ -1,0 +1,25 @@
+/**
+ * What `stop()` says: one line for the jobs it left unrecorded (instead of an error per job), and
+ * its last, how long it took and what became of the calls in flight when it began.
+ */
+import type { ResolvedOptions } from '../config/options.js'
+import type { ProcessorContext } from '../process/context.js'
+
+/** One line for the jobs a stop left unrecorded, instead of an error per job. */
+export function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: ResolvedOptions['logger']): void {
+  if (givenUp.jobs === 0) return
+  logger.warn(
+    `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscription${givenUp.subscriptions === 1 ? '' : 's'}) could record their outcomes ` +
+      `(${givenUp.reason}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
+      'idempotency keys, by the next instance to take them.',
+  )
+}
+
+/** What `stop()` says last: how long it took, and what became of the calls in flight when it began. */
+export function stoppedLine(tookMs: number, calling: number, cut: number, timeoutMs: number): string {
+  if (calling === 0 && cut === 0) return 'Stopped.'
+  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
+  const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight finished` : ''
+  const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue, recorded as retries` : ''
+  return `Stopped in ${(tookMs / 1000).toFixed(1)} s: ${[finished, cutShort].filter(Boolean).join('; ')}.`
+}
