@@ -178,7 +178,7 @@ export async function getStatus(db: Executor, options: ResolvedOptions): Promise
     // (counted as 'inactive' whatever their status), found from the host's side (few, as a rule)
     // each by its unique subscription key; every row has its host subscription (the foreign key).
     // One statement, so both see one snapshot. A join of the two tables hashed every row of both:
-    // 883 ms at 1M rows (bench/diagnose/status-cost.ts).
+    // 378 ms at 1M rows against 138 (bench/RESULTS.md, bench/diagnose/status-cost.ts).
     // A 'processing' row is an older version's call in flight, under its claim's lease, or (no
     // lease) one the MVP left stuck: no instance holds that one, so it is no active work.
     db.query<{ status: string; inactive: boolean; n: number; paused: number; claimed: number }>(
