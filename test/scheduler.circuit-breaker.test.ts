@@ -68,7 +68,7 @@ describe('circuit breaker', () => {
     expect(harness.logger.messages('warn').filter((m) => m.includes('Circuit breaker open'))).toHaveLength(2)
     expect(harness.logger.messages('info').some((m) => m.includes('Circuit breaker closed'))).toBe(true)
     // Each failed attempt logs a line; the failed probe, not an attempt, logs none.
-    const failedLines = harness.logger.messages('warn').filter((m) => / failed \(attempt \d+, will retry\)/.test(m))
+    const failedLines = harness.logger.messages('warn').filter((m) => / failed \(attempt \d+, will retry in \d+\.\d s\)/.test(m))
     expect(failedLines).toHaveLength(callsWhileDown.length - 1)
     expect(failedLines.filter((m) => m.includes(`${probe.subscriptionId} failed (attempt ${probe.attempt},`))).toEqual([])
   })
