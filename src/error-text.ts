@@ -1,7 +1,11 @@
 /**
- * How error messages word what they quote: a value as given (`shown`), and a configuration
- * error's reason without the option it names, for a message that names the option another way.
+ * How error messages word what they quote: a value as given (`shown`), a duration (`seconds`),
+ * and a configuration error's reason without the option it names, for a message that names the
+ * option another way.
  */
+
+/** `4.2 s`: how messages and log lines say a wait or a duration. */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 /**
  * A value as an error message shows it: strings quoted, `NaN`, `Infinity` and BigInts as written,

@@ -7,12 +7,11 @@
  */
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
+import { seconds } from '../error-text.js'
 
 /** lock_not_available: a lock_timeout ran out. */
 const LOCK_NOT_AVAILABLE = '55P03'
 
-/** `4.2 s`: how the migrator's messages and logs say a wait or a duration. */
-export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE

@@ -12,7 +12,7 @@ import { describeError, refusalText } from '../observe/describe-error.js'
 import { nextSlot } from '../schedule/row-schedule.js'
 import { withinCatchUpWindow } from '../schedule/catch-up-window.js'
 import { FAILED_ATTEMPTS, FINAL_FAILURES, limitedLogOf } from '../observe/limited-log.js'
-import { seconds } from '../db/lock-waits.js'
+import { seconds } from '../error-text.js'
 
 export interface Call {
   jobId: string

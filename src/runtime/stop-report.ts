@@ -4,6 +4,7 @@
  */
 import type { ResolvedOptions } from '../config/options.js'
 import type { ProcessorContext } from '../process/context.js'
+import { seconds } from '../error-text.js'
 
 /** One line for the jobs a stop left unrecorded, instead of an error per job. */
 export function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: ResolvedOptions['logger']): void {
@@ -21,5 +22,5 @@ export function stoppedLine(tookMs: number, calling: number, cut: number, timeou
   const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
   const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight finished` : ''
   const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue, recorded as retries` : ''
-  return `Stopped in ${(tookMs / 1000).toFixed(1)} s: ${[finished, cutShort].filter(Boolean).join('; ')}.`
+  return `Stopped in ${seconds(tookMs)}: ${[finished, cutShort].filter(Boolean).join('; ')}.`
 }
