@@ -209,3 +209,31 @@ describe('a role that may not create', () => {
     }
   })
 })
+
+describe("the host's tables in a schema of their own", () => {
+  test("a role not given USAGE on that schema is told that GRANT, not that the table does not exist; a search_path that leaves the schema out is told to put it there", async () => {
+    const other = await createEmptyDatabase()
+    const owner = await other.pool.connect()
+    try {
+      await owner.query('CREATE SCHEMA app')
+      await owner.query('SET search_path = app')
+      await owner.query(HOST_SUBSCRIPTIONS_DDL)
+    } finally {
+      owner.release(true)
+    }
+    // The owner's connections keep the default search_path ("$user", public).
+    await expect(migrate(other.pool)).rejects.toThrow(/The host table `subscriptions` does not exist.*there is one in the schema app, which is not on the connection's search_path \("\$user", public\): put it there \(ALTER ROLE/s)
+
+    await other.pool.query(`ALTER ROLE ${BARE} IN DATABASE ${other.name} SET search_path = app`)
+    const bare = ownPool(urlAs(BARE, other), 2)
+    try {
+      const grant = new RegExp(`there is one in the schema app, which the user ${BARE} may not use: as its owner, GRANT USAGE ON SCHEMA app TO ${BARE} \\(and GRANT SELECT ON app\\.subscriptions TO ${BARE}\\)`)
+      await expect(migrate(bare)).rejects.toThrow(grant)
+      // Started with migrate: false (the owner migrates), the same answer.
+      const s = createSubscriptionScheduler(bare, { workerClient: createFakeWorkerClient(), migrate: false })
+      await expect(s.start()).rejects.toThrow(grant)
+    } finally {
+      await bare.end()
+    }
+  })
+})

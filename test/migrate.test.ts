@@ -232,7 +232,7 @@ describe('migrate', () => {
   test.each([
     ['without an active column', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, user_id uuid, frequency text)`, /lacks the column `active`.*add it: `active boolean NOT NULL DEFAULT true`/s],
     ['without user_id and frequency', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, active boolean)`, /lacks the columns `user_id`, `frequency`/],
-    ['with a text id', `CREATE TABLE subscriptions (id text PRIMARY KEY, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` is text, and the scheduler's rows reference it as uuid/],
+    ['with a text id', `CREATE TABLE subscriptions (id text PRIMARY KEY, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` is text, and the scheduler's rows reference it as uuid: the scheduler needs `id uuid PRIMARY KEY`, or at least a uuid column named id with a unique index of its own \(a key of another type then goes by another name\)/],
     ['with a bigint id', `CREATE TABLE subscriptions (id bigint PRIMARY KEY, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` is bigint/],
     ['with a text active', `CREATE TABLE subscriptions (id uuid PRIMARY KEY, user_id uuid, frequency text, active text)`, /`subscriptions\.active` is text, not boolean/],
     ['whose id is not unique', `CREATE TABLE subscriptions (id uuid, user_id uuid, frequency text, active boolean)`, /`subscriptions\.id` has no unique index of its own.*UNIQUE \(id\)/s],

@@ -1,14 +1,15 @@
 /**
- * What `migrate()` checks before it changes anything: that the host's table is there, and that a
- * `subscription_processing` it adopts (the MVP's, or one a host made) can take the unique index
- * and the cascading foreign key the scheduler relies on. Rows in the way are named, never
- * deleted: they may hold data the host wants to keep.
+ * What `migrate()` checks of an existing `subscription_processing` before it changes anything
+ * (the host's own table is checked in host-table.ts): that one it adopts (the MVP's, or one a
+ * host made) can take the unique index and the cascading foreign key the scheduler relies on.
+ * Rows in the way are named, never deleted: they may hold data the host wants to keep.
  */
 import type { PoolClient } from 'pg'
 import { MigrationError } from '../errors.js'
 import { constraintsInTheWay } from './adopted-constraints.js'
 import { hasHostForeignKey } from './host-foreign-key.js'
-import { HOST_TABLE_SHAPE, SUBSCRIPTION_STATUSES, TABLES } from './names.js'
+import { RELATION_KINDS } from './host-table.js'
+import { SUBSCRIPTION_STATUSES, TABLES } from './names.js'
 
 /** How many rows an error lists before it summarises. */
 const MAX_LISTED = 20
@@ -17,73 +18,6 @@ const MAX_LISTED = 20
 function listed<T>(rows: T[], line: (row: T) => string): string {
   const more = rows.length > MAX_LISTED ? '\n  …and more' : ''
   return rows.slice(0, MAX_LISTED).map((row) => `  ${line(row)}`).join('\n') + more
-}
-
-/** The host columns the scheduler reads, and the base type each must have (null: any type). */
-const HOST_COLUMNS: Record<string, { type: string | null; fix: string }> = {
-  id: { type: 'uuid', fix: 'id uuid PRIMARY KEY' },
-  user_id: { type: null, fix: 'user_id uuid' },
-  frequency: { type: null, fix: "frequency text NOT NULL DEFAULT 'daily'" },
-  active: { type: 'boolean', fix: 'active boolean NOT NULL DEFAULT true' },
-}
-
-const RELATION_KINDS: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table', S: 'a sequence', i: 'an index', c: 'a composite type' }
-
-/**
- * The host's `subscriptions` must exist, be a table (the scheduler's rows reference it with a
- * foreign key), and have the columns the sweeps read, of types they can use. Checked before
- * anything is created, so a host table of another shape is named with its fix, not met later
- * as a raw SQL error in every sweep.
- */
-export async function assertHostTable(client: PoolClient): Promise<void> {
-  const { rows } = await client.query<{ table: string | null; kind: string | null; columns: Record<string, string> | null; id_unique: boolean }>(
-    `SELECT c.oid::regclass::text AS table, c.relkind::text AS kind,
-            EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'id'
-                     WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL AND i.indnkeyatts = 1
-                       AND i.indkey[0] = a.attnum) AS id_unique,
-            (SELECT json_object_agg(a.attname, format_type(COALESCE(NULLIF(t.typbasetype, 0), t.oid), NULL))
-               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
-       FROM pg_class c WHERE c.oid = to_regclass('subscriptions')`,
-  )
-  const host = rows[0]
-  if (!host?.table) {
-    throw new MigrationError(
-      'The host table `subscriptions` does not exist (looked it up on the connection\'s search_path). ' +
-        `pg-subscription-scheduler reads \`${HOST_TABLE_SHAPE}\` and never creates it: ` +
-        'create it in your own migrations first, or set search_path so it is visible.',
-    )
-  }
-  const kind = RELATION_KINDS[host.kind ?? '']
-  if (kind) {
-    throw new MigrationError(
-      `The host relation \`subscriptions\` is ${kind}: the scheduler's rows reference it with a foreign key, so it must be ` +
-        `a table (plain or partitioned) with ${HOST_TABLE_SHAPE}.`,
-    )
-  }
-  const columns = host.columns ?? {}
-  const missing = Object.keys(HOST_COLUMNS).filter((name) => !(name in columns))
-  if (missing.length > 0) {
-    const plural = missing.length > 1
-    throw new MigrationError(
-      `The host table \`subscriptions\` lacks the column${plural ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')}, which the ` +
-        `scheduler reads (${HOST_TABLE_SHAPE}): add ${plural ? 'them' : 'it'}: ${missing.map((m) => `\`${HOST_COLUMNS[m]!.fix}\``).join(', ')}.`,
-    )
-  }
-  for (const [name, { type, fix }] of Object.entries(HOST_COLUMNS)) {
-    if (type === null || columns[name] === type) continue
-    const why = name === 'id' ? `and the scheduler's rows reference it as ${type}` : `not ${type}`
-    throw new MigrationError(
-      `\`subscriptions.${name}\` is ${columns[name]}, ${why}: the scheduler needs \`${fix}\`` +
-        (name === 'id' ? ' (or a unique uuid column named id beside your own key).' : '.'),
-    )
-  }
-  if (!host.id_unique) {
-    throw new MigrationError(
-      '`subscriptions.id` has no unique index of its own (a primary key, or a UNIQUE constraint on id alone), and the ' +
-        "scheduler's rows reference it with a foreign key, which needs one: make it the primary key, or add UNIQUE (id).",
-    )
-  }
 }
 
 /**

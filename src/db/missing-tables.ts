@@ -9,6 +9,7 @@
 import type { Executor } from './executor.js'
 import { NotFoundError, NotMigratedError } from '../errors.js'
 import { MIGRATIONS } from './migrations.generated.js'
+import { hostTableElsewhere } from './host-table.js'
 import { HOST_TABLE_SHAPE, SCHEDULER_SCHEMA, TABLES } from './names.js'
 
 const HOST_TABLE =
@@ -65,6 +66,10 @@ export async function processingOffPath(db: Executor): Promise<string | null> {
 async function whatIsMissing(db: Executor): Promise<string | null> {
   const missing = await missingTable(db)
   if (missing === PROCESSING_MISSING) return (await processingOffPath(db)) ?? missing
+  if (missing === HOST_TABLE) {
+    const elsewhere = await hostTableElsewhere(db)
+    if (elsewhere) return `the host table subscriptions is not on the connection's search_path: ${elsewhere}`
+  }
   if (missing) return missing
   const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
   const last = Number(applied[0]?.last ?? 0)
