@@ -276,6 +276,21 @@ describe('migrate', () => {
     }
   })
 
+  test("a subscription_processing made from the scheduler's own Drizzle tables (a host's drizzle-kit generate), not by its migrations, is named with where it came from and the fix; nothing is changed", async () => {
+    const db = await createEmptyDatabase()
+    await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(db.pool)
+    // What such a migration leaves: the table as this version has it, and no journal of the scheduler's.
+    await db.pool.query('DROP SCHEMA subscription_scheduler CASCADE')
+    const error = await migrate(db.pool).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(/failed and was rolled back: .* already exists\. subscription_processing already has what the scheduler's migrations add to it, but their journal is missing: .*a drizzle-kit migration of yours generated from a schema file that lists them .*then drop subscription_processing \(rename it aside first if it holds rows you want\) and migrate again\./s)
+    expect((await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS s`)).rows[0]).toEqual({ s: null })
+    // As it says: dropped, migrated again.
+    await db.pool.query('DROP TABLE subscription_processing')
+    await expect(migrate(db.pool)).resolves.toMatchObject({ adopted: false })
+  })
+
   test('a second installation in another schema of one database (a schema per test file) is told to use a database of its own, not to drop the first one\'s', async () => {
     const db = await createEmptyDatabase()
     const pools: pg.Pool[] = []

@@ -9,7 +9,7 @@ import { MigrationError } from '../errors.js'
 import { constraintsInTheWay } from './adopted-constraints.js'
 import { hasHostForeignKey } from './host-foreign-key.js'
 import { RELATION_KINDS } from './host-table.js'
-import { SUBSCRIPTION_STATUSES, TABLES } from './names.js'
+import { SCHEDULER_SCHEMA, SUBSCRIPTION_STATUSES, TABLES } from './names.js'
 
 /** How many rows an error lists before it summarises. */
 const MAX_LISTED = 20
@@ -187,4 +187,37 @@ export async function assertAdoptable(client: PoolClient): Promise<boolean> {
     )
   }
   return adopting
+}
+
+/** Postgres's codes for a column, relation (table or index) or constraint that already exists. */
+const ALREADY_THERE = new Set(['42701', '42P07', '42710'])
+
+/** Columns the scheduler's migrations add, which neither the MVP's table nor a host's has. */
+const SCHEDULER_COLUMNS = ['scheduled_for', 'lease_expires_at', 'job_id', 'last_completed_for']
+
+/**
+ * Why adopting a `subscription_processing` failed on something a migration adds that is there
+ * already, when the table has the scheduler's own columns: it was made from the scheduler's
+ * Drizzle tables, not by its migrations nor as the MVP's (a drizzle-kit migration of the host's,
+ * generated from a schema file that lists them), or the scheduler's schema was dropped after
+ * they ran. Null for any other failure.
+ */
+export async function adoptedTableTooNew(client: PoolClient, error: unknown): Promise<string | null> {
+  const code = (((error as { cause?: unknown }).cause ?? error) as { code?: unknown }).code
+  if (typeof code !== 'string' || !ALREADY_THERE.has(code)) return null
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_attribute
+      WHERE attrelid = to_regclass('subscription_processing') AND attname = ANY($1::text[]) AND NOT attisdropped`,
+    [SCHEDULER_COLUMNS],
+  )
+  if (rows[0]?.n !== SCHEDULER_COLUMNS.length) return null
+  return (
+    "subscription_processing already has what the scheduler's migrations add to it, but their journal is missing: " +
+    "it is not the MVP's table, and they did not make it. It comes from the scheduler's own Drizzle tables: a drizzle-kit " +
+    "migration of yours generated from a schema file that lists them (`export … from 'pg-subscription-scheduler/schema'`; " +
+    '`tablesFilter` keeps `push` away from them, not `generate`), or the schema ' +
+    `${SCHEDULER_SCHEMA} was dropped after the migrations ran. Keep the scheduler's tables out of the files drizzle-kit ` +
+    'reads (import them where you query), take their CREATE TABLE out of your migration, then drop subscription_processing ' +
+    '(rename it aside first if it holds rows you want) and migrate again.'
+  )
 }

@@ -15,7 +15,7 @@ import { readMigrationFolder } from './migration-files.js'
 import { describeJournalDivergence } from './journal-divergence.js'
 import type { Migration } from './migration-files.js'
 import { MIGRATIONS } from './migrations.generated.js'
-import { assertAdoptable } from './adoptable.js'
+import { adoptedTableTooNew, assertAdoptable } from './adoptable.js'
 import { assertHostTable } from './host-table.js'
 import { assertOneOnSearchPath } from './session-checks.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
@@ -170,7 +170,10 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[], lo
       let reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')
       if (isLockTimeout(error)) reason += `. ${tableLockAdvice(await tableLockHolders(client).catch(() => null), lockWaitMs)}`
       // A database another build migrated fails on what that build did: the journal says why.
-      const divergence = await describeJournalDivergence(client, migrations).catch(() => null)
+      // One with no journal, whose table another tool made from the scheduler's, says so.
+      const divergence = adopting
+        ? await adoptedTableTooNew(client, error).catch(() => null)
+        : await describeJournalDivergence(client, migrations).catch(() => null)
       throw new MigrationError(`Migrating the scheduler's tables failed and was rolled back: ${reason}${divergence ? `. ${divergence}` : ''}`, {
         cause: error,
       })
