@@ -29,6 +29,8 @@ import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
 import { registerWorkers } from './workers.js'
 import { shareSettings } from './shared-settings.js'
+import { watchSettings } from './settings-watch.js'
+import type { SettingsWatch } from './settings-watch.js'
 import { startPresence } from './presence.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
@@ -128,6 +130,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   const settles = createPendingSettles()
   let presence: Presence
   let scheduleWatch: ScheduleWatch = { stop() {} }
+  let settingsWatch: SettingsWatch = { stop() {} }
   // For an instance that calls no worker: says so when nothing that works would call its runs.
   const unworked = watchUnworkedRuns(pool, options)
   // The process worker's id, once registered: a sweep wakes it for every page it enqueues.
@@ -168,9 +171,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
     scheduleWatch = await watchForSchedule(pool, options)
+    settingsWatch = await watchSettings(pool, options)
     presence = await startPresence(pool, options, processor, pkg.version)
   } catch (error) {
     scheduleWatch.stop()
+    settingsWatch.stop()
     unworked.stop()
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()
@@ -208,6 +213,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       stopping = true
       halt.abort()
       scheduleWatch.stop()
+      settingsWatch.stop()
       unworked.stop()
       // Calls not yet made are handed to other jobs at once; past the deadline, calls in flight
       // are cancelled and settle as retries, so no subscription is lost.

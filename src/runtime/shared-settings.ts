@@ -22,7 +22,7 @@ export type { SharedSettings } from './readable-settings.js'
 
 type Settled = Pick<ResolvedOptions, 'queuePrefix' | 'timezone' | 'runAt' | 'catchUp' | 'catchUpWindowDays' | 'frequencies' | 'retry' | 'unknownFrequency' | 'autoEnroll' | 'pauseAfterConsecutiveFailures'>
 
-function settingsOf(options: Settled): SharedSettings {
+export function settingsOf(options: Settled): SharedSettings {
   const { timezone, runAt, catchUp, catchUpWindowDays, unknownFrequency, autoEnroll } = options
   const pauseAfterConsecutiveFailures = options.pauseAfterConsecutiveFailures ?? 0
   return { timezone, runAt, catchUp, catchUpWindowDays, frequencies: { ...options.frequencies }, retry: { ...options.retry }, unknownFrequency, autoEnroll, pauseAfterConsecutiveFailures }
