@@ -4,6 +4,8 @@
  * ignores its signal.
  */
 import { RetryableError } from '../errors.js'
+import { startDeadline } from '../deadline.js'
+import type { Deadline } from '../deadline.js'
 import type { PageRow } from '../settle/outcome.js'
 import type { ProcessorContext } from './context.js'
 import { idempotencyKey } from '../worker-client/types.js'
@@ -49,9 +51,9 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
         // One controller and one timer per call, both released when the call ends: AbortSignal.any()
         // and .timeout() keep both alive for the whole timeout after each call (bench/RESULTS.md).
         const controller = new AbortController()
-        let timer: NodeJS.Timeout | undefined
+        let deadline: Deadline | undefined
         const settled = () => {
-          clearTimeout(timer)
+          deadline?.clear()
           inFlight.delete(end)
         }
         // Ends the call at once, even if a custom client ignores its signal.
@@ -65,7 +67,8 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
         // Cancelled while waiting its turn: the worker is not called at all.
         if (ctx.cancelSignal.aborted) return end(STOPPING)
         if (expired.aborted) return end(EXPIRED)
-        timer = setTimeout(end, options.workerTimeoutMs, `timed out after ${options.workerTimeoutMs} ms (the workerTimeoutMs option: raise it if the worker is just slow)`)
+        // A stall of this process at the deadline is not the worker's: its answer is read first.
+        deadline = startDeadline(options.workerTimeoutMs, () => end(`timed out after ${options.workerTimeoutMs} ms (the workerTimeoutMs option: raise it if the worker is just slow)`))
         inFlight.add(end)
         let answer: Promise<ProcessResult>
         try {

@@ -6,6 +6,7 @@
 import ky, { isNetworkError } from 'ky'
 import { methodOptions } from '../config/method-options.js'
 import { ConfigurationError, RetryableError } from '../errors.js'
+import { startDeadline } from '../deadline.js'
 import { shown } from '../error-text.js'
 import { isSchedulerError } from '../error-guards.js'
 import { bodyLost, describeCause, schemeHint, shownUrl, statusError } from './http-errors.js'
@@ -92,7 +93,8 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
       const onAbort = (): void => call.abort(context.signal.reason)
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })
-      const timer = setTimeout(() => call.abort(timeoutReason), timeoutMs)
+      // A stall of this process at the deadline is not the worker's: its answer is read first.
+      const deadline = startDeadline(timeoutMs, () => call.abort(timeoutReason))
       try {
         call.signal.throwIfAborted()
         const headers = new Headers(userHeaders)
@@ -123,7 +125,7 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
           ? `Network error calling the worker ${what}: ${cause}`
           : `Call to the worker ${what} failed: ${cause}`, { cause: error })
       } finally {
-        clearTimeout(timer)
+        deadline.clear()
         context.signal.removeEventListener('abort', onAbort)
       }
     },

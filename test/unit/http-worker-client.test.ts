@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigurationError, PermanentError, RetryableError } from '../../src/errors.js'
 import { createHttpWorkerClient, type HttpWorkerClientOptions } from '../../src/worker-client/http-client.js'
 import type { ProcessRequest } from '../../src/worker-client/types.js'
+import { stall, workerElsewhere } from '../support/worker-elsewhere.js'
 
 interface Received { method: string | undefined, url: string | undefined, headers: IncomingMessage['headers'], body: string }
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -357,5 +358,33 @@ describe('options', () => {
 
   it('an unknown option (a typo) is a ConfigurationError naming the option meant, not a default left in force', () => {
     expect(() => client({ timout: 1000 } as never)).toThrow(expect.objectContaining({ option: 'timout', message: expect.stringContaining('did you mean `timeoutMs`? It takes baseUrl, timeoutMs') }))
+  })
+})
+
+describe('a process stalled while the worker answers', () => {
+  it('an answer that arrived within timeoutMs is read, not taken for a timeout, though the process looked only after it', async () => {
+    const worker = await workerElsewhere(20)
+    try {
+      const received = worker.received()
+      const answer = createHttpWorkerClient({ baseUrl: worker.url, timeoutMs: 300 }).process(request, { signal: new AbortController().signal })
+      await received
+      stall(900)
+      await expect(answer).resolves.toMatchObject({ ok: true })
+    } finally {
+      worker.stop()
+    }
+  })
+
+  it('a worker slower than timeoutMs still times out after such a stall', async () => {
+    const worker = await workerElsewhere(5_000)
+    try {
+      const received = worker.received()
+      const answer = createHttpWorkerClient({ baseUrl: worker.url, timeoutMs: 300 }).process(request, { signal: new AbortController().signal })
+      await received
+      stall(900)
+      await expect(answer).rejects.toThrow(/^Worker timed out after 300 ms/)
+    } finally {
+      worker.stop()
+    }
   })
 })
