@@ -6,7 +6,7 @@
 import { beforeEach, expect, test } from 'vitest'
 import type { SchedulerOptions, WorkerClient } from '../src/index.js'
 import { configureLimits } from '../src/process/configure-limits.js'
-import { limitsInForce } from '../src/records/call-limits.js'
+import { limitsInForce, readCallLimits } from '../src/records/call-limits.js'
 import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -156,4 +156,20 @@ test('without limits, and before any instance reported: no limit, nothing held, 
     maxConcurrentCalls: null, permitsHeld: 0, maxCallsPerSecond: null, bookedAheadMs: 0, callsInFlight: 0, callsWaiting: 0,
   })
   expect((await scheduler.listInstances())[0]).toMatchObject({ works: false, maxConcurrentCalls: null, maxCallsPerSecond: null, calls: null })
+})
+
+test("a killed instance's calls drop out of the calls in flight and waiting once its last report is 30 s old, though it counts as running for a minute", async () => {
+  const scope = 'killed-calls'
+  const report = (host: string, calls: { inFlight: number; waiting: number }, seenAgoSeconds: number) =>
+    db.pool.query(
+      `INSERT INTO subscription_scheduler.instances (id, scope, host, pid, version, schedules, works, concurrency, calls, started_at, seen_at)
+       VALUES (gen_random_uuid(), $1, $2, 7, '0.1.0', true, true, 16, $3, now() - interval '10 minutes', now() - make_interval(secs => $4))`,
+      [scope, host, calls, seenAgoSeconds],
+    )
+  await report('alive', { inFlight: 3, waiting: 1 }, 4)
+  await report('killed', { inFlight: 16, waiting: 219 }, 45)
+  expect(await readCallLimits(db.pool, scope)).toMatchObject({ callsInFlight: 3, callsWaiting: 1 })
+  // Reported 20 s ago, it may just be between reports: counted.
+  await report('between-reports', { inFlight: 2, waiting: 0 }, 20)
+  expect(await readCallLimits(db.pool, scope)).toMatchObject({ callsInFlight: 5, callsWaiting: 1 })
 })

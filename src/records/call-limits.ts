@@ -9,7 +9,7 @@ import { isOlderTablesError } from '../db/missing-tables.js'
 import { TABLES } from '../db/names.js'
 import { readStoredLimits } from '../process/configure-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
-import { RUNNING_INSTANCE } from './instances.js'
+import { CALLS_FRESH_SECONDS, RUNNING_INSTANCE } from './instances.js'
 
 export interface CallLimitsStatus {
   /**
@@ -31,7 +31,8 @@ export interface CallLimitsStatus {
    * Across the running instances, at their last reports (every 15 s, within 5 s of a change):
    * calls in flight, and calls ready but held back (waiting for an instance's `concurrency` slot,
    * a permit, or their turn under the rate). Spread calls whose start is still ahead are not
-   * counted, nor instances of versions that do not report them.
+   * counted, nor instances of versions that do not report them, nor an instance whose last report
+   * is older than 30 s (killed: its calls are gone, though it counts as running for a minute).
    */
   callsInFlight: number
   callsWaiting: number
@@ -69,7 +70,7 @@ async function read(db: Executor, scope: string): Promise<Omit<CallLimitsStatus,
        LEFT JOIN (
          SELECT sum((calls ->> 'inFlight')::int) AS in_flight, sum((calls ->> 'waiting')::int) AS waiting
            FROM ${TABLES.instances}
-          WHERE scope = $1 AND ${RUNNING_INSTANCE}
+          WHERE scope = $1 AND ${RUNNING_INSTANCE} AND seen_at >= now() - make_interval(secs => ${CALLS_FRESH_SECONDS})
        ) AS i ON true`,
     [scope],
   )

@@ -15,6 +15,12 @@ const INSTANCES = TABLES.instances
 export const INSTANCE_REPORT_MS = 15_000
 /** An instance whose row has not been touched for this long is silent: killed, frozen, or cut off from the database. */
 export const SILENT_AFTER_SECONDS = 60
+/**
+ * Calls an instance reported are counted while its report is this fresh: a busy instance reports
+ * at least every {@link INSTANCE_REPORT_MS}, so a killed one's calls drop out after two missed
+ * reports, not at the minute it takes to be called silent.
+ */
+export const CALLS_FRESH_SECONDS = (2 * INSTANCE_REPORT_MS) / 1000
 /** SQL: an instance row that is running, neither stopped nor silent. */
 export const RUNNING_INSTANCE = `(stopped_at IS NULL AND seen_at >= now() - make_interval(secs => ${SILENT_AFTER_SECONDS}))`
 
