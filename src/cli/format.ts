@@ -131,7 +131,9 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   if (status.callsPaused) lines.unshift(`CALLS PAUSED    on every instance since ${status.callsPaused.pausedAt.toISOString()}${status.callsPaused.note ? ` (${status.callsPaused.note})` : ''}: no sweep claims, nobody is called; \`resume-calls\` lifts it`)
   for (const [name, n] of counts) {
     // Paused by an operator, or after failing in a row: the second want a look.
-    const why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: retry-failed, the dashboard's Retry failed or POST /failed/retry retries them)` : ''
+    let why = name === 'paused' && status.pausedForFailures > 0 ? ` (${status.pausedForFailures} after failing in a row: retry-failed, the dashboard's Retry failed or POST /failed/retry retries them)` : ''
+    // A run that failed them drops out of "Last run" at the next sweep: the count says where to look.
+    if (name === 'failed' && n > 0) why = ' (their last slot failed: `failing` lists each with its error and when a sweep tries it again; `retry-failed` tries them now)'
     lines.push(`  ${name.padEnd(12)}  ${String(n).padStart(width)}${why}`)
   }
   const stranded = status.queue.stranded > 0 ? `, ${status.queue.stranded} stranded (their jobs failed for good: see failing, or run-now <id>)` : ''

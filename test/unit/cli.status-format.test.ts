@@ -120,3 +120,10 @@ test('every permit held under a rate too: some are held by calls waiting their t
     /^Call limits {5}maxConcurrentCalls 10 \(10 held: every permit held, some by calls waiting their turn under the rate\), maxCallsPerSecond 20 \(start times booked 0\.4 s ahead\)$/m,
   )
 })
+
+test('failed subscriptions say where their errors are, and how to try them again: the run that failed them drops out of "Last run" at the next sweep', () => {
+  const base = status(run('r-2', 'cron'), null)
+  const some = formatStatus({ ...base, counts: { ...base.counts, failed: 3000 } }, {})
+  expect(some).toMatch(/^ {2}failed {8}3000 \(their last slot failed: `failing` lists each with its error and when a sweep tries it again; `retry-failed` tries them now\)$/m)
+  expect(formatStatus(base, {})).toMatch(/^ {2}failed {8}0$/m)
+})
