@@ -33,6 +33,7 @@ import { ConfigurationError, NotStartedError } from './errors.js'
 import { shown } from './error-text.js'
 import { booleanOf, failureIdOf, limitOf, methodOptions, waitOf } from './config/method-options.js'
 import { explainingMissingTables } from './db/missing-tables.js'
+import { saidIfUnreachable } from './db/transient.js'
 import { explainingPrivileges } from './db/privileges.js'
 import { assertPool } from './db/pool-shape.js'
 import { CLOSED } from './process/breaker.js'
@@ -110,7 +111,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     async start() {
       if (stopping) await stopping
       if (engine) return
-      starting ??= explainingPrivileges(pool, () => createEngine(pool, resolved, events))
+      starting ??= saidIfUnreachable(resolved.logger, () => explainingPrivileges(pool, () => createEngine(pool, resolved, events)))
         .then((created) => {
           engine = created
         })

@@ -57,7 +57,7 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     const down = (await closedPortUrl()).replace('http:', 'postgres:') + '/none'
     const result = await runCli(['status'], { DATABASE_URL: down })
     expect(result).toMatchObject({ code: 1, stdout: '' })
-    expect(result.stderr).toMatch(/^error: connect ECONNREFUSED 127\.0\.0\.1:\d+\n {2}hint: the database did not answer, or went away: check DATABASE_URL and that PostgreSQL is up/m)
+    expect(result.stderr).toMatch(/^error: connect ECONNREFUSED 127\.0\.0\.1:\d+\n {2}hint: the database did not answer, or went away: check DATABASE_URL \(host and port\) and that PostgreSQL is up, then run the command again\.$/m)
   })
 
   test("on a database the previous version migrated (a rolling deploy's start), shows the rest and says why the instances are not listed", async () => {

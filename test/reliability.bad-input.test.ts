@@ -12,7 +12,7 @@
 import { DateTime } from 'luxon'
 import pg from 'pg'
 import type { Pool } from 'pg'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { ConfigurationError, createSubscriptionScheduler, isConfigurationError, RetryableError } from '../src/index.js'
 import type { RunSummary, SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
@@ -190,6 +190,24 @@ describe('a pool that is not a pg.Pool: a ConfigurationError at creation', () =>
     expect((thrown as ConfigurationError).option).toBe('pool')
     expect((thrown as ConfigurationError).message).toMatch(says)
     expect((thrown as ConfigurationError).message).toContain('new pg.Pool(')
+  })
+})
+
+describe("a pool whose connection settings are wrong: start() rejects with the driver's error, and logs what to check", () => {
+  const cases: { name: string; url: () => Promise<string>; says: RegExp }[] = [
+    { name: 'a port nobody listens on', url: async () => (await closedPortUrl()).replace('http:', 'postgres:') + '/none', says: /^start\(\) could not use the database \(connect ECONNREFUSED [^)]+\): the database did not answer, or went away: check the pool's connection settings \(host and port\) and that PostgreSQL is up\. Nothing was started\.$/ },
+    { name: 'a database that does not exist', url: async () => { const u = new URL(inject('pgAdminUrl')); u.pathname = '/pss_no_such_database'; return u.toString() }, says: /^start\(\) could not use the database \(database "pss_no_such_database" does not exist\): the database named does not exist: check the database name in the pool's connection settings, or create it\. Nothing was started\.$/ },
+  ]
+  test.each(cases)('$name', async ({ url, says }) => {
+    const pool = new pg.Pool({ connectionString: await url(), max: 2 })
+    const logger = captureLogger()
+    try {
+      const scheduler = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger })
+      await expect(scheduler.start()).rejects.toThrow()
+      expect(logger.messages('error')).toEqual([expect.stringMatching(says)])
+    } finally {
+      await pool.end()
+    }
   })
 })
 

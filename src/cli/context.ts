@@ -8,7 +8,7 @@ import { CallsPausedError, isConfigurationError, SubscriptionBusyError, Subscrip
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { configurationReason, shown } from '../error-text.js'
-import { isTransientDbError } from '../db/transient.js'
+import { connectionHint } from '../db/transient.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { inUserTerms, UsageError } from './usage-error.js'
 import { workerClientWithHeaders } from './worker-headers.js'
@@ -199,9 +199,8 @@ export function formatErrorChain(error: unknown, verbose: boolean): string {
     if (verbose && current instanceof Error && current.stack) lines.push(current.stack.split('\n').slice(1).join('\n'))
     current = current instanceof Error ? current.cause : undefined
   }
-  if (isTransientDbError(error)) {
-    lines.push('  hint: the database did not answer, or went away: check DATABASE_URL and that PostgreSQL is up, then run the command again.')
-  }
+  const hint = connectionHint(error, 'DATABASE_URL')
+  if (hint) lines.push(`  hint: ${hint}, then run the command again.`)
   return lines.join('\n')
 }
 

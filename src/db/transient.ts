@@ -97,3 +97,38 @@ export function poolErrorListener(logger: Logger): (error: Error) => void {
     logger.warn(`Database connection error: ${error.message}. The pool opens a new connection at its next query; idle connections dropped with it in the next ${DROPS_SAID_EVERY_MS / 1000} s are not said one by one.`)
   }
 }
+
+/** The SQLSTATE (or Node code) an error, or one of its causes, carries. */
+function codeOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+/**
+ * What to check when a connection could not be had, for someone who set the connection up
+ * (`where`: "DATABASE_URL", "the pool's connection settings"); null for any other error.
+ */
+export function connectionHint(error: unknown, where: string): string | null {
+  const code = codeOf(error)
+  if (code === '3D000') return `the database named does not exist: check the database name in ${where}, or create it`
+  if (code === '28P01' || code === '28000') return `the server refused the user or its password: check them in ${where} (and the server's pg_hba.conf)`
+  if (isTransientDbError(error)) return `the database did not answer, or went away: check ${where} (host and port) and that PostgreSQL is up`
+  return null
+}
+
+/**
+ * Runs `start()`'s work, and when it fails for want of a connection (a wrong host, port, database
+ * or password, met first as the driver's bare message), logs what to check before it rethrows.
+ */
+export async function saidIfUnreachable<T>(logger: Logger, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    const hint = connectionHint(error, "the pool's connection settings")
+    if (hint) logger.error(`start() could not use the database (${(error as Error).message}): ${hint}. Nothing was started.`)
+    throw error
+  }
+}
