@@ -61,8 +61,13 @@ describe('stop', () => {
     const called = new Set(worker.calls.map((c) => c.subscriptionId))
     expect(called.size).toBeGreaterThan(0)
     // Its last line says what became of the calls in flight (a trial's SRE read only "Stopped.").
-    const last = harness.logger.entries.slice(said).filter((e) => e.message.startsWith('Stopped'))
-    expect(last).toEqual([{ level: 'info', message: expect.stringMatching(/^Stopped in \d+\.\d s: \d+ calls? in flight finished\.$/) }])
+    // Its first, that calls are waited for and how long (a trial's SRE watched 30 s of silence);
+    // its last, what became of them (a trial's SRE read only "Stopped.").
+    const said2 = harness.logger.entries.slice(said).filter((e) => /^Stop(ping|ped)/.test(e.message))
+    expect(said2).toEqual([
+      { level: 'info', message: expect.stringMatching(/^Stopping: \d+ calls? in flight gets? up to 5\.0 s \(timeoutMs\) to end; the rows this instance holds and has not called go back to the queue now, for the other instances\.$/) },
+      { level: 'info', message: expect.stringMatching(/^Stopped in \d+\.\d s: \d+ calls? in flight ended, each outcome recorded\.$/) },
+    ])
     const rows = await rowsFor(harness.db.pool, ids)
     for (const row of rows) {
       if (called.has(row.sid)) {

@@ -34,7 +34,7 @@ import type { SettingsWatch } from './settings-watch.js'
 import { startPresence } from './presence.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
-import { reportGivenUp, stoppedLine } from './stop-report.js'
+import { reportGivenUp, stoppedLine, stoppingLine } from './stop-report.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
@@ -219,6 +219,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       // are cancelled and settle as retries, so no subscription is lost.
       const began = Date.now()
       const calling = processor.gate.load().inFlight
+      const first = stoppingLine(calling, timeoutMs)
+      if (first) logger.info(first)
       let cut = 0
       const deadline = setTimeout(() => ((cut = processor.gate.load().inFlight), cancel.abort()), timeoutMs)
       try {

@@ -20,7 +20,18 @@ export function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: Reso
 export function stoppedLine(tookMs: number, calling: number, cut: number, timeoutMs: number): string {
   if (calling === 0 && cut === 0) return 'Stopped.'
   const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
-  const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight finished` : ''
+  // Ended as the worker answered, or failed or timed out: recorded either way.
+  const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight ended, each outcome recorded` : ''
   const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue, recorded as retries` : ''
   return `Stopped in ${seconds(tookMs)}: ${[finished, cutShort].filter(Boolean).join('; ')}.`
+}
+
+/**
+ * What `stop()` says first, when calls are in flight: how long they get, so that an operator does
+ * not wait on a silent process. Null with none: the stop is then at once.
+ */
+export function stoppingLine(calling: number, timeoutMs: number): string | null {
+  if (calling === 0) return null
+  return `Stopping: ${calling} call${calling === 1 ? '' : 's'} in flight get${calling === 1 ? 's' : ''} up to ${seconds(timeoutMs)} (timeoutMs) to end; ` +
+    'the rows this instance holds and has not called go back to the queue now, for the other instances.'
 }
