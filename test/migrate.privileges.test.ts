@@ -120,6 +120,22 @@ describe('a role that may not create', () => {
     }
   })
 
+  test("a role started where the owner migrated the tables but not pg-boss's schema is told to install that first: the README's grants name it, and fail until it exists", async () => {
+    const fresh = await createEmptyDatabase()
+    await fresh.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(fresh.pool) // the owner's, without bossSchema: the scheduler's tables only
+    // What of the README's grants runs without pg-boss's schema: those that do not name it.
+    for (const grant of runtimeGrants(BARE).filter((g) => !g.includes('pgboss'))) await fresh.pool.query(grant)
+    const app = ownPool(urlAs(BARE, fresh), 2)
+    try {
+      const refused = createSubscriptionScheduler(app, { workerClient: createFakeWorkerClient() }).start()
+      await expect(refused).rejects.toBeInstanceOf(MigrationError)
+      await expect(refused).rejects.toThrow(new RegExp(`^pg-boss's schema pgboss is not in this database yet, and this user may not create it: install it first, as the owner \\(pg-subscription-scheduler migrate, or migrate\\(pool, \\{ bossSchema: 'pgboss' \\}\\); .*The README's grants name that schema, and fail as a whole until it exists\\. Then: The database user ${BARE} lacks \\d+ privileges`, 's'))
+    } finally {
+      await app.end()
+    }
+  })
+
   test('a role missing one of the grants is refused at start(), not at its first sweep or settle, with the GRANTs it lacks', async () => {
     await migrate(db.pool)
     for (const grant of runtimeGrants(BARE)) await db.pool.query(grant)

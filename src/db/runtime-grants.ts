@@ -70,16 +70,23 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
 export async function assertRuntimeGrants(db: Executor, bossSchema: string): Promise<void> {
   const missing = await missingPrivileges(db, bossSchema)
   if (missing.length === 0) return
-  const { rows } = await db.query<{ user: string; unmigrated: boolean; creates: boolean }>(
-    `SELECT current_user AS user, to_regnamespace($1) IS NULL AS unmigrated, has_database_privilege(current_database(), 'CREATE') AS creates`,
-    [SCHEDULER_SCHEMA],
+  const { rows } = await db.query<{ user: string; unmigrated: boolean; no_boss: boolean; creates: boolean }>(
+    `SELECT current_user AS user, to_regnamespace($1) IS NULL AS unmigrated, to_regnamespace($2) IS NULL AS no_boss,
+            has_database_privilege(current_database(), 'CREATE') AS creates`,
+    [SCHEDULER_SCHEMA, bossSchema],
   )
   const name = rows[0]?.user ?? 'current_user'
   const user = /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name)
   const listed = missing.slice(0, LISTED).map((m) => `  ${m.grant} TO ${user};`)
   if (missing.length > LISTED) listed.push(`  … and ${missing.length - LISTED} more, which the README's grants cover.`)
+  // The README's grants name pg-boss's schema: they fail as a whole until it is there.
+  const bossFirst = rows[0]?.no_boss && !rows[0].unmigrated && !rows[0].creates
+    ? `pg-boss's schema ${bossSchema} is not in this database yet, and this user may not create it: install it first, as the owner ` +
+      `(pg-subscription-scheduler migrate, or migrate(pool, { bossSchema: '${bossSchema}' }); a migrate() without bossSchema installs ` +
+      "the scheduler's tables only). The README's grants name that schema, and fail as a whole until it exists. Then: "
+    : ''
   throw new MigrationError(
-    `The database user ${user} lacks ${missing.length} privilege${missing.length === 1 ? '' : 's'} a running scheduler needs ` +
+    `${bossFirst}The database user ${user} lacks ${missing.length} privilege${missing.length === 1 ? '' : 's'} a running scheduler needs ` +
       "(it would start, then fail to claim or record work). As the tables' owner, grant them (the README's \"Database " +
       `privileges\" section has the full list, which also covers tables a later version adds):\n${listed.join('\n')}` +
       // Before the first migration the list holds only the host's tables: the scheduler's come with it.
