@@ -4,7 +4,7 @@
  * backoff) wait their own delay, not the gap between the two clocks, and a run's lateness is
  * measured by it.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -65,4 +65,18 @@ describe.each([
       await s.stop({ timeoutMs: 2000 })
     }
   })
+})
+
+test("a start under the test runner's fake timers says so, and names the manual clock as the way out", async () => {
+  // Advancing with real time, so that this start finishes: plain fakes would hang it.
+  vi.useFakeTimers({ shouldAdvanceTime: true })
+  const logger = captureLogger()
+  const s = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false, schedule: false })
+  try {
+    await s.start()
+    expect(logger.messages('warn').filter((m) => /setTimeout is a test runner's fake/.test(m))).toHaveLength(1)
+  } finally {
+    await s.stop({ timeoutMs: 1000 })
+    vi.useRealTimers()
+  }
 })

@@ -50,3 +50,19 @@ export function clockOf(owner: object): OwnedClock {
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   await wait(ms, undefined, { signal }).catch(() => {})
 }
+
+/**
+ * What `start()` says when the process's timers are a test runner's fakes (`vi.useFakeTimers()`,
+ * Jest's modern timers: both mark each faked function with its `clock`): pg-boss's polls and the
+ * scheduler's waits then never fire unless the test advances them, and `runNow()` never resolves.
+ * Null with the real timers (or only `Date` faked).
+ */
+export function fakedTimersWarning(): string | null {
+  const faked = [setTimeout, setInterval].some((fn) => (fn as unknown as { clock?: unknown }).clock !== undefined)
+  if (!faked) return null
+  return (
+    "This process's setTimeout is a test runner's fake (vi.useFakeTimers()): pg-boss's polls and the scheduler's waits fire only " +
+    'when the test advances them, so a run may never finish. Move the scheduler\'s time with createManualClock() (the `clock` option) ' +
+    "instead, or fake only Date: vi.useFakeTimers({ toFake: ['Date'] })."
+  )
+}

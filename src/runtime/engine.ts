@@ -21,6 +21,7 @@ import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '..
 import { requireWorkerClient } from '../config/resolve-options.js'
 import { flushLimitedLogs } from '../observe/limited-log.js'
 import { keepClockInSync, onSchedulerClock } from '../observe/database-clock.js'
+import { fakedTimersWarning } from '../observe/clock.js'
 import { announceLostBackfills } from '../backfill/lost-backfills.js'
 import { assertRuntimeGrants } from '../db/runtime-grants.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -84,6 +85,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // An instance that does not work calls no worker, and needs none.
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
   const { logger } = options
+  const faked = fakedTimersWarning()
+  if (faked) logger.warn(faked)
   // First: a missing USAGE on a schema would stop the next steps with a bare `permission denied`,
   // and hide every other grant missing. What does not exist yet (a bare database) asks for none.
   await assertRuntimeGrants(pool, options.bossSchema)
