@@ -98,13 +98,14 @@ export function poolErrorListener(logger: Logger): (error: Error) => void {
   }
 }
 
-/** The SQLSTATE (or Node code) an error, or one of its causes, carries. */
-function codeOf(error: unknown): string | undefined {
+/** The codes (SQLSTATEs, Node's, the library's own) an error and its causes carry. */
+function codesOf(error: unknown): Set<string> {
+  const codes = new Set<string>()
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string') return code
+    if (typeof code === 'string') codes.add(code)
   }
-  return undefined
+  return codes
 }
 
 /**
@@ -112,9 +113,9 @@ function codeOf(error: unknown): string | undefined {
  * (`where`: "DATABASE_URL", "the pool's connection settings"); null for any other error.
  */
 export function connectionHint(error: unknown, where: string): string | null {
-  const code = codeOf(error)
-  if (code === '3D000') return `the database named does not exist: check the database name in ${where}, or create it`
-  if (code === '28P01' || code === '28000') return `the server refused the user or its password: check them in ${where} (and the server's pg_hba.conf)`
+  const codes = codesOf(error)
+  if (codes.has('3D000')) return `the database named does not exist: check the database name in ${where}, or create it`
+  if (codes.has('28P01') || codes.has('28000')) return `the server refused the user or its password: check them in ${where} (and the server's pg_hba.conf)`
   if (isTransientDbError(error)) return `the database did not answer, or went away: check ${where} (host and port) and that PostgreSQL is up`
   return null
 }
