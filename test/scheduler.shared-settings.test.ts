@@ -3,13 +3,15 @@
  * names and retry policy every other process (the CLI, a `schedule: false` instance) follows. Real
  * schedulers started on one database: the first publishes, one with `schedule: false` that
  * disagrees says which setting differs and changes nothing, and a scheduling instance with other
- * settings replaces them, saying so.
+ * settings replaces them, saying so; the instances already running say so too, within a minute
+ * (a trial's replica deployed with another zone split one run's slots, and only it said a word).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import type { SchedulerOptions, SubscriptionScheduler } from '../src/index.js'
 import { BUILT_IN_FREQUENCIES } from '../src/schedule/frequency-rules.js'
-import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { captureLogger, createFakeWorkerClient, createManualClock } from '../src/testing.js'
+import { SETTINGS_CHECK_MS } from '../src/runtime/settings-watch.js'
 import { followPublished, readSharedSettings } from '../src/runtime/shared-settings.js'
 import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
@@ -142,5 +144,42 @@ describe('shared schedule settings', () => {
     const again = await readSharedSettings(db.pool, 'subscription-scheduler')
     expect(again).toMatchObject({ autoEnroll: false, pauseAfterConsecutiveFailures: 3, catchUpWindowDays: 5 })
     expect(again).not.toHaveProperty('olderWriter')
+  })
+
+  /** A replica deployed with another zone or cron: the instances already running say so too. */
+  const DRIFT = 'settings-drift'
+  /** An instance on a queue prefix of its own (its own settings and schedule), on a clock of the test's. */
+  const started = async (options: SchedulerOptions) => {
+    const clock = createManualClock()
+    return { logger: await start({ queuePrefix: DRIFT, clock, ...options }), clock }
+  }
+  const driftWarnings = (logger: CapturedLogger) => logger.messages('warn').filter((m) => /since this instance started/.test(m))
+
+  test('instances running when another replaces the settings and the cron warn within a minute, once, naming each difference; the one that replaced them does not', async () => {
+    const first = await started({ cron: '0 0 1 1 *', timezone: 'UTC' })
+    const second = await started({ cron: '0 0 1 1 *', timezone: 'UTC', schedule: false })
+    const replacing = await started({ cron: '0 0 2 1 *', timezone: 'America/New_York' })
+
+    for (const { clock } of [first, second, replacing]) clock.advance(SETTINGS_CHECK_MS + 1)
+    await expect.poll(() => driftWarnings(first.logger).length, { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => driftWarnings(second.logger).length, { timeout: 15_000 }).toBe(1)
+    expect(driftWarnings(first.logger)[0]).toMatch(
+      /^Another instance replaced the published schedule settings since this instance started: cron '0 0 1 1 \*' → '0 0 2 1 \*', timezone 'UTC' → 'America\/New_York' \(this instance → now published\)\. This instance goes on by its own options until it restarts.*Start every instance with the same options/s,
+    )
+    // Not scheduling, it has no cron of its own to compare.
+    expect(driftWarnings(second.logger)[0]).toMatch(/^The published schedule settings changed since this instance started: timezone 'UTC' → 'America\/New_York' \(/)
+
+    expect(driftWarnings(replacing.logger)).toEqual([])
+
+    // Another put the first's options back: the first says they agree again (and warns no more);
+    // the one that had replaced them is now the one told.
+    const restoring = await started({ cron: '0 0 1 1 *', timezone: 'UTC' })
+    for (const { clock } of [first, second, replacing, restoring]) clock.advance(SETTINGS_CHECK_MS + 1)
+    await expect.poll(() => first.logger.messages('info').filter((m) => /agree with this instance's options again/.test(m)).length, { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => driftWarnings(replacing.logger), { timeout: 15_000 }).toEqual([
+      expect.stringMatching(/^Another instance replaced the published schedule settings since this instance started: cron '0 0 2 1 \*' → '0 0 1 1 \*', timezone 'America\/New_York' → 'UTC'/),
+    ])
+    expect(driftWarnings(first.logger)).toHaveLength(1)
+    expect(driftWarnings(restoring.logger)).toEqual([])
   })
 })

@@ -66,3 +66,30 @@ export function fakedTimersWarning(): string | null {
     "instead, or fake only Date: vi.useFakeTimers({ toFake: ['Date'] })."
   )
 }
+
+/** How often a {@link everyOnClock} loop reads the clock: a check itself runs far less often. */
+const CLOCK_TICK_MS = 5_000
+
+/**
+ * Runs `check` each time `everyMs` have passed on `clock` (the scheduler's, which a test moves by
+ * hand) since the last check ended, one at a time, until it resolves true or the loop is stopped.
+ * A check that rejects (the database away for a moment) runs again at the next tick. The loop
+ * never holds the process open.
+ */
+export function everyOnClock(clock: Clock, everyMs: number, check: () => Promise<boolean>): { stop(): void } {
+  let last = clock.now().getTime()
+  let checking = false
+  const timer = setInterval(() => {
+    if (checking || clock.now().getTime() - last < everyMs) return
+    checking = true
+    check().then(
+      (done) => {
+        last = clock.now().getTime()
+        if (done) clearInterval(timer)
+      },
+      () => {},
+    ).finally(() => (checking = false))
+  }, CLOCK_TICK_MS)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}

@@ -9,11 +9,10 @@
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { registeredSchedule } from '../records/status.js'
+import { everyOnClock } from '../observe/clock.js'
 
 /** How long a `schedule: false` instance gives a scheduling one to register the schedule. */
 export const SCHEDULE_GRACE_MS = 60_000
-/** How often the clock is read while waiting: the check itself queries once, after the grace. */
-const TICK_MS = 5_000
 
 type WatchOptions = Pick<ResolvedOptions, 'schedule' | 'bossSchema' | 'queuePrefix' | 'clock' | 'logger'>
 
@@ -41,28 +40,18 @@ export async function watchForSchedule(pool: Pool, options: WatchOptions): Promi
     options.logger.debug(describeFound(found))
     return idle
   }
-  const since = options.clock.now().getTime()
   let stopped = false
-  let checking = false
-  const timer = setInterval(() => {
-    if (checking || options.clock.now().getTime() - since < SCHEDULE_GRACE_MS) return
-    checking = true
-    registeredSchedule(pool, options).then(
-      (later) => {
-        clearInterval(timer)
-        if (stopped) return
-        if (later) options.logger.debug(describeFound(later))
-        else options.logger.warn(noScheduleWarning(options))
-      },
-      // The database away for a moment: asked again at the next tick.
-      () => {},
-    ).finally(() => (checking = false))
-  }, TICK_MS)
-  timer.unref()
+  const loop = everyOnClock(options.clock, SCHEDULE_GRACE_MS, async () => {
+    const later = await registeredSchedule(pool, options)
+    if (stopped) return true
+    if (later) options.logger.debug(describeFound(later))
+    else options.logger.warn(noScheduleWarning(options))
+    return true
+  })
   return {
     stop() {
       stopped = true
-      clearInterval(timer)
+      loop.stop()
     },
   }
 }

@@ -11,11 +11,10 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { registeredSchedule } from '../records/status.js'
 import { readSharedSettings, settingsDrift, settingsOf } from './shared-settings.js'
+import { everyOnClock } from '../observe/clock.js'
 
 /** How often, by the scheduler's clock, the published settings are compared with this instance's. */
 export const SETTINGS_CHECK_MS = 60_000
-/** How often the clock is read: a check itself queries twice, once a minute. */
-const TICK_MS = 5_000
 
 export interface SettingsWatch {
   stop(): void
@@ -50,30 +49,20 @@ function driftWarning(drift: string[], schedules: boolean): string {
  */
 export async function watchSettings(pool: Pool, options: WatchOptions): Promise<SettingsWatch> {
   let told = JSON.stringify(await driftFromFleet(pool, options).catch(() => []))
-  let checkedAt = options.clock.now().getTime()
-  let checking = false
   let stopped = false
-  const timer = setInterval(() => {
-    if (checking || options.clock.now().getTime() - checkedAt < SETTINGS_CHECK_MS) return
-    checking = true
-    driftFromFleet(pool, options).then(
-      (drift) => {
-        checkedAt = options.clock.now().getTime()
-        const key = JSON.stringify(drift)
-        if (stopped || key === told) return
-        told = key
-        if (drift.length > 0) options.logger.warn(driftWarning(drift, options.schedule))
-        else options.logger.info("The published schedule settings agree with this instance's options again.")
-      },
-      // The database away for a moment: asked again at the next tick.
-      () => {},
-    ).finally(() => (checking = false))
-  }, TICK_MS)
-  timer.unref()
+  const loop = everyOnClock(options.clock, SETTINGS_CHECK_MS, async () => {
+    const drift = await driftFromFleet(pool, options)
+    const key = JSON.stringify(drift)
+    if (stopped || key === told) return false
+    told = key
+    if (drift.length > 0) options.logger.warn(driftWarning(drift, options.schedule))
+    else options.logger.info("The published schedule settings agree with this instance's options again.")
+    return false
+  })
   return {
     stop() {
       stopped = true
-      clearInterval(timer)
+      loop.stop()
     },
   }
 }
