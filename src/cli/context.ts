@@ -8,7 +8,7 @@ import { CallsPausedError, isConfigurationError, SubscriptionBusyError, Subscrip
 import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { configurationReason, shown } from '../error-text.js'
-import { connectionHint } from '../db/transient.js'
+import { connectionHint } from '../db/connection-hint.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { inUserTerms, UsageError } from './usage-error.js'
 import { workerClientWithHeaders } from './worker-headers.js'

@@ -3,7 +3,6 @@
  * fail with a connection-class error are retried with backoff until a deadline, with a log line
  * each time, instead of failing the run.
  */
-import { sleep } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
 
 // SQLSTATE classes and codes that mean "the connection or server went away", not "the SQL is wrong".
@@ -52,9 +51,12 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
   let loggedAt = Number.NEGATIVE_INFINITY
   // When the outage was first said: its end is said too, so that an operator sees it is over.
   let outageSaidAt: number | undefined
+  // It failed for want of the database (not for a conflict) before it got through.
+  let outage = false
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await fn()
+      if (outage) databaseBack()
       if (outageSaidAt !== undefined) {
         const seconds = ((Date.now() - outageSaidAt) / 1000).toFixed(1)
         options.logger.info(`Database reachable again: ${options.what} went through at try ${attempt}, ${seconds} s after the first failure.`)
@@ -74,9 +76,39 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
         const tries = attempt === 1 ? '' : `, ${attempt} tries so far`
         options.logger.warn(`Database unavailable while ${options.what} (${message}${tries}); retrying in ${delay} ms.`)
       }
-      await sleep(delay, options.signal)
+      if (!isConflict(error)) outage = true
+      // Through an outage, woken as soon as any statement gets through: the database is back.
+      await backoff(delay, options.signal, isConflict(error) ? null : outageSleepers)
     }
   }
+}
+
+/**
+ * Retries waiting out an outage's backoff (up to {@link RetryTransientOptions.maxDelayMs}), each
+ * woken as soon as another retry gets through: once the database is back, the outcomes waiting to
+ * be recorded are recorded at once, not up to 5 s later. A conflict's wait is never cut short: its
+ * jitter keeps two transactions from meeting again.
+ */
+const outageSleepers = new Set<() => void>()
+
+async function backoff(ms: number, signal: AbortSignal | undefined, wakers: Set<() => void> | null): Promise<void> {
+  if (signal?.aborted) return
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      wakers?.delete(done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+    wakers?.add(done)
+  })
+}
+
+/** Wakes every retry waiting out an outage: one has just got through. */
+function databaseBack(): void {
+  for (const wake of [...outageSleepers]) wake()
 }
 
 /** While a restart or a proxy drops the pool's idle connections, one line says so this often at most. */
@@ -98,38 +130,3 @@ export function poolErrorListener(logger: Logger): (error: Error) => void {
   }
 }
 
-/** The codes (SQLSTATEs, Node's, the library's own) an error and its causes carry. */
-function codesOf(error: unknown): Set<string> {
-  const codes = new Set<string>()
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string') codes.add(code)
-  }
-  return codes
-}
-
-/**
- * What to check when a connection could not be had, for someone who set the connection up
- * (`where`: "DATABASE_URL", "the pool's connection settings"); null for any other error.
- */
-export function connectionHint(error: unknown, where: string): string | null {
-  const codes = codesOf(error)
-  if (codes.has('3D000')) return `the database named does not exist: check the database name in ${where}, or create it`
-  if (codes.has('28P01') || codes.has('28000')) return `the server refused the user or its password: check them in ${where} (and the server's pg_hba.conf)`
-  if (isTransientDbError(error)) return `the database did not answer, or went away: check ${where} (host and port) and that PostgreSQL is up`
-  return null
-}
-
-/**
- * Runs `start()`'s work, and when it fails for want of a connection (a wrong host, port, database
- * or password, met first as the driver's bare message), logs what to check before it rethrows.
- */
-export async function saidIfUnreachable<T>(logger: Logger, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    const hint = connectionHint(error, "the pool's connection settings")
-    if (hint) logger.error(`start() could not use the database (${(error as Error).message}): ${hint}. Nothing was started.`)
-    throw error
-  }
-}

@@ -6,7 +6,7 @@
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import pg from 'pg'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { captureLogger } from '../../src/testing.js'
 import { isTransientDbError, poolErrorListener, retryTransient } from '../../src/db/transient.js'
 
@@ -129,6 +129,64 @@ describe('retryTransient', () => {
     expect(said).toEqual([expect.stringMatching(new RegExp(`^Database unavailable while ${what} \\(terminating connection due to administrator command\\); retrying in \\d+ ms\\.$`))])
     expect(Number(/retrying in (\d+) ms/.exec(said[0]!)![1])).toBeLessThanOrEqual(20)
     expect(logger.messages('info')).toEqual([expect.stringContaining(`Database reachable again: ${what} went through at try 7`)])
+  })
+
+  test("a retry waiting out an outage's backoff is woken when another gets through: once the database is back, its outcome does not wait seconds more", async () => {
+    vi.useFakeTimers()
+    try {
+      const logger = captureLogger()
+      const down = () => sqlError('57P01', 'terminating connection due to administrator command')
+      let up = false
+      let tries = 0
+      let recorded = false
+      const waiting = retryTransient(async () => {
+        tries++
+        if (!up) throw down()
+        return 'recorded'
+      }, { logger, what, maxDelayMs: 60_000, deadlineMs: 600_000 }).then((r) => ((recorded = true), r))
+      // Seven tries down: its wait before the eighth is 8-16 s.
+      while (tries < 7) await vi.advanceTimersByTimeAsync(100)
+      up = true
+      let otherTries = 0
+      const other = retryTransient(async () => {
+        if (++otherTries === 1) throw down()
+        return 'other'
+      }, { logger, what: 'recording another outcome' })
+      // The other's first wait is at most 250 ms: it gets through, and the first goes at once.
+      await vi.advanceTimersByTimeAsync(300)
+      await expect(other).resolves.toBe('other')
+      await vi.advanceTimersByTimeAsync(0)
+      expect({ tries, recorded }).toEqual({ tries: 8, recorded: true })
+      await expect(waiting).resolves.toBe('recorded')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  test("a conflict's wait is not cut short by another retry getting through: its jitter keeps two transactions apart", async () => {
+    vi.useFakeTimers()
+    try {
+      const logger = captureLogger()
+      let tries = 0
+      let done = false
+      const conflicted = retryTransient(async () => {
+        // Six conflicts: its wait before the seventh is 4-8 s.
+        if (++tries <= 6) throw sqlError('40P01', 'deadlock detected')
+      }, { logger, what, maxDelayMs: 60_000, deadlineMs: 600_000 }).then(() => void (done = true))
+      while (tries < 6) await vi.advanceTimersByTimeAsync(100)
+      let otherTries = 0
+      const other = retryTransient(async () => {
+        if (++otherTries === 1) throw sqlError('57P01', 'terminating connection due to administrator command')
+      }, { logger, what: 'recording another outcome' })
+      await vi.advanceTimersByTimeAsync(300)
+      await other
+      expect({ tries, done }).toEqual({ tries: 6, done: false })
+      await vi.advanceTimersByTimeAsync(8_000)
+      await conflicted
+      expect(tries).toBe(7)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   test('throws any other error at once, without retrying', async () => {
