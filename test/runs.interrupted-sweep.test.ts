@@ -219,7 +219,7 @@ test('a sweep that stop() cuts short leaves its run open for the rescue, which s
       const current = await rescuer.getRun(runId)
       return current.finishedAt ? current : undefined
     }, { timeoutMs: 30_000, what: 'the stopped run to finish' })
-    expect(run.error).toMatch(/interrupted/)
+    expect(run.error).toMatch(/^The sweep was interrupted \(its instance stopped or crashed\); the rows it left due go to the next sweep: a rescue run, or, for a cron run, that occurrence's sweep delivered again \(a run of its own\)\.$/)
   } finally {
     await rescuer.stop({ timeoutMs: 2000 })
   }

@@ -177,7 +177,7 @@ export async function closeSilentSweeps(db: Executor, now: Date, silenceSeconds:
   const { rows } = await db.query<{ id: string }>(
     `UPDATE ${RUNS}
         SET sweep_finished_at = $1,
-            error = COALESCE(error, 'The sweep was interrupted (its instance stopped or crashed); a rescue run took the rows it left due.')
+            error = COALESCE(error, 'The sweep was interrupted (its instance stopped or crashed); the rows it left due go to the next sweep: a rescue run, or, for a cron run, that occurrence''s sweep delivered again (a run of its own).')
       WHERE finished_at IS NULL AND sweep_finished_at IS NULL
         AND ${LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $2)
      RETURNING id`,
