@@ -14,7 +14,7 @@ import { captureLogger, createFakeWorkerClient, createManualClock } from '../src
 import { SETTINGS_CHECK_MS } from '../src/runtime/settings-watch.js'
 import { followPublished, readSharedSettings } from '../src/runtime/shared-settings.js'
 import type { CapturedLogger } from '../src/testing.js'
-import { createTestDatabase } from './support/database.js'
+import { createTestDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 
 const WORKDAYS = { every: 1, unit: 'week', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] } as const
@@ -149,16 +149,27 @@ describe('shared schedule settings', () => {
   /** A replica deployed with another zone or cron: the instances already running say so too. */
   const DRIFT = 'settings-drift'
   /** An instance on a queue prefix of its own (its own settings and schedule), on a clock of the test's. */
-  const started = async (options: SchedulerOptions) => {
+  const replicas: { stop(): Promise<void> }[] = []
+  /** As another process would run it: on a pool of its own (each instance listens on its pool). */
+  const replica = async (options: SchedulerOptions) => {
     const clock = createManualClock()
-    return { logger: await start({ queuePrefix: DRIFT, clock, ...options }), clock }
+    const logger = captureLogger()
+    const pool = ownPool(db.url, 4)
+    const scheduler = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), pollingIntervalSeconds: 0.5, logger, clock, queuePrefix: DRIFT, ...options })
+    replicas.push({ stop: async () => (await scheduler.stop({ timeoutMs: 2000 }), await pool.end()) })
+    await scheduler.start()
+    return { logger, clock }
   }
   const driftWarnings = (logger: CapturedLogger) => logger.messages('warn').filter((m) => /since this instance started/.test(m))
 
+  afterAll(async () => {
+    for (const one of replicas) await one.stop()
+  })
+
   test('instances running when another replaces the settings and the cron warn within a minute, once, naming each difference; the one that replaced them does not', async () => {
-    const first = await started({ cron: '0 0 1 1 *', timezone: 'UTC' })
-    const second = await started({ cron: '0 0 1 1 *', timezone: 'UTC', schedule: false })
-    const replacing = await started({ cron: '0 0 2 1 *', timezone: 'America/New_York' })
+    const first = await replica({ cron: '0 0 1 1 *', timezone: 'UTC' })
+    const second = await replica({ cron: '0 0 1 1 *', timezone: 'UTC', schedule: false })
+    const replacing = await replica({ cron: '0 0 2 1 *', timezone: 'America/New_York' })
 
     for (const { clock } of [first, second, replacing]) clock.advance(SETTINGS_CHECK_MS + 1)
     await expect.poll(() => driftWarnings(first.logger).length, { timeout: 15_000 }).toBe(1)
@@ -173,7 +184,7 @@ describe('shared schedule settings', () => {
 
     // Another put the first's options back: the first says they agree again (and warns no more);
     // the one that had replaced them is now the one told.
-    const restoring = await started({ cron: '0 0 1 1 *', timezone: 'UTC' })
+    const restoring = await replica({ cron: '0 0 1 1 *', timezone: 'UTC' })
     for (const { clock } of [first, second, replacing, restoring]) clock.advance(SETTINGS_CHECK_MS + 1)
     await expect.poll(() => first.logger.messages('info').filter((m) => /agree with this instance's options again/.test(m)).length, { timeout: 15_000 }).toBe(1)
     await expect.poll(() => driftWarnings(replacing.logger), { timeout: 15_000 }).toEqual([

@@ -68,7 +68,7 @@ export function fakedTimersWarning(): string | null {
 }
 
 /** How often a {@link everyOnClock} loop reads the clock: a check itself runs far less often. */
-const CLOCK_TICK_MS = 5_000
+const CLOCK_TICK_MS = 1_000
 
 /**
  * Runs `check` each time `everyMs` have passed on `clock` (the scheduler's, which a test moves by
