@@ -4,16 +4,11 @@
  * by the CLI, which otherwise show only the driver's bare message.
  */
 import type { Logger } from '../observe/logger.js'
-import { isTransientDbError } from './transient.js'
+import { causeChain, isTransientDbError } from './transient.js'
 
 /** The codes (SQLSTATEs, Node's, the library's own) an error and its causes carry. */
 function codesOf(error: unknown): Set<string> {
-  const codes = new Set<string>()
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string') codes.add(code)
-  }
-  return codes
+  return new Set(causeChain(error).map((e) => (e as { code?: unknown }).code).filter((code): code is string => typeof code === 'string'))
 }
 
 /**

@@ -10,9 +10,16 @@ const TRANSIENT_CODES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '4
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
 const TRANSIENT_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection|Client was closed|timeout exceeded when trying to connect/i
 
+/** An error and its causes, the first five links: the driver's error is often wrapped. */
+export function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = []
+  for (let e: unknown = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e)
+  return chain
+}
+
 /** True for errors a retry can cure: lost connections, server restarts, deadlocks, serialization failures. */
 export function isTransientDbError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(error)) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('08') || TRANSIENT_NODE_CODES.has(code))) return true
     const message = (e as { message?: unknown }).message

@@ -16,10 +16,12 @@ export function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: Reso
   )
 }
 
+/** `1 call`, `16 calls`. */
+const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
+
 /** What `stop()` says last: how long it took, and what became of the calls in flight when it began. */
 export function stoppedLine(tookMs: number, calling: number, cut: number, timeoutMs: number): string {
   if (calling === 0 && cut === 0) return 'Stopped.'
-  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
   // Ended as the worker answered, or failed or timed out: recorded either way.
   const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight ended, each outcome recorded` : ''
   const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue, recorded as retries` : ''
@@ -32,6 +34,6 @@ export function stoppedLine(tookMs: number, calling: number, cut: number, timeou
  */
 export function stoppingLine(calling: number, timeoutMs: number): string | null {
   if (calling === 0) return null
-  return `Stopping: ${calling} call${calling === 1 ? '' : 's'} in flight get${calling === 1 ? 's' : ''} up to ${seconds(timeoutMs)} (timeoutMs) to end; ` +
+  return `Stopping: ${calls(calling)} in flight get${calling === 1 ? 's' : ''} up to ${seconds(timeoutMs)} (timeoutMs) to end; ` +
     'the rows this instance holds and has not called go back to the queue now, for the other instances.'
 }
