@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config'
+import { WallClockFirstSequencer } from './test/support/sequencer.js'
 
 // Two projects: `unit` (test/unit/, pure functions, no database: nothing is started for it) and
 // `integration` (everything else, on a real PostgreSQL found or started by the global setup).
@@ -9,6 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Most files wait on Postgres, timers and child processes, not on the CPU: run several at once.
     maxWorkers: 3,
+    // The few files bound by the wall clock (cron minutes, heartbeats) start first: see the sequencer.
+    sequence: { sequencer: WallClockFirstSequencer },
     projects: [
       {
         extends: true,
