@@ -116,6 +116,39 @@ describe('failing', { timeout: SLOW_MS }, () => {
   })
 })
 
+describe('text from outside', { timeout: SLOW_MS }, () => {
+  test("a worker's error and a host's frequency that hold line feeds and escape sequences neither forge a line nor reach the terminal", async () => {
+    const db = await createTestDatabase()
+    const forged = 'declined "x\n[info] Run 42 finished: all 20 successful.\n\u001b[2J\u001b[31mRED\u0007"'
+    const [id] = await seedSubscriptions(db.pool, { count: 1, nextRunInSeconds: -60, frequency: 'daily\n[error] forged \u001b]0;title\u0007' })
+    const env = { DATABASE_URL: db.url }
+    const worker = await startWorker({ reject: true, rejectedWith: forged })
+    let ran
+    try {
+      ran = await runCli(['run-now', '--worker-url', worker.url], env)
+    } finally {
+      await worker.close()
+    }
+    expect(ran.code, ran.stderr).toBe(3)
+    const outputs = [ran, await runCli(['failing'], env), await runCli(['show', id!], env), await runCli(['list', '--status', 'failed'], env)]
+    for (const { stdout, stderr } of outputs) {
+      for (const text of [stdout, stderr]) {
+        // Nothing a terminal acts on, and no line that the data started.
+        expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+        expect(text).not.toMatch(/^(\[info\] Run 42|\[error\] forged)/m)
+      }
+    }
+    // Said, escaped, where each is read: the run's log line, its summary, failing, show and list.
+    const escapedError = 'declined \\"x\\n[info] Run 42 finished: all 20 successful.\\n\\u001b[2J\\u001b[31mRED\\u0007\\"'
+    expect(ran.stderr).toContain(escapedError)
+    expect(ran.stdout).toContain(escapedError)
+    expect(outputs[1]!.stdout).toContain(escapedError)
+    expect(outputs[2]!.stdout).toContain(escapedError)
+    expect(outputs[2]!.stdout.split('\n')[0]).toBe(`Subscription ${id} (daily\\n[error] forged \\u001b]0;title\\u0007, user ${outputs[3]!.stdout.match(/user ([0-9a-f-]{36})/)![1]})`)
+    expect(outputs[3]!.stdout).toContain(`daily\\n[error] forged \\u001b]0;title\\u0007, user `)
+  })
+})
+
 describe('list', { timeout: SLOW_MS }, () => {
   test('lists the subscriptions of a status or of one user, in id order, and the flag for the next page', async () => {
     const db = await createTestDatabase()

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import pg from 'pg'
 import { createSubscriptionScheduler } from '../index.js'
 import { startEmbeddedPostgres } from './embedded/start.js'
+import { print } from './print.js'
 
 const SUBSCRIPTIONS = 300
 const REJECTED = 3
@@ -36,7 +37,7 @@ function startWorker(rejected: Set<string>) {
 }
 
 export async function runDemo(): Promise<void> {
-  console.log('Starting an embedded PostgreSQL…')
+  print('Starting an embedded PostgreSQL…')
   const database = await startEmbeddedPostgres()
   const pool = new pg.Pool({ connectionString: database.url, max: 20 })
   // As every host should: an idle connection dropped by the server (here, at shutdown) is an
@@ -55,7 +56,7 @@ export async function runDemo(): Promise<void> {
     await scheduler.start()
     const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', null]
     for (const [i, { id }] of rows.entries()) await scheduler.enroll(id, { timezone: zones[i % zones.length] })
-    console.log(`Enrolled ${rows.length} subscriptions (every 25th inactive). Running the scheduler once…`)
+    print(`Enrolled ${rows.length} subscriptions (every 25th inactive). Running the scheduler once…`)
     const summary = await scheduler.runNow()
     const status = await scheduler.getStatus()
     const { rows: next } = await pool.query(
@@ -66,15 +67,15 @@ export async function runDemo(): Promise<void> {
     const { rows: failures } = await pool.query(`SELECT subscription_id, error FROM subscription_processing WHERE status = 'failed'`)
     await scheduler.stop()
     await worker.close()
-    console.log('\nRun summary')
+    print('\nRun summary')
     console.table([{ run: summary.runId, processed: summary.processed, successful: summary.successful, failed: summary.failed, 'duration (ms)': summary.durationMs }])
-    console.log('Rows by status')
+    print('Rows by status')
     console.table([status.counts])
-    console.log('Next runs (earliest per frequency and zone)')
+    print('Next runs (earliest per frequency and zone)')
     console.table(next.map((r) => ({ frequency: r.frequency, zone: r.zone, next_run_at: r.next_run_at.toISOString() })))
-    console.log('Failures recorded on their rows')
+    print('Failures recorded on their rows')
     console.table(failures)
-    console.log(`The worker saw ${worker.calls()} calls. Next cron fire: ${status.nextFireAt.toISOString()}.`)
+    print(`The worker saw ${worker.calls()} calls. Next cron fire: ${status.nextFireAt.toISOString()}.`)
   } finally {
     await pool.end()
     await database.stop()

@@ -6,6 +6,7 @@ import type { InstanceInfo, RunSummary, SchedulerStatus } from '../index.js'
 import { scheduleLines } from './schedule-view.js'
 import type { GivenSchedule } from './schedule-view.js'
 import type { FailedSubscription } from './watch-run.js'
+import { oneLine } from '../printable.js'
 
 export function formatDuration(ms: number | null): string {
   if (ms === null) return 'unknown'
@@ -40,7 +41,7 @@ function failureLines(failed: number, failures: FailedSubscription[]): string[] 
     lines.push(`${MORE_FAILURES}.`)
   } else {
     lines.push(failures.length < failed ? `Failed subscriptions (${failures.length} of ${failed} listed):` : 'Failed subscriptions:')
-    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}${f.paused ? ' (now paused after failing in a row)' : ''}: ${f.error}`)
+    for (const f of failures) lines.push(`  ${f.subscriptionId}  attempt ${f.attempt}${f.paused ? ' (now paused after failing in a row)' : ''}: ${oneLine(f.error)}`)
     if (failures.length < failed) lines.push(`The others: ${MORE_FAILURES}.`)
   }
   if (failures.some((f) => f.paused)) {

@@ -32,6 +32,7 @@ import upcoming from './commands/upcoming.js'
 import worker from './commands/worker.js'
 import { EXIT, exitCodeFor, formatErrorChain, isCittyUsageError, UsageError } from './context.js'
 import { closest, didYouMean } from '../config/suggest.js'
+import { print } from './print.js'
 
 const EPILOGUE = `
 DATABASE_URL     postgres://user:pass@host:5432/db (every command but demo)
@@ -95,7 +96,7 @@ async function run(rawArgs: string[]): Promise<number> {
       return EXIT.ok
     }
     if (rawArgs.length === 1 && (rawArgs[0] === '--version' || rawArgs[0] === '-v')) {
-      console.log(pkg.version)
+      print(pkg.version)
       return EXIT.ok
     }
     checkCommand(rawArgs)

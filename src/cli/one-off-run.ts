@@ -12,6 +12,7 @@ import { EXIT } from './context.js'
 import { createProgress } from './progress.js'
 import { waitForSweep, watchRun } from './watch-run.js'
 import type { WatchedRun } from './watch-run.js'
+import { print } from './print.js'
 
 export interface OneOffRun {
   /** Follow the run to the end; otherwise (`--no-wait`) start it, and return once it has enqueued what it will. */
@@ -42,7 +43,7 @@ export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: num
     if (!run.wait) {
       const { runId } = await run.start()
       // The run claims in the background: stopping before that is over would cut it short.
-      console.log(run.started(await waitForSweep(scheduler, runId, interrupted.signal)))
+      print(run.started(await waitForSweep(scheduler, runId, interrupted.signal)))
       return
     }
     const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })

@@ -1,10 +1,13 @@
 /**
- * A thrown value as one line of text: what a failure's `error` column, its events and its
- * tracing span all say, so turning tracing on changes none of them.
+ * A thrown value as one line of text: what a failure's `error` column, its events, its log line
+ * and its tracing span all say, so turning tracing on changes none of them. One line in fact:
+ * a worker's error often quotes what it was sent, and a line feed or an escape sequence in it
+ * must not forge a log line or drive the terminal that shows it (printable.ts).
  */
 import { shown } from '../error-text.js'
 import { isSchedulerError } from '../error-guards.js'
 import { storableText } from '../db/storable.js'
+import { oneLine } from '../printable.js'
 
 /** Most characters of an error kept in the row's `error` column. */
 const MAX_ERROR_LENGTH = 2000
@@ -24,7 +27,7 @@ function textOf(error: unknown, depth = 0): string {
 
 /** A one-line description of any thrown value, bounded in length for the `error` column. */
 export function describeError(error: unknown): string {
-  const text = textOf(error)
+  const text = oneLine(textOf(error))
   return storableText(text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (truncated)` : text)
 }
 

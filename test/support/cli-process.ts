@@ -109,6 +109,8 @@ export interface WorkerOptions {
   unavailable?: boolean
   /** Answers 401 to a call whose Authorization header is not this one. */
   authorization?: string
+  /** What a 422 says its error was (default: no payment method on file). */
+  rejectedWith?: string
 }
 
 /** A subscription worker on 127.0.0.1: 200 with JSON, 422 for the ids it rejects, or 503 when unavailable. */
@@ -125,7 +127,7 @@ export async function startWorker(options: WorkerOptions = {}) {
       const unauthorized = options.authorization !== undefined && req.headers.authorization !== options.authorization
       const status = unauthorized ? 401 : options.unavailable ? 503 : rejects(subscriptionId) ? 422 : 200
       res.writeHead(status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(status === 200 ? { ok: true } : status === 503 ? { error: 'down for maintenance' } : status === 401 ? { error: 'unauthorized' } : { error: 'no payment method on file' }))
+      res.end(JSON.stringify(status === 200 ? { ok: true } : status === 503 ? { error: 'down for maintenance' } : status === 401 ? { error: 'unauthorized' } : { error: options.rejectedWith ?? 'no payment method on file' }))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -27,3 +27,12 @@ test('a cycle of causes ends, and a long text is cut and says so', () => {
   expect(describeError(looped)).toBe('a (cause: a (cause: a (cause: a)))')
   expect(describeError(new Error('x'.repeat(10_000)))).toMatch(/^x+… \(truncated\)$/)
 })
+
+test("a worker's error that quotes hostile text stays one line: a line feed cannot forge a log line, nor an escape sequence reach the terminal", () => {
+  const forged = new PermanentError('card declined for "x\n[info] Run 42 finished: all 20 successful.\n\u001b[2J\u001b[31mRED\u0007 \u202eevil"')
+  const said = describeError(forged)
+  expect(said).toBe(
+    'PermanentError: card declined for "x\\n[info] Run 42 finished: all 20 successful.\\n\\u001b[2J\\u001b[31mRED\\u0007 \\u202eevil"',
+  )
+  expect(said).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/)
+})

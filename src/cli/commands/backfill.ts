@@ -17,6 +17,8 @@ import { cliSchedulerOptions } from '../published-settings.js'
 import { LISTED_FAILURES } from '../run-failures.js'
 import { timeInZone } from '../zoned-time.js'
 import { assertWorkedQueue } from '../worked-queue.js'
+import { print } from '../print.js'
+import { oneLine } from '../../printable.js'
 
 /** The summary, and the slots that failed for good (read from the failure history: any instance may have run them). */
 async function report(scheduler: SubscriptionScheduler, summary: RunSummary, zone: string): Promise<string> {
@@ -27,7 +29,7 @@ async function report(scheduler: SubscriptionScheduler, summary: RunSummary, zon
   if (summary.failed > 0) {
     const failures = (await scheduler.listFailures({ runId: summary.runId, limit: 200 })).filter((f) => f.final).slice(0, LISTED_FAILURES)
     lines.push(failures.length < summary.failed ? `Failed slots (${failures.length} of ${summary.failed} listed):` : 'Failed slots:')
-    for (const f of failures) lines.push(`  ${timeInZone(f.scheduledFor, zone)}  attempt ${f.attempt}: ${f.error}`)
+    for (const f of failures) lines.push(`  ${timeInZone(f.scheduledFor, zone)}  attempt ${f.attempt}: ${oneLine(f.error)}`)
     lines.push('A failed slot is not retried by the sweeps; backfill its range again to retry it.')
   }
   return lines.join('\n')
@@ -81,8 +83,8 @@ export default defineCommand({
         started: ({ runId, processed }) => `Backfill run ${runId} started: ${processed} slot${processed === 1 ? '' : 's'} of ${id}; running workers (or the next start) process them.`,
         keepFailures: 0,
         async report({ summary }) {
-          if (summary.processed === 0) console.log(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
-          else console.log(await report(scheduler, summary, zone))
+          if (summary.processed === 0) print(`No slot of ${id} falls between ${timeInZone(from, zone)} and ${timeInZone(to, zone)}: nothing to backfill.`)
+          else print(await report(scheduler, summary, zone))
         },
         interrupted: (runId) => `Interrupted. Backfill run ${runId ?? '(not started)'} goes on: running workers (or the next start) process its slots.`,
       })

@@ -9,6 +9,7 @@ import { createCliLogger, resolvedQuietly, UsageError, withPool } from '../conte
 import { controlScheduler, inFlagTerms, noteArg, noteOption } from '../control.js'
 import { readCallsPause } from '../../records/calls-pause.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
 
 /** These commands take flags only: a word given is refused, not ignored (an id meant for `pause`). */
 function noWords(args: { _: unknown[] }, command: string): void {
@@ -28,10 +29,10 @@ export const pauseCalls = defineCommand({
       const before = await readCallsPause(pool, resolvedQuietly(options).queuePrefix)
       const pause = await inFlagTerms(() => scheduler.pauseCalls(noteOption(args)))
       if (before && before.pausedAt.getTime() === pause.pausedAt.getTime()) {
-        console.log(`Calls were already paused since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}.`)
+        print(`Calls were already paused since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}.`)
         return
       }
-      console.log(
+      print(
         `Calls are paused on every instance since ${timeInZone(pause.pausedAt, zone.zone)}${pause.note ? ` (${pause.note})` : ''}: no sweep claims, and rows waiting in a job are let go of with their slot; ` +
           'calls in flight finish. `resume-calls` lifts the pause.',
       )
@@ -49,7 +50,7 @@ export const resumeCalls = defineCommand({
     await withPool(logger, async (pool) => {
       const { scheduler, zone } = await controlScheduler(pool, logger)
       const lifted = await scheduler.resumeCalls()
-      console.log(lifted
+      print(lifted
         ? `Calls resumed (paused since ${timeInZone(lifted.pausedAt, zone.zone)}${lifted.note ? `, ${lifted.note}` : ''}): the next sweep calls what fell due meanwhile (\`run-now\` sweeps at once).`
         : 'Calls were not paused; nothing changed.')
     })

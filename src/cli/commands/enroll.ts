@@ -15,6 +15,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, namespaceOptions, UsageError, withPool } from '../context.js'
 import { checkedSubscriptionId } from '../control.js'
 import { entriesOf, placeOfOption, readEntriesFile } from '../enroll-file.js'
+import { print } from '../print.js'
 
 /** Refusals listed before the command says how many more there were. */
 const LISTED_REFUSALS = 20
@@ -39,7 +40,7 @@ async function enrollFile(scheduler: SubscriptionScheduler, path: string): Promi
     throw new UsageError(`--file: ${place}: ${detail}${detail.endsWith('Nothing was enrolled.') ? '' : ' Nothing was enrolled.'}`)
   }
   const { created, updated, unchanged, refused } = result
-  console.log(`Enrolled ${entries.length - refused.length} of ${entries.length}: ${created} created, ${updated} updated, ${unchanged} unchanged${refused.length > 0 ? `, ${refused.length} refused` : ''}.`)
+  print(`Enrolled ${entries.length - refused.length} of ${entries.length}: ${created} created, ${updated} updated, ${unchanged} unchanged${refused.length > 0 ? `, ${refused.length} refused` : ''}.`)
   if (refused.length > 0) {
     throw new Error(`${refused.length} subscription${refused.length === 1 ? ' was' : 's were'} refused, the others enrolled; run the same file again once they are settled (rows already enrolled are left as they are):\n${refusalText(result)}`)
   }
@@ -79,7 +80,7 @@ export default defineCommand({
       if (file !== undefined) return await enrollFile(scheduler, file)
       if (args.all) {
         const enrolled = await scheduler.enrollMissing()
-        console.log(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)
+        print(enrolled === 0 ? 'Every subscription was already enrolled.' : `Enrolled ${enrolled} subscription${enrolled === 1 ? '' : 's'}.`)
         return
       }
       // Every id is tried: one unknown id does not leave the rest of the list unenrolled and unsaid.
@@ -95,7 +96,7 @@ export default defineCommand({
       }
       const already = ids.length - unknown.length - created
       const rest = [already > 0 ? `${already} already enrolled` : null, unknown.length > 0 ? `${unknown.length} not found` : null].filter(Boolean)
-      console.log(`Enrolled ${created} of ${ids.length}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}.`)
+      print(`Enrolled ${created} of ${ids.length}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}.`)
       if (unknown.length > 0) {
         throw new NotFoundError(`No row in subscriptions has id ${unknown.join(', ')}; create the subscription before enrolling it.${others(created, already)}`, { subscriptionId: unknown[0] })
       }

@@ -10,6 +10,8 @@ import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, failedSlotRetryText, zoneOf } from '../control.js'
 import type { SchedulerZone } from '../published-settings.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
+import { oneLine } from '../../printable.js'
 
 /** Listed at most, as `listFailing()` allows; `--limit` asks for fewer or more. */
 const DEFAULT_LIMIT = 20
@@ -26,7 +28,7 @@ function standing(row: FailingSubscription, zone: string): string {
 function line(row: FailingSubscription, scheduler: SchedulerZone): string {
   const { zone } = zoneOf(row, scheduler)
   const runs = `${row.consecutiveFailures} run${row.consecutiveFailures === 1 ? '' : 's'} in a row`
-  return `  ${row.subscriptionId}  ${standing(row, zone)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${row.error}`
+  return `  ${row.subscriptionId}  ${standing(row, zone)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${oneLine(row.error)}`
 }
 
 export default defineCommand({
@@ -44,17 +46,17 @@ export default defineCommand({
       const { scheduler, zone } = await controlScheduler(pool, logger)
       const failing = await scheduler.listFailing({ limit })
       if (args.json) {
-        console.log(JSON.stringify(failing, null, 2))
+        print(JSON.stringify(failing, null, 2))
         return
       }
       if (failing.length === 0) {
-        console.log("No subscription's last attempt failed.")
+        print("No subscription's last attempt failed.")
         return
       }
       const more = failing.length === limit ? ` (the ${limit} most recent; --limit lists more)` : ''
-      console.log(`Subscriptions whose last attempt failed, most recent first${more}:`)
-      for (const row of failing) console.log(line(row, zone))
-      console.log(
+      print(`Subscriptions whose last attempt failed, most recent first${more}:`)
+      for (const row of failing) print(line(row, zone))
+      print(
         'retry-failed [<id>…] retries them now, those paused after failing too, not those paused by hand (a sweep retries only the failed ones, each once its delay has passed); show <id> tells more of one.',
       )
     })

@@ -11,6 +11,8 @@ import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, failedSlotRetryText, inFlagTerms, zoneOf } from '../control.js'
 import type { SchedulerZone } from '../published-settings.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
+import { oneLine } from '../../printable.js'
 
 /** Listed at most, as `listSubscriptions()` does by default; `--limit` asks for fewer or more. */
 const DEFAULT_LIMIT = 50
@@ -22,7 +24,7 @@ function line(row: SubscriptionListEntry, scheduler: SchedulerZone): string {
   const next = row.retryAt
     ? `failed slot ${timeInZone(row.nextRunAt, zone)}, ${failedSlotRetryText(row.retryAt, zone)}`
     : row.nextRunAt ? `next ${timeInZone(row.nextRunAt, zone)}` : 'no next slot'
-  return `  ${row.subscriptionId}  ${status}, ${row.frequency ?? 'no frequency'}, user ${row.userId ?? '—'}, ${next}`
+  return `  ${row.subscriptionId}  ${status}, ${row.frequency === null ? 'no frequency' : oneLine(row.frequency)}, user ${row.userId === null ? '—' : oneLine(row.userId)}, ${next}`
 }
 
 export default defineCommand({
@@ -44,18 +46,18 @@ export default defineCommand({
       const page = { limit, status: args.status as SubscriptionListEntry['status'] | 'inactive' | undefined, userId: args.user, after: args.after }
       const listed = await inFlagTerms(() => scheduler.listSubscriptions(page))
       if (args.json) {
-        console.log(JSON.stringify(listed, null, 2))
+        print(JSON.stringify(listed, null, 2))
         return
       }
       const which = [args.status ? `${args.status}` : null, args.user ? `of user ${args.user}` : null].filter(Boolean).join(', ')
       if (listed.length === 0) {
-        console.log(`No subscription${which ? ` (${which})` : ''}${args.after ? ` after ${args.after}` : ''}.`)
+        print(`No subscription${which ? ` (${which})` : ''}${args.after ? ` after ${args.after}` : ''}.`)
         return
       }
-      console.log(`Subscriptions${which ? ` (${which})` : ''}, in id order:`)
-      for (const row of listed) console.log(line(row, zone))
-      if (listed.length === limit) console.log(`--after ${listed.at(-1)!.subscriptionId} lists the next ${limit}; show <id> tells more of one.`)
-      else console.log('show <id> tells more of one.')
+      print(`Subscriptions${which ? ` (${which})` : ''}, in id order:`)
+      for (const row of listed) print(line(row, zone))
+      if (listed.length === limit) print(`--after ${listed.at(-1)!.subscriptionId} lists the next ${limit}; show <id> tells more of one.`)
+      else print('show <id> tells more of one.')
     })
   },
 })

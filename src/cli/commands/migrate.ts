@@ -11,6 +11,7 @@ import { DEFAULTS } from '../../config/options.js'
 import { describeUnknownMigrations, unknownMigrations } from '../../db/missing-tables.js'
 import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, namespaceOptions, withPool } from '../context.js'
+import { print } from '../print.js'
 
 // migrate() keeps drizzle's journal here (see src/migrate.ts): the total applied is read from it.
 const JOURNAL = TABLES.migrations
@@ -28,17 +29,17 @@ export default defineCommand({
       const bossBefore = await readBossSchema(pool, bossSchema)
       const { applied, adopted, restored, waitedMs, tookMs } = await migrate(pool, { bossSchema })
       const upgraded = describeUpgrade(bossSchema, bossBefore)
-      if (upgraded) console.log(upgraded)
+      if (upgraded) print(upgraded)
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${JOURNAL}`)
       const total = rows[0]?.n ?? 0
-      if (adopted) console.log(ADOPTED_NOTE)
+      if (adopted) print(ADOPTED_NOTE)
       for (const note of restored) console.error(`warning: ${note}`)
       if (applied.length > 0) {
-        console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} ${migrationTiming({ waitedMs, tookMs })}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
+        print(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'} ${migrationTiming({ waitedMs, tookMs })}; the scheduler's tables are up to date (${total} in total), and pg-boss's schema (${bossSchema}) is ready.`)
       } else if (restored.length > 0) {
-        console.log(`Up to date: ${total} migration${total === 1 ? '' : 's'} applied before, and what had gone since is put back (above); pg-boss's schema (${bossSchema}) is ready.`)
+        print(`Up to date: ${total} migration${total === 1 ? '' : 's'} applied before, and what had gone since is put back (above); pg-boss's schema (${bossSchema}) is ready.`)
       } else {
-        console.log(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${bossSchema}) is ready.`)
+        print(`Already up to date: ${total} migration${total === 1 ? '' : 's'} applied before, nothing to do; pg-boss's schema (${bossSchema}) is ready.`)
       }
       const unknown = await unknownMigrations(pool)
       if (unknown > 0) {

@@ -7,6 +7,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
 
 export default defineCommand({
   meta: { name: 'pause', description: 'Pause a subscription until resumed, or --until an instant' },
@@ -29,15 +30,15 @@ export default defineCommand({
       const { zone } = zoneOf(details, schedulerZone)
       const kept = args.note === undefined ? '' : ', and this note was not kept'
       if (before?.status === 'paused' && before.pausedReason === 'manual' && before.pausedUntil?.getTime() === until?.getTime()) {
-        console.log(`${id} was already paused ${until ? `until ${timeInZone(until, zone)}` : 'until resumed'}: nothing changed${kept}.`)
+        print(`${id} was already paused ${until ? `until ${timeInZone(until, zone)}` : 'until resumed'}: nothing changed${kept}.`)
       } else if (details.status === 'ended' && !until) {
-        console.log(`${id} has ended: it has no slot left to pause, and nothing changed.`)
+        print(`${id} has ended: it has no slot left to pause, and nothing changed.`)
       } else if (!until) {
-        console.log(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes, and its success is recorded.`)
+        print(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes, and its success is recorded.`)
       } else if (details.status === 'ended') {
-        console.log(`No run of ${id} is left after ${timeInZone(until, zone)}: it has ended.`)
+        print(`No run of ${id} is left after ${timeInZone(until, zone)}: it has ended.`)
       } else {
-        console.log(`Paused ${id} until ${timeInZone(details.pausedUntil, zone)}; its next run is then ${timeInZone(details.nextRunAt, zone)}.`)
+        print(`Paused ${id} until ${timeInZone(details.pausedUntil, zone)}; its next run is then ${timeInZone(details.nextRunAt, zone)}.`)
       }
     })
   },

@@ -11,6 +11,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, UsageError, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { instantsInZone } from '../zoned-time.js'
+import { print } from '../print.js'
 
 const CLEAR = 'none'
 
@@ -61,11 +62,11 @@ export default defineCommand({
       const { scheduler, ...settings } = await controlScheduler(pool, logger)
       await inFlagTerms(() => scheduler.reschedule(id, changes, noteOption(args)))
       const details = await scheduler.getSubscription(id, { errors: 0 })
-      console.log(`Rescheduled ${id}:`)
-      for (const line of scheduleLines(details, settings)) console.log(line)
+      print(`Rescheduled ${id}:`)
+      for (const line of scheduleLines(details, settings)) print(line)
       // What it did, as its history line says it: a skip it lifted is said there too.
       const [done] = details.history
-      if (done?.kind === 'rescheduled' && done.detail) console.log(`  changed      ${instantsInZone(done.detail, zoneOf(details, settings.zone).zone)}`)
+      if (done?.kind === 'rescheduled' && done.detail) print(`  changed      ${instantsInZone(done.detail, zoneOf(details, settings.zone).zone)}`)
     })
   },
 })

@@ -6,6 +6,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
 
 export default defineCommand({
   meta: { name: 'resume', description: 'Resume a paused subscription' },
@@ -24,18 +25,18 @@ export default defineCommand({
       })
       const details = await inFlagTerms(() => scheduler.resume(id, noteOption(args)))
       if (before === null) {
-        console.log(`${id} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.`)
+        print(`${id} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.`)
         return
       }
       if (before.status !== 'paused') {
-        console.log(`${id} was not paused (status ${before.status}); nothing changed.`)
+        print(`${id} was not paused (status ${before.status}); nothing changed.`)
         return
       }
       const next = details.nextRunAt
       // Due by the database's clock, which the sweeps go by, not this host's.
       const due = next !== null && (await pool.query<{ due: boolean }>('SELECT $1::timestamptz <= clock_timestamp() AS due', [next])).rows[0]?.due === true
       const when = next === null ? 'at the next sweep' : due ? 'at the next sweep (its run is due)' : `next at ${timeInZone(next, zoneOf(details, schedulerZone).zone)}`
-      console.log(`Resumed ${id}: it runs ${when}.`)
+      print(`Resumed ${id}: it runs ${when}.`)
     })
   },
 })

@@ -15,6 +15,7 @@ import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
 import { assertWorkedQueue } from '../worked-queue.js'
+import { print } from '../print.js'
 
 const plural = (n: number) => `${n} subscription${n === 1 ? '' : 's'}`
 
@@ -50,8 +51,8 @@ export default defineCommand({
         started: ({ runId, processed }) => (processed === 0 ? nothing : `Retry run ${runId} started: ${plural(processed)} enqueued; running workers (or the next start) process them.`),
         keepFailures: LISTED_FAILURES,
         async report({ summary, failures }) {
-          if (summary.processed === 0) console.log(nothing)
-          else console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
+          if (summary.processed === 0) print(nothing)
+          else print(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
         },
         interrupted: (runId) => `Interrupted. Retry run ${runId ?? '(not started)'} goes on: running workers (or the next start) process its subscriptions.`,
       })

@@ -14,6 +14,7 @@ import { runOneOff } from '../one-off-run.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { failuresToList, LISTED_FAILURES } from '../run-failures.js'
 import { assertWorkedQueue } from '../worked-queue.js'
+import { print } from '../print.js'
 
 /** The id given, checked; a word that is no UUID is more often a flag's value without its flag. */
 function oneSubscriptionId(args: { id?: unknown; _: unknown[] }): string {
@@ -68,7 +69,7 @@ export default defineCommand({
         started: ({ runId, processed }) => `Run ${runId} started: ${processed} subscription${processed === 1 ? '' : 's'} enqueued; running workers (or the next start) process them.`,
         keepFailures: LISTED_FAILURES,
         async report({ summary, failures }) {
-          console.log(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
+          print(formatSummary(summary, await failuresToList(scheduler, summary, failures, logger)))
         },
         interrupted: (runId) => `Interrupted. Run ${runId ?? '(not started)'} goes on: its queued subscriptions are processed by running workers or the next start.`,
       })

@@ -11,6 +11,7 @@ import { createCliLogger, integerFlag, namespaceOptions, UsageError, withPool } 
 import { shown } from '../../error-text.js'
 import { inFlagTerms } from '../control.js'
 import { formatRunList } from '../run-list.js'
+import { print } from '../print.js'
 
 /** At most this many runs are listed at once, as by `listRuns()`. */
 const MAX_LIMIT = 1000
@@ -52,10 +53,10 @@ export default defineCommand({
       const more = found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)
       if (args.json) {
         // olderBefore: the --before that lists the next page back; null when none is older.
-        console.log(JSON.stringify({ runs, olderBefore: more ? runs.at(-1)!.runId : null }, null, 2))
+        print(JSON.stringify({ runs, olderBefore: more ? runs.at(-1)!.runId : null }, null, 2))
         return
       }
-      console.log(formatRunList(runs, { limit, trigger, before, unfinished }, more))
+      print(formatRunList(runs, { limit, trigger, before, unfinished }, more))
     })
   },
 })

@@ -12,6 +12,8 @@ import { controlScheduler, inFlagTerms, scheduleLines, subscriptionIdArg, subscr
 import type { CliSchedulerOptions } from '../published-settings.js'
 import { instantsInZone, timeInZone } from '../zoned-time.js'
 import { isCadence } from '../../schedule/unknown-frequency.js'
+import { print } from '../print.js'
+import { oneLine } from '../../printable.js'
 
 const PAUSED_BECAUSE = {
   manual: 'paused by an operator (pause())',
@@ -25,7 +27,7 @@ function stateLines(details: SubscriptionDetails, at: (date: Date | null) => str
   if (details.pausedReason) lines.push(`  paused       ${PAUSED_BECAUSE[details.pausedReason]}`)
   if (details.consecutiveFailures > 0) lines.push(`  failed       ${details.consecutiveFailures} run${details.consecutiveFailures === 1 ? '' : 's'} in a row`)
   if (details.retryAt) lines.push(`  retried      by the first sweep after ${at(details.retryAt)} (its delay after failing; retry-failed ${details.subscriptionId} retries it now)`)
-  if (details.error) lines.push(`  last error   ${details.error}`)
+  if (details.error) lines.push(`  last error   ${oneLine(details.error)}`)
   return lines
 }
 
@@ -36,7 +38,7 @@ function listLines(details: SubscriptionDetails, at: (date: Date | null) => stri
     lines.push('Recent failed attempts, newest first:')
     for (const f of details.recentErrors) {
       const answer = f.status === null ? '' : ` (HTTP ${f.status})`
-      lines.push(`  ${at(f.failedAt)}  slot ${at(f.scheduledFor)}, attempt ${f.attempt}${f.final ? ', final' : ''}${answer}: ${f.error}`)
+      lines.push(`  ${at(f.failedAt)}  slot ${at(f.scheduledFor)}, attempt ${f.attempt}${f.final ? ', final' : ''}${answer}: ${oneLine(f.error)}`)
     }
   }
   if (details.history.length > 0) {
@@ -67,7 +69,7 @@ function frequencyLines(details: SubscriptionDetails, published: CliSchedulerOpt
 function showLines(details: SubscriptionDetails, scheduler: Pick<CliSchedulerOptions, 'zone' | 'published'>): string[] {
   const { zone } = zoneOf(details, scheduler.zone)
   const at = (date: Date | null) => timeInZone(date, zone)
-  const host = `${details.frequency ?? 'no frequency'}, user ${details.userId ?? 'none'}${details.active ? '' : ', inactive in subscriptions'}`
+  const host = `${details.frequency === null ? 'no frequency' : oneLine(details.frequency)}, user ${details.userId === null ? 'none' : oneLine(details.userId)}${details.active ? '' : ', inactive in subscriptions'}`
   return [
     `Subscription ${details.subscriptionId} (${host})`,
     ...frequencyLines(details, scheduler.published),
@@ -93,7 +95,7 @@ export default defineCommand({
     await withPool(logger, async (pool) => {
       const { scheduler, ...settings } = await controlScheduler(pool, logger)
       const details = await inFlagTerms(() => scheduler.getSubscription(id, { errors }))
-      console.log(args.json ? JSON.stringify(details, null, 2) : showLines(details, settings).join('\n'))
+      print(args.json ? JSON.stringify(details, null, 2) : showLines(details, settings).join('\n'))
     })
   },
 })

@@ -8,6 +8,7 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, instantFlag, noteArg, noteOption, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
 
 export default defineCommand({
   meta: { name: 'skip', description: "Skip a subscription's next run (refused while a call for it is in flight)" },
@@ -30,15 +31,15 @@ export default defineCommand({
       const details = await scheduler.getSubscription(id, { errors: 0 })
       const { zone } = zoneOf(details, schedulerZone)
       if (!skipped) {
-        console.log(`Nothing to skip: ${id} has no run ahead (${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}).`)
+        print(`Nothing to skip: ${id} has no run ahead (${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}).`)
         return
       }
       const next = nextRunAt ? `next run ${timeInZone(nextRunAt, zone)}` : 'that was its last run: it has ended'
       if (before && before.nextRunAt?.getTime() === nextRunAt?.getTime() && before.status === details.status) {
-        console.log(`The run of ${id} at ${timeInZone(skipped, zone)} was already skipped: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}; ${next}.`)
+        print(`The run of ${id} at ${timeInZone(skipped, zone)} was already skipped: nothing changed${args.note === undefined ? '' : ', and this note was not kept'}; ${next}.`)
         return
       }
-      console.log(`Skipped the run of ${id} at ${timeInZone(skipped, zone)}; ${next}.`)
+      print(`Skipped the run of ${id} at ${timeInZone(skipped, zone)}; ${next}.`)
     })
   },
 })

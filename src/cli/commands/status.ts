@@ -8,6 +8,7 @@ import { createCliLogger, withPool } from '../context.js'
 import { formatStatus } from '../format.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
+import { print } from '../print.js'
 
 export default defineCommand({
   meta: { name: 'status', description: 'Counts by status, the queue, the instances, the last run, and the registered schedule and its next fire' },
@@ -38,10 +39,10 @@ export default defineCommand({
         }),
       ])
       if (args.json) {
-        console.log(JSON.stringify({ ...status, instances, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
+        print(JSON.stringify({ ...status, instances, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
-      console.log(formatStatus(status, given, published !== null, instances))
+      print(formatStatus(status, given, published !== null, instances))
     })
   },
 })

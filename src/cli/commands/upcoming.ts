@@ -7,6 +7,8 @@ import { commonArgs, strictFlags } from '../args.js'
 import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, subscriptionIdArg, subscriptionIdOf, whyNoSlot, zoneOf } from '../control.js'
 import { timeInZone } from '../zoned-time.js'
+import { print } from '../print.js'
+import { oneLine } from '../../printable.js'
 
 export default defineCommand({
   meta: { name: 'upcoming', description: "A subscription's next runs, in its own zone (or the scheduler's)" },
@@ -27,16 +29,16 @@ export default defineCommand({
       const details = await scheduler.getSubscription(id, { errors: 0 })
       const { zone, note } = zoneOf(details, schedulerZone)
       if (args.json) {
-        console.log(JSON.stringify({ subscriptionId: id, timezone: zone, upcoming }, null, 2))
+        print(JSON.stringify({ subscriptionId: id, timezone: zone, upcoming }, null, 2))
         return
       }
       if (upcoming.length === 0) {
-        console.log(`No runs ahead for ${id}: ${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}.`)
+        print(`No runs ahead for ${id}: ${whyNoSlot(details, schedulerZone) ?? 'no slot is left before its end'}.`)
         return
       }
       const what = upcoming.length === 1 ? 'run' : `${upcoming.length} runs`
-      console.log(`Next ${what} of ${id} (${details.frequency ?? 'daily'}), in ${zone}, ${note}:`)
-      for (const slot of upcoming) console.log(`  ${timeInZone(slot, zone)}`)
+      print(`Next ${what} of ${id} (${oneLine(details.frequency ?? 'daily')}), in ${zone}, ${note}:`)
+      for (const slot of upcoming) print(`  ${timeInZone(slot, zone)}`)
     })
   },
 })

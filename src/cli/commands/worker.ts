@@ -8,6 +8,7 @@ import { commonArgs, schedulerArgs, shutdownArgs, strictFlags, waitForShutdownSi
 import { createCliLogger, integerFlag, requireWorkerUrl, schedulerOptions, withPool } from '../context.js'
 import { joinFleet } from '../fleet-settings.js'
 import { formatDuration } from '../format.js'
+import { print } from '../print.js'
 
 /** Printed once the scheduler has started; scripts and tests wait for it. */
 export const READY_LINE = 'Worker ready'
@@ -37,7 +38,7 @@ export default defineCommand({
         })
         try {
           await scheduler.start()
-          console.log(`${READY_LINE} (pid ${process.pid}). Stop with SIGTERM or Ctrl-C; in-flight calls get ${timeoutMs} ms to finish.`)
+          print(`${READY_LINE} (pid ${process.pid}). Stop with SIGTERM or Ctrl-C; in-flight calls get ${timeoutMs} ms to finish.`)
           const signal = await shutdown.signal
           logger.info(`${signal} received: stopping…`)
         } finally {
