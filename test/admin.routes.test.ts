@@ -232,9 +232,35 @@ describe('happy paths', () => {
       await runFinished(body.runId)
     }
   })
+  test('a waited run still going after waitSeconds (25 by default) is answered 202, saying so and where to follow it: a proxy in front never cuts the answer', async () => {
+    const [slow] = await seedSubscriptions(db.pool, { count: 1 })
+    worker.on(slow!, { delayMs: 4000 })
+    const waited = await call('POST', `/subscriptions/${slow}/run?waitSeconds=1`)
+    expect(waited.status).toBe(202)
+    expect(waited.headers.get('location')).toBe(`/runs/${waited.body.runId}`)
+    expect(waited.body).toEqual({
+      runId: expect.any(String),
+      finished: false,
+      message: `Run ${waited.body.runId} is still going after 1 s, the most this request waits (waitSeconds): follow it at /runs/${waited.body.runId}. It goes on; do not start it again.`,
+    })
+    expect(await runFinished(waited.body.runId)).toMatchObject({ processed: 1, successful: 1 })
+    // Within its bound, a waited run is answered with its summary, as without one.
+    const inTime = await call('POST', `/subscriptions/${ok[2]}/run`, { json: { waitSeconds: 60 } })
+    expect(inTime).toMatchObject({ status: 200, body: { summary: { processed: 1, successful: 1 } } })
+  })
 })
 
 describe('validation and errors', () => {
+  test('waitSeconds is a whole number of seconds from 1 to 300, given once, and only with a wait', async () => {
+    for (const query of ['waitSeconds=0', 'waitSeconds=301', 'waitSeconds=1.5', 'waitSeconds=soon', 'wait=false&waitSeconds=5']) {
+      const reply = await call('POST', `/process-subscriptions?${query}`)
+      expect(reply.status, query).toBe(400)
+      expect(reply.body.error.message, query).toMatch(/waitSeconds/)
+    }
+    expect((await call('POST', '/process-subscriptions', { json: { waitSeconds: '5' } })).body.error).toMatchObject({ code: 'INVALID_BODY', message: 'waitSeconds must be a whole number of seconds from 1 to 300, got "5".' })
+    expect((await call('POST', '/process-subscriptions?waitSeconds=5', { json: { waitSeconds: 5 } })).status).toBe(400)
+  })
+
   test('ids that are not UUIDs are 400 INVALID_ID', async () => {
     for (const [method, path] of [['GET', '/runs/42'], ['GET', '/subscriptions/nope'], ['POST', '/subscriptions/1%20OR%201=1/run'], ['POST', '/subscriptions/x/pause'], ['POST', '/subscriptions/x/resume']] as const) {
       const { status, body } = await call(method, path)

@@ -135,18 +135,6 @@ export function parseLimit(url: URL, fallback: number, max = 200): number {
   return parseCountParam(url, 'limit', fallback, max)
 }
 
-/** `wait` from the JSON body, else from `?wait=`; true unless the caller says otherwise. */
-export function parseWait(url: URL, body: Record<string, unknown> | undefined): boolean {
-  if (body && 'wait' in body) {
-    if (url.searchParams.has('wait')) throw invalidField('wait', 'INVALID_INPUT', 'wait is given both in the body and as ?wait=; give it once.')
-    if (typeof body.wait !== 'boolean') {
-      throw invalidField('wait', 'INVALID_BODY', `wait must be true or false, got ${shown(body.wait)}.`)
-    }
-    return body.wait
-  }
-  return parseBooleanParam(url, 'wait', true)
-}
-
 /** A true-or-false query parameter (`?name=true`, `1`, `false` or `0`), `fallback` when absent. */
 export function parseBooleanParam(url: URL, name: string, fallback: boolean): boolean {
   const raw = url.searchParams.get(name)

@@ -2,14 +2,13 @@
  * The admin API's routes, each a thin translation between HTTP and one scheduler method. Paths
  * are relative to where the handler is mounted.
  */
-import type { RunStarted } from '../types.js'
-import type { RunSummary } from '../records/runs.js'
 import { isRunTrigger, RUN_TRIGGERS } from '../db/names.js'
 import type { RunTrigger } from '../db/names.js'
 import type { ListedStatus } from '../records/subscription-list.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, parseWait, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, readJsonObject, requireUuid } from './http.js'
+import { answerRun, parseWait, WAIT_KEYS } from './run-answer.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
 import { shown } from '../error-text.js'
@@ -23,13 +22,6 @@ function parseTriggers(url: URL): RunTrigger[] | undefined {
   const bad = names.find((name) => !isRunTrigger(name))
   if (bad !== undefined) throw invalidField('trigger', 'INVALID_INPUT', `?trigger= takes ${RUN_TRIGGERS.join(', ')}, or several of them comma-separated; got ${shown(bad)}.`)
   return names as RunTrigger[]
-}
-
-/** 200 with the summary when the caller waited, 202 with where to watch the run otherwise. */
-function started(context: RouteContext, result: RunSummary | RunStarted, waited: boolean): Response {
-  const location = `${context.mount}/runs/${result.runId}`
-  if (!waited) return json(202, { runId: result.runId }, { location })
-  return json(200, { runId: result.runId, summary: result })
 }
 
 function id(context: RouteContext, name = 'id'): string {
@@ -68,10 +60,10 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/process-subscriptions',
-    query: ['wait'],
+    query: WAIT_KEYS,
     handle: async (c) => {
-      const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
-      return started(c, await c.scheduler.runNow({ wait }), wait)
+      const wait = parseWait(c.url, await readJsonObject(c.request, WAIT_KEYS))
+      return answerRun(c, () => c.scheduler.runNow({ wait: false }), wait)
     },
   },
   // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
@@ -127,11 +119,11 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/subscriptions/:id/run',
-    query: ['wait'],
+    query: WAIT_KEYS,
     handle: async (c) => {
       const subscriptionId = id(c, 'subscriptionId')
-      const wait = parseWait(c.url, await readJsonObject(c.request, ['wait']))
-      return started(c, await c.scheduler.runSubscription(subscriptionId, { wait }), wait)
+      const wait = parseWait(c.url, await readJsonObject(c.request, WAIT_KEYS))
+      return answerRun(c, () => c.scheduler.runSubscription(subscriptionId, { wait: false }), wait)
     },
   },
   // Pause (with or without an end), skip, upcoming, backfill and PATCH: schedule-routes.ts.
@@ -164,16 +156,16 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     path: '/failed/retry',
-    query: ['wait'],
+    query: WAIT_KEYS,
     handle: async (c) => {
-      const body = await readJsonObject(c.request, ['wait', 'subscriptionIds'])
+      const body = await readJsonObject(c.request, [...WAIT_KEYS, 'subscriptionIds'])
       const wait = parseWait(c.url, body)
       const ids = body?.subscriptionIds
       if (ids !== undefined && !Array.isArray(ids)) {
         throw invalidField('subscriptionIds', 'INVALID_BODY', `subscriptionIds must be an array of UUIDs, got ${shown(ids)}.`)
       }
       const subscriptionIds = ids?.map((value, i) => requireUuid(`subscriptionIds[${i}]`, value, 'subscriptionIds'))
-      return started(c, await c.scheduler.retryFailed({ ...(subscriptionIds ? { subscriptionIds } : {}), wait }), wait)
+      return answerRun(c, () => c.scheduler.retryFailed({ ...(subscriptionIds ? { subscriptionIds } : {}), wait: false }), wait)
     },
   },
 ]
