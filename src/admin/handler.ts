@@ -4,59 +4,27 @@
  * fetch-style `.fetch(request)` (Hono, Bun, Deno, workers). Routing is written once, over Web
  * `Request`/`Response`; the Node side adapts to it.
  */
-import { closest } from '../config/suggest.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ConfigurationError } from '../errors.js'
-import { shown } from '../error-text.js'
-import type { Logger } from '../observe/logger.js'
 import { loggerOf, resolveLogger } from '../observe/logger.js'
 import { clockOf } from '../observe/clock.js'
 import type { SubscriptionScheduler } from '../types.js'
-import { assertCsrfHeader, explicitAuthorization, judged, MIN_TOKEN_LENGTH, readOnly, sessionKeyOf, unauthorized } from './auth.js'
-import type { Authorize, CredentialSource } from './auth.js'
+import { assertCsrfHeader, explicitAuthorization, judged, readOnly, unauthorized } from './auth.js'
+import type { CredentialSource } from './auth.js'
 import type { Access } from './session.js'
 import { AdminHttpError, assertQuery, headOf, json } from './http.js'
 import { errorResponse } from './error-response.js'
+import { ADMIN_OPTION_KEYS, refuseUnknownKeys, resolveBasePath, resolveSessions } from './handler-options.js'
+import type { AdminHandlerOptions } from './handler-options.js'
 import { sendResponse, toWebRequest } from './node-adapter.js'
-import { matchRoute, routeRoots, targetOf } from './routes.js'
+import { matchRoute, targetOf } from './routes.js'
 import type { Target } from './routes.js'
-import { bestSession, COOKIE_NAME, deriveSessionKey, randomSessionKey, readCookies } from './session.js'
+import { bestSession, COOKIE_NAME, readCookies } from './session.js'
 import { SIGN_IN_PATH, SIGN_OUT_PATH, signIn, tokenInQuery } from './sign-in.js'
-import { createSignInLimit } from './sign-in-limit.js'
-import type { SessionSettings } from './sign-in.js'
+import { createHeaderRefusals, createSignInLimit } from './sign-in-limit.js'
 import { signInPage } from './sign-in-page.js'
 
-export interface AdminHandlerOptions {
-  /**
-   * Decides whether a request may proceed. Required: the API can start runs. The dashboard's
-   * sign-in form shows it the typed token as `Authorization: Bearer <token>`; a yes earns a
-   * signed session cookie, and requests carrying a valid one are let in without asking again.
-   * @example bearerToken(process.env.ADMIN_TOKEN!)
-   */
-  authorize: Authorize
-  /** The dashboard's sign-in sessions. */
-  session?: AdminSessionOptions | undefined
-  /**
-   * Where the handler is mounted, such as `'/admin'`, for servers that pass it the full path
-   * (node:http, `.fetch` behind a router). Express's `req.baseUrl` is used when present.
-   * @default ''
-   */
-  basePath?: string | undefined
-  /** Where unexpected errors and refused sign-ins are logged. @default the scheduler's `logger` */
-  logger?: Logger | undefined
-}
-
-export interface AdminSessionOptions {
-  /**
-   * Signs sessions when `authorize` is your own function (at least 16 characters). Without it,
-   * each handler signs with a random key of its own: sessions then hold on that process only,
-   * and end when it restarts. Not needed (and refused) with `bearerToken()`, whose sessions are
-   * signed with a key derived from its token.
-   */
-  secret?: string | undefined
-  /** How long a sign-in lasts, in seconds (60 to 2592000). @default 43200 (12 hours) */
-  maxAgeSeconds?: number | undefined
-}
+export type { AdminHandlerOptions, AdminSessionOptions } from './handler-options.js'
 
 /** A Node handler (with an optional Express `next`) that also has a fetch-style entry point. */
 export interface AdminHandler {
@@ -64,66 +32,10 @@ export interface AdminHandler {
   fetch(request: Request): Promise<Response>
 }
 
-const ADMIN_OPTION_KEYS: ReadonlySet<string> = new Set(['authorize', 'session', 'basePath', 'logger'] satisfies (keyof AdminHandlerOptions)[])
-
-function resolveBasePath(value: unknown): string {
-  if (value === undefined || value === '' || value === '/') return ''
-  // Plain segments only: a request's path arrives with '.' and '..' resolved, '%2e' and '\'
-  // rewritten by browsers, and '//' is no path a router matches.
-  // No ';': the path goes into the session cookie's Path attribute, which a ';' would end.
-  if (typeof value !== 'string' || !/^(\/[A-Za-z0-9_~!$&'()*+,=:@.-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new ConfigurationError('basePath', `expected a path such as '/admin': a leading slash, plain segments (letters, digits, - . _ ~ and the like; no %, ;, backslash, '.' or '..' segment, or empty segment), no trailing slash; got ${shown(value)}.`)
-  }
-  const root = value.split('/')[1] ?? ''
-  if (routeRoots([SIGN_IN_PATH, SIGN_OUT_PATH]).has(root)) {
-    throw new ConfigurationError(
-      'basePath',
-      `${shown(value)} starts with '/${root}', which is also where admin routes start (/${root}…): behind a router that strips the mount path ` +
-        `(Hono's mount), a request for a route below it could not be told from one for the mount itself. Mount it elsewhere, such as '/admin'.`,
-    )
-  }
-  return value
-}
-
-/** Refuses the first key of `given` not in `known`, naming the nearest known one. */
-function refuseUnknownKeys(given: object, known: ReadonlySet<string>, of: string, prefix = ''): void {
-  const unknown = Object.keys(given).find((key) => !known.has(key))
-  if (unknown === undefined) return
-  const near = closest(unknown, [...known])
-  throw new ConfigurationError(`${prefix}${unknown}`, `unknown option of ${of}${near ? ` (did you mean \`${near}\`?)` : ''}; it takes ${[...known].join(', ')}.`)
-}
-
-const DEFAULT_MAX_AGE_SECONDS = 12 * 60 * 60
-const MAX_MAX_AGE_SECONDS = 30 * 24 * 60 * 60
 /** The scheduler's clock when it answered (ms since the epoch), on every API route's answer, errors included. */
 const NOW_HEADER = 'x-pss-now'
 /** Longest a session's check waits for the first reading of the database's clock (it is down, say). */
 const CLOCK_WAIT_MS = 2_000
-
-const SESSION_OPTION_KEYS: ReadonlySet<string> = new Set(['secret', 'maxAgeSeconds'] satisfies (keyof AdminSessionOptions)[])
-
-function resolveSessions(authorize: Authorize, options: AdminSessionOptions | undefined, now: () => Date): SessionSettings {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new ConfigurationError('session', `expected { secret?, maxAgeSeconds? }, got ${shown(options)}.`)
-  }
-  // A misspelt secret would leave each replica signing with a random key of its own: every
-  // sign-in would hold on one process only, behind a load balancer a sign-out at each hop.
-  refuseUnknownKeys(options ?? {}, SESSION_OPTION_KEYS, "createAdminHandler()'s session", 'session.')
-  const { secret, maxAgeSeconds = DEFAULT_MAX_AGE_SECONDS } = options ?? {}
-  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 60 || maxAgeSeconds > MAX_MAX_AGE_SECONDS) {
-    throw new ConfigurationError('session.maxAgeSeconds', `expected a whole number of seconds from 60 to ${MAX_MAX_AGE_SECONDS} (30 days), got ${shown(maxAgeSeconds)}.`)
-  }
-  const tokenKey = sessionKeyOf(authorize)
-  if (secret === undefined) return { key: tokenKey ?? randomSessionKey(), maxAgeSeconds, now }
-  if (tokenKey) {
-    throw new ConfigurationError('session.secret', 'bearerToken() already signs sessions with a key derived from its token (a new token signs everyone out); remove session.secret, which is for an authorize function of your own.')
-  }
-  if (typeof secret !== 'string' || secret.length < MIN_TOKEN_LENGTH) {
-    const got = typeof secret === 'string' ? `${secret.length} characters` : typeof secret
-    throw new ConfigurationError('session.secret', `expected a secret of at least ${MIN_TOKEN_LENGTH} characters, got ${got}. Generate one with \`openssl rand -hex 32\`.`)
-  }
-  return { key: deriveSessionKey(secret), maxAgeSeconds, now }
-}
 
 /**
  * @example
@@ -149,6 +61,7 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
   const clock = clockOf(scheduler)
   const sessions = resolveSessions(authorize, options.session, () => clock.now())
   const signInLimit = createSignInLimit(logger)
+  const headerRefusals = createHeaderRefusals(logger)
 
   /**
    * A bearer header (any scheme a browser does not send by itself) is always `authorize`'s to
@@ -158,7 +71,11 @@ export function createAdminHandler(scheduler: SubscriptionScheduler, options: Ad
    */
   async function authenticate(request: Request): Promise<{ source: CredentialSource; access: Access } | undefined> {
     const by = (source: CredentialSource, access: Access | null) => (access ? { source, access } : undefined)
-    if (explicitAuthorization(request)) return by('header', await judged(authorize, request))
+    if (explicitAuthorization(request)) {
+      const access = await judged(authorize, request)
+      if (!access) headerRefusals.refused()
+      return by('header', access)
+    }
     const cookies = readCookies(request, COOKIE_NAME)
     // A process that serves the admin API without start() has not read the database's clock yet.
     if (cookies.length > 0) await clock.ready(CLOCK_WAIT_MS)
