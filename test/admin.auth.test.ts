@@ -261,6 +261,12 @@ describe('dashboard sign-in form and session cookie', () => {
       expect(await blocked.text()).toContain('data-code="TOO_MANY_REQUESTS">Too many tokens were refused this minute')
       const bearer = await fetch(`${limited.base}/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
       expect(bearer.status).toBe(200)
+      // A wrong bearer header is judged each time (401, never 429), and said, once per power of ten a minute.
+      for (let i = 1; i <= 10; i++) expect((await fetch(`${limited.base}/status`, { headers: { authorization: `Bearer guess-${i}-0123456789abcdef` } })).status).toBe(401)
+      expect(own.messages('warn').filter((m) => m.startsWith('Admin API refused'))).toEqual([
+        'Admin API refused a request: its Authorization header was not accepted (a client with an old token, or someone guessing).',
+        'Admin API refused 10 requests this minute whose Authorization header was not accepted: a client with an old token, or someone guessing.',
+      ])
     } finally {
       await limited.close()
     }

@@ -19,6 +19,36 @@ export interface SignInLimit {
   refused(): void
 }
 
+/** Refused bearer headers, counted per handler: logged at the 1st, 10th, 100th… of each minute. */
+export interface HeaderRefusals {
+  refused(): void
+}
+
+/**
+ * A bearer header `authorize` refused is answered 401 and judged again at the next request, as
+ * an API client's are, with no limit; but it is said, or a guesser (or a client left with an old
+ * token) would go unseen. Once per power of ten a minute, so that a flood is said, not written out.
+ */
+export function createHeaderRefusals(logger: Logger, now: () => number = Date.now): HeaderRefusals {
+  let windowStart = 0
+  let refusals = 0
+  return {
+    refused() {
+      if (now() - windowStart >= WINDOW_MS) {
+        windowStart = now()
+        refusals = 0
+      }
+      refusals++
+      if (!/^10*$/.test(String(refusals))) return
+      logger.warn(
+        refusals === 1
+          ? 'Admin API refused a request: its Authorization header was not accepted (a client with an old token, or someone guessing).'
+          : `Admin API refused ${refusals} requests this minute whose Authorization header was not accepted: a client with an old token, or someone guessing.`,
+      )
+    },
+  }
+}
+
 export function createSignInLimit(logger: Logger, now: () => number = Date.now): SignInLimit {
   let windowStart = 0
   let refusals = 0
