@@ -28,6 +28,29 @@ export function isTransientDbError(error: unknown): boolean {
   return false
 }
 
+/**
+ * Refusals that fail every write alike, for as long as they last, and that an operator ends
+ * without anyone calling a worker again: a privilege revoked while instances run, a database
+ * turned read-only (a replica promoted the other way, a failover under way), a full disk, memory
+ * short, a `statement_timeout` too tight for the statement. What each means, for the log line.
+ */
+const WRITE_REFUSALS: Record<string, string> = {
+  '42501': 'a privilege it needs was revoked: grant back what the README lists under "Database privileges"',
+  '25006': 'the database is read-only (a replica, or a failover under way)',
+  '53100': "the database server's disk is full",
+  '53200': 'the database server is out of memory',
+  '57014': "a statement_timeout (the role's or the database's) cancelled it, or someone cancelled its statement",
+}
+
+/** What the refusal in `error`'s causes means, when it is one of {@link WRITE_REFUSALS}; else undefined. */
+export function writeRefusal(error: unknown): string | undefined {
+  for (const e of causeChain(error)) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && code in WRITE_REFUSALS) return `${WRITE_REFUSALS[code]} (SQLSTATE ${code})`
+  }
+  return undefined
+}
+
 /** A serialization failure or a deadlock: the database is there, another transaction was in the way. */
 function isConflict(error: unknown): boolean {
   const code = (error as { code?: unknown }).code
@@ -40,6 +63,11 @@ export interface RetryTransientOptions {
   what: string
   /** Give up after this long. @default 120000 */
   deadlineMs?: number | undefined
+  /**
+   * Retries a refusal that fails every write alike ({@link writeRefusal}) as an outage is: for
+   * what holds outcomes already answered, which would otherwise be called for again.
+   */
+  holdThroughRefusals?: boolean | undefined
   /** The longest wait between two tries. @default 5000 */
   maxDelayMs?: number | undefined
   signal?: AbortSignal | undefined
@@ -60,17 +88,21 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
   let outageSaidAt: number | undefined
   // It failed for want of the database (not for a conflict) before it got through.
   let outage = false
+  // The last failure said was a refusal (writeRefusal), not an outage.
+  let refusedSaid = false
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await fn()
       if (outage) databaseBack()
       if (outageSaidAt !== undefined) {
         const seconds = ((Date.now() - outageSaidAt) / 1000).toFixed(1)
-        options.logger.info(`Database reachable again: ${options.what} went through at try ${attempt}, ${seconds} s after the first failure.`)
+        const again = refusedSaid ? 'Refusal over' : 'Database reachable again'
+        options.logger.info(`${again}: ${options.what} went through at try ${attempt}, ${seconds} s after the first failure.`)
       }
       return result
     } catch (error) {
-      if (!isTransientDbError(error) || Date.now() >= deadline || options.signal?.aborted) throw error
+      const refusal = options.holdThroughRefusals && !isTransientDbError(error) ? writeRefusal(error) : undefined
+      if ((!isTransientDbError(error) && refusal === undefined) || Date.now() >= deadline || options.signal?.aborted) throw error
       // Jittered, so that two transactions a deadlock or a restart failed together do not meet again.
       const delay = Math.round(Math.min(250 * 2 ** (attempt - 1), options.maxDelayMs ?? 5_000) * (0.5 + Math.random() / 2))
       // A conflict is an event of its own, each said; an outage is said as it begins, then now and then.
@@ -81,7 +113,9 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: RetryTran
         loggedAt = Date.now()
         outageSaidAt ??= loggedAt
         const tries = attempt === 1 ? '' : `, ${attempt} tries so far`
-        options.logger.warn(`Database unavailable while ${options.what} (${message}${tries}); retrying in ${delay} ms.`)
+        refusedSaid = refusal !== undefined
+        if (refusal === undefined) options.logger.warn(`Database unavailable while ${options.what} (${message}${tries}); retrying in ${delay} ms.`)
+        else options.logger.error(`The database refused ${options.what} (${message}${tries}): ${refusal}. Holding them and retrying in ${delay} ms, so that nobody is called again for them.`)
       }
       if (!isConflict(error)) outage = true
       // Through an outage, woken as soon as any statement gets through: the database is back.

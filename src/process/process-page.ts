@@ -6,7 +6,7 @@
 import { sleep } from '../observe/clock.js'
 import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
-import { isTransientDbError, retryTransient } from '../db/transient.js'
+import { isTransientDbError, retryTransient, writeRefusal } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
 import { spreadStart } from '../schedule/spread.js'
@@ -54,6 +54,8 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
     what: `recording ${outcomeCount(chunk.outcomes.length + (chunk.leftovers?.length ?? 0))}`,
     maxDelayMs: SETTLE_RETRY_MAX_MS,
     signal: ctx.giveUpSignal,
+    // The calls are made: a privilege revoked, a read-only failover, a full disk is waited out too.
+    holdThroughRefusals: true,
   })
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
   for (const run of settled.finishedRuns) events.emit('run:finished', run)
@@ -161,7 +163,8 @@ function verdictOf(outcome: Outcome): CallVerdict {
  */
 function recordOutcome(ctx: ProcessorContext, outcome: Outcome): Promise<void> {
   return ctx.settleQueue.add(outcome).catch((error: unknown) => {
-    if (outcome.kind !== 'success' || isTransientDbError(error) || ctx.giveUpSignal.aborted) throw error
+    // Refused on every row alike (writeRefusal): not this row's doing, so not a failed attempt of its own.
+    if (outcome.kind !== 'success' || isTransientDbError(error) || writeRefusal(error) !== undefined || ctx.giveUpSignal.aborted) throw error
     const instead = ctx.settleQueue.add(unrecordedSuccess(ctx.options, outcome, error))
     ctx.settleQueue.flush()
     return instead

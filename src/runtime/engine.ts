@@ -15,7 +15,7 @@ import { configureLimits } from '../process/configure-limits.js'
 import { createGlobalLimits } from '../process/global-limits.js'
 import type { GlobalLimits } from '../process/global-limits.js'
 import { ADOPTED_NOTE, migrate, migrationNote } from '../db/migrate.js'
-import { isTransientDbError, poolErrorListener } from '../db/transient.js'
+import { isTransientDbError, poolErrorListener, writeRefusal } from '../db/transient.js'
 import { assertIsoDates, assertOneOnSearchPath } from '../db/session-checks.js'
 import { assertMigrated, describeUnknownMigrations, unknownMigrations } from '../db/missing-tables.js'
 import { requireWorkerClient } from '../config/resolve-options.js'
@@ -163,9 +163,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
-        // A stop gave up on an outage the settle was riding out: no row is at fault, and none
-        // would be recorded alone. (Past the settle's own deadline, each is tried alone, afresh.)
-        splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)),
+        // Not when a stop gave up on an outage the settle rode out, nor past its hold of a refusal of
+        // every row alike (writeRefusal): no row is at fault, none would be recorded alone.
+        splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)) && writeRefusal(error) === undefined,
         onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (a success refused on its own row is recorded as a failed attempt, retried as any other).`),
       }),
       pages: createPageReader(pool, options.queuePrefix),

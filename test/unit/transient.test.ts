@@ -93,6 +93,26 @@ describe('retryTransient', () => {
     expect(logger.messages('info')).toEqual([expect.stringMatching(new RegExp(`^Database reachable again: ${what} went through at try 2, \\d+\\.\\d s after the first failure\\.$`))])
   })
 
+  test('a refusal of every write alike (a statement_timeout, a revoked privilege, a read-only database) fails at once, unless the caller holds through refusals', async () => {
+    const timedOut = () => sqlError('57014', 'canceling statement due to statement timeout')
+    await expect(retryTransient(async () => { throw timedOut() }, { logger: captureLogger(), what })).rejects.toThrow('statement timeout')
+    for (const [code, says] of [
+      ['57014', "a statement_timeout (the role's or the database's) cancelled it, or someone cancelled its statement (SQLSTATE 57014)"],
+      ['42501', 'a privilege it needs was revoked: grant back what the README lists under "Database privileges" (SQLSTATE 42501)'],
+      ['25006', 'the database is read-only (a replica, or a failover under way) (SQLSTATE 25006)'],
+    ] as const) {
+      const logger = captureLogger()
+      let calls = 0
+      const result = await retryTransient(async () => {
+        if (++calls === 1) throw new Error('wrapped', { cause: sqlError(code, 'refused') })
+        return 'recorded'
+      }, { logger, what: 'recording 3 outcomes', holdThroughRefusals: true })
+      expect(result).toBe('recorded')
+      expect(logger.messages('error')).toEqual([expect.stringMatching(new RegExp(`^The database refused recording 3 outcomes \\(wrapped\\): ${says.replace(/[()]/g, '\\$&')}\\. Holding them and retrying in \\d+ ms, so that nobody is called again for them\\.$`))])
+      expect(logger.messages('info')).toEqual([expect.stringMatching(/^Refusal over: recording 3 outcomes went through at try 2, /)])
+    }
+  })
+
   test('a conflict is not an outage: no line says the database is back', async () => {
     const logger = captureLogger()
     let calls = 0
