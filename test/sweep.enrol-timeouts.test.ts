@@ -1,8 +1,10 @@
 /**
- * Enrolment on a database whose role or connections set a `statement_timeout`: a trial with
- * `statement_timeout=300ms` and 20,000 new subscriptions saw every sweep's insert cancelled, the
- * runs report `processed: 0, error: null`, and `enrollMissing()` throw. Enrolment now shrinks a
- * page the timeout cancels; what it cannot enrol is the run's error, not only a log line.
+ * Enrolment and claims on a database whose role or connections set a `statement_timeout`: a
+ * trial with `statement_timeout=300ms` and 20,000 new subscriptions saw every sweep's insert
+ * cancelled, the runs report `processed: 0, error: null`, and `enrollMissing()` throw. Enrolment
+ * now shrinks a page the timeout cancels; what it cannot enrol is the run's error, not only a log
+ * line. Another, at `30ms`, saw sweeps stop after 64 claimed rows, the rest left due until the
+ * next cron: a claim page the timeout cancels is claimed again smaller.
  * Real Postgres and pg-boss; the worker is a fake. The host's slow insert is a trigger's sleep.
  */
 import pg from 'pg'
@@ -15,6 +17,7 @@ import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase, ownPool } from './support/database.js'
 import { addHostTrigger } from './support/host-trigger.js'
 import type { TestDatabase } from './support/database.js'
+import { seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
 let timed: pg.Pool
@@ -46,8 +49,8 @@ async function insertSubscriptions(count: number): Promise<string[]> {
   return rows.map((r) => r.id)
 }
 
-async function withHostTrigger<T>(body: string, fn: () => Promise<T>): Promise<T> {
-  const trigger = await addHostTrigger(db.pool, 'host_enrol_rule', 'INSERT', body)
+async function withHostTrigger<T>(body: string, fn: () => Promise<T>, event: 'INSERT' | 'UPDATE' = 'INSERT'): Promise<T> {
+  const trigger = await addHostTrigger(db.pool, `host_${event.toLowerCase()}_rule`, event, body)
   try {
     return await fn()
   } finally {
@@ -89,3 +92,18 @@ test('an enrolment that fails is the run\'s error, and the subscriptions enrolle
   const next = await scheduler.runNow()
   expect(next).toMatchObject({ processed: 3, error: null })
 })
+
+test('a claim page the statement_timeout cancels is claimed again in smaller pages: the sweep claims every due row, not the first pages', async () => {
+  const ids = await seedSubscriptions(db.pool, { count: 600, nextRunInSeconds: -60 })
+  const before = worker.calls.length
+  // 4 ms a row claimed: the first page (64 rows) fits in the 500 ms, the next (256) does not.
+  const slowClaim = `IF NEW.status = 'queued' AND OLD.status IS DISTINCT FROM 'queued' THEN PERFORM pg_sleep(0.004); END IF;`
+  const summary = await withHostTrigger(slowClaim, () => scheduler.runNow(), 'UPDATE')
+  expect(summary).toMatchObject({ failed: 0, error: null })
+  const calls = worker.calls.slice(before).map((c) => c.subscriptionId)
+  expect(calls.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort())
+  expect(logger.messages('warn')).toContainEqual(
+    expect.stringMatching(new RegExp(`^Claiming a page for run ${summary.runId} was cancelled by a statement_timeout \\(canceling statement due to statement timeout\\); claiming smaller pages \\(64 rows\\), which each fit in it\\.$`)),
+  )
+})
+

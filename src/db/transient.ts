@@ -51,6 +51,15 @@ export function writeRefusal(error: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * A `statement_timeout` (the role's or the database's) cancelled the statement: a page of work
+ * too big for it is tried again {@link SHRINK} times smaller, down to {@link MIN_PAGE_SIZE}
+ * rows (enrolment's inserts, a sweep's claims).
+ */
+export const isStatementTimeout = (error: unknown): boolean => causeChain(error).some((e) => (e as { code?: unknown }).code === '57014')
+export const SHRINK = 4
+export const MIN_PAGE_SIZE = 16
+
 /** A serialization failure or a deadlock: the database is there, another transaction was in the way. */
 function isConflict(error: unknown): boolean {
   const code = (error as { code?: unknown }).code

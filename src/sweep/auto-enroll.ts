@@ -12,6 +12,7 @@ import type { Pool } from 'pg'
 import { boundedWait } from '../db/executor.js'
 import type { Query } from '../db/executor.js'
 import { LOWEST_UUID } from '../db/names.js'
+import { isStatementTimeout, MIN_PAGE_SIZE, SHRINK } from '../db/transient.js'
 import type { Logger } from '../observe/logger.js'
 import { enrolAroundLocks } from './enrol-around-locks.js'
 
@@ -69,14 +70,9 @@ async function retryingForeignKey<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * A page that hits the role's or database's `statement_timeout` (57014) is tried again a quarter
- * its size, down to MIN_PAGE_SIZE: a trial with `statement_timeout=300ms` saw 20,000 new
- * subscriptions never enrolled, every sweep's insert cancelled.
- */
-const MIN_PAGE_SIZE = 16
-const SHRINK = 4
-const isStatementTimeout = (error: unknown) => (error as { code?: unknown }).code === '57014'
+// A page that hits the role's or database's `statement_timeout` (57014) is tried again a quarter
+// its size, down to MIN_PAGE_SIZE: a trial with `statement_timeout=300ms` saw 20,000 new
+// subscriptions never enrolled, every sweep's insert cancelled.
 
 /** Enrols the missing rows, adding what it enrols to `tally` as each statement commits. */
 async function enrolPasses(query: Query, missing: number, tally: { enrolled: number }): Promise<void> {

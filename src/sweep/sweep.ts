@@ -14,7 +14,7 @@ import type { Logger } from '../observe/logger.js'
 import type { PageJobTimings } from '../process/page-job.js'
 import { abandonSweep, finishSweep, noteRunError } from '../records/runs.js'
 import type { RunSummary } from '../records/runs.js'
-import { retryTransient } from '../db/transient.js'
+import { isStatementTimeout, MIN_PAGE_SIZE, retryTransient, SHRINK } from '../db/transient.js'
 import { createRefusedClaims, isRowRefusal, RefusedClaim, uuidBefore } from './refused-claims.js'
 
 export interface SweepContext {
@@ -113,12 +113,15 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
   let failure: unknown
   let unfinished = false
   const refused = createRefusedClaims(runId, ctx.logger)
+  let saidTimeout = false
   const walk = async (kind: ClaimKind) => {
     let cursor: Cursor | null = START_CURSOR
     let limit = Math.min(ctx.pageSize, Math.max(ctx.jobSize, FIRST_PAGE))
     // A page a host's rule refused (refused-claims.ts): pages shrink until the refused row is
     // claimed alone, then the walk steps past it and goes on at the size it had before.
     let narrowedFrom: number | null = null
+    // The largest page the walk grows back to: smaller once a statement_timeout cancelled one.
+    let ceiling = ctx.pageSize
     while (cursor && !ctx.signal?.aborted && failure === undefined) {
       const after: Cursor = cursor
       const input = claimInput(ctx, runId, now, scope, { kind, after, limit })
@@ -139,6 +142,15 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
           continue
         }
         const cause = error instanceof RefusedClaim ? error.refusal : error
+        // A page the role's statement_timeout cancelled (a busy or slow database): claimed again a
+        // quarter the size, as enrolment does. A trial's 30 ms timeout stopped sweeps after 64 rows.
+        if (isStatementTimeout(cause) && Math.floor(limit / SHRINK) >= MIN_PAGE_SIZE) {
+          limit = Math.floor(limit / SHRINK)
+          ceiling = limit
+          if (!saidTimeout) ctx.logger.warn(`Claiming a page for run ${runId} was cancelled by a statement_timeout (${(cause as Error).message}); claiming smaller pages (${limit} rows), which each fit in it.`)
+          saidTimeout = true
+          continue
+        }
         if (!isRowRefusal(cause) || !refused.canSkip() || limit === 1) throw cause
         narrowedFrom ??= limit
         limit = Math.max(1, Math.floor(limit / RAMP))
@@ -148,7 +160,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
       if (page.jobIds.length > 0) ctx.onPageEnqueued?.(page.jobIds)
       for (const run of page.finishedRuns) ctx.onRunFinished?.(run)
       cursor = page.next
-      if (narrowedFrom === null) limit = Math.min(ctx.pageSize, limit * RAMP)
+      if (narrowedFrom === null) limit = Math.min(ceiling, limit * RAMP)
     }
     if (cursor) unfinished = true
   }
