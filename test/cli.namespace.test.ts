@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, test } from 'vitest'
 import { createFakeWorkerClient } from '../src/testing.js'
 import { runCli, SLOW_MS } from './support/cli-process.js'
+import { addHostTrigger } from './support/host-trigger.js'
 import { pollUntil } from './support/reliability-support.js'
 import { useStartedScheduler } from './support/schedulers.js'
 import { seedSubscriptions } from './support/seed.js'
@@ -41,6 +42,24 @@ describe('the CLI on a scheduler with its own queuePrefix and bossSchema', { tim
     // Nothing went to pg-boss's default schema (this database has one: its template's).
     const { rows } = await shared.db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job`)
     expect(rows[0].n).toBe(0)
+  })
+
+  test('run-now --no-wait says the error its sweep reported, as a followed run\'s summary does', async () => {
+    const [refused, ...others] = await seedSubscriptions(shared.db.pool, { count: 3 })
+    const rule = `IF NEW.subscription_id = '${refused}' AND NEW.status = 'queued' THEN RAISE EXCEPTION 'host rule: not this one'; END IF;`
+    const trigger = await addHostTrigger(shared.db.pool, 'host_no_wait_rule', 'UPDATE', rule)
+    try {
+      const { code, stdout, stderr } = await runCli(['run-now', '--no-wait'], env)
+      expect(code, stderr).toBe(0)
+      expect(stdout).toMatch(/^Run [0-9a-f-]{36} started: 2 subscriptions enqueued; /m)
+      expect(stdout).toMatch(/^The sweep reported an error: .*host rule: not this one/m)
+      const runId = /([0-9a-f-]{36})/.exec(stdout)![1]!
+      await pollUntil(async () => (await shared.scheduler.getRun(runId)).finishedAt !== null, { timeoutMs: 20_000, what: 'the run to finish' })
+      expect(worker.calls.map((c) => c.subscriptionId)).toEqual(expect.arrayContaining(others))
+    } finally {
+      await trigger.drop()
+      await shared.db.pool.query('DELETE FROM subscriptions WHERE id = $1', [refused])
+    }
   })
 
   test('run-now --no-wait with a queue prefix or pg-boss schema no instance has started with is refused, and touches nothing', async () => {

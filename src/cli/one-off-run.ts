@@ -13,6 +13,7 @@ import { createProgress } from './progress.js'
 import { waitForSweep, watchRun } from './watch-run.js'
 import type { WatchedRun } from './watch-run.js'
 import { print } from './print.js'
+import { oneLine } from '../printable.js'
 
 export interface OneOffRun {
   /** Follow the run to the end; otherwise (`--no-wait`) start it, and return once it has enqueued what it will. */
@@ -43,7 +44,10 @@ export async function runOneOff(scheduler: SubscriptionScheduler, timeoutMs: num
     if (!run.wait) {
       const { runId } = await run.start()
       // The run claims in the background: stopping before that is over would cut it short.
-      print(run.started(await waitForSweep(scheduler, runId, interrupted.signal)))
+      const swept = await waitForSweep(scheduler, runId, interrupted.signal)
+      print(run.started(swept))
+      // As a followed run's summary says it (formatSummary): a sweep that stopped early left rows due.
+      if (swept.error) print(`The sweep reported an error: ${oneLine(swept.error)}`)
       return
     }
     const progress = createProgress({ stream: process.stderr, tty: process.stderr.isTTY === true })
