@@ -194,7 +194,25 @@ describe('a pool that is not a pg.Pool: a ConfigurationError at creation', () =>
 })
 
 describe("a pool whose connection settings are wrong: start() rejects with the driver's error, and logs what to check", () => {
+  // A role the server refuses any connection to: its CONNECTION LIMIT is reached at once (roles are the server's).
+  const limited = `pss_limited_${process.pid}_${Date.now()}`
+  afterAll(async () => {
+    const admin = new pg.Pool({ connectionString: inject('pgAdminUrl'), max: 1 })
+    await admin.query(`DROP ROLE IF EXISTS ${limited}`).finally(() => admin.end())
+  })
   const cases: { name: string; url: () => Promise<string>; says: RegExp }[] = [
+    {
+      name: "a role whose connection limit is reached: the server is up, and said to be",
+      url: async () => {
+        const admin = new pg.Pool({ connectionString: inject('pgAdminUrl'), max: 1 })
+        await admin.query(`CREATE ROLE ${limited} LOGIN PASSWORD 'limited-password' CONNECTION LIMIT 0`).finally(() => admin.end())
+        const u = new URL(inject('pgAdminUrl'))
+        u.username = limited
+        u.password = 'limited-password'
+        return u.toString()
+      },
+      says: new RegExp(`^start\\(\\) could not use the database \\(too many connections for role "${limited}"\\): the server is up, but refused one more connection \\(the role's CONNECTION LIMIT or the server's max_connections is reached\\): lower the pools' max of the instances, or raise the limit\\. Nothing was started\\.$`),
+    },
     { name: 'a port nobody listens on', url: async () => (await closedPortUrl()).replace('http:', 'postgres:') + '/none', says: /^start\(\) could not use the database \(connect ECONNREFUSED [^)]+\): the database did not answer, or went away: check the pool's connection settings \(host and port\) and that PostgreSQL is up\. Nothing was started\.$/ },
     { name: 'a database that does not exist', url: async () => { const u = new URL(inject('pgAdminUrl')); u.pathname = '/pss_no_such_database'; return u.toString() }, says: /^start\(\) could not use the database \(database "pss_no_such_database" does not exist\): the database named does not exist: check the database name in the pool's connection settings, or create it\. Nothing was started\.$/ },
   ]

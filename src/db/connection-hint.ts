@@ -19,6 +19,8 @@ export function connectionHint(error: unknown, where: string): string | null {
   const codes = codesOf(error)
   if (codes.has('3D000')) return `the database named does not exist: check the database name in ${where}, or create it`
   if (codes.has('28P01') || codes.has('28000')) return `the server refused the user or its password: check them in ${where} (and the server's pg_hba.conf)`
+  // It answered, and refused one more connection: the role's CONNECTION LIMIT, or max_connections.
+  if (codes.has('53300')) return "the server is up, but refused one more connection (the role's CONNECTION LIMIT or the server's max_connections is reached): lower the pools' max of the instances, or raise the limit"
   if (isTransientDbError(error)) return `the database did not answer, or went away: check ${where} (host and port) and that PostgreSQL is up`
   return null
 }
