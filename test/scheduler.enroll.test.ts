@@ -98,6 +98,26 @@ describe('enroll', () => {
     expect(said()).toHaveLength(2)
   })
 
+  test("a frequency that names no cadence ('montly') is said when its schedule is written, by enroll(), enrollMany() and reschedule(), not first at its sweep", async () => {
+    const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'montly'), (gen_random_uuid(), 'montly') RETURNING id::text`)
+    const [typo, other] = rows.map((r) => r.id) as [string, string]
+    const said = (id: string) => logger.messages('warn').filter((m) => m.startsWith(`Subscription ${id} has frequency "montly"`))
+    const { nextRunAt } = await shared.scheduler.enroll(typo, { runAt: '10:00', timezone: 'Europe/London' })
+    expect(nextRunAt).not.toBeNull()
+    expect(said(typo)).toEqual([
+      `Subscription ${typo} has frequency "montly", which is no cadence: its next slot was computed daily, and it runs daily (unknownFrequency 'daily'). ` +
+        "Set subscriptions.frequency to one of 'daily', 'weekly', 'biweekly', 'monthly', 'quarterly', 'yearly' (or add the name to the `frequencies` option), then reschedule(id, {}) puts its next slot on that cadence.",
+    ])
+    await shared.scheduler.reschedule(typo, { runAt: '11:00' })
+    expect(said(typo)).toHaveLength(2)
+    await shared.scheduler.enrollMany([{ subscriptionId: other, runAt: '10:00' }])
+    expect(said(other)).toHaveLength(1)
+    // Once the host's row names a cadence, nothing more is said.
+    await shared.db.pool.query(`UPDATE subscriptions SET frequency = 'monthly' WHERE id = $1`, [typo])
+    await shared.scheduler.reschedule(typo, {})
+    expect(said(typo)).toHaveLength(2)
+  })
+
   test('re-enrolling a processed subscription keeps its status and schedule; a new zone moves its next slot there', async () => {
     const id = await insertHostSubscription()
     await shared.scheduler.enroll(id)

@@ -7,6 +7,7 @@
 import type { ResolvedOptions } from '../config/options.js'
 import { rowRunAt } from '../schedule/row-schedule.js'
 import { emptyWindowWarning } from './first-slot.js'
+import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
 import type { CheckedEntry } from './enroll-entries.js'
 import { LISTED } from './enroll-entries.js'
 import type { ScheduleRow } from './schedule-row.js'
@@ -31,7 +32,8 @@ export class EnrolmentWarnings {
     const id = entry.subscriptionId
     const zone = row.timezone ?? this.options.timezone
     const zoneWarning = zoneSet ? fixedOffsetWarning(id, entry.settings) : null
-    for (const text of [zoneWarning, ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now)]) if (text) this.say(text)
+    const warnings = [zoneWarning, ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now), unknownCadenceWarning(this.options, row)]
+    for (const text of warnings) if (text) this.say(text)
     if (this.schedule) this.sweepWait(row, zone, now, this.schedule)
   }
 

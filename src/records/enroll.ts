@@ -12,6 +12,7 @@ import { shown } from '../error-text.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { scheduledRow } from './schedule-control.js'
 import { emptyWindowWarning, spentDays, zoneLeft } from './first-slot.js'
+import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
 import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
@@ -95,6 +96,7 @@ async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: 
     await sweepWaitWarning(db, options, row, row.next_run_at, now),
     ...settingsWarnings(row.subscription_id, settings, row.timezone ?? options.timezone, now),
     emptyWindowWarning(options, row, now),
+    unknownCadenceWarning(options, row),
   ]
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }

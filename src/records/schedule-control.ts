@@ -4,7 +4,7 @@
  * never claims it halfway through, and keeps a line in the subscription's history.
  */
 import type { Pool } from 'pg'
-import { refusedFrequency } from '../schedule/unknown-frequency.js'
+import { refusedFrequency, unknownCadenceWarning } from '../schedule/unknown-frequency.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
@@ -62,13 +62,14 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
-    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now) }
+    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now), cadence: unknownCadenceWarning(options, written) }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
   for (const warning of settingsWarnings(subscriptionId, settings, result.zone, options.clock.now())) options.logger.warn(warning)
   if (result.late) options.logger.warn(result.late)
   if (result.empty) options.logger.warn(result.empty)
+  if (result.cadence) options.logger.warn(result.cadence)
   return { nextRunAt: result.nextRunAt }
 }
 

@@ -37,3 +37,23 @@ function unknownFrequency(subscriptionId: string, frequency: string | null, freq
     { subscriptionId, column: 'subscriptions.frequency' },
   )
 }
+
+/**
+ * What enroll(), enrollMany() and reschedule() say of a row whose frequency names no cadence,
+ * when they write its schedule: the next slot they computed is a daily one, and what happens at
+ * it. Before, only its first sweep said so: a trial enrolled a 'montly' subscription without a
+ * word, and its first run came the next day, off the monthly cadence meant.
+ */
+export function unknownCadenceWarning(
+  options: { unknownFrequency?: 'daily' | 'fail' | undefined; frequencies: Record<string, FrequencyRule> },
+  row: { subscription_id: string; frequency: string | null; next_run_at: Date | null },
+): string | null {
+  if (isCadence(row.frequency, options.frequencies)) return null
+  const names = Object.keys(options.frequencies).map((name) => `'${name}'`).join(', ')
+  const what = row.frequency === null ? 'no frequency' : `frequency ${JSON.stringify(row.frequency)}, which is no cadence`
+  const then = options.unknownFrequency === 'fail' ? "with unknownFrequency 'fail' its slots fail, and the worker is not called for them" : "it runs daily (unknownFrequency 'daily')"
+  return (
+    `Subscription ${row.subscription_id} has ${what}: ${row.next_run_at === null ? 'its slots are computed daily' : 'its next slot was computed daily'}, and ${then}. ` +
+    `Set subscriptions.frequency to one of ${names} (or add the name to the \`frequencies\` option), then reschedule(id, {}) puts its next slot on that cadence.`
+  )
+}
