@@ -193,6 +193,28 @@ describe('reschedule', () => {
     expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-11T06:30:00.000Z'))
   })
 
+  test('a failed slot its new schedule moves past is said left behind, not called, in the history and the log; one still ahead is not', async () => {
+    clock.set('2026-05-04T08:00:00.000Z')
+    const id = await subscription('daily')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    worker.on(id, { fail: new PermanentError('card expired') })
+    clock.set('2026-05-04T09:00:05.000Z')
+    await shared.scheduler.runNow()
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'failed', nextRunAt: at('2026-05-04T09:00:00.000Z') })
+    const { nextRunAt } = await shared.scheduler.reschedule(id, { timezone: 'Europe/London' })
+    expect(nextRunAt).toEqual(at('2026-05-05T08:00:00.000Z'))
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({
+      kind: 'rescheduled',
+      detail: 'timezone Europe/London; its failed slot of 2026-05-04T09:00:00.000Z left behind, not called',
+    })
+    expect(logger.messages('warn')).toContainEqual(
+      `reschedule() of ${id}: its failed slot of 2026-05-04T09:00:00.000Z left behind, not called (a reschedule goes on from now). retryFailed() calls a failed slot before a reschedule; backfill() calls past slots after one.`,
+    )
+    // Its next slot ahead, moved: nothing is left behind.
+    await shared.scheduler.reschedule(id, { runAt: '10:00' })
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'runAt 10:00' })
+  })
+
   test('the history line names only the settings a reschedule changed: no "startsAt cleared" for a row that had none', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('weekly')

@@ -59,10 +59,11 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     await assertNotHeld(tx, jobQueueOf(options), row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
-    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
+    const behind = leftBehind(options, row, written, now)
+    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (behind ? `; ${behind}` : '') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
-    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now), cadence: unknownCadenceWarning(options, written) }
+    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now), cadence: unknownCadenceWarning(options, written), behind }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
@@ -70,7 +71,24 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
   if (result.late) options.logger.warn(result.late)
   if (result.empty) options.logger.warn(result.empty)
   if (result.cadence) options.logger.warn(result.cadence)
+  if (result.behind) {
+    options.logger.warn(`reschedule() of ${subscriptionId}: ${result.behind} (a reschedule goes on from now). retryFailed() calls a failed slot before a reschedule; backfill() calls past slots after one.`)
+  }
   return { nextRunAt: result.nextRunAt }
+}
+
+/**
+ * What a reschedule leaves behind: the row's stored slot, past (due, or failed and waiting for its
+ * retry), which its new next slot comes after, and under `catchUp: 'all'` the slots owed since. They
+ * are not called, and said so, in its history and the log: a trial's billing team fixed a failed
+ * row's zone with reschedule() and lost three charges without a word.
+ */
+function leftBehind(options: ResolvedOptions, row: ScheduleRow, written: ScheduleRow, now: Date): string {
+  const slot = row.next_run_at
+  if (slot === null || slot > now || row.status === 'ended') return ''
+  if (written.next_run_at !== null && written.next_run_at <= slot) return ''
+  const since = options.catchUp === 'all' ? ", and the slots owed since (catchUp 'all')," : ''
+  return `its ${row.status === 'failed' ? 'failed' : 'due'} slot of ${slot.toISOString()}${since} left behind, not called`
 }
 
 /**
