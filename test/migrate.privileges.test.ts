@@ -13,6 +13,7 @@ import { runCli } from './support/cli-process.js'
 import { createEmptyDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { runtimeGrants, urlAs as urlOf } from './support/roles.js'
 import { seedSubscriptions } from './support/seed.js'
 
 /** Roles belong to the server, not the database: each run makes its own, and drops them. */
@@ -22,22 +23,7 @@ const BARE = `pss_bare_${suffix}`
 let db: TestDatabase
 
 function urlAs(role: string, on = db): string {
-  const url = new URL(on.url)
-  url.username = role
-  url.password = 'app-password'
-  return url.toString()
-}
-
-/** The README's runtime grants, for the application's role (its "Database privileges" section). */
-function runtimeGrants(role: string): string[] {
-  return [
-    `GRANT SELECT ON subscriptions TO ${role}`,
-    `GRANT SELECT, INSERT, UPDATE ON subscription_processing TO ${role}`,
-    `GRANT USAGE ON SCHEMA subscription_scheduler, pgboss TO ${role}`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
-    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA subscription_scheduler, pgboss TO ${role}`,
-    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${role}`,
-  ]
+  return urlOf(on.url, role, 'app-password')
 }
 
 beforeAll(async () => {

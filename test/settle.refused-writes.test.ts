@@ -14,6 +14,7 @@ import { createTestDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
+import { runtimeGrants, urlAs } from './support/roles.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 const ROLE = `pss_refused_${randomBytes(4).toString('hex')}`
@@ -22,15 +23,7 @@ let db: TestDatabase
 beforeAll(async () => {
   db = await createTestDatabase()
   await db.pool.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD 'app-password'`)
-  // The README's runtime grants ("Database privileges").
-  for (const grant of [
-    `GRANT SELECT ON subscriptions TO ${ROLE}`,
-    `GRANT SELECT, INSERT, UPDATE ON subscription_processing TO ${ROLE}`,
-    `GRANT USAGE ON SCHEMA subscription_scheduler, pgboss TO ${ROLE}`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA subscription_scheduler, pgboss TO ${ROLE}`,
-    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA subscription_scheduler, pgboss TO ${ROLE}`,
-    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${ROLE}`,
-  ]) await db.pool.query(grant)
+  for (const grant of runtimeGrants(ROLE)) await db.pool.query(grant)
 })
 
 afterAll(async () => {
@@ -40,10 +33,7 @@ afterAll(async () => {
 
 test('a privilege revoked while calls are in flight: their answers are held, recorded once it is granted back, and nobody is called twice', async () => {
   const ids = await seedSubscriptions(db.pool, { count: 20, nextRunInSeconds: -60 })
-  const url = new URL(db.url)
-  url.username = ROLE
-  url.password = 'app-password'
-  const pool = ownPool(url.toString())
+  const pool = ownPool(urlAs(db.url, ROLE, 'app-password'))
   const worker = heldWorker()
   const logger = captureLogger()
   const scheduler = createSubscriptionScheduler(pool, { workerClient: worker.client, logger, migrate: false, pollingIntervalSeconds: 0.5 })
