@@ -73,16 +73,17 @@ const CLOCK_TICK_MS = 1_000
 /**
  * Runs `check` each time `everyMs` have passed on `clock` (the scheduler's, which a test moves by
  * hand) since the last check ended, one at a time, until it resolves true or the loop is stopped.
- * A check that rejects (the database away for a moment) runs again at the next tick. The loop
- * never holds the process open.
+ * A check that rejects (the database away for a moment) runs again at the next tick. `signal`
+ * aborts at `stop()`: a check in flight then says nothing. The loop never holds the process open.
  */
-export function everyOnClock(clock: Clock, everyMs: number, check: () => Promise<boolean>): { stop(): void } {
+export function everyOnClock(clock: Clock, everyMs: number, check: (signal: AbortSignal) => Promise<boolean>): { stop(): void } {
+  const stopped = new AbortController()
   let last = clock.now().getTime()
   let checking = false
   const timer = setInterval(() => {
     if (checking || clock.now().getTime() - last < everyMs) return
     checking = true
-    check().then(
+    check(stopped.signal).then(
       (done) => {
         last = clock.now().getTime()
         if (done) clearInterval(timer)
@@ -91,5 +92,10 @@ export function everyOnClock(clock: Clock, everyMs: number, check: () => Promise
     ).finally(() => (checking = false))
   }, CLOCK_TICK_MS)
   timer.unref()
-  return { stop: () => clearInterval(timer) }
+  return {
+    stop() {
+      stopped.abort()
+      clearInterval(timer)
+    },
+  }
 }

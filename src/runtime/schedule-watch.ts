@@ -40,18 +40,11 @@ export async function watchForSchedule(pool: Pool, options: WatchOptions): Promi
     options.logger.debug(describeFound(found))
     return idle
   }
-  let stopped = false
-  const loop = everyOnClock(options.clock, SCHEDULE_GRACE_MS, async () => {
+  return everyOnClock(options.clock, SCHEDULE_GRACE_MS, async (stopped) => {
     const later = await registeredSchedule(pool, options)
-    if (stopped) return true
+    if (stopped.aborted) return true
     if (later) options.logger.debug(describeFound(later))
     else options.logger.warn(noScheduleWarning(options))
     return true
   })
-  return {
-    stop() {
-      stopped = true
-      loop.stop()
-    },
-  }
 }

@@ -49,20 +49,13 @@ function driftWarning(drift: string[], schedules: boolean): string {
  */
 export async function watchSettings(pool: Pool, options: WatchOptions): Promise<SettingsWatch> {
   let told = JSON.stringify(await driftFromFleet(pool, options).catch(() => []))
-  let stopped = false
-  const loop = everyOnClock(options.clock, SETTINGS_CHECK_MS, async () => {
+  return everyOnClock(options.clock, SETTINGS_CHECK_MS, async (stopped) => {
     const drift = await driftFromFleet(pool, options)
     const key = JSON.stringify(drift)
-    if (stopped || key === told) return false
+    if (stopped.aborted || key === told) return false
     told = key
     if (drift.length > 0) options.logger.warn(driftWarning(drift, options.schedule))
     else options.logger.info("The published schedule settings agree with this instance's options again.")
     return false
   })
-  return {
-    stop() {
-      stopped = true
-      loop.stop()
-    },
-  }
 }
