@@ -171,10 +171,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       pages: createPageReader(pool, options.queuePrefix),
       callable: createCallableReader(pool, options.queuePrefix),
     }
-    await shareSettings(pool, options)
+    const settingsInForce = await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
     scheduleWatch = await watchForSchedule(pool, options)
-    settingsWatch = await watchSettings(pool, options)
+    settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = await startPresence(pool, options, processor, pkg.version)
   } catch (error) {
     scheduleWatch.stop()

@@ -11,6 +11,7 @@ import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { registeredSchedule } from '../records/status.js'
 import { readSharedSettings, settingsDrift, settingsOf } from './shared-settings.js'
+import type { SharedSettings } from './shared-settings.js'
 import { everyOnClock } from '../observe/clock.js'
 
 /** How often, by the scheduler's clock, the published settings are compared with this instance's. */
@@ -44,11 +45,12 @@ function driftWarning(drift: string[], schedules: boolean): string {
 }
 
 /**
- * Starts the comparison; the first, at once, sets what this instance has already been told (at
- * its start, a `schedule: false` instance that disagrees is warned by shareSettings).
+ * Starts the comparison from `inForce`, the settings shareSettings() left published at this
+ * instance's start, which it has been told of already (a `schedule: false` instance that
+ * disagrees is warned there). A scheduling instance has just registered its own cron: no drift.
  */
-export async function watchSettings(pool: Pool, options: WatchOptions): Promise<SettingsWatch> {
-  let told = JSON.stringify(await driftFromFleet(pool, options).catch(() => []))
+export function watchSettings(pool: Pool, options: WatchOptions, inForce: SharedSettings | null): SettingsWatch {
+  let told = JSON.stringify(inForce ? settingsDrift(settingsOf(options), inForce) : [])
   return everyOnClock(options.clock, SETTINGS_CHECK_MS, async (stopped) => {
     const drift = await driftFromFleet(pool, options)
     const key = JSON.stringify(drift)

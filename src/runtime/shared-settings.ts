@@ -129,8 +129,10 @@ export function settingsDrift(from: SharedSettings, to: SharedSettings): string[
 /**
  * Publishes this process's settings when it owns the schedule, or compares them with the
  * published ones when it does not; either way a difference is logged, naming each setting.
+ * Resolves with the settings in force after it (null when none are published), from which the
+ * settings watch starts.
  */
-export async function shareSettings(db: Executor, options: Settled & Pick<ResolvedOptions, 'schedule' | 'logger'>): Promise<void> {
+export async function shareSettings(db: Executor, options: Settled & Pick<ResolvedOptions, 'schedule' | 'logger'>): Promise<SharedSettings | null> {
   const mine = settingsOf(options)
   const published = await readSharedSettings(db, options.queuePrefix)
   warnUnreadable(published?.unreadable ?? [], options.logger, options.schedule)
@@ -142,7 +144,7 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
           '(published → this instance). The next slot of each subscription it calls, the slots it computes for controls and previews, and the retries of its calls follow its own options, not those: start it with the same options.',
       )
     }
-    return
+    return published
   }
   if (drift.length > 0) {
     options.logger.warn(`Replacing the published schedule settings: ${drift.join(', ')}, from this instance's options. The CLI now follows them; instances started with \`schedule: false\` keep their own options, and warn if those differ.`)
@@ -156,4 +158,5 @@ export async function shareSettings(db: Executor, options: Settled & Pick<Resolv
        catch_up_window_days = EXCLUDED.catch_up_window_days, whole_at = EXCLUDED.updated_at, updated_at = EXCLUDED.updated_at`,
     [options.queuePrefix, mine.timezone, mine.runAt, mine.catchUp, JSON.stringify(mine.frequencies), JSON.stringify(mine.retry), mine.unknownFrequency, mine.autoEnroll, mine.pauseAfterConsecutiveFailures, mine.catchUpWindowDays],
   )
+  return mine
 }
