@@ -4,12 +4,7 @@
  * by the CLI, which otherwise show only the driver's bare message.
  */
 import type { Logger } from '../observe/logger.js'
-import { causeChain, isTransientDbError } from './transient.js'
-
-/** The codes (SQLSTATEs, Node's, the library's own) an error and its causes carry. */
-function codesOf(error: unknown): Set<string> {
-  return new Set(causeChain(error).map((e) => (e as { code?: unknown }).code).filter((code): code is string => typeof code === 'string'))
-}
+import { codesOf, isTransientDbError } from './transient.js'
 
 /**
  * What to check when a connection could not be had, for someone who set the connection up

@@ -17,6 +17,11 @@ export function causeChain(error: unknown): unknown[] {
   return chain
 }
 
+/** The codes (SQLSTATEs, Node's, the library's own) an error and its causes carry, outermost first. */
+export function codesOf(error: unknown): Set<string> {
+  return new Set(causeChain(error).map((e) => (e as { code?: unknown }).code).filter((code): code is string => typeof code === 'string'))
+}
+
 /** True for errors a retry can cure: lost connections, server restarts, deadlocks, serialization failures. */
 export function isTransientDbError(error: unknown): boolean {
   for (const e of causeChain(error)) {
@@ -44,10 +49,7 @@ const WRITE_REFUSALS: Record<string, string> = {
 
 /** What the refusal in `error`'s causes means, when it is one of {@link WRITE_REFUSALS}; else undefined. */
 export function writeRefusal(error: unknown): string | undefined {
-  for (const e of causeChain(error)) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && code in WRITE_REFUSALS) return `${WRITE_REFUSALS[code]} (SQLSTATE ${code})`
-  }
+  for (const code of codesOf(error)) if (code in WRITE_REFUSALS) return `${WRITE_REFUSALS[code]} (SQLSTATE ${code})`
   return undefined
 }
 
@@ -56,7 +58,7 @@ export function writeRefusal(error: unknown): string | undefined {
  * too big for it is tried again {@link SHRINK} times smaller, down to {@link MIN_PAGE_SIZE}
  * rows (enrolment's inserts, a sweep's claims).
  */
-export const isStatementTimeout = (error: unknown): boolean => causeChain(error).some((e) => (e as { code?: unknown }).code === '57014')
+export const isStatementTimeout = (error: unknown): boolean => codesOf(error).has('57014')
 export const SHRINK = 4
 export const MIN_PAGE_SIZE = 16
 
