@@ -362,29 +362,25 @@ describe('options', () => {
 })
 
 describe('a process stalled while the worker answers', () => {
-  it('an answer that arrived within timeoutMs is read, not taken for a timeout, though the process looked only after it', async () => {
-    const worker = await workerElsewhere(20)
+  /** The client's call to a worker that answers after `answersAfterMs`, this process stalled 900 ms once the request is in. */
+  async function throughStall(answersAfterMs: number, check: (answer: Promise<unknown>) => Promise<void>): Promise<void> {
+    const worker = await workerElsewhere(answersAfterMs)
     try {
       const received = worker.received()
       const answer = createHttpWorkerClient({ baseUrl: worker.url, timeoutMs: 300 }).process(request, { signal: new AbortController().signal })
       await received
       stall(900)
-      await expect(answer).resolves.toMatchObject({ ok: true })
+      await check(answer)
     } finally {
       worker.stop()
     }
+  }
+
+  it('an answer that arrived within timeoutMs is read, not taken for a timeout, though the process looked only after it', async () => {
+    await throughStall(20, (answer) => expect(answer).resolves.toMatchObject({ ok: true }))
   })
 
   it('a worker slower than timeoutMs still times out after such a stall', async () => {
-    const worker = await workerElsewhere(5_000)
-    try {
-      const received = worker.received()
-      const answer = createHttpWorkerClient({ baseUrl: worker.url, timeoutMs: 300 }).process(request, { signal: new AbortController().signal })
-      await received
-      stall(900)
-      await expect(answer).rejects.toThrow(/^Worker timed out after 300 ms/)
-    } finally {
-      worker.stop()
-    }
+    await throughStall(5_000, (answer) => expect(answer).rejects.toThrow(/^Worker timed out after 300 ms/))
   })
 })
