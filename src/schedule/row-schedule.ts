@@ -11,7 +11,7 @@ import { isRunAt, localDate } from './local-time.js'
 import { SubscriptionDataError } from '../errors.js'
 import { IANAZone } from 'luxon'
 import { limitedLogOf, UNKNOWN_FREQUENCIES } from '../observe/limited-log.js'
-import { isCadence } from './unknown-frequency.js'
+import { cadenceNames, isCadence } from './unknown-frequency.js'
 
 /** The columns of a row that decide its slots. */
 export interface RowSchedule {
@@ -36,7 +36,7 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
     limitedLogOf(options, UNKNOWN_FREQUENCIES).warn(
       `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; ` +
         (options.unknownFrequency === 'fail' ? "its slots are computed daily, and its calls fail (unknownFrequency 'fail'). " : 'scheduling it daily. ') +
-        `Use a name it knows (${Object.keys(options.frequencies).map((name) => `'${name}'`).join(', ')}: matched exactly) or add it to the \`frequencies\` option.`,
+        `Use a name it knows (${cadenceNames(options.frequencies)}: matched exactly) or add it to the \`frequencies\` option.`,
     )
 }
 

@@ -13,6 +13,16 @@ export function isCadence(frequency: string | null, frequencies: Record<string, 
   return frequency !== null && Object.hasOwn(frequencies, frequency)
 }
 
+/** The cadences a message offers instead: `'daily', 'weekly', …`, the host's own too. */
+export function cadenceNames(frequencies: Record<string, FrequencyRule>): string {
+  return Object.keys(frequencies).map((name) => `'${name}'`).join(', ')
+}
+
+/** What a subscription has, said of a frequency that names no cadence. */
+function noCadence(frequency: string | null): string {
+  return frequency === null ? 'no frequency' : `frequency ${JSON.stringify(frequency)}, which is no cadence`
+}
+
 /**
  * The data error a call (or a backfill) of this subscription is refused with: under
  * `unknownFrequency: 'fail'`, when its frequency is no cadence. Null when it may run.
@@ -28,11 +38,9 @@ export function refusedFrequency(
 
 /** The error of a subscription called with `unknownFrequency: 'fail'` whose frequency is no cadence. */
 function unknownFrequency(subscriptionId: string, frequency: string | null, frequencies: Record<string, FrequencyRule>): SubscriptionDataError {
-  const names = Object.keys(frequencies).map((name) => `'${name}'`).join(', ')
-  const what = frequency === null ? 'no frequency' : `frequency ${JSON.stringify(frequency)}, which is no cadence`
   return new SubscriptionDataError(
-    `Subscription ${subscriptionId} has ${what}; with unknownFrequency 'fail' it is not called. ` +
-      `Set subscriptions.frequency to one of ${names}, or add the name to the \`frequencies\` option; then retryFailed() ` +
+    `Subscription ${subscriptionId} has ${noCadence(frequency)}; with unknownFrequency 'fail' it is not called. ` +
+      `Set subscriptions.frequency to one of ${cadenceNames(frequencies)}, or add the name to the \`frequencies\` option; then retryFailed() ` +
       '(admin API: POST /failed/retry) calls a slot it failed.',
     { subscriptionId, column: 'subscriptions.frequency' },
   )
@@ -49,11 +57,9 @@ export function unknownCadenceWarning(
   row: { subscription_id: string; frequency: string | null; next_run_at: Date | null },
 ): string | null {
   if (isCadence(row.frequency, options.frequencies)) return null
-  const names = Object.keys(options.frequencies).map((name) => `'${name}'`).join(', ')
-  const what = row.frequency === null ? 'no frequency' : `frequency ${JSON.stringify(row.frequency)}, which is no cadence`
   const then = options.unknownFrequency === 'fail' ? "with unknownFrequency 'fail' its slots fail, and the worker is not called for them" : "it runs daily (unknownFrequency 'daily')"
   return (
-    `Subscription ${row.subscription_id} has ${what}: ${row.next_run_at === null ? 'its slots are computed daily' : 'its next slot was computed daily'}, and ${then}. ` +
-    `Set subscriptions.frequency to one of ${names} (or add the name to the \`frequencies\` option), then reschedule(id, {}) puts its next slot on that cadence.`
+    `Subscription ${row.subscription_id} has ${noCadence(row.frequency)}: ${row.next_run_at === null ? 'its slots are computed daily' : 'its next slot was computed daily'}, and ${then}. ` +
+    `Set subscriptions.frequency to one of ${cadenceNames(options.frequencies)} (or add the name to the \`frequencies\` option), then reschedule(id, {}) puts its next slot on that cadence.`
   )
 }

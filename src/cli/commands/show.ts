@@ -11,7 +11,7 @@ import { createCliLogger, integerFlag, withPool } from '../context.js'
 import { controlScheduler, inFlagTerms, scheduleLines, subscriptionIdArg, subscriptionIdOf, zoneOf } from '../control.js'
 import type { CliSchedulerOptions } from '../published-settings.js'
 import { instantsInZone, timeInZone } from '../zoned-time.js'
-import { isCadence } from '../../schedule/unknown-frequency.js'
+import { cadenceNames, isCadence } from '../../schedule/unknown-frequency.js'
 import { print } from '../print.js'
 import { oneLine } from '../../printable.js'
 
@@ -61,8 +61,7 @@ function frequencyLines(details: SubscriptionDetails, published: CliSchedulerOpt
   if (!published || isCadence(details.frequency, published.frequencies)) return []
   const what = details.frequency === null ? 'no frequency' : `${JSON.stringify(details.frequency)} is no cadence`
   const then = published.unknownFrequency === 'fail' ? "it is not called (unknownFrequency 'fail')" : 'it runs daily, with a warning'
-  const names = Object.keys(published.frequencies).map((name) => `'${name}'`).join(', ')
-  return [`  frequency    ${what}: ${then}; set subscriptions.frequency to one of ${names}`]
+  return [`  frequency    ${what}: ${then}; set subscriptions.frequency to one of ${cadenceNames(published.frequencies)}`]
 }
 
 /** Every line `show` prints for a subscription, its instants in its own zone (or the scheduler's). */
