@@ -31,6 +31,14 @@ export const TARGET_OF_CLIENT = 0.9
  */
 const PAIRS = 3
 
+/**
+ * The child's own CPU per call: on two cores both sides are bound by CPU, the machine's and this
+ * process's, so a change to the call path shows here before the noisy rates can tell it.
+ */
+function cpuPerCall(cpuMs: number, calls: number): string {
+  return `process CPU ${Math.round((cpuMs * 1000) / calls)} µs/call`
+}
+
 interface Pair {
   ceilingRate: number
   steady: number
@@ -61,7 +69,7 @@ export const latency: Scenario = async (ctx) => {
         value: formatRate(ceilingRate, 'calls'),
         detail:
           `${(ceilingRate / ideal).toFixed(2)} of ${formatRate(ideal, 'calls')}; mean in flight ${ceilingStats.meanInFlight.toFixed(1)}; ` +
-          `${ceiling.processed} ok, ${ceiling.failed ?? 0} failed; ${describeProcess(ceiling.wallMs, ceiling)}`,
+          `${ceiling.processed} ok, ${ceiling.failed ?? 0} failed; ${describeProcess(ceiling.wallMs, ceiling, n)}; ${cpuPerCall(ceiling.cpuMs, n)}`,
       })
       worker.reset()
 
@@ -80,7 +88,7 @@ export const latency: Scenario = async (ctx) => {
         detail:
           `${ofClient.toFixed(2)} of the client alone; efficiency ${(steady / ideal).toFixed(2)} of ${formatRate(ideal, 'calls')}; end to end ${formatRate(endToEnd, 'calls')} ` +
           `(${(endToEnd / ideal).toFixed(2)}); mean in flight ${stats.meanInFlight.toFixed(1)}, max ${stats.maxInFlight}; ` +
-          `${stats.calls} calls, ${stats.errors} errors; ${describeProcess(run.wallMs, measured.result)}`,
+          `${stats.calls} calls, ${stats.errors} errors; ${describeProcess(run.wallMs, measured.result, n)}; ${cpuPerCall(measured.result.cpuMs, n)}`,
       })
       if (i === pairCount - 1) printProfile('the scheduler', measured.result)
       if (stats.calls !== n || !measured.allSettled) {
