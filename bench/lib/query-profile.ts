@@ -16,6 +16,8 @@ export interface QueryStat {
   count: number
   totalMs: number
   maxMs: number
+  /** Rows the statements returned: each costs the client its parse. */
+  rows: number
   /** CPU time the statements took in their backends, ms; null when it cannot be read. */
   backendCpuMs: number | null
   /** When the first and the last statement of the category ended, ms after the origin. */
@@ -29,7 +31,7 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['sweep: claim page', /WITH picked AS/],
   ['runs: counters/settle', /subscription_scheduler\.runs/],
   ['process: re-read callable rows', /SELECT sp\.id, sp\.job_id FROM subscription_processing sp CROSS JOIN LATERAL/],
-  ['process: read a job\'s rows', /sp\.status, s\.active\s+FROM subscription_processing sp LEFT JOIN LATERAL/],
+  ['process: read a job\'s rows', /sp\.status, s\.active, [\s\S]*?FROM subscription_processing sp LEFT JOIN LATERAL/],
   ['seed: select due page', /ORDER BY sp\.next_run_at\s+LIMIT/],
   ['seed: mark processing', /SET status = 'processing', updated_at/],
   ['seed: mark completed', /SET status = 'completed', last_run_at = now\(\), next_run_at = \$2/],
@@ -71,6 +73,13 @@ function backendCpuNs(pid: number | null): number | null {
   return null
 }
 
+/** Rows in a pg result (or in each result of a multi-statement query). */
+function rowsOf(result: unknown): number {
+  if (Array.isArray(result)) return result.reduce((n: number, r) => n + rowsOf(r), 0)
+  const rows = (result as { rows?: unknown[] } | undefined)?.rows
+  return Array.isArray(rows) ? rows.length : 0
+}
+
 function categorize(text: string): string {
   for (const [name, pattern] of CATEGORIES) if (pattern.test(text)) return name
   const head = text.replace(/\s+/g, ' ').trim().slice(0, 24)
@@ -87,11 +96,12 @@ export class QueryProfile {
     this.#origin = performance.now()
   }
 
-  record(text: string, ms: number, cpuNs: number | null = null): void {
+  record(text: string, ms: number, cpuNs: number | null = null, rows = 0): void {
     const category = categorize(text)
     const at = performance.now() - this.#origin
-    const stat = this.#stats.get(category) ?? { category, count: 0, totalMs: 0, maxMs: 0, backendCpuMs: cpuNs === null ? null : 0, firstEndMs: at, lastEndMs: at }
+    const stat = this.#stats.get(category) ?? { category, count: 0, totalMs: 0, maxMs: 0, rows: 0, backendCpuMs: cpuNs === null ? null : 0, firstEndMs: at, lastEndMs: at }
     stat.count += 1
+    stat.rows += rows
     stat.totalMs += ms
     if (stat.backendCpuMs !== null) stat.backendCpuMs = cpuNs === null ? null : stat.backendCpuMs + cpuNs / 1e6
     stat.maxMs = Math.max(stat.maxMs, ms)
@@ -127,9 +137,9 @@ export class QueryProfile {
     // result is that statement's (queued calls on one client would blur this; the pools here
     // hand a client to one caller at a time).
     const pid = () => (client as unknown as { processID: number | null }).processID
-    const record = (text: string, started: number, cpu: number | null) => {
+    const record = (text: string, started: number, cpu: number | null, result?: unknown) => {
       const after = cpu === null ? null : backendCpuNs(pid())
-      this.record(text, performance.now() - started, after === null || cpu === null ? null : after - cpu)
+      this.record(text, performance.now() - started, after === null || cpu === null ? null : after - cpu, rowsOf(result))
     }
     const wrapped = (...args: unknown[]): unknown => {
       const first = args[0]
@@ -145,14 +155,20 @@ export class QueryProfile {
         // pg's own Pool#query uses the callback form.
         const callback = args[callbackAt] as (error: unknown, result: unknown) => void
         args[callbackAt] = (error: unknown, result: unknown) => {
-          record(text, started, cpu)
+          record(text, started, cpu, result)
           callback(error, result)
         }
         return original(...args)
       }
       const result = original(...args)
       if (result && typeof (result as Promise<unknown>).then === 'function') {
-        return (result as Promise<unknown>).finally(() => record(text, started, cpu))
+        return (result as Promise<unknown>).then(
+          (value) => (record(text, started, cpu, value), value),
+          (error: unknown) => {
+            record(text, started, cpu)
+            throw error
+          },
+        )
       }
       return result
     }
@@ -166,7 +182,7 @@ export function formatProfile(stats: QueryStat[], limit = 12): string {
     const mean = s.count ? (s.totalMs / s.count).toFixed(2) : '-'
     const span = `${(s.firstEndMs / 1000).toFixed(1)}–${(s.lastEndMs / 1000).toFixed(1)} s`
     const cpu = s.backendCpuMs === null ? '' : `  backend CPU ${String(s.backendCpuMs).padStart(6)} ms`
-    return `    ${s.category.padEnd(30)} ${String(s.count).padStart(8)} calls ${String(s.totalMs).padStart(9)} ms  mean ${mean.padStart(6)}  max ${String(s.maxMs).padStart(7)}${cpu}  at ${span}`
+    return `    ${s.category.padEnd(30)} ${String(s.count).padStart(8)} calls ${String(s.rows).padStart(8)} rows ${String(s.totalMs).padStart(9)} ms  mean ${mean.padStart(6)}  max ${String(s.maxMs).padStart(7)}${cpu}  at ${span}`
   })
   return lines.join('\n')
 }
