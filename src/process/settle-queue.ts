@@ -42,9 +42,14 @@ export interface SettleQueuePolicy {
   splits?: (error: unknown) => boolean
   /** Told when a chunk that failed with `error` is recorded again an outcome at a time. */
   onSplit?: (outcomes: number, error: unknown) => void
+  /**
+   * Whether more outcomes are on their way (calls in flight or about to start): a flush() then
+   * waits for a batch, or `delayMs`, as any outcome does. @default never
+   */
+  busy?: () => boolean
 }
 
-export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 32, delayMs = 100, parallel = 2, splits = () => true, onSplit }: SettleQueuePolicy = {}): SettleQueue {
+export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>, { size = 256, batch = 64, delayMs = 100, parallel = 2, splits = () => true, onSplit, busy = () => false }: SettleQueuePolicy = {}): SettleQueue {
   const waiting: Waiting[] = []
   let timer: NodeJS.Timeout | undefined
   let inFlight = 0
@@ -104,7 +109,7 @@ export function createSettleQueue(settle: (outcomes: Outcome[]) => Promise<void>
     },
     flush() {
       if (waiting.length === 0) return
-      urgent = true
+      urgent ||= !busy()
       schedule()
     },
   }

@@ -166,6 +166,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         // Not when a stop gave up on an outage the settle rode out, nor past its hold of a refusal of
         // every row alike (writeRefusal): no row is at fault, none would be recorded alone.
         splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)) && writeRefusal(error) === undefined,
+        busy: () => {
+          const load = gate.load()
+          return load.inFlight + load.waiting > 0
+        },
         onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (a success refused on its own row is recorded as a failed attempt, retried as any other).`),
       }),
       pages: createPageReader(pool, options.queuePrefix),

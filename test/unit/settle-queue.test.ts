@@ -97,6 +97,29 @@ describe('settle queue', () => {
     expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd'], ['e']])
   })
 
+  it('flush() while other calls are still under way waits for a batch: their outcomes fill the chunk', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { ...ONE_AT_A_TIME, busy: () => true })
+    void queue.add(outcome('a'))
+    queue.flush()
+    await settleMicrotasks()
+    expect(chunks).toHaveLength(0)
+    for (const id of ['b', 'c', 'd']) void queue.add(outcome(id))
+    await settleMicrotasks()
+    expect(chunks.map((c) => c.ids)).toEqual([['a', 'b', 'c', 'd']])
+  })
+
+  it('flush() while other calls are under way still sends a lone outcome after delayMs', async () => {
+    const { chunks, settle } = controlledSettle()
+    const queue = createSettleQueue(settle, { ...ONE_AT_A_TIME, busy: () => true })
+    void queue.add(outcome('a'))
+    queue.flush()
+    await vi.advanceTimersByTimeAsync(99)
+    expect(chunks).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(chunks.map((c) => c.ids)).toEqual([['a']])
+  })
+
   it('never has more than `parallel` chunks in flight, nor more than `size` outcomes in one', async () => {
     const { chunks, settle } = controlledSettle()
     const queue = createSettleQueue(settle, { batch: 2, delayMs: 100, parallel: 2, size: 3 })
