@@ -32,8 +32,11 @@ export function statusError(response: Response, body: CappedBody, what: string, 
   return new PermanentError(`${message}${PERMANENT}`, { status })
 }
 
-/** What a permanent answer's message ends with: that no retry follows, and what does. */
-const PERMANENT = ' (permanent: not retried; retryFailed() calls it again once fixed)'
+/**
+ * What a permanent answer's message ends with: no retry in its run, and what does try it again.
+ * It said "not retried", and a trial's team read that the sweeps would leave the slot alone.
+ */
+const PERMANENT = ' (permanent: no retry in this run; later sweeps try it again after a delay, retryFailed() at once)'
 
 /**
  * The error of an answer whose body could not be read (the connection reset, say): retried, as

@@ -181,7 +181,7 @@ describe('error statuses', () => {
     const error = await rejection(call({ baseUrl: `${baseUrl}/?token=QSECRET` }))
     expect(error.message).toBe(
       `Worker answered 302 Found for subscription sub-1 at POST ${baseUrl}/process?token=… ` +
-        '(redirect to http://elsewhere.example/next?api_key=…&v=…: point baseUrl at the final URL) (empty body) (permanent: not retried; retryFailed() calls it again once fixed)',
+        '(redirect to http://elsewhere.example/next?api_key=…&v=…: point baseUrl at the final URL) (empty body) (permanent: no retry in this run; later sweeps try it again after a delay, retryFailed() at once)',
     )
     // The call itself carries the token.
     expect(received[0]!.url).toBe('/process?token=QSECRET')
