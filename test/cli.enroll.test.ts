@@ -106,14 +106,14 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(help.stdout).toMatch(/USAGE .*enroll .*\[IDS\]/)
   })
 
-  test('--file enrols JSON Lines with settings of their own (enrollMany()); the same file again changes nothing', async () => {
+  test('--file enrols JSON Lines with settings of their own (enrollMany()), a first slot moved from elsewhere too; the same file again changes nothing', async () => {
     const [a, b, c] = await addSubscriptions(db, 3)
     const file = join(await mkdtemp(join(tmpdir(), 'pss-enroll-')), 'subscriptions.jsonl')
     const lines = [
       { subscriptionId: a, timezone: 'Europe/Berlin', runAt: '07:00' },
       { subscriptionId: b, startsAt: '2030-01-06T08:00:00+01:00' },
       {},
-      { subscriptionId: c },
+      { subscriptionId: c, nextRunAt: '2030-03-01T09:30:00+01:00' },
     ]
     await writeFile(file, lines.map((line) => (Object.keys(line).length ? JSON.stringify(line) : '')).join('\n'))
     const first = await runCli(['enroll', '--file', file], { DATABASE_URL: db.url })
@@ -125,6 +125,8 @@ describe('enroll', { timeout: SLOW_MS }, () => {
       { timezone: null, run_at: null, starts_at: new Date('2030-01-06T07:00:00Z') },
       { timezone: null, run_at: null, starts_at: null },
     ])
+    const { rows: [moved] } = await db.pool.query(`SELECT next_run_at FROM subscription_processing WHERE subscription_id = $1`, [c])
+    expect(moved).toEqual({ next_run_at: new Date('2030-03-01T08:30:00Z') })
     const again = await runCli(['enroll', '--file', file], { DATABASE_URL: db.url })
     expect(again.stdout.trim()).toBe('Enrolled 3 of 3: 0 created, 0 updated, 3 unchanged.')
   })

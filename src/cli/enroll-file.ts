@@ -1,7 +1,7 @@
 /**
  * `enroll --file <path>`: the entries of an `enrollMany()` read from a file (or `-`, standard
  * input), as JSON Lines (one entry per line) or one JSON array, each entry
- * `{ "subscriptionId": …, "timezone"?, "runAt"?, "anchor"?, "startsAt"?, "endsAt"? }` with its
+ * `{ "subscriptionId": …, "timezone"?, "runAt"?, "anchor"?, "startsAt"?, "endsAt"?, "nextRunAt"? }` with its
  * instants as ISO 8601 text. A line that is not such an entry stops the command (exit 2) before
  * anything is written, naming the line.
  */
@@ -10,7 +10,7 @@ import type { EnrollEntry } from '../records/enroll-entries.js'
 import { gotInstant, ISO_INSTANT_EXAMPLE, parseIsoInstant } from '../schedule/iso-instant.js'
 import { UsageError } from './usage-error.js'
 
-const INSTANT_KEYS = ['anchor', 'startsAt', 'endsAt'] as const
+const INSTANT_KEYS = ['anchor', 'startsAt', 'endsAt', 'nextRunAt'] as const
 
 /** An entry's place, as the user finds it in the file: `line 12`, or `entry 12` of an array. */
 type Place = string

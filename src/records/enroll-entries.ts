@@ -9,10 +9,13 @@ import { configurationReason, shown } from '../error-text.js'
 import { assertUuid } from './enroll.js'
 import { applySettings, checkSettings, checkWindow } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
+import { checkNextRunAt, outsideWindow } from './given-first-slot.js'
 
 /** One subscription to enrol, with its own settings (as `enroll(subscriptionId, settings)` takes them). */
 export interface EnrollEntry extends ScheduleSettings {
   subscriptionId: string
+  /** Its first slot, moved from another scheduler: as `enroll()`'s `nextRunAt`. */
+  nextRunAt?: Date | undefined
 }
 
 export interface EnrollManyOptions {
@@ -28,6 +31,7 @@ export interface CheckedEntry {
   index: number
   subscriptionId: string
   settings: ScheduleSettings
+  nextRunAt?: Date | undefined
 }
 
 /** Ids named in one query; the unknown ones are found a slice at a time. */
@@ -52,13 +56,17 @@ function checkEntry(entry: unknown, index: number): CheckedEntry {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     throw new ConfigurationError(name, `expected an object such as { subscriptionId: '3f2b…', timezone: 'Europe/Berlin', runAt: '07:00' }, got ${shown(entry)}.`)
   }
-  const { subscriptionId, ...rest } = entry as Record<string, unknown>
+  const { subscriptionId, nextRunAt: firstSlot, ...rest } = entry as Record<string, unknown>
   assertUuid(`${name}.subscriptionId`, subscriptionId)
   try {
-    const settings = checkSettings(rest)
+    const settings = checkSettings(rest, ['nextRunAt'])
+    const nextRunAt = checkNextRunAt(firstSlot)
     // A new row's window is the one given; a row enrolled already is checked against its own.
-    checkWindow(applySettings({ subscription_id: subscriptionId, frequency: null, timezone: null, run_at: null, anchor_at: null, starts_at: null, ends_at: null }, settings))
-    return { index, subscriptionId: subscriptionId.toLowerCase(), settings }
+    const window = applySettings({ subscription_id: subscriptionId, frequency: null, timezone: null, run_at: null, anchor_at: null, starts_at: null, ends_at: null }, settings)
+    checkWindow(window)
+    const outside = nextRunAt === undefined ? null : outsideWindow(subscriptionId, window, nextRunAt)
+    if (outside) throw outside
+    return { index, subscriptionId: subscriptionId.toLowerCase(), settings, ...(nextRunAt ? { nextRunAt } : {}) }
   } catch (error) {
     throw inEntry(index, error)
   }

@@ -26,6 +26,7 @@ import { isHeld } from './row-holds.js'
 import { readScheduleRows, writeScheduleRows } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { describeSettings, hasSettings } from './schedule-settings.js'
+import { hasFirstSlot } from './given-first-slot.js'
 import { registeredSchedule } from './status.js'
 
 /** A subscription enrollMany() did not enrol or change, and why. */
@@ -88,7 +89,7 @@ async function insertRows(db: Executor, rows: readonly ScheduleRow[], now: Date)
 async function oneAtATime(db: Executor, options: ResolvedOptions, entry: CheckedEntry, result: EnrollManyResult): Promise<void> {
   await db.query(`SAVEPOINT ${ONE}`)
   try {
-    const enrolled = await enrollOn(db, options, entry.subscriptionId, entry.settings)
+    const enrolled = await enrollOn(db, options, entry.subscriptionId, entry.settings, entry.nextRunAt)
     await db.query(`RELEASE SAVEPOINT ${ONE}`)
     result[enrolled.created ? 'created' : 'updated'] += 1
   } catch (error) {
@@ -120,17 +121,17 @@ async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly 
   for (const entry of page) {
     const row = existing.get(entry.subscriptionId)
     const host = hosts.get(entry.subscriptionId)
-    if (row && describeSettings(entry.settings, row) === '') result.unchanged += 1
+    if (row && describeSettings(entry.settings, row) === '' && hasFirstSlot(row, entry.nextRunAt)) result.unchanged += 1
     else if (row && !isHeld(row)) changes.push({ entry, row, created: false })
     else if (row || !host) oneByOne.push(entry) // a host row gone meanwhile: enroll() says so
     else changes.push({ entry, row: newRow(entry.subscriptionId, host), created: true })
   }
-  const timed = changes.filter((c) => !staysUnscheduled(c.row, c.entry.settings)).map((c) => c.row)
+  const timed = changes.filter((c) => c.entry.nextRunAt !== undefined || !staysUnscheduled(c.row, c.entry.settings)).map((c) => c.row)
   const spent = await spentDaysOf(db, options, timed, now)
   const planned: (Change & PlannedEnrolment)[] = []
   for (const change of changes) {
     try {
-      planned.push({ ...change, ...plannedEnrolment(options, change.row, change.entry.settings, now, spent.get(change.entry.subscriptionId) ?? [], change.created) })
+      planned.push({ ...change, ...plannedEnrolment(options, change.row, change.entry.settings, now, spent.get(change.entry.subscriptionId) ?? [], change.created, change.entry.nextRunAt) })
     } catch (error) {
       if (!isSchedulerError(error)) throw error
       result.refused.push({ subscriptionId: change.entry.subscriptionId, error })
@@ -146,7 +147,7 @@ async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly 
   for (const p of planned) {
     // Enrolled by a sweep since the page read it: enroll()'s path gives it its settings.
     if (p.created && !inserted.has(p.entry.subscriptionId)) oneByOne.push(p.entry)
-    else if (hasSettings(p.entry.settings)) warnings.add(p.entry, p.written, now, p.created || p.entry.settings.timezone !== p.row.timezone)
+    else if (hasSettings(p.entry.settings) || p.entry.nextRunAt) warnings.add(p.entry, p.written, now, p.created || p.entry.settings.timezone !== p.row.timezone)
   }
   for (const entry of oneByOne) await oneAtATime(db, options, entry, result)
 }

@@ -22,12 +22,20 @@ import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 import type { NewHistoryEntry } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
+import { checkNextRunAt, hasFirstSlot, withFirstSlot } from './given-first-slot.js'
 
 export type { ScheduleSettings }
 
 export interface EnrollOptions extends ScheduleSettings {
   /** Run inside the host's transaction: a `pg` client in a transaction, or a Drizzle transaction. */
   db?: HostDb | undefined
+  /**
+   * The subscription's first slot, for a subscription moved from another scheduler: when that one
+   * has it next due. The slots after it follow its cadence at its `runAt` in its zone, phased
+   * from this one (unless `anchor` is given). Only for a subscription never called; one already
+   * past is due at the next sweep.
+   */
+  nextRunAt?: Date | undefined
 }
 
 export interface EnrolledSubscription {
@@ -136,29 +144,32 @@ export function staysUnscheduled(row: ScheduleRow, settings: ScheduleSettings): 
  * (spentDays()), is read only when its next slot is computed. Pure: enroll() writes it for one
  * row, enrollMany() for a page of them at once.
  */
-export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date, spent: readonly Date[], created: boolean): PlannedEnrolment {
-  const unscheduled = staysUnscheduled(row, settings)
-  const written = unscheduled ? unscheduledRow(row, settings, now) : scheduledRow(options, row, settings, now, spent)
+export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date, spent: readonly Date[], created: boolean, nextRunAt?: Date): PlannedEnrolment {
+  const unscheduled = nextRunAt === undefined && staysUnscheduled(row, settings)
+  const planned = unscheduled ? unscheduledRow(row, settings, now) : scheduledRow(options, row, settings, now, spent)
+  const written = nextRunAt === undefined ? planned : withFirstSlot(row, planned, nextRunAt)
   if (created) return { written, history: null }
-  const detail = describeSettings(settings, row)
+  const firstSlot = hasFirstSlot(row, nextRunAt) ? [] : [`nextRunAt ${nextRunAt!.toISOString()}`]
+  const detail = [describeSettings(settings, row), ...firstSlot].filter(Boolean).join(', ')
   return { written, history: { subscriptionId: row.subscription_id, kind: 'rescheduled', slot: unscheduled ? null : written.next_run_at, detail, fromZone: zoneLeft(options, row, written) } }
 }
 
 /** Enrols one subscription on `db`, in a transaction when it has settings (see {@link enroll}). */
-export async function enrollOn(db: Executor, options: ResolvedOptions, subscriptionId: string, settings: ScheduleSettings): Promise<EnrolledSubscription> {
+export async function enrollOn(db: Executor, options: ResolvedOptions, subscriptionId: string, settings: ScheduleSettings, nextRunAt?: Date): Promise<EnrolledSubscription> {
   const now = options.clock.now()
   const created = await insertRow(db, subscriptionId)
-  const row = await readScheduleRow(db, subscriptionId, hasSettings(settings))
-  if (!hasSettings(settings)) return enrolled(row, created)
+  const given = hasSettings(settings) || nextRunAt !== undefined
+  const row = await readScheduleRow(db, subscriptionId, given)
+  if (!given) return enrolled(row, created)
   // Settings the row has already: the same enroll() on every replica and at every start, with
   // nothing to change and nothing to record.
-  if (!created && describeSettings(settings, row) === '') return enrolled(row, created)
+  if (!created && describeSettings(settings, row) === '' && hasFirstSlot(row, nextRunAt)) return enrolled(row, created)
   const zoneWarning = created || settings.timezone !== row.timezone ? fixedOffsetWarning(subscriptionId, settings) : null
   if (zoneWarning) options.logger.warn(zoneWarning)
-  const unscheduled = staysUnscheduled(row, settings)
+  const unscheduled = nextRunAt === undefined && staysUnscheduled(row, settings)
   if (!created && !unscheduled) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
   const spent = unscheduled ? [] : await spentDays(db, options, row, now)
-  const { written, history } = plannedEnrolment(options, row, settings, now, spent, created)
+  const { written, history } = plannedEnrolment(options, row, settings, now, spent, created, nextRunAt)
   await writeScheduleRow(db, written, now)
   if (history) await recordHistory(db, [history], now)
   await warnOfSettings(db, options, settings, written, now)
@@ -173,11 +184,12 @@ export async function enrollOn(db: Executor, options: ResolvedOptions, subscript
  */
 export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionId: string, given: unknown = {}): Promise<EnrolledSubscription> {
   assertUuid('subscriptionId', subscriptionId)
-  const settings = checkSettings(given, ['db'])
+  const settings = checkSettings(given, ['db', 'nextRunAt'])
+  const nextRunAt = checkNextRunAt((given as EnrollOptions | undefined)?.nextRunAt)
   const host = (given as EnrollOptions | undefined)?.db
-  const work = (db: Executor) => enrollOn(db, options, subscriptionId, settings)
+  const work = (db: Executor) => enrollOn(db, options, subscriptionId, settings, nextRunAt)
   if (host) return await work(toExecutor(host))
-  return hasSettings(settings) ? await withTransaction(pool, work) : await work(pool)
+  return hasSettings(settings) || nextRunAt !== undefined ? await withTransaction(pool, work) : await work(pool)
 }
 
 /**
