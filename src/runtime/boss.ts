@@ -7,6 +7,7 @@ import type { Pool } from 'pg'
 import { PgBoss } from 'pg-boss'
 import type { Db, Queue } from 'pg-boss'
 import type { Logger } from '../observe/logger.js'
+import { outageOf } from '../observe/outage.js'
 import { isTransientDbError } from '../db/transient.js'
 import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -78,8 +79,9 @@ export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
  */
 export function forwardBossEvents(boss: Pick<PgBoss, 'on'>, options: Pick<ResolvedOptions, 'logger' | 'clock'>): void {
   boss.on('error', (error) => {
-    if (isTransientDbError(error)) limitedLogOf(options, UNREACHABLE_DATABASE).warn(`pg-boss: ${error.message}`)
-    else options.logger.error(`pg-boss: ${error.message}`)
+    if (!isTransientDbError(error)) return options.logger.error(`pg-boss: ${error.message}`)
+    outageOf(options).unreachable(error)
+    limitedLogOf(options, UNREACHABLE_DATABASE).warn(`pg-boss: ${error.message}`)
   })
   boss.on('warning', (warning) => {
     // Said better by the scheduler's own check (by how much, which way), and no longer true of it

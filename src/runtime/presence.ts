@@ -3,7 +3,8 @@
  * it starts, touched every 15 s with its circuit breaker's state and its calls (within 5 s when
  * those change), marked stopped by `stop()`. A report that fails (the database away for a
  * moment) is said once and tried again at the next tick: it never stops the instance, whose work
- * does not depend on it.
+ * does not depend on it. Its reports are how the instance finds the database back after an
+ * outage (observe/outage.ts).
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -13,6 +14,8 @@ import type { ResolvedOptions } from '../config/options.js'
 import type { Breaker } from '../process/breaker.js'
 import type { CallGate } from '../process/call-gate.js'
 import { INSTANCE_REPORT_MS, markInstanceStopped, reportInstance } from '../records/instances.js'
+import { isTransientDbError } from '../db/transient.js'
+import { outageOf } from '../observe/outage.js'
 
 /** How soon a change in what it reports (its calls, its breaker) is written. */
 const CHANGED_REPORT_MS = 5_000
@@ -55,8 +58,10 @@ export async function startPresence(
         failing = false
         last = text
         lastAt = performance.now()
+        outageOf(options).reached()
       },
       (error: Error) => {
+        if (isTransientDbError(error)) outageOf(options).unreachable(error)
         if (!failing) logger.warn(`Could not report this instance in the instances table (it goes on working, and tries again within ${INSTANCE_REPORT_MS / 1000} s): ${error.message}`)
         failing = true
       },
