@@ -74,7 +74,15 @@ export function instancesLine(instances: InstanceInfo[] | null): string {
   if (instances === null) return "Instances       not listed: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"
   if (instances.length === 0) return 'Instances       none has reported (none started, or only versions from before instances reported)'
   const count = (state: InstanceInfo['state']) => instances.filter((i) => i.state === state)
-  const parts = [`${count('running').length} running`]
+  const running = count('running')
+  const parts = [`${running.length} running`]
+  // Of running instances only: a silent one's last report is stale, breaker and all.
+  const held = running.filter((i) => i.breaker !== null && i.breaker.state !== 'closed')
+  if (held.length > 0) {
+    const since = new Date(Math.min(...held.map((i) => i.breaker!.openSince?.getTime() ?? Date.now())))
+    const which = held.length === running.length ? (running.length === 1 ? 'its' : 'every one\'s') : `${held.length} of them with ${held.length === 1 ? 'its' : 'their'}`
+    parts[0] += ` (${which} circuit breaker open since ${since.toISOString()}: calls held back, the worker failing or down)`
+  }
   const silent = count('silent')
   if (silent.length > 0) {
     const named = silent.slice(0, 3).map((i) => `${i.host} pid ${i.pid}`).join(', ') + (silent.length > 3 ? ', …' : '')

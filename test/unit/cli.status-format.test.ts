@@ -80,6 +80,24 @@ test('the instances line counts them by state and names the silent ones, which w
   expect(formatStatus(status_, {})).not.toMatch(/^Instances/m)
 })
 
+test("the instances line says when running instances' circuit breakers hold calls back: the status would read idle, not broken", () => {
+  const instance = (host: string, state: InstanceInfo['state'], breaker: InstanceInfo['breaker']): InstanceInfo => ({
+    instanceId: `${host}-id`, host, pid: 100, version: '0.1.0', schedules: true, works: true, concurrency: 16, maxConcurrentCalls: null, maxCallsPerSecond: null, calls: null, state, breaker,
+    startedAt: new Date('2026-12-01T08:00:00Z'), seenAt: new Date('2026-12-01T09:00:00Z'), stoppedAt: null,
+  })
+  const open = (since: string) => ({ state: 'open' as const, openSince: new Date(since), until: new Date('2026-12-01T09:05:00Z') })
+  const closed = { state: 'closed' as const, openSince: null, until: null }
+  const status_ = status(null, null)
+  expect(formatStatus(status_, {}, false, [instance('a', 'running', open('2026-12-01T09:01:00Z')), instance('b', 'running', open('2026-12-01T09:00:30Z'))])).toMatch(
+    /^Instances {7}2 running \(every one's circuit breaker open since 2026-12-01T09:00:30\.000Z: calls held back, the worker failing or down\)$/m,
+  )
+  // A silent instance's breaker is as stale as its report: not counted.
+  expect(formatStatus(status_, {}, false, [instance('a', 'running', closed), instance('b', 'running', open('2026-12-01T09:01:00Z')), instance('c', 'silent', open('2026-12-01T08:00:00Z'))])).toMatch(
+    /^Instances {7}2 running \(1 of them with its circuit breaker open since 2026-12-01T09:01:00\.000Z: calls held back, the worker failing or down\), 1 silent/m,
+  )
+  expect(formatStatus(status_, {}, false, [instance('a', 'running', closed)])).toMatch(/^Instances {7}1 running$/m)
+})
+
 test('the calls line says what the instances hold back, and each shared limit how much of it is in use', () => {
   const base = status(null, null)
   const free = formatStatus({ ...base, limits: { ...NO_LIMITS, callsInFlight: 3 } }, {})
