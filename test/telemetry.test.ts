@@ -223,3 +223,37 @@ test("calls cut short by stop() count apart (cancelled=true, outcome cancelled):
   const calls = ((after.get('pss.worker.call.duration') ?? []) as DataPoint<Histogram>[]).filter((p) => p.attributes.queue_prefix === 'telemetry-stop')
   expect(calls.map((p) => [p.attributes.outcome, p.value.count])).toEqual([['cancelled', 2]])
 })
+
+test('runs finished are counted by trigger and outcome, with their duration; the fleet is gauged for unfinished runs and the age of the oldest', async () => {
+  // A run that never finishes (its instance lost, say), then an instance of its own, which reads the counts as it starts.
+  const { rows: [stuck] } = await db.pool.query<{ id: string }>(`INSERT INTO subscription_scheduler.runs (trigger, started_at) VALUES ('manual', now() - interval '10 minutes') RETURNING id`)
+  const own = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'telemetry-runs' })
+  const mine = { queue_prefix: 'telemetry-runs' }
+  await own.start()
+  try {
+    const gauged = await pollUntil(async () => {
+      const points = await collect()
+      return sum(points.get('pss.runs.unfinished'), mine) > 0 ? points : null
+    }, { timeoutMs: 10_000, what: 'the unfinished runs gauge to report' })
+    // Runs of the tests before may be unfinished too; none is as old as this one.
+    expect(sum(gauged.get('pss.runs.unfinished'), mine)).toBeGreaterThanOrEqual(1)
+    expect(sum(gauged.get('pss.run.oldest_unfinished.age'), mine)).toBeGreaterThanOrEqual(600)
+    expect(sum(gauged.get('pss.run.oldest_unfinished.age'), mine)).toBeLessThan(3_600)
+
+    const finished = (points: Map<string, DataPoint<unknown>[]>, outcome: string) => sum(points.get('pss.runs.finished'), { ...mine, trigger: 'manual', outcome })
+    const durations = (points: Map<string, DataPoint<unknown>[]>) =>
+      ((points.get('pss.run.duration') ?? []) as DataPoint<Histogram>[]).filter((p) => p.attributes.queue_prefix === mine.queue_prefix).reduce((n, p) => n + p.value.count, 0)
+    await seedSubscriptions(db.pool, { count: 2, nextRunInSeconds: -60 })
+    expect(await own.runNow()).toMatchObject({ processed: 2, successful: 2, failed: 0 })
+    const after = await pollUntil(async () => {
+      const points = await collect()
+      return finished(points, 'ok') > 0 ? points : null
+    }, { timeoutMs: 10_000, what: 'the finished run to be counted' })
+    expect([finished(after, 'ok'), finished(after, 'failures'), finished(after, 'error')]).toEqual([1, 0, 0])
+    expect(durations(after)).toBe(1)
+    expect((after.get('pss.run.duration') as DataPoint<Histogram>[])[0]!.value.buckets.boundaries).toEqual(expect.arrayContaining([1, 60, 3_600, 86_400]))
+  } finally {
+    await own.stop({ timeoutMs: 1_000 })
+    await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = now() WHERE id = $1`, [stuck!.id])
+  }
+})

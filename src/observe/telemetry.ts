@@ -5,6 +5,7 @@
 import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { Attributes, MeterProvider, Span } from '@opentelemetry/api'
 import type { RunTrigger } from '../db/names.js'
+import type { RunSummary } from '../records/runs.js'
 import { describeError } from './describe-error.js'
 
 /** The provider the global proxy hands out until a host registers an SDK. */
@@ -28,6 +29,13 @@ export type CallOutcome = 'success' | 'failure' | 'cancelled'
  */
 const DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000]
 const LATENESS_BUCKETS = [100, 500, 1_000, 5_000, 15_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 86_400_000]
+/** A run's duration, in seconds: from a sweep of a few rows to a day's backlog behind a breaker. */
+const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1_800, 3_600, 7_200, 21_600, 86_400]
+/**
+ * A gauge's reading older than this is not reported: each instance reads the counts about once a
+ * minute, and one that stopped reading (its database away) must not go on showing its last.
+ */
+const STALE_MS = 150_000
 
 export interface Telemetry {
   runStarted(trigger: RunTrigger): void
@@ -45,23 +53,49 @@ export interface Telemetry {
   breakerOpened(): void
   /** A worker call the circuit breaker held back: its row waits for the hold to end. */
   held(): void
-  /** The latest count of due rows, reported by the backlog gauge. */
-  setDueBacklog(count: number): void
+  /**
+   * A count of due rows, for the backlog gauge, taken at `takenAt` (performance.now(), when its
+   * query went out; default now): a count taken before the one the gauge holds, which came back
+   * later, is dropped.
+   */
+  setDueBacklog(count: number, takenAt?: number): void
+  /** A count of unfinished runs, and how long ago the oldest started (ms; null: none), taken at `takenAt` as above. */
+  setUnfinishedRuns(count: number, oldestAgeMs: number | null, takenAt?: number): void
+  /** A run finished (it emitted `run:finished`): counted by trigger and outcome, its duration recorded. */
+  runFinished(run: RunSummary): void
   /** Runs `fn` in a span; records an exception and error status if it throws. */
   span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T>
 }
 
+/** A gauge's latest reading, and when it was taken (performance.now()). */
+interface Reading {
+  value: number
+  at: number
+}
+
+/** The gauges' readings, each reported while fresh (see {@link STALE_MS}). */
+interface Readings {
+  dueBacklog?: Reading
+  unfinishedRuns?: Reading
+  oldestUnfinishedSeconds?: Reading
+}
+
 /** The instruments, made on one meter provider's meter. */
-function instrumentsOn(provider: MeterProvider, scope: Attributes, backlogNow: () => number | undefined) {
+function instrumentsOn(provider: MeterProvider, scope: Attributes, readings: Readings) {
   const meter = provider.getMeter(SCOPE)
-  const backlog = meter.createObservableGauge('pss.due.backlog', { description: 'Rows due and not yet claimed, as of the last check.' })
-  backlog.addCallback((result) => {
-    const count = backlogNow()
-    if (count !== undefined) result.observe(count, scope)
-  })
+  const gauge = (name: string, description: string, read: () => Reading | undefined, unit?: string) =>
+    meter.createObservableGauge(name, { description, ...(unit ? { unit } : {}) }).addCallback((result) => {
+      const reading = read()
+      if (reading && performance.now() - reading.at < STALE_MS) result.observe(reading.value, scope)
+    })
+  gauge('pss.due.backlog', 'Rows due and not yet claimed, as of the last check (about once a minute).', () => readings.dueBacklog)
+  gauge('pss.runs.unfinished', 'Runs started and not finished, fleet-wide, as of the last check (about once a minute).', () => readings.unfinishedRuns)
+  gauge('pss.run.oldest_unfinished.age', 'How long ago the oldest unfinished run started (0: none), as of the last check.', () => readings.oldestUnfinishedSeconds, 's')
   return {
     provider,
     runs: meter.createCounter('pss.runs', { description: 'Sweeps started, by trigger.' }),
+    finishedRuns: meter.createCounter('pss.runs.finished', { description: 'Runs finished, by trigger and outcome: ok, failures (a subscription failed for good), error (the sweep itself failed).' }),
+    runDuration: meter.createHistogram('pss.run.duration', { unit: 's', description: 'From a run\'s start to its last outcome recorded.', advice: { explicitBucketBoundaries: RUN_BUCKETS } }),
     succeeded: meter.createCounter('pss.subscriptions.succeeded', { description: 'Successful calls: subscriptions whose slot completed.' }),
     failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' }),
     retried: meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' }),
@@ -85,11 +119,12 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   // Made once: every worker call records one.
   const outcomes = { success: withScope({ outcome: 'success' }), failure: withScope({ outcome: 'failure' }), cancelled: withScope({ outcome: 'cancelled' }) }
   const lateAttempts = { first: withScope({ retry: false }), retry: withScope({ retry: true }) }
-  let dueBacklog: number | undefined
+  const readings: Readings = {}
+  const newer = (held: Reading | undefined, value: number, at: number): Reading => (held && held.at > at ? held : { value, at })
   let made: ReturnType<typeof instrumentsOn> | undefined
   const current = () => {
     const provider = metrics.getMeterProvider()
-    if (made?.provider !== provider) made = instrumentsOn(provider, scope, () => dueBacklog)
+    if (made?.provider !== provider) made = instrumentsOn(provider, scope, readings)
     return made
   }
   current()
@@ -105,9 +140,20 @@ export function createTelemetry(queuePrefix: string): Telemetry {
     },
     breakerOpened: () => current().opened.add(1, scope),
     held: () => current().held.add(1, scope),
-    setDueBacklog(count) {
-      dueBacklog = count
+    setDueBacklog(count, takenAt = performance.now()) {
+      readings.dueBacklog = newer(readings.dueBacklog, count, takenAt)
       current()
+    },
+    setUnfinishedRuns(count, oldestAgeMs, takenAt = performance.now()) {
+      readings.unfinishedRuns = newer(readings.unfinishedRuns, count, takenAt)
+      readings.oldestUnfinishedSeconds = newer(readings.oldestUnfinishedSeconds, oldestAgeMs === null ? 0 : Math.max(0, oldestAgeMs) / 1000, takenAt)
+      current()
+    },
+    runFinished(run) {
+      const { finishedRuns, runDuration } = current()
+      const outcome = run.error !== null ? 'error' : run.failed > 0 ? 'failures' : 'ok'
+      finishedRuns.add(1, withScope({ trigger: run.trigger, outcome }))
+      if (run.durationMs !== null) runDuration.record(run.durationMs / 1000, withScope({ trigger: run.trigger }))
     },
     span(name, attributes, fn) {
       // With no tracing SDK registered a span records nothing: skip making and activating one.

@@ -28,6 +28,8 @@ import type { ResolvedOptions } from '../config/options.js'
 import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
+import { startFleetMetrics } from './fleet-metrics.js'
+import type { FleetMetrics } from './fleet-metrics.js'
 import { registerWorkers } from './workers.js'
 import { shareSettings } from './shared-settings.js'
 import { watchSettings } from './settings-watch.js'
@@ -132,6 +134,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // Settles until announced: a wait that read its run finished waits for them.
   const settles = createPendingSettles()
   let presence: Presence
+  let fleetMetrics: FleetMetrics = { async stop() {} }
   let scheduleWatch: ScheduleWatch = { stop() {} }
   let settingsWatch: SettingsWatch = { stop() {} }
   // For an instance that calls no worker: says so when nothing that works would call its runs.
@@ -180,12 +183,14 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = await startPresence(pool, options, processor, pkg.version)
+    fleetMetrics = startFleetMetrics(pool, options, events, telemetry)
   } catch (error) {
     scheduleWatch.stop()
     settingsWatch.stop()
     unworked.stop()
     await boss.stop({ graceful: false, close: false }).catch(() => {})
     stopClock()
+    await fleetMetrics.stop()
     global?.close()
     pool.off('error', onPoolError)
     throw error
@@ -241,6 +246,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         await presence.stop()
       } finally {
         clearTimeout(deadline)
+        await fleetMetrics.stop()
         stopClock()
         global?.close()
         cancel.abort()

@@ -64,7 +64,8 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
   announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)
   await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
-  telemetry.setDueBacklog(await countDue(pool, now, 'due'))
+  const takenAt = performance.now()
+  telemetry.setDueBacklog(await countDue(pool, now, 'due'), takenAt)
   await pruneHistory(pool, options.historyRetentionDays, now)
   await pruneInstances(pool)
 }

@@ -176,8 +176,9 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
         if (takesDue) {
+          const takenAt = performance.now()
           const backlog = countDueAsOfNow(pool, now)
-          void backlog.count.then((n) => telemetry.setDueBacklog(n), () => {})
+          void backlog.count.then((n) => telemetry.setDueBacklog(n, takenAt), () => {})
           await backlog.snapshotTaken
         }
         try {
