@@ -62,6 +62,22 @@ describe('enroll() with nextRunAt', () => {
     expect(await nextRunOf(id!)).toEqual(new Date('2026-03-09T09:00:00.000Z'))
   })
 
+  test('a nextRunAt inside a window whose end has passed is still called, once, and the subscription ends after it', async () => {
+    const clock = createManualClock(NOW)
+    const worker = createFakeWorkerClient()
+    const scheduler = harness.scheduler({ workerClient: worker, clock })
+    await scheduler.start()
+    const [id] = await hostSubscriptions(1, 'daily')
+    // Cancelled as of yesterday, its last billing (the day before) still owed.
+    const nextRunAt = new Date('2026-03-02T09:00:00.000Z')
+
+    await expect(scheduler.enroll(id!, { endsAt: new Date('2026-03-03T00:00:00.000Z'), nextRunAt })).resolves.toMatchObject({ status: 'pending', nextRunAt })
+    await scheduler.runNow()
+
+    expect(worker.calls.map((c) => c.scheduledFor)).toEqual([nextRunAt.toISOString()])
+    expect(await scheduler.getSubscription(id!)).toMatchObject({ status: 'ended' })
+  })
+
   test('enrolling again with the same nextRunAt changes nothing; once called, nextRunAt is refused, naming what moves its slots', async () => {
     const clock = createManualClock(NOW)
     const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient(), clock })

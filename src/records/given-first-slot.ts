@@ -63,5 +63,6 @@ export function withFirstSlot(row: ScheduleRow, written: ScheduleRow, nextRunAt:
   const outside = outsideWindow(id, written, nextRunAt)
   if (outside) throw outside
   // Its phase, unless the host gave one: the slots after it fall on its weekday or day of the month.
-  return { ...written, next_run_at: nextRunAt, anchor_at: written.anchor_given ? written.anchor_at : nextRunAt }
+  // A slot inside its window is still to be called, an end already past or not: the row ends after it.
+  return { ...written, next_run_at: nextRunAt, anchor_at: written.anchor_given ? written.anchor_at : nextRunAt, status: written.status === 'ended' ? 'pending' : written.status }
 }
