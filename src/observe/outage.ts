@@ -16,6 +16,8 @@ export interface OutageWatch {
   unreachable(error: unknown): void
   /** A statement went through. */
   reached(): void
+  /** Whether the database was out of reach at the last word of it. */
+  out(): boolean
 }
 
 interface Owner {
@@ -50,5 +52,6 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
       since = null
       logger.info(`The database answers again, after ${seconds.toFixed(seconds < 10 ? 1 : 0)} s out of reach.`)
     },
+    out: () => since !== null,
   }
 }

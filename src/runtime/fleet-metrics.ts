@@ -1,12 +1,13 @@
 /**
  * What the metrics say of runs: each run finished is counted, by trigger and outcome, and its
  * duration recorded, on the instance that finished it (its `run:finished`); and the fleet-wide
- * counts behind the gauges, read by every instance about once a minute: the rows due and not yet claimed, and the runs not finished (with the age of the
- * oldest). A minutely maintenance tick read the backlog on whichever instance ran it, so two
- * replicas' gauges disagreed by minutes (a trial's read 37 and 637 at one moment), and nothing
- * showed a run that never finished. Each read is two index probes (bench/RESULTS.md: 0.04 ms for
- * the count of due rows at 1M). A read that fails is tried at the next tick; meanwhile the
- * gauges stop reporting once their reading is stale (observe/telemetry.ts).
+ * counts behind the gauges are read by every instance about once a minute: the rows due and not
+ * yet claimed, and the runs not finished (with the age of the oldest). A minutely maintenance
+ * tick read the backlog on whichever instance ran it, so two replicas' gauges disagreed by
+ * minutes (a trial's read 37 and 637 at one moment), and nothing showed a run that never
+ * finished. Each read is two index probes (bench/RESULTS.md: 0.04 ms for the count of due rows
+ * at 1M). A read that fails is tried at the next tick; meanwhile the gauges stop reporting once
+ * their reading is stale (observe/telemetry.ts).
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'

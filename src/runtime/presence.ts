@@ -51,7 +51,9 @@ export async function startPresence(
   const timer = setInterval(() => {
     const now = report()
     const text = JSON.stringify(now)
-    if (reporting || (text === last && performance.now() - lastAt < INSTANCE_REPORT_MS - CHANGED_REPORT_MS / 2)) return
+    // While the database is out of reach, every tick: the first report through says it is back.
+    const due = text !== last || outageOf(options).out() || performance.now() - lastAt >= INSTANCE_REPORT_MS - CHANGED_REPORT_MS / 2
+    if (reporting || !due) return
     reporting = true
     reportInstance(pool, me, now).then(
       () => {
