@@ -85,7 +85,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
     const why = failures > 0 ? `${failures} worker calls failed in a row` : 'the probe call failed'
     logger.warn(
       `Circuit breaker open: ${why} (last: ${error}). This instance makes no worker call for ${Math.round(cooldownMs / 1000)} s, ` +
-        'then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
+        'then tries one; the rows whose turn comes meanwhile (retries already scheduled too, whatever their log line said) wait for it, without using up their retries.',
     )
     telemetry.breakerOpened()
     events.emit('breaker:opened', { probe: failures === 0, until: shown(until), error })

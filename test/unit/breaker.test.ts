@@ -128,7 +128,7 @@ describe('circuit breaker', () => {
     advance(10_000)
     breaker.record(ANSWERED, await admitted(breaker))
     expect(logger.messages('warn')).toEqual([
-      'Circuit breaker open: 3 worker calls failed in a row (last: 503 Service Unavailable). This instance makes no worker call for 10 s, then tries one; the rows whose turn comes meanwhile wait for it, without using up their retries.',
+      'Circuit breaker open: 3 worker calls failed in a row (last: 503 Service Unavailable). This instance makes no worker call for 10 s, then tries one; the rows whose turn comes meanwhile (retries already scheduled too, whatever their log line said) wait for it, without using up their retries.',
     ])
     expect(logger.messages('info')).toEqual(['Circuit breaker closed: the worker service answered a probe call (it had been open for 10 s).'])
   })
