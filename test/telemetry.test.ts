@@ -79,6 +79,8 @@ test('exports runs, outcomes, worker latency, fire lateness and the due backlog 
   expect(sum(points.get('pss.runs'), { trigger: 'manual' })).toBe(1)
   expect(sum(points.get('pss.subscriptions.succeeded'))).toBe(good.length)
   expect(sum(points.get('pss.subscriptions.failed'), { final: true })).toBe(1)
+  // Failed for good because the worker said so, not because its retries ran out: told apart.
+  expect(sum(points.get('pss.subscriptions.failed'), { final: true, permanent: true })).toBe(1)
   expect(sum(points.get('pss.subscriptions.failed'), { final: false })).toBe(0)
   expect(sum(points.get('pss.subscriptions.retried'))).toBe(0)
   const calls = (points.get('pss.worker.call.duration') ?? []) as DataPoint<Histogram>[]
@@ -123,7 +125,7 @@ test('a failed attempt that is retried counts as failed with final=false, and as
   expect(summary).toMatchObject({ processed: 1, successful: 1, retried: 1, failed: 0 })
   const after = await collect()
   const grew = (name: string, filter: Record<string, unknown> = {}) => sum(after.get(name), filter) - sum(before.get(name), filter)
-  expect(grew('pss.subscriptions.failed', { final: false, cancelled: false })).toBe(1)
+  expect(grew('pss.subscriptions.failed', { final: false, cancelled: false, permanent: false })).toBe(1)
   expect(grew('pss.subscriptions.failed', { final: true })).toBe(0)
   expect(grew('pss.subscriptions.retried', { cancelled: false })).toBe(1)
   // Its retry's lateness holds the backoff: apart from first calls', which tell how late the schedule runs.

@@ -109,7 +109,7 @@ async function recordAndAnnounce(ctx: ProcessorContext, data: BackfillJobData, r
   } else if (row && ended.kind === 'failure') {
     ctx.events.emit('subscription:failed', { ...eventOf(data, row), ...failureDetail(ended), final: ended.final, permanent: ended.permanent })
     if (!ended.final) ctx.events.emit('retry:scheduled', { ...eventOf(data, row), ...failureDetail(ended), retryAt: ended.retryAt })
-    ctx.telemetry.failed(1, ended.final, ended.cancelled)
+    ctx.telemetry.failed(1, ended.final, ended.cancelled, ended.final && ended.permanent)
     if (!ended.final) ctx.telemetry.retried(1, ended.cancelled)
   }
   if (finished) ctx.events.emit('run:finished', finished)

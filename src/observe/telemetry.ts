@@ -40,8 +40,11 @@ const STALE_MS = 150_000
 export interface Telemetry {
   runStarted(trigger: RunTrigger): void
   succeeded(count: number): void
-  /** Failed attempts; `cancelled`: cut short by `stop()` (retried at once, not failed by the worker). */
-  failed(count: number, final: boolean, cancelled?: boolean): void
+  /**
+   * Failed attempts; `cancelled`: cut short by `stop()` (retried at once, not failed by the worker);
+   * `permanent`: final because the worker (or the row's data) said no retry can help, not because retries ran out.
+   */
+  failed(count: number, final: boolean, cancelled?: boolean, permanent?: boolean): void
   retried(count: number, cancelled?: boolean): void
   /**
    * One worker call's duration, and how late it started relative to its slot (null: a backfill's,
@@ -97,7 +100,7 @@ function instrumentsOn(provider: MeterProvider, scope: Attributes, readings: Rea
     finishedRuns: meter.createCounter('pss.runs.finished', { description: 'Runs finished, by trigger and outcome: ok, failures (a subscription failed for good), error (the sweep itself failed).' }),
     runDuration: meter.createHistogram('pss.run.duration', { unit: 's', description: 'From a run\'s start to its last outcome recorded.', advice: { explicitBucketBoundaries: RUN_BUCKETS } }),
     succeeded: meter.createCounter('pss.subscriptions.succeeded', { description: 'Successful calls: subscriptions whose slot completed.' }),
-    failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows.' }),
+    failed: meter.createCounter('pss.subscriptions.failed', { description: 'Failed attempts; final=true when no retry follows, permanent=true when that is because the worker said no retry can help.' }),
     retried: meter.createCounter('pss.subscriptions.retried', { description: 'Failed attempts scheduled for another try.' }),
     latency: meter.createHistogram('pss.worker.call.duration', { unit: 'ms', description: 'Duration of one worker call.', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
     lateness: meter.createHistogram('pss.fire.lateness', { unit: 'ms', description: 'From a slot (scheduledFor) to its worker call.', advice: { explicitBucketBoundaries: LATENESS_BUCKETS } }),
@@ -131,7 +134,7 @@ export function createTelemetry(queuePrefix: string): Telemetry {
   return {
     runStarted: (trigger) => current().runs.add(1, withScope({ trigger })),
     succeeded: (count) => count > 0 && current().succeeded.add(count, scope),
-    failed: (count, final, cancelled = false) => count > 0 && current().failed.add(count, withScope({ final, cancelled })),
+    failed: (count, final, cancelled = false, permanent = false) => count > 0 && current().failed.add(count, withScope({ final, cancelled, permanent })),
     retried: (count, cancelled = false) => count > 0 && current().retried.add(count, withScope({ cancelled })),
     workerCall(durationMs, latenessMs, outcome, retry) {
       const { latency, lateness } = current()

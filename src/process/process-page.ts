@@ -61,7 +61,8 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   for (const run of settled.finishedRuns) events.emit('run:finished', run)
   telemetry.succeeded(settled.counts.successful)
   // Every failed attempt, final or not (its instrument's description); the retries once more.
-  telemetry.failed(settled.counts.failed, true)
+  telemetry.failed(settled.counts.failed - settled.permanent, true)
+  telemetry.failed(settled.permanent, true, false, true)
   telemetry.failed(settled.counts.retried - settled.cancelled, false)
   telemetry.failed(settled.cancelled, false, true)
   telemetry.retried(settled.counts.retried - settled.cancelled)

@@ -51,6 +51,8 @@ export interface ChunkSettlement {
   counts: OutcomeCounts
   /** Of the retried, those cut short by `stop()`. */
   cancelled: number
+  /** Of the failed for good, those the worker (or the row's data) said no retry can help. */
+  permanent: number
   announcements: Announcement[]
   finishedRuns: RunSummary[]
 }
@@ -131,7 +133,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
   const announceSuccesses = (done: Set<string>) => {
     for (const o of successes) if (done.has(o.row.id)) announcements.push(['subscription:succeeded', { ...eventBase(o), durationMs: o.durationMs, nextRunAt: o.nextRunAt }])
   }
-  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, cancelled: 0, announcements, finishedRuns: [] }
+  if (chunk.outcomes.length === 0 && !chunk.leftovers?.length) return { counts: { ...ZERO }, cancelled: 0, permanent: 0, announcements, finishedRuns: [] }
 
   const behind = successes.filter((o) => isBehind(options, o, now))
   if (successes.length === chunk.outcomes.length && !chunk.leftovers?.length && behind.length === 0) {
@@ -144,11 +146,11 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
     })
     announceSuccesses(done)
     const unmatched = successes.filter((o) => !done.has(o.row.id)).map(leftover)
-    if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, cancelled: 0, announcements, finishedRuns }
+    if (unmatched.length === 0) return { counts: { ...ZERO, successful: done.size }, cancelled: 0, permanent: 0, announcements, finishedRuns }
     // Rare: rows paused, deactivated or deleted while their calls were in flight, or their slot
     // already recorded.
     const rest = await settleChunk(deps, { outcomes: [], leftovers: unmatched })
-    return { counts: { ...rest.counts, successful: done.size }, cancelled: 0, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
+    return { counts: { ...rest.counts, successful: done.size }, cancelled: 0, permanent: 0, announcements, finishedRuns: [...finishedRuns, ...rest.finishedRuns] }
   }
 
   return await withTransaction(pool, async (tx) => {
@@ -194,6 +196,7 @@ export async function settleChunk(deps: SettleDeps, chunk: Chunk): Promise<Chunk
       const finished = await addOutcomes(tx, runId, counts.get(runId) ?? ZERO, now, lateness.get(runId))
       if (finished) finishedRuns.push(finished)
     }
-    return { counts: total(counts.values()), cancelled: recorded.list.filter((o) => o.cancelled).length, announcements, finishedRuns }
+    const permanent = recorded.list.filter((o) => o.final && o.permanent).length
+    return { counts: total(counts.values()), cancelled: recorded.list.filter((o) => o.cancelled).length, permanent, announcements, finishedRuns }
   })
 }
