@@ -229,6 +229,9 @@ test("calls cut short by stop() count apart (cancelled=true, outcome cancelled):
 test('runs finished are counted by trigger and outcome, with their duration; the fleet is gauged for unfinished runs and the age of the oldest', async () => {
   // A run that never finishes (its instance lost, say), then an instance of its own, which reads the counts as it starts.
   const { rows: [stuck] } = await db.pool.query<{ id: string }>(`INSERT INTO subscription_scheduler.runs (trigger, started_at) VALUES ('manual', now() - interval '10 minutes') RETURNING id`)
+  // Its claim: three rows waiting for a job that never comes, their lease an hour ahead.
+  const claimed = await seedSubscriptions(db.pool, { count: 3, status: 'queued' })
+  await db.pool.query(`UPDATE subscription_processing SET scheduled_for = now(), lease_expires_at = now() + interval '1 hour', run_id = $2 WHERE subscription_id = ANY($1::uuid[])`, [claimed, stuck!.id])
   const own = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, pollingIntervalSeconds: 0.5, queuePrefix: 'telemetry-runs' })
   const mine = { queue_prefix: 'telemetry-runs' }
   await own.start()
@@ -241,6 +244,8 @@ test('runs finished are counted by trigger and outcome, with their duration; the
     expect(sum(gauged.get('pss.runs.unfinished'), mine)).toBeGreaterThanOrEqual(1)
     expect(sum(gauged.get('pss.run.oldest_unfinished.age'), mine)).toBeGreaterThanOrEqual(600)
     expect(sum(gauged.get('pss.run.oldest_unfinished.age'), mine)).toBeLessThan(3_600)
+    // Rows claimed and not settled, fleet-wide (those of the claim made above among them): read in the same pass.
+    expect(sum(gauged.get('pss.subscriptions.queued'), mine)).toBeGreaterThanOrEqual(3)
 
     const finished = (points: Map<string, DataPoint<unknown>[]>, outcome: string) => sum(points.get('pss.runs.finished'), { ...mine, trigger: 'manual', outcome })
     const durations = (points: Map<string, DataPoint<unknown>[]>) =>
@@ -257,5 +262,6 @@ test('runs finished are counted by trigger and outcome, with their duration; the
   } finally {
     await own.stop({ timeoutMs: 1_000 })
     await db.pool.query(`UPDATE subscription_scheduler.runs SET finished_at = now() WHERE id = $1`, [stuck!.id])
+    await db.pool.query(`DELETE FROM subscriptions WHERE id = ANY($1::uuid[])`, [claimed])
   }
 })

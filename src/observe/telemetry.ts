@@ -62,6 +62,8 @@ export interface Telemetry {
    * later, is dropped.
    */
   setDueBacklog(count: number, takenAt?: number): void
+  /** A count of rows claimed and not settled, taken at `takenAt` as above. */
+  setQueued(count: number, takenAt?: number): void
   /** A count of unfinished runs, and how long ago the oldest started (ms; null: none), taken at `takenAt` as above. */
   setUnfinishedRuns(count: number, oldestAgeMs: number | null, takenAt?: number): void
   /** A run finished (it emitted `run:finished`): counted by trigger and outcome, its duration recorded. */
@@ -79,6 +81,7 @@ interface Reading {
 /** The gauges' readings, each reported while fresh (see {@link STALE_MS}). */
 interface Readings {
   dueBacklog?: Reading
+  queued?: Reading
   unfinishedRuns?: Reading
   oldestUnfinishedSeconds?: Reading
 }
@@ -92,6 +95,7 @@ function instrumentsOn(provider: MeterProvider, scope: Attributes, readings: Rea
       if (reading && performance.now() - reading.at < STALE_MS) result.observe(reading.value, scope)
     })
   gauge('pss.due.backlog', 'Rows due and not yet claimed, as of the last check (about once a minute).', () => readings.dueBacklog)
+  gauge('pss.subscriptions.queued', 'Rows claimed by a run and not settled yet (waiting for a call, in one, or waiting for a retry), fleet-wide, as of the last check.', () => readings.queued)
   gauge('pss.runs.unfinished', 'Runs started and not finished, fleet-wide, as of the last check (about once a minute).', () => readings.unfinishedRuns)
   gauge('pss.run.oldest_unfinished.age', 'How long ago the oldest unfinished run started (0: none), as of the last check.', () => readings.oldestUnfinishedSeconds, 's')
   return {
@@ -145,6 +149,10 @@ export function createTelemetry(queuePrefix: string): Telemetry {
     held: () => current().held.add(1, scope),
     setDueBacklog(count, takenAt = performance.now()) {
       readings.dueBacklog = newer(readings.dueBacklog, count, takenAt)
+      current()
+    },
+    setQueued(count, takenAt = performance.now()) {
+      readings.queued = newer(readings.queued, count, takenAt)
       current()
     },
     setUnfinishedRuns(count, oldestAgeMs, takenAt = performance.now()) {

@@ -97,6 +97,16 @@ export async function countDue(db: Executor, now: Date, kind: 'due' | 'expired' 
 }
 
 /**
+ * Rows claimed by a run and not settled yet: waiting for their call, in it, or waiting for a retry.
+ * Answered by the partial index of claims (subscription_processing_lease_idx), in time that grows
+ * with their number, not the table's.
+ */
+export async function countQueued(db: Executor): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status IN ('queued', 'processing')`)
+  return rows[0]?.n ?? 0
+}
+
+/**
  * Counts the rows due at `now` as they are when this is called, though the count itself may take
  * a while: it reads a snapshot taken before `snapshotTaken` resolves, so a sweep started after
  * that may claim rows meanwhile and they are still counted. A failure resolves `snapshotTaken`
