@@ -123,7 +123,8 @@ describe('enroll', { timeout: SLOW_MS }, () => {
     expect(rows).toEqual([
       { timezone: 'Europe/Berlin', run_at: '07:00', starts_at: null },
       { timezone: null, run_at: null, starts_at: new Date('2030-01-06T07:00:00Z') },
-      { timezone: null, run_at: null, starts_at: null },
+      // Its time of day carried over from its first slot: 09:30 at +01:00, 08:30 in UTC.
+      { timezone: null, run_at: '08:30', starts_at: null },
     ])
     const { rows: [moved] } = await db.pool.query(`SELECT next_run_at FROM subscription_processing WHERE subscription_id = $1`, [c])
     expect(moved).toEqual({ next_run_at: new Date('2030-03-01T08:30:00Z') })

@@ -47,6 +47,18 @@ describe('enroll() with nextRunAt', () => {
     expect(await nextRunOf(id!)).toEqual(new Date('2026-04-20T13:00:00.000Z'))
   })
 
+  test('without a runAt, its time of day in the zone carries over too: billed at 14:37 there, at 14:37 here', async () => {
+    const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient(), clock: createManualClock(NOW) })
+    const [id] = await hostSubscriptions(1, 'monthly')
+    const nextRunAt = new Date('2026-03-31T03:37:00.000Z') // 14:37 in Sydney (AEDT), a month's last day
+
+    await scheduler.enroll(id!, { timezone: 'Australia/Sydney', nextRunAt })
+
+    expect(await scheduler.getSubscription(id!)).toMatchObject({ runAt: '14:37', nextRunAt })
+    // 14:37 in Sydney after its clocks go back (AEST), on the 30th and the 31st.
+    expect(await scheduler.upcoming(id!, { count: 3 })).toEqual([nextRunAt, new Date('2026-04-30T04:37:00.000Z'), new Date('2026-05-31T04:37:00.000Z')])
+  })
+
   test('one already past is called at the next sweep, for that slot', async () => {
     const clock = createManualClock(NOW)
     const worker = createFakeWorkerClient()

@@ -147,7 +147,7 @@ export function staysUnscheduled(row: ScheduleRow, settings: ScheduleSettings): 
 export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, settings: ScheduleSettings, now: Date, spent: readonly Date[], created: boolean, nextRunAt?: Date): PlannedEnrolment {
   const unscheduled = nextRunAt === undefined && staysUnscheduled(row, settings)
   const planned = unscheduled ? unscheduledRow(row, settings, now) : scheduledRow(options, row, settings, now, spent)
-  const written = nextRunAt === undefined ? planned : withFirstSlot(row, planned, nextRunAt)
+  const written = nextRunAt === undefined ? planned : withFirstSlot(row, planned, nextRunAt, planned.timezone ?? options.timezone, settings.runAt !== undefined)
   if (created) return { written, history: null }
   const firstSlot = hasFirstSlot(row, nextRunAt) ? [] : [`nextRunAt ${nextRunAt!.toISOString()}`]
   const detail = [describeSettings(settings, row), ...firstSlot].filter(Boolean).join(', ')

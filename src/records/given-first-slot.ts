@@ -9,6 +9,8 @@ import { unstorableDate } from '../config/dates.js'
 import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
 import type { ScheduleRow } from './schedule-row.js'
+import { IANAZone } from 'luxon'
+import { localTimeOfDay } from '../schedule/local-time.js'
 
 /**
  * The `nextRunAt` given, checked: undefined when not given.
@@ -45,12 +47,14 @@ export function outsideWindow(id: string, window: Pick<ScheduleRow, 'starts_at' 
 }
 
 /**
- * `written` (the row as its settings leave it) with `nextRunAt` as its next slot. A slot already
- * past is due at the next sweep, as any due slot.
+ * `written` (the row as its settings leave it) with `nextRunAt` as its next slot, and its time of
+ * day (in `zone`, the row's or the scheduler's) as the row's `runAt` unless one was given
+ * (`runAtGiven`): billed at 14:37 there, it goes on at 14:37 here, not at the scheduler's
+ * default. A slot already past is due at the next sweep, as any due slot.
  * @throws {ConfigurationError} when the row has been called already (its slots go on from there:
  * reschedule() and skipNext() move them), or `nextRunAt` lies outside its start and end.
  */
-export function withFirstSlot(row: ScheduleRow, written: ScheduleRow, nextRunAt: Date): ScheduleRow {
+export function withFirstSlot(row: ScheduleRow, written: ScheduleRow, nextRunAt: Date, zone: string, runAtGiven: boolean): ScheduleRow {
   const id = row.subscription_id
   if (hasRun(row)) {
     const last = row.last_completed_for ?? row.last_run_at
@@ -64,5 +68,11 @@ export function withFirstSlot(row: ScheduleRow, written: ScheduleRow, nextRunAt:
   if (outside) throw outside
   // Its phase, unless the host gave one: the slots after it fall on its weekday or day of the month.
   // A slot inside its window is still to be called, an end already past or not: the row ends after it.
-  return { ...written, next_run_at: nextRunAt, anchor_at: written.anchor_given ? written.anchor_at : nextRunAt, status: written.status === 'ended' ? 'pending' : written.status }
+  return {
+    ...written,
+    next_run_at: nextRunAt,
+    anchor_at: written.anchor_given ? written.anchor_at : nextRunAt,
+    run_at: runAtGiven ? written.run_at : localTimeOfDay(IANAZone.create(zone), nextRunAt.getTime()),
+    status: written.status === 'ended' ? 'pending' : written.status,
+  }
 }

@@ -141,6 +141,12 @@ export function localDate(zone: IANAZone, instant: number): LocalDate {
   return civilDate(Math.floor((instant + zoneOffset(zone, instant) * MINUTE_MS) / DAY_MS))
 }
 
+/** The local time of day of `instant` in `zone`, as 'HH:MM' (its seconds dropped). */
+export function localTimeOfDay(zone: IANAZone, instant: number): string {
+  const minutes = Math.floor(mod(instant + zoneOffset(zone, instant) * MINUTE_MS, DAY_MS) / MINUTE_MS)
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
+}
+
 /** Year, month (1–12) and day of a day number. UTC getters keep this free of the server's zone. */
 export function civilDate(dayNumber: number): LocalDate {
   const date = new Date(dayNumber * DAY_MS)
