@@ -195,7 +195,9 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof polling !== 'number' || !(polling >= 0.5) || polling > 3600) {
     throw new ConfigurationError('pollingIntervalSeconds', `expected a number from 0.5 to 3600, got ${shown(polling)}.`)
   }
-  const logger = resolveLogger(options.logger)
+  // A scheduler named apart (its own queuePrefix: two in one process) says so in its default logger's tag.
+  const named = typeof options.queuePrefix === 'string' && options.queuePrefix !== DEFAULTS.queuePrefix ? options.queuePrefix : undefined
+  const logger = resolveLogger(options.logger, named)
   const fixedOffset = fixedOffsetNote(timezone)
   if (fixedOffset) logger.warn(`The \`timezone\` option: ${fixedOffset}`)
   // The host's clock, corrected to the database's once started; a clock given is taken as it is.

@@ -20,15 +20,19 @@ export interface Logger {
 
 export const LOG_TAG = 'pg-subscription-scheduler'
 
-export function defaultLogger(): Logger {
-  return createConsola({ fancy: process.stdout.isTTY === true && process.stderr.isTTY === true }).withTag(LOG_TAG)
+/** Consola, tagged `pg-subscription-scheduler`, or `pg-subscription-scheduler:<name>` for a scheduler named apart. */
+export function defaultLogger(name?: string): Logger {
+  return createConsola({ fancy: process.stdout.isTTY === true && process.stderr.isTTY === true }).withTag(name ? `${LOG_TAG}:${name}` : LOG_TAG)
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
-/** The `logger` option: checked and guarded when given, else the default. */
-export function resolveLogger(given: Logger | undefined): Logger {
-  if (given === undefined) return defaultLogger()
+/**
+ * The `logger` option: checked and guarded when given, else the default, whose tag names `name`
+ * when given: two schedulers in one process (a `queuePrefix` each) log apart.
+ */
+export function resolveLogger(given: Logger | undefined, name?: string): Logger {
+  if (given === undefined) return defaultLogger(name)
   for (const level of LEVELS) {
     if (typeof given?.[level] !== 'function') throw new ConfigurationError('logger', `expected an object with a ${level}() method (consola instances work).`)
   }

@@ -27,3 +27,18 @@ log.error('Database connection error: ECONNRESET')`
     '[error] [pg-subscription-scheduler] Database connection error: ECONNRESET',
   ])
 })
+
+test("two schedulers in one process log apart: one named by its own queuePrefix says so in its tag; the default prefix keeps the plain tag", () => {
+  const resolve = JSON.stringify(fileURLToPath(new URL('../../src/config/resolve-options.ts', import.meta.url)))
+  const code = `import { resolveOptions } from ${resolve}
+resolveOptions({ workerUrl: 'http://127.0.0.1:1', queuePrefix: 'sync' }).logger.info('Run r: enqueued 2 subscriptions.')
+resolveOptions({ workerUrl: 'http://127.0.0.1:1' }).logger.info('Run s: enqueued 3 subscriptions.')`
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' }
+  for (const name of ['CI', 'VITEST', 'TEST', 'CONSOLA_LEVEL', 'GITHUB_ACTIONS']) delete env[name]
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env })
+  expect(child.status, child.stderr).toBe(0)
+  expect(`${child.stdout}${child.stderr}`.trim().split('\n')).toEqual([
+    '[info] [pg-subscription-scheduler:sync] Run r: enqueued 2 subscriptions.',
+    '[info] [pg-subscription-scheduler] Run s: enqueued 3 subscriptions.',
+  ])
+})
