@@ -79,7 +79,7 @@ export function nextFireAt(options: Pick<ResolvedOptions, 'cron' | 'timezone'>, 
 /**
  * Rows a sweep at `now` would take: due ones, or ones whose claim expired. Active subscriptions
  * only. Written with the claim's own predicate, so the partial indexes answer it: it runs at
- * every run start and every rescue tick, and must not scan the table.
+ * every run start and every instance's minutely reading of the gauges, and must not scan the table.
  */
 export async function countDue(db: Executor, now: Date, kind: 'due' | 'expired' | 'all'): Promise<number> {
   const kinds = kind === 'all' ? (['due', 'expired'] as const) : [kind]

@@ -7,7 +7,6 @@
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import type { EventBus } from '../observe/events.js'
-import type { Telemetry } from '../observe/telemetry.js'
 import { pruneHistory } from '../records/failures.js'
 import { pruneInstances } from '../records/instances.js'
 import { closeSilentSweeps, finishForgottenRuns } from '../records/runs.js'
@@ -24,10 +23,9 @@ export interface MaintenanceDeps {
   options: ResolvedOptions
   runs: RunStarter
   events: EventBus
-  telemetry: Telemetry
 }
 
-export async function maintain({ pool, options, runs, events, telemetry }: MaintenanceDeps): Promise<void> {
+export async function maintain({ pool, options, runs, events }: MaintenanceDeps): Promise<void> {
   const now = options.clock.now()
   // A backlog longer than a lease: its rows' jobs still wait in pg-boss, and will run.
   const renewed = await renewLiveClaims(pool, now, options.claimLeaseSeconds, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process })
@@ -64,8 +62,6 @@ export async function maintain({ pool, options, runs, events, telemetry }: Maint
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
   announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)
   await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
-  const takenAt = performance.now()
-  telemetry.setDueBacklog(await countDue(pool, now, 'due'), takenAt)
   await pruneHistory(pool, options.historyRetentionDays, now)
   await pruneInstances(pool)
 }

@@ -104,7 +104,7 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
   await boss.work(queues.sweep, { pollingIntervalSeconds: options.pollingIntervalSeconds, includeMetadata: true }, async ([job]) => {
     await runs.scheduledSweep(() => runs.startRun(sweepTrigger(options, job), SCHEDULED_SWEEP))
   })
-  const maintenance = { pool: processor.pool, options, runs, events: processor.events, telemetry: processor.telemetry }
+  const maintenance = { pool: processor.pool, options, runs, events: processor.events }
   const watch = { pool: processor.pool, boss, rescueQueue: queues.rescue, logger: options.logger, silenceSeconds: options.interruptedSweepAfterSeconds }
   // A stopping instance leaves the pass to the others: it may be the one asking for it. A watch
   // it took fails, to be tried again (5 s later, by another): the next tick would not be so soon.

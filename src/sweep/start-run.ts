@@ -172,7 +172,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
         // Then, with a catch-up window, rows behind it (an outage, a pause just ended) move up to it.
         if (takesDue) await skipBehindWindow(now)
-        // The backlog gauge reads what was due as the run began (and again each rescue tick): its
+        // The backlog gauge reads what was due as the run began (and each minute: fleet-metrics.ts): its
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
         if (takesDue) {
