@@ -24,21 +24,34 @@ export interface HeaderRefusals {
   refused(): void
 }
 
+/** Refusals counted in the current minute (a window from the first refusal after the last one ended). */
+function minuteCount(now: () => number) {
+  let windowStart = 0
+  let refusals = 0
+  const current = () => {
+    if (now() - windowStart >= WINDOW_MS) {
+      windowStart = now()
+      refusals = 0
+    }
+  }
+  return {
+    /** Refusals so far this minute, and how long until it ends (ms). */
+    read: () => (current(), { refusals, endsInMs: windowStart + WINDOW_MS - now() }),
+    /** Counts one more; returns how many this minute. */
+    add: () => (current(), ++refusals),
+  }
+}
+
 /**
  * A bearer header `authorize` refused is answered 401 and judged again at the next request, as
  * an API client's are, with no limit; but it is said, or a guesser (or a client left with an old
  * token) would go unseen. Once per power of ten a minute, so that a flood is said, not written out.
  */
 export function createHeaderRefusals(logger: Logger, now: () => number = Date.now): HeaderRefusals {
-  let windowStart = 0
-  let refusals = 0
+  const minute = minuteCount(now)
   return {
     refused() {
-      if (now() - windowStart >= WINDOW_MS) {
-        windowStart = now()
-        refusals = 0
-      }
-      refusals++
+      const refusals = minute.add()
       if (!/^10*$/.test(String(refusals))) return
       logger.warn(
         refusals === 1
@@ -50,22 +63,14 @@ export function createHeaderRefusals(logger: Logger, now: () => number = Date.no
 }
 
 export function createSignInLimit(logger: Logger, now: () => number = Date.now): SignInLimit {
-  let windowStart = 0
-  let refusals = 0
-  const inWindow = () => {
-    if (now() - windowStart >= WINDOW_MS) {
-      windowStart = now()
-      refusals = 0
-    }
-  }
+  const minute = minuteCount(now)
   return {
     blockedForMs() {
-      inWindow()
-      return refusals >= MAX_REFUSALS ? windowStart + WINDOW_MS - now() : null
+      const { refusals, endsInMs } = minute.read()
+      return refusals >= MAX_REFUSALS ? endsInMs : null
     },
     refused() {
-      inWindow()
-      refusals++
+      const refusals = minute.add()
       if (refusals < MAX_REFUSALS) logger.warn(`Admin sign-in refused: the token was not accepted (${refusals} this minute).`)
       else logger.warn(`Admin sign-in refused ${refusals} times this minute: the form answers 429 until the minute is over.`)
     },
