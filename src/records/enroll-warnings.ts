@@ -6,12 +6,11 @@
  */
 import type { ResolvedOptions } from '../config/options.js'
 import { rowRunAt } from '../schedule/row-schedule.js'
-import { emptyWindowWarning } from './first-slot.js'
-import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
+import { writtenScheduleWarnings } from './first-slot.js'
 import type { CheckedEntry } from './enroll-entries.js'
 import { LISTED } from './enroll-entries.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { fixedOffsetWarning, settingsWarnings } from './schedule-settings.js'
+import { fixedOffsetWarning } from './schedule-settings.js'
 import { SWEEP_ADVICE, sweepWaitUnder } from './sweep-wait.js'
 import type { Schedule } from './sweep-wait.js'
 
@@ -32,7 +31,7 @@ export class EnrolmentWarnings {
     const id = entry.subscriptionId
     const zone = row.timezone ?? this.options.timezone
     const zoneWarning = zoneSet ? fixedOffsetWarning(id, entry.settings) : null
-    const warnings = [zoneWarning, ...settingsWarnings(id, entry.settings, zone, now), emptyWindowWarning(this.options, row, now), unknownCadenceWarning(this.options, row)]
+    const warnings = [zoneWarning, ...writtenScheduleWarnings(this.options, entry.settings, row, now)]
     for (const text of warnings) if (text) this.say(text)
     if (this.schedule) this.sweepWait(row, zone, now, this.schedule)
   }

@@ -11,13 +11,12 @@ import { ConfigurationError, NotFoundError } from '../errors.js'
 import { shown } from '../error-text.js'
 import type { SubscriptionStatus } from '../db/names.js'
 import { scheduledRow } from './schedule-control.js'
-import { emptyWindowWarning, spentDays, zoneLeft } from './first-slot.js'
-import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
+import { spentDays, writtenScheduleWarnings, zoneLeft } from './first-slot.js'
 import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings, settingsWarnings } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, hasSettings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { recordHistory } from './history.js'
 import type { NewHistoryEntry } from './history.js'
@@ -97,15 +96,10 @@ async function insertRow(db: Executor, subscriptionId: string): Promise<boolean>
 
 /**
  * What the settings just written may not do as meant, said once they are: slots that wait over an
- * hour for their sweep (sweep-wait.ts), an end already past, an anchor on another local day.
+ * hour for their sweep (sweep-wait.ts), then what every write of a schedule says (writtenScheduleWarnings()).
  */
 async function warnOfSettings(db: Executor, options: ResolvedOptions, settings: ScheduleSettings, row: ScheduleRow, now: Date): Promise<void> {
-  const warnings = [
-    await sweepWaitWarning(db, options, row, row.next_run_at, now),
-    ...settingsWarnings(row.subscription_id, settings, row.timezone ?? options.timezone, now),
-    emptyWindowWarning(options, row, now),
-    unknownCadenceWarning(options, row),
-  ]
+  const warnings = [await sweepWaitWarning(db, options, row, row.next_run_at, now), ...writtenScheduleWarnings(options, settings, row, now)]
   for (const warning of warnings) if (warning) options.logger.warn(warning)
 }
 

@@ -14,6 +14,9 @@ import type { ScheduleOptions } from '../schedule/row-schedule.js'
 import { lastPausedAt, recentSkipsOf, zonesLeftSince } from './history.js'
 import { isHeld, isInFlight } from './row-holds.js'
 import type { ScheduleRow } from './schedule-row.js'
+import { settingsWarnings } from './schedule-settings.js'
+import type { ScheduleSettings } from './schedule-settings.js'
+import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
 
 /**
  * The row with its phase pinned: a row never processed has no anchor yet, and its weekday or day
@@ -217,3 +220,14 @@ export function emptyWindowWarning(options: ScheduleOptions, row: ScheduleRow, n
   )
 }
 
+
+/**
+ * What enroll(), enrollMany() and reschedule() each say of a row whose schedule `settings` just
+ * wrote: an end already past, an anchor on another local day, a window with no slot, a frequency
+ * that names no cadence. The slots that wait long for their sweep are said apart (sweep-wait.ts).
+ */
+export function writtenScheduleWarnings(options: ResolvedOptions, settings: ScheduleSettings, row: ScheduleRow, now: Date): string[] {
+  const zone = row.timezone ?? options.timezone
+  const warnings = [...settingsWarnings(row.subscription_id, settings, zone, now), emptyWindowWarning(options, row, now), unknownCadenceWarning(options, row)]
+  return warnings.filter((warning): warning is string => warning !== null)
+}

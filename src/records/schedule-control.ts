@@ -4,7 +4,7 @@
  * never claims it halfway through, and keeps a line in the subscription's history.
  */
 import type { Pool } from 'pg'
-import { refusedFrequency, unknownCadenceWarning } from '../schedule/unknown-frequency.js'
+import { refusedFrequency } from '../schedule/unknown-frequency.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
@@ -13,14 +13,14 @@ import { shown } from '../error-text.js'
 import { nextSlot, slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
-import { emptyWindowWarning, firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, zoneLeft, zoneMove } from './first-slot.js'
+import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, writtenScheduleWarnings, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
 import { jobQueueOf } from '../runtime/boss.js'
-import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning, settingsWarnings } from './schedule-settings.js'
+import { applySettings, checkSettings, checkWindow, describeSettings, fixedOffsetWarning } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 
 /** What `skipNext()` did: the slot it skipped (null when none was ahead), and the next one now (null when none is ahead). */
@@ -63,14 +63,12 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     const detail = (describeSettings(settings, row) || 'next slot recomputed') + (behind ? `; ${behind}` : '') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
-    return { nextRunAt: written.next_run_at, late, zone: written.timezone ?? options.timezone, empty: emptyWindowWarning(options, written, now), cadence: unknownCadenceWarning(options, written), behind }
+    return { nextRunAt: written.next_run_at, late, warnings: writtenScheduleWarnings(options, settings, written, now), behind }
   })
   const zoneWarning = fixedOffsetWarning(subscriptionId, settings)
   if (zoneWarning) options.logger.warn(zoneWarning)
-  for (const warning of settingsWarnings(subscriptionId, settings, result.zone, options.clock.now())) options.logger.warn(warning)
   if (result.late) options.logger.warn(result.late)
-  if (result.empty) options.logger.warn(result.empty)
-  if (result.cadence) options.logger.warn(result.cadence)
+  for (const warning of result.warnings) options.logger.warn(warning)
   if (result.behind) {
     options.logger.warn(`reschedule() of ${subscriptionId}: ${result.behind} (a reschedule goes on from now). retryFailed() calls a failed slot before a reschedule; backfill() calls past slots after one.`)
   }
