@@ -24,13 +24,19 @@ async function nextRunOf(id: string): Promise<Date | null> {
   return rows[0]!.next_run_at
 }
 
+/** A started scheduler on a manual clock at NOW, its fake worker, and one new subscription of `frequency`. */
+async function startedWith(frequency: string) {
+  const clock = createManualClock(NOW)
+  const worker = createFakeWorkerClient()
+  const scheduler = harness.scheduler({ workerClient: worker, clock })
+  await scheduler.start()
+  const [id] = await hostSubscriptions(1, frequency)
+  return { clock, worker, scheduler, id }
+}
+
 describe('enroll() with nextRunAt', () => {
   test('the first call is at the instant given, and the cadence goes on from its date, at the time of day, in the zone', async () => {
-    const clock = createManualClock(NOW)
-    const worker = createFakeWorkerClient()
-    const scheduler = harness.scheduler({ workerClient: worker, clock })
-    await scheduler.start()
-    const [id] = await hostSubscriptions(1, 'monthly')
+    const { clock, worker, scheduler, id } = await startedWith('monthly')
     // Billed on the 20th, at 14:23 in New York, by the scheduler it comes from.
     const nextRunAt = new Date('2026-03-20T18:23:00.000Z')
 
@@ -60,11 +66,7 @@ describe('enroll() with nextRunAt', () => {
   })
 
   test('one already past is called at the next sweep, for that slot', async () => {
-    const clock = createManualClock(NOW)
-    const worker = createFakeWorkerClient()
-    const scheduler = harness.scheduler({ workerClient: worker, clock })
-    await scheduler.start()
-    const [id] = await hostSubscriptions(1, 'weekly')
+    const { worker, scheduler, id } = await startedWith('weekly')
     const nextRunAt = new Date('2026-03-02T09:00:00.000Z') // a Monday, two days ago
 
     await scheduler.enroll(id!, { nextRunAt })
@@ -75,11 +77,7 @@ describe('enroll() with nextRunAt', () => {
   })
 
   test('a nextRunAt inside a window whose end has passed is still called, once, and the subscription ends after it', async () => {
-    const clock = createManualClock(NOW)
-    const worker = createFakeWorkerClient()
-    const scheduler = harness.scheduler({ workerClient: worker, clock })
-    await scheduler.start()
-    const [id] = await hostSubscriptions(1, 'daily')
+    const { worker, scheduler, id } = await startedWith('daily')
     // Cancelled as of yesterday, its last billing (the day before) still owed.
     const nextRunAt = new Date('2026-03-02T09:00:00.000Z')
 
@@ -91,10 +89,7 @@ describe('enroll() with nextRunAt', () => {
   })
 
   test('enrolling again with the same nextRunAt changes nothing; once called, nextRunAt is refused, naming what moves its slots', async () => {
-    const clock = createManualClock(NOW)
-    const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient(), clock })
-    await scheduler.start()
-    const [id] = await hostSubscriptions(1, 'daily')
+    const { scheduler, id } = await startedWith('daily')
     const nextRunAt = new Date('2026-03-04T09:00:00.000Z')
     await scheduler.enroll(id!, { nextRunAt })
     const before = await harness.db.pool.query(`SELECT updated_at FROM subscription_processing WHERE subscription_id = $1`, [id])
