@@ -9,6 +9,7 @@
  * in the instances table (presence.ts), which is written every few seconds and says it is back.
  */
 import { describeError } from './describe-error.js'
+import { oneLine } from '../printable.js'
 import type { Logger } from './logger.js'
 
 export interface OutageWatch {
@@ -34,6 +35,16 @@ export function outageOf(owner: Owner): OutageWatch {
   return watch
 }
 
+/**
+ * The error's message, as pg-boss's own log lines quote it: pg-boss reports a lost connection as a
+ * plain object that copies the error's fields (its stack too), which describeError() would write
+ * out whole.
+ */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? oneLine(message) : describeError(error)
+}
+
 function createOutageWatch({ logger, clock }: Owner): OutageWatch {
   let since: Date | null = null
   return {
@@ -41,7 +52,7 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
       if (since !== null) return
       since = clock.now()
       logger.error(
-        `The database is out of reach (${describeError(error)}). This instance's sweeps and calls wait for it; ` +
+        `The database is out of reach (${messageOf(error)}). This instance's sweeps and calls wait for it; ` +
           'outcomes of calls already answered are held and recorded once it answers, and pg-boss retries on its own. ' +
           'Its return is said too.',
       )

@@ -25,3 +25,12 @@ test("a database out of reach: pg-boss's errors are warnings, at most a minute's
   expect(warnings[0]).toBe('pg-boss: connect ECONNREFUSED 127.0.0.1:5432 (Queue: subscription-scheduler.process, Worker: 1)')
   expect(warnings.at(-1)).toMatch(/^20 pg-boss errors of a database out of reach logged this minute: until 2026-03-02T09:01:00\.000Z further ones are counted, not logged/)
 })
+
+test("pg-boss's report of a lost connection, a plain object copying the error's fields, is quoted by its message in the outage line: no field dump, no stack", () => {
+  const logger = captureLogger()
+  const boss = new EventEmitter()
+  forwardBossEvents(boss as never, { logger, clock: createManualClock(new Date('2026-03-02T09:00:00Z')) })
+  const message = 'read ECONNRESET (Queue: subscription-scheduler.sweep, Worker: 1)'
+  boss.emit('error', { errno: -104, code: 'ECONNRESET', syscall: 'read', message, stack: `Error: ${message}\n    at TCP.onStreamRead (node:internal/stream_base_commons:216:20)` })
+  expect(logger.messages('error')).toEqual([expect.stringMatching(/^The database is out of reach \(read ECONNRESET \(Queue: subscription-scheduler\.sweep, Worker: 1\)\)\. This instance's sweeps/)])
+})
