@@ -158,8 +158,7 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
           const giveBack = (error: unknown) => logger.warn(`Returning call permits failed (${(error as Error).message}); they expire on their own.`)
           const wave = queue.slice(next, next + grant.count).map(async (item, i) => {
             try {
-              const delayMs = grant.delaysMs[i] ?? 0
-              if (delayMs > 0) await sleep(delayMs, signal)
+              await grant.waitTurn(i, signal)
               await begin(item)
             } finally {
               local.give()
