@@ -1,4 +1,4 @@
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, expect, test, vi } from 'vitest'
 import type { Pool } from 'pg'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
@@ -38,6 +38,7 @@ afterEach(async () => {
   scheduler = undefined
   globalThis.Date = RealDate
   hostSkewMs = 0
+  vi.useRealTimers()
 })
 
 function skewHostClock(skewMs: number): void {
@@ -89,6 +90,18 @@ test('a host clock 90 s ahead of the database calls no slot before its time, and
   expect(warned[0]).toMatch(/This host's clock is (89|9\d)\.\d s ahead of the database server's\. The scheduler goes by the database's time/)
   // pg-boss's own line ("will not break scheduling") is not repeated beside it.
   expect(logger.messages('warn').filter((m) => /clock skew/i.test(m))).toEqual([])
+})
+
+test("a test runner's fake Date is named as such, with the scheduler's own clock as the way to move its time, not blamed on the host's time sync", async () => {
+  // A trial's test faked only Date, as a warning suggested, and read "fix the host's time sync (NTP)".
+  db = await createTestDatabase()
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date(RealDate.now() + 30 * 86_400_000) })
+  const logger = captureLogger()
+  scheduler = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger, migrate: false })
+  await scheduler.start()
+  const warned = logger.messages('warn').filter((m) => m.includes('database server'))
+  expect(warned).toEqual([expect.stringMatching(/^This process's Date is a test runner's fake .*, 25\d{5}\.\d s ahead of the database server's clock\. .*createManualClock\(\) \(the `clock` option\)/)])
+  expect(warned[0]).not.toMatch(/NTP/)
 })
 
 test('a host clock 90 s behind the database calls a slot that is due, not a minute and a half late', async () => {

@@ -63,8 +63,18 @@ export function fakedTimersWarning(): string | null {
   return (
     "This process's setTimeout is a test runner's fake (vi.useFakeTimers()): pg-boss's polls and the scheduler's waits fire only " +
     'when the test advances them, so a run may never finish. Move the scheduler\'s time with createManualClock() (the `clock` option) ' +
-    "instead, or fake only Date: vi.useFakeTimers({ toFake: ['Date'] })."
+    "instead. Faking only Date (vi.useFakeTimers({ toFake: ['Date'] })) keeps the timers real, but does not move the scheduler's " +
+    "time either: it goes by the database server's clock."
   )
+}
+
+/**
+ * Whether this process's Date is a test runner's fake (`vi.useFakeTimers({ toFake: ['Date'] })`,
+ * Jest's modern timers: both mark it with its `clock`). The scheduler's default clock goes by the
+ * database server's, so such a fake reads as a host clock far off, not as the scheduler's time.
+ */
+export function isFakedDate(): boolean {
+  return (Date as unknown as { clock?: unknown }).clock !== undefined
 }
 
 /** How often a {@link everyOnClock} loop reads the clock: a check itself runs far less often. */

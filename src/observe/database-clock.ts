@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { Pool } from 'pg'
+import { isFakedDate } from './clock.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
 
@@ -120,9 +121,13 @@ async function read(pool: Pool, correction: Correction, logger: Logger): Promise
   const next = Math.abs(skewMs) >= CORRECT_FROM_MS ? Math.round(skewMs) : 0
   if (next !== 0 && (correction.warnedMs === null || Math.abs(next - correction.warnedMs) >= CORRECT_FROM_MS)) {
     logger.warn(
-      `This host's clock is ${describeSkew(next)} the database server's. The scheduler goes by the database's time (which ` +
-        "subscriptions are due, leases, run times), and checks again every minute; fix the host's time sync (NTP), as other " +
-        'software on it may not correct it.',
+      isFakedDate()
+        ? `This process's Date is a test runner's fake (vi.useFakeTimers({ toFake: ['Date'] })), ${describeSkew(next)} the database ` +
+            "server's clock. The scheduler goes by the database's time, so the fake does not move it: give the scheduler " +
+            'createManualClock() (the `clock` option) to move its time.'
+        : `This host's clock is ${describeSkew(next)} the database server's. The scheduler goes by the database's time (which ` +
+            "subscriptions are due, leases, run times), and checks again every minute; fix the host's time sync (NTP), as other " +
+            'software on it may not correct it.',
     )
     correction.warnedMs = next
   } else if (next === 0 && correction.warnedMs !== null) {

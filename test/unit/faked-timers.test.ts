@@ -13,6 +13,8 @@ test("faked timers are named, with the scheduler's own clock as the way out; rea
   expect(fakedTimersWarning()).toBeNull()
   vi.useFakeTimers()
   expect(fakedTimersWarning()).toMatch(/^This process's setTimeout is a test runner's fake \(vi\.useFakeTimers\(\)\).*createManualClock\(\).*toFake: \['Date'\]/)
+  // Faking only Date is no way to move the scheduler's time: it goes by the database's clock.
+  expect(fakedTimersWarning()).toMatch(/Faking only Date .* does not move the scheduler's time either: it goes by the database server's clock\.$/)
   vi.useRealTimers()
   vi.useFakeTimers({ toFake: ['Date'] })
   expect(fakedTimersWarning()).toBeNull()
