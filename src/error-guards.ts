@@ -37,3 +37,13 @@ export function isPermanentError(error: unknown): boolean {
 export function isRetryableError(error: unknown): error is RetryableError {
   return error instanceof RetryableError || hasCode(error, 'RETRYABLE')
 }
+
+/**
+ * How long the worker asked to wait before a retry: a {@link RetryableError}'s `retryAfterMs`, or
+ * that of any error flagged with one (as `permanent: true` flags any error), when it is a number
+ * of milliseconds, 0 or more.
+ */
+export function retryAfterMsOf(error: unknown): number | undefined {
+  const asked = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined
+  return typeof asked === 'number' && Number.isFinite(asked) && asked >= 0 ? asked : undefined
+}

@@ -126,10 +126,15 @@ export class RetryableError extends SchedulerError {
   declare readonly retryAfterMs: number | undefined
 
   constructor(message: string, options?: { cause?: unknown; status?: number | undefined; retryAfterMs?: number | undefined }) {
+    const retryAfterMs = options?.retryAfterMs
+    // A wait that is no number of milliseconds would be logged as "asked NaN s", and ignored.
+    if (retryAfterMs !== undefined && !(typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)) {
+      throw new RangeError(`RetryableError: retryAfterMs must be a number of milliseconds, 0 or more, got ${String(retryAfterMs)}; leave it out to wait the retry backoff.`)
+    }
     super('RETRYABLE', message, options)
     this.name = 'RetryableError'
     this.status = options?.status
-    this.retryAfterMs = options?.retryAfterMs
+    this.retryAfterMs = retryAfterMs
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { RetryableError } from '../errors.js'
 import { startDeadline } from '../deadline.js'
+import { describeError } from '../observe/describe-error.js'
 import type { Deadline } from '../deadline.js'
 import type { PageRow } from '../settle/outcome.js'
 import type { ProcessorContext } from './context.js'
@@ -78,7 +79,9 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
           return reject(error)
         }
         Promise.resolve(answer).then(
-          (result) => (settled(), resolve(result)),
+          // An Error returned is one the client meant to throw (`return new PermanentError(…)`):
+          // recorded as a success, its message was lost and the subscription never retried.
+          (result) => (settled(), result instanceof Error ? reject(returnedError(ctx, result)) : resolve(result)),
           (error: unknown) => (settled(), reject(error)),
         )
       })
@@ -88,6 +91,21 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
       expired.removeEventListener('abort', onExpiry)
     },
   }
+}
+
+/** The clients already told that they return errors instead of throwing them: once each. */
+const toldOfReturnedErrors = new WeakSet<object>()
+
+/** A client's returned Error, to fail its call with as if thrown; said once per client. */
+function returnedError(ctx: ProcessorContext, error: Error): Error {
+  if (!toldOfReturnedErrors.has(ctx.workerClient)) {
+    toldOfReturnedErrors.add(ctx.workerClient)
+    ctx.options.logger.warn(
+      `The worker client's process() resolved with an error (${describeError(error)}) instead of throwing it: ` +
+        'the call fails with it, as if thrown. Throw it (or return a rejected promise) to fail a call.',
+    )
+  }
+  return error
 }
 
 /** One call outside a page job (a backfill step): a scope of its own. */

@@ -4,7 +4,7 @@
  * call cut short that is nobody's failure.
  */
 import type { ResolvedOptions } from '../config/options.js'
-import { isPermanentError, isRetryableError } from '../error-guards.js'
+import { isPermanentError, isRetryableError, retryAfterMsOf } from '../error-guards.js'
 import { boundResponse } from '../db/storable.js'
 import { isLastAttempt } from '../settle/outcome.js'
 import type { Cancelled, Failure, PageRow, Success } from '../settle/outcome.js'
@@ -73,7 +73,7 @@ export function failedCall(options: ResolvedOptions, call: Call, error: unknown,
   const cancelled = cut.cancelled && !permanent
   const final = !cancelled && (permanent || isLastAttempt(options.retry, attempt))
   const status = isRetryableError(error) || (error as { status?: unknown })?.status !== undefined ? ((error as { status?: number | undefined }).status ?? null) : null
-  const retryAfterMs = isRetryableError(error) ? error.retryAfterMs : undefined
+  const retryAfterMs = retryAfterMsOf(error)
   return {
     kind: 'failure',
     jobId,
