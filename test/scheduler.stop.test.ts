@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { ConfigurationError, NotStartedError, PermanentError } from '../src/index.js'
-import type { SchedulerEvents } from '../src/index.js'
+import type { SchedulerEvents, WorkerClient } from '../src/index.js'
 import { LINES_PER_MINUTE } from '../src/observe/limited-log.js'
 import { createFakeWorkerClient } from '../src/testing.js'
 import { useSchedulerHarness } from './support/schedulers.js'
@@ -126,6 +126,35 @@ describe('stop', () => {
       expect(calls).toHaveLength(1)
       expect(calls[0]!.scheduledFor).toBe(afterStop.find((r) => r.sid === row.sid)!.scheduled_for.toISOString())
     }
+  })
+
+  test('stop() says how many ended calls a worker client that ignores its signal still works on', async () => {
+    // A trial's in-process client went on charging after stop() had resolved, and its host exited.
+    let release = () => {}
+    const answered = new Promise<void>((resolve) => (release = resolve))
+    let called = 0
+    const deaf: WorkerClient = {
+      async process() {
+        called += 1
+        await answered
+        return { ok: true }
+      },
+    }
+    const s = scheduler({ workerClient: deaf, retry: { limit: 0 }, queuePrefix: 'stop-deaf' })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 1 })
+    await s.runNow({ wait: false })
+    await expect.poll(() => called, { timeout: 10_000 }).toBe(1)
+    const said = harness.logger.entries.length
+    await s.stop({ timeoutMs: 300 })
+    release()
+    const last = harness.logger.entries.slice(said).filter((e) => e.message.startsWith('Stopped'))
+    expect(last).toEqual([{
+      level: 'info',
+      message: expect.stringMatching(
+        /^Stopped in \d+\.\d s: 1 call cut short at timeoutMs \(300 ms\) went back to the queue, recorded as retries\. The worker client has not answered 1 call that ended \(timed out or cut short\): it ignores their signal, so that work may go on until this process exits/,
+      ),
+    }])
   })
 
   test('a call cancelled by stop() goes back to the queue at once, not after the backoff of a failure', async () => {

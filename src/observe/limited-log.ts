@@ -112,6 +112,11 @@ export const UNKNOWN_FREQUENCIES: LimitedKind = {
   where: "each runs daily until its frequency is a built-in name or one of the `frequencies` option's",
 }
 
+export const ANSWERS_AFTER_THE_END: LimitedKind = {
+  what: 'answers that came after their call had ended',
+  where: "a worker client that ignores its `signal` goes on working after its call ends: honour it",
+}
+
 export const UNREACHABLE_DATABASE: LimitedKind = {
   what: "pg-boss errors of a database out of reach",
   where: 'pg-boss retries by itself, and the scheduler logs its own retries apart',

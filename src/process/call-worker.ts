@@ -6,6 +6,7 @@
 import { RetryableError } from '../errors.js'
 import { startDeadline } from '../deadline.js'
 import { describeError } from '../observe/describe-error.js'
+import { ANSWERS_AFTER_THE_END, limitedLogOf } from '../observe/limited-log.js'
 import type { Deadline } from '../deadline.js'
 import type { PageRow } from '../settle/outcome.js'
 import type { ProcessorContext } from './context.js'
@@ -21,6 +22,8 @@ export interface CallScope {
 }
 
 const STOPPING = 'cancelled because the scheduler is stopping'
+/** An answer this long after its call ended shows a client that went on working. */
+const HONOURED_WITHIN_MS = 1_000
 const EXPIRED = 'cancelled because its job expired'
 
 /**
@@ -53,6 +56,8 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
         // and .timeout() keep both alive for the whole timeout after each call (bench/RESULTS.md).
         const controller = new AbortController()
         let deadline: Deadline | undefined
+        // Why and when the call was ended while the client still worked on it.
+        let ended: { why: string; at: number } | undefined
         const settled = () => {
           deadline?.clear()
           inFlight.delete(end)
@@ -62,6 +67,10 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
           if (controller.signal.aborted) return
           const error = new RetryableError(`Worker call for subscription ${row.subscription_id} ${why}.`)
           controller.abort(error)
+          if (inFlight.has(end)) {
+            ended = { why, at: Date.now() }
+            ctx.unanswered.calls += 1
+          }
           settled()
           reject(error)
         }
@@ -81,8 +90,17 @@ export function openCallScope(ctx: ProcessorContext, expired: AbortSignal): Call
         Promise.resolve(answer).then(
           // An Error returned is one the client meant to throw (`return new PermanentError(…)`):
           // recorded as a success, its message was lost and the subscription never retried.
-          (result) => (settled(), result instanceof Error ? reject(returnedError(ctx, result)) : resolve(result)),
-          (error: unknown) => (settled(), reject(error)),
+          (result) => {
+            if (ended) return answerAfterTheEnd(ctx, request, ended, result instanceof Error ? result : null)
+            settled()
+            if (result instanceof Error) reject(returnedError(ctx, result))
+            else resolve(result)
+          },
+          (error: unknown) => {
+            if (ended) return answerAfterTheEnd(ctx, request, ended, error ?? new Error(String(error)))
+            settled()
+            reject(error)
+          },
         )
       })
     },
@@ -106,6 +124,26 @@ function returnedError(ctx: ProcessorContext, error: Error): Error {
     )
   }
   return error
+}
+
+/**
+ * Says that a client answered a call already ended (timed out, its job expired, or the scheduler
+ * stopping): its answer, the worker's work perhaps done, is not what its row records. A trial's
+ * in-process client charged a card three times under one key, each attempt timed out while it
+ * went on, and nothing said so.
+ */
+function answerAfterTheEnd(ctx: ProcessorContext, request: ProcessRequest, ended: { why: string; at: number }, error: unknown): void {
+  ctx.unanswered.calls -= 1
+  const afterMs = Date.now() - ended.at
+  // A client that honours its signal answers at once, most often with the abort's error.
+  if (afterMs < HONOURED_WITHIN_MS) return
+  const after = (afterMs / 1000).toFixed(1)
+  const outcome = error === null ? 'succeeded' : `failed (${describeError(error)})`
+  limitedLogOf(ctx.options, ANSWERS_AFTER_THE_END).warn(
+    `The worker client answered subscription ${request.subscriptionId}'s call (attempt ${request.attempt}, key ${request.idempotencyKey}) ` +
+      `${after} s after it had ended (${ended.why}): it ${outcome}, but its row records the call's end. The client ignores its ` +
+      '`signal` and goes on working after a call ends: honour it, and dedupe on the idempotency key.',
+  )
 }
 
 /** One call outside a page job (a backfill step): a scope of its own. */

@@ -36,6 +36,11 @@ export interface ProcessorContext {
   inHand: Set<Promise<unknown>>
   /** Jobs that gave up when the stop did, with what kept them from recording: `stop()` says so once. */
   givenUp: { jobs: number; subscriptions: number; reason: string | null }
+  /**
+   * Calls ended (timed out, expired, cancelled) whose client has not answered yet: one that ignores
+   * its signal goes on working after them, and `stop()` says how many it leaves so.
+   */
+  unanswered: { calls: number }
   /** Where every worker call of this instance waits its turn. */
   gate: CallGate
   /** Holds calls back while the worker service seems down (`circuitBreaker`); null without one. */

@@ -162,7 +162,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const gate = createCallGate(options.concurrency, global, logger)
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
-      haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, gate,
+      haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate,
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
@@ -255,7 +255,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         stopped.abort()
       }
       flushLimitedLogs(logger)
-      logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs))
+      logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs, processor.unanswered.calls))
     },
   }
 }

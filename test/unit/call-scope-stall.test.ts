@@ -19,6 +19,7 @@ function scope(url: string, workerTimeoutMs: number) {
     options: { workerTimeoutMs },
     cancelSignal: new AbortController().signal,
     workerClient: createHttpWorkerClient({ baseUrl: url, timeoutMs: 60_000 }),
+    unanswered: { calls: 0 },
   } as unknown as ProcessorContext
   return openCallScope(ctx, new AbortController().signal)
 }

@@ -21,7 +21,7 @@ test('an Error a client returns instead of throwing fails the call as if thrown 
   const logger = captureLogger()
   let answer: unknown = new PermanentError('no card on file')
   const workerClient: WorkerClient = { process: async () => answer }
-  const ctx = { options: { workerTimeoutMs: 5_000, logger }, cancelSignal: new AbortController().signal, workerClient } as unknown as ProcessorContext
+  const ctx = { options: { workerTimeoutMs: 5_000, logger }, cancelSignal: new AbortController().signal, workerClient, unanswered: { calls: 0 } } as unknown as ProcessorContext
   const scope = openCallScope(ctx, new AbortController().signal)
   const refused = await scope.call(row(1), 'user-1', 1).catch((error: unknown) => error)
   expect(refused).toBeInstanceOf(PermanentError)
@@ -55,4 +55,32 @@ test.each([Number.NaN, -5, Number.POSITIVE_INFINITY, '3000'])('RetryableError re
   )
   expect(new RetryableError('busy', { retryAfterMs: 0 }).retryAfterMs).toBe(0)
   expect(new RetryableError('busy', { retryAfterMs: undefined }).retryAfterMs).toBeUndefined()
+})
+
+test('a client that ignores its signal and answers after its call timed out is said to, with what it answered; one that honours it is not', async () => {
+  const logger = captureLogger()
+  const clock = createManualClock('2026-03-20T12:00:00Z')
+  const answered: string[] = []
+  const workerClient: WorkerClient = {
+    async process(request, { signal }) {
+      if (request.subscriptionId === 'sub-1') {
+        // Charges all the same: the signal is ignored.
+        await new Promise((resolve) => setTimeout(resolve, 1_200))
+        answered.push(request.subscriptionId)
+        return { charged: true }
+      }
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+    },
+  }
+  const ctx = { options: { workerTimeoutMs: 50, logger, clock }, cancelSignal: new AbortController().signal, workerClient, unanswered: { calls: 0 } } as unknown as ProcessorContext
+  const scope = openCallScope(ctx, new AbortController().signal)
+  await expect(scope.call(row(1), 'user-1', 1)).rejects.toThrow('timed out after 50 ms')
+  await expect(scope.call(row(2), 'user-2', 1)).rejects.toThrow('timed out after 50 ms')
+  await expect.poll(() => answered, { timeout: 5_000 }).toEqual(['sub-1'])
+  await expect.poll(() => logger.messages('warn'), { timeout: 5_000 }).toEqual([
+    expect.stringMatching(
+      /^The worker client answered subscription sub-1's call \(attempt 1, key sub-1:2026-03-20T09:00:00\.000Z\) 1\.\d s after it had ended \(timed out after 50 ms .*\): it succeeded, but its row records the call's end\. The client ignores its `signal`/,
+    ),
+  ])
+  scope.close()
 })
