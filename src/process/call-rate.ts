@@ -125,7 +125,7 @@ export async function waitForStart(startAt: number, rate: RateClock, signal: Abo
   let at = startAt
   for (let retimes = 0; !signal.aborted; retimes += 1) {
     // Timers run on the event loop's clock, which may end a wait a millisecond early.
-    while (Date.now() < at && !signal.aborted) await sleep(at - Date.now(), signal)
+    for (let leftMs = at - Date.now(); leftMs > 0 && !signal.aborted; leftMs = at - Date.now()) await sleep(leftMs, signal)
     if (retimes >= RETIMES || Date.now() - at <= LATE_MS) return
     ;[at] = (await rate.reserve(1, signal)) as [number]
   }
