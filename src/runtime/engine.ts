@@ -35,6 +35,7 @@ import { shareSettings } from './shared-settings.js'
 import { watchSettings } from './settings-watch.js'
 import type { SettingsWatch } from './settings-watch.js'
 import { startPresence } from './presence.js'
+import { warnOtherSchedulers } from './other-installations.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
 import { reportGivenUp, stoppedLine, stoppingLine } from './stop-report.js'
@@ -183,6 +184,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = await startPresence(pool, options, processor, pkg.version)
+    await warnOtherSchedulers(pool, options.queuePrefix, options.bossSchema, logger)
     fleetMetrics = startFleetMetrics(pool, options, events, telemetry)
   } catch (error) {
     scheduleWatch.stop()
