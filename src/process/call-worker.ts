@@ -22,9 +22,9 @@ export interface CallScope {
 }
 
 const STOPPING = 'cancelled because the scheduler is stopping'
+const EXPIRED = 'cancelled because its job expired'
 /** An answer this long after its call ended shows a client that went on working. */
 const HONOURED_WITHIN_MS = 1_000
-const EXPIRED = 'cancelled because its job expired'
 
 /**
  * Opens the calls of a job: `stop()` and the job's expiry (`expired`) end every call in flight
