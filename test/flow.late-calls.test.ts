@@ -5,12 +5,10 @@
  */
 import { beforeEach, expect, test } from 'vitest'
 import type { ProcessRequest, WorkerClient } from '../src/index.js'
-import { configureLimits } from '../src/process/configure-limits.js'
-import { createGlobalLimits } from '../src/process/global-limits.js'
 import type { Grant } from '../src/process/global-limits.js'
-import { captureLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { heldRateClock } from './support/held-rate-clock.js'
 import { instancesStoppedAfterEach, waitingForLocks } from './support/reliability-support.js'
 import { seedSubscriptions } from './support/seed.js'
 
@@ -38,18 +36,12 @@ async function turns(grant: Grant): Promise<number[]> {
 }
 
 test('a reservation that waited for the rate clock reserves from when it got it, not from when it asked', async () => {
-  const limits = { maxConcurrentCalls: null, maxCallsPerSecond: 4 }
-  await configureLimits(db.pool, 'waited-clock', limits)
-  const global = createGlobalLimits(db.pool, { scope: 'waited-clock', limits, holdSeconds: 60, logger: captureLogger() })!
-  const holder = await db.pool.connect()
-  await holder.query('BEGIN')
-  await holder.query(`SELECT 1 FROM subscription_scheduler.call_rates WHERE scope = 'waited-clock' FOR UPDATE`)
+  const { global, release } = await heldRateClock(db.pool, 'waited-clock', 4)
   const first = global.acquire(4, new AbortController().signal)
   await waitingForLocks(db.pool, 1, 'the reservation waiting for the clock')
   // Long enough that times reserved from when it asked would be half gone by its answer.
   await new Promise((resolve) => setTimeout(resolve, 600))
-  await holder.query('COMMIT')
-  holder.release()
+  await release()
   const firstTurns = turns(await first)
   // The next wave, reserved once the first has its times: it follows them, a second's worth on.
   const nextTurns = turns(await global.acquire(4, new AbortController().signal))

@@ -14,6 +14,7 @@ import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { instancesStoppedAfterEach, pollUntil, waitingForLocks } from './support/reliability-support.js'
 import type { Instance } from './support/reliability-support.js'
+import { heldRateClock } from './support/held-rate-clock.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
 let db: TestDatabase
@@ -227,19 +228,13 @@ test.each([
 })
 
 test('first reservations racing on a fresh rate clock all get their times, none an error', async () => {
-  const limits = { maxConcurrentCalls: null, maxCallsPerSecond: 4 }
-  await configureLimits(db.pool, 'fresh-clock', limits)
-  const global = createGlobalLimits(db.pool, { scope: 'fresh-clock', limits, holdSeconds: 60, logger: captureLogger() })!
   // The clock row held, so that all three reservations start (and take their snapshots) before
   // any of them moves it: each asks for a second's worth, and the last finds the clock past the
   // horizon, which its snapshot still shows at -infinity.
-  const holder = await db.pool.connect()
-  await holder.query('BEGIN')
-  await holder.query(`SELECT 1 FROM subscription_scheduler.call_rates WHERE scope = 'fresh-clock' FOR UPDATE`)
+  const { global, release } = await heldRateClock(db.pool, 'fresh-clock', 4)
   const grants = Promise.all(Array.from({ length: 3 }, () => global.acquire(4, new AbortController().signal)))
   await waitingForLocks(db.pool, 3, 'three reservations waiting for the clock')
-  await holder.query('COMMIT')
-  holder.release()
+  await release()
   expect((await grants).map((g) => g.count)).toEqual([4, 4, 4])
 })
 
