@@ -10,6 +10,7 @@ import type { Logger } from '../observe/logger.js'
 import { outageOf } from '../observe/outage.js'
 import { isTransientDbError } from '../db/transient.js'
 import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
+import { describeError } from '../observe/describe-error.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { listen } from './listener.js'
 import type { JobQueue } from '../sweep/live-claims.js'
@@ -69,6 +70,22 @@ export function createBoss(pool: Pool, options: ResolvedOptions): PgBoss {
   })
   forwardBossEvents(boss, options)
   return boss
+}
+
+/**
+ * One monitor pass over the scheduler's queues as the instance starts, not a supervise interval
+ * later: jobs whose instance died (their heartbeat lapsed) go back to the queue at once, for this
+ * instance and the others. A process that lives less than an interval (a triggered one-shot run,
+ * a replica that crash-loops) never reached pg-boss's first pass, and a trial's killed one-shot
+ * left its jobs active, and its 184 subscriptions uncalled, through every short run after it.
+ * In the background: `start()` does not wait for it, and pg-boss's `stop()` does.
+ */
+export function superviseAtStart(boss: PgBoss, queues: QueueNames, logger: Logger): void {
+  void (async () => {
+    for (const name of [queues.process, queues.sweep]) await boss.supervise(name, { reindex: false })
+  })().catch((error: unknown) => {
+    logger.warn(`Looking for jobs left by stopped instances failed (${describeError(error)}); pg-boss's own pass looks again within ${MONITOR_SECONDS} s.`)
+  })
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { Pool } from 'pg'
-import { createBoss, ensureQueues } from './boss.js'
+import { createBoss, ensureQueues, superviseAtStart } from './boss.js'
 import { installBossSchema, startBoss } from './boss-install.js'
 import { assertNoSharedUpgrade, describeUpgrade } from './shared-boss-schema.js'
 import { createBreaker } from '../process/breaker.js'
@@ -181,6 +181,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     }
     const settingsInForce = await shareSettings(pool, options)
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
+    superviseAtStart(boss, queues, logger)
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = await startPresence(pool, options, processor, pkg.version)
