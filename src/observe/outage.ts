@@ -45,23 +45,60 @@ function messageOf(error: unknown): string {
   return typeof message === 'string' ? oneLine(message) : describeError(error)
 }
 
+/**
+ * What kept this instance from the database, as its lines name it: the server out of reach, the
+ * server's connection slots full (SQLSTATE 53300: it is up, its `max_connections` is spent), or
+ * the pool's own wait for a connection timed out (`connectionTimeoutMillis`). A trial with a
+ * full server read "out of reach" at error level while the database answered everyone else.
+ */
+type Cause = 'unreachable' | 'full' | 'pool'
+
+function causeOf(error: unknown): Cause {
+  const code = (error as { code?: unknown } | null)?.code
+  const message = messageOf(error)
+  if (code === '53300' || /remaining connection slots are reserved|too many clients/i.test(message)) return 'full'
+  if (/timeout exceeded when trying to connect/i.test(message)) return 'pool'
+  return 'unreachable'
+}
+
+const HELD =
+  "This instance's sweeps and calls wait for it; outcomes of calls already answered are held and recorded once it answers, " +
+  'and pg-boss retries on its own.'
+
+function outageLine(cause: Cause, message: string): string {
+  switch (cause) {
+    case 'full':
+      return `The database server refuses this instance more connections (${message}): its max_connections is spent, by every ` +
+        `client together. ${HELD} Lower the pools' max (the scheduler needs few: see "Connection budget" in docs/scaling.md) ` +
+        'or raise max_connections. Its end is said too.'
+    case 'pool':
+      return `This instance's pool gave no connection within its connectionTimeoutMillis (${message}): the pool's connections ` +
+        `are all in use, or the server is slow to open one. ${HELD} Raise the pool's max or its connectionTimeoutMillis. ` +
+        'Its end is said too.'
+    default:
+      return `The database is out of reach (${message}). ${HELD} Its return is said too.`
+  }
+}
+
 function createOutageWatch({ logger, clock }: Owner): OutageWatch {
-  let since: Date | null = null
+  let since: { at: Date; cause: Cause } | null = null
   return {
     unreachable(error) {
       if (since !== null) return
-      since = clock.now()
-      logger.error(
-        `The database is out of reach (${messageOf(error)}). This instance's sweeps and calls wait for it; ` +
-          'outcomes of calls already answered are held and recorded once it answers, and pg-boss retries on its own. ' +
-          'Its return is said too.',
-      )
+      since = { at: clock.now(), cause: causeOf(error) }
+      logger.error(outageLine(since.cause, messageOf(error)))
     },
     reached() {
       if (since === null) return
-      const seconds = Math.max(0, (clock.now().getTime() - since.getTime()) / 1000)
+      const seconds = Math.max(0, (clock.now().getTime() - since.at.getTime()) / 1000)
+      const took = `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
+      const { cause } = since
       since = null
-      logger.info(`The database answers again, after ${seconds.toFixed(seconds < 10 ? 1 : 0)} s out of reach.`)
+      logger.info(
+        cause === 'unreachable'
+          ? `The database answers again, after ${took} out of reach.`
+          : `This instance has its connections again, after ${took} without (${cause === 'full' ? "the server's slots full" : 'its pool spent'}).`,
+      )
     },
     out: () => since !== null,
   }

@@ -1,0 +1,47 @@
+/**
+ * The outage line names what kept the instance from the database: a server whose connection
+ * slots are full is up (a trial's alert on "out of reach" paged for it while the database
+ * answered everyone else), and a pool whose wait for a connection timed out is this process's own.
+ */
+import { expect, test } from 'vitest'
+import { outageOf } from '../../src/observe/outage.js'
+import { captureLogger, createManualClock } from '../../src/testing.js'
+
+function watched() {
+  const owner = { logger: captureLogger(), clock: createManualClock(new Date('2026-03-02T09:00:00Z')) }
+  return { owner, watch: outageOf(owner) }
+}
+
+test("a server out of connection slots (53300) is named as such, with what to lower or raise, and so is its end", () => {
+  const { owner, watch } = watched()
+  const full = Object.assign(new Error('remaining connection slots are reserved for non-replication superuser connections'), { code: '53300' })
+  watch.unreachable(full)
+  watch.unreachable(full)
+  owner.clock.advance(12_000)
+  watch.reached()
+  expect(owner.logger.messages('error')).toEqual([
+    expect.stringMatching(/^The database server refuses this instance more connections \(remaining connection slots are reserved for non-replication superuser connections\): its max_connections is spent, by every client together\. .* Lower the pools' max .* or raise max_connections\./),
+  ])
+  expect(owner.logger.messages('info')).toEqual(["This instance has its connections again, after 12 s without (the server's slots full)."])
+  expect(owner.logger.messages('error')[0]).not.toMatch(/out of reach/)
+})
+
+test("a pool's connect timeout is named as the pool's, not the database's", () => {
+  const { owner, watch } = watched()
+  watch.unreachable(new Error('timeout exceeded when trying to connect (Queue: subscription-scheduler.process, Worker: 1)'))
+  owner.clock.advance(2_500)
+  watch.reached()
+  expect(owner.logger.messages('error')).toEqual([
+    expect.stringMatching(/^This instance's pool gave no connection within its connectionTimeoutMillis \(timeout exceeded when trying to connect .*\): the pool's connections are all in use.* Raise the pool's max or its connectionTimeoutMillis\./),
+  ])
+  expect(owner.logger.messages('info')).toEqual(['This instance has its connections again, after 2.5 s without (its pool spent).'])
+})
+
+test('a database out of reach is said as before', () => {
+  const { owner, watch } = watched()
+  watch.unreachable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+  owner.clock.advance(20_000)
+  watch.reached()
+  expect(owner.logger.messages('error')).toEqual([expect.stringMatching(/^The database is out of reach \(connect ECONNREFUSED 127\.0\.0\.1:5432\)\. This instance's sweeps and calls wait for it; .* Its return is said too\.$/)])
+  expect(owner.logger.messages('info')).toEqual(['The database answers again, after 20 s out of reach.'])
+})
