@@ -84,7 +84,7 @@ export function superviseAtStart(boss: PgBoss, queues: QueueNames, logger: Logge
   void (async () => {
     for (const name of [queues.process, queues.sweep]) await boss.supervise(name, { reindex: false })
   })().catch((error: unknown) => {
-    logger.warn(`Looking for jobs left by stopped instances failed (${describeError(error)}); pg-boss's own pass looks again within ${MONITOR_SECONDS} s.`)
+    logger.warn(`Looking for jobs left by instances that died failed (${describeError(error)}); pg-boss's own pass looks again within ${MONITOR_SECONDS} s.`)
   })
 }
 
