@@ -12,6 +12,7 @@ import { withTransaction } from '../src/db/executor.js'
 import { createEmptyDatabase, createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { HOST_SUBSCRIPTIONS_DDL } from './support/host-schema.js'
+import { waitingForLocks } from './support/reliability-support.js'
 
 const pools: pg.Pool[] = []
 const stops: (() => Promise<void>)[] = []
@@ -163,5 +164,26 @@ describe('default_transaction_isolation', () => {
     expect(rows[0]!.completed).toBe(300)
     const calls = replicas.flatMap((r) => r.worker.calls.map((c) => c.idempotencyKey))
     expect(new Set(calls).size).toBe(300)
+  })
+
+  test("on a database whose default is serializable, a start whose queue update meets another instance's (its monitor pass) tries again instead of failing", async () => {
+    // CI: a replica's start failed with "could not serialize access due to concurrent update" in
+    // pg-boss's updateQueue, beside the first replica's monitor pass.
+    const db = await createTestDatabase()
+    await db.pool.query(`ALTER DATABASE ${db.name} SET default_transaction_isolation = 'serializable'`)
+    const first = scheduler(freshPool(db))
+    await first.scheduler.start()
+    const other = await freshPool(db).connect()
+    try {
+      // Read committed: it waits for the first instance's own pass rather than fail beside it.
+      await other.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+      await other.query(`UPDATE pgboss.queue SET updated_on = now() WHERE name = 'subscription-scheduler.process'`)
+      const second = scheduler(freshPool(db)).scheduler.start()
+      await waitingForLocks(db.pool, 1, "the second start's queue update")
+      await other.query('COMMIT')
+      await expect(second).resolves.toBeUndefined()
+    } finally {
+      other.release()
+    }
   })
 })

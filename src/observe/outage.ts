@@ -61,6 +61,12 @@ function causeOf(error: unknown): Cause {
   return 'unreachable'
 }
 
+/** A serialization failure or a deadlock (a database whose default isolation is SERIALIZABLE). */
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '40001' || code === '40P01'
+}
+
 const HELD =
   "This instance's sweeps and calls wait for it; outcomes of calls already answered are held and recorded once it answers, " +
   'and pg-boss retries on its own.'
@@ -84,7 +90,8 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
   let since: { at: Date; cause: Cause } | null = null
   return {
     unreachable(error) {
-      if (since !== null) return
+      // Retried as transient, but no sign of the database's reach: two transactions met.
+      if (since !== null || isConflict(error)) return
       since = { at: clock.now(), cause: causeOf(error) }
       logger.error(outageLine(since.cause, messageOf(error)))
     },

@@ -166,7 +166,28 @@ export async function ensureQueues(boss: PgBoss, options: ResolvedOptions): Prom
   return names
 }
 
+/** Tries of a queue's upsert that a serialization failure cut short. */
+const UPSERT_TRIES = 5
+
+/**
+ * Creates or updates one queue. On a database whose default isolation is SERIALIZABLE, pg-boss's
+ * single statements run under it, and an update of the queue's row that meets another instance's
+ * (its monitor pass, its own start) fails with a serialization failure (40001) where READ
+ * COMMITTED would have waited: tried again, a few times.
+ */
 async function upsertQueue(boss: PgBoss, queue: Queue): Promise<void> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await upsertQueueOnce(boss, queue)
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code
+      if (tries >= UPSERT_TRIES || (code !== '40001' && code !== '40P01')) throw error
+      await new Promise((resolve) => setTimeout(resolve, 20 * tries * (0.5 + Math.random())))
+    }
+  }
+}
+
+async function upsertQueueOnce(boss: PgBoss, queue: Queue): Promise<void> {
   const existing = await boss.getQueue(queue.name)
   if (!existing) {
     try {

@@ -45,3 +45,12 @@ test('a database out of reach is said as before', () => {
   expect(owner.logger.messages('error')).toEqual([expect.stringMatching(/^The database is out of reach \(connect ECONNREFUSED 127\.0\.0\.1:5432\)\. This instance's sweeps and calls wait for it; .* Its return is said too\.$/)])
   expect(owner.logger.messages('info')).toEqual(['The database answers again, after 20 s out of reach.'])
 })
+
+test('a serialization failure or a deadlock, retried as transient, is no outage: nothing is said', () => {
+  const { owner, watch } = watched()
+  watch.unreachable(Object.assign(new Error('could not serialize access due to concurrent update'), { code: '40001' }))
+  watch.unreachable(Object.assign(new Error('deadlock detected'), { code: '40P01' }))
+  expect(watch.out()).toBe(false)
+  watch.reached()
+  expect(owner.logger.entries).toEqual([])
+})
