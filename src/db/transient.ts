@@ -22,6 +22,16 @@ export function codesOf(error: unknown): Set<string> {
   return new Set(causeChain(error).map((e) => (e as { code?: unknown }).code).filter((code): code is string => typeof code === 'string'))
 }
 
+/**
+ * A serialization failure or a deadlock: two transactions met (most often on a database whose
+ * default isolation is SERIALIZABLE), and trying again may go through. Transient, but no sign of
+ * whether the database is in reach.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const codes = codesOf(error)
+  return codes.has('40001') || codes.has('40P01')
+}
+
 /** True for errors a retry can cure: lost connections, server restarts, deadlocks, serialization failures. */
 export function isTransientDbError(error: unknown): boolean {
   for (const e of causeChain(error)) {

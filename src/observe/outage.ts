@@ -8,6 +8,7 @@
  * Fed by pg-boss's errors (which come while the database is away) and by this instance's report
  * in the instances table (presence.ts), which is written every few seconds and says it is back.
  */
+import { isTransactionConflict } from '../db/transient.js'
 import { describeError } from './describe-error.js'
 import { oneLine } from '../printable.js'
 import type { Logger } from './logger.js'
@@ -61,12 +62,6 @@ function causeOf(error: unknown): Cause {
   return 'unreachable'
 }
 
-/** A serialization failure or a deadlock (a database whose default isolation is SERIALIZABLE). */
-function isConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return code === '40001' || code === '40P01'
-}
-
 const HELD =
   "This instance's sweeps and calls wait for it; outcomes of calls already answered are held and recorded once it answers, " +
   'and pg-boss retries on its own.'
@@ -91,7 +86,7 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
   return {
     unreachable(error) {
       // Retried as transient, but no sign of the database's reach: two transactions met.
-      if (since !== null || isConflict(error)) return
+      if (since !== null || isTransactionConflict(error)) return
       since = { at: clock.now(), cause: causeOf(error) }
       logger.error(outageLine(since.cause, messageOf(error)))
     },

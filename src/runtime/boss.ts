@@ -8,7 +8,7 @@ import { PgBoss } from 'pg-boss'
 import type { Db, Queue } from 'pg-boss'
 import type { Logger } from '../observe/logger.js'
 import { outageOf } from '../observe/outage.js'
-import { isTransientDbError } from '../db/transient.js'
+import { isTransactionConflict, isTransientDbError } from '../db/transient.js'
 import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
 import { describeError } from '../observe/describe-error.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -180,8 +180,7 @@ async function upsertQueue(boss: PgBoss, queue: Queue): Promise<void> {
     try {
       return await upsertQueueOnce(boss, queue)
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code
-      if (tries >= UPSERT_TRIES || (code !== '40001' && code !== '40P01')) throw error
+      if (tries >= UPSERT_TRIES || !isTransactionConflict(error)) throw error
       await new Promise((resolve) => setTimeout(resolve, 20 * tries * (0.5 + Math.random())))
     }
   }
