@@ -3,7 +3,7 @@
  * the code for an error from another copy of the library (its other build, or another version,
  * in the same process), whose classes are not this copy's.
  */
-import { CODES, ConfigurationError, PermanentError, RetryableError, SchedulerError, SubscriptionDataError } from './errors.js'
+import { CODES, ConfigurationError, isWaitMs, PermanentError, RetryableError, SchedulerError, SubscriptionDataError } from './errors.js'
 import type { SchedulerErrorCode } from './errors.js'
 
 function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
@@ -45,5 +45,5 @@ export function isRetryableError(error: unknown): error is RetryableError {
  */
 export function retryAfterMsOf(error: unknown): number | undefined {
   const asked = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined
-  return typeof asked === 'number' && Number.isFinite(asked) && asked >= 0 ? asked : undefined
+  return isWaitMs(asked) ? asked : undefined
 }

@@ -116,6 +116,11 @@ export class PermanentError extends SchedulerError {
   }
 }
 
+/** A wait in milliseconds, 0 or more: what `retryAfterMs` (and the fake client's `delayMs`) take. */
+export function isWaitMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+}
+
 /**
  * Thrown by a worker client for a failure worth retrying: a timeout, a network error, a 408,
  * 425, 429 or 5xx. `retryAfterMs` carries the worker's `Retry-After`, when it sent one.
@@ -128,7 +133,7 @@ export class RetryableError extends SchedulerError {
   constructor(message: string, options?: { cause?: unknown; status?: number | undefined; retryAfterMs?: number | undefined }) {
     const retryAfterMs = options?.retryAfterMs
     // A wait that is no number of milliseconds would be logged as "asked NaN s", and ignored.
-    if (retryAfterMs !== undefined && !(typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)) {
+    if (retryAfterMs !== undefined && !isWaitMs(retryAfterMs)) {
       throw new RangeError(`RetryableError: retryAfterMs must be a number of milliseconds, 0 or more, got ${String(retryAfterMs)}; leave it out to wait the retry backoff.`)
     }
     super('RETRYABLE', message, options)

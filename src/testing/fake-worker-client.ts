@@ -4,6 +4,7 @@
  * until its signal aborts.
  */
 import { shown } from '../error-text.js'
+import { isWaitMs } from '../errors.js'
 import type { ProcessContext, ProcessRequest, ProcessResult, WorkerClient } from '../worker-client/types.js'
 
 export interface FakeBehaviour {
@@ -79,7 +80,7 @@ function checkBehaviour(where: string, behaviour: FakeBehaviour): FakeBehaviour 
     if (!(failTimes === Number.POSITIVE_INFINITY || (Number.isInteger(failTimes) && failTimes >= 0))) throw bad(`failTimes must be a whole number of failures (0 or more), got ${String(failTimes)}.`)
     if (behaviour.fail === undefined && !hang) throw bad('failTimes counts failures: give `fail` (what to throw) or `hang: true` with it.')
   }
-  if (delayMs !== undefined && !(typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0)) throw bad(`delayMs must be a number of milliseconds, 0 or more, got ${String(delayMs)}.`)
+  if (delayMs !== undefined && !isWaitMs(delayMs)) throw bad(`delayMs must be a number of milliseconds, 0 or more, got ${String(delayMs)}.`)
   if (hang !== undefined && typeof hang !== 'boolean') throw bad(`hang must be true or false, got ${String(hang)}.`)
   // A hung call ends only by its abort: a `fail` beside it would never be thrown.
   if (hang && behaviour.fail !== undefined) throw bad('give `hang: true` or `fail`, not both: a call that hangs never gets to fail (it ends when the scheduler aborts it).')
