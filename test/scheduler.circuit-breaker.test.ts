@@ -117,6 +117,33 @@ describe('circuit breaker', () => {
     expect(breaker!.until!.getTime() - breaker!.openSince!.getTime()).toBe(7_200_000)
   })
 
+  test("a worker answering 429 with a Retry-After longer than the cooldown is left alone for that long, and its rows complete after it", async () => {
+    let limited = true
+    const worker = createFakeWorkerClient().on(() => limited, { fail: new RetryableError('429 Too Many Requests', { status: 429, retryAfterMs: 3_000 }) })
+    const s = scheduler({
+      workerClient: worker,
+      queuePrefix: 'breaker-retry-after',
+      concurrency: 1,
+      retry: { limit: 3, delaySeconds: 1, maxDelaySeconds: 5 },
+      circuitBreaker: { failureThreshold: 2, cooldownSeconds: 1, maxCooldownSeconds: 10 },
+    })
+    const opened: { heldMs: number; probe: boolean }[] = []
+    s.on('breaker:opened', (event) => {
+      opened.push({ heldMs: event.until.getTime() - Date.now(), probe: event.probe })
+      limited = false
+    })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 6 })
+
+    const summary = await s.runNow()
+
+    expect(summary).toMatchObject({ processed: 6, successful: 6, failed: 0 })
+    // Held for the 3 s it asked, not the 1 s cooldown.
+    expect(opened).toHaveLength(1)
+    expect(opened[0]!.heldMs).toBeGreaterThan(2_500)
+    expect(harness.logger.messages('warn').filter((m) => m.includes("no worker call for 3 s (the worker's Retry-After)"))).toHaveLength(1)
+  })
+
   test('4xx answers mean the service is up: they never open it', async () => {
     const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('422 Unprocessable Entity', { status: 422 }) })
     const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-4xx', concurrency: 4, circuitBreaker: { failureThreshold: 3 } })

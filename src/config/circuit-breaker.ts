@@ -17,7 +17,8 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number | undefined
   /**
    * How long an open breaker holds calls back before one probe call, in seconds (1–86,400);
-   * doubles after each failed probe. @default 30, or `maxCooldownSeconds` when that is smaller
+   * doubles after each failed probe. A failure whose `Retry-After` asks for longer holds that long
+   * (up to `maxCooldownSeconds`). @default 30, or `maxCooldownSeconds` when that is smaller
    */
   cooldownSeconds?: number | undefined
   /** The longest hold, however many probes failed, in seconds (1–86,400). @default 300, or `cooldownSeconds` when that is larger */

@@ -23,10 +23,12 @@ export type Admitted = Extract<Admission, { call: true }>
 export type CallVerdict =
   /** The service answered, a success or a 4xx (not a 429): it is up. */
   | { kind: 'answered' }
-  /** Timed out, refused, a 5xx or a 429: a sign it is down. */
-  | { kind: 'failed'; error: string }
+  /** Timed out, refused, a 5xx or a 429: a sign it is down. `retryAfterMs`: the wait its Retry-After asked for. */
+  | { kind: 'failed'; error: string; retryAfterMs?: number | undefined }
   /** Says nothing of the service (cut short by stop(), or by its job's expiry; or never made). */
   | { kind: 'neutral' }
+
+type FailedVerdict = Extract<CallVerdict, { kind: 'failed' }>
 
 /** A breaker as `health()` shows it. */
 export interface BreakerHealth {
@@ -77,19 +79,25 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
   // One more at each opening: a verdict on a call admitted before it is stale.
   let epoch = 0
 
-  /** Holds calls back for `cooldownMs`: after `failures` in a row, or (0) after a failed probe. */
-  const open = (cooldownMs: number, openedAt: number, failures: number, error: string): number => {
-    const until = now() + cooldownMs
+  /**
+   * Holds calls back for `cooldownMs`, after `failures` in a row or (0) after a failed probe; for
+   * longer when the last failure's Retry-After asked it (up to the longest hold). The next
+   * failed probe doubles `cooldownMs`, not the Retry-After.
+   */
+  const open = (cooldownMs: number, openedAt: number, failures: number, { error, retryAfterMs = 0 }: FailedVerdict): number => {
+    const holdMs = Math.max(cooldownMs, Math.min(maxMs, retryAfterMs))
+    const until = now() + holdMs
     epoch += 1
     state = { name: 'open', until, openedAt, cooldownMs }
     const why = failures > 0 ? `${failures} worker calls failed in a row` : 'the probe call failed'
+    const asked = holdMs > cooldownMs ? " (the worker's Retry-After)" : ''
     logger.warn(
-      `Circuit breaker open: ${why} (last: ${error}). This instance makes no worker call for ${Math.round(cooldownMs / 1000)} s, ` +
+      `Circuit breaker open: ${why} (last: ${error}). This instance makes no worker call for ${Math.round(holdMs / 1000)} s${asked}, ` +
         'then tries one; the rows whose turn comes meanwhile (retries already scheduled too, whatever their log line said) wait for it, without using up their retries.',
     )
     telemetry.breakerOpened()
     events.emit('breaker:opened', { probe: failures === 0, until: shown(until), error })
-    return cooldownMs
+    return holdMs
   }
 
   const close = (openedAt: number) => {
@@ -106,7 +114,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
     let holdMs: number | null = null
     if (verdict.kind === 'answered') close(openedAt)
     else if (verdict.kind === 'neutral') state = { name: 'open', until: now(), openedAt, cooldownMs }
-    else holdMs = open(Math.min(maxMs, cooldownMs * 2), openedAt, 0, verdict.error)
+    else holdMs = open(Math.min(maxMs, cooldownMs * 2), openedAt, 0, verdict)
     settle()
     return holdMs
   }
@@ -139,7 +147,7 @@ export function createBreaker(settings: ResolvedCircuitBreaker, { logger, events
         return null
       }
       state.failures += 1
-      if (state.failures >= settings.failureThreshold) open(baseMs, now(), state.failures, verdict.error)
+      if (state.failures >= settings.failureThreshold) open(baseMs, now(), state.failures, verdict)
       return null
     },
   }

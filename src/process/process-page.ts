@@ -154,7 +154,7 @@ async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call,
 function verdictOf(outcome: Outcome): CallVerdict {
   if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return ANSWERED
   if (outcome.kind !== 'failure' || outcome.cancelled) return NEUTRAL
-  return { kind: 'failed', error: outcome.error }
+  return { kind: 'failed', error: outcome.error, retryAfterMs: outcome.retryAfterMs }
 }
 
 /**

@@ -122,6 +122,23 @@ describe('circuit breaker', () => {
     expect(opened).toHaveLength(1)
   })
 
+  test("holds calls for the worker's Retry-After when it asks for longer than the cooldown, up to maxCooldownSeconds", async () => {
+    const { breaker, advance, opened, logger } = setup()
+    const limited = (retryAfterMs: number) => ({ kind: 'failed', error: '429 Too Many Requests', retryAfterMs }) as const
+    await failTimes(breaker, 2)
+    breaker.record(limited(18_000), await admitted(breaker))
+    expect(await breaker.admit()).toEqual({ call: false, holdMs: 18_000 })
+    expect(opened[0]!.until.getTime()).toBe(1_000_000 + 18_000)
+    expect(logger.messages('warn')[0]).toContain('makes no worker call for 18 s (the worker\'s Retry-After)')
+    advance(18_000)
+    // A failed probe: twice the cooldown (20 s) against its Retry-After, capped at the longest hold (25 s).
+    const probe = await admitted(breaker)
+    expect(breaker.record(limited(60_000), probe)).toBe(25_000)
+    advance(25_000)
+    // A Retry-After shorter than the backoff changes nothing: the doubling goes on from the cooldown.
+    expect(breaker.record(limited(1_000), await admitted(breaker))).toBe(25_000)
+  })
+
   test('says why it opened and when it closed, once each', async () => {
     const { breaker, advance, logger } = setup()
     await failTimes(breaker, 3)
