@@ -15,7 +15,7 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { isPool } from '../db/pool-shape.js'
 import { isSchedulerError } from '../error-guards.js'
 import type { SchedulerError } from '../errors.js'
-import { enrollOn, plannedEnrolment, staysUnscheduled } from './enroll.js'
+import { changesSchedule, enrollOn, plannedEnrolment, staysUnscheduled } from './enroll.js'
 import type { PlannedEnrolment } from './enroll.js'
 import { assertKnown, checkEntries, checkManyOptions } from './enroll-entries.js'
 import type { CheckedEntry } from './enroll-entries.js'
@@ -25,7 +25,7 @@ import { recordHistory } from './history.js'
 import { isHeld } from './row-holds.js'
 import { readScheduleRows, writeScheduleRows } from './schedule-row.js'
 import type { ScheduleRow } from './schedule-row.js'
-import { describeSettings, hasSettings } from './schedule-settings.js'
+import { describeSettings } from './schedule-settings.js'
 import { hasFirstSlot } from './given-first-slot.js'
 import { registeredSchedule } from './status.js'
 
@@ -147,7 +147,7 @@ async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly 
   for (const p of planned) {
     // Enrolled by a sweep since the page read it: enroll()'s path gives it its settings.
     if (p.created && !inserted.has(p.entry.subscriptionId)) oneByOne.push(p.entry)
-    else if (hasSettings(p.entry.settings) || p.entry.nextRunAt) warnings.add(p.entry, p.written, now, p.created || p.entry.settings.timezone !== p.row.timezone)
+    else if (changesSchedule(p.entry.settings, p.entry.nextRunAt)) warnings.add(p.entry, p.written, now, p.created || p.entry.settings.timezone !== p.row.timezone)
   }
   for (const entry of oneByOne) await oneAtATime(db, options, entry, result)
 }

@@ -148,11 +148,16 @@ export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, set
   return { written, history: { subscriptionId: row.subscription_id, kind: 'rescheduled', slot: unscheduled ? null : written.next_run_at, detail, fromZone: zoneLeft(options, row, written) } }
 }
 
+/** Whether an enrolment gives the row anything to write: a setting, or a first slot (`nextRunAt`). Without, it only adds the row. */
+export function changesSchedule(settings: ScheduleSettings, nextRunAt: Date | undefined): boolean {
+  return hasSettings(settings) || nextRunAt !== undefined
+}
+
 /** Enrols one subscription on `db`, in a transaction when it has settings (see {@link enroll}). */
 export async function enrollOn(db: Executor, options: ResolvedOptions, subscriptionId: string, settings: ScheduleSettings, nextRunAt?: Date): Promise<EnrolledSubscription> {
   const now = options.clock.now()
   const created = await insertRow(db, subscriptionId)
-  const given = hasSettings(settings) || nextRunAt !== undefined
+  const given = changesSchedule(settings, nextRunAt)
   const row = await readScheduleRow(db, subscriptionId, given)
   if (!given) return enrolled(row, created)
   // Settings the row has already: the same enroll() on every replica and at every start, with
@@ -183,7 +188,7 @@ export async function enroll(pool: Pool, options: ResolvedOptions, subscriptionI
   const host = (given as EnrollOptions | undefined)?.db
   const work = (db: Executor) => enrollOn(db, options, subscriptionId, settings, nextRunAt)
   if (host) return await work(toExecutor(host))
-  return hasSettings(settings) || nextRunAt !== undefined ? await withTransaction(pool, work) : await work(pool)
+  return changesSchedule(settings, nextRunAt) ? await withTransaction(pool, work) : await work(pool)
 }
 
 /**
