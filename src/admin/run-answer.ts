@@ -8,6 +8,7 @@
  */
 import type { SubscriptionScheduler, RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
+import { waitForRun } from '../records/wait-for-run.js'
 import { invalidField, json, parseBooleanParam } from './http.js'
 import type { RouteContext } from './route.js'
 import { shown } from '../error-text.js'
@@ -73,26 +74,11 @@ export async function answerRun(context: RouteContext, start: () => Promise<RunS
 
 /** The run's summary once it has finished, or undefined if it has not within `ms`. */
 async function finishedWithin(scheduler: SubscriptionScheduler, runId: string, ms: number): Promise<RunSummary | undefined> {
-  const deadline = Date.now() + ms
-  let wake = (): void => {}
-  const unsubscribe = scheduler.on('run:finished', (run) => {
-    if (run.runId === runId) wake()
-  })
+  const signal = AbortSignal.timeout(ms)
   try {
-    for (;;) {
-      const run = await scheduler.getRun(runId)
-      if (run.finishedAt !== null) return run
-      const left = deadline - Date.now()
-      if (left <= 0) return undefined
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, POLL_MS))
-        wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    }
-  } finally {
-    unsubscribe()
+    return await waitForRun((id) => scheduler.getRun(id), runId, { signal, pollMs: POLL_MS, finishedHere: (listener) => scheduler.on('run:finished', listener) })
+  } catch (error) {
+    if (signal.aborted) return undefined
+    throw error
   }
 }

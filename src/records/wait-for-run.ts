@@ -52,8 +52,12 @@ export function createPendingSettles(): PendingSettles {
   }
 }
 
-/** Resolves with the run once its row says it has finished. */
-export async function waitForRun(db: Executor, runId: string, options: WaitForRunOptions = {}): Promise<FinishedRunSummary> {
+/**
+ * Resolves with the run once its row says it has finished. `db` reads it, or `read` does (the
+ * admin API reads through the scheduler it was given).
+ */
+export async function waitForRun(db: Executor | ((runId: string) => Promise<RunSummary>), runId: string, options: WaitForRunOptions = {}): Promise<FinishedRunSummary> {
+  const read = typeof db === 'function' ? db : (id: string) => getRun(db, id)
   const pollMs = options.pollMs ?? 200
   let nudged = false
   let nudge: AbortController | undefined
@@ -67,7 +71,7 @@ export async function waitForRun(db: Executor, runId: string, options: WaitForRu
       options.signal?.throwIfAborted()
       nudged = false
       try {
-        const run = await getRun(db, runId)
+        const run = await read(runId)
         if (run.finishedAt) {
           await options.settledHere?.()
           return run as FinishedRunSummary
