@@ -17,6 +17,7 @@ import type { ScheduleRow } from './schedule-row.js'
 import { settingsWarnings } from './schedule-settings.js'
 import type { ScheduleSettings } from './schedule-settings.js'
 import { unknownCadenceWarning } from '../schedule/unknown-frequency.js'
+import { firstSlotOnNamedDay } from '../schedule/named-days.js'
 
 /**
  * The row with its phase pinned: a row never processed has no anchor yet, and its weekday or day
@@ -191,6 +192,9 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   // No sweep takes a completed row with no next slot (claim-sql.ts): a reschedule gives it one.
   if (row.status === 'completed' && row.next_run_unset) return []
   if (row.next_run_at === null && !isInFlight(row)) {
+    // A cadence that names its days, swept on another day: its first slot, then the next ones.
+    const placed = firstSlotOnNamedDay(options, row, nextSweep)
+    if (placed) return placed.next === null ? [] : slotsFrom(options, { ...row, anchor_at: row.anchor_at ?? (row.starts_at ? null : nextSweep) }, placed.next, count)
     // Its first run is off-slot: it spends that local day, and the settle sets the next slot.
     const second = count > 1 ? nextSlot(options, row, nextSweep) : null
     return second === null ? [nextSweep] : [nextSweep, ...slotsFrom(options, row, second, count - 1)]

@@ -15,6 +15,7 @@ import { resumeEndedPauses } from '../records/schedule-control.js'
 import { claimSingleRun } from './single-run.js'
 import { sweep } from './sweep.js'
 import { skipBeyondCatchUpWindow } from './catch-up-window.js'
+import { placeNamedDayFirstSlots } from './named-day-first-slots.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
@@ -172,6 +173,12 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
         if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
         // Then, with a catch-up window, rows behind it (an outage, a pause just ended) move up to it.
         if (takesDue) await skipBehindWindow(now)
+        // New rows of a cadence that names its days wait for one of them.
+        if (takesDue) {
+          await placeNamedDayFirstSlots(pool, options, now).catch((error: Error) =>
+            options.logger.error(`Giving new subscriptions of cadences that name their days their first slot failed, calling them now: ${error.message}`),
+          )
+        }
         // The backlog gauge reads what was due as the run began (and each minute: fleet-metrics.ts): its
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
