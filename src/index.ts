@@ -18,6 +18,7 @@ export type {
   SubscriptionScheduler,
 } from './types.js'
 export type { InstanceInfo } from './records/instances.js'
+export type { ErasedSubscriptions } from './records/erase.js'
 export type { ListedStatus, SubscriptionListEntry } from './records/subscription-list.js'
 export type { FailureDetail, SchedulerEventName, SchedulerEvents, SchedulerListener, SubscriptionEventBase } from './observe/events.js'
 export { migrate } from './db/migrate.js'

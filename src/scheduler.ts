@@ -13,7 +13,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
-import { jobQueueOf } from './runtime/boss.js'
+import { jobQueueOf, queueNames } from './runtime/boss.js'
 import { afterIdOf, listedStatusOf, listSubscriptions, userIdOf } from './records/subscription-list.js'
 import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
@@ -24,6 +24,7 @@ import { getRun } from './records/runs.js'
 import { checkTriggers, listRuns } from './records/run-list.js'
 import { listInstances } from './records/instances.js'
 import { waitForRun } from './records/wait-for-run.js'
+import { eraseSubscriptions } from './records/erase.js'
 import type { RunSummary } from './records/runs.js'
 import type { BackfillOptions, RunNowOptions, RunStarted, SubscriptionScheduler } from './types.js'
 import { getStatus } from './records/status.js'
@@ -205,6 +206,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
       return await explainingMissingTables(pool, () => getStatus(pool, resolved))
     },
     listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved)),
+    erase: (subscriptionIds) => explainingMissingTables(pool, () => eraseSubscriptions(pool, { bossSchema: resolved.bossSchema, deadQueue: queueNames(resolved.queuePrefix).dead }, subscriptionIds)),
     listRuns: async (given) => {
       const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished'])
       if (o.before !== undefined) assertUuid('before', o.before)

@@ -16,6 +16,7 @@ import type { SchedulerEventName, SchedulerListener } from './observe/events.js'
 import type { FinishedRunSummary, RunSummary } from './records/runs.js'
 import type { RunTrigger } from './db/names.js'
 import type { SchedulerStatus } from './records/status.js'
+import type { ErasedSubscriptions } from './records/erase.js'
 
 export type { HistoryEntry, SkipResult }
 export type { FailingSubscription, FailureRecord, SubscriptionDetails } from './records/subscription-shapes.js'
@@ -187,6 +188,13 @@ export interface SubscriptionScheduler {
    * ones first, then stopped ones and those gone silent without a stop (killed), for a day.
    */
   listInstances(): Promise<InstanceInfo[]>
+  /**
+   * Erases what the scheduler keeps of subscriptions you deleted from your table (a user's right
+   * to erasure): their failure history (the worker's answers), schedule history (notes) and dead
+   * letters, in one transaction. Up to 10,000 ids a call. Needs no start().
+   * @throws {SubscriptionStateError} when one is still in your subscriptions table: nothing is erased.
+   */
+  erase(subscriptionIds: readonly string[]): Promise<ErasedSubscriptions>
   /** This instance now: started or not, and its circuit breaker. No query: cheap enough for every probe. */
   health(): SchedulerHealth
   /** Subscribes to an event; returns the function that unsubscribes. */

@@ -22,6 +22,7 @@ import migrate from './commands/migrate.js'
 import pause from './commands/pause.js'
 import reschedule from './commands/reschedule.js'
 import resume from './commands/resume.js'
+import erase from './commands/erase.js'
 import retryFailed from './commands/retry-failed.js'
 import runNow from './commands/run-now.js'
 import show from './commands/show.js'
@@ -43,12 +44,12 @@ Instants         ISO 8601 with a zone: 2026-03-10T09:00:00Z, 2026-03-10T10:00:00
 Exit codes       0 ok, 1 failure, 2 usage or configuration error,
                  3 run-now, retry-failed, backfill: some failed,
                  4 skip, reschedule, run-now <id>, backfill: refused, busy (a call or a backfill in flight),
-                   or calls paused (pause-calls),
+                   or calls paused (pause-calls); erase: a subscription still in your table,
                  130 run-now, retry-failed, backfill: interrupted`
 
 const subCommands: Record<string, CommandDef<any>> = {
   migrate, enroll, 'run-now': runNow, 'retry-failed': retryFailed, status, runs, failing, list, show, upcoming, skip, pause, resume, reschedule, backfill,
-  'pause-calls': pauseCalls, 'resume-calls': resumeCalls, worker, demo,
+  'pause-calls': pauseCalls, 'resume-calls': resumeCalls, erase, worker, demo,
 }
 
 const NAME = 'pg-subscription-scheduler'
