@@ -58,13 +58,13 @@ test('while calls are paused fleet-wide, a job owns its rows but may call none: 
   await db.pool.query(`INSERT INTO subscription_scheduler.calls_pause (scope, paused_at) VALUES ($1, now())`, [SCOPE])
   const page = await createPageReader(counted, SCOPE).read(jobs[0], ids.slice(0, 3))
   expect(page).toEqual({ callable: [], leftovers: ids.slice(0, 3) })
-  expect(await createCallableReader(counted, SCOPE).read(jobs[1], ids.slice(3))).toEqual(new Set())
+  expect(await createCallableReader(counted, SCOPE).read(jobs[1], ids.slice(3))).toEqual(new Map())
   // Another scheduler's pause (another queue prefix) holds nothing of this one.
   expect((await createPageReader(counted, 'another-scheduler').read(jobs[0], ids.slice(0, 3))).callable).toHaveLength(3)
 })
 
 test('reads asked for in different turns are separate statements, and a read that fails rejects its requests', async () => {
-  const { ids, jobs, statements, counted } = await claimedByTwoJobs()
+  const { db, ids, jobs, statements, counted } = await claimedByTwoJobs()
   const reader = createPageReader(counted, SCOPE)
   const first = await reader.read(jobs[0], ids.slice(0, 3))
   const second = await reader.read(jobs[1], ids.slice(3))
@@ -75,7 +75,11 @@ test('reads asked for in different turns are separate statements, and a read tha
   const failing = createCallableReader(broken, SCOPE)
   await expect(failing.read(jobs[0], ids.slice(0, 3))).rejects.toThrow('connection lost')
   const callable = createCallableReader(counted, SCOPE)
-  expect(await callable.read(jobs[1], ids.slice(3))).toEqual(new Set(ids.slice(3)))
+  const again = await callable.read(jobs[1], ids.slice(3))
+  expect([...again.keys()]).toEqual(ids.slice(3))
+  // Each with its subscription's user as it is now.
+  const { rows: users } = await db.pool.query<{ id: string; user_id: string }>(`SELECT sp.id::text, s.user_id::text FROM subscription_processing sp JOIN subscriptions s ON s.id = sp.subscription_id WHERE sp.id = ANY($1::uuid[])`, [ids.slice(3)])
+  for (const { id, user_id } of users) expect(again.get(id)).toBe(user_id)
 })
 
 /** The plan of `statement` with `ids` as its `$1` (and the scope as its `$2`), one line per node. */
@@ -101,7 +105,7 @@ test('a read of a thousand rows finds each subscription by its key, never by sca
 
   const { executor, statements } = countingExecutor(db.pool)
   expect((await createPageReader(executor, SCOPE).read(job, ids)).callable).toHaveLength(1024)
-  expect(await createCallableReader(executor, SCOPE).read(job, ids)).toHaveLength(1024)
+  expect((await createCallableReader(executor, SCOPE).read(job, ids)).size).toBe(1024)
   expect(statements).toHaveLength(2)
   for (const statement of statements) expect(await planOf(db, statement, ids)).not.toMatch(/Seq Scan on subscriptions /)
 })

@@ -110,3 +110,17 @@ test('a subscription paused while its row waits in the call gate of a started jo
   const [row] = await rowsFor(db.pool, [paused])
   expect(row).toMatchObject({ status: 'paused', job_id: null })
 })
+
+test("a subscription moved to another user while its row waits in the call gate of a started job is called with the new user", async () => {
+  const { db, worker, ids, s, runId } = await heldRun('gate-user')
+  // A job fetched with the held one: its rows were read when it started, before the change. A
+  // trial's ownership transfer saw every call of a slow run carry the old user for 11 s after it.
+  const moved = await uncalledRow(db, ids, calledIds(worker), 'active', 'last')
+  const { rows: users } = await db.pool.query<{ user_id: string }>(`UPDATE subscriptions SET user_id = gen_random_uuid() WHERE id = $1 RETURNING user_id::text`, [moved])
+  // As above: any read of its state that started before the change is older than one re-check.
+  await sleep(RECHECK_MS + 100)
+  worker.release()
+
+  await finishedRun(s, runId)
+  expect(worker.calls.filter((c) => c.subscriptionId === moved).map((c) => c.userId)).toEqual([users[0]!.user_id])
+})

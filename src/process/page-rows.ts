@@ -34,8 +34,11 @@ export interface PageReader {
 
 /** Reads, for rows waiting in a job, which of them that job still owns and may call. */
 export interface CallableReader {
-  /** Of `ids`, those `jobId` still owns and may call (not paused, deactivated or deleted). */
-  read(jobId: string, ids: string[]): Promise<Set<string>>
+  /**
+   * Of `ids`, those `jobId` still owns and may call (not paused, deactivated or deleted), each with
+   * its subscription's `user_id` as it is now (null when it has none).
+   */
+  read(jobId: string, ids: string[]): Promise<Map<string, string | null>>
 }
 
 interface Request {
@@ -100,14 +103,17 @@ export function createPageReader(db: Executor, scope: string): PageReader {
 }
 
 export function createCallableReader(db: Executor, scope: string): CallableReader {
-  const read = perTurn(async (requests): Promise<Set<string>[]> => {
-    const { rows } = await db.query<{ id: string; job_id: string }>(
-      `SELECT sp.id, sp.job_id FROM subscription_processing sp CROSS JOIN LATERAL (${SUBSCRIPTION}) s
+  const read = perTurn(async (requests): Promise<Map<string, string | null>[]> => {
+    const { rows } = await db.query<{ id: string; job_id: string; user_id: string | null }>(
+      `SELECT sp.id, sp.job_id, s.user_id::text AS user_id FROM subscription_processing sp CROSS JOIN LATERAL (${SUBSCRIPTION}) s
         WHERE sp.id = ANY($1::uuid[]) AND (sp.status = 'queued' AND s.active) IS TRUE AND NOT ${callsPausedSql('$2')}`,
       [requests.flatMap((r) => r.ids), scope],
     )
-    const owner = new Map(rows.map((r) => [r.id, r.job_id]))
-    return requests.map((r) => new Set(r.ids.filter((id) => owner.get(id) === r.jobId)))
+    const found = new Map(rows.map((r) => [r.id, r]))
+    return requests.map((r) => new Map(r.ids.flatMap((id) => {
+      const row = found.get(id)
+      return row?.job_id === r.jobId ? [[id, row.user_id] as const] : []
+    })))
   })
   return { read }
 }

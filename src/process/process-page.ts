@@ -82,11 +82,14 @@ function invalidSchedule(row: PageRow, options: ProcessorContext['options']): Su
 }
 
 /** Calls the worker for one row, and says how it ended. */
-async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, row: PageRow, revocations: Revocations): Promise<Outcome> {
+async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, read: PageRow, revocations: Revocations): Promise<Outcome> {
   const { options } = ctx
-  const attempt = row.attempts + 1
+  const attempt = read.attempts + 1
   const jobId = job.id
-  if (await revocations.take(row.id)) return { kind: 'skipped', jobId, row, attempt, startedAt: null }
+  const standing = await revocations.take(read.id)
+  if (standing.revoked) return { kind: 'skipped', jobId, row: read, attempt, startedAt: null }
+  // Its user as it is now: a change since its job read the row goes with the call.
+  const row = standing.userId === undefined || standing.userId === read.user_id ? read : { ...read, user_id: standing.userId }
   // Not started when stop() began: another job of the run makes this call.
   if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row, attempt, startedAt: null, handOver: true }
   const call: Call = { jobId, row, attempt, startedAt: null }

@@ -4,7 +4,9 @@
  * not yet called, their state is read again every so often (by primary key), and a row no longer
  * callable is not called. A row whose state was last read longer ago than that is read again
  * before its call, so a change older than one re-check is always seen, and so is a fleet-wide
- * pause of calls this process made. Reads of jobs that ask together are one statement.
+ * pause of calls this process made. Reads of jobs that ask together are one statement. Each read
+ * also brings the subscription's `user_id` as it is now: a call made after a change carries the
+ * new one, as a deactivation made then is seen, not the one its job read when it started.
  */
 import type { Logger } from '../observe/logger.js'
 import type { CallableReader } from './page-rows.js'
@@ -13,9 +15,16 @@ import { callsPauseChangedAt } from '../records/calls-pause.js'
 /** How often a page's waiting rows are looked at again, and how old a read may be at a call. */
 export const RECHECK_MS = 250
 
+/** How a waiting row stands at its turn. */
+export type Standing =
+  /** Not to be called: paused, deactivated, deleted or taken over since its job read it. */
+  | { revoked: true }
+  /** To be called; `userId`: its subscription's as last read, undefined when not read again since its job's read. */
+  | { revoked: false; userId?: string | null }
+
 export interface Revocations {
-  /** Takes the row out of the waiting set; true when it must not be called. */
-  take(id: string): Promise<boolean>
+  /** Takes the row out of the waiting set, and says how it stands. */
+  take(id: string): Promise<Standing>
   stop(): void
 }
 
@@ -23,12 +32,16 @@ export interface Revocations {
 export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number): Revocations {
   const pending = new Set(waiting)
   const revoked = new Set<string>()
+  const userIds = new Map<string, string | null>()
   let lastRead = readAt
   let checking: Promise<void> | null = null
   const read = async (ids: string[], startedAt: number) => {
     try {
       const callable = await reader.read(jobId, ids)
-      for (const id of ids) if (!callable.has(id)) revoked.add(id)
+      for (const id of ids) {
+        if (!callable.has(id)) revoked.add(id)
+        else userIds.set(id, callable.get(id)!)
+      }
     } catch (error) {
       // Not fatal: the rows are called, and their outcomes are recorded only if still owned.
       // Calls do not wait on a database that is gone: the next tick reads again.
@@ -52,7 +65,8 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
       // A read under way may have begun before a pause made in this process: then one more.
       for (let reads = 0; reads < 2 && (Date.now() - lastRead > RECHECK_MS || lastRead < callsPauseChangedAt()); reads++) await check()
       pending.delete(id)
-      return revoked.has(id)
+      if (revoked.has(id)) return { revoked: true }
+      return userIds.has(id) ? { revoked: false, userId: userIds.get(id)! } : { revoked: false }
     },
     stop() {
       clearInterval(timer)
