@@ -13,7 +13,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
-import { jobQueueOf, queueNames } from './runtime/boss.js'
+import { queueNames } from './runtime/boss.js'
 import { afterIdOf, listedStatusOf, listSubscriptions, userIdOf } from './records/subscription-list.js'
 import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
@@ -199,7 +199,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
 
     getSubscription: async (subscriptionId, o) => {
       const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
-      return await explainingMissingTables(pool, () => getSubscription(pool, jobQueueOf(resolved), subscriptionId, errors))
+      return await explainingMissingTables(pool, () => getSubscription(pool, resolved, subscriptionId, errors))
     },
     getStatus: async () => {
       await clockChecked()

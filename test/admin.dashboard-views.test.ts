@@ -230,6 +230,34 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
   })
 
+  test('a frequency that names no cadence says so beside it: it runs daily', async () => {
+    // A trial's support engineer read "Weekly" (for 'weekly') and believed it, while it ran daily.
+    const [typo] = (await seedSubscriptions(db.pool, { count: 1, frequency: 'Weekly' })) as [string]
+    await scheduler.enroll(typo)
+    await page.goto(`${base}/#/subscriptions/${typo}`)
+    const warning = page.locator('#sub-fields [data-field="frequency"] [data-unknown-frequency="daily"]')
+    await warning.waitFor()
+    expect(await field('frequency').textContent()).toBe('Weekly No cadence this scheduler knows (names are matched exactly): it runs daily, with a warning in the log. Set subscriptions.frequency to one of its cadences.')
+  })
+
+  test('a page opened directly while calls are paused shows the pause and the button that lifts it, and offers no Run now', async () => {
+    await scheduler.pauseCalls({ note: 'incident 7' })
+    try {
+      await page.goto(`${base}/#/subscriptions/${ok[1]}`)
+      await page.reload()
+      await page.locator('#calls-paused', { hasText: 'Calls are paused on every instance since' }).waitFor()
+      expect(await page.locator('#resume-calls').isVisible()).toBe(true)
+      expect(await page.locator('#pause-calls').isVisible()).toBe(false)
+      expect(await page.locator('#run-now').isDisabled()).toBe(true)
+    } finally {
+      await scheduler.resumeCalls()
+    }
+    await page.goto(`${base}/#/`)
+    await page.reload()
+    await page.locator('#calls-paused').waitFor({ state: 'hidden' })
+    expect(await page.locator('#run-now').isDisabled()).toBe(false)
+  })
+
   test('"Process now" is not offered while the subscription\'s own call is in flight', async () => {
     const [slow] = (await seedSubscriptions(db.pool, { count: 1 })) as [string]
     worker.on(slow, { hang: true })
@@ -244,8 +272,12 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await page.waitForFunction((id) => document.querySelector('#sub-id')?.textContent === id && document.querySelector('#sub-fields [data-field="status"]'), ok[0])
   })
 
-  test('"Process now" runs it as a run of its own, whose page the notice links to', async () => {
+  test('"Process now" asks first, saying it calls the worker again off its schedule; confirmed, it runs it as a run of its own, whose page the notice links to', async () => {
+    // It completed in the first run: a trial's click charged it a second time that day, unasked.
     await page.getByRole('button', { name: 'Process now' }).click()
+    const question = await page.locator('#confirm-text').textContent()
+    expect(question).toMatch(new RegExp(`^Process ${ok[0]} now\\? It last completed at .+\\. The worker is called now, off its schedule, under a new idempotency key: for billing, another charge\\.$`))
+    await page.getByRole('button', { name: 'Yes, process now' }).click()
     const link = page.locator('#notice a[data-run-link]')
     await link.waitFor()
     const runId = await link.getAttribute('data-run-link')
@@ -327,6 +359,9 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       // The slot on screen is sent: a page behind another admin's skip never skips one unseen.
       const request = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/skip'))
       await page.getByRole('button', { name: 'Skip next run' }).click()
+      // Asked first, naming the slot: a skipped slot is not called later.
+      expect(await page.locator('#confirm-text').textContent()).toBe(`Skip the run at ${inZone(before[0]!, BERLIN)}? The worker is not called for that slot, and nothing here calls it later.`)
+      await page.getByRole('button', { name: 'Yes, skip it' }).click()
       expect((await request).postDataJSON()).toEqual({ slot: before[0]!.toISOString() })
       await page.locator('#notice', { hasText: `Skipped the run at ${inZone(before[0]!, BERLIN)}; next run ${inZone(before[1]!, BERLIN)}.` }).waitFor()
       await page.waitForFunction((first) => document.querySelector('#sub-upcoming li')?.textContent === first, inZone(before[1]!, BERLIN))
@@ -370,6 +405,28 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
       }
       expect(await refused.count()).toBe(1)
       refusalExpected = /^$/
+    })
+
+    test("an action that failed while the database was out of reach keeps its message through the refreshes that fail after it", async () => {
+      // A trial's "Pause calls" in an outage said only what the failing refreshes said, which the
+      // first refresh after the outage cleared: nothing said the pause had not been made.
+      const outage = { status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'DATABASE_UNAVAILABLE', message: 'The database could not be reached.' } }) }
+      refusalExpected = new RegExp(`/subscriptions/${id}(/resume)?$`)
+      await page.route(`**/subscriptions/${id}/resume`, (route) => route.fulfill(outage))
+      await page.route(`**/subscriptions/${id}`, (route) => route.fulfill(outage))
+      try {
+        await page.getByRole('button', { name: 'Resume', exact: true }).click()
+        const failed = page.locator('#notice.error', { hasText: /^Resume failed: The database could not be reached\.$/ })
+        await failed.waitFor()
+        for (let i = 0; i < 2; i++) {
+          await page.waitForResponse((r) => r.request().method() === 'GET' && r.url().endsWith(`/subscriptions/${id}`) && r.status() === 503, { timeout: 15_000 })
+          await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)))
+        }
+        expect(await failed.count()).toBe(1)
+      } finally {
+        await page.unrouteAll()
+        refusalExpected = /^$/
+      }
     })
 
     test('the history lists what was done, newest first, its instants in the subscription\'s zone; Resume adds a line, with the note typed', async () => {

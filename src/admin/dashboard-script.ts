@@ -73,8 +73,11 @@ function refresh() {
     // Only a failed load's message goes once a load succeeds; an action's stays until the next.
     if ($('notice').hasAttribute('data-load-error')) notice('');
   }).catch(function (error) {
+    // An action's failure stays (it says what was not done); the stale clock says the page is old.
+    var box = $('notice');
+    if (box.className === 'error' && !box.hasAttribute('data-load-error')) return;
     notice(error.message, true);
-    $('notice').setAttribute('data-load-error', '');
+    box.setAttribute('data-load-error', '');
   }).finally(function () {
     lastLoadMs = Date.now() - loadStartedAt;
     loading = null;

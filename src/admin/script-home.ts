@@ -5,6 +5,9 @@
  */
 export const SCRIPT_HOME = String.raw`
 var lastStatus = null;
+// When lastStatus was read: a view opened directly reads it again once it is older than this.
+var lastStatusAt = 0;
+var STATUS_KEPT_MS = 30000;
 
 function renderCounts(status) {
   var names = STATUSES.concat(Object.keys(status.counts).filter(function (s) { return STATUSES.indexOf(s) < 0; }));
@@ -108,6 +111,7 @@ function renderFailing(failing, status) {
 function loadHome() {
   return api('/dashboard.json').then(function (data) {
     lastStatus = data.status;
+    lastStatusAt = Date.now();
     renderCounts(data.status);
     renderInstance(data.instance);
     renderFailing(data.failing, data.status);
@@ -126,6 +130,9 @@ function renderCallsPause(pause) {
   $('calls-paused').hidden = !pause;
   $('pause-calls').hidden = !!pause;
   $('resume-calls').hidden = !pause;
+  var paused = 'Calls are paused on every instance: resume calls first.';
+  setAvailable($('run-now'), !pause, paused);
+  setAvailable($('retry-failed'), !pause, paused);
   if (!pause) return;
   $('calls-paused').replaceChildren('Calls are paused on every instance since ', timeNode(pause.pausedAt),
     (pause.note ? ' (' + pause.note + ')' : '') + ': no sweep claims, and nobody is called until calls are resumed.');
@@ -133,7 +140,24 @@ function renderCallsPause(pause) {
 
 /** The scheduler's status: the overview's copy, or fetched once for a view opened directly. */
 function schedulerStatus() {
-  return lastStatus ? Promise.resolve(lastStatus) : api('/status').then(function (status) { lastStatus = status; return status; });
+  if (lastStatus && Date.now() - lastStatusAt < STATUS_KEPT_MS) return Promise.resolve(lastStatus);
+  return api('/status').then(function (status) {
+    lastStatus = status;
+    lastStatusAt = Date.now();
+    // Every view shows a pause of calls, and the button that lifts it.
+    renderCallsPause(status.callsPaused);
+    return status;
+  });
+}
+
+/** What Run now would call, as the status last read it. */
+function runNowQuestion() {
+  var s = lastStatus;
+  if (!s) return 'Run a full sweep now? Every due subscription is processed.';
+  var plural = function (n) { return n + ' subscription' + (n === 1 ? '' : 's'); };
+  var enrolled = s.unenrolled > 0 && s.schedule.autoEnroll ? ', and the ' + plural(s.unenrolled) + ' not enrolled yet are enrolled and called too' : '';
+  if (s.due === 0 && !enrolled) return 'Run a full sweep now? No subscription is due: it calls only what comes due before it runs.';
+  return 'Run a full sweep now? ' + (s.due === 1 ? '1 subscription is' : s.due + ' subscriptions are') + ' due' + enrolled + ': the worker is called for each.';
 }
 
 var confirmed = null;
@@ -191,7 +215,7 @@ function wireHeader() {
   $('confirm-note').addEventListener('keydown', function (event) { if (event.key === 'Enter') $('confirm-yes').click(); });
   document.addEventListener('keydown', function (event) { if (event.key === 'Escape') closeConfirm(); });
 
-  askFirst($('run-now'), 'Run a full sweep now? Every due subscription is processed.', 'Yes, run now', function () {
+  askFirst($('run-now'), runNowQuestion, 'Yes, run now', function () {
     return api('/process-subscriptions?wait=false', { method: 'POST' }).then(startedNotice('Run'))
       .catch(function (error) { notice('Run failed: ' + error.message, true); }).then(refreshSoon);
   });

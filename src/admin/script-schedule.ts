@@ -77,7 +77,10 @@ function wireSchedule() {
     // The slot shown, not whichever is next by the time the request lands: a second click, or a
     // page behind another admin's skip, never skips a slot nobody saw (the API answers 409).
     var slot = shownNextSlot;
-    busy($('sub-skip'), function () {
+    // Asked first: a skipped slot is not called, and nothing here calls it later.
+    var question = slot ? 'Skip the run at ' + wallTime(slot, zone) + ' (' + zone + ')? The worker is not called for that slot, and nothing here calls it later.'
+      : 'Skip its next run? The worker is not called for that slot.';
+    ask($('sub-skip'), question, 'Yes, skip it', function () {
       return api('/subscriptions/' + enc(id) + '/skip', { method: 'POST', json: withNote(slot ? { slot: slot } : {}) }).then(noteKept).then(function (body) {
         if (!body.skipped) return notice('Nothing to skip: no run ahead.');
         notice(['Skipped the run at ', timeNode(body.skipped, zone, true), '; next run ', timeNode(body.nextRunAt, zone, true), '.']);
@@ -122,7 +125,8 @@ function wireBackfill() {
     // A refusal said for an earlier range is not about this one.
     notice('');
     var question = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
-      '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed.';
+      '? The worker is called for every slot of its cadence in that range, each with its own idempotency key, also the slots already processed' +
+      (shownSubscription.status === 'paused' ? ', although it is paused.' : '.');
     ask($('sub-backfill-go'), question, 'Yes, backfill', function () {
       return api('/subscriptions/' + encodeURIComponent(id) + '/backfill', { method: 'POST', json: { from: from.toISOString(), to: to.toISOString() } })
         .then(function (body) { notice(['Backfill started: run ', runLink(body.runId), '.']); })

@@ -17,6 +17,15 @@ function responseText(value) {
   return el('pre', { class: 'response mono' }, text.length > 4000 ? text.slice(0, 4000) + '\n…' : text);
 }
 
+/** Its frequency, and, when it names no cadence this scheduler knows, what that means: run daily, or not at all. */
+function cadenceNode(s) {
+  var name = s.frequency == null ? '— (no frequency)' : s.frequency;
+  if (!s.unknownFrequency) return name;
+  var then = s.unknownFrequency === 'fail' ? 'it is not called (unknownFrequency "fail")' : 'it runs daily, with a warning in the log';
+  return [name, ' ', el('span', { class: 'err', 'data-unknown-frequency': s.unknownFrequency },
+    'No cadence this scheduler knows (names are matched exactly): ' + then + '. Set subscriptions.frequency to one of its cadences.')];
+}
+
 function renderSubscription(s, status) {
   shownSubscription = s;
   var zone = shownZone = s.timezone || status.schedule.timezone;
@@ -27,7 +36,7 @@ function renderSubscription(s, status) {
   field(dl, 'status', 'Status', statusPill(s.status));
   field(dl, 'pausedReason', 'Paused reason', orDash(s.pausedReason));
   field(dl, 'active', 'Active (host)', s.active ? 'yes' : 'no');
-  field(dl, 'frequency', 'Cadence', s.frequency == null ? '— (processed daily)' : s.frequency);
+  field(dl, 'frequency', 'Cadence', cadenceNode(s));
   field(dl, 'timezone', 'Zone', zoneText);
   field(dl, 'runAt', 'Time of day', s.runAt ? s.runAt + ' (' + zone + ')' : status.schedule.runAt + ' (' + zone + "), the scheduler's");
   field(dl, 'anchorAt', 'Anchor', at(s.anchorAt));
@@ -111,6 +120,20 @@ function noteKept(result) {
   return result;
 }
 
+/**
+ * What "Process now" does to the subscription shown: its slot due, it is called for that slot,
+ * under its key; else it is a call of its own, under a key of its own (for billing, a charge
+ * outside its schedule), even when it has just completed.
+ */
+function processQuestion(s) {
+  var zone = shownZone;
+  var due = s.nextRunAt && new Date(s.nextRunAt).getTime() <= serverNow();
+  if (due) return 'Process ' + s.subscriptionId + ' now? Its slot of ' + wallTime(s.nextRunAt, zone) + ' is due: the worker is called for it, under its idempotency key.';
+  if (!s.nextRunAt && !s.lastRunAt) return 'Process ' + s.subscriptionId + ' now? It has not run yet: this is its first run, which the next sweep would make.';
+  var last = s.lastRunAt ? ' It last completed at ' + wallTime(s.lastRunAt, zone) + '.' : '';
+  return 'Process ' + s.subscriptionId + ' now?' + last + ' The worker is called now, off its schedule, under a new idempotency key: for billing, another charge.';
+}
+
 /** Posts an action for the subscription shown, then shows what it did. */
 function subscriptionAction(button, path, options, after) {
   button.addEventListener('click', function () {
@@ -129,7 +152,16 @@ function wireSubscription() {
   var post = function () { return { method: 'POST' }; };
   var started = function (body) { notice(['Started run ', runLink(body.runId), ' for this subscription.']); };
   var updated = function (label) { return function () { notice(label); }; };
-  subscriptionAction($('sub-run'), function (id) { return '/subscriptions/' + enc(id) + '/run?wait=false'; }, post, started);
+  // Asked first: off its slot, a call on demand is one of its own, under a key of its own.
+  $('sub-run').addEventListener('click', function () {
+    var s = shownSubscription;
+    if (!s) return;
+    ask($('sub-run'), processQuestion(s), 'Yes, process now', function () {
+      return api('/subscriptions/' + enc(s.subscriptionId) + '/run?wait=false', post()).then(started).catch(function (error) {
+        notice('Process now failed: ' + error.message, true);
+      }).then(refreshSoon);
+    });
+  });
   var noted = function () { return { method: 'POST', json: withNote({}) }; };
   var updatedNoted = function (label) { return function (result) { noteKept(result); notice(label); }; };
   subscriptionAction($('sub-pause'), function (id) { return '/subscriptions/' + enc(id) + '/pause'; }, noted, updatedNoted('Paused.'));

@@ -51,6 +51,12 @@ export interface SubscriptionDetails {
   subscriptionId: string
   userId: string | null
   frequency: string | null
+  /**
+   * Null when `frequency` names a cadence of this scheduler (a built-in one, or of the
+   * `frequencies` option); else what is done with it (the `unknownFrequency` option): `'daily'`,
+   * run daily with a warning, or `'fail'`, not called. A `'Weekly'` for `'weekly'` runs daily.
+   */
+  unknownFrequency: 'daily' | 'fail' | null
   active: boolean
   status: SubscriptionStatus
   /**

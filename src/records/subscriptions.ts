@@ -17,6 +17,7 @@ import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import { failedSlotRetryAt } from './instants.js'
+import { isCadence } from '../schedule/unknown-frequency.js'
 import type { FailingSubscription, SubscriptionDetails } from './subscription-shapes.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 
@@ -59,7 +60,10 @@ async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Pr
   return await isLiveJob(db, queue, row.job_id)
 }
 
-export async function getSubscription(db: Executor, queue: JobQueue, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
+/** What reading a subscription needs of the options: where its jobs live, and the cadences it may name. */
+export type ReadOptions = Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix' | 'frequencies' | 'unknownFrequency'>
+
+export async function getSubscription(db: Executor, options: ReadOptions, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<DetailsRow>(
     `SELECT sp.*, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active
@@ -74,10 +78,11 @@ export async function getSubscription(db: Executor, queue: JobQueue, subscriptio
     subscriptionId: row.subscription_id,
     userId: row.user_id,
     frequency: row.frequency,
+    unknownFrequency: isCadence(row.frequency, options.frequencies) ? null : options.unknownFrequency,
     active: row.active === true,
     status: row.status,
     // A row paused while its call is out is still held.
-    inFlight: await heldByLiveJob(db, queue, row),
+    inFlight: await heldByLiveJob(db, jobQueueOf(options), row),
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
@@ -104,7 +109,7 @@ export async function getSubscription(db: Executor, queue: JobQueue, subscriptio
  * and a success is recorded (the row moves on to its next slot, and stays paused). An ended one
  * has nothing left to pause and stays `ended`: paused, its resume would make it due again.
  */
-export async function pause(db: Executor, queue: JobQueue, subscriptionId: string, now: Date, note: string | null = null): Promise<SubscriptionDetails> {
+export async function pause(db: Executor, options: ReadOptions, subscriptionId: string, now: Date, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   // Paused by hand until resumed already: nothing changes, and the history says nothing again.
   const { rows } = await db.query<{ changed: boolean }>(
@@ -123,7 +128,7 @@ export async function pause(db: Executor, queue: JobQueue, subscriptionId: strin
   )
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].changed) await recordHistory(db, [{ subscriptionId, kind: 'paused', detail: 'until resumed', note }], now)
-  return await getSubscription(db, queue, subscriptionId)
+  return await getSubscription(db, options, subscriptionId)
 }
 
 /**
@@ -137,7 +142,7 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
     const row = await readScheduleRow(tx, subscriptionId, true)
     const next = (await liftedPause(tx, options, row, now))?.next
     if (next) await tx.query(`UPDATE subscription_processing SET next_run_at = $2, updated_at = $3 WHERE id = $1`, [row.id, next, now])
-    return await pause(tx, jobQueueOf(options), subscriptionId, now, note)
+    return await pause(tx, options, subscriptionId, now, note)
   })
 }
 
@@ -146,7 +151,7 @@ export async function pauseOpenEnded(pool: Pool, options: ResolvedOptions, subsc
  * passed, else at `next_run_at` (`queued` again while a job still holds it: schedule-row.ts).
  * Resuming a subscription that is not paused changes nothing. `leaseSeconds`: the claim lease.
  */
-export async function resume(db: Executor, queue: JobQueue, subscriptionId: string, now: Date, leaseSeconds: number, note: string | null = null): Promise<SubscriptionDetails> {
+export async function resume(db: Executor, options: ReadOptions, subscriptionId: string, now: Date, leaseSeconds: number, note: string | null = null): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<{ was: string }>(
     `WITH before AS (
@@ -163,7 +168,7 @@ export async function resume(db: Executor, queue: JobQueue, subscriptionId: stri
   )
   if (!rows[0]) throw notFound(subscriptionId)
   if (rows[0].was === 'paused') await recordHistory(db, [{ subscriptionId, kind: 'resumed', detail: 'by hand', note }], now)
-  return await getSubscription(db, queue, subscriptionId)
+  return await getSubscription(db, options, subscriptionId)
 }
 
 interface FailingRow {

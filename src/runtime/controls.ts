@@ -11,7 +11,6 @@ import { explainingMissingTables } from '../db/missing-tables.js'
 import { assertUuid, enrollingFirst } from '../records/enroll.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from '../records/schedule-control.js'
 import { getSubscription, pauseOpenEnded, resume } from '../records/subscriptions.js'
-import { jobQueueOf } from './boss.js'
 import type { SubscriptionScheduler } from '../types.js'
 
 type Controls = Pick<SubscriptionScheduler, 'pause' | 'resume' | 'reschedule' | 'skipNext' | 'upcoming'>
@@ -32,15 +31,15 @@ export function scheduleControls(pool: Pool, resolved: ResolvedOptions, clockChe
       return await onEnrolled(subscriptionId, async () => {
         if (!until) return await pauseOpenEnded(pool, resolved, subscriptionId, note)
         await pauseUntil(pool, resolved, subscriptionId, until, note)
-        return await getSubscription(pool, jobQueueOf(resolved), subscriptionId)
+        return await getSubscription(pool, resolved, subscriptionId)
       })
     },
     resume: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
       const note = checkNoteOption('resume', o)
       return await onEnrolled(subscriptionId, async () => {
-        if (await resumeFromNow(pool, resolved, subscriptionId, note)) return await getSubscription(pool, jobQueueOf(resolved), subscriptionId)
-        return await resume(pool, jobQueueOf(resolved), subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds, note)
+        if (await resumeFromNow(pool, resolved, subscriptionId, note)) return await getSubscription(pool, resolved, subscriptionId)
+        return await resume(pool, resolved, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds, note)
       })
     },
     reschedule: async (subscriptionId, settings, o) => {
