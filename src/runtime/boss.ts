@@ -9,6 +9,7 @@ import type { Db, Queue } from 'pg-boss'
 import type { Logger } from '../observe/logger.js'
 import { outageOf } from '../observe/outage.js'
 import { isTransactionConflict, isTransientDbError } from '../db/transient.js'
+import { isEndedPoolError, POOL_ENDED_WHILE_RUNNING } from '../db/pool-shape.js'
 import { limitedLogOf, UNREACHABLE_DATABASE } from '../observe/limited-log.js'
 import { describeError } from '../observe/describe-error.js'
 import type { ResolvedOptions } from '../config/options.js'
@@ -95,7 +96,14 @@ export function superviseAtStart(boss: PgBoss, queues: QueueNames, logger: Logge
  * warnings, limited as the scheduler's own failed attempts are.
  */
 export function forwardBossEvents(boss: Pick<PgBoss, 'on'>, options: Pick<ResolvedOptions, 'logger' | 'clock'>): void {
+  // A pool the host ended: each of pg-boss's loops says so at every poll, which says nothing of why.
+  let saidEnded = false
   boss.on('error', (error) => {
+    if (isEndedPoolError(error)) {
+      if (!saidEnded) options.logger.error(POOL_ENDED_WHILE_RUNNING)
+      saidEnded = true
+      return
+    }
     if (!isTransientDbError(error)) return options.logger.error(`pg-boss: ${error.message}`)
     outageOf(options).unreachable(error)
     limitedLogOf(options, UNREACHABLE_DATABASE).warn(`pg-boss: ${error.message}`)

@@ -39,6 +39,7 @@ import { warnOtherSchedulers } from './other-installations.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
 import { reportGivenUp, stoppedLine, stoppingLine } from './stop-report.js'
+import { isEndedPool, POOL_ENDED_BEFORE_STOPPED } from '../db/pool-shape.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
@@ -249,7 +250,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         await presence.stop()
       } finally {
         clearTimeout(deadline)
-        await fleetMetrics.stop()
+        // A read under way on a pool ended meanwhile waits for a connection for ever (pg-pool).
+        await within(fleetMetrics.stop(), GIVE_UP_WAIT_MS)
         stopClock()
         global?.close()
         cancel.abort()
@@ -258,6 +260,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         stopped.abort()
       }
       flushLimitedLogs(logger)
+      if (isEndedPool(pool)) logger.warn(POOL_ENDED_BEFORE_STOPPED)
       logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs, processor.unanswered.calls))
     },
   }
