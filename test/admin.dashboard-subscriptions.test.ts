@@ -96,6 +96,13 @@ describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${
     expect(await page.locator('#subs-status option').allTextContents()).toEqual(['all', 'pending', 'queued', 'processing', 'completed', 'failed', 'paused', 'ended', 'inactive'])
   })
 
+  test('an address with a filter the page does not know says so and lists nothing, rather than every subscription', async () => {
+    // A trial's support engineer typed userId=<id>, as the API spells it, and read the whole list as that user's.
+    await page.goto(`${base}/#/subscriptions?userId=${paused[3]}`)
+    await page.locator('#notice.error', { hasText: '"userId" is not a filter of this page: they are status, user and after (user=<id>).' }).waitFor()
+    expect(await page.locator(ROWS).count()).toBe(0)
+  })
+
   test('the page ran under the CSP without a single violation or script error', () => {
     expect(problems).toEqual([])
   })

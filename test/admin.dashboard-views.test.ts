@@ -116,6 +116,8 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     expect(await field('frequency').textContent()).toBe('daily')
     expect(await field('timezone').textContent()).toBe('Europe/Berlin')
     expect(await field('attempts').textContent()).toBe(String(row.attempts))
+    // Its user links to that user's subscriptions.
+    expect(await field('userId').locator('a').getAttribute('href')).toBe(`#/subscriptions?user=${row.userId}`)
     // Its failed slot run again by hand (runSubscription) is a re-drive, not another failed run.
     expect(await field('consecutiveFailures').textContent()).toBe('1')
     expect(await field('error').textContent()).toContain('socket hang up')

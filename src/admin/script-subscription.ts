@@ -51,7 +51,8 @@ function renderSubscription(s, status) {
   field(dl, 'consecutiveFailures', 'Consecutive failures', s.consecutiveFailures);
   field(dl, 'error', 'Error', s.error == null ? '—' : el('span', { class: 'err' }, s.error));
   field(dl, 'lastResponse', 'Last response', responseText(s.lastResponse));
-  field(dl, 'userId', 'User', el('span', { class: 'mono' }, orDash(s.userId)));
+  // Linked to that user's subscriptions.
+  field(dl, 'userId', 'User', s.userId == null ? '—' : el('a', { class: 'mono', href: '#/subscriptions?user=' + encodeURIComponent(s.userId), title: "This user's subscriptions" }, s.userId));
   field(dl, 'updatedAt', 'Updated', timeNode(s.updatedAt));
 
   replaceRows($('sub-attempts').tBodies[0], s.recentErrors.map(function (f) {

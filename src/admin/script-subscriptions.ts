@@ -18,6 +18,11 @@ function subscriptionsHash(query) {
 /** The page the address asks for; an error naming what is wrong with it. */
 function subscriptionsQuery(search) {
   var params = new URLSearchParams(search || '');
+  // A filter this page does not know would list every subscription, as if it had matched.
+  params.forEach(function (value, key) {
+    if (key === 'status' || key === 'user' || key === 'after') return;
+    throw new Error('"' + key + '" is not a filter of this page: they are status, user and after' + (/^user/i.test(key) ? ' (user=<id>)' : '') + '.');
+  });
   var query = { status: params.get('status') || '', user: (params.get('user') || '').trim(), after: params.get('after') || '' };
   if (query.status && STATUSES.indexOf(query.status) < 0) {
     throw new Error('"' + query.status + '" is not a status: they are ' + STATUSES.join(', ') + '.');
