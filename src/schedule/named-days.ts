@@ -9,6 +9,7 @@ import { DateTime } from 'luxon'
 import type { FrequencyRule } from './frequency-rules.js'
 import type { RowSchedule, ScheduleOptions } from './row-schedule.js'
 import { slotAfter } from './row-schedule.js'
+import { isCadence } from './unknown-frequency.js'
 
 /** Whether the rule says on which days its slots fall, rather than taking them from its anchor. */
 export function namesItsDays(rule: FrequencyRule): boolean {
@@ -31,7 +32,7 @@ export function cadencesNamingDays(frequencies: Readonly<Record<string, Frequenc
  * from the week it was swept), unless the row has an anchor or a start.
  */
 export function firstSlotOnNamedDay(options: ScheduleOptions, row: RowSchedule, now: Date): { next: Date | null } | null {
-  const rule = row.frequency === null || !Object.hasOwn(options.frequencies, row.frequency) ? undefined : options.frequencies[row.frequency]
+  const rule = isCadence(row.frequency, options.frequencies) ? options.frequencies[row.frequency] : undefined
   if (!rule || !namesItsDays(rule)) return null
   const phased: RowSchedule = { ...row, anchor_at: row.anchor_at ?? row.starts_at ?? now, ends_at: null }
   try {
