@@ -212,6 +212,40 @@ describe('a role that may not create', () => {
   })
 })
 
+describe("the host's table read through column grants", () => {
+  test('a role given SELECT only on the columns the scheduler reads (its others hide a card token) starts, enrols, runs, and answers reads and controls', async () => {
+    // A trial's DBA hid a column from the application: start() asked for SELECT on the whole table.
+    const own = await createEmptyDatabase()
+    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await own.pool.query(`ALTER TABLE subscriptions ADD COLUMN card_token text`)
+    const cli = await runCli(['migrate'], { DATABASE_URL: own.url })
+    expect(cli.code, cli.stderr).toBe(0)
+    for (const grant of runtimeGrants(BARE).filter((g) => !g.startsWith('GRANT SELECT ON subscriptions'))) await own.pool.query(grant)
+    await own.pool.query(`GRANT SELECT (id, user_id, frequency, active) ON subscriptions TO ${BARE}`)
+    const ids = await seedSubscriptions(own.pool, { count: 4 })
+    const app = ownPool(urlAs(BARE, own), 5)
+    const worker = createFakeWorkerClient()
+    const s = createSubscriptionScheduler(app, { workerClient: worker, pollingIntervalSeconds: 0.5 })
+    try {
+      await s.start()
+      expect(await s.runNow()).toMatchObject({ processed: 4, successful: 4 })
+      expect(worker.calls.map((c) => c.subscriptionId).sort()).toEqual([...ids].sort())
+      await expect(app.query('SELECT card_token FROM subscriptions')).rejects.toThrow(/permission denied/)
+      expect((await s.getStatus()).counts.completed).toBe(4)
+      expect(await s.listSubscriptions({ userId: worker.calls[0]!.userId })).toHaveLength(1)
+      await s.pause(ids[0]!)
+      await s.resume(ids[0]!)
+      expect(await s.runSubscription(ids[1]!)).toMatchObject({ processed: 1, successful: 1 })
+      const { rows: [added] } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, card_token) VALUES (gen_random_uuid(), 'tok_secret') RETURNING id`)
+      expect(await s.enrollMissing()).toBe(1)
+      expect((await s.getSubscription(added!.id)).status).toBe('pending')
+    } finally {
+      await s.stop({ timeoutMs: 5000 })
+      await app.end()
+    }
+  })
+})
+
 describe("the host's tables in a schema of their own", () => {
   test("a role not given USAGE on that schema is told that GRANT, not that the table does not exist; a search_path that leaves the schema out is told to put it there", async () => {
     const other = await createEmptyDatabase()

@@ -9,6 +9,9 @@ import { quoteIdent } from './executor.js'
 import { MigrationError } from '../errors.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
 
+/** The columns of the host's `subscriptions` the scheduler reads: SELECT on these alone is enough. */
+export const HOST_COLUMNS = ['id', 'user_id', 'frequency', 'active'] as const
+
 /** At most this many GRANTs are written out; the README's list covers the rest. */
 const LISTED = 12
 
@@ -20,7 +23,7 @@ interface Missing {
 /**
  * Every privilege the user lacks: USAGE on the two schemas; read and write on their tables and the
  * sequences behind their ids; read, insert and update on `subscription_processing`; read on
- * `subscriptions`; EXECUTE on pg-boss's functions.
+ * `subscriptions` (or on its columns the scheduler reads); EXECUTE on pg-boss's functions.
  */
 async function missingPrivileges(db: Executor, bossSchema: string): Promise<Missing[]> {
   const { rows } = await db.query<{ grant: string }>(
@@ -51,7 +54,13 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
      SELECT format('GRANT %s ON %s%s', string_agg(w.priv, ', ' ORDER BY array_position(ARRAY['USAGE', 'SELECT', 'INSERT', 'UPDATE', 'DELETE'], w.priv)), CASE WHEN w.relkind = 'S' THEN 'SEQUENCE ' ELSE '' END, w.name),
             CASE WHEN w.name LIKE quote_ident($2) || '.%' THEN 2 ELSE 1 END, w.name
        FROM wanted w
-      WHERE w.oid IS NOT NULL AND NOT CASE WHEN w.relkind = 'S' THEN has_sequence_privilege(w.oid, w.priv) ELSE has_table_privilege(w.oid, w.priv) END
+      WHERE w.oid IS NOT NULL AND NOT CASE WHEN w.relkind = 'S' THEN has_sequence_privilege(w.oid, w.priv)
+                                           -- The host's table: the columns the scheduler reads will do (its others may hold a card token).
+                                           WHEN w.name = 'subscriptions' THEN has_table_privilege(w.oid, 'SELECT') OR (
+                                             SELECT count(*) FROM pg_attribute a
+                                              WHERE a.attrelid = w.oid AND a.attname IN (${HOST_COLUMNS.map((c) => `'${c}'`).join(', ')}) AND NOT a.attisdropped
+                                                AND has_column_privilege(w.oid, a.attnum, 'SELECT')) = ${HOST_COLUMNS.length}
+                                           ELSE has_table_privilege(w.oid, w.priv) END
       GROUP BY w.name, w.relkind
      UNION ALL
      SELECT format('GRANT EXECUTE ON FUNCTION %I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), 3, p.proname
