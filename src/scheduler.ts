@@ -112,7 +112,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     async start() {
       if (stopping) await stopping
       if (engine) return
-      starting ??= saidIfUnreachable(resolved.logger, () => explainingPrivileges(pool, () => createEngine(pool, resolved, events)))
+      starting ??= saidIfUnreachable(resolved.logger, () => explainingPrivileges(pool, () => createEngine(pool, resolved, events), resolved.bossSchema))
         .then((created) => {
           engine = created
         })

@@ -212,6 +212,25 @@ describe('a role that may not create', () => {
   })
 })
 
+describe('a database whose CONNECT was revoked from PUBLIC', () => {
+  test('a role with every grant but CONNECT is told to be granted CONNECT, not table privileges', async () => {
+    // A trial's hardened database: the error asked for table grants, naming pgboss for a bossSchema of its own.
+    const own = await createEmptyDatabase()
+    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(own.pool, { bossSchema: 'pgboss' })
+    for (const grant of runtimeGrants(BARE)) await own.pool.query(grant)
+    await own.pool.query(`REVOKE CONNECT ON DATABASE ${own.name} FROM PUBLIC`)
+    const app = ownPool(urlAs(BARE, own), 2)
+    try {
+      const refused = createSubscriptionScheduler(app, { workerClient: createFakeWorkerClient(), migrate: false }).start()
+      await expect(refused).rejects.toBeInstanceOf(MigrationError)
+      await expect(refused).rejects.toThrow(`may not connect to the database "${own.name}" (permission denied for database "${own.name}"): CONNECT on it was revoked from PUBLIC, and not granted to this user. As its owner: GRANT CONNECT ON DATABASE "${own.name}" TO <this user>`)
+    } finally {
+      await app.end()
+    }
+  })
+})
+
 describe("the host's table read through column grants", () => {
   test('a role given SELECT only on the columns the scheduler reads (its others hide a card token) starts, enrols, runs, and answers reads and controls', async () => {
     // A trial's DBA hid a column from the application: start() asked for SELECT on the whole table.

@@ -62,14 +62,28 @@ export async function migrationPrivilegeError(db: Executor, error: unknown, what
   )
 }
 
-/** The error for a start whose user may not read or write the scheduler's or pg-boss's tables. */
-export async function runtimePrivilegeError(db: Executor, error: unknown): Promise<MigrationError> {
+/**
+ * The error for a start whose user may not connect to the database (CONNECT revoked from PUBLIC),
+ * or may not read or write the scheduler's or pg-boss's (`bossSchema`) tables.
+ */
+export async function runtimePrivilegeError(db: Executor, error: unknown, bossSchema: string = DEFAULTS.bossSchema): Promise<MigrationError> {
+  const refusal = (error as Error).message
+  // CONNECT refused at login quotes the name; a refused CREATE (aclcheck) does not.
+  const database = /^permission denied for database "(.+)"$/.exec(refusal)?.[1]
+  if (database !== undefined) {
+    return new MigrationError(
+      `Starting the scheduler failed: this database user may not connect to the database "${database}" (${refusal}): CONNECT on it was ` +
+        `revoked from PUBLIC, and not granted to this user. As its owner: GRANT CONNECT ON DATABASE "${database}" TO <this user>; then the ` +
+        `grants in ${PRIVILEGES_SECTION}.`,
+      { cause: error },
+    )
+  }
   const who = await whoAmI(db)
   const user = who ? `the database user "${who.user}"` : 'this database user'
   return new MigrationError(
-    `Starting the scheduler failed: ${user} lacks a privilege on the scheduler's or pg-boss's tables (${(error as Error).message}). ` +
+    `Starting the scheduler failed: ${user} lacks a privilege on the scheduler's or pg-boss's tables (${refusal}). ` +
       `Grant it the runtime privileges listed in ${PRIVILEGES_SECTION} (usage on the schemas subscription_scheduler and ` +
-      'pgboss, read and write on their tables, sequences and pg-boss functions; read, insert and update on subscription_processing; read on subscriptions), ' +
+      `${bossSchema}, read and write on their tables, sequences and pg-boss functions; read, insert and update on subscription_processing; read on subscriptions), ` +
       "after the owner has run the migrations.",
     { cause: error },
   )
@@ -79,11 +93,11 @@ export async function runtimePrivilegeError(db: Executor, error: unknown): Promi
  * Runs `fn` (a start); a bare `permission denied` from it becomes {@link runtimePrivilegeError}.
  * The library's own errors pass as they are: they say what to fix already.
  */
-export async function explainingPrivileges<T>(db: Executor, fn: () => Promise<T>): Promise<T> {
+export async function explainingPrivileges<T>(db: Executor, fn: () => Promise<T>, bossSchema?: string): Promise<T> {
   try {
     return await fn()
   } catch (error) {
     if (isSchedulerError(error) || !isPermissionDenied(error)) throw error
-    throw await runtimePrivilegeError(db, error)
+    throw await runtimePrivilegeError(db, error, bossSchema)
   }
 }
