@@ -76,7 +76,8 @@ export class NotMigratedError extends SchedulerError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
       'NOT_MIGRATED',
-      `The scheduler's tables are missing from this database, or older than this version (${detail}). Create or update them with \`await migrate(pool)\`, ` +
+      `The scheduler's tables are missing from this database, or older than this version (${detail}). Create or update them with \`await migrate(pool, { bossSchema: 'pgboss' })\` ` +
+        "(the bossSchema the scheduler uses: without it, migrate() installs the scheduler's tables but not pg-boss's schema), " +
         'with `scheduler.start()` (it migrates unless `migrate: false`), or with `pg-subscription-scheduler migrate`, as a database ' +
         "user who may create tables (the tables' owner, where the application's user may not: see the README's \"Database privileges\").",
       options,

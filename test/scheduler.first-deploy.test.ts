@@ -205,7 +205,7 @@ describe('a database that has not been migrated', () => {
       const error = await call().then(() => undefined, (e: unknown) => e)
       expect(error, name).toBeInstanceOf(NotMigratedError)
       expect((error as NotMigratedError).code, name).toBe('NOT_MIGRATED')
-      expect((error as Error).message, name).toMatch(/migrate\(pool\).*start\(\).*pg-subscription-scheduler migrate/)
+      expect((error as Error).message, name).toMatch(/migrate\(pool, \{ bossSchema: 'pgboss' \}\).*without it, migrate\(\) installs the scheduler's tables but not pg-boss's schema.*start\(\).*pg-subscription-scheduler migrate/)
     }
   })
 
