@@ -212,6 +212,37 @@ describe('a role that may not create', () => {
   })
 })
 
+describe('a second application on a database another one has installed, under roles of their own', () => {
+  test('its migrate and its start are told the database holds another installation and to use one of its own, not to be granted the other one\'s tables', async () => {
+    // A trial's DBA met a bare "permission denied for schema subscription_scheduler", then a list
+    // of grants on the first application's run history and failures.
+    const shared = await createEmptyDatabase()
+    for (const [role, schema] of [[APP, 'first_app'], [BARE, 'second_app']] as const) {
+      await shared.pool.query(`GRANT CREATE ON DATABASE ${shared.name} TO ${role}`)
+      await shared.pool.query(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`)
+      await shared.pool.query(`ALTER ROLE ${role} IN DATABASE ${shared.name} SET search_path = ${schema}`)
+    }
+    const first = ownPool(urlAs(APP, shared), 2)
+    const second = ownPool(urlAs(BARE, shared), 2)
+    try {
+      await first.query(HOST_SUBSCRIPTIONS_DDL)
+      await migrate(first, { bossSchema: 'first_jobs' })
+      await second.query(HOST_SUBSCRIPTIONS_DDL)
+      const another = new RegExp(`^This database holds another installation of the scheduler: its schema subscription_scheduler belongs to the role "${APP}", which the database user "${BARE}" may not use.*give this application a database of its own`, 's')
+      const migrating = migrate(second, { bossSchema: 'second_jobs' })
+      await expect(migrating).rejects.toBeInstanceOf(MigrationError)
+      await expect(migrating).rejects.toThrow(another)
+      for (const migrateOption of [true, false]) {
+        const started = createSubscriptionScheduler(second, { workerClient: createFakeWorkerClient(), bossSchema: 'second_jobs', queuePrefix: 'second', migrate: migrateOption }).start()
+        await expect(started).rejects.toThrow(another)
+      }
+    } finally {
+      await Promise.all([first.end(), second.end()])
+      await shared.pool.query(`DROP SCHEMA first_app, second_app, subscription_scheduler, first_jobs CASCADE`)
+    }
+  })
+})
+
 describe('a database whose CONNECT was revoked from PUBLIC', () => {
   test('a role with every grant but CONNECT is told to be granted CONNECT, not table privileges', async () => {
     // A trial's hardened database: the error asked for table grants, naming pgboss for a bossSchema of its own.

@@ -26,6 +26,7 @@ import { isLockTimeout, migrationLockWaitError, tableLockAdvice, tableLockHolder
 import { seconds } from '../error-text.js'
 import { checkBossSchema } from '../config/resolve-options.js'
 import { prepareBossSchema } from '../runtime/boss-install.js'
+import { assertNoOtherInstallation } from './other-installation.js'
 
 /** Arbitrary but fixed: every copy of the library takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_311_402_915_338_211_001n
@@ -155,6 +156,7 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[], lo
     const locked = performance.now()
     await assertOneOnSearchPath(client)
     await assertHostTable(client)
+    await assertNoOtherInstallation(client)
     const adopting = await assertAdoptable(client)
     let applied: string[]
     // Everything here is one transaction (the lock's): a failure rolls it all back, and the

@@ -8,6 +8,7 @@ import type { Executor } from './executor.js'
 import { quoteIdent } from './executor.js'
 import { MigrationError } from '../errors.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
+import { assertNoOtherInstallation } from './other-installation.js'
 
 /** The columns of the host's `subscriptions` the scheduler reads: SELECT on these alone is enough. */
 export const HOST_COLUMNS = ['id', 'user_id', 'frequency', 'active'] as const
@@ -79,6 +80,8 @@ async function missingPrivileges(db: Executor, bossSchema: string): Promise<Miss
 export async function assertRuntimeGrants(db: Executor, bossSchema: string): Promise<void> {
   const missing = await missingPrivileges(db, bossSchema)
   if (missing.length === 0) return
+  // Not grants on another application's history: a database of its own.
+  await assertNoOtherInstallation(db)
   const { rows } = await db.query<{ user: string; unmigrated: boolean; no_boss: boolean; creates: boolean }>(
     `SELECT current_user AS user, to_regnamespace($1) IS NULL AS unmigrated, to_regnamespace($2) IS NULL AS no_boss,
             has_database_privilege(current_database(), 'CREATE') AS creates`,
