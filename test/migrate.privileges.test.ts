@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSubscriptionScheduler, migrate, MigrationError } from '../src/index.js'
-import { createFakeWorkerClient } from '../src/testing.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { runCli } from './support/cli-process.js'
 import { createEmptyDatabase, ownPool } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
@@ -20,6 +21,7 @@ import { seedSubscriptions } from './support/seed.js'
 const suffix = randomBytes(4).toString('hex')
 const APP = `pss_app_${suffix}`
 const BARE = `pss_bare_${suffix}`
+const TOKEN = 'privileges-test-token-0123456789abcdef'
 let db: TestDatabase
 
 function urlAs(role: string, on = db): string {
@@ -239,6 +241,34 @@ describe('a second application on a database another one has installed, under ro
     } finally {
       await Promise.all([first.end(), second.end()])
       await shared.pool.query(`DROP SCHEMA first_app, second_app, subscription_scheduler, first_jobs CASCADE`)
+    }
+  })
+})
+
+describe('a grant revoked after start()', () => {
+  test("the admin API answers 500 DATABASE_PRIVILEGE and logs the refusal with the fix; the CLI's error carries the hint", async () => {
+    // A trial's DBA revoked a grant while the application ran: 500 INTERNAL, and a stack trace.
+    const own = await createEmptyDatabase()
+    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    await migrate(own.pool, { bossSchema: 'pgboss' })
+    for (const grant of runtimeGrants(BARE)) await own.pool.query(grant)
+    const [id] = await seedSubscriptions(own.pool, { count: 1 })
+    await own.pool.query(`REVOKE SELECT ON subscription_scheduler.history FROM ${BARE}`)
+    const app = ownPool(urlAs(BARE, own), 2)
+    const logger = captureLogger()
+    try {
+      const handler = createAdminHandler(createSubscriptionScheduler(app, { workerClient: createFakeWorkerClient(), logger, migrate: false }), { authorize: bearerToken(TOKEN), logger })
+      const response = await handler.fetch(new Request(`http://admin.test/subscriptions/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } }))
+      expect(response.status).toBe(500)
+      expect(await response.json()).toEqual({ error: { code: 'DATABASE_PRIVILEGE', message: 'The database user lacks a privilege this request needs; the server log names it.' } })
+      expect(logger.messages('error')).toEqual([`Admin request failed: the database user lacks a privilege (permission denied for table history): grant it what the README's "Database privileges" section lists.`])
+
+      const shown = await runCli(['show', id!], { DATABASE_URL: urlAs(BARE, own) })
+      expect(shown.code).toBe(1)
+      expect(shown.stderr).toContain('permission denied for table history')
+      expect(shown.stderr).toContain(`hint: the database user lacks a privilege: grant it what the README's "Database privileges" section lists, then run the command again.`)
+    } finally {
+      await app.end()
     }
   })
 })

@@ -5,6 +5,7 @@
  */
 import { isConfigurationError, isSchedulerError } from '../error-guards.js'
 import { isTransientDbError } from '../db/transient.js'
+import { isPermissionDenied, PRIVILEGES_SECTION } from '../db/privileges.js'
 import type { Logger } from '../observe/logger.js'
 import { AdminHttpError, json } from './http.js'
 import type { AdminErrorBody, AdminErrorCode } from './http.js'
@@ -54,6 +55,11 @@ export function errorResponse(error: unknown, logger: Logger): Response {
   if (isTransientDbError(error) || isRefusedConnection(error)) {
     logger.warn(`Admin request failed, the database being unavailable: ${error instanceof Error ? error.message : String(error)}`)
     return json(503, errorBody('DATABASE_UNAVAILABLE', 'The database could not be reached, or refused the connection; the server log has the cause.', undefined), { 'retry-after': '5' })
+  }
+  // A grant missing on the server's side (revoked since start(), which checks them): the fix is the DBA's.
+  if (isPermissionDenied(error)) {
+    logger.error(`Admin request failed: the database user lacks a privilege (${(error as Error).message}): grant it what ${PRIVILEGES_SECTION} lists.`)
+    return json(500, errorBody('DATABASE_PRIVILEGE', 'The database user lacks a privilege this request needs; the server log names it.', undefined))
   }
   logger.error(`Admin request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return json(500, { error: { code: 'INTERNAL', message: 'The request failed on the server; its log has the details.' } })

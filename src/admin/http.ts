@@ -23,6 +23,7 @@ export type AdminErrorCode =
   | 'CALLS_PAUSED'
   | 'TOO_MANY_REQUESTS'
   | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE_PRIVILEGE'
   | 'INTERNAL'
 
 /** The shape of every error response. */

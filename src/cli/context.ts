@@ -9,6 +9,8 @@ import type { Logger, SchedulerOptions } from '../index.js'
 import { LOG_TAG } from '../observe/logger.js'
 import { configurationReason, shown } from '../error-text.js'
 import { connectionHint } from '../db/connection-hint.js'
+import { isPermissionDenied, PRIVILEGES_SECTION } from '../db/privileges.js'
+import { isSchedulerError } from '../error-guards.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { inUserTerms, UsageError } from './usage-error.js'
 import { workerClientWithHeaders } from './worker-headers.js'
@@ -201,6 +203,7 @@ export function formatErrorChain(error: unknown, verbose: boolean): string {
   }
   const hint = connectionHint(error, 'DATABASE_URL')
   if (hint) lines.push(`  hint: ${hint}, then run the command again.`)
+  else if (isPermissionDenied(error) && !isSchedulerError(error)) lines.push(`  hint: the database user lacks a privilege: grant it what ${PRIVILEGES_SECTION} lists, then run the command again.`)
   return lines.join('\n')
 }
 
