@@ -61,3 +61,25 @@ test("an instance that starts takes over a killed instance's jobs at once, not a
   // Each called once more, under the key of the slot it was claimed for.
   for (const id of ids) expect(healthy.callsFor(id)).toHaveLength(1)
 })
+
+test('a start that fails after its queues are ready has taken no job and called no worker: "Nothing was started" holds', async () => {
+  // A trial's start failed for want of connections (too many clients) after its workers had
+  // fetched page jobs: 16 subscriptions called, their outcomes never recorded, called again by
+  // another instance. Here the instance's report is what fails, as a full server refused it there.
+  const db = await createTestDatabase()
+  await seedSubscriptions(db.pool, { count: 20 })
+  const steering = track(createSubscriptionScheduler(db.pool, { ...TEST_DEFAULTS, logger: captureLogger(), work: false, schedule: false }))
+  await steering.start()
+  await steering.runNow({ wait: false })
+  await pollUntil(async () => (await steering.getStatus()).queue.waiting >= 20 || undefined, { timeoutMs: 30_000, what: 'the run enqueued' })
+  await db.pool.query(`CREATE FUNCTION refuse_report() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sorry, too many clients already'; END $$`)
+  await db.pool.query(`CREATE TRIGGER refuse_report BEFORE INSERT OR UPDATE ON subscription_scheduler.instances FOR EACH ROW WHEN (NEW.works) EXECUTE FUNCTION refuse_report()`)
+  const worker = createFakeWorkerClient()
+  const failing = createSubscriptionScheduler(db.pool, { ...TEST_DEFAULTS, logger: captureLogger(), workerClient: worker })
+
+  await expect(failing.start()).rejects.toThrow('sorry, too many clients already')
+
+  expect(failing.health().state).toBe('stopped')
+  expect(worker.calls).toEqual([])
+  expect((await steering.getStatus()).queue.waiting).toBe(20)
+})

@@ -54,3 +54,37 @@ test('outcomes that cannot be recorded by the stop\'s deadline are given up in o
   const { rows } = await db.pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`)
   expect(rows).toEqual([{ status: 'queued', n: 10 }])
 }, 60_000)
+
+test('a stop while outcomes wait on a lock of yours resolves, and nothing new goes to the pool after it, once the lock is let go', async () => {
+  // A trial's ACCESS EXCLUSIVE lock held 32 answered calls' outcomes as a replica stopped: 20 s
+  // after stop() resolved, and after the host's pool.end(), 297 outcomes were still being written.
+  const db = await createTestDatabase()
+  await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 300)`)
+  const pool = new pg.Pool({ connectionString: db.url, max: 10 })
+  pool.on('error', () => {})
+  const worker = heldWorker()
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(pool, { workerClient: worker.client, logger, pollingIntervalSeconds: 0.5, concurrency: 16 })
+  await scheduler.start()
+  await scheduler.runNow({ wait: false })
+  await pollUntil(async () => (worker.calls.length === 16 ? true : null), { timeoutMs: 30_000, what: 'every call in flight' })
+  const locker = await db.pool.connect()
+  await locker.query(`BEGIN; LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE`)
+  worker.release()
+  await scheduler.stop({ timeoutMs: 500 })
+
+  // From here on, what the scheduler sends to the pool is counted: a statement already waiting on
+  // the lock goes through when it is let go, but no new one may start.
+  let used = 0
+  const { query, connect } = pool
+  pool.query = ((...args: Parameters<typeof query>) => ((used += 1), query.apply(pool, args))) as typeof query
+  pool.connect = ((...args: Parameters<typeof connect>) => ((used += 1), connect.apply(pool, args))) as typeof connect
+  await locker.query('COMMIT')
+  locker.release()
+  await pollUntil(() => (pool.totalCount === pool.idleCount ? true : null), { timeoutMs: 20_000, what: 'the statements that waited on the lock to end' })
+  // A few turns of the settle queue and of the re-checks (every 250 ms) come and go.
+  await pollUntil(() => (used > 0 ? true : null), { timeoutMs: 2_000, what: 'a statement after stop()' }).catch(() => {})
+  expect(used).toBe(0)
+  expect(logger.messages('warn').filter((m) => /one at a time/.test(m))).toEqual([])
+  await pool.end()
+}, 60_000)

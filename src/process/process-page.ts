@@ -48,6 +48,10 @@ const outcomeCount = (n: number) => `${n} outcome${n === 1 ? '' : 's'}`
  */
 export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Promise<void> {
   const { options, telemetry, events } = ctx
+  // A chunk whose turn comes once a stop has given up (its settles ahead held by a lock, say) is
+  // not written: stop() has resolved, and the host may have ended the pool. pg-boss has failed its
+  // job, which comes back to call what it did not record, with the same keys.
+  ctx.giveUpSignal.throwIfAborted()
   const deps = { pool: ctx.pool, boss: ctx.boss, processQueue: ctx.processQueue, deadQueue: ctx.deadQueue, options }
   const settled = await retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,

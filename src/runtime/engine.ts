@@ -39,7 +39,7 @@ import { warnOtherSchedulers } from './other-installations.js'
 import type { Presence } from './presence.js'
 import type { ProcessorContext } from '../process/context.js'
 import { reportGivenUp, stoppedLine, stoppingLine } from './stop-report.js'
-import { isEndedPool, POOL_ENDED_BEFORE_STOPPED } from '../db/pool-shape.js'
+import { isEndedPool, isEndedPoolError, POOL_ENDED_BEFORE_STOPPED } from '../db/pool-shape.js'
 import { settleAndAnnounce } from '../process/process-page.js'
 import { createSettleQueue } from '../process/settle-queue.js'
 import { createCallableReader, createPageReader } from '../process/page-rows.js'
@@ -136,6 +136,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
   // Settles until announced: a wait that read its run finished waits for them.
   const settles = createPendingSettles()
   let presence: Presence
+  // Set once it has started: a start that fails after it marks the instance stopped.
+  let presenceStarted: Presence | undefined
   let fleetMetrics: FleetMetrics = { async stop() {} }
   let scheduleWatch: ScheduleWatch = { stop() {} }
   let settingsWatch: SettingsWatch = { stop() {} }
@@ -168,9 +170,10 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
-        // Not when a stop gave up on an outage the settle rode out, nor past its hold of a refusal of
-        // every row alike (writeRefusal): no row is at fault, none would be recorded alone.
-        splits: (error) => !(giveUp.signal.aborted && isTransientDbError(error)) && writeRefusal(error) === undefined,
+        // Not once a stop has given up (nothing is written after it), nor for an outage or an ended
+        // pool, nor past its hold of a refusal of every row alike (writeRefusal): no row is at
+        // fault, none would be recorded alone.
+        splits: (error) => !giveUp.signal.aborted && !isTransientDbError(error) && !isEndedPoolError(error) && writeRefusal(error) === undefined,
         busy: () => {
           const load = gate.load()
           return load.inFlight + load.waiting > 0
@@ -181,14 +184,18 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       callable: createCallableReader(pool, options.queuePrefix),
     }
     const settingsInForce = await shareSettings(pool, options)
-    processWorker = await registerWorkers({ boss, queues, options, runs, processor })
-    superviseAtStart(boss, queues, logger)
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
-    presence = await startPresence(pool, options, processor, pkg.version)
+    presence = presenceStarted = await startPresence(pool, options, processor, pkg.version)
     await warnOtherSchedulers(pool, options.queuePrefix, options.bossSchema, logger)
+    // Last of what may fail: a start that fails has taken no job and called no worker. Workers
+    // registered earlier called 16 subscriptions of a start that then failed (too many clients),
+    // whose outcomes it never recorded, and another instance called them again.
+    processWorker = await registerWorkers({ boss, queues, options, runs, processor })
+    superviseAtStart(boss, queues, logger)
     fleetMetrics = startFleetMetrics(pool, options, events, telemetry)
   } catch (error) {
+    await presenceStarted?.stop().catch(() => {})
     scheduleWatch.stop()
     settingsWatch.stop()
     unworked.stop()
