@@ -85,7 +85,7 @@ export function superviseAtStart(boss: PgBoss, queues: QueueNames, logger: Logge
   void (async () => {
     for (const name of [queues.process, queues.sweep]) await boss.supervise(name, { reindex: false })
   })().catch((error: unknown) => {
-    logger.warn(`Looking for jobs left by instances that died failed (${describeError(error)}); pg-boss's own pass looks again within ${MONITOR_SECONDS} s.`)
+    logger.warn(`The start's look for jobs that instances which died left behind failed (${describeError(error)}); pg-boss's own pass looks again within ${MONITOR_SECONDS} s.`)
   })
 }
 
