@@ -2,6 +2,7 @@
  * What the process stage needs from the running engine, built once at start (runtime/engine.ts).
  * Types only.
  */
+import type { StallWatch } from './lock-stall.js'
 import type { Pool } from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { ResolvedOptions } from '../config/options.js'
@@ -47,6 +48,8 @@ export interface ProcessorContext {
   breaker: Breaker | null
   /** Where every outcome of this instance waits to be recorded, in chunks. */
   settleQueue: SettleQueue
+  /** Says a settle that waits long on a lock, naming who holds it. */
+  stallWatch: StallWatch
   /** Its settles until announced: a wait that read its run finished waits for them (records/wait-for-run.ts). */
   settles: PendingSettles
   /** Reads the rows of jobs that start, those that start together in one statement. */

@@ -53,14 +53,15 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
   // job, which comes back to call what it did not record, with the same keys.
   ctx.giveUpSignal.throwIfAborted()
   const deps = { pool: ctx.pool, boss: ctx.boss, processQueue: ctx.processQueue, deadQueue: ctx.deadQueue, options }
-  const settled = await retryTransient(() => settleChunk(deps, chunk), {
+  const outcomes = chunk.outcomes.length + (chunk.leftovers?.length ?? 0)
+  const settled = await ctx.stallWatch.watch(retryTransient(() => settleChunk(deps, chunk), {
     logger: options.logger,
-    what: `recording ${outcomeCount(chunk.outcomes.length + (chunk.leftovers?.length ?? 0))}`,
+    what: `recording ${outcomeCount(outcomes)}`,
     maxDelayMs: SETTLE_RETRY_MAX_MS,
     signal: ctx.giveUpSignal,
     // The calls are made: a privilege revoked, a read-only failover, a full disk is waited out too.
     holdThroughRefusals: true,
-  })
+  }), outcomes)
   for (const [event, payload] of settled.announcements) events.emit(event, payload as never)
   for (const run of settled.finishedRuns) events.emit('run:finished', run)
   telemetry.succeeded(settled.counts.successful)
