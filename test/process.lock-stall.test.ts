@@ -14,7 +14,7 @@ test('a settle held by a lock past its time is said once, naming the holder; one
   const db = await createTestDatabase()
   const [id] = await seedSubscriptions(db.pool, { count: 1 })
   const logger = captureLogger()
-  const watch = createStallWatch(db.pool, logger, 300)
+  const watch = createStallWatch(db.pool, logger, { afterMs: 300 })
   // Quick: nothing said.
   await watch.watch(db.pool.query(`SELECT 1`), 3)
 

@@ -48,12 +48,18 @@ export interface StallWatch {
   watch<T>(settle: Promise<T>, outcomes: number): Promise<T>
 }
 
-/** `afterMs`: how long a settle may take before it is said (tests shorten it). */
-export function createStallWatch(pool: Pool, logger: Logger, afterMs = STALL_MS, now: () => number = Date.now): StallWatch {
+export interface StallWatchOptions {
+  /** How long a settle may take before it is said (tests shorten it). @default {@link STALL_MS} */
+  afterMs?: number
+  /** Aborted once a stop has given up: nothing is asked of the pool after it. */
+  signal?: AbortSignal
+}
+
+export function createStallWatch(pool: Pool, logger: Logger, { afterMs = STALL_MS, signal }: StallWatchOptions = {}): StallWatch {
   let saidAt = Number.NEGATIVE_INFINITY
   const say = async (outcomes: number) => {
-    if (now() - saidAt < SAID_EVERY_MS) return
-    saidAt = now()
+    if (signal?.aborted || Date.now() - saidAt < SAID_EVERY_MS) return
+    saidAt = Date.now()
     const held = await blockers(pool).catch(() => null)
     // Not a lock (a slow disk, a server short of CPU): nothing to name.
     if (!held) return

@@ -170,7 +170,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate,
       breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
       settles,
-      stallWatch: createStallWatch(pool, logger),
+      stallWatch: createStallWatch(pool, logger, { signal: giveUp.signal }),
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
         // Not once a stop has given up (nothing is written after it), nor for an outage or an ended
         // pool, nor past its hold of a refusal of every row alike (writeRefusal): no row is at
