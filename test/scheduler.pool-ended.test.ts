@@ -13,7 +13,9 @@ import { pollUntil } from './support/reliability-support.js'
 
 async function startedOnOwnPool() {
   const db = await createTestDatabase()
-  const pool = new pg.Pool({ connectionString: db.url, max: 5 })
+  // Small: statements queue for a connection as the pool ends, and pg-pool never answers those
+  // (pg-boss's stop waited on one for good, seen in the full suite with a pool of 5).
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 })
   const logger = captureLogger()
   const scheduler = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger, migrate: false, pollingIntervalSeconds: 0.5 })
   await scheduler.start()

@@ -86,6 +86,24 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer)
 }
 
+/** How often a stop looks whether the host has ended its pool meanwhile. */
+const POOL_LOOK_MS = 250
+
+/**
+ * `work`, or, once the host has ended the pool (before stop() or during it), at most
+ * {@link GIVE_UP_WAIT_MS} more of it: a statement waiting for a connection of an ended pool waits
+ * for ever (pg-pool), and with it pg-boss's stop, the instance's last report, the metrics' read.
+ */
+async function untilPoolGone(pool: Pool, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const gone = new Promise<void>((resolve) => {
+    const look = () => (isEndedPool(pool) ? void setTimeout(resolve, GIVE_UP_WAIT_MS).unref() : void (timer = setTimeout(look, POOL_LOOK_MS)))
+    look()
+  })
+  await Promise.race([work, gone])
+  clearTimeout(timer)
+}
+
 export async function createEngine(pool: Pool, options: ResolvedOptions, events: EventBus): Promise<Engine> {
   // An instance that does not work calls no worker, and needs none.
   const workerClient = options.work ? requireWorkerClient(options) : (options.workerClient ?? NO_WORKER)
@@ -249,18 +267,17 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       let cut = 0
       const deadline = setTimeout(() => ((cut = processor.gate.load().inFlight), cancel.abort()), timeoutMs)
       try {
-        await Promise.allSettled([...runs.inFlight])
-        await boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false })
+        await untilPoolGone(pool, Promise.allSettled([...runs.inFlight]))
+        await untilPoolGone(pool, boss.stop({ graceful: true, timeout: timeoutMs + 5_000, close: false }))
         // pg-boss stops waiting at its timeout; a job still recording through a database outage
         // gives up now (pg-boss has failed it: it comes back), so that none uses the pool after.
         giveUp.abort()
         await within(Promise.allSettled([...processor.inHand]), GIVE_UP_WAIT_MS)
         reportGivenUp(processor.givenUp, logger)
-        await presence.stop()
+        await untilPoolGone(pool, presence.stop())
       } finally {
         clearTimeout(deadline)
-        // A read under way on a pool ended meanwhile waits for a connection for ever (pg-pool).
-        await within(fleetMetrics.stop(), GIVE_UP_WAIT_MS)
+        await untilPoolGone(pool, fleetMetrics.stop())
         stopClock()
         global?.close()
         cancel.abort()
