@@ -200,7 +200,9 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
     return second === null ? [nextSweep] : [nextSweep, ...slotsFrom(options, row, second, count - 1)]
   }
   let first: Date | null = row.next_run_at
-  if (isInFlight(row)) first = slotAfter(options, phased(row), first && first > now ? first : now)
+  // In flight: the settle's own answer for the slot being processed, which spends its local day
+  // (a first run waiting for its retry at 03:00 is not due again at 09:00).
+  if (isInFlight(row)) first = row.scheduled_for ? nextSlot(options, phased(row), row.scheduled_for) : slotAfter(options, phased(row), first && first > now ? first : now)
   // Behind a catch-up window, the next sweep moves it up to the window first; a failed slot is tried again instead.
   else if (first !== null && row.status !== 'failed') first = withinCatchUpWindow(options, row, first, now)
   return first === null ? [] : slotsFrom(options, row, first, count)

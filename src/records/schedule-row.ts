@@ -32,6 +32,8 @@ export interface ScheduleRow extends RowSchedule {
   active: boolean | null
   /** The job that owns the row: a call is queued, in flight or waiting for its retry (paused meanwhile, too). */
   job_id: string | null
+  /** The slot its last claim was for: while a job owns the row, the slot being processed. Not read by every caller. */
+  scheduled_for?: Date | null
   /** Whether `anchor_at` was given by the host, not taken from its start, its enrolment or its first slot. */
   anchor_given: boolean
 }
@@ -78,7 +80,7 @@ export async function readScheduleRows(db: Executor, subscriptionIds: readonly s
   return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
 }
 
-const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id,
+const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for,
             sp.timezone, sp.run_at, sp.anchor_at, sp.anchor_given, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
 
