@@ -25,3 +25,21 @@ test("a first run waiting for its retry: the next runs start after its day, the 
 
   expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([new Date('2027-09-10T09:00:00.000Z'), new Date('2027-10-10T09:00:00.000Z')])
 })
+
+test('a slot waiting out its retry says when that retry is due (retryAt), as the failed ones do', async () => {
+  // A trial's 429 with Retry-After left "next run: none" and retryAt null everywhere while it waited.
+  const { rows } = await shared.db.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'monthly') RETURNING id`)
+  const id = rows[0]!.id
+  worker.on(id, { fail: new RetryableError('429 Too Many Requests', { status: 429, retryAfterMs: 60_000 }) })
+
+  await shared.scheduler.runNow({ wait: false })
+  const waiting = await pollUntil(async () => {
+    const details = await shared.scheduler.getSubscription(id).catch(() => null)
+    return details?.attempts === 1 ? details : undefined
+  }, { timeoutMs: 20_000, what: 'the first attempt recorded, its retry waiting' })
+
+  expect(waiting).toMatchObject({ status: 'queued', inFlight: true })
+  // About a minute from now, by the database's clock that pg-boss waits on.
+  expect(waiting.retryAt!.getTime()).toBeGreaterThan(Date.now() + 30_000)
+  expect(waiting.retryAt!.getTime()).toBeLessThan(Date.now() + 90_000)
+})

@@ -45,6 +45,7 @@ function renderSubscription(s, status) {
   field(dl, 'pausedUntil', 'Paused until', at(s.pausedUntil));
   field(dl, 'scheduledFor', 'Slot', at(s.scheduledFor));
   field(dl, 'nextRunAt', 'Next run', s.status === 'paused' && !s.pausedUntil && s.nextRunAt ? ['— (paused until resumed; its slot was ', at(s.nextRunAt), ')']
+    : inFlight(s) && s.retryAt ? ['its retry (attempt ' + (s.attempts + 1) + '), ', at(s.retryAt)]
     : s.status === 'ended' || inFlight(s) || s.active !== true ? at(s.nextRunAt) : nextRunNode(s.nextRunAt, zone, s.status, true, s.retryAt));
   field(dl, 'lastRunAt', 'Last success', at(s.lastRunAt));
   field(dl, 'attempts', 'Attempts', s.attempts);

@@ -87,7 +87,8 @@ export interface SubscriptionDetails {
   /**
    * While `failed`: no sweep tries its slot again before this instant (`retry.failedSlotDelaySeconds`,
    * doubled for each run in a row it failed). Null when the next sweep may, or it is not `failed`.
-   * `retryFailed()` and `runSubscription()` do not wait for it.
+   * `retryFailed()` and `runSubscription()` do not wait for it. While a retry of its slot waits out
+   * its backoff (or the worker's `Retry-After`): when that retry is due.
    */
   retryAt: Date | null
   error: string | null

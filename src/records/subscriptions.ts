@@ -11,7 +11,7 @@ import { assertUuid } from './enroll.js'
 import { recordHistory, listHistory } from './history.js'
 import { notEnrolled as notFound, readScheduleRow, resumedState } from './schedule-row.js'
 import { isInFlight } from './row-holds.js'
-import { isLiveJob } from '../sweep/live-claims.js'
+import { liveJob } from '../sweep/live-claims.js'
 import type { JobQueue } from '../sweep/live-claims.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
@@ -55,9 +55,9 @@ interface DetailsRow {
  * takes it at once, and the dashboard offers it. A row with no job is in flight only as an older
  * version's call under its lease.
  */
-async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Promise<boolean> {
-  if (row.job_id === null) return isInFlight(row)
-  return await isLiveJob(db, queue, row.job_id)
+async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Promise<{ live: boolean; startsAt: Date | null }> {
+  if (row.job_id === null) return { live: isInFlight(row), startsAt: null }
+  return await liveJob(db, queue, row.job_id)
 }
 
 /** What reading a subscription needs of the options: where its jobs live, and the cadences it may name. */
@@ -73,6 +73,7 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
   )
   const row = rows[0]
   if (!row) throw notFound(subscriptionId)
+  const held = await heldByLiveJob(db, jobQueueOf(options), row)
   return {
     processingId: row.id,
     subscriptionId: row.subscription_id,
@@ -82,7 +83,7 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
     active: row.active === true,
     status: row.status,
     // A row paused while its call is out is still held.
-    inFlight: await heldByLiveJob(db, jobQueueOf(options), row),
+    inFlight: held.live,
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
@@ -95,7 +96,8 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
     lastRunAt: row.last_run_at,
     attempts: row.attempts,
     consecutiveFailures: row.consecutive_failures,
-    retryAt: failedSlotRetryAt(row),
+    // A slot waiting out a retry's backoff (attempts made) says when its next call is due.
+    retryAt: failedSlotRetryAt(row) ?? (row.attempts > 0 ? held.startsAt : null),
     error: row.error,
     lastResponse: row.last_response,
     updatedAt: row.updated_at,

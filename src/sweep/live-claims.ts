@@ -36,15 +36,24 @@ export function ownedByLiveJob({ bossSchema, processQueue }: JobQueue): string {
  * is not installed in this database yet (`migrate()` alone): nothing can be told of it. Asked
  * first, not caught: inside a control's transaction a failed query would abort it.
  */
-export async function isLiveJob(db: Executor, { bossSchema, processQueue }: JobQueue, jobId: string): Promise<boolean> {
+export async function isLiveJob(db: Executor, queue: JobQueue, jobId: string): Promise<boolean> {
+  return (await liveJob(db, queue, jobId)).live
+}
+
+/**
+ * Whether pg-boss will still run the job (see {@link isLiveJob}), and until when it waits to
+ * start, when that is later than now (a retry's backoff, a breaker's hold, a spread start).
+ */
+export async function liveJob(db: Executor, { bossSchema, processQueue }: JobQueue, jobId: string): Promise<{ live: boolean; startsAt: Date | null }> {
   const table = `${quoteIdent(bossSchema)}.job`
   const { rows: [found] } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
-  if (!found?.installed) return true
-  const { rows: [job] } = await db.query<{ live: boolean }>(
-    `SELECT state IN ${LIVE_JOB_STATES} AS live FROM ${table} WHERE name = $1 AND id = $2`,
+  if (!found?.installed) return { live: true, startsAt: null }
+  const { rows: [job] } = await db.query<{ live: boolean; starts_at: Date | null }>(
+    `SELECT state IN ${LIVE_JOB_STATES} AS live, CASE WHEN state IN ('created', 'retry') AND start_after > now() THEN start_after END AS starts_at
+       FROM ${table} WHERE name = $1 AND id = $2`,
     [processQueue, jobId],
   )
-  return job?.live === true
+  return { live: job?.live === true, startsAt: job?.live ? job.starts_at : null }
 }
 
 /**

@@ -26,7 +26,8 @@ function stateLines(details: SubscriptionDetails, at: (date: Date | null) => str
   if (details.scheduledFor) lines.push(`  last slot    ${at(details.scheduledFor)}`)
   if (details.pausedReason) lines.push(`  paused       ${PAUSED_BECAUSE[details.pausedReason]}`)
   if (details.consecutiveFailures > 0) lines.push(`  failed       ${details.consecutiveFailures} run${details.consecutiveFailures === 1 ? '' : 's'} in a row`)
-  if (details.retryAt) lines.push(`  retried      by the first sweep after ${at(details.retryAt)} (its delay after failing; retry-failed ${details.subscriptionId} retries it now)`)
+  if (details.retryAt && details.status === 'failed') lines.push(`  retried      by the first sweep after ${at(details.retryAt)} (its delay after failing; retry-failed ${details.subscriptionId} retries it now)`)
+  else if (details.retryAt) lines.push(`  retried      at ${at(details.retryAt)} (attempt ${details.attempts + 1}, after its backoff or the worker's Retry-After)`)
   if (details.error) lines.push(`  last error   ${oneLine(details.error)}`)
   return lines
 }
