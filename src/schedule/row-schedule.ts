@@ -35,7 +35,7 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
   return (frequency: string | null | undefined) =>
     limitedLogOf(options, UNKNOWN_FREQUENCIES).warn(
       `Subscription ${row.subscription_id} has unknown frequency ${JSON.stringify(frequency)}; ` +
-        (options.unknownFrequency === 'fail' ? "its slots are computed daily, and its calls fail (unknownFrequency 'fail'). " : 'scheduling it daily. ') +
+        (options.unknownFrequency === 'fail' ? "the worker is not called for it (unknownFrequency 'fail'): each of its slots, daily placeholders until it names a cadence, fails as a data error. " : 'scheduling it daily. ') +
         `Use a name it knows (${cadenceNames(options.frequencies)}: matched exactly) or add it to the \`frequencies\` option.`,
     )
 }

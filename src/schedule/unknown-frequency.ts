@@ -57,9 +57,12 @@ export function unknownCadenceWarning(
   row: { subscription_id: string; frequency: string | null; next_run_at: Date | null },
 ): string | null {
   if (isCadence(row.frequency, options.frequencies)) return null
-  const then = options.unknownFrequency === 'fail' ? "with unknownFrequency 'fail' its slots fail, and the worker is not called for them" : "it runs daily (unknownFrequency 'daily')"
+  // Under 'fail' the daily slots are placeholders: said so, not as if it ran daily.
+  const what = options.unknownFrequency === 'fail'
+    ? "with unknownFrequency 'fail' the worker is not called for it: each of its slots (daily placeholders until the frequency names a cadence) fails as a data error"
+    : `${row.next_run_at === null ? 'its slots are computed daily' : 'its next slot was computed daily'}, and it runs daily (unknownFrequency 'daily')`
   return (
-    `Subscription ${row.subscription_id} has ${noCadence(row.frequency)}: ${row.next_run_at === null ? 'its slots are computed daily' : 'its next slot was computed daily'}, and ${then}. ` +
+    `Subscription ${row.subscription_id} has ${noCadence(row.frequency)}: ${what}. ` +
     `Set subscriptions.frequency to one of ${cadenceNames(options.frequencies)} (or add the name to the \`frequencies\` option), then reschedule(id, {}) puts its next slot on that cadence.`
   )
 }

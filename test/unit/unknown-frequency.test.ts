@@ -15,7 +15,7 @@ test('a cadence, built in or of the host, says nothing', () => {
 
 test("under 'fail' its slots fail and nobody is called; a row with no slot yet is told its slots are daily", () => {
   expect(unknownCadenceWarning({ unknownFrequency: 'fail', frequencies }, { subscription_id: 'a', frequency: 'Monthly', next_run_at: slot })).toMatch(
-    /^Subscription a has frequency "Monthly", which is no cadence: its next slot was computed daily, and with unknownFrequency 'fail' its slots fail, and the worker is not called for them\. Set subscriptions\.frequency to one of 'daily', /,
+    /^Subscription a has frequency "Monthly", which is no cadence: with unknownFrequency 'fail' the worker is not called for it: each of its slots \(daily placeholders until the frequency names a cadence\) fails as a data error\. Set subscriptions\.frequency to one of 'daily', /,
   )
   expect(unknownCadenceWarning({ unknownFrequency: 'daily', frequencies }, { subscription_id: 'b', frequency: null, next_run_at: null })).toMatch(
     /^Subscription b has no frequency: its slots are computed daily, and it runs daily \(unknownFrequency 'daily'\)\. /,
