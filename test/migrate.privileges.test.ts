@@ -28,6 +28,15 @@ function urlAs(role: string, on = db): string {
   return urlOf(on.url, role, 'app-password')
 }
 
+/** A database of its own, migrated by the owner (tables and pg-boss), with `grants` given to the application's role. */
+async function ownerMigrated(grants: string[] = runtimeGrants(BARE)): Promise<TestDatabase> {
+  const own = await createEmptyDatabase()
+  await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
+  await migrate(own.pool, { bossSchema: 'pgboss' })
+  for (const grant of grants) await own.pool.query(grant)
+  return own
+}
+
 beforeAll(async () => {
   db = await createEmptyDatabase()
   await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
@@ -248,10 +257,7 @@ describe('a second application on a database another one has installed, under ro
 describe('a grant revoked after start()', () => {
   test("the admin API answers 500 DATABASE_PRIVILEGE and logs the refusal with the fix; the CLI's error carries the hint", async () => {
     // A trial's DBA revoked a grant while the application ran: 500 INTERNAL, and a stack trace.
-    const own = await createEmptyDatabase()
-    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
-    await migrate(own.pool, { bossSchema: 'pgboss' })
-    for (const grant of runtimeGrants(BARE)) await own.pool.query(grant)
+    const own = await ownerMigrated()
     const [id] = await seedSubscriptions(own.pool, { count: 1 })
     await own.pool.query(`REVOKE SELECT ON subscription_scheduler.history FROM ${BARE}`)
     const app = ownPool(urlAs(BARE, own), 2)
@@ -276,10 +282,7 @@ describe('a grant revoked after start()', () => {
 describe('a database whose CONNECT was revoked from PUBLIC', () => {
   test('a role with every grant but CONNECT is told to be granted CONNECT, not table privileges', async () => {
     // A trial's hardened database: the error asked for table grants, naming pgboss for a bossSchema of its own.
-    const own = await createEmptyDatabase()
-    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
-    await migrate(own.pool, { bossSchema: 'pgboss' })
-    for (const grant of runtimeGrants(BARE)) await own.pool.query(grant)
+    const own = await ownerMigrated()
     await own.pool.query(`REVOKE CONNECT ON DATABASE ${own.name} FROM PUBLIC`)
     const app = ownPool(urlAs(BARE, own), 2)
     try {
@@ -295,12 +298,8 @@ describe('a database whose CONNECT was revoked from PUBLIC', () => {
 describe("the host's table read through column grants", () => {
   test('a role given SELECT only on the columns the scheduler reads (its others hide a card token) starts, enrols, runs, and answers reads and controls', async () => {
     // A trial's DBA hid a column from the application: start() asked for SELECT on the whole table.
-    const own = await createEmptyDatabase()
-    await own.pool.query(HOST_SUBSCRIPTIONS_DDL)
+    const own = await ownerMigrated(runtimeGrants(BARE).filter((g) => !g.startsWith('GRANT SELECT ON subscriptions')))
     await own.pool.query(`ALTER TABLE subscriptions ADD COLUMN card_token text`)
-    const cli = await runCli(['migrate'], { DATABASE_URL: own.url })
-    expect(cli.code, cli.stderr).toBe(0)
-    for (const grant of runtimeGrants(BARE).filter((g) => !g.startsWith('GRANT SELECT ON subscriptions'))) await own.pool.query(grant)
     await own.pool.query(`GRANT SELECT (id, user_id, frequency, active) ON subscriptions TO ${BARE}`)
     const ids = await seedSubscriptions(own.pool, { count: 4 })
     const app = ownPool(urlAs(BARE, own), 5)
