@@ -28,13 +28,15 @@ async function openTransaction(url: string, statements: string): Promise<{ pid: 
 }
 
 test('waiting out its minute for a lock, a migration names the transaction that held the table, or says another migration holds the lock', { timeout: SLOW_MS }, async () => {
-  const [table, lock] = await Promise.all([createTestDatabase(), createTestDatabase()])
+  const [table, lock, elsewhere] = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()])
   // An upgrade left to apply: the last migration builds an index, which waits for the writer.
   const journal = 'subscription_scheduler.__drizzle_migrations'
   await table.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal})`)
   await table.pool.query('DROP INDEX subscription_processing_failed_idx')
   const writer = await openTransaction(table.url, `UPDATE subscription_processing SET updated_at = now() WHERE false`)
   const migrating = await openTransaction(lock.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
+  // Another database made from the same template: its table has the same OID, and its lock is none of this migration's.
+  const other = await openTransaction(elsewhere.url, `LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE`)
   try {
     const [blocked, waiting] = await Promise.all([
       migrateWaiting(table.pool, {}, LOCK_WAIT_MS).catch((error: Error) => error),
@@ -46,6 +48,7 @@ test('waiting out its minute for a lock, a migration names the transaction that 
     expect((blocked as Error).message).toContain(`Migrating waited 3.0 s for a lock on subscription_processing held by pid ${writer.pid} (idle in transaction, its transaction open `)
     expect((blocked as Error).message).toContain('last query: "UPDATE subscription_processing SET updated_at = now() WHERE false"')
     expect((blocked as Error).message).toContain('End that transaction (pg_terminate_backend(pid)) or let it finish, then migrate again.')
+    expect((blocked as Error).message).not.toContain(`pid ${other.pid} `)
 
     expect(waiting).toBeInstanceOf(MigrationError)
     expect((waiting as Error).message).toMatch(/^Waited 3.0 s for the scheduler's migration lock: another instance \(or `migrate`\) holds it while it migrates/)
@@ -53,6 +56,7 @@ test('waiting out its minute for a lock, a migration names the transaction that 
   } finally {
     await writer.end()
     await migrating.end()
+    await other.end()
   }
   // Nothing was applied meanwhile; once the transaction is gone, the migration goes through.
   const { rows } = await table.pool.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'subscription_processing_failed_idx'`)

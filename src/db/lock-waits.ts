@@ -29,7 +29,9 @@ export async function tableLockHolders(client: PoolClient): Promise<string | nul
   const { rows } = await client.query<Holder>(
     `SELECT a.pid, a.state, round(extract(epoch FROM now() - a.xact_start))::int AS open_seconds, left(a.query, 120) AS query
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.relation = to_regclass('subscription_processing') AND l.granted AND l.pid <> pg_backend_pid()
+      -- Of this database: a table's OID is per database, and databases made from one template share theirs.
+      WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.relation = to_regclass('subscription_processing') AND l.granted AND l.pid <> pg_backend_pid()
       GROUP BY a.pid, a.state, a.xact_start, a.query
       ORDER BY a.xact_start
       LIMIT 5`,
