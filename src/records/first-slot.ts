@@ -194,7 +194,7 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   if (row.next_run_at === null && !isInFlight(row)) {
     // A cadence that names its days, swept on another day: its first slot, then the next ones.
     const placed = firstSlotOnNamedDay(options, row, nextSweep)
-    if (placed) return placed.next === null ? [] : slotsFrom(options, { ...row, anchor_at: row.anchor_at ?? (row.starts_at ? null : nextSweep) }, placed.next, count)
+    if (placed) return placed.next === null ? [] : slotsFrom(options, { ...row, anchor_at: placed.anchorAt }, placed.next, count)
     // Its first run is off-slot: it spends that local day, and the settle sets the next slot.
     const second = count > 1 ? nextSlot(options, row, nextSweep) : null
     return second === null ? [nextSweep] : [nextSweep, ...slotsFrom(options, row, second, count - 1)]

@@ -28,20 +28,21 @@ export function cadencesNamingDays(frequencies: Readonly<Record<string, Frequenc
  * its days and the local day of `now` (in its zone) is not one of them: `next`, its first slot,
  * or null when its end comes before it (it ends, never called). Null when it may run at once, as
  * any new subscription: a plain cadence, one of its days, or a schedule that cannot be read
- * (its call reports that). The phase counts from `now`, as a first run's would (every two weeks
- * from the week it was swept), unless the row has an anchor or a start.
+ * (its call reports that). `anchorAt`: the phase it counts in, kept on the row as a first run's
+ * would be: its anchor, else its start, else `now` (every two weeks from the week it was swept).
  */
-export function firstSlotOnNamedDay(options: ScheduleOptions, row: RowSchedule, now: Date): { next: Date | null } | null {
+export function firstSlotOnNamedDay(options: ScheduleOptions, row: RowSchedule, now: Date): { next: Date | null; anchorAt: Date } | null {
   const rule = isCadence(row.frequency, options.frequencies) ? options.frequencies[row.frequency] : undefined
   if (!rule || !namesItsDays(rule)) return null
-  const phased: RowSchedule = { ...row, anchor_at: row.anchor_at ?? row.starts_at ?? now, ends_at: null }
+  const anchorAt = row.anchor_at ?? row.starts_at ?? now
+  const phased: RowSchedule = { ...row, anchor_at: anchorAt, ends_at: null }
   try {
     const zone = row.timezone ?? options.timezone
     const today = DateTime.fromJSDate(now, { zone }).startOf('day')
     // The first slot from the start of today, whether its time of day has passed or not.
     const first = slotAfter(options, phased, new Date(today.toMillis() - 1), true)
     if (first === null || DateTime.fromJSDate(first, { zone }).startOf('day').equals(today)) return null
-    return { next: row.ends_at && first > row.ends_at ? null : first }
+    return { next: row.ends_at && first > row.ends_at ? null : first, anchorAt }
   } catch {
     return null
   }

@@ -54,8 +54,7 @@ export async function placeNamedDayFirstSlots(pool: Pool, options: ResolvedOptio
       const { rows } = await tx.query<NewRow>(SELECT_NEW, [names, cursor])
       const places = rows.flatMap((row) => {
         const first = firstSlotOnNamedDay(options, row, now)
-        // The phase it was placed in is kept, as a first run's would be; a start still moves it until then.
-        return first ? [{ id: row.id, next: first.next, anchor: row.starts_at ? null : now }] : []
+        return first ? [{ id: row.id, next: first.next, anchor: first.anchorAt }] : []
       })
       if (places.length === 0) return { rows, n: 0 }
       const result = await tx.query(PLACE, [places.map((p) => p.id), places.map((p) => p.next), places.map((p) => p.anchor), now])
