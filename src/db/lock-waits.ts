@@ -17,16 +17,22 @@ export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE
 }
 
-interface Holder {
+/** A session as pg_stat_activity shows it: the columns a lock's holder is described by. */
+export interface Session {
   pid: number
   state: string | null
   open_seconds: number | null
   query: string | null
 }
 
+/** `pid 123 (idle in transaction, its transaction open 40 s, last query: "…"<more>)`. */
+export function describeSession(s: Session, more = ''): string {
+  return `pid ${s.pid} (${s.state ?? 'state unknown'}${s.open_seconds === null ? '' : `, its transaction open ${s.open_seconds} s`}${s.query ? `, last query: ${JSON.stringify(s.query)}` : ''}${more})`
+}
+
 /** The other sessions holding a lock granted on `subscription_processing` (as the search path finds it), described. */
 export async function tableLockHolders(client: PoolClient): Promise<string | null> {
-  const { rows } = await client.query<Holder>(
+  const { rows } = await client.query<Session>(
     `SELECT a.pid, a.state, round(extract(epoch FROM now() - a.xact_start))::int AS open_seconds, left(a.query, 120) AS query
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       -- Of this database: a table's OID is per database, and databases made from one template share theirs.
@@ -37,9 +43,7 @@ export async function tableLockHolders(client: PoolClient): Promise<string | nul
       LIMIT 5`,
   )
   if (rows.length === 0) return null
-  return rows
-    .map((h) => `pid ${h.pid} (${h.state ?? 'state unknown'}${h.open_seconds === null ? '' : `, its transaction open ${h.open_seconds} s`}${h.query ? `, last query: ${JSON.stringify(h.query)}` : ''})`)
-    .join('; ')
+  return rows.map((h) => describeSession(h)).join('; ')
 }
 
 /** The reason a migration's own statement gave up waiting for the table: who held it, and what to do. */

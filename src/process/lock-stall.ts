@@ -8,17 +8,15 @@
  */
 import type { Pool } from 'pg'
 import type { Logger } from '../observe/logger.js'
+import { describeSession } from '../db/lock-waits.js'
+import type { Session } from '../db/lock-waits.js'
 import { seconds } from '../error-text.js'
 
 /** How long a settle may take before it is said to wait. */
 export const STALL_MS = 10_000
 const SAID_EVERY_MS = 60_000
 
-interface Blocker {
-  pid: number
-  state: string | null
-  open_seconds: number | null
-  query: string | null
+interface Blocker extends Session {
   waiting: number
 }
 
@@ -38,9 +36,7 @@ async function blockers(pool: Pool): Promise<string | null> {
       LIMIT 3`,
   )
   if (rows.length === 0) return null
-  return rows
-    .map((b) => `pid ${b.pid} (${b.state ?? 'state unknown'}${b.open_seconds === null ? '' : `, its transaction open ${b.open_seconds} s`}${b.query ? `, last query: ${JSON.stringify(b.query)}` : ''}; ${b.waiting} of the scheduler's statements wait on it)`)
-    .join('; ')
+  return rows.map((b) => describeSession(b, `; ${b.waiting} of the scheduler's statements wait on it`)).join('; ')
 }
 
 export interface StallWatch {
