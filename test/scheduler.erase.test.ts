@@ -37,12 +37,12 @@ test("erases a deleted subscription's failures, history and dead letters, and no
   await harness.db.pool.query(`DELETE FROM subscriptions WHERE id = $1`, [erased])
   const result = await s.erase([erased!])
 
-  expect(result).toEqual({ failures: 1, history: 1, deadLetters: 1 })
+  expect(result).toEqual({ failures: 1, history: 1, deadLetters: 1, schedules: 0 })
   expect(await keptOf(erased!)).toEqual({ failures: 0, history: 0, dead: 0 })
   expect(JSON.stringify(await s.listFailures())).not.toContain(erased)
   expect(await keptOf(kept!)).toEqual(before)
   // Erasing again finds nothing left.
-  expect(await s.erase([erased!])).toEqual({ failures: 0, history: 0, deadLetters: 0 })
+  expect(await s.erase([erased!])).toEqual({ failures: 0, history: 0, deadLetters: 0, schedules: 0 })
 })
 
 test('refuses a subscription still in the host table, erasing nothing; and says what is wrong with bad ids', async () => {
@@ -61,4 +61,26 @@ test('refuses a subscription still in the host table, erasing nothing; and says 
   await expect(s.erase([])).rejects.toThrow(ConfigurationError)
   await expect(s.erase('x' as unknown as string[])).rejects.toThrow(/subscriptionIds.*expected an array of 1 to 10,000 subscription ids/)
   await expect(s.erase([gone!, 'not-a-uuid'])).rejects.toThrow(/subscriptionIds\[1\]/)
+})
+
+test('erases the schedule row of a deleted subscription left behind where the foreign key was dropped, with the error it holds', async () => {
+  const [orphaned] = await seedSubscriptions(harness.db.pool, { count: 1 })
+  const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('422 card declined for bob@example.com', { status: 422 }) })
+  const s = scheduler({ workerClient: worker, queuePrefix: 'erase', retry: { limit: 0 } })
+  await s.start()
+  await s.runNow()
+  const fk = 'subscription_processing_subscription_id_fkey'
+  await harness.db.pool.query(`ALTER TABLE subscription_processing DROP CONSTRAINT ${fk}`)
+  try {
+    await harness.db.pool.query(`DELETE FROM subscriptions WHERE id = $1`, [orphaned])
+    const left = await harness.db.pool.query(`SELECT error FROM subscription_processing WHERE subscription_id = $1`, [orphaned])
+    expect(left.rows[0]?.error ?? '').toContain('bob@example.com')
+
+    expect(await s.erase([orphaned!])).toMatchObject({ failures: 1, schedules: 1 })
+    const after = await harness.db.pool.query(`SELECT 1 FROM subscription_processing WHERE subscription_id = $1`, [orphaned])
+    expect(after.rowCount).toBe(0)
+  } finally {
+    await harness.db.pool.query(`DELETE FROM subscription_processing p WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = p.subscription_id)`)
+    await harness.db.pool.query(`ALTER TABLE subscription_processing ADD CONSTRAINT ${fk} FOREIGN KEY (subscription_id) REFERENCES subscriptions(id) ON DELETE CASCADE`)
+  }
 })

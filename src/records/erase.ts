@@ -4,8 +4,9 @@
  * ON DELETE CASCADE); what stays is kept for operators for `historyRetentionDays`: the failed
  * attempts (the worker's answers, which may quote a name, an email or a card), the schedule
  * history (pauses and their notes) and the dead letters in pg-boss. `erase()` removes those of
- * the subscriptions given, in one transaction. A subscription still in the host's table is
- * refused: its next call would record it all again.
+ * the subscriptions given, in one transaction, and a schedule row left behind where that foreign
+ * key was dropped (it holds the worker's last answer). A subscription still in the host's table
+ * is refused: its next call would record it all again.
  */
 import type { Pool } from 'pg'
 import { quoteIdent, withTransaction } from '../db/executor.js'
@@ -24,6 +25,11 @@ export interface ErasedSubscriptions {
   history: number
   /** Dead letters (the `<queuePrefix>.dead` pg-boss queue), each carrying the error of a slot that failed for good. */
   deadLetters: number
+  /**
+   * Schedule rows (`subscription_processing`, with the worker's last answer) left behind: there
+   * only where the foreign key that deletes them along with your rows was dropped.
+   */
+  schedules: number
 }
 
 /**
@@ -39,8 +45,8 @@ export function checkErasedIds(value: unknown): string[] {
 }
 
 /**
- * Removes the failure history, schedule history and dead letters of the subscriptions given,
- * which the host has deleted from its table.
+ * Removes the failure history, schedule history, dead letters and any schedule row left behind of
+ * the subscriptions given, which the host has deleted from its table.
  * @throws {SubscriptionStateError} for a subscription still in the host's table; nothing is removed.
  */
 export async function eraseSubscriptions(pool: Pool, queues: { bossSchema: string; deadQueue: string }, given: unknown): Promise<ErasedSubscriptions> {
@@ -58,8 +64,10 @@ export async function eraseSubscriptions(pool: Pool, queues: { bossSchema: strin
     const { rows } = await tx.query<ErasedSubscriptions>(
       `WITH failures AS (DELETE FROM subscription_scheduler.failures WHERE subscription_id = ANY($1::uuid[]) RETURNING 1),
             history AS (DELETE FROM subscription_scheduler.history WHERE subscription_id = ANY($1::uuid[]) RETURNING 1),
-            dead AS (DELETE FROM ${quoteIdent(queues.bossSchema)}.job WHERE name = $2 AND data->>'subscriptionId' = ANY($1::text[]) RETURNING 1)
-       SELECT (SELECT count(*)::int FROM failures) AS failures, (SELECT count(*)::int FROM history) AS history, (SELECT count(*)::int FROM dead) AS "deadLetters"`,
+            dead AS (DELETE FROM ${quoteIdent(queues.bossSchema)}.job WHERE name = $2 AND data->>'subscriptionId' = ANY($1::text[]) RETURNING 1),
+            schedules AS (DELETE FROM subscription_processing WHERE subscription_id = ANY($1::uuid[]) RETURNING 1)
+       SELECT (SELECT count(*)::int FROM failures) AS failures, (SELECT count(*)::int FROM history) AS history,
+              (SELECT count(*)::int FROM dead) AS "deadLetters", (SELECT count(*)::int FROM schedules) AS schedules`,
       [ids, queues.deadQueue],
     )
     return rows[0]!

@@ -32,7 +32,8 @@ export default defineCommand({
       const erased = await inFlagTerms(() => scheduler.erase(ids))
       print(
         `Erased what was kept of ${count(ids.length, 'subscription')}: ${count(erased.failures, 'failed attempt')}, ` +
-          `${count(erased.history, 'history entry', 'history entries')}, ${count(erased.deadLetters, 'dead letter')}.`,
+          `${count(erased.history, 'history entry', 'history entries')}, ${count(erased.deadLetters, 'dead letter')}` +
+          (erased.schedules > 0 ? `, ${count(erased.schedules, 'schedule row')} left behind (put the foreign key back: migrate).` : '.'),
       )
     })
   },
