@@ -104,7 +104,7 @@ export class NotStartedError extends SchedulerError {
 /**
  * Thrown by a worker client to say "retrying will not help": the attempt is recorded as failed
  * and no further attempt is made for this slot. The HTTP client throws it for a 4xx other than
- * 408, 425 and 429.
+ * 408, 409, 425 and 429.
  */
 export class PermanentError extends SchedulerError {
   declare readonly code: 'PERMANENT'
@@ -124,7 +124,7 @@ export function isWaitMs(value: unknown): value is number {
 
 /**
  * Thrown by a worker client for a failure worth retrying: a timeout, a network error, a 408,
- * 425, 429 or 5xx. `retryAfterMs` carries the worker's `Retry-After`, when it sent one.
+ * 409 (its Idempotency-Key still in progress), 425, 429 or 5xx. `retryAfterMs` carries the worker's `Retry-After`, when it sent one.
  */
 export class RetryableError extends SchedulerError {
   declare readonly code: 'RETRYABLE'

@@ -159,6 +159,21 @@ describe('circuit breaker', () => {
     expect(opened).toEqual([])
   })
 
+  test("409s, a call under the row's key still in progress, mean the service is up and at work: they never open it", async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('409 Conflict: request with this Idempotency-Key is in progress', { status: 409 }) })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-409', concurrency: 4, retry: { limit: 0 }, circuitBreaker: { failureThreshold: 3 } })
+    const opened: unknown[] = []
+    s.on('breaker:opened', (event) => void opened.push(event))
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 20 })
+
+    const summary = await s.runNow()
+
+    expect(summary).toMatchObject({ processed: 20, successful: 0, failed: 20 })
+    expect(worker.calls).toHaveLength(20)
+    expect(opened).toEqual([])
+  })
+
   test('without the option, there is no breaker: every row is called, and spends its retries', async () => {
     const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable', { status: 503 }) })
     const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-off', concurrency: 4, retry: { limit: 0 } })

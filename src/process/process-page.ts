@@ -158,9 +158,12 @@ async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call,
   }
 }
 
-/** What a call's outcome says of the worker service: a 4xx is an answer; a call cut short says nothing. */
+/**
+ * What a call's outcome says of the worker service: a 4xx is an answer, as is a 409 (a call
+ * under the same key still in progress: the worker is up and at work); a call cut short says nothing.
+ */
 function verdictOf(outcome: Outcome): CallVerdict {
-  if (outcome.kind === 'success' || (outcome.kind === 'failure' && outcome.permanent)) return ANSWERED
+  if (outcome.kind === 'success' || (outcome.kind === 'failure' && (outcome.permanent || outcome.status === 409))) return ANSWERED
   if (outcome.kind !== 'failure' || outcome.cancelled) return NEUTRAL
   return { kind: 'failed', error: outcome.error, retryAfterMs: outcome.retryAfterMs }
 }

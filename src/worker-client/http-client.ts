@@ -23,7 +23,8 @@ export interface HttpWorkerClientOptions {
   timeoutMs?: number | undefined
   /**
    * Sent with every call, e.g. `{ Authorization: 'Bearer …' }`. Cannot override
-   * `Content-Type` or `Idempotency-Key`, which are part of the worker contract.
+   * `Content-Type` or `Idempotency-Key`, which are part of the worker contract; those the
+   * transport sets per call (`Content-Length`, `Host`, …) are refused.
    * @default {}
    */
   headers?: Record<string, string> | undefined
@@ -49,7 +50,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647
  * A {@link WorkerClient} that POSTs each {@link ProcessRequest} as JSON to `{baseUrl}/process`.
  *
  * Outcomes: 2xx resolves with the parsed JSON (or `null` for an empty body, or `{ text }`),
- * 408/425/429/5xx, timeouts and network errors reject with a `RetryableError`, any other
+ * 408/409/425/429/5xx, timeouts and network errors reject with a `RetryableError`, any other
  * status rejects with a `PermanentError`, and an abort via `context.signal` rejects with an
  * error named `AbortError`. The client never retries by itself: the scheduler owns retries.
  */
@@ -68,13 +69,8 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new ConfigurationError('fetch', 'expected a fetch-compatible function. Omit it to use globalThis.fetch.')
   }
-  let userHeaders: Headers
-  try {
-    // Built now so that a malformed header fails at startup, not on every call.
-    userHeaders = new Headers(options.headers)
-  } catch (error) {
-    throw new ConfigurationError('headers', `expected an object of valid header names and values: ${(error as Error).message}`, { cause: error })
-  }
+  // Built now so that a malformed header fails at startup, not on every call.
+  const userHeaders = checkedHeaders(options.headers)
   // Messages are logged and stored: a token in the query string is named, not shown.
   const target = `POST ${shownUrl(url)}`
   const http = ky.create({
@@ -95,6 +91,8 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
       else context.signal.addEventListener('abort', onAbort, { once: true })
       // A stall of this process at the deadline is not the worker's: its answer is read first.
       const deadline = startDeadline(timeoutMs, () => call.abort(timeoutReason))
+      // The status, once the worker has answered: a deadline met while its body trickles in comes after it.
+      let answered: number | undefined
       try {
         call.signal.throwIfAborted()
         const headers = new Headers(userHeaders)
@@ -102,6 +100,7 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
         headers.set('Idempotency-Key', request.idempotencyKey)
         if (!headers.has('Accept')) headers.set('Accept', 'application/json, text/plain;q=0.9, */*;q=0.1')
         const response = await http.post(url, { json: request, headers, signal: call.signal })
+        answered = response.status
         const body = await readCapped(response, maxBytes).catch((error: unknown) => {
           if (call.signal.aborted) throw error
           throw bodyLost(response.status, what, error)
@@ -111,6 +110,7 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
       } catch (error) {
         if (isSchedulerError(error)) throw error
         if (call.signal.aborted && call.signal.reason === timeoutReason) {
+          if (answered !== undefined) throw bodyLost(answered, what, new Error(`its body did not end within the ${timeoutMs} ms timeoutMs`))
           throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what}. If the worker is just slow, raise the scheduler's workerTimeoutMs option (timeoutMs of createHttpWorkerClient()).`, { cause: error })
         }
         if (call.signal.aborted) {
@@ -159,6 +159,43 @@ function processUrl(baseUrl: unknown): string {
   parsed.pathname = `${path}/process`
   parsed.hash = ''
   return parsed.href
+}
+
+/**
+ * Headers the transport sets for each call from the body and the connection: given here, they
+ * make every call fail (undici refuses a `Content-Length` that is not the body's, any
+ * `Transfer-Encoding` or `Expect`) or are dropped without a word (`Host`).
+ */
+const SET_PER_CALL = new Set(['content-length', 'transfer-encoding', 'expect', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+
+/**
+ * The `headers` option as Headers, each checked alone so that an error names the header, and
+ * never its value: a value is often a secret, and errors are logged.
+ */
+function checkedHeaders(given: unknown): Headers {
+  const headers = new Headers()
+  if (given === undefined) return headers
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigurationError('headers', `expected an object of header names and values, such as { Authorization: 'Bearer …' }, got ${shown(given)}.`)
+  }
+  const entries = given instanceof Headers ? [...given.entries()] : Object.entries(given)
+  for (const [name, value] of entries) {
+    const place = `headers[${JSON.stringify(name)}]`
+    if (SET_PER_CALL.has(name.toLowerCase())) {
+      throw new ConfigurationError('headers', `${place} is set by the HTTP client for each call, from the body it sends and its connection: leave it out.`)
+    }
+    if (typeof value !== 'string') {
+      throw new ConfigurationError('headers', `${place}: expected a string value, got ${value === undefined || value === null ? String(value) : `a ${typeof value}`} (an environment variable that is not set?).`)
+    }
+    try {
+      headers.append(name, value)
+    } catch {
+      throw new ConfigurationError('headers', /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)
+        ? `${place}: its value is not a valid header value (a line break, a NUL or a character beyond Latin-1); the value is not shown, as it may be a secret.`
+        : `${JSON.stringify(name)} is not a header name: letters, digits and !#$%&'*+-.^_\`|~ only.`)
+    }
+  }
+  return headers
 }
 
 /** Reads at most `maxBytes` of the body and drops the rest, so a huge answer costs no memory. */

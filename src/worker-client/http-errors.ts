@@ -9,7 +9,7 @@ import { PermanentError, RetryableError } from '../errors.js'
 /** An answer's body as far as it was read (at most `maxStoredResponseBytes`). */
 export interface CappedBody { text: string, truncated: boolean }
 
-const RETRYABLE_4XX = new Set([408, 425, 429])
+const RETRYABLE_4XX = new Set([408, 409, 425, 429])
 const MONTHS = /(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i
 
 /** Statuses that send a client elsewhere with a Location, which the client does not follow. */
@@ -24,13 +24,27 @@ export function statusError(response: Response, body: CappedBody, what: string, 
     ? ' (a redirect with an empty Location: the worker must answer 2xx to a POST /process)'
     : REDIRECTS.has(status) && location !== null
     ? ` (redirect to ${shownLocation(location, url)}: point baseUrl at the final URL)`
-    : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)' : ''
+    : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)'
+    : status === 409 ? IN_PROGRESS : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
-  if (status >= 500 || RETRYABLE_4XX.has(status)) {
-    return new RetryableError(message, { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), response.headers.get('date')) })
+  if ((status >= 500 && status <= 599) || RETRYABLE_4XX.has(status)) {
+    const retryAfter = response.headers.get('retry-after')
+    const retryAfterMs = parseRetryAfter(retryAfter, response.headers.get('date'))
+    // Else a worker's header thrown away (`2.5`, an ISO date) would leave no trace anywhere.
+    const ignored = retryAfterMs === undefined && retryAfter !== null && retryAfter.trim() !== ''
+      ? ` (its Retry-After ${JSON.stringify(retryAfter.slice(0, 40))} is neither whole seconds nor an HTTP-date: ignored, the backoff applies)`
+      : ''
+    return new RetryableError(`${message}${ignored}`, { status, retryAfterMs })
   }
   return new PermanentError(`${message}${PERMANENT}`, { status })
 }
+
+/**
+ * A 409 to a call carrying an Idempotency-Key says a call under the same key is still being
+ * processed (the IETF Idempotency-Key draft; Stripe's API): the first call of a slot that timed
+ * out, say. It is retried, with the same key, so the answer the worker then has is the slot's.
+ */
+const IN_PROGRESS = ' (a call under this Idempotency-Key still in progress: retried with the same key)'
 
 /**
  * What a permanent answer's message ends with: no retry in its run, and what does try it again.
@@ -39,15 +53,18 @@ export function statusError(response: Response, body: CappedBody, what: string, 
 const PERMANENT = ' (permanent: no retry in this run; later sweeps try it again after a delay, retryFailed() at once)'
 
 /**
- * The error of an answer whose body could not be read (the connection reset, say): retried, as
- * a network error is, but said to have had its status, since a worker that answered 2xx may have
- * done the work already. Its retry carries the same Idempotency-Key.
+ * The error of an answer whose body could not be read (the connection reset, a gzip body that is
+ * not): retried, as a network error is, but said to have had its status, since a worker that
+ * answered 2xx may have done the work already. Its retry carries the same Idempotency-Key.
  */
 export function bodyLost(status: number, what: string, error: unknown): RetryableError {
   return new RetryableError(
-    `Worker answered ${status} ${what}, but the connection failed while its body was read (${describeCause(error)}); ` +
-      'the worker may have done the work: the retry carries the same Idempotency-Key, for it to answer without doing it twice.',
-    { cause: error },
+    `Worker answered ${status} ${what}, but reading its body failed (${describeCause(error)}); ` +
+      (status < 300
+        ? 'the worker may have done the work: the retry carries the same Idempotency-Key, for it to answer without doing it twice.'
+        : 'retried, with the same Idempotency-Key.'),
+    // The status of an answer that said no is the failure's, as it is when its body is read.
+    { cause: error, ...(status >= 300 ? { status } : {}) },
   )
 }
 

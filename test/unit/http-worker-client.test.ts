@@ -145,7 +145,7 @@ describe('2xx', () => {
 })
 
 describe('error statuses', () => {
-  it.each([400, 404, 409, 413, 422])('%i is permanent, names the status, subscription, URL and body', async status => {
+  it.each([400, 404, 410, 413, 422])('%i is permanent, names the status, subscription, URL and body', async status => {
     handler = reply(status, '{"error":"bad input"}', { 'Content-Type': 'application/json' })
     const error = await rejection(call())
     expect(error).toBeInstanceOf(PermanentError)
@@ -154,6 +154,13 @@ describe('error statuses', () => {
     expect(error.message).toContain('subscription sub-1')
     expect(error.message).toContain(`${baseUrl}/process`)
     expect(error.message).toContain('{"error":"bad input"}')
+  })
+
+  it('a status beyond 599, which HTTP does not define, is permanent, as the docs say of any status not listed retryable', async () => {
+    handler = reply(600, 'odd')
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect((error as PermanentError).status).toBe(600)
   })
 
   it('says 422 Unprocessable Entity', async () => {
@@ -211,7 +218,7 @@ describe('error statuses', () => {
     expect(error.message).not.toMatch(/redirect/)
   })
 
-  it.each([408, 425, 429, 500, 502, 503])('%i is retryable with its status', async status => {
+  it.each([408, 409, 425, 429, 500, 502, 503, 599])('%i is retryable with its status', async status => {
     handler = reply(status, 'try later')
     const error = await rejection(call())
     expect(error).toBeInstanceOf(RetryableError)
@@ -234,6 +241,23 @@ describe('error statuses', () => {
     handler = reply(429, '', { 'Retry-After': value })
     const error = await rejection(call())
     expect((error as RetryableError).retryAfterMs).toBe(expected)
+  })
+
+  it('409, a call under the same Idempotency-Key still in progress, is retried with the same key and says so, not failed for good', async () => {
+    handler = reply(409, '{"error":"request with this Idempotency-Key is in progress"}', { 'Retry-After': '2' })
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toContain('(a call under this Idempotency-Key still in progress: retried with the same key)')
+    expect((error as RetryableError).retryAfterMs).toBe(2000)
+  })
+
+  it.each(['soon', '2.5', '2026-12-07T10:00:00Z'])('a Retry-After of %j, which is neither seconds nor an HTTP-date, is said to be ignored', async value => {
+    handler = reply(503, 'busy', { 'Retry-After': value })
+    const error = await rejection(call())
+    expect((error as RetryableError).retryAfterMs).toBeUndefined()
+    expect(error.message).toContain(`(its Retry-After ${JSON.stringify(value)} is neither whole seconds nor an HTTP-date: ignored, the backoff applies)`)
+    handler = reply(503, 'busy', { 'Retry-After': '5' })
+    expect((await rejection(call())).message).not.toContain('Retry-After')
   })
 
   it('Retry-After as an HTTP-date', async () => {
@@ -284,7 +308,16 @@ describe('transport failures', () => {
     handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"partial":', () => res.socket?.destroy()) }
     const error = await rejection(call())
     expect(error).toBeInstanceOf(RetryableError)
-    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but the connection failed while its body was read \(.+\); the worker may have done the work: the retry carries the same Idempotency-Key/)
+    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but reading its body failed \(.+\); the worker may have done the work: the retry carries the same Idempotency-Key/)
+    expect((error as RetryableError).status).toBeUndefined()
+  })
+
+  it('a connection reset while a 500 is read keeps the status, which failures and events report', async () => {
+    handler = (_req, res) => { res.writeHead(500, { 'Content-Type': 'text/plain' }); res.write('boom, and more', () => res.socket?.destroy()) }
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect((error as RetryableError).status).toBe(500)
+    expect(error.message).toMatch(/^Worker answered 500 for subscription sub-1 at POST .*, but reading its body failed \(.+\); retried, with the same Idempotency-Key\.$/)
   })
 
   it('an https URL for a worker that serves plain HTTP says to use http://', async () => {
@@ -303,9 +336,11 @@ describe('transport failures', () => {
     expect(error.message).toContain(`${baseUrl}/process`)
   })
 
-  it('times out when the headers arrive but the body never ends', async () => {
+  it('times out when the headers arrive but the body never ends, saying the worker answered and may have done the work', async () => {
     handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"partial":') }
-    await expect(call({ timeoutMs: 150 })).rejects.toThrow(/timed out after 150 ms/)
+    const error = await rejection(call({ timeoutMs: 150 }))
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but reading its body failed \(its body did not end within the 150 ms timeoutMs\); the worker may have done the work/)
   })
 
   it('rejects with an AbortError when context.signal aborts mid-call', async () => {
@@ -354,6 +389,19 @@ describe('options', () => {
 
   it('a malformed header is a ConfigurationError', () => {
     expect(() => client({ headers: { 'Bad Header': 'x' } })).toThrow(expect.objectContaining({ option: 'headers' }))
+  })
+
+  it("a header value that no header may carry is refused naming the header, never showing its value (a secret)", () => {
+    let error: unknown
+    try { client({ headers: { Authorization: 'Bearer s3cret\r\nX-Injected: 1' } }) } catch (e) { error = e }
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toContain('headers["Authorization"]: its value is not a valid header value')
+    expect((error as Error).message).not.toContain('s3cret')
+    expect(() => client({ headers: { 'X-Token': undefined as unknown as string } })).toThrow('headers["X-Token"]: expected a string value, got undefined (an environment variable that is not set?)')
+  })
+
+  it.each(['Content-Length', 'transfer-encoding', 'Expect', 'Host', 'Connection'])('a %s header, which the transport sets per call, is refused at construction, not failing every call', name => {
+    expect(() => client({ headers: { [name]: name.toLowerCase() === 'expect' ? '100-continue' : '5' } })).toThrow(`headers[${JSON.stringify(name)}] is set by the HTTP client for each call`)
   })
 
   it('an unknown option (a typo) is a ConfigurationError naming the option meant, not a default left in force', () => {
