@@ -708,6 +708,38 @@ describe('skipNext and upcoming', () => {
     expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-04T09:00:00.000Z'), at('2026-03-05T09:00:00.000Z')])
   })
 
+  test('a skipped slot stays skipped after a runSubscription() that failed and was retried: its success goes on from the next slot it had, not from the run', async () => {
+    clock.set('2026-03-02T10:00:00.000Z') // today's 09:00 has passed
+    const id = await subscription('daily')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.skipNext(id) // 03-03
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-04T09:00:00.000Z'), nextRunAt: at('2026-03-05T09:00:00.000Z') })
+    worker.on(id, { fail: new PermanentError('card declined'), failTimes: 1 })
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ processed: 1, failed: 1 })
+    // While it waits for its retry: the failed run, then the slots it had, the skipped ones still skipped.
+    expect(await shared.scheduler.upcoming(id, { count: 3 })).toEqual([at('2026-03-02T10:00:00.000Z'), at('2026-03-05T09:00:00.000Z'), at('2026-03-06T09:00:00.000Z')])
+
+    clock.set('2026-03-02T10:30:00.000Z')
+    await expect(shared.scheduler.retryFailed({ subscriptionIds: [id] })).resolves.toMatchObject({ successful: 1 })
+    expect(slots(id)).toEqual(['2026-03-02T10:00:00.000Z', '2026-03-02T10:00:00.000Z'])
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-05T09:00:00.000Z'))
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-05T09:00:00.000Z'), at('2026-03-06T09:00:00.000Z')])
+    clock.set('2026-03-04T09:00:05.000Z')
+    await shared.scheduler.runNow()
+    expect(slots(id)).toHaveLength(2)
+  })
+
+  test('skipping a failed run on demand goes on to the next slot the subscription had before it, not to one skipped', async () => {
+    clock.set('2026-03-02T10:00:00.000Z')
+    const id = await subscription('daily')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.skipNext(id) // 03-03
+    worker.on(id, { fail: new PermanentError('card declined'), failTimes: 1 })
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ failed: 1 })
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-02T10:00:00.000Z'), nextRunAt: at('2026-03-04T09:00:00.000Z') })
+    expect((await shared.scheduler.getSubscription(id)).status).toBe('pending')
+  })
+
   test('a subscription never processed runs at the next fire of the registered schedule, whoever asks', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

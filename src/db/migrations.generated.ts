@@ -499,4 +499,16 @@ CREATE INDEX "subscription_processing_failed_idx" ON "subscription_processing" U
 `,
     ],
   },
+  {
+    tag: "0025_kept_next_run_at",
+    folderMillis: 1796618323196,
+    hash: "fcbeaa794688555bcfdeb87408b0d26f029700a25c2a98b2f7d5730eefc59eab",
+    sql: [
+      `-- The next slot a row had when a run on demand (runSubscription()), made before that slot, failed: next_run_at then
+-- holds the failed run's instant, so that its retries carry its key, and the success goes on from here, not from that
+-- instant. Without it, a failed "Process now", retried, brought back the slots skipped since.
+ALTER TABLE "subscription_processing" ADD COLUMN "kept_next_run_at" timestamp with time zone;
+`,
+    ],
+  },
 ]

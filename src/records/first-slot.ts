@@ -202,10 +202,27 @@ export function upcomingOf(options: ScheduleOptions, row: ScheduleRow, count: nu
   let first: Date | null = row.next_run_at
   // In flight: the settle's own answer for the slot being processed, which spends its local day
   // (a first run waiting for its retry at 03:00 is not due again at 09:00).
-  if (isInFlight(row)) first = row.scheduled_for ? nextSlot(options, phased(row), row.scheduled_for) : slotAfter(options, phased(row), first && first > now ? first : now)
+  if (isInFlight(row)) first = row.scheduled_for ? slotAfterFailed(options, row, row.scheduled_for) : slotAfter(options, phased(row), first && first > now ? first : now)
   // Behind a catch-up window, the next sweep moves it up to the window first; a failed slot is tried again instead.
   else if (first !== null && row.status !== 'failed') first = withinCatchUpWindow(options, row, first, now)
-  return first === null ? [] : slotsFrom(options, row, first, count)
+  if (first === null) return []
+  // A failed run on demand, then the next slot the row had before it (not the slots after the run).
+  if (row.status === 'failed' && row.kept_next_run_at && count > 1) {
+    const after = slotAfterFailed(options, row, first)
+    return after === null ? [first] : [first, ...slotsFrom(options, row, after, count - 1)]
+  }
+  return slotsFrom(options, row, first, count)
+}
+
+/**
+ * The slot after `slot`, the one the row failed last, once it succeeds: the next by its cadence,
+ * or the next slot the row had before a run on demand failed (kept_next_run_at), when later, as
+ * the settle's success writes it (settle/row-writes.ts). Null once its end is passed.
+ */
+export function slotAfterFailed(options: ScheduleOptions, row: ScheduleRow, slot: Date): Date | null {
+  const next = nextSlot(options, phased(row), slot)
+  const kept = row.kept_next_run_at ?? null
+  return next !== null && kept !== null && kept > next ? kept : next
 }
 
 /**

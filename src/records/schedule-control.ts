@@ -10,10 +10,10 @@ import { withTransaction } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { ConfigurationError, SubscriptionStateError } from '../errors.js'
 import { shown } from '../error-text.js'
-import { nextSlot, slotAfter } from '../schedule/row-schedule.js'
+import { slotAfter } from '../schedule/row-schedule.js'
 import { MAX_UPCOMING_RUNS } from '../schedule/upcoming.js'
 import { HISTORY_INSERT, recentSkips, recordHistory } from './history.js'
-import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, spentDays, upcomingOf, withPhase, writtenScheduleWarnings, zoneLeft, zoneMove } from './first-slot.js'
+import { firstSlotOf, forgivenByPause, keptPhase, liftedPause, movedByStart, owedDay, phased, slotAfterFailed, spentDays, upcomingOf, withPhase, writtenScheduleWarnings, zoneLeft, zoneMove } from './first-slot.js'
 import { nextSweepAt } from './status.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 import { offFailedSlot, readScheduleRow, resumedState, statusWith, writeScheduleRow } from './schedule-row.js'
@@ -141,7 +141,7 @@ export async function skipNext(pool: Pool, options: ResolvedOptions, subscriptio
     if (!skipped) return { skipped: null, nextRunAt: null }
     // As if that slot had run: its local day is spent. A row never processed is due at the next
     // sweep (03:00, say), and the slot after that, at its time of day, would fall on the same day.
-    const next = nextSlot(options, phased(row), skipped)
+    const next = slotAfterFailed(options, row, skipped)
     await writeScheduleRow(tx, { ...row, next_run_at: next, status: row.status === 'paused' && next ? 'paused' : statusWith(row, next) }, now)
     await recordHistory(tx, [{ subscriptionId, kind: 'skipped', slot: skipped, detail: next ? `next slot ${next.toISOString()}` : 'that was its last slot', note }], now)
     return { skipped, nextRunAt: next }
@@ -187,11 +187,14 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     // read in its zone: a monthly one paused until midnight on the 10th runs on the 10th.
     const first = slotAfter(options, withPhase(phased(row), until), new Date(until.getTime() - 1))
     const keep = options.catchUp === 'all' && row.next_run_at !== null
-    const next = keep ? row.next_run_at : first && row.next_run_at && row.next_run_at > first ? row.next_run_at : first
+    // A slot it had past the pause's end stays: one after a skip, or kept by a failed run on demand.
+    const had = [row.next_run_at, row.kept_next_run_at ?? null].reduce<Date | null>((later, at) => (at && (!later || at > later) ? at : later), null)
+    const next = keep ? row.next_run_at : first && had && had > first ? had : first
     await tx.query(
       `UPDATE subscription_processing
           SET status = $2::text, paused_reason = CASE WHEN $2::text = 'paused' THEN 'manual' END, paused_until = $3,
               error = CASE WHEN ${offFailedSlot('$4')} THEN NULL ELSE error END,
+              kept_next_run_at = CASE WHEN ${offFailedSlot('$4')} THEN NULL ELSE kept_next_run_at END,
               next_run_at = $4, lease_expires_at = NULL, updated_at = $5
         WHERE id = $1`,
       [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
@@ -218,7 +221,8 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
     await tx.query(
       `UPDATE subscription_processing sp
           SET ${resumedState('$4::timestamptz', '$5::float8', '$2::text')}, next_run_at = $3, updated_at = $4,
-              error = CASE WHEN ${offFailedSlot('$3')} THEN NULL ELSE sp.error END
+              error = CASE WHEN ${offFailedSlot('$3')} THEN NULL ELSE sp.error END,
+              kept_next_run_at = CASE WHEN ${offFailedSlot('$3')} THEN NULL ELSE sp.kept_next_run_at END
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )

@@ -36,6 +36,8 @@ export interface ScheduleRow extends RowSchedule {
   scheduled_for?: Date | null
   /** Whether `anchor_at` was given by the host, not taken from its start, its enrolment or its first slot. */
   anchor_given: boolean
+  /** The next slot it had when a run on demand before it failed: its failed slot's success goes on from here. Not read by every caller. */
+  kept_next_run_at?: Date | null
 }
 
 /** The errors notEnrolled() made: a control that may enrol first (enroll.ts) tells them from other NotFoundErrors. */
@@ -80,7 +82,7 @@ export async function readScheduleRows(db: Executor, subscriptionIds: readonly s
   return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
 }
 
-const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for,
+const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for, sp.kept_next_run_at,
             sp.timezone, sp.run_at, sp.anchor_at, sp.anchor_given, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
 
@@ -199,7 +201,8 @@ function onFailedSlot(next: string): string {
 /**
  * Writes the row's schedule columns, its next slot and its status. A row that leaves `failed`
  * (see {@link statusWith}), or whose next slot moves off the one that failed (see
- * {@link offFailedSlot}), loses its error.
+ * {@link offFailedSlot}), loses its error, and the next slot a failed run on demand kept (its
+ * new next slot was computed from it: slotAfterFailed() in first-slot.ts).
  */
 export async function writeScheduleRow(db: Executor, row: ScheduleRow, now: Date): Promise<void> {
   await writeScheduleRows(db, [row], now)
@@ -220,6 +223,7 @@ export async function writeScheduleRows(db: Executor, rows: readonly ScheduleRow
         SET timezone = ${v(0)}, run_at = ${v(1)}, anchor_at = ${v(2)}::timestamptz, starts_at = ${v(3)}::timestamptz, ends_at = ${v(4)}::timestamptz,
             next_run_at = ${next}, status = ${v(6)}, paused_until = ${v(7)}::timestamptz, anchor_given = ${v(8)}::boolean,
             error = CASE WHEN (sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)} THEN NULL ELSE sp.error END,
+            kept_next_run_at = CASE WHEN (sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)} THEN NULL ELSE sp.kept_next_run_at END,
             paused_reason = CASE WHEN ${v(6)} <> 'paused' THEN NULL WHEN ${offFailedSlot(next)} THEN 'manual' ELSE sp.paused_reason END,
             updated_at = $3
       WHERE sp.id = ANY($1::uuid[])`,

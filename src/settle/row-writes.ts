@@ -54,9 +54,10 @@ const PAUSE_ENDS = `sp.status = 'paused' AND ${ENDED}`
  * The row keeps the later of its next slot and the success's: a run made before its next slot (on
  * demand) does not bring back a slot skipped since, and a row paused until an instant meanwhile
  * keeps the first slot after it (the slots in between are not to be called). A sweep's slot is
- * the row's next one, which the success's follows.
+ * the row's next one, which the success's follows. A run on demand that failed, retried to its
+ * success, left its next slot in `kept_next_run_at` (recordFinalFailures()).
  */
-const NEXT_KEPT = `CASE WHEN ${ENDED} THEN NULL ELSE GREATEST(sp.next_run_at, ${NEXT}) END`
+const NEXT_KEPT = `CASE WHEN ${ENDED} THEN NULL ELSE GREATEST(sp.next_run_at, ${NEXT}, sp.kept_next_run_at) END`
 
 /**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
@@ -69,7 +70,7 @@ export const COMPLETE_ROWS = `
          paused_until = CASE WHEN ${PAUSE_ENDS} THEN NULL ELSE sp.paused_until END,
          last_run_at = $3, next_run_at = ${NEXT_KEPT}, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
-         lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1,
+         lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1, kept_next_run_at = NULL,
          anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
    WHERE ${OWNED_FOR_SUCCESS} AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
 
@@ -117,7 +118,8 @@ const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing
 
 /**
  * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
- * sweep (or `retryFailed`) tries that slot again with the same idempotency key. Each run that
+ * sweep (or `retryFailed`) tries that slot again with the same idempotency key. A run on demand
+ * made before the row's next slot keeps that slot in `kept_next_run_at`, for its success. Each run that
  * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
  * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
  * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
@@ -145,6 +147,7 @@ export async function recordFinalFailures(
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
+            kept_next_run_at = CASE WHEN sp.next_run_at > sp.scheduled_for THEN GREATEST(sp.kept_next_run_at, sp.next_run_at) ELSE sp.kept_next_run_at END,
             retry_at = CASE WHEN $5::int > 0 THEN GREATEST(COALESCE(sp.claimed_at, $3::timestamptz) + ${delay}, $3::timestamptz + ${delay} / 2) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}

@@ -71,6 +71,12 @@ export const subscriptionProcessing = pgTable(
      * moves a phase not given.
      */
     anchorGiven: boolean('anchor_given').notNull().default(false),
+    /**
+     * The next slot the row had when a run on demand (`runSubscription()`), made before it, failed:
+     * `next_run_at` then holds the failed run's instant, to retry it under its key, and the success
+     * goes on from here, not from that instant (a slot skipped meanwhile stays skipped). Null otherwise.
+     */
+    keptNextRunAt: timestamptz('kept_next_run_at'),
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
