@@ -14,6 +14,7 @@ import type { TestDatabase } from './support/database.js'
 import { listen } from './support/listen.js'
 import type { Listening } from './support/listen.js'
 import { seedSubscriptions } from './support/seed.js'
+import { pollUntil } from './support/reliability-support.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
@@ -401,6 +402,25 @@ describe('validation and errors', () => {
     await expect(scheduler.listSubscriptions({ status: 'paused', userId: '' })).rejects.toThrow(/userId/)
     // Postgres cannot hold a NUL in text: refused before the query, not a 500.
     expect(await call('GET', '/subscriptions?userId=x%00y')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'userId', message: expect.stringContaining('NUL') } } })
+  })
+
+  test("a user's subscriptions are found through the host's index on user_id, not by reading every subscription; the id is read as user_id's type", async () => {
+    const own = await createTestDatabase()
+    await own.pool.query('CREATE INDEX subscriptions_user_id_lookup ON subscriptions (user_id)')
+    const ids = await seedSubscriptions(own.pool, { count: 5000, status: 'paused' })
+    await own.pool.query('ANALYZE subscriptions; ANALYZE subscription_processing')
+    const { rows } = await own.pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [ids[1234]])
+    const userId = rows[0]!.user_id
+    const lookups = async () => (await own.pool.query<{ n: string }>(`SELECT idx_scan::text AS n FROM pg_stat_user_indexes WHERE indexrelname = 'subscriptions_user_id_lookup'`)).rows[0]!.n
+    const before = Number(await lookups())
+    const lister = createSubscriptionScheduler(own.pool, { workerClient: worker, logger })
+
+    expect((await lister.listSubscriptions({ userId })).map((s) => s.subscriptionId)).toEqual([ids[1234]])
+    // A uuid is a uuid however it is spelt; one no uuid can be names no user.
+    expect((await lister.listSubscriptions({ userId: userId.toUpperCase() })).map((s) => s.subscriptionId)).toEqual([ids[1234]])
+    expect(await lister.listSubscriptions({ userId: 'not-a-uuid' })).toEqual([])
+    // Each backend reports its statistics within seconds of going idle.
+    await pollUntil(async () => Number(await lookups()) > before, { timeoutMs: 30_000, what: "a scan of the index on user_id" })
   })
 
   test('bad query parameters are 400 INVALID_INPUT', async () => {

@@ -82,18 +82,31 @@ interface ListRow {
   last_completed_for: Date | null
 }
 
-/** In id order. A status other than `inactive` is of rows whose host subscription is active, as the counts are. */
+/**
+ * In id order. A status other than `inactive` is of rows whose host subscription is active, as the
+ * counts are. A user's id is compared as `user_id`'s own type (the parameter takes it), so that
+ * the host's index on it is used: compared as text, every subscription was read (200k rows, 0.2 s
+ * a lookup, in a trial). An id that type cannot hold (`abc` for a uuid) names no user: no rows.
+ */
 export async function listSubscriptions(db: Executor, page: SubscriptionPage): Promise<SubscriptionListEntry[]> {
-  const { rows } = await db.query<ListRow>(
-    `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active, sp.status, sp.paused_reason,
-            ${NEXT_RUN_COLUMN}, sp.retry_at, sp.timezone, sp.last_completed_for
-       FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id
-      WHERE ($1::text IS NULL OR ($1 = 'inactive' AND s.active IS NOT TRUE) OR ($1 <> 'inactive' AND s.active IS TRUE AND sp.status = $1))
-        AND ($2::text IS NULL OR s.user_id::text = $2)
-        AND ($3::uuid IS NULL OR sp.subscription_id > $3)
-      ORDER BY sp.subscription_id LIMIT $4`,
-    [page.status ?? null, page.userId ?? null, page.after ?? null, page.limit],
-  )
+  const byUser = page.userId !== undefined
+  let rows: ListRow[]
+  try {
+    rows = (await db.query<ListRow>(
+      `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active, sp.status, sp.paused_reason,
+              ${NEXT_RUN_COLUMN}, sp.retry_at, sp.timezone, sp.last_completed_for
+         FROM subscription_processing sp ${byUser ? 'JOIN' : 'LEFT JOIN'} subscriptions s ON s.id = sp.subscription_id
+        WHERE ($1::text IS NULL OR ($1 = 'inactive' AND s.active IS NOT TRUE) OR ($1 <> 'inactive' AND s.active IS TRUE AND sp.status = $1))
+          AND ($2::uuid IS NULL OR sp.subscription_id > $2)${byUser ? `
+          AND s.user_id = $4` : ''}
+        ORDER BY sp.subscription_id LIMIT $3`,
+      [page.status ?? null, page.after ?? null, page.limit, ...(byUser ? [page.userId] : [])],
+    )).rows
+  } catch (error) {
+    // 22P02 and its kin (class 22, data exception): the id is no value of user_id's type.
+    if (byUser && /^22/.test(String((error as { code?: unknown }).code))) return []
+    throw error
+  }
   return rows.map((row) => ({
     subscriptionId: row.subscription_id,
     processingId: row.id,
