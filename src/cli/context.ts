@@ -13,7 +13,7 @@ import { isPermissionDenied, PRIVILEGES_SECTION } from '../db/privileges.js'
 import { isSchedulerError } from '../error-guards.js'
 import { checkBossSchema, checkQueuePrefix, resolveOptions } from '../config/resolve-options.js'
 import { inUserTerms, UsageError } from './usage-error.js'
-import { workerClientWithHeaders } from './worker-headers.js'
+import { inCliTerms, workerClientWithHeaders } from './worker-headers.js'
 
 /** Exit codes, as documented in `--help` and the README. */
 export const EXIT = {
@@ -169,7 +169,7 @@ function inFlagOrVariableTerms(check: () => unknown, sources: Record<string, str
     check()
   } catch (error) {
     // The library says where a URL from the environment came from; the source named here does.
-    throw inUserTerms(error, sources, (reason) => reason.replace(/^\(from the SUBSCRIPTION_WORKER_URL environment variable\) /, ''))
+    throw inUserTerms(error, sources, (reason) => inCliTerms(reason.replace(/^\(from the SUBSCRIPTION_WORKER_URL environment variable\) /, '')))
   }
 }
 

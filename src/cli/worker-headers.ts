@@ -45,6 +45,11 @@ export function parseWorkerHeaders(text: string | undefined): Record<string, str
   return headers
 }
 
+/** The HTTP client's advice in the CLI's terms: a command takes a worker's headers from SUBSCRIPTION_WORKER_HEADERS, not a `headers` option. */
+export function inCliTerms(reason: string): string {
+  return reason.replace(/pass them in `headers`, e\.g\. \{ Authorization: 'Basic …' \}\./, `export them in ${WORKER_HEADERS_VARIABLE} instead, e.g. Authorization=Basic%20<base64 of user:password>.`)
+}
+
 /**
  * The HTTP worker client with SUBSCRIPTION_WORKER_HEADERS's headers; undefined when the variable
  * is unset or there is no URL (the scheduler then builds its own client from the URL, or has none).
@@ -57,6 +62,6 @@ export function workerClientWithHeaders(url: string | undefined, env: NodeJS.Pro
     return createHttpWorkerClient({ baseUrl: url, headers })
   } catch (error) {
     // No cause: it says the same again, of the client's `baseUrl`, which the user never typed.
-    throw new UsageError(`${from}: ${(error as Error).message.replace(/^Invalid option `baseUrl`: /, '')}`)
+    throw new UsageError(`${from}: ${inCliTerms((error as Error).message.replace(/^Invalid option `baseUrl`: /, ''))}`)
   }
 }

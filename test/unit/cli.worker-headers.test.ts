@@ -3,7 +3,7 @@
  * `Name=value,Name=value` with percent-encoded values, and errors that never show a value.
  */
 import { describe, expect, test } from 'vitest'
-import { parseWorkerHeaders } from '../../src/cli/worker-headers.js'
+import { parseWorkerHeaders, workerClientWithHeaders } from '../../src/cli/worker-headers.js'
 
 describe('parseWorkerHeaders', () => {
   test('reads Name=value pairs separated by commas, decoding percent-encoded values', () => {
@@ -33,5 +33,21 @@ describe('parseWorkerHeaders', () => {
     const said = (thrown as Error).message
     expect(said).toContain(`SUBSCRIPTION_WORKER_HEADERS: ${message}`)
     expect(said).not.toContain('s3cret')
+  })
+})
+
+describe('workerClientWithHeaders', () => {
+  test('a worker URL with credentials is refused with the CLI\'s way to send them, not the library\'s `headers` option', () => {
+    let thrown: unknown
+    try {
+      workerClientWithHeaders('http://bob:s3cret@worker.internal:8080', { SUBSCRIPTION_WORKER_HEADERS: 'X-Team=billing' }, '--worker-url')
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ name: 'UsageError' })
+    const said = (thrown as Error).message
+    expect(said).toContain('--worker-url: http://worker.internal:8080 carries credentials in the URL. Remove them and export them in SUBSCRIPTION_WORKER_HEADERS instead, e.g. Authorization=Basic%20<base64 of user:password>.')
+    expect(said).not.toContain('s3cret')
+    expect(said).not.toContain('`headers`')
   })
 })
