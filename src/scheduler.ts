@@ -198,8 +198,10 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     enrollMissing: () => explainingMissingTables(pool, () => enrollMissing(pool)),
 
     getSubscription: async (subscriptionId, o) => {
-      const errors = limitOf(methodOptions('getSubscription', o, ['errors']).errors, 10, 'errors', 0)
-      return await explainingMissingTables(pool, () => getSubscription(pool, resolved, subscriptionId, errors))
+      const given = methodOptions('getSubscription', o, ['errors', 'history'])
+      const errors = limitOf(given.errors, 10, 'errors', 0)
+      const history = limitOf(given.history, 20, 'history', 0)
+      return await explainingMissingTables(pool, () => getSubscription(pool, resolved, subscriptionId, errors, history))
     },
     getStatus: async () => {
       await clockChecked()

@@ -153,8 +153,8 @@ export interface SubscriptionScheduler {
   pauseCalls(options?: NoteOption): Promise<CallsPause>
   /** Lifts the pause; the next sweep calls what fell due meanwhile. Resolves with the pause lifted, or null when there was none. */
   resumeCalls(): Promise<CallsPause | null>
-  /** The row, the host's subscription fields, and its last `errors` (default 10) failures. */
-  getSubscription(subscriptionId: string, options?: { errors?: number | undefined }): Promise<SubscriptionDetails>
+  /** The row, the host's subscription fields, its last `errors` (default 10) failures and its last `history` (default 20) history entries; each up to 1000. */
+  getSubscription(subscriptionId: string, options?: { errors?: number | undefined; history?: number | undefined }): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */
   getStatus(): Promise<SchedulerStatus>
   /**

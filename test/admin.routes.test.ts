@@ -404,6 +404,16 @@ describe('validation and errors', () => {
     expect(await call('GET', '/subscriptions?userId=x%00y')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'userId', message: expect.stringContaining('NUL') } } })
   })
 
+  test("GET /subscriptions/:id takes ?history= and ?errors=, for a subscription's whole history", async () => {
+    const [id] = await seedSubscriptions(db.pool, { count: 1 })
+    for (let i = 0; i < 12; i++) {
+      await scheduler.pause(id!)
+      await scheduler.resume(id!)
+    }
+    expect((await call('GET', `/subscriptions/${id}`)).body.history).toHaveLength(20)
+    expect((await call('GET', `/subscriptions/${id}?history=1000&errors=3`)).body.history).toHaveLength(24)
+  })
+
   test("a user's subscriptions are found through the host's index on user_id, not by reading every subscription; the id is read as user_id's type", async () => {
     const own = await createTestDatabase()
     await own.pool.query('CREATE INDEX subscriptions_user_id_lookup ON subscriptions (user_id)')
@@ -424,10 +434,15 @@ describe('validation and errors', () => {
   })
 
   test('bad query parameters are 400 INVALID_INPUT', async () => {
-    for (const path of ['/runs?limit=0', '/runs?limit=1001', '/runs?limit=ten', '/failures?limit=-1', '/failing?limit=201', '/failing?limit=1.5']) {
+    for (const path of ['/runs?limit=0', '/runs?limit=1001', '/runs?limit=ten', '/failures?limit=-1', '/failing?limit=1001', '/failing?limit=1.5']) {
       expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringContaining('limit') } } })
     }
     expect((await call('GET', '/runs?limit=1000')).status).toBe(200)
+    // As many failing subscriptions as the CLI's `failing --limit` lists.
+    expect((await call('GET', '/failing?limit=1000')).status).toBe(200)
+    for (const path of [`/subscriptions/${UNKNOWN_ID}?history=0`, `/subscriptions/${UNKNOWN_ID}?errors=1001`, `/subscriptions/${UNKNOWN_ID}?history=all`]) {
+      expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } })
+    }
     for (const runId of ['42', '', 'not-a-uuid']) {
       expect(await call('GET', `/failures?runId=${runId}`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID', field: 'runId', message: expect.stringContaining('runId must be a UUID') } } })
     }

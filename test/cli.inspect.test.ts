@@ -81,6 +81,14 @@ describe('show <id>', { timeout: SLOW_MS }, () => {
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain('3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9')
     expect((await runCli(['show', id!, '--errors', '-1'], env)).code).toBe(2)
+    // --history asks for more of the history than the last 20 entries, or none.
+    for (let i = 0; i < 11; i++) {
+      await db.pool.query(`INSERT INTO subscription_scheduler.history (subscription_id, kind, detail) VALUES ($1, 'paused', $2)`, [id, `entry ${i}`])
+    }
+    const long = JSON.parse((await runCli(['show', id!, '--json', '--history', '1000'], env)).stdout) as { history: unknown[] }
+    expect(long.history).toHaveLength(11)
+    const none = JSON.parse((await runCli(['show', id!, '--json', '--history', '0'], env)).stdout) as { history: unknown[] }
+    expect(none.history).toEqual([])
   })
 })
 

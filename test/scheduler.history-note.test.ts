@@ -93,3 +93,21 @@ describe('{ note } on a control', () => {
     await expect(scheduler.reschedule(id, { runAt: '07:00' }, { notes: 'x' } as never)).rejects.toThrow(/unknown option of reschedule\(\); did you mean `note`\?/)
   })
 })
+
+describe('a long history', () => {
+  test('getSubscription() lists the last 20 entries by default, and up to 1000 when asked: a trial saw 20 of 300, with no way to the rest', async () => {
+    const id = await daily()
+    for (let i = 0; i < 15; i++) {
+      await scheduler.pause(id, { note: `pause ${i}` })
+      await scheduler.resume(id, { note: `resume ${i}` })
+    }
+    expect((await scheduler.getSubscription(id)).history).toHaveLength(20)
+    const all = (await scheduler.getSubscription(id, { history: 1000 })).history
+    expect(all).toHaveLength(30)
+    expect(all.at(-1)).toMatchObject({ kind: 'paused', note: 'pause 0' })
+    expect(all[0]).toMatchObject({ kind: 'resumed', note: 'resume 14' })
+    expect((await scheduler.getSubscription(id, { history: 0 })).history).toEqual([])
+    await expect(scheduler.getSubscription(id, { history: -1 })).rejects.toThrow(ConfigurationError)
+    await expect(scheduler.getSubscription(id, { histroy: 5 } as never)).rejects.toThrow(/did you mean `history`/)
+  })
+})

@@ -7,7 +7,7 @@ import type { RunTrigger } from '../db/names.js'
 import type { ListedStatus } from '../records/subscription-list.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalUuidParam, parseBooleanParam, parseLimit, readJsonObject, requireUuid } from './http.js'
+import { invalidField, json, optionalUuidParam, parseBooleanParam, parseCountParam, parseLimit, readJsonObject, requireUuid } from './http.js'
 import { answerRun, parseWait, WAIT_KEYS } from './run-answer.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
@@ -96,7 +96,7 @@ export const routes: readonly Route[] = [
     method: 'GET',
     path: '/failing',
     query: ['limit'],
-    handle: async (c) => json(200, { failing: await c.scheduler.listFailing({ limit: parseLimit(c.url, 20) }) }),
+    handle: async (c) => json(200, { failing: await c.scheduler.listFailing({ limit: parseLimit(c.url, 20, 1000) }) }),
   },
   {
     method: 'GET',
@@ -113,8 +113,9 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/subscriptions/:id',
-    query: [],
-    handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'))),
+    // ?errors= recent failed attempts (default 10), ?history= history entries (default 20), each up to 1000.
+    query: ['errors', 'history'],
+    handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'), { errors: parseCountParam(c.url, 'errors', 10, 1000), history: parseCountParam(c.url, 'history', 20, 1000) })),
   },
   {
     method: 'POST',

@@ -63,7 +63,7 @@ async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Pr
 /** What reading a subscription needs of the options: where its jobs live, and the cadences it may name. */
 export type ReadOptions = Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix' | 'frequencies' | 'unknownFrequency'>
 
-export async function getSubscription(db: Executor, options: ReadOptions, subscriptionId: string, errors = 10): Promise<SubscriptionDetails> {
+export async function getSubscription(db: Executor, options: ReadOptions, subscriptionId: string, errors = 10, history = 20): Promise<SubscriptionDetails> {
   assertUuid('subscriptionId', subscriptionId)
   const { rows } = await db.query<DetailsRow>(
     `SELECT sp.*, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active
@@ -102,7 +102,7 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
     lastResponse: row.last_response,
     updatedAt: row.updated_at,
     recentErrors: await listFailures(db, { limit: errors, subscriptionId }),
-    history: await listHistory(db, subscriptionId, 20),
+    history: await listHistory(db, subscriptionId, history),
   }
 }
 

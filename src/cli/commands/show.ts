@@ -84,6 +84,7 @@ export default defineCommand({
   args: {
     ...subscriptionIdArg,
     errors: { type: 'string', description: 'How many recent failed attempts to list, 0 to 1000 (default 5)', valueHint: 'n' },
+    history: { type: 'string', description: 'How many history entries to list, newest first, 0 to 1000 (default 20)', valueHint: 'n' },
     json: { type: 'boolean', description: "Print getSubscription()'s answer as JSON" },
     ...commonArgs,
   },
@@ -91,10 +92,11 @@ export default defineCommand({
   async run({ args }) {
     const id = subscriptionIdOf(args, 'show')
     const errors = integerFlag('errors', args.errors, 0) ?? 5
+    const history = integerFlag('history', args.history, 0) ?? 20
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, ...settings } = await controlScheduler(pool, logger)
-      const details = await inFlagTerms(() => scheduler.getSubscription(id, { errors }))
+      const details = await inFlagTerms(() => scheduler.getSubscription(id, { errors, history }))
       print(args.json ? JSON.stringify(details, null, 2) : showLines(details, settings).join('\n'))
     })
   },
