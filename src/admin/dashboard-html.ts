@@ -38,9 +38,9 @@ const HOME = `
     </p>
   </section>
   <section aria-labelledby="h-charts" class="charts">
-    <figure><figcaption id="h-charts">Processed and failed per day, last 14 days. <span id="days-note"></span></figcaption>
+    <figure><figcaption id="h-charts">Subscriptions called and failed per day, last 14 days. <span id="days-note"></span></figcaption>
       <div id="chart-days"></div>
-      <div class="legend"><span><i class="k-processed"></i>processed</span><span><i class="k-failed"></i>failed</span></div></figure>
+      <div class="legend"><span><i class="k-processed"></i>called</span><span><i class="k-failed"></i>failed</span></div></figure>
     <figure><figcaption>Fire lateness per run (slot to call), last 30 runs</figcaption>
       <div id="chart-lateness"></div>
       <div class="legend"><span><i class="k-p50"></i>p50</span><span><i class="k-p95"></i>p95</span></div></figure>

@@ -1,6 +1,6 @@
 /**
  * The overview's two charts, drawn as inline SVG (no library, nothing fetched): subscriptions
- * processed and failed per day over the last 14 days, counted in the browser from `/runs`; and
+ * called (succeeded or failed; not those let go uncalled) and failed per day over the last 14 days, counted in the browser from `/runs`; and
  * fire lateness (p50, p95) of the recent runs. The run list is fetched at most once a minute.
  */
 export const SCRIPT_CHARTS = String.raw`
@@ -29,10 +29,11 @@ function drawDays(runs) {
   days.forEach(function (day) { totals[day] = { processed: 0, failed: 0 }; });
   runs.forEach(function (run) {
     var total = totals[dayKey(new Date(run.startedAt), BROWSER_ZONE)];
-    if (total) { total.processed += run.processed; total.failed += run.failed; }
+    // Called: a row let go uncalled (calls paused, inactive) counts in a run's processed, not here.
+    if (total) { total.processed += run.successful + run.failed; total.failed += run.failed; }
   });
   var max = Math.max.apply(null, [1].concat(days.map(function (d) { return Math.max(totals[d].processed, totals[d].failed); })));
-  var chart = chartFrame('Subscriptions processed and failed per day, last ' + CHART_DAYS + ' days', max);
+  var chart = chartFrame('Subscriptions called and failed per day, last ' + CHART_DAYS + ' days', max);
   var slot = PLOT_W / CHART_DAYS;
   days.forEach(function (day, i) {
     var t = totals[day];
@@ -42,7 +43,7 @@ function drawDays(runs) {
       return svg('rect', { class: 'bar-' + kind, 'data-value': value, x: (x + offset).toFixed(1), y: (TOP + PLOT_H - h).toFixed(1), width: (slot * 0.36).toFixed(1), height: h.toFixed(1) });
     };
     chart.append(svg('g', { 'data-day': day },
-      svg('title', {}, day + ': ' + t.processed + ' processed, ' + t.failed + ' failed'),
+      svg('title', {}, day + ': ' + t.processed + ' called, ' + t.failed + ' of them failed'),
       bar('processed', t.processed, slot * 0.12), bar('failed', t.failed, slot * 0.5)));
     if (i % 3 === 1 || i === CHART_DAYS - 1) chart.append(svg('text', { x: (x + slot / 2).toFixed(1), y: H - 5, 'text-anchor': 'middle' }, day.slice(5)));
   });
