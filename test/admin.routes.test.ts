@@ -429,6 +429,9 @@ describe('validation and errors', () => {
     // A uuid is a uuid however it is spelt; one no uuid can be names no user.
     expect((await lister.listSubscriptions({ userId: userId.toUpperCase() })).map((s) => s.subscriptionId)).toEqual([ids[1234]])
     expect(await lister.listSubscriptions({ userId: 'not-a-uuid' })).toEqual([])
+    // A user's id looked up as a subscription's (pasted into the dashboard's search) says whose it is.
+    await expect(lister.getSubscription(userId)).rejects.toThrow(`${userId} is no subscription's id but a user's (subscriptions.user_id): listSubscriptions({ userId }) lists their subscriptions`)
+    await expect(lister.getSubscription(UNKNOWN_ID)).rejects.toThrow(`Subscription ${UNKNOWN_ID} is not enrolled`)
     // Each backend reports its statistics within seconds of going idle.
     await pollUntil(async () => Number(await lookups()) > before, { timeoutMs: 30_000, what: "a scan of the index on user_id" })
   })
