@@ -162,6 +162,15 @@ export function waitForShutdownSignal(logger: Logger): { signal: Promise<NodeJS.
     dispose() {
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)
+      // Stopped on a signal, the process is exiting: one more (a supervisor's repeat) is let by,
+      // not left to Node's default, which killed it (143) between a clean stop and its exit 0.
+      if (received) {
+        process.on('SIGTERM', letBy)
+        process.on('SIGINT', letBy)
+      }
     },
   }
 }
+
+/** A signal after the shutdown it asked for is done: nothing is left to do. */
+function letBy(): void {}
