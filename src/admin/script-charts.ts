@@ -1,7 +1,8 @@
 /**
  * The overview's two charts, drawn as inline SVG (no library, nothing fetched): subscriptions
- * called (succeeded or failed; not those let go uncalled) and failed per day over the last 14 days, counted in the browser from `/runs`; and
- * fire lateness (p50, p95) of the recent runs. The run list is fetched at most once a minute.
+ * called (succeeded or failed; not those let go uncalled) and failed per day over the last 14
+ * days, counted in the browser from `/runs`; and fire lateness (p50, p95) of the recent runs.
+ * The run list is fetched at most once a minute.
  */
 export const SCRIPT_CHARTS = String.raw`
 var CHART_DAYS = 14;
@@ -26,13 +27,13 @@ function yOf(value, max) { return TOP + PLOT_H - (value / max) * PLOT_H; }
 function drawDays(runs) {
   var days = lastDays(CHART_DAYS, BROWSER_ZONE);
   var totals = {};
-  days.forEach(function (day) { totals[day] = { processed: 0, failed: 0 }; });
+  days.forEach(function (day) { totals[day] = { called: 0, failed: 0 }; });
   runs.forEach(function (run) {
     var total = totals[dayKey(new Date(run.startedAt), BROWSER_ZONE)];
     // Called: a row let go uncalled (calls paused, inactive) counts in a run's processed, not here.
-    if (total) { total.processed += run.successful + run.failed; total.failed += run.failed; }
+    if (total) { total.called += run.successful + run.failed; total.failed += run.failed; }
   });
-  var max = Math.max.apply(null, [1].concat(days.map(function (d) { return Math.max(totals[d].processed, totals[d].failed); })));
+  var max = Math.max.apply(null, [1].concat(days.map(function (d) { return Math.max(totals[d].called, totals[d].failed); })));
   var chart = chartFrame('Subscriptions called and failed per day, last ' + CHART_DAYS + ' days', max);
   var slot = PLOT_W / CHART_DAYS;
   days.forEach(function (day, i) {
@@ -43,8 +44,8 @@ function drawDays(runs) {
       return svg('rect', { class: 'bar-' + kind, 'data-value': value, x: (x + offset).toFixed(1), y: (TOP + PLOT_H - h).toFixed(1), width: (slot * 0.36).toFixed(1), height: h.toFixed(1) });
     };
     chart.append(svg('g', { 'data-day': day },
-      svg('title', {}, day + ': ' + t.processed + ' called, ' + t.failed + ' of them failed'),
-      bar('processed', t.processed, slot * 0.12), bar('failed', t.failed, slot * 0.5)));
+      svg('title', {}, day + ': ' + t.called + ' called, ' + t.failed + ' of them failed'),
+      bar('processed', t.called, slot * 0.12), bar('failed', t.failed, slot * 0.5)));
     if (i % 3 === 1 || i === CHART_DAYS - 1) chart.append(svg('text', { x: (x + slot / 2).toFixed(1), y: H - 5, 'text-anchor': 'middle' }, day.slice(5)));
   });
   var oldest = runs.length ? runs[runs.length - 1].startedAt : null;

@@ -6,14 +6,12 @@
  * `Name=value` pairs separated by commas, values percent-encoded (`Authorization=Bearer%20abc`).
  * An error names the pair by its place and its name, never its value: a value is a secret.
  */
-import { createHttpWorkerClient } from '../worker-client/http-client.js'
+import { createHttpWorkerClient, HEADER_NAME } from '../worker-client/http-client.js'
 import type { WorkerClient } from '../worker-client/types.js'
 import { UsageError } from './usage-error.js'
 
 export const WORKER_HEADERS_VARIABLE = 'SUBSCRIPTION_WORKER_HEADERS'
 
-/** An HTTP header name (RFC 9110's token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const FORMAT =
   `Set ${WORKER_HEADERS_VARIABLE} to Name=value pairs separated by commas, values percent-encoded ` +

@@ -218,12 +218,14 @@ export async function writeScheduleRows(db: Executor, rows: readonly ScheduleRow
   const values = Object.fromEntries(rows.map((r) => [r.id, [r.timezone, r.run_at, r.anchor_at, r.starts_at, r.ends_at, r.next_run_at, r.status, r.paused_until, r.anchor_given]]))
   const v = (i: number) => `(($2::jsonb -> sp.id::text) ->> ${i})`
   const next = `${v(5)}::timestamptz`
+  // The row leaves its failed slot: its error goes, and the next slot a failed run on demand kept.
+  const leavesFailure = `(sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)}`
   await db.query(
     `UPDATE subscription_processing sp
         SET timezone = ${v(0)}, run_at = ${v(1)}, anchor_at = ${v(2)}::timestamptz, starts_at = ${v(3)}::timestamptz, ends_at = ${v(4)}::timestamptz,
             next_run_at = ${next}, status = ${v(6)}, paused_until = ${v(7)}::timestamptz, anchor_given = ${v(8)}::boolean,
-            error = CASE WHEN (sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)} THEN NULL ELSE sp.error END,
-            kept_next_run_at = CASE WHEN (sp.status = 'failed' AND ${v(6)} <> 'failed') OR ${offFailedSlot(next)} THEN NULL ELSE sp.kept_next_run_at END,
+            error = CASE WHEN ${leavesFailure} THEN NULL ELSE sp.error END,
+            kept_next_run_at = CASE WHEN ${leavesFailure} THEN NULL ELSE sp.kept_next_run_at END,
             paused_reason = CASE WHEN ${v(6)} <> 'paused' THEN NULL WHEN ${offFailedSlot(next)} THEN 'manual' ELSE sp.paused_reason END,
             updated_at = $3
       WHERE sp.id = ANY($1::uuid[])`,

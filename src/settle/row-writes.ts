@@ -119,8 +119,8 @@ const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing
 /**
  * Records final failures: the row is `failed` with `next_run_at` on the failed slot, so the next
  * sweep (or `retryFailed`) tries that slot again with the same idempotency key. A run on demand
- * made before the row's next slot keeps that slot in `kept_next_run_at`, for its success. Each run that
- * ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
+ * made before the row's next slot keeps that slot in `kept_next_run_at`, for its success. Each
+ * run that ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
  * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
  * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
  * A failed row waits `retry.failedSlotDelaySeconds` (`$5`), doubled for each failed run in a row

@@ -161,6 +161,9 @@ function processUrl(baseUrl: unknown): string {
   return parsed.href
 }
 
+/** An HTTP header name (RFC 9110's token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
 /**
  * Headers the transport sets for each call from the body and the connection: given here, they
  * make every call fail (undici refuses a `Content-Length` that is not the body's, any
@@ -190,7 +193,7 @@ function checkedHeaders(given: unknown): Headers {
     try {
       headers.append(name, value)
     } catch {
-      throw new ConfigurationError('headers', /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)
+      throw new ConfigurationError('headers', HEADER_NAME.test(name)
         ? `${place}: its value is not a valid header value (a line break, a NUL or a character beyond Latin-1); the value is not shown, as it may be a secret.`
         : `${JSON.stringify(name)} is not a header name: letters, digits and !#$%&'*+-.^_\`|~ only.`)
     }
