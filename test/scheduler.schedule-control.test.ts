@@ -598,6 +598,20 @@ describe('pause until', () => {
     expect(resumed.history[0]).toMatchObject({ kind: 'resumed', detail: expect.stringContaining('before its pause ended') })
   })
 
+  test('resumed before its end, a skip ahead that the resumed schedule reaches first is said to no longer apply, in the history and the log', async () => {
+    clock.set('2026-03-02T08:00:00.000Z') // a Monday
+    const id = await subscription('weekly')
+    await shared.scheduler.enroll(id, { runAt: '09:00', anchor: at('2026-03-02T09:00:00.000Z') })
+    await shared.scheduler.pause(id, { until: at('2026-03-20T00:00:00.000Z') })
+    await expect(shared.scheduler.skipNext(id)).resolves.toEqual({ skipped: at('2026-03-23T09:00:00.000Z'), nextRunAt: at('2026-03-30T09:00:00.000Z') })
+    clock.set('2026-03-04T12:00:00.000Z')
+    const resumed = await shared.scheduler.resume(id)
+    expect(resumed.nextRunAt).toEqual(at('2026-03-09T09:00:00.000Z'))
+    const said = 'the skip of 2026-03-23T09:00:00.000Z no longer applies, the resumed schedule running before it: skipNext() again to skip it'
+    expect(resumed.history[0]).toMatchObject({ kind: 'resumed', detail: expect.stringContaining(said) })
+    expect(logger.messages('warn').filter((m) => m.includes(id) && m.includes(said))).toHaveLength(1)
+  })
+
   test('a weekly subscription never processed keeps its weekday across a pause that ends on another day', async () => {
     clock.set('2026-03-02T08:00:00.000Z') // Monday
     const id = await subscription('weekly')

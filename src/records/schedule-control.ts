@@ -60,7 +60,7 @@ export async function reschedule(pool: Pool, options: ResolvedOptions, subscript
     await assertNotHeld(tx, jobQueueOf(options), row, 'reschedule')
     const written = await applySchedule(tx, options, row, settings, now)
     const behind = leftBehind(options, row, written, now)
-    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (behind ? `; ${behind}` : '') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now))
+    const detail = (describeSettings(settings, row) || 'next slot recomputed') + (behind ? `; ${behind}` : '') + (await liftedSkips(tx, subscriptionId, row.next_run_at, written.next_run_at, now, 'new schedule'))
     await recordHistory(tx, [{ subscriptionId, kind: 'rescheduled', slot: written.next_run_at, detail, fromZone: zoneLeft(options, row, written), note }], now)
     const late = await sweepWaitWarning(tx, options, written, written.next_run_at, now)
     return { nextRunAt: written.next_run_at, late, warnings: writtenScheduleWarnings(options, settings, written, now), behind }
@@ -95,13 +95,13 @@ function leftBehind(options: ResolvedOptions, row: ScheduleRow, written: Schedul
  * (the row keeps one next slot, not a list of skips). Only of skips in force until now (the next
  * slot `before` it was past them): one an earlier reschedule lifted is not lifted again.
  */
-async function liftedSkips(db: Executor, subscriptionId: string, before: Date | null, next: Date | null, now: Date): Promise<string> {
+async function liftedSkips(db: Executor, subscriptionId: string, before: Date | null, next: Date | null, now: Date, schedule: 'new schedule' | 'resumed schedule'): Promise<string> {
   if (next === null) return ''
   const inForce = (slot: Date) => before === null || before > slot
   const ahead = (await recentSkips(db, subscriptionId, now)).filter((skip) => skip.slot > next && inForce(skip.slot))
   if (ahead.length === 0) return ''
   const slots = ahead.map((skip) => skip.slot.toISOString()).join(', ')
-  return `; the skip of ${slots} no longer applies, the new schedule running before it: skipNext() again to skip it`
+  return `; the skip of ${slots} no longer applies, the ${schedule} running before it: skipNext() again to skip it`
 }
 
 export function checkCount(count: unknown): number {
@@ -208,10 +208,13 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
  * still ahead, its next slot was set past that instant, and is recomputed from now, so the slots
  * between now and then run; paused until resumed, a slot that fell due during the pause is not
  * replayed (first-slot.ts). With `catchUp: 'all'` the next slot was kept, and the plain resume
- * applies. Returns whether it did.
+ * applies. A skip ahead that the resumed schedule now reaches first no longer applies: said in the
+ * history and the log (a trial's skipped week was called after an early resume, and nothing said
+ * so). Returns whether it did.
  */
 export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string, note: string | null = null): Promise<boolean> {
-  return await withTransaction(pool, async (tx) => {
+  let skips = ''
+  const resumed = await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
     const lifted = await liftedPause(tx, options, row, now)
@@ -226,10 +229,13 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
         WHERE sp.id = $1`,
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
-    const detail = lifted ? `by hand, before its pause ended (${lifted.until.toISOString()})` : `by hand; the slots due during the pause (from ${row.next_run_at?.toISOString()}) are not replayed`
+    skips = await liftedSkips(tx, subscriptionId, row.next_run_at, next, now, 'resumed schedule')
+    const detail = (lifted ? `by hand, before its pause ended (${lifted.until.toISOString()})` : `by hand; the slots due during the pause (from ${row.next_run_at?.toISOString()}) are not replayed`) + skips
     await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail, note }], now)
     return true
   })
+  if (skips) options.logger.warn(`Subscription ${subscriptionId} resumed${skips}.`)
+  return resumed
 }
 
 /** Resumes every row whose pause has ended (the sweep and the minutely tick call this); `leaseSeconds`: the claim lease. */
