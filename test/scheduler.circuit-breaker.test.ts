@@ -144,24 +144,12 @@ describe('circuit breaker', () => {
     expect(harness.logger.messages('warn').filter((m) => m.includes("no worker call for 3 s (the worker's Retry-After)"))).toHaveLength(1)
   })
 
-  test('4xx answers mean the service is up: they never open it', async () => {
-    const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('422 Unprocessable Entity', { status: 422 }) })
-    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-4xx', concurrency: 4, circuitBreaker: { failureThreshold: 3 } })
-    const opened: unknown[] = []
-    s.on('breaker:opened', (event) => void opened.push(event))
-    await s.start()
-    await seedSubscriptions(harness.db.pool, { count: 20 })
-
-    const summary = await s.runNow()
-
-    expect(summary).toMatchObject({ processed: 20, successful: 0, failed: 20 })
-    expect(worker.calls).toHaveLength(20)
-    expect(opened).toEqual([])
-  })
-
-  test("409s, a call under the row's key still in progress, mean the service is up and at work: they never open it", async () => {
-    const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('409 Conflict: request with this Idempotency-Key is in progress', { status: 409 }) })
-    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-409', concurrency: 4, retry: { limit: 0 }, circuitBreaker: { failureThreshold: 3 } })
+  test.each([
+    ['4xx answers mean the service is up', 'breaker-4xx', new PermanentError('422 Unprocessable Entity', { status: 422 })],
+    ["409s, a call under the row's key still in progress, mean the service is up and at work", 'breaker-409', new RetryableError('409 Conflict: request with this Idempotency-Key is in progress', { status: 409 })],
+  ])('%s: they never open it', async (_, queuePrefix, fail) => {
+    const worker = createFakeWorkerClient().otherwise({ fail })
+    const s = scheduler({ workerClient: worker, queuePrefix, concurrency: 4, retry: { limit: 0 }, circuitBreaker: { failureThreshold: 3 } })
     const opened: unknown[] = []
     s.on('breaker:opened', (event) => void opened.push(event))
     await s.start()
