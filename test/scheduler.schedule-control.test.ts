@@ -743,6 +743,29 @@ describe('skipNext and upcoming', () => {
     expect(slots(id)).toHaveLength(2)
   })
 
+  test('a next slot a failed run on demand kept is not used once the row has left that run (completed by an older version, in a rolling deploy or after a rollback)', async () => {
+    clock.set('2026-03-02T10:00:00.000Z')
+    const id = await subscription('daily')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    await shared.scheduler.skipNext(id) // 03-03
+    await shared.scheduler.skipNext(id) // 03-04
+    worker.on(id, { fail: new PermanentError('card declined'), failTimes: 1 })
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ failed: 1 })
+    // An older version, which knows no kept slot, records the retry's success as it always did:
+    // from the run's instant, leaving kept_next_run_at behind.
+    await shared.db.pool.query(
+      `UPDATE subscription_processing SET status = 'completed', last_completed_for = scheduled_for, last_failed_for = NULL, consecutive_failures = 0,
+              error = NULL, job_id = NULL, next_run_at = '2026-03-03T09:00:00Z' WHERE subscription_id = $1`,
+      [id],
+    )
+    expect(await shared.scheduler.upcoming(id, { count: 2 })).toEqual([at('2026-03-03T09:00:00.000Z'), at('2026-03-04T09:00:00.000Z')])
+    clock.set('2026-03-02T11:00:00.000Z')
+    worker.on(id, {}) // answers from now on
+    await expect(shared.scheduler.runSubscription(id)).resolves.toMatchObject({ successful: 1 })
+    // Not the stale 03-05, which would drop 03-03 and 03-04.
+    expect((await shared.scheduler.getSubscription(id)).nextRunAt).toEqual(at('2026-03-03T09:00:00.000Z'))
+  })
+
   test('skipping a failed run on demand goes on to the next slot the subscription had before it, not to one skipped', async () => {
     clock.set('2026-03-02T10:00:00.000Z')
     const id = await subscription('daily')

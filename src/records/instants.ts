@@ -50,3 +50,11 @@ export function nonInstant<T extends Partial<Record<InstantColumn, unknown>>>(
 export function failedSlotRetryAt(row: { status: string; retry_at: Date | null }): Date | null {
   return row.status === 'failed' ? row.retry_at : null
 }
+
+/**
+ * The next slot a failed run on demand kept (recordFinalFailures()), while the row is on that
+ * failed slot (a retry of it, or a control reading it): once the row has left it, the value is
+ * stale. An older version, beside this one in a rolling deploy or after a rollback, completes a
+ * row without clearing it, and a later success jumped to that old slot, dropping the ones before.
+ */
+export const KEPT_NEXT = `(CASE WHEN sp.last_failed_for = sp.scheduled_for THEN sp.kept_next_run_at END)`

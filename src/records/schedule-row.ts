@@ -8,7 +8,7 @@ import type { SubscriptionStatus } from '../db/names.js'
 import { NotFoundError, SubscriptionBusyError, SubscriptionStateError } from '../errors.js'
 import type { PausedReason } from '../db/names.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
-import { NEXT_RUN_COLUMN, nonInstant, START_END_COLUMNS } from './instants.js'
+import { KEPT_NEXT, NEXT_RUN_COLUMN, nonInstant, START_END_COLUMNS } from './instants.js'
 import { busyRunning, isInFlight } from './row-holds.js'
 
 export interface ScheduleRow extends RowSchedule {
@@ -82,7 +82,7 @@ export async function readScheduleRows(db: Executor, subscriptionIds: readonly s
   return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
 }
 
-const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for, sp.kept_next_run_at,
+const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for, ${KEPT_NEXT} AS kept_next_run_at,
             sp.timezone, sp.run_at, sp.anchor_at, sp.anchor_given, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
 

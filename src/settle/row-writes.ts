@@ -14,6 +14,7 @@ import type { RetryOptions } from '../config/options.js'
 import type { Executor } from '../db/executor.js'
 import { TABLES } from '../db/names.js'
 import type { Success } from './outcome.js'
+import { KEPT_NEXT } from '../records/instants.js'
 
 /** The row's values in `$2`: the job settling it first, then the write's own. */
 export const VALUES = `($2::jsonb -> sp.id::text)`
@@ -57,7 +58,7 @@ const PAUSE_ENDS = `sp.status = 'paused' AND ${ENDED}`
  * the row's next one, which the success's follows. A run on demand that failed, retried to its
  * success, left its next slot in `kept_next_run_at` (recordFinalFailures()).
  */
-const NEXT_KEPT = `CASE WHEN ${ENDED} THEN NULL ELSE GREATEST(sp.next_run_at, ${NEXT}, sp.kept_next_run_at) END`
+const NEXT_KEPT = `CASE WHEN ${ENDED} THEN NULL ELSE GREATEST(sp.next_run_at, ${NEXT}, ${KEPT_NEXT}) END`
 
 /**
  * Records successes: `$2` holds each row's job, next slot and answer; `$3` is now. Shared with
@@ -147,7 +148,7 @@ export async function recordFinalFailures(
             paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
-            kept_next_run_at = CASE WHEN sp.next_run_at > sp.scheduled_for THEN GREATEST(sp.kept_next_run_at, sp.next_run_at) ELSE sp.kept_next_run_at END,
+            kept_next_run_at = CASE WHEN sp.next_run_at > sp.scheduled_for THEN GREATEST(${KEPT_NEXT}, sp.next_run_at) ELSE ${KEPT_NEXT} END,
             retry_at = CASE WHEN $5::int > 0 THEN GREATEST(COALESCE(sp.claimed_at, $3::timestamptz) + ${delay}, $3::timestamptz + ${delay} / 2) END,
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
