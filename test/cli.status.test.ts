@@ -45,6 +45,9 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     const status = JSON.parse(json.stdout)
     expect(status.schedule).toEqual({ cron: '0 9 * * *', timezone: 'UTC', registered: false, runAt: '09:00', autoEnroll: true })
     expect(status.givenSchedule).toBeNull()
+    // Migrated by this version: nothing pending, no line.
+    expect(text.stdout).not.toMatch(/^Migrations/m)
+    expect(status.pendingMigrations).toEqual([])
   })
 
   test('a fixed-offset --timezone (EST) is warned of once, not once per check of the options', async () => {
@@ -73,7 +76,9 @@ describe('status and the registered schedule', { timeout: SLOW_MS }, () => {
     expect(text.stdout).toMatch(/^Subscriptions {3}0 total/m)
     expect(text.stdout).toMatch(/^Instances {7}not listed: this database's tables are older than this CLI \(`migrate`, or the first instance of this version to start, updates them\)$/m)
     expect(text.stdout).toMatch(/^Calls {11}not shown: this database's tables are older than this CLI/m)
-    expect(JSON.parse(json.stdout)).toMatchObject({ total: 0, instances: null, limits: null })
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 0, instances: null, limits: null, pendingMigrations: [expect.any(String), expect.any(String), expect.any(String)] })
+    // Before a deploy rolls: what its first start, or migrate, will apply.
+    expect(text.stdout).toMatch(/^Migrations {6}3 of this version not applied: \d{4}_\w+, \d{4}_\w+, \d{4}_\w+\. The next start applies them, or run migrate \(as the tables' owner\) first\.$/m)
   })
 
   test('once a worker registered its cron, prints that one, and says in one line when the flags differ', async () => {

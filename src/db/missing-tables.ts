@@ -71,10 +71,15 @@ async function whatIsMissing(db: Executor): Promise<string | null> {
     if (elsewhere) return `the host table subscriptions is not on the connection's search_path: ${elsewhere}`
   }
   if (missing) return missing
+  const pending = await pendingMigrations(db)
+  return pending.length > 0 ? `${pending.length} of this version's migrations not applied: ${pending.join(', ')}` : null
+}
+
+/** This version's migrations the journal does not record yet, by tag (`0025_kept_next_run_at`). */
+export async function pendingMigrations(db: Executor): Promise<string[]> {
   const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
   const last = Number(applied[0]?.last ?? 0)
-  const pending = MIGRATIONS.filter((m) => m.folderMillis > last).map((m) => m.tag)
-  return pending.length > 0 ? `${pending.length} of this version's migrations not applied: ${pending.join(', ')}` : null
+  return MIGRATIONS.filter((m) => m.folderMillis > last).map((m) => m.tag)
 }
 
 /**

@@ -9,6 +9,7 @@ import { formatStatus } from '../format.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
 import { print } from '../print.js'
+import { pendingMigrations } from '../../db/missing-tables.js'
 
 export default defineCommand({
   meta: { name: 'status', description: 'Counts by status, the queue, the instances, the last run, and the registered schedule and its next fire' },
@@ -31,18 +32,23 @@ export default defineCommand({
       const scheduler = createSubscriptionScheduler(pool, options)
       // A database an older version migrated (a rolling deploy's start) has no instances table yet:
       // the rest of the status still shows, and the line says why the instances do not.
-      const [status, instances] = await Promise.all([
+      const [status, instances, pending] = await Promise.all([
         scheduler.getStatus(),
         scheduler.listInstances().catch((error: unknown) => {
           if ((error as { code?: unknown } | null)?.code === 'NOT_MIGRATED') return null
           throw error
         }),
+        // A deploy's check before it rolls: what the next start (or `migrate`) will apply.
+        pendingMigrations(pool),
       ])
       if (args.json) {
-        print(JSON.stringify({ ...status, instances, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
+        print(JSON.stringify({ ...status, instances, pendingMigrations: pending, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
       print(formatStatus(status, given, published !== null, instances))
+      if (pending.length > 0) {
+        print(`Migrations      ${pending.length} of this version not applied: ${pending.join(', ')}. The next start applies them, or run migrate (as the tables' owner) first.`)
+      }
     })
   },
 })
