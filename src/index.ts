@@ -6,6 +6,7 @@ export type {
   HistoryEntry,
   NoteOption,
   PauseOptions,
+  ResumeOptions,
   SkipOptions,
   RetryFailedOptions,
   SkipResult,

@@ -51,6 +51,15 @@ export interface PauseOptions extends NoteOption {
   until?: Date | undefined
 }
 
+export interface ResumeOptions extends NoteOption {
+  /**
+   * Under `catchUp: 'all'`, where a pause defers its slots, do not call them: go on from the
+   * first slot from now, as under `'latest'` (for billing, a pause that forgives its periods).
+   * A slot already due when the pause began is still owed. @default false
+   */
+  forgive?: boolean | undefined
+}
+
 export interface SkipOptions extends NoteOption {
   /**
    * The slot to skip, as `upcoming()` listed it: skipped only while it is still the next one, so a
@@ -108,7 +117,7 @@ export interface SubscriptionScheduler {
    */
   pause(subscriptionId: string, options?: PauseOptions): Promise<SubscriptionDetails>
   /** Makes a paused subscription pickable again (due at once if its `next_run_at` has passed). */
-  resume(subscriptionId: string, options?: NoteOption): Promise<SubscriptionDetails>
+  resume(subscriptionId: string, options?: ResumeOptions): Promise<SubscriptionDetails>
   /**
    * Adds or updates a subscription's row, with its own zone, time of day, anchor, start and end;
    * pass `db` to join the host's transaction.

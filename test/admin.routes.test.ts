@@ -181,7 +181,8 @@ describe('happy paths', () => {
   test('POST /subscriptions/:id/pause, then /resume', async () => {
     const paused = await call('POST', `/subscriptions/${ok[0]}/pause`)
     expect(paused).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'paused', pausedReason: 'manual' } })
-    const resumed = await call('POST', `/subscriptions/${ok[0]}/resume`, { json: {} })
+    expect(await call('POST', `/subscriptions/${ok[0]}/resume`, { json: { forgive: 'yes' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'forgive' } } })
+    const resumed = await call('POST', `/subscriptions/${ok[0]}/resume`, { json: { forgive: true } })
     expect(resumed).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'pending', pausedReason: null } })
   })
 

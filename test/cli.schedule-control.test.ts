@@ -137,6 +137,11 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(await library.getSubscription(id)).toMatchObject({ status: 'pending', pausedUntil: null })
     const again = await runCli(['resume', id], env)
     expect(again.stdout).toBe(`${id} was not paused (status pending); nothing changed.\n`)
+    // --forgive is resume()'s { forgive: true }, with the history entry's note.
+    await library.pause(id)
+    const forgiving = await runCli(['resume', id, '--forgive', '--note', 'forgiven'], env)
+    expect(forgiving).toMatchObject({ code: 0, stderr: '' })
+    expect((await library.getSubscription(id)).history[0]).toMatchObject({ kind: 'resumed', note: 'forgiven' })
   })
 
   test('on a subscription the host just added (no sweep since): pause and resume enrol it first, and say so', async () => {

@@ -1055,6 +1055,35 @@ describe("catchUp: 'all'", () => {
     }
   })
 
+  test('resume(id, { forgive: true }) does not call the slots a pause deferred, with or without an end; resume() alone calls them', async () => {
+    const { own, ownClock, ownWorker, catchingUp } = await catchingUpScheduler()
+    try {
+      const { rows } = await own.pool.query<{ id: string }>(`INSERT INTO subscriptions (user_id, frequency) VALUES (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily'), (gen_random_uuid(), 'daily') RETURNING id`)
+      const [deferred, forgivenOpen, forgivenUntil] = rows.map((r) => r.id) as [string, string, string]
+      for (const id of [deferred, forgivenOpen]) {
+        await catchingUp.enroll(id, { runAt: '09:00' })
+        await catchingUp.pause(id)
+      }
+      await catchingUp.enroll(forgivenUntil, { runAt: '09:00' })
+      await catchingUp.pause(forgivenUntil, { until: at('2026-03-10T00:00:00.000Z') })
+      ownClock.set('2026-03-04T12:00:00.000Z')
+      await catchingUp.resume(deferred)
+      const open = await catchingUp.resume(forgivenOpen, { forgive: true, note: 'customer asked' })
+      expect(open).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+      expect(open.history[0]).toMatchObject({ kind: 'resumed', note: 'customer asked', detail: expect.stringContaining('are not replayed') })
+      await expect(catchingUp.resume(forgivenUntil, { forgive: true })).resolves.toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+      ownClock.set('2026-03-05T09:00:05.000Z')
+      await catchingUp.runNow()
+      const days = (id: string) => ownWorker.callsFor(id).map((c) => c.scheduledFor.slice(0, 10))
+      expect(days(deferred)).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05'])
+      expect(days(forgivenOpen)).toEqual(['2026-03-05'])
+      expect(days(forgivenUntil)).toEqual(['2026-03-05'])
+      await expect(catchingUp.resume(deferred, { forgive: 'yes' } as never)).rejects.toThrow(/Invalid option `forgive`: expected true/)
+    } finally {
+      await catchingUp.stop({ timeoutMs: 2000 })
+    }
+  })
+
   test('reactivated after days inactive, reschedule(id, {}) starts afresh: the slots missed meanwhile are not called', async () => {
     const { own, ownClock, ownWorker, catchingUp } = await catchingUpScheduler()
     try {

@@ -135,7 +135,9 @@ export const routes: readonly Route[] = [
     query: [],
     handle: async (c) => {
       const subscriptionId = id(c, 'subscriptionId')
-      return json(200, await c.scheduler.resume(subscriptionId, noteIn(await readJsonObject(c.request, ['note']))))
+      // { forgive: true }: under catchUp 'all', the slots the pause deferred are not called.
+      const body = await readJsonObject(c.request, ['note', 'forgive'])
+      return json(200, await c.scheduler.resume(subscriptionId, { ...noteIn(body), ...(body && 'forgive' in body ? { forgive: body.forgive as boolean } : {}) }))
     },
   },
   // Calls paused fleet-wide: an operator's switch for an incident at the worker service.

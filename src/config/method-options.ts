@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
-import type { NoteOption, PauseOptions, SkipOptions } from '../types.js'
+import type { NoteOption, PauseOptions, ResumeOptions, SkipOptions } from '../types.js'
 import { nearestKey } from './suggest.js'
 import { unstorableDate } from './dates.js'
 
@@ -72,6 +72,12 @@ export function dateOf(value: unknown, name: string): Date | undefined {
 export function checkPauseOptions(options: PauseOptions | undefined): { until: Date | undefined; note: string | null } {
   const o = methodOptions('pause', options, ['until', 'note'])
   return { until: dateOf(o.until, 'until'), note: noteOf(o.note) }
+}
+
+/** `resume()`'s options: a note, and whether a pause under `catchUp: 'all'` forgives its slots. */
+export function checkResumeOptions(options: ResumeOptions | undefined): { note: string | null; forgive: boolean } {
+  const o = methodOptions('resume', options, ['note', 'forgive'])
+  return { note: noteOf(o.note), forgive: booleanOf(o.forgive, 'forgive', "under catchUp 'all', do not call the slots the pause deferred") ?? false }
 }
 
 /** `skipNext()`'s options: nothing, or a valid `slot`, and a note. */

@@ -157,8 +157,8 @@ export function firstSlotOf(options: ResolvedOptions, row: ScheduleRow, now: Dat
  * day already spent. Null when the row is not so paused, or under `catchUp: 'all'`, where such a
  * pause defers its slots rather than forgiving them.
  */
-export async function liftedPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ until: Date; next: Date | null } | null> {
-  if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || options.catchUp === 'all') return null
+export async function liftedPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date, forgive = false): Promise<{ until: Date; next: Date | null } | null> {
+  if (row.status !== 'paused' || !row.paused_until || row.paused_until <= now || (options.catchUp === 'all' && !forgive)) return null
   return { until: row.paused_until, next: firstSlotOf(options, { ...row, status: 'pending', paused_until: null }, now, await spentDays(db, options, row, now)) }
 }
 
@@ -168,11 +168,11 @@ export async function liftedPause(db: Executor, options: ResolvedOptions, row: S
  * until an instant, and `next` is the first slot from now, never on a spent day. A slot already
  * due when the pause began is still owed, and stays. Null when nothing is forgiven: the row is not
  * so paused, a job holds it, no pause is on record, or under `catchUp: 'all'`, where a pause
- * defers its slots.
+ * defers its slots (unless `forgive`: `resume(id, { forgive: true })`).
  */
-export async function forgivenByPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date): Promise<{ next: Date | null } | null> {
+export async function forgivenByPause(db: Executor, options: ResolvedOptions, row: ScheduleRow, now: Date, forgive = false): Promise<{ next: Date | null } | null> {
   const due = row.next_run_at
-  if (row.status !== 'paused' || row.job_id !== null || options.catchUp === 'all' || !due) return null
+  if (row.status !== 'paused' || row.job_id !== null || (options.catchUp === 'all' && !forgive) || !due) return null
   // A pause until an instant that has passed forgave up to that instant; its slots after it run.
   const end = row.paused_until && row.paused_until < now ? row.paused_until : now
   if (due >= end) return null

@@ -208,17 +208,17 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
  * still ahead, its next slot was set past that instant, and is recomputed from now, so the slots
  * between now and then run; paused until resumed, a slot that fell due during the pause is not
  * replayed (first-slot.ts). With `catchUp: 'all'` the next slot was kept, and the plain resume
- * applies. A skip ahead that the resumed schedule now reaches first no longer applies: said in the
+ * applies, unless `forgive`. A skip ahead that the resumed schedule now reaches first no longer applies: said in the
  * history and the log (a trial's skipped week was called after an early resume, and nothing said
  * so). Returns whether it did.
  */
-export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string, note: string | null = null): Promise<boolean> {
+export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscriptionId: string, note: string | null = null, forgive = false): Promise<boolean> {
   let skips = ''
   const resumed = await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     const row = await readScheduleRow(tx, subscriptionId, true)
-    const lifted = await liftedPause(tx, options, row, now)
-    const change = lifted ?? (await forgivenByPause(tx, options, row, now))
+    const lifted = await liftedPause(tx, options, row, now, forgive)
+    const change = lifted ?? (await forgivenByPause(tx, options, row, now, forgive))
     if (!change) return false
     const { next } = change
     await tx.query(

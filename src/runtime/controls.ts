@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
-import { checkNoteOption, checkPauseOptions, checkSkipOptions, methodOptions } from '../config/method-options.js'
+import { checkNoteOption, checkPauseOptions, checkResumeOptions, checkSkipOptions, methodOptions } from '../config/method-options.js'
 import { explainingMissingTables } from '../db/missing-tables.js'
 import { assertUuid, enrollingFirst } from '../records/enroll.js'
 import { pauseUntil, reschedule, resumeFromNow, skipNext, upcoming } from '../records/schedule-control.js'
@@ -36,9 +36,9 @@ export function scheduleControls(pool: Pool, resolved: ResolvedOptions, clockChe
     },
     resume: async (subscriptionId, o) => {
       assertUuid('subscriptionId', subscriptionId)
-      const note = checkNoteOption('resume', o)
+      const { note, forgive } = checkResumeOptions(o)
       return await onEnrolled(subscriptionId, async () => {
-        if (await resumeFromNow(pool, resolved, subscriptionId, note)) return await getSubscription(pool, resolved, subscriptionId)
+        if (await resumeFromNow(pool, resolved, subscriptionId, note, forgive)) return await getSubscription(pool, resolved, subscriptionId)
         return await resume(pool, resolved, subscriptionId, resolved.clock.now(), resolved.claimLeaseSeconds, note)
       })
     },

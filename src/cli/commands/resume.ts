@@ -10,7 +10,12 @@ import { print } from '../print.js'
 
 export default defineCommand({
   meta: { name: 'resume', description: 'Resume a paused subscription' },
-  args: { ...subscriptionIdArg, ...noteArg, ...commonArgs },
+  args: {
+    ...subscriptionIdArg,
+    ...noteArg,
+    forgive: { type: 'boolean', description: "Under catchUp 'all', do not call the slots the pause deferred: go on from now" },
+    ...commonArgs,
+  },
   plugins: [strictFlags],
   async run({ args }) {
     const id = subscriptionIdOf(args, 'resume')
@@ -23,7 +28,7 @@ export default defineCommand({
         if ((error as { code?: unknown } | null)?.code === 'NOT_FOUND') return null
         throw error
       })
-      const details = await inFlagTerms(() => scheduler.resume(id, noteOption(args)))
+      const details = await inFlagTerms(() => scheduler.resume(id, { ...noteOption(args), ...(args.forgive === true ? { forgive: true } : {}) }))
       if (before === null) {
         print(`${id} was not enrolled yet: it is now, and was not paused; it runs at the next sweep.`)
         return
