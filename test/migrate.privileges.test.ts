@@ -84,14 +84,16 @@ describe('a role that may not create', () => {
       // A migration left to apply (an upgrade) alters the owner's tables: the fix is the owner's
       // migrate, not CREATE on the database, which would not give this user those tables.
       const journal = 'subscription_scheduler.__drizzle_migrations'
-      // 0023 rebuilds an index of the owner's table (a migration that creates a table is refused
-      // for want of CREATE on the schema instead: not the case under test).
+      // The last one alters the owner's table (a migration that creates a table is refused for
+      // want of CREATE on the schema instead: not the case under test).
       const { rows: last } = await db.pool.query(`DELETE FROM ${journal} WHERE id IN (SELECT id FROM ${journal} ORDER BY id DESC LIMIT 1) RETURNING hash, created_at`)
       try {
         const upgrade = await migrate(app).catch((error: Error) => error)
         expect(upgrade).toBeInstanceOf(MigrationError)
         expect((upgrade as Error).message).toMatch(/\(must be owner of (table|relation|index) \w+\)\. Run the migrations as the owner of the database and of the scheduler's tables/)
         expect((upgrade as Error).message).not.toContain('GRANT CREATE')
+        // Named, for the DBA who decides whether to run it.
+        expect((upgrade as Error).message).toMatch(/^Migrating the scheduler's tables \(applying \d{4}_\w+\) failed: /)
       } finally {
         for (const entry of last.sort((x, y) => Number(x.created_at) - Number(y.created_at))) {
           await db.pool.query(`INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [entry.hash, entry.created_at])

@@ -19,7 +19,7 @@ import { adoptedTableTooNew, assertAdoptable } from './adoptable.js'
 import { assertHostTable } from './host-table.js'
 import { assertOneOnSearchPath } from './session-checks.js'
 import { SCHEDULER_SCHEMA, TABLES } from './names.js'
-import { missingTable, PROCESSING_MISSING, processingOffPath } from './missing-tables.js'
+import { missingTable, pendingMigrations, PROCESSING_MISSING, processingOffPath } from './missing-tables.js'
 import { restoreHostForeignKey } from './host-foreign-key.js'
 import { isPermissionDenied, migrationPrivilegeError } from './privileges.js'
 import { isLockTimeout, migrationLockWaitError, tableLockAdvice, tableLockHolders } from './lock-waits.js'
@@ -166,7 +166,15 @@ async function migrateUnderLock(pool: Pool, migrations: readonly Migration[], lo
       applied = await applyMigrations(client, migrations)
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT migrating').catch(() => {})
-      if (isPermissionDenied(error)) throw await migrationPrivilegeError(client, error, "Migrating the scheduler's tables")
+      if (isPermissionDenied(error)) {
+        // Named, for the DBA who decides whether to run them (a migration's file says what it does).
+        // Under a savepoint: a journal this user may not read would abort the transaction the
+        // explanation's own queries run in.
+        await client.query('SAVEPOINT naming')
+        const pending = await pendingMigrations(client, migrations).catch(() => null)
+        await client.query(pending === null ? 'ROLLBACK TO SAVEPOINT naming' : 'RELEASE SAVEPOINT naming')
+        throw await migrationPrivilegeError(client, error, `Migrating the scheduler's tables${pending?.length ? ` (applying ${pending.join(', ')})` : ''}`)
+      }
       // Postgres puts what would help (the types that differ, say) in the error's detail and hint.
       const failure = ((error as { cause?: unknown }).cause ?? error) as { message?: string | undefined; detail?: string | undefined; hint?: string | undefined }
       let reason = [failure.message, failure.detail, failure.hint].filter(Boolean).join(' ')

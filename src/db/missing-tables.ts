@@ -75,11 +75,11 @@ async function whatIsMissing(db: Executor): Promise<string | null> {
   return pending.length > 0 ? `${pending.length} of this version's migrations not applied: ${pending.join(', ')}` : null
 }
 
-/** This version's migrations the journal does not record yet, by tag (`0025_kept_next_run_at`). */
-export async function pendingMigrations(db: Executor): Promise<string[]> {
+/** This version's migrations (or those given) the journal does not record yet, by tag (`0025_kept_next_run_at`). */
+export async function pendingMigrations(db: Executor, migrations: readonly { tag: string; folderMillis: number }[] = MIGRATIONS): Promise<string[]> {
   const { rows: applied } = await db.query<{ last: string | null }>(`SELECT max(created_at)::text AS last FROM ${TABLES.migrations}`)
   const last = Number(applied[0]?.last ?? 0)
-  return MIGRATIONS.filter((m) => m.folderMillis > last).map((m) => m.tag)
+  return migrations.filter((m) => m.folderMillis > last).map((m) => m.tag)
 }
 
 /**
