@@ -160,14 +160,16 @@ export function waitForShutdownSignal(logger: Logger): { signal: Promise<NodeJS.
   return {
     signal,
     dispose() {
-      process.off('SIGTERM', onSignal)
-      process.off('SIGINT', onSignal)
       // Stopped on a signal, the process is exiting: one more (a supervisor's repeat) is let by,
       // not left to Node's default, which killed it (143) between a clean stop and its exit 0.
+      // Added before the handler goes: with no listener for an instant, Node restores the
+      // default action, and a signal in that instant kills the process.
       if (received) {
         process.on('SIGTERM', letBy)
         process.on('SIGINT', letBy)
       }
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
     },
   }
 }

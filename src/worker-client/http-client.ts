@@ -178,8 +178,10 @@ const SET_PER_CALL = new Set(['content-length', 'transfer-encoding', 'expect', '
 function checkedHeaders(given: unknown): Headers {
   const headers = new Headers()
   if (given === undefined) return headers
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new ConfigurationError('headers', `expected an object of header names and values, such as { Authorization: 'Bearer …' }, got ${shown(given)}.`)
+  // Not shown: a value is often a secret. A Map has no own keys, and each header in it was dropped.
+  if (typeof given !== 'object' || given === null || Array.isArray(given) || given instanceof Map) {
+    const got = Array.isArray(given) ? 'an array' : given instanceof Map ? 'a Map' : given === null ? 'null' : `a ${typeof given}`
+    throw new ConfigurationError('headers', `expected an object of header names and values, such as { Authorization: 'Bearer …' }, got ${got} (Object.fromEntries() makes one of pairs).`)
   }
   const entries = given instanceof Headers ? [...given.entries()] : Object.entries(given)
   for (const [name, value] of entries) {

@@ -27,12 +27,12 @@ export function statusError(response: Response, body: CappedBody, what: string, 
     : status >= 300 && status < 400 ? ' (not a success: the worker must answer 2xx to a POST /process)'
     : status === 409 ? IN_PROGRESS : ''
   const message = `Worker answered ${status}${reason ? ` ${reason}` : ''} ${what}${hint}${detail}`
-  if ((status >= 500 && status <= 599) || RETRYABLE_4XX.has(status)) {
+  if (isRetryableStatus(status)) {
     const retryAfter = response.headers.get('retry-after')
     const retryAfterMs = parseRetryAfter(retryAfter, response.headers.get('date'))
     // Else a worker's header thrown away (`2.5`, an ISO date) would leave no trace anywhere.
     const ignored = retryAfterMs === undefined && retryAfter !== null && retryAfter.trim() !== ''
-      ? ` (its Retry-After ${JSON.stringify(retryAfter.slice(0, 40))} is neither whole seconds nor an HTTP-date: ignored, the backoff applies)`
+      ? ` (its Retry-After ${JSON.stringify(retryAfter.slice(0, 40))} is neither whole seconds nor an HTTP-date: ignored)`
       : ''
     return new RetryableError(`${message}${ignored}`, { status, retryAfterMs })
   }
@@ -57,15 +57,20 @@ const PERMANENT = ' (permanent: no retry in this run; later sweeps try it again 
  * not): retried, as a network error is, but said to have had its status, since a worker that
  * answered 2xx may have done the work already. Its retry carries the same Idempotency-Key.
  */
-export function bodyLost(status: number, what: string, error: unknown): RetryableError {
-  return new RetryableError(
-    `Worker answered ${status} ${what}, but reading its body failed (${describeCause(error)}); ` +
-      (status < 300
-        ? 'the worker may have done the work: the retry carries the same Idempotency-Key, for it to answer without doing it twice.'
-        : 'retried, with the same Idempotency-Key.'),
-    // The status of an answer that said no is the failure's, as it is when its body is read.
-    { cause: error, ...(status >= 300 ? { status } : {}) },
-  )
+export function bodyLost(status: number, what: string, error: unknown): RetryableError | PermanentError {
+  const message = `Worker answered ${status} ${what}, but reading its body failed (${describeCause(error)})`
+  if (status < 300) {
+    return new RetryableError(`${message}; the worker may have done the work: a retry carries the same Idempotency-Key, for it to answer without doing it twice.`, { cause: error })
+  }
+  // The status line said no: the answer is the status's, as when its body is read (a 404 is
+  // permanent however its body ended). Its status is the failure's.
+  if (isRetryableStatus(status)) return new RetryableError(`${message}; a retry carries the same Idempotency-Key.`, { cause: error, status })
+  return new PermanentError(`${message}${PERMANENT}`, { cause: error, status })
+}
+
+/** Statuses a retry may cure: 408, 409 (its key still in progress), 425, 429 and 5xx. */
+function isRetryableStatus(status: number): boolean {
+  return (status >= 500 && status <= 599) || RETRYABLE_4XX.has(status)
 }
 
 /**

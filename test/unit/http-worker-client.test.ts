@@ -255,7 +255,7 @@ describe('error statuses', () => {
     handler = reply(503, 'busy', { 'Retry-After': value })
     const error = await rejection(call())
     expect((error as RetryableError).retryAfterMs).toBeUndefined()
-    expect(error.message).toContain(`(its Retry-After ${JSON.stringify(value)} is neither whole seconds nor an HTTP-date: ignored, the backoff applies)`)
+    expect(error.message).toContain(`(its Retry-After ${JSON.stringify(value)} is neither whole seconds nor an HTTP-date: ignored)`)
     handler = reply(503, 'busy', { 'Retry-After': '5' })
     expect((await rejection(call())).message).not.toContain('Retry-After')
   })
@@ -308,7 +308,7 @@ describe('transport failures', () => {
     handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"partial":', () => res.socket?.destroy()) }
     const error = await rejection(call())
     expect(error).toBeInstanceOf(RetryableError)
-    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but reading its body failed \(.+\); the worker may have done the work: the retry carries the same Idempotency-Key/)
+    expect(error.message).toMatch(/^Worker answered 200 for subscription sub-1 at POST .*, but reading its body failed \(.+\); the worker may have done the work: a retry carries the same Idempotency-Key/)
     expect((error as RetryableError).status).toBeUndefined()
   })
 
@@ -317,7 +317,15 @@ describe('transport failures', () => {
     const error = await rejection(call())
     expect(error).toBeInstanceOf(RetryableError)
     expect((error as RetryableError).status).toBe(500)
-    expect(error.message).toMatch(/^Worker answered 500 for subscription sub-1 at POST .*, but reading its body failed \(.+\); retried, with the same Idempotency-Key\.$/)
+    expect(error.message).toMatch(/^Worker answered 500 for subscription sub-1 at POST .*, but reading its body failed \(.+\); a retry carries the same Idempotency-Key\.$/)
+  })
+
+  it('a connection reset while a 404 is read is permanent, as a 404 is: its status line said no', async () => {
+    handler = (_req, res) => { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.write('no such', () => res.socket?.destroy()) }
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(PermanentError)
+    expect((error as PermanentError).status).toBe(404)
+    expect(error.message).toMatch(/^Worker answered 404 for subscription sub-1 at POST .*, but reading its body failed \(.+\) \(permanent: no retry in this run/)
   })
 
   it('an https URL for a worker that serves plain HTTP says to use http://', async () => {
@@ -398,6 +406,17 @@ describe('options', () => {
     expect((error as Error).message).toContain('headers["Authorization"]: its value is not a valid header value')
     expect((error as Error).message).not.toContain('s3cret')
     expect(() => client({ headers: { 'X-Token': undefined as unknown as string } })).toThrow('headers["X-Token"]: expected a string value, got undefined (an environment variable that is not set?)')
+  })
+
+  it.each([
+    ['an array of pairs', [['Authorization', 'Bearer s3cret']]],
+    ['a Map', new Map([['Authorization', 'Bearer s3cret']])],
+  ])('headers given as %s are refused, without showing a value: a Map was taken as no headers at all', (_, headers) => {
+    let error: unknown
+    try { client({ headers: headers as never }) } catch (e) { error = e }
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toMatch(/expected an object of header names and values, .*got (an array|a Map) \(Object\.fromEntries\(\) makes one of pairs\)\./)
+    expect((error as Error).message).not.toContain('s3cret')
   })
 
   it.each(['Content-Length', 'transfer-encoding', 'Expect', 'Host', 'Connection'])('a %s header, which the transport sets per call, is refused at construction, not failing every call', name => {
