@@ -59,7 +59,10 @@ export function workerClientWithHeaders(url: string | undefined, env: NodeJS.Pro
   try {
     return createHttpWorkerClient({ baseUrl: url, headers })
   } catch (error) {
-    // No cause: it says the same again, of the client's `baseUrl`, which the user never typed.
-    throw new UsageError(`${from}: ${inCliTerms((error as Error).message.replace(/^Invalid option `baseUrl`: /, ''))}`)
+    // No cause: it says the same again, of the client's option, which the user never typed. A
+    // header the client refuses came from the variable, not from the URL.
+    const headerRefused = (error as { option?: unknown }).option === 'headers'
+    const reason = (error as Error).message.replace(/^Invalid option `(baseUrl|headers)`: /, '')
+    throw new UsageError(`${headerRefused ? WORKER_HEADERS_VARIABLE : from}: ${inCliTerms(reason)}`)
   }
 }

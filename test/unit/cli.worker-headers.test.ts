@@ -51,3 +51,16 @@ describe('workerClientWithHeaders', () => {
     expect(said).not.toContain('`headers`')
   })
 })
+
+describe('a header the HTTP client refuses', () => {
+  test('is blamed on SUBSCRIPTION_WORKER_HEADERS, where it came from, not on the worker URL', () => {
+    let thrown: unknown
+    try {
+      workerClientWithHeaders('http://worker.internal:8080', { SUBSCRIPTION_WORKER_HEADERS: 'Content-Length=5' }, '--worker-url')
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ name: 'UsageError' })
+    expect((thrown as Error).message).toBe('SUBSCRIPTION_WORKER_HEADERS: headers["Content-Length"] is set by the HTTP client for each call, from the body it sends and its connection: leave it out.')
+  })
+})
