@@ -63,6 +63,16 @@ test('refuses a subscription still in the host table, erasing nothing; and says 
   await expect(s.erase([gone!, 'not-a-uuid'])).rejects.toThrow(/subscriptionIds\[1\]/)
 })
 
+test("refuses a user's id, naming what erase() takes and how to collect it, erasing nothing: an erasure request comes by user", async () => {
+  const [id] = await seedSubscriptions(harness.db.pool, { count: 1 })
+  const { rows } = await harness.db.pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE id = $1`, [id])
+  const userId = rows[0]!.user_id
+  const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'erase' })
+  const refused = s.erase([userId])
+  await expect(refused).rejects.toThrow(SubscriptionStateError)
+  await expect(refused).rejects.toThrow(`${userId} is a user's id (subscriptions.user_id), not a subscription's, so nothing was erased. erase() takes the ids of that user's subscriptions once they are deleted from your table: collect them first (SELECT id FROM subscriptions WHERE user_id = '${userId}')`)
+})
+
 test('erases the schedule row of a deleted subscription left behind where the foreign key was dropped, with the error it holds', async () => {
   const [orphaned] = await seedSubscriptions(harness.db.pool, { count: 1 })
   const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('422 card declined for bob@example.com', { status: 422 }) })

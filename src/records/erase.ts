@@ -45,12 +45,36 @@ export function checkErasedIds(value: unknown): string[] {
 }
 
 /**
+ * Refuses an id that is a user's (`subscriptions.user_id`) of subscriptions still in the host's
+ * table: an erasure request comes by user, and erasing a user's id erased nothing while it
+ * reported success. The id is read as `user_id`'s own type; one that type cannot hold is no user's.
+ */
+async function refuseUserIds(pool: Pool, ids: string[]): Promise<void> {
+  let user: string | undefined
+  try {
+    const { rows } = await pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE user_id = ANY($1) LIMIT 1`, [ids])
+    user = rows[0]?.user_id
+  } catch (error) {
+    if (/^22/.test(String((error as { code?: unknown }).code))) return
+    throw error
+  }
+  if (user === undefined) return
+  throw new SubscriptionStateError(
+    `${user} is a user's id (subscriptions.user_id), not a subscription's, so nothing was erased. erase() takes the ids of that user's ` +
+      `subscriptions once they are deleted from your table: collect them first (SELECT id FROM subscriptions WHERE user_id = '${user}'), ` +
+      'delete those rows, then erase() the ids.',
+    { subscriptionId: user },
+  )
+}
+
+/**
  * Removes the failure history, schedule history, dead letters and any schedule row left behind of
  * the subscriptions given, which the host has deleted from its table.
  * @throws {SubscriptionStateError} for a subscription still in the host's table; nothing is removed.
  */
 export async function eraseSubscriptions(pool: Pool, queues: { bossSchema: string; deadQueue: string }, given: unknown): Promise<ErasedSubscriptions> {
   const ids = checkErasedIds(given)
+  await refuseUserIds(pool, ids)
   return await withTransaction(pool, async (tx) => {
     const { rows: kept } = await tx.query<{ id: string }>(`SELECT id::text FROM subscriptions WHERE id = ANY($1::uuid[]) LIMIT 1`, [ids])
     if (kept.length > 0) {
