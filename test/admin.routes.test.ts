@@ -433,6 +433,11 @@ describe('validation and errors', () => {
     // A user's id looked up as a subscription's (pasted into the dashboard's search) says whose it is.
     await expect(lister.getSubscription(userId)).rejects.toThrow(`${userId} is no subscription's id but a user's (subscriptions.user_id): listSubscriptions({ userId }) lists their subscriptions`)
     await expect(lister.getSubscription(UNKNOWN_ID)).rejects.toThrow(`Subscription ${UNKNOWN_ID} is not enrolled`)
+    // So do the controls, which would enrol a subscription the host just added.
+    for (const control of [() => lister.upcoming(userId), () => lister.pause(userId), () => lister.runSubscription(userId)]) {
+      await expect(control()).rejects.toThrow(`${userId} is no subscription's id but a user's (subscriptions.user_id)`)
+    }
+    await expect(lister.upcoming(UNKNOWN_ID)).rejects.toThrow('no row in subscriptions has that id: there is no such subscription')
     // Each backend reports its statistics within seconds of going idle.
     await pollUntil(async () => Number(await lookups()) > before, { timeoutMs: 30_000, what: "a scan of the index on user_id" })
   })

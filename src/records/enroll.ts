@@ -22,6 +22,7 @@ import { recordHistory } from './history.js'
 import type { NewHistoryEntry } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 import { checkNextRunAt, hasFirstSlot, withFirstSlot } from './given-first-slot.js'
+import { firstUserId, userIdNotSubscription } from './user-ids.js'
 
 export type { ScheduleSettings }
 
@@ -203,8 +204,9 @@ export async function enrollingFirst<T>(pool: Pool, options: ResolvedOptions, su
   } catch (error) {
     if (!options.autoEnroll || !isNotEnrolled(error)) throw error
     // Created here, or by a sweep meanwhile: either way the control is tried again.
-    await insertRow(pool, subscriptionId).catch((refused: unknown) => {
+    await insertRow(pool, subscriptionId).catch(async (refused: unknown) => {
       if (!(refused instanceof NotFoundError)) throw refused
+      if (await firstUserId(pool, [subscriptionId])) throw userIdNotSubscription(subscriptionId)
       throw new NotFoundError(`Subscription ${subscriptionId} is not enrolled, and no row in subscriptions has that id: there is no such subscription.`, { subscriptionId })
     })
     return await control()

@@ -13,6 +13,7 @@ import { quoteIdent, withTransaction } from '../db/executor.js'
 import { ConfigurationError, SubscriptionStateError } from '../errors.js'
 import { shown } from '../error-text.js'
 import { assertUuid } from './enroll.js'
+import { firstUserId } from './user-ids.js'
 
 /** The most subscriptions one `erase()` takes: one statement's worth of ids. */
 export const MAX_ERASED = 10_000
@@ -47,17 +48,10 @@ export function checkErasedIds(value: unknown): string[] {
 /**
  * Refuses an id that is a user's (`subscriptions.user_id`) of subscriptions still in the host's
  * table: an erasure request comes by user, and erasing a user's id erased nothing while it
- * reported success. The id is read as `user_id`'s own type; one that type cannot hold is no user's.
+ * reported success.
  */
 async function refuseUserIds(pool: Pool, ids: string[]): Promise<void> {
-  let user: string | undefined
-  try {
-    const { rows } = await pool.query<{ user_id: string }>(`SELECT user_id::text FROM subscriptions WHERE user_id = ANY($1) LIMIT 1`, [ids])
-    user = rows[0]?.user_id
-  } catch (error) {
-    if (/^22/.test(String((error as { code?: unknown }).code))) return
-    throw error
-  }
+  const user = await firstUserId(pool, ids)
   if (user === undefined) return
   throw new SubscriptionStateError(
     `${user} is a user's id (subscriptions.user_id), not a subscription's, so nothing was erased. erase() takes the ids of that user's ` +

@@ -11,6 +11,7 @@ import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 import { isUuid } from './enroll.js'
 import { failedSlotRetryAt, NEXT_RUN_COLUMN } from './instants.js'
+import { isNoValueOfItsType } from './user-ids.js'
 
 /** One subscription of `listSubscriptions()`. */
 export interface SubscriptionListEntry {
@@ -103,8 +104,8 @@ export async function listSubscriptions(db: Executor, page: SubscriptionPage): P
       [page.status ?? null, page.after ?? null, page.limit, ...(byUser ? [page.userId] : [])],
     )).rows
   } catch (error) {
-    // 22P02 and its kin (class 22, data exception): the id is no value of user_id's type.
-    if (byUser && /^22/.test(String((error as { code?: unknown }).code))) return []
+    // The id is no value of user_id's type: no user's.
+    if (byUser && isNoValueOfItsType(error)) return []
     throw error
   }
   return rows.map((row) => ({

@@ -17,7 +17,7 @@ import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
 import { failedSlotRetryAt } from './instants.js'
-import { listSubscriptions } from './subscription-list.js'
+import { firstUserId, userIdNotSubscription } from './user-ids.js'
 import { isCadence } from '../schedule/unknown-frequency.js'
 import type { FailingSubscription, SubscriptionDetails } from './subscription-shapes.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
@@ -61,21 +61,6 @@ async function heldByLiveJob(db: Executor, queue: JobQueue, row: DetailsRow): Pr
   return await liveJob(db, queue, row.job_id)
 }
 
-/**
- * The NotFoundError of an id that names no enrolled subscription; when it is a user's id (pasted
- * into the dashboard's subscription search, say), one that says so and where their
- * subscriptions are listed: "not enrolled, the next sweep enrols it" sent a trial's operator
- * looking for a subscription that never was.
- */
-async function notFoundOrUser(db: Executor, id: string): Promise<NotFoundError> {
-  if ((await listSubscriptions(db, { userId: id, limit: 1 })).length === 0) return notFound(id)
-  return new NotFoundError(
-    `${id} is no subscription's id but a user's (subscriptions.user_id): listSubscriptions({ userId }) lists their subscriptions ` +
-      `(admin API: GET /subscriptions?userId=${id}; CLI: list --user ${id}; dashboard: the subscriptions page's user filter).`,
-    { subscriptionId: id },
-  )
-}
-
 /** What reading a subscription needs of the options: where its jobs live, and the cadences it may name. */
 export type ReadOptions = Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix' | 'frequencies' | 'unknownFrequency'>
 
@@ -88,7 +73,7 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
     [subscriptionId],
   )
   const row = rows[0]
-  if (!row) throw await notFoundOrUser(db, subscriptionId)
+  if (!row) throw (await firstUserId(db, [subscriptionId])) ? userIdNotSubscription(subscriptionId) : notFound(subscriptionId)
   const held = await heldByLiveJob(db, jobQueueOf(options), row)
   return {
     processingId: row.id,
