@@ -413,6 +413,8 @@ describe('validation and errors', () => {
     }
     expect((await call('GET', `/subscriptions/${id}`)).body.history).toHaveLength(20)
     expect((await call('GET', `/subscriptions/${id}?history=1000&errors=3`)).body.history).toHaveLength(24)
+    // None, as getSubscription(id, { history: 0 }) and the CLI's --history 0 give.
+    expect((await call('GET', `/subscriptions/${id}?history=0&errors=0`)).body).toMatchObject({ history: [], recentErrors: [] })
   })
 
   test("a user's subscriptions are found through the host's index on user_id, not by reading every subscription; the id is read as user_id's type", async () => {
@@ -449,7 +451,7 @@ describe('validation and errors', () => {
     expect((await call('GET', '/runs?limit=1000')).status).toBe(200)
     // As many failing subscriptions as the CLI's `failing --limit` lists.
     expect((await call('GET', '/failing?limit=1000')).status).toBe(200)
-    for (const path of [`/subscriptions/${UNKNOWN_ID}?history=0`, `/subscriptions/${UNKNOWN_ID}?errors=1001`, `/subscriptions/${UNKNOWN_ID}?history=all`]) {
+    for (const path of [`/subscriptions/${UNKNOWN_ID}?history=-1`, `/subscriptions/${UNKNOWN_ID}?errors=1001`, `/subscriptions/${UNKNOWN_ID}?history=all`]) {
       expect(await call('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } })
     }
     for (const runId of ['42', '', 'not-a-uuid']) {

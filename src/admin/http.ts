@@ -121,12 +121,12 @@ export function optionalUuidParam(url: URL, name: string): string | undefined {
 }
 
 /** `?<name>=`, an integer in 1..max; `fallback` when the parameter is absent. */
-export function parseCountParam(url: URL, name: string, fallback: number, max: number): number {
+export function parseCountParam(url: URL, name: string, fallback: number, max: number, min = 1): number {
   const raw = url.searchParams.get(name)
   if (raw === null) return fallback
   const value = Number(raw)
-  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
-    throw invalidField(name, 'INVALID_INPUT', `${name} must be an integer from 1 to ${max}, got ${shown(raw)}.`)
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw invalidField(name, 'INVALID_INPUT', `${name} must be an integer from ${min} to ${max}, got ${shown(raw)}.`)
   }
   return value
 }

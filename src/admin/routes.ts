@@ -113,9 +113,9 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     path: '/subscriptions/:id',
-    // ?errors= recent failed attempts (default 10), ?history= history entries (default 20), each up to 1000.
+    // ?errors= recent failed attempts (default 10), ?history= history entries (default 20), each 0 to 1000, as the library takes them.
     query: ['errors', 'history'],
-    handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'), { errors: parseCountParam(c.url, 'errors', 10, 1000), history: parseCountParam(c.url, 'history', 20, 1000) })),
+    handle: async (c) => json(200, await c.scheduler.getSubscription(id(c, 'subscriptionId'), { errors: parseCountParam(c.url, 'errors', 10, 1000, 0), history: parseCountParam(c.url, 'history', 20, 1000, 0) })),
   },
   {
     method: 'POST',
