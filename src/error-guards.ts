@@ -1,27 +1,18 @@
 /**
- * Whether a value is one of this library's errors, and of which kind: `instanceof` for this copy,
- * the code for an error from another copy of the library (its other build, or another version,
- * in the same process), whose classes are not this copy's.
+ * Whether a value is one of this library's errors, and of which kind. Each is `instanceof`, which
+ * also recognises an error of another copy of the library in the process (its other build, another
+ * version, a `vm` context): every copy brands its errors with a symbol of the global registry.
+ * A look-alike of another library (a `code: 'NOT_FOUND'` of its own) is not taken for one.
  */
-import { CODES, ConfigurationError, isWaitMs, PermanentError, RetryableError, SchedulerError, SubscriptionDataError } from './errors.js'
-import type { SchedulerErrorCode } from './errors.js'
-
-function hasCode(error: unknown, code: SchedulerErrorCode): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code
-    && typeof (error as { name?: unknown }).name === 'string'
-}
+import { ConfigurationError, isWaitMs, PermanentError, RetryableError, SchedulerError, SubscriptionDataError } from './errors.js'
 
 /** True for any error of this library, even one from another copy of it (another realm). */
 export function isSchedulerError(error: unknown): error is SchedulerError {
-  if (error instanceof SchedulerError) return true
-  return typeof error === 'object' && error !== null
-    && typeof (error as { name?: unknown }).name === 'string'
-    && /Error$/.test((error as { name: string }).name)
-    && (CODES as readonly unknown[]).includes((error as { code?: unknown }).code)
+  return error instanceof SchedulerError
 }
 
 export function isConfigurationError(error: unknown): error is ConfigurationError {
-  return error instanceof ConfigurationError || hasCode(error, 'CONFIGURATION')
+  return error instanceof ConfigurationError
 }
 
 /**
@@ -29,13 +20,12 @@ export function isConfigurationError(error: unknown): error is ConfigurationErro
  * row must be fixed first), or anything flagged `permanent: true`.
  */
 export function isPermanentError(error: unknown): boolean {
-  if (error instanceof PermanentError || hasCode(error, 'PERMANENT')) return true
-  if (error instanceof SubscriptionDataError || hasCode(error, 'SUBSCRIPTION_DATA')) return true
+  if (error instanceof PermanentError || error instanceof SubscriptionDataError) return true
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true
 }
 
 export function isRetryableError(error: unknown): error is RetryableError {
-  return error instanceof RetryableError || hasCode(error, 'RETRYABLE')
+  return error instanceof RetryableError
 }
 
 /**

@@ -30,9 +30,10 @@ export class SchedulerError extends Error {
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
-    if (!CLASS_CODES.has(this) || typeof value !== 'object' || value === null || !(value as { [BRAND]?: unknown })[BRAND]) return false
-    const code = CLASS_CODES.get(this)
-    return code === undefined || (value as { code?: unknown }).code === code
+    if (!CLASS_KINDS.has(this) || typeof value !== 'object' || value === null || !(value as { [BRAND]?: unknown })[BRAND]) return false
+    const kind = CLASS_KINDS.get(this)
+    // By name too: a `new SchedulerError('NOT_FOUND', …)` of another copy is no NotFoundError (it lacks its fields).
+    return kind === undefined || ((value as { code?: unknown }).code === kind.code && (value as { name?: unknown }).name === kind.name)
   }
 }
 
@@ -232,18 +233,21 @@ export class CallsPausedError extends SchedulerError {
   }
 }
 
-/** The library's own classes, each with the code it stands for (none: any of them); read by instanceof. */
-const CLASS_CODES: ReadonlyMap<unknown, SchedulerErrorCode | undefined> = new Map<unknown, SchedulerErrorCode | undefined>([
+/**
+ * The library's own classes, each with the code and name its errors carry (none: any of them);
+ * read by instanceof. The names are written out: a minifier may rename the classes themselves.
+ */
+const CLASS_KINDS: ReadonlyMap<unknown, { code: SchedulerErrorCode; name: string } | undefined> = new Map<unknown, { code: SchedulerErrorCode; name: string } | undefined>([
   [SchedulerError, undefined],
-  [ConfigurationError, 'CONFIGURATION'],
-  [MigrationError, 'MIGRATION'],
-  [NotMigratedError, 'NOT_MIGRATED'],
-  [NotStartedError, 'NOT_STARTED'],
-  [PermanentError, 'PERMANENT'],
-  [RetryableError, 'RETRYABLE'],
-  [SubscriptionDataError, 'SUBSCRIPTION_DATA'],
-  [NotFoundError, 'NOT_FOUND'],
-  [SubscriptionBusyError, 'SUBSCRIPTION_BUSY'],
-  [SubscriptionStateError, 'SUBSCRIPTION_STATE'],
-  [CallsPausedError, 'CALLS_PAUSED'],
+  [ConfigurationError, { code: 'CONFIGURATION', name: 'ConfigurationError' }],
+  [MigrationError, { code: 'MIGRATION', name: 'MigrationError' }],
+  [NotMigratedError, { code: 'NOT_MIGRATED', name: 'NotMigratedError' }],
+  [NotStartedError, { code: 'NOT_STARTED', name: 'NotStartedError' }],
+  [PermanentError, { code: 'PERMANENT', name: 'PermanentError' }],
+  [RetryableError, { code: 'RETRYABLE', name: 'RetryableError' }],
+  [SubscriptionDataError, { code: 'SUBSCRIPTION_DATA', name: 'SubscriptionDataError' }],
+  [NotFoundError, { code: 'NOT_FOUND', name: 'NotFoundError' }],
+  [SubscriptionBusyError, { code: 'SUBSCRIPTION_BUSY', name: 'SubscriptionBusyError' }],
+  [SubscriptionStateError, { code: 'SUBSCRIPTION_STATE', name: 'SubscriptionStateError' }],
+  [CallsPausedError, { code: 'CALLS_PAUSED', name: 'CallsPausedError' }],
 ])

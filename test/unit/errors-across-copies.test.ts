@@ -59,3 +59,41 @@ test('each error class narrows its code', () => {
     expect(code).toBe('MIGRATION')
   }
 })
+
+test("the guards take another copy's errors, and not another library's errors that share a code", async () => {
+  const guards = await import('../../src/error-guards.js')
+  const other = await otherCopy()
+  expect(guards.isSchedulerError(new other.NotFoundError('gone'))).toBe(true)
+  expect(guards.isConfigurationError(new other.ConfigurationError('concurrency', 'bad'))).toBe(true)
+  expect(guards.isRetryableError(new other.RetryableError('busy'))).toBe(true)
+  expect(guards.isPermanentError(new other.PermanentError('gone'))).toBe(true)
+  expect(guards.isPermanentError(new other.SubscriptionDataError('bad row'))).toBe(true)
+
+  // A trial's error middleware sent tRPC's errors down its scheduler branch: name and code matched.
+  class TRPCError extends Error {
+    code = 'NOT_FOUND'
+    override name = 'TRPCError'
+  }
+  const foreign = [
+    new TRPCError('no such route'),
+    Object.assign(new Error('locked'), { code: 'SUBSCRIPTION_BUSY' }),
+    Object.assign(new Error('bad config'), { name: 'ConfigError', code: 'CONFIGURATION' }),
+    Object.assign(new Error('try later'), { name: 'RetryableError', code: 'RETRYABLE' }),
+    Object.assign(new Error('never'), { name: 'PermanentError', code: 'PERMANENT' }),
+  ]
+  for (const error of foreign) {
+    expect([guards.isSchedulerError(error), guards.isConfigurationError(error), guards.isRetryableError(error), guards.isPermanentError(error)]).toEqual([false, false, false, false])
+  }
+  // The flag stays the way to mark an error of one's own as permanent.
+  expect(guards.isPermanentError(Object.assign(new Error('card closed'), { permanent: true }))).toBe(true)
+})
+
+test("a base SchedulerError given a subclass's code is not that subclass: it lacks the subclass's fields", async () => {
+  const other = await otherCopy()
+  for (const base of [new here.SchedulerError('SUBSCRIPTION_BUSY', 'x'), new other.SchedulerError('SUBSCRIPTION_BUSY', 'x')]) {
+    expect(base instanceof here.SchedulerError).toBe(true)
+    expect(base instanceof here.SubscriptionBusyError).toBe(false)
+  }
+  expect(new other.SchedulerError('CALLS_PAUSED', 'x') instanceof here.CallsPausedError).toBe(false)
+  expect(new other.SchedulerError('CONFIGURATION', 'x') instanceof here.ConfigurationError).toBe(false)
+})
