@@ -188,7 +188,8 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     const first = slotAfter(options, withPhase(phased(row), until), new Date(until.getTime() - 1))
     const keep = options.catchUp === 'all' && row.next_run_at !== null
     // A slot it had past the pause's end stays: one after a skip, or kept by a failed run on demand.
-    const had = [row.next_run_at, row.kept_next_run_at ?? null].reduce<Date | null>((later, at) => (at && (!later || at > later) ? at : later), null)
+    const kept = row.kept_next_run_at ?? null
+    const had = kept && (!row.next_run_at || kept > row.next_run_at) ? kept : row.next_run_at
     const next = keep ? row.next_run_at : first && had && had > first ? had : first
     await tx.query(
       `UPDATE subscription_processing
