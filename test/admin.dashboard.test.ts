@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type pg from 'pg'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, PermanentError } from '../src/index.js'
@@ -95,9 +95,11 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     // The sign-in page answers 401 until the form is sent, and the subscription page probes for
     // a route the engine has not added yet (404); nothing else may fail.
     // The session-end test's one refused read is expected too.
-    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || (sessionEnded && url === `${base}/dashboard.json`))
+    problems = watchProblems(page, (url) => (url === `${base}/` && !signedIn) || (sessionEnded && url === `${base}/dashboard.json`) || serverCutOff)
   })
   let signedIn = false
+  // The refused loads of the test that cuts the server off are expected too.
+  let serverCutOff = false
   let sessionEnded = false
 
   afterAll(async () => {
@@ -200,6 +202,35 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     await row.locator('.pill', { hasNotText: 'running' }).waitFor()
     // Nothing was due: the two failed slots wait out their delay (5 minutes) before a sweep tries them again.
     expect(await row.locator('td').nth(4).textContent()).toBe('0')
+  })
+
+  test('a question asked by keyboard starts on Cancel, keeps Tab within it, and hands focus back to its button when it closes', async () => {
+    // A trial's Enter pressed twice started a full sweep, and every Escape sent focus to the page's top.
+    const asked = () => received.filter((r) => r.startsWith('POST /process-subscriptions')).length
+    const runsBefore = asked()
+    const runNow = page.getByRole('button', { name: 'Run now', exact: true })
+    await runNow.focus()
+    await page.keyboard.press('Enter')
+    await page.locator('#confirm').waitFor()
+    const focused = () => page.evaluate(() => document.activeElement?.id ?? null)
+    expect(await focused()).toBe('confirm-no')
+    await page.keyboard.press('Tab')
+    expect(await focused()).toBe('confirm-yes')
+    await page.keyboard.press('Tab')
+    expect(await focused()).toBe('confirm-no')
+    await page.keyboard.press('Shift+Tab')
+    expect(await focused()).toBe('confirm-yes')
+    await page.keyboard.press('Escape')
+    await page.locator('#confirm').waitFor({ state: 'hidden' })
+    expect(await focused()).toBe('run-now')
+    // Enter twice asks, then cancels: nothing runs.
+    await page.keyboard.press('Enter')
+    await page.locator('#confirm').waitFor()
+    await page.keyboard.press('Enter')
+    await page.locator('#confirm').waitFor({ state: 'hidden' })
+    expect(await focused()).toBe('run-now')
+    await page.waitForResponse((r) => r.url().endsWith('/dashboard.json'))
+    expect(asked()).toBe(runsBefore)
   })
 
   test('"Pause calls" asks first, with a note kept with the pause, then shows a banner on every view and "Resume calls", which lifts the pause', async () => {
@@ -407,12 +438,34 @@ describe.skipIf(unavailable !== undefined)(`dashboard overview in Chromium${unav
     try {
       await locker.query('BEGIN')
       await locker.query('LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE')
-      await page.locator('#stale', { hasText: /^No answer from the server for \d+ s \(is the database slow, or a table locked\?\): what this page shows is from \d\d:\d\d:\d\d \S+\.$/ }).waitFor({ timeout: 30_000 })
+      // Since an instant, not "for N s": an alert whose text changed every second would be read out every second.
+      await page.locator('#stale', { hasText: /^No answer from the server since \d\d:\d\d:\d\d \S+ \(is the database slow, or a table locked\?\): what this page shows is from \d\d:\d\d:\d\d \S+\.$/ }).waitFor({ timeout: 30_000 })
     } finally {
       await locker.query('ROLLBACK')
       locker.release()
     }
     await page.locator('#stale').waitFor({ state: 'hidden', timeout: 15_000 })
+  })
+
+  test('a server that does not answer at all (stopped, out of reach) is said at once, over figures dimmed; the warning goes once it answers', async () => {
+    // A trial stopped the admin process: loads failed fast, so the wait-based warning never came,
+    // and the counts stayed on screen as if current, beside a bare "Failed to fetch".
+    await page.goto(`${base}/`)
+    await page.locator('#runs tbody tr').first().waitFor()
+    expect(await page.locator('#stale').isHidden()).toBe(true)
+    const refuse = (route: Route) => (route.request().resourceType() === 'fetch' ? route.abort('connectionrefused') : route.continue())
+    serverCutOff = true
+    await page.route('**/*', refuse)
+    try {
+      await page.locator('#stale', { hasText: /^The server is not answering since \d\d:\d\d:\d\d \S+ \(is it down, or the network\?\): what this page shows is from \d\d:\d\d:\d\d \S+\.$/ }).waitFor({ timeout: 15_000 })
+      expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(true)
+      expect(await page.locator('#notice').textContent()).toMatch(/^No answer from the server \(.+\): is it running, and reachable\?$/)
+    } finally {
+      await page.unroute('**/*', refuse)
+    }
+    await page.locator('#stale').waitFor({ state: 'hidden', timeout: 15_000 })
+    serverCutOff = false
+    expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(false)
   })
 
   test('a page whose loads are slow refreshes less often: ten times as long as its last load took', async () => {

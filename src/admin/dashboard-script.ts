@@ -28,13 +28,25 @@ var STALE_MS = 10000;
 var loading = null;
 var loadStartedAt = null;
 var lastLoadedAt = null;
+// Since when loads have failed for want of any answer (the server down, the network gone): said
+// at once, since such a load fails fast and no wait would show it.
+var unansweredSince = null;
 
 function showStale() {
   var box = $('stale');
   var waited = loadStartedAt === null ? 0 : Date.now() - loadStartedAt;
-  if (waited < STALE_MS) { box.hidden = true; return; }
+  var since = unansweredSince !== null ? unansweredSince : waited >= STALE_MS ? loadStartedAt : null;
+  document.body.classList.toggle('stale', since !== null);
+  if (since === null) { box.hidden = true; box.removeAttribute('data-since'); return; }
+  // The text changes only when what it says does: an alert that changed every second would be
+  // read out again every second.
+  var key = (unansweredSince !== null ? 'down ' : 'slow ') + since + ' ' + (lastLoadedAt ? lastLoadedAt.getTime() : '');
+  if (!box.hidden && box.getAttribute('data-since') === key) return;
+  box.setAttribute('data-since', key);
   box.replaceChildren();
-  append(box, ['No answer from the server for ' + Math.round(waited / 1000) + ' s (is the database slow, or a table locked?): ',
+  var sinceAt = new Date(since + clockOffsetMs);
+  var at = el('time', { datetime: sinceAt.toISOString() }, clockTime(sinceAt));
+  append(box, [unansweredSince !== null ? ['The server is not answering since ', at, ' (is it down, or the network?): '] : ['No answer from the server since ', at, ' (is the database slow, or a table locked?): '],
     lastLoadedAt ? ['what this page shows is from ', el('time', { datetime: lastLoadedAt.toISOString() }, clockTime(lastLoadedAt)), '.'] : 'nothing to show yet.']);
   box.hidden = false;
 }
@@ -70,10 +82,13 @@ function refresh() {
   loadStartedAt = Date.now();
   loading = loadView(currentRoute()).then(function () {
     lastLoadedAt = new Date(serverNow());
+    unansweredSince = null;
     // Only a failed load's message goes once a load succeeds; an action's stays until the next.
     if ($('notice').hasAttribute('data-load-error')) notice('');
   }).catch(function (error) {
     // An action's failure stays (it says what was not done); the stale clock says the page is old.
+    if (error.unanswered) { if (unansweredSince === null) unansweredSince = loadStartedAt; }
+    else unansweredSince = null;
     var box = $('notice');
     if (box.className === 'error' && !box.hasAttribute('data-load-error')) return;
     notice(error.message, true);

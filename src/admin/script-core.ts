@@ -60,6 +60,11 @@ function api(path, options) {
     credentials: 'same-origin',
     headers: headers,
     body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+  }).catch(function (failed) {
+    // No answer at all: the server is down or out of reach ("Failed to fetch" says only that).
+    var error = new Error('No answer from the server (' + failed.message + '): is it running, and reachable?');
+    error.unanswered = true;
+    throw error;
   }).then(function (response) {
     var now = Number(response.headers.get('x-pss-now'));
     // Stamped as the answer left, after the work it took: read against its arrival.
@@ -73,6 +78,8 @@ function api(path, options) {
       }
       var error = new Error(message);
       error.status = response.status;
+      // A proxy in front answering for a server behind it that is gone.
+      error.unanswered = response.status === 502 || response.status === 504;
       throw error;
     });
   });

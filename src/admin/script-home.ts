@@ -161,11 +161,29 @@ function runNowQuestion() {
 }
 
 var confirmed = null;
+// The button that asked: focus goes back to it when the question closes, not to the page's top.
+var askedBy = null;
 
 function closeConfirm() {
+  var back = askedBy;
+  var open = !$('confirm').hidden;
   confirmed = null;
+  askedBy = null;
   $('confirm').hidden = true;
   $('confirm-note').hidden = true;
+  if (open && back && document.body.contains(back) && !back.closest('[hidden]')) back.focus();
+}
+
+/** Tab and Shift+Tab stay within the question while it is open, as in a modal dialog. */
+function keepFocusInConfirm(event) {
+  if (event.key !== 'Tab' || $('confirm').hidden) return;
+  var stops = Array.prototype.filter.call($('confirm').querySelectorAll('input, button'), function (node) { return !node.hidden && !node.disabled; });
+  var first = stops[0], last = stops[stops.length - 1];
+  var inside = $('confirm').contains(document.activeElement);
+  if (event.shiftKey ? (!inside || document.activeElement === first) : (!inside || document.activeElement === last)) {
+    event.preventDefault();
+    (event.shiftKey ? last : first).focus();
+  }
 }
 
 /**
@@ -179,11 +197,13 @@ function ask(button, question, yesLabel, action, noted) {
   note.value = '';
   note.hidden = !noted;
   $('confirm').hidden = false;
+  askedBy = button;
   confirmed = function () {
     var text = note.value.trim();
     return busy(button, function () { return action(text || undefined); });
   };
-  (noted ? note : $('confirm-yes')).focus();
+  // Cancel first: Enter pressed twice must not start what the question asks about.
+  (noted ? note : $('confirm-no')).focus();
 }
 
 /** A confirmation in the page: one click only asks, the second acts. */
@@ -214,6 +234,7 @@ function wireHeader() {
   $('confirm-no').addEventListener('click', closeConfirm);
   $('confirm-note').addEventListener('keydown', function (event) { if (event.key === 'Enter') $('confirm-yes').click(); });
   document.addEventListener('keydown', function (event) { if (event.key === 'Escape') closeConfirm(); });
+  document.addEventListener('keydown', keepFocusInConfirm);
 
   askFirst($('run-now'), runNowQuestion, 'Yes, run now', function () {
     return api('/process-subscriptions?wait=false', { method: 'POST' }).then(startedNotice('Run'))
