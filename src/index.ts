@@ -3,7 +3,12 @@ export type {
   BackfillOptions,
   FailingSubscription,
   FailureRecord,
+  GetSubscriptionOptions,
   HistoryEntry,
+  ListFailingOptions,
+  ListFailuresOptions,
+  ListRunsOptions,
+  ListSubscriptionsOptions,
   NoteOption,
   PauseOptions,
   ResumeOptions,
@@ -46,7 +51,7 @@ export type { CallLimitsStatus } from './records/call-limits.js'
 export type { CallLoad } from './process/call-gate.js'
 export type { Logger } from './observe/logger.js'
 export type { Clock } from './observe/clock.js'
-export type { Executor, HostDb } from './db/executor.js'
+export type { DrizzleLike, Executor, HostDb, QueryResultLike } from './db/executor.js'
 // From names.ts, not schema.ts: the root's types must not reach drizzle-orm, an optional peer.
 export type { HistoryKind, PausedReason, RunTrigger, SubscriptionStatus } from './db/names.js'
 export {

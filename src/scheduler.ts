@@ -44,6 +44,11 @@ import { checkClockOnce } from './observe/database-clock.js'
 import type { RunTrigger } from './db/names.js'
 
 /**
+ * A scheduler over `pool` (the host's node-postgres pool): it does nothing until `start()`, which
+ * migrates its tables (unless `migrate: false`), registers the sweep's cron schedule in pg-boss,
+ * and works the subscriptions that come due, calling the worker for each. Every option is checked
+ * here: a misspelt or malformed one throws a `ConfigurationError` naming it and the fix.
+ *
  * @example
  * const scheduler = createSubscriptionScheduler(pool, { workerUrl: 'http://worker:8080' })
  * await scheduler.start()

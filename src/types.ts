@@ -75,6 +75,51 @@ export interface UpcomingOptions {
   count?: number | undefined
 }
 
+export interface GetSubscriptionOptions {
+  /** How many of its last failed attempts, 0 or more (at most 1000 are read). @default 10 */
+  errors?: number | undefined
+  /** How many of its last history entries, 0 or more (at most 1000 are read). @default 20 */
+  history?: number | undefined
+}
+
+export interface ListRunsOptions {
+  /** Runs per page, 1 or more (at most 1000 are listed). @default 20 */
+  limit?: number | undefined
+  /** A run id, the last of the page before: the runs that started before it. */
+  before?: string | undefined
+  /** Only runs with this trigger, or one of these. */
+  trigger?: RunTrigger | readonly RunTrigger[] | undefined
+  /** Only runs not finished yet. */
+  unfinished?: boolean | undefined
+}
+
+export interface ListFailuresOptions {
+  /** Entries per page, 1 or more (at most 1000 are listed). @default 20 */
+  limit?: number | undefined
+  /** Only the failed attempts of this run (`NotFoundError` for an unknown run). */
+  runId?: string | undefined
+  /** The `id` of the last entry of a page: the entries recorded before it. */
+  before?: string | undefined
+  /** `true`: the attempts that gave their slot up; `false`: those a retry followed. */
+  final?: boolean | undefined
+}
+
+export interface ListFailingOptions {
+  /** Subscriptions per page, 1 or more (at most 1000 are listed). @default 20 */
+  limit?: number | undefined
+}
+
+export interface ListSubscriptionsOptions {
+  /** Only subscriptions of this status (or `'inactive'`), as `getStatus().counts` has them. */
+  status?: ListedStatus | undefined
+  /** Only the subscriptions of this user (`subscriptions.user_id`). */
+  userId?: string | undefined
+  /** Subscriptions per page, 1 or more (at most 1000 are listed). @default 50 */
+  limit?: number | undefined
+  /** The last `subscriptionId` of a page: the next page. */
+  after?: string | undefined
+}
+
 export interface BackfillOptions extends RunNowOptions {
   /** The first instant of the range (a slot exactly at it is processed). */
   from: Date
@@ -163,7 +208,7 @@ export interface SubscriptionScheduler {
   /** Lifts the pause; the next sweep calls what fell due meanwhile. Resolves with the pause lifted, or null when there was none. */
   resumeCalls(): Promise<CallsPause | null>
   /** The row, the host's subscription fields, its last `errors` (default 10) failures and its last `history` (default 20) history entries; each up to 1000. */
-  getSubscription(subscriptionId: string, options?: { errors?: number | undefined; history?: number | undefined }): Promise<SubscriptionDetails>
+  getSubscription(subscriptionId: string, options?: GetSubscriptionOptions): Promise<SubscriptionDetails>
   /** Counts by status, the last run, the next cron fire and the queue depth. */
   getStatus(): Promise<SchedulerStatus>
   /**
@@ -171,7 +216,7 @@ export interface SubscriptionScheduler {
    * runs that started before it: the next page back. `trigger` keeps only runs with that trigger
    * (or one of those); `unfinished: true` only runs not finished yet. @default limit 20
    */
-  listRuns(options?: { limit?: number | undefined; before?: string | undefined; trigger?: RunTrigger | readonly RunTrigger[] | undefined; unfinished?: boolean | undefined }): Promise<RunSummary[]>
+  listRuns(options?: ListRunsOptions): Promise<RunSummary[]>
   getRun(runId: string): Promise<RunSummary>
   /**
    * Most recent failed attempts first; of one run with `runId` (`NotFoundError` for an unknown
@@ -179,19 +224,19 @@ export interface SubscriptionScheduler {
    * next page back. `final: true` keeps the attempts that gave their slot up (permanent errors,
    * retries used up), `false` those a retry followed. @default limit 20
    */
-  listFailures(options?: { limit?: number | undefined; runId?: string | undefined; before?: string | undefined; final?: boolean | undefined }): Promise<FailureRecord[]>
+  listFailures(options?: ListFailuresOptions): Promise<FailureRecord[]>
   /**
    * Subscriptions whose last attempt failed (failed for good, paused for failing, or waiting
    * for a retry), most recently failed first: one entry per subscription, not per attempt.
    * @default limit 20
    */
-  listFailing(options?: { limit?: number | undefined }): Promise<FailingSubscription[]>
+  listFailing(options?: ListFailingOptions): Promise<FailingSubscription[]>
   /**
    * Subscriptions by status (`'paused'`, `'failed'`, … or `'inactive'`, as `getStatus().counts`
    * has them) or of one user (`userId`, matched as text), in id order; `after`, the last
    * `subscriptionId` of a page, gives the next. @default limit 50
    */
-  listSubscriptions(options?: { status?: ListedStatus | undefined; userId?: string | undefined; limit?: number | undefined; after?: string | undefined }): Promise<SubscriptionListEntry[]>
+  listSubscriptions(options?: ListSubscriptionsOptions): Promise<SubscriptionListEntry[]>
   /**
    * The scheduler's instances (those with its `queuePrefix`) as they report themselves: running
    * ones first, then stopped ones and those gone silent without a stop (killed), for a day.

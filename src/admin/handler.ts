@@ -38,6 +38,10 @@ const NOW_HEADER = 'x-pss-now'
 const CLOCK_WAIT_MS = 2_000
 
 /**
+ * The admin API and dashboard of `scheduler`, as a Node request handler (Express, Connect,
+ * `node:http`) that also has `.fetch(request)` for fetch-based servers (Hono, Bun, Deno). Every
+ * request is judged by `authorize`; a browser signs in once through the dashboard's form.
+ *
  * @example
  * const admin = createAdminHandler(scheduler, { authorize: bearerToken(process.env.ADMIN_TOKEN!) })
  * app.use('/admin', admin)                                            // Express

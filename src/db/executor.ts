@@ -18,7 +18,7 @@ export interface Executor {
 }
 
 /** A Drizzle `NodePgDatabase` or transaction, matched by shape so Drizzle stays optional. */
-interface DrizzleLike {
+export interface DrizzleLike {
   execute(query: unknown): Promise<unknown>
   $client?: unknown
   session?: { client?: unknown } | undefined

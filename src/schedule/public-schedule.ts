@@ -38,7 +38,15 @@ function checkDates(input: Record<string, unknown>, optional: readonly string[])
 }
 
 /**
- * {@link nextRunOf}, its input checked as arguments.
+ * The first slot strictly after both `after` (the slot just processed) and `now` (default: the
+ * host's clock, not the database's): the local wall time `runAt` in `timezone` on a day of the
+ * frequency's cadence, in phase with `anchor`. Missed periods are not replayed. Around DST there
+ * is one slot per local day: a skipped wall time moves forward by the gap, a repeated one takes
+ * the earlier instant. A month's day past its end is its last day (Jan 31, Feb 28, Mar 31).
+ *
+ * @example
+ * computeNextRunAt({ frequency: 'monthly', timezone: 'UTC', runAt: '09:00', after: new Date('2027-02-28T09:00:00Z'), now: new Date('2027-02-28T09:00:05Z'), anchor: new Date('2027-01-31T09:00:00Z') })
+ * // → 2027-03-31T09:00:00.000Z
  *
  * @throws {ConfigurationError} naming the field: an unknown one, a zone that is no IANA name, an
  * `after`, `now` or `anchor` that is no valid Date, a malformed `runAt`, or an invalid rule.
@@ -51,7 +59,12 @@ export function computeNextRunAt(input: NextRunInput): Date {
 }
 
 /**
- * {@link upcomingOf}, its input checked as arguments.
+ * The next `count` slots of a schedule, in order: strictly after `after`, none before `startsAt`,
+ * none after `endsAt`, by the same rules as `computeNextRunAt()` (anchor phase, month ends, DST).
+ *
+ * @example
+ * upcomingRuns({ frequency: 'biweekly', timezone: 'America/New_York', runAt: '09:00', after: new Date('2027-03-01T14:00:00Z'), count: 3 })
+ * // → 2027-03-15T13:00:00.000Z, 2027-03-29T13:00:00.000Z, 2027-04-12T13:00:00.000Z
  *
  * @throws {ConfigurationError} naming the field: an unknown one, a zone that is no IANA name, an
  * `after`, `anchor`, `startsAt` or `endsAt` that is no valid Date, an `endsAt` before `startsAt`,
