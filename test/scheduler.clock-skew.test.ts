@@ -2,11 +2,12 @@ import { afterEach, expect, test, vi } from 'vitest'
 import type { Pool } from 'pg'
 import { bearerToken, createAdminHandler } from '../src/admin/index.js'
 import { createSubscriptionScheduler, RetryableError } from '../src/index.js'
-import type { SubscriptionScheduler } from '../src/index.js'
+import type { SubscriptionScheduler, WorkerClient } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { pollUntil } from './support/reliability-support.js'
 
 // A host whose clock is off: Date reads the real clock moved by `hostSkewMs`, exactly, as a host's
 // clock that is off does (fake timers advanced by a timer fall behind real time on a loaded
@@ -36,9 +37,10 @@ let scheduler: SubscriptionScheduler | undefined
 afterEach(async () => {
   await scheduler?.stop({ timeoutMs: 2000 })
   scheduler = undefined
+  // Undone in the reverse order of doing: the fake timers put back the Date they found.
+  vi.useRealTimers()
   globalThis.Date = RealDate
   hostSkewMs = 0
-  vi.useRealTimers()
 })
 
 function skewHostClock(skewMs: number): void {
@@ -102,6 +104,29 @@ test("a test runner's fake Date is named as such, with the scheduler's own clock
   const warned = logger.messages('warn').filter((m) => m.includes('database server'))
   expect(warned).toEqual([expect.stringMatching(/^This process's Date is a test runner's fake .*, 25\d{5}\.\d s ahead of the database server's clock\. .*createManualClock\(\) \(the `clock` option\)/)])
   expect(warned[0]).not.toMatch(/NTP/)
+})
+
+test('a host clock less than a second ahead is corrected all the same, without a word: no slot is called before its time', async () => {
+  // A trial's host 0.9 s fast went uncorrected (only a second or more was), and called a slot 0.7 s early.
+  db = await createTestDatabase()
+  skewHostClock(900)
+  const pool = db.pool
+  const arrivals: { scheduledFor: number; arrivedAt: number }[] = []
+  const worker: WorkerClient = {
+    async process(request) {
+      arrivals.push({ scheduledFor: Date.parse(request.scheduledFor), arrivedAt: await databaseNow(pool) })
+      return { ok: true }
+    },
+  }
+  const logger = captureLogger()
+  scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger, migrate: false, pollingIntervalSeconds: 0.5 })
+  await scheduler.start()
+  await dueIn(scheduler, pool, 0.5)
+  // Asked again and again from the moment it is enrolled: by a clock 0.9 s fast it is due at once.
+  await pollUntil(async () => ((await scheduler!.runNow()).processed === 1 ? true : null), { timeoutMs: 20_000, what: 'the slot to be called' })
+  expect(arrivals).toHaveLength(1)
+  expect(arrivals[0]!.arrivedAt).toBeGreaterThanOrEqual(arrivals[0]!.scheduledFor)
+  expect(logger.messages('warn').filter((m) => m.includes("This host's clock"))).toEqual([])
 })
 
 test('a host clock 90 s behind the database calls a slot that is due, not a minute and a half late', async () => {

@@ -3,7 +3,8 @@
  * decides which subscriptions are due, and writes leases and run times, by its clock; replicas
  * whose clocks disagree would call slots early (a clock a day ahead runs tomorrow's today) or
  * late. The database's clock is the one they share, so each instance reads it at start and every
- * minute, and goes by it when its own is a second or more off, saying so. Between two readings,
+ * minute, and goes by it (saying so when its own is a second or more off: a host 0.9 s fast went
+ * uncorrected, and called slots 0.7 s early). Between two readings,
  * a step of the host's clock (NTP, a VM resumed) is told from the monotonic clock, which no step
  * moves: it is undone at once, and the database read again. A clock passed as the `clock` option
  * (a test's) is taken as it is.
@@ -14,8 +15,12 @@ import { isFakedDate } from './clock.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
 
-/** Smaller differences are left alone: they are within a sweep's own delays. */
-const CORRECT_FROM_MS = 1_000
+/**
+ * Differences from this size are said (smaller ones are corrected without a word: NTP keeps
+ * hosts within milliseconds), and a jump of the host's clock this large between two readings is
+ * taken for a step of it.
+ */
+const SAID_FROM_MS = 1_000
 /** Readings per check: the one with the shortest round trip is kept. */
 const READINGS = 3
 const CHECK_EVERY_MS = 60_000
@@ -44,7 +49,7 @@ function steppedMs(c: Correction): number {
 const corrections = new WeakMap<Clock, Correction>()
 
 export interface DatabaseClock extends Clock {
-  /** Milliseconds added to the host's clock: 0 while the two agree within a second. */
+  /** Milliseconds added to the host's clock: the database's minus the host's, as last read. */
   readonly offsetMs: number
 }
 
@@ -55,7 +60,7 @@ export function createDatabaseClock(): DatabaseClock {
     now: () => new Date(Date.now() + clock.offsetMs),
     get offsetMs() {
       const stepped = steppedMs(correction)
-      if (Math.abs(stepped) < CORRECT_FROM_MS) return correction.offsetMs
+      if (Math.abs(stepped) < SAID_FROM_MS) return correction.offsetMs
       correction.onStep?.()
       return correction.offsetMs - stepped
     },
@@ -118,8 +123,8 @@ function check(pool: Pool, correction: Correction, logger: Logger): Promise<void
 
 async function read(pool: Pool, correction: Correction, logger: Logger): Promise<void> {
   const skewMs = await readSkewMs(pool)
-  const next = Math.abs(skewMs) >= CORRECT_FROM_MS ? Math.round(skewMs) : 0
-  if (next !== 0 && (correction.warnedMs === null || Math.abs(next - correction.warnedMs) >= CORRECT_FROM_MS)) {
+  const next = Math.abs(skewMs) >= SAID_FROM_MS ? Math.round(skewMs) : 0
+  if (next !== 0 && (correction.warnedMs === null || Math.abs(next - correction.warnedMs) >= SAID_FROM_MS)) {
     logger.warn(
       isFakedDate()
         ? `This process's Date is a test runner's fake (vi.useFakeTimers({ toFake: ['Date'] })), ${describeSkew(next)} the database ` +
@@ -127,14 +132,15 @@ async function read(pool: Pool, correction: Correction, logger: Logger): Promise
             'createManualClock() (the `clock` option) to move its time.'
         : `This host's clock is ${describeSkew(next)} the database server's. The scheduler goes by the database's time (which ` +
             "subscriptions are due, leases, run times), and checks again every minute; fix the host's time sync (NTP), as other " +
-            'software on it may not correct it.',
+            "software on it may not correct it. If every instance says the same, the database server's clock is the one off: fix its time sync.",
     )
     correction.warnedMs = next
   } else if (next === 0 && correction.warnedMs !== null) {
     logger.info("This host's clock agrees with the database server's again (within a second).")
     correction.warnedMs = null
   }
-  correction.offsetMs = next
+  // Within the reading's error: half the shortest round trip of three.
+  correction.offsetMs = Math.round(skewMs)
   correction.checkedAt = Date.now()
   correction.monotonicAt = performance.now()
 }
@@ -147,7 +153,7 @@ export async function checkClockOnce(pool: Pool, clock: Clock, logger: Logger): 
   const correction = corrections.get(clock)
   if (!correction) return
   const stale = !(Math.abs(Date.now() - correction.checkedAt) < CHECK_EVERY_MS)
-  if (stale || Math.abs(steppedMs(correction)) >= CORRECT_FROM_MS) await check(pool, correction, logger)
+  if (stale || Math.abs(steppedMs(correction)) >= SAID_FROM_MS) await check(pool, correction, logger)
 }
 
 /**

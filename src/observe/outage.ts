@@ -8,10 +8,12 @@
  * Fed by pg-boss's errors (which come while the database is away) and by this instance's report
  * in the instances table (presence.ts), which is written every few seconds and says it is back.
  */
+import { performance } from 'node:perf_hooks'
 import { isTransactionConflict } from '../db/transient.js'
 import { describeError } from './describe-error.js'
 import { oneLine } from '../printable.js'
 import type { Logger } from './logger.js'
+import { isDatabaseClock } from './database-clock.js'
 
 export interface OutageWatch {
   /** A statement failed because the database could not be reached. */
@@ -82,17 +84,21 @@ function outageLine(cause: Cause, message: string): string {
 }
 
 function createOutageWatch({ logger, clock }: Owner): OutageWatch {
-  let since: { at: Date; cause: Cause } | null = null
+  // The default clock is corrected by the database's, and a correction read as the database comes
+  // back (a server restarted with its clock moved) is no part of the outage: timed by the
+  // monotonic clock, which nothing moves. A clock of the host's choosing (a test's) as it reads.
+  const elapsedMs = isDatabaseClock(clock) ? () => performance.now() : () => clock.now().getTime()
+  let since: { at: number; cause: Cause } | null = null
   return {
     unreachable(error) {
       // Retried as transient, but no sign of the database's reach: two transactions met.
       if (since !== null || isTransactionConflict(error)) return
-      since = { at: clock.now(), cause: causeOf(error) }
+      since = { at: elapsedMs(), cause: causeOf(error) }
       logger.error(outageLine(since.cause, messageOf(error)))
     },
     reached() {
       if (since === null) return
-      const seconds = Math.max(0, (clock.now().getTime() - since.at.getTime()) / 1000)
+      const seconds = Math.max(0, (elapsedMs() - since.at) / 1000)
       const took = `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
       const { cause } = since
       since = null

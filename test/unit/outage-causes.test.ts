@@ -3,7 +3,9 @@
  * slots are full is up (a trial's alert on "out of reach" paged for it while the database
  * answered everyone else), and a pool whose wait for a connection timed out is this process's own.
  */
-import { expect, test } from 'vitest'
+import { performance } from 'node:perf_hooks'
+import { expect, test, vi } from 'vitest'
+import { createDatabaseClock } from '../../src/observe/database-clock.js'
 import { outageOf } from '../../src/observe/outage.js'
 import { captureLogger, createManualClock } from '../../src/testing.js'
 
@@ -53,4 +55,22 @@ test('a serialization failure or a deadlock, retried as transient, is no outage:
   expect(watch.out()).toBe(false)
   watch.reached()
   expect(owner.logger.entries).toEqual([])
+})
+
+test("with the default clock an outage is timed by the monotonic clock: a correction of the database's clock read as it comes back is no part of it", () => {
+  // A trial's server came back from a restart with its clock 5 minutes fast: "after 303 s out of
+  // reach" for an outage of a second, the clock's new correction counted in.
+  const owner = { logger: captureLogger(), clock: createDatabaseClock() }
+  const watch = outageOf(owner)
+  const start = performance.now()
+  const monotonic = vi.spyOn(performance, 'now')
+  try {
+    monotonic.mockReturnValue(start)
+    watch.unreachable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+    monotonic.mockReturnValue(start + 1_200)
+    watch.reached()
+  } finally {
+    monotonic.mockRestore()
+  }
+  expect(owner.logger.messages('info')).toEqual(['The database answers again, after 1.2 s out of reach.'])
 })
