@@ -244,7 +244,8 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     listSubscriptions: async (given) => {
       const o = methodOptions('listSubscriptions', given, ['status', 'userId', 'limit', 'after'])
       const page = { limit: limitOf(o.limit, 50), status: listedStatusOf(o.status), userId: userIdOf(o.userId), after: afterIdOf(o.after) }
-      return await explainingMissingTables(pool, () => listSubscriptions(pool, page))
+      const names = queueNames(resolved.queuePrefix)
+      return await explainingMissingTables(pool, () => listSubscriptions(pool, page, { bossSchema: resolved.bossSchema, processQueue: names.process }))
     },
     health: () => ({
       state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',

@@ -121,6 +121,14 @@ describe('getStatus', () => {
     expect(during.queue.active).toBeGreaterThanOrEqual(1)
     expect(during.queue.waiting + during.queue.active).toBe(3)
     expect(during.counts).toMatchObject({ pending: 0, queued: during.queue.waiting, processing: during.queue.active })
+    // The lists say what the counts say: a trial's "processing 5" card opened an empty list (the
+    // rows are queued in their table while a job has them in hand).
+    const processing = await scheduler.listSubscriptions({ status: 'processing' })
+    const queued = await scheduler.listSubscriptions({ status: 'queued' })
+    expect(processing.map((e) => e.status)).toEqual(Array(during.counts.processing).fill('processing'))
+    expect(queued.map((e) => e.status)).toEqual(Array(during.counts.queued).fill('queued'))
+    expect(new Set([...processing, ...queued].map((e) => e.subscriptionId))).toEqual(new Set(ids))
+    expect(processing.map((e) => e.subscriptionId)).toContain(calls[0]!.subscriptionId)
     expect(calls).toHaveLength(1)
     expect(during.due).toBe(0)
     expect(during.lastRun).toMatchObject({ runId, processed: 3, finishedAt: null, durationMs: null })
