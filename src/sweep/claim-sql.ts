@@ -147,7 +147,7 @@ function candidates(kind: ClaimKind, queue: JobQueue): string {
  */
 export function firstCandidateSql(kind: ClaimKind, queue: JobQueue): string {
   return `
-    WITH typed AS (SELECT $4::int, $5::float8, $7::uuid[], $8::int)
+    WITH typed AS (SELECT $4::int, $5::float8, $6::uuid, $7::uuid[], $8::int)
     SELECT ${SELECTION[kind].key}::text AS key, sp.id::text AS id, sp.subscription_id::text AS subscription_id${candidates(kind, queue)}
      LIMIT 1
        FOR UPDATE OF sp SKIP LOCKED`
