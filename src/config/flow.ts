@@ -28,6 +28,11 @@ export interface ResolvedFlow {
   /** pg-boss fetch loops on the process queue, and jobs per fetch. */
   fetchLoops: number
   jobsPerFetch: number
+  /**
+   * Most fetch loops added while calls hang with the call slots nearly free (runtime/spare-loops.ts):
+   * counted in what an instance may hold, so that a job's expiry covers their jobs too.
+   */
+  spareLoops: number
   /** How long pg-boss lets a process job run: every row in hand waits its turn, then calls. */
   jobExpirySeconds: number
   /** A process job whose instance stops sending heartbeats for this long is given to another. */
@@ -44,6 +49,8 @@ export interface ResolvedFlow {
 /** Most fetch loops per instance, and jobs per fetch: pg-boss fetches again at once while fetches come back full. */
 const MAX_FETCH_LOOPS = 4
 const JOBS_PER_FETCH = 4
+/** Most fetch loops added while calls hang (runtime/spare-loops.ts). */
+const MAX_SPARE_LOOPS = 12
 /** With `maxCallsPerSecond`, a job holds at most this many seconds of calls. */
 const RATE_JOB_SECONDS = 30
 /** Margin of an expiry or lease over its longest expected wait and call. */
@@ -73,8 +80,11 @@ export function resolveFlow(options: FlowOptions, concurrency: number, workerTim
   const byRate = maxCallsPerSecond === null ? claimBatchSize : Math.max(1, Math.ceil(maxCallsPerSecond * RATE_JOB_SECONDS))
   const jobSize = Math.min(claimBatchSize, concurrency, byRate)
   const fetchLoops = Math.min(MAX_FETCH_LOOPS, concurrency)
+  // While calls hang: up to one loop per call slot, so that only calls that hang in every slot
+  // stop the instance (as with a job per call), within a bound on the jobs it may hold.
+  const spareLoops = Math.max(0, Math.min(MAX_SPARE_LOOPS, concurrency - fetchLoops))
   // A row fetched with the others in hand waits for the calls ahead of it, then makes its own.
-  const inHand = fetchLoops * JOBS_PER_FETCH * jobSize
+  const inHand = (fetchLoops + spareLoops) * JOBS_PER_FETCH * jobSize
   const parallel = Math.min(concurrency, maxConcurrentCalls ?? concurrency)
   const rounds = Math.ceil(inHand / parallel)
   const rateWait = maxCallsPerSecond === null ? 0 : Math.ceil(inHand / maxCallsPerSecond)
@@ -89,6 +99,7 @@ export function resolveFlow(options: FlowOptions, concurrency: number, workerTim
     jobSize,
     fetchLoops,
     jobsPerFetch: JOBS_PER_FETCH,
+    spareLoops,
     jobExpirySeconds,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     claimLeaseSeconds: Math.max(MIN_CLAIM_LEASE_SECONDS, jobExpirySeconds + MARGIN_SECONDS) + spreadSeconds,

@@ -3,6 +3,7 @@
  * the limits allow: `concurrency` calls in flight in this instance (a semaphore shared by every
  * batch), and, when configured, the limits shared by all instances (global-limits.ts).
  */
+import { performance } from 'node:perf_hooks'
 import type { GlobalLimits, Grant } from './global-limits.js'
 import type { Logger } from '../observe/logger.js'
 import { sleep } from '../observe/clock.js'
@@ -62,6 +63,8 @@ export interface CallGate {
   whenWaitingBelow(limit: number, signal: AbortSignal): Promise<void>
   /** Calls in flight now, and calls ready to start but held back (by a slot, a permit or the rate). */
   load(): CallLoad
+  /** How long the oldest call in flight has been running, in ms; null with none in flight. */
+  oldestCallMs(): number | null
 }
 
 export interface CallLoad {
@@ -84,8 +87,14 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
     }
   }
   let inFlight = 0
+  // When each call in flight began (performance.now()), in the order they began.
+  const began = new Set<{ at: number }>()
   return {
     load: () => ({ inFlight, waiting }),
+    oldestCallMs() {
+      for (const call of began) return performance.now() - call.at
+      return null
+    },
     whenWaitingBelow(limit, signal) {
       if (waiting < limit || signal.aborted) return Promise.resolve()
       return new Promise<void>((resolve) => {
@@ -109,10 +118,13 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
         started += 1
         if (!over) lessWaiting(1)
         inFlight += 1
+        const token = { at: performance.now() }
+        began.add(token)
         try {
           await call(item)
         } finally {
           inFlight -= 1
+          began.delete(token)
         }
       }
       let next = 0

@@ -3,7 +3,7 @@
  * maintenance on the rescue schedule, page jobs on the process queue).
  */
 import { CronExpressionParser } from 'cron-parser'
-import type { JobWithMetadata, PgBoss, ScheduleOptions } from 'pg-boss'
+import type { JobWithMetadata, PgBoss, ScheduleOptions, WorkHandler } from 'pg-boss'
 import type { QueueNames } from './boss.js'
 import type { ResolvedOptions } from '../config/options.js'
 import type { ProcessorContext } from '../process/context.js'
@@ -13,6 +13,7 @@ import type { RunStarter } from '../sweep/start-run.js'
 import type { RunTrigger } from '../db/names.js'
 import { SCHEDULED_SWEEP } from '../sweep/sweep.js'
 import { maintain } from './maintenance.js'
+import { watchForHeldLoops } from './spare-loops.js'
 import { isSweepWatch, lookAtWatchedSweep } from '../sweep/sweep-watch.js'
 
 /**
@@ -118,25 +119,25 @@ export async function registerWorkers(deps: WorkerDeps): Promise<string | undefi
     else await maintain(maintenance)
   })
   if (!options.work) return undefined
-  return await boss.work(
-    queues.process,
-    {
-      // A few jobs per fetch, each about a round of calls: pg-boss fetches again at once while
-      // fetches come back full, and every job's calls share the instance's call gate.
-      localConcurrency: options.fetchLoops,
-      batchSize: options.jobsPerFetch,
-      includeMetadata: true,
-      perJobResults: true,
-      burstWhenBatchFull: true,
-      pollingIntervalSeconds: options.pollingIntervalSeconds,
-      // Notifications only make a worker fetch sooner: retries that come due, and pages whose
-      // notification was lost, are found by the same poll as without them.
-      notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
-    },
-    (jobs: JobWithMetadata<unknown>[]) => {
-      const running = processJobs(processor, jobs)
-      processor.inHand.add(running)
-      return running.finally(() => processor.inHand.delete(running))
-    },
-  )
+  const work = {
+    // A few jobs per fetch, each about a round of calls: pg-boss fetches again at once while
+    // fetches come back full, and every job's calls share the instance's call gate.
+    localConcurrency: options.fetchLoops,
+    batchSize: options.jobsPerFetch,
+    includeMetadata: true as const,
+    perJobResults: true,
+    burstWhenBatchFull: true,
+    pollingIntervalSeconds: options.pollingIntervalSeconds,
+    // Notifications only make a worker fetch sooner: retries that come due, and pages whose
+    // notification was lost, are found by the same poll as without them.
+    notifyPollingIntervalSeconds: options.pollingIntervalSeconds,
+  }
+  const handler = (jobs: JobWithMetadata<unknown>[]) => {
+    const running = processJobs(processor, jobs)
+    processor.inHand.add(running)
+    return running.finally(() => processor.inHand.delete(running))
+  }
+  const id = await boss.work(queues.process, work, handler)
+  watchForHeldLoops({ boss, queue: queues.process, work, handler: handler as WorkHandler<unknown>, processor })
+  return id
 }

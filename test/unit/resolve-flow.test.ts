@@ -78,7 +78,7 @@ describe('pages, jobs and fetching', () => {
 describe("a job's expiry and a claim's lease", () => {
   /** The longest a row in hand can wait behind the others held with it, plus its own call. */
   function worstCaseSeconds(flow: ReturnType<typeof resolveFlow>, concurrency: number, timeoutMs: number): number {
-    const inHand = flow.fetchLoops * flow.jobsPerFetch * flow.jobSize
+    const inHand = (flow.fetchLoops + flow.spareLoops) * flow.jobsPerFetch * flow.jobSize
     const parallel = Math.min(concurrency, flow.maxConcurrentCalls ?? concurrency)
     const rateWait = flow.maxCallsPerSecond === null ? 0 : inHand / flow.maxCallsPerSecond
     return (Math.ceil(inHand / parallel) * timeoutMs) / 1000 + rateWait
