@@ -13,7 +13,7 @@ import type { Engine } from './runtime/engine.js'
 import { createEventBus } from './observe/events.js'
 import { listFailures } from './records/failures.js'
 import { assertEnrolled, getSubscription, listFailing } from './records/subscriptions.js'
-import { queueNames } from './runtime/boss.js'
+import { jobQueueOf, queueNames } from './runtime/boss.js'
 import { afterIdOf, listedStatusOf, listSubscriptions, userIdOf } from './records/subscription-list.js'
 import { scheduleControls } from './runtime/controls.js'
 import { assertRunnable, readScheduleRow, refusedRun } from './records/schedule-row.js'
@@ -244,8 +244,7 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     listSubscriptions: async (given) => {
       const o = methodOptions('listSubscriptions', given, ['status', 'userId', 'limit', 'after'])
       const page = { limit: limitOf(o.limit, 50), status: listedStatusOf(o.status), userId: userIdOf(o.userId), after: afterIdOf(o.after) }
-      const names = queueNames(resolved.queuePrefix)
-      return await explainingMissingTables(pool, () => listSubscriptions(pool, page, { bossSchema: resolved.bossSchema, processQueue: names.process }))
+      return await explainingMissingTables(pool, () => listSubscriptions(pool, page, jobQueueOf(resolved)))
     },
     health: () => ({
       state: starting ? 'starting' : stopping ? 'stopping' : engine ? 'running' : 'stopped',

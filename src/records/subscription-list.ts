@@ -6,13 +6,14 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
-import { quoteIdent } from '../db/executor.js'
 import type { Executor } from '../db/executor.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 import { isUuid } from './enroll.js'
 import { failedSlotRetryAt, NEXT_RUN_COLUMN } from './instants.js'
 import { isNoValueOfItsType } from './user-ids.js'
+import { ownedByActiveJob } from '../sweep/live-claims.js'
+import type { JobQueue } from '../sweep/live-claims.js'
 
 /** One subscription of `listSubscriptions()`. */
 export interface SubscriptionListEntry {
@@ -90,7 +91,7 @@ interface ListRow {
  * the host's index on it is used: compared as text, every subscription was read (200k rows, 0.2 s
  * a lookup, in a trial). An id that type cannot hold (`abc` for a uuid) names no user: no rows.
  */
-export async function listSubscriptions(db: Executor, page: SubscriptionPage, jobs: ProcessJobs): Promise<SubscriptionListEntry[]> {
+export async function listSubscriptions(db: Executor, page: SubscriptionPage, jobs: JobQueue | null): Promise<SubscriptionListEntry[]> {
   try {
     return await listed(db, page, jobs)
   } catch (error) {
@@ -103,18 +104,14 @@ export async function listSubscriptions(db: Executor, page: SubscriptionPage, jo
 }
 
 /**
- * The process queue whose active jobs have rows in hand, or null for none (pg-boss not installed).
- * Such a row is `queued` in its table, and `processing` as `getStatus().counts` has it (its call in
- * flight, or next in line): so it is listed, as that card of the dashboard links here.
+ * Where the jobs that have rows in hand live, or null when pg-boss is not installed. Such a row is
+ * `queued` in its table, and `processing` as `getStatus().counts` has it (its call in flight, or
+ * next in line): so it is listed, as that card of the dashboard links here.
  */
-export type ProcessJobs = { bossSchema: string; processQueue: string } | null
-
-async function listed(db: Executor, page: SubscriptionPage, jobs: ProcessJobs): Promise<SubscriptionListEntry[]> {
+async function listed(db: Executor, page: SubscriptionPage, jobs: JobQueue | null): Promise<SubscriptionListEntry[]> {
   const values: unknown[] = [page.status ?? null, page.after ?? null, page.limit]
   const param = (value: unknown) => `$${values.push(value)}`
-  const taken = jobs === null
-    ? 'false'
-    : `(sp.status = 'queued' AND EXISTS (SELECT 1 FROM ${quoteIdent(jobs.bossSchema)}.job j WHERE j.name = ${param(jobs.processQueue)} AND j.id = sp.job_id AND j.state = 'active'))`
+  const taken = jobs === null ? 'false' : `(sp.status = 'queued' AND ${ownedByActiveJob(jobs)})`
   const byUser = page.userId === undefined ? '' : `AND s.user_id = ${param(page.userId)}`
   const rows = (await db.query<ListRow>(
     `SELECT sp.id, sp.subscription_id, s.user_id::text AS user_id, s.frequency::text AS frequency, s.active,

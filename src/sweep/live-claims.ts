@@ -25,10 +25,22 @@ export const LIVE_JOB_STATES = `('created', 'retry', 'active')`
  * SQL that holds for a row (`sp`) whose owning job pg-boss will still run: created (waiting for
  * its start or a worker), retry, or active. A primary-key lookup, (name, id), per row.
  */
-export function ownedByLiveJob({ bossSchema, processQueue }: JobQueue): string {
+export function ownedByLiveJob(queue: JobQueue): string {
+  return ownedByJobIn(queue, LIVE_JOB_STATES)
+}
+
+/**
+ * SQL that holds for a row (`sp`) whose owning job is running (active): its call in flight, or
+ * next in line in the instance that fetched it. `getStatus()` counts such a row `processing`.
+ */
+export function ownedByActiveJob(queue: JobQueue): string {
+  return ownedByJobIn(queue, `('active')`)
+}
+
+function ownedByJobIn({ bossSchema, processQueue }: JobQueue, states: string): string {
   return `EXISTS (SELECT 1 FROM ${quoteIdent(bossSchema)}.job j
                    WHERE j.name = ${quoteLiteral(processQueue)} AND j.id = sp.job_id
-                     AND j.state IN ${LIVE_JOB_STATES})`
+                     AND j.state IN ${states})`
 }
 
 /**
