@@ -116,7 +116,7 @@ describe('backfill', { timeout: SLOW_MS }, () => {
     const calls = accepting.calls.length
     const past = midnight(-2).toISOString()
     const cases: [string[], RegExp][] = [
-      [['--from', past, '--to', midnight(2).toISOString()], /^error: --to: \S+ is in the future; backfill processes past slots only/m],
+      [['--from', past, '--to', midnight(2).toISOString()], /^error: --to: \S+ is in the future \(now is \S+ by the scheduler's clock, the database server's\); backfill processes past slots only/m],
       [['--from', past, '--to', midnight(-3).toISOString()], /^error: --to: \S+ is before from \(\S+\); swap them\.$/m],
       [['--from', past], /^error: --to is required: backfill <id> --from <instant> --to <instant>\.$/m],
       [['--from', 'yesterday', '--to', past], /^error: --from: expected a date and time with its zone/m],

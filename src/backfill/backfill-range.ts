@@ -46,7 +46,7 @@ export function checkBackfillRange(options: unknown): BackfillRange {
 export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range: BackfillRange): Date[] {
   const now = options.clock.now()
   if (range.to > now) {
-    throw new ConfigurationError('to', `${range.to.toISOString()} is in the future; backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
+    throw new ConfigurationError('to', `${range.to.toISOString()} is in the future (now is ${now.toISOString()} by the scheduler's clock, the database server's); backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
   }
   const anchor = row.anchor_at ?? range.from
   const slotsAfter = (after: Date, count: number) =>
