@@ -86,6 +86,39 @@ describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${
     expect(page.url()).toContain(`user=${rows[0]!.user_id}`)
   })
 
+  test('arrowing through the status filter loads the list it stops on, not one per key; times in UTC say it once', async () => {
+    // A trial's keyboard user loaded five lists on the way to "paused", and read "09:30 UTC (UTC)".
+    await page.goto(`${base}/#/subscriptions`)
+    await page.locator(ROWS).first().waitFor()
+    const asked = new Set<string>()
+    const watch = (request: { url(): string }) => {
+      const status = /\/subscriptions\?(?:.*&)?status=([a-z]+)/.exec(request.url())?.[1]
+      if (status) asked.add(status)
+    }
+    page.on('request', watch)
+    try {
+      await page.locator('#subs-status').focus()
+      for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown')
+      await page.waitForURL(/#\/subscriptions\?status=completed$/)
+      await page.locator(ROWS).first().waitFor()
+    } finally {
+      page.off('request', watch)
+    }
+    expect([...asked]).toEqual(['completed'])
+    const times = await page.locator(`${ROWS} time`).allTextContents()
+    expect(times.length).toBeGreaterThan(0)
+    expect(times.filter((t) => !/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test(t))).toEqual([])
+  })
+
+  test("the header's search box shows the subscription open, and is empty on other pages", async () => {
+    await page.goto(`${base}/#/subscriptions/${paused[0]}`)
+    await page.locator('#view-subscription').waitFor()
+    expect(await page.locator('#search-id').inputValue()).toBe(paused[0])
+    await page.goto(`${base}/#/subscriptions`)
+    await page.locator(ROWS).first().waitFor()
+    expect(await page.locator('#search-id').inputValue()).toBe('')
+  })
+
   test('an address naming no status says what is wrong and shows nothing', async () => {
     await page.goto(`${base}/#/subscriptions?status=sleeping`)
     const notice = page.locator('#notice.error', { hasText: '"sleeping" is not a status' })

@@ -122,7 +122,8 @@ function showView() {
   if (shownRoute && (shownRoute.view !== route.view || shownRoute.id !== route.id)) notice('');
   shownRoute = route;
   for (var name in VIEWS) $(VIEWS[name]).hidden = name !== route.view;
-  if (route.view === 'subscription') $('search-id').value = route.id;
+  // The search box shows the subscription open, and nothing on other pages: an id left in it read as a filter.
+  $('search-id').value = route.view === 'subscription' ? route.id : '';
   if (route.unknown) notice('There is no page at ' + route.id + ': this is the overview. Pages: #/, #/runs, #/runs/<id>, #/subscriptions, #/subscriptions/<id>.', true);
   closeConfirm();
   window.scrollTo(0, 0);

@@ -72,7 +72,12 @@ function wireSubscriptions() {
   var select = $('subs-status');
   STATUSES.forEach(function (s) { select.appendChild(el('option', { value: s }, s)); });
   var go = function () { location.hash = subscriptionsHash({ status: select.value, user: $('subs-user').value.trim() }); };
-  select.addEventListener('change', go);
+  // Arrowing through the statuses loads only the one it stops on, not a list per key pressed.
+  var pending = null;
+  select.addEventListener('change', function () {
+    clearTimeout(pending);
+    pending = setTimeout(go, 500);
+  });
   $('subs-find').addEventListener('submit', function (event) { event.preventDefault(); go(); });
 }
 `

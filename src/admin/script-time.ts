@@ -67,7 +67,9 @@ function clockTime(date) {
 /** A time element in zone (the browser's when omitted), titled with the UTC instant. */
 function timeNode(iso, zone, withZoneName) {
   if (!iso) return '—';
-  var text = wallTime(iso, zone || BROWSER_ZONE) + (withZoneName ? ' (' + zone + ')' : '');
+  // Its name beside its abbreviation, unless they are one: "09:30 UTC", not "09:30 UTC (UTC)".
+  var named = withZoneName && zone && zoneAbbreviation(new Date(iso), zone) !== zone;
+  var text = wallTime(iso, zone || BROWSER_ZONE) + (named ? ' (' + zone + ')' : '');
   return el('time', { datetime: iso, title: new Date(iso).toISOString().replace('.000Z', 'Z') + ' (UTC)' }, text);
 }
 
