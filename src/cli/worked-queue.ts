@@ -11,7 +11,7 @@ import { isOlderTablesError } from '../db/missing-tables.js'
 import { SILENT_AFTER_SECONDS, someInstanceWorks } from '../records/instances.js'
 import type { InstanceScope } from '../records/instances.js'
 import type { SchedulerOptions } from '../index.js'
-import { quoteIdent } from '../db/executor.js'
+import { bossTableInstalled, quoteIdent } from '../db/executor.js'
 import { queueNames } from '../runtime/boss.js'
 import { resolvedQuietly, UsageError } from './context.js'
 
@@ -23,8 +23,7 @@ import { resolvedQuietly, UsageError } from './context.js'
 export async function assertWorkedQueue(pool: pg.Pool, options: SchedulerOptions, flag: string): Promise<void> {
   const { queuePrefix, bossSchema } = resolvedQuietly(options)
   const queue = queueNames(queuePrefix).process
-  const { rows } = await pool.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.queue`])
-  const worked = rows[0]?.installed === true &&
+  const worked = (await bossTableInstalled(pool, bossSchema, 'queue')) &&
     ((await pool.query(`SELECT 1 FROM ${quoteIdent(bossSchema)}.queue WHERE name = $1`, [queue])).rowCount ?? 0) > 0
   if (worked) return await warnIfNoneRunning(pool, { queuePrefix, bossSchema }, flag, options.logger)
   throw new UsageError(

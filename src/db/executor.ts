@@ -130,3 +130,13 @@ export async function withAdvisoryLock<T>(pool: Pool, key: bigint, fn: (client: 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
+
+/**
+ * Whether pg-boss's table `table` exists in schema `bossSchema`: it does not before pg-boss's
+ * first start (after `migrate()` alone, say). Asked, not caught: inside a transaction, a statement
+ * that failed on the missing table would abort it.
+ */
+export async function bossTableInstalled(db: Executor, bossSchema: string, table: string): Promise<boolean> {
+  const { rows } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [`${quoteIdent(bossSchema)}.${quoteIdent(table)}`])
+  return rows[0]?.installed === true
+}

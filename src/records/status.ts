@@ -5,7 +5,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import { sweepPredicate } from '../sweep/claim-sql.js'
 import type { Executor } from '../db/executor.js'
-import { quoteIdent, withTransaction } from '../db/executor.js'
+import { bossTableInstalled, quoteIdent, withTransaction } from '../db/executor.js'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
 import { queueNames } from '../runtime/boss.js'
@@ -131,12 +131,10 @@ export function countDueAsOfNow(pool: Pool, now: Date): { snapshotTaken: Promise
  * instance's options: another instance (or an older deploy) may have registered a different one.
  */
 export async function registeredSchedule(db: Executor, options: Pick<ResolvedOptions, 'bossSchema' | 'queuePrefix'>): Promise<{ cron: string; timezone: string } | null> {
-  // Looked up first, not caught: inside a control's transaction a failed query would abort it.
-  const table = `${quoteIdent(options.bossSchema)}.schedule`
-  const { rows: found } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
-  if (!found[0]?.installed) return null // pg-boss not installed yet (migrate() alone): nothing registered
+  // pg-boss not installed yet (migrate() alone): nothing registered.
+  if (!(await bossTableInstalled(db, options.bossSchema, 'schedule'))) return null
   const { rows } = await db.query<{ cron: string; timezone: string }>(
-    `SELECT cron, timezone FROM ${table} WHERE name = $1 AND key = 'default'`,
+    `SELECT cron, timezone FROM ${quoteIdent(options.bossSchema)}.schedule WHERE name = $1 AND key = 'default'`,
     [`${options.queuePrefix}.sweep`],
   )
   return rows[0] ?? null

@@ -11,7 +11,7 @@
 import type { Pool } from 'pg'
 import { getConstructionPlans } from 'pg-boss'
 import { PgBoss } from 'pg-boss'
-import { withAdvisoryLock } from '../db/executor.js'
+import { bossTableInstalled, withAdvisoryLock } from '../db/executor.js'
 import { MigrationError } from '../errors.js'
 import { isPermissionDenied, migrationPrivilegeError } from '../db/privileges.js'
 import { poolAdapter } from './boss.js'
@@ -25,8 +25,7 @@ const BOSS_INSTALL_LOCK_KEY = 7_311_402_915_338_211_002n
  */
 export async function installBossSchema(pool: Pool, schema: string): Promise<void> {
   await withAdvisoryLock(pool, BOSS_INSTALL_LOCK_KEY, async (client) => {
-    const { rows } = await client.query<{ name: string | null }>(`SELECT to_regclass($1) AS name`, [`${schema}.version`])
-    if (rows[0]?.name) return
+    if (await bossTableInstalled(client, schema, 'version')) return
     await client.query('SAVEPOINT installing')
     try {
       await client.query(withinTransaction(getConstructionPlans(schema)))

@@ -8,7 +8,7 @@
  * failed for good, or deleted), and the rescue renews the leases of the others.
  */
 import type { Executor } from '../db/executor.js'
-import { quoteIdent } from '../db/executor.js'
+import { bossTableInstalled, quoteIdent } from '../db/executor.js'
 
 /** Where the jobs that own rows live: pg-boss's job table, and the scheduler's process queue. */
 export interface JobQueue {
@@ -57,9 +57,8 @@ export async function isLiveJob(db: Executor, queue: JobQueue, jobId: string): P
  * start, when that is later than now (a retry's backoff, a breaker's hold, a spread start).
  */
 export async function liveJob(db: Executor, { bossSchema, processQueue }: JobQueue, jobId: string): Promise<{ live: boolean; startsAt: Date | null }> {
+  if (!(await bossTableInstalled(db, bossSchema, 'job'))) return { live: true, startsAt: null }
   const table = `${quoteIdent(bossSchema)}.job`
-  const { rows: [found] } = await db.query<{ installed: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS installed`, [table])
-  if (!found?.installed) return { live: true, startsAt: null }
   const { rows: [job] } = await db.query<{ live: boolean; starts_at: Date | null }>(
     `SELECT state IN ${LIVE_JOB_STATES} AS live, CASE WHEN state IN ('created', 'retry') AND start_after > now() THEN start_after END AS starts_at
        FROM ${table} WHERE name = $1 AND id = $2`,
