@@ -32,7 +32,7 @@ test('waiting out its minute for a lock, a migration names the transaction that 
   // An upgrade left to apply: the last migration adds a column, which waits for the writer.
   const journal = 'subscription_scheduler.__drizzle_migrations'
   await table.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal})`)
-  await table.pool.query('ALTER TABLE subscription_processing DROP COLUMN kept_next_run_at')
+  await table.pool.query('ALTER TABLE subscription_processing DROP COLUMN first_run_for')
   const writer = await openTransaction(table.url, `UPDATE subscription_processing SET updated_at = now() WHERE false`)
   const migrating = await openTransaction(lock.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
   // Another database made from the same template: its table has the same OID, and its lock is none of this migration's.
@@ -59,7 +59,7 @@ test('waiting out its minute for a lock, a migration names the transaction that 
     await other.end()
   }
   // Nothing was applied meanwhile; once the transaction is gone, the migration goes through.
-  const { rows } = await table.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'subscription_processing' AND column_name = 'kept_next_run_at'`)
+  const { rows } = await table.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'subscription_processing' AND column_name = 'first_run_for'`)
   expect(rows).toHaveLength(0)
   expect((await migrate(table.pool)).applied).toHaveLength(1)
 })
@@ -68,7 +68,7 @@ test('an instance that waited for another\'s migration says how long, and one th
   const db = await createTestDatabase()
   const journal = 'subscription_scheduler.__drizzle_migrations'
   await db.pool.query(`DELETE FROM ${journal} WHERE id = (SELECT max(id) FROM ${journal})`)
-  await db.pool.query('ALTER TABLE subscription_processing DROP COLUMN kept_next_run_at')
+  await db.pool.query('ALTER TABLE subscription_processing DROP COLUMN first_run_for')
   const other = await openTransaction(db.url, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
   const waiting = migrate(db.pool)
   try {

@@ -59,3 +59,30 @@ test('a subscription processed on demand twice at one instant records its slot o
   expect(after.next_run_at.toISOString()).toBe(first.next_run_at.toISOString())
   expect(after.last_completed_for.toISOString()).toBe(first.last_completed_for.toISOString())
 }, 20_000)
+
+test('a backfill over days that runs off their slots spent calls each under the key the worker saw then, not a second one', async () => {
+  // A trial's worker, deduping on the key as told, charged a new subscription's first day twice:
+  // its first run (at the sweep's instant) and the backfill's call of that day's 09:00 slot.
+  clock.set('2027-06-01T18:00:00.000Z') // 03:00 on the 2nd in Tokyo
+  const id = await subscribe('daily')
+  await shared.scheduler.runNow() // the 2nd, off its slot: its key is this instant
+  clock.set('2027-06-03T00:00:00.000Z') // 09:00 on the 3rd: on its slot
+  await shared.scheduler.runNow()
+  clock.set('2027-06-04T00:00:00.000Z') // the 4th
+  await shared.scheduler.runNow()
+  clock.set('2027-06-04T22:00:00.000Z') // 07:00 on the 5th, on demand: spends the 5th's slot
+  await shared.scheduler.runSubscription(id)
+  clock.set('2027-06-06T03:00:00.000Z') // noon on the 6th
+  const seen = new Set(worker.callsFor(id).map((call) => call.scheduledFor))
+  expect(seen).toEqual(new Set(['2027-06-01T18:00:00.000Z', '2027-06-03T00:00:00.000Z', '2027-06-04T00:00:00.000Z', '2027-06-04T22:00:00.000Z']))
+
+  const before = worker.callsFor(id).length
+  const summary = await shared.scheduler.backfill(id, { from: new Date('2027-06-01T15:00:00.000Z'), to: new Date('2027-06-06T01:00:00.000Z') })
+  expect(summary).toMatchObject({ processed: 5, successful: 5 })
+  const backfilled = worker.callsFor(id).slice(before)
+  // The 2nd and the 5th under their runs' keys; the 3rd and 4th under their slots'; the 6th, never called, under its own.
+  expect(backfilled.map((call) => call.scheduledFor)).toEqual([
+    '2027-06-01T18:00:00.000Z', '2027-06-03T00:00:00.000Z', '2027-06-04T00:00:00.000Z', '2027-06-04T22:00:00.000Z', '2027-06-06T00:00:00.000Z',
+  ])
+  expect(backfilled.map((call) => call.idempotencyKey)).toEqual(backfilled.map((call) => `${id}:${call.scheduledFor}`))
+}, 20_000)

@@ -7,6 +7,8 @@ import { nearestKey } from '../config/suggest.js'
 import type { ResolvedOptions } from '../config/options.js'
 import { ConfigurationError } from '../errors.js'
 import { shown } from '../error-text.js'
+import { IANAZone } from 'luxon'
+import { localDate } from '../schedule/local-time.js'
 import { upcomingRuns } from '../schedule/upcoming.js'
 import { rowRunAt } from '../schedule/row-schedule.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
@@ -36,14 +38,21 @@ export function checkBackfillRange(options: unknown): BackfillRange {
   return range
 }
 
+/** What a backfill knows of the row's calls made off its slots: see {@link underKeysCalled}. */
+export interface CalledOffSlot {
+  first_run_for?: Date | null | undefined
+  last_completed_for?: Date | null | undefined
+}
+
 /**
- * The row's slots in `[from, to]`, oldest first, and within its own `starts_at` and `ends_at`.
+ * The row's slots in `[from, to]`, oldest first, and within its own `starts_at` and `ends_at`,
+ * each under the key its local day was called under already, if any ({@link underKeysCalled}).
  * Only the past can be backfilled: the schedule itself processes the slots still ahead.
  *
  * @throws {ConfigurationError} when `to` is in the future, or the range holds more than
  * {@link MAX_BACKFILL_SLOTS} slots.
  */
-export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range: BackfillRange): Date[] {
+export function backfillSlots(options: ResolvedOptions, row: RowSchedule & CalledOffSlot, range: BackfillRange): Date[] {
   const now = options.clock.now()
   if (range.to > now) {
     throw new ConfigurationError('to', `${range.to.toISOString()} is in the future (now is ${now.toISOString()} by the scheduler's clock, the database server's); backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
@@ -68,5 +77,19 @@ export function backfillSlots(options: ResolvedOptions, row: RowSchedule, range:
   if (slots.length === MAX_BACKFILL_SLOTS && slotsAfter(slots.at(-1)!, 1).length > 0) {
     throw new ConfigurationError('to', `the range holds more than ${MAX_BACKFILL_SLOTS} slots of this subscription; backfill it in parts of at most ${MAX_BACKFILL_SLOTS}.`)
   }
-  return slots
+  return underKeysCalled(options, row, slots)
+}
+
+/**
+ * The slots, each day's under the key the worker saw for that day when a run off its slot spent
+ * it: a new subscription's first run, at its sweep's instant (`first_run_for`), or the last run
+ * (`last_completed_for`), made on demand before its slot. Under the slot's own key, the worker
+ * would take that day for one not done yet: two calls for one local day, under two keys.
+ */
+function underKeysCalled(options: ResolvedOptions, row: RowSchedule & CalledOffSlot, slots: Date[]): Date[] {
+  const zone = IANAZone.create(row.timezone ?? options.timezone)
+  const calledOn = new Map<number, Date>()
+  for (const at of [row.last_completed_for, row.first_run_for]) if (at) calledOn.set(localDate(zone, at.getTime()).dayNumber, at)
+  if (calledOn.size === 0) return slots
+  return slots.map((slot) => calledOn.get(localDate(zone, slot.getTime()).dayNumber) ?? slot)
 }

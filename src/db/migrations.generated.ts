@@ -511,4 +511,16 @@ ALTER TABLE "subscription_processing" ADD COLUMN "kept_next_run_at" timestamp wi
 `,
     ],
   },
+  {
+    tag: "0026_first_run_for",
+    folderMillis: 1796635364566,
+    hash: "42c64165dc9e55b6516292af28e2bb8b9b3b5a32b59f4bcb41d5b81a5676b920",
+    sql: [
+      `-- The instant a row's first success was called for, when it had no phase yet (a new subscription's first sweep, at the
+-- sweep's instant): that call spent its local day's slot under its own key, and backfill() calls that day under it.
+-- Rows that ran before keep NULL: a backfill over their first day calls its slot under the slot's key, as before.
+ALTER TABLE "subscription_processing" ADD COLUMN "first_run_for" timestamp with time zone;
+`,
+    ],
+  },
 ]

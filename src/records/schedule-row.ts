@@ -38,6 +38,8 @@ export interface ScheduleRow extends RowSchedule {
   anchor_given: boolean
   /** The next slot it had when a run on demand before it failed: its failed slot's success goes on from here. Not read by every caller. */
   kept_next_run_at?: Date | null
+  /** The instant its first success was called for, when it had no phase yet (a sweep's instant): see backfillSlots(). Not read by every caller. */
+  first_run_for?: Date | null
 }
 
 /** The errors notEnrolled() made: a control that may enrol first (enroll.ts) tells them from other NotFoundErrors. */
@@ -82,7 +84,7 @@ export async function readScheduleRows(db: Executor, subscriptionIds: readonly s
   return rows.filter((row) => !nonInstant(row, SCHEDULE_INSTANTS))
 }
 
-const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for, ${KEPT_NEXT} AS kept_next_run_at,
+const SCHEDULE_ROW_SELECT = `SELECT sp.id, sp.subscription_id, sp.status, ${NEXT_RUN_COLUMN}, sp.next_run_at IS NULL AS next_run_unset, sp.paused_until, sp.paused_reason, sp.lease_expires_at, sp.last_completed_for, sp.last_run_at, sp.job_id, sp.scheduled_for, ${KEPT_NEXT} AS kept_next_run_at, sp.first_run_for,
             sp.timezone, sp.run_at, sp.anchor_at, sp.anchor_given, ${START_END_COLUMNS}, s.frequency::text AS frequency, s.active
        FROM subscription_processing sp LEFT JOIN subscriptions s ON s.id = sp.subscription_id`
 

@@ -72,7 +72,8 @@ export const COMPLETE_ROWS = `
          last_run_at = $3, next_run_at = ${NEXT_KEPT}, error = NULL,
          last_completed_for = sp.scheduled_for, consecutive_failures = 0, last_failed_for = NULL,
          lease_expires_at = NULL, job_id = NULL, attempts = sp.attempts + 1, kept_next_run_at = NULL,
-         anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for), last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
+         anchor_at = COALESCE(sp.anchor_at, sp.scheduled_for),
+         first_run_for = CASE WHEN sp.anchor_at IS NULL THEN sp.scheduled_for ELSE sp.first_run_for END, last_response = NULLIF(${VALUES} -> 2, 'null'::jsonb), updated_at = $3
    WHERE ${OWNED_FOR_SUCCESS} AND sp.last_completed_for IS DISTINCT FROM sp.scheduled_for`
 
 export interface RetryWrite extends Owned {

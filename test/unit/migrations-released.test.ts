@@ -31,6 +31,13 @@ const LANDED: ReadonlyArray<readonly [string, number, string]> = [
   ['0017_instances_boss_schema', 1796391591228, '5f39f360a40f718c'],
   ['0018_catch_up_window_published', 1796401023343, '65d14bd318d32712'],
   ['0019_settings_whole_at', 1796402124643, 'bec738e5cde1bc37'],
+  ['0020_failed_slot_retry_at', 1796526445260, '4615e6c95e70b31c'],
+  ['0021_anchor_given', 1796537457229, '56d04833dc987a5f'],
+  ['0022_calls_pause', 1796537743293, 'c812ec9ccf0e8d40'],
+  ['0023_failed_rows_sort_at_retry', 1796544595143, 'bd1d6ada0b239c1d'],
+  ['0024_failed_rows_retry_index', 1796546849159, '541a0acae0e0c9da'],
+  ['0025_kept_next_run_at', 1796618323196, 'fcbeaa794688555b'],
+  ['0026_first_run_for', 1796635364566, '42c64165dc9e55b6'],
 ]
 
 test('every landed migration is still there, in order, with its timestamp and text', () => {

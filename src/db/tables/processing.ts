@@ -77,6 +77,14 @@ export const subscriptionProcessing = pgTable(
      * goes on from here, not from that instant (a slot skipped meanwhile stays skipped). Null otherwise.
      */
     keptNextRunAt: timestamptz('kept_next_run_at'),
+    /**
+     * The instant the row's first success was called for, when the row had no phase yet: a new
+     * subscription's first sweep calls it at the sweep's instant (or a `runSubscription()` at the
+     * instant asked), off its cadence's time of day, and that spends the slot of its local day.
+     * `backfill()` calls that day under this key, the one the worker saw. Null before, and for a row
+     * whose first slot was computed (enrolled with a `runAt`, `anchor` or `startsAt`).
+     */
+    firstRunFor: timestamptz('first_run_for'),
   },
   (t) => [
     uniqueIndex('subscription_processing_subscription_id_key').on(t.subscriptionId),
