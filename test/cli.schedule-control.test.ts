@@ -10,10 +10,11 @@ import { createSubscriptionScheduler } from '../src/index.js'
 import type { SubscriptionScheduler } from '../src/index.js'
 import { isoInZone } from '../src/cli/zoned-time.js'
 import { parseIsoInstant } from '../src/schedule/iso-instant.js'
-import { captureLogger } from '../src/testing.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { runCli, SLOW_MS } from './support/cli-process.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
+import { TEST_DEFAULTS } from './support/schedulers.js'
 
 let db: TestDatabase
 let library: SubscriptionScheduler
@@ -316,5 +317,29 @@ describe('pause-calls and resume-calls', { timeout: SLOW_MS }, () => {
     expect(resumed.stdout).toMatch(/^Calls resumed \(paused since .+, worker outage, incident 42\): the next sweep calls what fell due meanwhile \(`run-now` sweeps at once\)\.$/m)
     expect((await runCli(['resume-calls'], env)).stdout.trim()).toBe('Calls were not paused; nothing changed.')
     expect((await runCli(['status'], env)).stdout).not.toMatch(/CALLS PAUSED/)
+  })
+
+  test("without the instances' queue prefix, they are refused (exit 2), naming the prefixes in use: a pause would hold no instance", async () => {
+    // A trial's pause-calls, its SUBSCRIPTION_QUEUE_PREFIX left out, said "Calls are paused on every
+    // instance" while its fleet, under the prefix 'billing', went on calling the worker.
+    const other = await createTestDatabase()
+    const billing = createSubscriptionScheduler(other.pool, { ...TEST_DEFAULTS, queuePrefix: 'billing', workerClient: createFakeWorkerClient(), logger: captureLogger() })
+    await billing.start()
+    await billing.stop()
+    const wrong = { DATABASE_URL: other.url }
+    for (const command of ['pause-calls', 'resume-calls']) {
+      const refused = await runCli([command], wrong)
+      expect(refused).toMatchObject({ code: 2, stdout: '' })
+      expect(refused.stderr).toContain(`No scheduler has used queue prefix 'subscription-scheduler' on this database, and ${command} acts on that prefix's instances only; instances here have used 'billing'. Set SUBSCRIPTION_QUEUE_PREFIX`)
+    }
+    expect((await other.pool.query('SELECT scope FROM subscription_scheduler.calls_pause')).rows).toEqual([])
+    // status says where the instances are, not only that none reported.
+    expect((await runCli(['status'], wrong)).stdout).toMatch(/^Instances {7}none under this queue prefix; instances here have used 'billing': set SUBSCRIPTION_QUEUE_PREFIX/m)
+    expect(JSON.parse((await runCli(['status', '--json'], wrong)).stdout)).toMatchObject({ instances: [], otherQueuePrefixes: ['billing'] })
+    const right = { ...wrong, SUBSCRIPTION_QUEUE_PREFIX: 'billing' }
+    expect((await runCli(['pause-calls'], right)).stdout).toMatch(/^Calls are paused on every instance since/)
+    expect((await other.pool.query('SELECT scope FROM subscription_scheduler.calls_pause')).rows).toEqual([{ scope: 'billing' }])
+    expect((await runCli(['resume-calls'], right)).stdout).toMatch(/^Calls resumed/)
+    expect((await runCli(['status'], right)).stdout).toMatch(/^Instances {7}0 running, 1 stopped in the last day$/m)
   })
 })

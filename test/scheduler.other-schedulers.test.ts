@@ -21,7 +21,7 @@ test("an instance started beside another scheduler's names it and says why one d
     const logger = captureLogger()
     const s = track(createSubscriptionScheduler(db.pool, { ...TEST_DEFAULTS, workerClient: createFakeWorkerClient(), logger, ...options }))
     await s.start()
-    return { s, warned: logger.messages('warn').filter((m) => m.startsWith('Instances of another scheduler')) }
+    return { s, warned: logger.messages('warn').filter((m) => /^(Instances of another scheduler|Another scheduler ran)/.test(m)) }
   }
   const digests = await start({ queuePrefix: 'digests' })
   expect(digests.warned).toEqual([])
@@ -36,10 +36,17 @@ test("an instance started beside another scheduler's names it and says why one d
       'subscriptions. One database holds one installation: give each job a database of its own, or give every instance the same queuePrefix and bossSchema.',
   ])
 
-  // Once the other has stopped, nothing is said.
+  // Once the other has stopped, it is still said for a day: a trial's second prefix started while
+  // the first was down for a deploy, and took its subscriptions with nothing said.
   await syncs.s.stop()
   await replica.s.stop()
   await digests.s.stop()
   const alone = await start({ queuePrefix: 'syncs' })
-  expect(alone.warned).toEqual([])
+  expect(alone.warned).toHaveLength(1)
+  expect(alone.warned[0]).toMatch(/^Another scheduler ran on this database within the last day, none of its instances running now: queuePrefix 'digests' \(last seen \d{4}-\d\d-\d\dT[\d:.]+Z\)\. If it starts again, a queuePrefix or bossSchema names queues, not data: .* \(If this queuePrefix or bossSchema replaces that one, nothing is wrong: this is said for a day after its last instance stopped\.\)$/)
+
+  // A day after its last report, nothing is said.
+  await alone.s.stop()
+  await db.pool.query(`UPDATE subscription_scheduler.instances SET seen_at = now() - interval '25 hours', stopped_at = now() - interval '25 hours' WHERE scope = 'digests'`)
+  expect((await start({ queuePrefix: 'syncs' })).warned).toEqual([])
 })

@@ -69,9 +69,15 @@ function unfinishedLines({ unfinishedRuns: { count, oldest }, lastRun, lastSweep
   return [`Unfinished      ${count === 1 ? `1 run: ${above}` : `${count} runs, the oldest: ${above}`}`]
 }
 
-/** The instances by state, silent ones named: they want a look. */
-export function instancesLine(instances: InstanceInfo[] | null): string {
+/**
+ * The instances by state, silent ones named: they want a look. None reported under this queue
+ * prefix while others are in use (`otherPrefixes`): the environment lacks the instances' prefix.
+ */
+export function instancesLine(instances: InstanceInfo[] | null, otherPrefixes: readonly string[] = []): string {
   if (instances === null) return "Instances       not listed: this database's tables are older than this CLI (`migrate`, or the first instance of this version to start, updates them)"
+  if (instances.length === 0 && otherPrefixes.length > 0) {
+    return `Instances       none under this queue prefix; instances here have used ${otherPrefixes.map((p) => `'${p}'`).join(', ')}: set SUBSCRIPTION_QUEUE_PREFIX (and SUBSCRIPTION_BOSS_SCHEMA) to theirs, and this status shows them`
+  }
   if (instances.length === 0) return 'Instances       none has reported (none started, or only versions from before instances reported)'
   const count = (state: InstanceInfo['state']) => instances.filter((i) => i.state === state)
   const running = count('running')
@@ -129,8 +135,9 @@ export function callLines({ limits }: SchedulerStatus, instances: InstanceInfo[]
  * `given`: the schedule fields set by flags or environment; schedule-view.ts says how they show.
  * `zonePublished`: the zone not given is the one the scheduling instances published.
  * `instances`: listInstances()'s, for their line; null when the tables are too old to list them.
+ * `otherPrefixes`: the queue prefixes other schedulers used here, said when none reported under this one.
  */
-export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[] | null): string {
+export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zonePublished = false, instances?: InstanceInfo[] | null, otherPrefixes: readonly string[] = []): string {
   const counts = Object.entries(status.counts)
   const width = Math.max(...counts.map(([, n]) => String(n).length), 1)
   const enrols = status.schedule.autoEnroll ? 'the next sweep enrols them' : 'autoEnroll is off: `enroll <id>` or `enroll --all` enrols them'
@@ -147,7 +154,7 @@ export function formatStatus(status: SchedulerStatus, given: GivenSchedule, zone
   }
   const stranded = status.queue.stranded > 0 ? `, ${status.queue.stranded} stranded (their jobs failed for good: see failing, or run-now <id>)` : ''
   lines.push(`Queue           ${status.queue.waiting} waiting, ${status.queue.active} active${stranded}`)
-  if (instances !== undefined) lines.push(instancesLine(instances))
+  if (instances !== undefined) lines.push(instancesLine(instances, otherPrefixes))
   lines.push(...callLines(status, instances))
   lines.push(`Last run        ${status.lastRun ? formatRun(status.lastRun) : 'none yet'}`)
   // A retry, one subscription or a backfill ran since: the sweep of everything due is news too.

@@ -9,6 +9,7 @@ import { createCliLogger, resolvedQuietly, UsageError, withPool } from '../conte
 import { controlScheduler, inFlagTerms, noteArg, noteOption } from '../control.js'
 import { readCallsPause } from '../../records/calls-pause.js'
 import { timeInZone } from '../zoned-time.js'
+import { assertPrefixInUse } from '../worked-queue.js'
 import { print } from '../print.js'
 
 /** These commands take flags only: a word given is refused, not ignored (an id meant for `pause`). */
@@ -25,6 +26,7 @@ export const pauseCalls = defineCommand({
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
       const { scheduler, zone, options } = await controlScheduler(pool, logger)
+      await assertPrefixInUse(pool, options, 'pause-calls')
       // Only to tell a pause made now from one kept: not getStatus(), which counts every row.
       const before = await readCallsPause(pool, resolvedQuietly(options).queuePrefix)
       const pause = await inFlagTerms(() => scheduler.pauseCalls(noteOption(args)))
@@ -48,7 +50,8 @@ export const resumeCalls = defineCommand({
     noWords(args, 'resume-calls')
     const logger = createCliLogger('quiet', args.verbose === true)
     await withPool(logger, async (pool) => {
-      const { scheduler, zone } = await controlScheduler(pool, logger)
+      const { scheduler, zone, options } = await controlScheduler(pool, logger)
+      await assertPrefixInUse(pool, options, 'resume-calls')
       const lifted = await scheduler.resumeCalls()
       print(lifted
         ? `Calls resumed (paused since ${timeInZone(lifted.pausedAt, zone.zone)}${lifted.note ? `, ${lifted.note}` : ''}): the next sweep calls what fell due meanwhile (\`run-now\` sweeps at once).`

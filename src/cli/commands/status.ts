@@ -4,7 +4,8 @@
 import { defineCommand } from 'citty'
 import { createSubscriptionScheduler } from '../../scheduler.js'
 import { commonArgs, followingCronArg, followingTimezoneArg, strictFlags } from '../args.js'
-import { createCliLogger, withPool } from '../context.js'
+import { createCliLogger, resolvedQuietly, withPool } from '../context.js'
+import { otherPrefixes } from '../worked-queue.js'
 import { formatStatus } from '../format.js'
 import { cliSchedulerOptions } from '../published-settings.js'
 import { givenSchedule, givenScheduleJson } from '../schedule-view.js'
@@ -41,11 +42,13 @@ export default defineCommand({
         // A deploy's check before it rolls: what the next start (or `migrate`) will apply.
         pendingMigrations(pool),
       ])
+      // None under this prefix, others here: the environment lacks the instances' prefix (or names another).
+      const others = instances?.length === 0 ? await otherPrefixes(pool, resolvedQuietly(options)) : []
       if (args.json) {
-        print(JSON.stringify({ ...status, instances, pendingMigrations: pending, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
+        print(JSON.stringify({ ...status, instances, otherQueuePrefixes: others, pendingMigrations: pending, givenSchedule: givenScheduleJson(status.schedule, given) }, null, 2))
         return
       }
-      print(formatStatus(status, given, published !== null, instances))
+      print(formatStatus(status, given, published !== null, instances, others))
       if (pending.length > 0) {
         print(`Migrations      ${pending.length} of this version not applied: ${pending.join(', ')}. The next start applies them, or run migrate (as the tables' owner) first.`)
       }
