@@ -162,6 +162,41 @@ describe('circuit breaker', () => {
     expect(opened).toEqual([])
   })
 
+  test("a worker refusing the scheduler's credentials (401) opens it, as a service down does: a few rows fail, the rest wait, and complete once it is fixed", async () => {
+    // A trial's wrong token failed all 300 subscriptions for good in 2 s, with the breaker on:
+    // a 4xx was taken for the service up and answering.
+    let refused = true
+    const worker = createFakeWorkerClient().on(() => refused, { fail: new PermanentError('Worker answered 401 Unauthorized', { status: 401 }) })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-401', concurrency: 4, circuitBreaker: { failureThreshold: 3, cooldownSeconds: 1 } })
+    s.on('breaker:opened', (event) => {
+      if (event.probe) refused = false // the token is fixed before the second probe
+    })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 40 })
+
+    const summary = await s.runNow()
+
+    // Those failed before it opened (three in a row, and calls already in flight) fail for good; the rest complete.
+    expect(summary.failed).toBeGreaterThanOrEqual(2)
+    expect(summary.failed).toBeLessThanOrEqual(3 + 3)
+    expect(summary).toMatchObject({ processed: 40, successful: 40 - summary.failed })
+  })
+
+  test("without it, a run of refusals of the scheduler's credentials is said once, as one fault of the setup, with the ways out", async () => {
+    const worker = createFakeWorkerClient().otherwise({ fail: new PermanentError('Worker answered 403 Forbidden', { status: 403 }) })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'refused-403', concurrency: 4 })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 30 })
+
+    expect(await s.runNow()).toMatchObject({ processed: 30, failed: 30 })
+
+    expect(harness.logger.messages('error').filter((m) => m.includes('calls in a row'))).toEqual([
+      "The worker answered 403 to 10 calls in a row: it refuses the scheduler's credentials, not one subscription. Check the worker client's headers " +
+        "(createHttpWorkerClient({ headers }); the CLI's SUBSCRIPTION_WORKER_HEADERS) and the worker's auth. Each such call fails for good meanwhile " +
+        "(retryFailed() calls them again once it is fixed): pauseCalls() (the CLI's pause-calls) stops every call until then, and `circuitBreaker: true` would hold them back.",
+    ])
+  })
+
   test('without the option, there is no breaker: every row is called, and spends its retries', async () => {
     const worker = createFakeWorkerClient().otherwise({ fail: new RetryableError('503 Service Unavailable', { status: 503 }) })
     const s = scheduler({ workerClient: worker, queuePrefix: 'breaker-off', concurrency: 4, retry: { limit: 0 } })

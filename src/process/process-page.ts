@@ -21,6 +21,7 @@ import type { ProcessorContext } from './context.js'
 import { failedCall, failure, logFailure, success, unrecordedSuccess } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
+import { noteRefusal, refusesCaller } from './refused-credentials.js'
 import { watchRevocations } from './revocations.js'
 import { movesOutOfWindow, outsideWindow } from './slot-window.js'
 import type { Revocations } from './revocations.js'
@@ -113,6 +114,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, re
   } finally {
     if (!outcome) ctx.breaker?.record(NEUTRAL, admission)
   }
+  noteRefusal(options, outcome, ctx.breaker !== null)
   const holdMs = ctx.breaker?.record(verdictOf(outcome), admission) ?? null
   // A probe that failed uses up no attempt: its row waits for the next probe with the others.
   if (holdMs !== null) return held(ctx, call, holdMs)
@@ -160,9 +162,12 @@ async function callAdmitted(ctx: ProcessorContext, calls: CallScope, call: Call,
 
 /**
  * What a call's outcome says of the worker service: a 4xx is an answer, as is a 409 (a call
- * under the same key still in progress: the worker is up and at work); a call cut short says nothing.
+ * under the same key still in progress: the worker is up and at work), but not one that refuses
+ * the scheduler's credentials (refused-credentials.ts): every call would get it. A call cut short
+ * says nothing.
  */
 function verdictOf(outcome: Outcome): CallVerdict {
+  if (outcome.kind === 'failure' && refusesCaller(outcome)) return { kind: 'failed', error: outcome.error, retryAfterMs: outcome.retryAfterMs }
   if (outcome.kind === 'success' || (outcome.kind === 'failure' && (outcome.permanent || outcome.status === 409))) return ANSWERED
   if (outcome.kind !== 'failure' || outcome.cancelled) return NEUTRAL
   return { kind: 'failed', error: outcome.error, retryAfterMs: outcome.retryAfterMs }
