@@ -54,13 +54,15 @@ const PERMANENT = ' (permanent: no retry in this run; later sweeps try it again 
 
 /**
  * The error of an answer whose body could not be read (the connection reset, a gzip body that is
- * not): retried, as a network error is, but said to have had its status, since a worker that
- * answered 2xx may have done the work already. Its retry carries the same Idempotency-Key.
+ * not), with its status, which failures and events report: a 2xx is retried, as a network error
+ * is (its answer was not read whole), and said to be one, since a worker that answered it may have
+ * done the work already. Its retry carries the same Idempotency-Key. A trial's failures table read
+ * a cut 200 as no answer at all (its status was left out).
  */
 export function bodyLost(status: number, what: string, error: unknown): RetryableError | PermanentError {
   const message = `Worker answered ${status} ${what}, but reading its body failed (${describeCause(error)})`
   if (status < 300) {
-    return new RetryableError(`${message}; the worker may have done the work: a retry carries the same Idempotency-Key, for it to answer without doing it twice.`, { cause: error })
+    return new RetryableError(`${message}; the worker may have done the work: a retry carries the same Idempotency-Key, for it to answer without doing it twice.`, { cause: error, status })
   }
   // The status line said no: the answer is the status's, as when its body is read (a 404 is
   // permanent however its body ended). Its status is the failure's.
