@@ -12,6 +12,10 @@ import { isSchedulerError } from '../error-guards.js'
 import { bodyLost, describeCause, schemeHint, shownUrl, statusError } from './http-errors.js'
 import type { CappedBody } from './http-errors.js'
 import type { ProcessRequest, ProcessResult, WorkerClient } from './types.js'
+import pkg from '../../package.json' with { type: 'json' }
+
+/** Who calls, for the worker's logs and gateways (`headers` may give another). Fetch says only `node`. */
+const USER_AGENT = `${pkg.name}/${pkg.version}`
 
 export interface HttpWorkerClientOptions {
   /** Absolute http(s) URL of the worker, e.g. `'http://worker.internal:8080'`. Calls go to `POST {baseUrl}/process`. */
@@ -99,6 +103,7 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
         headers.set('Content-Type', 'application/json')
         headers.set('Idempotency-Key', request.idempotencyKey)
         if (!headers.has('Accept')) headers.set('Accept', 'application/json, text/plain;q=0.9, */*;q=0.1')
+        if (!headers.has('User-Agent')) headers.set('User-Agent', USER_AGENT)
         const response = await http.post(url, { json: request, headers, signal: call.signal })
         answered = response.status
         const body = await readCapped(response, maxBytes).catch((error: unknown) => {

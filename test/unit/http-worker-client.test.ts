@@ -83,6 +83,13 @@ describe('request', () => {
     expect(got?.headers['idempotency-key']).toBe(request.idempotencyKey)
     expect(got?.headers.authorization).toBe('Bearer s3cret')
     expect(got?.headers['x-tenant']).toBe('acme')
+    // The library and its version, for the worker's logs and gateways (fetch alone says "node").
+    expect(got?.headers['user-agent']).toMatch(/^pg-subscription-scheduler\/\d+\.\d+\.\d+/)
+  })
+
+  it('a User-Agent given in headers is the one sent', async () => {
+    await call({ headers: { 'User-Agent': 'billing-scheduler/2.3' } })
+    expect(received[0]?.headers['user-agent']).toBe('billing-scheduler/2.3')
   })
 
   it.each([
