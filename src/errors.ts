@@ -38,12 +38,16 @@ export class SchedulerError extends Error {
 }
 
 /** An option is missing, malformed or out of range. The message names the option and the fix. */
+/** The database session's settings a ConfigurationError may name, rather than an option. */
+const SESSION_SETTINGS = new Set(['DateStyle', 'search_path'])
+
 export class ConfigurationError extends SchedulerError {
   declare readonly code: 'CONFIGURATION'
   declare readonly option: string
 
   constructor(option: string, message: string, options?: { cause?: unknown }) {
-    super('CONFIGURATION', `Invalid option \`${option}\`: ${message}`, options)
+    // A database session's setting is no option of the library's: a trial read "Invalid option `search_path`" and looked for one.
+    super('CONFIGURATION', `${SESSION_SETTINGS.has(option) ? 'Unusable database setting' : 'Invalid option'} \`${option}\`: ${message}`, options)
     this.name = 'ConfigurationError'
     this.option = option
   }

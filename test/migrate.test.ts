@@ -309,7 +309,9 @@ describe('migrate', () => {
       expect(error).toBeInstanceOf(MigrationError)
       const message = (error as Error).message
       expect(message).toMatch(/subscription_processing is not in a schema of the connection's search_path \(file_b\) but in file_a/)
-      expect(message).toMatch(/give this one a database of its own .*TEMPLATE/)
+      expect(message).toMatch(/Another application \(another product, another test file\) needs a database of its own \(for tests, CREATE DATABASE … TEMPLATE/)
+      // Pointing it at file_a is the fix for that installation's own application only: a trial's second product took it for its own.
+      expect(message).toMatch(/pointed at file_a, it would sweep that installation's subscriptions and call its own worker with them\. Only if this is that installation's application/)
       expect(message).not.toMatch(/it was dropped|drop the schema/)
       // Started with migrate: false, it says the same, not that the table was dropped.
       const scheduler = createSubscriptionScheduler(onPath('file_b'), { workerClient: createFakeWorkerClient(), logger: captureLogger(), migrate: false, schedule: false })

@@ -57,6 +57,8 @@ describe('DateStyle', () => {
     const error = await refusal(scheduler(freshPool(db)).scheduler.start())
     expect(error).toBeInstanceOf(ConfigurationError)
     expect((error as ConfigurationError).option).toBe('DateStyle')
+    // A setting of the database's sessions, not an option to look for: said so.
+    expect(error.message).toMatch(/^Unusable database setting `DateStyle`: /)
     expect(error.message).toContain(`DateStyle 'SQL, DMY'`)
     expect(error.message).toContain(`ALTER DATABASE "${db.name}" SET DateStyle = 'ISO, DMY'`)
     expect(error.message).toMatch(/PgBouncer does not pass that on: behind it, alter the database or role, then RECONNECT/)
@@ -102,6 +104,7 @@ describe('search_path', () => {
     await db.pool.query(`ALTER DATABASE ${db.name} SET search_path = shadow, public`)
     const error = await refusal(scheduler(freshPool(db)).scheduler.start())
     expect((error as ConfigurationError).option).toBe('search_path')
+    expect(error.message).toMatch(/^Unusable database setting `search_path`: subscriptions is in more than one schema/)
     expect(error.message).toMatch(/it would use shadow\.subscriptions, and the subscriptions in public\.subscriptions would never be processed/)
   })
 

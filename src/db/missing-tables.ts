@@ -58,8 +58,10 @@ export async function processingOffPath(db: Executor): Promise<string | null> {
   const where = found.schemas.join(', ')
   return `subscription_processing is not in a schema of the connection's search_path (${found.path}) but in ${where}, another ` +
     `installation's. The scheduler's own schema ${SCHEDULER_SCHEMA} (its migrations journal and run history) is one per database, so a ` +
-    `database holds one installation: give this one a database of its own (for tests, CREATE DATABASE … TEMPLATE a migrated one ` +
-    `takes a fraction of a second), or set the scheduler's search_path to ${where}. Do not drop ${SCHEDULER_SCHEMA}: the installation in ${where} uses it`
+    `database holds one installation. Another application (another product, another test file) needs a database of its own (for tests, ` +
+    `CREATE DATABASE … TEMPLATE a migrated one takes a fraction of a second); pointed at ${where}, it would sweep that installation's ` +
+    `subscriptions and call its own worker with them. Only if this is that installation's application, its connections' search_path ` +
+    `leaving ${where} out, set the search_path to include it. Do not drop ${SCHEDULER_SCHEMA}: the installation in ${where} uses it`
 }
 
 /** What keeps this database from being the one this version's statements were written for, if anything. */
