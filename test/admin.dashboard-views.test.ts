@@ -104,6 +104,23 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     }
   })
 
+  test('a page opened names itself in the window title and takes focus to its heading, which a screen reader reads out', async () => {
+    // The view changed without a word: a trial's screen reader said nothing when a link was followed.
+    const opened = async (hash: string, title: string, heading: string) => {
+      await page.evaluate((h) => { location.hash = h }, hash)
+      await page.waitForFunction(([t, h]) => document.title === t && document.activeElement?.id === h, [title, heading] as const)
+    }
+    await opened('#/runs', 'Runs \u00b7 Subscription scheduler', 'h-all-runs')
+    await opened(`#/subscriptions/${bad}`, `Subscription ${bad} \u00b7 Subscription scheduler`, 'h-subscription')
+    await opened(`#/runs/${firstRun.runId}`, `Run ${firstRun.runId} \u00b7 Subscription scheduler`, 'h-run')
+    await opened('#/subscriptions', 'Subscriptions \u00b7 Subscription scheduler', 'h-all-subscriptions')
+    await opened('#/', 'Overview \u00b7 Subscription scheduler', 'h-counts')
+    // A refresh of the page shown keeps focus where the user left it.
+    await page.locator('#search-id').focus()
+    await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')))
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('search-id')
+  })
+
   test("a failing subscription's link opens its page: the row, times in its own zone, its next runs, and its failed attempts", async () => {
     const asked = page.waitForResponse((r) => UPCOMING_REQUEST.test(r.url()))
     await page.locator(`#failing a[data-subscription-link="${bad}"]`).click()

@@ -115,13 +115,31 @@ function refreshSoon() {
 }
 
 var shownRoute = null;
+var VIEW_TITLES = { home: 'Overview', subscription: 'Subscription', run: 'Run', runs: 'Runs', subscriptions: 'Subscriptions' };
+
+/**
+ * Says which page opened, as a page load would: the window's title names it, and focus moves to
+ * its heading, which a screen reader reads out (the view changed without a word before).
+ */
+function announceView(route, moved) {
+  var id = (route.view === 'subscription' || route.view === 'run') && !route.unknown ? ' ' + route.id : '';
+  document.title = VIEW_TITLES[route.view] + id + ' \u00b7 Subscription scheduler';
+  if (!moved) return;
+  var heading = $(VIEWS[route.view]).querySelector('h2');
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: true });
+}
 
 function showView() {
   var route = currentRoute();
+  var moved = shownRoute !== null && (shownRoute.view !== route.view || shownRoute.id !== route.id);
   // A notice is about the page it was given on: it goes when another page is opened.
-  if (shownRoute && (shownRoute.view !== route.view || shownRoute.id !== route.id)) notice('');
+  if (moved) notice('');
+  // A list's filter or page changes its address, not the page: focus stays on the control used.
+  var anotherPage = moved && (shownRoute.view !== route.view || route.view === 'subscription' || route.view === 'run');
   shownRoute = route;
   for (var name in VIEWS) $(VIEWS[name]).hidden = name !== route.view;
+  announceView(route, anotherPage);
   // The search box shows the subscription open, and nothing on other pages: an id left in it read as a filter.
   $('search-id').value = route.view === 'subscription' ? route.id : '';
   if (route.unknown) notice('There is no page at ' + route.id + ': this is the overview. Pages: #/, #/runs, #/runs/<id>, #/subscriptions, #/subscriptions/<id>.', true);

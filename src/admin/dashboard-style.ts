@@ -40,6 +40,7 @@ body { --gutter: max(16px, calc((100% - 1180px) / 2 + 28px)); }
 header { display: flex; align-items: center; justify-content: space-between; gap: 12px 16px; flex-wrap: wrap;
   padding: 16px var(--gutter); background: var(--card); border-bottom: 1px solid var(--line); }
 h2 { margin: 0 0 12px; font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
+h2[tabindex="-1"]:focus { outline: none; }
 h2 .mono { text-transform: none; letter-spacing: 0; color: var(--fg); word-break: break-all; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px var(--pad, 28px) 48px; display: grid; gap: 28px; }
 main > section, main > div { min-width: 0; }
