@@ -173,6 +173,11 @@ describe.skipIf(unavailable !== undefined)(`dashboard views in Chromium${unavail
     await page.getByLabel('Subscription id').fill('not-an-id')
     await page.getByLabel('Subscription id').press('Enter')
     await page.locator('#notice.error', { hasText: 'Enter a subscription id: a UUID' }).waitFor()
+    // Tied to the field, which takes focus: a screen reader reads the error as the field's description.
+    const box = page.getByLabel('Subscription id')
+    expect(await box.evaluate((el) => [el.getAttribute('aria-invalid'), el.getAttribute('aria-describedby'), document.activeElement === el])).toEqual(['true', 'notice', true])
+    await box.press('Backspace')
+    expect(await box.getAttribute('aria-invalid')).toBeNull()
 
     await page.getByLabel('Subscription id').fill(` ${ok[0]!.toUpperCase()} `)
     await page.getByRole('button', { name: 'Open' }).click()

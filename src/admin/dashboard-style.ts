@@ -54,6 +54,7 @@ main > section, main > div { min-width: 0; }
 #notice:empty { display: none; }
 #stale, #calls-paused { margin: 0; padding: 10px var(--gutter); font-size: 13px; border-bottom: 1px solid var(--line); color: var(--warn); font-weight: 600; }
 #notice.error { color: var(--bad); }
+[aria-invalid="true"] { border-color: var(--bad); }
 body.stale main { opacity: .6; }
 #confirm { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; background: var(--card); }
 #confirm-note { flex: 0 1 22em; }

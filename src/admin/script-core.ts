@@ -51,6 +51,22 @@ function notice(parts, isError) {
   box.removeAttribute('data-load-error');
 }
 
+/**
+ * A form's own check refused what a field holds: said in the notice, which the field names as its
+ * description, marked invalid, and given focus to be fixed; cleared once it is edited. Said only
+ * in the notice, a screen reader's user heard nothing tie it to the field.
+ */
+function fieldError(input, message) {
+  notice(message, true);
+  input.setAttribute('aria-invalid', 'true');
+  input.setAttribute('aria-describedby', 'notice');
+  input.focus();
+  input.addEventListener('input', function () {
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+  }, { once: true });
+}
+
 function api(path, options) {
   options = options || {};
   var headers = { 'Accept': 'application/json', 'X-Requested-With': 'pss-dashboard' };

@@ -263,7 +263,7 @@ function wireHeader() {
   $('search').addEventListener('submit', function (event) {
     event.preventDefault();
     var id = $('search-id').value.trim().toLowerCase();
-    if (!UUID.test(id)) return notice('Enter a subscription id: a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9.', true);
+    if (!UUID.test(id)) return fieldError($('search-id'), 'Enter a subscription id: a UUID such as 3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9.');
     var hash = '#/subscriptions/' + id;
     if (location.hash === hash) refreshSoon();
     else location.hash = hash;

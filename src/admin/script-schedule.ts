@@ -94,7 +94,7 @@ function wireSchedule() {
     var zone = shownZone;
     // datetime-local has no zone: it is the browser's, as its label says.
     var until = new Date($('sub-until').value);
-    if (isNaN(until.getTime())) return notice('Choose a date and time to pause until.', true);
+    if (isNaN(until.getTime())) return fieldError($('sub-until'), 'Choose a date and time to pause until.');
     busy($('sub-pause-until-go'), function () {
       return api('/subscriptions/' + enc(id) + '/pause', { method: 'POST', json: withNote({ until: until.toISOString() }) }).then(noteKept).then(function (s) {
         if (s.status === 'ended') return notice(['No run is left after ', timeNode(until.toISOString()), ': it has ended.']);
@@ -118,10 +118,10 @@ function wireBackfill() {
     var id = shownSubscription.subscriptionId;
     var from = new Date($('sub-backfill-from').value);
     var to = new Date($('sub-backfill-to').value);
-    if (isNaN(from.getTime()) || isNaN(to.getTime())) return notice('Choose the first and the last instant of the range to backfill.', true);
+    if (isNaN(from.getTime()) || isNaN(to.getTime())) return fieldError($(isNaN(from.getTime()) ? 'sub-backfill-from' : 'sub-backfill-to'), 'Choose the first and the last instant of the range to backfill.');
     // Said before asking: a confirmation of a range the API refuses would only lead to an error.
-    if (from > to) return notice('The range ends before it starts: swap "from" and "to".', true);
-    if (to.getTime() > serverNow()) return notice('A backfill covers past slots only: end the range now or earlier.', true);
+    if (from > to) return fieldError($('sub-backfill-to'), 'The range ends before it starts: swap "from" and "to".');
+    if (to.getTime() > serverNow()) return fieldError($('sub-backfill-to'), 'A backfill covers past slots only: end the range now or earlier.');
     // A refusal said for an earlier range is not about this one.
     notice('');
     var question = 'Backfill ' + id + ' from ' + wallTime(from.toISOString(), BROWSER_ZONE) + ' to ' + wallTime(to.toISOString(), BROWSER_ZONE) +
