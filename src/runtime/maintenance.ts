@@ -62,6 +62,9 @@ export async function maintain({ pool, options, runs, events }: MaintenanceDeps)
   for (const run of await finishForgottenRuns(pool, now)) events.emit('run:finished', run)
   announceLostBackfills(await closeLostBackfills(pool, now, { bossSchema: options.bossSchema, processQueue: queueNames(options.queuePrefix).process }), options.logger, events)
   await resumeEndedPauses(pool, now, options.claimLeaseSeconds)
-  await pruneHistory(pool, options.historyRetentionDays, now)
+  // Only the instances that register the schedule prune, by their retention: a CLI command's
+  // process or an admin server (schedule: false) runs on the defaults, and a 30-day default of
+  // theirs would have deleted a fleet's years of history at the tick it took.
+  if (options.schedule) await pruneHistory(pool, options.historyRetentionDays, now)
   await pruneInstances(pool)
 }
