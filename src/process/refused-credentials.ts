@@ -7,18 +7,12 @@
  * Such an answer counts as a failure for the circuit breaker, which then holds the calls back
  * until a probe is answered otherwise; and a run of them is said once, as one fault of the setup.
  */
+import { refusesCaller } from '../settle/outcome.js'
 import type { Outcome } from '../settle/outcome.js'
 import type { Logger } from '../observe/logger.js'
 
-const REFUSING_CALLER = new Set([401, 403, 407])
-
 /** Refusals in a row, on one instance, after which they are said as one fault. */
 export const REFUSALS_SAID_AT = 10
-
-/** Whether the outcome is the worker refusing the scheduler's credentials. */
-export function refusesCaller(outcome: Outcome): boolean {
-  return outcome.kind === 'failure' && outcome.status !== null && REFUSING_CALLER.has(outcome.status)
-}
 
 interface Streak {
   count: number

@@ -86,3 +86,21 @@ export function isLastAttempt(retry: { limit: number }, attempt: number): boolea
 export function failureDetail(o: Failure): FailureDetail {
   return { error: o.error, status: o.status, cancelled: o.cancelled }
 }
+
+/** Statuses that refuse the scheduler's credentials (a token rotated, a header missing), not one subscription. */
+const REFUSING_CALLER = new Set([401, 403, 407])
+
+/** Whether the outcome is the worker refusing the scheduler's credentials: every call would get the same. */
+export function refusesCaller(outcome: Outcome): boolean {
+  return outcome.kind === 'failure' && outcome.status !== null && REFUSING_CALLER.has(outcome.status)
+}
+
+/**
+ * Whether a final failure is this subscription's own (a permanent answer about it: a 4xx, a
+ * `PermanentError`, data to fix), which `pauseAfterConsecutiveFailures` pauses after; not one
+ * that retries could not cure in time (a timeout, a 5xx, a worker down) nor a refusal of the
+ * scheduler's credentials. A finance trial's two-day worker outage paused 55 healthy subscriptions.
+ */
+export function failsOnItsOwn(failure: Failure): boolean {
+  return failure.permanent && !refusesCaller(failure)
+}

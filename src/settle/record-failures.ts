@@ -11,7 +11,7 @@ import { pageJob, RETRY_PRIORITY, startAfterOf } from '../process/page-job.js'
 import { recordFailureHistory } from '../records/failures.js'
 import { recordHistory } from '../records/history.js'
 import { idempotencyKey } from '../worker-client/types.js'
-import { isLastAttempt } from './outcome.js'
+import { failsOnItsOwn, isLastAttempt } from './outcome.js'
 import type { Failure } from './outcome.js'
 import { recordFinalFailures, recordRetries } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
@@ -48,7 +48,7 @@ export async function recordFailures(db: Executor, deps: SettleDeps, failures: F
   if (retryJobs.length > 0) await deps.boss.insert(deps.processQueue, retryJobs, { db: bossDb(db) })
 
   const finals = failures.filter((o) => o.final)
-  const { recorded: failed, paused, pausedAgain } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error })), now, options.pauseAfterConsecutiveFailures, options.retry)
+  const { recorded: failed, paused, pausedAgain } = await recordFinalFailures(db, finals.map((o) => ({ id: o.row.id, jobId: o.jobId, error: o.error, pauses: failsOnItsOwn(o) })), now, options.pauseAfterConsecutiveFailures, options.retry)
   const dead = finals.filter((o) => failed.has(o.row.id)).map((o) => ({
     data: {
       runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for.toISOString(),

@@ -124,7 +124,9 @@ const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing
  * made before the row's next slot keeps that slot in `kept_next_run_at`, for its success. Each
  * run that ends a row failed counts towards `$4` (`pauseAfterConsecutiveFailures`), except a
  * `retryFailed()` or `runSubscription()` of a slot that already failed: an operator's re-drive is
- * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead.
+ * not another failed run. A row that reaches `$4` is `paused` (reason `failures`) instead, when
+ * this failure is its own (`pauses`: failsOnItsOwn()); one a worker outage caused stays `failed`,
+ * for the sweeps after the outage to call.
  * A failed row waits `retry.failedSlotDelaySeconds` (`$5`), doubled for each failed run in a row
  * and at most `$6`, before a sweep tries its slot again (`retry_at`; the claim's `due` selection),
  * counted from its claim (the sweep's cutoff): from its failure, seconds into a sweep, it fell
@@ -134,7 +136,7 @@ const COUNT_BEFORE = `SELECT o.consecutive_failures FROM subscription_processing
  */
 export async function recordFinalFailures(
   db: Executor,
-  failures: (Owned & { error: string })[],
+  failures: (Owned & { error: string; pauses: boolean })[],
   now: Date,
   pauseAfter: number | null,
   retry: Pick<Required<RetryOptions>, 'failedSlotDelaySeconds' | 'failedSlotMaxDelaySeconds'>,
@@ -142,11 +144,12 @@ export async function recordFinalFailures(
   if (failures.length === 0) return { recorded: new Set(), paused: new Set(), pausedAgain: new Set() }
   const redrive = `(sp.last_failed_for = sp.scheduled_for AND (SELECT r.trigger FROM ${TABLES.runs} r WHERE r.id = sp.run_id) IN ('retry', 'single')) IS TRUE`
   const runs = `sp.consecutive_failures + (CASE WHEN ${redrive} THEN 0 ELSE 1 END)`
+  const pausing = `(${runs} >= $4 AND (${VALUES} ->> 2)::boolean)`
   const delay = `make_interval(secs => LEAST($6::int, $5::int * power(2, LEAST(GREATEST(${runs}, 1) - 1, 30))))`
   const { rows } = await db.query<{ id: string; status: string; counted: boolean }>(
     `UPDATE subscription_processing sp
-        SET status = CASE WHEN ${runs} >= $4 THEN 'paused' ELSE 'failed' END,
-            paused_reason = CASE WHEN ${runs} >= $4 THEN 'failures' END,
+        SET status = CASE WHEN ${pausing} THEN 'paused' ELSE 'failed' END,
+            paused_reason = CASE WHEN ${pausing} THEN 'failures' END,
             consecutive_failures = ${runs}, last_failed_for = sp.scheduled_for,
             next_run_at = sp.scheduled_for, attempts = sp.attempts + 1, error = ${VALUES} ->> 1,
             kept_next_run_at = CASE WHEN sp.next_run_at > sp.scheduled_for THEN GREATEST(${KEPT_NEXT}, sp.next_run_at) ELSE ${KEPT_NEXT} END,
@@ -154,7 +157,7 @@ export async function recordFinalFailures(
             lease_expires_at = NULL, job_id = NULL, updated_at = $3
       WHERE ${OWNED}
      RETURNING sp.id, sp.status, sp.consecutive_failures > (${COUNT_BEFORE}) AS counted`,
-    [...rowParams(failures, (f) => [f.error]), now, pauseAfter ?? 2_147_483_647, retry.failedSlotDelaySeconds, retry.failedSlotMaxDelaySeconds],
+    [...rowParams(failures, (f) => [f.error, f.pauses]), now, pauseAfter ?? 2_147_483_647, retry.failedSlotDelaySeconds, retry.failedSlotMaxDelaySeconds],
   )
   const paused = rows.filter((r) => r.status === 'paused')
   // A retry of a slot paused for failing (retryFailed() lifts the pause) that fails again is
