@@ -215,10 +215,11 @@ export function createSubscriptionScheduler(pool: Pool, options: SchedulerOption
     listInstances: () => explainingMissingTables(pool, () => listInstances(pool, resolved)),
     erase: (subscriptionIds) => explainingMissingTables(pool, () => eraseSubscriptions(pool, { bossSchema: resolved.bossSchema, deadQueue: queueNames(resolved.queuePrefix).dead }, subscriptionIds)),
     listRuns: async (given) => {
-      const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished'])
+      const o = methodOptions('listRuns', given, ['limit', 'before', 'trigger', 'unfinished', 'subscriptionId'])
       if (o.before !== undefined) assertUuid('before', o.before)
+      if (o.subscriptionId !== undefined) assertUuid('subscriptionId', o.subscriptionId)
       const unfinished = booleanOf(o.unfinished, 'unfinished', 'only runs not finished yet')
-      const page = { limit: limitOf(o.limit, 20), before: o.before, triggers: checkTriggers(o.trigger), unfinished }
+      const page = { limit: limitOf(o.limit, 20), before: o.before, triggers: checkTriggers(o.trigger), unfinished, subscriptionId: o.subscriptionId }
       return await explainingMissingTables(pool, () => listRuns(pool, page))
     },
     getRun: (runId) => {

@@ -91,6 +91,8 @@ export interface ListRunsOptions {
   trigger?: RunTrigger | readonly RunTrigger[] | undefined
   /** Only runs not finished yet. */
   unfinished?: boolean | undefined
+  /** Only the runs of this subscription: its runs on demand (`runSubscription()`) and its backfills. */
+  subscriptionId?: string | undefined
 }
 
 export interface ListFailuresOptions {

@@ -85,4 +85,12 @@ test('a backfill over days that runs off their slots spent calls each under the 
     '2027-06-01T18:00:00.000Z', '2027-06-03T00:00:00.000Z', '2027-06-04T00:00:00.000Z', '2027-06-04T22:00:00.000Z', '2027-06-06T00:00:00.000Z',
   ])
   expect(backfilled.map((call) => call.idempotencyKey)).toEqual(backfilled.map((call) => `${id}:${call.scheduledFor}`))
+
+  // Its runs of its own name it, and are listed by it: a finance trial could not tell whose a run on demand was.
+  const own = await shared.scheduler.listRuns({ subscriptionId: id })
+  expect(own.map((run) => [run.trigger, run.subscriptionId])).toEqual([['backfill', id], ['single', id]])
+  expect(own[0]!.runId).toBe(summary.runId)
+  const sweeps = await shared.scheduler.listRuns({ trigger: 'manual', limit: 3 })
+  expect(sweeps.map((run) => run.subscriptionId)).toEqual([null, null, null])
+  await expect(shared.scheduler.listRuns({ subscriptionId: 'nope' })).rejects.toThrow(/`subscriptionId`/)
 }, 20_000)

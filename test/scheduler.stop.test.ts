@@ -273,8 +273,8 @@ describe('stop', () => {
     const s = scheduler({ workerClient: createFakeWorkerClient(), queuePrefix: 'bad-method-options' })
     const id = '3f2b8c1e-0d4a-4c61-9a57-2b7e8f10c3d9'
     const cases: [string, () => Promise<unknown>, string, RegExp][] = [
-      ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger, unfinished\.$/],
-      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\? It takes limit, before, trigger, unfinished\./],
+      ['listRuns', () => s.listRuns({ offset: 20 } as never), 'offset', /^Invalid option `offset`: unknown option of listRuns\(\); it takes limit, before, trigger, unfinished, subscriptionId\.$/],
+      ['listRuns', () => s.listRuns({ limt: 5 } as never), 'limt', /unknown option of listRuns\(\); did you mean `limit`\? It takes limit, before, trigger, unfinished, subscriptionId\./],
       ['listFailures', () => s.listFailures({ run: id } as never), 'run', /unknown option of listFailures\(\); did you mean `runId`\?/],
       ['listFailing', () => s.listFailing({ before: id } as never), 'before', /unknown option of listFailing\(\); it takes limit\./],
       ['getSubscription', () => s.getSubscription(id, { limit: 5 } as never), 'limit', /unknown option of getSubscription\(\); it takes errors, history\./],
@@ -287,7 +287,7 @@ describe('stop', () => {
       ['runNow', () => s.runNow({ wait: 'false' } as never), 'wait', /^Invalid option `wait`: expected true \(resolve once the run has settled\) or false, got "false"\.$/],
       ['retryFailed', () => s.retryFailed({ wait: 0 } as never), 'wait', /expected true \(resolve once the run has settled\) or false, got 0\./],
       ['runSubscription', () => s.runSubscription(id, { wait: null } as never), 'wait', /got null\./],
-      ['listRuns', () => s.listRuns(5 as never), 'options', /^Invalid option `options`: listRuns\(\) takes \{ limit, before, trigger, unfinished \} \(each optional\), got 5\.$/],
+      ['listRuns', () => s.listRuns(5 as never), 'options', /^Invalid option `options`: listRuns\(\) takes \{ limit, before, trigger, unfinished, subscriptionId \} \(each optional\), got 5\.$/],
     ]
     for (const [method, call, option, says] of cases) {
       const error = await call().catch((e: unknown) => e)

@@ -68,13 +68,14 @@ export const routes: readonly Route[] = [
   },
   // Up to 1000, the scheduler's own cap: the dashboard's 14-day chart counts runs from this list.
   {
-    method: 'GET', path: '/runs', query: ['limit', 'before', 'trigger', 'unfinished'],
+    method: 'GET', path: '/runs', query: ['limit', 'before', 'trigger', 'unfinished', 'subscriptionId'],
     // ?before= the last run's id pages back; ?trigger=cron,manual keeps those triggers;
-    // ?unfinished=true only the runs still going.
+    // ?unfinished=true only the runs still going; ?subscriptionId= one subscription's runs of its own.
     handle: async (c) => {
       const before = optionalUuidParam(c.url, 'before')
+      const subscriptionId = optionalUuidParam(c.url, 'subscriptionId')
       const unfinished = parseBooleanParam(c.url, 'unfinished', false)
-      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: parseTriggers(c.url), unfinished }) })
+      return json(200, { runs: await c.scheduler.listRuns({ limit: parseLimit(c.url, 20, 1000), before, trigger: parseTriggers(c.url), unfinished, subscriptionId }) })
     },
   },
   { method: 'GET', path: '/runs/:id', query: [], handle: async (c) => json(200, await c.scheduler.getRun(id(c, 'runId'))) },

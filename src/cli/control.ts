@@ -67,6 +67,8 @@ const FLAGS: Record<string, string> = {
   before: '--before', slot: '--slot', note: '--note',
   // listSubscriptions()'s (`list`).
   status: '--status', after: '--after', userId: '--user', limit: '--limit',
+  // listRuns()'s (`runs`).
+  subscriptionId: '--subscription',
 }
 
 /**

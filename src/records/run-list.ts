@@ -25,6 +25,8 @@ export interface RunListPage {
   triggers?: readonly RunTrigger[] | undefined
   /** Only runs not finished yet: sweeping, or with outcomes still to settle. */
   unfinished?: boolean | undefined
+  /** Only the runs of this one subscription: its runs on demand and its backfills. */
+  subscriptionId?: string | undefined
 }
 
 /** `listRuns()`'s `trigger`: one trigger or an array of them; undefined lists every run. */
@@ -49,8 +51,9 @@ export async function listRuns(db: Executor, page: RunListPage): Promise<RunSumm
       WHERE ($2::text[] IS NULL OR trigger = ANY($2::text[]))
         AND ($3::uuid IS NULL OR (started_at, id) < (SELECT b.started_at, b.id FROM ${RUNS} b WHERE b.id = $3::uuid))
         AND ($4::boolean IS NOT TRUE OR finished_at IS NULL)
+        AND ($5::uuid IS NULL OR subscription_id = $5::uuid)
       ORDER BY started_at DESC, id DESC LIMIT $1`,
-    [page.limit, page.triggers ?? null, page.before ?? null, page.unfinished === true],
+    [page.limit, page.triggers ?? null, page.before ?? null, page.unfinished === true, page.subscriptionId ?? null],
   )
   if (rows.length === 0 && page.before !== undefined) {
     const { rows: found } = await db.query(`SELECT 1 FROM ${RUNS} WHERE id = $1`, [page.before])

@@ -30,6 +30,11 @@ export interface RunSummary {
   skipped: number
   durationMs: number | null
   /**
+   * The subscription of a run of one: `runSubscription()` (trigger `single`) or `backfill()`; null
+   * for the runs that sweep many, and for a run of one recorded before this version.
+   */
+  subscriptionId: string | null
+  /**
    * Fire lateness of the run's calls (from each call's slot to its start), in ms: median and
    * 95th percentile, estimated from a histogram of fixed buckets (interpolated within a bucket,
    * and never past the largest lateness seen: close, not exact; the last bucket is open, so a
@@ -64,6 +69,7 @@ export interface RunRow {
   lateness_histogram: number[] | null
   lateness_max_ms: number | null
   error: string | null
+  subscription_id: string | null
 }
 
 export function toSummary(row: RunRow): RunSummary {
@@ -80,6 +86,7 @@ export function toSummary(row: RunRow): RunSummary {
     retried: row.retried,
     skipped: row.skipped,
     durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+    subscriptionId: row.subscription_id ?? null,
     latenessP50Ms: latenessPercentile(histogram, 0.5, row.lateness_max_ms ?? null),
     latenessP95Ms: latenessPercentile(histogram, 0.95, row.lateness_max_ms ?? null),
     error: row.error,
@@ -91,10 +98,11 @@ export function toSummary(row: RunRow): RunSummary {
  * silence: `started_at` is the app's clock, which may lag the database's (a skewed host, a test's
  * manual clock), and would show a sweep just begun as silent until its first heartbeat.
  */
-export async function createRun(db: Executor, trigger: RunTrigger, now: Date): Promise<string> {
+/** Records a run as started; `subscriptionId` for a run of one subscription (runSubscription()). */
+export async function createRun(db: Executor, trigger: RunTrigger, now: Date, subscriptionId: string | null = null): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO ${RUNS} (trigger, started_at, sweep_heartbeat_at) VALUES ($1, $2, now()) RETURNING id`,
-    [trigger, now],
+    `INSERT INTO ${RUNS} (trigger, started_at, sweep_heartbeat_at, subscription_id) VALUES ($1, $2, now(), $3) RETURNING id`,
+    [trigger, now, subscriptionId],
   )
   return rows[0]!.id
 }

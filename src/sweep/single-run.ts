@@ -32,7 +32,8 @@ export async function claimSingleRun(ctx: SweepContext, subscriptionId: string, 
     return await retryTransient(
       () =>
         withTransaction(ctx.pool, async (client) => {
-          const runId = await createRun(client, 'single', now)
+          // Named on the run: an audit of what was called on demand finds it by its subscription.
+          const runId = await createRun(client, 'single', now, subscriptionId)
           const page = await claimPage(client, ctx.boss, claimInput(ctx, runId, now, scope, { kind: 'single', after: START_CURSOR, limit: 1 }))
           if (page.claimed === 0) throw new NothingClaimed()
           // Its rows are outstanding, so this never finishes the run: their settle will.

@@ -5,7 +5,7 @@ import type { RunSummary } from '../../src/records/runs.js'
 
 const run = (runId: string, over: Partial<RunSummary> = {}): RunSummary => ({
   runId, trigger: 'cron', startedAt: new Date('2026-12-01T09:00:00Z'), sweepFinishedAt: null, finishedAt: new Date('2026-12-01T09:00:01.5Z'),
-  processed: 1200, successful: 1199, failed: 1, retried: 3, skipped: 0, durationMs: 1500, latenessP50Ms: null, latenessP95Ms: null, error: null, ...over,
+  processed: 1200, successful: 1199, failed: 1, retried: 3, skipped: 0, durationMs: 1500, latenessP50Ms: null, latenessP95Ms: null, error: null, subscriptionId: null, ...over,
 })
 const A = '11111111-1111-4111-8111-111111111111'
 const B = '22222222-2222-4222-8222-222222222222'
@@ -45,4 +45,16 @@ test('--unfinished is named in the title, kept in the next command, and an empty
   expect(formatRunList([], query, false)).toBe('No unfinished runs: every one has finished.')
   expect(formatRunList([], { ...query, trigger: ['cron'] }, false)).toBe('No unfinished runs with trigger cron: every one has finished.')
   expect(formatRunList([], { ...query, before: A }, false)).toBe(`No unfinished runs started before run ${A}.`)
+})
+
+test("a run of one subscription names it, in a column the page has only then; a page of one subscription's runs says whose", () => {
+  const sub = '33333333-3333-4333-8333-333333333333'
+  const page = formatRunList([run(A, { trigger: 'single', subscriptionId: sub }), run(B)], { limit: 2, trigger: undefined, before: undefined, subscription: sub }, true)
+  const [title, header, first, second, older] = page.split('\n')
+  expect(title).toBe(`2 runs of subscription ${sub}, newest first:`)
+  expect(header).toMatch(/ Run +Subscription$/)
+  expect(first).toMatch(new RegExp(`single .* ${A}  ${sub}$`))
+  expect(second).toMatch(new RegExp(`${B}$`))
+  expect(older).toBe(`Older runs: pg-subscription-scheduler runs --before ${B} --subscription ${sub} --limit 2`)
+  expect(formatRunList([run(B)], { limit: 20, trigger: undefined, before: undefined }, false).split('\n')[1]).not.toContain('Subscription')
 })

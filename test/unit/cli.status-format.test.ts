@@ -7,7 +7,7 @@ import type { InstanceInfo } from '../../src/records/instances.js'
 
 const run = (runId: string, trigger: RunSummary['trigger']): RunSummary => ({
   runId, trigger, startedAt: new Date('2026-12-01T09:00:00Z'), sweepFinishedAt: null, finishedAt: null,
-  processed: 1, successful: 1, failed: 0, retried: 0, skipped: 0, durationMs: null, latenessP50Ms: null, latenessP95Ms: null, error: null,
+  processed: 1, successful: 1, failed: 0, retried: 0, skipped: 0, durationMs: null, latenessP50Ms: null, latenessP95Ms: null, error: null, subscriptionId: null,
 })
 
 const NO_LIMITS = { maxConcurrentCalls: null, permitsHeld: 0, maxCallsPerSecond: null, bookedAheadMs: 0, callsInFlight: 0, callsWaiting: 0 }

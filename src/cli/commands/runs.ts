@@ -32,6 +32,7 @@ export default defineCommand({
     trigger: { type: 'string', description: `Only runs with this trigger, or these (comma-separated): ${RUN_TRIGGERS.join(', ')}`, valueHint: 'names' },
     before: { type: 'string', description: 'Only runs started before this run: the last one of the page before', valueHint: 'run-id' },
     unfinished: { type: 'boolean', description: 'Only runs not finished yet (sweeping, or with outcomes still to settle)' },
+    subscription: { type: 'string', description: 'Only the runs of this subscription: its runs on demand (run-now <id>) and its backfills', valueHint: 'id' },
     json: { type: 'boolean', description: 'Print JSON: { runs: [run summaries, dates as ISO strings], olderBefore: the --before of the next page back, or null }' },
     ...commonArgs,
   },
@@ -48,7 +49,8 @@ export default defineCommand({
       // One more than asked says whether older runs exist.
       const asked = Math.min(limit + 1, MAX_LIMIT)
       const unfinished = args.unfinished === true
-      const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before, unfinished }))
+      const subscription = args.subscription === undefined ? undefined : args.subscription.toLowerCase()
+      const found = await inFlagTerms(() => scheduler.listRuns({ limit: asked, trigger, before, unfinished, subscriptionId: subscription }))
       const runs = found.slice(0, limit)
       const more = found.length > limit || (limit === MAX_LIMIT && runs.length === MAX_LIMIT)
       if (args.json) {
@@ -56,7 +58,7 @@ export default defineCommand({
         print(JSON.stringify({ runs, olderBefore: more ? runs.at(-1)!.runId : null }, null, 2))
         return
       }
-      print(formatRunList(runs, { limit, trigger, before, unfinished }, more))
+      print(formatRunList(runs, { limit, trigger, before, unfinished, subscription }, more))
     })
   },
 })
