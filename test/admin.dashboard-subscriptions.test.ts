@@ -110,6 +110,18 @@ describe.skipIf(unavailable !== undefined)(`the subscriptions page in Chromium${
     expect(times.filter((t) => !/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test(t))).toEqual([])
   })
 
+  test('a refresh while a status is being chosen keeps the choice, and its list comes', async () => {
+    // Under load, the page's own refresh put the status shown back under a keyboard user's arrow
+    // keys, and the list chosen never came.
+    await page.goto(`${base}/#/subscriptions`)
+    await page.locator(ROWS).first().waitFor()
+    await page.locator('#subs-status').focus()
+    await page.keyboard.press('ArrowDown') // pending
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    expect(await page.locator('#subs-status').inputValue()).toBe('pending')
+    await page.waitForURL(/#\/subscriptions\?status=pending$/)
+  })
+
   test("the header's search box shows the subscription open, and is empty on other pages", async () => {
     await page.goto(`${base}/#/subscriptions/${paused[0]}`)
     await page.locator('#view-subscription').waitFor()

@@ -127,9 +127,9 @@ describe('npm pack', () => {
 
   test('stays small: no stray fixtures or data', () => {
     // Entry points share chunks (one copy of the engine and the error classes); source maps carry
-    // positions, not the sources. About 3 MiB unpacked (ESM, CJS and the CLI, with their maps,
+    // positions, not the sources. About 3.5 MiB unpacked (ESM, CJS and the CLI, with their maps,
     // and the docs) in December 2026, growing some 50 KB a week with features: a stray fixture or
     // data file shows as a jump past this.
-    expect(packed.unpackedSize).toBeLessThan(3.5 * 1024 * 1024)
+    expect(packed.unpackedSize).toBeLessThan(4 * 1024 * 1024)
   })
 })

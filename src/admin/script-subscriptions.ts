@@ -54,7 +54,8 @@ function loadSubscriptions(search) {
     showSubscriptionsNav({ status: '', user: '', after: '' }, null);
     return Promise.reject(error);
   }
-  $('subs-status').value = query.status;
+  // A status being chosen (its list not asked for yet) is kept: a refresh put the one shown back, under the user's arrow keys.
+  if (statusChoice === null) $('subs-status').value = query.status;
   if (document.activeElement !== $('subs-user')) $('subs-user').value = query.user;
   var path = '/subscriptions?limit=' + (SUBSCRIPTIONS_PAGE + 1) + (query.status ? '&status=' + query.status : '') +
     (query.user ? '&userId=' + encodeURIComponent(query.user) : '') + (query.after ? '&after=' + query.after : '');
@@ -68,15 +69,21 @@ function loadSubscriptions(search) {
   });
 }
 
+/** The status filter's choice waiting to be loaded (a timer), or null. */
+var statusChoice = null;
+
 function wireSubscriptions() {
   var select = $('subs-status');
   STATUSES.forEach(function (s) { select.appendChild(el('option', { value: s }, s)); });
-  var go = function () { location.hash = subscriptionsHash({ status: select.value, user: $('subs-user').value.trim() }); };
+  var go = function () {
+    clearTimeout(statusChoice);
+    statusChoice = null;
+    location.hash = subscriptionsHash({ status: select.value, user: $('subs-user').value.trim() });
+  };
   // Arrowing through the statuses loads only the one it stops on, not a list per key pressed.
-  var pending = null;
   select.addEventListener('change', function () {
-    clearTimeout(pending);
-    pending = setTimeout(go, 500);
+    clearTimeout(statusChoice);
+    statusChoice = setTimeout(go, 500);
   });
   $('subs-find').addEventListener('submit', function (event) { event.preventDefault(); go(); });
 }
