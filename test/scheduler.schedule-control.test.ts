@@ -1070,8 +1070,14 @@ describe("catchUp: 'all'", () => {
       await catchingUp.resume(deferred)
       const open = await catchingUp.resume(forgivenOpen, { forgive: true, note: 'customer asked' })
       expect(open).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
-      expect(open.history[0]).toMatchObject({ kind: 'resumed', note: 'customer asked', detail: expect.stringContaining('are not replayed') })
-      await expect(catchingUp.resume(forgivenUntil, { forgive: true })).resolves.toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+      // Said as forgiven, with the span: a finance trial's auditor read only "not replayed", and the first slot.
+      expect(open.history[0]).toMatchObject({
+        kind: 'resumed', note: 'customer asked',
+        detail: 'by hand; the slots due during the pause are forgiven, none called: from 2026-03-02T09:00:00.000Z up to its next slot, 2026-03-05T09:00:00.000Z',
+      })
+      const until = await catchingUp.resume(forgivenUntil, { forgive: true })
+      expect(until).toMatchObject({ status: 'pending', nextRunAt: at('2026-03-05T09:00:00.000Z') })
+      expect(until.history[0]!.detail).toMatch(/^by hand, before its pause ended \(2026-03-10T00:00:00\.000Z\); the slots due during the pause are forgiven, none called: from 2026-03-02T09:00:00\.000Z up to its next slot, 2026-03-05T09:00:00\.000Z$/)
       ownClock.set('2026-03-05T09:00:05.000Z')
       await catchingUp.runNow()
       const days = (id: string) => ownWorker.callsFor(id).map((c) => c.scheduledFor.slice(0, 10))

@@ -231,7 +231,14 @@ export async function resumeFromNow(pool: Pool, options: ResolvedOptions, subscr
       [row.id, next === null ? 'ended' : 'pending', next, now, options.claimLeaseSeconds],
     )
     skips = await liftedSkips(tx, subscriptionId, row.next_run_at, next, now, 'resumed schedule')
-    const detail = (lifted ? `by hand, before its pause ended (${lifted.until.toISOString()})` : `by hand; the slots due during the pause (from ${row.next_run_at?.toISOString()}) are not replayed`) + skips
+    // Forgiven (catchUp: 'all'): said as such, with the slots' span, for an audit of what was not charged.
+    const first = row.next_run_at
+    const forgiven = forgive && first !== null && (next === null || first < next)
+      ? `; the slots due during the pause are forgiven, none called: from ${first.toISOString()} up to ${next === null ? 'its end' : `its next slot, ${next.toISOString()}`}`
+      : ''
+    const detail = (lifted
+      ? `by hand, before its pause ended (${lifted.until.toISOString()})${forgiven}`
+      : forgiven ? `by hand${forgiven}` : `by hand; the slots due during the pause (from ${first?.toISOString()}) are not replayed`) + skips
     await recordHistory(tx, [{ subscriptionId, kind: 'resumed', slot: next, detail, note }], now)
     return true
   })
