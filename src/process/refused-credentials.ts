@@ -5,21 +5,22 @@
  * single rows, and with `pauseAfterConsecutiveFailures` two sweeps paused every subscription.
  *
  * Such an answer counts as a failure for the circuit breaker, which then holds the calls back
- * until a probe is answered otherwise; and a run of them is said once, as one fault of the setup.
+ * until a probe is answered otherwise; a run of them is said once, as one fault of the setup; and
+ * it never pauses a subscription (failsOnItsOwn() in settle/outcome.ts).
  */
 import { refusesCaller } from '../settle/outcome.js'
 import type { Outcome } from '../settle/outcome.js'
 import type { Logger } from '../observe/logger.js'
 
 /** Refusals in a row, on one instance, after which they are said as one fault. */
-export const REFUSALS_SAID_AT = 10
+const REFUSALS_SAID_AT = 10
 
 interface Streak {
   count: number
   said: boolean
 }
 
-/** Per scheduler (its logger stands for it): a process may run several. */
+/** Per scheduler (its resolved options stand for it): a process may run several. */
 const streaks = new WeakMap<object, Streak>()
 
 /**
