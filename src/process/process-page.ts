@@ -93,6 +93,8 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, re
   const { options } = ctx
   const attempt = read.attempts + 1
   const jobId = job.id
+  // Not started when stop() began: another job of the run makes this call, and reads its row then.
+  if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row: read, attempt, startedAt: null, handOver: true }
   const standing = await revocations.take(read.id)
   if (standing.revoked) return { kind: 'skipped', jobId, row: read, attempt, startedAt: null }
   // Its user as it is now: a change since its job read the row goes with the call.
@@ -247,7 +249,7 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   const settled: Promise<void>[] = []
   let refused: { error: unknown } | undefined
   const record = (outcome: Outcome) => void settled.push(recordOutcome(ctx, outcome).catch((error: unknown) => void (refused ??= { error })))
-  const revocations = watchRevocations(ctx.callable, job.id, callable.map((row) => row.id), ctx.options.logger, readAt)
+  const revocations = watchRevocations(ctx.callable, job.id, callable.map((row) => row.id), ctx.options.logger, readAt, ctx.haltSignal)
   const calls = openCallScope(ctx, job.signal)
   try {
     await ctx.gate.runEach(callable, async (row) => record(await callOne(ctx, job, calls, row, revocations)), {

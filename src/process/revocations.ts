@@ -28,8 +28,12 @@ export interface Revocations {
   stop(): void
 }
 
-/** Watches `waiting`, whose state was read at `readAt` (ms since the epoch). */
-export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number): Revocations {
+/**
+ * Watches `waiting`, whose state was read at `readAt` (ms since the epoch), until `halted` aborts:
+ * once stop() has begun, rows not called yet go to other jobs, and nothing more is read here (a
+ * read after stop() resolved went to a pool the host may have ended).
+ */
+export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number, halted?: AbortSignal): Revocations {
   const pending = new Set(waiting)
   const revoked = new Set<string>()
   const userIds = new Map<string, string | null>()
@@ -52,7 +56,7 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
     }
   }
   const check = (): Promise<void> => {
-    if (!checking && pending.size > 0) checking = read([...pending], Date.now())
+    if (!checking && pending.size > 0 && !halted?.aborted) checking = read([...pending], Date.now())
     return checking ?? Promise.resolve()
   }
   const timer = setInterval(() => void check(), RECHECK_MS)
