@@ -3,7 +3,6 @@
  * spread call at its own start), and settle the outcomes in chunks as the calls finish. Events
  * go out once each chunk has committed.
  */
-import { sleep } from '../observe/clock.js'
 import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
 import { isTransientDbError, retryTransient, writeRefusal } from '../db/transient.js'
@@ -22,6 +21,7 @@ import type { ProcessorContext } from './context.js'
 import { failedCall, failure, logFailure, success, unrecordedSuccess } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
+import { awaitRedeliveryGrace, logRedelivery } from './redelivery.js'
 import { noteRefusal } from './refused-credentials.js'
 import { watchRevocations } from './revocations.js'
 import { movesOutOfWindow, outsideWindow } from './slot-window.js'
@@ -30,17 +30,10 @@ import type { Revocations } from './revocations.js'
 /**
  * Tries to record outcomes at least this often while the database is out of reach: once it is
  * back, its page's job, whose heartbeat lapsed meanwhile, is delivered again (to this instance or
- * another) within a few seconds, and every outcome not recorded by then is called again.
+ * another) within a few seconds, and every outcome not recorded by then (redelivery.ts waits a
+ * grace for them) is called again.
  */
 const SETTLE_RETRY_MAX_MS = 1_000
-
-/**
- * A delivery after the first waits this long before reading its rows: the instance that held the
- * job may still hold outcomes it could not record while the database was out of reach, and records
- * them within {@link SETTLE_RETRY_MAX_MS} of its return. A dead instance's rows are called this
- * much later.
- */
-const REDELIVERY_GRACE_MS = 3_000
 
 const outcomeCount = (n: number) => `${n} outcome${n === 1 ? '' : 's'}`
 
@@ -93,8 +86,7 @@ async function callOne(ctx: ProcessorContext, job: PageJob, calls: CallScope, re
   const { options } = ctx
   const attempt = read.attempts + 1
   const jobId = job.id
-  // Not started when stop() began: another job of the run makes this call, and reads its row then.
-  if (ctx.haltSignal.aborted) return { kind: 'cancelled', jobId, row: read, attempt, startedAt: null, handOver: true }
+  // Reads nothing once stop() began (revocations.ts): the check after it hands the row over.
   const standing = await revocations.take(read.id)
   if (standing.revoked) return { kind: 'skipped', jobId, row: read, attempt, startedAt: null }
   // Its user as it is now: a change since its job read the row goes with the call.
@@ -192,38 +184,6 @@ function recordOutcome(ctx: ProcessorContext, outcome: Outcome): Promise<void> {
 }
 
 /**
- * A page job pg-boss delivers again is a takeover: the instance that held it died (its heartbeat
- * lapsed), stalled past the job's expiry, or failed to record it. Said once per delivery, as a
- * warning when it has calls left to make, so an operator sees where the crashed instance's work went.
- */
-function logRedelivery(ctx: ProcessorContext, job: PageJob, callable: number): void {
-  const { runId, ids } = job.data
-  // Its outcomes were all recorded before its delivery could complete, or its rows left it: nothing lost, nothing to call.
-  if (callable === 0) {
-    ctx.options.logger.info(`Job ${job.id} of run ${runId} was delivered again (delivery ${job.retryCount + 1}); none of its subscriptions is left to call (each recorded already, deleted, or no longer to be called), so it calls none.`)
-    return
-  }
-  const of = `${callable} of its ${ids.length} subscription${ids.length === 1 ? '' : 's'}`
-  ctx.options.logger.warn(
-    `Taking over job ${job.id} of run ${runId} (delivery ${job.retryCount + 1}): its last delivery did not complete ` +
-      `(${whyRedelivered(job.output)}). Calling the ${of} still not recorded.`,
-  )
-}
-
-/**
- * Why the last delivery ended, from what it left on the job: the error a handler failed it with
- * (processJobs), or pg-boss's word that its heartbeat lapsed or it ran past its expiry.
- */
-function whyRedelivered(output: unknown): string {
-  const error = (output as { error?: unknown } | null)?.error
-  if (typeof error === 'string') return `its outcomes could not be recorded: ${error}`
-  const message = (output as { value?: { message?: unknown } } | null)?.value?.message
-  if (message === 'job heartbeat timeout') return 'its instance stopped or stalled: its heartbeat lapsed'
-  if (message === 'job timed out') return 'it ran past its expiry'
-  return 'its instance stopped or stalled past its heartbeat or expiry, or its outcomes could not be recorded'
-}
-
-/**
  * Runs a page job: it reads its rows when it starts (the jobs of one fetch in one statement), so
  * its calls carry what the host has changed since the claim, and a delivery after one that
  * settled some of them finds only those left. The claim carries nothing to the job but the ids:
@@ -233,8 +193,7 @@ function whyRedelivered(output: unknown): string {
 export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<void> {
   const { runId, ids, spreadMs = 0 } = job.data
   const retry = { logger: ctx.options.logger, what: `reading the ${ids.length} rows of a job of run ${runId}`, signal: ctx.giveUpSignal }
-  // Stopping meanwhile ends the wait: the rows are then handed over uncalled.
-  if (job.retryCount > 0) await sleep(REDELIVERY_GRACE_MS, ctx.haltSignal)
+  await awaitRedeliveryGrace(ctx, job)
   const readAt = Date.now()
   const page = await retryTransient(() => ctx.pages.read(job.id, ids), retry)
   if (job.retryCount > 0) logRedelivery(ctx, job, page.callable.length)
