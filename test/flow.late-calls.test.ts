@@ -46,9 +46,11 @@ test('a reservation that waited for the rate clock reserves from when it got it,
   // The next wave, reserved once the first has its times: it follows them, a second's worth on.
   const nextTurns = turns(await global.acquire(4, new AbortController().signal))
   const at = [...(await firstTurns), ...(await nextTurns)].sort((a, b) => a - b)
-  // Four calls a second: a window of a second never holds five (the first wave, started from
-  // its answer, and the second, from the clock's true times, overlapped by 600 ms: seven).
-  expect(busiestWindow(at, 1_000 - 40)).toBeLessThanOrEqual(4)
+  // Four calls a second, 250 ms apart: no five fall within 850 ms unless a timer fires 150 ms
+  // late (once seen with a 40 ms margin, on a loaded CI machine). Reserved from when it asked,
+  // and started where they stood, three of the first wave went at its answer: seven in a window.
+  // (Retiming late calls alone would also spread them; this keeps either from being lost.)
+  expect(busiestWindow(at, 1_000 - 150)).toBeLessThanOrEqual(4)
 })
 
 test('calls held up by a stalled event loop take new times instead of starting together', async () => {
