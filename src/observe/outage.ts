@@ -53,16 +53,30 @@ function messageOf(error: unknown): string {
  * server's connection slots full (SQLSTATE 53300: it is up, its `max_connections` is spent), or
  * the pool's own wait for a connection timed out (`connectionTimeoutMillis`). A trial with a
  * full server read "out of reach" at error level while the database answered everyone else.
+ * Or a connection closed under it (`dropped`): a session killed by `pg_terminate_backend`, or
+ * the first sign of a server going down. A trial's killed sessions each read "out of reach" at
+ * error level while the server was up: it is a warning until it is more (see DROPPED_GRACE_MS).
  */
-type Cause = 'unreachable' | 'full' | 'pool'
+type Cause = 'unreachable' | 'full' | 'pool' | 'dropped'
+
+/** Sessions ended by the server (admin_shutdown, crash_shutdown), or sockets closed under the driver. */
+const DROPPED_CODES = new Set(['57P01', '57P02', 'ECONNRESET'])
 
 function causeOf(error: unknown): Cause {
   const code = (error as { code?: unknown } | null)?.code
   const message = messageOf(error)
   if (code === '53300' || /remaining connection slots are reserved|too many clients/i.test(message)) return 'full'
   if (/timeout exceeded when trying to connect/i.test(message)) return 'pool'
+  if ((typeof code === 'string' && DROPPED_CODES.has(code)) || /connection terminated unexpectedly|terminating connection/i.test(message)) return 'dropped'
   return 'unreachable'
 }
+
+/**
+ * A closed connection is said as an outage (at error level) once a failure of another kind
+ * follows it (a refused connection: the server is down), or once failures go on this long after
+ * it (every new connection closed too).
+ */
+export const DROPPED_GRACE_MS = 5_000
 
 const HELD =
   "This instance's sweeps and calls wait for it; outcomes of calls already answered are held and recorded once it answers, " +
@@ -78,8 +92,23 @@ function outageLine(cause: Cause, message: string): string {
       return `This instance's pool gave no connection within its connectionTimeoutMillis (${message}): the pool's connections ` +
         `are all in use, or the server is slow to open one. ${HELD} Raise the pool's max or its connectionTimeoutMillis. ` +
         'Its end is said too.'
+    case 'dropped':
+      return `A database connection of this instance was closed (${message}): a session ended by pg_terminate_backend, or a ` +
+        `server going down. Statements are retried on new connections; if the database stays out of reach, that is said at ` +
+        `error level within ${DROPPED_GRACE_MS / 1000} s.`
     default:
       return `The database is out of reach (${message}). ${HELD} Its return is said too.`
+  }
+}
+
+function returnLine(cause: Cause, took: string): string {
+  switch (cause) {
+    case 'unreachable':
+      return `The database answers again, after ${took} out of reach.`
+    case 'dropped':
+      return `Connected to the database again, ${took} after a connection was closed.`
+    default:
+      return `This instance has its connections again, after ${took} without (${cause === 'full' ? "the server's slots full" : 'its pool spent'}).`
   }
 }
 
@@ -92,9 +121,19 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
   return {
     unreachable(error) {
       // Retried as transient, but no sign of the database's reach: two transactions met.
-      if (since !== null || isTransactionConflict(error)) return
-      since = { at: elapsedMs(), cause: causeOf(error) }
-      logger.error(outageLine(since.cause, messageOf(error)))
+      if (isTransactionConflict(error)) return
+      const cause = causeOf(error)
+      if (since === null) {
+        since = { at: elapsedMs(), cause }
+        if (cause === 'dropped') logger.warn(outageLine(cause, messageOf(error)))
+        else logger.error(outageLine(cause, messageOf(error)))
+        return
+      }
+      // A closed connection that turned out to be more: the outage dates from it.
+      if (since.cause === 'dropped' && (cause !== 'dropped' || elapsedMs() - since.at >= DROPPED_GRACE_MS)) {
+        since = { at: since.at, cause: cause === 'dropped' ? 'unreachable' : cause }
+        logger.error(outageLine(since.cause, messageOf(error)))
+      }
     },
     reached() {
       if (since === null) return
@@ -102,11 +141,7 @@ function createOutageWatch({ logger, clock }: Owner): OutageWatch {
       const took = `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
       const { cause } = since
       since = null
-      logger.info(
-        cause === 'unreachable'
-          ? `The database answers again, after ${took} out of reach.`
-          : `This instance has its connections again, after ${took} without (${cause === 'full' ? "the server's slots full" : 'its pool spent'}).`,
-      )
+      logger.info(returnLine(cause, took))
     },
     out: () => since !== null,
   }

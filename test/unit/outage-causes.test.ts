@@ -74,3 +74,39 @@ test("with the default clock an outage is timed by the monotonic clock: a correc
   }
   expect(owner.logger.messages('info')).toEqual(['The database answers again, after 1.2 s out of reach.'])
 })
+
+const killed = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })
+
+test('a closed connection that a refused one follows is an outage, said at error level and timed from the close', () => {
+  const { owner, watch } = watched()
+  watch.unreachable(killed())
+  expect(owner.logger.messages('warn')).toEqual([expect.stringMatching(/^A database connection of this instance was closed \(terminating connection due to administrator command\): .* said at error level within 5 s\.$/)])
+  expect(owner.logger.messages('error')).toEqual([])
+  owner.clock.advance(1_000)
+  // The server went down: its next connection is refused.
+  watch.unreachable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+  watch.unreachable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
+  expect(owner.logger.messages('error')).toEqual([expect.stringMatching(/^The database is out of reach \(connect ECONNREFUSED/)])
+  owner.clock.advance(9_000)
+  watch.reached()
+  expect(owner.logger.messages('info')).toEqual(['The database answers again, after 10 s out of reach.'])
+})
+
+test('connections closed again and again for 5 s are an outage; one closed and then reconnected is not', () => {
+  const { owner, watch } = watched()
+  watch.unreachable(killed())
+  owner.clock.advance(4_000)
+  watch.unreachable(Object.assign(new Error('Connection terminated unexpectedly'), {}))
+  expect(owner.logger.messages('error')).toEqual([])
+  owner.clock.advance(1_000)
+  watch.unreachable(Object.assign(new Error('Connection terminated unexpectedly'), {}))
+  expect(owner.logger.messages('error')).toEqual([expect.stringMatching(/^The database is out of reach \(Connection terminated unexpectedly\)/)])
+  watch.reached()
+
+  const again = watched()
+  again.watch.unreachable(killed())
+  again.owner.clock.advance(300)
+  again.watch.reached()
+  expect(again.owner.logger.messages('error')).toEqual([])
+  expect(again.owner.logger.messages('info')).toEqual(['Connected to the database again, 0.3 s after a connection was closed.'])
+})
