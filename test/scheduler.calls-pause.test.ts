@@ -73,6 +73,32 @@ describe('pauseCalls()', () => {
     expect(new Set(keys).size).toBe(5)
   })
 
+  test('rows waiting behind calls in flight are let go of at the pause, not when those calls end', async () => {
+    const held = heldWorker()
+    const scheduler = harness.scheduler({ workerClient: held.client, concurrency: 2 })
+    await scheduler.start()
+    await seedSubscriptions(harness.db.pool, { count: 6 })
+    const run = scheduler.runNow()
+    // Three jobs of two rows, all fetched: two calls in flight, held; four rows wait in the call gate.
+    await until(async () => held.calls.length === 2)
+    await until(async () => {
+      const { rows } = await harness.db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'subscription-scheduler.process' AND state = 'active'`)
+      return rows[0].n === 3
+    })
+    // Paused by another process (an operator's CLI): seen at the next re-check of the waiting rows.
+    const operator = createSubscriptionScheduler(harness.db.pool, { ...TEST_DEFAULTS, logger: captureLogger() })
+    await operator.pauseCalls({ note: 'worker outage' })
+    // Let go of with their slot while the two calls still hang: an operator sees them pending.
+    await until(async () => {
+      const { rows } = await harness.db.pool.query(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'pending' AND next_run_at = scheduled_for`)
+      return rows[0].n === 4
+    }, 5_000)
+    expect(held.calls).toHaveLength(2)
+    held.release()
+    await expect(run).resolves.toMatchObject({ processed: 6, successful: 2, skipped: 4 })
+    expect(held.calls).toHaveLength(2)
+  })
+
   test('a scheduled sweep passes while calls are paused, saying so once', async () => {
     const scheduler = harness.scheduler({ workerClient: createFakeWorkerClient() })
     await scheduler.start()

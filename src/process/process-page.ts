@@ -208,10 +208,19 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   const settled: Promise<void>[] = []
   let refused: { error: unknown } | undefined
   const record = (outcome: Outcome) => void settled.push(recordOutcome(ctx, outcome).catch((error: unknown) => void (refused ??= { error })))
-  const revocations = watchRevocations(ctx.callable, job.id, callable.map((row) => row.id), ctx.options.logger, readAt, ctx.haltSignal)
+  // A row a re-check finds paused, deactivated or deleted while it waits its turn is let go of
+  // then, and passed over at its turn.
+  const letGo = new Set<string>()
+  const byId = new Map(callable.map((row) => [row.id, row]))
+  const release = (id: string) => {
+    letGo.add(id)
+    const row = byId.get(id)!
+    record({ kind: 'skipped', jobId: job.id, row, attempt: row.attempts + 1, startedAt: null })
+  }
+  const revocations = watchRevocations(ctx.callable, job.id, byId.keys(), ctx.options.logger, readAt, ctx.haltSignal, release)
   const calls = openCallScope(ctx, job.signal)
   try {
-    await ctx.gate.runEach(callable, async (row) => record(await callOne(ctx, job, calls, row, revocations)), {
+    await ctx.gate.runEach(callable, async (row) => void (letGo.has(row.id) || record(await callOne(ctx, job, calls, row, revocations))), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: spreadStartOnHost(ctx, spreadMs) } : {}),
     })

@@ -31,20 +31,34 @@ export interface Revocations {
 /**
  * Watches `waiting`, whose state was read at `readAt` (ms since the epoch), until `halted` aborts:
  * once stop() has begun, rows not called yet go to other jobs, and nothing more is read here (a
- * read after stop() resolved went to a pool the host may have ended).
+ * read after stop() resolved went to a pool the host may have ended). `onRevoked` hears of each
+ * waiting row a re-check finds revoked, at once, and the row leaves the waiting set: its job lets
+ * it go then, not at its turn, which comes only as the calls ahead of it end (a trial's paused
+ * rows stayed claimed for the 20 s of the calls in flight).
  */
-export function watchRevocations(reader: CallableReader, jobId: string, waiting: Iterable<string>, logger: Logger, readAt: number, halted?: AbortSignal): Revocations {
+export function watchRevocations(
+  reader: CallableReader,
+  jobId: string,
+  waiting: Iterable<string>,
+  logger: Logger,
+  readAt: number,
+  halted?: AbortSignal,
+  onRevoked?: (id: string) => void,
+): Revocations {
   const pending = new Set(waiting)
   const revoked = new Set<string>()
   const userIds = new Map<string, string | null>()
+  const taking = new Set<string>()
   let lastRead = readAt
   let checking: Promise<void> | null = null
   const read = async (ids: string[], startedAt: number) => {
     try {
       const callable = await reader.read(jobId, ids)
       for (const id of ids) {
-        if (!callable.has(id)) revoked.add(id)
-        else userIds.set(id, callable.get(id)!)
+        if (callable.has(id)) userIds.set(id, callable.get(id)!)
+        // A row whose turn has come (its take() awaits this read) is its caller's to pass over.
+        else if (onRevoked && !taking.has(id) && pending.delete(id)) onRevoked(id)
+        else revoked.add(id)
       }
     } catch (error) {
       // Not fatal: the rows are called, and their outcomes are recorded only if still owned.
@@ -66,9 +80,11 @@ export function watchRevocations(reader: CallableReader, jobId: string, waiting:
   if (Date.now() - lastRead > RECHECK_MS) void check()
   return {
     async take(id) {
+      taking.add(id)
       // A read under way may have begun before a pause made in this process: then one more.
       for (let reads = 0; reads < 2 && (Date.now() - lastRead > RECHECK_MS || lastRead < callsPauseChangedAt()); reads++) await check()
       pending.delete(id)
+      taking.delete(id)
       if (revoked.has(id)) return { revoked: true }
       return userIds.has(id) ? { revoked: false, userId: userIds.get(id)! } : { revoked: false }
     },
