@@ -546,6 +546,26 @@ describe('pause until', () => {
     expect(slots(id)).toEqual(['2026-03-05T09:00:00.000Z'])
   })
 
+  test('a failed slot a pause until an instant moves past is said left behind, not called, in the history and the log', async () => {
+    clock.set('2026-06-01T08:00:00.000Z')
+    const id = await subscription('monthly')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    worker.on(id, { fail: new PermanentError('card declined') })
+    clock.set('2026-06-01T09:00:05.000Z')
+    await shared.scheduler.runNow()
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'failed', nextRunAt: at('2026-06-01T09:00:00.000Z') })
+    // A trial's user paused such a row for a minute: its next charge moved a month on, unsaid.
+    const paused = await shared.scheduler.pause(id, { until: at('2026-06-01T09:05:00.000Z') })
+    expect(paused).toMatchObject({ status: 'paused', nextRunAt: at('2026-07-01T09:00:00.000Z') })
+    expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({
+      kind: 'paused',
+      detail: 'until 2026-06-01T09:05:00.000Z; its failed slot of 2026-06-01T09:00:00.000Z left behind, not called',
+    })
+    expect(logger.messages('warn')).toContainEqual(
+      `pause() of ${id} until 2026-06-01T09:05:00.000Z: its failed slot of 2026-06-01T09:00:00.000Z left behind, not called (its next slot is the first after the pause). retryFailed() or runSubscription() calls it before a pause; backfill() calls past slots after one.`,
+    )
+  })
+
   test('paused until an instant, then paused until resumed, then resumed: the slots from now on run again, not from the first pause\'s end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

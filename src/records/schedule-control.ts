@@ -174,7 +174,7 @@ async function skippedBefore(db: Executor, row: ScheduleRow, subscriptionId: str
  * `catchUp: 'all'` it stays, so the missed slots are replayed). With no slot left, it has ended.
  */
 export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscriptionId: string, until: Date, note: string | null = null): Promise<void> {
-  await withTransaction(pool, async (tx) => {
+  const behind = await withTransaction(pool, async (tx) => {
     const now = options.clock.now()
     if (until <= now) {
       throw new ConfigurationError('until', `${until.toISOString()} is not in the future; pause without \`until\` (or resume) instead.`)
@@ -182,7 +182,7 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     const row = await readScheduleRow(tx, subscriptionId, true)
     // An ended row has no slot to pause: it stays ended, as with pause() and resume(). Paused
     // until that same instant already: nothing changes, and the history says nothing again.
-    if (row.status === 'ended' || (row.status === 'paused' && row.paused_until?.getTime() === until.getTime())) return
+    if (row.status === 'ended' || (row.status === 'paused' && row.paused_until?.getTime() === until.getTime())) return ''
     // A row with no phase yet (never processed, no slot of its own) takes it from the pause's end,
     // read in its zone: a monthly one paused until midnight on the 10th runs on the 10th.
     const first = slotAfter(options, withPhase(phased(row), until), new Date(until.getTime() - 1))
@@ -200,8 +200,15 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
         WHERE id = $1`,
       [row.id, next === null ? 'ended' : 'paused', next === null ? null : until, next, now],
     )
-    await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}`, note }], now)
+    // A slot due or failed that the pause moves past is not called: said, as a reschedule says it.
+    const behind = leftBehind(options, row, { ...row, next_run_at: next }, now)
+    const detail = next === null ? `until ${until.toISOString()}: no slot left, ended` : `until ${until.toISOString()}`
+    await recordHistory(tx, [{ subscriptionId, kind: 'paused', slot: next, detail: behind ? `${detail}; ${behind}` : detail, note }], now)
+    return behind
   })
+  if (behind) {
+    options.logger.warn(`pause() of ${subscriptionId} until ${until.toISOString()}: ${behind} (its next slot is the first after the pause). retryFailed() or runSubscription() calls it before a pause; backfill() calls past slots after one.`)
+  }
 }
 
 /**
