@@ -566,6 +566,22 @@ describe('pause until', () => {
     )
   })
 
+  test('a slot already due as a pause until an instant begins still runs, once, after it, as after a pause until resumed', async () => {
+    clock.set('2026-07-01T08:00:00.000Z')
+    const id = await subscription('daily')
+    await shared.scheduler.enroll(id, { runAt: '09:00' })
+    // Due, not yet swept: a trial's pause of a minute dropped such a slot, unsaid.
+    clock.set('2026-07-01T09:00:30.000Z')
+    const paused = await shared.scheduler.pause(id, { until: at('2026-07-01T09:01:30.000Z') })
+    expect(paused).toMatchObject({ status: 'paused', nextRunAt: at('2026-07-01T09:00:00.000Z') })
+    await shared.scheduler.runNow()
+    expect(slots(id)).toEqual([])
+    clock.set('2026-07-01T09:02:00.000Z')
+    await shared.scheduler.runNow()
+    expect(slots(id)).toEqual(['2026-07-01T09:00:00.000Z'])
+    expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'completed', nextRunAt: at('2026-07-02T09:00:00.000Z') })
+  })
+
   test('paused until an instant, then paused until resumed, then resumed: the slots from now on run again, not from the first pause\'s end', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('daily')

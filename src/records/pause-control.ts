@@ -31,7 +31,10 @@ export async function pauseUntil(pool: Pool, options: ResolvedOptions, subscript
     // A row with no phase yet (never processed, no slot of its own) takes it from the pause's end,
     // read in its zone: a monthly one paused until midnight on the 10th runs on the 10th.
     const first = slotAfter(options, withPhase(phased(row), until), new Date(until.getTime() - 1))
-    const keep = options.catchUp === 'all' && row.next_run_at !== null
+    // A slot already due as the pause begins (not a failed one) still runs, once, after it, as
+    // after a pause until resumed: a trial's due slot was dropped by a pause of a minute.
+    const dueNow = row.next_run_at !== null && row.next_run_at <= now && row.status !== 'failed' && !row.kept_next_run_at
+    const keep = (options.catchUp === 'all' && row.next_run_at !== null) || dueNow
     // A slot it had past the pause's end stays: one after a skip, or kept by a failed run on demand.
     const kept = row.kept_next_run_at ?? null
     const had = kept && (!row.next_run_at || kept > row.next_run_at) ? kept : row.next_run_at
