@@ -132,6 +132,16 @@ describe('pause and resume', { timeout: SLOW_MS }, () => {
     expect(same.stdout).toMatch(new RegExp(`^${id} was already paused until .*: nothing changed\\.\\n$`))
     expect(timeAfter(same.stdout, 'until', 'Europe/Berlin')).toEqual(until)
 
+    // A slot already due as the pause begins runs first once it ends: said as such, not as the run after the pause.
+    const due = await subscription({ timezone: 'Europe/Berlin', runAt: '09:00' })
+    await db.pool.query(`UPDATE subscription_processing SET next_run_at = date_trunc('second', clock_timestamp()) - interval '5 minutes' WHERE subscription_id = $1`, [due])
+    const slot = (await library.getSubscription(due)).nextRunAt!
+    const held = await runCli(['pause', due, '--until', until.toISOString()], env)
+    expect(held).toMatchObject({ code: 0, stderr: '' })
+    expect(held.stdout).toMatch(/; then its slot of .*, which the pause holds back, runs first\.\n$/)
+    expect(timeAfter(held.stdout, 'slot of', 'Europe/Berlin')).toEqual(slot)
+    expect(await library.getSubscription(due)).toMatchObject({ status: 'paused', nextRunAt: slot })
+
     const resumed = await runCli(['resume', id], env)
     expect(resumed).toMatchObject({ code: 0, stderr: '' })
     expect(resumed.stdout).toMatch(new RegExp(`^Resumed ${id}: it runs next at `))

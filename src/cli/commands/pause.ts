@@ -37,6 +37,9 @@ export default defineCommand({
         print(`Paused ${id} until resumed (\`resume ${id}\`). A call already in flight finishes, and its success is recorded.`)
       } else if (details.status === 'ended') {
         print(`No run of ${id} is left after ${timeInZone(until, zone)}: it has ended.`)
+      } else if (details.nextRunAt && details.pausedUntil && details.nextRunAt < details.pausedUntil) {
+        // A slot already due as the pause began runs once after it (or, under catchUp 'all', the slots it defers).
+        print(`Paused ${id} until ${timeInZone(details.pausedUntil, zone)}; then its slot of ${timeInZone(details.nextRunAt, zone)}, which the pause holds back, runs first.`)
       } else {
         print(`Paused ${id} until ${timeInZone(details.pausedUntil, zone)}; its next run is then ${timeInZone(details.nextRunAt, zone)}.`)
       }
