@@ -73,3 +73,14 @@ export async function addOutcomes(db: Executor, runId: string, counts: OutcomeCo
   ])
   return justFinished(rows[0])
 }
+
+/**
+ * Locks runs, in the one order every writer of several runs takes them (a settle's, by id): a
+ * claim that wrote its own run, then the older runs it took rows over from, deadlocked with a
+ * settle of those runs (a trial of concurrent controls saw a dozen). Later writes of them in the
+ * same transaction then wait for nothing.
+ */
+export async function lockRuns(db: Executor, runIds: Iterable<string>): Promise<void> {
+  const ids = [...new Set(runIds)].sort()
+  if (ids.length > 1) await db.query(`SELECT 1 FROM ${RUNS} WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [ids])
+}

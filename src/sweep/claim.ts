@@ -13,11 +13,12 @@ import { pageJob, startAfterOf } from '../process/page-job.js'
 import type { PageJobData, PageJobTimings } from '../process/page-job.js'
 import { recordHistory } from '../records/history.js'
 import { addSweptPage } from '../records/runs.js'
+import { lockRuns } from '../records/run-outcomes.js'
 import type { RunSummary } from '../records/runs.js'
 import { spreadBucketMs, spreadStart } from '../schedule/spread.js'
 import { ASSIGN_JOBS, claimSql, firstCandidateSql, TAKES_IDS } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
-import { countTakeovers } from './takeovers.js'
+import { countTakeovers, takenOverFrom } from './takeovers.js'
 import type { ClaimedRow } from './takeovers.js'
 
 export interface ClaimPageInput {
@@ -120,6 +121,8 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
   await boss.insert(input.processQueue, jobs, {
     db: bossDb(client),
   })
+  // Its own run and those it takes rows over from, locked in a settle's order before either is written.
+  await lockRuns(client, [input.runId, ...takenOverFrom(rows, input.kind === 'expired').keys()])
   await addSweptPage(client, input.runId, rows.length)
   // retryFailed() lifts a pause for failures: the subscription's history says so.
   const resumed = rows.filter((row) => row.previous_status === 'paused')

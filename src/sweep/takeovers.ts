@@ -26,13 +26,19 @@ export interface ClaimedRow {
  * Counts each row that had an owner as skipped in its previous run, and returns the runs that
  * finished by it. An expired claim always had one (an older version named no job on the row).
  */
-export async function countTakeovers(client: PoolClient, rows: ClaimedRow[], expired: boolean, now: Date): Promise<RunSummary[]> {
+export function takenOverFrom(rows: ClaimedRow[], expired: boolean): Map<string, number> {
   const skipped = new Map<string, number>()
   for (const row of rows) {
     if (row.previous_run_id && (row.previous_job_id || expired)) skipped.set(row.previous_run_id, (skipped.get(row.previous_run_id) ?? 0) + 1)
   }
+  return skipped
+}
+
+export async function countTakeovers(client: PoolClient, rows: ClaimedRow[], expired: boolean, now: Date): Promise<RunSummary[]> {
+  const skipped = takenOverFrom(rows, expired)
   const finished: RunSummary[] = []
-  for (const [runId, n] of skipped) {
+  // In the order the claim locked them (lockRuns): by id.
+  for (const [runId, n] of [...skipped].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const run = await addOutcomes(client, runId, { successful: 0, failed: 0, retried: 0, skipped: n }, now)
     if (run) finished.push(run)
   }
