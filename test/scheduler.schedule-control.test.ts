@@ -215,6 +215,27 @@ describe('reschedule', () => {
     expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({ kind: 'rescheduled', detail: 'runAt 10:00' })
   })
 
+  test('enroll() and enrollMany() with new settings say a failed slot they go on past, as reschedule() does', async () => {
+    clock.set('2026-05-11T08:00:00.000Z')
+    const [one, many] = [await subscription('daily'), await subscription('daily')]
+    await shared.scheduler.enrollMany([{ subscriptionId: one, runAt: '09:00' }, { subscriptionId: many, runAt: '09:00' }])
+    for (const id of [one, many]) worker.on(id, { fail: new PermanentError('card expired') })
+    clock.set('2026-05-11T09:00:05.000Z')
+    await shared.scheduler.runNow()
+    // The quick start's enroll(id, { timezone }) on a row whose first charge had failed: a trial's was dropped unsaid.
+    await shared.scheduler.enroll(one, { timezone: 'Europe/London' })
+    await shared.scheduler.enrollMany([{ subscriptionId: many, timezone: 'Europe/London' }])
+    for (const id of [one, many]) {
+      expect(await shared.scheduler.getSubscription(id)).toMatchObject({ status: 'pending', nextRunAt: at('2026-05-12T08:00:00.000Z') })
+      expect((await shared.scheduler.getSubscription(id)).history[0]).toMatchObject({
+        kind: 'rescheduled',
+        detail: 'timezone Europe/London; its failed slot of 2026-05-11T09:00:00.000Z left behind, not called',
+      })
+    }
+    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(new RegExp(`^enroll\\(\\) of ${one}: its failed slot of 2026-05-11T09:00:00\\.000Z left behind, not called \\(new settings go on from now`)))
+    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(new RegExp(`^enrollMany\\(\\): 1 subscription had a past slot left behind by the new settings, not called \\(each said in its history\\): ${many}: its failed slot`)))
+  })
+
   test('the history line names only the settings a reschedule changed: no "startsAt cleared" for a row that had none', async () => {
     clock.set('2026-03-02T08:00:00.000Z')
     const id = await subscription('weekly')

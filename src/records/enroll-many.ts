@@ -15,7 +15,7 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { isPool } from '../db/pool-shape.js'
 import { isSchedulerError } from '../error-guards.js'
 import type { SchedulerError } from '../errors.js'
-import { changesSchedule, enrollOn, plannedEnrolment, staysUnscheduled } from './enroll.js'
+import { changesSchedule, enrollOn, LEFT_BEHIND_ADVICE, plannedEnrolment, staysUnscheduled } from './enroll.js'
 import type { PlannedEnrolment } from './enroll.js'
 import { assertKnown, checkEntries, checkManyOptions } from './enroll-entries.js'
 import type { CheckedEntry } from './enroll-entries.js'
@@ -144,6 +144,11 @@ async function enrolPage(db: Executor, options: ResolvedOptions, page: readonly 
   await recordHistory(db, updates.flatMap((p) => (p.history ? [p.history] : [])), now)
   result.created += inserted.size
   result.updated += updates.length
+  const behind = updates.filter((p) => p.behind)
+  if (behind.length > 0) {
+    const first = behind.slice(0, 3).map((p) => `${p.entry.subscriptionId}: ${p.behind}`).join('; ')
+    options.logger.warn(`enrollMany(): ${behind.length} subscription${behind.length === 1 ? '' : 's'} had a past slot left behind by the new settings, not called (each said in its history): ${first}${behind.length > 3 ? '; …' : ''} ${LEFT_BEHIND_ADVICE}`)
+  }
   for (const p of planned) {
     // Enrolled by a sweep since the page read it: enroll()'s path gives it its settings.
     if (p.created && !inserted.has(p.entry.subscriptionId)) oneByOne.push(p.entry)

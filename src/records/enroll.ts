@@ -10,7 +10,7 @@ import { toExecutor, withTransaction } from '../db/executor.js'
 import { ConfigurationError, NotFoundError } from '../errors.js'
 import { shown } from '../error-text.js'
 import type { SubscriptionStatus } from '../db/names.js'
-import { scheduledRow } from './schedule-control.js'
+import { leftBehind, scheduledRow } from './schedule-control.js'
 import { spentDays, writtenScheduleWarnings, zoneLeft } from './first-slot.js'
 import { isNotEnrolled, readScheduleRow, writeScheduleRow } from './schedule-row.js'
 import { assertNotHeld } from './row-holds.js'
@@ -23,6 +23,9 @@ import type { NewHistoryEntry } from './history.js'
 import { sweepWaitWarning } from './sweep-wait.js'
 import { checkNextRunAt, hasFirstSlot, withFirstSlot } from './given-first-slot.js'
 import { firstUserId, userIdNotSubscription } from './user-ids.js'
+
+/** What a warning of a slot left behind by new settings says to do. */
+export const LEFT_BEHIND_ADVICE = '(new settings go on from now, as a reschedule does). retryFailed() calls a failed slot before new settings; backfill() calls past slots after them.'
 
 export type { ScheduleSettings }
 
@@ -124,6 +127,8 @@ function unscheduledRow(row: ScheduleRow, settings: ScheduleSettings, now: Date)
 export interface PlannedEnrolment {
   written: ScheduleRow
   history: NewHistoryEntry | null
+  /** A past slot (due, or failed) the new settings go on past, not called: said as a reschedule says it; '' for none. */
+  behind: string
 }
 
 /**
@@ -143,10 +148,11 @@ export function plannedEnrolment(options: ResolvedOptions, row: ScheduleRow, set
   const unscheduled = nextRunAt === undefined && staysUnscheduled(row, settings)
   const planned = unscheduled ? unscheduledRow(row, settings, now) : scheduledRow(options, row, settings, now, spent)
   const written = nextRunAt === undefined ? planned : withFirstSlot(row, planned, nextRunAt, planned.timezone ?? options.timezone, settings.runAt !== undefined)
-  if (created) return { written, history: null }
+  if (created) return { written, history: null, behind: '' }
   const firstSlot = hasFirstSlot(row, nextRunAt) ? [] : [`nextRunAt ${nextRunAt!.toISOString()}`]
-  const detail = [describeSettings(settings, row), ...firstSlot].filter(Boolean).join(', ')
-  return { written, history: { subscriptionId: row.subscription_id, kind: 'rescheduled', slot: unscheduled ? null : written.next_run_at, detail, fromZone: zoneLeft(options, row, written) } }
+  const behind = leftBehind(options, row, written, now)
+  const detail = [describeSettings(settings, row), ...firstSlot].filter(Boolean).join(', ') + (behind ? `; ${behind}` : '')
+  return { written, history: { subscriptionId: row.subscription_id, kind: 'rescheduled', slot: unscheduled ? null : written.next_run_at, detail, fromZone: zoneLeft(options, row, written) }, behind }
 }
 
 /** Whether an enrolment gives the row anything to write: a setting, or a first slot (`nextRunAt`). Without, it only adds the row. */
@@ -169,9 +175,10 @@ export async function enrollOn(db: Executor, options: ResolvedOptions, subscript
   const unscheduled = nextRunAt === undefined && staysUnscheduled(row, settings)
   if (!created && !unscheduled) await assertNotHeld(db, jobQueueOf(options), row, 'change the schedule of')
   const spent = unscheduled ? [] : await spentDays(db, options, row, now)
-  const { written, history } = plannedEnrolment(options, row, settings, now, spent, created, nextRunAt)
+  const { written, history, behind } = plannedEnrolment(options, row, settings, now, spent, created, nextRunAt)
   await writeScheduleRow(db, written, now)
   if (history) await recordHistory(db, [history], now)
+  if (behind) options.logger.warn(`enroll() of ${subscriptionId}: ${behind} ${LEFT_BEHIND_ADVICE}`)
   await warnOfSettings(db, options, settings, written, now)
   return enrolled(written, created)
 }
