@@ -23,8 +23,8 @@ export interface ClaimedRow {
 }
 
 /**
- * Counts each row that had an owner as skipped in its previous run, and returns the runs that
- * finished by it. An expired claim always had one (an older version named no job on the row).
+ * The runs the claimed rows were taken over from, with how many rows each: every row that had an
+ * owner. An expired claim always had one (an older version named no job on the row).
  */
 export function takenOverFrom(rows: ClaimedRow[], expired: boolean): Map<string, number> {
   const skipped = new Map<string, number>()
@@ -34,6 +34,7 @@ export function takenOverFrom(rows: ClaimedRow[], expired: boolean): Map<string,
   return skipped
 }
 
+/** Counts each row taken over as skipped in its previous run, and returns the runs that finished by it. */
 export async function countTakeovers(client: PoolClient, rows: ClaimedRow[], expired: boolean, now: Date): Promise<RunSummary[]> {
   const skipped = takenOverFrom(rows, expired)
   const finished: RunSummary[] = []
