@@ -74,8 +74,8 @@ export async function startBackfill(deps: BackfillDeps, subscriptionId: string, 
     // A backfill whose job was lost would refuse this one for ever: it is closed first, and said.
     const closed = await closeLostBackfills(tx, now, { bossSchema: options.bossSchema, processQueue: deps.processQueue }, subscriptionId)
     await assertNoBackfillRunning(tx, subscriptionId)
-    const runId = await createRun(tx, 'backfill', now)
-    await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3, subscription_id = $4 WHERE id = $1`, [runId, slots.length, now, subscriptionId])
+    const runId = await createRun(tx, 'backfill', now, subscriptionId)
+    await tx.query(`UPDATE ${TABLES.runs} SET claimed = $2, sweep_finished_at = $3 WHERE id = $1`, [runId, slots.length, now])
     const detail = `${slots.length} slot${slots.length === 1 ? '' : 's'} from ${range.from.toISOString()} to ${range.to.toISOString()}, run ${runId}`
     await recordHistory(tx, [{ subscriptionId, kind: 'backfill', slot: slots[0] ?? null, detail }], now)
     if (slots.length === 0) {

@@ -94,11 +94,11 @@ export function toSummary(row: RunRow): RunSummary {
 }
 
 /**
- * A run's sweep is alive from its start by the database's clock, as the rescue measures its
- * silence: `started_at` is the app's clock, which may lag the database's (a skewed host, a test's
- * manual clock), and would show a sweep just begun as silent until its first heartbeat.
+ * Records a run as started; `subscriptionId` for a run of one subscription (`runSubscription()`,
+ * `backfill()`). Its sweep is alive from its start by the database's clock, as the rescue
+ * measures its silence: `started_at` is the app's clock, which may lag the database's (a skewed
+ * host, a test's manual clock), and would show a sweep just begun as silent until its first heartbeat.
  */
-/** Records a run as started; `subscriptionId` for a run of one subscription (runSubscription()). */
 export async function createRun(db: Executor, trigger: RunTrigger, now: Date, subscriptionId: string | null = null): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO ${RUNS} (trigger, started_at, sweep_heartbeat_at, subscription_id) VALUES ($1, $2, now(), $3) RETURNING id`,

@@ -122,12 +122,13 @@ export async function claimPage(client: PoolClient, boss: PgBoss, input: ClaimPa
     db: bossDb(client),
   })
   // Its own run and those it takes rows over from, locked in a settle's order before either is written.
-  await lockRuns(client, [input.runId, ...takenOverFrom(rows, input.kind === 'expired').keys()])
+  const takenOver = takenOverFrom(rows, input.kind === 'expired')
+  await lockRuns(client, [input.runId, ...takenOver.keys()])
   await addSweptPage(client, input.runId, rows.length)
   // retryFailed() lifts a pause for failures: the subscription's history says so.
   const resumed = rows.filter((row) => row.previous_status === 'paused')
   await recordHistory(client, resumed.map((row) => ({ subscriptionId: row.subscription_id, kind: 'resumed', slot: row.scheduled_for, detail: 'by retryFailed(), from its pause for failures' })), input.now)
-  const finishedRuns = await countTakeovers(client, rows, input.kind === 'expired', input.now)
+  const finishedRuns = await countTakeovers(client, takenOver, input.now)
   const last = rows[0]!
   return {
     claimed: rows.length,

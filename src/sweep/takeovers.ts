@@ -34,9 +34,8 @@ export function takenOverFrom(rows: ClaimedRow[], expired: boolean): Map<string,
   return skipped
 }
 
-/** Counts each row taken over as skipped in its previous run, and returns the runs that finished by it. */
-export async function countTakeovers(client: PoolClient, rows: ClaimedRow[], expired: boolean, now: Date): Promise<RunSummary[]> {
-  const skipped = takenOverFrom(rows, expired)
+/** Counts the rows taken over (takenOverFrom()) as skipped in their previous runs, and returns the runs that finished by it. */
+export async function countTakeovers(client: PoolClient, skipped: Map<string, number>, now: Date): Promise<RunSummary[]> {
   const finished: RunSummary[] = []
   // In the order the claim locked them (lockRuns): by id.
   for (const [runId, n] of [...skipped].sort(([a], [b]) => (a < b ? -1 : 1))) {
