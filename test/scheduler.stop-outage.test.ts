@@ -4,14 +4,14 @@
  * running that would use the host's pool after it resolves (the host ends its pool then).
  */
 import pg from 'pg'
-import { afterAll, expect, test } from 'vitest'
+import { afterAll, expect, onTestFinished, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
-import { captureLogger } from '../src/testing.js'
+import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
 import { startDbProxy } from './chaos/db-proxy.js'
 import type { DbProxy } from './chaos/db-proxy.js'
 import { createTestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
-import { pollUntil } from './support/reliability-support.js'
+import { pollUntil, waitingForLocks } from './support/reliability-support.js'
 
 let proxy: DbProxy | undefined
 afterAll(async () => await proxy?.close())
@@ -87,4 +87,45 @@ test('a stop while outcomes wait on a lock of yours resolves, and nothing new go
   expect(used).toBe(0)
   expect(logger.messages('warn').filter((m) => /one at a time/.test(m))).toEqual([])
   await pool.end()
+}, 60_000)
+
+test('a stop while the database is away mid-sweep resolves by its deadline, and the sweep it left is closed and finished by a rescue once the database is back', async () => {
+  // A CI run's stop waited the two minutes a sweep's closing write retries through an outage, and
+  // the host's pool (ended after stop()) with it.
+  const db = await createTestDatabase()
+  await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 10)`)
+  proxy = await startDbProxy(db.url)
+  const pool = new pg.Pool({ connectionString: proxy.url, max: 5 })
+  pool.on('error', () => {})
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(pool, { workerClient: createFakeWorkerClient(), logger, pollingIntervalSeconds: 0.5, interruptedSweepAfterSeconds: 3 })
+  await scheduler.start()
+  // The sweep is mid-way (waiting on a host's lock) when the database goes away.
+  const locker = await db.pool.connect()
+  await locker.query(`BEGIN; LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE`)
+  onTestFinished(() => locker.release(true))
+  const { runId } = await scheduler.runNow({ wait: false })
+  await waitingForLocks(db.pool, 1, 'the sweep waiting on the lock')
+  const light = proxy.goDark()
+  const stopped = scheduler.stop({ timeoutMs: 500 }).then(() => 'stopped')
+  const stillStopping = new Promise<string>((resolve) => setTimeout(() => resolve('still stopping while the database is away'), 30_000).unref())
+  expect(await Promise.race([stopped, stillStopping])).toBe('stopped')
+  expect(logger.messages('warn').filter((m) => m.startsWith(`Run ${runId}: `)), logger.messages('warn').join('\n')).toEqual([
+    expect.stringMatching(/stop\(\) interrupted its sweep after 0 subscriptions, and the database was out of reach until stop\(\)'s deadline \(.+\): a rescue pass closes the run once its sweep has been silent for interruptedSweepAfterSeconds, and sweeps the rest\./),
+  ])
+  await locker.query('ROLLBACK')
+  light()
+  await pool.end()
+
+  // Nothing is lost: another instance's rescue closes the silent sweep and calls its rows.
+  const worker = createFakeWorkerClient()
+  const rescuer = createSubscriptionScheduler(db.pool, { workerClient: worker, logger: captureLogger(), pollingIntervalSeconds: 0.5, interruptedSweepAfterSeconds: 3 })
+  await rescuer.start()
+  try {
+    await pollUntil(async () => (worker.calls.length >= 10 ? true : null), { timeoutMs: 30_000, what: 'the rescue calling the 10 subscriptions' })
+    await pollUntil(async () => ((await rescuer.getRun(runId))?.sweepFinishedAt ? true : null), { timeoutMs: 10_000, what: 'the left sweep closed' })
+  } finally {
+    await rescuer.stop()
+  }
+  expect(new Set(worker.calls.map((c) => c.subscriptionId)).size).toBe(10)
 }, 60_000)

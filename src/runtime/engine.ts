@@ -178,7 +178,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const upgraded = describeUpgrade(options.bossSchema, bossBefore)
     if (upgraded) logger.info(upgraded)
     const queues = await ensureQueues(boss, options)
-    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, rescueQueue: queues.rescue, halt: halt.signal, wakeWorker, onEnqueued: unworked.enqueued })
+    runs = createRunStarter({ pool, boss, options, events, telemetry, processQueue: queues.process, rescueQueue: queues.rescue, halt: halt.signal, stopDeadline: cancel.signal, wakeWorker, onEnqueued: unworked.enqueued })
     const limits = { maxConcurrentCalls: options.maxConcurrentCalls, maxCallsPerSecond: options.maxCallsPerSecond }
     await configureLimits(pool, options.queuePrefix, limits, logger, { callsWorker: options.work })
     global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })

@@ -47,6 +47,8 @@ export interface RunStarterDeps {
   rescueQueue: string
   /** Stops sweeps between pages. */
   halt: AbortSignal
+  /** stop()'s deadline: a sweep's closing writes retry through an outage until it. */
+  stopDeadline: AbortSignal
   /** Wakes this instance's process worker: a page it just enqueued need not wait for a poll. */
   wakeWorker: () => void
   /** Run `runId` has enqueued `count` subscriptions, its sweep done. */
@@ -73,7 +75,7 @@ const RUN_ASKED: Record<RunTrigger, string> = {
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
-export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, rescueQueue, halt, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
+export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, rescueQueue, halt, stopDeadline, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
   // The pause this scheduler's scheduled sweeps last said they passed for: its own, as another
   // scheduler of the process (another prefix, another logger) says its own pauses.
@@ -107,6 +109,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     timings: { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds },
     spreadMs: Math.round(options.spreadMinutes * 60_000),
     signal: halt,
+    closeBy: stopDeadline,
     clock: options.clock,
     onRunFinished: (run: RunSummary) => events.emit('run:finished', run),
     onPageEnqueued: () => wakeWorker(),

@@ -9,15 +9,14 @@ import type { ClaimPageInput, ClaimPageResult } from './claim.js'
 import { START_CURSOR } from './claim-sql.js'
 import type { ClaimKind, Cursor } from './claim-sql.js'
 import { withTransaction } from '../db/executor.js'
-import type { Clock } from '../observe/clock.js'
 import type { Logger } from '../observe/logger.js'
 import type { PageJobTimings } from '../process/page-job.js'
-import { abandonSweep, finishSweep, noteRunError } from '../records/runs.js'
-import type { RunSummary } from '../records/runs.js'
 import { isStatementTimeout, MIN_PAGE_SIZE, retryTransient, SHRINK } from '../db/transient.js'
 import { createRefusedClaims, isRowRefusal, RefusedClaim, uuidBefore } from './refused-claims.js'
+import { closeSweep, leaveToRescue } from './sweep-end.js'
+import type { SweepEndContext } from './sweep-end.js'
 
-export interface SweepContext {
+export interface SweepContext extends SweepEndContext {
   pool: Pool
   boss: PgBoss
   logger: Logger
@@ -32,14 +31,8 @@ export interface SweepContext {
   spreadMs: number
   /** Stops the sweep between pages (the scheduler is stopping). */
   signal?: AbortSignal | undefined
-  /** When the sweep ends: a run settled by its own sweep has taken this long. */
-  clock: Clock
-  /** Called with each run the sweep finished: its own (nothing was outstanding), or one whose rows it took over. */
-  onRunFinished?: ((run: RunSummary) => void) | undefined
   /** Called after each page commits, with its jobs: the sweeping instance wakes its own worker. */
   onPageEnqueued?: ((jobIds: string[]) => void) | undefined
-  /** Called once stop() has left the sweep's rest to a rescue: true when another instance is asked to rescue now. */
-  onAbandoned?: (() => Promise<boolean>) | undefined
 }
 
 /** Which rows a sweep takes, in order. A plain sweep takes expired claims, then due rows. */
@@ -175,33 +168,7 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
     if (!ctx.signal?.aborted) ctx.logger.error(`Sweep of run ${runId} stopped after ${total.claimed} subscriptions: ${(error as Error).message}`)
   }
   // Cut short by stop(): the run goes on; a rescue pass sweeps what this one had not reached.
-  if (ctx.signal?.aborted && (unfinished || failure !== undefined)) {
-    await retryTransient(() => abandonSweep(ctx.pool, runId), { logger: ctx.logger, what: `leaving the sweep of run ${runId} to a rescue` })
-    const asked = (await ctx.onAbandoned?.()) ?? false
-    // With no other instance running, the rescue waits for the first to start: say so, as a fleet
-    // stopped whole (a deploy) leaves its rows queued or pending until then.
-    const by = asked
-      ? 'a rescue pass of another running instance (asked now; else the next, within a minute; with none running, the first instance to start)'
-      : 'the next rescue pass (any instance\'s, within a minute; with none running, the first instance to start)'
-    ctx.logger.info(`Run ${runId}: stop() interrupted its sweep after ${total.claimed} subscriptions; ${by} sweeps the rest.`)
-    return total
-  }
-  // Stopped by the host's rule on every row: the run's error, as one refused row is, not a
-  // rejection of runNow() with the driver's error; what was claimed is still called.
-  const stoppedByRefusals = failure === undefined ? null : refused.stoppedAt(failure, total.claimed)
-  if (stoppedByRefusals) failure = undefined
-  const refusals = stoppedByRefusals ?? refused.summary()
-  if (refusals) {
-    await retryTransient(() => noteRunError(ctx.pool, runId, refusals), { logger: ctx.logger, what: `recording run ${runId}'s refused claims` })
-    await retryTransient(() => refused.record(ctx.pool, now), { logger: ctx.logger, what: `recording run ${runId}'s refused claims in the failure history` })
-  }
-  // Whatever was enqueued before a failure still settles; the run records the error.
-  const finished = await retryTransient(
-    () => finishSweep(ctx.pool, runId, ctx.clock.now(), failure ? String((failure as Error).message ?? failure) : undefined),
-    { logger: ctx.logger, what: `closing the sweep of run ${runId}` },
-  )
-  if (finished) ctx.onRunFinished?.(finished)
-  if (failure) throw failure
-  ctx.logger.info(`Run ${runId}: enqueued ${total.claimed} subscription${total.claimed === 1 ? '' : 's'}.`)
+  if (ctx.signal?.aborted && (unfinished || failure !== undefined)) await leaveToRescue(ctx, runId, total.claimed)
+  else await closeSweep(ctx, { runId, now, claimed: total.claimed, failure, refused })
   return total
 }
