@@ -61,8 +61,15 @@ export interface CallGate {
    * ahead, spread ones, do not count), or when `signal` aborts.
    */
   whenWaitingBelow(limit: number, signal: AbortSignal): Promise<void>
-  /** Calls in flight now, and calls ready to start but held back (by a slot, a permit or the rate). */
+  /**
+   * Calls in flight now, and calls ready to start but held back (by a slot, a permit or the rate),
+   * less those set aside: passed over at their turn (their rows let go or handed to another job).
+   */
   load(): CallLoad
+  /** Counts `n` waiting calls as set aside (`load()` leaves them out) until their turn, or their runEach's end, gives them back with `-n`. */
+  setAside(n: number): void
+  /** Calls ended since the gate was made: their rate is how fast this instance works off what waits. */
+  ended(): number
   /** How long the oldest call in flight has been running, in ms; null with none in flight. */
   oldestCallMs(): number | null
 }
@@ -76,27 +83,39 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
   const local = new Semaphore(concurrency)
   // Calls ready to start but not started yet, across every runEach, and who waits for fewer.
   let waiting = 0
+  // Of them, calls set aside: passed over at their turn.
+  let aside = 0
+  const waitingNow = () => waiting - aside
   const waiters = new Set<{ limit: number; resolve: () => void }>()
-  const lessWaiting = (n: number) => {
-    waiting -= n
+  const wakeWaiters = () => {
     for (const waiter of waiters) {
-      if (waiting < waiter.limit) {
+      if (waitingNow() < waiter.limit) {
         waiters.delete(waiter)
         waiter.resolve()
       }
     }
   }
+  const lessWaiting = (n: number) => {
+    waiting -= n
+    wakeWaiters()
+  }
   let inFlight = 0
+  let ended = 0
   // When each call in flight began (performance.now()), in the order they began.
   const began = new Set<{ at: number }>()
   return {
-    load: () => ({ inFlight, waiting }),
+    load: () => ({ inFlight, waiting: waitingNow() }),
+    setAside(n) {
+      aside += n
+      wakeWaiters()
+    },
+    ended: () => ended,
     oldestCallMs() {
       for (const call of began) return performance.now() - call.at
       return null
     },
     whenWaitingBelow(limit, signal) {
-      if (waiting < limit || signal.aborted) return Promise.resolve()
+      if (waitingNow() < limit || signal.aborted) return Promise.resolve()
       return new Promise<void>((resolve) => {
         const waiter = { limit, resolve: () => (signal.removeEventListener('abort', done), resolve()) }
         const done = () => (waiters.delete(waiter), resolve())
@@ -124,6 +143,7 @@ export function createCallGate(concurrency: number, global: GlobalLimits | null,
           await call(item)
         } finally {
           inFlight -= 1
+          ended += 1
           began.delete(token)
         }
       }

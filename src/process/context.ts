@@ -13,6 +13,7 @@ import type { Breaker } from './breaker.js'
 import type { CallGate } from './call-gate.js'
 import type { CallableReader, PageReader } from './page-rows.js'
 import type { SettleQueue } from './settle-queue.js'
+import type { ShareOut } from './share-out.js'
 import type { PendingSettles } from '../records/wait-for-run.js'
 
 export interface ProcessorContext {
@@ -44,6 +45,8 @@ export interface ProcessorContext {
   unanswered: { calls: number }
   /** Where every worker call of this instance waits its turn. */
   gate: CallGate
+  /** Shares calls waiting here out to instances with call slots free (share-out.ts). */
+  shareOut: ShareOut
   /** Holds calls back while the worker service seems down (`circuitBreaker`); null without one. */
   breaker: Breaker | null
   /** Where every outcome of this instance waits to be recorded, in chunks. */

@@ -21,6 +21,7 @@ import type { ProcessorContext } from './context.js'
 import { failedCall, failure, logFailure, success, unrecordedSuccess } from './outcome.js'
 import type { Call } from './outcome.js'
 import type { PageJob } from './page-job.js'
+import { pageTurns } from './page-turns.js'
 import { awaitRedeliveryGrace, logRedelivery } from './redelivery.js'
 import { noteRefusal } from './refused-credentials.js'
 import { watchRevocations } from './revocations.js'
@@ -209,22 +210,25 @@ export async function processPage(ctx: ProcessorContext, job: PageJob): Promise<
   let refused: { error: unknown } | undefined
   const record = (outcome: Outcome) => void settled.push(recordOutcome(ctx, outcome).catch((error: unknown) => void (refused ??= { error })))
   // A row a re-check finds paused, deactivated or deleted while it waits its turn is let go of
-  // then, and passed over at its turn.
-  const letGo = new Set<string>()
+  // then, and passed over at its turn; so is one handed to an instance with call slots free.
+  const turns = pageTurns(job.id, callable, ctx.gate, record, spreadMs === 0)
   const byId = new Map(callable.map((row) => [row.id, row]))
   const release = (id: string) => {
-    letGo.add(id)
     const row = byId.get(id)!
-    record({ kind: 'skipped', jobId: job.id, row, attempt: row.attempts + 1, startedAt: null })
+    turns.letGo(id, { kind: 'skipped', jobId: job.id, row, attempt: row.attempts + 1, startedAt: null })
   }
   const revocations = watchRevocations(ctx.callable, job.id, byId.keys(), ctx.options.logger, readAt, ctx.haltSignal, release)
+  // A spread page's calls wait for their starts, not for a slot here: none is shared out.
+  const withdraw = spreadMs === 0 ? ctx.shareOut.offer(turns) : () => {}
   const calls = openCallScope(ctx, job.signal)
   try {
-    await ctx.gate.runEach(callable, async (row) => void (letGo.has(row.id) || record(await callOne(ctx, job, calls, row, revocations))), {
+    await ctx.gate.runEach(callable, async (row) => void (turns.take(row.id) && record(await callOne(ctx, job, calls, row, revocations))), {
       signal: ctx.haltSignal,
       ...(spreadMs > 0 ? { startAt: spreadStartOnHost(ctx, spreadMs) } : {}),
     })
   } finally {
+    withdraw()
+    turns.end()
     calls.close()
     revocations.stop()
   }

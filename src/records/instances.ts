@@ -155,6 +155,21 @@ export async function someInstanceWorks(db: Executor, scope: InstanceScope, with
   return rows[0]?.some === true
 }
 
+/**
+ * Call slots free on the other running instances of `scope` that have no call waiting, by their
+ * last reports (fresh ones), their circuit breakers closed: what they can call at once.
+ */
+export async function spareCallSlots(db: Executor, scope: InstanceScope, exceptId: string): Promise<number> {
+  const { rows } = await db.query<{ spare: number }>(
+    `SELECT coalesce(sum(greatest(0, concurrency - (calls ->> 'inFlight')::int)), 0)::int AS spare
+       FROM ${INSTANCES}
+      WHERE ${IN_SCOPE} AND id <> $3 AND works AND ${RUNNING_INSTANCE} AND seen_at >= now() - make_interval(secs => ${CALLS_FRESH_SECONDS})
+        AND (calls ->> 'waiting')::int = 0 AND (breaker IS NULL OR breaker ->> 'state' = 'closed')`,
+    [scope.queuePrefix, scope.bossSchema, exceptId],
+  )
+  return rows[0]?.spare ?? 0
+}
+
 /** Deletes the rows of instances stopped or silent for a day. */
 export async function pruneInstances(db: Executor): Promise<void> {
   await db.query(`DELETE FROM ${INSTANCES} WHERE seen_at < now() - interval '1 day'`)

@@ -10,6 +10,7 @@ import { assertNoSharedUpgrade, describeUpgrade } from './shared-boss-schema.js'
 import { createBreaker } from '../process/breaker.js'
 import type { Breaker } from '../process/breaker.js'
 import { createCallGate } from '../process/call-gate.js'
+import { createShareOut } from '../process/share-out.js'
 import type { EventBus } from '../observe/events.js'
 import { configureLimits } from '../process/configure-limits.js'
 import { createGlobalLimits } from '../process/global-limits.js'
@@ -183,10 +184,11 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     await configureLimits(pool, options.queuePrefix, limits, logger, { callsWorker: options.work })
     global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
+    const breaker = options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null
+    const shareOut = createShareOut({ pool, options, gate, breaker, haltSignal: halt.signal })
     processor = {
       pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
-      haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate,
-      breaker: options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null,
+      haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate, shareOut, breaker,
       settles,
       stallWatch: createStallWatch(pool, logger, { signal: giveUp.signal }),
       settleQueue: createSettleQueue((outcomes) => settles.track(settleAndAnnounce(processor, { outcomes })), {
@@ -207,6 +209,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = presenceStarted = await startPresence(pool, options, processor, pkg.version)
+    shareOut.start(presence.id)
     await warnOtherSchedulers(pool, options.queuePrefix, options.bossSchema, logger)
     // Last of what may fail: a start that fails has taken no job and called no worker. Workers
     // registered earlier called 16 subscriptions of a start that then failed (too many clients),
