@@ -19,6 +19,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Pool } from 'pg'
 import type { ResolvedOptions } from '../config/options.js'
+import type { Logger } from '../observe/logger.js'
 import { spareCallSlots } from '../records/instances.js'
 import type { Breaker } from './breaker.js'
 import type { CallGate } from './call-gate.js'
@@ -27,6 +28,8 @@ import type { CallGate } from './call-gate.js'
 const CHECK_EVERY_MS = 2_000
 /** Calls this instance makes within this time at its recent pace are kept here. */
 export const SHARE_AFTER_MS = 5_000
+/** Hand-overs are said at most this often. */
+const SAY_EVERY_MS = 60_000
 
 /** A page job's rows waiting for their turn, which it hands over on demand (page-turns.ts). */
 export interface Shareable {
@@ -51,6 +54,23 @@ export interface ShareOutDeps {
 
 const NONE: ShareOut = { offer: () => () => {}, start() {} }
 
+/** Says the hand-overs: the first at once, then at most a line a minute, with those since the last. */
+function saidAtMostEachMinute(logger: Logger): { add(given: number, left: number): void } {
+  let unsaid = 0
+  let saidAt = Number.NEGATIVE_INFINITY
+  return {
+    add(given, left) {
+      unsaid += given
+      const now = performance.now()
+      if (now - saidAt < SAY_EVERY_MS) return
+      const since = saidAt === Number.NEGATIVE_INFINITY ? '' : ' since the last such line'
+      logger.info(`Handed ${unsaid} waiting call${unsaid === 1 ? '' : 's'} to instances with call slots free${since} (in jobs of their runs, with their keys); ${left} still wait here.`)
+      unsaid = 0
+      saidAt = now
+    },
+  }
+}
+
 export function createShareOut(deps: ShareOutDeps): ShareOut {
   const { pool, options, gate, breaker, haltSignal } = deps
   if (!options.work || options.maxConcurrentCalls !== null || options.maxCallsPerSecond !== null) return NONE
@@ -61,6 +81,7 @@ export function createShareOut(deps: ShareOutDeps): ShareOut {
   let lookedAt = performance.now()
   let behind = 0
   let looking = false
+  const said = saidAtMostEachMinute(options.logger)
 
   /** How many calls wait here beyond what this instance makes in SHARE_AFTER_MS; 0 while it keeps up. */
   const excess = (): number => {
@@ -89,11 +110,7 @@ export function createShareOut(deps: ShareOutDeps): ShareOut {
         left -= n
         given += n
       }
-      if (given > 0) {
-        options.logger.info(
-          `Handed ${given} waiting call${given === 1 ? '' : 's'} to instances with call slots free (in a job of their run, with their keys); ${gate.load().waiting} still wait here.`,
-        )
-      }
+      if (given > 0) said.add(given, gate.load().waiting)
     } catch (error) {
       options.logger.warn(`Could not read which instances have call slots free (${(error as Error).message}); the calls waiting here stay here for now.`)
     } finally {

@@ -209,7 +209,6 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     scheduleWatch = await watchForSchedule(pool, options)
     settingsWatch = watchSettings(pool, options, settingsInForce)
     presence = presenceStarted = await startPresence(pool, options, processor, pkg.version)
-    shareOut.start(presence.id)
     await warnOtherSchedulers(pool, options.queuePrefix, options.bossSchema, logger)
     // Last of what may fail: a start that fails has taken no job and called no worker. Workers
     // registered earlier called 16 subscriptions of a start that then failed (too many clients),
@@ -217,6 +216,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
     superviseAtStart(boss, queues, logger)
     fleetMetrics = startFleetMetrics(pool, options, events, telemetry)
+    shareOut.start(presence.id)
   } catch (error) {
     await presenceStarted?.stop().catch(() => {})
     scheduleWatch.stop()
