@@ -18,6 +18,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { Pool } from 'pg'
+import { isTransientDbError } from '../db/transient.js'
 import type { ResolvedOptions } from '../config/options.js'
 import type { Logger } from '../observe/logger.js'
 import { spareCallSlots } from '../records/instances.js'
@@ -81,6 +82,7 @@ export function createShareOut(deps: ShareOutDeps): ShareOut {
   let lookedAt = performance.now()
   let behind = 0
   let looking = false
+  let failureSaid = false
   const said = saidAtMostEachMinute(options.logger)
 
   /** How many calls wait here beyond what this instance makes in SHARE_AFTER_MS; 0 while it keeps up. */
@@ -112,7 +114,11 @@ export function createShareOut(deps: ShareOutDeps): ShareOut {
       }
       if (given > 0) said.add(given, gate.load().waiting)
     } catch (error) {
-      options.logger.warn(`Could not read which instances have call slots free (${(error as Error).message}); the calls waiting here stay here for now.`)
+      // An outage is said apart (observe/outage.ts); anything else once.
+      if (!isTransientDbError(error) && !failureSaid) {
+        failureSaid = true
+        options.logger.warn(`Could not read which instances have call slots free (${(error as Error).message}); the calls waiting here stay here for now.`)
+      }
     } finally {
       looking = false
     }
