@@ -84,6 +84,25 @@ describe('stop', () => {
     await expect(s.runNow()).rejects.toBeInstanceOf(NotStartedError)
   })
 
+  test("rows a stop hands back go in jobs of a job's size, ahead of the queue, for every instance to take a share", async () => {
+    // A trial's rolling restart: each stopping instance's 61–83 rows went back in one job per run,
+    // behind the rest of the run; one instance fetched them all, and called them alone.
+    const worker = createFakeWorkerClient().otherwise({ delayMs: 1_000 })
+    const s = scheduler({ workerClient: worker, queuePrefix: 'stop-split', concurrency: 4 })
+    await s.start()
+    await seedSubscriptions(harness.db.pool, { count: 40 })
+    await s.runNow({ wait: false })
+    await worker.waitForCalls(4)
+    await s.stop({ timeoutMs: 5_000 })
+    const { rows } = await harness.db.pool.query<{ n: number; priority: number }>(
+      `SELECT jsonb_array_length(data -> 'ids') AS n, priority FROM pgboss.job WHERE name = 'stop-split.process' AND state = 'created'`,
+    )
+    // The 36 rows not called, in jobs of 4 (a job's size at concurrency 4), each fetched before newer pages.
+    expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(40 - worker.calls.length)
+    expect(rows.map((r) => r.n).sort()).toEqual(Array.from({ length: rows.length }, () => 4))
+    expect(new Set(rows.map((r) => r.priority))).toEqual(new Set([1]))
+  })
+
   test('cancels calls that outlive timeoutMs, puts their rows back for a retry, and another instance completes them', async () => {
     const retry = { limit: 3, delaySeconds: 1, maxDelaySeconds: 1 }
     const hanging = createFakeWorkerClient().otherwise({ hang: true })

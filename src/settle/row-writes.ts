@@ -27,6 +27,9 @@ export interface Owned {
   jobId: string
 }
 
+/** The row an outcome is about, and the job that called it. */
+export const owned = (o: { row: { id: string }; jobId: string }): Owned => ({ id: o.row.id, jobId: o.jobId })
+
 /** `$1` (the row ids) and `$2` (each row's owning job, then its values, keyed by id). */
 export function rowParams<T extends Owned>(items: T[], valuesOf: (item: T) => unknown[] = () => []): [string[], string] {
   const values: Record<string, unknown[]> = {}

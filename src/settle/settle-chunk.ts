@@ -4,12 +4,9 @@
  * to announce. A chunk whose calls all succeeded is one statement with no transaction to open,
  * the common case, and every run's counters are locked only once its rows are written.
  */
-import { retryLeaseSeconds } from '../config/flow.js'
-import { bossDb, withTransaction } from '../db/executor.js'
-import type { Executor } from '../db/executor.js'
+import { withTransaction } from '../db/executor.js'
 import type { SchedulerEvents } from '../observe/events.js'
 import { limitedLogOf, PAUSED_FOR_FAILURES } from '../observe/limited-log.js'
-import { pageJob } from '../process/page-job.js'
 import { latenessTally } from '../records/lateness.js'
 import type { LatenessTally } from '../records/lateness.js'
 import { addClaimed } from '../records/runs.js'
@@ -21,7 +18,8 @@ import { completeInOneGo } from './complete-in-one-go.js'
 import type { Cancelled, Failure, Outcome, Success } from './outcome.js'
 import { failureDetail } from './outcome.js'
 import { pausedLine, recordFailures } from './record-failures.js'
-import { COMPLETE_ROWS, successValues, handOverRows, recordGone, releaseOutsideWindow, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
+import { COMPLETE_ROWS, owned, successValues, recordGone, releaseOutsideWindow, releaseRepeats, releaseRows, rowParams } from './row-writes.js'
+import { handOver } from './hand-over.js'
 import type { Owned } from './row-writes.js'
 import type { SettleDeps } from './deps.js'
 
@@ -61,8 +59,6 @@ export function eventBase(o: Outcome) {
   return { runId: o.row.run_id, subscriptionId: o.row.subscription_id, processingId: o.row.id, scheduledFor: o.row.scheduled_for, attempt: o.attempt }
 }
 
-export const owned = (o: Outcome): Owned => ({ id: o.row.id, jobId: o.jobId })
-
 /** Per run, its calls' lateness as histogram counts and largest value: lateness is about when calls started. */
 export function latenessByRun(outcomes: Outcome[]): Map<string, LatenessTally> {
   const values = new Map<string, number[]>()
@@ -87,41 +83,6 @@ function total(counts: Iterable<OutcomeCounts>): OutcomeCounts {
   const sum = { ...ZERO }
   for (const c of counts) for (const key of Object.keys(sum) as (keyof OutcomeCounts)[]) sum[key] += c[key]
   return sum
-}
-
-/**
- * Hands rows not yet called when stop() began to a new job, one per run; and rows the circuit
- * breaker held back to one per run that starts when the hold ends, their claim lasting until it
- * has run.
- */
-async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancelled[], now: Date): Promise<Set<string>> {
-  if (cancelled.length === 0) return new Set()
-  const { options } = deps
-  const timings = { expireInSeconds: options.jobExpirySeconds, heartbeatSeconds: options.heartbeatSeconds }
-  // One job per run, and per instant the rows resume at (stop()'s hand-overs resume at once).
-  const groupOf = (o: Cancelled) => `${o.row.run_id}@${o.resumeAt ?? 0}`
-  const groups = new Map<string, { runId: string; job: ReturnType<typeof pageJob>; leaseUntil: Date | null }>()
-  for (const o of cancelled) {
-    const group = groupOf(o)
-    if (groups.has(group)) continue
-    const startsIn = o.resumeAt === undefined ? 0 : Math.max(0, o.resumeAt - Date.now()) / 1000
-    groups.set(group, {
-      runId: o.row.run_id,
-      job: pageJob(o.row.run_id, [], timings, { startAfter: startsIn > 0 ? startsIn : undefined }),
-      leaseUntil: o.resumeAt === undefined ? null : new Date(now.getTime() + retryLeaseSeconds(options, startsIn) * 1000),
-    })
-  }
-  const moved = await handOverRows(db, cancelled.map((o) => {
-    const { job, leaseUntil } = groups.get(groupOf(o))!
-    return { ...owned(o), nextJobId: job.id, leaseUntil }
-  }))
-  const inserts = [...groups].map(([group, { runId, job }]) => ({
-    ...job,
-    data: { runId, ids: cancelled.filter((o) => groupOf(o) === group && moved.has(o.row.id)).map((o) => o.row.id) },
-  }))
-  const nonEmpty = inserts.filter((job) => job.data.ids.length > 0)
-  if (nonEmpty.length > 0) await deps.boss.insert(deps.processQueue, nonEmpty, { db: bossDb(db) })
-  return moved
 }
 
 /** Settles `chunk`. Rides out nothing itself: the caller retries a transient failure whole. */
