@@ -290,7 +290,7 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
       }
       flushLimitedLogs(logger)
       if (isEndedPool(pool)) logger.warn(POOL_ENDED_BEFORE_STOPPED)
-      logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs, processor.unanswered.calls))
+      logger.info(stoppedLine(Date.now() - began, calling, cut, timeoutMs, processor.unanswered.calls, processor.givenUp.jobs > 0))
     },
   }
 }

@@ -22,16 +22,18 @@ const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`
 /**
  * What `stop()` says last: how long it took, what became of the calls in flight when it began,
  * and the ended calls a worker client still works on (it ignores its signal): `unanswered`.
+ * `unrecorded`: jobs given up before their outcomes were recorded (reportGivenUp said which).
  */
-export function stoppedLine(tookMs: number, calling: number, cut: number, timeoutMs: number, unanswered = 0): string {
+export function stoppedLine(tookMs: number, calling: number, cut: number, timeoutMs: number, unanswered = 0, unrecorded = false): string {
   const stillWorking = unanswered > 0
     ? ` The worker client has not answered ${calls(unanswered)} that ended (timed out or cut short): it ignores their signal, ` +
       'so that work may go on until this process exits; the rows record the ends, and retries come under the same keys.'
     : ''
   if (calling === 0 && cut === 0) return `Stopped.${stillWorking}`
   // Ended as the worker answered, or failed or timed out: recorded either way.
-  const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight ended, each outcome recorded` : ''
-  const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue, recorded as retries` : ''
+  const recorded = unrecorded ? 'not every outcome recorded (the warning above says what goes back to the queue)' : 'each outcome recorded'
+  const finished = calling - cut > 0 ? `${calls(calling - cut)} in flight ended, ${recorded}` : ''
+  const cutShort = cut > 0 ? `${calls(cut)} cut short at timeoutMs (${timeoutMs} ms) went back to the queue${unrecorded ? '' : ', recorded as retries'}` : ''
   return `Stopped in ${seconds(tookMs)}: ${[finished, cutShort].filter(Boolean).join('; ')}.${stillWorking}`
 }
 
