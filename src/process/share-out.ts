@@ -26,9 +26,9 @@ import type { Breaker } from './breaker.js'
 import type { CallGate } from './call-gate.js'
 
 /** How often the calls waiting here are looked at. */
-const CHECK_EVERY_MS = 2_000
+const CHECK_EVERY_MS = 1_000
 /** Calls this instance makes within this time at its recent pace are kept here. */
-export const SHARE_AFTER_MS = 5_000
+export const SHARE_AFTER_MS = 2_000
 /** Hand-overs are said at most this often. */
 const SAY_EVERY_MS = 60_000
 
