@@ -27,7 +27,9 @@ export async function handOver(db: Executor, deps: SettleDeps, cancelled: Cancel
   const groups = new Map<string, Cancelled[]>()
   for (const o of cancelled) {
     const group = `${o.row.run_id}@${o.resumeAt ?? 0}`
-    groups.set(group, [...(groups.get(group) ?? []), o])
+    const rows = groups.get(group)
+    if (rows) rows.push(o)
+    else groups.set(group, [o])
   }
   const jobs: { job: ReturnType<typeof pageJob>; rows: Cancelled[]; leaseUntil: Date | null }[] = []
   for (const rows of groups.values()) {
