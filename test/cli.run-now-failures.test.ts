@@ -49,9 +49,18 @@ async function runSettledElsewhere(db: TestDatabase, beforeRelease: (runId: stri
     expect(heldByRunNow).toBeLessThan(run.claimed)
     // Started only now, so run-now had its pick first; 64 slots call every job it fetches at once.
     worker = startCli(['worker', '--worker-url', other.url, '--concurrency', '64', '--cron', '0 0 1 1 *'], env)
-    await until('the other instance to fail the rest', async () => {
-      const { rows } = await db.pool.query(`SELECT failed FROM subscription_scheduler.runs WHERE id = $1`, [run.id])
-      return rows[0].failed === run.claimed - heldByRunNow ? true : undefined
+    // The rest fail there: the jobs run-now never fetched, and the rows it shares out to the idle
+    // instance (share-out.ts) until it keeps only its held call and at most a round (1) waiting,
+    // as its report says: then it shares out nothing more.
+    await until('the other instance to fail every row run-now does not keep', async () => {
+      const { rows } = await db.pool.query<{ failed: number; kept: number; waiting: number }>(
+        `SELECT r.failed, (i.calls ->> 'inFlight')::int + (i.calls ->> 'waiting')::int AS kept, (i.calls ->> 'waiting')::int AS waiting
+           FROM subscription_scheduler.runs r, subscription_scheduler.instances i
+          WHERE r.id = $1 AND i.concurrency = 1 AND i.stopped_at IS NULL`,
+        [run.id],
+      )
+      const row = rows[0]
+      return row && row.waiting <= 1 && row.failed + row.kept === run.claimed ? true : undefined
     })
     await beforeRelease(run.id)
     release()
