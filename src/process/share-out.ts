@@ -88,8 +88,9 @@ export function createShareOut(deps: ShareOutDeps): ShareOut {
   /** How many calls wait here beyond what this instance makes in SHARE_AFTER_MS; 0 while it keeps up. */
   const excess = (): number => {
     const now = performance.now()
-    const rate = (gate.ended() - ended) / Math.max(1, now - lookedAt)
-    ended = gate.ended()
+    const endedNow = gate.ended()
+    const rate = (endedNow - ended) / Math.max(1, now - lookedAt)
+    ended = endedNow
     lookedAt = now
     const keep = Math.max(options.concurrency, Math.ceil(rate * SHARE_AFTER_MS))
     return Math.max(0, gate.load().waiting - keep)

@@ -9,7 +9,7 @@ import { isOlderTablesError } from '../db/missing-tables.js'
 import { TABLES } from '../db/names.js'
 import { readStoredLimits } from '../process/configure-limits.js'
 import type { CallLimits } from '../process/global-limits.js'
-import { CALLS_FRESH_SECONDS, RUNNING_INSTANCE } from './instances.js'
+import { CALLS_COUNTED, RUNNING_INSTANCE } from './instances.js'
 
 export interface CallLimitsStatus {
   /**
@@ -70,7 +70,7 @@ async function read(db: Executor, scope: string): Promise<Omit<CallLimitsStatus,
        LEFT JOIN (
          SELECT sum((calls ->> 'inFlight')::int) AS in_flight, sum((calls ->> 'waiting')::int) AS waiting
            FROM ${TABLES.instances}
-          WHERE scope = $1 AND ${RUNNING_INSTANCE} AND seen_at >= now() - make_interval(secs => ${CALLS_FRESH_SECONDS})
+          WHERE scope = $1 AND ${CALLS_COUNTED}
        ) AS i ON true`,
     [scope],
   )

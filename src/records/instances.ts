@@ -23,6 +23,8 @@ export const SILENT_AFTER_SECONDS = 60
 export const CALLS_FRESH_SECONDS = (2 * INSTANCE_REPORT_MS) / 1000
 /** SQL: an instance row that is running, neither stopped nor silent. */
 export const RUNNING_INSTANCE = `(stopped_at IS NULL AND seen_at >= now() - make_interval(secs => ${SILENT_AFTER_SECONDS}))`
+/** SQL: a running instance whose report of its calls is fresh enough to count them ({@link CALLS_FRESH_SECONDS}). */
+export const CALLS_COUNTED = `(${RUNNING_INSTANCE} AND seen_at >= now() - make_interval(secs => ${CALLS_FRESH_SECONDS}))`
 
 /** One instance, as `listInstances()` returns it. */
 export interface InstanceInfo {
@@ -163,7 +165,7 @@ export async function spareCallSlots(db: Executor, scope: InstanceScope, exceptI
   const { rows } = await db.query<{ spare: number }>(
     `SELECT coalesce(sum(greatest(0, concurrency - (calls ->> 'inFlight')::int)), 0)::int AS spare
        FROM ${INSTANCES}
-      WHERE ${IN_SCOPE} AND id <> $3 AND works AND ${RUNNING_INSTANCE} AND seen_at >= now() - make_interval(secs => ${CALLS_FRESH_SECONDS})
+      WHERE ${IN_SCOPE} AND id <> $3 AND works AND ${CALLS_COUNTED}
         AND (calls ->> 'waiting')::int = 0 AND (breaker IS NULL OR breaker ->> 'state' = 'closed')`,
     [scope.queuePrefix, scope.bossSchema, exceptId],
   )
