@@ -3,6 +3,7 @@ import { ConfigurationError, NotStartedError, PermanentError } from '../src/inde
 import type { SchedulerEvents, WorkerClient } from '../src/index.js'
 import { LINES_PER_MINUTE } from '../src/observe/limited-log.js'
 import { createFakeWorkerClient } from '../src/testing.js'
+import { pollUntil } from './support/reliability-support.js'
 import { useSchedulerHarness } from './support/schedulers.js'
 import { rowsFor, seedSubscriptions } from './support/seed.js'
 
@@ -93,6 +94,13 @@ describe('stop', () => {
     await seedSubscriptions(harness.db.pool, { count: 40 })
     await s.runNow({ wait: false })
     await worker.waitForCalls(4)
+    // Every page job fetched first: a page the instance had not fetched stays as the sweep queued
+    // it (priority 0), and a loaded machine can stop before the fetch loops took the last one.
+    const queued = `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'stop-split.process' AND state = 'created'`
+    await pollUntil(async () => (await harness.db.pool.query<{ n: number }>(queued)).rows[0]!.n === 0, {
+      timeoutMs: 20_000,
+      what: 'the instance to fetch every page job of the run',
+    })
     await s.stop({ timeoutMs: 5_000 })
     const { rows } = await harness.db.pool.query<{ n: number; priority: number }>(
       `SELECT jsonb_array_length(data -> 'ids') AS n, priority FROM pgboss.job WHERE name = 'stop-split.process' AND state = 'created'`,
