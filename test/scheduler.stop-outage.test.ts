@@ -110,7 +110,10 @@ test('a stop while the database is away mid-sweep resolves by its deadline, and 
   const stopped = scheduler.stop({ timeoutMs: 500 }).then(() => 'stopped')
   const stillStopping = new Promise<string>((resolve) => setTimeout(() => resolve('still stopping while the database is away'), 30_000).unref())
   expect(await Promise.race([stopped, stillStopping])).toBe('stopped')
-  expect(logger.messages('warn').filter((m) => m.startsWith(`Run ${runId}: `)), logger.messages('warn').join('\n')).toEqual([
+  // The sweep's watch may also say it could not write while the database was away: a tick of it
+  // can fall inside the outage, or not.
+  const aboutRun = logger.messages('warn').filter((m) => m.startsWith(`Run ${runId}: `) && !m.includes(': watching its sweep failed ('))
+  expect(aboutRun, logger.messages('warn').join('\n')).toEqual([
     expect.stringMatching(/stop\(\) interrupted its sweep after 0 subscriptions, and the database was out of reach until stop\(\)'s deadline \(.+\): a rescue pass closes the run once its sweep has been silent for interruptedSweepAfterSeconds, and sweeps the rest\./),
   ])
   await locker.query('ROLLBACK')
