@@ -6,7 +6,9 @@
 import { expect, test } from 'vitest'
 import { createSubscriptionScheduler } from '../src/index.js'
 import { captureLogger, createFakeWorkerClient } from '../src/testing.js'
+import { TABLES } from '../src/db/names.js'
 import { createTestDatabase, ownPool } from './support/database.js'
+import { heldWorker } from './support/held-worker.js'
 import { pollUntil } from './support/reliability-support.js'
 import { seedSubscriptions } from './support/seed.js'
 
@@ -43,3 +45,30 @@ test('an instance started mid-run takes a share of the calls waiting on a busy o
     }
   }
 }, 90_000)
+
+test("an instance whose last calls end reports its free slots within a second, not at its next 5 s report: a busy peer's share-out reads them", async () => {
+  // A trial's replicas idled through a run's last seconds beside a busy one: the busy one read
+  // their slots as they were up to 5 s before.
+  const db = await createTestDatabase()
+  await seedSubscriptions(db.pool, { count: 4, nextRunInSeconds: -60 })
+  const pool = ownPool(db.url, 6)
+  const worker = heldWorker()
+  const scheduler = createSubscriptionScheduler(pool, { migrate: false, concurrency: 4, pollingIntervalSeconds: 0.5, workerClient: worker.client, logger: captureLogger() })
+  await scheduler.start()
+  try {
+    const run = scheduler.runNow()
+    const id = scheduler.health().instanceId!
+    const inFlight = async () => (await db.pool.query<{ n: number | null }>(`SELECT (calls ->> 'inFlight')::int AS n FROM ${TABLES.instances} WHERE id = $1`, [id])).rows[0]?.n
+    // Its report of the 4 calls in flight, written at its 5 s cadence: the next comes 5 s later.
+    await pollUntil(async () => (await inFlight()) === 4, { timeoutMs: 20_000, intervalMs: 20, what: 'the report of 4 calls in flight' })
+    const released = performance.now()
+    worker.release()
+    await pollUntil(async () => (await inFlight()) === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the report of no call in flight' })
+    // Promised within a second; 3 s leaves room for a loaded machine, and is short of the 5 s cadence.
+    expect(performance.now() - released).toBeLessThan(3_000)
+    expect((await run).successful).toBe(4)
+  } finally {
+    await scheduler.stop({ timeoutMs: 2_000 })
+    await pool.end()
+  }
+}, 60_000)

@@ -46,7 +46,8 @@ export interface InstanceInfo {
   maxConcurrentCalls: number | null
   maxCallsPerSecond: number | null
   /**
-   * Its worker calls at its last report (within 5 s of a change): in flight, and ready but held
+   * Its worker calls at its last report (within 5 s of a change; within a second once call slots
+   * free up with nothing waiting, for a busy peer's share-out): in flight, and ready but held
    * back (waiting for one of its `concurrency` slots, a permit of `maxConcurrentCalls`, or its turn
    * under `maxCallsPerSecond`). None (zeros) once it has stopped; a silent one keeps its last
    * report. Null for an instance that calls no worker, or runs an older version.
