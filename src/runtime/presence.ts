@@ -3,7 +3,7 @@
  * it starts, touched every 15 s with its circuit breaker's state and its calls (within 5 s when
  * those change, within a second when call slots free up with nothing waiting: a busy peer's
  * share-out reads them), marked stopped by `stop()`. A report that fails (the database away for a
- * moment) is said once and tried again at the next tick: it never stops the instance, whose work
+ * moment) is said once and tried again every 5 s: it never stops the instance, whose work
  * does not depend on it. Its reports are how the instance finds the database back after an
  * outage (observe/outage.ts).
  */
