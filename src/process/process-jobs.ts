@@ -13,9 +13,13 @@ import { recordStranded } from '../records/failures.js'
 import { isBackfillJobData } from '../backfill/backfill-job.js'
 import type { BackfillJob } from '../backfill/backfill-job.js'
 import { abandonBackfill, processBackfillStep } from '../backfill/backfill-step.js'
+import { isStatementTimeout } from '../db/transient.js'
 
 /** Subscriptions named in a log line; the rest are counted. */
 const NAMED = 5
+
+/** Why a job's outcomes were not recorded when a statement of it was still running as the stop gave up. */
+const STILL_WAITING = "a statement recording them still waited, on a lock or a slow database, when stop() gave up on them, and was cancelled"
 
 /**
  * A page job whose deliveries are spent: the rows it still owns, whose outcomes could not be
@@ -72,7 +76,8 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           // Stopping, past its deadline: stop() says once what was left, not a line per job.
           ctx.givenUp.jobs += 1
           ctx.givenUp.subscriptions += job.data.ids.length
-          ctx.givenUp.reason ??= (error as Error).message
+          // A statement of its own cancelled then (cancel-after.ts) says why it was cancelled.
+          ctx.givenUp.reason ??= isStatementTimeout(error) ? STILL_WAITING : (error as Error).message
         } else if (job.retryCount >= job.retryLimit) {
           await reportStranded(ctx, job as PageJob, (error as Error).message)
         } else {

@@ -30,6 +30,7 @@ import { createRunStarter } from '../sweep/start-run.js'
 import type { RunStarter } from '../sweep/start-run.js'
 import { createTelemetry } from '../observe/telemetry.js'
 import { startFleetMetrics } from './fleet-metrics.js'
+import { cancelStatementsAfter } from '../db/cancel-after.js'
 import type { FleetMetrics } from './fleet-metrics.js'
 import { registerWorkers } from './workers.js'
 import { shareSettings } from './shared-settings.js'
@@ -187,7 +188,9 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     const breaker = options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null
     const shareOut = createShareOut({ pool, options, gate, breaker, haltSignal: halt.signal })
     processor = {
-      pool, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
+      // A statement still waiting (on a host's lock) once the stop has given up on its job is
+      // cancelled: the host ends its pool once stop() resolves.
+      pool: cancelStatementsAfter(pool, giveUp.signal), boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate, shareOut, breaker,
       settles,
       stallWatch: createStallWatch(pool, logger, { signal: giveUp.signal }),
@@ -215,7 +218,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     // whose outcomes it never recorded, and another instance called them again.
     processWorker = await registerWorkers({ boss, queues, options, runs, processor })
     superviseAtStart(boss, queues, logger)
-    fleetMetrics = startFleetMetrics(pool, options, events, telemetry)
+    // A read still waiting (on a host's lock) once stop() has begun is cancelled: the stop waits for it.
+    fleetMetrics = startFleetMetrics(cancelStatementsAfter(pool, halt.signal), options, events, telemetry)
     shareOut.start(presence.id)
   } catch (error) {
     await presenceStarted?.stop().catch(() => {})

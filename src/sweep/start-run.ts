@@ -19,6 +19,7 @@ import { placeNamedDayFirstSlots } from './named-day-first-slots.js'
 import type { SweepContext, SweepScope } from './sweep.js'
 import type { Telemetry } from '../observe/telemetry.js'
 import { retryTransient } from '../db/transient.js'
+import { cancelStatementsAfter } from '../db/cancel-after.js'
 import { CallsPausedError } from '../errors.js'
 import { assertCallsNotPaused, describePause } from '../records/calls-pause.js'
 import { askForRescue, firstWatchIn, watchSweep } from './sweep-watch.js'
@@ -75,11 +76,19 @@ const RUN_ASKED: Record<RunTrigger, string> = {
 /** A sweep's heartbeat: four to a silence, at most every 10 s. */
 const heartbeatMs = (silenceSeconds: number) => Math.min(10_000, (silenceSeconds * 1000) / 4)
 
-export function createRunStarter({ pool, boss, options, events, telemetry, processQueue, rescueQueue, halt, stopDeadline, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
+export function createRunStarter({ pool: hostPool, boss, options, events, telemetry, processQueue, rescueQueue, halt, stopDeadline, wakeWorker, onEnqueued }: RunStarterDeps): RunStarter {
   const inFlight = new Set<Promise<unknown>>()
+  // A sweep's statement still waiting (on a host's lock) past stop()'s deadline is cancelled: the
+  // stop waits for the sweep, and the lock may be let go only once the stop has resolved.
+  const pool = cancelStatementsAfter(hostPool, stopDeadline)
   // The pause this scheduler's scheduled sweeps last said they passed for: its own, as another
   // scheduler of the process (another prefix, another logger) says its own pauses.
   let saidPausedAt: number | null = null
+  // A step of a sweep whose statement stop()'s deadline cancelled is not the run's error: the
+  // rescue that sweeps the rest takes the step again.
+  const failed = (what: string) => (error: Error) => {
+    if (!stopDeadline.aborted) options.logger.error(`${what}: ${error.message}`)
+  }
   const enrolment = createEnrolmentGate(options.logger)
   // Enrols what the host added since the last sweep. On demand it always looks; a scheduled
   // sweep may trust an unchanged insert counter (auto-enroll.ts).
@@ -89,6 +98,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     try {
       await retryTransient(() => enrolment.run(pool, { exact: trigger === 'manual' }), { logger: options.logger, what: 'enrolling new subscriptions', signal: halt })
     } catch (error) {
+      if (stopDeadline.aborted) return
       const timedOut = /statement timeout/.test((error as Error).message)
       const why =
         `Enrolling new subscriptions failed, sweeping the enrolled ones: ${(error as Error).message}` +
@@ -116,9 +126,7 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
     onAbandoned: () => askForRescue(boss, rescueQueue, options.logger, RESCUE_ASKED_AFTER_SECONDS),
   }
   const skipBehindWindow = (now: Date, subscriptionIds: string[] | null = null) =>
-    skipBeyondCatchUpWindow(pool, options, now, subscriptionIds).catch((error: Error) =>
-      options.logger.error(`Skipping the missed slots older than the catch-up window failed, replaying them: ${error.message}`),
-    )
+    skipBeyondCatchUpWindow(pool, options, now, subscriptionIds).catch(failed('Skipping the missed slots older than the catch-up window failed, replaying them'))
   const announce = (runId: string, trigger: RunTrigger, now: Date) => {
     events.emit('run:started', { runId, trigger, startedAt: now })
     telemetry.runStarted(trigger)
@@ -169,23 +177,22 @@ export function createRunStarter({ pool, boss, options, events, telemetry, proce
       const watching = watchSweep(boss, rescueQueue, runId, firstWatchIn(options.interruptedSweepAfterSeconds)).catch((error: Error) =>
         options.logger.warn(`Run ${runId}: watching its sweep failed (${error.message}); should this instance die mid-sweep, the rescue's next tick closes it.`),
       )
-      const takesDue = scope.kinds.includes('due')
+      // Once stop() has begun, the sweep goes straight to its end, which leaves the rest to a rescue.
+      const takesDue = () => scope.kinds.includes('due') && !halt.aborted
       const swept = telemetry.span('pss.sweep', { 'pss.run_id': runId, 'pss.trigger': trigger }, async () => {
-        if (takesDue && options.autoEnroll) await enrolMissing(trigger, runId)
+        if (takesDue() && options.autoEnroll) await enrolMissing(trigger, runId)
         // Pauses that ended make their rows due in this same sweep.
-        if (takesDue) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch((error: Error) => options.logger.error(`Resuming subscriptions whose pause ended failed: ${error.message}`))
+        if (takesDue()) await resumeEndedPauses(pool, now, options.claimLeaseSeconds).catch(failed('Resuming subscriptions whose pause ended failed'))
         // Then, with a catch-up window, rows behind it (an outage, a pause just ended) move up to it.
-        if (takesDue) await skipBehindWindow(now)
+        if (takesDue()) await skipBehindWindow(now)
         // New rows of a cadence that names its days wait for one of them.
-        if (takesDue) {
-          await placeNamedDayFirstSlots(pool, options, now).catch((error: Error) =>
-            options.logger.error(`Giving new subscriptions of cadences that name their days their first slot failed, calling them now: ${error.message}`),
-          )
+        if (takesDue()) {
+          await placeNamedDayFirstSlots(pool, options, now).catch(failed('Giving new subscriptions of cadences that name their days their first slot failed, calling them now'))
         }
         // The backlog gauge reads what was due as the run began (and each minute: fleet-metrics.ts): its
         // count runs beside the sweep, on a snapshot taken before the first claim, so what the sweep
         // claims meanwhile is still counted. A gauge's failure must not keep the sweep from running.
-        if (takesDue) {
+        if (takesDue()) {
           const takenAt = performance.now()
           const backlog = countDueAsOfNow(pool, now)
           void backlog.count.then((n) => telemetry.setDueBacklog(n, takenAt), () => {})
