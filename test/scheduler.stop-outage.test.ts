@@ -98,6 +98,44 @@ test('a stop while outcomes wait on a lock of yours gives them up by its deadlin
   expect(rows[0]!.n).toBe(300)
 }, 60_000)
 
+test('a stop while calls go on under a lock of yours leaves none of its statements waiting on it: the jobs it held go back to the queue, and another instance calls every row once the lock is let go', async () => {
+  // A new user's trial: an instance stopped while a lock held the table mid-run. Its jobs' reads of
+  // their next rows still waited on the lock when stop() resolved (after 5 s more), and the host's
+  // pool.end() waited for them until the lock was let go.
+  const db = await createTestDatabase()
+  await db.pool.query(`INSERT INTO subscriptions (user_id, frequency, active) SELECT gen_random_uuid(), 'daily', true FROM generate_series(1, 300)`)
+  const pool = new pg.Pool({ connectionString: db.url, max: 10 })
+  pool.on('error', () => {})
+  const worker = createFakeWorkerClient().otherwise({ delayMs: 200 })
+  const logger = captureLogger()
+  const scheduler = createSubscriptionScheduler(pool, { workerClient: worker, logger, pollingIntervalSeconds: 0.5, concurrency: 16 })
+  await scheduler.start()
+  const { runId } = await scheduler.runNow({ wait: false })
+  await worker.waitForCalls(40)
+  const locker = await db.pool.connect()
+  onTestFinished(() => locker.release(true))
+  await locker.query(`BEGIN; LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE`)
+  await waitingForLocks(db.pool, 2, 'the instance\'s statements waiting on the lock')
+  await scheduler.stop({ timeoutMs: 500 })
+
+  const { rows: waiting } = await db.pool.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+  expect(waiting).toEqual([])
+  expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/^Stopped before \d+ jobs? \(\d+ subscriptions?\) could record their outcomes \(a statement recording them still waited, on a lock or a slow database, when stop\(\) gave up on them, and was cancelled\)/))
+  await locker.query('COMMIT')
+  await pool.end()
+
+  // Nothing is lost: another instance takes the jobs back and calls every row of the run.
+  const taker = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), pollingIntervalSeconds: 0.5, concurrency: 16 })
+  await taker.start()
+  try {
+    await pollUntil(async () => ((await taker.getRun(runId))?.finishedAt ? true : null), { timeoutMs: 45_000, what: 'the run to finish on the other instance' })
+  } finally {
+    await taker.stop()
+  }
+  const { rows } = await db.pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM subscription_processing GROUP BY status`)
+  expect(rows).toEqual([{ status: 'completed', n: 300 }])
+}, 90_000)
+
 test('a stop while its sweep waits on a lock of yours resolves by its deadline: the waiting statement is cancelled, and a rescue sweeps the run once the lock is let go', async () => {
   // A CI run's stop waited the whole test (a minute) on a sweep whose next page waited on a lock
   // held until after stop(): a statement waiting on a lock never errors, and the sweep never ended.

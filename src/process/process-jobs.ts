@@ -18,8 +18,15 @@ import { isStatementTimeout } from '../db/transient.js'
 /** Subscriptions named in a log line; the rest are counted. */
 const NAMED = 5
 
-/** Why a job's outcomes were not recorded when a statement of it was still running as the stop gave up. */
-const STILL_WAITING = "a statement recording them still waited, on a lock or a slow database, when stop() gave up on them, and was cancelled"
+/**
+ * Why a job a stop gave up on did not record its outcomes, as the stop's warning says it: a
+ * statement of its own that was still running then was cancelled (cancel-after.ts), which says
+ * why; the give-up itself says nothing (null), and another job's error may say more.
+ */
+function givenUpBecause(error: unknown): string | null {
+  if (isStatementTimeout(error)) return 'a statement recording them still waited, on a lock or a slow database, when stop() gave up on them, and was cancelled'
+  return (error as Error | undefined)?.name === 'AbortError' ? null : String((error as Error | undefined)?.message ?? error)
+}
 
 /**
  * A page job whose deliveries are spent: the rows it still owns, whose outcomes could not be
@@ -76,8 +83,7 @@ export async function processJobs(ctx: ProcessorContext, jobs: JobWithMetadata<u
           // Stopping, past its deadline: stop() says once what was left, not a line per job.
           ctx.givenUp.jobs += 1
           ctx.givenUp.subscriptions += job.data.ids.length
-          // A statement of its own cancelled then (cancel-after.ts) says why it was cancelled.
-          ctx.givenUp.reason ??= isStatementTimeout(error) ? STILL_WAITING : (error as Error).message
+          ctx.givenUp.reason ??= givenUpBecause(error)
         } else if (job.retryCount >= job.retryLimit) {
           await reportStranded(ctx, job as PageJob, (error as Error).message)
         } else {

@@ -186,11 +186,13 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
     global = createGlobalLimits(pool, { scope: options.queuePrefix, limits, holdSeconds: options.permitHoldSeconds, logger })
     const gate = createCallGate(options.concurrency, global, logger)
     const breaker = options.circuitBreaker ? createBreaker(options.circuitBreaker, { logger, events, telemetry, shown: (ms) => onSchedulerClock(options.clock, ms) }) : null
-    const shareOut = createShareOut({ pool, options, gate, breaker, haltSignal: halt.signal })
+    // What works the jobs goes through a view of the pool: a statement of it still waiting (on a
+    // host's lock) once the stop has given up on its job is cancelled, as the host ends its pool
+    // once stop() resolves.
+    const working = cancelStatementsAfter(pool, giveUp.signal)
+    const shareOut = createShareOut({ pool: working, options, gate, breaker, haltSignal: halt.signal })
     processor = {
-      // A statement still waiting (on a host's lock) once the stop has given up on its job is
-      // cancelled: the host ends its pool once stop() resolves.
-      pool: cancelStatementsAfter(pool, giveUp.signal), boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
+      pool: working, boss, processQueue: queues.process, deadQueue: queues.dead, options, workerClient, events, telemetry,
       haltSignal: halt.signal, cancelSignal: cancel.signal, giveUpSignal: giveUp.signal, inHand: new Set(), givenUp: { jobs: 0, subscriptions: 0, reason: null }, unanswered: { calls: 0 }, gate, shareOut, breaker,
       settles,
       stallWatch: createStallWatch(pool, logger, { signal: giveUp.signal }),
@@ -205,8 +207,8 @@ export async function createEngine(pool: Pool, options: ResolvedOptions, events:
         },
         onSplit: (n, error) => logger.warn(`Recording ${n} outcome${n === 1 ? '' : 's'} together failed (${(error as Error).message ?? String(error)}); recording them one at a time, so that only a row that cannot be recorded fails (a success refused on its own row is recorded as a failed attempt, retried as any other).`),
       }),
-      pages: createPageReader(pool, options.queuePrefix),
-      callable: createCallableReader(pool, options.queuePrefix),
+      pages: createPageReader(working, options.queuePrefix),
+      callable: createCallableReader(working, options.queuePrefix),
     }
     const settingsInForce = await shareSettings(pool, options)
     scheduleWatch = await watchForSchedule(pool, options)

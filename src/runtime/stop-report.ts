@@ -11,7 +11,7 @@ export function reportGivenUp(givenUp: ProcessorContext['givenUp'], logger: Reso
   if (givenUp.jobs === 0) return
   logger.warn(
     `Stopped before ${givenUp.jobs} job${givenUp.jobs === 1 ? '' : 's'} (${givenUp.subscriptions} subscription${givenUp.subscriptions === 1 ? '' : 's'}) could record their outcomes ` +
-      `(${givenUp.reason}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
+      `(${givenUp.reason ?? "stop()'s deadline passed first"}). They go back to the queue: their subscriptions not recorded yet are called again, with the same ` +
       'idempotency keys, by the next instance to take them.',
   )
 }
