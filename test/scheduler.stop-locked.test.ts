@@ -140,3 +140,29 @@ test('a stop while its sweep waits on a lock of yours resolves by its deadline: 
   const completed = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)).rows[0]!.n
   await anotherInstanceUntil(db, async (other) => (await completed()) === 10 && Boolean((await other.getRun(runId))?.sweepFinishedAt), 'the 10 subscriptions recorded, and the left sweep closed')
 }, 60_000)
+
+test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cancels the claim at its deadline, blames no statement_timeout, and leaves its rows to a rescue', async () => {
+  // The claim a stop cancels fails as a statement_timeout's would (57014): the sweep took it for
+  // one, and said to claim smaller pages, as the stop left.
+  const { db, pool, logger, scheduler } = await started(10, { interruptedSweepAfterSeconds: 3 })
+  await db.pool.query(`
+    CREATE FUNCTION slow_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$;
+    CREATE TRIGGER slow_claims BEFORE UPDATE ON subscription_processing FOR EACH ROW
+      WHEN (NEW.status = 'queued' AND OLD.status IS DISTINCT FROM 'queued') EXECUTE FUNCTION slow_claims()`)
+  const { runId } = await scheduler.runNow({ wait: false })
+  await pollUntil(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount || null, {
+    timeoutMs: 15_000,
+    what: 'the sweep\'s claim held up by the trigger',
+  })
+  await scheduler.stop({ timeoutMs: 500 })
+  expect((await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount).toBe(0)
+  expect(logger.messages('warn').filter((m) => /statement_timeout/.test(m))).toEqual([])
+  expect(logger.messages('info').filter((m) => m.startsWith(`Run ${runId}: `))).toEqual([
+    expect.stringMatching(/stop\(\) interrupted its sweep after 0 subscriptions; .* sweeps the rest\./),
+  ])
+  await pool.end()
+
+  await db.pool.query('DROP TRIGGER slow_claims ON subscription_processing')
+  const completed = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)).rows[0]!.n
+  await anotherInstanceUntil(db, async () => (await completed()) === 10, 'the 10 subscriptions recorded')
+}, 60_000)

@@ -135,6 +135,9 @@ export async function sweep(ctx: SweepContext, runId: string, now: Date, scope: 
           continue
         }
         const cause = error instanceof RefusedClaim ? error.refusal : error
+        // Cancelled by stop() at its deadline (cancel-after.ts), not by a statement_timeout: the
+        // page rolled back, and the rescue sweeps it with the rest.
+        if (isStatementTimeout(cause) && ctx.closeBy?.aborted) break
         // A page the role's statement_timeout cancelled (a busy or slow database): claimed again a
         // quarter the size, as enrolment does. A trial's 30 ms timeout stopped sweeps after 64 rows.
         if (isStatementTimeout(cause) && Math.floor(limit / SHRINK) >= MIN_PAGE_SIZE) {
