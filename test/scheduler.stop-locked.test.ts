@@ -50,6 +50,12 @@ async function waitingOnLocks(db: TestDatabase): Promise<string[]> {
   return rows.map((r) => r.query)
 }
 
+/** How many rows are completed. */
+async function completed(db: TestDatabase): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)
+  return rows[0]!.n
+}
+
 /** Another instance, on the test's own pool, until `done` holds. */
 async function anotherInstanceUntil(db: TestDatabase, done: (other: SubscriptionScheduler) => Promise<boolean>, what: string): Promise<void> {
   const other = createSubscriptionScheduler(db.pool, { workerClient: createFakeWorkerClient(), logger: captureLogger(), pollingIntervalSeconds: 0.5, interruptedSweepAfterSeconds: 3, concurrency: 16 })
@@ -137,8 +143,7 @@ test('a stop while its sweep waits on a lock of yours resolves by its deadline: 
   await pool.end()
 
   // Nothing is lost: another instance's rescue sweeps the run's rows.
-  const completed = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)).rows[0]!.n
-  await anotherInstanceUntil(db, async (other) => (await completed()) === 10 && Boolean((await other.getRun(runId))?.sweepFinishedAt), 'the 10 subscriptions recorded, and the left sweep closed')
+  await anotherInstanceUntil(db, async (other) => (await completed(db)) === 10 && Boolean((await other.getRun(runId))?.sweepFinishedAt), 'the 10 subscriptions recorded, and the left sweep closed')
 }, 60_000)
 
 test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cancels the claim at its deadline, blames no statement_timeout, and leaves its rows to a rescue', async () => {
@@ -163,6 +168,5 @@ test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cance
   await pool.end()
 
   await db.pool.query('DROP TRIGGER slow_claims ON subscription_processing')
-  const completed = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)).rows[0]!.n
-  await anotherInstanceUntil(db, async () => (await completed()) === 10, 'the 10 subscriptions recorded')
+  await anotherInstanceUntil(db, async () => (await completed(db)) === 10, 'the 10 subscriptions recorded')
 }, 60_000)
