@@ -42,15 +42,18 @@ async function heldRun(queuePrefix: string) {
  */
 async function uncalledRow(db: TestDatabase, ids: string[], called: string[], state: 'created' | 'active', which: 'first' | 'last') {
   const order = which === 'first' ? 'ASC' : 'DESC'
-  const { rows } = await db.pool.query<{ sid: string }>(
-    `SELECT sp.subscription_id::text AS sid
-       FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
-      WHERE j.state = $3 AND sp.subscription_id = ANY($1::uuid[]) AND sp.subscription_id <> ALL($2::uuid[])
-      ORDER BY j.created_on ${order}, j.id ${order} LIMIT 1`,
-    [ids, called, state],
-  )
-  expect(rows, `an uncalled row of a job in state ${state}`).toHaveLength(1)
-  return rows[0]!.sid
+  // Waited for: the first call may be held before the instance's next fetch has taken more jobs
+  // (a loaded CI run found no other job active yet).
+  return await pollUntil(async () => {
+    const { rows } = await db.pool.query<{ sid: string }>(
+      `SELECT sp.subscription_id::text AS sid
+         FROM subscription_processing sp JOIN pgboss.job j ON j.id = sp.job_id
+        WHERE j.state = $3 AND sp.subscription_id = ANY($1::uuid[]) AND sp.subscription_id <> ALL($2::uuid[])
+        ORDER BY j.created_on ${order}, j.id ${order} LIMIT 1`,
+      [ids, called, state],
+    )
+    return rows[0]?.sid
+  }, { timeoutMs: 15_000, what: `an uncalled row of a job in state ${state}` })
 }
 
 const calledIds = (worker: HeldWorker) => worker.calls.map((c) => c.subscriptionId)
