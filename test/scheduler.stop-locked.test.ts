@@ -13,7 +13,7 @@ import type { CapturedLogger } from '../src/testing.js'
 import { createTestDatabase } from './support/database.js'
 import type { TestDatabase } from './support/database.js'
 import { heldWorker } from './support/held-worker.js'
-import { pollUntil, waitingForLocks } from './support/reliability-support.js'
+import { lockWaiters, pollUntil, waitingForLocks } from './support/reliability-support.js'
 
 const GIVEN_UP = /^Stopped before \d+ jobs? \(\d+ subscriptions?\) could record their outcomes \(a statement recording them still waited, on a lock or a slow database, when stop\(\) gave up on them, and was cancelled\)\. They go back to the queue/
 
@@ -42,12 +42,6 @@ async function lockTable(db: TestDatabase): Promise<pg.PoolClient> {
   onTestFinished(() => locker.release(true))
   await locker.query(`BEGIN; LOCK TABLE subscription_processing IN ACCESS EXCLUSIVE MODE`)
   return locker
-}
-
-/** The statements of the database that wait on a lock: none once the stop has resolved. */
-async function waitingOnLocks(db: TestDatabase): Promise<string[]> {
-  const { rows } = await db.pool.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-  return rows.map((r) => r.query)
 }
 
 /** How many rows are completed. */
@@ -85,7 +79,7 @@ test('a stop while outcomes wait on a lock of yours gives them up by its deadlin
   const { query, connect } = pool
   pool.query = ((...args: Parameters<typeof query>) => ((used += 1), query.apply(pool, args))) as typeof query
   pool.connect = ((...args: Parameters<typeof connect>) => ((used += 1), connect.apply(pool, args))) as typeof connect
-  expect(await waitingOnLocks(db)).toEqual([])
+  expect(await lockWaiters(db.pool)).toEqual([])
   const said = logger.entries.map((e) => `${e.level} ${e.message}`)
   const givenUp = said.findIndex((line) => line.startsWith('warn ') && GIVEN_UP.test(line.slice(5)))
   expect(givenUp, said.join('\n')).toBeGreaterThanOrEqual(0)
@@ -113,7 +107,7 @@ test('a stop while calls go on under a lock of yours leaves none of its statemen
   await waitingForLocks(db.pool, 2, 'the instance\'s statements waiting on the lock')
   await scheduler.stop({ timeoutMs: 500 })
 
-  expect(await waitingOnLocks(db)).toEqual([])
+  expect(await lockWaiters(db.pool)).toEqual([])
   expect(logger.messages('warn')).toContainEqual(expect.stringMatching(GIVEN_UP))
   await locker.query('COMMIT')
   await pool.end()
@@ -135,7 +129,7 @@ test('a stop while its sweep waits on a lock of yours resolves by its deadline: 
   const stillStopping = new Promise<string>((resolve) => setTimeout(() => resolve('still stopping while the lock is held'), 20_000).unref())
   expect(await Promise.race([stopped, stillStopping])).toBe('stopped')
   // Nothing of the stopped instance waits on the lock any more (only its holder is left).
-  expect(await waitingOnLocks(db)).toEqual([])
+  expect(await lockWaiters(db.pool)).toEqual([])
   expect(logger.messages('info').filter((m) => m.startsWith(`Run ${runId}: `))).toEqual([
     expect.stringMatching(/stop\(\) interrupted its sweep after 0 subscriptions; .* sweeps the rest\./),
   ])

@@ -173,10 +173,13 @@ export async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
+/** The statements of this pool's database that wait for a lock, by their text. */
+export async function lockWaiters(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+  return rows.map((r) => r.query)
+}
+
 /** Resolves once `count` statements on this pool's database wait for a lock (a test holds it). */
 export async function waitingForLocks(pool: pg.Pool, count: number, what: string): Promise<void> {
-  await pollUntil(async () => {
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-    return rows[0]!.n >= count || undefined
-  }, { timeoutMs: 15_000, what })
+  await pollUntil(async () => (await lockWaiters(pool)).length >= count || undefined, { timeoutMs: 15_000, what })
 }
