@@ -71,6 +71,13 @@ test('a stop while outcomes wait on a lock of yours gives them up by its deadlin
   await pollUntil(async () => (worker.calls.length === 16 ? true : null), { timeoutMs: 30_000, what: 'every call in flight' })
   await pollUntil(() => logger.messages('info').some((m) => m.startsWith(`Run ${runId}: enqueued`)) || null, { timeoutMs: 30_000, what: 'the sweep to end' })
   const locker = await lockTable(db)
+  // The re-check of the rows waiting their turn (every 250 ms) waits on the lock too. The rows
+  // whose turn comes as the calls end are not held up by it: stop() hands them to other jobs
+  // (a loaded CI run counted them as calls in flight that its deadline cut short).
+  await pollUntil(async () => (await lockWaiters(db.pool)).some((q) => q.includes('s.user_id::text AS user_id FROM subscription_processing sp')) || null, {
+    timeoutMs: 15_000,
+    what: "a re-check of the waiting rows to wait on the lock",
+  })
   worker.release()
   await scheduler.stop({ timeoutMs: 500 })
 

@@ -82,7 +82,11 @@ export function watchRevocations(
     async take(id) {
       taking.add(id)
       // A read under way may have begun before a pause made in this process: then one more.
-      for (let reads = 0; reads < 2 && (Date.now() - lastRead > RECHECK_MS || lastRead < callsPauseChangedAt()); reads++) await check()
+      // Once stop() has begun, a read still under way (waiting on a host's lock) is not waited
+      // for: the row goes to another job, which reads it again.
+      for (let reads = 0; reads < 2 && !halted?.aborted && (Date.now() - lastRead > RECHECK_MS || lastRead < callsPauseChangedAt()); reads++) {
+        await untilAborted(check(), halted)
+      }
       pending.delete(id)
       taking.delete(id)
       if (revoked.has(id)) return { revoked: true }
@@ -92,4 +96,17 @@ export function watchRevocations(
       clearInterval(timer)
     },
   }
+}
+
+/** Resolves once `work` has (it never rejects), or once `signal` aborts, whichever is first. */
+function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return work
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+    void work.then(done)
+  })
 }
