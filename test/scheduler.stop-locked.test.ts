@@ -44,10 +44,16 @@ async function lockTable(db: TestDatabase): Promise<pg.PoolClient> {
   return locker
 }
 
-/** How many rows are completed. */
-async function completed(db: TestDatabase): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'completed'`)
+/** How many rows are in `status`. */
+async function rowsIn(db: TestDatabase, status: 'queued' | 'completed'): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = $1`, [status])
   return rows[0]!.n
+}
+
+/** How many statements of the database sleep (in a test's slow trigger). */
+async function sleeping(db: TestDatabase): Promise<number> {
+  const { rowCount } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)
+  return rowCount ?? 0
 }
 
 /** Another instance, on the test's own pool, until `done` holds. */
@@ -98,8 +104,7 @@ test('a stop while outcomes wait on a lock of yours gives them up by its deadlin
   expect(logger.messages('warn').filter((m) => /one at a time/.test(m))).toEqual([])
   await pool.end()
   // Nothing was recorded, nothing is lost: the rows are still their jobs', for their next delivery.
-  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscription_processing WHERE status = 'queued'`)
-  expect(rows[0]!.n).toBe(300)
+  expect(await rowsIn(db, 'queued')).toBe(300)
 }, 60_000)
 
 test('a stop while calls go on under a lock of yours leaves none of its statements waiting on it: the jobs it held go back to the queue, and another instance calls every row once the lock is let go', async () => {
@@ -144,7 +149,7 @@ test('a stop while its sweep waits on a lock of yours resolves by its deadline: 
   await pool.end()
 
   // Nothing is lost: another instance's rescue sweeps the run's rows.
-  await anotherInstanceUntil(db, async (other) => (await completed(db)) === 10 && Boolean((await other.getRun(runId))?.sweepFinishedAt), 'the 10 subscriptions recorded, and the left sweep closed')
+  await anotherInstanceUntil(db, async (other) => (await rowsIn(db, 'completed')) === 10 && Boolean((await other.getRun(runId))?.sweepFinishedAt), 'the 10 subscriptions recorded, and the left sweep closed')
 }, 60_000)
 
 test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cancels the claim at its deadline, blames no statement_timeout, and leaves its rows to a rescue', async () => {
@@ -156,12 +161,12 @@ test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cance
     CREATE TRIGGER slow_claims BEFORE UPDATE ON subscription_processing FOR EACH ROW
       WHEN (NEW.status = 'queued' AND OLD.status IS DISTINCT FROM 'queued') EXECUTE FUNCTION slow_claims()`)
   const { runId } = await scheduler.runNow({ wait: false })
-  await pollUntil(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount || null, {
+  await pollUntil(async () => (await sleeping(db)) || null, {
     timeoutMs: 15_000,
     what: 'the sweep\'s claim held up by the trigger',
   })
   await scheduler.stop({ timeoutMs: 500 })
-  expect((await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rowCount).toBe(0)
+  expect(await sleeping(db)).toBe(0)
   expect(logger.messages('warn').filter((m) => /statement_timeout/.test(m))).toEqual([])
   expect(logger.messages('info').filter((m) => m.startsWith(`Run ${runId}: `))).toEqual([
     expect.stringMatching(/stop\(\) interrupted its sweep after 0 subscriptions; .* sweeps the rest\./),
@@ -169,5 +174,5 @@ test('a stop while its sweep\'s claim is held up (a slow trigger of yours) cance
   await pool.end()
 
   await db.pool.query('DROP TRIGGER slow_claims ON subscription_processing')
-  await anotherInstanceUntil(db, async () => (await completed(db)) === 10, 'the 10 subscriptions recorded')
+  await anotherInstanceUntil(db, async () => (await rowsIn(db, 'completed')) === 10, 'the 10 subscriptions recorded')
 }, 60_000)
