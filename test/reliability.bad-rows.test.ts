@@ -59,6 +59,42 @@ test("a row whose next run is 'infinity' is never swept, and its controls say wh
   expect((await rowsFor(shared.db.pool, [never]))[0]).toMatchObject({ status: 'pending', next_run_at: Infinity })
 })
 
+test("times written by hand as 'infinity' or '-infinity' are read back as null, as the API's types say, not as numbers", async () => {
+  const [never, anchored, failing] = await seedSubscriptions(shared.db.pool, { count: 3 }) as [string, string, string]
+  // Paused, so that the file's other runs leave them as written.
+  await set(never, `status = 'paused', next_run_at = 'infinity', last_run_at = 'infinity', updated_at = 'infinity'`)
+  await set(anchored, `status = 'paused', anchor_at = 'infinity', starts_at = '-infinity', ends_at = '-infinity', paused_until = 'infinity', scheduled_for = 'infinity'`)
+  await set(failing, `status = 'failed', error = 'written by hand', retry_at = 'infinity', next_run_at = 'infinity', updated_at = '-infinity', scheduled_for = '-infinity'`)
+  const written = [
+    [never, ['nextRunAt', 'lastRunAt', 'updatedAt']],
+    [anchored, ['anchorAt', 'startsAt', 'endsAt', 'pausedUntil', 'scheduledFor']],
+    [failing, ['retryAt', 'nextRunAt', 'updatedAt', 'scheduledFor']],
+  ] as const
+  for (const [id, keys] of written) {
+    const details = await shared.scheduler.getSubscription(id)
+    for (const key of keys) expect(details[key], `${key} of ${id}`).toBeNull()
+  }
+  const listed = (await shared.scheduler.listSubscriptions({ limit: 1000 })).filter((s) => s.subscriptionId === never || s.subscriptionId === failing)
+  expect(listed.map((s) => [s.nextRunAt, s.retryAt])).toEqual([[null, null], [null, null]])
+  const failed = (await shared.scheduler.listFailing({ limit: 1000 })).find((s) => s.subscriptionId === failing)
+  expect(failed).toMatchObject({ scheduledFor: null, retryAt: null, failedAt: null, nextRunAt: null })
+})
+
+test("a row whose time zone names no zone is the row's error at the controls, naming it and the column, and reschedule({ timezone }) repairs it", async () => {
+  const [odd] = await seedSubscriptions(shared.db.pool, { count: 1 }) as [string]
+  await set(odd, `timezone = 'Mars/Olympus'`)
+  // A trial's upcoming() said only "Unknown time zone", as if the caller had passed it.
+  const from = new Date(Date.now() - 3 * 86_400_000)
+  for (const control of [() => shared.scheduler.upcoming(odd, { count: 3 }), () => shared.scheduler.skipNext(odd), () => shared.scheduler.reschedule(odd, {}), () => shared.scheduler.backfill(odd, { from, to: new Date(from.getTime() + 86_400_000) })]) {
+    const error = await control().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SubscriptionDataError)
+    expect(error).toMatchObject({ subscriptionId: odd, column: 'subscription_processing.timezone' })
+    expect((error as Error).message).toMatch(/^Subscription \S+ has time zone "Mars\/Olympus", which is not an IANA zone; set it with reschedule\(id, \{ timezone: 'Europe\/Berlin' \}\)/)
+  }
+  await shared.scheduler.reschedule(odd, { timezone: 'Europe/Berlin' })
+  expect(await shared.scheduler.upcoming(odd, { count: 3 })).toHaveLength(3)
+})
+
 test("a row whose run_at was written as Postgres prints a time ('09:30:00') is the row's error at the controls, not the caller's, and reschedule({ runAt }) repairs it", async () => {
   const [odd] = await seedSubscriptions(shared.db.pool, { count: 1 }) as [string]
   await set(odd, `run_at = '09:30:00'`)

@@ -10,7 +10,8 @@ import { shown } from '../error-text.js'
 import { IANAZone } from 'luxon'
 import { localDate } from '../schedule/local-time.js'
 import { upcomingRuns } from '../schedule/upcoming.js'
-import { rowRunAt } from '../schedule/row-schedule.js'
+import { rowRunAt, rowZone } from '../schedule/row-schedule.js'
+import { isDatabaseClock } from '../observe/database-clock.js'
 import type { RowSchedule } from '../schedule/row-schedule.js'
 
 /** The most slots one backfill processes; a longer range is split by the caller. */
@@ -55,14 +56,14 @@ export interface CalledOffSlot {
 export function backfillSlots(options: ResolvedOptions, row: RowSchedule & CalledOffSlot, range: BackfillRange): Date[] {
   const now = options.clock.now()
   if (range.to > now) {
-    throw new ConfigurationError('to', `${range.to.toISOString()} is in the future (now is ${now.toISOString()} by the scheduler's clock, the database server's); backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
+    throw new ConfigurationError('to', `${range.to.toISOString()} is in the future (now is ${now.toISOString()} by the scheduler's clock${isDatabaseClock(options.clock) ? ", the database server's" : ''}); backfill processes past slots only (the schedule runs the ones ahead; runSubscription() runs one now).`)
   }
   const anchor = row.anchor_at ?? range.from
   const slotsAfter = (after: Date, count: number) =>
     upcomingRuns({
       frequency: row.frequency,
       frequencies: options.frequencies,
-      timezone: row.timezone ?? options.timezone,
+      timezone: rowZone(options, row),
       runAt: rowRunAt(options, row),
       anchor,
       after,

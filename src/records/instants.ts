@@ -46,9 +46,17 @@ export function nonInstant<T extends Partial<Record<InstantColumn, unknown>>>(
   return null
 }
 
+/**
+ * A timestamp as the API returns it: a Date, or null for NULL and for an `infinity` or `-infinity`
+ * written by hand, which `pg` reads as a number (typed code's `nextRunAt?.toISOString()` threw).
+ */
+export function shownInstant(value: Date | number | null): Date | null {
+  return value instanceof Date ? value : null
+}
+
 /** When a sweep may try a failed row's slot again (`retry_at`): null when the next one may, or the row is not `failed`. */
 export function failedSlotRetryAt(row: { status: string; retry_at: Date | null }): Date | null {
-  return row.status === 'failed' ? row.retry_at : null
+  return row.status === 'failed' ? shownInstant(row.retry_at) : null
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Executor } from '../db/executor.js'
 import { SUBSCRIPTION_STATUSES } from '../db/names.js'
 import type { PausedReason, SubscriptionStatus } from '../db/names.js'
 import { isUuid } from './enroll.js'
-import { failedSlotRetryAt, NEXT_RUN_COLUMN } from './instants.js'
+import { failedSlotRetryAt, NEXT_RUN_COLUMN, shownInstant } from './instants.js'
 import { isNoValueOfItsType } from './user-ids.js'
 import { ownedByActiveJob } from '../sweep/live-claims.js'
 import type { JobQueue } from '../sweep/live-claims.js'
@@ -132,7 +132,7 @@ async function listed(db: Executor, page: SubscriptionPage, jobs: JobQueue | nul
     active: row.active,
     status: row.status,
     pausedReason: row.paused_reason,
-    nextRunAt: row.next_run_at,
+    nextRunAt: shownInstant(row.next_run_at),
     retryAt: failedSlotRetryAt(row),
     timezone: row.timezone,
     lastCompletedFor: row.last_completed_for,

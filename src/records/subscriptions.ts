@@ -16,7 +16,7 @@ import type { JobQueue } from '../sweep/live-claims.js'
 import { jobQueueOf } from '../runtime/boss.js'
 import { listFailures } from './failures.js'
 import { NotFoundError } from '../errors.js'
-import { failedSlotRetryAt } from './instants.js'
+import { failedSlotRetryAt, shownInstant } from './instants.js'
 import { firstUserId, userIdNotSubscription } from './user-ids.js'
 import { isCadence } from '../schedule/unknown-frequency.js'
 import type { FailingSubscription, SubscriptionDetails } from './subscription-shapes.js'
@@ -88,20 +88,20 @@ export async function getSubscription(db: Executor, options: ReadOptions, subscr
     pausedReason: row.paused_reason,
     timezone: row.timezone,
     runAt: row.run_at,
-    anchorAt: row.anchor_at,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    pausedUntil: row.paused_until,
-    scheduledFor: row.scheduled_for,
-    nextRunAt: row.next_run_at,
-    lastRunAt: row.last_run_at,
+    anchorAt: shownInstant(row.anchor_at),
+    startsAt: shownInstant(row.starts_at),
+    endsAt: shownInstant(row.ends_at),
+    pausedUntil: shownInstant(row.paused_until),
+    scheduledFor: shownInstant(row.scheduled_for),
+    nextRunAt: shownInstant(row.next_run_at),
+    lastRunAt: shownInstant(row.last_run_at),
     attempts: row.attempts,
     consecutiveFailures: row.consecutive_failures,
     // A slot waiting out a retry's backoff (attempts made) says when its next call is due.
     retryAt: failedSlotRetryAt(row) ?? (row.attempts > 0 ? held.startsAt : null),
     error: row.error,
     lastResponse: row.last_response,
-    updatedAt: row.updated_at,
+    updatedAt: shownInstant(row.updated_at),
     recentErrors: await listFailures(db, { limit: errors, subscriptionId }),
     history: await listHistory(db, subscriptionId, history),
   }
@@ -205,13 +205,13 @@ export async function listFailing(db: Executor, limit: number): Promise<FailingS
     processingId: row.id,
     status: row.status,
     pausedReason: row.paused_reason,
-    scheduledFor: row.scheduled_for,
+    scheduledFor: shownInstant(row.scheduled_for),
     attempts: row.attempts,
     consecutiveFailures: row.consecutive_failures,
     retryAt: failedSlotRetryAt(row),
     error: row.error,
-    failedAt: row.updated_at,
-    nextRunAt: row.next_run_at,
+    failedAt: shownInstant(row.updated_at),
+    nextRunAt: shownInstant(row.next_run_at),
     timezone: row.timezone,
   }))
 }

@@ -7,7 +7,7 @@
 import type { ResolvedOptions } from '../config/options.js'
 import { computeNextRunAt } from './next-run.js'
 import { upcomingRuns } from './upcoming.js'
-import { isRunAt, localDate } from './local-time.js'
+import { isRunAt, isValidTimeZone, localDate } from './local-time.js'
 import { SubscriptionDataError } from '../errors.js'
 import { IANAZone } from 'luxon'
 import { limitedLogOf, UNKNOWN_FREQUENCIES } from '../observe/limited-log.js'
@@ -57,12 +57,30 @@ export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowS
   return row.run_at
 }
 
+/**
+ * The row's zone, else the scheduler's. A stored one that names no zone (written by hand) is the
+ * row's fault, not the caller's: a trial's `upcoming()` said only "Unknown time zone", as if the
+ * caller had passed it, and named neither the subscription nor the column.
+ * @throws {SubscriptionDataError} naming the column and the fix.
+ */
+export function rowZone(options: Pick<ResolvedOptions, 'timezone'>, row: Pick<RowSchedule, 'subscription_id' | 'timezone'>): string {
+  if (row.timezone === null) return options.timezone
+  if (!isValidTimeZone(row.timezone)) {
+    throw new SubscriptionDataError(
+      `Subscription ${row.subscription_id} has time zone ${JSON.stringify(row.timezone)}, which is not an IANA zone; set it with reschedule(id, { timezone: 'Europe/Berlin' }), ` +
+        "or set subscription_processing.timezone to a zone name such as 'Europe/Berlin', or to NULL for the scheduler's timezone.",
+      { subscriptionId: row.subscription_id, column: 'subscription_processing.timezone' },
+    )
+  }
+  return row.timezone
+}
+
 /** The input of the pure slot functions for this row; an unknown cadence is reported only when `warn`. */
 function inputOf(options: ScheduleOptions, row: RowSchedule, anchor: Date, warn: boolean) {
   return {
     frequency: row.frequency,
     frequencies: options.frequencies,
-    timezone: row.timezone ?? options.timezone,
+    timezone: rowZone(options, row),
     runAt: rowRunAt(options, row),
     anchor: row.anchor_at ?? anchor,
     onUnknownFrequency: warn ? warnUnknown(options, row) : () => {},
