@@ -51,7 +51,7 @@ export function zoneName(tz: string): string {
 const zoneNames = new Map<string, string>()
 
 /**
- * For an unknown zone written as an offset the runtime does not read (`+5`, `UTC+5`, `+0530`):
+ * For an unknown zone written as an offset the runtime does not read (`+5`, `UTC+5`, `+5:30`):
  * how to write one it does. Empty for anything else.
  */
 export function offsetHint(tz: unknown): string {
