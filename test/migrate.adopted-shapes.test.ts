@@ -100,6 +100,33 @@ describe('an adopted MVP table', () => {
     expect(summary).toMatchObject({ processed: 4, successful: 4 })
   })
 
+  test("with a status of an enum type defaulting to a status of the host's own, and NOT NULL on error: refused, each named with its one fix, nothing changed; fixed, the subscriptions enrolled after it are called", async () => {
+    // A trial's DEFAULT 'waiting' was kept: every subscription enrolled after adoption stayed 'waiting', never swept, in silence.
+    const { db, ids, missing } = await mvpTable((ddl) =>
+      `CREATE TYPE sp_status AS ENUM ('pending', 'processing', 'completed', 'failed', 'waiting'); ` +
+      ddl.replace("status VARCHAR(50) NOT NULL DEFAULT 'pending'", "status sp_status NOT NULL DEFAULT 'waiting'"),
+    )
+    await db.pool.query(`UPDATE subscription_processing SET error = ''; ALTER TABLE subscription_processing ALTER COLUMN error SET NOT NULL`)
+    const refused = await migrate(db.pool).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(MigrationError)
+    const message = (refused as Error).message
+    expect(message).toContain(`status defaults to 'waiting'::sp_status, so that a subscription enrolled would start in it, where no sweep takes it: ALTER TABLE subscription_processing ALTER COLUMN status SET DEFAULT 'pending'`)
+    expect(message).toContain('status is sp_status, which cannot hold every status the scheduler writes: ALTER TABLE subscription_processing ALTER COLUMN status DROP DEFAULT, ALTER COLUMN status TYPE varchar(50) USING status::text')
+    // Only the fix that works: a default would leave error NOT NULL, which a success clears.
+    expect(message).toContain('ALTER TABLE subscription_processing ALTER COLUMN "error" DROP NOT NULL')
+    expect(message).not.toContain('"error" SET DEFAULT')
+    const { rows: untouched } = await db.pool.query(`SELECT to_regnamespace('subscription_scheduler')::text AS schema`)
+    expect(untouched).toEqual([{ schema: null }])
+
+    for (const statement of message.split('\n').filter((line) => line.includes('ALTER TABLE')).map((line) => line.slice(line.indexOf('ALTER TABLE')))) {
+      await db.pool.query(statement)
+    }
+    await db.pool.query(`UPDATE subscription_processing SET error = NULL`)
+    const { summary, called } = await runOnce(db)
+    expect(called).toEqual([...ids, ...missing].sort())
+    expect(summary).toMatchObject({ processed: 4, successful: 4 })
+  })
+
   test('with rows stuck in processing, their slot ahead (no call in flight): upcoming() lists that slot, and skip and reschedule change them', async () => {
     const db = await createEmptyDatabase()
     await db.pool.query(HOST_SUBSCRIPTIONS_DDL)
