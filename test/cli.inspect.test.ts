@@ -121,6 +121,10 @@ describe('failing', { timeout: SLOW_MS }, () => {
     expect((await runCli(['pause', plain!], env)).code).toBe(0)
     const paused = await runCli(['failing'], env)
     expect(paused.stdout).toMatch(new RegExp(`^ {2}${plain}  paused by hand, not retried until resumed \\(resume ${plain}\\), 1 run in a row, `, 'm'))
+    // A row the MVP left failed, adopted: no run of the scheduler's failed, and it has no slot yet.
+    await db.pool.query(`UPDATE subscription_processing SET status = 'failed', error = 'failed under the MVP', consecutive_failures = 0, scheduled_for = NULL, retry_at = NULL WHERE subscription_id = $1`, [tokyo])
+    const adopted = await runCli(['failing'], env)
+    expect(adopted.stdout).toMatch(new RegExp(`^ {2}${tokyo}  failed, tried again by the next sweep: failed under the MVP$`, 'm'))
   })
 })
 

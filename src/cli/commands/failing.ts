@@ -25,10 +25,15 @@ function standing(row: FailingSubscription, zone: string): string {
   return `${row.status}, retrying`
 }
 
+/**
+ * One row: where it stands, its failed runs in a row and its slot, each when it has one. A row
+ * that failed under the MVP, adopted, has neither: it read "0 runs in a row, slot —" (a trial).
+ */
 function line(row: FailingSubscription, scheduler: SchedulerZone): string {
   const { zone } = zoneOf(row, scheduler)
-  const runs = `${row.consecutiveFailures} run${row.consecutiveFailures === 1 ? '' : 's'} in a row`
-  return `  ${row.subscriptionId}  ${standing(row, zone)}, ${runs}, slot ${timeInZone(row.scheduledFor, zone)}: ${oneLine(row.error)}`
+  const n = row.consecutiveFailures
+  const parts = [standing(row, zone), ...(n > 0 ? [`${n} run${n === 1 ? '' : 's'} in a row`] : []), ...(row.scheduledFor ? [`slot ${timeInZone(row.scheduledFor, zone)}`] : [])]
+  return `  ${row.subscriptionId}  ${parts.join(', ')}: ${oneLine(row.error)}`
 }
 
 export default defineCommand({
