@@ -7,7 +7,7 @@ import { schedulerNowMs } from '../observe/database-clock.js'
 import { SubscriptionDataError } from '../errors.js'
 import { isTransientDbError, retryTransient, writeRefusal } from '../db/transient.js'
 import { refusedFrequency } from '../schedule/unknown-frequency.js'
-import { isRunAt, isValidTimeZone } from '../schedule/next-run.js'
+import { rowScheduleError } from '../schedule/row-schedule.js'
 import { spreadStart } from '../schedule/spread.js'
 import { nonInstant } from '../records/instants.js'
 import { refusesCaller } from '../settle/outcome.js'
@@ -72,14 +72,7 @@ export async function settleAndAnnounce(ctx: ProcessorContext, chunk: Chunk): Pr
 
 /** What in the row's own schedule cannot be used, checked before a call whose next slot needs it. */
 function invalidSchedule(row: PageRow, options: ProcessorContext['options']): SubscriptionDataError | null {
-  const timezone = row.timezone ?? options.timezone
-  if (!isValidTimeZone(timezone)) {
-    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has time zone ${JSON.stringify(timezone)}, which is not an IANA zone; set subscription_processing.timezone to a name such as 'Europe/Berlin', or to NULL for the scheduler's default.`, { subscriptionId: row.subscription_id, column: 'subscription_processing.timezone' })
-  }
-  if (row.run_at !== null && !isRunAt(row.run_at)) {
-    return new SubscriptionDataError(`Subscription ${row.subscription_id} (row ${row.id}) has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.`, { subscriptionId: row.subscription_id, column: 'subscription_processing.run_at' })
-  }
-  return nonInstant(row, ['anchor_at', 'starts_at', 'ends_at']) ?? refusedFrequency(options, row.subscription_id, row.frequency)
+  return rowScheduleError(row) ?? nonInstant(row, ['anchor_at', 'starts_at', 'ends_at']) ?? refusedFrequency(options, row.subscription_id, row.frequency)
 }
 
 /** Calls the worker for one row, and says how it ended. */

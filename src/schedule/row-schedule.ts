@@ -41,37 +41,49 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
 }
 
 /**
- * The row's time of day, else the scheduler's. A stored one that is no 'HH:MM' (written by hand,
- * as Postgres prints a time: '09:30:00') is the row's fault, not the caller's.
- * @throws {SubscriptionDataError} naming the column and the fix.
+ * What in the row's own zone or time of day cannot be used (written by hand: a zone that names
+ * none, a time as Postgres prints one, '09:30:00'), or null: the row's fault, not the caller's.
+ * A trial's `upcoming()` said only "Unknown time zone", as if the caller had passed it. The
+ * sweep records it on the row before a call; the controls throw it ({@link rowZone}, {@link rowRunAt}).
+ */
+export function rowScheduleError(row: Pick<RowSchedule, 'subscription_id' | 'timezone' | 'run_at'>): SubscriptionDataError | null {
+  const subscriptionId = row.subscription_id
+  if (row.timezone !== null && !isValidTimeZone(row.timezone)) {
+    return new SubscriptionDataError(
+      `Subscription ${subscriptionId} has time zone ${JSON.stringify(row.timezone)}, which is not an IANA zone; set it with reschedule(id, { timezone: 'Europe/Berlin' }), ` +
+        "or set subscription_processing.timezone to a zone name such as 'Europe/Berlin', or to NULL for the scheduler's timezone.",
+      { subscriptionId, column: 'subscription_processing.timezone' },
+    )
+  }
+  if (row.run_at !== null && !isRunAt(row.run_at)) {
+    return new SubscriptionDataError(
+      `Subscription ${subscriptionId} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
+        "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
+      { subscriptionId, column: 'subscription_processing.run_at' },
+    )
+  }
+  return null
+}
+
+/**
+ * The row's time of day, else the scheduler's.
+ * @throws {SubscriptionDataError} naming the column and the fix ({@link rowScheduleError}).
  */
 export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowSchedule, 'subscription_id' | 'run_at'>): string {
   if (row.run_at === null) return options.runAt
-  if (!isRunAt(row.run_at)) {
-    throw new SubscriptionDataError(
-      `Subscription ${row.subscription_id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
-        "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
-      { subscriptionId: row.subscription_id, column: 'subscription_processing.run_at' },
-    )
-  }
+  const error = rowScheduleError({ ...row, timezone: null })
+  if (error) throw error
   return row.run_at
 }
 
 /**
- * The row's zone, else the scheduler's. A stored one that names no zone (written by hand) is the
- * row's fault, not the caller's: a trial's `upcoming()` said only "Unknown time zone", as if the
- * caller had passed it, and named neither the subscription nor the column.
- * @throws {SubscriptionDataError} naming the column and the fix.
+ * The row's zone, else the scheduler's.
+ * @throws {SubscriptionDataError} naming the column and the fix ({@link rowScheduleError}).
  */
 export function rowZone(options: Pick<ResolvedOptions, 'timezone'>, row: Pick<RowSchedule, 'subscription_id' | 'timezone'>): string {
   if (row.timezone === null) return options.timezone
-  if (!isValidTimeZone(row.timezone)) {
-    throw new SubscriptionDataError(
-      `Subscription ${row.subscription_id} has time zone ${JSON.stringify(row.timezone)}, which is not an IANA zone; set it with reschedule(id, { timezone: 'Europe/Berlin' }), ` +
-        "or set subscription_processing.timezone to a zone name such as 'Europe/Berlin', or to NULL for the scheduler's timezone.",
-      { subscriptionId: row.subscription_id, column: 'subscription_processing.timezone' },
-    )
-  }
+  const error = rowScheduleError({ ...row, run_at: null })
+  if (error) throw error
   return row.timezone
 }
 
