@@ -181,7 +181,7 @@ describe('happy paths', () => {
   test('POST /subscriptions/:id/pause, then /resume', async () => {
     const paused = await call('POST', `/subscriptions/${ok[0]}/pause`)
     expect(paused).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'paused', pausedReason: 'manual' } })
-    expect(await call('POST', `/subscriptions/${ok[0]}/resume`, { json: { forgive: 'yes' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'forgive' } } })
+    expect(await call('POST', `/subscriptions/${ok[0]}/resume`, { json: { forgive: 'yes' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', field: 'forgive', message: 'forgive must be true or false, got "yes".' } } })
     const resumed = await call('POST', `/subscriptions/${ok[0]}/resume`, { json: { forgive: true } })
     expect(resumed).toMatchObject({ status: 200, body: { subscriptionId: ok[0], status: 'pending', pausedReason: null } })
   })

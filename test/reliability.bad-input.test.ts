@@ -695,6 +695,8 @@ describe('retries, dead letters, retryFailed and pausing after repeated failures
     expect(dead).toHaveLength(1)
     expect(dead[0]!.data).toMatchObject({ subscriptionId: unprocessable, scheduledFor: row.scheduled_for.toISOString(), status: 422 })
     expect(dead[0]!.data.error).toMatch(/^PermanentError: Worker answered 422/)
+    // Its attempts were not spent: the log says why it is not retried (it said "no retry left").
+    expect(logger.messages('warn').filter((m) => m.startsWith(`Subscription ${unprocessable} failed`))).toEqual([expect.stringMatching(/^Subscription \S+ failed \(attempt 1, permanent, not retried in this run: the row is failed until /)])
   })
 
   test('a 5xx is retried up to the limit; after the last attempt the row is failed and its job dead-lettered', async () => {

@@ -138,6 +138,8 @@ export const routes: readonly Route[] = [
       const subscriptionId = id(c, 'subscriptionId')
       // { forgive: true }: under catchUp 'all', the slots the pause deferred are not called.
       const body = await readJsonObject(c.request, ['note', 'forgive'])
+      // A wrong type is the body's shape (INVALID_BODY), as for every other field (a trial's "yes").
+      if (body && 'forgive' in body && typeof body.forgive !== 'boolean') throw invalidField('forgive', 'INVALID_BODY', `forgive must be true or false, got ${shown(body.forgive)}.`)
       return json(200, await c.scheduler.resume(subscriptionId, { ...noteIn(body), ...(body && 'forgive' in body ? { forgive: body.forgive as boolean } : {}) }))
     },
   },

@@ -145,6 +145,8 @@ export function logFailure(options: ResolvedOptions, outcome: Failure | Cancelle
     // No retry left, and will be retried: each kind has its own lines a minute, so a storm of retries never hides a final failure.
     const kind = outcome.final ? FINAL_FAILURES : FAILED_ATTEMPTS
     const until = options.retry.failedSlotDelaySeconds > 0 ? 'a sweep after its delay (its retryAt)' : 'the next sweep'
-    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, no retry left: the row is failed until ${until} or retryFailed()` : `, will retry${retryWait(options, outcome)}`}): ${logged(outcome.error)}`)
+    // A permanent answer is not retried whatever attempts are left: "no retry left" read as retries spent (a trial).
+    const final = outcome.permanent ? 'permanent, not retried in this run' : 'no retry left'
+    limitedLogOf(options, kind).warn(`Subscription ${row.subscription_id} failed (attempt ${attempt}${outcome.final ? `, ${final}: the row is failed until ${until} or retryFailed()` : `, will retry${retryWait(options, outcome)}`}): ${logged(outcome.error)}`)
   }
 }

@@ -116,7 +116,8 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
         if (isSchedulerError(error)) throw error
         if (call.signal.aborted && call.signal.reason === timeoutReason) {
           if (answered !== undefined) throw bodyLost(answered, what, new Error(`its body did not end within the ${timeoutMs} ms timeoutMs`))
-          throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what}. If the worker is just slow, raise the scheduler's workerTimeoutMs option (timeoutMs of createHttpWorkerClient()).`, { cause: error })
+          // The client's own timeoutMs: a custom client's may be shorter than workerTimeoutMs (a trial raised the wrong one).
+          throw new RetryableError(`Worker timed out after ${timeoutMs} ms ${what} (the client's timeoutMs: createHttpWorkerClient({ timeoutMs }), which the scheduler sets to its workerTimeoutMs option for a workerUrl). If the worker is just slow, raise it.`, { cause: error })
         }
         if (call.signal.aborted) {
           // Not a verdict on the subscription: the scheduler is stopping or the job expired.
@@ -124,7 +125,7 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
           aborted.name = 'AbortError'
           throw aborted
         }
-        const cause = describeCause(error) + schemeHint(error, url)
+        const cause = (describeCause(error) || NO_CAUSE) + schemeHint(error, url)
         // Undici reports refused, reset and DNS failures as TypeErrors; ky wraps those it recognises.
         throw new RetryableError(isNetworkError(error) || error instanceof TypeError
           ? `Network error calling the worker ${what}: ${cause}`
@@ -136,6 +137,13 @@ export function createHttpWorkerClient(given: HttpWorkerClientOptions): WorkerCl
     },
   }
 }
+
+/**
+ * Node's fetch (undici) fails a call answered 407 Proxy Authentication Required as a network error
+ * with no cause at all, as the Fetch standard has it: the status never reaches the client, and a
+ * trial's log read "Network error calling the worker …: " and nothing more.
+ */
+const NO_CAUSE = "fetch gave no cause (Node's fetch fails a call answered 407 Proxy Authentication Required so, without passing on the answer: check the worker's auth and the client's headers)"
 
 /** `{baseUrl}/process`, with or without a trailing slash on baseUrl; throws a ConfigurationError for anything but absolute http(s). */
 function processUrl(baseUrl: unknown): string {

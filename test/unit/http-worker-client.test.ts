@@ -350,6 +350,15 @@ describe('transport failures', () => {
     expect(error).toBeInstanceOf(RetryableError)
     expect(error.message).toContain('timed out after 150 ms')
     expect(error.message).toContain(`${baseUrl}/process`)
+    // The client's own timeoutMs fired: raising workerTimeoutMs would not change it for a custom client.
+    expect(error.message).toContain("(the client's timeoutMs: createHttpWorkerClient({ timeoutMs }), which the scheduler sets to its workerTimeoutMs option for a workerUrl). If the worker is just slow, raise it.")
+  })
+
+  it('a 407, which Node\'s fetch turns into a network error with no cause, is retried and says what that most likely was', async () => {
+    handler = reply(407, 'proxy authentication required')
+    const error = await rejection(call())
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(error.message).toMatch(/^Network error calling the worker for subscription sub-1 at POST \S+: fetch gave no cause \(Node's fetch fails a call answered 407 Proxy Authentication Required so/)
   })
 
   it('times out when the headers arrive but the body never ends, saying the worker answered and may have done the work', async () => {
