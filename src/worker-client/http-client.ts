@@ -203,7 +203,7 @@ function checkedHeaders(given: unknown): Headers {
       throw new ConfigurationError('headers', `${place} is set by the HTTP client for each call, from the body it sends and its connection: leave it out.`)
     }
     if (typeof value !== 'string') {
-      throw new ConfigurationError('headers', `${place}: expected a string value, got ${value === undefined || value === null ? String(value) : `a ${typeof value}`} (an environment variable that is not set?).`)
+      throw new ConfigurationError('headers', `${place}: expected a string value, got ${value === undefined || value === null ? `${String(value)} (an environment variable that is not set?)` : `a ${typeof value}: String(it) sends it as text`}.`)
     }
     try {
       headers.append(name, value)

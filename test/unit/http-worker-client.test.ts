@@ -424,6 +424,8 @@ describe('options', () => {
     expect((error as Error).message).toContain('headers["Authorization"]: its value is not a valid header value')
     expect((error as Error).message).not.toContain('s3cret')
     expect(() => client({ headers: { 'X-Token': undefined as unknown as string } })).toThrow('headers["X-Token"]: expected a string value, got undefined (an environment variable that is not set?)')
+    // A number is no unset variable (a trial's { 'x-n': 5 } read that hint).
+    expect(() => client({ headers: { 'X-N': 5 as unknown as string } })).toThrow(/^Invalid option `headers`: headers\["X-N"\]: expected a string value, got a number: String\(it\) sends it as text\.$/)
   })
 
   it.each([
