@@ -56,6 +56,12 @@ export function invalidField(field: string, code: 'INVALID_BODY' | 'INVALID_INPU
   return new AdminHttpError(400, code, message, {}, field)
 }
 
+/** A body field that must be a boolean: any other type is the body's shape (400 INVALID_BODY). */
+export function bodyBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidField(name, 'INVALID_BODY', `${name} must be true or false, got ${shown(value)}.`)
+  return value
+}
+
 const COMMON_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

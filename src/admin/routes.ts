@@ -7,7 +7,7 @@ import type { RunTrigger } from '../db/names.js'
 import type { ListedStatus } from '../records/subscription-list.js'
 import { dashboardPage } from './dashboard-html.js'
 import { noteIn, scheduleRoutes } from './schedule-routes.js'
-import { invalidField, json, optionalUuidParam, parseBooleanParam, parseCountParam, parseLimit, readJsonObject, requireUuid } from './http.js'
+import { bodyBoolean, invalidField, json, optionalUuidParam, parseBooleanParam, parseCountParam, parseLimit, readJsonObject, requireUuid } from './http.js'
 import { answerRun, parseWait, WAIT_KEYS } from './run-answer.js'
 import { SIGN_OUT_PATH, signOutCookie } from './sign-in.js'
 import type { Method, Route, RouteContext } from './route.js'
@@ -139,8 +139,7 @@ export const routes: readonly Route[] = [
       // { forgive: true }: under catchUp 'all', the slots the pause deferred are not called.
       const body = await readJsonObject(c.request, ['note', 'forgive'])
       // A wrong type is the body's shape (INVALID_BODY), as for every other field (a trial's "yes").
-      if (body && 'forgive' in body && typeof body.forgive !== 'boolean') throw invalidField('forgive', 'INVALID_BODY', `forgive must be true or false, got ${shown(body.forgive)}.`)
-      return json(200, await c.scheduler.resume(subscriptionId, { ...noteIn(body), ...(body && 'forgive' in body ? { forgive: body.forgive as boolean } : {}) }))
+      return json(200, await c.scheduler.resume(subscriptionId, { ...noteIn(body), ...(body && 'forgive' in body ? { forgive: bodyBoolean('forgive', body.forgive) } : {}) }))
     },
   },
   // Calls paused fleet-wide: an operator's switch for an incident at the worker service.

@@ -9,7 +9,7 @@
 import type { SubscriptionScheduler, RunStarted } from '../types.js'
 import type { RunSummary } from '../records/runs.js'
 import { waitForRun } from '../records/wait-for-run.js'
-import { invalidField, json, parseBooleanParam } from './http.js'
+import { bodyBoolean, invalidField, json, parseBooleanParam } from './http.js'
 import type { RouteContext } from './route.js'
 import { shown } from '../error-text.js'
 
@@ -30,10 +30,7 @@ export type Wait = false | number
  * or the query, not both.
  */
 export function parseWait(url: URL, body: Record<string, unknown> | undefined): Wait {
-  const wait = fromBodyOrQuery(url, body, 'wait', (value) => {
-    if (typeof value !== 'boolean') throw invalidField('wait', 'INVALID_BODY', `wait must be true or false, got ${shown(value)}.`)
-    return value
-  }, () => parseBooleanParam(url, 'wait', true))
+  const wait = fromBodyOrQuery(url, body, 'wait', (value) => bodyBoolean('wait', value), () => parseBooleanParam(url, 'wait', true))
   const seconds = fromBodyOrQuery(url, body, 'waitSeconds', (value) => checkedSeconds(value, 'INVALID_BODY'), () => {
     const raw = url.searchParams.get('waitSeconds')
     return raw === null ? undefined : checkedSeconds(/^\d+$/.test(raw) ? Number(raw) : raw, 'INVALID_INPUT')
