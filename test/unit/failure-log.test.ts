@@ -21,7 +21,7 @@ test('a slot given up on is logged even once the minute has had its lines of att
   failure(options, { jobId: 'job', row: row(999), attempt: 1, startedAt: null }, new PermanentError('Worker answered 404'), cut)
   const warned = logger.messages('warn')
   expect(warned.filter((m) => / will retry in \d+\.\d s\)/.test(m))).toHaveLength(LINES_PER_MINUTE)
-  expect(warned).toContainEqual(expect.stringMatching(/^Subscription sub-999 failed \(attempt 1, no retry left: the row is failed until a sweep after its delay \(its retryAt\) or retryFailed\(\)\): PermanentError: Worker answered 404/))
+  expect(warned).toContainEqual(expect.stringMatching(/^Subscription sub-999 failed \(attempt 1, permanent, not retried in this run: the row is failed until a sweep after its delay \(its retryAt\) or retryFailed\(\)\): PermanentError: Worker answered 404/))
 })
 
 test("a retry's line says when it comes, and what the worker's Retry-After had to do with it: honoured, capped, or shorter than the backoff", () => {
