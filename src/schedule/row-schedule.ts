@@ -47,22 +47,25 @@ function warnUnknown(options: ScheduleOptions, row: RowSchedule) {
  * sweep records it on the row before a call; the controls throw it ({@link rowZone}, {@link rowRunAt}).
  */
 export function rowScheduleError(row: Pick<RowSchedule, 'subscription_id' | 'timezone' | 'run_at'>): SubscriptionDataError | null {
-  const subscriptionId = row.subscription_id
-  if (row.timezone !== null && !isValidTimeZone(row.timezone)) {
-    return new SubscriptionDataError(
-      `Subscription ${subscriptionId} has time zone ${JSON.stringify(row.timezone)}, which is not an IANA zone; set it with reschedule(id, { timezone: 'Europe/Berlin' }), ` +
-        "or set subscription_processing.timezone to a zone name such as 'Europe/Berlin', or to NULL for the scheduler's timezone.",
-      { subscriptionId, column: 'subscription_processing.timezone' },
-    )
-  }
-  if (row.run_at !== null && !isRunAt(row.run_at)) {
-    return new SubscriptionDataError(
-      `Subscription ${subscriptionId} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
-        "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
-      { subscriptionId, column: 'subscription_processing.run_at' },
-    )
-  }
-  return null
+  return zoneError(row) ?? runAtError(row)
+}
+
+function zoneError(row: Pick<RowSchedule, 'subscription_id' | 'timezone'>): SubscriptionDataError | null {
+  if (row.timezone === null || isValidTimeZone(row.timezone)) return null
+  return new SubscriptionDataError(
+    `Subscription ${row.subscription_id} has time zone ${JSON.stringify(row.timezone)}, which is not an IANA zone; set it with reschedule(id, { timezone: 'Europe/Berlin' }), ` +
+      "or set subscription_processing.timezone to a zone name such as 'Europe/Berlin', or to NULL for the scheduler's timezone.",
+    { subscriptionId: row.subscription_id, column: 'subscription_processing.timezone' },
+  )
+}
+
+function runAtError(row: Pick<RowSchedule, 'subscription_id' | 'run_at'>): SubscriptionDataError | null {
+  if (row.run_at === null || isRunAt(row.run_at)) return null
+  return new SubscriptionDataError(
+    `Subscription ${row.subscription_id} has run_at ${JSON.stringify(row.run_at)}, which is not a time of day; set it with reschedule(id, { runAt: 'HH:MM' }), ` +
+      "or set subscription_processing.run_at to 'HH:MM' (e.g. '07:30'), or to NULL for the scheduler's runAt.",
+    { subscriptionId: row.subscription_id, column: 'subscription_processing.run_at' },
+  )
 }
 
 /**
@@ -71,7 +74,7 @@ export function rowScheduleError(row: Pick<RowSchedule, 'subscription_id' | 'tim
  */
 export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowSchedule, 'subscription_id' | 'run_at'>): string {
   if (row.run_at === null) return options.runAt
-  const error = rowScheduleError({ ...row, timezone: null })
+  const error = runAtError(row)
   if (error) throw error
   return row.run_at
 }
@@ -82,7 +85,7 @@ export function rowRunAt(options: Pick<ResolvedOptions, 'runAt'>, row: Pick<RowS
  */
 export function rowZone(options: Pick<ResolvedOptions, 'timezone'>, row: Pick<RowSchedule, 'subscription_id' | 'timezone'>): string {
   if (row.timezone === null) return options.timezone
-  const error = rowScheduleError({ ...row, run_at: null })
+  const error = zoneError(row)
   if (error) throw error
   return row.timezone
 }
